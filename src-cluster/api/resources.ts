@@ -1,0 +1,149 @@
+// Every resource the API server serves: where it lives (group, version, plural), how kubectl
+// names it (short names, categories), and which subresources it has. Discovery, routing,
+// storage keys and OpenAPI paths all read this one table.
+
+export interface SubresourceInfo {
+  readonly name: string // "status", "scale", "binding", "eviction", "log", "exec", ...
+  /** Kind of the subresource body; defaults to the parent kind. */
+  readonly kind?: { readonly group: string; readonly version: string; readonly kind: string }
+  readonly verbs: readonly string[]
+}
+
+export interface ResourceInfo {
+  readonly group: string // "" for core
+  readonly version: string
+  readonly kind: string
+  readonly plural: string
+  readonly singular: string
+  readonly namespaced: boolean
+  readonly shortNames?: readonly string[]
+  readonly categories?: readonly string[]
+  readonly subresources?: readonly SubresourceInfo[]
+  /** Schema struct name, e.g. "io.k8s.api.apps.v1.Deployment". */
+  readonly schema: string
+  /** Verbs on the main resource; defaults to the full set. */
+  readonly verbs?: readonly string[]
+  /** Kinds that are only created and answered (TokenRequest, reviews): never stored. */
+  readonly virtual?: boolean
+}
+
+export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const
+
+const STATUS: SubresourceInfo = { name: 'status', verbs: ['get', 'patch', 'update'] }
+const SCALE: SubresourceInfo = {
+  name: 'scale',
+  kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+  verbs: ['get', 'patch', 'update'],
+}
+
+function r(
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  namespaced: boolean,
+  schemaPkg: string,
+  extra: Partial<ResourceInfo> = {},
+): ResourceInfo {
+  return {
+    group,
+    version,
+    kind,
+    plural,
+    singular: kind.toLowerCase(),
+    namespaced,
+    schema: `io.k8s.api.${schemaPkg}.${kind}`,
+    ...extra,
+  }
+}
+
+export const RESOURCES: readonly ResourceInfo[] = [
+  // core/v1
+  r('', 'v1', 'Namespace', 'namespaces', false, 'core.v1', { shortNames: ['ns'], subresources: [STATUS, { name: 'finalize', verbs: ['update'] }], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  r('', 'v1', 'Node', 'nodes', false, 'core.v1', { shortNames: ['no'], subresources: [STATUS, { name: 'proxy', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
+  r('', 'v1', 'Pod', 'pods', true, 'core.v1', {
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: [
+      STATUS,
+      { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
+      { name: 'eviction', kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
+      { name: 'log', verbs: ['get'] },
+      { name: 'exec', kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'] },
+      { name: 'attach', kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'] },
+      { name: 'portforward', kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'] },
+      { name: 'proxy', kind: { group: '', version: 'v1', kind: 'PodProxyOptions' }, verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+      { name: 'ephemeralcontainers', verbs: ['get', 'patch', 'update'] },
+    ],
+  }),
+  r('', 'v1', 'Binding', 'bindings', true, 'core.v1', { verbs: ['create'], virtual: true }),
+  r('', 'v1', 'Service', 'services', true, 'core.v1', { shortNames: ['svc'], categories: ['all'], subresources: [STATUS, { name: 'proxy', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
+  r('', 'v1', 'Endpoints', 'endpoints', true, 'core.v1', { shortNames: ['ep'], singular: 'endpoints' }),
+  r('', 'v1', 'ConfigMap', 'configmaps', true, 'core.v1', { shortNames: ['cm'] }),
+  r('', 'v1', 'Secret', 'secrets', true, 'core.v1'),
+  r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, 'core.v1', { shortNames: ['sa'], subresources: [{ name: 'token', kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] }] }),
+  r('', 'v1', 'Event', 'events', true, 'core.v1', { shortNames: ['ev'] }),
+  r('', 'v1', 'PersistentVolume', 'persistentvolumes', false, 'core.v1', { shortNames: ['pv'], subresources: [STATUS] }),
+  r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, 'core.v1', { shortNames: ['pvc'], subresources: [STATUS] }),
+  // apps/v1
+  r('apps', 'v1', 'Deployment', 'deployments', true, 'apps.v1', { shortNames: ['deploy'], categories: ['all'], subresources: [STATUS, SCALE] }),
+  r('apps', 'v1', 'ReplicaSet', 'replicasets', true, 'apps.v1', { shortNames: ['rs'], categories: ['all'], subresources: [STATUS, SCALE] }),
+  r('apps', 'v1', 'DaemonSet', 'daemonsets', true, 'apps.v1', { shortNames: ['ds'], categories: ['all'], subresources: [STATUS] }),
+  r('apps', 'v1', 'StatefulSet', 'statefulsets', true, 'apps.v1', { shortNames: ['sts'], categories: ['all'], subresources: [STATUS, SCALE] }),
+  r('apps', 'v1', 'ControllerRevision', 'controllerrevisions', true, 'apps.v1'),
+  // batch/v1
+  r('batch', 'v1', 'Job', 'jobs', true, 'batch.v1', { categories: ['all'], subresources: [STATUS] }),
+  r('batch', 'v1', 'CronJob', 'cronjobs', true, 'batch.v1', { shortNames: ['cj'], categories: ['all'], subresources: [STATUS] }),
+  // discovery.k8s.io/v1
+  r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, 'discovery.v1'),
+  // coordination.k8s.io/v1
+  r('coordination.k8s.io', 'v1', 'Lease', 'leases', true, 'coordination.v1'),
+  // events.k8s.io/v1 (same objects as core Events, newer shape)
+  r('events.k8s.io', 'v1', 'Event', 'events', true, 'events.v1', { shortNames: ['ev'] }),
+  // rbac.authorization.k8s.io/v1
+  r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, 'rbac.v1'),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, 'rbac.v1'),
+  r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, 'rbac.v1'),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, 'rbac.v1'),
+  // networking.k8s.io/v1
+  r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, 'networking.v1', { shortNames: ['ing'], subresources: [STATUS] }),
+  r('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false, 'networking.v1'),
+  r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, 'networking.v1', { shortNames: ['netpol'] }),
+  // storage.k8s.io/v1
+  r('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', false, 'storage.v1', { shortNames: ['sc'] }),
+  // autoscaling/v2
+  r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v2', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
+  // policy/v1
+  r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, 'policy.v1', { shortNames: ['pdb'], subresources: [STATUS] }),
+  // authentication / authorization: created and answered, never stored
+  r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),
+  r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),
+  r('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, 'authorization.v1', { verbs: ['create'], virtual: true }),
+  r('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', false, 'authorization.v1', { verbs: ['create'], virtual: true }),
+]
+
+/** Group versions in the order discovery lists them (core first, then as upstream orders them). */
+export function groupVersions(): { group: string; version: string }[] {
+  const seen = new Set<string>()
+  const out: { group: string; version: string }[] = []
+  for (const res of RESOURCES) {
+    const k = `${res.group}/${res.version}`
+    if (!seen.has(k)) {
+      seen.add(k)
+      out.push({ group: res.group, version: res.version })
+    }
+  }
+  return out
+}
+
+export function apiVersionOf(res: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return res.group ? `${res.group}/${res.version}` : res.version
+}
+
+export function findResource(group: string, version: string, plural: string): ResourceInfo | undefined {
+  return RESOURCES.find((x) => x.group === group && x.version === version && x.plural === plural)
+}
+
+export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return RESOURCES.find((x) => apiVersionOf(x) === apiVersion && x.kind === kind)
+}

@@ -1,0 +1,30 @@
+// All schema structs, by definition name. Data modules each export `structs: Struct[]`.
+import type { Struct } from './dsl'
+import { structs as meta } from './meta'
+import { structs as corePod } from './core-pod'
+import { structs as core } from './core'
+import { structs as apps } from './apps'
+import { structs as batch } from './batch'
+import { structs as groups } from './groups'
+
+const all = new Map<string, Struct>()
+for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups]) {
+  if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
+  all.set(s.name, s)
+}
+
+export const STRUCTS: ReadonlyMap<string, Struct> = all
+
+export function structByName(name: string): Struct {
+  const s = all.get(name)
+  if (!s) throw new Error(`schema: no struct named ${name}`)
+  return s
+}
+
+/** The top-level struct served as group/version/kind, if any. */
+export function structForKind(group: string, version: string, kind: string): Struct | undefined {
+  for (const s of all.values()) {
+    if (s.gvk && s.gvk.group === group && s.gvk.version === version && s.gvk.kind === kind) return s
+  }
+  return undefined
+}

@@ -1,0 +1,108 @@
+// The storage interface the API server is written against: the subset of etcd v3 that
+// Kubernetes uses (one global revision, range by prefix, compare-and-swap transactions,
+// watch from a revision, compaction). The embedded store implements it; an etcd v3 backend
+// can implement it too.
+
+export interface KeyValue {
+  readonly key: string
+  /** Serialized object (JSON text). */
+  readonly value: string
+  /** Revision of the write that created the key. */
+  readonly createRevision: number
+  /** Revision of the last write to the key: the object's resourceVersion. */
+  readonly modRevision: number
+  /** Number of writes since creation (1 after create). */
+  readonly version: number
+}
+
+export interface RangeOptions {
+  /** Most keys to return; 0 or absent means all. */
+  readonly limit?: number
+  /** Return keys strictly greater than this (for paginated lists). */
+  readonly startAfter?: string
+  /** Read as of this revision (must be ≥ compacted revision); absent means latest. */
+  readonly revision?: number
+}
+
+export interface RangeResult {
+  readonly kvs: readonly KeyValue[]
+  /** Store revision the range was read at. */
+  readonly revision: number
+  /** More keys match beyond `limit`. */
+  readonly more: boolean
+  /** Keys matching the prefix in total (ignoring limit/startAfter). */
+  readonly count: number
+}
+
+/** A condition on one key, checked atomically before a transaction's operations. */
+export type Compare =
+  | { readonly key: string; readonly target: 'modRevision'; readonly equals: number } // 0 = key absent
+  | { readonly key: string; readonly target: 'exists'; readonly equals: boolean }
+
+export type Op =
+  | { readonly type: 'put'; readonly key: string; readonly value: string }
+  | { readonly type: 'delete'; readonly key: string }
+
+export interface TxnResult {
+  readonly succeeded: boolean
+  /** Store revision after the transaction (unchanged when it did not write). */
+  readonly revision: number
+  /** Key values after each put (modRevision = new revision) or before each delete, when succeeded; current values of compared keys when not. */
+  readonly kvs: readonly (KeyValue | undefined)[]
+}
+
+export interface WatchEvent {
+  readonly type: 'put' | 'delete'
+  /** For put: the new value; for delete: key and the deletion revision as modRevision, value of the last state. */
+  readonly kv: KeyValue
+  /** State before this event (absent on create). */
+  readonly prevKv?: KeyValue
+}
+
+export interface WatchOptions {
+  /** Deliver events with revision > afterRevision. Older than the history → StoreError 'compacted'. */
+  readonly afterRevision: number
+}
+
+export interface Watcher {
+  cancel(): void
+}
+
+export type StoreErrorCode = 'compacted' | 'closed' | 'io' | 'too-large'
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    /** For 'compacted': the oldest revision a watch can still start after. */
+    readonly compactRevision?: number,
+  ) {
+    super(message)
+    this.name = 'StoreError'
+  }
+}
+
+export interface Storage {
+  get(key: string): Promise<KeyValue | undefined>
+  range(prefix: string, opts?: RangeOptions): Promise<RangeResult>
+  /** Atomically: if every compare holds, apply `success`, else `failure`. Durable before it resolves. */
+  txn(compares: readonly Compare[], success: readonly Op[], failure?: readonly Op[]): Promise<TxnResult>
+  /**
+   * Watch keys under `prefix`. Events arrive in revision order, batched per revision.
+   * `onError` is called once (then the watcher is dead) with 'compacted' when the requested
+   * revision is older than the kept history, or 'closed' when the store closes.
+   */
+  watch(
+    prefix: string,
+    opts: WatchOptions,
+    onEvents: (events: readonly WatchEvent[], revision: number) => void,
+    onError: (err: StoreError) => void,
+  ): Watcher
+  /** Latest revision. */
+  revision(): number
+  /** Oldest revision a watch can start after. */
+  compactedRevision(): number
+  /** Forget history (versions and watch events) at or before `revision`. */
+  compact(revision: number): Promise<void>
+  close(): Promise<void>
+}
