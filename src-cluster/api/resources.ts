@@ -60,24 +60,19 @@ function r(
 export const RESOURCES: readonly ResourceInfo[] = [
   // core/v1
   r('', 'v1', 'Namespace', 'namespaces', false, 'core.v1', { shortNames: ['ns'], subresources: [STATUS, { name: 'finalize', verbs: ['update'] }], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
-  r('', 'v1', 'Node', 'nodes', false, 'core.v1', { shortNames: ['no'], subresources: [STATUS, { name: 'proxy', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
+  r('', 'v1', 'Node', 'nodes', false, 'core.v1', { shortNames: ['no'], subresources: [STATUS] }),
   r('', 'v1', 'Pod', 'pods', true, 'core.v1', {
     shortNames: ['po'],
     categories: ['all'],
     subresources: [
       STATUS,
       { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
-      { name: 'eviction', kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
-      { name: 'log', verbs: ['get'] },
-      { name: 'exec', kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'] },
-      { name: 'attach', kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'] },
-      { name: 'portforward', kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'] },
-      { name: 'proxy', kind: { group: '', version: 'v1', kind: 'PodProxyOptions' }, verbs: ['create', 'delete', 'get', 'patch', 'update'] },
-      { name: 'ephemeralcontainers', verbs: ['get', 'patch', 'update'] },
+      // log, exec, attach, portforward and eviction are served once the kubelet and the
+      // disruption controller exist; discovery lists only what the server answers.
     ],
   }),
   r('', 'v1', 'Binding', 'bindings', true, 'core.v1', { verbs: ['create'], virtual: true }),
-  r('', 'v1', 'Service', 'services', true, 'core.v1', { shortNames: ['svc'], categories: ['all'], subresources: [STATUS, { name: 'proxy', verbs: ['create', 'delete', 'get', 'patch', 'update'] }] }),
+  r('', 'v1', 'Service', 'services', true, 'core.v1', { shortNames: ['svc'], categories: ['all'], subresources: [STATUS] }),
   r('', 'v1', 'Endpoints', 'endpoints', true, 'core.v1', { shortNames: ['ep'], singular: 'endpoints' }),
   r('', 'v1', 'ConfigMap', 'configmaps', true, 'core.v1', { shortNames: ['cm'] }),
   r('', 'v1', 'Secret', 'secrets', true, 'core.v1'),
@@ -98,8 +93,6 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, 'discovery.v1'),
   // coordination.k8s.io/v1
   r('coordination.k8s.io', 'v1', 'Lease', 'leases', true, 'coordination.v1'),
-  // events.k8s.io/v1 (same objects as core Events, newer shape)
-  r('events.k8s.io', 'v1', 'Event', 'events', true, 'events.v1', { shortNames: ['ev'] }),
   // rbac.authorization.k8s.io/v1
   r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, 'rbac.v1'),
   r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, 'rbac.v1'),

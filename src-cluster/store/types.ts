@@ -20,7 +20,7 @@ export interface RangeOptions {
   readonly limit?: number
   /** Return keys strictly greater than this (for paginated lists). */
   readonly startAfter?: string
-  /** Read as of this revision (must be ≥ compacted revision); absent means latest. */
+  /** Read as of this revision (must be ≥ compacted revision, else 'compacted'; newer than latest gives 'too-large'); absent means latest. */
   readonly revision?: number
 }
 
@@ -53,7 +53,7 @@ export interface TxnResult {
 
 export interface WatchEvent {
   readonly type: 'put' | 'delete'
-  /** For put: the new value; for delete: key and the deletion revision as modRevision, value of the last state. */
+  /** For put: the new value; for delete: key and the deletion revision as modRevision, value of the last state, version 0. */
   readonly kv: KeyValue
   /** State before this event (absent on create). */
   readonly prevKv?: KeyValue
@@ -68,6 +68,11 @@ export interface Watcher {
   cancel(): void
 }
 
+/**
+ * compacted: revision no longer kept (re-list). closed: store closed or watcher stopped.
+ * io: disk problem, message says what to do. too-large: value over the size limit, or a
+ * revision newer than the latest (like Kubernetes' "Too large resource version").
+ */
 export type StoreErrorCode = 'compacted' | 'closed' | 'io' | 'too-large'
 
 export class StoreError extends Error {
@@ -90,7 +95,9 @@ export interface Storage {
   /**
    * Watch keys under `prefix`. Events arrive in revision order, batched per revision.
    * `onError` is called once (then the watcher is dead) with 'compacted' when the requested
-   * revision is older than the kept history, or 'closed' when the store closes.
+   * revision is older than the kept history or the watcher fell too far behind, or 'closed'
+   * when the store closes. `onEvents` may return a promise: the next batch waits for it
+   * (back-pressure), and events queue up to a limit meanwhile.
    */
   watch(
     prefix: string,

@@ -1,11 +1,11 @@
 // All schema structs, by definition name. Data modules each export `structs: Struct[]`.
 import type { Struct } from './dsl'
 import { structs as meta } from './meta'
-import { structs as corePod } from './core-pod'
-import { structs as core } from './core'
+import { structs as corePod, protoEmbeds as corePodEmbeds, type ProtoEmbed } from './core-pod'
+import { structs as core, protoEmbeds as coreEmbeds } from './core'
 import { structs as apps } from './apps'
 import { structs as batch } from './batch'
-import { structs as groups } from './groups'
+import { structs as groups, protoEmbeds as groupEmbeds } from './groups'
 
 const all = new Map<string, Struct>()
 for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups]) {
@@ -28,3 +28,17 @@ export function structForKind(group: string, version: string, kind: string): Str
   }
   return undefined
 }
+
+/**
+ * Go structs embedded in others: JSON flattens their fields into the parent, protobuf keeps
+ * them as one nested message at field `n` (e.g. Volume's VolumeSource at 2). The protobuf codec
+ * reads the listed fields through that nested message.
+ */
+export const PROTO_EMBEDS: ReadonlyMap<string, readonly ProtoEmbed[]> = (() => {
+  const m = new Map<string, ProtoEmbed[]>()
+  for (const e of [...corePodEmbeds, ...coreEmbeds, ...groupEmbeds]) {
+    if (!all.has(e.struct)) throw new Error(`schema: protobuf embed names unknown struct ${e.struct}`)
+    m.set(e.struct, [...(m.get(e.struct) ?? []), e])
+  }
+  return m
+})()

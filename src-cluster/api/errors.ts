@@ -1,0 +1,101 @@
+// Field-level validation errors, shaped like upstream's field.Error so the API server can answer
+// 422 Invalid with causes that name each bad field path (kubectl prints them as-is).
+
+export type FieldErrorType =
+  | 'FieldValueRequired'
+  | 'FieldValueInvalid'
+  | 'FieldValueNotSupported'
+  | 'FieldValueDuplicate'
+  | 'FieldValueForbidden'
+  | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
+  | 'FieldValueTypeInvalid'
+
+export interface FieldError {
+  readonly type: FieldErrorType
+  /** Path like "spec.containers[0].image" or "metadata.labels[app]". */
+  readonly field: string
+  /** Extra words after the standard phrase, e.g. the rule a name broke. */
+  readonly detail?: string
+  readonly badValue?: unknown
+  /** For NotSupported: the allowed values. */
+  readonly supported?: readonly string[]
+}
+
+const PHRASE: Record<FieldErrorType, string> = {
+  FieldValueRequired: 'Required value',
+  FieldValueInvalid: 'Invalid value',
+  FieldValueNotSupported: 'Unsupported value',
+  FieldValueDuplicate: 'Duplicate value',
+  FieldValueForbidden: 'Forbidden',
+  FieldValueTooLong: 'Too long',
+  FieldValueTooMany: 'Too many',
+  FieldValueTypeInvalid: 'Invalid value',
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v)
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  if (v === null || v === undefined) return 'null'
+  return JSON.stringify(v)
+}
+
+/** The cause message without the field path, e.g. `Invalid value: "Foo": must be lower case`. */
+export function fieldErrorMessage(e: FieldError): string {
+  let msg = PHRASE[e.type]
+  const hasBad = e.badValue !== undefined && e.type !== 'FieldValueRequired' && e.type !== 'FieldValueForbidden'
+  if (hasBad) msg += `: ${show(e.badValue)}`
+  if (e.type === 'FieldValueNotSupported' && e.supported) {
+    msg += `: supported values: ${e.supported.map((s) => JSON.stringify(s)).join(', ')}`
+  } else if (e.detail) {
+    msg += `: ${e.detail}`
+  }
+  return msg
+}
+
+/** `spec.containers[0].image: Required value` */
+export function formatFieldError(e: FieldError): string {
+  return `${e.field}: ${fieldErrorMessage(e)}`
+}
+
+export const fieldErr = {
+  required: (field: string, detail?: string): FieldError => ({ type: 'FieldValueRequired', field, detail }),
+  invalid: (field: string, badValue: unknown, detail: string): FieldError => ({ type: 'FieldValueInvalid', field, badValue, detail }),
+  notSupported: (field: string, badValue: unknown, supported: readonly string[]): FieldError => ({ type: 'FieldValueNotSupported', field, badValue, supported }),
+  duplicate: (field: string, badValue: unknown): FieldError => ({ type: 'FieldValueDuplicate', field, badValue }),
+  forbidden: (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, detail }),
+  tooLong: (field: string, badValue: unknown, max: number): FieldError => ({ type: 'FieldValueTooLong', field, badValue, detail: `must have at most ${max} bytes` }),
+  typeInvalid: (field: string, badValue: unknown, detail: string): FieldError => ({ type: 'FieldValueTypeInvalid', field, badValue, detail }),
+}
+
+/** Bad request body that is not a field problem (malformed JSON/YAML/protobuf, wrong kind...). Answered 400. */
+export class BadRequestError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'BadRequestError'
+  }
+}
+
+/** A JSON object as stored and served. */
+export type KubeObject = Record<string, unknown> & {
+  apiVersion?: string
+  kind?: string
+  metadata?: ObjectMetaLike
+}
+export interface ObjectMetaLike {
+  name?: string
+  generateName?: string
+  namespace?: string
+  uid?: string
+  resourceVersion?: string
+  generation?: number
+  creationTimestamp?: string | null
+  deletionTimestamp?: string
+  deletionGracePeriodSeconds?: number
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  ownerReferences?: Record<string, unknown>[]
+  finalizers?: string[]
+  managedFields?: unknown[]
+  [k: string]: unknown
+}

@@ -1,0 +1,88 @@
+// Small helpers shared by everything that walks objects with the schema: pruning, defaulting,
+// validation, the protobuf codec and the OpenAPI generator. They take a `Lookup` so tests can
+// pass fixture structs instead of the registry.
+import type { FieldType, Struct } from './dsl'
+import { structByName } from './index'
+
+/** Finds a struct by its definition name; throws when it does not exist. */
+export type Lookup = (name: string) => Struct
+
+export const registryLookup: Lookup = (name) => structByName(name)
+
+/** A lookup given by name resolves through the registry; a Struct passed directly is used as-is. */
+export function resolveStruct(s: Struct | string, lookup: Lookup = registryLookup): Struct {
+  return typeof s === 'string' ? lookup(s) : s
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** `a.b`, with the root path "" producing just the key. */
+export function joinPath(base: string, key: string): string {
+  return base ? `${base}.${key}` : key
+}
+export function indexPath(base: string, i: number): string {
+  return `${base}[${i}]`
+}
+export function keyPath(base: string, key: string): string {
+  return `${base}[${key}]`
+}
+
+/** JSON-schema-ish type word for a field type, used in error messages ("integer", "object", ...). */
+export function jsonTypeWord(t: FieldType): string {
+  switch (t.t) {
+    case 'ref':
+    case 'map':
+      return 'object'
+    case 'list':
+      return 'array'
+    case 'bool':
+      return 'boolean'
+    case 'int32':
+    case 'int64':
+      return 'integer'
+    case 'double':
+      return 'number'
+    case 'raw':
+      return 'object'
+    default:
+      return 'string'
+  }
+}
+
+/** Type word of a JSON value as the OpenAPI validator names it. */
+export function valueTypeWord(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'array'
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number'
+  return typeof v
+}
+
+/** Deep copy of JSON data (objects we handle are plain JSON). */
+export function cloneJson<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T)
+}
+
+/** Every struct name reachable from `root` (including root), following refs through lists and maps. */
+export function reachableStructs(roots: readonly string[], lookup: Lookup = registryLookup): string[] {
+  const seen = new Set<string>()
+  const stack = [...roots]
+  while (stack.length) {
+    const name = stack.pop() as string
+    if (seen.has(name)) continue
+    seen.add(name)
+    for (const field of Object.values(lookup(name).fields)) {
+      const r = refOf(field.type)
+      if (r && !seen.has(r)) stack.push(r)
+    }
+  }
+  return [...seen]
+}
+
+/** Struct name a field type ultimately refers to (through lists/maps), if any. */
+export function refOf(t: FieldType): string | undefined {
+  if (t.t === 'ref') return t.name
+  if (t.t === 'list' || t.t === 'map') return refOf(t.of)
+  return undefined
+}

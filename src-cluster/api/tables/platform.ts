@@ -1,0 +1,75 @@
+// Printers for RBAC bindings, storage classes and leases.
+
+import type { Lease } from 'kubernetes-types/coordination/v1'
+import type { ClusterRoleBinding, RoleBinding, Subject } from 'kubernetes-types/rbac/v1'
+import type { StorageClass } from 'kubernetes-types/storage/v1'
+import type { KubeObject } from '../errors'
+import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './format'
+import type { Printer } from './types'
+
+const as = <T>(obj: KubeObject): T => obj as unknown as T
+
+/** Users, groups and "namespace/name" service accounts, each joined by ", ". */
+function subjectCells(subjects: Subject[] | undefined): [string, string, string] {
+  const users: string[] = []
+  const groups: string[] = []
+  const sas: string[] = []
+  for (const s of subjects ?? []) {
+    if (s.kind === 'ServiceAccount') sas.push(`${s.namespace ?? ''}/${s.name}`)
+    else if (s.kind === 'User') users.push(s.name)
+    else if (s.kind === 'Group') groups.push(s.name)
+  }
+  return [users.join(', '), groups.join(', '), sas.join(', ')]
+}
+
+function bindingPrinter(scope: string): Printer {
+  return {
+    columns: [
+      NAME_COLUMN,
+      col('Role', 'string', 'The role granted, as Kind/name.'),
+      AGE_COLUMN,
+      col('Users', 'string', `Users in the ${scope}.`, 1),
+      col('Groups', 'string', `Groups in the ${scope}.`, 1),
+      col('ServiceAccounts', 'string', `Service accounts in the ${scope}.`, 1),
+    ],
+    row(obj, now) {
+      const b = as<RoleBinding | ClusterRoleBinding>(obj)
+      return { cells: [nameOf(obj), `${b.roleRef?.kind ?? ''}/${b.roleRef?.name ?? ''}`, ageOf(obj, now), ...subjectCells(b.subjects)] }
+    },
+  }
+}
+
+export const roleBindingPrinter = bindingPrinter('roleBinding')
+export const clusterRoleBindingPrinter = bindingPrinter('clusterRoleBinding')
+
+const DEFAULT_CLASS_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class']
+
+export const storageClassPrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    col('Provisioner', 'string', 'Volume plugin that provisions volumes of this class.'),
+    col('ReclaimPolicy', 'string', 'Reclaim policy of volumes provisioned for this class.'),
+    col('VolumeBindingMode', 'string', 'When volumes are bound: Immediate or WaitForFirstConsumer.'),
+    col('AllowVolumeExpansion', 'string', 'Whether claims of this class may grow.'),
+    AGE_COLUMN,
+  ],
+  row(obj, now) {
+    const sc = as<StorageClass>(obj)
+    const isDefault = DEFAULT_CLASS_ANNOTATIONS.some((a) => sc.metadata?.annotations?.[a] === 'true')
+    return {
+      cells: [
+        nameOf(obj) + (isDefault ? ' (default)' : ''),
+        sc.provisioner ?? '',
+        sc.reclaimPolicy ?? 'Delete',
+        sc.volumeBindingMode ?? 'Immediate',
+        sc.allowVolumeExpansion ?? false,
+        ageOf(obj, now),
+      ],
+    }
+  },
+}
+
+export const leasePrinter: Printer = {
+  columns: [NAME_COLUMN, col('Holder', 'string', 'Identity of the current lease holder.'), AGE_COLUMN],
+  row: (obj, now) => ({ cells: [nameOf(obj), as<Lease>(obj).spec?.holderIdentity ?? '', ageOf(obj, now)] }),
+}

@@ -1,0 +1,148 @@
+// Structural check of a decoded body against the schema: prunes fields the schema does not know
+// (reporting each path so strict field validation can reject them), checks JSON types, enums,
+// quantities and times. Runs before defaulting and semantic validation.
+import type { FieldType, Struct } from '../schema/dsl'
+import { fieldErr, type FieldError, type KubeObject } from '../errors'
+import { indexPath, isPlainObject, joinPath, keyPath, registryLookup, resolveStruct, valueTypeWord, type Lookup } from '../schema/walk'
+import { isQuantity } from '../quantity'
+import { isRFC3339 } from './time'
+
+export interface StructureResult {
+  /** Copy of the input without unknown fields and without nulls. */
+  object: KubeObject
+  /** Paths of pruned fields, e.g. "spec.template.spec.containers[0].imagePullPolcy". */
+  unknownFields: string[]
+  errors: FieldError[]
+}
+
+interface Ctx {
+  lookup: Lookup
+  unknown: string[]
+  errors: FieldError[]
+}
+
+export function checkStructure(obj: unknown, struct: string | Struct, lookup: Lookup = registryLookup): StructureResult {
+  const ctx: Ctx = { lookup, unknown: [], errors: [] }
+  const s = resolveStruct(struct, lookup)
+  if (!isPlainObject(obj)) {
+    ctx.errors.push(fieldErr.typeInvalid('<root>', obj, `body must be of type object: "${valueTypeWord(obj)}"`))
+    return { object: {}, unknownFields: [], errors: ctx.errors }
+  }
+  const object = checkStruct(obj, s, '', ctx)
+  return { object, unknownFields: ctx.unknown, errors: ctx.errors }
+}
+
+function checkStruct(obj: Record<string, unknown>, s: Struct, path: string, ctx: Ctx): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(obj)) {
+    const field = s.fields[key]
+    const p = joinPath(path, key)
+    if (!field) {
+      ctx.unknown.push(p)
+      continue
+    }
+    // JSON null means "unset" to the Go decoder: drop it (e.g. creationTimestamp: null).
+    if (value === null) continue
+    const checked = checkValue(value, field.type, p, ctx)
+    if (checked !== undefined) out[key] = checked
+  }
+  return out
+}
+
+function typeError(ctx: Ctx, path: string, value: unknown, want: string): undefined {
+  ctx.errors.push(fieldErr.typeInvalid(path, value, `${path} in body must be of type ${want}: "${valueTypeWord(value)}"`))
+  return undefined
+}
+
+/** Returns the checked (possibly pruned) value, or undefined when the value was rejected. */
+function checkValue(value: unknown, t: FieldType, path: string, ctx: Ctx): unknown {
+  switch (t.t) {
+    case 'raw':
+      return value
+    case 'ref': {
+      if (!isPlainObject(value)) return typeError(ctx, path, value, 'object')
+      return checkStruct(value, ctx.lookup(t.name), path, ctx)
+    }
+    case 'list': {
+      if (!Array.isArray(value)) return typeError(ctx, path, value, 'array')
+      const out: unknown[] = []
+      value.forEach((item, i) => {
+        const ip = indexPath(path, i)
+        if (item === null) {
+          // Go decodes a null list element as the zero value.
+          out.push(t.of.t === 'ref' || t.of.t === 'map' ? {} : null)
+          return
+        }
+        const c = checkValue(item, t.of, ip, ctx)
+        if (c !== undefined) out.push(c)
+      })
+      return out
+    }
+    case 'map': {
+      if (!isPlainObject(value)) return typeError(ctx, path, value, 'object')
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(value)) {
+        if (v === null) {
+          out[k] = t.of.t === 'string' ? '' : v
+          continue
+        }
+        const c = checkValue(v, t.of, keyPath(path, k), ctx)
+        if (c !== undefined) out[k] = c
+      }
+      return out
+    }
+    case 'bool':
+      return typeof value === 'boolean' ? value : typeError(ctx, path, value, 'boolean')
+    case 'int32':
+    case 'int64': {
+      if (typeof value !== 'number' || !Number.isInteger(value)) return typeError(ctx, path, value, 'integer')
+      if (t.t === 'int32' && (value > 2147483647 || value < -2147483648)) {
+        ctx.errors.push(fieldErr.invalid(path, value, 'must fit in a 32-bit signed integer'))
+        return undefined
+      }
+      return value
+    }
+    case 'double':
+      return typeof value === 'number' ? value : typeError(ctx, path, value, 'number')
+    case 'intOrString':
+      if (typeof value === 'string') return value
+      if (typeof value === 'number' && Number.isInteger(value)) return value
+      return typeError(ctx, path, value, 'integer-or-string')
+    case 'quantity': {
+      // Go's Quantity also accepts a JSON number; it is served back as a string.
+      const s = typeof value === 'number' ? String(value) : value
+      if (typeof s !== 'string') return typeError(ctx, path, value, 'string')
+      if (!isQuantity(s)) {
+        ctx.errors.push(fieldErr.invalid(path, value, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"))
+        return undefined
+      }
+      return s
+    }
+    case 'time':
+    case 'microTime':
+      if (typeof value !== 'string') return typeError(ctx, path, value, 'string')
+      if (!isRFC3339(value)) {
+        ctx.errors.push(fieldErr.invalid(path, value, `${path} in body must be of type date-time: "${value}"`))
+        return undefined
+      }
+      return value
+    case 'duration':
+      return typeof value === 'string' ? value : typeError(ctx, path, value, 'string')
+    case 'bytes': {
+      if (typeof value !== 'string') return typeError(ctx, path, value, 'string')
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
+        ctx.errors.push(fieldErr.invalid(path, '<secret contents redacted>', 'illegal base64 data'))
+        return undefined
+      }
+      return value
+    }
+    case 'string': {
+      if (typeof value !== 'string') return typeError(ctx, path, value, 'string')
+      if (t.enum && !t.enum.includes(value)) {
+        ctx.errors.push(fieldErr.notSupported(path, value, t.enum))
+        return value
+      }
+      return value
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// What every handler needs: the store, object access, allocators, options and the clock.
+import type { ServerResponse } from 'node:http'
+import type { Storage } from '../store/types'
+import type { ClusterIPAllocator, PortAllocator } from './registry/allocators'
+import type { ObjectStore } from './registry/objects'
+import type { ServerPki } from './pki'
+
+export interface ApiServerConfig {
+  /** Address Pods and other nodes use to reach the API server (the `kubernetes` Service endpoint). */
+  readonly advertiseAddress: string
+  readonly securePort: number
+  readonly serviceClusterIPRange: string
+  readonly nodePortRange: { min: number; max: number }
+}
+
+export interface User {
+  readonly name: string
+  readonly groups: readonly string[]
+  readonly uid?: string
+}
+
+export interface ServerContext {
+  readonly store: Storage
+  readonly objects: ObjectStore
+  readonly serviceIPs: ClusterIPAllocator
+  readonly nodePorts: PortAllocator
+  readonly config: ApiServerConfig
+  readonly pki: ServerPki
+  now(): Date
+  /** Watch streams still open, closed on shutdown. */
+  readonly openStreams: Set<ServerResponse>
+}
+
+/** RFC 3339 with seconds, as metav1.Time serializes. */
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}

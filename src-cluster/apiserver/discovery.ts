@@ -1,0 +1,107 @@
+// API discovery, both ways kubectl reads it: aggregated (apidiscovery.k8s.io/v2, one answer
+// for /api and one for /apis, which must carry its exact content type) and the legacy
+// per-group-version resource lists. Both come from the resource table.
+import { RESOURCES, groupVersions, type ResourceInfo } from '../api/resources'
+
+export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
+
+export function wantsAggregated(accept: string | undefined): boolean {
+  return !!accept && /g=apidiscovery\.k8s\.io/.test(accept) && /v=v2(?![a-z0-9])/.test(accept) && /as=APIGroupDiscoveryList/.test(accept)
+}
+
+function verbsOf(res: ResourceInfo): string[] {
+  return [...(res.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'])].sort()
+}
+
+function aggregatedResource(res: ResourceInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    resource: res.plural,
+    responseKind: { group: res.group, version: res.version, kind: res.kind },
+    scope: res.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: res.singular,
+    verbs: verbsOf(res),
+  }
+  if (res.shortNames?.length) out.shortNames = res.shortNames
+  if (res.categories?.length) out.categories = res.categories
+  if (res.subresources?.length) {
+    out.subresources = res.subresources.map((s) => ({
+      subresource: s.name,
+      responseKind: s.kind ?? { group: res.group, version: res.version, kind: res.kind },
+      verbs: [...s.verbs].sort(),
+    }))
+  }
+  return out
+}
+
+/** Groups (core when `core` is true, else the named groups), in discovery order. */
+function groups(core: boolean): { name: string; versions: string[] }[] {
+  const out: { name: string; versions: string[] }[] = []
+  for (const gv of groupVersions()) {
+    if ((gv.group === '') !== core) continue
+    let g = out.find((x) => x.name === gv.group)
+    if (!g) out.push((g = { name: gv.group, versions: [] }))
+    if (!g.versions.includes(gv.version)) g.versions.push(gv.version)
+  }
+  return out
+}
+
+function served(group: string, version: string): ResourceInfo[] {
+  return RESOURCES.filter((r) => r.group === group && r.version === version && !isHidden(r))
+}
+
+/** Kinds that exist only as request bodies are not listed as resources... except the reviews, which upstream lists. */
+function isHidden(r: ResourceInfo): boolean {
+  return r.kind === 'Binding' && r.group === ''
+}
+
+export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: groups(core).map((g) => ({
+      metadata: { name: g.name, creationTimestamp: null },
+      versions: g.versions.map((v) => ({ version: v, resources: served(g.name, v).map(aggregatedResource), freshness: 'Current' })),
+    })),
+  }
+}
+
+export function legacyApiVersions(serverAddress: string): Record<string, unknown> {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] }
+}
+
+function apiGroup(g: { name: string; versions: string[] }): Record<string, unknown> {
+  const versions = g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v }))
+  return { name: g.name, versions, preferredVersion: versions[0] }
+}
+
+export function legacyGroupList(): Record<string, unknown> {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups(false).map(apiGroup) }
+}
+
+export function legacyGroup(name: string): Record<string, unknown> | undefined {
+  const g = groups(false).find((x) => x.name === name)
+  return g ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) } : undefined
+}
+
+export function legacyResourceList(group: string, version: string): Record<string, unknown> | undefined {
+  const list = served(group, version)
+  if (!list.length) return undefined
+  const resources: Record<string, unknown>[] = []
+  for (const r of list) {
+    const base: Record<string, unknown> = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: verbsOf(r) }
+    if (r.shortNames?.length) base.shortNames = r.shortNames
+    if (r.categories?.length) base.categories = r.categories
+    resources.push(base)
+    for (const s of r.subresources ?? []) {
+      const k = s.kind ?? { group: r.group, version: r.version, kind: r.kind }
+      const sub: Record<string, unknown> = { name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: k.kind, verbs: [...s.verbs].sort() }
+      if (k.group !== r.group || k.version !== r.version) {
+        sub.group = k.group
+        sub.version = k.version
+      }
+      resources.push(sub)
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources }
+}

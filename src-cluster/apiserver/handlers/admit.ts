@@ -1,0 +1,67 @@
+// The checks every written object goes through: structure against the schema (unknown and
+// duplicate fields per fieldValidation, wrong types), defaults, and the kind's validation.
+import type { FieldError, KubeObject } from '../../api/errors'
+import { formatFieldError } from '../../api/errors'
+import { apiVersionOf, type ResourceInfo } from '../../api/resources'
+import { applyDefaults } from '../../api/defaults'
+import { validateObject } from '../../api/validation'
+import { checkStructure } from '../../api/validation/structural'
+import { findDuplicateFields } from '../../api/validation/duplicates'
+import { errors } from '../status'
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
+
+export function fieldValidationParam(q: URLSearchParams): FieldValidation {
+  const v = q.get('fieldValidation')
+  if (v === null || v === '') return 'Warn'
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v
+  throw errors.badRequest(`fieldValidation must be one of Strict, Warn, Ignore (got ${JSON.stringify(v)})`)
+}
+
+export function isDryRun(q: URLSearchParams, body?: { dryRun?: unknown }): boolean {
+  const v = q.getAll('dryRun')
+  if (v.length) {
+    for (const x of v) if (x !== 'All') throw errors.badRequest(`dryRun must be "All" (got ${JSON.stringify(x)})`)
+    return true
+  }
+  return Array.isArray(body?.dryRun) && body!.dryRun.includes('All')
+}
+
+/**
+ * Check an incoming object's structure: returns the pruned object. Unknown/duplicate fields
+ * are errors under Strict, warnings under Warn; wrong types are always a 400.
+ */
+export function checkFields(res: ResourceInfo, value: KubeObject, mode: FieldValidation, warnings: string[], jsonText?: string, structName = res.schema): KubeObject {
+  const { object, unknownFields, errors: typeErrs } = checkStructure(value, structName)
+  const problems: string[] = []
+  if (mode !== 'Ignore') {
+    for (const f of unknownFields) problems.push(`unknown field ${JSON.stringify(f)}`)
+    if (jsonText) for (const f of findDuplicateFields(jsonText)) problems.push(`duplicate field ${JSON.stringify(f)}`)
+  }
+  const cannot = `${res.kind} in version ${JSON.stringify(res.version)} cannot be handled as a ${res.kind}`
+  if (typeErrs.length) throw errors.badRequest(`${cannot}: ${typeErrs.map(formatFieldError).join(', ')}`)
+  if (problems.length) {
+    if (mode === 'Strict') throw errors.badRequest(`${cannot}: strict decoding error: ${problems.join(', ')}`)
+    warnings.push(...problems)
+  }
+  return object
+}
+
+/** apiVersion/kind of a body must name this resource (or be absent). */
+export function checkTypeMeta(res: ResourceInfo, obj: KubeObject, expectKind = res.kind, expectApiVersion = apiVersionOf(res)): void {
+  if (obj.apiVersion !== undefined && obj.apiVersion !== expectApiVersion) {
+    throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectApiVersion})`)
+  }
+  if (obj.kind !== undefined && obj.kind !== expectKind) {
+    throw errors.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expectKind}): send it to the ${String(obj.kind)} endpoint, or fix "kind"`)
+  }
+  obj.apiVersion = expectApiVersion
+  obj.kind = expectKind
+}
+
+export { applyDefaults }
+
+export function validateOrThrow(res: ResourceInfo, obj: KubeObject, old?: KubeObject, extra: readonly FieldError[] = []): void {
+  const errs = [...extra, ...validateObject(res, obj, old)]
+  if (errs.length) throw errors.invalid(res, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs)
+}

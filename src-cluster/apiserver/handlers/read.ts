@@ -1,0 +1,108 @@
+// GET of one object and of collections (with selectors, pagination and Table output).
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { KubeObject } from '../../api/errors'
+import { apiVersionOf, type ResourceInfo } from '../../api/resources'
+import { toTable } from '../../api/tables'
+import { StoreError } from '../../store/types'
+import type { ServerContext } from '../context'
+import type { ResourceRequest } from '../request'
+import { sendJson, wantsTable } from '../respond'
+import { errors } from '../status'
+import { filterFromQuery } from './filters'
+
+type IncludeObject = 'None' | 'Metadata' | 'Object'
+
+export function includeObjectParam(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject')
+  return v === 'None' || v === 'Object' ? v : 'Metadata'
+}
+
+/** Fill apiVersion/kind, which are not always stored (e.g. objects written by older code). */
+export function withTypeMeta(res: ResourceInfo, obj: KubeObject): KubeObject {
+  return { apiVersion: apiVersionOf(res), kind: res.kind, ...obj }
+}
+
+export async function handleGet(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  const stored = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
+  const obj = withTypeMeta(r.res, stored.obj)
+  if (wantsTable(req)) {
+    sendJson(req, res, 200, toTable(r.res, [obj], { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(stored.kv.modRevision) }))
+    return
+  }
+  sendJson(req, res, 200, obj)
+}
+
+interface ContinueToken {
+  rv: number
+  start: string
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify(t)).toString('base64url')
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as ContinueToken
+    if (typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad token')
+    return t
+  } catch {
+    throw errors.badRequest('the provided continue parameter is not valid: start the list again without "continue"')
+  }
+}
+
+export interface ListResult {
+  items: KubeObject[]
+  revision: number
+  continue?: string
+  remaining?: number
+}
+
+export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URLSearchParams): Promise<ListResult> {
+  const { filter } = filterFromQuery(r.res, q)
+  const limit = Math.max(0, Number(q.get('limit') ?? 0) || 0)
+  const cont = q.get('continue')
+  const token = cont ? decodeContinue(cont) : undefined
+  let revision: number | undefined = token?.rv
+  const rvParam = q.get('resourceVersion')
+  if (!token && rvParam && q.get('resourceVersionMatch') === 'Exact') revision = Number(rvParam)
+  let listed
+  try {
+    listed = await ctx.objects.list(r.res, r.namespace, { revision, startAfter: token?.start })
+  } catch (e) {
+    if (e instanceof StoreError && e.code === 'compacted') {
+      throw token
+        ? errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+        : errors.expired(`too old resource version: ${revision} (${e.compactRevision ?? 0})`)
+    }
+    throw e
+  }
+  const items: KubeObject[] = []
+  let lastKey: string | undefined
+  let more = false
+  for (const s of listed.items) {
+    if (!filter(s.obj)) continue
+    if (limit && items.length === limit) {
+      more = true
+      break
+    }
+    items.push(withTypeMeta(r.res, s.obj))
+    lastKey = s.kv.key
+  }
+  return {
+    items,
+    revision: listed.revision,
+    continue: more && lastKey ? encodeContinue({ rv: listed.revision, start: lastKey }) : undefined,
+  }
+}
+
+export async function handleList(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  const out = await listObjects(ctx, r, q)
+  if (wantsTable(req)) {
+    sendJson(req, res, 200, toTable(r.res, out.items, { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(out.revision), continue: out.continue }))
+    return
+  }
+  const metadata: Record<string, unknown> = { resourceVersion: String(out.revision) }
+  if (out.continue) metadata.continue = out.continue
+  sendJson(req, res, 200, { kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata, items: out.items })
+}

@@ -1,0 +1,142 @@
+// Subresources other than status: scale (autoscaling/v1 Scale over a workload's
+// spec.replicas), pods/binding (the scheduler's decision), serviceaccounts/token.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { KubeObject } from '../../api/errors'
+import { fieldErr } from '../../api/errors'
+import { labelSelectorFromObject, selectorToString } from '../../api/selectors'
+import { applyPatch, PatchError, patchTypeFromContentType } from '../patch'
+import { asObject, decodeBody, readBody } from '../body'
+import { rfc3339, type ServerContext } from '../context'
+import type { ResourceRequest } from '../request'
+import { sendJson } from '../respond'
+import { errors, failure, success } from '../status'
+import { issueServiceAccountToken } from '../tokens'
+import { checkFields, checkTypeMeta, fieldValidationParam, isDryRun } from './admit'
+import { guaranteedUpdate } from './write'
+
+const SCALE_STRUCT = 'io.k8s.api.autoscaling.v1.Scale'
+const SCALE_INFO = { group: 'autoscaling', version: 'v1', kind: 'Scale', plural: 'scale', schema: SCALE_STRUCT } as const
+
+function toScale(obj: KubeObject): KubeObject {
+  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Record<string, unknown> }
+  const status = (obj.status ?? {}) as { replicas?: number }
+  const meta = obj.metadata!
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
+    spec: { replicas: spec.replicas ?? 0 },
+    status: { replicas: status.replicas ?? 0, selector: spec.selector ? selectorToString(labelSelectorFromObject(spec.selector)) : '' },
+  }
+}
+
+export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  if (r.verb === 'get') {
+    const cur = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
+    sendJson(req, res, 200, toScale(cur.obj))
+    return
+  }
+  if (r.verb !== 'update' && r.verb !== 'patch') throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}/scale: use get, update or patch`)
+  const buf = await readBody(req)
+  const mode = fieldValidationParam(q)
+  const warnings: string[] = []
+  const scaleRes = { ...r.res, ...SCALE_INFO, namespaced: true, singular: 'scale' }
+  const patchType = r.verb === 'patch' ? patchTypeFromContentType(req.headers['content-type']) : undefined
+  if (r.verb === 'patch' && !patchType) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
+  const out = await guaranteedUpdate(
+    ctx,
+    r.res,
+    r.namespace,
+    r.name!,
+    (current) => {
+      const scale = toScale(current)
+      let wanted: KubeObject
+      if (patchType) {
+        try {
+          wanted = applyPatch(patchType, scale, buf, SCALE_STRUCT)
+        } catch (e) {
+          if (e instanceof PatchError) throw failure(e.code, e.code === 422 ? 'Invalid' : 'BadRequest', e.message)
+          throw e
+        }
+      } else {
+        wanted = asObject(decodeBody(buf, req.headers['content-type']).value, 'Scale body')
+      }
+      checkTypeMeta(scaleRes, wanted, 'Scale', 'autoscaling/v1')
+      wanted = checkFields(scaleRes, wanted, mode, warnings, undefined, SCALE_STRUCT)
+      const replicas = (wanted.spec as { replicas?: unknown } | undefined)?.replicas ?? 0
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+        throw errors.invalid({ group: 'autoscaling', kind: 'Scale' }, r.name!, [fieldErr.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')])
+      }
+      const next = structuredClone(current)
+      next.spec = { ...((next.spec as object) ?? {}), replicas }
+      const rv = wanted.metadata?.resourceVersion
+      next.metadata = { ...next.metadata, resourceVersion: rv && rv !== '' ? rv : undefined }
+      return next
+    },
+    { dryRun: isDryRun(q) },
+  )
+  sendJson(req, res, 200, toScale(out.obj), warnings)
+}
+
+/** POST pods/NAME/binding: set spec.nodeName once, as the scheduler does. */
+export async function handleBinding(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'Binding body')
+  const target = (body.target ?? {}) as { kind?: string; name?: string }
+  if (!target.name) throw errors.invalid({ group: '', kind: 'Binding' }, r.name!, [fieldErr.required('target.name')])
+  if (target.kind && target.kind !== 'Node') throw errors.invalid({ group: '', kind: 'Binding' }, r.name!, [fieldErr.notSupported('target.kind', target.kind, ['Node'])])
+  const nodeName = target.name
+  await guaranteedUpdate(
+    ctx,
+    r.res,
+    r.namespace,
+    r.name!,
+    (pod) => {
+      const spec = (pod.spec ?? {}) as { nodeName?: string }
+      if (pod.metadata?.deletionTimestamp) throw errors.conflict(r.res, r.name!, 'pod is being deleted, cannot be assigned to a host')
+      if (spec.nodeName) throw errors.conflict(r.res, r.name!, `pod ${r.name} is already assigned to node "${spec.nodeName}"`)
+      spec.nodeName = nodeName
+      pod.spec = spec
+      const status = (pod.status ?? {}) as { conditions?: Record<string, unknown>[] }
+      const conds = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled')
+      conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(ctx.now()) })
+      status.conditions = conds
+      pod.status = status
+      // Binding may carry annotations for the pod (upstream copies them).
+      const ann = (body.metadata as { annotations?: Record<string, string> } | undefined)?.annotations
+      if (ann) pod.metadata = { ...pod.metadata, annotations: { ...(pod.metadata?.annotations ?? {}), ...ann } }
+      delete pod.metadata?.resourceVersion
+      return pod
+    },
+    { dryRun: isDryRun(q), subresource: 'binding' },
+  )
+  sendJson(req, res, 201, { ...success(), code: 201 })
+}
+
+/** POST serviceaccounts/NAME/token: a signed, bound, expiring token (TokenRequest). */
+export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const sa = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
+  const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'TokenRequest body')
+  const spec = (body.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind?: string; name?: string; uid?: string } }
+  const expirationSeconds = spec.expirationSeconds ?? 3600
+  if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
+    throw errors.invalid({ group: 'authentication.k8s.io', kind: 'TokenRequest' }, r.name!, [fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes')])
+  }
+  const now = ctx.now()
+  const expires = new Date(now.getTime() + expirationSeconds * 1000)
+  const token = issueServiceAccountToken(ctx.pki.serviceAccountKeyPem, {
+    namespace: r.namespace!,
+    name: r.name!,
+    uid: String(sa.obj.metadata?.uid),
+    audiences: spec.audiences?.length ? spec.audiences : ['https://kubernetes.default.svc.cluster.local'],
+    issuedAt: now,
+    expires,
+    boundObject: spec.boundObjectRef,
+  })
+  sendJson(req, res, 201, {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { name: r.name, namespace: r.namespace, creationTimestamp: null },
+    spec: { ...spec, expirationSeconds },
+    status: { token, expirationTimestamp: rfc3339(expires) },
+  })
+}

@@ -1,0 +1,124 @@
+// Watch streams: newline-delimited JSON events over a chunked response, starting from a
+// resourceVersion, filtered per event (an object that stops matching arrives as DELETED),
+// with bookmarks on request and the 410 Expired ERROR event when history is gone.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { KubeObject } from '../../api/errors'
+import { apiVersionOf } from '../../api/resources'
+import { toTable } from '../../api/tables'
+import type { StoreError, WatchEvent } from '../../store/types'
+import type { ServerContext } from '../context'
+import { collectionPrefix, decodeKv } from '../registry/objects'
+import type { ResourceRequest } from '../request'
+import { wantsTable } from '../respond'
+import { errors } from '../status'
+import { filterFromQuery } from './filters'
+import { includeObjectParam, withTypeMeta } from './read'
+
+const BOOKMARK_INTERVAL_MS = 60_000
+/** A client this far behind is cut off; it re-lists, as with upstream's slow watchers. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
+
+export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  const { filter } = filterFromQuery(r.res, q, r.name)
+  const rvParam = q.get('resourceVersion') ?? ''
+  if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: use a resourceVersion from a list or an object`)
+  const table = wantsTable(req)
+  const includeObject = includeObjectParam(q)
+  const timeoutSeconds = Number(q.get('timeoutSeconds') ?? 0)
+  const bookmarks = q.get('allowWatchBookmarks') === 'true'
+
+  // The initial state, for "from now" watches: one list at a revision, then changes after it.
+  let after: number
+  let initial: KubeObject[] = []
+  if (rvParam === '' || rvParam === '0') {
+    const listed = await ctx.objects.list(r.res, r.namespace)
+    after = listed.revision
+    initial = listed.items.map((s) => withTypeMeta(r.res, s.obj)).filter(filter)
+  } else {
+    after = Number(rvParam)
+  }
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' })
+  res.flushHeaders()
+  ctx.openStreams.add(res)
+  let columnsSent = false
+  let lastRevision = after
+  let closed = false
+
+  const write = (type: EventType, object: unknown): void => {
+    if (closed) return
+    let out = object
+    if (table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
+      const rv = String((object as KubeObject).metadata?.resourceVersion ?? '')
+      const t = toTable(r.res, [object as KubeObject], { now: ctx.now(), includeObject, resourceVersion: rv, withColumns: !columnsSent })
+      columnsSent = true
+      out = t
+    }
+    res.write(JSON.stringify({ type, object: out }) + '\n')
+    if (res.writableLength > MAX_BUFFERED_BYTES) {
+      const st = errors.expired('the watch client is too slow to keep up; list again and restart the watch').status
+      res.write(JSON.stringify({ type: 'ERROR', object: st }) + '\n')
+      finish()
+    }
+  }
+
+  const bookmark = (): void => {
+    write('BOOKMARK', { kind: r.res.kind, apiVersion: apiVersionOf(r.res), metadata: { resourceVersion: String(lastRevision) } })
+  }
+
+  let watcher: { cancel(): void } | undefined
+  const timers: NodeJS.Timeout[] = []
+  function finish(): void {
+    if (closed) return
+    closed = true
+    watcher?.cancel()
+    for (const t of timers) clearTimeout(t)
+    ctx.openStreams.delete(res)
+    res.end()
+  }
+  req.on('close', finish)
+  res.on('close', finish)
+
+  for (const obj of initial) write('ADDED', obj)
+
+  const onEvents = (events: readonly WatchEvent[], revision: number): void => {
+    for (const ev of events) {
+      const now = ev.type === 'put' ? withTypeMeta(r.res, decodeKv(ev.kv)) : undefined
+      const prev = ev.prevKv ? withTypeMeta(r.res, decodeKv(ev.prevKv, ev.kv.modRevision)) : undefined
+      const matchNow = now ? filter(now) : false
+      const matchPrev = prev ? filter(prev) : false
+      if (ev.type === 'delete') {
+        if (matchPrev) write('DELETED', prev)
+      } else if (matchNow && matchPrev) write('MODIFIED', now)
+      else if (matchNow) write('ADDED', now)
+      else if (matchPrev) write('DELETED', now)
+    }
+    lastRevision = revision
+  }
+  const onError = (err: StoreError): void => {
+    if (err.code === 'compacted') {
+      write('ERROR', errors.expired(`too old resource version: ${after} (${err.compactRevision ?? 0})`).status)
+    }
+    finish()
+  }
+  watcher = ctx.store.watch(collectionPrefix(r.res, r.namespace), { afterRevision: after }, onEvents, onError)
+
+  if (timeoutSeconds > 0) {
+    timers.push(
+      setTimeout(() => {
+        if (bookmarks) bookmark()
+        finish()
+      }, timeoutSeconds * 1000),
+    )
+  }
+  if (bookmarks) {
+    const tick = (): void => {
+      if (closed) return
+      bookmark()
+      timers.push(setTimeout(tick, BOOKMARK_INTERVAL_MS))
+    }
+    timers.push(setTimeout(tick, BOOKMARK_INTERVAL_MS))
+  }
+}

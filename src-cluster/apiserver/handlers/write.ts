@@ -1,0 +1,266 @@
+// Create, update (PUT) and patch of objects and of their status subresource.
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isDeepStrictEqual } from 'node:util'
+import type { FieldError, KubeObject } from '../../api/errors'
+import { fieldErr } from '../../api/errors'
+import { findResource, type ResourceInfo } from '../../api/resources'
+import { applyPatch, PatchError, patchTypeFromContentType } from '../patch'
+import { asObject, decodeBody, readBody } from '../body'
+import { rfc3339, type ServerContext } from '../context'
+import {
+  prepareForCreate,
+  prepareForStatusUpdate,
+  prepareForUpdate,
+  releaseOnDelete,
+  specChanged,
+  tracksGeneration,
+  type StrategyContext,
+} from '../registry/strategies'
+import type { ResourceRequest } from '../request'
+import { sendJson } from '../respond'
+import { errors, failure } from '../status'
+import { applyDefaults, checkFields, checkTypeMeta, fieldValidationParam, isDryRun, validateOrThrow } from './admit'
+import { withTypeMeta } from './read'
+
+const NAMESPACES = findResource('', 'v1', 'namespaces')!
+/** Kinds a PUT may create when missing (upstream's AllowCreateOnUpdate). */
+const CREATE_ON_UPDATE = new Set(['Endpoints', 'Event', 'Lease', 'EndpointSlice'])
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
+
+export function strategyContext(ctx: ServerContext, dryRun: boolean): StrategyContext {
+  return { serviceIPs: ctx.serviceIPs, nodePorts: ctx.nodePorts, dryRun }
+}
+
+function randomSuffix(): string {
+  let s = ''
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)]
+  return s
+}
+
+export async function ensureNamespaceWritable(ctx: ServerContext, res: ResourceInfo, namespace: string | undefined): Promise<void> {
+  if (!res.namespaced) return
+  if (!namespace) throw errors.badRequest(`${res.kind} is namespaced: send it to /…/namespaces/NAMESPACE/${res.plural} (kubectl: -n NAMESPACE)`)
+  const ns = await ctx.objects.get(NAMESPACES, undefined, namespace)
+  if (!ns) throw failure(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
+  if (ns.obj.metadata?.deletionTimestamp) {
+    throw failure(403, 'Forbidden', `${res.plural} "…" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`)
+  }
+}
+
+function namespaceOf(res: ResourceInfo, r: ResourceRequest, obj: KubeObject): string | undefined {
+  if (!res.namespaced) {
+    if (obj.metadata) delete obj.metadata.namespace
+    return undefined
+  }
+  const bodyNs = obj.metadata?.namespace
+  if (bodyNs && r.namespace && bodyNs !== r.namespace) {
+    throw errors.badRequest(`the namespace of the provided object (${bodyNs}) does not match the namespace sent on the request (${r.namespace})`)
+  }
+  return r.namespace ?? bodyNs
+}
+
+/** Decode, type-check and prune a request body into an object of `res`. */
+export async function readObject(r: ResourceRequest, req: IncomingMessage, q: URLSearchParams, warnings: string[], res = r.res): Promise<KubeObject> {
+  const buf = await readBody(req)
+  if (buf.length === 0) throw errors.badRequest(`the request needs a ${res.kind} in its body`)
+  const body = decodeBody(buf, req.headers['content-type'])
+  const obj = asObject(body.value, `${res.kind} body`)
+  checkTypeMeta(res, obj)
+  return checkFields(res, obj, fieldValidationParam(q), warnings, body.jsonText)
+}
+
+export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: KubeObject, namespace: string | undefined, dryRun: boolean): Promise<KubeObject> {
+  if (res.kind !== 'Namespace') await ensureNamespaceWritable(ctx, res, namespace)
+  const meta = { ...(obj.metadata ?? {}) }
+  if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix()
+  if (!meta.name) throw errors.invalid(res, '', [fieldErr.required('metadata.name', 'name or generateName is required')])
+  if (res.namespaced) meta.namespace = namespace
+  meta.uid = randomUUID()
+  meta.creationTimestamp = rfc3339(ctx.now())
+  delete meta.resourceVersion
+  delete meta.deletionTimestamp
+  delete meta.deletionGracePeriodSeconds
+  delete meta.managedFields
+  delete meta.selfLink
+  obj.metadata = meta
+  if (tracksGeneration(obj)) meta.generation = 1
+  else delete meta.generation
+  applyDefaults(res, obj)
+  const sctx = strategyContext(ctx, dryRun)
+  const allocErrs = prepareForCreate(res, obj, sctx)
+  try {
+    validateOrThrow(res, obj, undefined, allocErrs)
+  } catch (e) {
+    if (!allocErrs.length) releaseOnDelete(res, obj, sctx)
+    throw e
+  }
+  if (dryRun) return obj
+  try {
+    return await ctx.objects.create(res, obj)
+  } catch (e) {
+    releaseOnDelete(res, obj, sctx)
+    throw e
+  }
+}
+
+export async function handleCreate(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  const warnings: string[] = []
+  const obj = await readObject(r, req, q, warnings)
+  const created = await createObject(ctx, r.res, obj, namespaceOf(r.res, r, obj), isDryRun(q))
+  sendJson(req, res, 201, withTypeMeta(r.res, created), warnings)
+}
+
+export interface UpdateOptions {
+  readonly dryRun: boolean
+  readonly subresource?: 'status' | 'finalize' | 'binding'
+  /** Make the object when missing (create-on-update, server-side apply). */
+  readonly createIfMissing?: () => KubeObject | undefined
+}
+
+/** Whether a deleting object has nothing left holding it. */
+export function readyToDelete(obj: KubeObject): boolean {
+  if (!obj.metadata?.deletionTimestamp) return false
+  if (obj.metadata.finalizers?.length) return false
+  if (obj.kind === 'Namespace') {
+    const fin = (obj.spec as { finalizers?: unknown[] } | undefined)?.finalizers
+    if (fin?.length) return false
+  }
+  return true
+}
+
+/**
+ * Read-modify-write with retries on conflicting writes, the way upstream's GuaranteedUpdate
+ * works. `mutate` gets a private copy of the current object. A resourceVersion in the result
+ * that differs from the current one is a 409 (the client's precondition).
+ */
+export async function guaranteedUpdate(
+  ctx: ServerContext,
+  res: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+  mutate: (current: KubeObject) => KubeObject,
+  opts: UpdateOptions,
+): Promise<{ obj: KubeObject; created: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    const cur = await ctx.objects.get(res, namespace, name)
+    if (!cur) {
+      const fresh = opts.createIfMissing?.()
+      if (!fresh) throw errors.notFound(res, name)
+      return { obj: await createObject(ctx, res, fresh, namespace, opts.dryRun), created: true }
+    }
+    const currentRv = String(cur.kv.modRevision)
+    const next = mutate(structuredClone(cur.obj))
+    const wantRv = next.metadata?.resourceVersion
+    if (wantRv !== undefined && wantRv !== '' && wantRv !== currentRv) throw errors.conflict(res, name)
+    const oldMeta = cur.obj.metadata!
+    const meta = { ...(next.metadata ?? {}) }
+    if (meta.name !== undefined && meta.name !== name) throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`)
+    if (res.namespaced && meta.namespace !== undefined && meta.namespace !== namespace) {
+      throw errors.badRequest(`the namespace of the object (${String(meta.namespace)}) does not match the namespace on the URL (${namespace})`)
+    }
+    // Fields the server owns.
+    meta.name = name
+    if (res.namespaced) meta.namespace = namespace
+    meta.uid = oldMeta.uid
+    meta.creationTimestamp = oldMeta.creationTimestamp
+    if (oldMeta.deletionTimestamp) {
+      meta.deletionTimestamp = oldMeta.deletionTimestamp
+      meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds
+    } else {
+      delete meta.deletionTimestamp
+      delete meta.deletionGracePeriodSeconds
+    }
+    meta.generation = oldMeta.generation
+    if (meta.generation === undefined) delete meta.generation
+    delete meta.managedFields
+    next.metadata = meta
+
+    const sctx = strategyContext(ctx, opts.dryRun)
+    let extra: FieldError[] = []
+    if (opts.subresource === 'status') {
+      prepareForStatusUpdate(res, next, cur.obj)
+    } else if (opts.subresource === 'finalize') {
+      const spec = { ...((cur.obj.spec as object) ?? {}), finalizers: (next.spec as { finalizers?: unknown } | undefined)?.finalizers ?? [] }
+      next.spec = spec
+      next.status = cur.obj.status
+    } else if (opts.subresource !== 'binding') {
+      extra = prepareForUpdate(res, next, cur.obj, sctx)
+    }
+    applyDefaults(res, next)
+    if (opts.subresource === undefined && tracksGeneration(next) && specChanged(next, cur.obj)) {
+      meta.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1
+    }
+    // A binding sets spec.nodeName, which a plain pod update may not change.
+    validateOrThrow(res, next, opts.subresource === 'binding' ? undefined : cur.obj, extra)
+
+    if (readyToDelete(next)) {
+      if (opts.dryRun) return { obj: next, created: false }
+      const gone = await ctx.objects.delete(res, next, cur.kv.modRevision)
+      if (!gone) continue
+      releaseOnDelete(res, next, sctx)
+      return { obj: gone, created: false }
+    }
+    next.metadata.resourceVersion = currentRv
+    if (isDeepStrictEqual(next, cur.obj)) return { obj: cur.obj, created: false } // no-op: no new revision
+    if (opts.dryRun) return { obj: next, created: false }
+    const updated = await ctx.objects.update(res, next, cur.kv.modRevision)
+    if (updated) return { obj: updated, created: false }
+    if (wantRv) throw errors.conflict(res, name)
+    if (attempt > 20) throw errors.conflict(res, name, 'too many concurrent writers; try again')
+  }
+}
+
+export async function handleUpdate(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  const warnings: string[] = []
+  const sub = r.subresource as 'status' | 'finalize' | undefined
+  const body = await readObject(r, req, q, warnings)
+  const dryRun = isDryRun(q)
+  const out = await guaranteedUpdate(ctx, r.res, r.namespace, r.name!, () => structuredClone(body), {
+    dryRun,
+    subresource: sub,
+    createIfMissing: sub === undefined && CREATE_ON_UPDATE.has(r.res.kind) ? () => structuredClone(body) : undefined,
+  })
+  sendJson(req, res, out.created ? 201 : 200, withTypeMeta(r.res, out.obj), warnings)
+}
+
+export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  const warnings: string[] = []
+  const type = patchTypeFromContentType(req.headers['content-type'])
+  if (!type) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
+  const buf = await readBody(req)
+  const mode = fieldValidationParam(q)
+  const dryRun = isDryRun(q)
+  const sub = r.subresource as 'status' | undefined
+  const out = await guaranteedUpdate(
+    ctx,
+    r.res,
+    r.namespace,
+    r.name!,
+    (current) => {
+      let patched: KubeObject
+      try {
+        patched = applyPatch(type, withTypeMeta(r.res, current), buf, r.res.schema)
+      } catch (e) {
+        if (e instanceof PatchError) throw failure(e.code, e.code === 422 ? 'Invalid' : e.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', e.message)
+        throw e
+      }
+      checkTypeMeta(r.res, patched)
+      warnings.length = 0
+      return checkFields(r.res, patched, mode, warnings)
+    },
+    {
+      dryRun,
+      subresource: sub,
+      createIfMissing:
+        type === 'apply' && sub === undefined
+          ? () => {
+              const fresh = asObject(decodeBody(buf, 'application/yaml').value, `${r.res.kind} body`)
+              checkTypeMeta(r.res, fresh)
+              return checkFields(r.res, fresh, mode, warnings)
+            }
+          : undefined,
+    },
+  )
+  sendJson(req, res, out.created ? 201 : 200, withTypeMeta(r.res, out.obj), warnings)
+}

@@ -1,0 +1,63 @@
+// Decoding patch bodies and the small JSON helpers every patch flavour shares.
+import { parse as parseYaml } from 'yaml'
+import { badPatch } from './errors'
+
+export type JsonMap = Record<string, unknown>
+
+export function isMap(v: unknown): v is JsonMap {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** A deep copy through JSON, so results never share structure with their inputs. */
+export function cloneJson<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T)
+}
+
+function text(body: Buffer | string): string {
+  return typeof body === 'string' ? body : body.toString('utf8')
+}
+
+/** Parses a JSON patch body; `what` names the patch type in the error. */
+export function decodeJson(body: Buffer | string, what: string): unknown {
+  const s = text(body)
+  if (s.trim() === '') throw badPatch(`${what} body is empty: send a JSON document`)
+  let v: unknown
+  try {
+    v = JSON.parse(s) as unknown
+  } catch (e) {
+    throw badPatch(`${what} body is not valid JSON: ${(e as Error).message}`)
+  }
+  return rejectProtoKeys(v, what)
+}
+
+/** Parses an apply configuration: YAML or JSON (YAML is a superset), one document. */
+export function decodeYaml(body: Buffer | string, what: string): unknown {
+  const s = text(body)
+  if (s.trim() === '') throw badPatch(`${what} body is empty: send a YAML or JSON object`)
+  let v: unknown
+  try {
+    v = parseYaml(s) as unknown
+  } catch (e) {
+    throw badPatch(`${what} body is not valid YAML: ${(e as Error).message}`)
+  }
+  return rejectProtoKeys(v, what)
+}
+
+/** Assigning a "__proto__" key would swap an object's prototype while merging: refuse it. */
+function rejectProtoKeys(v: unknown, what: string): unknown {
+  const stack: unknown[] = [v]
+  while (stack.length > 0) {
+    const x = stack.pop()
+    if (Array.isArray(x)) stack.push(...x)
+    else if (isMap(x)) {
+      if (Object.prototype.hasOwnProperty.call(x, '__proto__')) throw badPatch(`${what} body uses the field name "__proto__", which is not allowed`)
+      stack.push(...Object.values(x))
+    }
+  }
+  return v
+}
+
+/** A path for error messages, e.g. "spec.template.spec.containers". */
+export function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`
+}

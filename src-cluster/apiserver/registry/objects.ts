@@ -1,0 +1,80 @@
+// Objects in the store: where each lives (its key), how it is serialized, and resourceVersion
+// = the store revision of its last write (stamped on read, never stored).
+import type { KubeObject } from '../../api/errors'
+import type { ResourceInfo } from '../../api/resources'
+import type { KeyValue, Storage } from '../../store/types'
+import { errors } from '../status'
+
+export interface Stored {
+  readonly obj: KubeObject
+  readonly kv: KeyValue
+}
+
+export function resourcePrefix(res: Pick<ResourceInfo, 'group' | 'plural'>): string {
+  return `/registry/${res.group || 'core'}/${res.plural}/`
+}
+
+export function collectionPrefix(res: ResourceInfo, namespace?: string): string {
+  const base = resourcePrefix(res)
+  return res.namespaced && namespace ? `${base}${namespace}/` : base
+}
+
+export function objectKey(res: ResourceInfo, namespace: string | undefined, name: string): string {
+  return res.namespaced ? `${resourcePrefix(res)}${namespace}/${name}` : `${resourcePrefix(res)}${name}`
+}
+
+export function decodeKv(kv: KeyValue, rev = kv.modRevision): KubeObject {
+  const obj = JSON.parse(kv.value) as KubeObject
+  obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rev) }
+  return obj
+}
+
+function encode(obj: KubeObject): string {
+  const meta = { ...(obj.metadata ?? {}) }
+  delete meta.resourceVersion
+  return JSON.stringify({ ...obj, metadata: meta })
+}
+
+export class ObjectStore {
+  constructor(readonly store: Storage) {}
+
+  async get(res: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored | undefined> {
+    const kv = await this.store.get(objectKey(res, namespace, name))
+    return kv ? { obj: decodeKv(kv), kv } : undefined
+  }
+
+  async mustGet(res: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored> {
+    const s = await this.get(res, namespace, name)
+    if (!s) throw errors.notFound(res, name)
+    return s
+  }
+
+  /** Create; 409 AlreadyExists when the key is taken. */
+  async create(res: ResourceInfo, obj: KubeObject): Promise<KubeObject> {
+    const key = objectKey(res, obj.metadata?.namespace, obj.metadata!.name!)
+    const r = await this.store.txn([{ key, target: 'exists', equals: false }], [{ type: 'put', key, value: encode(obj) }])
+    if (!r.succeeded) throw errors.alreadyExists(res, obj.metadata!.name!)
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
+  }
+
+  /** Compare-and-swap update; undefined when the object changed since `expectedRev`. */
+  async update(res: ResourceInfo, obj: KubeObject, expectedRev: number): Promise<KubeObject | undefined> {
+    const key = objectKey(res, obj.metadata?.namespace, obj.metadata!.name!)
+    const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'put', key, value: encode(obj) }])
+    if (!r.succeeded) return undefined
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
+  }
+
+  /** Compare-and-swap delete; the deleted object (resourceVersion = deletion revision), or undefined on conflict. */
+  async delete(res: ResourceInfo, obj: KubeObject, expectedRev: number): Promise<KubeObject | undefined> {
+    const key = objectKey(res, obj.metadata?.namespace, obj.metadata!.name!)
+    const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'delete', key }])
+    if (!r.succeeded) return undefined
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
+  }
+
+  async list(res: ResourceInfo, namespace: string | undefined, opts: { revision?: number; startAfter?: string } = {}): Promise<{ items: Stored[]; revision: number }> {
+    const r = await this.store.range(collectionPrefix(res, namespace), { revision: opts.revision, startAfter: opts.startAfter })
+    return { items: r.kvs.map((kv) => ({ obj: decodeKv(kv), kv })), revision: r.revision }
+  }
+}

@@ -1,0 +1,59 @@
+// Writing answers: JSON (or YAML when asked), Warning headers, Status errors.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { stringify } from 'yaml'
+import { ApiError, errors, type Status } from './status'
+
+export function wantsTable(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? ''
+  return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept)
+}
+
+function wantsYaml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? ''
+  return accept.startsWith('application/yaml') && !accept.includes('application/json')
+}
+
+export function checkAcceptable(req: IncomingMessage): void {
+  const accept = (req.headers.accept ?? '').trim()
+  if (!accept) return
+  const ok = accept.split(',').some((a) => {
+    const mt = a.split(';')[0]!.trim()
+    return mt === 'application/json' || mt === '*/*' || mt === 'application/*' || mt === 'application/yaml'
+  })
+  if (!ok) throw errors.notAcceptable(accept)
+}
+
+export function warningHeader(warnings: readonly string[]): string[] {
+  return warnings.map((w) => `299 - ${JSON.stringify(w)}`)
+}
+
+export function sendJson(req: IncomingMessage, res: ServerResponse, code: number, body: unknown, warnings: readonly string[] = []): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  const yaml = wantsYaml(req)
+  const text = yaml ? stringify(body) : JSON.stringify(body)
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': yaml ? 'application/yaml' : 'application/json',
+    'Cache-Control': 'no-cache, private',
+  }
+  if (warnings.length) headers['Warning'] = warningHeader(warnings)
+  res.writeHead(code, headers)
+  res.end(req.method === 'HEAD' ? undefined : text)
+}
+
+export function sendStatus(req: IncomingMessage, res: ServerResponse, status: Status): void {
+  sendJson(req, res, status.code, status)
+}
+
+export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  if (err instanceof ApiError) {
+    sendStatus(req, res, err.status)
+    return
+  }
+  const msg = err instanceof Error ? err.message : String(err)
+  // Unexpected: keep the details in the server log, tell the client what happened.
+  console.error(`apiserver: ${req.method} ${req.url}: ${err instanceof Error ? err.stack : msg}`)
+  sendStatus(req, res, errors.internal(msg).status)
+}

@@ -1,0 +1,320 @@
+// The API server: HTTPS with client-certificate and token authentication, discovery, OpenAPI,
+// and the REST API of every resource in the resource table, on top of a Storage.
+import { randomBytes, randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:https'
+import { join } from 'node:path'
+import { findResource } from '../api/resources'
+import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
+import { openStore } from '../store'
+import type { Storage } from '../store/types'
+import { createAuthenticator, parseTokenFile, type Authenticator } from './auth'
+import { rfc3339, type ApiServerConfig, type ServerContext, type User } from './context'
+import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroup, legacyGroupList, legacyResourceList, wantsAggregated } from './discovery'
+import { handleDelete, handleDeleteCollection } from './handlers/delete'
+import { handleGet, handleList } from './handlers/read'
+import { handleReview } from './handlers/reviews'
+import { handleBinding, handleScale, handleToken } from './handlers/subresources'
+import { handleWatch } from './handlers/watch'
+import { createObject, handleCreate, handlePatch, handleUpdate, strategyContext } from './handlers/write'
+import { writeKubeconfig } from './kubeconfig'
+import { ensureServerPki, issueClientCert, type ServerPki } from './pki'
+import { ClusterIPAllocator, PortAllocator } from './registry/allocators'
+import { ObjectStore } from './registry/objects'
+import { reserveExisting } from './registry/strategies'
+import { parseRequest, type ResourceRequest } from './request'
+import { checkAcceptable, sendError, sendJson } from './respond'
+import { errors, failure } from './status'
+
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4-kubelab' }
+
+export interface ApiServerOptions {
+  readonly dataDir: string
+  readonly bindAddress?: string
+  /** 0 picks a free port. */
+  readonly securePort?: number
+  readonly advertiseAddress?: string
+  readonly serviceClusterIPRange?: string
+  readonly nodePortRange?: { min: number; max: number }
+  /** Write an admin kubeconfig here. */
+  readonly adminKubeconfig?: string
+  /** Extra names for the serving certificate. */
+  readonly extraSANs?: readonly string[]
+  /** Use this storage instead of the embedded store in dataDir/store. */
+  readonly storage?: Storage
+  readonly now?: () => Date
+  readonly log?: (line: string) => void
+}
+
+export interface ApiServer {
+  readonly url: string
+  readonly port: number
+  readonly pki: ServerPki
+  readonly store: Storage
+  readonly context: ServerContext
+  /** Admin client credentials (certificate and key PEM). */
+  readonly admin: { certPem: string; keyPem: string }
+  close(): Promise<void>
+}
+
+const BOOT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
+const NS = findResource('', 'v1', 'namespaces')!
+const SERVICES = findResource('', 'v1', 'services')!
+const ENDPOINTS = findResource('', 'v1', 'endpoints')!
+
+function isIp(s: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(s) || s.includes(':')
+}
+
+function ensureAdminCredentials(dataDir: string, pki: ServerPki): { certPem: string; keyPem: string; token: string } {
+  const dir = join(dataDir, 'pki')
+  const crt = join(dir, 'admin.crt')
+  const key = join(dir, 'admin.key')
+  if (!existsSync(crt) || !existsSync(key)) {
+    const pair = issueClientCert(pki.ca, 'kubernetes-admin', ['system:masters'])
+    writeFileSync(crt, pair.certPem, { mode: 0o644 })
+    writeFileSync(key, pair.keyPem, { mode: 0o600 })
+  }
+  const tokensFile = join(dataDir, 'tokens.csv')
+  if (!existsSync(tokensFile)) {
+    writeFileSync(tokensFile, `${randomBytes(24).toString('base64url')},kubernetes-admin,${randomUUID()},"system:masters"\n`, { mode: 0o600 })
+  }
+  const admin = parseTokenFile(readFileSync(tokensFile, 'utf8')).find((t) => t.user === 'kubernetes-admin')
+  return { certPem: readFileSync(crt, 'utf8'), keyPem: readFileSync(key, 'utf8'), token: admin?.token ?? '' }
+}
+
+async function bootstrap(ctx: ServerContext): Promise<void> {
+  for (const name of BOOT_NAMESPACES) {
+    if (!(await ctx.objects.get(NS, undefined, name))) {
+      await createObject(ctx, NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, undefined, false)
+    }
+  }
+  // Allocators learn what stored Services hold.
+  const sctx = strategyContext(ctx, false)
+  for (const s of (await ctx.objects.list(SERVICES, undefined)).items) reserveExisting(s.obj, sctx)
+  // The `kubernetes` Service in default points at this API server.
+  const kubeIp = ctx.serviceIPs.first()
+  if (!(await ctx.objects.get(SERVICES, 'default', 'kubernetes'))) {
+    await createObject(
+      ctx,
+      SERVICES,
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: kubeIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: ctx.config.securePort }], sessionAffinity: 'None' },
+      },
+      'default',
+      false,
+    )
+  }
+  const endpoints = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: ctx.config.advertiseAddress }], ports: [{ name: 'https', port: ctx.config.securePort, protocol: 'TCP' }] }],
+  }
+  const cur = await ctx.objects.get(ENDPOINTS, 'default', 'kubernetes')
+  if (!cur) await createObject(ctx, ENDPOINTS, endpoints, 'default', false)
+  else if (JSON.stringify(cur.obj.subsets) !== JSON.stringify(endpoints.subsets)) {
+    await ctx.objects.update(ENDPOINTS, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision)
+  }
+}
+
+async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://localhost')
+  const path = url.pathname.replace(/\/+$/, '') || '/'
+  const q = url.searchParams
+  // Health endpoints answer without credentials, as upstream's do for probes.
+  if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+    res.writeHead(200, { 'Content-Type': 'text/plain' })
+    res.end('ok')
+    return
+  }
+  const user = auth.authenticate(req)
+  if (!user) throw errors.unauthorized()
+  const method = req.method ?? 'GET'
+
+  if (path === '/version') return sendJson(req, res, 200, versionInfo())
+  if (path === '/api' || path === '/apis') {
+    const core = path === '/api'
+    if (wantsAggregated(req.headers.accept)) {
+      res.writeHead(200, { 'Content-Type': AGGREGATED_CONTENT_TYPE, Vary: 'Accept' })
+      res.end(JSON.stringify(aggregatedDiscovery(core)))
+      return
+    }
+    return sendJson(req, res, 200, core ? legacyApiVersions(`${ctx.config.advertiseAddress}:${ctx.config.securePort}`) : legacyGroupList())
+  }
+  if (path === '/openapi/v3') return sendJson(req, res, 200, openapiV3Index())
+  if (path.startsWith('/openapi/v3/')) {
+    const doc = openapiV3Document(path.slice('/openapi/v3/'.length))
+    if (!doc) throw errors.notFound({ group: '', plural: 'openapi' }, path)
+    res.writeHead(200, { 'Content-Type': 'application/json', ETag: `"${doc.hash}"`, 'Cache-Control': q.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private' })
+    res.end(doc.json)
+    return
+  }
+  const info = parseRequest(method, path, q)
+  if (info.type === 'other') {
+    const segs = path.split('/').filter(Boolean)
+    if (segs[0] === 'api' && segs.length === 2) {
+      const list = legacyResourceList('', segs[1]!)
+      if (list) return sendJson(req, res, 200, list)
+    }
+    if (segs[0] === 'apis' && segs.length === 2) {
+      const g = legacyGroup(segs[1]!)
+      if (g) return sendJson(req, res, 200, g)
+    }
+    if (segs[0] === 'apis' && segs.length === 3) {
+      const list = legacyResourceList(segs[1]!, segs[2]!)
+      if (list) return sendJson(req, res, 200, list)
+    }
+    throw errors.notFound({ group: '', plural: 'paths' }, path)
+  }
+  if (info.type === 'unknown-resource') {
+    const gv = info.group ? `${info.group}/${info.version}` : info.version
+    throw failure(404, 'NotFound', `the server could not find the requested resource (${info.plural} in ${gv}): see 'kubectl api-resources' for what this cluster serves`)
+  }
+  checkAcceptable(req)
+  await serveResource(ctx, info, req, res, q, user)
+}
+
+function versionInfo(): Record<string, string> {
+  return {
+    ...KUBERNETES_VERSION,
+    gitCommit: 'kubelab',
+    gitTreeState: 'clean',
+    buildDate: '2026-11-22T00:00:00Z',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'tsx',
+    platform: `${process.platform}/${process.arch}`,
+  }
+}
+
+async function serveResource(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams, user: User): Promise<void> {
+  const allowed = r.res.verbs
+  if (r.res.virtual) {
+    if (r.verb !== 'create' || r.name) throw errors.methodNotAllowed(`${r.res.kind} only supports create`)
+    return handleReview(ctx, r, req, res, q, user)
+  }
+  if (r.subresource) {
+    const sub = r.res.subresources?.find((s) => s.name === r.subresource)
+    if (!sub) throw errors.notFound(r.res, `${r.name}/${r.subresource}`)
+    switch (r.subresource) {
+      case 'status':
+        if (r.verb === 'get') return handleGet(ctx, r, req, res, q)
+        if (r.verb === 'update') return handleUpdate(ctx, r, req, res, q)
+        if (r.verb === 'patch') return handlePatch(ctx, r, req, res, q)
+        break
+      case 'finalize':
+        if (r.verb === 'update') return handleUpdate(ctx, r, req, res, q)
+        break
+      case 'scale':
+        return handleScale(ctx, r, req, res, q)
+      case 'binding':
+        if (r.verb === 'create') return handleBinding(ctx, r, req, res, q)
+        break
+      case 'token':
+        if (r.verb === 'create') return handleToken(ctx, r, req, res)
+        break
+    }
+    throw errors.methodNotAllowed(`${req.method} is not supported on ${r.res.plural}/${r.subresource}`)
+  }
+  if (allowed && !allowed.includes(r.verb)) throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}`)
+  if (r.res.namespaced && !r.namespace && r.verb !== 'list' && r.verb !== 'watch' && r.verb !== 'deletecollection') {
+    throw errors.badRequest(`${r.res.plural} are namespaced: use /…/namespaces/NAMESPACE/${r.res.plural}`)
+  }
+  switch (r.verb) {
+    case 'get':
+      return handleGet(ctx, r, req, res, q)
+    case 'list':
+      return handleList(ctx, r, req, res, q)
+    case 'watch':
+      return handleWatch(ctx, r, req, res, q)
+    case 'create':
+      if (r.name) throw errors.methodNotAllowed(`POST to a named ${r.res.singular} is not supported: POST to the collection`)
+      return handleCreate(ctx, r, req, res, q)
+    case 'update':
+      return handleUpdate(ctx, r, req, res, q)
+    case 'patch':
+      return handlePatch(ctx, r, req, res, q)
+    case 'delete':
+      return handleDelete(ctx, r, req, res, q)
+    case 'deletecollection':
+      return handleDeleteCollection(ctx, r, req, res, q)
+  }
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const log = opts.log ?? ((l: string) => console.log(l))
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+  const bind = opts.bindAddress ?? '127.0.0.1'
+  const advertise = opts.advertiseAddress ?? (bind === '0.0.0.0' ? '127.0.0.1' : bind)
+  const serviceIPs = new ClusterIPAllocator(opts.serviceClusterIPRange ?? '10.96.0.0/12')
+  const names = {
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...(opts.extraSANs ?? []).filter((s) => !isIp(s))],
+    ipAddresses: [...new Set(['127.0.0.1', advertise, serviceIPs.first(), ...(bind !== '0.0.0.0' ? [bind] : []), ...(opts.extraSANs ?? []).filter(isIp)])],
+  }
+  const pki = ensureServerPki(opts.dataDir, names)
+  const admin = ensureAdminCredentials(opts.dataDir, pki)
+  const store = opts.storage ?? (await openStore({ dataDir: join(opts.dataDir, 'store') }))
+  const now = opts.now ?? (() => new Date())
+  const auth = createAuthenticator({
+    staticTokens: parseTokenFile(readFileSync(join(opts.dataDir, 'tokens.csv'), 'utf8')),
+    serviceAccountPubPem: pki.serviceAccountPubPem,
+    now,
+  })
+  const server: Server = createServer({
+    key: pki.serving.keyPem,
+    cert: pki.serving.certPem,
+    ca: [pki.ca.certPem],
+    requestCert: true,
+    rejectUnauthorized: false,
+  })
+  const listenPort = await new Promise<number>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${opts.securePort} on ${bind} is in use: stop what holds it or pass another --secure-port`) : e),
+    )
+    server.listen(opts.securePort ?? 6443, bind, () => resolve((server.address() as { port: number }).port))
+  })
+  const config: ApiServerConfig = {
+    advertiseAddress: advertise,
+    securePort: listenPort,
+    serviceClusterIPRange: serviceIPs.cidr,
+    nodePortRange: opts.nodePortRange ?? { min: 30000, max: 32767 },
+  }
+  const ctx: ServerContext = {
+    store,
+    objects: new ObjectStore(store),
+    serviceIPs,
+    nodePorts: new PortAllocator(config.nodePortRange.min, config.nodePortRange.max),
+    config,
+    pki,
+    now,
+    openStreams: new Set(),
+  }
+  await bootstrap(ctx)
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    route(ctx, auth, req, res).catch((e: unknown) => sendError(req, res, e))
+  })
+  const host = bind === '0.0.0.0' ? advertise : bind
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${listenPort}`
+  if (opts.adminKubeconfig) {
+    writeKubeconfig(opts.adminKubeconfig, { server: url, caPem: pki.ca.certPem, user: 'kubernetes-admin', certPem: admin.certPem, keyPem: admin.keyPem })
+  }
+  log(`apiserver: serving on ${url} (store revision ${store.revision()}) at ${rfc3339(now())}`)
+  return {
+    url,
+    port: listenPort,
+    pki,
+    store,
+    context: ctx,
+    admin: { certPem: admin.certPem, keyPem: admin.keyPem },
+    async close() {
+      for (const s of ctx.openStreams) s.end()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      if (!opts.storage) await store.close()
+    },
+  }
+}

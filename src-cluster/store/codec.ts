@@ -1,0 +1,126 @@
+// Binary encoding shared by the write-ahead log and snapshots. Every record on disk is framed as
+// [u32 payload length][u32 CRC-32 of payload][payload], little endian, so a reader can tell a
+// complete record from a torn or corrupted one without trusting anything inside it.
+import { crc32 } from 'node:zlib'
+
+export const FRAME_HEADER = 8
+/** Larger lengths can only come from garbage: no single record is allowed to be this big. */
+export const MAX_RECORD = 256 * 1024 * 1024
+
+/** Appends primitive values to a growing buffer. */
+export class Writer {
+  private buf: Buffer
+  private pos = 0
+
+  constructor(initial = 256) {
+    this.buf = Buffer.allocUnsafe(initial)
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+
+  u8(v: number): this {
+    this.ensure(1)
+    this.buf[this.pos++] = v
+    return this
+  }
+
+  u32(v: number): this {
+    this.ensure(4)
+    this.buf.writeUInt32LE(v, this.pos)
+    this.pos += 4
+    return this
+  }
+
+  /** Integers up to 2^53 (revisions) as float64: exact and simple. */
+  num(v: number): this {
+    this.ensure(8)
+    this.buf.writeDoubleLE(v, this.pos)
+    this.pos += 8
+    return this
+  }
+
+  str(s: string): this {
+    const n = Buffer.byteLength(s)
+    this.ensure(4 + n)
+    this.buf.writeUInt32LE(n, this.pos)
+    this.buf.write(s, this.pos + 4, n, 'utf8')
+    this.pos += 4 + n
+    return this
+  }
+
+  /** The payload wrapped in its frame header (length + CRC). */
+  frame(): Buffer {
+    const payload = this.buf.subarray(0, this.pos)
+    const out = Buffer.allocUnsafe(FRAME_HEADER + this.pos)
+    out.writeUInt32LE(this.pos, 0)
+    out.writeUInt32LE(crc32(payload), 4)
+    payload.copy(out, FRAME_HEADER)
+    return out
+  }
+}
+
+/** Reads values back in the order a Writer wrote them; throws on overrun. */
+export class Reader {
+  private pos = 0
+
+  constructor(private readonly buf: Buffer) {}
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new Error(`record ends early (wanted ${n} bytes at ${this.pos} of ${this.buf.length})`)
+  }
+
+  u8(): number {
+    this.need(1)
+    return this.buf[this.pos++]
+  }
+
+  u32(): number {
+    this.need(4)
+    const v = this.buf.readUInt32LE(this.pos)
+    this.pos += 4
+    return v
+  }
+
+  num(): number {
+    this.need(8)
+    const v = this.buf.readDoubleLE(this.pos)
+    this.pos += 8
+    return v
+  }
+
+  str(): string {
+    const n = this.u32()
+    this.need(n)
+    const s = this.buf.toString('utf8', this.pos, this.pos + n)
+    this.pos += n
+    return s
+  }
+
+  done(): boolean {
+    return this.pos === this.buf.length
+  }
+}
+
+export type FrameResult =
+  | { readonly ok: true; readonly payload: Buffer; readonly next: number }
+  | { readonly ok: false; readonly reason: string }
+
+/** Parse the frame at `offset` of `data`; says why when it is incomplete or corrupt. */
+export function readFrame(data: Buffer, offset: number): FrameResult {
+  if (offset + FRAME_HEADER > data.length) return { ok: false, reason: `frame header cut short at byte ${offset}` }
+  const len = data.readUInt32LE(offset)
+  const crc = data.readUInt32LE(offset + 4)
+  if (len === 0 || len > MAX_RECORD) return { ok: false, reason: `impossible record length ${len} at byte ${offset}` }
+  const end = offset + FRAME_HEADER + len
+  if (end > data.length) return { ok: false, reason: `record at byte ${offset} needs ${len} bytes, file ends after ${data.length - offset - FRAME_HEADER}` }
+  const payload = data.subarray(offset + FRAME_HEADER, end)
+  if (crc32(payload) !== crc) return { ok: false, reason: `checksum mismatch in record at byte ${offset}` }
+  return { ok: true, payload, next: end }
+}

@@ -1,0 +1,103 @@
+// File-system helpers for the data directory: preparing it with actionable errors, fsync of
+// directories (so renames and new files survive power loss), file naming, and the lock that
+// keeps two processes from writing the same directory.
+import { promises as fsp } from 'node:fs'
+import * as path from 'node:path'
+import { StoreError } from './types'
+
+export const WAL_PREFIX = 'wal-'
+export const WAL_SUFFIX = '.log'
+export const SNAP_PREFIX = 'snap-'
+export const SNAP_SUFFIX = '.snap'
+const LOCK_FILE = 'LOCK'
+
+/** Zero-padded so that name order is numeric order. */
+export function seqName(prefix: string, n: number, suffix: string): string {
+  return `${prefix}${String(n).padStart(16, '0')}${suffix}`
+}
+
+export function parseSeq(name: string, prefix: string, suffix: string): number | undefined {
+  if (!name.startsWith(prefix) || !name.endsWith(suffix)) return undefined
+  const digits = name.slice(prefix.length, name.length - suffix.length)
+  return /^\d+$/.test(digits) ? Number(digits) : undefined
+}
+
+export function errText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code
+    return code ? `${code}: ${err.message}` : err.message
+  }
+  return String(err)
+}
+
+/** An I/O failure phrased as what failed and what the user can do about it. */
+export function ioError(what: string, dir: string, err: unknown): StoreError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  let hint = 'check the disk and the directory, then restart'
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') hint = `make ${dir} writable by this user (uid ${process.getuid?.() ?? '?'}) or choose another data directory`
+  else if (code === 'ENOSPC' || code === 'EDQUOT') hint = `free disk space on the file system holding ${dir}, then restart`
+  else if (code === 'ENOTDIR' || code === 'EEXIST') hint = `${dir} (or a parent) is not a directory; choose another data directory`
+  return new StoreError('io', `${what} in data directory ${dir} failed (${errText(err)}); ${hint}`)
+}
+
+export async function prepareDir(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true })
+    const st = await fsp.stat(dir)
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
+    await fsp.access(dir, fsp.constants.W_OK | fsp.constants.R_OK | fsp.constants.X_OK)
+    // access() says yes to root even on a read-only mount; creating a file is the real test.
+    const probe = path.join(dir, `.probe-${process.pid}`)
+    await fsp.writeFile(probe, '')
+    await fsp.unlink(probe)
+  } catch (err) {
+    throw ioError('preparing the store', dir, err)
+  }
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+const lockedHere = new Set<string>()
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Take the directory lock; a lock left by a dead process is taken over. Returns the release. */
+export async function lockDir(dir: string): Promise<() => Promise<void>> {
+  const abs = path.resolve(dir)
+  const file = path.join(abs, LOCK_FILE)
+  if (lockedHere.has(abs)) throw new StoreError('io', `data directory ${abs} is already open in this process; close the other store first`)
+  try {
+    const text = await fsp.readFile(file, 'utf8')
+    const pid = Number(text.trim())
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new StoreError('io', `data directory ${abs} is in use by process ${pid}; stop that process or choose another data directory`)
+    }
+  } catch (err) {
+    if (err instanceof StoreError) throw err
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('reading the lock file', abs, err)
+  }
+  try {
+    await fsp.writeFile(file, `${process.pid}\n`)
+  } catch (err) {
+    throw ioError('writing the lock file', abs, err)
+  }
+  lockedHere.add(abs)
+  return async () => {
+    lockedHere.delete(abs)
+    await fsp.unlink(file).catch(() => undefined)
+  }
+}

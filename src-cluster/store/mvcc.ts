@@ -1,0 +1,294 @@
+// The in-memory multi-version state: every key's versions since the last compaction, two sorted
+// key indexes, and the event history that watches replay. No I/O here: the store decides when a
+// change is durable and only then calls commit(), so readers never see an unlogged write.
+import type { KeyValue, RangeOptions, RangeResult, WatchEvent } from './types'
+import { StoreError } from './types'
+import type { LoggedOp } from './records'
+import { SortedKeys, prefixEnd } from './sorted-keys'
+
+/** All events written at one revision, in operation order. */
+export interface EventGroup {
+  readonly revision: number
+  readonly events: readonly WatchEvent[]
+}
+
+export interface ApplyResult {
+  /** Empty when the operations changed nothing (deletes of absent keys). */
+  readonly events: WatchEvent[]
+  /** Per operation: the new value of a put, the previous value of a delete. */
+  readonly kvs: (KeyValue | undefined)[]
+}
+
+/** A copy of the state at one revision, cheap to take (shares version objects). */
+export interface StateView {
+  readonly revision: number
+  readonly compactRevision: number
+  readonly keys: readonly (readonly [string, readonly KeyValue[]])[]
+}
+
+/** A tombstone is a version with version number 0, as in etcd; it keeps the last value. */
+export function isLive(kv: KeyValue | undefined): kv is KeyValue {
+  return kv !== undefined && kv.version > 0
+}
+
+export class Mvcc {
+  /** Versions per key, oldest first; the last may be applied but not yet committed. */
+  private readonly chains = new Map<string, KeyValue[]>()
+  /** Keys that have any retained version (for reads in the past). */
+  private readonly allKeys = new SortedKeys()
+  /** Keys that exist at the committed revision (for reads now, with exact counts). */
+  private readonly liveKeys = new SortedKeys()
+  private groups: EventGroup[] = []
+  private head = 0
+  private historyEvents = 0
+
+  /** Highest revision handed to a transaction (durable or not). */
+  applied = 1
+  /** Highest durable revision: what reads and watches see. */
+  committed = 1
+  /** History at or before this revision is forgotten. */
+  compacted = 0
+
+  constructor(private readonly historyLimit: number) {}
+
+  /** Latest version of a key including uncommitted ones: what transactions compare against. */
+  latest(key: string): KeyValue | undefined {
+    const chain = this.chains.get(key)
+    return chain === undefined ? undefined : chain[chain.length - 1]
+  }
+
+  /** Apply operations at `revision` to the version chains (not yet visible to readers). */
+  apply(ops: readonly LoggedOp[], revision: number): ApplyResult {
+    const events: WatchEvent[] = []
+    const kvs: (KeyValue | undefined)[] = []
+    for (const op of ops) {
+      const prev = this.latest(op.key)
+      const live = isLive(prev)
+      if (op.type === 'put') {
+        const kv: KeyValue = {
+          key: op.key,
+          value: op.value,
+          createRevision: live ? prev.createRevision : revision,
+          modRevision: revision,
+          version: live ? prev.version + 1 : 1,
+        }
+        this.push(kv)
+        events.push(live ? { type: 'put', kv, prevKv: prev } : { type: 'put', kv })
+        kvs.push(kv)
+      } else if (live) {
+        const tomb: KeyValue = { key: op.key, value: prev.value, createRevision: prev.createRevision, modRevision: revision, version: 0 }
+        this.push(tomb)
+        events.push({ type: 'delete', kv: tomb, prevKv: prev })
+        kvs.push(prev)
+      } else {
+        kvs.push(undefined)
+      }
+    }
+    if (events.length > 0) this.applied = revision
+    return { events, kvs }
+  }
+
+  private push(kv: KeyValue): void {
+    const chain = this.chains.get(kv.key)
+    if (chain === undefined) {
+      this.chains.set(kv.key, [kv])
+      this.allKeys.insert(kv.key)
+    } else {
+      chain.push(kv)
+    }
+  }
+
+  /** Make a durable revision visible: live index, history, then trim history to its bound. */
+  commit(revision: number, events: readonly WatchEvent[]): EventGroup {
+    this.committed = revision
+    for (const e of events) {
+      if (e.type === 'delete') this.liveKeys.delete(e.kv.key)
+      else if (e.prevKv === undefined) this.liveKeys.insert(e.kv.key)
+    }
+    const group: EventGroup = { revision, events }
+    this.groups.push(group)
+    this.historyEvents += events.length
+    this.trimHistory()
+    return group
+  }
+
+  /** Keep at least `historyLimit` events; drop whole revisions beyond that. */
+  private trimHistory(): void {
+    while (this.head < this.groups.length) {
+      const oldest = this.groups[this.head]
+      if (this.historyEvents - oldest.events.length < this.historyLimit) break
+      this.evictOldest()
+    }
+  }
+
+  private evictOldest(): void {
+    const g = this.groups[this.head]
+    this.head++
+    this.historyEvents -= g.events.length
+    this.compacted = Math.max(this.compacted, g.revision)
+    for (const e of g.events) this.prune(e.kv.key, g.revision)
+    // Reclaim the consumed front of the array now and then rather than shifting every time.
+    if (this.head > 1024 && this.head * 2 > this.groups.length) {
+      this.groups = this.groups.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  /** Drop versions of `key` superseded at or before `revision` (now compacted). */
+  private prune(key: string, revision: number): void {
+    const chain = this.chains.get(key)
+    if (chain === undefined) return
+    let drop = 0
+    while (drop < chain.length && chain[drop].modRevision < revision) drop++
+    if (drop < chain.length && chain[drop].version === 0 && chain[drop].modRevision <= this.compacted) drop++
+    if (drop > 0) chain.splice(0, drop)
+    if (chain.length === 0) {
+      this.chains.delete(key)
+      this.allKeys.delete(key)
+    }
+  }
+
+  /** Forget history at or before `revision` (≤ committed). */
+  compact(revision: number): void {
+    while (this.head < this.groups.length && this.groups[this.head].revision <= revision) this.evictOldest()
+    this.compacted = Math.max(this.compacted, revision)
+  }
+
+  /** Version of `key` visible at `revision`, or undefined when absent then. */
+  getAt(key: string, revision: number): KeyValue | undefined {
+    const chain = this.chains.get(key)
+    if (chain === undefined) return undefined
+    const v = versionAt(chain, revision)
+    return isLive(v) ? v : undefined
+  }
+
+  checkReadable(revision: number): void {
+    if (revision < this.compacted) {
+      throw new StoreError('compacted', `revision ${revision} has been compacted (oldest readable is ${this.compacted}); read at the latest revision instead`, this.compacted)
+    }
+    if (revision > this.committed) {
+      throw new StoreError('too-large', `revision ${revision} is newer than the latest revision ${this.committed}; retry later or read at the latest revision`)
+    }
+  }
+
+  range(prefix: string, opts: RangeOptions = {}): RangeResult {
+    const at = opts.revision ?? this.committed
+    this.checkReadable(at)
+    const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : Infinity
+    const current = at === this.committed
+    // Reads now walk only live keys and count by index rank; reads in the past must check each
+    // retained key's version and therefore count by scanning the prefix.
+    const index = current ? this.liveKeys : this.allKeys
+    const kvs: KeyValue[] = []
+    let more = false
+    const startAfter = opts.startAfter !== undefined && opts.startAfter >= prefix ? opts.startAfter : undefined
+    const cur = startAfter !== undefined ? index.lowerBound(startAfter, true) : index.lowerBound(prefix, false)
+    let scanned = 0
+    for (let key = index.at(cur); key !== undefined && key.startsWith(prefix); index.next(cur), key = index.at(cur)) {
+      const kv = this.getAt(key, at)
+      if (kv === undefined) continue
+      if (kvs.length >= limit) {
+        more = true
+        if (current) break
+        scanned++
+        continue
+      }
+      kvs.push(kv)
+    }
+    let count: number
+    if (current) {
+      const lo = index.rank(index.lowerBound(prefix, false))
+      const end = prefixEnd(prefix)
+      const hi = end === undefined ? index.size : index.rank(index.lowerBound(end, false))
+      count = hi - lo
+    } else {
+      let before = 0
+      if (startAfter !== undefined) {
+        const c = index.lowerBound(prefix, false)
+        for (let key = index.at(c); key !== undefined && key <= startAfter; index.next(c), key = index.at(c)) {
+          if (this.getAt(key, at) !== undefined) before++
+        }
+      }
+      count = before + kvs.length + scanned
+    }
+    return { kvs, revision: at, more, count }
+  }
+
+  /** Groups with revision > `after`, oldest first. Caller checks `after` ≥ compacted. */
+  groupsAfter(after: number): EventGroup[] {
+    let lo = this.head
+    let hi = this.groups.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.groups[mid].revision <= after) lo = mid + 1
+      else hi = mid
+    }
+    return this.groups.slice(lo)
+  }
+
+  get keyCount(): number {
+    return this.liveKeys.size
+  }
+
+  get historySize(): number {
+    return this.historyEvents
+  }
+
+  /** Every retained version up to `revision`, in key order, for a snapshot. */
+  view(revision: number): StateView {
+    const keys: (readonly [string, readonly KeyValue[]])[] = []
+    for (const key of this.allKeys.keys()) {
+      const chain = this.chains.get(key)
+      if (chain === undefined) continue
+      let n = chain.length
+      while (n > 0 && chain[n - 1].modRevision > revision) n--
+      if (n > 0) keys.push([key, n === chain.length ? chain.slice() : chain.slice(0, n)])
+    }
+    return { revision, compactRevision: this.compacted, keys }
+  }
+
+  /** Load one key from a snapshot (before any transaction runs). */
+  loadKey(key: string, versions: readonly KeyValue[]): void {
+    if (versions.length === 0) return
+    this.chains.set(key, versions.slice())
+    this.allKeys.insert(key)
+    if (isLive(versions[versions.length - 1])) this.liveKeys.insert(key)
+  }
+
+  /** After loading a snapshot: set revisions and rebuild the watch history from the versions. */
+  finishLoad(revision: number, compactRevision: number): void {
+    this.applied = revision
+    this.committed = revision
+    this.compacted = compactRevision
+    const byRevision = new Map<number, WatchEvent[]>()
+    for (const chain of this.chains.values()) {
+      for (let i = 0; i < chain.length; i++) {
+        const kv = chain[i]
+        if (kv.modRevision <= compactRevision) continue
+        const prev = i > 0 && isLive(chain[i - 1]) ? chain[i - 1] : undefined
+        const event: WatchEvent = kv.version === 0 ? { type: 'delete', kv, prevKv: prev } : prev ? { type: 'put', kv, prevKv: prev } : { type: 'put', kv }
+        const list = byRevision.get(kv.modRevision)
+        if (list) list.push(event)
+        else byRevision.set(kv.modRevision, [event])
+      }
+    }
+    const revisions = [...byRevision.keys()].sort((a, b) => a - b)
+    this.groups = revisions.map((r) => ({ revision: r, events: byRevision.get(r) ?? [] }))
+    this.head = 0
+    this.historyEvents = this.groups.reduce((n, g) => n + g.events.length, 0)
+    this.trimHistory()
+  }
+}
+
+function versionAt(chain: readonly KeyValue[], revision: number): KeyValue | undefined {
+  const last = chain[chain.length - 1]
+  if (last.modRevision <= revision) return last
+  let lo = 0
+  let hi = chain.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (chain[mid].modRevision <= revision) lo = mid + 1
+    else hi = mid
+  }
+  return lo === 0 ? undefined : chain[lo - 1]
+}

@@ -1,0 +1,33 @@
+import { createBackend } from '../backend';
+import { startServer } from '../server';
+import type { CliIo } from './command';
+import { packageVersion, rendererOutDir } from './project';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  verbose: boolean;
+}
+
+/** Browser mode: serves UI + contract until SIGINT/SIGTERM, then closes cleanly. */
+export async function serveUntilStopped(options: ServeOptions, io: CliIo): Promise<number> {
+  const backend = createBackend({
+    mode: 'browser',
+    version: packageVersion(),
+    env: io.env,
+    log: options.verbose ? (line) => io.err(`rpc ${line}`) : undefined,
+  });
+  let server;
+  try {
+    server = await startServer({ backend, rendererDir: rendererOutDir, host: options.host, port: options.port });
+  } catch (err) {
+    io.err(`kubelab: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  io.out(`KubeLab is serving at ${server.url}`);
+  io.out('Open that URL in a browser. Press Ctrl-C to stop.');
+  const signal = await io.waitForStop();
+  await server.close();
+  io.out(`Stopped (${signal}).`);
+  return 0;
+}

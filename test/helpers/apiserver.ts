@@ -1,0 +1,67 @@
+// Test harness: an in-process API server on a free loopback port, and the real kubectl
+// (/usr/bin/kubectl) pointed at it with its own kubeconfig and discovery cache.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src-cluster/apiserver/server'
+
+export interface KubectlResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface TestApiServer {
+  server: ApiServer
+  dir: string
+  kubeconfig: string
+  kubectl(args: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<KubectlResult>
+  /** kubectl that must succeed; returns stdout. */
+  k(...args: string[]): Promise<string>
+  close(): Promise<void>
+}
+
+export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl'
+
+export async function startTestApiServer(opts: Partial<ApiServerOptions> = {}): Promise<TestApiServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelab-api-'))
+  const kubeconfig = join(dir, 'admin.kubeconfig')
+  const server = await startApiServer({ dataDir: join(dir, 'data'), securePort: 0, adminKubeconfig: kubeconfig, log: () => {}, ...opts })
+  const cacheDir = join(dir, 'kube-cache')
+  const kubectl: TestApiServer['kubectl'] = (args, o = {}) =>
+    new Promise((resolve) => {
+      const child = execFile(
+        KUBECTL,
+        ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args],
+        { env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig, ...(o.env ?? {}) }, timeout: o.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0
+          resolve({ code, stdout: String(stdout), stderr: String(stderr) })
+        },
+      )
+      if (o.input !== undefined) child.stdin?.end(o.input)
+      else child.stdin?.end()
+    })
+  return {
+    server,
+    dir,
+    kubeconfig,
+    kubectl,
+    async k(...args: string[]) {
+      const r = await kubectl(args)
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`)
+      return r.stdout
+    },
+    async close() {
+      await server.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export function writeManifest(dir: string, name: string, text: string): string {
+  const p = join(dir, name)
+  writeFileSync(p, text)
+  return p
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// `npm test`: runs every test layer this machine can run. A layer whose host dependency is
+// missing is reported loudly; with KUBELAB_REQUIRE_ALL=1 (CI) a missing layer fails the run.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const requireAll = process.env.KUBELAB_REQUIRE_ALL === '1'
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+const which = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
+
+/** Each layer: its folder and what the host must have for it. */
+const layers = [
+  { name: 'unit', dir: 'test/unit', needs: [] },
+  { name: 'integration', dir: 'test/integration', needs: [['kubectl (/usr/bin/kubectl)', () => existsSync(process.env.KUBECTL ?? '/usr/bin/kubectl')]] },
+  {
+    name: 'e2e',
+    dir: 'test/e2e',
+    needs: [
+      ['root', () => isRoot],
+      ['containerd', () => which('containerd')],
+      ['sshd', () => existsSync('/usr/sbin/sshd')],
+    ],
+  },
+  { name: 'ui', dir: 'test/ui', needs: [['Debian chromium (/usr/bin/chromium)', () => existsSync('/usr/bin/chromium')]] },
+]
+
+const hasTests = (dir) => {
+  const abs = join(root, dir)
+  if (!existsSync(abs)) return false
+  const walk = (d) => readdirSync(d, { withFileTypes: true }).some((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.test.ts')))
+  return walk(abs)
+}
+
+const run = []
+const missing = []
+for (const layer of layers) {
+  if (!hasTests(layer.dir)) {
+    console.log(`test layer ${layer.name}: no tests in ${layer.dir} yet`)
+    continue
+  }
+  const lacking = layer.needs.filter(([, ok]) => !ok()).map(([what]) => what)
+  if (lacking.length) {
+    missing.push(layer.name)
+    console.error(`\n!!! test layer ${layer.name} SKIPPED: this machine lacks ${lacking.join(', ')} (see .ci/run for what to install)\n`)
+  } else {
+    run.push(layer)
+  }
+}
+if (missing.length && requireAll) {
+  console.error(`KUBELAB_REQUIRE_ALL=1: layers ${missing.join(', ')} could not run; failing.`)
+  process.exit(1)
+}
+const filters = process.argv.slice(2)
+const out = join(mkdtempSync(join(tmpdir(), 'kubelab-test-')), 'results.json')
+console.log(`running layers: ${run.map((l) => l.name).join(', ')}`)
+const vitest = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...(filters.length ? filters : run.map((l) => l.dir)), '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+  { cwd: root, stdio: 'inherit', env: process.env },
+)
+let summary = ''
+if (existsSync(out)) {
+  const r = JSON.parse(readFileSync(out, 'utf8'))
+  summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '')
+}
+if (missing.length) console.error(`\n!!! layers not run on this machine: ${missing.join(', ')}`)
+if (summary) console.log(`\n${summary}`)
+process.exit(vitest.status ?? 1)

@@ -1,0 +1,206 @@
+import { describe, expect, it, vi } from 'vitest'
+import protobuf from 'protobufjs/minimal'
+import { schemaIndexOrEmpty } from './fixtures/schema-fallback'
+import { fixtureForKind, fixtureLookup } from './fixtures/structs'
+
+vi.mock('../../src-cluster/api/schema/index', (importOriginal) => schemaIndexOrEmpty(importOriginal))
+
+const { decodeProtobufObject, decodeProtobufMessage, isProtobuf, formatTime } = await import('../../src-cluster/api/codec/protobuf')
+const { formatGoDuration } = await import('../../src-cluster/api/codec/duration')
+const { BadRequestError } = await import('../../src-cluster/api/errors')
+
+const { Writer } = protobuf
+type W = InstanceType<typeof Writer>
+
+/** Writes a length-delimited sub-message built by `body`. */
+function sub(w: W, field: number, body: (w: W) => void): W {
+  w.uint32((field << 3) | 2).fork()
+  body(w)
+  return w.ldelim()
+}
+function str(w: W, field: number, s: string): W {
+  return w.uint32((field << 3) | 2).string(s)
+}
+function envelope(apiVersion: string, kindName: string, raw: Uint8Array): Uint8Array {
+  const w = Writer.create()
+  sub(w, 1, (t) => {
+    str(t, 1, apiVersion)
+    str(t, 2, kindName)
+  })
+  w.uint32(18).bytes(raw)
+  str(w, 3, '')
+  str(w, 4, '')
+  return new Uint8Array([0x6b, 0x38, 0x73, 0x00, ...w.finish()])
+}
+
+describe('isProtobuf', () => {
+  it('recognises the Kubernetes protobuf media type with or without parameters', () => {
+    expect(isProtobuf('application/vnd.kubernetes.protobuf')).toBe(true)
+    expect(isProtobuf('application/vnd.kubernetes.protobuf; charset=utf-8')).toBe(true)
+    expect(isProtobuf('application/json')).toBe(false)
+    expect(isProtobuf(undefined)).toBe(false)
+  })
+})
+
+describe('formatting helpers', () => {
+  it('formats Go durations like time.Duration.String', () => {
+    expect(formatGoDuration(0)).toBe('0s')
+    expect(formatGoDuration(30e9)).toBe('30s')
+    expect(formatGoDuration(3723e9)).toBe('1h2m3s')
+    expect(formatGoDuration(3600e9)).toBe('1h0m0s')
+    expect(formatGoDuration(1.5e9)).toBe('1.5s')
+    expect(formatGoDuration(500e6)).toBe('500ms')
+    expect(formatGoDuration(1500)).toBe('1.5µs')
+    expect(formatGoDuration(-90e9)).toBe('-1m30s')
+  })
+  it('formats times as RFC 3339 in UTC', () => {
+    const secs = Date.UTC(2026, 0, 2, 3, 4, 5) / 1000
+    expect(formatTime(secs, 0, false)).toBe('2026-01-02T03:04:05Z')
+    expect(formatTime(secs, 123456789, true)).toBe('2026-01-02T03:04:05.123456Z')
+  })
+})
+
+describe('decodeProtobufObject with fixture structs', () => {
+  function widgetBytes(): Uint8Array {
+    const w = Writer.create()
+    sub(w, 1, (m) => {
+      str(m, 1, 'w1')
+      str(m, 3, 'default')
+      sub(m, 8, () => {}) // empty Time = unset
+      sub(m, 11, (e) => {
+        str(e, 1, 'app')
+        str(e, 2, 'web')
+      })
+      sub(m, 11, (e) => {
+        str(e, 1, 'empty')
+        str(e, 2, '')
+      })
+    })
+    sub(w, 2, (s) => {
+      s.uint32(8).int32(0) // replicas: ptr, explicit 0 is kept
+      s.uint32(16).bool(false) // paused: non-pointer false is dropped
+      sub(s, 3, (c) => {
+        str(c, 1, 'web')
+        str(c, 2, 'nginx:1.27')
+        str(c, 3, 'sh')
+        str(c, 3, '')
+        sub(c, 6, (p) => {
+          str(p, 1, '')
+          p.uint32(24).int32(80)
+          str(p, 4, 'TCP')
+        })
+        sub(c, 8, (r) => {
+          sub(r, 1, (e) => {
+            str(e, 1, 'cpu')
+            sub(e, 2, (q) => str(q, 1, '500m'))
+          })
+        })
+        str(c, 14, '')
+        c.uint32(16 * 8).bool(false)
+      })
+      sub(s, 4, (i) => {
+        i.uint32(8).int64(1)
+        str(i, 3, '25%')
+      })
+      sub(s, 5, (i) => i.uint32(8).int64(0).uint32(16).int32(8080))
+      sub(s, 6, (t) => t.uint32(8).int64(Date.UTC(2026, 0, 2, 3, 4, 5) / 1000).uint32(16).int32(7000))
+      sub(s, 7, (d) => d.uint32(8).int64(90e9))
+      sub(s, 8, (r) => r.uint32(10).bytes(new TextEncoder().encode('{"a":[1,2]}')))
+      s.uint32(74).bytes(new Uint8Array([1, 2, 3]))
+      // packed int32 list, then one more unpacked element
+      s.uint32(82).fork().int32(1).int32(-2).int32(300).ldelim()
+      s.uint32(80).int32(4)
+      s.uint32(88).int64(2 ** 40 + 5)
+      s.uint32((12 << 3) | 1).double(0.25)
+      sub(s, 13, (e) => {
+        str(e, 1, 'password')
+        e.uint32(18).bytes(new TextEncoder().encode('hunter2'))
+      })
+      sub(s, 14, () => {}) // ptr to an empty struct is kept as {}
+      s.uint32(16 * 8).bool(true)
+      sub(s, 17, (row) => {
+        str(row, 1, 'a')
+        str(row, 1, 'b')
+      })
+      s.uint32(999 * 8).int32(5) // unknown field: skipped
+    })
+    sub(w, 3, () => {}) // empty status is dropped
+    return w.finish()
+  }
+
+  it('decodes every wire shape into the JSON shape', () => {
+    const obj = decodeProtobufObject(envelope('example.com/v1', 'Widget', widgetBytes()), fixtureLookup, fixtureForKind)
+    expect(obj).toEqual({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w1', namespace: 'default', labels: { app: 'web', empty: '' } },
+      spec: {
+        replicas: 0,
+        containers: [
+          {
+            name: 'web',
+            image: 'nginx:1.27',
+            command: ['sh', ''],
+            ports: [{ containerPort: 80, protocol: 'TCP' }],
+            resources: { limits: { cpu: '500m' } },
+          },
+        ],
+        maxSurge: '25%',
+        targetPort: 8080,
+        lastSeen: '2026-01-02T03:04:05.000007Z',
+        timeout: '1m30s',
+        payload: { a: [1, 2] },
+        blob: 'AQID',
+        numbers: [1, -2, 300, 4],
+        big: 2 ** 40 + 5,
+        ratio: 0.25,
+        data: { password: Buffer.from('hunter2').toString('base64') },
+        emptyOk: {},
+        flags: [true],
+        grid: [['a', 'b']],
+      },
+    })
+    expect(JSON.stringify(obj)).not.toContain('creationTimestamp')
+  })
+
+  it('decodes a message without the envelope', () => {
+    const w = Writer.create()
+    w.uint32(8).int64(-3)
+    expect(decodeProtobufMessage(w.finish(), 'test.WidgetStatus', fixtureLookup)).toEqual({ observed: -3 })
+  })
+
+  it('rejects a body without the magic prefix', () => {
+    expect(() => decodeProtobufObject(new Uint8Array([1, 2, 3, 4, 5]), fixtureLookup, fixtureForKind)).toThrow(/magic/)
+  })
+
+  it('rejects truncated bodies with a 400 that says so', () => {
+    const full = envelope('example.com/v1', 'Widget', widgetBytes())
+    const cut = full.subarray(0, full.length - 20)
+    let err: unknown
+    try {
+      decodeProtobufObject(cut, fixtureLookup, fixtureForKind)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(BadRequestError)
+    expect((err as Error).message).toMatch(/^protobuf body: truncated/)
+  })
+
+  it('rejects truncated payloads inside a complete envelope', () => {
+    const raw = widgetBytes()
+    expect(() => decodeProtobufObject(envelope('example.com/v1', 'Widget', raw.subarray(0, 30)), fixtureLookup, fixtureForKind)).toThrow(
+      /protobuf body: truncated or malformed test\.Widget/,
+    )
+  })
+
+  it('rejects unknown kinds and wrong wire types', () => {
+    expect(() => decodeProtobufObject(envelope('example.com/v1', 'Gadget', new Uint8Array()), fixtureLookup, fixtureForKind)).toThrow(
+      /no kind "Gadget"/,
+    )
+    const bad = Writer.create()
+    sub(bad, 2, (s) => str(s, 1, 'three')) // replicas is a varint
+    expect(() => decodeProtobufObject(envelope('example.com/v1', 'Widget', bad.finish()), fixtureLookup, fixtureForKind)).toThrow(
+      /test\.WidgetSpec\.replicas has wire type 2, expected 0/,
+    )
+  })
+})
