@@ -73,11 +73,10 @@ export function issueCert(ca: KeyPair, req: CertRequest): KeyPair {
     ...(req.dnsNames ?? []).map((value) => ({ type: 2, value })),
     ...(req.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
   ]
-  const extKeyUsage: Record<string, boolean> = { name: true }
   const exts: Record<string, unknown>[] = [
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: !!req.server, clientAuth: !!req.client, ...extKeyUsage },
+    { name: 'extKeyUsage', serverAuth: !!req.server, clientAuth: !!req.client },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]
   if (altNames.length) exts.push({ name: 'subjectAltName', altNames })

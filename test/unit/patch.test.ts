@@ -330,6 +330,14 @@ describe('server-side apply (basic)', () => {
     expect((r as Any).spec.replicas).toBe(3)
   })
 
+  it('orders merged lists like structured-merge-diff: shared items follow the applied order', () => {
+    const live: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers: ['a', 'b', 'c'] } }
+    const r = patch('apply', live, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers: ['c', 'a', 'd'] } }, V1 + 'ConfigMap')
+    expect(r.metadata?.finalizers).toEqual(['b', 'c', 'a', 'd'])
+    const env = patch('apply', deployment(), applied({ template: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: 'x' }, { name: 'N', value: 'n' }, { name: 'B' }] }] } } }), APPS + 'Deployment')
+    expect(containers(env)[0].env).toEqual([{ name: 'A', value: 'x' }, { name: 'N', value: 'n' }, { name: 'B', value: '2' }])
+  })
+
   it('reads YAML, removes fields set to null and checks apiVersion and kind', () => {
     const yaml = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  strategy:\n    rollingUpdate: null\n    type: Recreate\n'
     const r = patch('apply', deployment(), yaml, APPS + 'Deployment')

@@ -1,0 +1,104 @@
+// Semantic validation entry point: schema-required fields plus each kind's rules, and on update
+// the immutable fields. Returns field errors for a 422 Invalid answer (empty = valid).
+import type { ResourceInfo } from '../resources'
+import type { FieldError, KubeObject } from '../errors'
+import { registryLookup, type Lookup } from '../schema/walk'
+import { checkRequired } from './required'
+import { validateMetadata } from './metadata'
+import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isPathSegmentName, type NameCheck } from './names'
+import { validatePodSpec } from './pod'
+import { validateCronJob, validateDaemonSet, validateDeployment, validateJob, validateReplicaSet, validateStatefulSet } from './workloads'
+import { validateService } from './service'
+import { validateConfigMap, validateSecret } from './config'
+import {
+  validateEndpointSlice, validateHPA, validateIngress, validateLease, validateNetworkPolicy, validateNode, validatePDB,
+  validatePersistentVolume, validatePersistentVolumeClaim, validateRole, validateRoleBinding, validateStorageClass,
+} from './others'
+import {
+  validateImmutableData, validateJobUpdate, validatePodUpdate, validatePVCUpdate, validateRoleBindingUpdate,
+  validateSecretUpdate, validateSelectorUpdate, validateServiceUpdate, validateStatefulSetUpdate,
+} from './update'
+import { child, type Obj } from './util'
+
+export { checkStructure, type StructureResult } from './structural'
+export { findDuplicateFields } from './duplicates'
+
+type Rule = (o: Obj) => FieldError[]
+type UpdateRule = (o: Obj, old: Obj) => FieldError[]
+
+interface KindRules {
+  name?: NameCheck
+  validate?: Rule
+  update?: UpdateRule
+}
+
+const RBAC = 'rbac.authorization.k8s.io'
+const RULES: Record<string, KindRules> = {
+  '/Pod': { validate: (o) => validatePodSpec(child(o, 'spec'), 'spec'), update: validatePodUpdate },
+  '/Service': { name: isDNS1035Label, validate: validateService, update: validateServiceUpdate },
+  '/Namespace': { name: isDNS1123Label },
+  '/Node': { validate: validateNode },
+  '/ConfigMap': { validate: validateConfigMap, update: (o, old) => validateImmutableData(o, old, ['data', 'binaryData']) },
+  '/Secret': { validate: validateSecret, update: validateSecretUpdate },
+  '/PersistentVolume': { validate: validatePersistentVolume },
+  '/PersistentVolumeClaim': { validate: (o) => validatePersistentVolumeClaim(o), update: validatePVCUpdate },
+  'apps/Deployment': { validate: validateDeployment, update: validateSelectorUpdate },
+  'apps/ReplicaSet': { validate: validateReplicaSet, update: validateSelectorUpdate },
+  'apps/DaemonSet': { validate: validateDaemonSet, update: validateSelectorUpdate },
+  'apps/StatefulSet': { validate: validateStatefulSet, update: (o, old) => [...validateSelectorUpdate(o, old), ...validateStatefulSetUpdate(o, old)] },
+  'batch/Job': { validate: validateJob, update: validateJobUpdate },
+  'batch/CronJob': { validate: validateCronJob },
+  'networking.k8s.io/Ingress': { validate: validateIngress },
+  'networking.k8s.io/NetworkPolicy': { validate: validateNetworkPolicy },
+  'storage.k8s.io/StorageClass': { validate: validateStorageClass },
+  'autoscaling/HorizontalPodAutoscaler': { name: isPathSegmentName, validate: validateHPA },
+  'policy/PodDisruptionBudget': { validate: validatePDB },
+  [`${RBAC}/Role`]: { name: isPathSegmentName, validate: (o) => validateRole(o, false) },
+  [`${RBAC}/ClusterRole`]: { name: isPathSegmentName, validate: (o) => validateRole(o, true) },
+  [`${RBAC}/RoleBinding`]: { name: isPathSegmentName, validate: (o) => validateRoleBinding(o, false), update: validateRoleBindingUpdate },
+  [`${RBAC}/ClusterRoleBinding`]: { name: isPathSegmentName, validate: (o) => validateRoleBinding(o, true), update: validateRoleBindingUpdate },
+  'coordination.k8s.io/Lease': { validate: validateLease },
+  'discovery.k8s.io/EndpointSlice': { validate: validateEndpointSlice },
+  '/Event': { name: isPathSegmentName },
+  'events.k8s.io/Event': { name: isPathSegmentName },
+}
+
+/** Name syntax for a kind: DNS-1123 subdomain unless the kind says otherwise. */
+export function nameCheckFor(res: Pick<ResourceInfo, 'group' | 'kind'>): NameCheck {
+  return RULES[`${res.group}/${res.kind}`]?.name ?? isDNS1123Subdomain
+}
+
+export function validateObject(
+  res: Pick<ResourceInfo, 'group' | 'kind' | 'schema' | 'namespaced' | 'virtual'>,
+  obj: KubeObject,
+  old?: KubeObject,
+  lookup: Lookup = registryLookup,
+): FieldError[] {
+  const rules = RULES[`${res.group}/${res.kind}`] ?? {}
+  const errs: FieldError[] = []
+  // Review objects (TokenReview, SubjectAccessReview, ...) have no name.
+  if (!res.virtual) errs.push(...validateMetadata(obj.metadata, rules.name ?? isDNS1123Subdomain, res.namespaced))
+  let schemaKnown = true
+  try {
+    lookup(res.schema)
+  } catch {
+    schemaKnown = false
+  }
+  if (schemaKnown) errs.push(...checkRequired(obj, lookup(res.schema), lookup).filter((e) => !e.field.startsWith('metadata.')))
+  if (rules.validate) errs.push(...rules.validate(obj))
+  if (old && rules.update) errs.push(...rules.update(obj, old))
+  return dedupe(errs)
+}
+
+/** The schema walk and the kind rules may report the same problem; keep one of each. */
+function dedupe(errs: FieldError[]): FieldError[] {
+  const seen = new Set<string>()
+  return errs.filter((e) => {
+    const key = `${e.type}|${e.field}|${e.detail ?? ''}|${JSON.stringify(e.badValue ?? null)}`
+    const plain = `${e.type}|${e.field}`
+    if (seen.has(key) || (e.type === 'FieldValueRequired' && seen.has(plain))) return false
+    seen.add(key)
+    seen.add(plain)
+    return true
+  })
+}
