@@ -258,11 +258,12 @@ async function main(): Promise<void> {
     for (const w of workloads) {
       const e = results.embedded[clients][w]
       const x = results.etcd?.[clients]?.[w]
-      rows.push([w, clients, e.opsPerSec, e.p50, e.p99, x?.opsPerSec ?? NaN, x?.p50 ?? NaN, x?.p99 ?? NaN, x ? round(e.opsPerSec / x.opsPerSec, 2) : NaN])
+      rows.push([w, String(clients), e.opsPerSec, e.p50, e.p99, x?.opsPerSec ?? NaN, x?.p50 ?? NaN, x?.p99 ?? NaN, x ? round(e.opsPerSec / x.opsPerSec, 2) : NaN])
     }
   }
   console.log('\nStore benchmark (fsync per acknowledged write; latencies in ms; watch = events/s, latency write→event)\n')
   console.log(formatTable(['workload', 'clients', 'embedded ops/s', 'p50', 'p99', 'etcd ops/s', 'p50', 'p99', 'embedded/etcd'], rows))
+  notes.push('embedded runs in process; etcd is reached over gRPC on loopback, so its figures include client and network cost, as they would for an API server using it')
   for (const n of notes) console.log(`\n${n}`)
   const file = await writeResults('store', { clients: CLIENTS, maxOpsPerPhase: MAX_OPS, maxMsPerPhase: MAX_MS, valueBytes: VALUE.length, notes, backends: results })
   console.log(`\nresults written to ${path.relative(process.cwd(), file)}`)

@@ -67,6 +67,9 @@ export function parseRequest(method: string, pathname: string, query: URLSearchP
     name = rest[3]
     subresource = rest[4]
     extra = rest.slice(5)
+  } else if (rest[0] === 'namespaces' && rest.length >= 3 && !['status', 'finalize'].includes(rest[2]!)) {
+    // /namespaces/NS/<something we do not serve>
+    return { type: 'unknown-resource', group, version, plural: rest[2]! }
   } else {
     plural = rest[0]!
     name = rest[1]

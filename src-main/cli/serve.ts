@@ -1,5 +1,5 @@
 import { createBackend } from '../backend';
-import { startServer } from '../server';
+import { isLoopback, startServer } from '../server';
 import type { CliIo } from './command';
 import { packageVersion, rendererOutDir } from './project';
 
@@ -23,6 +23,9 @@ export async function serveUntilStopped(options: ServeOptions, io: CliIo): Promi
   } catch (err) {
     io.err(`kubelab: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
+  }
+  if (!isLoopback(options.host)) {
+    io.err(`Warning: listening on ${options.host} lets other machines on your network drive this KubeLab backend.`);
   }
   io.out(`KubeLab is serving at ${server.url}`);
   io.out('Open that URL in a browser. Press Ctrl-C to stop.');

@@ -34,6 +34,8 @@ function createWindow(adapter: ReturnType<typeof registerIpc>): void {
     },
   });
   adapter.attach(win.webContents);
+  // The UI needs no camera, notifications, geolocation, ...: refuse every permission prompt.
+  win.webContents.session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   win.once('ready-to-show', () => win.show());
 
   // External links open in the user's browser; the app window never leaves the renderer.

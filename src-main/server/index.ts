@@ -38,7 +38,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await listen(server, host, options.port);
   const port = (server.address() as AddressInfo).port;
   const rpc = attachRpc(server, options.backend, (req) => isAllowedRequest(req, host, port));
-  const url = `http://${formatHost(host)}:${port}/`;
+  // An unspecified bind address is not something a browser can open; loopback reaches it.
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${formatHost(urlHost)}:${port}/`;
 
   return {
     url,
@@ -99,7 +101,7 @@ export function isAllowedRequest(req: Pick<IncomingMessage, 'headers'>, boundHos
   return true;
 }
 
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 

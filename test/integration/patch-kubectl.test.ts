@@ -92,10 +92,10 @@ describe('kubectl patches', () => {
 
   it('apply --server-side creates, then merges into the live object', async () => {
     const cm = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  labels: {a: "1"}\ndata: ${data}\n`
-    await t.k('apply', '--server-side', '-f', writeManifest(t.dir, 'ssa1.yaml', cm('{x: "1"}')))
-    await t.k('apply', '--server-side', '-f', writeManifest(t.dir, 'ssa2.yaml', cm('{y: "2"}')))
+    await t.k('apply', '--server-side', '-f', writeManifest(t.dir, 'ssa1.yaml', cm('{k1: "1"}')))
+    await t.k('apply', '--server-side', '-f', writeManifest(t.dir, 'ssa2.yaml', cm('{k2: "2"}')))
     const got = await json('get', 'configmap', 'ssa')
-    expect(got.data.y).toBe('2')
+    expect(got.data.k2).toBe('2')
     expect(got.metadata.labels).toEqual({ a: '1' })
   })
 })

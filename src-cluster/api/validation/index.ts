@@ -84,7 +84,7 @@ export function validateObject(
   } catch {
     schemaKnown = false
   }
-  if (schemaKnown) errs.push(...checkRequired(obj, lookup(res.schema), lookup).filter((e) => !e.field.startsWith('metadata.')))
+  if (schemaKnown) errs.push(...checkRequired(obj, lookup(res.schema), lookup).filter((e) => !e.field.startsWith('metadata.') && !e.field.startsWith('status.')))
   if (rules.validate) errs.push(...rules.validate(obj))
   if (old && rules.update) errs.push(...rules.update(obj, old))
   return dedupe(errs)
