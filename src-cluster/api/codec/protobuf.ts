@@ -4,7 +4,7 @@
 import protobuf from 'protobufjs/minimal'
 import type { Field, FieldType, Struct } from '../schema/dsl'
 import { BadRequestError, type KubeObject } from '../errors'
-import { structForKind } from '../schema/index'
+import { PROTO_EMBEDS, structForKind } from '../schema/index'
 import { registryLookup, resolveStruct, type Lookup } from '../schema/walk'
 import { formatGoDuration } from './duration'
 
@@ -15,6 +15,24 @@ export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf'
 const MAGIC = [0x6b, 0x38, 0x73, 0x00]
 
 export type KindFinder = (group: string, version: string, kind: string) => Struct | undefined
+
+/**
+ * A Go struct embedded in `struct`: JSON flattens its `fields` into the parent, protobuf keeps
+ * them in one nested message at field `n` (numbered as inside that message).
+ */
+export interface ProtoEmbedInfo {
+  readonly struct: string
+  readonly n: number
+  readonly fields: readonly string[]
+}
+export type EmbedFinder = (structName: string) => readonly ProtoEmbedInfo[] | undefined
+
+const registryEmbeds: EmbedFinder = (name) => PROTO_EMBEDS.get(name)
+
+interface Ctx {
+  lookup: Lookup
+  embeds: EmbedFinder
+}
 
 export function isProtobuf(contentType: string | undefined): boolean {
   if (!contentType) return false
@@ -63,7 +81,12 @@ export function decodeEnvelope(body: Uint8Array): UnknownEnvelope {
  * Decodes a whole protobuf request body into the JSON object it stands for, with apiVersion and
  * kind set. Throws BadRequestError for anything malformed or of an unknown kind.
  */
-export function decodeProtobufObject(body: Uint8Array, lookup: Lookup = registryLookup, forKind: KindFinder = structForKind): KubeObject {
+export function decodeProtobufObject(
+  body: Uint8Array,
+  lookup: Lookup = registryLookup,
+  forKind: KindFinder = structForKind,
+  embeds: EmbedFinder = registryEmbeds,
+): KubeObject {
   const env = decodeEnvelope(body)
   if (!env.apiVersion || !env.kind) throw new BadRequestError('protobuf body: the envelope has no apiVersion/kind (typeMeta)')
   if (env.contentEncoding) throw new BadRequestError(`protobuf body: content encoding "${env.contentEncoding}" is not supported`)
@@ -72,14 +95,19 @@ export function decodeProtobufObject(body: Uint8Array, lookup: Lookup = registry
   const version = slash < 0 ? env.apiVersion : env.apiVersion.slice(slash + 1)
   const s = forKind(group, version, env.kind)
   if (!s) throw new BadRequestError(`protobuf body: no kind "${env.kind}" is registered for version "${env.apiVersion}"`)
-  const obj = decodeProtobufMessage(env.raw, s, lookup)
+  const obj = decodeProtobufMessage(env.raw, s, lookup, embeds)
   return { apiVersion: env.apiVersion, kind: env.kind, ...obj }
 }
 
 /** Decodes one message of the given struct into its JSON shape (no apiVersion/kind). */
-export function decodeProtobufMessage(bytes: Uint8Array, struct: Struct | string, lookup: Lookup = registryLookup): Record<string, unknown> {
+export function decodeProtobufMessage(
+  bytes: Uint8Array,
+  struct: Struct | string,
+  lookup: Lookup = registryLookup,
+  embeds: EmbedFinder = registryEmbeds,
+): Record<string, unknown> {
   const s = resolveStruct(struct, lookup)
-  return guard(s.name, () => decodeStruct(bytes, s, lookup))
+  return guard(s.name, () => decodeStruct(bytes, s, { lookup, embeds }))
 }
 
 /** Turns the reader's RangeErrors into a 400 that says what was being read. */
@@ -93,26 +121,50 @@ function guard<T>(what: string, fn: () => T): T {
   }
 }
 
-const byNumberCache = new WeakMap<Struct, Map<number, [string, Field]>>()
-function byNumber(s: Struct): Map<number, [string, Field]> {
-  let m = byNumberCache.get(s)
-  if (!m) {
-    m = new Map()
-    for (const [name, f] of Object.entries(s.fields)) if (f.n > 0) m.set(f.n, [name, f])
-    byNumberCache.set(s, m)
+interface WireLayout {
+  /** Direct fields by protobuf number. */
+  fields: Map<number, [string, Field]>
+  /** Embedded messages by protobuf number: a synthetic struct holding the flattened fields. */
+  embedded: Map<number, Struct>
+}
+const layoutCache = new WeakMap<Struct, WireLayout>()
+function layoutOf(s: Struct, embeds: EmbedFinder): WireLayout {
+  let l = layoutCache.get(s)
+  if (l) return l
+  const inEmbed = new Set<string>()
+  const embedded = new Map<number, Struct>()
+  for (const e of embeds(s.name) ?? []) {
+    const fields: Record<string, Field> = {}
+    for (const name of e.fields) {
+      const f = s.fields[name]
+      if (!f) continue
+      fields[name] = f
+      inEmbed.add(name)
+    }
+    embedded.set(e.n, { name: `${s.name}(embedded ${e.n})`, doc: '', fields })
   }
-  return m
+  const direct = new Map<number, [string, Field]>()
+  for (const [name, f] of Object.entries(s.fields)) if (f.n > 0 && !inEmbed.has(name)) direct.set(f.n, [name, f])
+  l = { fields: direct, embedded }
+  layoutCache.set(s, l)
+  return l
 }
 
-function decodeStruct(bytes: Uint8Array, s: Struct, lookup: Lookup): Record<string, unknown> {
+function decodeStruct(bytes: Uint8Array, s: Struct, ctx: Ctx): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  const fields = byNumber(s)
+  const { fields, embedded } = layoutOf(s, ctx.embeds)
   const r = new Reader(bytes)
   while (r.pos < r.len) {
     const tag = r.uint32()
     const no = tag >>> 3
     const wt = tag & 7
     if (no === 0) throw new BadRequestError(`protobuf body: field number 0 in ${s.name}`)
+    const embed = embedded.get(no)
+    if (embed) {
+      expectWire(wt, 2, `${s.name} embedded field ${no}`)
+      Object.assign(out, decodeStruct(r.bytes(), embed, ctx))
+      continue
+    }
     const entry = fields.get(no)
     if (!entry) {
       r.skipType(wt)
@@ -127,15 +179,15 @@ function decodeStruct(bytes: Uint8Array, s: Struct, lookup: Lookup): Record<stri
       if (wt === 2 && isVarintScalar(t.of)) {
         const packed = new Reader(r.bytes())
         while (packed.pos < packed.len) list.push(readScalarVarint(packed, t.of))
-      } else list.push(decodeListItem(r, wt, t.of, where, lookup))
+      } else list.push(decodeListItem(r, wt, t.of, where, ctx))
     } else if (t.t === 'map') {
       expectWire(wt, 2, where)
       const m = (out[name] as Record<string, unknown> | undefined) ?? {}
       out[name] = m
-      const [k, v] = decodeMapEntry(r.bytes(), t.of, where, lookup)
+      const [k, v] = decodeMapEntry(r.bytes(), t.of, where, ctx)
       m[k] = v
     } else {
-      const v = decodeSingle(r, wt, t, where, lookup)
+      const v = decodeSingle(r, wt, t, where, ctx)
       if (v === undefined) delete out[name]
       else out[name] = v
     }
@@ -175,24 +227,24 @@ function expectWire(got: number, want: number, where: string): void {
 }
 
 /** A list element; nested lists (and map values that are lists) travel as a message {1: repeated}. */
-function decodeListItem(r: ReaderT, wt: number, t: FieldType, where: string, lookup: Lookup): unknown {
+function decodeListItem(r: ReaderT, wt: number, t: FieldType, where: string, ctx: Ctx): unknown {
   if (t.t === 'list' || t.t === 'map') {
     expectWire(wt, 2, where)
-    return decodeWrapped(r.bytes(), t, where, lookup)
+    return decodeWrapped(r.bytes(), t, where, ctx)
   }
-  const v = decodeSingle(r, wt, t, where, lookup)
+  const v = decodeSingle(r, wt, t, where, ctx)
   // Inside lists an empty message still counts as an element.
   if (v === undefined) return t.t === 'ref' || t.t === 'raw' ? {} : null
   return v
 }
 
-function decodeWrapped(bytes: Uint8Array, t: FieldType, where: string, lookup: Lookup): unknown {
+function decodeWrapped(bytes: Uint8Array, t: FieldType, where: string, ctx: Ctx): unknown {
   const holder: Struct = { name: where, doc: '', fields: { items: { n: 1, type: t, doc: '' } } }
-  const v = decodeStruct(bytes, holder, lookup).items
+  const v = decodeStruct(bytes, holder, ctx).items
   return v ?? (t.t === 'list' ? [] : {})
 }
 
-function decodeMapEntry(bytes: Uint8Array, t: FieldType, where: string, lookup: Lookup): [string, unknown] {
+function decodeMapEntry(bytes: Uint8Array, t: FieldType, where: string, ctx: Ctx): [string, unknown] {
   const r = new Reader(bytes)
   let key = ''
   let value: unknown
@@ -204,7 +256,7 @@ function decodeMapEntry(bytes: Uint8Array, t: FieldType, where: string, lookup: 
       expectWire(wt, 2, `${where} map key`)
       key = r.string()
     } else if (no === 2) {
-      value = t.t === 'list' || t.t === 'map' ? (expectWire(wt, 2, where), decodeWrapped(r.bytes(), t, where, lookup)) : decodeSingle(r, wt, t, where, lookup)
+      value = t.t === 'list' || t.t === 'map' ? (expectWire(wt, 2, where), decodeWrapped(r.bytes(), t, where, ctx)) : decodeSingle(r, wt, t, where, ctx)
     } else r.skipType(wt)
   }
   // An absent value is the zero value of its type.
@@ -233,7 +285,7 @@ function zeroOf(t: FieldType): unknown {
 }
 
 /** One non-repeated value; undefined means "unset" (an empty Time). */
-function decodeSingle(r: ReaderT, wt: number, t: FieldType, where: string, lookup: Lookup): unknown {
+function decodeSingle(r: ReaderT, wt: number, t: FieldType, where: string, ctx: Ctx): unknown {
   switch (t.t) {
     case 'string':
       expectWire(wt, 2, where)
@@ -255,11 +307,11 @@ function decodeSingle(r: ReaderT, wt: number, t: FieldType, where: string, looku
       return Buffer.from(r.bytes()).toString('base64')
     case 'ref':
       expectWire(wt, 2, where)
-      return decodeStruct(r.bytes(), lookup(t.name), lookup)
+      return decodeStruct(r.bytes(), ctx.lookup(t.name), ctx)
     case 'list':
     case 'map':
       expectWire(wt, 2, where)
-      return decodeWrapped(r.bytes(), t, where, lookup)
+      return decodeWrapped(r.bytes(), t, where, ctx)
     default:
       expectWire(wt, 2, where)
       return decodeSpecial(r.bytes(), t.t, where)

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { FieldError, KubeObject } from '../../api/errors'
 import { fieldErr } from '../../api/errors'
 import { findResource, type ResourceInfo } from '../../api/resources'
-import { applyPatch, PatchError, patchTypeFromContentType } from '../patch'
+import { applyConfigurationCreates, applyPatch, PatchError, patchTypeFromContentType } from '../patch'
 import { asObject, decodeBody, readBody } from '../body'
 import { rfc3339, type ServerContext } from '../context'
 import {
@@ -255,7 +255,14 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
       createIfMissing:
         type === 'apply' && sub === undefined
           ? () => {
-              const fresh = asObject(decodeBody(buf, 'application/yaml').value, `${r.res.kind} body`)
+              let fresh: KubeObject | undefined
+              try {
+                fresh = applyConfigurationCreates(type, buf, r.res.schema)
+              } catch (e) {
+                if (e instanceof PatchError) throw failure(e.code, e.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', e.message)
+                throw e
+              }
+              if (!fresh) return undefined
               checkTypeMeta(r.res, fresh)
               return checkFields(r.res, fresh, mode, warnings)
             }

@@ -1,0 +1,161 @@
+// API server benchmark: create/update/get/list/watch through HTTPS against `kubelab-node
+// apiserver` running as its own process (so client and server do not share an event loop),
+// with the embedded store fsyncing every acknowledged write.
+// Run: npx tsx bench/api.bench.ts
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { Agent, request } from 'node:https'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { nowMs, summarize, type Summary } from './lib/stats'
+import { formatTable } from './lib/table'
+import { writeResults } from './lib/results'
+
+const ROOT = new URL('..', import.meta.url).pathname
+const N = Number(process.env.BENCH_OPS ?? 2000)
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    })
+  })
+}
+
+interface Conn {
+  base: string
+  agent: Agent
+  ca: string
+  cert: string
+  key: string
+}
+
+function call(c: Conn, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ code: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body)
+    const req = request(
+      c.base + path,
+      { method, agent: c.agent, ca: c.ca, cert: c.cert, key: c.key, headers: { Accept: 'application/json', ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (d: Buffer) => chunks.push(d))
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }))
+      },
+    )
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+
+async function run(concurrency: number, total: number, op: (i: number) => Promise<void>): Promise<Summary> {
+  const lat: number[] = []
+  let next = 0
+  const start = nowMs()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++
+        if (i >= total) return
+        const t0 = nowMs()
+        await op(i)
+        lat.push(nowMs() - t0)
+      }
+    }),
+  )
+  return summarize(lat, nowMs() - start)
+}
+
+function must(r: { code: number; text: string }, ok: number[]): void {
+  if (!ok.includes(r.code)) throw new Error(`unexpected ${r.code}: ${r.text.slice(0, 300)}`)
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelab-bench-api-'))
+  const port = await freePort()
+  const kubeconfig = join(dir, 'admin.kubeconfig')
+  const child = spawn(process.execPath, [join(ROOT, 'bin/kubelab-node.mjs'), 'apiserver', '--data-dir', join(dir, 'data'), '--secure-port', String(port), '--admin-kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('admin kubeconfig written')) resolve()
+    })
+    child.on('exit', (code) => reject(new Error(`apiserver exited with ${code}`)))
+  })
+  const kc = parse(readFileSync(kubeconfig, 'utf8'))
+  const b64 = (s: string) => Buffer.from(s, 'base64').toString()
+  const c: Conn = {
+    base: `https://127.0.0.1:${port}`,
+    agent: new Agent({ keepAlive: true, maxSockets: 64 }),
+    ca: b64(kc.clusters[0].cluster['certificate-authority-data']),
+    cert: b64(kc.users[0].user['client-certificate-data']),
+    key: b64(kc.users[0].user['client-key-data']),
+  }
+  const ns = '/api/v1/namespaces/default/configmaps'
+  const rows: { op: string; clients: number; s: Summary }[] = []
+  try {
+    for (const clients of [1, 16]) {
+      const p = `c${clients}-`
+      rows.push({ op: 'create', clients, s: await run(clients, N, async (i) => must(await call(c, 'POST', ns, { metadata: { name: `${p}${i}` }, data: { i: String(i) } }), [201])) })
+      rows.push({
+        op: 'update (merge patch)',
+        clients,
+        s: await run(clients, N, async (i) => must(await call(c, 'PATCH', `${ns}/${p}${i}`, { data: { i: `u${i}` } }, 'application/merge-patch+json'), [200])),
+      })
+      rows.push({ op: 'get', clients, s: await run(clients, N, async (i) => must(await call(c, 'GET', `${ns}/${p}${i}`), [200])) })
+    }
+    // List of the whole namespace (~2N objects), as `kubectl get cm` and informers do.
+    const listN = Math.max(20, Math.floor(N / 50))
+    rows.push({ op: `list (${2 * N} objects)`, clients: 4, s: await run(4, listN, async () => must(await call(c, 'GET', ns), [200])) })
+
+    // Watch fan-out: W watchers each receive every one of M events.
+    const W = 50
+    const M = Math.min(1000, N)
+    let received = 0
+    const target = W * M
+    const reqs: { destroy(): void }[] = []
+    const listRv = JSON.parse((await call(c, 'GET', `${ns}?limit=1`)).text).metadata.resourceVersion as string
+    const allIn = new Promise<void>((resolve) => {
+      for (let w = 0; w < W; w++) {
+        const r = request(`${c.base}${ns}?watch=true&resourceVersion=${listRv}&labelSelector=bench%3Dwatch`, { agent: new Agent({ keepAlive: false }), ca: c.ca, cert: c.cert, key: c.key }, (res) => {
+          let buf = ''
+          res.on('data', (d: Buffer) => {
+            buf += d.toString()
+            let i: number
+            while ((i = buf.indexOf('\n')) >= 0) {
+              buf = buf.slice(i + 1)
+              if (++received >= target) resolve()
+            }
+          })
+        })
+        r.end()
+        reqs.push(r)
+      }
+    })
+    await new Promise((r) => setTimeout(r, 500))
+    const t0 = nowMs()
+    await run(16, M, async (i) => must(await call(c, 'POST', ns, { metadata: { name: `w-${i}`, labels: { bench: 'watch' } } }), [201]))
+    await allIn
+    const wall = nowMs() - t0
+    for (const r of reqs) r.destroy()
+    rows.push({ op: `watch fan-out (${W} watchers × ${M} events)`, clients: W, s: { ops: target, seconds: wall / 1000, opsPerSec: Math.round(target / (wall / 1000)), p50: NaN, p99: NaN } })
+
+    console.log(`\nAPI server (HTTPS, client certs, embedded store with fsync per write), ${N} ops per row\n`)
+    console.log(formatTable(['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms'], rows.map((r) => [r.op, r.clients, r.s.opsPerSec, r.s.p50, r.s.p99])))
+    const file = await writeResults('api', rows)
+    console.log(`\nresults: ${file}`)
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((r) => child.once('exit', r))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e)
+  process.exit(1)
+})
