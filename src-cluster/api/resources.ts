@@ -67,8 +67,9 @@ export const RESOURCES: readonly ResourceInfo[] = [
     subresources: [
       STATUS,
       { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
-      // log, exec, attach, portforward and eviction are served once the kubelet and the
-      // disruption controller exist; discovery lists only what the server answers.
+      { name: 'eviction', kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
+      // log, exec, attach and portforward are served once the kubelet exists; discovery lists
+      // only what the server answers.
     ],
   }),
   r('', 'v1', 'Binding', 'bindings', true, 'core.v1', { verbs: ['create'], virtual: true }),

@@ -11,6 +11,8 @@ export interface ApiServerConfig {
   readonly securePort: number
   readonly serviceClusterIPRange: string
   readonly nodePortRange: { min: number; max: number }
+  /** How long new pods tolerate not-ready/unreachable nodes before eviction (upstream 300 s). */
+  readonly defaultTolerationSeconds: number
 }
 
 export interface User {

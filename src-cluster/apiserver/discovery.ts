@@ -2,6 +2,7 @@
 // for /api and one for /apis, which must carry its exact content type) and the legacy
 // per-group-version resource lists. Both come from the resource table.
 import { RESOURCES, groupVersions, type ResourceInfo } from '../api/resources'
+import { metricsAggregatedGroup, metricsGroupListEntry } from './metrics'
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
 
@@ -59,10 +60,13 @@ export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
     kind: 'APIGroupDiscoveryList',
     apiVersion: 'apidiscovery.k8s.io/v2',
     metadata: {},
-    items: groups(core).map((g) => ({
-      metadata: { name: g.name, creationTimestamp: null },
-      versions: g.versions.map((v) => ({ version: v, resources: served(g.name, v).map(aggregatedResource), freshness: 'Current' })),
-    })),
+    items: [
+      ...groups(core).map((g) => ({
+        metadata: { name: g.name, creationTimestamp: null },
+        versions: g.versions.map((v) => ({ version: v, resources: served(g.name, v).map(aggregatedResource), freshness: 'Current' })),
+      })),
+      ...(core ? [] : [metricsAggregatedGroup()]),
+    ],
   }
 }
 
@@ -76,7 +80,7 @@ function apiGroup(g: { name: string; versions: string[] }): Record<string, unkno
 }
 
 export function legacyGroupList(): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups(false).map(apiGroup) }
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups(false).map(apiGroup), metricsGroupListEntry()] }
 }
 
 export function legacyGroup(name: string): Record<string, unknown> | undefined {

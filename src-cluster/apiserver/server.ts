@@ -13,6 +13,8 @@ import { createAuthenticator, parseTokenFile, type Authenticator } from './auth'
 import { rfc3339, type ApiServerConfig, type ServerContext, type User } from './context'
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroup, legacyGroupList, legacyResourceList, wantsAggregated } from './discovery'
 import { handleDelete, handleDeleteCollection } from './handlers/delete'
+import { handleEviction } from './handlers/eviction'
+import { handleMetrics, isMetricsPath } from './metrics'
 import { handleGet, handleList } from './handlers/read'
 import { handleReview } from './handlers/reviews'
 import { handleBinding, handleScale, handleToken } from './handlers/subresources'
@@ -37,6 +39,8 @@ export interface ApiServerOptions {
   readonly advertiseAddress?: string
   readonly serviceClusterIPRange?: string
   readonly nodePortRange?: { min: number; max: number }
+  /** Seconds new pods tolerate not-ready/unreachable nodes (default 300; a lab can lower it). */
+  readonly defaultTolerationSeconds?: number
   /** Write an admin kubeconfig here. */
   readonly adminKubeconfig?: string
   /** Extra names for the serving certificate. */
@@ -154,9 +158,11 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     res.end(doc.json)
     return
   }
+  const segs = path.split('/').filter(Boolean)
+  // metrics.k8s.io: served from the kubelets' usage summaries, as metrics-server would.
+  if (isMetricsPath(segs)) return handleMetrics(ctx, req, res, segs, q)
   const info = parseRequest(method, path, q)
   if (info.type === 'other') {
-    const segs = path.split('/').filter(Boolean)
     if (segs[0] === 'api' && segs.length === 2) {
       const list = legacyResourceList('', segs[1]!)
       if (list) return sendJson(req, res, 200, list)
@@ -213,6 +219,9 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
         return handleScale(ctx, r, req, res, q)
       case 'binding':
         if (r.verb === 'create') return handleBinding(ctx, r, req, res, q)
+        break
+      case 'eviction':
+        if (r.verb === 'create') return handleEviction(ctx, r, req, res, q)
         break
       case 'token':
         if (r.verb === 'create') return handleToken(ctx, r, req, res)
@@ -282,6 +291,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     securePort: listenPort,
     serviceClusterIPRange: serviceIPs.cidr,
     nodePortRange: opts.nodePortRange ?? { min: 30000, max: 32767 },
+    defaultTolerationSeconds: opts.defaultTolerationSeconds ?? 300,
   }
   const ctx: ServerContext = {
     store,

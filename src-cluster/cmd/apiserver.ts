@@ -12,6 +12,7 @@ const HELP = `usage: kubelab-node apiserver --data-dir DIR [flags]
   --admin-kubeconfig FILE           write an admin kubeconfig here (mode 0600)
   --service-cluster-ip-range CIDR   Service IPs (default 10.96.0.0/12)
   --service-node-port-range A-B     NodePort range (default 30000-32767)
+  --default-toleration-seconds N    how long new pods tolerate an unreachable/not-ready node (default 300)
   --tls-san NAME                    extra name or IP for the serving certificate (repeatable)`
 
 export async function runApiserver(args: string[]): Promise<void> {
@@ -26,6 +27,7 @@ export async function runApiserver(args: string[]): Promise<void> {
       'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/12' },
       'service-node-port-range': { type: 'string', default: '30000-32767' },
       'tls-san': { type: 'string', multiple: true },
+      'default-toleration-seconds': { type: 'string', default: '300' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -48,6 +50,7 @@ export async function runApiserver(args: string[]): Promise<void> {
     serviceClusterIPRange: values['service-cluster-ip-range'],
     nodePortRange: { min: Number(range[1]), max: Number(range[2]) },
     extraSANs: values['tls-san'],
+    defaultTolerationSeconds: Number(values['default-toleration-seconds']),
   })
   if (values['admin-kubeconfig']) console.log(`apiserver: admin kubeconfig written to ${resolve(values['admin-kubeconfig'])}`)
   const stop = (sig: string) => {

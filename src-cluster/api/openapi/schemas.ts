@@ -15,7 +15,13 @@ export const SPECIAL_COMPONENTS: Partial<Record<ScalarKind, [string, JsonSchema]
   ],
   intOrString: [
     'io.k8s.apimachinery.pkg.util.intstr.IntOrString',
-    { description: 'Either an integer or a string, e.g. a port number or a port name, 1 or "25%".', type: 'string', format: 'int-or-string', 'x-kubernetes-int-or-string': true },
+    // Like upstream v3: no top-level type, so kubectl explain shows <IntOrString>.
+    {
+      description: 'Either an integer or a string, e.g. a port number or a port name, 1 or "25%".',
+      oneOf: [{ type: 'integer' }, { type: 'string' }],
+      format: 'int-or-string',
+      'x-kubernetes-int-or-string': true,
+    },
   ],
   time: [
     'io.k8s.apimachinery.pkg.apis.meta.v1.Time',

@@ -78,6 +78,8 @@ export function validateObject(
   const errs: FieldError[] = []
   // Review objects (TokenReview, SubjectAccessReview, ...) have no name.
   if (!res.virtual) errs.push(...validateMetadata(obj.metadata, rules.name ?? isDNS1123Subdomain, res.namespaced))
+  // Kind rules first: their messages say more than the schema's bare "Required value".
+  if (rules.validate) errs.push(...rules.validate(obj))
   let schemaKnown = true
   try {
     lookup(res.schema)
@@ -85,7 +87,6 @@ export function validateObject(
     schemaKnown = false
   }
   if (schemaKnown) errs.push(...checkRequired(obj, lookup(res.schema), lookup).filter((e) => !e.field.startsWith('metadata.') && !e.field.startsWith('status.')))
-  if (rules.validate) errs.push(...rules.validate(obj))
   if (old && rules.update) errs.push(...rules.update(obj, old))
   return dedupe(errs)
 }

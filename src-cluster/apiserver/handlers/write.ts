@@ -5,6 +5,10 @@ import { isDeepStrictEqual } from 'node:util'
 import type { FieldError, KubeObject } from '../../api/errors'
 import { fieldErr } from '../../api/errors'
 import { findResource, type ResourceInfo } from '../../api/resources'
+import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1'
+import type { StorageClass } from 'kubernetes-types/storage/v1'
+import { defaultStorageClassAdmission } from '../admission/default-storage-class'
+import { defaultTolerationsAdmission } from '../admission/default-tolerations'
 import { applyConfigurationCreates, applyPatch, PatchError, patchTypeFromContentType } from '../patch'
 import { asObject, decodeBody, readBody } from '../body'
 import { rfc3339, type ServerContext } from '../context'
@@ -87,6 +91,7 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
   if (tracksGeneration(obj)) meta.generation = 1
   else delete meta.generation
   applyDefaults(res, obj)
+  await admit(ctx, res, obj)
   const sctx = strategyContext(ctx, dryRun)
   const allocErrs = prepareForCreate(res, obj, sctx)
   try {
@@ -101,6 +106,17 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
   } catch (e) {
     releaseOnDelete(res, obj, sctx)
     throw e
+  }
+}
+
+const STORAGE_CLASSES = findResource('storage.k8s.io', 'v1', 'storageclasses')!
+
+/** Mutating admission on create, as upstream's default plugins do. */
+async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Promise<void> {
+  if (res.kind === 'Pod') defaultTolerationsAdmission(obj as unknown as Pod, ctx.config.defaultTolerationSeconds)
+  if (res.kind === 'PersistentVolumeClaim') {
+    const classes = (await ctx.objects.list(STORAGE_CLASSES, undefined)).items.map((s) => s.obj as unknown as StorageClass)
+    defaultStorageClassAdmission(obj as unknown as PersistentVolumeClaim, classes)
   }
 }
 

@@ -1,6 +1,13 @@
 // The registry of `kubelab` subcommands: a new command is one module plus one line here.
 import type { Command } from '../command';
 import { appCommand } from './app';
+import { createCommand } from './create';
+import { deleteCommand } from './delete';
+import { kubeconfigCommand } from './kubeconfig';
+import { listCommand } from './list';
+import { nodeCommand } from './node';
+import { startCommand } from './start';
+import { stopCommand } from './stop';
 import { createHelpCommand } from './help';
 import { serveCommand } from './serve';
 import { versionCommand } from './version';
@@ -8,6 +15,13 @@ import { versionCommand } from './version';
 export const commands: readonly Command[] = [
   appCommand,
   serveCommand,
+  createCommand,
+  listCommand,
+  kubeconfigCommand,
+  startCommand,
+  stopCommand,
+  deleteCommand,
+  nodeCommand,
   versionCommand,
   createHelpCommand(() => commands),
 ];

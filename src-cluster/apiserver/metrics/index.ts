@@ -1,0 +1,5 @@
+export { handleMetrics, isMetricsPath } from './handler'
+export { metricsAggregatedGroup, metricsApiGroup, metricsGroupListEntry, metricsResourceList } from './discovery'
+export { kubeletClientIdentity, KUBELET_CLIENT_USER, fetchSummary, kubeletAddress } from './kubelet-client'
+export { METRICS_API_VERSION, METRICS_GROUP, METRICS_VERSION, nodeMetrics, podMetrics, usageOf } from './provider'
+export { KUBELET_SUMMARY_PATH, parseSummary, type ContainerUsage, type KubeletResourceSummary, type PodUsage } from './types'

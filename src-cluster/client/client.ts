@@ -1,0 +1,230 @@
+// The HTTPS API client: JSON requests over keep-alive connections, plus watch streams of
+// newline-delimited JSON on a separate agent so long-lived watches never take the sockets that
+// ordinary requests need.
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https'
+import type { IncomingMessage } from 'node:http'
+import type { KubeObject } from '../api/errors'
+import { ApiClientError, errorFromResponse, networkError } from './errors'
+import { apiVersionOfRef, queryString, resourcePath } from './resources'
+import type { Client, ClientConfig, DeleteOpts, ListOptions, ObjectList, PatchKind, ResourceRef, WatchEventOf, WatchHandle, WatchOptions, WriteOptions } from './types'
+
+/** A Client that also owns its connections: close() frees them (idle sockets never hold the process open). */
+export interface ClosableClient extends Client {
+  close(): void
+}
+
+const PATCH_TYPES: Record<PatchKind, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+}
+
+/** Ordinary requests that get no answer in this long are abandoned (watches have no such limit). */
+const REQUEST_TIMEOUT_MS = 60_000
+
+interface RawResponse {
+  status: number
+  body: string
+}
+
+export function createClient(cfg: ClientConfig): ClosableClient {
+  const url = new URL(cfg.server)
+  if (url.protocol !== 'https:') throw new Error(`API server address ${cfg.server} must start with https://`)
+  const tls = { ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem }
+  // Many controllers share one client: enough sockets that a burst of writes does not queue.
+  const agent = new Agent({ ...tls, keepAlive: true, maxSockets: 64, maxFreeSockets: 16 })
+  // One socket per watch; unlimited so a component with many informers never starves.
+  const watchAgent = new Agent({ ...tls, keepAlive: false, maxSockets: Infinity })
+  const server = cfg.server.replace(/\/+$/, '')
+
+  function baseOptions(method: string, path: string, headers: Record<string, string>, a: Agent): RequestOptions {
+    const h: Record<string, string> = { Accept: 'application/json', 'User-Agent': cfg.userAgent ?? 'kubelab-client', ...headers }
+    if (cfg.token) h.Authorization = `Bearer ${cfg.token}`
+    return { method, hostname: url.hostname, port: url.port || 443, path, headers: h, agent: a, servername: isIp(url.hostname) ? undefined : url.hostname }
+  }
+
+  function send(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const h = { ...headers }
+      if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body))
+      const req = httpsRequest(baseOptions(method, path, h, agent), (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', (e) => reject(networkError(server, e)))
+      })
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })))
+      req.on('error', (e) => reject(networkError(server, e)))
+      req.end(body)
+    })
+  }
+
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+    const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+    const h = text !== undefined && !headers['Content-Type'] ? { ...headers, 'Content-Type': 'application/json' } : headers
+    try {
+      return await send(method, path, text, h)
+    } catch (e) {
+      // A kept-alive socket the server closed (e.g. it restarted) fails on reuse: reads are safe to retry once.
+      if (method === 'GET' && e instanceof ApiClientError && e.code === 0 && /reset|closed/.test(e.message)) return send(method, path, text, h)
+      throw e
+    }
+  }
+
+  async function json<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+    const r = await call(method, path, body, headers)
+    if (r.status < 200 || r.status >= 300) throw errorFromResponse(r.status, r.body, `${method} ${path}`)
+    return (r.body ? JSON.parse(r.body) : {}) as T
+  }
+
+  function writeQuery(opts?: WriteOptions): string {
+    return queryString({ dryRun: opts?.dryRun ? 'All' : undefined, fieldManager: opts?.fieldManager })
+  }
+
+  function withTypeMeta<T extends KubeObject>(res: ResourceRef, obj: T): T {
+    // Lists leave apiVersion/kind off their items; controllers need them (owner references, events).
+    if (obj.apiVersion && obj.kind) return obj
+    return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOfRef(res), kind: obj.kind ?? res.kind }
+  }
+
+  const client: ClosableClient = {
+    config: cfg,
+
+    async get<T extends KubeObject>(res: ResourceRef, namespace: string | undefined, name: string, opts?: { subresource?: string }): Promise<T | undefined> {
+      const path = resourcePath(res, namespace, name, opts?.subresource)
+      const r = await call('GET', path)
+      if (r.status === 404) return undefined
+      if (r.status !== 200) throw errorFromResponse(r.status, r.body, `GET ${path}`)
+      return JSON.parse(r.body) as T
+    },
+
+    async list<T extends KubeObject>(res: ResourceRef, opts: ListOptions = {}): Promise<ObjectList<T>> {
+      const q = queryString({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion })
+      const out = await json<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', resourcePath(res, opts.namespace) + q)
+      return {
+        items: (out.items ?? []).map((o) => withTypeMeta(res, o)),
+        resourceVersion: out.metadata?.resourceVersion ?? '',
+        continue: out.metadata?.continue || undefined,
+      }
+    },
+
+    create<T extends KubeObject>(res: ResourceRef, namespace: string | undefined, obj: KubeObject, opts?: WriteOptions): Promise<T> {
+      const ns = namespace ?? obj.metadata?.namespace
+      const path = opts?.subresource ? resourcePath(res, ns, obj.metadata?.name ?? '', opts.subresource) : resourcePath(res, ns)
+      return json<T>('POST', path + writeQuery(opts), withTypeMeta(res, obj))
+    },
+
+    update<T extends KubeObject>(res: ResourceRef, obj: T, opts?: WriteOptions): Promise<T> {
+      const path = resourcePath(res, obj.metadata?.namespace, obj.metadata?.name ?? '', opts?.subresource)
+      return json<T>('PUT', path + writeQuery(opts), withTypeMeta(res, obj))
+    },
+
+    patch<T extends KubeObject>(res: ResourceRef, namespace: string | undefined, name: string, patch: unknown, kind: PatchKind, opts?: WriteOptions): Promise<T> {
+      const fieldManager = opts?.fieldManager ?? (kind === 'apply' ? (cfg.userAgent ?? 'kubelab-client') : undefined)
+      const q = queryString({ dryRun: opts?.dryRun ? 'All' : undefined, fieldManager, force: kind === 'apply' ? true : undefined })
+      return json<T>('PATCH', resourcePath(res, namespace, name, opts?.subresource) + q, patch, { 'Content-Type': PATCH_TYPES[kind] })
+    },
+
+    async delete(res: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOpts = {}): Promise<boolean> {
+      const path = resourcePath(res, namespace, name)
+      const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...opts }
+      const r = await call('DELETE', path, body)
+      if (r.status === 404) return false
+      if (r.status < 200 || r.status >= 300) throw errorFromResponse(r.status, r.body, `DELETE ${path}`)
+      return true
+    },
+
+    createSubresource<T>(res: ResourceRef, namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<T> {
+      return json<T>('POST', resourcePath(res, namespace, name, subresource), body)
+    },
+
+    watch<T extends KubeObject>(res: ResourceRef, opts: WatchOptions, onEvent: (ev: WatchEventOf<T>) => void): WatchHandle {
+      const q = queryString({
+        watch: 'true',
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        resourceVersion: opts.resourceVersion,
+        allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined,
+        timeoutSeconds: opts.timeoutSeconds,
+      })
+      return openWatch<T>(resourcePath(res, opts.namespace) + q, onEvent)
+    },
+
+    request<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+      return json<T>(method, path, body, headers)
+    },
+
+    close() {
+      agent.destroy()
+      watchAgent.destroy()
+    },
+  }
+
+  function openWatch<T extends KubeObject>(path: string, onEvent: (ev: WatchEventOf<T>) => void): WatchHandle {
+    let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
+    // Callers may not await done; a rejection must not become an unhandled one.
+    done.catch(() => {})
+    let finished = false
+    const finish = (err?: unknown): void => {
+      if (finished) return
+      finished = true
+      if (err) settle?.reject(err)
+      else settle?.resolve()
+      req.destroy()
+    }
+
+    const req = httpsRequest(baseOptions('GET', path, {}, watchAgent), (res: IncomingMessage) => {
+      if (res.statusCode !== 200) {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => finish(errorFromResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), `watch ${path}`)))
+        res.on('error', (e) => finish(networkError(server, e)))
+        return
+      }
+      res.socket?.setKeepAlive(true, 30_000)
+      let buf = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buf += chunk
+        let nl: number
+        while (!finished && (nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim()
+          buf = buf.slice(nl + 1)
+          if (!line) continue
+          let ev: WatchEventOf<T>
+          try {
+            ev = JSON.parse(line) as WatchEventOf<T>
+          } catch {
+            finish(new ApiClientError(0, 'BadResponse', `watch ${path}: the server sent a line that is not JSON: ${line.slice(0, 200)}`))
+            return
+          }
+          try {
+            onEvent(ev)
+          } catch (e) {
+            finish(e)
+            return
+          }
+          // After an ERROR event the server ends the stream; so do we.
+          if (ev.type === 'ERROR') finish()
+        }
+      })
+      res.on('end', () => finish())
+      res.on('close', () => finish())
+      res.on('error', (e) => finish(networkError(server, e)))
+    })
+    req.on('error', (e) => finish(finished ? undefined : networkError(server, e)))
+    req.end()
+    return {
+      stop: () => finish(),
+      done,
+    }
+  }
+
+  return client
+}
+
+function isIp(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':')
+}

@@ -1,0 +1,10 @@
+// The API client and the controller toolkit built on it (informers, work queues, events).
+export * from './types'
+export { createClient, type ClosableClient } from './client'
+export { loadKubeconfig } from './kubeconfig'
+export { ApiClientError, isNotFound, isConflict, isAlreadyExists, isExpired, isNetworkError } from './errors'
+export { resourceRef, resourcePath, apiVersionOfRef } from './resources'
+export { Informer, type InformerOptions, type IndexFunc } from './informer'
+export { InformerFactory, type InformerFactoryOptions, type InformerFor } from './factory'
+export { WorkQueue, type WorkQueueOptions } from './workqueue'
+export { EventRecorder, refFor, type EventType, type EventRecorderOptions } from './events'

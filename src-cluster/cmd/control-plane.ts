@@ -1,0 +1,157 @@
+// `kubelab-node control-plane`: API server, scheduler and controller manager (and, for a
+// simulated cluster, the hollow nodes) in ONE process — the small/simulated cluster mode.
+// Components still talk to each other only through the API server, exactly as when each runs
+// as its own service.
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startApiServer, type ApiServer } from '../apiserver/server'
+import { createClient, type ClosableClient } from '../client'
+import type { ControllerOptions } from '../controllers/framework'
+import { waitForSignal, wholeNumber } from '../simulated/cli-flags'
+import type { SimulatedNodesOptions } from '../simulated/fleet'
+import { kubeletServingTls } from '../simulated/tls'
+import { realClock, type Clock } from '../util/clock'
+import { CONTROLLER_FLAGS, CONTROLLER_FLAGS_HELP, controllerOptionsFromFlags, startControllerManager, type RunningControllerManager } from './controller-manager'
+import { startSchedulerInProcess, type RunningScheduler } from './scheduler-wiring'
+import { NODE_FLAGS, NODE_FLAGS_HELP, nodeOptionsFromFlags, resolveSocket, startSimulatedNodes, type RunningNodes } from './simulated-nodes'
+
+export interface ControlPlaneOptions {
+  readonly dataDir: string
+  readonly bindAddress?: string
+  /** 0 picks a free port. */
+  readonly securePort?: number
+  readonly adminKubeconfig?: string
+  readonly extraSANs?: readonly string[]
+  /** Time for every component (and the API server's timestamps); tests pass a FakeClock. */
+  readonly clock?: Clock
+  readonly controllerOptions?: Partial<ControllerOptions>
+  /** Hollow nodes to run in this process; omitted or count 0 and no control node: none. */
+  readonly nodes?: Omit<SimulatedNodesOptions, 'client' | 'clock' | 'tls' | 'log'>
+  /** Serve the node stop/start control API here (unix socket path or loopback port). */
+  readonly controlSocket?: string
+  /** Leave a component out (a lab showing pods stay Pending without a scheduler). */
+  readonly scheduler?: boolean
+  readonly controllerManager?: boolean
+  readonly log?: (line: string) => void
+}
+
+export interface ControlPlane {
+  readonly apiserver: ApiServer
+  /** An admin client for callers (tests, the CLI's waits). */
+  readonly client: ClosableClient
+  readonly scheduler?: RunningScheduler
+  readonly controllerManager?: RunningControllerManager
+  readonly nodes?: RunningNodes
+  close(): Promise<void>
+}
+
+export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = o.log ?? ((l: string) => console.log(l))
+  const clock = o.clock ?? realClock
+  const apiserver = await startApiServer({
+    dataDir: o.dataDir,
+    bindAddress: o.bindAddress,
+    securePort: o.securePort ?? 0,
+    adminKubeconfig: o.adminKubeconfig,
+    extraSANs: o.extraSANs,
+    now: () => clock.now(),
+    log,
+  })
+  const clientFor = (userAgent: string): ClosableClient =>
+    createClient({ server: apiserver.url, caPem: apiserver.pki.ca.certPem, certPem: apiserver.admin.certPem, keyPem: apiserver.admin.keyPem, userAgent })
+  const clients: ClosableClient[] = []
+  const client = clientFor('kubelab-control-plane')
+  clients.push(client)
+  let scheduler: RunningScheduler | undefined
+  let controllerManager: RunningControllerManager | undefined
+  let nodes: RunningNodes | undefined
+  const close = async (): Promise<void> => {
+    await nodes?.stop()
+    controllerManager?.stop()
+    await scheduler?.stop()
+    for (const c of clients) c.close()
+    await apiserver.close()
+  }
+  try {
+    if (o.controllerManager !== false) {
+      const c = clientFor('kubelab-controller-manager')
+      clients.push(c)
+      controllerManager = await startControllerManager({ client: c, clock, options: o.controllerOptions, log })
+    }
+    if (o.scheduler !== false) {
+      const c = clientFor('kubelab-scheduler')
+      clients.push(c)
+      scheduler = await startSchedulerInProcess({ client: c, clock, log })
+    }
+    if (o.nodes && (o.nodes.count > 0 || o.nodes.controlPlaneNode || o.controlSocket)) {
+      const c = clientFor('kubelab-simulated-nodes')
+      clients.push(c)
+      const hostIP = o.nodes.hostIP ?? '127.0.0.1'
+      nodes = await startSimulatedNodes({ ...o.nodes, client: c, clock, log, tls: kubeletServingTls(apiserver.pki.ca, hostIP), controlSocket: o.controlSocket })
+    }
+  } catch (e) {
+    await close().catch(() => {})
+    throw e
+  }
+  return { apiserver, client, scheduler, controllerManager, nodes, close }
+}
+
+const { count: _count, ...NODE_FLAGS_NO_COUNT } = NODE_FLAGS
+
+const HELP = `usage: kubelab-node control-plane --data-dir DIR [flags]
+
+  --data-dir DIR              store, certificates and tokens live here (required)
+  --bind-address ADDR         API server address (default 127.0.0.1)
+  --secure-port PORT          API server HTTPS port (default 6443; 0 picks a free one)
+  --admin-kubeconfig FILE     write an admin kubeconfig here (mode 0600)
+  --tls-san NAME              extra name or IP for the serving certificate (repeatable)
+  --no-scheduler              leave the scheduler out
+  --no-controller-manager     leave the controller manager out
+  --simulated-nodes N         run N hollow worker nodes in this process
+${NODE_FLAGS_HELP.split('\n').filter((l) => !l.includes('--count')).join('\n')}
+${CONTROLLER_FLAGS_HELP}`
+
+export async function runControlPlane(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'data-dir': { type: 'string' },
+      'bind-address': { type: 'string' },
+      'secure-port': { type: 'string', default: '6443' },
+      'admin-kubeconfig': { type: 'string' },
+      'tls-san': { type: 'string', multiple: true },
+      'no-scheduler': { type: 'boolean' },
+      'no-controller-manager': { type: 'boolean' },
+      'simulated-nodes': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...NODE_FLAGS_NO_COUNT,
+      ...CONTROLLER_FLAGS,
+    },
+    strict: true,
+  })
+  if (values.help) {
+    console.log(HELP)
+    return
+  }
+  if (!values['data-dir']) throw new Error(`--data-dir is required\n\n${HELP}`)
+  const port = wholeNumber('secure-port', values['secure-port'])
+  if (port === undefined || port > 65535) throw new Error(`--secure-port must be a port number, got ${values['secure-port']}`)
+  const nodeOpts = nodeOptionsFromFlags({ ...values, count: values['simulated-nodes'] ?? '0' })
+  const cp = await startControlPlane({
+    dataDir: resolve(values['data-dir']),
+    bindAddress: values['bind-address'],
+    securePort: port,
+    adminKubeconfig: values['admin-kubeconfig'] ? resolve(values['admin-kubeconfig']) : undefined,
+    extraSANs: values['tls-san'],
+    scheduler: !values['no-scheduler'],
+    controllerManager: !values['no-controller-manager'],
+    controllerOptions: controllerOptionsFromFlags(values),
+    nodes: nodeOpts,
+    controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined,
+  })
+  console.log(`control-plane: running (API server ${cp.apiserver.url}, pid ${process.pid})`)
+  const sig = await waitForSignal()
+  console.log(`control-plane: ${sig}, shutting down`)
+  await cp.close()
+  process.exit(0)
+}

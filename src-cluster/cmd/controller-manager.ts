@@ -1,0 +1,114 @@
+// `kubelab-node controller-manager`: every controller of src-cluster/controllers over shared
+// informers and one API client. Flags are named as upstream's kube-controller-manager names them.
+import { parseArgs } from 'node:util'
+import { resolve } from 'node:path'
+import { createClient, loadKubeconfig } from '../client'
+import type { Client } from '../client/types'
+import { allControllers } from '../controllers'
+import { createControllerContext, type Controller, type ControllerOptions } from '../controllers/framework'
+import { realClock, type Clock } from '../util/clock'
+import { durationSeconds, wholeNumber, waitForSignal } from '../simulated/cli-flags'
+
+export interface ControllerManagerOptions {
+  readonly client: Client
+  readonly clock?: Clock
+  readonly options?: Partial<ControllerOptions>
+  readonly log?: (line: string) => void
+  /** Run these instead of allControllers() (tests that want a subset). */
+  readonly controllers?: readonly Controller[]
+}
+
+export interface RunningControllerManager {
+  readonly controllers: readonly Controller[]
+  stop(): void
+}
+
+/** Starts the controllers; resolves once each has started (informers listed, workers running). */
+export async function startControllerManager(o: ControllerManagerOptions): Promise<RunningControllerManager> {
+  const log = o.log ?? ((l: string) => console.log(l))
+  const ctx = createControllerContext({ client: o.client, clock: o.clock ?? realClock, options: o.options, log })
+  const controllers = o.controllers ?? allControllers()
+  // Informers a controller asks for after this start at once, so controllers may await their sync.
+  await ctx.informers.startAll()
+  const started: Controller[] = []
+  try {
+    await Promise.all(
+      controllers.map(async (c) => {
+        await c.start(ctx)
+        started.push(c)
+      }),
+    )
+  } catch (e) {
+    for (const c of started) c.stop()
+    ctx.informers.stopAll()
+    throw e
+  }
+  log(`controller-manager: ${controllers.length} controllers running (${controllers.map((c) => c.name).join(', ')})`)
+  return {
+    controllers,
+    stop() {
+      for (const c of controllers) c.stop()
+      ctx.informers.stopAll()
+    },
+  }
+}
+
+export const CONTROLLER_FLAGS = {
+  'node-monitor-grace-period': { type: 'string' },
+  'node-monitor-period': { type: 'string' },
+  'node-startup-grace-period': { type: 'string' },
+  'default-toleration-seconds': { type: 'string' },
+  'pod-eviction-timeout': { type: 'string' },
+  'cluster-cidr': { type: 'string' },
+  'node-cidr-mask-size': { type: 'string' },
+  'concurrent-syncs': { type: 'string' },
+  'horizontal-pod-autoscaler-sync-period': { type: 'string' },
+} as const
+
+export const CONTROLLER_FLAGS_HELP = `  --node-monitor-grace-period D       heartbeat age after which a node is Ready=Unknown (default 40s)
+  --node-monitor-period D             how often node health is checked (default 5s)
+  --node-startup-grace-period D       grace for a node that never reported (default 60s)
+  --default-toleration-seconds N      tolerationSeconds of the default unreachable/not-ready tolerations (default 300)
+  --pod-eviction-timeout D            eviction delay for pods on unhealthy nodes (default 5m)
+  --cluster-cidr CIDR                 pod network; each node gets a slice (default 10.244.0.0/16)
+  --node-cidr-mask-size N             prefix length of each node's podCIDR (default 24)
+  --concurrent-syncs N                workers per controller (default 5)
+  --horizontal-pod-autoscaler-sync-period D   HPA evaluation period (default 15s)`
+
+/** ControllerOptions overrides from parsed controller flags. */
+export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTROLLER_FLAGS, string | undefined>>): Partial<ControllerOptions> {
+  const out: { -readonly [K in keyof ControllerOptions]?: ControllerOptions[K] } = {}
+  const set = <K extends keyof ControllerOptions>(k: K, val: ControllerOptions[K] | undefined): void => {
+    if (val !== undefined) out[k] = val
+  }
+  set('nodeMonitorGracePeriodSeconds', durationSeconds('node-monitor-grace-period', v['node-monitor-grace-period']))
+  set('nodeMonitorPeriodSeconds', durationSeconds('node-monitor-period', v['node-monitor-period']))
+  set('nodeStartupGracePeriodSeconds', durationSeconds('node-startup-grace-period', v['node-startup-grace-period']))
+  set('defaultTolerationSeconds', wholeNumber('default-toleration-seconds', v['default-toleration-seconds']))
+  set('podEvictionTimeoutSeconds', durationSeconds('pod-eviction-timeout', v['pod-eviction-timeout']))
+  set('clusterCIDR', v['cluster-cidr'])
+  set('nodeCIDRMaskSize', wholeNumber('node-cidr-mask-size', v['node-cidr-mask-size'], 1))
+  set('concurrentSyncs', wholeNumber('concurrent-syncs', v['concurrent-syncs'], 1))
+  set('horizontalPodAutoscalerSyncPeriodSeconds', durationSeconds('horizontal-pod-autoscaler-sync-period', v['horizontal-pod-autoscaler-sync-period']))
+  return out
+}
+
+const HELP = `usage: kubelab-node controller-manager --kubeconfig FILE [flags]
+
+  --kubeconfig FILE                   how to reach the API server (required)
+${CONTROLLER_FLAGS_HELP}`
+
+export async function runControllerManager(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS }, strict: true })
+  if (values.help) {
+    console.log(HELP)
+    return
+  }
+  if (!values.kubeconfig) throw new Error(`--kubeconfig is required\n\n${HELP}`)
+  const client = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: 'kubelab-controller-manager' })
+  const cm = await startControllerManager({ client, options: controllerOptionsFromFlags(values) })
+  const sig = await waitForSignal()
+  console.log(`controller-manager: ${sig}, shutting down`)
+  cm.stop()
+  client.close()
+}

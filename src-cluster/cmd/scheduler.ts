@@ -1,0 +1,60 @@
+// `kubelab-node scheduler`: the scheduler as its own process, talking to the API server with a
+// kubeconfig, flags named as upstream's kube-scheduler names them.
+import { parseArgs } from 'node:util'
+import { resolve } from 'node:path'
+import { createClient, loadKubeconfig } from '../client'
+import { DEFAULT_SCHEDULER_NAME, startScheduler } from '../scheduler'
+
+const HELP = `usage: kubelab-node scheduler --kubeconfig FILE [flags]
+
+  --kubeconfig FILE                   how to reach and authenticate to the API server (required)
+  --scheduler-name NAME               schedule pods whose spec.schedulerName is NAME (default ${DEFAULT_SCHEDULER_NAME})
+  --percentage-of-nodes-to-score N    share of nodes to find feasible before scoring, 1-100
+                                      (default: adaptive, 50% at 100 nodes falling to 5% at 5000)`
+
+export async function runScheduler(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      kubeconfig: { type: 'string' },
+      'scheduler-name': { type: 'string', default: DEFAULT_SCHEDULER_NAME },
+      'percentage-of-nodes-to-score': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    console.log(HELP)
+    return
+  }
+  if (!values.kubeconfig) throw new Error(`--kubeconfig is required\n\n${HELP}`)
+  let percentage = 0
+  if (values['percentage-of-nodes-to-score'] !== undefined) {
+    percentage = Number(values['percentage-of-nodes-to-score'])
+    if (!Number.isInteger(percentage) || percentage < 1 || percentage > 100) {
+      throw new Error(`--percentage-of-nodes-to-score must be a whole number from 1 to 100, got ${values['percentage-of-nodes-to-score']}`)
+    }
+  }
+  const cfg = loadKubeconfig(resolve(values.kubeconfig))
+  const client = createClient({ ...cfg, userAgent: 'kubelab-scheduler' })
+  const name = values['scheduler-name']!
+  const scheduler = await startScheduler({ client, schedulerName: name, percentageOfNodesToScore: percentage, log: (l) => console.log(l) })
+  console.log(`scheduler: scheduling pods with schedulerName ${name} on ${cfg.server}`)
+  await new Promise<void>((done) => {
+    const stop = (sig: string) => {
+      console.log(`scheduler: ${sig}, shutting down`)
+      scheduler.stop().then(
+        () => {
+          client.close()
+          done()
+        },
+        (e: unknown) => {
+          console.error(`scheduler: shutdown failed: ${String(e)}`)
+          process.exit(1)
+        },
+      )
+    }
+    process.once('SIGINT', () => stop('SIGINT'))
+    process.once('SIGTERM', () => stop('SIGTERM'))
+  })
+}

@@ -1,0 +1,10 @@
+// Autoscaling: the horizontal pod autoscaler.
+import type { Controller } from '../framework'
+import { HPAController } from './hpa'
+
+export { HPAController, HPAS, type HpaObj } from './hpa'
+export * from './replicas'
+
+export function autoscalingControllers(): Controller[] {
+  return [new HPAController()]
+}

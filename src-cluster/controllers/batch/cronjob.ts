@@ -1,0 +1,255 @@
+// The CronJob controller: creates a Job for the most recent unmet schedule time (cron syntax
+// from api/cron.ts, in spec.timeZone), honours startingDeadlineSeconds, concurrencyPolicy
+// (Allow / Forbid / Replace), suspend and the history limits, and keeps status.active,
+// lastScheduleTime and lastSuccessfulTime. Jobs are named "<cronjob>-<minutes since epoch>" so
+// a schedule time is never run twice. Waits for the next schedule time on the controller Clock.
+import type { CronJobStatus } from 'kubernetes-types/batch/v1'
+import type { ObjectReference } from 'kubernetes-types/core/v1'
+import { parseCron, type CronSchedule } from '../../api/cron'
+import { isAlreadyExists, isNotFound, objectKey, resourceRef, splitKey, WorkQueue, type EventRecorder, type Informer } from '../../client'
+import { runWorkers, type Controller, type ControllerContext } from '../framework'
+import { isJobFinished, JOBS } from './job'
+import { checkTimeZone, formatInZone, nextInZone } from './timezone'
+import type { CronJobObj, JobObj } from './types'
+import { controllerRef, DelayedRequeue, rfc3339, withKind } from './util'
+
+export const CRONJOBS = resourceRef('batch/v1', 'cronjobs')
+export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp'
+/** Beyond this many missed start times upstream gives up counting and asks for a deadline. */
+const MAX_MISSED = 100
+
+/** Upstream's Job name: the scheduled time in minutes since the epoch. */
+export function jobNameFor(cronJobName: string, scheduled: Date): string {
+  return `${cronJobName}-${Math.floor(scheduled.getTime() / 60_000)}`
+}
+
+/** The latest schedule time in (earliest, now], and how many there were. */
+export function mostRecentScheduleTime(s: CronSchedule, earliest: Date, now: Date, tz: string | undefined): { time?: Date; missed: number } {
+  let t = nextInZone(s, earliest, tz)
+  let last: Date | undefined
+  let missed = 0
+  while (t && t.getTime() <= now.getTime() && missed < 100_000) {
+    last = t
+    missed++
+    t = nextInZone(s, t, tz)
+  }
+  return { time: last, missed }
+}
+
+function rfc1123z(d: Date): string {
+  // "Mon, 02 Jan 2006 15:04:05 +0000", the format upstream's MissSchedule event uses.
+  return d.toUTCString().replace('GMT', '+0000')
+}
+
+export class CronJobController implements Controller {
+  readonly name = 'cronjob-controller'
+  private readonly queue = new WorkQueue<string>()
+  private cronJobs!: Informer<CronJobObj>
+  private jobs!: Informer<JobObj>
+  private delays!: DelayedRequeue
+  private recorder!: EventRecorder
+  private ctx!: ControllerContext
+  private stopWorkers: (() => Promise<void>) | undefined
+
+  async start(ctx: ControllerContext): Promise<void> {
+    this.ctx = ctx
+    this.delays = new DelayedRequeue(ctx.clock, this.queue)
+    this.recorder = ctx.recorder('cronjob-controller')
+    this.cronJobs = ctx.informers.for<CronJobObj>(CRONJOBS)
+    this.jobs = ctx.informers.for<JobObj>(JOBS)
+    this.cronJobs.addHandler({
+      add: (c) => this.queue.add(objectKey(c)),
+      update: (_o, n) => this.queue.add(objectKey(n)),
+      delete: (c) => this.delays.cancel(objectKey(c)),
+    })
+    const byJob = (j: JobObj): void => {
+      const ref = controllerRef(j)
+      if (ref?.kind === 'CronJob') this.queue.add(`${j.metadata!.namespace}/${ref.name}`)
+    }
+    this.jobs.addHandler({ add: byJob, update: (_o, n) => byJob(n), delete: byJob })
+    await Promise.all([this.cronJobs.start(), this.jobs.start()])
+    this.stopWorkers = runWorkers(this.name, this.queue, ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+  }
+
+  stop(): void {
+    this.delays?.stop()
+    void this.stopWorkers?.()
+  }
+
+  private event(cj: CronJobObj, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.recorder.event(withKind(cj, 'batch/v1', 'CronJob'), type, reason, message)
+  }
+
+  private async deleteJob(cj: CronJobObj, job: JobObj): Promise<void> {
+    try {
+      await this.ctx.client.delete(JOBS, job.metadata!.namespace, job.metadata!.name!, { propagationPolicy: 'Background' })
+      this.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${job.metadata!.name}`)
+    } catch (e) {
+      if (!isNotFound(e)) {
+        this.event(cj, 'Warning', 'FailedDelete', `Deleted job: ${(e as Error).message}`)
+        throw e
+      }
+    }
+  }
+
+  async sync(key: string): Promise<void> {
+    const cj = this.cronJobs.get(key)
+    if (!cj) return
+    const { namespace } = splitKey(key)
+    const now = this.ctx.clock.now()
+    const uid = cj.metadata!.uid
+    const children = this.jobs.byIndex('namespace', namespace!).filter((j) => controllerRef(j)?.uid === uid)
+    const old = cj.status ?? {}
+    let active: ObjectReference[] = [...(old.active ?? [])]
+    let lastSuccessfulTime = old.lastSuccessfulTime
+    let lastScheduleTime = old.lastScheduleTime
+
+    // 1. Bring status.active in line with the Jobs that exist.
+    for (const j of children) {
+      const inActive = active.some((a) => a.uid === j.metadata!.uid)
+      const finished = isJobFinished(j)
+      if (finished) {
+        if (inActive) {
+          active = active.filter((a) => a.uid !== j.metadata!.uid)
+          this.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata!.name}, condition: ${finished}`)
+        }
+        if (finished === 'Complete' && j.status?.completionTime && (!lastSuccessfulTime || j.status.completionTime > lastSuccessfulTime)) lastSuccessfulTime = j.status.completionTime
+      } else if (!inActive && !j.metadata?.deletionTimestamp) {
+        active.push(jobRef(j))
+      }
+    }
+    for (const a of [...active]) {
+      if (children.some((j) => j.metadata!.uid === a.uid)) continue
+      // Not in the cache: ask the server before forgetting it (the cache may lag a create).
+      const live = await this.ctx.client.get<JobObj>(JOBS, a.namespace, a.name!)
+      if (!live || live.metadata?.uid !== a.uid) active = active.filter((x) => x.uid !== a.uid)
+    }
+
+    const writeStatus = async (): Promise<void> => {
+      const status: CronJobStatus = { ...old, active: active.length ? active : undefined, lastScheduleTime, lastSuccessfulTime }
+      if (JSON.stringify(clean(status)) === JSON.stringify(clean(old))) return
+      await this.ctx.client.update<CronJobObj>(CRONJOBS, { ...withKind(cj, 'batch/v1', 'CronJob'), status }, { subresource: 'status' })
+    }
+
+    if (cj.metadata?.deletionTimestamp) return writeStatus()
+    await this.cleanupHistory(cj, children)
+
+    // 2. Schedule.
+    const spec = cj.spec!
+    const tz = spec.timeZone ?? undefined
+    let sched: CronSchedule
+    try {
+      if (tz) checkTimeZone(tz)
+    } catch (e) {
+      this.event(cj, 'Warning', 'UnknownTimeZone', `invalid timeZone: ${JSON.stringify(tz)}: ${(e as Error).message}`)
+      return writeStatus()
+    }
+    try {
+      sched = parseCron(spec.schedule)
+    } catch (e) {
+      this.event(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${JSON.stringify(spec.schedule)} : ${(e as Error).message}`)
+      return writeStatus()
+    }
+    const requeueNext = (): void => {
+      const next = nextInZone(sched, now, tz)
+      if (next) this.delays.after(key, next.getTime() - now.getTime())
+    }
+    if (spec.suspend) return writeStatus()
+
+    const created = Date.parse(String(cj.metadata!.creationTimestamp ?? rfc3339(now)))
+    let earliest = lastScheduleTime ? Date.parse(lastScheduleTime) : created
+    if (spec.startingDeadlineSeconds != null) earliest = Math.max(earliest, now.getTime() - spec.startingDeadlineSeconds * 1000)
+    const { time: scheduled, missed } = mostRecentScheduleTime(sched, new Date(earliest), now, tz)
+    if (missed > MAX_MISSED) {
+      this.event(cj, 'Warning', 'TooManyMissedTimes', 'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew')
+    }
+    if (!scheduled) {
+      requeueNext()
+      return writeStatus()
+    }
+    if (spec.startingDeadlineSeconds != null && scheduled.getTime() + spec.startingDeadlineSeconds * 1000 < now.getTime()) {
+      this.event(cj, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${rfc1123z(scheduled)}`)
+      requeueNext()
+      return writeStatus()
+    }
+    const jobName = jobNameFor(cj.metadata!.name!, scheduled)
+    if (children.some((j) => j.metadata!.name === jobName) || active.some((a) => a.name === jobName)) {
+      requeueNext()
+      return writeStatus()
+    }
+    if (spec.concurrencyPolicy === 'Forbid' && active.length > 0) {
+      this.event(cj, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid')
+      requeueNext()
+      return writeStatus()
+    }
+    if (spec.concurrencyPolicy === 'Replace') {
+      for (const a of active) {
+        const j = children.find((c) => c.metadata!.uid === a.uid)
+        if (j) await this.deleteJob(cj, j)
+      }
+      active = []
+    }
+    const job = this.jobFor(cj, jobName, scheduled, tz)
+    try {
+      const made = await this.ctx.client.create<JobObj>(JOBS, namespace, job)
+      this.event(cj, 'Normal', 'SuccessfulCreate', `Created job ${made.metadata!.name}`)
+      active.push(jobRef(made))
+    } catch (e) {
+      if (!isAlreadyExists(e)) {
+        this.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${(e as Error).message}`)
+        throw e
+      }
+    }
+    lastScheduleTime = rfc3339(scheduled)
+    requeueNext()
+    await writeStatus()
+  }
+
+  private jobFor(cj: CronJobObj, name: string, scheduled: Date, tz: string | undefined): JobObj {
+    const tpl = cj.spec!.jobTemplate
+    return {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name,
+        namespace: cj.metadata!.namespace,
+        labels: tpl.metadata?.labels,
+        annotations: { ...(tpl.metadata?.annotations ?? {}), [SCHEDULED_TIMESTAMP]: formatInZone(scheduled, tz) },
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cj.metadata!.name!, uid: cj.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: structuredClone(tpl.spec),
+    }
+  }
+
+  /** Keep the newest successfulJobsHistoryLimit complete and failedJobsHistoryLimit failed Jobs. */
+  private async cleanupHistory(cj: CronJobObj, children: JobObj[]): Promise<void> {
+    const byAge = (a: JobObj, b: JobObj): number => startOf(a) - startOf(b)
+    const doomed: JobObj[] = []
+    const limits: ['Complete' | 'Failed', number | undefined][] = [
+      ['Complete', cj.spec!.successfulJobsHistoryLimit ?? 3],
+      ['Failed', cj.spec!.failedJobsHistoryLimit ?? 1],
+    ]
+    for (const [kind, limit] of limits) {
+      if (limit == null) continue
+      const done = children.filter((j) => isJobFinished(j) === kind && !j.metadata?.deletionTimestamp).sort(byAge)
+      if (done.length > limit) doomed.push(...done.slice(0, done.length - limit))
+    }
+    for (const j of doomed) await this.deleteJob(cj, j)
+  }
+}
+
+function startOf(j: JobObj): number {
+  return Date.parse(j.status?.startTime ?? String(j.metadata?.creationTimestamp ?? '')) || 0
+}
+
+function jobRef(j: JobObj): ObjectReference {
+  return { kind: 'Job', namespace: j.metadata!.namespace, name: j.metadata!.name, uid: j.metadata!.uid, apiVersion: 'batch/v1', resourceVersion: j.metadata!.resourceVersion }
+}
+
+function clean(s: CronJobStatus): Record<string, unknown> {
+  return {
+    active: (s.active ?? []).map((a) => a.uid).sort(),
+    lastScheduleTime: s.lastScheduleTime ?? null,
+    lastSuccessfulTime: s.lastSuccessfulTime ?? null,
+  }
+}

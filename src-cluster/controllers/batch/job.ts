@@ -1,0 +1,416 @@
+// The Job controller: runs pods until enough succeed (completions, parallelism, NonIndexed or
+// Indexed), or the Job fails (backoffLimit, activeDeadlineSeconds, podFailurePolicy FailJob).
+// Pods carry the job-tracking finalizer; a finished pod's UID goes to
+// status.uncountedTerminatedPods first, then its finalizer is removed, then it moves into
+// status.succeeded/failed — so no pod is counted twice or lost across restarts, as upstream.
+// Terminal conditions follow 1.32: FailureTarget / SuccessCriteriaMet first, then Failed /
+// Complete once no pod is left running.
+import type { JobCondition, JobStatus } from 'kubernetes-types/batch/v1'
+import type { JobObj as Job, PodObj as Pod } from './types'
+
+import { isNotFound, objectKey, resourceRef, splitKey, WorkQueue, type Informer } from '../../client'
+import type { EventRecorder } from '../../client'
+import { Expectations, runWorkers, type Controller, type ControllerContext } from '../framework'
+import { completionIndexOf, hasTrackingFinalizer, podForJob, TRACKING_FINALIZER } from './job-pods'
+import { matchPodFailurePolicy } from './pod-failure-policy'
+import { controllerRef, DelayedRequeue, findCondition, formatIndexes, isPodReady, parseIndexes, rfc3339, setCondition, withKind } from './util'
+
+export const JOBS = resourceRef('batch/v1', 'jobs')
+export const PODS = resourceRef('v1', 'pods')
+
+/** Back-off before re-creating failed pods: 10 s doubling to 6 min (upstream's defaults). */
+export const BACKOFF_BASE_MS = 10_000
+export const BACKOFF_MAX_MS = 6 * 60_000
+
+export function isJobFinished(job: Job): 'Complete' | 'Failed' | undefined {
+  for (const c of job.status?.conditions ?? []) {
+    if ((c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') return c.type
+  }
+  return undefined
+}
+
+export function backoffDelayMs(failuresAfterLastSuccess: number): number {
+  if (failuresAfterLastSuccess <= 0) return 0
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failuresAfterLastSuccess - 1))
+}
+
+function jobKeyOfPod(pod: Pod): string | undefined {
+  const ref = controllerRef(pod)
+  return ref?.kind === 'Job' && pod.metadata?.namespace ? `${pod.metadata.namespace}/${ref.name}` : undefined
+}
+
+interface BackoffRecord {
+  failuresAfterLastSuccess: number
+  lastFailureAt: number
+}
+
+export class JobController implements Controller {
+  readonly name = 'job-controller'
+  private ctx!: ControllerContext
+  private jobs!: Informer<Job>
+  private pods!: Informer<Pod>
+  private queue = new WorkQueue<string>()
+  private delays!: DelayedRequeue
+  private expectations!: Expectations
+  private recorder!: EventRecorder
+  private readonly backoff = new Map<string, BackoffRecord>()
+  private stopWorkers: (() => Promise<void>) | undefined
+
+  async start(ctx: ControllerContext): Promise<void> {
+    this.ctx = ctx
+    this.delays = new DelayedRequeue(ctx.clock, this.queue)
+    this.expectations = new Expectations(ctx.clock)
+    this.recorder = ctx.recorder('job-controller')
+    this.jobs = ctx.informers.for<Job>(JOBS)
+    this.pods = ctx.informers.for<Pod>(PODS)
+    this.jobs.addHandler({
+      add: (j) => this.queue.add(objectKey(j)),
+      update: (_o, n) => this.queue.add(objectKey(n)),
+      delete: (j) => {
+        this.expectations.delete(objectKey(j))
+        this.queue.add(objectKey(j))
+      },
+    })
+    this.pods.addHandler({
+      add: (p) => {
+        const k = jobKeyOfPod(p)
+        if (!k) return
+        this.expectations.observeCreate(k)
+        this.queue.add(k)
+      },
+      update: (o, n) => {
+        const k = jobKeyOfPod(n)
+        if (!k) return
+        if (n.metadata?.deletionTimestamp && !o.metadata?.deletionTimestamp) this.expectations.observeDelete(k, objectKey(n))
+        this.queue.add(k)
+      },
+      delete: (p) => {
+        const k = jobKeyOfPod(p)
+        if (!k) return
+        this.expectations.observeDelete(k, objectKey(p))
+        this.queue.add(k)
+      },
+    })
+    await Promise.all([this.jobs.start(), this.pods.start()])
+    this.stopWorkers = runWorkers(this.name, this.queue, ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+  }
+
+  stop(): void {
+    this.delays?.stop()
+    void this.stopWorkers?.()
+  }
+
+  private podsOf(namespace: string): Pod[] {
+    return this.pods.byIndex('namespace', namespace)
+  }
+
+  /** Remove the tracking finalizer (JSON patch guarded by a test, so other finalizers survive). */
+  private async release(pod: Pod): Promise<void> {
+    const fins = pod.metadata?.finalizers ?? []
+    const i = fins.indexOf(TRACKING_FINALIZER)
+    if (i < 0) return
+    try {
+      await this.ctx.client.patch(
+        PODS,
+        pod.metadata!.namespace,
+        pod.metadata!.name!,
+        [
+          { op: 'test', path: `/metadata/finalizers/${i}`, value: TRACKING_FINALIZER },
+          { op: 'remove', path: `/metadata/finalizers/${i}` },
+        ],
+        'json',
+      )
+    } catch (e) {
+      if (isNotFound(e)) return
+      throw e
+    }
+  }
+
+  private async deletePod(key: string, pod: Pod): Promise<void> {
+    try {
+      await this.ctx.client.delete(PODS, pod.metadata!.namespace, pod.metadata!.name!, { propagationPolicy: 'Background' })
+    } catch (e) {
+      this.expectations.deletionFailed(key, objectKey(pod))
+      if (!isNotFound(e)) throw e
+    }
+  }
+
+  private async writeStatus(job: Job, status: JobStatus): Promise<Job> {
+    return this.ctx.client.update<Job>(JOBS, { ...withKind(job, 'batch/v1', 'Job'), status } as Job, { subresource: 'status' })
+  }
+
+  async sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key)
+    const job = this.jobs.get(key)
+    const all = this.podsOf(namespace!)
+    if (!job) {
+      // Job gone: pods it left behind must not be held by our finalizer.
+      this.backoff.delete(key)
+      this.delays.cancel(key)
+      await Promise.all(all.filter((p) => hasTrackingFinalizer(p) && controllerRef(p)?.kind === 'Job' && controllerRef(p)?.name === name).map((p) => this.release(p)))
+      return
+    }
+    const uid = job.metadata!.uid
+    // Pods of an older Job with the same name are orphans too.
+    const orphans = all.filter((p) => hasTrackingFinalizer(p) && controllerRef(p)?.kind === 'Job' && controllerRef(p)?.name === name && controllerRef(p)?.uid !== uid)
+    await Promise.all(orphans.map((p) => this.release(p)))
+    const pods = all.filter((p) => controllerRef(p)?.uid === uid)
+    if (job.metadata?.deletionTimestamp || isJobFinished(job)) {
+      await Promise.all(pods.filter(hasTrackingFinalizer).map((p) => this.release(p)))
+      return
+    }
+    await this.syncJob(key, job, pods)
+  }
+
+  private async syncJob(key: string, job: Job, pods: Pod[]): Promise<void> {
+    const now = this.ctx.clock.now()
+    const spec = job.spec!
+    const old = job.status ?? {}
+    const indexed = spec.completionMode === 'Indexed'
+    const completions = spec.completions ?? undefined
+    const parallelism = spec.parallelism ?? 1
+    const backoffLimit = spec.backoffLimit ?? 6
+    const onlyReplaceFailed = spec.podReplacementPolicy === 'Failed' || !!spec.podFailurePolicy
+    const uncSucceeded = new Set(old.uncountedTerminatedPods?.succeeded ?? [])
+    const uncFailed = new Set(old.uncountedTerminatedPods?.failed ?? [])
+    const completedIdx = parseIndexes(old.completedIndexes)
+    const jobForEvents = withKind(job, 'batch/v1', 'Job')
+
+    const active: Pod[] = []
+    const terminating: Pod[] = []
+    const toRelease: Pod[] = []
+    let newFailures = 0
+    let newSuccesses = 0
+    let failJob: string | undefined
+    for (const p of pods) {
+      const phase = p.status?.phase
+      const deleting = !!p.metadata?.deletionTimestamp
+      const tracked = hasTrackingFinalizer(p)
+      const puid = p.metadata!.uid!
+      if (phase === 'Succeeded') {
+        if (tracked) {
+          if (!uncSucceeded.has(puid)) newSuccesses++
+          uncSucceeded.add(puid)
+          toRelease.push(p)
+        }
+        const ix = completionIndexOf(p)
+        if (indexed && ix !== undefined && completions !== undefined && ix < completions && (tracked || uncSucceeded.has(puid))) completedIdx.add(ix)
+        continue
+      }
+      const failed = phase === 'Failed' || (!onlyReplaceFailed && deleting)
+      if (deleting && phase !== 'Failed') terminating.push(p)
+      if (failed) {
+        if (tracked) {
+          if (!uncFailed.has(puid)) {
+            const m = matchPodFailurePolicy(job, p)
+            if (m?.action === 'Ignore') {
+              toRelease.push(p)
+              continue
+            }
+            if (m?.action === 'FailJob' && !failJob) failJob = m.message
+            newFailures++
+          }
+          uncFailed.add(puid)
+          toRelease.push(p)
+        }
+        continue
+      }
+      if (!deleting) active.push(p)
+    }
+    this.noteBackoff(key, newFailures, newSuccesses, now)
+
+    const succeeded = (old.succeeded ?? 0) + uncSucceeded.size
+    const failedCount = (old.failed ?? 0) + uncFailed.size
+    let conditions = (old.conditions ?? []) as JobCondition[]
+    const startTime = spec.suspend ? old.startTime : (old.startTime ?? rfc3339(now))
+    let failureTarget = findCondition(conditions, 'FailureTarget')
+    if (failureTarget?.status !== 'True') failureTarget = undefined
+    let successTarget = findCondition(conditions, 'SuccessCriteriaMet')?.status === 'True'
+
+    if (!failureTarget && !successTarget) {
+      let reason: string | undefined
+      let message = ''
+      if (failJob) [reason, message] = ['PodFailurePolicy', failJob]
+      else if (failedCount > backoffLimit) [reason, message] = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit']
+      else if (spec.activeDeadlineSeconds != null && startTime && !spec.suspend && now.getTime() >= Date.parse(startTime) + spec.activeDeadlineSeconds * 1000) {
+        ;[reason, message] = ['DeadlineExceeded', 'Job was active longer than specified deadline']
+      }
+      if (reason) {
+        conditions = setCondition(conditions, { type: 'FailureTarget', status: 'True', reason, message }, now, ['lastProbeTime'])
+        failureTarget = findCondition(conditions, 'FailureTarget')
+      }
+    }
+    if (!failureTarget && !successTarget) {
+      const done = indexed
+        ? completions !== undefined && completedIdx.size >= completions
+        : completions !== undefined
+          ? succeeded >= completions
+          : succeeded > 0 && active.length === 0
+      if (done) {
+        conditions = setCondition(conditions, { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' }, now, ['lastProbeTime'])
+        successTarget = true
+      }
+    }
+
+    const events: [type: 'Normal' | 'Warning', reason: string, message: string][] = []
+    let finishedNow = false
+    let completionTime = old.completionTime
+    const finishing = !!failureTarget || successTarget
+    const expectationsOk = this.expectations.satisfied(key)
+    let toDelete: Pod[] = []
+    let toCreate: (number | undefined)[] = []
+
+    if (finishing) {
+      toDelete = active
+      const stillRunning = active.length + terminating.filter((p) => !toRelease.includes(p)).length
+      if (stillRunning === 0) {
+        finishedNow = true
+        if (failureTarget) {
+          conditions = setCondition(conditions, { type: 'Failed', status: 'True', reason: failureTarget.reason, message: failureTarget.message }, now, ['lastProbeTime'])
+          events.push(['Warning', failureTarget.reason ?? 'Failed', failureTarget.message ?? 'Job failed'])
+        } else {
+          conditions = setCondition(conditions, { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' }, now, ['lastProbeTime'])
+          completionTime = rfc3339(now)
+          events.push(['Normal', 'Completed', 'Job completed'])
+        }
+      }
+    } else if (spec.suspend) {
+      toDelete = active
+      const prev = findCondition(conditions, 'Suspended')
+      if (prev?.status !== 'True') events.push(['Normal', 'Suspended', 'Job suspended'])
+      conditions = setCondition(conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, now, ['lastProbeTime'])
+    } else {
+      const prev = findCondition(conditions, 'Suspended')
+      if (prev?.status === 'True') {
+        events.push(['Normal', 'Resumed', 'Job resumed'])
+        conditions = setCondition(conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, now, ['lastProbeTime'])
+      }
+      const plan = this.plan(job, active, succeeded, completedIdx, parallelism, completions, indexed)
+      toDelete = plan.remove
+      toCreate = plan.create
+      if (spec.activeDeadlineSeconds != null && startTime) {
+        this.delays.after(key, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now.getTime())
+      }
+    }
+    // A resumed Job restarts its deadline clock, as upstream resets startTime.
+    const resumed = !spec.suspend && findCondition(old.conditions ?? [], 'Suspended')?.status === 'True'
+
+    // 1. Record newly finished pods as uncounted before touching their finalizers.
+    const uncountedChanged = uncSucceeded.size !== (old.uncountedTerminatedPods?.succeeded?.length ?? 0) || uncFailed.size !== (old.uncountedTerminatedPods?.failed?.length ?? 0)
+    let current = job
+    if (uncountedChanged) {
+      current = await this.writeStatus(current, { ...old, uncountedTerminatedPods: { succeeded: [...uncSucceeded], failed: [...uncFailed] } })
+    }
+    // 2. Release finalizers.
+    await Promise.all(toRelease.map((p) => this.release(p)))
+    // 3. Pods to delete / create.
+    if (toDelete.length && expectationsOk) {
+      this.expectations.expect(key, 0, toDelete.map((p) => objectKey(p)))
+      await Promise.all(toDelete.map((p) => this.deletePod(key, p)))
+    }
+    let created = 0
+    if (toCreate.length && expectationsOk && !finishing) {
+      const wait = this.backoffRemaining(key, now)
+      if (wait > 0) {
+        this.delays.after(key, wait)
+      } else {
+        this.expectations.expect(key, toCreate.length)
+        const results = await Promise.allSettled(toCreate.map((ix) => this.ctx.client.create<Pod>(PODS, job.metadata!.namespace, podForJob(job, ix))))
+        for (const r of results) {
+          if (r.status === 'fulfilled') {
+            created++
+            events.push(['Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`])
+          } else {
+            this.expectations.creationFailed(key)
+            events.push(['Warning', 'FailedCreate', `Error creating: ${(r.reason as Error)?.message ?? String(r.reason)}`])
+          }
+        }
+      }
+    }
+    // 4. Counted status.
+    const status: JobStatus = {
+      ...old,
+      active: Math.max(0, active.length - (finishing || spec.suspend ? active.length : toDelete.length)) + created,
+      ready: active.filter(isPodReady).length,
+      terminating: terminating.length + (toDelete.length || 0),
+      succeeded,
+      failed: failedCount,
+      uncountedTerminatedPods: { succeeded: [], failed: [] },
+      conditions: conditions.length ? conditions : undefined,
+      startTime: resumed ? rfc3339(now) : startTime,
+      completionTime,
+    }
+    if (indexed) status.completedIndexes = formatIndexes(completedIdx)
+    if (finishedNow) status.ready = 0
+    if (!sameStatus(current.status, status)) await this.writeStatus(current, status)
+    for (const [type, reason, message] of events) this.recorder.event(jobForEvents, type, reason, message)
+    if (finishedNow) this.backoff.delete(key)
+  }
+
+  /** Which pods to add (indexes for Indexed jobs) and which to remove to reach the wanted count. */
+  private plan(job: Job, active: Pod[], succeeded: number, completedIdx: Set<number>, parallelism: number, completions: number | undefined, indexed: boolean): { create: (number | undefined)[]; remove: Pod[] } {
+    if (indexed && completions !== undefined) {
+      const seen = new Set<number>()
+      const remove: Pod[] = []
+      const keep: Pod[] = []
+      for (const p of active) {
+        const ix = completionIndexOf(p)
+        // Out of range, duplicated or already completed indexes are surplus.
+        if (ix === undefined || ix >= completions || seen.has(ix) || completedIdx.has(ix)) remove.push(p)
+        else {
+          seen.add(ix)
+          keep.push(p)
+        }
+      }
+      const want = Math.min(parallelism, completions - completedIdx.size)
+      if (keep.length > want) remove.push(...surplus(keep, keep.length - want))
+      const create: number[] = []
+      for (let ix = 0; ix < completions && keep.length + create.length < want; ix++) {
+        if (!completedIdx.has(ix) && !seen.has(ix)) create.push(ix)
+      }
+      return { create, remove }
+    }
+    const want = completions !== undefined ? Math.max(0, Math.min(parallelism, completions - succeeded)) : succeeded > 0 ? 0 : parallelism
+    if (active.length > want) return { create: [], remove: completions === undefined && succeeded > 0 ? [] : surplus(active, active.length - want) }
+    return { create: Array.from({ length: want - active.length }, () => undefined), remove: [] }
+  }
+
+  private noteBackoff(key: string, failures: number, successes: number, now: Date): void {
+    if (successes > 0) this.backoff.delete(key)
+    if (failures > 0) {
+      const rec = this.backoff.get(key) ?? { failuresAfterLastSuccess: 0, lastFailureAt: 0 }
+      rec.failuresAfterLastSuccess += failures
+      rec.lastFailureAt = now.getTime()
+      this.backoff.set(key, rec)
+    }
+  }
+
+  private backoffRemaining(key: string, now: Date): number {
+    const rec = this.backoff.get(key)
+    if (!rec) return 0
+    return rec.lastFailureAt + backoffDelayMs(rec.failuresAfterLastSuccess) - now.getTime()
+  }
+}
+
+/** Pods to remove first: not ready before ready, newest before oldest (upstream's ranking, simplified). */
+function surplus(pods: Pod[], n: number): Pod[] {
+  return [...pods]
+    .sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')))
+    .slice(0, n)
+}
+
+function sameStatus(a: JobStatus | undefined, b: JobStatus): boolean {
+  return JSON.stringify(normalize(a ?? {})) === JSON.stringify(normalize(b))
+}
+
+function normalize(s: JobStatus): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(s).sort()) {
+    const v = (s as Record<string, unknown>)[k]
+    if (v === undefined || v === 0) continue
+    out[k] = v
+  }
+  const u = s.uncountedTerminatedPods
+  if (u && !u.succeeded?.length && !u.failed?.length) delete out.uncountedTerminatedPods
+  return out
+}

@@ -1,0 +1,43 @@
+// Cron schedules in a CronJob's spec.timeZone: cron.ts works on UTC wall clocks, so times are
+// shifted into the zone's wall clock, matched, and shifted back (the offset re-read at the
+// result so daylight-saving changes land right).
+import { nextAfter, type CronSchedule } from '../../api/cron'
+
+/** Throws an Error naming the zone when the runtime does not know it. */
+export function checkTimeZone(tz: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz })
+  } catch {
+    throw new Error(`unknown time zone ${tz}`)
+  }
+}
+
+/** Offset of `tz` from UTC at instant `t`, in ms (wall = t + offset). */
+export function zoneOffsetMs(tz: string, t: number): number {
+  const f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+  const parts = Object.fromEntries(f.formatToParts(new Date(t)).map((p) => [p.type, p.value]))
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second))
+  return wall - Math.floor(t / 1000) * 1000
+}
+
+/** Next time after `after` matching the schedule in time zone `tz` (UTC when undefined). */
+export function nextInZone(s: CronSchedule, after: Date, tz: string | undefined): Date | undefined {
+  if (!tz || tz === 'UTC' || tz === 'Etc/UTC' || s.everyMs !== undefined) return nextAfter(s, after)
+  const off = zoneOffsetMs(tz, after.getTime())
+  const wall = nextAfter(s, new Date(after.getTime() + off))
+  if (!wall) return undefined
+  let t = wall.getTime() - off
+  t = wall.getTime() - zoneOffsetMs(tz, t)
+  // A wall time skipped by a DST jump maps before `after`; move on to the next match.
+  return t > after.getTime() ? new Date(t) : nextInZone(s, new Date(after.getTime() + 60_000), tz)
+}
+
+/** RFC 3339 with the zone's offset, as upstream formats the scheduled-timestamp annotation. */
+export function formatInZone(t: Date, tz: string | undefined): string {
+  const off = tz ? zoneOffsetMs(tz, t.getTime()) : 0
+  if (off === 0) return t.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const wall = new Date(t.getTime() + off).toISOString().replace(/\.\d{3}Z$/, '')
+  const sign = off < 0 ? '-' : '+'
+  const m = Math.abs(off) / 60_000
+  return `${wall}${sign}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`
+}

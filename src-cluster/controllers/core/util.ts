@@ -1,0 +1,91 @@
+// Small helpers the core controllers share: resource references, typed object aliases, API
+// error tests, and the read-modify-write patterns every controller uses.
+import type { KubeObject } from '../../api/errors'
+import { apiVersionOf, RESOURCES, type ResourceInfo } from '../../api/resources'
+import type { Client, ResourceRef } from '../../client/types'
+import type { Node, Pod, PersistentVolume, PersistentVolumeClaim, Service, Endpoints, Namespace, ServiceAccount, ConfigMap } from 'kubernetes-types/core/v1'
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1'
+import type { StorageClass } from 'kubernetes-types/storage/v1'
+import type { Lease } from 'kubernetes-types/coordination/v1'
+
+/** A kubernetes-types object that is also a KubeObject (what informers and the client carry). */
+export type Obj<T> = KubeObject & T
+
+export type PodObj = Obj<Pod>
+export type NodeObj = Obj<Node>
+export type ServiceObj = Obj<Service>
+export type EndpointsObj = Obj<Endpoints>
+export type SliceObj = Obj<EndpointSlice>
+export type NamespaceObj = Obj<Namespace>
+export type PVObj = Obj<PersistentVolume>
+export type PVCObj = Obj<PersistentVolumeClaim>
+export type ClassObj = Obj<StorageClass>
+export type LeaseObj = Obj<Lease>
+export type ServiceAccountObj = Obj<ServiceAccount>
+export type ConfigMapObj = Obj<ConfigMap>
+
+/** The RESOURCES entry for apiVersion + plural; throws when the table lacks it (a programming error). */
+export function ref(apiVersion: string, plural: string): ResourceInfo {
+  const found = RESOURCES.find((r) => apiVersionOf(r) === apiVersion && r.plural === plural)
+  if (!found) throw new Error(`resource ${apiVersion} ${plural} is not in src-cluster/api/resources.ts`)
+  return found
+}
+
+export const R = {
+  pods: ref('v1', 'pods'),
+  nodes: ref('v1', 'nodes'),
+  namespaces: ref('v1', 'namespaces'),
+  services: ref('v1', 'services'),
+  endpoints: ref('v1', 'endpoints'),
+  configmaps: ref('v1', 'configmaps'),
+  serviceaccounts: ref('v1', 'serviceaccounts'),
+  pvs: ref('v1', 'persistentvolumes'),
+  pvcs: ref('v1', 'persistentvolumeclaims'),
+  events: ref('v1', 'events'),
+  slices: ref('discovery.k8s.io/v1', 'endpointslices'),
+  leases: ref('coordination.k8s.io/v1', 'leases'),
+  storageclasses: ref('storage.k8s.io/v1', 'storageclasses'),
+} satisfies Record<string, ResourceRef>
+
+function codeOf(e: unknown): number | undefined {
+  const c = (e as { code?: unknown } | null)?.code
+  return typeof c === 'number' ? c : undefined
+}
+export const isConflict = (e: unknown): boolean => codeOf(e) === 409
+export const isNotFound = (e: unknown): boolean => codeOf(e) === 404
+/** 409 AlreadyExists on create (same code as a conflict; the reason tells them apart). */
+export const isAlreadyExists = (e: unknown): boolean => codeOf(e) === 409 && (e as { reason?: string }).reason === 'AlreadyExists'
+
+export function keyOf(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace
+  return ns ? `${ns}/${obj.metadata?.name}` : String(obj.metadata?.name)
+}
+
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+export function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/** Whether the pod's Ready condition is True. */
+export function podIsReady(pod: Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+}
+
+export function podIsTerminal(pod: Pod): boolean {
+  const phase = pod.status?.phase
+  return phase === 'Succeeded' || phase === 'Failed'
+}
+
+/** Remove one finalizer from an object (fresh read, resourceVersion-guarded merge patch). Returns false if it was not there. */
+export async function removeFinalizer(client: Client, res: ResourceRef, obj: KubeObject, finalizer: string): Promise<boolean> {
+  const cur = await client.get(res, obj.metadata?.namespace, String(obj.metadata?.name))
+  if (!cur || cur.metadata?.uid !== obj.metadata?.uid) return false
+  const fins = cur.metadata?.finalizers ?? []
+  if (!fins.includes(finalizer)) return false
+  const rest = fins.filter((f) => f !== finalizer)
+  await client.patch(res, cur.metadata?.namespace, String(cur.metadata?.name), { metadata: { finalizers: rest.length ? rest : null, resourceVersion: cur.metadata?.resourceVersion } }, 'merge')
+  return true
+}

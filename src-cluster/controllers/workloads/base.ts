@@ -1,0 +1,79 @@
+// What the four workload controllers share: a work queue fed by informer handlers, workers
+// from the framework, and writes of a status subresource.
+import type { KubeObject } from '../../api/errors'
+import type { Informer } from '../../client/informer'
+import type { ResourceRef } from '../../client/types'
+import { objectKey } from '../../client/types'
+import { WorkQueue } from '../../client/workqueue'
+import { runWorkers, type Controller, type ControllerContext, type ReconcileResult } from '../framework'
+import { semanticEqual } from './util'
+
+export const RES = {
+  pods: { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' },
+  nodes: { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' },
+  pvcs: { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' },
+  replicasets: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true, kind: 'ReplicaSet' },
+  deployments: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true, kind: 'Deployment' },
+  daemonsets: { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true, kind: 'DaemonSet' },
+  statefulsets: { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true, kind: 'StatefulSet' },
+  controllerrevisions: { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true, kind: 'ControllerRevision' },
+} as const satisfies Record<string, ResourceRef>
+
+export abstract class QueueController implements Controller {
+  abstract readonly name: string
+  private ctxValue: ControllerContext | undefined
+  private queueValue: WorkQueue<string> | undefined
+  private stopWorkers: (() => Promise<void>) | undefined
+
+  constructor(protected readonly workers?: number) {}
+
+  protected get ctx(): ControllerContext {
+    if (!this.ctxValue) throw new Error(`${this.name} controller used before start(): call start(ctx) first`)
+    return this.ctxValue
+  }
+
+  protected get queue(): WorkQueue<string> {
+    if (!this.queueValue) throw new Error(`${this.name} controller used before start(): call start(ctx) first`)
+    return this.queueValue
+  }
+
+  async start(ctx: ControllerContext): Promise<void> {
+    this.ctxValue = ctx
+    this.queueValue = new WorkQueue<string>({ clock: ctx.clock })
+    const informers = this.setup(ctx)
+    await Promise.all(informers.map((i) => i.start()))
+    this.stopWorkers = runWorkers(this.name, this.queueValue, this.workers ?? ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+  }
+
+  stop(): void {
+    void this.stopWorkers?.()
+    this.stopWorkers = undefined
+  }
+
+  /** Register handlers on shared informers; return the informers to wait for. */
+  protected abstract setup(ctx: ControllerContext): Informer<KubeObject>[]
+  protected abstract sync(key: string): Promise<ReconcileResult>
+
+  protected enqueue(obj: KubeObject): void {
+    this.queueValue?.add(objectKey(obj))
+  }
+
+  protected enqueueAfter(obj: KubeObject, ms: number): void {
+    this.queueValue?.addAfter(objectKey(obj), ms)
+  }
+
+  /** PUT the status subresource when it changed; returns the stored object. 409 propagates (requeue). */
+  protected async writeStatus<T extends KubeObject>(res: ResourceRef, obj: T, status: unknown): Promise<T> {
+    if (semanticEqual(obj.status, status)) return obj
+    return this.ctx.client.update<T>(res, { ...obj, status } as T, { subresource: 'status' })
+  }
+}
+
+/** The owner of `obj` when its controllerRef names a `kind` in `informer`'s cache with the same uid. */
+export function resolveControllerRef<T extends KubeObject>(informer: Informer<T>, obj: KubeObject, kind: string): T | undefined {
+  const refs = (obj.metadata?.ownerReferences ?? []) as { kind?: string; name?: string; uid?: string; controller?: boolean }[]
+  const ref = refs.find((r) => r.controller === true)
+  if (!ref || ref.kind !== kind) return undefined
+  const owner = informer.get(`${obj.metadata?.namespace}/${ref.name}`)
+  return owner && owner.metadata?.uid === ref.uid ? owner : undefined
+}

@@ -1,0 +1,242 @@
+// The cluster lifecycle on the host: create, list, start, stop, delete, node stop/start, and
+// the kubeconfig. Every step is idempotent and recorded in cluster.json before and after, so a
+// run interrupted half-way (Ctrl-C, crash, closed laptop) is finished by running it again.
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { getProvider } from '../../providers'
+import type { NodeRecord, ProviderContext } from '../../providers/types'
+import { controlPlanePid, simulatedFiles } from '../../providers/simulated'
+import { listClusters } from '../clusters'
+import { kubelabHome } from '../paths'
+import type { ClusterSummary } from '../../contract'
+import { mergeKubeconfig, unmergeKubeconfig } from './kubeconfig-merge'
+import { checkClusterName, clusterDir, readRecord, writeRecord, type ClusterRecord } from './state'
+import { waitForCluster } from './wait'
+
+export interface CreateOptions {
+  readonly provider: string
+  readonly workers: number
+  /** Provider settings (simulated: startDelay, runTime, cpu, memory, pods, ...). */
+  readonly settings?: Record<string, string>
+  /** How long to wait for every node to be Ready. Default 120 s + 50 ms per node. */
+  readonly timeoutMs?: number
+}
+
+export interface ClusterManagerOptions {
+  readonly env?: NodeJS.ProcessEnv
+  /** One line per step, already prefixed with the elapsed time. */
+  readonly progress?: (line: string) => void
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export class ClusterManager {
+  readonly home: string
+  private readonly env: NodeJS.ProcessEnv
+  private readonly out: (line: string) => void
+  private t0 = Date.now()
+
+  constructor(o: ClusterManagerOptions = {}) {
+    this.env = o.env ?? process.env
+    this.home = kubelabHome(this.env)
+    this.out = o.progress ?? (() => {})
+  }
+
+  private progress(line: string): void {
+    this.out(`[${((Date.now() - this.t0) / 1000).toFixed(1).padStart(5)}s] ${line}`)
+  }
+
+  dir(name: string): string {
+    checkClusterName(name)
+    return clusterDir(this.home, name)
+  }
+
+  private record(name: string): ClusterRecord {
+    const rec = readRecord(this.dir(name))
+    if (!rec) throw new Error(`no cluster named ${name} (looked in ${this.dir(name)}); see: kubelab list`)
+    return rec
+  }
+
+  private ctx(rec: ClusterRecord): ProviderContext {
+    return { clusterName: rec.name, clusterDir: this.dir(rec.name), nodes: rec.nodes, ports: rec.ports, settings: rec.settings, log: (l) => this.progress(l) }
+  }
+
+  private save(rec: ClusterRecord): void {
+    writeRecord(this.dir(rec.name), rec)
+  }
+
+  list(): Promise<ClusterSummary[]> {
+    return listClusters(this.home)
+  }
+
+  /** Creates a cluster, or finishes one whose creation was interrupted. */
+  async create(name: string, o: CreateOptions): Promise<ClusterRecord> {
+    this.t0 = Date.now()
+    const dir = this.dir(name)
+    const provider = getProvider(o.provider)
+    if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 5000) throw new Error(`--workers must be a whole number from 0 to 5000, got ${o.workers}`)
+    let rec = readRecord(dir)
+    if (rec && rec.state !== 'creating' && rec.state !== 'error') {
+      throw new Error(`cluster ${name} already exists (state ${rec.state}): use 'kubelab start ${name}', or 'kubelab delete ${name}' first`)
+    }
+    if (rec && rec.provider !== o.provider) throw new Error(`an unfinished cluster ${name} with provider ${rec.provider} is in ${dir}: delete it first (kubelab delete ${name})`)
+    const detected = await provider.detect()
+    if (!detected.available) throw new Error(`provider ${o.provider} is not available here: ${detected.problem}`)
+    if (rec) this.progress(`resuming the interrupted creation of cluster ${name}`)
+    else {
+      const nodes: NodeRecord[] = [{ name: 'control-plane', role: 'control-plane', state: 'stopped' }]
+      for (let i = 1; i <= o.workers; i++) nodes.push({ name: `${o.settings?.prefix ?? 'node-'}${i}`, role: 'worker', state: 'stopped' })
+      rec = { name, provider: o.provider, state: 'creating', nodes, createdAt: new Date().toISOString(), ports: { apiServer: await freePort() }, settings: { ...(o.settings ?? {}) } }
+      this.save(rec)
+      this.progress(`creating cluster ${name}: provider ${o.provider}, 1 control-plane node + ${o.workers} workers, API server port ${rec.ports.apiServer}`)
+    }
+    try {
+      for (let i = 0; i < rec.nodes.length; i++) rec.nodes[i] = await provider.createNode(this.ctx(rec), rec.nodes[i]!)
+      this.save(rec)
+      await this.bringUp(rec, o.timeoutMs)
+      this.progress(`cluster ${name} is ready; kubeconfig: ${join(dir, 'kubeconfig')}`)
+      return rec
+    } catch (e) {
+      // Left in 'creating' so a re-run resumes; the message says how.
+      rec.problem = (e as Error).message
+      this.save(rec)
+      throw new Error(`${(e as Error).message}\n(cluster ${name} is left half-created: run the same create again to resume, or kubelab delete ${name})`)
+    }
+  }
+
+  /** Starts the control plane (and every node) and waits until all nodes are Ready. */
+  private async bringUp(rec: ClusterRecord, timeoutMs?: number): Promise<void> {
+    const provider = getProvider(rec.provider)
+    const ctx = this.ctx(rec)
+    const control = rec.nodes.find((n) => n.role === 'control-plane')
+    if (!control) throw new Error(`cluster ${rec.name} has no control-plane node in cluster.json`)
+    const files = simulatedFiles(this.dir(rec.name))
+    // A fresh start: the API server writes the kubeconfig when it listens and nodes post Ready
+    // when they register, so a kubeconfig or Ready condition left from a previous run must not
+    // count. A control plane already running (a re-run) has nothing new to post.
+    const fresh = rec.provider !== 'simulated' || !controlPlanePid(ctx)
+    const since = fresh ? new Date() : new Date(0)
+    if (rec.provider === 'simulated' && fresh) rmSync(files.kubeconfig, { force: true })
+    await provider.start(ctx, control)
+    if (rec.provider !== 'simulated') for (const n of rec.nodes) if (n.role === 'worker') await provider.start(ctx, n)
+    await waitForCluster({
+      since,
+      kubeconfig: files.kubeconfig,
+      nodes: rec.nodes.map((n) => n.name),
+      deadline: Date.now() + (timeoutMs ?? 120_000 + 50 * rec.nodes.length),
+      alive: () => (rec.provider === 'simulated' && !controlPlanePid(ctx) ? `the control plane exited; its log says:\n${tail(files.log)}` : undefined),
+      progress: (l) => this.progress(l),
+    })
+    for (const n of rec.nodes) n.state = 'running'
+    rec.state = 'running'
+    delete rec.problem
+    this.save(rec)
+  }
+
+  async start(name: string, timeoutMs?: number): Promise<ClusterRecord> {
+    this.t0 = Date.now()
+    const rec = this.record(name)
+    if (rec.state === 'creating') throw new Error(`cluster ${name} was never fully created: run kubelab create ${name} again to finish it`)
+    rec.state = 'starting'
+    this.save(rec)
+    this.progress(`starting cluster ${name}`)
+    await this.bringUp(rec, timeoutMs)
+    this.progress(`cluster ${name} is running`)
+    return rec
+  }
+
+  async stop(name: string): Promise<ClusterRecord> {
+    this.t0 = Date.now()
+    const rec = this.record(name)
+    const provider = getProvider(rec.provider)
+    rec.state = 'stopping'
+    this.save(rec)
+    // Workers first, the control plane last, as a real cluster shuts down.
+    const ordered = [...rec.nodes].sort((a, b) => (a.role === b.role ? 0 : a.role === 'worker' ? -1 : 1))
+    for (const n of ordered) {
+      if (rec.provider === 'simulated' && n.role === 'worker') continue // they stop with the process
+      await provider.stop(this.ctx(rec), n)
+    }
+    for (const n of rec.nodes) n.state = 'stopped'
+    rec.state = 'stopped'
+    this.save(rec)
+    this.progress(`cluster ${name} stopped`)
+    return rec
+  }
+
+  /** Stops every process and removes the cluster folder (and its merged kubeconfig context). */
+  async delete(name: string): Promise<void> {
+    this.t0 = Date.now()
+    const dir = this.dir(name)
+    const rec = readRecord(dir)
+    if (!rec && !existsSync(dir)) throw new Error(`no cluster named ${name} (looked in ${dir}); see: kubelab list`)
+    if (rec) {
+      rec.state = 'deleting'
+      this.save(rec)
+      const provider = getProvider(rec.provider)
+      for (const n of rec.nodes) await provider.delete(this.ctx(rec), n)
+    }
+    rmSync(dir, { recursive: true, force: true })
+    if (unmergeKubeconfig(this.userKubeconfig(), `kubelab-${name}`)) this.progress(`removed context kubelab-${name} from ${this.userKubeconfig()}`)
+    this.progress(`cluster ${name} deleted`)
+  }
+
+  async nodeStop(name: string, node: string): Promise<void> {
+    await this.nodeAction(name, node, 'stop')
+  }
+
+  async nodeStart(name: string, node: string): Promise<void> {
+    await this.nodeAction(name, node, 'start')
+  }
+
+  private async nodeAction(name: string, node: string, action: 'stop' | 'start'): Promise<void> {
+    this.t0 = Date.now()
+    const rec = this.record(name)
+    const n = rec.nodes.find((x) => x.name === node)
+    if (!n) throw new Error(`cluster ${name} has no node ${node}; its nodes: ${rec.nodes.map((x) => x.name).join(', ')}`)
+    if (n.role === 'control-plane') throw new Error(`${node} is the control-plane node: use kubelab ${action} ${name} for the whole cluster`)
+    const provider = getProvider(rec.provider)
+    await provider[action](this.ctx(rec), n)
+    n.state = action === 'stop' ? 'stopped' : 'running'
+    this.save(rec)
+    this.progress(`node ${node} ${action === 'stop' ? 'stopped' : 'started'}`)
+  }
+
+  kubeconfigPath(name: string): string {
+    const rec = this.record(name)
+    const path = join(this.dir(rec.name), 'kubeconfig')
+    if (!existsSync(path)) throw new Error(`cluster ${name} has no kubeconfig yet (state ${rec.state}): start it first`)
+    return path
+  }
+
+  userKubeconfig(): string {
+    const first = this.env.KUBECONFIG?.split(process.platform === 'win32' ? ';' : ':').find((p) => p.trim() !== '')
+    return first ?? join(this.env.HOME ?? homedir(), '.kube', 'config')
+  }
+
+  /** Adds/updates context kubelab-NAME in the user's kubeconfig; returns its path. */
+  mergeKubeconfig(name: string, makeCurrent = true): string {
+    const target = this.userKubeconfig()
+    mergeKubeconfig(this.kubeconfigPath(name), target, `kubelab-${name}`, makeCurrent)
+    return target
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return `(no log at ${file})`
+  }
+}

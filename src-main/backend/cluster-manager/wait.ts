@@ -1,0 +1,74 @@
+// Waiting for a cluster to come up: first the admin kubeconfig (written by the API server when
+// it listens), then every expected node Ready, watched through an informer. Bounded: on timeout
+// the error says what is missing and where the log is.
+import { existsSync } from 'node:fs'
+import type { Node } from 'kubernetes-types/core/v1'
+import { findResource } from '../../../src-cluster/api/resources'
+import type { KubeObject } from '../../../src-cluster/api/errors'
+import { createClient, Informer, loadKubeconfig } from '../../../src-cluster/client'
+
+const NODES = findResource('', 'v1', 'nodes')!
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+export interface WaitOptions {
+  readonly kubeconfig: string
+  readonly nodes: readonly string[]
+  readonly deadline: number
+  /** Checked while waiting: a string means the process died, with this explanation. */
+  readonly alive: () => string | undefined
+  readonly progress: (line: string) => void
+  /** Only a Ready condition posted at or after this time counts (not one left from before a stop). */
+  readonly since: Date
+}
+
+function isReady(n: Node | undefined, since: Date): boolean {
+  // Heartbeat times have second precision: allow the second the wait started in.
+  const fresh = (t: string | undefined): boolean => t !== undefined && Date.parse(t) >= since.getTime() - 1000
+  return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && fresh(c.lastHeartbeatTime)) === true
+}
+
+export async function waitForCluster(o: WaitOptions): Promise<void> {
+  while (!existsSync(o.kubeconfig)) {
+    const dead = o.alive()
+    if (dead) throw new Error(dead)
+    if (Date.now() > o.deadline) throw new Error(`the API server did not come up in time (no ${o.kubeconfig} yet)`)
+    await sleep(100)
+  }
+  o.progress('API server is up')
+  const client = createClient({ ...loadKubeconfig(o.kubeconfig), userAgent: 'kubelab-cli' })
+  const informer = new Informer<Node & KubeObject>(client, NODES, { log: () => {} })
+  try {
+    const reported = new Set<string>()
+    const done = new Promise<void>((resolve) => {
+      const check = (): void => {
+        for (const name of o.nodes) {
+          if (!reported.has(name) && isReady(informer.get(name), o.since)) {
+            reported.add(name)
+            o.progress(`node ${name} Ready (${reported.size}/${o.nodes.length})`)
+          }
+        }
+        if (reported.size === o.nodes.length) resolve()
+      }
+      informer.addHandler({ add: check, update: check })
+      check()
+    })
+    let timer: NodeJS.Timeout | undefined
+    const watchdog = new Promise<never>((_, reject) => {
+      const tick = (): void => {
+        const dead = o.alive()
+        if (dead) return reject(new Error(dead))
+        if (Date.now() > o.deadline) {
+          const missing = o.nodes.filter((n) => !reported.has(n))
+          return reject(new Error(`timed out waiting for nodes to be Ready: ${missing.join(', ')} not Ready`))
+        }
+        timer = setTimeout(tick, 250)
+      }
+      tick()
+    })
+    await informer.start()
+    await Promise.race([done, watchdog]).finally(() => clearTimeout(timer))
+  } finally {
+    informer.stop()
+    client.close()
+  }
+}

@@ -1,0 +1,52 @@
+import { providerNames } from '../../providers';
+import { clusterCommand } from './cluster-util';
+
+/** `kubelab create NAME --provider simulated --workers N`: waits until every node is Ready. */
+export const createCommand = clusterCommand({
+  name: 'create',
+  summary: 'Create a cluster and wait until all its nodes are Ready',
+  usage: [
+    'kubelab create NAME [--provider simulated] [--workers N] [options]',
+    `  --provider P         where nodes run: ${providerNames().join(', ')} (default simulated)`,
+    '  --workers N          worker nodes besides the control plane (default 2)',
+    '  --timeout D          give up waiting after D seconds (default 120 + a little per node)',
+    'simulated only:',
+    '  --start-delay D      pod start delay, e.g. 1s       --run-time D   run time of Job pods, e.g. 5s',
+    '  --cpu Q --memory Q --pods N                        capacity of each node (default 4, 8Gi, 110)',
+    '  --node-monitor-grace-period D                      lease age that makes a node NotReady (default 40s)',
+    '  --default-toleration-seconds N                     eviction delay from unreachable nodes (default 300)',
+    'Re-running an interrupted create finishes it.',
+  ].join('\n'),
+  flags: {
+    provider: 'string',
+    workers: 'string',
+    timeout: 'string',
+    'start-delay': 'string',
+    'run-time': 'string',
+    cpu: 'string',
+    memory: 'string',
+    pods: 'string',
+    'node-monitor-grace-period': 'string',
+    'default-toleration-seconds': 'string',
+  },
+  positional: 1,
+  async run(manager, { flags, positional }) {
+    const workers = flags.workers === undefined ? 2 : Number(flags.workers);
+    if (!/^\d+$/.test(flags.workers ?? '2')) throw new Error(`--workers must be a whole number, got ${flags.workers}`);
+    const timeoutS = flags.timeout === undefined ? undefined : Number(flags.timeout);
+    if (timeoutS !== undefined && !(timeoutS > 0)) throw new Error(`--timeout must be a number of seconds, got ${flags.timeout}`);
+    const settings: Record<string, string> = {};
+    const map: [string, string | undefined][] = [
+      ['startDelay', flags['start-delay']],
+      ['runTime', flags['run-time']],
+      ['cpu', flags.cpu],
+      ['memory', flags.memory],
+      ['pods', flags.pods],
+      ['nodeMonitorGracePeriod', flags['node-monitor-grace-period']],
+      ['defaultTolerationSeconds', flags['default-toleration-seconds']],
+    ];
+    for (const [k, v] of map) if (v !== undefined) settings[k] = v;
+    await manager.create(positional[0] as string, { provider: flags.provider ?? 'simulated', workers, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 });
+    return 0;
+  },
+});

@@ -1,0 +1,17 @@
+// Providers by name. `local`, `multipass` and `virtualbox` join this table when they land.
+import { simulatedProvider } from './simulated'
+import type { Provider } from './types'
+
+const PROVIDERS: Readonly<Record<string, Provider>> = { simulated: simulatedProvider }
+
+export function providerNames(): string[] {
+  return Object.keys(PROVIDERS)
+}
+
+export function getProvider(name: string): Provider {
+  const p = PROVIDERS[name]
+  if (!p) throw new Error(`unknown provider ${JSON.stringify(name)}: choose one of ${providerNames().join(', ')}`)
+  return p
+}
+
+export type { Provider, ProviderContext, NodeRecord, NodeRole, DetectResult, SshTarget, NodeStatusReport } from './types'

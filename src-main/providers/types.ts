@@ -1,0 +1,69 @@
+// The provider interface: how KubeLab gets machines for a cluster's nodes. `simulated` runs
+// hollow nodes inside the control-plane process; `local`, `multipass` and `virtualbox` (later)
+// make one machine per node and reach it over SSH. The cluster manager drives every provider
+// through these calls only, and records what they return in cluster.json.
+
+export type NodeRole = 'control-plane' | 'worker'
+
+/** One node as recorded in cluster.json. */
+export interface NodeRecord {
+  readonly name: string
+  readonly role: NodeRole
+  /** Last known state: running, stopped, or unknown. */
+  state: 'running' | 'stopped' | 'unknown'
+  /** The provider's own handle for the machine (VM name, pid, ...), if any. */
+  machine?: string
+}
+
+/** What a provider is told about the cluster it works on. */
+export interface ProviderContext {
+  readonly clusterName: string
+  /** ~/.kubelab/clusters/NAME: the provider keeps its files here and nowhere else. */
+  readonly clusterDir: string
+  readonly nodes: readonly NodeRecord[]
+  /** Ports chosen at create time (API server, ...), kept across restarts. */
+  readonly ports: Readonly<Record<string, number>>
+  /** Settings given at create time (provider-specific, e.g. simulated start delay). */
+  readonly settings: Readonly<Record<string, string>>
+  log(line: string): void
+}
+
+export interface DetectResult {
+  readonly available: boolean
+  /** e.g. "multipass 1.14.0"; for simulated the KubeLab version. */
+  readonly version?: string
+  /** Why it is not available and what to install or fix. */
+  readonly problem?: string
+}
+
+export interface SshTarget {
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  readonly privateKeyFile: string
+}
+
+export interface NodeStatusReport {
+  readonly name: string
+  readonly state: NodeRecord['state']
+}
+
+export interface Provider {
+  readonly name: string
+  /** Whether this provider can run here (hypervisor installed, root for local, ...). */
+  detect(): Promise<DetectResult>
+  /** Make the machine for one node (idempotent: an existing machine is reused). */
+  createNode(ctx: ProviderContext, node: NodeRecord): Promise<NodeRecord>
+  /** Boot a node (idempotent). For simulated, the control-plane node carries the whole cluster. */
+  start(ctx: ProviderContext, node: NodeRecord): Promise<void>
+  /** Shut a node down (idempotent). */
+  stop(ctx: ProviderContext, node: NodeRecord): Promise<void>
+  /** Remove a node's machine and everything the provider made for it (idempotent). */
+  delete(ctx: ProviderContext, node: NodeRecord): Promise<void>
+  /** What the provider sees now, node by node. */
+  list(ctx: ProviderContext): Promise<NodeStatusReport[]>
+  /** The node's address as other machines reach it, when it has one. */
+  address(ctx: ProviderContext, node: NodeRecord): Promise<string | undefined>
+  /** How to SSH into the node; undefined when the node has no shell (simulated). */
+  sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined>
+}

@@ -1,0 +1,346 @@
+// The API client, informer and event recorder against a real in-process API server: CRUD,
+// errors, watch streams, an informer through compaction and a server restart, and Event
+// aggregation.
+import { join } from 'node:path'
+import { createServer } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ConfigMap } from 'kubernetes-types/core/v1'
+import { startApiServer, type ApiServer } from '../../src-cluster/apiserver/server'
+import {
+  ApiClientError,
+  createClient,
+  EventRecorder,
+  Informer,
+  InformerFactory,
+  loadKubeconfig,
+  resourceRef,
+  type ClosableClient,
+  type WatchEventOf,
+} from '../../src-cluster/client'
+import type { KubeObject } from '../../src-cluster/api/errors'
+import { createMemoryStore } from '../../src-cluster/store'
+import { FakeClock } from '../../src-cluster/util/clock'
+import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+
+const CM = resourceRef('v1', 'configmaps')
+const NS = resourceRef('v1', 'namespaces')
+const EVENTS = resourceRef('v1', 'events')
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+function clientFor(t: TestApiServer | ApiServer): ClosableClient {
+  const s = 'server' in t ? t.server : t
+  return createClient({ server: s.url, caPem: s.pki.ca.certPem, certPem: s.admin.certPem, keyPem: s.admin.keyPem, userAgent: 'client-test' })
+}
+
+// kubernetes-types interfaces have no index signature; `& KubeObject` makes them client objects.
+type CMObj = ConfigMap & KubeObject
+const cm = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>): CMObj => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data })
+
+describe('client against the API server', () => {
+  let t: TestApiServer
+  let c: ClosableClient
+  beforeAll(async () => {
+    t = await startTestApiServer()
+    c = clientFor(t)
+  })
+  afterAll(async () => {
+    c?.close()
+    await t?.close()
+  })
+
+  it('creates, gets, lists, updates, patches and deletes', async () => {
+    const made = await c.create<CMObj>(CM, 'default', cm('one', { a: '1' }, { app: 'x' }))
+    expect(made.metadata?.uid).toBeTruthy()
+    const got = await c.get<CMObj>(CM, 'default', 'one')
+    expect(got?.data).toEqual({ a: '1' })
+
+    await c.create(CM, 'default', cm('two', {}, { app: 'y' }))
+    const listed = await c.list<CMObj>(CM, { namespace: 'default', labelSelector: 'app=x' })
+    expect(listed.items.map((i) => i.metadata?.name)).toEqual(['one'])
+    expect(listed.items[0]!.kind).toBe('ConfigMap')
+    expect(Number(listed.resourceVersion)).toBeGreaterThan(0)
+
+    const updated = await c.update<CMObj>(CM, { ...got!, data: { a: '2' } })
+    expect(updated.data).toEqual({ a: '2' })
+    const merged = await c.patch<CMObj>(CM, 'default', 'one', { data: { b: '3' } }, 'merge')
+    expect(merged.data).toEqual({ a: '2', b: '3' })
+    const jsonPatched = await c.patch<CMObj>(CM, 'default', 'one', [{ op: 'remove', path: '/data/a' }], 'json')
+    expect(jsonPatched.data).toEqual({ b: '3' })
+
+    expect(await c.delete(CM, 'default', 'one')).toBe(true)
+    expect(await c.get(CM, 'default', 'one')).toBeUndefined()
+    expect(await c.delete(CM, 'default', 'one')).toBe(false)
+    // The real kubectl agrees.
+    expect((await t.kubectl(['get', 'configmap', 'one'])).stderr).toContain('NotFound')
+  })
+
+  it('paginates lists with limit and continue', async () => {
+    await c.create(NS, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'paged' } })
+    for (let i = 0; i < 7; i++) await c.create(CM, 'paged', cm(`p${i}`))
+    const names: string[] = []
+    let cont: string | undefined
+    let pages = 0
+    do {
+      const page = await c.list(CM, { namespace: 'paged', limit: 3, continue: cont })
+      names.push(...page.items.map((i) => i.metadata!.name!).filter((n) => n.startsWith('p')))
+      cont = page.continue
+      pages++
+    } while (cont)
+    expect(pages).toBeGreaterThanOrEqual(3)
+    expect(names.sort()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'])
+  })
+
+  it('answers errors as ApiClientError with code, reason and message', async () => {
+    await c.create(CM, 'default', cm('conflict'))
+    const stale = (await c.get<CMObj>(CM, 'default', 'conflict'))!
+    await c.update(CM, { ...stale, data: { first: 'yes' } })
+    const err = await c.update(CM, { ...stale, data: { second: 'yes' } }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiClientError)
+    expect((err as ApiClientError).code).toBe(409)
+    expect((err as ApiClientError).reason).toBe('Conflict')
+
+    const dup = await c.create(CM, 'default', cm('conflict')).catch((e: unknown) => e)
+    expect((dup as ApiClientError).code).toBe(409)
+    expect((dup as ApiClientError).reason).toBe('AlreadyExists')
+
+    const bad = await c.create(CM, 'default', cm('Not_Valid')).catch((e: unknown) => e)
+    expect((bad as ApiClientError).code).toBe(422)
+    expect((bad as ApiClientError).message).toContain('Not_Valid')
+  })
+
+  it('reports an unreachable server with code 0 and what to check', async () => {
+    const port = await freePort()
+    const dead = createClient({ server: `https://127.0.0.1:${port}`, caPem: t.server.pki.ca.certPem })
+    const err = await dead.get(CM, 'default', 'x').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiClientError)
+    expect((err as ApiClientError).code).toBe(0)
+    expect((err as ApiClientError).message).toBe(`cannot reach the API server at https://127.0.0.1:${port}: connection refused — is it running?`)
+    dead.close()
+  })
+
+  it('authenticates with a bearer token from a kubeconfig', async () => {
+    const cfg = loadKubeconfig(t.kubeconfig)
+    expect(cfg.server).toBe(t.server.url)
+    const k = createClient(cfg)
+    const ns = await k.get(NS, undefined, 'default')
+    expect(ns?.metadata?.name).toBe('default')
+    k.close()
+  })
+
+  it('watches ADDED, MODIFIED and DELETED, and stops on request', async () => {
+    await c.create(NS, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watched' } })
+    const start = await c.list(CM, { namespace: 'watched' })
+    const events: WatchEventOf[] = []
+    const w = c.watch(CM, { namespace: 'watched', resourceVersion: start.resourceVersion }, (ev) => events.push(ev))
+    await c.create(CM, 'watched', cm('w', { v: '1' }))
+    await c.patch(CM, 'watched', 'w', { data: { v: '2' } }, 'merge')
+    await c.delete(CM, 'watched', 'w')
+    const mine = () => events.filter((e) => e.object.metadata?.name === 'w')
+    await until('three events', () => mine().length >= 3)
+    expect(mine().map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED'])
+    expect((mine()[1]!.object as ConfigMap).data).toEqual({ v: '2' })
+    w.stop()
+    await w.done
+  })
+
+  it('a watch that the server rejects ends with the error', async () => {
+    const w = c.watch(CM, { namespace: 'default', resourceVersion: 'abc' }, () => {})
+    const err = await w.done.catch((e: unknown) => e)
+    expect((err as ApiClientError).code).toBe(400)
+  })
+
+  it('records Events and aggregates a repeat into count 2', async () => {
+    const clock = new FakeClock(new Date('2026-01-01T10:00:00Z'))
+    const target = await c.create<CMObj>(CM, 'default', cm('evented'))
+    const rec = new EventRecorder(c, 'test-controller', clock)
+    rec.event(target, 'Normal', 'Synced', 'Synced the config map')
+    clock.advance(5000)
+    rec.event(target, 'Normal', 'Synced', 'Synced the config map')
+    rec.event(target, 'Warning', 'Broken', 'Something else')
+    await rec.flush()
+    const evs = (await c.list(EVENTS, { namespace: 'default' })).items.filter((e) => (e.involvedObject as { name?: string }).name === 'evented')
+    const synced = evs.find((e) => e.reason === 'Synced')!
+    expect(evs).toHaveLength(2)
+    expect(synced.count).toBe(2)
+    expect(synced.firstTimestamp).toBe('2026-01-01T10:00:00Z')
+    expect(synced.lastTimestamp).toBe('2026-01-01T10:00:05Z')
+    expect(synced.source).toEqual({ component: 'test-controller' })
+    expect(synced.involvedObject).toMatchObject({ kind: 'ConfigMap', name: 'evented', namespace: 'default', uid: target.metadata?.uid })
+    // What a learner sees.
+    const described = await t.k('describe', 'configmap', 'evented')
+    expect(described).toMatch(/Normal\s+Synced\s+.*test-controller\s+Synced the config map/)
+    expect(described).toMatch(/Warning\s+Broken/)
+  })
+})
+
+describe('informer', () => {
+  let t: TestApiServer
+  let c: ClosableClient
+  beforeAll(async () => {
+    // A tiny history so the informer's watch position is compacted away.
+    t = await startTestApiServer({ storage: createMemoryStore({ historyLimit: 20 }) })
+    c = clientFor(t)
+    await c.create(NS, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'inf' } })
+  })
+  afterAll(async () => {
+    c?.close()
+    await t?.close()
+  })
+
+  it('lists, then follows the watch with (old, new) updates and deletes', async () => {
+    await c.create(CM, 'inf', cm('pre', { v: '0' }))
+    const inf = new Informer<CMObj>(c, CM, { namespace: 'inf', pageSize: 2 })
+    const log: string[] = []
+    inf.addHandler({
+      add: (o) => log.push(`add ${o.metadata!.name}`),
+      update: (o, n) => log.push(`update ${n.metadata!.name} ${o.data?.v}->${n.data?.v}`),
+      delete: (o) => log.push(`delete ${o.metadata!.name}`),
+    })
+    // A throwing handler is logged and does not stop the others.
+    const problems: string[] = []
+    ;(inf as unknown as { log: (l: string) => void }).log = (l) => problems.push(l)
+    inf.addHandler({ add: () => { throw new Error('handler bug') } })
+    await inf.start()
+    expect(inf.hasSynced()).toBe(true)
+    expect(inf.get('inf/pre')?.data).toEqual({ v: '0' })
+    await c.create(CM, 'inf', cm('live', { v: '1' }))
+    await c.patch(CM, 'inf', 'live', { data: { v: '2' } }, 'merge')
+    await c.delete(CM, 'inf', 'pre')
+    await until('events', () => log.includes('delete pre'))
+    expect(log.filter((l) => !l.includes('kube-root-ca'))).toEqual(['add pre', 'add live', 'update live 1->2', 'delete pre'])
+    expect(inf.list().map((o) => o.metadata!.name).filter((n) => n !== 'kube-root-ca.crt')).toEqual(['live'])
+    expect(inf.byIndex('namespace', 'inf').map((o) => o.metadata!.name)).toContain('live')
+    expect(problems.some((p) => p.includes('handler bug'))).toBe(true)
+    inf.stop()
+    await inf.whenStopped()
+  })
+
+  it('re-lists after its watch position is compacted and emits the differences', async () => {
+    // A client whose watches can be held back, so history moves on while the informer is away.
+    let lists = 0
+    let hold = false
+    let current: { stop(): void } | undefined
+    const held: ClosableClient = {
+      ...c,
+      list: (res, opts) => {
+        lists++
+        return c.list(res, opts)
+      },
+      watch: (res, opts, onEvent) => {
+        if (!hold) return (current = c.watch(res, opts, onEvent))
+        // Held: fail like a refused connection; the informer retries after its back-off.
+        return { stop() {}, done: Promise.reject(new ApiClientError(0, 'NetworkError', 'held by the test')) }
+      },
+    }
+    await c.create(CM, 'inf', cm('keep', { v: '1' }, { compact: 'yes' }))
+    await c.create(CM, 'inf', cm('gone', { v: '1' }, { compact: 'yes' }))
+    await c.create(CM, 'inf', cm('noise', { v: '0' }))
+    const inf = new Informer<CMObj>(held, CM, { namespace: 'inf', labelSelector: 'compact=yes', log: () => {} })
+    const seen: string[] = []
+    inf.addHandler({
+      add: (o) => seen.push(`add ${o.metadata!.name}`),
+      update: (_o, n) => seen.push(`update ${n.metadata!.name} ${n.data?.v}`),
+      delete: (o) => seen.push(`delete ${o.metadata!.name}`),
+    })
+    await inf.start()
+    expect(seen.sort()).toEqual(['add gone', 'add keep'])
+    expect(lists).toBe(1)
+    seen.length = 0
+
+    hold = true
+    current?.stop()
+    await c.patch(CM, 'inf', 'keep', { data: { v: '2' } }, 'merge')
+    await c.delete(CM, 'inf', 'gone')
+    await c.create(CM, 'inf', cm('while-away', { v: '1' }, { compact: 'yes' }))
+    // More writes than the server keeps history for (20 events).
+    for (let i = 0; i < 30; i++) await c.patch(CM, 'inf', 'noise', { data: { v: String(i) } }, 'merge')
+    hold = false
+
+    await until('re-list diff', () => seen.length >= 3)
+    expect(lists).toBe(2) // the watch got 410 Expired and the informer listed again
+    expect(seen.sort()).toEqual(['add while-away', 'delete gone', 'update keep 2'])
+    expect(inf.get('inf/gone')).toBeUndefined()
+    // And it keeps watching from the new list.
+    await c.patch(CM, 'inf', 'keep', { data: { v: '3' } }, 'merge')
+    await until('watch after re-list', () => inf.get('inf/keep')?.data?.v === '3')
+    inf.stop()
+  })
+
+  it('re-delivers every cached object as update(obj, obj) on the resync period', async () => {
+    const clock = new FakeClock()
+    await c.create(CM, 'inf', cm('resynced', {}, { resync: 'yes' }))
+    const inf = new Informer<CMObj>(c, CM, { namespace: 'inf', labelSelector: 'resync=yes', resyncMs: 30_000, clock })
+    const updates: string[] = []
+    inf.addHandler({ update: (o, n) => updates.push(`${n.metadata!.name} same=${o === n}`) })
+    await inf.start()
+    clock.advance(29_999)
+    expect(updates).toEqual([])
+    clock.advance(1)
+    expect(updates).toEqual(['resynced same=true'])
+    clock.advance(30_000)
+    expect(updates).toHaveLength(2)
+    inf.stop()
+  })
+
+  it('shares informers per resource and selectors through the factory', async () => {
+    const f = new InformerFactory(c)
+    const a = f.for(CM, { namespace: 'inf' })
+    const b = f.for(CM, { namespace: 'inf' })
+    const d = f.for(CM, { namespace: 'default' })
+    expect(a).toBe(b)
+    expect(a).not.toBe(d)
+    await f.startAll()
+    expect(a.hasSynced() && d.hasSynced()).toBe(true)
+    const late = f.for(NS)
+    await late.start()
+    expect(late.get('inf')).toBeDefined()
+    f.stopAll()
+  })
+})
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    })
+  })
+}
+
+describe('informer across an API server restart', () => {
+  it('reconnects on the same port and catches up with what changed', async () => {
+    const t = await startTestApiServer()
+    const port = t.server.port
+    const dataDir = join(t.dir, 'data')
+    const c = clientFor(t)
+    let server: ApiServer = t.server
+    try {
+      await c.create(CM, 'default', cm('before', { v: '1' }))
+      const inf = new Informer<CMObj>(c, CM, { namespace: 'default', log: () => {} })
+      const deleted: string[] = []
+      inf.addHandler({ delete: (o) => deleted.push(o.metadata!.name!) })
+      await inf.start()
+      expect(inf.get('default/before')).toBeDefined()
+
+      await server.close()
+      server = await startApiServer({ dataDir, securePort: port, log: () => {} })
+      await c.create(CM, 'default', cm('after', { v: '2' }))
+      await c.delete(CM, 'default', 'before')
+      await until('caught up after restart', () => inf.get('default/after') !== undefined && deleted.includes('before'), 40_000)
+      expect(inf.get('default/before')).toBeUndefined()
+      inf.stop()
+    } finally {
+      c.close()
+      await server.close()
+      if (server !== t.server) await t.close().catch(() => {})
+    }
+  })
+})
