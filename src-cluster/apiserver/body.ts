@@ -4,10 +4,17 @@ import type { IncomingMessage } from 'node:http'
 import { parseDocument } from 'yaml'
 import { decodeProtobufObject, isProtobuf } from '../api/codec/protobuf'
 import { BadRequestError, type KubeObject } from '../api/errors'
+import type { Struct } from '../api/schema/dsl'
+import { structByName, structForKind } from '../api/schema/index'
 import { errors } from './status'
 
 /** Upstream's limit for a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024
+
+/** Kinds of protobuf bodies: the served kinds, plus meta/v1 DeleteOptions, which upstream registers in every group version. */
+function protobufKind(group: string, version: string, kind: string): Struct | undefined {
+  return structForKind(group, version, kind) ?? (kind === 'DeleteOptions' ? structByName('io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions') : undefined)
+}
 
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -35,7 +42,7 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): Decode
   const mt = mediaType(contentType)
   if (isProtobuf(mt)) {
     try {
-      return { value: decodeProtobufObject(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)) }
+      return { value: decodeProtobufObject(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), undefined, protobufKind) }
     } catch (e) {
       if (e instanceof BadRequestError) throw errors.badRequest(e.message)
       throw e

@@ -2,10 +2,12 @@
 import { runApiserver } from './apiserver'
 import { runControlPlane } from './control-plane'
 import { runControllerManager } from './controller-manager'
+import { runScheduler } from './scheduler'
 import { runSimulatedNodes } from './simulated-nodes'
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; about: string }> = {
   apiserver: { run: runApiserver, about: 'the Kubernetes API server with its embedded store' },
+  scheduler: { run: runScheduler, about: 'binds pending pods to nodes (filters, scores, events)' },
   'controller-manager': { run: runControllerManager, about: 'every controller (workloads, nodes, namespaces, jobs, HPA, ...)' },
   'simulated-nodes': { run: runSimulatedNodes, about: 'hollow kubelets: many simulated nodes in one process' },
   'control-plane': { run: runControlPlane, about: 'apiserver + scheduler + controller-manager (+ simulated nodes) in one process' },

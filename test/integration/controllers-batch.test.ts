@@ -268,6 +268,7 @@ describe('CronJob controller', () => {
     await finish(pod2!, 0)
     // successfulJobsHistoryLimit 1: the older complete job is deleted.
     await until('history trimmed', async () => {
+      if (process.env.DEBUG_CJ) console.log(JSON.stringify((await jobsOf()).map((j) => [j.metadata?.name, j.metadata?.deletionTimestamp, j.metadata?.finalizers, (j.status as {conditions?: {type: string}[]})?.conditions?.map((c) => c.type)])))
       const js = await jobsOf()
       return js.length === 1 && js[0]!.metadata?.name === second.metadata?.name
     })

@@ -28,17 +28,18 @@ export function validPortOrName(errs: FieldError[], path: string, v: unknown): v
 }
 
 /** Template metadata + spec; `path` is the template path ("spec.template"). */
-export function validatePodTemplate(template: Obj | undefined, path: string): FieldError[] {
+export function validatePodTemplate(template: Obj | undefined, path: string, extraVolumes: readonly string[] = []): FieldError[] {
   if (!template) return [fieldErr.required(path)]
   const meta = child(template, 'metadata')
   return [
     ...validateLabels(child(meta, 'labels'), `${path}.metadata.labels`),
     ...validateAnnotations(child(meta, 'annotations'), `${path}.metadata.annotations`),
-    ...validatePodSpec(child(template, 'spec'), `${path}.spec`),
+    ...validatePodSpec(child(template, 'spec'), `${path}.spec`, extraVolumes),
   ]
 }
 
-export function validatePodSpec(spec: Obj | undefined, path: string): FieldError[] {
+/** `extraVolumes`: names mounted from elsewhere (a StatefulSet's volumeClaimTemplates). */
+export function validatePodSpec(spec: Obj | undefined, path: string, extraVolumes: readonly string[] = []): FieldError[] {
   const errs: FieldError[] = []
   if (!spec) return [fieldErr.required(path)]
   const volumes = items(spec, 'volumes')
@@ -60,12 +61,13 @@ export function validatePodSpec(spec: Obj | undefined, path: string): FieldError
     const hostPath = child(v, 'hostPath')
     if (hostPath && !str(hostPath, 'path')) errs.push(fieldErr.required(`${p}.hostPath.path`))
   })
+  const mountable = new Set([...volumeNames, ...extraVolumes])
 
   const containers = items(spec, 'containers')
   if (containers.length === 0) errs.push(fieldErr.required(`${path}.containers`))
   const names = new Set<string>()
   const check = (list: Obj[], key: string, isInit: boolean): void =>
-    list.forEach((c, i) => errs.push(...validateContainer(c, `${path}.${key}[${i}]`, names, volumeNames, isInit)))
+    list.forEach((c, i) => errs.push(...validateContainer(c, `${path}.${key}[${i}]`, names, mountable, isInit)))
   check(items(spec, 'initContainers'), 'initContainers', true)
   check(containers, 'containers', false)
 

@@ -3,10 +3,10 @@ import { fieldErr, type FieldError } from '../errors'
 import { parseCron } from '../cron'
 import { validatePodTemplate } from './pod'
 import { selectorIsEmpty, selectorMatches, validateSelector } from './selector'
-import { child, nonNegative, num, str, type Obj } from './util'
+import { child, items, nonNegative, num, str, type Obj } from './util'
 
 /** Selector required, non-empty and matching the template labels; template restartPolicy as allowed. */
-function selectorAndTemplate(spec: Obj, path: string, kindWord: string, restart: string[], requireSelector = true): FieldError[] {
+function selectorAndTemplate(spec: Obj, path: string, kindWord: string, restart: string[], requireSelector = true, extraVolumes: readonly string[] = []): FieldError[] {
   const errs: FieldError[] = []
   const sel = child(spec, 'selector')
   const template = child(spec, 'template')
@@ -22,7 +22,7 @@ function selectorAndTemplate(spec: Obj, path: string, kindWord: string, restart:
       }
     }
   }
-  errs.push(...validatePodTemplate(template, `${path}.template`))
+  errs.push(...validatePodTemplate(template, `${path}.template`, extraVolumes))
   const rp = str(child(template, 'spec'), 'restartPolicy')
   if (template && rp !== undefined && !restart.includes(rp)) errs.push(fieldErr.notSupported(`${path}.template.spec.restartPolicy`, rp, restart))
   return errs
@@ -85,7 +85,9 @@ export function validateReplicaSet(rs: Obj): FieldError[] {
 export function validateStatefulSet(sts: Obj): FieldError[] {
   const spec = child(sts, 'spec')
   if (!spec) return [fieldErr.required('spec')]
-  const errs = selectorAndTemplate(spec, 'spec', 'statefulset', ['Always'])
+  // Containers may mount the volumes that volumeClaimTemplates will provide.
+  const claimNames = items(spec, 'volumeClaimTemplates').map((t) => str(child(t, 'metadata'), 'name')).filter((n): n is string => !!n)
+  const errs = selectorAndTemplate(spec, 'spec', 'statefulset', ['Always'], true, claimNames)
   nonNegative(errs, spec, 'replicas', 'spec.replicas')
   const pmp = str(spec, 'podManagementPolicy')
   if (pmp !== undefined && pmp !== 'OrderedReady' && pmp !== 'Parallel') errs.push(fieldErr.notSupported('spec.podManagementPolicy', pmp, ['OrderedReady', 'Parallel']))

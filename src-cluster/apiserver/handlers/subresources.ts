@@ -52,6 +52,8 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
       const scale = toScale(current)
       let wanted: KubeObject
       if (patchType) {
+        // As for other patches: only a resourceVersion the patch sets is a precondition.
+        delete scale.metadata!.resourceVersion
         try {
           wanted = applyPatch(patchType, scale, buf, SCALE_STRUCT)
         } catch (e) {

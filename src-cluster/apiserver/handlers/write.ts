@@ -255,8 +255,13 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
     r.name!,
     (current) => {
       let patched: KubeObject
+      // Patch the object without its resourceVersion: a resourceVersion in the result then
+      // comes from the patch itself (a precondition), and conflicting writes are retried.
+      const base = withTypeMeta(r.res, current)
+      base.metadata = { ...base.metadata }
+      delete base.metadata.resourceVersion
       try {
-        patched = applyPatch(type, withTypeMeta(r.res, current), buf, r.res.schema)
+        patched = applyPatch(type, base, buf, r.res.schema)
       } catch (e) {
         if (e instanceof PatchError) throw failure(e.code, e.code === 422 ? 'Invalid' : e.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', e.message)
         throw e

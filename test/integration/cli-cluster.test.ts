@@ -1,0 +1,134 @@
+// The `kubelab` CLI end to end with a simulated cluster: create (a detached control-plane
+// process), kubectl against the written kubeconfig, list, node stop/start, stop/start keeping
+// objects, kubeconfig --merge, and delete leaving no process or file behind.
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { KUBECTL } from '../helpers/apiserver'
+
+const home = mkdtempSync(join(tmpdir(), 'kubelab-home-'))
+const kubelabHome = join(home, '.kubelab')
+const BIN = join(process.cwd(), 'bin', 'kubelab.mjs')
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function run(file: string, args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env: { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) })
+    })
+  })
+}
+
+const kubelab = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args])
+const dir = join(kubelabHome, 'clusters', 'demo')
+const kubeconfig = join(dir, 'kubeconfig')
+const kubectl = (...args: string[]): Promise<Run> => run(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(home, 'kcache'), ...args])
+
+/** Running (a zombie — exited, waiting to be reaped by an init that may not reap — is not). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  const status = `/proc/${pid}/status`
+  return !existsSync(status) || !/^State:\s+Z/m.test(readFileSync(status, 'utf8'))
+}
+
+async function until(what: string, f: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+let pid = 0
+
+afterAll(async () => {
+  // Whatever happened, leave nothing running.
+  if (existsSync(dir)) await kubelab('delete', 'demo')
+  if (pid && alive(pid)) process.kill(pid, 'SIGKILL')
+  rmSync(home, { recursive: true, force: true })
+})
+
+describe('kubelab CLI with the simulated provider', () => {
+  it('creates a cluster whose nodes are Ready, in the background', async () => {
+    const r = await kubelab('create', 'demo', '--provider', 'simulated', '--workers', '2', '--start-delay', '100ms', '--node-monitor-grace-period', '3s')
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/\[\s*\d+\.\ds\] creating cluster demo/)
+    expect(r.stdout).toContain('node node-2 Ready')
+    expect(r.stdout).toContain('cluster demo is ready')
+    const rec = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as { provider: string; state: string; nodes: { name: string }[]; createdAt: string }
+    expect(rec).toMatchObject({ provider: 'simulated', state: 'running' })
+    expect(rec.nodes.map((n) => n.name)).toEqual(['control-plane', 'node-1', 'node-2'])
+    expect(Number.isNaN(Date.parse(rec.createdAt))).toBe(false)
+    expect(statSync(kubeconfig).mode & 0o777).toBe(0o600)
+    pid = Number(readFileSync(join(dir, 'control-plane.pid'), 'utf8'))
+    expect(alive(pid)).toBe(true)
+    // The CLI call is over, the control plane keeps running.
+    const nodes = await kubectl('get', 'nodes')
+    expect(nodes.stdout).toMatch(/node-1\s+Ready/)
+    expect(nodes.stdout).toMatch(/control-plane\s+Ready\s+control-plane/)
+  })
+
+  it('lists the cluster and prints its kubeconfig path', async () => {
+    const list = await kubelab('list')
+    expect(list.stdout).toMatch(/demo\s+simulated\s+running\s+3/)
+    const path = await kubelab('kubeconfig', 'demo')
+    expect(path.stdout.trim()).toBe(kubeconfig)
+  })
+
+  it('refuses to create the same cluster twice', async () => {
+    const r = await kubelab('create', 'demo', '--provider', 'simulated', '--workers', '2')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('already exists')
+  })
+
+  it('stops one node (NotReady) and starts it again', async () => {
+    expect((await kubelab('node', 'stop', 'demo', 'node-1')).code).toBe(0)
+    await until('node-1 NotReady', async () => /node-1\s+NotReady/.test((await kubectl('get', 'nodes')).stdout))
+    expect((await kubelab('node', 'start', 'demo', 'node-1')).code).toBe(0)
+    await until('node-1 Ready', async () => /node-1\s+Ready/.test((await kubectl('get', 'nodes')).stdout))
+  })
+
+  it('keeps objects across stop and start', async () => {
+    expect((await kubectl('create', 'configmap', 'keep', '--from-literal=k=v')).code).toBe(0)
+    const stop = await kubelab('stop', 'demo')
+    expect(stop.code).toBe(0)
+    expect(alive(pid)).toBe(false)
+    expect(JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')).state).toBe('stopped')
+    const start = await kubelab('start', 'demo')
+    expect(start.stderr).toBe('')
+    expect(start.code).toBe(0)
+    pid = Number(readFileSync(join(dir, 'control-plane.pid'), 'utf8'))
+    const cm = await kubectl('get', 'configmap', 'keep', '-o', 'jsonpath={.data.k}')
+    expect(cm.stdout).toBe('v')
+  })
+
+  it('merges a context into ~/.kube/config', async () => {
+    const r = await kubelab('kubeconfig', 'demo', '--merge')
+    expect(r.code).toBe(0)
+    const merged = await run(KUBECTL, ['--context', 'kubelab-demo', '--cache-dir', join(home, 'kcache'), 'get', 'nodes'], { KUBECONFIG: '' })
+    expect(merged.stderr).toBe('')
+    expect(merged.stdout).toMatch(/node-2\s+Ready/)
+  })
+
+  it('deletes the cluster: no process, no folder, no context left', async () => {
+    const r = await kubelab('delete', 'demo')
+    expect(r.code).toBe(0)
+    expect(alive(pid)).toBe(false)
+    expect(existsSync(dir)).toBe(false)
+    expect(readFileSync(join(home, '.kube', 'config'), 'utf8')).not.toContain('kubelab-demo')
+    expect((await kubelab('list')).stdout).toContain('No clusters')
+  })
+})
