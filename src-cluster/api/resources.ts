@@ -107,6 +107,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', false, 'storage.v1', { shortNames: ['sc'] }),
   // autoscaling/v2
   r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v2', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
+  // autoscaling/v1 (what `kubectl autoscale` writes): the same objects, converted from v2.
+  r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v1', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
   // policy/v1
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, 'policy.v1', { shortNames: ['pdb'], subresources: [STATUS] }),
   // authentication / authorization: created and answered, never stored

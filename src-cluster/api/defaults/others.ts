@@ -58,6 +58,8 @@ export function defaultHPA(hpa: Obj): void {
   const spec = child(hpa, 'spec')
   if (!spec) return
   setDefault(spec, 'minReplicas', 1)
+  // autoscaling/v1 has only targetCPUUtilizationPercentage; the v2 defaults apply once stored.
+  if (hpa.apiVersion === 'autoscaling/v1') return
   if (!Array.isArray(spec.metrics) || spec.metrics.length === 0) {
     spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]
   }

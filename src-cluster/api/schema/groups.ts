@@ -396,6 +396,29 @@ export const structs: Struct[] = [
     selector: f(2, string, 'Label selector of the pods, as a query string like app=web.'),
   }),
 
+  kind('autoscaling', 'v1', 'HorizontalPodAutoscaler', AUTOSCALING_V1 + 'HorizontalPodAutoscaler', 'The older CPU-only form of the autoscaler (stored as autoscaling/v2).', {
+    spec: f(2, ref(AUTOSCALING_V1 + 'HorizontalPodAutoscalerSpec'), 'Desired state, written by the user.'),
+    status: f(3, ref(AUTOSCALING_V1 + 'HorizontalPodAutoscalerStatus'), 'Observed state, written by the system.'),
+  }),
+  struct(AUTOSCALING_V1 + 'HorizontalPodAutoscalerSpec', 'What to scale, between which bounds, at which CPU target.', {
+    scaleTargetRef: f(1, ref(AUTOSCALING_V1 + 'CrossVersionObjectReference'), 'The workload whose replicas are scaled.', { required: true }),
+    minReplicas: f(2, int32, 'Fewest replicas to keep (default 1).', { ptr: true }),
+    maxReplicas: f(3, int32, 'Most replicas to scale to.', { required: true }),
+    targetCPUUtilizationPercentage: f(4, int32, 'Average CPU use as a percentage of requests to aim for.', { ptr: true }),
+  }),
+  struct(AUTOSCALING_V1 + 'HorizontalPodAutoscalerStatus', 'What the autoscaler last saw and did.', {
+    observedGeneration: f(1, int64, 'Generation of the spec this status reflects.', { ptr: true }),
+    lastScaleTime: f(2, time, 'When the replica count last changed.'),
+    currentReplicas: f(3, int32, 'Replicas the target had when last checked.', { required: true }),
+    desiredReplicas: f(4, int32, 'Replicas the autoscaler wants.', { required: true }),
+    currentCPUUtilizationPercentage: f(5, int32, 'Average CPU use as a percentage of requests.', { ptr: true }),
+  }),
+  struct(AUTOSCALING_V1 + 'CrossVersionObjectReference', 'Names a scalable object by kind, name and API version.', {
+    kind: f(1, string, 'Kind of the referent, e.g. Deployment.', { required: true }),
+    name: f(2, string, 'Name of the referent.', { required: true }),
+    apiVersion: f(3, string, 'API version of the referent, e.g. apps/v1.'),
+  }),
+
   // ---- policy/v1 ----
   kind('policy', 'v1', 'PodDisruptionBudget', POLICY + 'PodDisruptionBudget', 'Limits how many pods of a set voluntary disruptions (drains) may take down.', {
     spec: f(2, ref(POLICY + 'PodDisruptionBudgetSpec'), 'Desired state, written by the user.'),

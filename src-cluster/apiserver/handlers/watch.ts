@@ -7,7 +7,7 @@ import { apiVersionOf } from '../../api/resources'
 import { toTable } from '../../api/tables'
 import type { StoreError, WatchEvent } from '../../store/types'
 import type { ServerContext } from '../context'
-import { collectionPrefix, decodeKv } from '../registry/objects'
+import { collectionPrefix, decodeFor } from '../registry/objects'
 import type { ResourceRequest } from '../request'
 import { wantsTable } from '../respond'
 import { errors } from '../status'
@@ -85,8 +85,8 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
 
   const onEvents = (events: readonly WatchEvent[], revision: number): void => {
     for (const ev of events) {
-      const now = ev.type === 'put' ? withTypeMeta(r.res, decodeKv(ev.kv)) : undefined
-      const prev = ev.prevKv ? withTypeMeta(r.res, decodeKv(ev.prevKv, ev.kv.modRevision)) : undefined
+      const now = ev.type === 'put' ? withTypeMeta(r.res, decodeFor(r.res, ev.kv)) : undefined
+      const prev = ev.prevKv ? withTypeMeta(r.res, decodeFor(r.res, ev.prevKv, ev.kv.modRevision)) : undefined
       const matchNow = now ? filter(now) : false
       const matchPrev = prev ? filter(prev) : false
       if (ev.type === 'delete') {

@@ -1,6 +1,7 @@
 // Objects in the store: where each lives (its key), how it is serialized, and resourceVersion
 // = the store revision of its last write (stamped on read, never stored).
 import type { KubeObject } from '../../api/errors'
+import { fromStorage, toStorage } from '../../api/conversion'
 import type { ResourceInfo } from '../../api/resources'
 import type { KeyValue, Storage } from '../../store/types'
 import { errors } from '../status'
@@ -29,6 +30,15 @@ export function decodeKv(kv: KeyValue, rev = kv.modRevision): KubeObject {
   return obj
 }
 
+/** Decode a stored value as `res`'s version serves it. */
+export function decodeFor(res: ResourceInfo, kv: KeyValue, rev = kv.modRevision): KubeObject {
+  return fromStorage(res, decodeKv(kv, rev))
+}
+
+function encodeFor(res: ResourceInfo, obj: KubeObject): string {
+  return encode(toStorage(res, obj))
+}
+
 function encode(obj: KubeObject): string {
   const meta = { ...(obj.metadata ?? {}) }
   delete meta.resourceVersion
@@ -40,7 +50,7 @@ export class ObjectStore {
 
   async get(res: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored | undefined> {
     const kv = await this.store.get(objectKey(res, namespace, name))
-    return kv ? { obj: decodeKv(kv), kv } : undefined
+    return kv ? { obj: decodeFor(res, kv), kv } : undefined
   }
 
   async mustGet(res: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored> {
@@ -52,7 +62,7 @@ export class ObjectStore {
   /** Create; 409 AlreadyExists when the key is taken. */
   async create(res: ResourceInfo, obj: KubeObject): Promise<KubeObject> {
     const key = objectKey(res, obj.metadata?.namespace, obj.metadata!.name!)
-    const r = await this.store.txn([{ key, target: 'exists', equals: false }], [{ type: 'put', key, value: encode(obj) }])
+    const r = await this.store.txn([{ key, target: 'exists', equals: false }], [{ type: 'put', key, value: encodeFor(res, obj) }])
     if (!r.succeeded) throw errors.alreadyExists(res, obj.metadata!.name!)
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
   }
@@ -60,7 +70,7 @@ export class ObjectStore {
   /** Compare-and-swap update; undefined when the object changed since `expectedRev`. */
   async update(res: ResourceInfo, obj: KubeObject, expectedRev: number): Promise<KubeObject | undefined> {
     const key = objectKey(res, obj.metadata?.namespace, obj.metadata!.name!)
-    const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'put', key, value: encode(obj) }])
+    const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'put', key, value: encodeFor(res, obj) }])
     if (!r.succeeded) return undefined
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
   }
@@ -75,6 +85,6 @@ export class ObjectStore {
 
   async list(res: ResourceInfo, namespace: string | undefined, opts: { revision?: number; startAfter?: string } = {}): Promise<{ items: Stored[]; revision: number }> {
     const r = await this.store.range(collectionPrefix(res, namespace), { revision: opts.revision, startAfter: opts.startAfter })
-    return { items: r.kvs.map((kv) => ({ obj: decodeKv(kv), kv })), revision: r.revision }
+    return { items: r.kvs.map((kv) => ({ obj: decodeFor(res, kv), kv })), revision: r.revision }
   }
 }

@@ -1,0 +1,31 @@
+// Versions served from another stored version (upstream converts through an internal type;
+// we convert directly between the served and the stored version).
+import type { KubeObject } from '../errors'
+import type { ResourceInfo } from '../resources'
+import { hpaV1ToV2, hpaV2ToV1 } from './hpa'
+
+interface Converter {
+  readonly storageVersion: string
+  toStorage(obj: KubeObject): KubeObject
+  fromStorage(obj: KubeObject): KubeObject
+}
+
+const CONVERTERS: Record<string, Converter> = {
+  'autoscaling/v1/HorizontalPodAutoscaler': { storageVersion: 'v2', toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 },
+}
+
+function converterFor(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Converter | undefined {
+  return CONVERTERS[`${res.group}/${res.version}/${res.kind}`]
+}
+
+/** The object as stored (in the storage version). */
+export function toStorage(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, obj: KubeObject): KubeObject {
+  const c = converterFor(res)
+  return c ? c.toStorage(obj) : obj
+}
+
+/** The stored object as the resource's version serves it. */
+export function fromStorage(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, obj: KubeObject): KubeObject {
+  const c = converterFor(res)
+  return c ? c.fromStorage(obj) : obj
+}
