@@ -1,55 +1,41 @@
 // The one contract between the renderer and the backend. Both adapters (Electron IPC in
 // src-main/electron, WebSocket in src-main/server) and the renderer client are derived from it,
-// so no channel string is ever written by hand elsewhere. This file must stay free of Node and
-// DOM imports: it is bundled into the main process, the sandboxed preload and the renderer.
+// so no channel string is ever written by hand elsewhere. Each concern declares its requests,
+// events and runtime allow-list in `contract/<concern>.ts`; this file joins them. It must stay
+// free of Node and DOM imports: it is bundled into the main process, the sandboxed preload and
+// the renderer.
 
-/** An error as a value. `code` is stable and machine-readable; `message` is for people. */
-export interface RpcError {
-  code: string;
-  message: string;
-}
+import { appEventTable, appRequestTable, type AppEvents, type AppRequests } from './contract/app';
+import { clusterEventTable, clusterRequestTable, type ClusterEvents, type ClusterRequests } from './contract/clusters';
+import { logEventTable, logRequestTable, type LogEvents, type LogRequests } from './contract/logs';
+import {
+  resourceEventTable,
+  resourceRequestTable,
+  type ResourceEvents,
+  type ResourceRequests,
+} from './contract/resources';
+import {
+  terminalEventTable,
+  terminalRequestTable,
+  type TerminalEvents,
+  type TerminalRequests,
+} from './contract/terminals';
+import type { Reply } from './contract/app';
 
-export type Reply<T> = { ok: true; value: T } | { ok: false; error: RpcError };
-
-export type AppMode = 'electron' | 'browser';
-
-export interface AppInfo {
-  version: string;
-  /** Host platform as Node reports it (`linux`, `darwin`, `win32`, ...). */
-  platform: string;
-  /** Node version of the backend process, e.g. `v20.19.0`. */
-  node: string;
-  mode: AppMode;
-}
-
-/** One cluster as found on disk under `$KUBELAB_HOME/clusters/<name>/cluster.json`. */
-export interface ClusterSummary {
-  name: string;
-  /** Absolute path of the cluster's folder. */
-  dir: string;
-  /** VM provider (`multipass`, `virtualbox`, `local`, `simulated`); null when not recorded. */
-  provider: string | null;
-  /** Lifecycle state as last recorded by the cluster manager; `unknown` when not recorded. */
-  state: string;
-  /** Number of nodes (master + workers); null when not recorded. */
-  nodeCount: number | null;
-  /** ISO timestamp of creation; null when not recorded. */
-  createdAt: string | null;
-  /** Why cluster.json could not be read, if it could not; the other fields are then defaults. */
-  problem: string | null;
-}
+export * from './contract/app';
+export * from './contract/clusters';
+export * from './contract/resources';
+export * from './contract/terminals';
+export * from './contract/logs';
 
 /** Requests: renderer → backend, one typed reply each. */
-export interface Requests {
-  'app.info': { params: void; result: AppInfo };
-  'clusters.list': { params: void; result: ClusterSummary[] };
-}
+export interface Requests extends AppRequests, ClusterRequests, ResourceRequests, TerminalRequests, LogRequests {}
 
 /**
- * Events: backend → renderer. None exist yet; channels are declared only once something emits
- * them. The delivery machinery (queueing until the renderer is ready) is already in place.
+ * Events: backend → renderer. Events raised before the renderer is ready are queued and
+ * delivered once it calls `ready()`.
  */
-export type Events = Record<never, never>;
+export interface Events extends AppEvents, ClusterEvents, ResourceEvents, TerminalEvents, LogEvents {}
 
 export type RequestName = keyof Requests;
 export type EventName = keyof Events;
@@ -59,11 +45,20 @@ export type ResultOf<K extends RequestName> = Requests[K]['result'];
 // Runtime allow-lists. `satisfies Record<..., true>` makes the compiler reject a request that is
 // missing here or listed here without being in the interface.
 const requestTable = {
-  'app.info': true,
-  'clusters.list': true,
+  ...appRequestTable,
+  ...clusterRequestTable,
+  ...resourceRequestTable,
+  ...terminalRequestTable,
+  ...logRequestTable,
 } as const satisfies Record<RequestName, true>;
 
-const eventTable = {} as const satisfies Record<EventName, true>;
+const eventTable = {
+  ...appEventTable,
+  ...clusterEventTable,
+  ...resourceEventTable,
+  ...terminalEventTable,
+  ...logEventTable,
+} as const satisfies Record<EventName, true>;
 
 export const requestNames: readonly RequestName[] = Object.keys(requestTable) as RequestName[];
 export const eventNames: readonly EventName[] = Object.keys(eventTable) as EventName[];
@@ -113,19 +108,11 @@ export type WsServerFrame =
   | { type: 'reply'; id: number; reply: Reply<unknown> }
   | { type: 'event'; name: string; payload: unknown };
 
-/** A typed event as the backend publishes it; `never` while no events exist. */
+/** A typed event as the backend publishes it. */
 export type EventMessage = { [K in EventName]: { name: K; payload: Events[K] } }[EventName];
 
 /** An event as the transports carry it (every EventMessage is one). */
 export interface WireEvent {
   name: string;
   payload: unknown;
-}
-
-export function rpcError(code: string, message: string): { ok: false; error: RpcError } {
-  return { ok: false, error: { code, message } };
-}
-
-export function ok<T>(value: T): { ok: true; value: T } {
-  return { ok: true, value };
 }

@@ -1,0 +1,42 @@
+// App-wide contract pieces: errors as values, app info. Free of Node and DOM imports (bundled
+// into main, the sandboxed preload and the renderer).
+
+/** An error as a value. `code` is stable and machine-readable; `message` is for people. */
+export interface RpcError {
+  code: string;
+  message: string;
+}
+
+export type Reply<T> = { ok: true; value: T } | { ok: false; error: RpcError };
+
+export type AppMode = 'electron' | 'browser';
+
+export interface AppInfo {
+  version: string;
+  /** Host platform as Node reports it (`linux`, `darwin`, `win32`, ...). */
+  platform: string;
+  /** Node version of the backend process, e.g. `v20.19.0`. */
+  node: string;
+  mode: AppMode;
+}
+
+export interface AppRequests {
+  'app.info': { params: void; result: AppInfo };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface AppEvents {}
+
+export const appRequestTable = {
+  'app.info': true,
+} as const satisfies Record<keyof AppRequests, true>;
+
+export const appEventTable = {} as const satisfies Record<keyof AppEvents, true>;
+
+export function rpcError(code: string, message: string): { ok: false; error: RpcError } {
+  return { ok: false, error: { code, message } };
+}
+
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
