@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { Etcd3 } from 'etcd3'
@@ -12,6 +11,7 @@ import { openStore, type EmbeddedStore } from '../src-cluster/store'
 import { nowMs, round, summarize, type Summary } from './lib/stats'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
+import { freePort } from '../src-cluster/util/net'
 
 const ETCD = '/usr/bin/etcd'
 const CLIENTS = [1, 16]
@@ -69,17 +69,6 @@ function embeddedBackend(store: EmbeddedStore, dir: string): Backend {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 async function startEtcd(): Promise<{ backend: Backend } | { missing: string }> {
   if (!existsSync(ETCD)) return { missing: `${ETCD} not found (install Debian package etcd-server)` }

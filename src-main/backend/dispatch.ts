@@ -1,5 +1,6 @@
 import type { Reply, RequestName } from '../contract';
 import { isRequestName, rpcError } from '../contract';
+import { CodedError } from './errors';
 import type { Handler, Handlers } from './handlers';
 
 export type CallLogger = (line: string) => void;
@@ -32,6 +33,7 @@ async function runHandler(handler: Handler<RequestName>, raw: unknown): Promise<
   try {
     return { ok: true, value: await handler.run(parsed.value) };
   } catch (err) {
+    if (err instanceof CodedError) return rpcError(err.code, err.message);
     return rpcError('internal', err instanceof Error ? err.message : String(err));
   }
 }

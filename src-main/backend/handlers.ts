@@ -1,7 +1,12 @@
-import type { AppInfo, AppMode, ParamsOf, Reply, RequestName, ResultOf } from '../contract';
+import type { AppInfo, AppMode, EventMessage, ParamsOf, Reply, RequestName, ResultOf } from '../contract';
 import { ok, rpcError } from '../contract';
-import { listClusters } from './clusters';
+import { ClusterOps } from './cluster-ops/service';
+import { createClusterHandlers } from './cluster-ops/handlers';
+import { createLogHandlers, LogStreams } from './logs';
 import { kubelabHome } from './paths';
+import { createResourceBackend } from './resources';
+import { createTerminalHandlers } from './terminals/handlers';
+import { TerminalService } from './terminals/service';
 
 /** What the backend needs to know about the process hosting it. */
 export interface BackendContext {
@@ -26,9 +31,31 @@ export function noParams(name: RequestName): (raw: unknown) => Reply<void> {
       : rpcError('bad_params', `${name} takes no params, got ${typeof raw}`);
 }
 
-export function createHandlers(ctx: BackendContext): Handlers {
+/** Every concern's handlers plus what must be released on shutdown (PTYs, watches, streams). */
+export interface Services {
+  handlers: Handlers;
+  clusters: ClusterOps;
+  terminals: TerminalService;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds each concern (clusters, terminals, resources, logs) and joins their handlers. A concern
+ * added to the contract without handlers here is a compile error, by the `Handlers` type.
+ */
+export function createServices(ctx: BackendContext, publish: (message: EventMessage) => void): Services {
   const env = ctx.env ?? process.env;
-  return {
+  // Resolved per call so a changed KUBELAB_HOME (tests, `kubelab --home`) is honoured.
+  const home = (): string => kubelabHome(env);
+  const clusters = new ClusterOps({ env, home, publish });
+  const terminals = new TerminalService({ env, home, publish });
+  const resources = createResourceBackend({ home, publish: (batch) => publish({ name: 'resources.batch', payload: batch }) });
+  const logStreams = new LogStreams({
+    connections: resources.connections,
+    onData: (data) => publish({ name: 'logs.data', payload: data }),
+    onEnd: (end) => publish({ name: 'logs.end', payload: end }),
+  });
+  const handlers: Handlers = {
     'app.info': {
       parse: noParams('app.info'),
       run: async (): Promise<AppInfo> => ({
@@ -38,10 +65,24 @@ export function createHandlers(ctx: BackendContext): Handlers {
         mode: ctx.mode,
       }),
     },
-    'clusters.list': {
-      parse: noParams('clusters.list'),
-      // Resolved per call so a changed KUBELAB_HOME (tests, `kubelab --home`) is honoured.
-      run: () => listClusters(kubelabHome(env)),
+    ...createClusterHandlers(clusters),
+    ...createTerminalHandlers(terminals),
+    ...resources.handlers,
+    ...createLogHandlers(logStreams, resources.connections),
+  };
+  return {
+    handlers,
+    clusters,
+    terminals,
+    async close() {
+      terminals.closeAll();
+      logStreams.closeAll();
+      resources.close();
     },
   };
+}
+
+/** The handlers alone, for callers that publish no events (tests, tools). */
+export function createHandlers(ctx: BackendContext): Handlers {
+  return createServices(ctx, () => {}).handlers;
 }

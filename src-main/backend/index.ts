@@ -2,9 +2,9 @@ import type { EventMessage, Reply, WireEvent } from '../contract';
 import type { CallLogger } from './dispatch';
 import { dispatch } from './dispatch';
 import type { BackendContext, Handlers } from './handlers';
-import { createHandlers } from './handlers';
+import { createServices } from './handlers';
 
-export type { BackendContext, Handler, Handlers } from './handlers';
+export type { BackendContext, Handler, Handlers, Services } from './handlers';
 export { EventOutbox } from './outbox';
 export { kubelabHome } from './paths';
 
@@ -15,6 +15,8 @@ export interface Backend {
   subscribe(listener: (message: WireEvent) => void): () => void;
   /** Publishes an event to every subscriber (adapters forward it to their renderers). */
   publish(message: EventMessage): void;
+  /** Releases terminals, watches and streams (app quit, server stop). Clusters keep running. */
+  close(): Promise<void>;
 }
 
 export interface BackendOptions extends BackendContext {
@@ -23,16 +25,19 @@ export interface BackendOptions extends BackendContext {
 }
 
 export function createBackend(options: BackendOptions): Backend {
-  const handlers = options.handlers ?? createHandlers(options);
   const listeners = new Set<(message: WireEvent) => void>();
+  const publish = (message: EventMessage): void => {
+    for (const l of listeners) l(message);
+  };
+  const services = options.handlers ? null : createServices(options, publish);
+  const handlers = options.handlers ?? services!.handlers;
   return {
     request: (name, params) => dispatch(handlers, name, params, options.log),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    publish(message) {
-      for (const l of listeners) l(message);
-    },
+    publish,
+    close: async () => services?.close(),
   };
 }

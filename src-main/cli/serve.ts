@@ -21,6 +21,7 @@ export async function serveUntilStopped(options: ServeOptions, io: CliIo): Promi
   try {
     server = await startServer({ backend, rendererDir: rendererOutDir, host: options.host, port: options.port });
   } catch (err) {
+    await backend.close();
     io.err(`kubelab: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
@@ -31,6 +32,8 @@ export async function serveUntilStopped(options: ServeOptions, io: CliIo): Promi
   io.out('Open that URL in a browser. Press Ctrl-C to stop.');
   const signal = await io.waitForStop();
   await server.close();
+  // Host terminals end with the server; clusters keep running (they are detached on purpose).
+  await backend.close();
   io.out(`Stopped (${signal}).`);
   return 0;
 }

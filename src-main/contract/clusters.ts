@@ -1,4 +1,5 @@
-// Contract for clusters: list, create with progress, lifecycle. Free of Node and DOM imports.
+// Contract for clusters: list, create with live progress, lifecycle, nodes, kubeconfig.
+// Free of Node and DOM imports.
 
 /** One cluster as found on disk under `$KUBELAB_HOME/clusters/<name>/cluster.json`. */
 export interface ClusterSummary {
@@ -17,15 +18,170 @@ export interface ClusterSummary {
   problem: string | null;
 }
 
-export interface ClusterRequests {
-  'clusters.list': { params: void; result: ClusterSummary[] };
+/** A provider as the create wizard offers it. */
+export interface ProviderInfo {
+  name: string;
+  /** One line for people: what the nodes are. */
+  description: string;
+  available: boolean;
+  version: string | null;
+  /** Why it cannot be used here and what to install or fix. */
+  problem: string | null;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface ClusterEvents {}
+/** What the create wizard asks for. */
+export interface CreateClusterParams {
+  name: string;
+  provider: string;
+  /** Worker nodes besides the control-plane node. */
+  workers: number;
+  /** CPU of each node as a Kubernetes quantity (`2`, `1500m`). */
+  cpu: string;
+  /** Memory of each node as a Kubernetes quantity (`4Gi`, `2048Mi`). */
+  memory: string;
+}
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface PreflightCheck {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  /** What was found, and on warn/fail what to do about it. */
+  detail: string;
+}
+
+export interface PreflightResult {
+  /** False when any check failed: creating would not succeed. */
+  ok: boolean;
+  checks: PreflightCheck[];
+}
+
+export type OperationKind = 'create' | 'start' | 'stop' | 'delete';
+export type OperationState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** One step of an operation (preflight, machines, control plane, nodes Ready, ...). */
+export interface OperationStep {
+  id: string;
+  title: string;
+  state: StepState;
+  /** Epoch milliseconds; null until the step starts / ends. */
+  startedAt: number | null;
+  endedAt: number | null;
+  /** The step's most recent output lines (bounded; the full log is in the cluster folder). */
+  lines: string[];
+}
+
+/** A long-running action on a cluster, as the UI follows it. */
+export interface ClusterOperation {
+  id: string;
+  cluster: string;
+  kind: OperationKind;
+  state: OperationState;
+  startedAt: number;
+  endedAt: number | null;
+  steps: OperationStep[];
+  /** Why it failed (the message of the failing step). */
+  error: string | null;
+  /** What to try next when it failed, most likely first. */
+  hints: string[];
+  /** The create request, kept so Retry can run it again. */
+  params: CreateClusterParams | null;
+}
+
+/** One output line of a running operation (sent as it happens; snapshots carry the tail). */
+export interface OperationLine {
+  operationId: string;
+  stepId: string;
+  line: string;
+}
+
+export interface ClusterNodeInfo {
+  name: string;
+  role: 'control-plane' | 'worker';
+  /** What the provider reports now: running, stopped or unknown. */
+  state: 'running' | 'stopped' | 'unknown';
+}
+
+export interface KubeconfigExport {
+  /** Absolute path of the cluster's own kubeconfig file. */
+  path: string;
+  /** Its YAML text (it holds the admin credentials: handle it like a password). */
+  content: string;
+}
+
+export interface KubeconfigMerge {
+  /** The kubeconfig file the context was merged into (first of $KUBECONFIG, else ~/.kube/config). */
+  path: string;
+  context: string;
+}
+
+export interface ClusterName {
+  name: string;
+}
+
+export interface ClusterNodeRef {
+  name: string;
+  node: string;
+}
+
+export interface OperationRef {
+  id: string;
+}
+
+export interface ClusterRequests {
+  'clusters.list': { params: void; result: ClusterSummary[] };
+  'clusters.providers': { params: void; result: ProviderInfo[] };
+  'clusters.preflight': { params: CreateClusterParams; result: PreflightResult };
+  /** Starts creating; progress arrives as `clusters.operation` / `clusters.line` events. */
+  'clusters.create': { params: CreateClusterParams; result: ClusterOperation };
+  'clusters.start': { params: ClusterName; result: ClusterOperation };
+  'clusters.stop': { params: ClusterName; result: ClusterOperation };
+  'clusters.delete': { params: ClusterName; result: ClusterOperation };
+  /** Operations running now or finished since the backend started (a reloaded UI catches up). */
+  'clusters.operations': { params: void; result: ClusterOperation[] };
+  /** Stops a running create and removes the half-made cluster. */
+  'clusters.cancel': { params: OperationRef; result: ClusterOperation };
+  /** Runs a failed or cancelled create again (it resumes where it stopped). */
+  'clusters.retry': { params: OperationRef; result: ClusterOperation };
+  'clusters.nodes': { params: ClusterName; result: ClusterNodeInfo[] };
+  /** Node failure drill: the node stops heartbeating; its pods are evicted after their toleration. */
+  'clusters.nodeStop': { params: ClusterNodeRef; result: ClusterNodeInfo[] };
+  'clusters.nodeStart': { params: ClusterNodeRef; result: ClusterNodeInfo[] };
+  'clusters.kubeconfig': { params: ClusterName; result: KubeconfigExport };
+  'clusters.mergeKubeconfig': { params: ClusterName; result: KubeconfigMerge };
+}
+
+export interface ClusterEvents {
+  /** A snapshot of an operation whenever its state or a step changes. */
+  'clusters.operation': ClusterOperation;
+  /** One output line of a running operation. */
+  'clusters.line': OperationLine;
+  /** The cluster list after something changed it. */
+  'clusters.changed': ClusterSummary[];
+}
 
 export const clusterRequestTable = {
   'clusters.list': true,
+  'clusters.providers': true,
+  'clusters.preflight': true,
+  'clusters.create': true,
+  'clusters.start': true,
+  'clusters.stop': true,
+  'clusters.delete': true,
+  'clusters.operations': true,
+  'clusters.cancel': true,
+  'clusters.retry': true,
+  'clusters.nodes': true,
+  'clusters.nodeStop': true,
+  'clusters.nodeStart': true,
+  'clusters.kubeconfig': true,
+  'clusters.mergeKubeconfig': true,
 } as const satisfies Record<keyof ClusterRequests, true>;
 
-export const clusterEventTable = {} as const satisfies Record<keyof ClusterEvents, true>;
+export const clusterEventTable = {
+  'clusters.operation': true,
+  'clusters.line': true,
+  'clusters.changed': true,
+} as const satisfies Record<keyof ClusterEvents, true>;

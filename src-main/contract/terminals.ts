@@ -1,11 +1,89 @@
-// Contract for terminals (host shell, pod exec). Free of Node and DOM imports.
+// Contract for terminals: a host shell with KUBECONFIG set, and exec into a pod container.
+// Keystrokes go in as requests, output comes back as events. Free of Node and DOM imports.
 
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface TerminalRequests {}
+export type TerminalKind = 'host' | 'pod';
+export type TerminalState = 'connecting' | 'connected' | 'closed';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface TerminalEvents {}
+export interface HostTerminalParams {
+  /** Cluster whose kubeconfig the shell gets as KUBECONFIG; null for a plain shell. */
+  cluster: string | null;
+  cols: number;
+  rows: number;
+}
 
-export const terminalRequestTable = {} as const satisfies Record<keyof TerminalRequests, true>;
+export interface PodTerminalParams {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  /** Defaults to the pod's first container. */
+  container: string | null;
+  /** Defaults to `sh`. */
+  command: string[] | null;
+  cols: number;
+  rows: number;
+}
 
-export const terminalEventTable = {} as const satisfies Record<keyof TerminalEvents, true>;
+export interface TerminalInfo {
+  id: string;
+  kind: TerminalKind;
+  title: string;
+  state: TerminalState;
+}
+
+export interface TerminalInput {
+  id: string;
+  data: string;
+}
+
+export interface TerminalSize {
+  id: string;
+  cols: number;
+  rows: number;
+}
+
+export interface TerminalRef {
+  id: string;
+}
+
+export interface TerminalOutput {
+  id: string;
+  data: string;
+}
+
+export interface TerminalStateChange {
+  id: string;
+  state: TerminalState;
+  /** Exit code of the shell when it ended by itself. */
+  exitCode: number | null;
+  /** Why it closed, for people (exit, error, closed by the user). */
+  reason: string | null;
+}
+
+export interface TerminalRequests {
+  'terminals.openHost': { params: HostTerminalParams; result: TerminalInfo };
+  /** Fails with code `exec_unavailable` when the cluster does not serve pods/exec. */
+  'terminals.openPod': { params: PodTerminalParams; result: TerminalInfo };
+  'terminals.input': { params: TerminalInput; result: void };
+  'terminals.resize': { params: TerminalSize; result: void };
+  'terminals.close': { params: TerminalRef; result: void };
+  'terminals.list': { params: void; result: TerminalInfo[] };
+}
+
+export interface TerminalEvents {
+  'terminals.output': TerminalOutput;
+  'terminals.state': TerminalStateChange;
+}
+
+export const terminalRequestTable = {
+  'terminals.openHost': true,
+  'terminals.openPod': true,
+  'terminals.input': true,
+  'terminals.resize': true,
+  'terminals.close': true,
+  'terminals.list': true,
+} as const satisfies Record<keyof TerminalRequests, true>;
+
+export const terminalEventTable = {
+  'terminals.output': true,
+  'terminals.state': true,
+} as const satisfies Record<keyof TerminalEvents, true>;

@@ -1,10 +1,12 @@
-// Electron main process: a thin shell around the plain-Node backend (window, IPC, links).
+// Electron main process: a thin shell around the plain-Node backend (window, menu, tray, IPC).
 import electron from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createBackend } from '../backend';
+import type { ClusterSummary } from '../contract';
+import { createBackend, type Backend } from '../backend';
 import { registerIpc } from './ipc';
+import { trayItems, trayTooltip, type TrayAction } from './tray-model';
 
-const { app, BrowserWindow, ipcMain, shell } = electron;
+const { app, BrowserWindow, ipcMain, shell, Menu, Tray, nativeImage } = electron;
 
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererIndex = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
@@ -51,6 +53,71 @@ function createWindow(adapter: ReturnType<typeof registerIpc>): void {
   else void win.loadFile(rendererIndex);
 }
 
+function showWindow(adapter: ReturnType<typeof registerIpc>): void {
+  const [win] = BrowserWindow.getAllWindows();
+  if (!win) return createWindow(adapter);
+  if (win.isMinimized()) win.restore();
+  win.show();
+  win.focus();
+}
+
+function appMenu(): electron.Menu {
+  const template: electron.MenuItemConstructorOptions[] = [
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    { role: 'fileMenu' },
+    { role: 'editMenu' },
+    { role: 'viewMenu' },
+    { role: 'windowMenu' },
+    {
+      role: 'help',
+      submenu: [{ label: 'KubeLab on the web', click: () => void shell.openExternal('https://kubernetes.io/docs/') }],
+    },
+  ];
+  return Menu.buildFromTemplate(template);
+}
+
+// A 16x16 helm-blue dot; the tray needs an image and we ship no icon files yet.
+const trayIconDataUrl =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAO0lEQVR4nGNgoAUwynn6HxumSDNRhhDSjNcQYjVjNYRUzRiGjBpABQMojkaqJCRiDcGrmZAhRGkmFQAA/AeHSHi00fsAAAAASUVORK5CYII=';
+
+/** The tray shows every cluster with its state and offers Start/Stop; it follows `clusters.changed`. */
+function createTray(backend: Backend, adapter: ReturnType<typeof registerIpc>): electron.Tray | null {
+  let tray: electron.Tray;
+  try {
+    tray = new Tray(nativeImage.createFromDataURL(trayIconDataUrl));
+  } catch (err) {
+    // Some Linux desktops have no status area: the app works without a tray.
+    console.error(`KubeLab: no tray icon (${err instanceof Error ? err.message : String(err)})`);
+    return null;
+  }
+  const run = (action: TrayAction): void => {
+    if (action.kind === 'show') showWindow(adapter);
+    else if (action.kind === 'quit') app.quit();
+    else void backend.request(`clusters.${action.kind}`, { name: action.cluster });
+  };
+  const render = (clusters: ClusterSummary[]): void => {
+    tray.setToolTip(trayTooltip(clusters));
+    tray.setContextMenu(
+      Menu.buildFromTemplate(
+        trayItems(clusters).map((i) => ({
+          label: i.indent ? `    ${i.label}` : i.label,
+          enabled: i.enabled,
+          click: i.action ? () => run(i.action!) : undefined,
+        })),
+      ),
+    );
+  };
+  render([]);
+  void backend.request('clusters.list', undefined).then((r) => {
+    if (r.ok) render(r.value as ClusterSummary[]);
+  });
+  backend.subscribe((m) => {
+    if (m.name === 'clusters.changed') render(m.payload as ClusterSummary[]);
+  });
+  tray.on('click', () => showWindow(adapter));
+  return tray;
+}
+
 function start(): void {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -59,17 +126,18 @@ function start(): void {
   const backend = createBackend({ mode: 'electron', version: app.getVersion() });
   app.whenReady().then(() => {
     const adapter = registerIpc(ipcMain, backend, isTrustedUrl);
+    Menu.setApplicationMenu(appMenu());
     createWindow(adapter);
+    // Kept in a variable the closure holds, so the tray is not garbage-collected away.
+    const tray = createTray(backend, adapter);
+    app.on('before-quit', () => {
+      tray?.destroy();
+      void backend.close();
+    });
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow(adapter);
     });
-    app.on('second-instance', () => {
-      const [win] = BrowserWindow.getAllWindows();
-      if (win) {
-        if (win.isMinimized()) win.restore();
-        win.focus();
-      }
-    });
+    app.on('second-instance', () => showWindow(adapter));
   }, (err: unknown) => {
     console.error(`KubeLab could not start Electron: ${err instanceof Error ? err.message : String(err)}`);
     app.exit(1);

@@ -2,7 +2,6 @@
 // errors, watch streams, an informer through compaction and a server restart, and Event
 // aggregation.
 import { join } from 'node:path'
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConfigMap } from 'kubernetes-types/core/v1'
 import { startApiServer, type ApiServer } from '../../src-cluster/apiserver/server'
@@ -21,6 +20,7 @@ import type { KubeObject } from '../../src-cluster/api/errors'
 import { createMemoryStore } from '../../src-cluster/store'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import { freePort } from '../../src-cluster/util/net'
 
 const CM = resourceRef('v1', 'configmaps')
 const NS = resourceRef('v1', 'namespaces')
@@ -305,15 +305,6 @@ describe('informer', () => {
   })
 })
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => resolve(p))
-    })
-  })
-}
 
 describe('informer across an API server restart', () => {
   it('reconnects on the same port and catches up with what changed', async () => {

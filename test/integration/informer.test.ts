@@ -2,21 +2,12 @@
 // the API server: initial list, live events, and recovery after the server restarts.
 import * as k8s from '@kubernetes/client-node'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startApiServer, type ApiServer } from '../../src-cluster/apiserver/server'
+import { freePort } from '../../src-cluster/util/net'
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => resolve(p))
-    })
-  })
-}
 
 async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms

@@ -23,9 +23,14 @@ async function writeCluster(name: string, content: string): Promise<void> {
 }
 
 describe('contract tables', () => {
-  it('lists exactly the requests of the contract and no events yet', () => {
-    expect([...requestNames].sort()).toEqual(['app.info', 'clusters.list']);
-    expect(eventNames).toEqual([]);
+  it('joins every concern module into one allow-list, names prefixed by their concern', () => {
+    expect(requestNames).toContain('app.info');
+    expect(requestNames).toContain('clusters.create');
+    expect(requestNames).toContain('terminals.openHost');
+    expect(eventNames).toContain('clusters.operation');
+    expect(eventNames).toContain('terminals.output');
+    for (const n of [...requestNames, ...eventNames]) expect(n).toMatch(/^(app|clusters|terminals|resources|logs)\.[a-zA-Z]+$/);
+    expect(new Set(requestNames).size).toBe(requestNames.length);
     expect(isRequestName('clusters.list')).toBe(true);
     expect(isRequestName('toString')).toBe(false);
     expect(isRequestName(42)).toBe(false);
@@ -112,9 +117,13 @@ describe('dispatch', () => {
   const backend = createBackend({ mode: 'browser', version: '0', env: { KUBELAB_HOME: '/nonexistent' } });
 
   it('answers unknown requests and bad params with error values', async () => {
-    expect(await backend.request('clusters.delete', undefined)).toMatchObject({
+    expect(await backend.request('clusters.destroy', undefined)).toMatchObject({
       ok: false,
       error: { code: 'unknown_request' },
+    });
+    expect(await backend.request('clusters.delete', undefined)).toMatchObject({
+      ok: false,
+      error: { code: 'bad_params', message: expect.stringContaining('clusters.delete takes an object') },
     });
     expect(await backend.request(undefined, undefined)).toMatchObject({ ok: false, error: { code: 'unknown_request' } });
     expect(await backend.request('app.info', { verbose: true })).toMatchObject({

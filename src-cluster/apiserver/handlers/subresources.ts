@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../../api/errors'
 import { fieldErr } from '../../api/errors'
 import { labelSelectorFromObject, selectorToString } from '../../api/selectors'
-import { applyPatch, PatchError, patchTypeFromContentType } from '../patch'
+import { applyPatch, patchTypeFromContentType } from '../patch'
 import { asObject, decodeBody, readBody } from '../body'
 import { rfc3339, type ServerContext } from '../context'
 import type { ResourceRequest } from '../request'
@@ -12,7 +12,7 @@ import { sendJson } from '../respond'
 import { errors, failure, success } from '../status'
 import { issueServiceAccountToken } from '../tokens'
 import { checkFields, checkTypeMeta, fieldValidationParam, isDryRun } from './admit'
-import { guaranteedUpdate } from './write'
+import { asStatus, guaranteedUpdate } from './write'
 
 const SCALE_STRUCT = 'io.k8s.api.autoscaling.v1.Scale'
 const SCALE_INFO = { group: 'autoscaling', version: 'v1', kind: 'Scale', plural: 'scale', schema: SCALE_STRUCT } as const
@@ -54,12 +54,7 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
       if (patchType) {
         // As for other patches: only a resourceVersion the patch sets is a precondition.
         delete scale.metadata!.resourceVersion
-        try {
-          wanted = applyPatch(patchType, scale, buf, SCALE_STRUCT)
-        } catch (e) {
-          if (e instanceof PatchError) throw failure(e.code, e.code === 422 ? 'Invalid' : 'BadRequest', e.message)
-          throw e
-        }
+        wanted = asStatus(() => applyPatch(patchType, scale, buf, SCALE_STRUCT))
       } else {
         wanted = asObject(decodeBody(buf, req.headers['content-type']).value, 'Scale body')
       }

@@ -240,6 +240,16 @@ export async function handleUpdate(ctx: ServerContext, r: ResourceRequest, req: 
   sendJson(req, res, out.created ? 201 : 200, withTypeMeta(r.res, out.obj), warnings)
 }
 
+/** Run a patch step; a PatchError becomes the Status the client gets (400, 415 or 422). */
+export function asStatus<T>(step: () => T): T {
+  try {
+    return step()
+  } catch (e) {
+    if (e instanceof PatchError) throw failure(e.code, e.code === 422 ? 'Invalid' : e.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', e.message)
+    throw e
+  }
+}
+
 export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const warnings: string[] = []
   const type = patchTypeFromContentType(req.headers['content-type'])
@@ -260,12 +270,7 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
       const base = withTypeMeta(r.res, current)
       base.metadata = { ...base.metadata }
       delete base.metadata.resourceVersion
-      try {
-        patched = applyPatch(type, base, buf, r.res.schema)
-      } catch (e) {
-        if (e instanceof PatchError) throw failure(e.code, e.code === 422 ? 'Invalid' : e.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', e.message)
-        throw e
-      }
+      patched = asStatus(() => applyPatch(type, base, buf, r.res.schema))
       checkTypeMeta(r.res, patched)
       warnings.length = 0
       return checkFields(r.res, patched, mode, warnings)
@@ -276,13 +281,7 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
       createIfMissing:
         type === 'apply' && sub === undefined
           ? () => {
-              let fresh: KubeObject | undefined
-              try {
-                fresh = applyConfigurationCreates(type, buf, r.res.schema)
-              } catch (e) {
-                if (e instanceof PatchError) throw failure(e.code, e.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', e.message)
-                throw e
-              }
+              const fresh = asStatus(() => applyConfigurationCreates(type, buf, r.res.schema))
               if (!fresh) return undefined
               checkTypeMeta(r.res, fresh)
               return checkFields(r.res, fresh, mode, warnings)

@@ -7,14 +7,9 @@ export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready'
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable'
 export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable'
 
-/** Whether toleration `t` tolerates `taint` (key, operator Exists/Equal, value, effect). */
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false
-  if (!t.key) return t.operator === 'Exists'
-  if (t.key !== taint.key) return false
-  if (t.operator === 'Exists') return true
-  return (t.value ?? '') === (taint.value ?? '')
-}
+import { toleratesTaint as tolerates } from '../../api/node-matching'
+
+export { tolerates }
 
 export type EvictionVerdict = { kind: 'now' } | { kind: 'never' } | { kind: 'after'; seconds: number }
 

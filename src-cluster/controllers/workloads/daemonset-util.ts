@@ -1,7 +1,8 @@
 // Which nodes a DaemonSet pod belongs on: node name, nodeSelector, required node affinity and
 // taints (with the tolerations upstream adds to every daemon pod), and the pinning affinity
 // that makes the scheduler bind a daemon pod to its node.
-import type { NodeSelectorRequirement, Taint, Toleration } from 'kubernetes-types/core/v1'
+import type { Toleration } from 'kubernetes-types/core/v1'
+import { nodeRequirementMatches, toleratesTaint } from '../../api/node-matching'
 import type { DaemonSetObj, NodeObj, PodTemplateSpec } from './types'
 
 const NOT_READY = 'node.kubernetes.io/not-ready'
@@ -33,33 +34,7 @@ export function daemonPodTemplate(ds: DaemonSetObj): PodTemplateSpec {
   return template
 }
 
-export function tolerates(tol: Toleration, taint: Taint): boolean {
-  if (tol.effect && tol.effect !== taint.effect) return false
-  if (tol.key && tol.key !== taint.key) return false
-  if ((tol.operator ?? 'Equal') === 'Exists') return true
-  return (tol.value ?? '') === (taint.value ?? '')
-}
-
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const vals = r.values ?? []
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && vals.includes(value)
-    case 'NotIn':
-      return value === undefined || !vals.includes(value)
-    case 'Exists':
-      return value !== undefined
-    case 'DoesNotExist':
-      return value === undefined
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || !/^-?\d+$/.test(value) || vals.length !== 1) return false
-      return r.operator === 'Gt' ? Number(value) > Number(vals[0]) : Number(value) < Number(vals[0])
-    }
-    default:
-      return false
-  }
-}
+export { toleratesTaint as tolerates }
 
 /** nodeSelector and required node affinity (terms ORed, requirements within a term ANDed). */
 export function fitsNodeAffinity(template: PodTemplateSpec, node: NodeObj): boolean {
@@ -72,8 +47,8 @@ export function fitsNodeAffinity(template: PodTemplateSpec, node: NodeObj): bool
     const fields = term.matchFields ?? []
     if (exprs.length === 0 && fields.length === 0) return false
     return (
-      exprs.every((r) => requirementMatches(r, labels[r.key])) &&
-      fields.every((r) => requirementMatches(r, r.key === 'metadata.name' ? node.metadata?.name : undefined))
+      exprs.every((r) => nodeRequirementMatches(r, labels[r.key])) &&
+      fields.every((r) => nodeRequirementMatches(r, r.key === 'metadata.name' ? node.metadata?.name : undefined))
     )
   })
 }
@@ -92,7 +67,7 @@ export function nodeShouldRunDaemonPod(node: NodeObj, ds: DaemonSetObj): Placeme
   if (pinned && pinned !== node.metadata?.name) return { shouldRun: false, shouldContinueRunning: false }
   if (!fitsNodeAffinity(template, node)) return { shouldRun: false, shouldContinueRunning: false }
   const tolerations = template.spec?.tolerations ?? []
-  const untolerated = (node.spec?.taints ?? []).filter((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerations.some((tol) => tolerates(tol, t)))
+  const untolerated = (node.spec?.taints ?? []).filter((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerations.some((tol) => toleratesTaint(tol, t)))
   if (untolerated.length) return { shouldRun: false, shouldContinueRunning: !untolerated.some((t) => t.effect === 'NoExecute') }
   return { shouldRun: true, shouldContinueRunning: true }
 }

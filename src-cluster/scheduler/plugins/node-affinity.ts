@@ -1,49 +1,22 @@
 // NodeAffinity: spec.nodeSelector and required node affinity filter nodes (terms are ORed,
 // expressions within a term ANDed); preferred terms add their weight to nodes they match.
-import type { NodeSelectorRequirement, NodeSelectorTerm } from 'kubernetes-types/core/v1'
+import type { NodeSelectorTerm } from 'kubernetes-types/core/v1'
+import { nodeRequirementMatches } from '../../api/node-matching'
 import type { NodeInfo } from '../node-info'
 import type { FilterPlugin, PodObj, ScorePlugin } from '../types'
 import { defaultNormalize } from './taint-toleration'
 
 export const REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 
-function intValue(s: string): bigint | undefined {
-  return /^-?\d+$/.test(s) ? BigInt(s) : undefined
-}
-
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? []
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value)
-    case 'NotIn':
-      return value === undefined || !values.includes(value)
-    case 'Exists':
-      return value !== undefined
-    case 'DoesNotExist':
-      return value === undefined
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1) return false
-      const a = intValue(value)
-      const b = intValue(values[0]!)
-      if (a === undefined || b === undefined) return false
-      return r.operator === 'Gt' ? a > b : a < b
-    }
-    default:
-      return false
-  }
-}
-
 /** One nodeSelectorTerm; a term with neither expressions nor fields matches no node. */
 export function termMatches(t: NodeSelectorTerm, node: NodeInfo): boolean {
   const exprs = t.matchExpressions ?? []
   const fields = t.matchFields ?? []
   if (exprs.length === 0 && fields.length === 0) return false
-  for (const r of exprs) if (!requirementMatches(r, node.labels[r.key])) return false
+  for (const r of exprs) if (!nodeRequirementMatches(r, node.labels[r.key])) return false
   for (const r of fields) {
     // metadata.name is the only field upstream supports in node selector terms.
-    if (r.key !== 'metadata.name' || !requirementMatches(r, node.name)) return false
+    if (r.key !== 'metadata.name' || !nodeRequirementMatches(r, node.name)) return false
   }
   return true
 }

@@ -1,21 +1,10 @@
 // TaintToleration: NoSchedule and NoExecute taints must be tolerated (filter); each untolerated
 // PreferNoSchedule taint makes a node less attractive (score, fewer is better).
 import type { Taint, Toleration } from 'kubernetes-types/core/v1'
+import { toleratesTaint } from '../../api/node-matching'
 import { MAX_NODE_SCORE, type FilterPlugin, type ScorePlugin } from '../types'
 
-/** Upstream's Toleration.ToleratesTaint. */
-export function toleratesTaint(t: Toleration, taint: Pick<Taint, 'key' | 'effect' | 'value'>): boolean {
-  if (t.effect && t.effect !== taint.effect) return false
-  if (t.key && t.key !== taint.key) return false
-  switch (t.operator ?? 'Equal') {
-    case 'Exists':
-      return true
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '')
-    default:
-      return false
-  }
-}
+export { toleratesTaint }
 
 export function tolerates(tolerations: readonly Toleration[], taint: Pick<Taint, 'key' | 'effect' | 'value'>): boolean {
   return tolerations.some((t) => toleratesTaint(t, taint))

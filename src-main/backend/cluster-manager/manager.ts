@@ -2,7 +2,6 @@
 // the kubeconfig. Every step is idempotent and recorded in cluster.json before and after, so a
 // run interrupted half-way (Ctrl-C, crash, closed laptop) is finished by running it again.
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { getProvider } from '../../providers'
@@ -14,6 +13,7 @@ import type { ClusterSummary } from '../../contract'
 import { mergeKubeconfig, unmergeKubeconfig } from './kubeconfig-merge'
 import { checkClusterName, clusterDir, readRecord, writeRecord, type ClusterRecord } from './state'
 import { waitForCluster } from './wait'
+import { freePort } from '../../../src-cluster/util/net'
 
 export interface CreateOptions {
   readonly provider: string
@@ -28,29 +28,28 @@ export interface ClusterManagerOptions {
   readonly env?: NodeJS.ProcessEnv
   /** One line per step, already prefixed with the elapsed time. */
   readonly progress?: (line: string) => void
+  /**
+   * Called when a phase begins, for UIs that show steps: `machines` (create only),
+   * `control-plane`, `nodes`. Throwing from it aborts the operation (used by Cancel).
+   */
+  readonly step?: (phase: ClusterPhase) => void
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
+export type ClusterPhase = 'machines' | 'control-plane' | 'nodes'
+
 
 export class ClusterManager {
   readonly home: string
   private readonly env: NodeJS.ProcessEnv
   private readonly out: (line: string) => void
+  private readonly phase: (phase: ClusterPhase) => void
   private t0 = Date.now()
 
   constructor(o: ClusterManagerOptions = {}) {
     this.env = o.env ?? process.env
     this.home = kubelabHome(this.env)
     this.out = o.progress ?? (() => {})
+    this.phase = o.step ?? (() => {})
   }
 
   private progress(line: string): void {
@@ -102,6 +101,7 @@ export class ClusterManager {
       this.progress(`creating cluster ${name}: provider ${o.provider}, 1 control-plane node + ${o.workers} workers, API server port ${rec.ports.apiServer}`)
     }
     try {
+      this.phase('machines')
       for (let i = 0; i < rec.nodes.length; i++) rec.nodes[i] = await provider.createNode(this.ctx(rec), rec.nodes[i]!)
       this.save(rec)
       await this.bringUp(rec, o.timeoutMs)
@@ -128,6 +128,7 @@ export class ClusterManager {
     const fresh = rec.provider !== 'simulated' || !controlPlanePid(ctx)
     const since = fresh ? new Date() : new Date(0)
     if (rec.provider === 'simulated' && fresh) rmSync(files.kubeconfig, { force: true })
+    this.phase('control-plane')
     await provider.start(ctx, control)
     if (rec.provider !== 'simulated') for (const n of rec.nodes) if (n.role === 'worker') await provider.start(ctx, n)
     await waitForCluster({
@@ -137,6 +138,7 @@ export class ClusterManager {
       deadline: Date.now() + (timeoutMs ?? 120_000 + 50 * rec.nodes.length),
       alive: () => (rec.provider === 'simulated' && !controlPlanePid(ctx) ? `the control plane exited; its log says:\n${tail(files.log)}` : undefined),
       progress: (l) => this.progress(l),
+      apiServerUp: () => this.phase('nodes'),
     })
     for (const n of rec.nodes) n.state = 'running'
     rec.state = 'running'

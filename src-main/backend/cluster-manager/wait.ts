@@ -17,6 +17,8 @@ export interface WaitOptions {
   /** Checked while waiting: a string means the process died, with this explanation. */
   readonly alive: () => string | undefined
   readonly progress: (line: string) => void
+  /** Called once the API server answers, before waiting for the nodes. */
+  readonly apiServerUp?: () => void
   /** Only a Ready condition posted at or after this time counts (not one left from before a stop). */
   readonly since: Date
 }
@@ -35,6 +37,7 @@ export async function waitForCluster(o: WaitOptions): Promise<void> {
     await sleep(100)
   }
   o.progress('API server is up')
+  o.apiServerUp?.()
   const client = createClient({ ...loadKubeconfig(o.kubeconfig), userAgent: 'kubelab-cli' })
   const informer = new Informer<Node & KubeObject>(client, NODES, { log: () => {} })
   try {

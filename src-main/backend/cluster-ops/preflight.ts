@@ -1,0 +1,134 @@
+// Checks run before creating a cluster (and shown live in the wizard): provider present, name
+// free, enough memory, disk and CPU, kubectl on PATH. Host facts come in through `HostFacts` so
+// the rules are tested with any numbers.
+import { existsSync } from 'node:fs'
+import { statfs } from 'node:fs/promises'
+import { cpus, freemem } from 'node:os'
+import { delimiter, dirname, join } from 'node:path'
+import type { CreateClusterParams, PreflightCheck, PreflightResult } from '../../contract'
+import type { DetectResult } from '../../providers/types'
+import { checkClusterName, clusterDir, readRecord } from '../cluster-manager/state'
+import { parseCpu, parseMemory } from './params'
+
+export interface HostFacts {
+  freeMemory(): number
+  cpuCount(): number
+  /** Free bytes on the file system holding `path` (or its nearest existing parent). */
+  freeDisk(path: string): Promise<number | undefined>
+  which(program: string): string | undefined
+  detect(provider: string): Promise<DetectResult>
+}
+
+const MiB = 2 ** 20
+const GiB = 2 ** 30
+
+/** What the host must give: hollow nodes live in one process; VM nodes take what they are given. */
+export function hostNeeds(p: Pick<CreateClusterParams, 'provider' | 'workers' | 'memory' | 'cpu'>): { memory: number; disk: number; cpu: number } {
+  const nodes = p.workers + 1
+  if (p.provider === 'simulated') return { memory: 200 * MiB + 2 * MiB * nodes, disk: 100 * MiB, cpu: 0 }
+  return { memory: (parseMemory(p.memory) ?? 0) * nodes, disk: 5 * GiB * nodes, cpu: (parseCpu(p.cpu) ?? 0) * nodes }
+}
+
+export function formatBytes(n: number): string {
+  if (n >= GiB) return `${(n / GiB).toFixed(1)} GiB`
+  return `${Math.round(n / MiB)} MiB`
+}
+
+export async function runPreflight(p: CreateClusterParams, home: string, host: HostFacts): Promise<PreflightResult> {
+  const checks: PreflightCheck[] = []
+  checks.push(nameCheck(p.name, home))
+  const d = await host.detect(p.provider).catch((e: unknown) => ({ available: false, problem: (e as Error).message }) as DetectResult)
+  checks.push(
+    d.available
+      ? { id: 'provider', title: `Provider ${p.provider}`, status: 'pass', detail: `available${d.version ? ` (${d.version})` : ''}` }
+      : { id: 'provider', title: `Provider ${p.provider}`, status: 'fail', detail: d.problem ?? 'not available on this machine' },
+  )
+  const needs = hostNeeds(p)
+  const free = host.freeMemory()
+  const simulatedNote = p.provider === 'simulated' ? ` (hollow nodes: ${p.memory} per node is advertised capacity, not host memory)` : ''
+  checks.push({
+    id: 'memory',
+    title: 'Free memory',
+    status: needs.memory > free ? 'fail' : needs.memory > free * 0.8 ? 'warn' : 'pass',
+    detail:
+      needs.memory > free
+        ? `needs ${formatBytes(needs.memory)}, only ${formatBytes(free)} free: close programs or choose fewer workers / less memory per node`
+        : `needs ${formatBytes(needs.memory)}, ${formatBytes(free)} free${needs.memory > free * 0.8 ? ': tight, the machine may swap' : ''}${simulatedNote}`,
+  })
+  const disk = await host.freeDisk(home)
+  checks.push(
+    disk === undefined
+      ? { id: 'disk', title: 'Free disk', status: 'warn', detail: `could not measure free space under ${home}` }
+      : {
+          id: 'disk',
+          title: 'Free disk',
+          status: needs.disk > disk ? 'fail' : 'pass',
+          detail: needs.disk > disk ? `needs ${formatBytes(needs.disk)} under ${home}, only ${formatBytes(disk)} free` : `needs ${formatBytes(needs.disk)}, ${formatBytes(disk)} free under ${home}`,
+        },
+  )
+  const cores = host.cpuCount()
+  checks.push(
+    needs.cpu === 0
+      ? { id: 'cpu', title: 'CPU', status: 'pass', detail: `${cores} cores; hollow nodes advertise ${p.cpu} CPU each without using it` }
+      : {
+          id: 'cpu',
+          title: 'CPU',
+          status: needs.cpu > cores ? 'warn' : 'pass',
+          detail: needs.cpu > cores ? `${needs.cpu} CPUs asked in total, the host has ${cores}: nodes will share cores and run slower` : `${needs.cpu} CPUs in total, the host has ${cores}`,
+        },
+  )
+  const kubectl = host.which('kubectl')
+  checks.push(
+    kubectl
+      ? { id: 'kubectl', title: 'kubectl', status: 'pass', detail: `found at ${kubectl}` }
+      : { id: 'kubectl', title: 'kubectl', status: 'warn', detail: 'not on PATH: the cluster works, but terminals cannot run kubectl until you install it' },
+  )
+  return { ok: checks.every((c) => c.status !== 'fail'), checks }
+}
+
+function nameCheck(name: string, home: string): PreflightCheck {
+  const title = `Name ${name}`
+  try {
+    checkClusterName(name)
+  } catch (e) {
+    return { id: 'name', title, status: 'fail', detail: (e as Error).message }
+  }
+  let rec
+  try {
+    rec = readRecord(clusterDir(home, name))
+  } catch (e) {
+    return { id: 'name', title, status: 'fail', detail: (e as Error).message }
+  }
+  if (!rec) return { id: 'name', title, status: 'pass', detail: 'free' }
+  if (rec.state === 'creating' || rec.state === 'error') return { id: 'name', title, status: 'warn', detail: `an unfinished cluster ${name} exists: creating resumes it` }
+  return { id: 'name', title, status: 'fail', detail: `cluster ${name} already exists (state ${rec.state}): pick another name or delete it first` }
+}
+
+/** The real host. */
+export function hostFacts(env: NodeJS.ProcessEnv, detect: HostFacts['detect']): HostFacts {
+  return {
+    freeMemory: () => freemem(),
+    cpuCount: () => cpus().length,
+    async freeDisk(path) {
+      let p = path
+      while (!existsSync(p) && dirname(p) !== p) p = dirname(p)
+      try {
+        const s = await statfs(p)
+        return s.bavail * s.bsize
+      } catch {
+        return undefined
+      }
+    },
+    which: (program) => which(program, env),
+    detect,
+  }
+}
+
+export function which(program: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    const candidate = join(dir, program)
+    if (existsSync(candidate)) return candidate
+  }
+  return undefined
+}

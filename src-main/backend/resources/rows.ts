@@ -1,0 +1,137 @@
+// Turns Kubernetes objects into table rows for the renderer: the same cells `kubectl get`
+// prints (the API server's own printers), a colour tone, and the few fields the topology needs.
+import type { KubeObject } from '../../../src-cluster/api/errors'
+import { findResource } from '../../../src-cluster/api/resources'
+import { printerFor } from '../../../src-cluster/api/tables'
+import type { ColumnInfo, OwnerInfo, ResourceRow, ResourceTypeInfo, RowTone } from '../../contract'
+
+type Obj = KubeObject & Record<string, unknown>
+
+function infoFor(t: ResourceTypeInfo) {
+  const i = t.apiVersion.indexOf('/')
+  const group = i < 0 ? '' : t.apiVersion.slice(0, i)
+  const version = i < 0 ? t.apiVersion : t.apiVersion.slice(i + 1)
+  const info = findResource(group, version, t.type)
+  if (!info) throw new Error(`the API server's resource table has no ${t.type} in ${t.apiVersion}`)
+  return info
+}
+
+export function columnsFor(t: ResourceTypeInfo): ColumnInfo[] {
+  return printerFor(infoFor(t)).columns.map((c) => ({
+    name: c.name,
+    priority: c.priority,
+    // Ages go stale the moment they are computed: the renderer recomputes them from createdAt.
+    type: c.name === 'Age' ? 'age' : c.type,
+  }))
+}
+
+export function rowFor(t: ResourceTypeInfo, obj: KubeObject, now = new Date()): ResourceRow {
+  const o = obj as Obj
+  const md = obj.metadata ?? {}
+  const { cells } = printerFor(infoFor(t)).row(obj, now)
+  const cols = printerFor(infoFor(t)).columns
+  const statusCell = cols.findIndex((c) => c.name === 'Status')
+  const { tone, status } = toneOf(t.kind, o, statusCell >= 0 ? String(cells[statusCell] ?? '') : '')
+  const owners: OwnerInfo[] = (md.ownerReferences ?? []).map((r) => ({ kind: String(r.kind), name: String(r.name), uid: String(r.uid) }))
+  const name = String(md.name ?? '')
+  const namespace = t.namespaced ? String(md.namespace ?? '') : null
+  return {
+    key: namespace ? `${namespace}/${name}` : name,
+    uid: String(md.uid ?? ''),
+    name,
+    namespace,
+    resourceVersion: String(md.resourceVersion ?? ''),
+    createdAt: typeof md.creationTimestamp === 'string' ? md.creationTimestamp : null,
+    cells,
+    tone,
+    status,
+    labels: { ...((md.labels as Record<string, string> | undefined) ?? {}) },
+    owners,
+    nodeName: t.kind === 'Pod' ? (str(get(o, 'spec', 'nodeName')) ?? null) : null,
+    selector: selectorOf(t.kind, o),
+  }
+}
+
+function get(o: unknown, ...path: string[]): unknown {
+  let cur = o
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[p]
+  }
+  return cur
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : 0
+}
+
+function selectorOf(kind: string, o: Obj): Record<string, string> | null {
+  const raw = kind === 'Service' ? get(o, 'spec', 'selector') : get(o, 'spec', 'selector', 'matchLabels')
+  if (!raw || typeof raw !== 'object') return null
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (typeof v === 'string') out[k] = v
+  return Object.keys(out).length ? out : null
+}
+
+/** A tone and a short word per kind; kinds without a notion of health are neutral. */
+export function toneOf(kind: string, o: Obj, statusCell: string): { tone: RowTone; status: string } {
+  if (get(o, 'metadata', 'deletionTimestamp')) return { tone: 'busy', status: 'Terminating' }
+  switch (kind) {
+    case 'Pod': {
+      const s = statusCell || str(get(o, 'status', 'phase')) || 'Pending'
+      if (/^(Running)$/.test(s)) {
+        const conds = (get(o, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
+        const ready = conds.find((c) => c.type === 'Ready')
+        return { tone: ready && ready.status !== 'True' ? 'busy' : 'ok', status: s }
+      }
+      if (/^(Completed|Succeeded)$/.test(s)) return { tone: 'idle', status: s }
+      if (/(Err|BackOff|Fail|Evicted|OOM|Unknown|Invalid)/i.test(s)) return { tone: 'bad', status: s }
+      return { tone: 'busy', status: s }
+    }
+    case 'Node': {
+      const conds = (get(o, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
+      const ready = conds.find((c) => c.type === 'Ready')?.status === 'True'
+      const cordoned = get(o, 'spec', 'unschedulable') === true
+      if (!ready) return { tone: 'bad', status: cordoned ? 'NotReady,SchedulingDisabled' : 'NotReady' }
+      return cordoned ? { tone: 'busy', status: 'SchedulingDisabled' } : { tone: 'ok', status: 'Ready' }
+    }
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'ReplicaSet': {
+      const want = typeof get(o, 'spec', 'replicas') === 'number' ? num(get(o, 'spec', 'replicas')) : 1
+      const ready = num(get(o, 'status', 'readyReplicas'))
+      if (ready >= want) return { tone: want === 0 ? 'idle' : 'ok', status: `${ready}/${want} ready` }
+      return { tone: 'busy', status: `${ready}/${want} ready` }
+    }
+    case 'DaemonSet': {
+      const want = num(get(o, 'status', 'desiredNumberScheduled'))
+      const ready = num(get(o, 'status', 'numberReady'))
+      return { tone: ready >= want ? 'ok' : 'busy', status: `${ready}/${want} ready` }
+    }
+    case 'Job': {
+      const conds = (get(o, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
+      if (conds.some((c) => c.type === 'Failed' && c.status === 'True')) return { tone: 'bad', status: 'Failed' }
+      if (conds.some((c) => c.type === 'Complete' && c.status === 'True')) return { tone: 'idle', status: 'Complete' }
+      return { tone: 'busy', status: 'Running' }
+    }
+    case 'Event': {
+      const type = str(get(o, 'type')) ?? 'Normal'
+      return { tone: type === 'Warning' ? 'bad' : 'idle', status: type }
+    }
+    case 'Namespace': {
+      const phase = str(get(o, 'status', 'phase')) ?? 'Active'
+      return { tone: phase === 'Active' ? 'ok' : 'busy', status: phase }
+    }
+    case 'PersistentVolumeClaim':
+    case 'PersistentVolume': {
+      const phase = str(get(o, 'status', 'phase')) ?? 'Pending'
+      return { tone: phase === 'Bound' ? 'ok' : phase === 'Lost' || phase === 'Failed' ? 'bad' : 'busy', status: phase }
+    }
+    default:
+      return { tone: 'idle', status: '' }
+  }
+}

@@ -1,0 +1,147 @@
+// Every open terminal of the app: ids, state, output batched into events (a burst of output
+// becomes a few events, not one per byte), input and resize routed to the right session.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { EventMessage, HostTerminalParams, PodTerminalParams, TerminalInfo, TerminalState } from '../../contract'
+import { loadKubeconfig } from '../../../src-cluster/client'
+import { checkClusterName, clusterDir } from '../cluster-manager/state'
+import { CodedError } from '../errors'
+import { openHostShell } from './host'
+import { openPodExec } from './pod'
+import type { SessionCallbacks, TerminalSession } from './types'
+
+interface Entry {
+  info: TerminalInfo
+  session: TerminalSession | null
+  pending: string
+  timer: NodeJS.Timeout | null
+}
+
+export interface TerminalServiceOptions {
+  env: NodeJS.ProcessEnv
+  home: () => string
+  publish: (message: EventMessage) => void
+  /** How long output is gathered before it is sent (ms). */
+  flushMs?: number
+}
+
+/** Closed terminals are kept this long so a late `terminals.list` still shows them; then dropped. */
+const maxClosedKept = 50
+
+export class TerminalService {
+  private readonly terms = new Map<string, Entry>()
+  private seq = 0
+
+  constructor(private readonly o: TerminalServiceOptions) {}
+
+  list(): TerminalInfo[] {
+    return [...this.terms.values()].map((e) => ({ ...e.info }))
+  }
+
+  openHost(p: HostTerminalParams): TerminalInfo {
+    const kubeconfig = p.cluster === null ? null : this.kubeconfigOf(p.cluster)
+    const entry = this.add('host', p.cluster ? `${p.cluster}: host shell` : 'host shell')
+    entry.session = openHostShell({ env: this.o.env, kubeconfig, cols: p.cols, rows: p.rows }, this.callbacks(entry))
+    return { ...entry.info }
+  }
+
+  async openPod(p: PodTerminalParams): Promise<TerminalInfo> {
+    const config = { ...loadKubeconfig(this.kubeconfigOf(p.cluster)), userAgent: 'kubelab-desktop' }
+    const command = p.command && p.command.length > 0 ? p.command : ['sh']
+    const title = `${p.cluster}: ${p.namespace}/${p.pod}${p.container ? ` (${p.container})` : ''}`
+    // Discovery failure (no exec served) throws before a terminal exists: an error value, no tab.
+    const entry = this.add('pod', title)
+    try {
+      entry.session = await openPodExec(config, { namespace: p.namespace, pod: p.pod, container: p.container, command, cols: p.cols, rows: p.rows }, this.callbacks(entry))
+    } catch (e) {
+      this.terms.delete(entry.info.id)
+      throw e
+    }
+    return { ...entry.info }
+  }
+
+  input(id: string, data: string): void {
+    const e = this.get(id)
+    if (e.info.state === 'closed') throw new CodedError('closed', `terminal ${id} is closed; open it again`)
+    e.session?.write(data)
+  }
+
+  resize(id: string, cols: number, rows: number): void {
+    const e = this.get(id)
+    if (e.info.state !== 'closed') e.session?.resize(cols, rows)
+  }
+
+  close(id: string): void {
+    const e = this.get(id)
+    if (e.info.state !== 'closed') e.session?.close()
+    this.terms.delete(id)
+  }
+
+  /** Ends every session (backend shutdown). */
+  closeAll(): void {
+    for (const e of this.terms.values()) if (e.info.state !== 'closed') e.session?.close()
+    this.terms.clear()
+  }
+
+  private kubeconfigOf(cluster: string): string {
+    try {
+      checkClusterName(cluster)
+    } catch (e) {
+      throw new CodedError('bad_params', (e as Error).message)
+    }
+    const path = join(clusterDir(this.o.home(), cluster), 'kubeconfig')
+    if (!existsSync(path)) throw new CodedError('not_running', `cluster ${cluster} has no kubeconfig at ${path}: start the cluster first`)
+    return path
+  }
+
+  private get(id: string): Entry {
+    const e = this.terms.get(id)
+    if (!e) throw new CodedError('not_found', `no terminal ${id}; it was closed or belongs to an earlier run`)
+    return e
+  }
+
+  private add(kind: TerminalInfo['kind'], title: string): Entry {
+    const id = `term-${++this.seq}`
+    const entry: Entry = { info: { id, kind, title, state: 'connecting' }, session: null, pending: '', timer: null }
+    this.terms.set(id, entry)
+    this.prune()
+    return entry
+  }
+
+  private prune(): void {
+    const closed = [...this.terms.values()].filter((e) => e.info.state === 'closed')
+    for (const e of closed.slice(0, Math.max(0, closed.length - maxClosedKept))) this.terms.delete(e.info.id)
+  }
+
+  private setState(entry: Entry, state: TerminalState, exitCode: number | null, reason: string | null): void {
+    entry.info.state = state
+    this.o.publish({ name: 'terminals.state', payload: { id: entry.info.id, state, exitCode, reason } })
+  }
+
+  private flush(entry: Entry): void {
+    if (entry.timer) clearTimeout(entry.timer)
+    entry.timer = null
+    if (entry.pending === '') return
+    const data = entry.pending
+    entry.pending = ''
+    this.o.publish({ name: 'terminals.output', payload: { id: entry.info.id, data } })
+  }
+
+  private callbacks(entry: Entry): SessionCallbacks {
+    return {
+      onOpen: () => {
+        if (entry.info.state === 'connecting') this.setState(entry, 'connected', null, null)
+      },
+      onData: (data) => {
+        entry.pending += data
+        // Big bursts go at once; small ones wait a moment to join the next chunk.
+        if (entry.pending.length >= 64 * 1024) this.flush(entry)
+        else entry.timer ??= setTimeout(() => this.flush(entry), this.o.flushMs ?? 8)
+      },
+      onExit: (exitCode, reason) => {
+        this.flush(entry)
+        if (entry.info.state !== 'closed') this.setState(entry, 'closed', exitCode, reason)
+      },
+    }
+  }
+}

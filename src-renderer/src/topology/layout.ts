@@ -1,0 +1,34 @@
+// Automatic placement of the topology's top-level shapes (node boxes, controllers, Services)
+// with elkjs' layered algorithm: controllers on the left, nodes in the middle, Services on the
+// right. Pods are placed inside their node box by buildGraph, so pod churn never re-runs this.
+import ELK from 'elkjs/lib/elk.bundled.js';
+import type { TopoGraph } from './graph';
+
+export const SIDE_W = 190;
+export const SIDE_H = 40;
+
+export type Positions = Map<string, { x: number; y: number }>;
+
+const elk = new ELK();
+
+export async function layoutGraph(g: TopoGraph): Promise<Positions> {
+  const children = [
+    ...g.boxes.map((b) => ({ id: b.id, width: b.width, height: b.height })),
+    ...g.sides.map((s) => ({ id: s.id, width: SIDE_W, height: SIDE_H })),
+  ];
+  const res = await elk.layout({
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'RIGHT',
+      'elk.spacing.nodeNode': '24',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '70',
+      'elk.separateConnectedComponents': 'false',
+    },
+    children,
+    edges: g.layoutEdges.map((e, i) => ({ id: `l${i}`, sources: [e.source], targets: [e.target] })),
+  });
+  const out: Positions = new Map();
+  for (const c of res.children ?? []) out.set(c.id, { x: c.x ?? 0, y: c.y ?? 0 });
+  return out;
+}
