@@ -166,7 +166,10 @@ function forwardUdp(msg: Buffer, up: { host: string; port: number }, timeoutMs: 
     const sock = dgram.createSocket('udp4')
     const id = msg.readUInt16BE(0)
     const timer = setTimeout(() => finish(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)
+    let done = false
     const finish = (err: Error | undefined, out?: Buffer): void => {
+      if (done) return
+      done = true
       clearTimeout(timer)
       sock.close()
       if (err) reject(err)
@@ -186,7 +189,10 @@ function forwardTcp(msg: Buffer, up: { host: string; port: number }, timeoutMs: 
     const sock = net.connect(up.port, up.host)
     let buf = Buffer.alloc(0)
     const timer = setTimeout(() => finish(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)
+    let done = false
     const finish = (err: Error | undefined, out?: Buffer): void => {
+      if (done) return
+      done = true
       clearTimeout(timer)
       sock.destroy()
       if (err) reject(err)

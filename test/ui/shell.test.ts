@@ -75,8 +75,9 @@ describe.skipIf(!haveChromium)('desktop shell in browser mode', () => {
     await expect.poll(() => page.locator('h1').textContent()).toBe('KubeLab');
     const empty = page.getByTestId('clusters-empty');
     await empty.waitFor();
-    expect(await empty.textContent()).toContain('Clusters you create appear here.');
-    expect(await empty.textContent()).toContain('npx kubelab-node apiserver');
+    expect(await empty.textContent()).toContain('No clusters yet');
+    expect(await empty.textContent()).toContain('npx kubelab create');
+    expect(await page.locator('[data-action="empty-create"]').count()).toBe(1);
     const footer = page.getByTestId('app-info');
     await expect.poll(() => footer.textContent()).toMatch(/KubeLab \d+\.\d+\.\d+ · browser mode · linux · Node v\d+/);
     await mkdir(screenshotDir, { recursive: true });
