@@ -4,7 +4,7 @@
 import type { FieldType, Struct } from '../schema/dsl'
 import { fieldErr, type FieldError, type KubeObject } from '../errors'
 import { indexPath, isPlainObject, joinPath, keyPath, registryLookup, resolveStruct, valueTypeWord, type Lookup } from '../schema/walk'
-import { isQuantity } from '../quantity'
+import { canonicalQuantity, isQuantity } from '../quantity'
 import { isRFC3339 } from './time'
 
 export interface StructureResult {
@@ -44,9 +44,17 @@ function checkStruct(obj: Record<string, unknown>, s: Struct, path: string, ctx:
     // JSON null means "unset" to the Go decoder: drop it (e.g. creationTimestamp: null).
     if (value === null) continue
     const checked = checkValue(value, field.type, p, ctx)
+    // Go's omitempty drops empty lists and maps: store and serve them as absent, as upstream does.
+    if (!field.required && isEmptyCollection(checked, field.type.t)) continue
     if (checked !== undefined) out[key] = checked
   }
   return out
+}
+
+function isEmptyCollection(v: unknown, kind: FieldType['t']): boolean {
+  if (kind === 'list') return Array.isArray(v) && v.length === 0
+  if (kind === 'map') return isPlainObject(v) && Object.keys(v).length === 0
+  return false
 }
 
 function typeError(ctx: Ctx, path: string, value: unknown, want: string): undefined {
@@ -116,7 +124,8 @@ function checkValue(value: unknown, t: FieldType, path: string, ctx: Ctx): unkno
         ctx.errors.push(fieldErr.invalid(path, value, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"))
         return undefined
       }
-      return s
+      // Stored and served in canonical form, as upstream's Quantity serializes (1024Mi → 1Gi, 0.5 → 500m).
+      return canonicalQuantity(s)
     }
     case 'time':
     case 'microTime':

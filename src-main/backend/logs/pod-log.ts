@@ -49,7 +49,7 @@ export function describeRefusal(httpStatus: number, body: string, what: string):
   const code = reason || `HTTP${httpStatus}`
   let text = `The API server answered ${httpStatus}${reason ? ` ${reason}` : ''} for the logs of ${what}: ${message || '(no message)'}`
   if (httpStatus === 404 && /could not find the requested resource|\/log" not found/i.test(message)) {
-    text += '. This API server does not serve the pods/log subresource: the cluster's nodes run no kubelet with real containers (simulated nodes have no logs). Logs appear here on clusters whose nodes run real containers.'
+    text += '. This API server does not serve the pods/log subresource: the nodes of this cluster run no kubelet with real containers (simulated nodes have no logs). Logs appear here on clusters whose nodes run real containers.'
   } else if (httpStatus === 400 && /previous terminated container/i.test(message)) {
     text += '. The container has not restarted, so there is no previous instance to show.'
   }
