@@ -5,6 +5,7 @@ import { resolve } from 'node:path'
 import { createClient, loadKubeconfig } from '../client'
 import type { Client } from '../client/types'
 import { allControllers } from '../controllers'
+import { LoadBalancerIpController } from '../proxy'
 import { createControllerContext, type Controller, type ControllerOptions } from '../controllers/framework'
 import { realClock, type Clock } from '../util/clock'
 import { durationSeconds, wholeNumber, waitForSignal } from '../simulated/cli-flags'
@@ -27,7 +28,8 @@ export interface RunningControllerManager {
 export async function startControllerManager(o: ControllerManagerOptions): Promise<RunningControllerManager> {
   const log = o.log ?? ((l: string) => console.log(l))
   const ctx = createControllerContext({ client: o.client, clock: o.clock ?? realClock, options: o.options, log })
-  const controllers = o.controllers ?? allControllers()
+  const lbPool = ctx.options.loadBalancerPool
+  const controllers = o.controllers ?? [...allControllers(), ...(lbPool ? [new LoadBalancerIpController(lbPool)] : [])]
   // Informers a controller asks for after this start at once, so controllers may await their sync.
   await ctx.informers.startAll()
   const started: Controller[] = []
@@ -63,6 +65,7 @@ export const CONTROLLER_FLAGS = {
   'node-cidr-mask-size': { type: 'string' },
   'concurrent-syncs': { type: 'string' },
   'horizontal-pod-autoscaler-sync-period': { type: 'string' },
+  'lb-pool': { type: 'string' },
 } as const
 
 export const CONTROLLER_FLAGS_HELP = `  --node-monitor-grace-period D       heartbeat age after which a node is Ready=Unknown (default 40s)
@@ -73,7 +76,8 @@ export const CONTROLLER_FLAGS_HELP = `  --node-monitor-grace-period D       hear
   --cluster-cidr CIDR                 pod network; each node gets a slice (default 10.244.0.0/16)
   --node-cidr-mask-size N             prefix length of each node's podCIDR (default 24)
   --concurrent-syncs N                workers per controller (default 5)
-  --horizontal-pod-autoscaler-sync-period D   HPA evaluation period (default 15s)`
+  --horizontal-pod-autoscaler-sync-period D   HPA evaluation period (default 15s)
+  --lb-pool CIDR                      addresses for LoadBalancer Services (default: none, they stay <pending>)`
 
 /** ControllerOptions overrides from parsed controller flags. */
 export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTROLLER_FLAGS, string | undefined>>): Partial<ControllerOptions> {
@@ -90,6 +94,7 @@ export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTRO
   set('nodeCIDRMaskSize', wholeNumber('node-cidr-mask-size', v['node-cidr-mask-size'], 1))
   set('concurrentSyncs', wholeNumber('concurrent-syncs', v['concurrent-syncs'], 1))
   set('horizontalPodAutoscalerSyncPeriodSeconds', durationSeconds('horizontal-pod-autoscaler-sync-period', v['horizontal-pod-autoscaler-sync-period']))
+  set('loadBalancerPool', v['lb-pool'])
   return out
 }
 

@@ -3,12 +3,16 @@ import { runApiserver } from './apiserver'
 import { runControlPlane } from './control-plane'
 import { runControllerManager } from './controller-manager'
 import { runScheduler } from './scheduler'
+import { runProxy } from './proxy'
+import { runDns } from './dns'
 import { runSimulatedNodes } from './simulated-nodes'
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; about: string }> = {
   apiserver: { run: runApiserver, about: 'the Kubernetes API server with its embedded store' },
   scheduler: { run: runScheduler, about: 'binds pending pods to nodes (filters, scores, events)' },
   'controller-manager': { run: runControllerManager, about: 'every controller (workloads, nodes, namespaces, jobs, HPA, ...)' },
+  proxy: { run: runProxy, about: 'service proxy: iptables rules for ClusterIP, NodePort and LoadBalancer Services' },
+  dns: { run: runDns, about: 'cluster DNS for cluster.local, forwarding other names upstream' },
   'simulated-nodes': { run: runSimulatedNodes, about: 'hollow kubelets: many simulated nodes in one process' },
   'control-plane': { run: runControlPlane, about: 'apiserver + scheduler + controller-manager (+ simulated nodes) in one process' },
 }

@@ -28,6 +28,8 @@ export interface ControllerOptions {
   readonly concurrentSyncs: number
   /** HPA evaluation period. Default 15 s. */
   readonly horizontalPodAutoscalerSyncPeriodSeconds: number
+  /** Addresses for LoadBalancer Services (a CIDR on the node network); none: they stay <pending>. */
+  readonly loadBalancerPool?: string
   /** HPA waits this long before scaling down. Default 300 s. */
   readonly horizontalPodAutoscalerDownscaleStabilizationSeconds: number
   /** HPA ignores ratios within 1 ± this. Default 0.1. */

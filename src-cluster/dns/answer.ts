@@ -28,11 +28,11 @@ export type Resolution = Reply | { readonly forward: true }
 
 const lower = (s: string): string => s.toLowerCase().replace(/\.$/, '')
 
-export function soa(domain: string): Answer {
+export function soa(domain: string, ttl = NEGATIVE_TTL): Answer {
   return {
     name: domain,
     type: 'SOA',
-    ttl: NEGATIVE_TTL,
+    ttl,
     data: { mname: `ns.dns.${domain}`, rname: `hostmaster.${domain}`, serial: 1, refresh: 7200, retry: 1800, expire: 86400, minimum: NEGATIVE_TTL },
   }
 }
@@ -47,7 +47,7 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
   const nodata = (): Reply => ({ rcode: RCODE.NOERROR, answers: [], authorities: [soa(domain)], additionals: [] })
   const ok = (answers: Answer[], additionals: Answer[] = []): Reply => (answers.length ? { rcode: RCODE.NOERROR, answers, authorities: [], additionals } : nodata())
 
-  if (labels.length === 0) return q.type === 'SOA' ? ok([{ ...soa(domain), ttl: ANSWER_TTL }]) : nodata()
+  if (labels.length === 0) return q.type === 'SOA' ? ok([soa(domain, ANSWER_TTL)]) : nodata()
   const zone = labels[labels.length - 1]
   const rest = labels.slice(0, -1)
 
@@ -57,7 +57,7 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
     if (rest.length !== 2) return nx()
     const ip = rest[0]!.replace(/-/g, '.')
     if (ipToNumber(ip) === undefined) return nx()
-    return q.type === 'A' || q.type === 'ANY' ? ok([a(name, ip)]) : nodata()
+    return isType(q, 'A') ? ok([a(name, ip)]) : nodata()
   }
   if (zone !== 'svc') return nx()
   if (rest.length === 0) return nodata()
@@ -75,7 +75,7 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
     if (svc.spec?.type === 'ExternalName' && svc.spec.externalName) {
       return ok([{ name, type: 'CNAME', ttl: ANSWER_TTL, data: lower(svc.spec.externalName) }])
     }
-    if (q.type === 'A' || q.type === 'ANY') {
+    if (isType(q, 'A')) {
       if (!headless) return ok([a(name, svc.spec!.clusterIP!)])
       return ok(eps.map((e) => a(name, e.ip)))
     }
@@ -97,14 +97,14 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
     const host = rest[0]!
     const e = headless ? eps.find((x) => (x.hostname ?? dashed(x.ip)) === host) : undefined
     if (!e) return nx()
-    return q.type === 'A' || q.type === 'ANY' ? ok([a(name, e.ip)]) : nodata()
+    return isType(q, 'A') ? ok([a(name, e.ip)]) : nodata()
   }
   if (rest.length === 4 && rest[0]!.startsWith('_') && rest[1]!.startsWith('_')) {
     const portName = rest[0]!.slice(1)
     const proto = rest[1]!.slice(1).toUpperCase()
     const p = (svc.spec?.ports ?? []).find((x) => x.name === portName && (x.protocol ?? 'TCP') === proto)
     if (!p) return nx()
-    if (q.type !== 'SRV' && q.type !== 'ANY') return nodata()
+    if (!isType(q, 'SRV')) return nodata()
     const additionals: Answer[] = []
     return ok(srvFor(name, svcFqdn, headless, svc.spec?.clusterIP, p.port, `${portName}/${proto}`, eps, hostOf, additionals), dedupe(additionals))
   }
@@ -145,8 +145,14 @@ function reverse(name: string, q: Question, index: DnsIndex, domain: string): Re
   const svc = index.serviceByIP(ip)
   const target = svc ? `${svc.metadata?.name}.${svc.metadata?.namespace}.svc.${domain}` : index.endpointNameByIP(ip) ? `${index.endpointNameByIP(ip)}.svc.${domain}` : undefined
   if (!target) return { forward: true }
-  if (q.type !== 'PTR' && q.type !== 'ANY') return { rcode: RCODE.NOERROR, answers: [], authorities: [soa(domain)], additionals: [] }
+  if (!isType(q, 'PTR')) return { rcode: RCODE.NOERROR, answers: [], authorities: [soa(domain)], additionals: [] }
   return { rcode: RCODE.NOERROR, answers: [{ name, type: 'PTR', ttl: ANSWER_TTL, data: target }], authorities: [], additionals: [] }
+}
+
+/** The question asks for `type` (or for everything: ANY, which dns-packet's types leave out). */
+function isType(q: Question, type: string): boolean {
+  const t: string = q.type
+  return t === type || t === 'ANY'
 }
 
 function a(name: string, ip: string): Answer {

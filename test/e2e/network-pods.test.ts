@@ -31,6 +31,7 @@ function sh(cmd: string, args: string[], input?: string): string {
   return r.stdout
 }
 const inNs = (ns: string, ...args: string[]): string => sh('ip', ['netns', 'exec', ns, ...args])
+// Debian 12 busybox-static wget crashes on -T: spawnSync timeouts bound every call instead.
 const tryInNs = (ns: string, ...args: string[]) => spawnSync('ip', ['netns', 'exec', ns, ...args], { encoding: 'utf8', timeout: 20_000 })
 
 /** Run one CNI plugin binary as containerd does: config on stdin, the rest in CNI_* variables. */
@@ -40,7 +41,7 @@ function cni(nodeNs: string, plugin: string, conf: object, podNs: string, comman
 }
 
 function wget(ns: string, url: string): string {
-  const r = tryInNs(ns, 'busybox', 'wget', '-q', '-T', '5', '-O', '-', url)
+  const r = tryInNs(ns, 'busybox', 'wget', '-q', '-O', '-', url)
   if (r.status !== 0) throw new Error(`wget ${url} from ${ns} failed: ${r.stderr}`)
   return r.stdout.trim()
 }
@@ -74,6 +75,8 @@ beforeAll(async () => {
     inNs(LAN, 'ip', 'link', 'set', `lan${i}`, 'master', 'br0', 'up')
     inNs(n.ns, 'ip', 'addr', 'add', `${n.ip}/24`, 'dev', 'eth0')
     inNs(n.ns, 'ip', 'link', 'set', 'eth0', 'up')
+    // Like a VM, the node's default route leads to the host (cluster IPs are routed that way).
+    inNs(n.ns, 'ip', 'route', 'add', 'default', 'via', HOST_IP)
     const net = await setupNodeNetwork({
       podCIDR: n.podCIDR,
       nodeIP: n.ip,
@@ -115,8 +118,12 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
-  if (process.env.KL_KEEP) return
   for (const c of children) c.kill('SIGKILL')
+  // Anything still running inside our namespaces (e.g. grandchildren of `ip netns exec`) goes too.
+  for (const ns of [...NODES.flatMap((n) => [n.pod, n.ns]), LAN]) {
+    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? []
+    for (const pid of pids) spawnSync('kill', ['-9', pid])
+  }
   await new Promise((r) => setTimeout(r, 100))
   for (const n of NODES) {
     spawnSync('ip', ['netns', 'del', n.pod])
@@ -148,7 +155,7 @@ describe('pod network across two nodes', () => {
     children.push(httpd)
     let out = ''
     for (let i = 0; i < 50 && !out; i++) {
-      const r = tryInNs(NODES[0]!.pod, 'busybox', 'wget', '-q', '-T', '2', '-O', '-', `http://${HOST_IP}:9090/`)
+      const r = tryInNs(NODES[0]!.pod, 'busybox', 'wget', '-q', '-O', '-', `http://${HOST_IP}:9090/`)
       out = r.status === 0 ? r.stdout.trim() : ''
       if (!out) spawnSync('sleep', ['0.1'])
     }
@@ -234,8 +241,9 @@ console.log('ready')
     const nat = inNs(NODES[0]!.ns, 'iptables-save', '-t', 'nat')
     expect(nat).not.toMatch(/KUBE-SEP-/)
     expect(nat).not.toMatch(/KUBE-SVC-/)
-    const r = tryInNs(NODES[0]!.pod, 'busybox', 'wget', '-q', '-T', '3', '-O', '-', 'http://10.96.0.50/')
+    const r = tryInNs(NODES[0]!.pod, 'busybox', 'wget', '-q', '-O', '-', 'http://10.96.0.50/')
     expect(r.status).not.toBe(0)
+    expect(r.stderr).toMatch(/refused/)
     for (const s of syncers) await s.cleanup()
     for (const n of NODES) {
       const all = inNs(n.ns, 'iptables-save')

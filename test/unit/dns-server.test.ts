@@ -31,7 +31,9 @@ let deadServer: DnsServer
 let upstream: dgram.Socket
 let upstreamSeen: string[] = []
 
-function ask(port: number, name: string, type: RecordType): Promise<DecodedPacket> {
+type Decoded = DecodedPacket & { rcode?: string }
+
+function ask(port: number, name: string, type: RecordType): Promise<Decoded> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4')
     s.on('message', (m) => {
@@ -43,7 +45,7 @@ function ask(port: number, name: string, type: RecordType): Promise<DecodedPacke
   })
 }
 
-function askTcp(port: number, name: string, type: RecordType): Promise<DecodedPacket> {
+function askTcp(port: number, name: string, type: RecordType): Promise<Decoded> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1')
     let buf = Buffer.alloc(0)
