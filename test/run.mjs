@@ -53,6 +53,16 @@ if (missing.length && requireAll) {
   console.error(`KUBELAB_REQUIRE_ALL=1: layers ${missing.join(', ')} could not run; failing.`)
   process.exit(1)
 }
+// The UI layer drives `kubelab serve`, which serves the built renderer: build once up front
+// so parallel UI test files do not race to rebuild it.
+if (run.some((l) => l.name === 'ui')) {
+  console.log('building the app (electron-vite) for the UI layer')
+  const b = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit', env: process.env })
+  if (b.status !== 0) {
+    console.error('the app build failed; the UI layer cannot run')
+    process.exit(1)
+  }
+}
 const filters = process.argv.slice(2)
 const out = join(mkdtempSync(join(tmpdir(), 'kubelab-test-')), 'results.json')
 console.log(`running layers: ${run.map((l) => l.name).join(', ')}`)
