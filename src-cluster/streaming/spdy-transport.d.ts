@@ -28,6 +28,7 @@ declare module 'spdy-transport' {
     }
     protocol: { spdy: { parser: { create(options: unknown): unknown } } }
     Stream: { prototype: Record<string, unknown> }
+    Window: new (options: { id: number; isServer: boolean; recv: { size: number; max: number }; send: { size: number; max: number } }) => { send: object; recv: object }
   }
   const transport: SpdyTransport
   export default transport

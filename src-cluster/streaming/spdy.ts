@@ -4,6 +4,9 @@
 //   every SYN_STREAM; a header block without `:method` gets `:method: GET` and `:path: /`.
 // - Go answers SYN_STREAM with a SYN_REPLY without `:status`, which spdy-transport's client
 //   side resets; a reply without one counts as 200.
+// - Go's spdystream does no flow control: it never sends WINDOW_UPDATE, so spdy-transport
+//   would stop writing after 64 KiB on a stream. Sending ignores the peer's window, as Go's
+//   side does (receiving still grants window updates, harmless to Go).
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { Socket } from 'node:net'
@@ -38,6 +41,13 @@ export function patchSpdyTransport(): void {
       })
     return p
   }
+  const side = Object.getPrototypeOf(new transport.Window({ id: 0, isServer: false, recv: { size: 1, max: 2 }, send: { size: 1, max: 2 } }).send) as {
+    isEmpty: (this: { name: string; current: number }) => boolean
+  }
+  const isEmpty = side.isEmpty
+  side.isEmpty = function () {
+    return this.name === 'send' ? false : isEmpty.call(this)
+  }
   const proto = transport.Stream.prototype as { _handleResponse: (frame: { headers: Record<string, string> }) => void }
   const handleResponse = proto._handleResponse
   proto._handleResponse = function (this: unknown, frame) {
@@ -70,7 +80,8 @@ export function streamHeaders(stream: SpdyStream): Record<string, string> {
 /** Opens a stream with Kubernetes headers and waits for the peer's reply. */
 export function openStream(conn: SpdyConnection, headers: Record<string, string>): Promise<SpdyStream> {
   return new Promise((resolve, reject) => {
-    const s = conn.request({ method: 'GET', path: '/', headers }, (err) => {
+    // POST: spdy-transport half-closes GET streams at once, and our streams carry data.
+    const s = conn.request({ method: 'POST', path: '/', headers }, (err) => {
       if (err) reject(new Error(`opening SPDY stream ${JSON.stringify(headers)} failed: ${err.message}`))
     })
     s.once('response', () => resolve(s))

@@ -1,8 +1,9 @@
-// Providers by name. `local`, `multipass` and `virtualbox` join this table when they land.
+// Providers by name. `multipass` and `virtualbox` join this table when they land.
+import { localProvider } from './local'
 import { simulatedProvider } from './simulated'
 import type { Provider } from './types'
 
-const PROVIDERS: Readonly<Record<string, Provider>> = { simulated: simulatedProvider }
+const PROVIDERS: Readonly<Record<string, Provider>> = { simulated: simulatedProvider, local: localProvider }
 
 export function providerNames(): string[] {
   return Object.keys(PROVIDERS)

@@ -17,9 +17,12 @@ const contentTypes: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Mirrors the CSP meta tag of index.html, so responses carry it even without the tag. */
+/**
+ * Mirrors the CSP meta tag of index.html, so responses carry it even without the tag. Inline
+ * styles only (never scripts): xterm.js and vue-flow inject <style> elements.
+ */
 const csp =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
  * Serves the built renderer from `rootDir` (GET/HEAD only). Paths are resolved inside the root;

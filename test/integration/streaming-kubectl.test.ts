@@ -35,6 +35,8 @@ let web: HttpServer
 let webPort = 0
 let kubeconfig = ''
 const logLines: string[] = []
+/** "METHOD upgrade path" of every upgrade request kubectl made. */
+const upgrades: string[] = []
 
 async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms
@@ -94,6 +96,7 @@ beforeAll(async () => {
     passThrough(req, res)
   })
   front.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrades.push(`${req.method} ${req.headers.upgrade} ${new URL(req.url ?? '/', 'https://x').pathname}`)
     void handleUpgrade(ctx, req, socket, head, auth.authenticate(req))
   })
   const frontPort = await new Promise<number>((resolve) => front.listen(0, '127.0.0.1', () => resolve((front.address() as { port: number }).port)))
@@ -103,7 +106,7 @@ beforeAll(async () => {
   writeFileSync(kubeconfig, stringify(kc))
 
   // A local web server the port-forward test reaches ("the pod's port").
-  web = createHttpServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`hello from ${req.url} ` + 'x'.repeat(200_000)))
+  web = createHttpServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`hello from ${req.url} ` + 'x'.repeat(req.url === '/small' ? 10 : 200_000)))
   webPort = await new Promise<number>((resolve) => web.listen(0, '127.0.0.1', () => resolve((web.address() as { port: number }).port)))
 
   await client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } })
@@ -187,6 +190,7 @@ describe('kubectl logs through the kubelet', () => {
 
 describe('kubectl exec through the kubelet', () => {
   it('returns the exit code of the command', async () => {
+    upgrades.length = 0
     const r = await kubectl(['exec', 'p1', '--', 'sh', '-c', 'echo out; echo err >&2; exit 7'])
     expect(r.code).toBe(7)
     expect(r.stdout).toBe('out\n')
@@ -194,6 +198,7 @@ describe('kubectl exec through the kubelet', () => {
     expect(r.stderr).toContain('command terminated with exit code 7')
     // v5 from kubectl, SPDY v4 toward the runtime.
     expect(fake.negotiated.at(-1)).toBe('v4.channel.k8s.io')
+    expect(upgrades).toEqual(['GET websocket /api/v1/namespaces/default/pods/p1/exec'])
   })
 
   it('delivers end of stdin: echo hi | kubectl exec -i p1 -- cat', async () => {
@@ -229,6 +234,7 @@ describe('kubectl exec through the kubelet', () => {
 describe('kubectl port-forward through the kubelet', () => {
   for (const mode of ['websocket', 'spdy'] as const) {
     it(`serves an HTTP request (${mode})`, async () => {
+      upgrades.length = 0
       const child = spawnChild(KUBECTL, ['--kubeconfig', kubeconfig, 'port-forward', 'pod/p1', `:${webPort}`], {
         env: { ...process.env, HOME: t.dir, ...(mode === 'spdy' ? { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } : {}) },
       })
@@ -236,20 +242,23 @@ describe('kubectl port-forward through the kubelet', () => {
       child.stdout.on('data', (d: Buffer) => (out += d))
       child.stderr.on('data', (d: Buffer) => (out += d))
       try {
-        const local = Number((await until('the local port', () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)))[1])
-        for (const path of ['/a', '/b']) {
+        const local = Number((await until('the local port', () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out) ?? undefined))[1])
+        for (const path of ['/small', '/a', '/b']) {
           const body = await new Promise<string>((resolve, reject) => {
-            httpRequest({ host: '127.0.0.1', port: local, path }, (res) => {
+            httpRequest({ host: '127.0.0.1', port: local, path, timeout: 8000 }, (res) => {
               let b = ''
               res.on('data', (d: Buffer) => (b += d))
               res.on('end', () => resolve(b))
             })
               .on('error', reject)
+              .on('timeout', () => reject(new Error(`no answer through the forwarded port for ${path}; kubectl said: ${out}; kubelet log: ${logLines.join(' | ')}`)))
               .end()
           })
           expect(body.startsWith(`hello from ${path} `)).toBe(true)
-          expect(body.length).toBe(`hello from ${path} `.length + 200_000)
+          expect(body.length).toBe(`hello from ${path} `.length + (path === '/small' ? 10 : 200_000))
         }
+        // The WebSocket tunnel really carried it (no fallback to a SPDY POST).
+        expect(upgrades).toEqual([mode === 'websocket' ? 'GET websocket /api/v1/namespaces/default/pods/p1/portforward' : 'POST SPDY/3.1 /api/v1/namespaces/default/pods/p1/portforward'])
       } finally {
         child.kill()
       }

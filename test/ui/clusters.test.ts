@@ -120,8 +120,17 @@ describe.skipIf(!haveChromium)('clusters view in browser mode', () => {
     await card.locator('[data-node="node-2"]').waitFor({ timeout: 20_000 });
     const nodes = await card.locator('[data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')));
     expect(nodes).toEqual(['control-plane', 'node-1', 'node-2']);
+    await expect.poll(() => card.locator('[data-node="node-2"]').textContent(), { timeout: 20_000 }).toContain('running');
     expect(await card.textContent()).toContain('3 nodes');
     await shot('clusters-running');
+  }, 60_000);
+
+  it('stops and starts a worker node (failure drill)', async () => {
+    const row = page.locator(`[data-cluster="${cluster}"] [data-node="node-1"]`);
+    await row.locator('[data-action="node-stop"]').click();
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('stopped');
+    await row.locator('[data-action="node-start"]').click();
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('running');
   }, 60_000);
 
   it('stops and starts the cluster', async () => {

@@ -138,7 +138,7 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     await expect.poll(() => table.locator('tr.row').count(), { timeout: 30_000 }).toBe(2);
     const headers = await table.locator('th').allTextContents();
     expect(headers.map((h) => h.trim().toLowerCase())).toEqual(expect.arrayContaining(['name', 'ready', 'status', 'restarts', 'age']));
-    await expect.poll(() => table.locator('.badge').allTextContents()).toEqual(['Running', 'Running']);
+    await expect.poll(() => table.locator('.badge').allTextContents(), { timeout: 15_000 }).toEqual(['Running', 'Running']);
     await shot('resources-table');
   });
 
@@ -148,9 +148,10 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     const detail = page.getByTestId('detail');
     await detail.waitFor();
     expect(await page.getByTestId('detail-name').textContent()).toBe('default/web');
+    await expect.poll(() => page.getByTestId('yaml-text').inputValue(), { timeout: 15_000 }).toContain('kind: Deployment');
     await page.getByLabel('Replicas').fill('4');
     await detail.getByRole('button', { name: 'Scale' }).click();
-    await expect.poll(async () => (await kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'])).trim()).toBe('4');
+    await expect.poll(async () => (await kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'])).trim(), { timeout: 15_000 }).toBe('4');
     await expect.poll(() => page.getByTestId('yaml-text').inputValue(), { timeout: 15_000 }).toContain('replicas: 4');
     await shot('deployment-detail');
 
@@ -167,7 +168,7 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     const detail = page.getByTestId('detail');
     await detail.waitFor();
     const yaml = page.getByTestId('yaml-text');
-    await expect.poll(() => yaml.inputValue()).toContain('kind: Pod');
+    await expect.poll(() => yaml.inputValue(), { timeout: 15_000 }).toContain('kind: Pod');
     const original = await yaml.inputValue();
     const broken = original.replace(/\n {2}labels:\n/, '\n  labels:\n    "bad key!": x\n');
     expect(broken).not.toBe(original);

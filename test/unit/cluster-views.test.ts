@@ -69,7 +69,7 @@ describe('topology graph', () => {
     const owns = g.edges.filter((e) => e.kind === 'owns').map((e) => `${e.source}>${e.target}`)
     expect(owns).toEqual(['ctl:deployments:d/web>pod:d/web-1-a', 'ctl:deployments:d/web>pod:d/web-1-b', 'ctl:deployments:d/web>pod:d/web-1-c'])
     expect(g.sides.map((s) => s.id)).toEqual(['ctl:deployments:d/web', 'svc:d/web'])
-    const sel = g.edges.filter((e) => e.kind === 'selects').map((e) => e.target).sort()
+    const sel = g.edges.filter((e) => e.kind === 'selects').map((e) => e.source).sort()
     expect(sel).toEqual(['pod:d/web-1-a', 'pod:d/web-1-b', 'pod:d/web-1-c'])
     expect(matches({ app: 'web' }, { app: 'web', x: 'y' })).toBe(true)
     expect(matches(null, {})).toBe(false)

@@ -72,6 +72,7 @@ describe('registerIpc', () => {
         return () => subscribers.delete(l);
       },
       publish: () => undefined,
+      close: async () => undefined,
     };
     const adapter = registerIpc(ipc, backend, (url) => url === trustedUrl);
     const win = fakeContents(1);

@@ -113,6 +113,7 @@ describe('WebSocket /rpc', () => {
         return () => listeners.delete(l);
       },
       publish: () => undefined,
+      close: async () => undefined,
     };
     const other = await startServer({ backend: fake, rendererDir: join(dir, 'renderer'), port: 0 });
     try {

@@ -49,6 +49,26 @@ export interface FollowControl {
   readonly aborted: Promise<void>
 }
 
+/**
+ * The entries of the last n lines. A line may span several entries (partial ones, then a
+ * full one), so lines are counted at full entries; a trailing partial line counts as one.
+ */
+export function tailEntries(entries: readonly CriLogEntry[], n: number): CriLogEntry[] {
+  if (n <= 0) return []
+  let lines = 0
+  let i = entries.length
+  while (i > 0) {
+    const e = entries[i - 1]!
+    // A full entry ends a line; the first entry seen (the last one) always starts counting.
+    if (!e.partial || i === entries.length) {
+      if (lines === n) break
+      lines++
+    }
+    i--
+  }
+  return entries.slice(i)
+}
+
 /** Writes the log to the sink; resolves when done (end of file, or when following stops). */
 export async function streamLog(path: string, opts: LogOptions, sink: LogSink, follow?: FollowControl): Promise<void> {
   let budget = opts.limitBytes ?? Infinity
@@ -87,7 +107,7 @@ export async function streamLog(path: string, opts: LogOptions, sink: LogSink, f
 
   try {
     let first = await readMore()
-    if (opts.tailLines !== undefined) first = opts.tailLines === 0 ? [] : first.slice(-opts.tailLines)
+    if (opts.tailLines !== undefined) first = tailEntries(first, opts.tailLines)
     for (const e of first) emit(e)
     if (!opts.follow || !follow || stopped) return
 

@@ -24,6 +24,7 @@ import { parseLogQuery, streamLog } from './logs'
 import { KubeletError, kubeletErrors, type ContainerRef, type KubeletServer, type KubeletServerOptions, type KubeletUser, type PodRef, type StreamOptions } from './types'
 
 export const KUBELET_API_USER = 'system:kube-apiserver'
+const TUNNEL_ALIAS = 'kubelab-spdy-portforward-tunnel'
 
 function defaultAuthorize(u: KubeletUser): boolean {
   return u.name === KUBELET_API_USER || u.groups.includes('system:masters')
@@ -160,6 +161,9 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       const { url: rtUrl } = await opts.runtime.portForward(target.pod, [])
       const dial = await dialSpdy(rtUrl, [SPDY_PORTFORWARD])
       if (isWs) {
+        // `ws` rejects "/" in subprotocol names (not an RFC 6455 token), which kubectl's tunnel
+        // protocol has: negotiate an alias and put the real name back in the 101 answer.
+        req.headers['sec-websocket-protocol'] = TUNNEL_ALIAS
         wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
           const duplex = new WebSocketDuplex(ws)
           duplex.on('error', () => {})
@@ -195,9 +199,13 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
   }
 
   wss.options.handleProtocols = (protocols: Set<string>) => {
-    for (const p of [...WS_EXEC_PROTOCOLS, WS_PORTFORWARD_TUNNEL]) if (protocols.has(p)) return p
+    for (const p of [...WS_EXEC_PROTOCOLS, TUNNEL_ALIAS]) if (protocols.has(p)) return p
     return false
   }
+  wss.on('headers', (headers: string[]) => {
+    const i = headers.indexOf(`Sec-WebSocket-Protocol: ${TUNNEL_ALIAS}`)
+    if (i >= 0) headers[i] = `Sec-WebSocket-Protocol: ${WS_PORTFORWARD_TUNNEL}`
+  })
 
   server.on('connection', (s: Duplex) => {
     sockets.add(s)

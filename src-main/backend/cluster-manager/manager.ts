@@ -14,6 +14,9 @@ import { mergeKubeconfig, unmergeKubeconfig } from './kubeconfig-merge'
 import { checkClusterName, clusterDir, readRecord, writeRecord, type ClusterRecord } from './state'
 import { waitForCluster } from './wait'
 import { freePort } from '../../../src-cluster/util/net'
+import { provisionCluster } from './provision'
+import { formatStepEvent, type StepEvent } from '../../provisioning/steps'
+import type { SshTarget } from '../../providers/types'
 
 export interface CreateOptions {
   readonly provider: string
@@ -33,6 +36,10 @@ export interface ClusterManagerOptions {
    * `control-plane`, `nodes`. Throwing from it aborts the operation (used by Cancel).
    */
   readonly step?: (phase: ClusterPhase) => void
+  /** Provisioning step events (SSH providers): the desktop app shows them; default prints them. */
+  readonly onStepEvent?: (e: StepEvent) => void
+  /** Aborting cancels provisioning before its next step or line. */
+  readonly signal?: AbortSignal
 }
 
 export type ClusterPhase = 'machines' | 'control-plane' | 'nodes'
@@ -44,8 +51,14 @@ export class ClusterManager {
   private readonly out: (line: string) => void
   private readonly phase: (phase: ClusterPhase) => void
   private t0 = Date.now()
+  private readonly stepEvent?: (e: StepEvent) => void
+  private readonly signal?: AbortSignal
+  /** Step timings of the last provisioning run (benchmarks read them). */
+  lastTimings: { step: string; node?: string; ms: number; ok: boolean }[] = []
 
   constructor(o: ClusterManagerOptions = {}) {
+    this.stepEvent = o.onStepEvent
+    this.signal = o.signal
     this.env = o.env ?? process.env
     this.home = kubelabHome(this.env)
     this.out = o.progress ?? (() => {})
@@ -104,6 +117,14 @@ export class ClusterManager {
       this.phase('machines')
       for (let i = 0; i < rec.nodes.length; i++) rec.nodes[i] = await provider.createNode(this.ctx(rec), rec.nodes[i]!)
       this.save(rec)
+      if (rec.provider !== 'simulated') {
+        this.lastTimings = await provisionCluster({
+          provider,
+          ctx: this.ctx(rec),
+          onEvent: (e) => (this.stepEvent ? this.stepEvent(e) : e.status !== 'line' || e.step === 'install' ? this.progress(formatStepEvent(e)) : undefined),
+          cancelled: () => (this.signal?.aborted ? String(this.signal.reason ?? 'cancelled') : undefined),
+        })
+      }
       await this.bringUp(rec, o.timeoutMs)
       this.progress(`cluster ${name} is ready; kubeconfig: ${join(dir, 'kubeconfig')}`)
       return rec
@@ -213,6 +234,20 @@ export class ClusterManager {
     n.state = action === 'stop' ? 'stopped' : 'running'
     this.save(rec)
     this.progress(`node ${node} ${action === 'stop' ? 'stopped' : 'started'}`)
+  }
+
+  /** How to reach a node over SSH (providers with machines), with its filesystem root. */
+  async sshTarget(name: string, node: string): Promise<SshTarget> {
+    const rec = this.record(name)
+    const n = rec.nodes.find((x) => x.name === node)
+    if (!n) throw new Error(`cluster ${name} has no node ${node}; its nodes: ${rec.nodes.map((x) => x.name).join(', ')}`)
+    const t = await getProvider(rec.provider).sshTarget(this.ctx(rec), n)
+    if (!t) throw new Error(`node ${node} of cluster ${name} (provider ${rec.provider}) has no shell to log in to`)
+    return t
+  }
+
+  nodeNames(name: string): string[] {
+    return this.record(name).nodes.map((n) => n.name)
   }
 
   kubeconfigPath(name: string): string {

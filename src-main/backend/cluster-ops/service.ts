@@ -47,7 +47,8 @@ export class ClusterOps {
   private readonly host: HostFacts
 
   constructor(private readonly o: ClusterOpsOptions) {
-    this.host = o.host ?? hostFacts(o.env, (name) => getProvider(name).detect())
+    // async: an unknown provider name becomes a failed check, not a thrown preflight.
+    this.host = o.host ?? hostFacts(o.env, async (name) => getProvider(name).detect())
   }
 
   list(): Promise<ClusterSummary[]> {
@@ -140,7 +141,13 @@ export class ClusterOps {
     if (!rec) throw new OpError('not_found', `no cluster named ${name} in ${dir}`)
     const provider = getProvider(rec.provider)
     const ctx = { clusterName: name, clusterDir: dir, nodes: rec.nodes, ports: rec.ports, settings: rec.settings, log: () => {} }
-    const live = rec.state === 'running' ? await provider.list(ctx).catch(() => []) : []
+    let live = rec.state === 'running' ? await provider.list(ctx).catch(() => []) : []
+    // Right after a start the simulated-nodes control socket can lag the nodes' Ready by a
+    // moment; ask again briefly rather than show 'unknown' for machines that are fine.
+    for (let i = 0; i < 12 && live.some((l) => l.state === 'unknown'); i++) {
+      await new Promise((r) => setTimeout(r, 250))
+      live = await provider.list(ctx).catch(() => live)
+    }
     return rec.nodes.map((n) => ({ name: n.name, role: n.role, state: live.find((l) => l.name === n.name)?.state ?? n.state }))
   }
 

@@ -44,7 +44,8 @@ export function latestFor(ops: Iterable<ClusterOperation>, cluster: string): Clu
 /** Elapsed time of a step: until it ended, or until `now` while it runs. */
 export function stepElapsed(step: OperationStep, now: number): number | null {
   if (step.startedAt === null) return null
-  return (step.endedAt ?? now) - step.startedAt
+  // The view's clock ticks a little behind event times: never show a negative duration.
+  return Math.max(0, (step.endedAt ?? now) - step.startedAt)
 }
 
 export function formatElapsed(ms: number | null): string {

@@ -45,6 +45,8 @@ export const useClustersStore = defineStore('clusters', {
       });
       api.on('clusters.operation', (op) => {
         this.operations[op.id] = mergeSnapshot(this.operations[op.id], op);
+        // Node machines answer for sure only once the operation is over.
+        if (op.state === 'succeeded' && op.kind !== 'delete') void this.loadNodes(op.cluster);
       });
       api.on('clusters.line', (line) => {
         const next = applyLine(this.operations[line.operationId], line);

@@ -1,7 +1,7 @@
 // The Logs view's one stream at a time: what is shown, its options, its lines and how it ended.
 import { defineStore } from 'pinia';
 import { markRaw } from 'vue';
-import type { ComponentLogFile, LogTarget, RpcError } from '../../../src-main/contract';
+import type { ComponentLogFile, LogEnd, LogTarget, RpcError } from '../../../src-main/contract';
 import { api } from '../api';
 import { appendLines } from '../logs/model';
 
@@ -13,6 +13,22 @@ export interface LogOptions {
 }
 
 let listening = false;
+/** Bumped per open(): a reply for an older open() is stale (the user picked something else). */
+let openSeq = 0;
+
+// Events can overtake the reply that names their stream (the backend starts reading as soon as
+// it answers). Those for a stream not known yet wait here, bounded, until the reply arrives.
+const early = new Map<string, { text: string; end: LogEnd | null }>();
+const EARLY_LIMIT = 16;
+
+function keepEarly(streamId: string): { text: string; end: LogEnd | null } {
+  let e = early.get(streamId);
+  if (!e) {
+    if (early.size >= EARLY_LIMIT) early.delete(early.keys().next().value as string);
+    early.set(streamId, (e = { text: '', end: null }));
+  }
+  return e;
+}
 
 export const useLogsStore = defineStore('logs', {
   state: () => ({
@@ -34,19 +50,30 @@ export const useLogsStore = defineStore('logs', {
       if (listening) return;
       listening = true;
       api.on('logs.data', (d) => {
-        if (d.streamId !== this.streamId) return;
+        if (d.streamId !== this.streamId) {
+          if (this.status === 'opening') keepEarly(d.streamId).text += d.text;
+          return;
+        }
         this.lines = markRaw(appendLines(this.lines, d.text));
       });
       api.on('logs.end', (e) => {
-        if (e.streamId !== this.streamId) return;
-        this.streamId = null;
-        this.status = e.error ? 'error' : 'ended';
-        this.error = e.error;
+        if (e.streamId !== this.streamId) {
+          if (this.status === 'opening') keepEarly(e.streamId).end = e;
+          return;
+        }
+        this.ended(e);
       });
+    },
+
+    ended(e: LogEnd): void {
+      this.streamId = null;
+      this.status = e.error ? 'error' : 'ended';
+      this.error = e.error;
     },
 
     async open(cluster: string, target: LogTarget): Promise<void> {
       this.listen();
+      const seq = ++openSeq;
       await this.stop();
       this.cluster = cluster;
       this.target = target;
@@ -55,7 +82,7 @@ export const useLogsStore = defineStore('logs', {
       this.status = 'opening';
       this.pods = [];
       const reply = await api.request('logs.open', { cluster, target, ...this.options });
-      if (this.target !== target) {
+      if (seq !== openSeq) {
         if (reply.ok) void api.request('logs.close', { streamId: reply.value.streamId });
         return;
       }
@@ -67,7 +94,11 @@ export const useLogsStore = defineStore('logs', {
       this.streamId = reply.value.streamId;
       this.title = reply.value.title;
       this.pods = reply.value.pods;
-      if (this.status === 'opening') this.status = 'streaming';
+      this.status = 'streaming';
+      const before = early.get(reply.value.streamId);
+      early.delete(reply.value.streamId);
+      if (before?.text) this.lines = markRaw(appendLines(this.lines, before.text));
+      if (before?.end) this.ended(before.end);
     },
 
     /** Re-opens the current target with the current options (after a toggle). */

@@ -147,7 +147,8 @@ export function buildGraph(input: TopoInput): TopoGraph {
     if (!s.selector) continue;
     for (const p of input.pods) {
       if (p.namespace !== s.namespace || !matches(s.selector, p.labels)) continue;
-      edges.push({ id: `sel:${id}->pod:${p.key}`, source: id, target: `pod:${p.key}`, kind: 'selects' });
+      // Drawn pod → Service so the line leaves the pod on the side facing the Services column.
+      edges.push({ id: `sel:${id}->pod:${p.key}`, source: `pod:${p.key}`, target: id, kind: 'selects' });
       const box = podBox.get(p.key);
       if (box) layout.add(`${box}|${id}`);
     }

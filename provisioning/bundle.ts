@@ -1,0 +1,88 @@
+// Bundles everything that runs on a node (src-cluster/cmd/main.ts and what it imports) into
+// ONE file, kubelab-node.js, plus the files it reads at run time next to it: the CRI proto and
+// a package.json that marks the bundle as an ES module. Node.js on the node runs it without
+// node_modules. Also copies the node supervisor and installer, so the output folder is
+// everything the host uploads.
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+export interface NodeBundle {
+  readonly dir: string
+  readonly program: string
+  /** Every file to upload into the node's bin folder (program, proto, package.json, supervisor). */
+  readonly files: readonly { name: string; path: string }[]
+  /** Components this build can run (from `kubelab-node help`). */
+  readonly components: readonly string[]
+  readonly bytes: number
+}
+
+export const BUNDLE_FILES = ['kubelab-node.js', 'runtime-v1.proto', 'package.json', 'supervisor.mjs'] as const
+
+/** Newest modification time of the sources under `dir`, to skip rebuilding when nothing changed. */
+function newestSource(dir: string): number {
+  const out = spawnSync('find', [dir, '(', '-name', '*.ts', '-o', '-name', '*.proto', ')', '-printf', '%T@\n'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+  let max = 0
+  for (const l of (out.stdout ?? '').split('\n')) if (l) max = Math.max(max, Number(l) * 1000)
+  return max
+}
+
+/** Lists the components of a built program by running `node PROGRAM help` (no node_modules needed). */
+export function bundleComponents(program: string, nodeBinary = process.execPath): string[] {
+  const r = spawnSync(nodeBinary, [program, 'help'], { encoding: 'utf8', timeout: 30_000, cwd: '/' })
+  if (r.status !== 0) throw new Error(`the node bundle ${program} does not run (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().slice(0, 500)}`)
+  const names: string[] = []
+  let inList = false
+  for (const line of r.stdout.split('\n')) {
+    if (/^components:/.test(line)) inList = true
+    else if (inList) {
+      const m = /^ {2}(\S+)\s/.exec(line)
+      if (m) names.push(m[1]!)
+      else if (line.trim() === '') inList = names.length === 0
+    }
+  }
+  return names
+}
+
+/**
+ * Builds the node bundle into `outDir` (default out/node). Reuses an existing build that is
+ * newer than every source file unless `force`.
+ */
+export async function buildNodeBundle(o: { outDir?: string; force?: boolean; minify?: boolean } = {}): Promise<NodeBundle> {
+  const dir = o.outDir ?? join(ROOT, 'out', 'node')
+  mkdirSync(dir, { recursive: true })
+  const program = join(dir, 'kubelab-node.js')
+  const fresh = !o.force && existsSync(program) && statSync(program).mtimeMs > Math.max(newestSource(join(ROOT, 'src-cluster')), statSync(join(ROOT, 'provisioning', 'supervisor.mjs')).mtimeMs)
+  if (!fresh) {
+    await build({
+      stdin: {
+        contents: "import { main } from './src-cluster/cmd/main'\nawait main(process.argv.slice(2))\n",
+        resolveDir: ROOT,
+        sourcefile: 'kubelab-node-entry.ts',
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      outfile: program,
+      minify: o.minify ?? false,
+      legalComments: 'none',
+      logLevel: 'silent',
+      // Some CommonJS dependencies call require() at run time: give the ES module one.
+      banner: { js: "import { createRequire as __kubelabCreateRequire } from 'node:module'; const require = __kubelabCreateRequire(import.meta.url);" },
+    })
+    copyFileSync(join(ROOT, 'src-cluster', 'kubelet', 'cri', 'runtime-v1.proto'), join(dir, 'runtime-v1.proto'))
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'kubelab-node', private: true, type: 'module' }, null, 2)}\n`)
+    copyFileSync(join(ROOT, 'provisioning', 'supervisor.mjs'), join(dir, 'supervisor.mjs'))
+  }
+  const files = BUNDLE_FILES.map((name) => ({ name, path: join(dir, name) }))
+  return { dir, program, files, components: bundleComponents(program), bytes: readFileSync(program).length }
+}
+
+/** The installer and its location in the repository. */
+export const INSTALL_SCRIPT = join(ROOT, 'provisioning', 'install-node.sh')

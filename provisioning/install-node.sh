@@ -1,0 +1,107 @@
+#!/bin/sh
+# KubeLab node installer. Run over SSH by the host after it uploaded everything into the
+# staging folder next to this script. Idempotent: files are installed only when they differ
+# (temp file + rename), services are (re)started only when something changed or they are
+# down, so a re-run after a dropped connection finishes the job without duplicating anything.
+#
+# The node's filesystem root is $KUBELAB_ROOT (empty on a VM; a folder for a local node).
+set -eu
+
+STAGING=$(cd "$(dirname "$0")" && pwd)
+ROOT=${KUBELAB_ROOT:-}
+ROOT=${ROOT%/}
+. "$STAGING/node.env"
+
+say() { printf 'kubelab-install: %s\n' "$*"; }
+die() { printf 'kubelab-install: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- preflight: Node.js >= 20 and containerd >= 1.6 -------------------------------------
+NODE_BIN=${KUBELAB_NODE_BINARY:-}
+[ -n "$NODE_BIN" ] || NODE_BIN=$(command -v node || true)
+[ -n "$NODE_BIN" ] && [ -x "$NODE_BIN" ] || die "Node.js is not installed on node $KUBELAB_NODE_NAME: install Node.js 20 or newer (e.g. 'apt-get install nodejs' on Debian 13 / Ubuntu 24.04, or NodeSource) and run create again"
+NODE_VERSION=$("$NODE_BIN" -p 'process.versions.node' 2>/dev/null || echo 0)
+NODE_MAJOR=${NODE_VERSION%%.*}
+[ "$NODE_MAJOR" -ge 20 ] 2>/dev/null || die "Node.js $NODE_VERSION on node $KUBELAB_NODE_NAME is too old: install Node.js 20 or newer and run create again"
+say "Node.js $NODE_VERSION ($NODE_BIN)"
+
+command -v containerd >/dev/null 2>&1 || die "containerd is not installed on node $KUBELAB_NODE_NAME: install containerd 1.6 or newer (Debian/Ubuntu: apt-get install containerd) and run create again"
+CTRD_VERSION=$(containerd --version | awk '{print $3}' | sed 's/^v//')
+CTRD_MAJOR=$(echo "$CTRD_VERSION" | cut -d. -f1)
+CTRD_MINOR=$(echo "$CTRD_VERSION" | cut -d. -f2)
+if [ "$CTRD_MAJOR" -lt 1 ] 2>/dev/null || { [ "$CTRD_MAJOR" -eq 1 ] && [ "$CTRD_MINOR" -lt 6 ]; }; then
+  die "containerd $CTRD_VERSION on node $KUBELAB_NODE_NAME is too old: install containerd 1.6 or newer and run create again"
+fi
+say "containerd $CTRD_VERSION"
+
+SOCK="$ROOT/run/containerd/containerd.sock"
+if [ "$KUBELAB_SERVICE_MODE" = systemd ] && [ ! -S "$SOCK" ]; then
+  systemctl enable --now containerd >/dev/null 2>&1 || die "could not start containerd on node $KUBELAB_NODE_NAME: see 'journalctl -u containerd'"
+fi
+i=0
+while [ ! -S "$SOCK" ]; do
+  i=$((i + 1))
+  [ $i -le 100 ] || die "containerd's socket $SOCK did not appear within 10 s on node $KUBELAB_NODE_NAME: check that containerd runs"
+  sleep 0.1
+done
+
+# --- files --------------------------------------------------------------------------------
+mkdir -p "$ROOT/etc/kubelab/pki" "$ROOT/var/lib/kubelab/bin" "$ROOT/var/log/kubelab" "$ROOT/run/kubelab"
+chmod 0700 "$ROOT/etc/kubelab/pki"
+
+# One installer at a time per node (a re-run while a dropped one is still finishing waits).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$ROOT/run/kubelab/install.lock"
+  flock -w 60 9 || die "another install is still running on node $KUBELAB_NODE_NAME after 60 s: wait and run create again"
+fi
+
+CHANGED=0
+while read -r mode dest src; do
+  [ -n "$mode" ] || continue
+  mkdir -p "$(dirname "$dest")"
+  if [ -f "$dest" ] && cmp -s "$STAGING/$src" "$dest"; then
+    chmod "$mode" "$dest"
+    continue
+  fi
+  cp "$STAGING/$src" "$dest.kubelab-new"
+  chmod "$mode" "$dest.kubelab-new"
+  mv -f "$dest.kubelab-new" "$dest"
+  CHANGED=1
+  say "installed $dest"
+done < "$STAGING/manifest.txt"
+[ "$CHANGED" = 1 ] || say "all files already up to date"
+
+# --- services -----------------------------------------------------------------------------
+COMPONENTS=$(cat "$STAGING/components.txt")
+if [ "$KUBELAB_SERVICE_MODE" = systemd ]; then
+  systemctl daemon-reload
+  for c in $COMPONENTS; do
+    systemctl enable "kubelab-$c.service" >/dev/null 2>&1
+    if [ "$CHANGED" = 1 ]; then systemctl restart "kubelab-$c.service"; else systemctl start "kubelab-$c.service"; fi
+    say "service kubelab-$c running"
+  done
+else
+  PIDFILE="$ROOT/run/kubelab/supervisor.pid"
+  SUP="$ROOT/var/lib/kubelab/bin/supervisor.mjs"
+  CONF="$ROOT/etc/kubelab/components.json"
+  PID=$(cat "$PIDFILE" 2>/dev/null || true)
+  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null && tr '\0' ' ' < "/proc/$PID/cmdline" | grep -q "$SUP"; then
+    if [ "$CHANGED" = 1 ]; then
+      kill -HUP "$PID"
+      say "supervisor (pid $PID) restarts the components with the new files"
+    else
+      say "supervisor (pid $PID) already running"
+    fi
+  else
+    # setsid: the supervisor outlives this SSH session; it writes its own pid file.
+    # 9>&-: the supervisor must not inherit (and hold forever) the install lock.
+    setsid "$NODE_BIN" "$SUP" "$CONF" >> "$ROOT/var/log/kubelab/supervisor.log" 2>&1 < /dev/null 9>&- &
+    i=0
+    while ! [ -s "$PIDFILE" ]; do
+      i=$((i + 1))
+      [ $i -le 100 ] || die "the supervisor did not start within 10 s on node $KUBELAB_NODE_NAME: see $ROOT/var/log/kubelab/supervisor.log"
+      sleep 0.1
+    done
+    say "supervisor started (pid $(cat "$PIDFILE"))"
+  fi
+fi
+say "node $KUBELAB_NODE_NAME installed"

@@ -1,0 +1,262 @@
+// The kubelet: registers its Node, heartbeats a Lease, posts node status, watches the pods
+// bound to it and runs one PodWorker per pod. The HTTPS server (logs, exec, metrics) and the
+// pod network are separate modules wired in by `kubelab-node kubelet`.
+import { mkdirSync } from 'node:fs'
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1'
+import type { Lease } from 'kubernetes-types/coordination/v1'
+import type { KubeObject } from '../api/errors'
+import type { KubeletResourceSummary } from '../apiserver/metrics/types'
+import { EventRecorder, Informer, isNotFound, type Client } from '../client'
+import { realClock } from '../util/clock'
+import { CriClient } from './cri/client'
+import type { VersionResponse } from './cri/types'
+import { machineInfo, nodeObject, nodeStatus, readyCondition, type MachineInfo, type NodeObject } from './node'
+import { PodWorker, type WorkerEnv } from './pod-worker'
+import { CONFIGMAPS, LEASES, NODE_LEASE_NAMESPACE, NODES, PODS, PVCS, PVS, SECRETS } from './refs'
+import { LABEL_POD_UID } from './spec'
+import { StatsProvider } from './stats'
+import type { VolumeSource } from './volumes'
+
+export interface KubeletOptions {
+  client: Client
+  nodeName: string
+  /** unix:///run/containerd/containerd.sock or a path. */
+  runtimeEndpoint: string
+  nodeIP: string
+  rootDir: string
+  podLogDir?: string
+  clusterDns?: string[]
+  clusterDomain?: string
+  /** The port the kubelet's HTTPS server listens on (published in the Node). */
+  kubeletPort?: number
+  /** cgroup parent of every pod (cgroupfs path). */
+  cgroupRoot?: string
+  labels?: Record<string, string>
+  /** Called with this node and all nodes on start and whenever nodes change (pod network routes). */
+  onNodesChanged?: (self: NodeObject | undefined, nodes: NodeObject[]) => void | Promise<void>
+  heartbeatMs?: number
+  log?: (line: string) => void
+}
+
+type PodObject = Pod & KubeObject
+const microTime = (d: Date): string => d.toISOString().replace('Z', '000Z')
+
+export class Kubelet {
+  readonly cri: CriClient
+  private readonly log: (line: string) => void
+  private readonly recorder: EventRecorder
+  private readonly workers = new Map<string, PodWorker>()
+  private podInformer: Informer<PodObject> | undefined
+  private nodeInformer: Informer<NodeObject> | undefined
+  private readonly machine: MachineInfo
+  private version: VersionResponse | undefined
+  private readonly stats: StatsProvider
+  private heartbeat: NodeJS.Timeout | undefined
+  private lease: (Lease & KubeObject) | undefined
+  private stopped = false
+
+  constructor(readonly opts: KubeletOptions) {
+    this.log = opts.log ?? ((l) => console.log(l))
+    this.cri = new CriClient(opts.runtimeEndpoint)
+    this.recorder = new EventRecorder(opts.client, 'kubelet', realClock, { host: opts.nodeName, log: this.log })
+    this.machine = machineInfo(opts.rootDir)
+    this.stats = new StatsProvider(this.cri)
+  }
+
+  get nodeName(): string {
+    return this.opts.nodeName
+  }
+
+  /** Registers the node, starts heartbeats and pod workers. Resolves once pods are listed. */
+  async start(): Promise<void> {
+    mkdirSync(this.opts.rootDir, { recursive: true })
+    mkdirSync(this.podLogDir(), { recursive: true })
+    this.version = await this.cri.version().catch((e: unknown) => {
+      this.log(`kubelet: container runtime at ${this.opts.runtimeEndpoint} is not answering: ${(e as Error).message}`)
+      return undefined
+    })
+    await this.registerNode()
+    await this.beat()
+    const every = this.opts.heartbeatMs ?? 10_000
+    this.heartbeat = setInterval(() => void this.beat(), every)
+    this.heartbeat.unref?.()
+
+    this.nodeInformer = new Informer<NodeObject>(this.opts.client, NODES, { log: this.log })
+    const nodesChanged = (): void => {
+      if (!this.opts.onNodesChanged || !this.nodeInformer?.hasSynced()) return
+      const all = this.nodeInformer.list()
+      Promise.resolve(this.opts.onNodesChanged(all.find((n) => n.metadata?.name === this.opts.nodeName), all)).catch((e: unknown) => this.log(`kubelet: network update failed: ${(e as Error).message}`))
+    }
+    this.nodeInformer.addHandler({ add: nodesChanged, update: (a, b) => (JSON.stringify(a.spec) !== JSON.stringify(b.spec) || JSON.stringify(a.status?.addresses) !== JSON.stringify(b.status?.addresses) ? nodesChanged() : undefined), delete: nodesChanged })
+    await this.nodeInformer.start()
+    nodesChanged()
+
+    this.podInformer = new Informer<PodObject>(this.opts.client, PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, log: this.log })
+    this.podInformer.addHandler({
+      add: (p) => this.podSeen(p),
+      update: (_o, p) => this.podSeen(p),
+      delete: (p) => this.workers.get(p.metadata?.uid ?? '')?.gone(),
+    })
+    await this.podInformer.start()
+    await this.removeOrphans()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    this.podInformer?.stop()
+    this.nodeInformer?.stop()
+    for (const w of this.workers.values()) w.stop()
+    this.cri.close()
+  }
+
+  /** Resource usage for the metrics API (served by the kubelet's HTTPS server). */
+  statsSummary(): Promise<KubeletResourceSummary> {
+    return this.stats.summary()
+  }
+
+  /** Pod IPs and workers, for tests and the server. */
+  podWorker(uid: string): PodWorker | undefined {
+    return this.workers.get(uid)
+  }
+
+  private podLogDir(): string {
+    return this.opts.podLogDir ?? '/var/log/pods'
+  }
+
+  private podSeen(p: PodObject): void {
+    if (this.stopped) return
+    const uid = p.metadata?.uid ?? ''
+    const w = this.workers.get(uid)
+    if (w) {
+      if (w.done) this.workers.delete(uid)
+      else w.update(p)
+      return
+    }
+    // a finished pod from before a restart needs nothing from us
+    if ((p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && !p.metadata?.deletionTimestamp) return
+    this.workers.set(uid, new PodWorker(p, this.workerEnv()))
+  }
+
+  private workerEnv(): WorkerEnv {
+    const client = this.opts.client
+    const get = async <T>(fn: () => Promise<T | undefined>): Promise<T | undefined> => fn().catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)))
+    const source: VolumeSource = {
+      configMap: (ns, name) => get(() => client.get<ConfigMap & KubeObject>(CONFIGMAPS, ns, name)),
+      secret: (ns, name) => get(() => client.get<Secret & KubeObject>(SECRETS, ns, name)),
+      pvc: (ns, name) => get(() => client.get<PersistentVolumeClaim & KubeObject>(PVCS, ns, name)),
+      pv: (name) => get(() => client.get<PersistentVolume & KubeObject>(PVS, undefined, name)),
+    }
+    return {
+      cri: this.cri,
+      nodeName: this.opts.nodeName,
+      hostIP: this.opts.nodeIP,
+      rootDir: this.opts.rootDir,
+      podLogDir: this.podLogDir(),
+      cgroupRoot: this.opts.cgroupRoot ?? '/kubelab',
+      dns: { clusterDns: this.opts.clusterDns ?? [], clusterDomain: this.opts.clusterDomain ?? 'cluster.local' },
+      node: { cpu: this.machine.cpu, memory: this.machine.memoryBytes },
+      source,
+      log: this.log,
+      event: (pod, type, reason, message, fieldPath) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObject, type, reason, message, fieldPath),
+      postStatus: async (pod, status: PodStatus) => {
+        try {
+          await client.patch(PODS, pod.metadata?.namespace, pod.metadata?.name ?? '', { metadata: { uid: pod.metadata?.uid }, status }, 'merge', { subresource: 'status' })
+          return true
+        } catch (e) {
+          if (isNotFound(e)) return false
+          throw e
+        }
+      },
+      finalizeDelete: async (pod) => {
+        await client.delete(PODS, pod.metadata?.namespace, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } }).catch((e: unknown) => {
+          if (!isNotFound(e) && (e as { code?: number }).code !== 409) throw e
+        })
+      },
+    }
+  }
+
+  /** Sandboxes of pods this node no longer has are stopped and removed (after a kubelet restart). */
+  private async removeOrphans(): Promise<void> {
+    const known = new Set((this.podInformer?.list() ?? []).map((p) => p.metadata?.uid))
+    const sandboxes = await this.cri.listPodSandbox().catch(() => [])
+    for (const s of sandboxes) {
+      const uid = s.labels[LABEL_POD_UID]
+      if (!uid || known.has(uid)) continue
+      this.log(`kubelet: removing sandbox ${s.id} of pod ${s.metadata?.namespace}/${s.metadata?.name}, which no longer runs here`)
+      await this.cri.stopPodSandbox(s.id).catch(() => undefined)
+      await this.cri.removePodSandbox(s.id).catch(() => undefined)
+    }
+  }
+
+  private async registerNode(): Promise<void> {
+    const status = await this.currentStatus(undefined)
+    const node = nodeObject(this.opts.nodeName, this.machine.arch, status, this.opts.labels)
+    try {
+      await this.opts.client.create(NODES, undefined, node)
+      this.log(`kubelet: registered node ${this.opts.nodeName}`)
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409) throw new Error(`kubelet: could not register node ${this.opts.nodeName}: ${(e as Error).message}`)
+    }
+  }
+
+  private async currentStatus(prev: NodeObject['status']): Promise<NonNullable<NodeObject['status']>> {
+    const runtime = await this.cri.status().catch((e: unknown) => e as Error)
+    if (!this.version && !(runtime instanceof Error)) this.version = await this.cri.version().catch(() => undefined)
+    const images = await this.cri.listImages().catch(() => [])
+    return nodeStatus(
+      {
+        machine: this.machine,
+        nodeIP: this.opts.nodeIP,
+        hostname: this.opts.nodeName,
+        kubeletPort: this.opts.kubeletPort ?? 10250,
+        version: this.version,
+        ready: readyCondition(runtime),
+        images: images.map((i) => ({ names: [...i.repoDigests, ...i.repoTags], sizeBytes: i.size })),
+      },
+      new Date(),
+      prev,
+    )
+  }
+
+  /** Renews the lease and posts node status. */
+  private async beat(): Promise<void> {
+    if (this.stopped) return
+    try {
+      const client = this.opts.client
+      const name = this.opts.nodeName
+      const current = await client.get<NodeObject>(NODES, undefined, name)
+      if (!current) {
+        await this.registerNode()
+        return
+      }
+      const status = await this.currentStatus(current.status)
+      await client.patch(NODES, undefined, name, { status }, 'merge', { subresource: 'status' })
+      await this.renewLease(current)
+    } catch (e) {
+      this.log(`kubelet: heartbeat failed: ${(e as Error).message}`)
+    }
+  }
+
+  private async renewLease(node: NodeObject): Promise<void> {
+    const client = this.opts.client
+    const name = this.opts.nodeName
+    const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(new Date()) }
+    this.lease ??= await client.get<Lease & KubeObject>(LEASES, NODE_LEASE_NAMESPACE, name).catch(() => undefined)
+    if (this.lease) {
+      try {
+        this.lease = await client.update(LEASES, { ...this.lease, spec: { ...this.lease.spec, ...spec } })
+        return
+      } catch {
+        this.lease = undefined
+      }
+    }
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: NODE_LEASE_NAMESPACE, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata?.uid ?? '' }] },
+      spec,
+    }
+    this.lease = await client.create<Lease & KubeObject>(LEASES, NODE_LEASE_NAMESPACE, lease).catch(() => undefined)
+  }
+}

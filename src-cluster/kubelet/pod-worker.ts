@@ -1,0 +1,465 @@
+// One pod's worker: converges the runtime to the pod spec on every sync (sandbox, volumes,
+// images, init containers in order, containers with restart back-off, probes), posts status,
+// and tears everything down gracefully when the pod is deleted.
+import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1'
+import type { CriClient } from './cri/client'
+import { isCriNotFound } from './cri/client'
+import type { ContainerStatus as CriStatus, PodSandboxConfig } from './cri/types'
+import { RestartBackoff } from './backoff'
+import { buildEnv, ConfigError } from './env'
+import { runProbe, ProbeState } from './probes'
+import { containerConfig, LABEL_CONTAINER_NAME, LABEL_POD_UID, sandboxConfig, type DnsOptions } from './spec'
+import { buildPodStatus, containerStatus, podPhase, rfc3339, type ContainerView } from './status'
+import { containerMounts, setUpVolumes, tearDownVolumes, type VolumePaths, type VolumeSource } from './volumes'
+
+export interface WorkerEnv {
+  cri: CriClient
+  nodeName: string
+  hostIP: string
+  rootDir: string
+  podLogDir: string
+  cgroupRoot: string
+  dns: DnsOptions
+  node: { cpu: number; memory: number }
+  source: VolumeSource
+  event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void
+  /** Writes pod status; resolves false when the pod is gone. */
+  postStatus(pod: Pod, status: PodStatus): Promise<boolean>
+  /** Deletes the pod object with grace 0 once its containers are gone. */
+  finalizeDelete(pod: Pod): Promise<void>
+  log(line: string): void
+}
+
+interface Probes {
+  containerId: string
+  startup?: ProbeState
+  liveness?: ProbeState
+  readiness?: ProbeState
+}
+
+const fieldPath = (kind: 'init' | 'main', i: number): string => `spec.${kind === 'init' ? 'initContainers' : 'containers'}{${i}}`
+
+export class PodWorker {
+  private sandboxId: string | undefined
+  private sandboxCfg: PodSandboxConfig | undefined
+  private sandboxAttempt = 0
+  private podIP: string | undefined
+  private readonly startTime = rfc3339(new Date())
+  private readonly waiting = new Map<string, { reason: string; message?: string }>()
+  private readonly imageIDs = new Map<string, string>()
+  private readonly probes = new Map<string, Probes>()
+  private readonly handledExits = new Set<string>()
+  private readonly backoff = new RestartBackoff()
+  private finalPhase: 'Succeeded' | 'Failed' | undefined
+  private lastStatus = ''
+  private busy = false
+  private again = false
+  private timer: NodeJS.Timeout | undefined
+  private terminating: Promise<void> | undefined
+  /** Set once the pod was deleted and the runtime cleaned up. */
+  done = false
+
+  constructor(
+    private pod: Pod,
+    private readonly env: WorkerEnv,
+  ) {
+    this.timer = setInterval(() => this.kick(), 1000)
+    this.timer.unref?.()
+    this.kick()
+  }
+
+  get uid(): string {
+    return this.pod.metadata?.uid ?? ''
+  }
+
+  update(pod: Pod): void {
+    this.pod = pod
+    this.kick()
+  }
+
+  /** The pod object vanished from the API: stop its containers at once. */
+  gone(): void {
+    this.pod = { ...this.pod, metadata: { ...this.pod.metadata, deletionTimestamp: this.pod.metadata?.deletionTimestamp ?? rfc3339(new Date()), deletionGracePeriodSeconds: 0 } }
+    this.kick()
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  kick(): void {
+    if (this.done) return
+    if (this.busy) {
+      this.again = true
+      return
+    }
+    this.busy = true
+    this.sync()
+      .catch((e: unknown) => this.env.log(`pod ${this.key()}: sync failed: ${(e as Error).message}`))
+      .finally(() => {
+        this.busy = false
+        if (this.again) {
+          this.again = false
+          this.kick()
+        }
+      })
+  }
+
+  private key(): string {
+    return `${this.pod.metadata?.namespace}/${this.pod.metadata?.name}`
+  }
+
+  private async sync(): Promise<void> {
+    if (this.pod.metadata?.deletionTimestamp) {
+      this.terminating ??= this.terminate()
+      await this.terminating
+      return
+    }
+    if (this.finalPhase) {
+      await this.publish(await this.views())
+      return
+    }
+    const ready = await this.ensureSandbox()
+    if (!ready) {
+      await this.publish(await this.views())
+      return
+    }
+    let vols: VolumePaths
+    try {
+      vols = await setUpVolumes(this.env.rootDir, this.ctx())
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e
+      this.setWaitingAll('CreateContainerConfigError', e.message)
+      await this.publish(await this.views())
+      return
+    }
+    const runtime = await this.runtimeContainers()
+    const spec = this.pod.spec
+    const policy = spec?.restartPolicy ?? 'Always'
+    let initialized = true
+    for (const [i, c] of (spec?.initContainers ?? []).entries()) {
+      const latest = runtime.get(c.name)?.[0]
+      if (latest?.state === 'CONTAINER_EXITED' && latest.exitCode === 0) continue
+      initialized = false
+      if (latest?.state === 'CONTAINER_RUNNING' || latest?.state === 'CONTAINER_CREATED') break
+      if (latest?.state === 'CONTAINER_EXITED') {
+        if (policy === 'Never') {
+          this.finalPhase = 'Failed'
+          break
+        }
+        if (!this.restartAllowed(c, latest)) break
+      }
+      await this.startContainer(c, 'init', i, latest ? (latest.metadata?.attempt ?? 0) + 1 : 0, vols)
+      break
+    }
+    if (initialized) {
+      for (const [i, c] of (spec?.containers ?? []).entries()) {
+        const latest = runtime.get(c.name)?.[0]
+        if (!latest) {
+          await this.startContainer(c, 'main', i, 0, vols)
+          continue
+        }
+        if (latest.state === 'CONTAINER_RUNNING') {
+          await this.runProbes(c, i, latest)
+          continue
+        }
+        if (latest.state !== 'CONTAINER_EXITED') continue
+        const restart = policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0)
+        if (restart && this.restartAllowed(c, latest)) await this.startContainer(c, 'main', i, (latest.metadata?.attempt ?? 0) + 1, vols)
+      }
+    }
+    const views = await this.views()
+    const phase = podPhase(this.pod, views.initialized, views.mains, this.finalPhase === 'Failed')
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      this.finalPhase = phase
+      // a finished pod keeps its status but gives back its sandbox (and IP)
+      if (this.sandboxId) await this.env.cri.stopPodSandbox(this.sandboxId).catch(() => undefined)
+    }
+    await this.publish(views)
+  }
+
+  private ctx() {
+    return { pod: this.pod, podIP: this.podIP, hostIP: this.env.hostIP, node: this.env.node, source: this.env.source }
+  }
+
+  private setWaitingAll(reason: string, message: string): void {
+    for (const c of [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])]) this.waiting.set(c.name, { reason, message })
+  }
+
+  private async ensureSandbox(): Promise<boolean> {
+    if (this.sandboxId) {
+      const st = await this.env.cri.podSandboxStatus(this.sandboxId).catch((e: unknown) => (isCriNotFound(e) ? undefined : Promise.reject(e)))
+      if (st?.status?.state === 'SANDBOX_READY') return true
+      // the sandbox died (node reboot, killed): make a new one, as upstream does
+      this.env.log(`pod ${this.key()}: sandbox ${this.sandboxId} is not ready; recreating`)
+      await this.env.cri.stopPodSandbox(this.sandboxId).catch(() => undefined)
+      this.sandboxId = undefined
+      this.sandboxAttempt++
+    } else {
+      // adopt a sandbox from an earlier kubelet run
+      const existing = (await this.env.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })).filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => b.createdAt - a.createdAt)[0]
+      if (existing) {
+        this.sandboxId = existing.id
+        this.sandboxAttempt = existing.metadata?.attempt ?? 0
+        this.sandboxCfg = this.makeSandboxConfig()
+        this.podIP = (await this.env.cri.podSandboxStatus(existing.id)).status?.network?.ip || undefined
+        return true
+      }
+    }
+    this.sandboxCfg = this.makeSandboxConfig()
+    try {
+      this.sandboxId = await this.env.cri.runPodSandbox(this.sandboxCfg)
+    } catch (e) {
+      const msg = `Failed to create pod sandbox: ${(e as Error).message}`
+      this.env.event(this.pod, 'Warning', 'FailedCreatePodSandBox', msg)
+      this.setWaitingAll('ContainerCreating', '')
+      return false
+    }
+    const st = await this.env.cri.podSandboxStatus(this.sandboxId)
+    this.podIP = st.status?.network?.ip || undefined
+    return true
+  }
+
+  private makeSandboxConfig(): PodSandboxConfig {
+    return sandboxConfig(this.pod, { logDirBase: this.env.podLogDir, dns: this.env.dns, cgroupParent: `${this.env.cgroupRoot}/pod${this.uid}`, attempt: this.sandboxAttempt })
+  }
+
+  /** Runtime containers of this pod's current sandbox by name, newest attempt first. */
+  private async runtimeContainers(): Promise<Map<string, CriStatus[]>> {
+    const out = new Map<string, CriStatus[]>()
+    if (!this.sandboxId) return out
+    const list = await this.env.cri.listContainers({ podSandboxId: this.sandboxId })
+    for (const c of list) {
+      const st = await this.env.cri.containerStatus(c.id).catch((e: unknown) => (isCriNotFound(e) ? undefined : Promise.reject(e)))
+      if (!st?.status) continue
+      const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata?.name ?? ''
+      out.set(name, [...(out.get(name) ?? []), st.status])
+    }
+    for (const runs of out.values()) runs.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0))
+    return out
+  }
+
+  private restartAllowed(c: Container, latest: CriStatus): boolean {
+    const key = `${c.name}`
+    if (!this.handledExits.has(latest.id)) {
+      this.handledExits.add(latest.id)
+      const finished = Math.floor(latest.finishedAt / 1e6) || Date.now()
+      const ran = latest.startedAt ? finished - Math.floor(latest.startedAt / 1e6) : 0
+      this.backoff.next(key, finished, ran)
+      this.probes.delete(c.name)
+    }
+    const until = this.backoff.until(key) ?? 0
+    if (Date.now() >= until) return true
+    const delay = Math.round((this.backoff.delayMs(key) ?? 0) / 1000)
+    const msg = `back-off ${delay < 60 ? `${delay}s` : `${Math.floor(delay / 60)}m${delay % 60 ? `${delay % 60}s` : ''}`} restarting failed container=${c.name} pod=${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`
+    if (this.waiting.get(c.name)?.reason !== 'CrashLoopBackOff') {
+      this.env.event(this.pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`)
+    }
+    this.waiting.set(c.name, { reason: 'CrashLoopBackOff', message: msg })
+    return false
+  }
+
+  /** Makes the image present per imagePullPolicy; returns the image ref or undefined (waiting set). */
+  private async ensureImage(c: Container, fp: string): Promise<string | undefined> {
+    const image = c.image ?? ''
+    const tagless = !/:[^/]+$/.test(image) && !image.includes('@')
+    const policy = c.imagePullPolicy ?? (tagless || image.endsWith(':latest') ? 'Always' : 'IfNotPresent')
+    const present = await this.env.cri.imageStatus(image)
+    if (present && policy !== 'Always') {
+      this.imageIDs.set(c.name, present.repoDigests[0] ?? present.id)
+      this.env.event(this.pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, fp)
+      return present.id
+    }
+    if (policy === 'Never') {
+      const msg = `Container image "${image}" is not present with pull policy of Never`
+      this.env.event(this.pod, 'Warning', 'ErrImageNeverPull', msg, fp)
+      this.waiting.set(c.name, { reason: 'ErrImageNeverPull', message: msg })
+      return undefined
+    }
+    const pullKey = `pull/${c.name}`
+    const until = this.backoff.until(pullKey)
+    if (until !== undefined && Date.now() < until) {
+      this.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` })
+      return undefined
+    }
+    this.env.event(this.pod, 'Normal', 'Pulling', `Pulling image "${image}"`, fp)
+    const t0 = Date.now()
+    try {
+      const ref = await this.env.cri.pullImage(image, undefined, this.sandboxCfg)
+      const st = await this.env.cri.imageStatus(image)
+      this.imageIDs.set(c.name, st?.repoDigests[0] ?? ref)
+      this.env.event(this.pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${Date.now() - t0}ms`, fp)
+      this.backoff.clear(pullKey)
+      return ref
+    } catch (e) {
+      const msg = `Failed to pull image "${image}": ${(e as Error).message}`
+      this.env.event(this.pod, 'Warning', 'Failed', msg, fp)
+      this.env.event(this.pod, 'Warning', 'Failed', 'Error: ErrImagePull', fp)
+      this.backoff.next(pullKey, Date.now(), 0)
+      this.waiting.set(c.name, { reason: 'ErrImagePull', message: msg })
+      return undefined
+    }
+  }
+
+  private async startContainer(c: Container, kind: 'init' | 'main', index: number, attempt: number, vols: VolumePaths): Promise<void> {
+    const fp = fieldPath(kind, index)
+    const image = await this.ensureImage(c, fp)
+    if (!image || !this.sandboxId || !this.sandboxCfg) return
+    let id: string
+    try {
+      const envs = await buildEnv(c, this.ctx())
+      const cfg = containerConfig({ pod: this.pod, container: c, kind, attempt, image, envs, mounts: containerMounts(c, vols) })
+      id = await this.env.cri.createContainer(this.sandboxId, cfg, this.sandboxCfg)
+    } catch (e) {
+      const msg = (e as Error).message
+      const reason = e instanceof ConfigError ? 'CreateContainerConfigError' : 'CreateContainerError'
+      this.env.event(this.pod, 'Warning', 'Failed', `Error: ${msg}`, fp)
+      this.waiting.set(c.name, { reason, message: msg })
+      return
+    }
+    this.env.event(this.pod, 'Normal', 'Created', `Created container: ${c.name}`, fp)
+    try {
+      await this.env.cri.startContainer(id)
+    } catch (e) {
+      const msg = (e as Error).message
+      this.env.event(this.pod, 'Warning', 'Failed', `Error: ${msg}`, fp)
+      this.waiting.set(c.name, { reason: 'RunContainerError', message: msg })
+      return
+    }
+    this.waiting.delete(c.name)
+    this.env.event(this.pod, 'Normal', 'Started', `Started container ${c.name}`, fp)
+    if (c.lifecycle?.postStart?.exec?.command) {
+      const r = await this.env.cri.execSync(id, c.lifecycle.postStart.exec.command, 30).catch((e: unknown) => ({ exitCode: -1, stdout: Buffer.from(''), stderr: Buffer.from((e as Error).message) }))
+      if (r.exitCode !== 0) {
+        this.env.event(this.pod, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${r.stderr.toString().trim() || `exit code ${r.exitCode}`}`, fp)
+        await this.env.cri.stopContainer(id, 0).catch(() => undefined)
+      }
+    }
+    await this.pruneOldRuns(c.name, attempt)
+  }
+
+  /** Keeps the current and the previous run of a container (for `logs --previous`). */
+  private async pruneOldRuns(name: string, attempt: number): Promise<void> {
+    if (attempt < 2 || !this.sandboxId) return
+    const list = await this.env.cri.listContainers({ podSandboxId: this.sandboxId, labelSelector: { [LABEL_CONTAINER_NAME]: name } })
+    for (const c of list) if ((c.metadata?.attempt ?? 0) < attempt - 1) await this.env.cri.removeContainer(c.id).catch(() => undefined)
+  }
+
+  private async runProbes(c: Container, index: number, run: CriStatus): Promise<void> {
+    let p = this.probes.get(c.name)
+    const started = Math.floor(run.startedAt / 1e6) || Date.now()
+    if (!p || p.containerId !== run.id) {
+      p = {
+        containerId: run.id,
+        ...(c.startupProbe ? { startup: new ProbeState('startup', c.startupProbe, started) } : {}),
+        ...(c.livenessProbe ? { liveness: new ProbeState('liveness', c.livenessProbe, started) } : {}),
+        ...(c.readinessProbe ? { readiness: new ProbeState('readiness', c.readinessProbe, started) } : {}),
+      }
+      this.probes.set(c.name, p)
+    }
+    const now = Date.now()
+    const startupDone = !p.startup || p.startup.result === true
+    const todo = [startupDone ? undefined : p.startup, startupDone ? p.liveness : undefined, startupDone ? p.readiness : undefined].filter((x): x is ProbeState => !!x && x.due(now))
+    const fp = fieldPath('main', index)
+    await Promise.all(
+      todo.map(async (ps) => {
+        ps.running = true
+        const r = await runProbe(ps.probe, c, { cri: this.env.cri, containerId: run.id, podIP: this.podIP ?? '' })
+        ps.running = false
+        ps.record(r.ok, Date.now())
+        if (!r.ok) this.env.event(this.pod, 'Warning', 'Unhealthy', `${ps.kind[0]!.toUpperCase()}${ps.kind.slice(1)} probe failed: ${r.message}`, fp)
+        if (ps.result === false && ps.kind !== 'readiness') {
+          const why = ps.kind === 'liveness' ? 'failed liveness probe' : 'failed startup probe'
+          this.env.event(this.pod, 'Normal', 'Killing', `Container ${c.name} ${why}, will be restarted`, fp)
+          this.probes.delete(c.name)
+          await this.env.cri.stopContainer(run.id, this.pod.spec?.terminationGracePeriodSeconds ?? 30).catch(() => undefined)
+        }
+      }),
+    )
+  }
+
+  private async views(): Promise<{ initialized: boolean; inits: ReturnType<typeof containerStatus>[]; mains: ReturnType<typeof containerStatus>[] }> {
+    const runtime = await this.runtimeContainers()
+    const spec = this.pod.spec
+    const view = (c: Container, main: boolean): ContainerView => {
+      const runs = runtime.get(c.name) ?? []
+      const latest = runs[0]
+      const running = latest?.state === 'CONTAINER_RUNNING'
+      const p = this.probes.get(c.name)
+      const fresh = p && p.containerId === latest?.id
+      const started = running && (!c.startupProbe || (!!fresh && p.startup?.result === true))
+      const ready = main && started && (!c.readinessProbe || (!!fresh && p.readiness?.result === true))
+      const waiting = this.waiting.get(c.name)
+      // a wait reason only applies while the container is not running
+      return { runs, waiting: running ? undefined : waiting, ready, started, imageID: this.imageIDs.get(c.name) }
+    }
+    const inits = (spec?.initContainers ?? []).map((c) => containerStatus(c, view(c, false), 'PodInitializing'))
+    const initialized = inits.every((s) => s.state?.terminated?.exitCode === 0)
+    const mains = (spec?.containers ?? []).map((c) => containerStatus(c, view(c, true), initialized ? 'ContainerCreating' : 'PodInitializing'))
+    return { initialized, inits, mains }
+  }
+
+  private async publish(v: { initialized: boolean; inits: ReturnType<typeof containerStatus>[]; mains: ReturnType<typeof containerStatus>[] }): Promise<void> {
+    const status = buildPodStatus(
+      {
+        pod: this.pod,
+        hostIP: this.env.hostIP,
+        podIP: this.podIP,
+        sandboxReady: !!this.sandboxId,
+        startTime: this.pod.status?.startTime ?? this.startTime,
+        inits: v.inits,
+        mains: v.mains,
+        initialized: v.initialized,
+        phase: this.finalPhase,
+      },
+      new Date(),
+    )
+    const text = JSON.stringify(status)
+    if (text === this.lastStatus) return
+    if (await this.env.postStatus(this.pod, status)) this.lastStatus = text
+  }
+
+  /** preStop hooks, StopContainer within the grace period, then the sandbox, volumes and the pod object. */
+  private async terminate(): Promise<void> {
+    const cri = this.env.cri
+    const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30
+    const deadline = Date.now() + grace * 1000
+    const sandboxes = await cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })
+    const containers = (await Promise.all(sandboxes.map((s) => cri.listContainers({ podSandboxId: s.id })))).flat()
+    const all = [...(this.pod.spec?.containers ?? []), ...(this.pod.spec?.initContainers ?? [])]
+    await Promise.all(
+      containers
+        .filter((c) => c.state === 'CONTAINER_RUNNING')
+        .map(async (rc) => {
+          const name = rc.labels[LABEL_CONTAINER_NAME] ?? ''
+          const spec = all.find((c) => c.name === name)
+          const idx = (this.pod.spec?.containers ?? []).findIndex((c) => c.name === name)
+          const fp = idx >= 0 ? fieldPath('main', idx) : undefined
+          this.env.event(this.pod, 'Normal', 'Killing', `Stopping container ${name}`, fp)
+          const pre = spec?.lifecycle?.preStop
+          if (pre && grace > 0) {
+            try {
+              if (pre.exec?.command) await cri.execSync(rc.id, pre.exec.command, Math.max(1, grace))
+              else if (pre.httpGet || pre.tcpSocket) await runProbe({ httpGet: pre.httpGet, tcpSocket: pre.tcpSocket, timeoutSeconds: Math.max(1, grace) }, spec, { cri, containerId: rc.id, podIP: this.podIP ?? '' })
+              else if (pre.sleep?.seconds) await new Promise((r) => setTimeout(r, Math.min(pre.sleep!.seconds, grace) * 1000))
+            } catch (e) {
+              this.env.event(this.pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${(e as Error).message}`, fp)
+            }
+          }
+          const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000))
+          await cri.stopContainer(rc.id, left).catch((e: unknown) => this.env.log(`pod ${this.key()}: stop ${name}: ${(e as Error).message}`))
+        }),
+    )
+    for (const s of sandboxes) {
+      await cri.stopPodSandbox(s.id).catch((e: unknown) => this.env.log(`pod ${this.key()}: stop sandbox: ${(e as Error).message}`))
+      await cri.removePodSandbox(s.id).catch((e: unknown) => this.env.log(`pod ${this.key()}: remove sandbox: ${(e as Error).message}`))
+    }
+    tearDownVolumes(this.env.rootDir, this.uid)
+    this.sandboxId = undefined
+    this.podIP = undefined
+    await this.env.finalizeDelete(this.pod)
+    this.done = true
+    this.stop()
+  }
+}

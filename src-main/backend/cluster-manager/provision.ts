@@ -1,0 +1,53 @@
+// The SSH path of cluster creation, for every provider with machines (local now, VMs next):
+// start the machines, make the cluster's SSH key and PKI, build the node bundle, provision the
+// master then the workers over SSH (steps streamed as events), and write the admin kubeconfig.
+import { join } from 'node:path'
+import { writeKubeconfig } from '../../../src-cluster/apiserver/kubeconfig'
+import { buildNodeBundle } from '../../../provisioning/bundle'
+import type { Provider, ProviderContext } from '../../providers/types'
+import { ensureClusterSshKey } from '../../provisioning/keys'
+import { API_SERVER_PORT, ensureClusterPki } from '../../provisioning/pki'
+import { provisionNode } from '../../provisioning/provision'
+import { loginFromKeyFile } from '../../provisioning/ssh'
+import { StepRunner, type StepEvent } from '../../provisioning/steps'
+
+export interface ProvisionClusterOptions {
+  readonly provider: Provider
+  readonly ctx: ProviderContext
+  readonly onEvent: (e: StepEvent) => void
+  readonly cancelled?: () => string | undefined
+}
+
+/** Returns the step timings (for the create benchmark). */
+export async function provisionCluster(o: ProvisionClusterOptions): Promise<StepRunner['timings']> {
+  const { provider, ctx } = o
+  const runner = new StepRunner({ logDir: join(ctx.clusterDir, 'logs'), onEvent: o.onEvent, cancelled: o.cancelled })
+  ensureClusterSshKey(ctx.clusterDir, `kubelab-${ctx.clusterName}`)
+  const master = ctx.nodes.find((n) => n.role === 'control-plane')
+  if (!master) throw new Error(`cluster ${ctx.clusterName} has no control-plane node in cluster.json`)
+  for (const n of ctx.nodes) await runner.run('start machine', n.name, () => provider.start(ctx, n))
+  const ips = new Map<string, string>()
+  for (const n of ctx.nodes) {
+    const ip = await provider.address(ctx, n)
+    if (!ip) throw new Error(`provider ${provider.name} gave node ${n.name} no address: check it with kubelab list and run create again`)
+    ips.set(n.name, ip)
+  }
+  const masterIp = ips.get(master.name)!
+  const pki = await runner.run('certificates', undefined, async () => ensureClusterPki(ctx.clusterDir, ctx.clusterName, masterIp, ctx.nodes.map((n) => ({ name: n.name, ip: ips.get(n.name)! }))))
+  const bundle = await runner.run('bundle', undefined, async (c) => {
+    const b = await buildNodeBundle()
+    c.line(`kubelab-node.js ${(b.bytes / 1024 / 1024).toFixed(1)} MiB; components: ${b.components.join(', ')}`)
+    return b
+  })
+  const one = async (name: string): Promise<void> => {
+    const n = ctx.nodes.find((x) => x.name === name)!
+    const t = await provider.sshTarget(ctx, n)
+    if (!t) throw new Error(`provider ${provider.name} gives node ${name} no SSH access`)
+    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner })
+  }
+  // The master first: the workers' kubelets need its API server.
+  await one(master.name)
+  await Promise.all(ctx.nodes.filter((n) => n.role !== 'control-plane').map((n) => one(n.name)))
+  writeKubeconfig(join(ctx.clusterDir, 'kubeconfig'), { server: `https://${masterIp}:${API_SERVER_PORT}`, caPem: pki.ca.certPem, user: 'kubernetes-admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, clusterName: `kubelab-${ctx.clusterName}` })
+  return runner.timings
+}

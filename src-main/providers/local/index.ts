@@ -1,0 +1,184 @@
+// The `local` provider (Linux, root): each node is a network namespace kl-<cluster>-<node>
+// plugged by a veth into the host bridge kl-<cluster>, with an address from the cluster's
+// 10.231.N.0/24, its own containerd and its own sshd accepting only the cluster key. The host
+// reaches it over SSH exactly as it reaches a VM. Its "disk" is CLUSTER/nodes/NODE.
+// Stop kills every process of the node (supervisor and components, containers, containerd,
+// sshd) and keeps its files; delete also removes the namespace, veth, mounts and folder, and
+// with the last node the bridge and the iptables chain.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { PAUSE_IMAGE } from '../../../provisioning/images/standard'
+import { ensureClusterSshKey } from '../../provisioning/keys'
+import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
+import { containerdFiles, startContainerd, stopContainerd } from './containerd'
+import { alive, killAll, linkExists, netnsList, netnsPids, pidsMatching, sh, trySh, unmountUnder } from './host'
+import { ensureLayout, hostIp, layoutFile, netnsName, nodeDir, nodeIp, readLayout, vethName, type LocalLayout } from './layout'
+import { SSHD, startSshd, stopSshd } from './sshd'
+
+/** unix sockets hold at most 107 bytes; containerd adds `.ttrpc` to its socket path. */
+const SOCKET_MAX = 100
+
+function layoutOf(ctx: ProviderContext): LocalLayout {
+  return ensureLayout(ctx.clusterDir, ctx.clusterName, ctx.nodes.map((n) => n.name))
+}
+
+async function ensureBridge(l: LocalLayout): Promise<void> {
+  if (!linkExists(l.bridge)) {
+    await sh('ip', ['link', 'add', l.bridge, 'type', 'bridge'])
+  }
+  const addrs = spawnSync('ip', ['-4', '-o', 'addr', 'show', 'dev', l.bridge], { encoding: 'utf8' }).stdout ?? ''
+  if (!addrs.includes(`${hostIp(l)}/24`)) await sh('ip', ['addr', 'add', `${hostIp(l)}/24`, 'dev', l.bridge])
+  await sh('ip', ['link', 'set', l.bridge, 'up'])
+  // With br_netfilter, traffic between nodes on the bridge passes the host's FORWARD chain:
+  // accept it explicitly so a host firewall with policy DROP does not cut the cluster apart.
+  if (!(await trySh('iptables', ['-w', '-S', l.chain]))) await sh('iptables', ['-w', '-N', l.chain])
+  if (!(await trySh('iptables', ['-w', '-C', l.chain, '-i', l.bridge, '-j', 'ACCEPT']))) await sh('iptables', ['-w', '-A', l.chain, '-i', l.bridge, '-j', 'ACCEPT'])
+  if (!(await trySh('iptables', ['-w', '-C', l.chain, '-o', l.bridge, '-j', 'ACCEPT']))) await sh('iptables', ['-w', '-A', l.chain, '-o', l.bridge, '-j', 'ACCEPT'])
+  if (!(await trySh('iptables', ['-w', '-C', 'FORWARD', '-j', l.chain]))) await sh('iptables', ['-w', '-I', 'FORWARD', '1', '-j', l.chain])
+}
+
+async function removeBridge(l: LocalLayout): Promise<void> {
+  while (await trySh('iptables', ['-w', '-D', 'FORWARD', '-j', l.chain])) {
+    /* remove every jump, in case one was added twice */
+  }
+  await trySh('iptables', ['-w', '-F', l.chain])
+  await trySh('iptables', ['-w', '-X', l.chain])
+  await trySh('ip', ['link', 'del', l.bridge])
+}
+
+async function ensureNetns(l: LocalLayout, cluster: string, node: string): Promise<void> {
+  const ns = netnsName(cluster, node)
+  const veth = vethName(l, node)
+  const ip = nodeIp(l, node)
+  if (!netnsList().includes(ns)) await sh('ip', ['netns', 'add', ns])
+  const nx = (args: string[]): Promise<string> => sh('ip', ['netns', 'exec', ns, ...args])
+  const hasEth0 = spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'show', 'eth0'], { stdio: 'ignore' }).status === 0
+  if (!hasEth0) {
+    await trySh('ip', ['link', 'del', veth])
+    await sh('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns])
+  }
+  await sh('ip', ['link', 'set', veth, 'master', l.bridge, 'up'])
+  const addrs = await nx(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])
+  if (!addrs.includes(`${ip}/24`)) await nx(['ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0'])
+  await nx(['ip', 'link', 'set', 'eth0', 'up'])
+  await nx(['ip', 'link', 'set', 'lo', 'up'])
+  const routes = await nx(['ip', '-4', 'route', 'show', 'default'])
+  if (!routes.includes('default')) await nx(['ip', 'route', 'add', 'default', 'via', hostIp(l)])
+  await nx(['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+}
+
+function publicKey(ctx: ProviderContext): string {
+  return ensureClusterSshKey(ctx.clusterDir, `kubelab-${ctx.clusterName}`).publicKey
+}
+
+/** Stops everything that runs for a node, in order: components, containers, containerd, sshd, stragglers. */
+async function stopNode(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+  const dir = nodeDir(ctx.clusterDir, node.name)
+  const ns = netnsName(ctx.clusterName, node.name)
+  const supPid = Number(existsSync(join(dir, 'run', 'kubelab', 'supervisor.pid')) ? readFileSync(join(dir, 'run', 'kubelab', 'supervisor.pid'), 'utf8').trim() : 0)
+  if (supPid > 0 && alive(supPid)) await killAll([supPid], 20_000)
+  // Components the supervisor could not stop, and anything started under the node's folder.
+  await killAll(pidsMatching(join(dir, 'var', 'lib', 'kubelab')), 5000)
+  await stopContainerd(dir)
+  await stopSshd(dir)
+  if (netnsList().includes(ns)) await killAll(netnsPids(ns), 5000)
+  unmountUnder(dir)
+  rmSync(join(dir, 'run', 'kubelab', 'supervisor.pid'), { force: true })
+}
+
+export const localProvider: Provider = {
+  name: 'local',
+
+  async detect(): Promise<DetectResult> {
+    if (process.platform !== 'linux') return { available: false, problem: 'the local provider needs Linux (network namespaces): use multipass, virtualbox or simulated here' }
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) return { available: false, problem: 'the local provider needs root (it makes network namespaces, bridges and runs containerd): run kubelab as root, or use another provider' }
+    const missing: string[] = []
+    for (const [cmd, pkg] of [['ip', 'iproute2'], ['iptables', 'iptables'], ['containerd', 'containerd'], ['ctr', 'containerd'], ['runc', 'runc'], ['nsenter', 'util-linux'], ['setsid', 'util-linux']] as const) {
+      if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status !== 0) missing.push(`${cmd} (package ${pkg})`)
+    }
+    if (!existsSync(SSHD)) missing.push(`${SSHD} (package openssh-server)`)
+    if (!existsSync('/usr/lib/cni/bridge')) missing.push('/usr/lib/cni/bridge (package containernetworking-plugins)')
+    if (missing.length) return { available: false, problem: `missing on this host: ${missing.join(', ')}; install them (apt-get install ...) and try again` }
+    const v = spawnSync('containerd', ['--version'], { encoding: 'utf8' }).stdout?.trim().split(' ')[2] ?? '?'
+    return { available: true, version: `containerd ${v}, node ${process.version}` }
+  },
+
+  async createNode(ctx, node) {
+    const l = layoutOf(ctx)
+    const dir = nodeDir(ctx.clusterDir, node.name)
+    const sock = containerdFiles(dir).socket
+    if (Buffer.byteLength(sock) > SOCKET_MAX) throw new Error(`the containerd socket path for node ${node.name} would be too long for a unix socket (${sock}): use a shorter cluster name or set KUBELAB_HOME to a shorter folder`)
+    mkdirSync(dir, { recursive: true, mode: 0o755 })
+    await ensureBridge(l)
+    await ensureNetns(l, ctx.clusterName, node.name)
+    return { ...node, machine: netnsName(ctx.clusterName, node.name) }
+  },
+
+  async start(ctx, node) {
+    const l = layoutOf(ctx)
+    const dir = nodeDir(ctx.clusterDir, node.name)
+    mkdirSync(dir, { recursive: true, mode: 0o755 })
+    await ensureBridge(l)
+    await ensureNetns(l, ctx.clusterName, node.name)
+    const ns = netnsName(ctx.clusterName, node.name)
+    await startContainerd(dir, ns, nodeIp(l, node.name), PAUSE_IMAGE)
+    startSshd(dir, ns, { ip: nodeIp(l, node.name), publicKey: publicKey(ctx), nodeBinary: process.execPath })
+    // A node that was stopped comes back with its components (as a VM's systemd would start them).
+    const conf = join(dir, 'etc', 'kubelab', 'components.json')
+    const sup = join(dir, 'var', 'lib', 'kubelab', 'bin', 'supervisor.mjs')
+    const pidFile = join(dir, 'run', 'kubelab', 'supervisor.pid')
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0
+    if (existsSync(conf) && existsSync(sup) && !(pid > 0 && alive(pid))) {
+      mkdirSync(join(dir, 'var', 'log', 'kubelab'), { recursive: true })
+      const r = spawnSync('sh', ['-c', `nsenter --net=/run/netns/${ns} setsid "$0" "$1" "$2" >> "$3" 2>&1 < /dev/null &`, process.execPath, sup, conf, join(dir, 'var', 'log', 'kubelab', 'supervisor.log')], { stdio: 'ignore' })
+      if (r.status !== 0) throw new Error(`could not start the supervisor of node ${node.name}: see ${join(dir, 'var', 'log', 'kubelab', 'supervisor.log')}`)
+      ctx.log(`node ${node.name}: supervisor started`)
+    }
+  },
+
+  async stop(ctx, node) {
+    await stopNode(ctx, node)
+  },
+
+  async delete(ctx, node) {
+    const l = readLayout(ctx.clusterDir)
+    await stopNode(ctx, node)
+    const ns = netnsName(ctx.clusterName, node.name)
+    if (l && l.hosts[node.name] !== undefined) await trySh('ip', ['link', 'del', vethName(l, node.name)])
+    if (netnsList().includes(ns)) await sh('ip', ['netns', 'del', ns])
+    const dir = nodeDir(ctx.clusterDir, node.name)
+    unmountUnder(dir)
+    rmSync(dir, { recursive: true, force: true })
+    // The last node takes the cluster's bridge and firewall chain with it.
+    const others = ctx.nodes.filter((n) => n.name !== node.name && netnsList().includes(netnsName(ctx.clusterName, n.name)))
+    if (l && others.length === 0) {
+      await removeBridge(l)
+      rmSync(layoutFile(ctx.clusterDir), { force: true })
+    }
+  },
+
+  async list(ctx): Promise<NodeStatusReport[]> {
+    const spaces = new Set(netnsList())
+    return ctx.nodes.map((n) => {
+      const dir = nodeDir(ctx.clusterDir, n.name)
+      const ctrd = containerdFiles(dir)
+      const up = spaces.has(netnsName(ctx.clusterName, n.name)) && existsSync(ctrd.pidFile) && alive(Number(readFileSync(ctrd.pidFile, 'utf8').trim()))
+      return { name: n.name, state: up ? ('running' as const) : ('stopped' as const) }
+    })
+  },
+
+  async address(ctx, node) {
+    const l = readLayout(ctx.clusterDir)
+    return l && l.hosts[node.name] !== undefined ? nodeIp(l, node.name) : undefined
+  },
+
+  async sshTarget(ctx, node): Promise<SshTarget | undefined> {
+    const l = readLayout(ctx.clusterDir)
+    if (!l || l.hosts[node.name] === undefined) return undefined
+    const key = ensureClusterSshKey(ctx.clusterDir, `kubelab-${ctx.clusterName}`)
+    return { host: nodeIp(l, node.name), port: 22, user: 'root', privateKeyFile: key.privateKeyFile }
+  },
+}
+
+export { nodeDir, netnsName, bridgeName, readLayout } from './layout'

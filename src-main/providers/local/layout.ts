@@ -1,0 +1,105 @@
+// Names and places of a local cluster: the per-cluster /24 (10.231.N.0/24, N chosen free on
+// this host), the bridge kl-<cluster>, netns kl-<cluster>-<node>, host-side veths, the iptables
+// chain, and each node's folder (its filesystem root: etc/, var/, run/ as a VM would have).
+// Recorded in CLUSTER/local.json so every later call (and a restarted app) finds the same ones.
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { hostIpv4Text } from './host'
+
+export interface LocalLayout {
+  /** Third octet N of 10.231.N.0/24. */
+  readonly subnet: number
+  readonly bridge: string
+  readonly chain: string
+  /** Node name → last octet of its address (2..254); the host's bridge address is .1. */
+  readonly hosts: Record<string, number>
+}
+
+export const SUBNET_PREFIX = '10.231'
+const FILE = 'local.json'
+
+export function layoutFile(clusterDir: string): string {
+  return join(clusterDir, FILE)
+}
+
+export function readLayout(clusterDir: string): LocalLayout | undefined {
+  const f = layoutFile(clusterDir)
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as LocalLayout) : undefined
+}
+
+function short(s: string, n: number): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, n)
+}
+
+/** Interface names are at most 15 characters: long cluster names use a hash. */
+export function bridgeName(cluster: string): string {
+  return `kl-${cluster}`.length <= 15 ? `kl-${cluster}` : `kl-${short(cluster, 12)}`
+}
+
+export function netnsName(cluster: string, node: string): string {
+  return `kl-${cluster}-${node}`
+}
+
+export function vethName(layout: LocalLayout, node: string): string {
+  return `klv${layout.subnet}-${layout.hosts[node] ?? 0}`
+}
+
+export function nodeIp(layout: LocalLayout, node: string): string {
+  const h = layout.hosts[node]
+  if (h === undefined) throw new Error(`node ${node} has no address in this local cluster's layout (local.json)`)
+  return `${SUBNET_PREFIX}.${layout.subnet}.${h}`
+}
+
+export function hostIp(layout: LocalLayout): string {
+  return `${SUBNET_PREFIX}.${layout.subnet}.1`
+}
+
+export function nodeDir(clusterDir: string, node: string): string {
+  return join(clusterDir, 'nodes', node)
+}
+
+/** Subnets other local clusters (under the same clusters folder) already hold. */
+function claimedSubnets(clusterDir: string): Set<number> {
+  const parent = dirname(clusterDir)
+  const out = new Set<number>()
+  if (!existsSync(parent)) return out
+  for (const name of readdirSync(parent)) {
+    const other = join(parent, name)
+    if (other === clusterDir) continue
+    const l = readLayout(other)
+    if (l) out.add(l.subnet)
+  }
+  return out
+}
+
+/** The cluster's layout, chosen on first use (a free /24) and extended for new nodes. */
+export function ensureLayout(clusterDir: string, cluster: string, nodes: readonly string[]): LocalLayout {
+  let l = readLayout(clusterDir)
+  if (!l) {
+    const used = hostIpv4Text()
+    const claimed = claimedSubnets(clusterDir)
+    let subnet: number | undefined
+    for (let n = 10; n < 250; n++) {
+      if (claimed.has(n)) continue
+      if (used.includes(`${SUBNET_PREFIX}.${n}.`)) continue
+      subnet = n
+      break
+    }
+    if (subnet === undefined) throw new Error(`no free /24 in ${SUBNET_PREFIX}.0.0/16 on this host for a local cluster: delete unused local clusters (kubelab list)`)
+    l = { subnet, bridge: bridgeName(cluster), chain: `KUBELAB-${subnet}`, hosts: {} }
+  }
+  const hosts = { ...l.hosts }
+  for (const n of nodes) {
+    if (hosts[n] !== undefined) continue
+    const taken = new Set(Object.values(hosts))
+    let h = 2
+    while (taken.has(h)) h++
+    if (h > 254) throw new Error(`local cluster ${cluster} has no address left for node ${n}`)
+    hosts[n] = h
+  }
+  l = { ...l, hosts }
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 })
+  writeFileSync(layoutFile(clusterDir), `${JSON.stringify(l, null, 2)}\n`, { mode: 0o600 })
+  return l
+}

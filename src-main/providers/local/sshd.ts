@@ -1,0 +1,75 @@
+// A local node's sshd: its own host key, config and authorized_keys (the cluster key only)
+// under NODE/sshd, listening on the node's address inside its network namespace, root login by
+// key only. Sessions get KUBELAB_ROOT (the node's folder, i.e. its filesystem root) and
+// KUBELAB_NODE_BINARY (this host's Node.js) so the same install script serves VMs and local nodes.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { utils } from 'ssh2'
+import { alive, killAll } from './host'
+
+export const SSHD = '/usr/sbin/sshd'
+
+export function sshdFiles(dir: string): { dir: string; config: string; hostKey: string; authorizedKeys: string; pidFile: string; log: string } {
+  const d = join(dir, 'sshd')
+  return { dir: d, config: join(d, 'sshd_config'), hostKey: join(d, 'ssh_host_ed25519_key'), authorizedKeys: join(d, 'authorized_keys'), pidFile: join(d, 'sshd.pid'), log: join(dir, 'var', 'log', 'sshd.log') }
+}
+
+export function sshdConfig(o: { ip: string; port: number; hostKey: string; authorizedKeys: string; pidFile: string; root: string; nodeBinary: string }): string {
+  return `# Written by KubeLab's local provider: this node's own sshd.
+ListenAddress ${o.ip}:${o.port}
+HostKey ${o.hostKey}
+PidFile ${o.pidFile}
+AuthorizedKeysFile ${o.authorizedKeys}
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PrintMotd no
+AllowTcpForwarding yes
+Subsystem sftp internal-sftp
+SetEnv KUBELAB_ROOT=${o.root} KUBELAB_NODE_BINARY=${o.nodeBinary}
+`
+}
+
+function running(pidFile: string, config: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined
+  const pid = Number(readFileSync(pidFile, 'utf8').trim())
+  if (!(pid > 0) || !alive(pid)) return undefined
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(config) ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Writes the config (idempotent) and starts sshd in the namespace unless it already runs. */
+export function startSshd(dir: string, netns: string, o: { ip: string; publicKey: string; nodeBinary: string; port?: number }): void {
+  const f = sshdFiles(dir)
+  mkdirSync(f.dir, { recursive: true, mode: 0o700 })
+  mkdirSync(join(dir, 'var', 'log'), { recursive: true })
+  if (!existsSync(f.hostKey)) {
+    const k = utils.generateKeyPairSync('ed25519', { comment: `kubelab-host-${netns}` })
+    writeFileSync(f.hostKey, k.private, { mode: 0o600 })
+    writeFileSync(`${f.hostKey}.pub`, `${k.public}\n`, { mode: 0o644 })
+  }
+  writeFileSync(f.authorizedKeys, `${o.publicKey.trim()}\n`, { mode: 0o600 })
+  writeFileSync(f.config, sshdConfig({ ip: o.ip, port: o.port ?? 22, hostKey: f.hostKey, authorizedKeys: f.authorizedKeys, pidFile: f.pidFile, root: dir, nodeBinary: process.execPath }), { mode: 0o600 })
+  if (running(f.pidFile, f.config)) return
+  // sshd refuses to start without its privilege-separation directory.
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
+  const test = spawnSync(SSHD, ['-t', '-f', f.config], { encoding: 'utf8' })
+  if (test.status !== 0) throw new Error(`sshd rejects the config ${f.config}: ${test.stderr.trim()}`)
+  // sshd daemonizes itself and writes its pid file; nsenter puts it in the node's namespace.
+  const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, SSHD, '-f', f.config, '-E', f.log], { encoding: 'utf8', timeout: 15_000 })
+  if (r.status !== 0) throw new Error(`could not start sshd for ${netns}: ${(r.stderr || r.stdout).trim()} (see ${f.log})`)
+}
+
+export async function stopSshd(dir: string): Promise<void> {
+  const f = sshdFiles(dir)
+  const pid = running(f.pidFile, f.config)
+  if (pid) await killAll([pid], 5000)
+  rmSync(f.pidFile, { force: true })
+}

@@ -1,0 +1,152 @@
+// What runs on one node and the files that say so, rendered on the host: the component list
+// (master: apiserver, scheduler, controller-manager, dns; every node: kubelet and proxy), the
+// node's environment file, systemd units (VMs) or the supervisor's component list (local
+// nodes), and the manifest install-node.sh installs from the staging folder. All paths are
+// under the node's root (`/` on a VM; the node's folder for a local node), which the node
+// reports itself over SSH.
+import { posix } from 'node:path'
+
+export type ServiceMode = 'systemd' | 'supervisor'
+
+export interface PlanNode {
+  readonly name: string
+  readonly role: 'control-plane' | 'worker'
+  readonly ip: string
+}
+
+export interface NodePlanInput {
+  readonly cluster: string
+  readonly node: PlanNode
+  readonly masterIp: string
+  /** The node's filesystem root as it reports it ('/' on a VM). */
+  readonly root: string
+  /** Path of Node.js on the node. */
+  readonly nodeBinary: string
+  readonly serviceMode: ServiceMode
+  /** Components the uploaded kubelab-node build has (from `kubelab-node help`). */
+  readonly available: ReadonlySet<string>
+  readonly clusterCidr?: string
+}
+
+export interface Component {
+  readonly name: string
+  readonly args: readonly string[]
+}
+
+export interface NodePaths {
+  readonly etc: string
+  readonly lib: string
+  readonly bin: string
+  readonly logs: string
+  readonly run: string
+  readonly staging: string
+  readonly containerdSocket: string
+}
+
+export function nodePaths(root: string): NodePaths {
+  const r = (p: string): string => posix.join(root || '/', p)
+  return {
+    etc: r('etc/kubelab'),
+    lib: r('var/lib/kubelab'),
+    bin: r('var/lib/kubelab/bin'),
+    logs: r('var/log/kubelab'),
+    run: r('run/kubelab'),
+    staging: r('var/lib/kubelab/staging'),
+    containerdSocket: r('run/containerd/containerd.sock'),
+  }
+}
+
+/** Components for a node, in start order. Those missing from the build are returned apart. */
+export function nodeComponents(p: NodePlanInput): { components: Component[]; missing: string[] } {
+  const d = nodePaths(p.root)
+  const kc = (n: string): string => posix.join(d.etc, `${n}.kubeconfig`)
+  const all: Component[] = []
+  if (p.node.role === 'control-plane') {
+    all.push(
+      { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.masterIp, '--tls-san', p.masterIp] },
+      { name: 'scheduler', args: ['--kubeconfig', kc('scheduler')] },
+      { name: 'controller-manager', args: ['--kubeconfig', kc('controller-manager')] },
+      { name: 'dns', args: ['--kubeconfig', kc('dns'), '--bind', `${p.node.ip}:53`, '--advertise-address', p.node.ip, '--node-name', p.node.name] },
+    )
+  }
+  all.push(
+    {
+      name: 'kubelet',
+      args: [
+        '--kubeconfig', kc('kubelet'),
+        '--node-name', p.node.name,
+        '--node-ip', p.node.ip,
+        '--container-runtime-endpoint', `unix://${d.containerdSocket}`,
+        '--root-dir', posix.join(d.lib, 'kubelet'),
+        '--tls-cert-file', posix.join(d.etc, 'pki', 'kubelet.crt'),
+        '--tls-private-key-file', posix.join(d.etc, 'pki', 'kubelet.key'),
+        ...(p.node.role === 'control-plane' ? ['--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule'] : []),
+      ],
+    },
+    { name: 'proxy', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16'] },
+  )
+  return { components: all.filter((c) => p.available.has(c.name)), missing: all.filter((c) => !p.available.has(c.name)).map((c) => c.name) }
+}
+
+/** Quotes one word for a POSIX shell / systemd ExecStart (both accept single quotes). */
+export function shQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+export function nodeEnvFile(p: NodePlanInput): string {
+  const lines = {
+    KUBELAB_CLUSTER: p.cluster,
+    KUBELAB_NODE_NAME: p.node.name,
+    KUBELAB_NODE_ROLE: p.node.role,
+    KUBELAB_NODE_IP: p.node.ip,
+    KUBELAB_MASTER_IP: p.masterIp,
+    KUBELAB_SERVICE_MODE: p.serviceMode,
+    KUBELAB_NODE_BINARY: p.nodeBinary,
+  }
+  return Object.entries(lines).map(([k, v]) => `${k}=${shQuote(v)}`).join('\n') + '\n'
+}
+
+/** One systemd unit per component; Restart=always as the supervisor does for local nodes. */
+export function systemdUnit(p: NodePlanInput, c: Component): string {
+  const d = nodePaths(p.root)
+  const exec = [p.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), c.name, ...c.args].map(shQuote).join(' ')
+  return `# Written by KubeLab install-node.sh; re-running create rewrites it.
+[Unit]
+Description=KubeLab ${c.name} (cluster ${p.cluster}, node ${p.node.name})
+After=network-online.target containerd.service
+Wants=network-online.target
+
+[Service]
+ExecStart=${exec}
+Restart=always
+RestartSec=2
+KillMode=mixed
+TimeoutStopSec=15
+StandardOutput=append:${posix.join(d.logs, `${c.name}.log`)}
+StandardError=inherit
+
+[Install]
+WantedBy=multi-user.target
+`
+}
+
+/** The supervisor's configuration (local nodes). */
+export function supervisorConfig(p: NodePlanInput, components: readonly Component[]): string {
+  const d = nodePaths(p.root)
+  return `${JSON.stringify({ node: p.node.name, nodeBinary: p.nodeBinary, program: posix.join(d.bin, 'kubelab-node.js'), logDir: d.logs, runDir: d.run, components }, null, 2)}\n`
+}
+
+export interface StagedFile {
+  /** File name in the staging folder. */
+  readonly name: string
+  readonly content: string | Buffer
+  /** Where install-node.sh puts it. */
+  readonly dest: string
+  readonly mode: number
+}
+
+/** The manifest install-node.sh reads: `MODE DEST SOURCE` per line (octal mode). */
+export function manifest(files: readonly StagedFile[]): string {
+  for (const f of files) if (/\s/.test(f.dest) || /\s/.test(f.name)) throw new Error(`staged file ${f.name} → ${f.dest}: paths with spaces are not supported on nodes`)
+  return files.map((f) => `${f.mode.toString(8).padStart(4, '0')} ${f.dest} ${f.name}`).join('\n') + '\n'
+}

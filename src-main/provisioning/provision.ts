@@ -1,0 +1,123 @@
+// Provisioning one node over SSH, as steps: wait for SSH → look at the node (its root, Node.js,
+// init system) → upload the bundle, certificates, configuration and installer into the staging
+// folder → run install-node.sh (idempotent) which installs and (re)starts the services.
+// Identical for VMs and local nodes; a re-run after any failure converges.
+import { readFileSync } from 'node:fs'
+import { posix } from 'node:path'
+import type { NodeBundle } from '../../provisioning/bundle'
+import { INSTALL_SCRIPT } from '../../provisioning/bundle'
+import { manifest, nodeComponents, nodeEnvFile, nodePaths, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile } from './node-plan'
+import { componentKubeconfig, type ClusterPki } from './pki'
+import { SshSession, type SshLogin } from './ssh'
+import type { StepRunner } from './steps'
+
+export interface ProvisionInput {
+  readonly cluster: string
+  readonly node: PlanNode
+  readonly masterIp: string
+  readonly login: SshLogin
+  readonly bundle: NodeBundle
+  readonly pki: ClusterPki
+  readonly runner: StepRunner
+  /** How long to wait for SSH to answer (default 120 s). */
+  readonly sshWaitMs?: number
+  /** Called with the live session (tests drop it mid-install). */
+  readonly onSession?: (s: SshSession) => void
+}
+
+export interface NodeFacts {
+  readonly root: string
+  readonly nodeBinary: string
+  readonly serviceMode: ServiceMode
+}
+
+/** Asks the node where its root is, which Node.js to use, and whether systemd runs it. */
+async function nodeFacts(s: SshSession): Promise<NodeFacts> {
+  const r = await s.run('printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi', { timeoutMs: 30_000 })
+  const [root, nodeBinary, mode] = r.stdout.trim().split('\n')
+  return { root: root || '/', nodeBinary: nodeBinary && nodeBinary !== 'none' ? nodeBinary : 'node', serviceMode: mode === 'systemd' ? 'systemd' : 'supervisor' }
+}
+
+/** Everything the node gets, as staged files with their destinations. */
+export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
+  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components) }
+  const d = nodePaths(facts.root)
+  const { components, missing } = nodeComponents(plan)
+  const files: StagedFile[] = []
+  const add = (name: string, dest: string, content: string | Buffer, mode = 0o644): void => {
+    files.push({ name, dest, content, mode })
+  }
+  for (const f of i.bundle.files) add(f.name, posix.join(d.bin, f.name), readFileSync(f.path), f.name.endsWith('.js') || f.name.endsWith('.mjs') ? 0o755 : 0o644)
+  add('node.env', posix.join(d.etc, 'node.env'), nodeEnvFile(plan))
+  add('ca.crt', posix.join(d.etc, 'pki', 'ca.crt'), i.pki.ca.certPem)
+  const nc = i.pki.node(i.node.name)
+  add('kubelet.crt', posix.join(d.etc, 'pki', 'kubelet.crt'), nc.kubeletServing.certPem)
+  add('kubelet.key', posix.join(d.etc, 'pki', 'kubelet.key'), nc.kubeletServing.keyPem, 0o600)
+  add('kubelet.kubeconfig', posix.join(d.etc, 'kubelet.kubeconfig'), componentKubeconfig(i.pki, i.masterIp, `system:node:${i.node.name}`, nc.kubeletClient), 0o600)
+  add('proxy.kubeconfig', posix.join(d.etc, 'proxy.kubeconfig'), componentKubeconfig(i.pki, i.masterIp, 'system:kube-proxy', nc.proxyClient), 0o600)
+  if (i.node.role === 'control-plane') {
+    // The API server finds its PKI in DATA/pki and reuses it instead of making its own.
+    const apki = posix.join(d.lib, 'apiserver', 'pki')
+    add('apiserver-ca.crt', posix.join(apki, 'ca.crt'), i.pki.ca.certPem)
+    add('apiserver-ca.key', posix.join(apki, 'ca.key'), i.pki.ca.keyPem, 0o600)
+    add('apiserver.crt', posix.join(apki, 'apiserver.crt'), i.pki.apiserver.certPem)
+    add('apiserver.key', posix.join(apki, 'apiserver.key'), i.pki.apiserver.keyPem, 0o600)
+    add('apiserver.names', posix.join(apki, 'apiserver.names'), i.pki.apiserverNames)
+    add('sa.key', posix.join(apki, 'sa.key'), i.pki.serviceAccountKeyPem, 0o600)
+    add('sa.pub', posix.join(apki, 'sa.pub'), i.pki.serviceAccountPubPem)
+    add('admin.crt', posix.join(apki, 'admin.crt'), i.pki.admin.certPem)
+    add('admin.key', posix.join(apki, 'admin.key'), i.pki.admin.keyPem, 0o600)
+    for (const c of ['scheduler', 'controller-manager', 'dns'] as const) {
+      const user = c === 'dns' ? 'system:kube-dns' : `system:kube-${c}`
+      add(`${c}.kubeconfig`, posix.join(d.etc, `${c}.kubeconfig`), componentKubeconfig(i.pki, i.masterIp, user, i.pki.component(c)), 0o600)
+    }
+  }
+  if (facts.serviceMode === 'systemd') {
+    for (const c of components) add(`kubelab-${c.name}.service`, `/etc/systemd/system/kubelab-${c.name}.service`, systemdUnit(plan, c))
+  } else {
+    add('components.json', posix.join(d.etc, 'components.json'), supervisorConfig(plan, components))
+  }
+  return { files, components: components.map((c) => c.name), missing }
+}
+
+/** Provisions one node; every wait is bounded and every step reported. */
+export async function provisionNode(i: ProvisionInput): Promise<void> {
+  const r = i.runner
+  const node = i.node.name
+  const s = await r.run('wait for SSH', node, async (ctx) => {
+    ctx.hint(`check that node ${node} runs and its sshd listens on ${i.login.host}:${i.login.port}; kubelab list shows its state`)
+    return SshSession.connect(i.login, { deadline: Date.now() + (i.sshWaitMs ?? 120_000), node, onAttempt: (n, e) => ctx.line(`attempt ${n}: ${e}`), cancelled: () => { try { r.checkCancelled(); return false } catch { return true } } })
+  })
+  i.onSession?.(s)
+  try {
+    const facts = await r.run('inspect node', node, async (ctx) => {
+      const f = await nodeFacts(s)
+      ctx.line(`root ${f.root}, Node.js ${f.nodeBinary}, services by ${f.serviceMode}`)
+      return f
+    })
+    const d = nodePaths(facts.root)
+    const plan = nodeFiles(i, facts)
+    if (plan.missing.length) r.run('check components', node, async (ctx) => ctx.line(`this kubelab-node build has no ${plan.missing.join(', ')}: those components are left out`)).catch(() => {})
+    await r.run('upload', node, async (ctx) => {
+      ctx.hint('check free disk space on the node and run create again (uploads are atomic and resume cleanly)')
+      await s.run(`mkdir -p ${d.staging} && chmod 0700 ${d.staging}`, { timeoutMs: 30_000 })
+      const staged = [
+        ...plan.files.map((f) => ({ remote: posix.join(d.staging, f.name), content: f.content, mode: 0o600 })),
+        { remote: posix.join(d.staging, 'manifest.txt'), content: manifest(plan.files), mode: 0o600 },
+        { remote: posix.join(d.staging, 'components.txt'), content: `${plan.components.join(' ')}\n`, mode: 0o600 },
+        { remote: posix.join(d.staging, 'install-node.sh'), content: readFileSync(INSTALL_SCRIPT), mode: 0o700 },
+      ]
+      let bytes = 0
+      // Names and sizes only: file contents (keys, kubeconfigs) never reach a log.
+      await s.upload(staged, { onFile: (remote, n) => { bytes += n; ctx.line(`${posix.basename(remote)} (${n} bytes)`) } })
+      ctx.line(`${staged.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`)
+    })
+    await r.run('install', node, async (ctx) => {
+      ctx.hint(`read the lines above; fix what they name on node ${node} (kubelab ssh CLUSTER ${node}) and run create again`)
+      const res = await s.exec(`sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000 })
+      if (res.code !== 0) throw new Error(`install-node.sh exited ${res.code ?? res.signal}`)
+    })
+  } finally {
+    s.close()
+  }
+}

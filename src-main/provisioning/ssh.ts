@@ -1,0 +1,239 @@
+// SSH and SFTP to a node, over ssh2, with every wait bounded: connecting retries until a
+// deadline (a VM's sshd comes up some seconds after boot), commands stream their output lines
+// and have a timeout, uploads are atomic (temp name, then rename) so a dropped connection
+// never leaves half a file under the real name.
+import { readFileSync } from 'node:fs'
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
+
+export interface SshLogin {
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  /** OpenSSH private key text (never logged). */
+  readonly privateKey: string
+}
+
+export interface ConnectOptions {
+  /** Absolute time (ms since epoch) after which connecting gives up. */
+  readonly deadline: number
+  /** Per-attempt handshake timeout (default 5 s). */
+  readonly attemptTimeoutMs?: number
+  /** Pause between attempts (default 500 ms). */
+  readonly retryDelayMs?: number
+  /** Node name for error messages. */
+  readonly node?: string
+  readonly onAttempt?: (attempt: number, error: string) => void
+  readonly cancelled?: () => boolean
+}
+
+export interface ExecOptions {
+  /** Each stdout/stderr line as it arrives. */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void
+  /** Gives up (and closes the channel) after this long; default 10 minutes. */
+  readonly timeoutMs?: number
+}
+
+export interface ExecResult {
+  readonly code: number | null
+  readonly signal?: string
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+export function loginFromKeyFile(host: string, port: number, user: string, keyFile: string): SshLogin {
+  return { host, port, user, privateKey: readFileSync(keyFile, 'utf8') }
+}
+
+/** One attempt; resolves with a ready client or rejects with the handshake's error. */
+function connectOnce(login: SshLogin, timeoutMs: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const c = new Client()
+    const cfg: ConnectConfig = {
+      host: login.host,
+      port: login.port,
+      username: login.user,
+      privateKey: login.privateKey,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 3,
+      // Nodes are made by us seconds ago; their host keys are new on every create.
+      hostVerifier: () => true,
+    }
+    const fail = (e: Error): void => {
+      c.removeAllListeners('ready')
+      c.end()
+      reject(e)
+    }
+    c.once('ready', () => {
+      c.removeListener('error', fail)
+      // Later errors (connection dropped) surface on the pending operation instead.
+      c.on('error', () => {})
+      resolve(c)
+    })
+    c.once('error', fail)
+    c.connect(cfg)
+  })
+}
+
+export class SshSession {
+  private closed = false
+  private constructor(
+    private readonly client: Client,
+    readonly login: Omit<SshLogin, 'privateKey'>,
+    readonly node: string,
+  ) {
+    client.on('close', () => {
+      this.closed = true
+    })
+  }
+
+  /** Connects, retrying until the deadline; the error names the node, address and what to try. */
+  static async connect(login: SshLogin, o: ConnectOptions): Promise<SshSession> {
+    const node = o.node ?? login.host
+    let attempt = 0
+    let last = ''
+    for (;;) {
+      if (o.cancelled?.()) throw new Error(`connecting to node ${node} over SSH was cancelled`)
+      attempt++
+      const left = o.deadline - Date.now()
+      if (left <= 0) break
+      try {
+        const c = await connectOnce(login, Math.max(1000, Math.min(o.attemptTimeoutMs ?? 5000, left)))
+        return new SshSession(c, { host: login.host, port: login.port, user: login.user }, node)
+      } catch (e) {
+        last = (e as Error).message
+        o.onAttempt?.(attempt, last)
+        if (/authentication methods failed|All configured authentication/i.test(last)) {
+          throw new Error(`node ${node} (${login.user}@${login.host}:${login.port}) refused the cluster's SSH key: check that its authorized_keys holds the cluster key (~/.kubelab/clusters/NAME/ssh/id_ed25519.pub)`)
+        }
+      }
+      await sleep(Math.min(o.retryDelayMs ?? 500, Math.max(0, o.deadline - Date.now())))
+    }
+    throw new Error(`could not reach node ${node} over SSH at ${login.user}@${login.host}:${login.port} after ${attempt - 1} attempts (last error: ${last || 'none'}): check the node is running and sshd listens there`)
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** Runs `command` through the remote shell, streaming lines; resolves with its exit code. */
+  exec(command: string, o: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error(`the SSH connection to node ${this.node} is closed`))
+      const timeoutMs = o.timeoutMs ?? 600_000
+      this.client.exec(command, (err, ch: ClientChannel) => {
+        if (err) return reject(new Error(`cannot run a command on node ${this.node}: ${err.message}`))
+        let stdout = ''
+        let stderr = ''
+        const pending = { stdout: '', stderr: '' }
+        const feed = (which: 'stdout' | 'stderr', chunk: Buffer): void => {
+          const s = chunk.toString('utf8')
+          if (which === 'stdout') stdout += s
+          else stderr += s
+          pending[which] += s
+          const lines = pending[which].split(/\r?\n/)
+          pending[which] = lines.pop() ?? ''
+          for (const l of lines) o.onLine?.(l, which)
+        }
+        let code: number | null = null
+        let signal: string | undefined
+        let settled = false
+        const onDrop = (): void => finish(new Error(`the SSH connection to node ${this.node} dropped while running: ${command.slice(0, 80)}`))
+        const timer = setTimeout(() => {
+          finish(new Error(`command on node ${this.node} did not finish within ${Math.round(timeoutMs / 1000)} s: ${command.slice(0, 80)}`))
+          ch.close()
+        }, timeoutMs)
+        const finish = (e?: Error): void => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          this.client.removeListener('close', onDrop)
+          for (const w of ['stdout', 'stderr'] as const) if (pending[w]) o.onLine?.(pending[w], w)
+          if (e) reject(e)
+          else resolve({ code, signal, stdout, stderr })
+        }
+        this.client.once('close', onDrop)
+        ch.on('data', (d: Buffer) => feed('stdout', d))
+        ch.stderr.on('data', (d: Buffer) => feed('stderr', d))
+        ch.on('exit', (c: number | null, sig?: string) => {
+          code = c
+          signal = sig ?? undefined
+        })
+        ch.on('close', () => finish())
+      })
+    })
+  }
+
+  /** exec that fails unless the command exits 0; the error carries the last stderr lines. */
+  async run(command: string, o: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.exec(command, o)
+    if (r.code !== 0) {
+      const tail = (r.stderr || r.stdout).trimEnd().split('\n').slice(-5).join('\n')
+      throw new Error(`command on node ${this.node} exited ${r.code ?? r.signal}: ${command.slice(0, 80)}${tail ? `\n${tail}` : ''}`)
+    }
+    return r
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error(`the SSH connection to node ${this.node} is closed`))
+      this.client.sftp((err, s) => (err ? reject(new Error(`SFTP to node ${this.node} failed: ${err.message}`)) : resolve(s)))
+    })
+  }
+
+  /**
+   * Uploads files (content given as text/bytes, or read from a local path) atomically:
+   * each goes to `remote.kubelab-tmp` and is renamed over `remote` once complete.
+   */
+  async upload(files: readonly { remote: string; content?: string | Buffer; local?: string; mode?: number }[], o: { timeoutMs?: number; onFile?: (remote: string, bytes: number) => void } = {}): Promise<void> {
+    const sftp = await this.sftp()
+    const deadline = Date.now() + (o.timeoutMs ?? 300_000)
+    try {
+      for (const f of files) {
+        const data = f.content !== undefined ? Buffer.from(f.content) : readFileSync(f.local ?? '')
+        const tmp = `${f.remote}.kubelab-tmp`
+        await withDeadline(writeRemote(sftp, tmp, data, f.mode ?? 0o644), deadline, `uploading ${f.remote} to node ${this.node}`)
+        await withDeadline(renameRemote(sftp, tmp, f.remote), deadline, `renaming ${tmp} on node ${this.node}`)
+        o.onFile?.(f.remote, data.length)
+      }
+    } finally {
+      sftp.end()
+    }
+  }
+
+  /** Drops the TCP connection at once (tests use it to simulate a lost link). */
+  destroy(): void {
+    this.client.destroy()
+  }
+
+  close(): void {
+    this.client.end()
+  }
+}
+
+function withDeadline<T>(p: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in time: check the node's disk and network`)), Math.max(0, deadline - Date.now()))
+  })
+  return Promise.race([p, t]).finally(() => clearTimeout(timer))
+}
+
+function writeRemote(sftp: SFTPWrapper, path: string, data: Buffer, mode: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sftp.writeFile(path, data, { mode }, (err) => {
+      if (err) return reject(new Error(`SFTP write ${path}: ${err.message}`))
+      // writeFile's mode applies only when creating; make it exact for an existing temp file.
+      sftp.chmod(path, mode, (e2) => (e2 ? reject(new Error(`SFTP chmod ${path}: ${e2.message}`)) : resolve()))
+    })
+  })
+}
+
+function renameRemote(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // posix-rename replaces an existing target, which plain SFTP rename refuses to do.
+    sftp.ext_openssh_rename(from, to, (err) => (err ? reject(new Error(`SFTP rename ${from} → ${to}: ${err.message}`)) : resolve()))
+  })
+}

@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { manifest, nodeComponents, nodeEnvFile, shQuote, supervisorConfig, systemdUnit, type NodePlanInput } from '../../src-main/provisioning/node-plan'
+
+const ALL = new Set(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy'])
+const plan = (o: Partial<NodePlanInput> = {}): NodePlanInput => ({
+  cluster: 'demo',
+  node: { name: 'control-plane', role: 'control-plane', ip: '10.231.10.2' },
+  masterIp: '10.231.10.2',
+  root: '/',
+  nodeBinary: '/usr/bin/node',
+  serviceMode: 'systemd',
+  available: ALL,
+  ...o,
+})
+
+describe('node plan', () => {
+  it('runs the control plane on the master and kubelet + proxy everywhere', () => {
+    expect(nodeComponents(plan()).components.map((c) => c.name)).toEqual(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy'])
+    const w = nodeComponents(plan({ node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } }))
+    expect(w.components.map((c) => c.name)).toEqual(['kubelet', 'proxy'])
+    expect(w.components[0]!.args).toContain('unix:///run/containerd/containerd.sock')
+  })
+
+  it('puts every path under the node root and reports components the build lacks', () => {
+    const p = nodeComponents(plan({ root: '/srv/n1', available: new Set(['apiserver', 'proxy']) }))
+    expect(p.missing).toEqual(['scheduler', 'controller-manager', 'dns', 'kubelet'])
+    expect(p.components[0]!.args).toContain('/srv/n1/var/lib/kubelab/apiserver')
+    const conf = JSON.parse(supervisorConfig(plan({ root: '/srv/n1' }), p.components))
+    expect(conf.program).toBe('/srv/n1/var/lib/kubelab/bin/kubelab-node.js')
+    expect(conf.logDir).toBe('/srv/n1/var/log/kubelab')
+  })
+
+  it('renders systemd units and a shell-safe env file', () => {
+    const c = nodeComponents(plan()).components[1]!
+    const unit = systemdUnit(plan(), c)
+    expect(unit).toContain('ExecStart=/usr/bin/node /var/lib/kubelab/bin/kubelab-node.js scheduler --kubeconfig /etc/kubelab/scheduler.kubeconfig')
+    expect(unit).toContain('Restart=always')
+    expect(shQuote("it's")).toBe(`'it'\\''s'`)
+    const env = nodeEnvFile(plan({ cluster: 'a b' }))
+    const envFile = join(mkdtempSync(join(tmpdir(), 'kl-env-')), 'node.env')
+    writeFileSync(envFile, env)
+    const out = spawnSync('sh', ['-c', `. ${envFile}; echo "$KUBELAB_CLUSTER|$KUBELAB_NODE_ROLE"`], { encoding: 'utf8' })
+    expect(out.stdout.trim()).toBe('a b|control-plane')
+  })
+
+  it('writes a manifest install-node.sh installs idempotently', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kl-render-'))
+    const staging = join(dir, 'staging')
+    mkdirSync(staging)
+    const files = [{ name: 'a.txt', content: 'A', dest: join(dir, 'etc', 'a.txt'), mode: 0o600 }]
+    expect(manifest(files)).toBe(`0600 ${join(dir, 'etc', 'a.txt')} a.txt\n`)
+    expect(() => manifest([{ ...files[0]!, dest: '/a b' }])).toThrow(/spaces/)
+    // The install loop of install-node.sh, run on its own: second run installs nothing.
+    const script = readFileSync(join(__dirname, '../../provisioning/install-node.sh'), 'utf8')
+    const loop = script.slice(script.indexOf('CHANGED=0'), script.indexOf('# --- services'))
+    writeFileSync(join(staging, 'a.txt'), 'A')
+    writeFileSync(join(staging, 'manifest.txt'), manifest(files))
+    const run = () => spawnSync('sh', ['-c', `say() { echo "$*"; }; STAGING=${staging}; ${loop}`], { encoding: 'utf8' })
+    expect(run().stdout).toContain(`installed ${join(dir, 'etc', 'a.txt')}`)
+    expect(statSync(join(dir, 'etc', 'a.txt')).mode & 0o777).toBe(0o600)
+    expect(run().stdout).toContain('all files already up to date')
+    expect(existsSync(join(dir, 'etc', 'a.txt.kubelab-new'))).toBe(false)
+  })
+
+  it('install-node.sh names what to install when Node.js is too old', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kl-pre-'))
+    writeFileSync(join(dir, 'node.env'), 'KUBELAB_NODE_NAME=n1\nKUBELAB_SERVICE_MODE=supervisor\n')
+    writeFileSync(join(dir, 'old-node'), '#!/bin/sh\necho 18.19.0\n', { mode: 0o755 })
+    const script = readFileSync(join(__dirname, '../../provisioning/install-node.sh'), 'utf8')
+    writeFileSync(join(dir, 'install-node.sh'), script)
+    const r = spawnSync('sh', [join(dir, 'install-node.sh')], { encoding: 'utf8', env: { ...process.env, KUBELAB_NODE_BINARY: join(dir, 'old-node') } })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain('Node.js 18.19.0 on node n1 is too old: install Node.js 20 or newer')
+  })
+})
