@@ -68,8 +68,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
       STATUS,
       { name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] },
       { name: 'eviction', kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] },
-      // log, exec, attach and portforward are served once the kubelet exists; discovery lists
-      // only what the server answers.
+      // Streamed from the pod's kubelet (simulated nodes have none: these answer with the reason).
+      { name: 'log', verbs: ['get'] },
+      { name: 'exec', kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'] },
+      { name: 'attach', kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'] },
+      { name: 'portforward', kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'] },
     ],
   }),
   r('', 'v1', 'Binding', 'bindings', true, 'core.v1', { verbs: ['create'], virtual: true }),

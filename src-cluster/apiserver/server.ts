@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { createServer, type Server } from 'node:https'
 import { join } from 'node:path'
 import { findResource } from '../api/resources'
@@ -15,6 +16,7 @@ import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacy
 import { handleDelete, handleDeleteCollection } from './handlers/delete'
 import { handleEviction } from './handlers/eviction'
 import { handleMetrics, isMetricsPath } from './metrics'
+import { handlePodAttach, handlePodExec, handlePodLog, handlePodPortForward, handleUpgrade } from './proxy'
 import { handleGet, handleList } from './handlers/read'
 import { handleReview } from './handlers/reviews'
 import { handleBinding, handleScale, handleToken } from './handlers/subresources'
@@ -223,6 +225,14 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
       case 'eviction':
         if (r.verb === 'create') return handleEviction(ctx, r, req, res, q)
         break
+      case 'log':
+        return handlePodLog(ctx, r, req, res, q)
+      case 'exec':
+        return handlePodExec(ctx, r, req, res, q)
+      case 'attach':
+        return handlePodAttach(ctx, r, req, res, q)
+      case 'portforward':
+        return handlePodPortForward(ctx, r, req, res, q)
       case 'token':
         if (r.verb === 'create') return handleToken(ctx, r, req, res)
         break
@@ -306,6 +316,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await bootstrap(ctx)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     route(ctx, auth, req, res).catch((e: unknown) => sendError(req, res, e))
+  })
+  // exec, attach and port-forward arrive as WebSocket or SPDY upgrades; they are proxied to the kubelet.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void handleUpgrade(ctx, req, socket, head, auth.authenticate(req))
   })
   const host = bind === '0.0.0.0' ? advertise : bind
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${listenPort}`

@@ -75,6 +75,12 @@ export async function kubeletFor(ctx: ServerContext, pod: Pod): Promise<{ nodeNa
   if (!nodeName) throw errors.badRequest(`pod ${pod.metadata?.name} does not have a host assigned`)
   const node = await ctx.objects.get(NODES, undefined, nodeName)
   if (!node) throw errors.badRequest(`node "${nodeName}" of pod ${pod.metadata?.name} does not exist`)
+  const runtime = (node.obj as Node).status?.nodeInfo?.containerRuntimeVersion ?? ''
+  if (runtime.startsWith('simulated://')) {
+    throw errors.badRequest(
+      `pod ${pod.metadata?.name} runs on simulated node ${nodeName}, which runs no containers: there are no logs to read, and nothing to exec into or forward to. Use a cluster with real nodes (kubelab create NAME --provider local) for that.`,
+    )
+  }
   const addr = kubeletAddress(node.obj as Node)
   if (!addr) throw errors.badRequest(`node ${nodeName} has no InternalIP address or kubelet port in its status: is its kubelet running?`)
   return { nodeName, ...addr }
