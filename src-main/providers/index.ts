@@ -1,9 +1,16 @@
-// Providers by name. `multipass` and `virtualbox` join this table when they land.
+// Providers by name.
 import { localProvider } from './local'
+import { MultipassProvider } from './multipass/provider'
+import { VirtualBoxProvider } from './virtualbox/provider'
 import { simulatedProvider } from './simulated'
 import type { Provider } from './types'
 
-const PROVIDERS: Readonly<Record<string, Provider>> = { simulated: simulatedProvider, local: localProvider }
+const PROVIDERS: Readonly<Record<string, Provider>> = {
+  simulated: simulatedProvider,
+  local: localProvider,
+  multipass: new MultipassProvider(),
+  virtualbox: new VirtualBoxProvider(),
+}
 
 export function providerNames(): string[] {
   return Object.keys(PROVIDERS)

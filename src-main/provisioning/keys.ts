@@ -3,7 +3,10 @@
 // for VMs, authorized_keys for local nodes); the host logs in with the private key.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { utils } from 'ssh2'
+import ssh2 from 'ssh2'
+
+// ssh2 is CommonJS: Node's ESM loader only gives its default export.
+const { utils } = ssh2
 
 export interface ClusterSshKey {
   readonly privateKeyFile: string

@@ -3,7 +3,11 @@
 // and have a timeout, uploads are atomic (temp name, then rename) so a dropped connection
 // never leaves half a file under the real name.
 import { readFileSync } from 'node:fs'
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
+import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
+
+// ssh2 is CommonJS: Node's ESM loader only gives its default export.
+const { Client } = ssh2
+type Client = SshClient
 
 export interface SshLogin {
   readonly host: string

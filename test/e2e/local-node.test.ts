@@ -17,7 +17,9 @@ import { ensureClusterPki } from '../../src-main/provisioning/pki'
 import { provisionNode } from '../../src-main/provisioning/provision'
 import { SshSession, loginFromKeyFile } from '../../src-main/provisioning/ssh'
 import { StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
-import { utils } from 'ssh2'
+import ssh2 from 'ssh2'
+
+const { utils } = ssh2
 
 const tag = Math.random().toString(36).slice(2, 6)
 const base = mkdtempSync('/tmp/kl-')

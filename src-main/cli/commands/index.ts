@@ -6,6 +6,8 @@ import { deleteCommand } from './delete';
 import { kubeconfigCommand } from './kubeconfig';
 import { listCommand } from './list';
 import { nodeCommand } from './node';
+import { sshCommand } from './ssh';
+import { imageCommand } from './image';
 import { startCommand } from './start';
 import { stopCommand } from './stop';
 import { createHelpCommand } from './help';
@@ -22,6 +24,8 @@ export const commands: readonly Command[] = [
   stopCommand,
   deleteCommand,
   nodeCommand,
+  sshCommand,
+  imageCommand,
   versionCommand,
   createHelpCommand(() => commands),
 ];

@@ -5,7 +5,9 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { utils } from 'ssh2'
+import ssh2 from 'ssh2'
+
+const { utils } = ssh2
 import { alive, killAll } from './host'
 
 export const SSHD = '/usr/sbin/sshd'

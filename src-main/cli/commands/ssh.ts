@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { loginFromKeyFile, SshSession } from '../../provisioning/ssh';
+import { shQuote } from '../../provisioning/node-plan';
+import type { Command } from '../command';
+import { clusterCommand } from './cluster-util';
+
+const usage = ['kubelab ssh CLUSTER NODE [-- COMMAND...]', '  no command: an interactive shell on the node (uses the system ssh client)', '  with a command: runs it on the node, prints its output and exits with its exit code'].join('\n');
+
+/** `kubelab ssh NAME NODE [-- CMD]`: the node's shell with the cluster key, as a VM's would be. */
+export const sshCommand: Command = {
+  name: 'ssh',
+  summary: 'Open a shell on a node, or run one command there',
+  usage,
+  run(args, io) {
+    // Everything after `--` is the remote command, never flags of ours.
+    const dash = args.indexOf('--');
+    const words = dash === -1 ? [] : args.slice(dash + 1);
+    return sshFor(words.length === 1 ? words[0]! : words.map(shQuote).join(' ')).run(dash === -1 ? args : args.slice(0, dash), io);
+  },
+};
+
+const sshFor = (cmd: string): Command => clusterCommand({
+  name: 'ssh',
+  summary: 'Open a shell on a node, or run one command there',
+  usage,
+  flags: {},
+  positional: 2,
+  async run(manager, { positional }, io) {
+    const [cluster, node] = positional as [string, string];
+    const t = await manager.sshTarget(cluster, node);
+    if (!cmd) {
+      const child = spawn('ssh', ['-i', t.privateKeyFile, '-p', String(t.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${t.user}@${t.host}`], { stdio: 'inherit' });
+      return new Promise<number>((resolve) => {
+        child.on('error', (e) => {
+          io.err(`kubelab ssh: cannot run ssh (${e.message}): install openssh-client, or give a command after --`);
+          resolve(1);
+        });
+        child.on('exit', (code) => resolve(code ?? 1));
+      });
+    }
+    const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 20_000, node });
+    try {
+      const r = await s.exec(cmd, { onLine: (l, w) => (w === 'stdout' ? io.out(l) : io.err(l)) });
+      return r.code ?? 1;
+    } finally {
+      s.close();
+    }
+  },
+});
