@@ -7,13 +7,14 @@
 // serve another renderer build than out/renderer)
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { chromium, type Page } from 'playwright-core'
 import { createClient, loadKubeconfig, resourceRef } from '../src-cluster/client'
 import { createBackend } from '../src-main/backend'
+import { ClusterManager } from '../src-main/backend/cluster-manager'
 import { startServer } from '../src-main/server'
 import { writeResults } from './lib/results'
 import { quantile, round } from './lib/stats'
@@ -26,6 +27,17 @@ const WORKERS = Number(process.env.WORKERS ?? 10)
 const CHANGES = Number(process.env.CHANGES ?? 15)
 const rendererDir = process.env.UI_RENDERER_DIR ?? join(root, 'out', 'renderer')
 const POD_RES = resourceRef('v1', 'pods')
+
+
+/** When `kubelab delete` fails, still stop the cluster's control plane (its pid file) so no process is left behind. */
+async function stopLeftover(clusterHome: string, name: string): Promise<void> {
+  try {
+    const pid = Number((await readFile(join(clusterHome, 'clusters', name, 'control-plane.pid'), 'utf8')).trim())
+    if (pid > 0) process.kill(pid, 'SIGTERM')
+  } catch {
+    // no pid file: nothing is running
+  }
+}
 
 const mib = (b: number): number => round(b / 2 ** 20, 1)
 
@@ -51,9 +63,10 @@ async function main(): Promise<void> {
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`no renderer build at ${rendererDir}: run npm run build first`)
   const home = await mkdtemp(join(tmpdir(), 'kubelab-bench-ui-'))
   const env = { ...process.env, KUBELAB_HOME: home, KUBECONFIG: join(home, 'user-kubeconfig') }
-  const cli = join(root, 'bin', 'kubelab.mjs')
   const kubeconfig = join(home, 'clusters', 'bench', 'kubeconfig')
   let created = false
+  // In-process cluster manager: the same code path as `kubelab create` / `kubelab delete`.
+  const manager = new ClusterManager({ env })
   const backend = createBackend({ mode: 'browser', version: 'bench', env })
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -62,7 +75,7 @@ async function main(): Promise<void> {
   try {
     console.log(`creating a simulated cluster with ${WORKERS} workers and ${PODS} pods…`)
     created = true
-    await run(process.execPath, [cli, 'create', 'bench', '--provider', 'simulated', '--workers', String(WORKERS)], { env, timeout: 300_000 })
+    await manager.create('bench', { provider: 'simulated', workers: WORKERS })
     const k = (...args: string[]) => run('/usr/bin/kubectl', ['--kubeconfig', kubeconfig, ...args], { env })
     await k('create', 'deployment', 'load', '--image=nginx', `--replicas=${PODS}`)
     await k('expose', 'deployment', 'load', '--port=80')
@@ -139,7 +152,10 @@ async function main(): Promise<void> {
   } finally {
     await browser.close()
     await backend.close()
-    if (created) await run(process.execPath, [cli, 'delete', 'bench'], { env, timeout: 120_000 }).catch((e) => console.error(`could not delete the bench cluster: ${e}`))
+    if (created) await manager.delete('bench').catch(async (e) => {
+        console.error(`could not delete the bench cluster: ${e}`)
+        await stopLeftover(home, 'bench')
+      })
     await rm(home, { recursive: true, force: true })
   }
 }

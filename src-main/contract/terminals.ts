@@ -1,7 +1,8 @@
-// Contract for terminals: a host shell with KUBECONFIG set, and exec into a pod container.
+// Contract for terminals: a host shell with KUBECONFIG set, exec into a pod container, and a
+// shell on a cluster node over SSH.
 // Keystrokes go in as requests, output comes back as events. Free of Node and DOM imports.
 
-export type TerminalKind = 'host' | 'pod';
+export type TerminalKind = 'host' | 'pod' | 'node';
 export type TerminalState = 'connecting' | 'connected' | 'closed';
 
 export interface HostTerminalParams {
@@ -19,6 +20,14 @@ export interface PodTerminalParams {
   container: string | null;
   /** Defaults to `sh`. */
   command: string[] | null;
+  cols: number;
+  rows: number;
+}
+
+export interface NodeTerminalParams {
+  cluster: string;
+  /** Node name as recorded in the cluster (e.g. `master`, `worker-1`). */
+  node: string;
   cols: number;
   rows: number;
 }
@@ -63,6 +72,11 @@ export interface TerminalRequests {
   'terminals.openHost': { params: HostTerminalParams; result: TerminalInfo };
   /** Fails with code `exec_unavailable` when the cluster does not serve pods/exec. */
   'terminals.openPod': { params: PodTerminalParams; result: TerminalInfo };
+  /**
+   * A login shell on a node over SSH with the cluster's key. Fails with code `ssh_unavailable`
+   * when the cluster's provider gives no SSH access (simulated nodes have no machine).
+   */
+  'terminals.openNode': { params: NodeTerminalParams; result: TerminalInfo };
   'terminals.input': { params: TerminalInput; result: void };
   'terminals.resize': { params: TerminalSize; result: void };
   'terminals.close': { params: TerminalRef; result: void };
@@ -77,6 +91,7 @@ export interface TerminalEvents {
 export const terminalRequestTable = {
   'terminals.openHost': true,
   'terminals.openPod': true,
+  'terminals.openNode': true,
   'terminals.input': true,
   'terminals.resize': true,
   'terminals.close': true,
