@@ -117,3 +117,15 @@ describe('bad input', () => {
     expect(JSON.parse(r.text).message).toContain('spec.replicas')
   })
 })
+
+describe('secrets', () => {
+  it('folds stringData into data and never stores stringData', async () => {
+    const r = await call('POST', '/api/v1/namespaces/default/secrets', JSON.stringify({ metadata: { name: 'sd' }, data: { a: Buffer.from('one').toString('base64') }, stringData: { b: 'two' } }))
+    expect(r.code).toBe(201)
+    const s = JSON.parse((await call('GET', '/api/v1/namespaces/default/secrets/sd')).text)
+    expect(s.stringData).toBeUndefined()
+    expect(Buffer.from(s.data.a, 'base64').toString()).toBe('one')
+    expect(Buffer.from(s.data.b, 'base64').toString()).toBe('two')
+    expect(s.type).toBe('Opaque')
+  })
+})

@@ -41,8 +41,20 @@ function podQosClass(pod: Obj): string {
   return guaranteed ? 'Guaranteed' : 'Burstable'
 }
 
+/** Secret.stringData is write-only: it is merged into data (base64), as upstream's conversion does. */
+function foldStringData(obj: KubeObject): void {
+  const sd = obj.stringData
+  if (sd && typeof sd === 'object') {
+    const data = { ...asObj(obj.data) }
+    for (const [k, v] of Object.entries(sd as Record<string, unknown>)) data[k] = Buffer.from(String(v), 'utf8').toString('base64')
+    obj.data = data
+  }
+  delete obj.stringData
+}
+
 export function prepareForCreate(res: ResourceInfo, obj: KubeObject, ctx: StrategyContext): FieldError[] {
   if (hasStatusSubresource(res) && !KEEP_STATUS_ON_CREATE.has(res.kind)) delete obj.status
+  if (res.kind === 'Secret') foldStringData(obj)
   switch (res.kind) {
     case 'Pod':
       obj.status = { phase: 'Pending', qosClass: podQosClass(obj) }
@@ -66,6 +78,7 @@ export function prepareForCreate(res: ResourceInfo, obj: KubeObject, ctx: Strate
 
 /** Main-resource update: the status subresource owns status. */
 export function prepareForUpdate(res: ResourceInfo, obj: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[] {
+  if (res.kind === 'Secret') foldStringData(obj)
   if (hasStatusSubresource(res)) {
     if (old.status === undefined) delete obj.status
     else obj.status = structuredClone(old.status)
