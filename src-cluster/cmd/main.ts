@@ -3,6 +3,7 @@ import { runApiserver } from './apiserver'
 import { runControlPlane } from './control-plane'
 import { runControllerManager } from './controller-manager'
 import { runScheduler } from './scheduler'
+import { runKubelet } from './kubelet'
 import { runProxy } from './proxy'
 import { runDns } from './dns'
 import { runSimulatedNodes } from './simulated-nodes'
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; about: 
   apiserver: { run: runApiserver, about: 'the Kubernetes API server with its embedded store' },
   scheduler: { run: runScheduler, about: 'binds pending pods to nodes (filters, scores, events)' },
   'controller-manager': { run: runControllerManager, about: 'every controller (workloads, nodes, namespaces, jobs, HPA, ...)' },
+  kubelet: { run: runKubelet, about: 'node agent: pods on containerd through the CRI, pod network, logs/exec/port-forward server' },
   proxy: { run: runProxy, about: 'service proxy: iptables rules for ClusterIP, NodePort and LoadBalancer Services' },
   dns: { run: runDns, about: 'cluster DNS for cluster.local, forwarding other names upstream' },
   'simulated-nodes': { run: runSimulatedNodes, about: 'hollow kubelets: many simulated nodes in one process' },

@@ -132,7 +132,8 @@ async function envValue(e: EnvVar, c: Container, ctx: EnvContext, ns: string, va
   if (from.secretKeyRef) {
     const ref = from.secretKeyRef
     const s = await ctx.source.secret(ns, ref.name ?? '')
-    const raw = s?.data?.[ref.key]
+    // stringData is write-only upstream; an API server that keeps it is read as well
+    const raw = s?.data?.[ref.key] ?? (s?.stringData?.[ref.key] !== undefined ? Buffer.from(s.stringData[ref.key] as string).toString('base64') : undefined)
     if (raw === undefined) {
       if (ref.optional) return undefined
       throw new ConfigError(s ? `couldn't find key ${ref.key} in Secret ${ns}/${ref.name}` : `secret "${ref.name}" not found`)

@@ -32,6 +32,8 @@ export interface KubeletOptions {
   /** cgroup parent of every pod (cgroupfs path). */
   cgroupRoot?: string
   labels?: Record<string, string>
+  /** Taints the Node is registered with (e.g. the control-plane's NoSchedule). */
+  registerWithTaints?: { key: string; value?: string; effect: string }[]
   /** Called with this node and all nodes on start and whenever nodes change (pod network routes). */
   onNodesChanged?: (self: NodeObject | undefined, nodes: NodeObject[]) => void | Promise<void>
   heartbeatMs?: number
@@ -191,7 +193,7 @@ export class Kubelet {
 
   private async registerNode(): Promise<void> {
     const status = await this.currentStatus(undefined)
-    const node = nodeObject(this.opts.nodeName, this.machine.arch, status, this.opts.labels)
+    const node = nodeObject(this.opts.nodeName, this.machine.arch, status, this.opts.labels, this.opts.registerWithTaints)
     try {
       await this.opts.client.create(NODES, undefined, node)
       this.log(`kubelet: registered node ${this.opts.nodeName}`)

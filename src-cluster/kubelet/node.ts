@@ -115,7 +115,7 @@ export function nodeStatus(x: NodeStatusInput, now: Date, previous: NodeStatus |
   }
 }
 
-export function nodeObject(name: string, arch: string, status: NodeStatus, labels: Record<string, string> = {}): NodeObject {
+export function nodeObject(name: string, arch: string, status: NodeStatus, labels: Record<string, string> = {}, taints: NonNullable<NodeObject['spec']>['taints'] = []): NodeObject {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -124,7 +124,7 @@ export function nodeObject(name: string, arch: string, status: NodeStatus, label
       labels: { 'beta.kubernetes.io/arch': arch, 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': arch, 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...labels },
       annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
     },
-    spec: {},
+    spec: taints.length ? { taints } : {},
     status,
   }
 }

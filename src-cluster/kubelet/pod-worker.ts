@@ -51,6 +51,8 @@ export class PodWorker {
   private readonly handledExits = new Set<string>()
   private readonly backoff = new RestartBackoff()
   private finalPhase: 'Succeeded' | 'Failed' | undefined
+  /** Set when a sync created, started or stopped a container. */
+  private acted = false
   private lastStatus = ''
   private busy = false
   private again = false
@@ -135,6 +137,7 @@ export class PodWorker {
       return
     }
     const runtime = await this.runtimeContainers()
+    this.acted = false
     const spec = this.pod.spec
     const policy = spec?.restartPolicy ?? 'Always'
     let initialized = true
@@ -169,7 +172,8 @@ export class PodWorker {
         if (restart && this.restartAllowed(c, latest)) await this.startContainer(c, 'main', i, (latest.metadata?.attempt ?? 0) + 1, vols)
       }
     }
-    const views = await this.views()
+    // reuse the snapshot when this sync started or stopped nothing (saves CRI calls per tick)
+    const views = await this.views(this.acted ? undefined : runtime)
     const phase = podPhase(this.pod, views.initialized, views.mains, this.finalPhase === 'Failed')
     if (phase === 'Succeeded' || phase === 'Failed') {
       this.finalPhase = phase
@@ -303,6 +307,7 @@ export class PodWorker {
   }
 
   private async startContainer(c: Container, kind: 'init' | 'main', index: number, attempt: number, vols: VolumePaths): Promise<void> {
+    this.acted = true
     const fp = fieldPath(kind, index)
     const image = await this.ensureImage(c, fp)
     if (!image || !this.sandboxId || !this.sandboxCfg) return
@@ -373,14 +378,15 @@ export class PodWorker {
           const why = ps.kind === 'liveness' ? 'failed liveness probe' : 'failed startup probe'
           this.env.event(this.pod, 'Normal', 'Killing', `Container ${c.name} ${why}, will be restarted`, fp)
           this.probes.delete(c.name)
+          this.acted = true
           await this.env.cri.stopContainer(run.id, this.pod.spec?.terminationGracePeriodSeconds ?? 30).catch(() => undefined)
         }
       }),
     )
   }
 
-  private async views(): Promise<{ initialized: boolean; inits: ReturnType<typeof containerStatus>[]; mains: ReturnType<typeof containerStatus>[] }> {
-    const runtime = await this.runtimeContainers()
+  private async views(snapshot?: Map<string, CriStatus[]>): Promise<{ initialized: boolean; inits: ReturnType<typeof containerStatus>[]; mains: ReturnType<typeof containerStatus>[] }> {
+    const runtime = snapshot ?? (await this.runtimeContainers())
     const spec = this.pod.spec
     const view = (c: Container, main: boolean): ContainerView => {
       const runs = runtime.get(c.name) ?? []

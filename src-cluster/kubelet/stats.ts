@@ -35,13 +35,15 @@ export class StatsProvider {
       this.lastNodeCpu = Math.max(0, Math.round(((now.busy - this.last.busy) / dt) * 1e9))
       this.last = now
     }
-    const stats = await this.cri.listContainerStats()
+    // the runtime also reports finished containers (init containers, earlier runs): only running ones use resources
+    const [stats, running] = await Promise.all([this.cri.listContainerStats(), this.cri.listContainers({ state: { state: 'CONTAINER_RUNNING' } })])
+    const live = new Set(running.map((c) => c.id))
     const pods = new Map<string, { namespace: string; name: string; containers: { name: string; cpuNanoCores: number; memoryWorkingSetBytes: number }[] }>()
     for (const s of stats) {
       const l = s.attributes?.labels ?? {}
       const ns = l[LABEL_POD_NAMESPACE]
       const name = l[LABEL_POD_NAME]
-      if (!ns || !name) continue
+      if (!ns || !name || !live.has(s.attributes?.id ?? '')) continue
       const key = `${ns}/${name}`
       const p = pods.get(key) ?? { namespace: ns, name, containers: [] }
       p.containers.push({ name: l[LABEL_CONTAINER_NAME] ?? s.attributes?.metadata?.name ?? '', cpuNanoCores: s.cpu?.usageNanoCores?.value ?? 0, memoryWorkingSetBytes: s.memory?.workingSetBytes?.value ?? 0 })

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, busyboxImageSpec, loadImage, pauseImageSpec, writeImage } from '../../provisioning/images'
 import { CriClient, isCriNotFound, type PodSandboxConfig } from '../../src-cluster/kubelet/cri/client'
-import { createTestBridge, startContainerdNode, writeBridgeCniConf, type ContainerdNode, type TestBridge } from '../helpers/containerd'
+import { createTestBridge, removeCgroupTree, startContainerdNode, writeBridgeCniConf, type ContainerdNode, type TestBridge } from '../helpers/containerd'
 
 const POD_CIDR = '10.232.1.0/24'
 let bridge: TestBridge
@@ -32,6 +32,7 @@ afterAll(async () => {
   cri?.close()
   await node?.stop()
   await bridge?.remove()
+  removeCgroupTree(`/kubelab-cri-${process.pid}`)
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
@@ -69,7 +70,7 @@ describe('CRI client', () => {
       logDirectory: logDir,
       dnsConfig: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local'], options: ['ndots:5'] },
       labels: { 'io.kubernetes.pod.name': 'p1' },
-      linux: { cgroupParent: '/kubelab-test/poduid1' },
+      linux: { cgroupParent: `/kubelab-cri-${process.pid}/poduid1` },
     }
     const sb = await cri.runPodSandbox(sandboxConfig)
     const sbs = await cri.podSandboxStatus(sb)

@@ -10,7 +10,7 @@ import { busyboxImageSpec, loadImage, pauseImageSpec, writeImage, BUSYBOX_IMAGE 
 import { createClient, loadKubeconfig, type ClosableClient } from '../../src-cluster/client'
 import { Kubelet } from '../../src-cluster/kubelet'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
-import { createTestBridge, startContainerdNode, writeBridgeCniConf, type ContainerdNode, type TestBridge } from '../helpers/containerd'
+import { createTestBridge, removeCgroupTree, startContainerdNode, writeBridgeCniConf, type ContainerdNode, type TestBridge } from '../helpers/containerd'
 
 const POD_CIDR = '10.232.2.0/24'
 const NODE = 'kl-node-1'
@@ -55,6 +55,7 @@ afterAll(async () => {
   client?.close()
   await node?.stop()
   await bridge?.remove()
+  removeCgroupTree(`/kubelab-test-${process.pid}`)
   await api?.close()
   if (dir) rmSync(dir, { recursive: true, force: true })
 }, 180_000)
@@ -102,6 +103,7 @@ kind: Pod
 metadata: {name: web, labels: {app: web}}
 spec:
   nodeName: ${NODE}
+  terminationGracePeriodSeconds: 3
   containers:
   - name: web
     image: ${BUSYBOX_IMAGE}
@@ -135,6 +137,7 @@ kind: Pod
 metadata: {name: crash}
 spec:
   nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
   containers:
   - {name: c, image: ${BUSYBOX_IMAGE}, command: [sh, -c, 'echo dying; exit 3']}
 `)
@@ -151,6 +154,7 @@ kind: Pod
 metadata: {name: live}
 spec:
   nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
   containers:
   - name: c
     image: ${BUSYBOX_IMAGE}
@@ -170,6 +174,7 @@ kind: Pod
 metadata: {name: ready}
 spec:
   nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
   containers:
   - name: c
     image: ${BUSYBOX_IMAGE}
@@ -202,6 +207,10 @@ kind: Pod
 metadata: {name: cfg}
 spec:
   nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - {name: init1, image: ${BUSYBOX_IMAGE}, command: [sh, -c, 'echo one > /work/order'], volumeMounts: [{name: work, mountPath: /work}]}
+  - {name: init2, image: ${BUSYBOX_IMAGE}, command: [sh, -c, 'test -f /work/order && echo two >> /work/order'], volumeMounts: [{name: work, mountPath: /work}]}
   containers:
   - name: c
     image: ${BUSYBOX_IMAGE}
@@ -216,15 +225,28 @@ spec:
     volumeMounts:
     - {name: secret, mountPath: /etc/creds}
     - {name: config, mountPath: /etc/config}
+    - {name: work, mountPath: /work}
+    - {name: info, mountPath: /etc/podinfo}
   volumes:
+  - {name: work, emptyDir: {}}
+  - name: info
+    downwardAPI: {items: [{path: name, fieldRef: {fieldPath: metadata.name}}, {path: mem, resourceFieldRef: {containerName: c, resource: limits.memory, divisor: 1Mi}}]}
   - {name: secret, secret: {secretName: creds}}
   - {name: config, configMap: {name: settings}}
 `)
-    const p = await waitPod('cfg', 'Running', (x) => x.status?.phase === 'Running')
-    const run = async (cmd: string): Promise<string> => (await kubelet.cri.execSync(cid(p), ['sh', '-c', cmd], 5)).stdout.toString().trim()
+    const p = await waitPod('cfg', 'Running', (x) => x.status?.phase === 'Running', 30_000)
+    const run = async (cmd: string): Promise<string> => {
+      const r = await kubelet.cri.execSync(cid(p), ['sh', '-c', cmd], 5)
+      return (r.stdout.toString() + r.stderr.toString()).trim()
+    }
     expect(await run('echo $GREETING $CM_color $PASSWORD')).toBe('hello blue s3cret')
     expect(await run('cat /etc/creds/password')).toBe('s3cret')
     expect(await run('cat /etc/config/color')).toBe('blue')
+    // init containers ran in order, sharing the emptyDir with the main container
+    expect(await run('cat /work/order')).toBe('one\ntwo')
+    expect(p.status?.initContainerStatuses?.map((s) => s.state?.terminated?.reason)).toEqual(['Completed', 'Completed'])
+    expect(cond(p, 'Initialized')).toBe('True')
+    expect(await run('cat /etc/podinfo/name; echo; cat /etc/podinfo/mem')).toBe('cfg\n64')
     const mem = await run('cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes')
     expect(Number(mem)).toBe(64 * 1024 * 1024)
     await api.k('patch', 'configmap', 'settings', '-p', '{"data":{"color":"green"}}')
@@ -249,6 +271,8 @@ spec:
   it('serves a stats summary from the runtime', async () => {
     const s = await kubelet.statsSummary()
     expect(s.node.memoryWorkingSetBytes).toBeGreaterThan(0)
-    expect(s.pods.find((x) => x.name === 'cfg')?.containers[0]?.memoryWorkingSetBytes).toBeGreaterThan(0)
+    const cfg = s.pods.find((x) => x.name === 'cfg')
+    expect(cfg?.containers.map((c) => c.name)).toEqual(['c'])
+    expect(cfg?.containers[0]?.memoryWorkingSetBytes).toBeGreaterThan(0)
   })
 })

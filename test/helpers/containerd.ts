@@ -2,7 +2,7 @@
 // namespace the test creates (veth to a test bridge in the host namespace, addresses from
 // 10.231.0.0/16). Everything is removed on stop(): processes, mounts, netns, veth, routes.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -273,4 +273,24 @@ export function writeBridgeCniConf(node: ContainerdNode, podCidr: string, bridge
   const path = join(node.cniConfDir, '10-kubelab-test.conflist')
   writeFileSync(path, JSON.stringify(conf, null, 2))
   return path
+}
+
+/** Removes a cgroup (cgroupfs path like /kubelab-test-123) and its empty children in every hierarchy. */
+export function removeCgroupTree(cgroupPath: string): void {
+  const roots = ['/sys/fs/cgroup', ...(existsSync('/sys/fs/cgroup/memory') ? readdirSync('/sys/fs/cgroup').map((d) => join('/sys/fs/cgroup', d)) : [])]
+  for (const r of roots) {
+    const top = join(r, cgroupPath)
+    if (!existsSync(top)) continue
+    const dirs: string[] = []
+    const walk = (d: string): void => {
+      dirs.push(d)
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name))
+    }
+    try {
+      walk(top)
+    } catch {
+      continue
+    }
+    for (const d of dirs.sort((a, b) => b.length - a.length)) spawnSyncQuiet('rmdir', [d])
+  }
 }

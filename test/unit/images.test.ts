@@ -10,7 +10,7 @@ async function untar(buf: Buffer): Promise<Map<string, { type: string; body: Buf
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
       const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('data', (c: unknown) => void chunks.push(c as Buffer))
       stream.on('end', () => {
         out.set(h.name, { type: h.type ?? 'file', body: Buffer.concat(chunks), mode: h.mode ?? 0, linkname: h.linkname ?? undefined })
         next()
