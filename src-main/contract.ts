@@ -20,6 +20,12 @@ import {
   type TerminalEvents,
   type TerminalRequests,
 } from './contract/terminals';
+import {
+  portForwardEventTable,
+  portForwardRequestTable,
+  type PortForwardEvents,
+  type PortForwardRequests,
+} from './contract/portforward';
 import type { Reply } from './contract/app';
 
 export * from './contract/app';
@@ -27,15 +33,16 @@ export * from './contract/clusters';
 export * from './contract/resources';
 export * from './contract/terminals';
 export * from './contract/logs';
+export * from './contract/portforward';
 
 /** Requests: renderer → backend, one typed reply each. */
-export interface Requests extends AppRequests, ClusterRequests, ResourceRequests, TerminalRequests, LogRequests {}
+export interface Requests extends AppRequests, ClusterRequests, ResourceRequests, TerminalRequests, LogRequests, PortForwardRequests {}
 
 /**
  * Events: backend → renderer. Events raised before the renderer is ready are queued and
  * delivered once it calls `ready()`.
  */
-export interface Events extends AppEvents, ClusterEvents, ResourceEvents, TerminalEvents, LogEvents {}
+export interface Events extends AppEvents, ClusterEvents, ResourceEvents, TerminalEvents, LogEvents, PortForwardEvents {}
 
 export type RequestName = keyof Requests;
 export type EventName = keyof Events;
@@ -50,6 +57,7 @@ const requestTable = {
   ...resourceRequestTable,
   ...terminalRequestTable,
   ...logRequestTable,
+  ...portForwardRequestTable,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {
@@ -58,6 +66,7 @@ const eventTable = {
   ...resourceEventTable,
   ...terminalEventTable,
   ...logEventTable,
+  ...portForwardEventTable,
 } as const satisfies Record<EventName, true>;
 
 export const requestNames: readonly RequestName[] = Object.keys(requestTable) as RequestName[];

@@ -4,6 +4,7 @@ import { ClusterOps } from './cluster-ops/service';
 import { createClusterHandlers } from './cluster-ops/handlers';
 import { createLogHandlers, LogStreams } from './logs';
 import { kubelabHome } from './paths';
+import { createPortForwardHandlers, PortForwardService } from './portforward';
 import { createResourceBackend } from './resources';
 import { createTerminalHandlers } from './terminals/handlers';
 import { TerminalService } from './terminals/service';
@@ -36,6 +37,7 @@ export interface Services {
   handlers: Handlers;
   clusters: ClusterOps;
   terminals: TerminalService;
+  portForwards: PortForwardService;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export function createServices(ctx: BackendContext, publish: (message: EventMess
   const home = (): string => kubelabHome(env);
   const clusters = new ClusterOps({ env, home, publish });
   const terminals = new TerminalService({ env, home, publish });
+  const portForwards = new PortForwardService({ home, publish });
   const resources = createResourceBackend({ home, publish: (batch) => publish({ name: 'resources.batch', payload: batch }) });
   const logStreams = new LogStreams({
     connections: resources.connections,
@@ -69,13 +72,16 @@ export function createServices(ctx: BackendContext, publish: (message: EventMess
     ...createTerminalHandlers(terminals),
     ...resources.handlers,
     ...createLogHandlers(logStreams, resources.connections),
+    ...createPortForwardHandlers(portForwards),
   };
   return {
     handlers,
     clusters,
     terminals,
+    portForwards,
     async close() {
       terminals.closeAll();
+      portForwards.closeAll();
       logStreams.closeAll();
       resources.close();
     },

@@ -41,6 +41,12 @@ export interface NodePaths {
   readonly run: string
   readonly staging: string
   readonly containerdSocket: string
+  /** containerd's CNI conf_dir (the local provider's config and Debian's default agree). */
+  readonly cniConfDir: string
+  /** Container log files (the CRI log paths), as upstream's /var/log/pods. */
+  readonly podLogs: string
+  /** containerd's config file (its CRI snapshotter is read from it when loading images). */
+  readonly containerdConfig: string
 }
 
 export function nodePaths(root: string): NodePaths {
@@ -53,6 +59,9 @@ export function nodePaths(root: string): NodePaths {
     run: r('run/kubelab'),
     staging: r('var/lib/kubelab/staging'),
     containerdSocket: r('run/containerd/containerd.sock'),
+    cniConfDir: r('etc/cni/net.d'),
+    podLogs: r('var/log/pods'),
+    containerdConfig: r('etc/containerd/config.toml'),
   }
 }
 
@@ -80,6 +89,12 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
         '--root-dir', posix.join(d.lib, 'kubelet'),
         '--tls-cert-file', posix.join(d.etc, 'pki', 'kubelet.crt'),
         '--tls-private-key-file', posix.join(d.etc, 'pki', 'kubelet.key'),
+        '--client-ca-file', posix.join(d.etc, 'pki', 'ca.crt'),
+        '--pod-log-dir', d.podLogs,
+        // Where the node's containerd reads CNI configs (its CRI plugin's conf_dir); the kubelet
+        // writes the bridge config there once the Node has a podCIDR.
+        '--cni-conf-dir', d.cniConfDir,
+        '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16',
         ...(p.node.role === 'control-plane' ? ['--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule'] : []),
       ],
     },

@@ -7,6 +7,7 @@ import { posix } from 'node:path'
 import type { NodeBundle } from '../../provisioning/bundle'
 import { INSTALL_SCRIPT } from '../../provisioning/bundle'
 import { manifest, nodeComponents, nodeEnvFile, nodePaths, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile } from './node-plan'
+import { importImageOnNode, type ImageTarball } from './images'
 import { componentKubeconfig, type ClusterPki } from './pki'
 import { SshSession, type SshLogin } from './ssh'
 import type { StepRunner } from './steps'
@@ -19,6 +20,8 @@ export interface ProvisionInput {
   readonly bundle: NodeBundle
   readonly pki: ClusterPki
   readonly runner: StepRunner
+  /** Image tarballs every node's containerd gets (the sandbox image first). */
+  readonly images?: readonly ImageTarball[]
   /** How long to wait for SSH to answer (default 120 s). */
   readonly sshWaitMs?: number
   /** Called with the live session (tests drop it mid-install). */
@@ -117,6 +120,17 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       const res = await s.exec(`sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000 })
       if (res.code !== 0) throw new Error(`install-node.sh exited ${res.code ?? res.signal}`)
     })
+    if (i.images?.length) {
+      // After install: on a VM the installer is what starts containerd. Importing again on a
+      // re-run is harmless (same digests), so this step converges like the others.
+      await r.run('load images', node, async (ctx) => {
+        ctx.hint(`check containerd on node ${node} (its log under var/log) and run create again`)
+        for (const img of i.images!) {
+          const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000 })
+          ctx.line(`${img.name}: imported ${names.join(', ') || posix.basename(img.path)}`)
+        }
+      })
+    }
   } finally {
     s.close()
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { writeKubeconfig } from '../../../src-cluster/apiserver/kubeconfig'
 import { buildNodeBundle } from '../../../provisioning/bundle'
 import type { Provider, ProviderContext } from '../../providers/types'
+import { buildStandardImages } from '../../provisioning/images'
 import { ensureClusterSshKey } from '../../provisioning/keys'
 import { API_SERVER_PORT, ensureClusterPki } from '../../provisioning/pki'
 import { provisionNode } from '../../provisioning/provision'
@@ -39,11 +40,16 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
     c.line(`kubelab-node.js ${(b.bytes / 1024 / 1024).toFixed(1)} MiB; components: ${b.components.join(', ')}`)
     return b
   })
+  const images = await runner.run('images', undefined, async (c) => {
+    const list = await buildStandardImages(join(ctx.clusterDir, 'images'))
+    c.line(list.map((x) => x.name).join(', '))
+    return list
+  })
   const one = async (name: string): Promise<void> => {
     const n = ctx.nodes.find((x) => x.name === name)!
     const t = await provider.sshTarget(ctx, n)
     if (!t) throw new Error(`provider ${provider.name} gives node ${name} no SSH access`)
-    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner })
+    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner, images })
   }
   // The master first: the workers' kubelets need its API server.
   await one(master.name)

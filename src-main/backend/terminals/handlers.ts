@@ -1,5 +1,5 @@
 // The terminals requests of the contract, wired to TerminalService.
-import type { HostTerminalParams, PodTerminalParams, Reply, TerminalRequests } from '../../contract'
+import type { HostTerminalParams, NodeTerminalParams, PodTerminalParams, Reply, TerminalRequests } from '../../contract'
 import { ok, rpcError } from '../../contract'
 import type { Handler } from '../handlers'
 import { noParams } from '../handlers'
@@ -67,6 +67,11 @@ export function createTerminalHandlers(terms: TerminalService): TerminalHandlers
           rows: size(f, 'rows'),
         })),
       run: (p) => terms.openPod(p),
+    },
+    'terminals.openNode': {
+      parse: (raw) =>
+        parse('terminals.openNode', raw, (f): NodeTerminalParams => ({ cluster: str(f, 'cluster'), node: str(f, 'node'), cols: size(f, 'cols'), rows: size(f, 'rows') })),
+      run: (p) => terms.openNode(p),
     },
     'terminals.input': {
       parse: (raw) => parse('terminals.input', raw, (f) => ({ id: str(f, 'id'), data: data(f) })),

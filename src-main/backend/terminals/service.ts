@@ -2,11 +2,15 @@
 // becomes a few events, not one per byte), input and resize routed to the right session.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { EventMessage, HostTerminalParams, PodTerminalParams, TerminalInfo, TerminalState } from '../../contract'
+import type { EventMessage, HostTerminalParams, NodeTerminalParams, PodTerminalParams, TerminalInfo, TerminalState } from '../../contract'
 import { loadKubeconfig } from '../../../src-cluster/client'
-import { checkClusterName, clusterDir } from '../cluster-manager/state'
+import type { SshTarget } from '../../providers/types'
+import { loginFromKeyFile } from '../../provisioning/ssh'
+import { ClusterManager } from '../cluster-manager'
+import { checkClusterName, clusterDir, readRecord } from '../cluster-manager/state'
 import { CodedError } from '../errors'
 import { openHostShell } from './host'
+import { openNodeShell } from './node'
 import { openPodExec } from './pod'
 import type { SessionCallbacks, TerminalSession } from './types'
 
@@ -23,6 +27,8 @@ export interface TerminalServiceOptions {
   publish: (message: EventMessage) => void
   /** How long output is gathered before it is sent (ms). */
   flushMs?: number
+  /** How to reach a node over SSH; defaults to the cluster manager's answer (tests inject one). */
+  sshTarget?: (cluster: string, node: string) => Promise<SshTarget>
 }
 
 /** Closed terminals are kept this long so a late `terminals.list` still shows them; then dropped. */
@@ -60,6 +66,19 @@ export class TerminalService {
     return { ...entry.info }
   }
 
+  async openNode(p: NodeTerminalParams): Promise<TerminalInfo> {
+    const target = await this.sshTargetOf(p.cluster, p.node)
+    let login
+    try {
+      login = loginFromKeyFile(target.host, target.port, target.user, target.privateKeyFile)
+    } catch (e) {
+      throw new CodedError('ssh_unavailable', `cannot read the SSH key of cluster ${p.cluster} at ${target.privateKeyFile}: ${(e as Error).message}`)
+    }
+    const entry = this.add('node', `${p.cluster}: node ${p.node}`)
+    entry.session = openNodeShell({ login, node: p.node, cols: p.cols, rows: p.rows }, this.callbacks(entry))
+    return { ...entry.info }
+  }
+
   input(id: string, data: string): void {
     const e = this.get(id)
     if (e.info.state === 'closed') throw new CodedError('closed', `terminal ${id} is closed; open it again`)
@@ -92,6 +111,27 @@ export class TerminalService {
     const path = join(clusterDir(this.o.home(), cluster), 'kubeconfig')
     if (!existsSync(path)) throw new CodedError('not_running', `cluster ${cluster} has no kubeconfig at ${path}: start the cluster first`)
     return path
+  }
+
+  /** The node's SSH target, or an error value saying why there is none. */
+  private async sshTargetOf(cluster: string, node: string): Promise<SshTarget> {
+    try {
+      checkClusterName(cluster)
+    } catch (e) {
+      throw new CodedError('bad_params', (e as Error).message)
+    }
+    if (this.o.sshTarget) return this.o.sshTarget(cluster, node)
+    const rec = readRecord(clusterDir(this.o.home(), cluster))
+    if (!rec) throw new CodedError('not_found', `no cluster named ${cluster}`)
+    if (!rec.nodes.some((n) => n.name === node)) throw new CodedError('not_found', `cluster ${cluster} has no node ${node}; its nodes: ${rec.nodes.map((n) => n.name).join(', ')}`)
+    if (rec.provider === 'simulated') {
+      throw new CodedError('ssh_unavailable', `node ${node} of cluster ${cluster} is simulated: it has no machine to log in to. Open a host shell and use kubectl, or create a cluster with the local, multipass or virtualbox provider for node shells`)
+    }
+    try {
+      return await new ClusterManager({ env: { ...this.o.env, KUBELAB_HOME: this.o.home() } }).sshTarget(cluster, node)
+    } catch (e) {
+      throw new CodedError('ssh_unavailable', `no SSH access to node ${node} of cluster ${cluster}: ${(e as Error).message}`)
+    }
   }
 
   private get(id: string): Entry {

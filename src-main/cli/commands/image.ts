@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, posix } from 'node:path';
+import { basename } from 'node:path';
+import { importImageOnNode } from '../../provisioning/images';
 import { loginFromKeyFile, SshSession } from '../../provisioning/ssh';
 import { usageExitCode } from '../command';
 import { clusterCommand } from './cluster-util';
@@ -35,15 +36,9 @@ export const imageCommand = clusterCommand({
       const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 30_000, node });
       try {
         const root = (await s.run('printf %s "${KUBELAB_ROOT:-/}"')).stdout || '/';
-        const dir = posix.join(root, 'var/lib/kubelab/images');
-        const remote = posix.join(dir, basename(file));
-        await s.run(`mkdir -p ${dir}`);
-        await s.upload([{ remote, local: file, mode: 0o600 }]);
-        tick(`${node}: uploaded ${basename(file)} (${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB)`);
-        // The same ctr import the runtime's loader (provisioning/images/load.ts) runs, on the node.
-        const sock = posix.join(root, 'run/containerd/containerd.sock');
-        const r = await s.run(`ctr -a ${sock} -n k8s.io images import ${remote} && rm -f ${remote}`, { timeoutMs: 600_000 });
-        const names = [...r.stdout.matchAll(/unpacking (\S+) \(/g)].map((m) => m[1]);
+        tick(`${node}: uploading ${basename(file)} (${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB)`);
+        // The same upload + ctr import provisioning uses for the standard images.
+        const names = await importImageOnNode(s, root, file, { timeoutMs: 600_000 });
         tick(`${node}: imported ${names.join(', ') || basename(file)}`);
       } finally {
         s.close();

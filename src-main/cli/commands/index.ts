@@ -13,6 +13,7 @@ import { stopCommand } from './stop';
 import { createHelpCommand } from './help';
 import { serveCommand } from './serve';
 import { versionCommand } from './version';
+import { labCommand } from './lab';
 
 export const commands: readonly Command[] = [
   appCommand,
@@ -26,6 +27,7 @@ export const commands: readonly Command[] = [
   nodeCommand,
   sshCommand,
   imageCommand,
+  labCommand,
   versionCommand,
   createHelpCommand(() => commands),
 ];

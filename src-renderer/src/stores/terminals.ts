@@ -75,10 +75,13 @@ export const useTerminalsStore = defineStore('terminals', {
       tab.reason = null;
       this.write(tab, stateBanner('connecting', null));
       const { cols, rows } = this.size;
+      const spec = tab.spec;
       const reply =
-        tab.spec.kind === 'host'
-          ? await api.request('terminals.openHost', { cluster: tab.spec.cluster, cols, rows })
-          : await api.request('terminals.openPod', { ...tab.spec, command: null, cols, rows });
+        spec.kind === 'host'
+          ? await api.request('terminals.openHost', { cluster: spec.cluster, cols, rows })
+          : spec.kind === 'node'
+            ? await api.request('terminals.openNode', { cluster: spec.cluster, node: spec.node, cols, rows })
+            : await api.request('terminals.openPod', { cluster: spec.cluster, namespace: spec.namespace, pod: spec.pod, container: spec.container, command: null, cols, rows });
       if (reply.ok) {
         this.adopt(tab, reply.value);
       } else {

@@ -5,6 +5,7 @@ import type { TerminalState } from '../../../src-main/contract'
 export type TabSpec =
   | { kind: 'host'; cluster: string | null }
   | { kind: 'pod'; cluster: string; namespace: string; pod: string; container: string | null }
+  | { kind: 'node'; cluster: string; node: string }
 
 export interface TerminalTab {
   key: number
@@ -19,6 +20,7 @@ export interface TerminalTab {
 
 export function titleOf(spec: TabSpec): string {
   if (spec.kind === 'host') return spec.cluster ? `${spec.cluster} · shell` : 'shell'
+  if (spec.kind === 'node') return `${spec.cluster} · node ${spec.node}`
   return `${spec.namespace}/${spec.pod}${spec.container ? ` (${spec.container})` : ''}`
 }
 

@@ -1,0 +1,99 @@
+// A login shell on a cluster node over SSH (ssh2): one connection per terminal with a pty of the
+// terminal's size. Connecting is a single attempt with a bounded handshake: a node that is down
+// closes the terminal with the reason, and Enter in the tab tries again.
+import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2'
+import type { SshLogin } from '../../provisioning/ssh'
+import type { SessionCallbacks, TerminalSession } from './types'
+
+// ssh2 is CommonJS: Node's ESM loader only gives its default export.
+const { Client } = ssh2
+
+export interface NodeShellTarget {
+  login: SshLogin
+  /** Node name, for messages. */
+  node: string
+  cols: number
+  rows: number
+  /** Handshake timeout (default 10 s). */
+  readyTimeoutMs?: number
+}
+
+/** Keystrokes typed while connecting are kept up to this many characters, then sent. */
+const maxEarlyInput = 4096
+
+export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): TerminalSession {
+  const client: SshClient = new Client()
+  const where = `${t.login.user}@${t.login.host}:${t.login.port}`
+  let channel: ClientChannel | null = null
+  let size = { cols: t.cols, rows: t.rows }
+  let early = ''
+  let ended = false
+  let exitCode: number | null = null
+  let reason = `the SSH connection to node ${t.node} closed`
+  const end = (): void => {
+    if (ended) return
+    ended = true
+    cb.onExit(exitCode, reason)
+  }
+
+  client.on('ready', () => {
+    client.shell({ term: 'xterm-256color', cols: size.cols, rows: size.rows }, (err, ch) => {
+      if (err) {
+        reason = `node ${t.node} refused a shell: ${err.message}`
+        client.end()
+        return
+      }
+      channel = ch
+      cb.onOpen()
+      if (early) ch.write(early)
+      early = ''
+      ch.on('data', (d: Buffer) => cb.onData(d.toString('utf8')))
+      ch.stderr.on('data', (d: Buffer) => cb.onData(d.toString('utf8')))
+      ch.on('exit', (code: number | null, signal?: string) => {
+        exitCode = code
+        reason = signal ? `the shell on node ${t.node} ended by signal ${signal}` : `the shell on node ${t.node} exited with code ${code}`
+      })
+      ch.on('close', () => client.end())
+    })
+  })
+  client.on('error', (e: Error) => {
+    // Handshake failures arrive here before 'ready'; later ones mean the link dropped.
+    if (channel === null) {
+      reason = /authentication methods failed/i.test(e.message)
+        ? `node ${t.node} (${where}) refused the cluster's SSH key: check its authorized_keys holds the cluster key`
+        : `cannot reach node ${t.node} over SSH at ${where}: ${e.message}; check the node is running, then press Enter to retry`
+    } else reason = `the SSH connection to node ${t.node} dropped: ${e.message}`
+  })
+  client.on('close', end)
+  client.connect({
+    host: t.login.host,
+    port: t.login.port,
+    username: t.login.user,
+    privateKey: t.login.privateKey,
+    readyTimeout: t.readyTimeoutMs ?? 10_000,
+    keepaliveInterval: 10_000,
+    keepaliveCountMax: 3,
+    // Node host keys are made at cluster create time and change on every re-create.
+    hostVerifier: () => true,
+  })
+
+  return {
+    write: (data) => {
+      if (ended) return
+      if (channel) channel.write(data)
+      else early = (early + data).slice(-maxEarlyInput)
+    },
+    resize: (cols, rows) => {
+      size = { cols, rows }
+      // ssh2 takes rows first; the pixel sizes are unknown and zero.
+      channel?.setWindow(rows, cols, 0, 0)
+    },
+    close: () => {
+      if (ended) return
+      reason = 'closed'
+      client.end()
+      // Reported now: a handshake in progress may take its full timeout to notice the end.
+      end()
+    },
+  }
+}

@@ -1,0 +1,12 @@
+// Labs: the format, loading and validation, Killercoda import, needs, and the runner the
+// desktop backend and the `kubelab lab` CLI share.
+export * from './types'
+export { loadLab, loadCatalogue, validateIndex, workersForImageId, LabFormatError, type LabIssue, type CatalogueEntry } from './load'
+export { importKillercoda, inferNeeds, type ImportResult } from './killercoda'
+export { detectFacts, readNodes, unmetNeeds, providerCapabilities, nodeAliases, type ClusterFacts, type LabNode, type UnmetNeed } from './needs'
+export { hostExecutor, sshExecutor, type ScriptExecutor, type ScriptRun, type ScriptResult, type NodeSessions } from './scripts'
+export { ProgressStore, newProgress, type LabProgress } from './progress'
+export { LabRunner, NeedsNotMetError, scriptEnv, type LabCluster, type CheckResult, type CheckOutcome, type StepView, type LabLog } from './runner'
+export { kubectlFor, mustKubectl, type Kubectl, type KubectlResult } from './kubectl'
+export { managedLabCluster, labsProgressDir, type ManagedLabCluster } from './cluster'
+export { catalogueRoots, findLab } from './catalogue'

@@ -1,0 +1,116 @@
+// What a cluster can do, and whether a lab's needs are met. Capabilities that follow from the
+// provider (real containers, SSH to nodes) come from a table; the ones a cluster may or may not
+// have installed (metrics, storage, ingress) are read from its API, so the answer is about this
+// cluster, not its kind. Every unmet need carries a sentence saying why and what would help.
+import type { Kubectl } from './kubectl'
+import type { Capability, Lab } from './types'
+
+export interface LabNode {
+  /** cp, w1, w2, ... (what lab files use). */
+  readonly alias: string
+  /** The node's real name in the cluster. */
+  readonly name: string
+  readonly ip?: string
+  readonly controlPlane: boolean
+}
+
+export interface ClusterFacts {
+  readonly provider: string
+  readonly nodes: readonly LabNode[]
+  readonly workers: number
+  /** Capabilities present. */
+  readonly capabilities: ReadonlySet<Capability>
+  /** For each missing capability: why this cluster lacks it. */
+  readonly missing: Readonly<Partial<Record<Capability, string>>>
+  /** Images present on every node, when the provider can tell (real runtimes). */
+  readonly images?: ReadonlySet<string>
+}
+
+export interface UnmetNeed {
+  readonly need: string
+  readonly why: string
+}
+
+const MACHINE_PROVIDERS = new Set(['local', 'multipass', 'virtualbox'])
+
+/** Capabilities decided by the provider alone, with the reason when absent. */
+export function providerCapabilities(provider: string): { have: Capability[]; missing: Partial<Record<Capability, string>> } {
+  const have: Capability[] = []
+  const missing: Partial<Record<Capability, string>> = {}
+  if (MACHINE_PROVIDERS.has(provider)) have.push('runtime', 'node-ssh', 'host-to-node')
+  else {
+    const what = provider === 'simulated' ? 'simulated nodes report pods Running without starting containers' : `provider ${provider} is not known to run containers`
+    missing.runtime = `${what}: use a local, multipass or virtualbox cluster`
+    missing['node-ssh'] = `${provider === 'simulated' ? 'simulated nodes are not machines' : `provider ${provider} has no machines`}, so there is no shell to log in to`
+    missing['host-to-node'] = `${provider === 'simulated' ? 'simulated nodes' : 'these nodes'} have no network address the host can reach`
+  }
+  missing.networkpolicy = "KubeLab's node networking does not enforce NetworkPolicy yet (objects are accepted but traffic is not filtered)"
+  missing.etcd = "this cluster stores its state in KubeLab's embedded store, not etcd"
+  return { have, missing }
+}
+
+/** Node aliases: control-plane nodes are cp (cp2, ...), workers w1..wN in name order. */
+export function nodeAliases(nodes: readonly { name: string; ip?: string; controlPlane: boolean }[]): LabNode[] {
+  const cps = nodes.filter((n) => n.controlPlane).sort((a, b) => a.name.localeCompare(b.name))
+  const ws = nodes.filter((n) => !n.controlPlane).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
+  return [...cps.map((n, i) => ({ ...n, alias: i === 0 ? 'cp' : `cp${i + 1}` })), ...ws.map((n, i) => ({ ...n, alias: `w${i + 1}` }))]
+}
+
+interface NodeList {
+  items: { metadata: { name: string; labels?: Record<string, string> }; status?: { addresses?: { type: string; address: string }[] } }[]
+}
+
+/** The cluster's nodes with their lab aliases, read from the API. */
+export async function readNodes(k: Kubectl): Promise<LabNode[]> {
+  const nodesRes = await k(['get', 'nodes', '-o', 'json'])
+  if (nodesRes.code !== 0) throw new Error(`cannot read the cluster's nodes: ${nodesRes.stderr.trim()}: is the cluster running? (kubelab start NAME)`)
+  const list = JSON.parse(nodesRes.stdout) as NodeList
+  return nodeAliases(
+    list.items.map((n) => ({
+      name: n.metadata.name,
+      ip: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+      controlPlane: n.metadata.labels?.['node-role.kubernetes.io/control-plane'] !== undefined || n.metadata.name === 'control-plane',
+    })),
+  )
+}
+
+/** Reads nodes and installed add-ons from the cluster's API. */
+export async function detectFacts(k: Kubectl, provider: string, o: { images?: ReadonlySet<string> } = {}): Promise<ClusterFacts> {
+  const nodes = await readNodes(k)
+  const { have, missing } = providerCapabilities(provider)
+  const caps = new Set<Capability>(have)
+  const groups = await k(['api-versions'])
+  if (groups.stdout.split('\n').some((l) => l.startsWith('metrics.k8s.io/'))) caps.add('metrics')
+  else missing.metrics = 'the metrics.k8s.io API is not served (no metrics server)'
+  const sc = await k(['get', 'storageclasses', '-o', 'jsonpath={range .items[*]}{.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class}{"\\n"}{end}'])
+  if (sc.code === 0 && sc.stdout.split('\n').includes('true')) caps.add('storage')
+  else missing.storage = 'no default StorageClass, so claims do not bind by themselves'
+  const ing = await k(['get', 'ingressclasses', '-o', 'name'])
+  if (ing.code === 0 && ing.stdout.trim() !== '') caps.add('ingress')
+  else missing.ingress = 'no IngressClass: no ingress controller is installed'
+  for (const c of caps) delete missing[c]
+  return { provider, nodes, workers: nodes.filter((n) => !n.controlPlane).length, capabilities: caps, missing, images: o.images }
+}
+
+/** The needs of `lab` that `facts` cannot meet, each with why; empty when it can start. */
+export function unmetNeeds(lab: Lab, facts: ClusterFacts): UnmetNeed[] {
+  const out: UnmetNeed[] = []
+  if (facts.workers < lab.needs.workers) out.push({ need: `workers>=${lab.needs.workers}`, why: `the cluster has ${facts.workers} worker${facts.workers === 1 ? '' : 's'}; create one with --workers ${lab.needs.workers} or more` })
+  for (const c of lab.needs.capabilities) if (!facts.capabilities.has(c)) out.push({ need: c, why: facts.missing[c] ?? `this cluster does not provide ${c}` })
+  if (facts.capabilities.has('runtime') && lab.needs.images.length > 0) {
+    if (!facts.images) out.push({ need: 'images', why: `could not list the images on the nodes to confirm ${lab.needs.images.join(', ')} are loaded` })
+    else {
+      const absent = lab.needs.images.filter((i) => !hasImage(facts.images!, i))
+      if (absent.length) out.push({ need: 'images', why: `not loaded on every node: ${absent.join(', ')}; load them with kubelab image load CLUSTER FILE.tar (labs run offline)` })
+    }
+  }
+  return out
+}
+
+/** nginx:1.27 matches docker.io/library/nginx:1.27 as containerd names it. */
+function hasImage(present: ReadonlySet<string>, ref: string): boolean {
+  if (present.has(ref)) return true
+  const slash = ref.includes('/') ? ref : `library/${ref}`
+  return present.has(`docker.io/${slash}`) || present.has(`docker.io/${ref}`)
+}
+

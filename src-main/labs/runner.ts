@@ -1,0 +1,301 @@
+// The lab engine shared by the desktop backend and the CLI: start, check, hint, solution,
+// reset and status for one lab on one cluster. Scripts run through a ScriptExecutor (host shell
+// or SSH to the step's node); the runner's own cluster work (readiness, cleanup, namespaces)
+// uses kubectl with the admin kubeconfig. State lives in the ProgressStore so every call can
+// come from a fresh process.
+import { existsSync, readFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import type { Kubectl } from './kubectl'
+import { detectFacts, unmetNeeds, type ClusterFacts, type LabNode, type UnmetNeed } from './needs'
+import { newProgress, type LabProgress, type ProgressStore } from './progress'
+import type { ScriptExecutor, ScriptResult } from './scripts'
+import { LAB_LABEL, type HostProbe, type Lab, type LabStep } from './types'
+
+/** One cluster as the runner sees it. */
+export interface LabCluster {
+  readonly name: string
+  readonly provider: string
+  readonly kubectl: Kubectl
+  readonly executor: ScriptExecutor
+  readonly progress: ProgressStore
+  /** Image references present on every node (real runtimes); omitted when unknown. */
+  images?(): Promise<ReadonlySet<string> | undefined>
+}
+
+export class NeedsNotMetError extends Error {
+  constructor(readonly lab: Lab, readonly unmet: readonly UnmetNeed[]) {
+    super(`lab ${lab.id} cannot run on this cluster:\n${unmet.map((u) => `  - needs ${u.need}: ${u.why}`).join('\n')}`)
+    this.name = 'NeedsNotMetError'
+  }
+}
+
+export type CheckOutcome = 'passed' | 'failed' | 'could-not-check'
+
+export interface CheckResult {
+  readonly outcome: CheckOutcome
+  /** Step that was checked (1-based). */
+  readonly step: number
+  /** What the learner sees: the failure reason, or what could not be checked. */
+  readonly reason?: string
+  readonly attempt: number
+  /** All steps done. */
+  readonly finished: boolean
+  /** A hint can be revealed now. */
+  readonly hintAvailable: boolean
+}
+
+export interface StepView {
+  readonly lab: Lab
+  readonly progress: LabProgress
+  /** undefined once the lab is finished. */
+  readonly step?: LabStep
+  readonly text: string
+}
+
+export type LabLog = (line: string) => void
+
+const readText = (p: string | undefined): string => (p && existsSync(p) ? readFileSync(p, 'utf8') : '')
+const lastLine = (s: string): string => s.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '').pop() ?? ''
+
+export class LabRunner {
+  private factsCache?: ClusterFacts
+
+  constructor(readonly cluster: LabCluster, readonly lab: Lab, private readonly log: LabLog = () => {}) {}
+
+  async facts(): Promise<ClusterFacts> {
+    this.factsCache ??= await detectFacts(this.cluster.kubectl, this.cluster.provider, { images: await this.cluster.images?.() })
+    return this.factsCache
+  }
+
+  async unmet(): Promise<UnmetNeed[]> {
+    return unmetNeeds(this.lab, await this.facts())
+  }
+
+  progress(): LabProgress {
+    const p = this.cluster.progress.read(this.lab.id)
+    if (!p) throw new Error(`lab ${this.lab.id} has not been started on cluster ${this.cluster.name}: kubelab lab start ${this.cluster.name} ${this.lab.id}`)
+    return p
+  }
+
+  /** Checks needs, cleans what an earlier run left, prepares namespaces and opens step 1. */
+  async start(): Promise<StepView> {
+    const unmet = await this.unmet()
+    if (unmet.length) throw new NeedsNotMetError(this.lab, unmet)
+    await this.ready()
+    const p = newProgress(this.lab.id, this.cluster.name)
+    await this.prepare(p.step)
+    this.cluster.progress.write(p)
+    this.cluster.progress.setActive(this.lab.id)
+    return this.view(p)
+  }
+
+  /** Back to the current step's starting state: delete what the lab owns, replay backgrounds. */
+  async reset(): Promise<StepView> {
+    const p = this.progress()
+    await this.ready()
+    const step = Math.min(p.step, this.lab.steps.length)
+    await this.prepare(step)
+    p.step = step
+    p.completed = p.completed.filter((s) => s < step)
+    delete p.finishedAt
+    p.attempts[step] = 0
+    p.failures[step] = 0
+    delete p.lastReason
+    this.cluster.progress.write(p)
+    return this.view(p)
+  }
+
+  view(p: LabProgress = this.progress()): StepView {
+    const step = this.lab.steps[p.step - 1]
+    const text = step ? readText(step.text) : readText(this.lab.finish.text)
+    return { lab: this.lab, progress: p, step, text }
+  }
+
+  /** Runs the current step's verify (plus node checks and host probes) and records the attempt. */
+  async check(): Promise<CheckResult> {
+    const p = this.progress()
+    const step = this.lab.steps[p.step - 1]
+    if (!step) return { outcome: 'passed', step: p.step, attempt: 0, finished: true, hintAvailable: false, reason: 'the lab is finished' }
+    const notReady = await this.readyProblem()
+    if (notReady) return { outcome: 'could-not-check', step: step.number, reason: notReady, attempt: p.attempts[step.number] ?? 0, finished: false, hintAvailable: this.hintAvailable(p, step) }
+    const attempt = (p.attempts[step.number] ?? 0) + 1
+    p.attempts[step.number] = attempt
+    const reason = await this.verifyStep(step, attempt)
+    if (reason === undefined) {
+      p.completed = [...new Set([...p.completed, step.number])].sort((a, b) => a - b)
+      p.step = step.number + 1
+      delete p.lastReason
+      if (p.step > this.lab.steps.length) p.finishedAt = new Date().toISOString()
+      this.cluster.progress.write(p)
+      const next = this.lab.steps[p.step - 1]
+      if (next) await this.runSetup(next.background, next, 'background')
+      return { outcome: 'passed', step: step.number, attempt, finished: p.step > this.lab.steps.length, hintAvailable: false }
+    }
+    p.failures[step.number] = (p.failures[step.number] ?? 0) + 1
+    p.lastReason = reason
+    this.cluster.progress.write(p)
+    return { outcome: 'failed', step: step.number, reason, attempt, finished: false, hintAvailable: this.hintAvailable(p, step) }
+  }
+
+  /**
+   * The next hint of the current step, once `hintAfter` checks have failed; otherwise a
+   * sentence saying how many more failed checks unlock one.
+   */
+  hint(): { text: string; index?: number; remaining: number } {
+    const p = this.progress()
+    const step = this.lab.steps[p.step - 1]
+    if (!step) return { text: 'The lab is finished: no more hints.', remaining: 0 }
+    if (step.hints.length === 0) return { text: `Step ${step.number} has no hints; the solution is available: kubelab lab solution ${this.cluster.name}`, remaining: 0 }
+    const failed = p.failures[step.number] ?? 0
+    if (failed < step.hintAfter) {
+      const more = step.hintAfter - failed
+      return { text: `Press Check ${more} more time${more === 1 ? '' : 's'} (failed checks unlock hints).`, remaining: step.hints.length }
+    }
+    const shown = p.hintsShown[step.number] ?? 0
+    const index = Math.min(shown, step.hints.length - 1)
+    p.hintsShown[step.number] = index + 1
+    this.cluster.progress.write(p)
+    return { text: readText(step.hints[index]).trim(), index: index + 1, remaining: step.hints.length - index - 1 }
+  }
+
+  /** The current step's solution script; with run, also runs it (bounded) and returns its output. */
+  async solution(o: { run?: boolean } = {}): Promise<{ script: string; result?: ScriptResult }> {
+    const p = this.progress()
+    const step = this.lab.steps[p.step - 1]
+    if (!step) throw new Error(`lab ${this.lab.id} is finished: no step left to solve`)
+    if (!step.solution) throw new Error(`step ${step.number} of lab ${this.lab.id} has no solution script (kubelab.solution in index.json)`)
+    const script = readText(step.solution)
+    if (!o.run) return { script }
+    const result = await this.runSetup(step.solution, step, 'solution')
+    return { script, result }
+  }
+
+  private hintAvailable(p: LabProgress, step: LabStep): boolean {
+    return step.hints.length > 0 && (p.failures[step.number] ?? 0) >= step.hintAfter && (p.hintsShown[step.number] ?? 0) < step.hints.length
+  }
+
+  /** undefined when the step passed, else the reason to show. */
+  private async verifyStep(step: LabStep, attempt: number): Promise<string | undefined> {
+    if (step.verify) {
+      const r = await this.runScript(step.verify, step, step.runOn, step.timeoutSeconds * 1000, attempt)
+      if (r.timedOut) return `check timed out after ${step.timeoutSeconds} s`
+      if (r.code !== 0) return r.reason || lastLine(r.stdout) || step.failureReason || lastLine(r.stderr) || 'Not done yet'
+    }
+    for (const [node, script] of Object.entries(step.nodeChecks)) {
+      const r = await this.runScript(script, step, node, step.timeoutSeconds * 1000, attempt)
+      if (r.timedOut) return `check on ${node} timed out after ${step.timeoutSeconds} s`
+      if (r.code !== 0) return `${node}: ${r.reason || lastLine(r.stdout) || lastLine(r.stderr) || 'not done yet'}`
+    }
+    for (const probe of step.hostProbes) {
+      const problem = await this.probe(probe)
+      if (problem) return problem
+    }
+    return undefined
+  }
+
+  private async probe(pr: HostProbe): Promise<string | undefined> {
+    const node = (await this.facts()).nodes.find((n) => n.alias === pr.node)
+    if (!node?.ip) return `cannot probe ${pr.node}:${pr.port}: node ${pr.node} has no address the host can reach`
+    return new Promise((resolve) => {
+      const req = request({ host: node.ip, port: pr.port, path: pr.path, method: 'GET', timeout: 5000 }, (res) => {
+        res.resume()
+        resolve(res.statusCode === pr.expectStatus ? undefined : `GET http://${node.ip}:${pr.port}${pr.path} answered ${res.statusCode}; expected ${pr.expectStatus}`)
+      })
+      req.on('timeout', () => req.destroy(new Error('no answer within 5 s')))
+      req.on('error', (e) => resolve(`GET http://${node.ip}:${pr.port}${pr.path} failed: ${e.message}`))
+      req.end()
+    })
+  }
+
+  /** Readiness gate for check: a failure here is "could not check", not a failed attempt. */
+  private async readyProblem(): Promise<string | undefined> {
+    const r = await this.cluster.kubectl(['get', '--raw', '/readyz'], { timeoutMs: 10_000 })
+    return r.code === 0 ? undefined : `could not check: the API server of cluster ${this.cluster.name} is not ready (${lastLine(r.stderr) || `exit ${r.code}`})`
+  }
+
+  private async ready(): Promise<void> {
+    const problem = await this.readyProblem()
+    if (problem) throw new Error(`${problem}; start it with kubelab start ${this.cluster.name}`)
+  }
+
+  /** Clean slate for `step`: lab-owned objects deleted, namespaces made, intro + steps ≤ step replayed. */
+  private async prepare(step: number): Promise<void> {
+    await this.cleanup()
+    await this.makeNamespaces()
+    await this.runSetup(this.lab.intro.background, this.lab.steps[0], 'intro background')
+    for (const s of this.lab.steps.slice(0, step)) await this.runSetup(s.background, s, `step ${s.number} background`)
+  }
+
+  private async cleanup(): Promise<void> {
+    const k = this.cluster.kubectl
+    const sel = `${LAB_LABEL}=${this.lab.id}`
+    // Declared namespaces left by any lab (a shared cluster) go too; a learner's own do not.
+    const owned = new Set((await k(['get', 'namespaces', '-l', sel, '-o', 'name'])).stdout.split('\n').filter(Boolean).map((n) => n.replace(/^namespace\//, '')))
+    for (const ns of this.lab.namespaces) {
+      const r = await k(['get', 'namespace', ns, '-o', `jsonpath={.metadata.labels.${LAB_LABEL.replace(/\./g, '\\.')}}`])
+      if (r.code === 0 && r.stdout.trim() !== '') owned.add(ns)
+      else if (r.code === 0) throw new Error(`namespace ${ns} exists and no lab owns it: lab ${this.lab.id} needs it empty; delete it (kubectl delete namespace ${ns}) or use another cluster`)
+    }
+    if (owned.size) {
+      this.log(`deleting lab namespaces: ${[...owned].join(', ')}`)
+      await k(['delete', 'namespace', ...owned, '--ignore-not-found', '--wait=false'])
+    }
+    await k(['delete', 'clusterroles,clusterrolebindings,persistentvolumes,storageclasses,priorityclasses', '-l', sel, '--ignore-not-found', '--wait=false'])
+    const until = Date.now() + 60_000
+    for (;;) {
+      const left = []
+      for (const ns of owned) if ((await k(['get', 'namespace', ns, '-o', 'name'])).code === 0) left.push(ns)
+      if (left.length === 0) return
+      if (Date.now() > until) throw new Error(`namespaces ${left.join(', ')} were not deleted within 60 s: see kubectl get namespace ${left[0]} -o yaml (finalizers)`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+
+  private async makeNamespaces(): Promise<void> {
+    for (const ns of this.lab.namespaces) {
+      const yaml = JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [LAB_LABEL]: this.lab.id } } })
+      const r = await this.cluster.kubectl(['apply', '-f', '-'], { input: yaml })
+      if (r.code !== 0) throw new Error(`cannot create namespace ${ns} for lab ${this.lab.id}: ${r.stderr.trim()}`)
+    }
+  }
+
+  /** Background and solution scripts: bounded, and a failure stops the operation with its output. */
+  private async runSetup(script: string | undefined, step: LabStep | undefined, what: string): Promise<ScriptResult | undefined> {
+    if (!script) return undefined
+    const node = step?.runOn ?? 'cp'
+    const r = await this.runScript(script, step, node, this.lab.setupTimeoutSeconds * 1000, 0)
+    for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.log(`[${what}] ${l}`)
+    if (r.timedOut) throw new Error(`lab ${this.lab.id}: ${what} did not finish within ${this.lab.setupTimeoutSeconds} s (${this.cluster.executor.describe(node)}); try kubelab lab reset`)
+    if (r.code !== 0) throw new Error(`lab ${this.lab.id}: ${what} failed (exit ${r.code}, ${this.cluster.executor.describe(node)}): ${lastLine(r.stderr) || lastLine(r.stdout)}`)
+    return r
+  }
+
+  private async runScript(script: string, step: LabStep | undefined, node: string, timeoutMs: number, attempt: number): Promise<ScriptResult> {
+    const facts = await this.facts()
+    return this.cluster.executor.run({ script, node, env: scriptEnv(this.lab, this.cluster, facts.nodes, step?.number ?? 0, attempt), cwd: assetDir(this.lab), timeoutMs })
+  }
+}
+
+function assetDir(lab: Lab): string {
+  const assets = join(lab.dir, 'assets')
+  return existsSync(assets) ? assets : lab.dir
+}
+
+/** The KUBELAB_* variables of LABS.md §1.5, plus KUBELAB_NODE_<ALIAS> = the node's real name. */
+export function scriptEnv(lab: Lab, cluster: { name: string; provider: string }, nodes: readonly LabNode[], step: number, attempt: number): Record<string, string> {
+  const env: Record<string, string> = {
+    KUBELAB_LAB: lab.id,
+    KUBELAB_STEP: String(step),
+    KUBELAB_ATTEMPT: String(attempt),
+    KUBELAB_CLUSTER: cluster.name,
+    KUBELAB_PROVIDER: cluster.provider,
+    KUBELAB_NODES: nodes.map((n) => n.alias).join(' '),
+  }
+  for (const n of nodes) {
+    const key = n.alias.toUpperCase()
+    env[`KUBELAB_NODE_${key}`] = n.name
+    if (n.ip) env[`KUBELAB_NODE_${key}_IP`] = n.ip
+  }
+  return env
+}

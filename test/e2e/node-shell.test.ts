@@ -1,0 +1,183 @@
+// "Shell on node" end to end against a real OpenSSH sshd (root only): our own sshd on
+// 127.0.0.1:<free port> with its own host key, config and an authorized key, driven through the
+// terminal service as the desktop app drives it (state events, output, resize, exit code,
+// reopening after close), plus the error values for unreachable nodes, a wrong key and
+// providers without SSH.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import ssh2 from 'ssh2'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createBackend } from '../../src-main/backend'
+import { writeRecord } from '../../src-main/backend/cluster-manager/state'
+import { TerminalService } from '../../src-main/backend/terminals/service'
+import type { EventMessage, TerminalOutput, TerminalStateChange } from '../../src-main/contract'
+import { SSHD, sshdConfig } from '../../src-main/providers/local/sshd'
+import type { SshTarget } from '../../src-main/providers/types'
+
+const { utils } = ssh2
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+if (!isRoot) console.error('\n!!! test/e2e/node-shell.test.ts SKIPPED: it starts a real sshd, which needs root\n')
+
+const dir = mkdtempSync(join(tmpdir(), 'kubelab-node-shell-'))
+let sshd: ChildProcess | undefined
+let port = 0
+let target: SshTarget
+let badKeyFile = ''
+const events: EventMessage[] = []
+let terms: TerminalService
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    })
+  })
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = fn()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events.slice(-10))}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+const output = (id: string): string =>
+  events
+    .filter((e): e is { name: 'terminals.output'; payload: TerminalOutput } => e.name === 'terminals.output' && e.payload.id === id)
+    .map((e) => e.payload.data)
+    .join('')
+const states = (id: string): TerminalStateChange[] =>
+  events.filter((e): e is { name: 'terminals.state'; payload: TerminalStateChange } => e.name === 'terminals.state' && e.payload.id === id).map((e) => e.payload)
+
+beforeAll(async () => {
+  if (!isRoot) return
+  const keys = join(dir, 'keys')
+  mkdirSync(keys, { mode: 0o700 })
+  const host = utils.generateKeyPairSync('ed25519', { comment: 'test-host' })
+  const client = utils.generateKeyPairSync('ed25519', { comment: 'test-cluster' })
+  const other = utils.generateKeyPairSync('ed25519', { comment: 'not-authorized' })
+  const hostKey = join(keys, 'host_ed25519')
+  writeFileSync(hostKey, host.private, { mode: 0o600 })
+  writeFileSync(join(keys, 'authorized_keys'), `${client.public}\n`, { mode: 0o600 })
+  writeFileSync(join(keys, 'id_ed25519'), client.private, { mode: 0o600 })
+  badKeyFile = join(keys, 'other_ed25519')
+  writeFileSync(badKeyFile, other.private, { mode: 0o600 })
+  port = await freePort()
+  // The local provider's sshd config, listening on loopback instead of a node namespace.
+  const config = join(dir, 'sshd_config')
+  writeFileSync(config, sshdConfig({ ip: '127.0.0.1', port, hostKey, authorizedKeys: join(keys, 'authorized_keys'), pidFile: join(dir, 'sshd.pid'), root: dir, nodeBinary: process.execPath }), { mode: 0o600 })
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
+  const check = spawnSync(SSHD, ['-t', '-f', config], { encoding: 'utf8' })
+  if (check.status !== 0) throw new Error(`sshd rejects the test config: ${check.stderr}`)
+  // -D: stay in the foreground as our child, so the test ends exactly this process.
+  sshd = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let log = ''
+  sshd.stderr?.on('data', (d: Buffer) => (log += d))
+  // Wait until sshd accepts connections (it binds a moment after starting).
+  for (let i = 0; ; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = connect(port, '127.0.0.1')
+      c.on('connect', () => {
+        c.destroy()
+        r(true)
+      })
+      c.on('error', () => r(false))
+    })
+    if (ok) break
+    if (i > 200) throw new Error(`sshd did not listen on 127.0.0.1:${port}: ${log}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  target = { host: '127.0.0.1', port, user: 'root', privateKeyFile: join(keys, 'id_ed25519') }
+  terms = new TerminalService({
+    env: process.env,
+    home: () => dir,
+    publish: (m) => events.push(m),
+    sshTarget: async (_cluster, node) => (node === 'down' ? { ...target, port: await freePort() } : node === 'badkey' ? { ...target, privateKeyFile: badKeyFile } : target),
+  })
+})
+
+afterAll(() => {
+  terms?.closeAll()
+  if (sshd?.pid) process.kill(sshd.pid, 'SIGTERM')
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe.skipIf(!isRoot)('shell on a node over SSH', () => {
+  it('connects, runs commands in a pty of the terminal size, resizes, and reports the exit code', async () => {
+    const info = await terms.openNode({ cluster: 'c1', node: 'worker-1', cols: 91, rows: 27 })
+    expect(info).toMatchObject({ kind: 'node', title: 'c1: node worker-1', state: 'connecting' })
+    await until('connected', () => states(info.id).some((s) => s.state === 'connected'))
+    terms.input(info.id, 'echo $((6*7)) $(stty size) $TERM\r')
+    await until('the answer', () => /42 27 91 xterm-256color/.test(output(info.id)))
+    terms.resize(info.id, 120, 40)
+    terms.input(info.id, 'echo size=$(stty size)\r')
+    await until('the new size', () => output(info.id).includes('size=40 120'))
+    terms.input(info.id, 'exit 3\r')
+    const closed = await until('closed', () => states(info.id).find((s) => s.state === 'closed'))
+    expect(closed.exitCode).toBe(3)
+    expect(closed.reason).toContain('exited with code 3')
+    expect(() => terms.input(info.id, 'x')).toThrow(/closed/)
+  })
+
+  it('keystrokes typed while connecting are not lost; a new session after close works (reconnect)', async () => {
+    const first = await terms.openNode({ cluster: 'c1', node: 'worker-1', cols: 80, rows: 24 })
+    terms.input(first.id, 'echo early-$((1+1))\r')
+    await until('the early command ran', () => output(first.id).includes('early-2'))
+    terms.close(first.id)
+    expect(terms.list().some((t) => t.id === first.id)).toBe(false)
+    // The renderer reconnects on Enter by opening a new session for the same tab.
+    const again = await terms.openNode({ cluster: 'c1', node: 'worker-1', cols: 80, rows: 24 })
+    expect(again.id).not.toBe(first.id)
+    await until('connected again', () => states(again.id).some((s) => s.state === 'connected'))
+    terms.input(again.id, 'echo again-$((2+2))\r')
+    await until('the second session answers', () => output(again.id).includes('again-4'))
+    terms.close(again.id)
+  })
+
+  it('a node that does not answer closes the terminal with the reason', async () => {
+    const info = await terms.openNode({ cluster: 'c1', node: 'down', cols: 80, rows: 24 })
+    const closed = await until('closed', () => states(info.id).find((s) => s.state === 'closed'))
+    expect(closed.reason).toMatch(/cannot reach node down over SSH at root@127\.0\.0\.1:\d+: .*ECONNREFUSED/)
+    expect(states(info.id).some((s) => s.state === 'connected')).toBe(false)
+  })
+
+  it('a key the node does not accept is named as such', async () => {
+    const info = await terms.openNode({ cluster: 'c1', node: 'badkey', cols: 80, rows: 24 })
+    const closed = await until('closed', () => states(info.id).find((s) => s.state === 'closed'))
+    expect(closed.reason).toContain("refused the cluster's SSH key")
+  })
+})
+
+describe('node shells where there is no SSH (error values through the backend)', () => {
+  it('a simulated cluster answers ssh_unavailable; unknown clusters and nodes not_found', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kubelab-node-shell-home-'))
+    try {
+      writeRecord(join(home, 'clusters', 'sim'), { name: 'sim', provider: 'simulated', state: 'running', nodes: [{ name: 'master', role: 'control-plane', state: 'running' }], createdAt: new Date().toISOString(), ports: {}, settings: {} })
+      writeRecord(join(home, 'clusters', 'loc'), { name: 'loc', provider: 'local', state: 'stopped', nodes: [{ name: 'master', role: 'control-plane', state: 'stopped' }], createdAt: new Date().toISOString(), ports: {}, settings: {} })
+      const backend = createBackend({ mode: 'browser', version: 'test', env: { ...process.env, KUBELAB_HOME: home } })
+      const open = async (cluster: string, node: string): Promise<string> => {
+        const r = await backend.request('terminals.openNode', { cluster, node, cols: 80, rows: 24 })
+        return r.ok ? 'ok' : `${r.error.code}: ${r.error.message}`
+      }
+      expect(await open('sim', 'master')).toMatch(/^ssh_unavailable: node master of cluster sim is simulated: it has no machine to log in to/)
+      // A local cluster whose nodes were never laid out has no address yet.
+      expect(await open('loc', 'master')).toMatch(/^ssh_unavailable: no SSH access to node master of cluster loc/)
+      expect(await open('sim', 'worker-9')).toMatch(/^not_found: cluster sim has no node worker-9; its nodes: master/)
+      expect(await open('nope', 'master')).toMatch(/^not_found: no cluster named nope/)
+      expect(await open('sim', '')).toMatch(/^bad_params: /)
+      const list = await backend.request('terminals.list', undefined)
+      expect(list.ok && list.value).toEqual([])
+      await backend.close()
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
+})
