@@ -31,7 +31,7 @@ function newestSource(dir: string): number {
   return max
 }
 
-/** Lists the components of a built program by running `node PROGRAM help` (no node_modules needed). */
+/** Lists the components of a built program by running `node PROGRAM help` (without any installed packages). */
 export function bundleComponents(program: string, nodeBinary = process.execPath): string[] {
   const r = spawnSync(nodeBinary, [program, 'help'], { encoding: 'utf8', timeout: 30_000, cwd: '/' })
   if (r.status !== 0) throw new Error(`the node bundle ${program} does not run (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().slice(0, 500)}`)

@@ -1,7 +1,9 @@
 // Automatic placement of the topology's top-level shapes (node boxes, controllers, Services)
 // with elkjs' layered algorithm: controllers on the left, nodes in the middle, Services on the
 // right. Pods are placed inside their node box by buildGraph, so pod churn never re-runs this.
-import ELK from 'elkjs/lib/elk.bundled.js';
+// The layout runs in a Web Worker (elkjs' own worker script), so a big graph never blocks the page.
+import ELK from 'elkjs/lib/elk-api.js';
+import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import type { TopoGraph } from './graph';
 
 export const SIDE_W = 190;
@@ -9,7 +11,7 @@ export const SIDE_H = 40;
 
 export type Positions = Map<string, { x: number; y: number }>;
 
-const elk = new ELK();
+const elk = new ELK({ workerUrl: elkWorkerUrl });
 
 export async function layoutGraph(g: TopoGraph): Promise<Positions> {
   const children = [
