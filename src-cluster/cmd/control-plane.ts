@@ -137,6 +137,7 @@ export async function runControlPlane(args: string[]): Promise<void> {
   const port = wholeNumber('secure-port', values['secure-port'])
   if (port === undefined || port > 65535) throw new Error(`--secure-port must be a port number, got ${values['secure-port']}`)
   const nodeOpts = nodeOptionsFromFlags({ ...values, count: values['simulated-nodes'] ?? '0' })
+  const controllerOptions = controllerOptionsFromFlags(values)
   const cp = await startControlPlane({
     dataDir: resolve(values['data-dir']),
     bindAddress: values['bind-address'],
@@ -145,8 +146,8 @@ export async function runControlPlane(args: string[]): Promise<void> {
     extraSANs: values['tls-san'],
     scheduler: !values['no-scheduler'],
     controllerManager: !values['no-controller-manager'],
-    controllerOptions: controllerOptionsFromFlags(values),
-    nodes: nodeOpts,
+    controllerOptions,
+    nodes: nodeOpts && heartbeatWithin(nodeOpts, controllerOptions.nodeMonitorGracePeriodSeconds),
     controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined,
   })
   console.log(`control-plane: running (API server ${cp.apiserver.url}, pid ${process.pid})`)
@@ -154,4 +155,13 @@ export async function runControlPlane(args: string[]): Promise<void> {
   console.log(`control-plane: ${sig}, shutting down`)
   await cp.close()
   process.exit(0)
+}
+
+/**
+ * Hollow nodes must heartbeat well inside the node monitor grace period (upstream: lease renewed
+ * every 10 s against 40 s); a lab that shortens the grace period gets faster heartbeats too.
+ */
+function heartbeatWithin<T extends { heartbeatMs?: number }>(nodes: T, graceSeconds: number | undefined): T {
+  if (!graceSeconds || nodes.heartbeatMs !== undefined) return nodes
+  return { ...nodes, heartbeatMs: Math.min(10_000, Math.max(250, (graceSeconds * 1000) / 4)) }
 }

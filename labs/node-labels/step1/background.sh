@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+set -eu
+kubectl label nodes --all disktype- >/dev/null

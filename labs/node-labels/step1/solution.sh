@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+set -eu
+kubectl label node "$KUBELAB_NODE_W1" disktype=ssd --overwrite

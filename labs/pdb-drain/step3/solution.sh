@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+set -eu
+kubectl uncordon "$KUBELAB_NODE_W1"

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+set -eu
+kubectl -n dev delete deployment web --ignore-not-found
+kubectl -n dev create deployment web --image=nginx:1.27 --replicas=2
+kubectl -n dev rollout status deploy/web --timeout=30s
+kubectl -n dev set image deployment/web nginx=nginx:does-not-exist
