@@ -123,7 +123,13 @@ export function dialSpdy(url: string, protocols: readonly string[], tls?: { ca?:
     req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
       if (head.length) socket.unshift(head)
       const chosen = String(res.headers['x-stream-protocol-version'] ?? '')
-      resolve({ conn: spdyClient(socket), socket, protocol: chosen })
+      const conn = spdyClient(socket)
+      // A peer that hangs up while frames are still queued makes spdy-transport emit EPIPE on
+      // the connection; unheard, that error would end the whole process (the kubelet). Callers
+      // see the close on `socket` and may add their own listeners for logging.
+      conn.on('error', () => {})
+      socket.on('error', () => {})
+      resolve({ conn, socket, protocol: chosen })
     })
     req.on('response', (res: IncomingMessage) => {
       const chunks: Buffer[] = []
