@@ -1,0 +1,157 @@
+// A whole 1+2 `local` cluster made by the real CLI (`kubelab create NAME --provider local
+// --workers 2`), then the walkthrough every Kubernetes primer teaches, typed with the real
+// kubectl and the kubeconfig create wrote: two pods on busybox, a fetch inside the server, a fetch
+// across nodes by pod IP, `kubectl expose`, a fetch by service name (cluster DNS + proxy).
+// Finally `kubelab delete` must leave the machine as it was (namespaces, links, iptables,
+// mounts, processes and files compared before and after).
+import { execFile, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { busyboxImageSpec, writeImage } from '../../provisioning/images'
+
+const execFileP = promisify(execFile)
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
+
+const tag = Math.random().toString(36).slice(2, 6)
+const home = mkdtempSync('/tmp/kl-')
+const cluster = `lc${tag}`
+const clusterDir = join(home, 'clusters', cluster)
+const kubeconfig = join(clusterDir, 'kubeconfig')
+const env = { ...process.env, KUBELAB_HOME: home }
+
+const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
+
+/** What this cluster could leave behind on the host, filtered to things with its names. */
+function machineState(): Record<string, string[]> {
+  const mine = (l: string): boolean => l.includes(cluster) || l.includes(home)
+  // The cluster's /24 and interface names come from its layout; read them while it exists.
+  return {
+    netns: out('ip', ['netns', 'list']).split('\n').filter(mine),
+    links: out('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim() ?? '').filter((l) => l.startsWith(`kl-${cluster}`)),
+    iptables: out('iptables-save', []).split('\n').filter((l) => !l.startsWith('#') && mine(l)),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
+    processes: out('ps', ['-eo', 'args=']).split('\n').filter(mine),
+  }
+}
+
+async function kubelab(...args: string[]): Promise<string> {
+  try {
+    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 })
+    return r.stdout + r.stderr
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; message: string }
+    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
+  }
+}
+
+async function kubectl(...args: string[]): Promise<string> {
+  try {
+    const r = await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })
+    return r.stdout
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; message: string }
+    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
+  }
+}
+
+/** Retries a check until it passes (bounded): pod start, endpoints and proxy rules converge. */
+async function eventually<T>(what: string, f: () => Promise<T>, ms = 90_000): Promise<T> {
+  const until = Date.now() + ms
+  let last: unknown
+  while (Date.now() < until) {
+    try {
+      const v = await f()
+      // Convergence time is worth seeing when the suite runs slowly (no assertion on it).
+      console.log(`${what}: ${((Date.now() - until + ms) / 1000).toFixed(1)} s`)
+      return v
+    } catch (e) {
+      last = e
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+  throw new Error(`${what} did not happen within ${ms / 1000} s: ${last instanceof Error ? last.message : String(last)}`)
+}
+
+const PAGE = 'KubeLab busybox'
+const before = machineState()
+let createLog = ''
+
+beforeAll(async () => {
+  createLog = await kubelab('create', cluster, '--provider', 'local', '--workers', '2', '--timeout', '180')
+}, 240_000)
+
+afterAll(async () => {
+  // Only a failed test leaves the cluster here; delete is best effort then.
+  if (existsSync(join(clusterDir, 'cluster.json'))) await kubelab('delete', cluster).catch(() => {})
+  rmSync(home, { recursive: true, force: true })
+}, 120_000)
+
+describe('kubelab create --provider local --workers 2', () => {
+  it('brings up three Ready nodes with the standard images loaded', async () => {
+    expect(createLog).toMatch(/cluster \S+ is ready/)
+    expect(createLog).toContain('load images done')
+    const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { items: { metadata: { name: string }; spec: { podCIDR?: string; taints?: { key: string }[] }; status: { conditions: { type: string; status: string }[] } }[] }
+    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(['control-plane', 'node-1', 'node-2'])
+    for (const n of nodes.items) {
+      expect(n.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True')
+      expect(n.spec.podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/)
+    }
+    // Pods go to the workers: the control plane registers with its NoSchedule taint.
+    expect(nodes.items.find((n) => n.metadata.name === 'control-plane')!.spec.taints?.map((t) => t.key)).toContain('node-role.kubernetes.io/control-plane')
+  })
+
+  it('runs the primer walkthrough through the real kubectl', async () => {
+    await kubectl('run', 'server', '--image=kubelab.local/busybox:1', '--', 'httpd', '-f', '-p', '80', '-h', '/var/www')
+    await kubectl('run', 'client', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
+    const t0 = Date.now()
+    await kubectl('wait', '--for=condition=Ready', 'pod/server', 'pod/client', '--timeout=90s')
+    console.log(`server and client pods Ready: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+
+    // Inside the server pod itself.
+    expect(await eventually('httpd answering in the server pod', () => kubectl('exec', 'server', '--', 'wget', '-qO-', 'localhost'))).toContain(PAGE)
+
+    // From the client to the server's pod IP (another node when the scheduler spreads them).
+    const ip = await kubectl('get', 'pod', 'server', '-o', 'jsonpath={.status.podIP}')
+    expect(ip).toMatch(/^10\.244\.\d+\.\d+$/)
+    expect(await eventually('client → server pod IP', () => kubectl('exec', 'client', '--', 'wget', '-qO-', ip))).toContain(PAGE)
+
+    // Through a Service, by name: cluster DNS resolves it, the proxy's rules reach the pod.
+    expect(await kubectl('expose', 'pod', 'server', '--port=80')).toContain('service/server exposed')
+    expect(await eventually('client → service name', () => kubectl('exec', 'client', '--', 'wget', '-qO-', 'server'))).toContain(PAGE)
+  }, 180_000)
+
+  it('schedules the pods onto the workers only', async () => {
+    const pods = JSON.parse(await kubectl('get', 'pods', '-o', 'json')) as { items: { spec: { nodeName?: string } }[] }
+    for (const p of pods.items) expect(['node-1', 'node-2']).toContain(p.spec.nodeName)
+  })
+
+  it('kubelab image load puts an image on every node, and pods run from it', async () => {
+    const tar = join(home, 'custom.tar')
+    await writeImage(busyboxImageSpec('kubelab.local/custom:1'), tar)
+    const log = await kubelab('image', 'load', cluster, tar)
+    for (const n of ['control-plane', 'node-1', 'node-2']) expect(log).toContain(`${n}: imported kubelab.local/custom:1`)
+    await kubectl('run', 'custom', '--image=kubelab.local/custom:1', '--', 'sleep', '3600')
+    await kubectl('wait', '--for=condition=Ready', 'pod/custom', '--timeout=60s')
+    expect(await kubectl('exec', 'custom', '--', 'cat', '/var/www/index.html')).toContain(PAGE)
+  }, 120_000)
+
+  it('delete leaves no namespace, bridge, iptables rule, mount, process or file', async () => {
+    expect(readdirSync(join(clusterDir, 'nodes')).sort()).toEqual(['control-plane', 'node-1', 'node-2'])
+    expect(machineState().netns.length).toBe(3)
+    // The host-side veths and the cluster's subnet carry no cluster name: take them from its layout.
+    const layout = JSON.parse(readFileSync(join(clusterDir, 'local.json'), 'utf8')) as { subnet: number }
+    const veths = (): string[] => out('ip', ['-o', 'link']).split('\n').filter((l) => l.includes(`klv${layout.subnet}-`))
+    const routes = (): string[] => out('ip', ['-4', 'route']).split('\n').filter((l) => l.startsWith(`10.231.${layout.subnet}.`))
+    expect(veths().length).toBe(3)
+    expect(routes().length).toBe(1)
+    await kubelab('delete', cluster)
+    expect(machineState()).toEqual(before)
+    expect(veths()).toEqual([])
+    expect(routes()).toEqual([])
+    expect(existsSync(clusterDir)).toBe(false)
+  }, 120_000)
+})
