@@ -1,6 +1,6 @@
 // Why a pod fits nowhere, worded as upstream's FitError so learners see familiar text:
 // "0/3 nodes are available: 1 node(s) had untolerated taint {...}, 2 Insufficient cpu."
-// Preemption is not implemented, so the "preemption: ..." sentence upstream appends is left out.
+// The scheduler does not preempt pods, so the "preemption: ..." sentence upstream appends is left out.
 export const NO_NODES_AVAILABLE = 'no nodes available to schedule pods'
 
 export class FitError extends Error {
