@@ -20,12 +20,24 @@ export function sshKeyFiles(clusterDir: string): { dir: string; privateKeyFile: 
   return { dir, privateKeyFile: join(dir, 'id_ed25519'), publicKeyFile: join(dir, 'id_ed25519.pub') }
 }
 
+/**
+ * ssh2's ed25519 generator now and then (about 1 in 170 here) writes a key its own parser rejects
+ * ("Malformed OpenSSH private key"): keep only a key that parses.
+ */
+export function generateParseableKey(comment: string): { private: string; public: string } {
+  for (let i = 0; i < 20; i++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment })
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair
+  }
+  throw new Error('could not generate an SSH key that ssh2 can read back (20 tries); report this with your Node.js and ssh2 versions')
+}
+
 /** Reuses the cluster's key, or makes one (idempotent: a re-run of create keeps the key). */
 export function ensureClusterSshKey(clusterDir: string, comment: string): ClusterSshKey {
   const f = sshKeyFiles(clusterDir)
   mkdirSync(f.dir, { recursive: true, mode: 0o700 })
   if (!existsSync(f.privateKeyFile) || !existsSync(f.publicKeyFile)) {
-    const pair = utils.generateKeyPairSync('ed25519', { comment })
+    const pair = generateParseableKey(comment)
     writeFileSync(f.privateKeyFile, pair.private, { mode: 0o600 })
     writeFileSync(f.publicKeyFile, `${pair.public.trim()}\n`, { mode: 0o644 })
   }

@@ -115,6 +115,10 @@ export class SshSession {
         if (/authentication methods failed|All configured authentication/i.test(last)) {
           throw new Error(`node ${node} (${login.user}@${login.host}:${login.port}) refused the cluster's SSH key: check that its authorized_keys holds the cluster key (~/.kubelab/clusters/NAME/ssh/id_ed25519.pub)`)
         }
+        // A key we cannot read will not get better by retrying.
+        if (/Cannot parse privateKey/i.test(last)) {
+          throw new Error(`the cluster's SSH private key cannot be read (${last}): delete the cluster (kubelab delete NAME) and create it again to get a new key`)
+        }
       }
       await sleep(Math.min(o.retryDelayMs ?? 500, Math.max(0, o.deadline - Date.now())))
     }

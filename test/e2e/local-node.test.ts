@@ -17,9 +17,8 @@ import { ensureClusterPki } from '../../src-main/provisioning/pki'
 import { provisionNode } from '../../src-main/provisioning/provision'
 import { SshSession, loginFromKeyFile } from '../../src-main/provisioning/ssh'
 import { StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
-import ssh2 from 'ssh2'
+import { generateParseableKey } from '../../src-main/provisioning/keys'
 
-const { utils } = ssh2
 
 const tag = Math.random().toString(36).slice(2, 6)
 const base = mkdtempSync('/tmp/kl-')
@@ -87,7 +86,7 @@ describe('local provider', () => {
   })
 
   it('refuses any other key', async () => {
-    const other = utils.generateKeyPairSync('ed25519')
+    const other = generateParseableKey('kubelab-test')
     const l = await login()
     await expect(SshSession.connect({ ...l, privateKey: other.private }, { deadline: Date.now() + 10_000, node: 'master' })).rejects.toThrow(/refused the cluster's SSH key/)
   })

@@ -8,7 +8,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import ssh2 from 'ssh2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBackend } from '../../src-main/backend'
 import { writeRecord } from '../../src-main/backend/cluster-manager/state'
@@ -16,8 +15,8 @@ import { TerminalService } from '../../src-main/backend/terminals/service'
 import type { EventMessage, TerminalOutput, TerminalStateChange } from '../../src-main/contract'
 import { SSHD, sshdConfig } from '../../src-main/providers/local/sshd'
 import type { SshTarget } from '../../src-main/providers/types'
+import { generateParseableKey } from '../../src-main/provisioning/keys'
 
-const { utils } = ssh2
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 if (!isRoot) console.error('\n!!! test/e2e/node-shell.test.ts SKIPPED: it starts a real sshd, which needs root\n')
 
@@ -61,9 +60,9 @@ beforeAll(async () => {
   if (!isRoot) return
   const keys = join(dir, 'keys')
   mkdirSync(keys, { mode: 0o700 })
-  const host = utils.generateKeyPairSync('ed25519', { comment: 'test-host' })
-  const client = utils.generateKeyPairSync('ed25519', { comment: 'test-cluster' })
-  const other = utils.generateKeyPairSync('ed25519', { comment: 'not-authorized' })
+  const host = generateParseableKey('test-host')
+  const client = generateParseableKey('test-cluster')
+  const other = generateParseableKey('not-authorized')
   const hostKey = join(keys, 'host_ed25519')
   writeFileSync(hostKey, host.private, { mode: 0o600 })
   writeFileSync(join(keys, 'authorized_keys'), `${client.public}\n`, { mode: 0o600 })

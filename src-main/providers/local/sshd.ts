@@ -5,10 +5,9 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import ssh2 from 'ssh2'
 
-const { utils } = ssh2
 import { alive, killAll } from './host'
+import { generateParseableKey } from '../../provisioning/keys'
 
 export const SSHD = '/usr/sbin/sshd'
 
@@ -53,7 +52,7 @@ export function startSshd(dir: string, netns: string, o: { ip: string; publicKey
   mkdirSync(f.dir, { recursive: true, mode: 0o700 })
   mkdirSync(join(dir, 'var', 'log'), { recursive: true })
   if (!existsSync(f.hostKey)) {
-    const k = utils.generateKeyPairSync('ed25519', { comment: `kubelab-host-${netns}` })
+    const k = generateParseableKey(`kubelab-host-${netns}`)
     writeFileSync(f.hostKey, k.private, { mode: 0o600 })
     writeFileSync(`${f.hostKey}.pub`, `${k.public}\n`, { mode: 0o644 })
   }
