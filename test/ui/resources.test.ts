@@ -176,6 +176,12 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
   });
 
   it('shows the server validation error at the field when applying bad YAML to a pod', async () => {
+    // Edit a pod that has settled (the scale-up's new pods may still be changing status, and an
+    // apply of a stale resourceVersion is rightly refused as a conflict).
+    await expect
+      .poll(async () => (await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.phase}'])).trim(), { timeout: 30_000 })
+      .toBe('Running Running Running Running');
+    await new Promise((r) => setTimeout(r, 1000));
     // Click through from the topology to the pod's detail page.
     await page.locator('[data-pod^="default/web-"]').first().click();
     const detail = page.getByTestId('detail');
