@@ -31,7 +31,9 @@ const HELP = `usage: kubelab-node kubelet --kubeconfig FILE [flags]
   --cni-conf-dir DIR                    where this node's containerd reads CNI configs; with it the
                                         kubelet sets up the pod network once the Node has a podCIDR
   --cluster-cidr CIDR                   the whole pod network (default 10.244.0.0/16)
-  --register-with-taints K=V:EFFECT     taints to register the Node with (comma-separated)`
+  --register-with-taints K=V:EFFECT     taints to register the Node with (comma-separated)
+  --node-labels K=V,...                 labels of the Node, set at registration and put back on every
+                                        start (e.g. node-role.kubernetes.io/control-plane=)`
 
 export function firstIPv4(): string {
   for (const list of Object.values(networkInterfaces())) {
@@ -56,6 +58,32 @@ export function parseTaints(s: string | undefined): { key: string; value?: strin
   })
 }
 
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+/** `key=value,key2=` as upstream's --node-labels (a value may be empty; keys may carry a DNS prefix). */
+export function parseNodeLabels(s: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!s) return out
+  for (const item of s.split(',')) {
+    const t = item.trim()
+    if (!t) continue
+    const eq = t.indexOf('=')
+    if (eq < 0) throw new Error(`--node-labels: ${JSON.stringify(t)} is not key=value (write key= for an empty value)`)
+    const key = t.slice(0, eq)
+    const value = t.slice(eq + 1)
+    const slash = key.lastIndexOf('/')
+    const prefix = slash >= 0 ? key.slice(0, slash) : undefined
+    const name = slash >= 0 ? key.slice(slash + 1) : key
+    if (!LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix)))) {
+      throw new Error(`--node-labels: ${JSON.stringify(key)} is not a valid label key ([prefix/]name, name up to 63 of [A-Za-z0-9-_.])`)
+    }
+    if (value && !LABEL_NAME.test(value)) throw new Error(`--node-labels: value ${JSON.stringify(value)} of ${key} is not a valid label value (up to 63 of [A-Za-z0-9-_.], alphanumeric at both ends)`)
+    out[key] = value
+  }
+  return out
+}
+
 export function kubeletOptionsFromArgs(args: string[]): { kubeconfig: string; opts: Omit<KubeletOptions, 'client'>; node: NodeAssembly } | undefined {
   const { values } = parseArgs({
     args,
@@ -76,6 +104,7 @@ export function kubeletOptionsFromArgs(args: string[]): { kubeconfig: string; op
       'cni-conf-dir': { type: 'string' },
       'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
       'register-with-taints': { type: 'string' },
+      'node-labels': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -97,6 +126,7 @@ export function kubeletOptionsFromArgs(args: string[]): { kubeconfig: string; op
     },
     opts: {
       registerWithTaints: parseTaints(values['register-with-taints']),
+      labels: parseNodeLabels(values['node-labels']),
       nodeName: values['node-name'] ?? defaultNodeName(),
       runtimeEndpoint: values['container-runtime-endpoint']!,
       rootDir: resolve(values['root-dir']!),

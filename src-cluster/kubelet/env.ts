@@ -1,8 +1,10 @@
 // Container environment as the kubelet builds it: envFrom first (ConfigMaps, Secrets, with
 // prefixes), then env in order (values, fieldRef, resourceFieldRef, configMapKeyRef,
-// secretKeyRef), with $(VAR) references expanded against what came before.
-import type { ConfigMap, Container, EnvVar, Pod, Secret } from 'kubernetes-types/core/v1'
+// secretKeyRef), with $(VAR) references expanded against what came before, and last the
+// Service variables for names the pod did not set itself.
+import type { ConfigMap, Container, EnvVar, Pod, Secret, Service } from 'kubernetes-types/core/v1'
 import { parseQuantity } from '../api/quantity'
+import { serviceEnv } from './service-env'
 
 /** Reads ConfigMaps and Secrets of the pod's namespace (undefined = not found). */
 export interface ObjectSource {
@@ -78,11 +80,16 @@ export interface EnvContext {
   hostIP?: string
   node: { cpu: number; memory: number }
   source: ObjectSource
+  /** Services of the cluster as the kubelet sees them now (for Service variables); none when absent. */
+  services?: () => readonly Service[]
 }
 
 export async function buildEnv(c: Container, ctx: EnvContext): Promise<{ key: string; value: string }[]> {
   const ns = ctx.pod.metadata?.namespace ?? 'default'
   const vars = new Map<string, string>()
+  const svcEnv = serviceEnv(ctx.services?.() ?? [], ns, ctx.pod.spec?.enableServiceLinks ?? true)
+  // $(VAR) in env values sees the pod's own variables first, then the Service ones (as upstream)
+  const lookup = new Map(svcEnv)
   for (const from of c.envFrom ?? []) {
     const prefix = from.prefix ?? ''
     if (from.configMapRef) {
@@ -91,7 +98,7 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<{ key: st
         if (from.configMapRef.optional) continue
         throw new ConfigError(`configmap "${from.configMapRef.name}" not found`)
       }
-      for (const [k, v] of Object.entries(cm.data ?? {})) vars.set(prefix + k, v)
+      for (const [k, v] of Object.entries(cm.data ?? {})) set(vars, lookup, prefix + k, v)
     }
     if (from.secretRef) {
       const s = await ctx.source.secret(ns, from.secretRef.name ?? '')
@@ -99,18 +106,24 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<{ key: st
         if (from.secretRef.optional) continue
         throw new ConfigError(`secret "${from.secretRef.name}" not found`)
       }
-      for (const [k, v] of Object.entries(s.data ?? {})) vars.set(prefix + k, decode(v))
-      for (const [k, v] of Object.entries(s.stringData ?? {})) vars.set(prefix + k, v)
+      for (const [k, v] of Object.entries(s.data ?? {})) set(vars, lookup, prefix + k, decode(v))
+      for (const [k, v] of Object.entries(s.stringData ?? {})) set(vars, lookup, prefix + k, v)
     }
   }
   for (const e of c.env ?? []) {
-    const v = await envValue(e, c, ctx, ns, vars)
-    if (v !== undefined) vars.set(e.name, v)
+    const v = await envValue(e, c, ctx, ns, lookup)
+    if (v !== undefined) set(vars, lookup, e.name, v)
   }
+  for (const [k, v] of svcEnv) if (!vars.has(k)) vars.set(k, v)
   return [...vars].map(([key, value]) => ({ key, value }))
 }
 
-async function envValue(e: EnvVar, c: Container, ctx: EnvContext, ns: string, vars: Map<string, string>): Promise<string | undefined> {
+function set(vars: Map<string, string>, lookup: Map<string, string>, k: string, v: string): void {
+  vars.set(k, v)
+  lookup.set(k, v)
+}
+
+async function envValue(e: EnvVar, c: Container, ctx: EnvContext, ns: string, vars: ReadonlyMap<string, string>): Promise<string | undefined> {
   if (e.value !== undefined) return expandVars(e.value, vars)
   const from = e.valueFrom
   if (!from) return ''

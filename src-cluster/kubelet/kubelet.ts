@@ -2,7 +2,7 @@
 // bound to it and runs one PodWorker per pod. The HTTPS server (logs, exec, metrics) and the
 // pod network are separate modules wired in by `kubelab-node kubelet`.
 import { mkdirSync } from 'node:fs'
-import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1'
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret, Service } from 'kubernetes-types/core/v1'
 import type { Lease } from 'kubernetes-types/coordination/v1'
 import type { KubeObject } from '../api/errors'
 import type { KubeletResourceSummary } from '../apiserver/metrics/types'
@@ -12,7 +12,7 @@ import { CriClient } from './cri/client'
 import type { VersionResponse } from './cri/types'
 import { machineInfo, nodeObject, nodeStatus, readyCondition, type MachineInfo, type NodeObject } from './node'
 import { PodWorker, type WorkerEnv } from './pod-worker'
-import { CONFIGMAPS, LEASES, NODE_LEASE_NAMESPACE, NODES, PODS, PVCS, PVS, SECRETS } from './refs'
+import { CONFIGMAPS, LEASES, NODE_LEASE_NAMESPACE, NODES, PODS, PVCS, PVS, SECRETS, SERVICES } from './refs'
 import { LABEL_POD_UID } from './spec'
 import { StatsProvider } from './stats'
 import type { VolumeSource } from './volumes'
@@ -31,6 +31,7 @@ export interface KubeletOptions {
   kubeletPort?: number
   /** cgroup parent of every pod (cgroupfs path). */
   cgroupRoot?: string
+  /** Labels the Node is registered with and that are re-applied when it already exists (--node-labels). */
   labels?: Record<string, string>
   /** Taints the Node is registered with (e.g. the control-plane's NoSchedule). */
   registerWithTaints?: { key: string; value?: string; effect: string }[]
@@ -50,6 +51,7 @@ export class Kubelet {
   private readonly workers = new Map<string, PodWorker>()
   private podInformer: Informer<PodObject> | undefined
   private nodeInformer: Informer<NodeObject> | undefined
+  private serviceInformer: Informer<Service & KubeObject> | undefined
   private readonly machine: MachineInfo
   private version: VersionResponse | undefined
   private readonly stats: StatsProvider
@@ -93,6 +95,10 @@ export class Kubelet {
     await this.nodeInformer.start()
     nodesChanged()
 
+    // Service variables need the Services that exist when a container starts: sync before pods.
+    this.serviceInformer = new Informer<Service & KubeObject>(this.opts.client, SERVICES, { log: this.log })
+    await this.serviceInformer.start()
+
     this.podInformer = new Informer<PodObject>(this.opts.client, PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, log: this.log })
     this.podInformer.addHandler({
       add: (p) => this.podSeen(p),
@@ -108,6 +114,7 @@ export class Kubelet {
     if (this.heartbeat) clearInterval(this.heartbeat)
     this.podInformer?.stop()
     this.nodeInformer?.stop()
+    this.serviceInformer?.stop()
     for (const w of this.workers.values()) w.stop()
     this.cri.close()
   }
@@ -159,6 +166,7 @@ export class Kubelet {
       dns: { clusterDns: this.opts.clusterDns ?? [], clusterDomain: this.opts.clusterDomain ?? 'cluster.local' },
       node: { cpu: this.machine.cpu, memory: this.machine.memoryBytes },
       source,
+      services: () => this.serviceInformer?.list() ?? [],
       log: this.log,
       event: (pod, type, reason, message, fieldPath) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObject, type, reason, message, fieldPath),
       postStatus: async (pod, status: PodStatus) => {
@@ -199,7 +207,20 @@ export class Kubelet {
       this.log(`kubelet: registered node ${this.opts.nodeName}`)
     } catch (e) {
       if ((e as { code?: number }).code !== 409) throw new Error(`kubelet: could not register node ${this.opts.nodeName}: ${(e as Error).message}`)
+      await this.reassertLabels()
     }
+  }
+
+  /** The Node existed (a restart): put back --node-labels that are missing or changed. */
+  private async reassertLabels(): Promise<void> {
+    const want = this.opts.labels ?? {}
+    if (!Object.keys(want).length) return
+    const cur = await this.opts.client.get<NodeObject>(NODES, undefined, this.opts.nodeName)
+    const have = cur?.metadata?.labels ?? {}
+    const diff = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v))
+    if (!Object.keys(diff).length) return
+    await this.opts.client.patch(NODES, undefined, this.opts.nodeName, { metadata: { labels: diff } }, 'merge')
+    this.log(`kubelet: node ${this.opts.nodeName} labels re-applied: ${Object.keys(diff).join(', ')}`)
   }
 
   private async currentStatus(prev: NodeObject['status']): Promise<NonNullable<NodeObject['status']>> {

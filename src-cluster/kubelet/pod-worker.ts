@@ -1,7 +1,7 @@
 // One pod's worker: converges the runtime to the pod spec on every sync (sandbox, volumes,
 // images, init containers in order, containers with restart back-off, probes), posts status,
 // and tears everything down gracefully when the pod is deleted.
-import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1'
+import type { Container, Pod, PodStatus, Service } from 'kubernetes-types/core/v1'
 import type { CriClient } from './cri/client'
 import { isCriNotFound } from './cri/client'
 import type { ContainerStatus as CriStatus, PodSandboxConfig } from './cri/types'
@@ -22,6 +22,8 @@ export interface WorkerEnv {
   dns: DnsOptions
   node: { cpu: number; memory: number }
   source: VolumeSource
+  /** The cluster's Services now (for the Service environment variables of starting containers). */
+  services(): readonly Service[]
   event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void
   /** Writes pod status; resolves false when the pod is gone. */
   postStatus(pod: Pod, status: PodStatus): Promise<boolean>
@@ -36,6 +38,9 @@ interface Probes {
   liveness?: ProbeState
   readiness?: ProbeState
 }
+
+/** How long a failed pull shows as ErrImagePull before the back-off wait shows as ImagePullBackOff. */
+const ERR_IMAGE_PULL_SHOWN_MS = 5000
 
 const fieldPath = (kind: 'init' | 'main', i: number): string => `spec.${kind === 'init' ? 'initContainers' : 'containers'}{${i}}`
 
@@ -184,7 +189,7 @@ export class PodWorker {
   }
 
   private ctx() {
-    return { pod: this.pod, podIP: this.podIP, hostIP: this.env.hostIP, node: this.env.node, source: this.env.source }
+    return { pod: this.pod, podIP: this.podIP, hostIP: this.env.hostIP, node: this.env.node, source: this.env.source, services: this.env.services }
   }
 
   private setWaitingAll(reason: string, message: string): void {
@@ -284,7 +289,12 @@ export class PodWorker {
     const pullKey = `pull/${c.name}`
     const until = this.backoff.until(pullKey)
     if (until !== undefined && Date.now() < until) {
-      this.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` })
+      // the failed pull stays visible as ErrImagePull for a while (upstream shows it until its
+      // next sync), then the wait for the next attempt shows as ImagePullBackOff
+      const failedAt = until - (this.backoff.delayMs(pullKey) ?? 0)
+      if (this.waiting.get(c.name)?.reason !== 'ErrImagePull' || Date.now() - failedAt >= ERR_IMAGE_PULL_SHOWN_MS) {
+        this.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` })
+      }
       return undefined
     }
     this.env.event(this.pod, 'Normal', 'Pulling', `Pulling image "${image}"`, fp)

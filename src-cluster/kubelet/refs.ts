@@ -13,6 +13,7 @@ export const NODES = ref('', 'v1', 'nodes')
 export const CONFIGMAPS = ref('', 'v1', 'configmaps')
 export const SECRETS = ref('', 'v1', 'secrets')
 export const PVCS = ref('', 'v1', 'persistentvolumeclaims')
+export const SERVICES = ref('', 'v1', 'services')
 export const PVS = ref('', 'v1', 'persistentvolumes')
 export const LEASES = ref('coordination.k8s.io', 'v1', 'leases')
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease'

@@ -1,0 +1,214 @@
+// Pod startup on one real node (root + containerd): create → Running latency p50/p99 with the
+// image already present, one pod at a time and in a burst, and the kubelet's RSS idle and with
+// 30 pods. The control plane runs in this process; the node is a network namespace with its own
+// containerd and OUR kubelet as a child process (as `kubelab-node kubelet` runs on a VM), so its
+// memory is its own. Pods go through the scheduler. Everything is removed at the end.
+// Run: npx tsx bench/pods.bench.ts   (SEQ=100 BURST=100 RSS_PODS=30)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Node, Pod } from 'kubernetes-types/core/v1'
+import { busyboxImageSpec, loadImage, pauseImageSpec, writeImage, BUSYBOX_IMAGE } from '../provisioning/images'
+import type { KubeObject } from '../src-cluster/api/errors'
+import { writeKubeconfig } from '../src-cluster/apiserver/kubeconfig'
+import { Informer } from '../src-cluster/client'
+import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control-plane'
+import { NODES, PODS } from '../src-cluster/kubelet/refs'
+import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
+import { writeResults } from './lib/results'
+import { nowMs, round, summarize } from './lib/stats'
+import { formatTable } from './lib/table'
+
+const SEQ = Number(process.env.SEQ ?? 100)
+const BURST = Number(process.env.BURST ?? 100)
+const RSS_PODS = Number(process.env.RSS_PODS ?? 30)
+const POD_TIMEOUT_MS = Number(process.env.POD_TIMEOUT_S ?? 300) * 1000
+
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, containerd, cgroups)'
+  for (const bin of ['containerd', 'runc', 'nsenter', 'iptables']) if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} on PATH`
+  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni (Debian containernetworking-plugins)'
+  return undefined
+}
+
+const why = missing()
+if (why) {
+  console.log(`pods.bench SKIPPED: ${why}`)
+  process.exit(0)
+}
+
+const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..')
+// Issue 4's subnet, its upper half (the e2e suite uses the lower addresses).
+const HOST_IP = '10.231.201.129'
+const NODE_IP = '10.231.201.130'
+const NODE = 'k4-bench'
+const dir = mkdtempSync(join(tmpdir(), 'kubelab-k4-bench-'))
+const cgroupRoot = `/kubelab-k4-bench-${process.pid}`
+let cp: ControlPlane | undefined
+let bridge: TestBridge | undefined
+let rt: ContainerdNode | undefined
+let kubelet: ChildProcess | undefined
+let informer: Informer<Pod & KubeObject> | undefined
+
+/** When each pod was first seen Running, by name. */
+const runningAt = new Map<string, number>()
+const waiters = new Map<string, () => void>()
+
+function seen(p: Pod): void {
+  const name = p.metadata?.name ?? ''
+  if (p.status?.phase !== 'Running' || runningAt.has(name)) return
+  runningAt.set(name, nowMs())
+  waiters.get(name)?.()
+}
+
+function podManifest(name: string): Pod & KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { bench: 'pods' } },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 5; done'] }],
+    },
+  }
+}
+
+/** Creates a pod and resolves with ms from the create call to Running. */
+async function startPod(name: string): Promise<number> {
+  const running = new Promise<void>((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`pod ${name} not Running within ${POD_TIMEOUT_MS} ms`)), POD_TIMEOUT_MS)
+    waiters.set(name, () => {
+      clearTimeout(t)
+      ok()
+    })
+  })
+  const t0 = nowMs()
+  await cp!.client.create(PODS, 'default', podManifest(name))
+  await running
+  waiters.delete(name)
+  return runningAt.get(name)! - t0
+}
+
+async function deleteAll(names: string[]): Promise<void> {
+  await Promise.all(names.map((n) => cp!.client.delete(PODS, 'default', n, { gracePeriodSeconds: 0 }).catch(() => undefined)))
+  const end = Date.now() + POD_TIMEOUT_MS
+  while (Date.now() < end) {
+    const left = (await cp!.client.list<Pod & KubeObject>(PODS, { namespace: 'default', labelSelector: 'bench=pods' })).items.length
+    if (!left) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error('bench pods were not deleted in time')
+}
+
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? round(Number(m[1]) / 1024, 1) : NaN
+}
+
+/** Highest RSS over a few seconds of steady state (the kubelet syncs every pod each second). */
+async function steadyRss(pid: number, ms = 5000): Promise<number> {
+  let max = 0
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    max = Math.max(max, rssMiB(pid))
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  return max
+}
+
+async function cleanup(): Promise<void> {
+  informer?.stop()
+  if (cp && kubelet && kubelet.exitCode === null) await deleteAll([...runningAt.keys()]).catch(() => undefined)
+  if (kubelet && kubelet.exitCode === null) {
+    const exited = new Promise<void>((r) => kubelet!.once('exit', () => r()))
+    kubelet.kill('SIGTERM')
+    const t = setTimeout(() => kubelet!.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(t)
+  }
+  await rt?.stop()
+  removeCgroupTree(cgroupRoot)
+  await cp?.close()
+  await bridge?.remove()
+  rmSync(dir, { recursive: true, force: true })
+}
+
+const rows: (string | number)[][] = []
+const results: Record<string, unknown> = {}
+try {
+  bridge = await createTestBridge(`k4bb${process.pid % 1000}`, `${HOST_IP}/25`)
+  cp = await startControlPlane({ dataDir: join(dir, 'data'), bindAddress: HOST_IP, securePort: 0, adminKubeconfig: join(dir, 'admin.kubeconfig'), extraSANs: [HOST_IP], log: () => {} })
+  const api = cp.apiserver
+  const kc = join(dir, 'agent.kubeconfig')
+  writeKubeconfig(kc, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
+  rt = await startContainerdNode(`k4b${process.pid % 1000}`, { bridge, ip: NODE_IP })
+  for (const spec of [busyboxImageSpec(), pauseImageSpec()]) {
+    const tar = join(dir, `${spec.name.replace(/[/:]/g, '_')}.tar`)
+    await writeImage(spec, tar)
+    await loadImage(tar, { socket: rt.socket, snapshotter: rt.snapshotter })
+  }
+  const nodeDir = join(dir, NODE)
+  mkdirSync(nodeDir, { recursive: true })
+  const log = join(dir, 'kubelet.log')
+  const fd = openSync(log, 'a')
+  // nsenter execs node: the child's pid is the kubelet's
+  kubelet = spawn('nsenter', [`--net=/run/netns/${rt.netns}`, process.execPath, join(repo, 'bin/kubelab-node.mjs'), 'kubelet',
+    '--kubeconfig', kc, '--node-name', NODE, '--node-ip', NODE_IP, '--container-runtime-endpoint', `unix://${rt.socket}`,
+    '--root-dir', join(nodeDir, 'kubelet'), '--pod-log-dir', join(nodeDir, 'pods'), '--cni-conf-dir', rt.cniConfDir,
+    '--cgroup-root', cgroupRoot], { cwd: repo, stdio: ['ignore', fd, fd] })
+  closeSync(fd)
+  writeFileSync(join(dir, 'kubelet.pid'), String(kubelet.pid))
+  informer = new Informer<Pod & KubeObject>(cp.client, PODS, { labelSelector: 'bench=pods', log: () => {} })
+  informer.addHandler({ add: seen, update: (_o, p) => seen(p) })
+  await informer.start()
+  for (const end = Date.now() + 120_000; ; ) {
+    const n = await cp.client.get<KubeObject & Node>(NODES, undefined, NODE).catch(() => undefined)
+    if (n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break
+    if (kubelet.exitCode !== null) throw new Error(`kubelet exited ${kubelet.exitCode}:\n${readFileSync(log, 'utf8').slice(-3000)}`)
+    if (Date.now() > end) throw new Error(`node not Ready in 120 s:\n${readFileSync(log, 'utf8').slice(-3000)}`)
+    await new Promise((r) => setTimeout(r, 300))
+  }
+  const warm = await startPod('warmup')
+  await deleteAll(['warmup'])
+  const idle = await steadyRss(kubelet.pid!)
+  console.log(`node up; warm-up pod Running in ${round(warm, 0)} ms; kubelet RSS idle ${idle} MiB`)
+
+  // one at a time: each pod Running (and then deleted) before the next is created
+  const seq: number[] = []
+  const t0 = nowMs()
+  for (let i = 0; i < SEQ; i++) {
+    seq.push(await startPod(`seq-${i}`))
+    await deleteAll([`seq-${i}`])
+  }
+  const seqSum = summarize(seq, nowMs() - t0)
+  rows.push([`one at a time (${SEQ})`, seqSum.p50, seqSum.p99, round(Math.max(...seq), 0)])
+  results.sequential = { ...seqSum, maxMs: round(Math.max(...seq), 1) }
+
+  // RSS with RSS_PODS pods running
+  const few = Array.from({ length: RSS_PODS }, (_, i) => `rss-${i}`)
+  await Promise.all(few.map((n) => startPod(n)))
+  const rss = await steadyRss(kubelet.pid!)
+  console.log(`kubelet RSS with ${RSS_PODS} pods: ${rss} MiB`)
+  await deleteAll(few)
+
+  // a burst: all created at once, each measured from its own create call
+  const names = Array.from({ length: BURST }, (_, i) => `burst-${i}`)
+  const tb = nowMs()
+  const burst = await Promise.all(names.map((n) => startPod(n)))
+  const burstSum = summarize(burst, nowMs() - tb)
+  const rssBurst = await steadyRss(kubelet.pid!, 3000)
+  rows.push([`burst (${BURST} at once)`, burstSum.p50, burstSum.p99, round(Math.max(...burst), 0)])
+  results.burst = { ...burstSum, maxMs: round(Math.max(...burst), 1), allRunningMs: round(nowMs() - tb, 0) }
+  await deleteAll(names)
+  results.kubeletRssMiB = { idle, [`with${RSS_PODS}Pods`]: rss, [`with${BURST}Pods`]: rssBurst }
+
+  console.log(`pod startup, create → Running (image present, through the scheduler), one node on containerd`)
+  console.log(formatTable(['pattern', 'p50 ms', 'p99 ms', 'max ms'], rows))
+  console.log(formatTable(['kubelet RSS', 'MiB'], [['idle', idle], [`${RSS_PODS} pods`, rss], [`${BURST} pods`, rssBurst]]))
+  console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+  results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)
+  console.log(`results: ${await writeResults('pods', results)}`)
+} finally {
+  await cleanup()
+}
