@@ -5,7 +5,9 @@ import { runControllerManager } from './controller-manager'
 import { runScheduler } from './scheduler'
 import { runKubelet } from './kubelet'
 import { runProxy } from './proxy'
+import { runNetpol } from './netpol'
 import { runDns } from './dns'
+import { runIngress } from './ingress'
 import { runSimulatedNodes } from './simulated-nodes'
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; about: string }> = {
@@ -14,7 +16,9 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; about: 
   'controller-manager': { run: runControllerManager, about: 'every controller (workloads, nodes, namespaces, jobs, HPA, ...)' },
   kubelet: { run: runKubelet, about: 'node agent: pods on containerd through the CRI, pod network, logs/exec/port-forward server' },
   proxy: { run: runProxy, about: 'service proxy: iptables rules for ClusterIP, NodePort and LoadBalancer Services' },
+  netpol: { run: runNetpol, about: "NetworkPolicy enforcement for this node's pods (iptables)" },
   dns: { run: runDns, about: 'cluster DNS for cluster.local, forwarding other names upstream' },
+  ingress: { run: runIngress, about: 'ingress controller: HTTP(S) routing to Services for Ingresses of class kubelab' },
   'simulated-nodes': { run: runSimulatedNodes, about: 'hollow kubelets: many simulated nodes in one process' },
   'control-plane': { run: runControlPlane, about: 'apiserver + scheduler + controller-manager (+ simulated nodes) in one process' },
 }

@@ -7,7 +7,9 @@ import { fieldErr } from '../../api/errors'
 import { findResource, type ResourceInfo } from '../../api/resources'
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1'
 import type { StorageClass } from 'kubernetes-types/storage/v1'
+import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1'
 import { defaultStorageClassAdmission } from '../admission/default-storage-class'
+import { defaultIngressClassAdmission } from '../admission/default-ingress-class'
 import { defaultTolerationsAdmission } from '../admission/default-tolerations'
 import { applyConfigurationCreates, applyPatch, PatchError, patchTypeFromContentType } from '../patch'
 import { asObject, decodeBody, readBody } from '../body'
@@ -110,6 +112,7 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
 }
 
 const STORAGE_CLASSES = findResource('storage.k8s.io', 'v1', 'storageclasses')!
+const INGRESS_CLASSES = findResource('networking.k8s.io', 'v1', 'ingressclasses')!
 
 /** Mutating admission on create, as upstream's default plugins do. */
 async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Promise<void> {
@@ -117,6 +120,10 @@ async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Pr
   if (res.kind === 'PersistentVolumeClaim') {
     const classes = (await ctx.objects.list(STORAGE_CLASSES, undefined)).items.map((s) => s.obj as unknown as StorageClass)
     defaultStorageClassAdmission(obj as unknown as PersistentVolumeClaim, classes)
+  }
+  if (res.kind === 'Ingress') {
+    const classes = (await ctx.objects.list(INGRESS_CLASSES, undefined)).items.map((s) => s.obj as unknown as IngressClass)
+    defaultIngressClassAdmission(obj as unknown as Ingress, classes)
   }
 }
 
