@@ -119,6 +119,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),
   r('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, 'authorization.v1', { verbs: ['create'], virtual: true }),
   r('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', false, 'authorization.v1', { verbs: ['create'], virtual: true }),
+  r('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true, 'authorization.v1', { verbs: ['create'], virtual: true }),
+  r('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, 'authorization.v1', { verbs: ['create'], virtual: true }),
 ]
 
 /** Group versions in the order discovery lists them (core first, then as upstream orders them). */

@@ -4,6 +4,7 @@ import type { Storage } from '../store/types'
 import type { ClusterIPAllocator, PortAllocator } from './registry/allocators'
 import type { ObjectStore } from './registry/objects'
 import type { ServerPki } from './pki'
+import type { Authorizer } from './authz/authorizer'
 
 export interface ApiServerConfig {
   /** Address Pods and other nodes use to reach the API server (the `kubernetes` Service endpoint). */
@@ -28,6 +29,8 @@ export interface ServerContext {
   readonly nodePorts: PortAllocator
   readonly config: ApiServerConfig
   readonly pki: ServerPki
+  /** RBAC (and the system:masters shortcut) for every request. */
+  readonly authorizer: Authorizer
   now(): Date
   /** Watch streams still open, closed on shutdown. */
   readonly openStreams: Set<ServerResponse>

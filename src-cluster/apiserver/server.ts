@@ -11,6 +11,7 @@ import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
 import { openStore } from '../store'
 import type { Storage } from '../store/types'
 import { createAuthenticator, parseTokenFile, type Authenticator } from './auth'
+import { authorizeOrThrow, Authorizer, ensureBootstrapPolicy, impersonate, metricsAttributes, nonResourceAttributes, PolicyCache, resourceAttributes } from './authz'
 import { rfc3339, type ApiServerConfig, type ServerContext, type User } from './context'
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroup, legacyGroupList, legacyResourceList, wantsAggregated } from './discovery'
 import { handleDelete, handleDeleteCollection } from './handlers/delete'
@@ -138,9 +139,14 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     res.end('ok')
     return
   }
-  const user = auth.authenticate(req)
-  if (!user) throw errors.unauthorized()
+  const requester = auth.authenticate(req)
+  if (!requester) throw errors.unauthorized()
+  // kubectl --as / --as-group: checked against the requester's own permissions first.
+  const user = impersonate(req, requester, ctx.authorizer)
   const method = req.method ?? 'GET'
+  const segs = path.split('/').filter(Boolean)
+  const isResourcePath = (segs[0] === 'api' && segs.length >= 3) || (segs[0] === 'apis' && segs.length >= 4)
+  if (!isResourcePath) authorizeOrThrow(ctx, user, nonResourceAttributes(method, path))
 
   if (path === '/version') return sendJson(req, res, 200, versionInfo())
   if (path === '/api' || path === '/apis') {
@@ -160,9 +166,11 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     res.end(doc.json)
     return
   }
-  const segs = path.split('/').filter(Boolean)
   // metrics.k8s.io: served from the kubelets' usage summaries, as metrics-server would.
-  if (isMetricsPath(segs)) return handleMetrics(ctx, req, res, segs, q)
+  if (isMetricsPath(segs)) {
+    if (isResourcePath) authorizeOrThrow(ctx, user, metricsAttributes(segs, q.get('watch') === 'true' || q.get('watch') === '1'))
+    return handleMetrics(ctx, req, res, segs, q)
+  }
   const info = parseRequest(method, path, q)
   if (info.type === 'other') {
     if (segs[0] === 'api' && segs.length === 2) {
@@ -183,6 +191,7 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     const gv = info.group ? `${info.group}/${info.version}` : info.version
     throw failure(404, 'NotFound', `the server could not find the requested resource (${info.plural} in ${gv}): see 'kubectl api-resources' for what this cluster serves`)
   }
+  authorizeOrThrow(ctx, user, resourceAttributes(info))
   checkAcceptable(req)
   await serveResource(ctx, info, req, res, q, user)
 }
@@ -303,7 +312,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     nodePortRange: opts.nodePortRange ?? { min: 30000, max: 32767 },
     defaultTolerationSeconds: opts.defaultTolerationSeconds ?? 300,
   }
+  const policy = await PolicyCache.start(store)
   const ctx: ServerContext = {
+    authorizer: new Authorizer(policy),
     store,
     objects: new ObjectStore(store),
     serviceIPs,
@@ -314,12 +325,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     openStreams: new Set(),
   }
   await bootstrap(ctx)
+  await ensureBootstrapPolicy(ctx)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     route(ctx, auth, req, res).catch((e: unknown) => sendError(req, res, e))
   })
   // exec, attach and port-forward arrive as WebSocket or SPDY upgrades; they are proxied to the kubelet.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void handleUpgrade(ctx, req, socket, head, auth.authenticate(req))
+    void handleUpgrade(ctx, req, socket, head, () => {
+      const requester = auth.authenticate(req)
+      return requester && impersonate(req, requester, ctx.authorizer)
+    })
   })
   const host = bind === '0.0.0.0' ? advertise : bind
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${listenPort}`
@@ -337,6 +352,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     async close() {
       for (const s of ctx.openStreams) s.end()
       server.closeAllConnections()
+      policy.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (!opts.storage) await store.close()
     },

@@ -515,6 +515,33 @@ export const structs: Struct[] = [
     extra: f(5, map(list(string)), 'Extra attributes of the user, each a list of strings.'),
     uid: f(6, string, 'UID of the user.'),
   }, { oneOf: [['resourceAttributes', 'nonResourceAttributes']] }),
+  kind('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', AUTHZ + 'LocalSubjectAccessReview', 'Asks whether a given user may perform an action in this namespace.', {
+    spec: f(2, ref(AUTHZ + 'SubjectAccessReviewSpec'), 'The user and action to check; the namespace must be the review\'s.', { required: true }),
+    status: f(3, ref(AUTHZ + 'SubjectAccessReviewStatus'), 'Whether it is allowed.'),
+  }),
+  kind('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', AUTHZ + 'SelfSubjectRulesReview', 'Lists what you may do in a namespace (kubectl auth can-i --list).', {
+    spec: f(2, ref(AUTHZ + 'SelfSubjectRulesReviewSpec'), 'The namespace to list rules for.', { required: true }),
+    status: f(3, ref(AUTHZ + 'SubjectRulesReviewStatus'), 'The rules that apply.'),
+  }),
+  struct(AUTHZ + 'SelfSubjectRulesReviewSpec', 'Which namespace to evaluate rules in.', {
+    namespace: f(1, string, 'Namespace to evaluate rules for.'),
+  }),
+  struct(AUTHZ + 'SubjectRulesReviewStatus', 'Rules a user has; additive, so a listed rule is a granted permission.', {
+    resourceRules: f(1, list(ref(AUTHZ + 'ResourceRule'), { listType: 'atomic' }), 'Permissions on API resources.', { required: true }),
+    nonResourceRules: f(2, list(ref(AUTHZ + 'NonResourceRule'), { listType: 'atomic' }), 'Permissions on non-resource URLs.', { required: true }),
+    incomplete: f(3, bool, 'Whether some authorizer could not list its rules.', { required: true }),
+    evaluationError: f(4, string, 'Problem met while listing rules.'),
+  }),
+  struct(AUTHZ + 'ResourceRule', 'Verbs allowed on resources.', {
+    verbs: f(1, list(string, { listType: 'atomic' }), 'Verbs, or * for all.', { required: true }),
+    apiGroups: f(2, list(string, { listType: 'atomic' }), 'API groups, or * for all.'),
+    resources: f(3, list(string, { listType: 'atomic' }), 'Resources (and resource/subresource), or * for all.'),
+    resourceNames: f(4, list(string, { listType: 'atomic' }), 'Object names the rule is limited to; empty for all.'),
+  }),
+  struct(AUTHZ + 'NonResourceRule', 'Verbs allowed on non-resource URLs.', {
+    verbs: f(1, list(string, { listType: 'atomic' }), 'HTTP verbs in lower case, or * for all.', { required: true }),
+    nonResourceURLs: f(2, list(string, { listType: 'atomic' }), 'URL paths; a trailing * matches a prefix.'),
+  }),
   struct(AUTHZ + 'SubjectAccessReviewStatus', 'Answer of an access review.', {
     allowed: f(1, bool, 'Whether the action is allowed.', { required: true }),
     denied: f(4, bool, 'Whether the action is explicitly denied.'),

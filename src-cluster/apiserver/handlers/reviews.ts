@@ -1,15 +1,47 @@
-// Kinds that are created and answered but never stored: who am I, can I, is this token valid.
-// Authorization is "every authenticated user may do everything" until RBAC enforcement lands,
-// and these answers say so rather than pretending to evaluate rules.
+// Kinds that are created and answered but never stored: who am I, can I (for me or for another
+// user), what may I do here, is this token valid. Answers come from the same authorizer that
+// guards every request.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ServerContext, User } from '../context'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { errors } from '../status'
+import type { Attributes } from '../authz'
 import { verifyServiceAccountToken } from '../tokens'
 import { readObject } from './write'
 
-const ALLOW_REASON = 'KubeLab allows every authenticated user (RBAC rules are stored but not enforced yet)'
+interface ReviewSpec {
+  resourceAttributes?: { namespace?: string; verb?: string; group?: string; resource?: string; subresource?: string; name?: string }
+  nonResourceAttributes?: { path?: string; verb?: string }
+  user?: string
+  groups?: string[]
+  uid?: string
+  namespace?: string
+}
+
+function attributesOf(spec: ReviewSpec): Attributes {
+  const r = spec.resourceAttributes
+  if (r) {
+    return { kind: 'resource', verb: r.verb ?? '', group: r.group ?? '', resource: r.resource ?? '', subresource: r.subresource || undefined, namespace: r.namespace || undefined, name: r.name || undefined }
+  }
+  const n = spec.nonResourceAttributes
+  if (n) return { kind: 'nonresource', verb: n.verb ?? '', path: n.path ?? '' }
+  throw errors.badRequest('spec needs resourceAttributes or nonResourceAttributes: say what action to check')
+}
+
+function accessStatus(ctx: ServerContext, u: User, spec: ReviewSpec): { allowed: boolean; reason?: string } {
+  const d = ctx.authorizer.authorize(u, attributesOf(spec))
+  return d.reason ? { allowed: d.allowed, reason: d.reason } : { allowed: d.allowed }
+}
+
+function rulesStatus(ctx: ServerContext, u: User, namespace: string | undefined): Record<string, unknown> {
+  const rules = ctx.authorizer.rules(u, namespace)
+  return {
+    resourceRules: rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs ?? [], apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) })),
+    nonResourceRules: rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs ?? [], nonResourceURLs: r.nonResourceURLs ?? [] })),
+    incomplete: false,
+  }
+}
 
 export async function handleReview(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams, user: User): Promise<void> {
   const warnings: string[] = []
@@ -20,9 +52,27 @@ export async function handleReview(ctx: ServerContext, r: ResourceRequest, req: 
       sendJson(req, res, 201, { ...base, status: { userInfo: { username: user.name, uid: user.uid, groups: user.groups } } }, warnings)
       return
     case 'SelfSubjectAccessReview':
-    case 'SubjectAccessReview':
-      sendJson(req, res, 201, { ...base, status: { allowed: true, reason: ALLOW_REASON } }, warnings)
+      sendJson(req, res, 201, { ...base, status: accessStatus(ctx, user, (obj.spec ?? {}) as ReviewSpec) }, warnings)
       return
+    case 'SubjectAccessReview': {
+      const spec = (obj.spec ?? {}) as ReviewSpec
+      if (!spec.user && !spec.groups?.length) throw errors.badRequest('spec.user or spec.groups is required: say whose access to check')
+      const subject: User = { name: spec.user ?? '', groups: spec.groups ?? [], uid: spec.uid }
+      sendJson(req, res, 201, { ...base, status: accessStatus(ctx, subject, spec) }, warnings)
+      return
+    }
+    case 'LocalSubjectAccessReview': {
+      const spec = (obj.spec ?? {}) as ReviewSpec
+      if (spec.resourceAttributes && spec.resourceAttributes.namespace !== r.namespace) throw errors.badRequest(`spec.resourceAttributes.namespace must be the review's namespace "${r.namespace}"`)
+      const subject: User = { name: spec.user ?? '', groups: spec.groups ?? [], uid: spec.uid }
+      sendJson(req, res, 201, { ...base, metadata: { namespace: r.namespace, creationTimestamp: null }, status: accessStatus(ctx, subject, spec) }, warnings)
+      return
+    }
+    case 'SelfSubjectRulesReview': {
+      const ns = ((obj.spec ?? {}) as ReviewSpec).namespace || undefined
+      sendJson(req, res, 201, { ...base, status: rulesStatus(ctx, user, ns) }, warnings)
+      return
+    }
     case 'TokenReview': {
       const token = String((obj.spec as { token?: unknown } | undefined)?.token ?? '')
       const v = verifyServiceAccountToken(ctx.pki.serviceAccountPubPem, token, ctx.now())

@@ -9,6 +9,7 @@ import type { ServerContext, User } from '../context'
 import { kubeletClientIdentity } from '../metrics/kubelet-client'
 import type { ResourceRequest } from '../request'
 import { ApiError, errors, type Status } from '../status'
+import { authorizeOrThrow } from '../authz/check'
 import { checkContainerRunning, getPod, kubeletFor, pickContainer } from './target'
 
 export type StreamingSubresource = 'exec' | 'attach' | 'portforward'
@@ -66,13 +67,16 @@ function writeStatus(socket: Duplex, st: Status): void {
  * The API server's `upgrade` event for pods/exec|attach|portforward. `user` is the
  * authenticated caller (undefined → 401). Other paths are answered 404.
  */
-export async function handleUpgrade(ctx: ServerContext, req: IncomingMessage, socket: Duplex, head: Buffer, user: User | undefined): Promise<void> {
+/** `resolveUser` authenticates (and applies impersonation); it may throw a 401/403 ApiError. */
+export async function handleUpgrade(ctx: ServerContext, req: IncomingMessage, socket: Duplex, head: Buffer, resolveUser: () => User | undefined): Promise<void> {
   socket.on('error', () => {})
   try {
+    const user = resolveUser()
     if (!user) throw errors.unauthorized()
     const url = new URL(req.url ?? '/', 'https://localhost')
     const m = matchPodStreamPath(url.pathname)
     if (!m) throw errors.notFound({ group: '', plural: 'paths' }, url.pathname)
+    authorizeOrThrow(ctx, user, { kind: 'resource', verb: 'create', group: '', resource: 'pods', subresource: m.subresource, namespace: m.namespace, name: m.name })
     const { kl, path } = await kubeletPath(ctx, m.namespace, m.name, m.subresource, url.searchParams)
     const id = kubeletClientIdentity(ctx.pki)
     const up = connect({ host: kl.host, port: kl.port, ca: ctx.pki.ca.certPem, cert: id.certPem, key: id.keyPem, servername: /^[\d.]+$|:/.test(kl.host) ? undefined : kl.host })

@@ -1,0 +1,8 @@
+export { Authorizer, MASTERS } from './authorizer'
+export { forbiddenMessage, type Attributes, type Decision } from './attributes'
+export { ensureBootstrapPolicy } from './bootstrap'
+export { impersonate } from './impersonation'
+export { PolicyCache } from './policy-cache'
+export { metricsAttributes, nonResourceAttributes, resourceAttributes } from './request-attributes'
+export type { PolicyRule } from './rules'
+export { authorizeOrThrow } from './check'

@@ -1,0 +1,29 @@
+// The authorization attributes of a request, as upstream derives them from its RequestInfo.
+import type { ResourceRequest } from '../request'
+import type { Attributes, ResourceAttributes } from './attributes'
+
+/** Streaming subresources are authorized as create even when opened with GET (a WebSocket upgrade), as upstream does since 1.31. */
+const STREAMING = new Set(['exec', 'attach', 'portforward'])
+
+export function resourceAttributes(r: ResourceRequest): ResourceAttributes {
+  const verb = r.subresource && STREAMING.has(r.subresource) ? 'create' : r.subresource === 'log' ? 'get' : r.verb
+  return { kind: 'resource', verb, group: r.res.group, resource: r.res.plural, subresource: r.subresource, namespace: r.namespace, name: r.name }
+}
+
+export function nonResourceAttributes(method: string, path: string): Attributes {
+  const verbs: Record<string, string> = { GET: 'get', HEAD: 'head', POST: 'post', PUT: 'put', PATCH: 'patch', DELETE: 'delete' }
+  return { kind: 'nonresource', verb: verbs[method] ?? method.toLowerCase(), path }
+}
+
+/** /apis/metrics.k8s.io/v1beta1[/namespaces/NS]/(pods|nodes)[/NAME] */
+export function metricsAttributes(segs: readonly string[], watch: boolean): Attributes {
+  let rest = segs.slice(3)
+  let namespace: string | undefined
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1]
+    rest = rest.slice(2)
+  }
+  const [resource = '', name] = rest
+  const verb = name ? 'get' : watch ? 'watch' : 'list'
+  return { kind: 'resource', verb, group: 'metrics.k8s.io', resource, namespace, name }
+}
