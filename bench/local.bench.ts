@@ -2,7 +2,7 @@
 // cluster, median of RUNS runs, split into where it goes: each provisioning step (slowest node
 // per step), the end of provisioning, the API server answering, each node Ready. Every run
 // deletes its cluster.
-// Run: npx tsx bench/local.bench.ts   (RUNS=3 WORKERS=2 TIMEOUT_S=180)
+// Run: npx tsx bench/local.bench.ts   (RUNS=3 WORKERS=2 TIMEOUT_S=180 CLUSTER=l5c)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { ClusterManager } from '../src-main/backend/cluster-manager'
 import { formatTable } from './lib/table'
@@ -43,7 +43,8 @@ for (let i = 0; i < RUNS; i++) {
       if (/ Ready \(\d+\/\d+\)$/.test(line)) readyAt.push(Date.now())
     },
   })
-  const name = `bench${i}`
+  // One fixed name (each run deletes its cluster): l5c is reserved for local benchmarks/tests.
+  const name = process.env.CLUSTER ?? 'l5c'
   t0 = Date.now()
   try {
     await m.create(name, { provider: 'local', workers: WORKERS, timeoutMs: TIMEOUT_S * 1000 })

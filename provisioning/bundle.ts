@@ -18,6 +18,8 @@ export interface NodeBundle {
   readonly files: readonly { name: string; path: string }[]
   /** Components this build can run (from `kubelab-node help`). */
   readonly components: readonly string[]
+  /** Flags this build's kubelet accepts (from `kubelab-node kubelet --help`), without dashes. */
+  readonly kubeletFlags: readonly string[]
   readonly bytes: number
 }
 
@@ -46,6 +48,16 @@ export function bundleComponents(program: string, nodeBinary = process.execPath)
     }
   }
   return names
+}
+
+/**
+ * Lists the flags one component of a built program accepts, from `node PROGRAM COMPONENT --help`
+ * (lines starting `  --name`). Lets provisioning pass a newer flag only to a build that has it.
+ */
+export function componentFlags(program: string, component: string, nodeBinary = process.execPath): string[] {
+  const r = spawnSync(nodeBinary, [program, component, '--help'], { encoding: 'utf8', timeout: 30_000, cwd: '/' })
+  if (r.status !== 0) throw new Error(`the node bundle ${program} cannot show the flags of ${component} (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().slice(0, 500)}`)
+  return [...r.stdout.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]!)
 }
 
 /**
@@ -81,7 +93,9 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
     copyFileSync(join(ROOT, 'provisioning', 'supervisor.mjs'), join(dir, 'supervisor.mjs'))
   }
   const files = BUNDLE_FILES.map((name) => ({ name, path: join(dir, name) }))
-  return { dir, program, files, components: bundleComponents(program), bytes: readFileSync(program).length }
+  const components = bundleComponents(program)
+  const kubeletFlags = components.includes('kubelet') ? componentFlags(program, 'kubelet') : []
+  return { dir, program, files, components, kubeletFlags, bytes: readFileSync(program).length }
 }
 
 /** The installer and its location in the repository. */

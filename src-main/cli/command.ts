@@ -5,6 +5,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Resolves with the signal name when the user asks the process to stop. */
   waitForStop(): Promise<string>;
+  /** Ends the process now (a cancelled command whose background work cannot be awaited); absent in tests. */
+  exit?(code: number): void;
 }
 
 /**

@@ -31,6 +31,7 @@ export function processIo(): CliIo {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     env: process.env,
+    exit: (code) => process.exit(code),
     waitForStop: () =>
       new Promise((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {

@@ -1,5 +1,5 @@
 // What runs on one node and the files that say so, rendered on the host: the component list
-// (master: apiserver, scheduler, controller-manager, dns; every node: kubelet and proxy), the
+// (master: apiserver, scheduler, controller-manager, dns; every node: kubelet, proxy, netpol, ingress), the
 // node's environment file, systemd units (VMs) or the supervisor's component list (local
 // nodes), and the manifest install-node.sh installs from the staging folder. All paths are
 // under the node's root (`/` on a VM; the node's folder for a local node), which the node
@@ -25,6 +25,8 @@ export interface NodePlanInput {
   readonly serviceMode: ServiceMode
   /** Components the uploaded kubelab-node build has (from `kubelab-node help`). */
   readonly available: ReadonlySet<string>
+  /** Flags the build's kubelet accepts (from `kubelab-node kubelet --help`); newer flags are passed only when listed. */
+  readonly kubeletFlags?: ReadonlySet<string>
   readonly clusterCidr?: string
 }
 
@@ -96,9 +98,16 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
         '--cni-conf-dir', d.cniConfDir,
         '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16',
         ...(p.node.role === 'control-plane' ? ['--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule'] : []),
+        // The role label `kubectl get nodes` shows under ROLES (as kubeadm sets it); workers get
+        // none, as upstream. Older kubelab-node builds have no --node-labels.
+        ...(p.node.role === 'control-plane' && p.kubeletFlags?.has('node-labels') ? ['--node-labels', 'node-role.kubernetes.io/control-plane='] : []),
       ],
     },
     { name: 'proxy', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16'] },
+    // NetworkPolicy enforcement runs with the proxy's credentials (it only reads the API).
+    { name: 'netpol', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name] },
+    // Ingress controller on the node's address, ports 80 and 443, with the proxy's credentials.
+    { name: 'ingress', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--address', p.node.ip, '--http-port', '80', '--https-port', '443'] },
   )
   return { components: all.filter((c) => p.available.has(c.name)), missing: all.filter((c) => !p.available.has(c.name)).map((c) => c.name) }
 }

@@ -35,15 +35,15 @@ export interface NodeFacts {
 }
 
 /** Asks the node where its root is, which Node.js to use, and whether systemd runs it. */
-async function nodeFacts(s: SshSession): Promise<NodeFacts> {
-  const r = await s.run('printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi', { timeoutMs: 30_000 })
+async function nodeFacts(s: SshSession, signal?: AbortSignal): Promise<NodeFacts> {
+  const r = await s.run('printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi', { timeoutMs: 30_000, signal })
   const [root, nodeBinary, mode] = r.stdout.trim().split('\n')
   return { root: root || '/', nodeBinary: nodeBinary && nodeBinary !== 'none' ? nodeBinary : 'node', serviceMode: mode === 'systemd' ? 'systemd' : 'supervisor' }
 }
 
 /** Everything the node gets, as staged files with their destinations. */
 export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
-  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components) }
+  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags) }
   const d = nodePaths(facts.root)
   const { components, missing } = nodeComponents(plan)
   const files: StagedFile[] = []
@@ -89,12 +89,12 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
   const node = i.node.name
   const s = await r.run('wait for SSH', node, async (ctx) => {
     ctx.hint(`check that node ${node} runs and its sshd listens on ${i.login.host}:${i.login.port}; kubelab list shows its state`)
-    return SshSession.connect(i.login, { deadline: Date.now() + (i.sshWaitMs ?? 120_000), node, onAttempt: (n, e) => ctx.line(`attempt ${n}: ${e}`), cancelled: () => { try { r.checkCancelled(); return false } catch { return true } } })
+    return SshSession.connect(i.login, { deadline: Date.now() + (i.sshWaitMs ?? 120_000), node, onAttempt: (n, e) => ctx.line(`attempt ${n}: ${e}`), cancelled: () => ctx.signal.aborted })
   })
   i.onSession?.(s)
   try {
     const facts = await r.run('inspect node', node, async (ctx) => {
-      const f = await nodeFacts(s)
+      const f = await nodeFacts(s, ctx.signal)
       ctx.line(`root ${f.root}, Node.js ${f.nodeBinary}, services by ${f.serviceMode}`)
       return f
     })
@@ -103,7 +103,7 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
     if (plan.missing.length) r.run('check components', node, async (ctx) => ctx.line(`this kubelab-node build has no ${plan.missing.join(', ')}: those components are left out`)).catch(() => {})
     await r.run('upload', node, async (ctx) => {
       ctx.hint('check free disk space on the node and run create again (uploads are atomic and resume cleanly)')
-      await s.run(`mkdir -p ${d.staging} && chmod 0700 ${d.staging}`, { timeoutMs: 30_000 })
+      await s.run(`mkdir -p ${d.staging} && chmod 0700 ${d.staging}`, { timeoutMs: 30_000, signal: ctx.signal })
       const staged = [
         ...plan.files.map((f) => ({ remote: posix.join(d.staging, f.name), content: f.content, mode: 0o600 })),
         { remote: posix.join(d.staging, 'manifest.txt'), content: manifest(plan.files), mode: 0o600 },
@@ -112,12 +112,14 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       ]
       let bytes = 0
       // Names and sizes only: file contents (keys, kubeconfigs) never reach a log.
-      await s.upload(staged, { onFile: (remote, n) => { bytes += n; ctx.line(`${posix.basename(remote)} (${n} bytes)`) } })
+      await s.upload(staged, { signal: ctx.signal, onFile: (remote, n) => { bytes += n; ctx.line(`${posix.basename(remote)} (${n} bytes)`) } })
       ctx.line(`${staged.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`)
     })
     await r.run('install', node, async (ctx) => {
       ctx.hint(`read the lines above; fix what they name on node ${node} (kubelab ssh CLUSTER ${node}) and run create again`)
-      const res = await s.exec(`sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000 })
+      // A cancel kills the installer's process group; what it installed is whole (temp + rename)
+      // and the next run converges from there.
+      const res = await s.exec(`sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000, signal: ctx.signal })
       if (res.code !== 0) throw new Error(`install-node.sh exited ${res.code ?? res.signal}`)
     })
     if (i.images?.length) {
@@ -126,7 +128,7 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       await r.run('load images', node, async (ctx) => {
         ctx.hint(`check containerd on node ${node} (its log under var/log) and run create again`)
         for (const img of i.images!) {
-          const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000 })
+          const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000, signal: ctx.signal })
           ctx.line(`${img.name}: imported ${names.join(', ') || posix.basename(img.path)}`)
         }
       })

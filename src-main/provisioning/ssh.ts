@@ -35,7 +35,15 @@ export interface ExecOptions {
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void
   /** Gives up (and closes the channel) after this long; default 10 minutes. */
   readonly timeoutMs?: number
+  /**
+   * Aborting kills the remote command with everything it started in its process group (TERM,
+   * then KILL a second later) and rejects. Processes it detached on purpose (setsid) live on.
+   */
+  readonly signal?: AbortSignal
 }
+
+/** First stderr line of a cancellable command: its process group id on the node. */
+const PGID_MARK = 'kubelab-pgid '
 
 export interface ExecResult {
   readonly code: number | null
@@ -84,6 +92,9 @@ function connectOnce(login: SshLogin, timeoutMs: number): Promise<Client> {
   })
 }
 
+/** Sessions of this process not yet closed (a cancelled CLI waits for them before it exits). */
+const open = new Set<SshSession>()
+
 export class SshSession {
   private closed = false
   private constructor(
@@ -91,9 +102,22 @@ export class SshSession {
     readonly login: Omit<SshLogin, 'privateKey'>,
     readonly node: string,
   ) {
+    open.add(this)
     client.on('close', () => {
       this.closed = true
+      open.delete(this)
     })
+  }
+
+  /**
+   * Resolves once every session of this process has closed, or after `ms`, with the nodes of
+   * those still open. A cancelled run uses it so each node's step finishes killing its remote
+   * command before the process exits.
+   */
+  static async drain(ms: number): Promise<string[]> {
+    const until = Date.now() + ms
+    while (open.size && Date.now() < until) await sleep(50)
+    return [...open].map((s) => s.node)
   }
 
   /** Connects, retrying until the deadline; the error names the node, address and what to try. */
@@ -133,14 +157,31 @@ export class SshSession {
   exec(command: string, o: ExecOptions = {}): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error(`the SSH connection to node ${this.node} is closed`))
+      if (o.signal?.aborted) return reject(new Error(`command on node ${this.node} was cancelled before it started: ${command.slice(0, 80)}`))
       const timeoutMs = o.timeoutMs ?? 600_000
-      this.client.exec(command, (err, ch: ClientChannel) => {
+      // sshd runs each session's command as the leader of a new session (setsid), so the shell's
+      // $$ is the process group to kill on cancel; it is reported first, on stderr.
+      const remote = o.signal ? `echo "${PGID_MARK}$$" >&2; ${command}` : command
+      this.client.exec(remote, (err, ch: ClientChannel) => {
         if (err) return reject(new Error(`cannot run a command on node ${this.node}: ${err.message}`))
         let stdout = ''
         let stderr = ''
+        let pgid: number | undefined
         const pending = { stdout: '', stderr: '' }
         const feed = (which: 'stdout' | 'stderr', chunk: Buffer): void => {
-          const s = chunk.toString('utf8')
+          let s = chunk.toString('utf8')
+          if (which === 'stderr' && o.signal && pgid === undefined) {
+            const all = pending.stderr + s
+            const nl = all.indexOf('\n')
+            if (nl < 0) {
+              pending.stderr = all
+              return
+            }
+            const m = new RegExp(`^${PGID_MARK}(\\d+)$`).exec(all.slice(0, nl))
+            pgid = m ? Number(m[1]) : 0
+            pending.stderr = ''
+            s = m ? all.slice(nl + 1) : all
+          }
           if (which === 'stdout') stdout += s
           else stderr += s
           pending[which] += s
@@ -156,16 +197,27 @@ export class SshSession {
           finish(new Error(`command on node ${this.node} did not finish within ${Math.round(timeoutMs / 1000)} s: ${command.slice(0, 80)}`))
           ch.close()
         }, timeoutMs)
+        const onAbort = (): void => {
+          const group = pgid
+          // The kill goes over a second channel of the same connection; bounded either way.
+          const kill = group ? this.exec(`kill -TERM -- -${group} 2>/dev/null; sleep 1; kill -KILL -- -${group} 2>/dev/null; true`, { timeoutMs: 10_000 }).catch(() => undefined) : Promise.resolve()
+          void kill.then(() => {
+            ch.close()
+            finish(new Error(`command on node ${this.node} was cancelled: ${command.slice(0, 80)}`))
+          })
+        }
         const finish = (e?: Error): void => {
           if (settled) return
           settled = true
           clearTimeout(timer)
+          o.signal?.removeEventListener('abort', onAbort)
           this.client.removeListener('close', onDrop)
           for (const w of ['stdout', 'stderr'] as const) if (pending[w]) o.onLine?.(pending[w], w)
           if (e) reject(e)
           else resolve({ code, signal, stdout, stderr })
         }
         this.client.once('close', onDrop)
+        o.signal?.addEventListener('abort', onAbort, { once: true })
         ch.on('data', (d: Buffer) => feed('stdout', d))
         ch.stderr.on('data', (d: Buffer) => feed('stderr', d))
         ch.on('exit', (c: number | null, sig?: string) => {
@@ -198,11 +250,15 @@ export class SshSession {
    * Uploads files (content given as text/bytes, or read from a local path) atomically:
    * each goes to `remote.kubelab-tmp` and is renamed over `remote` once complete.
    */
-  async upload(files: readonly { remote: string; content?: string | Buffer; local?: string; mode?: number }[], o: { timeoutMs?: number; onFile?: (remote: string, bytes: number) => void } = {}): Promise<void> {
+  async upload(files: readonly { remote: string; content?: string | Buffer; local?: string; mode?: number }[], o: { timeoutMs?: number; onFile?: (remote: string, bytes: number) => void; signal?: AbortSignal } = {}): Promise<void> {
     const sftp = await this.sftp()
     const deadline = Date.now() + (o.timeoutMs ?? 300_000)
+    // Ending the SFTP channel fails the pending request; the temp name keeps the target whole.
+    const onAbort = (): void => sftp.end()
+    o.signal?.addEventListener('abort', onAbort, { once: true })
     try {
       for (const f of files) {
+        if (o.signal?.aborted) throw new Error(`uploading to node ${this.node} was cancelled before ${f.remote}`)
         const data = f.content !== undefined ? Buffer.from(f.content) : readFileSync(f.local ?? '')
         const tmp = `${f.remote}.kubelab-tmp`
         await withDeadline(writeRemote(sftp, tmp, data, f.mode ?? 0o644), deadline, `uploading ${f.remote} to node ${this.node}`)
@@ -210,6 +266,7 @@ export class SshSession {
         o.onFile?.(f.remote, data.length)
       }
     } finally {
+      o.signal?.removeEventListener('abort', onAbort)
       sftp.end()
     }
   }

@@ -21,7 +21,7 @@ export interface StepRunnerOptions {
   /** ~/.kubelab/clusters/NAME/logs: one `<node>.log` per node, `cluster.log` for the rest. */
   readonly logDir: string
   readonly onEvent?: (e: StepEvent) => void
-  /** Checked before each step and each line; a string aborts (cancel) with that reason. */
+  /** Checked before each step and while it runs; a string aborts (cancel) with that reason. */
   readonly cancelled?: () => string | undefined
   readonly now?: () => number
 }
@@ -57,9 +57,18 @@ export interface StepContext {
   /** What to try if this step fails (replaced by later calls). */
   hint(text: string): void
   readonly node?: string
+  /**
+   * Aborted when the run is cancelled while this step runs: the body should stop what it is
+   * doing (kill its remote command, drop its connection) and return or throw soon.
+   */
+  readonly signal: AbortSignal
 }
 
 const TAIL = 20
+/** How often a running step looks at `cancelled()`. */
+const CANCEL_POLL_MS = 100
+/** How long a cancelled step may take to wind down before the runner gives up waiting for it. */
+const CANCEL_GRACE_MS = 15_000
 
 export class StepRunner {
   private readonly now: () => number
@@ -91,15 +100,21 @@ export class StepRunner {
     if (why) throw new CancelledError(why)
   }
 
-  /** Runs `body` as one step; its lines are streamed, its failure becomes a StepError. */
+  /**
+   * Runs `body` as one step; its lines are streamed, its failure becomes a StepError. A cancel
+   * while it runs aborts `ctx.signal`, waits (bounded) for the body to wind down, and throws a
+   * CancelledError naming the step.
+   */
   async run<T>(step: string, node: string | undefined, body: (ctx: StepContext) => Promise<T>): Promise<T> {
     this.checkCancelled()
     const t0 = this.now()
     const tail: string[] = []
     let hint: string | undefined
+    const abort = new AbortController()
     this.emit({ step, node, status: 'start', elapsedMs: 0 })
     const ctx: StepContext = {
       node,
+      signal: abort.signal,
       line: (text) => {
         for (const l of text.split(/\r?\n/)) {
           if (!l.trim()) continue
@@ -112,21 +127,57 @@ export class StepRunner {
         hint = text
       },
     }
+    let cancelledWhy: string | undefined
+    let poll: NodeJS.Timeout | undefined
+    const cancelled = new Promise<void>((resolve) => {
+      if (!this.o.cancelled) return
+      poll = setInterval(() => {
+        const why = this.o.cancelled?.()
+        if (!why) return
+        cancelledWhy = why
+        clearInterval(poll)
+        abort.abort(new CancelledError(why))
+        resolve()
+      }, CANCEL_POLL_MS)
+    })
+    const work = body(ctx)
     try {
-      const out = await body(ctx)
+      const out = await Promise.race([work, cancelled.then(() => settleWithin(work, CANCEL_GRACE_MS))])
+      if (cancelledWhy) throw new CancelledError(cancelledWhy)
       const ms = this.now() - t0
       this.timings.push({ step, node, ms, ok: true })
       this.emit({ step, node, status: 'done', elapsedMs: ms })
-      return out
+      return out as T
     } catch (e) {
       const ms = this.now() - t0
       this.timings.push({ step, node, ms, ok: false })
-      const msg = e instanceof Error ? e.message : String(e)
+      // Whatever the body threw once cancelled (a closed channel, ...) is the cancel's doing.
+      const err = cancelledWhy ? new CancelledError(`${cancelledWhy} during step "${step}"${node ? ` on node ${node}` : ''}`) : e
+      const msg = err instanceof Error ? err.message : String(err)
       this.emit({ step, node, status: 'failed', elapsedMs: ms, line: msg.split('\n')[0] })
-      if (e instanceof CancelledError || e instanceof StepError) throw e
+      if (err instanceof CancelledError || err instanceof StepError) throw err
       throw new StepError(step, node, msg, tail, hint)
+    } finally {
+      clearInterval(poll)
     }
   }
+}
+
+/** Waits for `p` to settle, at most `ms`; never rejects (the caller throws its own error). */
+function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms)
+    p.then(
+      () => {
+        clearTimeout(t)
+        resolve()
+      },
+      () => {
+        clearTimeout(t)
+        resolve()
+      },
+    )
+  })
 }
 
 /** One printable line per event, as the CLI shows them (lines indented under their step). */

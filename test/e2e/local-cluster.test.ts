@@ -16,9 +16,10 @@ const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
 
-const tag = Math.random().toString(36).slice(2, 6)
 const home = mkdtempSync('/tmp/kl-')
-const cluster = `lc${tag}`
+// A fixed name from the local-cluster names reserved for these tests (l5a workloads, l5b
+// create-resume, l5c this file, local-node and the benchmark): run those one at a time.
+const cluster = 'l5c'
 const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
 const env = { ...process.env, KUBELAB_HOME: home }

@@ -20,9 +20,10 @@ import { StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
 import { generateParseableKey } from '../../src-main/provisioning/keys'
 
 
-const tag = Math.random().toString(36).slice(2, 6)
 const base = mkdtempSync('/tmp/kl-')
-const cluster = `t${tag}`
+// A fixed name from the local-cluster names reserved for these tests (l5a workloads, l5b
+// create-resume, l5c this file, local-node and the benchmark): run those one at a time.
+const cluster = 'l5c'
 const clusterDir = join(base, 'clusters', cluster)
 const nodes: NodeRecord[] = [{ name: 'master', role: 'control-plane', state: 'stopped' }]
 const ctx: ProviderContext = { clusterName: cluster, clusterDir, nodes, ports: {}, settings: {}, log: () => {} }

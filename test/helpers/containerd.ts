@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { pickSnapshotter, renderContainerdConfig } from '../../src-main/providers/local/containerd-config'
 
 const run = promisify(execFile)
 
@@ -77,62 +78,9 @@ export interface ContainerdNode {
   stop(): Promise<void>
 }
 
-/** overlayfs needs a filesystem it can stack on; fall back to native where it cannot. */
-function pickSnapshotter(dir: string): string {
-  const probe = mkdtempSync(join(dir, 'ovl-'))
-  const [lower, upper, work, merged] = ['l', 'u', 'w', 'm'].map((d) => join(probe, d)) as [string, string, string, string]
-  for (const d of [lower, upper, work, merged]) mkdirSync(d)
-  let ok = false
-  try {
-    const r = spawnSyncQuiet('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged])
-    ok = r === 0
-    if (ok) spawnSyncQuiet('umount', [merged])
-  } finally {
-    rmSync(probe, { recursive: true, force: true })
-  }
-  return ok ? 'overlayfs' : 'native'
-}
-
 import { spawnSync } from 'node:child_process'
 function spawnSyncQuiet(cmd: string, args: string[]): number {
   return spawnSync(cmd, args, { stdio: 'ignore' }).status ?? 1
-}
-
-function configToml(o: { root: string; sock: string; sandboxImage: string; snapshotter: string; cniConfDir: string; streamAddress: string }): string {
-  return `version = 2
-root = "${o.root}/lib"
-state = "${o.root}/run"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
-
-[grpc]
-  address = "${o.sock}"
-
-[ttrpc]
-  address = "${o.sock}.ttrpc"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${o.root}/opt"
-
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${o.sandboxImage}"
-  disable_apparmor = true
-  stream_server_address = "${o.streamAddress}"
-  stream_server_port = "0"
-  enable_selinux = false
-  # sandboxed hosts (and CI) may forbid lowering oom_score_adj below containerd's own
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "${o.snapshotter}"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        Root = "${o.root}/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "${o.cniConfDir}"
-    max_conf_num = 1
-`
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number, child?: ChildProcess, log?: string): Promise<void> {
@@ -217,9 +165,22 @@ export async function startContainerdNode(name: string, opts: ContainerdNodeOpti
       hostRoute = true
     }
     const config = join(root, 'config.toml')
+    // Same renderer as the local provider; test nodes keep pod netns in /run/netns (tests look there).
     writeFileSync(
       config,
-      configToml({ root, sock, sandboxImage: opts.sandboxImage ?? 'kubelab.local/pause:1', snapshotter, cniConfDir, streamAddress: opts.ip }),
+      renderContainerdConfig({
+        writtenBy: 'Written by the KubeLab e2e helper for one test node.',
+        root: join(root, 'lib'),
+        state: join(root, 'run'),
+        socket: sock,
+        optDir: join(root, 'opt'),
+        runcRoot: join(root, 'runc'),
+        cniConfDir,
+        snapshotter,
+        sandboxImage: opts.sandboxImage ?? 'kubelab.local/pause:1',
+        streamAddress: opts.ip,
+        netnsMountsUnderState: false,
+      }),
     )
     const fd = openSync(logFile, 'a')
     // nsenter joins only the network namespace: `ip netns exec` would also remount /sys and

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { manifest, nodeComponents, nodeEnvFile, shQuote, supervisorConfig, systemdUnit, type NodePlanInput } from '../../src-main/provisioning/node-plan'
 
-const ALL = new Set(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy'])
+const ALL = new Set(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
 const plan = (o: Partial<NodePlanInput> = {}): NodePlanInput => ({
   cluster: 'demo',
   node: { name: 'control-plane', role: 'control-plane', ip: '10.231.10.2' },
@@ -18,16 +18,16 @@ const plan = (o: Partial<NodePlanInput> = {}): NodePlanInput => ({
 })
 
 describe('node plan', () => {
-  it('runs the control plane on the master and kubelet + proxy everywhere', () => {
-    expect(nodeComponents(plan()).components.map((c) => c.name)).toEqual(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy'])
+  it('runs the control plane on the master and the node agents everywhere', () => {
+    expect(nodeComponents(plan()).components.map((c) => c.name)).toEqual(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
     const w = nodeComponents(plan({ node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } }))
-    expect(w.components.map((c) => c.name)).toEqual(['kubelet', 'proxy'])
+    expect(w.components.map((c) => c.name)).toEqual(['kubelet', 'proxy', 'netpol', 'ingress'])
     expect(w.components[0]!.args).toContain('unix:///run/containerd/containerd.sock')
   })
 
   it('puts every path under the node root and reports components the build lacks', () => {
     const p = nodeComponents(plan({ root: '/srv/n1', available: new Set(['apiserver', 'proxy']) }))
-    expect(p.missing).toEqual(['scheduler', 'controller-manager', 'dns', 'kubelet'])
+    expect(p.missing).toEqual(['scheduler', 'controller-manager', 'dns', 'kubelet', 'netpol', 'ingress'])
     expect(p.components[0]!.args).toContain('/srv/n1/var/lib/kubelab/apiserver')
     const conf = JSON.parse(supervisorConfig(plan({ root: '/srv/n1' }), p.components))
     expect(conf.program).toBe('/srv/n1/var/lib/kubelab/bin/kubelab-node.js')

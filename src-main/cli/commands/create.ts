@@ -15,7 +15,8 @@ export const createCommand = clusterCommand({
     '  --cpu Q --memory Q --pods N                        capacity of each node (default 4, 8Gi, 110)',
     '  --node-monitor-grace-period D                      lease age that makes a node NotReady (default 40s)',
     '  --default-toleration-seconds N                     eviction delay from unreachable nodes (default 300)',
-    'Re-running an interrupted create finishes it.',
+    'Re-running an interrupted create finishes it. Ctrl-C cancels cleanly (the current step stops;',
+    'run the same create again to finish, or kubelab delete NAME).',
   ].join('\n'),
   flags: {
     provider: 'string',
@@ -30,6 +31,10 @@ export const createCommand = clusterCommand({
     'default-toleration-seconds': 'string',
   },
   positional: 1,
+  cancelHint: ({ flags, positional }) => {
+    const again = ['kubelab create', positional[0], ...(flags.provider ? ['--provider', flags.provider] : []), ...(flags.workers ? ['--workers', flags.workers] : [])].join(' ');
+    return `cluster ${positional[0]} is left half-created; nothing of this run keeps running. To finish it, run the same create again: ${again}. To remove it: kubelab delete ${positional[0]}`;
+  },
   async run(manager, { flags, positional }) {
     const workers = flags.workers === undefined ? 2 : Number(flags.workers);
     if (!/^\d+$/.test(flags.workers ?? '2')) throw new Error(`--workers must be a whole number, got ${flags.workers}`);

@@ -3,9 +3,12 @@
 // containerd.sock, started inside the node's network namespace. Pod network namespaces are
 // mounted under the state folder, not /run/netns, so they never show in the host's `ip netns`.
 import { spawn, spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { alive, killAll, pidsMatching } from './host'
+import { pickSnapshotter, renderContainerdConfig } from './containerd-config'
+
+export { pickSnapshotter } from './containerd-config'
 
 export interface NodeContainerd {
   readonly config: string
@@ -29,54 +32,21 @@ export function containerdFiles(dir: string): NodeContainerd {
   }
 }
 
-/** overlayfs cannot stack on every filesystem (e.g. inside some containers): probe it. */
-export function pickSnapshotter(dir: string): string {
-  mkdirSync(dir, { recursive: true })
-  const probe = mkdtempSync(join(dir, '.ovl-'))
-  const [l, u, w, m] = ['l', 'u', 'w', 'm'].map((d) => join(probe, d)) as [string, string, string, string]
-  for (const d of [l, u, w, m]) mkdirSync(d)
-  const ok = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${l},upperdir=${u},workdir=${w}`, m], { stdio: 'ignore' }).status === 0
-  if (ok) spawnSync('umount', [m], { stdio: 'ignore' })
-  rmSync(probe, { recursive: true, force: true })
-  return ok ? 'overlayfs' : 'native'
-}
-
+/** The node's config.toml: every path under the node's folder, pod netns hidden from the host. */
 export function containerdConfig(f: NodeContainerd, o: { snapshotter: string; nodeIp: string; sandboxImage: string }): string {
-  return `# Written by KubeLab's local provider for one node.
-version = 2
-root = "${f.root}"
-state = "${f.state}"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
-
-[grpc]
-  address = "${f.socket}"
-
-[ttrpc]
-  address = "${f.socket}.ttrpc"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${join(f.root, 'opt')}"
-
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${o.sandboxImage}"
-  netns_mounts_under_state_dir = true
-  disable_apparmor = true
-  stream_server_address = "${o.nodeIp}"
-  stream_server_port = "0"
-  enable_selinux = false
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "${o.snapshotter}"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        Root = "${join(f.state, 'runc')}"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "${f.cniConfDir}"
-    max_conf_num = 1
-`
+  return renderContainerdConfig({
+    writtenBy: "Written by KubeLab's local provider for one node.",
+    root: f.root,
+    state: f.state,
+    socket: f.socket,
+    optDir: join(f.root, 'opt'),
+    runcRoot: join(f.state, 'runc'),
+    cniConfDir: f.cniConfDir,
+    snapshotter: o.snapshotter,
+    sandboxImage: o.sandboxImage,
+    streamAddress: o.nodeIp,
+    netnsMountsUnderState: true,
+  })
 }
 
 function readPid(file: string): number | undefined {
@@ -87,11 +57,29 @@ function readPid(file: string): number | undefined {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** Whether containerd answers on `socket` within `ms`. */
+async function answers(socket: string, ms: number): Promise<boolean> {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    if (existsSync(socket) && spawnSync('ctr', ['-a', socket, 'version'], { stdio: 'ignore', timeout: 5000 }).status === 0) return true
+    await sleep(200)
+  }
+  return false
+}
+
 /** Starts containerd in `netns` unless it runs; waits (bounded) for its socket to answer. */
 export async function startContainerd(dir: string, netns: string, nodeIp: string, sandboxImage: string): Promise<void> {
   const f = containerdFiles(dir)
   const pid = readPid(f.pidFile)
   if (pid && pidsMatching(f.config).includes(pid)) return
+  // One started by a run that was interrupted before it wrote the pid file: adopt it rather
+  // than start a second containerd on the same root.
+  const orphan = pidsMatching(`containerd --config ${f.config}`).find((p) => !pidsMatching('nsenter').includes(p))
+  if (orphan && (await answers(f.socket, 10_000))) {
+    writeFileSync(f.pidFile, `${orphan}\n`)
+    return
+  }
+  if (orphan) await killAll([orphan], 10_000)
   for (const d of [join(dir, 'etc', 'containerd'), f.root, f.state, f.cniConfDir, join(dir, 'var', 'log')]) mkdirSync(d, { recursive: true })
   if (!existsSync(f.config)) writeFileSync(f.config, containerdConfig(f, { snapshotter: pickSnapshotter(join(dir, 'var', 'lib')), nodeIp, sandboxImage }))
   rmSync(f.socket, { force: true })
