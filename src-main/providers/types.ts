@@ -64,6 +64,11 @@ export interface Provider {
   list(ctx: ProviderContext): Promise<NodeStatusReport[]>
   /** The node's address as other machines reach it, when it has one. */
   address(ctx: ProviderContext, node: NodeRecord): Promise<string | undefined>
+  /**
+   * Addresses (a CIDR) LoadBalancer Services get, which the host can reach; absent when the
+   * provider cannot route such addresses (the Services then stay <pending>, as on a bare cluster).
+   */
+  loadBalancerPool?(ctx: ProviderContext): string | undefined
   /** How to SSH into the node; undefined when the node has no shell (simulated). */
   sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined>
 }

@@ -28,6 +28,8 @@ export interface NodePlanInput {
   /** Flags the build's kubelet accepts (from `kubelab-node kubelet --help`); newer flags are passed only when listed. */
   readonly kubeletFlags?: ReadonlySet<string>
   readonly clusterCidr?: string
+  /** CIDR LoadBalancer Services get addresses from (the provider routes it); absent: they stay <pending>. */
+  readonly loadBalancerPool?: string
 }
 
 export interface Component {
@@ -76,7 +78,7 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
     all.push(
       { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.masterIp, '--tls-san', p.masterIp] },
       { name: 'scheduler', args: ['--kubeconfig', kc('scheduler')] },
-      { name: 'controller-manager', args: ['--kubeconfig', kc('controller-manager')] },
+      { name: 'controller-manager', args: ['--kubeconfig', kc('controller-manager'), ...(p.loadBalancerPool ? ['--lb-pool', p.loadBalancerPool] : [])] },
       { name: 'dns', args: ['--kubeconfig', kc('dns'), '--bind', `${p.node.ip}:53`, '--advertise-address', p.node.ip, '--node-name', p.node.name] },
     )
   }

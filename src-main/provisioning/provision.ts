@@ -16,6 +16,8 @@ export interface ProvisionInput {
   readonly cluster: string
   readonly node: PlanNode
   readonly masterIp: string
+  /** CIDR for LoadBalancer Services, when the provider routes one. */
+  readonly loadBalancerPool?: string
   readonly login: SshLogin
   readonly bundle: NodeBundle
   readonly pki: ClusterPki
@@ -42,8 +44,8 @@ async function nodeFacts(s: SshSession, signal?: AbortSignal): Promise<NodeFacts
 }
 
 /** Everything the node gets, as staged files with their destinations. */
-export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
-  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags) }
+export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
+  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags), loadBalancerPool: i.loadBalancerPool }
   const d = nodePaths(facts.root)
   const { components, missing } = nodeComponents(plan)
   const files: StagedFile[] = []

@@ -12,6 +12,7 @@
 // declares its own tolerations with tolerationSeconds 5, as a user would in any Kubernetes.
 import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { get } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -71,6 +72,18 @@ interface PodView {
   ready: boolean
   terminating: boolean
   rs?: string
+}
+
+/** Status code of one GET, bounded in time. */
+function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { timeout: 5000 }, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in 5 s`)))
+    req.on('error', reject)
+  })
 }
 
 async function webPods(): Promise<PodView[]> {
@@ -200,6 +213,20 @@ describe('workloads on a local 1+2 cluster', () => {
     expect(rs.find((r) => r.name === firstRs)).toMatchObject({ replicas: 3, image: V1, revision: '3' })
     expect(pods.every((p) => p.rs === firstRs)).toBe(true)
   }, 400_000)
+
+  it('gives a LoadBalancer Service an address from the cluster pool that answers from the host', async () => {
+    await kubectl('expose', 'deployment', 'web', '--name=web-lb', '--type=LoadBalancer', '--port=8080', '--target-port=80')
+    const ip = await eventually('an external IP for web-lb', async () => {
+      const v = await kubectl('get', 'service', 'web-lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')
+      if (!v) throw new Error('still <pending>')
+      return v
+    })
+    expect(ip).toMatch(/^10\.231\.\d+\.(24\d|25[0-5])$/)
+    expect(await kubectl('get', 'service', 'web-lb', '-o', 'wide')).toContain(ip)
+    const status = await eventually(`an HTTP answer from ${ip}:8080`, () => httpStatus(`http://${ip}:8080/`), 60_000)
+    expect(status).toBeGreaterThanOrEqual(200)
+    await kubectl('delete', 'service', 'web-lb')
+  }, 180_000)
 
   it('recreates the pods of a stopped worker on the other one, and the worker comes back Ready', async () => {
     const before = await webPods()

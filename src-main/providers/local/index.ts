@@ -13,7 +13,7 @@ import { ensureClusterSshKey } from '../../provisioning/keys'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { containerdFiles, startContainerd, stopContainerd } from './containerd'
 import { alive, killAll, linkExists, netnsList, netnsPids, pidsMatching, sh, trySh, unmountUnder } from './host'
-import { ensureLayout, hostIp, layoutFile, netnsName, nodeDir, nodeIp, readLayout, vethName, type LocalLayout } from './layout'
+import { ensureLayout, hostIp, layoutFile, loadBalancerPool, netnsName, nodeDir, nodeIp, readLayout, vethName, type LocalLayout } from './layout'
 import { SSHD, startSshd, stopSshd } from './sshd'
 
 /** unix sockets hold at most 107 bytes; containerd adds `.ttrpc` to its socket path. */
@@ -124,6 +124,9 @@ export const localProvider: Provider = {
     const ns = netnsName(ctx.clusterName, node.name)
     await startContainerd(dir, ns, nodeIp(l, node.name), PAUSE_IMAGE)
     startSshd(dir, ns, { ip: nodeIp(l, node.name), publicKey: publicKey(ctx), nodeBinary: process.execPath })
+    // LoadBalancer addresses reach the cluster through the master, whose service proxy DNATs
+    // them (nothing answers ARP for them on the bridge). The route goes with the bridge.
+    if (node.role === 'control-plane') await sh('ip', ['route', 'replace', loadBalancerPool(l), 'via', nodeIp(l, node.name)])
     // A node that was stopped comes back with its components (as a VM's systemd would start them).
     const conf = join(dir, 'etc', 'kubelab', 'components.json')
     const sup = join(dir, 'var', 'lib', 'kubelab', 'bin', 'supervisor.mjs')
@@ -171,6 +174,11 @@ export const localProvider: Provider = {
   async address(ctx, node) {
     const l = readLayout(ctx.clusterDir)
     return l && l.hosts[node.name] !== undefined ? nodeIp(l, node.name) : undefined
+  },
+
+  loadBalancerPool(ctx) {
+    const l = readLayout(ctx.clusterDir)
+    return l ? loadBalancerPool(l) : undefined
   },
 
   async sshTarget(ctx, node): Promise<SshTarget | undefined> {

@@ -51,6 +51,14 @@ export function nodeIp(layout: LocalLayout, node: string): string {
   return `${SUBNET_PREFIX}.${layout.subnet}.${h}`
 }
 
+/** Last-octet start of the /28 that LoadBalancer Services get addresses from. */
+const LB_POOL_FIRST = 240
+
+/** The cluster's LoadBalancer pool: the top /28 of its /24, routed from the host via the master. */
+export function loadBalancerPool(layout: LocalLayout): string {
+  return `${SUBNET_PREFIX}.${layout.subnet}.${LB_POOL_FIRST}/28`
+}
+
 export function hostIp(layout: LocalLayout): string {
   return `${SUBNET_PREFIX}.${layout.subnet}.1`
 }
@@ -95,7 +103,8 @@ export function ensureLayout(clusterDir: string, cluster: string, nodes: readonl
     const taken = new Set(Object.values(hosts))
     let h = 2
     while (taken.has(h)) h++
-    if (h > 254) throw new Error(`local cluster ${cluster} has no address left for node ${n}`)
+    // .240-.255 are the LoadBalancer pool (loadBalancerPool).
+    if (h >= LB_POOL_FIRST) throw new Error(`local cluster ${cluster} has no address left for node ${n}`)
     hosts[n] = h
   }
   l = { ...l, hosts }
