@@ -157,7 +157,13 @@ export class ClusterManager {
       kubeconfig: files.kubeconfig,
       nodes: rec.nodes.map((n) => n.name),
       deadline: Date.now() + (timeoutMs ?? 120_000 + 50 * rec.nodes.length),
-      alive: () => (rec.provider === 'simulated' && !controlPlanePid(ctx) ? `the control plane exited; its log says:\n${tail(files.log)}` : undefined),
+      // A cancel (Ctrl-C) ends the wait too: nothing of ours runs on the nodes at this point.
+      alive: () =>
+        this.signal?.aborted
+          ? `cancelled while waiting for the nodes to be Ready (${String(this.signal.reason ?? 'cancelled')})`
+          : rec.provider === 'simulated' && !controlPlanePid(ctx)
+            ? `the control plane exited; its log says:\n${tail(files.log)}`
+            : undefined,
       progress: (l) => this.progress(l),
       apiServerUp: () => this.phase('nodes'),
     })
