@@ -55,6 +55,19 @@ export interface PreflightResult {
   /** False when any check failed: creating would not succeed. */
   ok: boolean;
   checks: PreflightCheck[];
+  /** VM providers: the size preset that fits this machine (the wizard can offer it). */
+  preset?: PreflightPreset;
+}
+
+/** A cluster size that fits the host's memory (PROVIDERS.md §5). */
+export interface PreflightPreset {
+  id: string;
+  title: string;
+  workers: number;
+  /** Per worker, as Kubernetes quantities. */
+  cpu: string;
+  memory: string;
+  controlPlaneMemory: string;
 }
 
 export type OperationKind = 'create' | 'start' | 'stop' | 'delete';

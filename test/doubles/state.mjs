@@ -1,6 +1,6 @@
 // Shared plumbing for the hypervisor test doubles: a state directory from an environment
 // variable, a cross-process lock (each double call is its own process), a call log, one-shot
-// faults, and the optional backend hook that will later back each "VM" with a local node.
+// faults, and the optional backend hook that backs each "VM" with a local node (vm-node).
 //
 // Layout of a state directory:
 //   config.json   behaviour switches (see each double's header)
@@ -75,13 +75,17 @@ export function takeFault(dir, command, vm) {
 }
 
 /**
- * Calls the backend hook ($<envName>) if set: `<hook> <event> <vm> [file]`. Its stdout's first
- * line, when it is an IPv4 address, becomes the VM's address. Without a hook, VMs are state only.
+ * Calls the backend hook ($<envName>) if set: `<hook> <event> <vm> [file]`, with
+ * KUBELAB_DOUBLE_KIND / KUBELAB_DOUBLE_STATE and `extraEnv` in its environment (test/doubles/
+ * vm-node backs each VM with a local node). Its stdout's first line, when it is an IPv4 address,
+ * becomes the VM's address. Without a hook, VMs are state only.
  */
-export function backend(envName, event, vm, file) {
+export function backend(envName, event, vm, file, extraEnv = {}) {
   const hook = process.env[envName]
   if (!hook) return undefined
-  const r = spawnSync(hook, [event, vm, ...(file ? [file] : [])], { encoding: 'utf8' })
+  const kind = envName.startsWith('MULTIPASS') ? 'multipass' : 'virtualbox'
+  const env = { ...process.env, KUBELAB_DOUBLE_KIND: kind, KUBELAB_DOUBLE_STATE: process.env[kind === 'multipass' ? 'MULTIPASS_DOUBLE_STATE' : 'VBOXMANAGE_DOUBLE_STATE'], ...extraEnv }
+  const r = spawnSync(hook, [event, vm, ...(file ? [file] : [])], { encoding: 'utf8', env })
   if (r.status !== 0) throw new Error(`backend hook ${hook} ${event} ${vm} failed: ${r.stderr}`)
   const first = (r.stdout ?? '').split('\n')[0].trim()
   return /^\d+\.\d+\.\d+\.\d+$/.test(first) ? first : undefined

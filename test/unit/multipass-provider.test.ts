@@ -16,6 +16,8 @@ let root: string
 let state: string
 let logs: string[]
 let clock: number
+let waits: { host: string; user: string; node: string }[]
+let repairs: { changes: string[]; nodes: string[] }[]
 
 function runnerFor(dir: string): CommandRunner {
   return (bin, args, o) => spawnRunner(bin, args, { ...o, env: { MULTIPASS_DOUBLE_STATE: dir } })
@@ -29,6 +31,15 @@ function provider(extra: Partial<ConstructorParameters<typeof MultipassProvider>
     now: () => clock,
     sleep: async (ms) => {
       clock += ms
+    },
+    key: () => ({ privateKeyFile: join(root, 'cluster', 'keys', 'id_ed25519'), publicKey: PUB }),
+    cloudInitWait: async (t, o) => {
+      waits.push({ host: t.host, user: t.user, node: o.node })
+    },
+    repair: async (machines, c, changes) => {
+      // The repair gets a provider view whose start boots machines without repairing again.
+      for (const n of c.nodes) await machines.start(c, n).catch(() => undefined)
+      repairs.push({ changes: changes.map((x) => `${x.node} ${x.from}->${x.to}`), nodes: c.nodes.map((n) => n.name) })
     },
     ...extra,
   })
@@ -56,6 +67,8 @@ beforeEach(() => {
   writeFileSync(join(root, 'cluster', 'keys', 'id_ed25519.pub'), `${PUB}\n`)
   logs = []
   clock = 0
+  waits = []
+  repairs = []
 })
 afterEach(() => rmSync(root, { recursive: true, force: true }))
 
@@ -109,10 +122,13 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     expect(userData).toMatch(/^#cloud-config\n/)
     expect(userData).toContain('- default')
     expect(userData).toContain('name: kubelab')
+    expect(userData).toContain('name: root')
     expect(userData).toContain(PUB)
+    // cloud-init is waited for over SSH, as root with the cluster key, before create goes on.
+    expect(waits).toEqual([{ host: '192.168.64.2', user: 'root', node: 'cp' }])
     expect(await p.address(c, rec)).toBe('192.168.64.2')
     expect(JSON.parse(readFileSync(join(c.clusterDir, 'nodes', 'cp', 'multipass.json'), 'utf8'))).toEqual({ vm: 'kl-demo-cp', address: '192.168.64.2' })
-    expect(await p.sshTarget(c, rec)).toEqual({ host: '192.168.64.2', port: 22, user: 'kubelab', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519') })
+    expect(await p.sshTarget(c, rec)).toEqual({ host: '192.168.64.2', port: 22, user: 'root', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519') })
     expect(await p.list(c)).toEqual([
       { name: 'cp', state: 'running' },
       { name: 'w1', state: 'unknown' },
@@ -208,12 +224,40 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     const rec = await p.createNode(c, cp)
     expect(p.addressChange(c, rec)).toBeUndefined()
     await p.stop(c, rec)
-    await p.start(c, rec)
+    await p.startMachine(c, rec)
     expect(p.addressChange(c, rec)).toEqual({ node: 'cp', from: '192.168.64.2', to: '192.168.64.3' })
     expect(logs.some((l) => /address changed from 192\.168\.64\.2 to 192\.168\.64\.3.*Repair/.test(l))).toBe(true)
     p.acknowledgeAddressChange(c, rec)
     expect(p.addressChange(c, rec)).toBeUndefined()
     expect((await p.sshTarget(c, rec))?.host).toBe('192.168.64.3')
+  })
+
+  it('repairs the cluster once when start finds a node at a new address, then forgets the change', async () => {
+    config({ ipDriftOnStart: true })
+    const p = provider()
+    const c = ctx()
+    const a = await p.createNode(c, cp)
+    const b = await p.createNode(c, w1)
+    await p.stop(c, b)
+    await p.stop(c, a)
+    await p.start(c, a)
+    // The control plane moved; the repair booted the worker too (it moved as well) and ran once.
+    expect(repairs).toEqual([{ changes: ['cp 192.168.64.2->192.168.64.4'], nodes: ['cp', 'w1'] }])
+    expect(p.addressChange(c, a)).toBeUndefined()
+    expect(p.addressChange(c, b)).toBeUndefined()
+    await p.start(c, b) // already running at its recorded new address: nothing to repair
+    expect(repairs).toHaveLength(1)
+    expect(await p.address(c, b)).toBe('192.168.64.5')
+  })
+
+  it('without drift, a restart repairs nothing', async () => {
+    const p = provider()
+    const c = ctx()
+    const a = await p.createNode(c, cp)
+    await p.stop(c, a)
+    await p.start(c, a)
+    expect(repairs).toEqual([])
+    expect(await p.address(c, a)).toBe('192.168.64.2')
   })
 
   it('maps an injected daemon failure to its message and next step', async () => {
@@ -222,8 +266,13 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     expect(await provider().list(ctx())).toHaveLength(2)
   })
 
-  it('refuses to create without the cluster key, naming the file', async () => {
-    rmSync(join(root, 'cluster', 'keys'), { recursive: true })
-    await expect(provider().createNode(ctx(), cp)).rejects.toThrow(/keys\/id_ed25519\.pub is missing/)
+  it('makes the cluster key on first use: the one provisioning logs in with (CLUSTER/ssh)', async () => {
+    const p = provider({ key: undefined })
+    const c = ctx()
+    const rec = await p.createNode(c, cp)
+    const pub = readFileSync(join(c.clusterDir, 'ssh', 'id_ed25519.pub'), 'utf8').trim()
+    expect(pub).toMatch(/^ssh-ed25519 \S+ kubelab-demo$/)
+    expect(readFileSync(join(state, 'kl-demo-cp.user-data'), 'utf8')).toContain(pub)
+    expect((await p.sshTarget(c, rec))?.privateKeyFile).toBe(join(c.clusterDir, 'ssh', 'id_ed25519'))
   })
 })

@@ -15,6 +15,7 @@ let root: string
 let state: string
 let logs: string[]
 let clock: number
+let waits: string[]
 const envSeen: Record<string, string>[] = []
 
 function runner(): CommandRunner {
@@ -33,6 +34,10 @@ function provider(extra: Partial<ConstructorParameters<typeof VirtualBoxProvider
       clock += ms
     },
     freePort: async () => 22012,
+    key: () => ({ privateKeyFile: join(root, 'cluster', 'keys', 'id_ed25519'), publicKey: PUB }),
+    cloudInitWait: async (t, o) => {
+      waits.push(`${o.node} ${t.user}@${t.host}:${t.port}`)
+    },
     ...extra,
   })
 }
@@ -61,6 +66,7 @@ const calls = (): string[][] =>
     .map((c) => c.argv!)
 
 beforeEach(() => {
+  waits = []
   root = mkdtempSync(join(tmpdir(), 'kl-vb-'))
   state = join(root, 'double')
   mkdirSync(state)
@@ -107,7 +113,8 @@ describe('lifecycle', { timeout: 180_000 }, () => {
     expect(iso.toString('latin1')).toContain('addresses:\n      - 192.168.56.11/24')
     expect(iso.toString('latin1')).toContain(PUB)
     expect(await p.address(c, rec)).toBe('192.168.56.11')
-    expect(await p.sshTarget(c, rec)).toEqual({ host: '127.0.0.1', port: 22012, user: 'kubelab', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519') })
+    expect(waits).toEqual(['w1 root@127.0.0.1:22012'])
+    expect(await p.sshTarget(c, rec)).toEqual({ host: '127.0.0.1', port: 22012, user: 'root', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519') })
     expect(await p.list(c)).toEqual([
       { name: 'cp', state: 'unknown' },
       { name: 'w1', state: 'running' },

@@ -53,11 +53,13 @@ describe('user-data', () => {
     const users = doc.users as (string | Record<string, unknown>)[]
     expect(users[0]).toBe('default')
     expect(users[1]).toMatchObject({ name: 'kubelab', sudo: 'ALL=(ALL) NOPASSWD:ALL', ssh_authorized_keys: [KEY], lock_passwd: true })
+    // Provisioning logs in as root (it installs services without sudo): root gets the key too.
+    expect(users[2]).toEqual({ name: 'root', ssh_authorized_keys: [KEY] })
     // Multipass's own key and user stay untouched: no top-level keys, no default-user rename.
     expect(doc.ssh_authorized_keys).toBeUndefined()
     expect(doc.system_info).toBeUndefined()
     expect(doc.packages).toEqual([...NODE_PACKAGES])
-    expect(doc.packages).toEqual(expect.arrayContaining(['containerd', 'runc', 'containernetworking-plugins', 'nodejs']))
+    expect(doc.packages).toEqual(expect.arrayContaining(['containerd', 'runc', 'containernetworking-plugins', 'curl', 'xz-utils']))
     expect(text).toContain(KEY) // one line, never folded
   })
   it('can skip installs and pin a static NIC by MAC with a netplan file', () => {

@@ -5,8 +5,11 @@ import { existsSync } from 'node:fs'
 import { statfs } from 'node:fs/promises'
 import { cpus, freemem } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
-import type { CreateClusterParams, PreflightCheck, PreflightResult } from '../../contract'
+import type { CreateClusterParams, PreflightCheck, PreflightPreset, PreflightResult } from '../../contract'
 import type { DetectResult } from '../../providers/types'
+import { checkAddressConflicts, checkLocalNetworkPermission, checkResources, checkVmSubnetRoute, plannedRanges } from '../../providers/preflight/checks'
+import { readVmHostFacts, type VmHostFacts } from '../../providers/preflight/host'
+import { presetFor, type NodeSize } from '../../providers/preflight/presets'
 import { checkClusterName, clusterDir, readRecord } from '../cluster-manager/state'
 import { parseCpu, parseMemory } from './params'
 
@@ -17,6 +20,41 @@ export interface HostFacts {
   freeDisk(path: string): Promise<number | undefined>
   which(program: string): string | undefined
   detect(provider: string): Promise<DetectResult>
+  /** Routes, interfaces and memory for the VM providers' checks (absent: generic checks only). */
+  vmHost?(diskPath: string): Promise<VmHostFacts>
+}
+
+/** Providers whose nodes are VMs the host must fit (RAM, CPU, disk, address ranges). */
+export const VM_PROVIDERS: ReadonlySet<string> = new Set(['multipass', 'virtualbox'])
+
+/** The disk each VM gets (the providers' default). */
+export const VM_DISK = '20Gi'
+
+/** The VM checks from providers/preflight, for the requested nodes, plus the preset that fits. */
+export function vmChecks(p: Pick<CreateClusterParams, 'provider' | 'workers' | 'cpu' | 'memory'>, vm: VmHostFacts): { checks: PreflightCheck[]; preset: PreflightPreset } {
+  const size: NodeSize = { cpus: Math.max(1, Math.ceil(parseCpu(p.cpu) ?? 1)), memory: p.memory, disk: VM_DISK }
+  const nodes = Array.from({ length: p.workers + 1 }, () => size)
+  const checks = [...checkResources(vm, nodes), ...checkAddressConflicts(vm, plannedRanges(p.provider))]
+  const route = checkVmSubnetRoute(vm, p.provider)
+  if (route) checks.push(route)
+  const ln = checkLocalNetworkPermission(vm, p.provider)
+  if (ln) checks.push(ln)
+  const pr = presetFor(vm.totalMemory)
+  const preset: PreflightPreset = { id: pr.id, title: pr.title, workers: pr.workers, cpu: String(pr.worker.cpus), memory: pr.worker.memory, controlPlaneMemory: pr.controlPlane.memory }
+  const fits = p.workers <= pr.workers && quantity(p.memory) <= quantity(pr.controlPlane.memory)
+  checks.push({
+    id: 'vm-preset',
+    title: 'Size preset',
+    status: fits ? 'pass' : 'warn',
+    detail: fits
+      ? `the request fits the "${pr.id}" preset for this machine (${pr.title})`
+      : `this machine's preset is "${pr.id}" (${pr.title}); ${p.workers} workers with ${p.memory} each is more: expect swapping, or choose the preset`,
+  })
+  return { checks, preset }
+}
+
+function quantity(q: string): number {
+  return parseMemory(q) ?? Number.POSITIVE_INFINITY
 }
 
 const MiB = 2 ** 20
@@ -43,6 +81,20 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
       ? { id: 'provider', title: `Provider ${p.provider}`, status: 'pass', detail: `available${d.version ? ` (${d.version})` : ''}` }
       : { id: 'provider', title: `Provider ${p.provider}`, status: 'fail', detail: d.problem ?? 'not available on this machine' },
   )
+  if (VM_PROVIDERS.has(p.provider) && host.vmHost) {
+    // VMs: memory with a host reserve, CPU overcommit, disk, address ranges and presets.
+    let vm: VmHostFacts | undefined
+    try {
+      vm = await host.vmHost(home)
+    } catch (e) {
+      checks.push({ id: 'vm-host', title: 'Host facts', status: 'warn', detail: `could not read this machine's memory, routes or interfaces (${(e as Error).message}): the VM checks were skipped` })
+    }
+    if (vm) {
+      const r = vmChecks(p, vm)
+      checks.push(...r.checks, kubectlCheck(host))
+      return { ok: checks.every((c) => c.status !== 'fail'), checks, preset: r.preset }
+    }
+  }
   const needs = hostNeeds(p)
   const free = host.freeMemory()
   const simulatedNote = p.provider === 'simulated' ? ` (hollow nodes: ${p.memory} per node is advertised capacity, not host memory)` : ''
@@ -77,13 +129,15 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
           detail: needs.cpu > cores ? `${needs.cpu} CPUs asked in total, the host has ${cores}: nodes will share cores and run slower` : `${needs.cpu} CPUs in total, the host has ${cores}`,
         },
   )
-  const kubectl = host.which('kubectl')
-  checks.push(
-    kubectl
-      ? { id: 'kubectl', title: 'kubectl', status: 'pass', detail: `found at ${kubectl}` }
-      : { id: 'kubectl', title: 'kubectl', status: 'warn', detail: 'not on PATH: the cluster works, but terminals cannot run kubectl until you install it' },
-  )
+  checks.push(kubectlCheck(host))
   return { ok: checks.every((c) => c.status !== 'fail'), checks }
+}
+
+function kubectlCheck(host: HostFacts): PreflightCheck {
+  const kubectl = host.which('kubectl')
+  return kubectl
+    ? { id: 'kubectl', title: 'kubectl', status: 'pass', detail: `found at ${kubectl}` }
+    : { id: 'kubectl', title: 'kubectl', status: 'warn', detail: 'not on PATH: the cluster works, but terminals cannot run kubectl until you install it' }
 }
 
 function nameCheck(name: string, home: string): PreflightCheck {
@@ -121,6 +175,11 @@ export function hostFacts(env: NodeJS.ProcessEnv, detect: HostFacts['detect']): 
     },
     which: (program) => which(program, env),
     detect,
+    async vmHost(diskPath) {
+      let p = diskPath
+      while (!existsSync(p) && dirname(p) !== p) p = dirname(p)
+      return readVmHostFacts(p)
+    },
   }
 }
 

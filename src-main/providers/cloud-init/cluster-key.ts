@@ -1,7 +1,8 @@
-// Where a cluster's SSH key lives and how to read its public half for cloud-init. The key pair
-// itself is made at cluster create time by the provisioning path; VM providers only inject it.
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+// The cluster's SSH key as VM providers inject it. The key pair itself belongs to the
+// provisioning path (CLUSTER/ssh/id_ed25519, made once per cluster); VM providers need its
+// public half earlier than provisioning does (in cloud-init, at launch), so they make it on
+// first use through the same function and both always agree on one key.
+import { ensureClusterSshKey } from '../../provisioning/keys'
 
 export interface ClusterKey {
   readonly privateKeyFile: string
@@ -9,20 +10,11 @@ export interface ClusterKey {
   readonly publicKey: string
 }
 
-export function clusterKeyFiles(clusterDir: string): { privateKeyFile: string; publicKeyFile: string } {
-  const privateKeyFile = join(clusterDir, 'keys', 'id_ed25519')
-  return { privateKeyFile, publicKeyFile: `${privateKeyFile}.pub` }
-}
-
 const KEY_LINE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/
 
-/** Reads the cluster key; throws naming the file and what to do when it is missing or malformed. */
-export function readClusterKey(clusterDir: string): ClusterKey {
-  const { privateKeyFile, publicKeyFile } = clusterKeyFiles(clusterDir)
-  if (!existsSync(publicKeyFile)) {
-    throw new Error(`the cluster's SSH key ${publicKeyFile} is missing: it is made when the cluster is created; delete the cluster and create it again`)
-  }
-  const publicKey = readFileSync(publicKeyFile, 'utf8').trim()
-  if (!KEY_LINE.test(publicKey)) throw new Error(`${publicKeyFile} is not an OpenSSH public key line: delete the cluster and create it again`)
-  return { privateKeyFile, publicKey }
+/** The cluster key (made on first use); throws naming the file and what to do when it is malformed. */
+export function clusterKey(clusterDir: string, clusterName: string): ClusterKey {
+  const k = ensureClusterSshKey(clusterDir, `kubelab-${clusterName}`)
+  if (!KEY_LINE.test(k.publicKey)) throw new Error(`${k.publicKeyFile} is not an OpenSSH public key line: delete the cluster and create it again`)
+  return { privateKeyFile: k.privateKeyFile, publicKey: k.publicKey }
 }

@@ -5,8 +5,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
-import { readClusterKey, type ClusterKey } from '../cloud-init/cluster-key'
-import { renderUserData } from '../cloud-init/user-data'
+import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
+import { repairAfterAddressChange } from '../cloud-init/repair'
+import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
+import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { MultipassCli } from './cli'
 import { MultipassError, classifyMultipass } from './errors'
@@ -27,6 +29,10 @@ export interface MultipassProviderOptions {
   /** Darwin kernel release major (24 = macOS 15); default from os.release(). */
   readonly darwinMajor?: number
   readonly key?: (ctx: ProviderContext) => ClusterKey
+  /** Waits for cloud-init in a new VM over SSH (default `cloud-init status --wait`). */
+  readonly cloudInitWait?: (target: SshTarget, o: CloudInitWaitOptions) => Promise<void>
+  /** Repairs the cluster after nodes came back with other addresses (default: re-provision over SSH). */
+  readonly repair?: (machines: Provider, ctx: ProviderContext, changes: readonly AddressChange[]) => Promise<void>
 }
 
 export interface AddressChange {
@@ -77,6 +83,8 @@ export class MultipassProvider implements Provider {
   private readonly platform: NodeJS.Platform
   private readonly darwinMajor: number
   private readonly key: (ctx: ProviderContext) => ClusterKey
+  private readonly cloudInitWait: NonNullable<MultipassProviderOptions['cloudInitWait']>
+  private readonly repair: NonNullable<MultipassProviderOptions['repair']>
 
   constructor(o: MultipassProviderOptions = {}) {
     this.cli = new MultipassCli(o.bin, o.runner)
@@ -86,7 +94,9 @@ export class MultipassProvider implements Provider {
     this.waitLimitMs = o.waitLimitMs ?? 15 * 60_000
     this.platform = o.platform ?? process.platform
     this.darwinMajor = o.darwinMajor ?? (this.platform === 'darwin' ? Number.parseInt(release(), 10) : 0)
-    this.key = o.key ?? ((ctx) => readClusterKey(ctx.clusterDir))
+    this.key = o.key ?? ((ctx) => clusterKey(ctx.clusterDir, ctx.clusterName))
+    this.cloudInitWait = o.cloudInitWait ?? waitForCloudInit
+    this.repair = o.repair ?? repairAfterAddressChange
   }
 
   async detect(): Promise<DetectResult> {
@@ -174,6 +184,7 @@ export class MultipassProvider implements Provider {
       ctx.log(`${vm}: exists (${existing.state}), reusing it`)
       if (existing.state !== 'Running') await this.start(ctx, { ...node, machine: vm })
       const address = await this.refreshAddress(ctx, { ...node, machine: vm })
+      if (address) await this.cloudInitWait({ host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile }, { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
       return { ...node, machine: vm, state: address ? 'running' : 'unknown' }
     }
     if (existing) {
@@ -202,10 +213,28 @@ export class MultipassProvider implements Provider {
       address = await this.waitRunning(ctx, vm, r.error.failure.message)
     }
     this.writeNodeFile(ctx, node, { vm, address })
+    // Launch may return (or time out) before cloud-init has installed the packages: wait for it
+    // here, bounded and with elapsed time, so provisioning never races apt.
+    await this.cloudInitWait({ host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: key.privateKeyFile }, { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
     return { ...node, machine: vm, state: 'running' }
   }
 
+  /**
+   * Boots the VM, then, when any node's address differs from the one recorded (cluster.json's
+   * nodes/<node>/multipass.json), repairs the cluster for the new addresses before returning.
+   */
   async start(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    await this.startMachine(ctx, node)
+    const changes = ctx.nodes.map((n) => this.addressChange(ctx, n)).filter((c): c is AddressChange => c !== undefined)
+    if (changes.length === 0) return
+    // The repair starts every VM itself (the master's certificate needs every node's address).
+    const machines: Provider = { name: this.name, detect: () => this.detect(), createNode: (c, n) => this.createNode(c, n), start: (c, n) => this.startMachine(c, n), stop: (c, n) => this.stop(c, n), delete: (c, n) => this.delete(c, n), list: (c) => this.list(c), address: (c, n) => this.address(c, n), sshTarget: (c, n) => this.sshTarget(c, n) }
+    await this.repair(machines, ctx, changes)
+    for (const n of ctx.nodes) this.acknowledgeAddressChange(ctx, n)
+  }
+
+  /** Boots the VM (idempotent) and records its address, noting a change. */
+  async startMachine(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     const vm = this.vm(ctx, node)
     const e = await this.find(vm)
     if (!e || e.state === 'Deleted') throw new Error(`Multipass has no instance ${vm} for node ${node.name}: it was deleted outside KubeLab; recreate the node`)
@@ -288,6 +317,6 @@ export class MultipassProvider implements Provider {
   async sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined> {
     const host = await this.address(ctx, node)
     if (!host) return undefined
-    return { host, port: 22, user: 'kubelab', privateKeyFile: this.key(ctx).privateKeyFile }
+    return { host, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile }
   }
 }

@@ -7,10 +7,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { readClusterKey, type ClusterKey } from '../cloud-init/cluster-key'
+import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
+import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
 import { renderNetworkConfig } from '../cloud-init/network-config'
 import { writeSeedIso } from '../cloud-init/seed'
-import { renderUserData } from '../cloud-init/user-data'
+import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
 import { formatElapsed, sleep as realSleep, type CommandRunner } from '../multipass/run'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { VBoxManageCli } from './cli'
@@ -29,6 +30,10 @@ export interface VirtualBoxProviderOptions {
   /** Wait for an ACPI shutdown before forcing power off (default 60 s). */
   readonly acpiWaitMs?: number
   readonly pollIntervalMs?: number
+  /** Waits for cloud-init in a new VM over SSH (default `cloud-init status --wait`). */
+  readonly cloudInitWait?: (target: SshTarget, o: CloudInitWaitOptions) => Promise<void>
+  /** Bound of the cloud-init wait (default 15 min). */
+  readonly cloudInitLimitMs?: number
 }
 
 interface NodeFile {
@@ -69,13 +74,17 @@ export class VirtualBoxProvider implements Provider {
   private readonly key: (ctx: ProviderContext) => ClusterKey
   private readonly acpiWaitMs: number
   private readonly pollMs: number
+  private readonly cloudInitWait: NonNullable<VirtualBoxProviderOptions['cloudInitWait']>
+  private readonly cloudInitLimitMs: number
 
   constructor(o: VirtualBoxProviderOptions = {}) {
     this.sleep = o.sleep ?? realSleep
     this.cli = new VBoxManageCli(o.bin, o.runner, this.sleep)
     this.now = o.now ?? Date.now
     this.freePort = o.freePort ?? freeLocalPort
-    this.key = o.key ?? ((ctx) => readClusterKey(ctx.clusterDir))
+    this.key = o.key ?? ((ctx) => clusterKey(ctx.clusterDir, ctx.clusterName))
+    this.cloudInitWait = o.cloudInitWait ?? waitForCloudInit
+    this.cloudInitLimitMs = o.cloudInitLimitMs ?? 15 * 60_000
     this.acpiWaitMs = o.acpiWaitMs ?? 60_000
     this.pollMs = o.pollIntervalMs ?? 2000
   }
@@ -123,6 +132,7 @@ export class VirtualBoxProvider implements Provider {
     if (existing && this.readNodeFile(ctx, node)) {
       ctx.log(`${vm}: exists (${vmStateOf(existing)}), reusing it`)
       await this.start(ctx, { ...node, machine: vm })
+      await this.waitGuest(ctx, { ...node, machine: vm })
       return { ...node, machine: vm, state: 'running' }
     }
     if (existing) throw new Error(`VirtualBox already has a VM named ${vm} that KubeLab did not record: remove it in the VirtualBox Manager (or \`VBoxManage unregistervm ${vm} --delete\`) and create again`)
@@ -173,7 +183,15 @@ export class VirtualBoxProvider implements Provider {
     ctx.log(`${vm}: booting (SSH forward 127.0.0.1:${sshPort}, host-only ${plan.address})`)
     await this.cli.startvm(vm)
     ctx.log(`${vm}: started after ${formatElapsed(this.now() - started)}; cloud-init continues inside the VM`)
+    await this.waitGuest(ctx, { ...node, machine: vm })
     return { ...node, machine: vm, state: 'running' }
+  }
+
+  /** SSH through the NAT forward, then `cloud-init status --wait` (bounded, elapsed time logged). */
+  private async waitGuest(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    const target = await this.sshTarget(ctx, node)
+    if (!target) throw new Error(`node ${node.name} has no virtualbox.json: create it again`)
+    await this.cloudInitWait(target, { node: node.name, log: (l) => ctx.log(l), limitMs: this.cloudInitLimitMs })
   }
 
   async start(ctx: ProviderContext, node: NodeRecord): Promise<void> {
@@ -252,6 +270,6 @@ export class VirtualBoxProvider implements Provider {
     const f = this.readNodeFile(ctx, node)
     if (!f) return undefined
     // The NAT forward always works, whatever the host-only network does.
-    return { host: '127.0.0.1', port: f.sshPort, user: 'kubelab', privateKeyFile: this.key(ctx).privateKeyFile }
+    return { host: '127.0.0.1', port: f.sshPort, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile }
   }
 }
