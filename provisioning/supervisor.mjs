@@ -4,13 +4,65 @@
 // restarts it when it exits (backoff 1 s doubling to 30 s, reset after a minute of running),
 // reloads on SIGHUP (restarts every component with the current config), and on SIGTERM/SIGINT
 // stops all children (SIGTERM, then SIGKILL after 10 s) and exits. Plain Node, no packages.
+// One component can be stopped and started on its own (labs stop the kubelet or the scheduler,
+// as `systemctl stop kubelab-NAME` does on a VM): `supervisor.mjs ctl stop|start|status NAME`
+// writes or removes RUNDIR/stopped/NAME and sends SIGUSR2, on which the supervisor stops the
+// components so marked and starts the others. A fresh supervisor (node restart) clears the marks.
 import { spawn } from 'node:child_process'
-import { appendFileSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+
+if (process.argv[2] === 'ctl') process.exit(await ctl(process.argv[3], process.argv[4]))
+
+/** `ctl ACTION NAME`, run on the node (KUBELAB_ROOT = the node's root); returns the exit code. */
+async function ctl(action, name) {
+  const runDir = join(process.env.KUBELAB_ROOT || '/', 'run', 'kubelab')
+  const say = (m) => console.log(m)
+  if (!['stop', 'start', 'status'].includes(action) || !name) {
+    console.error('usage: supervisor.mjs ctl stop|start|status COMPONENT')
+    return 2
+  }
+  const readStatus = () => {
+    try {
+      return JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'))
+    } catch {
+      return undefined
+    }
+  }
+  const st = readStatus()
+  if (!st) {
+    console.error(`no supervisor runs on this node (${join(runDir, 'status.json')} is missing): start the node (kubelab start CLUSTER)`)
+    return 3
+  }
+  if (!(name in st.components)) {
+    console.error(`this node runs no component ${name}; it runs: ${Object.keys(st.components).join(', ')}`)
+    return 2
+  }
+  if (action === 'status') {
+    const c = st.components[name]
+    say(c.up ? 'active' : c.stopped ? 'inactive' : 'activating')
+    return c.up ? 0 : 3
+  }
+  mkdirSync(join(runDir, 'stopped'), { recursive: true })
+  if (action === 'stop') writeFileSync(join(runDir, 'stopped', name), `${new Date().toISOString()}\n`)
+  else rmSync(join(runDir, 'stopped', name), { force: true })
+  process.kill(st.pid, 'SIGUSR2')
+  // Wait (bounded) until the supervisor reports the component in the wanted state.
+  for (let i = 0; i < 150; i++) {
+    const c = readStatus()?.components?.[name]
+    if (c && (action === 'stop' ? !c.up : c.up)) {
+      say(`${name} ${action === 'stop' ? 'stopped' : 'started'}`)
+      return 0
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  console.error(`${name} did not ${action} within 15 s: see ${join(process.env.KUBELAB_ROOT || '/', 'var', 'log', 'kubelab', `${name}.log`)}`)
+  return 1
+}
 
 const confPath = process.argv[2]
 if (!confPath) {
-  console.error('usage: supervisor.mjs COMPONENTS.json')
+  console.error('usage: supervisor.mjs COMPONENTS.json | supervisor.mjs ctl stop|start|status COMPONENT')
   process.exit(2)
 }
 let conf = JSON.parse(readFileSync(confPath, 'utf8'))
@@ -18,6 +70,9 @@ mkdirSync(conf.logDir, { recursive: true })
 mkdirSync(conf.runDir, { recursive: true })
 const pidFile = join(conf.runDir, 'supervisor.pid')
 const statusFile = join(conf.runDir, 'status.json')
+const stoppedDir = join(conf.runDir, 'stopped')
+const markedStopped = (name) => existsSync(join(stoppedDir, name))
+rmSync(stoppedDir, { recursive: true, force: true })
 
 const log = (line) => console.log(`${new Date().toISOString()} supervisor: ${line}`)
 /** name -> { child, restarts, startedAt, backoff, timer, wanted } */
@@ -26,7 +81,7 @@ let stopping = false
 
 function writeStatus() {
   const s = {}
-  for (const [name, r] of running) s[name] = { pid: r.child?.pid ?? null, restarts: r.restarts, up: !!r.child }
+  for (const [name, r] of running) s[name] = { pid: r.child?.pid ?? null, restarts: r.restarts, up: !!r.child, stopped: !r.wanted }
   try {
     writeFileSync(statusFile, JSON.stringify({ pid: process.pid, components: s }, null, 2))
   } catch {}
@@ -85,7 +140,34 @@ process.on('SIGHUP', async () => {
   await stopAll()
   running.clear()
   conf = JSON.parse(readFileSync(confPath, 'utf8'))
-  for (const c of conf.components) start(c)
+  for (const c of conf.components) (markedStopped(c.name) ? remember(c) : start(c))
+})
+
+/** A component known but held stopped (ctl stop): listed in the status, not running. */
+function remember(c) {
+  const r = running.get(c.name) ?? { restarts: 0, backoff: 1000 }
+  r.wanted = false
+  r.spec = c
+  running.set(c.name, r)
+  writeStatus()
+}
+
+process.on('SIGUSR2', async () => {
+  for (const c of conf.components) {
+    const r = running.get(c.name)
+    if (markedStopped(c.name)) {
+      if (r?.wanted) {
+        log(`stopping ${c.name} (ctl stop)`)
+        await stopOne(r)
+      }
+      remember(c)
+    } else if (!r?.wanted) {
+      log(`starting ${c.name} (ctl start)`)
+      if (r) r.backoff = 1000
+      start(c)
+    }
+  }
+  writeStatus()
 })
 
 for (const sig of ['SIGTERM', 'SIGINT']) {

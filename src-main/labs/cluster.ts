@@ -4,6 +4,8 @@
 import { join } from 'node:path'
 import type { ClusterManager } from '../backend/cluster-manager'
 import { loginFromKeyFile, SshSession } from '../provisioning/ssh'
+import { importImageOnNode } from '../provisioning/images'
+import { buildStandIns } from './images'
 import { kubectlFor, type Kubectl } from './kubectl'
 import { readNodes } from './needs'
 import { ProgressStore } from './progress'
@@ -61,11 +63,59 @@ export async function managedLabCluster(manager: ClusterManager, name: string): 
       }
       return common
     },
+    async nodeComponents() {
+      // Local nodes: the supervisor's status file; VMs: the active kubelab-* systemd units.
+      const out = new Map<string, ReadonlySet<string>>()
+      for (const alias of (await nodeNamesByAlias(kubectl)).keys()) {
+        const s = await open(alias)
+        const r = await s.exec(COMPONENTS_SCRIPT, { timeoutMs: 20_000 })
+        if (r.code !== 0) return undefined
+        out.set(alias, parseComponents(r.stdout))
+      }
+      return out
+    },
+    async loadImages(refs, log) {
+      const tars = await buildStandIns(refs, join(manager.home, 'cache', 'lab-images'))
+      for (const [alias, node] of await nodeNamesByAlias(kubectl)) {
+        const s = await open(alias)
+        const root = (await s.run('printf %s "${KUBELAB_ROOT:-/}"', { timeoutMs: 20_000 })).stdout.trim() || '/'
+        for (const t of tars) {
+          await importImageOnNode(s, root, t.path, { timeoutMs: 120_000 })
+          log(`${node}: loaded ${t.name} (KubeLab's offline stand-in for ${t.ref})`)
+        }
+      }
+    },
     close() {
       for (const s of sessions.values()) s.close()
       sessions.clear()
     },
   }
+}
+
+// Also reports `lb-pool` when the controller manager is configured with an address pool for
+// LoadBalancer Services (its flags are in the supervisor's config or the systemd unit).
+const COMPONENTS_SCRIPT = [
+  'r="${KUBELAB_ROOT:-}"; f="$r/run/kubelab/status.json"',
+  'if grep -qs -- --lb-pool "$r/etc/kubelab/components.json" /etc/systemd/system/kubelab-controller-manager.service; then lb=1; else lb=; fi',
+  'if [ -f "$f" ]; then echo "supervisor${lb:+ lb-pool}"; cat "$f"',
+  "else echo \"systemd${lb:+ lb-pool}\"; systemctl list-units 'kubelab-*.service' --state=active --no-legend --plain 2>/dev/null | awk '{print $1}'; fi",
+].join('; ')
+
+/** Components up on a node, from COMPONENTS_SCRIPT's output; plus `lb-pool` when configured. */
+export function parseComponents(out: string): Set<string> {
+  const [head, ...rest] = out.split('\n')
+  const [kind, ...features] = (head ?? '').trim().split(/\s+/)
+  const found = new Set<string>(features)
+  if (kind === 'supervisor') {
+    const st = JSON.parse(rest.join('\n')) as { components?: Record<string, { up?: boolean }> }
+    for (const [n, c] of Object.entries(st.components ?? {})) if (c.up) found.add(n)
+    return found
+  }
+  for (const l of rest) {
+    const n = l.trim().match(/^kubelab-(.+)\.service$/)?.[1]
+    if (n) found.add(n)
+  }
+  return found
 }
 
 /** alias → machine name, from the API's nodes. */

@@ -52,6 +52,20 @@ export function inferNeeds(idx: RawLabIndex, dir: string): { need: Capability; b
   return [...found].map(([need, because]) => ({ need, because }))
 }
 
+/**
+ * Images the scenario names in its scripts and step texts (`--image=X`, `image: X`), so the
+ * runner preloads them offline; the learner's commands in the markdown count too.
+ */
+export function inferImages(dir: string): string[] {
+  const found = new Set<string>()
+  for (const f of walk(dir)) {
+    if (!/\.(sh|md|ya?ml)$/.test(f)) continue
+    const text = readFileSync(f, 'utf8')
+    for (const m of text.matchAll(/(?:--image[= ]|\bimage:\s*)["']?([a-z0-9][\w./:@-]*)/g)) found.add(m[1]!)
+  }
+  return [...found].sort()
+}
+
 /** Copies scenario `src` into `destRoot/<id>` as a lab; throws LabFormatError when it does not validate. */
 export function importKillercoda(src: string, destRoot: string, o: { id?: string; overwrite?: boolean } = {}): ImportResult {
   const from = resolve(src)
@@ -76,7 +90,7 @@ export function importKillercoda(src: string, destRoot: string, o: { id?: string
       const text = readFileSync(f, 'utf8')
       if (text.includes('{{execute')) writeFileSync(f, text.replace(/\{\{execute( interrupt)?\}\}/g, (_m, i: string | undefined) => `{{exec${i ?? ''}}}`))
     }
-    const kubelab = { formatVersion: 1, ...idx.kubelab, id, needs: idx.kubelab?.needs ?? inferred.map((i) => i.need) }
+    const kubelab = { formatVersion: 1, ...idx.kubelab, id, needs: idx.kubelab?.needs ?? inferred.map((i) => i.need), images: idx.kubelab?.images ?? inferImages(from) }
     writeFileSync(join(dest, 'index.json'), `${JSON.stringify({ ...idx, kubelab }, null, 2)}\n`)
     return { lab: loadLab(dest), inferred }
   } catch (e) {

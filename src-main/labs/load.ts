@@ -162,6 +162,7 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
     needs: { workers, capabilities: needs, images },
     namespaces,
     setupTimeoutSeconds,
+    cleanup: ref(ext.cleanup, 'kubelab.cleanup'),
     intro: { text: ref(intro.text, 'details.intro.text'), background: ref(intro.background, 'details.intro.background'), foreground: ref(intro.foreground, 'details.intro.foreground') },
     steps,
     finish: { text: ref(isObj(details.finish) ? details.finish.text : undefined, 'details.finish.text') },

@@ -1,7 +1,10 @@
 // What a cluster can do, and whether a lab's needs are met. Capabilities that follow from the
 // provider (real containers, SSH to nodes) come from a table; the ones a cluster may or may not
-// have installed (metrics, storage, ingress) are read from its API, so the answer is about this
-// cluster, not its kind. Every unmet need carries a sentence saying why and what would help.
+// have installed are read from the cluster itself, so the answer is about this cluster, not its
+// kind: metrics, storage and IngressClasses from its API, RBAC by asking whether an unbound
+// identity is refused, and NetworkPolicy enforcement / the ingress controller from the
+// components its nodes run (netpol, ingress). Every unmet need says why and what would help.
+import { canonicalImage, hasStandIn } from './images'
 import type { Kubectl } from './kubectl'
 import type { Capability, Lab } from './types'
 
@@ -24,7 +27,12 @@ export interface ClusterFacts {
   readonly missing: Readonly<Partial<Record<Capability, string>>>
   /** Images present on every node, when the provider can tell (real runtimes). */
   readonly images?: ReadonlySet<string>
+  /** The runner can load KubeLab's offline stand-ins (images.ts) onto the nodes. */
+  readonly canLoadImages?: boolean
 }
+
+/** Node alias → the KubeLab components running on it (apiserver, kubelet, netpol, ingress, ...). */
+export type NodeComponents = ReadonlyMap<string, ReadonlySet<string>>
 
 export interface UnmetNeed {
   readonly need: string
@@ -44,7 +52,10 @@ export function providerCapabilities(provider: string): { have: Capability[]; mi
     missing['node-ssh'] = `${provider === 'simulated' ? 'simulated nodes are not machines' : `provider ${provider} has no machines`}, so there is no shell to log in to`
     missing['host-to-node'] = `${provider === 'simulated' ? 'simulated nodes' : 'these nodes'} have no network address the host can reach`
   }
-  missing.networkpolicy = "KubeLab's node networking does not enforce NetworkPolicy yet (objects are accepted but traffic is not filtered)"
+  if (!MACHINE_PROVIDERS.has(provider)) {
+    missing.networkpolicy = `${provider === 'simulated' ? 'simulated nodes carry no traffic' : `provider ${provider} runs no pod network`}, so NetworkPolicy cannot be enforced (objects are accepted, nothing is filtered)`
+    missing.ingress = `${provider === 'simulated' ? 'simulated nodes carry no traffic' : `provider ${provider} runs no pod network`}, so no ingress controller can serve Ingresses`
+  }
   missing.etcd = "this cluster stores its state in KubeLab's embedded store, not etcd"
   return { have, missing }
 }
@@ -74,22 +85,48 @@ export async function readNodes(k: Kubectl): Promise<LabNode[]> {
   )
 }
 
-/** Reads nodes and installed add-ons from the cluster's API. */
-export async function detectFacts(k: Kubectl, provider: string, o: { images?: ReadonlySet<string> } = {}): Promise<ClusterFacts> {
+/** A component every node must run for a capability; the reason names the first node without it. */
+function everyNodeRuns(nodes: readonly LabNode[], components: NodeComponents | undefined, component: string, what: string): string | undefined {
+  if (!components) return `could not read which components the nodes run, so ${what} cannot be confirmed`
+  const without = nodes.filter((n) => !components.get(n.alias)?.has(component)).map((n) => n.alias)
+  if (without.length === 0) return undefined
+  return `node${without.length === 1 ? '' : 's'} ${without.join(', ')} run${without.length === 1 ? 's' : ''} no ${component} component, so ${what}; recreate the cluster with a KubeLab version that installs it, or start it on the node`
+}
+
+/** Reads nodes and installed add-ons from the cluster's API (and, for machines, its nodes' components). */
+export async function detectFacts(k: Kubectl, provider: string, o: { images?: ReadonlySet<string>; components?: NodeComponents; canLoadImages?: boolean } = {}): Promise<ClusterFacts> {
   const nodes = await readNodes(k)
   const { have, missing } = providerCapabilities(provider)
   const caps = new Set<Capability>(have)
+  if (MACHINE_PROVIDERS.has(provider)) {
+    const np = everyNodeRuns(nodes, o.components, 'netpol', 'NetworkPolicy is not enforced there')
+    if (np) missing.networkpolicy = np
+    else caps.add('networkpolicy')
+    const lb = everyNodeRuns(nodes.filter((n) => n.controlPlane), o.components, 'lb-pool', 'LoadBalancer Services get no address and stay <pending>')
+    if (lb) missing.loadbalancer = lb.replace(/runs? no lb-pool component/, 'runs the controller manager without an address pool (--lb-pool)')
+    else caps.add('loadbalancer')
+  } else {
+    missing.loadbalancer = `${provider === 'simulated' ? 'simulated nodes carry no traffic' : `provider ${provider} runs no pod network`}, so no LoadBalancer address can be served`
+  }
+  // An identity nothing is bound to must be refused; an API server that says yes authorizes everyone.
+  const canI = await k(['auth', 'can-i', 'list', 'secrets', '-n', 'kube-system', '--as=system:serviceaccount:kube-system:kubelab-rbac-probe'])
+  if (canI.stdout.trim() === 'no') caps.add('rbac')
+  else missing.rbac = canI.stdout.trim() === 'yes' ? 'the API server authorizes every request (RBAC is not enforced): an unbound ServiceAccount may read secrets' : `could not ask the API server whether RBAC is enforced: ${canI.stderr.trim() || `kubectl auth can-i exited ${canI.code}`}`
   const groups = await k(['api-versions'])
   if (groups.stdout.split('\n').some((l) => l.startsWith('metrics.k8s.io/'))) caps.add('metrics')
   else missing.metrics = 'the metrics.k8s.io API is not served (no metrics server)'
   const sc = await k(['get', 'storageclasses', '-o', 'jsonpath={range .items[*]}{.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class}{"\\n"}{end}'])
   if (sc.code === 0 && sc.stdout.split('\n').includes('true')) caps.add('storage')
   else missing.storage = 'no default StorageClass, so claims do not bind by themselves'
-  const ing = await k(['get', 'ingressclasses', '-o', 'name'])
-  if (ing.code === 0 && ing.stdout.trim() !== '') caps.add('ingress')
-  else missing.ingress = 'no IngressClass: no ingress controller is installed'
+  if (MACHINE_PROVIDERS.has(provider)) {
+    const ing = await k(['get', 'ingressclasses', '-o', 'name'])
+    const noController = everyNodeRuns(nodes.filter((n) => !n.controlPlane), o.components, 'ingress', 'no ingress controller listens on their port 80')
+    if (ing.code !== 0 || ing.stdout.trim() === '') missing.ingress = 'no IngressClass: no ingress controller is installed'
+    else if (noController) missing.ingress = noController
+    else caps.add('ingress')
+  }
   for (const c of caps) delete missing[c]
-  return { provider, nodes, workers: nodes.filter((n) => !n.controlPlane).length, capabilities: caps, missing, images: o.images }
+  return { provider, nodes, workers: nodes.filter((n) => !n.controlPlane).length, capabilities: caps, missing, images: o.images, canLoadImages: o.canLoadImages }
 }
 
 /** The needs of `lab` that `facts` cannot meet, each with why; empty when it can start. */
@@ -100,7 +137,8 @@ export function unmetNeeds(lab: Lab, facts: ClusterFacts): UnmetNeed[] {
   if (facts.capabilities.has('runtime') && lab.needs.images.length > 0) {
     if (!facts.images) out.push({ need: 'images', why: `could not list the images on the nodes to confirm ${lab.needs.images.join(', ')} are loaded` })
     else {
-      const absent = lab.needs.images.filter((i) => !hasImage(facts.images!, i))
+      // Images KubeLab has offline stand-ins for are loaded by the runner when the lab starts.
+      const absent = lab.needs.images.filter((i) => !hasImage(facts.images!, i) && !(facts.canLoadImages && hasStandIn(i)))
       if (absent.length) out.push({ need: 'images', why: `not loaded on every node: ${absent.join(', ')}; load them with kubelab image load CLUSTER FILE.tar (labs run offline)` })
     }
   }
@@ -108,9 +146,7 @@ export function unmetNeeds(lab: Lab, facts: ClusterFacts): UnmetNeed[] {
 }
 
 /** nginx:1.27 matches docker.io/library/nginx:1.27 as containerd names it. */
-function hasImage(present: ReadonlySet<string>, ref: string): boolean {
-  if (present.has(ref)) return true
-  const slash = ref.includes('/') ? ref : `library/${ref}`
-  return present.has(`docker.io/${slash}`) || present.has(`docker.io/${ref}`)
+export function hasImage(present: ReadonlySet<string>, ref: string): boolean {
+  return present.has(ref) || present.has(canonicalImage(ref))
 }
 

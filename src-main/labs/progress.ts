@@ -58,9 +58,11 @@ export class ProgressStore {
     return existsSync(f) ? readFileSync(f, 'utf8').trim() || undefined : undefined
   }
 
-  setActive(labId: string): void {
+  /** Remembers the lab the cluster is on; undefined forgets it. */
+  setActive(labId: string | undefined): void {
     mkdirSync(this.dir, { recursive: true })
-    writeFileSync(join(this.dir, '.active'), `${labId}\n`)
+    if (labId === undefined) rmSync(join(this.dir, '.active'), { force: true })
+    else writeFileSync(join(this.dir, '.active'), `${labId}\n`)
   }
 }
 

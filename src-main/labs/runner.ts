@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import type { Kubectl } from './kubectl'
-import { detectFacts, unmetNeeds, type ClusterFacts, type LabNode, type UnmetNeed } from './needs'
+import { canonicalImage, hasStandIn } from './images'
+import { detectFacts, hasImage, unmetNeeds, type ClusterFacts, type LabNode, type NodeComponents, type UnmetNeed } from './needs'
 import { newProgress, type LabProgress, type ProgressStore } from './progress'
 import type { ScriptExecutor, ScriptResult } from './scripts'
 import { LAB_LABEL, type HostProbe, type Lab, type LabStep } from './types'
@@ -21,6 +22,10 @@ export interface LabCluster {
   readonly progress: ProgressStore
   /** Image references present on every node (real runtimes); omitted when unknown. */
   images?(): Promise<ReadonlySet<string> | undefined>
+  /** Which KubeLab components run on each node (machines); omitted when unknown. */
+  nodeComponents?(): Promise<NodeComponents | undefined>
+  /** Loads KubeLab's offline stand-ins of these references onto every node. */
+  loadImages?(refs: readonly string[], log: LabLog): Promise<void>
 }
 
 export class NeedsNotMetError extends Error {
@@ -64,7 +69,11 @@ export class LabRunner {
   constructor(readonly cluster: LabCluster, readonly lab: Lab, private readonly log: LabLog = () => {}) {}
 
   async facts(): Promise<ClusterFacts> {
-    this.factsCache ??= await detectFacts(this.cluster.kubectl, this.cluster.provider, { images: await this.cluster.images?.() })
+    this.factsCache ??= await detectFacts(this.cluster.kubectl, this.cluster.provider, {
+      images: await this.cluster.images?.(),
+      components: await this.cluster.nodeComponents?.(),
+      canLoadImages: this.cluster.loadImages !== undefined,
+    })
     return this.factsCache
   }
 
@@ -83,11 +92,22 @@ export class LabRunner {
     const unmet = await this.unmet()
     if (unmet.length) throw new NeedsNotMetError(this.lab, unmet)
     await this.ready()
+    await this.loadMissingImages()
     const p = newProgress(this.lab.id, this.cluster.name)
     await this.prepare(p.step)
     this.cluster.progress.write(p)
     this.cluster.progress.setActive(this.lab.id)
     return this.view(p)
+  }
+
+  /**
+   * Leaves the lab: deletes what it owns (its namespaces, labelled cluster objects) without
+   * waiting for namespaces to finish terminating. Components a background script stopped on a
+   * node are not restarted here: the last step's solution does that.
+   */
+  async stop(): Promise<void> {
+    await this.cleanup({ wait: false })
+    if (this.cluster.progress.active() === this.lab.id) this.cluster.progress.setActive(undefined)
   }
 
   /** Back to the current step's starting state: delete what the lab owns, replay backgrounds. */
@@ -104,6 +124,19 @@ export class LabRunner {
     delete p.lastReason
     this.cluster.progress.write(p)
     return this.view(p)
+  }
+
+  /** Loads the offline stand-ins of the lab's images that are not on every node yet. */
+  private async loadMissingImages(): Promise<void> {
+    const facts = await this.facts()
+    if (!facts.capabilities.has('runtime') || !facts.images || !this.cluster.loadImages) return
+    const absent = this.lab.needs.images.filter((i) => !hasImage(facts.images!, i) && hasStandIn(i))
+    if (absent.length === 0) return
+    this.log(`loading offline images onto every node: ${absent.join(', ')}`)
+    await this.cluster.loadImages(absent, this.log)
+    const now = new Set(facts.images)
+    for (const i of absent) now.add(canonicalImage(i))
+    this.factsCache = { ...facts, images: now }
   }
 
   view(p: LabProgress = this.progress()): StepView {
@@ -227,8 +260,10 @@ export class LabRunner {
     for (const s of this.lab.steps.slice(0, step)) await this.runSetup(s.background, s, `step ${s.number} background`)
   }
 
-  private async cleanup(): Promise<void> {
+  private async cleanup(o: { wait?: boolean } = {}): Promise<void> {
     const k = this.cluster.kubectl
+    // Cluster-wide changes first (node labels, taints, cordons), while the lab's objects exist.
+    await this.runSetup(this.lab.cleanup, undefined, 'cleanup')
     const sel = `${LAB_LABEL}=${this.lab.id}`
     // Declared namespaces left by any lab (a shared cluster) go too; a learner's own do not.
     const owned = new Set((await k(['get', 'namespaces', '-l', sel, '-o', 'name'])).stdout.split('\n').filter(Boolean).map((n) => n.replace(/^namespace\//, '')))
@@ -242,6 +277,7 @@ export class LabRunner {
       await k(['delete', 'namespace', ...owned, '--ignore-not-found', '--wait=false'])
     }
     await k(['delete', 'clusterroles,clusterrolebindings,persistentvolumes,storageclasses,priorityclasses', '-l', sel, '--ignore-not-found', '--wait=false'])
+    if (o.wait === false) return
     const until = Date.now() + 60_000
     for (;;) {
       const left = []

@@ -104,7 +104,9 @@ export function sshExecutor(sessions: NodeSessions, adminKubeconfig: string): Sc
         'd=$(mktemp -d /tmp/kubelab-lab.XXXXXX) && chmod 700 "$d"',
         `printf %s ${shQuote(b64(r.script))} | base64 -d > "$d/script.sh"`,
         `printf %s ${shQuote(b64(adminKubeconfig))} | base64 -d > "$d/admin.kubeconfig"`,
-        `(cd /tmp && env -i PATH=${PATH} HOME="$d" LANG=C.UTF-8 KUBECONFIG="$d/admin.kubeconfig" KUBELAB_REASON_FILE="$d/reason" ${env} timeout -s KILL ${Math.ceil(r.timeoutMs / 1000)} bash "$d/script.sh"); rc=$?`,
+        // KUBELAB_ROOT / KUBELAB_NODE_BINARY (set by a local node's sshd) tell scripts where the
+        // node's files are and which Node.js runs its supervisor; empty on VMs.
+        `(cd /tmp && env -i PATH=${PATH} HOME="$d" LANG=C.UTF-8 KUBECONFIG="$d/admin.kubeconfig" KUBELAB_REASON_FILE="$d/reason" KUBELAB_ROOT="\${KUBELAB_ROOT:-}" KUBELAB_NODE_BINARY="\${KUBELAB_NODE_BINARY:-}" ${env} timeout -s KILL ${Math.ceil(r.timeoutMs / 1000)} bash "$d/script.sh"); rc=$?`,
         'if [ -s "$d/reason" ]; then printf "\\n@@KUBELAB_REASON@@%s" "$(cat "$d/reason")"; fi',
         'rm -rf "$d"; exit $rc',
       ].join('; ')

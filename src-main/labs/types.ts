@@ -6,7 +6,7 @@
 export type LabLevel = 'beginner' | 'intermediate' | 'advanced'
 
 /** Capability tags a lab may need (LABS.md §3); `workers>=N` is written as nodes.workers. */
-export const CAPABILITIES = ['runtime', 'node-ssh', 'host-to-node', 'networkpolicy', 'metrics', 'ingress', 'storage', 'etcd'] as const
+export const CAPABILITIES = ['runtime', 'node-ssh', 'host-to-node', 'networkpolicy', 'metrics', 'ingress', 'storage', 'etcd', 'rbac', 'loadbalancer'] as const
 export type Capability = (typeof CAPABILITIES)[number]
 
 export interface RawTextRef {
@@ -58,6 +58,11 @@ export interface RawLabExtras {
   namespaces?: string[]
   /** Timeout for each background and solution script, default 60. */
   setupTimeoutSeconds?: number
+  /**
+   * Script that undoes what the lab changed outside its namespaces (node labels, taints,
+   * cordons); run on cp before start, reset and stop.
+   */
+  cleanup?: string
 }
 
 /** index.json as written on disk. */
@@ -117,6 +122,8 @@ export interface Lab {
   readonly needs: LabNeeds
   readonly namespaces: readonly string[]
   readonly setupTimeoutSeconds: number
+  /** Absolute path of the lab's cleanup script (kubelab.cleanup), if any. */
+  readonly cleanup?: string
   readonly intro: { readonly text?: string; readonly background?: string; readonly foreground?: string }
   readonly steps: readonly LabStep[]
   readonly finish: { readonly text?: string }

@@ -98,7 +98,7 @@ describe('importKillercoda', () => {
     expect(r.lab.steps.map((s) => s.title)).toEqual(['Create a pod', 'Delete the pod'])
     expect(readFileSync(join(dir, 'labs', 'first-pod', 'step1', 'text.md'), 'utf8')).toContain('{{exec}}')
     const idx = JSON.parse(readFileSync(join(dir, 'labs', 'first-pod', 'index.json'), 'utf8')) as Record<string, unknown>
-    expect(idx.kubelab).toEqual({ formatVersion: 1, id: 'first-pod', needs: [] })
+    expect(idx.kubelab).toEqual({ formatVersion: 1, id: 'first-pod', needs: [], images: ['nginx:alpine'] })
     // Stripping the kubelab key gives the original scenario back.
     const { kubelab: _k, ...rest } = idx
     expect(rest).toEqual(JSON.parse(readFileSync(join(fixture, 'index.json'), 'utf8')))

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { hostExecutor, nodeAliases, providerCapabilities, unmetNeeds, type ClusterFacts, type Lab } from '../../src-main/labs'
+import { canonicalImage, detectFacts, hasImage, hasStandIn, hostExecutor, nodeAliases, parseComponents, providerCapabilities, unmetNeeds, type ClusterFacts, type Kubectl, type Lab } from '../../src-main/labs'
 
 const lab = (o: Partial<Lab['needs']>): Lab =>
   ({ id: 'x', needs: { workers: 0, capabilities: [], images: [], ...o } }) as unknown as Lab
@@ -14,12 +14,47 @@ function facts(provider: string, workers: number, images?: string[]): ClusterFac
   return { provider, nodes: [], workers, capabilities: new Set(have), missing, images: images ? new Set(images) : undefined }
 }
 
+/** Answers the few kubectl calls detectFacts makes, for a 1+1 cluster. */
+function fakeKubectl(o: { ingressClasses: string; canI: 'yes' | 'no' }): Kubectl {
+  const nodes = { items: [{ metadata: { name: 'control-plane', labels: { 'node-role.kubernetes.io/control-plane': '' } } }, { metadata: { name: 'node-1' } }] }
+  return async (args) => {
+    const ok = (stdout: string) => ({ code: 0, stdout, stderr: '' })
+    if (args[0] === 'get' && args[1] === 'nodes') return ok(JSON.stringify(nodes))
+    if (args[0] === 'auth') return { code: o.canI === 'yes' ? 0 : 1, stdout: `${o.canI}\n`, stderr: '' }
+    if (args[0] === 'get' && args[1] === 'ingressclasses') return ok(o.ingressClasses)
+    if (args[0] === 'api-versions') return ok('v1\napps/v1\n')
+    if (args[0] === 'get' && args[1] === 'storageclasses') return ok('')
+    throw new Error(`unexpected kubectl ${args.join(' ')}`)
+  }
+}
+
 describe('unmetNeeds', () => {
   it('says why a simulated cluster cannot run a runtime lab', () => {
     const u = unmetNeeds(lab({ capabilities: ['runtime', 'networkpolicy'] }), facts('simulated', 3))
     expect(u.map((x) => x.need)).toEqual(['runtime', 'networkpolicy'])
     expect(u[0]!.why).toMatch(/without starting containers.*local, multipass or virtualbox/)
-    expect(u[1]!.why).toMatch(/does not enforce NetworkPolicy/)
+    expect(u[1]!.why).toMatch(/simulated nodes carry no traffic.*NetworkPolicy cannot be enforced/)
+  })
+
+  it('decides NetworkPolicy and Ingress on machines from the components their nodes run', async () => {
+    const nodes = [{ alias: 'cp', name: 'control-plane', controlPlane: true }, { alias: 'w1', name: 'node-1', controlPlane: false }]
+    const k = fakeKubectl({ ingressClasses: 'ingressclass.networking.k8s.io/kubelab', canI: 'no' })
+    const all = new Map([['cp', new Set(['apiserver', 'kubelet', 'netpol'])], ['w1', new Set(['kubelet', 'netpol', 'ingress'])]])
+    const f = await detectFacts(k, 'local', { components: all })
+    expect([...f.capabilities].sort()).toEqual(['host-to-node', 'ingress', 'networkpolicy', 'node-ssh', 'rbac', 'runtime'])
+    expect(f.missing.loadbalancer).toMatch(/node cp runs the controller manager without an address pool/)
+    const withPool = new Map([...all, ['cp', new Set(['apiserver', 'kubelet', 'netpol', 'lb-pool'])]])
+    expect((await detectFacts(k, 'local', { components: withPool })).capabilities.has('loadbalancer')).toBe(true)
+    const partial = new Map([['cp', new Set(['kubelet'])], ['w1', new Set(['kubelet', 'netpol'])]])
+    const g = await detectFacts(fakeKubectl({ ingressClasses: 'ingressclass.networking.k8s.io/kubelab', canI: 'yes' }), 'local', { components: partial })
+    expect(g.capabilities.has('networkpolicy')).toBe(false)
+    expect(g.missing.networkpolicy).toMatch(/node cp runs no netpol component/)
+    expect(g.missing.ingress).toMatch(/node w1 runs no ingress component/)
+    expect(g.missing.rbac).toMatch(/RBAC is not enforced/)
+    // The simulated provider never advertises them, whatever objects its API holds.
+    const s = await detectFacts(k, 'simulated', { components: all })
+    expect(s.capabilities.has('networkpolicy') || s.capabilities.has('ingress')).toBe(false)
+    expect(nodes).toHaveLength(2)
   })
 
   it('counts workers', () => {
@@ -34,6 +69,30 @@ describe('unmetNeeds', () => {
     expect(u).toHaveLength(1)
     expect(u[0]!.why).toContain('busybox:1.36')
     expect(unmetNeeds(lab({ images: ['nginx:1.27'] }), facts('local', 1))[0]!.why).toMatch(/could not list/)
+  })
+
+  it('does not count images KubeLab can load offline as unmet when the runner can load them', () => {
+    const f = { ...facts('local', 1, []), canLoadImages: true }
+    expect(unmetNeeds(lab({ images: ['nginx:1.27', 'busybox:1.36'] }), f)).toEqual([])
+    expect(unmetNeeds(lab({ images: ['redis:7'] }), f)[0]!.why).toContain('redis:7')
+  })
+})
+
+describe('images', () => {
+  it('names images as containerd does', () => {
+    expect(canonicalImage('nginx:1.27')).toBe('docker.io/library/nginx:1.27')
+    expect(canonicalImage('bitnami/redis:7')).toBe('docker.io/bitnami/redis:7')
+    expect(canonicalImage('kubelab.local/busybox:1')).toBe('kubelab.local/busybox:1')
+    expect(canonicalImage('nginx')).toBe('docker.io/library/nginx:latest')
+    expect(hasImage(new Set(['docker.io/library/nginx:1.27']), 'nginx:1.27')).toBe(true)
+    expect(hasStandIn('nginx:1.27-alpine') && hasStandIn('busybox:1.36')).toBe(true)
+    expect(hasStandIn('nginx:does-not-exist')).toBe(false)
+  })
+
+  it('reads which components a node runs from the supervisor or systemd', () => {
+    expect([...parseComponents('supervisor\n{"pid":1,"components":{"kubelet":{"up":true},"netpol":{"up":false},"proxy":{"up":true}}}')]).toEqual(['kubelet', 'proxy'])
+    expect([...parseComponents('systemd\nkubelab-kubelet.service\nkubelab-ingress.service\n')]).toEqual(['kubelet', 'ingress'])
+    expect([...parseComponents('supervisor lb-pool\n{"components":{"apiserver":{"up":true}}}')].sort()).toEqual(['apiserver', 'lb-pool'])
   })
 })
 

@@ -11,3 +11,4 @@ spec:
     image: nginx:1.27
     envFrom: [{ configMapRef: { name: app-config } }]
 EOF
+kubectl -n dev wait pod/cfg --for=condition=Ready --timeout=60s

@@ -12,3 +12,4 @@ spec:
     image: nginx:1.27
     volumeMounts: [{ name: db, mountPath: /etc/db, readOnly: true }]
 EOF
+kubectl -n dev wait pod/dbc --for=condition=Ready --timeout=60s

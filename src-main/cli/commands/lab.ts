@@ -17,6 +17,7 @@ const usage = [
   'kubelab lab solution CLUSTER [--lab ID] [--run]   show the step\'s solution; --run also runs it',
   'kubelab lab reset CLUSTER [--lab ID]  back to the start of the current step',
   'kubelab lab status CLUSTER [--lab ID] where the learner is',
+  'kubelab lab stop CLUSTER [--lab ID]   leave the lab: delete what it made',
   'kubelab lab import DIR [--id ID] [--overwrite]   add a Killercoda scenario to ~/.kubelab/labs',
 ].join('\n');
 
@@ -107,6 +108,13 @@ export const labCommand: Command = {
           const v = await runner.reset();
           io.out(`lab ${runner.lab.id} reset to the start of step ${v.progress.step}`);
           printStep(io, runner.lab, v.progress.step, v.text);
+          return 0;
+        }
+        case 'stop': {
+          if (!need(1)) return usageExitCode;
+          const runner = await runnerFor(pos[0]!);
+          await runner.stop();
+          io.out(`lab ${runner.lab.id} stopped: its namespaces and objects are being deleted`);
           return 0;
         }
         case 'status': {
