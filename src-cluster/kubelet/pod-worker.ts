@@ -207,13 +207,23 @@ export class PodWorker {
       this.sandboxAttempt++
     } else {
       // adopt a sandbox from an earlier kubelet run
-      const existing = (await this.env.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })).filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => b.createdAt - a.createdAt)[0]
+      const all = await this.env.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })
+      const existing = all.filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => b.createdAt - a.createdAt)[0]
       if (existing) {
         this.sandboxId = existing.id
         this.sandboxAttempt = existing.metadata?.attempt ?? 0
         this.sandboxCfg = this.makeSandboxConfig()
         this.podIP = (await this.env.cri.podSandboxStatus(existing.id)).status?.network?.ip || undefined
         return true
+      }
+      // Only dead sandboxes are left (the node rebooted): containerd keeps their names reserved,
+      // so the new one takes the next attempt number, and the dead ones are removed.
+      if (all.length) {
+        this.sandboxAttempt = Math.max(...all.map((s) => s.metadata?.attempt ?? 0)) + 1
+        for (const old of all) {
+          await this.env.cri.stopPodSandbox(old.id).catch(() => undefined)
+          await this.env.cri.removePodSandbox(old.id).catch(() => undefined)
+        }
       }
     }
     this.sandboxCfg = this.makeSandboxConfig()

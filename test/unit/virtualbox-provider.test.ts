@@ -98,7 +98,9 @@ describe('lifecycle', { timeout: 180_000 }, () => {
     expect(rec).toEqual({ ...w1, machine: 'kl-demo-w1', state: 'running' })
     const dir = join(c.clusterDir, 'nodes', 'w1')
     const argv = calls()
-    expect(argv.map((a) => a[0])).toEqual(['showvminfo', 'clonemedium', 'modifymedium', 'createvm', 'modifyvm', 'storagectl', 'storageattach', 'storageattach', 'startvm'])
+    expect(argv.map((a) => a[0])).toEqual(['showvminfo', 'clonemedium', 'modifymedium', 'createvm', 'list', 'hostonlyif', 'hostonlyif', 'modifyvm', 'storagectl', 'storageattach', 'storageattach', 'startvm'])
+    // No host-only adapter had the cluster's host address yet: one is made and given <subnet>.1.
+    expect(argv.filter((a) => a[0] === 'hostonlyif')).toEqual([['hostonlyif', 'create'], ['hostonlyif', 'ipconfig', 'vboxnet0', '--ip', '192.168.56.1', '--netmask', '255.255.255.0']])
     const modify = argv.find((a) => a[0] === 'modifyvm')!.join(' ')
     expect(modify).toContain(`--uart1 0x3F8 4 --uartmode1 file ${join(dir, 'console.log')}`)
     expect(modify).toContain('--nic1 nat')

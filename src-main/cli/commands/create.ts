@@ -1,5 +1,6 @@
 import { providerNames } from '../../providers';
 import { clusterCommand } from './cluster-util';
+import { VM_PROVIDERS, vmSizeSettings } from './vm-size';
 
 /** `kubelab create NAME --provider simulated --workers N`: waits until every node is Ready. */
 export const createCommand = clusterCommand({
@@ -10,6 +11,11 @@ export const createCommand = clusterCommand({
     `  --provider P         where nodes run: ${providerNames().join(', ')} (default simulated)`,
     '  --workers N          worker nodes besides the control plane (default 2)',
     '  --timeout D          give up waiting after D seconds (default 120 + a little per node)',
+    'multipass and virtualbox (each node; defaults 2 CPUs, 2G memory, 20G disk):',
+    '  --cpus N             virtual CPUs, 1-64                --memory SIZE   e.g. 2G or 2048M (at least 512M)',
+    '  --disk SIZE          disk, e.g. 20G (at least 5G)',
+    'virtualbox only:',
+    '  --host-only-subnet S host-only /24 inside 192.168.56.0/21, e.g. 192.168.57 (default 192.168.56)',
     'simulated only:',
     '  --start-delay D      pod start delay, e.g. 1s       --run-time D   run time of Job pods, e.g. 5s',
     '  --cpu Q --memory Q --pods N                        capacity of each node (default 4, 8Gi, 110)',
@@ -25,7 +31,10 @@ export const createCommand = clusterCommand({
     'start-delay': 'string',
     'run-time': 'string',
     cpu: 'string',
+    cpus: 'string',
     memory: 'string',
+    disk: 'string',
+    'host-only-subnet': 'string',
     pods: 'string',
     'node-monitor-grace-period': 'string',
     'default-toleration-seconds': 'string',
@@ -40,18 +49,26 @@ export const createCommand = clusterCommand({
     if (!/^\d+$/.test(flags.workers ?? '2')) throw new Error(`--workers must be a whole number, got ${flags.workers}`);
     const timeoutS = flags.timeout === undefined ? undefined : Number(flags.timeout);
     if (timeoutS !== undefined && !(timeoutS > 0)) throw new Error(`--timeout must be a number of seconds, got ${flags.timeout}`);
-    const settings: Record<string, string> = {};
+    const provider = flags.provider ?? 'simulated';
+    const vm = VM_PROVIDERS.includes(provider);
+    if (vm && flags.cpu !== undefined) throw new Error(`--cpu is the simulated nodes' advertised capacity; for ${provider} VMs use --cpus N`);
+    if (flags['host-only-subnet'] !== undefined && provider !== 'virtualbox') throw new Error('--host-only-subnet only applies to --provider virtualbox');
+    if (flags['host-only-subnet'] !== undefined && !/^192\.168\.(5[6-9]|6[0-3])$/.test(flags['host-only-subnet'])) {
+      throw new Error(`--host-only-subnet must be the first three parts of a /24 inside 192.168.56.0/21 (192.168.56 to 192.168.63), got ${flags['host-only-subnet']}`);
+    }
+    const settings: Record<string, string> = vmSizeSettings(provider, { cpus: flags.cpus, memory: flags.memory, disk: flags.disk });
     const map: [string, string | undefined][] = [
       ['startDelay', flags['start-delay']],
       ['runTime', flags['run-time']],
       ['cpu', flags.cpu],
-      ['memory', flags.memory],
+      ['memory', vm ? undefined : flags.memory],
+      ['hostOnlySubnet', flags['host-only-subnet']],
       ['pods', flags.pods],
       ['nodeMonitorGracePeriod', flags['node-monitor-grace-period']],
       ['defaultTolerationSeconds', flags['default-toleration-seconds']],
     ];
     for (const [k, v] of map) if (v !== undefined) settings[k] = v;
-    await manager.create(positional[0] as string, { provider: flags.provider ?? 'simulated', workers, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 });
+    await manager.create(positional[0] as string, { provider, workers, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 });
     return 0;
   },
 });

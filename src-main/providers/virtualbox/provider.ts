@@ -5,8 +5,7 @@
 // nodes/<node>/virtualbox.json so restarts and deletes find them again.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
 import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
 import { renderNetworkConfig } from '../cloud-init/network-config'
@@ -16,7 +15,7 @@ import { formatElapsed, sleep as realSleep, type CommandRunner } from '../multip
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { VBoxManageCli } from './cli'
 import { VBoxError } from './errors'
-import { parseVBoxVersion, vmStateOf } from './parse'
+import { parseHostOnlyIfs, parseVBoxVersion, vmStateOf } from './parse'
 import { planNode, vboxVmName } from './plan'
 
 export interface VirtualBoxProviderOptions {
@@ -121,8 +120,25 @@ export class VirtualBoxProvider implements Provider {
     return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as NodeFile) : undefined
   }
 
+  /** The once-per-host Ubuntu disk: <KubeLab home>/images (clusterDir is <home>/clusters/NAME). */
   private baseImage(ctx: ProviderContext): string {
-    return ctx.settings.vboxBaseImage ?? join(homedir(), '.kubelab', 'images', 'noble-amd64.vdi')
+    return ctx.settings.vboxBaseImage ?? join(dirname(dirname(ctx.clusterDir)), 'images', 'noble-amd64.vdi')
+  }
+
+  /**
+   * The host-only adapter whose host address is <subnet>.1, made and configured when missing
+   * (`hostonlyif create` + `ipconfig`), so the host reaches the nodes' static addresses.
+   */
+  private async hostOnlyAdapter(ctx: ProviderContext, subnet: string): Promise<string> {
+    if (ctx.settings.hostOnlyAdapter) return ctx.settings.hostOnlyAdapter
+    const hostIp = `${subnet}.1`
+    const have = parseHostOnlyIfs((await this.cli.run(['list', 'hostonlyifs'])).stdout).find((h) => h.ip === hostIp)
+    if (have) return have.name
+    ctx.log(`creating a VirtualBox host-only adapter for ${subnet}.0/24 (host side ${hostIp})`)
+    const created = /Interface '([^']+)' was successfully created/.exec((await this.cli.run(['hostonlyif', 'create'])).stdout)?.[1]
+    if (!created) throw new Error('VBoxManage hostonlyif create did not name the adapter it made: check `VBoxManage list hostonlyifs` and pass the adapter as the hostOnlyAdapter setting')
+    await this.cli.run(['hostonlyif', 'ipconfig', created, '--ip', hostIp, '--netmask', '255.255.255.0'])
+    return created
   }
 
   async createNode(ctx: ProviderContext, node: NodeRecord): Promise<NodeRecord> {
@@ -142,7 +158,8 @@ export class VirtualBoxProvider implements Provider {
     }
     mkdirSync(dir, { recursive: true })
     const index = ctx.nodes.findIndex((n) => n.name === node.name)
-    const plan = planNode(ctx.clusterName, ctx.settings.hostOnlySubnet ?? '192.168.56', index < 0 ? ctx.nodes.length : index)
+    const subnet = ctx.settings.hostOnlySubnet ?? '192.168.56'
+    const plan = planNode(ctx.clusterName, subnet, index < 0 ? ctx.nodes.length : index)
     const sshPort = await this.freePort()
     const disk = join(dir, 'disk.vdi')
     const seed = join(dir, 'seed.iso')
@@ -165,7 +182,7 @@ export class VirtualBoxProvider implements Provider {
     await step('registering the VM', ['createvm', '--name', vm, '--ostype', 'Ubuntu_64', '--basefolder', dir, '--register'])
     const hostOnly = ctx.settings.hostOnlyNetwork
       ? ['--nic2', 'hostonlynet', '--host-only-net2', ctx.settings.hostOnlyNetwork]
-      : ['--nic2', 'hostonly', '--hostonlyadapter2', ctx.settings.hostOnlyAdapter ?? 'vboxnet0']
+      : ['--nic2', 'hostonly', '--hostonlyadapter2', await this.hostOnlyAdapter(ctx, subnet)]
     await step('configuring CPU, memory, serial console and network', [
       'modifyvm', vm,
       '--cpus', String(Math.max(1, Math.ceil(Number(ctx.settings.cpu ?? '2')) || 1)),

@@ -6,10 +6,11 @@
 // Environment from the double: KUBELAB_DOUBLE_KIND multipass|virtualbox, KUBELAB_DOUBLE_STATE (its
 // state folder), KUBELAB_DOUBLE_NEW_ADDRESS=1 (multipass start hands out another address),
 // KUBELAB_DOUBLE_NATPF (VirtualBox NIC 1 rule "ssh,tcp,127.0.0.1,PORT,,22"),
-// KUBELAB_DOUBLE_MAC2 (VirtualBox NIC 2 MAC, matched in network-config).
+// KUBELAB_DOUBLE_MAC2 (VirtualBox NIC 2 MAC, matched in network-config), KUBELAB_DOUBLE_HOSTONLY
+// (VirtualBox: its host-only adapter's "ip/mask").
 // config.json → backend: { bridge, subnet (multipass), cloudInitMs, cloudInitOutcome }.
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { networkConfigAddress, runCloudInit, type CloudInitConfig } from './cloud-init'
 import { allMetas, ensureNetns, newVeth, ipOf, powerOff, readMeta, removeBridge, removeNetns, startForward, startServices, startSshd, VmPaths, writeMeta, type VmMeta } from './node'
@@ -50,6 +51,18 @@ function cloudInitInBackground(): void {
   writeFileSync(paths.cloudInitPid, `${child.pid}\n`)
 }
 
+/**
+ * The double plugs the VM into a bridge on the VM's own /24 so tests keep working, but a real
+ * host only reaches NIC 2 when its address is in the host-only adapter's subnet: say so.
+ */
+function warnUnreachable(m: VmMeta): void {
+  const [hostIp, mask] = (process.env.KUBELAB_DOUBLE_HOSTONLY ?? '').split('/')
+  if (!hostIp) return
+  if (mask !== '255.255.255.0' || hostIp.split('.').slice(0, 3).join('.') !== m.subnet) {
+    appendFileSync(join(state!, 'calls.log'), `${JSON.stringify({ warning: `${vm}: NIC 2 address ${ipOf(m)} is outside its host-only adapter (${hostIp}/${mask}): the host could not reach it` })}\n`)
+  }
+}
+
 async function boot(m: VmMeta, waitCloudInit: boolean): Promise<void> {
   await ensureNetns(m)
   // As on a real boot: cloud-init's init stage (users, keys) before sshd, the rest after.
@@ -85,6 +98,7 @@ async function main(): Promise<void> {
         const rule = (process.env.KUBELAB_DOUBLE_NATPF ?? '').split(',')
         const forward = rule[2] && rule[3] ? { host: rule[2], port: Number(rule[3]) } : undefined
         m = { vm: vm!, netns: vm!, bridge: cfg.bridge, subnet: parts.slice(0, 3).join('.'), host: Number(parts[3]), veth: newVeth(cfg.bridge, Number(parts[3])), ...(forward ? { forward } : {}), seed: { kind: 'iso', path: file } }
+        warnUnreachable(m)
       } else if (process.env.KUBELAB_DOUBLE_NEW_ADDRESS === '1') {
         m = { ...m, host: nextHost(m.subnet) }
       }
