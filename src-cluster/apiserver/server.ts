@@ -299,6 +299,29 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     requestCert: true,
     rejectUnauthorized: false,
   })
+  // Requests that arrive while the server is still bootstrapping wait for it (with no handler
+  // attached, Node would leave them unanswered until the client gives up).
+  let markReady!: (c: ServerContext) => void
+  let markFailed!: (e: unknown) => void
+  const ready = new Promise<ServerContext>((resolve, reject) => {
+    markReady = resolve
+    markFailed = reject
+  })
+  ready.catch(() => undefined)
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    ready.then((c) => route(c, auth, req, res)).catch((e: unknown) => sendError(req, res, e))
+  })
+  // exec, attach and port-forward arrive as WebSocket or SPDY upgrades; they are proxied to the kubelet.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    ready.then(
+      (c) =>
+        handleUpgrade(c, req, socket, head, () => {
+          const requester = auth.authenticate(req)
+          return requester && impersonate(req, requester, c.authorizer)
+        }),
+      () => socket.destroy(),
+    )
+  })
   const listenPort = await new Promise<number>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new Error(`port ${opts.securePort} on ${bind} is in use: stop what holds it or pass another --secure-port`) : e),
@@ -324,18 +347,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     now,
     openStreams: new Set(),
   }
-  await bootstrap(ctx)
-  await ensureBootstrapPolicy(ctx)
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    route(ctx, auth, req, res).catch((e: unknown) => sendError(req, res, e))
-  })
-  // exec, attach and port-forward arrive as WebSocket or SPDY upgrades; they are proxied to the kubelet.
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void handleUpgrade(ctx, req, socket, head, () => {
-      const requester = auth.authenticate(req)
-      return requester && impersonate(req, requester, ctx.authorizer)
-    })
-  })
+  try {
+    await bootstrap(ctx)
+    await ensureBootstrapPolicy(ctx)
+  } catch (e) {
+    markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
+    server.close()
+    throw e
+  }
+  markReady(ctx)
   const host = bind === '0.0.0.0' ? advertise : bind
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${listenPort}`
   if (opts.adminKubeconfig) {

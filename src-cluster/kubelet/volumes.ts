@@ -6,6 +6,8 @@ import { dirname, join, normalize } from 'node:path'
 import type { Container, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1'
 import type { Mount } from './cri/types'
 import { ConfigError, fieldPathValue, resourceFieldValue, type ObjectSource } from './env'
+import { LOCAL_PATH_PROVISIONER } from '../apiserver/admission/default-storage-class'
+import { PROVISIONED_BY_ANNOTATION as PROVISIONED_BY } from '../controllers/core/local-path'
 
 export interface VolumeSource extends ObjectSource {
   pvc(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>
@@ -175,8 +177,15 @@ async function setUpVolume(base: string, ns: string, v: Volume, ctx: VolumeConte
     const pvName = pvc.spec?.volumeName
     if (!pvName || pvc.status?.phase !== 'Bound') throw new ConfigError(`persistentvolumeclaim "${claim}" is not bound`)
     const pv = await ctx.source.pv(pvName)
-    const p = pv?.spec?.local?.path ?? pv?.spec?.hostPath?.path
+    let p = pv?.spec?.local?.path ?? pv?.spec?.hostPath?.path
     if (!p) throw new ConfigError(`persistentvolume "${pvName}" is neither local nor hostPath; this kubelet mounts only those`)
+    // Volumes of KubeLab's local-path provisioner are made here, on the node the claim was
+    // bound to (as rancher's provisioner does with a helper pod), under the node's root: `/` on
+    // a VM, the node's folder on a local node (so deleting the cluster takes them along).
+    if (pv?.metadata?.annotations?.[PROVISIONED_BY] === LOCAL_PATH_PROVISIONER && pv.spec?.local) {
+      p = join(process.env.KUBELAB_ROOT || '/', p)
+      mkdirSync(p, { recursive: true, mode: 0o777 })
+    }
     if (!existsSync(p)) {
       if (pv?.spec?.hostPath) mkdirSync(p, { recursive: true })
       else throw new ConfigError(`local volume path ${p} of persistentvolume "${pvName}" does not exist on this node`)

@@ -7,6 +7,7 @@ import { NodeInfo } from './node-info'
 import { hasAffinityTerms, newPodInfo, podKey } from './pod-info'
 import type { AffinityTerm, NodeObj, PodInfo, PodObj } from './types'
 import type { LabelSelector } from '../api/selectors'
+import type { VolumeLister } from './plugins/volume-binding'
 
 /** Counters kept at most; the least recently used goes first (each costs a check per pod change). */
 const MAX_COUNTERS = 512
@@ -18,6 +19,8 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 export class SchedulerCache {
+  /** Claims and volumes, when the scheduler watches them (VolumeBinding). */
+  volumes: VolumeLister | undefined
   private readonly nodes = new Map<string, NodeInfo>()
   private nodeList: NodeInfo[] | undefined
   /** Pod key → node it is on (bound or assumed). */

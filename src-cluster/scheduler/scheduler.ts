@@ -1,7 +1,7 @@
 // The scheduler: informers feed the cache (bound pods, nodes) and the queue (pending pods);
 // one loop pops a pod, runs the framework, assumes the pod on the chosen node and binds it in
 // the background so the next decision need not wait for the API server.
-import type { ReplicationController, Service } from 'kubernetes-types/core/v1'
+import type { PersistentVolume, PersistentVolumeClaim, ReplicationController, Service } from 'kubernetes-types/core/v1'
 import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1'
 import type { Namespace } from 'kubernetes-types/core/v1'
 import type { KubeObject } from '../api/errors'
@@ -106,6 +106,11 @@ export class Scheduler {
     if (findResource('', 'v1', 'replicationcontrollers')) this.rcs = this.informers.for(resourceRef('v1', 'replicationcontrollers'))
     this.rss = this.informers.for(resourceRef('apps/v1', 'replicasets'))
     this.sss = this.informers.for(resourceRef('apps/v1', 'statefulsets'))
+    const pvcs = this.informers.for<PersistentVolumeClaim & KubeObject>(resourceRef('v1', 'persistentvolumeclaims'))
+    const pvs = this.informers.for<PersistentVolume & KubeObject>(resourceRef('v1', 'persistentvolumes'))
+    this.cache.volumes = { claim: (ns, name) => pvcs.get(`${ns}/${name}`), volume: (name) => pvs.get(name) }
+    // A claim made or bound may let a waiting pod go (upstream's PVC/PV cluster events).
+    for (const inf of [pvcs, pvs] as Informer<KubeObject>[]) inf.addHandler({ add: () => this.queue.moveAllToActiveOrBackoff(ALL), update: () => this.queue.moveAllToActiveOrBackoff(ALL) })
 
     // Nodes first, so bound pods land on known nodes.
     nodes.addHandler({
@@ -123,7 +128,7 @@ export class Scheduler {
       update: (o, p) => this.onPodUpdate(o, p),
       delete: (p) => this.onPodDelete(p),
     })
-    const all = [nodes, namespaces, this.services, this.rss, this.sss, this.pods, ...(this.rcs ? [this.rcs] : [])]
+    const all = [nodes, namespaces, this.services, this.rss, this.sss, pvcs, pvs, this.pods, ...(this.rcs ? [this.rcs] : [])]
     if (this.ownInformers) await this.informers.startAll()
     else await Promise.all(all.map((i) => i.start()))
     this.log(`scheduler ${this.schedulerName}: caches synced (${this.cache.listNodes().length} nodes, ${this.cache.podCount()} bound pods, ${this.queue.stats().active} pending)`)

@@ -79,6 +79,15 @@ async function prove(lab: Lab, learner: Record<number, string[]> = {}): Promise<
   expect(runner.progress().finishedAt).toBeDefined()
   // The next lab should not share the machine with this one's pods.
   await runner.stop()
+  // Labs share the cluster: what one did to nodes must be undone before the next starts.
+  const nodes = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}:{.spec.unschedulable}:{.spec.taints[*].key}{"\\n"}{end}')
+  // (node.kubernetes.io/* taints are the node controller's: a node-breaking lab's node may still carry them.)
+  const ours = (line: string): string[] => {
+    const [, unschedulable = '', taints = ''] = line.split(':')
+    return [...(unschedulable === 'true' ? ['cordoned'] : []), ...taints.split(' ').filter((t) => t && t !== 'node-role.kubernetes.io/control-plane' && !t.startsWith('node.kubernetes.io/'))]
+  }
+  const dirty = nodes.split('\n').filter((l) => l && ours(l).length > 0)
+  expect(dirty, `${lab.id} left nodes tainted or cordoned`).toEqual([])
   timings.push(`${lab.id}: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }
 
@@ -112,6 +121,15 @@ describe(`labs on a local 1+2 cluster (${NAME})`, () => {
       }
       try {
         await prove(lab)
+      } catch (e) {
+        // What the cluster looked like when the lab failed, for whoever reads the CI log.
+        const state = await Promise.all([
+          kubectl('get', 'nodes', '-o', 'wide').catch(String),
+          kubectl('get', 'pods', '-A', '-o', 'wide').catch(String),
+          kubectl('get', 'events', '-A', '--sort-by=.lastTimestamp').then((t) => t.split('\n').slice(-25).join('\n'), String),
+        ])
+        console.log(`${lab.id} failed; cluster state:\n${state.join('\n')}`)
+        throw e
       } finally {
         if (BREAKS_NODES.includes(lab.id)) await repairNodes()
       }

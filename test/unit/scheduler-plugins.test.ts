@@ -260,3 +260,29 @@ describe('sampling and messages', () => {
     expect(fitErrorMessage(0, new Map())).toBe('no nodes available to schedule pods')
   })
 })
+
+describe('VolumeBinding', () => {
+  const withClaim = (claim: string): PodObj => pod('db-0', { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] })
+  function volumes(c: SchedulerCache): void {
+    c.volumes = {
+      claim: (ns, name) => (ns === 'default' && name === 'data-db-0' ? { metadata: { name }, spec: { volumeName: 'pvc-1' } } : name === 'fresh' ? { metadata: { name }, spec: {} } : undefined),
+      volume: (name) =>
+        name === 'pvc-1'
+          ? { metadata: { name }, spec: { local: { path: '/v' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n2'] }] }] } } } }
+          : undefined,
+    }
+  }
+
+  it('sends a pod to the node its bound local volume is pinned to', () => {
+    const c = cluster([node('n1'), node('n2'), node('n3')])
+    volumes(c)
+    for (let i = 0; i < 5; i++) expect(run(c, withClaim('data-db-0'), () => i / 5)).toBe('n2')
+  })
+
+  it('keeps a pod whose claim does not exist pending, and lets unbound claims go anywhere', () => {
+    const c = cluster([node('n1'), node('n2')])
+    volumes(c)
+    expect(failure(c, withClaim('missing')).message).toContain('persistentvolumeclaim "missing" not found')
+    expect(['n1', 'n2']).toContain(run(c, withClaim('fresh')))
+  })
+})

@@ -9,6 +9,7 @@ import { nodeResourcesFitFilter, nodeResourcesFitScore } from './node-resources-
 import { nodeUnschedulable } from './node-unschedulable'
 import { podTopologySpreadFilter, podTopologySpreadScore } from './pod-topology-spread'
 import { taintTolerationFilter, taintTolerationScore } from './taint-toleration'
+import { volumeBindingFilter } from './volume-binding'
 
 export const DEFAULT_FILTERS: readonly FilterPlugin[] = [
   nodeUnschedulable,
@@ -17,6 +18,7 @@ export const DEFAULT_FILTERS: readonly FilterPlugin[] = [
   nodeAffinityFilter,
   nodePorts,
   nodeResourcesFitFilter,
+  volumeBindingFilter,
   podTopologySpreadFilter,
   interPodAffinityFilter,
 ]
