@@ -97,7 +97,7 @@ beforeAll(async () => {
   })
   front.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgrades.push(`${req.method} ${req.headers.upgrade} ${new URL(req.url ?? '/', 'https://x').pathname}`)
-    void handleUpgrade(ctx, req, socket, head, auth.authenticate(req))
+    void handleUpgrade(ctx, req, socket, head, () => auth.authenticate(req))
   })
   const frontPort = await new Promise<number>((resolve) => front.listen(0, '127.0.0.1', () => resolve((front.address() as { port: number }).port)))
   const kc = parse(readFileSync(t.kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] }
