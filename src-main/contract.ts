@@ -26,6 +26,7 @@ import {
   type PortForwardEvents,
   type PortForwardRequests,
 } from './contract/portforward';
+import { labEventTable, labRequestTable, type LabEvents, type LabRequests } from './contract/labs';
 import type { Reply } from './contract/app';
 
 export * from './contract/app';
@@ -34,15 +35,16 @@ export * from './contract/resources';
 export * from './contract/terminals';
 export * from './contract/logs';
 export * from './contract/portforward';
+export * from './contract/labs';
 
 /** Requests: renderer → backend, one typed reply each. */
-export interface Requests extends AppRequests, ClusterRequests, ResourceRequests, TerminalRequests, LogRequests, PortForwardRequests {}
+export interface Requests extends AppRequests, ClusterRequests, ResourceRequests, TerminalRequests, LogRequests, PortForwardRequests, LabRequests {}
 
 /**
  * Events: backend → renderer. Events raised before the renderer is ready are queued and
  * delivered once it calls `ready()`.
  */
-export interface Events extends AppEvents, ClusterEvents, ResourceEvents, TerminalEvents, LogEvents, PortForwardEvents {}
+export interface Events extends AppEvents, ClusterEvents, ResourceEvents, TerminalEvents, LogEvents, PortForwardEvents, LabEvents {}
 
 export type RequestName = keyof Requests;
 export type EventName = keyof Events;
@@ -58,6 +60,7 @@ const requestTable = {
   ...terminalRequestTable,
   ...logRequestTable,
   ...portForwardRequestTable,
+  ...labRequestTable,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {
@@ -67,6 +70,7 @@ const eventTable = {
   ...terminalEventTable,
   ...logEventTable,
   ...portForwardEventTable,
+  ...labEventTable,
 } as const satisfies Record<EventName, true>;
 
 export const requestNames: readonly RequestName[] = Object.keys(requestTable) as RequestName[];

@@ -3,7 +3,9 @@ import { ok, rpcError } from '../contract';
 import { ClusterOps } from './cluster-ops/service';
 import { createClusterHandlers } from './cluster-ops/handlers';
 import { createLogHandlers, LogStreams } from './logs';
+import { createLabHandlers, LabService } from './labs';
 import { kubelabHome } from './paths';
+import { projectRoot } from '../cli/project';
 import { createPortForwardHandlers, PortForwardService } from './portforward';
 import { createResourceBackend } from './resources';
 import { createTerminalHandlers } from './terminals/handlers';
@@ -73,6 +75,7 @@ export function createServices(ctx: BackendContext, publish: (message: EventMess
     ...resources.handlers,
     ...createLogHandlers(logStreams, resources.connections),
     ...createPortForwardHandlers(portForwards),
+    ...createLabHandlers(new LabService({ env, home, projectRoot, publish })),
   };
   return {
     handlers,

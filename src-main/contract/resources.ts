@@ -85,6 +85,15 @@ export interface ResourceRow {
   nodeName: string | null;
   /** Services and workloads: the label selector (matchLabels only); null when none. */
   selector: Record<string, string> | null;
+  /** Pods: their containers, init containers first (for container pickers); absent otherwise. */
+  containers?: PodContainerInfo[];
+}
+
+/** One container of a pod, as the log and shell pickers list it. */
+export interface PodContainerInfo {
+  name: string;
+  /** An init container (runs to completion before the others start). */
+  init: boolean;
 }
 
 export interface WatchParams {

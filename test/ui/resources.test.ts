@@ -36,6 +36,10 @@ spec:
     metadata:
       labels: { app: web }
     spec:
+      # Evicted 10 s after their node becomes unreachable (the node drill), not after 300 s.
+      tolerations:
+      - { key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 10 }
+      - { key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 10 }
       containers:
       - name: web
         image: nginx:1.27
@@ -106,7 +110,12 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     home = await mkdtemp(join(tmpdir(), 'kubelab-ui-res-'));
     env = { ...process.env, KUBELAB_HOME: home, KUBECONFIG: join(home, 'user-kubeconfig') };
     created = true;
-    await run(process.execPath, [cli, 'create', 'ui', '--provider', 'simulated', '--workers', '2'], { cwd: root, env, timeout: 180_000 });
+    // A short grace period so the node drill at the end shows NotReady within seconds.
+    await run(process.execPath, [cli, 'create', 'ui', '--provider', 'simulated', '--workers', '2', '--node-monitor-grace-period', '8s'], {
+      cwd: root,
+      env,
+      timeout: 180_000,
+    });
     await kubectl(['apply', '-f', '-'], deployment);
     const url = await startServe();
     browser = await chromium.launch({
@@ -224,4 +233,45 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     expect(await page.getByTestId('log-error').count()).toBe(0);
     expect(output).not.toContain('[page error]');
   });
+
+  it('stops a node from the topology: it goes NotReady, its pods move to the other node; starting it makes it Ready', async () => {
+    await page.locator('[data-nav="topology"]').click();
+    const box = page.locator('[data-node-box="node-1"]');
+    await box.waitFor();
+    await expect.poll(() => box.getAttribute('data-status'), { timeout: 30_000 }).toBe('Ready');
+    // Pods bound to node-1 that are not being deleted (evicted ones stay Terminating while their
+    // node is away, as in Kubernetes: nobody is there to confirm they stopped).
+    const onNode1 = async (): Promise<number> => {
+      const list = JSON.parse(await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'json'])) as { items: { metadata: { deletionTimestamp?: string }; spec: { nodeName?: string } }[] };
+      return list.items.filter((p) => p.spec.nodeName === 'node-1' && !p.metadata.deletionTimestamp).length;
+    };
+    expect(await onNode1()).toBeGreaterThan(0);
+
+    await box.locator('[data-action="topo-node-stop"]').click();
+    await expect.poll(() => box.getAttribute('data-machine'), { timeout: 30_000 }).toBe('stopped');
+    expect(await page.getByTestId('drill-note').textContent()).toContain('Node node-1 stopped');
+    await expect.poll(() => box.getAttribute('data-status'), { timeout: 60_000 }).toBe('NotReady');
+    expect(await box.getByTestId('node-status').textContent()).toBe('NotReady');
+    await page.waitForTimeout(400);
+    await shot('topology-drill');
+    // After the 10 s toleration the pods are evicted and the Deployment recreates them elsewhere.
+    await expect.poll(onNode1, { timeout: 90_000 }).toBe(0);
+    await expect
+      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}'])).trim(), { timeout: 60_000 })
+      .toBe('4');
+    await expect.poll(() => page.locator('[data-pod^="default/web-"].tone-ok').count(), { timeout: 30_000 }).toBe(4);
+    await shot('topology-drill-evicted');
+
+    await box.locator('[data-action="topo-node-start"]').click();
+    await expect.poll(() => box.getAttribute('data-machine'), { timeout: 30_000 }).toBe('running');
+    await expect.poll(() => box.getAttribute('data-status'), { timeout: 60_000 }).toBe('Ready');
+    // Back on its feet, the node finishes the evicted pods: four web pods remain.
+    await expect.poll(() => page.locator('[data-pod^="default/web-"]').count(), { timeout: 60_000 }).toBe(4);
+
+    // Details opens the node's page.
+    await box.locator('[data-action="topo-node-open"]').click();
+    await page.getByTestId('detail').waitFor();
+    expect(await page.getByTestId('detail-name').textContent()).toBe('node-1');
+    expect(output).not.toContain('[page error]');
+  }, 240_000);
 });

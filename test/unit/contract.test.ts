@@ -29,7 +29,7 @@ describe('contract tables', () => {
     expect(requestNames).toContain('terminals.openHost');
     expect(eventNames).toContain('clusters.operation');
     expect(eventNames).toContain('terminals.output');
-    for (const n of [...requestNames, ...eventNames]) expect(n).toMatch(/^(app|clusters|terminals|resources|logs|portforward)\.[a-zA-Z]+$/);
+    for (const n of [...requestNames, ...eventNames]) expect(n).toMatch(/^(app|clusters|terminals|resources|logs|portforward|labs)\.[a-zA-Z]+$/);
     expect(new Set(requestNames).size).toBe(requestNames.length);
     expect(isRequestName('clusters.list')).toBe(true);
     expect(isRequestName('toString')).toBe(false);

@@ -116,7 +116,10 @@ export class LogStreams {
     const podSource = (namespace: string, pod: string, container: string | null): Source => (onText, onEnd) =>
       streamPodLog(client.config, { namespace, pod, container, follow: p.follow, timestamps: p.timestamps, previous: p.previous, tailLines: p.tailLines }, onText, onEnd)
     if (t.kind === 'pod') {
-      return { title: `${t.namespace}/${t.name}${t.container ? ` (${t.container})` : ''}`, pods: [], sources: [{ name: null, source: podSource(t.namespace, t.name, t.container) }] }
+      // No container named: the one kubectl logs would pick (the API server asks for a name when
+      // a pod has several). A pod that cannot be read is left to the log request to explain.
+      const container = t.container ?? defaultContainer(await client.get<PodLike>(resourceRef('v1', 'pods'), t.namespace, t.name).catch(() => undefined))
+      return { title: `${t.namespace}/${t.name}${container ? ` (${container})` : ''}`, pods: [], sources: [{ name: null, source: podSource(t.namespace, t.name, container) }] }
     }
     const info = resourceTypeInfo(t.type)
     if (!info || info.section !== 'workloads' || info.type === 'pods') throw new Error(`logs of all pods need a workload (deployment, statefulset, ...), not ${t.type}`)
@@ -125,13 +128,22 @@ export class LogStreams {
     const labels = owner.spec?.selector?.matchLabels ?? {}
     const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')
     if (!selector) throw new Error(`${info.kind} ${t.name} has no matchLabels selector to find its pods by`)
-    const pods = (await client.list(resourceRef('v1', 'pods'), { namespace: t.namespace, labelSelector: selector })).items
-      .map((o) => String(o.metadata?.name))
-      .sort()
+    const items = (await client.list<PodLike>(resourceRef('v1', 'pods'), { namespace: t.namespace, labelSelector: selector })).items.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
+    const pods = items.map((o) => String(o.metadata?.name))
     return {
       title: `${info.kind} ${t.namespace}/${t.name} (${pods.length} pod${pods.length === 1 ? '' : 's'})`,
       pods,
-      sources: pods.map((pod) => ({ name: pod, source: podSource(t.namespace, pod, null) })),
+      sources: items.map((o) => ({ name: String(o.metadata?.name), source: podSource(t.namespace, String(o.metadata?.name), defaultContainer(o)) })),
     }
   }
+}
+
+type PodLike = KubeObject & { spec?: { containers?: { name: string }[] } }
+
+/** kubectl's choice: the kubectl.kubernetes.io/default-container annotation, else the first container. */
+export function defaultContainer(pod: PodLike | undefined): string | null {
+  const names = (pod?.spec?.containers ?? []).map((c) => c.name)
+  const annotated = pod?.metadata?.annotations?.['kubectl.kubernetes.io/default-container']
+  if (annotated && names.includes(annotated)) return annotated
+  return names[0] ?? null
 }

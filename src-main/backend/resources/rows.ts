@@ -3,7 +3,7 @@
 import type { KubeObject } from '../../../src-cluster/api/errors'
 import { findResource } from '../../../src-cluster/api/resources'
 import { printerFor } from '../../../src-cluster/api/tables'
-import type { ColumnInfo, OwnerInfo, ResourceRow, ResourceTypeInfo, RowTone } from '../../contract'
+import type { ColumnInfo, OwnerInfo, PodContainerInfo, ResourceRow, ResourceTypeInfo, RowTone } from '../../contract'
 
 type Obj = KubeObject & Record<string, unknown>
 
@@ -35,7 +35,7 @@ export function rowFor(t: ResourceTypeInfo, obj: KubeObject, now = new Date()): 
   const owners: OwnerInfo[] = (md.ownerReferences ?? []).map((r) => ({ kind: String(r.kind), name: String(r.name), uid: String(r.uid) }))
   const name = String(md.name ?? '')
   const namespace = t.namespaced ? String(md.namespace ?? '') : null
-  return {
+  const row: ResourceRow = {
     key: namespace ? `${namespace}/${name}` : name,
     uid: String(md.uid ?? ''),
     name,
@@ -50,6 +50,18 @@ export function rowFor(t: ResourceTypeInfo, obj: KubeObject, now = new Date()): 
     nodeName: t.kind === 'Pod' ? (str(get(o, 'spec', 'nodeName')) ?? null) : null,
     selector: selectorOf(t.kind, o),
   }
+  if (t.kind === 'Pod') row.containers = containersOf(o)
+  return row
+}
+
+/** Init containers first, in the order they run, then the app containers. */
+export function containersOf(o: Obj): PodContainerInfo[] {
+  const names = (list: unknown): string[] =>
+    Array.isArray(list) ? list.map((c) => str(get(c, 'name'))).filter((n): n is string => n !== undefined) : []
+  return [
+    ...names(get(o, 'spec', 'initContainers')).map((name) => ({ name, init: true })),
+    ...names(get(o, 'spec', 'containers')).map((name) => ({ name, init: false })),
+  ]
 }
 
 function get(o: unknown, ...path: string[]): unknown {

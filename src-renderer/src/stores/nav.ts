@@ -2,7 +2,7 @@
 // optional view parameters (e.g. an object to open). Views read it; links call go().
 import { defineStore } from 'pinia';
 
-export type ViewName = 'clusters' | 'resources' | 'topology' | 'logs' | 'terminals';
+export type ViewName = 'clusters' | 'resources' | 'topology' | 'logs' | 'terminals' | 'labs';
 
 export const useNavStore = defineStore('nav', {
   state: () => ({

@@ -13,7 +13,7 @@ let nextKey = 1;
 const writers = new Map<number, Writer>();
 const buffer = new OutputBuffer();
 /** State changes of sessions whose open reply has not arrived yet (events can overtake replies). */
-const earlyStates = new Map<string, { state: TerminalTab['state']; reason: string | null }>();
+const earlyStates = new Map<string, { state: TerminalTab['state']; reason: string | null; exitCode: number | null }>();
 
 export const useTerminalsStore = defineStore('terminals', {
   state: () => ({
@@ -35,15 +35,16 @@ export const useTerminalsStore = defineStore('terminals', {
         if (w) w(data);
         else buffer.push(id, data);
       });
-      api.on('terminals.state', ({ id, state, reason }) => {
+      api.on('terminals.state', ({ id, state, reason, exitCode }) => {
         const tab = this.tabs.find((t) => t.sessionId === id);
         if (!tab) {
-          earlyStates.set(id, { state, reason });
+          earlyStates.set(id, { state, reason, exitCode });
           return;
         }
         tab.state = state;
         tab.reason = reason;
-        this.write(tab, stateBanner(state, reason));
+        tab.exitCode = exitCode;
+        this.write(tab, stateBanner(state, reason, exitCode));
       });
     },
     /** The xterm view of a tab registers here; buffered output is replayed to it. */
@@ -59,7 +60,7 @@ export const useTerminalsStore = defineStore('terminals', {
       };
     },
     async open(spec: TabSpec): Promise<number> {
-      const tab: TerminalTab = { key: nextKey++, spec, title: titleOf(spec), sessionId: null, state: 'connecting', reason: null };
+      const tab: TerminalTab = { key: nextKey++, spec, title: titleOf(spec), sessionId: null, state: 'connecting', reason: null, exitCode: null };
       this.tabs.push(tab);
       this.active = tab.key;
       await this.connect(tab.key);
@@ -73,6 +74,7 @@ export const useTerminalsStore = defineStore('terminals', {
       tab.sessionId = null;
       tab.state = 'connecting';
       tab.reason = null;
+      tab.exitCode = null;
       this.write(tab, stateBanner('connecting', null));
       const { cols, rows } = this.size;
       const spec = tab.spec;
@@ -96,11 +98,12 @@ export const useTerminalsStore = defineStore('terminals', {
       earlyStates.delete(info.id);
       tab.state = early?.state ?? info.state;
       tab.reason = early?.reason ?? null;
+      tab.exitCode = early?.exitCode ?? null;
       const w = writers.get(tab.key);
       const pending = buffer.take(info.id);
       if (w && pending) w(pending);
       else if (pending) buffer.push(info.id, pending);
-      if (early) this.write(tab, stateBanner(early.state, early.reason));
+      if (early) this.write(tab, stateBanner(early.state, early.reason, early.exitCode));
     },
     input(key: number, data: string): void {
       const tab = this.tabs.find((t) => t.key === key);

@@ -16,6 +16,8 @@ export interface TerminalTab {
   state: TerminalState
   /** Why it closed or could not open. */
   reason: string | null
+  /** The exit code of the shell or command when it ended by itself; null otherwise. */
+  exitCode: number | null
 }
 
 export function titleOf(spec: TabSpec): string {
@@ -29,10 +31,18 @@ export function wantsReconnect(tab: Pick<TerminalTab, 'state'>, input: string): 
   return tab.state === 'closed' && input.includes('\r')
 }
 
+/** How a closed tab ended, in a few words for its tab label: `exit 0`, or just `closed`. */
+export function closedLabel(exitCode: number | null): string {
+  return exitCode === null ? 'closed' : `exit ${exitCode}`
+}
+
 /** The line printed into a terminal when its state changes, so the history tells the story. */
-export function stateBanner(state: TerminalState, reason: string | null): string | null {
+export function stateBanner(state: TerminalState, reason: string | null, exitCode: number | null = null): string | null {
   if (state === 'connecting') return '\x1b[2m[connecting…]\x1b[0m\r\n'
-  if (state === 'closed') return `\r\n\x1b[33m[closed${reason ? `: ${reason}` : ''}. Press Enter to reconnect.]\x1b[0m\r\n`
+  if (state === 'closed') {
+    const code = exitCode === null ? '' : ` with exit code ${exitCode}`
+    return `\r\n\x1b[33m[closed${reason ? `: ${reason}` : ''}${code}. Press Enter to reconnect.]\x1b[0m\r\n`
+  }
   return null
 }
 

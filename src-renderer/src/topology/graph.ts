@@ -8,6 +8,8 @@ export const POD_H = 34;
 export const GAP = 8;
 export const BOX_PAD = 12;
 export const BOX_HEAD = 34;
+/** Wide enough for a node's name, its status and its stop/start and details buttons. */
+export const BOX_MIN_W = 330;
 
 export interface TopoInput {
   nodes: ResourceRow[];
@@ -75,7 +77,7 @@ export function columnsFor(n: number): number {
 export function boxSize(n: number): { width: number; height: number } {
   const cols = columnsFor(n);
   const rows = Math.max(1, Math.ceil(n / cols));
-  return { width: BOX_PAD * 2 + cols * POD_W + (cols - 1) * GAP, height: BOX_HEAD + BOX_PAD + rows * POD_H + (rows - 1) * GAP + BOX_PAD };
+  return { width: Math.max(BOX_MIN_W, BOX_PAD * 2 + cols * POD_W + (cols - 1) * GAP), height: BOX_HEAD + BOX_PAD + rows * POD_H + (rows - 1) * GAP + BOX_PAD };
 }
 
 export function buildGraph(input: TopoInput): TopoGraph {

@@ -7,7 +7,8 @@ import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import type { TopoGraph } from './graph';
 
 export const SIDE_W = 190;
-export const SIDE_H = 40;
+/** Tall enough for a kind, a name and a status line. */
+export const SIDE_H = 56;
 
 export type Positions = Map<string, { x: number; y: number }>;
 

@@ -1,0 +1,61 @@
+// The runner's Lab, LabProgress and StepView turned into the contract's plain values. Pure
+// apart from reading the intro and revealed hints from the lab folder, so a reloaded or
+// restarted app shows exactly what the learner had seen.
+import { existsSync, readFileSync } from 'node:fs'
+import type { LabCard, LabProgressSummary, LabSession, LabUnmetNeed } from '../../contract'
+import type { Lab, LabProgress, StepView, UnmetNeed } from '../../labs'
+
+const readText = (p: string | undefined): string => (p && existsSync(p) ? readFileSync(p, 'utf8') : '')
+
+/** Needs as lab authors write them: `workers>=N`, then capability tags. */
+export function needsOf(lab: Lab): string[] {
+  return [...(lab.needs.workers > 0 ? [`workers>=${lab.needs.workers}`] : []), ...lab.needs.capabilities]
+}
+
+export function progressSummary(lab: Lab, p: LabProgress): LabProgressSummary {
+  return {
+    step: p.step,
+    steps: lab.steps.length,
+    completed: [...p.completed],
+    finished: p.step > lab.steps.length,
+    updatedAt: p.updatedAt,
+  }
+}
+
+export function labCard(lab: Lab, unmet: readonly UnmetNeed[] | null, progress: LabProgress | undefined): LabCard {
+  return {
+    id: lab.id,
+    title: lab.title,
+    concept: lab.description || lab.title,
+    level: lab.level,
+    minutes: lab.minutes,
+    steps: lab.steps.length,
+    needs: needsOf(lab),
+    unmet: unmet ? unmet.map((u): LabUnmetNeed => ({ need: u.need, why: u.why })) : null,
+    progress: progress ? progressSummary(lab, progress) : null,
+  }
+}
+
+/** A started lab as the panel shows it; `unmet` is unknown here (the lab already started). */
+export function labSession(cluster: string, v: StepView): LabSession {
+  const { lab, progress: p, step } = v
+  const n = step?.number ?? p.step
+  const failures = step ? (p.failures[n] ?? 0) : 0
+  const shown = step ? Math.min(p.hintsShown[n] ?? 0, step.hints.length) : 0
+  const hintsShown = step ? step.hints.slice(0, shown).map((h) => readText(h).trim()) : []
+  return {
+    cluster,
+    lab: labCard(lab, null, p),
+    steps: lab.steps.map((s) => ({ number: s.number, title: s.title, hasSolution: s.solution !== undefined, hints: s.hints.length })),
+    step: p.step,
+    completed: [...p.completed],
+    finished: p.step > lab.steps.length,
+    text: v.text,
+    intro: readText(lab.intro.text),
+    failures,
+    hintAfter: step?.hintAfter ?? 0,
+    hintsShown,
+    hintAvailable: step !== undefined && step.hints.length > 0 && failures >= step.hintAfter && shown < step.hints.length,
+    lastReason: step && p.lastReason !== undefined && failures > 0 ? p.lastReason : null,
+  }
+}
