@@ -54,6 +54,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     securePort: o.securePort ?? 0,
     adminKubeconfig: o.adminKubeconfig,
     extraSANs: o.extraSANs,
+    // The admission default (tolerations new pods get) must match what the controllers use.
+    defaultTolerationSeconds: o.controllerOptions?.defaultTolerationSeconds,
     now: () => clock.now(),
     log,
   })

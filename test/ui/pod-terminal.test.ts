@@ -155,7 +155,7 @@ describe.skipIf(needs.length > 0)('pod terminal and pod logs on a local cluster'
     await page.getByTestId('detail').waitFor();
     // Two app containers: the picker offers both; the init container is not offered for a shell.
     const picker = page.getByTestId('shell-container');
-    expect(await picker.locator('option').allTextContents()).toEqual(['app', 'sidecar']);
+    await expect.poll(() => picker.locator('option').allTextContents(), { timeout: 15_000 }).toEqual(['app', 'sidecar']);
     await picker.selectOption('sidecar');
     await page.locator('[data-action="pod-shell"]').click();
 
@@ -195,7 +195,7 @@ describe.skipIf(needs.length > 0)('pod terminal and pod logs on a local cluster'
     const lines = page.getByTestId('log-lines');
     const picker = page.getByTestId('log-container');
     await picker.waitFor();
-    expect(await picker.locator('option').allTextContents()).toEqual(['setup (init)', 'app', 'sidecar']);
+    await expect.poll(() => picker.locator('option').allTextContents(), { timeout: 15_000 }).toEqual(['setup (init)', 'app', 'sidecar']);
     // No container named: the pod's first app container, as kubectl logs does.
     expect(await picker.inputValue()).toBe('app');
     await expect.poll(logText, { timeout: 30_000 }).toContain('app-line-2');
