@@ -148,7 +148,9 @@ describe('kubelab create --provider local --workers 2', () => {
     const veths = (): string[] => out('ip', ['-o', 'link']).split('\n').filter((l) => l.includes(`klv${layout.subnet}-`))
     const routes = (): string[] => out('ip', ['-4', 'route']).split('\n').filter((l) => l.startsWith(`10.231.${layout.subnet}.`))
     expect(veths().length).toBe(3)
-    expect(routes().length).toBe(1)
+    // The cluster's /24 on its bridge, and its LoadBalancer pool routed via the master.
+    expect(routes().length).toBe(2)
+    expect(routes().some((l) => l.startsWith(`10.231.${layout.subnet}.240/28 via `))).toBe(true)
     await kubelab('delete', cluster)
     expect(machineState()).toEqual(before)
     expect(veths()).toEqual([])

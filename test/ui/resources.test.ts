@@ -223,7 +223,7 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     const text = (await err.textContent()) ?? '';
     // Simulated nodes run no containers: the API server refuses pods/log (404 while it serves no
     // log subresource, 400 with its reason once it does). Whatever it said must be on screen.
-    expect(text).toMatch(/The API server answered 4\d\d \w+ for the logs of pod default\/web-[\w-]+: \S/);
+    expect(text).toMatch(/The API server answered 4\d\d \w+ for the logs of pod default\/web-[\w-]+( \(container [\w-]+\))?: \S/);
     await shot('logs');
   });
 
