@@ -52,15 +52,17 @@ export class StatefulSetController extends QueueController {
         if (prev && controllerRef(p)?.uid !== prev.metadata?.uid) this.enqueue(prev)
         this.podEvent(p)
       },
-      delete: (p) => this.podEvent(p),
+      delete: (p) => this.podEvent(p, true),
     })
     return [this.setInf, this.podInf, this.revInf, this.pvcInf] as unknown as Informer<KubeObject>[]
   }
 
-  private podEvent(pod: PodObj): void {
+  private podEvent(pod: PodObj, deleted = false): void {
     const set = resolveControllerRef(this.setInf, pod, 'StatefulSet')
     if (set) return this.enqueue(set)
-    if (controllerRef(pod)) return
+    // A deleted pod of a set that no longer exists (deleted and made again under the same name)
+    // frees its name: the new set may be waiting to create a pod with it.
+    if (controllerRef(pod) && !deleted) return
     for (const s of this.setInf.byIndex('namespace', pod.metadata?.namespace ?? '')) {
       try {
         if (matchLabels(labelSelectorFromObject(s.spec?.selector), pod.metadata?.labels)) this.enqueue(s)
