@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:https'
 import { join } from 'node:path'
 import { findResource } from '../api/resources'
 import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
-import { openStore } from '../store'
+import { lockDir, openStore } from '../store'
 import type { Storage } from '../store/types'
 import { createAuthenticator, parseTokenFile, type Authenticator } from './auth'
 import { authorizeOrThrow, Authorizer, ensureBootstrapPolicy, impersonate, metricsAttributes, nonResourceAttributes, PolicyCache, resourceAttributes } from './authz'
@@ -283,9 +283,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...(opts.extraSANs ?? []).filter((s) => !isIp(s))],
     ipAddresses: [...new Set(['127.0.0.1', advertise, serviceIPs.first(), ...(bind !== '0.0.0.0' ? [bind] : []), ...(opts.extraSANs ?? []).filter(isIp)])],
   }
-  const pki = ensureServerPki(opts.dataDir, names)
-  const admin = ensureAdminCredentials(opts.dataDir, pki)
-  const store = opts.storage ?? (await openStore({ dataDir: join(opts.dataDir, 'store') }))
+  // Before anything in the directory is read or written: two servers generating certificates
+  // into one directory at once would leave each with keys the other overwrote.
+  const releaseDir = await lockDir(opts.dataDir)
+  let pki: ServerPki
+  let admin: { certPem: string; keyPem: string; token: string }
+  let store: Storage
+  try {
+    pki = ensureServerPki(opts.dataDir, names)
+    admin = ensureAdminCredentials(opts.dataDir, pki)
+    store = opts.storage ?? (await openStore({ dataDir: join(opts.dataDir, 'store') }))
+  } catch (err) {
+    await releaseDir()
+    throw err
+  }
   const now = opts.now ?? (() => new Date())
   const auth = createAuthenticator({
     staticTokens: parseTokenFile(readFileSync(join(opts.dataDir, 'tokens.csv'), 'utf8')),
@@ -322,11 +333,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       () => socket.destroy(),
     )
   })
+  // A start that fails from here on gives back the store and the directory it locked.
+  const abandon = async (): Promise<void> => {
+    if (!opts.storage) await store.close().catch(() => undefined)
+    await releaseDir()
+  }
   const listenPort = await new Promise<number>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new Error(`port ${opts.securePort} on ${bind} is in use: stop what holds it or pass another --secure-port`) : e),
     )
     server.listen(opts.securePort ?? 6443, bind, () => resolve((server.address() as { port: number }).port))
+  }).catch(async (e: unknown) => {
+    await abandon()
+    throw e
   })
   const config: ApiServerConfig = {
     advertiseAddress: advertise,
@@ -353,6 +372,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   } catch (e) {
     markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
     server.close()
+    policy.close()
+    await abandon()
     throw e
   }
   markReady(ctx)
@@ -375,6 +396,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       policy.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (!opts.storage) await store.close()
+      await releaseDir()
     },
   }
 }

@@ -1,6 +1,6 @@
 // File-system helpers for the data directory: preparing it with actionable errors, fsync of
 // directories (so renames and new files survive power loss), file naming, and the lock that
-// keeps two processes from writing the same directory.
+// keeps two processes from writing the same directory (in dir-lock.ts).
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import { StoreError } from './types'
@@ -9,7 +9,6 @@ export const WAL_PREFIX = 'wal-'
 export const WAL_SUFFIX = '.log'
 export const SNAP_PREFIX = 'snap-'
 export const SNAP_SUFFIX = '.snap'
-const LOCK_FILE = 'LOCK'
 
 /** Zero-padded so that name order is numeric order. */
 export function seqName(prefix: string, n: number, suffix: string): string {
@@ -46,8 +45,15 @@ export async function prepareDir(dir: string): Promise<void> {
     const st = await fsp.stat(dir)
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
     await fsp.access(dir, fsp.constants.W_OK | fsp.constants.R_OK | fsp.constants.X_OK)
-    // access() says yes to root even on a read-only mount; creating a file is the real test.
-    const probe = path.join(dir, `.probe-${process.pid}`)
+  } catch (err) {
+    throw ioError('preparing the store', dir, err)
+  }
+}
+
+/** access() says yes to root even on a read-only mount; creating a file is the real test. Call it holding the lock. */
+export async function probeWritable(dir: string): Promise<void> {
+  const probe = path.join(dir, `.probe-${process.pid}`)
+  try {
     await fsp.writeFile(probe, '')
     await fsp.unlink(probe)
   } catch (err) {
@@ -64,40 +70,4 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-const lockedHere = new Set<string>()
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** Take the directory lock; a lock left by a dead process is taken over. Returns the release. */
-export async function lockDir(dir: string): Promise<() => Promise<void>> {
-  const abs = path.resolve(dir)
-  const file = path.join(abs, LOCK_FILE)
-  if (lockedHere.has(abs)) throw new StoreError('io', `data directory ${abs} is already open in this process; close the other store first`)
-  try {
-    const text = await fsp.readFile(file, 'utf8')
-    const pid = Number(text.trim())
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new StoreError('io', `data directory ${abs} is in use by process ${pid}; stop that process or choose another data directory`)
-    }
-  } catch (err) {
-    if (err instanceof StoreError) throw err
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('reading the lock file', abs, err)
-  }
-  try {
-    await fsp.writeFile(file, `${process.pid}\n`)
-  } catch (err) {
-    throw ioError('writing the lock file', abs, err)
-  }
-  lockedHere.add(abs)
-  return async () => {
-    lockedHere.delete(abs)
-    await fsp.unlink(file).catch(() => undefined)
-  }
-}
+export { lockDir, type ReleaseLock } from './dir-lock'

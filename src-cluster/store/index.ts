@@ -2,3 +2,4 @@
 export * from './types'
 export { openStore, createMemoryStore, EmbeddedStore } from './store'
 export type { StoreOptions, MemoryStoreOptions, RecoveryInfo, StoreStats } from './store'
+export { lockDir, type ReleaseLock } from './dir-lock'

@@ -12,7 +12,7 @@ import { WatchHub, failedWatcher } from './watch'
 import { SegmentWriter, listSegments, readSegment, truncateSegment } from './wal'
 import { listSnapshots, readSnapshot, writeSnapshot } from './snapshot'
 import { encodeWalRecord, type LoggedOp } from './records'
-import { errText, ioError, lockDir, prepareDir } from './files'
+import { errText, ioError, lockDir, prepareDir, probeWritable } from './files'
 
 export interface MemoryStoreOptions {
   /** Watch history to keep, in events (at least this many are kept). Default 10 000. */
@@ -333,6 +333,7 @@ export class EmbeddedStore implements Storage {
   async recover(dir: string): Promise<void> {
     this.release = await lockDir(dir)
     try {
+      await probeWritable(dir)
       await this.load(dir)
     } catch (err) {
       await this.release()
