@@ -2,29 +2,30 @@
 // `npm test`: runs every test layer this machine can run. A layer whose host dependency is
 // missing is reported loudly; with KUBELAB_REQUIRE_ALL=1 (CI) a missing layer fails the run.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
 const requireAll = process.env.KUBELAB_REQUIRE_ALL === '1'
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 const which = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
 
-/** Each layer: its folder and what the host must have for it. */
+/** Each layer: its folder, what the host must have for it, and whether it uses host-wide resources (`shared`). */
 const layers = [
   { name: 'unit', dir: 'test/unit', needs: [] },
   { name: 'integration', dir: 'test/integration', needs: [['kubectl (/usr/bin/kubectl)', () => existsSync(process.env.KUBECTL ?? '/usr/bin/kubectl')]] },
   {
     name: 'e2e',
     dir: 'test/e2e',
+    shared: true,
     needs: [
       ['root', () => isRoot],
       ['containerd', () => which('containerd')],
       ['sshd', () => existsSync('/usr/sbin/sshd')],
     ],
   },
-  { name: 'ui', dir: 'test/ui', needs: [['Debian chromium (/usr/bin/chromium)', () => existsSync('/usr/bin/chromium')]] },
+  { name: 'ui', dir: 'test/ui', shared: true, needs: [['Debian chromium (/usr/bin/chromium)', () => existsSync('/usr/bin/chromium')]] },
 ]
 
 const hasTests = (dir) => {
@@ -64,18 +65,45 @@ if (run.some((l) => l.name === 'ui')) {
   }
 }
 const filters = process.argv.slice(2)
-const out = join(mkdtempSync(join(tmpdir(), 'kubelab-test-')), 'results.json')
 console.log(`running layers: ${run.map((l) => l.name).join(', ')}`)
-const vitest = spawnSync(
-  process.execPath,
-  [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...(filters.length ? filters : run.map((l) => l.dir)), '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
-  { cwd: root, stdio: 'inherit', env: process.env },
-)
-let summary = ''
-if (existsSync(out)) {
-  const r = JSON.parse(readFileSync(out, 'utf8'))
-  summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : '')
+
+/** One vitest run; returns its exit status and its counts from the JSON report. */
+function vitestRun(paths, extra) {
+  const out = join(mkdtempSync(join(tmpdir(), 'kubelab-test-')), 'results.json')
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...paths, ...extra, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+    { cwd: root, stdio: 'inherit', env: process.env },
+  )
+  const counts = { passed: 0, failed: 0, skipped: 0 }
+  if (existsSync(out)) {
+    const j = JSON.parse(readFileSync(out, 'utf8'))
+    counts.passed = j.numPassedTests
+    counts.failed = j.numFailedTests
+    counts.skipped = j.numPendingTests
+  }
+  rmSync(dirname(out), { recursive: true, force: true })
+  return { status: r.status ?? 1, counts }
+}
+
+// Layers that share nothing on the host (unit, integration: loopback ports and temp folders
+// only) run two files at a time; layers that use host-wide resources (network namespaces,
+// iptables, containerd, Chromium, VMs) run one file at a time so they cannot collide.
+const groups = filters.length
+  ? [{ paths: filters, extra: [] }]
+  : [
+      { paths: run.filter((l) => l.shared !== true).map((l) => l.dir), extra: [`--maxWorkers=${process.env.KUBELAB_TEST_WORKERS ?? 2}`] },
+      { paths: run.filter((l) => l.shared === true).map((l) => l.dir), extra: ['--maxWorkers=1'] },
+    ].filter((g) => g.paths.length > 0)
+let status = 0
+const total = { passed: 0, failed: 0, skipped: 0 }
+for (const g of groups) {
+  const r = vitestRun(g.paths, g.extra)
+  if (r.status !== 0) status = r.status
+  total.passed += r.counts.passed
+  total.failed += r.counts.failed
+  total.skipped += r.counts.skipped
 }
 if (missing.length) console.error(`\n!!! layers not run on this machine: ${missing.join(', ')}`)
-if (summary) console.log(`\n${summary}`)
-process.exit(vitest.status ?? 1)
+console.log(`\n${total.passed} passed, ${total.failed} failed` + (total.skipped ? `, ${total.skipped} skipped` : ''))
+process.exit(status)
