@@ -46,6 +46,12 @@ interface Tracked {
 
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
+/** Ready and ContainersReady both True, as this kubelet writes a running pod. */
+function readyAsWritten(pod: PodObject): boolean {
+  const c = pod.status?.conditions ?? []
+  return ['Ready', 'ContainersReady'].every((type) => c.find((x) => x.type === type)?.status === 'True')
+}
+
 function apiCode(e: unknown): number | undefined {
   const c = (e as { code?: unknown } | null)?.code
   return typeof c === 'number' ? c : undefined
@@ -163,6 +169,11 @@ export class PodLifecycle {
       t.dueAt = now + this.opts.startDelayMs
       return this.wakeAt(key, t, t.dueAt)
     }
+    // The status manager owns a running pod's status: when someone else (the node controller,
+    // while this node was away) marked it not Ready, the containers still run, so post Ready again.
+    if (stage.kind === 'running' && !readyAsWritten(pod)) {
+      if (!(await this.write(pod, stage, t, now, { keepStartedAt: true }))) return
+    }
     if (now < t.dueAt) return this.wakeAt(key, t, t.dueAt)
     const next = this.nextStage(pod, stage)
     if (!next) return
@@ -228,13 +239,13 @@ export class PodLifecycle {
   }
 
   /** Posts the status of `stage`; false when the pod changed or vanished meanwhile. */
-  private async write(pod: PodObject, stage: PodStage, t: Tracked, now: number): Promise<boolean> {
+  private async write(pod: PodObject, stage: PodStage, t: Tracked, now: number, o: { keepStartedAt?: boolean } = {}): Promise<boolean> {
     const node = String(pod.spec?.nodeName)
     const startedAt = pod.status?.containerStatuses?.find((c) => c.state?.running)?.state?.running?.startedAt
     const status = podStatusFor(
       pod,
       stage,
-      { hostIP: this.host.hostIP(node), podIP: stage.kind === 'accepted' ? undefined : t.ip, startTime: pod.status?.startTime ?? rfc3339(new Date(now)), startedAt: stage.kind === 'running' ? undefined : startedAt },
+      { hostIP: this.host.hostIP(node), podIP: stage.kind === 'accepted' ? undefined : t.ip, startTime: pod.status?.startTime ?? rfc3339(new Date(now)), startedAt: stage.kind === 'running' && !o.keepStartedAt ? undefined : startedAt },
       new Date(now),
     )
     try {

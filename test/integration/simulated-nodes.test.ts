@@ -7,6 +7,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1'
 import { fetchSummary } from '../../src-cluster/apiserver/metrics/kubelet-client'
 import { createClient, type ClosableClient } from '../../src-cluster/client'
 import { controlRequest, kubeletServingTls, SimulatedNodes, startControlServer, type ControlServer } from '../../src-cluster/simulated'
+import { PODS } from '../../src-cluster/simulated/refs'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 
@@ -119,6 +120,32 @@ spec:
     }, 1000)
     expect(done.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' })
     expect(await t.k('get', 'pod', 'job-like')).toMatch(/0\/1\s+Completed/)
+  })
+
+  it('make a running pod Ready again when their node returns after the node controller marked it NotReady', async () => {
+    await t.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: comeback}\nspec:\n  nodeName: node-1\n  containers: [{name: main, image: nginx}]\n' })
+    const running = await until('pod Running', async () => {
+      const p = await getPod('comeback')
+      return p.status?.phase === 'Running' ? p : undefined
+    }, 1000)
+    const startedAt = running.status?.containerStatuses?.[0]?.state?.running?.startedAt
+    sim.stopNode('node-1')
+    // What the node controller does to pods on a node that stopped reporting (MarkPodsNotReady).
+    const pod = (await client.get<Pod>(PODS, 'default', 'comeback'))!
+    const conditions = pod.status!.conditions!.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady' } : c))
+    await client.update(PODS, { ...pod, status: { ...pod.status, conditions } }, { subresource: 'status' })
+    clock.advance(5000)
+    await sleep(200)
+    // A stopped node posts nothing: the pod stays as the node controller left it.
+    expect((await getPod('comeback')).status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False')
+    sim.startNode('node-1')
+    const back = await until('pod Ready again', async () => {
+      const p = await getPod('comeback')
+      return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined
+    })
+    // Same containers, still running since before: only the status is reconciled.
+    expect(back.status?.containerStatuses?.[0]?.state?.running?.startedAt).toBe(startedAt)
+    await t.k('delete', 'pod', 'comeback', '--wait=false')
   })
 
   it('fail a pod whose annotation asks for a non-zero exit code', async () => {
