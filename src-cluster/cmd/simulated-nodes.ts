@@ -22,6 +22,7 @@ export const NODE_FLAGS = {
   'control-name': { type: 'string' },
   'host-ip': { type: 'string' },
   'control-socket': { type: 'string' },
+  stopped: { type: 'string' },
 } as const
 
 export const NODE_FLAGS_HELP = `  --count N                 worker nodes to simulate (named PREFIX1 … PREFIXN)
@@ -32,7 +33,8 @@ export const NODE_FLAGS_HELP = `  --count N                 worker nodes to simu
   --run-time D              how long restartPolicy Never/OnFailure pods run (default 5s)
   --cpu Q --memory Q --pods N   each node's capacity (default 4, 8Gi, 110)
   --host-ip IP              the nodes' InternalIP and metrics address (default 127.0.0.1)
-  --control-socket PATH     serve the node stop/start control API here (unix socket, or a loopback port)`
+  --control-socket PATH     serve the node stop/start control API here (unix socket, or a loopback port)
+  --stopped NAME,...        nodes that start stopped (a failure drill kept across restarts)`
 
 type NodeFlagValues = Partial<Record<Exclude<keyof typeof NODE_FLAGS, 'control'>, string | undefined>> & { control?: boolean }
 
@@ -49,6 +51,7 @@ export function nodeOptionsFromFlags(v: NodeFlagValues): Omit<SimulatedNodesOpti
     memory: v.memory,
     ...(pods !== undefined ? { pods } : {}),
     hostIP: v['host-ip'],
+    ...(v.stopped ? { stopped: v.stopped.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
   }
 }
 

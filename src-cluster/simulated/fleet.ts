@@ -43,6 +43,8 @@ export interface SimulatedNodesOptions {
   readonly metricsPort?: number
   /** How many nodes register at once. */
   readonly registerConcurrency?: number
+  /** Nodes that start stopped (a failure drill kept across a cluster restart). */
+  readonly stopped?: readonly string[]
   readonly log?: (line: string) => void
 }
 
@@ -93,7 +95,9 @@ export class SimulatedNodes implements NodeControl {
     const names: [string, boolean][] = []
     if (opts.controlPlaneNode) names.push([opts.controlPlaneNode, true])
     for (let i = 1; i <= opts.count; i++) names.push([`${opts.prefix ?? 'node-'}${i}`, false])
-    for (const [name, controlPlane] of names) this.nodesByName.set(name, { shape: { ...base, name, controlPlane }, running: true, lastStatusAt: 0 })
+    const unknown = (opts.stopped ?? []).filter((s) => !names.some(([n]) => n === s))
+    if (unknown.length) throw new Error(`simulated nodes: cannot start ${unknown.join(', ')} stopped: no such node (known: ${names.map(([n]) => n).join(', ')})`)
+    for (const [name, controlPlane] of names) this.nodesByName.set(name, { shape: { ...base, name, controlPlane }, running: !opts.stopped?.includes(name), lastStatusAt: 0 })
     const ilog = (l: string): void => this.log(`simulated-nodes: ${l}`)
     this.nodeInformer = new Informer<NodeObject>(this.client, NODES, { log: ilog })
     this.podInformer = new Informer<PodObject>(this.client, PODS, { fieldSelector: 'spec.nodeName!=', log: ilog })

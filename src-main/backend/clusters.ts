@@ -56,9 +56,16 @@ export function summarize(dir: string, name: string, file: Record<string, unknow
     provider: nonEmptyString(file.provider),
     state: nonEmptyString(file.state) ?? 'unknown',
     nodeCount: Array.isArray(file.nodes) ? file.nodes.length : null,
+    ...drillStopped(file.nodes),
     createdAt: nonEmptyString(file.createdAt),
     problem: null,
   };
+}
+
+/** `{ stoppedNodes }` when nodes were stopped for a drill (kubelab node stop), else nothing. */
+function drillStopped(nodes: unknown): { stoppedNodes?: string[] } {
+  const names = Array.isArray(nodes) ? nodes.flatMap((n: unknown) => (isRecord(n) && n.drillStopped === true && typeof n.name === 'string' ? [n.name] : [])) : [];
+  return names.length ? { stoppedNodes: names } : {};
 }
 
 function broken(dir: string, name: string, problem: string): ClusterSummary {

@@ -12,6 +12,8 @@ export interface ClusterSummary {
   state: string;
   /** Number of nodes (master + workers); null when not recorded. */
   nodeCount: number | null;
+  /** Nodes stopped on purpose (`kubelab node stop`, a failure drill); they stay stopped across cluster restarts. */
+  stoppedNodes?: string[];
   /** ISO timestamp of creation; null when not recorded. */
   createdAt: string | null;
   /** Why cluster.json could not be read, if it could not; the other fields are then defaults. */

@@ -54,6 +54,9 @@ function controlPlaneArgs(ctx: ProviderContext): string[] {
     '--control-socket', f.controlSocket,
   ]
   if (control) args.push('--control', '--control-name', control.name)
+  // A node stopped for a drill stays stopped when the cluster starts again.
+  const drill = workers.filter((n) => n.drillStopped).map((n) => n.name)
+  if (drill.length) args.push('--stopped', drill.join(','))
   const passThrough: Record<string, string> = {
     startDelay: '--start-delay',
     runTime: '--run-time',

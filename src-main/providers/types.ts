@@ -13,6 +13,11 @@ export interface NodeRecord {
   state: 'running' | 'stopped' | 'unknown'
   /** The provider's own handle for the machine (VM name, pid, ...), if any. */
   machine?: string
+  /**
+   * Stopped on purpose with `kubelab node stop` (a failure drill): it stays stopped when the
+   * cluster is stopped and started again, until `kubelab node start`.
+   */
+  drillStopped?: boolean
 }
 
 /** What a provider is told about the cluster it works on. */

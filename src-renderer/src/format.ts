@@ -13,9 +13,10 @@ export function stateTone(cluster: Pick<ClusterSummary, 'state' | 'problem'>): T
   return 'idle';
 }
 
-export function formatNodes(count: number | null): string {
+export function formatNodes(count: number | null, stopped: readonly string[] = []): string {
   if (count === null) return '—';
-  return count === 1 ? '1 node' : `${count} nodes`;
+  const all = count === 1 ? '1 node' : `${count} nodes`;
+  return stopped.length ? `${all}, ${stopped.join(', ')} stopped (kubelab node start)` : all;
 }
 
 export function formatDate(iso: string | null): string {

@@ -7,6 +7,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1'
 import { fetchSummary } from '../../src-cluster/apiserver/metrics/kubelet-client'
 import { createClient, type ClosableClient } from '../../src-cluster/client'
 import { controlRequest, kubeletServingTls, SimulatedNodes, startControlServer, type ControlServer } from '../../src-cluster/simulated'
+import type { PodObject } from '../../src-cluster/simulated/pod-status'
 import { PODS } from '../../src-cluster/simulated/refs'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
@@ -131,7 +132,7 @@ spec:
     const startedAt = running.status?.containerStatuses?.[0]?.state?.running?.startedAt
     sim.stopNode('node-1')
     // What the node controller does to pods on a node that stopped reporting (MarkPodsNotReady).
-    const pod = (await client.get<Pod>(PODS, 'default', 'comeback'))!
+    const pod = (await client.get<PodObject>(PODS, 'default', 'comeback'))!
     const conditions = pod.status!.conditions!.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady' } : c))
     await client.update(PODS, { ...pod, status: { ...pod.status, conditions } }, { subresource: 'status' })
     clock.advance(5000)

@@ -151,11 +151,14 @@ export class ClusterManager {
     if (rec.provider === 'simulated' && fresh) rmSync(files.kubeconfig, { force: true })
     this.phase('control-plane')
     await provider.start(ctx, control)
-    if (rec.provider !== 'simulated') for (const n of rec.nodes) if (n.role === 'worker') await provider.start(ctx, n)
+    // Nodes stopped for a drill (kubelab node stop) stay stopped until kubelab node start.
+    const drill = rec.nodes.filter((n) => n.role === 'worker' && n.drillStopped)
+    if (drill.length) this.progress(`node${drill.length === 1 ? '' : 's'} ${drill.map((n) => n.name).join(', ')} stay${drill.length === 1 ? 's' : ''} stopped (kubelab node stop); bring ${drill.length === 1 ? 'it' : 'them'} back with kubelab node start ${rec.name} NODE`)
+    if (rec.provider !== 'simulated') for (const n of rec.nodes) if (n.role === 'worker' && !n.drillStopped) await provider.start(ctx, n)
     await waitForCluster({
       since,
       kubeconfig: files.kubeconfig,
-      nodes: rec.nodes.map((n) => n.name),
+      nodes: rec.nodes.filter((n) => !(n.role === 'worker' && n.drillStopped)).map((n) => n.name),
       deadline: Date.now() + (timeoutMs ?? 120_000 + 50 * rec.nodes.length),
       // A cancel (Ctrl-C) ends the wait too: nothing of ours runs on the nodes at this point.
       alive: () =>
@@ -167,7 +170,7 @@ export class ClusterManager {
       progress: (l) => this.progress(l),
       apiServerUp: () => this.phase('nodes'),
     })
-    for (const n of rec.nodes) n.state = 'running'
+    for (const n of rec.nodes) n.state = n.role === 'worker' && n.drillStopped ? 'stopped' : 'running'
     rec.state = 'running'
     delete rec.problem
     this.save(rec)
@@ -238,6 +241,8 @@ export class ClusterManager {
     const provider = getProvider(rec.provider)
     await provider[action](this.ctx(rec), n)
     n.state = action === 'stop' ? 'stopped' : 'running'
+    if (action === 'stop') n.drillStopped = true
+    else delete n.drillStopped
     this.save(rec)
     this.progress(`node ${node} ${action === 'stop' ? 'stopped' : 'started'}`)
   }
