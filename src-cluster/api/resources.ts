@@ -1,6 +1,9 @@
 // Every resource the API server serves: where it lives (group, version, plural), how kubectl
 // names it (short names, categories), and which subresources it has. Discovery, routing,
-// storage keys and OpenAPI paths all read this one table.
+// storage keys and OpenAPI paths all read this one table, plus the resources registered at
+// run time (CustomResourceDefinitions) through `setDynamicResources`.
+import type { FieldError, KubeObject } from './errors'
+import type { Printer } from './tables/types'
 
 export interface SubresourceInfo {
   readonly name: string // "status", "scale", "binding", "eviction", "log", "exec", ...
@@ -25,6 +28,33 @@ export interface ResourceInfo {
   readonly verbs?: readonly string[]
   /** Kinds that are only created and answered (TokenRequest, reviews): never stored. */
   readonly virtual?: boolean
+  /** Resources registered at run time carry their own schema behaviour instead of a struct. */
+  readonly dynamic?: DynamicBehaviour
+}
+
+/**
+ * What a resource registered at run time (a custom resource) brings instead of a schema struct:
+ * the write pipeline, Tables, OpenAPI and conversion ask it rather than the static schema.
+ */
+export interface DynamicBehaviour {
+  /** Who registered it (e.g. "crd:foos.example.com"). */
+  readonly owner: string
+  /** The version objects are stored in ("None" conversion rewrites apiVersion only). */
+  readonly storageVersion: string
+  /** Drop fields the schema does not know; the dropped paths become warnings or Strict errors. */
+  prune(obj: KubeObject): { object: KubeObject; unknownFields: string[] }
+  applyDefaults(obj: KubeObject): void
+  /** Schema validation (types, enum, bounds, required...) with upstream's messages. */
+  validate(obj: KubeObject, old?: KubeObject): FieldError[]
+  readonly printer: Printer
+  /** OpenAPI v3 component schemas (kind and list) keyed by definition name, and the kind's name. */
+  openapi(): { kindSchema: string; listSchema: string; schemas: Record<string, unknown> } | undefined
+  /** The scale subresource's JSON paths, when the resource has one. */
+  readonly scale?: { readonly specReplicasPath: string; readonly statusReplicasPath: string; readonly labelSelectorPath?: string }
+  /** Creates refused with this message (the definition is being deleted). */
+  readonly refuseCreate?: string
+  /** A deprecated version: every request gets this warning. */
+  readonly deprecationWarning?: string
 }
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const
@@ -114,6 +144,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v1', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
   // policy/v1
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, 'policy.v1', { shortNames: ['pdb'], subresources: [STATUS] }),
+  // apiextensions.k8s.io/v1: CustomResourceDefinitions (their resources are registered at run time)
+  r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, 'apiextensions.v1', {
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    subresources: [STATUS],
+    schema: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
+  }),
   // authentication / authorization: created and answered, never stored
   r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),
   r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),
@@ -123,11 +160,47 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, 'authorization.v1', { verbs: ['create'], virtual: true }),
 ]
 
+// ---- Resources registered at run time, by owner. Readers call allResources(). ----
+
+const dynamic = new Map<string, readonly ResourceInfo[]>()
+let dynamicFlat: readonly ResourceInfo[] = []
+let generation = 0
+const listeners = new Set<() => void>()
+
+/** Replace what `owner` serves (an empty list removes it). Listeners hear about every change. */
+export function setDynamicResources(owner: string, list: readonly ResourceInfo[]): void {
+  if (list.length) dynamic.set(owner, list)
+  else if (!dynamic.delete(owner)) return
+  dynamicFlat = [...dynamic.values()].flat()
+  generation++
+  for (const l of listeners) l()
+}
+
+/** Dynamic resources only (custom resources). */
+export function dynamicResources(): readonly ResourceInfo[] {
+  return dynamicFlat
+}
+
+/** Built-in resources, then the dynamic ones. */
+export function allResources(): readonly ResourceInfo[] {
+  return dynamicFlat.length ? [...RESOURCES, ...dynamicFlat] : RESOURCES
+}
+
+/** Increases whenever the dynamic resources change (caches key on it). */
+export function resourcesGeneration(): number {
+  return generation
+}
+
+export function onResourcesChanged(listener: () => void): () => void {
+  listeners.add(listener)
+  return () => listeners.delete(listener)
+}
+
 /** Group versions in the order discovery lists them (core first, then as upstream orders them). */
 export function groupVersions(): { group: string; version: string }[] {
   const seen = new Set<string>()
   const out: { group: string; version: string }[] = []
-  for (const res of RESOURCES) {
+  for (const res of allResources()) {
     const k = `${res.group}/${res.version}`
     if (!seen.has(k)) {
       seen.add(k)
@@ -142,9 +215,9 @@ export function apiVersionOf(res: Pick<ResourceInfo, 'group' | 'version'>): stri
 }
 
 export function findResource(group: string, version: string, plural: string): ResourceInfo | undefined {
-  return RESOURCES.find((x) => x.group === group && x.version === version && x.plural === plural)
+  return allResources().find((x) => x.group === group && x.version === version && x.plural === plural)
 }
 
 export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
-  return RESOURCES.find((x) => apiVersionOf(x) === apiVersion && x.kind === kind)
+  return allResources().find((x) => apiVersionOf(x) === apiVersion && x.kind === kind)
 }

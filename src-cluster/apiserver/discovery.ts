@@ -1,7 +1,7 @@
 // API discovery, both ways kubectl reads it: aggregated (apidiscovery.k8s.io/v2, one answer
 // for /api and one for /apis, which must carry its exact content type) and the legacy
 // per-group-version resource lists. Both come from the resource table.
-import { RESOURCES, groupVersions, type ResourceInfo } from '../api/resources'
+import { allResources, groupVersions, type ResourceInfo } from '../api/resources'
 import { metricsAggregatedGroup, metricsGroupListEntry } from './metrics'
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
@@ -47,7 +47,7 @@ function groups(core: boolean): { name: string; versions: string[] }[] {
 }
 
 function served(group: string, version: string): ResourceInfo[] {
-  return RESOURCES.filter((r) => r.group === group && r.version === version && !isHidden(r))
+  return allResources().filter((r) => r.group === group && r.version === version && !isHidden(r))
 }
 
 /** Kinds that exist only as request bodies are not listed as resources... except the reviews, which upstream lists. */

@@ -22,6 +22,7 @@ import { handleGet, handleList } from './handlers/read'
 import { handleReview } from './handlers/reviews'
 import { handleBinding, handleScale, handleToken } from './handlers/subresources'
 import { handleWatch } from './handlers/watch'
+import { CrdController } from './crd/controller'
 import { createObject, handleCreate, handlePatch, handleUpdate, strategyContext } from './handlers/write'
 import { writeKubeconfig } from './kubeconfig'
 import { ensureServerPki, issueClientCert, type ServerPki } from './pki'
@@ -60,6 +61,8 @@ export interface ApiServer {
   readonly pki: ServerPki
   readonly store: Storage
   readonly context: ServerContext
+  /** The CustomResourceDefinition controller (tests wait on `idle()`). */
+  readonly crds: CrdController
   /** Admin client credentials (certificate and key PEM). */
   readonly admin: { certPem: string; keyPem: string }
   close(): Promise<void>
@@ -248,6 +251,8 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
     }
     throw errors.methodNotAllowed(`${req.method} is not supported on ${r.res.plural}/${r.subresource}`)
   }
+  if (r.res.dynamic?.deprecationWarning) res.setHeader('Warning', `299 - ${JSON.stringify(r.res.dynamic.deprecationWarning)}`)
+  if (r.res.dynamic?.refuseCreate && r.verb === 'create') throw errors.methodNotAllowed(r.res.dynamic.refuseCreate)
   if (allowed && !allowed.includes(r.verb)) throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}`)
   if (r.res.namespaced && !r.namespace && r.verb !== 'list' && r.verb !== 'watch' && r.verb !== 'deletecollection') {
     throw errors.badRequest(`${r.res.plural} are namespaced: use /…/namespaces/NAMESPACE/${r.res.plural}`)
@@ -366,9 +371,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     now,
     openStreams: new Set(),
   }
+  let crds: CrdController
   try {
     await bootstrap(ctx)
     await ensureBootstrapPolicy(ctx)
+    // Stored CRDs are served before the first request is answered.
+    crds = await CrdController.start(ctx)
   } catch (e) {
     markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
     server.close()
@@ -389,11 +397,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     pki,
     store,
     context: ctx,
+    crds,
     admin: { certPem: admin.certPem, keyPem: admin.keyPem },
     async close() {
       for (const s of ctx.openStreams) s.end()
       server.closeAllConnections()
       policy.close()
+      crds.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (!opts.storage) await store.close()
       await releaseDir()

@@ -19,13 +19,21 @@ function converterFor(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Co
 }
 
 /** The object as stored (in the storage version). */
-export function toStorage(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, obj: KubeObject): KubeObject {
+export function toStorage(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'> & Partial<Pick<ResourceInfo, 'dynamic'>>, obj: KubeObject): KubeObject {
+  // Custom resources: "None" conversion, only apiVersion changes.
+  if (res.dynamic) return { ...obj, apiVersion: `${res.group}/${res.dynamic.storageVersion}` }
   const c = converterFor(res)
   return c ? c.toStorage(obj) : obj
 }
 
 /** The stored object as the resource's version serves it. */
-export function fromStorage(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, obj: KubeObject): KubeObject {
+export function fromStorage(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'> & Partial<Pick<ResourceInfo, 'dynamic'>>, obj: KubeObject): KubeObject {
+  if (res.dynamic) {
+    // Defaults apply on read too, as upstream does for custom resources.
+    const out = { ...obj, apiVersion: `${res.group}/${res.version}` }
+    res.dynamic.applyDefaults(out)
+    return out
+  }
   const c = converterFor(res)
   return c ? c.fromStorage(obj) : obj
 }

@@ -18,6 +18,8 @@ import {
   defaultService,
 } from './others'
 import { child, type Obj } from './util'
+import { defaultCrd } from '../crd/validate-crd'
+import type { CrdObject } from '../crd/types'
 
 export { defaultPullPolicy } from './pod'
 export { generateJobSelector } from './workloads'
@@ -44,9 +46,11 @@ const BY_KIND: Record<string, (o: Obj) => void> = {
   'discovery.k8s.io/EndpointSlice': defaultEndpointSlice,
   'rbac.authorization.k8s.io/RoleBinding': defaultBinding,
   'rbac.authorization.k8s.io/ClusterRoleBinding': defaultBinding,
+  'apiextensions.k8s.io/CustomResourceDefinition': (o) => defaultCrd(o as unknown as CrdObject),
 }
 
-export function applyDefaults(res: Pick<ResourceInfo, 'group' | 'kind' | 'schema'>, obj: KubeObject, lookup: Lookup = registryLookup): void {
+export function applyDefaults(res: Pick<ResourceInfo, 'group' | 'kind' | 'schema'> & Partial<Pick<ResourceInfo, 'dynamic'>>, obj: KubeObject, lookup: Lookup = registryLookup): void {
+  if (res.dynamic) return res.dynamic.applyDefaults(obj)
   let hasSchema = true
   try {
     lookup(res.schema)

@@ -104,8 +104,10 @@ export function resourcePaths(ctx: PathContext): Record<string, JsonSchema> {
   })
   const writeParams = [P.dryRun, P.fieldManager, P.fieldValidation]
   const body = (ref: string): JsonSchema => ({ content: { '*/*': { schema: { $ref: `#/components/schemas/${ref}` } } }, required: true })
+  // Custom resources take no strategic merge patch: kubectl then sends merge patches.
+  const patchTypes = res.dynamic ? PATCH_TYPES.filter((t) => !t.includes('strategic')) : PATCH_TYPES
   const patchBody: JsonSchema = {
-    content: Object.fromEntries(PATCH_TYPES.map((t) => [t, { schema: { $ref: `#/components/schemas/${PATCH_SCHEMA}` } }])),
+    content: Object.fromEntries(patchTypes.map((t) => [t, { schema: { $ref: `#/components/schemas/${PATCH_SCHEMA}` } }])),
     required: true,
   }
   const deleteBody: JsonSchema | undefined = ctx.deleteOptionsSchema

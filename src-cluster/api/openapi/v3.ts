@@ -2,7 +2,7 @@
 // kubectl uses them for explain, for strict field validation (the fieldValidation parameter) and
 // to build strategic merge patches in apply/edit (x-kubernetes-patch-* on lists).
 import { createHash } from 'node:crypto'
-import { RESOURCES, type ResourceInfo } from '../resources'
+import { allResources, resourcesGeneration, type ResourceInfo } from '../resources'
 import { structForKind } from '../schema/index'
 import type { Struct } from '../schema/dsl'
 import { listStructFor } from '../schema/lists'
@@ -44,7 +44,23 @@ export function buildOpenapiV3Document(
   if (status) roots.push(status.name)
   if (deleteOptions) roots.push(deleteOptions.name)
 
+  const dynamicSchemas: Record<string, JsonSchema> = {}
   for (const res of resources) {
+    if (res.dynamic) {
+      // A custom resource: its schemas come from the CRD; meta types and Scale from ours.
+      const doc = res.dynamic.openapi()
+      if (!doc) continue
+      Object.assign(dynamicSchemas, doc.schemas)
+      roots.push(META + 'ObjectMeta', META + 'ListMeta')
+      const scaleSub = res.subresources?.find((s) => s.name === 'scale')
+      const sc = scaleSub?.kind ? forKind(scaleSub.kind.group, scaleSub.kind.version, scaleSub.kind.kind) : undefined
+      if (sc) roots.push(sc.name)
+      paths = {
+        ...paths,
+        ...resourcePaths({ res, kindSchema: doc.kindSchema, listSchema: doc.listSchema, scaleSchema: sc?.name, scaleGvk: scaleSub?.kind, statusSchema: status?.name, deleteOptionsSchema: deleteOptions?.name }),
+      }
+      continue
+    }
     const kindStruct = tryLookup(lookup, res.schema)
     if (!kindStruct) continue
     const listStruct = listStructFor(kindStruct)
@@ -85,6 +101,7 @@ export function buildOpenapiV3Document(
     if (special && !schemas[special[0]]) schemas[special[0]] = special[1]
   }
   schemas[PATCH_COMPONENT[0]] = PATCH_COMPONENT[1]
+  Object.assign(schemas, dynamicSchemas)
   const sortedSchemas = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b)))
 
   return {
@@ -97,7 +114,7 @@ export function buildOpenapiV3Document(
 
 function scaleKindsOf(group: string, version: string, forKind: KindFinder): string[] {
   const names = new Set<string>()
-  for (const res of RESOURCES) {
+  for (const res of allResources()) {
     for (const sub of res.subresources ?? []) {
       if (sub.kind && sub.kind.group === group && sub.kind.version === version) {
         const s = forKind(group, version, sub.kind.kind)
@@ -114,7 +131,7 @@ export function openapiV3Keys(): string[] {
   const add = (k: string): void => {
     if (!keys.includes(k)) keys.push(k)
   }
-  for (const r of RESOURCES) add(gvKey(r.group, r.version))
+  for (const r of allResources()) add(gvKey(r.group, r.version))
   add(gvKey('autoscaling', 'v1'))
   return keys
 }
@@ -123,20 +140,33 @@ interface Built {
   json: string
   hash: string
 }
+let staticCache: Map<string, Built> | undefined
 let cache: Map<string, Built> | undefined
+let cacheGeneration = -1
+
+function build(key: string): Built {
+  const parts = key.split('/')
+  const group = parts[0] === 'api' ? '' : parts[1]!
+  const version = parts[parts.length - 1]!
+  const resources = allResources().filter((r) => r.group === group && r.version === version)
+  const json = JSON.stringify(buildOpenapiV3Document(group, version, resources))
+  return { json, hash: createHash('sha512').update(json).digest('hex').toUpperCase() }
+}
 
 function buildAll(): Map<string, Built> {
-  if (cache) return cache
-  const out = new Map<string, Built>()
-  for (const key of openapiV3Keys()) {
-    const parts = key.split('/')
-    const group = parts[0] === 'api' ? '' : parts[1]
-    const version = parts[parts.length - 1]
-    const resources = RESOURCES.filter((r) => r.group === group && r.version === version)
-    const json = JSON.stringify(buildOpenapiV3Document(group, version, resources))
-    out.set(key, { json, hash: createHash('sha512').update(json).digest('hex').toUpperCase() })
+  // Built-in group-versions are built once; those of custom resources again whenever the
+  // resource registry changes (a CRD created, changed or deleted).
+  if (cache && cacheGeneration === resourcesGeneration()) return cache
+  const gen = resourcesGeneration()
+  const dynamicKeys = new Set(allResources().filter((r) => r.dynamic).map((r) => gvKey(r.group, r.version)))
+  if (!staticCache) {
+    staticCache = new Map()
+    for (const key of openapiV3Keys()) if (!dynamicKeys.has(key)) staticCache.set(key, build(key))
   }
+  const out = new Map<string, Built>()
+  for (const key of openapiV3Keys()) out.set(key, dynamicKeys.has(key) ? build(key) : (staticCache.get(key) ?? build(key)))
   cache = out
+  cacheGeneration = gen
   return out
 }
 

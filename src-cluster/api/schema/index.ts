@@ -6,9 +6,10 @@ import { structs as core, protoEmbeds as coreEmbeds } from './core'
 import { structs as apps } from './apps'
 import { structs as batch } from './batch'
 import { structs as groups, protoEmbeds as groupEmbeds } from './groups'
+import { structs as apiextensions } from './apiextensions'
 
 const all = new Map<string, Struct>()
-for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups]) {
+for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions]) {
   if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
   all.set(s.name, s)
 }

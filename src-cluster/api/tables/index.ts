@@ -85,13 +85,13 @@ const defaultPrinter: Printer = {
   row: (obj) => ({ cells: [obj.metadata?.name ?? '', rfc3339(obj.metadata?.creationTimestamp)] }),
 }
 
-export function printerFor(res: Pick<ResourceInfo, 'group' | 'kind'>): Printer {
-  return PRINTERS[`${res.group}/${res.kind}`] ?? defaultPrinter
+export function printerFor(res: Pick<ResourceInfo, 'group' | 'kind'> & Partial<Pick<ResourceInfo, 'dynamic'>>): Printer {
+  return res.dynamic?.printer ?? PRINTERS[`${res.group}/${res.kind}`] ?? defaultPrinter
 }
 
 /** Whether `res` has its own printer (false means Name + Created At). */
-export function hasPrinter(res: Pick<ResourceInfo, 'group' | 'kind'>): boolean {
-  return `${res.group}/${res.kind}` in PRINTERS
+export function hasPrinter(res: Pick<ResourceInfo, 'group' | 'kind'> & Partial<Pick<ResourceInfo, 'dynamic'>>): boolean {
+  return !!res.dynamic || `${res.group}/${res.kind}` in PRINTERS
 }
 
 export function columnsFor(res: ResourceInfo): TableColumn[] {

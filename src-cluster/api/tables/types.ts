@@ -5,8 +5,8 @@ import type { KubeObject, ObjectMetaLike } from '../errors'
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object'
 
-/** A cell is printed as-is; integers stay JSON numbers and booleans JSON booleans, as upstream sends them. */
-export type TableCell = string | number | boolean
+/** A cell is printed as-is; integers stay JSON numbers and booleans JSON booleans, as upstream sends them (null: a custom resource column with no value). */
+export type TableCell = string | number | boolean | null
 
 export interface TableColumn {
   readonly name: string

@@ -19,6 +19,8 @@ import {
   validateSecretUpdate, validateSelectorUpdate, validateServiceUpdate, validateStatefulSetUpdate,
 } from './update'
 import { child, type Obj } from './util'
+import { validateCrd, validateCrdUpdate } from '../crd/validate-crd'
+import type { CrdObject } from '../crd/types'
 
 export { checkStructure, type StructureResult } from './structural'
 export { findDuplicateFields } from './duplicates'
@@ -61,6 +63,10 @@ const RULES: Record<string, KindRules> = {
   'discovery.k8s.io/EndpointSlice': { validate: validateEndpointSlice },
   '/Event': { name: isPathSegmentName },
   'events.k8s.io/Event': { name: isPathSegmentName },
+  'apiextensions.k8s.io/CustomResourceDefinition': {
+    validate: (o) => validateCrd(o as unknown as CrdObject),
+    update: (o, old) => validateCrdUpdate(o as unknown as CrdObject, old as unknown as CrdObject),
+  },
 }
 
 /** Name syntax for a kind: DNS-1123 subdomain unless the kind says otherwise. */
@@ -69,7 +75,7 @@ export function nameCheckFor(res: Pick<ResourceInfo, 'group' | 'kind'>): NameChe
 }
 
 export function validateObject(
-  res: Pick<ResourceInfo, 'group' | 'kind' | 'schema' | 'namespaced' | 'virtual'>,
+  res: Pick<ResourceInfo, 'group' | 'kind' | 'schema' | 'namespaced' | 'virtual'> & Partial<Pick<ResourceInfo, 'dynamic'>>,
   obj: KubeObject,
   old?: KubeObject,
   lookup: Lookup = registryLookup,
@@ -78,6 +84,7 @@ export function validateObject(
   const errs: FieldError[] = []
   // Review objects (TokenReview, SubjectAccessReview, ...) have no name.
   if (!res.virtual) errs.push(...validateMetadata(obj.metadata, rules.name ?? isDNS1123Subdomain, res.namespaced))
+  if (res.dynamic) return dedupe([...errs, ...res.dynamic.validate(obj, old)])
   // Kind rules first: their messages say more than the schema's bare "Required value".
   if (rules.validate) errs.push(...rules.validate(obj))
   let schemaKnown = true

@@ -32,7 +32,9 @@ export function isDryRun(q: URLSearchParams, body?: { dryRun?: unknown }): boole
  * are errors under Strict, warnings under Warn; wrong types are always a 400.
  */
 export function checkFields(res: ResourceInfo, value: KubeObject, mode: FieldValidation, warnings: string[], jsonText?: string, structName = res.schema): KubeObject {
-  const { object, unknownFields, errors: typeErrs } = checkStructure(value, structName)
+  // Custom resources: type errors are part of validation (422), pruning is the schema's.
+  const { object, unknownFields, errors: typeErrs } =
+    res.dynamic && structName === res.schema ? { ...res.dynamic.prune(value), errors: [] } : checkStructure(value, structName)
   const problems: string[] = []
   if (mode !== 'Ignore') {
     for (const f of unknownFields) problems.push(`unknown field ${JSON.stringify(f)}`)

@@ -8,6 +8,7 @@ import { applyPatch, patchTypeFromContentType } from '../patch'
 import { asObject, decodeBody, readBody } from '../body'
 import { rfc3339, type ServerContext } from '../context'
 import type { ResourceRequest } from '../request'
+import type { ResourceInfo } from '../../api/resources'
 import { sendJson } from '../respond'
 import { errors, success } from '../status'
 import { issueServiceAccountToken } from '../tokens'
@@ -17,7 +18,46 @@ import { asStatus, guaranteedUpdate } from './write'
 const SCALE_STRUCT = 'io.k8s.api.autoscaling.v1.Scale'
 const SCALE_INFO = { group: 'autoscaling', version: 'v1', kind: 'Scale', plural: 'scale', schema: SCALE_STRUCT } as const
 
-function toScale(obj: KubeObject): KubeObject {
+type ScalePaths = NonNullable<NonNullable<ResourceInfo['dynamic']>['scale']>
+
+/** `.spec.replicas` → ["spec", "replicas"] (scale paths are plain dotted JSON paths). */
+function pathKeys(path: string): string[] {
+  return path.replace(/^\./, '').split('.').filter(Boolean)
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  let cur = obj
+  for (const k of pathKeys(path)) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined
+  return cur
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = pathKeys(path)
+  let cur = obj
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k]
+    cur = cur[k] = next && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {}
+  }
+  cur[keys[keys.length - 1]!] = value
+}
+
+/** A custom resource's Scale: replicas and selector from the CRD's scale paths. */
+function customScale(obj: KubeObject, paths: ScalePaths): KubeObject {
+  const meta = obj.metadata!
+  const want = getPath(obj, paths.specReplicasPath)
+  const have = getPath(obj, paths.statusReplicasPath)
+  const sel = paths.labelSelectorPath ? getPath(obj, paths.labelSelectorPath) : undefined
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
+    spec: { replicas: typeof want === 'number' ? want : 0 },
+    status: { replicas: typeof have === 'number' ? have : 0, ...(typeof sel === 'string' && sel ? { selector: sel } : {}) },
+  }
+}
+
+function toScale(obj: KubeObject, paths?: ScalePaths): KubeObject {
+  if (paths) return customScale(obj, paths)
   const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Record<string, unknown> }
   const status = (obj.status ?? {}) as { replicas?: number }
   const meta = obj.metadata!
@@ -33,7 +73,7 @@ function toScale(obj: KubeObject): KubeObject {
 export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   if (r.verb === 'get') {
     const cur = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
-    sendJson(req, res, 200, toScale(cur.obj))
+    sendJson(req, res, 200, toScale(cur.obj, r.res.dynamic?.scale))
     return
   }
   if (r.verb !== 'update' && r.verb !== 'patch') throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}/scale: use get, update or patch`)
@@ -49,7 +89,7 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
     r.namespace,
     r.name!,
     (current) => {
-      const scale = toScale(current)
+      const scale = toScale(current, r.res.dynamic?.scale)
       let wanted: KubeObject
       if (patchType) {
         // As for other patches: only a resourceVersion the patch sets is a precondition.
@@ -65,14 +105,15 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
         throw errors.invalid({ group: 'autoscaling', kind: 'Scale' }, r.name!, [fieldErr.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')])
       }
       const next = structuredClone(current)
-      next.spec = { ...((next.spec as object) ?? {}), replicas }
+      if (r.res.dynamic?.scale) setPath(next, r.res.dynamic.scale.specReplicasPath, replicas)
+      else next.spec = { ...((next.spec as object) ?? {}), replicas }
       const rv = wanted.metadata?.resourceVersion
       next.metadata = { ...next.metadata, resourceVersion: rv && rv !== '' ? rv : undefined }
       return next
     },
     { dryRun: isDryRun(q) },
   )
-  sendJson(req, res, 200, toScale(out.obj), warnings)
+  sendJson(req, res, 200, toScale(out.obj, r.res.dynamic?.scale), warnings)
 }
 
 /** POST pods/NAME/binding: set spec.nodeName once, as the scheduler does. */

@@ -261,6 +261,9 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
   const warnings: string[] = []
   const type = patchTypeFromContentType(req.headers['content-type'])
   if (!type) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
+  if (type === 'strategic' && r.res.dynamic) {
+    throw failure(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml')
+  }
   const buf = await readBody(req)
   const mode = fieldValidationParam(q)
   const dryRun = isDryRun(q)

@@ -55,6 +55,11 @@ function foldStringData(obj: KubeObject): void {
 export function prepareForCreate(res: ResourceInfo, obj: KubeObject, ctx: StrategyContext): FieldError[] {
   if (hasStatusSubresource(res) && !KEEP_STATUS_ON_CREATE.has(res.kind)) delete obj.status
   if (res.kind === 'Secret') foldStringData(obj)
+  // A CRD's objects are removed before the CRD itself goes (the CRD controller's finalizer).
+  if (res.kind === 'CustomResourceDefinition' && res.group === 'apiextensions.k8s.io') {
+    const meta = obj.metadata!
+    if (!meta.finalizers?.includes('customresourcecleanup.apiextensions.k8s.io')) meta.finalizers = [...(meta.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io']
+  }
   switch (res.kind) {
     case 'Pod':
       obj.status = { phase: 'Pending', qosClass: podQosClass(obj) }

@@ -6,7 +6,7 @@
 import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricStatus } from 'kubernetes-types/autoscaling/v2'
 import type { KubeObject } from '../../api/errors'
 import { parseQuantity } from '../../api/quantity'
-import { RESOURCES } from '../../api/resources'
+import { allResources } from '../../api/resources'
 import { matchLabels, parseLabelSelector } from '../../api/selectors'
 import { objectKey, resourceRef, WorkQueue, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
@@ -24,7 +24,7 @@ interface PodMetricsList {
 
 function targetResource(apiVersion: string, kind: string): ResourceRef | undefined {
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : ''
-  const info = RESOURCES.find((r) => r.group === group && r.kind === kind && r.subresources?.some((s) => s.name === 'scale'))
+  const info = allResources().find((r) => r.group === group && r.kind === kind && r.subresources?.some((s) => s.name === 'scale'))
   return info ? { group: info.group, version: info.version, plural: info.plural, namespaced: info.namespaced, kind: info.kind } : undefined
 }
 

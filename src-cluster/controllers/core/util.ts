@@ -1,7 +1,7 @@
 // Small helpers the core controllers share: resource references, typed object aliases, API
 // error tests, and the read-modify-write patterns every controller uses.
 import type { KubeObject } from '../../api/errors'
-import { apiVersionOf, RESOURCES, type ResourceInfo } from '../../api/resources'
+import { allResources, apiVersionOf, type ResourceInfo } from '../../api/resources'
 import type { Client, ResourceRef } from '../../client/types'
 import type { Node, Pod, PersistentVolume, PersistentVolumeClaim, Service, Endpoints, Namespace, ServiceAccount, ConfigMap } from 'kubernetes-types/core/v1'
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1'
@@ -26,7 +26,7 @@ export type ConfigMapObj = Obj<ConfigMap>
 
 /** The RESOURCES entry for apiVersion + plural; throws when the table lacks it (a programming error). */
 export function ref(apiVersion: string, plural: string): ResourceInfo {
-  const found = RESOURCES.find((r) => apiVersionOf(r) === apiVersion && r.plural === plural)
+  const found = allResources().find((r) => apiVersionOf(r) === apiVersion && r.plural === plural)
   if (!found) throw new Error(`resource ${apiVersion} ${plural} is not in src-cluster/api/resources.ts`)
   return found
 }

@@ -42,7 +42,7 @@ export function rowFor(t: ResourceTypeInfo, obj: KubeObject, now = new Date()): 
     namespace,
     resourceVersion: String(md.resourceVersion ?? ''),
     createdAt: typeof md.creationTimestamp === 'string' ? md.creationTimestamp : null,
-    cells,
+    cells: cells.map((c) => c ?? ''),
     tone,
     status,
     labels: { ...((md.labels as Record<string, string> | undefined) ?? {}) },
