@@ -14,7 +14,14 @@ const which = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
 /** Each layer: its folder, what the host must have for it, and whether it uses host-wide resources (`shared`). */
 const layers = [
   { name: 'unit', dir: 'test/unit', needs: [] },
-  { name: 'integration', dir: 'test/integration', needs: [['kubectl (/usr/bin/kubectl)', () => existsSync(process.env.KUBECTL ?? '/usr/bin/kubectl')]] },
+  {
+    name: 'integration',
+    dir: 'test/integration',
+    needs: [
+      ['kubectl (/usr/bin/kubectl)', () => existsSync(process.env.KUBECTL ?? '/usr/bin/kubectl')],
+      ['etcd (/usr/bin/etcd, Debian etcd-server)', () => existsSync('/usr/bin/etcd')],
+    ],
+  },
   {
     name: 'e2e',
     dir: 'test/e2e',

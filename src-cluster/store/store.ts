@@ -13,6 +13,7 @@ import { SegmentWriter, listSegments, readSegment, truncateSegment } from './wal
 import { listSnapshots, readSnapshot, writeSnapshot } from './snapshot'
 import { encodeWalRecord, type LoggedOp } from './records'
 import { errText, ioError, lockDir, prepareDir, probeWritable } from './files'
+import { DEFAULT_MAX_VALUE_BYTES, validateOps } from './ops'
 
 export interface MemoryStoreOptions {
   /** Watch history to keep, in events (at least this many are kept). Default 10 000. */
@@ -58,7 +59,6 @@ interface Entry {
   readonly reject: (err: unknown) => void
 }
 
-const DEFAULT_MAX_VALUE = 1.5 * 1024 * 1024
 
 export class EmbeddedStore implements Storage {
   private readonly mvcc: Mvcc
@@ -89,7 +89,7 @@ export class EmbeddedStore implements Storage {
     const historyLimit = positive(opts.historyLimit, 10_000, 'historyLimit')
     this.mvcc = new Mvcc(historyLimit)
     this.hub = new WatchHub(positive(opts.watchQueueLimit, Math.max(20_000, 2 * historyLimit), 'watchQueueLimit'), () => this.mvcc.compacted)
-    this.maxValueBytes = positive(opts.maxValueBytes, DEFAULT_MAX_VALUE, 'maxValueBytes')
+    this.maxValueBytes = positive(opts.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes')
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -160,17 +160,7 @@ export class EmbeddedStore implements Storage {
   }
 
   private validate(ops: readonly Op[]): void {
-    const seen = new Set<string>()
-    for (const op of ops) {
-      if (seen.has(op.key)) throw new Error(`transaction has two operations on key "${op.key}"; combine them into one (etcd rejects this too)`)
-      seen.add(op.key)
-      if (op.type === 'put') {
-        const size = Buffer.byteLength(op.value)
-        if (size > this.maxValueBytes) {
-          throw new StoreError('too-large', `value for key "${op.key}" is ${size} bytes; the store accepts at most ${this.maxValueBytes}`)
-        }
-      }
-    }
+    validateOps(ops, this.maxValueBytes)
   }
 
   private publish(revision: number, events: readonly WatchEvent[]): void {

@@ -1,7 +1,7 @@
 // The storage interface the API server is written against: the subset of etcd v3 that
 // Kubernetes uses (one global revision, range by prefix, compare-and-swap transactions,
-// watch from a revision, compaction). The embedded store implements it; an etcd v3 backend
-// can implement it too.
+// watch from a revision, compaction). The embedded store (store.ts) and the etcd v3 backend
+// (etcd.ts) implement it; test/integration/store-conformance.test.ts holds both to it.
 
 export interface KeyValue {
   readonly key: string
@@ -72,8 +72,9 @@ export interface Watcher {
  * compacted: revision no longer kept (re-list). closed: store closed or watcher stopped.
  * io: disk problem, message says what to do. too-large: value over the size limit, or a
  * revision newer than the latest (like Kubernetes' "Too large resource version").
+ * unavailable: the backend cannot be reached right now (etcd down, no quorum); retry later.
  */
-export type StoreErrorCode = 'compacted' | 'closed' | 'io' | 'too-large'
+export type StoreErrorCode = 'compacted' | 'closed' | 'io' | 'too-large' | 'unavailable'
 
 export class StoreError extends Error {
   constructor(
@@ -105,9 +106,9 @@ export interface Storage {
     onEvents: (events: readonly WatchEvent[], revision: number) => void,
     onError: (err: StoreError) => void,
   ): Watcher
-  /** Latest revision. */
+  /** Latest revision (etcd: the latest this client has seen in any response; exact after its own writes). */
   revision(): number
-  /** Oldest revision a watch can start after. */
+  /** Oldest revision a watch can start after (etcd: as last learned from etcd). */
   compactedRevision(): number
   /** Forget history (versions and watch events) at or before `revision`. */
   compact(revision: number): Promise<void>

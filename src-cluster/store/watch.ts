@@ -52,7 +52,8 @@ export function failedWatcher(err: StoreError, onError: OnError): Watcher {
   }
 }
 
-class WatchStream implements Watcher {
+/** One watcher's ordered, back-pressured delivery queue (also used by the etcd backend, fed from its gRPC watch). */
+export class WatchStream implements Watcher {
   private queue: EventGroup[] = []
   private queueHead = 0
   private queued = 0

@@ -53,6 +53,8 @@ function collect(s: Storage, prefix: string, after: number, n: number) {
   return { batches, done, cancel: () => w.cancel() }
 }
 
+// The behaviour every backend shares is in test/integration/store-conformance.test.ts (run
+// against the embedded store and a real etcd); this file keeps what is the embedded store's own.
 describe('embedded store: MVCC semantics (memory)', () => {
   it('starts at revision 1 and gives one revision per write txn', async () => {
     const s = createMemoryStore()
@@ -77,108 +79,6 @@ describe('embedded store: MVCC semantics (memory)', () => {
     expect(r5.kvs[0]).toMatchObject({ createRevision: 5, modRevision: 5, version: 1 })
   })
 
-  it('compares modRevision and existence; failure returns current values and runs failure ops', async () => {
-    const s = createMemoryStore()
-    const { revision } = await create(s, '/k', 'v1')
-    const dup = await create(s, '/k', 'other')
-    expect(dup.succeeded).toBe(false)
-    expect(dup.revision).toBe(revision)
-    expect(dup.kvs[0]?.value).toBe('v1')
-
-    const stale = await s.txn([{ key: '/k', target: 'modRevision', equals: revision - 1 }], [{ type: 'put', key: '/k', value: 'bad' }])
-    expect(stale.succeeded).toBe(false)
-    expect((await s.get('/k'))?.value).toBe('v1')
-
-    const ok = await s.txn([{ key: '/k', target: 'modRevision', equals: revision }], [{ type: 'put', key: '/k', value: 'v2' }])
-    expect(ok.succeeded).toBe(true)
-    expect((await s.get('/k'))?.value).toBe('v2')
-
-    expect((await s.txn([{ key: '/k', target: 'exists', equals: true }], [])).succeeded).toBe(true)
-    expect((await s.txn([{ key: '/zz', target: 'exists', equals: true }], [])).succeeded).toBe(false)
-    expect((await s.txn([{ key: '/zz', target: 'exists', equals: false }], [])).succeeded).toBe(true)
-
-    const withFailure = await s.txn([{ key: '/zz', target: 'exists', equals: true }], [], [{ type: 'put', key: '/fallback', value: 'f' }])
-    expect(withFailure.succeeded).toBe(false)
-    expect(withFailure.kvs).toEqual([undefined])
-    expect((await s.get('/fallback'))?.value).toBe('f')
-  })
-
-  it('rejects duplicate keys and oversized values', async () => {
-    const s = createMemoryStore({ maxValueBytes: 10 })
-    await expect(s.txn([], [{ type: 'put', key: '/a', value: '1' }, { type: 'delete', key: '/a' }])).rejects.toThrow(/two operations on key "\/a"/)
-    const err = await s.txn([], [{ type: 'put', key: '/a', value: 'x'.repeat(11) }]).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(StoreError)
-    expect((err as StoreError).code).toBe('too-large')
-    expect(s.revision()).toBe(1)
-  })
-
-  it('ranges by prefix in key order with limit, startAfter, count and more', async () => {
-    const s = createMemoryStore()
-    for (const k of ['/p/c', '/p/a', '/q/x', '/p/b', '/p/d', '/pz', '/o']) await put(s, k, k)
-    const all = await s.range('/p/')
-    expect(all.kvs.map((kv) => kv.key)).toEqual(['/p/a', '/p/b', '/p/c', '/p/d'])
-    expect(all).toMatchObject({ count: 4, more: false, revision: s.revision() })
-
-    const page1 = await s.range('/p/', { limit: 2 })
-    expect(page1.kvs.map((kv) => kv.key)).toEqual(['/p/a', '/p/b'])
-    expect(page1).toMatchObject({ more: true, count: 4 })
-    const page2 = await s.range('/p/', { limit: 2, startAfter: '/p/b' })
-    expect(page2.kvs.map((kv) => kv.key)).toEqual(['/p/c', '/p/d'])
-    expect(page2).toMatchObject({ more: false, count: 4 })
-
-    await del(s, '/p/b')
-    const after = await s.range('/p/')
-    expect(after.kvs.map((kv) => kv.key)).toEqual(['/p/a', '/p/c', '/p/d'])
-    expect(after.count).toBe(3)
-    expect((await s.range('')).count).toBe(6)
-    expect((await s.range('/none/')).kvs).toEqual([])
-  })
-
-  it('reads the past at a revision, with counts, and refuses compacted or future revisions', async () => {
-    const s = createMemoryStore()
-    await put(s, '/r/a', 'a1') // 2
-    await put(s, '/r/b', 'b1') // 3
-    const mid = s.revision()
-    await put(s, '/r/a', 'a2') // 4
-    await del(s, '/r/b') // 5
-    await put(s, '/r/c', 'c1') // 6
-    const past = await s.range('/r/', { revision: mid })
-    expect(past.kvs.map((kv) => [kv.key, kv.value])).toEqual([['/r/a', 'a1'], ['/r/b', 'b1']])
-    expect(past).toMatchObject({ revision: mid, count: 2 })
-    const pastPage = await s.range('/r/', { revision: mid, limit: 1, startAfter: '/r/a' })
-    expect(pastPage.kvs.map((kv) => kv.key)).toEqual(['/r/b'])
-    expect(pastPage).toMatchObject({ count: 2, more: false })
-    const now = await s.range('/r/')
-    expect(now.kvs.map((kv) => [kv.key, kv.value])).toEqual([['/r/a', 'a2'], ['/r/c', 'c1']])
-
-    await s.compact(4)
-    expect(s.compactedRevision()).toBe(4)
-    const atCompact = await s.range('/r/', { revision: 4 })
-    expect(atCompact.kvs.map((kv) => [kv.key, kv.value])).toEqual([['/r/a', 'a2'], ['/r/b', 'b1']])
-    await expect(s.range('/r/', { revision: 3 })).rejects.toMatchObject({ code: 'compacted', compactRevision: 4 })
-    await expect(s.range('/r/', { revision: 99 })).rejects.toMatchObject({ code: 'too-large' })
-  })
-
-  it('delivers watch events in revision order, grouped per revision, with prevKv', async () => {
-    const s = createMemoryStore()
-    await put(s, '/w/a', 'a0') // 2: before the watch starts
-    const start = s.revision()
-    const w = collect(s, '/w/', start, 4)
-    await put(s, '/w/a', 'a1') // 3
-    await s.txn([], [{ type: 'put', key: '/w/b', value: 'b1' }, { type: 'put', key: '/other', value: 'x' }, { type: 'put', key: '/w/c', value: 'c1' }]) // 4
-    await del(s, '/w/a') // 5
-    await put(s, '/other', 'y') // 6: filtered out
-    await w.done
-    w.cancel()
-    expect(w.batches.map((b) => b.revision)).toEqual([3, 4, 5])
-    expect(w.batches[1].events.map((e) => e.kv.key)).toEqual(['/w/b', '/w/c'])
-    const [upd] = w.batches[0].events
-    expect(upd).toMatchObject({ type: 'put', kv: { value: 'a1', version: 2 }, prevKv: { value: 'a0', modRevision: 2 } })
-    expect(w.batches[1].events[0].prevKv).toBeUndefined()
-    const [gone] = w.batches[2].events
-    expect(gone).toMatchObject({ type: 'delete', kv: { key: '/w/a', modRevision: 5, value: 'a1' }, prevKv: { value: 'a1' } })
-  })
-
   it('replays history for a watch from an older revision, and fails with compacted when too old', async () => {
     const s = createMemoryStore({ historyLimit: 5 })
     for (let i = 0; i < 20; i++) await put(s, `/h/${i}`, String(i))
@@ -197,57 +97,6 @@ describe('embedded store: MVCC semantics (memory)', () => {
     expect(err.compactRevision).toBe(oldest)
     // Old versions of compacted keys are pruned but current ones stay readable.
     expect((await s.range('/h/')).count).toBe(20)
-  })
-
-  it('ends a watcher that falls too far behind with compacted, without slowing writers', async () => {
-    const s = createMemoryStore({ watchQueueLimit: 10 })
-    let release: () => void = () => undefined
-    const gate = new Promise<void>((r) => (release = r))
-    let delivered = 0
-    const error = new Promise<StoreError>((resolve) => {
-      s.watch(
-        '/s/',
-        { afterRevision: s.revision() },
-        () => {
-          delivered++
-          return gate // back-pressure: nothing more until released
-        },
-        resolve,
-      )
-    })
-    await put(s, '/s/first', 'v')
-    await new Promise((r) => setImmediate(r)) // first batch delivered; the handler now holds the gate
-    for (let i = 0; i < 30; i++) await put(s, `/s/${i}`, 'v')
-    const err = await error
-    expect(err.code).toBe('compacted')
-    expect(err.message).toMatch(/fell .* behind/)
-    expect(delivered).toBe(1)
-    expect(s.revision()).toBe(32)
-    release()
-  })
-
-  it('notifies watchers when the store closes and refuses use afterwards', async () => {
-    const s = createMemoryStore()
-    const err = new Promise<StoreError>((resolve) => s.watch('', { afterRevision: 1 }, () => undefined, resolve))
-    await s.close()
-    expect((await err).code).toBe('closed')
-    await expect(s.get('/a')).rejects.toMatchObject({ code: 'closed' })
-    await expect(put(s, '/a', '1')).rejects.toMatchObject({ code: 'closed' })
-  })
-
-  it('keeps range costs independent of unrelated keys (many keys, sorted correctly)', async () => {
-    const s = createMemoryStore()
-    const keys: string[] = []
-    for (let i = 0; i < 3000; i++) keys.push(`/many/${String((i * 7919) % 3000).padStart(5, '0')}`)
-    for (let i = 0; i < keys.length; i += 100) await s.txn([], keys.slice(i, i + 100).map((key) => ({ type: 'put' as const, key, value: key })))
-    const r = await s.range('/many/', { limit: 10, startAfter: '/many/01000' })
-    expect(r.kvs.map((kv) => kv.key)).toEqual(Array.from({ length: 10 }, (_, i) => `/many/${String(1001 + i).padStart(5, '0')}`))
-    expect(r.count).toBe(3000)
-    expect(r.more).toBe(true)
-    for (let i = 0; i < 3000; i += 2) await del(s, `/many/${String(i).padStart(5, '0')}`)
-    const rest = await s.range('/many/')
-    expect(rest.count).toBe(1500)
-    expect(rest.kvs.every((kv, i) => kv.key === `/many/${String(2 * i + 1).padStart(5, '0')}`)).toBe(true)
   })
 })
 

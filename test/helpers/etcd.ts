@@ -1,0 +1,54 @@
+// Test harness: a throwaway etcd (Debian etcd-server's /usr/bin/etcd) on loopback with random
+// ports and a temporary data directory, TLS with client certificates by default; stop()
+// kills it and removes the directory.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from '../../src-cluster/util/net'
+import { ensureEtcdPki, etcdMemberArgs, type EtcdPkiPaths } from '../../src-cluster/store/etcd-member'
+import { openEtcdStore, type EtcdStore, type EtcdStoreOptions, type EtcdTls } from '../../src-cluster/store/etcd'
+
+export const ETCD_BIN = '/usr/bin/etcd'
+
+export interface TestEtcd {
+  readonly endpoint: string
+  readonly dir: string
+  readonly pki?: EtcdPkiPaths
+  readonly tls?: EtcdTls
+  /** A new client (Storage) on this etcd. */
+  open(extra?: Partial<EtcdStoreOptions>): Promise<EtcdStore>
+  stop(): Promise<void>
+}
+
+export async function startTestEtcd(opts: { tls?: boolean } = {}): Promise<TestEtcd> {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelab-etcd-'))
+  const useTls = opts.tls ?? true
+  const pki = useTls ? ensureEtcdPki(join(dir, 'pki'), 'test-etcd', ['127.0.0.1']) : undefined
+  const [clientPort, peerPort] = [await freePort(), await freePort()]
+  const args = etcdMemberArgs({ name: 'test-etcd', dataDir: join(dir, 'data'), ip: '127.0.0.1', clientPort, peerPort, pki })
+  const proc: ChildProcess = spawn(ETCD_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)))
+  const endpoint = `${useTls ? 'https' : 'http'}://127.0.0.1:${clientPort}`
+  const tls: EtcdTls | undefined = pki
+    ? { ca: readFileSync(pki.caFile), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }
+    : undefined
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await exited
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const open = (extra: Partial<EtcdStoreOptions> = {}) => openEtcdStore({ endpoints: [endpoint], tls, compactionIntervalMs: 0, dialTimeoutMs: 15_000, ...extra })
+  try {
+    const probe = await open()
+    await probe.close()
+  } catch (e) {
+    await stop()
+    throw new Error(`test etcd did not start: ${(e as Error).message}\n${stderr}`)
+  }
+  return { endpoint, dir, pki, tls, open, stop }
+}
