@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -23,7 +23,26 @@ export interface NodeBundle {
   readonly bytes: number
 }
 
-export const BUNDLE_FILES = ['kubelab-node.js', 'runtime-v1.proto', 'package.json', 'supervisor.mjs'] as const
+/** etcd's gRPC definitions, which the etcd3 client loads at run time (rpc.proto imports the other two by name). */
+const ETCD_PROTOS = ['rpc.proto', 'kv.proto', 'auth.proto'] as const
+
+export const BUNDLE_FILES = ['kubelab-node.js', 'runtime-v1.proto', 'package.json', 'supervisor.mjs', ...ETCD_PROTOS] as const
+
+/**
+ * The etcd3 package reads `${__dirname}/../proto/rpc.proto` when it loads; in the bundle there
+ * is no __dirname and no package folder, so point it at the copies next to the program.
+ */
+const etcdProtoPath: Plugin = {
+  name: 'etcd3-proto-path',
+  setup(b) {
+    b.onLoad({ filter: /etcd3[\\/]lib[\\/]connection-pool\.js$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8')
+      const needle = '`${__dirname}/../proto/rpc.proto`'
+      if (!src.includes(needle)) throw new Error(`etcd3's connection-pool.js no longer loads ${needle}: update provisioning/bundle.ts for this etcd3 version`)
+      return { contents: src.replace(needle, '__kubelabDir + "/rpc.proto"'), loader: 'js' }
+    })
+  },
+}
 
 /** Newest modification time of the sources under `dir`, to skip rebuilding when nothing changed. */
 function newestSource(dir: string): number {
@@ -86,12 +105,18 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
       legalComments: 'none',
       logLevel: 'silent',
       // Some CommonJS dependencies call require() at run time: give the ES module one.
-      banner: { js: "import { createRequire as __kubelabCreateRequire } from 'node:module'; const require = __kubelabCreateRequire(import.meta.url);" },
+      banner: {
+        js:
+          "import { createRequire as __kubelabCreateRequire } from 'node:module'; const require = __kubelabCreateRequire(import.meta.url);" +
+          " import { dirname as __kubelabDirname } from 'node:path'; import { fileURLToPath as __kubelabFileURLToPath } from 'node:url'; const __kubelabDir = __kubelabDirname(__kubelabFileURLToPath(import.meta.url));",
+      },
+      plugins: [etcdProtoPath],
     })
     copyFileSync(join(ROOT, 'src-cluster', 'kubelet', 'cri', 'runtime-v1.proto'), join(dir, 'runtime-v1.proto'))
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'kubelab-node', private: true, type: 'module' }, null, 2)}\n`)
     copyFileSync(join(ROOT, 'provisioning', 'supervisor.mjs'), join(dir, 'supervisor.mjs'))
   }
+  for (const f of ETCD_PROTOS) if (!fresh || !existsSync(join(dir, f))) copyFileSync(join(ROOT, 'node_modules', 'etcd3', 'proto', f), join(dir, f))
   const files = BUNDLE_FILES.map((name) => ({ name, path: join(dir, name) }))
   const components = bundleComponents(program)
   const kubeletFlags = components.includes('kubelet') ? componentFlags(program, 'kubelet') : []

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { stringify } from 'yaml'
 import { ApiError, errors, type Status } from './status'
+import { StoreError } from '../store/types'
 
 export function wantsTable(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? ''
@@ -53,6 +54,12 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
     return
   }
   const msg = err instanceof Error ? err.message : String(err)
+  if (err instanceof StoreError && err.code === 'unavailable') {
+    // etcd down or without quorum: the client may retry, as with kube-apiserver's 503s.
+    console.error(`apiserver: ${req.method} ${req.url}: ${msg}`)
+    sendStatus(req, res, errors.unavailable(msg).status)
+    return
+  }
   // Unexpected: keep the details in the server log, tell the client what happened.
   console.error(`apiserver: ${req.method} ${req.url}: ${err instanceof Error ? err.stack : msg}`)
   sendStatus(req, res, errors.internal(msg).status)
