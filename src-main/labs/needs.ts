@@ -39,16 +39,20 @@ export interface UnmetNeed {
   readonly why: string
 }
 
-const MACHINE_PROVIDERS = new Set(['local', 'multipass', 'virtualbox'])
+const MACHINE_PROVIDERS = new Set(['local', 'multipass', 'virtualbox', 'qemu'])
 
 /** Capabilities decided by the provider alone, with the reason when absent. */
 export function providerCapabilities(provider: string): { have: Capability[]; missing: Partial<Record<Capability, string>> } {
   const have: Capability[] = []
   const missing: Partial<Record<Capability, string>> = {}
-  if (MACHINE_PROVIDERS.has(provider)) have.push('runtime', 'node-ssh', 'host-to-node')
-  else {
+  if (MACHINE_PROVIDERS.has(provider)) {
+    have.push('runtime', 'node-ssh')
+    // QEMU nodes sit on a private L2 inside the VMs: the host reaches them only through forwards.
+    if (provider === 'qemu') missing['host-to-node'] = 'QEMU nodes are on a private network the host cannot address (only forwards on 127.0.0.1: kubelab node-port)'
+    else have.push('host-to-node')
+  } else {
     const what = provider === 'simulated' ? 'simulated nodes report pods Running without starting containers' : `provider ${provider} is not known to run containers`
-    missing.runtime = `${what}: use a local, multipass or virtualbox cluster`
+    missing.runtime = `${what}: use a local, multipass, virtualbox or qemu cluster`
     missing['node-ssh'] = `${provider === 'simulated' ? 'simulated nodes are not machines' : `provider ${provider} has no machines`}, so there is no shell to log in to`
     missing['host-to-node'] = `${provider === 'simulated' ? 'simulated nodes' : 'these nodes'} have no network address the host can reach`
   }

@@ -2,6 +2,7 @@
 import { localProvider } from './local'
 import { MultipassProvider } from './multipass/provider'
 import { VirtualBoxProvider } from './virtualbox/provider'
+import { QemuProvider } from './qemu/provider'
 import { simulatedProvider } from './simulated'
 import type { Provider } from './types'
 
@@ -10,6 +11,7 @@ const PROVIDERS: Readonly<Record<string, Provider>> = {
   local: localProvider,
   multipass: new MultipassProvider(),
   virtualbox: new VirtualBoxProvider(),
+  qemu: new QemuProvider(),
 }
 
 export function providerNames(): string[] {

@@ -3,6 +3,8 @@
 // make one machine per node and reach it over SSH. The cluster manager drives every provider
 // through these calls only, and records what they return in cluster.json.
 
+import type { PreflightCheck } from '../contract'
+
 export type NodeRole = 'control-plane' | 'worker'
 
 /** One node as recorded in cluster.json. */
@@ -74,6 +76,18 @@ export interface Provider {
    * provider cannot route such addresses (the Services then stay <pending>, as on a bare cluster).
    */
   loadBalancerPool?(ctx: ProviderContext): string | undefined
+  /**
+   * Where the host reaches the API server, when not at the control plane's address (QEMU: a
+   * forward on 127.0.0.1, since the VMs' private L2 is not reachable from the host).
+   */
+  apiServerEndpoint?(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined>
+  /**
+   * Makes 127.0.0.1:hostPort on the host reach `guestPort` on a node (NodePorts on providers whose
+   * nodes the host cannot address directly); returns the host port.
+   */
+  forwardPort?(ctx: ProviderContext, node: NodeRecord, guestPort: number, hostPort?: number): Promise<number>
+  /** Provider-specific preflight rows for the wizard (home: the KubeLab home). */
+  preflight?(home: string): Promise<PreflightCheck[]>
   /** How to SSH into the node; undefined when the node has no shell (simulated). */
   sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined>
 }

@@ -51,7 +51,7 @@ describe('vmSizeSettings', () => {
   })
 
   it('refuses --cpus and --disk for providers whose nodes are not VMs', () => {
-    expect(() => vmSizeSettings('simulated', { cpus: '2', disk: '10G' })).toThrow(/--cpus and --disk only apply to VM providers \(--provider multipass\|virtualbox\)/)
+    expect(() => vmSizeSettings('simulated', { cpus: '2', disk: '10G' })).toThrow(/--cpus and --disk only apply to VM providers \(--provider multipass\|virtualbox\|qemu\)/)
     // --memory stays the simulated nodes' capacity: not this parser's business.
     expect(vmSizeSettings('simulated', { memory: '8Gi' })).toEqual({})
   })

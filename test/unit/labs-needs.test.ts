@@ -32,7 +32,7 @@ describe('unmetNeeds', () => {
   it('says why a simulated cluster cannot run a runtime lab', () => {
     const u = unmetNeeds(lab({ capabilities: ['runtime', 'networkpolicy'] }), facts('simulated', 3))
     expect(u.map((x) => x.need)).toEqual(['runtime', 'networkpolicy'])
-    expect(u[0]!.why).toMatch(/without starting containers.*local, multipass or virtualbox/)
+    expect(u[0]!.why).toMatch(/without starting containers.*local, multipass, virtualbox or qemu/)
     expect(u[1]!.why).toMatch(/simulated nodes carry no traffic.*NetworkPolicy cannot be enforced/)
   })
 

@@ -247,6 +247,21 @@ export class ClusterManager {
     this.progress(`node ${node} ${action === 'stop' ? 'stopped' : 'started'}`)
   }
 
+  /**
+   * Makes a NodePort reachable from the host on providers whose nodes the host cannot address
+   * (qemu): a forward 127.0.0.1:hostPort → the control plane's NodePort (every node serves it).
+   */
+  async forwardNodePort(name: string, nodePort: number, hostPort?: number): Promise<{ host: string; port: number }> {
+    const rec = this.record(name)
+    if (!Number.isInteger(nodePort) || nodePort < 1 || nodePort > 65535) throw new Error(`${nodePort} is not a TCP port: give the Service's nodePort (kubectl get svc shows it after the colon, e.g. 80:30080/TCP)`)
+    const provider = getProvider(rec.provider)
+    const cp = rec.nodes.find((n) => n.role === 'control-plane')
+    if (!provider.forwardPort || !cp) {
+      throw new Error(`provider ${rec.provider} needs no forward: reach NodePort ${nodePort} at any node's address (kubectl get nodes -o wide)`)
+    }
+    return { host: '127.0.0.1', port: await provider.forwardPort(this.ctx(rec), cp, nodePort, hostPort) }
+  }
+
   /** How to reach a node over SSH (providers with machines), with its filesystem root. */
   async sshTarget(name: string, node: string): Promise<SshTarget> {
     const rec = this.record(name)

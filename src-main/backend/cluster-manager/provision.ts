@@ -54,6 +54,8 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
   // The master first: the workers' kubelets need its API server.
   await one(master.name)
   await Promise.all(ctx.nodes.filter((n) => n.role !== 'control-plane').map((n) => one(n.name)))
-  writeKubeconfig(join(ctx.clusterDir, 'kubeconfig'), { server: `https://${masterIp}:${API_SERVER_PORT}`, caPem: pki.ca.certPem, user: 'kubernetes-admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, clusterName: `kubelab-${ctx.clusterName}` })
+  // The host may reach the API server through a forward rather than at the master's address.
+  const api = (await provider.apiServerEndpoint?.(ctx)) ?? { host: masterIp, port: API_SERVER_PORT }
+  writeKubeconfig(join(ctx.clusterDir, 'kubeconfig'), { server: `https://${api.host}:${api.port}`, caPem: pki.ca.certPem, user: 'kubernetes-admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, clusterName: `kubelab-${ctx.clusterName}` })
   return runner.timings
 }

@@ -22,10 +22,12 @@ export interface HostFacts {
   detect(provider: string): Promise<DetectResult>
   /** Routes, interfaces and memory for the VM providers' checks (absent: generic checks only). */
   vmHost?(diskPath: string): Promise<VmHostFacts>
+  /** The provider's own rows (qemu: accelerator, cloud image), run with the KubeLab home. */
+  providerChecks?(provider: string, home: string): Promise<PreflightCheck[]>
 }
 
 /** Providers whose nodes are VMs the host must fit (RAM, CPU, disk, address ranges). */
-export const VM_PROVIDERS: ReadonlySet<string> = new Set(['multipass', 'virtualbox'])
+export const VM_PROVIDERS: ReadonlySet<string> = new Set(['multipass', 'virtualbox', 'qemu'])
 
 /** The disk each VM gets (the providers' default). */
 export const VM_DISK = '20Gi'
@@ -81,6 +83,11 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
       ? { id: 'provider', title: `Provider ${p.provider}`, status: 'pass', detail: `available${d.version ? ` (${d.version})` : ''}` }
       : { id: 'provider', title: `Provider ${p.provider}`, status: 'fail', detail: d.problem ?? 'not available on this machine' },
   )
+  if (d.available && host.providerChecks) {
+    checks.push(
+      ...(await host.providerChecks(p.provider, home).catch((e: unknown): PreflightCheck[] => [{ id: 'provider-checks', title: `Provider ${p.provider} checks`, status: 'warn', detail: `could not run: ${(e as Error).message}` }])),
+    )
+  }
   if (VM_PROVIDERS.has(p.provider) && host.vmHost) {
     // VMs: memory with a host reserve, CPU overcommit, disk, address ranges and presets.
     let vm: VmHostFacts | undefined
@@ -159,8 +166,9 @@ function nameCheck(name: string, home: string): PreflightCheck {
 }
 
 /** The real host. */
-export function hostFacts(env: NodeJS.ProcessEnv, detect: HostFacts['detect']): HostFacts {
+export function hostFacts(env: NodeJS.ProcessEnv, detect: HostFacts['detect'], providerChecks?: HostFacts['providerChecks']): HostFacts {
   return {
+    ...(providerChecks ? { providerChecks } : {}),
     freeMemory: () => freemem(),
     cpuCount: () => cpus().length,
     async freeDisk(path) {

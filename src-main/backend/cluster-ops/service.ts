@@ -30,6 +30,7 @@ const descriptions: Record<string, string> = {
   local: 'Each node a network namespace with its own containerd (Linux, root).',
   multipass: 'One Ubuntu VM per node with Multipass.',
   virtualbox: 'One VM per node with VirtualBox.',
+  qemu: 'One VM per node with QEMU, no root needed (KVM, HVF or slow TCG); Ubuntu cloud image by default.',
 }
 
 export interface ClusterOpsOptions {
@@ -48,7 +49,7 @@ export class ClusterOps {
 
   constructor(private readonly o: ClusterOpsOptions) {
     // async: an unknown provider name becomes a failed check, not a thrown preflight.
-    this.host = o.host ?? hostFacts(o.env, async (name) => getProvider(name).detect())
+    this.host = o.host ?? hostFacts(o.env, async (name) => getProvider(name).detect(), async (name, home) => (await getProvider(name).preflight?.(home)) ?? [])
   }
 
   list(): Promise<ClusterSummary[]> {

@@ -125,7 +125,7 @@ export class TerminalService {
     if (!rec) throw new CodedError('not_found', `no cluster named ${cluster}`)
     if (!rec.nodes.some((n) => n.name === node)) throw new CodedError('not_found', `cluster ${cluster} has no node ${node}; its nodes: ${rec.nodes.map((n) => n.name).join(', ')}`)
     if (rec.provider === 'simulated') {
-      throw new CodedError('ssh_unavailable', `node ${node} of cluster ${cluster} is simulated: it has no machine to log in to. Open a host shell and use kubectl, or create a cluster with the local, multipass or virtualbox provider for node shells`)
+      throw new CodedError('ssh_unavailable', `node ${node} of cluster ${cluster} is simulated: it has no machine to log in to. Open a host shell and use kubectl, or create a cluster with the local, multipass, virtualbox or qemu provider for node shells`)
     }
     try {
       return await new ClusterManager({ env: { ...this.o.env, KUBELAB_HOME: this.o.home() } }).sshTarget(cluster, node)

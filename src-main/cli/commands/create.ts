@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { providerNames } from '../../providers';
 import { clusterCommand } from './cluster-util';
 import { VM_PROVIDERS, vmSizeSettings } from './vm-size';
@@ -11,9 +12,11 @@ export const createCommand = clusterCommand({
     `  --provider P         where nodes run: ${providerNames().join(', ')} (default simulated)`,
     '  --workers N          worker nodes besides the control plane (default 2)',
     '  --timeout D          give up waiting after D seconds (default 120 + a little per node)',
-    'multipass and virtualbox (each node; defaults 2 CPUs, 2G memory, 20G disk):',
+    'multipass, virtualbox and qemu (each node; defaults 2 CPUs, 2G memory, 20G disk):',
     '  --cpus N             virtual CPUs, 1-64                --memory SIZE   e.g. 2G or 2048M (at least 512M)',
     '  --disk SIZE          disk, e.g. 20G (at least 5G)',
+    'qemu only:',
+    '  --image FILE|URL     a cloud image with cloud-init, qcow2 or raw (default: Ubuntu 24.04, downloaded once)',
     'virtualbox only:',
     '  --host-only-subnet S host-only /24 inside 192.168.56.0/21, e.g. 192.168.57 (default 192.168.56)',
     'simulated only:',
@@ -35,6 +38,7 @@ export const createCommand = clusterCommand({
     memory: 'string',
     disk: 'string',
     'host-only-subnet': 'string',
+    image: 'string',
     pods: 'string',
     'node-monitor-grace-period': 'string',
     'default-toleration-seconds': 'string',
@@ -56,6 +60,7 @@ export const createCommand = clusterCommand({
     if (flags['host-only-subnet'] !== undefined && !/^192\.168\.(5[6-9]|6[0-3])$/.test(flags['host-only-subnet'])) {
       throw new Error(`--host-only-subnet must be the first three parts of a /24 inside 192.168.56.0/21 (192.168.56 to 192.168.63), got ${flags['host-only-subnet']}`);
     }
+    if (flags.image !== undefined && provider !== 'qemu') throw new Error('--image only applies to --provider qemu (multipass and virtualbox use their own Ubuntu image)');
     const settings: Record<string, string> = vmSizeSettings(provider, { cpus: flags.cpus, memory: flags.memory, disk: flags.disk });
     const map: [string, string | undefined][] = [
       ['startDelay', flags['start-delay']],
@@ -63,6 +68,7 @@ export const createCommand = clusterCommand({
       ['cpu', flags.cpu],
       ['memory', vm ? undefined : flags.memory],
       ['hostOnlySubnet', flags['host-only-subnet']],
+      ['image', flags.image && !/^https?:\/\//.test(flags.image) ? resolve(flags.image) : flags.image],
       ['pods', flags.pods],
       ['nodeMonitorGracePeriod', flags['node-monitor-grace-period']],
       ['defaultTolerationSeconds', flags['default-toleration-seconds']],

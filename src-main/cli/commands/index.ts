@@ -6,6 +6,7 @@ import { deleteCommand } from './delete';
 import { kubeconfigCommand } from './kubeconfig';
 import { listCommand } from './list';
 import { nodeCommand } from './node';
+import { nodePortCommand } from './node-port';
 import { sshCommand } from './ssh';
 import { imageCommand } from './image';
 import { startCommand } from './start';
@@ -25,6 +26,7 @@ export const commands: readonly Command[] = [
   stopCommand,
   deleteCommand,
   nodeCommand,
+  nodePortCommand,
   sshCommand,
   imageCommand,
   labCommand,

@@ -91,7 +91,7 @@ export const localProvider: Provider = {
   name: 'local',
 
   async detect(): Promise<DetectResult> {
-    if (process.platform !== 'linux') return { available: false, problem: 'the local provider needs Linux (network namespaces): use multipass, virtualbox or simulated here' }
+    if (process.platform !== 'linux') return { available: false, problem: 'the local provider needs Linux (network namespaces): use multipass, virtualbox, qemu or simulated here' }
     if (typeof process.getuid === 'function' && process.getuid() !== 0) return { available: false, problem: 'the local provider needs root (it makes network namespaces, bridges and runs containerd): run kubelab as root, or use another provider' }
     const missing: string[] = []
     for (const [cmd, pkg] of [['ip', 'iproute2'], ['iptables', 'iptables'], ['containerd', 'containerd'], ['ctr', 'containerd'], ['runc', 'runc'], ['nsenter', 'util-linux'], ['setsid', 'util-linux']] as const) {
