@@ -98,7 +98,7 @@ describe('build staleness', () => {
 });
 
 describe('findElectron', () => {
-  it('explains a missing binary in one line (electron postinstall is disabled here)', () => {
+  it('explains a missing binary in one line (the first start fetches it)', () => {
     const found = findElectron(join(import.meta.dirname, '..', '..'), { DISPLAY: ':0' }, 'linux');
     // This repository never downloads the Electron binary; if someone installs it, the lookup
     // must then succeed instead.
@@ -119,6 +119,7 @@ describe('findElectron', () => {
       );
       expect(findElectron(root, {}, 'linux')).toEqual({
         ok: false,
+        kind: 'no-display',
         reason: 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)',
       });
       expect(findElectron(root, { WAYLAND_DISPLAY: 'wayland-0' }, 'linux')).toEqual({
