@@ -66,6 +66,8 @@ export interface TerminalStateChange {
   exitCode: number | null;
   /** Why it closed, for people (exit, error, closed by the user). */
   reason: string | null;
+  /** False when the other end refused for good (e.g. the API server refused the exec): no reconnect. */
+  retryable?: boolean;
 }
 
 export interface TerminalRequests {

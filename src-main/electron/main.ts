@@ -10,6 +10,8 @@ const { app, BrowserWindow, ipcMain, shell, Menu, Tray, nativeImage } = electron
 
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererIndex = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
+// The app icon ships with the renderer (public/icon.png, also the favicon's raster twin).
+const iconPath = fileURLToPath(new URL('../renderer/icon.png', import.meta.url));
 const rendererDirUrl = pathToFileURL(fileURLToPath(new URL('../renderer/', import.meta.url))).href;
 // electron-vite dev serves the renderer over HTTP and passes its URL in this variable.
 const devUrl = process.env.ELECTRON_RENDERER_URL;
@@ -26,6 +28,7 @@ function createWindow(adapter: ReturnType<typeof registerIpc>): void {
     minWidth: 640,
     minHeight: 420,
     title: 'KubeLab',
+    icon: iconPath,
     show: false, // shown on ready-to-show: no white flash, no half-painted window
     backgroundColor: '#0f172a',
     webPreferences: {
@@ -76,7 +79,7 @@ function appMenu(): electron.Menu {
   return Menu.buildFromTemplate(template);
 }
 
-// A 16x16 helm-blue dot; the tray needs an image and we ship no icon files yet.
+// A 16x16 helm-blue dot: the tray's fallback when the app icon cannot be read.
 const trayIconDataUrl =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAO0lEQVR4nGNgoAUwynn6HxumSDNRhhDSjNcQYjVjNYRUzRiGjBpABQMojkaqJCRiDcGrmZAhRGkmFQAA/AeHSHi00fsAAAAASUVORK5CYII=';
 
@@ -84,7 +87,8 @@ const trayIconDataUrl =
 function createTray(backend: Backend, adapter: ReturnType<typeof registerIpc>): electron.Tray | null {
   let tray: electron.Tray;
   try {
-    tray = new Tray(nativeImage.createFromDataURL(trayIconDataUrl));
+    const icon = nativeImage.createFromPath(iconPath);
+    tray = new Tray(icon.isEmpty() ? nativeImage.createFromDataURL(trayIconDataUrl) : icon.resize({ width: 16, height: 16 }));
   } catch (err) {
     // Some Linux desktops have no status area: the app works without a tray.
     console.error(`KubeLab: no tray icon (${err instanceof Error ? err.message : String(err)})`);
@@ -127,6 +131,7 @@ function start(): void {
   app.whenReady().then(() => {
     const adapter = registerIpc(ipcMain, backend, isTrustedUrl);
     Menu.setApplicationMenu(appMenu());
+    app.setAboutPanelOptions({ applicationName: 'KubeLab', applicationVersion: app.getVersion(), iconPath });
     createWindow(adapter);
     // Kept in a variable the closure holds, so the tray is not garbage-collected away.
     const tray = createTray(backend, adapter);

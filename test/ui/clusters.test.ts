@@ -84,6 +84,36 @@ describe.skipIf(!haveChromium)('clusters view in browser mode', () => {
     if (home) await rm(home, { recursive: true, force: true });
   }, 90_000);
 
+  it('checks each wizard field in words, keeps the form and the checks, sends nothing invalid; Esc closes it', async () => {
+    await page.getByTestId('clusters-empty').waitFor();
+    await page.locator('[data-action="empty-create"]').click();
+    const wizard = page.getByTestId('wizard');
+    await wizard.waitFor();
+    // Defaults are the CLI's (simulated nodes advertise 4 CPUs and 8Gi; 2 workers).
+    expect(await wizard.locator('input[name="workers"]').inputValue()).toBe('2');
+    expect(await wizard.locator('input[name="cpu"]').inputValue()).toBe('4');
+    expect(await wizard.locator('input[name="memory"]').inputValue()).toBe('8Gi');
+    await page.locator('[data-check="provider"][data-status="pass"]').waitFor();
+    await wizard.locator('input[name="name"]').fill('');
+    await wizard.locator('input[name="workers"]').fill('');
+    await wizard.locator('input[name="memory"]').fill('lots');
+    expect(await wizard.locator('[data-error="name"]').textContent()).toContain('Give the cluster a name');
+    expect(await wizard.locator('[data-error="workers"]').textContent()).toContain('how many worker nodes');
+    expect(await wizard.locator('[data-error="memory"]').textContent()).toContain('Not a memory amount');
+    // The checklist stays, no backend error replaces it, Create stays disabled and says why.
+    expect(await page.locator('[data-check="provider"]').count()).toBe(1);
+    await page.getByTestId('preflight-paused').waitFor();
+    expect(await wizard.locator('.checks .problem').count()).toBe(0);
+    expect(await wizard.locator('[data-action="create"]').isEnabled()).toBe(false);
+    expect(await page.getByTestId('create-why-not').textContent()).toContain('Fix the fields');
+    expect(await page.getByTestId('node-summary').count()).toBe(0);
+    await wizard.locator('input[name="name"]').fill('Bad_Name');
+    expect(await wizard.locator('[data-error="name"]').textContent()).toContain('lowercase letters');
+    await shot('wizard-validation');
+    await page.keyboard.press('Escape');
+    await wizard.waitFor({ state: 'detached' });
+  });
+
   it('creates a simulated cluster through the wizard and shows its steps', async () => {
     await page.getByTestId('clusters-empty').waitFor();
     await page.locator('[data-action="empty-create"]').click();

@@ -67,14 +67,17 @@ describe('cluster operation model', () => {
 
 describe('terminal model', () => {
   it('reconnects only a closed tab, on Enter', () => {
-    expect(wantsReconnect({ state: 'closed' }, '\r')).toBe(true)
-    expect(wantsReconnect({ state: 'closed' }, 'a')).toBe(false)
-    expect(wantsReconnect({ state: 'connected' }, '\r')).toBe(false)
+    expect(wantsReconnect({ state: 'closed', retryable: true }, '\r')).toBe(true)
+    expect(wantsReconnect({ state: 'closed', retryable: true }, 'a')).toBe(false)
+    expect(wantsReconnect({ state: 'connected', retryable: true }, '\r')).toBe(false)
+    // A refusal for good (the API server refused the exec) offers no reconnect.
+    expect(wantsReconnect({ state: 'closed', retryable: false }, '\r')).toBe(false)
   })
   it('titles tabs and prints state banners', () => {
     expect(titleOf({ kind: 'host', cluster: 'lab' })).toBe('lab · shell')
     expect(titleOf({ kind: 'pod', cluster: 'lab', namespace: 'default', pod: 'web', container: 'nginx' })).toBe('default/web (nginx)')
     expect(stateBanner('closed', 'exit 0')).toContain('Press Enter to reconnect')
+    expect(stateBanner('closed', 'the API server refused the exec (HTTP 400 BadRequest): container x is not valid', null, false)).not.toContain('Press Enter')
     expect(stateBanner('connected', null)).toBeNull()
   })
   it('buffers output per session, bounded, and hands it over once', () => {

@@ -93,6 +93,13 @@ describe('field errors in YAML', () => {
     expect(problemsFromStatus({ reason: 'BadRequest' }, msg, yaml)).toEqual([{ field: 'spec.restartPolicy', reason: 'BadRequest', message: 'Unsupported value: "Sometimes"', line: 11 }])
     expect(problemsFromStatus(undefined, 'conflict', yaml)[0]).toMatchObject({ field: '', line: null })
   })
+
+  it('marks each unknown field of a strict decoding error at its line', () => {
+    const msg = 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.restartPolicyy", unknown field "spec.containers[0].imagee"'
+    const y = yaml.replace('restartPolicy', 'restartPolicyy').replace('image:', 'imagee:')
+    const ps = problemsFromStatus({ reason: 'BadRequest' }, msg, y)
+    expect(ps.map((p) => [p.field, p.line])).toEqual([['spec.restartPolicyy', 11], ['spec.containers[0].imagee', 10]])
+  })
 })
 
 describe('logs', () => {

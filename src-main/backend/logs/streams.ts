@@ -82,9 +82,21 @@ export class LogStreams {
       this.open.delete(streamId)
       return
     }
+    // With several pods, a refusal is a line in the pane while the others keep going; but when
+    // every pod is refused (a simulated cluster serves no logs) the one error says it, once. So
+    // refusal lines wait until some pod has given a line.
+    let anyText = false
+    const held: string[] = []
     for (const { name, source } of sources) {
       const lines = new LineSplitter()
-      const emit = (t: string): void => add(name ? prefixLines(t, name) : t)
+      const emit = (t: string): void => {
+        if (t === '') return
+        if (!anyText) {
+          anyText = true
+          for (const h of held.splice(0)) add(h)
+        }
+        add(name ? prefixLines(t, name) : t)
+      }
       s.handles.push(
         source(
           (chunk) => emit(lines.push(chunk)),
@@ -92,13 +104,18 @@ export class LogStreams {
             emit(lines.end())
             if (failure) {
               failures.push(failure)
-              // With several pods, one refusal is a line in the pane; the others keep going.
-              if (sources.length > 1) add(`[${name}] ${failure.message}\n`)
+              if (sources.length > 1) {
+                const line = `[${name}] ${failure.message}\n`
+                if (anyText) add(line)
+                else held.push(line)
+              }
             }
             if (--remaining > 0 || s.closed) return
-            flush()
             const all = failures.length === sources.length && failures[0] ? failures[0] : null
-            this.deps.onEnd({ streamId, error: all ? { code: all.code, message: all.message } : null })
+            if (!all) for (const h of held.splice(0)) add(h)
+            flush()
+            const message = all && sources.length > 1 ? `none of the ${sources.length} pods gave logs; for the first the answer was: ${all.message}` : all?.message
+            this.deps.onEnd({ streamId, error: all ? { code: all.code, message: message ?? all.message } : null })
             this.open.delete(streamId)
           },
         ),

@@ -21,7 +21,10 @@ export async function applyYaml(client: Client, yamlText: string): Promise<Apply
   const doc = nonEmpty[0]!
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
-    return rejected(0, 'ParseError', `the YAML does not parse: ${e.message}`, e.linePos?.[0]?.line ?? null)
+    const line = e.linePos?.[0]?.line ?? null
+    // Said as ours: nothing was sent to the API server.
+    const first = e.message.split('\n')[0] ?? e.message
+    return rejected(0, 'ParseError', `local parse error${line ? `, line ${line}` : ''}: ${first} (nothing was sent to the API server)`, line)
   }
   const obj = doc.toJS() as KubeObject & Record<string, unknown>
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return rejected(0, 'ParseError', 'the YAML must be one object (a mapping with apiVersion, kind and metadata)')

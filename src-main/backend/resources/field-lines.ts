@@ -52,6 +52,9 @@ interface StatusCause {
 // A dotted field path followed by ": " inside a message, e.g. "... Pod: spec.restartPolicy: Unsupported value".
 const FIELD_IN_MESSAGE = /(?:^|:\s)((?:[a-zA-Z][\w-]*)(?:\[[^\]]*\])*(?:\.[a-zA-Z][\w-]*(?:\[[^\]]*\])*)+):\s/
 
+// `strict decoding error: unknown field "spec.foo", unknown field "spec.bar"` (the API server's words).
+const UNKNOWN_FIELD = /unknown field "([^"]+)"/g
+
 /** Field problems from a Status the API server answered, each placed in `yamlText`. */
 export function problemsFromStatus(status: Record<string, unknown> | undefined, message: string, yamlText: string): FieldProblem[] {
   const details = status?.details as { causes?: StatusCause[] } | undefined
@@ -66,6 +69,11 @@ export function problemsFromStatus(status: Record<string, unknown> | undefined, 
     }
   })
   if (problems.length > 0) return problems
+  // Strict field validation names every unknown field in one message: one problem (and line) each.
+  const unknown = [...message.matchAll(UNKNOWN_FIELD)].map((m) => m[1] as string)
+  if (unknown.length > 0) {
+    return unknown.map((field) => ({ field, message: 'unknown field: not part of this kind (misspelt, or at the wrong indentation?)', reason: 'FieldValueNotSupported', line: fieldLine(yamlText, field) }))
+  }
   // Decoding errors (400) name the field only inside the message.
   const m = FIELD_IN_MESSAGE.exec(message)
   if (m?.[1]) {

@@ -66,6 +66,20 @@ export function execPath(t: PodExecTarget): string {
   return `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/exec?${q.toString()}`
 }
 
+/** `the API server refused the exec (HTTP 400 BadRequest): <its message>` from a refusal's body. */
+export function refusalReason(statusCode: number, body: string): string {
+  let message = ''
+  let reason = ''
+  try {
+    const status = JSON.parse(body) as { message?: unknown; reason?: unknown }
+    if (typeof status.message === 'string') message = status.message
+    if (typeof status.reason === 'string') reason = status.reason
+  } catch {
+    message = body.trim().slice(0, 500)
+  }
+  return `the API server refused the exec (HTTP ${statusCode}${reason ? ` ${reason}` : ''})${message ? `: ${message}` : ''}`
+}
+
 export async function openPodExec(c: ClientConfig, t: PodExecTarget, cb: SessionCallbacks): Promise<TerminalSession> {
   if (!(await servesPodExec(c))) {
     throw new CodedError(
@@ -80,10 +94,11 @@ export async function openPodExec(c: ClientConfig, t: PodExecTarget, cb: Session
   let ended = false
   let exitCode: number | null = null
   let reason = 'the connection closed'
+  let retryable = true
   const end = (): void => {
     if (ended) return
     ended = true
-    cb.onExit(exitCode, reason)
+    cb.onExit(exitCode, reason, retryable)
   }
   const sendResize = (cols: number, rows: number): void => {
     if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(CHANNEL.resize, encodeResize({ width: cols, height: rows })))
@@ -107,10 +122,17 @@ export async function openPodExec(c: ClientConfig, t: PodExecTarget, cb: Session
     }
   })
   ws.on('unexpected-response', (_req, res) => {
-    reason = `the API server refused the exec (HTTP ${res.statusCode})`
-    res.resume()
-    ws.terminate()
-    end()
+    // The API server says why in a Status body (kubectl prints its message): read it before ending.
+    const chunks: Buffer[] = []
+    res.on('data', (d: Buffer) => chunks.push(d))
+    res.on('end', () => {
+      reason = refusalReason(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))
+      // A refusal (4xx) answers the same on every try: reconnecting cannot help.
+      retryable = (res.statusCode ?? 0) >= 500
+      ws.terminate()
+      end()
+    })
+    res.on('error', () => end())
   })
   ws.on('error', (e) => {
     reason = `exec connection failed: ${e.message}`

@@ -153,9 +153,9 @@ export class TerminalService {
     for (const e of closed.slice(0, Math.max(0, closed.length - maxClosedKept))) this.terms.delete(e.info.id)
   }
 
-  private setState(entry: Entry, state: TerminalState, exitCode: number | null, reason: string | null): void {
+  private setState(entry: Entry, state: TerminalState, exitCode: number | null, reason: string | null, retryable = true): void {
     entry.info.state = state
-    this.o.publish({ name: 'terminals.state', payload: { id: entry.info.id, state, exitCode, reason } })
+    this.o.publish({ name: 'terminals.state', payload: { id: entry.info.id, state, exitCode, reason, retryable } })
   }
 
   private flush(entry: Entry): void {
@@ -178,9 +178,9 @@ export class TerminalService {
         if (entry.pending.length >= 64 * 1024) this.flush(entry)
         else entry.timer ??= setTimeout(() => this.flush(entry), this.o.flushMs ?? 8)
       },
-      onExit: (exitCode, reason) => {
+      onExit: (exitCode, reason, retryable) => {
         this.flush(entry)
-        if (entry.info.state !== 'closed') this.setState(entry, 'closed', exitCode, reason)
+        if (entry.info.state !== 'closed') this.setState(entry, 'closed', exitCode, reason, retryable ?? true)
       },
     }
   }

@@ -10,5 +10,6 @@ export interface SessionCallbacks {
   onData(data: string): void
   /** Connected (pod exec connects asynchronously; a pty is connected at once). */
   onOpen(): void
-  onExit(exitCode: number | null, reason: string): void
+  /** `retryable` false: the other end refused for good (reconnecting would get the same answer). */
+  onExit(exitCode: number | null, reason: string, retryable?: boolean): void
 }

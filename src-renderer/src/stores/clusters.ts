@@ -32,6 +32,9 @@ export const useClustersStore = defineStore('clusters', {
     isEmpty: (s) => s.status === 'loaded' && s.items.length === 0,
     latest: (s) => (cluster: string) => latestFor(Object.values(s.operations), cluster),
     busy: (s) => (cluster: string) => latestFor(Object.values(s.operations), cluster)?.state === 'running',
+    /** A cluster's recorded state (`running`, `stopped`, ...); `unknown` when not listed (yet). */
+    stateOf: (s) => (cluster: string) => s.items.find((c) => c.name === cluster)?.state ?? 'unknown',
+    providerOf: (s) => (cluster: string) => s.items.find((c) => c.name === cluster)?.provider ?? null,
   },
   actions: {
     /** Subscribes to backend events once; call before api.ready(). */

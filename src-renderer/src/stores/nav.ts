@@ -1,15 +1,21 @@
-// Store-driven navigation (no router installed): which view is shown, for which cluster, with
-// optional view parameters (e.g. an object to open). Views read it; links call go().
+// Store-driven navigation: which view is shown, for which cluster and namespaces, with optional
+// view parameters. The URL follows this store and the store follows the URL (nav/router.ts), so
+// Back/Forward and reload work; views read it, links call go().
 import { defineStore } from 'pinia';
+import type { ViewName } from '../nav/route';
 
-export type ViewName = 'clusters' | 'resources' | 'topology' | 'logs' | 'terminals' | 'labs';
+export type { ViewName } from '../nav/route';
 
 export const useNavStore = defineStore('nav', {
   state: () => ({
     view: 'clusters' as ViewName,
     /** The cluster the cluster-scoped views (resources, topology, logs) show. */
     cluster: null as string | null,
+    /** The namespaces tables, topology, logs and pickers show; empty: all. */
+    namespaces: [] as string[],
     params: {} as Record<string, string>,
+    /** The command palette is open. */
+    palette: false,
   }),
   actions: {
     go(view: ViewName, params: Record<string, string> = {}): void {
@@ -17,7 +23,11 @@ export const useNavStore = defineStore('nav', {
       this.params = params;
     },
     selectCluster(name: string | null): void {
+      if (name !== this.cluster) this.namespaces = [];
       this.cluster = name;
+    },
+    setNamespaces(list: string[]): void {
+      this.namespaces = [...new Set(list)].sort();
     },
   },
 });

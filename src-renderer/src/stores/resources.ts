@@ -40,16 +40,19 @@ export interface DetailState {
   apply: ApplyResult | null;
   busy: string | null;
   actionError: RpcError | null;
+  /** The object was deleted while its page was open (the last copy is still shown). */
+  gone: boolean;
 }
+
+export type ObjectAction = 'scale' | 'restart' | 'delete' | 'cordon' | 'uncordon';
 
 let listening = false;
 
 export const useResourcesStore = defineStore('resources', {
   state: () => ({
     lists: {} as Record<string, LiveList>,
-    /** Which type the Resources view shows, and the namespace filter (null: all). */
+    /** Which type the Resources view shows (the namespaces shown are the nav store's). */
     type: 'pods',
-    namespace: null as string | null,
     detail: null as DetailState | null,
   }),
   actions: {
@@ -109,6 +112,35 @@ export const useResourcesStore = defineStore('resources', {
       return list;
     },
 
+    /**
+     * Lists of a cluster that failed or went stale (it was stopped) are watched afresh, e.g. once
+     * the cluster runs again.
+     */
+    async rewatch(cluster: string): Promise<void> {
+      for (const list of Object.values(this.lists)) {
+        if (list.cluster !== cluster || (list.status === 'live' && list.problem === null)) continue;
+        const reply = await api.request('resources.watch', { cluster, type: list.type, namespace: list.namespace });
+        if (this.lists[list.key] !== list || list.users === 0) {
+          if (reply.ok) void api.request('resources.unwatch', { watchId: reply.value.watchId });
+          continue;
+        }
+        if (!reply.ok) {
+          list.status = 'error';
+          list.problem = reply.error.message;
+          continue;
+        }
+        const old = list.watchId;
+        list.watchId = reply.value.watchId;
+        list.columns = reply.value.columns;
+        list.rows = markRaw(rowsFromSnapshot(reply.value));
+        list.tombstones = markRaw(new Map());
+        list.status = 'live';
+        list.problem = null;
+        list.version++;
+        if (old) void api.request('resources.unwatch', { watchId: old });
+      }
+    },
+
     release(cluster: string, type: string, namespace: string | null): void {
       const key = listKey(cluster, type, namespace);
       const list = this.lists[key];
@@ -124,7 +156,7 @@ export const useResourcesStore = defineStore('resources', {
     },
 
     async openDetail(params: ObjectParams): Promise<void> {
-      this.detail = { params, status: 'loading', data: null, error: null, apply: null, busy: null, actionError: null };
+      this.detail = { params, status: 'loading', data: null, error: null, apply: null, busy: null, actionError: null, gone: false };
       await this.reloadDetail();
     },
 
@@ -137,6 +169,11 @@ export const useResourcesStore = defineStore('resources', {
         d.data = reply.value;
         d.status = 'loaded';
         d.error = null;
+        d.gone = false;
+      } else if (d.data) {
+        // Followed live: a failed re-read keeps the last copy and says why.
+        d.gone = /does not exist/.test(reply.error.message);
+        d.error = reply.error;
       } else {
         d.status = 'error';
         d.error = reply.error;
@@ -147,12 +184,17 @@ export const useResourcesStore = defineStore('resources', {
       this.detail = null;
     },
 
+    /** Applies YAML to a cluster (edit or create); the answer is shown the same way for both. */
+    async applyTo(cluster: string, yaml: string): Promise<{ ok: true; value: ApplyResult } | { ok: false; error: RpcError }> {
+      return api.request('resources.apply', { cluster, yaml });
+    },
+
     async applyYaml(yaml: string): Promise<ApplyResult | null> {
       const d = this.detail;
       if (!d) return null;
       d.busy = 'apply';
       d.actionError = null;
-      const reply = await api.request('resources.apply', { cluster: d.params.cluster, yaml });
+      const reply = await this.applyTo(d.params.cluster, yaml);
       d.busy = null;
       if (!reply.ok) {
         d.actionError = reply.error;
@@ -163,12 +205,8 @@ export const useResourcesStore = defineStore('resources', {
       return reply.value;
     },
 
-    async act(action: 'scale' | 'restart' | 'delete' | 'cordon' | 'uncordon', replicas?: number): Promise<boolean> {
-      const d = this.detail;
-      if (!d) return false;
-      d.busy = action;
-      d.actionError = null;
-      const p = d.params;
+    /** Scale, restart, delete, (un)cordon any object (from a table row or a detail page). */
+    async actOn(p: ObjectParams, action: ObjectAction, replicas?: number): Promise<RpcError | null> {
       const reply =
         action === 'scale'
           ? await api.request('resources.scale', { ...p, replicas: replicas ?? 0 })
@@ -177,9 +215,18 @@ export const useResourcesStore = defineStore('resources', {
             : action === 'delete'
               ? await api.request('resources.delete', p)
               : await api.request('resources.cordon', { cluster: p.cluster, name: p.name, unschedulable: action === 'cordon' });
+      return reply.ok ? null : reply.error;
+    },
+
+    async act(action: ObjectAction, replicas?: number): Promise<boolean> {
+      const d = this.detail;
+      if (!d) return false;
+      d.busy = action;
+      d.actionError = null;
+      const err = await this.actOn(d.params, action, replicas);
       d.busy = null;
-      if (!reply.ok) {
-        d.actionError = reply.error;
+      if (err) {
+        d.actionError = err;
         return false;
       }
       if (action === 'delete') this.detail = null;

@@ -13,7 +13,9 @@ let nextKey = 1;
 const writers = new Map<number, Writer>();
 const buffer = new OutputBuffer();
 /** State changes of sessions whose open reply has not arrived yet (events can overtake replies). */
-const earlyStates = new Map<string, { state: TerminalTab['state']; reason: string | null; exitCode: number | null }>();
+const earlyStates = new Map<string, { state: TerminalTab['state']; reason: string | null; exitCode: number | null; retryable: boolean }>();
+/** Open refusals that answer the same on every try. */
+const finalCodes = new Set(['exec_unavailable', 'ssh_unavailable', 'bad_params', 'not_found']);
 
 export const useTerminalsStore = defineStore('terminals', {
   state: () => ({
@@ -35,16 +37,17 @@ export const useTerminalsStore = defineStore('terminals', {
         if (w) w(data);
         else buffer.push(id, data);
       });
-      api.on('terminals.state', ({ id, state, reason, exitCode }) => {
+      api.on('terminals.state', ({ id, state, reason, exitCode, retryable }) => {
         const tab = this.tabs.find((t) => t.sessionId === id);
         if (!tab) {
-          earlyStates.set(id, { state, reason, exitCode });
+          earlyStates.set(id, { state, reason, exitCode, retryable: retryable ?? true });
           return;
         }
         tab.state = state;
         tab.reason = reason;
         tab.exitCode = exitCode;
-        this.write(tab, stateBanner(state, reason, exitCode));
+        tab.retryable = retryable ?? true;
+        this.write(tab, stateBanner(state, reason, exitCode, tab.retryable));
       });
     },
     /** The xterm view of a tab registers here; buffered output is replayed to it. */
@@ -60,7 +63,7 @@ export const useTerminalsStore = defineStore('terminals', {
       };
     },
     async open(spec: TabSpec): Promise<number> {
-      const tab: TerminalTab = { key: nextKey++, spec, title: titleOf(spec), sessionId: null, state: 'connecting', reason: null, exitCode: null };
+      const tab: TerminalTab = { key: nextKey++, spec, title: titleOf(spec), sessionId: null, state: 'connecting', reason: null, exitCode: null, retryable: true };
       this.tabs.push(tab);
       this.active = tab.key;
       await this.connect(tab.key);
@@ -75,6 +78,7 @@ export const useTerminalsStore = defineStore('terminals', {
       tab.state = 'connecting';
       tab.reason = null;
       tab.exitCode = null;
+      tab.retryable = true;
       this.write(tab, stateBanner('connecting', null));
       const { cols, rows } = this.size;
       const spec = tab.spec;
@@ -89,7 +93,8 @@ export const useTerminalsStore = defineStore('terminals', {
       } else {
         tab.state = 'closed';
         tab.reason = reply.error.message;
-        this.write(tab, stateBanner('closed', reply.error.message));
+        tab.retryable = !finalCodes.has(reply.error.code);
+        this.write(tab, stateBanner('closed', reply.error.message, null, tab.retryable));
       }
     },
     adopt(tab: TerminalTab, info: TerminalInfo): void {
@@ -99,11 +104,12 @@ export const useTerminalsStore = defineStore('terminals', {
       tab.state = early?.state ?? info.state;
       tab.reason = early?.reason ?? null;
       tab.exitCode = early?.exitCode ?? null;
+      tab.retryable = early?.retryable ?? true;
       const w = writers.get(tab.key);
       const pending = buffer.take(info.id);
       if (w && pending) w(pending);
       else if (pending) buffer.push(info.id, pending);
-      if (early) this.write(tab, stateBanner(early.state, early.reason, early.exitCode));
+      if (early) this.write(tab, stateBanner(early.state, early.reason, early.exitCode, early.retryable));
     },
     input(key: number, data: string): void {
       const tab = this.tabs.find((t) => t.key === key);

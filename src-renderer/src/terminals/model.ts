@@ -18,6 +18,8 @@ export interface TerminalTab {
   reason: string | null
   /** The exit code of the shell or command when it ended by itself; null otherwise. */
   exitCode: number | null
+  /** False when reconnecting cannot help (the other end refused for good); no Enter offer then. */
+  retryable: boolean
 }
 
 export function titleOf(spec: TabSpec): string {
@@ -27,8 +29,8 @@ export function titleOf(spec: TabSpec): string {
 }
 
 /** A closed tab reconnects when the user presses Enter in it. */
-export function wantsReconnect(tab: Pick<TerminalTab, 'state'>, input: string): boolean {
-  return tab.state === 'closed' && input.includes('\r')
+export function wantsReconnect(tab: Pick<TerminalTab, 'state' | 'retryable'>, input: string): boolean {
+  return tab.state === 'closed' && tab.retryable && input.includes('\r')
 }
 
 /** How a closed tab ended, in a few words for its tab label: `exit 0`, or just `closed`. */
@@ -37,11 +39,11 @@ export function closedLabel(exitCode: number | null): string {
 }
 
 /** The line printed into a terminal when its state changes, so the history tells the story. */
-export function stateBanner(state: TerminalState, reason: string | null, exitCode: number | null = null): string | null {
+export function stateBanner(state: TerminalState, reason: string | null, exitCode: number | null = null, retryable = true): string | null {
   if (state === 'connecting') return '\x1b[2m[connecting…]\x1b[0m\r\n'
   if (state === 'closed') {
     const code = exitCode === null ? '' : ` with exit code ${exitCode}`
-    return `\r\n\x1b[33m[closed${reason ? `: ${reason}` : ''}${code}. Press Enter to reconnect.]\x1b[0m\r\n`
+    return `\r\n\x1b[33m[closed${reason ? `: ${reason}` : ''}${code}.${retryable ? ' Press Enter to reconnect.' : ''}]\x1b[0m\r\n`
   }
   return null
 }

@@ -80,7 +80,24 @@ export function boxSize(n: number): { width: number; height: number } {
   return { width: Math.max(BOX_MIN_W, BOX_PAD * 2 + cols * POD_W + (cols - 1) * GAP), height: BOX_HEAD + BOX_PAD + rows * POD_H + (rows - 1) * GAP + BOX_PAD };
 }
 
+/**
+ * Names that occur in more than one namespace among the shown objects: those objects are labelled
+ * `namespace/name` so two `web` Deployments can be told apart.
+ */
+export function repeatedNames(rows: Iterable<ResourceRow>): Set<string> {
+  const seen = new Map<string, string | null>();
+  const repeated = new Set<string>();
+  for (const r of rows) {
+    const ns = seen.get(r.name);
+    if (ns === undefined) seen.set(r.name, r.namespace);
+    else if (ns !== r.namespace) repeated.add(r.name);
+  }
+  return repeated;
+}
+
 export function buildGraph(input: TopoInput): TopoGraph {
+  const repeated = repeatedNames([...input.services, ...input.controllers.map((c) => c.row), ...input.pods]);
+  const labelOf = (r: ResourceRow): string => (repeated.has(r.name) && r.namespace ? `${r.namespace}/${r.name}` : r.name);
   const boxes: TopoBox[] = [];
   const pods: TopoPod[] = [];
   const byNode = new Map<string, ResourceRow[]>();
@@ -141,11 +158,11 @@ export function buildGraph(input: TopoInput): TopoGraph {
     if (!entry) continue;
     // A ReplicaSet with no pods is an old revision of a Deployment: clutter, not topology.
     if (entry.type === 'replicasets' && !usedControllers.has(ctl)) continue;
-    sides.push({ id: `ctl:${ctl}`, kind: 'controller', type: entry.type, row: entry.row, label: entry.row.name });
+    sides.push({ id: `ctl:${ctl}`, kind: 'controller', type: entry.type, row: entry.row, label: labelOf(entry.row) });
   }
   for (const s of [...input.services].sort((a, b) => a.key.localeCompare(b.key))) {
     const id = `svc:${s.key}`;
-    sides.push({ id, kind: 'service', type: 'services', row: s, label: s.name });
+    sides.push({ id, kind: 'service', type: 'services', row: s, label: labelOf(s) });
     if (!s.selector) continue;
     for (const p of input.pods) {
       if (p.namespace !== s.namespace || !matches(s.selector, p.labels)) continue;

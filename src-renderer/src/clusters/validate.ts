@@ -1,0 +1,43 @@
+// Field checks of the create wizard, in words, mirroring what the backend and `kubelab create`
+// accept, so nothing invalid is ever sent. Pure; unit-tested in Node.
+import { maxWorkers, parseCpu, parseMemory } from '../../../src-main/backend/cluster-ops/params'
+
+export interface WizardFields {
+  name: string
+  provider: string
+  workers: string | number
+  cpu: string
+  memory: string
+}
+
+export type FieldErrors = Partial<Record<'name' | 'provider' | 'workers' | 'cpu' | 'memory', string>>
+
+// The cluster manager's rule (cluster folders and kubeconfig contexts are named after it).
+const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/
+
+export function validateWizard(f: WizardFields, existing: readonly string[]): FieldErrors {
+  const e: FieldErrors = {}
+  const name = f.name.trim()
+  if (name === '') e.name = 'Give the cluster a name, e.g. lab.'
+  else if (name.length > 40) e.name = `A name has at most 40 characters (this one has ${name.length}).`
+  else if (!NAME_RE.test(name)) e.name = 'Use lowercase letters, digits and "-", starting and ending with a letter or digit.'
+  else if (existing.includes(name)) e.name = `A cluster named ${name} exists already: choose another name.`
+  if (f.provider.trim() === '') e.provider = 'Choose where the nodes run.'
+  const w = String(f.workers).trim()
+  if (w === '') e.workers = 'Say how many worker nodes (0 or more); 0 runs everything on the control-plane node.'
+  else if (!/^\d+$/.test(w)) e.workers = 'Workers is a whole number, 0 or more.'
+  else if (Number(w) > maxWorkers) e.workers = `At most ${maxWorkers} workers.`
+  const cpu = f.cpu.trim()
+  if (cpu === '') e.cpu = 'Give the CPUs of each node, e.g. 2.'
+  else if (parseCpu(cpu) === undefined) e.cpu = 'Not a CPU amount: write e.g. 2, 0.5 or 1500m.'
+  const mem = f.memory.trim()
+  if (mem === '') e.memory = 'Give the memory of each node, e.g. 2Gi.'
+  else if (parseMemory(mem) === undefined) e.memory = 'Not a memory amount: write e.g. 2Gi, 512Mi or 2G.'
+  return e
+}
+
+/** What `kubelab create` uses when no size is given: VMs get 2 CPUs and 2Gi (the providers' default); other nodes advertise 4 and 8Gi. */
+export function cliDefaults(provider: string): { workers: number; cpu: string; memory: string } {
+  if (provider === 'multipass' || provider === 'virtualbox') return { workers: 2, cpu: '2', memory: '2Gi' }
+  return { workers: 2, cpu: '4', memory: '8Gi' }
+}

@@ -1,0 +1,76 @@
+// The app's URL: every view and selected object has one (hash routing, so it works from
+// file:// inside Electron and from `kubelab serve` alike). Pure; unit-tested in Node.
+//   #/clusters?cluster=lab
+//   #/resources/deployments?cluster=lab&ns=default,team-a
+//   #/resources/deployments/default/web?cluster=lab         (an object's detail page)
+//   #/resources/nodes/-/node-1?cluster=lab                  (cluster-scoped: namespace "-")
+export const viewNames = ['clusters', 'resources', 'topology', 'logs', 'terminals', 'labs'] as const
+export type ViewName = (typeof viewNames)[number]
+
+export interface RouteObject {
+  namespace: string | null
+  name: string
+}
+
+export interface Route {
+  view: ViewName
+  cluster: string | null
+  /** Resources: the listed type (plural, e.g. `deployments`). */
+  type: string | null
+  /** Resources: the object whose detail page is open. */
+  object: RouteObject | null
+  /** Namespaces the views show; empty: all. */
+  namespaces: string[]
+}
+
+export function formatRoute(r: Route): string {
+  let path = `#/${r.view}`
+  if (r.view === 'resources' && r.type) {
+    path += `/${encodeURIComponent(r.type)}`
+    if (r.object) path += `/${r.object.namespace ? encodeURIComponent(r.object.namespace) : '-'}/${encodeURIComponent(r.object.name)}`
+  }
+  const q: string[] = []
+  if (r.cluster) q.push(`cluster=${encodeURIComponent(r.cluster)}`)
+  if (r.namespaces.length > 0) q.push(`ns=${r.namespaces.map(encodeURIComponent).join(',')}`)
+  return q.length > 0 ? `${path}?${q.join('&')}` : path
+}
+
+function dec(s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
+
+/** The route a hash names; anything unknown falls back to the Clusters view. */
+export function parseRoute(hash: string): Route {
+  const text = hash.replace(/^#\/?/, '')
+  const qi = text.indexOf('?')
+  const path = (qi < 0 ? text : text.slice(0, qi)).split('/').filter((s) => s !== '').map(dec)
+  const query = new URLSearchParams(qi < 0 ? '' : text.slice(qi + 1))
+  const view = (viewNames as readonly string[]).includes(path[0] ?? '') ? (path[0] as ViewName) : 'clusters'
+  const cluster = query.get('cluster') || null
+  const ns = query.get('ns')
+  const namespaces = ns ? [...new Set(ns.split(',').map((s) => s.trim()).filter((s) => s !== ''))] : []
+  let type: string | null = null
+  let object: RouteObject | null = null
+  if (view === 'resources') {
+    type = path[1] ?? null
+    if (type && path.length >= 4) object = { namespace: path[2] === '-' ? null : (path[2] ?? null), name: path[3] ?? '' }
+  }
+  return { view, cluster, type, object, namespaces }
+}
+
+/** Whether going from `a` to `b` deserves its own Back step (not a mere default filled in). */
+export function isNewPlace(a: Route, b: Route): boolean {
+  if (a.view !== b.view || a.type !== b.type) return true
+  if ((a.object?.namespace ?? null) !== (b.object?.namespace ?? null) || (a.object?.name ?? null) !== (b.object?.name ?? null)) return true
+  if (a.cluster !== null && a.cluster !== b.cluster) return true
+  return a.namespaces.join(',') !== b.namespaces.join(',')
+}
+
+/** A row's namespace against the selection: cluster-scoped rows always pass; no selection passes all. */
+export function inNamespaces(namespace: string | null, selected: readonly string[]): boolean {
+  return namespace === null || selected.length === 0 || selected.includes(namespace)
+}
