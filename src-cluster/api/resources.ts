@@ -4,6 +4,7 @@
 // run time (CustomResourceDefinitions) through `setDynamicResources`.
 import type { FieldError, KubeObject } from './errors'
 import type { Printer } from './tables/types'
+import type { Struct } from './schema/dsl'
 
 export interface SubresourceInfo {
   readonly name: string // "status", "scale", "binding", "eviction", "log", "exec", ...
@@ -53,6 +54,8 @@ export interface DynamicBehaviour {
   readonly scale?: { readonly specReplicasPath: string; readonly statusReplicasPath: string; readonly labelSelectorPath?: string }
   /** Creates refused with this message (the definition is being deleted). */
   readonly refuseCreate?: string
+  /** The schema as structs (kind struct = `schema`), for patches and apply; falls back to built-in structs. */
+  lookup(name: string): Struct
   /** A deprecated version: every request gets this warning. */
   readonly deprecationWarning?: string
 }

@@ -141,6 +141,23 @@ describe('namespace deletion', () => {
     expect(await client.get(R.namespaces, undefined, 'doomed')).toBeUndefined()
     expect((await client.list(R.configmaps, { namespace: 'doomed' })).items).toHaveLength(0)
   })
+
+  it('custom resources in the namespace are deleted too (found by discovery)', async () => {
+    await client.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'notes.example.com' },
+      spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'notes', kind: 'Note' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+    })
+    await t.server.crds.idle()
+    const NOTES = { group: 'example.com', version: 'v1', plural: 'notes', namespaced: true, kind: 'Note' }
+    await namespace('doomed-cr')
+    await client.create(NOTES, 'doomed-cr', { apiVersion: 'example.com/v1', kind: 'Note', metadata: { name: 'n1' }, text: 'hello' })
+    const r = await t.kubectl(['delete', 'ns', 'doomed-cr', '--timeout=60s'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(await client.get(R.namespaces, undefined, 'doomed-cr')).toBeUndefined()
+    expect(await client.get(NOTES, 'doomed-cr', 'n1')).toBeUndefined()
+  })
 })
 
 describe('garbage collector', () => {

@@ -195,6 +195,26 @@ spec: {color: pink, replicas: "three", size: ABCDEFG, tags: [a, b, c], port: tru
     expect(JSON.parse(stored!.value).apiVersion).toBe('example.com/v1')
   })
 
+  it('server-side apply, describe, -A and RBAC work on custom resources', async () => {
+    const w3 = writeManifest(t.dir, 'w3.yaml', `apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w3, namespace: kube-public}
+spec: {color: blue, replicas: 2}
+`)
+    const ssa = await t.kubectl(['apply', '--server-side', '-f', w3])
+    expect(ssa.code, ssa.stderr).toBe(0)
+    expect(ssa.stdout).toContain('widget.example.com/w3 serverside-applied')
+    expect(await t.k('get', 'widgets', '-A', '--no-headers')).toMatch(/^kube-public\s+w3\s+blue\s+2\s+/m)
+    expect(await t.k('describe', 'widget', 'w3', '-n', 'kube-public')).toMatch(/Kind:\s+Widget/)
+    const asUser = ['--as=jane', '-n', 'kube-public']
+    expect((await t.kubectl(['auth', 'can-i', 'list', 'widgets.example.com', ...asUser])).stdout.trim()).toBe('no')
+    const denied = await t.kubectl(['get', 'widgets', ...asUser])
+    expect(denied.stderr).toContain('widgets.example.com is forbidden: User "jane" cannot list resource "widgets" in API group "example.com" in the namespace "kube-public"')
+    await t.k('create', 'role', 'widget-reader', '--verb=get,list', '--resource=widgets.example.com', '-n', 'kube-public')
+    await t.k('create', 'rolebinding', 'jane-widgets', '--role=widget-reader', '--user=jane', '-n', 'kube-public')
+    expect(await t.k('get', 'widgets', '-o', 'name', ...asUser)).toBe('widget.example.com/w3\n')
+  })
+
   it('watch streams events of custom resources; field selectors on metadata.name', async () => {
     const res = await raw('GET', '/apis/example.com/v1/namespaces/default/widgets?fieldSelector=metadata.name%3Dw1')
     expect(JSON.parse(res.text).items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['w1'])

@@ -106,7 +106,8 @@ beforeAll(async () => {
 
   // The HPA reads metrics through client.request: send metrics paths to the front.
   const hpaClient: Client = Object.create(client) as Client
-  ;(hpaClient as { request: Client['request'] }).request = async <T,>(method: string, path: string): Promise<T> => (await call(method, path)).json as T
+  ;(hpaClient as { request: Client['request'] }).request = async <T,>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> =>
+    path.startsWith('/apis/metrics.k8s.io/') ? ((await call(method, path)).json as T) : client.request<T>(method, path, body, headers)
   ctx = createControllerContext({ client: hpaClient, clock, log: () => {} })
   await disruption.start(ctx)
   await hpa.start(ctx)
@@ -220,5 +221,41 @@ describe('horizontal pod autoscaler', () => {
       const evs = (await client.list(EVENTS, { namespace: 'default' })).items as { reason?: string; message?: string }[]
       return evs.some((e) => e.reason === 'SuccessfulRescale' && e.message === 'New size: 4; reason: cpu resource utilization (percentage of request) above target')
     })
+  })
+
+  it('scales a custom resource through its scale subresource (found by discovery)', async () => {
+    await client.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'workers.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'workers', kind: 'Worker' },
+        versions: [{
+          name: 'v1', served: true, storage: true,
+          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } },
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { replicas: { type: 'integer' } } }, status: { type: 'object', properties: { replicas: { type: 'integer' }, selector: { type: 'string' } } } } } },
+        }],
+      },
+    })
+    await t.server.crds.idle()
+    const WORKERS = { group: 'example.com', version: 'v1', plural: 'workers', namespaced: true, kind: 'Worker' }
+    await client.create(WORKERS, 'default', { apiVersion: 'example.com/v1', kind: 'Worker', metadata: { name: 'w' }, spec: { replicas: 2 } })
+    await client.patch(WORKERS, 'default', 'w', { status: { replicas: 2, selector: 'app=worker' } }, 'merge', { subresource: 'status' })
+    await runningPod('worker-1', { app: 'worker' }, '100m', 90)
+    await runningPod('worker-2', { app: 'worker' }, '100m', 90)
+    await client.create(HPAS, 'default', {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'worker' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'example.com/v1', kind: 'Worker', name: 'w' },
+        minReplicas: 1,
+        maxReplicas: 10,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+      },
+    })
+    await until('worker scaled to 4', async () => ((await client.get(WORKERS, 'default', 'w'))?.spec as { replicas?: number }).replicas === 4)
   })
 })

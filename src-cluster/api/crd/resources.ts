@@ -6,6 +6,7 @@ import { customResourcePrinter } from './printer'
 import { defaultObject, pruneObject } from './prune'
 import type { CrdObject, CrdVersion, JSONSchemaProps } from './types'
 import { validateAgainstSchema } from './validate'
+import { structsForSchema } from './structs'
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.'
 
@@ -82,7 +83,9 @@ export function resourcesForCrd(crd: CrdObject, opts: { terminating: boolean }):
     const subresources: SubresourceInfo[] = []
     if (v.subresources?.status) subresources.push(STATUS_SUB)
     if (v.subresources?.scale) subresources.push(SCALE_SUB)
+    const lookup = structsForSchema(defName, schema, { group: spec.group, version: v.name, kind: names.kind })
     const dynamic: DynamicBehaviour = {
+      lookup,
       owner: `crd:${crd.metadata?.name}`,
       storageVersion: storage,
       prune: (obj) => pruneObject(obj, schema),

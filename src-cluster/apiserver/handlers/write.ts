@@ -280,7 +280,7 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
       const base = withTypeMeta(r.res, current)
       base.metadata = { ...base.metadata }
       delete base.metadata.resourceVersion
-      patched = asStatus(() => applyPatch(type, base, buf, r.res.schema))
+      patched = asStatus(() => applyPatch(type, base, buf, r.res.schema, r.res.dynamic?.lookup))
       checkTypeMeta(r.res, patched)
       warnings.length = 0
       return checkFields(r.res, patched, mode, warnings)
@@ -291,7 +291,7 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
       createIfMissing:
         type === 'apply' && sub === undefined
           ? () => {
-              const fresh = asStatus(() => applyConfigurationCreates(type, buf, r.res.schema))
+              const fresh = asStatus(() => applyConfigurationCreates(type, buf, r.res.schema, r.res.dynamic?.lookup))
               if (!fresh) return undefined
               checkTypeMeta(r.res, fresh)
               return checkFields(r.res, fresh, mode, warnings)

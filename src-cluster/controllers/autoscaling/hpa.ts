@@ -6,9 +6,9 @@
 import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricStatus } from 'kubernetes-types/autoscaling/v2'
 import type { KubeObject } from '../../api/errors'
 import { parseQuantity } from '../../api/quantity'
-import { allResources } from '../../api/resources'
+import { RESOURCES } from '../../api/resources'
 import { matchLabels, parseLabelSelector } from '../../api/selectors'
-import { objectKey, resourceRef, WorkQueue, type EventRecorder, type Informer, type ResourceRef } from '../../client'
+import { discoverExtraResources, objectKey, resourceRef, WorkQueue, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import type { PodObj } from '../batch/types'
 import { DelayedRequeue, isPodReady, rfc3339, setCondition, withKind } from '../batch/util'
@@ -22,10 +22,13 @@ interface PodMetricsList {
   items: { metadata: { name: string }; containers: { name: string; usage: Record<string, string> }[] }[]
 }
 
-function targetResource(apiVersion: string, kind: string): ResourceRef | undefined {
+/** The scalable resource of a scaleTargetRef: built in, or a custom resource found by discovery. */
+async function targetResource(client: Client, apiVersion: string, kind: string): Promise<ResourceRef | undefined> {
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : ''
-  const info = allResources().find((r) => r.group === group && r.kind === kind && r.subresources?.some((s) => s.name === 'scale'))
-  return info ? { group: info.group, version: info.version, plural: info.plural, namespaced: info.namespaced, kind: info.kind } : undefined
+  const info = RESOURCES.find((r) => r.group === group && r.kind === kind && r.subresources?.some((s) => s.name === 'scale'))
+  if (info) return { group: info.group, version: info.version, plural: info.plural, namespaced: info.namespaced, kind: info.kind }
+  const found = (await discoverExtraResources(client)).find((r) => r.group === group && r.kind === kind && r.subresources.includes('scale'))
+  return found && { group: found.group, version: found.version, plural: found.plural, namespaced: found.namespaced, kind: found.kind }
 }
 
 export class HPAController implements Controller {
@@ -94,7 +97,12 @@ export class HPAController implements Controller {
       await write({ ...old, currentReplicas: current ?? old.currentReplicas, desiredReplicas: old.desiredReplicas ?? 0, conditions, observedGeneration: hpa.metadata?.generation })
     }
 
-    const res = targetResource(ref.apiVersion ?? '', ref.kind)
+    let res: ResourceRef | undefined
+    try {
+      res = await targetResource(this.ctx.client, ref.apiVersion ?? '', ref.kind)
+    } catch (e) {
+      return fail('AbleToScale', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: discovery failed: ${(e as Error).message}`)
+    }
     if (!res) return fail('AbleToScale', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: no scale subresource for ${ref.kind} in ${ref.apiVersion}`)
     let scale: KubeObject | undefined
     try {

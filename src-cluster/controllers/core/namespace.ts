@@ -5,7 +5,7 @@
 import type { NamespaceCondition } from 'kubernetes-types/core/v1'
 import type { KubeObject } from '../../api/errors'
 import { RESOURCES, type ResourceInfo } from '../../api/resources'
-import type { Informer } from '../../client'
+import { discoverExtraResources, type Informer, type ResourceRef } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { isConflict, isNotFound, R, rfc3339, sameJson, type NamespaceObj } from './util'
@@ -73,7 +73,20 @@ export class NamespaceController implements Controller {
     const rem: Remaining = { counts: new Map(), finalizers: new Map() }
     let contentError: string | undefined
     let maxGrace = 0
-    for (const res of namespacedResources()) {
+    // Custom resources come from discovery, as upstream's namespace controller finds every kind.
+    let custom: ResourceRef[] = []
+    try {
+      const seen = new Set<string>()
+      custom = (await discoverExtraResources(ctx.client)).filter((r) => {
+        const key = `${r.group}/${r.plural}`
+        if (!r.namespaced || !r.verbs.includes('list') || !r.verbs.includes('delete') || seen.has(key)) return false
+        seen.add(key)
+        return true
+      })
+    } catch (e) {
+      contentError = `discovery: ${(e as Error).message}`
+    }
+    for (const res of [...namespacedResources(), ...custom]) {
       let items: KubeObject[]
       try {
         items = (await ctx.client.list(res, { namespace: name })).items
