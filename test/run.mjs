@@ -33,6 +33,19 @@ const layers = [
     ],
   },
   { name: 'ui', dir: 'test/ui', shared: true, needs: [['Debian chromium (/usr/bin/chromium)', () => existsSync('/usr/bin/chromium')]] },
+  {
+    // Real QEMU VMs from a Debian test image built here (test/vm/image). Runs last, in its own
+    // vitest run holding the host-wide VM lock for that run only.
+    name: 'vm',
+    dir: 'test/vm',
+    shared: true,
+    lock: '/tmp/kubelab-vm.lock',
+    needs: [
+      ['qemu-system-x86_64', () => which('qemu-system-x86_64')],
+      ['root (the image builder installs packages into a chroot)', () => isRoot],
+      ...['mmdebstrap', 'qemu-img', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'syslinux', 'sfdisk', 'flock'].map((b) => [b, () => which(b)]),
+    ],
+  },
 ]
 
 const hasTests = (dir) => {
@@ -75,13 +88,10 @@ const filters = process.argv.slice(2)
 console.log(`running layers: ${run.map((l) => l.name).join(', ')}`)
 
 /** One vitest run; returns its exit status and its counts from the JSON report. */
-function vitestRun(paths, extra) {
+function vitestRun(paths, extra, lock) {
   const out = join(mkdtempSync(join(tmpdir(), 'kubelab-test-')), 'results.json')
-  const r = spawnSync(
-    process.execPath,
-    [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...paths, ...extra, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
-    { cwd: root, stdio: 'inherit', env: process.env },
-  )
+  const argv = [process.execPath, join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...paths, ...extra, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]
+  const r = lock ? spawnSync('flock', [lock, ...argv], { cwd: root, stdio: 'inherit', env: process.env }) : spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: 'inherit', env: process.env })
   const counts = { passed: 0, failed: 0, skipped: 0 }
   if (existsSync(out)) {
     const j = JSON.parse(readFileSync(out, 'utf8'))
@@ -96,16 +106,18 @@ function vitestRun(paths, extra) {
 // Layers that share nothing on the host (unit, integration: loopback ports and temp folders
 // only) run two files at a time; layers that use host-wide resources (network namespaces,
 // iptables, containerd, Chromium, VMs) run one file at a time so they cannot collide.
+// A layer with a `lock` (vm) runs alone under that host-wide lock.
 const groups = filters.length
-  ? [{ paths: filters, extra: [] }]
+  ? [{ paths: filters, extra: [], lock: filters.some((f) => f.includes('test/vm')) ? '/tmp/kubelab-vm.lock' : undefined }]
   : [
       { paths: run.filter((l) => l.shared !== true).map((l) => l.dir), extra: [`--maxWorkers=${process.env.KUBELAB_TEST_WORKERS ?? 2}`] },
-      { paths: run.filter((l) => l.shared === true).map((l) => l.dir), extra: ['--maxWorkers=1'] },
+      { paths: run.filter((l) => l.shared === true && !l.lock).map((l) => l.dir), extra: ['--maxWorkers=1'] },
+      ...run.filter((l) => l.lock).map((l) => ({ paths: [l.dir], extra: ['--maxWorkers=1'], lock: l.lock })),
     ].filter((g) => g.paths.length > 0)
 let status = 0
 const total = { passed: 0, failed: 0, skipped: 0 }
 for (const g of groups) {
-  const r = vitestRun(g.paths, g.extra)
+  const r = vitestRun(g.paths, g.extra, g.lock)
   if (r.status !== 0) status = r.status
   total.passed += r.counts.passed
   total.failed += r.counts.failed

@@ -73,7 +73,12 @@ function connectOnce(login: SshLogin, timeoutMs: number): Promise<Client> {
       // Nodes are made by us seconds ago; their host keys are new on every create.
       hostVerifier: () => true,
     }
+    let failed = false
     const fail = (e: Error): void => {
+      // A forward that accepts TCP before the guest's sshd runs (QEMU's slirp) can give a
+      // timeout and then "Connection lost before handshake": every error needs a listener.
+      if (failed) return
+      failed = true
       c.removeAllListeners('ready')
       c.end()
       reject(e)
@@ -87,7 +92,7 @@ function connectOnce(login: SshLogin, timeoutMs: number): Promise<Client> {
       c.setNoDelay(true)
       resolve(c)
     })
-    c.once('error', fail)
+    c.on('error', fail)
     c.connect(cfg)
   })
 }

@@ -44,6 +44,7 @@ export async function waitForCloudInit(target: SshTarget, o: CloudInitWaitOption
   o.log(`${o.node}: waiting for cloud-init to finish (cloud-init status --wait, at most ${formatElapsed(limit)})`)
   const login = loginFromKeyFile(target.host, target.port, target.user, target.privateKeyFile)
   const s = await SshSession.connect(login, { deadline: Date.now() + (o.sshWaitMs ?? 5 * 60_000), node: o.node })
+  o.log(`${o.node}: SSH answered after ${formatElapsed(Date.now() - t0)}`)
   const tick = setInterval(() => o.log(`${o.node}: cloud-init still running, ${formatElapsed(Date.now() - t0)} elapsed`), o.tickMs ?? 15_000)
   try {
     let r
