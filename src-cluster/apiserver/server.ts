@@ -30,6 +30,7 @@ import { ClusterIPAllocator, PortAllocator } from './registry/allocators'
 import { ObjectStore } from './registry/objects'
 import { reserveExisting } from './registry/strategies'
 import { parseRequest, type ResourceRequest } from './request'
+import { runAsUser } from './request-user'
 import { checkAcceptable, sendError, sendJson } from './respond'
 import { errors, failure } from './status'
 
@@ -196,7 +197,7 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   }
   authorizeOrThrow(ctx, user, resourceAttributes(info))
   checkAcceptable(req)
-  await serveResource(ctx, info, req, res, q, user)
+  await runAsUser(user, () => serveResource(ctx, info, req, res, q, user))
 }
 
 function versionInfo(): Record<string, string> {

@@ -13,6 +13,8 @@ import { defaultIngressClassAdmission } from '../admission/default-ingress-class
 import { defaultTolerationsAdmission } from '../admission/default-tolerations'
 import { applyConfigurationCreates, applyPatch, PatchError, patchTypeFromContentType } from '../patch'
 import { asObject, decodeBody, readBody } from '../body'
+import { checkRbacEscalation } from '../authz/escalation'
+import { requestUser } from '../request-user'
 import { rfc3339, type ServerContext } from '../context'
 import {
   prepareForCreate,
@@ -98,6 +100,7 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
   const allocErrs = prepareForCreate(res, obj, sctx)
   try {
     validateOrThrow(res, obj, undefined, allocErrs)
+    checkRbacEscalation(ctx, requestUser(), res, obj)
   } catch (e) {
     if (!allocErrs.length) releaseOnDelete(res, obj, sctx)
     throw e
@@ -216,6 +219,7 @@ export async function guaranteedUpdate(
     }
     // A binding sets spec.nodeName, which a plain pod update may not change.
     validateOrThrow(res, next, opts.subresource === 'binding' ? undefined : cur.obj, extra)
+    checkRbacEscalation(ctx, requestUser(), res, next, cur.obj)
 
     if (readyToDelete(next)) {
       if (opts.dryRun) return { obj: next, created: false }
