@@ -256,6 +256,28 @@ describe('lifecycle', () => {
     expect(await t.k('get', 'widget', 'w1', '-o', 'jsonpath={.spec.color}')).toBe('blue')
   })
 
+  it('a CRD held by another finalizer is Terminating: its objects are gone and creates are refused', async () => {
+    const crd = WIDGETS.replace('name: widgets.example.com', 'name: gizmos.example.com\n  finalizers: [example.com/hold]').replace('plural: widgets, singular: widget, kind: Widget, shortNames: [wd], categories: [all]', 'plural: gizmos, kind: Gizmo')
+    const made = await t.kubectl(['create', '-f', '-'], { input: crd })
+    expect(made.code, made.stderr).toBe(0)
+    await t.k('wait', '--for=condition=Established', 'crd/gizmos.example.com', '--timeout=20s')
+    const gizmo = (name: string): string => JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name }, spec: { color: 'red' } })
+    expect((await t.kubectl(['create', '-f', '-'], { input: gizmo('g1') })).code).toBe(0)
+    await t.k('delete', 'crd', 'gizmos.example.com', '--wait=false')
+    await t.k('wait', '--for=condition=Terminating=False', 'crd/gizmos.example.com', '--timeout=20s')
+    const c = await json('get', 'crd', 'gizmos.example.com')
+    expect(c.status.conditions.find((x: { type: string }) => x.type === 'Terminating')).toMatchObject({ reason: 'InstanceDeletionCompleted', message: 'removed all instances' })
+    expect(c.metadata.finalizers).toEqual(['example.com/hold'])
+    expect(await t.server.store.get('/registry/example.com/gizmos/default/g1')).toBeUndefined()
+    const refused = await t.kubectl(['create', '-f', '-'], { input: gizmo('g2') })
+    expect(refused.stderr).toContain('create not allowed while custom resource definition is terminating')
+    const list = JSON.parse((await raw('GET', '/apis/example.com/v1')).text) as { resources: { name: string; verbs: string[] }[] }
+    expect(list.resources.find((r) => r.name === 'gizmos')?.verbs).toEqual(['delete', 'deletecollection', 'get', 'list', 'watch'])
+    await t.k('patch', 'crd', 'gizmos.example.com', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]')
+    await t.server.crds.idle()
+    expect((await t.kubectl(['get', 'crd', 'gizmos.example.com'])).code).not.toBe(0)
+  })
+
   it('deleting the CRD deletes its objects and stops serving it', async () => {
     await t.k('delete', 'crd', 'widgets.example.com', '--timeout=20s')
     expect(await t.server.store.get('/registry/example.com/widgets/default/w1')).toBeUndefined()

@@ -92,7 +92,7 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
   delete meta.managedFields
   delete meta.selfLink
   obj.metadata = meta
-  if (tracksGeneration(obj)) meta.generation = 1
+  if (tracksGeneration(obj) || res.dynamic) meta.generation = 1
   else delete meta.generation
   applyDefaults(res, obj)
   await admit(ctx, res, obj)
@@ -214,7 +214,7 @@ export async function guaranteedUpdate(
       extra = prepareForUpdate(res, next, cur.obj, sctx)
     }
     applyDefaults(res, next)
-    if (opts.subresource === undefined && tracksGeneration(next) && specChanged(next, cur.obj)) {
+    if (opts.subresource === undefined && (tracksGeneration(next) || res.dynamic) && specChanged(next, cur.obj)) {
       meta.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1
     }
     // A binding sets spec.nodeName, which a plain pod update may not change.
