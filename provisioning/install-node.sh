@@ -33,6 +33,25 @@ if [ "$CTRD_MAJOR" -lt 1 ] 2>/dev/null || { [ "$CTRD_MAJOR" -eq 1 ] && [ "$CTRD_
 fi
 say "containerd $CTRD_VERSION"
 
+# --- etcd, when this control-plane node runs a member (kubelab create --store etcd) ----------
+case " $(cat "$STAGING/components.txt") " in
+  *" etcd "*)
+    if [ ! -x /usr/bin/etcd ]; then
+      if [ "$KUBELAB_SERVICE_MODE" = systemd ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing etcd-server (the distribution's etcd)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q etcd-server >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q etcd-server >/dev/null; } ||
+          die "could not install etcd-server on node $KUBELAB_NODE_NAME: run 'apt-get install etcd-server' there and run create again"
+      else
+        die "etcd is not installed for node $KUBELAB_NODE_NAME (/usr/bin/etcd is missing): install Debian/Ubuntu etcd-server on this machine and run create again"
+      fi
+    fi
+    # The package's own unit runs a plain-http member on 127.0.0.1:2379; kubelab-etcd replaces it.
+    if [ "$KUBELAB_SERVICE_MODE" = systemd ]; then systemctl disable --now etcd.service >/dev/null 2>&1 || true; fi
+    say "$(/usr/bin/etcd --version 2>/dev/null | head -n 1)"
+    ;;
+esac
+
 SOCK="$ROOT/run/containerd/containerd.sock"
 if [ "$KUBELAB_SERVICE_MODE" = systemd ] && [ ! -S "$SOCK" ]; then
   systemctl enable --now containerd >/dev/null 2>&1 || die "could not start containerd on node $KUBELAB_NODE_NAME: see 'journalctl -u containerd'"

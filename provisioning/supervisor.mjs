@@ -94,7 +94,8 @@ function start(c) {
   r.spec = c
   const logFile = join(conf.logDir, `${c.name}.log`)
   const fd = openSync(logFile, 'a')
-  const child = spawn(conf.nodeBinary, [conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd] })
+  // A component is a kubelab-node subcommand, or another program (`command`, e.g. etcd).
+  const child = c.command ? spawn(c.command, c.args, { stdio: ['ignore', fd, fd] }) : spawn(conf.nodeBinary, [conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd] })
   closeSync(fd)
   r.child = child
   r.startedAt = Date.now()

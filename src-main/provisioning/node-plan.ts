@@ -5,6 +5,7 @@
 // under the node's root (`/` on a VM; the node's folder for a local node), which the node
 // reports itself over SSH.
 import { posix } from 'node:path'
+import { etcdMemberArgs, etcdPkiPaths } from '../../src-cluster/store/etcd-member'
 
 export type ServiceMode = 'systemd' | 'supervisor'
 
@@ -30,11 +31,20 @@ export interface NodePlanInput {
   readonly clusterCidr?: string
   /** CIDR LoadBalancer Services get addresses from (the provider routes it); absent: they stay <pending>. */
   readonly loadBalancerPool?: string
+  /** Where the API server keeps objects: its embedded store (default) or an etcd member on the control-plane node. */
+  readonly store?: StoreKind
 }
+
+export type StoreKind = 'embedded' | 'etcd'
+
+/** The distribution's etcd (Debian/Ubuntu `etcd-server`; the local provider's nodes use the host's). */
+export const ETCD_BINARY = '/usr/bin/etcd'
 
 export interface Component {
   readonly name: string
   readonly args: readonly string[]
+  /** A program other than kubelab-node (etcd); absent: `kubelab-node NAME ARGS`. */
+  readonly command?: string
 }
 
 export interface NodePaths {
@@ -51,6 +61,10 @@ export interface NodePaths {
   readonly podLogs: string
   /** containerd's config file (its CRI snapshotter is read from it when loading images). */
   readonly containerdConfig: string
+  /** Certificates where kubeadm keeps them (etcd/ca.crt, etcd/server.crt, apiserver-etcd-client.crt, ...). */
+  readonly kubernetesPki: string
+  /** etcd's data directory, as kubeadm's. */
+  readonly etcdData: string
 }
 
 export function nodePaths(root: string): NodePaths {
@@ -66,6 +80,8 @@ export function nodePaths(root: string): NodePaths {
     cniConfDir: r('etc/cni/net.d'),
     podLogs: r('var/log/pods'),
     containerdConfig: r('etc/containerd/config.toml'),
+    kubernetesPki: r('etc/kubernetes/pki'),
+    etcdData: r('var/lib/etcd'),
   }
 }
 
@@ -75,8 +91,14 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
   const kc = (n: string): string => posix.join(d.etc, `${n}.kubeconfig`)
   const all: Component[] = []
   if (p.node.role === 'control-plane') {
+    const etcd = p.store === 'etcd'
+    const epki = etcdPkiPaths(d.kubernetesPki)
+    if (etcd) {
+      all.push({ name: 'etcd', command: ETCD_BINARY, args: etcdMemberArgs({ name: p.node.name, dataDir: d.etcdData, ip: p.node.ip, pki: epki, clusterToken: `kubelab-${p.cluster}` }) })
+    }
+    const storeArgs = etcd ? ['--store', 'etcd', '--etcd-servers', 'https://127.0.0.1:2379', '--etcd-cafile', epki.caFile, '--etcd-certfile', epki.clientCert, '--etcd-keyfile', epki.clientKey] : []
     all.push(
-      { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.masterIp, '--tls-san', p.masterIp] },
+      { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.masterIp, '--tls-san', p.masterIp, ...storeArgs] },
       { name: 'scheduler', args: ['--kubeconfig', kc('scheduler')] },
       { name: 'controller-manager', args: ['--kubeconfig', kc('controller-manager'), ...(p.loadBalancerPool ? ['--lb-pool', p.loadBalancerPool] : [])] },
       { name: 'dns', args: ['--kubeconfig', kc('dns'), '--bind', `${p.node.ip}:53`, '--advertise-address', p.node.ip, '--node-name', p.node.name] },
@@ -111,7 +133,8 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
     // Ingress controller on the node's address, ports 80 and 443, with the proxy's credentials.
     { name: 'ingress', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--address', p.node.ip, '--http-port', '80', '--https-port', '443'] },
   )
-  return { components: all.filter((c) => p.available.has(c.name)), missing: all.filter((c) => !p.available.has(c.name)).map((c) => c.name) }
+  const present = (c: Component): boolean => c.command !== undefined || p.available.has(c.name)
+  return { components: all.filter(present), missing: all.filter((c) => !present(c)).map((c) => c.name) }
 }
 
 /** Quotes one word for a POSIX shell / systemd ExecStart (both accept single quotes). */
@@ -128,6 +151,7 @@ export function nodeEnvFile(p: NodePlanInput): string {
     KUBELAB_MASTER_IP: p.masterIp,
     KUBELAB_SERVICE_MODE: p.serviceMode,
     KUBELAB_NODE_BINARY: p.nodeBinary,
+    KUBELAB_STORE: p.store ?? 'embedded',
   }
   return Object.entries(lines).map(([k, v]) => `${k}=${shQuote(v)}`).join('\n') + '\n'
 }
@@ -135,7 +159,7 @@ export function nodeEnvFile(p: NodePlanInput): string {
 /** One systemd unit per component; Restart=always as the supervisor does for local nodes. */
 export function systemdUnit(p: NodePlanInput, c: Component): string {
   const d = nodePaths(p.root)
-  const exec = [p.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), c.name, ...c.args].map(shQuote).join(' ')
+  const exec = (c.command ? [c.command, ...c.args] : [p.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), c.name, ...c.args]).map(shQuote).join(' ')
   return `# Written by KubeLab install-node.sh; re-running create rewrites it.
 [Unit]
 Description=KubeLab ${c.name} (cluster ${p.cluster}, node ${p.node.name})

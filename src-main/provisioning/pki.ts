@@ -31,6 +31,16 @@ export interface ClusterPki {
   node(name: string): { kubeletClient: KeyPair; kubeletServing: KeyPair; proxyClient: KeyPair }
   /** Control-plane component client credentials (scheduler, controller manager, DNS). */
   component(name: 'scheduler' | 'controller-manager' | 'dns'): KeyPair
+  /** etcd certificates for a control-plane node (made on first use): kubeadm's set, from the cluster's etcd CA. */
+  etcdMember(name: string): EtcdMemberPki
+}
+
+export interface EtcdMemberPki {
+  readonly ca: KeyPair
+  readonly server: KeyPair
+  readonly peer: KeyPair
+  readonly healthcheckClient: KeyPair
+  readonly apiserverClient: KeyPair
 }
 
 function load(dir: string, base: string): KeyPair | undefined {
@@ -107,6 +117,21 @@ export function ensureClusterPki(clusterDir: string, clusterName: string, master
     },
     component(name) {
       return components.get(name)!
+    },
+    etcdMember(name) {
+      const n = byName.get(name)
+      if (!n) throw new Error(`no etcd certificates for node ${name}: it is not part of this cluster's PKI`)
+      // Its own CA, as kubeadm makes etcd/ca: etcd trusts only certificates made for it.
+      const etcdCa = ensure(join(dir, 'etcd'), 'ca', () => createCA(`kubelab-${clusterName}-etcd-ca`))
+      const md = join(dir, 'etcd', 'nodes', name)
+      const names = { dnsNames: ['localhost', name], ipAddresses: [...new Set(['127.0.0.1', n.ip])] }
+      return {
+        ca: etcdCa,
+        server: ensure(md, `server-${n.ip}`, () => issueCert(etcdCa, { commonName: name, server: true, client: true, ...names })),
+        peer: ensure(md, `peer-${n.ip}`, () => issueCert(etcdCa, { commonName: name, server: true, client: true, ...names })),
+        healthcheckClient: ensure(join(dir, 'etcd'), 'healthcheck-client', () => issueCert(etcdCa, { commonName: 'kube-etcd-healthcheck-client', client: true })),
+        apiserverClient: ensure(join(dir, 'etcd'), 'apiserver-etcd-client', () => issueCert(etcdCa, { commonName: 'kube-apiserver-etcd-client', client: true })),
+      }
     },
   }
 }

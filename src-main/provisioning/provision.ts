@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import type { NodeBundle } from '../../provisioning/bundle'
 import { INSTALL_SCRIPT } from '../../provisioning/bundle'
-import { manifest, nodeComponents, nodeEnvFile, nodePaths, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile } from './node-plan'
+import { manifest, nodeComponents, nodeEnvFile, nodePaths, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile, type StoreKind } from './node-plan'
 import { importImageOnNode, type ImageTarball } from './images'
 import { componentKubeconfig, type ClusterPki } from './pki'
+import { etcdPkiPaths, type EtcdPkiPaths } from '../../src-cluster/store/etcd-member'
 import { SshSession, type SshLogin } from './ssh'
 import type { StepRunner } from './steps'
 
@@ -18,6 +19,8 @@ export interface ProvisionInput {
   readonly masterIp: string
   /** CIDR for LoadBalancer Services, when the provider routes one. */
   readonly loadBalancerPool?: string
+  /** Where the API server keeps objects (default: its embedded store). */
+  readonly store?: StoreKind
   readonly login: SshLogin
   readonly bundle: NodeBundle
   readonly pki: ClusterPki
@@ -44,8 +47,8 @@ async function nodeFacts(s: SshSession, signal?: AbortSignal): Promise<NodeFacts
 }
 
 /** Everything the node gets, as staged files with their destinations. */
-export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
-  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags), loadBalancerPool: i.loadBalancerPool }
+export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool' | 'store'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
+  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags), loadBalancerPool: i.loadBalancerPool, store: i.store }
   const d = nodePaths(facts.root)
   const { components, missing } = nodeComponents(plan)
   const files: StagedFile[] = []
@@ -76,6 +79,22 @@ export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp
       const user = c === 'dns' ? 'system:kube-dns' : `system:kube-${c}`
       add(`${c}.kubeconfig`, posix.join(d.etc, `${c}.kubeconfig`), componentKubeconfig(i.pki, i.masterIp, user, i.pki.component(c)), 0o600)
     }
+    if (i.store === 'etcd') {
+      // Where kubeadm keeps them, so etcdctl works on the node as in the usual exercises.
+      const e = i.pki.etcdMember(i.node.name)
+      const p = etcdPkiPaths(d.kubernetesPki)
+      add('etcd-ca.crt', p.caFile, e.ca.certPem)
+      add('etcd-server.crt', p.serverCert, e.server.certPem)
+      add('etcd-server.key', p.serverKey, e.server.keyPem, 0o600)
+      add('etcd-peer.crt', p.peerCert, e.peer.certPem)
+      add('etcd-peer.key', p.peerKey, e.peer.keyPem, 0o600)
+      add('etcd-healthcheck-client.crt', p.healthcheckCert, e.healthcheckClient.certPem)
+      add('etcd-healthcheck-client.key', p.healthcheckKey, e.healthcheckClient.keyPem, 0o600)
+      add('apiserver-etcd-client.crt', p.clientCert, e.apiserverClient.certPem)
+      add('apiserver-etcd-client.key', p.clientKey, e.apiserverClient.keyPem, 0o600)
+      // `. etcdctl.env` on the node, then plain `etcdctl endpoint health` / `snapshot save F`.
+      add('etcdctl.env', posix.join(d.etc, 'etcdctl.env'), etcdctlEnv(p), 0o600)
+    }
   }
   if (facts.serviceMode === 'systemd') {
     for (const c of components) add(`kubelab-${c.name}.service`, `/etc/systemd/system/kubelab-${c.name}.service`, systemdUnit(plan, c))
@@ -83,6 +102,17 @@ export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp
     add('components.json', posix.join(d.etc, 'components.json'), supervisorConfig(plan, components))
   }
   return { files, components: components.map((c) => c.name), missing }
+}
+
+/** Environment for etcdctl (3.4 reads ETCDCTL_*) pointing at the node's own member with the healthcheck client certificate. */
+export function etcdctlEnv(p: EtcdPkiPaths): string {
+  return [
+    'export ETCDCTL_API=3',
+    'export ETCDCTL_ENDPOINTS=https://127.0.0.1:2379',
+    `export ETCDCTL_CACERT=${p.caFile}`,
+    `export ETCDCTL_CERT=${p.healthcheckCert}`,
+    `export ETCDCTL_KEY=${p.healthcheckKey}`,
+  ].join('\n') + '\n'
 }
 
 /** Provisions one node; every wait is bounded and every step reported. */

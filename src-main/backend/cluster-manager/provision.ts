@@ -49,7 +49,7 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
     const n = ctx.nodes.find((x) => x.name === name)!
     const t = await provider.sshTarget(ctx, n)
     if (!t) throw new Error(`provider ${provider.name} gives node ${name} no SSH access`)
-    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner, images })
+    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded', login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner, images })
   }
   // The master first: the workers' kubelets need its API server.
   await one(master.name)

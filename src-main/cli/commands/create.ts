@@ -12,6 +12,8 @@ export const createCommand = clusterCommand({
     `  --provider P         where nodes run: ${providerNames().join(', ')} (default simulated)`,
     '  --workers N          worker nodes besides the control plane (default 2)',
     '  --timeout D          give up waiting after D seconds (default 120 + a little per node)',
+    '  --store S            where the API server keeps objects: embedded (default) or etcd (an etcd',
+    '                       member from the distribution on the control-plane node; not for simulated)',
     'multipass, virtualbox and qemu (each node; defaults 2 CPUs, 2G memory, 20G disk):',
     '  --cpus N             virtual CPUs, 1-64                --memory SIZE   e.g. 2G or 2048M (at least 512M)',
     '  --disk SIZE          disk, e.g. 20G (at least 5G)',
@@ -31,6 +33,7 @@ export const createCommand = clusterCommand({
     provider: 'string',
     workers: 'string',
     timeout: 'string',
+    store: 'string',
     'start-delay': 'string',
     'run-time': 'string',
     cpu: 'string',
@@ -61,6 +64,9 @@ export const createCommand = clusterCommand({
       throw new Error(`--host-only-subnet must be the first three parts of a /24 inside 192.168.56.0/21 (192.168.56 to 192.168.63), got ${flags['host-only-subnet']}`);
     }
     if (flags.image !== undefined && provider !== 'qemu') throw new Error('--image only applies to --provider qemu (multipass and virtualbox use their own Ubuntu image)');
+    const store = flags.store ?? 'embedded';
+    if (store !== 'embedded' && store !== 'etcd') throw new Error(`--store must be embedded or etcd, got ${flags.store}`);
+    if (store === 'etcd' && provider === 'simulated') throw new Error('--store etcd runs an etcd member on the control-plane node: use a provider with nodes (local, qemu, multipass, virtualbox), not simulated');
     const settings: Record<string, string> = vmSizeSettings(provider, { cpus: flags.cpus, memory: flags.memory, disk: flags.disk });
     const map: [string, string | undefined][] = [
       ['startDelay', flags['start-delay']],
@@ -72,6 +78,7 @@ export const createCommand = clusterCommand({
       ['pods', flags.pods],
       ['nodeMonitorGracePeriod', flags['node-monitor-grace-period']],
       ['defaultTolerationSeconds', flags['default-toleration-seconds']],
+      ['store', store === 'etcd' ? 'etcd' : undefined],
     ];
     for (const [k, v] of map) if (v !== undefined) settings[k] = v;
     await manager.create(positional[0] as string, { provider, workers, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 });

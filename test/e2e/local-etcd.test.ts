@@ -1,0 +1,79 @@
+// `kubelab create --provider local --store etcd`: the control-plane node runs the host's etcd
+// (Debian etcd-server) as a supervised component with TLS from the cluster PKI (certificates
+// where kubeadm keeps them) and data under the node's state; the API server keeps every object
+// there. etcdctl works on the node. Lean: one control-plane node and one worker.
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const execFileP = promisify(execFile)
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
+
+const home = mkdtempSync('/tmp/kl-')
+// Reserved for this file (run the local-cluster tests one at a time, under the e2e lock).
+const cluster = 'l5e'
+const clusterDir = join(home, 'clusters', cluster)
+const kubeconfig = join(clusterDir, 'kubeconfig')
+const env = { ...process.env, KUBELAB_HOME: home }
+
+async function kubelab(...args: string[]): Promise<string> {
+  try {
+    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 })
+    return r.stdout + r.stderr
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; message: string }
+    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
+  }
+}
+
+async function kubectl(...args: string[]): Promise<string> {
+  try {
+    return (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })).stdout
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; message: string }
+    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
+  }
+}
+
+let master = ''
+let createLog = ''
+
+beforeAll(async () => {
+  createLog = await kubelab('create', cluster, '--provider', 'local', '--workers', '1', '--store', 'etcd', '--timeout', '180')
+  const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { items: { metadata: { name: string; labels?: Record<string, string> } }[] }
+  master = nodes.items.find((n) => n.metadata.labels?.['node-role.kubernetes.io/control-plane'] !== undefined)?.metadata.name ?? ''
+}, 300_000)
+
+afterAll(async () => {
+  if (existsSync(join(clusterDir, 'cluster.json'))) await kubelab('delete', cluster).catch(() => {})
+  rmSync(home, { recursive: true, force: true })
+}, 120_000)
+
+/** etcdctl on the control-plane node with the environment provisioning wrote. */
+const etcdctl = (args: string) => kubelab('ssh', cluster, master, '--', `. "\${KUBELAB_ROOT:-}/etc/kubelab/etcdctl.env" && etcdctl ${args}`)
+
+describe('kubelab create --provider local --store etcd', () => {
+  it('runs etcd on the control-plane node and the API server on it', async () => {
+    expect(createLog).toMatch(/cluster \S+ is ready/)
+    expect(master).not.toBe('')
+    const health = await etcdctl('endpoint health')
+    expect(health).toMatch(/127\.0\.0\.1:2379 is healthy/)
+    // The certificates sit where kubeadm keeps them, under the node's root.
+    const files = await kubelab('ssh', cluster, master, '--', 'ls "${KUBELAB_ROOT:-}/etc/kubernetes/pki/etcd" "${KUBELAB_ROOT:-}/var/lib/etcd/member"')
+    for (const f of ['ca.crt', 'server.crt', 'peer.crt', 'healthcheck-client.crt', 'snap', 'wal']) expect(files).toContain(f)
+  })
+
+  it('keeps objects in etcd (resourceVersion = etcd revision) and runs a workload', async () => {
+    await kubectl('create', 'namespace', 'on-etcd')
+    await kubectl('-n', 'on-etcd', 'create', 'deployment', 'web', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
+    const keys = await etcdctl('get /registry/core/namespaces/on-etcd -w json')
+    const rev = (JSON.parse(keys.trim().split('\n').pop()!) as { kvs: { mod_revision: number }[] }).kvs[0].mod_revision
+    expect(await kubectl('get', 'namespace', 'on-etcd', '-o', 'jsonpath={.metadata.resourceVersion}')).toBe(String(rev))
+    await kubectl('-n', 'on-etcd', 'rollout', 'status', 'deployment/web', '--timeout=120s')
+    expect(await kubectl('-n', 'on-etcd', 'get', 'pods', '-o', 'jsonpath={.items[*].status.phase}')).toBe('Running')
+  })
+})
