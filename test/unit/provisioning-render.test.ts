@@ -34,6 +34,20 @@ describe('node plan', () => {
     expect(conf.logDir).toBe('/srv/n1/var/log/kubelab')
   })
 
+  it('with --store etcd runs the distribution etcd first (kubeadm cert paths) and points the API server at it', () => {
+    const { components } = nodeComponents(plan({ store: 'etcd' }))
+    expect(components.map((c) => c.name).slice(0, 2)).toEqual(['etcd', 'apiserver'])
+    const etcd = components[0]!
+    expect(etcd.command).toBe('/usr/bin/etcd')
+    expect(etcd.args).toEqual(expect.arrayContaining(['--data-dir', '/var/lib/etcd', '--cert-file', '/etc/kubernetes/pki/etcd/server.crt', '--client-cert-auth', '--peer-client-cert-auth']))
+    expect(etcd.args.join(' ')).toContain('--listen-client-urls https://127.0.0.1:2379,https://10.231.10.2:2379')
+    expect(components[1]!.args.join(' ')).toContain('--store etcd --etcd-servers https://127.0.0.1:2379 --etcd-cafile /etc/kubernetes/pki/etcd/ca.crt --etcd-certfile /etc/kubernetes/pki/apiserver-etcd-client.crt')
+    expect(systemdUnit(plan({ store: 'etcd' }), etcd)).toMatch(/^ExecStart=\/usr\/bin\/etcd --name control-plane /m)
+    // Workers and the default embedded store run no etcd.
+    expect(nodeComponents(plan()).components.some((c) => c.name === 'etcd')).toBe(false)
+    expect(nodeComponents(plan({ store: 'etcd', node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } })).components.some((c) => c.name === 'etcd')).toBe(false)
+  })
+
   it('renders systemd units and a shell-safe env file', () => {
     const c = nodeComponents(plan()).components[1]!
     const unit = systemdUnit(plan(), c)
