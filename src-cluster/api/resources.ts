@@ -63,6 +63,8 @@ export interface DynamicBehaviour {
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const
 
 const STATUS: SubresourceInfo = { name: 'status', verbs: ['get', 'patch', 'update'] }
+/** HTTP passed through to the kubelet, a pod or a Service endpoint (kind: upstream's Node/Pod/ServiceProxyOptions). */
+const proxy = (kind: string): SubresourceInfo => ({ name: 'proxy', kind: { group: '', version: 'v1', kind }, verbs: ['create', 'delete', 'get', 'patch', 'update'] })
 const SCALE: SubresourceInfo = {
   name: 'scale',
   kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
@@ -93,7 +95,7 @@ function r(
 export const RESOURCES: readonly ResourceInfo[] = [
   // core/v1
   r('', 'v1', 'Namespace', 'namespaces', false, 'core.v1', { shortNames: ['ns'], subresources: [STATUS, { name: 'finalize', verbs: ['update'] }], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
-  r('', 'v1', 'Node', 'nodes', false, 'core.v1', { shortNames: ['no'], subresources: [STATUS] }),
+  r('', 'v1', 'Node', 'nodes', false, 'core.v1', { shortNames: ['no'], subresources: [STATUS, proxy('NodeProxyOptions')] }),
   r('', 'v1', 'Pod', 'pods', true, 'core.v1', {
     shortNames: ['po'],
     categories: ['all'],
@@ -106,10 +108,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
       { name: 'exec', kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, verbs: ['create', 'get'] },
       { name: 'attach', kind: { group: '', version: 'v1', kind: 'PodAttachOptions' }, verbs: ['create', 'get'] },
       { name: 'portforward', kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' }, verbs: ['create', 'get'] },
+      proxy('PodProxyOptions'),
     ],
   }),
   r('', 'v1', 'Binding', 'bindings', true, 'core.v1', { verbs: ['create'], virtual: true }),
-  r('', 'v1', 'Service', 'services', true, 'core.v1', { shortNames: ['svc'], categories: ['all'], subresources: [STATUS] }),
+  r('', 'v1', 'Service', 'services', true, 'core.v1', { shortNames: ['svc'], categories: ['all'], subresources: [STATUS, proxy('ServiceProxyOptions')] }),
   r('', 'v1', 'Endpoints', 'endpoints', true, 'core.v1', { shortNames: ['ep'], singular: 'endpoints' }),
   r('', 'v1', 'ConfigMap', 'configmaps', true, 'core.v1', { shortNames: ['cm'] }),
   r('', 'v1', 'Secret', 'secrets', true, 'core.v1'),

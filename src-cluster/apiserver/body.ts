@@ -37,8 +37,25 @@ export interface DecodedBody {
   readonly jsonText?: string
 }
 
-/** Decode a body whose content type is JSON, YAML or protobuf. */
-export function decodeBody(buf: Buffer, contentType: string | undefined): DecodedBody {
+/** Upstream's short view of an undecodable body: text if it looks like JSON, else hex. */
+function summarizeData(buf: Buffer, max = 30): string {
+  if (buf.length === 0) return '<empty>'
+  if (buf[0] === 0x7b) return buf.length > max ? buf.subarray(0, max).toString('utf8') + ' ...' : buf.toString('utf8')
+  return buf.length > max ? buf.subarray(0, max).toString('hex') + ' ...' : buf.toString('hex')
+}
+
+/** What Go's encoding/json says about text that is not JSON (the common cases). */
+function goJsonError(text: string, e: Error): string {
+  const first = text.trimStart()[0]
+  if (first === undefined) return 'unexpected end of JSON input'
+  if (!'{["-0123456789tfn'.includes(first)) return `invalid character '${first}' looking for beginning of value`
+  const at = /at position (\d+)/.exec(e.message)
+  if (/end of (JSON )?input|Unterminated/i.test(e.message) || (at && Number(at[1]) >= text.trimEnd().length)) return 'unexpected end of JSON input'
+  return e.message
+}
+
+/** Decode a body whose content type is JSON, YAML or protobuf; `kind` names the endpoint's kind in errors. */
+export function decodeBody(buf: Buffer, contentType: string | undefined, kind?: string): DecodedBody {
   const mt = mediaType(contentType)
   if (isProtobuf(mt)) {
     try {
@@ -58,6 +75,7 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): Decode
     try {
       return { value: JSON.parse(text), jsonText: text }
     } catch (e) {
+      if (kind) throw errors.badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${goJsonError(text, e as Error)} (${summarizeData(buf)})`)
       throw errors.badRequest(`the request body is not valid JSON: ${(e as Error).message}. Check the manifest's syntax (e.g. with 'kubectl apply --dry-run=client -f FILE').`)
     }
   }

@@ -1,5 +1,6 @@
 // Turns a request path and method into what it asks for (upstream calls this RequestInfo).
 import { findResource, type ResourceInfo } from '../api/resources'
+import { queryBool } from '../util/query'
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection'
 
@@ -29,8 +30,7 @@ export interface UnknownResourceRequest {
 export type RequestInfo = ResourceRequest | OtherRequest | UnknownResourceRequest
 
 function isWatchParam(q: URLSearchParams): boolean {
-  const w = q.get('watch')
-  return w === 'true' || w === '1'
+  return queryBool(q, 'watch')
 }
 
 export function parseRequest(method: string, pathname: string, query: URLSearchParams): RequestInfo {

@@ -1,12 +1,13 @@
 // Writing answers: JSON (or YAML when asked), Warning headers, Status errors.
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { gzipSync } from 'node:zlib'
 import { stringify } from 'yaml'
+import { negotiated } from './negotiate'
 import { ApiError, errors, type Status } from './status'
 import { StoreError } from '../store/types'
 
 export function wantsTable(req: IncomingMessage): boolean {
-  const accept = req.headers.accept ?? ''
-  return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept)
+  return negotiated(req).as === 'Table'
 }
 
 function wantsYaml(req: IncomingMessage): boolean {
@@ -40,8 +41,29 @@ export function sendJson(req: IncomingMessage, res: ServerResponse, code: number
     'Cache-Control': 'no-cache, private',
   }
   if (warnings.length) headers['Warning'] = warningHeader(warnings)
+  if (Buffer.byteLength(text) > GZIP_THRESHOLD_BYTES && acceptsGzip(req)) {
+    headers['Content-Encoding'] = 'gzip'
+    headers['Vary'] = 'Accept-Encoding'
+    res.writeHead(code, headers)
+    res.end(req.method === 'HEAD' ? undefined : gzipSync(text, { level: 1 }))
+    return
+  }
   res.writeHead(code, headers)
   res.end(req.method === 'HEAD' ? undefined : text)
+}
+
+/** Upstream compresses answers larger than this when the client accepts gzip. */
+export const GZIP_THRESHOLD_BYTES = 128 * 1024
+
+function acceptsGzip(req: IncomingMessage): boolean {
+  const ae = req.headers['accept-encoding']
+  if (!ae) return false
+  return ae.split(',').some((part) => {
+    const [coding, ...params] = part.split(';').map((s) => s.trim().toLowerCase())
+    if (coding !== 'gzip' && coding !== '*') return false
+    const qv = params.find((p) => p.startsWith('q='))
+    return !qv || Number(qv.slice(2)) > 0
+  })
 }
 
 export function sendStatus(req: IncomingMessage, res: ServerResponse, status: Status): void {

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { findResource } from '../api/resources'
 import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
 import { lockDir, openStore } from '../store'
+import { queryBool } from '../util/query'
 import type { Storage } from '../store/types'
 import { createAuthenticator, parseTokenFile, type Authenticator } from './auth'
 import { authorizeOrThrow, Authorizer, ensureBootstrapPolicy, impersonate, metricsAttributes, nonResourceAttributes, PolicyCache, resourceAttributes } from './authz'
@@ -17,7 +18,7 @@ import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacy
 import { handleDelete, handleDeleteCollection } from './handlers/delete'
 import { handleEviction } from './handlers/eviction'
 import { handleMetrics, isMetricsPath } from './metrics'
-import { handlePodAttach, handlePodExec, handlePodLog, handlePodPortForward, handleUpgrade } from './proxy'
+import { handleHttpProxy, handlePodAttach, handlePodExec, handlePodLog, handlePodPortForward, handleUpgrade } from './proxy'
 import { handleGet, handleList } from './handlers/read'
 import { handleReview } from './handlers/reviews'
 import { handleBinding, handleScale, handleToken } from './handlers/subresources'
@@ -172,7 +173,7 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   }
   // metrics.k8s.io: served from the kubelets' usage summaries, as metrics-server would.
   if (isMetricsPath(segs)) {
-    if (isResourcePath) authorizeOrThrow(ctx, user, metricsAttributes(segs, q.get('watch') === 'true' || q.get('watch') === '1'))
+    if (isResourcePath) authorizeOrThrow(ctx, user, metricsAttributes(segs, queryBool(q, 'watch')))
     return handleMetrics(ctx, req, res, segs, q)
   }
   const info = parseRequest(method, path, q)
@@ -196,7 +197,8 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     throw failure(404, 'NotFound', `the server could not find the requested resource (${info.plural} in ${gv}): see 'kubectl api-resources' for what this cluster serves`)
   }
   authorizeOrThrow(ctx, user, resourceAttributes(info))
-  checkAcceptable(req)
+  // Proxied answers are whatever the backend sends: any Accept goes through.
+  if (info.subresource !== 'proxy') checkAcceptable(req)
   await runAsUser(user, () => serveResource(ctx, info, req, res, q, user))
 }
 
@@ -246,6 +248,8 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
         return handlePodAttach(ctx, r, req, res, q)
       case 'portforward':
         return handlePodPortForward(ctx, r, req, res, q)
+      case 'proxy':
+        return handleHttpProxy(ctx, r, req, res, q)
       case 'token':
         if (r.verb === 'create') return handleToken(ctx, r, req, res)
         break

@@ -46,25 +46,28 @@ export function qualifiedResource(res: Pick<ResourceInfo, 'group' | 'plural'>): 
 
 export const errors = {
   notFound: (res: Pick<ResourceInfo, 'group' | 'plural'>, name: string) =>
-    failure(404, 'NotFound', `${qualifiedResource(res)} "${name}" not found`, { name, group: res.group, kind: res.plural }),
+    failure(404, 'NotFound', `${qualifiedResource(res)} "${name}" not found`, { name, group: res.group || undefined, kind: res.plural }),
   alreadyExists: (res: Pick<ResourceInfo, 'group' | 'plural'>, name: string) =>
-    failure(409, 'AlreadyExists', `${qualifiedResource(res)} "${name}" already exists`, { name, group: res.group, kind: res.plural }),
+    failure(409, 'AlreadyExists', `${qualifiedResource(res)} "${name}" already exists`, { name, group: res.group || undefined, kind: res.plural }),
   conflict: (res: Pick<ResourceInfo, 'group' | 'plural'>, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
-    failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(res)} "${name}": ${why}`, { name, group: res.group, kind: res.plural }),
+    failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(res)} "${name}": ${why}`, { name, group: res.group || undefined, kind: res.plural }),
   badRequest: (message: string) => failure(400, 'BadRequest', message),
   invalid: (res: Pick<ResourceInfo, 'group' | 'kind'>, name: string, errs: readonly FieldError[]) =>
     failure(
       422,
       'Invalid',
-      `${res.kind} "${name}" is invalid: ${errs.length === 1 ? formatFieldError(errs[0]!) : '[' + errs.map(formatFieldError).join(', ') + ']'}`,
+      `${res.group ? `${res.kind}.${res.group}` : res.kind} "${name}" is invalid: ${errs.length === 1 ? formatFieldError(errs[0]!) : '[' + errs.map(formatFieldError).join(', ') + ']'}`,
       {
         name,
-        group: res.group,
+        group: res.group || undefined,
         kind: res.kind,
         causes: errs.map((e) => ({ reason: e.type, message: fieldErrorMessage(e), field: e.field })),
       },
     ),
   forbidden: (message: string) => failure(403, 'Forbidden', message),
+  /** Upstream's NewForbidden: `pods "x" is forbidden: <why>`. */
+  forbiddenObject: (res: Pick<ResourceInfo, 'group' | 'plural'>, name: string, why: string) =>
+    failure(403, 'Forbidden', `${qualifiedResource(res)} "${name}" is forbidden: ${why}`, { name, group: res.group || undefined, kind: res.plural }),
   methodNotAllowed: (message: string) => failure(405, 'MethodNotAllowed', message),
   unsupportedMediaType: (contentType: string) =>
     failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${JSON.stringify(contentType)})`),

@@ -87,6 +87,15 @@ describe('filters', () => {
     expect(run(cluster([node('n1', { cpu: '1', memory: '1Gi' })]), pod('new', { cpu: '500m' }))).toBe('n1')
   })
 
+  it('NodeResourcesFit keeps pods that request CPU off a node that reports no CPU', () => {
+    const noCpu: NodeObj = { ...node('nocpu'), status: { capacity: { memory: '8Gi', pods: '110' }, allocatable: { memory: '8Gi', pods: '110' } } }
+    expect(failure(cluster([noCpu]), pod('p', { cpu: '100m' })).message).toBe('0/1 nodes are available: 1 Insufficient cpu.')
+    const bare: NodeObj = { ...node('bare'), status: {} }
+    expect(failure(cluster([bare]), pod('p', { cpu: '100m' })).message).toBe('0/1 nodes are available: 1 Insufficient cpu, 1 Too many pods.')
+    // A pod that asks for no CPU still fits where there is room for pods.
+    expect(run(cluster([noCpu]), pod('q'))).toBe('nocpu')
+  })
+
   it('NodeResourcesFit honours the pods count', () => {
     const c = cluster([node('n1', { pods: '1' })], [[pod('old'), 'n1']])
     expect(failure(c, pod('new')).message).toBe('0/1 nodes are available: 1 Too many pods.')

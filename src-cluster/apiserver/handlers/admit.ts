@@ -2,7 +2,7 @@
 // duplicate fields per fieldValidation, wrong types), defaults, and the kind's validation.
 import type { FieldError, KubeObject } from '../../api/errors'
 import { formatFieldError } from '../../api/errors'
-import { apiVersionOf, type ResourceInfo } from '../../api/resources'
+import { apiVersionOf, findByKind, type ResourceInfo } from '../../api/resources'
 import { applyDefaults } from '../../api/defaults'
 import { validateObject } from '../../api/validation'
 import { checkStructure } from '../../api/validation/structural'
@@ -51,11 +51,18 @@ export function checkFields(res: ResourceInfo, value: KubeObject, mode: FieldVal
 
 /** apiVersion/kind of a body must name this resource (or be absent). */
 export function checkTypeMeta(res: ResourceInfo, obj: KubeObject, expectKind = res.kind, expectApiVersion = apiVersionOf(res)): void {
-  if (obj.apiVersion !== undefined && obj.apiVersion !== expectApiVersion) {
-    throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectApiVersion})`)
-  }
-  if (obj.kind !== undefined && obj.kind !== expectKind) {
-    throw errors.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expectKind}): send it to the ${String(obj.kind)} endpoint, or fix "kind"`)
+  const kind = obj.kind === undefined || obj.kind === '' ? expectKind : String(obj.kind)
+  const apiVersion = obj.apiVersion === undefined || obj.apiVersion === '' ? expectApiVersion : String(obj.apiVersion)
+  if (kind !== expectKind || apiVersion !== expectApiVersion) {
+    // Upstream's decoder words (handlers/rest.go transformDecodeError): the data's kind and
+    // version, then why it cannot become the endpoint's kind.
+    const version = apiVersion.includes('/') ? apiVersion.slice(apiVersion.indexOf('/') + 1) : apiVersion
+    const known = findByKind(apiVersion, kind)
+    const expectGroup = expectApiVersion.includes('/') ? expectApiVersion.slice(0, expectApiVersion.indexOf('/')) : ''
+    const why = known
+      ? `converting (${version}.${kind}) to (${expectGroup ? expectGroup.split('.')[0] : 'core'}.${expectKind}): unknown conversion`
+      : `no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(apiVersion)} in scheme "pkg/api/legacyscheme/scheme.go:30"`
+    throw errors.badRequest(`${kind} in version ${JSON.stringify(version)} cannot be handled as a ${expectKind}: ${why}`)
   }
   obj.apiVersion = expectApiVersion
   obj.kind = expectKind

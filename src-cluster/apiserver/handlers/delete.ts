@@ -15,6 +15,9 @@ import { isDryRun } from './admit'
 import { listObjects, withTypeMeta } from './read'
 import { strategyContext } from './write'
 
+/** Namespaces the cluster itself needs. */
+export const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+
 export interface DeleteOptions {
   gracePeriodSeconds?: number
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'
@@ -56,6 +59,8 @@ function defaultPolicy(res: ResourceInfo): DeleteOptions['propagationPolicy'] {
 
 /** Delete one object; returns what the client gets back (the object, or its last state). */
 export async function deleteObject(ctx: ServerContext, res: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions): Promise<{ obj: KubeObject; gone: boolean }> {
+  // Upstream's NamespaceLifecycle admission: the system namespaces stay (dry runs included).
+  if (res.group === '' && res.kind === 'Namespace' && IMMORTAL_NAMESPACES.has(name)) throw errors.forbiddenObject(res, name, 'this namespace may not be deleted')
   for (let attempt = 0; attempt < 20; attempt++) {
     const cur = await ctx.objects.mustGet(res, namespace, name)
     const obj = withTypeMeta(res, structuredClone(cur.obj))

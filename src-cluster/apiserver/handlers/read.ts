@@ -1,13 +1,15 @@
 // GET of one object and of collections (with selectors, pagination and Table output).
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { KubeObject } from '../../api/errors'
+import { fieldErr, type KubeObject } from '../../api/errors'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { toTable } from '../../api/tables'
 import { StoreError } from '../../store/types'
 import type { ServerContext } from '../context'
 import type { ResourceRequest } from '../request'
-import { sendJson, wantsTable } from '../respond'
-import { errors } from '../status'
+import { negotiated } from '../negotiate'
+import { sendJson } from '../respond'
+import { ApiError, errors, failure } from '../status'
+import { withGoShape } from '../../api/go-shape'
 import { filterFromQuery } from './filters'
 
 type IncludeObject = 'None' | 'Metadata' | 'Object'
@@ -19,13 +21,30 @@ export function includeObjectParam(q: URLSearchParams): IncludeObject {
 
 /** Fill apiVersion/kind, which are not always stored (e.g. objects written by older code). */
 export function withTypeMeta(res: ResourceInfo, obj: KubeObject): KubeObject {
-  return { apiVersion: apiVersionOf(res), kind: res.kind, ...obj }
+  return withGoShape(res.group, res.kind, { apiVersion: apiVersionOf(res), kind: res.kind, ...obj })
+}
+
+/** An object as client-go's metadata client asks for it: only its ObjectMeta. */
+export function asPartialObjectMetadata(obj: KubeObject, version: string): KubeObject {
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata ?? {} }
+}
+
+function notListError(asked: string, res: ResourceInfo, isList: boolean): ApiError {
+  const goType = `*${res.version}.${res.kind}${isList ? 'List' : ''}`
+  return failure(
+    406,
+    'NotAcceptable',
+    isList ? `you requested ${asked}, but the requested object is a list (${goType})` : `you requested ${asked}, but the requested object is not a list (${goType})`,
+  )
 }
 
 export async function handleGet(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const stored = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
   const obj = withTypeMeta(r.res, stored.obj)
-  if (wantsTable(req)) {
+  const want = negotiated(req)
+  if (want.as === 'PartialObjectMetadataList') throw notListError(want.as, r.res, false)
+  if (want.as === 'PartialObjectMetadata') return sendJson(req, res, 200, asPartialObjectMetadata(obj, want.version))
+  if (want.as === 'Table') {
     sendJson(req, res, 200, toTable(r.res, [obj], { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(stored.kv.modRevision) }))
     return
   }
@@ -97,8 +116,17 @@ export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URL
 }
 
 export async function handleList(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  if (q.has('sendInitialEvents')) throw errors.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [fieldErr.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list')])
+  const want = negotiated(req)
+  if (want.as === 'PartialObjectMetadata') throw notListError(want.as, r.res, true)
   const out = await listObjects(ctx, r, q)
-  if (wantsTable(req)) {
+  if (want.as === 'PartialObjectMetadataList') {
+    const metadata: Record<string, unknown> = { resourceVersion: String(out.revision) }
+    if (out.continue) metadata.continue = out.continue
+    sendJson(req, res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${want.version}`, metadata, items: out.items.map((o) => asPartialObjectMetadata(o, want.version)) })
+    return
+  }
+  if (want.as === 'Table') {
     sendJson(req, res, 200, toTable(r.res, out.items, { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(out.revision), continue: out.continue }))
     return
   }

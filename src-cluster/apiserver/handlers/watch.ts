@@ -6,15 +6,39 @@ import type { KubeObject } from '../../api/errors'
 import { apiVersionOf } from '../../api/resources'
 import { toTable } from '../../api/tables'
 import type { StoreError, WatchEvent } from '../../store/types'
+import { queryBool } from '../../util/query'
 import type { ServerContext } from '../context'
 import { collectionPrefix, decodeFor } from '../registry/objects'
 import type { ResourceRequest } from '../request'
-import { wantsTable } from '../respond'
-import { errors } from '../status'
+import { negotiated } from '../negotiate'
+import { ApiError, errors } from '../status'
+import { fieldErr, type FieldError } from '../../api/errors'
 import { filterFromQuery } from './filters'
-import { includeObjectParam, withTypeMeta } from './read'
+import { asPartialObjectMetadata, includeObjectParam, withTypeMeta } from './read'
 
 const BOOKMARK_INTERVAL_MS = 60_000
+
+/**
+ * sendInitialEvents/resourceVersionMatch of a watch, checked as upstream's ListOptions
+ * validation does. Returns the sendInitialEvents value, or undefined when not sent.
+ */
+export function watchListParams(q: URLSearchParams): boolean | undefined {
+  const send = q.has('sendInitialEvents') ? queryBool(q, 'sendInitialEvents') : undefined
+  const match = q.get('resourceVersionMatch') ?? ''
+  const errs: FieldError[] = []
+  if (send !== undefined && match !== 'NotOlderThan') errs.push(fieldErr.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'))
+  if (match !== '') {
+    if (send === undefined) errs.push(fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'))
+    if (match !== 'NotOlderThan') errs.push(fieldErr.notSupported('resourceVersionMatch', match, ['NotOlderThan']))
+    if (send === false && (q.get('resourceVersion') ?? '') === '') errs.push(fieldErr.forbidden('resourceVersion', 'sendInitialEvents is forbidden when resourceVersion is unset and sendInitialEvents is false'))
+  }
+  if (errs.length) throw listOptionsInvalid(errs)
+  return send
+}
+
+export function listOptionsInvalid(errs: readonly FieldError[]): ApiError {
+  return errors.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errs)
+}
 /** A client this far behind is cut off; it re-lists, as with upstream's slow watchers. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
 
@@ -24,15 +48,19 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   const { filter } = filterFromQuery(r.res, q, r.name)
   const rvParam = q.get('resourceVersion') ?? ''
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: use a resourceVersion from a list or an object`)
-  const table = wantsTable(req)
+  const want = negotiated(req)
+  const table = want.as === 'Table'
+  const partial = want.as === 'PartialObjectMetadata' || want.as === 'PartialObjectMetadataList'
   const includeObject = includeObjectParam(q)
   const timeoutSeconds = Number(q.get('timeoutSeconds') ?? 0)
-  const bookmarks = q.get('allowWatchBookmarks') === 'true'
+  const bookmarks = queryBool(q, 'allowWatchBookmarks')
+  const watchList = watchListParams(q)
 
-  // The initial state, for "from now" watches: one list at a revision, then changes after it.
+  // The initial state, for "from now" watches and watch-list: one list at a revision, then
+  // changes after it. (For watch-list with a resourceVersion N, the latest state is >= N.)
   let after: number
   let initial: KubeObject[] = []
-  if (rvParam === '' || rvParam === '0') {
+  if (watchList === true || (watchList === undefined && (rvParam === '' || rvParam === '0'))) {
     const listed = await ctx.objects.list(r.res, r.namespace)
     after = listed.revision
     initial = listed.items.map((s) => withTypeMeta(r.res, s.obj)).filter(filter)
@@ -50,6 +78,7 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   const write = (type: EventType, object: unknown): void => {
     if (closed) return
     let out = object
+    if (partial && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) out = asPartialObjectMetadata(object as KubeObject, want.version)
     if (table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
       const rv = String((object as KubeObject).metadata?.resourceVersion ?? '')
       const t = toTable(r.res, [object as KubeObject], { now: ctx.now(), includeObject, resourceVersion: rv, withColumns: !columnsSent })
@@ -82,6 +111,20 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   res.on('close', finish)
 
   for (const obj of initial) write('ADDED', obj)
+  // Watch-list: a bookmark marks the end of the initial events (client-go waits for it).
+  if (watchList === true && bookmarks) {
+    write('BOOKMARK', {
+      kind: partial ? 'PartialObjectMetadata' : r.res.kind,
+      apiVersion: partial ? `meta.k8s.io/${want.version}` : apiVersionOf(r.res),
+      metadata: {
+        resourceVersion: String(after),
+        annotations: {
+          'k8s.io/initial-events-end': 'true',
+          'kubernetes.io/initial-events-list-blueprint': Buffer.from(JSON.stringify({ kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: {}, items: [] })).toString('base64'),
+        },
+      },
+    })
+  }
 
   const onEvents = (events: readonly WatchEvent[], revision: number): void => {
     for (const ev of events) {

@@ -72,7 +72,7 @@ function namespaceOf(res: ResourceInfo, r: ResourceRequest, obj: KubeObject): st
 export async function readObject(r: ResourceRequest, req: IncomingMessage, q: URLSearchParams, warnings: string[], res = r.res): Promise<KubeObject> {
   const buf = await readBody(req)
   if (buf.length === 0) throw errors.badRequest(`the request needs a ${res.kind} in its body`)
-  const body = decodeBody(buf, req.headers['content-type'])
+  const body = decodeBody(buf, req.headers['content-type'], res.kind)
   const obj = asObject(body.value, `${res.kind} body`)
   checkTypeMeta(res, obj)
   return checkFields(res, obj, fieldValidationParam(q), warnings, body.jsonText)

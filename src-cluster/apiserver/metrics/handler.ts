@@ -6,6 +6,7 @@ import { matchLabels, parseLabelSelector, parseFieldSelector } from '../../api/s
 import type { ServerContext } from '../context'
 import { sendJson } from '../respond'
 import { errors, failure } from '../status'
+import { queryBool } from '../../util/query'
 import { metricsApiGroup, metricsResourceList } from './discovery'
 import { allNodes, METRICS_API_VERSION, METRICS_GROUP, METRICS_VERSION, nodeMetrics, podMetrics, podsIn } from './provider'
 
@@ -42,7 +43,7 @@ export async function handleMetrics(ctx: ServerContext, req: IncomingMessage, re
   if (segs[2] !== METRICS_VERSION) throw errors.notFound({ group: METRICS_GROUP, plural: 'versions' }, segs[2] ?? '')
   if (segs.length === 3) return sendJson(req, res, 200, metricsResourceList())
   if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(`${method} is not supported on metrics.k8s.io: the metrics API is read-only (get and list)`)
-  if (q.get('watch') === 'true' || q.get('watch') === '1') throw errors.methodNotAllowed('watch is not supported on metrics.k8s.io: use get or list')
+  if (queryBool(q, 'watch')) throw errors.methodNotAllowed('watch is not supported on metrics.k8s.io: use get or list')
   const rest = segs.slice(3)
   if (rest[0] === 'nodes' && rest.length <= 2) {
     const nodes = await allNodes(ctx)

@@ -3,3 +3,4 @@
 export { handlePodLog } from './log'
 export { handleUpgrade, handlePodExec, handlePodAttach, handlePodPortForward, matchPodStreamPath, type StreamingSubresource } from './upgrade'
 export { pickContainer, checkLogAvailable, checkContainerRunning, kubeletFor } from './target'
+export { handleHttpProxy, splitSchemeNamePort } from './http'

@@ -6,21 +6,25 @@ import type { ServerContext } from '../context'
 import { kubeletClientIdentity } from '../metrics/kubelet-client'
 import type { ResourceRequest } from '../request'
 import { errors, failure } from '../status'
+import { queryBool } from '../../util/query'
 import { checkLogAvailable, getPod, kubeletFor, pickContainer } from './target'
 
+const BOOLEANS = new Set(['follow', 'previous', 'timestamps'])
 const PASSED_ON = ['follow', 'previous', 'sinceSeconds', 'sinceTime', 'timestamps', 'tailLines', 'limitBytes']
 
 export async function handlePodLog(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   if (r.verb !== 'get') throw errors.methodNotAllowed(`${req.method} is not supported on pods/log: use GET`)
   const pod = await getPod(ctx, r.namespace!, r.name!)
   const container = pickContainer(pod, q.get('container'))
-  const previous = q.get('previous') === 'true'
+  const previous = queryBool(q, 'previous')
   checkLogAvailable(pod, container, previous)
   const kl = await kubeletFor(ctx, pod)
   const kq = new URLSearchParams()
   for (const k of PASSED_ON) {
     const v = q.get(k)
-    if (v !== null) kq.set(k, v)
+    if (v === null) continue
+    // Booleans go on in one spelling, whatever the client sent (Python sends "True").
+    kq.set(k, BOOLEANS.has(k) ? String(queryBool(q, k)) : v)
   }
   const id = kubeletClientIdentity(ctx.pki)
   const path = `/containerLogs/${encodeURIComponent(r.namespace!)}/${encodeURIComponent(r.name!)}/${encodeURIComponent(container)}?${kq}`

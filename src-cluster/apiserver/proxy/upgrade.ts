@@ -10,6 +10,7 @@ import { kubeletClientIdentity } from '../metrics/kubelet-client'
 import type { ResourceRequest } from '../request'
 import { ApiError, errors, type Status } from '../status'
 import { authorizeOrThrow } from '../authz/check'
+import { queryBool } from '../../util/query'
 import { checkContainerRunning, getPod, kubeletFor, pickContainer } from './target'
 
 export type StreamingSubresource = 'exec' | 'attach' | 'portforward'
@@ -24,7 +25,7 @@ export function matchPodStreamPath(pathname: string): { namespace: string; name:
 const FORWARDED_HEADERS = ['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'x-stream-protocol-version', 'user-agent']
 
 function isTrue(q: URLSearchParams, k: string): boolean {
-  return q.get(k) === 'true' || q.get(k) === '1'
+  return queryBool(q, k)
 }
 
 /** The kubelet path for a checked request (upstream's kubelet query names: input/output/error/tty). */

@@ -37,6 +37,8 @@ function ended(s: SpdyStream | undefined): Promise<void> {
   })
 }
 
+const CLOSE_AFTER_STATUS_MS = 20
+
 /**
  * Joins a client's WebSocket (v5 or v4 channel protocol) to the runtime's SPDY streams. The
  * client sees stdout/stderr, then the runtime's Status on the error channel, then close 1000.
@@ -49,9 +51,16 @@ export function bridgeWebSocketToSpdy(ws: WebSocket, rt: RuntimeExecStreams, log
   const finish = (status: string) => {
     if (finished) return
     finished = true
-    send(CHANNEL.error, status)
-    if (ws.readyState === ws.OPEN) ws.close(1000)
     rt.dial.socket.destroy()
+    if (ws.readyState !== ws.OPEN) return
+    // The close frame goes out a moment after the status: a client that polls the socket and
+    // then reads one TLS record at a time (the Python client up to v30) would otherwise find
+    // the close frame already buffered with the status, never see it, and hang until the close
+    // handshake times out (30 s).
+    ws.send(encodeFrame(CHANNEL.error, status), { binary: true }, () => {
+      const t = setTimeout(() => ws.readyState === ws.OPEN && ws.close(1000), CLOSE_AFTER_STATUS_MS)
+      t.unref()
+    })
   }
   rt.stdout?.on('data', (d: Buffer) => send(CHANNEL.stdout, d))
   rt.stderr?.on('data', (d: Buffer) => send(CHANNEL.stderr, d))

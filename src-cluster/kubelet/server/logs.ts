@@ -3,6 +3,7 @@
 // a shorter size) the old one is drained and the new one read from its start.
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import { watch, type FSWatcher } from 'node:fs'
+import { queryBool } from '../../util/query'
 import { parseCriLogLine, renderEntry, type CriLogEntry } from './cri-log'
 
 export interface LogOptions {
@@ -16,7 +17,7 @@ export interface LogOptions {
 
 /** Parses the query of /containerLogs (the names the API server passes on from pods/log). */
 export function parseLogQuery(q: URLSearchParams, now: () => number = Date.now): LogOptions {
-  const bool = (k: string) => q.get(k) === 'true' || q.get(k) === '1'
+  const bool = (k: string) => queryBool(q, k)
   const int = (k: string): number | undefined => {
     const v = q.get(k)
     if (v === null || v === '') return undefined

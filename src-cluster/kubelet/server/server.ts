@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
+import { queryAnyBool } from '../../util/query'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { KUBELET_SUMMARY_PATH } from '../../apiserver/metrics/types'
 import {
@@ -81,7 +82,7 @@ export function parseStreamPath(pathname: string): StreamTarget | undefined {
 }
 
 function flag(q: URLSearchParams, ...names: string[]): boolean {
-  return names.some((n) => q.get(n) === '1' || q.get(n) === 'true')
+  return queryAnyBool(q, ...names)
 }
 
 /** Stream flags from upstream's kubelet names (input/output/error/tty = 1) or the API's (stdin=true…). */
