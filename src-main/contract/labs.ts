@@ -82,6 +82,32 @@ export interface LabSession {
   hintAvailable: boolean;
   /** The reason of the last failed check on this step; null when none. */
   lastReason: string | null;
+  /** How the run went, once finished: shown on the finish page. */
+  result?: LabRunResult | null;
+}
+
+/** A finished run: start → finish time, checks pressed and hints revealed over all steps. */
+export interface LabRunResult {
+  seconds: number;
+  attempts: number;
+  hints: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** One lab's run on a cluster, for a teacher's export (`labs.progress`, `kubelab lab progress --json`). */
+export interface LabProgressExport {
+  labId: string;
+  title: string;
+  steps: number;
+  completed: number[];
+  finished: boolean;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Start to finish; start to now while unfinished. */
+  seconds: number;
+  attempts: number;
+  hints: number;
 }
 
 export type LabCheckOutcome = 'passed' | 'failed' | 'could-not-check';

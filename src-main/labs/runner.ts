@@ -3,13 +3,15 @@
 // or SSH to the step's node); the runner's own cluster work (readiness, cleanup, namespaces)
 // uses kubectl with the admin kubeconfig. State lives in the ProgressStore so every call can
 // come from a fresh process.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Kubectl } from './kubectl'
 import { canonicalImage, hasStandIn } from './images'
 import { detectFacts, hasImage, unmetNeeds, type ClusterFacts, type LabNode, type NodeComponents, type UnmetNeed } from './needs'
-import { newProgress, type LabProgress, type ProgressStore } from './progress'
+import { newProgress, substituteVars, type LabProgress, type ProgressStore } from './progress'
+import { diffSnapshots, snapshotObjects, trackableResources } from './tracking'
 import type { ScriptExecutor, ScriptResult } from './scripts'
 import { LAB_LABEL, type HostProbe, type Lab, type LabStep } from './types'
 
@@ -65,6 +67,12 @@ const lastLine = (s: string): string => s.split(/\r?\n/).map((l) => l.trim()).fi
 
 export class LabRunner {
   private factsCache?: ClusterFacts
+  private trackableCache?: string[]
+
+  private async trackable(): Promise<string[]> {
+    this.trackableCache ??= await trackableResources(this.cluster.kubectl)
+    return this.trackableCache
+  }
 
   constructor(readonly cluster: LabCluster, readonly lab: Lab, private readonly log: LabLog = () => {}) {}
 
@@ -93,20 +101,41 @@ export class LabRunner {
     if (unmet.length) throw new NeedsNotMetError(this.lab, unmet)
     await this.ready()
     await this.loadMissingImages()
+    const old = this.readProgress()
     const p = newProgress(this.lab.id, this.cluster.name)
-    await this.prepare(p.step)
+    p.vars = labVars(scriptEnv(this.lab, this.cluster, (await this.facts()).nodes, 0, 0))
+    // What an earlier run's scripts made is still to be removed; the components it found running
+    // are still the ones to restore.
+    p.created = old?.created ?? []
+    p.components = mergeComponents(old?.components, await this.componentsNow())
     this.cluster.progress.write(p)
+    try {
+      await this.prepare(p, p.step)
+    } finally {
+      // Even when a setup script failed: what it created is recorded for the next reset.
+      this.cluster.progress.write(p)
+    }
     this.cluster.progress.setActive(this.lab.id)
     return this.view(p)
   }
 
+  private readProgress(): LabProgress | undefined {
+    try {
+      return this.cluster.progress.read(this.lab.id)
+    } catch {
+      return undefined
+    }
+  }
+
   /**
-   * Leaves the lab: deletes what it owns (its namespaces, labelled cluster objects) without
-   * waiting for namespaces to finish terminating. Components a background script stopped on a
-   * node are not restarted here: the last step's solution does that.
+   * Leaves the lab: starts again every component it stopped on a node (kubelet, scheduler),
+   * deletes what it owns (its namespaces, labelled cluster objects, what its scripts created)
+   * without waiting for namespaces to finish terminating.
    */
   async stop(): Promise<void> {
-    await this.cleanup({ wait: false })
+    const p = this.readProgress()
+    await this.cleanup(p, { wait: false })
+    if (p) this.cluster.progress.write(p)
     if (this.cluster.progress.active() === this.lab.id) this.cluster.progress.setActive(undefined)
   }
 
@@ -115,7 +144,12 @@ export class LabRunner {
     const p = this.progress()
     await this.ready()
     const step = Math.min(p.step, this.lab.steps.length)
-    await this.prepare(step)
+    try {
+      await this.prepare(p, step)
+    } catch (e) {
+      this.cluster.progress.write(p)
+      throw e
+    }
     p.step = step
     p.completed = p.completed.filter((s) => s < step)
     delete p.finishedAt
@@ -141,7 +175,7 @@ export class LabRunner {
 
   view(p: LabProgress = this.progress()): StepView {
     const step = this.lab.steps[p.step - 1]
-    const text = step ? readText(step.text) : readText(this.lab.finish.text)
+    const text = substituteVars(step ? readText(step.text) : readText(this.lab.finish.text), p.vars)
     return { lab: this.lab, progress: p, step, text }
   }
 
@@ -162,7 +196,10 @@ export class LabRunner {
       if (p.step > this.lab.steps.length) p.finishedAt = new Date().toISOString()
       this.cluster.progress.write(p)
       const next = this.lab.steps[p.step - 1]
-      if (next) await this.runSetup(next.background, next, 'background')
+      if (next) {
+        await this.tracked(p, [next.background], () => this.runSetup(next.background, next, 'background'))
+        this.cluster.progress.write(p)
+      }
       return { outcome: 'passed', step: step.number, attempt, finished: p.step > this.lab.steps.length, hintAvailable: false }
     }
     p.failures[step.number] = (p.failures[step.number] ?? 0) + 1
@@ -175,7 +212,7 @@ export class LabRunner {
    * The next hint of the current step, once `hintAfter` checks have failed; otherwise a
    * sentence saying how many more failed checks unlock one.
    */
-  hint(): { text: string; index?: number; remaining: number } {
+  hint(): { text: string; index?: number; remaining: number; checksNeeded?: number } {
     const p = this.progress()
     const step = this.lab.steps[p.step - 1]
     if (!step) return { text: 'The lab is finished: no more hints.', remaining: 0 }
@@ -183,13 +220,13 @@ export class LabRunner {
     const failed = p.failures[step.number] ?? 0
     if (failed < step.hintAfter) {
       const more = step.hintAfter - failed
-      return { text: `Press Check ${more} more time${more === 1 ? '' : 's'} (failed checks unlock hints).`, remaining: step.hints.length }
+      return { text: `Press Check ${more} more time${more === 1 ? '' : 's'} (failed checks unlock hints).`, remaining: step.hints.length, checksNeeded: more }
     }
     const shown = p.hintsShown[step.number] ?? 0
     const index = Math.min(shown, step.hints.length - 1)
     p.hintsShown[step.number] = index + 1
     this.cluster.progress.write(p)
-    return { text: readText(step.hints[index]).trim(), index: index + 1, remaining: step.hints.length - index - 1 }
+    return { text: substituteVars(readText(step.hints[index]).trim(), p.vars), index: index + 1, remaining: step.hints.length - index - 1 }
   }
 
   /** The current step's solution script; with run, also runs it (bounded) and returns its output. */
@@ -198,7 +235,7 @@ export class LabRunner {
     const step = this.lab.steps[p.step - 1]
     if (!step) throw new Error(`lab ${this.lab.id} is finished: no step left to solve`)
     if (!step.solution) throw new Error(`step ${step.number} of lab ${this.lab.id} has no solution script (kubelab.solution in index.json)`)
-    const script = readText(step.solution)
+    const script = substituteVars(readText(step.solution), p.vars)
     if (!o.run) return { script }
     const result = await this.runSetup(step.solution, step, 'solution')
     return { script, result }
@@ -253,17 +290,83 @@ export class LabRunner {
   }
 
   /** Clean slate for `step`: lab-owned objects deleted, namespaces made, intro + steps ≤ step replayed. */
-  private async prepare(step: number): Promise<void> {
-    await this.cleanup()
+  private async prepare(p: LabProgress, step: number): Promise<void> {
+    await this.cleanup(p)
+    this.cluster.progress.write(p)
     await this.makeNamespaces()
-    await this.runSetup(this.lab.intro.background, this.lab.steps[0], 'intro background')
-    for (const s of this.lab.steps.slice(0, step)) await this.runSetup(s.background, s, `step ${s.number} background`)
+    // One listing before and one after all the setup scripts: what they created is remembered.
+    const scripts = [this.lab.intro.background, ...this.lab.steps.slice(0, step).map((s) => s.background)]
+    await this.tracked(p, scripts, async () => {
+      await this.runSetup(this.lab.intro.background, this.lab.steps[0], 'intro background')
+      for (const s of this.lab.steps.slice(0, step)) await this.runSetup(s.background, s, `step ${s.number} background`)
+    })
   }
 
-  private async cleanup(o: { wait?: boolean } = {}): Promise<void> {
+  /**
+   * Runs `fn` (which runs `scripts`) and adds to p.created what appeared meanwhile; scripts
+   * that never call kubectl change nodes, not objects, and need no listing.
+   */
+  private async tracked(p: LabProgress, scripts: readonly (string | undefined)[], fn: () => Promise<unknown>): Promise<void> {
+    if (!scripts.some((s) => s && /\bkubectl\b/.test(readText(s)))) {
+      await fn()
+      return
+    }
+    const before = await snapshotObjects(this.cluster.kubectl, await this.trackable())
+    try {
+      await fn()
+    } finally {
+      // Also after a failed script: what it made before failing must go on the next reset.
+      const made = diffSnapshots(before, await snapshotObjects(this.cluster.kubectl, await this.trackable()), this.lab.namespaces)
+      if (made.length) p.created = [...new Set([...(p.created ?? []), ...made])].sort()
+    }
+  }
+
+  /** Components (kubelet, scheduler, ...) per node alias now; undefined when the provider cannot tell. */
+  private async componentsNow(): Promise<Record<string, string[]> | undefined> {
+    const now = await this.cluster.nodeComponents?.()
+    if (!now) return undefined
+    return Object.fromEntries([...now].map(([alias, set]) => [alias, [...set].filter((c) => !NOT_COMPONENTS.has(c)).sort()]))
+  }
+
+  /** Starts again, on every node, each component that ran before the lab and does not now. */
+  private async restoreComponents(p: LabProgress | undefined): Promise<void> {
+    if (!p?.components) return
+    const now = await this.componentsNow()
+    if (!now) return
+    const dir = mkdtempSync(join(tmpdir(), 'kubelab-restore-'))
+    try {
+      const script = join(dir, 'restore.sh')
+      writeFileSync(script, RESTORE_SCRIPT)
+      for (const [alias, before] of Object.entries(p.components)) {
+        const missing = before.filter((c) => !(now[alias] ?? []).includes(c))
+        if (missing.length === 0 || !now[alias]) continue
+        this.log(`starting again on ${alias} what the lab stopped: ${missing.join(', ')}`)
+        const r = await this.cluster.executor.run({ script, node: alias, env: { KUBELAB_RESTORE: missing.join(' ') }, cwd: dir, timeoutMs: 60_000 })
+        if (r.code !== 0) throw new Error(`lab ${this.lab.id}: could not start ${missing.join(', ')} again on ${alias} (${this.cluster.executor.describe(alias)}): ${lastLine(r.stderr) || lastLine(r.stdout) || `exit ${r.code}`}`)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  private async cleanup(p: LabProgress | undefined, o: { wait?: boolean } = {}): Promise<void> {
     const k = this.cluster.kubectl
+    // Components first: pods on a node whose kubelet is stopped would never finish terminating.
+    await this.restoreComponents(p)
     // Cluster-wide changes first (node labels, taints, cordons), while the lab's objects exist.
     await this.runSetup(this.lab.cleanup, undefined, 'cleanup')
+    // What the lab's scripts created outside its declared namespaces (an imported scenario's own namespace and Deployment).
+    const createdNamespaces: string[] = []
+    if (p?.created?.length) {
+      this.log(`deleting what the lab's scripts created: ${p.created.join(', ')}`)
+      for (const ref of p.created) {
+        const [kind, ns, name] = ref.split('/') as [string, string, string]
+        if (kind === 'Namespace') createdNamespaces.push(name)
+        const r = await k(['delete', kind, name, ...(ns ? ['-n', ns] : []), '--ignore-not-found', '--wait=false'])
+        if (r.code !== 0) throw new Error(`lab ${this.lab.id}: could not delete ${ref} that its scripts created: ${lastLine(r.stderr)}`)
+      }
+      p.created = []
+    }
     const sel = `${LAB_LABEL}=${this.lab.id}`
     // Declared namespaces left by any lab (a shared cluster) go too; a learner's own do not.
     const owned = new Set((await k(['get', 'namespaces', '-l', sel, '-o', 'name'])).stdout.split('\n').filter(Boolean).map((n) => n.replace(/^namespace\//, '')))
@@ -278,10 +381,11 @@ export class LabRunner {
     }
     await k(['delete', 'clusterroles,clusterrolebindings,persistentvolumes,storageclasses,priorityclasses', '-l', sel, '--ignore-not-found', '--wait=false'])
     if (o.wait === false) return
+    const waitFor = new Set([...owned, ...createdNamespaces])
     const until = Date.now() + 60_000
     for (;;) {
       const left = []
-      for (const ns of owned) if ((await k(['get', 'namespace', ns, '-o', 'name'])).code === 0) left.push(ns)
+      for (const ns of waitFor) if ((await k(['get', 'namespace', ns, '-o', 'name'])).code === 0) left.push(ns)
       if (left.length === 0) return
       if (Date.now() > until) throw new Error(`namespaces ${left.join(', ')} were not deleted within 60 s: see kubectl get namespace ${left[0]} -o yaml (finalizers)`)
       await new Promise((r) => setTimeout(r, 200))
@@ -311,6 +415,33 @@ export class LabRunner {
     const facts = await this.facts()
     return this.cluster.executor.run({ script, node, env: scriptEnv(this.lab, this.cluster, facts.nodes, step?.number ?? 0, attempt), cwd: assetDir(this.lab), timeoutMs })
   }
+}
+
+/** Node features parseComponents reports that are not components to start. */
+const NOT_COMPONENTS = new Set(['lb-pool'])
+
+/** Starts each component in $KUBELAB_RESTORE: systemd units on VMs, the supervisor on local nodes. */
+const RESTORE_SCRIPT = `#!/usr/bin/env bash
+set -eu
+for c in $KUBELAB_RESTORE; do
+  if [ -z "\${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then systemctl start "kubelab-$c"
+  else "\${KUBELAB_NODE_BINARY:-node}" "\${KUBELAB_ROOT:-}/var/lib/kubelab/bin/supervisor.mjs" ctl start "$c"; fi
+done
+`
+
+/** Union per node of what ran before an earlier run and what runs now. */
+function mergeComponents(a: Record<string, string[]> | undefined, b: Record<string, string[]> | undefined): Record<string, string[]> | undefined {
+  if (!a) return b
+  if (!b) return a
+  const out: Record<string, string[]> = { ...a }
+  for (const [alias, list] of Object.entries(b)) out[alias] = [...new Set([...(out[alias] ?? []), ...list])].sort()
+  return out
+}
+
+/** The variables a lab's texts may use: every KUBELAB_* of scriptEnv but the per-run counters. */
+export function labVars(env: Record<string, string>): Record<string, string> {
+  const { KUBELAB_STEP: _s, KUBELAB_ATTEMPT: _a, ...vars } = env
+  return vars
 }
 
 function assetDir(lab: Lab): string {

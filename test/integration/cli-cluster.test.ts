@@ -130,6 +130,30 @@ describe('kubelab CLI with the simulated provider', () => {
     expect((await kubelab('list')).stdout).toMatch(/demo\s+simulated\s+running\s+3\s/)
   })
 
+  it('runs a lab from the CLI: short list, the command to run for a hint, variables, a timed finish, progress as JSON', async () => {
+    const list = await kubelab('lab', 'list', 'demo')
+    expect(list.code).toBe(0)
+    // The "runs here" column names the missing needs; the reasons only with --wide.
+    expect(Math.max(...list.stdout.split('\n').map((l) => l.length))).toBeLessThan(200)
+    expect(list.stdout).toMatch(/node-labels .* yes .*Label a node/)
+    expect(list.stdout).toMatch(/no: needs runtime/)
+    const wide = await kubelab('lab', 'list', 'demo', '--wide')
+    expect(wide.stdout).toMatch(/runs here: no: runtime \(simulated nodes report pods Running/)
+    const start = await kubelab('lab', 'start', 'demo', 'node-labels')
+    expect(start.code).toBe(0)
+    expect(start.stdout).toContain('here it is `node-1`')
+    expect((await kubelab('lab', 'hint', 'demo')).stdout).toContain('No hint yet: run kubelab lab check demo 2 more times')
+    expect((await kubelab('lab', 'env', 'demo')).stdout).toContain("export KUBELAB_NODE_W1='node-1'")
+    expect((await kubelab('lab', 'check', 'demo')).code).toBe(1)
+    expect((await kubelab('lab', 'solution', 'demo', '--run')).code).toBe(0)
+    const done = await kubelab('lab', 'check', 'demo')
+    expect(done.stdout).toMatch(/lab node-labels finished in \d+ (s|min)[^:]*: 2 checks, 0 hints used/)
+    const json = JSON.parse((await kubelab('lab', 'progress', 'demo', '--json')).stdout) as { cluster: string; labs: { labId: string; finished: boolean; attempts: number; seconds: number }[] }
+    expect(json.cluster).toBe('demo')
+    expect(json.labs).toEqual([expect.objectContaining({ labId: 'node-labels', finished: true, attempts: 2, hints: 0, steps: 1, completed: [1] })])
+    expect((await kubelab('lab', 'stop', 'demo')).code).toBe(0)
+  }, 240_000)
+
   it('merges a context into ~/.kube/config', async () => {
     const r = await kubelab('kubeconfig', 'demo', '--merge')
     expect(r.code).toBe(0)

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hostExecutor, importKillercoda, kubectlFor, LabRunner, loadCatalogue, ProgressStore, unmetNeeds, type LabCluster, type Lab } from '../../src-main/labs'
+import { hostExecutor, importKillercoda, kubectlFor, LabRunner, loadCatalogue, ProgressStore, runSummary, unmetNeeds, type LabCluster, type Lab } from '../../src-main/labs'
+import { labSession } from '../../src-main/backend/labs/view'
 import { startTestCluster, type TestCluster } from '../helpers/cluster'
 
 const labsRoot = join(import.meta.dirname, '..', '..', 'labs')
@@ -48,6 +49,10 @@ async function prove(lab: Lab, learner: Record<number, string[]> = {}): Promise<
     expect(after, `${lab.id} step ${step.number} after its solution: ${after.reason}`).toMatchObject({ outcome: 'passed', step: step.number })
   }
   expect(runner.progress().finishedAt).toBeDefined()
+  // The run is timed and counted: one failed and one passing check per step, no hint.
+  const run = runSummary(runner.progress())
+  expect(run).toMatchObject({ finished: true, attempts: lab.steps.length * 2, hints: 0 })
+  expect(labSession('labs-it', runner.view()).result).toMatchObject({ seconds: run.seconds, attempts: run.attempts, hints: 0 })
 }
 
 describe('labs on a simulated cluster', () => {
@@ -93,4 +98,41 @@ describe('labs on a simulated cluster', () => {
     expect(await c.k('-n', 'dev', 'get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('1')
     expect(await c.k('get', 'ns', 'dev', '-o', 'jsonpath={.metadata.labels.kubelab\\.dev/lab}')).toBe('scale-deployment')
   }, 60_000)
+
+  it('fills in the lab variables in texts, hints and solutions', async () => {
+    const lab = entries.find((e) => e.lab?.id === 'node-labels')!.lab!
+    const runner = new LabRunner(cluster, lab)
+    const v = await runner.start()
+    expect(v.text).toContain('here it is `node-1`')
+    expect(v.text).not.toContain('$KUBELAB')
+    expect(v.progress.vars).toMatchObject({ KUBELAB_NODE_W1: 'node-1', KUBELAB_NODE_W2: 'node-2', KUBELAB_CLUSTER: 'labs-it' })
+    expect((await runner.solution()).script).toContain('kubectl label node "node-1" disktype=ssd')
+    await runner.check()
+    await runner.check()
+    const h = runner.hint()
+    expect(h.index).toBe(1)
+    expect(labSession('labs-it', runner.view()).hintsShown).toEqual([h.text])
+    await runner.stop()
+  }, 120_000)
+
+  it('reset and stop remove what an imported scenario\'s background created, so it replays cleanly', async () => {
+    const { lab } = importKillercoda(join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'own-objects'), join(tmp, 'imported'))
+    expect(lab.namespaces).toEqual([])
+    const runner = new LabRunner(cluster, lab)
+    await runner.start()
+    expect(runner.progress().created).toEqual(['ConfigMap/default/shop-settings', 'Namespace//shop'])
+    await c.k('-n', 'shop', 'scale', 'deployment', 'web', '--replicas=3')
+    expect((await runner.check()).outcome).toBe('failed')
+    // Without tracking, the replayed background would fail: namespace "shop" already exists.
+    await runner.reset()
+    expect(await c.k('-n', 'shop', 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('1')
+    // Starting again after an abandoned run works the same way.
+    await runner.start()
+    await c.k('-n', 'shop', 'scale', 'deployment', 'web', '--replicas=2')
+    expect((await runner.check()).outcome).toBe('passed')
+    await runner.stop()
+    await c.waitFor('namespace shop gone', async () => (await c.kubectl(['get', 'namespace', 'shop'])).code !== 0)
+    expect((await c.kubectl(['get', 'configmap', 'shop-settings'])).code).not.toBe(0)
+    expect(runner.progress().created).toEqual([])
+  }, 120_000)
 })

@@ -12,6 +12,7 @@ import { TerminalService } from '../../src-main/backend/terminals/service'
 import { execPath, openPodExec } from '../../src-main/backend/terminals/pod'
 import { hostShellEnv } from '../../src-main/backend/terminals/host'
 import { CodedError } from '../../src-main/backend/errors'
+import { newProgress, ProgressStore } from '../../src-main/labs/progress'
 
 let home: string
 beforeEach(async () => {
@@ -51,6 +52,22 @@ describe('host terminal', () => {
     expect(states.map((s) => s.state)).toEqual(['connected', 'closed'])
     expect(states[1]!.exitCode).toBe(3)
     expect(() => terms.input(info.id, 'x')).toThrow(/closed/)
+    terms.closeAll()
+  })
+
+  it('exports the variables of the lab started on the cluster (echo $KUBELAB_NODE_W1)', async () => {
+    const dir = join(home, 'clusters', 'lab')
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n')
+    const store = new ProgressStore(join(dir, 'labs'))
+    store.write({ ...newProgress('node-labels', 'lab'), vars: { KUBELAB_NODE_W1: 'node-1', KUBELAB_CLUSTER: 'lab' } })
+    store.setActive('node-labels')
+    const events: EventMessage[] = []
+    const terms = new TerminalService({ env: { ...process.env, SHELL: '/bin/sh', HOME: home }, home: () => home, publish: (m) => events.push(m) })
+    const info = terms.openHost({ cluster: 'lab', cols: 80, rows: 24 })
+    terms.input(info.id, 'echo "W1=$KUBELAB_NODE_W1"; exit 0\r')
+    await until(() => events.find((e) => e.name === 'terminals.state' && e.payload.state === 'closed'), 'the shell to exit')
+    expect(events.flatMap((e) => (e.name === 'terminals.output' ? [e.payload.data] : [])).join('')).toContain('W1=node-1')
     terms.closeAll()
   })
 

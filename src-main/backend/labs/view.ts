@@ -2,8 +2,8 @@
 // apart from reading the intro and revealed hints from the lab folder, so a reloaded or
 // restarted app shows exactly what the learner had seen.
 import { existsSync, readFileSync } from 'node:fs'
-import type { LabCard, LabProgressSummary, LabSession, LabUnmetNeed } from '../../contract'
-import type { Lab, LabProgress, StepView, UnmetNeed } from '../../labs'
+import type { LabCard, LabProgressSummary, LabRunResult, LabSession, LabUnmetNeed } from '../../contract'
+import { runSummary, substituteVars, type Lab, type LabProgress, type StepView, type UnmetNeed } from '../../labs'
 
 const readText = (p: string | undefined): string => (p && existsSync(p) ? readFileSync(p, 'utf8') : '')
 
@@ -42,7 +42,7 @@ export function labSession(cluster: string, v: StepView): LabSession {
   const n = step?.number ?? p.step
   const failures = step ? (p.failures[n] ?? 0) : 0
   const shown = step ? Math.min(p.hintsShown[n] ?? 0, step.hints.length) : 0
-  const hintsShown = step ? step.hints.slice(0, shown).map((h) => readText(h).trim()) : []
+  const hintsShown = step ? step.hints.slice(0, shown).map((h) => substituteVars(readText(h).trim(), p.vars)) : []
   return {
     cluster,
     lab: labCard(lab, null, p),
@@ -51,11 +51,19 @@ export function labSession(cluster: string, v: StepView): LabSession {
     completed: [...p.completed],
     finished: p.step > lab.steps.length,
     text: v.text,
-    intro: readText(lab.intro.text),
+    intro: substituteVars(readText(lab.intro.text), p.vars),
     failures,
     hintAfter: step?.hintAfter ?? 0,
     hintsShown,
     hintAvailable: step !== undefined && step.hints.length > 0 && failures >= step.hintAfter && shown < step.hints.length,
     lastReason: step && p.lastReason !== undefined && failures > 0 ? p.lastReason : null,
+    result: runResult(p),
   }
+}
+
+/** Time, checks and hints of a finished run; null while it runs. */
+export function runResult(p: LabProgress): LabRunResult | null {
+  if (!p.finishedAt) return null
+  const s = runSummary(p)
+  return { seconds: s.seconds, attempts: s.attempts, hints: s.hints, startedAt: s.startedAt, finishedAt: p.finishedAt }
 }

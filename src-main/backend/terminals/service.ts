@@ -9,6 +9,7 @@ import { loginFromKeyFile } from '../../provisioning/ssh'
 import { ClusterManager } from '../cluster-manager'
 import { checkClusterName, clusterDir, readRecord } from '../cluster-manager/state'
 import { CodedError } from '../errors'
+import { activeLabVars } from '../../labs/progress'
 import { openHostShell } from './host'
 import { openNodeShell } from './node'
 import { openPodExec } from './pod'
@@ -47,7 +48,9 @@ export class TerminalService {
   openHost(p: HostTerminalParams): TerminalInfo {
     const kubeconfig = p.cluster === null ? null : this.kubeconfigOf(p.cluster)
     const entry = this.add('host', p.cluster ? `${p.cluster}: host shell` : 'host shell')
-    entry.session = openHostShell({ env: this.o.env, kubeconfig, cols: p.cols, rows: p.rows }, this.callbacks(entry))
+    // The lab started on this cluster defines KUBELAB_* variables (node names) its texts use: exported here too.
+    const env = p.cluster === null ? this.o.env : { ...this.o.env, ...activeLabVars(join(clusterDir(this.o.home(), p.cluster), 'labs')) }
+    entry.session = openHostShell({ env, kubeconfig, cols: p.cols, rows: p.rows }, this.callbacks(entry))
     return { ...entry.info }
   }
 

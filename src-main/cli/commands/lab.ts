@@ -2,7 +2,8 @@
 // runner keeps progress in the cluster's folder, so `check` after `start` (or after a reboot)
 // continues where the learner was. The lab a cluster is on is remembered (`.active`).
 import { ClusterManager } from '../../backend/cluster-manager';
-import { catalogueRoots, findLab, importKillercoda, loadCatalogue, managedLabCluster, unmetNeeds, LabRunner, NeedsNotMetError, type Lab, type ManagedLabCluster } from '../../labs';
+import { catalogueRoots, findLab, formatDuration, importKillercoda, labsProgressDir, loadCatalogue, managedLabCluster, ProgressStore, runSummary, unmetNeeds, LabRunner, NeedsNotMetError, type Lab, type LabProgress, type ManagedLabCluster } from '../../labs';
+import type { LabProgressExport } from '../../contract';
 import { join } from 'node:path';
 import { parseArgs } from '../args';
 import type { CliIo, Command } from '../command';
@@ -10,18 +11,20 @@ import { usageExitCode } from '../command';
 import { projectRoot } from '../project';
 
 const usage = [
-  'kubelab lab list [CLUSTER]            the catalogue; with CLUSTER, which labs it can run and why not',
+  'kubelab lab list [CLUSTER] [--wide]   the catalogue; with CLUSTER, which labs it can run (--wide: and why not)',
   'kubelab lab start CLUSTER LAB         check needs, prepare the cluster, show step 1',
   'kubelab lab check CLUSTER [--lab ID]  verify the current step (exit 0 passed, 1 not yet, 3 could not check)',
   'kubelab lab hint CLUSTER [--lab ID]   the next hint, once enough checks have failed',
   'kubelab lab solution CLUSTER [--lab ID] [--run]   show the step\'s solution; --run also runs it',
   'kubelab lab reset CLUSTER [--lab ID]  back to the start of the current step',
   'kubelab lab status CLUSTER [--lab ID] where the learner is',
-  'kubelab lab stop CLUSTER [--lab ID]   leave the lab: delete what it made',
+  'kubelab lab stop CLUSTER [--lab ID]   leave the lab: delete what it made, restart what it stopped',
+  'kubelab lab progress CLUSTER [--json] every lab run on the cluster: steps, time, checks, hints (--json for teachers)',
+  'kubelab lab env CLUSTER               the lab variables as shell exports: eval "$(kubelab lab env CLUSTER)"',
   'kubelab lab import DIR [--id ID] [--overwrite]   add a Killercoda scenario to ~/.kubelab/labs',
 ].join('\n');
 
-const flags = { lab: 'string', run: 'boolean', id: 'string', overwrite: 'boolean', json: 'boolean' } as const;
+const flags = { lab: 'string', run: 'boolean', id: 'string', overwrite: 'boolean', json: 'boolean', wide: 'boolean' } as const;
 
 export const labCommand: Command = {
   name: 'lab',
@@ -53,7 +56,7 @@ export const labCommand: Command = {
       switch (action) {
         case 'list':
           if (pos.length > 1) return need(1) ? 0 : usageExitCode;
-          return await list(io, roots, manager, pos[0]);
+          return await list(io, roots, manager, pos[0], f.wide === true);
         case 'import': {
           if (!need(1)) return usageExitCode;
           const r = importKillercoda(pos[0]!, join(manager.home, 'labs'), { id: f.id, overwrite: f.overwrite });
@@ -85,14 +88,18 @@ export const labCommand: Command = {
           }
           io.out(`✓ step ${r.step} passed`);
           const v = runner.view();
-          if (r.finished) io.out(`lab ${runner.lab.id} finished.${v.text ? `\n\n${v.text.trim()}` : ''}`);
+          if (r.finished) {
+            const s = runSummary(v.progress);
+            io.out(`lab ${runner.lab.id} finished in ${formatDuration(s.seconds)}: ${s.attempts} check${s.attempts === 1 ? '' : 's'}, ${s.hints} hint${s.hints === 1 ? '' : 's'} used.${v.text ? `\n\n${v.text.trim()}` : ''}`);
+          }
           else printStep(io, runner.lab, v.progress.step, v.text);
           return 0;
         }
         case 'hint': {
           if (!need(1)) return usageExitCode;
           const h = (await runnerFor(pos[0]!)).hint();
-          io.out(h.index ? `Hint ${h.index}${h.remaining ? ` (${h.remaining} more)` : ''}:\n${h.text}` : h.text);
+          if (h.checksNeeded) io.out(`No hint yet: run kubelab lab check ${pos[0]} ${h.checksNeeded} more time${h.checksNeeded === 1 ? '' : 's'} (failed checks unlock hints).`);
+          else io.out(h.index ? `Hint ${h.index}${h.remaining ? ` (${h.remaining} more)` : ''}:\n${h.text}` : h.text);
           return 0;
         }
         case 'solution': {
@@ -115,6 +122,19 @@ export const labCommand: Command = {
           const runner = await runnerFor(pos[0]!);
           await runner.stop();
           io.out(`lab ${runner.lab.id} stopped: its namespaces and objects are being deleted`);
+          return 0;
+        }
+        case 'progress': {
+          if (!need(1)) return usageExitCode;
+          return progress(io, roots, manager, pos[0]!, f.json === true);
+        }
+        case 'env': {
+          if (!need(1)) return usageExitCode;
+          const store = new ProgressStore(labsProgressDir(manager.dir(pos[0]!)));
+          const id = f.lab ?? store.active();
+          const vars = id ? store.read(id)?.vars : undefined;
+          if (!vars) throw new Error(`no lab started on cluster ${pos[0]}: kubelab lab start ${pos[0]} LAB first`);
+          for (const [k, v] of Object.entries(vars)) io.out(`export ${k}='${v.replace(/'/g, "'\\''")}'`);
           return 0;
         }
         case 'status': {
@@ -145,7 +165,30 @@ function printStep(io: CliIo, lab: Lab, n: number, text: string): void {
   if (text) io.out(text.trimEnd());
 }
 
-async function list(io: CliIo, roots: string[], manager: ClusterManager, clusterName?: string): Promise<number> {
+/** Every lab run on the cluster: a table, or JSON a teacher can collect (LabProgressExport[]). */
+function progress(io: CliIo, roots: string[], manager: ClusterManager, clusterName: string, json: boolean): number {
+  const store = new ProgressStore(labsProgressDir(manager.dir(clusterName)));
+  const labs = new Map(loadCatalogue(roots).flatMap((e) => (e.lab ? [[e.lab.id, e.lab] as const] : [])));
+  const rows: LabProgressExport[] = store.all().map((p: LabProgress) => {
+    const s = runSummary(p);
+    const lab = labs.get(p.labId);
+    return { labId: p.labId, title: lab?.title ?? p.labId, steps: lab?.steps.length ?? p.step - 1, completed: s.completed.slice(), finished: s.finished, startedAt: s.startedAt, finishedAt: s.finishedAt ?? null, seconds: s.seconds, attempts: s.attempts, hints: s.hints };
+  });
+  if (json) {
+    io.out(JSON.stringify({ cluster: clusterName, exportedAt: new Date().toISOString(), labs: rows }, null, 2));
+    return 0;
+  }
+  if (rows.length === 0) {
+    io.out(`No lab started on cluster ${clusterName} yet: kubelab lab start ${clusterName} LAB`);
+    return 0;
+  }
+  const table = [['LAB', 'STEPS', 'STATE', 'TIME', 'CHECKS', 'HINTS'], ...rows.map((r) => [r.labId, `${r.completed.length}/${r.steps}`, r.finished ? 'finished' : 'in progress', formatDuration(r.seconds), String(r.attempts), String(r.hints)])];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  for (const r of table) io.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join(''));
+  return 0;
+}
+
+async function list(io: CliIo, roots: string[], manager: ClusterManager, clusterName: string | undefined, wide: boolean): Promise<number> {
   const entries = loadCatalogue(roots);
   let judge: ((lab: Lab) => string) | undefined;
   let cluster: ManagedLabCluster | undefined;
@@ -157,7 +200,9 @@ async function list(io: CliIo, roots: string[], manager: ClusterManager, cluster
         const facts = await new LabRunner(cluster, first).facts();
         judge = (lab) => {
           const unmet = unmetNeeds(lab, facts);
-          return unmet.length ? `no: ${unmet.map((u) => `${u.need} (${u.why})`).join('; ')}` : 'yes';
+          if (!unmet.length) return 'yes';
+          // The reasons are long (what is missing and what would help): only with --wide.
+          return wide ? `no: ${unmet.map((u) => `${u.need} (${u.why})`).join('; ')}` : `no: needs ${unmet.map((u) => u.need).join(', ')}`;
         };
       }
     }
@@ -175,7 +220,18 @@ async function list(io: CliIo, roots: string[], manager: ClusterManager, cluster
     rows.push([l.id, l.level, String(l.minutes), needs, ...(judge ? [judge(l)] : []), l.title]);
   }
   if (rows.length === 1) io.out(`No labs in ${roots.join(' or ')}.`);
+  if (judge && wide) {
+    // The full reasons do not fit a column: title first, then why on the next line.
+    const short = rows.map((r) => [r[0]!, r[1]!, r[2]!, r[3]!, r[5]!]);
+    const widths = short[0]!.map((_, i) => Math.max(...short.map((r) => r[i]!.length)));
+    short.forEach((r, n) => {
+      io.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join(''));
+      if (n > 0) io.out(`    runs here: ${rows[n]![4]}`);
+    });
+    return 0;
+  }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) io.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join(''));
+  if (judge && rows.some((r) => r[4]!.startsWith('no'))) io.out(`\n(why a lab cannot run here: kubelab lab list ${clusterName} --wide)`);
   return 0;
 }
