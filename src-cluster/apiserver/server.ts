@@ -134,7 +134,26 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
   }
 }
 
+/**
+ * URL parsing would resolve `.` and `..` away: DELETE …/configmaps/. would become a delete of
+ * the whole collection and …/configmaps/.. one of the namespace. Refuse them (and %-encoded
+ * forms, and broken %-encoding) before parsing, as upstream's path-segment name check does.
+ */
+function checkRawPath(rawUrl: string): void {
+  const rawPath = rawUrl.split('?')[0] ?? ''
+  for (const raw of rawPath.split('/')) {
+    let seg: string
+    try {
+      seg = decodeURIComponent(raw)
+    } catch {
+      throw errors.badRequest(`the request path has a malformed %-escape in ${JSON.stringify(raw)}: encode "%" as %25`)
+    }
+    if (seg === '.' || seg === '..') throw errors.badRequest(`Name parameter invalid: ${JSON.stringify(seg)}: may not be '${seg}'`)
+  }
+}
+
 async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  checkRawPath(req.url ?? '/')
   const url = new URL(req.url ?? '/', 'https://localhost')
   const path = url.pathname.replace(/\/+$/, '') || '/'
   const q = url.searchParams
@@ -145,6 +164,9 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     return
   }
   const requester = auth.authenticate(req)
+  // The version is public information (upstream's system:public-info-viewer grants it to
+  // unauthenticated callers too); everything else needs credentials.
+  if (!requester && path === '/version') return sendJson(req, res, 200, versionInfo())
   if (!requester) throw errors.unauthorized()
   // kubectl --as / --as-group: checked against the requester's own permissions first.
   const user = impersonate(req, requester, ctx.authorizer)
@@ -319,7 +341,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     ca: [pki.ca.certPem],
     requestCert: true,
     rejectUnauthorized: false,
+    // Long label selectors and impersonation headers need room: upstream allows 1 MiB.
+    maxHeaderSize: 1024 * 1024,
   })
+  // A client that never finishes its headers is dropped after 32 s, as upstream's server.
+  server.headersTimeout = 32_000
   // Requests that arrive while the server is still bootstrapping wait for it (with no handler
   // attached, Node would leave them unanswered until the client gives up).
   let markReady!: (c: ServerContext) => void

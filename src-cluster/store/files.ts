@@ -39,12 +39,16 @@ export function ioError(what: string, dir: string, err: unknown): StoreError {
   return new StoreError('io', `${what} in data directory ${dir} failed (${errText(err)}); ${hint}`)
 }
 
-export async function prepareDir(dir: string): Promise<void> {
+/** Create the data directory owner-only (it holds every Secret); warn, as etcd does, when an existing one is looser. */
+export async function prepareDir(dir: string, warn?: (message: string) => void): Promise<void> {
   try {
-    await fsp.mkdir(dir, { recursive: true })
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 })
     const st = await fsp.stat(dir)
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
     await fsp.access(dir, fsp.constants.W_OK | fsp.constants.R_OK | fsp.constants.X_OK)
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      warn?.(`store: data directory ${dir} has permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')}; 0700 is recommended so that other users cannot read the stored objects (chmod 700 ${dir})`)
+    }
   } catch (err) {
     throw ioError('preparing the store', dir, err)
   }

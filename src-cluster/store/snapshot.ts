@@ -32,7 +32,7 @@ const KEYS_PER_SLICE = 2000
 export async function writeSnapshot(dir: string, view: StateView): Promise<string> {
   const final = path.join(dir, seqName(SNAP_PREFIX, view.revision, SNAP_SUFFIX))
   const tmp = `${final}.tmp`
-  const fh = await fsp.open(tmp, 'w')
+  const fh = await fsp.open(tmp, 'w', 0o600)
   try {
     let pending: Buffer[] = [encodeSnapshotHeader({ format: SNAPSHOT_FORMAT, revision: view.revision, compactRevision: view.compactRevision, keyCount: view.keys.length })]
     let pendingBytes = pending[0].length

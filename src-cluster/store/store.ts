@@ -403,7 +403,7 @@ function positive(v: number | undefined, dflt: number, name: string): number {
 
 /** Open (or create) a durable store in `opts.dataDir`, recovering whatever is there. */
 export async function openStore(opts: StoreOptions): Promise<EmbeddedStore> {
-  await prepareDir(opts.dataDir)
+  await prepareDir(opts.dataDir, opts.onWarning ?? ((m) => console.warn(m)))
   const store = new EmbeddedStore(opts, opts.dataDir, positive(opts.snapshotEvery, 10_000, 'snapshotEvery'), opts.onWarning)
   await store.recover(opts.dataDir)
   return store

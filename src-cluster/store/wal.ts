@@ -73,7 +73,7 @@ export class SegmentWriter {
   /** Open (creating if needed) a segment for appending; its directory entry is made durable. */
   static async open(dir: string, seq: number): Promise<SegmentWriter> {
     const file = path.join(dir, seqName(WAL_PREFIX, seq, WAL_SUFFIX))
-    const fh = await fsp.open(file, 'a')
+    const fh = await fsp.open(file, 'a', 0o600)
     await fsyncDir(dir)
     return new SegmentWriter(seq, file, fh)
   }

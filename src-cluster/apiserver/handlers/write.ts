@@ -256,7 +256,10 @@ export function asStatus<T>(step: () => T): T {
   try {
     return step()
   } catch (e) {
-    if (e instanceof PatchError) throw failure(e.code, e.code === 422 ? 'Invalid' : e.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', e.message)
+    if (e instanceof PatchError) {
+      const reason = e.code === 422 ? 'Invalid' : e.code === 415 ? 'UnsupportedMediaType' : e.code === 413 ? 'RequestEntityTooLarge' : 'BadRequest'
+      throw failure(e.code, reason, e.message)
+    }
     throw e
   }
 }

@@ -6,6 +6,9 @@ import { cloneJson, isMap, type JsonMap } from './body'
 import { badPatch, PatchError } from './errors'
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test'])
+/** Upstream's limits: at most 10 000 operations, and copies may add at most as much as a request body may hold. */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000
+export const MAX_ACCUMULATED_COPY_BYTES = 3 * 1024 * 1024
 
 /** Why an operation failed, in words, by fast-json-patch error name. 422 unless listed as malformed. */
 const REASONS: Record<string, string> = {
@@ -20,6 +23,9 @@ const REASONS: Record<string, string> = {
 /** Checks the shape of every operation up front so that malformed patches are 400, not 422. */
 function decodeOps(body: unknown): Operation[] {
   if (!Array.isArray(body)) throw badPatch('JSON patch body must be a JSON array of operations')
+  if (body.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw new PatchError(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${body.length}`, 413)
+  }
   body.forEach((op: unknown, i) => {
     const at = `JSON patch operation ${i}`
     if (!isMap(op)) throw badPatch(`${at} is not an object`)
@@ -50,15 +56,42 @@ function isPatchLibError(e: unknown): e is FastJsonPatchError {
   return e instanceof jsonpatch.JsonPatchError
 }
 
+/** Whether a JSON pointer resolves in a document (getValueByPointer throws on some misses). */
+function resolves(doc: unknown, pointer: string): boolean {
+  try {
+    return jsonpatch.getValueByPointer(doc, pointer) !== undefined
+  } catch {
+    return false
+  }
+}
+
 export function applyJsonPatch(original: JsonMap, body: unknown): JsonMap {
   const ops = decodeOps(body)
   const doc = cloneJson(original)
   let result: unknown
   try {
-    // validate=true makes failed preconditions throw instead of silently doing nothing.
-    result = jsonpatch.applyPatch(doc, cloneJson(ops), true, true).newDocument
+    // One operation at a time, so copies are measured before they are made: a few dozen
+    // self-doubling copies in a kilobyte of patch would otherwise build gigabytes and hold the
+    // event loop for minutes. validate=true makes failed preconditions throw.
+    let copied = 0
+    let current: unknown = doc
+    cloneJson(ops).forEach((op, index) => {
+      if (op.op === 'copy') {
+        const value: unknown = resolves(current, op.from) ? jsonpatch.getValueByPointer(current, op.from) : undefined
+        copied += value === undefined ? 0 : JSON.stringify(value).length
+        if (copied > MAX_ACCUMULATED_COPY_BYTES) {
+          throw new PatchError(
+            `JSON patch operation ${index} (copy ${op.from} -> ${op.path}) cannot be applied: the accumulated size increase of copies is ${copied} bytes, exceeding the limit of ${MAX_ACCUMULATED_COPY_BYTES}`,
+            422,
+          )
+        }
+      }
+      current = jsonpatch.applyOperation(current, op, true, true, true, index).newDocument
+    })
+    result = current
   } catch (e) {
     // fast-json-patch refuses prototype-changing paths with a plain TypeError.
+    if (e instanceof PatchError) throw e
     if (e instanceof TypeError && /banned/.test(e.message)) throw badPatch(`JSON patch: ${e.message}`)
     if (!isPatchLibError(e)) throw e
     const op = e.operation ?? {}
