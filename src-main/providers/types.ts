@@ -88,6 +88,11 @@ export interface Provider {
   forwardPort?(ctx: ProviderContext, node: NodeRecord, guestPort: number, hostPort?: number): Promise<number>
   /** Provider-specific preflight rows for the wizard (home: the KubeLab home). */
   preflight?(home: string): Promise<PreflightCheck[]>
+  /**
+   * VM providers: provisioning uploads the host's Linux Node.js runtime for the guest's
+   * architecture (provisioning/node-runtime.ts), so guests need no internet for KubeLab's parts.
+   */
+  readonly shipsNodeRuntime?: boolean
   /** How to SSH into the node; undefined when the node has no shell (simulated). */
   sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined>
 }

@@ -8,6 +8,7 @@ import type { NodeBundle } from '../../provisioning/bundle'
 import { INSTALL_SCRIPT } from '../../provisioning/bundle'
 import { manifest, nodeComponents, nodeEnvFile, nodePaths, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile, type StoreKind } from './node-plan'
 import { importImageOnNode, type ImageTarball } from './images'
+import { nodeArchOf, runtimeDirOnNode, runtimeInstallScript, runtimeInstalledCheck, type NodeArch, type NodeRuntime } from './node-runtime'
 import { componentKubeconfig, type ClusterPki } from './pki'
 import { etcdPkiPaths, type EtcdPkiPaths } from '../../src-cluster/store/etcd-member'
 import { SshSession, type SshLogin } from './ssh'
@@ -29,6 +30,12 @@ export interface ProvisionInput {
   readonly images?: readonly ImageTarball[]
   /** How long to wait for SSH to answer (default 120 s). */
   readonly sshWaitMs?: number
+  /**
+   * VMs: gives the Linux Node.js runtime tarball for the node's architecture (fetched once on
+   * the host, node-runtime.ts); it is uploaded and installed unless the node has that version.
+   * Absent (local nodes): the node's own Node.js runs the agents.
+   */
+  readonly nodeRuntime?: (arch: NodeArch, progress: (line: string) => void) => Promise<NodeRuntime>
   /** Called with the live session (tests drop it mid-install). */
   readonly onSession?: (s: SshSession) => void
 }
@@ -37,13 +44,34 @@ export interface NodeFacts {
   readonly root: string
   readonly nodeBinary: string
   readonly serviceMode: ServiceMode
+  /** `uname -m`: picks the Node.js runtime a VM gets. */
+  readonly machine: string
 }
 
-/** Asks the node where its root is, which Node.js to use, and whether systemd runs it. */
+/** Asks the node where its root is, which Node.js to use, whether systemd runs it, its CPU. */
 async function nodeFacts(s: SshSession, signal?: AbortSignal): Promise<NodeFacts> {
-  const r = await s.run('printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi', { timeoutMs: 30_000, signal })
-  const [root, nodeBinary, mode] = r.stdout.trim().split('\n')
-  return { root: root || '/', nodeBinary: nodeBinary && nodeBinary !== 'none' ? nodeBinary : 'node', serviceMode: mode === 'systemd' ? 'systemd' : 'supervisor' }
+  const r = await s.run('printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi; uname -m', { timeoutMs: 30_000, signal })
+  const [root, nodeBinary, mode, machine] = r.stdout.trim().split('\n')
+  return { root: root || '/', nodeBinary: nodeBinary && nodeBinary !== 'none' ? nodeBinary : 'node', serviceMode: mode === 'systemd' ? 'systemd' : 'supervisor', machine: machine ?? '' }
+}
+
+/** Puts the host's Node.js runtime on the node (unless it has that version); returns its node binary. */
+async function installNodeRuntime(s: SshSession, facts: NodeFacts, get: NonNullable<ProvisionInput['nodeRuntime']>, ctx: { line(l: string): void; signal: AbortSignal }): Promise<string> {
+  const rt = await get(nodeArchOf(facts.machine), (l) => ctx.line(l))
+  const dir = runtimeDirOnNode(facts.root, rt.version)
+  const bin = `${dir}/bin/node`
+  if ((await s.exec(runtimeInstalledCheck(dir, rt.version), { timeoutMs: 30_000, signal: ctx.signal })).code === 0) {
+    ctx.line(`Node.js ${rt.version} (${rt.arch}) already on the node`)
+    return bin
+  }
+  const staging = nodePaths(facts.root).staging
+  const tarball = posix.join(staging, 'node-runtime.tar.xz')
+  await s.run(`mkdir -p ${staging} && chmod 0700 ${staging}`, { timeoutMs: 30_000, signal: ctx.signal })
+  ctx.line(`uploading ${posix.basename(rt.file)} (${rt.source === 'env' ? 'KUBELAB_NODE_RUNTIME' : rt.source})`)
+  await s.upload([{ remote: tarball, local: rt.file, mode: 0o600 }], { signal: ctx.signal, onFile: (_r, n) => ctx.line(`${(n / 1024 / 1024).toFixed(1)} MiB uploaded`) })
+  const res = await s.exec(runtimeInstallScript(tarball, dir, rt.version), { onLine: (l) => ctx.line(l), timeoutMs: 300_000, signal: ctx.signal })
+  if (res.code !== 0) throw new Error(`installing Node.js ${rt.version} on the node failed (exit ${res.code ?? res.signal})${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`)
+  return bin
 }
 
 /** Everything the node gets, as staged files with their destinations. */
@@ -125,11 +153,20 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
   })
   i.onSession?.(s)
   try {
-    const facts = await r.run('inspect node', node, async (ctx) => {
+    let facts = await r.run('inspect node', node, async (ctx) => {
       const f = await nodeFacts(s, ctx.signal)
-      ctx.line(`root ${f.root}, Node.js ${f.nodeBinary}, services by ${f.serviceMode}`)
+      ctx.line(`root ${f.root}, ${i.nodeRuntime ? '' : `Node.js ${f.nodeBinary}, `}services by ${f.serviceMode}, ${f.machine}`)
       return f
     })
+    if (i.nodeRuntime) {
+      const get = i.nodeRuntime
+      const current = facts
+      const nodeBinary = await r.run('node runtime', node, async (ctx) => {
+        ctx.hint(`set KUBELAB_NODE_RUNTIME to a node-vX.Y.Z-linux-ARCH.tar.xz from nodejs.org if the host cannot download it, and run create again`)
+        return installNodeRuntime(s, current, get, ctx)
+      })
+      facts = { ...facts, nodeBinary }
+    }
     const d = nodePaths(facts.root)
     const plan = nodeFiles(i, facts)
     if (plan.missing.length) r.run('check components', node, async (ctx) => ctx.line(`this kubelab-node build has no ${plan.missing.join(', ')}: those components are left out`)).catch(() => {})
@@ -151,7 +188,8 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       ctx.hint(`read the lines above; fix what they name on node ${node} (kubelab ssh CLUSTER ${node}) and run create again`)
       // A cancel kills the installer's process group; what it installed is whole (temp + rename)
       // and the next run converges from there.
-      const res = await s.exec(`sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000, signal: ctx.signal })
+      const env = i.nodeRuntime ? `KUBELAB_NODE_BINARY='${facts.nodeBinary}' ` : ''
+      const res = await s.exec(`${env}sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000, signal: ctx.signal })
       if (res.code !== 0) throw new Error(`install-node.sh exited ${res.code ?? res.signal}`)
     })
     if (i.images?.length) {

@@ -6,13 +6,17 @@
 // install, nodes Ready, and the real kubectl runs a pod. A restart moves every VM to a new
 // address (DHCP drift) and start repairs certificates, node IPs and the kubeconfig. Delete must
 // leave nothing behind.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { hostNodeRuntime } from '../helpers/node-runtime'
 import { DOUBLES, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
 
 const missing = missingHostDeps()
 if (missing) console.warn(`multipass e2e skipped: ${missing}`)
+
+// The VMs' Node.js, offline: a tarball in nodejs.org's layout given by KUBELAB_NODE_RUNTIME.
+const runtime = missing ? undefined : hostNodeRuntime()
 
 const cluster = 'mp8'
 const bridge = 'klmp8'
@@ -20,7 +24,7 @@ const home = mkdtempSync('/tmp/kl-')
 const state = join(home, 'mp')
 const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home, PATH: `${DOUBLES}:${process.env.PATH}`, MULTIPASS_DOUBLE_STATE: state, MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node') }
+const env = { ...process.env, KUBELAB_HOME: home, PATH: `${DOUBLES}:${process.env.PATH}`, MULTIPASS_DOUBLE_STATE: state, MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'), KUBELAB_NODE_RUNTIME: runtime?.file ?? '', KUBELAB_NODE_DIST: 'http://127.0.0.1:1/unreachable' }
 const { kubelab, kubectl } = runner(env)
 const marks = [home, bridge, `kl-${cluster}-`, `KLD-${bridge}`]
 
@@ -59,6 +63,12 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
     firstIps = await nodeIps()
     const info = JSON.parse(readFileSync(join(clusterDir, 'nodes', 'node-1', 'multipass.json'), 'utf8')) as { address: string }
     expect(firstIps).toContain(info.address)
+    // Node.js was uploaded from KUBELAB_NODE_RUNTIME (nothing downloaded or cached) and runs the agents.
+    expect(log).toMatch(/\[node-1\] node runtime done/)
+    expect(readFileSync(join(clusterDir, 'logs', 'node-1.log'), 'utf8')).toMatch(/uploading node-v[\d.]+-linux-x64\.tar\.xz \(KUBELAB_NODE_RUNTIME\)/)
+    expect(existsSync(join(home, 'runtimes'))).toBe(false)
+    const installed = join(state, 'vms', 'kl-mp8-node-1', 'var', 'lib', 'kubelab', 'node-runtime', runtime!.version, 'bin', 'node')
+    expect(readFileSync(join(state, 'vms', 'kl-mp8-node-1', 'etc', 'kubelab', 'components.json'), 'utf8')).toContain(`"nodeBinary": "${installed}"`)
   })
 
   it('the real kubectl runs a pod to Running on the worker', async () => {

@@ -9,10 +9,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { hostNodeRuntime, serveNodeDist } from '../helpers/node-runtime'
 import { DOUBLES, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
 
 const missing = missingHostDeps()
 if (missing) console.warn(`virtualbox e2e skipped: ${missing}`)
+// The VMs' Node.js: downloaded once by the host from a stand-in for nodejs.org (KUBELAB_NODE_DIST).
+const runtime = missing ? undefined : hostNodeRuntime()
+const dist = runtime ? await serveNodeDist(runtime.file) : undefined
 
 const cluster = 'vb8'
 const bridge = 'klvb8'
@@ -20,7 +24,7 @@ const home = mkdtempSync('/tmp/kl-')
 const state = join(home, 'vbox')
 const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home, PATH: `${DOUBLES}:${process.env.PATH}`, VBOXMANAGE_DOUBLE_STATE: state, VBOXMANAGE_DOUBLE_BACKEND: join(DOUBLES, 'vm-node') }
+const env = { ...process.env, KUBELAB_HOME: home, PATH: `${DOUBLES}:${process.env.PATH}`, VBOXMANAGE_DOUBLE_STATE: state, VBOXMANAGE_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'), KUBELAB_NODE_DIST: dist?.url ?? '', KUBELAB_NODE_RUNTIME: '' }
 const { kubelab, kubectl } = runner(env)
 const vms = ['kl-vb8-control-plane', 'kl-vb8-node-1']
 const marks = [home, bridge, 'kl-vb8-', `KLD-${bridge}`]
@@ -54,6 +58,7 @@ const nodeIps = async (): Promise<string[]> =>
 
 afterAll(async () => {
   if (!missing) await kubelab('delete', cluster).catch(() => {})
+  await dist?.close()
   rmSync(home, { recursive: true, force: true })
 }, 300_000)
 
@@ -95,6 +100,20 @@ describe.skipIf(missing !== undefined)('kubelab create --provider virtualbox (te
     expect(nodes).toMatch(/^node-1\s+Ready/m)
     expect(await nodeIps()).toEqual([`${subnet}.10`, `${subnet}.11`])
     expect(readFileSync(kubeconfig, 'utf8')).toContain(`server: https://${subnet}.10:`)
+
+    // Node.js came from the host: one checked download for both VMs, cached under the KubeLab
+    // home, uploaded and installed on each node, which runs its components with it.
+    const tarball = `node-${runtime!.version}-linux-x64.tar.xz`
+    expect(dist!.requests.filter((r) => r.endsWith(tarball))).toHaveLength(1)
+    expect(readdirSync(join(home, 'runtimes', 'node'))).toEqual([tarball])
+    expect(log).toMatch(/\[node-1\] node runtime done/)
+    const stepLogs = ['control-plane', 'node-1'].map((n) => readFileSync(join(clusterDir, 'logs', `${n}.log`), 'utf8')).join('\n')
+    expect(stepLogs).toMatch(/node-v[\d.]+-linux-x64\.tar\.xz: checksum OK/)
+    for (const vm of vms) {
+      const installed = join(state, 'vms', vm, 'var', 'lib', 'kubelab', 'node-runtime', runtime!.version, 'bin', 'node')
+      expect(existsSync(installed)).toBe(true)
+      expect(readFileSync(join(state, 'vms', vm, 'etc', 'kubelab', 'components.json'), 'utf8')).toContain(`"nodeBinary": "${installed}"`)
+    }
   })
 
   it('the real kubectl runs a pod to Running on the worker', async () => {

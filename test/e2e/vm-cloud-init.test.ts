@@ -52,7 +52,7 @@ describe.skipIf(missing !== undefined)('cloud-init status --wait on a double VM'
     const msg = (err as Error).message
     expect(msg).toContain('cloud-init failed on node bad')
     expect(msg).toContain('status: error')
-    expect(msg).toContain('package_update_upgrade_install')
+    expect(msg).toContain('scripts_user')
     expect(msg).toContain('E: Unable to locate package')
     expect(msg).toContain('what to try')
   })

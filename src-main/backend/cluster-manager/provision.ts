@@ -1,13 +1,14 @@
 // The SSH path of cluster creation, for every provider with machines (local now, VMs next):
 // start the machines, make the cluster's SSH key and PKI, build the node bundle, provision the
 // master then the workers over SSH (steps streamed as events), and write the admin kubeconfig.
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { writeKubeconfig } from '../../../src-cluster/apiserver/kubeconfig'
 import { buildNodeBundle } from '../../../provisioning/bundle'
 import type { Provider, ProviderContext } from '../../providers/types'
 import { buildStandardImages } from '../../provisioning/images'
 import { ensureClusterSshKey } from '../../provisioning/keys'
 import { API_SERVER_PORT, ensureClusterPki } from '../../provisioning/pki'
+import { ensureNodeRuntime, type NodeArch, type NodeRuntime } from '../../provisioning/node-runtime'
 import { provisionNode } from '../../provisioning/provision'
 import { loginFromKeyFile } from '../../provisioning/ssh'
 import { StepRunner, type StepEvent } from '../../provisioning/steps'
@@ -45,11 +46,26 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
     c.line(list.map((x) => x.name).join(', '))
     return list
   })
+  // VMs get the host's copy of the Linux Node.js runtime: fetched (or taken from the cache or
+  // KUBELAB_NODE_RUNTIME) once per architecture, however many nodes ask at once.
+  const runtimes = new Map<NodeArch, Promise<NodeRuntime>>()
+  const home = dirname(dirname(ctx.clusterDir))
+  const nodeRuntime = provider.shipsNodeRuntime
+    ? (arch: NodeArch, progress: (line: string) => void): Promise<NodeRuntime> => {
+        let p = runtimes.get(arch)
+        if (!p) {
+          p = ensureNodeRuntime({ home, arch, progress })
+          p.catch(() => runtimes.delete(arch))
+          runtimes.set(arch, p)
+        }
+        return p
+      }
+    : undefined
   const one = async (name: string): Promise<void> => {
     const n = ctx.nodes.find((x) => x.name === name)!
     const t = await provider.sshTarget(ctx, n)
     if (!t) throw new Error(`provider ${provider.name} gives node ${name} no SSH access`)
-    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded', login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner, images })
+    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded', login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner, images, ...(nodeRuntime ? { nodeRuntime } : {}) })
   }
   // The master first: the workers' kubelets need its API server.
   await one(master.name)

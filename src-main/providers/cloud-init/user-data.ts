@@ -7,9 +7,10 @@
 //   key). `users:` starts with `default`, so the image's `ubuntu` user (and on Multipass its
 //   vendor-data key) stays untouched: replacing Multipass's key broke its own access
 //   (canonical/multipass#965, #1523).
-// - Packages come from the Ubuntu archive (containerd, runc, CNI plugins, Node.js). cloud-init
-//   installs them; Multipass's init timeout may expire meanwhile, which KubeLab treats as
-//   "still provisioning" and then waits for `cloud-init status --wait` over SSH.
+// - Packages come from the guest's archive (containerd, runc, CNI plugins), installed only when
+//   the image lacks them; Multipass's init timeout may expire meanwhile, which KubeLab treats
+//   as "still provisioning" and then waits for `cloud-init status --wait` over SSH. Node.js is
+//   not fetched here: provisioning uploads the host's copy (provisioning/node-runtime.ts).
 // - An optional netplan file pins a static address on an extra NIC matched by MAC (Multipass
 //   manual-mode NIC); VirtualBox uses network-config instead (see network-config.ts).
 import { stringify } from 'yaml'
@@ -18,25 +19,24 @@ import { stringify } from 'yaml'
 export const NODE_PACKAGES = ['containerd', 'runc', 'containernetworking-plugins', 'iptables', 'conntrack', 'socat', 'curl', 'xz-utils'] as const
 
 /**
- * Node.js for the node agents. Ubuntu 24.04's archive has Node.js 18, older than the 20 the
- * bundle is built for, so the VM takes the newest 22.x release from nodejs.org for its own
- * architecture (x64 on Intel hosts, arm64 on Apple silicon), checked against the release's
- * SHASUMS256.txt, into /usr/local ($KUBELAB_NODE_PREFIX in tests). Skipped when a new enough node is already there.
+ * Installs only the NODE_PACKAGES the image lacks (as `sh -c SCRIPT kubelab-ensure-packages
+ * PKG...`). cloud-init's own `packages:` would run `apt-get update` even when every package is
+ * already there, which needs the internet and takes minutes on a slow VM; an image that has
+ * them (e.g. KubeLab's test image) thus boots without touching the network.
  */
-export const NODE_RUNTIME_SCRIPT = [
+export const ENSURE_PACKAGES_SCRIPT = [
   'set -eu',
-  'if command -v node >/dev/null && [ "$(node -p "process.versions.node.split(\\".\\")[0]")" -ge 20 ]; then exit 0; fi',
-  'A=$(dpkg --print-architecture); case "$A" in amd64) A=x64;; arm64) A=arm64;; *) echo "no Node.js build for $A" >&2; exit 1;; esac',
-  'B=https://nodejs.org/dist/latest-v22.x',
-  'curl -fsSL --retry 5 "$B/SHASUMS256.txt" -o /tmp/node-shasums',
-  'F=$(grep -o "node-v[0-9.]*-linux-$A.tar.xz" /tmp/node-shasums | head -n 1)',
-  '[ -n "$F" ] || { echo "no linux-$A tarball listed in $B/SHASUMS256.txt" >&2; exit 1; }',
-  'curl -fsSL --retry 5 "$B/$F" -o "/tmp/$F"',
-  '(cd /tmp && grep " $F\$" node-shasums | sha256sum -c -)',
-  'P=${KUBELAB_NODE_PREFIX:-/usr/local}',
-  'tar -xJf "/tmp/$F" -C "$P" --strip-components=1 --no-same-owner',
-  'rm -f "/tmp/$F" /tmp/node-shasums',
+  'missing=""',
+  'for p in "$@"; do dpkg-query -W -f=\'${Status}\' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"; done',
+  '[ -n "$missing" ] || { echo "kubelab: packages already installed: $*"; exit 0; }',
+  'echo "kubelab: installing$missing"',
+  'export DEBIAN_FRONTEND=noninteractive',
+  'apt-get update -q',
+  'apt-get install -y -q $missing',
 ].join('\n')
+
+/** argv[0] of the package step, so a reader of the user-data (and our doubles) can find it. */
+export const ENSURE_PACKAGES_NAME = 'kubelab-ensure-packages'
 
 export const KUBELAB_USER = 'kubelab'
 
@@ -102,8 +102,6 @@ export function renderUserData(o: UserDataOptions): string {
       },
       { name: 'root', ssh_authorized_keys: keys },
     ],
-    package_update: install,
-    ...(install ? { packages: [...(o.packages ?? NODE_PACKAGES)] } : {}),
   }
   const runcmd: string[][] = []
   if (o.staticNic) {
@@ -111,7 +109,7 @@ export function renderUserData(o: UserDataOptions): string {
     runcmd.push(['netplan', 'apply'])
   }
   if (install) {
-    runcmd.push(['sh', '-c', NODE_RUNTIME_SCRIPT])
+    runcmd.push(['sh', '-c', ENSURE_PACKAGES_SCRIPT, ENSURE_PACKAGES_NAME, ...(o.packages ?? NODE_PACKAGES)])
     runcmd.push(['systemctl', 'enable', '--now', 'containerd'])
   }
   if (runcmd.length) doc.runcmd = runcmd

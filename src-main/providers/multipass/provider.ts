@@ -75,6 +75,7 @@ function nodeState(s: MpState | undefined): NodeRecord['state'] {
 
 export class MultipassProvider implements Provider {
   readonly name = 'multipass'
+  readonly shipsNodeRuntime = true
   readonly cli: MultipassCli
   private readonly sleep: (ms: number) => Promise<void>
   private readonly now: () => number

@@ -66,6 +66,7 @@ export function toMegabytes(q: string): number {
 
 export class VirtualBoxProvider implements Provider {
   readonly name = 'virtualbox'
+  readonly shipsNodeRuntime = true
   readonly cli: VBoxManageCli
   private readonly sleep: (ms: number) => Promise<void>
   private readonly now: () => number

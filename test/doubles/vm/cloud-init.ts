@@ -1,7 +1,8 @@
 // What cloud-init does inside a double's VM, from the data source KubeLab handed the hypervisor
 // (the user-data file of `multipass launch --cloud-init`, or the NoCloud seed ISO): per
-// instance, hostname, users and their SSH keys, write_files, packages (containerd "installed"
-// and its service enabled), runcmd; status and logs where the real one keeps them, answered by
+// instance, hostname, users and their SSH keys, write_files, runcmd (KubeLab's package step:
+// the Ubuntu image lacks them all, so containerd etc. get "installed"; `systemctl enable --now
+// containerd` starts it; anything else, e.g. a download, cannot run in here and fails); status and logs where the real one keeps them, answered by
 // the guest's own `cloud-init status [--wait] [--long]`. Later boots only report done.
 //
 // Behaviour switches (config.json → backend): cloudInitMs (how long "packages" take, default
@@ -9,6 +10,7 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { parse } from 'yaml'
+import { ENSURE_PACKAGES_NAME, ENSURE_PACKAGES_SCRIPT } from '../../../src-main/providers/cloud-init/user-data'
 import { readSeedIso } from './iso'
 import { authorizedKeysFile, guestBin, ipOf, startContainerdOn, type VmMeta, type VmPaths } from './node'
 
@@ -141,33 +143,50 @@ function initStage(p: VmPaths, m: VmMeta, seed: Seed, ud: UserData): void {
   out(p, `ci-info: ${m.netns}: eth0 ${ipOf(m)}`)
 }
 
+const RUNCMD_FAILED = "('scripts_user', RuntimeError('Runparts: 1 failures (runcmd) in 1 attempted commands'))"
+
 async function finalStage(p: VmPaths, m: VmMeta, cfg: CloudInitConfig, seed: Seed, ud: UserData): Promise<void> {
   const finished = p.rooted('var/lib/cloud/instance/boot-finished')
-  const packages = ud.packages ?? []
-  if (packages.length) {
-    out(p, `Reading package lists...\nThe following NEW packages will be installed:\n  ${packages.join(' ')}`)
-    await sleep(cfg.cloudInitMs)
-    if (cfg.cloudInitOutcome === 'error') {
-      out(p, `E: Unable to locate package ${packages[packages.length - 1]}`)
-      out(p, "2025-01-15 10:00:00,000 - cc_package_update_upgrade_install.py[WARNING]: Failed to install packages: " + packages.join(', '))
-      setStatus(p, 'error', [`('package_update_upgrade_install', RuntimeError(\"Failed to install packages: ['${packages.join("', '")}']\"))`])
-      return
-    }
-    for (const pkg of packages) out(p, `Setting up ${pkg} ...`)
+  if (ud.packages?.length) {
+    // cloud-init's own package module always runs apt-get update first: no network in here.
+    out(p, 'Err:1 http://archive.ubuntu.com/ubuntu noble InRelease\n  Temporary failure resolving \'archive.ubuntu.com\'')
+    setStatus(p, 'error', [`('package_update_upgrade_install', RuntimeError(\"Failed to install packages: ['${ud.packages.join("', '")}']\"))`])
+    return
   }
+  const packages: string[] = []
   for (const c of ud.runcmd ?? []) {
     const cmd = Array.isArray(c) ? c.join(' ') : c
-    out(p, `+ ${cmd}`)
+    out(p, `+ ${Array.isArray(c) && c[3] === ENSURE_PACKAGES_NAME ? `sh -c … ${c.slice(3).join(' ')}` : cmd}`)
+    if (Array.isArray(c) && c[0] === 'sh' && c[1] === '-c' && c[2] === ENSURE_PACKAGES_SCRIPT && c[3] === ENSURE_PACKAGES_NAME) {
+      // The stock Ubuntu image has none of them: they are "installed" from the archive.
+      const want = c.slice(4)
+      out(p, `kubelab: installing ${want.join(' ')}\nReading package lists...\nThe following NEW packages will be installed:\n  ${want.join(' ')}`)
+      await sleep(cfg.cloudInitMs)
+      if (cfg.cloudInitOutcome === 'error') {
+        out(p, `E: Unable to locate package ${want[want.length - 1]}`)
+        setStatus(p, 'error', [RUNCMD_FAILED])
+        return
+      }
+      for (const pkg of want) out(p, `Setting up ${pkg} ...`)
+      packages.push(...want)
+      continue
+    }
     if (/^systemctl enable --now containerd$/.test(cmd)) {
       if (!packages.includes('containerd')) {
         out(p, 'Failed to enable unit: Unit file containerd.service does not exist.')
-        setStatus(p, 'error', ["('scripts_user', RuntimeError('Runparts: 1 failures (runcmd) in 1 attempted commands'))"])
+        setStatus(p, 'error', [RUNCMD_FAILED])
         return
       }
       mkdirSync(p.rooted('var/lib/cloud'), { recursive: true })
       writeFileSync(p.rooted('var/lib/cloud/containerd-enabled'), '')
       await startContainerdOn(p, m)
+      continue
     }
+    if (/^netplan apply$/.test(cmd)) continue
+    // Anything else (a download from the internet, say) cannot run in the double's VM.
+    out(p, `${cmd.split(' ')[0]}: cannot run in this test double's VM (no internet, no such program)`)
+    setStatus(p, 'error', [RUNCMD_FAILED])
+    return
   }
   mkdirSync(dirname(finished), { recursive: true })
   writeFileSync(finished, `${seed.instanceId}\n`)

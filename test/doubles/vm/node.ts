@@ -157,7 +157,7 @@ export function startSshd(p: VmPaths, m: VmMeta): void {
       'UsePAM no',
       'StrictModes no',
       'Subsystem sftp internal-sftp',
-      `SetEnv KUBELAB_ROOT=${p.root} KUBELAB_NODE_BINARY=${process.execPath} PATH=${guestBin(p)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      `SetEnv KUBELAB_ROOT=${p.root} PATH=${guestBin(p)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
       '',
     ].join('\n'),
     { mode: 0o600 },
