@@ -94,6 +94,8 @@ export interface PodContainerInfo {
   name: string;
   /** An init container (runs to completion before the others start). */
   init: boolean;
+  /** Container ports it declares (for port-forward pickers); absent when none. */
+  ports?: number[];
 }
 
 export interface WatchParams {

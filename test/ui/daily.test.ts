@@ -48,6 +48,17 @@ spec:
         - containerPort: 80
 `;
 
+const service = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: default
+spec:
+  selector: { app: web }
+  ports:
+  - port: 80
+`;
+
 let home: string;
 let env: NodeJS.ProcessEnv;
 let created = false;
@@ -117,7 +128,7 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     created = true;
     await run(process.execPath, [cli, 'create', cluster, '--provider', 'simulated', '--workers', '1'], { cwd: root, env, timeout: 180_000 });
     await kubectl(['create', 'namespace', 'team-a']);
-    await kubectl(['apply', '-f', '-'], `${web('default', 2)}---\n${web('team-a', 1)}`);
+    await kubectl(['apply', '-f', '-'], `${web('default', 2)}---\n${web('team-a', 1)}---\n${service}`);
     base = await startServe();
     browser = await chromium.launch({
       executablePath: chromiumPath,
@@ -382,6 +393,34 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await page.getByTestId('palette-input').fill('go to topology');
     await page.keyboard.press('Enter');
     await page.getByTestId('topology').waitFor();
+  });
+
+  it('picks exec and port-forward targets from the cluster; a refused exec offers no useless reconnect', async () => {
+    await page.locator('[data-nav="terminals"]').click();
+    const picker = page.getByTestId('pod-picker').first();
+    await expect.poll(() => picker.locator('[data-pick="namespace"]').inputValue(), { timeout: 15_000 }).toBe('default');
+    const pods = await picker.locator('[data-pick="name"] option').allTextContents();
+    expect(pods.length).toBeGreaterThan(0);
+    expect(pods.every((p) => /^web-[\w-]+ \(Running\)$/.test(p))).toBe(true);
+    expect(await picker.locator('[data-pick="container"] option').first().textContent()).toBe('web (default)');
+    await page.locator('[data-action="open-pod"]').click();
+    const reason = page.getByTestId('terminal-reason');
+    await reason.waitFor({ timeout: 15_000 });
+    // The API server's own words (simulated nodes run no containers), not just an HTTP code.
+    expect(await reason.textContent()).toMatch(/the API server refused the exec \(HTTP 400 BadRequest\): pod web-[\w-]+ runs on simulated node/);
+    expect(await reason.textContent()).not.toContain('Press Enter');
+    expect(await reason.textContent()).toContain('Reconnecting would get the same answer');
+    await shot('terminal-pod-picker');
+
+    await page.locator('[data-nav="clusters"]').click();
+    const pf = page.getByTestId('pf-form');
+    await pf.getByTestId('pod-picker').locator('[data-pick="kind"]').selectOption('service');
+    await expect.poll(() => pf.locator('[data-pick="name"] option').allTextContents(), { timeout: 15_000 }).toEqual(['kubernetes', 'web']);
+    await pf.locator('[data-pick="name"]').selectOption('web');
+    await expect.poll(() => pf.locator('[data-pick="port"]').inputValue()).toBe('80');
+    await pf.locator('[data-pick="kind"]').selectOption('pod');
+    await expect.poll(() => pf.locator('[data-pick="port"]').inputValue()).toBe('80');
+    await shot('portforward-picker');
   });
 
   it('shows a stopped cluster as stopped: a banner, nothing live, node actions off with the reason', async () => {

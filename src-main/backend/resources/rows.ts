@@ -56,12 +56,17 @@ export function rowFor(t: ResourceTypeInfo, obj: KubeObject, now = new Date()): 
 
 /** Init containers first, in the order they run, then the app containers. */
 export function containersOf(o: Obj): PodContainerInfo[] {
-  const names = (list: unknown): string[] =>
-    Array.isArray(list) ? list.map((c) => str(get(c, 'name'))).filter((n): n is string => n !== undefined) : []
-  return [
-    ...names(get(o, 'spec', 'initContainers')).map((name) => ({ name, init: true })),
-    ...names(get(o, 'spec', 'containers')).map((name) => ({ name, init: false })),
-  ]
+  const list = (v: unknown, init: boolean): PodContainerInfo[] =>
+    Array.isArray(v)
+      ? v.flatMap((c) => {
+          const name = str(get(c, 'name'))
+          if (name === undefined) return []
+          const portsRaw = get(c, 'ports')
+          const ports = Array.isArray(portsRaw) ? portsRaw.map((p) => get(p, 'containerPort')).filter((n): n is number => typeof n === 'number') : []
+          return [ports.length > 0 ? { name, init, ports } : { name, init }]
+        })
+      : []
+  return [...list(get(o, 'spec', 'initContainers'), true), ...list(get(o, 'spec', 'containers'), false)]
 }
 
 function get(o: unknown, ...path: string[]): unknown {

@@ -38,6 +38,6 @@ export function validateWizard(f: WizardFields, existing: readonly string[]): Fi
 
 /** What `kubelab create` uses when no size is given: VMs get 2 CPUs and 2Gi (the providers' default); other nodes advertise 4 and 8Gi. */
 export function cliDefaults(provider: string): { workers: number; cpu: string; memory: string } {
-  if (provider === 'multipass' || provider === 'virtualbox') return { workers: 2, cpu: '2', memory: '2Gi' }
+  if (provider === 'multipass' || provider === 'virtualbox' || provider === 'qemu') return { workers: 2, cpu: '2', memory: '2Gi' }
   return { workers: 2, cpu: '4', memory: '8Gi' }
 }
