@@ -25,6 +25,14 @@ async function image(): Promise<string> {
   return (await m.ensureVmTestImage((l) => console.log(l))).path
 }
 
+// The VMs' Node.js: nodejs.org may be unreachable (CI), so unless told otherwise the host's own
+// node, packed in nodejs.org's layout by the test helper, is what provisioning uploads.
+if (!process.env.KUBELAB_NODE_RUNTIME && !process.env.KUBELAB_NODE_DIST) {
+  const helper = '../test/helpers/node-runtime.ts'
+  const h = (await import(helper)) as { hostNodeRuntime: () => { file: string } }
+  process.env.KUBELAB_NODE_RUNTIME = h.hostNodeRuntime().file
+}
+
 const home = mkdtempSync('/tmp/klvb-')
 const t0 = Date.now()
 const at = (): number => Date.now() - t0

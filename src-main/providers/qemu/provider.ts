@@ -86,6 +86,7 @@ export function consoleMentionsCloudInit(file: string): boolean {
 
 export class QemuProvider implements Provider {
   readonly name = 'qemu'
+  readonly shipsNodeRuntime = true
   private readonly env: NodeJS.ProcessEnv
   private readonly cloudInitWait: NonNullable<QemuProviderOptions['cloudInitWait']>
   private tools?: QemuTools
