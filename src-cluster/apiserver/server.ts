@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https'
 import { join } from 'node:path'
 import { findResource } from '../api/resources'
 import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
+import { openapiV2 } from '../api/openapi/v2'
 import { lockDir, openStore } from '../store'
 import { queryBool } from '../util/query'
 import type { Storage } from '../store/types'
@@ -185,6 +186,7 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     }
     return sendJson(req, res, 200, core ? legacyApiVersions(`${ctx.config.advertiseAddress}:${ctx.config.securePort}`) : legacyGroupList())
   }
+  if (path === '/openapi/v2') return serveOpenapiV2(req, res)
   if (path === '/openapi/v3') return sendJson(req, res, 200, openapiV3Index())
   if (path.startsWith('/openapi/v3/')) {
     const doc = openapiV3Document(path.slice('/openapi/v3/'.length))
@@ -222,6 +224,32 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   // Proxied answers are whatever the backend sends: any Accept goes through.
   if (info.subresource !== 'proxy') checkAcceptable(req)
   await runAsUser(user, () => serveResource(ctx, info, req, res, q, user))
+}
+
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf'
+/** What upstream labels the protobuf answer with. */
+const OPENAPI_V2_PROTOBUF_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'
+
+/** /openapi/v2 as kube-openapi serves it: protobuf when asked, else JSON; ETag and If-None-Match. */
+function serveOpenapiV2(req: IncomingMessage, res: ServerResponse): void {
+  const doc = openapiV2()
+  const clauses = (req.headers.accept ?? '').split(',').map((c) => c.split(';')[0]!.trim()).filter(Boolean)
+  let kind: 'json' | 'protobuf' | undefined
+  if (!clauses.length) kind = 'json'
+  for (const c of clauses) {
+    if (c === OPENAPI_V2_PROTOBUF || c === OPENAPI_V2_PROTOBUF_TYPE) kind = 'protobuf'
+    else if (c === 'application/json' || c === '*/*' || c === 'application/*') kind = 'json'
+    if (kind) break
+  }
+  if (!kind) throw failure(406, 'NotAcceptable', `/openapi/v2 is served as application/json or ${OPENAPI_V2_PROTOBUF} (asked for ${JSON.stringify(req.headers.accept)})`)
+  const headers = { ETag: doc.etag, Vary: 'Accept', 'Cache-Control': 'no-cache, private', 'Content-Type': kind === 'json' ? 'application/json' : OPENAPI_V2_PROTOBUF_TYPE }
+  if (req.headers['if-none-match'] === doc.etag) {
+    res.writeHead(304, headers)
+    res.end()
+    return
+  }
+  res.writeHead(200, headers)
+  res.end(kind === 'json' ? doc.json : doc.protobuf)
 }
 
 function versionInfo(): Record<string, string> {
