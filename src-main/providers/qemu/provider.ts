@@ -266,10 +266,10 @@ export class QemuProvider implements Provider {
     const nf = this.readNodeFile(ctx, node)
     if (!target || !nf) throw new Error(`node ${node.name} has no qemu.json: create it again`)
     const slow = this.clusterFile(ctx)?.accel === 'tcg'
-    const sshWaitMs = Number(ctx.settings.sshWaitMs ?? 0) || (slow ? 15 : 5) * 60_000
+    const sshWaitMs = Number(ctx.settings.sshWaitMs ?? 0) || (slow ? 25 : 5) * 60_000
     const f = this.files(ctx, node)
     try {
-      await this.cloudInitWait(target, { node: node.name, log: (l) => ctx.log(l), sshWaitMs, limitMs: (slow ? 30 : 15) * 60_000 })
+      await this.cloudInitWait(target, { node: node.name, log: (l) => ctx.log(l), sshWaitMs, limitMs: (slow ? 40 : 15) * 60_000 })
     } catch (e) {
       const msg = (e as Error).message
       if (!/cloud-init/.test(msg) || this.runningPid(ctx, node) === undefined) {
@@ -278,7 +278,9 @@ export class QemuProvider implements Provider {
           ? `its QEMU process is gone`
           : !consoleMentionsCloudInit(f.console)
             ? `the console shows no cloud-init at all: the image may have no cloud-init (use a cloud image, e.g. Ubuntu's *-server-cloudimg-*.img), or it did not boot`
-            : `the guest booted but sshd did not accept the cluster key`
+            : /authentication|permission denied/i.test(msg)
+              ? `the guest booted but sshd did not accept the cluster key (cloud-init may not have applied the seed's user-data)`
+              : `the guest is still booting or sshd never started${slow ? ' (TCG emulation is slow: on a busy host a boot can take many minutes)' : ''}`
         throw new Error(`node ${node.name} (${nf.vm}) never answered SSH on 127.0.0.1:${nf.sshPort} (${msg}): ${why}.\nSerial console log: ${f.console}; its last lines:\n${consoleTail(f.console)}`)
       }
       throw e
