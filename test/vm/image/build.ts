@@ -44,11 +44,12 @@ export function missingBuildTools(): string | undefined {
  * The Debian archive lines for the chroot: the bookworm entries of the host's own apt sources
  * (the same mirror apt uses here), else deb.debian.org. KUBELAB_VM_IMAGE_MIRROR=URL overrides.
  */
-export function debianSources(): string[] {
-  const override = process.env.KUBELAB_VM_IMAGE_MIRROR
+export function debianSources(env: NodeJS.ProcessEnv = process.env, aptDir = '/etc/apt'): string[] {
+  const override = env.KUBELAB_VM_IMAGE_MIRROR
   if (override) return [`deb ${override} ${SUITE} main`, `deb ${override} ${SUITE}-updates main`]
   const lines: string[] = []
-  const files = ['/etc/apt/sources.list', ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f)) : [])]
+  const dropIns = join(aptDir, 'sources.list.d')
+  const files = [join(aptDir, 'sources.list'), ...(existsSync(dropIns) ? readdirSync(dropIns).sort().map((f) => join(dropIns, f)) : [])]
   for (const f of files) {
     if (!existsSync(f)) continue
     const text = readFileSync(f, 'utf8')
