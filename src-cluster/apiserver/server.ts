@@ -27,6 +27,7 @@ import { handleWatch } from './handlers/watch'
 import { CrdController } from './crd/controller'
 import { createObject, handleCreate, handlePatch, handleUpdate, strategyContext } from './handlers/write'
 import { writeKubeconfig } from './kubeconfig'
+import { updateTracker } from './fieldmanager'
 import { ensureServerPki, issueClientCert, type ServerPki } from './pki'
 import { ClusterIPAllocator, PortAllocator } from './registry/allocators'
 import { ObjectStore } from './registry/objects'
@@ -75,6 +76,8 @@ const BOOT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lea
 const NS = findResource('', 'v1', 'namespaces')!
 const SERVICES = findResource('', 'v1', 'services')!
 const ENDPOINTS = findResource('', 'v1', 'endpoints')!
+/** What the API server writes itself is owned by "kube-apiserver", as upstream's objects are. */
+const APISERVER = { manager: 'kube-apiserver' }
 
 function isIp(s: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(s) || s.includes(':')
@@ -100,7 +103,7 @@ function ensureAdminCredentials(dataDir: string, pki: ServerPki): { certPem: str
 async function bootstrap(ctx: ServerContext): Promise<void> {
   for (const name of BOOT_NAMESPACES) {
     if (!(await ctx.objects.get(NS, undefined, name))) {
-      await createObject(ctx, NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, undefined, false)
+      await createObject(ctx, NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, undefined, false, updateTracker(NS, APISERVER, ctx.now))
     }
   }
   // Allocators learn what stored Services hold.
@@ -120,6 +123,7 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
       },
       'default',
       false,
+      updateTracker(SERVICES, APISERVER, ctx.now),
     )
   }
   const endpoints = {
@@ -129,7 +133,7 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
     subsets: [{ addresses: [{ ip: ctx.config.advertiseAddress }], ports: [{ name: 'https', port: ctx.config.securePort, protocol: 'TCP' }] }],
   }
   const cur = await ctx.objects.get(ENDPOINTS, 'default', 'kubernetes')
-  if (!cur) await createObject(ctx, ENDPOINTS, endpoints, 'default', false)
+  if (!cur) await createObject(ctx, ENDPOINTS, endpoints, 'default', false, updateTracker(ENDPOINTS, APISERVER, ctx.now))
   else if (JSON.stringify(cur.obj.subsets) !== JSON.stringify(endpoints.subsets)) {
     await ctx.objects.update(ENDPOINTS, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision)
   }

@@ -7,6 +7,7 @@ import type { KubeObject } from '../api/errors'
 import { ApiClientError, errorFromResponse, networkError } from './errors'
 import { apiVersionOfRef, queryString, resourcePath } from './resources'
 import type { Client, ClientConfig, DeleteOpts, ListOptions, ObjectList, PatchKind, ResourceRef, WatchEventOf, WatchHandle, WatchOptions, WriteOptions } from './types'
+import { managerOfUserAgent } from './user-agent'
 
 /** A Client that also owns its connections: close() frees them (idle sockets never hold the process open). */
 export interface ClosableClient extends Client {
@@ -121,7 +122,7 @@ export function createClient(cfg: ClientConfig): ClosableClient {
     },
 
     patch<T extends KubeObject>(res: ResourceRef, namespace: string | undefined, name: string, patch: unknown, kind: PatchKind, opts?: WriteOptions): Promise<T> {
-      const fieldManager = opts?.fieldManager ?? (kind === 'apply' ? (cfg.userAgent ?? 'kubelab-client') : undefined)
+      const fieldManager = opts?.fieldManager ?? (kind === 'apply' ? managerOfUserAgent(cfg.userAgent ?? 'kubelab-client') : undefined)
       const q = queryString({ dryRun: opts?.dryRun ? 'All' : undefined, fieldManager, force: kind === 'apply' ? true : undefined })
       return json<T>('PATCH', resourcePath(res, namespace, name, opts?.subresource) + q, patch, { 'Content-Type': PATCH_TYPES[kind] })
     },

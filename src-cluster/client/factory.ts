@@ -32,7 +32,8 @@ export class InformerFactory {
     const key = [res.group, res.version, res.plural, opts.namespace ?? '', opts.labelSelector ?? '', opts.fieldSelector ?? ''].join('|')
     let inf = this.informers.get(key)
     if (!inf) {
-      const io: InformerOptions = { ...opts, clock: this.opts.clock, log: this.opts.log, resyncMs: this.opts.resyncMs }
+      // Shared informers feed controllers, which never read managedFields: keep them out of memory.
+      const io: InformerOptions = { ...opts, clock: this.opts.clock, log: this.opts.log, resyncMs: this.opts.resyncMs, stripManagedFields: true }
       inf = new Informer<KubeObject>(this.client, res, io)
       this.informers.set(key, inf)
       if (this.started) void inf.start()

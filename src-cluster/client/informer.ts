@@ -21,6 +21,12 @@ export interface InformerOptions {
   readonly log?: (line: string) => void
   /** Objects per page of the initial list. Default 500. */
   readonly pageSize?: number
+  /**
+   * Drop metadata.managedFields from cached objects (as upstream components do with a
+   * transform): they are bookkeeping a controller never reads, and often half an object's size.
+   * Writes of such objects keep the stored entries (an absent list means "unchanged").
+   */
+  readonly stripManagedFields?: boolean
 }
 
 /** A named index: the values an object is filed under (e.g. a pod's node name). */
@@ -184,7 +190,7 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
         limit: this.opts.pageSize ?? 500,
         continue: cont,
       })
-      for (const o of page.items) fresh.set(objectKey(o), o)
+      for (const o of page.items) fresh.set(objectKey(o), this.transform(o))
       cont = page.continue
       rv = page.resourceVersion
     } while (cont && !this.stopped)
@@ -256,8 +262,13 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
     return sawEvents ? 'events' : 'quiet'
   }
 
+  private transform(obj: T): T {
+    if (this.opts.stripManagedFields && obj.metadata?.managedFields) delete obj.metadata.managedFields
+    return obj
+  }
+
   private apply(ev: WatchEventOf<T>): void {
-    const obj = ev.object
+    const obj = this.transform(ev.object)
     const rv = obj.metadata?.resourceVersion
     if (ev.type === 'BOOKMARK') {
       if (rv) this.lastRv = rv

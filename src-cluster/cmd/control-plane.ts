@@ -14,6 +14,7 @@ import { realClock, type Clock } from '../util/clock'
 import { CONTROLLER_FLAGS, CONTROLLER_FLAGS_HELP, controllerOptionsFromFlags, startControllerManager, type RunningControllerManager } from './controller-manager'
 import { startSchedulerInProcess, type RunningScheduler } from './scheduler-wiring'
 import { NODE_FLAGS, NODE_FLAGS_HELP, nodeOptionsFromFlags, resolveSocket, startSimulatedNodes, type RunningNodes } from './simulated-nodes'
+import { componentUserAgent } from '../client/user-agent'
 
 export interface ControlPlaneOptions {
   readonly dataDir: string
@@ -76,17 +77,17 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   }
   try {
     if (o.controllerManager !== false) {
-      const c = clientFor('kubelab-controller-manager')
+      const c = clientFor(componentUserAgent('kube-controller-manager'))
       clients.push(c)
       controllerManager = await startControllerManager({ client: c, clock, options: o.controllerOptions, log })
     }
     if (o.scheduler !== false) {
-      const c = clientFor('kubelab-scheduler')
+      const c = clientFor(componentUserAgent('kube-scheduler'))
       clients.push(c)
       scheduler = await startSchedulerInProcess({ client: c, clock, log })
     }
     if (o.nodes && (o.nodes.count > 0 || o.nodes.controlPlaneNode || o.controlSocket)) {
-      const c = clientFor('kubelab-simulated-nodes')
+      const c = clientFor(componentUserAgent('kubelet', 'simulated-nodes'))
       clients.push(c)
       const hostIP = o.nodes.hostIP ?? '127.0.0.1'
       nodes = await startSimulatedNodes({ ...o.nodes, client: c, clock, log, tls: kubeletServingTls(apiserver.pki.ca, hostIP), controlSocket: o.controlSocket })

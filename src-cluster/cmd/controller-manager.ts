@@ -9,6 +9,7 @@ import { LoadBalancerIpController } from '../proxy'
 import { createControllerContext, type Controller, type ControllerOptions } from '../controllers/framework'
 import { realClock, type Clock } from '../util/clock'
 import { durationSeconds, wholeNumber, waitForSignal } from '../simulated/cli-flags'
+import { componentUserAgent } from '../client/user-agent'
 
 export interface ControllerManagerOptions {
   readonly client: Client
@@ -110,7 +111,7 @@ export async function runControllerManager(args: string[]): Promise<void> {
     return
   }
   if (!values.kubeconfig) throw new Error(`--kubeconfig is required\n\n${HELP}`)
-  const client = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: 'kubelab-controller-manager' })
+  const client = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: componentUserAgent('kube-controller-manager') })
   const cm = await startControllerManager({ client, options: controllerOptionsFromFlags(values) })
   const sig = await waitForSignal()
   console.log(`controller-manager: ${sig}, shutting down`)

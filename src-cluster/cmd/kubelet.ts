@@ -12,6 +12,7 @@ import { defaultNodeName } from '../kubelet/node'
 import { setupNodeNetwork, type NodeNetwork } from '../kubelet/network'
 import { startKubeletServer, type KubeletServer } from '../kubelet/server'
 import { criStreamingRuntime } from '../kubelet/streaming-runtime'
+import { componentUserAgent } from '../client/user-agent'
 
 const HELP = `usage: kubelab-node kubelet --kubeconfig FILE [flags]
 
@@ -148,7 +149,7 @@ export async function startKubelet(
   const parsed = kubeletOptionsFromArgs(args)
   if (!parsed) return undefined
   const cfg = loadKubeconfig(parsed.kubeconfig)
-  const client = createClient({ ...cfg, userAgent: `kubelab-kubelet/${parsed.opts.nodeName}` })
+  const client = createClient({ ...cfg, userAgent: componentUserAgent('kubelet', parsed.opts.nodeName) })
   const log = extra.log ?? ((l: string) => console.log(l))
   // The pod network comes up once the node controller has given this Node its podCIDR.
   let net: NodeNetwork | undefined

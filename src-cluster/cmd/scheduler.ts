@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { createClient, loadKubeconfig } from '../client'
 import { DEFAULT_SCHEDULER_NAME, startScheduler } from '../scheduler'
+import { componentUserAgent } from '../client/user-agent'
 
 const HELP = `usage: kubelab-node scheduler --kubeconfig FILE [flags]
 
@@ -36,7 +37,7 @@ export async function runScheduler(args: string[]): Promise<void> {
     }
   }
   const cfg = loadKubeconfig(resolve(values.kubeconfig))
-  const client = createClient({ ...cfg, userAgent: 'kubelab-scheduler' })
+  const client = createClient({ ...cfg, userAgent: componentUserAgent('kube-scheduler') })
   const name = values['scheduler-name']!
   const scheduler = await startScheduler({ client, schedulerName: name, percentageOfNodesToScore: percentage, log: (l) => console.log(l) })
   console.log(`scheduler: scheduling pods with schedulerName ${name} on ${cfg.server}`)

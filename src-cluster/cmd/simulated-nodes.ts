@@ -9,6 +9,7 @@ import { startControlServer, type ControlServer } from '../simulated/control-api
 import { SimulatedNodes, type SimulatedNodesOptions } from '../simulated/fleet'
 import { kubeletServingTls } from '../simulated/tls'
 import type { ServingTls } from '../simulated/metrics-server'
+import { componentUserAgent } from '../client/user-agent'
 
 export const NODE_FLAGS = {
   count: { type: 'string' },
@@ -102,7 +103,7 @@ export async function runSimulatedNodes(args: string[]): Promise<void> {
     const ca = { certPem: readFileSync(resolve(values['cluster-ca-cert']), 'utf8'), keyPem: readFileSync(resolve(values['cluster-ca-key']), 'utf8') }
     tls = kubeletServingTls(ca, opts.hostIP ?? '127.0.0.1')
   } else console.log('simulated-nodes: no --cluster-ca-cert/--cluster-ca-key: the metrics endpoint is off')
-  const client: Client & { close(): void } = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: 'kubelab-simulated-nodes' })
+  const client: Client & { close(): void } = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: componentUserAgent('kubelet', 'simulated-nodes') })
   const running = await startSimulatedNodes({ ...opts, client, tls, controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined })
   const sig = await waitForSignal()
   console.log(`simulated-nodes: ${sig}, shutting down`)

@@ -85,7 +85,7 @@ export class Kubelet {
     this.heartbeat = setInterval(() => void this.beat(), every)
     this.heartbeat.unref?.()
 
-    this.nodeInformer = new Informer<NodeObject>(this.opts.client, NODES, { log: this.log })
+    this.nodeInformer = new Informer<NodeObject>(this.opts.client, NODES, { stripManagedFields: true, log: this.log })
     const nodesChanged = (): void => {
       if (!this.opts.onNodesChanged || !this.nodeInformer?.hasSynced()) return
       const all = this.nodeInformer.list()
@@ -96,10 +96,10 @@ export class Kubelet {
     nodesChanged()
 
     // Service variables need the Services that exist when a container starts: sync before pods.
-    this.serviceInformer = new Informer<Service & KubeObject>(this.opts.client, SERVICES, { log: this.log })
+    this.serviceInformer = new Informer<Service & KubeObject>(this.opts.client, SERVICES, { stripManagedFields: true, log: this.log })
     await this.serviceInformer.start()
 
-    this.podInformer = new Informer<PodObject>(this.opts.client, PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, log: this.log })
+    this.podInformer = new Informer<PodObject>(this.opts.client, PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, stripManagedFields: true, log: this.log })
     this.podInformer.addHandler({
       add: (p) => this.podSeen(p),
       update: (_o, p) => this.podSeen(p),

@@ -99,8 +99,8 @@ export class SimulatedNodes implements NodeControl {
     if (unknown.length) throw new Error(`simulated nodes: cannot start ${unknown.join(', ')} stopped: no such node (known: ${names.map(([n]) => n).join(', ')})`)
     for (const [name, controlPlane] of names) this.nodesByName.set(name, { shape: { ...base, name, controlPlane }, running: !opts.stopped?.includes(name), lastStatusAt: 0 })
     const ilog = (l: string): void => this.log(`simulated-nodes: ${l}`)
-    this.nodeInformer = new Informer<NodeObject>(this.client, NODES, { log: ilog })
-    this.podInformer = new Informer<PodObject>(this.client, PODS, { fieldSelector: 'spec.nodeName!=', log: ilog })
+    this.nodeInformer = new Informer<NodeObject>(this.client, NODES, { stripManagedFields: true, log: ilog })
+    this.podInformer = new Informer<PodObject>(this.client, PODS, { fieldSelector: 'spec.nodeName!=', stripManagedFields: true, log: ilog })
     this.podInformer.addIndexer(NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []))
     this.lifecycle = new PodLifecycle(
       this.client,

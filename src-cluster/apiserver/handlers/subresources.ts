@@ -14,6 +14,7 @@ import { errors, success } from '../status'
 import { issueServiceAccountToken } from '../tokens'
 import { checkFields, checkTypeMeta, fieldValidationParam, isDryRun } from './admit'
 import { asStatus, guaranteedUpdate } from './write'
+import { updateTracker, writeIdentity } from '../fieldmanager'
 
 const SCALE_STRUCT = 'io.k8s.api.autoscaling.v1.Scale'
 const SCALE_INFO = { group: 'autoscaling', version: 'v1', kind: 'Scale', plural: 'scale', schema: SCALE_STRUCT } as const
@@ -83,6 +84,7 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
   const scaleRes = { ...r.res, ...SCALE_INFO, namespaced: true, singular: 'scale' }
   const patchType = r.verb === 'patch' ? patchTypeFromContentType(req.headers['content-type']) : undefined
   if (r.verb === 'patch' && !patchType) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
+  const who = writeIdentity(q, req.headers, r.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions', patchType === 'apply')
   const out = await guaranteedUpdate(
     ctx,
     r.res,
@@ -111,7 +113,8 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
       next.metadata = { ...next.metadata, resourceVersion: rv && rv !== '' ? rv : undefined }
       return next
     },
-    { dryRun: isDryRun(q) },
+    // Recorded on the parent object as upstream does: its apiVersion, subresource "scale".
+    { dryRun: isDryRun(q), fields: updateTracker(r.res, { manager: who.manager, subresource: 'scale' }, ctx.now) },
   )
   sendJson(req, res, 200, toScale(out.obj, r.res.dynamic?.scale), warnings)
 }

@@ -11,7 +11,10 @@ import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1'
 import { defaultStorageClassAdmission } from '../admission/default-storage-class'
 import { defaultIngressClassAdmission } from '../admission/default-ingress-class'
 import { defaultTolerationsAdmission } from '../admission/default-tolerations'
-import { applyConfigurationCreates, applyPatch, PatchError, patchTypeFromContentType } from '../patch'
+import { applyPatch, PatchError, patchTypeFromContentType } from '../patch'
+import { checkApplyConfiguration } from '../patch/apply'
+import { decodeYaml } from '../patch/body'
+import { appliedTracker, applyWithOwnership, createByApply, updateTracker, writeIdentity, type ApplyRequest, type FieldTracker } from '../fieldmanager'
 import { asObject, decodeBody, readBody } from '../body'
 import { checkRbacEscalation } from '../authz/escalation'
 import { requestUser } from '../request-user'
@@ -78,9 +81,14 @@ export async function readObject(r: ResourceRequest, req: IncomingMessage, q: UR
   return checkFields(res, obj, fieldValidationParam(q), warnings, body.jsonText)
 }
 
-export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: KubeObject, namespace: string | undefined, dryRun: boolean): Promise<KubeObject> {
+/**
+ * Creates an object. `fields` decides its metadata.managedFields (the writer's entry); without
+ * one the object is stored untracked.
+ */
+export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: KubeObject, namespace: string | undefined, dryRun: boolean, fields?: FieldTracker): Promise<KubeObject> {
   if (res.kind !== 'Namespace') await ensureNamespaceWritable(ctx, res, namespace)
   const meta = { ...(obj.metadata ?? {}) }
+  const sentManagedFields = meta.managedFields
   if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix()
   if (!meta.name) throw errors.invalid(res, '', [fieldErr.required('metadata.name', 'name or generateName is required')])
   if (res.namespaced) meta.namespace = namespace
@@ -95,6 +103,9 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
   if (tracksGeneration(obj) || res.dynamic) meta.generation = 1
   else delete meta.generation
   applyDefaults(res, obj)
+  // Ownership is decided on the decoded, defaulted object, before admission and the strategy (as upstream).
+  const managed = fields?.created(obj, sentManagedFields)
+  if (managed) obj.metadata = { ...obj.metadata, managedFields: managed }
   await admit(ctx, res, obj)
   const sctx = strategyContext(ctx, dryRun)
   const allocErrs = prepareForCreate(res, obj, sctx)
@@ -132,14 +143,17 @@ async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Pr
 
 export async function handleCreate(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const warnings: string[] = []
+  const who = writeIdentity(q, req.headers, 'CreateOptions')
   const obj = await readObject(r, req, q, warnings)
-  const created = await createObject(ctx, r.res, obj, namespaceOf(r.res, r, obj), isDryRun(q))
+  const created = await createObject(ctx, r.res, obj, namespaceOf(r.res, r, obj), isDryRun(q), updateTracker(r.res, { manager: who.manager }, ctx.now))
   sendJson(req, res, 201, withTypeMeta(r.res, created), warnings)
 }
 
 export interface UpdateOptions {
   readonly dryRun: boolean
   readonly subresource?: 'status' | 'finalize' | 'binding'
+  /** Decides metadata.managedFields; without it the stored entries are kept as they are. */
+  readonly fields?: FieldTracker
   /** Make the object when missing (create-on-update, server-side apply). */
   readonly createIfMissing?: () => KubeObject | undefined
 }
@@ -173,7 +187,7 @@ export async function guaranteedUpdate(
     if (!cur) {
       const fresh = opts.createIfMissing?.()
       if (!fresh) throw errors.notFound(res, name)
-      return { obj: await createObject(ctx, res, fresh, namespace, opts.dryRun), created: true }
+      return { obj: await createObject(ctx, res, fresh, namespace, opts.dryRun, opts.fields), created: true }
     }
     const currentRv = String(cur.kv.modRevision)
     const next = mutate(structuredClone(cur.obj))
@@ -181,6 +195,7 @@ export async function guaranteedUpdate(
     if (wantRv !== undefined && wantRv !== '' && wantRv !== currentRv) throw errors.conflict(res, name)
     const oldMeta = cur.obj.metadata!
     const meta = { ...(next.metadata ?? {}) }
+    const sentManagedFields = meta.managedFields
     if (meta.name !== undefined && meta.name !== name) throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`)
     if (res.namespaced && meta.namespace !== undefined && meta.namespace !== namespace) {
       throw errors.badRequest(`the namespace of the object (${String(meta.namespace)}) does not match the namespace on the URL (${namespace})`)
@@ -217,6 +232,9 @@ export async function guaranteedUpdate(
     if (opts.subresource === undefined && (tracksGeneration(next) || res.dynamic) && specChanged(next, cur.obj)) {
       meta.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1
     }
+    const managed = opts.fields ? opts.fields.updated(cur.obj, next, sentManagedFields) : oldMeta.managedFields
+    if (managed?.length) next.metadata = { ...next.metadata, managedFields: managed }
+    else if (next.metadata) delete next.metadata.managedFields
     // A binding sets spec.nodeName, which a plain pod update may not change.
     validateOrThrow(res, next, opts.subresource === 'binding' ? undefined : cur.obj, extra)
     checkRbacEscalation(ctx, requestUser(), res, next, cur.obj)
@@ -241,11 +259,13 @@ export async function guaranteedUpdate(
 export async function handleUpdate(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const warnings: string[] = []
   const sub = r.subresource as 'status' | 'finalize' | undefined
+  const who = writeIdentity(q, req.headers, 'UpdateOptions')
   const body = await readObject(r, req, q, warnings)
   const dryRun = isDryRun(q)
   const out = await guaranteedUpdate(ctx, r.res, r.namespace, r.name!, () => structuredClone(body), {
     dryRun,
     subresource: sub,
+    fields: updateTracker(r.res, { manager: who.manager, subresource: sub }, ctx.now),
     createIfMissing: sub === undefined && CREATE_ON_UPDATE.has(r.res.kind) ? () => structuredClone(body) : undefined,
   })
   sendJson(req, res, out.created ? 201 : 200, withTypeMeta(r.res, out.obj), warnings)
@@ -271,39 +291,65 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
   if (type === 'strategic' && r.res.dynamic) {
     throw failure(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml')
   }
+  const who = writeIdentity(q, req.headers, 'PatchOptions', type === 'apply')
   const buf = await readBody(req)
   const mode = fieldValidationParam(q)
   const dryRun = isDryRun(q)
   const sub = r.subresource as 'status' | undefined
+  if (type === 'apply') return handleApply(ctx, r, req, res, buf, mode, { res: r.res, writer: { manager: who.manager, subresource: sub }, force: who.force, now: ctx.now }, dryRun)
   const out = await guaranteedUpdate(
     ctx,
     r.res,
     r.namespace,
     r.name!,
     (current) => {
-      let patched: KubeObject
       // Patch the object without its resourceVersion: a resourceVersion in the result then
-      // comes from the patch itself (a precondition), and conflicting writes are retried.
+      // comes from the patch itself (a precondition), and conflicting writes are retried. A JSON
+      // patch keeps it, so its ops can test or replace it (kubectl's managedFields upgrade does).
       const base = withTypeMeta(r.res, current)
       base.metadata = { ...base.metadata }
-      delete base.metadata.resourceVersion
-      patched = asStatus(() => applyPatch(type, base, buf, r.res.schema, r.res.dynamic?.lookup))
+      if (type !== 'json') delete base.metadata.resourceVersion
+      const patched = asStatus(() => applyPatch(type, base, buf, r.res.schema, r.res.dynamic?.lookup))
       checkTypeMeta(r.res, patched)
       warnings.length = 0
       return checkFields(r.res, patched, mode, warnings)
     },
+    { dryRun, subresource: sub, fields: updateTracker(r.res, { manager: who.manager, subresource: sub }, ctx.now) },
+  )
+  sendJson(req, res, 200, withTypeMeta(r.res, out.obj), warnings)
+}
+
+/** Server-side apply: merge with field ownership; creates the object when it is missing. */
+async function handleApply(
+  ctx: ServerContext,
+  r: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  buf: Buffer,
+  mode: ReturnType<typeof fieldValidationParam>,
+  apply: ApplyRequest,
+  dryRun: boolean,
+): Promise<void> {
+  const warnings: string[] = []
+  const config = asStatus(() => checkApplyConfiguration(decodeYaml(buf, 'apply patch'))) as KubeObject
+  checkTypeMeta(r.res, config)
+  const applied = checkFields(r.res, config, mode, warnings)
+  const out = await guaranteedUpdate(
+    ctx,
+    r.res,
+    r.namespace,
+    r.name!,
+    (current) => {
+      const live = withTypeMeta(r.res, current)
+      live.metadata = { ...live.metadata }
+      delete live.metadata.resourceVersion
+      return asStatus(() => applyWithOwnership(apply, live, structuredClone(applied)))
+    },
     {
       dryRun,
-      subresource: sub,
-      createIfMissing:
-        type === 'apply' && sub === undefined
-          ? () => {
-              const fresh = asStatus(() => applyConfigurationCreates(type, buf, r.res.schema, r.res.dynamic?.lookup))
-              if (!fresh) return undefined
-              checkTypeMeta(r.res, fresh)
-              return checkFields(r.res, fresh, mode, warnings)
-            }
-          : undefined,
+      subresource: apply.writer.subresource as 'status' | undefined,
+      fields: appliedTracker,
+      createIfMissing: apply.writer.subresource === undefined ? () => createByApply(apply, structuredClone(applied)) : undefined,
     },
   )
   sendJson(req, res, out.created ? 201 : 200, withTypeMeta(r.res, out.obj), warnings)

@@ -20,7 +20,7 @@ export function checkApplyConfiguration(v: unknown): JsonMap {
   if (typeof v.kind !== 'string' || v.kind === '') throw badPatch('apply patch: kind must be set in the applied object')
   const meta = v.metadata
   if (isMap(meta) && meta.managedFields !== undefined && meta.managedFields !== null) {
-    throw badPatch('apply patch: metadata.managedFields must be left out of an applied configuration')
+    throw badPatch('metadata.managedFields must be nil')
   }
   return v
 }
@@ -49,7 +49,7 @@ function mergeValue(cur: unknown, v: unknown, shape: Shape, lookup: Lookup, path
 }
 
 // x-kubernetes-list-type decides, as in real apply; without one, the strategic merge tags do.
-function listKeys(shape: Shape): readonly string[] | undefined {
+export function listKeys(shape: Shape): readonly string[] | undefined {
   if (shape.kind !== 'list') return undefined
   const l = shape.list
   if (l.listType === 'map') return l.mapKeys && l.mapKeys.length > 0 ? l.mapKeys : l.mergeKey ? [l.mergeKey] : undefined
@@ -57,7 +57,7 @@ function listKeys(shape: Shape): readonly string[] | undefined {
   return undefined
 }
 
-function isSet(shape: Shape): boolean {
+export function isSet(shape: Shape): boolean {
   if (shape.kind !== 'list') return false
   const l = shape.list
   if (l.listType !== undefined) return l.listType === 'set'
