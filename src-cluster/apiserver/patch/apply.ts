@@ -1,13 +1,13 @@
-// Server-side apply (`kubectl apply --server-side`), at a useful level: the applied
+// Server-side apply (`kubectl apply --server-side`): the applied
 // configuration is merged into the live object by the schema, with structured-merge semantics:
 // - objects merge field by field; a field set to null is removed;
 // - lists of x-kubernetes-list-type "map" merge item by item on their keys, "set" lists take the
 //   union, "atomic" lists are replaced; lists without a list type follow their strategic merge
 //   tags (merge key, or merge strategy for scalars) and are otherwise replaced;
 // - values the schema does not describe merge like JSON merge patch.
-// NOT tracked yet: field ownership, managedFields and conflicts. Nothing is ever removed because
-// a manager stopped applying it (real apply removes fields the applier owned and dropped), and
-// `force` has nothing to override. Merged lists are ordered as structured-merge-diff orders them.
+// Ownership (managedFields), conflicts and removing what an applier dropped are the field
+// manager's (../fieldmanager), which calls this merge. Merged lists are ordered as
+// structured-merge-diff orders them.
 import { cloneJson, isMap, join, type JsonMap } from './body'
 import { badPatch } from './errors'
 import { mergeInto } from './merge'

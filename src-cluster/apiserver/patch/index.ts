@@ -1,6 +1,6 @@
 // PATCH semantics for the API server: JSON merge patch (RFC 7386), JSON patch (RFC 6902),
-// Kubernetes strategic merge patch and a basic server-side apply. Field ownership and apply
-// conflicts (managedFields) are not tracked yet; see apply.ts.
+// Kubernetes strategic merge patch and the structured merge of server-side apply. Field
+// ownership, apply conflicts and removal of dropped fields live in ../fieldmanager.
 import type { KubeObject } from '../../api/errors'
 import { structByName } from '../../api/schema'
 import { applyConfigurationCreatesWith, applyPatchWith, type PatchType } from './engine'
