@@ -193,6 +193,13 @@ spec: {color: pink, replicas: "three", size: ABCDEFG, tags: [a, b, c], port: tru
     expect(r.stderr).toContain('example.com/v1beta1 Widget is deprecated; use example.com/v1 Widget')
     const stored = await t.server.store.get('/registry/example.com/widgets/default/w1')
     expect(JSON.parse(stored!.value).apiVersion).toBe('example.com/v1')
+    // A version no longer served is gone from discovery and routing.
+    await t.k('patch', 'crd', 'widgets.example.com', '--type=json', '-p', '[{"op":"replace","path":"/spec/versions/0/served","value":false}]')
+    await t.server.crds.idle()
+    expect((await raw('GET', '/apis/example.com/v1beta1/namespaces/default/widgets')).status).toBe(404)
+    expect(JSON.parse((await raw('GET', '/apis/example.com')).text).versions.map((v: { version: string }) => v.version)).toEqual(['v1'])
+    expect((await t.kubectl(['get', 'widgets', '-l', 'app!=x', '-o', 'name'])).stdout).toBe('widget.example.com/w1\n')
+    expect((await t.kubectl(['get', 'widgets', '-l', 'app=x', '-o', 'name'])).stdout).toBe('')
   })
 
   it('server-side apply, describe, -A and RBAC work on custom resources', async () => {

@@ -96,8 +96,11 @@ export class CrdController {
       })
   }
 
-  /** Wait until every change seen so far is reconciled. */
+  /** Reconcile every stored CRD now and wait for it (tests and callers that just wrote one). */
   async idle(): Promise<void> {
+    const r = await this.ctx.store.range(resourcePrefix(CRDS))
+    for (const kv of r.kvs) this.enqueue(kv.key.slice(resourcePrefix(CRDS).length))
+    for (const n of [...this.registered]) if (!r.kvs.some((kv) => kv.key.endsWith(`/${n}`))) this.enqueue(n)
     await this.chain
   }
 
