@@ -10,6 +10,7 @@ import { createControllerContext, type Controller, type ControllerOptions } from
 import { realClock, type Clock } from '../util/clock'
 import { durationSeconds, wholeNumber, waitForSignal } from '../simulated/cli-flags'
 import { componentUserAgent } from '../client/user-agent'
+import { LEADER_ELECTION_FLAGS, LEADER_ELECTION_HELP, leaderElectionFromFlags, runLeaderElected, type Loops } from '../leaderelection/run'
 
 export interface ControllerManagerOptions {
   readonly client: Client
@@ -102,19 +103,36 @@ export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTRO
 const HELP = `usage: kubelab-node controller-manager --kubeconfig FILE [flags]
 
   --kubeconfig FILE                   how to reach the API server (required)
-${CONTROLLER_FLAGS_HELP}`
+${CONTROLLER_FLAGS_HELP}
+${LEADER_ELECTION_HELP.replace('the component\'s, as upstream', 'kube-controller-manager')}`
 
 export async function runControllerManager(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS }, strict: true })
+  const { values } = parseArgs({ args, options: { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS, ...LEADER_ELECTION_FLAGS }, strict: true })
   if (values.help) {
     console.log(HELP)
     return
   }
   if (!values.kubeconfig) throw new Error(`--kubeconfig is required\n\n${HELP}`)
+  const le = leaderElectionFromFlags(values, 'kube-controller-manager')
+  const options = controllerOptionsFromFlags(values)
   const client = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: componentUserAgent('kube-controller-manager') })
-  const cm = await startControllerManager({ client, options: controllerOptionsFromFlags(values) })
+  const start = (): Promise<Loops> => startControllerManager({ client, options })
+  // As upstream: only the holder of kube-system/kube-controller-manager runs controllers; losing it exits.
+  const cm: Loops = le.enabled
+    ? runLeaderElected({
+        client,
+        name: le.name,
+        namespace: le.namespace,
+        timing: le.timing,
+        start,
+        onLost: () => {
+          console.error('controller-manager: leaderelection lost')
+          process.exit(1)
+        },
+      })
+    : await start()
   const sig = await waitForSignal()
   console.log(`controller-manager: ${sig}, shutting down`)
-  cm.stop()
+  await cm.stop()
   client.close()
 }
