@@ -228,8 +228,46 @@ describe('server-side apply', () => {
     expect((await get('configmap', 'upgrade')).data).toEqual({ mode: 'two' })
   })
 
-  it('works the same with kubectl 1.31 and 1.33 run directly', async () => {
-    for (const v of ['1.31', '1.33']) {
+  it('tracks custom resources through the same handlers, list-map keys from the CRD schema', async () => {
+    const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+              parts:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items: {type: object, required: [name], properties: {name: {type: string}, count: {type: integer}}}
+`
+    await t.k('apply', '-f', writeManifest(t.dir, 'crd.yaml', crd))
+    await t.waitFor('widgets served', async () => (await t.kubectl(['get', 'widgets'])).code === 0)
+    const w = (size: number) => writeManifest(t.dir, `w${size}.yaml`, `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec:\n  size: ${size}\n  parts: [{name: a, count: 1}]\n`)
+    await t.k('apply', '--server-side', '-f', w(1))
+    const o = await get('widget', 'w1')
+    expect(entry(o, 'kubectl')).toMatchObject({ operation: 'Apply', apiVersion: 'example.com/v1', fieldsV1: { 'f:spec': { 'f:size': {}, 'f:parts': { 'k:{"name":"a"}': { '.': {}, 'f:name': {}, 'f:count': {} } } } } })
+    await t.k('patch', 'widget', 'w1', '--type=merge', '-p', '{"spec":{"size":2}}')
+    expect(entry(await get('widget', 'w1'), 'kubectl-patch')!.fieldsV1).toEqual({ 'f:spec': { 'f:size': {} } })
+    const r = await t.kubectl(['apply', '--server-side', '-f', w(3)])
+    expect(r.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl-patch" using example.com/v1: .spec.size')
+  })
+
+  it('works the same with kubectl 1.27, 1.31 and 1.33 run directly', async () => {
+    for (const v of ['1.27', '1.31', '1.33']) {
       const bin = `${BUNDLED}/kubectl.${v}`
       const name = `v${v.replace('.', '')}`
       const m = writeManifest(t.dir, `${name}.yaml`, cm(name, { k: 'a' }))
