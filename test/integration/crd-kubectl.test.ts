@@ -147,6 +147,9 @@ spec: {color: blue, port: 8080, template: {apiVersion: v1, kind: ConfigMap, meta
     expect(out).toContain('What the widget should be.')
     expect(out).toMatch(/color\s+<string> -required-/)
     expect(await t.k('explain', 'widget.spec.color')).toContain('Paint of the widget.')
+    // /openapi/v2 (kubectl 1.27/1.28) carries the custom resource too.
+    const v2 = JSON.parse((await raw('GET', '/openapi/v2', undefined, { Accept: 'application/json' })).text) as { definitions: Record<string, { 'x-kubernetes-group-version-kind'?: unknown }> }
+    expect(v2.definitions['com.example.v1.Widget']?.['x-kubernetes-group-version-kind']).toEqual([{ group: 'example.com', kind: 'Widget', version: 'v1' }])
   })
 
   it('invalid objects are a 422 with upstream messages', async () => {
