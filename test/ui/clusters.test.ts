@@ -110,6 +110,14 @@ describe.skipIf(!haveChromium)('clusters view in browser mode', () => {
     await wizard.locator('input[name="name"]').fill('Bad_Name');
     expect(await wizard.locator('[data-error="name"]').textContent()).toContain('lowercase letters');
     await shot('wizard-validation');
+    // Fixed fields run the checks again; "Check again" re-runs them on demand.
+    await wizard.locator('input[name="name"]').fill('fixed');
+    await wizard.locator('input[name="workers"]').fill('1');
+    await wizard.locator('input[name="memory"]').fill('8Gi');
+    await expect.poll(() => page.getByTestId('preflight-paused').count()).toBe(0);
+    await expect.poll(() => wizard.locator('[data-action="create"]').isEnabled(), { timeout: 15_000 }).toBe(true);
+    await wizard.locator('[data-action="check-again"]').click();
+    await page.locator('[data-check="provider"][data-status="pass"]').waitFor();
     await page.keyboard.press('Escape');
     await wizard.waitFor({ state: 'detached' });
   });

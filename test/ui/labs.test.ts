@@ -127,6 +127,8 @@ describe.skipIf(missing.length > 0)('the lab panel in browser mode', () => {
   }, 120_000);
 
   it('shows the catalogue with what this cluster can run and why not', async () => {
+    // Lab titles are headings (screen readers list them).
+    await page.locator('[data-lab="namespaces"] h4.lab-title').waitFor({ timeout: 30_000 });
     const card = page.locator('[data-lab="namespaces"]');
     await card.waitFor({ timeout: 60_000 });
     await expect.poll(() => card.getAttribute('data-fit'), { timeout: 60_000 }).toBe('yes');
@@ -167,6 +169,8 @@ describe.skipIf(missing.length > 0)('the lab panel in browser mode', () => {
 
   it("runs a step's command in the lab shell; Check turns green once the work is done", async () => {
     await expect.poll(() => page.getByTestId('lab-terminal').getAttribute('data-state'), { timeout: 30_000 }).toBe('connected');
+    // The shell's history has no leftover "[connecting…]" line (the header's dot says it).
+    expect(await page.getByTestId('lab-terminal').locator('.xterm-rows').textContent()).not.toContain('[connecting');
     await page.getByTestId('lab-panel').locator('[data-lab-action="exec"]').first().click();
     await expect.poll(async () => (await kubectl(['get', 'namespaces', '-o', 'name'])).split('\n'), { timeout: 30_000 }).toContain('namespace/team-a');
     const half = await check();
@@ -192,6 +196,11 @@ describe.skipIf(missing.length > 0)('the lab panel in browser mode', () => {
   });
 
   it('Reset puts the step back to its starting state', async () => {
+    // Reset asks first.
+    page.once('dialog', (d) => {
+      expect(d.message()).toContain('Reset this step?');
+      void d.accept();
+    });
     await page.locator('[data-action="lab-reset"]').click();
     const panel = page.getByTestId('lab-panel');
     await expect.poll(() => panel.getAttribute('data-finished'), { timeout: 120_000 }).toBe('false');
