@@ -180,6 +180,14 @@ export interface LabRequests {
   'labs.solution': { params: LabSolutionParams; result: LabSolutionReply };
   /** Back to the current step's starting state. */
   'labs.reset': { params: LabRef; result: LabSession };
+  /** Every lab run on the cluster (time, checks, hints), for a teacher: read from disk. */
+  'labs.progress': { params: LabClusterRef; result: LabProgressReport };
+}
+
+export interface LabProgressReport {
+  cluster: string;
+  exportedAt: string;
+  labs: LabProgressExport[];
 }
 
 export interface LabEvents {
@@ -195,6 +203,7 @@ export const labRequestTable = {
   'labs.hint': true,
   'labs.solution': true,
   'labs.reset': true,
+  'labs.progress': true,
 } as const satisfies Record<keyof LabRequests, true>;
 
 export const labEventTable = {

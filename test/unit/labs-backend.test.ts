@@ -56,6 +56,13 @@ describe('lab session view', () => {
     expect(s.lab.progress?.finished).toBe(true)
   })
 
+  it('finished: the time, checks and hints of the run for the finish page', () => {
+    const p = newProgress('namespaces', 'c1')
+    Object.assign(p, { step: 2, completed: [1], startedAt: '2026-01-01T10:00:00.000Z', finishedAt: '2026-01-01T10:07:30.000Z', attempts: { 1: 3 }, hintsShown: { 1: 1 } })
+    expect(labSession('c1', { lab: namespacesLab, progress: p, step: undefined, text: '' }).result).toEqual({ seconds: 450, attempts: 3, hints: 1, startedAt: p.startedAt, finishedAt: p.finishedAt })
+    expect(labSession('c1', { lab: namespacesLab, progress: newProgress('namespaces', 'c1'), step: namespacesLab.steps[0], text: '' }).result).toBeNull()
+  })
+
   it('catalogue cards carry the concept, needs and why a cluster cannot run the lab', () => {
     const c = labCard(namespacesLab, [{ need: 'runtime', why: 'simulated nodes report pods Running without starting containers' }], undefined)
     expect(c).toMatchObject({ id: 'namespaces', title: 'Namespaces', concept: 'Create a namespace and label it for a team.', level: 'beginner', minutes: 5, steps: 1, progress: null })
@@ -129,5 +136,9 @@ describe('labs requests', () => {
     const cat = await dispatch(handlers, 'labs.catalogue', { cluster: 'off' })
     expect(cat).toMatchObject({ ok: true, value: { active: 'namespaces' } })
     if (cat.ok) expect((cat.value as { labs: { id: string; progress: unknown }[] }).labs.find((l) => l.id === 'namespaces')?.progress).toMatchObject({ step: 1, steps: 1, finished: false })
+    // A teacher's export, from disk while the cluster is stopped.
+    const report = await dispatch(handlers, 'labs.progress', { cluster: 'off' })
+    expect(report).toMatchObject({ ok: true, value: { cluster: 'off', labs: [{ labId: 'namespaces', title: namespacesLab.title, steps: 1, completed: [], finished: false, finishedAt: null, attempts: 1, hints: 0 }] } })
+    expect(await dispatch(handlers, 'labs.progress', { cluster: 'nope' })).toMatchObject({ ok: false, error: { code: 'cluster_not_found' } })
   })
 })

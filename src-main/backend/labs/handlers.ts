@@ -16,5 +16,6 @@ export function createLabHandlers(labs: LabService): LabHandlers {
     'labs.hint': { parse: parseLabRef('labs.hint'), run: (p) => labs.hint(p) },
     'labs.solution': { parse: parseSolution, run: (p) => labs.solution(p, p.run) },
     'labs.reset': { parse: parseLabRef('labs.reset'), run: (p) => labs.reset(p) },
+    'labs.progress': { parse: parseClusterRef('labs.progress'), run: (p) => labs.progress(p.cluster) },
   }
 }

@@ -3,11 +3,11 @@
 // (progress lives on disk, as for the CLI), so an app restart resumes where the learner was.
 // One operation per cluster at a time: a Check while Start still runs its background scripts
 // would judge a half-prepared cluster.
-import type { EventMessage, LabCatalogue, LabCheckReply, LabHintReply, LabRef, LabSession, LabSolutionReply } from '../../contract'
+import type { EventMessage, LabCatalogue, LabCheckReply, LabHintReply, LabProgressReport, LabRef, LabSession, LabSolutionReply } from '../../contract'
 import { catalogueRoots, labsProgressDir, LabRunner, loadCatalogue, managedLabCluster, NeedsNotMetError, ProgressStore, unmetNeeds, type Lab, type ManagedLabCluster } from '../../labs'
 import { ClusterManager } from '../cluster-manager'
 import { CodedError } from '../errors'
-import { labCard, labSession } from './view'
+import { labCard, labSession, progressReport } from './view'
 
 export interface LabServiceOptions {
   env: NodeJS.ProcessEnv
@@ -94,6 +94,14 @@ export class LabService {
     // The active lab may have been removed from the catalogue since: then there is nothing to resume.
     if (!id || !readProgress(progress, id) || !loadCatalogue(this.roots(manager)).some((e) => e.lab?.id === id)) return null
     return this.session({ cluster: clusterName, lab: id })
+  }
+
+  /** Every lab run on the cluster, from disk (works while the cluster is stopped). */
+  async progress(clusterName: string): Promise<LabProgressReport> {
+    const manager = this.manager()
+    if (!(await manager.list()).some((c) => c.name === clusterName)) throw new CodedError('cluster_not_found', notFound(clusterName))
+    const labs = loadCatalogue(this.roots(manager)).flatMap((e) => (e.lab ? [e.lab] : []))
+    return progressReport(clusterName, new ProgressStore(labsProgressDir(manager.dir(clusterName))), labs)
   }
 
   check(ref: LabRef): Promise<LabCheckReply> {

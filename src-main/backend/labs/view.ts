@@ -2,8 +2,8 @@
 // apart from reading the intro and revealed hints from the lab folder, so a reloaded or
 // restarted app shows exactly what the learner had seen.
 import { existsSync, readFileSync } from 'node:fs'
-import type { LabCard, LabProgressSummary, LabRunResult, LabSession, LabUnmetNeed } from '../../contract'
-import { runSummary, substituteVars, type Lab, type LabProgress, type StepView, type UnmetNeed } from '../../labs'
+import type { LabCard, LabProgressReport, LabProgressSummary, LabRunResult, LabSession, LabUnmetNeed } from '../../contract'
+import { runSummary, substituteVars, type Lab, type LabProgress, type ProgressStore, type StepView, type UnmetNeed } from '../../labs'
 
 const readText = (p: string | undefined): string => (p && existsSync(p) ? readFileSync(p, 'utf8') : '')
 
@@ -66,4 +66,18 @@ export function runResult(p: LabProgress): LabRunResult | null {
   if (!p.finishedAt) return null
   const s = runSummary(p)
   return { seconds: s.seconds, attempts: s.attempts, hints: s.hints, startedAt: s.startedAt, finishedAt: p.finishedAt }
+}
+
+/** Every run in `store` as a teacher's report; titles and step counts from the catalogue's labs. */
+export function progressReport(cluster: string, store: ProgressStore, labs: readonly Lab[], now = new Date()): LabProgressReport {
+  const byId = new Map(labs.map((l) => [l.id, l]))
+  return {
+    cluster,
+    exportedAt: now.toISOString(),
+    labs: store.all().map((p) => {
+      const s = runSummary(p, now)
+      const lab = byId.get(p.labId)
+      return { labId: p.labId, title: lab?.title ?? p.labId, steps: lab?.steps.length ?? p.step - 1, completed: [...s.completed], finished: s.finished, startedAt: s.startedAt, finishedAt: s.finishedAt ?? null, seconds: s.seconds, attempts: s.attempts, hints: s.hints }
+    }),
+  }
 }

@@ -2,8 +2,8 @@
 // runner keeps progress in the cluster's folder, so `check` after `start` (or after a reboot)
 // continues where the learner was. The lab a cluster is on is remembered (`.active`).
 import { ClusterManager } from '../../backend/cluster-manager';
-import { catalogueRoots, findLab, formatDuration, importKillercoda, labsProgressDir, loadCatalogue, managedLabCluster, ProgressStore, runSummary, unmetNeeds, LabRunner, NeedsNotMetError, type Lab, type LabProgress, type ManagedLabCluster } from '../../labs';
-import type { LabProgressExport } from '../../contract';
+import { catalogueRoots, findLab, formatDuration, importKillercoda, labsProgressDir, loadCatalogue, managedLabCluster, ProgressStore, runSummary, unmetNeeds, LabRunner, NeedsNotMetError, type Lab, type ManagedLabCluster } from '../../labs';
+import { progressReport } from '../../backend/labs/view';
 import { join } from 'node:path';
 import { parseArgs } from '../args';
 import type { CliIo, Command } from '../command';
@@ -126,7 +126,7 @@ export const labCommand: Command = {
         }
         case 'progress': {
           if (!need(1)) return usageExitCode;
-          return progress(io, roots, manager, pos[0]!, f.json === true);
+          return await progress(io, roots, manager, pos[0]!, f.json === true);
         }
         case 'env': {
           if (!need(1)) return usageExitCode;
@@ -165,24 +165,20 @@ function printStep(io: CliIo, lab: Lab, n: number, text: string): void {
   if (text) io.out(text.trimEnd());
 }
 
-/** Every lab run on the cluster: a table, or JSON a teacher can collect (LabProgressExport[]). */
-function progress(io: CliIo, roots: string[], manager: ClusterManager, clusterName: string, json: boolean): number {
-  const store = new ProgressStore(labsProgressDir(manager.dir(clusterName)));
-  const labs = new Map(loadCatalogue(roots).flatMap((e) => (e.lab ? [[e.lab.id, e.lab] as const] : [])));
-  const rows: LabProgressExport[] = store.all().map((p: LabProgress) => {
-    const s = runSummary(p);
-    const lab = labs.get(p.labId);
-    return { labId: p.labId, title: lab?.title ?? p.labId, steps: lab?.steps.length ?? p.step - 1, completed: s.completed.slice(), finished: s.finished, startedAt: s.startedAt, finishedAt: s.finishedAt ?? null, seconds: s.seconds, attempts: s.attempts, hints: s.hints };
-  });
+/** Every lab run on the cluster: a table, or JSON a teacher can collect (the app's labs.progress). */
+async function progress(io: CliIo, roots: string[], manager: ClusterManager, clusterName: string, json: boolean): Promise<number> {
+  if (!(await manager.list()).some((c) => c.name === clusterName)) throw new Error(`no cluster named ${clusterName}; see: kubelab list`);
+  const labs = loadCatalogue(roots).flatMap((e) => (e.lab ? [e.lab] : []));
+  const report = progressReport(clusterName, new ProgressStore(labsProgressDir(manager.dir(clusterName))), labs);
   if (json) {
-    io.out(JSON.stringify({ cluster: clusterName, exportedAt: new Date().toISOString(), labs: rows }, null, 2));
+    io.out(JSON.stringify(report, null, 2));
     return 0;
   }
-  if (rows.length === 0) {
+  if (report.labs.length === 0) {
     io.out(`No lab started on cluster ${clusterName} yet: kubelab lab start ${clusterName} LAB`);
     return 0;
   }
-  const table = [['LAB', 'STEPS', 'STATE', 'TIME', 'CHECKS', 'HINTS'], ...rows.map((r) => [r.labId, `${r.completed.length}/${r.steps}`, r.finished ? 'finished' : 'in progress', formatDuration(r.seconds), String(r.attempts), String(r.hints)])];
+  const table = [['LAB', 'STEPS', 'STATE', 'TIME', 'CHECKS', 'HINTS'], ...report.labs.map((r) => [r.labId, `${r.completed.length}/${r.steps}`, r.finished ? 'finished' : 'in progress', formatDuration(r.seconds), String(r.attempts), String(r.hints)])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   for (const r of table) io.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join(''));
   return 0;
