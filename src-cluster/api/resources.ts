@@ -148,6 +148,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v2', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
   // autoscaling/v1 (what `kubectl autoscale` writes): the same objects, converted from v2.
   r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v1', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
+  // scheduling.k8s.io/v1
+  r('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, 'scheduling.v1', { shortNames: ['pc'] }),
   // policy/v1
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, 'policy.v1', { shortNames: ['pdb'], subresources: [STATUS] }),
   // apiextensions.k8s.io/v1: CustomResourceDefinitions (their resources are registered at run time)

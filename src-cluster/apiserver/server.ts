@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { findResource } from '../api/resources'
 import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
 import { openapiV2 } from '../api/openapi/v2'
+import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/scheduling'
 import { lockDir, openStore } from '../store'
 import { queryBool } from '../util/query'
 import type { Storage } from '../store/types'
@@ -78,6 +79,7 @@ const SERVICES = findResource('', 'v1', 'services')!
 const ENDPOINTS = findResource('', 'v1', 'endpoints')!
 /** What the API server writes itself is owned by "kube-apiserver", as upstream's objects are. */
 const APISERVER = { manager: 'kube-apiserver' }
+const PRIORITY_CLASSES = findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!
 
 function isIp(s: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(s) || s.includes(':')
@@ -104,6 +106,12 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
   for (const name of BOOT_NAMESPACES) {
     if (!(await ctx.objects.get(NS, undefined, name))) {
       await createObject(ctx, NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, undefined, false, updateTracker(NS, APISERVER, ctx.now))
+    }
+  }
+  // The built-in PriorityClasses (upstream's scheduling bootstrap).
+  for (const pc of SYSTEM_PRIORITY_CLASSES) {
+    if (!(await ctx.objects.get(PRIORITY_CLASSES, undefined, pc.name))) {
+      await createObject(ctx, PRIORITY_CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description, preemptionPolicy: 'PreemptLowerPriority' }, undefined, false, updateTracker(PRIORITY_CLASSES, APISERVER, ctx.now))
     }
   }
   // Allocators learn what stored Services hold.

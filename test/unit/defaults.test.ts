@@ -67,9 +67,9 @@ describe('per-kind defaults (real schema)', () => {
       terminationGracePeriodSeconds: 30,
       securityContext: {},
       enableServiceLinks: true,
-      priority: 0,
-      preemptionPolicy: 'PreemptLowerPriority',
     })
+    // Priority comes from admission, not defaulting.
+    expect(spec.priority).toBeUndefined()
     expect(spec.containers[0]).toMatchObject({
       terminationMessagePath: '/dev/termination-log',
       terminationMessagePolicy: 'File',

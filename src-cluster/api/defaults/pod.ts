@@ -8,9 +8,8 @@ export function defaultPod(pod: Obj): void {
   const spec = child(pod, 'spec')
   if (!spec) return
   defaultPodSpec(spec)
-  // The Priority admission plugin resolves these for Pods (not for templates).
-  setDefault(spec, 'priority', 0)
-  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority')
+  // spec.priority and preemptionPolicy come from the Priority admission plugin
+  // (apiserver/admission/priority.ts), which runs after defaulting.
   for (const c of [...items(spec, 'containers'), ...items(spec, 'initContainers')]) requestsFromLimits(c)
 }
 

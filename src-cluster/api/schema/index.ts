@@ -7,9 +7,10 @@ import { structs as apps } from './apps'
 import { structs as batch } from './batch'
 import { structs as groups, protoEmbeds as groupEmbeds } from './groups'
 import { structs as apiextensions } from './apiextensions'
+import { structs as scheduling } from './scheduling'
 
 const all = new Map<string, Struct>()
-for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions]) {
+for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling]) {
   if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
   all.set(s.name, s)
 }

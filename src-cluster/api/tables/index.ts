@@ -18,7 +18,7 @@ import {
 } from './core'
 import { col } from './format'
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking'
-import { clusterRoleBindingPrinter, leasePrinter, roleBindingPrinter, storageClassPrinter } from './platform'
+import { clusterRoleBindingPrinter, leasePrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter } from './platform'
 import { podPrinter } from './pod'
 import type { IncludeObject, PartialObjectMetadata, Printer, Table, TableColumn, TableRow } from './types'
 import {
@@ -66,6 +66,7 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   'networking.k8s.io/IngressClass': ingressClassPrinter,
   'networking.k8s.io/NetworkPolicy': networkPolicyPrinter,
   'storage.k8s.io/StorageClass': storageClassPrinter,
+  'scheduling.k8s.io/PriorityClass': priorityClassPrinter,
   'autoscaling/HorizontalPodAutoscaler': hpaPrinter,
   'policy/PodDisruptionBudget': pdbPrinter,
 }

@@ -73,3 +73,18 @@ export const leasePrinter: Printer = {
   columns: [NAME_COLUMN, col('Holder', 'string', 'Identity of the current lease holder.'), AGE_COLUMN],
   row: (obj, now) => ({ cells: [nameOf(obj), as<Lease>(obj).spec?.holderIdentity ?? '', ageOf(obj, now)] }),
 }
+
+/** PriorityClasses: upstream's Name, Value, Global-Default, Age, PreemptionPolicy. */
+export const priorityClassPrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    col('Value', 'integer', 'The priority pods of this class get.'),
+    col('Global-Default', 'boolean', 'Whether pods without a class get this one.'),
+    AGE_COLUMN,
+    col('PreemptionPolicy', 'string', 'Whether pods of this class may preempt lower-priority pods.'),
+  ],
+  row(obj, now) {
+    const pc = obj as { value?: number; globalDefault?: boolean; preemptionPolicy?: string }
+    return { cells: [nameOf(obj), pc.value ?? 0, pc.globalDefault === true, ageOf(obj, now), pc.preemptionPolicy ?? ''] }
+  },
+}

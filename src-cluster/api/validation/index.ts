@@ -19,6 +19,7 @@ import {
   validateSecretUpdate, validateSelectorUpdate, validateServiceUpdate, validateStatefulSetUpdate,
 } from './update'
 import { child, type Obj } from './util'
+import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling'
 import { validateCrd, validateCrdUpdate } from '../crd/validate-crd'
 import type { CrdObject } from '../crd/types'
 
@@ -53,6 +54,7 @@ const RULES: Record<string, KindRules> = {
   'networking.k8s.io/Ingress': { validate: validateIngress },
   'networking.k8s.io/NetworkPolicy': { validate: validateNetworkPolicy },
   'storage.k8s.io/StorageClass': { validate: validateStorageClass },
+  'scheduling.k8s.io/PriorityClass': { validate: validatePriorityClass, update: validatePriorityClassUpdate },
   'autoscaling/HorizontalPodAutoscaler': { name: isPathSegmentName, validate: validateHPA },
   'policy/PodDisruptionBudget': { validate: validatePDB },
   [`${RBAC}/Role`]: { name: isPathSegmentName, validate: (o) => validateRole(o, false) },

@@ -15,6 +15,7 @@ import { applyPatch, PatchError, patchTypeFromContentType } from '../patch'
 import { checkApplyConfiguration } from '../patch/apply'
 import { decodeYaml } from '../patch/body'
 import { appliedTracker, applyWithOwnership, createByApply, updateTracker, writeIdentity, type ApplyRequest, type FieldTracker } from '../fieldmanager'
+import { priorityAdmission, priorityClassAdmission } from '../admission/priority'
 import { asObject, decodeBody, readBody } from '../body'
 import { checkRbacEscalation } from '../authz/escalation'
 import { requestUser } from '../request-user'
@@ -130,6 +131,8 @@ const INGRESS_CLASSES = findResource('networking.k8s.io', 'v1', 'ingressclasses'
 
 /** Mutating admission on create, as upstream's default plugins do. */
 async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Promise<void> {
+  if (res.kind === 'Pod' && res.group === '') await priorityAdmission(ctx, obj as unknown as Pod)
+  if (res.kind === 'PriorityClass' && res.group === 'scheduling.k8s.io') await priorityClassAdmission(ctx, obj)
   if (res.kind === 'Pod') defaultTolerationsAdmission(obj as unknown as Pod, ctx.config.defaultTolerationSeconds)
   if (res.kind === 'PersistentVolumeClaim') {
     const classes = (await ctx.objects.list(STORAGE_CLASSES, undefined)).items.map((s) => s.obj as unknown as StorageClass)
