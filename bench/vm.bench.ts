@@ -50,7 +50,8 @@ const m = new ClusterManager({
     let r: RegExpExecArray | null
     if ((r = /^accelerator: (\S+)/.exec(l))) accel = r[1]!
     if (/copy-on-write disk on/.test(l) && !imageAt) imageAt = at()
-    if ((r = /^kl-[^:]+-([^:]+): booting with/.exec(l))) launchedAt.set(r[1]!, at())
+    // VM names are kl-<cluster>-<node>; node names contain dashes too.
+    if ((r = new RegExp(`^kl-${name}-([^:]+): booting with`).exec(l))) launchedAt.set(r[1]!, at())
     if ((r = /^([^:]+): SSH answered after/.exec(l))) sshAt.set(r[1]!, at())
     if ((r = /^([^:]+): cloud-init done/.exec(l))) cloudInitAt.set(r[1]!, at())
     if ((r = /node (\S+) Ready \((\d+)\/(\d+)\)$/.exec(l))) mark(`node ${r[1]} Ready`)
