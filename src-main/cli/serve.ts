@@ -28,8 +28,8 @@ export async function serveUntilStopped(options: ServeOptions, io: CliIo): Promi
   if (!isLoopback(options.host)) {
     io.err(`Warning: listening on ${options.host} lets other machines on your network drive this KubeLab backend.`);
   }
-  io.out(`KubeLab is serving at ${server.url}`);
-  io.out('Open that URL in a browser. Press Ctrl-C to stop.');
+  io.out(`KubeLab is serving at ${server.launchUrl}`);
+  io.out('Open that URL in a browser (it carries this launch\'s secret: do not share it). Press Ctrl-C to stop.');
   const signal = await io.waitForStop();
   await server.close();
   // Host terminals end with the server; clusters keep running (they are detached on purpose).

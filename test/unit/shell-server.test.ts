@@ -34,7 +34,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function connect(headers: Record<string, string> = { Origin: server.url.slice(0, -1) }): WebSocket {
+/** The cookie a browser holds after opening the launch URL. */
+const cookie = (s: RunningServer = server): string => `kubelab-token-${s.port}=${encodeURIComponent(s.token)}`;
+
+function connect(headers: Record<string, string> = { Origin: server.url.slice(0, -1), Cookie: cookie() }): WebSocket {
   return new WebSocket(`${server.url.replace('http', 'ws')}rpc`, { headers });
 }
 
@@ -47,7 +50,7 @@ function opened(ws: WebSocket): Promise<void> {
 
 describe('static files', () => {
   it('serves index.html and hashed assets from the renderer folder only', async () => {
-    const index = await fetch(server.url);
+    const index = await fetch(server.url, { headers: { cookie: cookie() } });
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toContain('text/html');
     expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -60,7 +63,20 @@ describe('static files', () => {
     expect((await fetch(`${server.url}..%2fsecret.txt`)).status).toBe(404);
     expect((await fetch(`${server.url}%2e%2e/secret.txt`)).status).toBe(404);
     expect((await fetch(`${server.url}nope.js`)).status).toBe(404);
-    expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(server.url, { method: 'POST', headers: { cookie: cookie() } })).status).toBe(405);
+  });
+
+  it('trades the launch token for a cookie, and serves the app page only with it', async () => {
+    expect(server.launchUrl).toBe(`${server.url}?token=${encodeURIComponent(server.token)}`);
+    const launch = await fetch(server.launchUrl, { redirect: 'manual' });
+    expect(launch.status).toBe(303);
+    expect(launch.headers.get('location')).toBe('/');
+    expect(launch.headers.get('set-cookie')).toBe(`${cookie()}; HttpOnly; SameSite=Strict; Path=/`);
+    const bare = await fetch(server.url);
+    expect(bare.status).toBe(401);
+    expect(await bare.text()).toContain('open the URL that `kubelab serve` (or `npm start`) printed');
+    expect((await fetch(`${server.url}?token=wrong`, { redirect: 'manual' })).status).toBe(401);
+    expect((await fetch(`${server.url}index.html`, { headers: { cookie: `kubelab-token-${server.port}=wrong` } })).status).toBe(401);
   });
 
   it('refuses to start without a built renderer and names the fix', async () => {
@@ -95,6 +111,18 @@ describe('WebSocket /rpc', () => {
     expect(isAllowedRequest({ headers: { host: 'localhost:4780', origin: 'http://localhost:4781' } }, '127.0.0.1', 4780)).toBe(false);
   });
 
+  it('a local program with matching Origin and Host but without the secret gets nothing', async () => {
+    const origin = server.url.slice(0, -1);
+    await expect(opened(connect({ Origin: origin }))).rejects.toThrow(/403/);
+    await expect(opened(connect({ Origin: origin, Cookie: `kubelab-token-${server.port}=guess` }))).rejects.toThrow(/403/);
+    // Another KubeLab's cookie (another port) does not open this one.
+    await expect(opened(connect({ Origin: origin, Cookie: `kubelab-token-${server.port + 1}=${encodeURIComponent(server.token)}` }))).rejects.toThrow(/403/);
+    // A program given the launch URL may use the token as a query parameter.
+    const withQuery = new WebSocket(`${server.url.replace('http', 'ws')}rpc?token=${encodeURIComponent(server.token)}`, { headers: { Origin: origin } });
+    await opened(withQuery);
+    withQuery.close();
+  });
+
   it('closes the connection on a malformed frame', async () => {
     const ws = connect();
     await opened(ws);
@@ -117,7 +145,7 @@ describe('WebSocket /rpc', () => {
     };
     const other = await startServer({ backend: fake, rendererDir: join(dir, 'renderer'), port: 0 });
     try {
-      const ws = new WebSocket(`${other.url.replace('http', 'ws')}rpc`, { headers: { Origin: other.url.slice(0, -1) } });
+      const ws = new WebSocket(`${other.url.replace('http', 'ws')}rpc`, { headers: { Origin: other.url.slice(0, -1), Cookie: cookie(other) } });
       await opened(ws);
       const frames: unknown[] = [];
       ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
@@ -138,7 +166,7 @@ describe('WebSocket /rpc', () => {
 
 describe('renderer WebSocket client', () => {
   const socketFactory = (url: string) =>
-    new WebSocket(url, { headers: { Origin: server.url.slice(0, -1) } }) as unknown as globalThis.WebSocket;
+    new WebSocket(url, { headers: { Origin: server.url.slice(0, -1), Cookie: cookie() } }) as unknown as globalThis.WebSocket;
 
   it('speaks the contract to the server', async () => {
     const bridge = createWsBridge(`${server.url.replace('http', 'ws')}rpc`, { createSocket: socketFactory });
