@@ -5,7 +5,8 @@
 // everything the host uploads.
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type Plugin } from 'esbuild'
 
@@ -116,7 +117,9 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'kubelab-node', private: true, type: 'module' }, null, 2)}\n`)
     copyFileSync(join(ROOT, 'provisioning', 'supervisor.mjs'), join(dir, 'supervisor.mjs'))
   }
-  for (const f of ETCD_PROTOS) if (!fresh || !existsSync(join(dir, f))) copyFileSync(join(ROOT, 'node_modules', 'etcd3', 'proto', f), join(dir, f))
+  // Resolved as Node resolves the package (hoisted or not), not by a fixed folder path.
+  const etcdProtoDir = join(dirname(createRequire(join(ROOT, 'package.json')).resolve('etcd3/package.json')), 'proto')
+  for (const f of ETCD_PROTOS) if (!fresh || !existsSync(join(dir, f))) copyFileSync(join(etcdProtoDir, f), join(dir, f))
   const files = BUNDLE_FILES.map((name) => ({ name, path: join(dir, name) }))
   const components = bundleComponents(program)
   const kubeletFlags = components.includes('kubelet') ? componentFlags(program, 'kubelet') : []
