@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMemoryStore, openStore, StoreError, type Storage, type WatchEvent } from '../../src-cluster/store'
+import { createMemoryStore, openStore, StoreError, type Storage } from '../../src-cluster/store'
 import { startTestEtcd, type TestEtcd } from '../helpers/etcd'
+import { collect, create, del, put } from '../helpers/store-ops'
 
 interface BackendOptions {
   maxValueBytes?: number
@@ -53,32 +54,6 @@ const backends: Backend[] = [
   },
 ]
 
-const create = (s: Storage, key: string, value: string) => s.txn([{ key, target: 'modRevision', equals: 0 }], [{ type: 'put', key, value }])
-const put = (s: Storage, key: string, value: string) => s.txn([], [{ type: 'put', key, value }])
-const del = (s: Storage, key: string) => s.txn([], [{ type: 'delete', key }])
-
-/** Collect watch batches until `n` events arrived. */
-function collect(s: Storage, prefix: string, after: number, n: number) {
-  const batches: { revision: number; events: readonly WatchEvent[] }[] = []
-  let resolveDone: () => void = () => undefined
-  let rejectDone: (e: StoreError) => void = () => undefined
-  const done = new Promise<void>((res, rej) => {
-    resolveDone = res
-    rejectDone = rej
-  })
-  let count = 0
-  const w = s.watch(
-    prefix,
-    { afterRevision: after },
-    (events, revision) => {
-      batches.push({ revision, events })
-      count += events.length
-      if (count >= n) resolveDone()
-    },
-    (err) => rejectDone(err),
-  )
-  return { batches, done, cancel: () => w.cancel() }
-}
 
 let seq = 0
 const unique = () => `/conf${++seq}-${Date.now().toString(36)}`

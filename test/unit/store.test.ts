@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { mkdtemp, readdir, rm, stat, truncate, writeFile, appendFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import { createMemoryStore, openStore, StoreError, type Storage, type WatchEvent } from '../../src-cluster/store'
+import { createMemoryStore, openStore, StoreError } from '../../src-cluster/store'
 import type { EmbeddedStore, StoreOptions } from '../../src-cluster/store'
+import { collect, create, del, put } from '../helpers/store-ops'
 
 const dirs: string[] = []
 const open: EmbeddedStore[] = []
@@ -26,32 +27,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
 })
 
-const create = (s: Storage, key: string, value: string) => s.txn([{ key, target: 'modRevision', equals: 0 }], [{ type: 'put', key, value }])
-const put = (s: Storage, key: string, value: string) => s.txn([], [{ type: 'put', key, value }])
-const del = (s: Storage, key: string) => s.txn([], [{ type: 'delete', key }])
-
-/** Collect watch batches until `n` events arrived. */
-function collect(s: Storage, prefix: string, after: number, n: number) {
-  const batches: { revision: number; events: readonly WatchEvent[] }[] = []
-  let resolveDone: () => void = () => undefined
-  let rejectDone: (e: StoreError) => void = () => undefined
-  const done = new Promise<void>((res, rej) => {
-    resolveDone = res
-    rejectDone = rej
-  })
-  let count = 0
-  const w = s.watch(
-    prefix,
-    { afterRevision: after },
-    (events, revision) => {
-      batches.push({ revision, events })
-      count += events.length
-      if (count >= n) resolveDone()
-    },
-    (err) => rejectDone(err),
-  )
-  return { batches, done, cancel: () => w.cancel() }
-}
 
 // The behaviour every backend shares is in test/integration/store-conformance.test.ts (run
 // against the embedded store and a real etcd); this file keeps what is the embedded store's own.

@@ -1,0 +1,30 @@
+// Small storage operations and a watch collector shared by the store tests (the embedded
+// store's own suite and the conformance suite run on every backend).
+import type { Storage, StoreError, WatchEvent } from '../../src-cluster/store/types'
+
+export const create = (s: Storage, key: string, value: string) => s.txn([{ key, target: 'modRevision', equals: 0 }], [{ type: 'put', key, value }])
+export const put = (s: Storage, key: string, value: string) => s.txn([], [{ type: 'put', key, value }])
+export const del = (s: Storage, key: string) => s.txn([], [{ type: 'delete', key }])
+
+/** Collect watch batches until `n` events arrived. */
+export function collect(s: Storage, prefix: string, after: number, n: number) {
+  const batches: { revision: number; events: readonly WatchEvent[] }[] = []
+  let resolveDone: () => void = () => undefined
+  let rejectDone: (e: StoreError) => void = () => undefined
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res
+    rejectDone = rej
+  })
+  let count = 0
+  const w = s.watch(
+    prefix,
+    { afterRevision: after },
+    (events, revision) => {
+      batches.push({ revision, events })
+      count += events.length
+      if (count >= n) resolveDone()
+    },
+    (err) => rejectDone(err),
+  )
+  return { batches, done, cancel: () => w.cancel() }
+}
