@@ -6,7 +6,7 @@ import { decodeProtobufObject, isProtobuf } from '../api/codec/protobuf'
 import { BadRequestError, type KubeObject } from '../api/errors'
 import type { Struct } from '../api/schema/dsl'
 import { structByName, structForKind } from '../api/schema/index'
-import { errors } from './status'
+import { ApiError, errors } from './status'
 
 /** Upstream's limit for a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024
@@ -54,6 +54,24 @@ function goJsonError(text: string, e: Error): string {
   return e.message
 }
 
+/**
+ * Every later step walks objects recursively; a body nested thousands of levels deep would
+ * exhaust the stack there (Go's decoder stops at 10 000 levels; no Kubernetes object comes
+ * near this limit). Checked without recursion.
+ */
+export const MAX_BODY_DEPTH = 1000
+
+function checkDepth<T>(value: T): T {
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length) {
+    const [v, depth] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (depth > MAX_BODY_DEPTH) throw errors.badRequest(`the request body is nested more than ${MAX_BODY_DEPTH} levels deep`)
+    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) stack.push([child, depth + 1])
+  }
+  return value
+}
+
 /** Decode a body whose content type is JSON, YAML or protobuf; `kind` names the endpoint's kind in errors. */
 export function decodeBody(buf: Buffer, contentType: string | undefined, kind?: string): DecodedBody {
   const mt = mediaType(contentType)
@@ -69,12 +87,20 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, kind?: 
   if (mt === 'application/yaml' || mt === 'application/apply-patch+yaml' || mt === 'text/yaml') {
     const doc = parseDocument(text, { uniqueKeys: true })
     if (doc.errors.length) throw errors.badRequest(`the request body is not valid YAML: ${doc.errors[0]!.message}`)
-    return { value: doc.toJS() }
+    let value: unknown
+    try {
+      // The yaml library refuses alias expansion that grows without bound ("billion laughs").
+      value = doc.toJS({ maxAliasCount: 100 })
+    } catch (e) {
+      throw errors.badRequest(`the request body's YAML expands too many aliases (${(e as Error).message}); write the values out instead of repeating anchors`)
+    }
+    return { value: checkDepth(value) }
   }
   if (mt === '' || mt === 'application/json' || mt.endsWith('+json') || mt === '*/*') {
     try {
-      return { value: JSON.parse(text), jsonText: text }
+      return { value: checkDepth(JSON.parse(text)), jsonText: text }
     } catch (e) {
+      if (e instanceof ApiError) throw e
       if (kind) throw errors.badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${goJsonError(text, e as Error)} (${summarizeData(buf)})`)
       throw errors.badRequest(`the request body is not valid JSON: ${(e as Error).message}. Check the manifest's syntax (e.g. with 'kubectl apply --dry-run=client -f FILE').`)
     }

@@ -77,4 +77,10 @@ export const errors = {
   tooLarge: (message: string) => failure(413, 'RequestEntityTooLarge', message),
   internal: (message: string) => failure(500, 'InternalError', `Internal error occurred: ${message}`),
   unavailable: (message: string) => failure(503, 'ServiceUnavailable', message),
+  /** Upstream's NewTooLargeResourceVersionError: the client holds a revision this store has not reached. */
+  tooLargeResourceVersion: (requested: number, current: number) =>
+    failure(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    }),
 }

@@ -98,6 +98,45 @@ describe('API server hardening', () => {
     expect(JSON.parse(r.body)).toMatchObject({ kind: 'ConfigMapList', items: [] })
   })
 
+  it('bodies built to crash the server are 4xx: built-in-named fields, deep nesting, alias bombs', async () => {
+    const cm = (name: string, extra: string) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}"${extra}}}`
+    for (const [i, field] of ['constructor', 'toString', '__proto__', 'hasOwnProperty'].entries()) {
+      const strict = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Strict', { body: cm(`b${i}`, `,"${field}":{"a":1}`), contentType: 'application/json' })
+      expect(strict.status, field).toBe(400)
+      expect(message(strict)).toContain(`unknown field "metadata.${field}"`)
+      // Without Strict the field is dropped, as any unknown field.
+      const lax = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Ignore', { body: cm(`c${i}`, `,"${field}":{"a":1}`), contentType: 'application/json' })
+      expect(lax.status, field).toBe(201)
+    }
+    const deep = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`
+    const d = await call('POST', '/api/v1/namespaces/victim/configmaps', { body: deep, contentType: 'application/json' })
+    expect(d.status).toBe(400)
+    expect(message(d)).toContain('nested more than 1000 levels deep')
+    const deepPatch = await call('PATCH', '/api/v1/namespaces/victim/configmaps/a', { body: `{"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, contentType: 'application/merge-patch+json' })
+    expect(deepPatch.status).toBe(400)
+    const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h']]) laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`)
+    const bomb = await call('POST', '/api/v1/namespaces/victim/configmaps', { body: laughs.join('\n'), contentType: 'application/yaml' })
+    expect(bomb.status).toBe(400)
+    expect(message(bomb)).toContain('expands too many aliases')
+    expect((await call('GET', '/healthz')).status).toBe(200)
+  })
+
+  it('a continue token from the future is 504 "Too large resource version"; watch timeouts must be whole seconds', async () => {
+    const token = Buffer.from(JSON.stringify({ rv: 99_999_999, start: '/registry/core/configmaps/victim/a' })).toString('base64url')
+    const r = await call('GET', `/api/v1/namespaces/victim/configmaps?limit=1&continue=${token}`)
+    expect(r.status).toBe(504)
+    expect(JSON.parse(r.body)).toMatchObject({ reason: 'Timeout', details: { causes: [{ reason: 'ResourceVersionTooLarge' }], retryAfterSeconds: 1 } })
+    expect(message(r)).toMatch(/^Too large resource version: 99999999, current: \d+$/)
+    for (const bad of ['abc', '-1', '1.5']) {
+      const w = await call('GET', `/api/v1/namespaces/victim/configmaps?watch=1&timeoutSeconds=${bad}`)
+      expect(w.status, bad).toBe(400)
+      expect(message(w)).toContain('timeoutSeconds must be a whole number of seconds')
+    }
+    // A valid timeout ends the watch by itself.
+    expect((await call('GET', '/api/v1/namespaces/victim/configmaps?watch=1&timeoutSeconds=1')).status).toBe(200)
+  })
+
   it('/version is public; the API needs credentials', async () => {
     const v = await call('GET', '/version', { anonymous: true })
     expect(v.status).toBe(200)

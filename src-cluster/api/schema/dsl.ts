@@ -117,7 +117,9 @@ export function struct(
   fields: Record<string, Field>,
   extra: Pick<Struct, 'gvk' | 'oneOf'> = {},
 ): Struct {
-  return { name, doc, fields, ...extra }
+  // Without a prototype, so that a field named like an Object method ("constructor",
+  // "toString", "__proto__") in a request is simply unknown, never a function found by lookup.
+  return { name, doc, fields: Object.assign(Object.create(null) as Record<string, Field>, fields), ...extra }
 }
 
 /** Common names, so data modules do not repeat long strings. */

@@ -35,7 +35,8 @@ export function checkStructure(obj: unknown, struct: string | Struct, lookup: Lo
 function checkStruct(obj: Record<string, unknown>, s: Struct, path: string, ctx: Ctx): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(obj)) {
-    const field = s.fields[key]
+    // Own fields only: structs built elsewhere (custom resources) may have a prototype.
+    const field = Object.hasOwn(s.fields, key) ? s.fields[key] : undefined
     const p = joinPath(path, key)
     if (!field) {
       ctx.unknown.push(p)

@@ -89,6 +89,8 @@ export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URL
   try {
     listed = await ctx.objects.list(r.res, r.namespace, { revision, startAfter: token?.start })
   } catch (e) {
+    // A revision this store has not reached (a token from another cluster, or made up): 504 as upstream, not a 500.
+    if (e instanceof StoreError && e.code === 'too-large') throw errors.tooLargeResourceVersion(revision ?? 0, ctx.store.revision())
     if (e instanceof StoreError && e.code === 'compacted') {
       throw token
         ? errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')

@@ -44,6 +44,20 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
 
+/**
+ * A watch always ends: after the client's timeoutSeconds, or else after a random 30–60 minutes
+ * (upstream's --min-request-timeout of 1800 s times 1–2, which spreads reconnects out); clients
+ * then watch again from their last resourceVersion.
+ */
+export const MIN_REQUEST_TIMEOUT_SECONDS = 1800
+
+function watchTimeoutSeconds(raw: string | null): number {
+  if (raw === null || raw === '') return MIN_REQUEST_TIMEOUT_SECONDS * (1 + Math.random())
+  if (!/^\d+$/.test(raw)) throw errors.badRequest(`timeoutSeconds must be a whole number of seconds (0 or more), got ${JSON.stringify(raw)}`)
+  const n = Number(raw)
+  return n === 0 ? MIN_REQUEST_TIMEOUT_SECONDS * (1 + Math.random()) : n
+}
+
 export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const { filter } = filterFromQuery(r.res, q, r.name)
   const rvParam = q.get('resourceVersion') ?? ''
@@ -52,7 +66,7 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   const table = want.as === 'Table'
   const partial = want.as === 'PartialObjectMetadata' || want.as === 'PartialObjectMetadataList'
   const includeObject = includeObjectParam(q)
-  const timeoutSeconds = Number(q.get('timeoutSeconds') ?? 0)
+  const timeoutSeconds = watchTimeoutSeconds(q.get('timeoutSeconds'))
   const bookmarks = queryBool(q, 'allowWatchBookmarks')
   const watchList = watchListParams(q)
 
@@ -148,7 +162,7 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   }
   watcher = ctx.store.watch(collectionPrefix(r.res, r.namespace), { afterRevision: after }, onEvents, onError)
 
-  if (timeoutSeconds > 0) {
+  {
     timers.push(
       setTimeout(() => {
         if (bookmarks) bookmark()

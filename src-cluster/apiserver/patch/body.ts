@@ -43,15 +43,23 @@ export function decodeYaml(body: Buffer | string, what: string): unknown {
   return rejectProtoKeys(v, what)
 }
 
-/** Assigning a "__proto__" key would swap an object's prototype while merging: refuse it. */
+/** Deeper than any Kubernetes object; the merge code is recursive and must not run out of stack. */
+const MAX_PATCH_DEPTH = 1000
+
+/**
+ * Assigning a "__proto__" key would swap an object's prototype while merging: refuse it. Also
+ * refuse nesting deeper than MAX_PATCH_DEPTH. Walked without recursion.
+ */
 function rejectProtoKeys(v: unknown, what: string): unknown {
-  const stack: unknown[] = [v]
+  const stack: [unknown, number][] = [[v, 1]]
   while (stack.length > 0) {
-    const x = stack.pop()
-    if (Array.isArray(x)) stack.push(...x)
-    else if (isMap(x)) {
+    const [x, depth] = stack.pop()!
+    if (x === null || typeof x !== 'object') continue
+    if (depth > MAX_PATCH_DEPTH) throw badPatch(`${what} body is nested more than ${MAX_PATCH_DEPTH} levels deep`)
+    if (Array.isArray(x)) for (const c of x) stack.push([c, depth + 1])
+    else {
       if (Object.prototype.hasOwnProperty.call(x, '__proto__')) throw badPatch(`${what} body uses the field name "__proto__", which is not allowed`)
-      stack.push(...Object.values(x))
+      for (const c of Object.values(x as JsonMap)) stack.push([c, depth + 1])
     }
   }
   return v
