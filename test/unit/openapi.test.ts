@@ -4,6 +4,7 @@ import { listStructFor } from '../../src-cluster/api/schema/lists'
 import { RESOURCES, type ResourceInfo } from '../../src-cluster/api/resources'
 import { FakeApiServer, hasKubectl } from './fixtures/fake-apiserver'
 import { WIDGET, fixtureForKind, fixtureLookup } from './fixtures/structs'
+import { tempDir } from '../helpers/temp-dir'
 
 type J = Record<string, any> // test-only: walking generated JSON
 
@@ -157,10 +158,9 @@ describe.skipIf(!hasKubectl)('kubectl explain reads our OpenAPI v3', () => {
   })
 
   it('kubectl apply finds fieldValidation in our PATCH operations and asks for strict validation', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs')
+    const { writeFileSync } = await import('node:fs')
     const { join } = await import('node:path')
-    const { tmpdir } = await import('node:os')
-    const file = join(mkdtempSync(join(tmpdir(), 'apply-')), 'cm.yaml')
+    const file = join(tempDir('apply-'), 'cm.yaml')
     writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\ndata:\n  a: b\n')
     const r = await server.kubectl(['apply', '-f', file])
     expect(r.stderr).toBe('')

@@ -2,13 +2,11 @@
 // (passed only to a build that has the flag), the one containerd config renderer, and a cancel
 // that lands while a step runs (its signal aborts, the error names the step).
 import { describe, expect, it } from 'vitest'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { renderContainerdConfig, type ContainerdConfigOptions } from '../../src-main/providers/local/containerd-config'
 import { containerdConfig, containerdFiles } from '../../src-main/providers/local/containerd'
 import { nodeComponents, type NodePlanInput } from '../../src-main/provisioning/node-plan'
 import { CancelledError, StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
+import { tempDir } from '../helpers/temp-dir'
 
 const plan = (o: Partial<NodePlanInput> = {}): NodePlanInput => ({
   cluster: 'demo',
@@ -59,7 +57,7 @@ describe('cancel while a step runs', () => {
   it('aborts the step signal and fails with a CancelledError naming the step and node', async () => {
     let why: string | undefined
     const events: StepEvent[] = []
-    const r = new StepRunner({ logDir: mkdtempSync(join(tmpdir(), 'kl-cancel-')), onEvent: (e) => events.push(e), cancelled: () => why })
+    const r = new StepRunner({ logDir: tempDir('kl-cancel-'), onEvent: (e) => events.push(e), cancelled: () => why })
     let sawAbort = false
     const step = r.run('install', 'node-1', (ctx) =>
       new Promise<string>((resolve, reject) => {
@@ -82,7 +80,7 @@ describe('cancel while a step runs', () => {
 
   it('reports a step that finished as the cancel came as cancelled too (the run stops there)', async () => {
     let why: string | undefined
-    const r = new StepRunner({ logDir: mkdtempSync(join(tmpdir(), 'kl-cancel-')), cancelled: () => why })
+    const r = new StepRunner({ logDir: tempDir('kl-cancel-'), cancelled: () => why })
     const step = r.run('upload', 'n', async (ctx) => {
       why = 'SIGTERM'
       await new Promise((res) => ctx.signal.addEventListener('abort', res))

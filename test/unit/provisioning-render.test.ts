@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { manifest, nodeComponents, nodeEnvFile, shQuote, supervisorConfig, systemdUnit, type NodePlanInput } from '../../src-main/provisioning/node-plan'
+import { tempDir } from '../helpers/temp-dir'
 
 const ALL = new Set(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
 const plan = (o: Partial<NodePlanInput> = {}): NodePlanInput => ({
@@ -55,14 +55,14 @@ describe('node plan', () => {
     expect(unit).toContain('Restart=always')
     expect(shQuote("it's")).toBe(`'it'\\''s'`)
     const env = nodeEnvFile(plan({ cluster: 'a b' }))
-    const envFile = join(mkdtempSync(join(tmpdir(), 'kl-env-')), 'node.env')
+    const envFile = join(tempDir('kl-env-'), 'node.env')
     writeFileSync(envFile, env)
     const out = spawnSync('sh', ['-c', `. ${envFile}; echo "$KUBELAB_CLUSTER|$KUBELAB_NODE_ROLE"`], { encoding: 'utf8' })
     expect(out.stdout.trim()).toBe('a b|control-plane')
   })
 
   it('writes a manifest install-node.sh installs idempotently', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kl-render-'))
+    const dir = tempDir('kl-render-')
     const staging = join(dir, 'staging')
     mkdirSync(staging)
     const files = [{ name: 'a.txt', content: 'A', dest: join(dir, 'etc', 'a.txt'), mode: 0o600 }]
@@ -81,7 +81,7 @@ describe('node plan', () => {
   })
 
   it('install-node.sh names what to install when Node.js is too old', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kl-pre-'))
+    const dir = tempDir('kl-pre-')
     writeFileSync(join(dir, 'node.env'), 'KUBELAB_NODE_NAME=n1\nKUBELAB_SERVICE_MODE=supervisor\n')
     writeFileSync(join(dir, 'old-node'), '#!/bin/sh\necho 18.19.0\n', { mode: 0o755 })
     const script = readFileSync(join(__dirname, '../../provisioning/install-node.sh'), 'utf8')

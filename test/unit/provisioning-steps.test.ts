@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { tempDir } from '../helpers/temp-dir'
 import { CancelledError, formatStepEvent, StepError, StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
 
 function runner(extra: { cancelled?: () => string | undefined } = {}) {
-  const logDir = mkdtempSync(join(tmpdir(), 'kl-steps-'))
+  const logDir = tempDir('kl-steps-')
   const events: StepEvent[] = []
   let t = 1000
   const r = new StepRunner({ logDir, onEvent: (e) => events.push(e), now: () => (t += 10), ...extra })

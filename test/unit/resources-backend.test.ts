@@ -1,7 +1,6 @@
 // Backend pieces of the Resources and Logs views that need no cluster: batching, rows and
 // tones, placing the server's field errors in YAML, log line handling.
-import { mkdtempSync, writeFileSync, appendFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync, appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ResourceRow } from '../../src-main/contract'
@@ -12,6 +11,7 @@ import { columnsFor, rowFor } from '../../src-main/backend/resources/rows'
 import { LineSplitter, prefixLines } from '../../src-main/backend/logs/lines'
 import { describeRefusal, podLogPath } from '../../src-main/backend/logs/pod-log'
 import { checkComponentFile, streamComponentLog, tailText } from '../../src-main/backend/logs/component-log'
+import { tempDir } from '../helpers/temp-dir'
 
 const pods = resourceTypeInfo('pods')!
 
@@ -126,7 +126,7 @@ describe('logs', () => {
   })
 
   it('tails and follows a component log file, refusing paths outside the folder', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kubelab-logs-'))
+    const dir = tempDir('kubelab-logs-')
     const file = join(dir, 'control-plane.log')
     writeFileSync(file, 'l1\nl2\nl3\n')
     expect(tailText('l1\nl2\nl3\n', 2)).toBe('l2\nl3\n')
