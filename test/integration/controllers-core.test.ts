@@ -205,6 +205,21 @@ describe('garbage collector', () => {
 })
 
 describe('volumes', () => {
+  it('a claim that waited without a volume binds when a matching volume appears later', async () => {
+    await namespace('late')
+    await client.create(R.pvcs, 'late', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { storageClassName: 'manual', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } })
+    await eventually(async () => {
+      const ev = await t.k('get', 'events', '-n', 'late', '--field-selector', 'reason=FailedBinding', '-o', 'name')
+      expect(ev).not.toBe('')
+    })
+    await client.create(R.pvs, undefined, { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'late-pv' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'manual', hostPath: { path: '/tmp/late-pv' } } })
+    await eventually(async () => {
+      const pvc = (await client.get(R.pvcs, 'late', 'data')) as KubeObject & { spec: { volumeName?: string }; status: { phase?: string } }
+      expect(pvc.status.phase).toBe('Bound')
+      expect(pvc.spec.volumeName).toBe('late-pv')
+    })
+  })
+
   it('the default class exists; a WaitForFirstConsumer claim binds to a provisioned local volume once its pod is on a node; Delete reclaims it', async () => {
     await eventually(async () => {
       const sc = await client.get(R.storageclasses, undefined, 'standard')

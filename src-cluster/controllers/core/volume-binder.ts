@@ -50,6 +50,9 @@ export class VolumeBinderController implements Controller {
       q.queue.add(`pv:${v.metadata?.name}`)
       const ref = v.spec?.claimRef
       if (ref?.name) q.queue.add(`pvc:${ref.namespace}/${ref.name}`)
+      // A free volume may be what a waiting claim needs: the claim's event can arrive before
+      // the volume's (two watches), and nothing else would look at that claim again.
+      else for (const p of c.pvcs.list()) if (!p.spec?.volumeName && p.status?.phase !== 'Bound') onClaim(p)
     }
     c.pvcs.addHandler({ add: onClaim, update: (_o, n) => onClaim(n), delete: (p) => {
       // Volumes bound to it are now released.
