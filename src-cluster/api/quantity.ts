@@ -104,3 +104,41 @@ function canonicalBinary(whole: bigint): string {
   }
   return i === 0 ? String(whole) : `${whole < 0n ? '-' : ''}${v}${BINARY_SUFFIX[i]}`
 }
+
+/**
+ * An exact quantity for arithmetic (quota sums, limit checks): the value in nano-units and the
+ * format it prints in. Upstream's Quantity keeps the format of the left operand of Add/Sub
+ * (unless that one is zero), so sums print as "1500m" or "3Gi" like theirs.
+ */
+export interface ExactQuantity {
+  readonly nano: bigint
+  readonly format: QuantityFormat
+}
+
+export function exactQuantity(s: string): ExactQuantity {
+  const p = parseExact(s)
+  const scaled = p.num * 1_000_000_000n
+  let nano = scaled / p.den
+  if (scaled % p.den !== 0n && scaled > 0n) nano += 1n
+  return { nano, format: p.format }
+}
+
+export function addQuantity(a: ExactQuantity, b: ExactQuantity): ExactQuantity {
+  return { nano: a.nano + b.nano, format: a.nano === 0n ? b.format : a.format }
+}
+
+export function subQuantity(a: ExactQuantity, b: ExactQuantity): ExactQuantity {
+  return { nano: a.nano - b.nano, format: a.nano === 0n ? b.format : a.format }
+}
+
+export function maxQuantity(a: ExactQuantity, b: ExactQuantity): ExactQuantity {
+  return b.nano > a.nano ? b : a
+}
+
+/** Canonical string, as upstream's Quantity.String(). */
+export function formatExact(q: ExactQuantity): string {
+  if (q.format === 'BinarySI' && q.nano % 1_000_000_000n === 0n) return canonicalBinary(q.nano / 1_000_000_000n)
+  return formatDecimal(q.nano, q.format === 'DecimalExponent')
+}
+
+export const ZERO_QUANTITY: ExactQuantity = { nano: 0n, format: 'DecimalSI' }

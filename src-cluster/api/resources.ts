@@ -120,6 +120,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'Event', 'events', true, 'core.v1', { shortNames: ['ev'] }),
   r('', 'v1', 'PersistentVolume', 'persistentvolumes', false, 'core.v1', { shortNames: ['pv'], subresources: [STATUS] }),
   r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, 'core.v1', { shortNames: ['pvc'], subresources: [STATUS] }),
+  r('', 'v1', 'ResourceQuota', 'resourcequotas', true, 'core.v1', { shortNames: ['quota'], subresources: [STATUS] }),
   // apps/v1
   r('apps', 'v1', 'Deployment', 'deployments', true, 'apps.v1', { shortNames: ['deploy'], categories: ['all'], subresources: [STATUS, SCALE] }),
   r('apps', 'v1', 'ReplicaSet', 'replicasets', true, 'apps.v1', { shortNames: ['rs'], categories: ['all'], subresources: [STATUS, SCALE] }),

@@ -36,6 +36,8 @@ export interface ControllerOptions {
   readonly horizontalPodAutoscalerTolerance: number
   /** Terminated pods kept before the pod GC deletes the oldest. Default 12 500. */
   readonly terminatedPodGCThreshold: number
+  /** Full recount of every ResourceQuota (releases charges of writes that failed). Default 300 s. */
+  readonly resourceQuotaSyncPeriodSeconds: number
 }
 
 export function defaultControllerOptions(overrides: Partial<ControllerOptions> = {}): ControllerOptions {
@@ -52,6 +54,7 @@ export function defaultControllerOptions(overrides: Partial<ControllerOptions> =
     horizontalPodAutoscalerDownscaleStabilizationSeconds: 300,
     horizontalPodAutoscalerTolerance: 0.1,
     terminatedPodGCThreshold: 12_500,
+    resourceQuotaSyncPeriodSeconds: 300,
     ...overrides,
   }
 }

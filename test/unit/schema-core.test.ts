@@ -6,11 +6,13 @@ import { describe, expect, it } from 'vitest'
 import type { Field, FieldType, Struct } from '../../src-cluster/api/schema/dsl'
 import { structs as coreStructs, protoEmbeds } from '../../src-cluster/api/schema/core'
 import { structs as metaStructs } from '../../src-cluster/api/schema/meta'
+import { structs as corePolicyStructs } from '../../src-cluster/api/schema/core-policy'
 import { RESOURCES } from '../../src-cluster/api/resources'
 
 const C = 'io.k8s.api.core.v1.'
 const M = 'io.k8s.apimachinery.pkg.apis.meta.v1.'
-const mine: Struct[] = [...metaStructs, ...coreStructs]
+// core-policy.ts (LimitRange, ResourceQuota) holds core/v1 kinds too.
+const mine: Struct[] = [...metaStructs, ...coreStructs, ...corePolicyStructs]
 const byName = new Map(mine.map((s) => [s.name, s]))
 
 /** Structs core.ts refers to that core-pod.ts defines. */

@@ -8,9 +8,10 @@ import { structs as batch } from './batch'
 import { structs as groups, protoEmbeds as groupEmbeds } from './groups'
 import { structs as apiextensions } from './apiextensions'
 import { structs as scheduling } from './scheduling'
+import { structs as corePolicy } from './core-policy'
 
 const all = new Map<string, Struct>()
-for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling]) {
+for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling, ...corePolicy]) {
   if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
   all.set(s.name, s)
 }

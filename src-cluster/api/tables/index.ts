@@ -20,6 +20,7 @@ import { col } from './format'
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking'
 import { clusterRoleBindingPrinter, leasePrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter } from './platform'
 import { podPrinter } from './pod'
+import { limitRangePrinter, resourceQuotaPrinter } from './policy'
 import type { IncludeObject, PartialObjectMetadata, Printer, Table, TableColumn, TableRow } from './types'
 import {
   controllerRevisionPrinter,
@@ -49,6 +50,8 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   '/Event': eventPrinter,
   '/PersistentVolume': persistentVolumePrinter,
   '/PersistentVolumeClaim': persistentVolumeClaimPrinter,
+  '/ResourceQuota': resourceQuotaPrinter,
+  '/LimitRange': limitRangePrinter,
   'apps/Deployment': deploymentPrinter,
   'apps/ReplicaSet': replicaSetPrinter,
   'apps/DaemonSet': daemonSetPrinter,

@@ -20,6 +20,7 @@ import {
 } from './update'
 import { child, type Obj } from './util'
 import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling'
+import { validateLimitRange, validateResourceQuota } from './policy'
 import { validateCrd, validateCrdUpdate } from '../crd/validate-crd'
 import type { CrdObject } from '../crd/types'
 
@@ -54,6 +55,8 @@ const RULES: Record<string, KindRules> = {
   'networking.k8s.io/Ingress': { validate: validateIngress },
   'networking.k8s.io/NetworkPolicy': { validate: validateNetworkPolicy },
   'storage.k8s.io/StorageClass': { validate: validateStorageClass },
+  '/ResourceQuota': { validate: validateResourceQuota },
+  '/LimitRange': { validate: validateLimitRange },
   'scheduling.k8s.io/PriorityClass': { validate: validatePriorityClass, update: validatePriorityClassUpdate },
   'autoscaling/HorizontalPodAutoscaler': { name: isPathSegmentName, validate: validateHPA },
   'policy/PodDisruptionBudget': { validate: validatePDB },

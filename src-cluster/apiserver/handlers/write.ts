@@ -16,6 +16,7 @@ import { checkApplyConfiguration } from '../patch/apply'
 import { decodeYaml } from '../patch/body'
 import { appliedTracker, applyWithOwnership, createByApply, updateTracker, writeIdentity, type ApplyRequest, type FieldTracker } from '../fieldmanager'
 import { priorityAdmission, priorityClassAdmission } from '../admission/priority'
+import { resourceQuotaAdmission } from '../admission/resource-quota'
 import { asObject, decodeBody, readBody } from '../body'
 import { checkRbacEscalation } from '../authz/escalation'
 import { requestUser } from '../request-user'
@@ -113,6 +114,8 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
   try {
     validateOrThrow(res, obj, undefined, allocErrs)
     checkRbacEscalation(ctx, requestUser(), res, obj)
+    // Validating admission runs last, on the object as it would be stored (as upstream).
+    await resourceQuotaAdmission(ctx, res, obj, undefined, dryRun)
   } catch (e) {
     if (!allocErrs.length) releaseOnDelete(res, obj, sctx)
     throw e
@@ -241,6 +244,7 @@ export async function guaranteedUpdate(
     // A binding sets spec.nodeName, which a plain pod update may not change.
     validateOrThrow(res, next, opts.subresource === 'binding' ? undefined : cur.obj, extra)
     checkRbacEscalation(ctx, requestUser(), res, next, cur.obj)
+    if (opts.subresource === undefined && !readyToDelete(next)) await resourceQuotaAdmission(ctx, res, next, cur.obj, opts.dryRun)
 
     if (readyToDelete(next)) {
       if (opts.dryRun) return { obj: next, created: false }

@@ -8,6 +8,7 @@ import { NamespaceController } from './namespace'
 import { NodeIpamController } from './node-ipam'
 import { NodeLifecycleController } from './node-lifecycle'
 import { PodGarbageCollector } from './pod-gc'
+import { ResourceQuotaController } from './resource-quota'
 import { ServiceAccountController } from './serviceaccount'
 import { TaintManager } from './taint-manager'
 import { VolumeBinderController } from './volume-binder'
@@ -19,6 +20,7 @@ export { NamespaceController } from './namespace'
 export { NodeIpamController } from './node-ipam'
 export { NodeLifecycleController } from './node-lifecycle'
 export { PodGarbageCollector } from './pod-gc'
+export { ResourceQuotaController } from './resource-quota'
 export { ServiceAccountController } from './serviceaccount'
 export { TaintManager } from './taint-manager'
 export { VolumeBinderController } from './volume-binder'
@@ -37,5 +39,6 @@ export function coreControllers(): Controller[] {
     new EndpointsController(),
     new EndpointSliceController(),
     new VolumeBinderController(),
+    new ResourceQuotaController(),
   ]
 }
