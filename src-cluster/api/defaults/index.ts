@@ -24,7 +24,26 @@ import type { CrdObject } from '../crd/types'
 export { defaultPullPolicy } from './pod'
 export { generateJobSelector } from './workloads'
 
+/**
+ * upstream's SetDefaults_LimitRangeItem for Container items: a missing default limit is the max,
+ * a missing default request is the default limit, else the min.
+ */
+function defaultLimitRange(o: Obj): void {
+  const limits = (child(o, 'spec')?.limits ?? []) as Obj[]
+  for (const item of Array.isArray(limits) ? limits : []) {
+    if (item.type !== 'Container') continue
+    const def = { ...((item.default as Record<string, unknown> | undefined) ?? {}) }
+    const req = { ...((item.defaultRequest as Record<string, unknown> | undefined) ?? {}) }
+    for (const [k, v] of Object.entries((item.max as Record<string, unknown> | undefined) ?? {})) if (!(k in def)) def[k] = v
+    for (const [k, v] of Object.entries(def)) if (!(k in req)) req[k] = v
+    for (const [k, v] of Object.entries((item.min as Record<string, unknown> | undefined) ?? {})) if (!(k in req)) req[k] = v
+    if (Object.keys(def).length) item.default = def
+    if (Object.keys(req).length) item.defaultRequest = req
+  }
+}
+
 const BY_KIND: Record<string, (o: Obj) => void> = {
+  '/LimitRange': defaultLimitRange,
   '/Pod': defaultPod,
   '/PodTemplate': (o) => defaultPodTemplate(child(o, 'template')),
   '/ReplicationController': (o) => defaultPodTemplate(child(child(o, 'spec'), 'template')),

@@ -17,6 +17,7 @@ import { decodeYaml } from '../patch/body'
 import { appliedTracker, applyWithOwnership, createByApply, updateTracker, writeIdentity, type ApplyRequest, type FieldTracker } from '../fieldmanager'
 import { priorityAdmission, priorityClassAdmission } from '../admission/priority'
 import { resourceQuotaAdmission } from '../admission/resource-quota'
+import { limitRangerMutate, limitRangerValidate } from '../admission/limit-ranger'
 import { asObject, decodeBody, readBody } from '../body'
 import { checkRbacEscalation } from '../authz/escalation'
 import { requestUser } from '../request-user'
@@ -115,6 +116,7 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
     validateOrThrow(res, obj, undefined, allocErrs)
     checkRbacEscalation(ctx, requestUser(), res, obj)
     // Validating admission runs last, on the object as it would be stored (as upstream).
+    await limitRangerValidate(ctx, res, obj)
     await resourceQuotaAdmission(ctx, res, obj, undefined, dryRun)
   } catch (e) {
     if (!allocErrs.length) releaseOnDelete(res, obj, sctx)
@@ -134,6 +136,7 @@ const INGRESS_CLASSES = findResource('networking.k8s.io', 'v1', 'ingressclasses'
 
 /** Mutating admission on create, as upstream's default plugins do. */
 async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Promise<void> {
+  await limitRangerMutate(ctx, res, obj)
   if (res.kind === 'Pod' && res.group === '') await priorityAdmission(ctx, obj as unknown as Pod)
   if (res.kind === 'PriorityClass' && res.group === 'scheduling.k8s.io') await priorityClassAdmission(ctx, obj)
   if (res.kind === 'Pod') defaultTolerationsAdmission(obj as unknown as Pod, ctx.config.defaultTolerationSeconds)
