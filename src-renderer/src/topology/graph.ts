@@ -10,6 +10,11 @@ export const BOX_PAD = 12;
 export const BOX_HEAD = 34;
 /** Wide enough for a node's name, its status and its stop/start and details buttons. */
 export const BOX_MIN_W = 330;
+/** Controllers and Services: tall enough for a kind, a name and a status line. */
+export const SIDE_W = 190;
+export const SIDE_H = 56;
+
+export type Positions = Map<string, { x: number; y: number }>;
 
 export interface TopoInput {
   nodes: ResourceRow[];
@@ -95,6 +100,38 @@ export function repeatedNames(rows: Iterable<ResourceRow>): Set<string> {
   return repeated;
 }
 
+/**
+ * Which shown controller a pod belongs to (`deployments:ns/name`, `statefulsets:…`, a bare
+ * `replicasets:…` without a Deployment), and the controllers' rows by that id.
+ */
+export function controllers(input: Pick<TopoInput, 'replicasets' | 'controllers'>): {
+  controllerOf: (pod: ResourceRow) => string | null;
+  controllerIds: Set<string>;
+  sideRows: Map<string, { type: string; row: ResourceRow }>;
+} {
+  // Pods owned by a ReplicaSet belong to the ReplicaSet's Deployment when it has one.
+  const rsOwner = new Map<string, string>();
+  for (const rs of input.replicasets) {
+    const dep = rs.owners.find((o) => o.kind === 'Deployment');
+    if (dep) rsOwner.set(`${rs.namespace}/${rs.name}`, `deployments:${rs.namespace}/${dep.name}`);
+    else rsOwner.set(`${rs.namespace}/${rs.name}`, `replicasets:${rs.namespace}/${rs.name}`);
+  }
+  const controllerIds = new Set<string>();
+  for (const c of input.controllers) controllerIds.add(`${c.type}:${c.row.key}`);
+  for (const rs of input.replicasets) if (!rs.owners.some((o) => o.kind === 'Deployment')) controllerIds.add(`replicasets:${rs.key}`);
+  const sideRows = new Map<string, { type: string; row: ResourceRow }>();
+  for (const c of input.controllers) sideRows.set(`${c.type}:${c.row.key}`, c);
+  for (const rs of input.replicasets) sideRows.set(`replicasets:${rs.key}`, { type: 'replicasets', row: rs });
+  const controllerOf = (pod: ResourceRow): string | null => {
+    const owner = pod.owners[0];
+    if (!owner) return null;
+    const ownerKey = `${pod.namespace}/${owner.name}`;
+    const ctl = owner.kind === 'ReplicaSet' ? rsOwner.get(ownerKey) : `${owner.kind.toLowerCase()}s:${ownerKey}`;
+    return ctl && controllerIds.has(ctl) ? ctl : null;
+  };
+  return { controllerOf, controllerIds, sideRows };
+}
+
 export function buildGraph(input: TopoInput): TopoGraph {
   const repeated = repeatedNames([...input.services, ...input.controllers.map((c) => c.row), ...input.pods]);
   const labelOf = (r: ResourceRow): string => (repeated.has(r.name) && r.namespace ? `${r.namespace}/${r.name}` : r.name);
@@ -126,29 +163,11 @@ export function buildGraph(input: TopoInput): TopoGraph {
   const layout = new Set<string>();
   const podBox = new Map(pods.map((p) => [p.row.key, p.parent]));
 
-  // Pods owned by a ReplicaSet belong to the ReplicaSet's Deployment when it has one.
-  const rsOwner = new Map<string, string>();
-  for (const rs of input.replicasets) {
-    const dep = rs.owners.find((o) => o.kind === 'Deployment');
-    if (dep) rsOwner.set(`${rs.namespace}/${rs.name}`, `deployments:${rs.namespace}/${dep.name}`);
-    else rsOwner.set(`${rs.namespace}/${rs.name}`, `replicasets:${rs.namespace}/${rs.name}`);
-  }
-  const controllerIds = new Set<string>();
-  for (const c of input.controllers) controllerIds.add(`${c.type}:${c.row.key}`);
-  for (const rs of input.replicasets) if (!rs.owners.some((o) => o.kind === 'Deployment')) controllerIds.add(`replicasets:${rs.key}`);
-
-  const sideRows = new Map<string, { type: string; row: ResourceRow }>();
-  for (const c of input.controllers) sideRows.set(`${c.type}:${c.row.key}`, c);
-  for (const rs of input.replicasets) sideRows.set(`replicasets:${rs.key}`, { type: 'replicasets', row: rs });
-
+  const { controllerOf, controllerIds, sideRows } = controllers(input);
   const usedControllers = new Set<string>();
   for (const p of pods) {
-    const owner = p.row.owners[0];
-    if (!owner) continue;
-    const ownerKey = `${p.row.namespace}/${owner.name}`;
-    const ctl =
-      owner.kind === 'ReplicaSet' ? rsOwner.get(ownerKey) : `${owner.kind.toLowerCase()}s:${ownerKey}`;
-    if (!ctl || !controllerIds.has(ctl)) continue;
+    const ctl = controllerOf(p.row);
+    if (!ctl) continue;
     usedControllers.add(ctl);
     edges.push({ id: `own:${ctl}->${p.id}`, source: `ctl:${ctl}`, target: p.id, kind: 'owns' });
     layout.add(`ctl:${ctl}|${p.parent}`);

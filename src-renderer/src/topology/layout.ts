@@ -4,13 +4,11 @@
 // The layout runs in a Web Worker (elkjs' own worker script), so a big graph never blocks the page.
 import ELK from 'elkjs/lib/elk-api.js';
 import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
-import type { TopoGraph } from './graph';
+import { SIDE_H, SIDE_W, type Positions, type TopoGraph } from './graph';
 
-export const SIDE_W = 190;
-/** Tall enough for a kind, a name and a status line. */
-export const SIDE_H = 56;
+export { SIDE_H, SIDE_W };
 
-export type Positions = Map<string, { x: number; y: number }>;
+export type { Positions } from './graph';
 
 const elk = new ELK({ workerUrl: elkWorkerUrl });
 
