@@ -59,6 +59,35 @@ export async function writeSnapshot(dir: string, view: StateView): Promise<strin
   return final
 }
 
+/**
+ * The live state at `view.revision` in the snapshot format, for backups: the latest version of
+ * every existing key and no history (compacted at the revision), in ~1 MiB chunks. The view is
+ * taken synchronously by the caller, so concurrent writes cannot tear it.
+ */
+export async function* liveSnapshotChunks(view: StateView): AsyncGenerator<Buffer> {
+  const live: (readonly [string, KeyValue])[] = []
+  for (const [key, versions] of view.keys) {
+    const last = versions[versions.length - 1]
+    if (last !== undefined && last.version > 0) live.push([key, last])
+  }
+  let pending: Buffer[] = [encodeSnapshotHeader({ format: SNAPSHOT_FORMAT, revision: view.revision, compactRevision: view.revision, keyCount: live.length })]
+  let pendingBytes = pending[0].length
+  for (let i = 0; i < live.length; i++) {
+    const [key, kv] = live[i]
+    const rec = encodeSnapshotKey(key, [kv])
+    pending.push(rec)
+    pendingBytes += rec.length
+    if (pendingBytes >= CHUNK_BYTES) {
+      yield Buffer.concat(pending)
+      pending = []
+      pendingBytes = 0
+    }
+    if (i % KEYS_PER_SLICE === KEYS_PER_SLICE - 1) await yieldToLoop()
+  }
+  pending.push(encodeSnapshotFooter(live.length))
+  yield Buffer.concat(pending)
+}
+
 export interface LoadedSnapshot {
   readonly revision: number
   readonly compactRevision: number

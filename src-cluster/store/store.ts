@@ -5,12 +5,12 @@
 // to readers and watchers and does the caller's promise resolve.
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
-import type { Compare, KeyValue, Op, RangeOptions, RangeResult, Storage, TxnResult, WatchEvent, WatchOptions, Watcher } from './types'
+import type { Compare, KeyValue, Op, RangeOptions, RangeResult, Storage, StoreSnapshot, TxnResult, WatchEvent, WatchOptions, Watcher } from './types'
 import { StoreError } from './types'
 import { Mvcc, isLive, type StateView } from './mvcc'
 import { WatchHub, failedWatcher } from './watch'
 import { SegmentWriter, listSegments, readSegment, truncateSegment } from './wal'
-import { listSnapshots, readSnapshot, writeSnapshot } from './snapshot'
+import { listSnapshots, liveSnapshotChunks, readSnapshot, writeSnapshot } from './snapshot'
 import { encodeWalRecord, type LoggedOp } from './records'
 import { errText, ioError, lockDir, prepareDir, probeWritable } from './files'
 import { DEFAULT_MAX_VALUE_BYTES, validateOps } from './ops'
@@ -282,6 +282,13 @@ export class EmbeddedStore implements Storage {
     this.snapshotRequested = true
     await this.enqueue({})
     await this.snapshotting
+  }
+
+  /** The live state at the committed revision, for a backup (only durable writes are in it). */
+  async streamSnapshot(): Promise<StoreSnapshot> {
+    this.checkOpen()
+    const view = this.mvcc.view(this.mvcc.committed)
+    return { kind: 'embedded', revision: view.revision, chunks: liveSnapshotChunks(view) }
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------

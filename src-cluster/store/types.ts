@@ -88,6 +88,19 @@ export class StoreError extends Error {
   }
 }
 
+/**
+ * A consistent copy of the whole store at one revision, as a byte stream (what a backup keeps).
+ * embedded: the store's own snapshot format (snapshot.ts framing: header, one record per live
+ * key, footer) holding the latest version of every key; etcd: the bytes of etcd's Snapshot RPC,
+ * exactly what `etcdctl snapshot save` writes (a bbolt file followed by its SHA-256).
+ */
+export interface StoreSnapshot {
+  readonly kind: 'embedded' | 'etcd'
+  /** Revision the snapshot was taken at. */
+  readonly revision: number
+  readonly chunks: AsyncIterable<Buffer>
+}
+
 export interface Storage {
   get(key: string): Promise<KeyValue | undefined>
   range(prefix: string, opts?: RangeOptions): Promise<RangeResult>
@@ -110,6 +123,8 @@ export interface Storage {
   revision(): number
   /** Oldest revision a watch can start after (etcd: as last learned from etcd). */
   compactedRevision(): number
+  /** Start streaming a consistent snapshot (the revision is fixed when this resolves). */
+  streamSnapshot(): Promise<StoreSnapshot>
   /** Forget history (versions and watch events) at or before `revision`. */
   compact(revision: number): Promise<void>
   close(): Promise<void>

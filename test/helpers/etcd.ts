@@ -16,8 +16,14 @@ export interface TestEtcd {
   readonly dir: string
   readonly pki?: EtcdPkiPaths
   readonly tls?: EtcdTls
+  /** The member's settings, as `etcdctl snapshot restore` / `kubelab-node restore` need them. */
+  readonly member: { readonly name: string; readonly dataDir: string; readonly peerUrl: string; readonly token: string }
   /** A new client (Storage) on this etcd. */
   open(extra?: Partial<EtcdStoreOptions>): Promise<EtcdStore>
+  /** Stop the member, keeping its data (a restore replaces it). */
+  halt(): Promise<void>
+  /** Start the member again on its data directory and wait until it answers. */
+  resume(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -26,29 +32,45 @@ export async function startTestEtcd(opts: { tls?: boolean } = {}): Promise<TestE
   const useTls = opts.tls ?? true
   const pki = useTls ? ensureEtcdPki(join(dir, 'pki'), 'test-etcd', ['127.0.0.1']) : undefined
   const [clientPort, peerPort] = [await freePort(), await freePort()]
-  const args = etcdMemberArgs({ name: 'test-etcd', dataDir: join(dir, 'data'), ip: '127.0.0.1', clientPort, peerPort, pki })
-  const proc: ChildProcess = spawn(ETCD_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const member = { name: 'test-etcd', dataDir: join(dir, 'data'), peerUrl: `${useTls ? 'https' : 'http'}://127.0.0.1:${peerPort}`, token: 'kubelab-etcd' }
+  const args = etcdMemberArgs({ name: member.name, dataDir: member.dataDir, ip: '127.0.0.1', clientPort, peerPort, pki, clusterToken: member.token })
+  let proc: ChildProcess
   let stderr = ''
-  proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)))
+  const launch = () => {
+    proc = spawn(ETCD_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)))
+  }
   const endpoint = `${useTls ? 'https' : 'http'}://127.0.0.1:${clientPort}`
   const tls: EtcdTls | undefined = pki
     ? { ca: readFileSync(pki.caFile), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }
     : undefined
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r))
-      proc.kill('SIGTERM')
+  const halt = async (): Promise<void> => {
+    const p = proc
+    if (p.exitCode === null && p.signalCode === null) {
+      const exited = new Promise((r) => p.once('exit', r))
+      p.kill('SIGTERM')
       await exited
     }
+  }
+  const stop = async (): Promise<void> => {
+    await halt()
     rmSync(dir, { recursive: true, force: true })
   }
   const open = (extra: Partial<EtcdStoreOptions> = {}) => openEtcdStore({ endpoints: [endpoint], tls, compactionIntervalMs: 0, dialTimeoutMs: 15_000, ...extra })
+  const resume = async (): Promise<void> => {
+    launch()
+    try {
+      const probe = await open()
+      await probe.close()
+    } catch (e) {
+      throw new Error(`test etcd did not start: ${(e as Error).message}\n${stderr}`)
+    }
+  }
   try {
-    const probe = await open()
-    await probe.close()
+    await resume()
   } catch (e) {
     await stop()
-    throw new Error(`test etcd did not start: ${(e as Error).message}\n${stderr}`)
+    throw e
   }
-  return { endpoint, dir, pki, tls, open, stop }
+  return { endpoint, dir, pki, tls, member, open, halt, resume, stop }
 }

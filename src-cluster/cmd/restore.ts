@@ -1,0 +1,83 @@
+// `kubelab-node restore`: put a backup's store snapshot in place on a control-plane node whose
+// API server (and etcd) is stopped. `kubelab restore` runs it for you (stop, restore, start);
+// by hand it is the embedded-store counterpart of `etcdctl snapshot restore`.
+import { parseArgs } from 'node:util'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { BackupError, readBackup } from '../backup/archive'
+import { restoreEmbedded } from '../backup/embedded'
+import { restoreEtcd } from '../backup/etcd'
+
+const HELP = `usage: kubelab-node restore --from FILE --data-dir DIR
+       kubelab-node restore --from FILE --etcd-data-dir DIR --name NAME --initial-cluster NAME=URL
+                            --initial-advertise-peer-urls URL [--initial-cluster-token T] [--min-revision R]
+
+Restores the store snapshot of a backup written by 'kubelab backup'. The API server (and etcd)
+must be stopped. The replaced data is kept beside the new one (…before-restore-TIME).
+
+  --from FILE                       the backup (.tar.gz); verified completely before anything changes
+  --data-dir DIR                    embedded store: the API server's --data-dir (the store is DIR/store)
+  --etcd-data-dir DIR               etcd: the member's --data-dir
+  --name, --initial-cluster, --initial-advertise-peer-urls, --initial-cluster-token
+                                    the member's settings, as for etcdctl snapshot restore
+  --min-revision R                  the store's revision before the restore (clients may hold it):
+                                    the restored store continues past it, so clients re-list`
+
+export async function runRestore(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'etcd-data-dir': { type: 'string' },
+      name: { type: 'string' },
+      'initial-cluster': { type: 'string' },
+      'initial-advertise-peer-urls': { type: 'string' },
+      'initial-cluster-token': { type: 'string', default: 'etcd-cluster' },
+      'min-revision': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    console.log(HELP)
+    return
+  }
+  if (!values.from) throw new Error(`--from FILE is required\n\n${HELP}`)
+  if (!values['data-dir'] === !values['etcd-data-dir']) throw new Error(`give exactly one of --data-dir (embedded store) and --etcd-data-dir (etcd)\n\n${HELP}`)
+  const minRevision = values['min-revision'] === undefined ? undefined : Number(values['min-revision'])
+  if (minRevision !== undefined && (!Number.isInteger(minRevision) || minRevision < 0)) throw new Error(`--min-revision must be a whole number, got ${values['min-revision']}`)
+  const log = (l: string) => console.log(`restore: ${l}`)
+  const work = mkdtempSync(join(tmpdir(), 'kubelab-restore-'))
+  try {
+    const file = resolve(values.from)
+    log(`verifying ${file}`)
+    const b = await readBackup(file, join(work, 'backup'))
+    const m = b.manifest
+    log(`backup of cluster ${m.cluster} (${m.store} store, revision ${m.revision}, made ${m.createdAt}); every entry matches its SHA-256`)
+    const want = values['data-dir'] ? 'embedded' : 'etcd'
+    if (m.store !== want) {
+      throw new BackupError(`${file} holds a snapshot of ${m.store === 'etcd' ? 'etcd' : 'the embedded store'}, and this restore is into ${want === 'etcd' ? 'an etcd member' : 'an embedded store'}: a backup goes back into the kind of store it came from`)
+    }
+    const snapshotFile = b.files.get(m.snapshot)!
+    if (values['data-dir']) {
+      await restoreEmbedded({ dataDir: resolve(values['data-dir']), snapshotFile, log })
+    } else {
+      for (const f of ['name', 'initial-cluster', 'initial-advertise-peer-urls'] as const) if (!values[f]) throw new Error(`--etcd-data-dir needs --${f} (the member's own setting)`)
+      await restoreEtcd({
+        dataDir: resolve(values['etcd-data-dir']!),
+        snapshotFile,
+        name: values.name!,
+        initialCluster: values['initial-cluster']!,
+        initialAdvertisePeerUrls: values['initial-advertise-peer-urls']!,
+        initialClusterToken: values['initial-cluster-token']!,
+        minRevision,
+        log,
+      })
+    }
+    log('done: start the API server (and etcd) again')
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
