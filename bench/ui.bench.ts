@@ -8,7 +8,7 @@
 // at scale); with groups, "open all groups" until every pod has its cell is measured too, and
 // the changes are then watched on those cells.
 // Run: npx tsx bench/ui.bench.ts   (PODS=200 WORKERS=3 for a quick look; UI_RENDERER_DIR to
-// serve another renderer build than out/renderer)
+// serve another renderer build than out/renderer; SCREENSHOTS=dir saves the topology as drawn)
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -132,12 +132,15 @@ async function main(): Promise<void> {
     const topoFirstMs = Date.now() - t0
     const mode = (await page.getByTestId('topology').getAttribute('data-mode')) ?? 'each'
     const heapTopoFirst = await heap(page)
+    const shots = process.env.SCREENSHOTS
+    if (shots) await page.screenshot({ path: join(shots, `bench-topology-${PODS}-pods-${WORKERS}-workers.png`) })
     let openAllMs: number | null = null
     if (mode === 'grouped') {
       t0 = Date.now()
       await page.locator('[data-action="topo-expand-all"]').click()
       await page.waitForFunction((n) => document.querySelectorAll('[data-pod]').length >= n, PODS, { polling: 'raf', timeout: 120_000 })
       openAllMs = Date.now() - t0
+      if (shots) await page.screenshot({ path: join(shots, `bench-topology-${PODS}-pods-${WORKERS}-workers-open.png`) })
     }
     const heapTopo = await heap(page)
     const topoMs: number[] = []

@@ -248,6 +248,8 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     await page.getByTestId('topo-status').selectOption('busy');
     await expect.poll(() => page.getByTestId('topo-count').textContent()).toBe(`${STUCK} of ${TOTAL} pods`);
     expect(await page.locator('[data-group]').evaluateAll((els) => els.map((e) => e.getAttribute('data-group')))).toEqual(['unscheduled|deployments:default/stuck']);
+    // Boxes without a matching pod step aside while a filter is on.
+    expect(await page.locator('[data-node-box]').count()).toBe(0);
     await shot('topology-scale-filtered');
     await page.locator('[data-action="topo-filter-clear"]').click();
     await expect.poll(() => page.getByTestId('topo-count').textContent()).toBe(`${TOTAL} pods`);

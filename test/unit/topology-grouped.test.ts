@@ -99,6 +99,13 @@ describe('grouped topology', () => {
     expect(g.positions.get(g.boxes[8]!.id)!.y).toBeGreaterThan(Math.max(...first))
   })
 
+  it('leaves out boxes without pods when asked (a filter is on)', () => {
+    const input = cluster(3, 2)
+    input.pods = input.pods.filter((p) => p.nodeName === 'node-2')
+    expect(buildGrouped(input, { by: 'node', expanded: new Set() }).boxes).toHaveLength(3)
+    expect(buildGrouped(input, { by: 'node', expanded: new Set(), hideEmpty: true }).boxes.map((b) => b.id)).toEqual(['node:node-2'])
+  })
+
   it('groups per namespace on request, the box tone being its worst group', () => {
     const g = buildGrouped(cluster(2, 3), { by: 'namespace', expanded: new Set() })
     expect(g.boxes.map((b) => [b.label, b.podCount, b.tone])).toEqual([

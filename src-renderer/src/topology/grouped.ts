@@ -128,6 +128,8 @@ export interface GroupOptions {
   by: GroupBy;
   /** Ids of the groups the user opened. */
   expanded: ReadonlySet<string>;
+  /** Leave out boxes without pods (while a filter is on, so 50 empty nodes do not hide the match). */
+  hideEmpty?: boolean;
 }
 
 export function buildGrouped(input: TopoInput, opts: GroupOptions): GroupedGraph {
@@ -190,6 +192,7 @@ export function buildGrouped(input: TopoInput, opts: GroupOptions): GroupedGraph
       })
       .sort((a, b) => a.label.localeCompare(b.label) || a.id.localeCompare(b.id));
     const podCount = groups.reduce((n, g) => n + g.pods.length, 0);
+    if (podCount === 0 && opts.hideEmpty) continue;
     const tone = head.kind === 'namespace' ? worstTone(groups.map((g) => g.tone)) : head.tone;
     boxes.push({ ...head, tone, status: head.kind === 'namespace' ? `${podCount} pods` : head.status, groups, podCount, width: GBOX_W, height: boxHeight(groups) });
   }
