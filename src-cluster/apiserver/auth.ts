@@ -1,5 +1,8 @@
 // Who is asking: a client certificate signed by the cluster CA (CN = user, O = groups), a
-// static token from the data dir's tokens file, or a service-account token. No credentials → 401.
+// static token from the data dir's tokens file, or a service-account token. A request with no
+// credentials at all is system:anonymous in group system:unauthenticated, as upstream's
+// anonymous authenticator makes it (RBAC then decides: /version and the health endpoints are
+// public, the rest 403). Credentials that do not check out are never anonymous: 401.
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { timingSafeEqual } from 'node:crypto'
@@ -14,8 +17,11 @@ export interface StaticToken {
 }
 
 export interface Authenticator {
+  /** The caller; undefined when it presented credentials that are not valid (→ 401). */
   authenticate(req: IncomingMessage): User | undefined
 }
+
+export const ANONYMOUS: User = { name: 'system:anonymous', groups: ['system:unauthenticated'] }
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a)
@@ -27,17 +33,20 @@ export function createAuthenticator(opts: { staticTokens: readonly StaticToken[]
   return {
     authenticate(req) {
       const sock = req.socket as TLSSocket
-      if (sock.authorized) {
-        const cert = sock.getPeerCertificate()
-        if (cert && cert.subject) {
-          const cn = cert.subject.CN
-          const o = cert.subject.O
-          const groups = Array.isArray(o) ? o : o ? [o] : []
-          if (cn) return { name: Array.isArray(cn) ? cn[0]! : cn, groups: [...groups, 'system:authenticated'] }
-        }
+      const cert = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined
+      const presentedCert = !!cert && Object.keys(cert).length > 0
+      if (sock.authorized && presentedCert && cert.subject) {
+        const cn = cert.subject.CN
+        const o = cert.subject.O
+        const groups = Array.isArray(o) ? o : o ? [o] : []
+        if (cn) return { name: Array.isArray(cn) ? cn[0]! : cn, groups: [...groups, 'system:authenticated'] }
       }
       const h = req.headers.authorization
-      if (h && /^bearer /i.test(h)) {
+      const bearer = !!h && /^bearer /i.test(h)
+      // A certificate from another CA, expired or without a name: refused, not anonymous.
+      if (presentedCert && !bearer) return undefined
+      if (!bearer) return ANONYMOUS
+      if (h) {
         const token = h.slice(7).trim()
         for (const t of opts.staticTokens) {
           if (sameSecret(t.token, token)) return { name: t.user, uid: t.uid, groups: [...t.groups, 'system:authenticated'] }

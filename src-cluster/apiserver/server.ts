@@ -14,7 +14,7 @@ import { lockDir, openStore } from '../store'
 import { queryBool } from '../util/query'
 import type { Storage } from '../store/types'
 import { createAuthenticator, parseTokenFile, type Authenticator } from './auth'
-import { authorizeOrThrow, Authorizer, ensureBootstrapPolicy, impersonate, metricsAttributes, nonResourceAttributes, PolicyCache, resourceAttributes } from './authz'
+import { authorizeOrThrow, Authorizer, ensureBootstrapPolicy, impersonate, metricsAttributes, NodeGraph, nonResourceAttributes, PolicyCache, resourceAttributes } from './authz'
 import { rfc3339, type ApiServerConfig, type ServerContext, type User } from './context'
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroup, legacyGroupList, legacyResourceList, wantsAggregated } from './discovery'
 import { handleDelete, handleDeleteCollection } from './handlers/delete'
@@ -171,16 +171,9 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   const url = new URL(req.url ?? '/', 'https://localhost')
   const path = url.pathname.replace(/\/+$/, '') || '/'
   const q = url.searchParams
-  // Health endpoints answer without credentials, as upstream's do for probes.
-  if (path === '/healthz' || path === '/livez' || path === '/readyz') {
-    res.writeHead(200, { 'Content-Type': 'text/plain' })
-    res.end('ok')
-    return
-  }
+  // No credentials: system:anonymous, which RBAC lets read /version and the health endpoints
+  // (the system:public-info-viewer binding) and nothing else (403). Bad credentials: 401.
   const requester = auth.authenticate(req)
-  // The version is public information (upstream's system:public-info-viewer grants it to
-  // unauthenticated callers too); everything else needs credentials.
-  if (!requester && path === '/version') return sendJson(req, res, 200, versionInfo())
   if (!requester) throw errors.unauthorized()
   // kubectl --as / --as-group: checked against the requester's own permissions first.
   const user = impersonate(req, requester, ctx.authorizer)
@@ -188,6 +181,12 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   const segs = path.split('/').filter(Boolean)
   const isResourcePath = (segs[0] === 'api' && segs.length >= 3) || (segs[0] === 'apis' && segs.length >= 4)
   if (!isResourcePath) authorizeOrThrow(ctx, user, nonResourceAttributes(method, path))
+
+  if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' })
+    res.end('ok')
+    return
+  }
 
   if (path === '/version') return sendJson(req, res, 200, versionInfo())
   if (path === '/api' || path === '/apis') {
@@ -234,7 +233,7 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     const gv = info.group ? `${info.group}/${info.version}` : info.version
     throw failure(404, 'NotFound', `the server could not find the requested resource (${info.plural} in ${gv}): see 'kubectl api-resources' for what this cluster serves`)
   }
-  authorizeOrThrow(ctx, user, resourceAttributes(info))
+  authorizeOrThrow(ctx, user, resourceAttributes(info, q))
   // Proxied answers are whatever the backend sends: any Accept goes through.
   if (info.subresource !== 'proxy') checkAcceptable(req)
   await runAsUser(user, () => serveResource(ctx, info, req, res, q, user))
@@ -432,9 +431,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     nodePortRange: opts.nodePortRange ?? { min: 30000, max: 32767 },
     defaultTolerationSeconds: opts.defaultTolerationSeconds ?? 300,
   }
-  const policy = await PolicyCache.start(store)
+  // Filled after the bootstrap policy is written (below), so the first request already sees it.
+  const policy = PolicyCache.create(store)
+  const nodeGraph = await NodeGraph.start(store)
   const ctx: ServerContext = {
-    authorizer: new Authorizer(policy),
+    authorizer: new Authorizer(policy, nodeGraph),
     store,
     objects: new ObjectStore(store),
     serviceIPs,
@@ -448,12 +449,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   try {
     await bootstrap(ctx)
     await ensureBootstrapPolicy(ctx)
+    await policy.load()
     // Stored CRDs are served before the first request is answered.
     crds = await CrdController.start(ctx)
   } catch (e) {
     markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
     server.close()
     policy.close()
+    nodeGraph.close()
     await abandon()
     throw e
   }
@@ -476,6 +479,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       for (const s of ctx.openStreams) s.end()
       server.closeAllConnections()
       policy.close()
+      nodeGraph.close()
       crds.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (!opts.storage) await store.close()

@@ -59,6 +59,8 @@ export function parseTaints(s: string | undefined): { key: string; value?: strin
   })
 }
 
+import { kubeletMaySetLabel } from '../apiserver/admission/node-restriction'
+
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
@@ -81,6 +83,14 @@ export function parseNodeLabels(s: string | undefined): Record<string, string> {
     }
     if (value && !LABEL_NAME.test(value)) throw new Error(`--node-labels: value ${JSON.stringify(value)} of ${key} is not a valid label value (up to 63 of [A-Za-z0-9-_.], alphanumeric at both ends)`)
     out[key] = value
+  }
+  // Upstream's kubelet refuses labels NodeRestriction would refuse anyway (roles such as
+  // node-role.kubernetes.io/control-plane are set by whoever holds admin credentials).
+  const refused = Object.keys(out).filter((k) => !kubeletMaySetLabel(k)).sort()
+  if (refused.length) {
+    throw new Error(
+      `unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels: [${refused.join(' ')}]\n--node-labels in the 'kubernetes.io' namespace must begin with an allowed prefix (kubelet.kubernetes.io, node.kubernetes.io) or be in the specifically allowed set (beta.kubernetes.io/arch, beta.kubernetes.io/instance-type, beta.kubernetes.io/os, failure-domain.beta.kubernetes.io/region, failure-domain.beta.kubernetes.io/zone, kubernetes.io/arch, kubernetes.io/hostname, kubernetes.io/os, node.kubernetes.io/instance-type, topology.kubernetes.io/region, topology.kubernetes.io/zone); labels under node-restriction.kubernetes.io are set by the cluster's administrators`,
+    )
   }
   return out
 }

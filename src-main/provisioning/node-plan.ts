@@ -122,9 +122,9 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
         '--cni-conf-dir', d.cniConfDir,
         '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16',
         ...(p.node.role === 'control-plane' ? ['--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule'] : []),
-        // The role label `kubectl get nodes` shows under ROLES (as kubeadm sets it); workers get
-        // none, as upstream. Older kubelab-node builds have no --node-labels.
-        ...(p.node.role === 'control-plane' && p.kubeletFlags?.has('node-labels') ? ['--node-labels', 'node-role.kubernetes.io/control-plane='] : []),
+        // No role label here: NodeRestriction forbids a kubelet to set node-role.kubernetes.io/*
+        // on itself. The host labels the control plane with admin credentials once it registers
+        // (kubeadm's mark-control-plane; cluster-manager/wait.ts).
       ],
     },
     { name: 'proxy', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16'] },

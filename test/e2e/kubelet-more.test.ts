@@ -15,7 +15,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1'
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, loadImage, pauseImageSpec, writeImage, BUSYBOX_IMAGE } from '../../provisioning/images'
-import { issueCert } from '../../src-cluster/apiserver/pki'
+import { issueCert, issueClientCert } from '../../src-cluster/apiserver/pki'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { startControlPlane, type ControlPlane } from '../../src-cluster/cmd/control-plane'
 import { KUBECTL, type KubectlResult } from '../helpers/apiserver'
@@ -162,6 +162,10 @@ beforeAll(async () => {
   const api = cp.apiserver
   const agentKubeconfig = join(dir, 'agent.kubeconfig')
   writeKubeconfig(agentKubeconfig, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
+  // The kubelet runs as its node, as on a real cluster: held by the Node authorizer and NodeRestriction.
+  const nodeKubeconfig = join(dir, 'kubelet.kubeconfig')
+  const nodeClient = issueClientCert(api.pki.ca, `system:node:${NODE}`, ['system:nodes'])
+  writeKubeconfig(nodeKubeconfig, { server: api.url, caPem: api.pki.ca.certPem, user: `system:node:${NODE}`, certPem: nodeClient.certPem, keyPem: nodeClient.keyPem })
   rt = await startContainerdNode(`k4n${tag}`, { bridge, ip: NODE_IP })
   for (const spec of [busyboxImageSpec(), pauseImageSpec()]) {
     const tar = join(dir, `${spec.name.replace(/[/:]/g, '_')}.tar`)
@@ -175,7 +179,7 @@ beforeAll(async () => {
   writeFileSync(join(nodeDir, 'kubelet.key'), serving.keyPem, { mode: 0o600 })
   kubeletArgs = [
     'kubelet',
-    '--kubeconfig', agentKubeconfig,
+    '--kubeconfig', nodeKubeconfig,
     '--node-name', NODE,
     '--node-ip', NODE_IP,
     '--container-runtime-endpoint', `unix://${rt.socket}`,
@@ -187,7 +191,8 @@ beforeAll(async () => {
     '--cluster-cidr', CLUSTER_CIDR,
     '--cgroup-root', cgroupRoot,
     '--port', '10250',
-    '--node-labels', 'node-role.kubernetes.io/control-plane=,kubelab.dev/pool=k4',
+    // A role label is the administrator's to set (NodeRestriction): these a kubelet may.
+    '--node-labels', 'node.kubernetes.io/pool=k4,kubelab.dev/pool=k4',
   ]
   startAgent('kubelet', kubeletArgs)
   startAgent('proxy', ['proxy', '--kubeconfig', agentKubeconfig, '--node-name', NODE, '--cluster-cidr', CLUSTER_CIDR])
@@ -488,6 +493,40 @@ spec:
     expect(readFileSync(join(hostDir, 'log'), 'utf8').trim().split('\n').length).toBe(written)
   })
 
+  it("as its node, reads the Secret and ConfigMap its pod uses (Node authorizer), and not another's", async () => {
+    await apply(`apiVersion: v1
+kind: Secret
+metadata: {name: k4-secret}
+stringData: {password: s3cret}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: k4-config}
+data: {MODE: node-authorized}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: refpod}
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: s, secret: {secretName: k4-secret}}]
+  containers:
+  - name: c
+    image: ${BUSYBOX_IMAGE}
+    envFrom: [{configMapRef: {name: k4-config}}]
+    volumeMounts: [{name: s, mountPath: /secret}]
+    command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 1; done']
+`)
+    await until('refpod Running', async () => ready(await getPod('refpod')), 60_000)
+    expect(await k('exec', 'refpod', '--', 'cat', '/secret/password')).toBe('s3cret')
+    expect((await k('exec', 'refpod', '--', 'sh', '-c', 'echo $MODE')).trim()).toBe('node-authorized')
+    const nodeKubeconfig = join(dir, 'kubelet.kubeconfig')
+    await k('create', 'secret', 'generic', 'k4-other', '--from-literal=x=y')
+    const other = await kubectl(['get', 'secret', 'k4-other', '--kubeconfig', nodeKubeconfig])
+    expect(other.stderr).toContain(`no relationship found between node '${NODE}' and this object`)
+  })
+
   it('mounts a claim bound to a local PersistentVolume', async () => {
     writeFileSync(join(pvDir, 'data.txt'), 'persisted\n')
     await apply(`apiVersion: v1
@@ -585,17 +624,16 @@ spec:
 
   it('registers --node-labels and puts them back when the kubelet restarts', async () => {
     const labels = async (): Promise<Record<string, string>> => (JSON.parse(await k('get', 'node', NODE, '-o', 'json')) as Node).metadata?.labels ?? {}
-    expect(await labels()).toMatchObject({ 'node-role.kubernetes.io/control-plane': '', 'kubelab.dev/pool': 'k4', 'kubernetes.io/hostname': NODE })
-    expect(await k('get', 'nodes')).toMatch(new RegExp(`${NODE}\\s+Ready\\s+control-plane`))
-    await k('label', 'node', NODE, 'node-role.kubernetes.io/control-plane-', 'kubelab.dev/pool=changed', '--overwrite')
-    expect(await labels()).not.toHaveProperty(['node-role.kubernetes.io/control-plane'])
+    expect(await labels()).toMatchObject({ 'node.kubernetes.io/pool': 'k4', 'kubelab.dev/pool': 'k4', 'kubernetes.io/hostname': NODE })
+    await k('label', 'node', NODE, 'node.kubernetes.io/pool-', 'kubelab.dev/pool=changed', '--overwrite')
+    expect(await labels()).not.toHaveProperty(['node.kubernetes.io/pool'])
     const old = agents.find((a) => a.what === 'kubelet')!
     old.what = 'kubelet (old)'
     await stopChild(old.child, 10_000)
     startAgent('kubelet', kubeletArgs)
     await until('the labels back', async () => {
       const l = await labels()
-      return l['node-role.kubernetes.io/control-plane'] === '' && l['kubelab.dev/pool'] === 'k4'
+      return l['node.kubernetes.io/pool'] === 'k4' && l['kubelab.dev/pool'] === 'k4'
     }, 60_000)
     // pods kept running across the restart and are still served
     await until('client still Ready', async () => ready(await getPod('client')))

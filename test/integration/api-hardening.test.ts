@@ -5,6 +5,8 @@ import { request } from 'node:https'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
+import { createCA, issueClientCert } from '../../src-cluster/apiserver/pki'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 
 let t: TestApiServer
@@ -137,11 +139,53 @@ describe('API server hardening', () => {
     expect((await call('GET', '/api/v1/namespaces/victim/configmaps?watch=1&timeoutSeconds=1')).status).toBe(200)
   })
 
-  it('/version is public; the API needs credentials', async () => {
+  it('anonymous callers are system:anonymous: /version and health are public (system:public-info-viewer), the rest 403', async () => {
     const v = await call('GET', '/version', { anonymous: true })
     expect(v.status).toBe(200)
     expect(JSON.parse(v.body)).toHaveProperty('gitVersion')
-    expect((await call('GET', '/api/v1/namespaces', { anonymous: true })).status).toBe(401)
+    for (const p of ['/healthz', '/livez', '/readyz']) {
+      const r = await call('GET', p, { anonymous: true })
+      expect([p, r.status, r.body]).toEqual([p, 200, 'ok'])
+    }
+    const ns = await call('GET', '/api/v1/namespaces', { anonymous: true })
+    expect(ns.status).toBe(403)
+    expect(JSON.parse(ns.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403, message: 'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope' })
+    const root = await call('GET', '/', { anonymous: true })
+    expect([root.status, message(root)]).toEqual([403, 'forbidden: User "system:anonymous" cannot get path "/"'])
+    expect(message(await call('GET', '/healthz/etcd', { anonymous: true }))).toBe('forbidden: User "system:anonymous" cannot get path "/healthz/etcd"')
+    expect(message(await call('DELETE', '/version', { anonymous: true }))).toBe('forbidden: User "system:anonymous" cannot delete path "/version"')
+    // Credentials that do not check out are 401, never anonymous.
+    const bad = await call('GET', '/version', { anonymous: true, headers: { authorization: 'Bearer not-a-token' } })
+    expect([bad.status, message(bad)]).toEqual([401, 'Unauthorized'])
+    // Taking the public-info-viewer binding away takes /version from anonymous callers too (RBAC decides, not a special case).
+    await t.k('annotate', 'clusterrolebinding', 'system:public-info-viewer', 'rbac.authorization.kubernetes.io/autoupdate=false', '--overwrite')
+    await t.k('patch', 'clusterrolebinding', 'system:public-info-viewer', '--type=json', '-p', '[{"op":"remove","path":"/subjects/1"}]')
+    for (let i = 0; i < 50 && (await call('GET', '/version', { anonymous: true })).status === 200; i++) await new Promise((r) => setTimeout(r, 100))
+    expect(message(await call('GET', '/version', { anonymous: true }))).toBe('forbidden: User "system:anonymous" cannot get path "/version"')
+    expect((await call('GET', '/version')).status).toBe(200)
+    await t.k('patch', 'clusterrolebinding', 'system:public-info-viewer', '--type=json', '-p', '[{"op":"add","path":"/subjects/1","value":{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"system:unauthenticated"}}]')
+    for (let i = 0; i < 50 && (await call('GET', '/version', { anonymous: true })).status !== 200; i++) await new Promise((r) => setTimeout(r, 100))
+    expect((await call('GET', '/version', { anonymous: true })).status).toBe(200)
+  })
+
+  it('kubectl without credentials is system:anonymous, and a foreign client certificate is 401', async () => {
+    const anon = join(t.dir, 'anonymous.kubeconfig')
+    writeKubeconfig(anon, { server: t.server.url, caPem: t.server.pki.ca.certPem, user: 'nobody' })
+    // kubectl prompts for basic-auth credentials when a kubeconfig user has none; the API server
+    // (as upstream's, which has no basic auth) ignores them, so the caller stays anonymous.
+    const noCreds = ['--kubeconfig', anon, '--username=someone', '--password=anything']
+    const ver = await t.kubectl(['version', '-o', 'json', ...noCreds])
+    expect(JSON.parse(ver.stdout)).toHaveProperty('serverVersion.gitVersion')
+    // Discovery is for authenticated users only (system:discovery), so kubectl get fails early…
+    expect((await t.kubectl(['-n', 'victim', 'get', 'configmaps', ...noCreds])).stderr).toContain('Error from server (Forbidden)')
+    // …and the request itself is refused with upstream's message.
+    const raw = await t.kubectl(['get', '--raw', '/api/v1/namespaces/victim/configmaps', ...noCreds])
+    expect(raw.stderr).toContain('configmaps is forbidden: User "system:anonymous" cannot list resource "configmaps" in API group "" in the namespace "victim"')
+    const foreign = issueClientCert(createCA('elsewhere'), 'kubernetes-admin', ['system:masters'])
+    const spoof = join(t.dir, 'foreign.kubeconfig')
+    writeKubeconfig(spoof, { server: t.server.url, caPem: t.server.pki.ca.certPem, user: 'x', certPem: foreign.certPem, keyPem: foreign.keyPem })
+    const r = await t.kubectl(['get', '--raw', '/version', '--kubeconfig', spoof])
+    expect(r.stderr).toContain('Unauthorized')
   })
 
   it('the store directory is owner-only and its files are not world-readable', () => {

@@ -64,7 +64,7 @@ describe('service environment variables', () => {
 
 describe('--node-labels', () => {
   it('parses key=value pairs, empty values and prefixed keys', () => {
-    expect(parseNodeLabels('node-role.kubernetes.io/control-plane=,zone=a, tier=web-1')).toEqual({ 'node-role.kubernetes.io/control-plane': '', zone: 'a', tier: 'web-1' })
+    expect(parseNodeLabels('node.kubernetes.io/pool=,zone=a, tier=web-1')).toEqual({ 'node.kubernetes.io/pool': '', zone: 'a', tier: 'web-1' })
     expect(parseNodeLabels(undefined)).toEqual({})
   })
 
@@ -73,6 +73,12 @@ describe('--node-labels', () => {
     expect(() => parseNodeLabels('bad key=x')).toThrow(/not a valid label key/)
     expect(() => parseNodeLabels('k=-x')).toThrow(/not a valid label value/)
     expect(() => parseNodeLabels('Upper.Case/k=x')).toThrow(/not a valid label key/)
+  })
+
+  it('refuses labels NodeRestriction keeps from kubelets, as upstream', () => {
+    expect(() => parseNodeLabels('node-role.kubernetes.io/control-plane=')).toThrow(/unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels: \[node-role.kubernetes.io\/control-plane\]/)
+    expect(() => parseNodeLabels('node-restriction.kubernetes.io/secure=true')).toThrow(/node-restriction.kubernetes.io\/secure/)
+    expect(parseNodeLabels('kubernetes.io/hostname=a,example.com/x=y')).toEqual({ 'kubernetes.io/hostname': 'a', 'example.com/x': 'y' })
   })
 
   it('reaches the kubelet options', () => {

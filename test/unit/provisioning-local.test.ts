@@ -21,10 +21,11 @@ const plan = (o: Partial<NodePlanInput> = {}): NodePlanInput => ({
 const kubeletArgs = (p: NodePlanInput): readonly string[] => nodeComponents(p).components.find((c) => c.name === 'kubelet')!.args
 
 describe('kubelet role label', () => {
-  it('labels the control plane when the build has --node-labels, and never a worker', () => {
+  it('never asks a kubelet to set its own role label (NodeRestriction forbids it), but registers the control plane tainted', () => {
     const flags = new Set(['kubeconfig', 'node-labels'])
     const master = kubeletArgs(plan({ kubeletFlags: flags }))
-    expect(master[master.indexOf('--node-labels') + 1]).toBe('node-role.kubernetes.io/control-plane=')
+    expect(master).not.toContain('--node-labels')
+    expect(master[master.indexOf('--register-with-taints') + 1]).toBe('node-role.kubernetes.io/control-plane=:NoSchedule')
     expect(kubeletArgs(plan({ kubeletFlags: flags, node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } }))).not.toContain('--node-labels')
   })
 

@@ -10,6 +10,8 @@ export interface ResourceAttributes {
   readonly subresource?: string
   readonly namespace?: string
   readonly name?: string
+  /** A list/watch request's ?fieldSelector (the Node authorizer reads spec.nodeName from it). */
+  readonly fieldSelector?: string
 }
 
 export interface NonResourceAttributes {
@@ -28,12 +30,16 @@ export interface Decision {
 
 export type { User }
 
-/** Upstream's Forbidden message, word for word in shape, so kubectl users see the familiar text. */
-export function forbiddenMessage(user: User, a: Attributes): string {
-  if (a.kind === 'nonresource') return `forbidden: User "${user.name}" cannot ${a.verb} path "${a.path}"`
+/**
+ * Upstream's Forbidden message, word for word in shape, so kubectl users see the familiar text;
+ * an authorizer's reason (the Node authorizer's "no relationship found …") follows after ": ".
+ */
+export function forbiddenMessage(user: User, a: Attributes, reason = ''): string {
+  const why = reason ? `: ${reason}` : ''
+  if (a.kind === 'nonresource') return `forbidden: User "${user.name}" cannot ${a.verb} path "${a.path}"${why}`
   const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource
   const qualified = a.group ? `${a.resource}.${a.group}` : a.resource
   const subject = a.name ? `${qualified} "${a.name}" is forbidden` : `${qualified} is forbidden`
   const scope = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope'
-  return `${subject}: User "${user.name}" cannot ${a.verb} resource "${res}" in API group "${a.group}"${scope}`
+  return `${subject}: User "${user.name}" cannot ${a.verb} resource "${res}" in API group "${a.group}"${scope}${why}`
 }

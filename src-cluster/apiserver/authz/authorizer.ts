@@ -1,16 +1,26 @@
-// The authorization step of every request: members of system:masters may do anything (as
-// upstream's privileged-group check); everyone else needs an RBAC rule.
+// The authorization step of every request, as upstream's --authorization-mode=Node,RBAC:
+// members of system:masters may do anything (the privileged-group check), kubelets are
+// decided by the Node authorizer first, and everyone else (and what the Node authorizer
+// leaves open) needs an RBAC rule. A denial keeps the Node authorizer's reason.
 import type { Attributes, Decision, User } from './attributes'
+import { authorizeNode, nodeIdentity, NODE_RULES } from './node-authorizer'
+import type { NodeGraph } from './node-graph'
 import { authorizeRbac, rulesFor, type PolicyRule, type PolicySource, type RoleRef } from './rules'
 
 export const MASTERS = 'system:masters'
 
 export class Authorizer {
-  constructor(private readonly policy: PolicySource) {}
+  constructor(
+    private readonly policy: PolicySource,
+    private readonly nodes?: NodeGraph,
+  ) {}
 
   authorize(user: User, a: Attributes): Decision {
     if (user.groups.includes(MASTERS)) return { allowed: true, reason: `member of ${MASTERS}` }
-    return authorizeRbac(this.policy, user, a)
+    const node = this.nodes ? authorizeNode(this.nodes, user, a) : undefined
+    if (node?.allowed) return node
+    const rbac = authorizeRbac(this.policy, user, a)
+    return rbac.allowed || !node ? rbac : { allowed: false, reason: node.reason }
   }
 
   /** The rules a binding's roleRef grants (a Role only within `namespace`); undefined when the role does not exist. */
@@ -23,6 +33,8 @@ export class Authorizer {
   /** What the user may do in a namespace (SelfSubjectRulesReview). */
   rules(user: User, namespace: string | undefined): PolicyRule[] {
     if (user.groups.includes(MASTERS)) return [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }]
-    return rulesFor(this.policy, user, namespace)
+    const rules = rulesFor(this.policy, user, namespace)
+    // A kubelet's static node rules (upstream's Node authorizer lists them too, as incomplete).
+    return nodeIdentity(user) ? [...NODE_RULES, ...rules] : rules
   }
 }

@@ -3,6 +3,7 @@
 // read about. KubeLab components run under their own identities (see src-main/provisioning/pki.ts),
 // each bound to a role for what it does. The controller manager runs every controller under one
 // identity (upstream gives each controller its own service account), so its role is broad.
+import { NODE_RULES } from './node-authorizer'
 import type { PolicyRule, Subject } from './rules'
 
 export interface BootstrapClusterRole {
@@ -93,19 +94,9 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
       rule(ALL, ['coordination.k8s.io'], ['leases']),
     ],
   },
-  {
-    name: 'system:node',
-    rules: [
-      rule(READ, ['*'], ['*']),
-      rule(ALL, [''], ['nodes', 'nodes/status', 'pods', 'pods/status', 'pods/eviction']),
-      rule(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']),
-      rule(['create'], [''], ['serviceaccounts/token']),
-      rule(['update', 'patch'], [''], ['persistentvolumeclaims/status']),
-      rule(ALL, ['coordination.k8s.io'], ['leases']),
-      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
-      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
-    ],
-  },
+  // Upstream's node rules; kubelets get them from the Node authorizer (node-authorizer.ts),
+  // which narrows secrets, configmaps, volumes, tokens, leases and pods to the node's own.
+  { name: 'system:node', rules: NODE_RULES },
   {
     name: 'system:node-proxier',
     rules: [
@@ -151,9 +142,9 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: readonly BootstrapBinding[] = [
   { name: 'system:basic-user', role: 'system:basic-user', subjects: [group('system:authenticated')] },
   { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [user('system:kube-controller-manager')] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [user('system:kube-scheduler')] },
-  // Upstream authorizes kubelets with the Node authorizer; KubeLab binds the node role to the
-  // nodes group instead (a kubelet may read more than its own pods' objects).
-  { name: 'system:node', role: 'system:node', subjects: [group('system:nodes')] },
+  // Bound to nobody, as upstream since 1.8: kubelets are authorized by the Node authorizer, so
+  // one node's credentials do not reach other nodes' pods, Secrets or Node objects.
+  { name: 'system:node', role: 'system:node', subjects: [] },
   { name: 'system:node-proxier', role: 'system:node-proxier', subjects: [user('system:kube-proxy'), group('system:node-proxier')] },
   { name: 'system:kube-dns', role: 'system:kube-dns', subjects: [user('system:kube-dns')] },
   { name: 'kubelab:ingress-controller', role: 'kubelab:ingress-controller', subjects: [user('system:kube-proxy'), group('system:node-proxier')] },

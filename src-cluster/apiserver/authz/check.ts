@@ -5,5 +5,5 @@ import { forbiddenMessage, type Attributes } from './attributes'
 
 export function authorizeOrThrow(ctx: ServerContext, user: User, a: Attributes): void {
   const d = ctx.authorizer.authorize(user, a)
-  if (!d.allowed) throw errors.forbidden(forbiddenMessage(user, a))
+  if (!d.allowed) throw errors.forbidden(forbiddenMessage(user, a, d.reason))
 }

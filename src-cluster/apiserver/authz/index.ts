@@ -7,3 +7,5 @@ export { metricsAttributes, nonResourceAttributes, resourceAttributes } from './
 export type { PolicyRule } from './rules'
 export { authorizeOrThrow } from './check'
 export { checkRbacEscalation } from './escalation'
+export { NodeGraph } from './node-graph'
+export { nodeIdentity, NODE_RULES } from './node-authorizer'

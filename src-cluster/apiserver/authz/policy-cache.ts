@@ -41,9 +41,18 @@ export class PolicyCache implements PolicySource {
   private constructor(private readonly store: Storage) {}
 
   static async start(store: Storage): Promise<PolicyCache> {
-    const c = new PolicyCache(store)
-    for (const k of Object.keys(RES) as Kind[]) await c.sync(k)
+    const c = PolicyCache.create(store)
+    await c.load()
     return c
+  }
+
+  /** An empty cache; `load()` reads the store and starts following it. */
+  static create(store: Storage): PolicyCache {
+    return new PolicyCache(store)
+  }
+
+  async load(): Promise<void> {
+    for (const k of Object.keys(RES) as Kind[]) await this.sync(k)
   }
 
   private async sync(kind: Kind): Promise<void> {

@@ -7,6 +7,8 @@ import type { KubeObject } from '../../api/errors'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { asObject, decodeBody, readBody } from '../body'
 import { rfc3339, type ServerContext } from '../context'
+import { nodeRestrictionDelete } from '../admission/node-restriction'
+import { requestUser } from '../request-user'
 import { releaseOnDelete } from '../registry/strategies'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
@@ -63,6 +65,7 @@ export async function deleteObject(ctx: ServerContext, res: ResourceInfo, namesp
   if (res.group === '' && res.kind === 'Namespace' && IMMORTAL_NAMESPACES.has(name)) throw errors.forbiddenObject(res, name, 'this namespace may not be deleted')
   for (let attempt = 0; attempt < 20; attempt++) {
     const cur = await ctx.objects.mustGet(res, namespace, name)
+    nodeRestrictionDelete(requestUser(), res, cur.obj)
     const obj = withTypeMeta(res, structuredClone(cur.obj))
     const meta = obj.metadata!
     if (opts.preconditions?.uid && opts.preconditions.uid !== meta.uid) {

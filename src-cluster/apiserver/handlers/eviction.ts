@@ -12,6 +12,8 @@ import { findResource } from '../../api/resources'
 import { labelSelectorFromObject, matchLabels, type LabelSelectorObject } from '../../api/selectors'
 import { asObject, decodeBody, readBody } from '../body'
 import { rfc3339, type ServerContext } from '../context'
+import { nodeRestrictionEvict } from '../admission/node-restriction'
+import { requestUser } from '../request-user'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { ApiError, errors, failure, success } from '../status'
@@ -113,6 +115,7 @@ export async function evictPod(ctx: ServerContext, namespace: string, name: stri
   for (let attempt = 0; ; attempt++) {
     const cur = await ctx.objects.mustGet(PODS, namespace, name)
     const pod = cur.obj as Pod
+    nodeRestrictionEvict(requestUser(), cur.obj)
     if (!canIgnoreBudget(pod)) {
       const budgets = await budgetsFor(ctx, pod)
       if (budgets.length > 1) {

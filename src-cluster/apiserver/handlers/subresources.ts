@@ -7,6 +7,8 @@ import { labelSelectorFromObject, selectorToString } from '../../api/selectors'
 import { applyPatch, patchTypeFromContentType } from '../patch'
 import { asObject, decodeBody, readBody } from '../body'
 import { rfc3339, type ServerContext } from '../context'
+import { nodeRestrictionToken } from '../admission/node-restriction'
+import { requestUser } from '../request-user'
 import type { ResourceRequest } from '../request'
 import type { ResourceInfo } from '../../api/resources'
 import { sendJson } from '../respond'
@@ -157,7 +159,8 @@ export async function handleBinding(ctx: ServerContext, r: ResourceRequest, req:
 export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const sa = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
   const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'TokenRequest body')
-  const spec = (body.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind?: string; name?: string; uid?: string } }
+  const spec = (body.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string } }
+  await nodeRestrictionToken(ctx, requestUser(), r.res, r.namespace!, r.name!, spec.boundObjectRef)
   const expirationSeconds = spec.expirationSeconds ?? 3600
   if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
     throw errors.invalid({ group: 'authentication.k8s.io', kind: 'TokenRequest' }, r.name!, [fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes')])

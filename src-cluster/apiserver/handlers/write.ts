@@ -20,6 +20,7 @@ import { resourceQuotaAdmission } from '../admission/resource-quota'
 import { limitRangerMutate, limitRangerValidate } from '../admission/limit-ranger'
 import { asObject, decodeBody, readBody } from '../body'
 import { checkRbacEscalation } from '../authz/escalation'
+import { nodeRestrictionCreate, nodeRestrictionUpdate } from '../admission/node-restriction'
 import { requestUser } from '../request-user'
 import { rfc3339, type ServerContext } from '../context'
 import {
@@ -110,6 +111,7 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
   const managed = fields?.created(obj, sentManagedFields)
   if (managed) obj.metadata = { ...obj.metadata, managedFields: managed }
   await admit(ctx, res, obj)
+  await nodeRestrictionCreate(ctx, requestUser(), res, obj)
   const sctx = strategyContext(ctx, dryRun)
   const allocErrs = prepareForCreate(res, obj, sctx)
   try {
@@ -247,6 +249,7 @@ export async function guaranteedUpdate(
     // A binding sets spec.nodeName, which a plain pod update may not change.
     validateOrThrow(res, next, opts.subresource === 'binding' ? undefined : cur.obj, extra)
     checkRbacEscalation(ctx, requestUser(), res, next, cur.obj)
+    nodeRestrictionUpdate(requestUser(), res, opts.subresource, next, cur.obj)
     if (opts.subresource === undefined && !readyToDelete(next)) await resourceQuotaAdmission(ctx, res, next, cur.obj, opts.dryRun)
 
     if (readyToDelete(next)) {

@@ -159,6 +159,7 @@ export class ClusterManager {
       since,
       kubeconfig: files.kubeconfig,
       nodes: rec.nodes.filter((n) => !(n.role === 'worker' && n.drillStopped)).map((n) => n.name),
+      controlPlaneNode: control.name,
       deadline: Date.now() + (timeoutMs ?? 120_000 + 50 * rec.nodes.length),
       // A cancel (Ctrl-C) ends the wait too: nothing of ours runs on the nodes at this point.
       alive: () =>

@@ -21,7 +21,14 @@ export interface WaitOptions {
   readonly apiServerUp?: () => void
   /** Only a Ready condition posted at or after this time counts (not one left from before a stop). */
   readonly since: Date
+  /**
+   * Label this node node-role.kubernetes.io/control-plane once it registers, as kubeadm's
+   * mark-control-plane does with admin credentials: NodeRestriction forbids the kubelet to.
+   */
+  readonly controlPlaneNode?: string
 }
+
+const ROLE_LABEL = 'node-role.kubernetes.io/control-plane'
 
 function isReady(n: Node | undefined, since: Date): boolean {
   // Heartbeat times have second precision: allow the second the wait started in.
@@ -42,8 +49,19 @@ export async function waitForCluster(o: WaitOptions): Promise<void> {
   const informer = new Informer<Node & KubeObject>(client, NODES, { log: () => {} })
   try {
     const reported = new Set<string>()
+    let labelling: Promise<void> | undefined
+    const markControlPlane = (): void => {
+      const name = o.controlPlaneNode
+      const n = name ? informer.get(name) : undefined
+      if (!name || !n || labelling || n.metadata?.labels?.[ROLE_LABEL] !== undefined) return
+      labelling = client
+        .patch(NODES, undefined, name, { metadata: { labels: { [ROLE_LABEL]: '' } } }, 'merge')
+        .then(() => o.progress(`node ${name} labelled ${ROLE_LABEL}`))
+        .catch((e: unknown) => o.progress(`could not label node ${name} ${ROLE_LABEL} (kubectl label node ${name} ${ROLE_LABEL}= adds it): ${(e as Error).message}`))
+    }
     const done = new Promise<void>((resolve) => {
       const check = (): void => {
+        markControlPlane()
         for (const name of o.nodes) {
           if (!reported.has(name) && isReady(informer.get(name), o.since)) {
             reported.add(name)
@@ -70,6 +88,7 @@ export async function waitForCluster(o: WaitOptions): Promise<void> {
     })
     await informer.start()
     await Promise.race([done, watchdog]).finally(() => clearTimeout(timer))
+    await labelling
   } finally {
     informer.stop()
     client.close()
