@@ -3,7 +3,7 @@
 // run interrupted half-way (Ctrl-C, crash, closed laptop) is finished by running it again.
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve as resolvePath } from 'node:path'
 import { getProvider } from '../../providers'
 import type { NodeRecord, ProviderContext } from '../../providers/types'
 import { controlPlanePid, simulatedFiles } from '../../providers/simulated'
@@ -17,6 +17,9 @@ import { freePort } from '../../../src-cluster/util/net'
 import { provisionCluster } from './provision'
 import { formatStepEvent, type StepEvent } from '../../provisioning/steps'
 import type { SshTarget } from '../../providers/types'
+import { backupCluster, restoreMissingFiles, verifyForRestore } from './backup'
+import { restoreEmbedded, stamp } from '../../../src-cluster/backup/embedded'
+import type { TakenBackup } from '../../../src-cluster/backup/take'
 
 export interface CreateOptions {
   readonly provider: string
@@ -223,6 +226,56 @@ export class ClusterManager {
     rmSync(dir, { recursive: true, force: true })
     if (unmergeKubeconfig(this.userKubeconfig(), `kubelab-${name}`)) this.progress(`removed context kubelab-${name} from ${this.userKubeconfig()}`)
     this.progress(`cluster ${name} deleted`)
+  }
+
+  /** Writes a verified backup of a running cluster; default file: ./kubelab-NAME-TIME.backup.tar.gz. */
+  async backup(name: string, out?: string): Promise<TakenBackup> {
+    this.t0 = Date.now()
+    const rec = this.record(name)
+    const file = resolvePath(out ?? `kubelab-${name}-${stamp()}.backup.tar.gz`)
+    return backupCluster(rec, this.dir(name), file, (l) => this.progress(l))
+  }
+
+  /**
+   * Brings a cluster back to a backup: verify everything first, stop the cluster, put the
+   * store snapshot in place (the replaced store is kept beside it), start it and wait until its
+   * nodes are Ready again. Simulated clusters only for now: their store is in the cluster folder.
+   */
+  async restore(name: string, file: string): Promise<void> {
+    this.t0 = Date.now()
+    const rec = this.record(name)
+    const dir = this.dir(name)
+    if (rec.state === 'creating') throw new Error(`cluster ${name} was never fully created: finish it (kubelab create ${name}) or delete it before restoring into it`)
+    if (rec.provider !== 'simulated') {
+      throw new Error(
+        `kubelab restore does not yet drive ${rec.provider} nodes: on the control-plane node stop the API server${rec.settings.store === 'etcd' ? ' and etcd' : ''}, ` +
+          `copy the backup there and run kubelab-node restore --from FILE ${rec.settings.store === 'etcd' ? '--etcd-data-dir /var/lib/etcd --name NODE --initial-cluster NODE=https://IP:2380 --initial-advertise-peer-urls https://IP:2380' : '--data-dir /var/lib/kubelab/apiserver'}, then start them again`,
+      )
+    }
+    const v = await verifyForRestore(rec, dir, resolvePath(file), (l) => this.progress(l))
+    try {
+      const wasRunning = rec.state === 'running' || controlPlanePid(this.ctx(rec)) !== undefined
+      if (wasRunning) {
+        this.progress(`stopping cluster ${name} for the restore`)
+        await this.stop(name)
+      }
+      try {
+        await restoreEmbedded({ dataDir: simulatedFiles(dir).dataDir, snapshotFile: v.snapshotFile, log: (l) => this.progress(l) })
+      } catch (e) {
+        const msg = `${e instanceof Error ? e.message : String(e)}`
+        if (wasRunning) {
+          this.progress(`restore failed; starting cluster ${name} again on its unchanged store`)
+          await this.start(name).catch((se: unknown) => this.progress(`starting it again failed too: ${se instanceof Error ? se.message : String(se)}`))
+        }
+        throw new Error(`${msg}${wasRunning ? '' : `; cluster ${name} stays stopped`}`)
+      }
+      restoreMissingFiles(dir, v.backup, (l) => this.progress(l))
+      this.progress(`starting cluster ${name} on the restored store`)
+      await this.start(name)
+      this.progress(`cluster ${name} restored to its state at ${v.backup.manifest.createdAt} (revision ${v.backup.manifest.revision})`)
+    } finally {
+      v.cleanup()
+    }
   }
 
   async nodeStop(name: string, node: string): Promise<void> {

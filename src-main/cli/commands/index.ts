@@ -15,6 +15,8 @@ import { createHelpCommand } from './help';
 import { serveCommand } from './serve';
 import { versionCommand } from './version';
 import { labCommand } from './lab';
+import { backupCommand } from './backup';
+import { restoreCommand } from './restore';
 
 export const commands: readonly Command[] = [
   appCommand,
@@ -25,6 +27,8 @@ export const commands: readonly Command[] = [
   startCommand,
   stopCommand,
   deleteCommand,
+  backupCommand,
+  restoreCommand,
   nodeCommand,
   nodePortCommand,
   sshCommand,
