@@ -122,6 +122,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, 'core.v1', { shortNames: ['pvc'], subresources: [STATUS] }),
   r('', 'v1', 'ResourceQuota', 'resourcequotas', true, 'core.v1', { shortNames: ['quota'], subresources: [STATUS] }),
   r('', 'v1', 'LimitRange', 'limitranges', true, 'core.v1', { shortNames: ['limits'] }),
+  r('', 'v1', 'ReplicationController', 'replicationcontrollers', true, 'core.v1', { shortNames: ['rc'], categories: ['all'], subresources: [STATUS, SCALE] }),
+  r('', 'v1', 'PodTemplate', 'podtemplates', true, 'core.v1'),
   // apps/v1
   r('apps', 'v1', 'Deployment', 'deployments', true, 'apps.v1', { shortNames: ['deploy'], categories: ['all'], subresources: [STATUS, SCALE] }),
   r('apps', 'v1', 'ReplicaSet', 'replicasets', true, 'apps.v1', { shortNames: ['rs'], categories: ['all'], subresources: [STATUS, SCALE] }),

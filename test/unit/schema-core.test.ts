@@ -7,12 +7,14 @@ import type { Field, FieldType, Struct } from '../../src-cluster/api/schema/dsl'
 import { structs as coreStructs, protoEmbeds } from '../../src-cluster/api/schema/core'
 import { structs as metaStructs } from '../../src-cluster/api/schema/meta'
 import { structs as corePolicyStructs } from '../../src-cluster/api/schema/core-policy'
+import { structs as coreControllerStructs } from '../../src-cluster/api/schema/core-controllers'
 import { RESOURCES } from '../../src-cluster/api/resources'
 
 const C = 'io.k8s.api.core.v1.'
 const M = 'io.k8s.apimachinery.pkg.apis.meta.v1.'
-// core-policy.ts (LimitRange, ResourceQuota) holds core/v1 kinds too.
-const mine: Struct[] = [...metaStructs, ...coreStructs, ...corePolicyStructs]
+// core-policy.ts (LimitRange, ResourceQuota) and core-controllers.ts (ReplicationController,
+// PodTemplate) hold core/v1 kinds too.
+const mine: Struct[] = [...metaStructs, ...coreStructs, ...corePolicyStructs, ...coreControllerStructs]
 const byName = new Map(mine.map((s) => [s.name, s]))
 
 /** Structs core.ts refers to that core-pod.ts defines. */
@@ -21,6 +23,8 @@ const FROM_CORE_POD = [
   'FCVolumeSource', 'FlockerVolumeSource', 'AzureDiskVolumeSource', 'VsphereVirtualDiskVolumeSource',
   'QuobyteVolumeSource', 'PhotonPersistentDiskVolumeSource', 'PortworxVolumeSource', 'NodeSelector',
   'LocalObjectReference',
+  // ReplicationController and PodTemplate (core-controllers.ts) embed the pod template.
+  'PodTemplateSpec',
 ].map((n) => C + n)
 
 function struct(name: string): Struct {

@@ -42,11 +42,23 @@ function defaultLimitRange(o: Obj): void {
   }
 }
 
+/** upstream's SetDefaults_ReplicationController: selector and labels from the template's labels. */
+function defaultReplicationController(o: Obj): void {
+  const spec = child(o, 'spec')
+  const template = child(spec, 'template')
+  defaultPodTemplate(template)
+  const labels = child(child(template, 'metadata'), 'labels')
+  if (!spec || !labels) return
+  if (!Object.keys(child(spec, 'selector') ?? {}).length) spec.selector = { ...labels }
+  const meta = child(o, 'metadata')
+  if (meta && !Object.keys(child(meta, 'labels') ?? {}).length) meta.labels = { ...labels }
+}
+
 const BY_KIND: Record<string, (o: Obj) => void> = {
   '/LimitRange': defaultLimitRange,
   '/Pod': defaultPod,
   '/PodTemplate': (o) => defaultPodTemplate(child(o, 'template')),
-  '/ReplicationController': (o) => defaultPodTemplate(child(child(o, 'spec'), 'template')),
+  '/ReplicationController': defaultReplicationController,
   '/Service': defaultService,
   '/Secret': defaultSecret,
   '/Namespace': defaultNamespace,

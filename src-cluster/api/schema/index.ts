@@ -9,9 +9,10 @@ import { structs as groups, protoEmbeds as groupEmbeds } from './groups'
 import { structs as apiextensions } from './apiextensions'
 import { structs as scheduling } from './scheduling'
 import { structs as corePolicy } from './core-policy'
+import { structs as coreControllers } from './core-controllers'
 
 const all = new Map<string, Struct>()
-for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling, ...corePolicy]) {
+for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling, ...corePolicy, ...coreControllers]) {
   if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
   all.set(s.name, s)
 }

@@ -31,6 +31,8 @@ import {
   jobPrinter,
   pdbPrinter,
   replicaSetPrinter,
+  replicationControllerPrinter,
+  podTemplatePrinter,
   statefulSetPrinter,
 } from './workloads'
 
@@ -51,6 +53,8 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   '/PersistentVolume': persistentVolumePrinter,
   '/PersistentVolumeClaim': persistentVolumeClaimPrinter,
   '/ResourceQuota': resourceQuotaPrinter,
+  '/ReplicationController': replicationControllerPrinter,
+  '/PodTemplate': podTemplatePrinter,
   '/LimitRange': limitRangePrinter,
   'apps/Deployment': deploymentPrinter,
   'apps/ReplicaSet': replicaSetPrinter,

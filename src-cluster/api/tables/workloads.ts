@@ -4,6 +4,7 @@ import type { ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet
 import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus } from 'kubernetes-types/autoscaling/v2'
 import type { CronJob, Job, JobCondition } from 'kubernetes-types/batch/v1'
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1'
+import type { PodTemplate, ReplicationController } from 'kubernetes-types/core/v1'
 import { ageSince, humanDuration, parseTimestamp } from '../age'
 import type { KubeObject } from '../errors'
 import {
@@ -348,5 +349,32 @@ export const pdbPrinter: Printer = {
         ageOf(obj, now),
       ],
     }
+  },
+}
+
+/** core/v1 ReplicationControllers: the ReplicaSet columns, the selector printed as a label map. */
+export const replicationControllerPrinter: Printer = {
+  columns: replicaSetPrinter.columns,
+  row(obj, now) {
+    const rc = as<ReplicationController>(obj)
+    const [names, images] = containerCells(rc.spec?.template?.spec?.containers)
+    return {
+      cells: [nameOf(obj), replicas(rc.spec?.replicas), int(rc.status?.replicas), int(rc.status?.readyReplicas), ageOf(obj, now), names, images, formatLabels(rc.spec?.selector)],
+    }
+  },
+}
+
+/** core/v1 PodTemplates: upstream's Name, Containers, Images, Pod Labels. */
+export const podTemplatePrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    col('Containers', 'string', 'Names of each container in the template.'),
+    col('Images', 'string', 'Images referenced by each container in the template.'),
+    col('Pod Labels', 'string', 'The labels for the pod template.'),
+  ],
+  row(obj) {
+    const pt = as<PodTemplate>(obj)
+    const [names, images] = containerCells(pt.template?.spec?.containers)
+    return { cells: [nameOf(obj), names, images, formatLabels(pt.template?.metadata?.labels)] }
   },
 }

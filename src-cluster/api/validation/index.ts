@@ -7,7 +7,7 @@ import { checkRequired } from './required'
 import { validateMetadata } from './metadata'
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isPathSegmentName, type NameCheck } from './names'
 import { validatePodSpec } from './pod'
-import { validateCronJob, validateDaemonSet, validateDeployment, validateJob, validateReplicaSet, validateStatefulSet } from './workloads'
+import { validateCronJob, validateDaemonSet, validateDeployment, validateJob, validateReplicaSet, validateStatefulSet, validateReplicationController, validatePodTemplateObject } from './workloads'
 import { validateService } from './service'
 import { validateConfigMap, validateSecret } from './config'
 import {
@@ -57,6 +57,8 @@ const RULES: Record<string, KindRules> = {
   'storage.k8s.io/StorageClass': { validate: validateStorageClass },
   '/ResourceQuota': { validate: validateResourceQuota },
   '/LimitRange': { validate: validateLimitRange },
+  '/ReplicationController': { validate: validateReplicationController },
+  '/PodTemplate': { validate: validatePodTemplateObject },
   'scheduling.k8s.io/PriorityClass': { validate: validatePriorityClass, update: validatePriorityClassUpdate },
   'autoscaling/HorizontalPodAutoscaler': { name: isPathSegmentName, validate: validateHPA },
   'policy/PodDisruptionBudget': { validate: validatePDB },

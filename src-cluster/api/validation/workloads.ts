@@ -171,3 +171,35 @@ export function validateCronJob(cj: Obj): FieldError[] {
   else errs.push(...validateJobSpec(jobSpec, 'spec.jobTemplate.spec', true))
   return errs
 }
+
+/** core/v1 ReplicationController (upstream's ValidateReplicationControllerSpec). */
+export function validateReplicationController(rc: Obj): FieldError[] {
+  const spec = child(rc, 'spec')
+  if (!spec) return [fieldErr.required('spec')]
+  const errs: FieldError[] = []
+  nonNegative(errs, spec, 'minReadySeconds', 'spec.minReadySeconds')
+  const selector = child(spec, 'selector') ?? {}
+  if (!Object.keys(selector).length) errs.push(fieldErr.required('spec.selector', ''))
+  nonNegative(errs, spec, 'replicas', 'spec.replicas')
+  const template = child(spec, 'template')
+  if (!template) {
+    errs.push(fieldErr.required('spec.template', ''))
+    return errs
+  }
+  const labels = (child(child(template, 'metadata'), 'labels') ?? {}) as Record<string, unknown>
+  if (Object.keys(selector).length && !Object.entries(selector).every(([k, v]) => labels[k] === v)) {
+    errs.push(fieldErr.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'))
+  }
+  errs.push(...validatePodTemplate(template, 'spec.template'))
+  const tspec = child(template, 'spec')
+  const rp = str(tspec, 'restartPolicy')
+  if (rp !== undefined && rp !== 'Always') errs.push(fieldErr.notSupported('spec.template.spec.restartPolicy', rp, ['Always']))
+  const ads = num(tspec, 'activeDeadlineSeconds')
+  if (ads !== undefined) errs.push(fieldErr.invalid('spec.template.spec.activeDeadlineSeconds', ads, 'activeDeadlineSeconds in ReplicationController is not Supported'))
+  return errs
+}
+
+/** core/v1 PodTemplate: its template as any pod template. */
+export function validatePodTemplateObject(pt: Obj): FieldError[] {
+  return validatePodTemplate(child(pt, 'template'), 'template')
+}

@@ -69,7 +69,7 @@ function toScale(obj: KubeObject, paths?: ScalePaths): KubeObject {
     apiVersion: 'autoscaling/v1',
     metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
     spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector: spec.selector ? selectorToString(labelSelectorFromObject(spec.selector)) : '' },
+    status: { replicas: status.replicas ?? 0, selector: spec.selector ? selectorToString(labelSelectorFromObject(obj.kind === 'ReplicationController' ? { matchLabels: spec.selector } : spec.selector)) : '' },
   }
 }
 

@@ -22,6 +22,8 @@ export const GC_RESOURCES: readonly ResourceInfo[] = [
   ref('v1', 'secrets'),
   ref('v1', 'serviceaccounts'),
   ref('v1', 'nodes'),
+  ref('v1', 'replicationcontrollers'),
+  ref('v1', 'podtemplates'),
   ref('apps/v1', 'replicasets'),
   ref('apps/v1', 'deployments'),
   ref('apps/v1', 'statefulsets'),

@@ -1,10 +1,12 @@
 // The ReplicaSet controller: keeps spec.replicas active pods matching the selector, adopting
 // orphans and releasing strays, creating from the template and deleting the least valuable
-// pods first, and reporting replicas / fullyLabeled / ready / available in status.
+// pods first, and reporting replicas / fullyLabeled / ready / available in status. The same
+// code runs core/v1 ReplicationControllers (upstream's replication manager is the ReplicaSet
+// controller over converted objects): only the resource, owner kind and selector shape differ.
 import type { KubeObject } from '../../api/errors'
 import { labelSelectorFromObject, matchLabels, type LabelSelector } from '../../api/selectors'
 import type { Informer } from '../../client/informer'
-import { objectKey } from '../../client/types'
+import { objectKey, type ResourceRef } from '../../client/types'
 import { Expectations, type ControllerContext, type ReconcileResult } from '../framework'
 import { QueueController, RES, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
@@ -14,20 +16,56 @@ import { controllerRef, errorMessage, isPodActive, isPodAvailable, isPodReady, m
 
 /** upstream's burstReplicas: at most this many creations or deletions per sync. */
 export const BURST_REPLICAS = 500
-const COMPONENT = 'replicaset-controller'
+
+/** What differs between ReplicaSets and ReplicationControllers. */
+export interface ReplicaSetFlavor {
+  /** Controller name (logs, --controllers). */
+  readonly name: string
+  readonly res: ResourceRef
+  readonly apiVersion: string
+  readonly kind: string
+  /** Event source component, as upstream's. */
+  readonly component: string
+  /** The pods it selects; throws on an invalid selector. */
+  selector(obj: ReplicaSetObj): LabelSelector
+}
+
+export const REPLICA_SET: ReplicaSetFlavor = {
+  name: 'replicaset',
+  res: RES.replicasets,
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  component: 'replicaset-controller',
+  selector: (rs) => labelSelectorFromObject(rs.spec?.selector),
+}
+
+/** core/v1 ReplicationController: an equality-only selector map (defaulted from the template labels). */
+export const REPLICATION_CONTROLLER: ReplicaSetFlavor = {
+  name: 'replicationcontroller',
+  res: RES.replicationcontrollers,
+  apiVersion: 'v1',
+  kind: 'ReplicationController',
+  component: 'replication-controller',
+  selector: (rc) => labelSelectorFromObject({ matchLabels: (rc.spec?.selector ?? {}) as unknown as Record<string, string> }),
+}
 
 export class ReplicaSetController extends QueueController {
-  readonly name = 'replicaset'
+  readonly name: string
   private rsInf!: Informer<ReplicaSetObj>
   private podInf!: Informer<PodObj>
   private expectations!: Expectations
   private pods!: PodControl
 
+  constructor(private readonly flavor: ReplicaSetFlavor = REPLICA_SET) {
+    super()
+    this.name = flavor.name
+  }
+
   protected setup(ctx: ControllerContext): Informer<KubeObject>[] {
-    this.rsInf = ctx.informers.for<ReplicaSetObj>(RES.replicasets)
+    this.rsInf = ctx.informers.for<ReplicaSetObj>(this.flavor.res)
     this.podInf = ctx.informers.for<PodObj>(RES.pods)
     this.expectations = new Expectations(ctx.clock)
-    this.pods = new PodControl(ctx.client, ctx.recorder(COMPONENT))
+    this.pods = new PodControl(ctx.client, ctx.recorder(this.flavor.component))
     this.rsInf.addHandler({
       add: (rs) => this.enqueue(rs),
       update: (_old, rs) => this.enqueue(rs),
@@ -45,14 +83,14 @@ export class ReplicaSetController extends QueueController {
   }
 
   private ownerOf(pod: PodObj): ReplicaSetObj | undefined {
-    return resolveControllerRef(this.rsInf, pod, 'ReplicaSet')
+    return resolveControllerRef(this.rsInf, pod, this.flavor.kind)
   }
 
   /** ReplicaSets in the pod's namespace whose selector matches it (for orphans). */
   private matchingSets(pod: PodObj): ReplicaSetObj[] {
     return this.rsInf.byIndex('namespace', pod.metadata?.namespace ?? '').filter((rs) => {
       try {
-        return matchLabels(labelSelectorFromObject(rs.spec?.selector), pod.metadata?.labels)
+        return matchLabels(this.flavor.selector(rs), pod.metadata?.labels)
       } catch {
         return false
       }
@@ -113,21 +151,21 @@ export class ReplicaSetController extends QueueController {
     }
     let selector: LabelSelector
     try {
-      selector = labelSelectorFromObject(rs.spec?.selector)
+      selector = this.flavor.selector(rs)
     } catch (e) {
-      this.ctx.log(`replicaset: ${key} has an invalid selector, skipping: ${errorMessage(e)}`)
+      this.ctx.log(`${this.flavor.name}: ${key} has an invalid selector, skipping: ${errorMessage(e)}`)
       return
     }
     const needsSync = this.expectations.satisfied(key)
     const active = this.podInf.byIndex('namespace', rs.metadata?.namespace ?? '').filter(isPodActive)
-    const pods = await claimObjects(this.ctx.client, RES.pods, { obj: rs, apiVersion: 'apps/v1', kind: 'ReplicaSet', selector }, active)
+    const pods = await claimObjects(this.ctx.client, RES.pods, { obj: rs, apiVersion: this.flavor.apiVersion, kind: this.flavor.kind, selector }, active)
 
     let manageError: { kind: 'FailedCreate' | 'FailedDelete'; message: string } | undefined
     if (needsSync && !rs.metadata?.deletionTimestamp) manageError = await this.manageReplicas(key, rs, pods)
 
     const status = calculateReplicaSetStatus(rs, pods, this.ctx.clock.now(), manageError)
-    await this.writeStatus(RES.replicasets, rs, status)
-    if (manageError) throw new Error(`${manageError.kind} for replicaset ${key}: ${manageError.message}`)
+    await this.writeStatus(this.flavor.res, rs, status)
+    if (manageError) throw new Error(`${manageError.kind} for ${this.flavor.kind} ${key}: ${manageError.message}`)
 
     // Pods ready but not yet available: check again when minReadySeconds has passed.
     const minReady = rs.spec?.minReadySeconds ?? 0
@@ -142,7 +180,7 @@ export class ReplicaSetController extends QueueController {
     if (diff < 0) {
       const n = Math.min(-diff, BURST_REPLICAS)
       this.expectations.expect(key, n)
-      const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet')
+      const ref = newControllerRef(rs, this.flavor.apiVersion, this.flavor.kind)
       const { ok, error } = await slowStartBatch(n, 1, () =>
         this.pods.create(rs, podFromTemplate(rs.spec?.template, ns, ref, { generateName: `${rs.metadata?.name}-` })),
       )
