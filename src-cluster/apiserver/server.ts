@@ -181,6 +181,15 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   const segs = path.split('/').filter(Boolean)
   const isResourcePath = (segs[0] === 'api' && segs.length >= 3) || (segs[0] === 'apis' && segs.length >= 4)
   if (!isResourcePath) authorizeOrThrow(ctx, user, nonResourceAttributes(method, path))
+  if (!SERVED_METHODS.has(method)) {
+    // OPTIONS, TRACE, PROPFIND, …: authorized under their own verb (so RBAC names it), then 405
+    // as upstream's router answers a method no route serves; never read as a GET.
+    if (isResourcePath) {
+      const info = parseRequest('GET', path, q)
+      if (info.type === 'resource') authorizeOrThrow(ctx, user, { ...resourceAttributes(info, q), verb: method.toLowerCase() })
+    }
+    throw methodNotServed()
+  }
 
   if (path === '/healthz' || path === '/livez' || path === '/readyz') {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' })
@@ -188,6 +197,8 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     return
   }
 
+  // Discovery, OpenAPI and /version are read-only routes.
+  if (!isResourcePath && method !== 'GET' && method !== 'HEAD') throw methodNotServed()
   if (path === '/version') return sendJson(req, res, 200, versionInfo())
   if (path === '/api' || path === '/apis') {
     const core = path === '/api'
@@ -237,6 +248,14 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   // Proxied answers are whatever the backend sends: any Accept goes through.
   if (info.subresource !== 'proxy') checkAcceptable(req)
   await runAsUser(user, () => serveResource(ctx, info, req, res, q, user))
+}
+
+/** The methods the API serves; any other that Node's parser lets through is a 405. */
+const SERVED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** Upstream's answer for a method no route serves (its go-restful service error, as a Status). */
+function methodNotServed(): Error {
+  return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '405: Method Not Allowed' }] })
 }
 
 const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf'
@@ -398,6 +417,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   ready.catch(() => undefined)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     ready.then((c) => route(c, auth, req, res)).catch((e: unknown) => sendError(req, res, e))
+  })
+  // CONNECT is no API method (the API server is no proxy): an empty 405, then the connection ends.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
   })
   // exec, attach and port-forward arrive as WebSocket or SPDY upgrades; they are proxied to the kubelet.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

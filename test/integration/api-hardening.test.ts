@@ -2,6 +2,7 @@
 // parsing would turn into collection or namespace deletes, JSON patches built to blow up,
 // oversized headers, and what an unauthenticated caller may see.
 import { request } from 'node:https'
+import { connect } from 'node:tls'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -186,6 +187,45 @@ describe('API server hardening', () => {
     writeKubeconfig(spoof, { server: t.server.url, caPem: t.server.pki.ca.certPem, user: 'x', certPem: foreign.certPem, keyPem: foreign.keyPem })
     const r = await t.kubectl(['get', '--raw', '/version', '--kubeconfig', spoof])
     expect(r.stderr).toContain('Unauthorized')
+  })
+
+  it('methods the API does not serve are 405 (never read as a GET, never a 500); CONNECT an empty 405; unparsable ones an empty 400', async () => {
+    const u = new URL(t.server.url)
+    const raw = (method: string, path: string, admin: boolean): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const s = connect({ host: u.hostname, port: Number(u.port), ca: t.server.pki.ca.certPem, ...(admin ? { cert: t.server.admin.certPem, key: t.server.admin.keyPem } : {}) }, () =>
+          s.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`),
+        )
+        let text = ''
+        s.setEncoding('utf8')
+        s.on('data', (d: string) => (text += d))
+        s.on('error', reject)
+        s.on('close', () => {
+          const head = text.slice(0, text.indexOf('\r\n\r\n'))
+          const body = text.slice(text.indexOf('\r\n\r\n') + 4)
+          // Strip chunked framing if any: the JSON object is all we compare.
+          resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), body: body.includes('{') ? body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1) : body })
+        })
+      })
+    for (const m of ['OPTIONS', 'TRACE', 'PROPFIND', 'PURGE', 'MKCOL']) {
+      for (const path of ['/api/v1/namespaces/victim/configmaps/a', '/api/v1/namespaces', '/version', '/api', '/apis/apps/v1/namespaces/victim/deployments']) {
+        const r = await raw(m, path, true)
+        expect([m, path, r.status]).toEqual([m, path, 405])
+        expect(JSON.parse(r.body)).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', code: 405, message: 'the server does not allow this method on the requested resource' })
+      }
+    }
+    // Authorization sees the method as the verb, as upstream's RequestInfo makes it.
+    const anon = await raw('OPTIONS', '/api/v1/namespaces/victim/configmaps/a', false)
+    expect([anon.status, JSON.parse(anon.body).message]).toEqual([403, 'configmaps "a" is forbidden: User "system:anonymous" cannot options resource "configmaps" in API group "" in the namespace "victim"'])
+    // Read-only routes refuse writes.
+    expect((await call('POST', '/version')).status).toBe(405)
+    expect((await call('DELETE', '/openapi/v2')).status).toBe(405)
+    const connectR = await raw('CONNECT', 'localhost:443', true)
+    expect([connectR.status, connectR.body]).toEqual([405, ''])
+    const bogus = await raw('BOGUS', '/api/v1/namespaces', true)
+    expect([bogus.status, bogus.body]).toEqual([400, ''])
+    // The configmap is still there and the server still answers.
+    expect((await call('GET', '/api/v1/namespaces/victim/configmaps/a')).status).toBe(200)
   })
 
   it('the store directory is owner-only and its files are not world-readable', () => {
