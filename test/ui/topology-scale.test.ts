@@ -24,6 +24,8 @@ const LOAD = 240;
 const API = 20;
 const STUCK = 3;
 const TOTAL = LOAD + API + STUCK;
+// More boxes than the topology draws lines for (12): pointing at a controller lights them up.
+const WORKERS = 12;
 
 const missing = [chromiumPath, kubectlPath].filter((p) => !existsSync(p));
 if (missing.length > 0) {
@@ -131,7 +133,7 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     home = await mkdtemp(join(tmpdir(), 'kubelab-ui-scale-'));
     env = { ...process.env, KUBELAB_HOME: home, KUBECONFIG: join(home, 'user-kubeconfig') };
     created = true;
-    await run(process.execPath, [cli, 'create', cluster, '--provider', 'simulated', '--workers', '3'], { cwd: root, env, timeout: 180_000 });
+    await run(process.execPath, [cli, 'create', cluster, '--provider', 'simulated', '--workers', String(WORKERS)], { cwd: root, env, timeout: 180_000 });
     await kubectl(['create', 'namespace', 'team-a']);
     await kubectl(
       ['apply', '-f', '-'],
@@ -185,7 +187,7 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     // Every node has a box; the load is spread over the workers; nothing is drawn pod by pod.
     for (const node of ['control-plane', 'node-1', 'node-2', 'node-3']) await page.locator(`[data-node-box="${node}"]`).waitFor();
     expect(await page.locator('[data-pod]').count()).toBe(0);
-    expect(await page.locator('.vue-flow__node').count()).toBeLessThan(20);
+    expect(await page.locator('.vue-flow__node').count()).toBeLessThan(WORKERS + 8);
     // Boxes sit side by side (a grid), not in one column.
     const xs = await page.locator('.vue-flow__node-gbox').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().x)));
     expect(new Set(xs).size).toBeGreaterThan(1);
@@ -199,6 +201,15 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     await page.locator(`[data-controller="default/load"]`).waitFor();
     await page.locator(`[data-controller="team-a/api"]`).waitFor();
     await shot('topology-scale-grouped');
+    // 14 boxes: no lines across the grid; pointing at a controller lights up where its pods are.
+    expect(await page.locator('.vue-flow__edge').count()).toBe(0);
+    await page.locator('[data-controller="default/stuck"]').hover();
+    await expect.poll(() => page.locator('.gbox.lit').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['Pending']);
+    await page.locator('[data-controller="default/load"]').hover();
+    await expect.poll(() => page.locator('.gbox.lit').count()).toBeGreaterThan(1);
+    expect(await page.locator('.gbox.lit[data-node-box="control-plane"]').count()).toBe(0);
+    await page.mouse.move(5, 5);
+    await expect.poll(() => page.locator('.gbox.lit').count()).toBe(0);
   }, 60_000);
 
   it('opens a group to one cell per pod with its full name on hover; a cell opens the pod', async () => {
@@ -242,6 +253,8 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     expect(await page.locator('[data-group*="default/load"]').count()).toBe(0);
     // Still grouped (the choice follows the whole cluster, not the filtered part).
     expect(await page.getByTestId('topology').getAttribute('data-mode')).toBe('grouped');
+    // Few boxes left: the lines are drawn.
+    await expect.poll(() => page.locator('.vue-flow__edge').count()).toBeGreaterThan(0);
     await filter.fill('team-a/api');
     await expect.poll(() => counted(page.locator('[data-group]'))).toBe(API);
     await filter.fill('');
@@ -267,7 +280,7 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     await page.locator('[data-nav="clusters"]').click();
     const card = page.locator(`[data-cluster="${cluster}"]`);
     const states = card.getByTestId('node-states');
-    await expect.poll(() => states.getAttribute('data-ready'), { timeout: 20_000 }).toBe('4/4 Ready');
+    await expect.poll(() => states.getAttribute('data-ready'), { timeout: 20_000 }).toBe(`${WORKERS + 1}/${WORKERS + 1} Ready`);
     expect(await card.locator('[data-node="node-2"] [data-testid="node-k8s-status"]').textContent()).toBe('Ready');
     await card.locator('[data-node="node-2"] [data-action="node-stop"]').click();
     await expect.poll(() => card.getByTestId('node-problem').allTextContents(), { timeout: 20_000 }).toEqual([
@@ -275,7 +288,7 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     ]);
     await shot('cluster-card-node-stopped');
     await card.locator('[data-node="node-2"] [data-action="node-start"]').click();
-    await expect.poll(() => states.getAttribute('data-ready'), { timeout: 60_000 }).toBe('4/4 Ready');
+    await expect.poll(() => states.getAttribute('data-ready'), { timeout: 60_000 }).toBe(`${WORKERS + 1}/${WORKERS + 1} Ready`);
     await expect.poll(() => card.getByTestId('node-problem').count(), { timeout: 60_000 }).toBe(0);
   }, 120_000);
 

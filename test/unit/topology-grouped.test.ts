@@ -85,18 +85,25 @@ describe('grouped topology', () => {
   })
 
   it('places boxes in a roughly square grid between the controllers and the Services', () => {
-    expect(gridColumns(50)).toBe(8)
+    // 50 boxes of two closed groups: wider than tall, as a window is.
     const g = buildGrouped(cluster(50, 2), { by: 'node', expanded: new Set() })
+    const cols = gridColumns(51, g.boxes[1]!.height)
+    expect(cols).toBeGreaterThan(3)
+    expect(cols).toBeLessThan(8)
     const xs = new Set(g.boxes.map((b) => g.positions.get(b.id)!.x))
-    expect(xs.size).toBe(8)
+    expect(xs.size).toBe(cols)
+    const rows = Math.ceil(51 / cols)
+    expect((cols * (GBOX_W + 28)) / (rows * (g.boxes[1]!.height + 28))).toBeGreaterThan(1.2)
+    // Natural order: node-2 comes before node-10.
+    expect(g.boxes.slice(0, 3).map((b) => b.label)).toEqual(['node-1', 'node-2', 'node-3'])
     const ctl = g.positions.get('ctl:deployments:default/web')!
     const svc = g.positions.get('svc:default/web')!
     const boxXs = [...xs]
     expect(ctl.x).toBeLessThan(Math.min(...boxXs))
     expect(svc.x).toBeGreaterThanOrEqual(Math.max(...boxXs) + GBOX_W)
     // Rows never overlap: each row starts below the tallest box of the row above.
-    const first = g.boxes.slice(0, 8).map((b) => g.positions.get(b.id)!.y + b.height)
-    expect(g.positions.get(g.boxes[8]!.id)!.y).toBeGreaterThan(Math.max(...first))
+    const first = g.boxes.slice(0, cols).map((b) => g.positions.get(b.id)!.y + b.height)
+    expect(g.positions.get(g.boxes[cols]!.id)!.y).toBeGreaterThan(Math.max(...first))
   })
 
   it('leaves out boxes without pods when asked (a filter is on)', () => {

@@ -119,10 +119,20 @@ function summarise(pods: readonly ResourceRow[]): { statuses: PodGroup['statuses
   return { statuses, tone: worstTone(statuses.map((s) => s.tone)) };
 }
 
-/** Columns of the box grid: roughly square. */
-export function gridColumns(boxes: number): number {
-  return Math.max(1, Math.ceil(Math.sqrt(boxes)));
+/** The shape of the view the grid is fitted into (wider than tall, as the window is). */
+export const VIEW_ASPECT = 1.8;
+/** Boxes up to which each controller/box and box/Service pair gets a line; above, hovering shows them. */
+export const EDGES_UP_TO = GROUP_BOXES_AT;
+
+/** Columns of the box grid, chosen so the whole grid is about as wide as VIEW_ASPECT says. */
+export function gridColumns(boxes: number, avgHeight = GROUP_H * 2 + GBOX_HEAD): number {
+  if (boxes <= 1) return 1;
+  const cols = Math.round(Math.sqrt((boxes * (avgHeight + GRID_GAP) * VIEW_ASPECT) / (GBOX_W + GRID_GAP)));
+  return Math.max(1, Math.min(boxes, cols));
 }
+
+/** Names as people sort them: node-2 before node-10. */
+const byName = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
 
 export interface GroupOptions {
   by: GroupBy;
@@ -141,7 +151,7 @@ export function buildGrouped(input: TopoInput, opts: GroupOptions): GroupedGraph
   const members = new Map<string, ResourceRow[]>();
   const heads = new Map<string, Omit<GroupBox, 'groups' | 'podCount' | 'width' | 'height'>>();
   if (opts.by === 'node') {
-    for (const n of [...input.nodes].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const n of [...input.nodes].sort((a, b) => byName(a.name, b.name))) {
       heads.set(`node:${n.name}`, { id: `node:${n.name}`, kind: 'node', label: n.name, tone: n.tone, status: n.status });
       members.set(`node:${n.name}`, []);
     }
@@ -161,7 +171,7 @@ export function buildGrouped(input: TopoInput, opts: GroupOptions): GroupedGraph
   }
   const order = [...heads.keys()].sort((a, b) => {
     if (a === 'unscheduled' || b === 'unscheduled') return a === 'unscheduled' ? 1 : -1;
-    return a.localeCompare(b);
+    return byName(a, b);
   });
 
   const boxes: GroupBox[] = [];
@@ -187,7 +197,7 @@ export function buildGrouped(input: TopoInput, opts: GroupOptions): GroupedGraph
         const ns = g.pods[0]?.namespace ?? '';
         const label = entry ? labelOf(entry.row) : `${ns}: pods without a controller`;
         const kind = entry ? entry.type.replace(/s$/, '') : 'pods';
-        g.pods.sort((a, b) => a.key.localeCompare(b.key));
+        g.pods.sort((a, b) => byName(a.key, b.key));
         return { id: gid, controller: g.controller, kind, label, pods: g.pods, ...summarise(g.pods), expanded: opts.expanded.has(gid) };
       })
       .sort((a, b) => a.label.localeCompare(b.label) || a.id.localeCompare(b.id));
@@ -225,7 +235,7 @@ export function buildGrouped(input: TopoInput, opts: GroupOptions): GroupedGraph
   const ctlSides = sides.filter((s) => s.kind === 'controller');
   const svcSides = sides.filter((s) => s.kind === 'service');
   const gridX = ctlSides.length ? SIDE_W + COLUMN_GAP : 0;
-  const cols = gridColumns(boxes.length);
+  const cols = gridColumns(boxes.length, boxes.reduce((h, b) => h + b.height, 0) / Math.max(1, boxes.length));
   let y = 0;
   let rowH = 0;
   boxes.forEach((b, i) => {
