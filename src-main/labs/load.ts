@@ -124,6 +124,8 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
     else report(`kubelab.namespaces[${i}]`, `${JSON.stringify(ns)} is not a valid namespace name`)
   }
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) if (namespaces.includes(ns)) report('kubelab.namespaces', `${ns} is a system namespace: a lab cannot own it (reset would delete it)`)
+  const cleanupOn = ext.cleanupOn ?? 'cp'
+  if (typeof cleanupOn !== 'string' || !NODE_ALIAS.test(cleanupOn)) report('kubelab.cleanupOn', `must be cp, w1, w2, ..., got ${JSON.stringify(cleanupOn)}`)
   const setupTimeoutSeconds = num(ext.setupTimeoutSeconds, 'kubelab.setupTimeoutSeconds', 1, 60)
 
   const intro = isObj(details.intro) ? details.intro : {}
@@ -163,6 +165,7 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
     namespaces,
     setupTimeoutSeconds,
     cleanup: ref(ext.cleanup, 'kubelab.cleanup'),
+    cleanupOn: typeof cleanupOn === 'string' ? cleanupOn : 'cp',
     intro: { text: ref(intro.text, 'details.intro.text'), background: ref(intro.background, 'details.intro.background'), foreground: ref(intro.foreground, 'details.intro.foreground') },
     steps,
     finish: { text: ref(isObj(details.finish) ? details.finish.text : undefined, 'details.finish.text') },

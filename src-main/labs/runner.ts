@@ -354,7 +354,7 @@ export class LabRunner {
     // Components first: pods on a node whose kubelet is stopped would never finish terminating.
     await this.restoreComponents(p)
     // Cluster-wide changes first (node labels, taints, cordons), while the lab's objects exist.
-    await this.runSetup(this.lab.cleanup, undefined, 'cleanup')
+    await this.runSetup(this.lab.cleanup, undefined, 'cleanup', this.lab.cleanupOn)
     // What the lab's scripts created outside its declared namespaces (an imported scenario's own namespace and Deployment).
     const createdNamespaces: string[] = []
     if (p?.created?.length) {
@@ -401,9 +401,9 @@ export class LabRunner {
   }
 
   /** Background and solution scripts: bounded, and a failure stops the operation with its output. */
-  private async runSetup(script: string | undefined, step: LabStep | undefined, what: string): Promise<ScriptResult | undefined> {
+  private async runSetup(script: string | undefined, step: LabStep | undefined, what: string, on?: string): Promise<ScriptResult | undefined> {
     if (!script) return undefined
-    const node = step?.runOn ?? 'cp'
+    const node = on ?? step?.runOn ?? 'cp'
     const r = await this.runScript(script, step, node, this.lab.setupTimeoutSeconds * 1000, 0)
     for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.log(`[${what}] ${l}`)
     if (r.timedOut) throw new Error(`lab ${this.lab.id}: ${what} did not finish within ${this.lab.setupTimeoutSeconds} s (${this.cluster.executor.describe(node)}); try kubelab lab reset`)

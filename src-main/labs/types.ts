@@ -60,9 +60,11 @@ export interface RawLabExtras {
   setupTimeoutSeconds?: number
   /**
    * Script that undoes what the lab changed outside its namespaces (node labels, taints,
-   * cordons); run on cp before start, reset and stop.
+   * cordons); run on cp (or on cleanupOn) before start, reset and stop.
    */
   cleanup?: string
+  /** Node the cleanup script runs on (cp, w1, ...), default cp: a lab that changed a worker's files repairs them there. */
+  cleanupOn?: string
 }
 
 /** index.json as written on disk. */
@@ -124,6 +126,8 @@ export interface Lab {
   readonly setupTimeoutSeconds: number
   /** Absolute path of the lab's cleanup script (kubelab.cleanup), if any. */
   readonly cleanup?: string
+  /** Node alias the cleanup script runs on (kubelab.cleanupOn, default cp). */
+  readonly cleanupOn: string
   readonly intro: { readonly text?: string; readonly background?: string; readonly foreground?: string }
   readonly steps: readonly LabStep[]
   readonly finish: { readonly text?: string }

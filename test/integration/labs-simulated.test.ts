@@ -12,8 +12,8 @@ import { labSession } from '../../src-main/backend/labs/view'
 import { startTestCluster, type TestCluster } from '../helpers/cluster'
 
 const labsRoot = join(import.meta.dirname, '..', '..', 'labs')
-/** API-only labs proven here too: scheduling, workloads, batch and drain without containers. */
-const SAMPLE = ['scale-deployment', 'node-labels', 'taints-tolerations', 'jobs-cronjobs', 'pdb-drain', 'job-parallelism', 'rollout-strategy', 'pending-resources']
+/** API-only labs proven here too: scheduling, workloads, batch, drain and CRDs without containers. */
+const SAMPLE = ['scale-deployment', 'node-labels', 'taints-tolerations', 'jobs-cronjobs', 'pdb-drain', 'job-parallelism', 'rollout-strategy', 'pending-resources', 'crd-custom-resource']
 const entries = loadCatalogue([labsRoot])
 let c: TestCluster
 let cluster: LabCluster

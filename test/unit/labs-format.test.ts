@@ -43,6 +43,13 @@ describe('loadLab', () => {
     expect(lab.steps[0]!.verify).toBe(join(dir, 'lab', 'step1', 'verify.sh'))
   })
 
+  it('runs the cleanup script on cp unless kubelab.cleanupOn names another node', () => {
+    expect(loadLab(labDir(minimal)).cleanupOn).toBe('cp')
+    const lab = loadLab(labDir({ ...minimal, kubelab: { cleanup: 'cleanup.sh', cleanupOn: 'w1' } }, ['step1/text.md', 'step1/verify.sh', 'cleanup.sh']))
+    expect(lab).toMatchObject({ cleanup: join(dir, 'lab', 'cleanup.sh'), cleanupOn: 'w1' })
+    expect(issues(() => loadLab(labDir({ ...minimal, kubelab: { cleanupOn: 'worker-1' } })))).toContain('kubelab.cleanupOn: must be cp, w1, w2, ..., got "worker-1"')
+  })
+
   it('maps Killercoda imageids to worker counts', () => {
     expect(workersForImageId('kubernetes-kubeadm-2nodes')).toBe(1)
     expect(workersForImageId('kubernetes-kubeadm-1node')).toBe(0)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+set -eu
+kubectl -n logging delete pod app --ignore-not-found --wait=true
+kubectl -n logging apply -f - <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: { name: app, labels: { app: app } }
+spec:
+  volumes:
+  - name: logs
+    emptyDir: {}
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sh, -c, 'trap "exit 0" TERM; mkdir -p /var/log/app; i=0; while true; do i=$((i+1)); echo "$(date) order $i processed" >> /var/log/app/app.log; sleep 2; done']
+    volumeMounts: [{ name: logs, mountPath: /var/log/app }]
+  - name: log-shipper
+    image: busybox:1.36
+    command: [sh, -c, 'tail -n +1 -F /var/log/app/app.log']
+    volumeMounts: [{ name: logs, mountPath: /var/log/app }]
+YAML
+kubectl -n logging wait pod/app --for=condition=Ready --timeout=60s
