@@ -29,6 +29,11 @@ export interface ResourceInfo {
   readonly verbs?: readonly string[]
   /** Kinds that are only created and answered (TokenRequest, reviews): never stored. */
   readonly virtual?: boolean
+  /**
+   * Stored with another resource's objects (its group and plural name the key prefix), converted
+   * on the way in and out: events.k8s.io Events are core Events, as upstream stores them.
+   */
+  readonly storedIn?: { readonly group: string; readonly plural: string }
   /** Resources registered at run time carry their own schema behaviour instead of a struct. */
   readonly dynamic?: DynamicBehaviour
 }
@@ -135,6 +140,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('batch', 'v1', 'CronJob', 'cronjobs', true, 'batch.v1', { shortNames: ['cj'], categories: ['all'], subresources: [STATUS] }),
   // discovery.k8s.io/v1
   r('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, 'discovery.v1'),
+  // events.k8s.io/v1: the core Events in their newer shape (note, regarding, reportingController, deprecated*)
+  r('events.k8s.io', 'v1', 'Event', 'events', true, 'events.v1', { shortNames: ['ev'], storedIn: { group: '', plural: 'events' } }),
   // coordination.k8s.io/v1
   r('coordination.k8s.io', 'v1', 'Lease', 'leases', true, 'coordination.v1'),
   // rbac.authorization.k8s.io/v1

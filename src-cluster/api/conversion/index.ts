@@ -3,6 +3,7 @@
 import type { KubeObject } from '../errors'
 import type { ResourceInfo } from '../resources'
 import { hpaV1ToV2, hpaV2ToV1 } from './hpa'
+import { coreToEventsV1, eventsV1ToCore } from './events'
 
 interface Converter {
   readonly storageVersion: string
@@ -12,6 +13,8 @@ interface Converter {
 
 const CONVERTERS: Record<string, Converter> = {
   'autoscaling/v1/HorizontalPodAutoscaler': { storageVersion: 'v2', toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 },
+  // Stored as core/v1 Events (the resource's storedIn points at their key prefix).
+  'events.k8s.io/v1/Event': { storageVersion: 'v1', toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 },
 }
 
 function converterFor(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Converter | undefined {

@@ -21,6 +21,7 @@ import {
 import { child, type Obj } from './util'
 import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling'
 import { validateLimitRange, validateResourceQuota } from './policy'
+import { validateEventsV1 } from './events'
 import { validateCrd, validateCrdUpdate } from '../crd/validate-crd'
 import type { CrdObject } from '../crd/types'
 
@@ -33,6 +34,8 @@ type UpdateRule = (o: Obj, old: Obj) => FieldError[]
 interface KindRules {
   name?: NameCheck
   validate?: Rule
+  /** Rules for new objects only (events.k8s.io's strict create validation). */
+  create?: Rule
   update?: UpdateRule
 }
 
@@ -69,7 +72,7 @@ const RULES: Record<string, KindRules> = {
   'coordination.k8s.io/Lease': { validate: validateLease },
   'discovery.k8s.io/EndpointSlice': { validate: validateEndpointSlice },
   '/Event': { name: isPathSegmentName },
-  'events.k8s.io/Event': { name: isPathSegmentName },
+  'events.k8s.io/Event': { create: validateEventsV1 },
   'apiextensions.k8s.io/CustomResourceDefinition': {
     validate: (o) => validateCrd(o as unknown as CrdObject),
     update: (o, old) => validateCrdUpdate(o as unknown as CrdObject, old as unknown as CrdObject),
@@ -94,6 +97,7 @@ export function validateObject(
   if (res.dynamic) return dedupe([...errs, ...res.dynamic.validate(obj, old)])
   // Kind rules first: their messages say more than the schema's bare "Required value".
   if (rules.validate) errs.push(...rules.validate(obj))
+  if (!old && rules.create) errs.push(...rules.create(obj))
   let schemaKnown = true
   try {
     lookup(res.schema)

@@ -11,8 +11,9 @@ export interface Stored {
   readonly kv: KeyValue
 }
 
-export function resourcePrefix(res: Pick<ResourceInfo, 'group' | 'plural'>): string {
-  return `/registry/${res.group || 'core'}/${res.plural}/`
+export function resourcePrefix(res: Pick<ResourceInfo, 'group' | 'plural'> & Partial<Pick<ResourceInfo, 'storedIn'>>): string {
+  const at = res.storedIn ?? res
+  return `/registry/${at.group || 'core'}/${at.plural}/`
 }
 
 export function collectionPrefix(res: ResourceInfo, namespace?: string): string {
