@@ -1,6 +1,7 @@
 // Binary encoding shared by the write-ahead log and snapshots. Every record on disk is framed as
 // [u32 payload length][u32 CRC-32 of payload][payload], little endian, so a reader can tell a
 // complete record from a torn or corrupted one without trusting anything inside it.
+import { promises as fsp } from 'node:fs'
 import { crc32 } from 'node:zlib'
 
 export const FRAME_HEADER = 8
@@ -123,4 +124,51 @@ export function readFrame(data: Buffer, offset: number): FrameResult {
   const payload = data.subarray(offset + FRAME_HEADER, end)
   if (crc32(payload) !== crc) return { ok: false, reason: `checksum mismatch in record at byte ${offset}` }
   return { ok: true, payload, next: end }
+}
+
+export type FileFrame = { readonly ok: true; readonly payload: Buffer; readonly offset: number } | { readonly ok: false; readonly reason: string; readonly offset: number }
+
+/**
+ * The frames of a file, read a chunk at a time: snapshots and log segments may be larger than
+ * one Buffer can hold (2 GiB), and reading them must never be what stops a store from starting.
+ * Ends after the last whole frame, or with one `ok: false` saying why the rest is unreadable.
+ */
+export async function* fileFrames(file: string, chunkBytes = 8 * 1024 * 1024): AsyncGenerator<FileFrame> {
+  const fh = await fsp.open(file, 'r')
+  try {
+    const size = (await fh.stat()).size
+    let buf = Buffer.alloc(0)
+    let bufStart = 0 // file offset of buf[0]
+    let cursor = 0 // offset in buf of the next frame
+    let readPos = 0
+    for (;;) {
+      const f = readFrame(buf, cursor)
+      if (f.ok) {
+        yield { ok: true, payload: f.payload, offset: bufStart + cursor }
+        cursor = f.next
+        continue
+      }
+      if (readPos >= size) {
+        if (cursor < buf.length) yield { ok: false, reason: `${f.reason} (file offset ${bufStart + cursor})`, offset: bufStart + cursor }
+        return
+      }
+      const have = buf.length - cursor
+      const want = have >= FRAME_HEADER ? FRAME_HEADER + buf.readUInt32LE(cursor) : FRAME_HEADER
+      const len = Math.min(size - readPos, Math.max(chunkBytes, want - have))
+      const chunk = Buffer.allocUnsafe(len)
+      let got = 0
+      while (got < len) {
+        const { bytesRead } = await fh.read(chunk, got, len - got, readPos + got)
+        if (bytesRead === 0) break
+        got += bytesRead
+      }
+      readPos += got
+      buf = Buffer.concat([buf.subarray(cursor), chunk.subarray(0, got)])
+      bufStart += cursor
+      cursor = 0
+      if (got === 0) readPos = size
+    }
+  } finally {
+    await fh.close()
+  }
 }

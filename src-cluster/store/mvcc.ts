@@ -12,6 +12,23 @@ export interface EventGroup {
   readonly events: readonly WatchEvent[]
 }
 
+/** How much watch history (and with it, old versions) to keep. */
+export interface HistoryBounds {
+  /** At least this many events are kept, unless the byte or age bound says otherwise. */
+  readonly events: number
+  /** Values held by history beyond this are compacted away (newest revision always kept). */
+  readonly bytes: number
+  /** Revisions older than this (ms since commit) are compacted away on the next write. */
+  readonly maxAgeMs: number
+}
+
+/** Bytes a revision keeps alive: the values of its new versions (tombstones keep the last value too). */
+function groupBytes(events: readonly WatchEvent[]): number {
+  let n = 0
+  for (const e of events) n += e.kv.key.length + e.kv.value.length
+  return n
+}
+
 export interface ApplyResult {
   /** Empty when the operations changed nothing (deletes of absent keys). */
   readonly events: WatchEvent[]
@@ -39,8 +56,11 @@ export class Mvcc {
   /** Keys that exist at the committed revision (for reads now, with exact counts). */
   private readonly liveKeys = new SortedKeys()
   private groups: EventGroup[] = []
+  /** Per group (same index): bytes it keeps and when it was committed. */
+  private groupMeta: { bytes: number; at: number }[] = []
   private head = 0
   private historyEvents = 0
+  private historyBytesHeld = 0
 
   /** Highest revision handed to a transaction (durable or not). */
   applied = 1
@@ -49,7 +69,10 @@ export class Mvcc {
   /** History at or before this revision is forgotten. */
   compacted = 0
 
-  constructor(private readonly historyLimit: number) {}
+  constructor(
+    private readonly bounds: HistoryBounds,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Latest version of a key including uncommitted ones: what transactions compare against. */
   latest(key: string): KeyValue | undefined {
@@ -106,23 +129,41 @@ export class Mvcc {
       else if (e.prevKv === undefined) this.liveKeys.insert(e.kv.key)
     }
     const group: EventGroup = { revision, events }
-    this.groups.push(group)
-    this.historyEvents += events.length
+    this.pushGroup(group, this.now())
     this.trimHistory()
     return group
   }
 
-  /** Keep at least `historyLimit` events; drop whole revisions beyond that. */
+  private pushGroup(group: EventGroup, at: number): void {
+    const bytes = groupBytes(group.events)
+    this.groups.push(group)
+    this.groupMeta.push({ bytes, at })
+    this.historyEvents += group.events.length
+    this.historyBytesHeld += bytes
+  }
+
+  /**
+   * Drop whole revisions, oldest first, while history holds more than its event count, or
+   * (always keeping the newest revision) more bytes than its byte bound or revisions older than
+   * its age: big values written often must not grow memory and snapshots without end.
+   */
   private trimHistory(): void {
+    const now = this.now()
     while (this.head < this.groups.length) {
       const oldest = this.groups[this.head]
-      if (this.historyEvents - oldest.events.length < this.historyLimit) break
+      const meta = this.groupMeta[this.head]
+      const overCount = this.historyEvents - oldest.events.length >= this.bounds.events
+      const notNewest = this.head < this.groups.length - 1
+      const overBytes = notNewest && this.historyBytesHeld > this.bounds.bytes
+      const tooOld = notNewest && now - meta.at > this.bounds.maxAgeMs
+      if (!overCount && !overBytes && !tooOld) break
       this.evictOldest()
     }
   }
 
   private evictOldest(): void {
     const g = this.groups[this.head]
+    this.historyBytesHeld -= this.groupMeta[this.head].bytes
     this.head++
     this.historyEvents -= g.events.length
     this.compacted = Math.max(this.compacted, g.revision)
@@ -130,6 +171,7 @@ export class Mvcc {
     // Reclaim the consumed front of the array now and then rather than shifting every time.
     if (this.head > 1024 && this.head * 2 > this.groups.length) {
       this.groups = this.groups.slice(this.head)
+      this.groupMeta = this.groupMeta.slice(this.head)
       this.head = 0
     }
   }
@@ -234,6 +276,11 @@ export class Mvcc {
     return this.historyEvents
   }
 
+  /** Bytes of values the watch history keeps alive. */
+  get historyBytes(): number {
+    return this.historyBytesHeld
+  }
+
   /** Every retained version up to `revision`, in key order, for a snapshot. */
   view(revision: number): StateView {
     const keys: (readonly [string, readonly KeyValue[]])[] = []
@@ -273,9 +320,14 @@ export class Mvcc {
       }
     }
     const revisions = [...byRevision.keys()].sort((a, b) => a - b)
-    this.groups = revisions.map((r) => ({ revision: r, events: byRevision.get(r) ?? [] }))
+    this.groups = []
+    this.groupMeta = []
     this.head = 0
-    this.historyEvents = this.groups.reduce((n, g) => n + g.events.length, 0)
+    this.historyEvents = 0
+    this.historyBytesHeld = 0
+    // Commit times are not in snapshots: loaded history counts as written now.
+    const at = this.now()
+    for (const r of revisions) this.pushGroup({ revision: r, events: byRevision.get(r) ?? [] }, at)
     this.trimHistory()
   }
 }

@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import { readFrame } from './codec'
+import { fileFrames } from './codec'
 import { SNAP_PREFIX, SNAP_SUFFIX, fsyncDir, parseSeq, seqName } from './files'
 import type { StateView } from './mvcc'
 import { SNAPSHOT_FORMAT, decodeSnapshotRecord, encodeSnapshotFooter, encodeSnapshotHeader, encodeSnapshotKey } from './records'
@@ -96,30 +96,31 @@ export interface LoadedSnapshot {
 
 /** Read a snapshot, handing each key to `onKey`. Throws a StoreError that names the file when it is damaged. */
 export async function readSnapshot(file: string, onKey: (key: string, versions: readonly KeyValue[]) => void): Promise<LoadedSnapshot> {
-  const data = await fsp.readFile(file)
   const damaged = (why: string) =>
     new StoreError(
       'io',
       `snapshot ${file} is damaged (${why}). The store refuses to start rather than lose data: restore the data directory from a backup, ` +
         `or move this file aside to fall back to an older snapshot if one exists (writes after that snapshot are lost unless their WAL segments are still present)`,
     )
-  let offset = 0
-  const next = () => {
-    const f = readFrame(data, offset)
+  // Read frame by frame: a snapshot may be larger than one Buffer (2 GiB) and must still load.
+  const frames = fileFrames(file)
+  const next = async () => {
+    const r = await frames.next()
+    if (r.done) throw damaged('it ends before its footer')
+    const f = r.value
     if (!f.ok) throw damaged(f.reason)
-    offset = f.next
     try {
       return decodeSnapshotRecord(f.payload)
     } catch (err) {
       throw damaged((err as Error).message)
     }
   }
-  const header = next()
+  const header = await next()
   if (header.kind !== 'header') throw damaged('it does not start with a header')
   if (header.format !== SNAPSHOT_FORMAT) throw damaged(`unknown format ${header.format}; it was written by a newer KubeLab`)
   let keys = 0
   for (;;) {
-    const rec = next()
+    const rec = await next()
     if (rec.kind === 'footer') {
       if (rec.keyCount !== keys || keys !== header.keyCount) throw damaged(`it holds ${keys} keys but says ${header.keyCount}`)
       break
@@ -128,6 +129,10 @@ export async function readSnapshot(file: string, onKey: (key: string, versions: 
     onKey(rec.key, rec.versions)
     keys++
   }
-  if (offset !== data.length) throw damaged(`${data.length - offset} unexpected bytes after the end`)
+  const after = await frames.next()
+  if (!after.done) {
+    await frames.return(undefined)
+    throw damaged(after.value.ok ? 'records after its footer' : `unexpected bytes after the end (${after.value.reason})`)
+  }
   return { revision: header.revision, compactRevision: header.compactRevision, keyCount: keys }
 }

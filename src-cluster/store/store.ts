@@ -15,9 +15,21 @@ import { encodeWalRecord, type LoggedOp } from './records'
 import { errText, ioError, lockDir, prepareDir, probeWritable } from './files'
 import { DEFAULT_MAX_VALUE_BYTES, validateOps } from './ops'
 
+const DEFAULT_HISTORY_BYTES = 128 * 1024 * 1024
+const DEFAULT_HISTORY_AGE_MS = 10 * 60_000
+const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024
+
 export interface MemoryStoreOptions {
-  /** Watch history to keep, in events (at least this many are kept). Default 10 000. */
+  /** Watch history to keep, in events (at least this many are kept, within the byte and age bounds). Default 10 000. */
   readonly historyLimit?: number
+  /**
+   * Most bytes of values the history may keep alive; older revisions are compacted beyond it
+   * (the newest is always kept). Default 128 MiB: 2 200 updates of a 1 MB object once grew the
+   * server past 2 GiB and wrote a snapshot no start could read.
+   */
+  readonly historyBytes?: number
+  /** Revisions older than this are compacted on the next write, as the API server compacts etcd every 5 minutes. Default 10 min. */
+  readonly historyMaxAgeMs?: number
   /** Events a watcher may have queued before it is ended with 'compacted'. Default max(20 000, 2 × historyLimit). */
   readonly watchQueueLimit?: number
   /** Largest value accepted by a put, in bytes. Default 1.5 MiB (etcd's request limit). */
@@ -29,6 +41,8 @@ export interface StoreOptions extends MemoryStoreOptions {
   readonly dataDir: string
   /** Log records between snapshots. Default 10 000. A snapshot is also written on close. */
   readonly snapshotEvery?: number
+  /** Log bytes between snapshots (so no segment grows without bound). Default 64 MiB. */
+  readonly snapshotEveryBytes?: number
   /** Where recovery notes and background snapshot failures go. Default console.warn. */
   readonly onWarning?: (message: string) => void
 }
@@ -48,6 +62,8 @@ export interface StoreStats {
   readonly compactRevision: number
   readonly keys: number
   readonly historyEvents: number
+  /** Bytes of values the watch history keeps alive (bounded by historyBytes). */
+  readonly historyBytes: number
   readonly watchers: number
 }
 
@@ -64,6 +80,7 @@ export class EmbeddedStore implements Storage {
   private readonly mvcc: Mvcc
   private readonly hub: WatchHub
   private readonly maxValueBytes: number
+  private readonly snapshotEveryBytes: number
   private closed: StoreError | undefined
   private failed: StoreError | undefined
 
@@ -72,6 +89,7 @@ export class EmbeddedStore implements Storage {
   private pending: Entry[] = []
   private flushing: Promise<void> | undefined
   private recordsSinceSnapshot = 0
+  private bytesSinceSnapshot = 0
   private snapshotRequested = false
   private snapshotting: Promise<void> | undefined
   private lastSnapshot = { revision: -1, compact: -1 }
@@ -87,9 +105,14 @@ export class EmbeddedStore implements Storage {
     private readonly warn: (message: string) => void = (m) => console.warn(m),
   ) {
     const historyLimit = positive(opts.historyLimit, 10_000, 'historyLimit')
-    this.mvcc = new Mvcc(historyLimit)
+    this.mvcc = new Mvcc({
+      events: historyLimit,
+      bytes: positive(opts.historyBytes, DEFAULT_HISTORY_BYTES, 'historyBytes'),
+      maxAgeMs: positive(opts.historyMaxAgeMs, DEFAULT_HISTORY_AGE_MS, 'historyMaxAgeMs'),
+    })
     this.hub = new WatchHub(positive(opts.watchQueueLimit, Math.max(20_000, 2 * historyLimit), 'watchQueueLimit'), () => this.mvcc.compacted)
     this.maxValueBytes = positive(opts.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes')
+    this.snapshotEveryBytes = positive((opts as Partial<StoreOptions>).snapshotEveryBytes, DEFAULT_SNAPSHOT_BYTES, 'snapshotEveryBytes')
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -118,6 +141,7 @@ export class EmbeddedStore implements Storage {
       compactRevision: this.mvcc.compacted,
       keys: this.mvcc.keyCount,
       historyEvents: this.mvcc.historySize,
+      historyBytes: this.mvcc.historyBytes,
       watchers: this.hub.size,
     }
   }
@@ -203,7 +227,7 @@ export class EmbeddedStore implements Storage {
 
   private async flushLoop(): Promise<void> {
     while (this.pending.length > 0 && this.failed === undefined) {
-      if (this.snapshotRequested || this.recordsSinceSnapshot >= this.snapshotEvery) {
+      if (this.snapshotRequested || this.recordsSinceSnapshot >= this.snapshotEvery || this.bytesSinceSnapshot >= this.snapshotEveryBytes) {
         try {
           await this.startSnapshot()
         } catch (err) {
@@ -223,6 +247,7 @@ export class EmbeddedStore implements Storage {
           return
         }
         this.recordsSinceSnapshot += records.length
+        for (const r of records) this.bytesSinceSnapshot += r.length
       }
       for (const e of batch) {
         if (e.events !== undefined && e.revision !== undefined) this.publish(e.revision, e.events)
@@ -254,6 +279,7 @@ export class EmbeddedStore implements Storage {
   private async startSnapshot(): Promise<void> {
     this.snapshotRequested = false
     this.recordsSinceSnapshot = 0
+    this.bytesSinceSnapshot = 0
     if (this.snapshotting) return // one at a time; the next batch boundary after it will retry
     const dir = this.dir
     const old = this.requireSegment()

@@ -3,7 +3,7 @@
 // (the crash happened before that batch was acknowledged) by reporting where valid data ends.
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
-import { readFrame } from './codec'
+import { FRAME_HEADER, fileFrames } from './codec'
 import { decodeWalRecord, type WalRecord } from './records'
 import { WAL_PREFIX, WAL_SUFFIX, fsyncDir, parseSeq, seqName } from './files'
 import { StoreError } from './types'
@@ -33,22 +33,21 @@ export interface SegmentContents {
 }
 
 export async function readSegment(file: string): Promise<SegmentContents> {
-  const data = await fsp.readFile(file)
+  const totalBytes = (await fsp.stat(file)).size
   const records: WalRecord[] = []
-  let offset = 0
-  while (offset < data.length) {
-    const f = readFrame(data, offset)
-    if (!f.ok) return { records, validBytes: offset, totalBytes: data.length, problem: f.reason }
+  let validBytes = 0
+  for await (const f of fileFrames(file)) {
+    if (!f.ok) return { records, validBytes, totalBytes, problem: f.reason }
     let rec: WalRecord
     try {
       rec = decodeWalRecord(f.payload)
     } catch (err) {
-      return { records, validBytes: offset, totalBytes: data.length, problem: `undecodable record at byte ${offset}: ${(err as Error).message}` }
+      return { records, validBytes, totalBytes, problem: `undecodable record at byte ${f.offset}: ${(err as Error).message}` }
     }
     records.push(rec)
-    offset = f.next
+    validBytes = f.offset + FRAME_HEADER + f.payload.length
   }
-  return { records, validBytes: offset, totalBytes: data.length }
+  return { records, validBytes, totalBytes }
 }
 
 /** Cut a torn tail off a segment and make the new length durable. */
