@@ -67,6 +67,7 @@ export const CONTROLLER_FLAGS = {
   'node-cidr-mask-size': { type: 'string' },
   'concurrent-syncs': { type: 'string' },
   'horizontal-pod-autoscaler-sync-period': { type: 'string' },
+  'resource-quota-sync-period': { type: 'string' },
   'lb-pool': { type: 'string' },
 } as const
 
@@ -79,6 +80,7 @@ export const CONTROLLER_FLAGS_HELP = `  --node-monitor-grace-period D       hear
   --node-cidr-mask-size N             prefix length of each node's podCIDR (default 24)
   --concurrent-syncs N                workers per controller (default 5)
   --horizontal-pod-autoscaler-sync-period D   HPA evaluation period (default 15s)
+  --resource-quota-sync-period D      full recount of every ResourceQuota (default 5m)
   --lb-pool CIDR                      addresses for LoadBalancer Services (default: none, they stay <pending>)`
 
 /** ControllerOptions overrides from parsed controller flags. */
@@ -96,6 +98,7 @@ export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTRO
   set('nodeCIDRMaskSize', wholeNumber('node-cidr-mask-size', v['node-cidr-mask-size'], 1))
   set('concurrentSyncs', wholeNumber('concurrent-syncs', v['concurrent-syncs'], 1))
   set('horizontalPodAutoscalerSyncPeriodSeconds', durationSeconds('horizontal-pod-autoscaler-sync-period', v['horizontal-pod-autoscaler-sync-period']))
+  set('resourceQuotaSyncPeriodSeconds', durationSeconds('resource-quota-sync-period', v['resource-quota-sync-period']))
   set('loadBalancerPool', v['lb-pool'])
   return out
 }
