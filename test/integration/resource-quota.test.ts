@@ -108,6 +108,17 @@ describe('ResourceQuota', () => {
     await usedIs('q3', 'two-pods', { 'count/pods': '2' })
   })
 
+  it('concurrent creates cannot slip past the limit together', async () => {
+    await t.k('create', 'namespace', 'q4')
+    await t.k('create', 'quota', 'three', '-n', 'q4', '--hard=count/secrets=3')
+    await usedIs('q4', 'three', { 'count/secrets': '0' })
+    const results = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => t.kubectl(['create', 'secret', 'generic', `s${i}`, '-n', 'q4', `--from-literal=k=${i}`])))
+    expect(results.filter((r) => r.code === 0)).toHaveLength(3)
+    for (const r of results.filter((x) => x.code !== 0)) expect(r.stderr).toContain('exceeded quota: three, requested: count/secrets=1, used: count/secrets=3, limited: count/secrets=3')
+    await usedIs('q4', 'three', { 'count/secrets': '3' })
+    expect(JSON.parse(await t.k('get', 'secrets', '-n', 'q4', '-o', 'json')).items).toHaveLength(3)
+  })
+
   it('validates names and amounts', async () => {
     const bad = await t.kubectl(['create', 'quota', 'bad', '--hard=widgets=1'])
     expect(bad.stderr).toContain('spec.hard[widgets]: Invalid value: "widgets": must be a standard resource for quota')

@@ -33,6 +33,9 @@ export async function resourceQuotaAdmission(ctx: ServerContext, res: ResourceIn
   if (old && !ev.chargesUpdates) return
   const name = obj.metadata?.name ?? ''
   const now = ctx.now()
+  // Quotas this request already charged (a retry after a conflict on another one must neither
+  // check nor charge them again).
+  const charged = new Set<string>()
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const quotas = (await ctx.objects.list(RESOURCE_QUOTAS, ns)).items
@@ -62,6 +65,7 @@ export async function resourceQuotaAdmission(ctx: ServerContext, res: ResourceIn
 
     const updates: { q: QuotaObject; rev: number; used: ResourceList }[] = []
     for (const { q, rev, hard } of interesting) {
+      if (charged.has(q.metadata?.name ?? '')) continue
       const requested = mask(delta, hard.keys())
       const used = fromMap(q.status?.used)
       const newUsage = add(used, requested)
@@ -84,10 +88,10 @@ export async function resourceQuotaAdmission(ctx: ServerContext, res: ResourceIn
         conflict = true
         break
       }
+      charged.add(u.q.metadata?.name ?? '')
     }
     if (!conflict) return
-    // Another write charged a quota meanwhile: check again against its new usage. (A quota
-    // charged before the conflict keeps that charge until the controller recounts, as upstream.)
+    // Another write charged a quota meanwhile: check the rest again against its new usage.
   }
   throw errors.conflict(RESOURCE_QUOTAS, 'resourcequotas', 'too many concurrent writers charging the namespace quota; try again')
 }
