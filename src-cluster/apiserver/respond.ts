@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { stringify } from 'yaml'
 import { negotiated } from './negotiate'
-import { ApiError, errors, type Status } from './status'
+import { ApiError, errors, failure, type Status } from './status'
 import { StoreError } from '../store/types'
 
 export function wantsTable(req: IncomingMessage): boolean {
@@ -80,6 +80,11 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
     // etcd down or without quorum: the client may retry, as with kube-apiserver's 503s.
     console.error(`apiserver: ${req.method} ${req.url}: ${msg}`)
     sendStatus(req, res, errors.unavailable(msg).status)
+    return
+  }
+  if (err instanceof StoreError && err.code === 'no-space') {
+    // As kube-apiserver passes etcd's quota error on: a 500 whose message is the store's.
+    sendStatus(req, res, failure(500, '', msg).status)
     return
   }
   // Unexpected: keep the details in the server log, tell the client what happened.

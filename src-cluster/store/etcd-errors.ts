@@ -25,6 +25,7 @@ export function etcdError(err: unknown, what: string, where: string, compacted: 
   if (isCompacted(err)) return new StoreError('compacted', `${what}: the revision is older than etcd's kept history (compacted at ${compacted}); list again`, compacted)
   if (/required revision is a future revision/.test(msg)) return new StoreError('too-large', `${what}: the revision is newer than the latest etcd revision (${msg})`)
   if (/request is too large/.test(msg)) return new StoreError('too-large', `${what}: etcd refused the request as too large (${msg}); make the object smaller`)
+  if (/database space exceeded/.test(msg)) return new StoreError('no-space', `${msg}: etcd at ${where} reached its --quota-backend-bytes; delete objects, compact and defragment, then \`etcdctl alarm disarm\``)
   if (/already closed/.test(msg)) return new StoreError('closed', 'the store is closed')
   if (isUnavailable(err)) {
     return new StoreError('unavailable', `${what}: etcd at ${where} is unavailable (${msg}); check that the etcd members run and have quorum (\`etcdctl endpoint health\`)`)

@@ -61,6 +61,8 @@ export class Mvcc {
   private head = 0
   private historyEvents = 0
   private historyBytesHeld = 0
+  /** Bytes of keys and values that exist now (including applied, not yet committed writes). */
+  liveBytes = 0
 
   /** Highest revision handed to a transaction (durable or not). */
   applied = 1
@@ -80,6 +82,19 @@ export class Mvcc {
     return chain === undefined ? undefined : chain[chain.length - 1]
   }
 
+  /** How much the live data would grow by applying these operations (negative when it shrinks). */
+  growth(ops: readonly LoggedOp[]): number {
+    let n = 0
+    const seen = new Map<string, number>()
+    for (const op of ops) {
+      const before = seen.get(op.key) ?? (isLive(this.latest(op.key)) ? op.key.length + this.latest(op.key)!.value.length : 0)
+      const after = op.type === 'put' ? op.key.length + op.value.length : 0
+      n += after - before
+      seen.set(op.key, after)
+    }
+    return n
+  }
+
   /** Apply operations at `revision` to the version chains (not yet visible to readers). */
   apply(ops: readonly LoggedOp[], revision: number): ApplyResult {
     const events: WatchEvent[] = []
@@ -87,7 +102,9 @@ export class Mvcc {
     for (const op of ops) {
       const prev = this.latest(op.key)
       const live = isLive(prev)
+      if (live) this.liveBytes -= prev.key.length + prev.value.length
       if (op.type === 'put') {
+        this.liveBytes += op.key.length + op.value.length
         const kv: KeyValue = {
           key: op.key,
           value: op.value,
@@ -299,7 +316,11 @@ export class Mvcc {
     if (versions.length === 0) return
     this.chains.set(key, versions.slice())
     this.allKeys.insert(key)
-    if (isLive(versions[versions.length - 1])) this.liveKeys.insert(key)
+    const last = versions[versions.length - 1]
+    if (isLive(last)) {
+      this.liveKeys.insert(key)
+      this.liveBytes += key.length + last.value.length
+    }
   }
 
   /** After loading a snapshot: set revisions and rebuild the watch history from the versions. */

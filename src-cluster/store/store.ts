@@ -18,6 +18,8 @@ import { DEFAULT_MAX_VALUE_BYTES, validateOps } from './ops'
 const DEFAULT_HISTORY_BYTES = 128 * 1024 * 1024
 const DEFAULT_HISTORY_AGE_MS = 10 * 60_000
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024
+/** etcd's default --quota-backend-bytes. */
+const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
 
 export interface MemoryStoreOptions {
   /** Watch history to keep, in events (at least this many are kept, within the byte and age bounds). Default 10 000. */
@@ -30,6 +32,12 @@ export interface MemoryStoreOptions {
   readonly historyBytes?: number
   /** Revisions older than this are compacted on the next write, as the API server compacts etcd every 5 minutes. Default 10 min. */
   readonly historyMaxAgeMs?: number
+  /**
+   * Most bytes of live data (history is bounded by historyBytes): a write that would grow past it is refused
+   * ("mvcc: database space exceeded", as etcd's --quota-backend-bytes), deletes still pass,
+   * and the store keeps running. Default 2 GiB, etcd's default.
+   */
+  readonly quotaBytes?: number
   /** Events a watcher may have queued before it is ended with 'compacted'. Default max(20 000, 2 × historyLimit). */
   readonly watchQueueLimit?: number
   /** Largest value accepted by a put, in bytes. Default 1.5 MiB (etcd's request limit). */
@@ -81,6 +89,8 @@ export class EmbeddedStore implements Storage {
   private readonly hub: WatchHub
   private readonly maxValueBytes: number
   private readonly snapshotEveryBytes: number
+  private readonly quotaBytes: number
+  private spaceAlarm = false
   private closed: StoreError | undefined
   private failed: StoreError | undefined
 
@@ -112,6 +122,7 @@ export class EmbeddedStore implements Storage {
     })
     this.hub = new WatchHub(positive(opts.watchQueueLimit, Math.max(20_000, 2 * historyLimit), 'watchQueueLimit'), () => this.mvcc.compacted)
     this.maxValueBytes = positive(opts.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes')
+    this.quotaBytes = positive(opts.quotaBytes, DEFAULT_QUOTA_BYTES, 'quotaBytes')
     this.snapshotEveryBytes = positive((opts as Partial<StoreOptions>).snapshotEveryBytes, DEFAULT_SNAPSHOT_BYTES, 'snapshotEveryBytes')
   }
 
@@ -156,6 +167,7 @@ export class EmbeddedStore implements Storage {
     // On failure the caller gets the compared keys as they were when the compares ran.
     const compared = succeeded ? [] : compares.map((c) => liveOrUndefined(this.mvcc.latest(c.key)))
     const ops: readonly LoggedOp[] = succeeded ? success : failure
+    this.checkQuota(ops)
     const revision = this.mvcc.applied + 1
     const applied = this.mvcc.apply(ops, revision)
     const kvs = succeeded ? applied.kvs : compared
@@ -181,6 +193,24 @@ export class EmbeddedStore implements Storage {
     if (revision <= this.mvcc.compacted) return
     this.mvcc.compact(revision)
     if (this.dir !== undefined) await this.enqueue({ record: encodeWalRecord({ kind: 'compact', revision }) })
+  }
+
+  /** Refuse growth beyond the quota (deletes and shrinking writes pass), raising the alarm once. */
+  private checkQuota(ops: readonly LoggedOp[]): void {
+    const growth = this.mvcc.growth(ops)
+    // Live data only: what history keeps is bounded on its own (historyBytes).
+    const used = this.mvcc.liveBytes
+    if (growth <= 0 || used + growth <= this.quotaBytes) {
+      if (this.spaceAlarm && used + growth <= this.quotaBytes * 0.9) this.spaceAlarm = false
+      return
+    }
+    const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`
+    const message = `mvcc: database space exceeded: the store holds ${mib(used)} of its ${mib(this.quotaBytes)} quota and this write adds ${mib(growth)}; delete objects to free space (deletes are still accepted)`
+    if (!this.spaceAlarm) {
+      this.spaceAlarm = true
+      this.warn(`store: ALARM NOSPACE in ${this.dir ?? 'memory'}: ${message}`)
+    }
+    throw new StoreError('no-space', message)
   }
 
   private validate(ops: readonly Op[]): void {

@@ -73,8 +73,9 @@ export interface Watcher {
  * io: disk problem, message says what to do. too-large: value over the size limit, or a
  * revision newer than the latest (like Kubernetes' "Too large resource version").
  * unavailable: the backend cannot be reached right now (etcd down, no quorum); retry later.
+ * no-space: the size quota is reached (etcd's "mvcc: database space exceeded"); deletes still work.
  */
-export type StoreErrorCode = 'compacted' | 'closed' | 'io' | 'too-large' | 'unavailable'
+export type StoreErrorCode = 'compacted' | 'closed' | 'io' | 'too-large' | 'unavailable' | 'no-space'
 
 export class StoreError extends Error {
   constructor(

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, writeImage } from '../../provisioning/images'
+import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 
 const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -103,6 +104,24 @@ describe('kubelab create --provider local --workers 2', () => {
     }
     // Pods go to the workers: the control plane registers with its NoSchedule taint.
     expect(nodes.items.find((n) => n.metadata.name === 'control-plane')!.spec.taints?.map((t) => t.key)).toContain('node-role.kubernetes.io/control-plane')
+    // Its role label comes from the host with admin credentials (NodeRestriction keeps kubelets from setting it).
+    expect(await kubectl('get', 'nodes')).toMatch(/control-plane\s+Ready\s+control-plane/)
+    expect(createLog).toContain('node control-plane labelled node-role.kubernetes.io/control-plane')
+  })
+
+  it("each kubelet is its own node: it may read only what its pods use", async () => {
+    const caPem = readFileSync(join(clusterDir, 'pki', 'ca.crt'), 'utf8')
+    const kc = join(clusterDir, 'node-1-probe.kubeconfig')
+    const cert = readFileSync(join(clusterDir, 'pki', 'nodes', 'node-1', 'kubelet-client.crt'), 'utf8')
+    const key = readFileSync(join(clusterDir, 'pki', 'nodes', 'node-1', 'kubelet-client.key'), 'utf8')
+    const server = (JSON.parse(await kubectl('config', 'view', '--raw', '-o', 'json')) as { clusters: { cluster: { server: string } }[] }).clusters[0]!.cluster.server
+    writeKubeconfig(kc, { server, caPem, user: 'system:node:node-1', certPem: cert, keyPem: key })
+    await kubectl('create', 'secret', 'generic', 'not-for-nodes', '--from-literal=k=v')
+    const r = spawnSync('kubectl', ['--kubeconfig', kc, 'get', 'secret', 'not-for-nodes'], { encoding: 'utf8' })
+    expect(r.stderr).toContain("no relationship found between node 'node-1' and this object")
+    const del = spawnSync('kubectl', ['--kubeconfig', kc, 'delete', 'node', 'node-2'], { encoding: 'utf8' })
+    expect(del.stderr).toContain('cannot delete resource "nodes"')
+    rmSync(kc, { force: true })
   })
 
   it('runs the primer walkthrough through the real kubectl', async () => {

@@ -5,7 +5,9 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
+import { startTestApiServer } from '../helpers/apiserver'
 import { fileFrames } from '../../src-cluster/store/codec'
 import { createMemoryStore, openStore } from '../../src-cluster/store'
 import { StoreError } from '../../src-cluster/store/types'
@@ -93,4 +95,42 @@ describe('store history bounds', () => {
     expect(await collect(7)).toEqual(whole)
     expect(await collect(4096)).toEqual(whole)
   })
+
+  it('refuses writes beyond the size quota without crashing, keeps deletes, and raises the alarm once', async () => {
+    const warnings: string[] = []
+    const dataDir = mkdtempSync(join(tmpdir(), 'kubelab-quota-'))
+    dirs.push(dataDir)
+    const store = await openStore({ dataDir, quotaBytes: 3 * MiB, onWarning: (w) => warnings.push(w) })
+    await store.txn([], [{ type: 'put', key: '/q/a', value: big(1) }])
+    await store.txn([], [{ type: 'put', key: '/q/b', value: big(2) }])
+    await expect(store.txn([], [{ type: 'put', key: '/q/c', value: big(3) }])).rejects.toMatchObject({ code: 'no-space', message: expect.stringContaining('mvcc: database space exceeded') })
+    await expect(store.txn([], [{ type: 'put', key: '/q/d', value: big(4) }])).rejects.toMatchObject({ code: 'no-space' })
+    expect(warnings.filter((w) => w.includes('ALARM NOSPACE'))).toHaveLength(1)
+    // Deletes free space; the store was never stopped.
+    await store.txn([], [{ type: 'delete', key: '/q/a' }])
+    await store.compact(store.revision())
+    await store.txn([], [{ type: 'put', key: '/q/c', value: big(3) }])
+    expect(JSON.parse((await store.get('/q/c'))!.value).i).toBe(3)
+    await store.close()
+  })
+
+  it('through the API server: kubectl is told the store is full, deletes work, the server stays up', async () => {
+    const t = await startTestApiServer({ storage: createMemoryStore({ quotaBytes: 4 * MiB }) })
+    try {
+      const file = join(t.dir, 'blob')
+      writeFileSync(file, 'x'.repeat(900 * 1024))
+      let refused = ''
+      for (let i = 0; i < 8 && !refused; i++) {
+        const r = await t.kubectl(['create', 'configmap', `blob-${i}`, `--from-file=${file}`])
+        if (r.code !== 0) refused = r.stderr
+      }
+      expect(refused).toContain('mvcc: database space exceeded: the store holds')
+      expect((await t.kubectl(['get', '--raw', '/readyz'])).stdout).toBe('ok')
+      await t.k('delete', 'configmap', 'blob-0', 'blob-1')
+      await t.server.store.compact(t.server.store.revision())
+      expect((await t.kubectl(['create', 'configmap', 'after', `--from-file=${file}`])).code).toBe(0)
+    } finally {
+      await t.close()
+    }
+  }, 120_000)
 })
