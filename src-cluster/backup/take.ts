@@ -117,3 +117,20 @@ async function download(api: ClientConfig, file: string, progress: (l: string) =
   if (!res.complete) throw new BackupError(`the snapshot stream ended early after ${mib(bytes)}; nothing was written, try again`)
   return { kind, revision, bytes }
 }
+
+/** The store's current revision as the API server reports it (a list's resourceVersion). */
+export async function currentRevision(api: ClientConfig): Promise<number> {
+  const url = new URL('/api/v1/namespaces?limit=1', api.server)
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = request(url, { method: 'GET', ca: api.caPem, cert: api.certPem, key: api.keyPem, headers: { Accept: 'application/json', ...(api.token ? { Authorization: `Bearer ${api.token}` } : {}) } }, (res) => {
+      let text = ''
+      res.on('data', (c: Buffer) => (text += c.toString()))
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`))))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  const rv = Number((JSON.parse(body) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion)
+  if (!Number.isInteger(rv)) throw new Error('the API server answered a list without a resourceVersion')
+  return rv
+}

@@ -17,9 +17,11 @@ import { freePort } from '../../../src-cluster/util/net'
 import { provisionCluster } from './provision'
 import { formatStepEvent, type StepEvent } from '../../provisioning/steps'
 import type { SshTarget } from '../../providers/types'
-import { backupCluster, restoreMissingFiles, verifyForRestore } from './backup'
+import { backupCluster, restoreMissingFiles, verifyForRestore, type VerifiedRestore } from './backup'
+import { restoreOnNode } from './restore-node'
+import { loadKubeconfig } from '../../../src-cluster/client/kubeconfig'
 import { restoreEmbedded, stamp } from '../../../src-cluster/backup/embedded'
-import type { TakenBackup } from '../../../src-cluster/backup/take'
+import { currentRevision, type TakenBackup } from '../../../src-cluster/backup/take'
 
 export interface CreateOptions {
   readonly provider: string
@@ -239,21 +241,17 @@ export class ClusterManager {
   /**
    * Brings a cluster back to a backup: verify everything first, stop the cluster, put the
    * store snapshot in place (the replaced store is kept beside it), start it and wait until its
-   * nodes are Ready again. Simulated clusters only for now: their store is in the cluster folder.
+   * nodes are Ready again. Simulated: the store is in the cluster folder; other providers: on the
+   * control-plane node over SSH (restore-node.ts), the rest of the cluster running on.
    */
   async restore(name: string, file: string): Promise<void> {
     this.t0 = Date.now()
     const rec = this.record(name)
     const dir = this.dir(name)
     if (rec.state === 'creating') throw new Error(`cluster ${name} was never fully created: finish it (kubelab create ${name}) or delete it before restoring into it`)
-    if (rec.provider !== 'simulated') {
-      throw new Error(
-        `kubelab restore does not yet drive ${rec.provider} nodes: on the control-plane node stop the API server${rec.settings.store === 'etcd' ? ' and etcd' : ''}, ` +
-          `copy the backup there and run kubelab-node restore --from FILE ${rec.settings.store === 'etcd' ? '--etcd-data-dir /var/lib/etcd --name NODE --initial-cluster NODE=https://IP:2380 --initial-advertise-peer-urls https://IP:2380' : '--data-dir /var/lib/kubelab/apiserver'}, then start them again`,
-      )
-    }
     const v = await verifyForRestore(rec, dir, resolvePath(file), (l) => this.progress(l))
     try {
+      if (rec.provider !== 'simulated') return await this.restoreOnNodes(rec, resolvePath(file), v)
       const wasRunning = rec.state === 'running' || controlPlanePid(this.ctx(rec)) !== undefined
       if (wasRunning) {
         this.progress(`stopping cluster ${name} for the restore`)
@@ -276,6 +274,33 @@ export class ClusterManager {
     } finally {
       v.cleanup()
     }
+  }
+
+  /** The control plane runs on a node: restore its store over SSH, then wait for Ready nodes. */
+  private async restoreOnNodes(rec: ClusterRecord, file: string, v: VerifiedRestore): Promise<void> {
+    const name = rec.name
+    if (rec.state !== 'running') throw new Error(`cluster ${name} is ${rec.state}: start it first (kubelab start ${name}); the restore runs on its control-plane node`)
+    const control = rec.nodes.find((n) => n.role === 'control-plane')
+    if (!control) throw new Error(`cluster ${name} has no control-plane node in cluster.json`)
+    const kubeconfig = this.kubeconfigPath(name)
+    let minRevision: number
+    try {
+      minRevision = await currentRevision(loadKubeconfig(kubeconfig))
+    } catch (e) {
+      throw new Error(`cannot read the store's revision from the API server (${e instanceof Error ? e.message : String(e)}): is the cluster up? (kubelab start ${name}); nothing was changed`)
+    }
+    const since = new Date()
+    await restoreOnNode({ provider: getProvider(rec.provider), ctx: this.ctx(rec), node: control, store: rec.settings.store === 'etcd' ? 'etcd' : 'embedded', file, minRevision, progress: (l) => this.progress(l) })
+    restoreMissingFiles(this.dir(name), v.backup, (l) => this.progress(l))
+    await waitForCluster({
+      since,
+      kubeconfig,
+      nodes: rec.nodes.filter((n) => !(n.role === 'worker' && n.drillStopped)).map((n) => n.name),
+      deadline: Date.now() + 180_000,
+      alive: () => undefined,
+      progress: (l) => this.progress(l),
+    })
+    this.progress(`cluster ${name} restored to its state at ${v.backup.manifest.createdAt} (revision ${v.backup.manifest.revision})`)
   }
 
   async nodeStop(name: string, node: string): Promise<void> {

@@ -1,0 +1,61 @@
+// Restoring a cluster whose control plane runs on a node (local, qemu, multipass, virtualbox):
+// over SSH to the control-plane node, copy the (already verified) backup there, stop the API
+// server (and etcd), run `kubelab-node restore` (etcdctl snapshot restore underneath for etcd),
+// start them again. If the restore step fails the old data is untouched and the components are
+// started on it again. The rest of the cluster keeps running: kubelets, scheduler and
+// controllers re-list when their watches get 410 and reconcile to the restored state.
+import { posix } from 'node:path'
+import type { Provider, ProviderContext, NodeRecord } from '../../providers/types'
+import { loginFromKeyFile, SshSession } from '../../provisioning/ssh'
+import { shQuote, nodePaths } from '../../provisioning/node-plan'
+
+export interface NodeRestoreInput {
+  readonly provider: Provider
+  readonly ctx: ProviderContext
+  readonly node: NodeRecord
+  readonly store: 'embedded' | 'etcd'
+  /** The verified backup file on the host. */
+  readonly file: string
+  /** The store's revision before the restore (clients may hold it). */
+  readonly minRevision: number
+  readonly progress: (line: string) => void
+}
+
+/** Start/stop one component: systemd on VMs, the supervisor on local nodes (as labs do). */
+const SV = `sv() { if [ -z "\${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then systemctl "$1" "kubelab-$2"; else "\${KUBELAB_NODE_BINARY:-node}" "\${KUBELAB_ROOT:-}/var/lib/kubelab/bin/supervisor.mjs" ctl "$1" "$2"; fi; }`
+
+export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
+  const t = await i.provider.sshTarget(i.ctx, i.node)
+  if (!t) throw new Error(`provider ${i.provider.name} gives node ${i.node.name} no SSH access, so kubelab restore cannot reach its store`)
+  const ip = await i.provider.address(i.ctx, i.node)
+  if (!ip) throw new Error(`provider ${i.provider.name} gave node ${i.node.name} no address: is it running? (kubelab list)`)
+  const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 30_000, node: i.node.name })
+  try {
+    const root = (await s.run('printf %s "${KUBELAB_ROOT:-/}"', { timeoutMs: 20_000 })).stdout.trim() || '/'
+    const d = nodePaths(root)
+    const remote = posix.join(d.staging, 'restore.backup.tar.gz')
+    i.progress(`copying the backup to node ${i.node.name}`)
+    await s.upload([{ remote, local: i.file, mode: 0o600 }], { timeoutMs: 600_000 })
+    const components = i.store === 'etcd' ? ['apiserver', 'etcd'] : ['apiserver']
+    const stop = components.map((c) => `sv stop ${c}`).join(' && ')
+    const start = [...components].reverse().map((c) => `sv start ${c}`).join(' && ')
+    const peer = `https://${ip}:2380`
+    const args =
+      i.store === 'etcd'
+        ? ['--etcd-data-dir', d.etcdData, '--name', i.node.name, '--initial-cluster', `${i.node.name}=${peer}`, '--initial-advertise-peer-urls', peer, '--initial-cluster-token', `kubelab-${i.ctx.clusterName}`, '--min-revision', String(i.minRevision)]
+        : ['--data-dir', posix.join(d.lib, 'apiserver')]
+    const restore = ['"${KUBELAB_NODE_BINARY:-node}"', shQuote(posix.join(d.bin, 'kubelab-node.js')), 'restore', '--from', shQuote(remote), ...args.map(shQuote)].join(' ')
+    const line = (l: string) => i.progress(`${i.node.name}: ${l}`)
+    i.progress(`stopping ${components.join(' and ')} on node ${i.node.name}`)
+    await s.run(`${SV}; ${stop}`, { timeoutMs: 120_000, onLine: line })
+    const r = await s.exec(`${restore}; rc=$?; rm -f ${shQuote(remote)}; exit $rc`, { timeoutMs: 900_000, onLine: line })
+    i.progress(`starting ${[...components].reverse().join(' and ')} on node ${i.node.name}`)
+    await s.run(`${SV}; ${start}`, { timeoutMs: 120_000, onLine: line })
+    if (r.code !== 0) {
+      const why = r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.code}`
+      throw new Error(`${why.replace(/^kubelab-node restore: /, '')} (on node ${i.node.name}; its components were started again on their unchanged data)`)
+    }
+  } finally {
+    s.close()
+  }
+}
