@@ -227,6 +227,23 @@ describe.each(kinds)('backup and restore on the $name store', (kind) => {
     }
   }, 120_000)
 
+  it('serves the snapshot only to those RBAC allows (it holds every Secret)', async () => {
+    await s.ok('POST', '/api/v1/namespaces/keep/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader' } })
+    const tr = (await s.ok('POST', '/api/v1/namespaces/keep/serviceaccounts/reader/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} })) as { status: { token: string } }
+    const denied = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(new URL('/kubelab/v1/snapshot', s.api.server), { ca: s.api.caPem, headers: { Authorization: `Bearer ${tr.status.token}` } }, (res) => {
+        let body = ''
+        res.on('data', (c: Buffer) => (body += c.toString()))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(denied.status, denied.body).toBe(403)
+    expect((JSON.parse(denied.body) as { message: string }).message).toMatch(/system:serviceaccount:keep:reader.*cannot get path "\/kubelab\/v1\/snapshot"/)
+    expect((await s.call('POST', '/kubelab/v1/snapshot')).status).toBe(405)
+  })
+
   it('refuses to restore while the API server runs, and changes nothing', async () => {
     const before = await s.configMaps()
     const r = await restore(['--from', backupFile, ...env.restoreArgs(before.revision)])
