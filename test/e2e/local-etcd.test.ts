@@ -77,3 +77,38 @@ describe('kubelab create --provider local --store etcd', () => {
     expect(await kubectl('-n', 'on-etcd', 'get', 'pods', '-o', 'jsonpath={.items[*].status.phase}')).toBe('Running')
   })
 })
+
+describe('kubelab backup / restore on a local cluster with --store etcd', () => {
+  const backupFile = join(home, 'l5e.backup.tar.gz')
+
+  it('takes etcd snapshots by hand with etcdctl on the control-plane node', async () => {
+    const out = await etcdctl('snapshot save /tmp/kubelab-l5e-by-hand.db && ETCDCTL_API=3 etcdctl snapshot status /tmp/kubelab-l5e-by-hand.db -w json; rm -f /tmp/kubelab-l5e-by-hand.db')
+    expect(out).toMatch(/Snapshot saved at \/tmp\/kubelab-l5e-by-hand\.db/)
+    expect(out).toMatch(/"revision":\d+/)
+  })
+
+  it('backs up, loses a namespace, restores: the namespace and its running workload come back', async () => {
+    const b = await kubelab('backup', cluster, '--out', backupFile)
+    expect(b).toMatch(/backup of cluster l5e written to .*: etcd store at revision \d+/)
+    await kubectl('delete', 'namespace', 'on-etcd', '--wait=true', '--timeout=120s')
+    await kubectl('create', 'namespace', 'after-backup')
+    const r = await kubelab('restore', cluster, backupFile)
+    expect(r).toMatch(/every entry matches its SHA-256/)
+    expect(r).toMatch(/etcdctl snapshot restore wrote/)
+    expect(r).toMatch(/moving the revision from \d+ past \d+/)
+    expect(r).toMatch(/cluster l5e restored to its state at/)
+    expect(await kubectl('get', 'namespace', 'on-etcd', '-o', 'name')).toContain('namespace/on-etcd')
+    await expect(kubectl('get', 'namespace', 'after-backup')).rejects.toThrow(/not found/)
+    // The kubelet runs the restored pod again: exec reaches a live container.
+    const end = Date.now() + 120_000
+    for (;;) {
+      try {
+        expect(await kubectl('-n', 'on-etcd', 'exec', 'deploy/web', '--', 'echo', 'back')).toContain('back')
+        break
+      } catch (e) {
+        if (Date.now() > end) throw e
+        await new Promise((res) => setTimeout(res, 2000))
+      }
+    }
+  }, 400_000)
+})

@@ -18,7 +18,7 @@ import { provisionCluster } from './provision'
 import { formatStepEvent, type StepEvent } from '../../provisioning/steps'
 import type { SshTarget } from '../../providers/types'
 import { backupCluster, restoreMissingFiles, verifyForRestore, type VerifiedRestore } from './backup'
-import { restoreOnNode } from './restore-node'
+import { restartOnNode, restoreOnNode } from './restore-node'
 import { loadKubeconfig } from '../../../src-cluster/client/kubeconfig'
 import { restoreEmbedded, stamp } from '../../../src-cluster/backup/embedded'
 import { currentRevision, type TakenBackup } from '../../../src-cluster/backup/take'
@@ -292,6 +292,9 @@ export class ClusterManager {
     const since = new Date()
     await restoreOnNode({ provider: getProvider(rec.provider), ctx: this.ctx(rec), node: control, store: rec.settings.store === 'etcd' ? 'etcd' : 'embedded', file, minRevision, progress: (l) => this.progress(l) })
     restoreMissingFiles(this.dir(name), v.backup, (l) => this.progress(l))
+    const provider = getProvider(rec.provider)
+    await restartOnNode(provider, this.ctx(rec), control, ['scheduler', 'controller-manager', 'kubelet'], (l) => this.progress(l))
+    for (const n of rec.nodes) if (n.role === 'worker' && !n.drillStopped) await restartOnNode(provider, this.ctx(rec), n, ['kubelet'], (l) => this.progress(l))
     await waitForCluster({
       since,
       kubeconfig,

@@ -59,3 +59,20 @@ export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
     s.close()
   }
 }
+
+/**
+ * Restart components on a node after a restore, as upstream's etcd restore procedure
+ * recommends for kube-scheduler, kube-controller-manager and the kubelets: a kubelet that
+ * already tore down a pod that the restore brought back would otherwise not run it again.
+ */
+export async function restartOnNode(provider: Provider, ctx: ProviderContext, node: NodeRecord, components: readonly string[], progress: (line: string) => void): Promise<void> {
+  const t = await provider.sshTarget(ctx, node)
+  if (!t) throw new Error(`provider ${provider.name} gives node ${node.name} no SSH access to restart ${components.join(', ')}`)
+  const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 30_000, node: node.name })
+  try {
+    progress(`restarting ${components.join(', ')} on node ${node.name}`)
+    await s.run(`${SV}; ${components.map((c) => `sv stop ${c} && sv start ${c}`).join(' && ')}`, { timeoutMs: 120_000, onLine: (l) => progress(`${node.name}: ${l}`) })
+  } finally {
+    s.close()
+  }
+}
