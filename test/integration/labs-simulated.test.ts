@@ -13,7 +13,7 @@ import { startTestCluster, type TestCluster } from '../helpers/cluster'
 
 const labsRoot = join(import.meta.dirname, '..', '..', 'labs')
 /** API-only labs proven here too: scheduling, workloads, batch, drain and CRDs without containers. */
-const SAMPLE = ['scale-deployment', 'node-labels', 'taints-tolerations', 'jobs-cronjobs', 'pdb-drain', 'job-parallelism', 'rollout-strategy', 'pending-resources', 'crd-custom-resource']
+const SAMPLE = ['scale-deployment', 'node-labels', 'taints-tolerations', 'jobs-cronjobs', 'pdb-drain', 'job-parallelism', 'rollout-strategy', 'pending-resources', 'crd-custom-resource', 'priorityclass']
 const entries = loadCatalogue([labsRoot])
 let c: TestCluster
 let cluster: LabCluster
