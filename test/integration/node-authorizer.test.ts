@@ -167,6 +167,10 @@ describe('Node authorizer: a node reads what its own pods use', () => {
     expect(mine.stdout.trim()).toBe('pod/p1')
     expectForbidden(await asNode(['get', 'pods', '-A', '--field-selector', 'spec.nodeName=node-2']), 'can only list/watch pods with spec.nodeName field selector')
     expect((await asNode(['-n', 'app', 'get', 'pod', 'p1'])).code).toBe(0)
+    // A single pod by name through list/watch counts as that pod.
+    expect((await callAsNode('GET', '/api/v1/namespaces/app/pods?fieldSelector=metadata.name%3Dp1')).status).toBe(200)
+    const other = await callAsNode('GET', '/api/v1/namespaces/app/pods?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dp2')
+    expect([other.status, JSON.parse(other.body).message]).toEqual([403, `pods "p2" is forbidden: ${USER} cannot watch resource "pods" in API group "" in the namespace "app": ${NO_RELATION}`])
     expectForbidden(await asNode(['-n', 'app', 'get', 'pod', 'p2']), NO_RELATION)
   })
 

@@ -69,6 +69,9 @@ export function authorizeNode(graph: NodeGraph, user: User, a: Attributes): Deci
     if (!a.name) return noOpinion('No Object name found')
     return graph.references(node, kind, a.namespace ?? '', a.name) ? ALLOW : noRelationship(node)
   }
+  // Upstream (AuthorizeNodeWithSelectors) also narrows Node reads to the node's own Node. KubeLab's
+  // kubelet is its node's network agent too (routes to every other node's podCIDR, the job of a
+  // CNI DaemonSet with its own identity upstream), so nodes stay readable by the node rules.
   switch (gr) {
     case 'secrets.':
     case 'configmaps.': {
@@ -111,7 +114,10 @@ export function authorizeNode(graph: NodeGraph, user: User, a: Attributes): Deci
         return graph.podNode(a.namespace, a.name) === node ? ALLOW : noRelationship(node)
       }
       if (a.verb === 'list' || a.verb === 'watch') {
-        return selectsNode(a.fieldSelector, node) ? ALLOW : noOpinion('can only list/watch pods with spec.nodeName field selector')
+        if (selectsNode(a.fieldSelector, node)) return ALLOW
+        // One pod by metadata.name: allowed when it is bound to this node.
+        if (a.name && a.namespace) return graph.podNode(a.namespace, a.name) === node ? ALLOW : noRelationship(node)
+        return noOpinion('can only list/watch pods with spec.nodeName field selector')
       }
       return staticRules(a)
     }
