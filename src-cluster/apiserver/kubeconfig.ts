@@ -1,6 +1,6 @@
 // Kubeconfig files: what `kubectl --kubeconfig FILE` needs and nothing else. Mode 0600: they
 // hold credentials.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { stringify } from 'yaml'
 
@@ -40,6 +40,10 @@ export function kubeconfigYaml(s: KubeconfigSpec): string {
 
 export function writeKubeconfig(path: string, s: KubeconfigSpec): void {
   mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, kubeconfigYaml(s), { mode: 0o600 })
-  chmodSync(path, 0o600)
+  // Through a temporary file and a rename: a reader polling for the file (kubelab create's
+  // wait, tests) never sees it half-written.
+  const tmp = `${path}.${process.pid}.tmp`
+  writeFileSync(tmp, kubeconfigYaml(s), { mode: 0o600 })
+  chmodSync(tmp, 0o600)
+  renameSync(tmp, path)
 }

@@ -62,8 +62,13 @@ class Server {
     for (;;) {
       if (p.exitCode !== null) throw new Error(`apiserver exited (${p.exitCode}):\n${this.logs}`)
       if (existsSync(this.kubeconfig)) {
-        this.api = loadKubeconfig(this.kubeconfig)
-        if ((await this.call('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200) return
+        // The file may be caught half-written: read it again next round.
+        try {
+          this.api = loadKubeconfig(this.kubeconfig)
+          if ((await this.call('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200) return
+        } catch {
+          // not complete yet
+        }
       }
       await new Promise((r) => setTimeout(r, 100))
     }
