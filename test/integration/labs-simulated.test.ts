@@ -12,8 +12,8 @@ import { labSession } from '../../src-main/backend/labs/view'
 import { startTestCluster, type TestCluster } from '../helpers/cluster'
 
 const labsRoot = join(import.meta.dirname, '..', '..', 'labs')
-/** API-only labs proven here too: scheduling, workloads, batch, drain and CRDs without containers. */
-const SAMPLE = ['scale-deployment', 'node-labels', 'taints-tolerations', 'jobs-cronjobs', 'pdb-drain', 'job-parallelism', 'rollout-strategy', 'pending-resources', 'crd-custom-resource', 'priorityclass']
+/** API-only labs proven here too: scheduling, workloads, batch, drain, CRDs and admission (PriorityClass, quota) without containers. */
+const SAMPLE = ['scale-deployment', 'node-labels', 'taints-tolerations', 'jobs-cronjobs', 'pdb-drain', 'job-parallelism', 'rollout-strategy', 'pending-resources', 'crd-custom-resource', 'priorityclass', 'resource-quota']
 const entries = loadCatalogue([labsRoot])
 let c: TestCluster
 let cluster: LabCluster
@@ -80,6 +80,49 @@ describe('labs on a simulated cluster', () => {
       await prove(lab!)
     }, 150_000)
   }
+
+  it('resource-quota: the check names the refusal and refuses shortcuts around the quota and LimitRange', async () => {
+    const lab = entries.find((e) => e.lab?.id === 'resource-quota')!.lab!
+    const runner = new LabRunner(cluster, lab)
+    await runner.start()
+    const reason = async () => (await runner.check()).reason ?? ''
+    const setResources = (...a: string[]) => c.k('-n', 'budget', 'set', 'resources', 'deploy/api', '-c', 'api', ...a)
+    // Before anything: the LimitRanger's refusal, as the ReplicaSet reports it.
+    await c.waitFor('api FailedCreate', async () => (await c.k('-n', 'budget', 'get', 'deploy', 'api', '-o', 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].message}')).includes('maximum cpu usage per Container is 500m, but limit is 1'))
+    expect(await reason()).toMatch(/api has 0 of 3 pods ready; its ReplicaSet reports: .*maximum cpu usage per Container is 500m, but limit is 1/)
+    // Only the limit lowered: requests follow the limits, two pods fit, the third exceeds the quota.
+    await setResources('--limits=cpu=500m,memory=512Mi')
+    await c.waitFor('quota refusal', async () => (await c.k('-n', 'budget', 'get', 'deploy', 'api', '-o', 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].message}')).includes('exceeded quota: compute'))
+    expect(await reason()).toMatch(/api has 2 of 3 pods ready; its ReplicaSet reports: .*exceeded quota: compute, requested: .*requests\.cpu=500m/)
+    // The right sizes now: the rolling update is stuck, the old pods hold the quota the surge pod needs (hint 3).
+    await setResources('--requests=cpu=250m,memory=256Mi', '--limits=cpu=500m,memory=512Mi')
+    expect(await reason()).toMatch(/api has 2 of 3 pods ready; its ReplicaSet reports: .*exceeded quota: compute, requested: requests\.cpu=250m,.*, used: requests\.cpu=1,/)
+    await c.k('-n', 'budget', 'patch', 'deploy', 'api', '-p', '{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null}}}')
+    await c.k('-n', 'budget', 'rollout', 'status', 'deploy/api', '--timeout=60s')
+    expect((await runner.check()).outcome).toBe('passed')
+    // From the start again: the shortcuts.
+    await runner.start()
+    // Raising the quota is refused.
+    await c.k('-n', 'budget', 'patch', 'quota', 'compute', '-p', '{"spec":{"hard":{"requests.cpu":"2","requests.memory":"2Gi"}}}')
+    expect(await reason()).toContain('ResourceQuota compute has requests.cpu=2, the platform team set 1')
+    await c.k('-n', 'budget', 'patch', 'quota', 'compute', '-p', '{"spec":{"hard":{"requests.cpu":"1","requests.memory":"1Gi"}}}')
+    // Deleting the LimitRange, rolling out too-big pods and putting it back: what runs is judged.
+    await c.k('-n', 'budget', 'delete', 'limitrange', 'container-limits')
+    expect(await reason()).toContain('LimitRange budget/container-limits is gone')
+    await c.k('-n', 'budget', 'delete', 'quota', 'compute')
+    expect(await reason()).toContain('ResourceQuota budget/compute is gone')
+    await setResources('--requests=cpu=300m,memory=128Mi', '--limits=cpu=1,memory=256Mi')
+    await c.k('-n', 'budget', 'rollout', 'status', 'deploy/api', '--timeout=60s')
+    const put = (o: object) => c.kubectl(['-n', 'budget', 'create', '-f', '-'], { input: JSON.stringify(o) })
+    expect((await put({ apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'container-limits' }, spec: { limits: [{ type: 'Container', min: { cpu: '100m', memory: '64Mi' }, max: { cpu: '500m', memory: '512Mi' } }] } })).code).toBe(0)
+    expect((await put({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute' }, spec: { hard: { pods: '5', 'requests.cpu': '1', 'requests.memory': '1Gi', 'limits.cpu': '2', 'limits.memory': '2Gi' } } })).code).toBe(0)
+    expect(await reason()).toMatch(/container api has requests 300m\/128Mi and limits 1\/256Mi, outside the LimitRange/)
+    // Scoped away: a quota for BestEffort pods only no longer covers api.
+    await c.k('-n', 'budget', 'delete', 'quota', 'compute')
+    await c.k('-n', 'budget', 'create', 'quota', 'compute', '--hard=pods=5,requests.cpu=1,requests.memory=1Gi,limits.cpu=2,limits.memory=2Gi', '--scopes=NotBestEffort')
+    expect(await reason()).toContain('ResourceQuota compute has scopes now')
+    await runner.stop()
+  }, 150_000)
 
   it('imports the Killercoda fixture and passes it', async () => {
     const { lab } = importKillercoda(join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'first-pod'), join(tmp, 'imported'))
