@@ -33,6 +33,13 @@ if (!process.env.KUBELAB_NODE_RUNTIME && !process.env.KUBELAB_NODE_DIST) {
   process.env.KUBELAB_NODE_RUNTIME = h.hostNodeRuntime().file
 }
 
+// kubectl for the nodes: dl.k8s.io may be unreachable too; the host's Linux kubectl serves.
+if (!process.env.KUBELAB_KUBECTL && !process.env.KUBELAB_KUBECTL_BASE) {
+  const helper = '../test/helpers/host-kubectl.ts'
+  const h = (await import(helper)) as { hostLinuxKubectl: () => string }
+  process.env.KUBELAB_KUBECTL = h.hostLinuxKubectl()
+}
+
 const home = mkdtempSync('/tmp/klvb-')
 const t0 = Date.now()
 const at = (): number => Date.now() - t0
@@ -52,8 +59,10 @@ const m = new ClusterManager({
     if (/copy-on-write disk on/.test(l) && !imageAt) imageAt = at()
     // VM names are kl-<cluster>-<node>; node names contain dashes too.
     if ((r = new RegExp(`^kl-${name}-([^:]+): booting with`).exec(l))) launchedAt.set(r[1]!, at())
-    if ((r = /^([^:]+): SSH answered after/.exec(l))) sshAt.set(r[1]!, at())
-    if ((r = /^([^:]+): cloud-init done/.exec(l))) cloudInitAt.set(r[1]!, at())
+    // The first answer counts: after provisioning, bringing the cluster up waits for each
+    // node again and logs these lines a second time.
+    if ((r = /^([^:]+): SSH answered after/.exec(l)) && !sshAt.has(r[1]!)) sshAt.set(r[1]!, at())
+    if ((r = /^([^:]+): cloud-init done/.exec(l)) && !cloudInitAt.has(r[1]!)) cloudInitAt.set(r[1]!, at())
     if ((r = /node (\S+) Ready \((\d+)\/(\d+)\)$/.exec(l))) mark(`node ${r[1]} Ready`)
   },
 })

@@ -41,7 +41,7 @@ export async function managedLabCluster(manager: ClusterManager, name: string): 
     if (have && !have.isClosed) return have
     const node = await aliasToNode(alias)
     const t = await manager.sshTarget(name, node)
-    const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 20_000, node })
+    const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 60_000, node })
     sessions.set(alias, s)
     return s
   }
@@ -49,7 +49,7 @@ export async function managedLabCluster(manager: ClusterManager, name: string): 
     name,
     provider,
     kubectl,
-    executor: sshExecutor(open, kubeconfig),
+    executor: sshExecutor(open, manager.inClusterKubeconfigPath(name)),
     progress,
     async images() {
       // Images present on every node, as containerd names them.

@@ -93,6 +93,13 @@ export interface Provider {
    * architecture (provisioning/node-runtime.ts), so guests need no internet for KubeLab's parts.
    */
   readonly shipsNodeRuntime?: boolean
+  /**
+   * Nodes are independent machines that may boot at the same time (VMs): a cluster start boots
+   * them all at once instead of waiting for each in turn, and a stop powers workers off together.
+   */
+  readonly startsNodesTogether?: boolean
+  /** How much slower than hardware the nodes run (an emulated VM: several times); scales provisioning's time limits. */
+  timeoutScale?(ctx: ProviderContext): number
   /** How to SSH into the node; undefined when the node has no shell (simulated). */
   sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined>
 }

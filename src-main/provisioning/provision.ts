@@ -10,6 +10,7 @@ import { manifest, nodeComponents, nodeEnvFile, nodePaths, supervisorConfig, sys
 import { importImageOnNode, type ImageTarball } from './images'
 import { nodeArchOf, runtimeDirOnNode, runtimeInstallScript, runtimeInstalledCheck, type NodeArch, type NodeRuntime } from './node-runtime'
 import { componentKubeconfig, type ClusterPki } from './pki'
+import { kubectlInstallScript, type NodeKubectl } from './node-kubectl'
 import { etcdPkiPaths, type EtcdPkiPaths } from '../../src-cluster/store/etcd-member'
 import { SshSession, type SshLogin } from './ssh'
 import type { StepRunner } from './steps'
@@ -36,6 +37,24 @@ export interface ProvisionInput {
    * Absent (local nodes): the node's own Node.js runs the agents.
    */
   readonly nodeRuntime?: (arch: NodeArch, progress: (line: string) => void) => Promise<NodeRuntime>
+  /**
+   * VMs: gives a Linux kubectl for the node's architecture (node-kubectl.ts), installed as
+   * /usr/local/bin/kubectl; the control plane also gets /etc/kubernetes/admin.conf and
+   * /root/.kube/config (as kubeadm leaves them) with `nodeAdminKubeconfig`.
+   */
+  readonly nodeKubectl?: (arch: NodeArch, progress: (line: string) => void) => Promise<NodeKubectl>
+  /** The admin kubeconfig as seen from inside the cluster (server = the master's address). */
+  readonly nodeAdminKubeconfig?: string
+  /**
+   * Awaited before the install step: workers upload in parallel with the control plane and
+   * start their services only once its API server is installed.
+   */
+  readonly beforeInstall?: () => Promise<void>
+  /**
+   * Multiplies every remote command's time limit: an emulated (TCG) VM runs everything several
+   * times slower than the hardware it pretends to be (default 1).
+   */
+  readonly timeoutScale?: number
   /** Called with the live session (tests drop it mid-install). */
   readonly onSession?: (s: SshSession) => void
 }
@@ -49,29 +68,69 @@ export interface NodeFacts {
 }
 
 /** Asks the node where its root is, which Node.js to use, whether systemd runs it, its CPU. */
-async function nodeFacts(s: SshSession, signal?: AbortSignal): Promise<NodeFacts> {
-  const r = await s.run('printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi; uname -m', { timeoutMs: 30_000, signal })
+async function nodeFacts(s: SshSession, signal?: AbortSignal, scale = 1): Promise<NodeFacts> {
+  const r = await s.run('printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi; uname -m', { timeoutMs: 30_000 * scale, signal })
   const [root, nodeBinary, mode, machine] = r.stdout.trim().split('\n')
   return { root: root || '/', nodeBinary: nodeBinary && nodeBinary !== 'none' ? nodeBinary : 'node', serviceMode: mode === 'systemd' ? 'systemd' : 'supervisor', machine: machine ?? '' }
 }
 
 /** Puts the host's Node.js runtime on the node (unless it has that version); returns its node binary. */
-async function installNodeRuntime(s: SshSession, facts: NodeFacts, get: NonNullable<ProvisionInput['nodeRuntime']>, ctx: { line(l: string): void; signal: AbortSignal }): Promise<string> {
+async function installNodeRuntime(s: SshSession, facts: NodeFacts, get: NonNullable<ProvisionInput['nodeRuntime']>, ctx: { line(l: string): void; signal: AbortSignal }, scale = 1): Promise<string> {
   const rt = await get(nodeArchOf(facts.machine), (l) => ctx.line(l))
   const dir = runtimeDirOnNode(facts.root, rt.version)
   const bin = `${dir}/bin/node`
-  if ((await s.exec(runtimeInstalledCheck(dir, rt.version), { timeoutMs: 30_000, signal: ctx.signal })).code === 0) {
+  if ((await s.exec(runtimeInstalledCheck(dir, rt.version), { timeoutMs: 30_000 * scale, signal: ctx.signal })).code === 0) {
     ctx.line(`Node.js ${rt.version} (${rt.arch}) already on the node`)
     return bin
   }
   const staging = nodePaths(facts.root).staging
-  const tarball = posix.join(staging, 'node-runtime.tar.xz')
-  await s.run(`mkdir -p ${staging} && chmod 0700 ${staging}`, { timeoutMs: 30_000, signal: ctx.signal })
+  const tarball = posix.join(staging, `node-runtime.tar.${rt.compression}`)
+  await s.run(`mkdir -p ${staging} && chmod 0700 ${staging}`, { timeoutMs: 30_000 * scale, signal: ctx.signal })
   ctx.line(`uploading ${posix.basename(rt.file)} (${rt.source === 'env' ? 'KUBELAB_NODE_RUNTIME' : rt.source})`)
   await s.upload([{ remote: tarball, local: rt.file, mode: 0o600 }], { signal: ctx.signal, onFile: (_r, n) => ctx.line(`${(n / 1024 / 1024).toFixed(1)} MiB uploaded`) })
-  const res = await s.exec(runtimeInstallScript(tarball, dir, rt.version), { onLine: (l) => ctx.line(l), timeoutMs: 300_000, signal: ctx.signal })
+  const res = await s.exec(runtimeInstallScript(tarball, dir, rt.version, rt.compression), { onLine: (l) => ctx.line(l), timeoutMs: 300_000 * scale, signal: ctx.signal })
   if (res.code !== 0) throw new Error(`installing Node.js ${rt.version} on the node failed (exit ${res.code ?? res.signal})${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`)
   return bin
+}
+
+/**
+ * Installs kubectl (skipped when the same binary is there) and, on the control plane, the admin
+ * kubeconfig. A host that cannot get kubectl warns instead of failing the create: the cluster
+ * works, only kubectl on the nodes (and labs that run it there) does not.
+ */
+async function installKubectl(s: SshSession, facts: NodeFacts, i: ProvisionInput, get: NonNullable<ProvisionInput['nodeKubectl']>, ctx: { line(l: string): void; signal: AbortSignal }): Promise<void> {
+  const scale = i.timeoutScale ?? 1
+  let k: NodeKubectl
+  try {
+    k = await get(nodeArchOf(facts.machine), (l) => ctx.line(l))
+  } catch (e) {
+    ctx.line(`WARNING: kubectl is not installed on this node: ${(e as Error).message}. The cluster works; kubectl on the node and labs that run it there do not until you run create again with KUBELAB_KUBECTL set`)
+    return
+  }
+  const staging = nodePaths(facts.root).staging
+  const stamp = posix.join(nodePaths(facts.root).lib, 'kubectl.source')
+  const id = posix.basename(k.gz)
+  await s.run(`mkdir -p ${staging} && chmod 0700 ${staging}`, { timeoutMs: 30_000 * scale, signal: ctx.signal })
+  if ((await s.exec(`[ -x /usr/local/bin/kubectl ] && [ "$(cat ${stamp} 2>/dev/null)" = '${id}' ]`, { timeoutMs: 30_000 * scale, signal: ctx.signal })).code === 0) {
+    ctx.line('kubectl already on the node')
+  } else {
+    const gz = posix.join(staging, 'kubectl.gz')
+    ctx.line(`uploading kubectl (${k.source === 'env' ? 'KUBELAB_KUBECTL' : k.source})`)
+    await s.upload([{ remote: gz, local: k.gz, mode: 0o600 }], { signal: ctx.signal, onFile: (_r, n) => ctx.line(`${(n / 1024 / 1024).toFixed(1)} MiB uploaded`) })
+    const res = await s.exec(`${kubectlInstallScript(gz)}\necho '${id}' > ${stamp}`, { onLine: (l) => ctx.line(l), timeoutMs: 120_000 * scale, signal: ctx.signal })
+    if (res.code !== 0) throw new Error(`installing kubectl on the node failed (exit ${res.code ?? res.signal})${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`)
+  }
+  if (i.node.role === 'control-plane' && i.nodeAdminKubeconfig) {
+    await s.run('mkdir -p /etc/kubernetes /root/.kube && chmod 0700 /root/.kube', { timeoutMs: 30_000 * scale, signal: ctx.signal })
+    await s.upload(
+      [
+        { remote: '/etc/kubernetes/admin.conf', content: i.nodeAdminKubeconfig, mode: 0o600 },
+        { remote: '/root/.kube/config', content: i.nodeAdminKubeconfig, mode: 0o600 },
+      ],
+      { signal: ctx.signal },
+    )
+    ctx.line('admin kubeconfig in /etc/kubernetes/admin.conf and /root/.kube/config')
+  }
 }
 
 /** Everything the node gets, as staged files with their destinations. */
@@ -147,6 +206,7 @@ export function etcdctlEnv(p: EtcdPkiPaths): string {
 export async function provisionNode(i: ProvisionInput): Promise<void> {
   const r = i.runner
   const node = i.node.name
+  const scale = i.timeoutScale ?? 1
   const s = await r.run('wait for SSH', node, async (ctx) => {
     ctx.hint(`check that node ${node} runs and its sshd listens on ${i.login.host}:${i.login.port}; kubelab list shows its state`)
     return SshSession.connect(i.login, { deadline: Date.now() + (i.sshWaitMs ?? 120_000), node, onAttempt: (n, e) => ctx.line(`attempt ${n}: ${e}`), cancelled: () => ctx.signal.aborted })
@@ -154,7 +214,7 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
   i.onSession?.(s)
   try {
     let facts = await r.run('inspect node', node, async (ctx) => {
-      const f = await nodeFacts(s, ctx.signal)
+      const f = await nodeFacts(s, ctx.signal, scale)
       ctx.line(`root ${f.root}, ${i.nodeRuntime ? '' : `Node.js ${f.nodeBinary}, `}services by ${f.serviceMode}, ${f.machine}`)
       return f
     })
@@ -162,17 +222,21 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       const get = i.nodeRuntime
       const current = facts
       const nodeBinary = await r.run('node runtime', node, async (ctx) => {
-        ctx.hint(`set KUBELAB_NODE_RUNTIME to a node-vX.Y.Z-linux-ARCH.tar.xz from nodejs.org if the host cannot download it, and run create again`)
-        return installNodeRuntime(s, current, get, ctx)
+        ctx.hint(`set KUBELAB_NODE_RUNTIME to a node-vX.Y.Z-linux-ARCH.tar.gz from nodejs.org if the host cannot download it, and run create again`)
+        return installNodeRuntime(s, current, get, ctx, scale)
       })
       facts = { ...facts, nodeBinary }
+      if (i.nodeKubectl) {
+        const getKubectl = i.nodeKubectl
+        await r.run('kubectl', node, async (ctx) => installKubectl(s, current, i, getKubectl, ctx))
+      }
     }
     const d = nodePaths(facts.root)
     const plan = nodeFiles(i, facts)
     if (plan.missing.length) r.run('check components', node, async (ctx) => ctx.line(`this kubelab-node build has no ${plan.missing.join(', ')}: those components are left out`)).catch(() => {})
     await r.run('upload', node, async (ctx) => {
       ctx.hint('check free disk space on the node and run create again (uploads are atomic and resume cleanly)')
-      await s.run(`mkdir -p ${d.staging} && chmod 0700 ${d.staging}`, { timeoutMs: 30_000, signal: ctx.signal })
+      await s.run(`mkdir -p ${d.staging} && chmod 0700 ${d.staging}`, { timeoutMs: 30_000 * scale, signal: ctx.signal })
       const staged = [
         ...plan.files.map((f) => ({ remote: posix.join(d.staging, f.name), content: f.content, mode: 0o600 })),
         { remote: posix.join(d.staging, 'manifest.txt'), content: manifest(plan.files), mode: 0o600 },
@@ -184,12 +248,13 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       await s.upload(staged, { signal: ctx.signal, onFile: (remote, n) => { bytes += n; ctx.line(`${posix.basename(remote)} (${n} bytes)`) } })
       ctx.line(`${staged.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`)
     })
+    if (i.beforeInstall) await i.beforeInstall()
     await r.run('install', node, async (ctx) => {
       ctx.hint(`read the lines above; fix what they name on node ${node} (kubelab ssh CLUSTER ${node}) and run create again`)
       // A cancel kills the installer's process group; what it installed is whole (temp + rename)
       // and the next run converges from there.
       const env = i.nodeRuntime ? `KUBELAB_NODE_BINARY='${facts.nodeBinary}' ` : ''
-      const res = await s.exec(`${env}sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000, signal: ctx.signal })
+      const res = await s.exec(`${env}sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000 * scale, signal: ctx.signal })
       if (res.code !== 0) throw new Error(`install-node.sh exited ${res.code ?? res.signal}`)
     })
     if (i.images?.length) {
@@ -198,7 +263,7 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       await r.run('load images', node, async (ctx) => {
         ctx.hint(`check containerd on node ${node} (its log under var/log) and run create again`)
         for (const img of i.images!) {
-          const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000, signal: ctx.signal })
+          const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000 * scale, signal: ctx.signal })
           ctx.line(`${img.name}: imported ${names.join(', ') || posix.basename(img.path)}`)
         }
       })

@@ -136,7 +136,11 @@ export class SshSession {
       const left = o.deadline - Date.now()
       if (left <= 0) break
       try {
-        const c = await connectOnce(login, Math.max(1000, Math.min(o.attemptTimeoutMs ?? 5000, left)))
+        // Each attempt waits longer than the last: on an emulated (TCG) or busy VM the key
+        // exchange alone can take more than the first attempt's few seconds, and cutting it
+        // short every time would never get through.
+        const per = (o.attemptTimeoutMs ?? 5000) * Math.min(attempt, 6)
+        const c = await connectOnce(login, Math.max(1000, Math.min(per, left)))
         return new SshSession(c, { host: login.host, port: login.port, user: login.user }, node)
       } catch (e) {
         last = (e as Error).message

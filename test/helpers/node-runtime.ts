@@ -1,5 +1,5 @@
 // Tests cannot reach nodejs.org: they make a Linux Node.js runtime in nodejs.org's layout
-// (node-vX.Y.Z-linux-x64.tar.xz holding node-vX.Y.Z-linux-x64/bin/node) from the host's own
+// (node-vX.Y.Z-linux-x64.tar.gz holding node-vX.Y.Z-linux-x64/bin/node) from the host's own
 // Node.js, which runs in the test VMs (same libc: Debian 12 host, doubles on the host, Debian 12
 // test image). Built once and cached outside the repository, like the VM test image.
 import { execFileSync } from 'node:child_process'
@@ -15,16 +15,16 @@ export function hostNodeRuntime(): { file: string; version: string } {
   const version = process.version
   const name = `node-${version}-linux-x64`
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kubelab', 'test-node-runtime')
-  const file = join(dir, `${name}.tar.xz`)
+  const file = join(dir, `${name}.tar.gz`)
   if (existsSync(file)) return { file, version }
   mkdirSync(dir, { recursive: true })
   const work = mkdtempSync(join(dir, '.build-'))
   try {
     mkdirSync(join(work, name, 'bin'), { recursive: true })
     copyFileSync(realpathSync(process.execPath), join(work, name, 'bin', 'node'))
-    // xz -0: the tarball only travels over local SSH; compression speed matters more.
-    execFileSync('tar', ['-cf', join(work, 'out.tar.xz'), '-I', 'xz -0 -T0', '-C', work, name])
-    renameSync(join(work, 'out.tar.xz'), file)
+    // gzip as nodejs.org's .tar.gz (what downloads take: it unpacks fast in an emulated VM).
+    execFileSync('tar', ['-czf', join(work, 'out.tar.gz'), '-C', work, name])
+    renameSync(join(work, 'out.tar.gz'), file)
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
@@ -34,7 +34,7 @@ export function hostNodeRuntime(): { file: string; version: string } {
 /** Serves `file` and a SHASUMS256.txt naming it, in nodejs.org's dist layout (…/dist/). */
 export async function serveNodeDist(file: string): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
   const name = basename(file)
-  const sums = `${'0'.repeat(64)}  ${name.replace('-linux-x64.tar.xz', '-darwin-arm64.tar.gz')}\n${createHash('sha256').update(readFileSync(file)).digest('hex')}  ${name}\n`
+  const sums = `${'0'.repeat(64)}  ${name.replace('-linux-x64.tar.gz', '-darwin-arm64.tar.gz')}\n${createHash('sha256').update(readFileSync(file)).digest('hex')}  ${name}\n`
   const requests: string[] = []
   const server = createServer((req, res) => {
     requests.push(req.url ?? '')

@@ -14,7 +14,7 @@ import { mergeKubeconfig, unmergeKubeconfig } from './kubeconfig-merge'
 import { checkClusterName, clusterDir, readRecord, writeRecord, type ClusterRecord } from './state'
 import { waitForCluster } from './wait'
 import { freePort } from '../../../src-cluster/util/net'
-import { provisionCluster } from './provision'
+import { nodeKubeconfigPath, provisionCluster } from './provision'
 import { formatStepEvent, type StepEvent } from '../../provisioning/steps'
 import type { SshTarget } from '../../providers/types'
 import { backupCluster, restoreMissingFiles, verifyForRestore, type VerifiedRestore } from './backup'
@@ -155,11 +155,17 @@ export class ClusterManager {
     const since = fresh ? new Date() : new Date(0)
     if (rec.provider === 'simulated' && fresh) rmSync(files.kubeconfig, { force: true })
     this.phase('control-plane')
-    await provider.start(ctx, control)
     // Nodes stopped for a drill (kubelab node stop) stay stopped until kubelab node start.
     const drill = rec.nodes.filter((n) => n.role === 'worker' && n.drillStopped)
     if (drill.length) this.progress(`node${drill.length === 1 ? '' : 's'} ${drill.map((n) => n.name).join(', ')} stay${drill.length === 1 ? 's' : ''} stopped (kubelab node stop); bring ${drill.length === 1 ? 'it' : 'them'} back with kubelab node start ${rec.name} NODE`)
-    if (rec.provider !== 'simulated') for (const n of rec.nodes) if (n.role === 'worker' && !n.drillStopped) await provider.start(ctx, n)
+    const workers = rec.provider === 'simulated' ? [] : rec.nodes.filter((n) => n.role === 'worker' && !n.drillStopped)
+    if (provider.startsNodesTogether) {
+      // VMs boot side by side: waiting for each in turn would add one boot per node.
+      await Promise.all([control, ...workers].map((n) => provider.start(ctx, n)))
+    } else {
+      await provider.start(ctx, control)
+      for (const n of workers) await provider.start(ctx, n)
+    }
     await waitForCluster({
       since,
       kubeconfig: files.kubeconfig,
@@ -202,9 +208,14 @@ export class ClusterManager {
     this.save(rec)
     // Workers first, the control plane last, as a real cluster shuts down.
     const ordered = [...rec.nodes].sort((a, b) => (a.role === b.role ? 0 : a.role === 'worker' ? -1 : 1))
-    for (const n of ordered) {
-      if (rec.provider === 'simulated' && n.role === 'worker') continue // they stop with the process
-      await provider.stop(this.ctx(rec), n)
+    if (provider.startsNodesTogether) {
+      await Promise.all(ordered.filter((n) => n.role === 'worker').map((n) => provider.stop(this.ctx(rec), n)))
+      for (const n of ordered.filter((x) => x.role !== 'worker')) await provider.stop(this.ctx(rec), n)
+    } else {
+      for (const n of ordered) {
+        if (rec.provider === 'simulated' && n.role === 'worker') continue // they stop with the process
+        await provider.stop(this.ctx(rec), n)
+      }
     }
     for (const n of rec.nodes) n.state = 'stopped'
     rec.state = 'stopped'
@@ -363,6 +374,15 @@ export class ClusterManager {
     const path = join(this.dir(rec.name), 'kubeconfig')
     if (!existsSync(path)) throw new Error(`cluster ${name} has no kubeconfig yet (state ${rec.state}): start it first`)
     return path
+  }
+
+  /**
+   * The admin kubeconfig for use inside the cluster (lab scripts on nodes): VM providers reach
+   * the API server from the host through a forward the nodes cannot use. Others: the host's.
+   */
+  inClusterKubeconfigPath(name: string): string {
+    const p = nodeKubeconfigPath(this.dir(this.record(name).name))
+    return existsSync(p) ? p : this.kubeconfigPath(name)
   }
 
   userKubeconfig(): string {

@@ -2,13 +2,14 @@
 // start the machines, make the cluster's SSH key and PKI, build the node bundle, provision the
 // master then the workers over SSH (steps streamed as events), and write the admin kubeconfig.
 import { dirname, join } from 'node:path'
-import { writeKubeconfig } from '../../../src-cluster/apiserver/kubeconfig'
+import { kubeconfigYaml, writeKubeconfig } from '../../../src-cluster/apiserver/kubeconfig'
 import { buildNodeBundle } from '../../../provisioning/bundle'
 import type { Provider, ProviderContext } from '../../providers/types'
 import { buildStandardImages } from '../../provisioning/images'
 import { ensureClusterSshKey } from '../../provisioning/keys'
 import { API_SERVER_PORT, ensureClusterPki } from '../../provisioning/pki'
 import { ensureNodeRuntime, type NodeArch, type NodeRuntime } from '../../provisioning/node-runtime'
+import { ensureNodeKubectl, type NodeKubectl } from '../../provisioning/node-kubectl'
 import { provisionNode } from '../../provisioning/provision'
 import { loginFromKeyFile } from '../../provisioning/ssh'
 import { StepRunner, type StepEvent } from '../../provisioning/steps'
@@ -27,7 +28,8 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
   ensureClusterSshKey(ctx.clusterDir, `kubelab-${ctx.clusterName}`)
   const master = ctx.nodes.find((n) => n.role === 'control-plane')
   if (!master) throw new Error(`cluster ${ctx.clusterName} has no control-plane node in cluster.json`)
-  for (const n of ctx.nodes) await runner.run('start machine', n.name, () => provider.start(ctx, n))
+  if (provider.startsNodesTogether) await Promise.all(ctx.nodes.map((n) => runner.run('start machine', n.name, () => provider.start(ctx, n))))
+  else for (const n of ctx.nodes) await runner.run('start machine', n.name, () => provider.start(ctx, n))
   const ips = new Map<string, string>()
   for (const n of ctx.nodes) {
     const ip = await provider.address(ctx, n)
@@ -61,17 +63,42 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
         return p
       }
     : undefined
-  const one = async (name: string): Promise<void> => {
+  const kubectls = new Map<NodeArch, Promise<NodeKubectl>>()
+  const nodeKubectl = provider.shipsNodeRuntime
+    ? (arch: NodeArch, progress: (line: string) => void): Promise<NodeKubectl> => {
+        let p = kubectls.get(arch)
+        if (!p) {
+          p = ensureNodeKubectl({ home, arch, progress })
+          p.catch(() => kubectls.delete(arch))
+          kubectls.set(arch, p)
+        }
+        return p
+      }
+    : undefined
+  // What kubectl inside the cluster uses (admin.conf on the control plane, lab scripts on any
+  // node): the master's own address, which the API server's certificate names.
+  const admin = { caPem: pki.ca.certPem, user: 'kubernetes-admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, clusterName: `kubelab-${ctx.clusterName}` }
+  const inCluster = { ...admin, server: `https://${masterIp}:${API_SERVER_PORT}` }
+  writeKubeconfig(nodeKubeconfigPath(ctx.clusterDir), inCluster)
+  const nodeAdminKubeconfig = kubeconfigYaml(inCluster)
+  const one = async (name: string, beforeInstall?: () => Promise<void>): Promise<void> => {
     const n = ctx.nodes.find((x) => x.name === name)!
     const t = await provider.sshTarget(ctx, n)
     if (!t) throw new Error(`provider ${provider.name} gives node ${name} no SSH access`)
-    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded', login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner, images, ...(nodeRuntime ? { nodeRuntime } : {}) })
+    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded', login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner, images, ...(nodeRuntime ? { nodeRuntime } : {}), ...(nodeKubectl ? { nodeKubectl, nodeAdminKubeconfig } : {}), ...(beforeInstall ? { beforeInstall } : {}), timeoutScale: provider.timeoutScale?.(ctx) ?? 1 })
   }
-  // The master first: the workers' kubelets need its API server.
-  await one(master.name)
-  await Promise.all(ctx.nodes.filter((n) => n.role !== 'control-plane').map((n) => one(n.name)))
+  // Every node uploads at once; a worker installs (starts its kubelet) once the master is
+  // installed, as its kubelet needs the API server.
+  const masterDone = one(master.name)
+  const workers = ctx.nodes.filter((n) => n.role !== 'control-plane').map((n) => one(n.name, () => masterDone))
+  await Promise.all([masterDone, ...workers])
   // The host may reach the API server through a forward rather than at the master's address.
   const api = (await provider.apiServerEndpoint?.(ctx)) ?? { host: masterIp, port: API_SERVER_PORT }
-  writeKubeconfig(join(ctx.clusterDir, 'kubeconfig'), { server: `https://${api.host}:${api.port}`, caPem: pki.ca.certPem, user: 'kubernetes-admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, clusterName: `kubelab-${ctx.clusterName}` })
+  writeKubeconfig(join(ctx.clusterDir, 'kubeconfig'), { ...admin, server: `https://${api.host}:${api.port}` })
   return runner.timings
+}
+
+/** The admin kubeconfig as the nodes see the API server (the host's may go through a forward). */
+export function nodeKubeconfigPath(clusterDir: string): string {
+  return join(clusterDir, 'kubeconfig.in-cluster')
 }

@@ -38,7 +38,7 @@ const sshFor = (cmd: string): Command => clusterCommand({
         child.on('exit', (code) => resolve(code ?? 1));
       });
     }
-    const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 20_000, node });
+    const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 60_000, node });
     try {
       const r = await s.exec(cmd, { onLine: (l, w) => (w === 'stdout' ? io.out(l) : io.err(l)) });
       return r.code ?? 1;

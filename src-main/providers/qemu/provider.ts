@@ -87,6 +87,7 @@ export function consoleMentionsCloudInit(file: string): boolean {
 export class QemuProvider implements Provider {
   readonly name = 'qemu'
   readonly shipsNodeRuntime = true
+  readonly startsNodesTogether = true
   private readonly env: NodeJS.ProcessEnv
   private readonly cloudInitWait: NonNullable<QemuProviderOptions['cloudInitWait']>
   private tools?: QemuTools
@@ -285,6 +286,11 @@ export class QemuProvider implements Provider {
       }
       throw e
     }
+  }
+
+  /** TCG emulates every instruction: commands in the guest take several times longer. */
+  timeoutScale(ctx: ProviderContext): number {
+    return this.clusterFile(ctx)?.accel === 'tcg' ? 4 : 1
   }
 
   async stop(ctx: ProviderContext, node: NodeRecord): Promise<void> {
