@@ -248,6 +248,22 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       await s.upload(staged, { signal: ctx.signal, onFile: (remote, n) => { bytes += n; ctx.line(`${posix.basename(remote)} (${n} bytes)`) } })
       ctx.line(`${staged.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`)
     })
+    const loadImages = async (): Promise<void> => {
+      if (!i.images?.length) return
+      // Importing again on a re-run is harmless (same digests), so this step converges like the others.
+      await r.run('load images', node, async (ctx) => {
+        ctx.hint(`check containerd on node ${node} (its log under var/log) and run create again`)
+        if (facts.serviceMode === 'systemd') await s.run('[ -S /run/containerd/containerd.sock ] || systemctl enable --now containerd', { timeoutMs: 60_000 * scale, signal: ctx.signal })
+        for (const img of i.images!) {
+          const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000 * scale, signal: ctx.signal })
+          ctx.line(`${img.name}: imported ${names.join(', ') || posix.basename(img.path)}`)
+        }
+      })
+    }
+    // A VM (systemd) imports its images before the agents start: once they run, they share its
+    // CPU with ctr, which under emulation made an import of the small pause image take minutes.
+    // Local nodes (supervisor) get containerd from the installer, so they import after it.
+    if (facts.serviceMode === 'systemd') await loadImages()
     if (i.beforeInstall) await i.beforeInstall()
     await r.run('install', node, async (ctx) => {
       ctx.hint(`read the lines above; fix what they name on node ${node} (kubelab ssh CLUSTER ${node}) and run create again`)
@@ -257,17 +273,7 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       const res = await s.exec(`${env}sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000 * scale, signal: ctx.signal })
       if (res.code !== 0) throw new Error(`install-node.sh exited ${res.code ?? res.signal}`)
     })
-    if (i.images?.length) {
-      // After install: on a VM the installer is what starts containerd. Importing again on a
-      // re-run is harmless (same digests), so this step converges like the others.
-      await r.run('load images', node, async (ctx) => {
-        ctx.hint(`check containerd on node ${node} (its log under var/log) and run create again`)
-        for (const img of i.images!) {
-          const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000 * scale, signal: ctx.signal })
-          ctx.line(`${img.name}: imported ${names.join(', ') || posix.basename(img.path)}`)
-        }
-      })
-    }
+    if (facts.serviceMode !== 'systemd') await loadImages()
   } finally {
     s.close()
   }
