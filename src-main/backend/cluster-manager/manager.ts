@@ -130,7 +130,9 @@ export class ClusterManager {
           cancelled: () => (this.signal?.aborted ? String(this.signal.reason ?? 'cancelled') : undefined),
         })
       }
-      await this.bringUp(rec, o.timeoutMs)
+      // VMs were started (SSH + cloud-init) and provisioned just now: waiting for each guest
+      // again would only open one more SSH session into a VM busy starting its agents.
+      await this.bringUp(rec, o.timeoutMs, { machinesUp: rec.provider !== 'simulated' && provider.startsNodesTogether === true })
       this.progress(`cluster ${name} is ready; kubeconfig: ${join(dir, 'kubeconfig')}`)
       return rec
     } catch (e) {
@@ -142,7 +144,7 @@ export class ClusterManager {
   }
 
   /** Starts the control plane (and every node) and waits until all nodes are Ready. */
-  private async bringUp(rec: ClusterRecord, timeoutMs?: number): Promise<void> {
+  private async bringUp(rec: ClusterRecord, timeoutMs?: number, o: { machinesUp?: boolean } = {}): Promise<void> {
     const provider = getProvider(rec.provider)
     const ctx = this.ctx(rec)
     const control = rec.nodes.find((n) => n.role === 'control-plane')
@@ -159,7 +161,9 @@ export class ClusterManager {
     const drill = rec.nodes.filter((n) => n.role === 'worker' && n.drillStopped)
     if (drill.length) this.progress(`node${drill.length === 1 ? '' : 's'} ${drill.map((n) => n.name).join(', ')} stay${drill.length === 1 ? 's' : ''} stopped (kubelab node stop); bring ${drill.length === 1 ? 'it' : 'them'} back with kubelab node start ${rec.name} NODE`)
     const workers = rec.provider === 'simulated' ? [] : rec.nodes.filter((n) => n.role === 'worker' && !n.drillStopped)
-    if (provider.startsNodesTogether) {
+    if (o.machinesUp) {
+      // nothing to start: create just started and provisioned every machine
+    } else if (provider.startsNodesTogether) {
       // VMs boot side by side: waiting for each in turn would add one boot per node.
       await Promise.all([control, ...workers].map((n) => provider.start(ctx, n)))
     } else {
