@@ -112,14 +112,14 @@ export async function ensureNodeKubectl(o: NodeKubectlOptions): Promise<NodeKube
   return download(o, (env.KUBELAB_KUBECTL_BASE || DEFAULT_KUBECTL_BASE).replace(/\/+$/, ''))
 }
 
-/** The shell that installs an uploaded kubectl.gz as /usr/local/bin/kubectl (temp + rename). */
-export function kubectlInstallScript(gz: string): string {
+/** The shell that installs an uploaded kubectl.gz as BIN/kubectl (temp + rename). */
+export function kubectlInstallScript(gz: string, bin = '/usr/local/bin'): string {
   return [
     'set -eu',
-    `gzip -dc '${gz}' > /usr/local/bin/.kubectl.new`,
-    'chmod 0755 /usr/local/bin/.kubectl.new && mv /usr/local/bin/.kubectl.new /usr/local/bin/kubectl',
+    `mkdir -p '${bin}'`,
+    `gzip -dc '${gz}' > '${bin}/.kubectl.new'`,
+    `chmod 0755 '${bin}/.kubectl.new' && mv '${bin}/.kubectl.new' '${bin}/kubectl'`,
     `rm -f '${gz}'`,
-    'kubectl version --client 2>/dev/null | head -n 1',
+    `'${bin}/kubectl' version --client 2>/dev/null | head -n 1`,
   ].join('\n')
 }
-

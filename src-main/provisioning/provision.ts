@@ -107,25 +107,28 @@ async function installKubectl(s: SshSession, facts: NodeFacts, i: ProvisionInput
     ctx.line(`WARNING: kubectl is not installed on this node: ${(e as Error).message}. The cluster works; kubectl on the node and labs that run it there do not until you run create again with KUBELAB_KUBECTL set`)
     return
   }
+  // Under the node's root: a local node (or a test double) is a folder on the host.
+  const root = facts.root.replace(/\/+$/, '')
+  const bin = `${root}/usr/local/bin`
   const staging = nodePaths(facts.root).staging
   const stamp = posix.join(nodePaths(facts.root).lib, 'kubectl.source')
   const id = posix.basename(k.gz)
   await s.run(`mkdir -p ${staging} && chmod 0700 ${staging}`, { timeoutMs: 30_000 * scale, signal: ctx.signal })
-  if ((await s.exec(`[ -x /usr/local/bin/kubectl ] && [ "$(cat ${stamp} 2>/dev/null)" = '${id}' ]`, { timeoutMs: 30_000 * scale, signal: ctx.signal })).code === 0) {
+  if ((await s.exec(`[ -x ${bin}/kubectl ] && [ "$(cat ${stamp} 2>/dev/null)" = '${id}' ]`, { timeoutMs: 30_000 * scale, signal: ctx.signal })).code === 0) {
     ctx.line('kubectl already on the node')
   } else {
     const gz = posix.join(staging, 'kubectl.gz')
     ctx.line(`uploading kubectl (${k.source === 'env' ? 'KUBELAB_KUBECTL' : k.source})`)
     await s.upload([{ remote: gz, local: k.gz, mode: 0o600 }], { signal: ctx.signal, onFile: (_r, n) => ctx.line(`${(n / 1024 / 1024).toFixed(1)} MiB uploaded`) })
-    const res = await s.exec(`${kubectlInstallScript(gz)}\necho '${id}' > ${stamp}`, { onLine: (l) => ctx.line(l), timeoutMs: 120_000 * scale, signal: ctx.signal })
+    const res = await s.exec(`${kubectlInstallScript(gz, bin)}\necho '${id}' > ${stamp}`, { onLine: (l) => ctx.line(l), timeoutMs: 120_000 * scale, signal: ctx.signal })
     if (res.code !== 0) throw new Error(`installing kubectl on the node failed (exit ${res.code ?? res.signal})${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`)
   }
   if (i.node.role === 'control-plane' && i.nodeAdminKubeconfig) {
-    await s.run('mkdir -p /etc/kubernetes /root/.kube && chmod 0700 /root/.kube', { timeoutMs: 30_000 * scale, signal: ctx.signal })
+    await s.run(`mkdir -p ${root}/etc/kubernetes ${root}/root/.kube && chmod 0700 ${root}/root/.kube`, { timeoutMs: 30_000 * scale, signal: ctx.signal })
     await s.upload(
       [
-        { remote: '/etc/kubernetes/admin.conf', content: i.nodeAdminKubeconfig, mode: 0o600 },
-        { remote: '/root/.kube/config', content: i.nodeAdminKubeconfig, mode: 0o600 },
+        { remote: `${root}/etc/kubernetes/admin.conf`, content: i.nodeAdminKubeconfig, mode: 0o600 },
+        { remote: `${root}/root/.kube/config`, content: i.nodeAdminKubeconfig, mode: 0o600 },
       ],
       { signal: ctx.signal },
     )
