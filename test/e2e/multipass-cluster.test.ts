@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hostNodeRuntime } from '../helpers/node-runtime'
+import { hostLinuxKubectl } from '../helpers/host-kubectl'
 import { DOUBLES, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
 
 const missing = missingHostDeps()
@@ -24,7 +25,7 @@ const home = mkdtempSync('/tmp/kl-')
 const state = join(home, 'mp')
 const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home, PATH: `${DOUBLES}:${process.env.PATH}`, MULTIPASS_DOUBLE_STATE: state, MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'), KUBELAB_NODE_RUNTIME: runtime?.file ?? '', KUBELAB_NODE_DIST: 'http://127.0.0.1:1/unreachable' }
+const env = { ...process.env, KUBELAB_HOME: home, PATH: `${DOUBLES}:${process.env.PATH}`, MULTIPASS_DOUBLE_STATE: state, MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'), KUBELAB_NODE_RUNTIME: runtime?.file ?? '', KUBELAB_NODE_DIST: 'http://127.0.0.1:1/unreachable', KUBELAB_KUBECTL: missing ? '' : hostLinuxKubectl() }
 const { kubelab, kubectl } = runner(env)
 const marks = [home, bridge, `kl-${cluster}-`, `KLD-${bridge}`]
 
@@ -65,10 +66,15 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
     expect(firstIps).toContain(info.address)
     // Node.js was uploaded from KUBELAB_NODE_RUNTIME (nothing downloaded or cached) and runs the agents.
     expect(log).toMatch(/\[node-1\] node runtime done/)
-    expect(readFileSync(join(clusterDir, 'logs', 'node-1.log'), 'utf8')).toMatch(/uploading node-v[\d.]+-linux-x64\.tar\.xz \(KUBELAB_NODE_RUNTIME\)/)
+    expect(readFileSync(join(clusterDir, 'logs', 'node-1.log'), 'utf8')).toMatch(/uploading node-v[\d.]+-linux-x64\.tar\.gz \(KUBELAB_NODE_RUNTIME\)/)
     expect(existsSync(join(home, 'runtimes'))).toBe(false)
     const installed = join(state, 'vms', 'kl-mp8-node-1', 'var', 'lib', 'kubelab', 'node-runtime', runtime!.version, 'bin', 'node')
     expect(readFileSync(join(state, 'vms', 'kl-mp8-node-1', 'etc', 'kubelab', 'components.json'), 'utf8')).toContain(`"nodeBinary": "${installed}"`)
+    // kubectl from KUBELAB_KUBECTL on every node; admin.conf on the control plane, at the master's own address.
+    for (const vm of ['kl-mp8-control-plane', 'kl-mp8-node-1']) expect(existsSync(join(state, 'vms', vm, 'usr', 'local', 'bin', 'kubectl'))).toBe(true)
+    const cp = JSON.parse(readFileSync(join(clusterDir, 'nodes', 'control-plane', 'multipass.json'), 'utf8')) as { address: string }
+    expect(readFileSync(join(state, 'vms', 'kl-mp8-control-plane', 'etc', 'kubernetes', 'admin.conf'), 'utf8')).toContain(`server: https://${cp.address}:6443`)
+    expect(existsSync(join(state, 'vms', 'kl-mp8-node-1', 'etc', 'kubernetes', 'admin.conf'))).toBe(false)
   })
 
   it('the real kubectl runs a pod to Running on the worker', async () => {
