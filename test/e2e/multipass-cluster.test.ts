@@ -67,7 +67,7 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
     // Node.js was uploaded from KUBELAB_NODE_RUNTIME (nothing downloaded or cached) and runs the agents.
     expect(log).toMatch(/\[node-1\] node runtime done/)
     expect(readFileSync(join(clusterDir, 'logs', 'node-1.log'), 'utf8')).toMatch(/uploading node-v[\d.]+-linux-x64\.tar\.gz \(KUBELAB_NODE_RUNTIME\)/)
-    expect(existsSync(join(home, 'runtimes'))).toBe(false)
+    expect(existsSync(join(home, 'runtimes', 'node'))).toBe(false)
     const installed = join(state, 'vms', 'kl-mp8-node-1', 'var', 'lib', 'kubelab', 'node-runtime', runtime!.version, 'bin', 'node')
     expect(readFileSync(join(state, 'vms', 'kl-mp8-node-1', 'etc', 'kubelab', 'components.json'), 'utf8')).toContain(`"nodeBinary": "${installed}"`)
     // kubectl from KUBELAB_KUBECTL on every node; admin.conf on the control plane, at the master's own address.
