@@ -49,3 +49,17 @@ export async function importImageOnNode(s: SshSession, root: string, tar: string
   const r = await s.run(importCommand(root, remote), { timeoutMs: o.timeoutMs ?? 600_000, onLine: (l) => o.onLine?.(l), signal: o.signal })
   return [...r.stdout.matchAll(/unpacking (\S+) \(/g)].map((m) => m[1]!)
 }
+
+/**
+ * containerd's CRI takes the pod sandbox image from its own configuration (on a VM, the
+ * distribution's default: registry.k8s.io/pause:3.x), never from the kubelet. Without a
+ * registry that pull fails for every pod, so the pause image we imported is also tagged with
+ * the name containerd asks for (1.x: sandbox_image = "…"; 2.x: sandbox = '…').
+ */
+export function tagSandboxImageCommand(pause: string): string {
+  const q = shQuote(pause)
+  return [
+    `want=$(containerd config dump 2>/dev/null | grep -E '^[[:space:]]*sandbox(_image)?[[:space:]]*=' | head -n 1 | cut -d= -f2- | tr -d " \\"'")`,
+    `if [ -n "$want" ] && [ "$want" != ${q} ]; then ctr -n k8s.io images tag --force ${q} "$want" >/dev/null && echo "sandbox image $want is ${pause}"; else echo "sandbox image: ${pause}"; fi`,
+  ].join('; ')
+}

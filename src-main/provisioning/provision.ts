@@ -7,7 +7,7 @@ import { posix } from 'node:path'
 import type { NodeBundle } from '../../provisioning/bundle'
 import { INSTALL_SCRIPT } from '../../provisioning/bundle'
 import { manifest, nodeComponents, nodeEnvFile, nodePaths, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile, type StoreKind } from './node-plan'
-import { importImageOnNode, type ImageTarball } from './images'
+import { importImageOnNode, tagSandboxImageCommand, type ImageTarball } from './images'
 import { nodeArchOf, runtimeDirOnNode, runtimeInstallScript, runtimeInstalledCheck, type NodeArch, type NodeRuntime } from './node-runtime'
 import { componentKubeconfig, type ClusterPki } from './pki'
 import { kubectlInstallScript, type NodeKubectl } from './node-kubectl'
@@ -261,6 +261,8 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
           const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000 * scale, signal: ctx.signal })
           ctx.line(`${img.name}: imported ${names.join(', ') || posix.basename(img.path)}`)
         }
+        // Local nodes run containerd with our config (sandbox image = ours); a VM's is the distribution's.
+        if (facts.serviceMode === 'systemd') ctx.line((await s.run(tagSandboxImageCommand(i.images![0]!.name), { timeoutMs: 60_000 * scale, signal: ctx.signal })).stdout.trim())
       })
     }
     // A VM (systemd) imports its images before the agents start: once they run, they share its
