@@ -86,6 +86,8 @@ beforeAll(async () => {
   const t0 = Date.now()
   const img = await ensureVmTestImage((l) => console.log(l))
   console.log(`VM test image ${img.built ? 'built' : 'cached'}: ${took(t0)}`)
+  // Where /dev/kvm looks usable, the provider test-boots this kernel before trusting KVM.
+  env.KUBELAB_QEMU_PROBE_KERNEL = img.kernel
   createLog = await kubelab(['create', cluster, '--provider', 'qemu', '--workers', '1', '--image', img.path, '--cpus', '1', '--memory', '1536M', '--disk', '5G', '--timeout', '900'], 2_700_000)
 }, 2_800_000)
 
