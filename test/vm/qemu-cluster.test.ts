@@ -146,19 +146,25 @@ describe('kubelab create --provider qemu --workers 1 (real VMs)', () => {
     logs.kill()
 
     // exec -it through a real terminal: a shell prompt, arithmetic, exit.
-    const term = ptySpawn('kubectl', ['--kubeconfig', kubeconfig, 'exec', '-it', 'client', '--', 'sh'], { cols: 100, rows: 30, env: env as Record<string, string> })
+    const term = ptySpawn('kubectl', ['--kubeconfig', kubeconfig, 'exec', '-it', 'client', '--', 'sh'], { cols: 100, rows: 30, env: { ...(env as Record<string, string>), TERM: 'xterm' } })
     let screen = ''
     term.onData((d) => (screen += d))
     const exited = new Promise<number>((r) => term.onExit((e) => r(e.exitCode)))
-    await eventually('exec -it prompt', async () => {
-      if (!/[#$] $/.test(screen.trimEnd() + ' ')) throw new Error(`screen: ${JSON.stringify(screen.slice(-80))}`)
-    }, 60_000)
-    term.write('echo $((6*7))-$(hostname)\r')
-    await eventually('exec -it answers', async () => {
-      if (!screen.includes('42-client')) throw new Error(`screen: ${JSON.stringify(screen.slice(-200))}`)
-    }, 60_000)
-    term.write('exit\r')
-    expect(await exited).toBe(0)
+    try {
+      // busybox sh's prompt ("/ # "), possibly followed by terminal escapes.
+      await eventually('exec -it prompt', async () => {
+        if (!screen.includes('#')) throw new Error(`screen: ${JSON.stringify(screen.slice(-80))}`)
+      }, 60_000)
+      term.write('tty; echo $((6*7))-$(hostname)\r')
+      await eventually('exec -it answers', async () => {
+        if (!screen.includes('42-client')) throw new Error(`screen: ${JSON.stringify(screen.slice(-200))}`)
+      }, 60_000)
+      expect(screen).toMatch(/\/dev\/pts\/\d+/)
+      term.write('exit 3\r')
+      expect(await exited).toBe(3)
+    } finally {
+      term.kill()
+    }
 
     // port-forward from the host to the pod.
     const pf = spawn('kubectl', ['--kubeconfig', kubeconfig, 'port-forward', 'pod/server', ':80'])
