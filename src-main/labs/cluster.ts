@@ -50,6 +50,7 @@ export async function managedLabCluster(manager: ClusterManager, name: string): 
     provider,
     kubectl,
     executor: sshExecutor(open, manager.inClusterKubeconfigPath(name)),
+    timeScale: manager.timeoutScale(name),
     progress,
     async images() {
       // Images present on every node, as containerd names them.

@@ -28,6 +28,11 @@ export interface LabCluster {
   nodeComponents?(): Promise<NodeComponents | undefined>
   /** Loads KubeLab's offline stand-ins of these references onto every node. */
   loadImages?(refs: readonly string[], log: LabLog): Promise<void>
+  /**
+   * How much slower than hardware the nodes run (an emulated VM: several times); a lab's script
+   * time limits are written for real hardware and are multiplied by it. Default 1.
+   */
+  readonly timeScale?: number
 }
 
 export class NeedsNotMetError extends Error {
@@ -249,12 +254,12 @@ export class LabRunner {
   private async verifyStep(step: LabStep, attempt: number): Promise<string | undefined> {
     if (step.verify) {
       const r = await this.runScript(step.verify, step, step.runOn, step.timeoutSeconds * 1000, attempt)
-      if (r.timedOut) return `check timed out after ${step.timeoutSeconds} s`
+      if (r.timedOut) return `check timed out after ${this.seconds(step.timeoutSeconds)} s`
       if (r.code !== 0) return r.reason || lastLine(r.stdout) || step.failureReason || lastLine(r.stderr) || 'Not done yet'
     }
     for (const [node, script] of Object.entries(step.nodeChecks)) {
       const r = await this.runScript(script, step, node, step.timeoutSeconds * 1000, attempt)
-      if (r.timedOut) return `check on ${node} timed out after ${step.timeoutSeconds} s`
+      if (r.timedOut) return `check on ${node} timed out after ${this.seconds(step.timeoutSeconds)} s`
       if (r.code !== 0) return `${node}: ${r.reason || lastLine(r.stdout) || lastLine(r.stderr) || 'not done yet'}`
     }
     for (const probe of step.hostProbes) {
@@ -341,7 +346,7 @@ export class LabRunner {
         const missing = before.filter((c) => !(now[alias] ?? []).includes(c))
         if (missing.length === 0 || !now[alias]) continue
         this.log(`starting again on ${alias} what the lab stopped: ${missing.join(', ')}`)
-        const r = await this.cluster.executor.run({ script, node: alias, env: { KUBELAB_RESTORE: missing.join(' ') }, cwd: dir, timeoutMs: 60_000 })
+        const r = await this.cluster.executor.run({ script, node: alias, env: { KUBELAB_RESTORE: missing.join(' ') }, cwd: dir, timeoutMs: 60_000 * (this.cluster.timeScale ?? 1) })
         if (r.code !== 0) throw new Error(`lab ${this.lab.id}: could not start ${missing.join(', ')} again on ${alias} (${this.cluster.executor.describe(alias)}): ${lastLine(r.stderr) || lastLine(r.stdout) || `exit ${r.code}`}`)
       }
     } finally {
@@ -406,12 +411,18 @@ export class LabRunner {
     const node = on ?? step?.runOn ?? 'cp'
     const r = await this.runScript(script, step, node, this.lab.setupTimeoutSeconds * 1000, 0)
     for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.log(`[${what}] ${l}`)
-    if (r.timedOut) throw new Error(`lab ${this.lab.id}: ${what} did not finish within ${this.lab.setupTimeoutSeconds} s (${this.cluster.executor.describe(node)}); try kubelab lab reset`)
+    if (r.timedOut) throw new Error(`lab ${this.lab.id}: ${what} did not finish within ${this.seconds(this.lab.setupTimeoutSeconds)} s (${this.cluster.executor.describe(node)}); try kubelab lab reset`)
     if (r.code !== 0) throw new Error(`lab ${this.lab.id}: ${what} failed (exit ${r.code}, ${this.cluster.executor.describe(node)}): ${lastLine(r.stderr) || lastLine(r.stdout)}`)
     return r
   }
 
-  private async runScript(script: string, step: LabStep | undefined, node: string, timeoutMs: number, attempt: number): Promise<ScriptResult> {
+  /** A time limit written for real hardware, scaled to this cluster's nodes. */
+  private seconds(s: number): number {
+    return Math.round(s * (this.cluster.timeScale ?? 1))
+  }
+
+  private async runScript(script: string, step: LabStep | undefined, node: string, limitMs: number, attempt: number): Promise<ScriptResult> {
+    const timeoutMs = limitMs * (this.cluster.timeScale ?? 1)
     const facts = await this.facts()
     return this.cluster.executor.run({ script, node, env: scriptEnv(this.lab, this.cluster, facts.nodes, step?.number ?? 0, attempt), cwd: assetDir(this.lab), timeoutMs })
   }

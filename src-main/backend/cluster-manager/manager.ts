@@ -175,7 +175,8 @@ export class ClusterManager {
       kubeconfig: files.kubeconfig,
       nodes: rec.nodes.filter((n) => !(n.role === 'worker' && n.drillStopped)).map((n) => n.name),
       controlPlaneNode: control.name,
-      deadline: Date.now() + (timeoutMs ?? 120_000 + 50 * rec.nodes.length),
+      // Emulated VMs start their agents several times slower (provider.timeoutScale).
+      deadline: Date.now() + (timeoutMs ?? (120_000 + 50 * rec.nodes.length) * (provider.timeoutScale?.(ctx) ?? 1)),
       // A cancel (Ctrl-C) ends the wait too: nothing of ours runs on the nodes at this point.
       alive: () =>
         this.signal?.aborted
@@ -387,6 +388,12 @@ export class ClusterManager {
   inClusterKubeconfigPath(name: string): string {
     const p = nodeKubeconfigPath(this.dir(this.record(name).name))
     return existsSync(p) ? p : this.kubeconfigPath(name)
+  }
+
+  /** How much slower than hardware the cluster's nodes run (qemu under TCG: 4); time limits scale with it. */
+  timeoutScale(name: string): number {
+    const rec = this.record(name)
+    return getProvider(rec.provider).timeoutScale?.(this.ctx(rec)) ?? 1
   }
 
   userKubeconfig(): string {
