@@ -205,6 +205,10 @@ export async function readBackup(file: string, dir: string): Promise<OpenedBacku
     const dest = path.join(dir, name)
     const h = createHash('sha256')
     let size = 0
+    // A truncated archive fails gunzip, and the entry stream is destroyed with that error,
+    // possibly before the pipeline below is attached (mkdir pending): without a listener here
+    // that error would be uncaught and kill the process. The pipeline reports it.
+    stream.on('error', () => undefined)
     fsp.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 }).then(
       () => {
         const out = createWriteStream(dest, { mode: 0o600 })
