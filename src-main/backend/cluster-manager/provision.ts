@@ -8,8 +8,8 @@ import type { Provider, ProviderContext } from '../../providers/types'
 import { buildStandardImages } from '../../provisioning/images'
 import { ensureClusterSshKey } from '../../provisioning/keys'
 import { API_SERVER_PORT, ensureClusterPki } from '../../provisioning/pki'
-import { ensureNodeRuntime, type NodeArch, type NodeRuntime } from '../../provisioning/node-runtime'
-import { ensureNodeKubectl, type NodeKubectl } from '../../provisioning/node-kubectl'
+import { ensureNodeRuntime, type NodeArch } from '../../provisioning/node-runtime'
+import { ensureNodeKubectl } from '../../provisioning/node-kubectl'
 import { provisionNode } from '../../provisioning/provision'
 import { loginFromKeyFile } from '../../provisioning/ssh'
 import { StepRunner, type StepEvent } from '../../provisioning/steps'
@@ -50,31 +50,9 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
   })
   // VMs get the host's copy of the Linux Node.js runtime: fetched (or taken from the cache or
   // KUBELAB_NODE_RUNTIME) once per architecture, however many nodes ask at once.
-  const runtimes = new Map<NodeArch, Promise<NodeRuntime>>()
   const home = dirname(dirname(ctx.clusterDir))
-  const nodeRuntime = provider.shipsNodeRuntime
-    ? (arch: NodeArch, progress: (line: string) => void): Promise<NodeRuntime> => {
-        let p = runtimes.get(arch)
-        if (!p) {
-          p = ensureNodeRuntime({ home, arch, progress })
-          p.catch(() => runtimes.delete(arch))
-          runtimes.set(arch, p)
-        }
-        return p
-      }
-    : undefined
-  const kubectls = new Map<NodeArch, Promise<NodeKubectl>>()
-  const nodeKubectl = provider.shipsNodeRuntime
-    ? (arch: NodeArch, progress: (line: string) => void): Promise<NodeKubectl> => {
-        let p = kubectls.get(arch)
-        if (!p) {
-          p = ensureNodeKubectl({ home, arch, progress })
-          p.catch(() => kubectls.delete(arch))
-          kubectls.set(arch, p)
-        }
-        return p
-      }
-    : undefined
+  const nodeRuntime = provider.shipsNodeRuntime ? oncePerArch((arch, progress) => ensureNodeRuntime({ home, arch, progress })) : undefined
+  const nodeKubectl = provider.shipsNodeRuntime ? oncePerArch((arch, progress) => ensureNodeKubectl({ home, arch, progress })) : undefined
   // What kubectl inside the cluster uses (admin.conf on the control plane, lab scripts on any
   // node): the master's own address, which the API server's certificate names.
   const admin = { caPem: pki.ca.certPem, user: 'kubernetes-admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, clusterName: `kubelab-${ctx.clusterName}` }
@@ -101,4 +79,21 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
 /** The admin kubeconfig as the nodes see the API server (the host's may go through a forward). */
 export function nodeKubeconfigPath(clusterDir: string): string {
   return join(clusterDir, 'kubeconfig.in-cluster')
+}
+
+/**
+ * One fetch per architecture however many nodes ask at once (a failed one may be retried):
+ * what VMs get from the host, the Node.js runtime and kubectl.
+ */
+function oncePerArch<T>(get: (arch: NodeArch, progress: (line: string) => void) => Promise<T>): (arch: NodeArch, progress: (line: string) => void) => Promise<T> {
+  const byArch = new Map<NodeArch, Promise<T>>()
+  return (arch, progress) => {
+    let p = byArch.get(arch)
+    if (!p) {
+      p = get(arch, progress)
+      p.catch(() => byArch.delete(arch))
+      byArch.set(arch, p)
+    }
+    return p
+  }
 }
