@@ -14,10 +14,10 @@ import { Framework } from '../src-cluster/scheduler/framework'
 import { newPodInfo } from '../src-cluster/scheduler/pod-info'
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from '../src-cluster/scheduler/plugins'
 import { startScheduler } from '../src-cluster/scheduler'
-import type { NodeObj, PodObj } from '../src-cluster/scheduler/types'
 import { nowMs, round } from './lib/stats'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
+import type { NodeObj, PodObj } from '../src-cluster/kit/objects'
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, pods: { type: 'string', default: '10000' } } })
 const NODES = Number(values.nodes)

@@ -2,7 +2,7 @@
 // their endpoints (from EndpointSlices) and the namespaces that have any Service. Rebuilt from
 // the informers' lists when something changed; lookups never scan.
 import { endpointsFor, slicesByService, type Endpoint } from '../proxy/model'
-import type { EndpointSliceObj, ServiceObj } from '../proxy/types'
+import type { ServiceObj, SliceObj } from '../kit/objects'
 
 export interface DnsEndpoint {
   readonly ip: string
@@ -19,7 +19,7 @@ export class DnsIndex {
   /** Endpoint IP → "host.svc.ns" owner names, for reverse lookups of headless endpoints. */
   private readonly endpointNames = new Map<string, string>()
 
-  constructor(services: readonly ServiceObj[], slices: readonly EndpointSliceObj[]) {
+  constructor(services: readonly ServiceObj[], slices: readonly SliceObj[]) {
     const grouped = slicesByService(slices)
     for (const s of services) {
       const ns = s.metadata?.namespace ?? ''

@@ -1,9 +1,9 @@
 // Cluster DNS: a DNS server fed by Service and EndpointSlice informers.
 import type { Client } from '../client'
 import { InformerFactory, resourceRef } from '../client'
-import type { EndpointSliceObj, ServiceObj } from '../proxy/types'
 import { DnsIndex } from './index-data'
 import { startDnsServer, type DnsServer, type DnsServerOptions } from './server'
+import type { ServiceObj, SliceObj } from '../kit/objects'
 
 export { DnsIndex, dashed } from './index-data'
 export { resolveQuestion, ANSWER_TTL, NEGATIVE_TTL, RCODE, type Reply, type Resolution } from './answer'
@@ -20,7 +20,7 @@ export interface ClusterDns {
 export async function startClusterDns(client: Client, o: Omit<DnsServerOptions, 'data'>): Promise<ClusterDns> {
   const factory = new InformerFactory(client, { log: o.log })
   const services = factory.for<ServiceObj>(resourceRef('v1', 'services'))
-  const slices = factory.for<EndpointSliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices'))
+  const slices = factory.for<SliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices'))
   let index: DnsIndex | undefined
   const dirty = (): void => {
     index = undefined

@@ -3,7 +3,8 @@
 // per DNS server, is written by the server itself with the address it serves on.
 import type { Client } from '../client'
 import { isAlreadyExists, resourceRef } from '../client'
-import { SERVICE_NAME_LABEL, type EndpointSliceObj, type ServiceObj } from '../proxy/types'
+import { SERVICE_NAME_LABEL } from '../proxy/types'
+import type { ServiceObj, SliceObj } from '../kit/objects'
 
 export const KUBE_DNS_NAMESPACE = 'kube-system'
 export const KUBE_DNS_SERVICE = 'kube-dns'
@@ -29,7 +30,7 @@ export function kubeDnsService(clusterIP = DEFAULT_DNS_CLUSTER_IP): ServiceObj {
 }
 
 /** The slice naming one DNS server (`address`:`port`, served by host `nodeName`). */
-export function kubeDnsEndpointSlice(address: string, port = 53, nodeName?: string): EndpointSliceObj {
+export function kubeDnsEndpointSlice(address: string, port = 53, nodeName?: string): SliceObj {
   const suffix = (nodeName ?? address).toLowerCase().replace(/[^a-z0-9-]/g, '-')
   return {
     apiVersion: 'discovery.k8s.io/v1',
@@ -64,7 +65,7 @@ export async function registerKubeDns(client: Client, o: { address: string; port
   }
   const slice = kubeDnsEndpointSlice(o.address, o.port ?? 53, o.nodeName)
   const name = slice.metadata!.name!
-  const cur = await client.get<EndpointSliceObj>(sliceRef, KUBE_DNS_NAMESPACE, name)
+  const cur = await client.get<SliceObj>(sliceRef, KUBE_DNS_NAMESPACE, name)
   if (!cur) await client.create(sliceRef, KUBE_DNS_NAMESPACE, slice)
   else await client.update(sliceRef, { ...slice, metadata: { ...slice.metadata, resourceVersion: cur.metadata?.resourceVersion } })
   return async () => {

@@ -1,14 +1,8 @@
 // Which Ingresses are ours: those naming an IngressClass whose controller is kubelab.dev/ingress,
 // those using the legacy class annotation with such a class name, and those naming no class at
 // all when the cluster's default IngressClass is ours. Others are ignored, as upstream does.
-import {
-  CONTROLLER_NAME,
-  DEFAULT_CLASS_ANNOTATION,
-  DEFAULT_CLASS_NAME,
-  LEGACY_CLASS_ANNOTATION,
-  type IngressClassObj,
-  type IngressObj,
-} from './types'
+import { CONTROLLER_NAME, DEFAULT_CLASS_ANNOTATION, DEFAULT_CLASS_NAME, LEGACY_CLASS_ANNOTATION } from './types'
+import type { IngressClassObj, IngressObj } from '../kit/objects'
 
 export interface ClassView {
   /** Names of the IngressClasses implemented by this controller. */

@@ -4,7 +4,6 @@
 // Ingress status up to date. Creates the default IngressClass `kubelab` when absent.
 import type { Client } from '../client'
 import { InformerFactory, isAlreadyExists, isNotFound, resourceRef } from '../client'
-import type { EndpointSliceObj, ServiceObj } from '../proxy/types'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { classView, defaultIngressClass, isOurIngress } from './class'
 import { LEASES, liveInstances, Presence, PRESENCE_SELECTOR } from './presence'
@@ -12,7 +11,8 @@ import { IngressProxy, type IngressProxyOptions, type ProxyAddresses } from './p
 import { buildRoutingTable, byAge, type RoutingTable } from './routes'
 import { isStatusWriter, statusChanges, writeStatus } from './status'
 import { buildTlsTable } from './tls'
-import { ADDRESS_ANNOTATION, DEFAULT_CLASS_NAME, PRESENCE_NAMESPACE, type IngressClassObj, type IngressObj, type LeaseObj, type SecretObj } from './types'
+import { ADDRESS_ANNOTATION, DEFAULT_CLASS_NAME, PRESENCE_NAMESPACE } from './types'
+import type { IngressClassObj, IngressObj, LeaseObj, SecretObj, ServiceObj, SliceObj } from '../kit/objects'
 
 export const INGRESS_CLASSES = resourceRef('networking.k8s.io/v1', 'ingressclasses')
 const R = {
@@ -83,7 +83,7 @@ export class IngressController {
       classes: this.factory.for<IngressClassObj>(INGRESS_CLASSES),
       ingresses: this.factory.for<IngressObj>(R.ingresses),
       services: this.factory.for<ServiceObj>(R.services),
-      slices: this.factory.for<EndpointSliceObj>(R.slices),
+      slices: this.factory.for<SliceObj>(R.slices),
       secrets: this.factory.for<SecretObj>(R.secrets),
       leases: this.factory.for<LeaseObj>(LEASES, { namespace: PRESENCE_NAMESPACE, labelSelector: PRESENCE_SELECTOR }),
     }

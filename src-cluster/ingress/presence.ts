@@ -5,7 +5,8 @@
 import type { Client } from '../client'
 import { isAlreadyExists, isNotFound, resourceRef } from '../client'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
-import { ADDRESS_ANNOTATION, PRESENCE_LABEL, PRESENCE_LABEL_VALUE, PRESENCE_NAMESPACE, type LeaseObj } from './types'
+import { ADDRESS_ANNOTATION, PRESENCE_LABEL, PRESENCE_LABEL_VALUE, PRESENCE_NAMESPACE } from './types'
+import type { LeaseObj } from '../kit/objects'
 
 export const LEASES = resourceRef('coordination.k8s.io/v1', 'leases')
 export const PRESENCE_SELECTOR = `${PRESENCE_LABEL}=${PRESENCE_LABEL_VALUE}`

@@ -7,9 +7,8 @@
 // rule path wins, Exact beats Prefix on a tie, and between Ingresses the older one wins. When no
 // path matches anywhere, the oldest Ingress's defaultBackend answers; without one, 404.
 import { endpointsFor, slicesByService, type Endpoint } from '../proxy/model'
-import type { EndpointSliceObj, ServiceObj } from '../proxy/types'
 import { hostMatches, isWildcardHost, pathLength, pathMatches, type PathType } from './match'
-import type { IngressObj } from './types'
+import type { IngressObj, ServiceObj, SliceObj } from '../kit/objects'
 
 export interface BackendRef {
   readonly namespace: string
@@ -45,7 +44,7 @@ export interface RoutingInput {
   /** Only the Ingresses this controller implements. */
   readonly ingresses: readonly IngressObj[]
   readonly services: readonly ServiceObj[]
-  readonly slices: readonly EndpointSliceObj[]
+  readonly slices: readonly SliceObj[]
 }
 
 export interface RoutingTable {
@@ -64,7 +63,7 @@ export function byAge(a: IngressObj, b: IngressObj): number {
 }
 
 /** Resolves a Service port (number or name) to the endpoints behind it. */
-export function resolveBackend(ref: BackendRef, ingress: string, services: ReadonlyMap<string, ServiceObj>, slices: ReadonlyMap<string, EndpointSliceObj[]>): ResolvedBackend {
+export function resolveBackend(ref: BackendRef, ingress: string, services: ReadonlyMap<string, ServiceObj>, slices: ReadonlyMap<string, SliceObj[]>): ResolvedBackend {
   const svcKey = `${ref.namespace}/${ref.service}`
   const base = { ...ref, key: `${svcKey}:${ref.port}`, ingress }
   const svc = services.get(svcKey)

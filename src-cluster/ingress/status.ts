@@ -5,7 +5,7 @@
 import type { Client } from '../client'
 import { resourceRef } from '../client'
 import type { Instance } from './presence'
-import type { IngressObj } from './types'
+import type { IngressObj } from '../kit/objects'
 
 export const INGRESSES = resourceRef('networking.k8s.io/v1', 'ingresses')
 

@@ -2,7 +2,7 @@
 // kubernetes.io/tls: tls.crt and tls.key, base64 in data). Pure: the table is built from plain
 // objects; the proxy turns entries into SecureContexts (cached per Secret version) during SNI.
 import { hostMatches, isWildcardHost } from './match'
-import type { IngressObj, SecretObj } from './types'
+import type { IngressObj, SecretObj } from '../kit/objects'
 
 export interface TlsCert {
   /** "namespace/name" of the Secret. */

@@ -1,15 +1,7 @@
 // Object shapes and names the ingress controller works with: kubernetes-types objects usable
 // wherever the client and informers expect a KubeObject, and the names that tie Ingresses,
 // IngressClasses and controller instances to this controller.
-import type { KubeObject } from '../api/errors'
-import type { Secret } from 'kubernetes-types/core/v1'
-import type { Lease } from 'kubernetes-types/coordination/v1'
-import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1'
 
-export type IngressObj = KubeObject & Ingress
-export type IngressClassObj = KubeObject & IngressClass
-export type SecretObj = KubeObject & Secret
-export type LeaseObj = KubeObject & Lease
 
 /** spec.controller of the IngressClasses this controller implements. */
 export const CONTROLLER_NAME = 'kubelab.dev/ingress'

@@ -1,4 +1,4 @@
 // The kubelet: pods on containerd through the CRI.
 export { Kubelet, type KubeletOptions } from './kubelet'
 export { CriClient, CriError, isCriNotFound } from './cri/client'
-export { KUBELET_VERSION, type NodeObject } from './node'
+export { KUBELET_VERSION } from './node'

@@ -2,7 +2,7 @@
 // bound to it and runs one PodWorker per pod. The HTTPS server (logs, exec, metrics) and the
 // pod network are separate modules wired in by `kubelab-node kubelet`.
 import { mkdirSync } from 'node:fs'
-import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret, Service } from 'kubernetes-types/core/v1'
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, PodStatus, Secret, Service } from 'kubernetes-types/core/v1'
 import type { Lease } from 'kubernetes-types/coordination/v1'
 import type { KubeObject } from '../api/errors'
 import type { KubeletResourceSummary } from '../apiserver/metrics/types'
@@ -10,12 +10,13 @@ import { EventRecorder, Informer, isNotFound, type Client } from '../client'
 import { realClock } from '../util/clock'
 import { CriClient } from './cri/client'
 import type { VersionResponse } from './cri/types'
-import { machineInfo, nodeObject, nodeStatus, readyCondition, type MachineInfo, type NodeObject } from './node'
+import { machineInfo, nodeObject, nodeStatus, readyCondition, type MachineInfo } from './node'
 import { PodWorker, type WorkerEnv } from './pod-worker'
 import { CONFIGMAPS, LEASES, NODE_LEASE_NAMESPACE, NODES, PODS, PVCS, PVS, SECRETS, SERVICES } from './refs'
 import { LABEL_POD_UID } from './spec'
 import { StatsProvider } from './stats'
 import type { VolumeSource } from './volumes'
+import type { NodeObj, PodObj } from '../kit/objects'
 
 export interface KubeletOptions {
   client: Client
@@ -36,12 +37,11 @@ export interface KubeletOptions {
   /** Taints the Node is registered with (e.g. the control-plane's NoSchedule). */
   registerWithTaints?: { key: string; value?: string; effect: string }[]
   /** Called with this node and all nodes on start and whenever nodes change (pod network routes). */
-  onNodesChanged?: (self: NodeObject | undefined, nodes: NodeObject[]) => void | Promise<void>
+  onNodesChanged?: (self: NodeObj | undefined, nodes: NodeObj[]) => void | Promise<void>
   heartbeatMs?: number
   log?: (line: string) => void
 }
 
-type PodObject = Pod & KubeObject
 const microTime = (d: Date): string => d.toISOString().replace('Z', '000Z')
 
 export class Kubelet {
@@ -49,8 +49,8 @@ export class Kubelet {
   private readonly log: (line: string) => void
   private readonly recorder: EventRecorder
   private readonly workers = new Map<string, PodWorker>()
-  private podInformer: Informer<PodObject> | undefined
-  private nodeInformer: Informer<NodeObject> | undefined
+  private podInformer: Informer<PodObj> | undefined
+  private nodeInformer: Informer<NodeObj> | undefined
   private serviceInformer: Informer<Service & KubeObject> | undefined
   private readonly machine: MachineInfo
   private version: VersionResponse | undefined
@@ -85,7 +85,7 @@ export class Kubelet {
     this.heartbeat = setInterval(() => void this.beat(), every)
     this.heartbeat.unref?.()
 
-    this.nodeInformer = new Informer<NodeObject>(this.opts.client, NODES, { stripManagedFields: true, log: this.log })
+    this.nodeInformer = new Informer<NodeObj>(this.opts.client, NODES, { stripManagedFields: true, log: this.log })
     const nodesChanged = (): void => {
       if (!this.opts.onNodesChanged || !this.nodeInformer?.hasSynced()) return
       const all = this.nodeInformer.list()
@@ -99,7 +99,7 @@ export class Kubelet {
     this.serviceInformer = new Informer<Service & KubeObject>(this.opts.client, SERVICES, { stripManagedFields: true, log: this.log })
     await this.serviceInformer.start()
 
-    this.podInformer = new Informer<PodObject>(this.opts.client, PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, stripManagedFields: true, log: this.log })
+    this.podInformer = new Informer<PodObj>(this.opts.client, PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, stripManagedFields: true, log: this.log })
     this.podInformer.addHandler({
       add: (p) => this.podSeen(p),
       update: (_o, p) => this.podSeen(p),
@@ -133,7 +133,7 @@ export class Kubelet {
     return this.opts.podLogDir ?? '/var/log/pods'
   }
 
-  private podSeen(p: PodObject): void {
+  private podSeen(p: PodObj): void {
     if (this.stopped) return
     const uid = p.metadata?.uid ?? ''
     const w = this.workers.get(uid)
@@ -168,7 +168,7 @@ export class Kubelet {
       source,
       services: () => this.serviceInformer?.list() ?? [],
       log: this.log,
-      event: (pod, type, reason, message, fieldPath) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObject, type, reason, message, fieldPath),
+      event: (pod, type, reason, message, fieldPath) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObj, type, reason, message, fieldPath),
       postStatus: async (pod, status: PodStatus) => {
         try {
           await client.patch(PODS, pod.metadata?.namespace, pod.metadata?.name ?? '', { metadata: { uid: pod.metadata?.uid }, status }, 'merge', { subresource: 'status' })
@@ -215,7 +215,7 @@ export class Kubelet {
   private async reassertLabels(): Promise<void> {
     const want = this.opts.labels ?? {}
     if (!Object.keys(want).length) return
-    const cur = await this.opts.client.get<NodeObject>(NODES, undefined, this.opts.nodeName)
+    const cur = await this.opts.client.get<NodeObj>(NODES, undefined, this.opts.nodeName)
     const have = cur?.metadata?.labels ?? {}
     const diff = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v))
     if (!Object.keys(diff).length) return
@@ -223,7 +223,7 @@ export class Kubelet {
     this.log(`kubelet: node ${this.opts.nodeName} labels re-applied: ${Object.keys(diff).join(', ')}`)
   }
 
-  private async currentStatus(prev: NodeObject['status']): Promise<NonNullable<NodeObject['status']>> {
+  private async currentStatus(prev: NodeObj['status']): Promise<NonNullable<NodeObj['status']>> {
     const runtime = await this.cri.status().catch((e: unknown) => e as Error)
     if (!this.version && !(runtime instanceof Error)) this.version = await this.cri.version().catch(() => undefined)
     const images = await this.cri.listImages().catch(() => [])
@@ -248,7 +248,7 @@ export class Kubelet {
     try {
       const client = this.opts.client
       const name = this.opts.nodeName
-      const current = await client.get<NodeObject>(NODES, undefined, name)
+      const current = await client.get<NodeObj>(NODES, undefined, name)
       if (!current) {
         await this.registerNode()
         return
@@ -261,7 +261,7 @@ export class Kubelet {
     }
   }
 
-  private async renewLease(node: NodeObject): Promise<void> {
+  private async renewLease(node: NodeObj): Promise<void> {
     const client = this.opts.client
     const name = this.opts.nodeName
     const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(new Date()) }

@@ -3,13 +3,12 @@
 // runtime's own RuntimeReady/NetworkReady conditions.
 import { existsSync, readFileSync, statfsSync } from 'node:fs'
 import { arch, cpus, hostname, release, totalmem } from 'node:os'
-import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1'
-import type { KubeObject } from '../api/errors'
+import type { NodeCondition, NodeStatus } from 'kubernetes-types/core/v1'
 import type { StatusResponse, VersionResponse } from './cri/types'
 import { rfc3339 } from './status'
+import type { NodeObj } from '../kit/objects'
 
 export const KUBELET_VERSION = 'v1.32.4-kubelab'
-export type NodeObject = Node & KubeObject
 
 export interface MachineInfo {
   cpu: number
@@ -115,7 +114,7 @@ export function nodeStatus(x: NodeStatusInput, now: Date, previous: NodeStatus |
   }
 }
 
-export function nodeObject(name: string, arch: string, status: NodeStatus, labels: Record<string, string> = {}, taints: NonNullable<NodeObject['spec']>['taints'] = []): NodeObject {
+export function nodeObject(name: string, arch: string, status: NodeStatus, labels: Record<string, string> = {}, taints: NonNullable<NodeObj['spec']>['taints'] = []): NodeObj {
   return {
     apiVersion: 'v1',
     kind: 'Node',

@@ -9,7 +9,7 @@ import { hostCommands, type HostCommands } from '../kubelet/network/exec'
 import { ensureFirstJumps, listNetpolChains, removeNetpolRules, restoreNetpolRules } from './iptables'
 import { planNode, podIPs, type NodePlan, type PlanInput } from './model'
 import { buildNetpolRules, DYNAMIC_CHAIN } from './rules'
-import type { NamespaceObj, NetworkPolicyObj, PodObj } from './types'
+import type { NamespaceObj, NetworkPolicyObj, PodObj } from '../kit/objects'
 
 export interface NetworkPolicyAgentOptions {
   /** The node whose pods this agent guards (pods' spec.nodeName). */

@@ -4,4 +4,4 @@ export { planNode, policyTypes, podIPs, namedPort, type Allow, type Direction, t
 export { buildNetpolRules, allowMatch, podChain, policyChain, ALLOW_MARK, BASE_CHAINS, CHAIN_PREFIX, DYNAMIC_CHAIN, FORWARD_CHAIN, INPUT_CHAIN, type NetpolRulesInput } from './rules'
 export { ensureBridgeNetfilter, ensureFirstJumps, listNetpolChains, removeNetpolRules, restoreNetpolRules, NETPOL_JUMPS } from './iptables'
 export { subtractCidrs, inIpBlock } from './cidr'
-export type { NetworkPolicyObj, PodObj, NamespaceObj, Protocol } from './types'
+export type { Protocol } from './types'

@@ -13,7 +13,8 @@
 import type { NetworkPolicyPeer, NetworkPolicyPort } from 'kubernetes-types/networking/v1'
 import { labelSelectorFromObject, matchLabels, NOTHING, type LabelSelector, type LabelSelectorObject } from '../api/selectors'
 import { inIpBlock, isIPv4Cidr, subtractCidrs } from './cidr'
-import type { NamespaceObj, NetworkPolicyObj, PodObj, Protocol } from './types'
+import type { Protocol } from './types'
+import type { NamespaceObj, NetworkPolicyObj, PodObj } from '../kit/objects'
 
 export type Direction = 'ingress' | 'egress'
 

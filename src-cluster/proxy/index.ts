@@ -4,4 +4,4 @@ export { buildProxyRules, chainName, svcChain, sepChain, extChain, MASQ_MARK, ty
 export { servicePorts, endpointsFor, type ServicePortInfo, type Endpoint, type Protocol } from './model'
 export { removeProxyRules } from './iptables'
 export { LoadBalancerIpController, IpPool } from './lb-allocator'
-export { SERVICE_NAME_LABEL, type ServiceObj, type EndpointSliceObj } from './types'
+export { SERVICE_NAME_LABEL } from './types'

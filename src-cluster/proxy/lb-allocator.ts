@@ -7,7 +7,7 @@ import { startQueue, type RunningQueue } from '../controllers/core/queue'
 import { isNotFound } from '../client'
 import { resourceRef } from '../client'
 import { cidrContains, cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../kubelet/network/ipv4'
-import type { ServiceObj } from './types'
+import type { ServiceObj } from '../kit/objects'
 
 /** Hands out addresses of a pool lowest-first; the network and broadcast addresses are skipped. */
 export class IpPool {

@@ -2,7 +2,8 @@
 // its frontends (cluster IP, node port, load-balancer and external IPs) and the endpoints it
 // balances over. Endpoint choice follows kube-proxy: ready endpoints; when there are none,
 // endpoints that still serve while terminating, so connections drain instead of failing.
-import { SERVICE_NAME_LABEL, type EndpointSliceObj, type ServiceObj } from './types'
+import { SERVICE_NAME_LABEL } from './types'
+import type { ServiceObj, SliceObj } from '../kit/objects'
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP'
 
@@ -38,8 +39,8 @@ function isIPv4(s: string | undefined): s is string {
 }
 
 /** Slices grouped by "namespace/serviceName". */
-export function slicesByService(slices: readonly EndpointSliceObj[]): Map<string, EndpointSliceObj[]> {
-  const out = new Map<string, EndpointSliceObj[]>()
+export function slicesByService(slices: readonly SliceObj[]): Map<string, SliceObj[]> {
+  const out = new Map<string, SliceObj[]>()
   for (const s of slices) {
     const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL]
     if (!svc || (s.addressType && s.addressType !== 'IPv4')) continue
@@ -52,7 +53,7 @@ export function slicesByService(slices: readonly EndpointSliceObj[]): Map<string
 }
 
 /** Endpoints of one service port across its slices (deduplicated; ready, else serving+terminating). */
-export function endpointsFor(slices: readonly EndpointSliceObj[], portName: string, protocol: Protocol): Endpoint[] {
+export function endpointsFor(slices: readonly SliceObj[], portName: string, protocol: Protocol): Endpoint[] {
   const ready = new Map<string, Endpoint>()
   const draining = new Map<string, Endpoint>()
   for (const s of slices) {
@@ -75,7 +76,7 @@ export function endpointsFor(slices: readonly EndpointSliceObj[], portName: stri
 }
 
 /** Every proxied service port, in a stable order. ExternalName services have none. */
-export function servicePorts(services: readonly ServiceObj[], slices: readonly EndpointSliceObj[]): ServicePortInfo[] {
+export function servicePorts(services: readonly ServiceObj[], slices: readonly SliceObj[]): ServicePortInfo[] {
   const bySvc = slicesByService(slices)
   const out: ServicePortInfo[] = []
   for (const svc of services) {

@@ -7,7 +7,7 @@ import { hostCommands, type HostCommands } from '../kubelet/network/exec'
 import { ensureProxyJumps, listChains, removeProxyRules, restoreRules } from './iptables'
 import { servicePorts } from './model'
 import { buildProxyRules, DYNAMIC_CHAIN } from './rules'
-import type { EndpointSliceObj, ServiceObj } from './types'
+import type { ServiceObj, SliceObj } from '../kit/objects'
 
 export interface ServiceProxyOptions {
   /** Pod network of the cluster; off-cluster traffic to cluster IPs is masqueraded. */
@@ -23,7 +23,7 @@ export interface ServiceProxyOptions {
 
 export interface ProxyState {
   readonly services: readonly ServiceObj[]
-  readonly slices: readonly EndpointSliceObj[]
+  readonly slices: readonly SliceObj[]
 }
 
 /** Applies proxy rules for a given state; no API access (usable with in-memory objects). */
@@ -84,7 +84,7 @@ export class ServiceProxy {
 
   async start(): Promise<void> {
     const services = this.factory.for<ServiceObj>(resourceRef('v1', 'services'))
-    const slices = this.factory.for<EndpointSliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices'))
+    const slices = this.factory.for<SliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices'))
     const kick = (): void => this.schedule()
     for (const inf of [services, slices]) inf.addHandler({ add: kick, update: kick, delete: kick })
     await this.factory.startAll()
@@ -107,7 +107,7 @@ export class ServiceProxy {
   private state(): ProxyState {
     return {
       services: this.factory.for<ServiceObj>(resourceRef('v1', 'services')).list(),
-      slices: this.factory.for<EndpointSliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices')).list(),
+      slices: this.factory.for<SliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices')).list(),
     }
   }
 

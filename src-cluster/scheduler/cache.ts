@@ -5,9 +5,10 @@ import { isEverything, matchLabels } from '../api/selectors'
 import { MatchCounter, type NamespaceSet } from './match-counter'
 import { NodeInfo } from './node-info'
 import { hasAffinityTerms, newPodInfo, podKey } from './pod-info'
-import type { AffinityTerm, NodeObj, PodInfo, PodObj } from './types'
+import type { AffinityTerm, PodInfo } from './types'
 import type { LabelSelector } from '../api/selectors'
 import type { VolumeLister } from './plugins/volume-binding'
+import type { NodeObj, PodObj } from '../kit/objects'
 
 /** Counters kept at most; the least recently used goes first (each costs a check per pod change). */
 const MAX_COUNTERS = 512

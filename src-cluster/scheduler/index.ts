@@ -6,4 +6,4 @@ export { Framework, numFeasibleNodesToFind, type FrameworkOptions, type Schedule
 export { FitError, fitErrorMessage, NO_NODES_AVAILABLE } from './diagnosis'
 export { newPodInfo, podRequests, podKey } from './pod-info'
 export { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins'
-export type { PodObj, NodeObj, PodInfo, Resources, FilterPlugin, ScorePlugin, CycleContext } from './types'
+export type { PodInfo, Resources, FilterPlugin, ScorePlugin, CycleContext } from './types'

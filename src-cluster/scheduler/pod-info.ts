@@ -3,7 +3,8 @@
 import type { Affinity, Container, PodAffinityTerm, WeightedPodAffinityTerm } from 'kubernetes-types/core/v1'
 import { parseQuantity } from '../api/quantity'
 import { labelSelectorFromObject, type LabelSelectorObject } from '../api/selectors'
-import type { AffinityTerm, HostPort, PodInfo, PodObj, Resources } from './types'
+import type { AffinityTerm, HostPort, PodInfo, Resources } from './types'
+import type { PodObj } from '../kit/objects'
 
 /** Upstream's defaults for scoring pods that request nothing (DefaultMilliCPURequest / DefaultMemoryRequest). */
 export const DEFAULT_MILLI_CPU_REQUEST = 100

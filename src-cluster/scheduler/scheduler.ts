@@ -15,7 +15,8 @@ import { Framework } from './framework'
 import { newPodInfo, podKey } from './pod-info'
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins'
 import { SchedulingQueue, type ClusterEvent, type QueueOptions, type QueuedPod } from './queue'
-import type { CycleContext, NodeObj, PodInfo, PodObj } from './types'
+import type { CycleContext, PodInfo } from './types'
+import type { NodeObj, PodObj } from '../kit/objects'
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler'
 

@@ -1,13 +1,10 @@
 // Shared shapes of the scheduler: the objects it reads, the per-pod facts it precomputes once,
 // and the plugin contracts (filter = may the pod run here, score = how good is this node).
-import type { Node, Pod } from 'kubernetes-types/core/v1'
-import type { KubeObject } from '../api/errors'
 import type { LabelSelector } from '../api/selectors'
 import type { SchedulerCache } from './cache'
 import type { NodeInfo } from './node-info'
+import type { PodObj } from '../kit/objects'
 
-export type PodObj = Pod & KubeObject
-export type NodeObj = Node & KubeObject
 
 /** Upstream's MaxNodeScore: every score plugin answers 0..100 after normalizing. */
 export const MAX_NODE_SCORE = 100

@@ -10,12 +10,12 @@ import type { Client } from '../client/types'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import type { NodeControl } from './control-api'
 import { startMetricsServer, type MetricsServer, type ServingTls } from './metrics-server'
-import { buildNode, needsStatusUpdate, nodeStatus, type NodeObject, type NodeShape } from './node-object'
+import { buildNode, needsStatusUpdate, nodeStatus, type NodeShape } from './node-object'
 import { NODE_INDEX, PodLifecycle } from './pod-lifecycle'
-import type { PodObject } from './pod-status'
 import { LEASES, NODE_LEASE_NAMESPACE, NODES, PODS } from './refs'
 import { nodeSummary } from './usage'
 import type { KubeletResourceSummary } from '../apiserver/metrics/types'
+import type { NodeObj, PodObj } from '../kit/objects'
 
 export interface SimulatedNodesOptions {
   readonly client: Client
@@ -76,8 +76,8 @@ export class SimulatedNodes implements NodeControl {
   private readonly clock: Clock
   private readonly log: (line: string) => void
   private readonly nodesByName = new Map<string, SimNode>()
-  private readonly nodeInformer: Informer<NodeObject>
-  private readonly podInformer: Informer<PodObject>
+  private readonly nodeInformer: Informer<NodeObj>
+  private readonly podInformer: Informer<PodObj>
   private readonly lifecycle: PodLifecycle
   private readonly heartbeatMs: number
   private readonly statusReportMs: number
@@ -99,8 +99,8 @@ export class SimulatedNodes implements NodeControl {
     if (unknown.length) throw new Error(`simulated nodes: cannot start ${unknown.join(', ')} stopped: no such node (known: ${names.map(([n]) => n).join(', ')})`)
     for (const [name, controlPlane] of names) this.nodesByName.set(name, { shape: { ...base, name, controlPlane }, running: !opts.stopped?.includes(name), lastStatusAt: 0 })
     const ilog = (l: string): void => this.log(`simulated-nodes: ${l}`)
-    this.nodeInformer = new Informer<NodeObject>(this.client, NODES, { stripManagedFields: true, log: ilog })
-    this.podInformer = new Informer<PodObject>(this.client, PODS, { fieldSelector: 'spec.nodeName!=', stripManagedFields: true, log: ilog })
+    this.nodeInformer = new Informer<NodeObj>(this.client, NODES, { stripManagedFields: true, log: ilog })
+    this.podInformer = new Informer<PodObj>(this.client, PODS, { fieldSelector: 'spec.nodeName!=', stripManagedFields: true, log: ilog })
     this.podInformer.addIndexer(NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []))
     this.lifecycle = new PodLifecycle(
       this.client,
@@ -222,7 +222,7 @@ export class SimulatedNodes implements NodeControl {
 
   private async postStatus(n: SimNode, now: Date): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const current = await this.client.get<NodeObject>(NODES, undefined, n.shape.name)
+      const current = await this.client.get<NodeObj>(NODES, undefined, n.shape.name)
       if (!current) throw new Error(`node ${n.shape.name} no longer exists (deleted?)`)
       const status = nodeStatus(n.shape, now, current.status)
       status.daemonEndpoints = { kubeletEndpoint: { Port: this.metrics?.port ?? KUBELET_PORT } }
@@ -253,7 +253,7 @@ export class SimulatedNodes implements NodeControl {
         if (code !== 409 || attempt === 1) throw e
       }
     }
-    const node = this.nodeInformer.get(name) ?? (await this.client.get<NodeObject>(NODES, undefined, name))
+    const node = this.nodeInformer.get(name) ?? (await this.client.get<NodeObj>(NODES, undefined, name))
     const lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',

@@ -1,14 +1,13 @@
 // What a hollow kubelet reports about its node: the Node object it registers and the status it
 // keeps current. Shapes follow the real kubelet so `kubectl describe node` reads naturally.
 import { createHash } from 'node:crypto'
-import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1'
-import type { KubeObject } from '../api/errors'
+import type { NodeCondition, NodeStatus } from 'kubernetes-types/core/v1'
+import type { NodeObj } from '../kit/objects'
 
 export const KUBELET_VERSION = 'v1.32.4-kubelab'
 export const RUNTIME_VERSION = 'simulated://1.0'
 export const CONTROL_PLANE_ROLE = 'node-role.kubernetes.io/control-plane'
 
-export type NodeObject = Node & KubeObject
 
 export interface NodeShape {
   readonly name: string
@@ -28,7 +27,7 @@ function stableId(name: string, salt: string): string {
 }
 
 /** The Node a hollow kubelet registers: labels, taints (control plane only), and its status. */
-export function buildNode(shape: NodeShape, now: Date): NodeObject {
+export function buildNode(shape: NodeShape, now: Date): NodeObj {
   const labels: Record<string, string> = {
     'beta.kubernetes.io/arch': shape.arch,
     'beta.kubernetes.io/os': 'linux',
@@ -95,7 +94,7 @@ export function nodeStatus(shape: NodeShape, now: Date, previous: NodeStatus | u
 }
 
 /** True when the stored node no longer shows what this kubelet would post (e.g. marked Unknown). */
-export function needsStatusUpdate(stored: NodeObject | undefined): boolean {
+export function needsStatusUpdate(stored: NodeObj | undefined): boolean {
   const ready = stored?.status?.conditions?.find((c) => c.type === 'Ready')
   return !ready || ready.status !== 'True'
 }

@@ -9,8 +9,9 @@ import type { Clock, TimerHandle } from '../util/clock'
 import { parseDurationMs } from './duration'
 import { IpPool } from './ip-pool'
 import { KeyedRunner } from './keyed-runner'
-import { podStatusFor, stageOf, type PodObject, type PodStage } from './pod-status'
+import { podStatusFor, stageOf, type PodStage } from './pod-status'
 import { PODS } from './refs'
+import type { PodObj } from '../kit/objects'
 
 export const RUN_TIME_ANNOTATION = 'kubelab.dev/simulated-run-time'
 export const EXIT_CODE_ANNOTATION = 'kubelab.dev/simulated-exit-code'
@@ -47,7 +48,7 @@ interface Tracked {
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
 /** Ready and ContainersReady both True, as this kubelet writes a running pod. */
-function readyAsWritten(pod: PodObject): boolean {
+function readyAsWritten(pod: PodObj): boolean {
   const c = pod.status?.conditions ?? []
   return ['Ready', 'ContainersReady'].every((type) => c.find((x) => x.type === type)?.status === 'True')
 }
@@ -64,7 +65,7 @@ export class PodLifecycle {
 
   constructor(
     private readonly client: Client,
-    private readonly pods: InformerShape<PodObject>,
+    private readonly pods: InformerShape<PodObj>,
     private readonly host: NodeHost,
     private readonly clock: Clock,
     private readonly opts: PodLifecycleOptions,
@@ -78,7 +79,7 @@ export class PodLifecycle {
     })
   }
 
-  private enqueue(p: PodObject): void {
+  private enqueue(p: PodObj): void {
     const node = p.spec?.nodeName
     if (node && this.host.owns(node)) this.runner.enqueue(objectKey(p))
   }
@@ -89,12 +90,12 @@ export class PodLifecycle {
   }
 
   /** Pods bound to `node` (the informer's node index when it has one). */
-  podsOn(node: string): PodObject[] {
+  podsOn(node: string): PodObj[] {
     return this.pods.byIndex ? this.pods.byIndex(NODE_INDEX, node) : this.pods.list().filter((p) => p.spec?.nodeName === node)
   }
 
   /** Running pods on `node`: what the metrics report on. */
-  runningPods(node: string): PodObject[] {
+  runningPods(node: string): PodObj[] {
     return this.podsOn(node).filter((p) => p.status?.phase === 'Running')
   }
 
@@ -187,7 +188,7 @@ export class PodLifecycle {
     if (this.nextStage(pod, next)) this.wakeAt(key, t, t.dueAt)
   }
 
-  private nextStage(pod: PodObject, stage: PodStage): PodStage | undefined {
+  private nextStage(pod: PodObj, stage: PodStage): PodStage | undefined {
     const inits = pod.spec?.initContainers?.length ?? 0
     switch (stage.kind) {
       case 'accepted':
@@ -204,7 +205,7 @@ export class PodLifecycle {
     }
   }
 
-  private runTimeOf(pod: PodObject): number {
+  private runTimeOf(pod: PodObj): number {
     const text = pod.metadata?.annotations?.[RUN_TIME_ANNOTATION]
     if (!text) return this.opts.runTimeMs
     try {
@@ -215,7 +216,7 @@ export class PodLifecycle {
   }
 
   /** When a pod found mid-life (after a restart) takes its next step. */
-  private resumeDue(pod: PodObject, stage: PodStage | undefined, now: number): number {
+  private resumeDue(pod: PodObj, stage: PodStage | undefined, now: number): number {
     if (stage?.kind === 'running') {
       const started = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt
       return (started ? Date.parse(started) : now) + this.runTimeOf(pod)
@@ -223,7 +224,7 @@ export class PodLifecycle {
     return stage ? now + this.opts.startDelayMs : now
   }
 
-  private async terminate(key: string, pod: PodObject, t: Tracked, stage: PodStage | undefined, now: number): Promise<void> {
+  private async terminate(key: string, pod: PodObj, t: Tracked, stage: PodStage | undefined, now: number): Promise<void> {
     if (t.shutdownAt === undefined) {
       // Finished or never started pods have nothing to shut down.
       const grace = (pod.metadata?.deletionGracePeriodSeconds ?? 30) * 1000
@@ -239,7 +240,7 @@ export class PodLifecycle {
   }
 
   /** Posts the status of `stage`; false when the pod changed or vanished meanwhile. */
-  private async write(pod: PodObject, stage: PodStage, t: Tracked, now: number, o: { keepStartedAt?: boolean } = {}): Promise<boolean> {
+  private async write(pod: PodObj, stage: PodStage, t: Tracked, now: number, o: { keepStartedAt?: boolean } = {}): Promise<boolean> {
     const node = String(pod.spec?.nodeName)
     const startedAt = pod.status?.containerStatuses?.find((c) => c.state?.running)?.state?.running?.startedAt
     const status = podStatusFor(

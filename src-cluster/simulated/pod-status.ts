@@ -1,10 +1,9 @@
 // The pod statuses a hollow kubelet posts at each step of a pod's life, as the real kubelet
 // shapes them (conditions, container states, reasons), so `kubectl get/describe` look normal.
 import { createHash } from 'node:crypto'
-import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1'
-import type { KubeObject } from '../api/errors'
+import type { Container, ContainerStatus, PodCondition, PodStatus } from 'kubernetes-types/core/v1'
+import type { PodObj } from '../kit/objects'
 
-export type PodObject = Pod & KubeObject
 
 const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex')
@@ -38,7 +37,7 @@ function imageRefs(c: Container): { image: string; imageID: string } {
   return { image: ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`, imageID: `${ref.split('@')[0]!.replace(/:[^/]*$/, '')}@sha256:${sha(image)}` }
 }
 
-function containerID(pod: PodObject, c: Container, init: boolean): string {
+function containerID(pod: PodObj, c: Container, init: boolean): string {
   return `simulated://${sha(`${pod.metadata?.uid}/${init ? 'init/' : ''}${c.name}`).slice(0, 64)}`
 }
 
@@ -46,11 +45,11 @@ function waiting(c: Container, reason: string): ContainerStatus {
   return { name: c.name, ...imageRefs(c), ready: false, restartCount: 0, started: false, state: { waiting: { reason } } }
 }
 
-function runningState(pod: PodObject, c: Container, init: boolean, startedAt: string): ContainerStatus {
+function runningState(pod: PodObj, c: Container, init: boolean, startedAt: string): ContainerStatus {
   return { name: c.name, ...imageRefs(c), containerID: containerID(pod, c, init), ready: !init, restartCount: 0, started: true, state: { running: { startedAt } } }
 }
 
-function terminated(pod: PodObject, c: Container, init: boolean, exitCode: number, startedAt: string, finishedAt: string): ContainerStatus {
+function terminated(pod: PodObj, c: Container, init: boolean, exitCode: number, startedAt: string, finishedAt: string): ContainerStatus {
   return {
     name: c.name,
     ...imageRefs(c),
@@ -65,7 +64,7 @@ function terminated(pod: PodObject, c: Container, init: boolean, exitCode: numbe
 const names = (cs: readonly Container[]): string => `[${cs.map((c) => c.name).join(' ')}]`
 
 /** The status for `stage`, built on the pod's current status (PodScheduled and transition times kept). */
-export function podStatusFor(pod: PodObject, stage: PodStage, place: PodPlacement, now: Date): PodStatus {
+export function podStatusFor(pod: PodObj, stage: PodStage, place: PodPlacement, now: Date): PodStatus {
   const prev = pod.status
   const t = rfc3339(now)
   const inits = pod.spec?.initContainers ?? []
@@ -146,7 +145,7 @@ export function podStatusFor(pod: PodObject, stage: PodStage, place: PodPlacemen
   }
 }
 
-function initsCompleted(pod: PodObject, prev: PodStatus | undefined, startedAt: string): ContainerStatus[] {
+function initsCompleted(pod: PodObj, prev: PodStatus | undefined, startedAt: string): ContainerStatus[] {
   return (pod.spec?.initContainers ?? []).map((c) => {
     const old = prev?.initContainerStatuses?.find((s) => s.name === c.name)
     return old?.state?.terminated ? old : terminated(pod, c, true, 0, startedAt, startedAt)
@@ -154,7 +153,7 @@ function initsCompleted(pod: PodObject, prev: PodStatus | undefined, startedAt: 
 }
 
 /** The stage a stored pod is in, so a restarted hollow kubelet picks up where it left off. */
-export function stageOf(pod: PodObject): PodStage | undefined {
+export function stageOf(pod: PodObj): PodStage | undefined {
   const st = pod.status
   if (st?.phase === 'Succeeded' || st?.phase === 'Failed') {
     const code = st.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated?.exitCode ?? (st.phase === 'Succeeded' ? 0 : 1)

@@ -4,7 +4,7 @@
 // `kubelab.dev/simulated-memory`. Nodes add a fixed system overhead to their pods' sum.
 import { parseQuantity } from '../api/quantity'
 import type { KubeletResourceSummary, PodUsage } from '../apiserver/metrics/types'
-import type { PodObject } from './pod-status'
+import type { PodObj } from '../kit/objects'
 
 export const CPU_ANNOTATION = 'kubelab.dev/simulated-cpu'
 export const MEMORY_ANNOTATION = 'kubelab.dev/simulated-memory'
@@ -14,7 +14,7 @@ const DEFAULT_CONTAINER_MEMORY = 8 * 1024 * 1024
 const NODE_CPU_OVERHEAD = 0.05
 const NODE_MEMORY_OVERHEAD = 256 * 1024 * 1024
 
-function annotated(pod: PodObject, key: string): number | undefined {
+function annotated(pod: PodObj, key: string): number | undefined {
   const text = pod.metadata?.annotations?.[key]
   if (!text) return undefined
   try {
@@ -24,7 +24,7 @@ function annotated(pod: PodObject, key: string): number | undefined {
   }
 }
 
-export function podUsage(pod: PodObject): PodUsage {
+export function podUsage(pod: PodObj): PodUsage {
   const containers = pod.spec?.containers ?? []
   const n = Math.max(1, containers.length)
   const cpu = annotated(pod, CPU_ANNOTATION)
@@ -40,7 +40,7 @@ export function podUsage(pod: PodObject): PodUsage {
   }
 }
 
-export function nodeSummary(pods: readonly PodObject[], now: Date): KubeletResourceSummary {
+export function nodeSummary(pods: readonly PodObj[], now: Date): KubeletResourceSummary {
   const usage = pods.map(podUsage)
   let cpu = NODE_CPU_OVERHEAD * 1e9
   let mem = NODE_MEMORY_OVERHEAD

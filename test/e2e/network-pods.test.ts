@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { setupNodeNetwork, teardownNodeNetwork, CNI_CONFLIST_NAME, type NodeNetwork } from '../../src-cluster/kubelet/network'
-import { RuleSyncer, type EndpointSliceObj, type ServiceObj } from '../../src-cluster/proxy'
+import { RuleSyncer } from '../../src-cluster/proxy'
+import type { ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
 const root = resolve(__dirname, '../..')
 const tag = Math.random().toString(36).slice(2, 7)
@@ -49,7 +50,7 @@ function wget(ns: string, url: string): string {
 function svc(name: string, ns: string, spec: ServiceObj['spec']): ServiceObj {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec }
 }
-function slice(name: string, ns: string, ips: string[], ports: { name?: string; port: number; protocol?: string }[]): EndpointSliceObj {
+function slice(name: string, ns: string, ips: string[], ports: { name?: string; port: number; protocol?: string }[]): SliceObj {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',

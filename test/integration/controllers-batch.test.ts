@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, resourceRef, type Client } from '../../src-cluster/client'
 import { batchControllers } from '../../src-cluster/controllers/batch'
 import { createControllerContext, type Controller, type ControllerContext } from '../../src-cluster/controllers/framework'
-import type { JobObj, PodObj } from '../../src-cluster/controllers/batch/types'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import type { JobObj, PodObj } from '../../src-cluster/kit/objects'
 
 const JOBS = resourceRef('batch/v1', 'jobs')
 const CRONJOBS = resourceRef('batch/v1', 'cronjobs')

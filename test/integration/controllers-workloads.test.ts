@@ -6,12 +6,11 @@ import { createClient, type ClosableClient } from '../../src-cluster/client'
 import { Informer } from '../../src-cluster/client/informer'
 import { createControllerContext, type Controller, type ControllerContext } from '../../src-cluster/controllers/framework'
 import { RES } from '../../src-cluster/controllers/workloads/base'
-import type { PodObj } from '../../src-cluster/controllers/workloads/types'
 import { FakeClock, type Clock } from '../../src-cluster/util/clock'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DaemonSetController, DeploymentController, ReplicaSetController, StatefulSetController } from '../../src-cluster/controllers/workloads'
-import type { DaemonSetObj, DeploymentObj, PvcObj, ReplicaSetObj, StatefulSetObj } from '../../src-cluster/controllers/workloads/types'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import type { DaemonSetObj, DeploymentObj, PodObj, PVCObj, ReplicaSetObj, StatefulSetObj } from '../../src-cluster/kit/objects'
 
 interface Harness {
   t: TestApiServer
@@ -441,7 +440,7 @@ describe('StatefulSet controller', () => {
     await eventually('db-0 created', async () => (await activePods('app=db')).length === 1)
     await new Promise((r) => setTimeout(r, 300))
     expect((await activePods('app=db')).map((p) => p.metadata?.name)).toEqual(['db-0'])
-    const pvc0 = await client.get<PvcObj>(RES.pvcs, NS, 'data-db-0')
+    const pvc0 = await client.get<PVCObj>(RES.pvcs, NS, 'data-db-0')
     expect(pvc0?.metadata?.labels).toEqual({ app: 'db' })
     h.kubelet.resume()
     await t.k('rollout', 'status', 'sts/db', '--timeout=30s')
@@ -458,7 +457,7 @@ describe('StatefulSet controller', () => {
       expect(p.metadata?.labels).toMatchObject({ 'statefulset.kubernetes.io/pod-name': `db-${i}`, 'apps.kubernetes.io/pod-index': String(i) })
       expect(p.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName).toBe(`data-db-${i}`)
     }
-    const pvcs = (await list<PvcObj>(RES.pvcs)).map((p) => p.metadata?.name).sort()
+    const pvcs = (await list<PVCObj>(RES.pvcs)).map((p) => p.metadata?.name).sort()
     expect(pvcs).toEqual(['data-db-0', 'data-db-1', 'data-db-2'])
     let set = (await client.get<StatefulSetObj>(RES.statefulsets, NS, 'db'))!
     expect(set.status).toMatchObject({ replicas: 3, readyReplicas: 3, availableReplicas: 3, currentReplicas: 3, updatedReplicas: 3 })
@@ -478,6 +477,6 @@ describe('StatefulSet controller', () => {
     // Scale down: the highest ordinal goes, its PVC stays (Retain).
     await t.k('scale', 'sts/db', '--replicas=1')
     await eventually('only db-0', async () => JSON.stringify((await activePods('app=db')).map((p) => p.metadata?.name)) === '["db-0"]')
-    expect((await list<PvcObj>(RES.pvcs)).length).toBe(3)
+    expect((await list<PVCObj>(RES.pvcs)).length).toBe(3)
   })
 })

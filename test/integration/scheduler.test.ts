@@ -3,9 +3,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createClient, resourceRef, type ClosableClient } from '../../src-cluster/client'
 import { startScheduler, type Scheduler } from '../../src-cluster/scheduler'
-import type { NodeObj, PodObj } from '../../src-cluster/scheduler/types'
 import type { KubeObject } from '../../src-cluster/api/errors'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import type { NodeObj, PodObj } from '../../src-cluster/kit/objects'
 
 const PODS = resourceRef('v1', 'pods')
 const NODES = resourceRef('v1', 'nodes')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildSubsets } from '../../src-cluster/controllers/core/endpoints'
 import { desiredSlices } from '../../src-cluster/controllers/core/endpointslice'
-import type { PodObj, ServiceObj } from '../../src-cluster/controllers/core/util'
+import type { PodObj, ServiceObj } from '../../src-cluster/kit/objects'
 
 const svc = (extra: Partial<NonNullable<ServiceObj['spec']>> = {}): ServiceObj => ({
   metadata: { name: 'web', namespace: 'default', uid: 's1' },

@@ -4,10 +4,10 @@ import * as dnsPacket from 'dns-packet'
 import type { DecodedPacket, RecordType } from 'dns-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DnsIndex, startDnsServer, podDnsConfig, type DnsServer } from '../../src-cluster/dns'
-import type { EndpointSliceObj, ServiceObj } from '../../src-cluster/proxy'
+import type { ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
 const svc = (ns: string, name: string, spec: ServiceObj['spec']): ServiceObj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec })
-const slice = (ns: string, svcName: string, eps: { ip: string; hostname?: string; ready?: boolean }[], ports: { name?: string; port: number; protocol?: string }[]): EndpointSliceObj => ({
+const slice = (ns: string, svcName: string, eps: { ip: string; hostname?: string; ready?: boolean }[], ports: { name?: string; port: number; protocol?: string }[]): SliceObj => ({
   apiVersion: 'discovery.k8s.io/v1',
   kind: 'EndpointSlice',
   metadata: { name: `${svcName}-abc`, namespace: ns, labels: { 'kubernetes.io/service-name': svcName } },

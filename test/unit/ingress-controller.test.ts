@@ -6,8 +6,9 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, loadKubeconfig, type ClosableClient } from '../../src-cluster/client'
-import { IngressController, LEASES, type IngressClassObj, type IngressObj } from '../../src-cluster/ingress'
+import { IngressController, LEASES } from '../../src-cluster/ingress'
 import { startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
+import type { IngressClassObj, IngressObj } from '../../src-cluster/kit/objects'
 
 let api: TestApiServer
 let client: ClosableClient

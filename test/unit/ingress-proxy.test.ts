@@ -7,9 +7,9 @@ import { connect, type AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCA, issueCert } from '../../src-cluster/apiserver/pki'
-import { buildRoutingTable, buildTlsTable, IngressProxy, type IngressObj, type SecretObj } from '../../src-cluster/ingress'
-import type { EndpointSliceObj, ServiceObj } from '../../src-cluster/proxy/types'
+import { buildRoutingTable, buildTlsTable, IngressProxy } from '../../src-cluster/ingress'
 import { freePort } from '../../src-cluster/util/net'
+import type { IngressObj, SecretObj, ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
 interface Echo {
   who: string
@@ -45,7 +45,7 @@ async function backend(name: string): Promise<number> {
 }
 
 const svc = (name: string, port = 80): ServiceObj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ name: 'http', port, protocol: 'TCP' }] } }) as ServiceObj
-const slice = (name: string, ports: number[], ready = true): EndpointSliceObj =>
+const slice = (name: string, ports: number[], ready = true): SliceObj =>
   ({
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -54,8 +54,8 @@ const slice = (name: string, ports: number[], ready = true): EndpointSliceObj =>
     // One slice per port: each loopback backend is its own "pod" with its own target port.
     ports: [{ name: 'http', port: ports[0], protocol: 'TCP' }],
     endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready } }],
-  }) as EndpointSliceObj
-const slicesFor = (name: string, ports: number[], ready = true): EndpointSliceObj[] => ports.map((p, i) => ({ ...slice(name, [p], ready), metadata: { name: `${name}-${i}`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } } }) as EndpointSliceObj)
+  }) as SliceObj
+const slicesFor = (name: string, ports: number[], ready = true): SliceObj[] => ports.map((p, i) => ({ ...slice(name, [p], ready), metadata: { name: `${name}-${i}`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } } }) as SliceObj)
 
 function ing(rules: { host?: string; path: string; service: string; pathType?: string }[], tls?: { hosts: string[]; secretName: string }[]): IngressObj {
   return {

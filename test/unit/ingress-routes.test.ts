@@ -2,25 +2,8 @@
 // default backend, Service port by number or name → EndpointSlice endpoints), class selection,
 // TLS certificate lookup and the status it writes.
 import { describe, expect, it } from 'vitest'
-import type { EndpointSliceObj, ServiceObj } from '../../src-cluster/proxy/types'
-import {
-  buildRoutingTable,
-  buildTlsTable,
-  classView,
-  hostMatches,
-  isOurIngress,
-  isStatusWriter,
-  liveInstances,
-  normalizeHost,
-  pathMatches,
-  requestPath,
-  statusChanges,
-  type IngressClassObj,
-  type IngressObj,
-  type LeaseObj,
-  type RouteResult,
-  type SecretObj,
-} from '../../src-cluster/ingress'
+import { buildRoutingTable, buildTlsTable, classView, hostMatches, isOurIngress, isStatusWriter, liveInstances, normalizeHost, pathMatches, requestPath, statusChanges, type RouteResult } from '../../src-cluster/ingress'
+import type { IngressClassObj, IngressObj, LeaseObj, SecretObj, ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
 type PathSpec = { path?: string; pathType?: string; service: string; port: number | string }
 
@@ -44,7 +27,7 @@ function service(name: string, ports: { name?: string; port: number }[], o: { ns
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: o.ns ?? 'default' }, spec: { type: o.type ?? 'ClusterIP', ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) } } as ServiceObj
 }
 
-function slice(svc: string, ports: { name?: string; port: number }[], eps: { ip: string; ready?: boolean }[], ns = 'default'): EndpointSliceObj {
+function slice(svc: string, ports: { name?: string; port: number }[], eps: { ip: string; ready?: boolean }[], ns = 'default'): SliceObj {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -52,7 +35,7 @@ function slice(svc: string, ports: { name?: string; port: number }[], eps: { ip:
     addressType: 'IPv4',
     ports: ports.map((p) => ({ name: p.name ?? '', port: p.port, protocol: 'TCP' })),
     endpoints: eps.map((e) => ({ addresses: [e.ip], conditions: { ready: e.ready ?? true } })),
-  } as EndpointSliceObj
+  } as SliceObj
 }
 
 const target = (r: RouteResult): string => (r.kind === 'none' ? 'none' : `${r.backend.service}:${r.backend.port}${r.rule ? ` ${r.rule.pathType} ${r.rule.path}` : ' default'}`)

@@ -1,6 +1,6 @@
 // Object builders shared by the netpol unit tests (not a test file itself).
 import type { NetworkPolicySpec } from 'kubernetes-types/networking/v1'
-import type { NamespaceObj, NetworkPolicyObj, PodObj } from '../../src-cluster/netpol'
+import type { NamespaceObj, NetworkPolicyObj, PodObj } from '../../src-cluster/kit/objects'
 
 export interface PodOpts {
   readonly labels?: Record<string, string>

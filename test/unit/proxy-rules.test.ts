@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { buildProxyRules, chainName, IpPool, sepChain, servicePorts, svcChain, extChain, type EndpointSliceObj, type ServiceObj } from '../../src-cluster/proxy'
+import { buildProxyRules, chainName, IpPool, sepChain, servicePorts, svcChain, extChain } from '../../src-cluster/proxy'
+import type { ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
 const svc = (name: string, spec: ServiceObj['spec'], status?: ServiceObj['status']): ServiceObj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec, status })
-const slice = (svcName: string, endpoints: { ip: string; ready?: boolean; serving?: boolean; terminating?: boolean; hostname?: string }[], ports: { name?: string; port: number; protocol?: string }[]): EndpointSliceObj => ({
+const slice = (svcName: string, endpoints: { ip: string; ready?: boolean; serving?: boolean; terminating?: boolean; hostname?: string }[], ports: { name?: string; port: number; protocol?: string }[]): SliceObj => ({
   apiVersion: 'discovery.k8s.io/v1',
   kind: 'EndpointSlice',
   metadata: { name: `${svcName}-x`, namespace: 'default', labels: { 'kubernetes.io/service-name': svcName } },

@@ -5,7 +5,7 @@ import { labelSelectorFromObject, selectorToString } from '../../src-cluster/api
 import { SchedulerCache } from '../../src-cluster/scheduler/cache'
 import { defaultSelector } from '../../src-cluster/scheduler/default-selector'
 import { newPodInfo } from '../../src-cluster/scheduler/pod-info'
-import type { NodeObj, PodObj } from '../../src-cluster/scheduler/types'
+import type { NodeObj, PodObj } from '../../src-cluster/kit/objects'
 
 function node(name: string, zone: string): NodeObj {
   return { metadata: { name, labels: { 'kubernetes.io/hostname': name, zone } }, status: { allocatable: { cpu: '2', memory: '2Gi', pods: '10' } } }

@@ -7,8 +7,9 @@ import { newPodInfo, podRequests } from '../../src-cluster/scheduler/pod-info'
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from '../../src-cluster/scheduler/plugins'
 import { balancedScore } from '../../src-cluster/scheduler/plugins/balanced-allocation'
 import { leastRequested } from '../../src-cluster/scheduler/plugins/node-resources-fit'
-import type { CycleContext, NodeObj, PodObj } from '../../src-cluster/scheduler/types'
+import type { CycleContext } from '../../src-cluster/scheduler/types'
 import { labelSelectorFromObject } from '../../src-cluster/api/selectors'
+import type { NodeObj, PodObj } from '../../src-cluster/kit/objects'
 
 function node(name: string, o: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: NodeObj['spec'] extends infer S ? S extends { taints?: infer T } ? T : never : never; unschedulable?: boolean } = {}): NodeObj {
   const alloc = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: o.pods ?? '110', 'ephemeral-storage': '100Gi' }

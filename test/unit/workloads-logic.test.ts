@@ -6,8 +6,8 @@ import * as du from '../../src-cluster/controllers/workloads/deployment-util'
 import { templatePatch, templateOfRevision } from '../../src-cluster/controllers/workloads/history'
 import { calculateReplicaSetStatus, podsToDelete } from '../../src-cluster/controllers/workloads/replicaset'
 import { claimName, ordinalOf } from '../../src-cluster/controllers/workloads/statefulset'
-import type { DaemonSetObj, DeploymentObj, NodeObj, PodObj, ReplicaSetObj, RevisionObj } from '../../src-cluster/controllers/workloads/types'
 import { computeHash, fnv32a, safeEncode, scaledValue } from '../../src-cluster/controllers/workloads/util'
+import type { DaemonSetObj, DeploymentObj, NodeObj, PodObj, ReplicaSetObj, RevisionObj } from '../../src-cluster/kit/objects'
 
 const deploy = (replicas: number, surge?: number | string, unavailable?: number | string, extra: Partial<NonNullable<DeploymentObj['spec']>> = {}): DeploymentObj => ({
   metadata: { name: 'web', generation: 1 },

@@ -3,18 +3,17 @@
 // replicas per resource metric, applies behavior (stabilization windows and rate policies)
 // and min/max, scales the target through its scale subresource and reports status and
 // conditions (AbleToScale, ScalingActive, ScalingLimited) with upstream's reasons.
-import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricStatus } from 'kubernetes-types/autoscaling/v2'
+import type { HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricStatus } from 'kubernetes-types/autoscaling/v2'
 import type { KubeObject } from '../../api/errors'
 import { parseQuantity } from '../../api/quantity'
 import { RESOURCES } from '../../api/resources'
 import { matchLabels, parseLabelSelector } from '../../api/selectors'
 import { discoverExtraResources, objectKey, resourceRef, WorkQueue, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
-import type { PodObj } from '../batch/types'
 import { DelayedRequeue, isPodReady, rfc3339, setCondition, withKind } from '../batch/util'
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, resourceReplicas, scaleDownLimit, scaleUpLimit, stabilize, type PodSample, type Recommendation, type ScaleEvent } from './replicas'
+import type { HpaObj, PodObj } from '../../kit/objects'
 
-export type HpaObj = KubeObject & HorizontalPodAutoscaler
 export const HPAS = resourceRef('autoscaling/v2', 'horizontalpodautoscalers')
 const PODS = resourceRef('v1', 'pods')
 

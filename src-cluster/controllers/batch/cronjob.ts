@@ -10,8 +10,8 @@ import { isAlreadyExists, isNotFound, objectKey, resourceRef, splitKey, WorkQueu
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { isJobFinished, JOBS } from './job'
 import { checkTimeZone, formatInZone, nextInZone } from './timezone'
-import type { CronJobObj, JobObj } from './types'
 import { controllerRef, DelayedRequeue, rfc3339, withKind } from './util'
+import type { CronJobObj, JobObj } from '../../kit/objects'
 
 export const CRONJOBS = resourceRef('batch/v1', 'cronjobs')
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp'

@@ -2,7 +2,7 @@
 // owner reference, completion index for Indexed jobs) and how it reads them back.
 
 import type { Container } from 'kubernetes-types/core/v1'
-import type { JobObj as Job, PodObj as Pod } from './types'
+import type { JobObj as Job, PodObj as Pod } from '../../kit/objects'
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking'
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index'

@@ -6,7 +6,7 @@
 // Terminal conditions follow 1.32: FailureTarget / SuccessCriteriaMet first, then Failed /
 // Complete once no pod is left running.
 import type { JobCondition, JobStatus } from 'kubernetes-types/batch/v1'
-import type { JobObj as Job, PodObj as Pod } from './types'
+import type { JobObj as Job, PodObj as Pod } from '../../kit/objects'
 
 import { isNotFound, objectKey, resourceRef, splitKey, WorkQueue, type Informer } from '../../client'
 import type { EventRecorder } from '../../client'

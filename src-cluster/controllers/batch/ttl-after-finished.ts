@@ -3,8 +3,8 @@
 import { isNotFound, objectKey, WorkQueue, type Informer } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { isJobFinished, JOBS } from './job'
-import type { JobObj } from './types'
 import { DelayedRequeue } from './util'
+import type { JobObj } from '../../kit/objects'
 
 /** When the Job finished: completionTime, else the Complete/Failed condition's transition time. */
 export function finishTime(job: JobObj): number | undefined {

@@ -7,8 +7,9 @@ import type { Informer } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { hasAddress, podHostname, resolvePort, selectedPods, serviceSelects } from './endpoint-pods'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, isConflict, isNotFound, keyOf, podIsReady, R, sameJson, type EndpointsObj, type PodObj, type ServiceObj } from './util'
+import { isAlreadyExists, isConflict, isNotFound, keyOf, podIsReady, R, sameJson } from './util'
 import { splitKey } from '../../client/types'
+import type { EndpointsObj, PodObj, ServiceObj } from '../../kit/objects'
 
 /** Subsets for a Service given the pods it selects (pure: unit-tested directly). */
 export function buildSubsets(svc: ServiceObj, pods: readonly PodObj[]): EndpointSubset[] {

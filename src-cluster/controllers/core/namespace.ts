@@ -8,7 +8,8 @@ import { RESOURCES, type ResourceInfo } from '../../api/resources'
 import { discoverExtraResources, type Informer, type ResourceRef } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
-import { isConflict, isNotFound, R, rfc3339, sameJson, type NamespaceObj } from './util'
+import { isConflict, isNotFound, R, rfc3339, sameJson } from './util'
+import type { NamespaceObj } from '../../kit/objects'
 
 /** Namespaced kinds the API server stores and can delete: what a namespace holds. */
 export function namespacedResources(): ResourceInfo[] {

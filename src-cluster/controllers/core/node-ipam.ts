@@ -5,7 +5,8 @@ import type { Informer } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { CidrAllocator } from './cidr'
 import { startQueue, type RunningQueue } from './queue'
-import { isNotFound, R, type NodeObj } from './util'
+import { isNotFound, R } from './util'
+import type { NodeObj } from '../../kit/objects'
 
 export class NodeIpamController implements Controller {
   readonly name = 'node-ipam-controller'

@@ -11,7 +11,8 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { podsOnNode, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from './taints'
-import { isConflict, isNotFound, R, rfc3339, sameJson, type LeaseObj, type NodeObj, type PodObj } from './util'
+import { isConflict, isNotFound, R, rfc3339, sameJson } from './util'
+import type { LeaseObj, NodeObj, PodObj } from '../../kit/objects'
 
 const LEASE_NS = 'kube-node-lease'
 const OWNED = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE])

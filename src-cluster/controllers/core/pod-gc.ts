@@ -7,7 +7,8 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { podsOnNode, TAINT_UNREACHABLE } from './taints'
-import { isConflict, isNotFound, keyOf, R, type NodeObj, type PodObj } from './util'
+import { isConflict, isNotFound, keyOf, R } from './util'
+import type { NodeObj, PodObj } from '../../kit/objects'
 
 const unreachable = (n: NodeObj | undefined) => (n?.spec?.taints ?? []).some((t) => t.key === TAINT_UNREACHABLE)
 

@@ -6,7 +6,8 @@ import type { Informer } from '../../client'
 import { splitKey } from '../../client/types'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, R, type ConfigMapObj, type NamespaceObj, type ServiceAccountObj } from './util'
+import { isAlreadyExists, R } from './util'
+import type { ConfigMapObj, NamespaceObj, ServiceAccountObj } from '../../kit/objects'
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt'
 const DESCRIPTION =

@@ -8,7 +8,8 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { evictionVerdict, podsOnNode } from './taints'
-import { isConflict, isNotFound, keyOf, R, rfc3339, sameJson, type NodeObj, type PodObj } from './util'
+import { isConflict, isNotFound, keyOf, R, rfc3339, sameJson } from './util'
+import type { NodeObj, PodObj } from '../../kit/objects'
 
 const noExecute = (n: NodeObj | undefined): Taint[] => (n?.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute')
 

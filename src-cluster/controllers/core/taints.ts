@@ -1,13 +1,13 @@
 // Taint and toleration matching, and the taints the node lifecycle controller owns.
 import type { Taint, Toleration } from 'kubernetes-types/core/v1'
 import type { Informer } from '../../client'
-import type { PodObj } from './util'
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready'
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable'
 export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable'
 
 import { toleratesTaint as tolerates } from '../../api/node-matching'
+import type { PodObj } from '../../kit/objects'
 
 export { tolerates }
 

@@ -3,26 +3,9 @@
 import type { KubeObject } from '../../api/errors'
 import { allResources, apiVersionOf, type ResourceInfo } from '../../api/resources'
 import type { Client, ResourceRef } from '../../client/types'
-import type { Node, Pod, PersistentVolume, PersistentVolumeClaim, Service, Endpoints, Namespace, ServiceAccount, ConfigMap } from 'kubernetes-types/core/v1'
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1'
-import type { StorageClass } from 'kubernetes-types/storage/v1'
-import type { Lease } from 'kubernetes-types/coordination/v1'
+import type { Pod } from 'kubernetes-types/core/v1'
 
-/** A kubernetes-types object that is also a KubeObject (what informers and the client carry). */
-export type Obj<T> = KubeObject & T
 
-export type PodObj = Obj<Pod>
-export type NodeObj = Obj<Node>
-export type ServiceObj = Obj<Service>
-export type EndpointsObj = Obj<Endpoints>
-export type SliceObj = Obj<EndpointSlice>
-export type NamespaceObj = Obj<Namespace>
-export type PVObj = Obj<PersistentVolume>
-export type PVCObj = Obj<PersistentVolumeClaim>
-export type ClassObj = Obj<StorageClass>
-export type LeaseObj = Obj<Lease>
-export type ServiceAccountObj = Obj<ServiceAccount>
-export type ConfigMapObj = Obj<ConfigMap>
 
 /** The RESOURCES entry for apiVersion + plural; throws when the table lacks it (a programming error). */
 export function ref(apiVersion: string, plural: string): ResourceInfo {

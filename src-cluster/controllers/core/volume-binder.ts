@@ -12,7 +12,8 @@ import { defaultClass, LOCAL_PATH_PROVISIONER, standardStorageClass } from '../.
 import { provisionedName, provisionLocalVolume, PROVISIONED_BY_ANNOTATION, SELECTED_NODE_ANNOTATION } from './local-path'
 import { claimClass, findVolume } from './pv-match'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, isConflict, isNotFound, keyOf, R, type ClassObj, type NodeObj, type PodObj, type PVCObj, type PVObj } from './util'
+import { isAlreadyExists, isConflict, isNotFound, keyOf, R } from './util'
+import type { ClassObj, NodeObj, PodObj, PVCObj, PVObj } from '../../kit/objects'
 
 const BIND_COMPLETED = 'pv.kubernetes.io/bind-completed'
 const BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller'

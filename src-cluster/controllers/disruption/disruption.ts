@@ -8,11 +8,9 @@ import type { KubeObject } from '../../api/errors'
 import { labelSelectorFromObject, matchLabels, type LabelSelectorObject } from '../../api/selectors'
 import { objectKey, resourceRef, splitKey, WorkQueue, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
-import type { PodObj } from '../batch/types'
 import { controllerRef, DelayedRequeue, isPodReady, setCondition, withKind } from '../batch/util'
-import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1'
+import type { PdbObj, PodObj } from '../../kit/objects'
 
-export type PdbObj = KubeObject & PodDisruptionBudget
 export const PDBS = resourceRef('policy/v1', 'poddisruptionbudgets')
 const PODS = resourceRef('v1', 'pods')
 /** An evicted pod not seen deleted within this time counts as healthy again (upstream: 2 min). */

@@ -3,7 +3,8 @@
 // that makes the scheduler bind a daemon pod to its node.
 import type { Toleration } from 'kubernetes-types/core/v1'
 import { nodeRequirementMatches, toleratesTaint } from '../../api/node-matching'
-import type { DaemonSetObj, NodeObj, PodTemplateSpec } from './types'
+import type { PodTemplateSpec } from './types'
+import type { DaemonSetObj, NodeObj } from '../../kit/objects'
 
 const NOT_READY = 'node.kubernetes.io/not-ready'
 const UNREACHABLE = 'node.kubernetes.io/unreachable'

@@ -11,8 +11,8 @@ import { claimObjects } from './claim'
 import { daemonPodTemplate, nodeShouldRunDaemonPod, pinToNode, targetNodeName } from './daemonset-util'
 import { ensureCurrentRevision, REVISION_HASH_LABEL, truncateHistory } from './history'
 import { podFromTemplate, PodControl, slowStartBatch } from './pod-control'
-import type { DaemonSetObj, NodeObj, PodObj, RevisionObj } from './types'
 import { byCreation, controllerRef, errorMessage, isPodAvailable, isPodReady, msUntilAvailable, newControllerRef, scaledValue, semanticEqual } from './util'
+import type { DaemonSetObj, NodeObj, PodObj, RevisionObj } from '../../kit/objects'
 
 const COMPONENT = 'daemonset-controller'
 

@@ -7,8 +7,8 @@ import type { Client } from '../../client/types'
 import type { ReconcileResult } from '../framework'
 import { RES } from './base'
 import * as du from './deployment-util'
-import type { DeploymentObj, PodObj, ReplicaSetObj } from './types'
 import { byCreation, controllerRef, errorCode, isControlledBy, newControllerRef, semanticEqual } from './util'
+import type { DeploymentObj, PodObj, ReplicaSetObj } from '../../kit/objects'
 
 const { replicasOf, Reasons } = du
 

@@ -1,8 +1,9 @@
 // The arithmetic and bookkeeping of Deployments, as pure functions: surge and unavailability
 // budgets, revision annotations, which ReplicaSet is "new", conditions, proportional scaling.
 import type { DeploymentCondition } from 'kubernetes-types/apps/v1'
-import type { DeploymentObj, PodTemplateSpec, ReplicaSetObj } from './types'
+import type { PodTemplateSpec } from './types'
 import { byCreation, computeHash, scaledValue, semanticEqual } from './util'
+import type { DeploymentObj, ReplicaSetObj } from '../../kit/objects'
 
 export const HASH_LABEL = 'pod-template-hash'
 export const REVISION = 'deployment.kubernetes.io/revision'

@@ -7,8 +7,8 @@ import type { ControllerContext, ReconcileResult } from '../framework'
 import { QueueController, RES, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
 import { DeploymentSync } from './deployment-sync'
-import type { DeploymentObj, PodObj, ReplicaSetObj } from './types'
 import { controllerRef, errorMessage, semanticEqual } from './util'
+import type { DeploymentObj, PodObj, ReplicaSetObj } from '../../kit/objects'
 
 const COMPONENT = 'deployment-controller'
 

@@ -4,8 +4,9 @@
 import type { KubeObject } from '../../api/errors'
 import type { Client } from '../../client/types'
 import { RES } from './base'
-import type { PodTemplateSpec, RevisionObj } from './types'
+import type { PodTemplateSpec } from './types'
 import { computeHash, errorCode, newControllerRef, semanticEqual } from './util'
+import type { RevisionObj } from '../../kit/objects'
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash'
 

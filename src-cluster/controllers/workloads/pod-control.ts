@@ -3,8 +3,9 @@
 import type { KubeObject } from '../../api/errors'
 import type { EventRecorder } from '../../client/events'
 import type { Client, ResourceRef } from '../../client/types'
-import type { OwnerReference, PodObj, PodTemplateSpec } from './types'
+import type { OwnerReference, PodTemplateSpec } from './types'
 import { errorCode, errorMessage } from './util'
+import type { PodObj } from '../../kit/objects'
 
 export const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' }
 

@@ -11,8 +11,8 @@ import { Expectations, type ControllerContext, type ReconcileResult } from '../f
 import { QueueController, RES, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
 import { podFromTemplate, PodControl, slowStartBatch } from './pod-control'
-import type { PodObj, ReplicaSetObj } from './types'
 import { controllerRef, errorMessage, isPodActive, isPodAvailable, isPodReady, msUntilAvailable, newControllerRef, podReadyCondition, semanticEqual } from './util'
+import type { PodObj, ReplicaSetObj } from '../../kit/objects'
 
 /** upstream's burstReplicas: at most this many creations or deletions per sync. */
 export const BURST_REPLICAS = 500

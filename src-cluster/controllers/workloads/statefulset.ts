@@ -11,8 +11,9 @@ import { QueueController, RES, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
 import { ensureCurrentRevision, templateOfRevision, truncateHistory } from './history'
 import { podFromTemplate, PODS } from './pod-control'
-import type { OwnerReference, PodObj, PodTemplateSpec, PvcObj, RevisionObj, StatefulSetObj } from './types'
+import type { OwnerReference, PodTemplateSpec } from './types'
 import { controllerRef, errorCode, errorMessage, isPodAvailable, isPodReady, isTerminal, isTerminating, msUntilAvailable, newControllerRef } from './util'
+import type { PodObj, PVCObj, RevisionObj, StatefulSetObj } from '../../kit/objects'
 
 const COMPONENT = 'statefulset-controller'
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name'
@@ -36,13 +37,13 @@ export class StatefulSetController extends QueueController {
   private setInf!: Informer<StatefulSetObj>
   private podInf!: Informer<PodObj>
   private revInf!: Informer<RevisionObj>
-  private pvcInf!: Informer<PvcObj>
+  private pvcInf!: Informer<PVCObj>
 
   protected setup(ctx: ControllerContext): Informer<KubeObject>[] {
     this.setInf = ctx.informers.for<StatefulSetObj>(RES.statefulsets)
     this.podInf = ctx.informers.for<PodObj>(RES.pods)
     this.revInf = ctx.informers.for<RevisionObj>(RES.controllerrevisions)
-    this.pvcInf = ctx.informers.for<PvcObj>(RES.pvcs)
+    this.pvcInf = ctx.informers.for<PVCObj>(RES.pvcs)
     this.setInf.addHandler({ add: (s) => this.enqueue(s), update: (_o, s) => this.enqueue(s), delete: (s) => this.enqueue(s) })
     this.podInf.addHandler({
       add: (p) => this.podEvent(p),
@@ -122,7 +123,7 @@ class SetSync {
     private readonly set: StatefulSetObj,
     private readonly currentRev: RevisionObj,
     private readonly updateRev: RevisionObj,
-    private readonly pvcInf: Informer<PvcObj>,
+    private readonly pvcInf: Informer<PVCObj>,
   ) {
     this.name = String(set.metadata?.name)
     this.ns = String(set.metadata?.namespace)
@@ -241,7 +242,7 @@ class SetSync {
           ...(owners.length ? { ownerReferences: owners } : {}),
         },
         spec: structuredClone(t.spec ?? {}),
-      } as PvcObj
+      } as PVCObj
       try {
         await this.ctx.client.create(RES.pvcs, this.ns, claim)
         this.recorder.event(this.set, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${this.name} success`)

@@ -1,7 +1,8 @@
 // Small pieces every workload controller shares: template hashing as upstream renders it,
 // int-or-percent arithmetic, pod readiness/availability, controller references.
 import type { KubeObject } from '../../api/errors'
-import type { OwnerReference, PodObj } from './types'
+import type { OwnerReference } from './types'
+import type { PodObj } from '../../kit/objects'
 
 // ---------------------------------------------------------------------------------------------
 // Hashing

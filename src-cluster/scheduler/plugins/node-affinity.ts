@@ -3,8 +3,9 @@
 import type { NodeSelectorTerm } from 'kubernetes-types/core/v1'
 import { nodeRequirementMatches } from '../../api/node-matching'
 import type { NodeInfo } from '../node-info'
-import type { FilterPlugin, PodObj, ScorePlugin } from '../types'
+import type { FilterPlugin, ScorePlugin } from '../types'
 import { defaultNormalize } from './taint-toleration'
+import type { PodObj } from '../../kit/objects'
 
 export const REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 
