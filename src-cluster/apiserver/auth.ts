@@ -1,5 +1,7 @@
 // Who is asking: a client certificate signed by the cluster CA (CN = user, O = groups), a
-// static token from the data dir's tokens file, or a service-account token. A request with no
+// static token from the data dir's tokens file, or a service-account token (signed by the
+// service-account key, for the API server's audience, unexpired, and its ServiceAccount and
+// bound Pod/Secret still there with the uids it names, as upstream checks). A request with no
 // credentials at all is system:anonymous in group system:unauthenticated, as upstream's
 // anonymous authenticator makes it (RBAC then decides: /version and the health endpoints are
 // public, the rest 403). Credentials that do not check out are never anonymous: 401.
@@ -7,7 +9,9 @@ import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { timingSafeEqual } from 'node:crypto'
 import type { User } from './context'
-import { verifyServiceAccountToken } from './tokens'
+import { findResource } from '../api/resources'
+import type { ObjectStore } from './registry/objects'
+import { checkLive, verifyServiceAccountToken, type LiveLookup } from './tokens'
 
 export interface StaticToken {
   readonly token: string
@@ -18,7 +22,7 @@ export interface StaticToken {
 
 export interface Authenticator {
   /** The caller; undefined when it presented credentials that are not valid (→ 401). */
-  authenticate(req: IncomingMessage): User | undefined
+  authenticate(req: IncomingMessage): Promise<User | undefined>
 }
 
 export const ANONYMOUS: User = { name: 'system:anonymous', groups: ['system:unauthenticated'] }
@@ -29,9 +33,9 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
-export function createAuthenticator(opts: { staticTokens: readonly StaticToken[]; serviceAccountPubPem: string; now: () => Date }): Authenticator {
+export function createAuthenticator(opts: { staticTokens: readonly StaticToken[]; serviceAccountPubPem: string; now: () => Date; lookup: LiveLookup }): Authenticator {
   return {
-    authenticate(req) {
+    async authenticate(req) {
       const sock = req.socket as TLSSocket
       const cert = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined
       const presentedCert = !!cert && Object.keys(cert).length > 0
@@ -52,7 +56,11 @@ export function createAuthenticator(opts: { staticTokens: readonly StaticToken[]
           if (sameSecret(t.token, token)) return { name: t.user, uid: t.uid, groups: [...t.groups, 'system:authenticated'] }
         }
         const sa = verifyServiceAccountToken(opts.serviceAccountPubPem, token, opts.now())
-        if (sa) return { name: sa.user, uid: sa.uid, groups: sa.groups }
+        if (sa && !(await checkLive(sa, opts.lookup, opts.now()))) {
+          const extra: Record<string, string[]> = {}
+          if (sa.pod) Object.assign(extra, { 'authentication.kubernetes.io/pod-name': [sa.pod.name], 'authentication.kubernetes.io/pod-uid': [sa.pod.uid] })
+          return { name: sa.user, uid: sa.uid, groups: sa.groups, ...(Object.keys(extra).length ? { extra } : {}) }
+        }
       }
       return undefined
     },
@@ -70,4 +78,18 @@ export function parseTokenFile(text: string): StaticToken[] {
     out.push({ token: m[1]!, user: m[2]!, uid: m[3]!, groups: m[4] ? m[4].split(',').map((g) => g.trim()).filter(Boolean) : [] })
   }
   return out
+}
+
+const LIVE_KINDS = {
+  ServiceAccount: findResource('', 'v1', 'serviceaccounts')!,
+  Pod: findResource('', 'v1', 'pods')!,
+  Secret: findResource('', 'v1', 'secrets')!,
+}
+
+/** Service-account token liveness checked against the store (ServiceAccount, bound Pod or Secret). */
+export function storeLookup(objects: ObjectStore): LiveLookup {
+  return async (kind, ns, name) => {
+    const o = await objects.get(LIVE_KINDS[kind], ns, name)
+    return o && { uid: o.obj.metadata?.uid, deletionTimestamp: o.obj.metadata?.deletionTimestamp ?? undefined }
+  }
 }

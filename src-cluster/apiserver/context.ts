@@ -20,6 +20,8 @@ export interface User {
   readonly name: string
   readonly groups: readonly string[]
   readonly uid?: string
+  /** Extra attributes (a bound service-account token's pod name and uid). */
+  readonly extra?: Readonly<Record<string, readonly string[]>>
 }
 
 export interface ServerContext {

@@ -13,7 +13,7 @@ import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/scheduling'
 import { lockDir, openStore } from '../store'
 import { queryBool } from '../util/query'
 import type { Storage } from '../store/types'
-import { createAuthenticator, parseTokenFile, type Authenticator } from './auth'
+import { createAuthenticator, parseTokenFile, storeLookup, type Authenticator } from './auth'
 import { authorizeOrThrow, Authorizer, ensureBootstrapPolicy, impersonate, metricsAttributes, NodeGraph, nonResourceAttributes, PolicyCache, resourceAttributes } from './authz'
 import { rfc3339, type ApiServerConfig, type ServerContext, type User } from './context'
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroup, legacyGroupList, legacyResourceList, wantsAggregated } from './discovery'
@@ -38,6 +38,7 @@ import { parseRequest, type ResourceRequest } from './request'
 import { runAsUser } from './request-user'
 import { checkAcceptable, sendError, sendJson } from './respond'
 import { errors, failure } from './status'
+import { jwks, openIdConfiguration } from './tokens'
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4-kubelab' }
 
@@ -173,7 +174,7 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   const q = url.searchParams
   // No credentials: system:anonymous, which RBAC lets read /version and the health endpoints
   // (the system:public-info-viewer binding) and nothing else (403). Bad credentials: 401.
-  const requester = auth.authenticate(req)
+  const requester = await auth.authenticate(req)
   if (!requester) throw errors.unauthorized()
   // kubectl --as / --as-group: checked against the requester's own permissions first.
   const user = impersonate(req, requester, ctx.authorizer)
@@ -200,6 +201,13 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   // Discovery, OpenAPI and /version are read-only routes.
   if (!isResourcePath && method !== 'GET' && method !== 'HEAD') throw methodNotServed()
   if (path === '/version') return sendJson(req, res, 200, versionInfo())
+  // Service-account issuer discovery (OIDC), as upstream serves it for token consumers.
+  if (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks') {
+    const jwk = path === '/openid/v1/jwks'
+    res.writeHead(200, { 'Content-Type': jwk ? 'application/jwk-set+json' : 'application/json', 'Cache-Control': 'public, max-age=3600' })
+    res.end(JSON.stringify(jwk ? jwks(ctx.pki.serviceAccountPubPem) : openIdConfiguration(ctx.pki.serviceAccountPubPem)))
+    return
+  }
   if (path === '/api' || path === '/apis') {
     const core = path === '/api'
     if (wantsAggregated(req.headers.accept)) {
@@ -394,6 +402,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     staticTokens: parseTokenFile(readFileSync(join(opts.dataDir, 'tokens.csv'), 'utf8')),
     serviceAccountPubPem: pki.serviceAccountPubPem,
     now,
+    // Tokens are checked against live objects once the server is up (requests wait for that).
+    lookup: async (kind, ns, name) => storeLookup((await ready).objects)(kind, ns, name),
   })
   const server: Server = createServer({
     key: pki.serving.keyPem,
@@ -426,8 +436,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     ready.then(
       (c) =>
-        handleUpgrade(c, req, socket, head, () => {
-          const requester = auth.authenticate(req)
+        handleUpgrade(c, req, socket, head, async () => {
+          const requester = await auth.authenticate(req)
           return requester && impersonate(req, requester, c.authorizer)
         }),
       () => socket.destroy(),

@@ -1,8 +1,21 @@
-// Service-account tokens: RS256 JWTs signed with the cluster's service-account key, bound to a
-// ServiceAccount (and optionally a Pod), expiring. The same key verifies them on requests.
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
+// Service-account tokens as upstream's TokenRequest issues them: JWTs signed with the cluster's
+// service-account key (RS256 for an RSA key, ES256 for a P-256 one), with upstream's claims
+// (iss, aud, sub, iat, nbf, exp and `kubernetes.io` naming the namespace, the ServiceAccount and
+// the Pod or Secret the token is bound to, each with its uid). The same key's public half checks
+// them; liveness (the ServiceAccount and the bound object still exist with those uids) is checked
+// by the caller against the store (see `checkLive`).
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 
+/** The issuer (and the API server's own audience), as kubeadm's --service-account-issuer. */
 export const ISSUER = 'https://kubernetes.default.svc.cluster.local'
+/** What tokens must be for to be accepted by the API server (upstream --api-audiences defaults to the issuer). */
+export const API_AUDIENCES: readonly string[] = [ISSUER]
+
+export interface BoundObject {
+  kind: string
+  name: string
+  uid: string
+}
 
 export interface TokenClaims {
   namespace: string
@@ -11,27 +24,41 @@ export interface TokenClaims {
   audiences: string[]
   issuedAt: Date
   expires: Date
-  boundObject?: { kind?: string; name?: string; uid?: string }
+  boundObject?: BoundObject
 }
 
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
 
+function algOf(key: KeyObject): 'RS256' | 'ES256' {
+  if (key.asymmetricKeyType === 'rsa') return 'RS256'
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256'
+  throw new Error(`service-account key: ${key.asymmetricKeyType} keys are not supported (use RSA or EC P-256)`)
+}
+
+/** Upstream's key id: base64url(SHA-256(DER of the public key)). */
+export function keyId(publicKeyPem: string): string {
+  return createHash('sha256').update(createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' })).digest('base64url')
+}
+
 export function issueServiceAccountToken(privateKeyPem: string, c: TokenClaims): string {
-  const header = { alg: 'RS256', typ: 'JWT' }
+  const key = createPrivateKey(privateKeyPem)
+  const alg = algOf(key)
+  const header = { alg, kid: keyId(createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string) }
   const iat = Math.floor(c.issuedAt.getTime() / 1000)
   const k8s: Record<string, unknown> = { namespace: c.namespace, serviceaccount: { name: c.name, uid: c.uid } }
   if (c.boundObject?.kind === 'Pod') k8s.pod = { name: c.boundObject.name, uid: c.boundObject.uid }
+  if (c.boundObject?.kind === 'Secret') k8s.secret = { name: c.boundObject.name, uid: c.boundObject.uid }
   const payload = {
-    iss: ISSUER,
     aud: c.audiences,
-    sub: `system:serviceaccount:${c.namespace}:${c.name}`,
-    iat,
-    nbf: iat,
     exp: Math.floor(c.expires.getTime() / 1000),
+    iat,
+    iss: ISSUER,
     'kubernetes.io': k8s,
+    nbf: iat,
+    sub: `system:serviceaccount:${c.namespace}:${c.name}`,
   }
   const input = `${b64(header)}.${b64(payload)}`
-  const sig = sign('sha256', Buffer.from(input), createPrivateKey(privateKeyPem)).toString('base64url')
+  const sig = sign('sha256', Buffer.from(input), alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key).toString('base64url')
   return `${input}.${sig}`
 }
 
@@ -40,33 +67,107 @@ export interface VerifiedToken {
   readonly groups: string[]
   readonly namespace: string
   readonly serviceAccount: string
+  /** The ServiceAccount's uid the token was issued for. */
   readonly uid: string
+  readonly audiences: string[]
+  readonly pod?: { name: string; uid: string }
+  readonly secret?: { name: string; uid: string }
 }
 
-/** The service account a token speaks for, or undefined when it is not ours, forged or expired. */
-export function verifyServiceAccountToken(publicKeyPem: string, token: string, now: Date): VerifiedToken | undefined {
+interface Payload {
+  iss?: unknown
+  aud?: unknown
+  exp?: unknown
+  nbf?: unknown
+  sub?: unknown
+  'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string; uid?: string }; pod?: { name?: string; uid?: string }; secret?: { name?: string; uid?: string } }
+}
+
+const ref = (r: { name?: string; uid?: string } | undefined): { name: string; uid: string } | undefined => (r?.name && r.uid ? { name: r.name, uid: r.uid } : undefined)
+
+/**
+ * The service account a token speaks for, or undefined when it is not ours, forged, expired,
+ * not yet valid, or meant for none of `audiences`. Says nothing about whether the
+ * ServiceAccount or the bound object still exist: see checkLive.
+ */
+export function verifyServiceAccountToken(publicKeyPem: string, token: string, now: Date, audiences: readonly string[] = API_AUDIENCES): VerifiedToken | undefined {
   const parts = token.split('.')
   if (parts.length !== 3) return undefined
   try {
-    const ok = verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), createPublicKey(publicKeyPem), Buffer.from(parts[2]!, 'base64url'))
-    if (!ok) return undefined
-    const p = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as {
-      iss?: string
-      exp?: number
-      'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string; uid?: string } }
-    }
-    if (p.iss !== ISSUER || typeof p.exp !== 'number' || p.exp * 1000 < now.getTime()) return undefined
-    const ns = p['kubernetes.io']?.namespace
-    const sa = p['kubernetes.io']?.serviceaccount
-    if (!ns || !sa?.name) return undefined
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as { alg?: string }
+    const key = createPublicKey(publicKeyPem)
+    const alg = algOf(key)
+    if (header.alg !== alg) return undefined
+    const input = Buffer.from(`${parts[0]}.${parts[1]}`)
+    const sig = Buffer.from(parts[2]!, 'base64url')
+    if (!verify('sha256', input, alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key, sig)) return undefined
+    const p = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Payload
+    const t = now.getTime() / 1000
+    if (p.iss !== ISSUER || typeof p.exp !== 'number' || p.exp < t) return undefined
+    // Upstream allows a minute of clock skew before nbf.
+    if (typeof p.nbf === 'number' && p.nbf > t + 60) return undefined
+    const aud = typeof p.aud === 'string' ? [p.aud] : Array.isArray(p.aud) ? p.aud.filter((a): a is string => typeof a === 'string') : []
+    const matched = aud.filter((a) => audiences.includes(a))
+    if (!matched.length) return undefined
+    const k = p['kubernetes.io']
+    const ns = k?.namespace
+    const sa = k?.serviceaccount
+    if (!ns || !sa?.name || !sa.uid) return undefined
+    if (p.sub !== `system:serviceaccount:${ns}:${sa.name}`) return undefined
     return {
       user: `system:serviceaccount:${ns}:${sa.name}`,
       groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
       namespace: ns,
       serviceAccount: sa.name,
-      uid: sa.uid ?? '',
+      uid: sa.uid,
+      audiences: matched,
+      pod: ref(k.pod),
+      secret: ref(k.secret),
     }
   } catch {
     return undefined
   }
+}
+
+/** What checkLive needs from the store: an object's uid and deletionTimestamp, or undefined. */
+export type LiveLookup = (kind: 'ServiceAccount' | 'Pod' | 'Secret', namespace: string, name: string) => Promise<{ uid?: string; deletionTimestamp?: string } | undefined>
+
+/**
+ * Upstream's validator: the ServiceAccount must still exist with the uid the token names (a
+ * deleted, or deleted and re-created, account ends its tokens), and so must the bound Pod or
+ * Secret; a pod deleting for more than a minute no longer counts. Returns why not, or undefined.
+ */
+export async function checkLive(v: VerifiedToken, lookup: LiveLookup, now: Date): Promise<string | undefined> {
+  const sa = await lookup('ServiceAccount', v.namespace, v.serviceAccount)
+  if (!sa) return `service account ${v.namespace}/${v.serviceAccount} has been deleted`
+  if (sa.uid !== v.uid) return `service account UID (${v.uid}) does not match claim (${sa.uid})`
+  if (v.secret) {
+    const s = await lookup('Secret', v.namespace, v.secret.name)
+    if (!s) return `secret ${v.namespace}/${v.secret.name} has been deleted`
+    if (s.uid !== v.secret.uid) return `secret UID (${v.secret.uid}) does not match claim (${s.uid})`
+  }
+  if (v.pod) {
+    const p = await lookup('Pod', v.namespace, v.pod.name)
+    if (!p) return `pod ${v.namespace}/${v.pod.name} has been deleted`
+    if (p.uid !== v.pod.uid) return `pod UID (${v.pod.uid}) does not match claim (${p.uid})`
+    if (p.deletionTimestamp && Date.parse(p.deletionTimestamp) < now.getTime() - 60_000) return `pod ${v.namespace}/${v.pod.name} is being deleted`
+  }
+  return undefined
+}
+
+/** The OpenID discovery document upstream serves at /.well-known/openid-configuration. */
+export function openIdConfiguration(publicKeyPem: string): Record<string, unknown> {
+  return {
+    issuer: ISSUER,
+    jwks_uri: `${ISSUER}/openid/v1/jwks`,
+    response_types_supported: ['id_token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [algOf(createPublicKey(publicKeyPem))],
+  }
+}
+
+/** The key set at /openid/v1/jwks: the service-account public key as a JWK with its kid. */
+export function jwks(publicKeyPem: string): { keys: Record<string, unknown>[] } {
+  const key = createPublicKey(publicKeyPem)
+  return { keys: [{ use: 'sig', kid: keyId(publicKeyPem), alg: algOf(key), ...(key.export({ format: 'jwk' }) as Record<string, unknown>) }] }
 }

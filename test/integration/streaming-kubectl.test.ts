@@ -83,7 +83,7 @@ beforeAll(async () => {
   const kcert = issueCert(t.server.pki.ca, { commonName: 'n1', server: true, ipAddresses: ['127.0.0.1'] })
   kubelet = await startKubeletServer({ port: 0, host: '127.0.0.1', tls: { certPem: kcert.certPem, keyPem: kcert.keyPem, caPem: t.server.pki.ca.certPem }, runtime: fake.runtime, log: (l) => logLines.push(l), followPollMs: 50 })
 
-  const auth = createAuthenticator({ staticTokens: parseTokenFile(readFileSync(join(t.dir, 'data', 'tokens.csv'), 'utf8')), serviceAccountPubPem: t.server.pki.serviceAccountPubPem, now: () => new Date() })
+  const auth = createAuthenticator({ staticTokens: parseTokenFile(readFileSync(join(t.dir, 'data', 'tokens.csv'), 'utf8')), serviceAccountPubPem: t.server.pki.serviceAccountPubPem, now: () => new Date(), lookup: async () => undefined })
   front = createHttpsServer({ key: t.server.pki.serving.keyPem, cert: t.server.pki.serving.certPem, ca: [t.server.pki.ca.certPem], requestCert: true, rejectUnauthorized: false })
   front.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://x')

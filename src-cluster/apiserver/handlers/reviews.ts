@@ -7,7 +7,8 @@ import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { errors } from '../status'
 import type { Attributes } from '../authz'
-import { verifyServiceAccountToken } from '../tokens'
+import { API_AUDIENCES, checkLive, verifyServiceAccountToken } from '../tokens'
+import { storeLookup } from '../auth'
 import { readObject } from './write'
 
 interface ReviewSpec {
@@ -49,7 +50,7 @@ export async function handleReview(ctx: ServerContext, r: ResourceRequest, req: 
   const base = { kind: r.res.kind, apiVersion: `${r.res.group}/${r.res.version}`, metadata: { creationTimestamp: null }, spec: obj.spec }
   switch (r.res.kind) {
     case 'SelfSubjectReview':
-      sendJson(req, res, 201, { ...base, status: { userInfo: { username: user.name, uid: user.uid, groups: user.groups } } }, warnings)
+      sendJson(req, res, 201, { ...base, status: { userInfo: { username: user.name, uid: user.uid, groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } } }, warnings)
       return
     case 'SelfSubjectAccessReview':
       sendJson(req, res, 201, { ...base, status: accessStatus(ctx, user, (obj.spec ?? {}) as ReviewSpec) }, warnings)
@@ -74,11 +75,20 @@ export async function handleReview(ctx: ServerContext, r: ResourceRequest, req: 
       return
     }
     case 'TokenReview': {
-      const token = String((obj.spec as { token?: unknown } | undefined)?.token ?? '')
-      const v = verifyServiceAccountToken(ctx.pki.serviceAccountPubPem, token, ctx.now())
-      const status = v
-        ? { authenticated: true, user: { username: v.user, uid: v.uid, groups: v.groups } }
-        : { authenticated: false, error: 'the token is not a valid, unexpired service-account token of this cluster' }
+      const spec = (obj.spec ?? {}) as { token?: unknown; audiences?: unknown }
+      const token = String(spec.token ?? '')
+      // Audiences the caller accepts; none given means the API server's own (as upstream).
+      const wanted = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : API_AUDIENCES
+      const v = verifyServiceAccountToken(ctx.pki.serviceAccountPubPem, token, ctx.now(), wanted)
+      const dead = v && (await checkLive(v, storeLookup(ctx.objects), ctx.now()))
+      const status =
+        v && !dead
+          ? {
+              authenticated: true,
+              user: { username: v.user, uid: v.uid, groups: v.groups, ...(v.pod ? { extra: { 'authentication.kubernetes.io/pod-name': [v.pod.name], 'authentication.kubernetes.io/pod-uid': [v.pod.uid] } } : {}) },
+              audiences: v.audiences,
+            }
+          : { authenticated: false, error: dead ?? 'the token is not a valid, unexpired service-account token of this cluster for the audiences asked for' }
       sendJson(req, res, 201, { ...base, status }, warnings)
       return
     }

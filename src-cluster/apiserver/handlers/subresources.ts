@@ -13,10 +13,14 @@ import type { ResourceRequest } from '../request'
 import type { ResourceInfo } from '../../api/resources'
 import { sendJson } from '../respond'
 import { errors, success } from '../status'
-import { issueServiceAccountToken } from '../tokens'
+import { API_AUDIENCES, issueServiceAccountToken, type BoundObject } from '../tokens'
+import { findResource } from '../../api/resources'
 import { checkFields, checkTypeMeta, fieldValidationParam, isDryRun } from './admit'
 import { asStatus, guaranteedUpdate } from './write'
 import { updateTracker, writeIdentity } from '../fieldmanager'
+
+const PODS = findResource('', 'v1', 'pods')!
+const SECRETS = findResource('', 'v1', 'secrets')!
 
 const SCALE_STRUCT = 'io.k8s.api.autoscaling.v1.Scale'
 const SCALE_INFO = { group: 'autoscaling', version: 'v1', kind: 'Scale', plural: 'scale', schema: SCALE_STRUCT } as const
@@ -155,32 +159,63 @@ export async function handleBinding(ctx: ServerContext, r: ResourceRequest, req:
   sendJson(req, res, 201, { ...success(), code: 201 })
 }
 
-/** POST serviceaccounts/NAME/token: a signed, bound, expiring token (TokenRequest). */
+const TOKEN_KIND = { group: 'authentication.k8s.io', kind: 'TokenRequest' }
+const MAX_EXPIRATION_SECONDS = 2 ** 32
+
+/**
+ * POST serviceaccounts/NAME/token (TokenRequest), as upstream's token REST: a signed, expiring
+ * token for the API server's audiences unless others are asked for, optionally bound to a Pod
+ * (which must exist, run as this ServiceAccount and carry the given uid) or a Secret.
+ */
 export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const sa = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
   const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'TokenRequest body')
   const spec = (body.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string } }
   await nodeRestrictionToken(ctx, requestUser(), r.res, r.namespace!, r.name!, spec.boundObjectRef)
   const expirationSeconds = spec.expirationSeconds ?? 3600
-  if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
-    throw errors.invalid({ group: 'authentication.k8s.io', kind: 'TokenRequest' }, r.name!, [fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes')])
+  if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
+    throw errors.invalid(TOKEN_KIND, r.name!, [fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes')])
+  }
+  if (expirationSeconds > MAX_EXPIRATION_SECONDS) {
+    throw errors.invalid(TOKEN_KIND, r.name!, [fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds')])
+  }
+  if (spec.audiences !== undefined && (!Array.isArray(spec.audiences) || spec.audiences.some((a) => typeof a !== 'string'))) {
+    throw errors.badRequest('spec.audiences must be a list of strings')
+  }
+  let bound: BoundObject | undefined
+  const ref = spec.boundObjectRef
+  if (ref) {
+    const kind = ref.kind ?? ''
+    const target = kind === 'Pod' ? PODS : kind === 'Secret' ? SECRETS : undefined
+    if (!target || (ref.apiVersion ?? 'v1') !== 'v1') throw errors.badRequest(`cannot bind token to object of type ${ref.apiVersion ?? ''}, Kind=${kind}`)
+    if (!ref.name) throw errors.invalid(TOKEN_KIND, r.name!, [fieldErr.required('spec.boundObjectRef.name')])
+    const obj = (await ctx.objects.mustGet(target, r.namespace, ref.name)).obj
+    if (kind === 'Pod' && ((obj.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default') !== r.name) {
+      throw errors.badRequest(`cannot bind token for serviceaccount "${r.name}" to pod running with different serviceaccount name.`)
+    }
+    const uid = String(obj.metadata?.uid)
+    if (ref.uid && ref.uid !== uid) {
+      throw errors.conflict({ group: '', plural: kind }, ref.name, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`)
+    }
+    bound = { kind, name: ref.name, uid }
   }
   const now = ctx.now()
   const expires = new Date(now.getTime() + expirationSeconds * 1000)
+  const audiences = spec.audiences?.length ? spec.audiences : [...API_AUDIENCES]
   const token = issueServiceAccountToken(ctx.pki.serviceAccountKeyPem, {
     namespace: r.namespace!,
     name: r.name!,
     uid: String(sa.obj.metadata?.uid),
-    audiences: spec.audiences?.length ? spec.audiences : ['https://kubernetes.default.svc.cluster.local'],
+    audiences,
     issuedAt: now,
     expires,
-    boundObject: spec.boundObjectRef,
+    boundObject: bound,
   })
   sendJson(req, res, 201, {
     kind: 'TokenRequest',
     apiVersion: 'authentication.k8s.io/v1',
     metadata: { name: r.name, namespace: r.namespace, creationTimestamp: null },
-    spec: { ...spec, expirationSeconds },
+    spec: { audiences, expirationSeconds, boundObjectRef: ref ? { ...ref, apiVersion: ref.apiVersion ?? 'v1', uid: bound?.uid } : null },
     status: { token, expirationTimestamp: rfc3339(expires) },
   })
 }

@@ -69,10 +69,10 @@ function writeStatus(socket: Duplex, st: Status): void {
  * authenticated caller (undefined → 401). Other paths are answered 404.
  */
 /** `resolveUser` authenticates (and applies impersonation); it may throw a 401/403 ApiError. */
-export async function handleUpgrade(ctx: ServerContext, req: IncomingMessage, socket: Duplex, head: Buffer, resolveUser: () => User | undefined): Promise<void> {
+export async function handleUpgrade(ctx: ServerContext, req: IncomingMessage, socket: Duplex, head: Buffer, resolveUser: () => Promise<User | undefined>): Promise<void> {
   socket.on('error', () => {})
   try {
-    const user = resolveUser()
+    const user = await resolveUser()
     if (!user) throw errors.unauthorized()
     const url = new URL(req.url ?? '/', 'https://localhost')
     const m = matchPodStreamPath(url.pathname)
