@@ -141,6 +141,26 @@ describe(`labs on a local 1+2 cluster (${NAME})`, () => {
     }, 300_000)
   }
 
+  it.skipIf(ONLY && !ONLY.includes('stopped-scheduler'))('leaving a lab before its last step starts again what it stopped (the scheduler on cp)', async () => {
+    const lab = entries.find((e) => e.lab?.id === 'stopped-scheduler')!.lab!
+    const onCp = async () => [...((await cluster.nodeComponents!())?.get('cp') ?? [])]
+    expect(await onCp()).toContain('scheduler')
+    const runner = new LabRunner(cluster, lab)
+    try {
+      await runner.start()
+      expect(await onCp(), 'the lab stopped the scheduler').not.toContain('scheduler')
+      // The learner leaves without solving it.
+      await runner.stop()
+      expect(await onCp()).toContain('scheduler')
+      // And it schedules again: a new pod gets a node.
+      await kubectl('run', 'after-lab', '--image=nginx:1.27', '--restart=Never')
+      await kubectl('wait', 'pod/after-lab', '--for=condition=PodScheduled', '--timeout=30s')
+    } finally {
+      await kubectl('delete', 'pod', 'after-lab', '--ignore-not-found', '--wait=false').catch(() => undefined)
+      await repairNodes()
+    }
+  }, 120_000)
+
   it.skipIf(ONLY)('imports the Killercoda fixture and passes it with the learner’s commands', async () => {
     const { lab } = importKillercoda(join(ROOT, 'test', 'fixtures', 'killercoda', 'first-pod'), join(home, 'imported'))
     expect(lab.needs.images).toEqual(['nginx:alpine'])
