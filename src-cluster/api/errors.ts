@@ -33,7 +33,21 @@ const PHRASE: Record<FieldErrorType, string> = {
   FieldValueTypeInvalid: 'Invalid value',
 }
 
+/** A bad value shown as Go's %#v shows it (e.g. []byte{0x2d, ...}), not as JSON. */
+export class GoValue {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text
+  }
+}
+
+/** Go's %#v of a []byte. */
+export function goBytes(b: Uint8Array): GoValue {
+  return new GoValue(`[]byte{${[...b].map((x) => `0x${x.toString(16)}`).join(', ')}}`)
+}
+
 function show(v: unknown): string {
+  if (v instanceof GoValue) return v.text
   if (typeof v === 'string') return JSON.stringify(v)
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
   if (v === null || v === undefined) return 'null'

@@ -161,6 +161,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v1', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
   // scheduling.k8s.io/v1
   r('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, 'scheduling.v1', { shortNames: ['pc'] }),
+  // certificates.k8s.io/v1: approval is its own subresource (and RBAC verb), issuing goes through status
+  r('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', false, 'certificates.v1', {
+    shortNames: ['csr'],
+    subresources: [STATUS, { name: 'approval', verbs: ['get', 'patch', 'update'] }],
+  }),
   // policy/v1
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, 'policy.v1', { shortNames: ['pdb'], subresources: [STATUS] }),
   // apiextensions.k8s.io/v1: CustomResourceDefinitions (their resources are registered at run time)

@@ -315,6 +315,7 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
     if (!sub) throw errors.notFound(r.res, `${r.name}/${r.subresource}`)
     switch (r.subresource) {
       case 'status':
+      case 'approval':
         if (r.verb === 'get') return handleGet(ctx, r, req, res, q)
         if (r.verb === 'update') return handleUpdate(ctx, r, req, res, q)
         if (r.verb === 'patch') return handlePatch(ctx, r, req, res, q)

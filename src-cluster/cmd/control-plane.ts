@@ -79,7 +79,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     if (o.controllerManager !== false) {
       const c = clientFor(componentUserAgent('kube-controller-manager'))
       clients.push(c)
-      controllerManager = await startControllerManager({ client: c, clock, options: o.controllerOptions, log })
+      // The signer issues from the API server's CA, as kubeadm points --cluster-signing-* at it.
+      controllerManager = await startControllerManager({ client: c, clock, options: { clusterSigningCa: apiserver.pki.ca, ...o.controllerOptions }, log })
     }
     if (o.scheduler !== false) {
       const c = clientFor(componentUserAgent('kube-scheduler'))

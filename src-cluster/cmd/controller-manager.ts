@@ -69,6 +69,9 @@ export const CONTROLLER_FLAGS = {
   'horizontal-pod-autoscaler-sync-period': { type: 'string' },
   'resource-quota-sync-period': { type: 'string' },
   'lb-pool': { type: 'string' },
+  'cluster-signing-cert-file': { type: 'string' },
+  'cluster-signing-key-file': { type: 'string' },
+  'cluster-signing-duration': { type: 'string' },
 } as const
 
 export const CONTROLLER_FLAGS_HELP = `  --node-monitor-grace-period D       heartbeat age after which a node is Ready=Unknown (default 40s)
@@ -81,7 +84,10 @@ export const CONTROLLER_FLAGS_HELP = `  --node-monitor-grace-period D       hear
   --concurrent-syncs N                workers per controller (default 5)
   --horizontal-pod-autoscaler-sync-period D   HPA evaluation period (default 15s)
   --resource-quota-sync-period D      full recount of every ResourceQuota (default 5m)
-  --lb-pool CIDR                      addresses for LoadBalancer Services (default: none, they stay <pending>)`
+  --lb-pool CIDR                      addresses for LoadBalancer Services (default: none, they stay <pending>)
+  --cluster-signing-cert-file FILE    CA certificate that signs approved CSRs (kubernetes.io signers)
+  --cluster-signing-key-file FILE     its private key (without both, CSRs are not signed)
+  --cluster-signing-duration D        longest certificate the CSR signer issues (default 8760h)`
 
 /** ControllerOptions overrides from parsed controller flags. */
 export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTROLLER_FLAGS, string | undefined>>): Partial<ControllerOptions> {
@@ -100,6 +106,9 @@ export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTRO
   set('horizontalPodAutoscalerSyncPeriodSeconds', durationSeconds('horizontal-pod-autoscaler-sync-period', v['horizontal-pod-autoscaler-sync-period']))
   set('resourceQuotaSyncPeriodSeconds', durationSeconds('resource-quota-sync-period', v['resource-quota-sync-period']))
   set('loadBalancerPool', v['lb-pool'])
+  set('clusterSigningCertFile', v['cluster-signing-cert-file'])
+  set('clusterSigningKeyFile', v['cluster-signing-key-file'])
+  set('clusterSigningDurationSeconds', durationSeconds('cluster-signing-duration', v['cluster-signing-duration']))
   return out
 }
 

@@ -38,6 +38,13 @@ export interface ControllerOptions {
   readonly terminatedPodGCThreshold: number
   /** Full recount of every ResourceQuota (releases charges of writes that failed). Default 300 s. */
   readonly resourceQuotaSyncPeriodSeconds: number
+  /** CA that signs approved CSRs for the kubernetes.io signers, as files (read when signing)... */
+  readonly clusterSigningCertFile?: string
+  readonly clusterSigningKeyFile?: string
+  /** ...or in memory (the one-process control plane passes the API server's CA). */
+  readonly clusterSigningCa?: { readonly certPem: string; readonly keyPem: string }
+  /** Longest certificate the CSR signer issues. Default 1 year (8760h), as upstream. */
+  readonly clusterSigningDurationSeconds: number
 }
 
 export function defaultControllerOptions(overrides: Partial<ControllerOptions> = {}): ControllerOptions {
@@ -55,6 +62,7 @@ export function defaultControllerOptions(overrides: Partial<ControllerOptions> =
     horizontalPodAutoscalerTolerance: 0.1,
     terminatedPodGCThreshold: 12_500,
     resourceQuotaSyncPeriodSeconds: 300,
+    clusterSigningDurationSeconds: 365 * 24 * 3600,
     ...overrides,
   }
 }

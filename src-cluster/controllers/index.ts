@@ -6,6 +6,7 @@ import { coreControllers } from './core'
 import { batchControllers } from './batch'
 import { autoscalingControllers } from './autoscaling'
 import { disruptionControllers } from './disruption'
+import { certificateControllers } from './certificates/signer'
 
 type ControllerSource = readonly Controller[] | (() => readonly Controller[])
 
@@ -13,7 +14,7 @@ const expand = (s: ControllerSource): readonly Controller[] => (typeof s === 'fu
 
 /** All controllers, in start order: core first (IPAM, service accounts), then workloads. */
 export function allControllers(): Controller[] {
-  const sources: ControllerSource[] = [coreControllers, workloadControllers, batchControllers, autoscalingControllers, disruptionControllers]
+  const sources: ControllerSource[] = [coreControllers, workloadControllers, batchControllers, autoscalingControllers, disruptionControllers, certificateControllers]
   const out: Controller[] = []
   const seen = new Set<string>()
   for (const c of sources.flatMap((s) => [...expand(s)])) {

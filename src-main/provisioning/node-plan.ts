@@ -100,7 +100,16 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
     all.push(
       { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.masterIp, '--tls-san', p.masterIp, ...storeArgs] },
       { name: 'scheduler', args: ['--kubeconfig', kc('scheduler')] },
-      { name: 'controller-manager', args: ['--kubeconfig', kc('controller-manager'), ...(p.loadBalancerPool ? ['--lb-pool', p.loadBalancerPool] : [])] },
+      {
+        name: 'controller-manager',
+        args: [
+          '--kubeconfig', kc('controller-manager'),
+          // The CSR signer issues from the API server's CA (same node), as kubeadm configures it.
+          '--cluster-signing-cert-file', posix.join(d.lib, 'apiserver', 'pki', 'ca.crt'),
+          '--cluster-signing-key-file', posix.join(d.lib, 'apiserver', 'pki', 'ca.key'),
+          ...(p.loadBalancerPool ? ['--lb-pool', p.loadBalancerPool] : []),
+        ],
+      },
       { name: 'dns', args: ['--kubeconfig', kc('dns'), '--bind', `${p.node.ip}:53`, '--advertise-address', p.node.ip, '--node-name', p.node.name] },
     )
   }

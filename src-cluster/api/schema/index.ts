@@ -10,9 +10,10 @@ import { structs as apiextensions } from './apiextensions'
 import { structs as scheduling } from './scheduling'
 import { structs as corePolicy } from './core-policy'
 import { structs as coreControllers } from './core-controllers'
+import { structs as certificates } from './certificates'
 
 const all = new Map<string, Struct>()
-for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling, ...corePolicy, ...coreControllers]) {
+for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling, ...corePolicy, ...coreControllers, ...certificates]) {
   if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
   all.set(s.name, s)
 }

@@ -5,6 +5,7 @@ import type { ClusterRoleBinding, RoleBinding, Subject } from 'kubernetes-types/
 import type { StorageClass } from 'kubernetes-types/storage/v1'
 import type { KubeObject } from '../errors'
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './format'
+import { humanDuration } from '../age'
 import type { Printer } from './types'
 
 const as = <T>(obj: KubeObject): T => obj as unknown as T
@@ -86,5 +87,32 @@ export const priorityClassPrinter: Printer = {
   row(obj, now) {
     const pc = obj as { value?: number; globalDefault?: boolean; preemptionPolicy?: string }
     return { cells: [nameOf(obj), pc.value ?? 0, pc.globalDefault === true, ageOf(obj, now), pc.preemptionPolicy ?? ''] }
+  },
+}
+
+/** Upstream's CSR condition summary: Pending/Approved/Denied, then ",Failed" and ",Issued". */
+export function csrCondition(obj: KubeObject): string {
+  const st = (obj.status ?? {}) as { conditions?: { type?: string }[]; certificate?: string }
+  const types = new Set((st.conditions ?? []).map((c) => c.type))
+  let s = types.has('Denied') ? 'Denied' : types.has('Approved') ? 'Approved' : 'Pending'
+  if (types.has('Failed')) s += ',Failed'
+  if (st.certificate) s += ',Issued'
+  return s
+}
+
+/** CertificateSigningRequests: upstream's Name, Age, SignerName, Requestor, RequestedDuration, Condition. */
+export const csrPrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    AGE_COLUMN,
+    col('SignerName', 'string', 'The signer asked to sign the request.'),
+    col('Requestor', 'string', 'Who created the request.'),
+    col('RequestedDuration', 'string', 'The certificate lifetime asked for.'),
+    col('Condition', 'string', 'Whether the request is pending, approved or denied, failed, and issued.'),
+  ],
+  row(obj, now) {
+    const spec = (obj.spec ?? {}) as { signerName?: string; username?: string; expirationSeconds?: number }
+    const requested = typeof spec.expirationSeconds === 'number' ? humanDuration(spec.expirationSeconds * 1000) : '<none>'
+    return { cells: [nameOf(obj), ageOf(obj, now), spec.signerName || '<none>', spec.username ?? '', requested, csrCondition(obj)] }
   },
 }

@@ -22,6 +22,7 @@ import { child, type Obj } from './util'
 import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling'
 import { validateLimitRange, validateResourceQuota } from './policy'
 import { validateEventsV1 } from './events'
+import { validateCsr, validateCsrUpdate } from './certificates'
 import { validateCrd, validateCrdUpdate } from '../crd/validate-crd'
 import type { CrdObject } from '../crd/types'
 
@@ -70,6 +71,8 @@ const RULES: Record<string, KindRules> = {
   [`${RBAC}/RoleBinding`]: { name: isPathSegmentName, validate: (o) => validateRoleBinding(o, false), update: validateRoleBindingUpdate },
   [`${RBAC}/ClusterRoleBinding`]: { name: isPathSegmentName, validate: (o) => validateRoleBinding(o, true), update: validateRoleBindingUpdate },
   'coordination.k8s.io/Lease': { validate: validateLease },
+  // Upstream does not care what certificate requests are called (beyond a usable path segment).
+  'certificates.k8s.io/CertificateSigningRequest': { name: isPathSegmentName, validate: validateCsr, update: validateCsrUpdate },
   'discovery.k8s.io/EndpointSlice': { validate: validateEndpointSlice },
   '/Event': { name: isPathSegmentName },
   'events.k8s.io/Event': { create: validateEventsV1 },

@@ -85,6 +85,11 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
     labels: { [`${AGG}admin`]: 'true' },
     rules: [rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']), rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews'])],
   },
+  // Approving a CSR needs `approve` on its signer (upstream's approver roles, bound to nobody).
+  ...['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown'].map((signer) => ({
+    name: `system:certificates.k8s.io:${signer}-approver`,
+    rules: [{ verbs: ['approve'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: [`kubernetes.io/${signer}`] }],
+  })),
   // Components.
   { name: 'system:kube-controller-manager', rules: [rule(['*'], ['*'], ['*'])] },
   {

@@ -22,6 +22,7 @@ import { asObject, decodeBody, readBody } from '../body'
 import { checkRbacEscalation } from '../authz/escalation'
 import { nodeRestrictionCreate, nodeRestrictionUpdate } from '../admission/node-restriction'
 import { requestUser } from '../request-user'
+import { csrCreateAdmission, csrSubjectRestriction, csrUpdate, isCsr } from '../admission/certificates'
 import { rfc3339, type ServerContext } from '../context'
 import {
   prepareForCreate,
@@ -118,6 +119,7 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
     validateOrThrow(res, obj, undefined, allocErrs)
     checkRbacEscalation(ctx, requestUser(), res, obj)
     // Validating admission runs last, on the object as it would be stored (as upstream).
+    if (isCsr(res)) csrSubjectRestriction(obj)
     await limitRangerValidate(ctx, res, obj)
     await resourceQuotaAdmission(ctx, res, obj, undefined, dryRun)
   } catch (e) {
@@ -138,6 +140,7 @@ const INGRESS_CLASSES = findResource('networking.k8s.io', 'v1', 'ingressclasses'
 
 /** Mutating admission on create, as upstream's default plugins do. */
 async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Promise<void> {
+  if (isCsr(res)) csrCreateAdmission(obj, requestUser())
   await limitRangerMutate(ctx, res, obj)
   if (res.kind === 'Pod' && res.group === '') await priorityAdmission(ctx, obj as unknown as Pod)
   if (res.kind === 'PriorityClass' && res.group === 'scheduling.k8s.io') await priorityClassAdmission(ctx, obj)
@@ -162,7 +165,7 @@ export async function handleCreate(ctx: ServerContext, r: ResourceRequest, req: 
 
 export interface UpdateOptions {
   readonly dryRun: boolean
-  readonly subresource?: 'status' | 'finalize' | 'binding'
+  readonly subresource?: 'status' | 'finalize' | 'binding' | 'approval'
   /** Decides metadata.managedFields; without it the stored entries are kept as they are. */
   readonly fields?: FieldTracker
   /** Make the object when missing (create-on-update, server-side apply). */
@@ -230,7 +233,7 @@ export async function guaranteedUpdate(
 
     const sctx = strategyContext(ctx, opts.dryRun)
     let extra: FieldError[] = []
-    if (opts.subresource === 'status') {
+    if (opts.subresource === 'status' || opts.subresource === 'approval') {
       prepareForStatusUpdate(res, next, cur.obj)
     } else if (opts.subresource === 'finalize') {
       const spec = { ...((cur.obj.spec as object) ?? {}), finalizers: (next.spec as { finalizers?: unknown } | undefined)?.finalizers ?? [] }
@@ -239,6 +242,7 @@ export async function guaranteedUpdate(
     } else if (opts.subresource !== 'binding') {
       extra = prepareForUpdate(res, next, cur.obj, sctx)
     }
+    if (isCsr(res)) extra = [...extra, ...csrUpdate(ctx, requestUser(), opts.subresource, next, cur.obj)]
     applyDefaults(res, next)
     if (opts.subresource === undefined && (tracksGeneration(next) || res.dynamic) && specChanged(next, cur.obj)) {
       meta.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1
@@ -271,7 +275,7 @@ export async function guaranteedUpdate(
 
 export async function handleUpdate(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const warnings: string[] = []
-  const sub = r.subresource as 'status' | 'finalize' | undefined
+  const sub = r.subresource as 'status' | 'finalize' | 'approval' | undefined
   const who = writeIdentity(q, req.headers, 'UpdateOptions')
   const body = await readObject(r, req, q, warnings)
   const dryRun = isDryRun(q)
@@ -308,7 +312,7 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
   const buf = await readBody(req)
   const mode = fieldValidationParam(q)
   const dryRun = isDryRun(q)
-  const sub = r.subresource as 'status' | undefined
+  const sub = r.subresource as 'status' | 'approval' | undefined
   if (type === 'apply') return handleApply(ctx, r, req, res, buf, mode, { res: r.res, writer: { manager: who.manager, subresource: sub }, force: who.force, now: ctx.now }, dryRun)
   const out = await guaranteedUpdate(
     ctx,
@@ -360,7 +364,7 @@ async function handleApply(
     },
     {
       dryRun,
-      subresource: apply.writer.subresource as 'status' | undefined,
+      subresource: apply.writer.subresource as 'status' | 'approval' | undefined,
       fields: appliedTracker,
       createIfMissing: apply.writer.subresource === undefined ? () => createByApply(apply, structuredClone(applied)) : undefined,
     },
