@@ -36,6 +36,7 @@ export * from './contract/terminals';
 export * from './contract/logs';
 export * from './contract/portforward';
 export * from './contract/labs';
+export * from './contract/providers';
 
 /** Requests: renderer → backend, one typed reply each. */
 export interface Requests extends AppRequests, ClusterRequests, ResourceRequests, TerminalRequests, LogRequests, PortForwardRequests, LabRequests {}

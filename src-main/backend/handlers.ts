@@ -4,7 +4,7 @@ import { ClusterOps } from './cluster-ops/service';
 import { createClusterHandlers } from './cluster-ops/handlers';
 import { createLogHandlers, LogStreams } from './logs';
 import { createLabHandlers, LabService } from './labs';
-import { kubelabHome } from './paths';
+import { ClusterManager } from './cluster-manager';
 import { projectRoot } from '../cli/project';
 import { createPortForwardHandlers, PortForwardService } from './portforward';
 import { createResourceBackend } from './resources';
@@ -50,9 +50,12 @@ export interface Services {
 export function createServices(ctx: BackendContext, publish: (message: EventMessage) => void): Services {
   const env = ctx.env ?? process.env;
   // Resolved per call so a changed KUBELAB_HOME (tests, `kubelab --home`) is honoured.
-  const home = (): string => kubelabHome(env);
-  const clusters = new ClusterOps({ env, home, publish });
-  const terminals = new TerminalService({ env, home, publish });
+  // One cluster manager for the whole backend; it resolves KUBELAB_HOME on every call so a
+  // changed KUBELAB_HOME (tests, `kubelab --home`) is honoured.
+  const manager = new ClusterManager({ env });
+  const home = (): string => manager.home;
+  const clusters = new ClusterOps({ env, manager, publish });
+  const terminals = new TerminalService({ env, manager, publish });
   const portForwards = new PortForwardService({ home, publish });
   const resources = createResourceBackend({ home, publish: (batch) => publish({ name: 'resources.batch', payload: batch }) });
   const logStreams = new LogStreams({
@@ -75,7 +78,7 @@ export function createServices(ctx: BackendContext, publish: (message: EventMess
     ...resources.handlers,
     ...createLogHandlers(logStreams, resources.connections),
     ...createPortForwardHandlers(portForwards),
-    ...createLabHandlers(new LabService({ env, home, projectRoot, publish })),
+    ...createLabHandlers(new LabService({ manager, projectRoot, publish })),
   };
   return {
     handlers,

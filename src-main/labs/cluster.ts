@@ -3,6 +3,7 @@
 // step's node (providers with machines), reusing one SSH session per node.
 import { join } from 'node:path'
 import type { ClusterManager } from '../backend/cluster-manager'
+import { capabilitiesOf, DEFAULT_PROVIDER } from '../contract'
 import { loginFromKeyFile, SshSession } from '../provisioning/ssh'
 import { importImageOnNode } from '../provisioning/images'
 import { buildStandIns } from './images'
@@ -24,11 +25,11 @@ export function labsProgressDir(clusterDir: string): string {
 export async function managedLabCluster(manager: ClusterManager, name: string): Promise<ManagedLabCluster> {
   const rec = (await manager.list()).find((c) => c.name === name)
   if (!rec) throw new Error(`no cluster named ${name}; see: kubelab list`)
-  const provider = rec.provider ?? 'simulated'
+  const provider = rec.provider ?? DEFAULT_PROVIDER
   const kubeconfig = manager.kubeconfigPath(name)
   const kubectl = kubectlFor(kubeconfig)
   const progress = new ProgressStore(labsProgressDir(manager.dir(name)))
-  if (provider === 'simulated') return { name, provider, kubectl, executor: hostExecutor(kubeconfig), progress, close: () => {} }
+  if (!capabilitiesOf(provider).machines) return { name, provider, kubectl, executor: hostExecutor(kubeconfig), progress, close: () => {} }
   const sessions = new Map<string, SshSession>()
   const aliasToNode = async (alias: string): Promise<string> => {
     const nodes = await nodeNamesByAlias(kubectl)

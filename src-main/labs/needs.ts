@@ -1,9 +1,10 @@
 // What a cluster can do, and whether a lab's needs are met. Capabilities that follow from the
-// provider (real containers, SSH to nodes) come from a table; the ones a cluster may or may not
+// provider (real containers, SSH to nodes) come from its declared capabilities (contract/providers.ts); the ones a cluster may or may not
 // have installed are read from the cluster itself, so the answer is about this cluster, not its
 // kind: metrics, storage and IngressClasses from its API, RBAC by asking whether an unbound
 // identity is refused, and NetworkPolicy enforcement / the ingress controller from the
 // components its nodes run (netpol, ingress). Every unmet need says why and what would help.
+import { capabilitiesOf } from '../contract'
 import { canonicalImage, hasStandIn } from './images'
 import type { Kubectl } from './kubectl'
 import type { Capability, Lab } from './types'
@@ -39,29 +40,31 @@ export interface UnmetNeed {
   readonly why: string
 }
 
-const MACHINE_PROVIDERS = new Set(['local', 'multipass', 'virtualbox', 'qemu'])
-
 /** Capabilities decided by the provider alone, with the reason when absent. */
 export function providerCapabilities(provider: string): { have: Capability[]; missing: Partial<Record<Capability, string>> } {
   const have: Capability[] = []
   const missing: Partial<Record<Capability, string>> = {}
-  if (MACHINE_PROVIDERS.has(provider)) {
+  const caps = capabilitiesOf(provider)
+  if (caps.machines) {
     have.push('runtime', 'node-ssh')
     // QEMU nodes sit on a private L2 inside the VMs: the host reaches them only through forwards.
-    if (provider === 'qemu') missing['host-to-node'] = 'QEMU nodes are on a private network the host cannot address (only forwards on 127.0.0.1: kubelab node-port)'
+    if (!caps.hostReachesNodes) missing['host-to-node'] = `${provider} nodes are on a private network the host cannot address (only forwards on 127.0.0.1: kubelab node-port)`
     else have.push('host-to-node')
   } else {
-    const what = provider === 'simulated' ? 'simulated nodes report pods Running without starting containers' : `provider ${provider} is not known to run containers`
+    const what = caps.hollowNodes ? 'simulated nodes report pods Running without starting containers' : `provider ${provider} is not known to run containers`
     missing.runtime = `${what}: use a local, multipass, virtualbox or qemu cluster`
-    missing['node-ssh'] = `${provider === 'simulated' ? 'simulated nodes are not machines' : `provider ${provider} has no machines`}, so there is no shell to log in to`
-    missing['host-to-node'] = `${provider === 'simulated' ? 'simulated nodes' : 'these nodes'} have no network address the host can reach`
-  }
-  if (!MACHINE_PROVIDERS.has(provider)) {
-    missing.networkpolicy = `${provider === 'simulated' ? 'simulated nodes carry no traffic' : `provider ${provider} runs no pod network`}, so NetworkPolicy cannot be enforced (objects are accepted, nothing is filtered)`
-    missing.ingress = `${provider === 'simulated' ? 'simulated nodes carry no traffic' : `provider ${provider} runs no pod network`}, so no ingress controller can serve Ingresses`
+    missing['node-ssh'] = `${caps.hollowNodes ? 'simulated nodes are not machines' : `provider ${provider} has no machines`}, so there is no shell to log in to`
+    missing['host-to-node'] = `${caps.hollowNodes ? 'simulated nodes' : 'these nodes'} have no network address the host can reach`
+    missing.networkpolicy = `${noTraffic(provider)}, so NetworkPolicy cannot be enforced (objects are accepted, nothing is filtered)`
+    missing.ingress = `${noTraffic(provider)}, so no ingress controller can serve Ingresses`
   }
   missing.etcd = "this cluster stores its state in KubeLab's embedded store, not etcd"
   return { have, missing }
+}
+
+/** Why nodes without machines carry no pod traffic. */
+function noTraffic(provider: string): string {
+  return capabilitiesOf(provider).hollowNodes ? 'simulated nodes carry no traffic' : `provider ${provider} runs no pod network`
 }
 
 /** Node aliases: control-plane nodes are cp (cp2, ...), workers w1..wN in name order. */
@@ -102,7 +105,7 @@ export async function detectFacts(k: Kubectl, provider: string, o: { images?: Re
   const nodes = await readNodes(k)
   const { have, missing } = providerCapabilities(provider)
   const caps = new Set<Capability>(have)
-  if (MACHINE_PROVIDERS.has(provider)) {
+  if (capabilitiesOf(provider).machines) {
     const np = everyNodeRuns(nodes, o.components, 'netpol', 'NetworkPolicy is not enforced there')
     if (np) missing.networkpolicy = np
     else caps.add('networkpolicy')
@@ -110,7 +113,7 @@ export async function detectFacts(k: Kubectl, provider: string, o: { images?: Re
     if (lb) missing.loadbalancer = lb.replace(/runs? no lb-pool component/, 'runs the controller manager without an address pool (--lb-pool)')
     else caps.add('loadbalancer')
   } else {
-    missing.loadbalancer = `${provider === 'simulated' ? 'simulated nodes carry no traffic' : `provider ${provider} runs no pod network`}, so no LoadBalancer address can be served`
+    missing.loadbalancer = `${noTraffic(provider)}, so no LoadBalancer address can be served`
   }
   // An identity nothing is bound to must be refused; an API server that says yes authorizes everyone.
   const canI = await k(['auth', 'can-i', 'list', 'secrets', '-n', 'kube-system', '--as=system:serviceaccount:kube-system:kubelab-rbac-probe'])
@@ -122,7 +125,7 @@ export async function detectFacts(k: Kubectl, provider: string, o: { images?: Re
   const sc = await k(['get', 'storageclasses', '-o', 'jsonpath={range .items[*]}{.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class}{"\\n"}{end}'])
   if (sc.code === 0 && sc.stdout.split('\n').includes('true')) caps.add('storage')
   else missing.storage = 'no default StorageClass, so claims do not bind by themselves'
-  if (MACHINE_PROVIDERS.has(provider)) {
+  if (capabilitiesOf(provider).machines) {
     const ing = await k(['get', 'ingressclasses', '-o', 'name'])
     const noController = everyNodeRuns(nodes.filter((n) => !n.controlPlane), o.components, 'ingress', 'no ingress controller listens on their port 80')
     if (ing.code !== 0 || ing.stdout.trim() === '') missing.ingress = 'no IngressClass: no ingress controller is installed'

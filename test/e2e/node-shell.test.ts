@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBackend } from '../../src-main/backend'
 import { writeRecord } from '../../src-main/backend/cluster-manager/state'
 import { TerminalService } from '../../src-main/backend/terminals/service'
+import { ClusterManager } from '../../src-main/backend/cluster-manager'
 import type { EventMessage, TerminalOutput, TerminalStateChange } from '../../src-main/contract'
 import { SSHD, sshdConfig } from '../../src-main/providers/local/sshd'
 import type { SshTarget } from '../../src-main/providers/types'
@@ -97,7 +98,7 @@ beforeAll(async () => {
   target = { host: '127.0.0.1', port, user: 'root', privateKeyFile: join(keys, 'id_ed25519') }
   terms = new TerminalService({
     env: process.env,
-    home: () => dir,
+    manager: new ClusterManager({ env: { KUBELAB_HOME: dir } }),
     publish: (m) => events.push(m),
     sshTarget: async (_cluster, node) => (node === 'down' ? { ...target, port: await freePort() } : node === 'badkey' ? { ...target, privateKeyFile: badKeyFile } : target),
   })

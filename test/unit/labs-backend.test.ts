@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EventMessage } from '../../src-main/contract'
 import { dispatch } from '../../src-main/backend/dispatch'
+import { ClusterManager } from '../../src-main/backend/cluster-manager'
 import { createLabHandlers, LabService, labCard, labSession, needsOf } from '../../src-main/backend/labs'
 import type { Handlers } from '../../src-main/backend/handlers'
 import { loadLab, newProgress, ProgressStore } from '../../src-main/labs'
@@ -81,7 +82,7 @@ describe('labs requests', () => {
     // A recorded but stopped cluster: enough to answer without running anything.
     mkdirSync(join(home, 'clusters', 'off'), { recursive: true })
     writeFileSync(join(home, 'clusters', 'off', 'cluster.json'), JSON.stringify({ name: 'off', provider: 'simulated', state: 'stopped', nodes: [], createdAt: '2025-01-01T00:00:00Z', ports: {}, settings: {} }))
-    const labs = new LabService({ env: {}, home: () => home, projectRoot: root, publish: (m) => events.push(m) })
+    const labs = new LabService({ manager: new ClusterManager({ env: { KUBELAB_HOME: home } }), projectRoot: root, publish: (m) => events.push(m) })
     handlers = createLabHandlers(labs) as unknown as Handlers
   })
   afterAll(() => rmSync(home, { recursive: true, force: true }))

@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EventMessage } from '../../src-main/contract'
 import { TerminalService } from '../../src-main/backend/terminals/service'
+import { ClusterManager } from '../../src-main/backend/cluster-manager'
 import { execPath, openPodExec } from '../../src-main/backend/terminals/pod'
 import { hostShellEnv } from '../../src-main/backend/terminals/host'
 import { CodedError } from '../../src-main/backend/errors'
@@ -41,7 +42,7 @@ describe('host terminal', () => {
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n')
     const events: EventMessage[] = []
-    const terms = new TerminalService({ env: { ...process.env, SHELL: '/bin/sh', HOME: home }, home: () => home, publish: (m) => events.push(m) })
+    const terms = new TerminalService({ env: { ...process.env, SHELL: '/bin/sh', HOME: home }, manager: new ClusterManager({ env: { KUBELAB_HOME: home } }), publish: (m) => events.push(m) })
     const info = terms.openHost({ cluster: 'lab', cols: 80, rows: 24 })
     expect(info).toMatchObject({ kind: 'host', state: 'connecting' })
     terms.input(info.id, 'echo "KC=$KUBECONFIG"; exit 3\r')
@@ -63,7 +64,7 @@ describe('host terminal', () => {
     store.write({ ...newProgress('node-labels', 'lab'), vars: { KUBELAB_NODE_W1: 'node-1', KUBELAB_CLUSTER: 'lab' } })
     store.setActive('node-labels')
     const events: EventMessage[] = []
-    const terms = new TerminalService({ env: { ...process.env, SHELL: '/bin/sh', HOME: home }, home: () => home, publish: (m) => events.push(m) })
+    const terms = new TerminalService({ env: { ...process.env, SHELL: '/bin/sh', HOME: home }, manager: new ClusterManager({ env: { KUBELAB_HOME: home } }), publish: (m) => events.push(m) })
     const info = terms.openHost({ cluster: 'lab', cols: 80, rows: 24 })
     terms.input(info.id, 'echo "W1=$KUBELAB_NODE_W1"; exit 0\r')
     await until(() => events.find((e) => e.name === 'terminals.state' && e.payload.state === 'closed'), 'the shell to exit')
@@ -72,7 +73,7 @@ describe('host terminal', () => {
   })
 
   it('refuses a cluster without a kubeconfig with an error value code', () => {
-    const terms = new TerminalService({ env: process.env, home: () => home, publish: () => {} })
+    const terms = new TerminalService({ env: process.env, manager: new ClusterManager({ env: { KUBELAB_HOME: home } }), publish: () => {} })
     expect(() => terms.openHost({ cluster: 'ghost', cols: 80, rows: 24 })).toThrow(CodedError)
     try {
       terms.openHost({ cluster: 'ghost', cols: 80, rows: 24 })

@@ -7,16 +7,17 @@ import { dirname, join, relative, sep } from 'node:path'
 import { loadKubeconfig } from '../../../src-cluster/client/kubeconfig'
 import { BackupError, readBackup, type BackupManifest, type OpenedBackup } from '../../../src-cluster/backup/archive'
 import { takeBackup, type TakenBackup } from '../../../src-cluster/backup/take'
+import { capabilitiesOf } from '../../contract'
 import type { ClusterRecord } from './state'
 
 /** Folders (relative to the cluster folder) whose files a restore needs: certificates and tokens. */
 function identityPaths(rec: ClusterRecord): string[] {
-  return rec.provider === 'simulated' ? ['data/pki', 'data/tokens.csv'] : ['pki']
+  return capabilitiesOf(rec.provider).hollowNodes ? ['data/pki', 'data/tokens.csv'] : ['pki']
 }
 
 /** The cluster CA certificate's path relative to the cluster folder. */
 function caPath(rec: ClusterRecord): string {
-  return rec.provider === 'simulated' ? 'data/pki/ca.crt' : 'pki/ca.crt'
+  return capabilitiesOf(rec.provider).hollowNodes ? 'data/pki/ca.crt' : 'pki/ca.crt'
 }
 
 const ENTRY_PREFIX = 'cluster/'

@@ -9,7 +9,7 @@ import type { NodeRecord, ProviderContext } from '../../providers/types'
 import { controlPlanePid, simulatedFiles } from '../../providers/simulated'
 import { listClusters } from '../clusters'
 import { kubelabHome } from '../paths'
-import type { ClusterSummary } from '../../contract'
+import { capabilitiesOf, type ClusterSummary } from '../../contract'
 import { mergeKubeconfig, unmergeKubeconfig } from './kubeconfig-merge'
 import { checkClusterName, clusterDir, readRecord, writeRecord, type ClusterRecord } from './state'
 import { waitForCluster } from './wait'
@@ -32,8 +32,8 @@ export interface CreateOptions {
   readonly timeoutMs?: number
 }
 
-export interface ClusterManagerOptions {
-  readonly env?: NodeJS.ProcessEnv
+/** Where one operation reports to and how it is cancelled. */
+export interface OperationHooks {
   /** One line per step, already prefixed with the elapsed time. */
   readonly progress?: (line: string) => void
   /**
@@ -47,11 +47,20 @@ export interface ClusterManagerOptions {
   readonly signal?: AbortSignal
 }
 
+export interface ClusterManagerOptions extends OperationHooks {
+  /** KUBELAB_HOME (read on every call), KUBECONFIG and HOME (the user's kubeconfig). */
+  readonly env?: NodeJS.ProcessEnv
+}
+
 export type ClusterPhase = 'machines' | 'control-plane' | 'nodes'
 
 
+/**
+ * The cluster registry and lifecycle. One instance serves a whole process (the backend, a CLI
+ * command); each long operation that reports progress or can be cancelled runs on a view made
+ * with `forOperation`, which shares the registry and keeps its own clock and hooks.
+ */
 export class ClusterManager {
-  readonly home: string
   private readonly env: NodeJS.ProcessEnv
   private readonly out: (line: string) => void
   private readonly phase: (phase: ClusterPhase) => void
@@ -65,9 +74,18 @@ export class ClusterManager {
     this.stepEvent = o.onStepEvent
     this.signal = o.signal
     this.env = o.env ?? process.env
-    this.home = kubelabHome(this.env)
     this.out = o.progress ?? (() => {})
     this.phase = o.step ?? (() => {})
+  }
+
+  /** $KUBELAB_HOME, resolved on every call so a changed KUBELAB_HOME (tests, --home) is honoured. */
+  get home(): string {
+    return kubelabHome(this.env)
+  }
+
+  /** The same registry, reporting one operation's progress and phases to `hooks` (cancel: `hooks.signal`). */
+  forOperation(hooks: OperationHooks): ClusterManager {
+    return new ClusterManager({ ...hooks, env: this.env })
   }
 
   private progress(line: string): void {
@@ -122,7 +140,7 @@ export class ClusterManager {
       this.phase('machines')
       for (let i = 0; i < rec.nodes.length; i++) rec.nodes[i] = await provider.createNode(this.ctx(rec), rec.nodes[i]!)
       this.save(rec)
-      if (rec.provider !== 'simulated') {
+      if (capabilitiesOf(rec.provider).machines) {
         this.lastTimings = await provisionCluster({
           provider,
           ctx: this.ctx(rec),
@@ -132,7 +150,7 @@ export class ClusterManager {
       }
       // VMs were started (SSH + cloud-init) and provisioned just now: waiting for each guest
       // again would only open one more SSH session into a VM busy starting its agents.
-      await this.bringUp(rec, o.timeoutMs, { machinesUp: rec.provider !== 'simulated' && provider.startsNodesTogether === true })
+      await this.bringUp(rec, o.timeoutMs, { machinesUp: capabilitiesOf(rec.provider).machines && provider.startsNodesTogether === true })
       this.progress(`cluster ${name} is ready; kubeconfig: ${join(dir, 'kubeconfig')}`)
       return rec
     } catch (e) {
@@ -149,18 +167,19 @@ export class ClusterManager {
     const ctx = this.ctx(rec)
     const control = rec.nodes.find((n) => n.role === 'control-plane')
     if (!control) throw new Error(`cluster ${rec.name} has no control-plane node in cluster.json`)
+    const { hollowNodes } = capabilitiesOf(rec.provider)
     const files = simulatedFiles(this.dir(rec.name))
     // A fresh start: the API server writes the kubeconfig when it listens and nodes post Ready
     // when they register, so a kubeconfig or Ready condition left from a previous run must not
     // count. A control plane already running (a re-run) has nothing new to post.
-    const fresh = rec.provider !== 'simulated' || !controlPlanePid(ctx)
+    const fresh = !hollowNodes || !controlPlanePid(ctx)
     const since = fresh ? new Date() : new Date(0)
-    if (rec.provider === 'simulated' && fresh) rmSync(files.kubeconfig, { force: true })
+    if (hollowNodes && fresh) rmSync(files.kubeconfig, { force: true })
     this.phase('control-plane')
     // Nodes stopped for a drill (kubelab node stop) stay stopped until kubelab node start.
     const drill = rec.nodes.filter((n) => n.role === 'worker' && n.drillStopped)
     if (drill.length) this.progress(`node${drill.length === 1 ? '' : 's'} ${drill.map((n) => n.name).join(', ')} stay${drill.length === 1 ? 's' : ''} stopped (kubelab node stop); bring ${drill.length === 1 ? 'it' : 'them'} back with kubelab node start ${rec.name} NODE`)
-    const workers = rec.provider === 'simulated' ? [] : rec.nodes.filter((n) => n.role === 'worker' && !n.drillStopped)
+    const workers = hollowNodes ? [] : rec.nodes.filter((n) => n.role === 'worker' && !n.drillStopped)
     if (o.machinesUp) {
       // nothing to start: create just started and provisioned every machine
     } else if (provider.startsNodesTogether) {
@@ -181,7 +200,7 @@ export class ClusterManager {
       alive: () =>
         this.signal?.aborted
           ? `cancelled while waiting for the nodes to be Ready (${String(this.signal.reason ?? 'cancelled')})`
-          : rec.provider === 'simulated' && !controlPlanePid(ctx)
+          : hollowNodes && !controlPlanePid(ctx)
             ? `the control plane exited; its log says:\n${tail(files.log)}`
             : undefined,
       progress: (l) => this.progress(l),
@@ -218,7 +237,7 @@ export class ClusterManager {
       for (const n of ordered.filter((x) => x.role !== 'worker')) await provider.stop(this.ctx(rec), n)
     } else {
       for (const n of ordered) {
-        if (rec.provider === 'simulated' && n.role === 'worker') continue // they stop with the process
+        if (capabilitiesOf(rec.provider).hollowNodes && n.role === 'worker') continue // they stop with the process
         await provider.stop(this.ctx(rec), n)
       }
     }
@@ -267,7 +286,7 @@ export class ClusterManager {
     if (rec.state === 'creating') throw new Error(`cluster ${name} was never fully created: finish it (kubelab create ${name}) or delete it before restoring into it`)
     const v = await verifyForRestore(rec, dir, resolvePath(file), (l) => this.progress(l))
     try {
-      if (rec.provider !== 'simulated') return await this.restoreOnNodes(rec, resolvePath(file), v)
+      if (!capabilitiesOf(rec.provider).hollowNodes) return await this.restoreOnNodes(rec, resolvePath(file), v)
       const wasRunning = rec.state === 'running' || controlPlanePid(this.ctx(rec)) !== undefined
       if (wasRunning) {
         this.progress(`stopping cluster ${name} for the restore`)

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { statfs } from 'node:fs/promises'
 import { cpus, freemem } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
-import type { CreateClusterParams, PreflightCheck, PreflightPreset, PreflightResult } from '../../contract'
+import { capabilitiesOf, type CreateClusterParams, type PreflightCheck, type PreflightPreset, type PreflightResult } from '../../contract'
 import type { DetectResult } from '../../providers/types'
 import { checkAddressConflicts, checkLocalNetworkPermission, checkResources, checkVmSubnetRoute, plannedRanges } from '../../providers/preflight/checks'
 import { readVmHostFacts, type VmHostFacts } from '../../providers/preflight/host'
@@ -25,9 +25,6 @@ export interface HostFacts {
   /** The provider's own rows (qemu: accelerator, cloud image), run with the KubeLab home. */
   providerChecks?(provider: string, home: string): Promise<PreflightCheck[]>
 }
-
-/** Providers whose nodes are VMs the host must fit (RAM, CPU, disk, address ranges). */
-export const VM_PROVIDERS: ReadonlySet<string> = new Set(['multipass', 'virtualbox', 'qemu'])
 
 /** The disk each VM gets (the providers' default). */
 export const VM_DISK = '20Gi'
@@ -65,7 +62,7 @@ const GiB = 2 ** 30
 /** What the host must give: hollow nodes live in one process; VM nodes take what they are given. */
 export function hostNeeds(p: Pick<CreateClusterParams, 'provider' | 'workers' | 'memory' | 'cpu'>): { memory: number; disk: number; cpu: number } {
   const nodes = p.workers + 1
-  if (p.provider === 'simulated') return { memory: 200 * MiB + 2 * MiB * nodes, disk: 100 * MiB, cpu: 0 }
+  if (capabilitiesOf(p.provider).hollowNodes) return { memory: 200 * MiB + 2 * MiB * nodes, disk: 100 * MiB, cpu: 0 }
   return { memory: (parseMemory(p.memory) ?? 0) * nodes, disk: 5 * GiB * nodes, cpu: (parseCpu(p.cpu) ?? 0) * nodes }
 }
 
@@ -88,7 +85,7 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
       ...(await host.providerChecks(p.provider, home).catch((e: unknown): PreflightCheck[] => [{ id: 'provider-checks', title: `Provider ${p.provider} checks`, status: 'warn', detail: `could not run: ${(e as Error).message}` }])),
     )
   }
-  if (VM_PROVIDERS.has(p.provider) && host.vmHost) {
+  if (capabilitiesOf(p.provider).vm && host.vmHost) {
     // VMs: memory with a host reserve, CPU overcommit, disk, address ranges and presets.
     let vm: VmHostFacts | undefined
     try {
@@ -104,7 +101,7 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
   }
   const needs = hostNeeds(p)
   const free = host.freeMemory()
-  const simulatedNote = p.provider === 'simulated' ? ` (hollow nodes: ${p.memory} per node is advertised capacity, not host memory)` : ''
+  const simulatedNote = capabilitiesOf(p.provider).hollowNodes ? ` (hollow nodes: ${p.memory} per node is advertised capacity, not host memory)` : ''
   checks.push({
     id: 'memory',
     title: 'Free memory',

@@ -15,8 +15,9 @@ import type {
   PreflightResult,
   ProviderInfo,
 } from '../../contract'
+import { capabilitiesOf } from '../../contract'
 import { getProvider, providerNames } from '../../providers'
-import { ClusterManager, type ClusterPhase } from '../cluster-manager'
+import type { ClusterManager, ClusterPhase } from '../cluster-manager'
 import { clusterDir, readRecord } from '../cluster-manager/state'
 import { listClusters } from '../clusters'
 import { hintsFor } from './hints'
@@ -25,17 +26,10 @@ import { hostFacts, runPreflight, type HostFacts } from './preflight'
 
 import { CodedError as OpError } from '../errors'
 
-const descriptions: Record<string, string> = {
-  simulated: 'Hollow nodes in one process: any OS, instant, thousands of nodes; pods run without containers.',
-  local: 'Each node a network namespace with its own containerd (Linux, root).',
-  multipass: 'One Ubuntu VM per node with Multipass.',
-  virtualbox: 'One VM per node with VirtualBox.',
-  qemu: 'One VM per node with QEMU, no root needed (KVM, HVF or slow TCG); Ubuntu cloud image by default.',
-}
-
 export interface ClusterOpsOptions {
   env: NodeJS.ProcessEnv
-  home: () => string
+  /** The process's one cluster manager. */
+  manager: ClusterManager
   publish: (message: EventMessage) => void
   host?: HostFacts
 }
@@ -53,7 +47,7 @@ export class ClusterOps {
   }
 
   list(): Promise<ClusterSummary[]> {
-    return listClusters(this.o.home())
+    return listClusters(this.o.manager.home)
   }
 
   async providers(): Promise<ProviderInfo[]> {
@@ -62,13 +56,13 @@ export class ClusterOps {
         const d = await getProvider(name)
           .detect()
           .catch((e: unknown) => ({ available: false, problem: (e as Error).message, version: undefined }))
-        return { name, description: descriptions[name] ?? name, available: d.available, version: d.version ?? null, problem: d.problem ?? null }
+        return { name, description: capabilitiesOf(name).description, available: d.available, version: d.version ?? null, problem: d.problem ?? null }
       }),
     )
   }
 
   preflight(p: CreateClusterParams): Promise<PreflightResult> {
-    return runPreflight(p, this.o.home(), this.host)
+    return runPreflight(p, this.o.manager.home, this.host)
   }
 
   operations(): ClusterOperation[] {
@@ -137,7 +131,7 @@ export class ClusterOps {
   }
 
   async nodes(name: string): Promise<ClusterNodeInfo[]> {
-    const dir = clusterDir(this.o.home(), name)
+    const dir = clusterDir(this.o.manager.home, name)
     const rec = readRecord(dir)
     if (!rec) throw new OpError('not_found', `no cluster named ${name} in ${dir}`)
     const provider = getProvider(rec.provider)
@@ -154,7 +148,7 @@ export class ClusterOps {
 
   async nodeAction(name: string, node: string, action: 'stop' | 'start'): Promise<ClusterNodeInfo[]> {
     if (this.busy.has(name)) throw new OpError('busy', `cluster ${name} is busy (${this.busy.get(name)!.op.kind}); wait for it to finish`)
-    const manager = new ClusterManager({ env: this.env() })
+    const manager = this.o.manager
     if (action === 'stop') await manager.nodeStop(name, node)
     else await manager.nodeStart(name, node)
     void this.publishList()
@@ -162,12 +156,12 @@ export class ClusterOps {
   }
 
   kubeconfig(name: string): KubeconfigExport {
-    const path = new ClusterManager({ env: this.env() }).kubeconfigPath(name)
+    const path = this.o.manager.kubeconfigPath(name)
     return { path, content: readFileSync(path, 'utf8') }
   }
 
   mergeKubeconfig(name: string): KubeconfigMerge {
-    const path = new ClusterManager({ env: this.env() }).mergeKubeconfig(name, false)
+    const path = this.o.manager.mergeKubeconfig(name, false)
     return { path, context: `kubelab-${name}` }
   }
 
@@ -176,12 +170,8 @@ export class ClusterOps {
     await Promise.all([...this.busy.values()].map((b) => b.done))
   }
 
-  private env(): NodeJS.ProcessEnv {
-    return { ...this.o.env, KUBELAB_HOME: this.o.home() }
-  }
-
   private manager(op: Operation, onPhase?: (phase: ClusterPhase) => void): ClusterManager {
-    return new ClusterManager({ env: this.env(), progress: (line) => op.line(line), step: onPhase })
+    return this.o.manager.forOperation({ progress: (line) => op.line(line), step: onPhase })
   }
 
   private launch(
@@ -193,7 +183,7 @@ export class ClusterOps {
     const running = this.busy.get(cluster)
     if (running) throw new OpError('busy', `cluster ${cluster} is busy (${running.op.kind} in progress); wait for it or cancel it`)
     const id = `op-${Date.now().toString(36)}-${++this.seq}`
-    const dir = clusterDir(this.o.home(), cluster)
+    const dir = clusterDir(this.o.manager.home, cluster)
     const op = new Operation(id, cluster, kind, params, {
       snapshot: (s) => {
         this.o.publish({ name: 'clusters.operation', payload: s })
@@ -218,7 +208,7 @@ export class ClusterOps {
       } catch (e) {
         const message = (e as Error).message
         if (entry.cancel) await this.cleanUpCancelled(op)
-        else op.fail(message, hintsFor(message, { kind, cluster, provider: params?.provider ?? null, logDir: join(clusterDir(this.o.home(), cluster), 'logs') }))
+        else op.fail(message, hintsFor(message, { kind, cluster, provider: params?.provider ?? null, logDir: join(clusterDir(this.o.manager.home, cluster), 'logs') }))
       } finally {
         this.busy.delete(cluster)
         void this.publishList()
@@ -231,8 +221,8 @@ export class ClusterOps {
 
   /** A cancelled create may have re-recorded itself while failing: remove it for good. */
   private async cleanUpCancelled(op: Operation): Promise<void> {
-    if (existsSync(clusterDir(this.o.home(), op.cluster))) {
-      await new ClusterManager({ env: this.env() }).delete(op.cluster).catch((e: unknown) => op.line(`cleanup: ${(e as Error).message}`))
+    if (existsSync(clusterDir(this.o.manager.home, op.cluster))) {
+      await this.o.manager.delete(op.cluster).catch((e: unknown) => op.line(`cleanup: ${(e as Error).message}`))
     }
     op.cancel('cancelled: the half-created cluster was removed')
   }

@@ -3,15 +3,15 @@
 // (progress lives on disk, as for the CLI), so an app restart resumes where the learner was.
 // One operation per cluster at a time: a Check while Start still runs its background scripts
 // would judge a half-prepared cluster.
-import type { EventMessage, LabCatalogue, LabCheckReply, LabHintReply, LabProgressReport, LabRef, LabSession, LabSolutionReply } from '../../contract'
+import { DEFAULT_PROVIDER, type EventMessage, type LabCatalogue, type LabCheckReply, type LabHintReply, type LabProgressReport, type LabRef, type LabSession, type LabSolutionReply } from '../../contract'
 import { catalogueRoots, labsProgressDir, LabRunner, loadCatalogue, managedLabCluster, NeedsNotMetError, ProgressStore, unmetNeeds, type Lab, type ManagedLabCluster } from '../../labs'
-import { ClusterManager } from '../cluster-manager'
+import type { ClusterManager } from '../cluster-manager'
 import { CodedError } from '../errors'
 import { labCard, labSession, progressReport } from './view'
 
 export interface LabServiceOptions {
-  env: NodeJS.ProcessEnv
-  home: () => string
+  /** The process's one cluster manager. */
+  manager: ClusterManager
   /** Folder holding the shipped labs/ catalogue (the package root). */
   projectRoot: string
   publish: (message: EventMessage) => void
@@ -26,7 +26,7 @@ export class LabService {
   constructor(private readonly o: LabServiceOptions) {}
 
   private manager(): ClusterManager {
-    return new ClusterManager({ env: { ...this.o.env, KUBELAB_HOME: this.o.home() } })
+    return this.o.manager
   }
 
   private roots(manager: ClusterManager): string[] {
@@ -160,7 +160,7 @@ export class LabService {
       const progress = new ProgressStore(labsProgressDir(manager.dir(ref.cluster)))
       if (o.started !== false && !readProgress(progress, lab.id)) throw new CodedError('lab_not_started', `lab ${lab.id} has not been started on cluster ${ref.cluster}: press Start`)
       if (!o.offline && rec.state !== 'running') throw new CodedError('cluster_not_running', `cluster ${ref.cluster} is ${rec.state}: start it in Clusters, then try again (your progress is kept)`)
-      cluster = o.offline ? offlineCluster(ref.cluster, rec.provider ?? 'simulated', progress) : await managedLabCluster(manager, ref.cluster)
+      cluster = o.offline ? offlineCluster(ref.cluster, rec.provider ?? DEFAULT_PROVIDER, progress) : await managedLabCluster(manager, ref.cluster)
       const runner = new LabRunner(cluster, lab, (line) => this.say(ref, op, line))
       return await fn(runner)
     } catch (e) {

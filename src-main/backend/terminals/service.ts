@@ -6,7 +6,8 @@ import type { EventMessage, HostTerminalParams, NodeTerminalParams, PodTerminalP
 import { loadKubeconfig } from '../../../src-cluster/client'
 import type { SshTarget } from '../../providers/types'
 import { loginFromKeyFile } from '../../provisioning/ssh'
-import { ClusterManager } from '../cluster-manager'
+import { capabilitiesOf } from '../../contract'
+import type { ClusterManager } from '../cluster-manager'
 import { checkClusterName, clusterDir, readRecord } from '../cluster-manager/state'
 import { CodedError } from '../errors'
 import { activeLabVars } from '../../labs/progress'
@@ -24,7 +25,8 @@ interface Entry {
 
 export interface TerminalServiceOptions {
   env: NodeJS.ProcessEnv
-  home: () => string
+  /** The process's one cluster manager. */
+  manager: ClusterManager
   publish: (message: EventMessage) => void
   /** How long output is gathered before it is sent (ms). */
   flushMs?: number
@@ -49,7 +51,7 @@ export class TerminalService {
     const kubeconfig = p.cluster === null ? null : this.kubeconfigOf(p.cluster)
     const entry = this.add('host', p.cluster ? `${p.cluster}: host shell` : 'host shell')
     // The lab started on this cluster defines KUBELAB_* variables (node names) its texts use: exported here too.
-    const env = p.cluster === null ? this.o.env : { ...this.o.env, ...activeLabVars(join(clusterDir(this.o.home(), p.cluster), 'labs')) }
+    const env = p.cluster === null ? this.o.env : { ...this.o.env, ...activeLabVars(join(clusterDir(this.o.manager.home, p.cluster), 'labs')) }
     entry.session = openHostShell({ env, kubeconfig, cols: p.cols, rows: p.rows }, this.callbacks(entry))
     return { ...entry.info }
   }
@@ -111,7 +113,7 @@ export class TerminalService {
     } catch (e) {
       throw new CodedError('bad_params', (e as Error).message)
     }
-    const path = join(clusterDir(this.o.home(), cluster), 'kubeconfig')
+    const path = join(clusterDir(this.o.manager.home, cluster), 'kubeconfig')
     if (!existsSync(path)) throw new CodedError('not_running', `cluster ${cluster} has no kubeconfig at ${path}: start the cluster first`)
     return path
   }
@@ -124,14 +126,14 @@ export class TerminalService {
       throw new CodedError('bad_params', (e as Error).message)
     }
     if (this.o.sshTarget) return this.o.sshTarget(cluster, node)
-    const rec = readRecord(clusterDir(this.o.home(), cluster))
+    const rec = readRecord(clusterDir(this.o.manager.home, cluster))
     if (!rec) throw new CodedError('not_found', `no cluster named ${cluster}`)
     if (!rec.nodes.some((n) => n.name === node)) throw new CodedError('not_found', `cluster ${cluster} has no node ${node}; its nodes: ${rec.nodes.map((n) => n.name).join(', ')}`)
-    if (rec.provider === 'simulated') {
+    if (capabilitiesOf(rec.provider).hollowNodes) {
       throw new CodedError('ssh_unavailable', `node ${node} of cluster ${cluster} is simulated: it has no machine to log in to. Open a host shell and use kubectl, or create a cluster with the local, multipass, virtualbox or qemu provider for node shells`)
     }
     try {
-      return await new ClusterManager({ env: { ...this.o.env, KUBELAB_HOME: this.o.home() } }).sshTarget(cluster, node)
+      return await this.o.manager.sshTarget(cluster, node)
     } catch (e) {
       throw new CodedError('ssh_unavailable', `no SSH access to node ${node} of cluster ${cluster}: ${(e as Error).message}`)
     }

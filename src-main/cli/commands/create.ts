@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { providerNames } from '../../providers';
 import { clusterCommand } from './cluster-util';
-import { VM_PROVIDERS, vmSizeSettings } from './vm-size';
+import { capabilitiesOf, DEFAULT_PROVIDER } from '../../contract';
+import { vmSizeSettings } from './vm-size';
 
 /** `kubelab create NAME --provider simulated --workers N`: waits until every node is Ready. */
 export const createCommand = clusterCommand({
@@ -56,8 +57,8 @@ export const createCommand = clusterCommand({
     if (!/^\d+$/.test(flags.workers ?? '2')) throw new Error(`--workers must be a whole number, got ${flags.workers}`);
     const timeoutS = flags.timeout === undefined ? undefined : Number(flags.timeout);
     if (timeoutS !== undefined && !(timeoutS > 0)) throw new Error(`--timeout must be a number of seconds, got ${flags.timeout}`);
-    const provider = flags.provider ?? 'simulated';
-    const vm = VM_PROVIDERS.includes(provider);
+    const provider = flags.provider ?? DEFAULT_PROVIDER;
+    const vm = capabilitiesOf(provider).vm;
     if (vm && flags.cpu !== undefined) throw new Error(`--cpu is the simulated nodes' advertised capacity; for ${provider} VMs use --cpus N`);
     if (flags['host-only-subnet'] !== undefined && provider !== 'virtualbox') throw new Error('--host-only-subnet only applies to --provider virtualbox');
     if (flags['host-only-subnet'] !== undefined && !/^192\.168\.(5[6-9]|6[0-3])$/.test(flags['host-only-subnet'])) {
@@ -66,7 +67,7 @@ export const createCommand = clusterCommand({
     if (flags.image !== undefined && provider !== 'qemu') throw new Error('--image only applies to --provider qemu (multipass and virtualbox use their own Ubuntu image)');
     const store = flags.store ?? 'embedded';
     if (store !== 'embedded' && store !== 'etcd') throw new Error(`--store must be embedded or etcd, got ${flags.store}`);
-    if (store === 'etcd' && provider === 'simulated') throw new Error('--store etcd runs an etcd member on the control-plane node: use a provider with nodes (local, qemu, multipass, virtualbox), not simulated');
+    if (store === 'etcd' && capabilitiesOf(provider).hollowNodes) throw new Error('--store etcd runs an etcd member on the control-plane node: use a provider with nodes (local, qemu, multipass, virtualbox), not simulated');
     const settings: Record<string, string> = vmSizeSettings(provider, { cpus: flags.cpus, memory: flags.memory, disk: flags.disk });
     const map: [string, string | undefined][] = [
       ['startDelay', flags['start-delay']],

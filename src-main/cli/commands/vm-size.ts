@@ -3,7 +3,7 @@
 // quantities in MiB ("2048Mi"), the form the wizard passes and the providers read as
 // settings.cpu / settings.memory / settings.disk.
 
-export const VM_PROVIDERS: readonly string[] = ['multipass', 'virtualbox', 'qemu']
+import { capabilitiesOf, VM_PROVIDERS } from '../../contract'
 
 /** Below these a node cannot run containerd and KubeLab's components (memory) or hold the image (disk). */
 export const MIN_MEMORY_MIB = 512
@@ -42,12 +42,12 @@ export interface VmSizeFlags {
 
 /**
  * The provider settings for the sizing flags given, or an error naming the flag and the fix.
- * Only multipass, virtualbox and qemu make VMs; for them --memory is the VM's memory (for simulated it
+ * Only the VM providers (capabilities `vm`: multipass, virtualbox, qemu) make VMs; for them --memory is the VM's memory (for simulated it
  * stays the hollow nodes' advertised capacity and is not handled here).
  */
 export function vmSizeSettings(provider: string, f: VmSizeFlags): Record<string, string> {
   const given = (['cpus', 'disk'] as const).filter((k) => f[k] !== undefined)
-  if (!VM_PROVIDERS.includes(provider)) {
+  if (!capabilitiesOf(provider).vm) {
     if (given.length) throw new Error(`--${given.join(' and --')} only apply to VM providers (--provider ${VM_PROVIDERS.join('|')}); ${provider} nodes are not VMs`)
     return {}
   }

@@ -1,6 +1,7 @@
 // Field checks of the create wizard, in words, mirroring what the backend and `kubelab create`
 // accept, so nothing invalid is ever sent. Pure; unit-tested in Node.
 import { maxWorkers, parseCpu, parseMemory } from '../../../src-main/backend/cluster-ops/params'
+import { capabilitiesOf } from '../../../src-main/contract'
 
 export interface WizardFields {
   name: string
@@ -38,6 +39,6 @@ export function validateWizard(f: WizardFields, existing: readonly string[]): Fi
 
 /** What `kubelab create` uses when no size is given: VMs get 2 CPUs and 2Gi (the providers' default); other nodes advertise 4 and 8Gi. */
 export function cliDefaults(provider: string): { workers: number; cpu: string; memory: string } {
-  if (provider === 'multipass' || provider === 'virtualbox' || provider === 'qemu') return { workers: 2, cpu: '2', memory: '2Gi' }
+  if (capabilitiesOf(provider).vm) return { workers: 2, cpu: '2', memory: '2Gi' }
   return { workers: 2, cpu: '4', memory: '8Gi' }
 }

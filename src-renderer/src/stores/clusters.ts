@@ -1,6 +1,7 @@
 // Clusters: the list, running operations (create/start/stop/delete with live steps), nodes,
 // providers and preflight for the wizard. Kept current by backend events, not polling.
 import { defineStore } from 'pinia';
+import { capabilitiesOf } from '../../../src-main/contract';
 import type {
   ClusterNodeInfo,
   ClusterOperation,
@@ -34,7 +35,8 @@ export const useClustersStore = defineStore('clusters', {
     busy: (s) => (cluster: string) => latestFor(Object.values(s.operations), cluster)?.state === 'running',
     /** A cluster's recorded state (`running`, `stopped`, ...); `unknown` when not listed (yet). */
     stateOf: (s) => (cluster: string) => s.items.find((c) => c.name === cluster)?.state ?? 'unknown',
-    providerOf: (s) => (cluster: string) => s.items.find((c) => c.name === cluster)?.provider ?? null,
+    /** What the cluster's provider's nodes can do (contract/providers.ts); nothing for an unknown cluster. */
+    capabilitiesOf: (s) => (cluster: string) => capabilitiesOf(s.items.find((c) => c.name === cluster)?.provider),
   },
   actions: {
     /** Subscribes to backend events once; call before api.ready(). */
