@@ -78,6 +78,10 @@ describe('CertificateSigningRequest', () => {
     expect(issued.status.conditions).toEqual([expect.objectContaining({ type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'This CSR was approved by kubectl certificate approve.' })])
     expect(issued.status.conditions![0]!.lastUpdateTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
     expect(await t.k('get', 'csr', 'jane')).toMatch(/\s+Approved,Issued\n$/)
+    // Field ownership as upstream records it: the approver owns the condition through /approval.
+    const managed = (JSON.parse(await t.k('get', 'csr', 'jane', '-o', 'json', '--show-managed-fields')) as { metadata: { managedFields: { manager: string; subresource?: string; fieldsV1: unknown }[] } }).metadata.managedFields
+    expect(managed).toContainEqual(expect.objectContaining({ manager: 'kubectl', operation: 'Update', subresource: 'approval', fieldsV1: { 'f:status': { 'f:conditions': expect.objectContaining({ 'k:{"type":"Approved"}': expect.anything() }) } } }))
+    expect(managed).toContainEqual(expect.objectContaining({ manager: 'kube-controller-manager', subresource: 'status', fieldsV1: { 'f:status': { 'f:certificate': {} } } }))
 
     // The certificate: the CSR's subject, client auth, signed by the cluster CA, for the asked 24h.
     const certFile = join(t.dir, 'jane.crt')

@@ -50,7 +50,8 @@ function scoped(res: ResourceInfo, subresource: string | undefined, set: FieldSe
   for (const m of UNTRACKED_META) s = s.without(['f:metadata', 'f:' + m])
   if (res.subresources?.some((x) => x.name === 'status')) {
     // The main endpoint resets status and the status endpoint spec (upstream's reset fields).
-    s = subresource === 'status' ? s.without(['f:spec']) : s.without(['f:status'])
+    // A CSR's approval endpoint writes conditions only, as upstream's approval strategy.
+    s = subresource === 'status' || subresource === 'approval' ? s.without(['f:spec']) : s.without(['f:status'])
   }
   return s
 }
