@@ -58,7 +58,7 @@ export function providerCapabilities(provider: string): { have: Capability[]; mi
     missing.networkpolicy = `${noTraffic(provider)}, so NetworkPolicy cannot be enforced (objects are accepted, nothing is filtered)`
     missing.ingress = `${noTraffic(provider)}, so no ingress controller can serve Ingresses`
   }
-  missing.etcd = "this cluster stores its state in KubeLab's embedded store, not etcd"
+  missing.etcd = "this cluster stores its state in KubeLab's embedded store, not etcd (kubelab create --store etcd)"
   return { have, missing }
 }
 
@@ -112,6 +112,10 @@ export async function detectFacts(k: Kubectl, provider: string, o: { images?: Re
     const lb = everyNodeRuns(nodes.filter((n) => n.controlPlane), o.components, 'lb-pool', 'LoadBalancer Services get no address and stay <pending>')
     if (lb) missing.loadbalancer = lb.replace(/runs? no lb-pool component/, 'runs the controller manager without an address pool (--lb-pool)')
     else caps.add('loadbalancer')
+    // etcd: every control-plane node runs an etcd member (kubelab create --store etcd).
+    const etcd = everyNodeRuns(nodes.filter((n) => n.controlPlane), o.components, 'etcd', 'the cluster keeps its state in KubeLab\'s embedded store')
+    if (!etcd) caps.add('etcd')
+    else if (!o.components) missing.etcd = etcd
   } else {
     missing.loadbalancer = `${noTraffic(provider)}, so no LoadBalancer address can be served`
   }

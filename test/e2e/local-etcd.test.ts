@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ClusterManager } from '../../src-main/backend/cluster-manager'
+import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/labs'
 
 const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -76,6 +78,29 @@ describe('kubelab create --provider local --store etcd', () => {
     await kubectl('-n', 'on-etcd', 'rollout', 'status', 'deployment/web', '--timeout=120s')
     expect(await kubectl('-n', 'on-etcd', 'get', 'pods', '-o', 'jsonpath={.items[*].status.phase}')).toBe('Running')
   })
+})
+
+describe('the etcd-backup lab on this cluster (the labs e2e cluster has no etcd)', () => {
+  it('etcd-backup: start → check fails → a copy of etcd\'s data file is refused → solution → check passes', async () => {
+    const lab = loadCatalogue([join(ROOT, 'labs')]).find((e) => e.lab?.id === 'etcd-backup')?.lab
+    expect(lab).toBeDefined()
+    const lc = await managedLabCluster(new ClusterManager({ env }), cluster)
+    try {
+      const runner = new LabRunner(lc, lab!)
+      expect(unmetNeeds(lab!, await runner.facts())).toEqual([])
+      await runner.start()
+      expect((await runner.check()).reason).toMatch(/no snapshot at \/var\/lib\/etcd-backup\/snapshot\.db/)
+      // A copy of the live data file is no snapshot: it lacks the hash that restore checks.
+      await kubelab('ssh', cluster, master, '--', 'cp "${KUBELAB_ROOT:-}/var/lib/etcd/member/snap/db" "${KUBELAB_ROOT:-}/var/lib/etcd-backup/snapshot.db"')
+      expect((await runner.check()).reason).toMatch(/is not an etcd snapshot|does not restore/)
+      expect((await runner.solution({ run: true })).result?.code).toBe(0)
+      expect(await runner.check()).toMatchObject({ outcome: 'passed', step: 1 })
+      expect(runner.progress().finishedAt).toBeDefined()
+      await runner.stop()
+    } finally {
+      lc.close()
+    }
+  }, 120_000)
 })
 
 describe('kubelab backup / restore on a local cluster with --store etcd', () => {

@@ -45,6 +45,11 @@ describe('unmetNeeds', () => {
     expect(f.missing.loadbalancer).toMatch(/node cp runs the controller manager without an address pool/)
     const withPool = new Map([...all, ['cp', new Set(['apiserver', 'kubelet', 'netpol', 'lb-pool'])]])
     expect((await detectFacts(k, 'local', { components: withPool })).capabilities.has('loadbalancer')).toBe(true)
+    expect(f.capabilities.has('etcd')).toBe(false)
+    expect(f.missing.etcd).toMatch(/embedded store, not etcd \(kubelab create --store etcd\)/)
+    // An etcd member on every control plane (--store etcd): etcd labs can run.
+    const onEtcd = new Map([...all, ['cp', new Set(['apiserver', 'kubelet', 'netpol', 'etcd'])]])
+    expect((await detectFacts(k, 'local', { components: onEtcd })).capabilities.has('etcd')).toBe(true)
     const partial = new Map([['cp', new Set(['kubelet'])], ['w1', new Set(['kubelet', 'netpol'])]])
     const g = await detectFacts(fakeKubectl({ ingressClasses: 'ingressclass.networking.k8s.io/kubelab', canI: 'yes' }), 'local', { components: partial })
     expect(g.capabilities.has('networkpolicy')).toBe(false)
