@@ -128,3 +128,5 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
 
 /** The installer and its location in the repository. */
 export const INSTALL_SCRIPT = join(ROOT, 'provisioning', 'install-node.sh')
+/** The API load balancer in front of several control-plane nodes (run on the host by the local provider). */
+export const API_LB_SCRIPT = join(ROOT, 'provisioning', 'api-lb.mjs')

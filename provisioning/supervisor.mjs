@@ -95,7 +95,10 @@ function start(c) {
   const logFile = join(conf.logDir, `${c.name}.log`)
   const fd = openSync(logFile, 'a')
   // A component is a kubelab-node subcommand, or another program (`command`, e.g. etcd).
-  const child = c.command ? spawn(c.command, c.args, { stdio: ['ignore', fd, fd] }) : spawn(conf.nodeBinary, [conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd] })
+  // KUBELAB_NODE_NAME: a local node shares the host's hostname, so components that name
+  // themselves after the machine (leader election identities) use this instead.
+  const env = { ...process.env, KUBELAB_NODE_NAME: conf.node }
+  const child = c.command ? spawn(c.command, c.args, { stdio: ['ignore', fd, fd], env }) : spawn(conf.nodeBinary, [conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd], env })
   closeSync(fd)
   r.child = child
   r.startedAt = Date.now()

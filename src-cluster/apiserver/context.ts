@@ -14,6 +14,8 @@ export interface ApiServerConfig {
   readonly nodePortRange: { min: number; max: number }
   /** How long new pods tolerate not-ready/unreachable nodes before eviction (upstream 300 s). */
   readonly defaultTolerationSeconds: number
+  /** API servers sharing the store (--apiserver-count); the `kubernetes` Endpoints keep that many addresses. */
+  readonly apiserverCount: number
 }
 
 export interface User {

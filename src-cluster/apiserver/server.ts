@@ -37,7 +37,7 @@ import { reserveExisting } from './registry/strategies'
 import { parseRequest, type ResourceRequest } from './request'
 import { runAsUser } from './request-user'
 import { checkAcceptable, sendError, sendJson } from './respond'
-import { errors, failure } from './status'
+import { ApiError, errors, failure } from './status'
 import { jwks, openIdConfiguration } from './tokens'
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4-kubelab' }
@@ -52,6 +52,8 @@ export interface ApiServerOptions {
   readonly nodePortRange?: { min: number; max: number }
   /** Seconds new pods tolerate not-ready/unreachable nodes (default 300; a lab can lower it). */
   readonly defaultTolerationSeconds?: number
+  /** How many API servers share the store (upstream's --apiserver-count): the `kubernetes` Endpoints keep that many addresses. Default 1. */
+  readonly apiserverCount?: number
   /** Write an admin kubeconfig here. */
   readonly adminKubeconfig?: string
   /** Extra names for the serving certificate. */
@@ -136,16 +138,43 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
       updateTracker(SERVICES, APISERVER, ctx.now),
     )
   }
+  // Several API servers on one store (several control-plane nodes, --apiserver-count N) each
+  // add their address and keep the others', up to N, as upstream's master-count reconciler.
+  // (Its lease reconciler also drops servers that stopped renewing; ours keeps them.)
+  const ports = [{ name: 'https', port: ctx.config.securePort, protocol: 'TCP' }]
+  const cur = await ctx.objects.get(ENDPOINTS, 'default', 'kubernetes')
+  const have = cur?.obj.subsets as { addresses?: { ip: string }[]; ports?: unknown }[] | undefined
+  const samePort = have?.length === 1 && JSON.stringify(have[0]!.ports) === JSON.stringify(ports)
+  const others = ctx.config.apiserverCount > 1 && samePort ? (have[0]!.addresses ?? []).map((a) => a.ip).filter((ip) => ip !== ctx.config.advertiseAddress) : []
+  const ips = [ctx.config.advertiseAddress, ...others.slice(0, ctx.config.apiserverCount - 1)].sort()
+  const subsets = [{ addresses: ips.map((ip) => ({ ip })), ports }]
   const endpoints = {
     apiVersion: 'v1',
     kind: 'Endpoints',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: ctx.config.advertiseAddress }], ports: [{ name: 'https', port: ctx.config.securePort, protocol: 'TCP' }] }],
+    subsets,
   }
-  const cur = await ctx.objects.get(ENDPOINTS, 'default', 'kubernetes')
   if (!cur) await createObject(ctx, ENDPOINTS, endpoints, 'default', false, updateTracker(ENDPOINTS, APISERVER, ctx.now))
   else if (JSON.stringify(cur.obj.subsets) !== JSON.stringify(endpoints.subsets)) {
-    await ctx.objects.update(ENDPOINTS, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision)
+    if (!(await ctx.objects.update(ENDPOINTS, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision))) throw errors.conflict(ENDPOINTS, 'kubernetes')
+  }
+}
+
+/**
+ * Several API servers on one etcd (several control-plane nodes) bootstrap at the same time: a
+ * create that lost the race (409 AlreadyExists) or an update that lost its compare-and-swap is
+ * simply run again, and then finds the other server's object.
+ */
+async function bootstrapRacing(ctx: ServerContext): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await bootstrap(ctx)
+      await ensureBootstrapPolicy(ctx)
+      return
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 409) || attempt >= 10) throw e
+      await new Promise((r) => setTimeout(r, 50 * attempt))
+    }
   }
 }
 
@@ -464,6 +493,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     serviceClusterIPRange: serviceIPs.cidr,
     nodePortRange: opts.nodePortRange ?? { min: 30000, max: 32767 },
     defaultTolerationSeconds: opts.defaultTolerationSeconds ?? 300,
+    apiserverCount: opts.apiserverCount ?? 1,
   }
   // Filled after the bootstrap policy is written (below), so the first request already sees it.
   const policy = PolicyCache.create(store)
@@ -481,8 +511,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
   let crds: CrdController
   try {
-    await bootstrap(ctx)
-    await ensureBootstrapPolicy(ctx)
+    await bootstrapRacing(ctx)
     await policy.load()
     // Stored CRDs are served before the first request is answered.
     crds = await CrdController.start(ctx)

@@ -16,6 +16,7 @@ const HELP = `usage: kubelab-node apiserver --data-dir DIR [flags]
   --service-cluster-ip-range CIDR   Service IPs (default 10.96.0.0/12)
   --service-node-port-range A-B     NodePort range (default 30000-32767)
   --default-toleration-seconds N    how long new pods tolerate an unreachable/not-ready node (default 300)
+  --apiserver-count N               API servers sharing the store; Service kubernetes lists that many (default 1)
   --tls-san NAME                    extra name or IP for the serving certificate (repeatable)
   --store embedded|etcd             where objects live (default embedded: DIR/store; etcd needs --etcd-servers)
   --etcd-servers URLS               etcd client URLs, comma-separated (https://127.0.0.1:2379); implies --store etcd
@@ -37,6 +38,7 @@ export async function runApiserver(args: string[]): Promise<void> {
       'service-node-port-range': { type: 'string', default: '30000-32767' },
       'tls-san': { type: 'string', multiple: true },
       'default-toleration-seconds': { type: 'string', default: '300' },
+      'apiserver-count': { type: 'string', default: '1' },
       store: { type: 'string' },
       'etcd-servers': { type: 'string' },
       'etcd-cafile': { type: 'string' },
@@ -56,6 +58,8 @@ export async function runApiserver(args: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--secure-port must be a port number, got ${values['secure-port']}`)
   const range = /^(\d+)-(\d+)$/.exec(values['service-node-port-range']!)
   if (!range || Number(range[1]) > Number(range[2])) throw new Error(`--service-node-port-range must look like 30000-32767, got ${values['service-node-port-range']}`)
+  const apiserverCount = Number(values['apiserver-count'])
+  if (!Number.isInteger(apiserverCount) || apiserverCount < 1) throw new Error(`--apiserver-count must be a whole number from 1, got ${values['apiserver-count']}`)
   const storage = await openStorage(values)
   const server = await startApiServer({
     storage,
@@ -68,6 +72,7 @@ export async function runApiserver(args: string[]): Promise<void> {
     nodePortRange: { min: Number(range[1]), max: Number(range[2]) },
     extraSANs: values['tls-san'],
     defaultTolerationSeconds: Number(values['default-toleration-seconds']),
+    apiserverCount,
   })
   if (values['admin-kubeconfig']) console.log(`apiserver: admin kubeconfig written to ${resolve(values['admin-kubeconfig'])}`)
   const stop = (sig: string) => {

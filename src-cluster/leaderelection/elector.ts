@@ -67,7 +67,8 @@ export function validateTiming(t: LeaderElectionTiming): void {
 }
 
 export function defaultIdentity(): string {
-  return `${hostname()}_${randomUUID()}`
+  // Local nodes share the host's hostname; their supervisor names the node in KUBELAB_NODE_NAME.
+  return `${process.env.KUBELAB_NODE_NAME || hostname()}_${randomUUID()}`
 }
 
 /** MicroTime as the API writes it (RFC 3339 with microseconds). */

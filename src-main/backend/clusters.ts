@@ -56,10 +56,17 @@ export function summarize(dir: string, name: string, file: Record<string, unknow
     provider: nonEmptyString(file.provider),
     state: nonEmptyString(file.state) ?? 'unknown',
     nodeCount: Array.isArray(file.nodes) ? file.nodes.length : null,
+    ...controlPlanes(file.nodes),
     ...drillStopped(file.nodes),
     createdAt: nonEmptyString(file.createdAt),
     problem: null,
   };
+}
+
+/** `{ controlPlanes }` when the cluster has several control-plane nodes, else nothing. */
+function controlPlanes(nodes: unknown): { controlPlanes?: number } {
+  const n = Array.isArray(nodes) ? nodes.filter((x: unknown) => isRecord(x) && x.role === 'control-plane').length : 0;
+  return n > 1 ? { controlPlanes: n } : {};
 }
 
 /** `{ stoppedNodes }` when nodes were stopped for a drill (kubelab node stop), else nothing. */

@@ -12,6 +12,8 @@ export interface ClusterSummary {
   state: string;
   /** Number of nodes (master + workers); null when not recorded. */
   nodeCount: number | null;
+  /** Control-plane nodes, when there are several (each runs an etcd member and an API server). */
+  controlPlanes?: number;
   /** Nodes stopped on purpose (`kubelab node stop`, a failure drill); they stay stopped across cluster restarts. */
   stoppedNodes?: string[];
   /** ISO timestamp of creation; null when not recorded. */

@@ -82,6 +82,13 @@ export interface Provider {
    */
   apiServerEndpoint?(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined>
   /**
+   * Clusters with several control-plane nodes: the stable API endpoint (a load balancer the
+   * provider runs) that every node's kubelet and proxy and the host's kubeconfig use, so the
+   * cluster answers while any one control-plane node is down. Absent: the provider cannot run
+   * several control planes yet.
+   */
+  haApiEndpoint?(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined>
+  /**
    * Makes 127.0.0.1:hostPort on the host reach `guestPort` on a node (NodePorts on providers whose
    * nodes the host cannot address directly); returns the host port.
    */

@@ -33,6 +33,18 @@ export interface NodePlanInput {
   readonly loadBalancerPool?: string
   /** Where the API server keeps objects: its embedded store (default) or an etcd member on the control-plane node. */
   readonly store?: StoreKind
+  /**
+   * Every control-plane node (several: each runs an etcd member of one cluster, an API server,
+   * and a leader-elected scheduler and controller manager). Default: the master alone.
+   */
+  readonly controlPlanes?: readonly PlanNode[]
+  /** Extra names/IPs in the API servers' serving certificate (the stable endpoint's address). */
+  readonly apiSans?: readonly string[]
+}
+
+/** The etcd members' `--initial-cluster` (name=https://ip:2380, ...), identical on every member. */
+export function etcdInitialCluster(controlPlanes: readonly PlanNode[]): string {
+  return controlPlanes.map((n) => `${n.name}=https://${n.ip}:2380`).join(',')
 }
 
 export type StoreKind = 'embedded' | 'etcd'
@@ -94,11 +106,12 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
     const etcd = p.store === 'etcd'
     const epki = etcdPkiPaths(d.kubernetesPki)
     if (etcd) {
-      all.push({ name: 'etcd', command: ETCD_BINARY, args: etcdMemberArgs({ name: p.node.name, dataDir: d.etcdData, ip: p.node.ip, pki: epki, clusterToken: `kubelab-${p.cluster}` }) })
+      const members = p.controlPlanes?.length ? p.controlPlanes : [p.node]
+      all.push({ name: 'etcd', command: ETCD_BINARY, args: etcdMemberArgs({ name: p.node.name, dataDir: d.etcdData, ip: p.node.ip, pki: epki, clusterToken: `kubelab-${p.cluster}`, initialCluster: etcdInitialCluster(members) }) })
     }
     const storeArgs = etcd ? ['--store', 'etcd', '--etcd-servers', 'https://127.0.0.1:2379', '--etcd-cafile', epki.caFile, '--etcd-certfile', epki.clientCert, '--etcd-keyfile', epki.clientKey] : []
     all.push(
-      { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.masterIp, '--tls-san', p.masterIp, ...storeArgs] },
+      { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.node.ip, ...apiserverSanArgs(p), ...((p.controlPlanes?.length ?? 1) > 1 ? ['--apiserver-count', String(p.controlPlanes!.length)] : []), ...storeArgs] },
       { name: 'scheduler', args: ['--kubeconfig', kc('scheduler')] },
       {
         name: 'controller-manager',
@@ -144,6 +157,12 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
   )
   const present = (c: Component): boolean => c.command !== undefined || p.available.has(c.name)
   return { components: all.filter(present), missing: all.filter((c) => !present(c)).map((c) => c.name) }
+}
+
+/** `--tls-san` for the master's address (one control plane) or every control plane's and the stable endpoint's. */
+function apiserverSanArgs(p: NodePlanInput): string[] {
+  const sans = [...new Set([p.masterIp, ...(p.controlPlanes ?? []).map((n) => n.ip), ...(p.apiSans ?? [])])]
+  return sans.flatMap((s) => ['--tls-san', s])
 }
 
 /** Quotes one word for a POSIX shell / systemd ExecStart (both accept single quotes). */

@@ -62,18 +62,22 @@ function ensure(dir: string, base: string, make: () => KeyPair): KeyPair {
 }
 
 /** The serving certificate's names, matching what the API server computes for these flags. */
-export function apiserverSans(masterIp: string): { dnsNames: string[]; ipAddresses: string[] } {
+export function apiserverSans(masterIp: string, extraIps: readonly string[] = []): { dnsNames: string[]; ipAddresses: string[] } {
   return {
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-    ipAddresses: [...new Set(['127.0.0.1', masterIp, KUBERNETES_SERVICE_IP])],
+    ipAddresses: [...new Set(['127.0.0.1', masterIp, KUBERNETES_SERVICE_IP, ...extraIps])],
   }
 }
 
-export function ensureClusterPki(clusterDir: string, clusterName: string, masterIp: string, nodes: readonly PkiNode[]): ClusterPki {
+/**
+ * `extraSans`: more addresses the API servers answer on (every control-plane node's and the
+ * stable endpoint's when there are several), so one serving certificate fits every API server.
+ */
+export function ensureClusterPki(clusterDir: string, clusterName: string, masterIp: string, nodes: readonly PkiNode[], extraSans: readonly string[] = []): ClusterPki {
   const dir = join(clusterDir, 'pki')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const ca = ensure(dir, 'ca', () => createCA(`kubelab-${clusterName}-ca`))
-  const sans = apiserverSans(masterIp)
+  const sans = apiserverSans(masterIp, extraSans)
   const names = JSON.stringify({ d: [...sans.dnsNames].sort(), i: [...sans.ipAddresses].sort() })
   const namesFile = join(dir, 'apiserver.names')
   let apiserver = load(dir, 'apiserver')
@@ -136,7 +140,11 @@ export function ensureClusterPki(clusterDir: string, clusterName: string, master
   }
 }
 
-/** A kubeconfig for a component or user of this cluster, pointing at the master. */
-export function componentKubeconfig(pki: ClusterPki, masterIp: string, user: string, pair: KeyPair): string {
-  return kubeconfigYaml({ server: `https://${masterIp}:${API_SERVER_PORT}`, caPem: pki.ca.certPem, user, certPem: pair.certPem, keyPem: pair.keyPem, clusterName: 'kubelab' })
+/**
+ * A kubeconfig for a component or user of this cluster, pointing at `server`: an address (the
+ * master's, port 6443) or host:port (the stable endpoint of several control planes).
+ */
+export function componentKubeconfig(pki: ClusterPki, server: string, user: string, pair: KeyPair): string {
+  const url = server.includes(':') ? `https://${server}` : `https://${server}:${API_SERVER_PORT}`
+  return kubeconfigYaml({ server: url, caPem: pki.ca.certPem, user, certPem: pair.certPem, keyPem: pair.keyPem, clusterName: 'kubelab' })
 }

@@ -23,6 +23,16 @@ export interface ProvisionInput {
   readonly loadBalancerPool?: string
   /** Where the API server keeps objects (default: its embedded store). */
   readonly store?: StoreKind
+  /** Every control-plane node, when there are several (each runs an etcd member and an API server). */
+  readonly controlPlanes?: readonly PlanNode[]
+  /**
+   * host:port every node's kubelet and proxy reach the API server at: the stable endpoint of
+   * several control planes. Default: the master's address. Control-plane components (scheduler,
+   * controller manager, DNS) talk to their own node's API server.
+   */
+  readonly apiEndpoint?: string
+  /** Extra addresses in the API servers' certificate (the stable endpoint's). */
+  readonly apiSans?: readonly string[]
   readonly login: SshLogin
   readonly bundle: NodeBundle
   readonly pki: ClusterPki
@@ -137,8 +147,9 @@ async function installKubectl(s: SshSession, facts: NodeFacts, i: ProvisionInput
 }
 
 /** Everything the node gets, as staged files with their destinations. */
-export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool' | 'store'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
-  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags), loadBalancerPool: i.loadBalancerPool, store: i.store }
+export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool' | 'store' | 'controlPlanes' | 'apiEndpoint' | 'apiSans'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
+  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags), loadBalancerPool: i.loadBalancerPool, store: i.store, controlPlanes: i.controlPlanes, apiSans: i.apiSans }
+  const agentServer = i.apiEndpoint ?? i.masterIp
   const d = nodePaths(facts.root)
   const { components, missing } = nodeComponents(plan)
   const files: StagedFile[] = []
@@ -151,8 +162,8 @@ export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp
   const nc = i.pki.node(i.node.name)
   add('kubelet.crt', posix.join(d.etc, 'pki', 'kubelet.crt'), nc.kubeletServing.certPem)
   add('kubelet.key', posix.join(d.etc, 'pki', 'kubelet.key'), nc.kubeletServing.keyPem, 0o600)
-  add('kubelet.kubeconfig', posix.join(d.etc, 'kubelet.kubeconfig'), componentKubeconfig(i.pki, i.masterIp, `system:node:${i.node.name}`, nc.kubeletClient), 0o600)
-  add('proxy.kubeconfig', posix.join(d.etc, 'proxy.kubeconfig'), componentKubeconfig(i.pki, i.masterIp, 'system:kube-proxy', nc.proxyClient), 0o600)
+  add('kubelet.kubeconfig', posix.join(d.etc, 'kubelet.kubeconfig'), componentKubeconfig(i.pki, agentServer, `system:node:${i.node.name}`, nc.kubeletClient), 0o600)
+  add('proxy.kubeconfig', posix.join(d.etc, 'proxy.kubeconfig'), componentKubeconfig(i.pki, agentServer, 'system:kube-proxy', nc.proxyClient), 0o600)
   if (i.node.role === 'control-plane') {
     // The API server finds its PKI in DATA/pki and reuses it instead of making its own.
     const apki = posix.join(d.lib, 'apiserver', 'pki')
@@ -167,7 +178,7 @@ export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp
     add('admin.key', posix.join(apki, 'admin.key'), i.pki.admin.keyPem, 0o600)
     for (const c of ['scheduler', 'controller-manager', 'dns'] as const) {
       const user = c === 'dns' ? 'system:kube-dns' : `system:kube-${c}`
-      add(`${c}.kubeconfig`, posix.join(d.etc, `${c}.kubeconfig`), componentKubeconfig(i.pki, i.masterIp, user, i.pki.component(c)), 0o600)
+      add(`${c}.kubeconfig`, posix.join(d.etc, `${c}.kubeconfig`), componentKubeconfig(i.pki, i.node.ip, user, i.pki.component(c)), 0o600)
     }
     if (i.store === 'etcd') {
       // Where kubeadm keeps them, so etcdctl works on the node as in the usual exercises.

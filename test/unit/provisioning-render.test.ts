@@ -48,6 +48,24 @@ describe('node plan', () => {
     expect(nodeComponents(plan({ store: 'etcd', node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } })).components.some((c) => c.name === 'etcd')).toBe(false)
   })
 
+  it('with several control planes: one etcd cluster of every member, each API server advertising itself, one certificate for all', () => {
+    const cps = [
+      { name: 'control-plane', role: 'control-plane' as const, ip: '10.231.10.2' },
+      { name: 'control-plane-2', role: 'control-plane' as const, ip: '10.231.10.3' },
+      { name: 'control-plane-3', role: 'control-plane' as const, ip: '10.231.10.4' },
+    ]
+    const second = nodeComponents(plan({ store: 'etcd', node: cps[1]!, controlPlanes: cps, apiSans: ['10.231.10.1'] })).components
+    const etcd = second.find((c) => c.name === 'etcd')!.args.join(' ')
+    expect(etcd).toContain('--name control-plane-2 ')
+    expect(etcd).toContain('--initial-cluster control-plane=https://10.231.10.2:2380,control-plane-2=https://10.231.10.3:2380,control-plane-3=https://10.231.10.4:2380 ')
+    expect(etcd).toContain('--initial-advertise-peer-urls https://10.231.10.3:2380')
+    const api = second.find((c) => c.name === 'apiserver')!.args.join(' ')
+    expect(api).toContain('--advertise-address 10.231.10.3 ')
+    expect(api).toContain('--tls-san 10.231.10.2 --tls-san 10.231.10.3 --tls-san 10.231.10.4 --tls-san 10.231.10.1 --apiserver-count 3')
+    // One control plane: as before, no count.
+    expect(nodeComponents(plan()).components[0]!.args.join(' ')).not.toContain('--apiserver-count')
+  })
+
   it('renders systemd units and a shell-safe env file', () => {
     const c = nodeComponents(plan()).components[1]!
     const unit = systemdUnit(plan(), c)

@@ -26,6 +26,12 @@ import { currentRevision, type TakenBackup } from '../../../src-cluster/backup/t
 export interface CreateOptions {
   readonly provider: string
   readonly workers: number
+  /**
+   * Control-plane nodes: 1 (default), 3 or 5. Several run stacked etcd members (the store is
+   * etcd), an API server each and leader-elected schedulers and controller managers, behind the
+   * provider's stable API endpoint.
+   */
+  readonly controlPlanes?: number
   /** Provider settings (simulated: startDelay, runTime, cpu, memory, pods, ...). */
   readonly settings?: Record<string, string>
   /** How long to wait for every node to be Ready. Default 120 s + 50 ms per node. */
@@ -121,6 +127,10 @@ export class ClusterManager {
     const dir = this.dir(name)
     const provider = getProvider(o.provider)
     if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 5000) throw new Error(`--workers must be a whole number from 0 to 5000, got ${o.workers}`)
+    const cps = o.controlPlanes ?? 1
+    if (![1, 3, 5].includes(cps)) throw new Error(`--control-planes must be 1, 3 or 5 (etcd needs a majority: 3 members survive the loss of one, 5 of two), got ${o.controlPlanes}`)
+    if (cps > 1 && o.provider === 'simulated') throw new Error('--control-planes runs an API server and an etcd member on each control-plane node: use --provider local, not simulated')
+    if (cps > 1 && o.settings?.store === 'embedded') throw new Error('--control-planes 3 keeps objects in etcd (one member on each control-plane node): leave out --store or give --store etcd')
     let rec = readRecord(dir)
     if (rec && rec.state !== 'creating' && rec.state !== 'error') {
       throw new Error(`cluster ${name} already exists (state ${rec.state}): use 'kubelab start ${name}', or 'kubelab delete ${name}' first`)
@@ -131,10 +141,11 @@ export class ClusterManager {
     if (rec) this.progress(`resuming the interrupted creation of cluster ${name}`)
     else {
       const nodes: NodeRecord[] = [{ name: 'control-plane', role: 'control-plane', state: 'stopped' }]
+      for (let i = 2; i <= cps; i++) nodes.push({ name: `control-plane-${i}`, role: 'control-plane', state: 'stopped' })
       for (let i = 1; i <= o.workers; i++) nodes.push({ name: `${o.settings?.prefix ?? 'node-'}${i}`, role: 'worker', state: 'stopped' })
-      rec = { name, provider: o.provider, state: 'creating', nodes, createdAt: new Date().toISOString(), ports: { apiServer: await freePort() }, settings: { ...(o.settings ?? {}) } }
+      rec = { name, provider: o.provider, state: 'creating', nodes, createdAt: new Date().toISOString(), ports: { apiServer: await freePort() }, settings: { ...(o.settings ?? {}), ...(cps > 1 ? { store: 'etcd' } : {}) } }
       this.save(rec)
-      this.progress(`creating cluster ${name}: provider ${o.provider}, 1 control-plane node + ${o.workers} workers, API server port ${rec.ports.apiServer}`)
+      this.progress(`creating cluster ${name}: provider ${o.provider}, ${cps} control-plane node${cps === 1 ? '' : 's'} + ${o.workers} workers, API server port ${rec.ports.apiServer}`)
     }
     try {
       this.phase('machines')
@@ -168,6 +179,8 @@ export class ClusterManager {
     const control = rec.nodes.find((n) => n.role === 'control-plane')
     if (!control) throw new Error(`cluster ${rec.name} has no control-plane node in cluster.json`)
     const { hollowNodes } = capabilitiesOf(rec.provider)
+    // Several control planes: any one of them may be stopped for a drill, the others carry on.
+    const controls = rec.nodes.filter((n) => n.role === 'control-plane' && !n.drillStopped)
     const files = simulatedFiles(this.dir(rec.name))
     // A fresh start: the API server writes the kubeconfig when it listens and nodes post Ready
     // when they register, so a kubeconfig or Ready condition left from a previous run must not
@@ -177,23 +190,24 @@ export class ClusterManager {
     if (hollowNodes && fresh) rmSync(files.kubeconfig, { force: true })
     this.phase('control-plane')
     // Nodes stopped for a drill (kubelab node stop) stay stopped until kubelab node start.
-    const drill = rec.nodes.filter((n) => n.role === 'worker' && n.drillStopped)
+    const drill = rec.nodes.filter((n) => n.drillStopped)
     if (drill.length) this.progress(`node${drill.length === 1 ? '' : 's'} ${drill.map((n) => n.name).join(', ')} stay${drill.length === 1 ? 's' : ''} stopped (kubelab node stop); bring ${drill.length === 1 ? 'it' : 'them'} back with kubelab node start ${rec.name} NODE`)
     const workers = hollowNodes ? [] : rec.nodes.filter((n) => n.role === 'worker' && !n.drillStopped)
     if (o.machinesUp) {
       // nothing to start: create just started and provisioned every machine
     } else if (provider.startsNodesTogether) {
       // VMs boot side by side: waiting for each in turn would add one boot per node.
-      await Promise.all([control, ...workers].map((n) => provider.start(ctx, n)))
+      await Promise.all([...controls, ...workers].map((n) => provider.start(ctx, n)))
     } else {
-      await provider.start(ctx, control)
+      for (const n of controls) await provider.start(ctx, n)
       for (const n of workers) await provider.start(ctx, n)
     }
     await waitForCluster({
       since,
       kubeconfig: files.kubeconfig,
-      nodes: rec.nodes.filter((n) => !(n.role === 'worker' && n.drillStopped)).map((n) => n.name),
+      nodes: rec.nodes.filter((n) => !n.drillStopped).map((n) => n.name),
       controlPlaneNode: control.name,
+      controlPlaneNodes: controls.map((n) => n.name),
       // Emulated VMs start their agents several times slower (provider.timeoutScale).
       deadline: Date.now() + (timeoutMs ?? (120_000 + 50 * rec.nodes.length) * (provider.timeoutScale?.(ctx) ?? 1)),
       // A cancel (Ctrl-C) ends the wait too: nothing of ours runs on the nodes at this point.
@@ -206,7 +220,7 @@ export class ClusterManager {
       progress: (l) => this.progress(l),
       apiServerUp: () => this.phase('nodes'),
     })
-    for (const n of rec.nodes) n.state = n.role === 'worker' && n.drillStopped ? 'stopped' : 'running'
+    for (const n of rec.nodes) n.state = n.drillStopped ? 'stopped' : 'running'
     rec.state = 'running'
     delete rec.problem
     this.save(rec)
@@ -317,6 +331,7 @@ export class ClusterManager {
     if (rec.state !== 'running') throw new Error(`cluster ${name} is ${rec.state}: start it first (kubelab start ${name}); the restore runs on its control-plane node`)
     const control = rec.nodes.find((n) => n.role === 'control-plane')
     if (!control) throw new Error(`cluster ${name} has no control-plane node in cluster.json`)
+    if (rec.nodes.filter((n) => n.role === 'control-plane').length > 1) throw new Error(`cluster ${name} has several control-plane nodes: kubelab restore does not yet restore every etcd member (nothing was changed); restore by hand with etcdctl snapshot restore on each member`)
     const kubeconfig = this.kubeconfigPath(name)
     let minRevision: number
     try {
@@ -354,7 +369,13 @@ export class ClusterManager {
     const rec = this.record(name)
     const n = rec.nodes.find((x) => x.name === node)
     if (!n) throw new Error(`cluster ${name} has no node ${node}; its nodes: ${rec.nodes.map((x) => x.name).join(', ')}`)
-    if (n.role === 'control-plane') throw new Error(`${node} is the control-plane node: use kubelab ${action} ${name} for the whole cluster`)
+    const cps = rec.nodes.filter((x) => x.role === 'control-plane')
+    if (n.role === 'control-plane' && cps.length === 1) throw new Error(`${node} is the control-plane node: use kubelab ${action} ${name} for the whole cluster`)
+    // etcd needs a majority of its members: refuse a stop that would lose it.
+    if (n.role === 'control-plane' && action === 'stop' && !n.drillStopped) {
+      const up = cps.filter((x) => !x.drillStopped && x.name !== n.name).length
+      if (up < Math.floor(cps.length / 2) + 1) throw new Error(`stopping ${node} would leave ${up} of ${cps.length} control-plane nodes: etcd needs ${Math.floor(cps.length / 2) + 1} to keep a quorum; start another one first (kubelab node start ${name} NODE)`)
+    }
     const provider = getProvider(rec.provider)
     await provider[action](this.ctx(rec), n)
     n.state = action === 'stop' ? 'stopped' : 'running'

@@ -26,6 +26,8 @@ export interface WaitOptions {
    * mark-control-plane does with admin credentials: NodeRestriction forbids the kubelet to.
    */
   readonly controlPlaneNode?: string
+  /** Several control-plane nodes: each is labelled so. */
+  readonly controlPlaneNodes?: readonly string[]
 }
 
 const ROLE_LABEL = 'node-role.kubernetes.io/control-plane'
@@ -49,15 +51,17 @@ export async function waitForCluster(o: WaitOptions): Promise<void> {
   const informer = new Informer<Node & KubeObject>(client, NODES, { log: () => {} })
   try {
     const reported = new Set<string>()
-    let labelling: Promise<void> | undefined
+    const labelling = new Map<string, Promise<void>>()
     const markControlPlane = (): void => {
-      const name = o.controlPlaneNode
-      const n = name ? informer.get(name) : undefined
-      if (!name || !n || labelling || n.metadata?.labels?.[ROLE_LABEL] !== undefined) return
-      labelling = client
+      for (const name of [...new Set([...(o.controlPlaneNode ? [o.controlPlaneNode] : []), ...(o.controlPlaneNodes ?? [])])]) markOne(name)
+    }
+    const markOne = (name: string): void => {
+      const n = informer.get(name)
+      if (!n || labelling.has(name) || n.metadata?.labels?.[ROLE_LABEL] !== undefined) return
+      labelling.set(name, client
         .patch(NODES, undefined, name, { metadata: { labels: { [ROLE_LABEL]: '' } } }, 'merge')
         .then(() => o.progress(`node ${name} labelled ${ROLE_LABEL}`))
-        .catch((e: unknown) => o.progress(`could not label node ${name} ${ROLE_LABEL} (kubectl label node ${name} ${ROLE_LABEL}= adds it): ${(e as Error).message}`))
+        .catch((e: unknown) => o.progress(`could not label node ${name} ${ROLE_LABEL} (kubectl label node ${name} ${ROLE_LABEL}= adds it): ${(e as Error).message}`)))
     }
     const done = new Promise<void>((resolve) => {
       const check = (): void => {
@@ -88,7 +92,7 @@ export async function waitForCluster(o: WaitOptions): Promise<void> {
     })
     await informer.start()
     await Promise.race([done, watchdog]).finally(() => clearTimeout(timer))
-    await labelling
+    await Promise.all(labelling.values())
   } finally {
     informer.stop()
     client.close()

@@ -12,6 +12,9 @@ export const createCommand = clusterCommand({
     'kubelab create NAME [--provider simulated] [--workers N] [options]',
     `  --provider P         where nodes run: ${providerNames().join(', ')} (default simulated)`,
     '  --workers N          worker nodes besides the control plane (default 2)',
+    '  --control-planes N   control-plane nodes: 1 (default), 3 or 5. Several run an etcd member, an API',
+    '                       server and leader-elected scheduler/controller manager each, behind a load',
+    '                       balancer on the host (local provider); the store is etcd',
     '  --timeout D          give up waiting after D seconds (default 120 + a little per node)',
     '  --store S            where the API server keeps objects: embedded (default) or etcd (an etcd',
     '                       member from the distribution on the control-plane node; not for simulated)',
@@ -33,6 +36,7 @@ export const createCommand = clusterCommand({
   flags: {
     provider: 'string',
     workers: 'string',
+    'control-planes': 'string',
     timeout: 'string',
     store: 'string',
     'start-delay': 'string',
@@ -49,7 +53,7 @@ export const createCommand = clusterCommand({
   },
   positional: 1,
   cancelHint: ({ flags, positional }) => {
-    const again = ['kubelab create', positional[0], ...(flags.provider ? ['--provider', flags.provider] : []), ...(flags.workers ? ['--workers', flags.workers] : [])].join(' ');
+    const again = ['kubelab create', positional[0], ...(flags.provider ? ['--provider', flags.provider] : []), ...(flags['control-planes'] ? ['--control-planes', flags['control-planes']] : []), ...(flags.workers ? ['--workers', flags.workers] : [])].join(' ');
     return `cluster ${positional[0]} is left half-created; nothing of this run keeps running. To finish it, run the same create again: ${again}. To remove it: kubelab delete ${positional[0]}`;
   },
   async run(manager, { flags, positional }) {
@@ -65,7 +69,10 @@ export const createCommand = clusterCommand({
       throw new Error(`--host-only-subnet must be the first three parts of a /24 inside 192.168.56.0/21 (192.168.56 to 192.168.63), got ${flags['host-only-subnet']}`);
     }
     if (flags.image !== undefined && provider !== 'qemu') throw new Error('--image only applies to --provider qemu (multipass and virtualbox use their own Ubuntu image)');
-    const store = flags.store ?? 'embedded';
+    if (flags['control-planes'] !== undefined && !/^[135]$/.test(flags['control-planes'])) throw new Error(`--control-planes must be 1, 3 or 5, got ${flags['control-planes']}`);
+    const controlPlanes = Number(flags['control-planes'] ?? 1);
+    if (controlPlanes > 1 && flags.store === 'embedded') throw new Error('--control-planes ' + controlPlanes + ' keeps objects in etcd (a member on each control-plane node): leave out --store embedded');
+    const store = flags.store ?? (controlPlanes > 1 ? 'etcd' : 'embedded');
     if (store !== 'embedded' && store !== 'etcd') throw new Error(`--store must be embedded or etcd, got ${flags.store}`);
     if (store === 'etcd' && capabilitiesOf(provider).hollowNodes) throw new Error('--store etcd runs an etcd member on the control-plane node: use a provider with nodes (local, qemu, multipass, virtualbox), not simulated');
     const settings: Record<string, string> = vmSizeSettings(provider, { cpus: flags.cpus, memory: flags.memory, disk: flags.disk });
@@ -82,7 +89,7 @@ export const createCommand = clusterCommand({
       ['store', store === 'etcd' ? 'etcd' : undefined],
     ];
     for (const [k, v] of map) if (v !== undefined) settings[k] = v;
-    await manager.create(positional[0] as string, { provider, workers, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 });
+    await manager.create(positional[0] as string, { provider, workers, controlPlanes, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 });
     return 0;
   },
 });

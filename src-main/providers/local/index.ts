@@ -5,7 +5,12 @@
 // Stop kills every process of the node (supervisor and components, containers, containerd,
 // sshd) and keeps its files; delete also removes the namespace, veth, mounts and folder, and
 // with the last node the bridge and the iptables chain.
+// Several control-plane nodes: the host runs the API load balancer (provisioning/api-lb.mjs, as
+// kind runs an haproxy container) on the bridge address HOST:6443, the stable endpoint every
+// kubelet and proxy and the host's kubeconfig use. It starts with any control-plane node and
+// stops with the last one.
 import { spawnSync } from 'node:child_process'
+import { API_LB_SCRIPT } from '../../../provisioning/bundle'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { PAUSE_IMAGE } from '../../../provisioning/images/standard'
@@ -87,6 +92,63 @@ async function stopNode(ctx: ProviderContext, node: NodeRecord): Promise<void> {
   rmSync(join(dir, 'run', 'kubelab', 'supervisor.pid'), { force: true })
 }
 
+/** Port of the API load balancer on the host's bridge address (the API servers' own port). */
+export const API_LB_PORT = 6443
+
+function controlPlanes(ctx: ProviderContext): NodeRecord[] {
+  return ctx.nodes.filter((n) => n.role === 'control-plane')
+}
+
+export function apiLbFiles(clusterDir: string): { pid: string; status: string; log: string } {
+  return { pid: join(clusterDir, 'api-lb.pid'), status: join(clusterDir, 'api-lb.json'), log: join(clusterDir, 'logs', 'api-lb.log') }
+}
+
+/** The load balancer's pid when it runs (a reused pid running something else does not count). */
+function apiLbPid(clusterDir: string): number | undefined {
+  const f = apiLbFiles(clusterDir).pid
+  const pid = existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : 0
+  if (!(pid > 0) || !alive(pid)) return undefined
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('api-lb.mjs') ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function ensureApiLb(ctx: ProviderContext, l: LocalLayout): Promise<void> {
+  const cps = controlPlanes(ctx)
+  if (cps.length < 2 || apiLbPid(ctx.clusterDir)) return
+  const f = apiLbFiles(ctx.clusterDir)
+  mkdirSync(join(ctx.clusterDir, 'logs'), { recursive: true })
+  rmSync(f.pid, { force: true })
+  const args = [API_LB_SCRIPT, '--listen', `${hostIp(l)}:${API_LB_PORT}`, ...cps.flatMap((n) => ['--backend', `${nodeIp(l, n.name)}:6443`]), '--pid-file', f.pid, '--status-file', f.status]
+  const r = spawnSync('sh', ['-c', 'log="$1"; shift; setsid "$@" >> "$log" 2>&1 < /dev/null &', 'sh', f.log, process.execPath, ...args], { stdio: 'ignore' })
+  if (r.status !== 0) throw new Error(`could not start the API load balancer: see ${f.log}`)
+  const deadline = Date.now() + 10_000
+  while (!apiLbPid(ctx.clusterDir)) {
+    if (Date.now() > deadline) throw new Error(`the API load balancer did not start listening on ${hostIp(l)}:${API_LB_PORT}: see ${f.log}`)
+    await new Promise((res) => setTimeout(res, 50))
+  }
+  ctx.log(`API load balancer on ${hostIp(l)}:${API_LB_PORT} → ${cps.map((n) => nodeIp(l, n.name)).join(', ')}`)
+}
+
+async function stopApiLb(ctx: ProviderContext): Promise<void> {
+  const pid = apiLbPid(ctx.clusterDir)
+  if (pid) await killAll([pid], 5000)
+  rmSync(apiLbFiles(ctx.clusterDir).pid, { force: true })
+  rmSync(apiLbFiles(ctx.clusterDir).status, { force: true })
+}
+
+/** Whether another control-plane node's supervisor runs (the load balancer then stays). */
+function otherControlPlaneUp(ctx: ProviderContext, except: string): boolean {
+  return controlPlanes(ctx).some((n) => {
+    if (n.name === except) return false
+    const f = join(nodeDir(ctx.clusterDir, n.name), 'run', 'kubelab', 'supervisor.pid')
+    const pid = existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : 0
+    return pid > 0 && alive(pid)
+  })
+}
+
 export const localProvider: Provider = {
   name: 'local',
 
@@ -122,6 +184,7 @@ export const localProvider: Provider = {
     await ensureBridge(l)
     await ensureNetns(l, ctx.clusterName, node.name)
     const ns = netnsName(ctx.clusterName, node.name)
+    if (node.role === 'control-plane') await ensureApiLb(ctx, l)
     await startContainerd(dir, ns, nodeIp(l, node.name), PAUSE_IMAGE)
     startSshd(dir, ns, { ip: nodeIp(l, node.name), publicKey: publicKey(ctx), nodeBinary: process.execPath })
     // LoadBalancer addresses reach the cluster through the master, whose service proxy DNATs
@@ -142,11 +205,13 @@ export const localProvider: Provider = {
 
   async stop(ctx, node) {
     await stopNode(ctx, node)
+    if (node.role === 'control-plane' && !otherControlPlaneUp(ctx, node.name)) await stopApiLb(ctx)
   },
 
   async delete(ctx, node) {
     const l = readLayout(ctx.clusterDir)
     await stopNode(ctx, node)
+    if (node.role === 'control-plane' && !otherControlPlaneUp(ctx, node.name)) await stopApiLb(ctx)
     const ns = netnsName(ctx.clusterName, node.name)
     if (l && l.hosts[node.name] !== undefined) await trySh('ip', ['link', 'del', vethName(l, node.name)])
     if (netnsList().includes(ns)) await sh('ip', ['netns', 'del', ns])
@@ -174,6 +239,11 @@ export const localProvider: Provider = {
   async address(ctx, node) {
     const l = readLayout(ctx.clusterDir)
     return l && l.hosts[node.name] !== undefined ? nodeIp(l, node.name) : undefined
+  },
+
+  async haApiEndpoint(ctx) {
+    const l = readLayout(ctx.clusterDir)
+    return l && controlPlanes(ctx).length > 1 ? { host: hostIp(l), port: API_LB_PORT } : undefined
   },
 
   loadBalancerPool(ctx) {
