@@ -63,7 +63,11 @@ export async function runScheduler(args: string[]): Promise<void> {
       })
     : await start()
   await new Promise<void>((done) => {
+    // Keeps the process alive while it only waits (a leader-election standby's timers are
+    // unref'd; without this it would end with exit code 13).
+    const alive = setInterval(() => {}, 1 << 30)
     const stop = (sig: string) => {
+      clearInterval(alive)
       console.log(`scheduler: ${sig}, shutting down`)
       Promise.resolve(scheduler.stop()).then(
         () => {

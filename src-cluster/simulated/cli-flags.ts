@@ -25,7 +25,12 @@ export function durationSeconds(flag: string, text: string | undefined): number 
 /** Resolves on SIGINT/SIGTERM with the signal's name. */
 export function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
+    // Signal handlers do not keep Node's event loop alive: a component with nothing else to do
+    // (a scheduler or controller manager waiting as a leader-election standby, whose timers are
+    // unref'd) would otherwise end with exit code 13 (unsettled top-level await).
+    const alive = setInterval(() => {}, 1 << 30)
     const on = (s: NodeJS.Signals): void => {
+      clearInterval(alive)
       process.off('SIGINT', on)
       process.off('SIGTERM', on)
       resolve(s)
