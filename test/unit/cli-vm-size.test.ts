@@ -73,6 +73,10 @@ describe('kubelab create flags', () => {
         [['--provider', 'local', '--disk', '10G'], /--disk only apply to VM providers/],
         [['--provider', 'virtualbox', '--host-only-subnet', '10.0.0'], /inside 192\.168\.56\.0\/21/],
         [['--provider', 'multipass', '--host-only-subnet', '192.168.57'], /only applies to --provider virtualbox/],
+        [['--provider', 'local', '--control-planes', '2'], /--control-planes must be 1, 3 or 5/],
+        [['--provider', 'local', '--control-planes', '3', '--store', 'embedded'], /keeps objects in etcd/],
+        [['--provider', 'simulated', '--control-planes', '3'], /use --provider local, not simulated/],
+        [['--provider', 'multipass', '--control-planes', '3'], /provider multipass cannot run several control-plane nodes yet/],
       ] as const) {
         const x = io(home)
         expect(await createCommand.run(['vb8x', ...args], x)).toBe(1)
@@ -83,5 +87,6 @@ describe('kubelab create flags', () => {
     }
     expect(createCommand.usage).toMatch(/--cpus N .*--memory SIZE/)
     expect(createCommand.usage).toMatch(/--disk SIZE/)
+    expect(createCommand.usage).toMatch(/--control-planes N/)
   })
 })

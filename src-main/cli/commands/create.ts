@@ -74,7 +74,7 @@ export const createCommand = clusterCommand({
     if (controlPlanes > 1 && flags.store === 'embedded') throw new Error('--control-planes ' + controlPlanes + ' keeps objects in etcd (a member on each control-plane node): leave out --store embedded');
     const store = flags.store ?? (controlPlanes > 1 ? 'etcd' : 'embedded');
     if (store !== 'embedded' && store !== 'etcd') throw new Error(`--store must be embedded or etcd, got ${flags.store}`);
-    if (store === 'etcd' && capabilitiesOf(provider).hollowNodes) throw new Error('--store etcd runs an etcd member on the control-plane node: use a provider with nodes (local, qemu, multipass, virtualbox), not simulated');
+    if (flags.store === 'etcd' && capabilitiesOf(provider).hollowNodes) throw new Error('--store etcd runs an etcd member on the control-plane node: use a provider with nodes (local, qemu, multipass, virtualbox), not simulated');
     const settings: Record<string, string> = vmSizeSettings(provider, { cpus: flags.cpus, memory: flags.memory, disk: flags.disk });
     const map: [string, string | undefined][] = [
       ['startDelay', flags['start-delay']],
