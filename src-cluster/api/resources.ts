@@ -175,6 +175,14 @@ export const RESOURCES: readonly ResourceInfo[] = [
     subresources: [STATUS],
     schema: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
   }),
+  // apiregistration.k8s.io/v1: one APIService per served group/version, all Local (no
+  // aggregation): written by the API server itself, read-only for clients.
+  r('apiregistration.k8s.io', 'v1', 'APIService', 'apiservices', false, 'apiregistration.v1', {
+    categories: ['api-extensions'],
+    subresources: [{ name: 'status', verbs: ['get'] }],
+    verbs: ['get', 'list', 'watch'],
+    schema: 'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService',
+  }),
   // authentication / authorization: created and answered, never stored
   r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),
   r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),

@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createServer, type Server } from 'node:https'
 import { join } from 'node:path'
-import { findResource } from '../api/resources'
+import { findResource, onResourcesChanged } from '../api/resources'
+import { syncApiServices } from './apiservices'
 import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
 import { openapiV2 } from '../api/openapi/v2'
 import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/scheduling'
@@ -342,6 +343,8 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
   if (r.subresource) {
     const sub = r.res.subresources?.find((s) => s.name === r.subresource)
     if (!sub) throw errors.notFound(r.res, `${r.name}/${r.subresource}`)
+    // Read-only subresources (apiservices/status) refuse writes.
+    if ((r.subresource === 'status' || r.subresource === 'approval') && !sub.verbs.includes(r.verb)) throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}/${r.subresource}`)
     switch (r.subresource) {
       case 'status':
       case 'approval':
@@ -515,6 +518,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     await policy.load()
     // Stored CRDs are served before the first request is answered.
     crds = await CrdController.start(ctx)
+    await syncApiServices(ctx)
   } catch (e) {
     markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
     server.close()
@@ -524,6 +528,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     throw e
   }
   markReady(ctx)
+  // APIServices follow the served group versions (custom resources' come and go).
+  let apiServicesSync = Promise.resolve()
+  const stopApiServices = onResourcesChanged(() => {
+    apiServicesSync = apiServicesSync.then(() => syncApiServices(ctx)).catch((e: unknown) => log(`apiserver: APIService sync: ${e instanceof Error ? e.message : String(e)}`))
+  })
   const host = bind === '0.0.0.0' ? advertise : bind
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${listenPort}`
   if (opts.adminKubeconfig) {
@@ -544,6 +553,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       policy.close()
       nodeGraph.close()
       crds.close()
+      stopApiServices()
+      await apiServicesSync
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (!opts.storage) await store.close()
       await releaseDir()

@@ -11,9 +11,10 @@ import { structs as scheduling } from './scheduling'
 import { structs as corePolicy } from './core-policy'
 import { structs as coreControllers } from './core-controllers'
 import { structs as certificates } from './certificates'
+import { structs as apiregistration } from './apiregistration'
 
 const all = new Map<string, Struct>()
-for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling, ...corePolicy, ...coreControllers, ...certificates]) {
+for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling, ...corePolicy, ...coreControllers, ...certificates, ...apiregistration]) {
   if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
   all.set(s.name, s)
 }

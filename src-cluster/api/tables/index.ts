@@ -18,7 +18,7 @@ import {
 } from './core'
 import { col } from './format'
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking'
-import { clusterRoleBindingPrinter, leasePrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter, csrPrinter } from './platform'
+import { clusterRoleBindingPrinter, leasePrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter, csrPrinter, apiServicePrinter } from './platform'
 import { podPrinter } from './pod'
 import { limitRangePrinter, resourceQuotaPrinter } from './policy'
 import type { IncludeObject, PartialObjectMetadata, Printer, Table, TableColumn, TableRow } from './types'
@@ -75,6 +75,7 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   'storage.k8s.io/StorageClass': storageClassPrinter,
   'scheduling.k8s.io/PriorityClass': priorityClassPrinter,
   'certificates.k8s.io/CertificateSigningRequest': csrPrinter,
+  'apiregistration.k8s.io/APIService': apiServicePrinter,
   'autoscaling/HorizontalPodAutoscaler': hpaPrinter,
   'policy/PodDisruptionBudget': pdbPrinter,
 }

@@ -116,3 +116,19 @@ export const csrPrinter: Printer = {
     return { cells: [nameOf(obj), ageOf(obj, now), spec.signerName || '<none>', spec.username ?? '', requested, csrCondition(obj)] }
   },
 }
+
+/** APIServices: kube-aggregator's Name, Service ("Local" or namespace/name), Available, Age. */
+export const apiServicePrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    col('Service', 'string', 'The reference to the service that hosts this API endpoint.'),
+    col('Available', 'string', 'Whether this service is available.'),
+    AGE_COLUMN,
+  ],
+  row(obj, now) {
+    const spec = (obj.spec ?? {}) as { service?: { namespace?: string; name?: string } }
+    const cond = ((obj.status ?? {}) as { conditions?: { type?: string; status?: string; reason?: string }[] }).conditions?.find((c) => c.type === 'Available')
+    const available = !cond ? 'Unknown' : cond.status === 'True' || !cond.reason ? String(cond.status) : `${cond.status} (${cond.reason})`
+    return { cells: [nameOf(obj), spec.service ? `${spec.service.namespace ?? ''}/${spec.service.name ?? ''}` : 'Local', available, ageOf(obj, now)] }
+  },
+}

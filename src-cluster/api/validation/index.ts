@@ -2,6 +2,7 @@
 // the immutable fields. Returns field errors for a 422 Invalid answer (empty = valid).
 import type { ResourceInfo } from '../resources'
 import type { FieldError, KubeObject } from '../errors'
+import { fieldErr } from '../errors'
 import { registryLookup, type Lookup } from '../schema/walk'
 import { checkRequired } from './required'
 import { validateMetadata } from './metadata'
@@ -72,6 +73,16 @@ const RULES: Record<string, KindRules> = {
   [`${RBAC}/ClusterRoleBinding`]: { name: isPathSegmentName, validate: (o) => validateRoleBinding(o, true), update: validateRoleBindingUpdate },
   'coordination.k8s.io/Lease': { validate: validateLease },
   // Upstream does not care what certificate requests are called (beyond a usable path segment).
+  // The name must be VERSION.GROUP ("v1." for core), as upstream's APIService validation.
+  'apiregistration.k8s.io/APIService': {
+    name: isPathSegmentName,
+    validate: (o) => {
+      const spec = child(o, 'spec') ?? {}
+      const want = `${String(spec.version ?? '')}.${String(spec.group ?? '')}`
+      const name = String(child(o, 'metadata')?.name ?? '')
+      return name === want ? [] : [fieldErr.invalid('metadata.name', name, `must be \`spec.version+"."+spec.group\`: ${JSON.stringify(want)}`)]
+    },
+  },
   'certificates.k8s.io/CertificateSigningRequest': { name: isPathSegmentName, validate: validateCsr, update: validateCsrUpdate },
   'discovery.k8s.io/EndpointSlice': { validate: validateEndpointSlice },
   '/Event': { name: isPathSegmentName },

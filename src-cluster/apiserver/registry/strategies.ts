@@ -19,8 +19,8 @@ export function hasStatusSubresource(res: ResourceInfo): boolean {
   return !!res.subresources?.some((s) => s.name === 'status')
 }
 
-/** Kinds whose status a client may set at create time (a kubelet registering its Node). */
-const KEEP_STATUS_ON_CREATE = new Set(['Node'])
+/** Kinds whose status a client may set at create time (a kubelet registering its Node; the API server's APIServices). */
+const KEEP_STATUS_ON_CREATE = new Set(['Node', 'APIService'])
 
 function podQosClass(pod: Obj): string {
   const spec = asObj(pod.spec)
