@@ -41,6 +41,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // between ports of one host and two KubeLab servers must not overwrite each other's.
   let gate: TokenGate | undefined;
   const server = createServer((req, res) => {
+    // Lets a second `kubelab app` on a taken port recognise a KubeLab (cli/serving-record.ts).
+    res.setHeader('X-KubeLab', '1');
     if (gate && !gate.admitPage(req, res)) return;
     void serveStatic(options.rendererDir, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);
@@ -72,11 +74,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
+/** A listen failure with the system's code (EADDRINUSE: the port is taken). */
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       if (err.code === 'EADDRINUSE') {
-        reject(new Error(`port ${port} on ${host} is already in use; pass --port with another number, or --port 0 for any free port`));
+        reject(new ListenError(`port ${port} on ${host} is already in use; pass --port with another number, or --port 0 for any free port`, err.code));
       } else if (err.code === 'EADDRNOTAVAIL') {
         reject(new Error(`cannot listen on ${host}: no such local address; pass --host 127.0.0.1`));
       } else {

@@ -12,8 +12,10 @@ export const appCommand: Command = {
   name: 'app',
   summary: 'Start the desktop app (fetches Electron on first start; falls back to browser mode where it cannot run)',
   usage: [
-    'kubelab app [--browser] [--fetch-electron] [--port P] [--host H]',
-    '  --browser          skip Electron and serve the app to a web browser',
+    'kubelab app [--browser] [--no-open] [--fetch-electron] [--port P] [--host H]',
+    '  --browser          skip Electron and serve the app to a web browser (opened for you: $BROWSER,',
+    '                     else xdg-open / open / start); a KubeLab already serving on the port is reused',
+    '  --no-open          in browser mode, only print the URL',
     '  --fetch-electron   only fetch the Electron build the electron package pins (once; verified)',
     '  --archive FILE     with --fetch-electron: install that release zip (offline), verified the same way',
     '  --port, --host     used in browser mode, as for `kubelab serve`',
@@ -21,7 +23,7 @@ export const appCommand: Command = {
     'electron_config_cache and ELECTRON_GET_USE_PROXY work as for the electron package.',
   ].join('\n'),
   async run(args, io) {
-    const parsed = parseArgs(args, { browser: 'boolean', 'fetch-electron': 'boolean', archive: 'string', port: 'string', host: 'string' });
+    const parsed = parseArgs(args, { browser: 'boolean', 'no-open': 'boolean', 'fetch-electron': 'boolean', archive: 'string', port: 'string', host: 'string' });
     if (!parsed.ok || parsed.value.positional.length > 0) {
       const why = parsed.ok ? `unexpected argument ${parsed.value.positional[0]}` : parsed.error;
       io.err(`kubelab app: ${why}\n\nUsage: ${this.usage}`);
@@ -69,11 +71,19 @@ export const appCommand: Command = {
         }
       } else {
         io.err(`Not starting the desktop window: ${electron.reason}; using browser mode.`);
+        io.err(desktopHint(electron.kind));
       }
     }
-    return serveUntilStopped({ host: flags.host ?? defaultHost, port, verbose: false }, io);
+    return serveUntilStopped({ host: flags.host ?? defaultHost, port, verbose: false, open: !flags['no-open'] }, io);
   },
 };
+
+/** How to get the desktop window where this start could not show it. */
+export function desktopHint(kind: 'missing' | 'no-display'): string {
+  return kind === 'no-display'
+    ? 'For the desktop window, run `npm start` in a desktop session (it fetches Electron there once); over SSH, keep browser mode and forward the port (ssh -L).'
+    : 'For the desktop window, run `npm start` on a machine that can download Electron (once), or install a downloaded release zip with `kubelab app --fetch-electron --archive FILE`.';
+}
 
 /** Fetch the pinned Electron build with a progress bar on stderr. */
 async function fetchFor(io: CliIo, archive?: string): Promise<ElectronFetchResult> {
