@@ -5,8 +5,9 @@
 // upstream's message), `kubectl scale rc` gives the usage back, and the controllers' events are
 // read through events.k8s.io/v1. No scheduler runs: pods stay Pending, which still counts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildNodeBundle } from '../../provisioning/bundle'
@@ -64,7 +65,9 @@ beforeAll(async () => {
     if (apiserver.exitCode !== null) throw new Error(`apiserver exited (${apiserver.exitCode})`)
     return existsSync(join(dir, 'admin.kubeconfig')) && (await kubectl(['get', '--raw', '/readyz'])).code === 0
   })
-  startProcess(['controller-manager', '--kubeconfig', join(dir, 'admin.kubeconfig'), '--leader-elect=false', '--resource-quota-sync-period', '10s'])
+  // The CSR signer reads the API server's CA from its files, as on a control-plane node.
+  const pki = join(dir, 'data', 'pki')
+  startProcess(['controller-manager', '--kubeconfig', join(dir, 'admin.kubeconfig'), '--leader-elect=false', '--resource-quota-sync-period', '10s', '--cluster-signing-cert-file', join(pki, 'ca.crt'), '--cluster-signing-key-file', join(pki, 'ca.key'), '--cluster-signing-duration', '1h'])
 }, 180_000)
 
 afterAll(async () => {
@@ -129,6 +132,25 @@ describe('ResourceQuota, LimitRange, ReplicationController and events.k8s.io acr
     const describe = await k('describe', 'quota', 'team', '-n', 'team')
     expect(describe).toMatch(/^pods\s+1\s+2$/m)
     expect(describe).toMatch(/^count\/replicationcontrollers\s+1\s+1$/m)
+  })
+
+  it('the controller manager signs an approved kubelet-serving CSR with the CA from --cluster-signing-cert-file/--cluster-signing-key-file', async () => {
+    const key = join(dir, 'w1.key')
+    const csr = join(dir, 'w1.csr')
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', '/CN=system:node:w1/O=system:nodes', '-addext', 'subjectAltName=DNS:w1,IP:192.168.50.11', '-out', csr], { stdio: 'ignore' })
+    const manifest = JSON.stringify({
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name: 'w1-serving' },
+      spec: { request: readFileSync(csr).toString('base64'), signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'server auth'] },
+    })
+    expect((await kubectl(['create', '-f', '-'], manifest)).code).toBe(0)
+    await k('certificate', 'approve', 'w1-serving')
+    const cert = await waitFor('w1-serving issued', async () => (JSON.parse(await k('get', 'csr', 'w1-serving', '-o', 'json')) as { status: { certificate?: string } }).status.certificate)
+    const crt = new X509Certificate(Buffer.from(cert, 'base64'))
+    expect(crt.checkIssued(new X509Certificate(readFileSync(join(dir, 'data', 'pki', 'ca.crt'))))).toBe(true)
+    expect(crt.subjectAltName).toBe('DNS:w1, IP Address:192.168.50.11')
+    expect(Date.parse(crt.validTo) - Date.parse(crt.validFrom)).toBe(3600_000) // --cluster-signing-duration
   })
 
   it('the controller manager\'s events read through events.k8s.io/v1', async () => {
