@@ -16,6 +16,7 @@ import { CONFIGMAPS, LEASES, NODE_LEASE_NAMESPACE, NODES, PODS, PVCS, PVS, SECRE
 import { LABEL_POD_UID } from './spec'
 import { StatsProvider } from './stats'
 import type { VolumeSource } from './volumes'
+import { TokenManager } from './token-manager'
 import type { NodeObj, PodObj } from '../kit/objects'
 
 export interface KubeletOptions {
@@ -58,8 +59,10 @@ export class Kubelet {
   private heartbeat: NodeJS.Timeout | undefined
   private lease: (Lease & KubeObject) | undefined
   private stopped = false
+  private readonly tokens: TokenManager
 
   constructor(readonly opts: KubeletOptions) {
+    this.tokens = new TokenManager(opts.client)
     this.log = opts.log ?? ((l) => console.log(l))
     this.cri = new CriClient(opts.runtimeEndpoint)
     this.recorder = new EventRecorder(opts.client, 'kubelet', realClock, { host: opts.nodeName, log: this.log })
@@ -155,6 +158,7 @@ export class Kubelet {
       secret: (ns, name) => get(() => client.get<Secret & KubeObject>(SECRETS, ns, name)),
       pvc: (ns, name) => get(() => client.get<PersistentVolumeClaim & KubeObject>(PVCS, ns, name)),
       pv: (name) => get(() => client.get<PersistentVolume & KubeObject>(PVS, undefined, name)),
+      token: (pod, req) => this.tokens.token(pod, req),
     }
     return {
       cri: this.cri,

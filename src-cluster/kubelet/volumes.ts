@@ -1,7 +1,8 @@
 // Pod volumes on the node's disk under <root-dir>/pods/<uid>/volumes/<plugin>/<name>:
-// emptyDir, configMap/secret/downwardAPI/projected files (rewritten when their sources change),
+// emptyDir, configMap/secret/downwardAPI/projected files (rewritten when their sources change;
+// a projected serviceAccountToken is the token manager's current token for the pod),
 // hostPath, and persistentVolumeClaims bound to local or hostPath PersistentVolumes.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs'
 import { dirname, join, normalize } from 'node:path'
 import type { Container, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1'
 import type { Mount } from './cri/types'
@@ -12,6 +13,8 @@ import { PROVISIONED_BY_ANNOTATION as PROVISIONED_BY } from '../controllers/core
 export interface VolumeSource extends ObjectSource {
   pvc(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>
   pv(name: string): Promise<PersistentVolume | undefined>
+  /** A service-account token bound to the pod (the kubelet's token manager: cached, refreshed before expiry). */
+  token(pod: Pod, req: { audience?: string; expirationSeconds: number }): Promise<string>
 }
 
 export interface VolumeContext {
@@ -97,7 +100,10 @@ function syncFiles(dir: string, files: ProjectedFile[]): boolean {
     const p = join(dir, f.path)
     mkdirSync(dirname(p), { recursive: true })
     if (!existsSync(p) || !readFileSync(p).equals(f.data)) {
-      writeFileSync(p, f.data)
+      // Through a rename, so a container reading a refreshed token never sees half of it.
+      const tmp = join(dirname(p), `..${f.path.split('/').pop()}.tmp`)
+      writeFileSync(tmp, f.data, { mode: f.mode & 0o777 })
+      renameSync(tmp, p)
       changed = true
     }
     if ((statSync(p).mode & 0o777) !== (f.mode & 0o777)) chmodSync(p, f.mode & 0o777)
@@ -155,7 +161,11 @@ async function setUpVolume(base: string, ns: string, v: Volume, ctx: VolumeConte
       if (s.configMap) files.push(...(await configMapFiles(ns, s.configMap, ctx, mode)))
       if (s.secret) files.push(...(await secretFiles(ns, s.secret.name ?? '', s.secret, ctx, mode)))
       if (s.downwardAPI) files.push(...downwardFiles(s.downwardAPI.items ?? [], ctx, mode))
-      // serviceAccountToken sources need the TokenRequest API; they are skipped (no token file)
+      if (s.serviceAccountToken) {
+        const t = s.serviceAccountToken
+        const token = await ctx.source.token(ctx.pod, { audience: t.audience || undefined, expirationSeconds: t.expirationSeconds ?? 3600 })
+        files.push({ path: safeRel(t.path), data: Buffer.from(token), mode })
+      }
     }
     syncFiles(dir('kubernetes.io~projected'), files)
     return { hostPath: dir('kubernetes.io~projected'), readOnly: true }

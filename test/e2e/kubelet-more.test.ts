@@ -9,6 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { get as httpGet } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Node, Pod } from 'kubernetes-types/core/v1'
@@ -525,6 +526,39 @@ spec:
     await k('create', 'secret', 'generic', 'k4-other', '--from-literal=x=y')
     const other = await kubectl(['get', 'secret', 'k4-other', '--kubeconfig', nodeKubeconfig])
     expect(other.stderr).toContain(`no relationship found between node '${NODE}' and this object`)
+  })
+
+  it('mounts a pod-bound ServiceAccount token, the cluster CA and the namespace; the token authenticates as the pod', async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: sapod}
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: ${BUSYBOX_IMAGE}, command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 1; done']}
+`)
+    await until('sapod Running', async () => ready(await getPod('sapod')), 60_000)
+    const pod = (await getPod('sapod'))!
+    const dirIn = '/var/run/secrets/kubernetes.io/serviceaccount'
+    expect(await k('exec', 'sapod', '--', 'cat', `${dirIn}/ca.crt`)).toBe(cp!.apiserver.pki.ca.certPem)
+    expect(await k('exec', 'sapod', '--', 'cat', `${dirIn}/namespace`)).toBe('default')
+    const token = await k('exec', 'sapod', '--', 'cat', `${dirIn}/token`)
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())
+    expect(claims['kubernetes.io']).toMatchObject({ namespace: 'default', serviceaccount: { name: 'default' }, pod: { name: 'sapod', uid: pod.metadata?.uid } })
+    expect(claims.exp - claims.iat).toBe(3607)
+    // The mounted token authenticates as the pod's ServiceAccount, bound to the pod. (Checked
+    // from here: busybox wget's TLS cannot complete a handshake with Node's TLS server.)
+    const review = await new Promise<string>((ok, fail) => {
+      const req = httpsRequest(new URL('/apis/authentication.k8s.io/v1/selfsubjectreviews', cp!.apiserver.url), { method: 'POST', ca: cp!.apiserver.pki.ca.certPem, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d))
+        res.on('end', () => ok(body))
+      })
+      req.on('error', fail)
+      req.end(JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }))
+    })
+    expect(JSON.parse(review).status.userInfo).toMatchObject({ username: 'system:serviceaccount:default:default', extra: { 'authentication.kubernetes.io/pod-name': ['sapod'] } })
   })
 
   it('mounts a claim bound to a local PersistentVolume', async () => {

@@ -1,11 +1,16 @@
 // Bound ServiceAccount tokens as upstream issues and checks them, through the real kubectl
 // (`kubectl create token`) and raw HTTPS with the token as the only credential: the claims, the
 // signature against the published JWKS, and 401 once the token is expired, meant for another
-// audience, tampered with, or its ServiceAccount or bound Pod is gone (or re-created).
+// audience, tampered with, or its ServiceAccount or bound Pod is gone (or re-created). Pods get
+// upstream's kube-api-access volume at admission; the kubelet's token manager fetches bound
+// tokens from this server and fetches again before they expire.
 import { createPublicKey, verify } from 'node:crypto'
 import { request } from 'node:https'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Pod } from 'kubernetes-types/core/v1'
 import { startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
+import { createClient, loadKubeconfig, type ClosableClient } from '../../src-cluster/client'
+import { TokenManager } from '../../src-cluster/kubelet/token-manager'
 
 let t: TestApiServer
 // The server's clock runs this far ahead of the real one (to expire tokens without waiting).
@@ -161,6 +166,64 @@ describe('TokenRequest and bound service-account tokens', () => {
       expect((await whoami(token)).code).toBe(401)
     } finally {
       skewMs = 0
+    }
+  })
+
+  it('pods get the kube-api-access projected volume in every container unless they or their ServiceAccount opt out', async () => {
+    await t.k('-n', 'dev', 'create', 'serviceaccount', 'quiet')
+    await t.k('-n', 'dev', 'patch', 'serviceaccount', 'quiet', '-p', '{"automountServiceAccountToken":false}')
+    const pod = (name: string, spec: Record<string, unknown>) =>
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'dev' }, spec: { initContainers: [{ name: 'i', image: 'busybox' }], containers: [{ name: 'c', image: 'busybox' }], ...spec } })
+    await t.k('apply', '-f', writeManifest(t.dir, 'pods.json', `{"apiVersion":"v1","kind":"List","items":[${[
+      pod('mounted', { serviceAccountName: 'app' }),
+      pod('pod-opt-out', { serviceAccountName: 'app', automountServiceAccountToken: false }),
+      pod('sa-opt-out', { serviceAccountName: 'quiet' }),
+    ].join(',')}]}`))
+    const get = async (name: string) => JSON.parse(await t.k('-n', 'dev', 'get', 'pod', name, '-o', 'json')) as Pod
+    const p = await get('mounted')
+    expect(p.spec?.serviceAccountName).toBe('app')
+    const vol = p.spec?.volumes?.find((v) => v.name.startsWith('kube-api-access-'))
+    expect(vol?.name).toMatch(/^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/)
+    expect(vol?.projected).toEqual({
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+    })
+    for (const c of [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])]) {
+      expect(c.volumeMounts).toEqual([{ name: vol!.name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }])
+    }
+    for (const name of ['pod-opt-out', 'sa-opt-out']) expect((await get(name)).spec?.volumes ?? []).toEqual([])
+  })
+
+  it("the kubelet's token manager gets a pod-bound token, reuses it, and fetches a new one once 80% of its life has passed", async () => {
+    let clock = Date.now()
+    const client: ClosableClient = createClient(loadKubeconfig(t.kubeconfig))
+    try {
+      await t.k('-n', 'dev', 'run', 'tm', '--image=busybox', '--overrides', JSON.stringify({ spec: { serviceAccountName: 'app' } }))
+      const pod = JSON.parse(await t.k('-n', 'dev', 'get', 'pod', 'tm', '-o', 'json')) as Pod
+      const tm = new TokenManager(client, () => clock)
+      const first = await tm.token(pod, { expirationSeconds: 3607 })
+      expect(parts(first).claims['kubernetes.io'].pod).toEqual({ name: 'tm', uid: pod.metadata?.uid })
+      expect(parts(first).claims.exp - parts(first).claims.iat).toBe(3607)
+      expect((await whoami(first)).code).toBe(201)
+      clock += 0.7 * 3607_000
+      expect(await tm.token(pod, { expirationSeconds: 3607 })).toBe(first)
+      // Past 80%: a new token (the server's clock moves too, so its iat differs).
+      clock += 0.15 * 3607_000
+      skewMs = clock - Date.now()
+      const second = await tm.token(pod, { expirationSeconds: 3607 })
+      expect(second).not.toBe(first)
+      expect(parts(second).claims.iat).toBeGreaterThan(parts(first).claims.iat)
+      expect(await tm.token(pod, { expirationSeconds: 3607 })).toBe(second)
+      // No ServiceAccount: the pod's volume cannot be set up, with the API server's reason.
+      const orphan = { ...pod, spec: { ...pod.spec!, serviceAccountName: 'gone' } }
+      await expect(tm.token(orphan, { expirationSeconds: 3607 })).rejects.toThrow('failed to fetch token: serviceaccounts "gone" not found')
+    } finally {
+      skewMs = 0
+      client.close()
     }
   })
 })

@@ -11,6 +11,7 @@ import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1'
 import { defaultStorageClassAdmission } from '../admission/default-storage-class'
 import { defaultIngressClassAdmission } from '../admission/default-ingress-class'
 import { defaultTolerationsAdmission } from '../admission/default-tolerations'
+import { serviceAccountAdmission } from '../admission/service-account'
 import { applyPatch, PatchError, patchTypeFromContentType } from '../patch'
 import { checkApplyConfiguration } from '../patch/apply'
 import { decodeYaml } from '../patch/body'
@@ -144,6 +145,7 @@ async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Pr
   await limitRangerMutate(ctx, res, obj)
   if (res.kind === 'Pod' && res.group === '') await priorityAdmission(ctx, obj as unknown as Pod)
   if (res.kind === 'PriorityClass' && res.group === 'scheduling.k8s.io') await priorityClassAdmission(ctx, obj)
+  if (res.kind === 'Pod' && res.group === '') await serviceAccountAdmission(ctx, obj as unknown as Pod)
   if (res.kind === 'Pod') defaultTolerationsAdmission(obj as unknown as Pod, ctx.config.defaultTolerationSeconds)
   if (res.kind === 'PersistentVolumeClaim') {
     const classes = (await ctx.objects.list(STORAGE_CLASSES, undefined)).items.map((s) => s.obj as unknown as StorageClass)
