@@ -43,6 +43,15 @@ interface Csr {
 }
 const getCsr = async (name: string): Promise<Csr> => JSON.parse(await t.k('get', 'csr', name, '-o', 'json')) as Csr
 
+/** Another kubectl binary with the admin kubeconfig. */
+function kubectlBin(bin: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(bin, ['--kubeconfig', t.kubeconfig, '--cache-dir', join(t.dir, `cache-${bin.split('/').pop()}`), ...args], { encoding: 'utf8', env: { ...process.env, HOME: t.dir }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })
+    })
+  })
+}
+
 /** kubectl with another kubeconfig (the new user's); asynchronous, as the API server runs in this process. */
 function kubectlAs(kubeconfig: string, ...args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -178,5 +187,19 @@ describe('CertificateSigningRequest', () => {
     // The denied one was never signed.
     expect((await getCsr('denied')).status.certificate).toBeUndefined()
     expect(await t.k('delete', 'csr', 'denied', 'kubelet')).toContain('"denied" deleted')
+  })
+
+  it('works the same with kubectl 1.27 and 1.33 run directly', async () => {
+    for (const v of ['1.27', '1.33']) {
+      const name = `k${v.replace('.', '')}`
+      const bin = `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`
+      const run = (...args: string[]) => kubectlBin(bin, ...args)
+      const { request } = opensslCsr(name, `/CN=${name}`)
+      await t.kubectl(['create', '-f', '-'], { input: csrManifest(name, request) })
+      expect((await run('certificate', 'approve', name)).out).toContain(`certificatesigningrequest.certificates.k8s.io/${name} approved`)
+      await t.waitFor(`${name} issued`, async () => (await getCsr(name)).status.certificate)
+      expect((await run('get', 'csr', name)).out).toMatch(new RegExp(`^${name}\\s+\\S+\\s+kubernetes\\.io/kube-apiserver-client\\s+kubernetes-admin\\s+<none>\\s+Approved,Issued$`, 'm'))
+      expect((await run('describe', 'csr', name)).out).toMatch(/Status:\s+Approved,Issued/)
+    }
   })
 })
