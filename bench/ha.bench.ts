@@ -179,7 +179,9 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
   const env = { ...process.env, KUBELAB_HOME: home }
   const kubelab = async (...args: string[]): Promise<string> => (await execFileP(process.execPath, [join(ROOT, 'bin/kubelab.mjs'), ...args], { env, cwd: ROOT, maxBuffer: 64 << 20, timeout: 400_000 })).stdout
   // Hold the e2e lock while the cluster exists (e2e tests use the same host resources).
-  const lock = spawn('flock', ['/tmp/kubelab-e2e.lock', 'sh', '-c', 'echo locked; exec sleep 100000'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  // --no-fork: flock execs the holder itself, so killing it releases the lock (a forked child
+  // would outlive flock and keep holding it).
+  const lock = spawn('flock', ['--no-fork', '/tmp/kubelab-e2e.lock', 'sh', '-c', 'echo locked; exec sleep 100000'], { stdio: ['ignore', 'pipe', 'ignore'] })
   await new Promise<void>((resolve, reject) => {
     lock.stdout!.on('data', () => resolve())
     lock.on('exit', (code) => reject(new Error(`flock exited ${code}`)))
@@ -208,6 +210,7 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
   } finally {
     await kubelab('delete', 'bha').catch((e: unknown) => console.error(`delete failed: ${String(e)}`))
     lock.kill('SIGTERM')
+    lock.stdout!.destroy()
     rmSync(home, { recursive: true, force: true })
   }
   return out
@@ -258,7 +261,7 @@ async function main(): Promise<void> {
   const fo = await failover(notes)
   if (fo?.length) {
     console.log('\nFailover: kubelab node stop of the controller manager\'s leader node, 3 control planes (ms from the stop command)\n')
-    console.log(formatTable(['round', 'stopped node', 'node stop took', 'API /readyz answers', 'first write', 'both leases on live nodes'], fo.map((f, i) => [i + 1, f.victim, f.stopMs, f.apiMs, f.writeMs, f.leasesMs])))
+    console.log(formatTable(['round', 'stopped node', 'node stop took', 'API /readyz answers', 'first write', 'both leases on live nodes'], fo.map((f, i) => [String(i + 1), f.victim, f.stopMs, f.apiMs, f.writeMs, f.leasesMs])))
   }
   for (const n of notes) console.log(`\n${n}`)
   const file = await writeResults('ha', { opsPerPhase: N, clients: CLIENTS, notes, backends: results, failover: fo })
