@@ -84,7 +84,9 @@ function writeStatus() {
   for (const [name, r] of running) s[name] = { pid: r.child?.pid ?? null, restarts: r.restarts, up: !!r.child, stopped: !r.wanted }
   try {
     writeFileSync(statusFile, JSON.stringify({ pid: process.pid, components: s }, null, 2))
-  } catch {}
+  } catch {
+    // the status file is written again on the next change
+  }
 }
 
 function start(c) {

@@ -85,6 +85,25 @@ if (run.some((l) => l.name === 'ui')) {
   }
 }
 const filters = process.argv.slice(2)
+
+// Lint (eslint.config.mjs) before the layers, on the whole tree; a run limited to some files
+// (`npm test -- FILE`) skips it. Its failure fails the run, after the tests have run too.
+let lintStatus = 0
+if (filters.length === 0) {
+  const eslint = join(root, 'node_modules/eslint/bin/eslint.js')
+  if (!existsSync(eslint)) {
+    console.error('\n!!! lint SKIPPED: ESLint is not installed here (npm install)\n')
+    if (requireAll) {
+      console.error('KUBELAB_REQUIRE_ALL=1: lint could not run; failing.')
+      process.exit(1)
+    }
+  } else {
+    console.log('lint: eslint .')
+    const l = spawnSync(process.execPath, [eslint, '--max-warnings=0', '.'], { cwd: root, stdio: 'inherit', env: process.env })
+    lintStatus = l.status ?? 1
+    console.log(lintStatus === 0 ? 'lint: clean' : `lint: FAILED (exit ${lintStatus}); the tests run anyway`)
+  }
+}
 console.log(`running layers: ${run.map((l) => l.name).join(', ')}`)
 
 /** One vitest run; returns its exit status and its counts from the JSON report. */
@@ -124,5 +143,9 @@ for (const g of groups) {
   total.skipped += r.counts.skipped
 }
 if (missing.length) console.error(`\n!!! layers not run on this machine: ${missing.join(', ')}`)
+if (lintStatus !== 0) {
+  console.error('\n!!! lint failed (see its output above the tests)')
+  if (status === 0) status = lintStatus
+}
 console.log(`\n${total.passed} passed, ${total.failed} failed` + (total.skipped ? `, ${total.skipped} skipped` : ''))
 process.exit(status)

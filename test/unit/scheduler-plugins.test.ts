@@ -247,7 +247,7 @@ describe('scores', () => {
 describe('sampling and messages', () => {
   it('finds all nodes below 100, then an adaptive share with a floor of 100', () => {
     expect(numFeasibleNodesToFind(50)).toBe(50)
-    expect(numFeasibleNodesToFind(100)).toBe(100 * 50 / 100 < 100 ? 100 : 50)
+    expect(numFeasibleNodesToFind(100)).toBe(100) // 50% of 100 nodes is below the floor of 100
     expect(numFeasibleNodesToFind(1000)).toBe(420)
     expect(numFeasibleNodesToFind(5000)).toBe(500)
     expect(numFeasibleNodesToFind(1000, 10)).toBe(100)

@@ -53,8 +53,14 @@ export async function limitRangerMutate(ctx: ServerContext, res: ResourceInfo, p
       const requests = (resources.requests = obj(resources.requests)) as Record<string, string>
       const setLimits: string[] = []
       const setRequests: string[] = []
-      for (const [k, v] of Object.entries(defaults.limits)) if (!(k in limits)) (limits[k] = v), setLimits.push(k)
-      for (const [k, v] of Object.entries(defaults.requests)) if (!(k in requests)) (requests[k] = v), setRequests.push(k)
+      for (const [k, v] of Object.entries(defaults.limits)) if (!(k in limits)) {
+        limits[k] = v
+        setLimits.push(k)
+      }
+      for (const [k, v] of Object.entries(defaults.requests)) if (!(k in requests)) {
+        requests[k] = v
+        setRequests.push(k)
+      }
       if (!Object.keys(limits).length) delete resources.limits
       if (!Object.keys(requests).length) delete resources.requests
       if (setRequests.length) notes.push(`${setRequests.sort().join(', ')} request for ${what} ${String(c.name ?? '')}`)

@@ -150,7 +150,7 @@ async function finalStage(p: VmPaths, m: VmMeta, cfg: CloudInitConfig, seed: See
   if (ud.packages?.length) {
     // cloud-init's own package module always runs apt-get update first: no network in here.
     out(p, 'Err:1 http://archive.ubuntu.com/ubuntu noble InRelease\n  Temporary failure resolving \'archive.ubuntu.com\'')
-    setStatus(p, 'error', [`('package_update_upgrade_install', RuntimeError(\"Failed to install packages: ['${ud.packages.join("', '")}']\"))`])
+    setStatus(p, 'error', [`('package_update_upgrade_install', RuntimeError("Failed to install packages: ['${ud.packages.join("', '")}']"))`])
     return
   }
   const packages: string[] = []
