@@ -180,8 +180,9 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
   const kubelab = async (...args: string[]): Promise<string> => (await execFileP(process.execPath, [join(ROOT, 'bin/kubelab.mjs'), ...args], { env, cwd: ROOT, maxBuffer: 64 << 20, timeout: 400_000 })).stdout
   // Hold the e2e lock while the cluster exists (e2e tests use the same host resources).
   // --no-fork: flock execs the holder itself, so killing it releases the lock (a forked child
-  // would outlive flock and keep holding it).
-  const lock = spawn('flock', ['--no-fork', '/tmp/kubelab-e2e.lock', 'sh', '-c', 'echo locked; exec sleep 100000'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  // would outlive flock and keep holding it); the holder reads its stdin, a pipe from this
+  // process, so it also ends when this process dies however it dies.
+  const lock = spawn('flock', ['--no-fork', '/tmp/kubelab-e2e.lock', 'sh', '-c', 'echo locked; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] })
   await new Promise<void>((resolve, reject) => {
     lock.stdout!.on('data', () => resolve())
     lock.on('exit', (code) => reject(new Error(`flock exited ${code}`)))
@@ -209,6 +210,7 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
     }
   } finally {
     await kubelab('delete', 'bha').catch((e: unknown) => console.error(`delete failed: ${String(e)}`))
+    lock.stdin!.end()
     lock.kill('SIGTERM')
     lock.stdout!.destroy()
     rmSync(home, { recursive: true, force: true })
