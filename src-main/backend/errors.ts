@@ -2,9 +2,11 @@
  * An exception that crosses the contract with its own stable code (the dispatcher answers it as
  * `{ code, message }`; any other exception becomes code `internal`).
  */
+import type { ErrorCode } from '../contract'
+
 export class CodedError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message)

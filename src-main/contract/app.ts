@@ -1,9 +1,42 @@
 // App-wide contract pieces: errors as values, app info. Free of Node and DOM imports (bundled
 // into main, the sandboxed preload and the renderer).
 
+/**
+ * Every code an RpcError carries. Stable and machine-readable: the renderer branches on them,
+ * so a new one is added here first.
+ */
+export type ErrorCode =
+  | 'bad_params'
+  | 'unknown_request'
+  | 'internal'
+  | 'not_found'
+  | 'busy'
+  | 'not_cancellable'
+  | 'forbidden'
+  | 'closed'
+  | 'unreachable'
+  | 'cluster_not_found'
+  | 'cluster_not_running'
+  | 'not_running'
+  | 'ssh_unavailable'
+  | 'port_in_use'
+  | 'no_ready_pod'
+  | 'pod_not_running'
+  | 'portforward_refused'
+  | 'needs_not_met'
+  | 'lab_not_started'
+  | 'lab_not_found'
+  | 'lab_busy'
+  | `lab_${'start' | 'reset' | 'check' | 'hint' | 'solution' | 'session'}_failed`
+  | 'api_error'
+  | 'exec_unavailable'
+  // Raised by the renderer's WebSocket bridge itself (browser mode).
+  | 'disconnected'
+  | 'timeout';
+
 /** An error as a value. `code` is stable and machine-readable; `message` is for people. */
 export interface RpcError {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -33,7 +66,7 @@ export const appRequestTable = {
 
 export const appEventTable = {} as const satisfies Record<keyof AppEvents, true>;
 
-export function rpcError(code: string, message: string): { ok: false; error: RpcError } {
+export function rpcError(code: ErrorCode, message: string): { ok: false; error: RpcError } {
   return { ok: false, error: { code, message } };
 }
 

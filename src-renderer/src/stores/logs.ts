@@ -41,7 +41,8 @@ export const useLogsStore = defineStore('logs', {
     lines: markRaw([]) as string[],
     status: 'idle' as 'idle' | 'opening' | 'streaming' | 'ended' | 'error',
     /** The server's answer when it refused, or why the stream broke. */
-    error: null as RpcError | null,
+    /** Why the stream failed to open (an RpcError) or ended early (LogEnd's error). */
+    error: null as RpcError | LogEnd['error'],
     components: [] as ComponentLogFile[],
     componentsError: null as RpcError | null,
   }),
