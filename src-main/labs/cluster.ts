@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import type { ClusterManager } from '../backend/cluster-manager'
 import { capabilitiesOf, DEFAULT_PROVIDER } from '../contract'
-import { loginFromKeyFile, SshSession } from '../provisioning/ssh'
+import { loginFor, SshSession } from '../provisioning/ssh'
 import { importImageOnNode } from '../provisioning/images'
 import { buildStandIns } from './images'
 import { kubectlFor, type Kubectl } from './kubectl'
@@ -42,7 +42,7 @@ export async function managedLabCluster(manager: ClusterManager, name: string): 
     if (have && !have.isClosed) return have
     const node = await aliasToNode(alias)
     const t = await manager.sshTarget(name, node)
-    const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 60_000, node })
+    const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 60_000, node })
     sessions.set(alias, s)
     return s
   }

@@ -3,6 +3,7 @@
 // make one machine per node and reach it over SSH. The cluster manager drives every provider
 // through these calls only, and records what they return in cluster.json.
 
+import type { HostKeyPin } from '../provisioning/host-keys'
 import type { PreflightCheck } from '../contract'
 
 export type NodeRole = 'control-plane' | 'worker'
@@ -48,6 +49,8 @@ export interface SshTarget {
   readonly port: number
   readonly user: string
   readonly privateKeyFile: string
+  /** Where the node's SSH host key is pinned (VM providers); none: any key is taken. */
+  readonly hostKey?: HostKeyPin
 }
 
 export interface NodeStatusReport {

@@ -3,6 +3,7 @@
 // and have a timeout, uploads are atomic (temp name, then rename) so a dropped connection
 // never leaves half a file under the real name.
 import { readFileSync } from 'node:fs'
+import { checkHostKey, HostKeyChangedError, type HostKeyPin } from './host-keys'
 import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
 
 // ssh2 is CommonJS: Node's ESM loader only gives its default export.
@@ -15,6 +16,8 @@ export interface SshLogin {
   readonly user: string
   /** OpenSSH private key text (never logged). */
   readonly privateKey: string
+  /** Where the node's host key is pinned; without it any host key is taken (tests, local nodes). */
+  readonly hostKey?: HostKeyPin
 }
 
 export interface ConnectOptions {
@@ -54,14 +57,34 @@ export interface ExecResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-export function loginFromKeyFile(host: string, port: number, user: string, keyFile: string): SshLogin {
-  return { host, port, user, privateKey: readFileSync(keyFile, 'utf8') }
+export function loginFromKeyFile(host: string, port: number, user: string, keyFile: string, hostKey?: HostKeyPin): SshLogin {
+  return { host, port, user, privateKey: readFileSync(keyFile, 'utf8'), ...(hostKey ? { hostKey } : {}) }
+}
+
+/** The login for a provider's SSH target, with its host-key pin. */
+export function loginFor(t: { host: string; port: number; user: string; privateKeyFile: string; hostKey?: HostKeyPin }): SshLogin {
+  return loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile, t.hostKey)
+}
+
+/** ssh2's hostVerifier for a pin: records a first key, refuses a changed one (kept in `refused`). */
+export function hostVerifierFor(pin: HostKeyPin | undefined, refused: { error?: Error }): (key: Buffer) => boolean {
+  return (key) => {
+    if (!pin) return true
+    try {
+      checkHostKey(pin, key)
+      return true
+    } catch (e) {
+      refused.error = e as Error
+      return false
+    }
+  }
 }
 
 /** One attempt; resolves with a ready client or rejects with the handshake's error. */
 function connectOnce(login: SshLogin, timeoutMs: number): Promise<Client> {
   return new Promise((resolve, reject) => {
     const c = new Client()
+    const refused: { error?: Error } = {}
     const cfg: ConnectConfig = {
       host: login.host,
       port: login.port,
@@ -70,11 +93,12 @@ function connectOnce(login: SshLogin, timeoutMs: number): Promise<Client> {
       readyTimeout: timeoutMs,
       keepaliveInterval: 5000,
       keepaliveCountMax: 3,
-      // Nodes are made by us seconds ago; their host keys are new on every create.
-      hostVerifier: () => true,
+      // VM nodes: the key recorded when the cluster was created (host-keys.ts).
+      hostVerifier: hostVerifierFor(login.hostKey, refused),
     }
     let failed = false
-    const fail = (e: Error): void => {
+    const fail = (err: Error): void => {
+      const e = refused.error ?? err
       // A forward that accepts TCP before the guest's sshd runs (QEMU's slirp) can give a
       // timeout and then "Connection lost before handshake": every error needs a listener.
       if (failed) return
@@ -143,6 +167,8 @@ export class SshSession {
         const c = await connectOnce(login, Math.max(1000, Math.min(per, left)))
         return new SshSession(c, { host: login.host, port: login.port, user: login.user }, node)
       } catch (e) {
+        // A changed host key will not get better by retrying, and must not be retried past.
+        if (e instanceof HostKeyChangedError) throw e
         last = (e as Error).message
         o.onAttempt?.(attempt, last)
         if (/authentication methods failed|All configured authentication/i.test(last)) {

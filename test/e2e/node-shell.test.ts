@@ -4,7 +4,7 @@
 // reopening after close), plus the error values for unreachable nodes, a wrong key and
 // providers without SSH.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +17,8 @@ import type { EventMessage, TerminalOutput, TerminalStateChange } from '../../sr
 import { SSHD, sshdConfig } from '../../src-main/providers/local/sshd'
 import type { SshTarget } from '../../src-main/providers/types'
 import { generateParseableKey } from '../../src-main/provisioning/keys'
+import { forgetHostKey, hostKeyPin, type HostKeyPin } from '../../src-main/provisioning/host-keys'
+import { loginFor, SshSession } from '../../src-main/provisioning/ssh'
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 if (!isRoot) console.error('\n!!! test/e2e/node-shell.test.ts SKIPPED: it starts a real sshd, which needs root\n')
@@ -26,6 +28,8 @@ let sshd: ChildProcess | undefined
 let port = 0
 let target: SshTarget
 let badKeyFile = ''
+let hostPublic = ''
+let changedPin: HostKeyPin
 const events: EventMessage[] = []
 let terms: TerminalService
 
@@ -66,6 +70,11 @@ beforeAll(async () => {
   const other = generateParseableKey('not-authorized')
   const hostKey = join(keys, 'host_ed25519')
   writeFileSync(hostKey, host.private, { mode: 0o600 })
+  hostPublic = host.public
+  // A cluster folder whose known_hosts recorded another key for node "changed".
+  mkdirSync(join(dir, 'cluster-b'))
+  changedPin = hostKeyPin(join(dir, 'cluster-b'), 'changed')
+  writeFileSync(changedPin.file, `changed ${generateParseableKey('old-host').public.split(' ').slice(0, 2).join(' ')}\n`, { mode: 0o600 })
   writeFileSync(join(keys, 'authorized_keys'), `${client.public}\n`, { mode: 0o600 })
   writeFileSync(join(keys, 'id_ed25519'), client.private, { mode: 0o600 })
   badKeyFile = join(keys, 'other_ed25519')
@@ -100,7 +109,8 @@ beforeAll(async () => {
     env: process.env,
     manager: new ClusterManager({ env: { KUBELAB_HOME: dir } }),
     publish: (m) => events.push(m),
-    sshTarget: async (_cluster, node) => (node === 'down' ? { ...target, port: await freePort() } : node === 'badkey' ? { ...target, privateKeyFile: badKeyFile } : target),
+    sshTarget: async (_cluster, node) =>
+      node === 'down' ? { ...target, port: await freePort() } : node === 'badkey' ? { ...target, privateKeyFile: badKeyFile } : node === 'changed' ? { ...target, hostKey: changedPin } : target,
   })
 })
 
@@ -179,5 +189,49 @@ describe('node shells where there is no SSH (error values through the backend)',
     } finally {
       rmSync(home, { recursive: true, force: true })
     }
+  })
+})
+
+/** OpenSSH's own client with the cluster's pins, as `kubelab ssh` runs it. */
+function opensshWith(pin: HostKeyPin): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('ssh', ['-i', target.privateKeyFile, '-p', String(port), '-o', `UserKnownHostsFile=${pin.file}`, '-o', `HostKeyAlias=${pin.alias}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'root@127.0.0.1', 'echo', 'pinned-ok'], { encoding: 'utf8', timeout: 30_000 })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+describe.skipIf(!isRoot)('SSH host-key pinning', () => {
+  it("records a node's key at first contact in the cluster's known_hosts, which OpenSSH reads too, and accepts it again", async () => {
+    mkdirSync(join(dir, 'cluster-a'))
+    const pin = hostKeyPin(join(dir, 'cluster-a'), 'node-1')
+    const first = await SshSession.connect(loginFor({ ...target, hostKey: pin }), { deadline: Date.now() + 30_000, node: 'node-1' })
+    first.close()
+    expect(readFileSync(pin.file, 'utf8')).toBe(`node-1 ${hostPublic.split(' ').slice(0, 2).join(' ')}\n`)
+    const again = await SshSession.connect(loginFor({ ...target, hostKey: pin }), { deadline: Date.now() + 30_000, node: 'node-1' })
+    expect((await again.exec('echo still-ok')).stdout.trim()).toBe('still-ok')
+    again.close()
+    const os = opensshWith(pin)
+    expect(os.stderr).toBe('')
+    expect(os.stdout.trim()).toBe('pinned-ok')
+  })
+
+  it('refuses a changed key with what to do, before sending anything; OpenSSH and the terminal refuse it too; forgetting the pin learns the new one', async () => {
+    const before = readFileSync(changedPin.file, 'utf8')
+    const err = await SshSession.connect(loginFor({ ...target, hostKey: changedPin }), { deadline: Date.now() + 60_000, node: 'changed' }).then(
+      () => undefined,
+      (e: Error) => e,
+    )
+    expect(err?.message).toMatch(/^the SSH host key of node changed has changed \(recorded ssh-ed25519 SHA256:\S+, offered ssh-ed25519 SHA256:\S+\), so KubeLab did not send it anything/)
+    expect(err?.message).toContain(`ssh-keygen -R changed -f ${changedPin.file}`)
+    expect(readFileSync(changedPin.file, 'utf8')).toBe(before)
+    const os = opensshWith(changedPin)
+    expect(os.status).toBe(255)
+    expect(os.stderr).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED')
+    expect(os.stdout).toBe('')
+    const info = await terms.openNode({ cluster: 'c1', node: 'changed', cols: 80, rows: 24 })
+    const closed = await until('the refused terminal', () => states(info.id).find((s) => s.state === 'closed'))
+    expect(closed.reason).toContain('the SSH host key of node changed has changed')
+    forgetHostKey(changedPin)
+    const s = await SshSession.connect(loginFor({ ...target, hostKey: changedPin }), { deadline: Date.now() + 30_000, node: 'changed' })
+    s.close()
+    expect(readFileSync(changedPin.file, 'utf8')).toBe(`changed ${hostPublic.split(' ').slice(0, 2).join(' ')}\n`)
   })
 })

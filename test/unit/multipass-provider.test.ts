@@ -128,7 +128,7 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     expect(waits).toEqual([{ host: '192.168.64.2', user: 'root', node: 'cp' }])
     expect(await p.address(c, rec)).toBe('192.168.64.2')
     expect(JSON.parse(readFileSync(join(c.clusterDir, 'nodes', 'cp', 'multipass.json'), 'utf8'))).toEqual({ vm: 'kl-demo-cp', address: '192.168.64.2' })
-    expect(await p.sshTarget(c, rec)).toEqual({ host: '192.168.64.2', port: 22, user: 'root', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519') })
+    expect(await p.sshTarget(c, rec)).toEqual({ host: '192.168.64.2', port: 22, user: 'root', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519'), hostKey: { file: join(c.clusterDir, 'known_hosts'), alias: rec.name } })
     expect(await p.list(c)).toEqual([
       { name: 'cp', state: 'running' },
       { name: 'w1', state: 'unknown' },

@@ -116,7 +116,7 @@ describe('lifecycle', { timeout: 180_000 }, () => {
     expect(iso.toString('latin1')).toContain(PUB)
     expect(await p.address(c, rec)).toBe('192.168.56.11')
     expect(waits).toEqual(['w1 root@127.0.0.1:22012'])
-    expect(await p.sshTarget(c, rec)).toEqual({ host: '127.0.0.1', port: 22012, user: 'root', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519') })
+    expect(await p.sshTarget(c, rec)).toEqual({ host: '127.0.0.1', port: 22012, user: 'root', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519'), hostKey: { file: join(c.clusterDir, 'known_hosts'), alias: rec.name } })
     expect(await p.list(c)).toEqual([
       { name: 'cp', state: 'unknown' },
       { name: 'w1', state: 'running' },

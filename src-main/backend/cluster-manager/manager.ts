@@ -1,6 +1,7 @@
 // The cluster lifecycle on the host: create, list, start, stop, delete, node stop/start, and
 // the kubeconfig. Every step is idempotent and recorded in cluster.json before and after, so a
 // run interrupted half-way (Ctrl-C, crash, closed laptop) is finished by running it again.
+import { forgetHostKey, hostKeyPin } from '../../provisioning/host-keys'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
@@ -150,6 +151,9 @@ export class ClusterManager {
     }
     try {
       this.phase('machines')
+      // The machines are made (or made again, on a resumed create) now: their host keys are
+      // learnt afresh at first contact and pinned from then on.
+      for (const n of rec.nodes) forgetHostKey(hostKeyPin(dir, n.name))
       for (let i = 0; i < rec.nodes.length; i++) rec.nodes[i] = await provider.createNode(this.ctx(rec), rec.nodes[i]!)
       this.save(rec)
       if (capabilitiesOf(rec.provider).machines) {

@@ -11,7 +11,7 @@ import { API_SERVER_PORT, ensureClusterPki } from '../../provisioning/pki'
 import { ensureNodeRuntime, type NodeArch } from '../../provisioning/node-runtime'
 import { ensureNodeKubectl } from '../../provisioning/node-kubectl'
 import { provisionNode } from '../../provisioning/provision'
-import { loginFromKeyFile } from '../../provisioning/ssh'
+import { loginFor } from '../../provisioning/ssh'
 import { StepRunner, type StepEvent } from '../../provisioning/steps'
 
 export interface ProvisionClusterOptions {
@@ -71,7 +71,7 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
     const n = ctx.nodes.find((x) => x.name === name)!
     const t = await provider.sshTarget(ctx, n)
     if (!t) throw new Error(`provider ${provider.name} gives node ${name} no SSH access`)
-    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded', ...(ha ? { controlPlanes, apiEndpoint: `${ha.host}:${ha.port}`, apiSans } : {}), login: loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), bundle, pki, runner, images, ...(nodeRuntime ? { nodeRuntime } : {}), ...(nodeKubectl ? { nodeKubectl, nodeAdminKubeconfig } : {}), ...(beforeInstall ? { beforeInstall } : {}), timeoutScale: provider.timeoutScale?.(ctx) ?? 1 })
+    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded', ...(ha ? { controlPlanes, apiEndpoint: `${ha.host}:${ha.port}`, apiSans } : {}), login: loginFor(t), bundle, pki, runner, images, ...(nodeRuntime ? { nodeRuntime } : {}), ...(nodeKubectl ? { nodeKubectl, nodeAdminKubeconfig } : {}), ...(beforeInstall ? { beforeInstall } : {}), timeoutScale: provider.timeoutScale?.(ctx) ?? 1 })
   }
   // Every node uploads at once; a worker installs (starts its kubelet) once the control plane
   // is installed, as its kubelet needs the API server. Control-plane nodes install together:

@@ -6,7 +6,7 @@
 // controllers re-list when their watches get 410 and reconcile to the restored state.
 import { posix } from 'node:path'
 import type { Provider, ProviderContext, NodeRecord } from '../../providers/types'
-import { loginFromKeyFile, SshSession } from '../../provisioning/ssh'
+import { loginFor, SshSession } from '../../provisioning/ssh'
 import { shQuote, nodePaths } from '../../provisioning/node-plan'
 
 export interface NodeRestoreInput {
@@ -29,7 +29,7 @@ export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
   if (!t) throw new Error(`provider ${i.provider.name} gives node ${i.node.name} no SSH access, so kubelab restore cannot reach its store`)
   const ip = await i.provider.address(i.ctx, i.node)
   if (!ip) throw new Error(`provider ${i.provider.name} gave node ${i.node.name} no address: is it running? (kubelab list)`)
-  const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 30_000, node: i.node.name })
+  const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: i.node.name })
   try {
     const root = (await s.run('printf %s "${KUBELAB_ROOT:-/}"', { timeoutMs: 20_000 })).stdout.trim() || '/'
     const d = nodePaths(root)
@@ -68,7 +68,7 @@ export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
 export async function restartOnNode(provider: Provider, ctx: ProviderContext, node: NodeRecord, components: readonly string[], progress: (line: string) => void): Promise<void> {
   const t = await provider.sshTarget(ctx, node)
   if (!t) throw new Error(`provider ${provider.name} gives node ${node.name} no SSH access to restart ${components.join(', ')}`)
-  const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 30_000, node: node.name })
+  const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: node.name })
   try {
     progress(`restarting ${components.join(', ')} on node ${node.name}`)
     await s.run(`${SV}; ${components.map((c) => `sv stop ${c} && sv start ${c}`).join(' && ')}`, { timeoutMs: 120_000, onLine: (l) => progress(`${node.name}: ${l}`) })

@@ -2,7 +2,7 @@
 // terminal's size. Connecting is a single attempt with a bounded handshake: a node that is down
 // closes the terminal with the reason, and Enter in the tab tries again.
 import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2'
-import type { SshLogin } from '../../provisioning/ssh'
+import { hostVerifierFor, type SshLogin } from '../../provisioning/ssh'
 import type { SessionCallbacks, TerminalSession } from './types'
 
 // ssh2 is CommonJS: Node's ESM loader only gives its default export.
@@ -25,6 +25,7 @@ export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): Termina
   const client: SshClient = new Client()
   const where = `${t.login.user}@${t.login.host}:${t.login.port}`
   let channel: ClientChannel | null = null
+  const refused: { error?: Error } = {}
   let size = { cols: t.cols, rows: t.rows }
   let early = ''
   let ended = false
@@ -59,7 +60,7 @@ export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): Termina
   client.on('error', (e: Error) => {
     // Handshake failures arrive here before 'ready'; later ones mean the link dropped.
     if (channel === null) {
-      reason = /authentication methods failed/i.test(e.message)
+      reason = refused.error ? refused.error.message : /authentication methods failed/i.test(e.message)
         ? `node ${t.node} (${where}) refused the cluster's SSH key: check its authorized_keys holds the cluster key`
         : `cannot reach node ${t.node} over SSH at ${where}: ${e.message}; check the node is running, then press Enter to retry`
     } else reason = `the SSH connection to node ${t.node} dropped: ${e.message}`
@@ -73,8 +74,8 @@ export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): Termina
     readyTimeout: t.readyTimeoutMs ?? 10_000,
     keepaliveInterval: 10_000,
     keepaliveCountMax: 3,
-    // Node host keys are made at cluster create time and change on every re-create.
-    hostVerifier: () => true,
+    // VM nodes: the key recorded when the cluster was created; a changed one is refused.
+    hostVerifier: hostVerifierFor(t.login.hostKey, refused),
   })
 
   return {

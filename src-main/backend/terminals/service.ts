@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { EventMessage, HostTerminalParams, NodeTerminalParams, PodTerminalParams, TerminalInfo, TerminalState } from '../../contract'
 import { loadKubeconfig } from '../../../src-cluster/client'
 import type { SshTarget } from '../../providers/types'
-import { loginFromKeyFile } from '../../provisioning/ssh'
+import { loginFor } from '../../provisioning/ssh'
 import { capabilitiesOf } from '../../contract'
 import type { ClusterManager } from '../cluster-manager'
 import { checkClusterName, clusterDir, readRecord } from '../cluster-manager/state'
@@ -75,7 +75,7 @@ export class TerminalService {
     const target = await this.sshTargetOf(p.cluster, p.node)
     let login
     try {
-      login = loginFromKeyFile(target.host, target.port, target.user, target.privateKeyFile)
+      login = loginFor(target)
     } catch (e) {
       throw new CodedError('ssh_unavailable', `cannot read the SSH key of cluster ${p.cluster} at ${target.privateKeyFile}: ${(e as Error).message}`)
     }

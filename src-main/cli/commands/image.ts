@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { importImageOnNode } from '../../provisioning/images';
-import { loginFromKeyFile, SshSession } from '../../provisioning/ssh';
+import { loginFor, SshSession } from '../../provisioning/ssh';
 import { usageExitCode } from '../command';
 import { clusterCommand } from './cluster-util';
 
@@ -33,7 +33,7 @@ export const imageCommand = clusterCommand({
     const tick = (what: string): void => io.out(`${bar(++done, steps)} ${what}`);
     for (const node of nodes) {
       const t = await manager.sshTarget(cluster, node);
-      const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 30_000, node });
+      const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node });
       try {
         const root = (await s.run('printf %s "${KUBELAB_ROOT:-/}"')).stdout || '/';
         tick(`${node}: uploading ${basename(file)} (${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB)`);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { loginFromKeyFile, SshSession } from '../../provisioning/ssh';
+import { loginFor, SshSession } from '../../provisioning/ssh';
 import { shQuote } from '../../provisioning/node-plan';
+import { isPinned } from '../../provisioning/host-keys';
 import type { Command } from '../command';
 import { clusterCommand } from './cluster-util';
 
@@ -29,7 +30,11 @@ const sshFor = (cmd: string): Command => clusterCommand({
     const [cluster, node] = positional as [string, string];
     const t = await manager.sshTarget(cluster, node);
     if (!cmd) {
-      const child = spawn('ssh', ['-i', t.privateKeyFile, '-p', String(t.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${t.user}@${t.host}`], { stdio: 'inherit' });
+      // VM nodes: OpenSSH reads the cluster's pins under the node's name (and records a first key).
+      const hostKeys = t.hostKey
+        ? ['-o', `UserKnownHostsFile=${t.hostKey.file}`, '-o', `HostKeyAlias=${t.hostKey.alias}`, '-o', `StrictHostKeyChecking=${isPinned(t.hostKey) ? 'yes' : 'accept-new'}`]
+        : ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+      const child = spawn('ssh', ['-i', t.privateKeyFile, '-p', String(t.port), ...hostKeys, '-o', 'LogLevel=ERROR', `${t.user}@${t.host}`], { stdio: 'inherit' });
       return new Promise<number>((resolve) => {
         child.on('error', (e) => {
           io.err(`kubelab ssh: cannot run ssh (${e.message}): install openssh-client, or give a command after --`);
@@ -38,7 +43,7 @@ const sshFor = (cmd: string): Command => clusterCommand({
         child.on('exit', (code) => resolve(code ?? 1));
       });
     }
-    const s = await SshSession.connect(loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile), { deadline: Date.now() + 60_000, node });
+    const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 60_000, node });
     try {
       const r = await s.exec(cmd, { onLine: (l, w) => (w === 'stdout' ? io.out(l) : io.err(l)) });
       return r.code ?? 1;

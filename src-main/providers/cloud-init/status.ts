@@ -3,7 +3,7 @@
 // canonical/multipass#2574, and users want to see time pass, #2313). A failed run is reported
 // with cloud-init's own error list and the end of its output log.
 import { formatElapsed } from '../multipass/run'
-import { SshSession, loginFromKeyFile } from '../../provisioning/ssh'
+import { SshSession, loginFor } from '../../provisioning/ssh'
 import type { SshTarget } from '../types'
 
 export interface CloudInitWaitOptions {
@@ -42,7 +42,7 @@ export async function waitForCloudInit(target: SshTarget, o: CloudInitWaitOption
   const t0 = Date.now()
   const limit = o.limitMs ?? 15 * 60_000
   o.log(`${o.node}: waiting for cloud-init to finish (cloud-init status --wait, at most ${formatElapsed(limit)})`)
-  const login = loginFromKeyFile(target.host, target.port, target.user, target.privateKeyFile)
+  const login = loginFor(target)
   const s = await SshSession.connect(login, { deadline: Date.now() + (o.sshWaitMs ?? 5 * 60_000), node: o.node })
   o.log(`${o.node}: SSH answered after ${formatElapsed(Date.now() - t0)}`)
   const tick = setInterval(() => o.log(`${o.node}: cloud-init still running, ${formatElapsed(Date.now() - t0)} elapsed`), o.tickMs ?? 15_000)

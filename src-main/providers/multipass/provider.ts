@@ -2,6 +2,7 @@
 // as the `kubelab` user with the cluster's key. Each node's last known address is kept in
 // nodes/<node>/multipass.json so a change after a restart (DHCP drift, canonical/multipass#3792,
 // #1501) is noticed and reported instead of surfacing later as TLS errors.
+import { hostKeyPin } from '../../provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
@@ -185,7 +186,7 @@ export class MultipassProvider implements Provider {
       ctx.log(`${vm}: exists (${existing.state}), reusing it`)
       if (existing.state !== 'Running') await this.start(ctx, { ...node, machine: vm })
       const address = await this.refreshAddress(ctx, { ...node, machine: vm })
-      if (address) await this.cloudInitWait({ host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile }, { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
+      if (address) await this.cloudInitWait({ host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }, { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
       return { ...node, machine: vm, state: address ? 'running' : 'unknown' }
     }
     if (existing) {
@@ -216,7 +217,7 @@ export class MultipassProvider implements Provider {
     this.writeNodeFile(ctx, node, { vm, address })
     // Launch may return (or time out) before cloud-init has installed the packages: wait for it
     // here, bounded and with elapsed time, so provisioning never races apt.
-    await this.cloudInitWait({ host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: key.privateKeyFile }, { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
+    await this.cloudInitWait({ host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: key.privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }, { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
     return { ...node, machine: vm, state: 'running' }
   }
 
@@ -318,6 +319,6 @@ export class MultipassProvider implements Provider {
   async sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined> {
     const host = await this.address(ctx, node)
     if (!host) return undefined
-    return { host, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile }
+    return { host, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }
   }
 }

@@ -5,6 +5,7 @@
 // static for cluster traffic), and a daemonized QEMU whose pidfile, QMP socket and serial log
 // live in nodes/<node>/ so stop, start and delete find it again after an app restart.
 // VMs boot in parallel: createNode only launches; start() waits for SSH and cloud-init.
+import { hostKeyPin } from '../../provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createHash } from 'node:crypto'
@@ -347,7 +348,7 @@ export class QemuProvider implements Provider {
   async sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined> {
     const f = this.readNodeFile(ctx, node)
     if (!f) return undefined
-    return { host: '127.0.0.1', port: f.sshPort, user: PROVISIONING_USER, privateKeyFile: clusterKey(ctx.clusterDir, ctx.clusterName).privateKeyFile }
+    return { host: '127.0.0.1', port: f.sshPort, user: PROVISIONING_USER, privateKeyFile: clusterKey(ctx.clusterDir, ctx.clusterName).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }
   }
 
   async apiServerEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {

@@ -3,6 +3,7 @@
 // NIC 2 host-only with a static address from network-config, and a serial port (cloud images
 // hang without one). Per-node facts (VM name, SSH port, address, MACs) live in
 // nodes/<node>/virtualbox.json so restarts and deletes find them again.
+import { hostKeyPin } from '../../provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -288,6 +289,6 @@ export class VirtualBoxProvider implements Provider {
     const f = this.readNodeFile(ctx, node)
     if (!f) return undefined
     // The NAT forward always works, whatever the host-only network does.
-    return { host: '127.0.0.1', port: f.sshPort, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile }
+    return { host: '127.0.0.1', port: f.sshPort, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }
   }
 }
