@@ -16,6 +16,7 @@ const cluster = 'ui-lab';
 
 const haveChromium = existsSync(chromiumPath);
 const haveKubectl = existsSync('/usr/bin/kubectl');
+const haveMultipass = spawnSync('sh', ['-c', 'command -v multipass']).status === 0;
 if (!haveChromium) {
   const message = `UI tests need Debian's Chromium at ${chromiumPath} (apt-get install chromium)`;
   if (process.env.KUBELAB_REQUIRE_ALL === '1') throw new Error(message);
@@ -118,6 +119,28 @@ describe.skipIf(!haveChromium)('clusters view in browser mode', () => {
     await expect.poll(() => wizard.locator('[data-action="create"]').isEnabled(), { timeout: 15_000 }).toBe(true);
     await wizard.locator('[data-action="check-again"]').click();
     await page.locator('[data-check="provider"][data-status="pass"]').waitFor();
+    await page.keyboard.press('Escape');
+    await wizard.waitFor({ state: 'detached' });
+  });
+
+  it.skipIf(haveMultipass)("shows an unavailable provider's install URL as a link and its command as code with Copy", async () => {
+    await page.locator('[data-action="empty-create"]').click();
+    const wizard = page.getByTestId('wizard');
+    await wizard.waitFor();
+    const problem = wizard.locator('[data-problem="multipass"]');
+    await problem.waitFor();
+    expect(await problem.locator('a.link').getAttribute('href')).toBe('https://canonical.com/multipass/install');
+    expect(await problem.locator('code.cmd').textContent()).toBe('sudo snap install multipass');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    const copy = problem.locator('[data-action="copy-command"]');
+    expect(await copy.textContent()).toBe('Copy');
+    await copy.click();
+    await expect.poll(() => copy.textContent()).toBe('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('sudo snap install multipass');
+    // Check again asks for the providers too (one may have been installed meanwhile).
+    await wizard.locator('[data-action="check-again"]').click();
+    await page.locator('[data-check="provider"][data-status="pass"]').waitFor();
+    await problem.waitFor();
     await page.keyboard.press('Escape');
     await wizard.waitFor({ state: 'detached' });
   });

@@ -111,6 +111,20 @@ async function shot(name: string): Promise<void> {
 }
 
 const hash = (): Promise<string> => page.evaluate(() => location.hash);
+
+/** Placeholders of the shown inputs that are wider than their field (cut off on screen). */
+const cutPlaceholders = (): Promise<string[]> =>
+  page.evaluate(() => {
+    const ctx = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
+    return [...document.querySelectorAll<HTMLInputElement>('input[placeholder]')]
+      .filter((i) => i.offsetParent !== null)
+      .filter((i) => {
+        const cs = getComputedStyle(i);
+        ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+        return ctx.measureText(i.placeholder).width > i.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      })
+      .map((i) => i.placeholder);
+  });
 const yamlText = (): Promise<string> => page.getByTestId('yaml-text').inputValue();
 
 async function openDeployment(ns: string, name: string): Promise<void> {
@@ -175,7 +189,8 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await page.reload();
     await page.getByTestId('detail').waitFor();
     expect(await page.getByTestId('detail-name').textContent()).toBe('default/web');
-    expect(await page.getByTestId('nav-cluster').inputValue()).toBe(cluster);
+    // The cluster list arrives after the page: the picker shows the URL's cluster once it has it.
+    await expect.poll(() => page.getByTestId('nav-cluster').inputValue()).toBe(cluster);
     await page.goBack();
     await page.getByTestId('table-deployments').waitFor();
     expect(await page.getByTestId('detail').count()).toBe(0);
@@ -325,6 +340,49 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     expect(await page.getByTestId('ns-label').textContent()).toBe('All namespaces');
   });
 
+  it("keeps the topology's filter and picture in the URL: reload, Back and a shared link return to them", async () => {
+    await page.locator('[data-nav="topology"]').click();
+    await page.locator('[data-controller="team-a/web"]').waitFor({ timeout: 15_000 });
+    expect(await cutPlaceholders()).toEqual([]);
+    await page.getByTestId('topo-filter').fill('team-a/web');
+    await page.getByTestId('topo-status').selectOption('ok');
+    await page.getByTestId('topo-pods-mode').selectOption('grouped');
+    await page.getByTestId('topo-group-by').selectOption('namespace');
+    const place = `#/topology?cluster=${cluster}&q=team-a%2Fweb&status=ok&pods=grouped&by=namespace`;
+    await expect.poll(hash).toBe(place);
+    const shows = async (p: Page): Promise<void> => {
+      await p.locator('[data-ns-box="team-a"]').waitFor({ timeout: 15_000 });
+      expect(await p.getByTestId('topo-filter').inputValue()).toBe('team-a/web');
+      expect(await p.getByTestId('topo-status').inputValue()).toBe('ok');
+      expect(await p.getByTestId('topo-pods-mode').inputValue()).toBe('grouped');
+      expect(await p.getByTestId('topo-group-by').inputValue()).toBe('namespace');
+      await expect.poll(() => p.getByTestId('topo-count').textContent(), { timeout: 15_000 }).toMatch(/^1 of \d+ pods$/);
+      expect(await p.locator('[data-ns-box="default"]').count()).toBe(0);
+    };
+    await page.reload();
+    await shows(page);
+    // Typing the filter made no Back steps of its own: Back from Resources lands on the whole place.
+    await page.locator('[data-nav="resources"]').click();
+    await page.locator('[data-type="deployments"]').waitFor();
+    await page.goBack();
+    expect(await hash()).toBe(place);
+    await shows(page);
+    // The launch link with this place, in a fresh browser context, opens the same picture.
+    const context = await browser!.newContext({ viewport: { width: 1400, height: 860 } });
+    try {
+      const other = await context.newPage();
+      await other.goto(`${base}${place}`);
+      await shows(other);
+    } finally {
+      await context.close();
+    }
+    // Back to the defaults, which leave the URL.
+    await page.locator('[data-action="topo-filter-clear"]').click();
+    await page.getByTestId('topo-group-by').selectOption('node');
+    await page.getByTestId('topo-pods-mode').selectOption('auto');
+    await expect.poll(hash).toBe(`#/topology?cluster=${cluster}`);
+  });
+
   it('creates from a template in the chosen namespace, shows problems as an edit does, opens the new object', async () => {
     await page.locator('[data-nav="resources"]').click();
     await page.getByTestId('ns-picker').click();
@@ -413,6 +471,19 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await shot('terminal-pod-picker');
 
     await page.locator('[data-nav="clusters"]').click();
+    // Reachable without scrolling: one click in the Clusters header brings the panel into view
+    // and puts the keyboard in it.
+    await page.setViewportSize({ width: 1400, height: 300 });
+    const inView = (): Promise<boolean> =>
+      page.getByTestId('port-forwards').evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return r.top >= 0 && r.top < innerHeight;
+      });
+    expect(await inView()).toBe(false);
+    await page.locator('[data-action="show-port-forwards"]').click();
+    await expect.poll(inView).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.closest('[data-testid="port-forwards"]') != null)).toBe(true);
+    await page.setViewportSize({ width: 1400, height: 860 });
     const pf = page.getByTestId('pf-form');
     await pf.getByTestId('pod-picker').locator('[data-pick="kind"]').selectOption('service');
     await expect.poll(() => pf.locator('[data-pick="name"] option').allTextContents(), { timeout: 15_000 }).toEqual(['kubernetes', 'web']);
@@ -420,6 +491,13 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await expect.poll(() => pf.locator('[data-pick="port"]').inputValue()).toBe('80');
     await pf.locator('[data-pick="kind"]').selectOption('pod');
     await expect.poll(() => pf.locator('[data-pick="port"]').inputValue()).toBe('80');
+    // Every placeholder fits its field: the port ones, the table and log searches.
+    expect(await cutPlaceholders()).toEqual([]);
+    await page.locator('[data-nav="logs"]').click();
+    expect(await cutPlaceholders()).toEqual([]);
+    await page.locator('[data-nav="resources"]').click();
+    expect(await cutPlaceholders()).toEqual([]);
+    await page.locator('[data-nav="clusters"]').click();
     await shot('portforward-picker');
   });
 

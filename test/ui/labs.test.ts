@@ -212,4 +212,26 @@ describe.skipIf(missing.length > 0)('the lab panel in browser mode', () => {
     expect(again.text).toContain('namespace team-a not found');
     expect(output).not.toContain('[page error]');
   });
+
+  it('shows a solution without its shell boilerplate', async () => {
+    await page.locator('[data-action="lab-solution"]').click();
+    const script = page.getByTestId('lab-solution-script');
+    await script.waitFor({ timeout: 30_000 });
+    const text = (await script.textContent()) ?? '';
+    expect(text.split('\n')[0]).toBe('kubectl create namespace team-a --dry-run=client -o yaml | kubectl apply -f -');
+    expect(text).toContain('kubectl label namespace team-a team=a --overwrite');
+    expect(text).not.toContain('#!');
+    expect(text).not.toContain('set -eu');
+  });
+
+  it('says why Check cannot run in words, not its error code', async () => {
+    await run(process.execPath, [cli, 'stop', cluster], { cwd: root, env, timeout: 60_000 });
+    await page.locator('[data-action="lab-check"]').click();
+    const alert = page.getByTestId('lab-error');
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.textContent()).toContain(`cluster ${cluster} is stopped: start it in Clusters, then try again (your progress is kept)`);
+    expect(await alert.textContent()).not.toContain('cluster_not_running');
+    // The code stays for tools, out of sight.
+    expect(await alert.getAttribute('data-code')).toBe('cluster_not_running');
+  });
 });

@@ -31,7 +31,7 @@ vi.mock('../../src-renderer/src/api', () => ({
 }))
 
 const { useLabsStore } = await import('../../src-renderer/src/stores/labs')
-const { commandInput, labMarkdownToHtml, solutionForShell } = await import('../../src-renderer/src/components/labs/markdown')
+const { commandInput, labMarkdownToHtml, solutionForReading, solutionForShell } = await import('../../src-renderer/src/components/labs/markdown')
 
 function answer(name: string, fn: Answer): void {
   fake.answers.set(name, fn)
@@ -235,5 +235,8 @@ describe('lab step markdown', () => {
     expect(commandInput('top', 'interrupt')).toBe('\x03top\r')
     expect(solutionForShell('#!/usr/bin/env bash\nset -eu\n# make it\nkubectl create ns a\n\nkubectl label ns a x=y\n')).toBe('kubectl create ns a\nkubectl label ns a x=y')
     expect(solutionForShell('set -o pipefail\nkubectl get x')).toBe('set -o pipefail\nkubectl get x')
+    // Shown in the panel: only the boilerplate at the top goes; comments and the rest stay.
+    expect(solutionForReading('#!/usr/bin/env bash\nset -euo pipefail\nset -o pipefail\n\n# make it\nkubectl create ns a\n\nset -e\n')).toBe('# make it\nkubectl create ns a\n\nset -e')
+    expect(solutionForReading('kubectl get x\n')).toBe('kubectl get x')
   })
 })

@@ -1,7 +1,7 @@
 // Pure pieces of the desktop app's day-to-day work (issue 15): URLs, wizard checks, the detail
 // summary, the edit-conflict diff, YAML colours, and the exec refusal's words.
 import { describe, expect, it } from 'vitest'
-import { formatRoute, inNamespaces, isNewPlace, parseRoute, type Route } from '../../src-renderer/src/nav/route'
+import { formatRoute, inNamespaces, isNewPlace, parseRoute, topologyDefaults, type Route } from '../../src-renderer/src/nav/route'
 import { cliDefaults, validateWizard } from '../../src-renderer/src/clusters/validate'
 import { ownedTypes, summarize } from '../../src-renderer/src/resources/summary'
 import { changedHunks, lineDiff } from '../../src-renderer/src/resources/line-diff'
@@ -10,7 +10,7 @@ import { repeatedNames } from '../../src-renderer/src/topology/graph'
 import { refusalReason } from '../../src-main/backend/terminals/pod'
 import type { ResourceRow } from '../../src-main/contract'
 
-const route = (r: Partial<Route>): Route => ({ view: 'clusters', cluster: null, type: null, object: null, namespaces: [], ...r })
+const route = (r: Partial<Route>): Route => ({ view: 'clusters', cluster: null, type: null, object: null, namespaces: [], topology: { ...topologyDefaults }, ...r })
 
 describe('routes', () => {
   it('round-trips views, objects, clusters and namespaces', () => {
@@ -23,6 +23,17 @@ describe('routes', () => {
     for (const r of cases) expect(parseRoute(formatRoute(r))).toEqual(r)
     expect(formatRoute(cases[2]!)).toBe('#/resources/deployments/default/web?cluster=my%20lab')
     expect(formatRoute(cases[3]!)).toBe('#/resources/nodes/-/node-1?cluster=lab')
+  })
+  it("carries the topology's filter and picture, defaults left out, nonsense ignored", () => {
+    const t = route({ view: 'topology', cluster: 'lab', topology: { filter: 'app=web b/c', status: 'bad', pods: 'grouped', by: 'namespace' } })
+    expect(formatRoute(t)).toBe('#/topology?cluster=lab&q=app%3Dweb%20b%2Fc&status=bad&pods=grouped&by=namespace')
+    expect(parseRoute(formatRoute(t))).toEqual(t)
+    expect(parseRoute('#/topology?status=purple&pods=all&by=rack').topology).toEqual(topologyDefaults)
+    // Other views neither write nor read them.
+    expect(formatRoute({ ...t, view: 'logs' })).toBe('#/logs?cluster=lab')
+    expect(parseRoute('#/logs?q=web').topology).toEqual(topologyDefaults)
+    // Typing a filter replaces the entry rather than adding Back steps.
+    expect(isNewPlace(route({ view: 'topology' }), t)).toBe(false)
   })
   it('falls back to Clusters for anything unknown', () => {
     expect(parseRoute('#/nowhere/x').view).toBe('clusters')

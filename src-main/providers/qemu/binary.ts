@@ -19,10 +19,11 @@ export function hostArch(arch: string = process.arch): 'x86_64' | 'aarch64' {
 }
 
 export function installHint(platform: NodeJS.Platform = process.platform, arch: 'x86_64' | 'aarch64' = 'x86_64'): string {
-  if (platform === 'darwin') return 'install it with Homebrew: brew install qemu'
-  if (platform === 'win32') return 'install it with: winget install SoftwareFreedomConservancy.QEMU (and enable Windows Hypervisor Platform)'
+  // Commands in backticks: the wizard shows them as code with a Copy button.
+  if (platform === 'darwin') return 'install it with Homebrew: `brew install qemu`'
+  if (platform === 'win32') return 'install it with: `winget install SoftwareFreedomConservancy.QEMU` (and enable Windows Hypervisor Platform)'
   const sys = arch === 'x86_64' ? 'qemu-system-x86' : 'qemu-system-arm qemu-efi-aarch64'
-  return `install it: Debian/Ubuntu: sudo apt install ${sys} qemu-utils; Fedora: sudo dnf install ${arch === 'x86_64' ? 'qemu-system-x86' : 'qemu-system-aarch64 edk2-aarch64'} qemu-img; Arch: sudo pacman -S qemu-base`
+  return `install it: Debian/Ubuntu: \`sudo apt install ${sys} qemu-utils\`; Fedora: \`sudo dnf install ${arch === 'x86_64' ? 'qemu-system-x86' : 'qemu-system-aarch64 edk2-aarch64'} qemu-img\`; Arch: \`sudo pacman -S qemu-base\``
 }
 
 export function which(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {

@@ -4,12 +4,37 @@
 //   #/resources/deployments?cluster=lab&ns=default,team-a
 //   #/resources/deployments/default/web?cluster=lab         (an object's detail page)
 //   #/resources/nodes/-/node-1?cluster=lab                  (cluster-scoped: namespace "-")
+//   #/topology?cluster=lab&q=app%3Dweb&status=bad&pods=grouped&by=namespace
+//                                (the topology's filter and picture; defaults are left out)
 export const viewNames = ['clusters', 'resources', 'topology', 'logs', 'terminals', 'labs'] as const
 export type ViewName = (typeof viewNames)[number]
 
 export interface RouteObject {
   namespace: string | null
   name: string
+}
+
+/** How the topology is narrowed and drawn (TopologyView). */
+export interface TopologyRoute {
+  /** Filter words: `namespace/name` parts and `label=value`. */
+  filter: string;
+  /** A status colour (RowTone) or `all`. */
+  status: 'all' | 'ok' | 'busy' | 'bad' | 'idle';
+  /** Pods each as a graph node, grouped by workload, or chosen by size. */
+  pods: 'auto' | 'each' | 'grouped';
+  /** Boxes of the grouped picture: one per node or per namespace. */
+  by: 'node' | 'namespace';
+}
+
+export const topologyDefaults: TopologyRoute = { filter: '', status: 'all', pods: 'auto', by: 'node' };
+const topologyChoices = {
+  status: ['all', 'ok', 'busy', 'bad', 'idle'],
+  pods: ['auto', 'each', 'grouped'],
+  by: ['node', 'namespace'],
+} as const;
+
+function pick<T extends string>(value: string | null, choices: readonly T[], fallback: T): T {
+  return (choices as readonly string[]).includes(value ?? '') ? (value as T) : fallback;
 }
 
 export interface Route {
@@ -21,6 +46,8 @@ export interface Route {
   object: RouteObject | null
   /** Namespaces the views show; empty: all. */
   namespaces: string[]
+  /** Topology: its filter and picture (defaults on other views). */
+  topology: TopologyRoute
 }
 
 export function formatRoute(r: Route): string {
@@ -32,6 +59,13 @@ export function formatRoute(r: Route): string {
   const q: string[] = []
   if (r.cluster) q.push(`cluster=${encodeURIComponent(r.cluster)}`)
   if (r.namespaces.length > 0) q.push(`ns=${r.namespaces.map(encodeURIComponent).join(',')}`)
+  if (r.view === 'topology') {
+    const t = r.topology
+    if (t.filter.trim() !== '') q.push(`q=${encodeURIComponent(t.filter)}`)
+    if (t.status !== topologyDefaults.status) q.push(`status=${t.status}`)
+    if (t.pods !== topologyDefaults.pods) q.push(`pods=${t.pods}`)
+    if (t.by !== topologyDefaults.by) q.push(`by=${t.by}`)
+  }
   return q.length > 0 ? `${path}?${q.join('&')}` : path
 }
 
@@ -59,10 +93,22 @@ export function parseRoute(hash: string): Route {
     type = path[1] ?? null
     if (type && path.length >= 4) object = { namespace: path[2] === '-' ? null : (path[2] ?? null), name: path[3] ?? '' }
   }
-  return { view, cluster, type, object, namespaces }
+  const topology: TopologyRoute =
+    view === 'topology'
+      ? {
+          filter: query.get('q') ?? '',
+          status: pick(query.get('status'), topologyChoices.status, topologyDefaults.status),
+          pods: pick(query.get('pods'), topologyChoices.pods, topologyDefaults.pods),
+          by: pick(query.get('by'), topologyChoices.by, topologyDefaults.by),
+        }
+      : { ...topologyDefaults }
+  return { view, cluster, type, object, namespaces, topology }
 }
 
-/** Whether going from `a` to `b` deserves its own Back step (not a mere default filled in). */
+/**
+ * Whether going from `a` to `b` deserves its own Back step (not a mere default filled in). The
+ * topology's filter and picture replace the current entry: typing a filter is not a place.
+ */
 export function isNewPlace(a: Route, b: Route): boolean {
   if (a.view !== b.view || a.type !== b.type) return true
   if ((a.object?.namespace ?? null) !== (b.object?.namespace ?? null) || (a.object?.name ?? null) !== (b.object?.name ?? null)) return true

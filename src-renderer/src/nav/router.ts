@@ -4,7 +4,7 @@
 import { watch } from 'vue';
 import { useNavStore } from '../stores/nav';
 import { useResourcesStore } from '../stores/resources';
-import { formatRoute, isNewPlace, parseRoute, type Route } from './route';
+import { formatRoute, isNewPlace, parseRoute, topologyDefaults, type Route } from './route';
 
 export function installRouter(): void {
   const nav = useNavStore();
@@ -19,6 +19,7 @@ export function installRouter(): void {
       type: nav.view === 'resources' ? (onDetail && d ? d.params.type : resources.type) : null,
       object: onDetail && d ? { namespace: d.params.namespace, name: d.params.name } : null,
       namespaces: nav.namespaces,
+      topology: nav.view === 'topology' ? { ...nav.topology } : { ...topologyDefaults },
     };
   };
 
@@ -26,6 +27,7 @@ export function installRouter(): void {
     nav.view = r.view;
     if (r.cluster !== null) nav.cluster = r.cluster;
     nav.namespaces = r.namespaces;
+    if (r.view === 'topology') nav.topology = { ...r.topology };
     if (r.view !== 'resources') return;
     if (r.type) resources.type = r.type;
     const d = resources.detail;

@@ -2,7 +2,7 @@
 // view parameters. The URL follows this store and the store follows the URL (nav/router.ts), so
 // Back/Forward and reload work; views read it, links call go().
 import { defineStore } from 'pinia';
-import type { ViewName } from '../nav/route';
+import { topologyDefaults, type TopologyRoute, type ViewName } from '../nav/route';
 
 export type { ViewName } from '../nav/route';
 
@@ -14,6 +14,8 @@ export const useNavStore = defineStore('nav', {
     /** The namespaces tables, topology, logs and pickers show; empty: all. */
     namespaces: [] as string[],
     params: {} as Record<string, string>,
+    /** The topology's filter and picture, kept in the URL. */
+    topology: { ...topologyDefaults } as TopologyRoute,
     /** The command palette is open. */
     palette: false,
   }),

@@ -114,3 +114,14 @@ export function solutionForShell(script: string): string {
     .filter((l) => !/^\s*#/.test(l) && !SETS_ERREXIT.test(l) && l.trim() !== '')
     .join('\n')
 }
+
+/**
+ * A solution script as the panel shows it: the shell boilerplate at its top (shebang, `set -e`
+ * and the like, blank lines) left out, comments and everything after kept as written.
+ */
+export function solutionForReading(script: string): string {
+  const lines = script.split(/\r?\n/)
+  let i = 0
+  while (i < lines.length && (lines[i]!.trim() === '' || /^#!/.test(lines[i]!) || SETS_ERREXIT.test(lines[i]!) || /^\s*set\s+-o\s+pipefail\s*$/.test(lines[i]!))) i++
+  return lines.slice(i).join('\n').trimEnd()
+}
