@@ -130,7 +130,7 @@ export class ClusterManager {
     if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 5000) throw new Error(`--workers must be a whole number from 0 to 5000, got ${o.workers}`)
     const cps = o.controlPlanes ?? 1
     if (![1, 3, 5].includes(cps)) throw new Error(`--control-planes must be 1, 3 or 5 (etcd needs a majority: 3 members survive the loss of one, 5 of two), got ${o.controlPlanes}`)
-    if (cps > 1 && o.provider === 'simulated') throw new Error('--control-planes runs an API server and an etcd member on each control-plane node: use --provider local, not simulated')
+    if (cps > 1 && capabilitiesOf(o.provider).hollowNodes) throw new Error('--control-planes runs an API server and an etcd member on each control-plane node: use --provider local, not simulated')
     if (cps > 1 && !provider.haApiEndpoint) throw new Error(`provider ${o.provider} cannot run several control-plane nodes yet (no stable API endpoint in front of them): use --provider local, or --control-planes 1`)
     if (cps > 1 && o.settings?.store === 'embedded') throw new Error('--control-planes 3 keeps objects in etcd (one member on each control-plane node): leave out --store or give --store etcd')
     let rec = readRecord(dir)
