@@ -6,120 +6,48 @@
 // its own containerd running OUR `kubelab-node kubelet` and `proxy` as child processes.
 // Everything made here (processes, netns, veths, routes, iptables chains, mounts, cgroups, temp
 // dirs) is removed in afterAll.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { get as httpGet } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import type { Node, Pod } from 'kubernetes-types/core/v1'
+import { join } from 'node:path'
+import type { Node } from 'kubernetes-types/core/v1'
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { busyboxImageSpec, loadImage, pauseImageSpec, writeImage, BUSYBOX_IMAGE } from '../../provisioning/images'
-import { issueCert, issueClientCert } from '../../src-cluster/apiserver/pki'
-import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
-import { startControlPlane, type ControlPlane } from '../../src-cluster/cmd/control-plane'
-import { KUBECTL, type KubectlResult } from '../helpers/apiserver'
-import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../helpers/containerd'
+import { BUSYBOX_IMAGE } from '../../provisioning/images'
+import { KUBECTL } from '../helpers/apiserver'
+import { CLUSTER_CIDR, isReady as ready, useNodeCluster } from '../helpers/node-cluster'
 
-const repo = resolve(__dirname, '../..')
 const tag = process.pid % 1000
 // Our subnet (issue 4 tests): 10.231.201.0/24; the LoadBalancer pool is its top /28.
 const HOST_IP = '10.231.201.1'
 const NODE_IP = '10.231.201.2'
 const LB_POOL = '10.231.201.240/28'
-const CLUSTER_CIDR = '10.244.0.0/16'
 const NODE = 'k4-node'
 
-const dir = mkdtempSync(join(tmpdir(), 'kubelab-k4-'))
-const kubeconfig = join(dir, 'admin.kubeconfig')
-const cacheDir = join(dir, 'kube-cache')
-const hostDir = join(dir, 'host-path')
-const pvDir = join(dir, 'local-pv')
-const kubectlEnv = { ...process.env, HOME: dir, KUBECONFIG: kubeconfig } as Record<string, string>
-const cgroupRoot = `/kubelab-k4-${process.pid}`
-let cp: ControlPlane | undefined
-let bridge: TestBridge | undefined
-let rt: ContainerdNode | undefined
-let lbRoute = false
-let kubeletArgs: string[] = []
-const agents: { what: string; child: ChildProcess; log: string }[] = []
+const c = useNodeCluster({
+  tag: 'k4',
+  bridge: `k4br${tag}`,
+  hostIp: HOST_IP,
+  nodes: [{ name: NODE, short: `k4n${tag}`, ip: NODE_IP }],
+  controllerOptions: { loadBalancerPool: LB_POOL },
+  nodeIdentity: true,
+  // A role label is the administrator's to set (NodeRestriction): these a kubelet may.
+  kubeletArgs: () => ['--node-labels', 'node.kubernetes.io/pool=k4,kubelab.dev/pool=k4'],
+  agents: (n, cl) => ({ proxy: ['proxy', '--kubeconfig', cl.agentKubeconfig, '--node-name', n.name, '--cluster-cidr', CLUSTER_CIDR] }),
+  beforeAgents: (cl) => {
+    mkdirSync(join(cl.dir, 'host-path'), { recursive: true })
+    mkdirSync(join(cl.dir, 'local-pv'), { recursive: true })
+  },
+})
+const { kubectl, k, apply, until, getPod, stopChild } = c
+const hostDir = (): string => join(c.dir, 'host-path')
+const pvDir = (): string => join(c.dir, 'local-pv')
+/** kubectl processes that stream (attach): killed if a test fails half-way. */
 const streams: ChildProcess[] = []
-
-function kubectl(args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
-  return new Promise((done) => {
-    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], { env: kubectlEnv })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d))
-    child.stderr.on('data', (d: Buffer) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      done({ code: code ?? 1, stdout, stderr })
-    })
-    child.stdin.end(o.input ?? '')
-  })
-}
-
-async function k(...args: string[]): Promise<string> {
-  const r = await kubectl(args)
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}): ${r.stderr}${r.stdout}`)
-  return r.stdout
-}
-
-function agentLogs(): string {
-  return agents.map((a) => `--- ${a.what} (${a.log}):\n${existsSync(a.log) ? readFileSync(a.log, 'utf8').slice(-3000) : ''}`).join('\n')
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    for (const a of agents) if (a.child.exitCode !== null && !a.what.endsWith('(old)')) throw new Error(`${a.what} exited with ${a.child.exitCode} while waiting for ${what}\n${agentLogs()}`)
-    try {
-      const v = await check()
-      if (v) return v
-      last = v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n${agentLogs()}`)
-    await new Promise((r) => setTimeout(r, 300))
-  }
-}
-
-async function getPod(name: string): Promise<Pod | undefined> {
-  const r = await kubectl(['get', 'pod', name, '-o', 'json'])
-  return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined
-}
-
-const ready = (p: Pod | undefined): boolean => p?.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-
-async function apply(yaml: string): Promise<void> {
-  const r = await kubectl(['apply', '-f', '-'], { input: yaml })
-  if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`)
-}
-
-/** Starts `kubelab-node SUBCOMMAND` inside the node's network namespace, output to a log file. */
-function startAgent(what: string, args: string[]): ChildProcess {
-  const log = join(dir, `${what}.log`)
-  const fd = openSync(log, 'a')
-  // only the network namespace: the kubelet must see the host's cgroup and mount trees
-  const child = spawn('nsenter', [`--net=/run/netns/${rt!.netns}`, process.execPath, join(repo, 'bin/kubelab-node.mjs'), ...args], { cwd: repo, stdio: ['ignore', fd, fd] })
-  closeSync(fd)
-  agents.push({ what, child, log })
-  return child
-}
-
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((r) => child.once('exit', () => r()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-  await exited
-  clearTimeout(timer)
-}
+afterAll(() => {
+  for (const s of streams) s.kill('SIGKILL')
+})
 
 function httpBody(url: string): Promise<string> {
   return new Promise((ok, fail) => {
@@ -148,64 +76,9 @@ function podEnv(name: string): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
-  mkdirSync(hostDir, { recursive: true })
-  mkdirSync(pvDir, { recursive: true })
-  bridge = await createTestBridge(`k4br${tag}`, `${HOST_IP}/24`)
-  cp = await startControlPlane({
-    dataDir: join(dir, 'data'),
-    bindAddress: HOST_IP,
-    securePort: 0,
-    adminKubeconfig: kubeconfig,
-    extraSANs: [HOST_IP],
-    controllerOptions: { clusterCIDR: CLUSTER_CIDR, loadBalancerPool: LB_POOL },
-    log: () => {},
-  })
-  const api = cp.apiserver
-  const agentKubeconfig = join(dir, 'agent.kubeconfig')
-  writeKubeconfig(agentKubeconfig, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
-  // The kubelet runs as its node, as on a real cluster: held by the Node authorizer and NodeRestriction.
-  const nodeKubeconfig = join(dir, 'kubelet.kubeconfig')
-  const nodeClient = issueClientCert(api.pki.ca, `system:node:${NODE}`, ['system:nodes'])
-  writeKubeconfig(nodeKubeconfig, { server: api.url, caPem: api.pki.ca.certPem, user: `system:node:${NODE}`, certPem: nodeClient.certPem, keyPem: nodeClient.keyPem })
-  rt = await startContainerdNode(`k4n${tag}`, { bridge, ip: NODE_IP })
-  for (const spec of [busyboxImageSpec(), pauseImageSpec()]) {
-    const tar = join(dir, `${spec.name.replace(/[/:]/g, '_')}.tar`)
-    await writeImage(spec, tar)
-    await loadImage(tar, { socket: rt.socket, snapshotter: rt.snapshotter })
-  }
-  const serving = issueCert(api.pki.ca, { commonName: `system:node:${NODE}`, organizations: ['system:nodes'], server: true, ipAddresses: [NODE_IP] })
-  const nodeDir = join(dir, NODE)
-  mkdirSync(nodeDir, { recursive: true })
-  writeFileSync(join(nodeDir, 'kubelet.crt'), serving.certPem)
-  writeFileSync(join(nodeDir, 'kubelet.key'), serving.keyPem, { mode: 0o600 })
-  kubeletArgs = [
-    'kubelet',
-    '--kubeconfig', nodeKubeconfig,
-    '--node-name', NODE,
-    '--node-ip', NODE_IP,
-    '--container-runtime-endpoint', `unix://${rt.socket}`,
-    '--root-dir', join(nodeDir, 'kubelet'),
-    '--pod-log-dir', join(nodeDir, 'pods'),
-    '--tls-cert-file', join(nodeDir, 'kubelet.crt'),
-    '--tls-private-key-file', join(nodeDir, 'kubelet.key'),
-    '--cni-conf-dir', rt.cniConfDir,
-    '--cluster-cidr', CLUSTER_CIDR,
-    '--cgroup-root', cgroupRoot,
-    '--port', '10250',
-    // A role label is the administrator's to set (NodeRestriction): these a kubelet may.
-    '--node-labels', 'node.kubernetes.io/pool=k4,kubelab.dev/pool=k4',
-  ]
-  startAgent('kubelet', kubeletArgs)
-  startAgent('proxy', ['proxy', '--kubeconfig', agentKubeconfig, '--node-name', NODE, '--cluster-cidr', CLUSTER_CIDR])
   // What an L2 announcer would do for a real LAN: the pool is reached through the node.
-  spawnSync('ip', ['route', 'del', LB_POOL])
-  const r = spawnSync('ip', ['route', 'add', LB_POOL, 'via', NODE_IP], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`ip route add ${LB_POOL} via ${NODE_IP}: ${r.stderr}`)
-  lbRoute = true
-  await until('the node Ready with a podCIDR', async () => {
-    const n = JSON.parse(await k('get', 'node', NODE, '-o', 'json')) as Node
-    return !!n.spec?.podCIDR && !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-  }, 90_000)
+  c.addRoute(LB_POOL, NODE_IP)
+  await c.nodesReady(90_000)
   const backend = (name: string): string => `apiVersion: v1
 kind: Pod
 metadata: {name: ${name}, labels: {app: aff}}
@@ -248,19 +121,6 @@ spec:
   for (const p of ['aff-1', 'aff-2', 'client']) await until(`pod ${p} Running and Ready`, async () => ready(await getPod(p)), 120_000)
 }, 240_000)
 
-afterAll(async () => {
-  for (const s of streams) s.kill('SIGKILL')
-  if (cp && agents.some((a) => a.what === 'kubelet' && a.child.exitCode === null)) {
-    await kubectl(['delete', 'pods', '--all', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 })
-  }
-  for (const a of [...agents].reverse()) await stopChild(a.child, 10_000)
-  await rt?.stop()
-  removeCgroupTree(cgroupRoot)
-  if (lbRoute) spawnSync('ip', ['route', 'del', LB_POOL])
-  await cp?.close()
-  await bridge?.remove()
-  rmSync(dir, { recursive: true, force: true })
-}, 150_000)
 
 // generous per-test bounds: eight other engineers' tests share these two cores
 describe('kubelet and proxy behaviour through the real kubectl', { timeout: 180_000 }, () => {
@@ -388,7 +248,7 @@ spec:
     await until('att-out Running', async () => ready(await getPod('att-out')))
     const before = await k('logs', 'att-out')
     const last = Math.max(0, ...[...before.matchAll(/tock (\d+)/g)].map((m) => Number(m[1])))
-    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, 'attach', 'att-out'], { env: kubectlEnv })
+    const child = spawn(KUBECTL, ['--kubeconfig', c.kubeconfig, '--cache-dir', c.cacheDir, 'attach', 'att-out'], { env: c.kubectlEnv })
     streams.push(child)
     let out = ''
     let err = ''
@@ -463,14 +323,14 @@ spec:
   })
 
   it('runs preStop before TERM, then KILLs after the grace period; hostPath is shared with the node', async () => {
-    writeFileSync(join(hostDir, 'from-node'), 'node says hi\n')
+    writeFileSync(join(hostDir(), 'from-node'), 'node says hi\n')
     await apply(`apiVersion: v1
 kind: Pod
 metadata: {name: stopper}
 spec:
   nodeName: ${NODE}
   terminationGracePeriodSeconds: 4
-  volumes: [{name: out, hostPath: {path: ${hostDir}, type: Directory}}]
+  volumes: [{name: out, hostPath: {path: ${hostDir()}, type: Directory}}]
   containers:
   - name: c
     image: ${BUSYBOX_IMAGE}
@@ -480,18 +340,18 @@ spec:
     lifecycle: {preStop: {exec: {command: [sh, -c, 'echo prestop >> /out/log']}}}
 `)
     await until('stopper Running', async () => ready(await getPod('stopper')))
-    await until('stopper to write its start line', async () => existsSync(join(hostDir, 'log')))
-    expect(readFileSync(join(hostDir, 'seen'), 'utf8')).toBe('node says hi\n')
+    await until('stopper to write its start line', async () => existsSync(join(hostDir(), 'log')))
+    expect(readFileSync(join(hostDir(), 'seen'), 'utf8')).toBe('node says hi\n')
     const r = await kubectl(['delete', 'pod', 'stopper', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 })
     expect(r.code).toBe(0)
     expect(await getPod('stopper')).toBeUndefined()
-    const lines = readFileSync(join(hostDir, 'log'), 'utf8').trim().split('\n')
+    const lines = readFileSync(join(hostDir(), 'log'), 'utf8').trim().split('\n')
     expect(lines.slice(0, 3)).toEqual(['start', 'prestop', 'TERM'])
     // it outlived TERM for a while (the grace period) and then was killed
     expect(lines.filter((l) => l === 'after-term').length).toBeGreaterThanOrEqual(1)
     const written = lines.length
     await new Promise((r2) => setTimeout(r2, 1500))
-    expect(readFileSync(join(hostDir, 'log'), 'utf8').trim().split('\n').length).toBe(written)
+    expect(readFileSync(join(hostDir(), 'log'), 'utf8').trim().split('\n').length).toBe(written)
   })
 
   it("as its node, reads the Secret and ConfigMap its pod uses (Node authorizer), and not another's", async () => {
@@ -522,7 +382,7 @@ spec:
     await until('refpod Running', async () => ready(await getPod('refpod')), 60_000)
     expect(await k('exec', 'refpod', '--', 'cat', '/secret/password')).toBe('s3cret')
     expect((await k('exec', 'refpod', '--', 'sh', '-c', 'echo $MODE')).trim()).toBe('node-authorized')
-    const nodeKubeconfig = join(dir, 'kubelet.kubeconfig')
+    const nodeKubeconfig = join(c.dir, NODE, 'kubelet.kubeconfig')
     await k('create', 'secret', 'generic', 'k4-other', '--from-literal=x=y')
     const other = await kubectl(['get', 'secret', 'k4-other', '--kubeconfig', nodeKubeconfig])
     expect(other.stderr).toContain(`no relationship found between node '${NODE}' and this object`)
@@ -541,7 +401,7 @@ spec:
     await until('sapod Running', async () => ready(await getPod('sapod')), 60_000)
     const pod = (await getPod('sapod'))!
     const dirIn = '/var/run/secrets/kubernetes.io/serviceaccount'
-    expect(await k('exec', 'sapod', '--', 'cat', `${dirIn}/ca.crt`)).toBe(cp!.apiserver.pki.ca.certPem)
+    expect(await k('exec', 'sapod', '--', 'cat', `${dirIn}/ca.crt`)).toBe(c.controlPlane.apiserver.pki.ca.certPem)
     expect(await k('exec', 'sapod', '--', 'cat', `${dirIn}/namespace`)).toBe('default')
     const token = await k('exec', 'sapod', '--', 'cat', `${dirIn}/token`)
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())
@@ -550,7 +410,7 @@ spec:
     // The mounted token authenticates as the pod's ServiceAccount, bound to the pod. (Checked
     // from here: busybox wget's TLS cannot complete a handshake with Node's TLS server.)
     const review = await new Promise<string>((ok, fail) => {
-      const req = httpsRequest(new URL('/apis/authentication.k8s.io/v1/selfsubjectreviews', cp!.apiserver.url), { method: 'POST', ca: cp!.apiserver.pki.ca.certPem, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
+      const req = httpsRequest(new URL('/apis/authentication.k8s.io/v1/selfsubjectreviews', c.controlPlane.apiserver.url), { method: 'POST', ca: c.controlPlane.apiserver.pki.ca.certPem, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
         let body = ''
         res.on('data', (d: Buffer) => (body += d))
         res.on('end', () => ok(body))
@@ -562,7 +422,7 @@ spec:
   })
 
   it('mounts a claim bound to a local PersistentVolume', async () => {
-    writeFileSync(join(pvDir, 'data.txt'), 'persisted\n')
+    writeFileSync(join(pvDir(), 'data.txt'), 'persisted\n')
     await apply(`apiVersion: v1
 kind: PersistentVolume
 metadata: {name: k4-local}
@@ -571,7 +431,7 @@ spec:
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
   storageClassName: k4-manual
-  local: {path: ${pvDir}}
+  local: {path: ${pvDir()}}
   nodeAffinity:
     required:
       nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [${NODE}]}]}]
@@ -600,8 +460,8 @@ spec:
     await until('the claim Bound', async () => (await k('get', 'pvc', 'k4-claim', '-o', 'jsonpath={.status.phase}')) === 'Bound')
     await until('pvpod Running', async () => ready(await getPod('pvpod')), 60_000)
     expect(await k('exec', 'pvpod', '--', 'cat', '/data/data.txt')).toBe('persisted\n')
-    await until('the pod write to reach the node disk', async () => existsSync(join(pvDir, 'out.txt')))
-    expect(readFileSync(join(pvDir, 'out.txt'), 'utf8')).toBe('written-by-pod\n')
+    await until('the pod write to reach the node disk', async () => existsSync(join(pvDir(), 'out.txt')))
+    expect(readFileSync(join(pvDir(), 'out.txt'), 'utf8')).toBe('written-by-pod\n')
   })
 
   it('reports ErrImagePull then ImagePullBackOff for an image it must pull and cannot, and runs a loaded image with IfNotPresent', async () => {
@@ -661,10 +521,10 @@ spec:
     expect(await labels()).toMatchObject({ 'node.kubernetes.io/pool': 'k4', 'kubelab.dev/pool': 'k4', 'kubernetes.io/hostname': NODE })
     await k('label', 'node', NODE, 'node.kubernetes.io/pool-', 'kubelab.dev/pool=changed', '--overwrite')
     expect(await labels()).not.toHaveProperty(['node.kubernetes.io/pool'])
-    const old = agents.find((a) => a.what === 'kubelet')!
+    const old = c.agents.find((a) => a.what === 'kubelet')!
     old.what = 'kubelet (old)'
     await stopChild(old.child, 10_000)
-    startAgent('kubelet', kubeletArgs)
+    c.startAgent(c.runtime(NODE).netns, 'kubelet', c.kubeletArgs.get(NODE)!)
     await until('the labels back', async () => {
       const l = await labels()
       return l['node.kubernetes.io/pool'] === 'k4' && l['kubelab.dev/pool'] === 'k4'

@@ -4,26 +4,18 @@
 // containerd running our kubelet, proxy and netpol agent; policies are applied with kubectl
 // and checked with wget between pods (across nodes and on one node). Everything made here
 // (processes, namespaces, veths, iptables chains, mounts, cgroups, temp dirs) goes in afterAll.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import type { Node, Pod } from 'kubernetes-types/core/v1'
+import { spawnSync } from 'node:child_process'
+import type { Pod } from 'kubernetes-types/core/v1'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { busyboxImageSpec, loadImage, pauseImageSpec, writeImage, BUSYBOX_IMAGE } from '../../provisioning/images'
-import { issueCert } from '../../src-cluster/apiserver/pki'
-import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
-import { startControlPlane, type ControlPlane } from '../../src-cluster/cmd/control-plane'
+import { BUSYBOX_IMAGE } from '../../provisioning/images'
 import { hostCommands } from '../../src-cluster/kubelet/network/exec'
 import { ensureBridgeNetfilter, NetpolSyncer, planNode, podChain, type PlanInput } from '../../src-cluster/netpol'
-import { KUBECTL, type KubectlResult } from '../helpers/apiserver'
-import { createTestBridge, removeCgroupTree, sh, startContainerdNode, type ContainerdNode, type TestBridge } from '../helpers/containerd'
+import { sh } from '../helpers/containerd'
+import { CLUSTER_CIDR, useNodeCluster } from '../helpers/node-cluster'
 
-const repo = resolve(__dirname, '../..')
 // Names and the subnet reserved for this test (other e2e tests run in parallel on this machine).
 const subnet = '10.231.202'
 const HOST_IP = `${subnet}.1`
-const CLUSTER_CIDR = '10.244.0.0/16'
 const NODES = [
   { name: 'node-a', short: 'np7a', ip: `${subnet}.2` },
   { name: 'node-b', short: 'np7b', ip: `${subnet}.3` },
@@ -90,82 +82,18 @@ describe('the iptables layer in a network namespace', () => {
 })
 
 describe('NetworkPolicies through the real kubectl on two real nodes', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kubelab-np7-'))
-  const kubeconfig = join(dir, 'admin.kubeconfig')
-  const cacheDir = join(dir, 'kube-cache')
-  const kubectlEnv = { ...process.env, HOME: dir, KUBECONFIG: kubeconfig } as Record<string, string>
-  let cp: ControlPlane | undefined
-  let bridge: TestBridge | undefined
-  const runtimes = new Map<string, ContainerdNode>()
-  const agents: { what: string; child: ChildProcess; log: string }[] = []
-  const cgroupRoot = (node: string): string => `/kubelab-e2e-np7-${process.pid}-${node}`
-  const ips = new Map<string, string>()
-
-  function kubectl(args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
-    return new Promise((done) => {
-      const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], { env: kubectlEnv })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d: Buffer) => (stdout += d))
-      child.stderr.on('data', (d: Buffer) => (stderr += d))
-      const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000)
-      child.on('close', (code) => {
-        clearTimeout(timer)
-        done({ code: code ?? 1, stdout, stderr })
-      })
-      child.stdin.end(o.input ?? '')
-    })
-  }
-
-  async function k(...args: string[]): Promise<string> {
-    const r = await kubectl(args)
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`)
-    return r.stdout
-  }
-
-  const apply = (yaml: string): Promise<KubectlResult> => kubectl(['apply', '-f', '-'], { input: yaml }).then((r) => {
-    if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`)
-    return r
+  const c = useNodeCluster({
+    tag: 'np7',
+    bridge: 'np7br',
+    hostIp: HOST_IP,
+    nodes: NODES,
+    agents: (n, cl) => ({
+      [`proxy-${n.name}`]: ['proxy', '--kubeconfig', cl.agentKubeconfig, '--node-name', n.name, '--cluster-cidr', CLUSTER_CIDR],
+      [`netpol-${n.name}`]: ['netpol', '--kubeconfig', cl.agentKubeconfig, '--node-name', n.name, '--resync', '2'],
+    }),
   })
-
-  function agentLogs(): string {
-    return agents.map((a) => `--- ${a.what}:\n${existsSync(a.log) ? readFileSync(a.log, 'utf8').slice(-2500) : ''}`).join('\n')
-  }
-
-  async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-    const end = Date.now() + timeoutMs
-    let last: unknown
-    for (;;) {
-      for (const a of agents) if (a.child.exitCode !== null) throw new Error(`${a.what} exited with ${a.child.exitCode} while waiting for ${what}\n${agentLogs()}`)
-      try {
-        const v = await check()
-        if (v) return v
-        last = v
-      } catch (e) {
-        last = e
-      }
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n${agentLogs()}`)
-      await new Promise((r) => setTimeout(r, 300))
-    }
-  }
-
-  function startAgent(netns: string, what: string, args: string[]): void {
-    const log = join(dir, `${what}.log`)
-    const fd = openSync(log, 'a')
-    // nsenter joins only the network namespace, so the kubelet still sees the host's cgroups.
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, join(repo, 'bin/kubelab-node.mjs'), ...args], { cwd: repo, stdio: ['ignore', fd, fd] })
-    closeSync(fd)
-    agents.push({ what, child, log })
-  }
-
-  async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise<void>((r) => child.once('exit', () => r()))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-    await exited
-    clearTimeout(timer)
-  }
+  const { kubectl, k, apply, until, stopChild, nodesReady } = c
+  const ips = new Map<string, string>()
 
   /** Whether `from` gets the page of pod `to` within 3 s (busybox wget has no -T; `timeout` bounds it). */
   async function reaches(from: string, to: string, ns = 'default'): Promise<boolean> {
@@ -194,52 +122,7 @@ ${server ? '    ports: [{name: http, containerPort: 80}]\n    readinessProbe: {t
 `
 
   beforeAll(async () => {
-    bridge = await createTestBridge('np7br', `${HOST_IP}/24`)
-    cp = await startControlPlane({ dataDir: join(dir, 'data'), bindAddress: HOST_IP, securePort: 0, adminKubeconfig: kubeconfig, extraSANs: [HOST_IP], controllerOptions: { clusterCIDR: CLUSTER_CIDR }, log: () => {} })
-    const api = cp.apiserver
-    const agentKubeconfig = join(dir, 'agent.kubeconfig')
-    writeKubeconfig(agentKubeconfig, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
-    const images = await Promise.all(
-      [busyboxImageSpec(), pauseImageSpec()].map(async (spec) => {
-        const tar = join(dir, `${spec.name.replace(/[/:]/g, '_')}.tar`)
-        await writeImage(spec, tar)
-        return tar
-      }),
-    )
-    await Promise.all(
-      NODES.map(async (n) => {
-        const rt = await startContainerdNode(n.short, { bridge: bridge!, ip: n.ip })
-        runtimes.set(n.name, rt)
-        for (const tar of images) await loadImage(tar, { socket: rt.socket, snapshotter: rt.snapshotter })
-        const serving = issueCert(api.pki.ca, { commonName: `system:node:${n.name}`, organizations: ['system:nodes'], server: true, ipAddresses: [n.ip] })
-        const nodeDir = join(dir, n.name)
-        mkdirSync(nodeDir, { recursive: true })
-        writeFileSync(join(nodeDir, 'kubelet.crt'), serving.certPem)
-        writeFileSync(join(nodeDir, 'kubelet.key'), serving.keyPem, { mode: 0o600 })
-        startAgent(rt.netns, `kubelet-${n.name}`, [
-          'kubelet',
-          '--kubeconfig', agentKubeconfig,
-          '--node-name', n.name,
-          '--node-ip', n.ip,
-          '--container-runtime-endpoint', `unix://${rt.socket}`,
-          '--root-dir', join(nodeDir, 'kubelet'),
-          '--pod-log-dir', join(nodeDir, 'pods'),
-          '--tls-cert-file', join(nodeDir, 'kubelet.crt'),
-          '--tls-private-key-file', join(nodeDir, 'kubelet.key'),
-          '--cni-conf-dir', rt.cniConfDir,
-          '--cluster-cidr', CLUSTER_CIDR,
-          '--cgroup-root', cgroupRoot(n.name),
-          '--port', '10250',
-        ])
-        startAgent(rt.netns, `proxy-${n.name}`, ['proxy', '--kubeconfig', agentKubeconfig, '--node-name', n.name, '--cluster-cidr', CLUSTER_CIDR])
-        startAgent(rt.netns, `netpol-${n.name}`, ['netpol', '--kubeconfig', agentKubeconfig, '--node-name', n.name, '--resync', '2'])
-      }),
-    )
-    await until('both nodes Ready with a podCIDR', async () => {
-      const list = JSON.parse(await k('get', 'nodes', '-o', 'json')) as { items: Node[] }
-      if (list.items.length === 2 && list.items.every((n) => n.spec?.podCIDR && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return true
-      throw new Error(list.items.map((n) => `${n.metadata?.name} podCIDR=${n.spec?.podCIDR} ${(n.status?.conditions ?? []).map((c) => `${c.type}=${c.status} (${c.message ?? ''})`).join(', ')}`).join('; ') || 'no nodes')
-    }, 120_000)
+    await nodesReady(120_000)
     await apply(
       `apiVersion: v1\nkind: Namespace\nmetadata: {name: np7-friends, labels: {team: friends}}\n---\n` +
         podYaml('web-a', 'node-a', { app: 'web' }, true) +
@@ -258,17 +141,6 @@ ${server ? '    ports: [{name: http, containerPort: 80}]\n    readinessProbe: {t
     }
   }, 170_000)
 
-  afterAll(async () => {
-    if (cp && agents.some((a) => a.what.startsWith('kubelet') && a.child.exitCode === null)) {
-      await kubectl(['delete', 'pods', '--all', '--all-namespaces', '--wait=true', '--timeout=40s'], { timeoutMs: 50_000 })
-    }
-    for (const a of [...agents].reverse()) await stopChild(a.child, 10_000)
-    for (const rt of runtimes.values()) await rt.stop()
-    for (const n of NODES) removeCgroupTree(cgroupRoot(n.name))
-    await cp?.close()
-    await bridge?.remove()
-    rmSync(dir, { recursive: true, force: true })
-  }, 120_000)
 
   it('lets every pod reach the web pods while no policy exists', async () => {
     expect(await untilReaches('ok-a', 'web-b')).toBe(true)
@@ -349,13 +221,13 @@ metadata: {name: default-deny, namespace: default}
 spec: {podSelector: {}}
 `)
     await untilBlocked('no-a', 'web-b')
-    for (const n of NODES) expect(iptablesSave(runtimes.get(n.name)!.netns)).toMatch(/:KUBELAB-NP-I-/)
-    for (const a of agents.filter((x) => x.what.startsWith('netpol-'))) {
+    for (const n of NODES) expect(iptablesSave(c.runtimes.get(n.name)!.netns)).toMatch(/:KUBELAB-NP-I-/)
+    for (const a of c.agents.filter((x) => x.what.startsWith('netpol-'))) {
       await stopChild(a.child, 10_000)
       expect(a.child.exitCode).toBe(0)
-      agents.splice(agents.indexOf(a), 1) // stopped on purpose: until() must not treat it as a crash
+      c.agents.splice(c.agents.indexOf(a), 1) // stopped on purpose: until() must not treat it as a crash
     }
-    for (const n of NODES) expect(iptablesSave(runtimes.get(n.name)!.netns)).not.toContain('KUBELAB-NP')
+    for (const n of NODES) expect(iptablesSave(c.runtimes.get(n.name)!.netns)).not.toContain('KUBELAB-NP')
     // nothing enforces the policy now
     expect(await untilReaches('no-a', 'web-b')).toBe(true)
   })

@@ -6,114 +6,46 @@
 // API server → kubelet HTTPS → containerd's streaming server. Everything made here (processes,
 // namespaces, veths, iptables chains, mounts, cgroups, temp dirs) is removed in afterAll.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { get as httpGet } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import type { Node, Pod } from 'kubernetes-types/core/v1'
+import { join } from 'node:path'
+import type { Node } from 'kubernetes-types/core/v1'
 import * as pty from 'node-pty'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { busyboxImageSpec, loadImage, pauseImageSpec, writeImage, BUSYBOX_IMAGE } from '../../provisioning/images'
-import { issueCert } from '../../src-cluster/apiserver/pki'
-import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
-import { startControlPlane, type ControlPlane } from '../../src-cluster/cmd/control-plane'
+import { BUSYBOX_IMAGE } from '../../provisioning/images'
 import { CNI_NETWORK_NAME } from '../../src-cluster/kubelet/network/cni-config'
-import { KUBECTL, type KubectlResult } from '../helpers/apiserver'
-import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../helpers/containerd'
+import { KUBECTL } from '../helpers/apiserver'
+import { CLUSTER_CIDR, isReady as ready, useNodeCluster } from '../helpers/node-cluster'
 
-const repo = resolve(__dirname, '../..')
 const tag = process.pid % 1000
 // A /24 of 10.231.0.0/16 of our own, so parallel e2e tests on other bridges do not collide.
 const subnet = `10.231.${150 + (process.pid % 90)}`
 const HOST_IP = `${subnet}.1`
-const CLUSTER_CIDR = '10.244.0.0/16'
 const NODES = [
   { name: 'node-a', short: `na${tag}`, ip: `${subnet}.2` },
   { name: 'node-b', short: `nb${tag}`, ip: `${subnet}.3` },
 ] as const
 
-const dir = mkdtempSync(join(tmpdir(), 'kubelab-node-kubectl-'))
-const kubeconfig = join(dir, 'admin.kubeconfig')
-const cacheDir = join(dir, 'kube-cache')
-const kubectlEnv = { ...process.env, HOME: dir, KUBECONFIG: kubeconfig } as Record<string, string>
-let cp: ControlPlane | undefined
-let bridge: TestBridge | undefined
-const runtimes = new Map<string, ContainerdNode>()
-/** Node agent processes, stopped in reverse order (dns, proxies, kubelets). */
-const agents: { what: string; child: ChildProcess; log: string }[] = []
+const c = useNodeCluster({
+  tag: 'e2e',
+  bridge: `klnk${tag}`,
+  hostIp: HOST_IP,
+  nodes: NODES,
+  agents: (n, cl) => ({
+    [`proxy-${n.name}`]: ['proxy', '--kubeconfig', cl.agentKubeconfig, '--node-name', n.name, '--cluster-cidr', CLUSTER_CIDR],
+    // DNS binds the node address, not 0.0.0.0: a wildcard UDP socket answers local pods from the
+    // pod bridge's address, which conntrack cannot match to the DNAT of 10.96.0.10.
+    ...(n.name === 'node-a' ? { dns: ['dns', '--kubeconfig', cl.agentKubeconfig, '--bind', `${n.ip}:53`, '--advertise-address', n.ip, '--node-name', 'node-a', '--upstream', `${HOST_IP}:53`] } : {}),
+  }),
+})
+const { kubectl, k, until, getPod } = c
 /** kubectl processes that stream (logs -f, port-forward): killed if a test fails half-way. */
 const streams: ChildProcess[] = []
-const cgroupRoot = (node: string): string => `/kubelab-e2e-${process.pid}-${node}`
+afterAll(() => {
+  for (const s of streams) s.kill('SIGKILL')
+})
 
-function kubectl(args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
-  return new Promise((done) => {
-    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], { env: kubectlEnv })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d))
-    child.stderr.on('data', (d: Buffer) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      done({ code: code ?? 1, stdout, stderr })
-    })
-    child.stdin.end(o.input ?? '')
-  })
-}
 
-async function k(...args: string[]): Promise<string> {
-  const r = await kubectl(args)
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`)
-  return r.stdout
-}
-
-function agentLogs(): string {
-  return agents.map((a) => `--- ${a.what}:\n${existsSync(a.log) ? readFileSync(a.log, 'utf8').slice(-3000) : ''}`).join('\n')
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    for (const a of agents) if (a.child.exitCode !== null) throw new Error(`${a.what} exited with ${a.child.exitCode} while waiting for ${what}\n${agentLogs()}`)
-    try {
-      const v = await check()
-      if (v) return v
-      last = v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n${agentLogs()}`)
-    await new Promise((r) => setTimeout(r, 300))
-  }
-}
-
-async function getPod(name: string): Promise<Pod | undefined> {
-  const r = await kubectl(['get', 'pod', name, '-o', 'json'])
-  return r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined
-}
-
-const ready = (p: Pod | undefined): boolean => p?.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-
-/** Starts `kubelab-node SUBCOMMAND` inside a node's network namespace, output to a log file. */
-function startAgent(netns: string, what: string, args: string[]): void {
-  const log = join(dir, `${what}.log`)
-  const fd = openSync(log, 'a')
-  // nsenter joins only the network namespace (`ip netns exec` would remount /sys and hide the
-  // cgroup hierarchy the kubelet writes pod limits into); it execs node, so the pid is node's.
-  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, join(repo, 'bin/kubelab-node.mjs'), ...args], { cwd: repo, stdio: ['ignore', fd, fd] })
-  closeSync(fd)
-  agents.push({ what, child, log })
-}
-
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((r) => child.once('exit', () => r()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-  await exited
-  clearTimeout(timer)
-}
 
 function httpBody(url: string): Promise<string> {
   return new Promise((ok, fail) => {
@@ -133,59 +65,9 @@ async function wgetFromClient(url: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  bridge = await createTestBridge(`klnk${tag}`, `${HOST_IP}/24`)
-  // The API server listens on the bridge's host address: the nodes reach it from their namespaces.
-  cp = await startControlPlane({ dataDir: join(dir, 'data'), bindAddress: HOST_IP, securePort: 0, adminKubeconfig: kubeconfig, extraSANs: [HOST_IP], controllerOptions: { clusterCIDR: CLUSTER_CIDR }, log: () => {} })
-  const api = cp.apiserver
-  // Node agents authenticate with the admin identity (this test checks data paths, not RBAC).
-  const agentKubeconfig = join(dir, 'agent.kubeconfig')
-  writeKubeconfig(agentKubeconfig, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
-  const images = await Promise.all(
-    [busyboxImageSpec(), pauseImageSpec()].map(async (spec) => {
-      const tar = join(dir, `${spec.name.replace(/[/:]/g, '_')}.tar`)
-      await writeImage(spec, tar)
-      return tar
-    }),
-  )
-  await Promise.all(
-    NODES.map(async (n) => {
-      const rt = await startContainerdNode(n.short, { bridge: bridge!, ip: n.ip })
-      runtimes.set(n.name, rt)
-      for (const tar of images) await loadImage(tar, { socket: rt.socket, snapshotter: rt.snapshotter })
-      // The kubelet's serving certificate, from the cluster CA, for the address the API server dials.
-      const serving = issueCert(api.pki.ca, { commonName: `system:node:${n.name}`, organizations: ['system:nodes'], server: true, ipAddresses: [n.ip] })
-      const nodeDir = join(dir, n.name)
-      mkdirSync(nodeDir, { recursive: true })
-      writeFileSync(join(nodeDir, 'kubelet.crt'), serving.certPem)
-      writeFileSync(join(nodeDir, 'kubelet.key'), serving.keyPem, { mode: 0o600 })
-      startAgent(rt.netns, `kubelet-${n.name}`, [
-        'kubelet',
-        '--kubeconfig', agentKubeconfig,
-        '--node-name', n.name,
-        '--node-ip', n.ip,
-        '--container-runtime-endpoint', `unix://${rt.socket}`,
-        '--root-dir', join(nodeDir, 'kubelet'),
-        '--pod-log-dir', join(nodeDir, 'pods'),
-        '--tls-cert-file', join(nodeDir, 'kubelet.crt'),
-        '--tls-private-key-file', join(nodeDir, 'kubelet.key'),
-        '--cni-conf-dir', rt.cniConfDir,
-        '--cluster-cidr', CLUSTER_CIDR,
-        '--cgroup-root', cgroupRoot(n.name),
-        '--port', '10250',
-      ])
-      startAgent(rt.netns, `proxy-${n.name}`, ['proxy', '--kubeconfig', agentKubeconfig, '--node-name', n.name, '--cluster-cidr', CLUSTER_CIDR])
-    }),
-  )
-  const a = runtimes.get('node-a')!
-  // DNS binds the node address, not 0.0.0.0: a wildcard UDP socket answers local pods from the
-  // pod bridge's address, which conntrack cannot match to the DNAT of 10.96.0.10.
-  startAgent(a.netns, 'dns', ['dns', '--kubeconfig', agentKubeconfig, '--bind', `${a.ip}:53`, '--advertise-address', a.ip, '--node-name', 'node-a', '--upstream', `${HOST_IP}:53`])
-  await until('both nodes Ready with a podCIDR', async () => {
-    const list = JSON.parse(await k('get', 'nodes', '-o', 'json')) as { items: Node[] }
-    return list.items.length === 2 && list.items.every((n) => n.spec?.podCIDR && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-  })
+  await c.nodesReady()
   writeFileSync(
-    join(dir, 'workload.yaml'),
+    join(c.dir, 'workload.yaml'),
     `apiVersion: v1
 kind: Pod
 metadata: {name: server, labels: {app: server}}
@@ -233,24 +115,10 @@ spec:
   ports: [{name: http, port: 80, targetPort: 80}]
 `,
   )
-  await k('apply', '-f', join(dir, 'workload.yaml'))
+  await k('apply', '-f', join(c.dir, 'workload.yaml'))
   for (const p of ['server', 'client', 'ticker']) await until(`pod ${p} Running and Ready`, async () => ready(await getPod(p)), 90_000)
 }, 170_000)
 
-afterAll(async () => {
-  for (const s of streams) s.kill('SIGKILL')
-  // Pods go first, so each kubelet stops its containers and releases their CNI addresses.
-  if (cp && agents.some((a) => a.what.startsWith('kubelet') && a.child.exitCode === null)) {
-    await kubectl(['delete', 'pods', '--all', '--wait=true', '--timeout=40s'], { timeoutMs: 50_000 })
-  }
-  // dns removes its endpoint, the proxies their iptables chains, on SIGTERM.
-  for (const a of [...agents].reverse()) await stopChild(a.child, 10_000)
-  for (const rt of runtimes.values()) await rt.stop()
-  for (const n of NODES) removeCgroupTree(cgroupRoot(n.name))
-  await cp?.close()
-  await bridge?.remove()
-  rmSync(dir, { recursive: true, force: true })
-}, 120_000)
 
 describe('two real nodes through the real kubectl', () => {
   it('registers both nodes and runs each pod on its node with an address from that node podCIDR', async () => {
@@ -271,7 +139,7 @@ describe('two real nodes through the real kubectl', () => {
     const before = await k('logs', 'ticker')
     const last = Math.max(...[...before.matchAll(/tick (\d+)/g)].map((m) => Number(m[1])))
     expect(last).toBeGreaterThanOrEqual(0)
-    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, 'logs', '-f', 'ticker'], { env: kubectlEnv })
+    const child = spawn(KUBECTL, ['--kubeconfig', c.kubeconfig, '--cache-dir', c.cacheDir, 'logs', '-f', 'ticker'], { env: c.kubectlEnv })
     streams.push(child)
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d))
@@ -284,7 +152,7 @@ describe('two real nodes through the real kubectl', () => {
   })
 
   it('runs an interactive shell with exec -it on a TTY and returns its exit code', async () => {
-    const term = pty.spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, 'exec', '-it', 'client', '--', 'sh'], { cols: 100, rows: 30, env: { ...kubectlEnv, TERM: 'xterm' } })
+    const term = pty.spawn(KUBECTL, ['--kubeconfig', c.kubeconfig, '--cache-dir', c.cacheDir, 'exec', '-it', 'client', '--', 'sh'], { cols: 100, rows: 30, env: { ...c.kubectlEnv, TERM: 'xterm' } })
     let out = ''
     term.onData((d) => (out += d))
     const exited = new Promise<number>((r) => term.onExit(({ exitCode }) => r(exitCode)))
@@ -312,7 +180,7 @@ describe('two real nodes through the real kubectl', () => {
   })
 
   it('serves a request through port-forward', async () => {
-    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, 'port-forward', 'pod/server', ':80'], { env: kubectlEnv })
+    const child = spawn(KUBECTL, ['--kubeconfig', c.kubeconfig, '--cache-dir', c.cacheDir, 'port-forward', 'pod/server', ':80'], { env: c.kubectlEnv })
     streams.push(child)
     let out = ''
     let err = ''
@@ -359,10 +227,10 @@ describe('two real nodes through the real kubectl', () => {
     const ip = p.status!.podIP!
     const cid = (p.status?.containerStatuses?.[0]?.containerID ?? '').replace('containerd://', '')
     expect(cid).not.toBe('')
-    const rt = runtimes.get('node-b')!
+    const rt = c.runtime('node-b')
     const tasks = (): string => spawnSync('ctr', ['-a', rt.socket, '-n', 'k8s.io', 'tasks', 'ls', '-q'], { encoding: 'utf8' }).stdout
     expect(tasks()).toContain(cid)
-    const ipam = join(dir, 'node-b', 'kubelet', 'cni-ipam', CNI_NETWORK_NAME)
+    const ipam = join(c.dir, 'node-b', 'kubelet', 'cni-ipam', CNI_NETWORK_NAME)
     expect(readdirSync(ipam)).toContain(ip)
     await k('delete', 'pod', 'server', '--wait=true', '--timeout=60s')
     expect(await getPod('server')).toBeUndefined()

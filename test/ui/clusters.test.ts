@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH, launchChromium } from '../helpers/ui';
 
-const chromiumPath = '/usr/bin/chromium';
+const chromiumPath = CHROMIUM_PATH;
 const root = join(import.meta.dirname, '..', '..');
 const screenshotDir = join(import.meta.dirname, 'screenshots');
 const cluster = 'ui-lab';
@@ -58,10 +59,7 @@ describe.skipIf(!haveChromium)('clusters view in browser mode', () => {
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'kubelab-ui-clusters-'));
     const url = await startServe({ ...process.env, KUBELAB_HOME: home, SHELL: '/bin/bash', HOME: home });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 860 } });
     page.on('pageerror', (err) => (output += `\n[page error] ${err.message}`));
     page.on('console', (m) => {

@@ -9,11 +9,12 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH, launchChromium } from '../helpers/ui';
 
 const run = promisify(execFile);
-const chromiumPath = '/usr/bin/chromium';
+const chromiumPath = CHROMIUM_PATH;
 const kubectlPath = '/usr/bin/kubectl';
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'bin', 'kubelab.mjs');
@@ -105,10 +106,7 @@ describe.skipIf(missing.length > 0)('the lab panel in browser mode', () => {
     created = true;
     await run(process.execPath, [cli, 'create', cluster, '--provider', 'simulated', '--workers', '1'], { cwd: root, env, timeout: 180_000 });
     const url = await startServe();
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
     page.on('pageerror', (err) => (output += `\n[page error] ${err.message}`));
     await openLabs(url);

@@ -10,11 +10,12 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH, launchChromium } from '../helpers/ui';
 
 const run = promisify(execFile);
-const chromiumPath = '/usr/bin/chromium';
+const chromiumPath = CHROMIUM_PATH;
 const kubectlPath = '/usr/bin/kubectl';
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'bin', 'kubelab.mjs');
@@ -151,10 +152,7 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
       await new Promise((r) => setTimeout(r, 1000));
     }
     base = await startServe();
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (err) => (output += `\n[page error] ${err.message}`));
     await page.goto(base);
