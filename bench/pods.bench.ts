@@ -15,11 +15,11 @@ import type { KubeObject } from '../src-cluster/api/errors'
 import { writeKubeconfig } from '../src-cluster/apiserver/kubeconfig'
 import { Informer } from '../src-cluster/client'
 import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control-plane'
-import { NODES, PODS } from '../src-cluster/kubelet/refs'
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
 import { writeResults } from './lib/results'
 import { nowMs, round, summarize } from './lib/stats'
 import { formatTable } from './lib/table'
+import { RES } from '../src-cluster/kit/resources'
 
 const SEQ = Number(process.env.SEQ ?? 100)
 const BURST = Number(process.env.BURST ?? 100)
@@ -85,17 +85,17 @@ async function startPod(name: string): Promise<number> {
     })
   })
   const t0 = nowMs()
-  await cp!.client.create(PODS, 'default', podManifest(name))
+  await cp!.client.create(RES.pods, 'default', podManifest(name))
   await running
   waiters.delete(name)
   return runningAt.get(name)! - t0
 }
 
 async function deleteAll(names: string[]): Promise<void> {
-  await Promise.all(names.map((n) => cp!.client.delete(PODS, 'default', n, { gracePeriodSeconds: 0 }).catch(() => undefined)))
+  await Promise.all(names.map((n) => cp!.client.delete(RES.pods, 'default', n, { gracePeriodSeconds: 0 }).catch(() => undefined)))
   const end = Date.now() + POD_TIMEOUT_MS
   while (Date.now() < end) {
-    const left = (await cp!.client.list<Pod & KubeObject>(PODS, { namespace: 'default', labelSelector: 'bench=pods' })).items.length
+    const left = (await cp!.client.list<Pod & KubeObject>(RES.pods, { namespace: 'default', labelSelector: 'bench=pods' })).items.length
     if (!left) return
     await new Promise((r) => setTimeout(r, 200))
   }
@@ -159,11 +159,11 @@ try {
     '--cgroup-root', cgroupRoot], { cwd: repo, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   writeFileSync(join(dir, 'kubelet.pid'), String(kubelet.pid))
-  informer = new Informer<Pod & KubeObject>(cp.client, PODS, { labelSelector: 'bench=pods', log: () => {} })
+  informer = new Informer<Pod & KubeObject>(cp.client, RES.pods, { labelSelector: 'bench=pods', log: () => {} })
   informer.addHandler({ add: seen, update: (_o, p) => seen(p) })
   await informer.start()
   for (const end = Date.now() + 120_000; ; ) {
-    const n = await cp.client.get<KubeObject & Node>(NODES, undefined, NODE).catch(() => undefined)
+    const n = await cp.client.get<KubeObject & Node>(RES.nodes, undefined, NODE).catch(() => undefined)
     if (n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break
     if (kubelet.exitCode !== null) throw new Error(`kubelet exited ${kubelet.exitCode}:\n${readFileSync(log, 'utf8').slice(-3000)}`)
     if (Date.now() > end) throw new Error(`node not Ready in 120 s:\n${readFileSync(log, 'utf8').slice(-3000)}`)

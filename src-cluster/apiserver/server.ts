@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createServer, type Server } from 'node:https'
 import { join } from 'node:path'
-import { findResource, onResourcesChanged } from '../api/resources'
+import { onResourcesChanged } from '../api/resources'
 import { syncApiServices } from './apiservices'
 import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
 import { openapiV2 } from '../api/openapi/v2'
@@ -40,6 +40,7 @@ import { runAsUser } from './request-user'
 import { checkAcceptable, sendError, sendJson } from './respond'
 import { ApiError, errors, failure } from './status'
 import { jwks, openIdConfiguration } from './tokens'
+import { RES } from '../kit/resources'
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4-kubelab' }
 
@@ -79,12 +80,8 @@ export interface ApiServer {
 }
 
 const BOOT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
-const NS = findResource('', 'v1', 'namespaces')!
-const SERVICES = findResource('', 'v1', 'services')!
-const ENDPOINTS = findResource('', 'v1', 'endpoints')!
 /** What the API server writes itself is owned by "kube-apiserver", as upstream's objects are. */
 const APISERVER = { manager: 'kube-apiserver' }
-const PRIORITY_CLASSES = findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!
 
 function isIp(s: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(s) || s.includes(':')
@@ -109,25 +106,25 @@ function ensureAdminCredentials(dataDir: string, pki: ServerPki): { certPem: str
 
 async function bootstrap(ctx: ServerContext): Promise<void> {
   for (const name of BOOT_NAMESPACES) {
-    if (!(await ctx.objects.get(NS, undefined, name))) {
-      await createObject(ctx, NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, undefined, false, updateTracker(NS, APISERVER, ctx.now))
+    if (!(await ctx.objects.get(RES.namespaces, undefined, name))) {
+      await createObject(ctx, RES.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, undefined, false, updateTracker(RES.namespaces, APISERVER, ctx.now))
     }
   }
   // The built-in PriorityClasses (upstream's scheduling bootstrap).
   for (const pc of SYSTEM_PRIORITY_CLASSES) {
-    if (!(await ctx.objects.get(PRIORITY_CLASSES, undefined, pc.name))) {
-      await createObject(ctx, PRIORITY_CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description, preemptionPolicy: 'PreemptLowerPriority' }, undefined, false, updateTracker(PRIORITY_CLASSES, APISERVER, ctx.now))
+    if (!(await ctx.objects.get(RES.priorityclasses, undefined, pc.name))) {
+      await createObject(ctx, RES.priorityclasses, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description, preemptionPolicy: 'PreemptLowerPriority' }, undefined, false, updateTracker(RES.priorityclasses, APISERVER, ctx.now))
     }
   }
   // Allocators learn what stored Services hold.
   const sctx = strategyContext(ctx, false)
-  for (const s of (await ctx.objects.list(SERVICES, undefined)).items) reserveExisting(s.obj, sctx)
+  for (const s of (await ctx.objects.list(RES.services, undefined)).items) reserveExisting(s.obj, sctx)
   // The `kubernetes` Service in default points at this API server.
   const kubeIp = ctx.serviceIPs.first()
-  if (!(await ctx.objects.get(SERVICES, 'default', 'kubernetes'))) {
+  if (!(await ctx.objects.get(RES.services, 'default', 'kubernetes'))) {
     await createObject(
       ctx,
-      SERVICES,
+      RES.services,
       {
         apiVersion: 'v1',
         kind: 'Service',
@@ -136,14 +133,14 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
       },
       'default',
       false,
-      updateTracker(SERVICES, APISERVER, ctx.now),
+      updateTracker(RES.services, APISERVER, ctx.now),
     )
   }
   // Several API servers on one store (several control-plane nodes, --apiserver-count N) each
   // add their address and keep the others', up to N, as upstream's master-count reconciler.
   // (Its lease reconciler also drops servers that stopped renewing; ours keeps them.)
   const ports = [{ name: 'https', port: ctx.config.securePort, protocol: 'TCP' }]
-  const cur = await ctx.objects.get(ENDPOINTS, 'default', 'kubernetes')
+  const cur = await ctx.objects.get(RES.endpoints, 'default', 'kubernetes')
   const have = cur?.obj.subsets as { addresses?: { ip: string }[]; ports?: unknown }[] | undefined
   const samePort = have?.length === 1 && JSON.stringify(have[0]!.ports) === JSON.stringify(ports)
   const others = ctx.config.apiserverCount > 1 && samePort ? (have[0]!.addresses ?? []).map((a) => a.ip).filter((ip) => ip !== ctx.config.advertiseAddress) : []
@@ -155,9 +152,9 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
     metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
     subsets,
   }
-  if (!cur) await createObject(ctx, ENDPOINTS, endpoints, 'default', false, updateTracker(ENDPOINTS, APISERVER, ctx.now))
+  if (!cur) await createObject(ctx, RES.endpoints, endpoints, 'default', false, updateTracker(RES.endpoints, APISERVER, ctx.now))
   else if (JSON.stringify(cur.obj.subsets) !== JSON.stringify(endpoints.subsets)) {
-    if (!(await ctx.objects.update(ENDPOINTS, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision))) throw errors.conflict(ENDPOINTS, 'kubernetes')
+    if (!(await ctx.objects.update(RES.endpoints, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision))) throw errors.conflict(RES.endpoints, 'kubernetes')
   }
 }
 

@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock'
 import { isNotFound } from './errors'
 import { apiVersionOfRef } from './resources'
 import type { Client, ResourceRef } from './types'
+import { RES } from '../kit/resources'
 
 export type EventType = 'Normal' | 'Warning'
 
@@ -18,7 +19,6 @@ export interface EventRecorderOptions {
   readonly cacheSize?: number
 }
 
-const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true, kind: 'Event' }
 
 interface CacheEntry {
   namespace: string
@@ -71,7 +71,7 @@ export class EventRecorder {
     const hit = this.cache.get(key)
     if (hit) {
       try {
-        await this.client.patch(EVENTS, hit.namespace, hit.name, { count: hit.count + 1, lastTimestamp: now }, 'merge')
+        await this.client.patch(RES.events, hit.namespace, hit.name, { count: hit.count + 1, lastTimestamp: now }, 'merge')
         hit.count++
         // Refresh its place in the LRU order.
         this.cache.delete(key)
@@ -110,7 +110,7 @@ export class EventRecorder {
       reportingComponent: this.component,
       reportingInstance: this.opts.host ?? this.component,
     }
-    await this.client.create(EVENTS, namespace, ev)
+    await this.client.create(RES.events, namespace, ev)
     this.cache.set(key, { namespace, name, count: 1, firstTimestamp: now })
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
   }

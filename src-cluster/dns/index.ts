@@ -1,9 +1,10 @@
 // Cluster DNS: a DNS server fed by Service and EndpointSlice informers.
 import type { Client } from '../client'
-import { InformerFactory, resourceRef } from '../client'
+import { InformerFactory } from '../client'
 import { DnsIndex } from './index-data'
 import { startDnsServer, type DnsServer, type DnsServerOptions } from './server'
 import type { ServiceObj, SliceObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
 export { DnsIndex, dashed } from './index-data'
 export { resolveQuestion, ANSWER_TTL, NEGATIVE_TTL, RCODE, type Reply, type Resolution } from './answer'
@@ -19,8 +20,8 @@ export interface ClusterDns {
 /** Start informers, wait for their first list, then serve. */
 export async function startClusterDns(client: Client, o: Omit<DnsServerOptions, 'data'>): Promise<ClusterDns> {
   const factory = new InformerFactory(client, { log: o.log })
-  const services = factory.for<ServiceObj>(resourceRef('v1', 'services'))
-  const slices = factory.for<SliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices'))
+  const services = factory.for<ServiceObj>(RES.services)
+  const slices = factory.for<SliceObj>(RES.slices)
   let index: DnsIndex | undefined
   const dirty = (): void => {
     index = undefined

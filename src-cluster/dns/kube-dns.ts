@@ -2,9 +2,10 @@
 // runs as a host process (not a pod), so the Service has no selector and its EndpointSlice, one
 // per DNS server, is written by the server itself with the address it serves on.
 import type { Client } from '../client'
-import { isAlreadyExists, resourceRef } from '../client'
+import { isAlreadyExists } from '../client'
 import { SERVICE_NAME_LABEL } from '../proxy/types'
 import type { ServiceObj, SliceObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
 export const KUBE_DNS_NAMESPACE = 'kube-system'
 export const KUBE_DNS_SERVICE = 'kube-dns'
@@ -50,8 +51,8 @@ export function kubeDnsEndpointSlice(address: string, port = 53, nodeName?: stri
  * that deletes the slice again (clean shutdown), leaving the Service for other DNS servers.
  */
 export async function registerKubeDns(client: Client, o: { address: string; port?: number; clusterIP?: string; nodeName?: string }): Promise<() => Promise<void>> {
-  const svcRef = resourceRef('v1', 'services')
-  const sliceRef = resourceRef('discovery.k8s.io/v1', 'endpointslices')
+  const svcRef = RES.services
+  const sliceRef = RES.slices
   const want = kubeDnsService(o.clusterIP)
   const have = await client.get<ServiceObj>(svcRef, KUBE_DNS_NAMESPACE, KUBE_DNS_SERVICE)
   if (!have) {

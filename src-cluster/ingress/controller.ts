@@ -3,24 +3,17 @@
 // a new routing table and TLS table for the proxy, then (on the status-writing instance) brings
 // Ingress status up to date. Creates the default IngressClass `kubelab` when absent.
 import type { Client } from '../client'
-import { InformerFactory, isAlreadyExists, isNotFound, resourceRef } from '../client'
+import { InformerFactory, isAlreadyExists, isNotFound } from '../client'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { classView, defaultIngressClass, isOurIngress } from './class'
-import { LEASES, liveInstances, Presence, PRESENCE_SELECTOR } from './presence'
+import { liveInstances, Presence, PRESENCE_SELECTOR } from './presence'
 import { IngressProxy, type IngressProxyOptions, type ProxyAddresses } from './proxy'
 import { buildRoutingTable, byAge, type RoutingTable } from './routes'
 import { isStatusWriter, statusChanges, writeStatus } from './status'
 import { buildTlsTable } from './tls'
 import { ADDRESS_ANNOTATION, DEFAULT_CLASS_NAME, PRESENCE_NAMESPACE } from './types'
 import type { IngressClassObj, IngressObj, LeaseObj, SecretObj, ServiceObj, SliceObj } from '../kit/objects'
-
-export const INGRESS_CLASSES = resourceRef('networking.k8s.io/v1', 'ingressclasses')
-const R = {
-  ingresses: resourceRef('networking.k8s.io/v1', 'ingresses'),
-  services: resourceRef('v1', 'services'),
-  slices: resourceRef('discovery.k8s.io/v1', 'endpointslices'),
-  secrets: resourceRef('v1', 'secrets'),
-}
+import { RES } from '../kit/resources'
 
 export interface IngressControllerOptions {
   /** The node this instance runs on (names its presence Lease). */
@@ -42,9 +35,9 @@ export interface IngressControllerOptions {
 
 /** Creates IngressClass `kubelab` (default class, our controller) unless one of that name exists. */
 export async function ensureDefaultClass(client: Client): Promise<boolean> {
-  if (await client.get(INGRESS_CLASSES, undefined, DEFAULT_CLASS_NAME)) return false
+  if (await client.get(RES.ingressclasses, undefined, DEFAULT_CLASS_NAME)) return false
   try {
-    await client.create(INGRESS_CLASSES, undefined, defaultIngressClass())
+    await client.create(RES.ingressclasses, undefined, defaultIngressClass())
     return true
   } catch (e) {
     if (isAlreadyExists(e)) return false // another node made it first
@@ -80,12 +73,12 @@ export class IngressController {
 
   private informers() {
     return {
-      classes: this.factory.for<IngressClassObj>(INGRESS_CLASSES),
-      ingresses: this.factory.for<IngressObj>(R.ingresses),
-      services: this.factory.for<ServiceObj>(R.services),
-      slices: this.factory.for<SliceObj>(R.slices),
-      secrets: this.factory.for<SecretObj>(R.secrets),
-      leases: this.factory.for<LeaseObj>(LEASES, { namespace: PRESENCE_NAMESPACE, labelSelector: PRESENCE_SELECTOR }),
+      classes: this.factory.for<IngressClassObj>(RES.ingressclasses),
+      ingresses: this.factory.for<IngressObj>(RES.ingresses),
+      services: this.factory.for<ServiceObj>(RES.services),
+      slices: this.factory.for<SliceObj>(RES.slices),
+      secrets: this.factory.for<SecretObj>(RES.secrets),
+      leases: this.factory.for<LeaseObj>(RES.leases, { namespace: PRESENCE_NAMESPACE, labelSelector: PRESENCE_SELECTOR }),
     }
   }
 

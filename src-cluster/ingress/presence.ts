@@ -3,12 +3,12 @@
 // every few seconds and deleted on shutdown. Ingress status lists the addresses of live Leases,
 // so a stopped or lost node drops out of the ADDRESS column once its Lease expires.
 import type { Client } from '../client'
-import { isAlreadyExists, isNotFound, resourceRef } from '../client'
+import { isAlreadyExists, isNotFound } from '../client'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { ADDRESS_ANNOTATION, PRESENCE_LABEL, PRESENCE_LABEL_VALUE, PRESENCE_NAMESPACE } from './types'
 import type { LeaseObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
-export const LEASES = resourceRef('coordination.k8s.io/v1', 'leases')
 export const PRESENCE_SELECTOR = `${PRESENCE_LABEL}=${PRESENCE_LABEL_VALUE}`
 
 export interface Instance {
@@ -84,11 +84,11 @@ export class Presence {
     const spec = { holderIdentity: this.opts.node, leaseDurationSeconds: this.opts.durationSeconds ?? 40, renewTime: microTime(this.clock.now()) }
     const metadata = { name, namespace: PRESENCE_NAMESPACE, labels: { [PRESENCE_LABEL]: PRESENCE_LABEL_VALUE }, annotations: { [ADDRESS_ANNOTATION]: this.opts.address } }
     try {
-      await this.client.patch(LEASES, PRESENCE_NAMESPACE, name, { metadata: { labels: metadata.labels, annotations: metadata.annotations }, spec }, 'merge')
+      await this.client.patch(RES.leases, PRESENCE_NAMESPACE, name, { metadata: { labels: metadata.labels, annotations: metadata.annotations }, spec }, 'merge')
     } catch (e) {
       if (!isNotFound(e)) throw e
       try {
-        await this.client.create(LEASES, PRESENCE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec })
+        await this.client.create(RES.leases, PRESENCE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec })
       } catch (e2) {
         if (!isAlreadyExists(e2)) throw e2
       }
@@ -99,7 +99,7 @@ export class Presence {
   async stop(): Promise<void> {
     this.stopped = true
     this.timer?.cancel()
-    await this.client.delete(LEASES, PRESENCE_NAMESPACE, presenceLeaseName(this.opts.node)).catch((e: unknown) => {
+    await this.client.delete(RES.leases, PRESENCE_NAMESPACE, presenceLeaseName(this.opts.node)).catch((e: unknown) => {
       this.opts.log?.(`ingress: could not delete presence lease: ${(e as Error).message}`)
     })
   }

@@ -3,11 +3,10 @@
 // never fight; the others take over when its Lease expires. Ingresses that are not ours lose
 // our addresses (e.g. after their class changed) but keep any other controller's.
 import type { Client } from '../client'
-import { resourceRef } from '../client'
 import type { Instance } from './presence'
 import type { IngressObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
-export const INGRESSES = resourceRef('networking.k8s.io/v1', 'ingresses')
 
 type LbIngress = NonNullable<NonNullable<NonNullable<IngressObj['status']>['loadBalancer']>['ingress']>[number]
 
@@ -47,5 +46,5 @@ export function isStatusWriter(node: string, live: readonly Instance[]): boolean
 
 export async function writeStatus(client: Client, c: StatusChange): Promise<void> {
   // A merge patch replaces the list whole: exactly the addresses we want.
-  await client.patch(INGRESSES, c.namespace, c.name, { status: { loadBalancer: { ingress: c.ingress } } }, 'merge', { subresource: 'status' })
+  await client.patch(RES.ingresses, c.namespace, c.name, { status: { loadBalancer: { ingress: c.ingress } } }, 'merge', { subresource: 'status' })
 }

@@ -12,12 +12,12 @@ import { CriClient } from './cri/client'
 import type { VersionResponse } from './cri/types'
 import { machineInfo, nodeObject, nodeStatus, readyCondition, type MachineInfo } from './node'
 import { PodWorker, type WorkerEnv } from './pod-worker'
-import { CONFIGMAPS, LEASES, NODE_LEASE_NAMESPACE, NODES, PODS, PVCS, PVS, SECRETS, SERVICES } from './refs'
 import { LABEL_POD_UID } from './spec'
 import { StatsProvider } from './stats'
 import type { VolumeSource } from './volumes'
 import { TokenManager } from './token-manager'
 import type { NodeObj, PodObj } from '../kit/objects'
+import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
 
 export interface KubeletOptions {
   client: Client
@@ -88,7 +88,7 @@ export class Kubelet {
     this.heartbeat = setInterval(() => void this.beat(), every)
     this.heartbeat.unref?.()
 
-    this.nodeInformer = new Informer<NodeObj>(this.opts.client, NODES, { stripManagedFields: true, log: this.log })
+    this.nodeInformer = new Informer<NodeObj>(this.opts.client, RES.nodes, { stripManagedFields: true, log: this.log })
     const nodesChanged = (): void => {
       if (!this.opts.onNodesChanged || !this.nodeInformer?.hasSynced()) return
       const all = this.nodeInformer.list()
@@ -99,10 +99,10 @@ export class Kubelet {
     nodesChanged()
 
     // Service variables need the Services that exist when a container starts: sync before pods.
-    this.serviceInformer = new Informer<Service & KubeObject>(this.opts.client, SERVICES, { stripManagedFields: true, log: this.log })
+    this.serviceInformer = new Informer<Service & KubeObject>(this.opts.client, RES.services, { stripManagedFields: true, log: this.log })
     await this.serviceInformer.start()
 
-    this.podInformer = new Informer<PodObj>(this.opts.client, PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, stripManagedFields: true, log: this.log })
+    this.podInformer = new Informer<PodObj>(this.opts.client, RES.pods, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, stripManagedFields: true, log: this.log })
     this.podInformer.addHandler({
       add: (p) => this.podSeen(p),
       update: (_o, p) => this.podSeen(p),
@@ -154,10 +154,10 @@ export class Kubelet {
     const client = this.opts.client
     const get = async <T>(fn: () => Promise<T | undefined>): Promise<T | undefined> => fn().catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)))
     const source: VolumeSource = {
-      configMap: (ns, name) => get(() => client.get<ConfigMap & KubeObject>(CONFIGMAPS, ns, name)),
-      secret: (ns, name) => get(() => client.get<Secret & KubeObject>(SECRETS, ns, name)),
-      pvc: (ns, name) => get(() => client.get<PersistentVolumeClaim & KubeObject>(PVCS, ns, name)),
-      pv: (name) => get(() => client.get<PersistentVolume & KubeObject>(PVS, undefined, name)),
+      configMap: (ns, name) => get(() => client.get<ConfigMap & KubeObject>(RES.configmaps, ns, name)),
+      secret: (ns, name) => get(() => client.get<Secret & KubeObject>(RES.secrets, ns, name)),
+      pvc: (ns, name) => get(() => client.get<PersistentVolumeClaim & KubeObject>(RES.pvcs, ns, name)),
+      pv: (name) => get(() => client.get<PersistentVolume & KubeObject>(RES.pvs, undefined, name)),
       token: (pod, req) => this.tokens.token(pod, req),
     }
     return {
@@ -175,7 +175,7 @@ export class Kubelet {
       event: (pod, type, reason, message, fieldPath) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObj, type, reason, message, fieldPath),
       postStatus: async (pod, status: PodStatus) => {
         try {
-          await client.patch(PODS, pod.metadata?.namespace, pod.metadata?.name ?? '', { metadata: { uid: pod.metadata?.uid }, status }, 'merge', { subresource: 'status' })
+          await client.patch(RES.pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { metadata: { uid: pod.metadata?.uid }, status }, 'merge', { subresource: 'status' })
           return true
         } catch (e) {
           if (isNotFound(e)) return false
@@ -183,7 +183,7 @@ export class Kubelet {
         }
       },
       finalizeDelete: async (pod) => {
-        await client.delete(PODS, pod.metadata?.namespace, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } }).catch((e: unknown) => {
+        await client.delete(RES.pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } }).catch((e: unknown) => {
           if (!isNotFound(e) && (e as { code?: number }).code !== 409) throw e
         })
       },
@@ -207,7 +207,7 @@ export class Kubelet {
     const status = await this.currentStatus(undefined)
     const node = nodeObject(this.opts.nodeName, this.machine.arch, status, this.opts.labels, this.opts.registerWithTaints)
     try {
-      await this.opts.client.create(NODES, undefined, node)
+      await this.opts.client.create(RES.nodes, undefined, node)
       this.log(`kubelet: registered node ${this.opts.nodeName}`)
     } catch (e) {
       if ((e as { code?: number }).code !== 409) throw new Error(`kubelet: could not register node ${this.opts.nodeName}: ${(e as Error).message}`)
@@ -219,11 +219,11 @@ export class Kubelet {
   private async reassertLabels(): Promise<void> {
     const want = this.opts.labels ?? {}
     if (!Object.keys(want).length) return
-    const cur = await this.opts.client.get<NodeObj>(NODES, undefined, this.opts.nodeName)
+    const cur = await this.opts.client.get<NodeObj>(RES.nodes, undefined, this.opts.nodeName)
     const have = cur?.metadata?.labels ?? {}
     const diff = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v))
     if (!Object.keys(diff).length) return
-    await this.opts.client.patch(NODES, undefined, this.opts.nodeName, { metadata: { labels: diff } }, 'merge')
+    await this.opts.client.patch(RES.nodes, undefined, this.opts.nodeName, { metadata: { labels: diff } }, 'merge')
     this.log(`kubelet: node ${this.opts.nodeName} labels re-applied: ${Object.keys(diff).join(', ')}`)
   }
 
@@ -252,13 +252,13 @@ export class Kubelet {
     try {
       const client = this.opts.client
       const name = this.opts.nodeName
-      const current = await client.get<NodeObj>(NODES, undefined, name)
+      const current = await client.get<NodeObj>(RES.nodes, undefined, name)
       if (!current) {
         await this.registerNode()
         return
       }
       const status = await this.currentStatus(current.status)
-      await client.patch(NODES, undefined, name, { status }, 'merge', { subresource: 'status' })
+      await client.patch(RES.nodes, undefined, name, { status }, 'merge', { subresource: 'status' })
       await this.renewLease(current)
     } catch (e) {
       this.log(`kubelet: heartbeat failed: ${(e as Error).message}`)
@@ -269,10 +269,10 @@ export class Kubelet {
     const client = this.opts.client
     const name = this.opts.nodeName
     const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(new Date()) }
-    this.lease ??= await client.get<Lease & KubeObject>(LEASES, NODE_LEASE_NAMESPACE, name).catch(() => undefined)
+    this.lease ??= await client.get<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, name).catch(() => undefined)
     if (this.lease) {
       try {
-        this.lease = await client.update(LEASES, { ...this.lease, spec: { ...this.lease.spec, ...spec } })
+        this.lease = await client.update(RES.leases, { ...this.lease, spec: { ...this.lease.spec, ...spec } })
         return
       } catch {
         this.lease = undefined
@@ -284,6 +284,6 @@ export class Kubelet {
       metadata: { name, namespace: NODE_LEASE_NAMESPACE, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata?.uid ?? '' }] },
       spec,
     }
-    this.lease = await client.create<Lease & KubeObject>(LEASES, NODE_LEASE_NAMESPACE, lease).catch(() => undefined)
+    this.lease = await client.create<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, lease).catch(() => undefined)
   }
 }

@@ -8,11 +8,11 @@
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { KubeObject } from '../api/errors'
-import type { Client, ResourceRef } from '../client/types'
+import type { Client } from '../client/types'
 import { isAlreadyExists, isConflict } from '../client/errors'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
+import { RES } from '../kit/resources'
 
-export const LEASES: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true, kind: 'Lease' }
 
 export interface LeaseSpec {
   holderIdentity?: string
@@ -176,11 +176,11 @@ export class LeaderElector {
     const { client, namespace, name } = this.o
     const now = this.clock.now()
     const durationS = Math.ceil(this.timing.leaseDurationMs / 1000)
-    const current = await client.get<LeaseObject>(LEASES, namespace, name)
+    const current = await client.get<LeaseObject>(RES.leases, namespace, name)
     if (!current) {
       const spec: LeaseSpec = { holderIdentity: this.identity, leaseDurationSeconds: durationS, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 }
       try {
-        await client.create(LEASES, namespace, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec })
+        await client.create(RES.leases, namespace, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec })
       } catch (e) {
         if (isAlreadyExists(e)) return false
         throw e
@@ -198,7 +198,7 @@ export class LeaderElector {
       ? { ...spec, leaseDurationSeconds: durationS, renewTime: microTime(now) }
       : { holderIdentity: this.identity, leaseDurationSeconds: durationS, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + (holder !== '' || (spec.leaseTransitions ?? 0) > 0 ? 1 : 0) }
     try {
-      await client.update<LeaseObject>(LEASES, { ...current, spec: next })
+      await client.update<LeaseObject>(RES.leases, { ...current, spec: next })
     } catch (e) {
       if (isConflict(e)) return false
       throw e
@@ -225,10 +225,10 @@ export class LeaderElector {
 
   private async release(): Promise<void> {
     const { client, namespace, name } = this.o
-    const current = await client.get<LeaseObject>(LEASES, namespace, name)
+    const current = await client.get<LeaseObject>(RES.leases, namespace, name)
     if (!current || current.spec?.holderIdentity !== this.identity) return
     const now = microTime(this.clock.now())
-    await client.update<LeaseObject>(LEASES, { ...current, spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: this.observedTransitions } })
+    await client.update<LeaseObject>(RES.leases, { ...current, spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: this.observedTransitions } })
     this.log(`leaderelection: released lease ${namespace}/${name}`)
   }
 }

@@ -4,12 +4,13 @@
 // (the queue holds a key at most once), failures retry with back-off. A periodic resync puts
 // back chains or jump positions someone else removed or moved. stop({ cleanup: true }) removes it all.
 import type { Client } from '../client'
-import { InformerFactory, WorkQueue, resourceRef } from '../client'
+import { InformerFactory, WorkQueue } from '../client'
 import { hostCommands, type HostCommands } from '../kubelet/network/exec'
 import { ensureFirstJumps, listNetpolChains, removeNetpolRules, restoreNetpolRules } from './iptables'
 import { planNode, podIPs, type NodePlan, type PlanInput } from './model'
 import { buildNetpolRules, DYNAMIC_CHAIN } from './rules'
 import type { NamespaceObj, NetworkPolicyObj, PodObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
 export interface NetworkPolicyAgentOptions {
   /** The node whose pods this agent guards (pods' spec.nodeName). */
@@ -21,9 +22,6 @@ export interface NetworkPolicyAgentOptions {
   readonly log?: (line: string) => void
 }
 
-const POLICIES = resourceRef('networking.k8s.io/v1', 'networkpolicies')
-const PODS = resourceRef('v1', 'pods')
-const NAMESPACES = resourceRef('v1', 'namespaces')
 const KEY = 'node'
 
 /** Applies plans to the kernel; no API access (usable with in-memory objects). */
@@ -89,9 +87,9 @@ export class NetworkPolicyAgent {
 
   /** Resolves once the informers are synced and the first ruleset is applied. */
   async start(): Promise<void> {
-    const policies = this.factory.for<NetworkPolicyObj>(POLICIES)
-    const pods = this.factory.for<PodObj>(PODS)
-    const namespaces = this.factory.for<NamespaceObj>(NAMESPACES)
+    const policies = this.factory.for<NetworkPolicyObj>(RES.networkpolicies)
+    const pods = this.factory.for<PodObj>(RES.pods)
+    const namespaces = this.factory.for<NamespaceObj>(RES.namespaces)
     const kick = (): void => this.queue.add(KEY)
     policies.addHandler({ add: kick, update: kick, delete: kick })
     namespaces.addHandler({ add: kick, update: (a, b) => JSON.stringify(a.metadata?.labels ?? {}) !== JSON.stringify(b.metadata?.labels ?? {}) && kick(), delete: kick })
@@ -116,9 +114,9 @@ export class NetworkPolicyAgent {
   state(): PlanInput {
     return {
       nodeName: this.opts.nodeName,
-      policies: this.factory.for<NetworkPolicyObj>(POLICIES).list(),
-      pods: this.factory.for<PodObj>(PODS).list(),
-      namespaces: this.factory.for<NamespaceObj>(NAMESPACES).list(),
+      policies: this.factory.for<NetworkPolicyObj>(RES.networkpolicies).list(),
+      pods: this.factory.for<PodObj>(RES.pods).list(),
+      namespaces: this.factory.for<NamespaceObj>(RES.namespaces).list(),
     }
   }
 

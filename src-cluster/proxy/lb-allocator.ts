@@ -5,9 +5,9 @@
 import type { Controller, ControllerContext } from '../controllers/framework'
 import { startQueue, type RunningQueue } from '../controllers/core/queue'
 import { isNotFound } from '../client'
-import { resourceRef } from '../client'
 import { cidrContains, cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../kubelet/network/ipv4'
 import type { ServiceObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
 /** Hands out addresses of a pool lowest-first; the network and broadcast addresses are skipped. */
 export class IpPool {
@@ -54,7 +54,6 @@ export class IpPool {
   }
 }
 
-const SERVICES = resourceRef('v1', 'services')
 
 function wantsAddress(s: ServiceObj): boolean {
   return s.spec?.type === 'LoadBalancer' && !s.spec.loadBalancerClass && !s.metadata?.deletionTimestamp
@@ -73,7 +72,7 @@ export class LoadBalancerIpController implements Controller {
   }
 
   async start(ctx: ControllerContext): Promise<void> {
-    const services = ctx.informers.for<ServiceObj>(SERVICES)
+    const services = ctx.informers.for<ServiceObj>(RES.services)
     await services.start()
     // Learn held addresses before allocating anything, so nothing is handed out twice.
     for (const s of services.list()) {
@@ -131,7 +130,7 @@ export class LoadBalancerIpController implements Controller {
   private async writeIngress(ctx: ControllerContext, svc: ServiceObj, ip: string | undefined): Promise<void> {
     const ingress = ip ? [{ ip, ipMode: 'VIP' }] : []
     try {
-      await ctx.client.patch(SERVICES, svc.metadata?.namespace, svc.metadata?.name ?? '', { status: { loadBalancer: { ingress } } }, 'merge', { subresource: 'status' })
+      await ctx.client.patch(RES.services, svc.metadata?.namespace, svc.metadata?.name ?? '', { status: { loadBalancer: { ingress } } }, 'merge', { subresource: 'status' })
     } catch (e) {
       if (!isNotFound(e)) throw e
     }

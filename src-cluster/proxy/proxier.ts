@@ -2,12 +2,13 @@
 // that rebuilds the whole ruleset and applies it atomically. Bursts of changes coalesce into one
 // sync, and a change is applied well within a second. stop({ cleanup: true }) removes our rules.
 import type { Client } from '../client'
-import { InformerFactory, resourceRef } from '../client'
+import { InformerFactory } from '../client'
 import { hostCommands, type HostCommands } from '../kubelet/network/exec'
 import { ensureProxyJumps, listChains, removeProxyRules, restoreRules } from './iptables'
 import { servicePorts } from './model'
 import { buildProxyRules, DYNAMIC_CHAIN } from './rules'
 import type { ServiceObj, SliceObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
 export interface ServiceProxyOptions {
   /** Pod network of the cluster; off-cluster traffic to cluster IPs is masqueraded. */
@@ -83,8 +84,8 @@ export class ServiceProxy {
   }
 
   async start(): Promise<void> {
-    const services = this.factory.for<ServiceObj>(resourceRef('v1', 'services'))
-    const slices = this.factory.for<SliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices'))
+    const services = this.factory.for<ServiceObj>(RES.services)
+    const slices = this.factory.for<SliceObj>(RES.slices)
     const kick = (): void => this.schedule()
     for (const inf of [services, slices]) inf.addHandler({ add: kick, update: kick, delete: kick })
     await this.factory.startAll()
@@ -106,8 +107,8 @@ export class ServiceProxy {
 
   private state(): ProxyState {
     return {
-      services: this.factory.for<ServiceObj>(resourceRef('v1', 'services')).list(),
-      slices: this.factory.for<SliceObj>(resourceRef('discovery.k8s.io/v1', 'endpointslices')).list(),
+      services: this.factory.for<ServiceObj>(RES.services).list(),
+      slices: this.factory.for<SliceObj>(RES.slices).list(),
     }
   }
 

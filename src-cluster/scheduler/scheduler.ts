@@ -5,8 +5,7 @@ import type { PersistentVolume, PersistentVolumeClaim, ReplicationController, Se
 import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1'
 import type { Namespace } from 'kubernetes-types/core/v1'
 import type { KubeObject } from '../api/errors'
-import { findResource } from '../api/resources'
-import { EventRecorder, InformerFactory, isConflict, isNotFound, resourceRef, type Client, type Informer } from '../client'
+import { EventRecorder, InformerFactory, isConflict, isNotFound, type Client, type Informer } from '../client'
 import { realClock, type Clock } from '../util/clock'
 import { SchedulerCache } from './cache'
 import { defaultSelector } from './default-selector'
@@ -17,6 +16,7 @@ import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins'
 import { SchedulingQueue, type ClusterEvent, type QueueOptions, type QueuedPod } from './queue'
 import type { CycleContext, PodInfo } from './types'
 import type { NodeObj, PodObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler'
 
@@ -44,8 +44,6 @@ export interface SchedulerStats {
   readonly pending: { active: number; backoff: number; unschedulable: number; inFlight: number }
 }
 
-const PODS = resourceRef('v1', 'pods')
-const NODES = resourceRef('v1', 'nodes')
 
 // Which filter plugins' verdicts each kind of cluster change can flip (coarse queueing hints).
 const ALL: ClusterEvent = { name: 'NodeChange', plugins: 'all' }
@@ -100,15 +98,15 @@ export class Scheduler {
   /** Fill the caches, then schedule until stop(). Resolves once the informers have synced. */
   async start(): Promise<void> {
     // Finished pods hold no resources: the field selector makes them leave the cache as deletions.
-    this.pods = this.informers.for<PodObj>(PODS, { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })
-    const nodes = this.informers.for<NodeObj>(NODES)
-    const namespaces = this.informers.for<Namespace & KubeObject>(resourceRef('v1', 'namespaces'))
-    this.services = this.informers.for(resourceRef('v1', 'services'))
-    if (findResource('', 'v1', 'replicationcontrollers')) this.rcs = this.informers.for(resourceRef('v1', 'replicationcontrollers'))
-    this.rss = this.informers.for(resourceRef('apps/v1', 'replicasets'))
-    this.sss = this.informers.for(resourceRef('apps/v1', 'statefulsets'))
-    const pvcs = this.informers.for<PersistentVolumeClaim & KubeObject>(resourceRef('v1', 'persistentvolumeclaims'))
-    const pvs = this.informers.for<PersistentVolume & KubeObject>(resourceRef('v1', 'persistentvolumes'))
+    this.pods = this.informers.for<PodObj>(RES.pods, { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })
+    const nodes = this.informers.for<NodeObj>(RES.nodes)
+    const namespaces = this.informers.for<Namespace & KubeObject>(RES.namespaces)
+    this.services = this.informers.for(RES.services)
+    this.rcs = this.informers.for(RES.replicationcontrollers)
+    this.rss = this.informers.for(RES.replicasets)
+    this.sss = this.informers.for(RES.statefulsets)
+    const pvcs = this.informers.for<PersistentVolumeClaim & KubeObject>(RES.pvcs)
+    const pvs = this.informers.for<PersistentVolume & KubeObject>(RES.pvs)
     this.cache.volumes = { claim: (ns, name) => pvcs.get(`${ns}/${name}`), volume: (name) => pvs.get(name) }
     // A claim made or bound may let a waiting pod go (upstream's PVC/PV cluster events).
     for (const inf of [pvcs, pvs] as Informer<KubeObject>[]) inf.addHandler({ add: () => this.queue.moveAllToActiveOrBackoff(ALL), update: () => this.queue.moveAllToActiveOrBackoff(ALL) })
@@ -257,7 +255,7 @@ export class Scheduler {
     const { pod, key, namespace } = qp.info
     const name = String(pod.metadata?.name)
     try {
-      await this.client.createSubresource(PODS, namespace, name, 'binding', {
+      await this.client.createSubresource(RES.pods, namespace, name, 'binding', {
         apiVersion: 'v1',
         kind: 'Binding',
         metadata: { name, namespace, uid: pod.metadata?.uid },
@@ -296,7 +294,7 @@ export class Scheduler {
       lastTransitionTime: cur && cur.status === 'False' ? (cur.lastTransitionTime ?? now) : now,
     }
     const name = String(pod.metadata?.name)
-    this.client.patch(PODS, info.namespace, name, { status: { conditions: [condition] } }, 'strategic', { subresource: 'status' }).catch((e: unknown) => {
+    this.client.patch(RES.pods, info.namespace, name, { status: { conditions: [condition] } }, 'strategic', { subresource: 'status' }).catch((e: unknown) => {
       if (!isNotFound(e)) this.log(`scheduler: could not set PodScheduled=False on ${info.key}: ${(e as Error).message}`)
     })
   }

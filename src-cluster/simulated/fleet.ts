@@ -12,10 +12,10 @@ import type { NodeControl } from './control-api'
 import { startMetricsServer, type MetricsServer, type ServingTls } from './metrics-server'
 import { buildNode, needsStatusUpdate, nodeStatus, type NodeShape } from './node-object'
 import { NODE_INDEX, PodLifecycle } from './pod-lifecycle'
-import { LEASES, NODE_LEASE_NAMESPACE, NODES, PODS } from './refs'
 import { nodeSummary } from './usage'
 import type { KubeletResourceSummary } from '../apiserver/metrics/types'
 import type { NodeObj, PodObj } from '../kit/objects'
+import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
 
 export interface SimulatedNodesOptions {
   readonly client: Client
@@ -99,8 +99,8 @@ export class SimulatedNodes implements NodeControl {
     if (unknown.length) throw new Error(`simulated nodes: cannot start ${unknown.join(', ')} stopped: no such node (known: ${names.map(([n]) => n).join(', ')})`)
     for (const [name, controlPlane] of names) this.nodesByName.set(name, { shape: { ...base, name, controlPlane }, running: !opts.stopped?.includes(name), lastStatusAt: 0 })
     const ilog = (l: string): void => this.log(`simulated-nodes: ${l}`)
-    this.nodeInformer = new Informer<NodeObj>(this.client, NODES, { stripManagedFields: true, log: ilog })
-    this.podInformer = new Informer<PodObj>(this.client, PODS, { fieldSelector: 'spec.nodeName!=', stripManagedFields: true, log: ilog })
+    this.nodeInformer = new Informer<NodeObj>(this.client, RES.nodes, { stripManagedFields: true, log: ilog })
+    this.podInformer = new Informer<PodObj>(this.client, RES.pods, { fieldSelector: 'spec.nodeName!=', stripManagedFields: true, log: ilog })
     this.podInformer.addIndexer(NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []))
     this.lifecycle = new PodLifecycle(
       this.client,
@@ -190,7 +190,7 @@ export class SimulatedNodes implements NodeControl {
     const node = buildNode(n.shape, this.clock.now())
     node.status!.daemonEndpoints = { kubeletEndpoint: { Port: this.metrics?.port ?? KUBELET_PORT } }
     try {
-      await this.client.create(NODES, undefined, node)
+      await this.client.create(RES.nodes, undefined, node)
       if (this.nodesByName.size <= 50) this.log(`simulated-nodes: registered node ${n.shape.name}`)
     } catch (e) {
       if (apiCode(e) !== 409) throw new Error(`registering node ${n.shape.name} failed: ${e instanceof Error ? e.message : String(e)}`)
@@ -222,12 +222,12 @@ export class SimulatedNodes implements NodeControl {
 
   private async postStatus(n: SimNode, now: Date): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const current = await this.client.get<NodeObj>(NODES, undefined, n.shape.name)
+      const current = await this.client.get<NodeObj>(RES.nodes, undefined, n.shape.name)
       if (!current) throw new Error(`node ${n.shape.name} no longer exists (deleted?)`)
       const status = nodeStatus(n.shape, now, current.status)
       status.daemonEndpoints = { kubeletEndpoint: { Port: this.metrics?.port ?? KUBELET_PORT } }
       try {
-        await this.client.update(NODES, { ...current, status }, { subresource: 'status' })
+        await this.client.update(RES.nodes, { ...current, status }, { subresource: 'status' })
         n.lastStatusAt = now.getTime()
         return
       } catch (e) {
@@ -241,10 +241,10 @@ export class SimulatedNodes implements NodeControl {
     const name = n.shape.name
     // Two tries: a conflict (someone else touched the lease) is retried once from a fresh read.
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (!n.lease) n.lease = await this.client.get<Lease & KubeObject>(LEASES, NODE_LEASE_NAMESPACE, name)
+      if (!n.lease) n.lease = await this.client.get<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, name)
       if (!n.lease) break
       try {
-        n.lease = await this.client.update(LEASES, { ...n.lease, spec: { ...n.lease.spec, holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) } })
+        n.lease = await this.client.update(RES.leases, { ...n.lease, spec: { ...n.lease.spec, holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) } })
         return
       } catch (e) {
         n.lease = undefined
@@ -253,7 +253,7 @@ export class SimulatedNodes implements NodeControl {
         if (code !== 409 || attempt === 1) throw e
       }
     }
-    const node = this.nodeInformer.get(name) ?? (await this.client.get<NodeObj>(NODES, undefined, name))
+    const node = this.nodeInformer.get(name) ?? (await this.client.get<NodeObj>(RES.nodes, undefined, name))
     const lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -265,7 +265,7 @@ export class SimulatedNodes implements NodeControl {
       spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
     }
     try {
-      n.lease = await this.client.create<Lease & KubeObject>(LEASES, NODE_LEASE_NAMESPACE, lease)
+      n.lease = await this.client.create<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, lease)
     } catch (e) {
       if (apiCode(e) !== 409) throw e
     }

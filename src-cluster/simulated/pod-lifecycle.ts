@@ -10,8 +10,8 @@ import { parseDurationMs } from './duration'
 import { IpPool } from './ip-pool'
 import { KeyedRunner } from './keyed-runner'
 import { podStatusFor, stageOf, type PodStage } from './pod-status'
-import { PODS } from './refs'
 import type { PodObj } from '../kit/objects'
+import { RES } from '../kit/resources'
 
 export const RUN_TIME_ANNOTATION = 'kubelab.dev/simulated-run-time'
 export const EXIT_CODE_ANNOTATION = 'kubelab.dev/simulated-exit-code'
@@ -232,7 +232,7 @@ export class PodLifecycle {
     }
     if (now < t.shutdownAt) return this.wakeAt(key, t, t.shutdownAt)
     try {
-      await this.client.delete(PODS, pod.metadata?.namespace, String(pod.metadata?.name), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } })
+      await this.client.delete(RES.pods, pod.metadata?.namespace, String(pod.metadata?.name), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } })
     } catch (e) {
       const code = apiCode(e)
       if (code !== 404 && code !== 409) throw e
@@ -250,7 +250,7 @@ export class PodLifecycle {
       new Date(now),
     )
     try {
-      await this.client.update(PODS, { ...pod, status }, { subresource: 'status' })
+      await this.client.update(RES.pods, { ...pod, status }, { subresource: 'status' })
       return true
     } catch (e) {
       // 409: our cache was stale — the newer pod arrives through the informer and resyncs.

@@ -5,12 +5,12 @@ import type { KubeObject } from '../../src-cluster/api/errors'
 import { createClient, type ClosableClient } from '../../src-cluster/client'
 import { Informer } from '../../src-cluster/client/informer'
 import { createControllerContext, type Controller, type ControllerContext } from '../../src-cluster/controllers/framework'
-import { RES } from '../../src-cluster/controllers/workloads/base'
 import { FakeClock, type Clock } from '../../src-cluster/util/clock'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DaemonSetController, DeploymentController, ReplicaSetController, StatefulSetController } from '../../src-cluster/controllers/workloads'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import type { DaemonSetObj, DeploymentObj, PodObj, PVCObj, ReplicaSetObj, StatefulSetObj } from '../../src-cluster/kit/objects'
+import { RES } from '../../src-cluster/kit/resources'
 
 interface Harness {
   t: TestApiServer

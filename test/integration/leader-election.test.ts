@@ -9,10 +9,11 @@ import { createClient, resourceRef, type ClosableClient } from '../../src-cluste
 import { startScheduler } from '../../src-cluster/scheduler'
 import { startControllerManager } from '../../src-cluster/cmd/controller-manager'
 import { runLeaderElected, leaderElectionFromFlags, type LeaderElected } from '../../src-cluster/leaderelection/run'
-import { LEASES, type LeaseObject } from '../../src-cluster/leaderelection/elector'
+import { type LeaseObject } from '../../src-cluster/leaderelection/elector'
 import { FakeClock } from '../../src-cluster/util/clock'
 import type { KubeObject } from '../../src-cluster/api/errors'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import { RES } from '../../src-cluster/kit/resources'
 
 const PODS = resourceRef('v1', 'pods')
 const NODES = resourceRef('v1', 'nodes')
@@ -44,7 +45,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined | fal
   throw new Error(`${what} did not happen (last error: ${String(last)})`)
 }
 
-const lease = (name: string) => admin.get<LeaseObject>(LEASES, 'kube-system', name)
+const lease = (name: string) => admin.get<LeaseObject>(RES.leases, 'kube-system', name)
 const holder = async (name: string) => (await lease(name))?.spec?.holderIdentity ?? ''
 
 function scheduler(id: string): LeaderElected {
@@ -127,7 +128,7 @@ describe('leader election (coordination.k8s.io Leases, as upstream)', () => {
     const [old, next] = replicas.sa.elector.identity === s ? [replicas.sa, replicas.sb] : [replicas.sb, replicas.sa]
     // Someone else writes the lease (as a partitioned holder would find): the holder's renewals now fail.
     const l = (await lease('kube-scheduler'))!
-    await admin.update(LEASES, { ...l, spec: { ...l.spec, holderIdentity: 'elsewhere_00000000-0000-0000-0000-000000000000' } })
+    await admin.update(RES.leases, { ...l, spec: { ...l.spec, holderIdentity: 'elsewhere_00000000-0000-0000-0000-000000000000' } })
     await waitFor('the old holder to stop scheduling', async () => !old.running() && lost.length > 0)
     expect(lost).toContain(old === replicas.sa ? 'scheduler-a' : 'scheduler-b')
     const taken = await waitFor('the other replica to take the lease', async () => ((await holder('kube-scheduler')) === next.elector.identity ? lease('kube-scheduler') : undefined))

@@ -7,10 +7,10 @@ import type { Node, Pod } from 'kubernetes-types/core/v1'
 import { fetchSummary } from '../../src-cluster/apiserver/metrics/kubelet-client'
 import { createClient, type ClosableClient } from '../../src-cluster/client'
 import { controlRequest, kubeletServingTls, SimulatedNodes, startControlServer, type ControlServer } from '../../src-cluster/simulated'
-import { PODS } from '../../src-cluster/simulated/refs'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import type { PodObj } from '../../src-cluster/kit/objects'
+import { RES } from '../../src-cluster/kit/resources'
 
 let t: TestApiServer
 let client: ClosableClient
@@ -132,9 +132,9 @@ spec:
     const startedAt = running.status?.containerStatuses?.[0]?.state?.running?.startedAt
     sim.stopNode('node-1')
     // What the node controller does to pods on a node that stopped reporting (MarkPodsNotReady).
-    const pod = (await client.get<PodObj>(PODS, 'default', 'comeback'))!
+    const pod = (await client.get<PodObj>(RES.pods, 'default', 'comeback'))!
     const conditions = pod.status!.conditions!.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady' } : c))
-    await client.update(PODS, { ...pod, status: { ...pod.status, conditions } }, { subresource: 'status' })
+    await client.update(RES.pods, { ...pod, status: { ...pod.status, conditions } }, { subresource: 'status' })
     clock.advance(5000)
     await sleep(200)
     // A stopped node posts nothing: the pod stays as the node controller left it.

@@ -6,9 +6,10 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, loadKubeconfig, type ClosableClient } from '../../src-cluster/client'
-import { IngressController, LEASES } from '../../src-cluster/ingress'
+import { IngressController } from '../../src-cluster/ingress'
 import { startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
 import type { IngressClassObj, IngressObj } from '../../src-cluster/kit/objects'
+import { RES } from '../../src-cluster/kit/resources'
 
 let api: TestApiServer
 let client: ClosableClient
@@ -127,11 +128,11 @@ describe('ingress controller', () => {
   })
 
   it('deletes its presence Lease on stop', async () => {
-    const lease = await client.get(LEASES, 'kube-system', 'ingress-node-a')
+    const lease = await client.get(RES.leases, 'kube-system', 'ingress-node-a')
     expect(lease?.metadata?.annotations).toMatchObject({ 'kubelab.dev/ingress-address': '127.0.0.1' })
     await controller!.stop()
     controller = undefined
-    expect(await client.get(LEASES, 'kube-system', 'ingress-node-a')).toBeUndefined()
+    expect(await client.get(RES.leases, 'kube-system', 'ingress-node-a')).toBeUndefined()
     await expect(get('/', 'plain.test')).rejects.toThrow(/ECONNREFUSED/)
   })
 })

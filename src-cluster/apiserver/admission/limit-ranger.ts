@@ -3,13 +3,13 @@
 // `kubernetes.io/limit-ranger` annotation), then every Container, Pod and PersistentVolumeClaim
 // limit is enforced with upstream's messages (min, max, maxLimitRequestRatio).
 import type { KubeObject } from '../../api/errors'
-import { findResource, type ResourceInfo } from '../../api/resources'
+import { type ResourceInfo } from '../../api/resources'
 import { formatExact, type ExactQuantity } from '../../api/quantity'
 import { add, fromMap, max, type ResourceList } from '../../api/quota/resource-list'
 import type { ServerContext } from '../context'
 import { errors } from '../status'
+import { RES } from '../../kit/resources'
 
-const LIMIT_RANGES = findResource('', 'v1', 'limitranges')!
 const ANNOTATION = 'kubernetes.io/limit-ranger'
 
 type Obj = Record<string, unknown>
@@ -26,7 +26,7 @@ interface LimitRangeItem {
 }
 
 async function limitItems(ctx: ServerContext, namespace: string): Promise<LimitRangeItem[][]> {
-  return (await ctx.objects.list(LIMIT_RANGES, namespace)).items.map((s) => arr(obj(s.obj.spec).limits) as LimitRangeItem[])
+  return (await ctx.objects.list(RES.limitranges, namespace)).items.map((s) => arr(obj(s.obj.spec).limits) as LimitRangeItem[])
 }
 
 function isPod(res: ResourceInfo): boolean {

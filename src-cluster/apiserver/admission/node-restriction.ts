@@ -5,14 +5,13 @@
 // delete only pods bound to it, evict only those, write only its own Lease, and mint tokens only
 // for pods bound to it. Messages are upstream's (`pods "x" is forbidden: node "n" can only …`).
 import type { KubeObject } from '../../api/errors'
-import { findResource, type ResourceInfo } from '../../api/resources'
+import { type ResourceInfo } from '../../api/resources'
 import { nodeIdentity } from '../authz/node-authorizer'
 import { podReferences } from '../authz/node-graph'
 import type { ServerContext, User } from '../context'
 import { errors } from '../status'
+import { RES } from '../../kit/resources'
 
-const NODES = findResource('', 'v1', 'nodes')!
-const PODS = findResource('', 'v1', 'pods')!
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror'
 const NODE_RESTRICTION_PREFIX = 'node-restriction.kubernetes.io'
 
@@ -93,8 +92,8 @@ async function admitMirrorPod(ctx: ServerContext, node: string, res: ResourceInf
   if (!owner || owner.apiVersion !== 'v1' || owner.kind !== 'Node' || owner.name !== node) throw forbidden(res, name, `node "${node}" can only create pods with an owner reference set to itself`)
   if (!owner.controller) throw forbidden(res, name, `node "${node}" can only create pods with a controller owner reference set to itself`)
   if (owner.blockOwnerDeletion) throw forbidden(res, name, `node "${node}" must not set blockOwnerDeletion on an owner reference`)
-  const self = await ctx.objects.get(NODES, undefined, node)
-  if (!self) throw errors.notFound(NODES, node)
+  const self = await ctx.objects.get(RES.nodes, undefined, node)
+  if (!self) throw errors.notFound(RES.nodes, node)
   if (owner.uid !== self.obj.metadata?.uid) throw forbidden(res, name, `node ${node} UID mismatch: expected ${String(self.obj.metadata?.uid)} got ${String(owner.uid)}`)
   // A mirror pod may not reach other objects: those would become readable to the node.
   const spec = (pod.spec ?? {}) as { serviceAccountName?: string; volumes?: { persistentVolumeClaim?: unknown }[] }
@@ -142,7 +141,7 @@ export function nodeRestrictionDelete(user: User | undefined, res: ResourceInfo,
 export function nodeRestrictionEvict(user: User | undefined, pod: KubeObject): void {
   const node = nodeIdentity(user)
   if (node === undefined) return
-  if (nodeNameOf(pod) !== node) throw forbidden(PODS, String(pod.metadata?.name ?? ''), `node "${node}" can only evict pods with spec.nodeName set to itself`)
+  if (nodeNameOf(pod) !== node) throw forbidden(RES.pods, String(pod.metadata?.name ?? ''), `node "${node}" can only evict pods with spec.nodeName set to itself`)
 }
 
 /** A kubelet asking for a ServiceAccount token: it must be bound to a pod on this node. */
@@ -151,8 +150,8 @@ export async function nodeRestrictionToken(ctx: ServerContext, user: User | unde
   if (node === undefined) return
   if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name) throw forbidden(res, saName, 'node requested token not bound to a pod')
   if (!ref.uid) throw forbidden(res, saName, 'node requested token with a pod binding without a uid')
-  const pod = await ctx.objects.get(PODS, namespace, ref.name)
-  if (!pod) throw errors.notFound(PODS, ref.name)
+  const pod = await ctx.objects.get(RES.pods, namespace, ref.name)
+  if (!pod) throw errors.notFound(RES.pods, ref.name)
   if (pod.obj.metadata?.uid !== ref.uid) {
     throw forbidden(res, saName, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`)
   }

@@ -3,12 +3,10 @@
 // PriorityClass may not become a second global default.
 import type { Pod } from 'kubernetes-types/core/v1'
 import type { KubeObject } from '../../api/errors'
-import { findResource } from '../../api/resources'
 import type { ServerContext } from '../context'
 import { errors } from '../status'
+import { RES } from '../../kit/resources'
 
-const PRIORITY_CLASSES = findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!
-const PODS = findResource('', 'v1', 'pods')!
 
 interface PriorityClassObj {
   metadata?: { name?: string }
@@ -18,7 +16,7 @@ interface PriorityClassObj {
 }
 
 async function classes(ctx: ServerContext): Promise<PriorityClassObj[]> {
-  return (await ctx.objects.list(PRIORITY_CLASSES, undefined)).items.map((s) => s.obj as PriorityClassObj)
+  return (await ctx.objects.list(RES.priorityclasses, undefined)).items.map((s) => s.obj as PriorityClassObj)
 }
 
 export async function priorityAdmission(ctx: ServerContext, pod: Pod): Promise<void> {
@@ -29,13 +27,13 @@ export async function priorityAdmission(ctx: ServerContext, pod: Pod): Promise<v
   let cls: PriorityClassObj | undefined
   if (spec.priorityClassName) {
     cls = all.find((c) => c.metadata?.name === spec.priorityClassName)
-    if (!cls) throw errors.forbiddenObject(PODS, name, `no PriorityClass with name ${spec.priorityClassName} was found`)
+    if (!cls) throw errors.forbiddenObject(RES.pods, name, `no PriorityClass with name ${spec.priorityClassName} was found`)
   } else {
     cls = all.filter((c) => c.globalDefault).sort((a, b) => (a.value ?? 0) - (b.value ?? 0))[0]
   }
   const value = cls?.value ?? 0
   if (spec.priority !== undefined && spec.priority !== null && spec.priority !== value) {
-    throw errors.forbiddenObject(PODS, name, `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`)
+    throw errors.forbiddenObject(RES.pods, name, `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`)
   }
   spec.priority = value
   if (cls && !spec.priorityClassName) spec.priorityClassName = cls.metadata?.name
@@ -46,5 +44,5 @@ export async function priorityAdmission(ctx: ServerContext, pod: Pod): Promise<v
 export async function priorityClassAdmission(ctx: ServerContext, obj: KubeObject): Promise<void> {
   if ((obj as PriorityClassObj).globalDefault !== true) return
   const other = (await classes(ctx)).find((c) => c.globalDefault && c.metadata?.name !== obj.metadata?.name)
-  if (other) throw errors.forbiddenObject(PRIORITY_CLASSES, obj.metadata?.name ?? '', `PriorityClass ${other.metadata?.name} is already marked as default. Only one default can exist`)
+  if (other) throw errors.forbiddenObject(RES.priorityclasses, obj.metadata?.name ?? '', `PriorityClass ${other.metadata?.name} is already marked as default. Only one default can exist`)
 }

@@ -5,13 +5,13 @@
 // limit. The quota controller later recounts from the stored objects (releasing what deletes and
 // failed writes left charged).
 import type { KubeObject } from '../../api/errors'
-import { findResource, type ResourceInfo } from '../../api/resources'
+import { type ResourceInfo } from '../../api/resources'
 import { evaluatorFor, quotaMatches, type QuotaObject } from '../../api/quota/evaluators'
 import { add, exceeded, fromMap, isZero, mask, prettyPrint, subtract, toMap, type ResourceList } from '../../api/quota/resource-list'
 import type { ServerContext } from '../context'
 import { errors } from '../status'
+import { RES } from '../../kit/resources'
 
-const RESOURCE_QUOTAS = findResource('', 'v1', 'resourcequotas')!
 const MAX_ATTEMPTS = 10
 
 /** Negative entries become 0 (upstream's SubtractWithNonNegativeResult). */
@@ -38,7 +38,7 @@ export async function resourceQuotaAdmission(ctx: ServerContext, res: ResourceIn
   const charged = new Set<string>()
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const quotas = (await ctx.objects.list(RESOURCE_QUOTAS, ns)).items
+    const quotas = (await ctx.objects.list(RES.resourcequotas, ns)).items
     if (!quotas.length) return
     const interesting: { q: QuotaObject; rev: number; hard: ResourceList }[] = []
     for (const s of quotas) {
@@ -84,7 +84,7 @@ export async function resourceQuotaAdmission(ctx: ServerContext, res: ResourceIn
     let conflict = false
     for (const u of updates) {
       const next: QuotaObject = { ...u.q, status: { ...(u.q.status ?? {}), used: toMap(u.used) } }
-      if (!(await ctx.objects.update(RESOURCE_QUOTAS, next, u.rev))) {
+      if (!(await ctx.objects.update(RES.resourcequotas, next, u.rev))) {
         conflict = true
         break
       }
@@ -93,5 +93,5 @@ export async function resourceQuotaAdmission(ctx: ServerContext, res: ResourceIn
     if (!conflict) return
     // Another write charged a quota meanwhile: check the rest again against its new usage.
   }
-  throw errors.conflict(RESOURCE_QUOTAS, 'resourcequotas', 'too many concurrent writers charging the namespace quota; try again')
+  throw errors.conflict(RES.resourcequotas, 'resourcequotas', 'too many concurrent writers charging the namespace quota; try again')
 }

@@ -2,12 +2,11 @@
 // the Secrets, ConfigMaps, PersistentVolumeClaims (and through them PersistentVolumes) and
 // ServiceAccounts those pods reference. Kept in memory by a watch on the store, like the RBAC
 // policy cache, so a kubelet's request costs no store read. A compacted watch re-lists.
-import { findResource, type ResourceInfo } from '../../api/resources'
+import { type ResourceInfo } from '../../api/resources'
 import type { KeyValue, Storage, Watcher } from '../../store/types'
 import { decodeFor, resourcePrefix } from '../registry/objects'
+import { RES } from '../../kit/resources'
 
-const PODS = findResource('', 'v1', 'pods')!
-const PVCS = findResource('', 'v1', 'persistentvolumeclaims')!
 
 export type NodeRefKind = 'secret' | 'configmap' | 'pvc' | 'serviceaccount'
 
@@ -98,14 +97,14 @@ export class NodeGraph {
 
   static async start(store: Storage): Promise<NodeGraph> {
     const g = new NodeGraph(store)
-    await g.sync(PODS)
-    await g.sync(PVCS)
+    await g.sync(RES.pods)
+    await g.sync(RES.pvcs)
     return g
   }
 
   private async sync(res: ResourceInfo): Promise<void> {
     const r = await this.store.range(resourcePrefix(res))
-    if (res === PODS) {
+    if (res === RES.pods) {
       this.pods.clear()
       this.refs.clear()
     } else this.claimVolumes.clear()
@@ -129,7 +128,7 @@ export class NodeGraph {
 
   private put(res: ResourceInfo, kv: KeyValue): void {
     const key = kv.key.slice(resourcePrefix(res).length)
-    if (res === PVCS) {
+    if (res === RES.pvcs) {
       const pvc = decodeFor(res, kv) as { spec?: { volumeName?: string } }
       if (pvc.spec?.volumeName) this.claimVolumes.set(key, pvc.spec.volumeName)
       else this.claimVolumes.delete(key)
@@ -147,7 +146,7 @@ export class NodeGraph {
   }
 
   private remove(res: ResourceInfo, key: string): void {
-    if (res === PVCS) {
+    if (res === RES.pvcs) {
       this.claimVolumes.delete(key)
       return
     }

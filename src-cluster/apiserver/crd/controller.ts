@@ -7,12 +7,12 @@
 import type { KubeObject } from '../../api/errors'
 import { resourcesForCrd } from '../../api/crd/resources'
 import { CRD_FINALIZER, type CrdCondition, type CrdNames, type CrdObject } from '../../api/crd/types'
-import { RESOURCES, findResource, setDynamicResources, type ResourceInfo } from '../../api/resources'
+import { RESOURCES, setDynamicResources } from '../../api/resources'
 import type { Watcher } from '../../store/types'
 import { rfc3339, type ServerContext } from '../context'
 import { decodeFor, resourcePrefix } from '../registry/objects'
+import { RES } from '../../kit/resources'
 
-export const CRDS: ResourceInfo = findResource('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!
 const owner = (name: string): string => `crd:${name}`
 
 /** Names of `names` already used in the group by a built-in resource or another accepted CRD. */
@@ -70,15 +70,15 @@ export class CrdController {
   }
 
   private async resync(): Promise<void> {
-    const r = await this.ctx.store.range(resourcePrefix(CRDS))
-    const names = r.kvs.map((kv) => decodeFor(CRDS, kv).metadata!.name!)
+    const r = await this.ctx.store.range(resourcePrefix(RES.crds))
+    const names = r.kvs.map((kv) => decodeFor(RES.crds, kv).metadata!.name!)
     for (const stale of [...this.registered]) if (!names.includes(stale)) this.unregister(stale)
     for (const n of names) await this.reconcile(n)
     this.watcher = this.ctx.store.watch(
-      resourcePrefix(CRDS),
+      resourcePrefix(RES.crds),
       { afterRevision: r.revision },
       (events) => {
-        for (const e of events) this.enqueue(e.kv.key.slice(resourcePrefix(CRDS).length))
+        for (const e of events) this.enqueue(e.kv.key.slice(resourcePrefix(RES.crds).length))
       },
       (err) => {
         if (this.closed || err.code === 'closed') return
@@ -98,8 +98,8 @@ export class CrdController {
 
   /** Reconcile every stored CRD now and wait for it (tests and callers that just wrote one). */
   async idle(): Promise<void> {
-    const r = await this.ctx.store.range(resourcePrefix(CRDS))
-    for (const kv of r.kvs) this.enqueue(kv.key.slice(resourcePrefix(CRDS).length))
+    const r = await this.ctx.store.range(resourcePrefix(RES.crds))
+    for (const kv of r.kvs) this.enqueue(kv.key.slice(resourcePrefix(RES.crds).length))
     for (const n of [...this.registered]) if (!r.kvs.some((kv) => kv.key.endsWith(`/${n}`))) this.enqueue(n)
     await this.chain
   }
@@ -116,11 +116,11 @@ export class CrdController {
   }
 
   private async reconcile(name: string): Promise<void> {
-    const cur = await this.ctx.objects.get(CRDS, undefined, name)
+    const cur = await this.ctx.objects.get(RES.crds, undefined, name)
     if (!cur) return this.unregister(name)
     const crd = cur.obj as CrdObject
     if (crd.metadata?.deletionTimestamp) return this.finalize(crd, cur.kv.modRevision)
-    const all = (await this.ctx.objects.list(CRDS, undefined)).items.map((s) => s.obj as CrdObject)
+    const all = (await this.ctx.objects.list(RES.crds, undefined)).items.map((s) => s.obj as CrdObject)
     const now = rfc3339(this.ctx.now())
     const status = structuredClone(crd.status ?? {})
     let conds = status.conditions ?? []
@@ -149,7 +149,7 @@ export class CrdController {
     status.acceptedNames ??= { plural: '', kind: '' }
     if (JSON.stringify(status) !== JSON.stringify(crd.status ?? {})) {
       const next = { ...crd, status } as KubeObject
-      const updated = await this.ctx.objects.update(CRDS, next, cur.kv.modRevision)
+      const updated = await this.ctx.objects.update(RES.crds, next, cur.kv.modRevision)
       // Changed meanwhile: the watch brings the newer version.
       if (!updated) return
     }
@@ -180,7 +180,7 @@ export class CrdController {
     const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== CRD_FINALIZER)
     const next = { ...crd, metadata: { ...crd.metadata, finalizers }, status: { ...crd.status, conditions: conds } } as KubeObject
     if (!finalizers.length) delete next.metadata!.finalizers
-    const done = finalizers.length ? await this.ctx.objects.update(CRDS, next, rev) : await this.ctx.objects.delete(CRDS, next, rev)
+    const done = finalizers.length ? await this.ctx.objects.update(RES.crds, next, rev) : await this.ctx.objects.delete(RES.crds, next, rev)
     if (done && !finalizers.length) this.unregister(name)
   }
 

@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Pod } from 'kubernetes-types/core/v1'
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1'
 import type { KubeObject } from '../../api/errors'
-import { findResource } from '../../api/resources'
 import { labelSelectorFromObject, matchLabels, type LabelSelectorObject } from '../../api/selectors'
 import { asObject, decodeBody, readBody } from '../body'
 import { rfc3339, type ServerContext } from '../context'
@@ -19,9 +18,8 @@ import { sendJson } from '../respond'
 import { ApiError, errors, failure, success } from '../status'
 import { isDryRun } from './admit'
 import { deleteObject, type DeleteOptions } from './delete'
+import { RES } from '../../kit/resources'
 
-const PDBS = findResource('policy', 'v1', 'poddisruptionbudgets')!
-const PODS = findResource('', 'v1', 'pods')!
 /** Upstream refuses once this many evicted pods wait for the disruption controller. */
 const MAX_DISRUPTED_PODS = 2000
 const CONFLICT_RETRIES = 5
@@ -66,7 +64,7 @@ function toDeleteOptions(o: Record<string, unknown>, dryRun: boolean): DeleteOpt
 }
 
 async function budgetsFor(ctx: ServerContext, pod: Pod): Promise<{ pdb: PodDisruptionBudget; rev: number }[]> {
-  const all = (await ctx.objects.list(PDBS, pod.metadata?.namespace)).items
+  const all = (await ctx.objects.list(RES.pdbs, pod.metadata?.namespace)).items
   return all
     .map((s) => ({ pdb: s.obj as PodDisruptionBudget, rev: s.kv.modRevision }))
     .filter(({ pdb }) => {
@@ -98,8 +96,8 @@ async function checkAndDecrement(ctx: ServerContext, pod: Pod, pdb: PodDisruptio
     disruptionsAllowed: st.disruptionsAllowed - 1,
     disruptedPods: { ...(st.disruptedPods ?? {}), [pod.metadata!.name!]: rfc3339(ctx.now()) },
   }
-  const written = await ctx.objects.update(PDBS, next, rev)
-  if (!written) throw errors.conflict(PDBS, name)
+  const written = await ctx.objects.update(RES.pdbs, next, rev)
+  if (!written) throw errors.conflict(RES.pdbs, name)
 }
 
 /** Whether an unready pod may be evicted without spending a disruption (unhealthyPodEvictionPolicy). */
@@ -113,7 +111,7 @@ function unhealthyMayGo(pod: Pod, pdb: PodDisruptionBudget): boolean {
 /** Evict pod `name` in `namespace` as a policy/v1 Eviction would; exported for callers inside the server. */
 export async function evictPod(ctx: ServerContext, namespace: string, name: string, deleteOptions: DeleteOptions): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const cur = await ctx.objects.mustGet(PODS, namespace, name)
+    const cur = await ctx.objects.mustGet(RES.pods, namespace, name)
     const pod = cur.obj as Pod
     nodeRestrictionEvict(requestUser(), cur.obj)
     if (!canIgnoreBudget(pod)) {
@@ -133,7 +131,7 @@ export async function evictPod(ctx: ServerContext, namespace: string, name: stri
     }
     // The pod the budget was checked against is the one deleted.
     const preconditions = { uid: String(pod.metadata?.uid), ...(deleteOptions.preconditions ?? {}) }
-    await deleteObject(ctx, PODS, namespace, name, { ...deleteOptions, preconditions })
+    await deleteObject(ctx, RES.pods, namespace, name, { ...deleteOptions, preconditions })
     return
   }
 }

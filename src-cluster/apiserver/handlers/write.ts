@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isDeepStrictEqual } from 'node:util'
 import type { FieldError, KubeObject } from '../../api/errors'
 import { fieldErr } from '../../api/errors'
-import { findResource, type ResourceInfo } from '../../api/resources'
+import { type ResourceInfo } from '../../api/resources'
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1'
 import type { StorageClass } from 'kubernetes-types/storage/v1'
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1'
@@ -25,22 +25,14 @@ import { nodeRestrictionCreate, nodeRestrictionUpdate } from '../admission/node-
 import { requestUser } from '../request-user'
 import { csrCreateAdmission, csrSubjectRestriction, csrUpdate, isCsr } from '../admission/certificates'
 import { rfc3339, type ServerContext } from '../context'
-import {
-  prepareForCreate,
-  prepareForStatusUpdate,
-  prepareForUpdate,
-  releaseOnDelete,
-  specChanged,
-  tracksGeneration,
-  type StrategyContext,
-} from '../registry/strategies'
+import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate, releaseOnDelete, specChanged, tracksGeneration, type StrategyContext } from '../registry/strategies'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { errors, failure } from '../status'
 import { applyDefaults, checkFields, checkTypeMeta, fieldValidationParam, isDryRun, validateOrThrow } from './admit'
 import { withTypeMeta } from './read'
+import { RES } from '../../kit/resources'
 
-const NAMESPACES = findResource('', 'v1', 'namespaces')!
 /** Kinds a PUT may create when missing (upstream's AllowCreateOnUpdate). */
 const CREATE_ON_UPDATE = new Set(['Endpoints', 'Event', 'Lease', 'EndpointSlice'])
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
@@ -58,7 +50,7 @@ function randomSuffix(): string {
 export async function ensureNamespaceWritable(ctx: ServerContext, res: ResourceInfo, namespace: string | undefined): Promise<void> {
   if (!res.namespaced) return
   if (!namespace) throw errors.badRequest(`${res.kind} is namespaced: send it to /…/namespaces/NAMESPACE/${res.plural} (kubectl: -n NAMESPACE)`)
-  const ns = await ctx.objects.get(NAMESPACES, undefined, namespace)
+  const ns = await ctx.objects.get(RES.namespaces, undefined, namespace)
   if (!ns) throw failure(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
   if (ns.obj.metadata?.deletionTimestamp) {
     throw failure(403, 'Forbidden', `${res.plural} "…" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`)
@@ -136,8 +128,6 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
   }
 }
 
-const STORAGE_CLASSES = findResource('storage.k8s.io', 'v1', 'storageclasses')!
-const INGRESS_CLASSES = findResource('networking.k8s.io', 'v1', 'ingressclasses')!
 
 /** Mutating admission on create, as upstream's default plugins do. */
 async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Promise<void> {
@@ -148,11 +138,11 @@ async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Pr
   if (res.kind === 'Pod' && res.group === '') await serviceAccountAdmission(ctx, obj as unknown as Pod)
   if (res.kind === 'Pod') defaultTolerationsAdmission(obj as unknown as Pod, ctx.config.defaultTolerationSeconds)
   if (res.kind === 'PersistentVolumeClaim') {
-    const classes = (await ctx.objects.list(STORAGE_CLASSES, undefined)).items.map((s) => s.obj as unknown as StorageClass)
+    const classes = (await ctx.objects.list(RES.storageclasses, undefined)).items.map((s) => s.obj as unknown as StorageClass)
     defaultStorageClassAdmission(obj as unknown as PersistentVolumeClaim, classes)
   }
   if (res.kind === 'Ingress') {
-    const classes = (await ctx.objects.list(INGRESS_CLASSES, undefined)).items.map((s) => s.obj as unknown as IngressClass)
+    const classes = (await ctx.objects.list(RES.ingressclasses, undefined)).items.map((s) => s.obj as unknown as IngressClass)
     defaultIngressClassAdmission(obj as unknown as Ingress, classes)
   }
 }

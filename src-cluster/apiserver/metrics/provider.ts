@@ -3,10 +3,10 @@
 // whose kubelet does not answer are left out (as metrics-server does), and reported to `log`.
 import type { Node, Pod } from 'kubernetes-types/core/v1'
 import type { KubeObject } from '../../api/errors'
-import { findResource } from '../../api/resources'
 import { rfc3339, type ServerContext } from '../context'
 import { fetchSummary } from './kubelet-client'
 import type { ContainerUsage, KubeletResourceSummary } from './types'
+import { RES } from '../../kit/resources'
 
 export const METRICS_GROUP = 'metrics.k8s.io'
 export const METRICS_VERSION = 'v1beta1'
@@ -14,8 +14,6 @@ export const METRICS_API_VERSION = `${METRICS_GROUP}/${METRICS_VERSION}`
 /** The sampling window reported with every item (the summaries are instantaneous). */
 const WINDOW = '10s'
 
-const NODES = findResource('', 'v1', 'nodes')!
-const PODS = findResource('', 'v1', 'pods')!
 
 export interface Usage {
   readonly cpu: string
@@ -42,11 +40,11 @@ async function summaries(ctx: ServerContext, nodes: readonly Node[], log: (line:
 }
 
 export async function allNodes(ctx: ServerContext): Promise<Node[]> {
-  return (await ctx.objects.list(NODES, undefined)).items.map((s) => s.obj as Node)
+  return (await ctx.objects.list(RES.nodes, undefined)).items.map((s) => s.obj as Node)
 }
 
 export async function podsIn(ctx: ServerContext, namespace: string | undefined): Promise<Pod[]> {
-  return (await ctx.objects.list(PODS, namespace)).items.map((s) => s.obj as Pod)
+  return (await ctx.objects.list(RES.pods, namespace)).items.map((s) => s.obj as Pod)
 }
 
 export async function nodeMetrics(ctx: ServerContext, nodes: readonly Node[], log: (line: string) => void): Promise<KubeObject[]> {

@@ -8,16 +8,13 @@ import { request as httpsRequest } from 'node:https'
 import type { Node, Pod } from 'kubernetes-types/core/v1'
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1'
 import type { Service } from 'kubernetes-types/core/v1'
-import { findResource } from '../../api/resources'
 import type { ServerContext } from '../context'
 import { kubeletAddress, kubeletClientIdentity } from '../metrics/kubelet-client'
 import type { ResourceRequest } from '../request'
 import { errors } from '../status'
 import { getPod, kubeletFor } from './target'
+import { RES } from '../../kit/resources'
 
-const NODES = findResource('', 'v1', 'nodes')!
-const SERVICES = findResource('', 'v1', 'services')!
-const SLICES = findResource('discovery.k8s.io', 'v1', 'endpointslices')!
 
 /** Upstream's SplitSchemeNamePort: "name", "name:port" or "scheme:name:port". */
 export function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } | undefined {
@@ -43,8 +40,8 @@ function simulatedNode(node: Node): boolean {
 async function nodeTarget(ctx: ServerContext, id: string): Promise<Target> {
   const parts = splitSchemeNamePort(id)
   if (!parts || !parts.name) throw errors.badRequest(`invalid node request ${JSON.stringify(id)}: use nodes/NAME[:PORT]/proxy/PATH`)
-  const cur = await ctx.objects.get(NODES, undefined, parts.name)
-  if (!cur) throw errors.notFound(NODES, parts.name)
+  const cur = await ctx.objects.get(RES.nodes, undefined, parts.name)
+  if (!cur) throw errors.notFound(RES.nodes, parts.name)
   const node = cur.obj as Node
   if (simulatedNode(node)) {
     throw errors.badRequest(
@@ -81,13 +78,13 @@ async function podTarget(ctx: ServerContext, namespace: string, id: string): Pro
 async function serviceTarget(ctx: ServerContext, namespace: string, id: string): Promise<Target> {
   const parts = splitSchemeNamePort(id)
   if (!parts || !parts.name) throw errors.badRequest(`invalid service request ${JSON.stringify(id)}: use services/NAME[:PORT]/proxy/PATH`)
-  const cur = await ctx.objects.get(SERVICES, namespace, parts.name)
-  if (!cur) throw errors.notFound(SERVICES, parts.name)
+  const cur = await ctx.objects.get(RES.services, namespace, parts.name)
+  if (!cur) throw errors.notFound(RES.services, parts.name)
   const svc = cur.obj as Service
   const ports = svc.spec?.ports ?? []
   const sp = parts.port ? ports.find((p) => p.name === parts.port || String(p.port) === parts.port) : ports[0]
   if (!sp) throw errors.unavailable(`no endpoints available for service "${parts.name}"`)
-  const slices = (await ctx.objects.list(SLICES, namespace)).items.map((s) => s.obj as unknown as EndpointSlice).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === parts.name)
+  const slices = (await ctx.objects.list(RES.slices, namespace)).items.map((s) => s.obj as unknown as EndpointSlice).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === parts.name)
   let sawSimulated = false
   for (const slice of slices) {
     const ep = (slice.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? ''))
@@ -95,7 +92,7 @@ async function serviceTarget(ctx: ServerContext, namespace: string, id: string):
     for (const e of slice.endpoints ?? []) {
       if (e.conditions?.ready === false || !e.addresses?.length) continue
       if (e.nodeName) {
-        const node = await ctx.objects.get(NODES, undefined, e.nodeName)
+        const node = await ctx.objects.get(RES.nodes, undefined, e.nodeName)
         if (node && simulatedNode(node.obj as Node)) {
           sawSimulated = true
           continue

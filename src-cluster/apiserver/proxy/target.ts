@@ -1,13 +1,11 @@
 // Which kubelet serves a pod's logs and streams, and the checks upstream makes before it
 // proxies (their messages are what kubectl prints).
 import type { Node, Pod, ContainerStatus } from 'kubernetes-types/core/v1'
-import { findResource } from '../../api/resources'
 import type { ServerContext } from '../context'
 import { kubeletAddress } from '../metrics/kubelet-client'
 import { errors, failure } from '../status'
+import { RES } from '../../kit/resources'
 
-const PODS = findResource('', 'v1', 'pods')!
-const NODES = findResource('', 'v1', 'nodes')!
 
 export interface KubeletTarget {
   readonly pod: Pod
@@ -18,8 +16,8 @@ export interface KubeletTarget {
 }
 
 export async function getPod(ctx: ServerContext, namespace: string, name: string): Promise<Pod> {
-  const cur = await ctx.objects.get(PODS, namespace, name)
-  if (!cur) throw errors.notFound(PODS, name)
+  const cur = await ctx.objects.get(RES.pods, namespace, name)
+  if (!cur) throw errors.notFound(RES.pods, name)
   return cur.obj as Pod
 }
 
@@ -73,7 +71,7 @@ export function checkContainerRunning(pod: Pod, container: string): void {
 export async function kubeletFor(ctx: ServerContext, pod: Pod): Promise<{ nodeName: string; host: string; port: number }> {
   const nodeName = pod.spec?.nodeName
   if (!nodeName) throw errors.badRequest(`pod ${pod.metadata?.name} does not have a host assigned`)
-  const node = await ctx.objects.get(NODES, undefined, nodeName)
+  const node = await ctx.objects.get(RES.nodes, undefined, nodeName)
   if (!node) throw errors.badRequest(`node "${nodeName}" of pod ${pod.metadata?.name} does not exist`)
   const runtime = (node.obj as Node).status?.nodeInfo?.containerRuntimeVersion ?? ''
   if (runtime.startsWith('simulated://')) {

@@ -8,14 +8,13 @@ import type { KubeObject } from '../../api/errors'
 import { parseQuantity } from '../../api/quantity'
 import { RESOURCES } from '../../api/resources'
 import { matchLabels, parseLabelSelector } from '../../api/selectors'
-import { discoverExtraResources, objectKey, resourceRef, WorkQueue, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
+import { discoverExtraResources, objectKey, WorkQueue, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { DelayedRequeue, isPodReady, rfc3339, setCondition, withKind } from '../batch/util'
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, resourceReplicas, scaleDownLimit, scaleUpLimit, stabilize, type PodSample, type Recommendation, type ScaleEvent } from './replicas'
 import type { HpaObj, PodObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
-export const HPAS = resourceRef('autoscaling/v2', 'horizontalpodautoscalers')
-const PODS = resourceRef('v1', 'pods')
 
 interface PodMetricsList {
   items: { metadata: { name: string }; containers: { name: string; usage: Record<string, string> }[] }[]
@@ -46,8 +45,8 @@ export class HPAController implements Controller {
     this.ctx = ctx
     this.delays = new DelayedRequeue(ctx.clock, this.queue)
     this.recorder = ctx.recorder('horizontal-pod-autoscaler')
-    this.hpas = ctx.informers.for<HpaObj>(HPAS)
-    this.pods = ctx.informers.for<PodObj>(PODS)
+    this.hpas = ctx.informers.for<HpaObj>(RES.hpas)
+    this.pods = ctx.informers.for<PodObj>(RES.pods)
     this.hpas.addHandler({
       add: (h) => this.queue.add(objectKey(h)),
       update: (o, n) => {
@@ -87,7 +86,7 @@ export class HPAController implements Controller {
     const ref = spec.scaleTargetRef
     const write = async (status: HorizontalPodAutoscalerStatus): Promise<void> => {
       if (JSON.stringify(status) === JSON.stringify(old)) return
-      await this.ctx.client.update<HpaObj>(HPAS, { ...ev, status }, { subresource: 'status' })
+      await this.ctx.client.update<HpaObj>(RES.hpas, { ...ev, status }, { subresource: 'status' })
     }
     const fail = async (cond: string, reason: string, message: string, current?: number): Promise<void> => {
       this.recorder.event(ev, 'Warning', reason, message)

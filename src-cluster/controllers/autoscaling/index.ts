@@ -2,7 +2,7 @@
 import type { Controller } from '../framework'
 import { HPAController } from './hpa'
 
-export { HPAController, HPAS } from './hpa'
+export { HPAController } from './hpa'
 export * from './replicas'
 
 export function autoscalingControllers(): Controller[] {

@@ -6,14 +6,14 @@
 import type { CronJobStatus } from 'kubernetes-types/batch/v1'
 import type { ObjectReference } from 'kubernetes-types/core/v1'
 import { parseCron, type CronSchedule } from '../../api/cron'
-import { isAlreadyExists, isNotFound, objectKey, resourceRef, splitKey, WorkQueue, type EventRecorder, type Informer } from '../../client'
+import { isAlreadyExists, isNotFound, objectKey, splitKey, WorkQueue, type EventRecorder, type Informer } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
-import { isJobFinished, JOBS } from './job'
+import { isJobFinished } from './job'
 import { checkTimeZone, formatInZone, nextInZone } from './timezone'
 import { controllerRef, DelayedRequeue, rfc3339, withKind } from './util'
 import type { CronJobObj, JobObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
-export const CRONJOBS = resourceRef('batch/v1', 'cronjobs')
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp'
 /** Beyond this many missed start times upstream gives up counting and asks for a deadline. */
 const MAX_MISSED = 100
@@ -55,8 +55,8 @@ export class CronJobController implements Controller {
     this.ctx = ctx
     this.delays = new DelayedRequeue(ctx.clock, this.queue)
     this.recorder = ctx.recorder('cronjob-controller')
-    this.cronJobs = ctx.informers.for<CronJobObj>(CRONJOBS)
-    this.jobs = ctx.informers.for<JobObj>(JOBS)
+    this.cronJobs = ctx.informers.for<CronJobObj>(RES.cronjobs)
+    this.jobs = ctx.informers.for<JobObj>(RES.jobs)
     this.cronJobs.addHandler({
       add: (c) => this.queue.add(objectKey(c)),
       update: (_o, n) => this.queue.add(objectKey(n)),
@@ -82,7 +82,7 @@ export class CronJobController implements Controller {
 
   private async deleteJob(cj: CronJobObj, job: JobObj): Promise<void> {
     try {
-      await this.ctx.client.delete(JOBS, job.metadata!.namespace, job.metadata!.name!, { propagationPolicy: 'Background' })
+      await this.ctx.client.delete(RES.jobs, job.metadata!.namespace, job.metadata!.name!, { propagationPolicy: 'Background' })
       this.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${job.metadata!.name}`)
     } catch (e) {
       if (!isNotFound(e)) {
@@ -121,14 +121,14 @@ export class CronJobController implements Controller {
     for (const a of [...active]) {
       if (children.some((j) => j.metadata!.uid === a.uid)) continue
       // Not in the cache: ask the server before forgetting it (the cache may lag a create).
-      const live = await this.ctx.client.get<JobObj>(JOBS, a.namespace, a.name!)
+      const live = await this.ctx.client.get<JobObj>(RES.jobs, a.namespace, a.name!)
       if (!live || live.metadata?.uid !== a.uid) active = active.filter((x) => x.uid !== a.uid)
     }
 
     const writeStatus = async (): Promise<void> => {
       const status: CronJobStatus = { ...old, active: active.length ? active : undefined, lastScheduleTime, lastSuccessfulTime }
       if (JSON.stringify(clean(status)) === JSON.stringify(clean(old))) return
-      await this.ctx.client.update<CronJobObj>(CRONJOBS, { ...withKind(cj, 'batch/v1', 'CronJob'), status }, { subresource: 'status' })
+      await this.ctx.client.update<CronJobObj>(RES.cronjobs, { ...withKind(cj, 'batch/v1', 'CronJob'), status }, { subresource: 'status' })
     }
 
     if (cj.metadata?.deletionTimestamp) return writeStatus()
@@ -191,7 +191,7 @@ export class CronJobController implements Controller {
     }
     const job = this.jobFor(cj, jobName, scheduled, tz)
     try {
-      const made = await this.ctx.client.create<JobObj>(JOBS, namespace, job)
+      const made = await this.ctx.client.create<JobObj>(RES.jobs, namespace, job)
       this.event(cj, 'Normal', 'SuccessfulCreate', `Created job ${made.metadata!.name}`)
       active.push(jobRef(made))
     } catch (e) {

@@ -8,15 +8,14 @@
 import type { JobCondition, JobStatus } from 'kubernetes-types/batch/v1'
 import type { JobObj as Job, PodObj as Pod } from '../../kit/objects'
 
-import { isNotFound, objectKey, resourceRef, splitKey, WorkQueue, type Informer } from '../../client'
+import { isNotFound, objectKey, splitKey, WorkQueue, type Informer } from '../../client'
 import type { EventRecorder } from '../../client'
 import { Expectations, runWorkers, type Controller, type ControllerContext } from '../framework'
 import { completionIndexOf, hasTrackingFinalizer, podForJob, TRACKING_FINALIZER } from './job-pods'
 import { matchPodFailurePolicy } from './pod-failure-policy'
 import { controllerRef, DelayedRequeue, findCondition, formatIndexes, isPodReady, parseIndexes, rfc3339, setCondition, withKind } from './util'
+import { RES } from '../../kit/resources'
 
-export const JOBS = resourceRef('batch/v1', 'jobs')
-export const PODS = resourceRef('v1', 'pods')
 
 /** Back-off before re-creating failed pods: 10 s doubling to 6 min (upstream's defaults). */
 export const BACKOFF_BASE_MS = 10_000
@@ -61,8 +60,8 @@ export class JobController implements Controller {
     this.delays = new DelayedRequeue(ctx.clock, this.queue)
     this.expectations = new Expectations(ctx.clock)
     this.recorder = ctx.recorder('job-controller')
-    this.jobs = ctx.informers.for<Job>(JOBS)
-    this.pods = ctx.informers.for<Pod>(PODS)
+    this.jobs = ctx.informers.for<Job>(RES.jobs)
+    this.pods = ctx.informers.for<Pod>(RES.pods)
     this.jobs.addHandler({
       add: (j) => this.queue.add(objectKey(j)),
       update: (_o, n) => this.queue.add(objectKey(n)),
@@ -111,7 +110,7 @@ export class JobController implements Controller {
     if (i < 0) return
     try {
       await this.ctx.client.patch(
-        PODS,
+        RES.pods,
         pod.metadata!.namespace,
         pod.metadata!.name!,
         [
@@ -128,7 +127,7 @@ export class JobController implements Controller {
 
   private async deletePod(key: string, pod: Pod): Promise<void> {
     try {
-      await this.ctx.client.delete(PODS, pod.metadata!.namespace, pod.metadata!.name!, { propagationPolicy: 'Background' })
+      await this.ctx.client.delete(RES.pods, pod.metadata!.namespace, pod.metadata!.name!, { propagationPolicy: 'Background' })
     } catch (e) {
       this.expectations.deletionFailed(key, objectKey(pod))
       if (!isNotFound(e)) throw e
@@ -136,7 +135,7 @@ export class JobController implements Controller {
   }
 
   private async writeStatus(job: Job, status: JobStatus): Promise<Job> {
-    return this.ctx.client.update<Job>(JOBS, { ...withKind(job, 'batch/v1', 'Job'), status } as Job, { subresource: 'status' })
+    return this.ctx.client.update<Job>(RES.jobs, { ...withKind(job, 'batch/v1', 'Job'), status } as Job, { subresource: 'status' })
   }
 
   async sync(key: string): Promise<void> {
@@ -315,7 +314,7 @@ export class JobController implements Controller {
         this.delays.after(key, wait)
       } else {
         this.expectations.expect(key, toCreate.length)
-        const results = await Promise.allSettled(toCreate.map((ix) => this.ctx.client.create<Pod>(PODS, job.metadata!.namespace, podForJob(job, ix))))
+        const results = await Promise.allSettled(toCreate.map((ix) => this.ctx.client.create<Pod>(RES.pods, job.metadata!.namespace, podForJob(job, ix))))
         for (const r of results) {
           if (r.status === 'fulfilled') {
             created++

@@ -2,9 +2,10 @@
 // ttlSecondsAfterFinished after it completed or failed. Waits on the controller Clock.
 import { isNotFound, objectKey, WorkQueue, type Informer } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
-import { isJobFinished, JOBS } from './job'
+import { isJobFinished } from './job'
 import { DelayedRequeue } from './util'
 import type { JobObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 /** When the Job finished: completionTime, else the Complete/Failed condition's transition time. */
 export function finishTime(job: JobObj): number | undefined {
@@ -26,7 +27,7 @@ export class TTLAfterFinishedController implements Controller {
   async start(ctx: ControllerContext): Promise<void> {
     this.ctx = ctx
     this.delays = new DelayedRequeue(ctx.clock, this.queue)
-    this.jobs = ctx.informers.for<JobObj>(JOBS)
+    this.jobs = ctx.informers.for<JobObj>(RES.jobs)
     const enqueue = (j: JobObj): void => {
       if (j.spec?.ttlSecondsAfterFinished != null && isJobFinished(j)) this.queue.add(objectKey(j))
     }
@@ -53,7 +54,7 @@ export class TTLAfterFinishedController implements Controller {
     }
     // The resourceVersion precondition makes sure the TTL still applies to what is deleted.
     try {
-      await this.ctx.client.delete(JOBS, job.metadata!.namespace, job.metadata!.name!, {
+      await this.ctx.client.delete(RES.jobs, job.metadata!.namespace, job.metadata!.name!, {
         propagationPolicy: 'Background',
         preconditions: { uid: job.metadata!.uid, resourceVersion: job.metadata!.resourceVersion },
       })

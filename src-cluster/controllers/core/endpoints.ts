@@ -7,9 +7,10 @@ import type { Informer } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { hasAddress, podHostname, resolvePort, selectedPods, serviceSelects } from './endpoint-pods'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, isConflict, isNotFound, keyOf, podIsReady, R, sameJson } from './util'
+import { isAlreadyExists, isConflict, isNotFound, keyOf, podIsReady, sameJson } from './util'
 import { splitKey } from '../../client/types'
 import type { EndpointsObj, PodObj, ServiceObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 /** Subsets for a Service given the pods it selects (pure: unit-tested directly). */
 export function buildSubsets(svc: ServiceObj, pods: readonly PodObj[]): EndpointSubset[] {
@@ -63,9 +64,9 @@ export class EndpointsController implements Controller {
   private q?: RunningQueue
 
   async start(ctx: ControllerContext): Promise<void> {
-    const services = ctx.informers.for<ServiceObj>(R.services)
-    const pods = ctx.informers.for<PodObj>(R.pods)
-    const endpoints = ctx.informers.for<EndpointsObj>(R.endpoints)
+    const services = ctx.informers.for<ServiceObj>(RES.services)
+    const pods = ctx.informers.for<PodObj>(RES.pods)
+    const endpoints = ctx.informers.for<EndpointsObj>(RES.endpoints)
     const q = (this.q = startQueue(ctx, this.name, 2, (key) => this.reconcile(ctx, key, services, pods, endpoints)))
     const enqueueSvc = (s: ServiceObj) => q.queue.add(keyOf(s))
     const enqueueForPod = (p: PodObj) => {
@@ -98,7 +99,7 @@ export class EndpointsController implements Controller {
       // The Service is gone: its Endpoints go too (unless something else owns them, like the API server's).
       if (cur && !(namespace === 'default' && name === 'kubernetes')) {
         try {
-          await ctx.client.delete(R.endpoints, namespace, name, { preconditions: { uid: cur.metadata?.uid } })
+          await ctx.client.delete(RES.endpoints, namespace, name, { preconditions: { uid: cur.metadata?.uid } })
         } catch (e) {
           if (!isNotFound(e) && !isConflict(e)) throw e
         }
@@ -113,8 +114,8 @@ export class EndpointsController implements Controller {
     if (cur && sameJson(cur.subsets ?? [], subsets) && sameJson(cur.metadata?.labels ?? {}, labels)) return
     const body: EndpointsObj = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels }, subsets }
     try {
-      if (!cur) await ctx.client.create(R.endpoints, namespace, body)
-      else await ctx.client.update(R.endpoints, { ...cur, metadata: { ...cur.metadata, labels }, subsets })
+      if (!cur) await ctx.client.create(RES.endpoints, namespace, body)
+      else await ctx.client.update(RES.endpoints, { ...cur, metadata: { ...cur.metadata, labels }, subsets })
     } catch (e) {
       // Someone else wrote meanwhile: the informer event requeues us with the fresh state.
       if (isAlreadyExists(e)) return void (await this.refreshFromServer(ctx, namespace, name, body))
@@ -124,7 +125,7 @@ export class EndpointsController implements Controller {
 
   /** Created by someone else before our cache saw it: overwrite with what we computed. */
   private async refreshFromServer(ctx: ControllerContext, namespace: string | undefined, name: string, body: EndpointsObj): Promise<void> {
-    const live = await ctx.client.get<EndpointsObj>(R.endpoints, namespace, name)
-    if (live) await ctx.client.update(R.endpoints, { ...live, metadata: { ...live.metadata, labels: body.metadata?.labels }, subsets: body.subsets })
+    const live = await ctx.client.get<EndpointsObj>(RES.endpoints, namespace, name)
+    if (live) await ctx.client.update(RES.endpoints, { ...live, metadata: { ...live.metadata, labels: body.metadata?.labels }, subsets: body.subsets })
   }
 }

@@ -10,8 +10,9 @@ import { splitKey } from '../../client/types'
 import type { Controller, ControllerContext } from '../framework'
 import { hasAddress, podHostname, resolvePort, selectedPods, serviceSelects } from './endpoint-pods'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, isConflict, isNotFound, keyOf, podIsReady, R, sameJson } from './util'
+import { isAlreadyExists, isConflict, isNotFound, keyOf, podIsReady, sameJson } from './util'
 import type { EndpointsObj, PodObj, ServiceObj, SliceObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by'
@@ -74,10 +75,10 @@ export class EndpointSliceController implements Controller {
   private readonly pending = new Map<string, Map<string, number>>()
 
   async start(ctx: ControllerContext): Promise<void> {
-    const services = ctx.informers.for<ServiceObj>(R.services)
-    const pods = ctx.informers.for<PodObj>(R.pods)
-    const slices = ctx.informers.for<SliceObj>(R.slices)
-    const endpoints = ctx.informers.for<EndpointsObj>(R.endpoints)
+    const services = ctx.informers.for<ServiceObj>(RES.services)
+    const pods = ctx.informers.for<PodObj>(RES.pods)
+    const slices = ctx.informers.for<SliceObj>(RES.slices)
+    const endpoints = ctx.informers.for<EndpointsObj>(RES.endpoints)
     const q = (this.q = startQueue(ctx, this.name, 2, (key) => this.reconcile(ctx, key, services, pods, slices, endpoints)))
     const enqueueSvc = (s: ServiceObj) => q.queue.add(keyOf(s))
     const enqueueForPod = (p: PodObj) => {
@@ -152,7 +153,7 @@ export class EndpointSliceController implements Controller {
       const existing = i >= 0 ? free.splice(i, 1)[0] : undefined
       if (existing) {
         if (sameJson(existing.endpoints ?? [], d.endpoints) && sameJson(existing.metadata?.labels ?? {}, labels)) continue
-        const updated = await ctx.client.update<SliceObj>(R.slices, { ...existing, metadata: { ...existing.metadata, labels }, ports: d.ports, endpoints: d.endpoints })
+        const updated = await ctx.client.update<SliceObj>(RES.slices, { ...existing, metadata: { ...existing.metadata, labels }, ports: d.ports, endpoints: d.endpoints })
         this.expect(key, String(updated.metadata?.name), Number(updated.metadata?.resourceVersion))
       } else {
         const body: SliceObj = {
@@ -168,7 +169,7 @@ export class EndpointSliceController implements Controller {
           ports: d.ports,
           endpoints: d.endpoints,
         }
-        const created = await ctx.client.create<SliceObj>(R.slices, namespace, body)
+        const created = await ctx.client.create<SliceObj>(RES.slices, namespace, body)
         this.expect(key, String(created.metadata?.name), Number(created.metadata?.resourceVersion))
       }
     }
@@ -177,7 +178,7 @@ export class EndpointSliceController implements Controller {
 
   private async deleteSlice(ctx: ControllerContext, key: string, s: SliceObj): Promise<void> {
     try {
-      await ctx.client.delete(R.slices, s.metadata?.namespace, String(s.metadata?.name), { preconditions: { uid: s.metadata?.uid } })
+      await ctx.client.delete(RES.slices, s.metadata?.namespace, String(s.metadata?.name), { preconditions: { uid: s.metadata?.uid } })
       this.expect(key, String(s.metadata?.name), 0)
     } catch (e) {
       if (!isNotFound(e) && !isConflict(e)) throw e
@@ -200,8 +201,8 @@ export class EndpointSliceController implements Controller {
     const body: SliceObj = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', namespace: 'default', labels }, addressType: 'IPv4', ports, endpoints: eps }
     try {
       const out = cur
-        ? await ctx.client.update<SliceObj>(R.slices, { ...cur, ports, endpoints: eps })
-        : await ctx.client.create<SliceObj>(R.slices, 'default', body)
+        ? await ctx.client.update<SliceObj>(RES.slices, { ...cur, ports, endpoints: eps })
+        : await ctx.client.create<SliceObj>(RES.slices, 'default', body)
       this.expect('default/kubernetes', 'kubernetes', Number(out.metadata?.resourceVersion))
     } catch (e) {
       if (!isAlreadyExists(e)) throw e

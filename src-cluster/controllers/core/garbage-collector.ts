@@ -11,29 +11,30 @@ import type { KubeObject } from '../../api/errors'
 import { findByKind, type ResourceInfo } from '../../api/resources'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
-import { isConflict, isNotFound, ref, removeFinalizer } from './util'
+import { isConflict, isNotFound, removeFinalizer } from './util'
+import { RES } from '../../kit/resources'
 
 /** What the garbage collector watches: owners and dependents of everyday workloads. */
 export const GC_RESOURCES: readonly ResourceInfo[] = [
-  ref('v1', 'pods'),
-  ref('v1', 'services'),
-  ref('v1', 'persistentvolumeclaims'),
-  ref('v1', 'configmaps'),
-  ref('v1', 'secrets'),
-  ref('v1', 'serviceaccounts'),
-  ref('v1', 'nodes'),
-  ref('v1', 'replicationcontrollers'),
-  ref('v1', 'podtemplates'),
-  ref('apps/v1', 'replicasets'),
-  ref('apps/v1', 'deployments'),
-  ref('apps/v1', 'statefulsets'),
-  ref('apps/v1', 'daemonsets'),
-  ref('apps/v1', 'controllerrevisions'),
-  ref('batch/v1', 'jobs'),
-  ref('batch/v1', 'cronjobs'),
-  ref('discovery.k8s.io/v1', 'endpointslices'),
-  ref('coordination.k8s.io/v1', 'leases'),
-  ref('autoscaling/v2', 'horizontalpodautoscalers'),
+  RES.pods,
+  RES.services,
+  RES.pvcs,
+  RES.configmaps,
+  RES.secrets,
+  RES.serviceaccounts,
+  RES.nodes,
+  RES.replicationcontrollers,
+  RES.podtemplates,
+  RES.replicasets,
+  RES.deployments,
+  RES.statefulsets,
+  RES.daemonsets,
+  RES.controllerrevisions,
+  RES.jobs,
+  RES.cronjobs,
+  RES.slices,
+  RES.leases,
+  RES.hpas,
 ]
 
 export interface OwnerRef {

@@ -8,8 +8,9 @@ import { RESOURCES, type ResourceInfo } from '../../api/resources'
 import { discoverExtraResources, type Informer, type ResourceRef } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
-import { isConflict, isNotFound, R, rfc3339, sameJson } from './util'
+import { isConflict, isNotFound, rfc3339, sameJson } from './util'
 import type { NamespaceObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 /** Namespaced kinds the API server stores and can delete: what a namespace holds. */
 export function namespacedResources(): ResourceInfo[] {
@@ -53,7 +54,7 @@ export class NamespaceController implements Controller {
   private q?: RunningQueue
 
   async start(ctx: ControllerContext): Promise<void> {
-    const namespaces = ctx.informers.for<NamespaceObj>(R.namespaces)
+    const namespaces = ctx.informers.for<NamespaceObj>(RES.namespaces)
     const q = (this.q = startQueue(ctx, this.name, 2, (key) => this.reconcile(ctx, key, namespaces)))
     const enqueue = (ns: NamespaceObj) => {
       if (ns.metadata?.deletionTimestamp) q.queue.add(String(ns.metadata.name))
@@ -116,17 +117,17 @@ export class NamespaceController implements Controller {
       // does with its estimate; a second pass then finds what is left.
       return { requeueAfterMs: Math.min(Math.max(maxGrace * 500, 500), 5000) }
     }
-    const fresh = await ctx.client.get<NamespaceObj>(R.namespaces, undefined, name)
+    const fresh = await ctx.client.get<NamespaceObj>(RES.namespaces, undefined, name)
     if (!fresh || fresh.metadata?.uid !== ns.metadata.uid) return
     const finalizers = (fresh.spec?.finalizers ?? []).filter((f) => f !== 'kubernetes')
-    await ctx.client.update(R.namespaces, { ...fresh, spec: { ...fresh.spec, finalizers } }, { subresource: 'finalize' })
+    await ctx.client.update(RES.namespaces, { ...fresh, spec: { ...fresh.spec, finalizers } }, { subresource: 'finalize' })
     ctx.log(`namespace-controller: namespace ${name} is empty; removed its kubernetes finalizer`)
   }
 
   private async writeConditions(ctx: ControllerContext, ns: NamespaceObj, conditions: NamespaceCondition[]): Promise<void> {
     if (sameJson(ns.status?.conditions ?? [], conditions)) return
     try {
-      await ctx.client.update(R.namespaces, { ...ns, status: { ...ns.status, phase: 'Terminating', conditions } }, { subresource: 'status' })
+      await ctx.client.update(RES.namespaces, { ...ns, status: { ...ns.status, phase: 'Terminating', conditions } }, { subresource: 'status' })
     } catch (e) {
       if (!isConflict(e) && !isNotFound(e)) throw e
     }

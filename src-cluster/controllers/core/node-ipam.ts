@@ -5,8 +5,9 @@ import type { Informer } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { CidrAllocator } from './cidr'
 import { startQueue, type RunningQueue } from './queue'
-import { isNotFound, R } from './util'
+import { isNotFound } from './util'
 import type { NodeObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 export class NodeIpamController implements Controller {
   readonly name = 'node-ipam-controller'
@@ -17,7 +18,7 @@ export class NodeIpamController implements Controller {
 
   async start(ctx: ControllerContext): Promise<void> {
     const alloc = (this.alloc = new CidrAllocator(ctx.options.clusterCIDR, ctx.options.nodeCIDRMaskSize))
-    const nodes = ctx.informers.for<NodeObj>(R.nodes)
+    const nodes = ctx.informers.for<NodeObj>(RES.nodes)
     await nodes.start()
     for (const n of nodes.list()) this.remember(n)
     // One worker: allocation order is then deterministic and never races.
@@ -59,7 +60,7 @@ export class NodeIpamController implements Controller {
       this.held.set(name, cidr)
     }
     try {
-      await ctx.client.patch(R.nodes, undefined, name, { spec: { podCIDR: cidr, podCIDRs: [cidr] } }, 'merge')
+      await ctx.client.patch(RES.nodes, undefined, name, { spec: { podCIDR: cidr, podCIDRs: [cidr] } }, 'merge')
       ctx.log(`node-ipam-controller: node ${name} gets podCIDR ${cidr}`)
     } catch (e) {
       if (isNotFound(e)) {

@@ -11,8 +11,9 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { podsOnNode, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from './taints'
-import { isConflict, isNotFound, R, rfc3339, sameJson } from './util'
+import { isConflict, isNotFound, rfc3339, sameJson } from './util'
 import type { LeaseObj, NodeObj, PodObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 const LEASE_NS = 'kube-node-lease'
 const OWNED = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE])
@@ -62,9 +63,9 @@ export class NodeLifecycleController implements Controller {
   private readonly timers = new Map<string, TimerHandle>()
 
   async start(ctx: ControllerContext): Promise<void> {
-    const nodes = ctx.informers.for<NodeObj>(R.nodes)
-    const leases = ctx.informers.for<LeaseObj>(R.leases, { namespace: LEASE_NS })
-    const pods = ctx.informers.for<PodObj>(R.pods)
+    const nodes = ctx.informers.for<NodeObj>(RES.nodes)
+    const leases = ctx.informers.for<LeaseObj>(RES.leases, { namespace: LEASE_NS })
+    const pods = ctx.informers.for<PodObj>(RES.pods)
     const onNode = podsOnNode(pods)
     const q = (this.q = startQueue(ctx, this.name, 2, (name) => this.reconcile(ctx, name, nodes, onNode)))
     const now = () => ctx.clock.now().getTime()
@@ -127,13 +128,13 @@ export class NodeLifecycleController implements Controller {
     if (nowMs < deadline) this.timers.set(name, ctx.clock.after(deadline - nowMs, () => this.q?.queue.add(name)))
     const taints = desiredTaints(node, now)
     if (!sameJson(taints, node.spec?.taints ?? [])) {
-      await ctx.client.update(R.nodes, { ...node, spec: { ...node.spec, taints: taints.length ? taints : undefined } })
+      await ctx.client.update(RES.nodes, { ...node, spec: { ...node.spec, taints: taints.length ? taints : undefined } })
     }
   }
 
   private async markUnknown(ctx: ControllerContext, node: NodeObj, now: string, onNode: (n: string) => PodObj[]): Promise<void> {
     const name = String(node.metadata?.name)
-    await ctx.client.update(R.nodes, { ...node, status: { ...node.status, conditions: unknownConditions(node, now) } }, { subresource: 'status' })
+    await ctx.client.update(RES.nodes, { ...node, status: { ...node.status, conditions: unknownConditions(node, now) } }, { subresource: 'status' })
     ctx.recorder('node-controller').event(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`)
     ctx.log(`node-lifecycle-controller: node ${name} stopped heartbeating; Ready=Unknown`)
     // Its pods can no longer be trusted to serve: take them out of Service endpoints.
@@ -144,7 +145,7 @@ export class NodeLifecycleController implements Controller {
       const next = [...conds]
       next[i] = { ...conds[i]!, status: 'False', lastTransitionTime: now }
       try {
-        await ctx.client.update(R.pods, { ...pod, status: { ...pod.status, conditions: next } }, { subresource: 'status' })
+        await ctx.client.update(RES.pods, { ...pod, status: { ...pod.status, conditions: next } }, { subresource: 'status' })
         ctx.recorder('node-controller').event(pod, 'Warning', 'NodeNotReady', 'Node is not ready')
       } catch (e) {
         if (!isConflict(e) && !isNotFound(e)) throw e

@@ -7,8 +7,9 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { podsOnNode, TAINT_UNREACHABLE } from './taints'
-import { isConflict, isNotFound, keyOf, R } from './util'
+import { isConflict, isNotFound, keyOf } from './util'
 import type { NodeObj, PodObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 const unreachable = (n: NodeObj | undefined) => (n?.spec?.taints ?? []).some((t) => t.key === TAINT_UNREACHABLE)
 
@@ -18,8 +19,8 @@ export class PodGarbageCollector implements Controller {
   private readonly timers = new Map<string, TimerHandle>()
 
   async start(ctx: ControllerContext): Promise<void> {
-    const nodes = ctx.informers.for<NodeObj>(R.nodes)
-    const pods = ctx.informers.for<PodObj>(R.pods)
+    const nodes = ctx.informers.for<NodeObj>(RES.nodes)
+    const pods = ctx.informers.for<PodObj>(RES.pods)
     const onNode = podsOnNode(pods)
     const q = (this.q = startQueue(ctx, this.name, 2, (key) => this.reconcile(ctx, key, nodes, pods)))
     const consider = (p: PodObj) => {
@@ -60,7 +61,7 @@ export class PodGarbageCollector implements Controller {
     }
     if (!nodes.get(nodeName)) {
       // The cache may lag behind a just-registered node: ask the API server.
-      const live = await ctx.client.get(R.nodes, undefined, nodeName)
+      const live = await ctx.client.get(RES.nodes, undefined, nodeName)
       if (!live) await this.forceDelete(ctx, pod, `its node ${nodeName} no longer exists`)
       return
     }
@@ -78,7 +79,7 @@ export class PodGarbageCollector implements Controller {
   private async forceDelete(ctx: ControllerContext, pod: PodObj, why: string): Promise<void> {
     this.cancel(keyOf(pod))
     try {
-      await ctx.client.delete(R.pods, pod.metadata?.namespace, String(pod.metadata?.name), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } })
+      await ctx.client.delete(RES.pods, pod.metadata?.namespace, String(pod.metadata?.name), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } })
       ctx.log(`pod-garbage-collector: force-deleted pod ${keyOf(pod)}: ${why}`)
     } catch (e) {
       if (!isNotFound(e) && !isConflict(e)) throw e

@@ -14,9 +14,9 @@ import type { Informer } from '../../client'
 import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
-import { keyOf, ref } from './util'
+import { keyOf } from './util'
+import { RES } from '../../kit/resources'
 
-const QUOTAS = ref('v1', 'resourcequotas')
 
 interface Counted {
   readonly ev: Evaluator
@@ -40,7 +40,7 @@ export class ResourceQuotaController implements Controller {
   async start(ctx: ControllerContext): Promise<void> {
     this.ctx = ctx
     this.stopped = false
-    const quotas = (this.quotas = ctx.informers.for<QuotaObject>(QUOTAS))
+    const quotas = (this.quotas = ctx.informers.for<QuotaObject>(RES.resourcequotas))
     const q = (this.q = startQueue(ctx, this.name, ctx.options.concurrentSyncs, (key) => this.reconcile(key)))
     quotas.addHandler({
       add: (o) => q.queue.add(keyOf(o)),
@@ -127,7 +127,7 @@ export class ResourceQuotaController implements Controller {
     used = mask(used, hardNames)
     const status = { hard: toMap(hard), used: toMap(used) }
     if (equalLists(fromMap(quota.status?.hard), hard) && equalLists(fromMap(quota.status?.used), used)) return
-    await this.ctx!.client.update<QuotaObject>(QUOTAS, { ...quota, status }, { subresource: 'status' })
+    await this.ctx!.client.update<QuotaObject>(RES.resourcequotas, { ...quota, status }, { subresource: 'status' })
   }
 }
 

@@ -6,8 +6,9 @@ import type { Informer } from '../../client'
 import { splitKey } from '../../client/types'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, R } from './util'
+import { isAlreadyExists } from './util'
 import type { ConfigMapObj, NamespaceObj, ServiceAccountObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt'
 const DESCRIPTION =
@@ -24,9 +25,9 @@ export class ServiceAccountController implements Controller {
   private q?: RunningQueue
 
   async start(ctx: ControllerContext): Promise<void> {
-    const namespaces = ctx.informers.for<NamespaceObj>(R.namespaces)
-    const accounts = ctx.informers.for<ServiceAccountObj>(R.serviceaccounts)
-    const configmaps = ctx.informers.for<ConfigMapObj>(R.configmaps)
+    const namespaces = ctx.informers.for<NamespaceObj>(RES.namespaces)
+    const accounts = ctx.informers.for<ServiceAccountObj>(RES.serviceaccounts)
+    const configmaps = ctx.informers.for<ConfigMapObj>(RES.configmaps)
     const q = (this.q = startQueue(ctx, this.name, 2, (ns) => this.reconcile(ctx, ns, namespaces, accounts, configmaps)))
     namespaces.addHandler({ add: (n) => q.queue.add(String(n.metadata?.name)), update: (_o, n) => q.queue.add(String(n.metadata?.name)) })
     accounts.addHandler({ delete: (sa) => sa.metadata?.name === 'default' && q.queue.add(String(sa.metadata.namespace)) })
@@ -45,23 +46,23 @@ export class ServiceAccountController implements Controller {
     // A terminating namespace refuses new content; a missing one needs nothing.
     if (!namespace || namespace.metadata?.deletionTimestamp) return
     if (!accounts.get(`${ns}/default`)) {
-      await this.createIgnoringExisting(ctx, R.serviceaccounts, ns, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } })
+      await this.createIgnoringExisting(ctx, RES.serviceaccounts, ns, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } })
     }
     const ca = rootCAPem(ctx)
     const cm = configmaps.get(`${ns}/${ROOT_CA_CONFIGMAP}`)
     if (!cm) {
-      await this.createIgnoringExisting(ctx, R.configmaps, ns, {
+      await this.createIgnoringExisting(ctx, RES.configmaps, ns, {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name: ROOT_CA_CONFIGMAP, namespace: ns, annotations: { 'kubernetes.io/description': DESCRIPTION } },
         data: { 'ca.crt': ca },
       })
     } else if (cm.data?.['ca.crt'] !== ca || Object.keys(cm.data ?? {}).length !== 1) {
-      await ctx.client.update(R.configmaps, { ...cm, data: { 'ca.crt': ca } })
+      await ctx.client.update(RES.configmaps, { ...cm, data: { 'ca.crt': ca } })
     }
   }
 
-  private async createIgnoringExisting(ctx: ControllerContext, res: typeof R.configmaps, ns: string, body: ConfigMapObj | ServiceAccountObj): Promise<void> {
+  private async createIgnoringExisting(ctx: ControllerContext, res: typeof RES.configmaps, ns: string, body: ConfigMapObj | ServiceAccountObj): Promise<void> {
     try {
       await ctx.client.create(res, ns, body)
     } catch (e) {

@@ -8,8 +8,9 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { evictionVerdict, podsOnNode } from './taints'
-import { isConflict, isNotFound, keyOf, R, rfc3339, sameJson } from './util'
+import { isConflict, isNotFound, keyOf, rfc3339, sameJson } from './util'
 import type { NodeObj, PodObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 const noExecute = (n: NodeObj | undefined): Taint[] => (n?.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute')
 
@@ -19,8 +20,8 @@ export class TaintManager implements Controller {
   private readonly timers = new Map<string, { at: number; timer: TimerHandle }>()
 
   async start(ctx: ControllerContext): Promise<void> {
-    const nodes = ctx.informers.for<NodeObj>(R.nodes)
-    const pods = ctx.informers.for<PodObj>(R.pods)
+    const nodes = ctx.informers.for<NodeObj>(RES.nodes)
+    const pods = ctx.informers.for<PodObj>(RES.pods)
     const onNode = podsOnNode(pods)
     const q = (this.q = startQueue(ctx, this.name, 4, (key) => this.reconcile(ctx, key, nodes, pods)))
     const enqueuePod = (p: PodObj) => {
@@ -86,13 +87,13 @@ export class TaintManager implements Controller {
     try {
       const conds = (pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget')
       conds.push({ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint', lastTransitionTime: rfc3339(ctx.clock.now()) })
-      await ctx.client.update(R.pods, { ...pod, status: { ...pod.status, conditions: conds } }, { subresource: 'status' })
+      await ctx.client.update(RES.pods, { ...pod, status: { ...pod.status, conditions: conds } }, { subresource: 'status' })
     } catch (e) {
       // The condition is informative; a stale copy must not stop the eviction.
       if (!isConflict(e) && !isNotFound(e)) throw e
     }
     try {
-      await ctx.client.delete(R.pods, ns, name, { preconditions: { uid: pod.metadata?.uid } })
+      await ctx.client.delete(RES.pods, ns, name, { preconditions: { uid: pod.metadata?.uid } })
       ctx.log(`taint-eviction-controller: evicted pod ${ns}/${name} from node ${pod.spec?.nodeName}`)
     } catch (e) {
       if (!isNotFound(e) && !isConflict(e)) throw e

@@ -1,34 +1,10 @@
 // Small helpers the core controllers share: resource references, typed object aliases, API
 // error tests, and the read-modify-write patterns every controller uses.
 import type { KubeObject } from '../../api/errors'
-import { allResources, apiVersionOf, type ResourceInfo } from '../../api/resources'
 import type { Client, ResourceRef } from '../../client/types'
 import type { Pod } from 'kubernetes-types/core/v1'
 
 
-
-/** The RESOURCES entry for apiVersion + plural; throws when the table lacks it (a programming error). */
-export function ref(apiVersion: string, plural: string): ResourceInfo {
-  const found = allResources().find((r) => apiVersionOf(r) === apiVersion && r.plural === plural)
-  if (!found) throw new Error(`resource ${apiVersion} ${plural} is not in src-cluster/api/resources.ts`)
-  return found
-}
-
-export const R = {
-  pods: ref('v1', 'pods'),
-  nodes: ref('v1', 'nodes'),
-  namespaces: ref('v1', 'namespaces'),
-  services: ref('v1', 'services'),
-  endpoints: ref('v1', 'endpoints'),
-  configmaps: ref('v1', 'configmaps'),
-  serviceaccounts: ref('v1', 'serviceaccounts'),
-  pvs: ref('v1', 'persistentvolumes'),
-  pvcs: ref('v1', 'persistentvolumeclaims'),
-  events: ref('v1', 'events'),
-  slices: ref('discovery.k8s.io/v1', 'endpointslices'),
-  leases: ref('coordination.k8s.io/v1', 'leases'),
-  storageclasses: ref('storage.k8s.io/v1', 'storageclasses'),
-} satisfies Record<string, ResourceRef>
 
 function codeOf(e: unknown): number | undefined {
   const c = (e as { code?: unknown } | null)?.code

@@ -12,8 +12,9 @@ import { defaultClass, LOCAL_PATH_PROVISIONER, standardStorageClass } from '../.
 import { provisionedName, provisionLocalVolume, PROVISIONED_BY_ANNOTATION, SELECTED_NODE_ANNOTATION } from './local-path'
 import { claimClass, findVolume } from './pv-match'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, isConflict, isNotFound, keyOf, R } from './util'
+import { isAlreadyExists, isConflict, isNotFound, keyOf } from './util'
 import type { ClassObj, NodeObj, PodObj, PVCObj, PVObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 const BIND_COMPLETED = 'pv.kubernetes.io/bind-completed'
 const BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller'
@@ -39,11 +40,11 @@ export class VolumeBinderController implements Controller {
 
   async start(ctx: ControllerContext): Promise<void> {
     const c: Caches = {
-      pvcs: ctx.informers.for<PVCObj>(R.pvcs),
-      pvs: ctx.informers.for<PVObj>(R.pvs),
-      classes: ctx.informers.for<ClassObj>(R.storageclasses),
-      pods: ctx.informers.for<PodObj>(R.pods),
-      nodes: ctx.informers.for<NodeObj>(R.nodes),
+      pvcs: ctx.informers.for<PVCObj>(RES.pvcs),
+      pvs: ctx.informers.for<PVObj>(RES.pvs),
+      classes: ctx.informers.for<ClassObj>(RES.storageclasses),
+      pods: ctx.informers.for<PodObj>(RES.pods),
+      nodes: ctx.informers.for<NodeObj>(RES.nodes),
     }
     const q = (this.q = startQueue(ctx, this.name, 2, (key) => (key.startsWith('pv:') ? this.syncVolume(ctx, key.slice(3), c) : this.syncClaim(ctx, key.slice(4), c))))
     const onClaim = (p: PVCObj) => q.queue.add(`pvc:${keyOf(p)}`)
@@ -76,7 +77,7 @@ export class VolumeBinderController implements Controller {
   private async ensureDefaultClass(ctx: ControllerContext, c: Caches): Promise<void> {
     if (c.classes.get('standard') || defaultClass(c.classes.list())) return
     try {
-      await ctx.client.create(R.storageclasses, undefined, standardStorageClass() as ClassObj)
+      await ctx.client.create(RES.storageclasses, undefined, standardStorageClass() as ClassObj)
       ctx.log(`${this.name}: created the default StorageClass "standard" (${LOCAL_PATH_PROVISIONER})`)
     } catch (e) {
       if (!isAlreadyExists(e)) throw e
@@ -118,7 +119,7 @@ export class VolumeBinderController implements Controller {
         return
       }
       selectedNode = String(consumer.spec!.nodeName)
-      await ctx.client.patch(R.pvcs, namespace, name, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: selectedNode }, resourceVersion: pvc.metadata?.resourceVersion } }, 'merge')
+      await ctx.client.patch(RES.pvcs, namespace, name, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: selectedNode }, resourceVersion: pvc.metadata?.resourceVersion } }, 'merge')
       return // the update comes back through the informer
     }
     const pv = findVolume(c.pvs.list(), pvc)
@@ -141,11 +142,11 @@ export class VolumeBinderController implements Controller {
     }
     const ns = pvc.metadata?.namespace
     if (pvc.metadata?.annotations?.[STORAGE_PROVISIONER] !== LOCAL_PATH_PROVISIONER) {
-      await ctx.client.patch(R.pvcs, ns, String(pvc.metadata?.name), { metadata: { annotations: { [STORAGE_PROVISIONER]: LOCAL_PATH_PROVISIONER, [BETA_STORAGE_PROVISIONER]: LOCAL_PATH_PROVISIONER } } }, 'merge')
+      await ctx.client.patch(RES.pvcs, ns, String(pvc.metadata?.name), { metadata: { annotations: { [STORAGE_PROVISIONER]: LOCAL_PATH_PROVISIONER, [BETA_STORAGE_PROVISIONER]: LOCAL_PATH_PROVISIONER } } }, 'merge')
       this.event(ctx, pvc, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${ns}/${pvc.metadata?.name}"`)
     }
     try {
-      await ctx.client.create(R.pvs, undefined, provisionLocalVolume(pvc, sc, node) as PVObj)
+      await ctx.client.create(RES.pvs, undefined, provisionLocalVolume(pvc, sc, node) as PVObj)
     } catch (e) {
       if (!isAlreadyExists(e)) throw e
     }
@@ -160,26 +161,26 @@ export class VolumeBinderController implements Controller {
     if (pv.spec?.claimRef?.uid !== pvc.metadata?.uid) {
       const claimRef = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: claimName, uid: pvc.metadata?.uid, resourceVersion: pvc.metadata?.resourceVersion }
       const annotations = pv.spec?.claimRef ? {} : { [BOUND_BY_CONTROLLER]: 'yes' }
-      await ctx.client.patch(R.pvs, undefined, pvName, { metadata: { annotations, resourceVersion: pv.metadata?.resourceVersion }, spec: { claimRef } }, 'merge')
+      await ctx.client.patch(RES.pvs, undefined, pvName, { metadata: { annotations, resourceVersion: pv.metadata?.resourceVersion }, spec: { claimRef } }, 'merge')
       return // continue from fresh caches
     }
     if (pv.status?.phase !== 'Bound') {
-      await ctx.client.patch(R.pvs, undefined, pvName, { status: { phase: 'Bound' } }, 'merge', { subresource: 'status' })
+      await ctx.client.patch(RES.pvs, undefined, pvName, { status: { phase: 'Bound' } }, 'merge', { subresource: 'status' })
     }
     if (pvc.spec?.volumeName !== pvName || pvc.metadata?.annotations?.[BIND_COMPLETED] !== 'yes') {
       const annotations: Record<string, string> = { [BIND_COMPLETED]: 'yes' }
       if (!pvc.spec?.volumeName) annotations[BOUND_BY_CONTROLLER] = 'yes'
-      await ctx.client.patch(R.pvcs, ns, claimName, { metadata: { annotations, resourceVersion: pvc.metadata?.resourceVersion }, spec: { volumeName: pvName } }, 'merge')
+      await ctx.client.patch(RES.pvcs, ns, claimName, { metadata: { annotations, resourceVersion: pvc.metadata?.resourceVersion }, spec: { volumeName: pvName } }, 'merge')
       return
     }
     if (pvc.status?.phase !== 'Bound') {
-      await ctx.client.patch(R.pvcs, ns, claimName, { status: { phase: 'Bound', accessModes: pv.spec?.accessModes, capacity: pv.spec?.capacity } }, 'merge', { subresource: 'status' })
+      await ctx.client.patch(RES.pvcs, ns, claimName, { status: { phase: 'Bound', accessModes: pv.spec?.accessModes, capacity: pv.spec?.capacity } }, 'merge', { subresource: 'status' })
       ctx.log(`${this.name}: bound claim ${ns}/${claimName} to volume ${pvName}`)
     }
   }
 
   private async setClaimPhase(ctx: ControllerContext, pvc: PVCObj, phase: string): Promise<void> {
-    await ctx.client.patch(R.pvcs, pvc.metadata?.namespace, String(pvc.metadata?.name), { status: { phase } }, 'merge', { subresource: 'status' })
+    await ctx.client.patch(RES.pvcs, pvc.metadata?.namespace, String(pvc.metadata?.name), { status: { phase } }, 'merge', { subresource: 'status' })
   }
 
   private async syncVolume(ctx: ControllerContext, name: string, c: Caches): Promise<void> {
@@ -187,27 +188,27 @@ export class VolumeBinderController implements Controller {
     if (!pv || pv.metadata?.deletionTimestamp) return
     const ref = pv.spec?.claimRef
     if (!ref) {
-      if (pv.status?.phase !== 'Available') await ctx.client.patch(R.pvs, undefined, name, { status: { phase: 'Available' } }, 'merge', { subresource: 'status' })
+      if (pv.status?.phase !== 'Available') await ctx.client.patch(RES.pvs, undefined, name, { status: { phase: 'Available' } }, 'merge', { subresource: 'status' })
       return
     }
     const claim = c.pvcs.get(`${ref.namespace}/${ref.name}`)
     if (claim && (!ref.uid || claim.metadata?.uid === ref.uid)) return // bound or binding: the claim's sync does the rest
     if (!ref.uid) return // pre-bound by name to a claim that does not exist yet
     // The claim is gone (the cache may lag: confirm with the API server).
-    const live = await ctx.client.get<PVCObj>(R.pvcs, ref.namespace, String(ref.name))
+    const live = await ctx.client.get<PVCObj>(RES.pvcs, ref.namespace, String(ref.name))
     if (live && live.metadata?.uid === ref.uid) return
     const policy = pv.spec?.persistentVolumeReclaimPolicy ?? 'Retain'
     if (policy === 'Delete') {
       if (pv.metadata?.annotations?.[PROVISIONED_BY_ANNOTATION] !== LOCAL_PATH_PROVISIONER) {
         // Only we know how to delete what we made; anything else stays Released, as upstream with no plugin.
         if (pv.status?.phase !== 'Released' && pv.status?.phase !== 'Failed') {
-          await ctx.client.patch(R.pvs, undefined, name, { status: { phase: 'Failed', message: 'error getting deleter volume plugin for volume: no deletable volume plugin matched' } }, 'merge', { subresource: 'status' })
+          await ctx.client.patch(RES.pvs, undefined, name, { status: { phase: 'Failed', message: 'error getting deleter volume plugin for volume: no deletable volume plugin matched' } }, 'merge', { subresource: 'status' })
           this.event(ctx, pv, 'Warning', 'VolumeFailedDelete', 'error getting deleter volume plugin for volume: no deletable volume plugin matched')
         }
         return
       }
       try {
-        await ctx.client.delete(R.pvs, undefined, name, { preconditions: { uid: pv.metadata?.uid } })
+        await ctx.client.delete(RES.pvs, undefined, name, { preconditions: { uid: pv.metadata?.uid } })
         ctx.log(`${this.name}: deleted volume ${name} (claim ${ref.namespace}/${ref.name} gone, reclaim policy Delete)`)
       } catch (e) {
         if (!isNotFound(e) && !isConflict(e)) throw e
@@ -215,7 +216,7 @@ export class VolumeBinderController implements Controller {
       return
     }
     if (pv.status?.phase !== 'Released') {
-      await ctx.client.patch(R.pvs, undefined, name, { status: { phase: 'Released' } }, 'merge', { subresource: 'status' })
+      await ctx.client.patch(RES.pvs, undefined, name, { status: { phase: 'Released' } }, 'merge', { subresource: 'status' })
     }
   }
 }

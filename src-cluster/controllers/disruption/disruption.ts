@@ -6,20 +6,19 @@ import type { PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1'
 import type { Condition } from 'kubernetes-types/meta/v1'
 import type { KubeObject } from '../../api/errors'
 import { labelSelectorFromObject, matchLabels, type LabelSelectorObject } from '../../api/selectors'
-import { objectKey, resourceRef, splitKey, WorkQueue, type EventRecorder, type Informer, type ResourceRef } from '../../client'
+import { objectKey, splitKey, WorkQueue, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { controllerRef, DelayedRequeue, isPodReady, setCondition, withKind } from '../batch/util'
 import type { PdbObj, PodObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
-export const PDBS = resourceRef('policy/v1', 'poddisruptionbudgets')
-const PODS = resourceRef('v1', 'pods')
 /** An evicted pod not seen deleted within this time counts as healthy again (upstream: 2 min). */
 export const DELETION_TIMEOUT_MS = 2 * 60_000
 
 const SCALABLE: Record<string, ResourceRef> = {
-  'apps/ReplicaSet': resourceRef('apps/v1', 'replicasets'),
-  'apps/Deployment': resourceRef('apps/v1', 'deployments'),
-  'apps/StatefulSet': resourceRef('apps/v1', 'statefulsets'),
+  'apps/ReplicaSet': RES.replicasets,
+  'apps/Deployment': RES.deployments,
+  'apps/StatefulSet': RES.statefulsets,
 }
 
 /** "50%" of `total`, rounded up or down; plain integers as they are. */
@@ -45,8 +44,8 @@ export class DisruptionController implements Controller {
     this.ctx = ctx
     this.delays = new DelayedRequeue(ctx.clock, this.queue)
     this.recorder = ctx.recorder('controllermanager')
-    this.pdbs = ctx.informers.for<PdbObj>(PDBS)
-    this.pods = ctx.informers.for<PodObj>(PODS)
+    this.pdbs = ctx.informers.for<PdbObj>(RES.pdbs)
+    this.pods = ctx.informers.for<PodObj>(RES.pods)
     this.pdbs.addHandler({ add: (p) => this.queue.add(objectKey(p)), update: (_o, n) => this.queue.add(objectKey(n)), delete: (p) => this.delays.cancel(objectKey(p)) })
     const byPod = (p: PodObj): void => {
       for (const b of this.pdbs.byIndex('namespace', p.metadata?.namespace ?? '')) if (covers(b, p)) this.queue.add(objectKey(b))
@@ -162,7 +161,7 @@ export class DisruptionController implements Controller {
       conditions: setCondition(old?.conditions ?? [], cond as Condition, now),
     }
     if (JSON.stringify(status) === JSON.stringify(old ?? {})) return
-    await this.ctx.client.update<PdbObj>(PDBS, { ...withKind(pdb, 'policy/v1', 'PodDisruptionBudget'), status }, { subresource: 'status' })
+    await this.ctx.client.update<PdbObj>(RES.pdbs, { ...withKind(pdb, 'policy/v1', 'PodDisruptionBudget'), status }, { subresource: 'status' })
   }
 }
 

@@ -2,7 +2,7 @@
 import type { Controller } from '../framework'
 import { DisruptionController } from './disruption'
 
-export { DisruptionController, scaledValue, DELETION_TIMEOUT_MS, PDBS } from './disruption'
+export { DisruptionController, scaledValue, DELETION_TIMEOUT_MS } from './disruption'
 
 export function disruptionControllers(): Controller[] {
   return [new DisruptionController()]

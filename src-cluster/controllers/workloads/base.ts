@@ -8,18 +8,6 @@ import { WorkQueue } from '../../client/workqueue'
 import { runWorkers, type Controller, type ControllerContext, type ReconcileResult } from '../framework'
 import { semanticEqual } from './util'
 
-export const RES = {
-  pods: { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' },
-  nodes: { group: '', version: 'v1', plural: 'nodes', namespaced: false, kind: 'Node' },
-  pvcs: { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true, kind: 'PersistentVolumeClaim' },
-  replicasets: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true, kind: 'ReplicaSet' },
-  replicationcontrollers: { group: '', version: 'v1', plural: 'replicationcontrollers', namespaced: true, kind: 'ReplicationController' },
-  deployments: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true, kind: 'Deployment' },
-  daemonsets: { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true, kind: 'DaemonSet' },
-  statefulsets: { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true, kind: 'StatefulSet' },
-  controllerrevisions: { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true, kind: 'ControllerRevision' },
-} as const satisfies Record<string, ResourceRef>
-
 export abstract class QueueController implements Controller {
   abstract readonly name: string
   private ctxValue: ControllerContext | undefined

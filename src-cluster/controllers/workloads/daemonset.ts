@@ -6,13 +6,14 @@ import { isEverything, labelSelectorFromObject, matchLabels, type LabelSelector 
 import type { Informer } from '../../client/informer'
 import { objectKey } from '../../client/types'
 import { Expectations, type ControllerContext, type ReconcileResult } from '../framework'
-import { QueueController, RES, resolveControllerRef } from './base'
+import { QueueController, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
 import { daemonPodTemplate, nodeShouldRunDaemonPod, pinToNode, targetNodeName } from './daemonset-util'
 import { ensureCurrentRevision, REVISION_HASH_LABEL, truncateHistory } from './history'
 import { podFromTemplate, PodControl, slowStartBatch } from './pod-control'
 import { byCreation, controllerRef, errorMessage, isPodAvailable, isPodReady, msUntilAvailable, newControllerRef, scaledValue, semanticEqual } from './util'
 import type { DaemonSetObj, NodeObj, PodObj, RevisionObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 const COMPONENT = 'daemonset-controller'
 

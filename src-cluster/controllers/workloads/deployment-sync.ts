@@ -5,10 +5,10 @@
 import type { EventRecorder } from '../../client/events'
 import type { Client } from '../../client/types'
 import type { ReconcileResult } from '../framework'
-import { RES } from './base'
 import * as du from './deployment-util'
 import { byCreation, controllerRef, errorCode, isControlledBy, newControllerRef, semanticEqual } from './util'
 import type { DeploymentObj, PodObj, ReplicaSetObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 const { replicasOf, Reasons } = du
 

@@ -4,11 +4,12 @@ import type { KubeObject } from '../../api/errors'
 import { isEverything, labelSelectorFromObject, matchLabels, type LabelSelector } from '../../api/selectors'
 import type { Informer } from '../../client/informer'
 import type { ControllerContext, ReconcileResult } from '../framework'
-import { QueueController, RES, resolveControllerRef } from './base'
+import { QueueController, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
 import { DeploymentSync } from './deployment-sync'
 import { controllerRef, errorMessage, semanticEqual } from './util'
 import type { DeploymentObj, PodObj, ReplicaSetObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 const COMPONENT = 'deployment-controller'
 

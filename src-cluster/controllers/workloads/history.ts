@@ -3,10 +3,10 @@
 // the whole template, as upstream does.
 import type { KubeObject } from '../../api/errors'
 import type { Client } from '../../client/types'
-import { RES } from './base'
 import type { PodTemplateSpec } from './types'
 import { computeHash, errorCode, newControllerRef, semanticEqual } from './util'
 import type { RevisionObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash'
 

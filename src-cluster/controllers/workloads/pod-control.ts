@@ -2,12 +2,12 @@
 // ("Created pod: web-abc12", "Deleted pod: web-abc12") and its slow-start batching.
 import type { KubeObject } from '../../api/errors'
 import type { EventRecorder } from '../../client/events'
-import type { Client, ResourceRef } from '../../client/types'
+import type { Client } from '../../client/types'
 import type { OwnerReference, PodTemplateSpec } from './types'
 import { errorCode, errorMessage } from './util'
 import type { PodObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
-export const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true, kind: 'Pod' }
 
 /** A pod made from a template: its labels, annotations, finalizers and spec, owned by `ref`. */
 export function podFromTemplate(template: PodTemplateSpec | undefined, namespace: string, ref: OwnerReference, naming: { name?: string; generateName?: string }): PodObj {
@@ -31,7 +31,7 @@ export class PodControl {
   async create(owner: KubeObject, pod: PodObj): Promise<PodObj> {
     const ns = String(pod.metadata?.namespace ?? owner.metadata?.namespace)
     try {
-      const made = await this.client.create<PodObj>(PODS, ns, pod)
+      const made = await this.client.create<PodObj>(RES.pods, ns, pod)
       this.recorder.event(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata?.name}`)
       return made
     } catch (e) {
@@ -47,7 +47,7 @@ export class PodControl {
   async delete(owner: KubeObject, pod: PodObj): Promise<boolean> {
     const name = String(pod.metadata?.name)
     try {
-      const deleted = await this.client.delete(PODS, pod.metadata?.namespace, name, { preconditions: pod.metadata?.uid ? { uid: pod.metadata.uid } : undefined })
+      const deleted = await this.client.delete(RES.pods, pod.metadata?.namespace, name, { preconditions: pod.metadata?.uid ? { uid: pod.metadata.uid } : undefined })
       if (deleted) this.recorder.event(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`)
       return deleted
     } catch (e) {

@@ -8,11 +8,12 @@ import { labelSelectorFromObject, matchLabels, type LabelSelector } from '../../
 import type { Informer } from '../../client/informer'
 import { objectKey, type ResourceRef } from '../../client/types'
 import { Expectations, type ControllerContext, type ReconcileResult } from '../framework'
-import { QueueController, RES, resolveControllerRef } from './base'
+import { QueueController, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
 import { podFromTemplate, PodControl, slowStartBatch } from './pod-control'
 import { controllerRef, errorMessage, isPodActive, isPodAvailable, isPodReady, msUntilAvailable, newControllerRef, podReadyCondition, semanticEqual } from './util'
 import type { PodObj, ReplicaSetObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 /** upstream's burstReplicas: at most this many creations or deletions per sync. */
 export const BURST_REPLICAS = 500

@@ -7,13 +7,14 @@ import { isEverything, labelSelectorFromObject, matchLabels, type LabelSelector 
 import type { EventRecorder } from '../../client/events'
 import type { Informer } from '../../client/informer'
 import type { ControllerContext, ReconcileResult } from '../framework'
-import { QueueController, RES, resolveControllerRef } from './base'
+import { QueueController, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
 import { ensureCurrentRevision, templateOfRevision, truncateHistory } from './history'
-import { podFromTemplate, PODS } from './pod-control'
+import { podFromTemplate } from './pod-control'
 import type { OwnerReference, PodTemplateSpec } from './types'
 import { controllerRef, errorCode, errorMessage, isPodAvailable, isPodReady, isTerminal, isTerminating, msUntilAvailable, newControllerRef } from './util'
 import type { PodObj, PVCObj, RevisionObj, StatefulSetObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
 
 const COMPONENT = 'statefulset-controller'
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name'
@@ -214,7 +215,7 @@ class SetSync {
     }
     if (volumes.length) spec.volumes = volumes
     try {
-      await this.ctx.client.create(PODS, this.ns, pod)
+      await this.ctx.client.create(RES.pods, this.ns, pod)
       this.recorder.event(this.set, 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${this.name} successful`)
     } catch (e) {
       if (errorCode(e) === 409) return // the informer has not caught up yet
@@ -272,13 +273,13 @@ class SetSync {
     const labels = pod.metadata?.labels ?? {}
     const podName = String(pod.metadata?.name)
     if (labels[POD_NAME_LABEL] === podName && labels[POD_INDEX_LABEL] === String(ord)) return
-    await this.ctx.client.patch(PODS, this.ns, podName, { metadata: { labels: { [POD_NAME_LABEL]: podName, [POD_INDEX_LABEL]: String(ord) } } }, 'merge')
+    await this.ctx.client.patch(RES.pods, this.ns, podName, { metadata: { labels: { [POD_NAME_LABEL]: podName, [POD_INDEX_LABEL]: String(ord) } } }, 'merge')
   }
 
   private async deletePod(pod: PodObj): Promise<void> {
     const podName = String(pod.metadata?.name)
     try {
-      await this.ctx.client.delete(PODS, this.ns, podName, { preconditions: { uid: pod.metadata?.uid } })
+      await this.ctx.client.delete(RES.pods, this.ns, podName, { preconditions: { uid: pod.metadata?.uid } })
       this.recorder.event(this.set, 'Normal', 'SuccessfulDelete', `delete Pod ${podName} in StatefulSet ${this.name} successful`)
     } catch (e) {
       if (errorCode(e) === 404 || errorCode(e) === 409) return
