@@ -6,9 +6,10 @@
 // when the last CRD of that group/version does. Clients only read them (no aggregation).
 import { RESOURCES, findResource, groupVersions } from '../api/resources'
 import type { KubeObject } from '../api/errors'
-import { rfc3339, type ServerContext } from './context'
+import { type ServerContext } from './context'
 import { updateTracker } from './fieldmanager'
 import { createObject } from './handlers/write'
+import { rfc3339 } from '../kit/time'
 
 const APISERVICES = findResource('apiregistration.k8s.io', 'v1', 'apiservices')!
 const AUTOMANAGED = 'kube-aggregator.kubernetes.io/automanaged'

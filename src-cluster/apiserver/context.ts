@@ -39,8 +39,3 @@ export interface ServerContext {
   /** Watch streams still open, closed on shutdown. */
   readonly openStreams: Set<ServerResponse>
 }
-
-/** RFC 3339 with seconds, as metav1.Time serializes. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}

@@ -16,7 +16,7 @@ import { queryBool } from '../util/query'
 import type { Storage } from '../store/types'
 import { createAuthenticator, parseTokenFile, storeLookup, type Authenticator } from './auth'
 import { authorizeOrThrow, Authorizer, ensureBootstrapPolicy, impersonate, metricsAttributes, NodeGraph, nonResourceAttributes, PolicyCache, resourceAttributes } from './authz'
-import { rfc3339, type ApiServerConfig, type ServerContext, type User } from './context'
+import { type ApiServerConfig, type ServerContext, type User } from './context'
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroup, legacyGroupList, legacyResourceList, wantsAggregated } from './discovery'
 import { handleDelete, handleDeleteCollection } from './handlers/delete'
 import { handleEviction } from './handlers/eviction'
@@ -41,6 +41,7 @@ import { checkAcceptable, sendError, sendJson } from './respond'
 import { ApiError, errors, failure } from './status'
 import { jwks, openIdConfiguration } from './tokens'
 import { RES } from '../kit/resources'
+import { rfc3339 } from '../kit/time'
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4-kubelab' }
 

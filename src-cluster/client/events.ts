@@ -7,6 +7,7 @@ import { isNotFound } from './errors'
 import { apiVersionOfRef } from './resources'
 import type { Client, ResourceRef } from './types'
 import { RES } from '../kit/resources'
+import { rfc3339 } from '../kit/time'
 
 export type EventType = 'Normal' | 'Warning'
 
@@ -51,7 +52,7 @@ export class EventRecorder {
     const namespace = meta.namespace || 'default'
     const key = [meta.uid ?? '', obj.kind ?? '', namespace, meta.name ?? '', fieldPath ?? '', type, reason, message].join('\u0000')
     // The time of the call, not of the (later) write.
-    const now = this.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z')
+    const now = rfc3339(this.clock.now())
     const prev = this.chains.get(key) ?? Promise.resolve()
     const next = prev
       .then(() => this.write(key, now, obj, namespace, type, reason, message, fieldPath))

@@ -7,7 +7,7 @@ import { matchLabels, parseLabelSelector } from '../api/selectors'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { ApiClientError, isExpired } from './errors'
 import type { Client, EventHandler, InformerShape, ResourceRef, WatchEventOf } from './types'
-import { objectKey } from './types'
+import { keyOf } from '../kit/keys'
 
 export interface InformerOptions {
   readonly namespace?: string
@@ -190,7 +190,7 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
         limit: this.opts.pageSize ?? 500,
         continue: cont,
       })
-      for (const o of page.items) fresh.set(objectKey(o), this.transform(o))
+      for (const o of page.items) fresh.set(keyOf(o), this.transform(o))
       cont = page.continue
       rv = page.resourceVersion
     } while (cont && !this.stopped)
@@ -274,7 +274,7 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
       if (rv) this.lastRv = rv
       return
     }
-    const key = objectKey(obj)
+    const key = keyOf(obj)
     const old = this.cache.get(key)
     if (ev.type === 'DELETED') {
       this.remove(key)

@@ -132,12 +132,3 @@ export interface WorkQueueShape<K = string> {
   shutDown(): void
 }
 
-export function objectKey(obj: KubeObject): string {
-  const ns = obj.metadata?.namespace
-  return ns ? `${ns}/${obj.metadata?.name}` : String(obj.metadata?.name)
-}
-
-export function splitKey(key: string): { namespace?: string; name: string } {
-  const i = key.indexOf('/')
-  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) }
-}

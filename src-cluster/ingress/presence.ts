@@ -8,6 +8,7 @@ import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { ADDRESS_ANNOTATION, PRESENCE_LABEL, PRESENCE_LABEL_VALUE, PRESENCE_NAMESPACE } from './types'
 import type { LeaseObj } from '../kit/objects'
 import { RES } from '../kit/resources'
+import { microTime } from '../kit/time'
 
 export const PRESENCE_SELECTOR = `${PRESENCE_LABEL}=${PRESENCE_LABEL_VALUE}`
 
@@ -16,7 +17,6 @@ export interface Instance {
   readonly address: string
 }
 
-const microTime = (d: Date): string => d.toISOString().replace('Z', '000Z')
 
 export function presenceLeaseName(node: string): string {
   return `ingress-${node}`

@@ -18,6 +18,7 @@ import type { VolumeSource } from './volumes'
 import { TokenManager } from './token-manager'
 import type { NodeObj, PodObj } from '../kit/objects'
 import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
+import { microTime } from '../kit/time'
 
 export interface KubeletOptions {
   client: Client
@@ -43,7 +44,6 @@ export interface KubeletOptions {
   log?: (line: string) => void
 }
 
-const microTime = (d: Date): string => d.toISOString().replace('Z', '000Z')
 
 export class Kubelet {
   readonly cri: CriClient

@@ -5,8 +5,8 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs'
 import { arch, cpus, hostname, release, totalmem } from 'node:os'
 import type { NodeCondition, NodeStatus } from 'kubernetes-types/core/v1'
 import type { StatusResponse, VersionResponse } from './cri/types'
-import { rfc3339 } from './status'
 import type { NodeObj } from '../kit/objects'
+import { rfc3339 } from '../kit/time'
 
 export const KUBELET_VERSION = 'v1.32.4-kubelab'
 

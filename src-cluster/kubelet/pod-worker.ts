@@ -9,8 +9,9 @@ import { RestartBackoff } from './backoff'
 import { buildEnv, ConfigError } from './env'
 import { runProbe, ProbeState } from './probes'
 import { containerConfig, LABEL_CONTAINER_NAME, LABEL_POD_UID, sandboxConfig, type DnsOptions } from './spec'
-import { buildPodStatus, containerStatus, podPhase, rfc3339, type ContainerView } from './status'
+import { buildPodStatus, containerStatus, podPhase, type ContainerView } from './status'
 import { containerMounts, setUpVolumes, tearDownVolumes, type VolumePaths, type VolumeSource } from './volumes'
+import { rfc3339 } from '../kit/time'
 
 export interface WorkerEnv {
   cri: CriClient

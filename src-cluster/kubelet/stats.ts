@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import type { KubeletResourceSummary, PodUsage } from '../apiserver/metrics/types'
 import type { CriClient } from './cri/client'
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE } from './spec'
-import { rfc3339 } from './status'
+import { rfc3339 } from '../kit/time'
 
 /** CPU time of the whole machine from /proc/stat, in nanoseconds of busy time. */
 function busyNanos(): { busy: number; at: number } {

@@ -2,8 +2,8 @@
 // container plus the kubelet's own knowledge (waiting reasons, probe results).
 import type { Container, ContainerState as K8sState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1'
 import type { ContainerStatus as CriStatus } from './cri/types'
+import { rfc3339 } from '../kit/time'
 
-export const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 export const nsToTime = (ns: number): string => rfc3339(new Date(Math.floor(ns / 1e6)))
 
 export interface ContainerView {

@@ -12,6 +12,7 @@ import type { Client } from '../client/types'
 import { isAlreadyExists, isConflict } from '../client/errors'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { RES } from '../kit/resources'
+import { microTime } from '../kit/time'
 
 
 export interface LeaseSpec {
@@ -69,11 +70,6 @@ export function validateTiming(t: LeaderElectionTiming): void {
 export function defaultIdentity(): string {
   // Local nodes share the host's hostname; their supervisor names the node in KUBELAB_NODE_NAME.
   return `${process.env.KUBELAB_NODE_NAME || hostname()}_${randomUUID()}`
-}
-
-/** MicroTime as the API writes it (RFC 3339 with microseconds). */
-function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
 }
 
 export class LeaderElector {

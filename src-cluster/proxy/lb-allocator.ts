@@ -8,6 +8,7 @@ import { isNotFound } from '../client'
 import { cidrContains, cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../kubelet/network/ipv4'
 import type { ServiceObj } from '../kit/objects'
 import { RES } from '../kit/resources'
+import { keyOf } from '../kit/keys'
 
 /** Hands out addresses of a pool lowest-first; the network and broadcast addresses are skipped. */
 export class IpPool {
@@ -59,7 +60,6 @@ function wantsAddress(s: ServiceObj): boolean {
   return s.spec?.type === 'LoadBalancer' && !s.spec.loadBalancerClass && !s.metadata?.deletionTimestamp
 }
 
-const keyOf = (s: ServiceObj): string => `${s.metadata?.namespace}/${s.metadata?.name}`
 
 export class LoadBalancerIpController implements Controller {
   readonly name = 'service-lb-ip-controller'

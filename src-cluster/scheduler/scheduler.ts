@@ -17,6 +17,7 @@ import { SchedulingQueue, type ClusterEvent, type QueueOptions, type QueuedPod }
 import type { CycleContext, PodInfo } from './types'
 import type { NodeObj, PodObj } from '../kit/objects'
 import { RES } from '../kit/resources'
+import { rfc3339 } from '../kit/time'
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler'
 
@@ -284,7 +285,7 @@ export class Scheduler {
     this.recorder.event(pod, 'Warning', 'FailedScheduling', message)
     const cur = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled')
     if (cur && cur.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return
-    const now = this.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z')
+    const now = rfc3339(this.clock.now())
     const condition = {
       type: 'PodScheduled',
       status: 'False',

@@ -16,6 +16,7 @@ import { nodeSummary } from './usage'
 import type { KubeletResourceSummary } from '../apiserver/metrics/types'
 import type { NodeObj, PodObj } from '../kit/objects'
 import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
+import { microTime } from '../kit/time'
 
 export interface SimulatedNodesOptions {
   readonly client: Client
@@ -58,7 +59,6 @@ interface SimNode {
   beating?: boolean
 }
 
-const microTime = (d: Date): string => d.toISOString().replace(/Z$/, '000Z')
 const LEASE_DURATION_SECONDS = 40
 const KUBELET_PORT = 10250
 

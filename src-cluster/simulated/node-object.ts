@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import type { NodeCondition, NodeStatus } from 'kubernetes-types/core/v1'
 import type { NodeObj } from '../kit/objects'
+import { rfc3339 } from '../kit/time'
 
 export const KUBELET_VERSION = 'v1.32.4-kubelab'
 export const RUNTIME_VERSION = 'simulated://1.0'
@@ -20,7 +21,6 @@ export interface NodeShape {
   readonly arch: string
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
 function stableId(name: string, salt: string): string {
   return createHash('sha256').update(`${salt}:${name}`).digest('hex').slice(0, 32)

@@ -4,7 +4,6 @@
 // deleted with grace 0 after a short simulated shutdown. The stored pod is the truth about its
 // stage; memory only holds when the next step is due, so a restart picks up where it stopped.
 import type { Client, InformerShape } from '../client/types'
-import { objectKey } from '../client/types'
 import type { Clock, TimerHandle } from '../util/clock'
 import { parseDurationMs } from './duration'
 import { IpPool } from './ip-pool'
@@ -12,6 +11,8 @@ import { KeyedRunner } from './keyed-runner'
 import { podStatusFor, stageOf, type PodStage } from './pod-status'
 import type { PodObj } from '../kit/objects'
 import { RES } from '../kit/resources'
+import { keyOf } from '../kit/keys'
+import { rfc3339 } from '../kit/time'
 
 export const RUN_TIME_ANNOTATION = 'kubelab.dev/simulated-run-time'
 export const EXIT_CODE_ANNOTATION = 'kubelab.dev/simulated-exit-code'
@@ -45,7 +46,6 @@ interface Tracked {
   shutdownAt?: number
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
 /** Ready and ContainersReady both True, as this kubelet writes a running pod. */
 function readyAsWritten(pod: PodObj): boolean {
@@ -75,18 +75,18 @@ export class PodLifecycle {
     pods.addHandler({
       add: (p) => this.enqueue(p),
       update: (_o, p) => this.enqueue(p),
-      delete: (p) => this.runner.enqueue(objectKey(p)),
+      delete: (p) => this.runner.enqueue(keyOf(p)),
     })
   }
 
   private enqueue(p: PodObj): void {
     const node = p.spec?.nodeName
-    if (node && this.host.owns(node)) this.runner.enqueue(objectKey(p))
+    if (node && this.host.owns(node)) this.runner.enqueue(keyOf(p))
   }
 
   /** Re-examine every pod on `node` (it started again, or got its podCIDR). */
   resyncNode(node: string): void {
-    for (const p of this.podsOn(node)) this.runner.enqueue(objectKey(p))
+    for (const p of this.podsOn(node)) this.runner.enqueue(keyOf(p))
   }
 
   /** Pods bound to `node` (the informer's node index when it has one). */

@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto'
 import type { Container, ContainerStatus, PodCondition, PodStatus } from 'kubernetes-types/core/v1'
 import type { PodObj } from '../kit/objects'
+import { rfc3339 } from '../kit/time'
 
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex')
 
 /** Where a pod stands on its node: `init` counts init containers already completed. */

@@ -5,6 +5,7 @@
 import { parseQuantity } from '../api/quantity'
 import type { KubeletResourceSummary, PodUsage } from '../apiserver/metrics/types'
 import type { PodObj } from '../kit/objects'
+import { rfc3339 } from '../kit/time'
 
 export const CPU_ANNOTATION = 'kubelab.dev/simulated-cpu'
 export const MEMORY_ANNOTATION = 'kubelab.dev/simulated-memory'
@@ -48,5 +49,5 @@ export function nodeSummary(pods: readonly PodObj[], now: Date): KubeletResource
     cpu += c.cpuNanoCores
     mem += c.memoryWorkingSetBytes
   }
-  return { node: { cpuNanoCores: Math.round(cpu), memoryWorkingSetBytes: Math.round(mem), timestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') }, pods: usage }
+  return { node: { cpuNanoCores: Math.round(cpu), memoryWorkingSetBytes: Math.round(mem), timestamp: rfc3339(now) }, pods: usage }
 }

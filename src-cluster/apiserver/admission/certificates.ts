@@ -12,8 +12,9 @@ import { fieldErr } from '../../api/errors'
 import type { ResourceInfo } from '../../api/resources'
 import { csrRequestText } from '../../api/validation/certificates'
 import { parseCsr } from '../../api/x509/csr'
-import { rfc3339, type ServerContext, type User } from '../context'
+import { type ServerContext, type User } from '../context'
 import { errors } from '../status'
+import { rfc3339 } from '../../kit/time'
 
 type Obj = Record<string, unknown>
 type Condition = { type?: string; status?: string; lastUpdateTime?: string; lastTransitionTime?: string }

@@ -9,9 +9,10 @@ import { resourcesForCrd } from '../../api/crd/resources'
 import { CRD_FINALIZER, type CrdCondition, type CrdNames, type CrdObject } from '../../api/crd/types'
 import { RESOURCES, setDynamicResources } from '../../api/resources'
 import type { Watcher } from '../../store/types'
-import { rfc3339, type ServerContext } from '../context'
+import { type ServerContext } from '../context'
 import { decodeFor, resourcePrefix } from '../registry/objects'
 import { RES } from '../../kit/resources'
+import { rfc3339 } from '../../kit/time'
 
 const owner = (name: string): string => `crd:${name}`
 

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../../api/errors'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { asObject, decodeBody, readBody } from '../body'
-import { rfc3339, type ServerContext } from '../context'
+import { type ServerContext } from '../context'
 import { nodeRestrictionDelete } from '../admission/node-restriction'
 import { requestUser } from '../request-user'
 import { releaseOnDelete } from '../registry/strategies'
@@ -16,6 +16,7 @@ import { errors } from '../status'
 import { isDryRun } from './admit'
 import { listObjects, withTypeMeta } from './read'
 import { strategyContext } from './write'
+import { rfc3339 } from '../../kit/time'
 
 /** Namespaces the cluster itself needs. */
 export const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease'])

@@ -10,7 +10,7 @@ import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1'
 import type { KubeObject } from '../../api/errors'
 import { labelSelectorFromObject, matchLabels, type LabelSelectorObject } from '../../api/selectors'
 import { asObject, decodeBody, readBody } from '../body'
-import { rfc3339, type ServerContext } from '../context'
+import { type ServerContext } from '../context'
 import { nodeRestrictionEvict } from '../admission/node-restriction'
 import { requestUser } from '../request-user'
 import type { ResourceRequest } from '../request'
@@ -19,6 +19,7 @@ import { ApiError, errors, failure, success } from '../status'
 import { isDryRun } from './admit'
 import { deleteObject, type DeleteOptions } from './delete'
 import { RES } from '../../kit/resources'
+import { rfc3339 } from '../../kit/time'
 
 /** Upstream refuses once this many evicted pods wait for the disruption controller. */
 const MAX_DISRUPTED_PODS = 2000

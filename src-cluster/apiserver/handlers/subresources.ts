@@ -6,7 +6,7 @@ import { fieldErr } from '../../api/errors'
 import { labelSelectorFromObject, selectorToString } from '../../api/selectors'
 import { applyPatch, patchTypeFromContentType } from '../patch'
 import { asObject, decodeBody, readBody } from '../body'
-import { rfc3339, type ServerContext } from '../context'
+import { type ServerContext } from '../context'
 import { nodeRestrictionToken } from '../admission/node-restriction'
 import { requestUser } from '../request-user'
 import type { ResourceRequest } from '../request'
@@ -18,6 +18,7 @@ import { findResource } from '../../api/resources'
 import { checkFields, checkTypeMeta, fieldValidationParam, isDryRun } from './admit'
 import { asStatus, guaranteedUpdate } from './write'
 import { updateTracker, writeIdentity } from '../fieldmanager'
+import { rfc3339 } from '../../kit/time'
 
 const PODS = findResource('', 'v1', 'pods')!
 const SECRETS = findResource('', 'v1', 'secrets')!

@@ -24,7 +24,7 @@ import { checkRbacEscalation } from '../authz/escalation'
 import { nodeRestrictionCreate, nodeRestrictionUpdate } from '../admission/node-restriction'
 import { requestUser } from '../request-user'
 import { csrCreateAdmission, csrSubjectRestriction, csrUpdate, isCsr } from '../admission/certificates'
-import { rfc3339, type ServerContext } from '../context'
+import { type ServerContext } from '../context'
 import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate, releaseOnDelete, specChanged, tracksGeneration, type StrategyContext } from '../registry/strategies'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
@@ -32,6 +32,7 @@ import { errors, failure } from '../status'
 import { applyDefaults, checkFields, checkTypeMeta, fieldValidationParam, isDryRun, validateOrThrow } from './admit'
 import { withTypeMeta } from './read'
 import { RES } from '../../kit/resources'
+import { rfc3339 } from '../../kit/time'
 
 /** Kinds a PUT may create when missing (upstream's AllowCreateOnUpdate). */
 const CREATE_ON_UPDATE = new Set(['Endpoints', 'Event', 'Lease', 'EndpointSlice'])

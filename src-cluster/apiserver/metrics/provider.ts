@@ -3,10 +3,11 @@
 // whose kubelet does not answer are left out (as metrics-server does), and reported to `log`.
 import type { Node, Pod } from 'kubernetes-types/core/v1'
 import type { KubeObject } from '../../api/errors'
-import { rfc3339, type ServerContext } from '../context'
+import { type ServerContext } from '../context'
 import { fetchSummary } from './kubelet-client'
 import type { ContainerUsage, KubeletResourceSummary } from './types'
 import { RES } from '../../kit/resources'
+import { rfc3339 } from '../../kit/time'
 
 export const METRICS_GROUP = 'metrics.k8s.io'
 export const METRICS_VERSION = 'v1beta1'

@@ -21,7 +21,7 @@ export function collectionPrefix(res: ResourceInfo, namespace?: string): string 
   return res.namespaced && namespace ? `${base}${namespace}/` : base
 }
 
-export function objectKey(res: ResourceInfo, namespace: string | undefined, name: string): string {
+export function storageKey(res: ResourceInfo, namespace: string | undefined, name: string): string {
   return res.namespaced ? `${resourcePrefix(res)}${namespace}/${name}` : `${resourcePrefix(res)}${name}`
 }
 
@@ -50,7 +50,7 @@ export class ObjectStore {
   constructor(readonly store: Storage) {}
 
   async get(res: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored | undefined> {
-    const kv = await this.store.get(objectKey(res, namespace, name))
+    const kv = await this.store.get(storageKey(res, namespace, name))
     return kv ? { obj: decodeFor(res, kv), kv } : undefined
   }
 
@@ -62,7 +62,7 @@ export class ObjectStore {
 
   /** Create; 409 AlreadyExists when the key is taken. */
   async create(res: ResourceInfo, obj: KubeObject): Promise<KubeObject> {
-    const key = objectKey(res, obj.metadata?.namespace, obj.metadata!.name!)
+    const key = storageKey(res, obj.metadata?.namespace, obj.metadata!.name!)
     const r = await this.store.txn([{ key, target: 'exists', equals: false }], [{ type: 'put', key, value: encodeFor(res, obj) }])
     if (!r.succeeded) throw errors.alreadyExists(res, obj.metadata!.name!)
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
@@ -70,7 +70,7 @@ export class ObjectStore {
 
   /** Compare-and-swap update; undefined when the object changed since `expectedRev`. */
   async update(res: ResourceInfo, obj: KubeObject, expectedRev: number): Promise<KubeObject | undefined> {
-    const key = objectKey(res, obj.metadata?.namespace, obj.metadata!.name!)
+    const key = storageKey(res, obj.metadata?.namespace, obj.metadata!.name!)
     const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'put', key, value: encodeFor(res, obj) }])
     if (!r.succeeded) return undefined
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
@@ -78,7 +78,7 @@ export class ObjectStore {
 
   /** Compare-and-swap delete; the deleted object (resourceVersion = deletion revision), or undefined on conflict. */
   async delete(res: ResourceInfo, obj: KubeObject, expectedRev: number): Promise<KubeObject | undefined> {
-    const key = objectKey(res, obj.metadata?.namespace, obj.metadata!.name!)
+    const key = storageKey(res, obj.metadata?.namespace, obj.metadata!.name!)
     const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'delete', key }])
     if (!r.succeeded) return undefined
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }

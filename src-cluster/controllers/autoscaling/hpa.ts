@@ -8,12 +8,13 @@ import type { KubeObject } from '../../api/errors'
 import { parseQuantity } from '../../api/quantity'
 import { RESOURCES } from '../../api/resources'
 import { matchLabels, parseLabelSelector } from '../../api/selectors'
-import { discoverExtraResources, objectKey, WorkQueue, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
+import { discoverExtraResources, WorkQueue, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { DelayedRequeue, isPodReady, rfc3339, setCondition, withKind } from '../batch/util'
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, resourceReplicas, scaleDownLimit, scaleUpLimit, stabilize, type PodSample, type Recommendation, type ScaleEvent } from './replicas'
 import type { HpaObj, PodObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf } from '../../kit/keys'
 
 
 interface PodMetricsList {
@@ -48,12 +49,12 @@ export class HPAController implements Controller {
     this.hpas = ctx.informers.for<HpaObj>(RES.hpas)
     this.pods = ctx.informers.for<PodObj>(RES.pods)
     this.hpas.addHandler({
-      add: (h) => this.queue.add(objectKey(h)),
+      add: (h) => this.queue.add(keyOf(h)),
       update: (o, n) => {
-        if (o.metadata?.generation !== n.metadata?.generation) this.queue.add(objectKey(n))
+        if (o.metadata?.generation !== n.metadata?.generation) this.queue.add(keyOf(n))
       },
       delete: (h) => {
-        const k = objectKey(h)
+        const k = keyOf(h)
         this.delays.cancel(k)
         this.recommendations.delete(k)
         this.scaleEvents.delete(k)

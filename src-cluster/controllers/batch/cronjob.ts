@@ -6,13 +6,14 @@
 import type { CronJobStatus } from 'kubernetes-types/batch/v1'
 import type { ObjectReference } from 'kubernetes-types/core/v1'
 import { parseCron, type CronSchedule } from '../../api/cron'
-import { isAlreadyExists, isNotFound, objectKey, splitKey, WorkQueue, type EventRecorder, type Informer } from '../../client'
+import { isAlreadyExists, isNotFound, WorkQueue, type EventRecorder, type Informer } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { isJobFinished } from './job'
 import { checkTimeZone, formatInZone, nextInZone } from './timezone'
 import { controllerRef, DelayedRequeue, rfc3339, withKind } from './util'
 import type { CronJobObj, JobObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf, splitKey } from '../../kit/keys'
 
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp'
 /** Beyond this many missed start times upstream gives up counting and asks for a deadline. */
@@ -58,9 +59,9 @@ export class CronJobController implements Controller {
     this.cronJobs = ctx.informers.for<CronJobObj>(RES.cronjobs)
     this.jobs = ctx.informers.for<JobObj>(RES.jobs)
     this.cronJobs.addHandler({
-      add: (c) => this.queue.add(objectKey(c)),
-      update: (_o, n) => this.queue.add(objectKey(n)),
-      delete: (c) => this.delays.cancel(objectKey(c)),
+      add: (c) => this.queue.add(keyOf(c)),
+      update: (_o, n) => this.queue.add(keyOf(n)),
+      delete: (c) => this.delays.cancel(keyOf(c)),
     })
     const byJob = (j: JobObj): void => {
       const ref = controllerRef(j)

@@ -8,13 +8,14 @@
 import type { JobCondition, JobStatus } from 'kubernetes-types/batch/v1'
 import type { JobObj as Job, PodObj as Pod } from '../../kit/objects'
 
-import { isNotFound, objectKey, splitKey, WorkQueue, type Informer } from '../../client'
+import { isNotFound, WorkQueue, type Informer } from '../../client'
 import type { EventRecorder } from '../../client'
 import { Expectations, runWorkers, type Controller, type ControllerContext } from '../framework'
 import { completionIndexOf, hasTrackingFinalizer, podForJob, TRACKING_FINALIZER } from './job-pods'
 import { matchPodFailurePolicy } from './pod-failure-policy'
 import { controllerRef, DelayedRequeue, findCondition, formatIndexes, isPodReady, parseIndexes, rfc3339, setCondition, withKind } from './util'
 import { RES } from '../../kit/resources'
+import { keyOf, splitKey } from '../../kit/keys'
 
 
 /** Back-off before re-creating failed pods: 10 s doubling to 6 min (upstream's defaults). */
@@ -63,11 +64,11 @@ export class JobController implements Controller {
     this.jobs = ctx.informers.for<Job>(RES.jobs)
     this.pods = ctx.informers.for<Pod>(RES.pods)
     this.jobs.addHandler({
-      add: (j) => this.queue.add(objectKey(j)),
-      update: (_o, n) => this.queue.add(objectKey(n)),
+      add: (j) => this.queue.add(keyOf(j)),
+      update: (_o, n) => this.queue.add(keyOf(n)),
       delete: (j) => {
-        this.expectations.delete(objectKey(j))
-        this.queue.add(objectKey(j))
+        this.expectations.delete(keyOf(j))
+        this.queue.add(keyOf(j))
       },
     })
     this.pods.addHandler({
@@ -80,13 +81,13 @@ export class JobController implements Controller {
       update: (o, n) => {
         const k = jobKeyOfPod(n)
         if (!k) return
-        if (n.metadata?.deletionTimestamp && !o.metadata?.deletionTimestamp) this.expectations.observeDelete(k, objectKey(n))
+        if (n.metadata?.deletionTimestamp && !o.metadata?.deletionTimestamp) this.expectations.observeDelete(k, keyOf(n))
         this.queue.add(k)
       },
       delete: (p) => {
         const k = jobKeyOfPod(p)
         if (!k) return
-        this.expectations.observeDelete(k, objectKey(p))
+        this.expectations.observeDelete(k, keyOf(p))
         this.queue.add(k)
       },
     })
@@ -129,7 +130,7 @@ export class JobController implements Controller {
     try {
       await this.ctx.client.delete(RES.pods, pod.metadata!.namespace, pod.metadata!.name!, { propagationPolicy: 'Background' })
     } catch (e) {
-      this.expectations.deletionFailed(key, objectKey(pod))
+      this.expectations.deletionFailed(key, keyOf(pod))
       if (!isNotFound(e)) throw e
     }
   }
@@ -304,7 +305,7 @@ export class JobController implements Controller {
     await Promise.all(toRelease.map((p) => this.release(p)))
     // 3. Pods to delete / create.
     if (toDelete.length && expectationsOk) {
-      this.expectations.expect(key, 0, toDelete.map((p) => objectKey(p)))
+      this.expectations.expect(key, 0, toDelete.map((p) => keyOf(p)))
       await Promise.all(toDelete.map((p) => this.deletePod(key, p)))
     }
     let created = 0

@@ -2,6 +2,7 @@
 // shifted into the zone's wall clock, matched, and shifted back (the offset re-read at the
 // result so daylight-saving changes land right).
 import { nextAfter, type CronSchedule } from '../../api/cron'
+import { rfc3339 } from '../../kit/time'
 
 /** Throws an Error naming the zone when the runtime does not know it. */
 export function checkTimeZone(tz: string): void {
@@ -35,7 +36,7 @@ export function nextInZone(s: CronSchedule, after: Date, tz: string | undefined)
 /** RFC 3339 with the zone's offset, as upstream formats the scheduled-timestamp annotation. */
 export function formatInZone(t: Date, tz: string | undefined): string {
   const off = tz ? zoneOffsetMs(tz, t.getTime()) : 0
-  if (off === 0) return t.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  if (off === 0) return rfc3339(t)
   const wall = new Date(t.getTime() + off).toISOString().replace(/\.\d{3}Z$/, '')
   const sign = off < 0 ? '-' : '+'
   const m = Math.abs(off) / 60_000

@@ -1,11 +1,12 @@
 // TTL-after-finished: deletes a finished Job (with its pods, propagationPolicy Background)
 // ttlSecondsAfterFinished after it completed or failed. Waits on the controller Clock.
-import { isNotFound, objectKey, WorkQueue, type Informer } from '../../client'
+import { isNotFound, WorkQueue, type Informer } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { isJobFinished } from './job'
 import { DelayedRequeue } from './util'
 import type { JobObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf } from '../../kit/keys'
 
 /** When the Job finished: completionTime, else the Complete/Failed condition's transition time. */
 export function finishTime(job: JobObj): number | undefined {
@@ -29,7 +30,7 @@ export class TTLAfterFinishedController implements Controller {
     this.delays = new DelayedRequeue(ctx.clock, this.queue)
     this.jobs = ctx.informers.for<JobObj>(RES.jobs)
     const enqueue = (j: JobObj): void => {
-      if (j.spec?.ttlSecondsAfterFinished != null && isJobFinished(j)) this.queue.add(objectKey(j))
+      if (j.spec?.ttlSecondsAfterFinished != null && isJobFinished(j)) this.queue.add(keyOf(j))
     }
     this.jobs.addHandler({ add: enqueue, update: (_o, n) => enqueue(n) })
     await this.jobs.start()

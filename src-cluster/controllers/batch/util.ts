@@ -4,8 +4,8 @@ import type { Pod } from 'kubernetes-types/core/v1'
 import type { OwnerReference } from 'kubernetes-types/meta/v1'
 import type { KubeObject } from '../../api/errors'
 import type { WorkQueue } from '../../client'
-import { rfc3339 } from '../../apiserver/context'
 import type { Clock, TimerHandle } from '../../util/clock'
+import { rfc3339 } from '../../kit/time'
 
 export { rfc3339 }
 

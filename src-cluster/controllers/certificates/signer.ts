@@ -7,11 +7,12 @@
 // expirationSeconds when shorter, never past the CA. Without a CA (no
 // --cluster-signing-cert-file/--cluster-signing-key-file) the controller does not run, as upstream.
 import { readFileSync } from 'node:fs'
-import { objectKey, resourceRef, WorkQueue, isNotFound, type Informer } from '../../client'
+import { resourceRef, WorkQueue, isNotFound, type Informer } from '../../client'
 import type { KubeObject } from '../../api/errors'
 import { parseCsr, type ParsedCsr } from '../../api/x509/csr'
 import { signCsr } from '../../api/x509/sign'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
+import { keyOf } from '../../kit/keys'
 
 export const CSRS = resourceRef('certificates.k8s.io/v1', 'certificatesigningrequests')
 
@@ -87,7 +88,7 @@ export class CsrSigningController implements Controller {
     }
     this.csrs = ctx.informers.for<CsrObj>(CSRS)
     const enqueue = (c: CsrObj): void => {
-      if (SIGNERS[c.spec?.signerName ?? ''] && isApproved(c) && !c.status?.certificate && !hasCondition(c, 'Failed')) this.queue.add(objectKey(c))
+      if (SIGNERS[c.spec?.signerName ?? ''] && isApproved(c) && !c.status?.certificate && !hasCondition(c, 'Failed')) this.queue.add(keyOf(c))
     }
     this.csrs.addHandler({ add: enqueue, update: (_o, n) => enqueue(n) })
     await this.csrs.start()

@@ -7,10 +7,10 @@ import type { Informer } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { hasAddress, podHostname, resolvePort, selectedPods, serviceSelects } from './endpoint-pods'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, isConflict, isNotFound, keyOf, podIsReady, sameJson } from './util'
-import { splitKey } from '../../client/types'
+import { isAlreadyExists, isConflict, isNotFound, podIsReady, sameJson } from './util'
 import type { EndpointsObj, PodObj, ServiceObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf, splitKey } from '../../kit/keys'
 
 /** Subsets for a Service given the pods it selects (pure: unit-tested directly). */
 export function buildSubsets(svc: ServiceObj, pods: readonly PodObj[]): EndpointSubset[] {

@@ -6,13 +6,13 @@
 // It also mirrors the API server's default/kubernetes Endpoints into a slice named `kubernetes`.
 import type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1'
 import type { Informer } from '../../client'
-import { splitKey } from '../../client/types'
 import type { Controller, ControllerContext } from '../framework'
 import { hasAddress, podHostname, resolvePort, selectedPods, serviceSelects } from './endpoint-pods'
 import { startQueue, type RunningQueue } from './queue'
-import { isAlreadyExists, isConflict, isNotFound, keyOf, podIsReady, sameJson } from './util'
+import { isAlreadyExists, isConflict, isNotFound, podIsReady, sameJson } from './util'
 import type { EndpointsObj, PodObj, ServiceObj, SliceObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf, splitKey } from '../../kit/keys'
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by'

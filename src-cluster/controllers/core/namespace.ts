@@ -8,9 +8,10 @@ import { RESOURCES, type ResourceInfo } from '../../api/resources'
 import { discoverExtraResources, type Informer, type ResourceRef } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
-import { isConflict, isNotFound, rfc3339, sameJson } from './util'
+import { isConflict, isNotFound, sameJson } from './util'
 import type { NamespaceObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { rfc3339 } from '../../kit/time'
 
 /** Namespaced kinds the API server stores and can delete: what a namespace holds. */
 export function namespacedResources(): ResourceInfo[] {

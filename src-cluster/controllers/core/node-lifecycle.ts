@@ -11,9 +11,10 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { podsOnNode, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from './taints'
-import { isConflict, isNotFound, rfc3339, sameJson } from './util'
+import { isConflict, isNotFound, sameJson } from './util'
 import type { LeaseObj, NodeObj, PodObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { rfc3339 } from '../../kit/time'
 
 const LEASE_NS = 'kube-node-lease'
 const OWNED = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE])

@@ -7,9 +7,10 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { podsOnNode, TAINT_UNREACHABLE } from './taints'
-import { isConflict, isNotFound, keyOf } from './util'
+import { isConflict, isNotFound } from './util'
 import type { NodeObj, PodObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf } from '../../kit/keys'
 
 const unreachable = (n: NodeObj | undefined) => (n?.spec?.taints ?? []).some((t) => t.key === TAINT_UNREACHABLE)
 

@@ -14,8 +14,8 @@ import type { Informer } from '../../client'
 import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
-import { keyOf } from './util'
 import { RES } from '../../kit/resources'
+import { keyOf } from '../../kit/keys'
 
 
 interface Counted {

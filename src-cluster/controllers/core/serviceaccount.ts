@@ -3,12 +3,12 @@
 // can verify the API server. Both are recreated when deleted and the ConfigMap is put back
 // when edited.
 import type { Informer } from '../../client'
-import { splitKey } from '../../client/types'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { isAlreadyExists } from './util'
 import type { ConfigMapObj, NamespaceObj, ServiceAccountObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { splitKey } from '../../kit/keys'
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt'
 const DESCRIPTION =

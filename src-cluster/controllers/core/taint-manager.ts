@@ -8,9 +8,11 @@ import type { TimerHandle } from '../../util/clock'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { evictionVerdict, podsOnNode } from './taints'
-import { isConflict, isNotFound, keyOf, rfc3339, sameJson } from './util'
+import { isConflict, isNotFound, sameJson } from './util'
 import type { NodeObj, PodObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf } from '../../kit/keys'
+import { rfc3339 } from '../../kit/time'
 
 const noExecute = (n: NodeObj | undefined): Taint[] => (n?.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute')
 

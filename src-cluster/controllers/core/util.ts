@@ -15,15 +15,6 @@ export const isNotFound = (e: unknown): boolean => codeOf(e) === 404
 /** 409 AlreadyExists on create (same code as a conflict; the reason tells them apart). */
 export const isAlreadyExists = (e: unknown): boolean => codeOf(e) === 409 && (e as { reason?: string }).reason === 'AlreadyExists'
 
-export function keyOf(obj: KubeObject): string {
-  const ns = obj.metadata?.namespace
-  return ns ? `${ns}/${obj.metadata?.name}` : String(obj.metadata?.name)
-}
-
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
 export function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }

@@ -6,11 +6,12 @@ import type { PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1'
 import type { Condition } from 'kubernetes-types/meta/v1'
 import type { KubeObject } from '../../api/errors'
 import { labelSelectorFromObject, matchLabels, type LabelSelectorObject } from '../../api/selectors'
-import { objectKey, splitKey, WorkQueue, type EventRecorder, type Informer, type ResourceRef } from '../../client'
+import { WorkQueue, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { controllerRef, DelayedRequeue, isPodReady, setCondition, withKind } from '../batch/util'
 import type { PdbObj, PodObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf, splitKey } from '../../kit/keys'
 
 /** An evicted pod not seen deleted within this time counts as healthy again (upstream: 2 min). */
 export const DELETION_TIMEOUT_MS = 2 * 60_000
@@ -46,9 +47,9 @@ export class DisruptionController implements Controller {
     this.recorder = ctx.recorder('controllermanager')
     this.pdbs = ctx.informers.for<PdbObj>(RES.pdbs)
     this.pods = ctx.informers.for<PodObj>(RES.pods)
-    this.pdbs.addHandler({ add: (p) => this.queue.add(objectKey(p)), update: (_o, n) => this.queue.add(objectKey(n)), delete: (p) => this.delays.cancel(objectKey(p)) })
+    this.pdbs.addHandler({ add: (p) => this.queue.add(keyOf(p)), update: (_o, n) => this.queue.add(keyOf(n)), delete: (p) => this.delays.cancel(keyOf(p)) })
     const byPod = (p: PodObj): void => {
-      for (const b of this.pdbs.byIndex('namespace', p.metadata?.namespace ?? '')) if (covers(b, p)) this.queue.add(objectKey(b))
+      for (const b of this.pdbs.byIndex('namespace', p.metadata?.namespace ?? '')) if (covers(b, p)) this.queue.add(keyOf(b))
     }
     this.pods.addHandler({
       add: byPod,

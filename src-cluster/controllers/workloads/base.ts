@@ -3,10 +3,10 @@
 import type { KubeObject } from '../../api/errors'
 import type { Informer } from '../../client/informer'
 import type { ResourceRef } from '../../client/types'
-import { objectKey } from '../../client/types'
 import { WorkQueue } from '../../client/workqueue'
 import { runWorkers, type Controller, type ControllerContext, type ReconcileResult } from '../framework'
 import { semanticEqual } from './util'
+import { keyOf } from '../../kit/keys'
 
 export abstract class QueueController implements Controller {
   abstract readonly name: string
@@ -44,11 +44,11 @@ export abstract class QueueController implements Controller {
   protected abstract sync(key: string): Promise<ReconcileResult>
 
   protected enqueue(obj: KubeObject): void {
-    this.queueValue?.add(objectKey(obj))
+    this.queueValue?.add(keyOf(obj))
   }
 
   protected enqueueAfter(obj: KubeObject, ms: number): void {
-    this.queueValue?.addAfter(objectKey(obj), ms)
+    this.queueValue?.addAfter(keyOf(obj), ms)
   }
 
   /** PUT the status subresource when it changed; returns the stored object. 409 propagates (requeue). */

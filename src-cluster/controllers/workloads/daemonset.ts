@@ -4,7 +4,6 @@
 import type { KubeObject } from '../../api/errors'
 import { isEverything, labelSelectorFromObject, matchLabels, type LabelSelector } from '../../api/selectors'
 import type { Informer } from '../../client/informer'
-import { objectKey } from '../../client/types'
 import { Expectations, type ControllerContext, type ReconcileResult } from '../framework'
 import { QueueController, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
@@ -14,6 +13,7 @@ import { podFromTemplate, PodControl, slowStartBatch } from './pod-control'
 import { byCreation, controllerRef, errorMessage, isPodAvailable, isPodReady, msUntilAvailable, newControllerRef, scaledValue, semanticEqual } from './util'
 import type { DaemonSetObj, NodeObj, PodObj, RevisionObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf } from '../../kit/keys'
 
 const COMPONENT = 'daemonset-controller'
 
@@ -37,7 +37,7 @@ export class DaemonSetController extends QueueController {
       add: (ds) => this.enqueue(ds),
       update: (_o, ds) => this.enqueue(ds),
       delete: (ds) => {
-        this.expectations.delete(objectKey(ds))
+        this.expectations.delete(keyOf(ds))
         this.enqueue(ds)
       },
     })
@@ -66,7 +66,7 @@ export class DaemonSetController extends QueueController {
   private podEvent(pod: PodObj, kind: 'add' | 'update' | 'delete'): void {
     const ds = resolveControllerRef(this.dsInf, pod, 'DaemonSet')
     if (ds) {
-      const key = objectKey(ds)
+      const key = keyOf(ds)
       if (kind === 'add') this.expectations.observeCreate(key)
       if (kind === 'delete') this.expectations.observeDelete(key, String(pod.metadata?.uid))
       this.enqueue(ds)

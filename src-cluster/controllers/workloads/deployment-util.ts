@@ -4,6 +4,7 @@ import type { DeploymentCondition } from 'kubernetes-types/apps/v1'
 import type { PodTemplateSpec } from './types'
 import { byCreation, computeHash, scaledValue, semanticEqual } from './util'
 import type { DeploymentObj, ReplicaSetObj } from '../../kit/objects'
+import { rfc3339 } from '../../kit/time'
 
 export const HASH_LABEL = 'pod-template-hash'
 export const REVISION = 'deployment.kubernetes.io/revision'
@@ -209,7 +210,7 @@ export function getCondition(status: DeploymentStatus | undefined, type: string)
 }
 
 function stamp(now: Date): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  return rfc3339(now)
 }
 
 export function newCondition(type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string, now: Date): DeploymentCondition {

@@ -6,7 +6,7 @@
 import type { KubeObject } from '../../api/errors'
 import { labelSelectorFromObject, matchLabels, type LabelSelector } from '../../api/selectors'
 import type { Informer } from '../../client/informer'
-import { objectKey, type ResourceRef } from '../../client/types'
+import { type ResourceRef } from '../../client/types'
 import { Expectations, type ControllerContext, type ReconcileResult } from '../framework'
 import { QueueController, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
@@ -14,6 +14,8 @@ import { podFromTemplate, PodControl, slowStartBatch } from './pod-control'
 import { controllerRef, errorMessage, isPodActive, isPodAvailable, isPodReady, msUntilAvailable, newControllerRef, podReadyCondition, semanticEqual } from './util'
 import type { PodObj, ReplicaSetObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
+import { keyOf } from '../../kit/keys'
+import { rfc3339 } from '../../kit/time'
 
 /** upstream's burstReplicas: at most this many creations or deletions per sync. */
 export const BURST_REPLICAS = 500
@@ -71,7 +73,7 @@ export class ReplicaSetController extends QueueController {
       add: (rs) => this.enqueue(rs),
       update: (_old, rs) => this.enqueue(rs),
       delete: (rs) => {
-        this.expectations.delete(objectKey(rs))
+        this.expectations.delete(keyOf(rs))
         this.enqueue(rs)
       },
     })
@@ -103,7 +105,7 @@ export class ReplicaSetController extends QueueController {
     if (controllerRef(pod)) {
       const rs = this.ownerOf(pod)
       if (!rs) return
-      this.expectations.observeCreate(objectKey(rs))
+      this.expectations.observeCreate(keyOf(rs))
       this.enqueue(rs)
       return
     }
@@ -140,7 +142,7 @@ export class ReplicaSetController extends QueueController {
   private podDeleted(pod: PodObj): void {
     const rs = this.ownerOf(pod)
     if (!rs) return
-    this.expectations.observeDelete(objectKey(rs), String(pod.metadata?.uid))
+    this.expectations.observeDelete(keyOf(rs), String(pod.metadata?.uid))
     this.enqueue(rs)
   }
 
@@ -293,7 +295,7 @@ export function calculateReplicaSetStatus(
     const same = prevFailure && prevFailure.reason === reason && prevFailure.message === manageError.message
     conditions = [
       ...conditions,
-      same ? prevFailure : { type: 'ReplicaFailure', status: 'True', reason, message: manageError.message, lastTransitionTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      same ? prevFailure : { type: 'ReplicaFailure', status: 'True', reason, message: manageError.message, lastTransitionTime: rfc3339(now) },
     ]
   }
   const status: NonNullable<ReplicaSetObj['status']> = {
