@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { createClient, loadKubeconfig } from '../client'
-import { hostCommands } from '../kubelet/network/exec'
+import { hostCommands } from '../kit/host'
 import { ensureBridgeNetfilter, NetworkPolicyAgent, removeNetpolRules } from '../netpol'
 
 const HELP = `usage: kubelab-node netpol --kubeconfig FILE --node-name NAME [flags]

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { createClient, loadKubeconfig } from '../client'
-import { parseCidr } from '../kubelet/network/ipv4'
+import { parseCidr } from '../kit/ipv4'
 import { ServiceProxy } from '../proxy'
 
 const HELP = `usage: kubelab-node proxy --kubeconfig FILE --node-name NAME [flags]
@@ -31,7 +31,7 @@ export async function runProxy(args: string[]): Promise<void> {
   const clusterCIDR = parseCidr(values['cluster-cidr']!).text
   if (values.cleanup) {
     const { removeProxyRules } = await import('../proxy/iptables')
-    const { hostCommands } = await import('../kubelet/network/exec')
+    const { hostCommands } = await import('../kit/host')
     await removeProxyRules(hostCommands())
     console.log('proxy: rules removed')
     return

@@ -7,7 +7,7 @@
 // Unknown names in the domain are NXDOMAIN; known names without data of the asked type are NODATA.
 // Anything else is for the upstream resolver (the caller forwards it).
 import type { Answer, Question } from 'dns-packet'
-import { ipToNumber } from '../kubelet/network/ipv4'
+import { ipToNumber } from '../kit/ipv4'
 import { dashed, type DnsIndex, type DnsEndpoint } from './index-data'
 
 /** Positive answers (CoreDNS's kubernetes plugin default). */

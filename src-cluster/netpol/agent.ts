@@ -5,7 +5,7 @@
 // back chains or jump positions someone else removed or moved. stop({ cleanup: true }) removes it all.
 import type { Client } from '../client'
 import { InformerFactory, WorkQueue } from '../client'
-import { hostCommands, type HostCommands } from '../kubelet/network/exec'
+import { hostCommands, type HostCommands } from '../kit/host'
 import { ensureFirstJumps, listNetpolChains, removeNetpolRules, restoreNetpolRules } from './iptables'
 import { planNode, podIPs, type NodePlan, type PlanInput } from './model'
 import { buildNetpolRules, DYNAMIC_CHAIN } from './rules'

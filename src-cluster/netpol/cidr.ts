@@ -1,6 +1,6 @@
 // IPv4 CIDR arithmetic for ipBlock peers: iptables matches one source or destination range per
 // rule, so "cidr except a, b" is turned into the list of ranges that cover cidr minus a and b.
-import { cidrContains, numberToIp, parseCidr, type Cidr } from '../kubelet/network/ipv4'
+import { cidrContains, numberToIp, parseCidr, type Cidr } from '../kit/ipv4'
 
 function contains(outer: Cidr, inner: Cidr): boolean {
   return outer.prefix <= inner.prefix && cidrContains(outer, numberToIp(inner.base))

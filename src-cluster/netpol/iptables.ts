@@ -2,7 +2,7 @@
 // every chain (no packet sees half an update), then jumps from FORWARD and INPUT into ours kept
 // in FIRST position — the kubelet's and the proxy's chains ACCEPT pod traffic, so a jump after
 // them would never see it. Cleanup removes the jumps and every KUBELAB-NP-* chain.
-import type { HostCommands } from '../kubelet/network/exec'
+import type { HostCommands } from '../kit/host'
 import { CHAIN_PREFIX, FORWARD_CHAIN, INPUT_CHAIN } from './rules'
 
 interface Jump {

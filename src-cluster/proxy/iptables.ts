@@ -1,7 +1,7 @@
 // Applying the proxy's ruleset to the kernel: jump rules from the built-in chains into ours
 // (added once, idempotently), then the whole ruleset in one `iptables-restore --noflush`
 // transaction so no packet ever sees half an update; cleanup removes every chain we own.
-import type { HostCommands } from '../kubelet/network/exec'
+import type { HostCommands } from '../kit/host'
 import { DYNAMIC_CHAIN, FILTER_BASE_CHAINS, NAT_BASE_CHAINS } from './rules'
 
 interface Jump {

@@ -5,7 +5,7 @@
 import type { Controller, ControllerContext } from '../controllers/framework'
 import { startQueue, type RunningQueue } from '../controllers/core/queue'
 import { isNotFound } from '../client'
-import { cidrContains, cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../kubelet/network/ipv4'
+import { cidrContains, cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../kit/ipv4'
 import type { ServiceObj } from '../kit/objects'
 import { RES } from '../kit/resources'
 import { keyOf } from '../kit/keys'

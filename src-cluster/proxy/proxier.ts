@@ -3,7 +3,7 @@
 // sync, and a change is applied well within a second. stop({ cleanup: true }) removes our rules.
 import type { Client } from '../client'
 import { InformerFactory } from '../client'
-import { hostCommands, type HostCommands } from '../kubelet/network/exec'
+import { hostCommands, type HostCommands } from '../kit/host'
 import { ensureProxyJumps, listChains, removeProxyRules, restoreRules } from './iptables'
 import { servicePorts } from './model'
 import { buildProxyRules, DYNAMIC_CHAIN } from './rules'

@@ -1,15 +1,13 @@
 // Pod IPs from a node's podCIDR, the way host-local IPAM hands them out: skip the network
 // address and the gateway (.1), never reuse an IP a live pod holds.
+import { ipToNumber, numberToIp } from '../kit/ipv4'
 
 function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number)
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`${JSON.stringify(ip)} is not an IPv4 address`)
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0
+  const n = ipToNumber(ip)
+  if (n === undefined) throw new Error(`${JSON.stringify(ip)} is not an IPv4 address`)
+  return n
 }
 
-function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
-}
 
 export class IpPool {
   private readonly base: number
@@ -51,7 +49,7 @@ export class IpPool {
       this.next = this.next + 1 >= this.size - 1 ? 2 : this.next + 1
       if (!this.used.has(off)) {
         this.used.add(off)
-        return intToIp(this.base + off)
+        return numberToIp(this.base + off)
       }
     }
     throw new Error(`podCIDR ${this.cidr} has no free IP left: ${this.used.size} pods hold them all`)

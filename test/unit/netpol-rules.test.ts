@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { allowMatch, buildNetpolRules, DYNAMIC_CHAIN, FORWARD_CHAIN, INPUT_CHAIN, planNode, podChain, policyChain, type NodePlan, type PlanInput } from '../../src-cluster/netpol'
-import { cidrContains, parseCidr } from '../../src-cluster/kubelet/network/ipv4'
+import { cidrContains, parseCidr } from '../../src-cluster/kit/ipv4'
 import { ns, pod, policy } from './netpol-fixtures'
 
 // A small interpreter for the subset of iptables the compiler emits, so tests can ask what

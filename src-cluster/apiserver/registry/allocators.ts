@@ -2,14 +2,12 @@
 // Services at start and kept in memory: one API server writes Services, so no two can race.
 // (HA masters will move this state into the store, as upstream's IPAddress objects do.)
 import { errors } from '../status'
+import { ipToNumber, numberToIp } from '../../kit/ipv4'
 
 export function ipToInt(ip: string): number {
-  const p = ip.split('.').map(Number)
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`not an IPv4 address: ${ip}`)
-  return ((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!
-}
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
+  const n = ipToNumber(ip)
+  if (n === undefined) throw new Error(`not an IPv4 address: ${ip}`)
+  return n
 }
 export function parseCidr(cidr: string): { base: number; size: number } {
   const [ip, bits] = cidr.split('/')
@@ -39,11 +37,11 @@ export class ClusterIPAllocator {
   }
   /** The first usable address (10.96.0.1): the `kubernetes` Service. */
   first(): string {
-    return intToIp(this.base + 1)
+    return numberToIp(this.base + 1)
   }
   /** The tenth (10.96.0.10): cluster DNS, by convention. */
   dns(): string {
-    return intToIp(this.base + 10)
+    return numberToIp(this.base + 10)
   }
   reserve(ip: string): boolean {
     if (!this.contains(ip)) return false
@@ -64,7 +62,7 @@ export class ClusterIPAllocator {
       if (!this.used.has(n)) {
         this.used.add(n)
         this.next = off - 16
-        return intToIp(n)
+        return numberToIp(n)
       }
     }
     throw errors.internal(`failed to allocate a service IP: the range ${this.cidr} is full; delete unused Services`)

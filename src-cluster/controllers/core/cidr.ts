@@ -1,4 +1,5 @@
 // IPv4 CIDR arithmetic for node IPAM: split a cluster CIDR into equal per-node subnets.
+import { numberToIp } from '../../kit/ipv4'
 
 export interface Cidr4 {
   /** Network address as an unsigned 32-bit number. */
@@ -17,12 +18,8 @@ export function parseCidr4(s: string): Cidr4 {
   return { base: (ip & mask) >>> 0, prefix }
 }
 
-export function formatIp4(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.')
-}
-
 export function formatCidr4(c: Cidr4): string {
-  return `${formatIp4(c.base)}/${c.prefix}`
+  return `${numberToIp(c.base)}/${c.prefix}`
 }
 
 /** How many /maskSize subnets the cluster CIDR holds. */

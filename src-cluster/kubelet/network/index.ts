@@ -4,16 +4,14 @@
 import { mkdir, rm, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CNI_CONFLIST_NAME, cniConflistText } from './cni-config'
-import { hostCommands, type HostCommands } from './exec'
-import { parseCidr, ipToNumber } from './ipv4'
+import { hostCommands, type HostCommands } from '../../kit/host'
+import { parseCidr, ipToNumber } from '../../kit/ipv4'
 import { applyPodNetworkRules, removePodNetworkRules } from './masquerade'
 import { applyRoutes, currentRoutes, desiredRoutes, ROUTE_PROTO, type NodeLike } from './routes'
 
 export { CNI_CONFLIST_NAME, cniConflist, cniConflistText, type CniConflist, type CniConfigOptions } from './cni-config'
-export { hostCommands, type HostCommands, type CommandResult } from './exec'
 export { podNetworkRules, MASQ_CHAIN, FORWARD_CHAIN } from './masquerade'
 export { desiredRoutes, internalIP, ROUTE_PROTO, type NodeLike, type NodeRoute } from './routes'
-export { parseCidr, cidrContains, ipToNumber, numberToIp, type Cidr } from './ipv4'
 
 export const DEFAULT_BRIDGE = 'kubelab0'
 

@@ -2,7 +2,7 @@
 // outside the cluster's pod network, and let the pod CIDR be forwarded. Each lives in a chain
 // of ours (KUBELAB-POSTROUTING in nat, KUBELAB-FORWARD in filter) entered by one jump rule, so
 // applying is idempotent (the chain is rewritten whole) and removal is exact.
-import type { HostCommands } from './exec'
+import type { HostCommands } from '../../kit/host'
 
 export const MASQ_CHAIN = 'KUBELAB-POSTROUTING'
 export const FORWARD_CHAIN = 'KUBELAB-FORWARD'

@@ -1,8 +1,8 @@
 // Routes to the other nodes' pod CIDRs through their InternalIP. Our routes carry their own
 // routing protocol number, so a restarted kubelet finds them again and removes the ones of
 // nodes that are gone without touching anybody else's routes.
-import type { HostCommands } from './exec'
-import { ipToNumber, parseCidr } from './ipv4'
+import type { HostCommands } from '../../kit/host'
+import { ipToNumber, parseCidr } from '../../kit/ipv4'
 
 /** Routing protocol id marking KubeLab's pod routes (`ip route ... proto 231`). */
 export const ROUTE_PROTO = '231'

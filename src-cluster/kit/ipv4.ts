@@ -1,4 +1,4 @@
-// IPv4 text <-> number and CIDR membership, shared by the node network, the proxy and DNS.
+// IPv4 text <-> number and CIDR arithmetic, shared by the node network, the proxy, NetworkPolicy, DNS and the allocators.
 
 /** The address as an unsigned 32-bit number, or undefined when `s` is not dotted-quad IPv4. */
 export function ipToNumber(s: string): number | undefined {
