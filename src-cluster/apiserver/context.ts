@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http'
 import type { Storage } from '../store/types'
 import type { ClusterIPAllocator, PortAllocator } from './registry/allocators'
 import type { ObjectStore } from './registry/objects'
-import type { ServerPki } from './pki'
+import type { ServerPki } from '../kit/pki'
 import type { Authorizer } from './authz/authorizer'
 
 export interface ApiServerConfig {

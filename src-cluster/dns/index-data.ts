@@ -1,8 +1,8 @@
 // What cluster DNS knows, indexed for lookups: Services by namespace/name and by cluster IP,
 // their endpoints (from EndpointSlices) and the namespaces that have any Service. Rebuilt from
 // the informers' lists when something changed; lookups never scan.
-import { endpointsFor, slicesByService, type Endpoint } from '../proxy/model'
 import type { ServiceObj, SliceObj } from '../kit/objects'
+import { type Endpoint, endpointsFor, slicesByService } from '../kit/endpoints'
 
 export interface DnsEndpoint {
   readonly ip: string

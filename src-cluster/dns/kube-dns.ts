@@ -3,9 +3,9 @@
 // per DNS server, is written by the server itself with the address it serves on.
 import type { Client } from '../client'
 import { isAlreadyExists } from '../client'
-import { SERVICE_NAME_LABEL } from '../proxy/types'
 import type { ServiceObj, SliceObj } from '../kit/objects'
 import { RES } from '../kit/resources'
+import { SERVICE_NAME_LABEL } from '../kit/endpoints'
 
 export const KUBE_DNS_NAMESPACE = 'kube-system'
 export const KUBE_DNS_SERVICE = 'kube-dns'

@@ -1,7 +1,7 @@
 // The certificate the HTTPS listener presents when no Ingress has one for the requested host
 // (or the client sends no SNI): self-signed and made once per process, as upstream controllers
 // serve a placeholder certificate rather than failing the handshake.
-import { createCA, issueCert, type KeyPair } from '../apiserver/pki'
+import { createCA, issueCert, type KeyPair } from '../kit/pki'
 
 let cached: KeyPair | undefined
 

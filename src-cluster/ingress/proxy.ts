@@ -8,12 +8,12 @@ import { createServer as createHttpsServer } from 'node:https'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import { createSecureContext, type SecureContext } from 'node:tls'
 import type { Duplex } from 'node:stream'
-import type { KeyPair } from '../apiserver/pki'
-import type { Endpoint } from '../proxy/model'
+import type { KeyPair } from '../kit/pki'
 import { endToEndHeaders, rawRequestHead, withForwarded, type ClientInfo } from './forward'
 import { normalizeHost, requestPath } from './match'
 import { buildRoutingTable, type ResolvedBackend, type RoutingTable } from './routes'
 import { buildTlsTable, type TlsTable } from './tls'
+import type { Endpoint } from '../kit/endpoints'
 
 export interface IngressProxyOptions {
   /** Address to listen on. Default 0.0.0.0. */

@@ -6,9 +6,9 @@
 // then wildcard, then rules without host); in the first group with a matching path, the longest
 // rule path wins, Exact beats Prefix on a tie, and between Ingresses the older one wins. When no
 // path matches anywhere, the oldest Ingress's defaultBackend answers; without one, 404.
-import { endpointsFor, slicesByService, type Endpoint } from '../proxy/model'
 import { hostMatches, isWildcardHost, pathLength, pathMatches, type PathType } from './match'
 import type { IngressObj, ServiceObj, SliceObj } from '../kit/objects'
+import { type Endpoint, endpointsFor, slicesByService } from '../kit/endpoints'
 
 export interface BackendRef {
   readonly namespace: string

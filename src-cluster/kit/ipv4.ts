@@ -43,3 +43,8 @@ export function cidrContains(c: Cidr, ip: string): boolean {
 export function cidrSize(c: Cidr): number {
   return 2 ** (32 - c.prefix)
 }
+
+/** Looks like dotted-quad IPv4 (what slices, Services and DNS carry; octets not range-checked). */
+export function isIPv4(s: string | undefined): s is string {
+  return !!s && /^\d{1,3}(\.\d{1,3}){3}$/.test(s)
+}

@@ -47,3 +47,8 @@ export const RES = {
 
 /** The namespace node heartbeats (Leases) live in. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease'
+
+/** The provisioner of KubeLab's local-path volumes (the `standard` StorageClass's). */
+export const LOCAL_PATH_PROVISIONER = 'kubelab.dev/local-path'
+/** Upstream's annotation naming the provisioner that made a PersistentVolume. */
+export const PROVISIONED_BY_ANNOTATION = 'pv.kubernetes.io/provisioned-by'

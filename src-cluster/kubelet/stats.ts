@@ -1,7 +1,7 @@
 // The resource summary the metrics API reads from each kubelet: per-container CPU and memory
 // from CRI ListContainerStats, node totals from /proc.
 import { readFileSync } from 'node:fs'
-import type { KubeletResourceSummary, PodUsage } from '../apiserver/metrics/types'
+import type { KubeletResourceSummary, PodUsage } from '../kit/kubelet-summary'
 import type { CriClient } from './cri/client'
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE } from './spec'
 import { rfc3339 } from '../kit/time'

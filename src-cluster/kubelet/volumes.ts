@@ -7,8 +7,8 @@ import { dirname, join, normalize } from 'node:path'
 import type { Container, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1'
 import type { Mount } from './cri/types'
 import { ConfigError, fieldPathValue, resourceFieldValue, type ObjectSource } from './env'
-import { LOCAL_PATH_PROVISIONER } from '../apiserver/admission/default-storage-class'
-import { PROVISIONED_BY_ANNOTATION as PROVISIONED_BY } from '../controllers/core/local-path'
+import { PROVISIONED_BY_ANNOTATION as PROVISIONED_BY } from '../kit/resources'
+import { LOCAL_PATH_PROVISIONER } from '../kit/resources'
 
 export interface VolumeSource extends ObjectSource {
   pvc(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>

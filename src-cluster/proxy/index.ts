@@ -1,7 +1,6 @@
 // The service proxy (kube-proxy's iptables mode) and the LoadBalancer address allocator.
 export { ServiceProxy, RuleSyncer, type ServiceProxyOptions, type ProxyState } from './proxier'
 export { buildProxyRules, chainName, svcChain, sepChain, extChain, MASQ_MARK, type RulesInput } from './rules'
-export { servicePorts, endpointsFor, type ServicePortInfo, type Endpoint, type Protocol } from './model'
+export { servicePorts, type ServicePortInfo } from './model'
 export { removeProxyRules } from './iptables'
 export { LoadBalancerIpController, IpPool } from './lb-allocator'
-export { SERVICE_NAME_LABEL } from './types'

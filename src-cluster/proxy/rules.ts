@@ -5,7 +5,8 @@
 // back through this node); filter rejects frontends without endpoints. Pure: the same input
 // always gives the same text, so it can be unit-tested and compared to skip no-op syncs.
 import { createHash } from 'node:crypto'
-import type { Endpoint, ServicePortInfo } from './model'
+import type { ServicePortInfo } from './model'
+import type { Endpoint } from '../kit/endpoints'
 
 export const MASQ_MARK = '0x4000'
 

@@ -13,7 +13,7 @@ import { startMetricsServer, type MetricsServer, type ServingTls } from './metri
 import { buildNode, needsStatusUpdate, nodeStatus, type NodeShape } from './node-object'
 import { NODE_INDEX, PodLifecycle } from './pod-lifecycle'
 import { nodeSummary } from './usage'
-import type { KubeletResourceSummary } from '../apiserver/metrics/types'
+import type { KubeletResourceSummary } from '../kit/kubelet-summary'
 import type { NodeObj, PodObj } from '../kit/objects'
 import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
 import { microTime } from '../kit/time'

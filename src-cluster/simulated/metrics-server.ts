@@ -1,10 +1,10 @@
-// The hollow kubelets' resource-summary endpoint (see apiserver/metrics/types.ts): one HTTPS
+// The hollow kubelets' resource-summary endpoint (see kit/kubelet-summary.ts): one HTTPS
 // listener answers for every node in this process, `?node=NAME` picking which. Its certificate
 // is signed by the cluster CA and callers must present a client certificate from that CA, as
 // the API server does towards real kubelets.
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { KUBELET_SUMMARY_PATH, type KubeletResourceSummary } from '../apiserver/metrics/types'
+import { KUBELET_SUMMARY_PATH, type KubeletResourceSummary } from '../kit/kubelet-summary'
 
 export interface ServingTls {
   readonly certPem: string

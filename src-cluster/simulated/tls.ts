@@ -1,6 +1,6 @@
 // The serving certificate of the hollow kubelets' metrics endpoint, signed by the cluster CA
 // for the addresses the nodes report, so the API server can verify it.
-import { issueCert, type KeyPair } from '../apiserver/pki'
+import { issueCert, type KeyPair } from '../kit/pki'
 import type { ServingTls } from './metrics-server'
 
 export function kubeletServingTls(ca: KeyPair, hostIP: string): ServingTls {

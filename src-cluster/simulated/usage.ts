@@ -3,7 +3,7 @@
 // can drive an HPA; otherwise each container uses a small fixed amount. Memory likewise from
 // `kubelab.dev/simulated-memory`. Nodes add a fixed system overhead to their pods' sum.
 import { parseQuantity } from '../api/quantity'
-import type { KubeletResourceSummary, PodUsage } from '../apiserver/metrics/types'
+import type { KubeletResourceSummary, PodUsage } from '../kit/kubelet-summary'
 import type { PodObj } from '../kit/objects'
 import { rfc3339 } from '../kit/time'
 

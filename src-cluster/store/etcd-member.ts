@@ -3,7 +3,7 @@
 // provider's supervised component, the VM providers' systemd unit, and the tests.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createCA, issueCert, type KeyPair } from '../apiserver/pki'
+import { createCA, issueCert, type KeyPair } from '../kit/pki'
 
 /** Files under a pki directory, as kubeadm names them (/etc/kubernetes/pki on its nodes). */
 export const ETCD_PKI = {

@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createCA, issueCert, issueClientCert, type KeyPair } from '../../src-cluster/apiserver/pki'
+import { createCA, issueCert, issueClientCert, type KeyPair } from '../../src-cluster/kit/pki'
 import { kubeconfigYaml } from '../../src-cluster/apiserver/kubeconfig'
 
 /** The API server's service IP: the first address of the default service range 10.96.0.0/12. */

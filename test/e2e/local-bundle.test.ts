@@ -11,7 +11,7 @@ import { BUNDLE_FILES, buildNodeBundle } from '../../provisioning/bundle'
 import { containerdConfig, containerdFiles } from '../../src-main/providers/local/containerd'
 import { importCommand } from '../../src-main/provisioning/images'
 import { nodeComponents, type NodePlanInput } from '../../src-main/provisioning/node-plan'
-import { createCA, issueClientCert } from '../../src-cluster/apiserver/pki'
+import { createCA, issueClientCert } from '../../src-cluster/kit/pki'
 import { kubeconfigYaml } from '../../src-cluster/apiserver/kubeconfig'
 
 const work = mkdtempSync(join(tmpdir(), 'kl-ship-'))

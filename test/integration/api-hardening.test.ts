@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
-import { createCA, issueClientCert } from '../../src-cluster/apiserver/pki'
+import { createCA, issueClientCert } from '../../src-cluster/kit/pki'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 
 let t: TestApiServer

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KUBECTL } from '../helpers/apiserver'
 import { readBackup, writeBackup } from '../../src-cluster/backup/archive'
-import { createCA } from '../../src-cluster/apiserver/pki'
+import { createCA } from '../../src-cluster/kit/pki'
 
 const home = mkdtempSync(join(tmpdir(), 'kubelab-home-'))
 const kubelabHome = join(home, '.kubelab')

@@ -4,7 +4,7 @@
 import { request } from 'node:https'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { issueClientCert, type KeyPair } from '../../src-cluster/apiserver/pki'
+import { issueClientCert, type KeyPair } from '../../src-cluster/kit/pki'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { startTestApiServer, writeManifest, type KubectlResult, type TestApiServer } from '../helpers/apiserver'
 

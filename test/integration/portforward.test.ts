@@ -6,7 +6,7 @@ import { createServer as createHttpServer, request as httpRequest, type Server a
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { issueCert } from '../../src-cluster/apiserver/pki'
+import { issueCert } from '../../src-cluster/kit/pki'
 import { createClient, resourceRef, type ClosableClient } from '../../src-cluster/client'
 import { startKubeletServer, type KubeletServer } from '../../src-cluster/kubelet/server'
 import { createBackend, type Backend } from '../../src-main/backend'

@@ -3,7 +3,7 @@
 // impersonation rights, and access reviews.
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { issueClientCert } from '../../src-cluster/apiserver/pki'
+import { issueClientCert } from '../../src-cluster/kit/pki'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
 

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CsrError, parseCsr } from '../../src-cluster/api/x509/csr'
 import { signCsr } from '../../src-cluster/api/x509/sign'
-import { createCA } from '../../src-cluster/apiserver/pki'
+import { createCA } from '../../src-cluster/kit/pki'
 import { tempDir } from '../helpers/temp-dir'
 
 function opensslCsr(dir: string, name: string, keyArgs: string[], subject: string, extra: string[] = []): string {

@@ -3,10 +3,10 @@
 // gets the cluster's default class. Also the definition of KubeLab's default class `standard`.
 import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1'
 import type { StorageClass } from 'kubernetes-types/storage/v1'
+import { LOCAL_PATH_PROVISIONER } from '../../kit/resources'
 
 export const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class'
 const BETA_DEFAULT_CLASS_ANNOTATION = 'storageclass.beta.kubernetes.io/is-default-class'
-export const LOCAL_PATH_PROVISIONER = 'kubelab.dev/local-path'
 
 export function isDefaultClass(sc: StorageClass): boolean {
   const a = sc.metadata?.annotations ?? {}

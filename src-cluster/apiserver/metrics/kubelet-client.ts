@@ -4,8 +4,8 @@
 // --kubelet-client-certificate and --kubelet-certificate-authority.
 import { request } from 'node:https'
 import type { Node } from 'kubernetes-types/core/v1'
-import { issueClientCert, type KeyPair, type ServerPki } from '../pki'
-import { KUBELET_SUMMARY_PATH, parseSummary, type KubeletResourceSummary } from './types'
+import { issueClientCert, type KeyPair, type ServerPki } from '../../kit/pki'
+import { KUBELET_SUMMARY_PATH, parseSummary, type KubeletResourceSummary } from '../../kit/kubelet-summary'
 
 export const KUBELET_CLIENT_USER = 'system:kube-apiserver'
 const TIMEOUT_MS = 5000

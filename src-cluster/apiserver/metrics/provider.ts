@@ -5,7 +5,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1'
 import type { KubeObject } from '../../api/errors'
 import { type ServerContext } from '../context'
 import { fetchSummary } from './kubelet-client'
-import type { ContainerUsage, KubeletResourceSummary } from './types'
+import type { ContainerUsage, KubeletResourceSummary } from '../../kit/kubelet-summary'
 import { RES } from '../../kit/resources'
 import { rfc3339 } from '../../kit/time'
 

@@ -3,11 +3,10 @@
 // /var/lib/kubelab/volumes/<pv-name> pinned to one node by node affinity.
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1'
 import type { StorageClass } from 'kubernetes-types/storage/v1'
-import { LOCAL_PATH_PROVISIONER } from '../../apiserver/admission/default-storage-class'
+import { LOCAL_PATH_PROVISIONER, PROVISIONED_BY_ANNOTATION } from '../../kit/resources'
 
 export const VOLUMES_DIR = '/var/lib/kubelab/volumes'
 export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node'
-export const PROVISIONED_BY_ANNOTATION = 'pv.kubernetes.io/provisioned-by'
 
 /** Upstream's name for a dynamically provisioned volume: pvc-<claim uid>. */
 export function provisionedName(pvc: PersistentVolumeClaim): string {

@@ -7,13 +7,13 @@
 // StorageClass `standard` exists.
 import type { Informer } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
-import { defaultClass, LOCAL_PATH_PROVISIONER, standardStorageClass } from '../../apiserver/admission/default-storage-class'
-import { provisionedName, provisionLocalVolume, PROVISIONED_BY_ANNOTATION, SELECTED_NODE_ANNOTATION } from './local-path'
+import { defaultClass, standardStorageClass } from '../../apiserver/admission/default-storage-class'
+import { provisionedName, provisionLocalVolume, SELECTED_NODE_ANNOTATION } from './local-path'
 import { claimClass, findVolume } from './pv-match'
 import { startQueue, type RunningQueue } from './queue'
 import { isAlreadyExists, isConflict, isNotFound } from './util'
 import type { ClassObj, NodeObj, PodObj, PVCObj, PVObj } from '../../kit/objects'
-import { RES } from '../../kit/resources'
+import { LOCAL_PATH_PROVISIONER, PROVISIONED_BY_ANNOTATION, RES } from '../../kit/resources'
 import { keyOf, splitKey } from '../../kit/keys'
 
 const BIND_COMPLETED = 'pv.kubernetes.io/bind-completed'

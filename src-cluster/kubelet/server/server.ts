@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import { queryAnyBool } from '../../util/query'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { KUBELET_SUMMARY_PATH } from '../../apiserver/metrics/types'
+import { KUBELET_SUMMARY_PATH } from '../../kit/kubelet-summary'
 import {
   acceptSpdy,
   dialSpdy,

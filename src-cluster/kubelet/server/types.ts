@@ -1,7 +1,7 @@
 // What the kubelet's streaming server needs from the rest of the kubelet. The kubelet glue
 // maps namespace/pod/container to CRI ids and asks containerd (CriClient.exec/attach/
 // portForward) for a streaming URL; this server then speaks to that URL itself.
-import type { KubeletResourceSummary } from '../../apiserver/metrics/types'
+import type { KubeletResourceSummary } from '../../kit/kubelet-summary'
 
 export interface ContainerRef {
   readonly namespace: string
