@@ -12,6 +12,7 @@ import { containerConfig, LABEL_CONTAINER_NAME, LABEL_POD_UID, sandboxConfig, ty
 import { buildPodStatus, containerStatus, podPhase, type ContainerView } from './status'
 import { containerMounts, setUpVolumes, tearDownVolumes, type VolumePaths, type VolumeSource } from './volumes'
 import { rfc3339 } from '../kit/time'
+import { realClock, type Clock } from '../util/clock'
 
 export interface WorkerEnv {
   cri: CriClient
@@ -31,6 +32,8 @@ export interface WorkerEnv {
   /** Deletes the pod object with grace 0 once its containers are gone. */
   finalizeDelete(pod: Pod): Promise<void>
   log(line: string): void
+  /** Where the worker reads the time (back-offs, grace periods, pull times, timestamps); default the real clock. */
+  clock?: Clock
 }
 
 interface Probes {
@@ -50,7 +53,10 @@ export class PodWorker {
   private sandboxCfg: PodSandboxConfig | undefined
   private sandboxAttempt = 0
   private podIP: string | undefined
-  private readonly startTime = rfc3339(new Date())
+  private readonly startTime: string
+  private get clock(): Clock {
+    return this.env.clock ?? realClock
+  }
   private readonly waiting = new Map<string, { reason: string; message?: string }>()
   private readonly imageIDs = new Map<string, string>()
   private readonly probes = new Map<string, Probes>()
@@ -71,6 +77,7 @@ export class PodWorker {
     private pod: Pod,
     private readonly env: WorkerEnv,
   ) {
+    this.startTime = rfc3339(this.clock.now())
     this.timer = setInterval(() => this.kick(), 1000)
     this.timer.unref?.()
     this.kick()
@@ -87,7 +94,7 @@ export class PodWorker {
 
   /** The pod object vanished from the API: stop its containers at once. */
   gone(): void {
-    this.pod = { ...this.pod, metadata: { ...this.pod.metadata, deletionTimestamp: this.pod.metadata?.deletionTimestamp ?? rfc3339(new Date()), deletionGracePeriodSeconds: 0 } }
+    this.pod = { ...this.pod, metadata: { ...this.pod.metadata, deletionTimestamp: this.pod.metadata?.deletionTimestamp ?? rfc3339(this.clock.now()), deletionGracePeriodSeconds: 0 } }
     this.kick()
   }
 
@@ -264,13 +271,13 @@ export class PodWorker {
     const key = `${c.name}`
     if (!this.handledExits.has(latest.id)) {
       this.handledExits.add(latest.id)
-      const finished = Math.floor(latest.finishedAt / 1e6) || Date.now()
+      const finished = Math.floor(latest.finishedAt / 1e6) || this.clock.now().getTime()
       const ran = latest.startedAt ? finished - Math.floor(latest.startedAt / 1e6) : 0
       this.backoff.next(key, finished, ran)
       this.probes.delete(c.name)
     }
     const until = this.backoff.until(key) ?? 0
-    if (Date.now() >= until) return true
+    if (this.clock.now().getTime() >= until) return true
     const delay = Math.round((this.backoff.delayMs(key) ?? 0) / 1000)
     const msg = `back-off ${delay < 60 ? `${delay}s` : `${Math.floor(delay / 60)}m${delay % 60 ? `${delay % 60}s` : ''}`} restarting failed container=${c.name} pod=${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`
     if (this.waiting.get(c.name)?.reason !== 'CrashLoopBackOff') {
@@ -299,29 +306,29 @@ export class PodWorker {
     }
     const pullKey = `pull/${c.name}`
     const until = this.backoff.until(pullKey)
-    if (until !== undefined && Date.now() < until) {
+    if (until !== undefined && this.clock.now().getTime() < until) {
       // the failed pull stays visible as ErrImagePull for a while (upstream shows it until its
       // next sync), then the wait for the next attempt shows as ImagePullBackOff
       const failedAt = until - (this.backoff.delayMs(pullKey) ?? 0)
-      if (this.waiting.get(c.name)?.reason !== 'ErrImagePull' || Date.now() - failedAt >= ERR_IMAGE_PULL_SHOWN_MS) {
+      if (this.waiting.get(c.name)?.reason !== 'ErrImagePull' || this.clock.now().getTime() - failedAt >= ERR_IMAGE_PULL_SHOWN_MS) {
         this.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` })
       }
       return undefined
     }
     this.env.event(this.pod, 'Normal', 'Pulling', `Pulling image "${image}"`, fp)
-    const t0 = Date.now()
+    const t0 = this.clock.now().getTime()
     try {
       const ref = await this.env.cri.pullImage(image, undefined, this.sandboxCfg)
       const st = await this.env.cri.imageStatus(image)
       this.imageIDs.set(c.name, st?.repoDigests[0] ?? ref)
-      this.env.event(this.pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${Date.now() - t0}ms`, fp)
+      this.env.event(this.pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${this.clock.now().getTime() - t0}ms`, fp)
       this.backoff.clear(pullKey)
       return ref
     } catch (e) {
       const msg = `Failed to pull image "${image}": ${(e as Error).message}`
       this.env.event(this.pod, 'Warning', 'Failed', msg, fp)
       this.env.event(this.pod, 'Warning', 'Failed', 'Error: ErrImagePull', fp)
-      this.backoff.next(pullKey, Date.now(), 0)
+      this.backoff.next(pullKey, this.clock.now().getTime(), 0)
       this.waiting.set(c.name, { reason: 'ErrImagePull', message: msg })
       return undefined
     }
@@ -374,7 +381,7 @@ export class PodWorker {
 
   private async runProbes(c: Container, index: number, run: CriStatus): Promise<void> {
     let p = this.probes.get(c.name)
-    const started = Math.floor(run.startedAt / 1e6) || Date.now()
+    const started = Math.floor(run.startedAt / 1e6) || this.clock.now().getTime()
     if (!p || p.containerId !== run.id) {
       p = {
         containerId: run.id,
@@ -384,7 +391,7 @@ export class PodWorker {
       }
       this.probes.set(c.name, p)
     }
-    const now = Date.now()
+    const now = this.clock.now().getTime()
     const startupDone = !p.startup || p.startup.result === true
     const todo = [startupDone ? undefined : p.startup, startupDone ? p.liveness : undefined, startupDone ? p.readiness : undefined].filter((x): x is ProbeState => !!x && x.due(now))
     const fp = fieldPath('main', index)
@@ -393,7 +400,7 @@ export class PodWorker {
         ps.running = true
         const r = await runProbe(ps.probe, c, { cri: this.env.cri, containerId: run.id, podIP: this.podIP ?? '' })
         ps.running = false
-        ps.record(r.ok, Date.now())
+        ps.record(r.ok, this.clock.now().getTime())
         if (!r.ok) this.env.event(this.pod, 'Warning', 'Unhealthy', `${ps.kind[0]!.toUpperCase()}${ps.kind.slice(1)} probe failed: ${r.message}`, fp)
         if (ps.result === false && ps.kind !== 'readiness') {
           const why = ps.kind === 'liveness' ? 'failed liveness probe' : 'failed startup probe'
@@ -440,7 +447,7 @@ export class PodWorker {
         initialized: v.initialized,
         phase: this.finalPhase,
       },
-      new Date(),
+      this.clock.now(),
     )
     const text = JSON.stringify(status)
     if (text === this.lastStatus) return
@@ -451,7 +458,7 @@ export class PodWorker {
   private async terminate(): Promise<void> {
     const cri = this.env.cri
     const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30
-    const deadline = Date.now() + grace * 1000
+    const deadline = this.clock.now().getTime() + grace * 1000
     const sandboxes = await cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })
     const containers = (await Promise.all(sandboxes.map((s) => cri.listContainers({ podSandboxId: s.id })))).flat()
     const all = [...(this.pod.spec?.containers ?? []), ...(this.pod.spec?.initContainers ?? [])]
@@ -474,7 +481,7 @@ export class PodWorker {
               this.env.event(this.pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${(e as Error).message}`, fp)
             }
           }
-          const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000))
+          const left = Math.max(0, Math.ceil((deadline - this.clock.now().getTime()) / 1000))
           await cri.stopContainer(rc.id, left).catch((e: unknown) => this.env.log(`pod ${this.key()}: stop ${name}: ${(e as Error).message}`))
         }),
     )
