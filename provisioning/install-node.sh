@@ -109,6 +109,8 @@ if [ "$KUBELAB_SERVICE_MODE" = systemd ]; then
   # One systemctl call for all units: each call is slow on an emulated VM.
   UNITS=""
   for c in $COMPONENTS; do UNITS="$UNITS kubelab-$c.service"; done
+  # Stops the pods at power-off so the shutdown does not wait on them (node-plan.ts shutdownUnit).
+  [ -f /etc/systemd/system/kubelab-shutdown.service ] && UNITS="$UNITS kubelab-shutdown.service"
   systemctl enable $UNITS >/dev/null 2>&1
   if [ "$CHANGED" = 1 ]; then systemctl restart $UNITS; else systemctl start $UNITS; fi
   for c in $COMPONENTS; do say "service kubelab-$c running"; done

@@ -10,6 +10,7 @@ import { runDns } from './dns'
 import { runIngress } from './ingress'
 import { runSimulatedNodes } from './simulated-nodes'
 import { runRestore } from './restore'
+import { runShutdownPods } from './shutdown-pods'
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; about: string }> = {
   apiserver: { run: runApiserver, about: 'the Kubernetes API server with its embedded store' },
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<void>; about: 
   ingress: { run: runIngress, about: 'ingress controller: HTTP(S) routing to Services for Ingresses of class kubelab' },
   'simulated-nodes': { run: runSimulatedNodes, about: 'hollow kubelets: many simulated nodes in one process' },
   'control-plane': { run: runControlPlane, about: 'apiserver + scheduler + controller-manager (+ simulated nodes) in one process' },
+  'shutdown-pods': { run: runShutdownPods, about: "stop every pod's containers through the CRI (run at machine power-off)" },
   restore: { run: runRestore, about: "put a backup's store snapshot in place (API server and etcd stopped)" },
 }
 

@@ -10,7 +10,7 @@ import { EventRecorder, Informer, isNotFound, type Client } from '../client'
 import { realClock } from '../util/clock'
 import { CriClient } from './cri/client'
 import type { VersionResponse } from './cri/types'
-import { machineInfo, nodeObject, nodeStatus, readyCondition, type MachineInfo } from './node'
+import { machineInfo, nodeObject, nodeStatus, nodeStatusNeedsPost, readyCondition, type MachineInfo } from './node'
 import { PodWorker, type WorkerEnv } from './pod-worker'
 import { LABEL_POD_UID } from './spec'
 import { StatsProvider } from './stats'
@@ -52,6 +52,8 @@ export class Kubelet {
   private readonly workers = new Map<string, PodWorker>()
   private podInformer: Informer<PodObj> | undefined
   private nodeInformer: Informer<NodeObj> | undefined
+  /** When this kubelet last posted its node status (ms); unset until the first post after start. */
+  private lastStatusReport: number | undefined
   private serviceInformer: Informer<Service & KubeObject> | undefined
   private readonly machine: MachineInfo
   private version: VersionResponse | undefined
@@ -252,13 +254,18 @@ export class Kubelet {
     try {
       const client = this.opts.client
       const name = this.opts.nodeName
-      const current = await client.get<NodeObj>(RES.nodes, undefined, name)
+      // The watch cache once it is filled (as upstream's lister); a GET before that.
+      const current = this.nodeInformer?.hasSynced() ? this.nodeInformer.get(name) : await client.get<NodeObj>(RES.nodes, undefined, name)
       if (!current) {
         await this.registerNode()
         return
       }
       const status = await this.currentStatus(current.status)
-      await client.patch(RES.nodes, undefined, name, { status }, 'merge', { subresource: 'status' })
+      const now = new Date()
+      if (nodeStatusNeedsPost(status, current.status, now, this.lastStatusReport)) {
+        await client.patch(RES.nodes, undefined, name, { status }, 'merge', { subresource: 'status' })
+        this.lastStatusReport = now.getTime()
+      }
       await this.renewLease(current)
     } catch (e) {
       this.log(`kubelet: heartbeat failed: ${(e as Error).message}`)

@@ -114,6 +114,29 @@ export function nodeStatus(x: NodeStatusInput, now: Date, previous: NodeStatus |
   }
 }
 
+/** How often an unchanged node status is posted anyway (upstream nodeStatusReportFrequency); the Lease is the heartbeat in between. */
+export const NODE_STATUS_REPORT_MS = 5 * 60_000
+
+/** A status with the heartbeat times left out: two of these are equal when nothing but time passed. */
+function withoutHeartbeats(s: NodeStatus | undefined, keys: readonly string[]): string {
+  const o = (s ?? {}) as Record<string, unknown>
+  return JSON.stringify(keys.map((k) => (k === 'conditions' ? (s?.conditions ?? []).map(({ lastHeartbeatTime: _, ...c }) => c) : o[k])))
+}
+
+/**
+ * Whether the kubelet must post the status it just computed, as upstream decides it: when it
+ * differs from the stored one in anything but heartbeat times (including changes others made,
+ * e.g. the node controller's Ready=Unknown), when this kubelet has not reported since it
+ * started (`lastReportAt` undefined: waiters look for a fresh heartbeat after a restart), or
+ * when its last report is NODE_STATUS_REPORT_MS old. Posting unchanged status every 10 s would
+ * send every Node watcher (scheduler, proxies, DNS, the app…) an event to decode, for nothing.
+ */
+export function nodeStatusNeedsPost(computed: NodeStatus, stored: NodeStatus | undefined, now: Date, lastReportAt: number | undefined, reportMs = NODE_STATUS_REPORT_MS): boolean {
+  if (lastReportAt === undefined || now.getTime() - lastReportAt >= reportMs) return true
+  const keys = Object.keys(computed)
+  return withoutHeartbeats(computed, keys) !== withoutHeartbeats(stored, keys)
+}
+
 export function nodeObject(name: string, arch: string, status: NodeStatus, labels: Record<string, string> = {}, taints: NonNullable<NodeObj['spec']>['taints'] = []): NodeObj {
   return {
     apiVersion: 'v1',

@@ -40,6 +40,13 @@ export interface NodePlanInput {
   readonly controlPlanes?: readonly PlanNode[]
   /** Extra names/IPs in the API servers' serving certificate (the stable endpoint's address). */
   readonly apiSans?: readonly string[]
+  /**
+   * How many times slower than a normal machine the node runs (an emulated VM: 4). Periodic
+   * work is spaced out by it (leader-election renewals, netpol's iptables re-check), so that
+   * a slow CPU is not spent on bookkeeping, and a leader is not lost (and its process
+   * restarted, which costs more) because one renewal took longer than 10 s.
+   */
+  readonly timeScale?: number
 }
 
 /** The etcd members' `--initial-cluster` (name=https://ip:2380, ...), identical on every member. */
@@ -102,6 +109,9 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
   const d = nodePaths(p.root)
   const kc = (n: string): string => posix.join(d.etc, `${n}.kubeconfig`)
   const all: Component[] = []
+  const scale = Math.max(1, p.timeScale ?? 1)
+  // Upstream's defaults (15 s / 10 s / 2 s), stretched on slow nodes.
+  const leaderElection = scale > 1 ? ['--leader-elect-lease-duration', `${15 * scale}s`, '--leader-elect-renew-deadline', `${10 * scale}s`, '--leader-elect-retry-period', `${2 * scale}s`] : []
   if (p.node.role === 'control-plane') {
     const etcd = p.store === 'etcd'
     const epki = etcdPkiPaths(d.kubernetesPki)
@@ -112,7 +122,7 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
     const storeArgs = etcd ? ['--store', 'etcd', '--etcd-servers', 'https://127.0.0.1:2379', '--etcd-cafile', epki.caFile, '--etcd-certfile', epki.clientCert, '--etcd-keyfile', epki.clientKey] : []
     all.push(
       { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.node.ip, ...apiserverSanArgs(p), ...((p.controlPlanes?.length ?? 1) > 1 ? ['--apiserver-count', String(p.controlPlanes!.length)] : []), ...storeArgs] },
-      { name: 'scheduler', args: ['--kubeconfig', kc('scheduler')] },
+      { name: 'scheduler', args: ['--kubeconfig', kc('scheduler'), ...leaderElection] },
       {
         name: 'controller-manager',
         args: [
@@ -121,6 +131,7 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
           '--cluster-signing-cert-file', posix.join(d.lib, 'apiserver', 'pki', 'ca.crt'),
           '--cluster-signing-key-file', posix.join(d.lib, 'apiserver', 'pki', 'ca.key'),
           ...(p.loadBalancerPool ? ['--lb-pool', p.loadBalancerPool] : []),
+          ...leaderElection,
         ],
       },
       { name: 'dns', args: ['--kubeconfig', kc('dns'), '--bind', `${p.node.ip}:53`, '--advertise-address', p.node.ip, '--node-name', p.node.name] },
@@ -151,7 +162,7 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
     },
     { name: 'proxy', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16'] },
     // NetworkPolicy enforcement runs with the proxy's credentials (it only reads the API).
-    { name: 'netpol', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name] },
+    { name: 'netpol', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, ...(scale > 1 ? ['--resync', String(10 * scale)] : [])] },
     // Ingress controller on the node's address, ports 80 and 443, with the proxy's credentials.
     { name: 'ingress', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--address', p.node.ip, '--http-port', '80', '--https-port', '443'] },
   )
@@ -201,6 +212,39 @@ RestartSec=2
 KillMode=mixed
 TimeoutStopSec=15
 StandardOutput=append:${posix.join(d.logs, `${c.name}.log`)}
+StandardError=inherit
+
+[Install]
+WantedBy=multi-user.target
+`
+}
+
+/**
+ * Stops the pods through the CRI while the machine powers off (`kubelab-node shutdown-pods`).
+ * Ordered between containerd and the kubelet so that, going down, the kubelet stops first (it
+ * would restart the containers) and containerd last; a plain `systemctl stop` of the unit does
+ * nothing, so labs that restart components never lose pods.
+ */
+export function shutdownUnit(p: NodePlanInput): string {
+  const d = nodePaths(p.root)
+  const words = [p.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), 'shutdown-pods', '--container-runtime-endpoint', `unix://${d.containerdSocket}`, '--grace-period', '5']
+  // Inside sh -c '…' (and systemd's own quoting): plain words only.
+  const odd = words.find((w) => shQuote(w) !== w)
+  if (odd) throw new Error(`node ${p.node.name}: path ${JSON.stringify(odd)} has characters the shutdown unit cannot quote; use a plain install root`)
+  const exec = words.join(' ')
+  return `# Written by KubeLab install-node.sh; re-running create rewrites it.
+[Unit]
+Description=KubeLab: stop the pods when the machine shuts down (cluster ${p.cluster}, node ${p.node.name})
+After=containerd.service
+Before=kubelab-kubelet.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/bin/sh -c 'case "$$(systemctl is-system-running)" in stopping) exec ${exec} ;; esac'
+TimeoutStopSec=60
+StandardOutput=append:${posix.join(d.logs, 'shutdown-pods.log')}
 StandardError=inherit
 
 [Install]

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import type { NodeBundle } from '../../provisioning/bundle'
 import { INSTALL_SCRIPT } from '../../provisioning/bundle'
-import { manifest, nodeComponents, nodeEnvFile, nodePaths, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile, type StoreKind } from './node-plan'
+import { manifest, nodeComponents, nodeEnvFile, nodePaths, shutdownUnit, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile, type StoreKind } from './node-plan'
 import { importImageOnNode, tagSandboxImageCommand, type ImageTarball } from './images'
 import { nodeArchOf, runtimeDirOnNode, runtimeInstallScript, runtimeInstalledCheck, type NodeArch, type NodeRuntime } from './node-runtime'
 import { componentKubeconfig, type ClusterPki } from './pki'
@@ -147,8 +147,8 @@ async function installKubectl(s: SshSession, facts: NodeFacts, i: ProvisionInput
 }
 
 /** Everything the node gets, as staged files with their destinations. */
-export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool' | 'store' | 'controlPlanes' | 'apiEndpoint' | 'apiSans'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
-  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags), loadBalancerPool: i.loadBalancerPool, store: i.store, controlPlanes: i.controlPlanes, apiSans: i.apiSans }
+export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool' | 'store' | 'controlPlanes' | 'apiEndpoint' | 'apiSans' | 'timeoutScale'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
+  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags), loadBalancerPool: i.loadBalancerPool, store: i.store, controlPlanes: i.controlPlanes, apiSans: i.apiSans, timeScale: i.timeoutScale ?? 1 }
   const agentServer = i.apiEndpoint ?? i.masterIp
   const d = nodePaths(facts.root)
   const { components, missing } = nodeComponents(plan)
@@ -199,6 +199,7 @@ export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp
   }
   if (facts.serviceMode === 'systemd') {
     for (const c of components) add(`kubelab-${c.name}.service`, `/etc/systemd/system/kubelab-${c.name}.service`, systemdUnit(plan, c))
+    add('kubelab-shutdown.service', '/etc/systemd/system/kubelab-shutdown.service', shutdownUnit(plan))
   } else {
     add('components.json', posix.join(d.etc, 'components.json'), supervisorConfig(plan, components))
   }

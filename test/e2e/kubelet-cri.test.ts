@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, busyboxImageSpec, loadImage, pauseImageSpec, writeImage } from '../../provisioning/images'
 import { CriClient, isCriNotFound, type PodSandboxConfig } from '../../src-cluster/kubelet/cri/client'
+import { runShutdownPods } from '../../src-cluster/cmd/shutdown-pods'
 import { createTestBridge, removeCgroupTree, startContainerdNode, writeBridgeCniConf, type ContainerdNode, type TestBridge } from '../helpers/containerd'
 
 const POD_CIDR = '10.232.1.0/24'
@@ -122,5 +123,44 @@ describe('CRI client', () => {
     await cri.stopPodSandbox(sb)
     await cri.removePodSandbox(sb)
     expect((await cri.listPodSandbox()).map((s) => s.id)).not.toContain(sb)
+  })
+})
+
+describe('kubelab-node shutdown-pods (a VM powering off)', () => {
+  it('stops every container, even a PID 1 that ignores SIGTERM, and every sandbox, within the grace period', async () => {
+    const ids: { sb: string; c: string }[] = []
+    for (const name of ['s1', 's2']) {
+      const sandboxConfig: PodSandboxConfig = {
+        metadata: { name, uid: `uid-${name}`, namespace: 'default', attempt: 0 },
+        hostname: name,
+        logDirectory: join(dir, 'pods', `default_${name}`),
+        labels: { 'io.kubernetes.pod.name': name },
+        linux: { cgroupParent: `/kubelab-cri-${process.pid}/pod${name}` },
+      }
+      const sb = await cri.runPodSandbox(sandboxConfig)
+      // `sleep` as PID 1 has no SIGTERM handler, so the kernel drops the signal: only SIGKILL ends it.
+      const c = await cri.createContainer(sb, { metadata: { name: 'main', attempt: 0 }, image: { image: BUSYBOX_IMAGE }, command: ['sleep', '3600'], logPath: 'main/0.log' }, sandboxConfig)
+      await cri.startContainer(c)
+      ids.push({ sb, c })
+    }
+    const lines: string[] = []
+    const log = console.log
+    console.log = (l: string) => lines.push(l)
+    try {
+      await runShutdownPods(['--container-runtime-endpoint', `unix://${node.socket}`, '--grace-period', '1'])
+    } finally {
+      console.log = log
+    }
+    expect(lines.join('\n')).toMatch(/stopped 2 containers and 2 pod sandboxes/)
+    for (const { sb, c } of ids) {
+      expect((await cri.containerStatus(c)).status?.state).toBe('CONTAINER_EXITED')
+      expect((await cri.podSandboxStatus(sb)).status?.state).toBe('SANDBOX_NOTREADY')
+      await cri.removeContainer(c)
+      await cri.removePodSandbox(sb)
+    }
+  })
+
+  it('refuses a grace period that is not whole seconds', async () => {
+    await expect(runShutdownPods(['--container-runtime-endpoint', `unix://${node.socket}`, '--grace-period', 'soon'])).rejects.toThrow(/whole seconds/)
   })
 })

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { manifest, nodeComponents, nodeEnvFile, shQuote, supervisorConfig, systemdUnit, type NodePlanInput } from '../../src-main/provisioning/node-plan'
+import { manifest, nodeComponents, nodeEnvFile, shQuote, shutdownUnit, supervisorConfig, systemdUnit, type NodePlanInput } from '../../src-main/provisioning/node-plan'
 import { tempDir } from '../helpers/temp-dir'
 
 const ALL = new Set(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
@@ -77,6 +77,37 @@ describe('node plan', () => {
     writeFileSync(envFile, env)
     const out = spawnSync('sh', ['-c', `. ${envFile}; echo "$KUBELAB_CLUSTER|$KUBELAB_NODE_ROLE"`], { encoding: 'utf8' })
     expect(out.stdout.trim()).toBe('a b|control-plane')
+  })
+
+  it('spaces out periodic work on slow (emulated) nodes: leader-election renewals, netpol re-checks', () => {
+    const args = (p: NodePlanInput, name: string) => nodeComponents(p).components.find((c) => c.name === name)!.args.join(' ')
+    expect(args(plan({ timeScale: 4 }), 'scheduler')).toContain('--leader-elect-lease-duration 60s --leader-elect-renew-deadline 40s --leader-elect-retry-period 8s')
+    expect(args(plan({ timeScale: 4 }), 'controller-manager')).toContain('--leader-elect-lease-duration 60s')
+    expect(args(plan({ timeScale: 4 }), 'netpol')).toContain('--resync 40')
+    // A normal machine keeps upstream's defaults (no flags).
+    for (const c of ['scheduler', 'controller-manager', 'netpol']) expect(args(plan(), c)).not.toMatch(/leader-elect|resync/)
+  })
+
+  it('stops the pods through the CRI at power-off only, not on a plain systemctl stop', () => {
+    const unit = shutdownUnit(plan())
+    expect(unit).toMatch(/^After=containerd\.service$/m)
+    // Going down, the kubelet stops first (it would restart the containers), containerd last.
+    expect(unit).toMatch(/^Before=kubelab-kubelet\.service$/m)
+    const stop = /^ExecStop=\/bin\/sh -c '(.*)'$/m.exec(unit)?.[1]
+    expect(stop).toBeDefined()
+    // Run the guard as systemd would ($$ → $), with systemctl and node replaced by recorders.
+    const bin = tempDir('kl-shutdown-')
+    writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\necho "$STATE"\n', { mode: 0o755 })
+    writeFileSync(join(bin, 'node'), '#!/bin/sh\necho "ran: $*"\n', { mode: 0o755 })
+    const script = stop!.replace(/\$\$/g, '$').replace('/usr/bin/node', join(bin, 'node'))
+    const run = (state: string) => spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, STATE: state } })
+    expect(run('stopping').stdout).toBe('ran: /var/lib/kubelab/bin/kubelab-node.js shutdown-pods --container-runtime-endpoint unix:///run/containerd/containerd.sock --grace-period 5\n')
+    for (const state of ['running', 'degraded']) {
+      const r = run(state)
+      expect(r.status).toBe(0)
+      expect(r.stdout).toBe('')
+    }
+    expect(() => shutdownUnit(plan({ nodeBinary: '/opt/my node/bin/node' }))).toThrow(/cannot quote/)
   })
 
   it('writes a manifest install-node.sh installs idempotently', () => {
