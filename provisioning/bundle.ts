@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createHash } from 'node:crypto'
 import { build, type Plugin } from 'esbuild'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -27,7 +28,7 @@ export interface NodeBundle {
 /** etcd's gRPC definitions, which the etcd3 client loads at run time (rpc.proto imports the other two by name). */
 const ETCD_PROTOS = ['rpc.proto', 'kv.proto', 'auth.proto'] as const
 
-export const BUNDLE_FILES = ['kubelab-node.js', 'runtime-v1.proto', 'package.json', 'supervisor.mjs', ...ETCD_PROTOS] as const
+export const BUNDLE_FILES = ['kubelab-node.js', 'kubelab-node.cjs', 'runtime-v1.proto', 'package.json', 'supervisor.mjs', ...ETCD_PROTOS] as const
 
 /**
  * The etcd3 package reads `${__dirname}/../proto/rpc.proto` when it loads; in the bundle there
@@ -90,9 +91,10 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
   const program = join(dir, 'kubelab-node.js')
   const fresh = !o.force && existsSync(program) && statSync(program).mtimeMs > Math.max(newestSource(join(ROOT, 'src-cluster')), statSync(join(ROOT, 'provisioning', 'supervisor.mjs')).mtimeMs)
   if (!fresh) {
+    const main = join(dir, 'kubelab-node.cjs')
     await build({
       stdin: {
-        contents: "import { main } from './src-cluster/cmd/main'\nawait main(process.argv.slice(2))\n",
+        contents: "import { main } from './src-cluster/cmd/main'\nvoid main(process.argv.slice(2))\n",
         resolveDir: ROOT,
         sourcefile: 'kubelab-node-entry.ts',
         loader: 'ts',
@@ -100,19 +102,18 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
       bundle: true,
       platform: 'node',
       target: 'node20',
-      format: 'esm',
-      outfile: program,
+      // CommonJS so that the loader can run it through vm.Script with a V8 code cache.
+      format: 'cjs',
+      outfile: main,
       minify: o.minify ?? false,
       legalComments: 'none',
       logLevel: 'silent',
-      // Some CommonJS dependencies call require() at run time: give the ES module one.
-      banner: {
-        js:
-          "import { createRequire as __kubelabCreateRequire } from 'node:module'; const require = __kubelabCreateRequire(import.meta.url);" +
-          " import { dirname as __kubelabDirname } from 'node:path'; import { fileURLToPath as __kubelabFileURLToPath } from 'node:url'; const __kubelabDir = __kubelabDirname(__kubelabFileURLToPath(import.meta.url));",
-      },
+      define: { 'import.meta.url': '__kubelabImportMetaUrl' },
+      banner: { js: "const __kubelabDir = __dirname; const __kubelabImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
       plugins: [etcdProtoPath],
     })
+    const hash = createHash('sha256').update(readFileSync(main)).digest('hex').slice(0, 16)
+    writeFileSync(program, readFileSync(join(ROOT, 'provisioning', 'node-loader.mjs'), 'utf8').replace('__KUBELAB_BUNDLE_HASH__', hash))
     copyFileSync(join(ROOT, 'src-cluster', 'kubelet', 'cri', 'runtime-v1.proto'), join(dir, 'runtime-v1.proto'))
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'kubelab-node', private: true, type: 'module' }, null, 2)}\n`)
     copyFileSync(join(ROOT, 'provisioning', 'supervisor.mjs'), join(dir, 'supervisor.mjs'))
@@ -123,7 +124,7 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
   const files = BUNDLE_FILES.map((name) => ({ name, path: join(dir, name) }))
   const components = bundleComponents(program)
   const kubeletFlags = components.includes('kubelet') ? componentFlags(program, 'kubelet') : []
-  return { dir, program, files, components, kubeletFlags, bytes: readFileSync(program).length }
+  return { dir, program, files, components, kubeletFlags, bytes: statSync(join(dir, 'kubelab-node.cjs')).size }
 }
 
 /** The installer and its location in the repository. */

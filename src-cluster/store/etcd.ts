@@ -4,7 +4,9 @@
 // revision with prev_kv; compaction is etcd's, driven by a compactor like the apiserver's.
 // We speak etcd's gRPC API through the raw RPC clients of the `etcd3` package (its builders
 // hide the compact_revision of a cancelled watch and the per-op responses of a txn).
-import { Etcd3, type IOptions } from 'etcd3'
+// Type-only at the top: the package (grpc-js + its protos) loads in openEtcdStore, so the
+// components that never talk to etcd (every node agent) do not pay its start-up cost.
+import type { Etcd3, IOptions } from 'etcd3'
 import type * as RPC from 'etcd3/lib/rpc'
 import type { Compare, KeyValue, Op, RangeOptions, RangeResult, Storage, StoreSnapshot, TxnResult, WatchEvent, WatchOptions, Watcher } from './types'
 import { StoreError } from './types'
@@ -453,6 +455,7 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdStore> 
     },
     ...(opts.tls ? { credentials: { rootCertificate: opts.tls.ca, certChain: opts.tls.cert, privateKey: opts.tls.key } } : {}),
   }
+  const { Etcd3 } = await import('etcd3')
   const client = new Etcd3(options)
   const store = new EtcdStore(client, opts)
   const deadline = Date.now() + (opts.dialTimeoutMs ?? 20_000)

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -27,4 +27,34 @@ describe('node bundle', () => {
     expect(b.components).toEqual(expect.arrayContaining(['apiserver', 'scheduler', 'controller-manager']))
     expect(b.bytes).toBeGreaterThan(100_000)
   }, 60_000)
+
+  it('leaves a V8 code cache after a component has run, ignores a stale or damaged one, and still runs', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'kl-bundle-'))
+    made.push(out)
+    await buildNodeBundle({ outDir: out, force: true })
+    const hash = /const HASH = '([0-9a-f]{16})'/.exec(readFileSync(join(out, 'kubelab-node.js'), 'utf8'))?.[1]
+    expect(hash).toBeDefined()
+    const cache = join(out, `kubelab-node.cjs.${hash}.cache`)
+    // A damaged cache under the right name, and one left by an older bundle.
+    writeFileSync(cache, 'not a code cache')
+    writeFileSync(join(out, 'kubelab-node.cjs.0123456789abcdef.cache'), 'old')
+    const help = spawnSync(process.execPath, [join(out, 'kubelab-node.js'), 'help'], { encoding: 'utf8' })
+    expect(help.status).toBe(0)
+    expect(help.stdout).toContain('usage: kubelab-node <component>')
+    // A component that keeps running writes the cache after a few seconds (temp file + rename).
+    const data = mkdtempSync(join(tmpdir(), 'kl-cache-api-'))
+    made.push(data)
+    const api = spawn(process.execPath, [join(out, 'kubelab-node.js'), 'apiserver', '--data-dir', data, '--secure-port', '0'], { stdio: 'ignore' })
+    try {
+      for (let i = 0; i < 300 && statSync(cache).size < 100_000; i++) await new Promise((r) => setTimeout(r, 100))
+    } finally {
+      api.kill('SIGKILL')
+    }
+    expect(statSync(cache).size).toBeGreaterThan(100_000)
+    expect(readdirSync(out).filter((f) => f.endsWith('.cache'))).toEqual([`kubelab-node.cjs.${hash}.cache`])
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    const again = spawnSync(process.execPath, [join(out, 'kubelab-node.js'), 'help'], { encoding: 'utf8' })
+    expect(again.status).toBe(0)
+    expect(again.stdout).toContain('usage: kubelab-node <component>')
+  }, 90_000)
 })
