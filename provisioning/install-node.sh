@@ -36,12 +36,16 @@ say "containerd $CTRD_VERSION"
 # --- etcd, when this control-plane node runs a member (kubelab create --store etcd) ----------
 case " $(cat "$STAGING/components.txt") " in
   *" etcd "*)
-    if [ ! -x /usr/bin/etcd ]; then
+    # etcdctl (Debian's etcd-client, only "Suggested" by etcd-server) is what learners and the
+    # etcd labs use on the node, as on a kubeadm control plane.
+    if [ ! -x /usr/bin/etcd ] || { [ "$KUBELAB_SERVICE_MODE" = systemd ] && ! command -v etcdctl >/dev/null 2>&1; }; then
       if [ "$KUBELAB_SERVICE_MODE" = systemd ] && command -v apt-get >/dev/null 2>&1; then
-        say "installing etcd-server (the distribution's etcd)"
+        say "installing etcd-server and etcd-client (the distribution's etcd and etcdctl)"
         export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -q etcd-server >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q etcd-server >/dev/null; } ||
-          die "could not install etcd-server on node $KUBELAB_NODE_NAME: run 'apt-get install etcd-server' there and run create again"
+        apt-get install -y -q etcd-server etcd-client >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q etcd-server etcd-client >/dev/null; } ||
+          die "could not install etcd-server and etcd-client on node $KUBELAB_NODE_NAME: run 'apt-get install etcd-server etcd-client' there and run create again"
+      elif [ -x /usr/bin/etcd ]; then
+        say "etcdctl is not installed here (install Debian/Ubuntu etcd-client for it): etcd itself runs"
       else
         die "etcd is not installed for node $KUBELAB_NODE_NAME (/usr/bin/etcd is missing): install Debian/Ubuntu etcd-server on this machine and run create again"
       fi
