@@ -231,7 +231,21 @@ describe('kubelab create --provider qemu --workers 1 (real VMs)', () => {
     // TLS handshake limit can expire for a while, so these calls are retried, not failed.
     expect(await eventually('configmap after restart', () => kubectl('get', 'configmap', 'keep', '-o', 'jsonpath={.data.k}'), 300_000)).toBe('v')
     await eventually('pods Ready after restart', () => kubectl('wait', '--for=condition=Ready', 'pod/server', 'pod/client', '--timeout=60s'), 600_000)
-    expect(await eventually('client → service by name after restart', () => kubectl('exec', 'client', '--', 'wget', '-qO-', 'server'))).toContain(PAGE)
+    try {
+      expect(await eventually('client → service by name after restart', () => kubectl('exec', 'client', '--', 'wget', '-qO-', 'server'))).toContain(PAGE)
+    } catch (e) {
+      // What the client reaches, and what the cluster says it should reach.
+      for (const args of [
+        ['get', 'pods', '-o', 'wide'],
+        ['get', 'svc', '-o', 'wide'],
+        ['get', 'endpointslices', '-o', 'yaml'],
+        ['exec', 'client', '--', 'cat', '/etc/resolv.conf'],
+        ['exec', 'client', '--', 'nslookup', 'server'],
+        ['exec', 'client', '--', 'wget', '-S', '-O-', 'server'],
+      ]) console.log(`$ kubectl ${args.join(' ')}\n${await kubectl(...args).catch((x: Error) => x.message)}`)
+      for (const n of ['control-plane', 'node-1']) console.log(`${n}:\n${await ssh(n, 'iptables-save -t nat | grep -i -E "server|KUBE-SVC|KUBE-SEP" | head -40; ss -ltnp | head -20').catch((x: Error) => x.message)}`)
+      throw e
+    }
   }, 1_500_000)
 
   it('delete leaves no QEMU process, disk, socket or folder', async () => {
