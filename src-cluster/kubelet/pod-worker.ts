@@ -48,6 +48,9 @@ const ERR_IMAGE_PULL_SHOWN_MS = 5000
 
 const fieldPath = (kind: 'init' | 'main', i: number): string => `spec.${kind === 'init' ? 'initContainers' : 'containers'}{${i}}`
 
+/** How long set-up volumes are trusted before they are set up again (upstream's default sync period). */
+export const VOLUME_RESYNC_MS = 60_000
+
 export class PodWorker {
   private sandboxId: string | undefined
   private sandboxCfg: PodSandboxConfig | undefined
@@ -70,6 +73,8 @@ export class PodWorker {
   private again = false
   private timer: NodeJS.Timeout | undefined
   private terminating: Promise<void> | undefined
+  /** The pod's volumes as last set up, what they were set up from, and when (ms). */
+  private volumes: { paths: VolumePaths; from: string; at: number } | undefined
   /** Set once the pod was deleted and the runtime cleaned up. */
   done = false
 
@@ -142,7 +147,7 @@ export class PodWorker {
     }
     let vols: VolumePaths
     try {
-      vols = await setUpVolumes(this.env.rootDir, this.ctx())
+      vols = await this.volumesUpToDate()
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e
       this.setWaitingAll('CreateContainerConfigError', e.message)
@@ -194,6 +199,23 @@ export class PodWorker {
       if (this.sandboxId) await this.env.cri.stopPodSandbox(this.sandboxId).catch(() => undefined)
     }
     await this.publish(views)
+  }
+
+  /**
+   * Sets the volumes up again only when the pod's volumes or the metadata they show changed, or
+   * VOLUME_RESYNC_MS after the last time, as upstream's kubelet re-syncs a pod every sync period
+   * (ConfigMap and Secret changes reach the files within about a minute; tokens are refreshed
+   * long before they expire). Every 1 s tick read each pod's ConfigMaps and Secrets from the
+   * API server: with the token volume every pod has, one GET per pod per second.
+   */
+  private async volumesUpToDate(): Promise<VolumePaths> {
+    const m = this.pod.metadata
+    const from = JSON.stringify([this.pod.spec?.volumes, m?.labels, m?.annotations])
+    const now = Date.now()
+    if (this.volumes && this.volumes.from === from && now - this.volumes.at < VOLUME_RESYNC_MS) return this.volumes.paths
+    const paths = await setUpVolumes(this.env.rootDir, this.ctx())
+    this.volumes = { paths, from, at: now }
+    return paths
   }
 
   private ctx() {
