@@ -48,8 +48,12 @@ const ERR_IMAGE_PULL_SHOWN_MS = 5000
 
 const fieldPath = (kind: 'init' | 'main', i: number): string => `spec.${kind === 'init' ? 'initContainers' : 'containers'}{${i}}`
 
-/** How long set-up volumes are trusted before they are set up again (upstream's default sync period). */
-export const VOLUME_RESYNC_MS = 60_000
+/**
+ * How long set-up volumes are trusted before they are set up again. Upstream re-syncs a pod
+ * every minute; 10 s keeps ConfigMap and Secret edits reaching the files quickly, which learners
+ * watch for, at a tenth of the API reads a 1 s tick made.
+ */
+export const VOLUME_RESYNC_MS = 10_000
 
 export class PodWorker {
   private sandboxId: string | undefined
@@ -203,10 +207,10 @@ export class PodWorker {
 
   /**
    * Sets the volumes up again only when the pod's volumes or the metadata they show changed, or
-   * VOLUME_RESYNC_MS after the last time, as upstream's kubelet re-syncs a pod every sync period
-   * (ConfigMap and Secret changes reach the files within about a minute; tokens are refreshed
-   * long before they expire). Every 1 s tick read each pod's ConfigMaps and Secrets from the
-   * API server: with the token volume every pod has, one GET per pod per second.
+   * VOLUME_RESYNC_MS after the last time (ConfigMap and Secret edits reach the files within
+   * that; tokens are refreshed long before they expire). Every 1 s tick used to read each pod's
+   * ConfigMaps and Secrets from the API server: with the token volume every pod has, one GET
+   * per pod per second.
    */
   private async volumesUpToDate(): Promise<VolumePaths> {
     const m = this.pod.metadata
