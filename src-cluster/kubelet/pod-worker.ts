@@ -215,7 +215,7 @@ export class PodWorker {
   private async volumesUpToDate(): Promise<VolumePaths> {
     const m = this.pod.metadata
     const from = JSON.stringify([this.pod.spec?.volumes, m?.labels, m?.annotations])
-    const now = Date.now()
+    const now = this.clock.now().getTime()
     if (this.volumes && this.volumes.from === from && now - this.volumes.at < VOLUME_RESYNC_MS) return this.volumes.paths
     const paths = await setUpVolumes(this.env.rootDir, this.ctx())
     this.volumes = { paths, from, at: now }
