@@ -109,7 +109,9 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
       legalComments: 'none',
       logLevel: 'silent',
       define: { 'import.meta.url': '__kubelabImportMetaUrl' },
-      banner: { js: "const __kubelabDir = __dirname; const __kubelabImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+      // import.meta.url as a file: URL of the bundle (nodes' paths are POSIX), written without
+      // a call to require so the app's main-process bundle, which embeds this text, stays ESM-only.
+      banner: { js: "const __kubelabDir = __dirname; const __kubelabImportMetaUrl = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
       plugins: [etcdProtoPath],
     })
     const hash = createHash('sha256').update(readFileSync(main)).digest('hex').slice(0, 16)
