@@ -5,12 +5,8 @@
 // host, `kubelab ssh`, a lab that stops a component with systemctl, node stop/start, cluster
 // stop/start with objects and pods back, and `kubelab delete` leaving nothing behind.
 // Under TCG (no usable KVM) this takes minutes; the figures are printed, never asserted.
-//
-// UNFINISHED, so outside the `vm` layer that `npm test` runs: 6 of its 7 tests pass here, but
-// after `kubelab stop` + `kubelab start` a pod reaching a Service by name gets HTTP 404 (an HTTP
-// server on the node answers instead of the Service's pod), and the whole file takes about
-// 28 min under TCG, over the layer's 15-minute budget. Run it by hand (it takes the VM lock):
-//   flock /tmp/kubelab-vm.lock npx vitest run test/vm-wip/qemu-cluster.test.ts
+// The `vm` layer of `npm test` (test/run.mjs runs it last, alone, under /tmp/kubelab-vm.lock):
+//   flock /tmp/kubelab-vm.lock npx vitest run test/vm/qemu-cluster.test.ts
 import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -20,7 +16,7 @@ import { spawn as ptySpawn } from 'node-pty'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hostNodeRuntime } from '../helpers/node-runtime'
 import { hostLinuxKubectl } from '../helpers/host-kubectl'
-import { ensureVmTestImage } from '../vm/image'
+import { ensureVmTestImage } from './image'
 
 const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
