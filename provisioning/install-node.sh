@@ -134,10 +134,12 @@ else
     # setsid: the supervisor outlives this SSH session; it writes its own pid file.
     # 9>&-: the supervisor must not inherit (and hold forever) the install lock.
     setsid "$NODE_BIN" "$SUP" "$CONF" >> "$ROOT/var/log/kubelab/supervisor.log" 2>&1 < /dev/null 9>&- &
+    # Hold the install lock until it has: an installer cut off mid-way keeps running, and the
+    # next one must find this supervisor, not start a second (a busy host starts it slowly).
     i=0
     while ! [ -s "$PIDFILE" ]; do
       i=$((i + 1))
-      [ $i -le 100 ] || die "the supervisor did not start within 10 s on node $KUBELAB_NODE_NAME: see $ROOT/var/log/kubelab/supervisor.log"
+      [ $i -le 600 ] || die "the supervisor did not start within 60 s on node $KUBELAB_NODE_NAME: see $ROOT/var/log/kubelab/supervisor.log"
       sleep 0.1
     done
     say "supervisor started (pid $(cat "$PIDFILE"))"
