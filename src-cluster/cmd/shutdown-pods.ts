@@ -35,15 +35,11 @@ export async function runShutdownPods(args: string[]): Promise<void> {
     const failed: string[] = []
     // All at once: the grace period bounds the whole shutdown, not each container.
     await Promise.all(
-      containers.map((c) =>
-        cri.stopContainer(c.id, grace).catch((e: Error) => failed.push(`container ${c.metadata?.name ?? c.id}: ${e.message}`)),
-      ),
+      containers.map((c) => cri.stopContainer(c.id, grace).catch((e: Error) => failed.push(`container ${c.metadata?.name ?? c.id}: ${e.message}`))),
     )
     const sandboxes = (await cri.listPodSandbox()).filter((s) => s.state === 'SANDBOX_READY')
     await Promise.all(
-      sandboxes.map((s) =>
-        cri.stopPodSandbox(s.id).catch((e: Error) => failed.push(`pod ${s.metadata?.namespace}/${s.metadata?.name}: ${e.message}`)),
-      ),
+      sandboxes.map((s) => cri.stopPodSandbox(s.id).catch((e: Error) => failed.push(`pod ${s.metadata?.namespace}/${s.metadata?.name}: ${e.message}`))),
     )
     console.log(`shutdown-pods: stopped ${containers.length} containers and ${sandboxes.length} pod sandboxes in ${Date.now() - t0} ms`)
     if (failed.length) throw new Error(`could not stop ${failed.length}: ${failed.join('; ')} (systemd kills what is left when the machine powers off)`)

@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest'
 import { NODE_STATUS_REPORT_MS, nodeStatus, nodeStatusNeedsPost, type MachineInfo } from '../../src-cluster/kubelet/node'
 
-const machine: MachineInfo = { cpu: 2, memoryBytes: 2 * 1024 ** 3, ephemeralBytes: 10 * 1024 ** 3, machineID: 'm', bootID: 'b', kernelVersion: '6.1.0', osImage: 'Debian GNU/Linux 12 (bookworm)', arch: 'amd64' }
+const machine: MachineInfo = {
+  cpu: 2,
+  memoryBytes: 2 * 1024 ** 3,
+  ephemeralBytes: 10 * 1024 ** 3,
+  machineID: 'm',
+  bootID: 'b',
+  kernelVersion: '6.1.0',
+  osImage: 'Debian GNU/Linux 12 (bookworm)',
+  arch: 'amd64',
+}
 const input = (ok = true, images = [{ names: ['kubelab.local/busybox:1'], sizeBytes: 1000 }]) => ({
-  machine, nodeIP: '10.0.0.2', hostname: 'n1', kubeletPort: 10250, version: { version: '0.1.0', runtimeName: 'containerd', runtimeVersion: '1.6', runtimeApiVersion: 'v1' }, ready: { ok, message: ok ? 'kubelet is posting ready status' : 'runtime down' }, images,
+  machine,
+  nodeIP: '10.0.0.2',
+  hostname: 'n1',
+  kubeletPort: 10250,
+  version: { version: '0.1.0', runtimeName: 'containerd', runtimeVersion: '1.6', runtimeApiVersion: 'v1' },
+  ready: { ok, message: ok ? 'kubelet is posting ready status' : 'runtime down' },
+  images,
 })
 const t0 = new Date('2026-12-07T03:00:00Z')
 const later = (ms: number) => new Date(t0.getTime() + ms)
@@ -24,7 +39,10 @@ describe('node status reports (upstream nodeStatusReportFrequency)', () => {
   })
 
   it('posts at once when someone else changed the stored status (the node controller marking it Unknown)', () => {
-    const unknown = { ...stored, conditions: stored.conditions!.map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown' } : c)) }
+    const unknown = {
+      ...stored,
+      conditions: stored.conditions!.map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown' } : c)),
+    }
     expect(nodeStatusNeedsPost(nodeStatus(input(), later(10_000), unknown), unknown, later(10_000), t0.getTime())).toBe(true)
   })
 

@@ -39,7 +39,9 @@ async function kubelab(args: string[], timeoutMs = 600_000): Promise<string> {
     return r.stdout + r.stderr
   } catch (e) {
     const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed after ${took(t0)}: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-40).join('\n')}\n${x.stderr ?? ''}`)
+    throw new Error(
+      `kubelab ${args.join(' ')} failed after ${took(t0)}: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-40).join('\n')}\n${x.stderr ?? ''}`,
+    )
   }
 }
 
@@ -72,7 +74,10 @@ async function eventually<T>(what: string, f: () => Promise<T>, ms = 180_000): P
 }
 
 interface NodeList {
-  items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[]; nodeInfo: { kernelVersion: string; osImage: string; containerRuntimeVersion: string } } }[]
+  items: {
+    metadata: { name: string }
+    status: { conditions: { type: string; status: string }[]; nodeInfo: { kernelVersion: string; osImage: string; containerRuntimeVersion: string } }
+  }[]
 }
 const nodes = async (): Promise<NodeList['items']> => (JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as NodeList).items
 const ready = (n: NodeList['items'][number]): boolean => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')
@@ -90,7 +95,10 @@ beforeAll(async () => {
   console.log(`VM test image ${img.built ? 'built' : 'cached'}: ${took(t0)}`)
   // Where /dev/kvm looks usable, the provider test-boots this kernel before trusting KVM.
   env.KUBELAB_QEMU_PROBE_KERNEL = img.kernel
-  createLog = await kubelab(['create', cluster, '--provider', 'qemu', '--workers', '1', '--image', img.path, '--cpus', '1', '--memory', '1536M', '--disk', '5G', '--timeout', '900'], 2_700_000)
+  createLog = await kubelab(
+    ['create', cluster, '--provider', 'qemu', '--workers', '1', '--image', img.path, '--cpus', '1', '--memory', '1536M', '--disk', '5G', '--timeout', '900'],
+    2_700_000,
+  )
 }, 2_800_000)
 
 afterAll(async () => {
@@ -113,7 +121,11 @@ describe('kubelab create --provider qemu --workers 1 (real VMs)', () => {
       // The kernel the guest runs, not the host's.
       expect((await ssh(n.metadata.name, 'uname -r')).trim()).toBe(n.status.nodeInfo.kernelVersion)
     }
-    expect((await ssh('control-plane', 'systemctl is-active kubelab-apiserver kubelab-scheduler kubelab-controller-manager kubelab-kubelet kubelab-proxy')).trim().split('\n')).toEqual(Array(5).fill('active'))
+    expect(
+      (await ssh('control-plane', 'systemctl is-active kubelab-apiserver kubelab-scheduler kubelab-controller-manager kubelab-kubelet kubelab-proxy'))
+        .trim()
+        .split('\n'),
+    ).toEqual(Array(5).fill('active'))
     expect((await ssh('node-1', 'systemctl is-active kubelab-kubelet kubelab-proxy containerd')).trim().split('\n')).toEqual(Array(3).fill('active'))
     // kubectl on the control plane as kubeadm leaves it (admin.conf), talking to the in-cluster address.
     expect(await ssh('control-plane', 'kubectl get nodes -o name')).toContain('node/node-1')
@@ -141,26 +153,42 @@ describe('kubelab create --provider qemu --workers 1 (real VMs)', () => {
     children.push(logs)
     let seen = ''
     logs.stdout.on('data', (d: Buffer) => (seen += d.toString()))
-    await eventually('logs -f streams 3 new lines', async () => {
-      const n = seen.split('\n').filter((l) => l.startsWith('tick ')).length
-      if (n < 4) throw new Error(`${n} lines so far`)
-    }, 60_000)
+    await eventually(
+      'logs -f streams 3 new lines',
+      async () => {
+        const n = seen.split('\n').filter((l) => l.startsWith('tick ')).length
+        if (n < 4) throw new Error(`${n} lines so far`)
+      },
+      60_000,
+    )
     logs.kill()
 
     // exec -it through a real terminal: a shell prompt, arithmetic, exit.
-    const term = ptySpawn('kubectl', ['--kubeconfig', kubeconfig, 'exec', '-it', 'client', '--', 'sh'], { cols: 100, rows: 30, env: { ...(env as Record<string, string>), TERM: 'xterm' } })
+    const term = ptySpawn('kubectl', ['--kubeconfig', kubeconfig, 'exec', '-it', 'client', '--', 'sh'], {
+      cols: 100,
+      rows: 30,
+      env: { ...(env as Record<string, string>), TERM: 'xterm' },
+    })
     let screen = ''
     term.onData((d) => (screen += d))
     const exited = new Promise<number>((r) => term.onExit((e) => r(e.exitCode)))
     try {
       // busybox sh's prompt ("/ # "), possibly followed by terminal escapes.
-      await eventually('exec -it prompt', async () => {
-        if (!screen.includes('#')) throw new Error(`screen: ${JSON.stringify(screen.slice(-80))}`)
-      }, 60_000)
+      await eventually(
+        'exec -it prompt',
+        async () => {
+          if (!screen.includes('#')) throw new Error(`screen: ${JSON.stringify(screen.slice(-80))}`)
+        },
+        60_000,
+      )
       term.write('tty; echo $((6*7))-$(hostname)\r')
-      await eventually('exec -it answers', async () => {
-        if (!screen.includes('42-client')) throw new Error(`screen: ${JSON.stringify(screen.slice(-200))}`)
-      }, 60_000)
+      await eventually(
+        'exec -it answers',
+        async () => {
+          if (!screen.includes('42-client')) throw new Error(`screen: ${JSON.stringify(screen.slice(-200))}`)
+        },
+        60_000,
+      )
       expect(screen).toMatch(/\/dev\/pts\/\d+/)
       term.write('exit 3\r')
       expect(await exited).toBe(3)
@@ -173,11 +201,15 @@ describe('kubelab create --provider qemu --workers 1 (real VMs)', () => {
     children.push(pf)
     let pfOut = ''
     pf.stdout.on('data', (d: Buffer) => (pfOut += d.toString()))
-    const port = await eventually('port-forward listening', async () => {
-      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(pfOut)
-      if (!m) throw new Error(pfOut || 'no output yet')
-      return Number(m[1])
-    }, 60_000)
+    const port = await eventually(
+      'port-forward listening',
+      async () => {
+        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(pfOut)
+        if (!m) throw new Error(pfOut || 'no output yet')
+        return Number(m[1])
+      },
+      60_000,
+    )
     expect(await eventually('fetch through port-forward', async () => (await fetch(`http://127.0.0.1:${port}/`)).text(), 60_000)).toContain(PAGE)
     pf.kill()
 
@@ -204,15 +236,23 @@ describe('kubelab create --provider qemu --workers 1 (real VMs)', () => {
   it('node stop takes node-1 down (NotReady) and node start brings it and its pods back', async () => {
     await kubelab(['node', 'stop', cluster, 'node-1'], 300_000)
     expect(qemuProcesses().filter((l) => l.includes('kl-vmt-node-1')).length).toBe(0)
-    await eventually('node-1 NotReady', async () => {
-      const n = (await nodes()).find((x) => x.metadata.name === 'node-1')
-      if (!n || ready(n)) throw new Error('still Ready')
-    }, 180_000)
+    await eventually(
+      'node-1 NotReady',
+      async () => {
+        const n = (await nodes()).find((x) => x.metadata.name === 'node-1')
+        if (!n || ready(n)) throw new Error('still Ready')
+      },
+      180_000,
+    )
     await kubelab(['node', 'start', cluster, 'node-1'], 900_000)
-    await eventually('node-1 Ready again', async () => {
-      const n = (await nodes()).find((x) => x.metadata.name === 'node-1')
-      if (!n || !ready(n)) throw new Error('not Ready yet')
-    }, 300_000)
+    await eventually(
+      'node-1 Ready again',
+      async () => {
+        const n = (await nodes()).find((x) => x.metadata.name === 'node-1')
+        if (!n || !ready(n)) throw new Error('not Ready yet')
+      },
+      300_000,
+    )
     await eventually('server Ready again', () => kubectl('wait', '--for=condition=Ready', 'pod/server', '--timeout=60s'), 600_000)
     expect(await eventually('server serves again', () => kubectl('exec', 'client', '--', 'wget', '-qO-', 'server'))).toContain(PAGE)
   }, 1_500_000)
@@ -238,8 +278,12 @@ describe('kubelab create --provider qemu --workers 1 (real VMs)', () => {
         ['exec', 'client', '--', 'cat', '/etc/resolv.conf'],
         ['exec', 'client', '--', 'nslookup', 'server'],
         ['exec', 'client', '--', 'wget', '-S', '-O-', 'server'],
-      ]) console.log(`$ kubectl ${args.join(' ')}\n${await kubectl(...args).catch((x: Error) => x.message)}`)
-      for (const n of ['control-plane', 'node-1']) console.log(`${n}:\n${await ssh(n, 'iptables-save -t nat | grep -i -E "server|KUBE-SVC|KUBE-SEP" | head -40; ss -ltnp | head -20').catch((x: Error) => x.message)}`)
+      ])
+        console.log(`$ kubectl ${args.join(' ')}\n${await kubectl(...args).catch((x: Error) => x.message)}`)
+      for (const n of ['control-plane', 'node-1'])
+        console.log(
+          `${n}:\n${await ssh(n, 'iptables-save -t nat | grep -i -E "server|KUBE-SVC|KUBE-SEP" | head -40; ss -ltnp | head -20').catch((x: Error) => x.message)}`,
+        )
       throw e
     }
   }, 1_500_000)
