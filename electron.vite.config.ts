@@ -3,11 +3,11 @@
 //   out/main/index.js       Electron main (ESM; Node built-ins and dependencies stay external)
 //   out/preload/index.cjs   sandboxed preload (CommonJS, self-contained apart from `electron`)
 //   out/renderer/           the Vue renderer, a plain browser bundle (also served by `kubelab serve`)
-import { resolve } from 'node:path';
-import { defineConfig } from 'electron-vite';
-import vue from '@vitejs/plugin-vue';
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+import vue from '@vitejs/plugin-vue'
 
-const root = import.meta.dirname;
+const root = import.meta.dirname
 
 export default defineConfig({
   main: {
@@ -38,4 +38,4 @@ export default defineConfig({
       },
     },
   },
-});
+})

@@ -16,7 +16,6 @@ import { freePort } from '../src-cluster/util/net'
 const ROOT = new URL('..', import.meta.url).pathname
 const N = Number(process.env.BENCH_OPS ?? 2000)
 
-
 interface Conn {
   base: string
   agent: Agent
@@ -30,7 +29,14 @@ function call(c: Conn, method: string, path: string, body?: unknown, contentType
     const data = body === undefined ? undefined : JSON.stringify(body)
     const req = request(
       c.base + path,
-      { method, agent: c.agent, ca: c.ca, cert: c.cert, key: c.key, headers: { Accept: 'application/json', ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}) } },
+      {
+        method,
+        agent: c.agent,
+        ca: c.ca,
+        cert: c.cert,
+        key: c.key,
+        headers: { Accept: 'application/json', ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (d: Buffer) => chunks.push(d))
@@ -68,7 +74,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-bench-api-'))
   const port = await freePort()
   const kubeconfig = join(dir, 'admin.kubeconfig')
-  const child = spawn(process.execPath, [join(ROOT, 'bin/kubelab-node.mjs'), 'apiserver', '--data-dir', join(dir, 'data'), '--secure-port', String(port), '--admin-kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/kubelab-node.mjs'), 'apiserver', '--data-dir', join(dir, 'data'), '--secure-port', String(port), '--admin-kubeconfig', kubeconfig],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   await new Promise<void>((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => {
@@ -91,7 +101,11 @@ async function main(): Promise<void> {
   try {
     for (const clients of [1, 16]) {
       const p = `c${clients}-`
-      rows.push({ op: 'create', clients, s: await run(clients, N, async (i) => must(await call(c, 'POST', ns, { metadata: { name: `${p}${i}` }, data: { i: String(i) } }), [201])) })
+      rows.push({
+        op: 'create',
+        clients,
+        s: await run(clients, N, async (i) => must(await call(c, 'POST', ns, { metadata: { name: `${p}${i}` }, data: { i: String(i) } }), [201])),
+      })
       rows.push({
         op: 'update (merge patch)',
         clients,
@@ -112,17 +126,21 @@ async function main(): Promise<void> {
     const listRv = JSON.parse((await call(c, 'GET', `${ns}?limit=1`)).text).metadata.resourceVersion as string
     const allIn = new Promise<void>((resolve) => {
       for (let w = 0; w < W; w++) {
-        const r = request(`${c.base}${ns}?watch=true&resourceVersion=${listRv}&labelSelector=bench%3Dwatch`, { agent: new Agent({ keepAlive: false }), ca: c.ca, cert: c.cert, key: c.key }, (res) => {
-          let buf = ''
-          res.on('data', (d: Buffer) => {
-            buf += d.toString()
-            let i: number
-            while ((i = buf.indexOf('\n')) >= 0) {
-              buf = buf.slice(i + 1)
-              if (++received >= target) resolve()
-            }
-          })
-        })
+        const r = request(
+          `${c.base}${ns}?watch=true&resourceVersion=${listRv}&labelSelector=bench%3Dwatch`,
+          { agent: new Agent({ keepAlive: false }), ca: c.ca, cert: c.cert, key: c.key },
+          (res) => {
+            let buf = ''
+            res.on('data', (d: Buffer) => {
+              buf += d.toString()
+              let i: number
+              while ((i = buf.indexOf('\n')) >= 0) {
+                buf = buf.slice(i + 1)
+                if (++received >= target) resolve()
+              }
+            })
+          },
+        )
         r.end()
         reqs.push(r)
       }
@@ -133,10 +151,19 @@ async function main(): Promise<void> {
     await allIn
     const wall = nowMs() - t0
     for (const r of reqs) r.destroy()
-    rows.push({ op: `watch fan-out (${W} watchers × ${M} events)`, clients: W, s: { ops: target, seconds: wall / 1000, opsPerSec: Math.round(target / (wall / 1000)), p50: NaN, p99: NaN } })
+    rows.push({
+      op: `watch fan-out (${W} watchers × ${M} events)`,
+      clients: W,
+      s: { ops: target, seconds: wall / 1000, opsPerSec: Math.round(target / (wall / 1000)), p50: NaN, p99: NaN },
+    })
 
     console.log(`\nAPI server (HTTPS, client certs, embedded store with fsync per write), ${N} ops per row\n`)
-    console.log(formatTable(['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms'], rows.map((r) => [r.op, r.clients, r.s.opsPerSec, r.s.p50, r.s.p99])))
+    console.log(
+      formatTable(
+        ['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms'],
+        rows.map((r) => [r.op, r.clients, r.s.opsPerSec, r.s.p50, r.s.p99]),
+      ),
+    )
     const file = await writeResults('api', rows)
     console.log(`\nresults: ${file}`)
   } finally {

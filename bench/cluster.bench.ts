@@ -44,10 +44,14 @@ async function main(): Promise<void> {
   const t0 = nowMs()
   const t = await startTestCluster({ nodes: NODES, startDelayMs: 200, runTimeMs: 1000, nodeOptions: { pods: 110 } })
   try {
-    await t.waitFor(`${NODES} nodes with podCIDRs`, async () => {
-      const nodes = JSON.parse(await t.k('get', 'nodes', '-o', 'json')) as { items: { spec: { podCIDR?: string } }[] }
-      return nodes.items.length === NODES && nodes.items.every((n) => n.spec.podCIDR)
-    }, { timeoutMs: 120_000 })
+    await t.waitFor(
+      `${NODES} nodes with podCIDRs`,
+      async () => {
+        const nodes = JSON.parse(await t.k('get', 'nodes', '-o', 'json')) as { items: { spec: { podCIDR?: string } }[] }
+        return nodes.items.length === NODES && nodes.items.every((n) => n.spec.podCIDR)
+      },
+      { timeoutMs: 120_000 },
+    )
     const bootMs = nowMs() - t0
     await t.k('create', 'deployment', 'bench', '--image=nginx', '--replicas=1')
     await waitRunning(t, 'app=bench', 1, 60_000)

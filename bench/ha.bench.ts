@@ -42,7 +42,14 @@ function call(c: Conn, method: string, path: string, body?: unknown): Promise<{ 
     const data = body === undefined ? undefined : JSON.stringify(body)
     const req = request(
       c.base + path,
-      { method, agent: c.agent, ca: c.ca, cert: c.cert, key: c.key, headers: { Accept: 'application/json', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) } },
+      {
+        method,
+        agent: c.agent,
+        ca: c.ca,
+        cert: c.cert,
+        key: c.key,
+        headers: { Accept: 'application/json', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (d: Buffer) => chunks.push(d))
@@ -86,14 +93,46 @@ function waitExit(p: ChildProcess): Promise<void> {
 async function startEtcd(dir: string): Promise<{ args: string[]; proc: ChildProcess }> {
   const pki = ensureEtcdPki(join(dir, 'pki'), 'bench', ['127.0.0.1'])
   const [client, peer] = [await freePort(), await freePort()]
-  const proc = spawn(ETCD, etcdMemberArgs({ name: 'bench', dataDir: join(dir, 'etcd'), ip: '127.0.0.1', clientPort: client, peerPort: peer, pki }), { stdio: 'ignore' })
-  return { proc, args: ['--store', 'etcd', '--etcd-servers', `https://127.0.0.1:${client}`, '--etcd-cafile', pki.caFile, '--etcd-certfile', pki.clientCert, '--etcd-keyfile', pki.clientKey, '--etcd-compaction-interval', '0'] }
+  const proc = spawn(ETCD, etcdMemberArgs({ name: 'bench', dataDir: join(dir, 'etcd'), ip: '127.0.0.1', clientPort: client, peerPort: peer, pki }), {
+    stdio: 'ignore',
+  })
+  return {
+    proc,
+    args: [
+      '--store',
+      'etcd',
+      '--etcd-servers',
+      `https://127.0.0.1:${client}`,
+      '--etcd-cafile',
+      pki.caFile,
+      '--etcd-certfile',
+      pki.clientCert,
+      '--etcd-keyfile',
+      pki.clientKey,
+      '--etcd-compaction-interval',
+      '0',
+    ],
+  }
 }
 
 async function apiserver(dir: string, extra: string[]): Promise<{ c: Conn; proc: ChildProcess }> {
   const port = await freePort()
   const kubeconfig = join(dir, 'admin.kubeconfig')
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/kubelab-node.mjs'), 'apiserver', '--data-dir', join(dir, 'data'), '--secure-port', String(port), '--admin-kubeconfig', kubeconfig, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin/kubelab-node.mjs'),
+      'apiserver',
+      '--data-dir',
+      join(dir, 'data'),
+      '--secure-port',
+      String(port),
+      '--admin-kubeconfig',
+      kubeconfig,
+      ...extra,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   await new Promise<void>((resolve, reject) => {
     let out = ''
     proc.stdout!.on('data', (d: Buffer) => {
@@ -120,12 +159,22 @@ async function writes(c: Conn, tag: string): Promise<Record<string, Summary>> {
     const ns = '/api/v1/namespaces/default/configmaps'
     const rv: string[] = []
     out[`create/${clients}`] = await run(clients, N, async (i) => {
-      const r = await call(c, 'POST', ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${tag}-${clients}-${i}` }, data: { i: String(i), pad: 'x'.repeat(400) } })
+      const r = await call(c, 'POST', ns, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${tag}-${clients}-${i}` },
+        data: { i: String(i), pad: 'x'.repeat(400) },
+      })
       must(r, [201])
       rv[i] = (JSON.parse(r.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion
     })
     out[`update/${clients}`] = await run(clients, N, async (i) => {
-      const r = await call(c, 'PUT', `${ns}/${tag}-${clients}-${i}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${tag}-${clients}-${i}`, resourceVersion: rv[i] }, data: { i: String(i + 1) } })
+      const r = await call(c, 'PUT', `${ns}/${tag}-${clients}-${i}`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${tag}-${clients}-${i}`, resourceVersion: rv[i] },
+        data: { i: String(i + 1) },
+      })
       must(r, [200])
     })
   }
@@ -147,7 +196,13 @@ function connFromKubeconfig(file: string): Conn {
   const b64 = (s: string) => Buffer.from(s, 'base64').toString()
   // A fresh connection per request (keepAlive off): a client kept on a stopped API server's
   // socket would measure the socket, not the endpoint.
-  return { base: kc.clusters[0].cluster.server, agent: new Agent({ keepAlive: false }), ca: b64(kc.clusters[0].cluster['certificate-authority-data']), cert: b64(kc.users[0].user['client-certificate-data']), key: b64(kc.users[0].user['client-key-data']) }
+  return {
+    base: kc.clusters[0].cluster.server,
+    agent: new Agent({ keepAlive: false }),
+    ca: b64(kc.clusters[0].cluster['certificate-authority-data']),
+    cert: b64(kc.users[0].user['client-certificate-data']),
+    key: b64(kc.users[0].user['client-key-data']),
+  }
 }
 
 /** Resolves with the time `ok` first holds, polling every `everyMs`; rejects after `ms`. */
@@ -174,10 +229,12 @@ async function holders(c: Conn): Promise<string[]> {
 /** Failover rounds on a local 3-control-plane cluster; undefined (with a note) when it cannot run here. */
 async function failover(notes: string[]): Promise<Failover[] | undefined> {
   if (process.env.BENCH_HA_FAILOVER === '0') return void notes.push('failover skipped (BENCH_HA_FAILOVER=0)')
-  if (process.getuid?.() !== 0 || !existsSync(ETCD) || !existsSync('/usr/bin/containerd')) return void notes.push('failover not measured: needs root, containerd and etcd on the host (the local provider)')
+  if (process.getuid?.() !== 0 || !existsSync(ETCD) || !existsSync('/usr/bin/containerd'))
+    return void notes.push('failover not measured: needs root, containerd and etcd on the host (the local provider)')
   const home = mkdtempSync('/tmp/kl-bench-ha-')
   const env = { ...process.env, KUBELAB_HOME: home }
-  const kubelab = async (...args: string[]): Promise<string> => (await execFileP(process.execPath, [join(ROOT, 'bin/kubelab.mjs'), ...args], { env, cwd: ROOT, maxBuffer: 64 << 20, timeout: 400_000 })).stdout
+  const kubelab = async (...args: string[]): Promise<string> =>
+    (await execFileP(process.execPath, [join(ROOT, 'bin/kubelab.mjs'), ...args], { env, cwd: ROOT, maxBuffer: 64 << 20, timeout: 400_000 })).stdout
   // Hold the e2e lock while the cluster exists (e2e tests use the same host resources).
   // --no-fork: flock execs the holder itself, so killing it releases the lock (a forked child
   // would outlive flock and keep holding it); the holder reads its stdin, a pipe from this
@@ -200,7 +257,14 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
       const t0 = nowMs()
       const stopping = kubelab('node', 'stop', 'bha', victim).then(() => nowMs() - t0)
       const apiMs = await firstTime(t0, 120_000, 100, async () => (await call(c, 'GET', '/readyz')).code === 200)
-      const writeMs = await firstTime(t0, 120_000, 100, async () => (await call(c, 'POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'failover-' } })).code === 201)
+      const writeMs = await firstTime(
+        t0,
+        120_000,
+        100,
+        async () =>
+          (await call(c, 'POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'failover-' } }))
+            .code === 201,
+      )
       const stopMs = await stopping
       const leasesMs = await firstTime(t0, 120_000, 200, async () => (await holders(c)).every((h) => h !== victim && h.startsWith('control-plane')))
       out.push({ victim, stopMs: Math.round(stopMs), apiMs: Math.round(apiMs), writeMs: Math.round(writeMs), leasesMs: Math.round(leasesMs) })
@@ -262,8 +326,13 @@ async function main(): Promise<void> {
   console.log(formatTable(['write', 'clients', 'embedded ops/s', 'p50', 'p99', 'etcd ops/s', 'p50', 'p99'], rows))
   const fo = await failover(notes)
   if (fo?.length) {
-    console.log('\nFailover: kubelab node stop of the controller manager\'s leader node, 3 control planes (ms from the stop command)\n')
-    console.log(formatTable(['round', 'stopped node', 'node stop took', 'API /readyz answers', 'first write', 'both leases on live nodes'], fo.map((f, i) => [String(i + 1), f.victim, f.stopMs, f.apiMs, f.writeMs, f.leasesMs])))
+    console.log("\nFailover: kubelab node stop of the controller manager's leader node, 3 control planes (ms from the stop command)\n")
+    console.log(
+      formatTable(
+        ['round', 'stopped node', 'node stop took', 'API /readyz answers', 'first write', 'both leases on live nodes'],
+        fo.map((f, i) => [String(i + 1), f.victim, f.stopMs, f.apiMs, f.writeMs, f.leasesMs]),
+      ),
+    )
   }
   for (const n of notes) console.log(`\n${n}`)
   const file = await writeResults('ha', { opsPerPhase: N, clients: CLIENTS, notes, backends: results, failover: fo })

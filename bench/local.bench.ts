@@ -13,7 +13,11 @@ const RUNS = Number(process.env.RUNS ?? 3)
 const WORKERS = Number(process.env.WORKERS ?? 2)
 const TIMEOUT_S = Number(process.env.TIMEOUT_S ?? 180)
 
-const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5)
+const median = (xs: number[]): number =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  )
 const push = (m: Map<string, number[]>, k: string, v: number): void => {
   m.set(k, [...(m.get(k) ?? []), v])
 }
@@ -71,7 +75,11 @@ console.log('provisioning steps (slowest node per step, median ms; workers run i
 console.log(formatTable(['step', 'median ms'], stepRows))
 console.log('milestones since create began (median s):')
 console.log(formatTable(['milestone', 'median s'], mileRows))
-console.log(totals.length ? `create → all nodes Ready: median ${round(median(totals) / 1000, 1)} s over ${totals.length} runs (min ${round(Math.min(...totals) / 1000, 1)} s, max ${round(Math.max(...totals) / 1000, 1)} s)` : 'no run reached all nodes Ready')
+console.log(
+  totals.length
+    ? `create → all nodes Ready: median ${round(median(totals) / 1000, 1)} s over ${totals.length} runs (min ${round(Math.min(...totals) / 1000, 1)} s, max ${round(Math.max(...totals) / 1000, 1)} s)`
+    : 'no run reached all nodes Ready',
+)
 for (const f of failures) console.log(`FAILED ${f}`)
 await writeResults('local', {
   workers: WORKERS,

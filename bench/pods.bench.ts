@@ -70,7 +70,9 @@ function podManifest(name: string): Pod & KubeObject {
     metadata: { name, labels: { bench: 'pods' } },
     spec: {
       terminationGracePeriodSeconds: 0,
-      containers: [{ name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 5; done'] }],
+      containers: [
+        { name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 5; done'] },
+      ],
     },
   }
 }
@@ -110,7 +112,7 @@ function rssMiB(pid: number): number {
 /** Highest RSS over a few seconds of steady state (the kubelet syncs every pod each second). */
 async function steadyRss(pid: number, ms = 5000): Promise<number> {
   let max = 0
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
     max = Math.max(max, rssMiB(pid))
     await new Promise((r) => setTimeout(r, 250))
   }
@@ -138,7 +140,14 @@ const rows: (string | number)[][] = []
 const results: Record<string, unknown> = {}
 try {
   bridge = await createTestBridge(`k4bb${process.pid % 1000}`, `${HOST_IP}/25`)
-  cp = await startControlPlane({ dataDir: join(dir, 'data'), bindAddress: HOST_IP, securePort: 0, adminKubeconfig: join(dir, 'admin.kubeconfig'), extraSANs: [HOST_IP], log: () => {} })
+  cp = await startControlPlane({
+    dataDir: join(dir, 'data'),
+    bindAddress: HOST_IP,
+    securePort: 0,
+    adminKubeconfig: join(dir, 'admin.kubeconfig'),
+    extraSANs: [HOST_IP],
+    log: () => {},
+  })
   const api = cp.apiserver
   const kc = join(dir, 'agent.kubeconfig')
   writeKubeconfig(kc, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
@@ -153,16 +162,38 @@ try {
   const log = join(dir, 'kubelet.log')
   const fd = openSync(log, 'a')
   // nsenter execs node: the child's pid is the kubelet's
-  kubelet = spawn('nsenter', [`--net=/run/netns/${rt.netns}`, process.execPath, join(repo, 'bin/kubelab-node.mjs'), 'kubelet',
-    '--kubeconfig', kc, '--node-name', NODE, '--node-ip', NODE_IP, '--container-runtime-endpoint', `unix://${rt.socket}`,
-    '--root-dir', join(nodeDir, 'kubelet'), '--pod-log-dir', join(nodeDir, 'pods'), '--cni-conf-dir', rt.cniConfDir,
-    '--cgroup-root', cgroupRoot], { cwd: repo, stdio: ['ignore', fd, fd] })
+  kubelet = spawn(
+    'nsenter',
+    [
+      `--net=/run/netns/${rt.netns}`,
+      process.execPath,
+      join(repo, 'bin/kubelab-node.mjs'),
+      'kubelet',
+      '--kubeconfig',
+      kc,
+      '--node-name',
+      NODE,
+      '--node-ip',
+      NODE_IP,
+      '--container-runtime-endpoint',
+      `unix://${rt.socket}`,
+      '--root-dir',
+      join(nodeDir, 'kubelet'),
+      '--pod-log-dir',
+      join(nodeDir, 'pods'),
+      '--cni-conf-dir',
+      rt.cniConfDir,
+      '--cgroup-root',
+      cgroupRoot,
+    ],
+    { cwd: repo, stdio: ['ignore', fd, fd] },
+  )
   closeSync(fd)
   writeFileSync(join(dir, 'kubelet.pid'), String(kubelet.pid))
   informer = new Informer<Pod & KubeObject>(cp.client, RES.pods, { labelSelector: 'bench=pods', log: () => {} })
   informer.addHandler({ add: seen, update: (_o, p) => seen(p) })
   await informer.start()
-  for (const end = Date.now() + 120_000; ; ) {
+  for (const end = Date.now() + 120_000; ;) {
     const n = await cp.client.get<KubeObject & Node>(RES.nodes, undefined, NODE).catch(() => undefined)
     if (n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break
     if (kubelet.exitCode !== null) throw new Error(`kubelet exited ${kubelet.exitCode}:\n${readFileSync(log, 'utf8').slice(-3000)}`)
@@ -205,7 +236,16 @@ try {
 
   console.log(`pod startup, create → Running (image present, through the scheduler), one node on containerd`)
   console.log(formatTable(['pattern', 'p50 ms', 'p99 ms', 'max ms'], rows))
-  console.log(formatTable(['kubelet RSS', 'MiB'], [['idle', idle], [`${RSS_PODS} pods`, rss], [`${BURST} pods`, rssBurst]]))
+  console.log(
+    formatTable(
+      ['kubelet RSS', 'MiB'],
+      [
+        ['idle', idle],
+        [`${RSS_PODS} pods`, rss],
+        [`${BURST} pods`, rssBurst],
+      ],
+    ),
+  )
   console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
   results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)
   console.log(`results: ${await writeResults('pods', results)}`)

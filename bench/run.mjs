@@ -7,7 +7,9 @@ import { join } from 'node:path'
 
 const dir = new URL('.', import.meta.url).pathname
 const wanted = process.argv.slice(2)
-const all = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort()
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort()
 const chosen = wanted.length ? all.filter((f) => wanted.some((w) => f.startsWith(w))) : all
 let failed = 0
 for (const f of chosen) {

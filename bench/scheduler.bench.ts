@@ -79,7 +79,13 @@ function inMemory(nodes: number, pods: number): { decisions: number; seconds: nu
   return { decisions: pods, seconds: round(s, 3), perSec: round(pods / s, 1) }
 }
 
-async function endToEnd(client: Client, prefix: string, pods: number, mode: 'backlog' | 'streaming', start: () => Promise<{ scheduled: () => number; stop: () => Promise<void> }>) {
+async function endToEnd(
+  client: Client,
+  prefix: string,
+  pods: number,
+  mode: 'backlog' | 'streaming',
+  start: () => Promise<{ scheduled: () => number; stop: () => Promise<void> }>,
+) {
   let sched: { scheduled: () => number; stop: () => Promise<void> } | undefined
   if (mode === 'streaming') sched = await start()
   const tCreate = nowMs()
@@ -128,7 +134,15 @@ async function main(): Promise<void> {
       ),
     )
     console.log(`\n${NODES} nodes created in ${round(nodeSeconds, 2)} s; process RSS (API server + scheduler) ${rss} MiB`)
-    const file = await writeResults('scheduler', { nodes: NODES, pods: PODS, inMemory: mem, backlog, streaming, nodeCreateSeconds: round(nodeSeconds, 2), rssMiB: rss })
+    const file = await writeResults('scheduler', {
+      nodes: NODES,
+      pods: PODS,
+      inMemory: mem,
+      backlog,
+      streaming,
+      nodeCreateSeconds: round(nodeSeconds, 2),
+      rssMiB: rss,
+    })
     console.log(`results: ${file}`)
   } finally {
     client.close()

@@ -19,7 +19,13 @@ const CLIENTS = [1, 16]
 const MAX_OPS = 4000
 const MAX_MS = 2500
 const WATCH_EVENTS = 2000
-const VALUE = JSON.stringify({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'x', namespace: 'default', labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] }, pad: 'x'.repeat(600) })
+const VALUE = JSON.stringify({
+  kind: 'Pod',
+  apiVersion: 'v1',
+  metadata: { name: 'x', namespace: 'default', labels: { app: 'bench' } },
+  spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  pad: 'x'.repeat(600),
+})
 
 /** The few operations the workload needs, implemented for each backend. */
 interface Backend {
@@ -69,7 +75,6 @@ function embeddedBackend(store: EmbeddedStore, dir: string): Backend {
   }
 }
 
-
 async function startEtcd(): Promise<{ backend: Backend } | { missing: string }> {
   if (!existsSync(ETCD)) return { missing: `${ETCD} not found (install Debian package etcd-server)` }
   const dir = await mkdtemp(path.join(tmpdir(), 'kubelab-bench-etcd-'))
@@ -77,10 +82,22 @@ async function startEtcd(): Promise<{ backend: Backend } | { missing: string }> 
   const proc: ChildProcess = spawn(
     ETCD,
     [
-      '--name', 'bench', '--data-dir', dir,
-      '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `bench=http://127.0.0.1:${peer}`, '--log-level', 'error',
+      '--name',
+      'bench',
+      '--data-dir',
+      dir,
+      '--listen-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `bench=http://127.0.0.1:${peer}`,
+      '--log-level',
+      'error',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
@@ -247,14 +264,33 @@ async function main(): Promise<void> {
     for (const w of workloads) {
       const e = results.embedded[clients][w]
       const x = results.etcd?.[clients]?.[w]
-      rows.push([w, String(clients), e.opsPerSec, e.p50, e.p99, x?.opsPerSec ?? NaN, x?.p50 ?? NaN, x?.p99 ?? NaN, x ? round(e.opsPerSec / x.opsPerSec, 2) : NaN])
+      rows.push([
+        w,
+        String(clients),
+        e.opsPerSec,
+        e.p50,
+        e.p99,
+        x?.opsPerSec ?? NaN,
+        x?.p50 ?? NaN,
+        x?.p99 ?? NaN,
+        x ? round(e.opsPerSec / x.opsPerSec, 2) : NaN,
+      ])
     }
   }
   console.log('\nStore benchmark (fsync per acknowledged write; latencies in ms; watch = events/s, latency write→event)\n')
   console.log(formatTable(['workload', 'clients', 'embedded ops/s', 'p50', 'p99', 'etcd ops/s', 'p50', 'p99', 'embedded/etcd'], rows))
-  notes.push('embedded runs in process; etcd is reached over gRPC on loopback, so its figures include client and network cost, as they would for an API server using it')
+  notes.push(
+    'embedded runs in process; etcd is reached over gRPC on loopback, so its figures include client and network cost, as they would for an API server using it',
+  )
   for (const n of notes) console.log(`\n${n}`)
-  const file = await writeResults('store', { clients: CLIENTS, maxOpsPerPhase: MAX_OPS, maxMsPerPhase: MAX_MS, valueBytes: VALUE.length, notes, backends: results })
+  const file = await writeResults('store', {
+    clients: CLIENTS,
+    maxOpsPerPhase: MAX_OPS,
+    maxMsPerPhase: MAX_MS,
+    valueBytes: VALUE.length,
+    notes,
+    backends: results,
+  })
   console.log(`\nresults written to ${path.relative(process.cwd(), file)}`)
 }
 

@@ -32,7 +32,6 @@ const CHANGES = Number(process.env.CHANGES ?? 15)
 const rendererDir = process.env.UI_RENDERER_DIR ?? join(root, 'out', 'renderer')
 const POD_RES = resourceRef('v1', 'pods')
 
-
 /** When `kubelab delete` fails, still stop the cluster's control plane (its pid file) so no process is left behind. */
 async function stopLeftover(clusterHome: string, name: string): Promise<void> {
   try {
@@ -47,11 +46,7 @@ const mib = (b: number): number => round(b / 2 ** 20, 1)
 
 /** Waits in the page (checked every animation frame) for a selector; returns the page's Date.now() when it appeared. */
 async function seenAt(page: Page, selector: string, timeoutMs = 60_000): Promise<number> {
-  const handle = await page.waitForFunction(
-    (sel) => (document.querySelector(sel) ? Date.now() : false),
-    selector,
-    { polling: 'raf', timeout: timeoutMs },
-  )
+  const handle = await page.waitForFunction((sel) => (document.querySelector(sel) ? Date.now() : false), selector, { polling: 'raf', timeout: timeoutMs })
   return (await handle.jsonValue()) as number
 }
 
@@ -84,7 +79,7 @@ async function main(): Promise<void> {
     await k('create', 'deployment', 'load', '--image=nginx', `--replicas=${PODS}`)
     await k('expose', 'deployment', 'load', '--port=80')
     const client = createClient({ ...loadKubeconfig(kubeconfig), userAgent: 'kubelab-bench' })
-    for (const end = Date.now() + 300_000; ; ) {
+    for (const end = Date.now() + 300_000; ;) {
       const pods = (await client.list(POD_RES, { namespace: 'default' })).items
       const running = pods.filter((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running').length
       if (running >= PODS) break
@@ -161,7 +156,8 @@ async function main(): Promise<void> {
         ],
       ),
     )
-    if (openAllMs !== null) console.log(`topology: open all groups until every pod has its cell: ${openAllMs} ms; heap with groups closed ${heapTopoFirst.usedMiB} MiB`)
+    if (openAllMs !== null)
+      console.log(`topology: open all groups until every pod has its cell: ${openAllMs} ms; heap with groups closed ${heapTopoFirst.usedMiB} MiB`)
     console.log(`renderer JS heap before opening a cluster view: ${heapIdle.usedMiB} MiB used`)
     const file = await writeResults('ui', {
       pods: PODS,
@@ -169,7 +165,15 @@ async function main(): Promise<void> {
       changesPerView: CHANGES,
       note: 'change→shown: label patch acknowledged by the API server until the row/pod node with the new resourceVersion is in the DOM (checked every animation frame); includes the backend 100 ms batch window',
       table: { firstRenderMs: tableFirstMs, changeToShownMs: table, samplesMs: tableMs, heap: heapTable },
-      topology: { mode, firstRenderMs: topoFirstMs, openAllGroupsMs: openAllMs, changeToShownMs: topo, samplesMs: topoMs, heap: heapTopo, heapFirstRender: heapTopoFirst },
+      topology: {
+        mode,
+        firstRenderMs: topoFirstMs,
+        openAllGroupsMs: openAllMs,
+        changeToShownMs: topo,
+        samplesMs: topoMs,
+        heap: heapTopo,
+        heapFirstRender: heapTopoFirst,
+      },
       heapIdle,
     })
     console.log(`wrote ${file}`)
@@ -178,7 +182,8 @@ async function main(): Promise<void> {
   } finally {
     await browser.close()
     await backend.close()
-    if (created) await manager.delete('bench').catch(async (e) => {
+    if (created)
+      await manager.delete('bench').catch(async (e) => {
         console.error(`could not delete the bench cluster: ${e}`)
         await stopLeftover(home, 'bench')
       })

@@ -71,7 +71,12 @@ const rss: string[][] = []
 try {
   const img = await image()
   const created = Date.now()
-  await m.create(name, { provider: 'qemu', workers: WORKERS, settings: { image: img, cpu: process.env.CPUS ?? '1', memory: process.env.MEMORY ?? '1536Mi' }, timeoutMs: TIMEOUT_S * 1000 })
+  await m.create(name, {
+    provider: 'qemu',
+    workers: WORKERS,
+    settings: { image: img, cpu: process.env.CPUS ?? '1', memory: process.env.MEMORY ?? '1536Mi' },
+    timeoutMs: TIMEOUT_S * 1000,
+  })
   mark('all nodes Ready (create returns)', Date.now() - t0)
   void created
   const dir = join(home, 'clusters', name)
@@ -80,7 +85,9 @@ try {
     const nf = JSON.parse(readFileSync(join(dir, 'nodes', n, 'qemu.json'), 'utf8')) as { sshPort: number }
     const s = await SshSession.connect(loginFromKeyFile('127.0.0.1', nf.sshPort, 'root', join(dir, 'ssh', 'id_ed25519')), { deadline: Date.now() + 60_000 })
     try {
-      const out = await s.exec(`for u in $(systemctl list-units 'kubelab-*' --plain --no-legend | awk '{print $1}'); do p=$(systemctl show -p MainPID --value $u); echo "$u $(awk '/VmRSS/{print $2}' /proc/$p/status 2>/dev/null)"; done; echo "containerd $(awk '/VmRSS/{print $2}' /proc/$(pidof containerd)/status)"; free -m | awk '/Mem:/{print "guest-used-MiB", $3}'`)
+      const out = await s.exec(
+        `for u in $(systemctl list-units 'kubelab-*' --plain --no-legend | awk '{print $1}'); do p=$(systemctl show -p MainPID --value $u); echo "$u $(awk '/VmRSS/{print $2}' /proc/$p/status 2>/dev/null)"; done; echo "containerd $(awk '/VmRSS/{print $2}' /proc/$(pidof containerd)/status)"; free -m | awk '/Mem:/{print "guest-used-MiB", $3}'`,
+      )
       for (const line of out.stdout.trim().split('\n')) {
         const [unit, kb] = line.split(' ')
         rss.push([n, unit!.replace(/\.service$/, ''), unit === 'guest-used-MiB' ? `${kb} MiB` : `${Math.round(Number(kb) / 1024)} MiB`])
@@ -109,8 +116,16 @@ console.log(formatTable(['step', 's'], rows))
 if (rss.length) console.log(formatTable(['node', 'process', 'RSS'], rss))
 if (failure) console.log(`FAILED: ${failure}`)
 await m.delete(name).catch((e: unknown) => console.log(`delete ${name} failed: ${String(e)}`))
-const left = execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('qemu-system') && l.includes(home))
+const left = execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+  .split('\n')
+  .filter((l) => l.includes('qemu-system') && l.includes(home))
 if (left.length) console.log(`LEFT RUNNING: ${left.join('\n')}`)
 rmSync(home, { recursive: true, force: true })
-await writeResults('vm', { workers: WORKERS, accelerator: accel, steps: Object.fromEntries(rows.map((r) => [String(r[0]), Number(r[1])])), rss, failure: failure ?? null })
+await writeResults('vm', {
+  workers: WORKERS,
+  accelerator: accel,
+  steps: Object.fromEntries(rows.map((r) => [String(r[0]), Number(r[1])])),
+  rss,
+  failure: failure ?? null,
+})
 process.exit(failure ? 1 : 0)

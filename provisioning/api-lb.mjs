@@ -20,7 +20,14 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs'
 const args = process.argv.slice(2)
 const opt = (name) => args.flatMap((a, i) => (a === name ? [args[i + 1]] : []))
 const listen = opt('--listen')[0]
-const backends = opt('--backend').map((b) => ({ addr: b, host: b.slice(0, b.lastIndexOf(':')), port: Number(b.slice(b.lastIndexOf(':') + 1)), ready: false, seen: false, conns: new Set() }))
+const backends = opt('--backend').map((b) => ({
+  addr: b,
+  host: b.slice(0, b.lastIndexOf(':')),
+  port: Number(b.slice(b.lastIndexOf(':') + 1)),
+  ready: false,
+  seen: false,
+  conns: new Set(),
+}))
 const pidFile = opt('--pid-file')[0]
 const statusFile = opt('--status-file')[0]
 if (!listen || backends.length === 0) {
@@ -34,7 +41,10 @@ const DIAL_MS = 2000
 function writeStatus() {
   if (!statusFile) return
   try {
-    writeFileSync(`${statusFile}.tmp`, JSON.stringify({ pid: process.pid, listen, backends: backends.map((b) => ({ address: b.addr, ready: b.ready, connections: b.conns.size })) }) + '\n')
+    writeFileSync(
+      `${statusFile}.tmp`,
+      JSON.stringify({ pid: process.pid, listen, backends: backends.map((b) => ({ address: b.addr, ready: b.ready, connections: b.conns.size })) }) + '\n',
+    )
     // rename is atomic: a reader never sees half a file
     renameSync(`${statusFile}.tmp`, statusFile)
   } catch {

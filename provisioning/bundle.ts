@@ -48,7 +48,10 @@ const etcdProtoPath: Plugin = {
 
 /** Newest modification time of the sources under `dir`, to skip rebuilding when nothing changed. */
 function newestSource(dir: string): number {
-  const out = spawnSync('find', [dir, '(', '-name', '*.ts', '-o', '-name', '*.proto', ')', '-printf', '%T@\n'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+  const out = spawnSync('find', [dir, '(', '-name', '*.ts', '-o', '-name', '*.proto', ')', '-printf', '%T@\n'], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  })
   let max = 0
   for (const l of (out.stdout ?? '').split('\n')) if (l) max = Math.max(max, Number(l) * 1000)
   return max
@@ -77,7 +80,8 @@ export function bundleComponents(program: string, nodeBinary = process.execPath)
  */
 export function componentFlags(program: string, component: string, nodeBinary = process.execPath): string[] {
   const r = spawnSync(nodeBinary, [program, component, '--help'], { encoding: 'utf8', timeout: 30_000, cwd: '/' })
-  if (r.status !== 0) throw new Error(`the node bundle ${program} cannot show the flags of ${component} (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().slice(0, 500)}`)
+  if (r.status !== 0)
+    throw new Error(`the node bundle ${program} cannot show the flags of ${component} (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().slice(0, 500)}`)
   return [...r.stdout.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]!)
 }
 
@@ -89,7 +93,10 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
   const dir = o.outDir ?? join(ROOT, 'out', 'node')
   mkdirSync(dir, { recursive: true })
   const program = join(dir, 'kubelab-node.js')
-  const fresh = !o.force && existsSync(program) && statSync(program).mtimeMs > Math.max(newestSource(join(ROOT, 'src-cluster')), statSync(join(ROOT, 'provisioning', 'supervisor.mjs')).mtimeMs)
+  const fresh =
+    !o.force &&
+    existsSync(program) &&
+    statSync(program).mtimeMs > Math.max(newestSource(join(ROOT, 'src-cluster')), statSync(join(ROOT, 'provisioning', 'supervisor.mjs')).mtimeMs)
   if (!fresh) {
     const main = join(dir, 'kubelab-node.cjs')
     await build({

@@ -100,7 +100,9 @@ function start(c) {
   // KUBELAB_NODE_NAME: a local node shares the host's hostname, so components that name
   // themselves after the machine (leader election identities) use this instead.
   const env = { ...process.env, KUBELAB_NODE_NAME: conf.node }
-  const child = c.command ? spawn(c.command, c.args, { stdio: ['ignore', fd, fd], env }) : spawn(conf.nodeBinary, [conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd], env })
+  const child = c.command
+    ? spawn(c.command, c.args, { stdio: ['ignore', fd, fd], env })
+    : spawn(conf.nodeBinary, [conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd], env })
   closeSync(fd)
   r.child = child
   r.startedAt = Date.now()
@@ -146,7 +148,7 @@ process.on('SIGHUP', async () => {
   await stopAll()
   running.clear()
   conf = JSON.parse(readFileSync(confPath, 'utf8'))
-  for (const c of conf.components) (markedStopped(c.name) ? remember(c) : start(c))
+  for (const c of conf.components) markedStopped(c.name) ? remember(c) : start(c)
 })
 
 /** A component known but held stopped (ctl stop): listed in the status, not running. */

@@ -78,7 +78,11 @@ if (missing.length && requireAll) {
 // so parallel UI test files do not race to rebuild it.
 if (run.some((l) => l.name === 'ui')) {
   console.log('building the app (electron-vite) for the UI layer')
-  const b = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit', env: process.env })
+  const b = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: process.env,
+  })
   if (b.status !== 0) {
     console.error('the app build failed; the UI layer cannot run')
     process.exit(1)
@@ -101,6 +105,18 @@ if (filters.length === 0) {
     console.log('lint: eslint .')
     const l = spawnSync(process.execPath, [eslint, '--max-warnings=0', '.'], { cwd: root, stdio: 'inherit', env: process.env })
     lintStatus = l.status ?? 1
+    // One style for the whole tree (.prettierrc): a file that is not formatted fails the run
+    // the same way a lint error does; `npm run format` fixes it.
+    console.log('format: prettier --check .')
+    const f = spawnSync(process.execPath, [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level=warn', '.'], {
+      cwd: root,
+      stdio: 'inherit',
+      env: process.env,
+    })
+    if (f.status !== 0) {
+      console.error('format: files above are not formatted; run `npm run format`')
+      if (lintStatus === 0) lintStatus = f.status ?? 1
+    }
     console.log(lintStatus === 0 ? 'lint: clean' : `lint: FAILED (exit ${lintStatus}); the tests run anyway`)
   }
 }
@@ -109,8 +125,19 @@ console.log(`running layers: ${run.map((l) => l.name).join(', ')}`)
 /** One vitest run; returns its exit status and its counts from the JSON report. */
 function vitestRun(paths, extra, lock) {
   const out = join(mkdtempSync(join(tmpdir(), 'kubelab-test-')), 'results.json')
-  const argv = [process.execPath, join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...paths, ...extra, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]
-  const r = lock ? spawnSync('flock', [lock, ...argv], { cwd: root, stdio: 'inherit', env: process.env }) : spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: 'inherit', env: process.env })
+  const argv = [
+    process.execPath,
+    join(root, 'node_modules/vitest/vitest.mjs'),
+    'run',
+    ...paths,
+    ...extra,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]
+  const r = lock
+    ? spawnSync('flock', [lock, ...argv], { cwd: root, stdio: 'inherit', env: process.env })
+    : spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: 'inherit', env: process.env })
   const counts = { passed: 0, failed: 0, skipped: 0 }
   if (existsSync(out)) {
     const j = JSON.parse(readFileSync(out, 'utf8'))

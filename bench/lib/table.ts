@@ -7,9 +7,25 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   const text = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))
   const widths = header.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)))
   const line = (cells: readonly string[], numeric: readonly boolean[]) =>
-    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()
-  const out = [line(header, header.map(() => false)), widths.map((w) => '-'.repeat(w)).join('  ')]
-  rows.forEach((r, ri) => out.push(line(text[ri], r.map((c) => typeof c === 'number'))))
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd()
+  const out = [
+    line(
+      header,
+      header.map(() => false),
+    ),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+  ]
+  rows.forEach((r, ri) =>
+    out.push(
+      line(
+        text[ri],
+        r.map((c) => typeof c === 'number'),
+      ),
+    ),
+  )
   return out.join('\n')
 }
 

@@ -20,7 +20,10 @@ export interface BusyboxRootfsOptions {
 
 export function busyboxApplets(busybox = HOST_BUSYBOX): string[] {
   const out = execFileSync(busybox, ['--list'], { encoding: 'utf8' })
-  return out.split('\n').map((s) => s.trim()).filter((s) => s && !s.includes('/') && s !== 'busybox')
+  return out
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => s && !s.includes('/') && s !== 'busybox')
 }
 
 export function busyboxRootfs(opts: BusyboxRootfsOptions = {}): RootfsEntry[] {

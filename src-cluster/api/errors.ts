@@ -75,10 +75,20 @@ export function formatFieldError(e: FieldError): string {
 export const fieldErr = {
   required: (field: string, detail?: string): FieldError => ({ type: 'FieldValueRequired', field, detail }),
   invalid: (field: string, badValue: unknown, detail: string): FieldError => ({ type: 'FieldValueInvalid', field, badValue, detail }),
-  notSupported: (field: string, badValue: unknown, supported: readonly string[]): FieldError => ({ type: 'FieldValueNotSupported', field, badValue, supported }),
+  notSupported: (field: string, badValue: unknown, supported: readonly string[]): FieldError => ({
+    type: 'FieldValueNotSupported',
+    field,
+    badValue,
+    supported,
+  }),
   duplicate: (field: string, badValue: unknown): FieldError => ({ type: 'FieldValueDuplicate', field, badValue }),
   forbidden: (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, detail }),
-  tooLong: (field: string, badValue: unknown, max: number): FieldError => ({ type: 'FieldValueTooLong', field, badValue, detail: `must have at most ${max} bytes` }),
+  tooLong: (field: string, badValue: unknown, max: number): FieldError => ({
+    type: 'FieldValueTooLong',
+    field,
+    badValue,
+    detail: `must have at most ${max} bytes`,
+  }),
   typeInvalid: (field: string, badValue: unknown, detail: string): FieldError => ({ type: 'FieldValueTypeInvalid', field, badValue, detail }),
 }
 

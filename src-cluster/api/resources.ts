@@ -69,7 +69,11 @@ export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list',
 
 const STATUS: SubresourceInfo = { name: 'status', verbs: ['get', 'patch', 'update'] }
 /** HTTP passed through to the kubelet, a pod or a Service endpoint (kind: upstream's Node/Pod/ServiceProxyOptions). */
-const proxy = (kind: string): SubresourceInfo => ({ name: 'proxy', kind: { group: '', version: 'v1', kind }, verbs: ['create', 'delete', 'get', 'patch', 'update'] })
+const proxy = (kind: string): SubresourceInfo => ({
+  name: 'proxy',
+  kind: { group: '', version: 'v1', kind },
+  verbs: ['create', 'delete', 'get', 'patch', 'update'],
+})
 const SCALE: SubresourceInfo = {
   name: 'scale',
   kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
@@ -99,7 +103,11 @@ function r(
 
 export const RESOURCES: readonly ResourceInfo[] = [
   // core/v1
-  r('', 'v1', 'Namespace', 'namespaces', false, 'core.v1', { shortNames: ['ns'], subresources: [STATUS, { name: 'finalize', verbs: ['update'] }], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  r('', 'v1', 'Namespace', 'namespaces', false, 'core.v1', {
+    shortNames: ['ns'],
+    subresources: [STATUS, { name: 'finalize', verbs: ['update'] }],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  }),
   r('', 'v1', 'Node', 'nodes', false, 'core.v1', { shortNames: ['no'], subresources: [STATUS, proxy('NodeProxyOptions')] }),
   r('', 'v1', 'Pod', 'pods', true, 'core.v1', {
     shortNames: ['po'],
@@ -121,7 +129,10 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'Endpoints', 'endpoints', true, 'core.v1', { shortNames: ['ep'], singular: 'endpoints' }),
   r('', 'v1', 'ConfigMap', 'configmaps', true, 'core.v1', { shortNames: ['cm'] }),
   r('', 'v1', 'Secret', 'secrets', true, 'core.v1'),
-  r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, 'core.v1', { shortNames: ['sa'], subresources: [{ name: 'token', kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] }] }),
+  r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, 'core.v1', {
+    shortNames: ['sa'],
+    subresources: [{ name: 'token', kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] }],
+  }),
   r('', 'v1', 'Event', 'events', true, 'core.v1', { shortNames: ['ev'] }),
   r('', 'v1', 'PersistentVolume', 'persistentvolumes', false, 'core.v1', { shortNames: ['pv'], subresources: [STATUS] }),
   r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, 'core.v1', { shortNames: ['pvc'], subresources: [STATUS] }),
@@ -156,9 +167,17 @@ export const RESOURCES: readonly ResourceInfo[] = [
   // storage.k8s.io/v1
   r('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', false, 'storage.v1', { shortNames: ['sc'] }),
   // autoscaling/v2
-  r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v2', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
+  r('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v2', {
+    shortNames: ['hpa'],
+    categories: ['all'],
+    subresources: [STATUS],
+  }),
   // autoscaling/v1 (what `kubectl autoscale` writes): the same objects, converted from v2.
-  r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v1', { shortNames: ['hpa'], categories: ['all'], subresources: [STATUS] }),
+  r('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, 'autoscaling.v1', {
+    shortNames: ['hpa'],
+    categories: ['all'],
+    subresources: [STATUS],
+  }),
   // scheduling.k8s.io/v1
   r('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', false, 'scheduling.v1', { shortNames: ['pc'] }),
   // certificates.k8s.io/v1: approval is its own subresource (and RBAC verb), issuing goes through status

@@ -70,11 +70,11 @@ function newRequirement(key: string, operator: LabelOperator, values: readonly s
     case '=':
     case '==':
     case '!=':
-      if (values.length !== 1) throw new Error("values: Invalid value: []: exact-match compatibility requires one single value")
+      if (values.length !== 1) throw new Error('values: Invalid value: []: exact-match compatibility requires one single value')
       break
     case 'exists':
     case '!':
-      if (values.length !== 0) throw new Error("values: Invalid value: []: values set must be empty for exists and does not exist")
+      if (values.length !== 0) throw new Error('values: Invalid value: []: values set must be empty for exists and does not exist')
       break
     case 'gt':
     case 'lt':
@@ -472,24 +472,33 @@ function at(obj: unknown, path: string): unknown {
   return cur
 }
 
-const str = (path: string): FieldGetter => (o) => {
-  const v = at(o, path)
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v)
-}
-const bool = (path: string): FieldGetter => (o) => String(at(o, path) === true)
-const int = (path: string): FieldGetter => (o) => {
-  const v = at(o, path)
-  return typeof v === 'number' ? String(Math.trunc(v)) : '0'
-}
+const str =
+  (path: string): FieldGetter =>
+  (o) => {
+    const v = at(o, path)
+    return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v)
+  }
+const bool =
+  (path: string): FieldGetter =>
+  (o) =>
+    String(at(o, path) === true)
+const int =
+  (path: string): FieldGetter =>
+  (o) => {
+    const v = at(o, path)
+    return typeof v === 'number' ? String(Math.trunc(v)) : '0'
+  }
 /** Accepted by the API but never filled in upstream, so it only matches the empty string. */
 const unset: FieldGetter = () => ''
-const firstOf = (...getters: FieldGetter[]): FieldGetter => (o) => {
-  for (const g of getters) {
-    const v = g(o)
-    if (v !== '') return v
+const firstOf =
+  (...getters: FieldGetter[]): FieldGetter =>
+  (o) => {
+    for (const g of getters) {
+      const v = g(o)
+      if (v !== '') return v
+    }
+    return ''
   }
-  return ''
-}
 
 const META_NAME: Record<string, FieldGetter> = { 'metadata.name': str('metadata.name') }
 const META_BOTH: Record<string, FieldGetter> = { ...META_NAME, 'metadata.namespace': str('metadata.namespace') }

@@ -62,7 +62,9 @@ function apiService(w: Wanted, now: string): KubeObject {
     kind: 'APIService',
     metadata: { name: w.name, labels: { [AUTOMANAGED]: w.automanaged } },
     spec: { ...(w.group ? { group: w.group } : {}), version: w.version, groupPriorityMinimum: w.priority[0], versionPriority: w.priority[1] },
-    status: { conditions: [{ type: 'Available', status: 'True', lastTransitionTime: now, reason: 'Local', message: 'Local APIServices are always available' }] },
+    status: {
+      conditions: [{ type: 'Available', status: 'True', lastTransitionTime: now, reason: 'Local', message: 'Local APIServices are always available' }],
+    },
   }
 }
 

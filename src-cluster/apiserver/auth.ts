@@ -33,7 +33,12 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
-export function createAuthenticator(opts: { staticTokens: readonly StaticToken[]; serviceAccountPubPem: string; now: () => Date; lookup: LiveLookup }): Authenticator {
+export function createAuthenticator(opts: {
+  staticTokens: readonly StaticToken[]
+  serviceAccountPubPem: string
+  now: () => Date
+  lookup: LiveLookup
+}): Authenticator {
   return {
     async authenticate(req) {
       const sock = req.socket as TLSSocket
@@ -75,7 +80,17 @@ export function parseTokenFile(text: string): StaticToken[] {
     if (!l || l.startsWith('#')) continue
     const m = /^([^,]+),([^,]+),([^,]*)(?:,"?([^"]*)"?)?$/.exec(l)
     if (!m) continue
-    out.push({ token: m[1]!, user: m[2]!, uid: m[3]!, groups: m[4] ? m[4].split(',').map((g) => g.trim()).filter(Boolean) : [] })
+    out.push({
+      token: m[1]!,
+      user: m[2]!,
+      uid: m[3]!,
+      groups: m[4]
+        ? m[4]
+            .split(',')
+            .map((g) => g.trim())
+            .filter(Boolean)
+        : [],
+    })
   }
   return out
 }

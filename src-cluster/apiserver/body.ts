@@ -21,7 +21,8 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_BODY_BYTES) throw errors.tooLarge(`the request body is larger than ${MAX_BODY_BYTES} bytes: split the object (e.g. large ConfigMaps) into smaller ones`)
+    if (size > MAX_BODY_BYTES)
+      throw errors.tooLarge(`the request body is larger than ${MAX_BODY_BYTES} bytes: split the object (e.g. large ConfigMaps) into smaller ones`)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)
@@ -101,8 +102,13 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, kind?: 
       return { value: checkDepth(JSON.parse(text)), jsonText: text }
     } catch (e) {
       if (e instanceof ApiError) throw e
-      if (kind) throw errors.badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${goJsonError(text, e as Error)} (${summarizeData(buf)})`)
-      throw errors.badRequest(`the request body is not valid JSON: ${(e as Error).message}. Check the manifest's syntax (e.g. with 'kubectl apply --dry-run=client -f FILE').`)
+      if (kind)
+        throw errors.badRequest(
+          `the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${goJsonError(text, e as Error)} (${summarizeData(buf)})`,
+        )
+      throw errors.badRequest(
+        `the request body is not valid JSON: ${(e as Error).message}. Check the manifest's syntax (e.g. with 'kubectl apply --dry-run=client -f FILE').`,
+      )
     }
   }
   throw errors.unsupportedMediaType(contentType ?? '')

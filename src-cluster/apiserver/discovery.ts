@@ -99,7 +99,13 @@ export function legacyResourceList(group: string, version: string): Record<strin
     resources.push(base)
     for (const s of r.subresources ?? []) {
       const k = s.kind ?? { group: r.group, version: r.version, kind: r.kind }
-      const sub: Record<string, unknown> = { name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: k.kind, verbs: [...s.verbs].sort() }
+      const sub: Record<string, unknown> = {
+        name: `${r.plural}/${s.name}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: k.kind,
+        verbs: [...s.verbs].sort(),
+      }
       if (k.group !== r.group || k.version !== r.version) {
         sub.group = k.group
         sub.version = k.version

@@ -18,7 +18,12 @@ export function negotiate(accept: string | undefined): Negotiated {
   if (!accept || !accept.trim()) return { version: 'v1' }
   for (const clause of accept.split(',')) {
     const [type, ...params] = clause.split(';').map((s) => s.trim())
-    const p = new Map(params.map((kv) => { const i = kv.indexOf('='); return [kv.slice(0, i).trim(), kv.slice(i + 1).trim()] as const }))
+    const p = new Map(
+      params.map((kv) => {
+        const i = kv.indexOf('=')
+        return [kv.slice(0, i).trim(), kv.slice(i + 1).trim()] as const
+      }),
+    )
     if (type !== 'application/json' && type !== 'application/yaml') {
       if (PLAIN.has(type ?? '') && !p.get('as')) return { version: 'v1' }
       continue

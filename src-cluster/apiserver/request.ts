@@ -34,7 +34,10 @@ function isWatchParam(q: URLSearchParams): boolean {
 }
 
 export function parseRequest(method: string, pathname: string, query: URLSearchParams): RequestInfo {
-  const segs = pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent)
+  const segs = pathname
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(decodeURIComponent)
   let group: string
   let version: string
   let rest: string[]

@@ -15,7 +15,17 @@ import { lockDir, openStore } from '../store'
 import { queryBool } from '../util/query'
 import type { Storage } from '../store/types'
 import { createAuthenticator, parseTokenFile, storeLookup, type Authenticator } from './auth'
-import { authorizeOrThrow, Authorizer, ensureBootstrapPolicy, impersonate, metricsAttributes, NodeGraph, nonResourceAttributes, PolicyCache, resourceAttributes } from './authz'
+import {
+  authorizeOrThrow,
+  Authorizer,
+  ensureBootstrapPolicy,
+  impersonate,
+  metricsAttributes,
+  NodeGraph,
+  nonResourceAttributes,
+  PolicyCache,
+  resourceAttributes,
+} from './authz'
 import { type ApiServerConfig, type ServerContext, type User } from './context'
 import { aggregatedDiscovery, AGGREGATED_CONTENT_TYPE, legacyApiVersions, legacyGroup, legacyGroupList, legacyResourceList, wantsAggregated } from './discovery'
 import { handleDelete, handleDeleteCollection } from './handlers/delete'
@@ -108,13 +118,34 @@ function ensureAdminCredentials(dataDir: string, pki: ServerPki): { certPem: str
 async function bootstrap(ctx: ServerContext): Promise<void> {
   for (const name of BOOT_NAMESPACES) {
     if (!(await ctx.objects.get(RES.namespaces, undefined, name))) {
-      await createObject(ctx, RES.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, undefined, false, updateTracker(RES.namespaces, APISERVER, ctx.now))
+      await createObject(
+        ctx,
+        RES.namespaces,
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } },
+        undefined,
+        false,
+        updateTracker(RES.namespaces, APISERVER, ctx.now),
+      )
     }
   }
   // The built-in PriorityClasses (upstream's scheduling bootstrap).
   for (const pc of SYSTEM_PRIORITY_CLASSES) {
     if (!(await ctx.objects.get(RES.priorityclasses, undefined, pc.name))) {
-      await createObject(ctx, RES.priorityclasses, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description, preemptionPolicy: 'PreemptLowerPriority' }, undefined, false, updateTracker(RES.priorityclasses, APISERVER, ctx.now))
+      await createObject(
+        ctx,
+        RES.priorityclasses,
+        {
+          apiVersion: 'scheduling.k8s.io/v1',
+          kind: 'PriorityClass',
+          metadata: { name: pc.name },
+          value: pc.value,
+          description: pc.description,
+          preemptionPolicy: 'PreemptLowerPriority',
+        },
+        undefined,
+        false,
+        updateTracker(RES.priorityclasses, APISERVER, ctx.now),
+      )
     }
   }
   // Allocators learn what stored Services hold.
@@ -130,7 +161,12 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-        spec: { type: 'ClusterIP', clusterIP: kubeIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: ctx.config.securePort }], sessionAffinity: 'None' },
+        spec: {
+          type: 'ClusterIP',
+          clusterIP: kubeIp,
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: ctx.config.securePort }],
+          sessionAffinity: 'None',
+        },
       },
       'default',
       false,
@@ -155,7 +191,8 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
   }
   if (!cur) await createObject(ctx, RES.endpoints, endpoints, 'default', false, updateTracker(RES.endpoints, APISERVER, ctx.now))
   else if (JSON.stringify(cur.obj.subsets) !== JSON.stringify(endpoints.subsets)) {
-    if (!(await ctx.objects.update(RES.endpoints, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision))) throw errors.conflict(RES.endpoints, 'kubernetes')
+    if (!(await ctx.objects.update(RES.endpoints, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision)))
+      throw errors.conflict(RES.endpoints, 'kubernetes')
   }
 }
 
@@ -251,7 +288,11 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   if (path.startsWith('/openapi/v3/')) {
     const doc = openapiV3Document(path.slice('/openapi/v3/'.length))
     if (!doc) throw errors.notFound({ group: '', plural: 'openapi' }, path)
-    res.writeHead(200, { 'Content-Type': 'application/json', ETag: `"${doc.hash}"`, 'Cache-Control': q.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private' })
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      ETag: `"${doc.hash}"`,
+      'Cache-Control': q.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private',
+    })
     res.end(doc.json)
     return
   }
@@ -278,7 +319,11 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
   }
   if (info.type === 'unknown-resource') {
     const gv = info.group ? `${info.group}/${info.version}` : info.version
-    throw failure(404, 'NotFound', `the server could not find the requested resource (${info.plural} in ${gv}): see 'kubectl api-resources' for what this cluster serves`)
+    throw failure(
+      404,
+      'NotFound',
+      `the server could not find the requested resource (${info.plural} in ${gv}): see 'kubectl api-resources' for what this cluster serves`,
+    )
   }
   authorizeOrThrow(ctx, user, resourceAttributes(info, q))
   // Proxied answers are whatever the backend sends: any Accept goes through.
@@ -291,7 +336,9 @@ const SERVED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
 
 /** Upstream's answer for a method no route serves (its go-restful service error, as a Status). */
 function methodNotServed(): Error {
-  return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '405: Method Not Allowed' }] })
+  return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {
+    causes: [{ reason: 'UnexpectedServerResponse', message: '405: Method Not Allowed' }],
+  })
 }
 
 const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf'
@@ -301,7 +348,10 @@ const OPENAPI_V2_PROTOBUF_TYPE = 'application/com.github.proto-openapi.spec.v2.v
 /** /openapi/v2 as kube-openapi serves it: protobuf when asked, else JSON; ETag and If-None-Match. */
 function serveOpenapiV2(req: IncomingMessage, res: ServerResponse): void {
   const doc = openapiV2()
-  const clauses = (req.headers.accept ?? '').split(',').map((c) => c.split(';')[0]!.trim()).filter(Boolean)
+  const clauses = (req.headers.accept ?? '')
+    .split(',')
+    .map((c) => c.split(';')[0]!.trim())
+    .filter(Boolean)
   let kind: 'json' | 'protobuf' | undefined
   if (!clauses.length) kind = 'json'
   for (const c of clauses) {
@@ -309,8 +359,14 @@ function serveOpenapiV2(req: IncomingMessage, res: ServerResponse): void {
     else if (c === 'application/json' || c === '*/*' || c === 'application/*') kind = 'json'
     if (kind) break
   }
-  if (!kind) throw failure(406, 'NotAcceptable', `/openapi/v2 is served as application/json or ${OPENAPI_V2_PROTOBUF} (asked for ${JSON.stringify(req.headers.accept)})`)
-  const headers = { ETag: doc.etag, Vary: 'Accept', 'Cache-Control': 'no-cache, private', 'Content-Type': kind === 'json' ? 'application/json' : OPENAPI_V2_PROTOBUF_TYPE }
+  if (!kind)
+    throw failure(406, 'NotAcceptable', `/openapi/v2 is served as application/json or ${OPENAPI_V2_PROTOBUF} (asked for ${JSON.stringify(req.headers.accept)})`)
+  const headers = {
+    ETag: doc.etag,
+    Vary: 'Accept',
+    'Cache-Control': 'no-cache, private',
+    'Content-Type': kind === 'json' ? 'application/json' : OPENAPI_V2_PROTOBUF_TYPE,
+  }
   if (req.headers['if-none-match'] === doc.etag) {
     res.writeHead(304, headers)
     res.end()
@@ -342,7 +398,8 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
     const sub = r.res.subresources?.find((s) => s.name === r.subresource)
     if (!sub) throw errors.notFound(r.res, `${r.name}/${r.subresource}`)
     // Read-only subresources (apiservices/status) refuse writes.
-    if ((r.subresource === 'status' || r.subresource === 'approval') && !sub.verbs.includes(r.verb)) throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}/${r.subresource}`)
+    if ((r.subresource === 'status' || r.subresource === 'approval') && !sub.verbs.includes(r.verb))
+      throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}/${r.subresource}`)
     switch (r.subresource) {
       case 'status':
       case 'approval':
@@ -411,7 +468,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const advertise = opts.advertiseAddress ?? (bind === '0.0.0.0' ? '127.0.0.1' : bind)
   const serviceIPs = new ClusterIPAllocator(opts.serviceClusterIPRange ?? '10.96.0.0/12')
   const names = {
-    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...(opts.extraSANs ?? []).filter((s) => !isIp(s))],
+    dnsNames: [
+      'localhost',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local',
+      ...(opts.extraSANs ?? []).filter((s) => !isIp(s)),
+    ],
     ipAddresses: [...new Set(['127.0.0.1', advertise, serviceIPs.first(), ...(bind !== '0.0.0.0' ? [bind] : []), ...(opts.extraSANs ?? []).filter(isIp)])],
   }
   // Before anything in the directory is read or written: two servers generating certificates
@@ -529,7 +593,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // APIServices follow the served group versions (custom resources' come and go).
   let apiServicesSync = Promise.resolve()
   const stopApiServices = onResourcesChanged(() => {
-    apiServicesSync = apiServicesSync.then(() => syncApiServices(ctx)).catch((e: unknown) => log(`apiserver: APIService sync: ${e instanceof Error ? e.message : String(e)}`))
+    apiServicesSync = apiServicesSync
+      .then(() => syncApiServices(ctx))
+      .catch((e: unknown) => log(`apiserver: APIService sync: ${e instanceof Error ? e.message : String(e)}`))
   })
   const host = bind === '0.0.0.0' ? advertise : bind
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${listenPort}`

@@ -49,8 +49,16 @@ export const errors = {
     failure(404, 'NotFound', `${qualifiedResource(res)} "${name}" not found`, { name, group: res.group || undefined, kind: res.plural }),
   alreadyExists: (res: Pick<ResourceInfo, 'group' | 'plural'>, name: string) =>
     failure(409, 'AlreadyExists', `${qualifiedResource(res)} "${name}" already exists`, { name, group: res.group || undefined, kind: res.plural }),
-  conflict: (res: Pick<ResourceInfo, 'group' | 'plural'>, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
-    failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(res)} "${name}": ${why}`, { name, group: res.group || undefined, kind: res.plural }),
+  conflict: (
+    res: Pick<ResourceInfo, 'group' | 'plural'>,
+    name: string,
+    why = 'the object has been modified; please apply your changes to the latest version and try again',
+  ) =>
+    failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(res)} "${name}": ${why}`, {
+      name,
+      group: res.group || undefined,
+      kind: res.plural,
+    }),
   badRequest: (message: string) => failure(400, 'BadRequest', message),
   invalid: (res: Pick<ResourceInfo, 'group' | 'kind'>, name: string, errs: readonly FieldError[]) =>
     failure(
@@ -70,8 +78,13 @@ export const errors = {
     failure(403, 'Forbidden', `${qualifiedResource(res)} "${name}" is forbidden: ${why}`, { name, group: res.group || undefined, kind: res.plural }),
   methodNotAllowed: (message: string) => failure(405, 'MethodNotAllowed', message),
   unsupportedMediaType: (contentType: string) =>
-    failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${JSON.stringify(contentType)})`),
-  notAcceptable: (accept: string) => failure(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml (asked for ${JSON.stringify(accept)})`),
+    failure(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${JSON.stringify(contentType)})`,
+    ),
+  notAcceptable: (accept: string) =>
+    failure(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml (asked for ${JSON.stringify(accept)})`),
   unauthorized: () => failure(401, 'Unauthorized', 'Unauthorized'),
   expired: (message: string) => failure(410, 'Expired', message),
   tooLarge: (message: string) => failure(413, 'RequestEntityTooLarge', message),

@@ -37,7 +37,9 @@ function algOf(key: KeyObject): 'RS256' | 'ES256' {
 
 /** Upstream's key id: base64url(SHA-256(DER of the public key)). */
 export function keyId(publicKeyPem: string): string {
-  return createHash('sha256').update(createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' })).digest('base64url')
+  return createHash('sha256')
+    .update(createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' }))
+    .digest('base64url')
 }
 
 export function issueServiceAccountToken(privateKeyPem: string, c: TokenClaims): string {
@@ -80,17 +82,28 @@ interface Payload {
   exp?: unknown
   nbf?: unknown
   sub?: unknown
-  'kubernetes.io'?: { namespace?: string; serviceaccount?: { name?: string; uid?: string }; pod?: { name?: string; uid?: string }; secret?: { name?: string; uid?: string } }
+  'kubernetes.io'?: {
+    namespace?: string
+    serviceaccount?: { name?: string; uid?: string }
+    pod?: { name?: string; uid?: string }
+    secret?: { name?: string; uid?: string }
+  }
 }
 
-const ref = (r: { name?: string; uid?: string } | undefined): { name: string; uid: string } | undefined => (r?.name && r.uid ? { name: r.name, uid: r.uid } : undefined)
+const ref = (r: { name?: string; uid?: string } | undefined): { name: string; uid: string } | undefined =>
+  r?.name && r.uid ? { name: r.name, uid: r.uid } : undefined
 
 /**
  * The service account a token speaks for, or undefined when it is not ours, forged, expired,
  * not yet valid, or meant for none of `audiences`. Says nothing about whether the
  * ServiceAccount or the bound object still exist: see checkLive.
  */
-export function verifyServiceAccountToken(publicKeyPem: string, token: string, now: Date, audiences: readonly string[] = API_AUDIENCES): VerifiedToken | undefined {
+export function verifyServiceAccountToken(
+  publicKeyPem: string,
+  token: string,
+  now: Date,
+  audiences: readonly string[] = API_AUDIENCES,
+): VerifiedToken | undefined {
   const parts = token.split('.')
   if (parts.length !== 3) return undefined
   try {
@@ -130,7 +143,11 @@ export function verifyServiceAccountToken(publicKeyPem: string, token: string, n
 }
 
 /** What checkLive needs from the store: an object's uid and deletionTimestamp, or undefined. */
-export type LiveLookup = (kind: 'ServiceAccount' | 'Pod' | 'Secret', namespace: string, name: string) => Promise<{ uid?: string; deletionTimestamp?: string } | undefined>
+export type LiveLookup = (
+  kind: 'ServiceAccount' | 'Pod' | 'Secret',
+  namespace: string,
+  name: string,
+) => Promise<{ uid?: string; deletionTimestamp?: string } | undefined>
 
 /**
  * Upstream's validator: the ServiceAccount must still exist with the uid the token names (a

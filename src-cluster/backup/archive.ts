@@ -169,7 +169,8 @@ export async function readBackup(file: string, dir: string): Promise<OpenedBacku
     const done = (err?: unknown) => (err ? ex.destroy(err as Error) : next())
     const name = header.name
     if (manifest === undefined) {
-      if (name !== MANIFEST_NAME) return done(new BackupError(`${file} is not a KubeLab backup: its first entry is ${JSON.stringify(name)}, not ${MANIFEST_NAME}`))
+      if (name !== MANIFEST_NAME)
+        return done(new BackupError(`${file} is not a KubeLab backup: its first entry is ${JSON.stringify(name)}, not ${MANIFEST_NAME}`))
       const parts: Buffer[] = []
       stream.on('data', (c: unknown) => parts.push(c as Buffer))
       stream.on('error', done)
@@ -239,7 +240,9 @@ export async function readBackup(file: string, dir: string): Promise<OpenedBacku
     if (e instanceof BackupError) throw e
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'Z_BUF_ERROR' || /unexpected end/i.test((e as Error).message)) {
-      throw new BackupError(`${file} is damaged: it ends early (${(e as Error).message}); it was probably not copied completely. Copy it again from where it was made`)
+      throw new BackupError(
+        `${file} is damaged: it ends early (${(e as Error).message}); it was probably not copied completely. Copy it again from where it was made`,
+      )
     }
     throw new BackupError(`${file} is damaged (${(e as Error).message}); use another copy of the backup`)
   }
@@ -248,7 +251,9 @@ export async function readBackup(file: string, dir: string): Promise<OpenedBacku
     const s = seen.get(f.name)
     if (!s) throw new BackupError(`${file} is damaged: entry ${f.name} listed in its manifest is missing`)
     if (s.size !== f.size || s.sha256 !== f.sha256) {
-      throw new BackupError(`${file} is damaged: entry ${f.name} has ${s.size} bytes with SHA-256 ${s.sha256}, its manifest says ${f.size} bytes with ${f.sha256}`)
+      throw new BackupError(
+        `${file} is damaged: entry ${f.name} has ${s.size} bytes with SHA-256 ${s.sha256}, its manifest says ${f.size} bytes with ${f.sha256}`,
+      )
     }
   }
   return { manifest, files: got, sha256: whole.digest('hex'), size: wholeSize }
@@ -263,7 +268,9 @@ function parseManifest(text: string, file: string): BackupManifest {
   }
   const o = m as Partial<BackupManifest> | null
   if (!o || typeof o !== 'object' || o.apiVersion !== BACKUP_API_VERSION || o.kind !== BACKUP_KIND) {
-    throw new BackupError(`${file}: ${MANIFEST_NAME} is not a ${BACKUP_API_VERSION} ${BACKUP_KIND}${o && typeof o === 'object' && typeof o.apiVersion === 'string' ? ` (it says ${o.apiVersion} ${String(o.kind)}; a newer KubeLab may have written it)` : ''}`)
+    throw new BackupError(
+      `${file}: ${MANIFEST_NAME} is not a ${BACKUP_API_VERSION} ${BACKUP_KIND}${o && typeof o === 'object' && typeof o.apiVersion === 'string' ? ` (it says ${o.apiVersion} ${String(o.kind)}; a newer KubeLab may have written it)` : ''}`,
+    )
   }
   const ok =
     typeof o.cluster === 'string' &&

@@ -52,7 +52,10 @@ export interface RestoreResult {
 const UNKNOWN_REVISION_MARGIN = 1_000_000
 
 export function stamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 }
 
 /**
@@ -70,7 +73,9 @@ export async function restoreEmbedded(i: RestoreEmbeddedInput): Promise<RestoreR
     await fsp.mkdir(i.dataDir, { recursive: true, mode: 0o700 })
     release = await lockDir(i.dataDir)
   } catch (e) {
-    throw new BackupError(`cannot restore into ${i.dataDir}: ${(e as Error).message.replace(/; stop that process or choose another data directory$/, '')} — the API server is running on it; stop it first (kubelab restore stops the cluster for you)`)
+    throw new BackupError(
+      `cannot restore into ${i.dataDir}: ${(e as Error).message.replace(/; stop that process or choose another data directory$/, '')} — the API server is running on it; stop it first (kubelab restore stops the cluster for you)`,
+    )
   }
   try {
     const storeDir = path.join(i.dataDir, 'store')
@@ -94,7 +99,9 @@ export async function restoreEmbedded(i: RestoreEmbeddedInput): Promise<RestoreR
     }
     await fsp.rename(work, storeDir)
     await fsyncDir(i.dataDir)
-    log(`store restored: ${info.keys} objects from revision ${info.revision}, continuing at revision ${revision}${previous ? `; the replaced store is kept in ${previous}` : ''}`)
+    log(
+      `store restored: ${info.keys} objects from revision ${info.revision}, continuing at revision ${revision}${previous ? `; the replaced store is kept in ${previous}` : ''}`,
+    )
     return { backupRevision: info.revision, revision, keys: info.keys, previous }
   } finally {
     await release()
@@ -117,8 +124,11 @@ async function currentRevision(storeDir: string, log: (l: string) => void): Prom
     await old.close()
     return r
   } catch (e) {
-    if (e instanceof StoreError && /in use by/.test(e.message)) throw new BackupError(`the store in ${storeDir} is in use (${e.message}); stop the API server first`)
-    log(`the current store in ${storeDir} cannot be read (${(e as Error).message}); the restored store will start ${UNKNOWN_REVISION_MARGIN} revisions past the backup's`)
+    if (e instanceof StoreError && /in use by/.test(e.message))
+      throw new BackupError(`the store in ${storeDir} is in use (${e.message}); stop the API server first`)
+    log(
+      `the current store in ${storeDir} cannot be read (${(e as Error).message}); the restored store will start ${UNKNOWN_REVISION_MARGIN} revisions past the backup's`,
+    )
     return undefined
   }
 }

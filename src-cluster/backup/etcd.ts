@@ -70,7 +70,13 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 /** etcd holds an exclusive flock on member/snap/db while it runs. */
 async function etcdRunning(dataDir: string): Promise<boolean> {
   const db = path.join(dataDir, 'member', 'snap', 'db')
-  if (!(await fsp.stat(db).then(() => true, () => false))) return false
+  if (
+    !(await fsp.stat(db).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return false
   const r = await run('flock', ['-n', '-E', '75', db, 'true'])
   return r.code === 75
 }
@@ -80,12 +86,32 @@ export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
   await verifyEtcdSnapshot(i.snapshotFile)
   log('etcd snapshot verified (bbolt file, SHA-256 matches)')
   if (await etcdRunning(i.dataDir)) {
-    throw new BackupError(`etcd is running on ${i.dataDir} (it holds member/snap/db locked): stop the API server and etcd first (kubelab restore does this for you)`)
+    throw new BackupError(
+      `etcd is running on ${i.dataDir} (it holds member/snap/db locked): stop the API server and etcd first (kubelab restore does this for you)`,
+    )
   }
   const work = `${i.dataDir}.restoring`
   await fsp.rm(work, { recursive: true, force: true })
   const etcdctl = i.etcdctl ?? '/usr/bin/etcdctl'
-  const r = await run(etcdctl, ['snapshot', 'restore', i.snapshotFile, '--data-dir', work, '--name', i.name, '--initial-cluster', i.initialCluster, '--initial-advertise-peer-urls', i.initialAdvertisePeerUrls, '--initial-cluster-token', i.initialClusterToken], { ETCDCTL_API: '3' })
+  const r = await run(
+    etcdctl,
+    [
+      'snapshot',
+      'restore',
+      i.snapshotFile,
+      '--data-dir',
+      work,
+      '--name',
+      i.name,
+      '--initial-cluster',
+      i.initialCluster,
+      '--initial-advertise-peer-urls',
+      i.initialAdvertisePeerUrls,
+      '--initial-cluster-token',
+      i.initialClusterToken,
+    ],
+    { ETCDCTL_API: '3' },
+  )
   if (r.code !== 0) {
     await fsp.rm(work, { recursive: true, force: true })
     throw new BackupError(`etcdctl snapshot restore failed (exit ${r.code}): ${r.out}; nothing was changed`)
@@ -99,13 +125,20 @@ export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
     throw e instanceof BackupError ? e : new BackupError(`checking the restored etcd data failed (${(e as Error).message}); nothing was changed`)
   }
   let previous: string | undefined
-  if (await fsp.stat(i.dataDir).then(() => true, () => false)) {
+  if (
+    await fsp.stat(i.dataDir).then(
+      () => true,
+      () => false,
+    )
+  ) {
     previous = `${i.dataDir}.before-restore-${stamp()}`
     await fsp.rename(i.dataDir, previous)
   }
   await fsp.rename(work, i.dataDir)
   await fsyncDir(path.dirname(i.dataDir))
-  log(`etcd data restored: ${result.keys} keys from revision ${result.backupRevision}, continuing at revision ${result.revision}${previous ? `; the replaced data is kept in ${previous}` : ''}`)
+  log(
+    `etcd data restored: ${result.keys} keys from revision ${result.backupRevision}, continuing at revision ${result.revision}${previous ? `; the replaced data is kept in ${previous}` : ''}`,
+  )
   return { ...result, previous }
 }
 
@@ -115,12 +148,26 @@ export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
  */
 async function settle(dir: string, i: RestoreEtcdInput, log: (l: string) => void): Promise<{ backupRevision: number; revision: number; keys: number }> {
   const [client, peer] = [await freePort(), await freePort()]
-  const proc = spawn(i.etcd ?? '/usr/bin/etcd', [
-    '--name', i.name, '--data-dir', dir,
-    '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-    '--logger', 'zap', '--log-level', 'warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const proc = spawn(
+    i.etcd ?? '/usr/bin/etcd',
+    [
+      '--name',
+      i.name,
+      '--data-dir',
+      dir,
+      '--listen-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--logger',
+      'zap',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
   let stderr = ''
   proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-3000)))
   const exited = new Promise<void>((r) => proc.once('exit', () => r()))
@@ -149,7 +196,8 @@ async function settle(dir: string, i: RestoreEtcdInput, log: (l: string) => void
       }
       await store.compact(revision)
       const after = await store.range('')
-      if (after.count !== all.count) throw new BackupError(`the restored etcd holds ${after.count} keys after settling, ${all.count} before; nothing was changed`)
+      if (after.count !== all.count)
+        throw new BackupError(`the restored etcd holds ${after.count} keys after settling, ${all.count} before; nothing was changed`)
       return { backupRevision, revision: after.revision, keys: after.count }
     } finally {
       await store.close()

@@ -95,7 +95,9 @@ async function download(api: ClientConfig, file: string, progress: (l: string) =
   const revision = Number(res.headers['x-kubelab-revision'])
   if ((kind !== 'embedded' && kind !== 'etcd') || !Number.isInteger(revision)) {
     res.resume()
-    throw new BackupError(`the API server's snapshot answer lacks its store kind and revision (got ${String(kind)}, ${String(res.headers['x-kubelab-revision'])})`)
+    throw new BackupError(
+      `the API server's snapshot answer lacks its store kind and revision (got ${String(kind)}, ${String(res.headers['x-kubelab-revision'])})`,
+    )
   }
   let bytes = 0
   let last = Date.now()
@@ -122,11 +124,21 @@ async function download(api: ClientConfig, file: string, progress: (l: string) =
 export async function currentRevision(api: ClientConfig): Promise<number> {
   const url = new URL('/api/v1/namespaces?limit=1', api.server)
   const body = await new Promise<string>((resolve, reject) => {
-    const req = request(url, { method: 'GET', ca: api.caPem, cert: api.certPem, key: api.keyPem, headers: { Accept: 'application/json', ...(api.token ? { Authorization: `Bearer ${api.token}` } : {}) } }, (res) => {
-      let text = ''
-      res.on('data', (c: Buffer) => (text += c.toString()))
-      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`))))
-    })
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        ca: api.caPem,
+        cert: api.certPem,
+        key: api.keyPem,
+        headers: { Accept: 'application/json', ...(api.token ? { Authorization: `Bearer ${api.token}` } : {}) },
+      },
+      (res) => {
+        let text = ''
+        res.on('data', (c: Buffer) => (text += c.toString()))
+        res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`))))
+      },
+    )
     req.on('error', reject)
     req.end()
   })

@@ -6,7 +6,19 @@ import type { IncomingMessage } from 'node:http'
 import type { KubeObject } from '../api/errors'
 import { ApiClientError, errorFromResponse, networkError } from './errors'
 import { apiVersionOfRef, queryString, resourcePath } from './resources'
-import type { Client, ClientConfig, DeleteOpts, ListOptions, ObjectList, PatchKind, ResourceRef, WatchEventOf, WatchHandle, WatchOptions, WriteOptions } from './types'
+import type {
+  Client,
+  ClientConfig,
+  DeleteOpts,
+  ListOptions,
+  ObjectList,
+  PatchKind,
+  ResourceRef,
+  WatchEventOf,
+  WatchHandle,
+  WatchOptions,
+  WriteOptions,
+} from './types'
 import { managerOfUserAgent } from './user-agent'
 
 /** A Client that also owns its connections: close() frees them (idle sockets never hold the process open). */
@@ -101,7 +113,13 @@ export function createClient(cfg: ClientConfig): ClosableClient {
     },
 
     async list<T extends KubeObject>(res: ResourceRef, opts: ListOptions = {}): Promise<ObjectList<T>> {
-      const q = queryString({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion })
+      const q = queryString({
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        limit: opts.limit,
+        continue: opts.continue,
+        resourceVersion: opts.resourceVersion,
+      })
       const out = await json<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', resourcePath(res, opts.namespace) + q)
       return {
         items: (out.items ?? []).map((o) => withTypeMeta(res, o)),
@@ -121,7 +139,14 @@ export function createClient(cfg: ClientConfig): ClosableClient {
       return json<T>('PUT', path + writeQuery(opts), withTypeMeta(res, obj))
     },
 
-    patch<T extends KubeObject>(res: ResourceRef, namespace: string | undefined, name: string, patch: unknown, kind: PatchKind, opts?: WriteOptions): Promise<T> {
+    patch<T extends KubeObject>(
+      res: ResourceRef,
+      namespace: string | undefined,
+      name: string,
+      patch: unknown,
+      kind: PatchKind,
+      opts?: WriteOptions,
+    ): Promise<T> {
       const fieldManager = opts?.fieldManager ?? (kind === 'apply' ? managerOfUserAgent(cfg.userAgent ?? 'kubelab-client') : undefined)
       const q = queryString({ dryRun: opts?.dryRun ? 'All' : undefined, fieldManager, force: kind === 'apply' ? true : undefined })
       return json<T>('PATCH', resourcePath(res, namespace, name, opts?.subresource) + q, patch, { 'Content-Type': PATCH_TYPES[kind] })

@@ -20,7 +20,6 @@ export interface EventRecorderOptions {
   readonly cacheSize?: number
 }
 
-
 interface CacheEntry {
   namespace: string
   name: string
@@ -56,7 +55,11 @@ export class EventRecorder {
     const prev = this.chains.get(key) ?? Promise.resolve()
     const next = prev
       .then(() => this.write(key, now, obj, namespace, type, reason, message, fieldPath))
-      .catch((e: unknown) => this.log(`${this.component}: could not record event ${reason} for ${obj.kind ?? 'object'} ${namespace}/${meta.name ?? '?'}: ${(e as Error)?.message ?? String(e)}`))
+      .catch((e: unknown) =>
+        this.log(
+          `${this.component}: could not record event ${reason} for ${obj.kind ?? 'object'} ${namespace}/${meta.name ?? '?'}: ${(e as Error)?.message ?? String(e)}`,
+        ),
+      )
     this.chains.set(key, next)
     void next.then(() => {
       if (this.chains.get(key) === next) this.chains.delete(key)
@@ -68,7 +71,16 @@ export class EventRecorder {
     while (this.chains.size > 0) await Promise.all([...this.chains.values()])
   }
 
-  private async write(key: string, now: string, obj: KubeObject, namespace: string, type: EventType, reason: string, message: string, fieldPath?: string): Promise<void> {
+  private async write(
+    key: string,
+    now: string,
+    obj: KubeObject,
+    namespace: string,
+    type: EventType,
+    reason: string,
+    message: string,
+    fieldPath?: string,
+  ): Promise<void> {
     const hit = this.cache.get(key)
     if (hit) {
       try {

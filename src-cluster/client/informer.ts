@@ -244,7 +244,13 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
           const st = ev.object as Record<string, unknown>
           const code = typeof st.code === 'number' ? st.code : 0
           if (code === 410 || st.reason === 'Expired' || st.reason === 'Gone') expired = true
-          else error = new ApiClientError(code, String(st.reason ?? 'Unknown'), `watch ${this.what} ended with an error: ${String(st.message ?? JSON.stringify(st))}`, st)
+          else
+            error = new ApiClientError(
+              code,
+              String(st.reason ?? 'Unknown'),
+              `watch ${this.what} ended with an error: ${String(st.message ?? JSON.stringify(st))}`,
+              st,
+            )
           return
         }
         sawEvents = true

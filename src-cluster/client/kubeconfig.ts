@@ -41,7 +41,8 @@ export function loadKubeconfig(path: string, contextName?: string): ClientConfig
   }
   const caPem = pem(cluster['certificate-authority-data'], cluster['certificate-authority'])
   if (!caPem) throw new Error(`kubeconfig ${path}: cluster ${ctx.cluster} has no certificate-authority: KubeLab clusters always verify the server`)
-  const token = user.token ?? (user.tokenFile ? readFileSync(isAbsolute(user.tokenFile) ? user.tokenFile : resolve(base, user.tokenFile), 'utf8').trim() : undefined)
+  const token =
+    user.token ?? (user.tokenFile ? readFileSync(isAbsolute(user.tokenFile) ? user.tokenFile : resolve(base, user.tokenFile), 'utf8').trim() : undefined)
   return {
     server: cluster.server,
     caPem,

@@ -9,7 +9,9 @@ export function resourceRef(apiVersion: string, plural: string): ResourceRef {
   const version = i < 0 ? apiVersion : apiVersion.slice(i + 1)
   const info = findResource(group, version, plural)
   if (!info) {
-    const known = allResources().filter((r) => r.group === group).map((r) => r.plural)
+    const known = allResources()
+      .filter((r) => r.group === group)
+      .map((r) => r.plural)
     throw new Error(`unknown resource ${plural} in ${apiVersion}: the API server serves ${known.length ? known.join(', ') : 'nothing in that group'}`)
   }
   return { group: info.group, version: info.version, plural: info.plural, namespaced: info.namespaced, kind: info.kind }

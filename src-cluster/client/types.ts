@@ -87,7 +87,14 @@ export interface Client {
   create<T extends KubeObject = KubeObject>(res: ResourceRef, namespace: string | undefined, obj: KubeObject, opts?: WriteOptions): Promise<T>
   /** PUT; 409 conflicts throw ApiClientError(code 409) for the caller to retry from fresh state. */
   update<T extends KubeObject = KubeObject>(res: ResourceRef, obj: T, opts?: WriteOptions): Promise<T>
-  patch<T extends KubeObject = KubeObject>(res: ResourceRef, namespace: string | undefined, name: string, patch: unknown, kind: PatchKind, opts?: WriteOptions): Promise<T>
+  patch<T extends KubeObject = KubeObject>(
+    res: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    kind: PatchKind,
+    opts?: WriteOptions,
+  ): Promise<T>
   /** Resolves true when deleted or marked for deletion, false when it was already gone (404). */
   delete(res: ResourceRef, namespace: string | undefined, name: string, opts?: DeleteOpts): Promise<boolean>
   /** POST to a subresource (pods/binding, pods/eviction, serviceaccounts/token): returns the answer. */
@@ -131,4 +138,3 @@ export interface WorkQueueShape<K = string> {
   len(): number
   shutDown(): void
 }
-

@@ -57,9 +57,11 @@ export async function runApiserver(args: string[]): Promise<void> {
   const port = Number(values['secure-port'])
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--secure-port must be a port number, got ${values['secure-port']}`)
   const range = /^(\d+)-(\d+)$/.exec(values['service-node-port-range']!)
-  if (!range || Number(range[1]) > Number(range[2])) throw new Error(`--service-node-port-range must look like 30000-32767, got ${values['service-node-port-range']}`)
+  if (!range || Number(range[1]) > Number(range[2]))
+    throw new Error(`--service-node-port-range must look like 30000-32767, got ${values['service-node-port-range']}`)
   const apiserverCount = Number(values['apiserver-count'])
-  if (!Number.isInteger(apiserverCount) || apiserverCount < 1) throw new Error(`--apiserver-count must be a whole number from 1, got ${values['apiserver-count']}`)
+  if (!Number.isInteger(apiserverCount) || apiserverCount < 1)
+    throw new Error(`--apiserver-count must be a whole number from 1, got ${values['apiserver-count']}`)
   const storage = await openStorage(values)
   const server = await startApiServer({
     storage,
@@ -107,7 +109,10 @@ async function openStorage(v: {
     if (v['etcd-servers']) throw new Error('--etcd-servers was given with --store embedded: drop one of them')
     return undefined
   }
-  const servers = (v['etcd-servers'] ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  const servers = (v['etcd-servers'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   if (servers.length === 0) throw new Error('--store etcd needs --etcd-servers https://HOST:2379[,...]')
   const bad = servers.find((s) => !/^https?:\/\/[^/]+$/.test(s))
   if (bad) throw new Error(`--etcd-servers: ${JSON.stringify(bad)} is not a URL like https://127.0.0.1:2379`)

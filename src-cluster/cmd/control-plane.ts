@@ -11,7 +11,13 @@ import { waitForSignal, wholeNumber } from '../simulated/cli-flags'
 import type { SimulatedNodesOptions } from '../simulated/fleet'
 import { kubeletServingTls } from '../simulated/tls'
 import { realClock, type Clock } from '../util/clock'
-import { CONTROLLER_FLAGS, CONTROLLER_FLAGS_HELP, controllerOptionsFromFlags, startControllerManager, type RunningControllerManager } from './controller-manager'
+import {
+  CONTROLLER_FLAGS,
+  CONTROLLER_FLAGS_HELP,
+  controllerOptionsFromFlags,
+  startControllerManager,
+  type RunningControllerManager,
+} from './controller-manager'
 import { startSchedulerInProcess, type RunningScheduler } from './scheduler-wiring'
 import { NODE_FLAGS, NODE_FLAGS_HELP, nodeOptionsFromFlags, resolveSocket, startSimulatedNodes, type RunningNodes } from './simulated-nodes'
 import { componentUserAgent } from '../client/user-agent'
@@ -112,7 +118,9 @@ const HELP = `usage: kubelab-node control-plane --data-dir DIR [flags]
   --no-scheduler              leave the scheduler out
   --no-controller-manager     leave the controller manager out
   --simulated-nodes N         run N hollow worker nodes in this process
-${NODE_FLAGS_HELP.split('\n').filter((l) => !l.includes('--count')).join('\n')}
+${NODE_FLAGS_HELP.split('\n')
+  .filter((l) => !l.includes('--count'))
+  .join('\n')}
 ${CONTROLLER_FLAGS_HELP}`
 
 export async function runControlPlane(args: string[]): Promise<void> {

@@ -116,10 +116,14 @@ const HELP = `usage: kubelab-node controller-manager --kubeconfig FILE [flags]
 
   --kubeconfig FILE                   how to reach the API server (required)
 ${CONTROLLER_FLAGS_HELP}
-${LEADER_ELECTION_HELP.replace('the component\'s, as upstream', 'kube-controller-manager')}`
+${LEADER_ELECTION_HELP.replace("the component's, as upstream", 'kube-controller-manager')}`
 
 export async function runControllerManager(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS, ...LEADER_ELECTION_FLAGS }, strict: true })
+  const { values } = parseArgs({
+    args,
+    options: { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS, ...LEADER_ELECTION_FLAGS },
+    strict: true,
+  })
   if (values.help) {
     console.log(HELP)
     return

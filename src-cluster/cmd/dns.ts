@@ -44,7 +44,12 @@ export async function runDns(args: string[]): Promise<void> {
   const dns = await startClusterDns(client, { host: m[1]!, port: Number(m[2]), clusterDomain: values['cluster-domain'], upstream, log: (l) => console.log(l) })
   let unregister: (() => Promise<void>) | undefined
   if (values['advertise-address']) {
-    unregister = await registerKubeDns(client, { address: values['advertise-address'], port: dns.server.port, clusterIP: values['cluster-ip'], nodeName: values['node-name'] })
+    unregister = await registerKubeDns(client, {
+      address: values['advertise-address'],
+      port: dns.server.port,
+      clusterIP: values['cluster-ip'],
+      nodeName: values['node-name'],
+    })
   }
   console.log(`dns: serving ${values['cluster-domain']} on ${m[1]}:${dns.server.port} (udp+tcp), upstream ${upstream ?? 'none'}`)
   await new Promise<void>((done) => {

@@ -56,7 +56,9 @@ export async function runIngress(args: string[]): Promise<void> {
     log: (l) => console.log(l),
   })
   const addrs = await controller.start()
-  console.log(`ingress: node ${node} serving http on ${addrs.http.address}:${addrs.http.port}${addrs.https ? `, https on ${addrs.https.address}:${addrs.https.port}` : ''} for Ingresses from ${cfg.server}`)
+  console.log(
+    `ingress: node ${node} serving http on ${addrs.http.address}:${addrs.http.port}${addrs.https ? `, https on ${addrs.https.address}:${addrs.https.port}` : ''} for Ingresses from ${cfg.server}`,
+  )
   await new Promise<void>((done) => {
     const stop = (sig: string): void => {
       console.log(`ingress: ${sig}, withdrawing from Ingress status and shutting down`)

@@ -81,12 +81,17 @@ export function parseNodeLabels(s: string | undefined): Record<string, string> {
     if (!LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !LABEL_PREFIX.test(prefix)))) {
       throw new Error(`--node-labels: ${JSON.stringify(key)} is not a valid label key ([prefix/]name, name up to 63 of [A-Za-z0-9-_.])`)
     }
-    if (value && !LABEL_NAME.test(value)) throw new Error(`--node-labels: value ${JSON.stringify(value)} of ${key} is not a valid label value (up to 63 of [A-Za-z0-9-_.], alphanumeric at both ends)`)
+    if (value && !LABEL_NAME.test(value))
+      throw new Error(
+        `--node-labels: value ${JSON.stringify(value)} of ${key} is not a valid label value (up to 63 of [A-Za-z0-9-_.], alphanumeric at both ends)`,
+      )
     out[key] = value
   }
   // Upstream's kubelet refuses labels NodeRestriction would refuse anyway (roles such as
   // node-role.kubernetes.io/control-plane are set by whoever holds admin credentials).
-  const refused = Object.keys(out).filter((k) => !kubeletMaySetLabel(k)).sort()
+  const refused = Object.keys(out)
+    .filter((k) => !kubeletMaySetLabel(k))
+    .sort()
   if (refused.length) {
     throw new Error(
       `unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels: [${refused.join(' ')}]\n--node-labels in the 'kubernetes.io' namespace must begin with an allowed prefix (kubelet.kubernetes.io, node.kubernetes.io) or be in the specifically allowed set (beta.kubernetes.io/arch, beta.kubernetes.io/instance-type, beta.kubernetes.io/os, failure-domain.beta.kubernetes.io/region, failure-domain.beta.kubernetes.io/zone, kubernetes.io/arch, kubernetes.io/hostname, kubernetes.io/os, node.kubernetes.io/instance-type, topology.kubernetes.io/region, topology.kubernetes.io/zone); labels under node-restriction.kubernetes.io are set by the cluster's administrators`,
@@ -131,7 +136,13 @@ export function kubeletOptionsFromArgs(args: string[]): { kubeconfig: string; op
   return {
     kubeconfig: resolve(values.kubeconfig),
     node: {
-      tls: values['tls-cert-file'] ? { certFile: resolve(values['tls-cert-file']), keyFile: resolve(values['tls-private-key-file']!), caFile: values['client-ca-file'] ? resolve(values['client-ca-file']) : undefined } : undefined,
+      tls: values['tls-cert-file']
+        ? {
+            certFile: resolve(values['tls-cert-file']),
+            keyFile: resolve(values['tls-private-key-file']!),
+            caFile: values['client-ca-file'] ? resolve(values['client-ca-file']) : undefined,
+          }
+        : undefined,
       cniConfDir: values['cni-conf-dir'] ? resolve(values['cni-conf-dir']) : undefined,
       clusterCIDR: values['cluster-cidr']!,
     },
@@ -170,7 +181,14 @@ export async function startKubelet(
         const podCIDR = self?.spec?.podCIDR
         if (!podCIDR) return
         if (!net || netFor !== podCIDR) {
-          net = await setupNodeNetwork({ podCIDR, nodeIP: parsed.opts.nodeIP, cniConfDir, clusterCIDR: parsed.node.clusterCIDR, ipamDataDir: `${parsed.opts.rootDir}/cni-ipam`, log })
+          net = await setupNodeNetwork({
+            podCIDR,
+            nodeIP: parsed.opts.nodeIP,
+            cniConfDir,
+            clusterCIDR: parsed.node.clusterCIDR,
+            ipamDataDir: `${parsed.opts.rootDir}/cni-ipam`,
+            log,
+          })
           netFor = podCIDR
           log(`kubelet: pod network ${podCIDR} ready (CNI config in ${cniConfDir})`)
         }
@@ -191,7 +209,9 @@ export async function startKubelet(
     })
   }
   await kubelet.start()
-  log(`kubelet: node ${parsed.opts.nodeName} (${parsed.opts.nodeIP}) on ${parsed.opts.runtimeEndpoint}, API server ${cfg.server}${server ? `, serving on :${server.port}` : ''}`)
+  log(
+    `kubelet: node ${parsed.opts.nodeName} (${parsed.opts.nodeIP}) on ${parsed.opts.runtimeEndpoint}, API server ${cfg.server}${server ? `, serving on :${server.port}` : ''}`,
+  )
   return {
     kubelet,
     client,

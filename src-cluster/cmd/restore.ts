@@ -47,7 +47,8 @@ export async function runRestore(args: string[]): Promise<void> {
   if (!values.from) throw new Error(`--from FILE is required\n\n${HELP}`)
   if (!values['data-dir'] === !values['etcd-data-dir']) throw new Error(`give exactly one of --data-dir (embedded store) and --etcd-data-dir (etcd)\n\n${HELP}`)
   const minRevision = values['min-revision'] === undefined ? undefined : Number(values['min-revision'])
-  if (minRevision !== undefined && (!Number.isInteger(minRevision) || minRevision < 0)) throw new Error(`--min-revision must be a whole number, got ${values['min-revision']}`)
+  if (minRevision !== undefined && (!Number.isInteger(minRevision) || minRevision < 0))
+    throw new Error(`--min-revision must be a whole number, got ${values['min-revision']}`)
   const log = (l: string) => console.log(`restore: ${l}`)
   const work = mkdtempSync(join(tmpdir(), 'kubelab-restore-'))
   try {
@@ -58,13 +59,16 @@ export async function runRestore(args: string[]): Promise<void> {
     log(`backup of cluster ${m.cluster} (${m.store} store, revision ${m.revision}, made ${m.createdAt}); every entry matches its SHA-256`)
     const want = values['data-dir'] ? 'embedded' : 'etcd'
     if (m.store !== want) {
-      throw new BackupError(`${file} holds a snapshot of ${m.store === 'etcd' ? 'etcd' : 'the embedded store'}, and this restore is into ${want === 'etcd' ? 'an etcd member' : 'an embedded store'}: a backup goes back into the kind of store it came from`)
+      throw new BackupError(
+        `${file} holds a snapshot of ${m.store === 'etcd' ? 'etcd' : 'the embedded store'}, and this restore is into ${want === 'etcd' ? 'an etcd member' : 'an embedded store'}: a backup goes back into the kind of store it came from`,
+      )
     }
     const snapshotFile = b.files.get(m.snapshot)!
     if (values['data-dir']) {
       await restoreEmbedded({ dataDir: resolve(values['data-dir']), snapshotFile, log })
     } else {
-      for (const f of ['name', 'initial-cluster', 'initial-advertise-peer-urls'] as const) if (!values[f]) throw new Error(`--etcd-data-dir needs --${f} (the member's own setting)`)
+      for (const f of ['name', 'initial-cluster', 'initial-advertise-peer-urls'] as const)
+        if (!values[f]) throw new Error(`--etcd-data-dir needs --${f} (the member's own setting)`)
       await restoreEtcd({
         dataDir: resolve(values['etcd-data-dir']!),
         snapshotFile,

@@ -13,7 +13,7 @@ const HELP = `usage: kubelab-node scheduler --kubeconfig FILE [flags]
   --scheduler-name NAME               schedule pods whose spec.schedulerName is NAME (default ${DEFAULT_SCHEDULER_NAME})
   --percentage-of-nodes-to-score N    share of nodes to find feasible before scoring, 1-100
                                       (default: adaptive, 50% at 100 nodes falling to 5% at 5000)
-${LEADER_ELECTION_HELP.replace('the component\'s, as upstream', 'kube-scheduler')}`
+${LEADER_ELECTION_HELP.replace("the component's, as upstream", 'kube-scheduler')}`
 
 export async function runScheduler(args: string[]): Promise<void> {
   const { values } = parseArgs({

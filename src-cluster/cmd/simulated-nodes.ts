@@ -52,7 +52,14 @@ export function nodeOptionsFromFlags(v: NodeFlagValues): Omit<SimulatedNodesOpti
     memory: v.memory,
     ...(pods !== undefined ? { pods } : {}),
     hostIP: v['host-ip'],
-    ...(v.stopped ? { stopped: v.stopped.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(v.stopped
+      ? {
+          stopped: v.stopped
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }
+      : {}),
   }
 }
 
@@ -89,7 +96,13 @@ ${NODE_FLAGS_HELP}
 export async function runSimulatedNodes(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { kubeconfig: { type: 'string' }, 'cluster-ca-cert': { type: 'string' }, 'cluster-ca-key': { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...NODE_FLAGS },
+    options: {
+      kubeconfig: { type: 'string' },
+      'cluster-ca-cert': { type: 'string' },
+      'cluster-ca-key': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...NODE_FLAGS,
+    },
     strict: true,
   })
   if (values.help) {
@@ -103,8 +116,16 @@ export async function runSimulatedNodes(args: string[]): Promise<void> {
     const ca = { certPem: readFileSync(resolve(values['cluster-ca-cert']), 'utf8'), keyPem: readFileSync(resolve(values['cluster-ca-key']), 'utf8') }
     tls = kubeletServingTls(ca, opts.hostIP ?? '127.0.0.1')
   } else console.log('simulated-nodes: no --cluster-ca-cert/--cluster-ca-key: the metrics endpoint is off')
-  const client: Client & { close(): void } = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: componentUserAgent('kubelet', 'simulated-nodes') })
-  const running = await startSimulatedNodes({ ...opts, client, tls, controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined })
+  const client: Client & { close(): void } = createClient({
+    ...loadKubeconfig(resolve(values.kubeconfig)),
+    userAgent: componentUserAgent('kubelet', 'simulated-nodes'),
+  })
+  const running = await startSimulatedNodes({
+    ...opts,
+    client,
+    tls,
+    controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined,
+  })
   const sig = await waitForSignal()
   console.log(`simulated-nodes: ${sig}, shutting down`)
   await running.stop()

@@ -14,11 +14,19 @@ const expand = (s: ControllerSource): readonly Controller[] => (typeof s === 'fu
 
 /** All controllers, in start order: core first (IPAM, service accounts), then workloads. */
 export function allControllers(): Controller[] {
-  const sources: ControllerSource[] = [coreControllers, workloadControllers, batchControllers, autoscalingControllers, disruptionControllers, certificateControllers]
+  const sources: ControllerSource[] = [
+    coreControllers,
+    workloadControllers,
+    batchControllers,
+    autoscalingControllers,
+    disruptionControllers,
+    certificateControllers,
+  ]
   const out: Controller[] = []
   const seen = new Set<string>()
   for (const c of sources.flatMap((s) => [...expand(s)])) {
-    if (seen.has(c.name)) throw new Error(`two controllers are named ${JSON.stringify(c.name)}: names must be unique so logs and --controllers can tell them apart`)
+    if (seen.has(c.name))
+      throw new Error(`two controllers are named ${JSON.stringify(c.name)}: names must be unique so logs and --controllers can tell them apart`)
     seen.add(c.name)
     out.push(c)
   }

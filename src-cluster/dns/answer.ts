@@ -45,7 +45,8 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
   const labels = name === domain ? [] : name.slice(0, -(domain.length + 1)).split('.')
   const nx = (): Reply => ({ rcode: RCODE.NXDOMAIN, answers: [], authorities: [soa(domain)], additionals: [] })
   const nodata = (): Reply => ({ rcode: RCODE.NOERROR, answers: [], authorities: [soa(domain)], additionals: [] })
-  const ok = (answers: Answer[], additionals: Answer[] = []): Reply => (answers.length ? { rcode: RCODE.NOERROR, answers, authorities: [], additionals } : nodata())
+  const ok = (answers: Answer[], additionals: Answer[] = []): Reply =>
+    answers.length ? { rcode: RCODE.NOERROR, answers, authorities: [], additionals } : nodata()
 
   if (labels.length === 0) return q.type === 'SOA' ? ok([soa(domain, ANSWER_TTL)]) : nodata()
   const zone = labels[labels.length - 1]
@@ -143,7 +144,11 @@ function reverse(name: string, q: Question, index: DnsIndex, domain: string): Re
   const ip = parts.reverse().join('.')
   if (ipToNumber(ip) === undefined) return { forward: true }
   const svc = index.serviceByIP(ip)
-  const target = svc ? `${svc.metadata?.name}.${svc.metadata?.namespace}.svc.${domain}` : index.endpointNameByIP(ip) ? `${index.endpointNameByIP(ip)}.svc.${domain}` : undefined
+  const target = svc
+    ? `${svc.metadata?.name}.${svc.metadata?.namespace}.svc.${domain}`
+    : index.endpointNameByIP(ip)
+      ? `${index.endpointNameByIP(ip)}.svc.${domain}`
+      : undefined
   if (!target) return { forward: true }
   if (!isType(q, 'PTR')) return { rcode: RCODE.NOERROR, answers: [], authorities: [soa(domain)], additionals: [] }
   return { rcode: RCODE.NOERROR, answers: [{ name, type: 'PTR', ttl: ANSWER_TTL, data: target }], authorities: [], additionals: [] }

@@ -36,7 +36,13 @@ export class DnsIndex {
         for (const e of endpointsFor(mine, p.name ?? '', proto as 'TCP' | 'UDP' | 'SCTP')) this.addEndpoint(eps, e, `${p.name ?? ''}/${proto}`)
       }
       // A headless service without ports still has addresses: take them from the slices.
-      if (!(s.spec?.ports ?? []).length) for (const e of endpointsFor(mine.map((x) => ({ ...x, ports: [{ name: '', protocol: 'TCP', port: 0 }] })), '', 'TCP')) this.addEndpoint(eps, e, '')
+      if (!(s.spec?.ports ?? []).length)
+        for (const e of endpointsFor(
+          mine.map((x) => ({ ...x, ports: [{ name: '', protocol: 'TCP', port: 0 }] })),
+          '',
+          'TCP',
+        ))
+          this.addEndpoint(eps, e, '')
       const list = [...eps.values()]
       this.endpoints.set(key, list)
       if (!ip || ip === 'None') for (const e of list) this.endpointNames.set(e.ip, `${e.hostname ?? dashed(e.ip)}.${name}.${ns}`)

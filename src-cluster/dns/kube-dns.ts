@@ -17,7 +17,11 @@ export function kubeDnsService(clusterIP = DEFAULT_DNS_CLUSTER_IP): ServiceObj {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: KUBE_DNS_SERVICE, namespace: KUBE_DNS_NAMESPACE, labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS', 'kubernetes.io/cluster-service': 'true' } },
+    metadata: {
+      name: KUBE_DNS_SERVICE,
+      namespace: KUBE_DNS_NAMESPACE,
+      labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS', 'kubernetes.io/cluster-service': 'true' },
+    },
     spec: {
       type: 'ClusterIP',
       clusterIP,
@@ -36,7 +40,11 @@ export function kubeDnsEndpointSlice(address: string, port = 53, nodeName?: stri
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: `${KUBE_DNS_SERVICE}-${suffix}`, namespace: KUBE_DNS_NAMESPACE, labels: { [SERVICE_NAME_LABEL]: KUBE_DNS_SERVICE, [MANAGED_BY]: MANAGER } },
+    metadata: {
+      name: `${KUBE_DNS_SERVICE}-${suffix}`,
+      namespace: KUBE_DNS_NAMESPACE,
+      labels: { [SERVICE_NAME_LABEL]: KUBE_DNS_SERVICE, [MANAGED_BY]: MANAGER },
+    },
     addressType: 'IPv4',
     endpoints: [{ addresses: [address], conditions: { ready: true, serving: true, terminating: false }, ...(nodeName ? { nodeName } : {}) }],
     ports: [
@@ -50,7 +58,10 @@ export function kubeDnsEndpointSlice(address: string, port = 53, nodeName?: stri
  * Create (or correct) the kube-dns Service and this server's EndpointSlice. Returns a function
  * that deletes the slice again (clean shutdown), leaving the Service for other DNS servers.
  */
-export async function registerKubeDns(client: Client, o: { address: string; port?: number; clusterIP?: string; nodeName?: string }): Promise<() => Promise<void>> {
+export async function registerKubeDns(
+  client: Client,
+  o: { address: string; port?: number; clusterIP?: string; nodeName?: string },
+): Promise<() => Promise<void>> {
   const svcRef = RES.services
   const sliceRef = RES.slices
   const want = kubeDnsService(o.clusterIP)
@@ -62,7 +73,9 @@ export async function registerKubeDns(client: Client, o: { address: string; port
       if (!isAlreadyExists(e)) throw e
     }
   } else if (have.spec?.clusterIP !== want.spec?.clusterIP) {
-    throw new Error(`Service ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_SERVICE} exists with cluster IP ${have.spec?.clusterIP}, not ${want.spec?.clusterIP}: delete it or pass --cluster-ip ${have.spec?.clusterIP}`)
+    throw new Error(
+      `Service ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_SERVICE} exists with cluster IP ${have.spec?.clusterIP}, not ${want.spec?.clusterIP}: delete it or pass --cluster-ip ${have.spec?.clusterIP}`,
+    )
   }
   const slice = kubeDnsEndpointSlice(o.address, o.port ?? 53, o.nodeName)
   const name = slice.metadata!.name!

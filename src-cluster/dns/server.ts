@@ -87,7 +87,15 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       }
     }
     const flags = dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_AVAILABLE | (rd & dnsPacket.RECURSION_DESIRED) | res.rcode
-    const reply: Packet = { type: 'response', id: query.id, flags, questions: [q], answers: res.answers, authorities: res.authorities, additionals: res.additionals }
+    const reply: Packet = {
+      type: 'response',
+      id: query.id,
+      flags,
+      questions: [q],
+      answers: res.answers,
+      authorities: res.authorities,
+      additionals: res.additionals,
+    }
     let out = dnsPacket.encode(reply)
     if (transport === 'udp') {
       const opt = query.additionals?.find((x) => x.type === 'OPT')
@@ -158,7 +166,12 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
 }
 
 function errorReply(id: number, questions: Packet['questions'], rcode: number, rd: number): Buffer {
-  return dnsPacket.encode({ type: 'response', id, flags: dnsPacket.RECURSION_AVAILABLE | (rd & dnsPacket.RECURSION_DESIRED) | rcode, questions: questions ?? [] })
+  return dnsPacket.encode({
+    type: 'response',
+    id,
+    flags: dnsPacket.RECURSION_AVAILABLE | (rd & dnsPacket.RECURSION_DESIRED) | rcode,
+    questions: questions ?? [],
+  })
 }
 
 function forwardUdp(msg: Buffer, up: { host: string; port: number }, timeoutMs: number): Promise<Buffer> {

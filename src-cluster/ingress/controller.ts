@@ -68,7 +68,14 @@ export class IngressController {
     this.clock = opts.clock ?? realClock
     this.factory = new InformerFactory(client, { log: this.log })
     this.proxy = new IngressProxy({ host: opts.address, ...opts.proxy, log: this.log })
-    this.presence = new Presence(client, { node: opts.node, address: opts.address, renewMs: opts.renewMs, durationSeconds: opts.leaseDurationSeconds, clock: this.clock, log: this.log })
+    this.presence = new Presence(client, {
+      node: opts.node,
+      address: opts.address,
+      renewMs: opts.renewMs,
+      durationSeconds: opts.leaseDurationSeconds,
+      clock: this.clock,
+      log: this.log,
+    })
   }
 
   private informers() {
@@ -84,7 +91,8 @@ export class IngressController {
 
   /** Syncs caches, serves, announces itself; resolves with the listening addresses. */
   async start(): Promise<ProxyAddresses> {
-    if (this.opts.createDefaultClass !== false && (await ensureDefaultClass(this.client))) this.log(`ingress: created default IngressClass ${DEFAULT_CLASS_NAME}`)
+    if (this.opts.createDefaultClass !== false && (await ensureDefaultClass(this.client)))
+      this.log(`ingress: created default IngressClass ${DEFAULT_CLASS_NAME}`)
     const kick = (): void => this.schedule()
     for (const inf of Object.values(this.informers())) inf.addHandler({ add: kick, update: kick, delete: kick })
     await this.factory.startAll()

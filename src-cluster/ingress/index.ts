@@ -2,7 +2,17 @@
 // endpoints by an HTTP(S) reverse proxy on every node.
 export { IngressController, ensureDefaultClass, type IngressControllerOptions } from './controller'
 export { IngressProxy, type IngressProxyOptions, type ProxyAddresses } from './proxy'
-export { buildRoutingTable, resolveBackend, byAge, type RoutingTable, type RoutingInput, type RouteEntry, type RouteResult, type ResolvedBackend, type BackendRef } from './routes'
+export {
+  buildRoutingTable,
+  resolveBackend,
+  byAge,
+  type RoutingTable,
+  type RoutingInput,
+  type RouteEntry,
+  type RouteResult,
+  type ResolvedBackend,
+  type BackendRef,
+} from './routes'
 export { buildTlsTable, type TlsTable, type TlsCert } from './tls'
 export { classView, isOurIngress, defaultIngressClass, type ClassView } from './class'
 export { hostMatches, pathMatches, pathLength, normalizeHost, requestPath, type PathType } from './match'

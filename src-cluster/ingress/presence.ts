@@ -17,7 +17,6 @@ export interface Instance {
   readonly address: string
 }
 
-
 export function presenceLeaseName(node: string): string {
   return `ingress-${node}`
 }
@@ -82,7 +81,12 @@ export class Presence {
   private async renew(): Promise<void> {
     const name = presenceLeaseName(this.opts.node)
     const spec = { holderIdentity: this.opts.node, leaseDurationSeconds: this.opts.durationSeconds ?? 40, renewTime: microTime(this.clock.now()) }
-    const metadata = { name, namespace: PRESENCE_NAMESPACE, labels: { [PRESENCE_LABEL]: PRESENCE_LABEL_VALUE }, annotations: { [ADDRESS_ANNOTATION]: this.opts.address } }
+    const metadata = {
+      name,
+      namespace: PRESENCE_NAMESPACE,
+      labels: { [PRESENCE_LABEL]: PRESENCE_LABEL_VALUE },
+      annotations: { [ADDRESS_ANNOTATION]: this.opts.address },
+    }
     try {
       await this.client.patch(RES.leases, PRESENCE_NAMESPACE, name, { metadata: { labels: metadata.labels, annotations: metadata.annotations }, spec }, 'merge')
     } catch (e) {

@@ -76,7 +76,9 @@ export class IngressProxy {
       const def = this.opts.defaultCert
       if (!def) throw new Error('an HTTPS port needs a default certificate (defaultCert)')
       this.defaultContext = createSecureContext({ cert: def.certPem, key: def.keyPem })
-      const https = createHttpsServer({ cert: def.certPem, key: def.keyPem, SNICallback: (name, cb) => cb(null, this.contextFor(name)) }, (req, res) => this.handle(req, res, 'https'))
+      const https = createHttpsServer({ cert: def.certPem, key: def.keyPem, SNICallback: (name, cb) => cb(null, this.contextFor(name)) }, (req, res) =>
+        this.handle(req, res, 'https'),
+      )
       https.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head, 'https'))
       httpsAddr = await this.bind(https, host, this.opts.httpsPort)
     }
@@ -85,7 +87,12 @@ export class IngressProxy {
 
   private bind(server: Server, host: string, port: number): Promise<AddressInfo> {
     return new Promise((ok, fail) => {
-      const onError = (e: NodeJS.ErrnoException): void => fail(new Error(`ingress cannot listen on ${host}:${port}: ${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ' (another program uses that port: stop it or pick another port)' : ''}`))
+      const onError = (e: NodeJS.ErrnoException): void =>
+        fail(
+          new Error(
+            `ingress cannot listen on ${host}:${port}: ${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ' (another program uses that port: stop it or pick another port)' : ''}`,
+          ),
+        )
       server.once('error', onError)
       server.listen(port, host, () => {
         server.off('error', onError)
@@ -117,9 +124,11 @@ export class IngressProxy {
     const host = normalizeHost(req.headers.host)
     const path = requestPath(req.url)
     const r = this.routes.route(host, path)
-    if (r.kind === 'none') return { kind: 'error', status: 404, message: `no ingress rule matches host ${JSON.stringify(host)} and path ${JSON.stringify(path)}` }
+    if (r.kind === 'none')
+      return { kind: 'error', status: 404, message: `no ingress rule matches host ${JSON.stringify(host)} and path ${JSON.stringify(path)}` }
     const b = r.backend
-    if (b.endpoints.length === 0) return { kind: 'error', status: 503, message: `${b.unavailable ?? `service ${b.namespace}/${b.service} has no ready endpoints`} (ingress ${b.ingress})` }
+    if (b.endpoints.length === 0)
+      return { kind: 'error', status: 503, message: `${b.unavailable ?? `service ${b.namespace}/${b.service} has no ready endpoints`} (ingress ${b.ingress})` }
     const i = this.next.get(b.key) ?? 0
     this.next.set(b.key, (i + 1) % b.endpoints.length)
     return { kind: 'endpoint', backend: b, endpoint: b.endpoints[i % b.endpoints.length]! }
@@ -171,7 +180,9 @@ export class IngressProxy {
     const c = this.choose(req)
     if (c.kind === 'error') {
       const text = `${c.status} ${STATUS_TEXT[c.status] ?? 'Error'}: ${c.message}\n`
-      socket.end(`HTTP/1.1 ${c.status} ${STATUS_TEXT[c.status] ?? 'Error'}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
+      socket.end(
+        `HTTP/1.1 ${c.status} ${STATUS_TEXT[c.status] ?? 'Error'}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      )
       return
     }
     const headers = withForwarded(endToEndHeaders(req.headers, ['connection', 'upgrade']), req.headers, this.client(req, proto))

@@ -36,9 +36,7 @@ export interface RouteEntry {
   readonly backend: ResolvedBackend
 }
 
-export type RouteResult =
-  | { readonly kind: 'backend'; readonly backend: ResolvedBackend; readonly rule?: RouteEntry }
-  | { readonly kind: 'none' }
+export type RouteResult = { readonly kind: 'backend'; readonly backend: ResolvedBackend; readonly rule?: RouteEntry } | { readonly kind: 'none' }
 
 export interface RoutingInput {
   /** Only the Ingresses this controller implements. */
@@ -63,12 +61,18 @@ export function byAge(a: IngressObj, b: IngressObj): number {
 }
 
 /** Resolves a Service port (number or name) to the endpoints behind it. */
-export function resolveBackend(ref: BackendRef, ingress: string, services: ReadonlyMap<string, ServiceObj>, slices: ReadonlyMap<string, SliceObj[]>): ResolvedBackend {
+export function resolveBackend(
+  ref: BackendRef,
+  ingress: string,
+  services: ReadonlyMap<string, ServiceObj>,
+  slices: ReadonlyMap<string, SliceObj[]>,
+): ResolvedBackend {
   const svcKey = `${ref.namespace}/${ref.service}`
   const base = { ...ref, key: `${svcKey}:${ref.port}`, ingress }
   const svc = services.get(svcKey)
   if (!svc) return { ...base, endpoints: [], unavailable: `service ${svcKey} does not exist` }
-  if (svc.spec?.type === 'ExternalName') return { ...base, endpoints: [], unavailable: `service ${svcKey} is of type ExternalName, which this ingress controller does not proxy to` }
+  if (svc.spec?.type === 'ExternalName')
+    return { ...base, endpoints: [], unavailable: `service ${svcKey} is of type ExternalName, which this ingress controller does not proxy to` }
   const port = (svc.spec?.ports ?? []).find((p) => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port))
   if (!port) {
     const have = (svc.spec?.ports ?? []).map((p) => (p.name ? `${p.name}/${p.port}` : String(p.port))).join(', ') || 'none'

@@ -7,7 +7,6 @@ import type { Instance } from './presence'
 import type { IngressObj } from '../kit/objects'
 import { RES } from '../kit/resources'
 
-
 type LbIngress = NonNullable<NonNullable<NonNullable<IngressObj['status']>['loadBalancer']>['ingress']>[number]
 
 export interface StatusChange {
@@ -26,7 +25,12 @@ function same(a: readonly LbIngress[], b: readonly LbIngress[]): boolean {
  * The status writes needed. `ours` tells which Ingresses we implement; `known` are every address
  * any of our instances ever announced (so stale ones are removed from Ingresses we dropped).
  */
-export function statusChanges(ingresses: readonly IngressObj[], ours: (i: IngressObj) => boolean, live: readonly Instance[], known: ReadonlySet<string>): StatusChange[] {
+export function statusChanges(
+  ingresses: readonly IngressObj[],
+  ours: (i: IngressObj) => boolean,
+  live: readonly Instance[],
+  known: ReadonlySet<string>,
+): StatusChange[] {
   const liveIps = sortIps(live.map((i) => i.address))
   const out: StatusChange[] = []
   for (const ing of ingresses) {

@@ -2,7 +2,6 @@
 // wherever the client and informers expect a KubeObject, and the names that tie Ingresses,
 // IngressClasses and controller instances to this controller.
 
-
 /** spec.controller of the IngressClasses this controller implements. */
 export const CONTROLLER_NAME = 'kubelab.dev/ingress'
 /** The IngressClass made at start when absent. */

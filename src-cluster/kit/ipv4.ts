@@ -36,7 +36,7 @@ export function cidrContains(c: Cidr, ip: string): boolean {
   const n = ipToNumber(ip)
   if (n === undefined) return false
   const mask = c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0
-  return ((n & mask) >>> 0) === c.base
+  return (n & mask) >>> 0 === c.base
 }
 
 /** Number of addresses in the CIDR. */

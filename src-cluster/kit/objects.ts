@@ -1,7 +1,18 @@
 // Typed object aliases: a kubernetes-types object that is also a KubeObject (what informers,
 // the client and the API server's registry carry). One alias per kind, for every component.
 import type { KubeObject } from '../api/errors'
-import type { ConfigMap, Endpoints, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from 'kubernetes-types/core/v1'
+import type {
+  ConfigMap,
+  Endpoints,
+  Namespace,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  Secret,
+  Service,
+  ServiceAccount,
+} from 'kubernetes-types/core/v1'
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1'
 import type { StorageClass } from 'kubernetes-types/storage/v1'
 import type { Lease } from 'kubernetes-types/coordination/v1'

@@ -84,10 +84,7 @@ export function issueCert(ca: KeyPair, req: CertRequest): KeyPair {
   cert.validity.notAfter = new Date(Date.now() + (req.days ?? 825) * 86400 * 1000)
   cert.setSubject(subject(req.commonName, req.organizations))
   cert.setIssuer(caCert.subject.attributes)
-  const altNames = [
-    ...(req.dnsNames ?? []).map((value) => ({ type: 2, value })),
-    ...(req.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
-  ]
+  const altNames = [...(req.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(req.ipAddresses ?? []).map((ip) => ({ type: 7, ip }))]
   const exts: Record<string, unknown>[] = [
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },

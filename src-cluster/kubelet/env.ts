@@ -129,8 +129,15 @@ async function envValue(e: EnvVar, c: Container, ctx: EnvContext, ns: string, va
   if (!from) return ''
   if (from.fieldRef) return fieldPathValue(ctx.pod, from.fieldRef.fieldPath, ctx)
   if (from.resourceFieldRef) {
-    const target = from.resourceFieldRef.containerName ? ([...(ctx.pod.spec?.containers ?? []), ...(ctx.pod.spec?.initContainers ?? [])].find((x) => x.name === from.resourceFieldRef?.containerName) ?? c) : c
-    return resourceFieldValue(target, from.resourceFieldRef.resource, from.resourceFieldRef.divisor === undefined ? undefined : String(from.resourceFieldRef.divisor), ctx.node)
+    const target = from.resourceFieldRef.containerName
+      ? ([...(ctx.pod.spec?.containers ?? []), ...(ctx.pod.spec?.initContainers ?? [])].find((x) => x.name === from.resourceFieldRef?.containerName) ?? c)
+      : c
+    return resourceFieldValue(
+      target,
+      from.resourceFieldRef.resource,
+      from.resourceFieldRef.divisor === undefined ? undefined : String(from.resourceFieldRef.divisor),
+      ctx.node,
+    )
   }
   if (from.configMapKeyRef) {
     const ref = from.configMapKeyRef

@@ -44,7 +44,6 @@ export interface KubeletOptions {
   log?: (line: string) => void
 }
 
-
 export class Kubelet {
   readonly cri: CriClient
   private readonly log: (line: string) => void
@@ -94,9 +93,21 @@ export class Kubelet {
     const nodesChanged = (): void => {
       if (!this.opts.onNodesChanged || !this.nodeInformer?.hasSynced()) return
       const all = this.nodeInformer.list()
-      Promise.resolve(this.opts.onNodesChanged(all.find((n) => n.metadata?.name === this.opts.nodeName), all)).catch((e: unknown) => this.log(`kubelet: network update failed: ${(e as Error).message}`))
+      Promise.resolve(
+        this.opts.onNodesChanged(
+          all.find((n) => n.metadata?.name === this.opts.nodeName),
+          all,
+        ),
+      ).catch((e: unknown) => this.log(`kubelet: network update failed: ${(e as Error).message}`))
     }
-    this.nodeInformer.addHandler({ add: nodesChanged, update: (a, b) => (JSON.stringify(a.spec) !== JSON.stringify(b.spec) || JSON.stringify(a.status?.addresses) !== JSON.stringify(b.status?.addresses) ? nodesChanged() : undefined), delete: nodesChanged })
+    this.nodeInformer.addHandler({
+      add: nodesChanged,
+      update: (a, b) =>
+        JSON.stringify(a.spec) !== JSON.stringify(b.spec) || JSON.stringify(a.status?.addresses) !== JSON.stringify(b.status?.addresses)
+          ? nodesChanged()
+          : undefined,
+      delete: nodesChanged,
+    })
     await this.nodeInformer.start()
     nodesChanged()
 
@@ -104,7 +115,11 @@ export class Kubelet {
     this.serviceInformer = new Informer<Service & KubeObject>(this.opts.client, RES.services, { stripManagedFields: true, log: this.log })
     await this.serviceInformer.start()
 
-    this.podInformer = new Informer<PodObj>(this.opts.client, RES.pods, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, stripManagedFields: true, log: this.log })
+    this.podInformer = new Informer<PodObj>(this.opts.client, RES.pods, {
+      fieldSelector: `spec.nodeName=${this.opts.nodeName}`,
+      stripManagedFields: true,
+      log: this.log,
+    })
     this.podInformer.addHandler({
       add: (p) => this.podSeen(p),
       update: (_o, p) => this.podSeen(p),
@@ -154,7 +169,8 @@ export class Kubelet {
 
   private workerEnv(): WorkerEnv {
     const client = this.opts.client
-    const get = async <T>(fn: () => Promise<T | undefined>): Promise<T | undefined> => fn().catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)))
+    const get = async <T>(fn: () => Promise<T | undefined>): Promise<T | undefined> =>
+      fn().catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)))
     const source: VolumeSource = {
       configMap: (ns, name) => get(() => client.get<ConfigMap & KubeObject>(RES.configmaps, ns, name)),
       secret: (ns, name) => get(() => client.get<Secret & KubeObject>(RES.secrets, ns, name)),
@@ -174,10 +190,13 @@ export class Kubelet {
       source,
       services: () => this.serviceInformer?.list() ?? [],
       log: this.log,
-      event: (pod, type, reason, message, fieldPath) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObj, type, reason, message, fieldPath),
+      event: (pod, type, reason, message, fieldPath) =>
+        this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObj, type, reason, message, fieldPath),
       postStatus: async (pod, status: PodStatus) => {
         try {
-          await client.patch(RES.pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { metadata: { uid: pod.metadata?.uid }, status }, 'merge', { subresource: 'status' })
+          await client.patch(RES.pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { metadata: { uid: pod.metadata?.uid }, status }, 'merge', {
+            subresource: 'status',
+          })
           return true
         } catch (e) {
           if (isNotFound(e)) return false
@@ -185,9 +204,11 @@ export class Kubelet {
         }
       },
       finalizeDelete: async (pod) => {
-        await client.delete(RES.pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } }).catch((e: unknown) => {
-          if (!isNotFound(e) && (e as { code?: number }).code !== 409) throw e
-        })
+        await client
+          .delete(RES.pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } })
+          .catch((e: unknown) => {
+            if (!isNotFound(e) && (e as { code?: number }).code !== 409) throw e
+          })
       },
     }
   }

@@ -57,7 +57,8 @@ export function readyCondition(runtime: StatusResponse | Error): { ok: boolean; 
   const bad = conds.filter((c) => (c.type === 'RuntimeReady' || c.type === 'NetworkReady') && !c.status)
   if (!bad.length) return { ok: true, message: 'kubelet is posting ready status' }
   const rt = bad.find((c) => c.type === 'RuntimeReady')
-  if (rt) return { ok: false, message: `container runtime status check may not have completed yet: RuntimeReady=false reason:${rt.reason} message:${rt.message}` }
+  if (rt)
+    return { ok: false, message: `container runtime status check may not have completed yet: RuntimeReady=false reason:${rt.reason} message:${rt.message}` }
   const net = bad[0]!
   return { ok: false, message: `container runtime network not ready: NetworkReady=false reason:${net.reason} message:${net.message}` }
 }
@@ -131,19 +132,38 @@ function withoutHeartbeats(s: NodeStatus | undefined, keys: readonly string[]): 
  * when its last report is NODE_STATUS_REPORT_MS old. Posting unchanged status every 10 s would
  * send every Node watcher (scheduler, proxies, DNS, the app…) an event to decode, for nothing.
  */
-export function nodeStatusNeedsPost(computed: NodeStatus, stored: NodeStatus | undefined, now: Date, lastReportAt: number | undefined, reportMs = NODE_STATUS_REPORT_MS): boolean {
+export function nodeStatusNeedsPost(
+  computed: NodeStatus,
+  stored: NodeStatus | undefined,
+  now: Date,
+  lastReportAt: number | undefined,
+  reportMs = NODE_STATUS_REPORT_MS,
+): boolean {
   if (lastReportAt === undefined || now.getTime() - lastReportAt >= reportMs) return true
   const keys = Object.keys(computed)
   return withoutHeartbeats(computed, keys) !== withoutHeartbeats(stored, keys)
 }
 
-export function nodeObject(name: string, arch: string, status: NodeStatus, labels: Record<string, string> = {}, taints: NonNullable<NodeObj['spec']>['taints'] = []): NodeObj {
+export function nodeObject(
+  name: string,
+  arch: string,
+  status: NodeStatus,
+  labels: Record<string, string> = {},
+  taints: NonNullable<NodeObj['spec']>['taints'] = [],
+): NodeObj {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
-      labels: { 'beta.kubernetes.io/arch': arch, 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': arch, 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...labels },
+      labels: {
+        'beta.kubernetes.io/arch': arch,
+        'beta.kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': arch,
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        ...labels,
+      },
       annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
     },
     spec: taints.length ? { taints } : {},

@@ -103,7 +103,10 @@ export class PodWorker {
 
   /** The pod object vanished from the API: stop its containers at once. */
   gone(): void {
-    this.pod = { ...this.pod, metadata: { ...this.pod.metadata, deletionTimestamp: this.pod.metadata?.deletionTimestamp ?? rfc3339(this.clock.now()), deletionGracePeriodSeconds: 0 } }
+    this.pod = {
+      ...this.pod,
+      metadata: { ...this.pod.metadata, deletionTimestamp: this.pod.metadata?.deletionTimestamp ?? rfc3339(this.clock.now()), deletionGracePeriodSeconds: 0 },
+    }
     this.kick()
   }
 
@@ -275,7 +278,12 @@ export class PodWorker {
   }
 
   private makeSandboxConfig(): PodSandboxConfig {
-    return sandboxConfig(this.pod, { logDirBase: this.env.podLogDir, dns: this.env.dns, cgroupParent: `${this.env.cgroupRoot}/pod${this.uid}`, attempt: this.sandboxAttempt })
+    return sandboxConfig(this.pod, {
+      logDirBase: this.env.podLogDir,
+      dns: this.env.dns,
+      cgroupParent: `${this.env.cgroupRoot}/pod${this.uid}`,
+      attempt: this.sandboxAttempt,
+    })
   }
 
   /** Runtime containers of this pod's current sandbox by name, newest attempt first. */
@@ -307,7 +315,12 @@ export class PodWorker {
     const delay = Math.round((this.backoff.delayMs(key) ?? 0) / 1000)
     const msg = `back-off ${delay < 60 ? `${delay}s` : `${Math.floor(delay / 60)}m${delay % 60 ? `${delay % 60}s` : ''}`} restarting failed container=${c.name} pod=${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`
     if (this.waiting.get(c.name)?.reason !== 'CrashLoopBackOff') {
-      this.env.event(this.pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`)
+      this.env.event(
+        this.pod,
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${c.name} in pod ${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`,
+      )
     }
     this.waiting.set(c.name, { reason: 'CrashLoopBackOff', message: msg })
     return false
@@ -389,7 +402,9 @@ export class PodWorker {
     this.waiting.delete(c.name)
     this.env.event(this.pod, 'Normal', 'Started', `Started container ${c.name}`, fp)
     if (c.lifecycle?.postStart?.exec?.command) {
-      const r = await this.env.cri.execSync(id, c.lifecycle.postStart.exec.command, 30).catch((e: unknown) => ({ exitCode: -1, stdout: Buffer.from(''), stderr: Buffer.from((e as Error).message) }))
+      const r = await this.env.cri
+        .execSync(id, c.lifecycle.postStart.exec.command, 30)
+        .catch((e: unknown) => ({ exitCode: -1, stdout: Buffer.from(''), stderr: Buffer.from((e as Error).message) }))
       if (r.exitCode !== 0) {
         this.env.event(this.pod, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${r.stderr.toString().trim() || `exit code ${r.exitCode}`}`, fp)
         await this.env.cri.stopContainer(id, 0).catch(() => undefined)
@@ -419,7 +434,9 @@ export class PodWorker {
     }
     const now = this.clock.now().getTime()
     const startupDone = !p.startup || p.startup.result === true
-    const todo = [startupDone ? undefined : p.startup, startupDone ? p.liveness : undefined, startupDone ? p.readiness : undefined].filter((x): x is ProbeState => !!x && x.due(now))
+    const todo = [startupDone ? undefined : p.startup, startupDone ? p.liveness : undefined, startupDone ? p.readiness : undefined].filter(
+      (x): x is ProbeState => !!x && x.due(now),
+    )
     const fp = fieldPath('main', index)
     await Promise.all(
       todo.map(async (ps) => {
@@ -439,7 +456,9 @@ export class PodWorker {
     )
   }
 
-  private async views(snapshot?: Map<string, CriStatus[]>): Promise<{ initialized: boolean; inits: ReturnType<typeof containerStatus>[]; mains: ReturnType<typeof containerStatus>[] }> {
+  private async views(
+    snapshot?: Map<string, CriStatus[]>,
+  ): Promise<{ initialized: boolean; inits: ReturnType<typeof containerStatus>[]; mains: ReturnType<typeof containerStatus>[] }> {
     const runtime = snapshot ?? (await this.runtimeContainers())
     const spec = this.pod.spec
     const view = (c: Container, main: boolean): ContainerView => {
@@ -501,7 +520,12 @@ export class PodWorker {
           if (pre && grace > 0) {
             try {
               if (pre.exec?.command) await cri.execSync(rc.id, pre.exec.command, Math.max(1, grace))
-              else if (pre.httpGet || pre.tcpSocket) await runProbe({ httpGet: pre.httpGet, tcpSocket: pre.tcpSocket, timeoutSeconds: Math.max(1, grace) }, spec, { cri, containerId: rc.id, podIP: this.podIP ?? '' })
+              else if (pre.httpGet || pre.tcpSocket)
+                await runProbe({ httpGet: pre.httpGet, tcpSocket: pre.tcpSocket, timeoutSeconds: Math.max(1, grace) }, spec, {
+                  cri,
+                  containerId: rc.id,
+                  podIP: this.podIP ?? '',
+                })
               else if (pre.sleep?.seconds) await new Promise((r) => setTimeout(r, Math.min(pre.sleep!.seconds, grace) * 1000))
             } catch (e) {
               this.env.event(this.pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${(e as Error).message}`, fp)

@@ -39,10 +39,13 @@ export async function runProbe(probe: Probe, c: Container, ctx: { cri: CriClient
       const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.32', Accept: '*/*' }
       for (const h of g.httpHeaders ?? []) headers[h.name] = h.value
       const code = await new Promise<number>((resolve, reject) => {
-        const req = (scheme === 'HTTPS' ? httpsRequest : httpRequest)({ host, port, path, method: 'GET', headers, timeout: timeoutSec * 1000, rejectUnauthorized: false }, (res) => {
-          res.resume()
-          res.on('end', () => resolve(res.statusCode ?? 0))
-        })
+        const req = (scheme === 'HTTPS' ? httpsRequest : httpRequest)(
+          { host, port, path, method: 'GET', headers, timeout: timeoutSec * 1000, rejectUnauthorized: false },
+          (res) => {
+            res.resume()
+            res.on('end', () => resolve(res.statusCode ?? 0))
+          },
+        )
         req.on('timeout', () => req.destroy(new Error(`context deadline exceeded (Client.Timeout exceeded while awaiting headers)`)))
         req.on('error', reject)
         req.end()

@@ -43,7 +43,7 @@ export function podDnsConfig(pod: Pod, dns: DnsOptions): PodSandboxConfig['dnsCo
     searches = [...searches, ...(custom.searches ?? [])]
     for (const o of custom.options ?? []) {
       options = options.filter((x) => x.split(':')[0] !== o.name)
-      options.push(o.value !== undefined ? `${o.name}:${o.value}` : (o.name ?? ""))
+      options.push(o.value !== undefined ? `${o.name}:${o.value}` : (o.name ?? ''))
     }
   }
   return { servers, searches, options }
@@ -77,7 +77,11 @@ export function sandboxConfig(pod: Pod, opts: { logDirBase: string; dns: DnsOpti
     linux: {
       cgroupParent: opts.cgroupParent,
       securityContext: {
-        namespaceOptions: { network: pod.spec?.hostNetwork ? 'NODE' : 'POD', pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER', ipc: pod.spec?.hostIPC ? 'NODE' : 'POD' },
+        namespaceOptions: {
+          network: pod.spec?.hostNetwork ? 'NODE' : 'POD',
+          pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+          ipc: pod.spec?.hostIPC ? 'NODE' : 'POD',
+        },
         privileged,
         ...(psc?.runAsUser !== undefined ? { runAsUser: { value: psc.runAsUser } } : {}),
         ...(psc?.runAsGroup !== undefined ? { runAsGroup: { value: psc.runAsGroup } } : {}),
@@ -119,7 +123,11 @@ export function linuxSecurity(pod: Pod, c: Container): LinuxContainerSecurityCon
     privileged: !!sc.privileged,
     readonlyRootfs: !!sc.readOnlyRootFilesystem,
     noNewPrivs: sc.allowPrivilegeEscalation === false,
-    namespaceOptions: { network: pod.spec?.hostNetwork ? 'NODE' : 'POD', pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER', ipc: pod.spec?.hostIPC ? 'NODE' : 'POD' },
+    namespaceOptions: {
+      network: pod.spec?.hostNetwork ? 'NODE' : 'POD',
+      pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+      ipc: pod.spec?.hostIPC ? 'NODE' : 'POD',
+    },
   }
   if (runAsUser !== undefined) out.runAsUser = { value: runAsUser }
   if (runAsGroup !== undefined) out.runAsGroup = { value: runAsGroup }
@@ -151,8 +159,17 @@ export function containerConfig(x: ContainerInputs): ContainerConfig {
     workingDir: c.workingDir ?? '',
     envs: x.envs,
     mounts: x.mounts,
-    labels: { [LABEL_POD_NAME]: meta.name ?? '', [LABEL_POD_NAMESPACE]: meta.namespace ?? '', [LABEL_POD_UID]: meta.uid ?? '', [LABEL_CONTAINER_NAME]: c.name, [LABEL_CONTAINER_KIND]: x.kind },
-    annotations: { 'io.kubernetes.container.restartCount': String(x.attempt), 'io.kubernetes.pod.terminationGracePeriod': String(x.pod.spec?.terminationGracePeriodSeconds ?? 30) },
+    labels: {
+      [LABEL_POD_NAME]: meta.name ?? '',
+      [LABEL_POD_NAMESPACE]: meta.namespace ?? '',
+      [LABEL_POD_UID]: meta.uid ?? '',
+      [LABEL_CONTAINER_NAME]: c.name,
+      [LABEL_CONTAINER_KIND]: x.kind,
+    },
+    annotations: {
+      'io.kubernetes.container.restartCount': String(x.attempt),
+      'io.kubernetes.pod.terminationGracePeriod': String(x.pod.spec?.terminationGracePeriodSeconds ?? 30),
+    },
     logPath: `${c.name}/${x.attempt}.log`,
     stdin: !!c.stdin,
     stdinOnce: !!c.stdinOnce,

@@ -46,7 +46,11 @@ export class StatsProvider {
       if (!ns || !name || !live.has(s.attributes?.id ?? '')) continue
       const key = `${ns}/${name}`
       const p = pods.get(key) ?? { namespace: ns, name, containers: [] }
-      p.containers.push({ name: l[LABEL_CONTAINER_NAME] ?? s.attributes?.metadata?.name ?? '', cpuNanoCores: s.cpu?.usageNanoCores?.value ?? 0, memoryWorkingSetBytes: s.memory?.workingSetBytes?.value ?? 0 })
+      p.containers.push({
+        name: l[LABEL_CONTAINER_NAME] ?? s.attributes?.metadata?.name ?? '',
+        cpuNanoCores: s.cpu?.usageNanoCores?.value ?? 0,
+        memoryWorkingSetBytes: s.memory?.workingSetBytes?.value ?? 0,
+      })
       pods.set(key, p)
     }
     return {

@@ -40,11 +40,17 @@ export function containerStatus(c: Container, v: ContainerView, defaultWaiting: 
   const [latest, previous] = v.runs
   const image = c.image ?? ''
   const base = { name: c.name, image, imageID: v.imageID ?? '', ready: v.ready, restartCount: latest?.metadata?.attempt ?? 0, started: v.started }
-  if (!latest) return { ...base, state: { waiting: { reason: v.waiting?.reason ?? defaultWaiting, ...(v.waiting?.message ? { message: v.waiting.message } : {}) } } }
+  if (!latest)
+    return { ...base, state: { waiting: { reason: v.waiting?.reason ?? defaultWaiting, ...(v.waiting?.message ? { message: v.waiting.message } : {}) } } }
   const current = criState(latest)
   // a container waiting to be restarted shows the wait, with the finished run as lastState
   if (v.waiting && latest.state === 'CONTAINER_EXITED') {
-    return { ...base, containerID: `containerd://${latest.id}`, state: { waiting: { reason: v.waiting.reason, ...(v.waiting.message ? { message: v.waiting.message } : {}) } }, lastState: current }
+    return {
+      ...base,
+      containerID: `containerd://${latest.id}`,
+      state: { waiting: { reason: v.waiting.reason, ...(v.waiting.message ? { message: v.waiting.message } : {}) } },
+      lastState: current,
+    }
   }
   return { ...base, containerID: `containerd://${latest.id}`, state: current, lastState: previous ? criState(previous) : {} }
 }
@@ -103,14 +109,30 @@ export function buildPodStatus(v: PodView, now: Date): PodStatus {
   const ready = containersReady && readinessGates
   const scheduled = prev?.conditions?.find((c) => c.type === 'PodScheduled') ?? condition('PodScheduled', true, now, prev)
   const unready = finished ? (phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed') : 'ContainersNotReady'
-  const extraConds = (prev?.conditions ?? []).filter((c) => !['PodScheduled', 'Initialized', 'ContainersReady', 'Ready', 'PodReadyToStartContainers'].includes(c.type))
+  const extraConds = (prev?.conditions ?? []).filter(
+    (c) => !['PodScheduled', 'Initialized', 'ContainersReady', 'Ready', 'PodReadyToStartContainers'].includes(c.type),
+  )
   const status: PodStatus = {
     phase,
     conditions: [
       condition('PodReadyToStartContainers', v.sandboxReady && !finished, now, prev),
-      condition('Initialized', v.initialized, now, prev, v.initialized ? undefined : 'ContainersNotInitialized', v.initialized ? undefined : `containers with incomplete status: ${names(pendingInits)}`),
+      condition(
+        'Initialized',
+        v.initialized,
+        now,
+        prev,
+        v.initialized ? undefined : 'ContainersNotInitialized',
+        v.initialized ? undefined : `containers with incomplete status: ${names(pendingInits)}`,
+      ),
       condition('Ready', ready, now, prev, ready ? undefined : unready, ready || finished ? undefined : `containers with unready status: ${names(notReady)}`),
-      condition('ContainersReady', containersReady, now, prev, containersReady ? undefined : unready, containersReady || finished ? undefined : `containers with unready status: ${names(notReady)}`),
+      condition(
+        'ContainersReady',
+        containersReady,
+        now,
+        prev,
+        containersReady ? undefined : unready,
+        containersReady || finished ? undefined : `containers with unready status: ${names(notReady)}`,
+      ),
       scheduled,
       ...extraConds,
     ],

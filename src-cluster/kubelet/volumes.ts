@@ -57,10 +57,17 @@ function itemsOf(data: Record<string, Buffer>, items: readonly KeyToPath[] | und
   return out
 }
 
-const b64map = (o: Record<string, string> | undefined): Record<string, Buffer> => Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]))
-const strmap = (o: Record<string, string> | undefined): Record<string, Buffer> => Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, Buffer.from(v)]))
+const b64map = (o: Record<string, string> | undefined): Record<string, Buffer> =>
+  Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]))
+const strmap = (o: Record<string, string> | undefined): Record<string, Buffer> =>
+  Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, Buffer.from(v)]))
 
-async function configMapFiles(ns: string, src: { name?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean }, ctx: VolumeContext, mode: number): Promise<ProjectedFile[]> {
+async function configMapFiles(
+  ns: string,
+  src: { name?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean },
+  ctx: VolumeContext,
+  mode: number,
+): Promise<ProjectedFile[]> {
   const cm = await ctx.source.configMap(ns, src.name ?? '')
   if (!cm) {
     if (src.optional) return []
@@ -69,7 +76,13 @@ async function configMapFiles(ns: string, src: { name?: string; items?: KeyToPat
   return itemsOf({ ...strmap(cm.data), ...b64map(cm.binaryData) }, src.items, src.defaultMode ?? mode, `ConfigMap ${ns}/${src.name}`, !!src.optional)
 }
 
-async function secretFiles(ns: string, name: string, src: { items?: KeyToPath[]; defaultMode?: number; optional?: boolean }, ctx: VolumeContext, mode: number): Promise<ProjectedFile[]> {
+async function secretFiles(
+  ns: string,
+  name: string,
+  src: { items?: KeyToPath[]; defaultMode?: number; optional?: boolean },
+  ctx: VolumeContext,
+  mode: number,
+): Promise<ProjectedFile[]> {
   const s = await ctx.source.secret(ns, name)
   if (!s) {
     if (src.optional) return []
@@ -78,14 +91,28 @@ async function secretFiles(ns: string, name: string, src: { items?: KeyToPath[];
   return itemsOf({ ...b64map(s.data), ...strmap(s.stringData) }, src.items, src.defaultMode ?? mode, `Secret ${ns}/${name}`, !!src.optional)
 }
 
-function downwardFiles(items: readonly { path: string; fieldRef?: { fieldPath: string }; resourceFieldRef?: { containerName?: string; resource: string; divisor?: unknown }; mode?: number }[], ctx: VolumeContext, mode: number): ProjectedFile[] {
+function downwardFiles(
+  items: readonly {
+    path: string
+    fieldRef?: { fieldPath: string }
+    resourceFieldRef?: { containerName?: string; resource: string; divisor?: unknown }
+    mode?: number
+  }[],
+  ctx: VolumeContext,
+  mode: number,
+): ProjectedFile[] {
   return items.map((it) => {
     let value = ''
     if (it.fieldRef) value = fieldPathValue(ctx.pod, it.fieldRef.fieldPath, ctx)
     else if (it.resourceFieldRef) {
       const c = [...(ctx.pod.spec?.containers ?? [])].find((x) => x.name === it.resourceFieldRef?.containerName) ?? ctx.pod.spec?.containers?.[0]
       if (!c) throw new ConfigError('downwardAPI resourceFieldRef names no container')
-      value = resourceFieldValue(c, it.resourceFieldRef.resource, it.resourceFieldRef.divisor === undefined ? undefined : String(it.resourceFieldRef.divisor), ctx.node)
+      value = resourceFieldValue(
+        c,
+        it.resourceFieldRef.resource,
+        it.resourceFieldRef.divisor === undefined ? undefined : String(it.resourceFieldRef.divisor),
+        ctx.node,
+      )
     }
     return { path: safeRel(it.path), data: Buffer.from(value), mode: it.mode ?? mode }
   })
@@ -202,7 +229,9 @@ async function setUpVolume(base: string, ns: string, v: Volume, ctx: VolumeConte
     }
     return { hostPath: p, readOnly: !!v.persistentVolumeClaim.readOnly }
   }
-  throw new ConfigError(`volume ${v.name}: unsupported volume type (supported: emptyDir, configMap, secret, downwardAPI, projected, hostPath, persistentVolumeClaim)`)
+  throw new ConfigError(
+    `volume ${v.name}: unsupported volume type (supported: emptyDir, configMap, secret, downwardAPI, projected, hostPath, persistentVolumeClaim)`,
+  )
 }
 
 /** CRI mounts for a container's volumeMounts. */
@@ -215,7 +244,12 @@ export function containerMounts(c: Container, vols: VolumePaths): Mount[] {
       host = join(host, safeRel(m.subPath))
       if (!existsSync(host)) mkdirSync(host, { recursive: true })
     }
-    const propagation = m.mountPropagation === 'Bidirectional' ? 'PROPAGATION_BIDIRECTIONAL' : m.mountPropagation === 'HostToContainer' ? 'PROPAGATION_HOST_TO_CONTAINER' : 'PROPAGATION_PRIVATE'
+    const propagation =
+      m.mountPropagation === 'Bidirectional'
+        ? 'PROPAGATION_BIDIRECTIONAL'
+        : m.mountPropagation === 'HostToContainer'
+          ? 'PROPAGATION_HOST_TO_CONTAINER'
+          : 'PROPAGATION_PRIVATE'
     return { containerPath: m.mountPath, hostPath: host, readonly: !!m.readOnly || v.readOnly, propagation }
   })
 }

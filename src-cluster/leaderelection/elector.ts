@@ -14,7 +14,6 @@ import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { RES } from '../kit/resources'
 import { microTime } from '../kit/time'
 
-
 export interface LeaseSpec {
   holderIdentity?: string
   leaseDurationSeconds?: number
@@ -60,9 +59,12 @@ export interface LeaderElectorOptions {
 
 /** The checks client-go makes on the three durations. */
 export function validateTiming(t: LeaderElectionTiming): void {
-  if (!(t.leaseDurationMs > t.renewDeadlineMs)) throw new Error(`leader election: the lease duration (${t.leaseDurationMs / 1000}s) must be greater than the renew deadline (${t.renewDeadlineMs / 1000}s)`)
+  if (!(t.leaseDurationMs > t.renewDeadlineMs))
+    throw new Error(`leader election: the lease duration (${t.leaseDurationMs / 1000}s) must be greater than the renew deadline (${t.renewDeadlineMs / 1000}s)`)
   if (!(t.renewDeadlineMs > JITTER * t.retryPeriodMs)) {
-    throw new Error(`leader election: the renew deadline (${t.renewDeadlineMs / 1000}s) must be greater than ${JITTER} × the retry period (${t.retryPeriodMs / 1000}s)`)
+    throw new Error(
+      `leader election: the renew deadline (${t.renewDeadlineMs / 1000}s) must be greater than ${JITTER} × the retry period (${t.retryPeriodMs / 1000}s)`,
+    )
   }
   if (!(t.retryPeriodMs > 0)) throw new Error('leader election: the retry period must be positive')
 }
@@ -122,7 +124,8 @@ export class LeaderElector {
     await this.busy
     if (this.leading) {
       this.leading = false
-      if (opts.release !== false) await this.release().catch((e: unknown) => this.log(`leaderelection: could not release ${this.o.namespace}/${this.o.name}: ${String(e)}`))
+      if (opts.release !== false)
+        await this.release().catch((e: unknown) => this.log(`leaderelection: could not release ${this.o.namespace}/${this.o.name}: ${String(e)}`))
       this.o.onStoppedLeading()
     }
   }
@@ -174,7 +177,13 @@ export class LeaderElector {
     const durationS = Math.ceil(this.timing.leaseDurationMs / 1000)
     const current = await client.get<LeaseObject>(RES.leases, namespace, name)
     if (!current) {
-      const spec: LeaseSpec = { holderIdentity: this.identity, leaseDurationSeconds: durationS, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 }
+      const spec: LeaseSpec = {
+        holderIdentity: this.identity,
+        leaseDurationSeconds: durationS,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: 0,
+      }
       try {
         await client.create(RES.leases, namespace, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec })
       } catch (e) {
@@ -192,7 +201,13 @@ export class LeaderElector {
     if (!mine && holder !== '' && this.observedTime + durationMs > now.getTime()) return false
     const next: LeaseSpec = mine
       ? { ...spec, leaseDurationSeconds: durationS, renewTime: microTime(now) }
-      : { holderIdentity: this.identity, leaseDurationSeconds: durationS, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + (holder !== '' || (spec.leaseTransitions ?? 0) > 0 ? 1 : 0) }
+      : {
+          holderIdentity: this.identity,
+          leaseDurationSeconds: durationS,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: (spec.leaseTransitions ?? 0) + (holder !== '' || (spec.leaseTransitions ?? 0) > 0 ? 1 : 0),
+        }
     try {
       await client.update<LeaseObject>(RES.leases, { ...current, spec: next })
     } catch (e) {
@@ -224,7 +239,10 @@ export class LeaderElector {
     const current = await client.get<LeaseObject>(RES.leases, namespace, name)
     if (!current || current.spec?.holderIdentity !== this.identity) return
     const now = microTime(this.clock.now())
-    await client.update<LeaseObject>(RES.leases, { ...current, spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: this.observedTransitions } })
+    await client.update<LeaseObject>(RES.leases, {
+      ...current,
+      spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: this.observedTransitions },
+    })
     this.log(`leaderelection: released lease ${namespace}/${name}`)
   }
 }

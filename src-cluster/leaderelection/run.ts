@@ -112,5 +112,10 @@ export function leaderElectionFromFlags(v: Partial<Record<keyof typeof LEADER_EL
     retryPeriodMs: dur('leader-elect-retry-period', DEFAULT_LEADER_ELECTION.retryPeriodMs),
   }
   validateTiming(timing)
-  return { enabled: on === 'true', timing, namespace: v['leader-elect-resource-namespace'] ?? 'kube-system', name: v['leader-elect-resource-name'] ?? defaultName }
+  return {
+    enabled: on === 'true',
+    timing,
+    namespace: v['leader-elect-resource-namespace'] ?? 'kube-system',
+    name: v['leader-elect-resource-name'] ?? defaultName,
+  }
 }

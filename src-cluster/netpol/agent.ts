@@ -61,7 +61,9 @@ function countDynamic(text: string): number {
 
 /** The fields of a pod that policies look at; other status changes need no sync. */
 function podFingerprint(p: PodObj): string {
-  const ports = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].flatMap((c) => (c.ports ?? []).map((x) => `${x.name ?? ''}:${x.containerPort}/${x.protocol ?? 'TCP'}`))
+  const ports = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].flatMap((c) =>
+    (c.ports ?? []).map((x) => `${x.name ?? ''}:${x.containerPort}/${x.protocol ?? 'TCP'}`),
+  )
   return JSON.stringify([p.metadata?.labels ?? {}, p.spec?.nodeName ?? '', podIPs(p), ports])
 }
 
@@ -92,7 +94,11 @@ export class NetworkPolicyAgent {
     const namespaces = this.factory.for<NamespaceObj>(RES.namespaces)
     const kick = (): void => this.queue.add(KEY)
     policies.addHandler({ add: kick, update: kick, delete: kick })
-    namespaces.addHandler({ add: kick, update: (a, b) => JSON.stringify(a.metadata?.labels ?? {}) !== JSON.stringify(b.metadata?.labels ?? {}) && kick(), delete: kick })
+    namespaces.addHandler({
+      add: kick,
+      update: (a, b) => JSON.stringify(a.metadata?.labels ?? {}) !== JSON.stringify(b.metadata?.labels ?? {}) && kick(),
+      delete: kick,
+    })
     pods.addHandler({ add: kick, update: (a, b) => podFingerprint(a) !== podFingerprint(b) && kick(), delete: kick })
     await this.factory.startAll()
     const first = this.nextSync()

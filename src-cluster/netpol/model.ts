@@ -185,7 +185,13 @@ class Planner {
    * One rule's allowances. `ranges`: the peers' ranges (undefined = any); `namedTargets`: the
    * pods whose port names resolve a named port (their IPs become the destination).
    */
-  ruleAllows(dir: Direction, ports: readonly NetworkPolicyPort[] | undefined, ranges: string[] | undefined, namedTargets: () => PodInfo[], what: string): Allow[] {
+  ruleAllows(
+    dir: Direction,
+    ports: readonly NetworkPolicyPort[] | undefined,
+    ranges: string[] | undefined,
+    namedTargets: () => PodInfo[],
+    what: string,
+  ): Allow[] {
     const peerField = dir === 'ingress' ? 'src' : 'dst'
     const peerList: (string | undefined)[] = ranges ?? [undefined]
     const withPeer = (a: Allow, r: string | undefined): Allow => (r === undefined ? a : { ...a, [peerField]: r })
@@ -213,7 +219,8 @@ class Planner {
         if (num === undefined) continue
         for (const ip of t.ips) {
           const pinned: Allow = { dst: `${ip}/32`, protocol, port: num }
-          if (dir === 'egress') out.push(pinned) // targets already are the rule's peers
+          if (dir === 'egress')
+            out.push(pinned) // targets already are the rule's peers
           else for (const r of peerList) out.push(withPeer(pinned, r))
         }
       }

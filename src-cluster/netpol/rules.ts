@@ -98,7 +98,9 @@ export function buildNetpolRules(input: NetpolRulesInput): string {
       if (dir === 'ingress') rules.push(`-A ${chain} -m addrtype --src-type LOCAL -m comment --comment "from the node itself" -j RETURN`)
       rules.push(`-A ${chain} ${clearMark}`)
       for (const pol of policies) rules.push(`-A ${chain} -m comment --comment ${q(`policy ${pol}`)} -j ${policyChain(dir, pol)}`)
-      rules.push(`-A ${chain} -m mark ! --mark ${ALLOW_MARK}/${ALLOW_MARK} -m comment --comment ${q(`${p.pod} ${dir} not allowed by any NetworkPolicy`)} -j DROP`)
+      rules.push(
+        `-A ${chain} -m mark ! --mark ${ALLOW_MARK}/${ALLOW_MARK} -m comment --comment ${q(`${p.pod} ${dir} not allowed by any NetworkPolicy`)} -j DROP`,
+      )
       rules.push(`-A ${chain} ${clearMark}`)
     }
   }

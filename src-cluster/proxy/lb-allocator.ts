@@ -55,11 +55,9 @@ export class IpPool {
   }
 }
 
-
 function wantsAddress(s: ServiceObj): boolean {
   return s.spec?.type === 'LoadBalancer' && !s.spec.loadBalancerClass && !s.metadata?.deletionTimestamp
 }
-
 
 export class LoadBalancerIpController implements Controller {
   readonly name = 'service-lb-ip-controller'
@@ -110,7 +108,14 @@ export class LoadBalancerIpController implements Controller {
     let ip: string | undefined
     if (requested && ipToNumber(requested) !== undefined) {
       if (!this.pool.claim(requested, key)) {
-        ctx.recorder(this.name).event(svc, 'Warning', 'AllocationFailed', `loadBalancerIP ${requested} is outside the pool or already used by ${this.pool.holder(requested) ?? 'another service'}`)
+        ctx
+          .recorder(this.name)
+          .event(
+            svc,
+            'Warning',
+            'AllocationFailed',
+            `loadBalancerIP ${requested} is outside the pool or already used by ${this.pool.holder(requested) ?? 'another service'}`,
+          )
         return
       }
       ip = requested
@@ -119,7 +124,9 @@ export class LoadBalancerIpController implements Controller {
       ip = held ?? this.pool.allocate(key)
     }
     if (!ip) {
-      ctx.recorder(this.name).event(svc, 'Warning', 'AllocationFailed', 'no free address left in the load-balancer pool; widen --lb-pool or delete a LoadBalancer service')
+      ctx
+        .recorder(this.name)
+        .event(svc, 'Warning', 'AllocationFailed', 'no free address left in the load-balancer pool; widen --lb-pool or delete a LoadBalancer service')
       return
     }
     if (current.length === 1 && current[0] === ip) return
@@ -130,7 +137,9 @@ export class LoadBalancerIpController implements Controller {
   private async writeIngress(ctx: ControllerContext, svc: ServiceObj, ip: string | undefined): Promise<void> {
     const ingress = ip ? [{ ip, ipMode: 'VIP' }] : []
     try {
-      await ctx.client.patch(RES.services, svc.metadata?.namespace, svc.metadata?.name ?? '', { status: { loadBalancer: { ingress } } }, 'merge', { subresource: 'status' })
+      await ctx.client.patch(RES.services, svc.metadata?.namespace, svc.metadata?.name ?? '', { status: { loadBalancer: { ingress } } }, 'merge', {
+        subresource: 'status',
+      })
     } catch (e) {
       if (!isNotFound(e)) throw e
     }

@@ -78,22 +78,29 @@ export function buildProxyRules(input: RulesInput): string {
       // Refuse at once (ICMP) instead of letting clients time out.
       const why = q(`${p.name} has no endpoints`)
       if (p.clusterIP) filter.push(`-A KUBE-SERVICES -m comment --comment ${why} -d ${p.clusterIP}/32 -p ${proto} --dport ${p.port} -j REJECT`)
-      for (const ip of [...p.loadBalancerIPs, ...p.externalIPs]) filter.push(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${why} -d ${ip}/32 -p ${proto} --dport ${p.port} -j REJECT`)
-      if (p.nodePort !== undefined) filter.push(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${why} -m addrtype --dst-type LOCAL -p ${proto} --dport ${p.nodePort} -j REJECT`)
+      for (const ip of [...p.loadBalancerIPs, ...p.externalIPs])
+        filter.push(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${why} -d ${ip}/32 -p ${proto} --dport ${p.port} -j REJECT`)
+      if (p.nodePort !== undefined)
+        filter.push(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${why} -m addrtype --dst-type LOCAL -p ${proto} --dport ${p.nodePort} -j REJECT`)
       continue
     }
 
     natChains.push(svc)
     if (p.clusterIP) {
       nat.push(`-A KUBE-SERVICES -m comment --comment ${q(`${p.name} cluster IP`)} -d ${p.clusterIP}/32 -p ${proto} --dport ${p.port} -j ${svc}`)
-      if (input.clusterCIDR) nat.push(`-A ${svc} -m comment --comment ${q(`${p.name} cluster IP`)} ! -s ${input.clusterCIDR} -d ${p.clusterIP}/32 -p ${proto} --dport ${p.port} -j KUBE-MARK-MASQ`)
+      if (input.clusterCIDR)
+        nat.push(
+          `-A ${svc} -m comment --comment ${q(`${p.name} cluster IP`)} ! -s ${input.clusterCIDR} -d ${p.clusterIP}/32 -p ${proto} --dport ${p.port} -j KUBE-MARK-MASQ`,
+        )
     }
     if (external) {
       natChains.push(ext)
       nat.push(`-A ${ext} -m comment --comment ${q(`masquerade traffic for ${p.name} external destinations`)} -j KUBE-MARK-MASQ`)
       nat.push(`-A ${ext} -j ${svc}`)
-      for (const ip of p.loadBalancerIPs) nat.push(`-A KUBE-SERVICES -m comment --comment ${q(`${p.name} loadbalancer IP`)} -d ${ip}/32 -p ${proto} --dport ${p.port} -j ${ext}`)
-      for (const ip of p.externalIPs) nat.push(`-A KUBE-SERVICES -m comment --comment ${q(`${p.name} external IP`)} -d ${ip}/32 -p ${proto} --dport ${p.port} -j ${ext}`)
+      for (const ip of p.loadBalancerIPs)
+        nat.push(`-A KUBE-SERVICES -m comment --comment ${q(`${p.name} loadbalancer IP`)} -d ${ip}/32 -p ${proto} --dport ${p.port} -j ${ext}`)
+      for (const ip of p.externalIPs)
+        nat.push(`-A KUBE-SERVICES -m comment --comment ${q(`${p.name} external IP`)} -d ${ip}/32 -p ${proto} --dport ${p.port} -j ${ext}`)
       if (p.nodePort !== undefined) nodePortRules.push(`-A KUBE-NODEPORTS -m comment --comment ${q(p.name)} -p ${proto} --dport ${p.nodePort} -j ${ext}`)
     }
 
@@ -101,7 +108,9 @@ export function buildProxyRules(input: RulesInput): string {
     if (p.affinitySeconds !== undefined) {
       // A client seen recently goes back to the endpoint it used before.
       for (const { e, chain } of seps) {
-        nat.push(`-A ${svc} -m comment --comment ${q(`${p.name} -> ${e.ip}:${e.port}`)} -m recent --name ${chain} --rcheck --seconds ${p.affinitySeconds} --reap -j ${chain}`)
+        nat.push(
+          `-A ${svc} -m comment --comment ${q(`${p.name} -> ${e.ip}:${e.port}`)} -m recent --name ${chain} --rcheck --seconds ${p.affinitySeconds} --reap -j ${chain}`,
+        )
       }
     }
     seps.forEach(({ e, chain }, i) => {
@@ -118,7 +127,9 @@ export function buildProxyRules(input: RulesInput): string {
     }
   }
   nat.push(...nodePortRules)
-  nat.push(`-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`)
+  nat.push(
+    `-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`,
+  )
 
   const live = new Set(natChains)
   const stale = (input.existingNatChains ?? []).filter((c) => DYNAMIC_CHAIN.test(c) && !live.has(c)).sort()

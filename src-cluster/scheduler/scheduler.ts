@@ -45,7 +45,6 @@ export interface SchedulerStats {
   readonly pending: { active: number; backoff: number; unschedulable: number; inFlight: number }
 }
 
-
 // Which filter plugins' verdicts each kind of cluster change can flip (coarse queueing hints).
 const ALL: ClusterEvent = { name: 'NodeChange', plugins: 'all' }
 const ASSIGNED_POD_ADD: ClusterEvent = { name: 'AssignedPodAdd', plugins: new Set(['InterPodAffinity', 'PodTopologySpread']) }
@@ -93,7 +92,12 @@ export class Scheduler {
     this.recorder = opts.recorder ?? new EventRecorder(this.client, this.schedulerName, this.clock, { log: this.log })
     this.maxInFlight = opts.maxInFlightBindings ?? 256
     this.queue = new SchedulingQueue(this.clock, opts.queue)
-    this.framework = new Framework({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES, percentageOfNodesToScore: opts.percentageOfNodesToScore, random: opts.random })
+    this.framework = new Framework({
+      filters: DEFAULT_FILTERS,
+      scores: DEFAULT_SCORES,
+      percentageOfNodesToScore: opts.percentageOfNodesToScore,
+      random: opts.random,
+    })
   }
 
   /** Fill the caches, then schedule until stop(). Resolves once the informers have synced. */
@@ -110,7 +114,8 @@ export class Scheduler {
     const pvs = this.informers.for<PersistentVolume & KubeObject>(RES.pvs)
     this.cache.volumes = { claim: (ns, name) => pvcs.get(`${ns}/${name}`), volume: (name) => pvs.get(name) }
     // A claim made or bound may let a waiting pod go (upstream's PVC/PV cluster events).
-    for (const inf of [pvcs, pvs] as Informer<KubeObject>[]) inf.addHandler({ add: () => this.queue.moveAllToActiveOrBackoff(ALL), update: () => this.queue.moveAllToActiveOrBackoff(ALL) })
+    for (const inf of [pvcs, pvs] as Informer<KubeObject>[])
+      inf.addHandler({ add: () => this.queue.moveAllToActiveOrBackoff(ALL), update: () => this.queue.moveAllToActiveOrBackoff(ALL) })
 
     // Nodes first, so bound pods land on known nodes.
     nodes.addHandler({
@@ -131,7 +136,9 @@ export class Scheduler {
     const all = [nodes, namespaces, this.services, this.rss, this.sss, pvcs, pvs, this.pods, ...(this.rcs ? [this.rcs] : [])]
     if (this.ownInformers) await this.informers.startAll()
     else await Promise.all(all.map((i) => i.start()))
-    this.log(`scheduler ${this.schedulerName}: caches synced (${this.cache.listNodes().length} nodes, ${this.cache.podCount()} bound pods, ${this.queue.stats().active} pending)`)
+    this.log(
+      `scheduler ${this.schedulerName}: caches synced (${this.cache.listNodes().length} nodes, ${this.cache.podCount()} bound pods, ${this.queue.stats().active} pending)`,
+    )
     this.loop = this.run()
   }
 
@@ -158,7 +165,7 @@ export class Scheduler {
 
   /** Unbound, not terminating, ours, and not held back by spec.schedulingGates. */
   private pending(p: PodObj): boolean {
-    return !p.spec?.nodeName && !p.metadata?.deletionTimestamp && this.responsibleFor(p) && !(p.spec?.schedulingGates?.length)
+    return !p.spec?.nodeName && !p.metadata?.deletionTimestamp && this.responsibleFor(p) && !p.spec?.schedulingGates?.length
   }
 
   private onNode(n: NodeObj): void {

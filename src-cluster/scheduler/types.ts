@@ -5,7 +5,6 @@ import type { SchedulerCache } from './cache'
 import type { NodeInfo } from './node-info'
 import type { PodObj } from '../kit/objects'
 
-
 /** Upstream's MaxNodeScore: every score plugin answers 0..100 after normalizing. */
 export const MAX_NODE_SCORE = 100
 

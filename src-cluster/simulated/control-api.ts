@@ -39,10 +39,20 @@ export async function startControlServer(control: NodeControl, address: ControlA
     if (req.method === 'POST' && m) {
       const name = decodeURIComponent(m[1]!)
       const node = control.nodes().find((n) => n.name === name)
-      if (!node) return reply(res, 404, { error: `node ${name} is not simulated here; known nodes: ${control.nodes().map((n) => n.name).join(', ')}` })
+      if (!node)
+        return reply(res, 404, {
+          error: `node ${name} is not simulated here; known nodes: ${control
+            .nodes()
+            .map((n) => n.name)
+            .join(', ')}`,
+        })
       if (m[2] === 'stop') control.stopNode(name)
       else control.startNode(name)
-      return reply(res, 200, control.nodes().find((n) => n.name === name))
+      return reply(
+        res,
+        200,
+        control.nodes().find((n) => n.name === name),
+      )
     }
     reply(res, 404, { error: `no such endpoint ${req.method} ${path}: use GET /nodes or POST /nodes/NAME/stop|start` })
   })

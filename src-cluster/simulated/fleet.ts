@@ -96,8 +96,10 @@ export class SimulatedNodes implements NodeControl {
     if (opts.controlPlaneNode) names.push([opts.controlPlaneNode, true])
     for (let i = 1; i <= opts.count; i++) names.push([`${opts.prefix ?? 'node-'}${i}`, false])
     const unknown = (opts.stopped ?? []).filter((s) => !names.some(([n]) => n === s))
-    if (unknown.length) throw new Error(`simulated nodes: cannot start ${unknown.join(', ')} stopped: no such node (known: ${names.map(([n]) => n).join(', ')})`)
-    for (const [name, controlPlane] of names) this.nodesByName.set(name, { shape: { ...base, name, controlPlane }, running: !opts.stopped?.includes(name), lastStatusAt: 0 })
+    if (unknown.length)
+      throw new Error(`simulated nodes: cannot start ${unknown.join(', ')} stopped: no such node (known: ${names.map(([n]) => n).join(', ')})`)
+    for (const [name, controlPlane] of names)
+      this.nodesByName.set(name, { shape: { ...base, name, controlPlane }, running: !opts.stopped?.includes(name), lastStatusAt: 0 })
     const ilog = (l: string): void => this.log(`simulated-nodes: ${l}`)
     this.nodeInformer = new Informer<NodeObj>(this.client, RES.nodes, { stripManagedFields: true, log: ilog })
     this.podInformer = new Informer<PodObj>(this.client, RES.pods, { fieldSelector: 'spec.nodeName!=', stripManagedFields: true, log: ilog })
@@ -137,7 +139,9 @@ export class SimulatedNodes implements NodeControl {
       for (let n = queue.shift(); n; n = queue.shift()) await this.register(n)
     })
     await Promise.all(workers)
-    this.log(`simulated-nodes: ${this.nodesByName.size} nodes registered${this.metrics ? `, metrics on https://${this.opts.hostIP ?? '127.0.0.1'}:${this.metrics.port}` : ''}`)
+    this.log(
+      `simulated-nodes: ${this.nodesByName.size} nodes registered${this.metrics ? `, metrics on https://${this.opts.hostIP ?? '127.0.0.1'}:${this.metrics.port}` : ''}`,
+    )
   }
 
   async stop(): Promise<void> {
@@ -244,7 +248,10 @@ export class SimulatedNodes implements NodeControl {
       if (!n.lease) n.lease = await this.client.get<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, name)
       if (!n.lease) break
       try {
-        n.lease = await this.client.update(RES.leases, { ...n.lease, spec: { ...n.lease.spec, holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) } })
+        n.lease = await this.client.update(RES.leases, {
+          ...n.lease,
+          spec: { ...n.lease.spec, holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
+        })
         return
       } catch (e) {
         n.lease = undefined

@@ -8,7 +8,6 @@ function ipToInt(ip: string): number {
   return n
 }
 
-
 export class IpPool {
   private readonly base: number
   private readonly size: number

@@ -33,7 +33,8 @@ export async function startMetricsServer(tls: ServingTls, source: SummarySource,
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem, ca: [tls.caPem], requestCert: true, rejectUnauthorized: true })
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://kubelet')
-    if (req.method !== 'GET' || url.pathname !== KUBELET_SUMMARY_PATH) return send(res, 404, `no such endpoint: ${req.method} ${url.pathname}; try GET ${KUBELET_SUMMARY_PATH}?node=NAME\n`)
+    if (req.method !== 'GET' || url.pathname !== KUBELET_SUMMARY_PATH)
+      return send(res, 404, `no such endpoint: ${req.method} ${url.pathname}; try GET ${KUBELET_SUMMARY_PATH}?node=NAME\n`)
     const node = url.searchParams.get('node')
     if (!node) return send(res, 400, 'the node query parameter is required: one process serves many simulated nodes\n')
     const summary = source.summary(node)

@@ -9,7 +9,6 @@ export const KUBELET_VERSION = 'v1.32.4-kubelab'
 export const RUNTIME_VERSION = 'simulated://1.0'
 export const CONTROL_PLANE_ROLE = 'node-role.kubernetes.io/control-plane'
 
-
 export interface NodeShape {
   readonly name: string
   readonly cpu: string
@@ -20,7 +19,6 @@ export interface NodeShape {
   readonly controlPlane: boolean
   readonly arch: string
 }
-
 
 function stableId(name: string, salt: string): string {
   return createHash('sha256').update(`${salt}:${name}`).digest('hex').slice(0, 32)

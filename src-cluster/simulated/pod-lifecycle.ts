@@ -46,7 +46,6 @@ interface Tracked {
   shutdownAt?: number
 }
 
-
 /** Ready and ContainersReady both True, as this kubelet writes a running pod. */
 function readyAsWritten(pod: PodObj): boolean {
   const c = pod.status?.conditions ?? []
@@ -71,7 +70,10 @@ export class PodLifecycle {
     private readonly opts: PodLifecycleOptions,
     log: (line: string) => void,
   ) {
-    this.runner = new KeyedRunner((k) => this.sync(k), (l) => log(`simulated-nodes: ${l}`))
+    this.runner = new KeyedRunner(
+      (k) => this.sync(k),
+      (l) => log(`simulated-nodes: ${l}`),
+    )
     pods.addHandler({
       add: (p) => this.enqueue(p),
       update: (_o, p) => this.enqueue(p),
@@ -232,7 +234,10 @@ export class PodLifecycle {
     }
     if (now < t.shutdownAt) return this.wakeAt(key, t, t.shutdownAt)
     try {
-      await this.client.delete(RES.pods, pod.metadata?.namespace, String(pod.metadata?.name), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } })
+      await this.client.delete(RES.pods, pod.metadata?.namespace, String(pod.metadata?.name), {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata?.uid },
+      })
     } catch (e) {
       const code = apiCode(e)
       if (code !== 404 && code !== 409) throw e
@@ -246,7 +251,12 @@ export class PodLifecycle {
     const status = podStatusFor(
       pod,
       stage,
-      { hostIP: this.host.hostIP(node), podIP: stage.kind === 'accepted' ? undefined : t.ip, startTime: pod.status?.startTime ?? rfc3339(new Date(now)), startedAt: stage.kind === 'running' && !o.keepStartedAt ? undefined : startedAt },
+      {
+        hostIP: this.host.hostIP(node),
+        podIP: stage.kind === 'accepted' ? undefined : t.ip,
+        startTime: pod.status?.startTime ?? rfc3339(new Date(now)),
+        startedAt: stage.kind === 'running' && !o.keepStartedAt ? undefined : startedAt,
+      },
       new Date(now),
     )
     try {

@@ -5,7 +5,6 @@ import type { Container, ContainerStatus, PodCondition, PodStatus } from 'kubern
 import type { PodObj } from '../kit/objects'
 import { rfc3339 } from '../kit/time'
 
-
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex')
 
 /** Where a pod stands on its node: `init` counts init containers already completed. */
@@ -46,7 +45,15 @@ function waiting(c: Container, reason: string): ContainerStatus {
 }
 
 function runningState(pod: PodObj, c: Container, init: boolean, startedAt: string): ContainerStatus {
-  return { name: c.name, ...imageRefs(c), containerID: containerID(pod, c, init), ready: !init, restartCount: 0, started: true, state: { running: { startedAt } } }
+  return {
+    name: c.name,
+    ...imageRefs(c),
+    containerID: containerID(pod, c, init),
+    ready: !init,
+    restartCount: 0,
+    started: true,
+    state: { running: { startedAt } },
+  }
 }
 
 function terminated(pod: PodObj, c: Container, init: boolean, exitCode: number, startedAt: string, finishedAt: string): ContainerStatus {
@@ -87,7 +94,14 @@ export function podStatusFor(pod: PodObj, stage: PodStage, place: PodPlacement, 
         phase: 'Pending',
         conditions: [
           condition('PodReadyToStartContainers', false, now, prev),
-          condition('Initialized', initDone, now, prev, initDone ? undefined : 'ContainersNotInitialized', initDone ? undefined : `containers with incomplete status: ${names(inits)}`),
+          condition(
+            'Initialized',
+            initDone,
+            now,
+            prev,
+            initDone ? undefined : 'ContainersNotInitialized',
+            initDone ? undefined : `containers with incomplete status: ${names(inits)}`,
+          ),
           condition('Ready', false, now, prev, 'ContainersNotReady', `containers with unready status: ${names(mains)}`),
           condition('ContainersReady', false, now, prev, 'ContainersNotReady', `containers with unready status: ${names(mains)}`),
           scheduled,
@@ -108,7 +122,9 @@ export function podStatusFor(pod: PodObj, stage: PodStage, place: PodPlacement, 
           condition('ContainersReady', false, now, prev, 'ContainersNotReady', `containers with unready status: ${names(mains)}`),
           scheduled,
         ],
-        initContainerStatuses: inits.map((c, i) => (i < stage.done ? terminated(pod, c, true, 0, started, t) : i === stage.done ? runningState(pod, c, true, t) : waiting(c, 'PodInitializing'))),
+        initContainerStatuses: inits.map((c, i) =>
+          i < stage.done ? terminated(pod, c, true, 0, started, t) : i === stage.done ? runningState(pod, c, true, t) : waiting(c, 'PodInitializing'),
+        ),
         containerStatuses: mains.map((c) => waiting(c, 'PodInitializing')),
       }
     }

@@ -5,6 +5,12 @@ import type { ServingTls } from './metrics-server'
 
 export function kubeletServingTls(ca: KeyPair, hostIP: string): ServingTls {
   const ips = [...new Set([hostIP, '127.0.0.1'])]
-  const pair = issueCert(ca, { commonName: 'system:node:kubelab-simulated', organizations: ['system:nodes'], server: true, dnsNames: ['localhost'], ipAddresses: ips })
+  const pair = issueCert(ca, {
+    commonName: 'system:node:kubelab-simulated',
+    organizations: ['system:nodes'],
+    server: true,
+    dnsNames: ['localhost'],
+    ipAddresses: ips,
+  })
   return { certPem: pair.certPem, keyPem: pair.keyPem, caPem: ca.certPem }
 }

@@ -45,9 +45,10 @@ export function nodeSummary(pods: readonly PodObj[], now: Date): KubeletResource
   const usage = pods.map(podUsage)
   let cpu = NODE_CPU_OVERHEAD * 1e9
   let mem = NODE_MEMORY_OVERHEAD
-  for (const p of usage) for (const c of p.containers) {
-    cpu += c.cpuNanoCores
-    mem += c.memoryWorkingSetBytes
-  }
+  for (const p of usage)
+    for (const c of p.containers) {
+      cpu += c.cpuNanoCores
+      mem += c.memoryWorkingSetBytes
+    }
   return { node: { cpuNanoCores: Math.round(cpu), memoryWorkingSetBytes: Math.round(mem), timestamp: rfc3339(now) }, pods: usage }
 }

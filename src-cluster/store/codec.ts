@@ -109,9 +109,7 @@ export class Reader {
   }
 }
 
-export type FrameResult =
-  | { readonly ok: true; readonly payload: Buffer; readonly next: number }
-  | { readonly ok: false; readonly reason: string }
+export type FrameResult = { readonly ok: true; readonly payload: Buffer; readonly next: number } | { readonly ok: false; readonly reason: string }
 
 /** Parse the frame at `offset` of `data`; says why when it is incomplete or corrupt. */
 export function readFrame(data: Buffer, offset: number): FrameResult {
@@ -126,7 +124,8 @@ export function readFrame(data: Buffer, offset: number): FrameResult {
   return { ok: true, payload, next: end }
 }
 
-export type FileFrame = { readonly ok: true; readonly payload: Buffer; readonly offset: number } | { readonly ok: false; readonly reason: string; readonly offset: number }
+export type FileFrame =
+  { readonly ok: true; readonly payload: Buffer; readonly offset: number } | { readonly ok: false; readonly reason: string; readonly offset: number }
 
 /**
  * The frames of a file, read a chunk at a time: snapshots and log segments may be larger than

@@ -204,7 +204,10 @@ export async function lockDir(dir: string, opts: { mechanism?: 'os' | 'file' } =
   } catch (err) {
     if (err instanceof StoreError) throw err
     const code = (err as NodeJS.ErrnoException).code
-    const hint = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `make ${abs} writable by this user or choose another data directory` : 'check the disk and the directory, then restart'
+    const hint =
+      code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? `make ${abs} writable by this user or choose another data directory`
+        : 'check the disk and the directory, then restart'
     throw new StoreError('io', `locking data directory ${abs} failed (${err instanceof Error ? err.message : String(err)}); ${hint}`)
   }
 }

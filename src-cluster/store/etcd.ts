@@ -239,12 +239,7 @@ export class EtcdStore implements Storage {
 
   // ---- watch -------------------------------------------------------------------------------
 
-  watch(
-    prefix: string,
-    opts: WatchOptions,
-    onEvents: (events: readonly WatchEvent[], revision: number) => void,
-    onError: (err: StoreError) => void,
-  ): Watcher {
+  watch(prefix: string, opts: WatchOptions, onEvents: (events: readonly WatchEvent[], revision: number) => void, onError: (err: StoreError) => void): Watcher {
     if (this.closed) return failedWatcher(this.closed, onError)
     const w = new EtcdWatch(this, prefix, opts.afterRevision, onEvents, onError, this.queueLimit, (x) => this.watchers.delete(x))
     this.watchers.add(w)
@@ -297,7 +292,11 @@ export class EtcdStore implements Storage {
   private async rethrow(e: unknown, what: string, revision?: number): Promise<never> {
     if (isCompacted(e)) {
       this.noteCompacted(await this.probeCompacted().catch(() => this.compacted))
-      throw new StoreError('compacted', `revision ${revision ?? '?'} is older than the kept history (compacted at ${this.compacted}); list again`, this.compacted)
+      throw new StoreError(
+        'compacted',
+        `revision ${revision ?? '?'} is older than the kept history (compacted at ${this.compacted}); list again`,
+        this.compacted,
+      )
     }
     throw this.fail(e, what)
   }
@@ -325,7 +324,15 @@ class EtcdWatch implements Watcher {
     private readonly detach: (w: EtcdWatch) => void,
   ) {
     this.next = after + 1
-    this.queue = new WatchStream(prefix, after, onEvents, onError, limit, () => store.compactedRevision(), () => this.stopped())
+    this.queue = new WatchStream(
+      prefix,
+      after,
+      onEvents,
+      onError,
+      limit,
+      () => store.compactedRevision(),
+      () => this.stopped(),
+    )
   }
 
   connect(): void {
@@ -355,7 +362,13 @@ class EtcdWatch implements Watcher {
       const compactRev = Number(res.compact_revision)
       if (compactRev > 0) {
         this.store.noteCompacted(compactRev)
-        this.end(new StoreError('compacted', `revision ${this.next - 1} is older than the kept history (compacted at ${compactRev}); list again and watch from the list's revision`, compactRev))
+        this.end(
+          new StoreError(
+            'compacted',
+            `revision ${this.next - 1} is older than the kept history (compacted at ${compactRev}); list again and watch from the list's revision`,
+            compactRev,
+          ),
+        )
       } else {
         this.end(new StoreError('closed', `etcd cancelled the watch on "${this.prefix}": ${res.cancel_reason || 'no reason given'}; watch again`))
       }
@@ -376,14 +389,26 @@ class EtcdWatch implements Watcher {
       if (ev.type === 'Delete') {
         if (!prev) {
           // As the apiserver: a delete whose previous state is compacted away cannot be decoded.
-          this.end(new StoreError('compacted', `watch on "${this.prefix}": the state before the delete of ${ev.kv.key.toString()} at revision ${rev} is compacted; list again`, this.store.compactedRevision()))
+          this.end(
+            new StoreError(
+              'compacted',
+              `watch on "${this.prefix}": the state before the delete of ${ev.kv.key.toString()} at revision ${rev} is compacted; list again`,
+              this.store.compactedRevision(),
+            ),
+          )
           return
         }
         group.push({ type: 'delete', kv: { ...prev, modRevision: rev, version: 0 }, prevKv: prev })
       } else {
         const kv = toKv(ev.kv)
         if (kv.version > 1 && !prev) {
-          this.end(new StoreError('compacted', `watch on "${this.prefix}": the state before the update of ${kv.key} at revision ${rev} is compacted; list again`, this.store.compactedRevision()))
+          this.end(
+            new StoreError(
+              'compacted',
+              `watch on "${this.prefix}": the state before the update of ${kv.key} at revision ${rev} is compacted; list again`,
+              this.store.compactedRevision(),
+            ),
+          )
           return
         }
         group.push(kv.version === 1 ? { type: 'put', kv } : { type: 'put', kv, prevKv: prev })
@@ -442,7 +467,10 @@ function hangUp(stream: Awaited<ReturnType<RPC.WatchClient['watch']>>): void {
 export async function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdStore> {
   if (opts.endpoints.length === 0) throw new Error('no etcd endpoints given: pass --etcd-servers https://HOST:2379[,…]')
   const https = opts.endpoints.some((e) => e.startsWith('https://'))
-  if (https && !opts.tls) throw new Error(`etcd endpoints ${opts.endpoints.join(',')} use https: pass --etcd-cafile (and --etcd-certfile/--etcd-keyfile if etcd checks client certificates)`)
+  if (https && !opts.tls)
+    throw new Error(
+      `etcd endpoints ${opts.endpoints.join(',')} use https: pass --etcd-cafile (and --etcd-certfile/--etcd-keyfile if etcd checks client certificates)`,
+    )
   const options: IOptions = {
     hosts: [...opts.endpoints],
     dialTimeout: opts.dialTimeoutMs ?? 20_000,

@@ -33,7 +33,8 @@ export function errText(err: unknown): string {
 export function ioError(what: string, dir: string, err: unknown): StoreError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code
   let hint = 'check the disk and the directory, then restart'
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') hint = `make ${dir} writable by this user (uid ${process.getuid?.() ?? '?'}) or choose another data directory`
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    hint = `make ${dir} writable by this user (uid ${process.getuid?.() ?? '?'}) or choose another data directory`
   else if (code === 'ENOSPC' || code === 'EDQUOT') hint = `free disk space on the file system holding ${dir}, then restart`
   else if (code === 'ENOTDIR' || code === 'EEXIST') hint = `${dir} (or a parent) is not a directory; choose another data directory`
   return new StoreError('io', `${what} in data directory ${dir} failed (${errText(err)}); ${hint}`)
@@ -47,7 +48,9 @@ export async function prepareDir(dir: string, warn?: (message: string) => void):
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
     await fsp.access(dir, fsp.constants.W_OK | fsp.constants.R_OK | fsp.constants.X_OK)
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-      warn?.(`store: data directory ${dir} has permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')}; 0700 is recommended so that other users cannot read the stored objects (chmod 700 ${dir})`)
+      warn?.(
+        `store: data directory ${dir} has permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')}; 0700 is recommended so that other users cannot read the stored objects (chmod 700 ${dir})`,
+      )
     }
   } catch (err) {
     throw ioError('preparing the store', dir, err)

@@ -223,7 +223,11 @@ export class Mvcc {
 
   checkReadable(revision: number): void {
     if (revision < this.compacted) {
-      throw new StoreError('compacted', `revision ${revision} has been compacted (oldest readable is ${this.compacted}); read at the latest revision instead`, this.compacted)
+      throw new StoreError(
+        'compacted',
+        `revision ${revision} has been compacted (oldest readable is ${this.compacted}); read at the latest revision instead`,
+        this.compacted,
+      )
     }
     if (revision > this.committed) {
       throw new StoreError('too-large', `revision ${revision} is newer than the latest revision ${this.committed}; retry later or read at the latest revision`)

@@ -7,8 +7,7 @@ import { Reader, Writer } from './codec'
 export type LoggedOp = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'delete'; readonly key: string }
 
 export type WalRecord =
-  | { readonly kind: 'txn'; readonly revision: number; readonly ops: readonly LoggedOp[] }
-  | { readonly kind: 'compact'; readonly revision: number }
+  { readonly kind: 'txn'; readonly revision: number; readonly ops: readonly LoggedOp[] } | { readonly kind: 'compact'; readonly revision: number }
 
 const WAL_TXN = 1
 const WAL_COMPACT = 2

@@ -34,7 +34,9 @@ export async function writeSnapshot(dir: string, view: StateView): Promise<strin
   const tmp = `${final}.tmp`
   const fh = await fsp.open(tmp, 'w', 0o600)
   try {
-    let pending: Buffer[] = [encodeSnapshotHeader({ format: SNAPSHOT_FORMAT, revision: view.revision, compactRevision: view.compactRevision, keyCount: view.keys.length })]
+    let pending: Buffer[] = [
+      encodeSnapshotHeader({ format: SNAPSHOT_FORMAT, revision: view.revision, compactRevision: view.compactRevision, keyCount: view.keys.length }),
+    ]
     let pendingBytes = pending[0].length
     for (let i = 0; i < view.keys.length; i++) {
       const [key, versions] = view.keys[i]

@@ -83,7 +83,6 @@ interface Entry {
   readonly reject: (err: unknown) => void
 }
 
-
 export class EmbeddedStore implements Storage {
   private readonly mvcc: Mvcc
   private readonly hub: WatchHub
@@ -223,18 +222,16 @@ export class EmbeddedStore implements Storage {
 
   // ---- watch -------------------------------------------------------------------------------
 
-  watch(
-    prefix: string,
-    opts: WatchOptions,
-    onEvents: (events: readonly WatchEvent[], revision: number) => void,
-    onError: (err: StoreError) => void,
-  ): Watcher {
+  watch(prefix: string, opts: WatchOptions, onEvents: (events: readonly WatchEvent[], revision: number) => void, onError: (err: StoreError) => void): Watcher {
     const down = this.closed ?? this.failed
     if (down) return failedWatcher(down, onError)
     const after = opts.afterRevision
     if (after < this.mvcc.compacted) {
       const c = this.mvcc.compacted
-      return failedWatcher(new StoreError('compacted', `revision ${after} is older than the kept history (compacted at ${c}); list again and watch from the list's revision`, c), onError)
+      return failedWatcher(
+        new StoreError('compacted', `revision ${after} is older than the kept history (compacted at ${c}); list again and watch from the list's revision`, c),
+        onError,
+      )
     }
     const backlog = after >= this.mvcc.committed ? [] : this.mvcc.groupsAfter(after)
     return this.hub.add(prefix, after, backlog, onEvents, onError)
@@ -293,7 +290,10 @@ export class EmbeddedStore implements Storage {
 
   /** Stop accepting writes after a log failure: memory may now be ahead of the disk. */
   private fail(err: StoreError, inFlight: Entry[] = []): void {
-    this.failed = new StoreError('io', `${err.message}. The store stopped accepting writes to protect your data; fix the cause and restart (recovery replays the log)`)
+    this.failed = new StoreError(
+      'io',
+      `${err.message}. The store stopped accepting writes to protect your data; fix the cause and restart (recovery replays the log)`,
+    )
     for (const e of [...inFlight, ...this.pending]) e.reject(this.failed)
     this.pending = []
     this.hub.endAll(new StoreError('closed', this.failed.message))
@@ -319,7 +319,9 @@ export class EmbeddedStore implements Storage {
     this.segment = next
     const view = this.mvcc.view(this.mvcc.committed)
     this.snapshotting = this.persistSnapshot(dir, view, next.seq)
-      .catch((err: unknown) => this.warn(`store: snapshot at revision ${view.revision} in ${dir} failed (${errText(err)}); the log still holds everything, will retry later`))
+      .catch((err: unknown) =>
+        this.warn(`store: snapshot at revision ${view.revision} in ${dir} failed (${errText(err)}); the log still holds everything, will retry later`),
+      )
       .finally(() => (this.snapshotting = undefined))
   }
 

@@ -39,9 +39,7 @@ export type Compare =
   | { readonly key: string; readonly target: 'modRevision'; readonly equals: number } // 0 = key absent
   | { readonly key: string; readonly target: 'exists'; readonly equals: boolean }
 
-export type Op =
-  | { readonly type: 'put'; readonly key: string; readonly value: string }
-  | { readonly type: 'delete'; readonly key: string }
+export type Op = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'delete'; readonly key: string }
 
 export interface TxnResult {
   readonly succeeded: boolean
@@ -114,12 +112,7 @@ export interface Storage {
    * when the store closes. `onEvents` may return a promise: the next batch waits for it
    * (back-pressure), and events queue up to a limit meanwhile.
    */
-  watch(
-    prefix: string,
-    opts: WatchOptions,
-    onEvents: (events: readonly WatchEvent[], revision: number) => void,
-    onError: (err: StoreError) => void,
-  ): Watcher
+  watch(prefix: string, opts: WatchOptions, onEvents: (events: readonly WatchEvent[], revision: number) => void, onError: (err: StoreError) => void): Watcher
   /** Latest revision (etcd: the latest this client has seen in any response; exact after its own writes). */
   revision(): number
   /** Oldest revision a watch can start after (etcd: as last learned from etcd). */

@@ -24,11 +24,17 @@ declare module 'spdy-transport' {
 
   interface SpdyTransport {
     connection: {
-      create(socket: Duplex, options: { protocol: 'spdy' | 'http2'; isServer: boolean; autoSpdy31?: boolean; windowSize?: number; maxChunk?: number | false }): SpdyConnection
+      create(
+        socket: Duplex,
+        options: { protocol: 'spdy' | 'http2'; isServer: boolean; autoSpdy31?: boolean; windowSize?: number; maxChunk?: number | false },
+      ): SpdyConnection
     }
     protocol: { spdy: { parser: { create(options: unknown): unknown } } }
     Stream: { prototype: Record<string, unknown> }
-    Window: new (options: { id: number; isServer: boolean; recv: { size: number; max: number }; send: { size: number; max: number } }) => { send: object; recv: object }
+    Window: new (options: { id: number; isServer: boolean; recv: { size: number; max: number }; send: { size: number; max: number } }) => {
+      send: object
+      recv: object
+    }
   }
   const transport: SpdyTransport
   export default transport

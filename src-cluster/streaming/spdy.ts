@@ -99,7 +99,11 @@ export interface SpdyDialResult {
 
 /** An HTTP error answer to an upgrade request, with its status code and body text. */
 export class UpgradeRefusedError extends Error {
-  constructor(readonly statusCode: number, readonly body: string, url: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly body: string,
+    url: string,
+  ) {
     super(`${url} refused the SPDY upgrade with HTTP ${statusCode}: ${body.slice(0, 300)}`)
     this.name = 'UpgradeRefusedError'
   }
@@ -143,7 +147,10 @@ export function dialSpdy(url: string, protocols: readonly string[], tls?: { ca?:
 
 /** Picks the first protocol we support among those a client offered in X-Stream-Protocol-Version. */
 export function negotiateStreamProtocol(offered: string | string[] | undefined, supported: readonly string[]): string | undefined {
-  const list = (Array.isArray(offered) ? offered.join(',') : offered ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  const list = (Array.isArray(offered) ? offered.join(',') : (offered ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   return list.find((p) => supported.includes(p))
 }
 

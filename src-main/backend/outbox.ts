@@ -4,9 +4,9 @@
  * that never becomes ready cannot grow memory without limit; drops are counted, not hidden.
  */
 export class EventOutbox<M> {
-  private queue: M[] = [];
-  private isReady = false;
-  private droppedCount = 0;
+  private queue: M[] = []
+  private isReady = false
+  private droppedCount = 0
 
   constructor(
     private readonly deliver: (message: M) => void,
@@ -14,40 +14,40 @@ export class EventOutbox<M> {
   ) {}
 
   get ready(): boolean {
-    return this.isReady;
+    return this.isReady
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length
   }
 
   /** Events dropped (oldest first) because the queue was full before the renderer was ready. */
   get dropped(): number {
-    return this.droppedCount;
+    return this.droppedCount
   }
 
   push(message: M): void {
     if (this.isReady) {
-      this.deliver(message);
-      return;
+      this.deliver(message)
+      return
     }
     if (this.queue.length >= this.limit) {
-      this.queue.shift();
-      this.droppedCount++;
+      this.queue.shift()
+      this.droppedCount++
     }
-    this.queue.push(message);
+    this.queue.push(message)
   }
 
   markReady(): void {
-    if (this.isReady) return;
-    this.isReady = true;
-    const queued = this.queue;
-    this.queue = [];
-    for (const m of queued) this.deliver(m);
+    if (this.isReady) return
+    this.isReady = true
+    const queued = this.queue
+    this.queue = []
+    for (const m of queued) this.deliver(m)
   }
 
   /** The renderer went away (reload, navigation): queue again until it is ready anew. */
   reset(): void {
-    this.isReady = false;
+    this.isReady = false
   }
 }

@@ -32,29 +32,29 @@ export type ErrorCode =
   | 'exec_unavailable'
   // Raised by the renderer's WebSocket bridge itself (browser mode).
   | 'disconnected'
-  | 'timeout';
+  | 'timeout'
 
 /** An error as a value. `code` is stable and machine-readable; `message` is for people. */
 export interface RpcError {
-  code: ErrorCode;
-  message: string;
+  code: ErrorCode
+  message: string
 }
 
-export type Reply<T> = { ok: true; value: T } | { ok: false; error: RpcError };
+export type Reply<T> = { ok: true; value: T } | { ok: false; error: RpcError }
 
-export type AppMode = 'electron' | 'browser';
+export type AppMode = 'electron' | 'browser'
 
 export interface AppInfo {
-  version: string;
+  version: string
   /** Host platform as Node reports it (`linux`, `darwin`, `win32`, ...). */
-  platform: string;
+  platform: string
   /** Node version of the backend process, e.g. `v20.19.0`. */
-  node: string;
-  mode: AppMode;
+  node: string
+  mode: AppMode
 }
 
 export interface AppRequests {
-  'app.info': { params: void; result: AppInfo };
+  'app.info': { params: void; result: AppInfo }
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no app-wide events yet; every concern declares an events interface
@@ -62,14 +62,14 @@ export interface AppEvents {}
 
 export const appRequestTable = {
   'app.info': true,
-} as const satisfies Record<keyof AppRequests, true>;
+} as const satisfies Record<keyof AppRequests, true>
 
-export const appEventTable = {} as const satisfies Record<keyof AppEvents, true>;
+export const appEventTable = {} as const satisfies Record<keyof AppEvents, true>
 
 export function rpcError(code: ErrorCode, message: string): { ok: false; error: RpcError } {
-  return { ok: false, error: { code, message } };
+  return { ok: false, error: { code, message } }
 }
 
 export function ok<T>(value: T): { ok: true; value: T } {
-  return { ok: true, value };
+  return { ok: true, value }
 }

@@ -3,180 +3,180 @@
 
 /** One cluster as found on disk under `$KUBELAB_HOME/clusters/<name>/cluster.json`. */
 export interface ClusterSummary {
-  name: string;
+  name: string
   /** Absolute path of the cluster's folder. */
-  dir: string;
+  dir: string
   /** VM provider (`multipass`, `virtualbox`, `local`, `simulated`); null when not recorded. */
-  provider: string | null;
+  provider: string | null
   /** Lifecycle state as last recorded by the cluster manager; `unknown` when not recorded. */
-  state: string;
+  state: string
   /** Number of nodes (master + workers); null when not recorded. */
-  nodeCount: number | null;
+  nodeCount: number | null
   /** Control-plane nodes, when there are several (each runs an etcd member and an API server). */
-  controlPlanes?: number;
+  controlPlanes?: number
   /** Nodes stopped on purpose (`kubelab node stop`, a failure drill); they stay stopped across cluster restarts. */
-  stoppedNodes?: string[];
+  stoppedNodes?: string[]
   /** ISO timestamp of creation; null when not recorded. */
-  createdAt: string | null;
+  createdAt: string | null
   /** Why cluster.json could not be read, if it could not; the other fields are then defaults. */
-  problem: string | null;
+  problem: string | null
 }
 
 /** A provider as the create wizard offers it. */
 export interface ProviderInfo {
-  name: string;
+  name: string
   /** One line for people: what the nodes are. */
-  description: string;
-  available: boolean;
-  version: string | null;
+  description: string
+  available: boolean
+  version: string | null
   /** Why it cannot be used here and what to install or fix. */
-  problem: string | null;
+  problem: string | null
 }
 
 /** What the create wizard asks for. */
 export interface CreateClusterParams {
-  name: string;
-  provider: string;
+  name: string
+  provider: string
   /** Worker nodes besides the control-plane node. */
-  workers: number;
+  workers: number
   /** CPU of each node as a Kubernetes quantity (`2`, `1500m`). */
-  cpu: string;
+  cpu: string
   /** Memory of each node as a Kubernetes quantity (`4Gi`, `2048Mi`). */
-  memory: string;
+  memory: string
 }
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
+export type CheckStatus = 'pass' | 'warn' | 'fail'
 
 export interface PreflightCheck {
-  id: string;
-  title: string;
-  status: CheckStatus;
+  id: string
+  title: string
+  status: CheckStatus
   /** What was found, and on warn/fail what to do about it. */
-  detail: string;
+  detail: string
 }
 
 export interface PreflightResult {
   /** False when any check failed: creating would not succeed. */
-  ok: boolean;
-  checks: PreflightCheck[];
+  ok: boolean
+  checks: PreflightCheck[]
   /** VM providers: the size preset that fits this machine (the wizard can offer it). */
-  preset?: PreflightPreset;
+  preset?: PreflightPreset
 }
 
 /** A cluster size that fits the host's memory (PROVIDERS.md §5). */
 export interface PreflightPreset {
-  id: string;
-  title: string;
-  workers: number;
+  id: string
+  title: string
+  workers: number
   /** Per worker, as Kubernetes quantities. */
-  cpu: string;
-  memory: string;
-  controlPlaneMemory: string;
+  cpu: string
+  memory: string
+  controlPlaneMemory: string
 }
 
-export type OperationKind = 'create' | 'start' | 'stop' | 'delete';
-export type OperationState = 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
+export type OperationKind = 'create' | 'start' | 'stop' | 'delete'
+export type OperationState = 'running' | 'succeeded' | 'failed' | 'cancelled'
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled'
 
 /** One step of an operation (preflight, machines, control plane, nodes Ready, ...). */
 export interface OperationStep {
-  id: string;
-  title: string;
-  state: StepState;
+  id: string
+  title: string
+  state: StepState
   /** Epoch milliseconds; null until the step starts / ends. */
-  startedAt: number | null;
-  endedAt: number | null;
+  startedAt: number | null
+  endedAt: number | null
   /** The step's most recent output lines (bounded; the full log is in the cluster folder). */
-  lines: string[];
+  lines: string[]
 }
 
 /** A long-running action on a cluster, as the UI follows it. */
 export interface ClusterOperation {
-  id: string;
-  cluster: string;
-  kind: OperationKind;
-  state: OperationState;
-  startedAt: number;
-  endedAt: number | null;
-  steps: OperationStep[];
+  id: string
+  cluster: string
+  kind: OperationKind
+  state: OperationState
+  startedAt: number
+  endedAt: number | null
+  steps: OperationStep[]
   /** Why it failed (the message of the failing step). */
-  error: string | null;
+  error: string | null
   /** What to try next when it failed, most likely first. */
-  hints: string[];
+  hints: string[]
   /** The create request, kept so Retry can run it again. */
-  params: CreateClusterParams | null;
+  params: CreateClusterParams | null
 }
 
 /** One output line of a running operation (sent as it happens; snapshots carry the tail). */
 export interface OperationLine {
-  operationId: string;
-  stepId: string;
-  line: string;
+  operationId: string
+  stepId: string
+  line: string
 }
 
 export interface ClusterNodeInfo {
-  name: string;
-  role: 'control-plane' | 'worker';
+  name: string
+  role: 'control-plane' | 'worker'
   /** What the provider reports now: running, stopped or unknown. */
-  state: 'running' | 'stopped' | 'unknown';
+  state: 'running' | 'stopped' | 'unknown'
 }
 
 export interface KubeconfigExport {
   /** Absolute path of the cluster's own kubeconfig file. */
-  path: string;
+  path: string
   /** Its YAML text (it holds the admin credentials: handle it like a password). */
-  content: string;
+  content: string
 }
 
 export interface KubeconfigMerge {
   /** The kubeconfig file the context was merged into (first of $KUBECONFIG, else ~/.kube/config). */
-  path: string;
-  context: string;
+  path: string
+  context: string
 }
 
 export interface ClusterName {
-  name: string;
+  name: string
 }
 
 export interface ClusterNodeRef {
-  name: string;
-  node: string;
+  name: string
+  node: string
 }
 
 export interface OperationRef {
-  id: string;
+  id: string
 }
 
 export interface ClusterRequests {
-  'clusters.list': { params: void; result: ClusterSummary[] };
-  'clusters.providers': { params: void; result: ProviderInfo[] };
-  'clusters.preflight': { params: CreateClusterParams; result: PreflightResult };
+  'clusters.list': { params: void; result: ClusterSummary[] }
+  'clusters.providers': { params: void; result: ProviderInfo[] }
+  'clusters.preflight': { params: CreateClusterParams; result: PreflightResult }
   /** Starts creating; progress arrives as `clusters.operation` / `clusters.line` events. */
-  'clusters.create': { params: CreateClusterParams; result: ClusterOperation };
-  'clusters.start': { params: ClusterName; result: ClusterOperation };
-  'clusters.stop': { params: ClusterName; result: ClusterOperation };
-  'clusters.delete': { params: ClusterName; result: ClusterOperation };
+  'clusters.create': { params: CreateClusterParams; result: ClusterOperation }
+  'clusters.start': { params: ClusterName; result: ClusterOperation }
+  'clusters.stop': { params: ClusterName; result: ClusterOperation }
+  'clusters.delete': { params: ClusterName; result: ClusterOperation }
   /** Operations running now or finished since the backend started (a reloaded UI catches up). */
-  'clusters.operations': { params: void; result: ClusterOperation[] };
+  'clusters.operations': { params: void; result: ClusterOperation[] }
   /** Stops a running create and removes the half-made cluster. */
-  'clusters.cancel': { params: OperationRef; result: ClusterOperation };
+  'clusters.cancel': { params: OperationRef; result: ClusterOperation }
   /** Runs a failed or cancelled create again (it resumes where it stopped). */
-  'clusters.retry': { params: OperationRef; result: ClusterOperation };
-  'clusters.nodes': { params: ClusterName; result: ClusterNodeInfo[] };
+  'clusters.retry': { params: OperationRef; result: ClusterOperation }
+  'clusters.nodes': { params: ClusterName; result: ClusterNodeInfo[] }
   /** Node failure drill: the node stops heartbeating; its pods are evicted after their toleration. */
-  'clusters.nodeStop': { params: ClusterNodeRef; result: ClusterNodeInfo[] };
-  'clusters.nodeStart': { params: ClusterNodeRef; result: ClusterNodeInfo[] };
-  'clusters.kubeconfig': { params: ClusterName; result: KubeconfigExport };
-  'clusters.mergeKubeconfig': { params: ClusterName; result: KubeconfigMerge };
+  'clusters.nodeStop': { params: ClusterNodeRef; result: ClusterNodeInfo[] }
+  'clusters.nodeStart': { params: ClusterNodeRef; result: ClusterNodeInfo[] }
+  'clusters.kubeconfig': { params: ClusterName; result: KubeconfigExport }
+  'clusters.mergeKubeconfig': { params: ClusterName; result: KubeconfigMerge }
 }
 
 export interface ClusterEvents {
   /** A snapshot of an operation whenever its state or a step changes. */
-  'clusters.operation': ClusterOperation;
+  'clusters.operation': ClusterOperation
   /** One output line of a running operation. */
-  'clusters.line': OperationLine;
+  'clusters.line': OperationLine
   /** The cluster list after something changed it. */
-  'clusters.changed': ClusterSummary[];
+  'clusters.changed': ClusterSummary[]
 }
 
 export const clusterRequestTable = {
@@ -195,10 +195,10 @@ export const clusterRequestTable = {
   'clusters.nodeStart': true,
   'clusters.kubeconfig': true,
   'clusters.mergeKubeconfig': true,
-} as const satisfies Record<keyof ClusterRequests, true>;
+} as const satisfies Record<keyof ClusterRequests, true>
 
 export const clusterEventTable = {
   'clusters.operation': true,
   'clusters.line': true,
   'clusters.changed': true,
-} as const satisfies Record<keyof ClusterEvents, true>;
+} as const satisfies Record<keyof ClusterEvents, true>

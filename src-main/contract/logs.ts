@@ -9,65 +9,65 @@ export type LogTarget =
   /** Every pod a workload's selector matches, each line prefixed with its pod name. */
   | { kind: 'workload'; type: string; namespace: string; name: string }
   /** A control-plane component's log file from the cluster's `logs/` folder. */
-  | { kind: 'component'; file: string };
+  | { kind: 'component'; file: string }
 
 export interface LogOpenParams {
-  cluster: string;
-  target: LogTarget;
+  cluster: string
+  target: LogTarget
   /** Keep the stream open and send new lines as they come. */
-  follow: boolean;
+  follow: boolean
   /** Ask the server to prefix each line with its RFC 3339 time. Pod logs only. */
-  timestamps: boolean;
+  timestamps: boolean
   /** The previous (crashed/restarted) container instance. Pod logs only. */
-  previous: boolean;
+  previous: boolean
   /** Lines from the end to start with; null for everything. */
-  tailLines: number | null;
+  tailLines: number | null
 }
 
 export interface LogStreamInfo {
-  streamId: string;
+  streamId: string
   /** What is being read, e.g. `default/web-1 (app)` or `control-plane.log`. */
-  title: string;
+  title: string
   /** Pods a workload target matched (empty for the other targets). */
-  pods: string[];
+  pods: string[]
 }
 
 export interface LogData {
-  streamId: string;
+  streamId: string
   /** Whole lines, newline-terminated; a source's partial last line waits for the rest. */
-  text: string;
+  text: string
 }
 
 export interface LogEnd {
-  streamId: string;
+  streamId: string
   /** Why the stream ended other than normally: the server's answer, as a person should read it. */
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string } | null
 }
 
 export interface ComponentLogFile {
-  file: string;
-  size: number;
-  modifiedAt: string;
+  file: string
+  size: number
+  modifiedAt: string
 }
 
 export interface LogRequests {
-  'logs.open': { params: LogOpenParams; result: LogStreamInfo };
-  'logs.close': { params: { streamId: string }; result: void };
-  'logs.components': { params: { cluster: string }; result: ComponentLogFile[] };
+  'logs.open': { params: LogOpenParams; result: LogStreamInfo }
+  'logs.close': { params: { streamId: string }; result: void }
+  'logs.components': { params: { cluster: string }; result: ComponentLogFile[] }
 }
 
 export interface LogEvents {
-  'logs.data': LogData;
-  'logs.end': LogEnd;
+  'logs.data': LogData
+  'logs.end': LogEnd
 }
 
 export const logRequestTable = {
   'logs.open': true,
   'logs.close': true,
   'logs.components': true,
-} as const satisfies Record<keyof LogRequests, true>;
+} as const satisfies Record<keyof LogRequests, true>
 
 export const logEventTable = {
   'logs.data': true,
   'logs.end': true,
-} as const satisfies Record<keyof LogEvents, true>;
+} as const satisfies Record<keyof LogEvents, true>

@@ -5,21 +5,21 @@
 /** What a provider's nodes are and can do. */
 export interface ProviderCapabilities {
   /** One line for people: what the nodes are. */
-  readonly description: string;
+  readonly description: string
   /**
    * Each node is a machine of its own (a VM or a network namespace) that KubeLab provisions and
    * reaches over SSH: it runs real containers, carries pod traffic and has a shell to log in to.
    */
-  readonly machines: boolean;
+  readonly machines: boolean
   /**
    * The whole cluster is one process on the host: the control plane with hollow nodes inside it
    * (simulated). Its store, PKI and kubeconfig live in the cluster folder; its workers stop with it.
    */
-  readonly hollowNodes: boolean;
+  readonly hollowNodes: boolean
   /** Nodes are VMs sized with --cpus, --memory and --disk that the host must fit. */
-  readonly vm: boolean;
+  readonly vm: boolean
   /** The host reaches each node at the node's own address (QEMU's private network needs forwards). */
-  readonly hostReachesNodes: boolean;
+  readonly hostReachesNodes: boolean
 }
 
 /** The providers this version knows, with what their nodes can do. */
@@ -59,12 +59,12 @@ export const PROVIDER_CAPABILITIES = {
     vm: true,
     hostReachesNodes: false,
   },
-} as const satisfies Record<string, ProviderCapabilities>;
+} as const satisfies Record<string, ProviderCapabilities>
 
-export type ProviderName = keyof typeof PROVIDER_CAPABILITIES;
+export type ProviderName = keyof typeof PROVIDER_CAPABILITIES
 
 /** What `kubelab create` and the wizard use when no provider is chosen (and a record without one means). */
-export const DEFAULT_PROVIDER: ProviderName = 'simulated';
+export const DEFAULT_PROVIDER: ProviderName = 'simulated'
 
 /** A provider this version does not know (or none recorded): nothing can be assumed. */
 export const UNKNOWN_PROVIDER_CAPABILITIES: ProviderCapabilities = {
@@ -73,18 +73,20 @@ export const UNKNOWN_PROVIDER_CAPABILITIES: ProviderCapabilities = {
   hollowNodes: false,
   vm: false,
   hostReachesNodes: false,
-};
+}
 
 export function isProviderName(name: unknown): name is ProviderName {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(PROVIDER_CAPABILITIES, name);
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(PROVIDER_CAPABILITIES, name)
 }
 
 export function capabilitiesOf(provider: string | null | undefined): ProviderCapabilities {
-  return isProviderName(provider) ? PROVIDER_CAPABILITIES[provider] : UNKNOWN_PROVIDER_CAPABILITIES;
+  return isProviderName(provider) ? PROVIDER_CAPABILITIES[provider] : UNKNOWN_PROVIDER_CAPABILITIES
 }
 
 /** Providers whose nodes are VMs (sized with --cpus/--memory/--disk; the host must fit them). */
-export const VM_PROVIDERS: readonly ProviderName[] = (Object.keys(PROVIDER_CAPABILITIES) as ProviderName[]).filter((p) => PROVIDER_CAPABILITIES[p].vm);
+export const VM_PROVIDERS: readonly ProviderName[] = (Object.keys(PROVIDER_CAPABILITIES) as ProviderName[]).filter((p) => PROVIDER_CAPABILITIES[p].vm)
 
 /** Providers whose nodes are machines with shells (node terminals, lab scripts on nodes). */
-export const MACHINE_PROVIDERS: readonly ProviderName[] = (Object.keys(PROVIDER_CAPABILITIES) as ProviderName[]).filter((p) => PROVIDER_CAPABILITIES[p].machines);
+export const MACHINE_PROVIDERS: readonly ProviderName[] = (Object.keys(PROVIDER_CAPABILITIES) as ProviderName[]).filter(
+  (p) => PROVIDER_CAPABILITIES[p].machines,
+)

@@ -58,9 +58,17 @@ export async function managedLabCluster(manager: ClusterManager, name: string): 
       let common: Set<string> | undefined
       for (const alias of (await nodeNamesByAlias(kubectl)).keys()) {
         const s = await open(alias)
-        const r = await s.exec('ctr -a "${KUBELAB_ROOT:-}/run/containerd/containerd.sock" -n k8s.io images ls -q 2>/dev/null || sudo -n ctr -n k8s.io images ls -q', { timeoutMs: 20_000 })
+        const r = await s.exec(
+          'ctr -a "${KUBELAB_ROOT:-}/run/containerd/containerd.sock" -n k8s.io images ls -q 2>/dev/null || sudo -n ctr -n k8s.io images ls -q',
+          { timeoutMs: 20_000 },
+        )
         if (r.code !== 0) return undefined
-        const here = new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean))
+        const here = new Set(
+          r.stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean),
+        )
         common = common ? new Set([...common].filter((i) => here.has(i))) : here
       }
       return common

@@ -80,7 +80,10 @@ export async function buildStandIns(refs: readonly string[], cacheDir: string): 
   for (const ref of refs) {
     const name = canonicalImage(ref)
     const make = STAND_INS[name]
-    if (!make) throw new Error(`KubeLab has no offline image for ${ref}: load one with kubelab image load CLUSTER FILE.tar (known: ${Object.keys(STAND_INS).join(', ')})`)
+    if (!make)
+      throw new Error(
+        `KubeLab has no offline image for ${ref}: load one with kubelab image load CLUSTER FILE.tar (known: ${Object.keys(STAND_INS).join(', ')})`,
+      )
     // The version in the file name makes a changed stand-in rebuild instead of reusing the cache.
     const path = join(cacheDir, `${name.replace(/[/:]/g, '_')}-v${STAND_IN_VERSION}.tar`)
     if (!existsSync(path) || statSync(path).size === 0) await writeImage(make(name), path)

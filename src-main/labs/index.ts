@@ -3,7 +3,18 @@
 export * from './types'
 export { loadLab, loadCatalogue, validateIndex, workersForImageId, LabFormatError, type LabIssue, type CatalogueEntry } from './load'
 export { importKillercoda, inferNeeds, inferImages, type ImportResult } from './killercoda'
-export { detectFacts, readNodes, unmetNeeds, providerCapabilities, nodeAliases, hasImage, type ClusterFacts, type LabNode, type UnmetNeed, type NodeComponents } from './needs'
+export {
+  detectFacts,
+  readNodes,
+  unmetNeeds,
+  providerCapabilities,
+  nodeAliases,
+  hasImage,
+  type ClusterFacts,
+  type LabNode,
+  type UnmetNeed,
+  type NodeComponents,
+} from './needs'
 export { canonicalImage, hasStandIn, buildStandIns, type StandInTarball } from './images'
 export { hostExecutor, sshExecutor, type ScriptExecutor, type ScriptRun, type ScriptResult, type NodeSessions } from './scripts'
 export { ProgressStore, newProgress, substituteVars, runSummary, formatDuration, type LabProgress, type LabRunSummary } from './progress'

@@ -77,7 +77,13 @@ export function importKillercoda(src: string, destRoot: string, o: { id?: string
   } catch (e) {
     throw new LabFormatError([{ file: indexFile, field: '(file)', message: `not valid JSON: ${(e as Error).message}` }])
   }
-  const id = o.id ?? idx.kubelab?.id ?? basename(from).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '')
+  const id =
+    o.id ??
+    idx.kubelab?.id ??
+    basename(from)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
   const dest = join(resolve(destRoot), id)
   if (existsSync(dest)) {
     if (!o.overwrite) throw new Error(`a lab ${id} is already in ${destRoot}: remove ${dest}, or import with another id`)
@@ -86,11 +92,22 @@ export function importKillercoda(src: string, destRoot: string, o: { id?: string
   const inferred = idx.kubelab?.needs ? [] : inferNeeds(idx, from)
   cpSync(from, dest, { recursive: true })
   try {
-    for (const f of walk(dest)) if (f.endsWith('.md')) {
-      const text = readFileSync(f, 'utf8')
-      if (text.includes('{{execute')) writeFileSync(f, text.replace(/\{\{execute( interrupt)?\}\}/g, (_m, i: string | undefined) => `{{exec${i ?? ''}}}`))
+    for (const f of walk(dest))
+      if (f.endsWith('.md')) {
+        const text = readFileSync(f, 'utf8')
+        if (text.includes('{{execute'))
+          writeFileSync(
+            f,
+            text.replace(/\{\{execute( interrupt)?\}\}/g, (_m, i: string | undefined) => `{{exec${i ?? ''}}}`),
+          )
+      }
+    const kubelab = {
+      formatVersion: 1,
+      ...idx.kubelab,
+      id,
+      needs: idx.kubelab?.needs ?? inferred.map((i) => i.need),
+      images: idx.kubelab?.images ?? inferImages(from),
     }
-    const kubelab = { formatVersion: 1, ...idx.kubelab, id, needs: idx.kubelab?.needs ?? inferred.map((i) => i.need), images: idx.kubelab?.images ?? inferImages(from) }
     writeFileSync(join(dest, 'index.json'), `${JSON.stringify({ ...idx, kubelab }, null, 2)}\n`)
     return { lab: loadLab(dest), inferred }
   } catch (e) {

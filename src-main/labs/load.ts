@@ -3,7 +3,18 @@
 // the file and the field (`labs/x/index.json: details.steps[0].verify: ...`).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, isAbsolute, join, normalize, resolve } from 'node:path'
-import { CAPABILITIES, type Capability, type HostProbe, type Lab, type LabLevel, type LabStep, type RawAsset, type RawLabExtras, type RawLabIndex, type RawStep } from './types'
+import {
+  CAPABILITIES,
+  type Capability,
+  type HostProbe,
+  type Lab,
+  type LabLevel,
+  type LabStep,
+  type RawAsset,
+  type RawLabExtras,
+  type RawLabIndex,
+  type RawStep,
+} from './types'
 
 export interface LabIssue {
   readonly file: string
@@ -34,7 +45,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 export function loadLab(dir: string): Lab {
   const root = resolve(dir)
   const file = join(root, 'index.json')
-  if (!existsSync(file)) throw new LabFormatError([{ file, field: '(file)', message: 'missing: a lab folder needs an index.json (Killercoda scenario format)' }])
+  if (!existsSync(file))
+    throw new LabFormatError([{ file, field: '(file)', message: 'missing: a lab folder needs an index.json (Killercoda scenario format)' }])
   let raw: unknown
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'))
@@ -100,8 +112,10 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
   if (idx.kubelab !== undefined && !isObj(idx.kubelab)) report('kubelab', 'must be an object')
   const ext: RawLabExtras = isObj(idx.kubelab) ? idx.kubelab : {}
   const id = ext.id ?? basename(root)
-  if (typeof id !== 'string' || !ID_RE.test(id)) report('kubelab.id', `${JSON.stringify(id)} is not a valid lab id: use lowercase letters, digits and '-' (it names the progress file)`)
-  if (ext.formatVersion !== undefined && ext.formatVersion !== 1) report('kubelab.formatVersion', `version ${JSON.stringify(ext.formatVersion)} is not supported by this KubeLab: only 1`)
+  if (typeof id !== 'string' || !ID_RE.test(id))
+    report('kubelab.id', `${JSON.stringify(id)} is not a valid lab id: use lowercase letters, digits and '-' (it names the progress file)`)
+  if (ext.formatVersion !== undefined && ext.formatVersion !== 1)
+    report('kubelab.formatVersion', `version ${JSON.stringify(ext.formatVersion)} is not supported by this KubeLab: only 1`)
   const level: LabLevel = LEVELS.includes(ext.level ?? 'beginner') ? (ext.level ?? 'beginner') : 'beginner'
   if (!LEVELS.includes(ext.level ?? 'beginner')) report('kubelab.level', `must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(ext.level)}`)
   const minutes = num(ext.minutes, 'kubelab.minutes', 1, 10)
@@ -123,7 +137,8 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
     if (typeof ns === 'string' && DNS_LABEL.test(ns) && ns.length <= 63) namespaces.push(ns)
     else report(`kubelab.namespaces[${i}]`, `${JSON.stringify(ns)} is not a valid namespace name`)
   }
-  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) if (namespaces.includes(ns)) report('kubelab.namespaces', `${ns} is a system namespace: a lab cannot own it (reset would delete it)`)
+  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+    if (namespaces.includes(ns)) report('kubelab.namespaces', `${ns} is a system namespace: a lab cannot own it (reset would delete it)`)
   const cleanupOn = ext.cleanupOn ?? 'cp'
   if (typeof cleanupOn !== 'string' || !NODE_ALIAS.test(cleanupOn)) report('kubelab.cleanupOn', `must be cp, w1, w2, ..., got ${JSON.stringify(cleanupOn)}`)
   const setupTimeoutSeconds = num(ext.setupTimeoutSeconds, 'kubelab.setupTimeoutSeconds', 1, 60)
@@ -166,7 +181,11 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
     setupTimeoutSeconds,
     cleanup: ref(ext.cleanup, 'kubelab.cleanup'),
     cleanupOn: typeof cleanupOn === 'string' ? cleanupOn : 'cp',
-    intro: { text: ref(intro.text, 'details.intro.text'), background: ref(intro.background, 'details.intro.background'), foreground: ref(intro.foreground, 'details.intro.foreground') },
+    intro: {
+      text: ref(intro.text, 'details.intro.text'),
+      background: ref(intro.background, 'details.intro.background'),
+      foreground: ref(intro.foreground, 'details.intro.foreground'),
+    },
     steps,
     finish: { text: ref(isObj(details.finish) ? details.finish.text : undefined, 'details.finish.text') },
     assets,
@@ -206,8 +225,15 @@ function validateStep(s: unknown, f: string, number: number, t: StepTools): LabS
   for (const [i, p] of (Array.isArray(x.hostProbes) ? x.hostProbes : []).entries()) {
     const pf = `${f}.kubelab.hostProbes[${i}]`
     if (!isObj(p) || typeof p.node !== 'string' || !NODE_ALIAS.test(p.node)) t.report(`${pf}.node`, 'must be a node name: cp, w1, w2, ...')
-    else if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) t.report(`${pf}.port`, `must be a TCP port, got ${JSON.stringify(p.port)}`)
-    else hostProbes.push({ node: p.node, port: p.port, path: typeof p.path === 'string' ? p.path : '/', expectStatus: typeof p.expectStatus === 'number' ? p.expectStatus : 200 })
+    else if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)
+      t.report(`${pf}.port`, `must be a TCP port, got ${JSON.stringify(p.port)}`)
+    else
+      hostProbes.push({
+        node: p.node,
+        port: p.port,
+        path: typeof p.path === 'string' ? p.path : '/',
+        expectStatus: typeof p.expectStatus === 'number' ? p.expectStatus : 200,
+      })
   }
   const runOn = x.runOn ?? 'cp'
   if (typeof runOn !== 'string' || !NODE_ALIAS.test(runOn)) t.report(`${f}.kubelab.runOn`, `must be cp, w1, w2, ..., got ${JSON.stringify(runOn)}`)

@@ -48,7 +48,8 @@ export function providerCapabilities(provider: string): { have: Capability[]; mi
   if (caps.machines) {
     have.push('runtime', 'node-ssh')
     // QEMU nodes sit on a private L2 inside the VMs: the host reaches them only through forwards.
-    if (!caps.hostReachesNodes) missing['host-to-node'] = `${provider} nodes are on a private network the host cannot address (only forwards on 127.0.0.1: kubelab node-port)`
+    if (!caps.hostReachesNodes)
+      missing['host-to-node'] = `${provider} nodes are on a private network the host cannot address (only forwards on 127.0.0.1: kubelab node-port)`
     else have.push('host-to-node')
   } else {
     const what = caps.hollowNodes ? 'simulated nodes report pods Running without starting containers' : `provider ${provider} is not known to run containers`
@@ -101,7 +102,11 @@ function everyNodeRuns(nodes: readonly LabNode[], components: NodeComponents | u
 }
 
 /** Reads nodes and installed add-ons from the cluster's API (and, for machines, its nodes' components). */
-export async function detectFacts(k: Kubectl, provider: string, o: { images?: ReadonlySet<string>; components?: NodeComponents; canLoadImages?: boolean } = {}): Promise<ClusterFacts> {
+export async function detectFacts(
+  k: Kubectl,
+  provider: string,
+  o: { images?: ReadonlySet<string>; components?: NodeComponents; canLoadImages?: boolean } = {},
+): Promise<ClusterFacts> {
   const nodes = await readNodes(k)
   const { have, missing } = providerCapabilities(provider)
   const caps = new Set<Capability>(have)
@@ -109,11 +114,21 @@ export async function detectFacts(k: Kubectl, provider: string, o: { images?: Re
     const np = everyNodeRuns(nodes, o.components, 'netpol', 'NetworkPolicy is not enforced there')
     if (np) missing.networkpolicy = np
     else caps.add('networkpolicy')
-    const lb = everyNodeRuns(nodes.filter((n) => n.controlPlane), o.components, 'lb-pool', 'LoadBalancer Services get no address and stay <pending>')
+    const lb = everyNodeRuns(
+      nodes.filter((n) => n.controlPlane),
+      o.components,
+      'lb-pool',
+      'LoadBalancer Services get no address and stay <pending>',
+    )
     if (lb) missing.loadbalancer = lb.replace(/runs? no lb-pool component/, 'runs the controller manager without an address pool (--lb-pool)')
     else caps.add('loadbalancer')
     // etcd: every control-plane node runs an etcd member (kubelab create --store etcd).
-    const etcd = everyNodeRuns(nodes.filter((n) => n.controlPlane), o.components, 'etcd', 'the cluster keeps its state in KubeLab\'s embedded store')
+    const etcd = everyNodeRuns(
+      nodes.filter((n) => n.controlPlane),
+      o.components,
+      'etcd',
+      "the cluster keeps its state in KubeLab's embedded store",
+    )
     if (!etcd) caps.add('etcd')
     else if (!o.components) missing.etcd = etcd
   } else {
@@ -122,35 +137,65 @@ export async function detectFacts(k: Kubectl, provider: string, o: { images?: Re
   // An identity nothing is bound to must be refused; an API server that says yes authorizes everyone.
   const canI = await k(['auth', 'can-i', 'list', 'secrets', '-n', 'kube-system', '--as=system:serviceaccount:kube-system:kubelab-rbac-probe'])
   if (canI.stdout.trim() === 'no') caps.add('rbac')
-  else missing.rbac = canI.stdout.trim() === 'yes' ? 'the API server authorizes every request (RBAC is not enforced): an unbound ServiceAccount may read secrets' : `could not ask the API server whether RBAC is enforced: ${canI.stderr.trim() || `kubectl auth can-i exited ${canI.code}`}`
+  else
+    missing.rbac =
+      canI.stdout.trim() === 'yes'
+        ? 'the API server authorizes every request (RBAC is not enforced): an unbound ServiceAccount may read secrets'
+        : `could not ask the API server whether RBAC is enforced: ${canI.stderr.trim() || `kubectl auth can-i exited ${canI.code}`}`
   const groups = await k(['api-versions'])
   if (groups.stdout.split('\n').some((l) => l.startsWith('metrics.k8s.io/'))) caps.add('metrics')
   else missing.metrics = 'the metrics.k8s.io API is not served (no metrics server)'
-  const sc = await k(['get', 'storageclasses', '-o', 'jsonpath={range .items[*]}{.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class}{"\\n"}{end}'])
+  const sc = await k([
+    'get',
+    'storageclasses',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class}{"\\n"}{end}',
+  ])
   if (sc.code === 0 && sc.stdout.split('\n').includes('true')) caps.add('storage')
   else missing.storage = 'no default StorageClass, so claims do not bind by themselves'
   if (capabilitiesOf(provider).machines) {
     const ing = await k(['get', 'ingressclasses', '-o', 'name'])
-    const noController = everyNodeRuns(nodes.filter((n) => !n.controlPlane), o.components, 'ingress', 'no ingress controller listens on their port 80')
+    const noController = everyNodeRuns(
+      nodes.filter((n) => !n.controlPlane),
+      o.components,
+      'ingress',
+      'no ingress controller listens on their port 80',
+    )
     if (ing.code !== 0 || ing.stdout.trim() === '') missing.ingress = 'no IngressClass: no ingress controller is installed'
     else if (noController) missing.ingress = noController
     else caps.add('ingress')
   }
   for (const c of caps) delete missing[c]
-  return { provider, nodes, workers: nodes.filter((n) => !n.controlPlane).length, capabilities: caps, missing, images: o.images, canLoadImages: o.canLoadImages }
+  return {
+    provider,
+    nodes,
+    workers: nodes.filter((n) => !n.controlPlane).length,
+    capabilities: caps,
+    missing,
+    images: o.images,
+    canLoadImages: o.canLoadImages,
+  }
 }
 
 /** The needs of `lab` that `facts` cannot meet, each with why; empty when it can start. */
 export function unmetNeeds(lab: Lab, facts: ClusterFacts): UnmetNeed[] {
   const out: UnmetNeed[] = []
-  if (facts.workers < lab.needs.workers) out.push({ need: `workers>=${lab.needs.workers}`, why: `the cluster has ${facts.workers} worker${facts.workers === 1 ? '' : 's'}; create one with --workers ${lab.needs.workers} or more` })
+  if (facts.workers < lab.needs.workers)
+    out.push({
+      need: `workers>=${lab.needs.workers}`,
+      why: `the cluster has ${facts.workers} worker${facts.workers === 1 ? '' : 's'}; create one with --workers ${lab.needs.workers} or more`,
+    })
   for (const c of lab.needs.capabilities) if (!facts.capabilities.has(c)) out.push({ need: c, why: facts.missing[c] ?? `this cluster does not provide ${c}` })
   if (facts.capabilities.has('runtime') && lab.needs.images.length > 0) {
     if (!facts.images) out.push({ need: 'images', why: `could not list the images on the nodes to confirm ${lab.needs.images.join(', ')} are loaded` })
     else {
       // Images KubeLab has offline stand-ins for are loaded by the runner when the lab starts.
       const absent = lab.needs.images.filter((i) => !hasImage(facts.images!, i) && !(facts.canLoadImages && hasStandIn(i)))
-      if (absent.length) out.push({ need: 'images', why: `not loaded on every node: ${absent.join(', ')}; load them with kubelab image load CLUSTER FILE.tar (labs run offline)` })
+      if (absent.length)
+        out.push({
+          need: 'images',
+          why: `not loaded on every node: ${absent.join(', ')}; load them with kubelab image load CLUSTER FILE.tar (labs run offline)`,
+        })
     }
   }
   return out
@@ -160,4 +205,3 @@ export function unmetNeeds(lab: Lab, facts: ClusterFacts): UnmetNeed[] {
 export function hasImage(present: ReadonlySet<string>, ref: string): boolean {
   return present.has(ref) || present.has(canonicalImage(ref))
 }
-

@@ -69,7 +69,9 @@ export class ProgressStore {
   all(): LabProgress[] {
     if (!existsSync(this.dir)) return []
     const out: LabProgress[] = []
-    for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.json')).sort()) {
+    for (const f of readdirSync(this.dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort()) {
       try {
         out.push(JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as LabProgress)
       } catch {

@@ -36,7 +36,10 @@ export interface LabCluster {
 }
 
 export class NeedsNotMetError extends Error {
-  constructor(readonly lab: Lab, readonly unmet: readonly UnmetNeed[]) {
+  constructor(
+    readonly lab: Lab,
+    readonly unmet: readonly UnmetNeed[],
+  ) {
     super(`lab ${lab.id} cannot run on this cluster:\n${unmet.map((u) => `  - needs ${u.need}: ${u.why}`).join('\n')}`)
     this.name = 'NeedsNotMetError'
   }
@@ -68,7 +71,12 @@ export interface StepView {
 export type LabLog = (line: string) => void
 
 const readText = (p: string | undefined): string => (p && existsSync(p) ? readFileSync(p, 'utf8') : '')
-const lastLine = (s: string): string => s.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '').pop() ?? ''
+const lastLine = (s: string): string =>
+  s
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .pop() ?? ''
 
 export class LabRunner {
   private factsCache?: ClusterFacts
@@ -79,7 +87,11 @@ export class LabRunner {
     return this.trackableCache
   }
 
-  constructor(readonly cluster: LabCluster, readonly lab: Lab, private readonly log: LabLog = () => {}) {}
+  constructor(
+    readonly cluster: LabCluster,
+    readonly lab: Lab,
+    private readonly log: LabLog = () => {},
+  ) {}
 
   async facts(): Promise<ClusterFacts> {
     this.factsCache ??= await detectFacts(this.cluster.kubectl, this.cluster.provider, {
@@ -190,7 +202,15 @@ export class LabRunner {
     const step = this.lab.steps[p.step - 1]
     if (!step) return { outcome: 'passed', step: p.step, attempt: 0, finished: true, hintAvailable: false, reason: 'the lab is finished' }
     const notReady = await this.readyProblem()
-    if (notReady) return { outcome: 'could-not-check', step: step.number, reason: notReady, attempt: p.attempts[step.number] ?? 0, finished: false, hintAvailable: this.hintAvailable(p, step) }
+    if (notReady)
+      return {
+        outcome: 'could-not-check',
+        step: step.number,
+        reason: notReady,
+        attempt: p.attempts[step.number] ?? 0,
+        finished: false,
+        hintAvailable: this.hintAvailable(p, step),
+      }
     const attempt = (p.attempts[step.number] ?? 0) + 1
     p.attempts[step.number] = attempt
     const reason = await this.verifyStep(step, attempt)
@@ -221,7 +241,8 @@ export class LabRunner {
     const p = this.progress()
     const step = this.lab.steps[p.step - 1]
     if (!step) return { text: 'The lab is finished: no more hints.', remaining: 0 }
-    if (step.hints.length === 0) return { text: `Step ${step.number} has no hints; the solution is available: kubelab lab solution ${this.cluster.name}`, remaining: 0 }
+    if (step.hints.length === 0)
+      return { text: `Step ${step.number} has no hints; the solution is available: kubelab lab solution ${this.cluster.name}`, remaining: 0 }
     const failed = p.failures[step.number] ?? 0
     if (failed < step.hintAfter) {
       const more = step.hintAfter - failed
@@ -275,7 +296,9 @@ export class LabRunner {
     return new Promise((resolve) => {
       const req = request({ host: node.ip, port: pr.port, path: pr.path, method: 'GET', timeout: 5000 }, (res) => {
         res.resume()
-        resolve(res.statusCode === pr.expectStatus ? undefined : `GET http://${node.ip}:${pr.port}${pr.path} answered ${res.statusCode}; expected ${pr.expectStatus}`)
+        resolve(
+          res.statusCode === pr.expectStatus ? undefined : `GET http://${node.ip}:${pr.port}${pr.path} answered ${res.statusCode}; expected ${pr.expectStatus}`,
+        )
       })
       req.on('timeout', () => req.destroy(new Error('no answer within 5 s')))
       req.on('error', (e) => resolve(`GET http://${node.ip}:${pr.port}${pr.path} failed: ${e.message}`))
@@ -346,8 +369,17 @@ export class LabRunner {
         const missing = before.filter((c) => !(now[alias] ?? []).includes(c))
         if (missing.length === 0 || !now[alias]) continue
         this.log(`starting again on ${alias} what the lab stopped: ${missing.join(', ')}`)
-        const r = await this.cluster.executor.run({ script, node: alias, env: { KUBELAB_RESTORE: missing.join(' ') }, cwd: dir, timeoutMs: 60_000 * (this.cluster.timeScale ?? 1) })
-        if (r.code !== 0) throw new Error(`lab ${this.lab.id}: could not start ${missing.join(', ')} again on ${alias} (${this.cluster.executor.describe(alias)}): ${lastLine(r.stderr) || lastLine(r.stdout) || `exit ${r.code}`}`)
+        const r = await this.cluster.executor.run({
+          script,
+          node: alias,
+          env: { KUBELAB_RESTORE: missing.join(' ') },
+          cwd: dir,
+          timeoutMs: 60_000 * (this.cluster.timeScale ?? 1),
+        })
+        if (r.code !== 0)
+          throw new Error(
+            `lab ${this.lab.id}: could not start ${missing.join(', ')} again on ${alias} (${this.cluster.executor.describe(alias)}): ${lastLine(r.stderr) || lastLine(r.stdout) || `exit ${r.code}`}`,
+          )
       }
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -374,11 +406,19 @@ export class LabRunner {
     }
     const sel = `${LAB_LABEL}=${this.lab.id}`
     // Declared namespaces left by any lab (a shared cluster) go too; a learner's own do not.
-    const owned = new Set((await k(['get', 'namespaces', '-l', sel, '-o', 'name'])).stdout.split('\n').filter(Boolean).map((n) => n.replace(/^namespace\//, '')))
+    const owned = new Set(
+      (await k(['get', 'namespaces', '-l', sel, '-o', 'name'])).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((n) => n.replace(/^namespace\//, '')),
+    )
     for (const ns of this.lab.namespaces) {
       const r = await k(['get', 'namespace', ns, '-o', `jsonpath={.metadata.labels.${LAB_LABEL.replace(/\./g, '\\.')}}`])
       if (r.code === 0 && r.stdout.trim() !== '') owned.add(ns)
-      else if (r.code === 0) throw new Error(`namespace ${ns} exists and no lab owns it: lab ${this.lab.id} needs it empty; delete it (kubectl delete namespace ${ns}) or use another cluster`)
+      else if (r.code === 0)
+        throw new Error(
+          `namespace ${ns} exists and no lab owns it: lab ${this.lab.id} needs it empty; delete it (kubectl delete namespace ${ns}) or use another cluster`,
+        )
     }
     if (owned.size) {
       this.log(`deleting lab namespaces: ${[...owned].join(', ')}`)
@@ -392,7 +432,8 @@ export class LabRunner {
       const left = []
       for (const ns of waitFor) if ((await k(['get', 'namespace', ns, '-o', 'name'])).code === 0) left.push(ns)
       if (left.length === 0) return
-      if (Date.now() > until) throw new Error(`namespaces ${left.join(', ')} were not deleted within 60 s: see kubectl get namespace ${left[0]} -o yaml (finalizers)`)
+      if (Date.now() > until)
+        throw new Error(`namespaces ${left.join(', ')} were not deleted within 60 s: see kubectl get namespace ${left[0]} -o yaml (finalizers)`)
       await new Promise((r) => setTimeout(r, 200))
     }
   }
@@ -411,8 +452,14 @@ export class LabRunner {
     const node = on ?? step?.runOn ?? 'cp'
     const r = await this.runScript(script, step, node, this.lab.setupTimeoutSeconds * 1000, 0)
     for (const l of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) this.log(`[${what}] ${l}`)
-    if (r.timedOut) throw new Error(`lab ${this.lab.id}: ${what} did not finish within ${this.seconds(this.lab.setupTimeoutSeconds)} s (${this.cluster.executor.describe(node)}); try kubelab lab reset`)
-    if (r.code !== 0) throw new Error(`lab ${this.lab.id}: ${what} failed (exit ${r.code}, ${this.cluster.executor.describe(node)}): ${lastLine(r.stderr) || lastLine(r.stdout)}`)
+    if (r.timedOut)
+      throw new Error(
+        `lab ${this.lab.id}: ${what} did not finish within ${this.seconds(this.lab.setupTimeoutSeconds)} s (${this.cluster.executor.describe(node)}); try kubelab lab reset`,
+      )
+    if (r.code !== 0)
+      throw new Error(
+        `lab ${this.lab.id}: ${what} failed (exit ${r.code}, ${this.cluster.executor.describe(node)}): ${lastLine(r.stderr) || lastLine(r.stdout)}`,
+      )
     return r
   }
 
@@ -424,7 +471,13 @@ export class LabRunner {
   private async runScript(script: string, step: LabStep | undefined, node: string, limitMs: number, attempt: number): Promise<ScriptResult> {
     const timeoutMs = limitMs * (this.cluster.timeScale ?? 1)
     const facts = await this.facts()
-    return this.cluster.executor.run({ script, node, env: scriptEnv(this.lab, this.cluster, facts.nodes, step?.number ?? 0, attempt), cwd: assetDir(this.lab), timeoutMs })
+    return this.cluster.executor.run({
+      script,
+      node,
+      env: scriptEnv(this.lab, this.cluster, facts.nodes, step?.number ?? 0, attempt),
+      cwd: assetDir(this.lab),
+      timeoutMs,
+    })
   }
 }
 
@@ -461,7 +514,13 @@ function assetDir(lab: Lab): string {
 }
 
 /** The KUBELAB_* variables of LABS.md §1.5, plus KUBELAB_NODE_<ALIAS> = the node's real name. */
-export function scriptEnv(lab: Lab, cluster: { name: string; provider: string }, nodes: readonly LabNode[], step: number, attempt: number): Record<string, string> {
+export function scriptEnv(
+  lab: Lab,
+  cluster: { name: string; provider: string },
+  nodes: readonly LabNode[],
+  step: number,
+  attempt: number,
+): Record<string, string> {
   const env: Record<string, string> = {
     KUBELAB_LAB: lab.id,
     KUBELAB_STEP: String(step),

@@ -49,7 +49,14 @@ export function hostExecutor(kubeconfig: string, o: { kubectlDir?: string } = {}
         // A private HOME: kubectl's cache and any ~/.kube/config of the learner stay out.
         const home = mkdtempSync(join(tmpdir(), 'kubelab-lab-'))
         const reasonFile = join(home, 'reason')
-        const env: NodeJS.ProcessEnv = { PATH: o.kubectlDir ? `${o.kubectlDir}:${PATH}` : PATH, HOME: home, LANG: 'C.UTF-8', KUBECONFIG: kubeconfig, KUBELAB_REASON_FILE: reasonFile, ...r.env }
+        const env: NodeJS.ProcessEnv = {
+          PATH: o.kubectlDir ? `${o.kubectlDir}:${PATH}` : PATH,
+          HOME: home,
+          LANG: 'C.UTF-8',
+          KUBECONFIG: kubeconfig,
+          KUBELAB_REASON_FILE: reasonFile,
+          ...r.env,
+        }
         const child = spawn('bash', [r.script], { cwd: r.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
         let stdout = ''
         let stderr = ''
@@ -99,7 +106,9 @@ export function sshExecutor(sessions: NodeSessions, adminKubeconfig: string): Sc
     async run(r) {
       const s = await sessions(r.node)
       const b64 = (p: string): string => readFileSync(p).toString('base64')
-      const env = Object.entries(r.env).map(([k, v]) => `${k}=${shQuote(v)}`).join(' ')
+      const env = Object.entries(r.env)
+        .map(([k, v]) => `${k}=${shQuote(v)}`)
+        .join(' ')
       const cmd = [
         'd=$(mktemp -d /tmp/kubelab-lab.XXXXXX) && chmod 700 "$d"',
         `printf %s ${shQuote(b64(r.script))} | base64 -d > "$d/script.sh"`,

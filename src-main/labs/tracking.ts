@@ -8,10 +8,32 @@ import type { Kubectl } from './kubectl'
 
 /** Resources whose new objects are recorded (the kinds scripts create); those the server serves are used. */
 const TRACKED = [
-  'namespaces', 'deployments', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'pods', 'services', 'configmaps', 'secrets',
-  'serviceaccounts', 'roles', 'rolebindings', 'clusterroles', 'clusterrolebindings', 'persistentvolumeclaims', 'persistentvolumes',
-  'storageclasses', 'priorityclasses', 'networkpolicies', 'ingresses', 'poddisruptionbudgets', 'horizontalpodautoscalers',
-  'resourcequotas', 'limitranges', 'customresourcedefinitions',
+  'namespaces',
+  'deployments',
+  'statefulsets',
+  'daemonsets',
+  'jobs',
+  'cronjobs',
+  'pods',
+  'services',
+  'configmaps',
+  'secrets',
+  'serviceaccounts',
+  'roles',
+  'rolebindings',
+  'clusterroles',
+  'clusterrolebindings',
+  'persistentvolumeclaims',
+  'persistentvolumes',
+  'storageclasses',
+  'priorityclasses',
+  'networkpolicies',
+  'ingresses',
+  'poddisruptionbudgets',
+  'horizontalpodautoscalers',
+  'resourcequotas',
+  'limitranges',
+  'customresourcedefinitions',
 ]
 
 /** One object: `Kind/namespace/name` (namespace empty when cluster-scoped) → uid. */
@@ -21,14 +43,18 @@ export type Snapshot = ReadonlyMap<string, { uid: string; owned: boolean }>
 export async function trackableResources(k: Kubectl): Promise<string[]> {
   const r = await k(['api-resources', '--verbs=list', '-o', 'name'], { timeoutMs: 20_000 })
   if (r.code !== 0) throw new Error(`cannot list the API's resources to track what lab scripts create: ${r.stderr.trim()}`)
-  const served = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean)
+  const served = r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   return TRACKED.flatMap((t) => served.filter((s) => s === t || s.startsWith(`${t}.`)).slice(0, 1))
 }
 
 export async function snapshotObjects(k: Kubectl, resources: readonly string[]): Promise<Snapshot> {
   const out = new Map<string, { uid: string; owned: boolean }>()
   if (resources.length === 0) return out
-  const tpl = '{range .items[*]}{.kind}{"\\t"}{.metadata.namespace}{"\\t"}{.metadata.name}{"\\t"}{.metadata.uid}{"\\t"}{.metadata.ownerReferences[0].uid}{"\\n"}{end}'
+  const tpl =
+    '{range .items[*]}{.kind}{"\\t"}{.metadata.namespace}{"\\t"}{.metadata.name}{"\\t"}{.metadata.uid}{"\\t"}{.metadata.ownerReferences[0].uid}{"\\n"}{end}'
   const r = await k(['get', resources.join(','), '-A', '-o', `jsonpath=${tpl}`], { timeoutMs: 30_000 })
   if (r.code !== 0) throw new Error(`cannot list the cluster's objects to track what lab scripts create: ${r.stderr.trim()}`)
   for (const line of r.stdout.split('\n')) {

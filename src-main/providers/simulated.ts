@@ -46,12 +46,18 @@ function controlPlaneArgs(ctx: ProviderContext): string[] {
   if (!port) throw new Error(`cluster ${ctx.clusterName} has no API server port recorded in cluster.json: delete and create it again`)
   const args = [
     'control-plane',
-    '--data-dir', f.dataDir,
-    '--secure-port', String(port),
-    '--admin-kubeconfig', f.kubeconfig,
-    '--simulated-nodes', String(workers.length),
-    '--prefix', ctx.settings.prefix ?? 'node-',
-    '--control-socket', f.controlSocket,
+    '--data-dir',
+    f.dataDir,
+    '--secure-port',
+    String(port),
+    '--admin-kubeconfig',
+    f.kubeconfig,
+    '--simulated-nodes',
+    String(workers.length),
+    '--prefix',
+    ctx.settings.prefix ?? 'node-',
+    '--control-socket',
+    f.controlSocket,
   ]
   if (control) args.push('--control', '--control-name', control.name)
   // A node stopped for a drill stays stopped when the cluster starts again.
@@ -82,7 +88,12 @@ async function startControlPlane(ctx: ProviderContext): Promise<void> {
   mkdirSync(f.dataDir, { recursive: true, mode: 0o700 })
   const out = openSync(f.log, 'a')
   try {
-    const child = spawn(process.execPath, [kubelabNodeBin(), ...controlPlaneArgs(ctx)], { detached: true, stdio: ['ignore', out, out], cwd: ctx.clusterDir, env: process.env })
+    const child = spawn(process.execPath, [kubelabNodeBin(), ...controlPlaneArgs(ctx)], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      cwd: ctx.clusterDir,
+      env: process.env,
+    })
     if (child.pid === undefined) throw new Error(`could not start ${process.execPath} ${kubelabNodeBin()}: see ${f.log}`)
     writePid(f.pidFile, child.pid)
     child.unref()
@@ -101,7 +112,9 @@ export const simulatedProvider: Provider = {
 
   async detect(): Promise<DetectResult> {
     const bin = kubelabNodeBin()
-    return existsSync(bin) ? { available: true, version: `node ${process.version}` } : { available: false, problem: `${bin} is missing: reinstall KubeLab or set KUBELAB_NODE_BIN` }
+    return existsSync(bin)
+      ? { available: true, version: `node ${process.version}` }
+      : { available: false, problem: `${bin} is missing: reinstall KubeLab or set KUBELAB_NODE_BIN` }
   },
 
   async createNode(_ctx, node) {
@@ -145,7 +158,10 @@ export const simulatedProvider: Provider = {
     }
     return ctx.nodes.map((n) => {
       const l = live.find((x) => x.name === n.name)
-      return { name: n.name, state: l ? (l.running ? ('running' as const) : ('stopped' as const)) : n.role === 'control-plane' ? ('running' as const) : ('unknown' as const) }
+      return {
+        name: n.name,
+        state: l ? (l.running ? ('running' as const) : ('stopped' as const)) : n.role === 'control-plane' ? ('running' as const) : ('unknown' as const),
+      }
     })
   },
 

@@ -41,7 +41,12 @@ export function importCommand(root: string, remoteTar: string): string {
 }
 
 /** Uploads a tarball to a node and imports it into its containerd; returns the image names. */
-export async function importImageOnNode(s: SshSession, root: string, tar: string, o: { onLine?: (line: string) => void; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string[]> {
+export async function importImageOnNode(
+  s: SshSession,
+  root: string,
+  tar: string,
+  o: { onLine?: (line: string) => void; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<string[]> {
   const dir = posix.join(nodePaths(root).lib, 'images')
   const remote = posix.join(dir, basename(tar))
   await s.run(`mkdir -p ${shQuote(dir)}`, { timeoutMs: 30_000, signal: o.signal })

@@ -69,7 +69,10 @@ function gzipOnce(bin: string, dir: string): string {
 function fromEnv(file: string, o: NodeKubectlOptions): NodeKubectl {
   if (!existsSync(file) || !statSync(file).isFile()) throw new Error(`KUBELAB_KUBECTL=${file} does not exist: check the path or unset KUBELAB_KUBECTL`)
   const m = elfMachineOf(file)
-  if (m !== ELF_MACHINE[o.arch]) throw new Error(`KUBELAB_KUBECTL=${file} is not a Linux ${K8S_ARCH[o.arch]} kubectl (the VMs are linux/${K8S_ARCH[o.arch]}): download https://dl.k8s.io/release/${NODE_KUBECTL_VERSION}/bin/linux/${K8S_ARCH[o.arch]}/kubectl`)
+  if (m !== ELF_MACHINE[o.arch])
+    throw new Error(
+      `KUBELAB_KUBECTL=${file} is not a Linux ${K8S_ARCH[o.arch]} kubectl (the VMs are linux/${K8S_ARCH[o.arch]}): download https://dl.k8s.io/release/${NODE_KUBECTL_VERSION}/bin/linux/${K8S_ARCH[o.arch]}/kubectl`,
+    )
   return { gz: gzipOnce(file, join(kubectlCacheDir(o.home, o.arch), 'from-env')), arch: o.arch, source: 'env', origin: file }
 }
 
@@ -85,7 +88,8 @@ async function download(o: NodeKubectlOptions, base: string): Promise<NodeKubect
       const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message
       throw new Error(`could not download ${u} (${cause}): check the host's internet connection, or set KUBELAB_KUBECTL to a Linux kubectl you downloaded`)
     }
-    if (!res.ok) throw new Error(`downloading ${u} failed: HTTP ${res.status}; set KUBELAB_KUBECTL to a Linux kubectl you downloaded, or KUBELAB_KUBECTL_BASE to a mirror`)
+    if (!res.ok)
+      throw new Error(`downloading ${u} failed: HTTP ${res.status}; set KUBELAB_KUBECTL to a Linux kubectl you downloaded, or KUBELAB_KUBECTL_BASE to a mirror`)
     return res
   }
   const want = (await (await get(`${url}.sha256`)).text()).trim().split(/\s+/)[0]?.toLowerCase() ?? ''
@@ -93,7 +97,8 @@ async function download(o: NodeKubectlOptions, base: string): Promise<NodeKubect
   progress(`downloading ${url}`)
   const body = Buffer.from(await (await get(url)).arrayBuffer())
   const have = createHash('sha256').update(body).digest('hex')
-  if (have !== want) throw new Error(`${url} does not match its published SHA-256 (got ${have}, expected ${want}): refusing it; try again, or set KUBELAB_KUBECTL`)
+  if (have !== want)
+    throw new Error(`${url} does not match its published SHA-256 (got ${have}, expected ${want}): refusing it; try again, or set KUBELAB_KUBECTL`)
   mkdirSync(dir, { recursive: true })
   const bin = join(dir, `kubectl-${NODE_KUBECTL_VERSION}`)
   writeFileSync(`${bin}.part`, body, { mode: 0o755 })

@@ -111,25 +111,70 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
   const all: Component[] = []
   const scale = Math.max(1, p.timeScale ?? 1)
   // Upstream's defaults (15 s / 10 s / 2 s), stretched on slow nodes.
-  const leaderElection = scale > 1 ? ['--leader-elect-lease-duration', `${15 * scale}s`, '--leader-elect-renew-deadline', `${10 * scale}s`, '--leader-elect-retry-period', `${2 * scale}s`] : []
+  const leaderElection =
+    scale > 1
+      ? ['--leader-elect-lease-duration', `${15 * scale}s`, '--leader-elect-renew-deadline', `${10 * scale}s`, '--leader-elect-retry-period', `${2 * scale}s`]
+      : []
   if (p.node.role === 'control-plane') {
     const etcd = p.store === 'etcd'
     const epki = etcdPkiPaths(d.kubernetesPki)
     if (etcd) {
       const members = p.controlPlanes?.length ? p.controlPlanes : [p.node]
-      all.push({ name: 'etcd', command: ETCD_BINARY, args: etcdMemberArgs({ name: p.node.name, dataDir: d.etcdData, ip: p.node.ip, pki: epki, clusterToken: `kubelab-${p.cluster}`, initialCluster: etcdInitialCluster(members) }) })
+      all.push({
+        name: 'etcd',
+        command: ETCD_BINARY,
+        args: etcdMemberArgs({
+          name: p.node.name,
+          dataDir: d.etcdData,
+          ip: p.node.ip,
+          pki: epki,
+          clusterToken: `kubelab-${p.cluster}`,
+          initialCluster: etcdInitialCluster(members),
+        }),
+      })
     }
-    const storeArgs = etcd ? ['--store', 'etcd', '--etcd-servers', 'https://127.0.0.1:2379', '--etcd-cafile', epki.caFile, '--etcd-certfile', epki.clientCert, '--etcd-keyfile', epki.clientKey] : []
+    const storeArgs = etcd
+      ? [
+          '--store',
+          'etcd',
+          '--etcd-servers',
+          'https://127.0.0.1:2379',
+          '--etcd-cafile',
+          epki.caFile,
+          '--etcd-certfile',
+          epki.clientCert,
+          '--etcd-keyfile',
+          epki.clientKey,
+        ]
+      : []
     all.push(
-      { name: 'apiserver', args: ['--data-dir', posix.join(d.lib, 'apiserver'), '--bind-address', '0.0.0.0', '--secure-port', '6443', '--advertise-address', p.node.ip, ...apiserverSanArgs(p), ...((p.controlPlanes?.length ?? 1) > 1 ? ['--apiserver-count', String(p.controlPlanes!.length)] : []), ...storeArgs] },
+      {
+        name: 'apiserver',
+        args: [
+          '--data-dir',
+          posix.join(d.lib, 'apiserver'),
+          '--bind-address',
+          '0.0.0.0',
+          '--secure-port',
+          '6443',
+          '--advertise-address',
+          p.node.ip,
+          ...apiserverSanArgs(p),
+          ...((p.controlPlanes?.length ?? 1) > 1 ? ['--apiserver-count', String(p.controlPlanes!.length)] : []),
+          ...storeArgs,
+        ],
+      },
       { name: 'scheduler', args: ['--kubeconfig', kc('scheduler'), ...leaderElection] },
       {
         name: 'controller-manager',
         args: [
-          '--kubeconfig', kc('controller-manager'),
+          '--kubeconfig',
+          kc('controller-manager'),
           // The CSR signer issues from the API server's CA (same node), as kubeadm configures it.
-          '--cluster-signing-cert-file', posix.join(d.lib, 'apiserver', 'pki', 'ca.crt'),
-          '--cluster-signing-key-file', posix.join(d.lib, 'apiserver', 'pki', 'ca.key'),
+          '--cluster-signing-cert-file',
+          posix.join(d.lib, 'apiserver', 'pki', 'ca.crt'),
+          '--cluster-signing-key-file',
+          posix.join(d.lib, 'apiserver', 'pki', 'ca.key'),
           ...(p.loadBalancerPool ? ['--lb-pool', p.loadBalancerPool] : []),
           ...leaderElection,
         ],
@@ -141,19 +186,30 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
     {
       name: 'kubelet',
       args: [
-        '--kubeconfig', kc('kubelet'),
-        '--node-name', p.node.name,
-        '--node-ip', p.node.ip,
-        '--container-runtime-endpoint', `unix://${d.containerdSocket}`,
-        '--root-dir', posix.join(d.lib, 'kubelet'),
-        '--tls-cert-file', posix.join(d.etc, 'pki', 'kubelet.crt'),
-        '--tls-private-key-file', posix.join(d.etc, 'pki', 'kubelet.key'),
-        '--client-ca-file', posix.join(d.etc, 'pki', 'ca.crt'),
-        '--pod-log-dir', d.podLogs,
+        '--kubeconfig',
+        kc('kubelet'),
+        '--node-name',
+        p.node.name,
+        '--node-ip',
+        p.node.ip,
+        '--container-runtime-endpoint',
+        `unix://${d.containerdSocket}`,
+        '--root-dir',
+        posix.join(d.lib, 'kubelet'),
+        '--tls-cert-file',
+        posix.join(d.etc, 'pki', 'kubelet.crt'),
+        '--tls-private-key-file',
+        posix.join(d.etc, 'pki', 'kubelet.key'),
+        '--client-ca-file',
+        posix.join(d.etc, 'pki', 'ca.crt'),
+        '--pod-log-dir',
+        d.podLogs,
         // Where the node's containerd reads CNI configs (its CRI plugin's conf_dir); the kubelet
         // writes the bridge config there once the Node has a podCIDR.
-        '--cni-conf-dir', d.cniConfDir,
-        '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16',
+        '--cni-conf-dir',
+        d.cniConfDir,
+        '--cluster-cidr',
+        p.clusterCidr ?? '10.244.0.0/16',
         ...(p.node.role === 'control-plane' ? ['--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule'] : []),
         // No role label here: NodeRestriction forbids a kubelet to set node-role.kubernetes.io/*
         // on itself. The host labels the control plane with admin credentials once it registers
@@ -192,7 +248,11 @@ export function nodeEnvFile(p: NodePlanInput): string {
     KUBELAB_NODE_BINARY: p.nodeBinary,
     KUBELAB_STORE: p.store ?? 'embedded',
   }
-  return Object.entries(lines).map(([k, v]) => `${k}=${shQuote(v)}`).join('\n') + '\n'
+  return (
+    Object.entries(lines)
+      .map(([k, v]) => `${k}=${shQuote(v)}`)
+      .join('\n') + '\n'
+  )
 }
 
 /** One systemd unit per component; Restart=always as the supervisor does for local nodes. */
@@ -227,7 +287,15 @@ WantedBy=multi-user.target
  */
 export function shutdownUnit(p: NodePlanInput): string {
   const d = nodePaths(p.root)
-  const words = [p.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), 'shutdown-pods', '--container-runtime-endpoint', `unix://${d.containerdSocket}`, '--grace-period', '5']
+  const words = [
+    p.nodeBinary,
+    posix.join(d.bin, 'kubelab-node.js'),
+    'shutdown-pods',
+    '--container-runtime-endpoint',
+    `unix://${d.containerdSocket}`,
+    '--grace-period',
+    '5',
+  ]
   // Inside sh -c '…' (and systemd's own quoting): plain words only.
   const odd = words.find((w) => shQuote(w) !== w)
   if (odd) throw new Error(`node ${p.node.name}: path ${JSON.stringify(odd)} has characters the shutdown unit cannot quote; use a plain install root`)
@@ -269,6 +337,7 @@ export interface StagedFile {
 
 /** The manifest install-node.sh reads: `MODE DEST SOURCE` per line (octal mode). */
 export function manifest(files: readonly StagedFile[]): string {
-  for (const f of files) if (/\s/.test(f.dest) || /\s/.test(f.name)) throw new Error(`staged file ${f.name} → ${f.dest}: paths with spaces are not supported on nodes`)
+  for (const f of files)
+    if (/\s/.test(f.dest) || /\s/.test(f.name)) throw new Error(`staged file ${f.name} → ${f.dest}: paths with spaces are not supported on nodes`)
   return files.map((f) => `${f.mode.toString(8).padStart(4, '0')} ${f.dest} ${f.name}`).join('\n') + '\n'
 }

@@ -61,10 +61,18 @@ export function runtimeCacheDir(home: string): string {
 
 function fromEnv(file: string, arch: NodeArch): NodeRuntime {
   const p = parseRuntimeName(basename(file))
-  if (!p) throw new Error(`KUBELAB_NODE_RUNTIME=${file}: the name must be nodejs.org's node-vX.Y.Z-linux-${arch}.tar.gz (or .tar.xz); download it from https://nodejs.org/dist/ or unset KUBELAB_NODE_RUNTIME`)
-  if (p.arch !== arch) throw new Error(`KUBELAB_NODE_RUNTIME=${file} is for linux-${p.arch}, but the VM is linux-${arch}: give the node-${p.version}-linux-${arch}.tar.gz tarball instead`)
-  if (p.major < NODE_RUNTIME_MIN_MAJOR) throw new Error(`KUBELAB_NODE_RUNTIME=${file} is Node.js ${p.version}; KubeLab's node agents need ${NODE_RUNTIME_MIN_MAJOR} or newer`)
-  if (!existsSync(file) || !statSync(file).isFile()) throw new Error(`KUBELAB_NODE_RUNTIME=${file} does not exist: check the path or unset KUBELAB_NODE_RUNTIME`)
+  if (!p)
+    throw new Error(
+      `KUBELAB_NODE_RUNTIME=${file}: the name must be nodejs.org's node-vX.Y.Z-linux-${arch}.tar.gz (or .tar.xz); download it from https://nodejs.org/dist/ or unset KUBELAB_NODE_RUNTIME`,
+    )
+  if (p.arch !== arch)
+    throw new Error(
+      `KUBELAB_NODE_RUNTIME=${file} is for linux-${p.arch}, but the VM is linux-${arch}: give the node-${p.version}-linux-${arch}.tar.gz tarball instead`,
+    )
+  if (p.major < NODE_RUNTIME_MIN_MAJOR)
+    throw new Error(`KUBELAB_NODE_RUNTIME=${file} is Node.js ${p.version}; KubeLab's node agents need ${NODE_RUNTIME_MIN_MAJOR} or newer`)
+  if (!existsSync(file) || !statSync(file).isFile())
+    throw new Error(`KUBELAB_NODE_RUNTIME=${file} does not exist: check the path or unset KUBELAB_NODE_RUNTIME`)
   return { file, version: p.version, arch, source: 'env', compression: p.compression }
 }
 
@@ -85,9 +93,12 @@ async function get(url: string, signal?: AbortSignal): Promise<Response> {
     res = await fetch(url, { signal })
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message
-    throw new Error(`could not download ${url} (${cause}): check the host's internet connection, or set KUBELAB_NODE_RUNTIME to a node-vX.Y.Z-linux-ARCH.tar.gz you downloaded`)
+    throw new Error(
+      `could not download ${url} (${cause}): check the host's internet connection, or set KUBELAB_NODE_RUNTIME to a node-vX.Y.Z-linux-ARCH.tar.gz you downloaded`,
+    )
   }
-  if (!res.ok || !res.body) throw new Error(`downloading ${url} failed: HTTP ${res.status}; set KUBELAB_NODE_RUNTIME to a tarball you downloaded, or KUBELAB_NODE_DIST to a mirror`)
+  if (!res.ok || !res.body)
+    throw new Error(`downloading ${url} failed: HTTP ${res.status}; set KUBELAB_NODE_RUNTIME to a tarball you downloaded, or KUBELAB_NODE_DIST to a mirror`)
   return res
 }
 
@@ -95,7 +106,10 @@ async function download(o: NodeRuntimeOptions, dist: string): Promise<NodeRuntim
   const progress = o.progress ?? (() => undefined)
   const sumsUrl = `${dist}/SHASUMS256.txt`
   const sums = await (await get(sumsUrl, o.signal)).text()
-  const entries = sums.split('\n').map((l) => l.trim().split(/\s+/)).filter(([, name]) => !!name && parseRuntimeName(name.replace(/^\*/, ''))?.arch === o.arch)
+  const entries = sums
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([, name]) => !!name && parseRuntimeName(name.replace(/^\*/, ''))?.arch === o.arch)
   const line = entries.find(([, name]) => name!.endsWith('.tar.gz')) ?? entries[0]
   if (!line) throw new Error(`${sumsUrl} lists no node-vX.Y.Z-linux-${o.arch}.tar.gz or .tar.xz: point KUBELAB_NODE_DIST at a nodejs.org release folder`)
   const [want, rawName] = line as [string, string]
@@ -130,7 +144,10 @@ async function download(o: NodeRuntimeOptions, dist: string): Promise<NodeRuntim
     }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())))
     const have = hash.digest('hex')
-    if (have !== want.toLowerCase()) throw new Error(`${url} does not match its SHA-256 in ${sumsUrl} (got ${have}, expected ${want}): refusing it; try again, or download it yourself and set KUBELAB_NODE_RUNTIME`)
+    if (have !== want.toLowerCase())
+      throw new Error(
+        `${url} does not match its SHA-256 in ${sumsUrl} (got ${have}, expected ${want}): refusing it; try again, or download it yourself and set KUBELAB_NODE_RUNTIME`,
+      )
     renameSync(tmp, final)
   } catch (e) {
     out.destroy()
@@ -167,7 +184,9 @@ export function runtimeInstallScript(tarball: string, dir: string, version: stri
   return [
     'set -eu',
     `if ${runtimeInstalledCheck(dir, version)}; then rm -f '${tarball}'; echo 'Node.js ${version} already installed'; exit 0; fi`,
-    ...(compression === 'xz' ? ["command -v xz >/dev/null || { echo 'xz is missing on this node: install xz-utils (apt-get install xz-utils) and run create again' >&2; exit 1; }"] : []),
+    ...(compression === 'xz'
+      ? ["command -v xz >/dev/null || { echo 'xz is missing on this node: install xz-utils (apt-get install xz-utils) and run create again' >&2; exit 1; }"]
+      : []),
     `rm -rf '${dir}.new' && mkdir -p '${dir}.new'`,
     `tar -x${compression === 'xz' ? 'J' : 'z'}f '${tarball}' -C '${dir}.new' --strip-components=1 --no-same-owner`,
     `rm -rf '${dir}' && mv '${dir}.new' '${dir}' && rm -f '${tarball}'`,

@@ -73,7 +73,13 @@ export function apiserverSans(masterIp: string, extraIps: readonly string[] = []
  * `extraSans`: more addresses the API servers answer on (every control-plane node's and the
  * stable endpoint's when there are several), so one serving certificate fits every API server.
  */
-export function ensureClusterPki(clusterDir: string, clusterName: string, masterIp: string, nodes: readonly PkiNode[], extraSans: readonly string[] = []): ClusterPki {
+export function ensureClusterPki(
+  clusterDir: string,
+  clusterName: string,
+  masterIp: string,
+  nodes: readonly PkiNode[],
+  extraSans: readonly string[] = [],
+): ClusterPki {
   const dir = join(clusterDir, 'pki')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const ca = ensure(dir, 'ca', () => createCA(`kubelab-${clusterName}-ca`))
@@ -89,7 +95,11 @@ export function ensureClusterPki(clusterDir: string, clusterName: string, master
   const saKey = join(dir, 'sa.key')
   const saPub = join(dir, 'sa.pub')
   if (!existsSync(saKey) || !existsSync(saPub)) {
-    const k = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
+    const k = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    })
     writeFileSync(saKey, k.privateKey, { mode: 0o600 })
     writeFileSync(saPub, k.publicKey, { mode: 0o644 })
   }
@@ -99,13 +109,19 @@ export function ensureClusterPki(clusterDir: string, clusterName: string, master
     const nd = join(dir, 'nodes', n.name)
     nodeCerts.set(n.name, {
       kubeletClient: ensure(nd, 'kubelet-client', () => issueClientCert(ca, `system:node:${n.name}`, ['system:nodes'])),
-      kubeletServing: ensure(nd, `kubelet-serving-${n.ip}`, () => issueCert(ca, { commonName: n.name, server: true, dnsNames: [n.name, 'localhost'], ipAddresses: [n.ip, '127.0.0.1'] })),
+      kubeletServing: ensure(nd, `kubelet-serving-${n.ip}`, () =>
+        issueCert(ca, { commonName: n.name, server: true, dnsNames: [n.name, 'localhost'], ipAddresses: [n.ip, '127.0.0.1'] }),
+      ),
       proxyClient: ensure(nd, 'proxy-client', () => issueClientCert(ca, 'system:kube-proxy', ['system:node-proxier'])),
     })
   }
   const components = new Map<string, KeyPair>()
   const users = { scheduler: 'system:kube-scheduler', 'controller-manager': 'system:kube-controller-manager', dns: 'system:kube-dns' } as const
-  for (const [c, user] of Object.entries(users)) components.set(c, ensure(join(dir, 'components'), c, () => issueClientCert(ca, user)))
+  for (const [c, user] of Object.entries(users))
+    components.set(
+      c,
+      ensure(join(dir, 'components'), c, () => issueClientCert(ca, user)),
+    )
   return {
     dir,
     ca,
@@ -133,8 +149,12 @@ export function ensureClusterPki(clusterDir: string, clusterName: string, master
         ca: etcdCa,
         server: ensure(md, `server-${n.ip}`, () => issueCert(etcdCa, { commonName: name, server: true, client: true, ...names })),
         peer: ensure(md, `peer-${n.ip}`, () => issueCert(etcdCa, { commonName: name, server: true, client: true, ...names })),
-        healthcheckClient: ensure(join(dir, 'etcd'), 'healthcheck-client', () => issueCert(etcdCa, { commonName: 'kube-etcd-healthcheck-client', client: true })),
-        apiserverClient: ensure(join(dir, 'etcd'), 'apiserver-etcd-client', () => issueCert(etcdCa, { commonName: 'kube-apiserver-etcd-client', client: true })),
+        healthcheckClient: ensure(join(dir, 'etcd'), 'healthcheck-client', () =>
+          issueCert(etcdCa, { commonName: 'kube-etcd-healthcheck-client', client: true }),
+        ),
+        apiserverClient: ensure(join(dir, 'etcd'), 'apiserver-etcd-client', () =>
+          issueCert(etcdCa, { commonName: 'kube-apiserver-etcd-client', client: true }),
+        ),
       }
     },
   }

@@ -6,7 +6,20 @@ import { readFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import type { NodeBundle } from '../../provisioning/bundle'
 import { INSTALL_SCRIPT } from '../../provisioning/bundle'
-import { manifest, nodeComponents, nodeEnvFile, nodePaths, shutdownUnit, supervisorConfig, systemdUnit, type NodePlanInput, type PlanNode, type ServiceMode, type StagedFile, type StoreKind } from './node-plan'
+import {
+  manifest,
+  nodeComponents,
+  nodeEnvFile,
+  nodePaths,
+  shutdownUnit,
+  supervisorConfig,
+  systemdUnit,
+  type NodePlanInput,
+  type PlanNode,
+  type ServiceMode,
+  type StagedFile,
+  type StoreKind,
+} from './node-plan'
 import { importImageOnNode, tagSandboxImageCommand, type ImageTarball } from './images'
 import { nodeArchOf, runtimeDirOnNode, runtimeInstallScript, runtimeInstalledCheck, type NodeArch, type NodeRuntime } from './node-runtime'
 import { componentKubeconfig, type ClusterPki } from './pki'
@@ -79,13 +92,27 @@ export interface NodeFacts {
 
 /** Asks the node where its root is, which Node.js to use, whether systemd runs it, its CPU. */
 async function nodeFacts(s: SshSession, signal?: AbortSignal, scale = 1): Promise<NodeFacts> {
-  const r = await s.run('printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi; uname -m', { timeoutMs: 30_000 * scale, signal })
+  const r = await s.run(
+    'printf "%s\\n" "${KUBELAB_ROOT:-/}" "${KUBELAB_NODE_BINARY:-$(command -v node || echo none)}"; if [ -z "${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then echo systemd; else echo supervisor; fi; uname -m',
+    { timeoutMs: 30_000 * scale, signal },
+  )
   const [root, nodeBinary, mode, machine] = r.stdout.trim().split('\n')
-  return { root: root || '/', nodeBinary: nodeBinary && nodeBinary !== 'none' ? nodeBinary : 'node', serviceMode: mode === 'systemd' ? 'systemd' : 'supervisor', machine: machine ?? '' }
+  return {
+    root: root || '/',
+    nodeBinary: nodeBinary && nodeBinary !== 'none' ? nodeBinary : 'node',
+    serviceMode: mode === 'systemd' ? 'systemd' : 'supervisor',
+    machine: machine ?? '',
+  }
 }
 
 /** Puts the host's Node.js runtime on the node (unless it has that version); returns its node binary. */
-async function installNodeRuntime(s: SshSession, facts: NodeFacts, get: NonNullable<ProvisionInput['nodeRuntime']>, ctx: { line(l: string): void; signal: AbortSignal }, scale = 1): Promise<string> {
+async function installNodeRuntime(
+  s: SshSession,
+  facts: NodeFacts,
+  get: NonNullable<ProvisionInput['nodeRuntime']>,
+  ctx: { line(l: string): void; signal: AbortSignal },
+  scale = 1,
+): Promise<string> {
   const rt = await get(nodeArchOf(facts.machine), (l) => ctx.line(l))
   const dir = runtimeDirOnNode(facts.root, rt.version)
   const bin = `${dir}/bin/node`
@@ -97,9 +124,19 @@ async function installNodeRuntime(s: SshSession, facts: NodeFacts, get: NonNulla
   const tarball = posix.join(staging, `node-runtime.tar.${rt.compression}`)
   await s.run(`mkdir -p ${staging} && chmod 0700 ${staging}`, { timeoutMs: 30_000 * scale, signal: ctx.signal })
   ctx.line(`uploading ${posix.basename(rt.file)} (${rt.source === 'env' ? 'KUBELAB_NODE_RUNTIME' : rt.source})`)
-  await s.upload([{ remote: tarball, local: rt.file, mode: 0o600 }], { signal: ctx.signal, onFile: (_r, n) => ctx.line(`${(n / 1024 / 1024).toFixed(1)} MiB uploaded`) })
-  const res = await s.exec(runtimeInstallScript(tarball, dir, rt.version, rt.compression), { onLine: (l) => ctx.line(l), timeoutMs: 300_000 * scale, signal: ctx.signal })
-  if (res.code !== 0) throw new Error(`installing Node.js ${rt.version} on the node failed (exit ${res.code ?? res.signal})${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`)
+  await s.upload([{ remote: tarball, local: rt.file, mode: 0o600 }], {
+    signal: ctx.signal,
+    onFile: (_r, n) => ctx.line(`${(n / 1024 / 1024).toFixed(1)} MiB uploaded`),
+  })
+  const res = await s.exec(runtimeInstallScript(tarball, dir, rt.version, rt.compression), {
+    onLine: (l) => ctx.line(l),
+    timeoutMs: 300_000 * scale,
+    signal: ctx.signal,
+  })
+  if (res.code !== 0)
+    throw new Error(
+      `installing Node.js ${rt.version} on the node failed (exit ${res.code ?? res.signal})${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`,
+    )
   return bin
 }
 
@@ -108,13 +145,21 @@ async function installNodeRuntime(s: SshSession, facts: NodeFacts, get: NonNulla
  * kubeconfig. A host that cannot get kubectl warns instead of failing the create: the cluster
  * works, only kubectl on the nodes (and labs that run it there) does not.
  */
-async function installKubectl(s: SshSession, facts: NodeFacts, i: ProvisionInput, get: NonNullable<ProvisionInput['nodeKubectl']>, ctx: { line(l: string): void; signal: AbortSignal }): Promise<void> {
+async function installKubectl(
+  s: SshSession,
+  facts: NodeFacts,
+  i: ProvisionInput,
+  get: NonNullable<ProvisionInput['nodeKubectl']>,
+  ctx: { line(l: string): void; signal: AbortSignal },
+): Promise<void> {
   const scale = i.timeoutScale ?? 1
   let k: NodeKubectl
   try {
     k = await get(nodeArchOf(facts.machine), (l) => ctx.line(l))
   } catch (e) {
-    ctx.line(`WARNING: kubectl is not installed on this node: ${(e as Error).message}. The cluster works; kubectl on the node and labs that run it there do not until you run create again with KUBELAB_KUBECTL set`)
+    ctx.line(
+      `WARNING: kubectl is not installed on this node: ${(e as Error).message}. The cluster works; kubectl on the node and labs that run it there do not until you run create again with KUBELAB_KUBECTL set`,
+    )
     return
   }
   // Under the node's root: a local node (or a test double) is a folder on the host.
@@ -129,9 +174,19 @@ async function installKubectl(s: SshSession, facts: NodeFacts, i: ProvisionInput
   } else {
     const gz = posix.join(staging, 'kubectl.gz')
     ctx.line(`uploading kubectl (${k.source === 'env' ? 'KUBELAB_KUBECTL' : k.source})`)
-    await s.upload([{ remote: gz, local: k.gz, mode: 0o600 }], { signal: ctx.signal, onFile: (_r, n) => ctx.line(`${(n / 1024 / 1024).toFixed(1)} MiB uploaded`) })
-    const res = await s.exec(`${kubectlInstallScript(gz, bin)}\necho '${id}' > ${stamp}`, { onLine: (l) => ctx.line(l), timeoutMs: 120_000 * scale, signal: ctx.signal })
-    if (res.code !== 0) throw new Error(`installing kubectl on the node failed (exit ${res.code ?? res.signal})${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`)
+    await s.upload([{ remote: gz, local: k.gz, mode: 0o600 }], {
+      signal: ctx.signal,
+      onFile: (_r, n) => ctx.line(`${(n / 1024 / 1024).toFixed(1)} MiB uploaded`),
+    })
+    const res = await s.exec(`${kubectlInstallScript(gz, bin)}\necho '${id}' > ${stamp}`, {
+      onLine: (l) => ctx.line(l),
+      timeoutMs: 120_000 * scale,
+      signal: ctx.signal,
+    })
+    if (res.code !== 0)
+      throw new Error(
+        `installing kubectl on the node failed (exit ${res.code ?? res.signal})${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`,
+      )
   }
   if (i.node.role === 'control-plane' && i.nodeAdminKubeconfig) {
     await s.run(`mkdir -p ${root}/etc/kubernetes ${root}/root/.kube && chmod 0700 ${root}/root/.kube`, { timeoutMs: 30_000 * scale, signal: ctx.signal })
@@ -147,8 +202,28 @@ async function installKubectl(s: SshSession, facts: NodeFacts, i: ProvisionInput
 }
 
 /** Everything the node gets, as staged files with their destinations. */
-export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool' | 'store' | 'controlPlanes' | 'apiEndpoint' | 'apiSans' | 'timeoutScale'>, facts: NodeFacts): { files: StagedFile[]; components: string[]; missing: string[] } {
-  const plan: NodePlanInput = { cluster: i.cluster, node: i.node, masterIp: i.masterIp, root: facts.root, nodeBinary: facts.nodeBinary, serviceMode: facts.serviceMode, available: new Set(i.bundle.components), kubeletFlags: new Set(i.bundle.kubeletFlags), loadBalancerPool: i.loadBalancerPool, store: i.store, controlPlanes: i.controlPlanes, apiSans: i.apiSans, timeScale: i.timeoutScale ?? 1 }
+export function nodeFiles(
+  i: Pick<
+    ProvisionInput,
+    'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool' | 'store' | 'controlPlanes' | 'apiEndpoint' | 'apiSans' | 'timeoutScale'
+  >,
+  facts: NodeFacts,
+): { files: StagedFile[]; components: string[]; missing: string[] } {
+  const plan: NodePlanInput = {
+    cluster: i.cluster,
+    node: i.node,
+    masterIp: i.masterIp,
+    root: facts.root,
+    nodeBinary: facts.nodeBinary,
+    serviceMode: facts.serviceMode,
+    available: new Set(i.bundle.components),
+    kubeletFlags: new Set(i.bundle.kubeletFlags),
+    loadBalancerPool: i.loadBalancerPool,
+    store: i.store,
+    controlPlanes: i.controlPlanes,
+    apiSans: i.apiSans,
+    timeScale: i.timeoutScale ?? 1,
+  }
   const agentServer = i.apiEndpoint ?? i.masterIp
   const d = nodePaths(facts.root)
   const { components, missing } = nodeComponents(plan)
@@ -156,13 +231,19 @@ export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp
   const add = (name: string, dest: string, content: string | Buffer, mode = 0o644): void => {
     files.push({ name, dest, content, mode })
   }
-  for (const f of i.bundle.files) add(f.name, posix.join(d.bin, f.name), readFileSync(f.path), f.name.endsWith('.js') || f.name.endsWith('.mjs') ? 0o755 : 0o644)
+  for (const f of i.bundle.files)
+    add(f.name, posix.join(d.bin, f.name), readFileSync(f.path), f.name.endsWith('.js') || f.name.endsWith('.mjs') ? 0o755 : 0o644)
   add('node.env', posix.join(d.etc, 'node.env'), nodeEnvFile(plan))
   add('ca.crt', posix.join(d.etc, 'pki', 'ca.crt'), i.pki.ca.certPem)
   const nc = i.pki.node(i.node.name)
   add('kubelet.crt', posix.join(d.etc, 'pki', 'kubelet.crt'), nc.kubeletServing.certPem)
   add('kubelet.key', posix.join(d.etc, 'pki', 'kubelet.key'), nc.kubeletServing.keyPem, 0o600)
-  add('kubelet.kubeconfig', posix.join(d.etc, 'kubelet.kubeconfig'), componentKubeconfig(i.pki, agentServer, `system:node:${i.node.name}`, nc.kubeletClient), 0o600)
+  add(
+    'kubelet.kubeconfig',
+    posix.join(d.etc, 'kubelet.kubeconfig'),
+    componentKubeconfig(i.pki, agentServer, `system:node:${i.node.name}`, nc.kubeletClient),
+    0o600,
+  )
   add('proxy.kubeconfig', posix.join(d.etc, 'proxy.kubeconfig'), componentKubeconfig(i.pki, agentServer, 'system:kube-proxy', nc.proxyClient), 0o600)
   if (i.node.role === 'control-plane') {
     // The API server finds its PKI in DATA/pki and reuses it instead of making its own.
@@ -208,13 +289,15 @@ export function nodeFiles(i: Pick<ProvisionInput, 'cluster' | 'node' | 'masterIp
 
 /** Environment for etcdctl (3.4 reads ETCDCTL_*) pointing at the node's own member with the healthcheck client certificate. */
 export function etcdctlEnv(p: EtcdPkiPaths): string {
-  return [
-    'export ETCDCTL_API=3',
-    'export ETCDCTL_ENDPOINTS=https://127.0.0.1:2379',
-    `export ETCDCTL_CACERT=${p.caFile}`,
-    `export ETCDCTL_CERT=${p.healthcheckCert}`,
-    `export ETCDCTL_KEY=${p.healthcheckKey}`,
-  ].join('\n') + '\n'
+  return (
+    [
+      'export ETCDCTL_API=3',
+      'export ETCDCTL_ENDPOINTS=https://127.0.0.1:2379',
+      `export ETCDCTL_CACERT=${p.caFile}`,
+      `export ETCDCTL_CERT=${p.healthcheckCert}`,
+      `export ETCDCTL_KEY=${p.healthcheckKey}`,
+    ].join('\n') + '\n'
+  )
 }
 
 /** Provisions one node; every wait is bounded and every step reported. */
@@ -224,7 +307,12 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
   const scale = i.timeoutScale ?? 1
   const s = await r.run('wait for SSH', node, async (ctx) => {
     ctx.hint(`check that node ${node} runs and its sshd listens on ${i.login.host}:${i.login.port}; kubelab list shows its state`)
-    return SshSession.connect(i.login, { deadline: Date.now() + (i.sshWaitMs ?? 120_000), node, onAttempt: (n, e) => ctx.line(`attempt ${n}: ${e}`), cancelled: () => ctx.signal.aborted })
+    return SshSession.connect(i.login, {
+      deadline: Date.now() + (i.sshWaitMs ?? 120_000),
+      node,
+      onAttempt: (n, e) => ctx.line(`attempt ${n}: ${e}`),
+      cancelled: () => ctx.signal.aborted,
+    })
   })
   i.onSession?.(s)
   try {
@@ -248,7 +336,10 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
     }
     const d = nodePaths(facts.root)
     const plan = nodeFiles(i, facts)
-    if (plan.missing.length) r.run('check components', node, async (ctx) => ctx.line(`this kubelab-node build has no ${plan.missing.join(', ')}: those components are left out`)).catch(() => {})
+    if (plan.missing.length)
+      r.run('check components', node, async (ctx) =>
+        ctx.line(`this kubelab-node build has no ${plan.missing.join(', ')}: those components are left out`),
+      ).catch(() => {})
     await r.run('upload', node, async (ctx) => {
       ctx.hint('check free disk space on the node and run create again (uploads are atomic and resume cleanly)')
       await s.run(`mkdir -p ${d.staging} && chmod 0700 ${d.staging}`, { timeoutMs: 30_000 * scale, signal: ctx.signal })
@@ -260,7 +351,13 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       ]
       let bytes = 0
       // Names and sizes only: file contents (keys, kubeconfigs) never reach a log.
-      await s.upload(staged, { signal: ctx.signal, onFile: (remote, n) => { bytes += n; ctx.line(`${posix.basename(remote)} (${n} bytes)`) } })
+      await s.upload(staged, {
+        signal: ctx.signal,
+        onFile: (remote, n) => {
+          bytes += n
+          ctx.line(`${posix.basename(remote)} (${n} bytes)`)
+        },
+      })
       ctx.line(`${staged.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`)
     })
     const loadImages = async (): Promise<void> => {
@@ -268,13 +365,15 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       // Importing again on a re-run is harmless (same digests), so this step converges like the others.
       await r.run('load images', node, async (ctx) => {
         ctx.hint(`check containerd on node ${node} (its log under var/log) and run create again`)
-        if (facts.serviceMode === 'systemd') await s.run('[ -S /run/containerd/containerd.sock ] || systemctl enable --now containerd', { timeoutMs: 60_000 * scale, signal: ctx.signal })
+        if (facts.serviceMode === 'systemd')
+          await s.run('[ -S /run/containerd/containerd.sock ] || systemctl enable --now containerd', { timeoutMs: 60_000 * scale, signal: ctx.signal })
         for (const img of i.images!) {
           const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000 * scale, signal: ctx.signal })
           ctx.line(`${img.name}: imported ${names.join(', ') || posix.basename(img.path)}`)
         }
         // Local nodes run containerd with our config (sandbox image = ours); a VM's is the distribution's.
-        if (facts.serviceMode === 'systemd') ctx.line((await s.run(tagSandboxImageCommand(i.images![0]!.name), { timeoutMs: 60_000 * scale, signal: ctx.signal })).stdout.trim())
+        if (facts.serviceMode === 'systemd')
+          ctx.line((await s.run(tagSandboxImageCommand(i.images![0]!.name), { timeoutMs: 60_000 * scale, signal: ctx.signal })).stdout.trim())
       })
     }
     // A VM (systemd) imports its images before the agents start: once they run, they share its
@@ -287,7 +386,11 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       // A cancel kills the installer's process group; what it installed is whole (temp + rename)
       // and the next run converges from there.
       const env = i.nodeRuntime ? `KUBELAB_NODE_BINARY='${facts.nodeBinary}' ` : ''
-      const res = await s.exec(`${env}sh ${posix.join(d.staging, 'install-node.sh')}`, { onLine: (l) => ctx.line(l), timeoutMs: 300_000 * scale, signal: ctx.signal })
+      const res = await s.exec(`${env}sh ${posix.join(d.staging, 'install-node.sh')}`, {
+        onLine: (l) => ctx.line(l),
+        timeoutMs: 300_000 * scale,
+        signal: ctx.signal,
+      })
       if (res.code !== 0) throw new Error(`install-node.sh exited ${res.code ?? res.signal}`)
     })
     if (facts.serviceMode !== 'systemd') await loadImages()

@@ -172,16 +172,22 @@ export class SshSession {
         last = (e as Error).message
         o.onAttempt?.(attempt, last)
         if (/authentication methods failed|All configured authentication/i.test(last)) {
-          throw new Error(`node ${node} (${login.user}@${login.host}:${login.port}) refused the cluster's SSH key: check that its authorized_keys holds the cluster key (~/.kubelab/clusters/NAME/ssh/id_ed25519.pub)`)
+          throw new Error(
+            `node ${node} (${login.user}@${login.host}:${login.port}) refused the cluster's SSH key: check that its authorized_keys holds the cluster key (~/.kubelab/clusters/NAME/ssh/id_ed25519.pub)`,
+          )
         }
         // A key we cannot read will not get better by retrying.
         if (/Cannot parse privateKey/i.test(last)) {
-          throw new Error(`the cluster's SSH private key cannot be read (${last}): delete the cluster (kubelab delete NAME) and create it again to get a new key`)
+          throw new Error(
+            `the cluster's SSH private key cannot be read (${last}): delete the cluster (kubelab delete NAME) and create it again to get a new key`,
+          )
         }
       }
       await sleep(Math.min(o.retryDelayMs ?? 500, Math.max(0, o.deadline - Date.now())))
     }
-    throw new Error(`could not reach node ${node} over SSH at ${login.user}@${login.host}:${login.port} after ${attempt - 1} attempts (last error: ${last || 'none'}): check the node is running and sshd listens there`)
+    throw new Error(
+      `could not reach node ${node} over SSH at ${login.user}@${login.host}:${login.port} after ${attempt - 1} attempts (last error: ${last || 'none'}): check the node is running and sshd listens there`,
+    )
   }
 
   get isClosed(): boolean {
@@ -235,7 +241,9 @@ export class SshSession {
         const onAbort = (): void => {
           const group = pgid
           // The kill goes over a second channel of the same connection; bounded either way.
-          const kill = group ? this.exec(`kill -TERM -- -${group} 2>/dev/null; sleep 1; kill -KILL -- -${group} 2>/dev/null; true`, { timeoutMs: 10_000 }).catch(() => undefined) : Promise.resolve()
+          const kill = group
+            ? this.exec(`kill -TERM -- -${group} 2>/dev/null; sleep 1; kill -KILL -- -${group} 2>/dev/null; true`, { timeoutMs: 10_000 }).catch(() => undefined)
+            : Promise.resolve()
           void kill.then(() => {
             ch.close()
             finish(new Error(`command on node ${this.node} was cancelled: ${command.slice(0, 80)}`))
@@ -285,7 +293,10 @@ export class SshSession {
    * Uploads files (content given as text/bytes, or read from a local path) atomically:
    * each goes to `remote.kubelab-tmp` and is renamed over `remote` once complete.
    */
-  async upload(files: readonly { remote: string; content?: string | Buffer; local?: string; mode?: number }[], o: { timeoutMs?: number; onFile?: (remote: string, bytes: number) => void; signal?: AbortSignal } = {}): Promise<void> {
+  async upload(
+    files: readonly { remote: string; content?: string | Buffer; local?: string; mode?: number }[],
+    o: { timeoutMs?: number; onFile?: (remote: string, bytes: number) => void; signal?: AbortSignal } = {},
+  ): Promise<void> {
     const sftp = await this.sftp()
     const deadline = Date.now() + (o.timeoutMs ?? 300_000)
     // Ending the SFTP channel fails the pending request; the temp name keeps the target whole.

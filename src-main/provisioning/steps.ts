@@ -86,7 +86,8 @@ export class StepRunner {
 
   private emit(e: StepEvent): void {
     const stamp = new Date().toISOString()
-    const text = e.status === 'line' ? `${e.step}: ${e.line}` : `${e.step}: ${e.status}${e.status === 'start' ? '' : ` (${e.elapsedMs} ms)`}${e.line ? ` ${e.line}` : ''}`
+    const text =
+      e.status === 'line' ? `${e.step}: ${e.line}` : `${e.step}: ${e.status}${e.status === 'start' ? '' : ` (${e.elapsedMs} ms)`}${e.line ? ` ${e.line}` : ''}`
     try {
       appendFileSync(this.logFile(e.node), `${stamp} ${text}\n`, { mode: 0o600 })
     } catch {

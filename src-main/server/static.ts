@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { extname, join, resolve, sep } from 'node:path'
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -15,14 +15,14 @@ const contentTypes: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
-};
+}
 
 /**
  * Mirrors the CSP meta tag of index.html, so responses carry it even without the tag. Inline
  * styles only (never scripts): xterm.js and vue-flow inject <style> elements.
  */
 const csp =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /**
  * Serves the built renderer from `rootDir` (GET/HEAD only). Paths are resolved inside the root;
@@ -30,12 +30,12 @@ const csp =
  */
 export async function serveStatic(rootDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    return sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
+    return sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' })
   }
-  const file = await resolveFile(rootDir, req.url ?? '/');
-  if (!file) return sendText(res, 404, 'not found');
-  const type = contentTypes[extname(file.path).toLowerCase()] ?? 'application/octet-stream';
-  const hashedAsset = file.path.includes(`${sep}assets${sep}`);
+  const file = await resolveFile(rootDir, req.url ?? '/')
+  if (!file) return sendText(res, 404, 'not found')
+  const type = contentTypes[extname(file.path).toLowerCase()] ?? 'application/octet-stream'
+  const hashedAsset = file.path.includes(`${sep}assets${sep}`)
   res.writeHead(200, {
     'Content-Type': type,
     'Content-Length': String(file.size),
@@ -44,40 +44,40 @@ export async function serveStatic(rootDir: string, req: IncomingMessage, res: Se
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     ...(type.startsWith('text/html') ? { 'Content-Security-Policy': csp } : {}),
-  });
+  })
   if (req.method === 'HEAD') {
-    res.end();
-    return;
+    res.end()
+    return
   }
   createReadStream(file.path)
     .on('error', () => res.destroy())
-    .pipe(res);
+    .pipe(res)
 }
 
 async function resolveFile(rootDir: string, url: string): Promise<{ path: string; size: number } | null> {
-  const root = resolve(rootDir);
-  let pathname: string;
+  const root = resolve(rootDir)
+  let pathname: string
   try {
-    pathname = decodeURIComponent(new URL(url, 'http://localhost').pathname);
+    pathname = decodeURIComponent(new URL(url, 'http://localhost').pathname)
   } catch {
-    return null; // malformed percent-encoding
+    return null // malformed percent-encoding
   }
-  if (pathname.includes('\0')) return null;
-  let candidate = resolve(join(root, pathname));
-  if (candidate !== root && !candidate.startsWith(root + sep)) return null;
+  if (pathname.includes('\0')) return null
+  let candidate = resolve(join(root, pathname))
+  if (candidate !== root && !candidate.startsWith(root + sep)) return null
   try {
-    let info = await stat(candidate);
+    let info = await stat(candidate)
     if (info.isDirectory()) {
-      candidate = join(candidate, 'index.html');
-      info = await stat(candidate);
+      candidate = join(candidate, 'index.html')
+      info = await stat(candidate)
     }
-    return info.isFile() ? { path: candidate, size: info.size } : null;
+    return info.isFile() ? { path: candidate, size: info.size } : null
   } catch {
-    return null;
+    return null
   }
 }
 
 function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
-  res.end(`${text}\n`);
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers })
+  res.end(`${text}\n`)
 }

@@ -1,9 +1,9 @@
 /// <reference types="vite/client" />
-import type { KubelabBridge } from '../../src-main/contract';
+import type { KubelabBridge } from '../../src-main/contract'
 
 declare global {
   interface Window {
     /** Provided by the Electron preload; absent in browser mode (the WebSocket is used then). */
-    kubelab?: KubelabBridge;
+    kubelab?: KubelabBridge
   }
 }

@@ -84,7 +84,12 @@ export function backend(envName, event, vm, file, extraEnv = {}) {
   const hook = process.env[envName]
   if (!hook) return undefined
   const kind = envName.startsWith('MULTIPASS') ? 'multipass' : 'virtualbox'
-  const env = { ...process.env, KUBELAB_DOUBLE_KIND: kind, KUBELAB_DOUBLE_STATE: process.env[kind === 'multipass' ? 'MULTIPASS_DOUBLE_STATE' : 'VBOXMANAGE_DOUBLE_STATE'], ...extraEnv }
+  const env = {
+    ...process.env,
+    KUBELAB_DOUBLE_KIND: kind,
+    KUBELAB_DOUBLE_STATE: process.env[kind === 'multipass' ? 'MULTIPASS_DOUBLE_STATE' : 'VBOXMANAGE_DOUBLE_STATE'],
+    ...extraEnv,
+  }
   const r = spawnSync(hook, [event, vm, ...(file ? [file] : [])], { encoding: 'utf8', env })
   if (r.status !== 0) throw new Error(`backend hook ${hook} ${event} ${vm} failed: ${r.stderr}`)
   const first = (r.stdout ?? '').split('\n')[0].trim()

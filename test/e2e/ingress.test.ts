@@ -25,7 +25,9 @@ const { k, apply, until, nodesReady } = useNodeCluster({
   hostIp: HOST_IP,
   nodes: NODES,
   // As node-plan runs it: the node address, ports 80 and 443.
-  agents: (n, c) => ({ [`ingress-${n.name}`]: ['ingress', '--kubeconfig', c.agentKubeconfig, '--node-name', n.name, '--address', n.ip, '--http-port', '80', '--https-port', '443'] }),
+  agents: (n, c) => ({
+    [`ingress-${n.name}`]: ['ingress', '--kubeconfig', c.agentKubeconfig, '--node-name', n.name, '--address', n.ip, '--http-port', '80', '--https-port', '443'],
+  }),
 })
 
 /** One HTTP request from the host to a node's ingress (a fresh connection each time). */
@@ -45,10 +47,14 @@ function http(ip: string, path: string, host = 'ingress.test'): Promise<{ status
 /** Waits until a request answers with a status (and body pattern), on every node. */
 async function expectEverywhere(path: string, status: number, body: RegExp, host?: string): Promise<void> {
   for (const n of NODES) {
-    await until(`${host ?? 'any host'}${path} on ${n.name} to answer ${status} ${body}`, async () => {
-      const r = await http(n.ip, path, host)
-      return r.status === status && body.test(r.body) ? r : (JSON.stringify(r) as unknown as false)
-    }, 60_000)
+    await until(
+      `${host ?? 'any host'}${path} on ${n.name} to answer ${status} ${body}`,
+      async () => {
+        const r = await http(n.ip, path, host)
+        return r.status === status && body.test(r.body) ? r : (JSON.stringify(r) as unknown as false)
+      },
+      60_000,
+    )
   }
 }
 
@@ -102,7 +108,6 @@ beforeAll(async () => {
   await k('rollout', 'status', 'deployment/beta', '--timeout=120s')
 }, 240_000)
 
-
 describe('Ingress on real nodes through the real kubectl', () => {
   it('has the default IngressClass kubelab', async () => {
     expect(await k('get', 'ingressclass')).toMatch(/kubelab\s+kubelab\.dev\/ingress/)
@@ -123,13 +128,19 @@ describe('Ingress on real nodes through the real kubectl', () => {
   })
 
   it('shows both node addresses in status', async () => {
-    const addresses = await until('the Ingress status', async () => {
-      const ing = JSON.parse(await k('get', 'ingress', 'web', '-o', 'json')) as Ingress
-      const ips = (ing.status?.loadBalancer?.ingress ?? []).map((i) => i.ip)
-      return ips.length === 2 && ips
-    }, 60_000)
+    const addresses = await until(
+      'the Ingress status',
+      async () => {
+        const ing = JSON.parse(await k('get', 'ingress', 'web', '-o', 'json')) as Ingress
+        const ips = (ing.status?.loadBalancer?.ingress ?? []).map((i) => i.ip)
+        return ips.length === 2 && ips
+      },
+      60_000,
+    )
     expect(addresses).toEqual(NODES.map((n) => n.ip))
-    expect(await k('get', 'ingress', 'web')).toMatch(new RegExp(`web\\s+kubelab\\s+beta\\.test\\s+${NODES[0].ip.replace(/\./g, '\\.')},${NODES[1].ip.replace(/\./g, '\\.')}\\s+80`))
+    expect(await k('get', 'ingress', 'web')).toMatch(
+      new RegExp(`web\\s+kubelab\\s+beta\\.test\\s+${NODES[0].ip.replace(/\./g, '\\.')},${NODES[1].ip.replace(/\./g, '\\.')}\\s+80`),
+    )
   })
 
   it('applies changes to the Ingress', async () => {

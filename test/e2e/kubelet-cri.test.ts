@@ -139,7 +139,11 @@ describe('kubelab-node shutdown-pods (a VM powering off)', () => {
       }
       const sb = await cri.runPodSandbox(sandboxConfig)
       // `sleep` as PID 1 has no SIGTERM handler, so the kernel drops the signal: only SIGKILL ends it.
-      const c = await cri.createContainer(sb, { metadata: { name: 'main', attempt: 0 }, image: { image: BUSYBOX_IMAGE }, command: ['sleep', '3600'], logPath: 'main/0.log' }, sandboxConfig)
+      const c = await cri.createContainer(
+        sb,
+        { metadata: { name: 'main', attempt: 0 }, image: { image: BUSYBOX_IMAGE }, command: ['sleep', '3600'], logPath: 'main/0.log' },
+        sandboxConfig,
+      )
       await cri.startContainer(c)
       ids.push({ sb, c })
     }

@@ -72,7 +72,15 @@ async function sliceEndpoints(service: string): Promise<{ ready: string[]; notRe
 }
 
 function podEnv(name: string): Promise<Map<string, string>> {
-  return k('exec', name, '--', 'env').then((t) => new Map(t.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string])))
+  return k('exec', name, '--', 'env').then(
+    (t) =>
+      new Map(
+        t
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
+      ),
+  )
 }
 
 beforeAll(async () => {
@@ -120,7 +128,6 @@ spec:
 `)
   for (const p of ['aff-1', 'aff-2', 'client']) await until(`pod ${p} Running and Ready`, async () => ready(await getPod(p)), 120_000)
 }, 240_000)
-
 
 // generous per-test bounds: eight other engineers' tests share these two cores
 describe('kubelet and proxy behaviour through the real kubectl', { timeout: 180_000 }, () => {
@@ -227,7 +234,9 @@ spec:
   })
 
   it('gives a LoadBalancer Service an address from the pool that answers', async () => {
-    const lbIP = await until('an ingress address for lb', async () => (await k('get', 'svc', 'lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).trim())
+    const lbIP = await until('an ingress address for lb', async () =>
+      (await k('get', 'svc', 'lb', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}')).trim(),
+    )
     expect(lbIP).toMatch(/^10\.231\.201\.(24[1-9]|25[0-4])$/)
     expect(await k('get', 'svc', 'lb')).toContain(lbIP)
     // from outside the node (the host, routed to the node) and from a pod
@@ -254,10 +263,14 @@ spec:
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d))
     child.stderr.on('data', (d: Buffer) => (err += d))
-    await until('attach to deliver new output', async () => {
-      if (child.exitCode !== null) throw new Error(`kubectl attach exited ${child.exitCode}: ${err}`)
-      return [...out.matchAll(/tock (\d+)/g)].some((m) => Number(m[1]) > last + 2)
-    }, 30_000)
+    await until(
+      'attach to deliver new output',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`kubectl attach exited ${child.exitCode}: ${err}`)
+        return [...out.matchAll(/tock (\d+)/g)].some((m) => Number(m[1]) > last + 2)
+      },
+      30_000,
+    )
     // attach shows what is written from now on, not the log from the start
     expect(out).not.toContain('tock 0\n')
     child.kill('SIGTERM')
@@ -311,10 +324,14 @@ spec:
     // not started (nor ready) while the startup probe has not passed
     expect(s0.started).toBe(false)
     expect(s0.ready).toBe(false)
-    const done = await until('startup started and ready', async () => {
-      const x = await getPod('startup')
-      return x?.status?.containerStatuses?.[0]?.started && ready(x) ? x : undefined
-    }, 90_000)
+    const done = await until(
+      'startup started and ready',
+      async () => {
+        const x = await getPod('startup')
+        return x?.status?.containerStatuses?.[0]?.started && ready(x) ? x : undefined
+      },
+      90_000,
+    )
     // a liveness probe running from the start would have failed after 1 s and restarted it
     expect(done.status?.containerStatuses?.[0]?.restartCount).toBe(0)
     const msgs = await k('get', 'events', '--field-selector', 'involvedObject.name=startup', '-o', 'jsonpath={.items[*].message}')
@@ -410,15 +427,22 @@ spec:
     // The mounted token authenticates as the pod's ServiceAccount, bound to the pod. (Checked
     // from here: busybox wget's TLS cannot complete a handshake with Node's TLS server.)
     const review = await new Promise<string>((ok, fail) => {
-      const req = httpsRequest(new URL('/apis/authentication.k8s.io/v1/selfsubjectreviews', c.controlPlane.apiserver.url), { method: 'POST', ca: c.controlPlane.apiserver.pki.ca.certPem, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
-        let body = ''
-        res.on('data', (d: Buffer) => (body += d))
-        res.on('end', () => ok(body))
-      })
+      const req = httpsRequest(
+        new URL('/apis/authentication.k8s.io/v1/selfsubjectreviews', c.controlPlane.apiserver.url),
+        { method: 'POST', ca: c.controlPlane.apiserver.pki.ca.certPem, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } },
+        (res) => {
+          let body = ''
+          res.on('data', (d: Buffer) => (body += d))
+          res.on('end', () => ok(body))
+        },
+      )
       req.on('error', fail)
       req.end(JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }))
     })
-    expect(JSON.parse(review).status.userInfo).toMatchObject({ username: 'system:serviceaccount:default:default', extra: { 'authentication.kubernetes.io/pod-name': ['sapod'] } })
+    expect(JSON.parse(review).status.userInfo).toMatchObject({
+      username: 'system:serviceaccount:default:default',
+      extra: { 'authentication.kubernetes.io/pod-name': ['sapod'] },
+    })
   })
 
   it('mounts a claim bound to a local PersistentVolume', async () => {
@@ -484,12 +508,16 @@ spec:
   - {name: c, image: ${BUSYBOX_IMAGE}, imagePullPolicy: IfNotPresent, command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 1; done']}
 `)
     const seen = new Set<string>()
-    await until('pull-always to show ErrImagePull and ImagePullBackOff', async () => {
-      const line = (await k('get', 'pod', 'pull-always', '--no-headers')).trim()
-      const status = line.split(/\s+/)[2] ?? ''
-      seen.add(status)
-      return seen.has('ImagePullBackOff') && seen.has('ErrImagePull')
-    }, 150_000)
+    await until(
+      'pull-always to show ErrImagePull and ImagePullBackOff',
+      async () => {
+        const line = (await k('get', 'pod', 'pull-always', '--no-headers')).trim()
+        const status = line.split(/\s+/)[2] ?? ''
+        seen.add(status)
+        return seen.has('ImagePullBackOff') && seen.has('ErrImagePull')
+      },
+      150_000,
+    )
     const p = await getPod('pull-always')
     expect(p?.status?.phase).toBe('Pending')
     expect(p?.status?.containerStatuses?.[0]?.state?.waiting?.message ?? '').toMatch(/kubelab\.local\/not-there:1/)
@@ -502,15 +530,23 @@ spec:
   })
 
   it('answers kubectl top nodes and top pods from the real kubelet', async () => {
-    const nodes = await until('kubectl top nodes', async () => {
-      const r = await kubectl(['top', 'nodes', '--no-headers'])
-      return r.code === 0 && r.stdout.includes(NODE) ? r.stdout : undefined
-    }, 60_000)
+    const nodes = await until(
+      'kubectl top nodes',
+      async () => {
+        const r = await kubectl(['top', 'nodes', '--no-headers'])
+        return r.code === 0 && r.stdout.includes(NODE) ? r.stdout : undefined
+      },
+      60_000,
+    )
     expect(nodes).toMatch(new RegExp(`^${NODE}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`, 'm'))
-    const pods = await until('kubectl top pods', async () => {
-      const r = await kubectl(['top', 'pods', '--no-headers'])
-      return r.code === 0 && r.stdout.includes('client') ? r.stdout : undefined
-    }, 60_000)
+    const pods = await until(
+      'kubectl top pods',
+      async () => {
+        const r = await kubectl(['top', 'pods', '--no-headers'])
+        return r.code === 0 && r.stdout.includes('client') ? r.stdout : undefined
+      },
+      60_000,
+    )
     expect(pods).toMatch(/^client\s+\d+m\s+\d+Mi/m)
     const containers = await k('top', 'pod', 'aff-1', '--containers', '--no-headers')
     expect(containers).toMatch(/^aff-1\s+web\s+\d+m\s+\d+Mi/m)
@@ -525,10 +561,14 @@ spec:
     old.what = 'kubelet (old)'
     await stopChild(old.child, 10_000)
     c.startAgent(c.runtime(NODE).netns, 'kubelet', c.kubeletArgs.get(NODE)!)
-    await until('the labels back', async () => {
-      const l = await labels()
-      return l['node.kubernetes.io/pool'] === 'k4' && l['kubelab.dev/pool'] === 'k4'
-    }, 60_000)
+    await until(
+      'the labels back',
+      async () => {
+        const l = await labels()
+        return l['node.kubernetes.io/pool'] === 'k4' && l['kubelab.dev/pool'] === 'k4'
+      },
+      60_000,
+    )
     // pods kept running across the restart and are still served
     await until('client still Ready', async () => ready(await getPod('client')))
     expect((await k('exec', 'client', '--', 'echo', 'still-here')).trim()).toBe('still-here')

@@ -26,14 +26,18 @@ const kubeconfig = join(home, 'clusters', NAME, 'kubeconfig')
 /** Labs run in this order: those that stop node components or break a node's configuration go last. */
 const BREAKS_NODES = ['stopped-scheduler', 'notready-node', 'node-failure', 'kubelet-config', 'dns-outage']
 /** KUBELAB_LABS=id,id runs only those labs (and skips the Killercoda import), e.g. while writing a lab. */
-const ONLY = process.env.KUBELAB_LABS?.split(',').map((s) => s.trim()).filter(Boolean)
+const ONLY = process.env.KUBELAB_LABS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
 /** Capabilities a local cluster may lack without failing its labs (none: it has them all). */
 const IN_PROGRESS = new Set<string>()
 /** Labs this cluster (embedded store) cannot run, proven in CI on a cluster that can, by the file named. */
 const PROVEN_ELSEWHERE: Record<string, { need: string; file: string }> = { 'etcd-backup': { need: 'etcd', file: 'test/e2e/local-etcd.test.ts' } }
 
 const entries = loadCatalogue([join(ROOT, 'labs')])
-const labs = entries.flatMap((e) => (e.lab && (!ONLY || ONLY.includes(e.lab.id)) ? [e.lab] : [])).sort((a, b) => Number(BREAKS_NODES.includes(a.id)) - Number(BREAKS_NODES.includes(b.id)))
+const labs = entries
+  .flatMap((e) => (e.lab && (!ONLY || ONLY.includes(e.lab.id)) ? [e.lab] : []))
+  .sort((a, b) => Number(BREAKS_NODES.includes(a.id)) - Number(BREAKS_NODES.includes(b.id)))
 
 let cluster: ManagedLabCluster
 const timings: string[] = []
@@ -57,7 +61,12 @@ async function kubectl(...args: string[]): Promise<string> {
 async function repairNodes(): Promise<void> {
   const script = join(home, 'repair.sh')
   writeFileSync(script, '"${KUBELAB_NODE_BINARY:-node}" "${KUBELAB_ROOT:-}/var/lib/kubelab/bin/supervisor.mjs" ctl start "$KUBELAB_REPAIR"\n')
-  for (const [node, comp] of [['cp', 'scheduler'], ['cp', 'dns'], ['w1', 'kubelet'], ['w2', 'kubelet']] as const) {
+  for (const [node, comp] of [
+    ['cp', 'scheduler'],
+    ['cp', 'dns'],
+    ['w1', 'kubelet'],
+    ['w2', 'kubelet'],
+  ] as const) {
     await cluster.executor.run({ script, node, env: { KUBELAB_REPAIR: comp }, cwd: home, timeoutMs: 30_000 }).catch(() => undefined)
   }
 }
@@ -88,7 +97,10 @@ async function prove(lab: Lab, learner: Record<number, string[]> = {}): Promise<
   // (node.kubernetes.io/* taints are the node controller's: a node-breaking lab's node may still carry them.)
   const ours = (line: string): string[] => {
     const [, unschedulable = '', taints = ''] = line.split(':')
-    return [...(unschedulable === 'true' ? ['cordoned'] : []), ...taints.split(' ').filter((t) => t && t !== 'node-role.kubernetes.io/control-plane' && !t.startsWith('node.kubernetes.io/'))]
+    return [
+      ...(unschedulable === 'true' ? ['cordoned'] : []),
+      ...taints.split(' ').filter((t) => t && t !== 'node-role.kubernetes.io/control-plane' && !t.startsWith('node.kubernetes.io/')),
+    ]
   }
   const dirty = nodes.split('\n').filter((l) => l && ours(l).length > 0)
   expect(dirty, `${lab.id} left nodes tainted or cordoned`).toEqual([])
@@ -123,7 +135,10 @@ describe(`labs on a local 1+2 cluster (${NAME})`, () => {
         console.log(`${lab.id} not run: ${unmet.map((u) => `${u.need} (${u.why})`).join('; ')}`)
         const elsewhere = PROVEN_ELSEWHERE[lab.id]
         if (elsewhere) expect(readFileSync(join(ROOT, elsewhere.file), 'utf8'), `${elsewhere.file} proves ${lab.id}`).toContain(`'${lab.id}'`)
-        expect(unmet.filter((u) => !IN_PROGRESS.has(u.need) && u.need !== elsewhere?.need), `${lab.id} cannot run on a local cluster`).toEqual([])
+        expect(
+          unmet.filter((u) => !IN_PROGRESS.has(u.need) && u.need !== elsewhere?.need),
+          `${lab.id} cannot run on a local cluster`,
+        ).toEqual([])
         return
       }
       try {
@@ -145,30 +160,38 @@ describe(`labs on a local 1+2 cluster (${NAME})`, () => {
     }, 300_000)
   }
 
-  it.skipIf(ONLY && !ONLY.includes('stopped-scheduler'))('leaving a lab before its last step starts again what it stopped (the scheduler on cp)', async () => {
-    const lab = entries.find((e) => e.lab?.id === 'stopped-scheduler')!.lab!
-    const onCp = async () => [...((await cluster.nodeComponents!())?.get('cp') ?? [])]
-    expect(await onCp()).toContain('scheduler')
-    const runner = new LabRunner(cluster, lab)
-    try {
-      await runner.start()
-      expect(await onCp(), 'the lab stopped the scheduler').not.toContain('scheduler')
-      // The learner leaves without solving it.
-      await runner.stop()
+  it.skipIf(ONLY && !ONLY.includes('stopped-scheduler'))(
+    'leaving a lab before its last step starts again what it stopped (the scheduler on cp)',
+    async () => {
+      const lab = entries.find((e) => e.lab?.id === 'stopped-scheduler')!.lab!
+      const onCp = async () => [...((await cluster.nodeComponents!())?.get('cp') ?? [])]
       expect(await onCp()).toContain('scheduler')
-      // And it schedules again: a new pod gets a node.
-      await kubectl('run', 'after-lab', '--image=nginx:1.27', '--restart=Never')
-      await kubectl('wait', 'pod/after-lab', '--for=condition=PodScheduled', '--timeout=30s')
-    } finally {
-      await kubectl('delete', 'pod', 'after-lab', '--ignore-not-found', '--wait=false').catch(() => undefined)
-      await repairNodes()
-    }
-  }, 120_000)
+      const runner = new LabRunner(cluster, lab)
+      try {
+        await runner.start()
+        expect(await onCp(), 'the lab stopped the scheduler').not.toContain('scheduler')
+        // The learner leaves without solving it.
+        await runner.stop()
+        expect(await onCp()).toContain('scheduler')
+        // And it schedules again: a new pod gets a node.
+        await kubectl('run', 'after-lab', '--image=nginx:1.27', '--restart=Never')
+        await kubectl('wait', 'pod/after-lab', '--for=condition=PodScheduled', '--timeout=30s')
+      } finally {
+        await kubectl('delete', 'pod', 'after-lab', '--ignore-not-found', '--wait=false').catch(() => undefined)
+        await repairNodes()
+      }
+    },
+    120_000,
+  )
 
-  it.skipIf(ONLY)('imports the Killercoda fixture and passes it with the learner’s commands', async () => {
-    const { lab } = importKillercoda(join(ROOT, 'test', 'fixtures', 'killercoda', 'first-pod'), join(home, 'imported'))
-    expect(lab.needs.images).toEqual(['nginx:alpine'])
-    await prove(lab, { 1: ['run', 'my-pod', '--image=nginx:alpine'], 2: ['delete', 'pod', 'my-pod', '--wait=false'] })
-    expect(await kubectl('get', 'pods', '-o', 'name')).not.toContain('pod/my-pod')
-  }, 120_000)
+  it.skipIf(ONLY)(
+    'imports the Killercoda fixture and passes it with the learner’s commands',
+    async () => {
+      const { lab } = importKillercoda(join(ROOT, 'test', 'fixtures', 'killercoda', 'first-pod'), join(home, 'imported'))
+      expect(lab.needs.images).toEqual(['nginx:alpine'])
+      await prove(lab, { 1: ['run', 'my-pod', '--image=nginx:alpine'], 2: ['delete', 'pod', 'my-pod', '--wait=false'] })
+      expect(await kubectl('get', 'pods', '-o', 'name')).not.toContain('pod/my-pod')
+    },
+    120_000,
+  )
 })

@@ -26,11 +26,40 @@ describe('the node bundle ships the CRI proto next to the code', () => {
     const ca = createCA('kl-ship-test')
     const user = issueClientCert(ca, 'system:node:ship')
     // An API server that is not there: the kubelet gets as far as the runtime and stops.
-    writeFileSync(join(bare, 'kubelet.kubeconfig'), kubeconfigYaml({ server: 'https://127.0.0.1:1', caPem: ca.certPem, user: 'system:node:ship', certPem: user.certPem, keyPem: user.keyPem, clusterName: 'ship' }))
+    writeFileSync(
+      join(bare, 'kubelet.kubeconfig'),
+      kubeconfigYaml({
+        server: 'https://127.0.0.1:1',
+        caPem: ca.certPem,
+        user: 'system:node:ship',
+        certPem: user.certPem,
+        keyPem: user.keyPem,
+        clusterName: 'ship',
+      }),
+    )
   }, 60_000)
 
   const runKubelet = (): string => {
-    const r = spawnSync(process.execPath, [join(bare, 'kubelab-node.js'), 'kubelet', '--kubeconfig', join(bare, 'kubelet.kubeconfig'), '--node-name', 'ship', '--node-ip', '127.0.0.1', '--container-runtime-endpoint', `unix://${join(bare, 'no-containerd.sock')}`, '--root-dir', join(bare, 'root'), '--pod-log-dir', join(bare, 'pods')], { encoding: 'utf8', cwd: bare, env: { PATH: process.env.PATH }, timeout: 30_000 })
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(bare, 'kubelab-node.js'),
+        'kubelet',
+        '--kubeconfig',
+        join(bare, 'kubelet.kubeconfig'),
+        '--node-name',
+        'ship',
+        '--node-ip',
+        '127.0.0.1',
+        '--container-runtime-endpoint',
+        `unix://${join(bare, 'no-containerd.sock')}`,
+        '--root-dir',
+        join(bare, 'root'),
+        '--pod-log-dir',
+        join(bare, 'pods'),
+      ],
+      { encoding: 'utf8', cwd: bare, env: { PATH: process.env.PATH }, timeout: 30_000 },
+    )
     return `${r.stdout}${r.stderr}`
   }
 
@@ -54,7 +83,12 @@ describe('the node bundle ships the CRI proto next to the code', () => {
 describe('a local node is provisioned to match its containerd', () => {
   const root = join(work, 'node')
   const plan = (role: 'control-plane' | 'worker'): NodePlanInput => ({
-    cluster: 'c', node: { name: 'n1', role, ip: '10.231.9.3' }, masterIp: '10.231.9.2', root, nodeBinary: '/usr/bin/node', serviceMode: 'supervisor',
+    cluster: 'c',
+    node: { name: 'n1', role, ip: '10.231.9.3' },
+    masterIp: '10.231.9.2',
+    root,
+    nodeBinary: '/usr/bin/node',
+    serviceMode: 'supervisor',
     available: new Set(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy']),
   })
   const flag = (args: readonly string[], name: string): string | undefined => {
@@ -66,7 +100,9 @@ describe('a local node is provisioned to match its containerd', () => {
     const kubelet = nodeComponents(plan('worker')).components.find((c) => c.name === 'kubelet')!
     const ctrd = containerdFiles(root)
     expect(flag(kubelet.args, '--cni-conf-dir')).toBe(ctrd.cniConfDir)
-    expect(containerdConfig(ctrd, { snapshotter: 'native', nodeIp: '10.231.9.3', sandboxImage: 'x' })).toContain(`conf_dir = "${flag(kubelet.args, '--cni-conf-dir')}"`)
+    expect(containerdConfig(ctrd, { snapshotter: 'native', nodeIp: '10.231.9.3', sandboxImage: 'x' })).toContain(
+      `conf_dir = "${flag(kubelet.args, '--cni-conf-dir')}"`,
+    )
     expect(flag(kubelet.args, '--container-runtime-endpoint')).toBe(`unix://${ctrd.socket}`)
     expect(flag(kubelet.args, '--client-ca-file')).toBe(join(root, 'etc', 'kubelab', 'pki', 'ca.crt'))
     expect(flag(kubelet.args, '--pod-log-dir')).toBe(join(root, 'var', 'log', 'pods'))

@@ -33,8 +33,13 @@ function machineState(): Record<string, string[]> {
   // The cluster's /24 and interface names come from its layout; read them while it exists.
   return {
     netns: out('ip', ['netns', 'list']).split('\n').filter(mine),
-    links: out('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim() ?? '').filter((l) => l.startsWith(`kl-${cluster}`)),
-    iptables: out('iptables-save', []).split('\n').filter((l) => !l.startsWith('#') && mine(l)),
+    links: out('ip', ['-o', 'link'])
+      .split('\n')
+      .map((l) => l.split(':')[1]?.trim() ?? '')
+      .filter((l) => l.startsWith(`kl-${cluster}`)),
+    iptables: out('iptables-save', [])
+      .split('\n')
+      .filter((l) => !l.startsWith('#') && mine(l)),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
     processes: out('ps', ['-eo', 'args=']).split('\n').filter(mine),
   }
@@ -96,7 +101,13 @@ describe('kubelab create --provider local --workers 2', () => {
   it('brings up three Ready nodes with the standard images loaded', async () => {
     expect(createLog).toMatch(/cluster \S+ is ready/)
     expect(createLog).toContain('load images done')
-    const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { items: { metadata: { name: string }; spec: { podCIDR?: string; taints?: { key: string }[] }; status: { conditions: { type: string; status: string }[] } }[] }
+    const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as {
+      items: {
+        metadata: { name: string }
+        spec: { podCIDR?: string; taints?: { key: string }[] }
+        status: { conditions: { type: string; status: string }[] }
+      }[]
+    }
     expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(['control-plane', 'node-1', 'node-2'])
     for (const n of nodes.items) {
       expect(n.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True')
@@ -109,12 +120,13 @@ describe('kubelab create --provider local --workers 2', () => {
     expect(createLog).toContain('node control-plane labelled node-role.kubernetes.io/control-plane')
   })
 
-  it("each kubelet is its own node: it may read only what its pods use", async () => {
+  it('each kubelet is its own node: it may read only what its pods use', async () => {
     const caPem = readFileSync(join(clusterDir, 'pki', 'ca.crt'), 'utf8')
     const kc = join(clusterDir, 'node-1-probe.kubeconfig')
     const cert = readFileSync(join(clusterDir, 'pki', 'nodes', 'node-1', 'kubelet-client.crt'), 'utf8')
     const key = readFileSync(join(clusterDir, 'pki', 'nodes', 'node-1', 'kubelet-client.key'), 'utf8')
-    const server = (JSON.parse(await kubectl('config', 'view', '--raw', '-o', 'json')) as { clusters: { cluster: { server: string } }[] }).clusters[0]!.cluster.server
+    const server = (JSON.parse(await kubectl('config', 'view', '--raw', '-o', 'json')) as { clusters: { cluster: { server: string } }[] }).clusters[0]!.cluster
+      .server
     writeKubeconfig(kc, { server, caPem, user: 'system:node:node-1', certPem: cert, keyPem: key })
     await kubectl('create', 'secret', 'generic', 'not-for-nodes', '--from-literal=k=v')
     const r = spawnSync('kubectl', ['--kubeconfig', kc, 'get', 'secret', 'not-for-nodes'], { encoding: 'utf8' })
@@ -164,8 +176,14 @@ describe('kubelab create --provider local --workers 2', () => {
     expect(machineState().netns.length).toBe(3)
     // The host-side veths and the cluster's subnet carry no cluster name: take them from its layout.
     const layout = JSON.parse(readFileSync(join(clusterDir, 'local.json'), 'utf8')) as { subnet: number }
-    const veths = (): string[] => out('ip', ['-o', 'link']).split('\n').filter((l) => l.includes(`klv${layout.subnet}-`))
-    const routes = (): string[] => out('ip', ['-4', 'route']).split('\n').filter((l) => l.startsWith(`10.231.${layout.subnet}.`))
+    const veths = (): string[] =>
+      out('ip', ['-o', 'link'])
+        .split('\n')
+        .filter((l) => l.includes(`klv${layout.subnet}-`))
+    const routes = (): string[] =>
+      out('ip', ['-4', 'route'])
+        .split('\n')
+        .filter((l) => l.startsWith(`10.231.${layout.subnet}.`))
     expect(veths().length).toBe(3)
     // The cluster's /24 on its bridge, and its LoadBalancer pool routed via the master.
     expect(routes().length).toBe(2)

@@ -86,7 +86,13 @@ async function holdInstallLock(): Promise<{ release: () => void }> {
   mkdirSync(runDir, { recursive: true })
   // -o: only flock itself holds the lock (not its sleep); its own process group, killed whole.
   const holder = spawn('flock', ['-o', join(runDir, 'install.lock'), 'sleep', '900'], { stdio: 'ignore', detached: true })
-  await until('install lock held', () => psArgs().some((l) => l.includes(`flock -o ${join(runDir, 'install.lock')}`)) && out('sh', ['-c', `flock -n ${join(runDir, 'install.lock')} true || echo held`]).includes('held'), 10_000)
+  await until(
+    'install lock held',
+    () =>
+      psArgs().some((l) => l.includes(`flock -o ${join(runDir, 'install.lock')}`)) &&
+      out('sh', ['-c', `flock -n ${join(runDir, 'install.lock')} true || echo held`]).includes('held'),
+    10_000,
+  )
   return {
     release: () => {
       try {
@@ -101,7 +107,10 @@ async function holdInstallLock(): Promise<{ release: () => void }> {
 /** Kills node-1's sshd session processes (not its listener): the host's SSH connection drops. */
 function cutSsh(): number {
   const listener = Number(readFileSync(join(clusterDir, 'nodes', 'node-1', 'sshd', 'sshd.pid'), 'utf8').trim())
-  const pids = out('ip', ['netns', 'pids', `kl-${cluster}-node-1`]).split('\n').map(Number).filter((p) => p > 0 && p !== listener)
+  const pids = out('ip', ['netns', 'pids', `kl-${cluster}-node-1`])
+    .split('\n')
+    .map(Number)
+    .filter((p) => p > 0 && p !== listener)
   let killed = 0
   for (const p of pids) {
     let cmd = ''
@@ -139,7 +148,9 @@ function processCounts(): Record<string, Record<string, number>> {
     // What the node runs is what its supervisor was told (the build decides which components exist).
     const conf = JSON.parse(readFileSync(join(dir, 'etc', 'kubelab', 'components.json'), 'utf8')) as { components: { name: string }[] }
     const names = conf.components.map((x) => x.name)
-    expect(names).toEqual(expect.arrayContaining(n === 'control-plane' ? ['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy'] : ['kubelet', 'proxy']))
+    expect(names).toEqual(
+      expect.arrayContaining(n === 'control-plane' ? ['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy'] : ['kubelet', 'proxy']),
+    )
     for (const comp of names) {
       count(comp, (l) => l.includes(`${bin}/kubelab-node.js ${comp} `))
     }
@@ -173,7 +184,9 @@ function writeAdminKubeconfig(): void {
 }
 
 async function nodesReady(kubeconfig: string): Promise<Record<string, string>> {
-  const list = JSON.parse(await kubectl(kubeconfig, 'get', 'nodes', '-o', 'json')) as { items: { metadata: { name: string; uid: string }; status: { conditions?: { type: string; status: string }[] } }[] }
+  const list = JSON.parse(await kubectl(kubeconfig, 'get', 'nodes', '-o', 'json')) as {
+    items: { metadata: { name: string; uid: string }; status: { conditions?: { type: string; status: string }[] } }[]
+  }
   return Object.fromEntries(list.items.map((n) => [n.metadata.name, n.status.conditions?.find((c) => c.type === 'Ready')?.status ?? '?']))
 }
 
@@ -213,7 +226,10 @@ describe('interrupted kubelab create on a local 1+2 cluster', () => {
     writeAdminKubeconfig()
     // Its API server may still be starting (the first run ended seconds after its install): bounded retry.
     for (let i = 0; ; i++) {
-      const ok = await kubectl(adminKubeconfig, 'create', 'configmap', 'marker', '--from-literal=k=v').then(() => true, (e: unknown) => (i >= 240 ? Promise.reject(e) : false))
+      const ok = await kubectl(adminKubeconfig, 'create', 'configmap', 'marker', '--from-literal=k=v').then(
+        () => true,
+        (e: unknown) => (i >= 240 ? Promise.reject(e) : false),
+      )
       if (ok) break
       await sleep(500)
     }
@@ -278,7 +294,11 @@ describe('interrupted kubelab create on a local 1+2 cluster', () => {
     expectOneOfEach()
 
     await kubelab('delete', cluster)
-    expect({ netns: out('ip', ['netns', 'list']).split('\n').filter(mine), processes: psArgs().filter(mine), mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine) }).toEqual({ ...clean, mounts: [] })
+    expect({
+      netns: out('ip', ['netns', 'list']).split('\n').filter(mine),
+      processes: psArgs().filter(mine),
+      mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
+    }).toEqual({ ...clean, mounts: [] })
     expect(existsSync(clusterDir)).toBe(false)
   }, 600_000)
 })

@@ -81,7 +81,7 @@ describe('kubelab create --provider local --store etcd', () => {
 })
 
 describe('the etcd-backup lab on this cluster (the labs e2e cluster has no etcd)', () => {
-  it('etcd-backup: start → check fails → a copy of etcd\'s data file is refused → solution → check passes', async () => {
+  it("etcd-backup: start → check fails → a copy of etcd's data file is refused → solution → check passes", async () => {
     const lab = loadCatalogue([join(ROOT, 'labs')]).find((e) => e.lab?.id === 'etcd-backup')?.lab
     expect(lab).toBeDefined()
     const lc = await managedLabCluster(new ClusterManager({ env }), cluster)
@@ -107,7 +107,9 @@ describe('kubelab backup / restore on a local cluster with --store etcd', () => 
   const backupFile = join(home, 'l5e.backup.tar.gz')
 
   it('takes etcd snapshots by hand with etcdctl on the control-plane node', async () => {
-    const out = await etcdctl('snapshot save /tmp/kubelab-l5e-by-hand.db && ETCDCTL_API=3 etcdctl snapshot status /tmp/kubelab-l5e-by-hand.db -w json; rm -f /tmp/kubelab-l5e-by-hand.db')
+    const out = await etcdctl(
+      'snapshot save /tmp/kubelab-l5e-by-hand.db && ETCDCTL_API=3 etcdctl snapshot status /tmp/kubelab-l5e-by-hand.db -w json; rm -f /tmp/kubelab-l5e-by-hand.db',
+    )
     expect(out).toMatch(/Snapshot saved at \/tmp\/kubelab-l5e-by-hand\.db/)
     expect(out).toMatch(/"revision":\d+/)
   })

@@ -95,7 +95,12 @@ describe('kubelab create --provider local --control-planes 3', () => {
     endpoint = (parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0]!.cluster.server
     expect(endpoint).toMatch(/^https:\/\/10\.231\.\d+\.1:6443$/)
     const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { items: { metadata: { name: string; labels?: Record<string, string> } }[] }
-    expect(nodes.items.filter((n) => n.metadata.labels?.['node-role.kubernetes.io/control-plane'] !== undefined).map((n) => n.metadata.name).sort()).toEqual(CPS)
+    expect(
+      nodes.items
+        .filter((n) => n.metadata.labels?.['node-role.kubernetes.io/control-plane'] !== undefined)
+        .map((n) => n.metadata.name)
+        .sort(),
+    ).toEqual(CPS)
     // One etcd cluster of three started members, healthy, with TLS between peers.
     const members = await etcdctl('control-plane-2', 'member list -w json')
     const list = (JSON.parse(members.trim().split('\n').pop()!) as { members: { name: string; peerURLs: string[] }[] }).members
@@ -123,15 +128,24 @@ describe('kubelab create --provider local --control-planes 3', () => {
     await kubectl('create', 'configmap', 'after-failover', '--from-literal=k=v')
     const leasesAt = await until('both leases on live nodes', 90_000, async () => {
       const h = await leaseHolders()
-      return h['kube-scheduler'] !== victim && h['kube-controller-manager'] !== victim && CPS.includes(h['kube-scheduler']!) && CPS.includes(h['kube-controller-manager']!) ? Date.now() : undefined
+      return h['kube-scheduler'] !== victim &&
+        h['kube-controller-manager'] !== victim &&
+        CPS.includes(h['kube-scheduler']!) &&
+        CPS.includes(h['kube-controller-manager']!)
+        ? Date.now()
+        : undefined
     })
     const after = await leaseHolders()
     expect(after['kube-controller-manager']).not.toBe(victim)
     expect(after['kube-scheduler']).not.toBe(victim)
-    console.log(`failover (${victim} stopped): node stop took ${stopped - t0} ms; API answered ${apiAt - t0} ms and both leases on live nodes ${leasesAt - t0} ms after the stop began (${leasesAt - stopped} ms after it returned)`)
+    console.log(
+      `failover (${victim} stopped): node stop took ${stopped - t0} ms; API answered ${apiAt - t0} ms and both leases on live nodes ${leasesAt - t0} ms after the stop began (${leasesAt - stopped} ms after it returned)`,
+    )
     // The cluster's controllers run on the new leader: a Deployment gets its ReplicaSet and pods.
     await kubectl('create', 'deployment', 'after', '--image=kubelab.local/busybox:1', '--replicas=2', '--', 'sleep', '3600')
-    await until('the new controller manager making pods', 60_000, async () => ((await kubectl('get', 'pods', '-l', 'app=after', '-o', 'name')).trim().split('\n').filter(Boolean).length === 2 ? true : undefined))
+    await until('the new controller manager making pods', 60_000, async () =>
+      (await kubectl('get', 'pods', '-l', 'app=after', '-o', 'name')).trim().split('\n').filter(Boolean).length === 2 ? true : undefined,
+    )
     // etcd carries on with two of three members; the stopped one is unreachable.
     const live = CPS.find((n) => n !== victim)!
     expect(await etcdctl(live, 'endpoint health')).toMatch(/is healthy/)
@@ -139,12 +153,16 @@ describe('kubelab create --provider local --control-planes 3', () => {
 
     await kubelab('node', 'start', cluster, victim)
     await until(`node ${victim} Ready again`, 120_000, async () => {
-      const n = JSON.parse(await kubectl('get', 'node', victim, '-o', 'json')) as { status: { conditions: { type: string; status: string; lastHeartbeatTime: string }[] } }
+      const n = JSON.parse(await kubectl('get', 'node', victim, '-o', 'json')) as {
+        status: { conditions: { type: string; status: string; lastHeartbeatTime: string }[] }
+      }
       const c = n.status.conditions.find((x) => x.type === 'Ready')
       return c?.status === 'True' && Date.parse(c.lastHeartbeatTime) >= stopped ? true : undefined
     })
     // Its etcd member caught up: all three healthy, and it serves what was written while it was away.
-    await until('all etcd members healthy', 60_000, async () => (!(await etcdctl(victim, 'endpoint health --cluster')).includes('unhealthy') ? true : undefined))
+    await until('all etcd members healthy', 60_000, async () =>
+      !(await etcdctl(victim, 'endpoint health --cluster')).includes('unhealthy') ? true : undefined,
+    )
     expect(await etcdctl(victim, 'get --prefix --keys-only /registry/ | grep after-failover')).toContain('after-failover')
   })
 })

@@ -19,7 +19,6 @@ import { SshSession, loginFromKeyFile } from '../../src-main/provisioning/ssh'
 import { StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
 import { generateParseableKey } from '../../src-main/provisioning/keys'
 
-
 const base = mkdtempSync('/tmp/kl-')
 // A fixed name from the local-cluster names reserved for these tests (l5a workloads, l5b
 // create-resume, l5c this file, local-node and the benchmark): run those one at a time.
@@ -35,8 +34,14 @@ function machineState(): Record<string, string[]> {
   const mine = (l: string): boolean => l.includes(cluster) || l.includes(base) || /KUBELAB-|klv\d/.test(l)
   return {
     netns: out('ip', ['netns', 'list']).split('\n').filter(mine),
-    links: out('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim() ?? '').filter((l) => l.startsWith('kl')).filter(mine),
-    iptables: out('iptables-save', []).split('\n').filter((l) => !l.startsWith('#') && !l.startsWith(':') && mine(l)),
+    links: out('ip', ['-o', 'link'])
+      .split('\n')
+      .map((l) => l.split(':')[1]?.trim() ?? '')
+      .filter((l) => l.startsWith('kl'))
+      .filter(mine),
+    iptables: out('iptables-save', [])
+      .split('\n')
+      .filter((l) => !l.startsWith('#') && !l.startsWith(':') && mine(l)),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
     processes: out('ps', ['-eo', 'args=']).split('\n').filter(mine),
   }
@@ -89,7 +94,9 @@ describe('local provider', () => {
   it('refuses any other key', async () => {
     const other = generateParseableKey('kubelab-test')
     const l = await login()
-    await expect(SshSession.connect({ ...l, privateKey: other.private }, { deadline: Date.now() + 10_000, node: 'master' })).rejects.toThrow(/refused the cluster's SSH key/)
+    await expect(SshSession.connect({ ...l, privateKey: other.private }, { deadline: Date.now() + 10_000, node: 'master' })).rejects.toThrow(
+      /refused the cluster's SSH key/,
+    )
   })
 
   it('uploads files with SFTP atomically, with their mode', async () => {
@@ -124,7 +131,16 @@ describe('local provider', () => {
         }
       },
     })
-    const input = { cluster, node: { name: 'master', role: 'control-plane' as const, ip }, masterIp: ip, login: await login(), bundle, pki, runner, onSession: (s: SshSession) => (session = s) }
+    const input = {
+      cluster,
+      node: { name: 'master', role: 'control-plane' as const, ip },
+      masterIp: ip,
+      login: await login(),
+      bundle,
+      pki,
+      runner,
+      onSession: (s: SshSession) => (session = s),
+    }
     await expect(provisionNode(input)).rejects.toThrow(/install/)
     expect(dropped).toBe(true)
     // The re-run finishes the job.
@@ -133,7 +149,9 @@ describe('local provider', () => {
     expect(existsSync(join(root, 'var', 'lib', 'kubelab', 'bin', 'kubelab-node.js'))).toBe(true)
     expect(readFileSync(join(root, 'etc', 'kubelab', 'node.env'), 'utf8')).toContain('KUBELAB_NODE_ROLE=control-plane')
     // Exactly one supervisor, and the API server it runs answers on the node's address.
-    const sups = out('ps', ['-eo', 'args=']).split('\n').filter((l) => l.includes(join(root, 'var', 'lib', 'kubelab', 'bin', 'supervisor.mjs')))
+    const sups = out('ps', ['-eo', 'args='])
+      .split('\n')
+      .filter((l) => l.includes(join(root, 'var', 'lib', 'kubelab', 'bin', 'supervisor.mjs')))
     expect(sups).toHaveLength(1)
     await waitForPort(ip, 6443, 60_000)
     // A third run changes nothing and keeps the same supervisor.
@@ -152,7 +170,11 @@ describe('local provider', () => {
     const root = nodeDir(clusterDir, 'master')
     await localProvider.stop(ctx, nodes[0]!)
     expect((await localProvider.list(ctx))[0]!.state).toBe('stopped')
-    expect(out('ps', ['-eo', 'args=']).split('\n').filter((l) => l.includes(root))).toEqual([])
+    expect(
+      out('ps', ['-eo', 'args='])
+        .split('\n')
+        .filter((l) => l.includes(root)),
+    ).toEqual([])
     await localProvider.start(ctx, nodes[0]!)
     await waitForPort((await localProvider.address(ctx, node))!, 6443, 60_000)
   }, 120_000)

@@ -88,7 +88,11 @@ function httpStatus(url: string): Promise<number> {
 
 async function webPods(): Promise<PodView[]> {
   const list = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')) as {
-    items: { metadata: { name: string; deletionTimestamp?: string; ownerReferences?: { name: string }[] }; spec: { nodeName?: string; containers: { image: string }[] }; status: { conditions?: { type: string; status: string }[] } }[]
+    items: {
+      metadata: { name: string; deletionTimestamp?: string; ownerReferences?: { name: string }[] }
+      spec: { nodeName?: string; containers: { image: string }[] }
+      status: { conditions?: { type: string; status: string }[] }
+    }[]
   }
   return list.items.map((p) => ({
     name: p.metadata.name,
@@ -102,20 +106,32 @@ async function webPods(): Promise<PodView[]> {
 
 async function replicaSets(): Promise<{ name: string; replicas: number; revision: string; image: string }[]> {
   const list = JSON.parse(await kubectl('get', 'rs', '-l', 'app=web', '-o', 'json')) as {
-    items: { metadata: { name: string; annotations?: Record<string, string> }; spec: { replicas?: number; template: { spec: { containers: { image: string }[] } } } }[]
+    items: {
+      metadata: { name: string; annotations?: Record<string, string> }
+      spec: { replicas?: number; template: { spec: { containers: { image: string }[] } } }
+    }[]
   }
-  return list.items.map((r) => ({ name: r.metadata.name, replicas: r.spec.replicas ?? 0, revision: r.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '', image: r.spec.template.spec.containers[0]!.image }))
+  return list.items.map((r) => ({
+    name: r.metadata.name,
+    replicas: r.spec.replicas ?? 0,
+    revision: r.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '',
+    image: r.spec.template.spec.containers[0]!.image,
+  }))
 }
 
 /** Waits until exactly `n` live pods of the Deployment are Ready with `image` (and none other is left). */
 async function settled(n: number, image: string, ms = 180_000): Promise<PodView[]> {
-  return eventually(`${n} web pods Ready on ${image}`, async () => {
-    const pods = await webPods()
-    const live = pods.filter((p) => !p.terminating)
-    if (live.length !== n || !live.every((p) => p.ready && p.image === image)) throw new Error(`pods: ${JSON.stringify(pods)}`)
-    if (pods.length !== n) throw new Error(`old pods still terminating: ${JSON.stringify(pods.filter((p) => p.terminating))}`)
-    return live
-  }, ms)
+  return eventually(
+    `${n} web pods Ready on ${image}`,
+    async () => {
+      const pods = await webPods()
+      const live = pods.filter((p) => !p.terminating)
+      if (live.length !== n || !live.every((p) => p.ready && p.image === image)) throw new Error(`pods: ${JSON.stringify(pods)}`)
+      if (pods.length !== n) throw new Error(`old pods still terminating: ${JSON.stringify(pods.filter((p) => p.terminating))}`)
+      return live
+    },
+    ms,
+  )
 }
 
 const V1 = 'kubelab.local/busybox:1'
@@ -158,7 +174,10 @@ afterAll(async () => {
 
 describe('workloads on a local 1+2 cluster', () => {
   it('shows the control-plane role on the master only', async () => {
-    const rows = (await kubectl('get', 'nodes', '--no-headers')).trim().split('\n').map((l) => l.trim().split(/\s+/))
+    const rows = (await kubectl('get', 'nodes', '--no-headers'))
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
     const roles = Object.fromEntries(rows.map((r) => [r[0], r[2]]))
     expect(roles).toEqual({ 'control-plane': 'control-plane', 'node-1': '<none>', 'node-2': '<none>' })
     const labels = JSON.parse(await kubectl('get', 'node', 'node-1', '-o', 'jsonpath={.metadata.labels}')) as Record<string, string>
@@ -234,24 +253,36 @@ describe('workloads on a local 1+2 cluster', () => {
     expect(onNode1.length).toBeGreaterThan(0)
     expect(await kubelab('node', 'stop', cluster, 'node-1')).toContain('node node-1 stopped')
     const ready = async (node: string): Promise<string> => kubectl('get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
-    await eventually('node-1 NotReady', async () => {
-      const s = await ready('node-1')
-      if (s === 'True') throw new Error(`Ready=${s}`)
-    }, 180_000)
+    await eventually(
+      'node-1 NotReady',
+      async () => {
+        const s = await ready('node-1')
+        if (s === 'True') throw new Error(`Ready=${s}`)
+      },
+      180_000,
+    )
     const taints = await kubectl('get', 'node', 'node-1', '-o', 'jsonpath={.spec.taints[*].key}')
     expect(taints).toMatch(/node\.kubernetes\.io\/(unreachable|not-ready)/)
     // Replacements run on node-2; node-1's pods are being deleted (they finish once it is back).
-    await eventually('3 web pods Ready on node-2', async () => {
-      const live = (await webPods()).filter((p) => !p.terminating)
-      if (live.length !== 3 || !live.every((p) => p.ready && p.node === 'node-2')) throw new Error(JSON.stringify(live))
-    }, 180_000)
+    await eventually(
+      '3 web pods Ready on node-2',
+      async () => {
+        const live = (await webPods()).filter((p) => !p.terminating)
+        if (live.length !== 3 || !live.every((p) => p.ready && p.node === 'node-2')) throw new Error(JSON.stringify(live))
+      },
+      180_000,
+    )
     for (const p of await webPods()) if (onNode1.includes(p.name)) expect(p.terminating).toBe(true)
 
     expect(await kubelab('node', 'start', cluster, 'node-1')).toContain('node node-1 started')
-    await eventually('node-1 Ready again', async () => {
-      const s = await ready('node-1')
-      if (s !== 'True') throw new Error(`Ready=${s}`)
-    }, 180_000)
+    await eventually(
+      'node-1 Ready again',
+      async () => {
+        const s = await ready('node-1')
+        if (s !== 'True') throw new Error(`Ready=${s}`)
+      },
+      180_000,
+    )
     // Back online, its kubelet finishes the deletions: only the 3 replacements are left.
     const after = await settled(3, V1)
     expect(after.every((p) => p.node === 'node-2' && !onNode1.includes(p.name))).toBe(true)

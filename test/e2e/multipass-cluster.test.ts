@@ -25,18 +25,33 @@ const home = mkdtempSync('/tmp/kl-')
 const state = join(home, 'mp')
 const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home, PATH: `${DOUBLES}:${process.env.PATH}`, MULTIPASS_DOUBLE_STATE: state, MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'), KUBELAB_NODE_RUNTIME: runtime?.file ?? '', KUBELAB_NODE_DIST: 'http://127.0.0.1:1/unreachable', KUBELAB_KUBECTL: missing ? '' : hostLinuxKubectl() }
+const env = {
+  ...process.env,
+  KUBELAB_HOME: home,
+  PATH: `${DOUBLES}:${process.env.PATH}`,
+  MULTIPASS_DOUBLE_STATE: state,
+  MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'),
+  KUBELAB_NODE_RUNTIME: runtime?.file ?? '',
+  KUBELAB_NODE_DIST: 'http://127.0.0.1:1/unreachable',
+  KUBELAB_KUBECTL: missing ? '' : hostLinuxKubectl(),
+}
 const { kubelab, kubectl } = runner(env)
 const marks = [home, bridge, `kl-${cluster}-`, `KLD-${bridge}`]
 
 function configure(extra: Record<string, unknown>): void {
   mkdirSync(state, { recursive: true })
   const subnet = freeSubnet(['192.168.64', '192.168.65', '192.168.66'])
-  writeFileSync(join(state, 'config.json'), JSON.stringify({ launchOutcome: 'init-timeout', bootPolls: 1, ...extra, backend: { bridge, subnet, cloudInitMs: 12_000 } }))
+  writeFileSync(
+    join(state, 'config.json'),
+    JSON.stringify({ launchOutcome: 'init-timeout', bootPolls: 1, ...extra, backend: { bridge, subnet, cloudInitMs: 12_000 } }),
+  )
 }
 
 const nodeIps = async (): Promise<string[]> =>
-  (await kubectl(kubeconfig, 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}')).trim().split('\n').sort()
+  (await kubectl(kubeconfig, 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}'))
+    .trim()
+    .split('\n')
+    .sort()
 
 afterAll(async () => {
   if (!missing) await kubelab('delete', cluster).catch(() => {})
@@ -49,7 +64,11 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
   it('launches the VMs one at a time, waits for cloud-init, provisions over SSH, and every node is Ready', async () => {
     configure({})
     const log = await kubelab('create', cluster, '--provider', 'multipass', '--workers', '1', '--timeout', '600')
-    const launches = readFileSync(join(state, 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv?: string[]; at: number }).filter((c) => c.argv?.[0] === 'launch')
+    const launches = readFileSync(join(state, 'calls.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { argv?: string[]; at: number })
+      .filter((c) => c.argv?.[0] === 'launch')
     expect(launches.map((c) => c.argv![3])).toEqual(['kl-mp8-control-plane', 'kl-mp8-node-1'])
     // Launch gave up on initialization; create polled, then waited for cloud-init over SSH.
     expect(log).toMatch(/kl-mp8-control-plane: the VM is up but cloud-init had not finished when Multipass stopped waiting/)
@@ -97,12 +116,16 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
     const ips = await eventually('nodes Ready at their new addresses', async () => {
       const now = await nodeIps()
       const nodes = await kubectl(kubeconfig, 'get', 'nodes', '--no-headers')
-      if (!/^control-plane\s+Ready/m.test(nodes) || !/^node-1\s+Ready/m.test(nodes) || now.some((ip) => firstIps.includes(ip))) throw new Error(`nodes: ${nodes} addresses ${now.join(', ')}`)
+      if (!/^control-plane\s+Ready/m.test(nodes) || !/^node-1\s+Ready/m.test(nodes) || now.some((ip) => firstIps.includes(ip)))
+        throw new Error(`nodes: ${nodes} addresses ${now.join(', ')}`)
       return now
     })
     expect(ips).toHaveLength(2)
     const server = /server: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1]
-    const master = JSON.parse(readFileSync(join(clusterDir, 'nodes', 'control-plane', 'multipass.json'), 'utf8')) as { address: string; previousAddress?: string }
+    const master = JSON.parse(readFileSync(join(clusterDir, 'nodes', 'control-plane', 'multipass.json'), 'utf8')) as {
+      address: string
+      previousAddress?: string
+    }
     expect(server).toBe(`https://${master.address}:6443`)
     expect(master.previousAddress).toBeUndefined()
   })

@@ -29,7 +29,13 @@ describe('the iptables layer in a network namespace', () => {
     nodeName: 'n',
     namespaces: [],
     policies,
-    pods: [{ metadata: { namespace: 'default', name: 'web', labels: {} }, spec: { nodeName: 'n', containers: [] }, status: { phase: 'Running', podIP: '10.244.9.9' } }],
+    pods: [
+      {
+        metadata: { namespace: 'default', name: 'web', labels: {} },
+        spec: { nodeName: 'n', containers: [] },
+        status: { phase: 'Running', podIP: '10.244.9.9' },
+      },
+    ],
   })
   const deny = { metadata: { namespace: 'default', name: 'deny' }, spec: { podSelector: {} } }
 
@@ -60,7 +66,11 @@ describe('the iptables layer in a network namespace', () => {
     // another rule pushed ahead of ours is overtaken again
     await cmd.must('iptables', ['-w', '-I', 'FORWARD', '1', '-j', 'ACCEPT'])
     expect((await syncer.sync(planNode(input([deny])))).movedJumps).toEqual(['FORWARD'])
-    expect(iptablesSave(netns).split('\n').find((l) => l.startsWith('-A FORWARD '))).toMatch(/-j KUBELAB-NP-FORWARD$/)
+    expect(
+      iptablesSave(netns)
+        .split('\n')
+        .find((l) => l.startsWith('-A FORWARD ')),
+    ).toMatch(/-j KUBELAB-NP-FORWARD$/)
     // the policy goes: its chains go with it
     await syncer.sync(planNode(input([])))
     saved = iptablesSave(netns)
@@ -104,8 +114,10 @@ describe('NetworkPolicies through the real kubectl on two real nodes', () => {
     if (r.code === 143) return false
     throw new Error(`kubectl exec ${from} wget ${to} failed (exit ${r.code}): ${r.stderr}`)
   }
-  const untilReaches = (from: string, to: string, ns?: string): Promise<true> => until(`${from} to reach ${to}`, async () => (await reaches(from, to, ns)) || undefined, 30_000)
-  const untilBlocked = (from: string, to: string, ns?: string): Promise<true> => until(`${from} to be blocked from ${to}`, async () => !(await reaches(from, to, ns)) || undefined, 30_000)
+  const untilReaches = (from: string, to: string, ns?: string): Promise<true> =>
+    until(`${from} to reach ${to}`, async () => (await reaches(from, to, ns)) || undefined, 30_000)
+  const untilBlocked = (from: string, to: string, ns?: string): Promise<true> =>
+    until(`${from} to be blocked from ${to}`, async () => !(await reaches(from, to, ns)) || undefined, 30_000)
 
   const podYaml = (name: string, node: string, labels: Record<string, string>, server: boolean, ns = 'default'): string => `apiVersion: v1
 kind: Pod
@@ -131,16 +143,25 @@ ${server ? '    ports: [{name: http, containerPort: 80}]\n    readinessProbe: {t
         podYaml('no-a', 'node-a', {}, false) +
         podYaml('friend', 'node-b', {}, false, 'np7-friends'),
     )
-    for (const [ns, name] of [['default', 'web-a'], ['default', 'web-b'], ['default', 'ok-a'], ['default', 'no-a'], ['np7-friends', 'friend']] as const) {
-      const p = await until(`pod ${name} Running and Ready`, async () => {
-        const r = await kubectl(['get', 'pod', '-n', ns, name, '-o', 'json'])
-        const pod = r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined
-        return pod?.status?.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? pod : undefined
-      }, 90_000)
+    for (const [ns, name] of [
+      ['default', 'web-a'],
+      ['default', 'web-b'],
+      ['default', 'ok-a'],
+      ['default', 'no-a'],
+      ['np7-friends', 'friend'],
+    ] as const) {
+      const p = await until(
+        `pod ${name} Running and Ready`,
+        async () => {
+          const r = await kubectl(['get', 'pod', '-n', ns, name, '-o', 'json'])
+          const pod = r.code === 0 ? (JSON.parse(r.stdout) as Pod) : undefined
+          return pod?.status?.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? pod : undefined
+        },
+        90_000,
+      )
       ips.set(name, p.status!.podIP!)
     }
   }, 170_000)
-
 
   it('lets every pod reach the web pods while no policy exists', async () => {
     expect(await untilReaches('ok-a', 'web-b')).toBe(true)

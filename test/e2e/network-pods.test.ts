@@ -37,7 +37,22 @@ const tryInNs = (ns: string, ...args: string[]) => spawnSync('ip', ['netns', 'ex
 
 /** Run one CNI plugin binary as containerd does: config on stdin, the rest in CNI_* variables. */
 function cni(nodeNs: string, plugin: string, conf: object, podNs: string, command: 'ADD' | 'DEL'): Record<string, unknown> {
-  const out = sh('ip', ['netns', 'exec', nodeNs, 'env', `CNI_COMMAND=${command}`, `CNI_CONTAINERID=${podNs}`, `CNI_NETNS=/var/run/netns/${podNs}`, 'CNI_IFNAME=eth0', 'CNI_PATH=/usr/lib/cni', `/usr/lib/cni/${plugin}`], JSON.stringify(conf))
+  const out = sh(
+    'ip',
+    [
+      'netns',
+      'exec',
+      nodeNs,
+      'env',
+      `CNI_COMMAND=${command}`,
+      `CNI_CONTAINERID=${podNs}`,
+      `CNI_NETNS=/var/run/netns/${podNs}`,
+      'CNI_IFNAME=eth0',
+      'CNI_PATH=/usr/lib/cni',
+      `/usr/lib/cni/${plugin}`,
+    ],
+    JSON.stringify(conf),
+  )
   return out.trim() ? (JSON.parse(out) as Record<string, unknown>) : {}
 }
 
@@ -90,11 +105,21 @@ beforeAll(async () => {
     networks.push(net)
     // A pod: its namespace joined to the node's pod network by the CNI plugins of our conflist.
     sh('ip', ['netns', 'add', n.pod])
-    const list = JSON.parse(readFileSync(join(work, n.name, 'cni-conf', CNI_CONFLIST_NAME), 'utf8')) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] }
+    const list = JSON.parse(readFileSync(join(work, n.name, 'cni-conf', CNI_CONFLIST_NAME), 'utf8')) as {
+      cniVersion: string
+      name: string
+      plugins: Record<string, unknown>[]
+    }
     cni(n.ns, 'loopback', { cniVersion: list.cniVersion, name: 'lo', type: 'loopback' }, n.pod, 'ADD')
     let prev: Record<string, unknown> | undefined
     for (const p of list.plugins) {
-      const conf = { cniVersion: list.cniVersion, name: list.name, ...p, ...(prev ? { prevResult: prev } : {}), ...(p.type === 'portmap' ? { runtimeConfig: { portMappings: [] } } : {}) }
+      const conf = {
+        cniVersion: list.cniVersion,
+        name: list.name,
+        ...p,
+        ...(prev ? { prevResult: prev } : {}),
+        ...(p.type === 'portmap' ? { runtimeConfig: { portMappings: [] } } : {}),
+      }
       prev = { ...(prev ?? {}), ...cni(n.ns, String(p.type), conf, n.pod, 'ADD') }
     }
     const ips = (prev?.ips as { address: string }[] | undefined) ?? []
@@ -107,7 +132,11 @@ beforeAll(async () => {
     const httpd = spawn('ip', ['netns', 'exec', n.pod, 'busybox', 'httpd', '-f', '-p', '8080', '-h', www], { stdio: 'ignore' })
     children.push(httpd)
   }
-  const nodeObjs = NODES.map((n) => ({ metadata: { name: n.name }, spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] }, status: { addresses: [{ type: 'InternalIP', address: n.ip }] } }))
+  const nodeObjs = NODES.map((n) => ({
+    metadata: { name: n.name },
+    spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] },
+    status: { addresses: [{ type: 'InternalIP', address: n.ip }] },
+  }))
   for (const net of networks) await net.syncRoutes(nodeObjs)
   // Wait until both web servers listen (no timing assertion: just readiness).
   for (const n of NODES) {
@@ -167,7 +196,9 @@ describe('pod network across two nodes', () => {
     const a = networks[0]!
     await a.syncRoutes([])
     expect(inNs(NODES[0]!.ns, 'ip', 'route', 'show', '10.244.2.0/24').trim()).toBe('')
-    await a.syncRoutes(NODES.map((n) => ({ metadata: { name: n.name }, spec: { podCIDR: n.podCIDR }, status: { addresses: [{ type: 'InternalIP', address: n.ip }] } })))
+    await a.syncRoutes(
+      NODES.map((n) => ({ metadata: { name: n.name }, spec: { podCIDR: n.podCIDR }, status: { addresses: [{ type: 'InternalIP', address: n.ip }] } })),
+    )
     expect(inNs(NODES[0]!.ns, 'ip', 'route', 'show', '10.244.2.0/24')).toContain('via 192.168.77.3')
   })
 })
@@ -180,9 +211,26 @@ describe('services through the proxy rules', () => {
     const podB = podIPs.get('node-b')!
     const services = [
       svc('server', 'default', { type: 'NodePort', clusterIP: '10.96.0.50', ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }] }),
-      svc('kube-dns', 'kube-system', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] }),
+      svc('kube-dns', 'kube-system', {
+        clusterIP: '10.96.0.10',
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+        ],
+      }),
     ]
-    const slices = [slice('server', 'default', [podB], [{ name: 'http', port: 8080 }]), slice('kube-dns', 'kube-system', [HOST_IP], [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }])]
+    const slices = [
+      slice('server', 'default', [podB], [{ name: 'http', port: 8080 }]),
+      slice(
+        'kube-dns',
+        'kube-system',
+        [HOST_IP],
+        [
+          { name: 'dns', port: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+        ],
+      ),
+    ]
     for (const n of NODES) {
       const s = new RuleSyncer({ netns: n.ns, clusterCIDR: CLUSTER_CIDR })
       syncers.push(s)
@@ -201,14 +249,21 @@ await startDnsServer({ host: ${JSON.stringify(HOST_IP)}, port: 53, data: () => i
 console.log('ready')
 `,
     )
-    dns = spawn('ip', ['netns', 'exec', LAN, process.execPath, '--import', 'tsx', script], { cwd: root, env: { ...process.env, KL_DATA: JSON.stringify([services, slices]) }, stdio: ['ignore', 'pipe', 'inherit'] })
+    dns = spawn('ip', ['netns', 'exec', LAN, process.execPath, '--import', 'tsx', script], {
+      cwd: root,
+      env: { ...process.env, KL_DATA: JSON.stringify([services, slices]) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     children.push(dns)
     await new Promise<void>((ok, fail) => {
       dns!.stdout!.on('data', (c: Buffer) => c.toString().includes('ready') && ok())
       dns!.on('exit', (code) => fail(new Error(`DNS server exited with ${code}`)))
     })
     mkdirSync(`/etc/netns/${NODES[0]!.pod}`, { recursive: true })
-    writeFileSync(`/etc/netns/${NODES[0]!.pod}/resolv.conf`, 'nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n')
+    writeFileSync(
+      `/etc/netns/${NODES[0]!.pod}/resolv.conf`,
+      'nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n',
+    )
   }, 60_000)
 
   afterAll(async () => {

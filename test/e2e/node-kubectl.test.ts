@@ -35,7 +35,23 @@ const c = useNodeCluster({
     [`proxy-${n.name}`]: ['proxy', '--kubeconfig', cl.agentKubeconfig, '--node-name', n.name, '--cluster-cidr', CLUSTER_CIDR],
     // DNS binds the node address, not 0.0.0.0: a wildcard UDP socket answers local pods from the
     // pod bridge's address, which conntrack cannot match to the DNAT of 10.96.0.10.
-    ...(n.name === 'node-a' ? { dns: ['dns', '--kubeconfig', cl.agentKubeconfig, '--bind', `${n.ip}:53`, '--advertise-address', n.ip, '--node-name', 'node-a', '--upstream', `${HOST_IP}:53`] } : {}),
+    ...(n.name === 'node-a'
+      ? {
+          dns: [
+            'dns',
+            '--kubeconfig',
+            cl.agentKubeconfig,
+            '--bind',
+            `${n.ip}:53`,
+            '--advertise-address',
+            n.ip,
+            '--node-name',
+            'node-a',
+            '--upstream',
+            `${HOST_IP}:53`,
+          ],
+        }
+      : {}),
   }),
 })
 const { kubectl, k, until, getPod } = c
@@ -44,8 +60,6 @@ const streams: ChildProcess[] = []
 afterAll(() => {
   for (const s of streams) s.kill('SIGKILL')
 })
-
-
 
 function httpBody(url: string): Promise<string> {
   return new Promise((ok, fail) => {
@@ -119,14 +133,16 @@ spec:
   for (const p of ['server', 'client', 'ticker']) await until(`pod ${p} Running and Ready`, async () => ready(await getPod(p)), 90_000)
 }, 170_000)
 
-
 describe('two real nodes through the real kubectl', () => {
   it('registers both nodes and runs each pod on its node with an address from that node podCIDR', async () => {
     const nodes = (JSON.parse(await k('get', 'nodes', '-o', 'json')) as { items: Node[] }).items
     const cidr = new Map(nodes.map((n) => [n.metadata?.name, n.spec?.podCIDR ?? '']))
     expect(cidr.get('node-a')).toMatch(/^10\.244\.\d+\.0\/24$/)
     expect(cidr.get('node-a')).not.toBe(cidr.get('node-b'))
-    for (const [pod, node] of [['server', 'node-b'], ['client', 'node-a']] as const) {
+    for (const [pod, node] of [
+      ['server', 'node-b'],
+      ['client', 'node-a'],
+    ] as const) {
       const p = (await getPod(pod))!
       expect(p.spec?.nodeName).toBe(node)
       expect(p.status?.hostIP).toBe(NODES.find((n) => n.name === node)!.ip)
@@ -152,7 +168,11 @@ describe('two real nodes through the real kubectl', () => {
   })
 
   it('runs an interactive shell with exec -it on a TTY and returns its exit code', async () => {
-    const term = pty.spawn(KUBECTL, ['--kubeconfig', c.kubeconfig, '--cache-dir', c.cacheDir, 'exec', '-it', 'client', '--', 'sh'], { cols: 100, rows: 30, env: { ...c.kubectlEnv, TERM: 'xterm' } })
+    const term = pty.spawn(KUBECTL, ['--kubeconfig', c.kubeconfig, '--cache-dir', c.cacheDir, 'exec', '-it', 'client', '--', 'sh'], {
+      cols: 100,
+      rows: 30,
+      env: { ...c.kubectlEnv, TERM: 'xterm' },
+    })
     let out = ''
     term.onData((d) => (out += d))
     const exited = new Promise<number>((r) => term.onExit(({ exitCode }) => r(exitCode)))
@@ -186,10 +206,14 @@ describe('two real nodes through the real kubectl', () => {
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d))
     child.stderr.on('data', (d: Buffer) => (err += d))
-    const port = await until('port-forward to listen', async () => {
-      if (child.exitCode !== null) throw new Error(`port-forward exited ${child.exitCode}: ${err}`)
-      return /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(out)?.[1]
-    }, 30_000)
+    const port = await until(
+      'port-forward to listen',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`port-forward exited ${child.exitCode}: ${err}`)
+        return /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(out)?.[1]
+      },
+      30_000,
+    )
     expect(await httpBody(`http://127.0.0.1:${port}/`)).toBe('hello from server\n')
     // a second connection over the same forward
     expect(await httpBody(`http://127.0.0.1:${port}/index.html`)).toBe('hello from server\n')
@@ -209,7 +233,9 @@ describe('two real nodes through the real kubectl', () => {
     const resolvConf = await k('exec', 'client', '--', 'cat', '/etc/resolv.conf')
     expect(resolvConf).toMatch(/nameserver 10\.96\.0\.10/)
     expect(resolvConf).toMatch(/search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/)
-    expect(await until('the full DNS name to answer', async () => wgetFromClient('http://server.default.svc.cluster.local/'), 20_000)).toBe('hello from server\n')
+    expect(await until('the full DNS name to answer', async () => wgetFromClient('http://server.default.svc.cluster.local/'), 20_000)).toBe(
+      'hello from server\n',
+    )
     expect(await wgetFromClient('http://server/')).toBe('hello from server\n')
   })
 

@@ -59,7 +59,9 @@ const output = (id: string): string =>
     .map((e) => e.payload.data)
     .join('')
 const states = (id: string): TerminalStateChange[] =>
-  events.filter((e): e is { name: 'terminals.state'; payload: TerminalStateChange } => e.name === 'terminals.state' && e.payload.id === id).map((e) => e.payload)
+  events
+    .filter((e): e is { name: 'terminals.state'; payload: TerminalStateChange } => e.name === 'terminals.state' && e.payload.id === id)
+    .map((e) => e.payload)
 
 beforeAll(async () => {
   if (!isRoot) return
@@ -82,7 +84,19 @@ beforeAll(async () => {
   port = await freePort()
   // The local provider's sshd config, listening on loopback instead of a node namespace.
   const config = join(dir, 'sshd_config')
-  writeFileSync(config, sshdConfig({ ip: '127.0.0.1', port, hostKey, authorizedKeys: join(keys, 'authorized_keys'), pidFile: join(dir, 'sshd.pid'), root: dir, nodeBinary: process.execPath }), { mode: 0o600 })
+  writeFileSync(
+    config,
+    sshdConfig({
+      ip: '127.0.0.1',
+      port,
+      hostKey,
+      authorizedKeys: join(keys, 'authorized_keys'),
+      pidFile: join(dir, 'sshd.pid'),
+      root: dir,
+      nodeBinary: process.execPath,
+    }),
+    { mode: 0o600 },
+  )
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
   const check = spawnSync(SSHD, ['-t', '-f', config], { encoding: 'utf8' })
   if (check.status !== 0) throw new Error(`sshd rejects the test config: ${check.stderr}`)
@@ -110,7 +124,13 @@ beforeAll(async () => {
     manager: new ClusterManager({ env: { KUBELAB_HOME: dir } }),
     publish: (m) => events.push(m),
     sshTarget: async (_cluster, node) =>
-      node === 'down' ? { ...target, port: await freePort() } : node === 'badkey' ? { ...target, privateKeyFile: badKeyFile } : node === 'changed' ? { ...target, hostKey: changedPin } : target,
+      node === 'down'
+        ? { ...target, port: await freePort() }
+        : node === 'badkey'
+          ? { ...target, privateKeyFile: badKeyFile }
+          : node === 'changed'
+            ? { ...target, hostKey: changedPin }
+            : target,
   })
 })
 
@@ -170,8 +190,24 @@ describe('node shells where there is no SSH (error values through the backend)',
   it('a simulated cluster answers ssh_unavailable; unknown clusters and nodes not_found', async () => {
     const home = mkdtempSync(join(tmpdir(), 'kubelab-node-shell-home-'))
     try {
-      writeRecord(join(home, 'clusters', 'sim'), { name: 'sim', provider: 'simulated', state: 'running', nodes: [{ name: 'master', role: 'control-plane', state: 'running' }], createdAt: new Date().toISOString(), ports: {}, settings: {} })
-      writeRecord(join(home, 'clusters', 'loc'), { name: 'loc', provider: 'local', state: 'stopped', nodes: [{ name: 'master', role: 'control-plane', state: 'stopped' }], createdAt: new Date().toISOString(), ports: {}, settings: {} })
+      writeRecord(join(home, 'clusters', 'sim'), {
+        name: 'sim',
+        provider: 'simulated',
+        state: 'running',
+        nodes: [{ name: 'master', role: 'control-plane', state: 'running' }],
+        createdAt: new Date().toISOString(),
+        ports: {},
+        settings: {},
+      })
+      writeRecord(join(home, 'clusters', 'loc'), {
+        name: 'loc',
+        provider: 'local',
+        state: 'stopped',
+        nodes: [{ name: 'master', role: 'control-plane', state: 'stopped' }],
+        createdAt: new Date().toISOString(),
+        ports: {},
+        settings: {},
+      })
       const backend = createBackend({ mode: 'browser', version: 'test', env: { ...process.env, KUBELAB_HOME: home } })
       const open = async (cluster: string, node: string): Promise<string> => {
         const r = await backend.request('terminals.openNode', { cluster, node, cols: 80, rows: 24 })
@@ -194,7 +230,27 @@ describe('node shells where there is no SSH (error values through the backend)',
 
 /** OpenSSH's own client with the cluster's pins, as `kubelab ssh` runs it. */
 function opensshWith(pin: HostKeyPin): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('ssh', ['-i', target.privateKeyFile, '-p', String(port), '-o', `UserKnownHostsFile=${pin.file}`, '-o', `HostKeyAlias=${pin.alias}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'root@127.0.0.1', 'echo', 'pinned-ok'], { encoding: 'utf8', timeout: 30_000 })
+  const r = spawnSync(
+    'ssh',
+    [
+      '-i',
+      target.privateKeyFile,
+      '-p',
+      String(port),
+      '-o',
+      `UserKnownHostsFile=${pin.file}`,
+      '-o',
+      `HostKeyAlias=${pin.alias}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      'root@127.0.0.1',
+      'echo',
+      'pinned-ok',
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  )
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -219,7 +275,9 @@ describe.skipIf(!isRoot)('SSH host-key pinning', () => {
       () => undefined,
       (e: Error) => e,
     )
-    expect(err?.message).toMatch(/^the SSH host key of node changed has changed \(recorded ssh-ed25519 SHA256:\S+, offered ssh-ed25519 SHA256:\S+\), so KubeLab did not send it anything/)
+    expect(err?.message).toMatch(
+      /^the SSH host key of node changed has changed \(recorded ssh-ed25519 SHA256:\S+, offered ssh-ed25519 SHA256:\S+\), so KubeLab did not send it anything/,
+    )
     expect(err?.message).toContain(`ssh-keygen -R changed -f ${changedPin.file}`)
     expect(readFileSync(changedPin.file, 'utf8')).toBe(before)
     const os = opensshWith(changedPin)

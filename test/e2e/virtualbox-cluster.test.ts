@@ -24,7 +24,17 @@ const home = mkdtempSync('/tmp/kl-')
 const state = join(home, 'vbox')
 const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home, PATH: `${DOUBLES}:${process.env.PATH}`, VBOXMANAGE_DOUBLE_STATE: state, VBOXMANAGE_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'), KUBELAB_NODE_DIST: dist?.url ?? '', KUBELAB_NODE_RUNTIME: '', KUBELAB_KUBECTL: '', KUBELAB_KUBECTL_BASE: 'http://127.0.0.1:1/unreachable' }
+const env = {
+  ...process.env,
+  KUBELAB_HOME: home,
+  PATH: `${DOUBLES}:${process.env.PATH}`,
+  VBOXMANAGE_DOUBLE_STATE: state,
+  VBOXMANAGE_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'),
+  KUBELAB_NODE_DIST: dist?.url ?? '',
+  KUBELAB_NODE_RUNTIME: '',
+  KUBELAB_KUBECTL: '',
+  KUBELAB_KUBECTL_BASE: 'http://127.0.0.1:1/unreachable',
+}
 const { kubelab, kubectl } = runner(env)
 const vms = ['kl-vb8-control-plane', 'kl-vb8-node-1']
 const marks = [home, bridge, 'kl-vb8-', `KLD-${bridge}`]
@@ -51,10 +61,17 @@ async function vminfo(vm: string): Promise<Record<string, string>> {
 }
 
 type Call = { argv?: string[]; warning?: string }
-const calls = (): Call[] => readFileSync(join(state, 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Call)
+const calls = (): Call[] =>
+  readFileSync(join(state, 'calls.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Call)
 
 const nodeIps = async (): Promise<string[]> =>
-  (await kubectl(kubeconfig, 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}')).trim().split('\n').sort()
+  (await kubectl(kubeconfig, 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}'))
+    .trim()
+    .split('\n')
+    .sort()
 
 afterAll(async () => {
   if (!missing) await kubelab('delete', cluster).catch(() => {})
@@ -70,7 +87,24 @@ describe.skipIf(missing !== undefined)('kubelab create --provider virtualbox (te
     mkdirSync(join(home, 'images'), { recursive: true })
     writeFileSync(join(home, 'images', 'noble-amd64.vdi'), '<<< Oracle VM VirtualBox Disk Image >>>\n')
 
-    const log = await kubelab('create', cluster, '--provider', 'virtualbox', '--workers', '1', '--cpus', '3', '--memory', '1536M', '--disk', '12G', '--host-only-subnet', subnet, '--timeout', '600')
+    const log = await kubelab(
+      'create',
+      cluster,
+      '--provider',
+      'virtualbox',
+      '--workers',
+      '1',
+      '--cpus',
+      '3',
+      '--memory',
+      '1536M',
+      '--disk',
+      '12G',
+      '--host-only-subnet',
+      subnet,
+      '--timeout',
+      '600',
+    )
     expect(log).toMatch(/kl-vb8-node-1: booting \(SSH forward 127\.0\.0\.1:\d+, host-only 192\.168\.\d+\.11\)/)
     expect(calls().filter((c) => c.warning)).toEqual([]) // always LANG=C
 
@@ -79,13 +113,25 @@ describe.skipIf(missing !== undefined)('kubelab create --provider virtualbox (te
       const info = await vminfo(vm)
       const f = nodeFile(node)
       expect(f.address).toBe(`${subnet}.${10 + i}`)
-      expect({ memory: info.memory, cpus: info.cpus, state: info.VMState, nic1: info.nic1, nic2: info.nic2, uart1: info.uart1 }).toEqual({ memory: '1536', cpus: '3', state: 'running', nic1: 'nat', nic2: 'hostonly', uart1: '0x03f8,4' })
+      expect({ memory: info.memory, cpus: info.cpus, state: info.VMState, nic1: info.nic1, nic2: info.nic2, uart1: info.uart1 }).toEqual({
+        memory: '1536',
+        cpus: '3',
+        state: 'running',
+        nic1: 'nat',
+        nic2: 'hostonly',
+        uart1: '0x03f8,4',
+      })
       expect(info['Forwarding(0)']).toBe(`ssh,tcp,127.0.0.1,${f.sshPort},,22`)
       expect(info.uartmode1).toBe(`file,${join(clusterDir, 'nodes', node, 'console.log')}`)
       expect(info['SATA-0-0']).toBe(join(clusterDir, 'nodes', node, 'disk.vdi'))
       expect(info['SATA-1-0']).toBe(join(clusterDir, 'nodes', node, 'seed.iso'))
       // The double's VM came up from the seed ISO: its address from network-config, its forward on the recorded port.
-      const meta = JSON.parse(readFileSync(join(state, 'vms', `${vm}.json`), 'utf8')) as { subnet: string; host: number; forward?: { host: string; port: number }; seed: { kind: string } }
+      const meta = JSON.parse(readFileSync(join(state, 'vms', `${vm}.json`), 'utf8')) as {
+        subnet: string
+        host: number
+        forward?: { host: string; port: number }
+        seed: { kind: string }
+      }
       expect(meta).toMatchObject({ subnet, host: 10 + i, forward: { host: '127.0.0.1', port: f.sshPort }, seed: { kind: 'iso' } })
     }
     const media = (JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { media: Record<string, { sizeMb: number }> }).media
@@ -131,7 +177,11 @@ describe.skipIf(missing !== undefined)('kubelab create --provider virtualbox (te
     await kubectl(kubeconfig, 'create', 'configmap', 'keep-me', '--from-literal=k=v')
     await kubelab('stop', cluster)
     for (const vm of vms) expect((await vminfo(vm)).VMState).toBe('poweroff')
-    expect(calls().filter((c) => c.argv?.[0] === 'controlvm').map((c) => c.argv?.[2])).toEqual(['acpipowerbutton', 'acpipowerbutton'])
+    expect(
+      calls()
+        .filter((c) => c.argv?.[0] === 'controlvm')
+        .map((c) => c.argv?.[2]),
+    ).toEqual(['acpipowerbutton', 'acpipowerbutton'])
 
     await kubelab('start', cluster)
     for (const vm of vms) expect((await vminfo(vm)).VMState).toBe('running')

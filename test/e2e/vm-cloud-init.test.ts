@@ -20,12 +20,21 @@ const vms: string[] = []
 
 function launch(vm: string, outcome: 'done' | 'error'): string {
   mkdirSync(state, { recursive: true })
-  writeFileSync(join(state, 'config.json'), JSON.stringify({ launchOutcome: 'init-timeout', bootPolls: 0, backend: { bridge, subnet: freeSubnet(['192.168.67', '192.168.68']), cloudInitMs: 5000, cloudInitOutcome: outcome } }))
+  writeFileSync(
+    join(state, 'config.json'),
+    JSON.stringify({
+      launchOutcome: 'init-timeout',
+      bootPolls: 0,
+      backend: { bridge, subnet: freeSubnet(['192.168.67', '192.168.68']), cloudInitMs: 5000, cloudInitOutcome: outcome },
+    }),
+  )
   const ud = renderUserData({ clusterName: 'mp8', hostname: vm, authorizedKeys: [key.publicKey] })
   vms.push(vm)
   const r = spawnSync(join(DOUBLES, 'multipass'), ['launch', '24.04', '--name', vm, '--cloud-init', '-'], { input: ud, env, encoding: 'utf8' })
   expect(r.stderr).toContain('timed out waiting for initialization')
-  const info = JSON.parse(spawnSync(join(DOUBLES, 'multipass'), ['info', vm, '--format', 'json'], { env, encoding: 'utf8' }).stdout) as { info: Record<string, { ipv4: string[] }> }
+  const info = JSON.parse(spawnSync(join(DOUBLES, 'multipass'), ['info', vm, '--format', 'json'], { env, encoding: 'utf8' }).stdout) as {
+    info: Record<string, { ipv4: string[] }>
+  }
   return info.info[vm]!.ipv4[0]!
 }
 
@@ -39,7 +48,10 @@ describe.skipIf(missing !== undefined)('cloud-init status --wait on a double VM'
   it('waits while cloud-init runs, logging elapsed time, and returns when it is done', async () => {
     const ip = launch('kl-mp8-ci-ok', 'done')
     const lines: string[] = []
-    await waitForCloudInit({ host: ip, port: 22, user: 'root', privateKeyFile: key.privateKeyFile }, { node: 'ok', log: (l) => lines.push(l), tickMs: 1000, sshWaitMs: 60_000 })
+    await waitForCloudInit(
+      { host: ip, port: 22, user: 'root', privateKeyFile: key.privateKeyFile },
+      { node: 'ok', log: (l) => lines.push(l), tickMs: 1000, sshWaitMs: 60_000 },
+    )
     expect(lines[0]).toMatch(/ok: waiting for cloud-init to finish/)
     expect(lines.some((l) => /cloud-init still running, \d+s elapsed/.test(l))).toBe(true)
     expect(lines.at(-1)).toMatch(/ok: cloud-init done after \d+s/)
@@ -47,7 +59,10 @@ describe.skipIf(missing !== undefined)('cloud-init status --wait on a double VM'
 
   it('reports a failed cloud-init with its errors and the end of its output log', async () => {
     const ip = launch('kl-mp8-ci-bad', 'error')
-    const err = await waitForCloudInit({ host: ip, port: 22, user: 'root', privateKeyFile: key.privateKeyFile }, { node: 'bad', log: () => {}, sshWaitMs: 60_000 }).catch((e: unknown) => e)
+    const err = await waitForCloudInit(
+      { host: ip, port: 22, user: 'root', privateKeyFile: key.privateKeyFile },
+      { node: 'bad', log: () => {}, sshWaitMs: 60_000 },
+    ).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(CloudInitError)
     const msg = (err as Error).message
     expect(msg).toContain('cloud-init failed on node bad')

@@ -72,8 +72,13 @@ export function leftovers(marks: readonly string[]): Record<string, string[]> {
   const mine = (l: string): boolean => marks.some((m) => l.includes(m))
   return {
     netns: out('ip', ['netns', 'list']).split('\n').filter(mine),
-    links: out('ip', ['-o', 'link']).split('\n').map((l) => l.split(':')[1]?.trim() ?? '').filter(mine),
-    iptables: out('iptables-save', []).split('\n').filter((l) => !l.startsWith('#') && mine(l)),
+    links: out('ip', ['-o', 'link'])
+      .split('\n')
+      .map((l) => l.split(':')[1]?.trim() ?? '')
+      .filter(mine),
+    iptables: out('iptables-save', [])
+      .split('\n')
+      .filter((l) => !l.startsWith('#') && mine(l)),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
     processes: out('ps', ['-eo', 'args=']).split('\n').filter(mine),
   }

@@ -36,7 +36,7 @@ export async function startTestApiServer(opts: Partial<ApiServerOptions> = {}): 
         ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args],
         { env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig, ...(o.env ?? {}) }, timeout: o.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
           resolve({ code, stdout: String(stdout), stderr: String(stderr) })
         },
       )

@@ -74,7 +74,14 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
     log,
     controllerOptions: o.controllerOptions,
     controlSocket: o.controlSocket ? join(dir, 'control.sock') : undefined,
-    nodes: { count: o.nodes ?? 3, prefix: 'node-', startDelayMs: o.startDelayMs ?? (fake ? 1000 : 50), runTimeMs: o.runTimeMs ?? (fake ? 5000 : 500), shutdownMs: fake ? 500 : 20, ...o.nodeOptions },
+    nodes: {
+      count: o.nodes ?? 3,
+      prefix: 'node-',
+      startDelayMs: o.startDelayMs ?? (fake ? 1000 : 50),
+      runTimeMs: o.runTimeMs ?? (fake ? 5000 : 500),
+      shutdownMs: fake ? 500 : 20,
+      ...o.nodeOptions,
+    },
   })
   const cacheDir = join(dir, 'kube-cache')
   const kubectl: TestCluster['kubectl'] = (args, ko = {}) =>
@@ -123,7 +130,10 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
         } catch (e) {
           last = e
         }
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n--- recent component logs:\n${logs.slice(-30).join('\n')}`)
+        if (Date.now() > until)
+          throw new Error(
+            `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n--- recent component logs:\n${logs.slice(-30).join('\n')}`,
+          )
         if (fake && wo.advanceMs) await advance(wo.advanceMs, Math.min(wo.advanceMs, 1000))
         else await sleep(100)
       }

@@ -108,7 +108,9 @@ export function unmountUnder(dir: string): void {
 
 /** Kills every process whose cgroup or command line mentions the marker (shims, runc, containers). */
 async function killShims(root: string): Promise<void> {
-  const out = await run('ps', ['-eo', 'pid=,args=']).then((r) => r.stdout).catch(() => '')
+  const out = await run('ps', ['-eo', 'pid=,args='])
+    .then((r) => r.stdout)
+    .catch(() => '')
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line)
     if (m && (m[2] as string).includes(root) && Number(m[1]) !== process.pid) {
@@ -189,7 +191,10 @@ export async function startContainerdNode(name: string, opts: ContainerdNodeOpti
     closeSync(fd)
     await waitFor(() => existsSync(sock), `containerd for test node ${name}`, 20_000, child, logFile)
     await waitFor(
-      async () => (await run('ctr', ['-a', sock, 'version']).then(() => true).catch(() => false)),
+      async () =>
+        await run('ctr', ['-a', sock, 'version'])
+          .then(() => true)
+          .catch(() => false),
       `containerd for test node ${name} answering`,
       20_000,
       child,

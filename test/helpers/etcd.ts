@@ -41,9 +41,7 @@ export async function startTestEtcd(opts: { tls?: boolean } = {}): Promise<TestE
     proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)))
   }
   const endpoint = `${useTls ? 'https' : 'http'}://127.0.0.1:${clientPort}`
-  const tls: EtcdTls | undefined = pki
-    ? { ca: readFileSync(pki.caFile), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }
-    : undefined
+  const tls: EtcdTls | undefined = pki ? { ca: readFileSync(pki.caFile), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) } : undefined
   const halt = async (): Promise<void> => {
     const p = proc
     if (p.exitCode === null && p.signalCode === null) {
@@ -56,7 +54,8 @@ export async function startTestEtcd(opts: { tls?: boolean } = {}): Promise<TestE
     await halt()
     rmSync(dir, { recursive: true, force: true })
   }
-  const open = (extra: Partial<EtcdStoreOptions> = {}) => openEtcdStore({ endpoints: [endpoint], tls, compactionIntervalMs: 0, dialTimeoutMs: 15_000, ...extra })
+  const open = (extra: Partial<EtcdStoreOptions> = {}) =>
+    openEtcdStore({ endpoints: [endpoint], tls, compactionIntervalMs: 0, dialTimeoutMs: 15_000, ...extra })
   const resume = async (): Promise<void> => {
     launch()
     try {

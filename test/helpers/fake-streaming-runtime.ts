@@ -11,7 +11,17 @@ import { connect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import * as pty from 'node-pty'
 import { KubeletError, type ContainerRef, type KubeletRuntime, type PodRef, type StreamOptions } from '../../src-cluster/kubelet/server'
-import { acceptSpdy, exitStatus, errorStatus, negotiateStreamProtocol, parseResize, SPDY_EXEC_PROTOCOLS, SPDY_PORTFORWARD, streamHeaders, type SpdyStream } from '../../src-cluster/streaming'
+import {
+  acceptSpdy,
+  exitStatus,
+  errorStatus,
+  negotiateStreamProtocol,
+  parseResize,
+  SPDY_EXEC_PROTOCOLS,
+  SPDY_PORTFORWARD,
+  streamHeaders,
+  type SpdyStream,
+} from '../../src-cluster/streaming'
 
 type Pending = { kind: 'exec'; command: readonly string[]; opts: StreamOptions } | { kind: 'portforward' }
 
@@ -143,7 +153,11 @@ function run(command: readonly string[], opts: StreamOptions, streams: Map<strin
     setTimeout(done, 100)
   }
   if (opts.tty) {
-    const term = pty.spawn(command[0]!, command.slice(1) as string[], { cols: 80, rows: 24, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm', PS1: '$ ' } })
+    const term = pty.spawn(command[0]!, command.slice(1) as string[], {
+      cols: 80,
+      rows: 24,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm', PS1: '$ ' },
+    })
     term.onData((d) => stdout?.write(d))
     term.onExit(({ exitCode }) => setTimeout(() => finish(exitCode), 50))
     stdin?.on('data', (d: Buffer) => term.write(d.toString('utf8')))

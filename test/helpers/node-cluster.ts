@@ -91,7 +91,8 @@ export interface NodeCluster {
   close(): Promise<void>
 }
 
-export const isReady = (p: Pod | undefined): boolean => p?.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+export const isReady = (p: Pod | undefined): boolean =>
+  p?.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
 
 /** Starts the control plane, the nodes' containerds and kubelets (plus `agents`); close() undoes all of it, also after a failed start. */
 export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeCluster> {
@@ -127,13 +128,16 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`)
     return r.stdout
   }
-  const agentLogs = (): string => agents.map((a) => `--- ${a.what} (${a.log}):\n${existsSync(a.log) ? readFileSync(a.log, 'utf8').slice(-3000) : ''}`).join('\n')
+  const agentLogs = (): string =>
+    agents.map((a) => `--- ${a.what} (${a.log}):\n${existsSync(a.log) ? readFileSync(a.log, 'utf8').slice(-3000) : ''}`).join('\n')
   const until = async <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> => {
     const end = Date.now() + timeoutMs
     let last: unknown
     for (;;) {
       // An agent replaced on purpose is labelled `(old)`: its exit is expected.
-      for (const a of agents) if (a.child.exitCode !== null && !a.what.endsWith('(old)')) throw new Error(`${a.what} exited with ${a.child.exitCode} while waiting for ${what}\n${agentLogs()}`)
+      for (const a of agents)
+        if (a.child.exitCode !== null && !a.what.endsWith('(old)'))
+          throw new Error(`${a.what} exited with ${a.child.exitCode} while waiting for ${what}\n${agentLogs()}`)
       try {
         const v = await check()
         if (v) return v
@@ -141,14 +145,18 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
       } catch (e) {
         last = e
       }
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n${agentLogs()}`)
+      if (Date.now() > end)
+        throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n${agentLogs()}`)
       await new Promise((r) => setTimeout(r, 300))
     }
   }
   const startAgent = (netns: string, what: string, args: string[]): ChildProcess => {
     const log = join(dir, `${what}.log`)
     const fd = openSync(log, 'a')
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, join(repo, 'bin/kubelab-node.mjs'), ...args], { cwd: repo, stdio: ['ignore', fd, fd] })
+    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, join(repo, 'bin/kubelab-node.mjs'), ...args], {
+      cwd: repo,
+      stdio: ['ignore', fd, fd],
+    })
     closeSync(fd)
     agents.push({ what, child, log })
     return child
@@ -235,11 +243,26 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
         routes.push(cidr)
       },
       nodesReady: async (timeoutMs = 90_000) => {
-        await until(`${o.nodes.length === 1 ? 'the node' : 'every node'} Ready with a podCIDR`, async () => {
-          const list = JSON.parse(await k('get', 'nodes', '-o', 'json')) as { items: Node[] }
-          if (list.items.length === o.nodes.length && list.items.every((n) => n.spec?.podCIDR && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return true
-          throw new Error(list.items.map((n) => `${n.metadata?.name} podCIDR=${n.spec?.podCIDR} ${(n.status?.conditions ?? []).map((c) => `${c.type}=${c.status} (${c.message ?? ''})`).join(', ')}`).join('; ') || 'no nodes')
-        }, timeoutMs)
+        await until(
+          `${o.nodes.length === 1 ? 'the node' : 'every node'} Ready with a podCIDR`,
+          async () => {
+            const list = JSON.parse(await k('get', 'nodes', '-o', 'json')) as { items: Node[] }
+            if (
+              list.items.length === o.nodes.length &&
+              list.items.every((n) => n.spec?.podCIDR && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+            )
+              return true
+            throw new Error(
+              list.items
+                .map(
+                  (n) =>
+                    `${n.metadata?.name} podCIDR=${n.spec?.podCIDR} ${(n.status?.conditions ?? []).map((c) => `${c.type}=${c.status} (${c.message ?? ''})`).join(', ')}`,
+                )
+                .join('; ') || 'no nodes',
+            )
+          },
+          timeoutMs,
+        )
       },
       close,
     }
@@ -264,22 +287,40 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
         // The kubelet runs as its node, as on a real cluster: held by the Node authorizer and NodeRestriction.
         kubeletKubeconfig = join(nodeDir, 'kubelet.kubeconfig')
         const client = issueClientCert(api.pki.ca, `system:node:${n.name}`, ['system:nodes'])
-        writeKubeconfig(kubeletKubeconfig, { server: api.url, caPem: api.pki.ca.certPem, user: `system:node:${n.name}`, certPem: client.certPem, keyPem: client.keyPem })
+        writeKubeconfig(kubeletKubeconfig, {
+          server: api.url,
+          caPem: api.pki.ca.certPem,
+          user: `system:node:${n.name}`,
+          certPem: client.certPem,
+          keyPem: client.keyPem,
+        })
       }
       const args = [
         'kubelet',
-        '--kubeconfig', kubeletKubeconfig,
-        '--node-name', n.name,
-        '--node-ip', n.ip,
-        '--container-runtime-endpoint', `unix://${rt.socket}`,
-        '--root-dir', join(nodeDir, 'kubelet'),
-        '--pod-log-dir', join(nodeDir, 'pods'),
-        '--tls-cert-file', join(nodeDir, 'kubelet.crt'),
-        '--tls-private-key-file', join(nodeDir, 'kubelet.key'),
-        '--cni-conf-dir', rt.cniConfDir,
-        '--cluster-cidr', CLUSTER_CIDR,
-        '--cgroup-root', cgroupRoot(n.name),
-        '--port', '10250',
+        '--kubeconfig',
+        kubeletKubeconfig,
+        '--node-name',
+        n.name,
+        '--node-ip',
+        n.ip,
+        '--container-runtime-endpoint',
+        `unix://${rt.socket}`,
+        '--root-dir',
+        join(nodeDir, 'kubelet'),
+        '--pod-log-dir',
+        join(nodeDir, 'pods'),
+        '--tls-cert-file',
+        join(nodeDir, 'kubelet.crt'),
+        '--tls-private-key-file',
+        join(nodeDir, 'kubelet.key'),
+        '--cni-conf-dir',
+        rt.cniConfDir,
+        '--cluster-cidr',
+        CLUSTER_CIDR,
+        '--cgroup-root',
+        cgroupRoot(n.name),
+        '--port',
+        '10250',
         ...(o.kubeletArgs?.(n) ?? []),
       ]
       kubeletArgs.set(n.name, args)
@@ -293,7 +334,20 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
   }
 }
 
-const METHODS = new Set<string>(['runtime', 'kubectl', 'k', 'apply', 'getPod', 'until', 'startAgent', 'stopChild', 'agentLogs', 'addRoute', 'nodesReady', 'close'])
+const METHODS = new Set<string>([
+  'runtime',
+  'kubectl',
+  'k',
+  'apply',
+  'getPod',
+  'until',
+  'startAgent',
+  'stopChild',
+  'agentLogs',
+  'addRoute',
+  'nodesReady',
+  'close',
+])
 
 /**
  * Starts the cluster in a beforeAll and closes it in an afterAll of the calling file. The methods
@@ -314,6 +368,9 @@ export function useNodeCluster(o: NodeClusterOptions, startTimeoutMs = 120_000):
     return c
   }
   return new Proxy({} as NodeCluster, {
-    get: (_t, prop: string) => (METHODS.has(prop) ? (...args: unknown[]) => (started()[prop as keyof NodeCluster] as (...a: unknown[]) => unknown)(...args) : started()[prop as keyof NodeCluster]),
+    get: (_t, prop: string) =>
+      METHODS.has(prop)
+        ? (...args: unknown[]) => (started()[prop as keyof NodeCluster] as (...a: unknown[]) => unknown)(...args)
+        : started()[prop as keyof NodeCluster],
   })
 }

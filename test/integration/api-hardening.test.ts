@@ -17,7 +17,11 @@ interface Reply {
   body: string
 }
 
-function call(method: string, path: string, opts: { body?: string; contentType?: string; anonymous?: boolean; headers?: Record<string, string> } = {}): Promise<Reply> {
+function call(
+  method: string,
+  path: string,
+  opts: { body?: string; contentType?: string; anonymous?: boolean; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const u = new URL(t.server.url)
   return new Promise((resolve, reject) => {
     const req = request(
@@ -88,7 +92,11 @@ describe('API server hardening', () => {
     const ops = Array.from({ length: 10_001 }, () => ({ op: 'test', path: '/data/k', value: 'v' }))
     const r = await call('PATCH', '/api/v1/namespaces/victim/configmaps/a', { body: JSON.stringify(ops), contentType: 'application/json-patch+json' })
     expect(r.status).toBe(413)
-    expect(JSON.parse(r.body)).toMatchObject({ kind: 'Status', reason: 'RequestEntityTooLarge', message: 'The allowed maximum operations in a JSON patch is 10000, got 10001' })
+    expect(JSON.parse(r.body)).toMatchObject({
+      kind: 'Status',
+      reason: 'RequestEntityTooLarge',
+      message: 'The allowed maximum operations in a JSON patch is 10000, got 10001',
+    })
     // 10 000 is still fine.
     const ok = await call('PATCH', '/api/v1/namespaces/victim/configmaps/a', { body: JSON.stringify(ops.slice(1)), contentType: 'application/json-patch+json' })
     expect(ok.status).toBe(200)
@@ -104,21 +112,39 @@ describe('API server hardening', () => {
   it('bodies built to crash the server are 4xx: built-in-named fields, deep nesting, alias bombs', async () => {
     const cm = (name: string, extra: string) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}"${extra}}}`
     for (const [i, field] of ['constructor', 'toString', '__proto__', 'hasOwnProperty'].entries()) {
-      const strict = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Strict', { body: cm(`b${i}`, `,"${field}":{"a":1}`), contentType: 'application/json' })
+      const strict = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Strict', {
+        body: cm(`b${i}`, `,"${field}":{"a":1}`),
+        contentType: 'application/json',
+      })
       expect(strict.status, field).toBe(400)
       expect(message(strict)).toContain(`unknown field "metadata.${field}"`)
       // Without Strict the field is dropped, as any unknown field.
-      const lax = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Ignore', { body: cm(`c${i}`, `,"${field}":{"a":1}`), contentType: 'application/json' })
+      const lax = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Ignore', {
+        body: cm(`c${i}`, `,"${field}":{"a":1}`),
+        contentType: 'application/json',
+      })
       expect(lax.status, field).toBe(201)
     }
     const deep = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`
     const d = await call('POST', '/api/v1/namespaces/victim/configmaps', { body: deep, contentType: 'application/json' })
     expect(d.status).toBe(400)
     expect(message(d)).toContain('nested more than 1000 levels deep')
-    const deepPatch = await call('PATCH', '/api/v1/namespaces/victim/configmaps/a', { body: `{"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, contentType: 'application/merge-patch+json' })
+    const deepPatch = await call('PATCH', '/api/v1/namespaces/victim/configmaps/a', {
+      body: `{"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+      contentType: 'application/merge-patch+json',
+    })
     expect(deepPatch.status).toBe(400)
     const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
-    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h']]) laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`)
+    for (const [prev, name] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+      ['f', 'g'],
+      ['g', 'h'],
+    ])
+      laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`)
     const bomb = await call('POST', '/api/v1/namespaces/victim/configmaps', { body: laughs.join('\n'), contentType: 'application/yaml' })
     expect(bomb.status).toBe(400)
     expect(message(bomb)).toContain('expands too many aliases')
@@ -150,7 +176,12 @@ describe('API server hardening', () => {
     }
     const ns = await call('GET', '/api/v1/namespaces', { anonymous: true })
     expect(ns.status).toBe(403)
-    expect(JSON.parse(ns.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403, message: 'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope' })
+    expect(JSON.parse(ns.body)).toMatchObject({
+      kind: 'Status',
+      reason: 'Forbidden',
+      code: 403,
+      message: 'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope',
+    })
     const root = await call('GET', '/', { anonymous: true })
     expect([root.status, message(root)]).toEqual([403, 'forbidden: User "system:anonymous" cannot get path "/"'])
     expect(message(await call('GET', '/healthz/etcd', { anonymous: true }))).toBe('forbidden: User "system:anonymous" cannot get path "/healthz/etcd"')
@@ -164,7 +195,14 @@ describe('API server hardening', () => {
     for (let i = 0; i < 50 && (await call('GET', '/version', { anonymous: true })).status === 200; i++) await new Promise((r) => setTimeout(r, 100))
     expect(message(await call('GET', '/version', { anonymous: true }))).toBe('forbidden: User "system:anonymous" cannot get path "/version"')
     expect((await call('GET', '/version')).status).toBe(200)
-    await t.k('patch', 'clusterrolebinding', 'system:public-info-viewer', '--type=json', '-p', '[{"op":"add","path":"/subjects/1","value":{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"system:unauthenticated"}}]')
+    await t.k(
+      'patch',
+      'clusterrolebinding',
+      'system:public-info-viewer',
+      '--type=json',
+      '-p',
+      '[{"op":"add","path":"/subjects/1","value":{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"system:unauthenticated"}}]',
+    )
     for (let i = 0; i < 50 && (await call('GET', '/version', { anonymous: true })).status !== 200; i++) await new Promise((r) => setTimeout(r, 100))
     expect((await call('GET', '/version', { anonymous: true })).status).toBe(200)
   })
@@ -193,8 +231,14 @@ describe('API server hardening', () => {
     const u = new URL(t.server.url)
     const raw = (method: string, path: string, admin: boolean): Promise<{ status: number; body: string }> =>
       new Promise((resolve, reject) => {
-        const s = connect({ host: u.hostname, port: Number(u.port), ca: t.server.pki.ca.certPem, ...(admin ? { cert: t.server.admin.certPem, key: t.server.admin.keyPem } : {}) }, () =>
-          s.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`),
+        const s = connect(
+          {
+            host: u.hostname,
+            port: Number(u.port),
+            ca: t.server.pki.ca.certPem,
+            ...(admin ? { cert: t.server.admin.certPem, key: t.server.admin.keyPem } : {}),
+          },
+          () => s.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`),
         )
         let text = ''
         s.setEncoding('utf8')
@@ -204,19 +248,30 @@ describe('API server hardening', () => {
           const head = text.slice(0, text.indexOf('\r\n\r\n'))
           const body = text.slice(text.indexOf('\r\n\r\n') + 4)
           // Strip chunked framing if any: the JSON object is all we compare.
-          resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), body: body.includes('{') ? body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1) : body })
+          resolve({
+            status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0),
+            body: body.includes('{') ? body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1) : body,
+          })
         })
       })
     for (const m of ['OPTIONS', 'TRACE', 'PROPFIND', 'PURGE', 'MKCOL']) {
       for (const path of ['/api/v1/namespaces/victim/configmaps/a', '/api/v1/namespaces', '/version', '/api', '/apis/apps/v1/namespaces/victim/deployments']) {
         const r = await raw(m, path, true)
         expect([m, path, r.status]).toEqual([m, path, 405])
-        expect(JSON.parse(r.body)).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', code: 405, message: 'the server does not allow this method on the requested resource' })
+        expect(JSON.parse(r.body)).toMatchObject({
+          kind: 'Status',
+          reason: 'MethodNotAllowed',
+          code: 405,
+          message: 'the server does not allow this method on the requested resource',
+        })
       }
     }
     // Authorization sees the method as the verb, as upstream's RequestInfo makes it.
     const anon = await raw('OPTIONS', '/api/v1/namespaces/victim/configmaps/a', false)
-    expect([anon.status, JSON.parse(anon.body).message]).toEqual([403, 'configmaps "a" is forbidden: User "system:anonymous" cannot options resource "configmaps" in API group "" in the namespace "victim"'])
+    expect([anon.status, JSON.parse(anon.body).message]).toEqual([
+      403,
+      'configmaps "a" is forbidden: User "system:anonymous" cannot options resource "configmaps" in API group "" in the namespace "victim"',
+    ])
     // Read-only routes refuse writes.
     expect((await call('POST', '/version')).status).toBe(405)
     expect((await call('DELETE', '/openapi/v2')).status).toBe(405)

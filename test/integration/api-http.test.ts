@@ -72,7 +72,9 @@ describe('watch', () => {
     const list = JSON.parse((await call('GET', `${CM}?limit=1`)).text)
     const events = await watch(`${CM}?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=${list.metadata.resourceVersion}`)
     expect(events.at(-1)!.type).toBe('BOOKMARK')
-    expect(Number((events.at(-1)!.object.metadata as { resourceVersion: string }).resourceVersion)).toBeGreaterThanOrEqual(Number(list.metadata.resourceVersion))
+    expect(Number((events.at(-1)!.object.metadata as { resourceVersion: string }).resourceVersion)).toBeGreaterThanOrEqual(
+      Number(list.metadata.resourceVersion),
+    )
   })
 
   it('turns an object that starts or stops matching the selector into ADDED and DELETED', async () => {
@@ -96,7 +98,9 @@ describe('bad input', () => {
     const r = await call('PUT', `${CM}/sel`, '{"metadata": {"name": "sel"')
     expect(r.code).toBe(400)
     // Upstream's decoder words, with the start of the body.
-    expect(JSON.parse(r.text).message).toBe(`the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: unexpected end of JSON input ({"metadata": {"name": "sel")`)
+    expect(JSON.parse(r.text).message).toBe(
+      `the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: unexpected end of JSON input ({"metadata": {"name": "sel")`,
+    )
     const y = await call('POST', CM, 'metadata: [unclosed', 'application/yaml')
     expect(y.code).toBe(400)
     expect(JSON.parse(y.text).message).toMatch(/not valid YAML/)
@@ -107,7 +111,9 @@ describe('bad input', () => {
   it('rejects a body of the wrong kind and an unsupported media type', async () => {
     const r = await call('POST', CM, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }))
     expect(r.code).toBe(400)
-    expect(JSON.parse(r.text).message).toBe('Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion')
+    expect(JSON.parse(r.text).message).toBe(
+      'Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion',
+    )
     const m = await call('POST', CM, 'x', 'text/csv')
     expect(m.code).toBe(415)
   })
@@ -121,7 +127,11 @@ describe('bad input', () => {
 
 describe('secrets', () => {
   it('folds stringData into data and never stores stringData', async () => {
-    const r = await call('POST', '/api/v1/namespaces/default/secrets', JSON.stringify({ metadata: { name: 'sd' }, data: { a: Buffer.from('one').toString('base64') }, stringData: { b: 'two' } }))
+    const r = await call(
+      'POST',
+      '/api/v1/namespaces/default/secrets',
+      JSON.stringify({ metadata: { name: 'sd' }, data: { a: Buffer.from('one').toString('base64') }, stringData: { b: 'two' } }),
+    )
     expect(r.code).toBe(201)
     const s = JSON.parse((await call('GET', '/api/v1/namespaces/default/secrets/sd')).text)
     expect(s.stringData).toBeUndefined()

@@ -38,9 +38,26 @@ async function startApiserver(): Promise<void> {
   apiserver = spawn(
     process.execPath,
     [
-      program, 'apiserver', '--data-dir', join(dir, 'data'), '--secure-port', String(port), '--admin-kubeconfig', join(dir, 'admin.kubeconfig'),
-      '--store', 'etcd', '--etcd-servers', etcd.endpoint, '--etcd-cafile', pki.caFile, '--etcd-certfile', pki.clientCert, '--etcd-keyfile', pki.clientKey,
-      '--etcd-compaction-interval', '0',
+      program,
+      'apiserver',
+      '--data-dir',
+      join(dir, 'data'),
+      '--secure-port',
+      String(port),
+      '--admin-kubeconfig',
+      join(dir, 'admin.kubeconfig'),
+      '--store',
+      'etcd',
+      '--etcd-servers',
+      etcd.endpoint,
+      '--etcd-cafile',
+      pki.caFile,
+      '--etcd-certfile',
+      pki.clientCert,
+      '--etcd-keyfile',
+      pki.clientKey,
+      '--etcd-compaction-interval',
+      '0',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
@@ -71,7 +88,9 @@ async function k(...args: string[]): Promise<string> {
 }
 const etcdctl = (...args: string[]) => {
   const pki = etcd.pki!
-  return run('/usr/bin/etcdctl', ['--endpoints', etcd.endpoint, '--cacert', pki.caFile, '--cert', pki.healthcheckCert, '--key', pki.healthcheckKey, ...args], { ETCDCTL_API: '3' })
+  return run('/usr/bin/etcdctl', ['--endpoints', etcd.endpoint, '--cacert', pki.caFile, '--cert', pki.healthcheckCert, '--key', pki.healthcheckKey, ...args], {
+    ETCDCTL_API: '3',
+  })
 }
 
 beforeAll(async () => {
@@ -103,7 +122,16 @@ describe('kubelab-node apiserver --store etcd', () => {
     const names = await k('-n', 'etcd-a', 'get', 'configmaps', '--chunk-size=2', '-o', 'name')
     expect(names.split('\n').filter((l) => l.startsWith('configmap/cm'))).toEqual([0, 1, 2, 3, 4].map((i) => `configmap/cm${i}`))
     // Optimistic concurrency: an update with a stale resourceVersion is refused.
-    const stale = await kubectl('-n', 'etcd-a', 'patch', 'configmap', 'cm3', '--type=merge', '-p', JSON.stringify({ metadata: { resourceVersion: String(Number(cm.metadata.resourceVersion) - 1) }, data: { i: 'x' } }))
+    const stale = await kubectl(
+      '-n',
+      'etcd-a',
+      'patch',
+      'configmap',
+      'cm3',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ metadata: { resourceVersion: String(Number(cm.metadata.resourceVersion) - 1) }, data: { i: 'x' } }),
+    )
     expect(stale.code).not.toBe(0)
     expect(stale.stderr).toMatch(/the object has been modified|Conflict/)
   })
@@ -135,7 +163,16 @@ describe('kubelab-node apiserver --store etcd', () => {
     const r = await run(process.execPath, [program, 'apiserver', '--data-dir', join(dir, 'x'), '--store', 'etcd'])
     expect(r.code).not.toBe(0)
     expect(r.stderr).toMatch(/--store etcd needs --etcd-servers/)
-    const r2 = await run(process.execPath, [program, 'apiserver', '--data-dir', join(dir, 'x'), '--etcd-servers', 'https://127.0.0.1:1', '--etcd-cafile', join(dir, 'missing.crt')])
+    const r2 = await run(process.execPath, [
+      program,
+      'apiserver',
+      '--data-dir',
+      join(dir, 'x'),
+      '--etcd-servers',
+      'https://127.0.0.1:1',
+      '--etcd-cafile',
+      join(dir, 'missing.crt'),
+    ])
     expect(r2.stderr).toMatch(/--etcd-cafile .*missing\.crt: cannot read it/)
   })
 })

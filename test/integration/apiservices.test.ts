@@ -40,19 +40,38 @@ describe('APIService', () => {
   it('lists every served group version as a Local, Available APIService', async () => {
     const out = await t.k('get', 'apiservices')
     expect(out).toMatch(/^NAME\s+SERVICE\s+AVAILABLE\s+AGE\n/)
-    for (const name of ['v1.', 'v1.apps', 'v2.autoscaling', 'v1.autoscaling', 'v1.batch', 'v1.certificates.k8s.io', 'v1.apiregistration.k8s.io', 'v1.events.k8s.io', 'v1beta1.metrics.k8s.io', 'v1.rbac.authorization.k8s.io']) {
+    for (const name of [
+      'v1.',
+      'v1.apps',
+      'v2.autoscaling',
+      'v1.autoscaling',
+      'v1.batch',
+      'v1.certificates.k8s.io',
+      'v1.apiregistration.k8s.io',
+      'v1.events.k8s.io',
+      'v1beta1.metrics.k8s.io',
+      'v1.rbac.authorization.k8s.io',
+    ]) {
       expect(out).toMatch(new RegExp(`^${name.replace(/\./g, '\\.')}\\s+Local\\s+True\\s+\\S+$`, 'm'))
     }
     // Sorted by name, as upstream's store lists them.
-    const names = out.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]!)
+    const names = out
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0]!)
     expect(names).toEqual([...names].sort())
     const apps = JSON.parse(await t.k('get', 'apiservice', 'v1.apps', '-o', 'json'))
     expect(apps.metadata.labels).toEqual({ 'kube-aggregator.kubernetes.io/automanaged': 'onstart' })
     expect(apps.spec).toEqual({ group: 'apps', version: 'v1', groupPriorityMinimum: 17800, versionPriority: 15 })
-    expect(apps.status.conditions).toEqual([expect.objectContaining({ type: 'Available', status: 'True', reason: 'Local', message: 'Local APIServices are always available' })])
+    expect(apps.status.conditions).toEqual([
+      expect.objectContaining({ type: 'Available', status: 'True', reason: 'Local', message: 'Local APIServices are always available' }),
+    ])
     const core = JSON.parse(await t.k('get', 'apiservice', 'v1.', '-o', 'json'))
     expect(core.spec).toEqual({ version: 'v1', groupPriorityMinimum: 18000, versionPriority: 1 })
-    expect(await t.k('api-resources', '--api-group=apiregistration.k8s.io', '--no-headers')).toMatch(/^apiservices\s+apiregistration\.k8s\.io\/v1\s+false\s+APIService$/m)
+    expect(await t.k('api-resources', '--api-group=apiregistration.k8s.io', '--no-headers')).toMatch(
+      /^apiservices\s+apiregistration\.k8s\.io\/v1\s+false\s+APIService$/m,
+    )
   })
 
   it('follows custom resources and is read-only', async () => {

@@ -55,7 +55,21 @@ class Server {
 
   async start(): Promise<void> {
     rmSync(this.kubeconfig, { force: true })
-    const p = spawn(process.execPath, [program, 'apiserver', '--data-dir', join(this.dir, 'data'), '--secure-port', String(this.port), '--admin-kubeconfig', this.kubeconfig, ...this.storeArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(
+      process.execPath,
+      [
+        program,
+        'apiserver',
+        '--data-dir',
+        join(this.dir, 'data'),
+        '--secure-port',
+        String(this.port),
+        '--admin-kubeconfig',
+        this.kubeconfig,
+        ...this.storeArgs,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     this.proc = p
     p.stdout?.on('data', (c: Buffer) => (this.logs += c.toString()))
     p.stderr?.on('data', (c: Buffer) => (this.logs += c.toString()))
@@ -85,19 +99,23 @@ class Server {
 
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
     return new Promise((resolve, reject) => {
-      const req = request(new URL(path, this.api.server), { method, ca: this.api.caPem, cert: this.api.certPem, key: this.api.keyPem, headers: { 'Content-Type': 'application/json' } }, (res) => {
-        let text = ''
-        res.on('data', (c: Buffer) => (text += c.toString()))
-        res.on('end', () => {
-          let json: Record<string, unknown> = {}
-          try {
-            json = JSON.parse(text.trim().split('\n')[0] ?? '{}') as Record<string, unknown>
-          } catch {
-            // not JSON (readyz)
-          }
-          resolve({ status: res.statusCode ?? 0, json, text })
-        })
-      })
+      const req = request(
+        new URL(path, this.api.server),
+        { method, ca: this.api.caPem, cert: this.api.certPem, key: this.api.keyPem, headers: { 'Content-Type': 'application/json' } },
+        (res) => {
+          let text = ''
+          res.on('data', (c: Buffer) => (text += c.toString()))
+          res.on('end', () => {
+            let json: Record<string, unknown> = {}
+            try {
+              json = JSON.parse(text.trim().split('\n')[0] ?? '{}') as Record<string, unknown>
+            } catch {
+              // not JSON (readyz)
+            }
+            resolve({ status: res.statusCode ?? 0, json, text })
+          })
+        },
+      )
       req.on('error', reject)
       req.end(body === undefined ? undefined : JSON.stringify(body))
     })
@@ -116,8 +134,13 @@ class Server {
   /** Every ConfigMap as name → resourceVersion + data, at a revision (Exact) or now. */
   async configMaps(revision?: number): Promise<{ revision: number; items: Map<string, string> }> {
     const q = revision === undefined ? '' : `?resourceVersion=${revision}&resourceVersionMatch=Exact`
-    const list = (await this.ok('GET', `/api/v1/configmaps${q}`)) as { metadata: { resourceVersion: string }; items: { metadata: { namespace: string; name: string; resourceVersion: string }; data?: unknown }[] }
-    const items = new Map(list.items.map((i) => [`${i.metadata.namespace}/${i.metadata.name}`, `${i.metadata.resourceVersion} ${JSON.stringify(i.data ?? {})}`]))
+    const list = (await this.ok('GET', `/api/v1/configmaps${q}`)) as {
+      metadata: { resourceVersion: string }
+      items: { metadata: { namespace: string; name: string; resourceVersion: string }; data?: unknown }[]
+    }
+    const items = new Map(
+      list.items.map((i) => [`${i.metadata.namespace}/${i.metadata.name}`, `${i.metadata.resourceVersion} ${JSON.stringify(i.data ?? {})}`]),
+    )
     return { revision: Number(list.metadata.resourceVersion), items }
   }
 }
@@ -145,7 +168,13 @@ const restore = (args: string[]) => run(process.execPath, [program, 'restore', .
 
 interface Kind {
   readonly name: 'embedded' | 'etcd'
-  setup(dir: string): Promise<{ storeArgs: string[]; restoreArgs: (minRevision: number) => string[]; halt: () => Promise<void>; resume: () => Promise<void>; cleanup: () => Promise<void> }>
+  setup(dir: string): Promise<{
+    storeArgs: string[]
+    restoreArgs: (minRevision: number) => string[]
+    halt: () => Promise<void>
+    resume: () => Promise<void>
+    cleanup: () => Promise<void>
+  }>
 }
 
 const kinds: Kind[] = [
@@ -162,8 +191,34 @@ const kinds: Kind[] = [
       const pki = etcd.pki!
       const m = etcd.member
       return {
-        storeArgs: ['--store', 'etcd', '--etcd-servers', etcd.endpoint, '--etcd-cafile', pki.caFile, '--etcd-certfile', pki.clientCert, '--etcd-keyfile', pki.clientKey, '--etcd-compaction-interval', '0'],
-        restoreArgs: (minRevision) => ['--etcd-data-dir', m.dataDir, '--name', m.name, '--initial-cluster', `${m.name}=${m.peerUrl}`, '--initial-advertise-peer-urls', m.peerUrl, '--initial-cluster-token', m.token, '--min-revision', String(minRevision)],
+        storeArgs: [
+          '--store',
+          'etcd',
+          '--etcd-servers',
+          etcd.endpoint,
+          '--etcd-cafile',
+          pki.caFile,
+          '--etcd-certfile',
+          pki.clientCert,
+          '--etcd-keyfile',
+          pki.clientKey,
+          '--etcd-compaction-interval',
+          '0',
+        ],
+        restoreArgs: (minRevision) => [
+          '--etcd-data-dir',
+          m.dataDir,
+          '--name',
+          m.name,
+          '--initial-cluster',
+          `${m.name}=${m.peerUrl}`,
+          '--initial-advertise-peer-urls',
+          m.peerUrl,
+          '--initial-cluster-token',
+          m.token,
+          '--min-revision',
+          String(minRevision),
+        ],
         halt: () => etcd.halt(),
         resume: () => etcd.resume(),
         cleanup: () => etcd.stop(),
@@ -234,13 +289,21 @@ describe.each(kinds)('backup and restore on the $name store', (kind) => {
 
   it('serves the snapshot only to those RBAC allows (it holds every Secret)', async () => {
     await s.ok('POST', '/api/v1/namespaces/keep/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader' } })
-    const tr = (await s.ok('POST', '/api/v1/namespaces/keep/serviceaccounts/reader/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} })) as { status: { token: string } }
+    const tr = (await s.ok('POST', '/api/v1/namespaces/keep/serviceaccounts/reader/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {},
+    })) as { status: { token: string } }
     const denied = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(new URL('/kubelab/v1/snapshot', s.api.server), { ca: s.api.caPem, headers: { Authorization: `Bearer ${tr.status.token}` } }, (res) => {
-        let body = ''
-        res.on('data', (c: Buffer) => (body += c.toString()))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-      })
+      const req = request(
+        new URL('/kubelab/v1/snapshot', s.api.server),
+        { ca: s.api.caPem, headers: { Authorization: `Bearer ${tr.status.token}` } },
+        (res) => {
+          let body = ''
+          res.on('data', (c: Buffer) => (body += c.toString()))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        },
+      )
       req.on('error', reject)
       req.end()
     })
@@ -275,7 +338,19 @@ describe.each(kinds)('backup and restore on the $name store', (kind) => {
     writeFileSync(foreign, 'just some text, not a backup\n')
     const f = await restore(['--from', foreign, ...env.restoreArgs(preRestoreRevision)])
     expect(f.stderr).toMatch(/notes\.txt is not a KubeLab backup/)
-    const other = kind.name === 'embedded' ? ['--etcd-data-dir', join(dir, 'nowhere'), '--name', 'x', '--initial-cluster', 'x=http://127.0.0.1:1', '--initial-advertise-peer-urls', 'http://127.0.0.1:1'] : ['--data-dir', join(dir, 'nowhere')]
+    const other =
+      kind.name === 'embedded'
+        ? [
+            '--etcd-data-dir',
+            join(dir, 'nowhere'),
+            '--name',
+            'x',
+            '--initial-cluster',
+            'x=http://127.0.0.1:1',
+            '--initial-advertise-peer-urls',
+            'http://127.0.0.1:1',
+          ]
+        : ['--data-dir', join(dir, 'nowhere')]
     const k = await restore(['--from', backupFile, ...other])
     expect(k.stderr).toMatch(/a backup goes back into the kind of store it came from/)
     expect(existsSync(join(dir, 'nowhere'))).toBe(false)

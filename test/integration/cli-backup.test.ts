@@ -22,10 +22,15 @@ interface Run {
 
 function run(file: string, args: string[], timeoutMs = 180_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '' }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-    })
+    execFile(
+      file,
+      args,
+      { env: { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '' }, timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) })
+      },
+    )
   })
 }
 

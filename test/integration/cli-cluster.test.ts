@@ -20,10 +20,15 @@ interface Run {
 
 function run(file: string, args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-    })
+    execFile(
+      file,
+      args,
+      { env: { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) })
+      },
+    )
   })
 }
 
@@ -148,7 +153,10 @@ describe('kubelab CLI with the simulated provider', () => {
     expect((await kubelab('lab', 'solution', 'demo', '--run')).code).toBe(0)
     const done = await kubelab('lab', 'check', 'demo')
     expect(done.stdout).toMatch(/lab node-labels finished in \d+ (s|min)[^:]*: 2 checks, 0 hints used/)
-    const json = JSON.parse((await kubelab('lab', 'progress', 'demo', '--json')).stdout) as { cluster: string; labs: { labId: string; finished: boolean; attempts: number; seconds: number }[] }
+    const json = JSON.parse((await kubelab('lab', 'progress', 'demo', '--json')).stdout) as {
+      cluster: string
+      labs: { labId: string; finished: boolean; attempts: number; seconds: number }[]
+    }
     expect(json.cluster).toBe('demo')
     expect(json.labs).toEqual([expect.objectContaining({ labId: 'node-labels', finished: true, attempts: 2, hints: 0, steps: 1, completed: [1] })])
     expect((await kubelab('lab', 'stop', 'demo')).code).toBe(0)

@@ -41,7 +41,12 @@ function clientFor(t: TestApiServer | ApiServer): ClosableClient {
 
 // kubernetes-types interfaces have no index signature; `& KubeObject` makes them client objects.
 type CMObj = ConfigMap & KubeObject
-const cm = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>): CMObj => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data })
+const cm = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>): CMObj => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels },
+  data,
+})
 
 describe('client against the API server', () => {
   let t: TestApiServer
@@ -206,7 +211,11 @@ describe('informer', () => {
     // A throwing handler is logged and does not stop the others.
     const problems: string[] = []
     ;(inf as unknown as { log: (l: string) => void }).log = (l) => problems.push(l)
-    inf.addHandler({ add: () => { throw new Error('handler bug') } })
+    inf.addHandler({
+      add: () => {
+        throw new Error('handler bug')
+      },
+    })
     await inf.start()
     expect(inf.hasSynced()).toBe(true)
     expect(inf.get('inf/pre')?.data).toEqual({ v: '0' })
@@ -215,7 +224,12 @@ describe('informer', () => {
     await c.delete(CM, 'inf', 'pre')
     await until('events', () => log.includes('delete pre'))
     expect(log.filter((l) => !l.includes('kube-root-ca'))).toEqual(['add pre', 'add live', 'update live 1->2', 'delete pre'])
-    expect(inf.list().map((o) => o.metadata!.name).filter((n) => n !== 'kube-root-ca.crt')).toEqual(['live'])
+    expect(
+      inf
+        .list()
+        .map((o) => o.metadata!.name)
+        .filter((n) => n !== 'kube-root-ca.crt'),
+    ).toEqual(['live'])
     expect(inf.byIndex('namespace', 'inf').map((o) => o.metadata!.name)).toContain('live')
     expect(problems.some((p) => p.includes('handler bug'))).toBe(true)
     inf.stop()
@@ -304,7 +318,6 @@ describe('informer', () => {
     f.stopAll()
   })
 })
-
 
 describe('informer across an API server restart', () => {
   it('reconnects on the same port and catches up with what changed', async () => {

@@ -30,23 +30,36 @@ let kubelet: KubeletServer
 let web: HttpServer
 let webPort = 0
 
-function call(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ code: number; headers: Record<string, unknown>; raw: Buffer; text: string }> {
+function call(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ code: number; headers: Record<string, unknown>; raw: Buffer; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(t.server.url + path, { method, ca: t.server.pki.ca.certPem, cert: t.server.admin.certPem, key: t.server.admin.keyPem, headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (d: Buffer) => chunks.push(d))
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks)
-        resolve({ code: res.statusCode ?? 0, headers: res.headers, raw, text: raw.toString() })
-      })
-    })
+    const req = request(
+      t.server.url + path,
+      { method, ca: t.server.pki.ca.certPem, cert: t.server.admin.certPem, key: t.server.admin.keyPem, headers },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (d: Buffer) => chunks.push(d))
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks)
+          resolve({ code: res.statusCode ?? 0, headers: res.headers, raw, text: raw.toString() })
+        })
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
 }
 
 /** Watch events until `stop` says so (or the server ends the stream). */
-function watchEvents(path: string, headers: Record<string, string>, stop: (evs: { type: string; object: Record<string, any> }[]) => boolean): Promise<{ type: string; object: Record<string, any> }[]> {
+function watchEvents(
+  path: string,
+  headers: Record<string, string>,
+  stop: (evs: { type: string; object: Record<string, any> }[]) => boolean,
+): Promise<{ type: string; object: Record<string, any> }[]> {
   return new Promise((resolve, reject) => {
     const events: { type: string; object: Record<string, any> }[] = []
     const req = request(t.server.url + path, { ca: t.server.pki.ca.certPem, cert: t.server.admin.certPem, key: t.server.admin.keyPem, headers }, (res) => {
@@ -74,7 +87,11 @@ function watchEvents(path: string, headers: Record<string, string>, stop: (evs: 
 function run(cmd: string, args: string[], env: Record<string, string> = {}, timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { env: { ...process.env, HOME: t.dir, ...env }, timeout, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout: String(stdout), stderr: String(stderr) })
+      resolve({
+        code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+        stdout: String(stdout),
+        stderr: String(stderr),
+      })
     })
   })
 }
@@ -84,20 +101,64 @@ beforeAll(async () => {
   client = createClient({ server: t.server.url, caPem: t.server.pki.ca.certPem, certPem: t.server.admin.certPem, keyPem: t.server.admin.keyPem })
   fake = await startFakeStreamingRuntime()
   const kcert = issueCert(t.server.pki.ca, { commonName: 'n1', server: true, ipAddresses: ['127.0.0.1'] })
-  kubelet = await startKubeletServer({ port: 0, host: '127.0.0.1', tls: { certPem: kcert.certPem, keyPem: kcert.keyPem, caPem: t.server.pki.ca.certPem }, runtime: fake.runtime, log: () => {}, followPollMs: 50 })
+  kubelet = await startKubeletServer({
+    port: 0,
+    host: '127.0.0.1',
+    tls: { certPem: kcert.certPem, keyPem: kcert.keyPem, caPem: t.server.pki.ca.certPem },
+    runtime: fake.runtime,
+    log: () => {},
+    followPollMs: 50,
+  })
   web = createHttpServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`hello from ${req.url}`))
   webPort = await new Promise<number>((resolve) => web.listen(0, '127.0.0.1', () => resolve((web.address() as { port: number }).port)))
 
   await client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } })
-  await client.patch(NODES, undefined, 'n1', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } }, 'merge', { subresource: 'status' })
+  await client.patch(
+    NODES,
+    undefined,
+    'n1',
+    { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } },
+    'merge',
+    { subresource: 'status' },
+  )
   await client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'sim1' } })
   await client.patch(NODES, undefined, 'sim1', { status: { nodeInfo: { containerRuntimeVersion: 'simulated://1.0' } } }, 'merge', { subresource: 'status' })
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
-  await client.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', labels: { app: 'web' } }, spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'busybox', ports: [{ name: 'http', containerPort: webPort }] }] } })
-  await client.patch(PODS, 'default', 'p1', { status: { phase: 'Running', podIP: '127.0.0.1', containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'busybox', imageID: 'sha256:1', started: true, state: { running: { startedAt: now } } }] } }, 'merge', { subresource: 'status' })
-  await client.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ps' }, spec: { nodeName: 'sim1', containers: [{ name: 'app', image: 'busybox' }] } })
+  await client.create(PODS, 'default', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p1', labels: { app: 'web' } },
+    spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'busybox', ports: [{ name: 'http', containerPort: webPort }] }] },
+  })
+  await client.patch(
+    PODS,
+    'default',
+    'p1',
+    {
+      status: {
+        phase: 'Running',
+        podIP: '127.0.0.1',
+        containerStatuses: [
+          { name: 'app', ready: true, restartCount: 0, image: 'busybox', imageID: 'sha256:1', started: true, state: { running: { startedAt: now } } },
+        ],
+      },
+    },
+    'merge',
+    { subresource: 'status' },
+  )
+  await client.create(PODS, 'default', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'ps' },
+    spec: { nodeName: 'sim1', containers: [{ name: 'app', image: 'busybox' }] },
+  })
   fake.containers.set('default/p1/app', { logPath: join(t.dir, 'none.log'), running: true })
-  await client.create(SERVICES, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: webPort }] } })
+  await client.create(SERVICES, 'default', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web' },
+    spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: webPort }] },
+  })
   await client.create(SLICES, 'default', {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -148,7 +209,11 @@ spec:
     expect(out.watch).toContainEqual(['ADDED', 'py-cm'])
     expect(out.exec).toBe('from-exec\n')
     expect(out.deleteKubeSystem.status).toBe(403)
-    expect(out.deleteKubeSystem.body).toMatchObject({ reason: 'Forbidden', message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted', details: { name: 'kube-system', kind: 'namespaces' } })
+    expect(out.deleteKubeSystem.body).toMatchObject({
+      reason: 'Forbidden',
+      message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted',
+      details: { name: 'kube-system', kind: 'namespaces' },
+    })
     expect(out.deleteKubeSystem.body.details).not.toHaveProperty('group')
   })
 })
@@ -168,25 +233,44 @@ describe('booleans in the query', () => {
 
 describe('watch-list', () => {
   it('ends the initial events with a bookmark annotated k8s.io/initial-events-end', async () => {
-    const evs = await watchEvents('/api/v1/namespaces/default/pods?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true', {}, (e) => e.at(-1)?.type === 'BOOKMARK')
-    expect(evs.slice(0, -1).map((e) => [e.type, e.object.metadata.name]).sort()).toEqual([['ADDED', 'p1'], ['ADDED', 'ps']])
+    const evs = await watchEvents(
+      '/api/v1/namespaces/default/pods?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true',
+      {},
+      (e) => e.at(-1)?.type === 'BOOKMARK',
+    )
+    expect(
+      evs
+        .slice(0, -1)
+        .map((e) => [e.type, e.object.metadata.name])
+        .sort(),
+    ).toEqual([
+      ['ADDED', 'p1'],
+      ['ADDED', 'ps'],
+    ])
     const bm = evs.at(-1)!.object
     expect(bm.kind).toBe('Pod')
     expect(bm.metadata.annotations['k8s.io/initial-events-end']).toBe('true')
-    expect(JSON.parse(Buffer.from(bm.metadata.annotations['kubernetes.io/initial-events-list-blueprint'], 'base64').toString())).toMatchObject({ kind: 'PodList', items: [] })
+    expect(JSON.parse(Buffer.from(bm.metadata.annotations['kubernetes.io/initial-events-list-blueprint'], 'base64').toString())).toMatchObject({
+      kind: 'PodList',
+      items: [],
+    })
   })
 
   it('answers bad combinations with upstream 422s', async () => {
     const r = await call('GET', '/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true')
     expect(r.code).toBe(422)
-    expect(JSON.parse(r.text).message).toBe('ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan')
+    expect(JSON.parse(r.text).message).toBe(
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+    )
     const l = await call('GET', '/api/v1/namespaces/default/pods?sendInitialEvents=true')
     expect(JSON.parse(l.text).message).toContain('sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list')
   })
 
   it('kubectl wait with client-go WatchListClient on finishes (it waits for the bookmark)', async () => {
     await t.k('create', 'configmap', 'wl', '--from-literal=k=v')
-    const r = await t.kubectl(['wait', '--for=jsonpath={.data.k}=v', 'configmap/wl', '--timeout=30s', '-v=6'], { env: { KUBE_FEATURE_WatchListClient: 'true' } })
+    const r = await t.kubectl(['wait', '--for=jsonpath={.data.k}=v', 'configmap/wl', '--timeout=30s', '-v=6'], {
+      env: { KUBE_FEATURE_WatchListClient: 'true' },
+    })
     expect(r.stdout).toContain('configmap/wl condition met')
     expect(r.stderr).toContain('sendInitialEvents=true')
     expect(r.code).toBe(0)
@@ -194,8 +278,10 @@ describe('watch-list', () => {
 })
 
 describe('PartialObjectMetadata (client-go metadata informers)', () => {
-  const LIST_ACCEPT = 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'
-  const GET_ACCEPT = 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json'
+  const LIST_ACCEPT =
+    'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'
+  const GET_ACCEPT =
+    'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json'
 
   it('get, list and watch answer metadata-only objects', async () => {
     const list = JSON.parse((await call('GET', '/api/v1/namespaces/default/pods', { Accept: LIST_ACCEPT })).text)
@@ -205,7 +291,11 @@ describe('PartialObjectMetadata (client-go metadata informers)', () => {
     expect(list.items.map((i: { metadata: { name: string } }) => i.metadata.name).sort()).toEqual(['p1', 'ps'])
     expect(Object.keys(list.items[0]).sort()).toEqual(['apiVersion', 'kind', 'metadata'])
     const one = JSON.parse((await call('GET', '/api/v1/namespaces/default/pods/p1', { Accept: GET_ACCEPT })).text)
-    expect(one).toEqual({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: expect.objectContaining({ name: 'p1', labels: { app: 'web' } }) })
+    expect(one).toEqual({
+      kind: 'PartialObjectMetadata',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: expect.objectContaining({ name: 'p1', labels: { app: 'web' } }),
+    })
     const evs = await watchEvents('/api/v1/namespaces/default/pods?watch=true', { Accept: GET_ACCEPT }, (e) => e.length >= 2)
     expect(evs.map((e) => e.object.kind)).toEqual(['PartialObjectMetadata', 'PartialObjectMetadata'])
     expect(evs[0]!.object.spec).toBeUndefined()
@@ -260,7 +350,8 @@ describe('protected namespaces', () => {
 describe('gzip', () => {
   it('compresses answers over 128 KiB when asked, with Vary, and kubectl and client-node read them', async () => {
     const big = 'x'.repeat(20_000)
-    for (let i = 0; i < 8; i++) await client.create(resourceRef('v1', 'configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big-${i}` }, data: { big } })
+    for (let i = 0; i < 8; i++)
+      await client.create(resourceRef('v1', 'configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big-${i}` }, data: { big } })
     const gz = await call('GET', '/api/v1/namespaces/default/configmaps', { 'Accept-Encoding': 'gzip' })
     expect(gz.headers['content-encoding']).toBe('gzip')
     expect(gz.headers['vary']).toBe('Accept-Encoding')
@@ -269,7 +360,9 @@ describe('gzip', () => {
     expect(plain.headers['content-encoding']).toBeUndefined()
     const small = await call('GET', '/api/v1/namespaces/default/configmaps/big-0', { 'Accept-Encoding': 'gzip' })
     expect(small.headers['content-encoding']).toBeUndefined()
-    expect(JSON.parse(await t.k('get', 'configmaps', '-o', 'json')).items.filter((c: { metadata: { name: string } }) => c.metadata.name.startsWith('big-'))).toHaveLength(8)
+    expect(
+      JSON.parse(await t.k('get', 'configmaps', '-o', 'json')).items.filter((c: { metadata: { name: string } }) => c.metadata.name.startsWith('big-')),
+    ).toHaveLength(8)
     const kc = new k8s.KubeConfig()
     kc.loadFromFile(t.kubeconfig)
     const list = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedConfigMap({ namespace: 'default' })

@@ -23,7 +23,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await backend.close()
   for (const name of ['ops-a', 'ops-b']) {
-    if (existsSync(join(home, 'clusters', name))) spawnSync(process.execPath, [join(root, 'bin', 'kubelab.mjs'), 'delete', name], { env: { ...process.env, KUBELAB_HOME: home } })
+    if (existsSync(join(home, 'clusters', name)))
+      spawnSync(process.execPath, [join(root, 'bin', 'kubelab.mjs'), 'delete', name], { env: { ...process.env, KUBELAB_HOME: home } })
   }
   await rm(home, { recursive: true, force: true })
 })
@@ -32,7 +33,8 @@ function finished(id: string, ms = 120_000): Promise<ClusterOperation> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`operation ${id} did not finish`)), ms)
     const check = (): void => {
-      const last = events.filter((e) => e.name === 'clusters.operation' && (e.payload as ClusterOperation).id === id).at(-1)?.payload as ClusterOperation | undefined
+      const last = events.filter((e) => e.name === 'clusters.operation' && (e.payload as ClusterOperation).id === id).at(-1)?.payload as
+        ClusterOperation | undefined
       if (last && last.state !== 'running') {
         clearTimeout(timer)
         resolve(last)
@@ -74,7 +76,11 @@ describe('cluster operations', () => {
     expect(events.some((e) => e.name === 'clusters.line')).toBe(true)
     // The list is re-read after the operation's last event: it follows shortly.
     await expect
-      .poll(() => events.some((e) => e.name === 'clusters.changed' && (e.payload as { name: string; state: string }[]).some((c) => c.name === 'ops-b' && c.state === 'running')))
+      .poll(() =>
+        events.some(
+          (e) => e.name === 'clusters.changed' && (e.payload as { name: string; state: string }[]).some((c) => c.name === 'ops-b' && c.state === 'running'),
+        ),
+      )
       .toBe(true)
     const del = (await backend.request('clusters.delete', { name: 'ops-b' })) as { ok: true; value: ClusterOperation }
     expect((await finished(del.value.id)).state).toBe('succeeded')
@@ -86,7 +92,12 @@ describe('cluster operations', () => {
     // Cancel once the control plane is on its way.
     await new Promise<void>((resolve) => {
       const check = (): void => {
-        if (events.some((e) => e.name === 'clusters.operation' && (e.payload as ClusterOperation).steps.some((s) => s.id === 'control-plane' && s.state === 'running'))) resolve()
+        if (
+          events.some(
+            (e) => e.name === 'clusters.operation' && (e.payload as ClusterOperation).steps.some((s) => s.id === 'control-plane' && s.state === 'running'),
+          )
+        )
+          resolve()
         else setTimeout(check, 20)
       }
       check()

@@ -11,7 +11,14 @@ const dir = mkdtempSync(join(tmpdir(), 'kl-cp-tol-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 it('gives new pods the configured default toleration seconds', async () => {
-  const cp = await startControlPlane({ dataDir: dir, securePort: 0, scheduler: false, controllerManager: false, controllerOptions: { defaultTolerationSeconds: 7 }, log: () => {} })
+  const cp = await startControlPlane({
+    dataDir: dir,
+    securePort: 0,
+    scheduler: false,
+    controllerManager: false,
+    controllerOptions: { defaultTolerationSeconds: 7 },
+    log: () => {},
+  })
   try {
     const pod = await cp.client.create<{ spec?: { tolerations?: { key?: string; tolerationSeconds?: number }[] } }>(resourceRef('v1', 'pods'), 'default', {
       apiVersion: 'v1',

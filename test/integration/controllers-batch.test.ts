@@ -41,13 +41,29 @@ async function getJob(ns: string, name: string): Promise<JobObj | undefined> {
 /** Play the kubelet: finish a pod with an exit code. */
 async function finish(pod: PodObj, exitCode: number): Promise<void> {
   const phase = exitCode === 0 ? 'Succeeded' : 'Failed'
-  await client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, {
-    status: {
-      phase,
-      conditions: [{ type: 'Ready', status: 'False' }],
-      containerStatuses: [{ name: 'c', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } } }],
+  await client.patch(
+    PODS,
+    pod.metadata!.namespace,
+    pod.metadata!.name!,
+    {
+      status: {
+        phase,
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [
+          {
+            name: 'c',
+            ready: false,
+            restartCount: 0,
+            image: 'busybox',
+            imageID: '',
+            state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } },
+          },
+        ],
+      },
     },
-  }, 'merge', { subresource: 'status' })
+    'merge',
+    { subresource: 'status' },
+  )
 }
 
 function jobManifest(name: string, spec: Record<string, unknown>): JobObj {
@@ -176,7 +192,11 @@ describe('Job controller', () => {
   })
 
   it('fails at once on a podFailurePolicy FailJob exit code', async () => {
-    await client.create(JOBS, 'default', jobManifest('pfp', { backoffLimit: 6, podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] } }))
+    await client.create(
+      JOBS,
+      'default',
+      jobManifest('pfp', { backoffLimit: 6, podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] } }),
+    )
     const [p] = await until('pod', async () => {
       const x = await podsOf('default', 'pfp')
       return x.length === 1 && x
@@ -230,7 +250,8 @@ describe('CronJob controller', () => {
         jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
       },
     })
-    const jobsOf = async (): Promise<JobObj[]> => (await client.list<JobObj>(JOBS, { namespace: 'default' })).items.filter((j) => j.metadata?.name?.startsWith('tick-'))
+    const jobsOf = async (): Promise<JobObj[]> =>
+      (await client.list<JobObj>(JOBS, { namespace: 'default' })).items.filter((j) => j.metadata?.name?.startsWith('tick-'))
     await new Promise((r) => setTimeout(r, 300))
     expect(await jobsOf()).toHaveLength(0)
     // Move to the next multiple of 5 minutes.
@@ -258,7 +279,9 @@ describe('CronJob controller', () => {
       return p.length === 1 && p
     })
     await finish(pod!, 0)
-    await until('SawCompletedJob', async () => (await eventReasons('default', 'tick')).some((e) => e.startsWith(`SawCompletedJob: Saw completed job: ${j1!.metadata!.name}, condition: Complete`)))
+    await until('SawCompletedJob', async () =>
+      (await eventReasons('default', 'tick')).some((e) => e.startsWith(`SawCompletedJob: Saw completed job: ${j1!.metadata!.name}, condition: Complete`)),
+    )
     // The run Forbid skipped (at next + 5 min) starts as soon as the first job is done.
     const second = await until('second job', async () => (await jobsOf()).find((j) => j.metadata?.name !== j1!.metadata?.name))
     expect(second.metadata?.name).toBe(`tick-${(next + 300_000) / 60_000}`)

@@ -24,10 +24,36 @@ const eventually = <T>(fn: () => Promise<T> | T, timeout = 20_000) => vi.waitFor
 async function node(name: string, ready = true): Promise<void> {
   await client.create(RES.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } })
   const now = clock.now().toISOString()
-  await client.patch(RES.nodes, undefined, name, { status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }], capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } } }, 'merge', { subresource: 'status' })
+  await client.patch(
+    RES.nodes,
+    undefined,
+    name,
+    {
+      status: {
+        conditions: [
+          {
+            type: 'Ready',
+            status: ready ? 'True' : 'False',
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+            lastHeartbeatTime: now,
+            lastTransitionTime: now,
+          },
+        ],
+        capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+        allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+      },
+    },
+    'merge',
+    { subresource: 'status' },
+  )
 }
 
-async function runningPod(ns: string, name: string, opts: { labels?: Record<string, string>; ip: string; nodeName: string; ready?: boolean; extra?: Record<string, unknown> }): Promise<KubeObject> {
+async function runningPod(
+  ns: string,
+  name: string,
+  opts: { labels?: Record<string, string>; ip: string; nodeName: string; ready?: boolean; extra?: Record<string, unknown> },
+): Promise<KubeObject> {
   const body: KubeObject = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -40,7 +66,14 @@ async function runningPod(ns: string, name: string, opts: { labels?: Record<stri
 
 async function setPodStatus(ns: string, name: string, ip: string, ready: boolean): Promise<KubeObject> {
   const now = clock.now().toISOString()
-  return client.patch(RES.pods, ns, name, { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now }] } }, 'merge', { subresource: 'status' })
+  return client.patch(
+    RES.pods,
+    ns,
+    name,
+    { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now }] } },
+    'merge',
+    { subresource: 'status' },
+  )
 }
 
 async function namespace(name: string): Promise<void> {
@@ -68,7 +101,12 @@ describe('endpoints and endpoint slices', () => {
     await runningPod('ep', 'web-1', { labels: { app: 'web' }, ip: '10.244.0.11', nodeName: 'n1' })
     await runningPod('ep', 'web-2', { labels: { app: 'web' }, ip: '10.244.0.12', nodeName: 'n1', ready: false })
     await runningPod('ep', 'other', { labels: { app: 'db' }, ip: '10.244.0.13', nodeName: 'n1' })
-    await client.create(RES.services, 'ep', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } })
+    await client.create(RES.services, 'ep', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    })
 
     await eventually(async () => {
       const ep = await client.get(RES.endpoints, 'ep', 'web')
@@ -101,12 +139,14 @@ describe('endpoints and endpoint slices', () => {
       expect(out).toBe('10.244.0.12')
     })
     await eventually(async () => {
-      const s = (await client.list(RES.slices, { namespace: 'ep', labelSelector: 'kubernetes.io/service-name=web' })).items as (KubeObject & { endpoints: { addresses: string[] }[] })[]
+      const s = (await client.list(RES.slices, { namespace: 'ep', labelSelector: 'kubernetes.io/service-name=web' })).items as (KubeObject & {
+        endpoints: { addresses: string[] }[]
+      })[]
       expect(s.flatMap((x) => x.endpoints.map((e) => e.addresses[0]))).toEqual(['10.244.0.12'])
     })
   })
 
-  it('mirrors the API server\'s kubernetes Endpoints into a slice without fighting over the Endpoints', async () => {
+  it("mirrors the API server's kubernetes Endpoints into a slice without fighting over the Endpoints", async () => {
     await eventually(async () => {
       const s = (await client.get(RES.slices, 'default', 'kubernetes')) as (KubeObject & { endpoints: { addresses: string[] }[] }) | undefined
       expect(s?.endpoints?.[0]?.addresses?.[0]).toBeTruthy()
@@ -147,7 +187,12 @@ describe('namespace deletion', () => {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
       metadata: { name: 'notes.example.com' },
-      spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'notes', kind: 'Note' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'notes', kind: 'Note' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
     })
     await t.server.crds.idle()
     const NOTES = { group: 'example.com', version: 'v1', plural: 'notes', namespaced: true, kind: 'Note' }
@@ -166,11 +211,20 @@ describe('garbage collector', () => {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
       metadata: { name },
-      spec: { replicas: 2, selector: { matchLabels: { rs: name } }, template: { metadata: { labels: { rs: name } }, spec: { containers: [{ name: 'a', image: 'nginx' }] } } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { rs: name } },
+        template: { metadata: { labels: { rs: name } }, spec: { containers: [{ name: 'a', image: 'nginx' }] } },
+      },
     })
     const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: rs.metadata!.uid!, controller: true, blockOwnerDeletion: true }
     for (const i of [1, 2]) {
-      await client.create(RES.pods, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-${i}`, labels: { rs: name }, ownerReferences: [owner] }, spec: { containers: [{ name: 'a', image: 'nginx' }] } })
+      await client.create(RES.pods, ns, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${name}-${i}`, labels: { rs: name }, ownerReferences: [owner] },
+        spec: { containers: [{ name: 'a', image: 'nginx' }] },
+      })
     }
     return rs.metadata!.uid!
   }
@@ -207,12 +261,22 @@ describe('garbage collector', () => {
 describe('volumes', () => {
   it('a claim that waited without a volume binds when a matching volume appears later', async () => {
     await namespace('late')
-    await client.create(RES.pvcs, 'late', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { storageClassName: 'manual', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } })
+    await client.create(RES.pvcs, 'late', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data' },
+      spec: { storageClassName: 'manual', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    })
     await eventually(async () => {
       const ev = await t.k('get', 'events', '-n', 'late', '--field-selector', 'reason=FailedBinding', '-o', 'name')
       expect(ev).not.toBe('')
     })
-    await client.create(RES.pvs, undefined, { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'late-pv' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'manual', hostPath: { path: '/tmp/late-pv' } } })
+    await client.create(RES.pvs, undefined, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'late-pv' },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'manual', hostPath: { path: '/tmp/late-pv' } },
+    })
     await eventually(async () => {
       const pvc = (await client.get(RES.pvcs, 'late', 'data')) as KubeObject & { spec: { volumeName?: string }; status: { phase?: string } }
       expect(pvc.status.phase).toBe('Bound')
@@ -227,14 +291,24 @@ describe('volumes', () => {
       expect(sc?.volumeBindingMode).toBe('WaitForFirstConsumer')
     })
     await namespace('vol')
-    await client.create(RES.pvcs, 'vol', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { storageClassName: 'standard', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } })
+    await client.create(RES.pvcs, 'vol', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data' },
+      spec: { storageClassName: 'standard', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    })
     await eventually(async () => {
       const ev = await t.k('get', 'events', '-n', 'vol', '--field-selector', 'reason=WaitForFirstConsumer', '-o', 'name')
       expect(ev).not.toBe('')
     })
     expect(((await client.get(RES.pvcs, 'vol', 'data'))?.status as { phase?: string }).phase).toBe('Pending')
 
-    await client.create(RES.pods, 'vol', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'user' }, spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'nginx' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] } })
+    await client.create(RES.pods, 'vol', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'user' },
+      spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'nginx' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] },
+    })
     let pvName = ''
     await eventually(async () => {
       const pvc = (await client.get(RES.pvcs, 'vol', 'data')) as KubeObject & { spec: { volumeName?: string }; status: { phase?: string } }
@@ -260,7 +334,9 @@ describe('node IPAM', () => {
   it('gives each node its own podCIDR from 10.244.0.0/16', async () => {
     await node('n2')
     await eventually(async () => {
-      const cidrs = await Promise.all(['n1', 'n2'].map(async (n) => (await client.get(RES.nodes, undefined, n))?.spec as { podCIDR?: string; podCIDRs?: string[] }))
+      const cidrs = await Promise.all(
+        ['n1', 'n2'].map(async (n) => (await client.get(RES.nodes, undefined, n))?.spec as { podCIDR?: string; podCIDRs?: string[] }),
+      )
       for (const c of cidrs) {
         expect(c.podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/)
         expect(c.podCIDRs).toEqual([c.podCIDR])
@@ -273,19 +349,40 @@ describe('node IPAM', () => {
 describe('node lifecycle', () => {
   it('a node whose lease stops becomes Ready=Unknown with unreachable taints; its pods go after tolerationSeconds', async () => {
     await node('n3')
-    const renew = () => clock.now().toISOString().replace(/\.\d+Z$/, '.000000Z')
-    const lease = await client.create(RES.leases, 'kube-node-lease', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n3' }, spec: { holderIdentity: 'n3', leaseDurationSeconds: 40, renewTime: renew() } })
+    const renew = () =>
+      clock
+        .now()
+        .toISOString()
+        .replace(/\.\d+Z$/, '.000000Z')
+    const lease = await client.create(RES.leases, 'kube-node-lease', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'n3' },
+      spec: { holderIdentity: 'n3', leaseDurationSeconds: 40, renewTime: renew() },
+    })
     await namespace('life')
-    const tolerant = defaultTolerationsAdmission({ metadata: { name: 'tolerant', namespace: 'life' }, spec: { nodeName: 'n3', containers: [{ name: 'a', image: 'nginx' }] } }, 30)
+    const tolerant = defaultTolerationsAdmission(
+      { metadata: { name: 'tolerant', namespace: 'life' }, spec: { nodeName: 'n3', containers: [{ name: 'a', image: 'nginx' }] } },
+      30,
+    )
     await client.create(RES.pods, 'life', { apiVersion: 'v1', kind: 'Pod', ...tolerant } as KubeObject)
     await setPodStatus('life', 'tolerant', '10.244.9.9', true)
-    await client.create(RES.pods, 'life', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'forever' }, spec: { nodeName: 'n3', containers: [{ name: 'a', image: 'nginx' }], tolerations: [{ operator: 'Exists' }] } })
+    await client.create(RES.pods, 'life', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'forever' },
+      spec: { nodeName: 'n3', containers: [{ name: 'a', image: 'nginx' }], tolerations: [{ operator: 'Exists' }] },
+    })
     // Let the controllers see the node (IPAM assigns it a range) before time moves.
     await eventually(async () => expect(((await client.get(RES.nodes, undefined, 'n3'))?.spec as { podCIDR?: string }).podCIDR).toBeTruthy())
 
     // The lease is renewed 30 s later: still healthy at 60 s.
     clock.advance(30_000)
-    await client.update(RES.leases, { ...lease, metadata: { ...lease.metadata, resourceVersion: undefined }, spec: { ...(lease.spec as object), renewTime: renew() } })
+    await client.update(RES.leases, {
+      ...lease,
+      metadata: { ...lease.metadata, resourceVersion: undefined },
+      spec: { ...(lease.spec as object), renewTime: renew() },
+    })
     await new Promise((r) => setTimeout(r, 300))
     clock.advance(30_000)
     await new Promise((r) => setTimeout(r, 300))
@@ -296,12 +393,23 @@ describe('node lifecycle', () => {
     clock.advance(11_000)
     await eventually(async () => {
       const n = (await client.get(RES.nodes, undefined, 'n3'))!
-      const ready = (n.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === 'Ready')!
+      const ready = (n.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find(
+        (c) => c.type === 'Ready',
+      )!
       expect(ready).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' })
       const taints = ((n.spec as { taints?: { key: string; effect: string; timeAdded?: string }[] }).taints ?? []).map((x) => `${x.key}:${x.effect}`)
       expect(taints.sort()).toEqual(['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule'])
     })
-    const nodeEvents = await t.k('get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=n3,reason=NodeNotReady', '-o', 'jsonpath={.items[*].message}')
+    const nodeEvents = await t.k(
+      'get',
+      'events',
+      '-n',
+      'default',
+      '--field-selector',
+      'involvedObject.name=n3,reason=NodeNotReady',
+      '-o',
+      'jsonpath={.items[*].message}',
+    )
     expect(nodeEvents).toContain('Node n3 status is now: NodeNotReady')
     await new Promise((r) => setTimeout(r, 300))
     expect(await client.get(RES.pods, 'life', 'tolerant')).toBeTruthy()

@@ -20,7 +20,10 @@ interface Harness {
   close(): Promise<void>
 }
 
-async function startHarness(controllers: Controller[], opts: { clock?: Clock; nodes?: { name: string; labels?: Record<string, string>; taints?: unknown[] }[] } = {}): Promise<Harness> {
+async function startHarness(
+  controllers: Controller[],
+  opts: { clock?: Clock; nodes?: { name: string; labels?: Record<string, string>; taints?: unknown[] }[] } = {},
+): Promise<Harness> {
   const t = await startTestApiServer(opts.clock ? { now: () => opts.clock!.now() } : {})
   const client = createClient({ server: t.server.url, caPem: t.server.pki.ca.certPem, certPem: t.server.admin.certPem, keyPem: t.server.admin.keyPem })
   for (const n of opts.nodes ?? [{ name: 'node-1' }, { name: 'node-2' }, { name: 'node-3' }]) {
@@ -106,13 +109,23 @@ class FakeKubelet {
       return
     }
     if (!pod.spec?.nodeName) {
-      const pinned = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.find((f) => f.key === 'metadata.name')?.values?.[0]
+      const pinned = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.find(
+        (f) => f.key === 'metadata.name',
+      )?.values?.[0]
       const node = pinned ?? `node-${(this.rr++ % 3) + 1}`
-      await this.client.createSubresource(RES.pods, ns, name, 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: node } })
+      await this.client.createSubresource(RES.pods, ns, name, 'binding', {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name },
+        target: { kind: 'Node', name: node },
+      })
       return
     }
     if (!this.ready || pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return
-    const now = this.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z')
+    const now = this.clock
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z')
     const status = {
       ...(pod.status ?? {}),
       phase: 'Running',
@@ -124,7 +137,15 @@ class FakeKubelet {
         { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
         { type: 'Ready', status: 'True', lastTransitionTime: now },
       ],
-      containerStatuses: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image, imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt: now } } })),
+      containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: '',
+        ready: true,
+        restartCount: 0,
+        started: true,
+        state: { running: { startedAt: now } },
+      })),
     }
     await this.client.update(RES.pods, { ...pod, status } as KubeObject, { subresource: 'status' })
   }
@@ -133,7 +154,11 @@ class FakeKubelet {
   async fail(namespace: string, name: string): Promise<void> {
     const pod = await this.client.get<PodObj>(RES.pods, namespace, name)
     if (!pod) throw new Error(`pod ${namespace}/${name} not found`)
-    await this.client.update(RES.pods, { ...pod, status: { ...(pod.status ?? {}), phase: 'Failed', conditions: [{ type: 'Ready', status: 'False' }] } } as KubeObject, { subresource: 'status' })
+    await this.client.update(
+      RES.pods,
+      { ...pod, status: { ...(pod.status ?? {}), phase: 'Failed', conditions: [{ type: 'Ready', status: 'False' }] } } as KubeObject,
+      { subresource: 'status' },
+    )
   }
 }
 
@@ -163,7 +188,8 @@ afterEach(async () => {
 })
 
 const NS = 'default'
-const list = async <T extends KubeObject>(res: (typeof RES)[keyof typeof RES], labelSelector?: string) => (await h!.client.list<T>(res, { namespace: NS, labelSelector })).items
+const list = async <T extends KubeObject>(res: (typeof RES)[keyof typeof RES], labelSelector?: string) =>
+  (await h!.client.list<T>(res, { namespace: NS, labelSelector })).items
 /** Pods not being deleted and not finished (what a controller counts). */
 const activePods = async (labelSelector: string) =>
   (await list<PodObj>(RES.pods, labelSelector)).filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded')
@@ -196,17 +222,29 @@ describe('ReplicaSet controller', () => {
     h = await startHarness([new ReplicaSetController()])
     const { client } = h
     // An orphan that matches the selector is adopted instead of a new pod being created.
-    await client.create(RES.pods, NS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'orphan', labels: { app: 'cache' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } })
+    await client.create(RES.pods, NS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'orphan', labels: { app: 'cache' } },
+      spec: { containers: [{ name: 'c', image: 'nginx:1' }] },
+    })
     await client.create(RES.replicasets, NS, rsManifest('cache', 3, { app: 'cache' }))
     const rs = await eventually('3 ready replicas', async () => {
       const r = await client.get<ReplicaSetObj>(RES.replicasets, NS, 'cache')
-      return r?.status?.readyReplicas === 3 && r.status.availableReplicas === 3 && r.status.fullyLabeledReplicas === 3 && r.status.observedGeneration === r.metadata?.generation ? r : undefined
+      return r?.status?.readyReplicas === 3 &&
+        r.status.availableReplicas === 3 &&
+        r.status.fullyLabeledReplicas === 3 &&
+        r.status.observedGeneration === r.metadata?.generation
+        ? r
+        : undefined
     })
     const pods = await activePods('app=cache')
     expect(pods).toHaveLength(3)
     expect(pods.map((p) => p.metadata?.name)).toContain('orphan')
     for (const p of pods) {
-      expect(p.metadata?.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cache', uid: rs.metadata?.uid, controller: true, blockOwnerDeletion: true }])
+      expect(p.metadata?.ownerReferences).toEqual([
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cache', uid: rs.metadata?.uid, controller: true, blockOwnerDeletion: true },
+      ])
       if (p.metadata?.name !== 'orphan') expect(p.metadata?.name).toMatch(/^cache-[a-z0-9]{5}$/)
     }
 
@@ -232,10 +270,20 @@ describe('ReplicaSet controller', () => {
     // A pod relabelled away is released (its controllerRef removed) and replaced.
     const [kept] = await activePods('app=cache')
     await client.patch(RES.pods, NS, String(kept!.metadata?.name), { metadata: { labels: { app: 'other' } } }, 'merge')
-    await eventually('released pod', async () => ((await client.get<PodObj>(RES.pods, NS, String(kept!.metadata?.name)))?.metadata?.ownerReferences ?? []).length === 0)
+    await eventually(
+      'released pod',
+      async () => ((await client.get<PodObj>(RES.pods, NS, String(kept!.metadata?.name)))?.metadata?.ownerReferences ?? []).length === 0,
+    )
     await eventually('a replacement', async () => (await activePods('app=cache')).length === 1)
 
-    const events = await h.t.k('get', 'events', '--field-selector', 'involvedObject.name=cache', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}')
+    const events = await h.t.k(
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=cache',
+      '-o',
+      'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}',
+    )
     expect(events).toMatch(/SuccessfulCreate: Created pod: cache-[a-z0-9]{5}/)
     expect(events).toMatch(/SuccessfulDelete: Deleted pod: /)
   })
@@ -243,19 +291,29 @@ describe('ReplicaSet controller', () => {
 
 describe('Deployment controller', () => {
   const rsOf = async (name: string) =>
-    (await list<ReplicaSetObj>(RES.replicasets, `app=${name}`)).sort((a, b) => Number(a.metadata?.annotations?.['deployment.kubernetes.io/revision']) - Number(b.metadata?.annotations?.['deployment.kubernetes.io/revision']))
+    (await list<ReplicaSetObj>(RES.replicasets, `app=${name}`)).sort(
+      (a, b) => Number(a.metadata?.annotations?.['deployment.kubernetes.io/revision']) - Number(b.metadata?.annotations?.['deployment.kubernetes.io/revision']),
+    )
   const sizes = async (name: string) => (await rsOf(name)).map((rs) => rs.spec?.replicas)
 
   it('rolls out within maxSurge/maxUnavailable, keeps history, undoes, pauses and restarts via kubectl', async () => {
     h = await startHarness([new ReplicaSetController(), new DeploymentController()])
     const { client, t } = h
-    await client.create(RES.deployments, NS, deployManifest('web', 4, { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }))
+    await client.create(
+      RES.deployments,
+      NS,
+      deployManifest('web', 4, { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }),
+    )
     await t.k('rollout', 'status', 'deploy/web', '--timeout=30s')
     const [first] = await rsOf('web')
     const hash = first!.metadata?.labels?.['pod-template-hash']
     expect(first!.metadata?.name).toBe(`web-${hash}`)
     expect(hash).toMatch(/^[456789bcdf]{6,10}$/)
-    expect(first!.metadata?.annotations).toMatchObject({ 'deployment.kubernetes.io/revision': '1', 'deployment.kubernetes.io/desired-replicas': '4', 'deployment.kubernetes.io/max-replicas': '5' })
+    expect(first!.metadata?.annotations).toMatchObject({
+      'deployment.kubernetes.io/revision': '1',
+      'deployment.kubernetes.io/desired-replicas': '4',
+      'deployment.kubernetes.io/max-replicas': '5',
+    })
     expect(first!.spec?.selector?.matchLabels).toEqual({ app: 'web', 'pod-template-hash': hash })
     let d = (await client.get<DeploymentObj>(RES.deployments, NS, 'web'))!
     expect(d.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1')
@@ -297,7 +355,9 @@ describe('Deployment controller', () => {
     await t.k('set', 'image', 'deploy/web', 'web=nginx:1.27')
     await eventually('Progressing=Unknown DeploymentPaused', async () => {
       const x = await client.get<DeploymentObj>(RES.deployments, NS, 'web')
-      return x?.status?.conditions?.find((c) => c.type === 'Progressing')?.reason === 'DeploymentPaused' && x.status.observedGeneration === x.metadata?.generation
+      return (
+        x?.status?.conditions?.find((c) => c.type === 'Progressing')?.reason === 'DeploymentPaused' && x.status.observedGeneration === x.metadata?.generation
+      )
     })
     expect(await rsOf('web')).toHaveLength(2)
     await t.k('rollout', 'resume', 'deploy/web')
@@ -311,7 +371,14 @@ describe('Deployment controller', () => {
     expect(all).toHaveLength(4)
     expect(all[3]!.spec?.template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeTruthy()
 
-    const events = await t.k('get', 'events', '--field-selector', 'involvedObject.kind=Deployment,involvedObject.name=web', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}')
+    const events = await t.k(
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.kind=Deployment,involvedObject.name=web',
+      '-o',
+      'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}',
+    )
     expect(events).toContain(`ScalingReplicaSet: Scaled up replica set web-${hash} from 0 to 4`)
     expect(events).toMatch(/Scaled down replica set web-\w+ from 4 to 3/)
   })
@@ -379,9 +446,16 @@ describe('DaemonSet controller', () => {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
       metadata: { name, namespace: NS },
-      spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'agent', image: 'agent:1' }], ...spec } } },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'agent', image: 'agent:1' }], ...spec } },
+      },
     })
-    await client.create(RES.daemonsets, NS, ds('agent', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] }))
+    await client.create(
+      RES.daemonsets,
+      NS,
+      ds('agent', { tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }] }),
+    )
     await client.create(RES.daemonsets, NS, ds('plain', {}))
     await client.create(RES.daemonsets, NS, ds('fast', { nodeSelector: { disk: 'ssd' } }))
     await t.k('rollout', 'status', 'ds/agent', '--timeout=30s')
@@ -397,9 +471,24 @@ describe('DaemonSet controller', () => {
       { matchFields: [{ key: 'metadata.name', operator: 'In', values: [pod.spec?.nodeName] }] },
     ])
     const tolerations = pod.spec?.tolerations?.map((x) => `${x.key}:${x.effect}`)
-    expect(tolerations).toEqual(expect.arrayContaining(['node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unschedulable:NoSchedule', 'node.kubernetes.io/disk-pressure:NoSchedule']))
+    expect(tolerations).toEqual(
+      expect.arrayContaining([
+        'node.kubernetes.io/not-ready:NoExecute',
+        'node.kubernetes.io/unreachable:NoExecute',
+        'node.kubernetes.io/unschedulable:NoSchedule',
+        'node.kubernetes.io/disk-pressure:NoSchedule',
+      ]),
+    )
     const d = (await client.get<DaemonSetObj>(RES.daemonsets, NS, 'agent'))!
-    expect(d.status).toMatchObject({ desiredNumberScheduled: 4, currentNumberScheduled: 4, numberReady: 4, numberAvailable: 4, updatedNumberScheduled: 4, numberMisscheduled: 0, observedGeneration: d.metadata?.generation })
+    expect(d.status).toMatchObject({
+      desiredNumberScheduled: 4,
+      currentNumberScheduled: 4,
+      numberReady: 4,
+      numberAvailable: 4,
+      updatedNumberScheduled: 4,
+      numberMisscheduled: 0,
+      observedGeneration: d.metadata?.generation,
+    })
 
     // Rolling update (maxUnavailable 1): every pod replaced, history in ControllerRevisions.
     await t.k('set', 'image', 'ds/agent', 'agent=agent:2')
@@ -468,10 +557,26 @@ describe('StatefulSet controller', () => {
     await t.k('set', 'image', 'sts/db', 'db=db:2')
     await t.k('rollout', 'status', 'sts/db', '--timeout=30s')
     set = (await client.get<StatefulSetObj>(RES.statefulsets, NS, 'db'))!
-    expect((await activePods('app=db')).every((p) => p.spec?.containers[0]?.image === 'db:2' && p.metadata?.labels?.['controller-revision-hash'] === set.status?.updateRevision)).toBe(true)
-    const events = await t.k('get', 'events', '--field-selector', 'involvedObject.name=db', '--sort-by=.metadata.creationTimestamp', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}')
+    expect(
+      (await activePods('app=db')).every(
+        (p) => p.spec?.containers[0]?.image === 'db:2' && p.metadata?.labels?.['controller-revision-hash'] === set.status?.updateRevision,
+      ),
+    ).toBe(true)
+    const events = await t.k(
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=db',
+      '--sort-by=.metadata.creationTimestamp',
+      '-o',
+      'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+    )
     const deletions = events.split('\n').filter((l) => l.startsWith('delete Pod'))
-    expect(deletions.slice(0, 3)).toEqual(['delete Pod db-2 in StatefulSet db successful', 'delete Pod db-1 in StatefulSet db successful', 'delete Pod db-0 in StatefulSet db successful'])
+    expect(deletions.slice(0, 3)).toEqual([
+      'delete Pod db-2 in StatefulSet db successful',
+      'delete Pod db-1 in StatefulSet db successful',
+      'delete Pod db-0 in StatefulSet db successful',
+    ])
     expect(events).toContain('create Claim data-db-0 Pod db-0 in StatefulSet db success')
 
     // Scale down: the highest ordinal goes, its PVC stays (Retain).

@@ -37,19 +37,26 @@ describe('client-node CustomObjectsApi', () => {
           group: 'stable.example.com',
           scope: 'Namespaced',
           names: { plural: 'crontabs', singular: 'crontab', kind: 'CronTab', shortNames: ['ct'] },
-          versions: [{
-            name: 'v1', served: true, storage: true,
-            subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
-            schema: {
-              openAPIV3Schema: {
-                type: 'object',
-                properties: {
-                  spec: { type: 'object', properties: { cronSpec: { type: 'string' }, image: { type: 'string' }, replicas: { type: 'integer', _default: 1 } } },
-                  status: { type: 'object', properties: { replicas: { type: 'integer' } }, x_kubernetes_preserve_unknown_fields: true },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: {
+                      type: 'object',
+                      properties: { cronSpec: { type: 'string' }, image: { type: 'string' }, replicas: { type: 'integer', _default: 1 } },
+                    },
+                    status: { type: 'object', properties: { replicas: { type: 'integer' } }, x_kubernetes_preserve_unknown_fields: true },
+                  },
                 },
               },
             },
-          }],
+          ],
         },
       },
     })
@@ -62,12 +69,18 @@ describe('client-node CustomObjectsApi', () => {
     expect(crd.status?.acceptedNames?.shortNames).toEqual(['ct'])
 
     const api = kc.makeApiClient(k8s.CustomObjectsApi)
-    const created = (await api.createNamespacedCustomObject({ ...G, namespace: 'default', body: { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'nightly' }, spec: { cronSpec: '0 3 * * *', image: 'backup:1' } } })) as { spec: { replicas: number } }
+    const created = (await api.createNamespacedCustomObject({
+      ...G,
+      namespace: 'default',
+      body: { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'nightly' }, spec: { cronSpec: '0 3 * * *', image: 'backup:1' } },
+    })) as { spec: { replicas: number } }
     expect(created.spec.replicas).toBe(1)
 
     const names: string[] = []
-    const informer = k8s.makeInformer(kc, '/apis/stable.example.com/v1/namespaces/default/crontabs', () =>
-      api.listNamespacedCustomObject({ ...G, namespace: 'default' }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>,
+    const informer = k8s.makeInformer(
+      kc,
+      '/apis/stable.example.com/v1/namespaces/default/crontabs',
+      () => api.listNamespacedCustomObject({ ...G, namespace: 'default' }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>,
     )
     const images = new Map<string, string>()
     informer.on('add', (o) => names.push(o.metadata!.name!))
@@ -78,12 +91,27 @@ describe('client-node CustomObjectsApi', () => {
     await api.patchNamespacedCustomObject({ ...G, namespace: 'default', name: 'nightly', body: [{ op: 'replace', path: '/spec/image', value: 'backup:2' }] })
     await until('informer update', () => images.get('nightly') === 'backup:2')
 
-    await api.replaceNamespacedCustomObjectStatus({ ...G, namespace: 'default', name: 'nightly', body: { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'nightly' }, status: { replicas: 1, lastRun: 'now' } } })
-    const scale = (await api.getNamespacedCustomObjectScale({ ...G, namespace: 'default', name: 'nightly' })) as { spec: { replicas: number }; status: { replicas: number } }
+    await api.replaceNamespacedCustomObjectStatus({
+      ...G,
+      namespace: 'default',
+      name: 'nightly',
+      body: { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'nightly' }, status: { replicas: 1, lastRun: 'now' } },
+    })
+    const scale = (await api.getNamespacedCustomObjectScale({ ...G, namespace: 'default', name: 'nightly' })) as {
+      spec: { replicas: number }
+      status: { replicas: number }
+    }
     expect(scale).toMatchObject({ spec: { replicas: 1 }, status: { replicas: 1 } })
-    await api.replaceNamespacedCustomObjectScale({ ...G, namespace: 'default', name: 'nightly', body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'nightly', namespace: 'default' }, spec: { replicas: 5 } } })
+    await api.replaceNamespacedCustomObjectScale({
+      ...G,
+      namespace: 'default',
+      name: 'nightly',
+      body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'nightly', namespace: 'default' }, spec: { replicas: 5 } },
+    })
 
-    const list = (await api.listNamespacedCustomObject({ ...G, namespace: 'default' })) as { items: { spec: { replicas: number; image: string }; status: { lastRun: string } }[] }
+    const list = (await api.listNamespacedCustomObject({ ...G, namespace: 'default' })) as {
+      items: { spec: { replicas: number; image: string }; status: { lastRun: string } }[]
+    }
     expect(list.items).toHaveLength(1)
     expect(list.items[0]).toMatchObject({ spec: { replicas: 5, image: 'backup:2' }, status: { lastRun: 'now' } })
 

@@ -68,7 +68,8 @@ spec:
               selector: {type: string}
 `
 
-async function json(...args: string[]): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any -- test-only deep access
+async function json(...args: string[]): Promise<Record<string, any>> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any -- test-only deep access
   return JSON.parse(await t.k(...args, '-o', 'json')) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -78,11 +79,25 @@ async function createWidgets(): Promise<void> {
 }
 
 /** Raw HTTPS against the API server with the admin certificate. */
-function raw(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+function raw(
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
   const url = new URL(path, t.server.url)
   return new Promise((resolve, reject) => {
     const req = request(
-      { method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, ca: t.server.pki.ca.certPem, cert: t.server.admin.certPem, key: t.server.admin.keyPem, headers: { 'Content-Type': 'application/json', ...headers } },
+      {
+        method,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        ca: t.server.pki.ca.certPem,
+        cert: t.server.admin.certPem,
+        key: t.server.admin.keyPem,
+        headers: { 'Content-Type': 'application/json', ...headers },
+      },
       (res) => {
         let text = ''
         res.on('data', (c: Buffer) => (text += c.toString()))
@@ -113,27 +128,41 @@ describe('CustomResourceDefinitions', () => {
   })
 
   it('apply -f a custom resource: defaults, pruning with a warning, printer columns, -o wide, get all', async () => {
-    const cr = writeManifest(t.dir, 'w1.yaml', `apiVersion: example.com/v1
+    const cr = writeManifest(
+      t.dir,
+      'w1.yaml',
+      `apiVersion: example.com/v1
 kind: Widget
 metadata: {name: w1}
 spec: {color: red, port: http, bogus: 1, template: {apiVersion: v1, kind: ConfigMap, metadata: {name: x}, data: {a: b}}}
-`)
+`,
+    )
     const out = await t.kubectl(['apply', '--validate=warn', '-f', cr])
     expect(out.code, out.stderr).toBe(0)
     expect(out.stderr).toContain('unknown field "spec.bogus"')
     const w = await json('get', 'widget', 'w1')
-    expect(w.spec).toEqual({ color: 'red', port: 'http', replicas: 1, size: 'small', template: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'b' } } })
+    expect(w.spec).toEqual({
+      color: 'red',
+      port: 'http',
+      replicas: 1,
+      size: 'small',
+      template: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'b' } },
+    })
     expect(w.metadata.generation).toBe(1)
     const table = await t.k('get', 'wd')
     expect(table).toMatch(/^NAME\s+COLOR\s+REPLICAS\s+AGE\n/)
     expect(table).toMatch(/^w1\s+red\s+1\s+\d+s\n/m)
     expect(await t.k('get', 'all', '--no-headers')).toMatch(/^widget\.example\.com\/w1\s+red/m)
     // apply again with a change: a merge patch (no strategic merge for custom resources)
-    writeManifest(t.dir, 'w1.yaml', `apiVersion: example.com/v1
+    writeManifest(
+      t.dir,
+      'w1.yaml',
+      `apiVersion: example.com/v1
 kind: Widget
 metadata: {name: w1}
 spec: {color: blue, port: 8080, template: {apiVersion: v1, kind: ConfigMap, metadata: {name: x}}}
-`)
+`,
+    )
     await t.k('apply', '-f', cr)
     const w2 = await json('get', 'widget', 'w1')
     expect(w2.spec.color).toBe('blue')
@@ -148,30 +177,40 @@ spec: {color: blue, port: 8080, template: {apiVersion: v1, kind: ConfigMap, meta
     expect(out).toMatch(/color\s+<string> -required-/)
     expect(await t.k('explain', 'widget.spec.color')).toContain('Paint of the widget.')
     // /openapi/v2 (kubectl 1.27/1.28) carries the custom resource too.
-    const v2 = JSON.parse((await raw('GET', '/openapi/v2', undefined, { Accept: 'application/json' })).text) as { definitions: Record<string, { 'x-kubernetes-group-version-kind'?: unknown }> }
+    const v2 = JSON.parse((await raw('GET', '/openapi/v2', undefined, { Accept: 'application/json' })).text) as {
+      definitions: Record<string, { 'x-kubernetes-group-version-kind'?: unknown }>
+    }
     expect(v2.definitions['com.example.v1.Widget']?.['x-kubernetes-group-version-kind']).toEqual([{ group: 'example.com', kind: 'Widget', version: 'v1' }])
   })
 
   it('invalid objects are a 422 with upstream messages', async () => {
-    const bad = writeManifest(t.dir, 'bad.yaml', `apiVersion: example.com/v1
+    const bad = writeManifest(
+      t.dir,
+      'bad.yaml',
+      `apiVersion: example.com/v1
 kind: Widget
 metadata: {name: bad}
 spec: {color: pink, replicas: "three", size: ABCDEFG, tags: [a, b, c], port: true, template: {metadata: {name: y}}}
-`)
+`,
+    )
     const r = await t.kubectl(['create', '-f', bad])
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('The Widget "bad" is invalid')
     expect(r.stderr).toContain('spec.color: Unsupported value: "pink": supported values: "red", "blue"')
     expect(r.stderr).toContain('spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"')
-    expect(r.stderr).toContain("spec.size: Invalid value: \"ABCDEFG\": spec.size in body should match '^[a-z]+$'")
+    expect(r.stderr).toContain('spec.size: Invalid value: "ABCDEFG": spec.size in body should match \'^[a-z]+$\'')
     expect(r.stderr).toContain('spec.size: Too long: may not be more than 5 bytes')
     expect(r.stderr).toContain('spec.tags: Too many: 3: must have at most 2 items')
     expect(r.stderr).toContain('spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"')
     expect(r.stderr).toContain('spec.template.apiVersion: Required value')
-    const missing = await t.kubectl(['create', '-f', '-'], { input: '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"m"},"spec":{"replicas":11}}' })
+    const missing = await t.kubectl(['create', '-f', '-'], {
+      input: '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"m"},"spec":{"replicas":11}}',
+    })
     expect(missing.stderr).toContain('spec.color: Required value')
     expect(missing.stderr).toContain('spec.replicas: Invalid value: 11: spec.replicas in body should be less than or equal to 10')
-    const strict = await t.kubectl(['create', '--validate=strict', '-f', '-'], { input: '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"s"},"spec":{"color":"red","nope":1}}' })
+    const strict = await t.kubectl(['create', '--validate=strict', '-f', '-'], {
+      input: '{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"s"},"spec":{"color":"red","nope":1}}',
+    })
     expect(strict.stderr).toContain('unknown field "spec.nope"')
     expect((await t.kubectl(['get', 'widget', 's'])).code).not.toBe(0)
   })
@@ -185,7 +224,9 @@ spec: {color: pink, replicas: "three", size: ABCDEFG, tags: [a, b, c], port: tru
     expect(w.status).toEqual({ replicas: 3, selector: 'app=w1' })
     const scale = JSON.parse((await raw('GET', '/apis/example.com/v1/namespaces/default/widgets/w1/scale')).text)
     expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 3 }, status: { replicas: 3, selector: 'app=w1' } })
-    const smp = await raw('PATCH', '/apis/example.com/v1/namespaces/default/widgets/w1', '{"spec":{"color":"red"}}', { 'Content-Type': 'application/strategic-merge-patch+json' })
+    const smp = await raw('PATCH', '/apis/example.com/v1/namespaces/default/widgets/w1', '{"spec":{"color":"red"}}', {
+      'Content-Type': 'application/strategic-merge-patch+json',
+    })
     expect(smp.status).toBe(415)
   })
 
@@ -206,11 +247,15 @@ spec: {color: pink, replicas: "three", size: ABCDEFG, tags: [a, b, c], port: tru
   })
 
   it('server-side apply, describe, -A and RBAC work on custom resources', async () => {
-    const w3 = writeManifest(t.dir, 'w3.yaml', `apiVersion: example.com/v1
+    const w3 = writeManifest(
+      t.dir,
+      'w3.yaml',
+      `apiVersion: example.com/v1
 kind: Widget
 metadata: {name: w3, namespace: kube-public}
 spec: {color: blue, replicas: 2}
-`)
+`,
+    )
     const ssa = await t.kubectl(['apply', '--server-side', '-f', w3])
     expect(ssa.code, ssa.stderr).toBe(0)
     expect(ssa.stdout).toContain('widget.example.com/w3 serverside-applied')
@@ -219,7 +264,9 @@ spec: {color: blue, replicas: 2}
     const asUser = ['--as=jane', '-n', 'kube-public']
     expect((await t.kubectl(['auth', 'can-i', 'list', 'widgets.example.com', ...asUser])).stdout.trim()).toBe('no')
     const denied = await t.kubectl(['get', 'widgets', ...asUser])
-    expect(denied.stderr).toContain('widgets.example.com is forbidden: User "jane" cannot list resource "widgets" in API group "example.com" in the namespace "kube-public"')
+    expect(denied.stderr).toContain(
+      'widgets.example.com is forbidden: User "jane" cannot list resource "widgets" in API group "example.com" in the namespace "kube-public"',
+    )
     await t.k('create', 'role', 'widget-reader', '--verb=get,list', '--resource=widgets.example.com', '-n', 'kube-public')
     await t.k('create', 'rolebinding', 'jane-widgets', '--role=widget-reader', '--user=jane', '-n', 'kube-public')
     expect(await t.k('get', 'widgets', '-o', 'name', ...asUser)).toBe('widget.example.com/w3\n')
@@ -231,21 +278,32 @@ spec: {color: blue, replicas: 2}
     const rv = JSON.parse(res.text).metadata.resourceVersion as string
     await t.k('label', 'widget', 'w1', 'watched=yes')
     const ev = await raw('GET', `/apis/example.com/v1/namespaces/default/widgets?watch=true&resourceVersion=${rv}&timeoutSeconds=1`)
-    const events = ev.text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { labels?: Record<string, string> } } })
+    const events = ev.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; object: { metadata: { labels?: Record<string, string> } } })
     expect(events.some((e) => e.type === 'MODIFIED' && e.object.metadata.labels?.watched === 'yes')).toBe(true)
   })
 
   it('non-structural schemas and bad names are a 422 that says why; clashing names are not accepted', async () => {
-    const bad = WIDGETS.replace('name: widgets.example.com', 'name: gadgets.example.com').replace(/plural: widgets, singular: widget, kind: Widget, shortNames: \[wd\], categories: \[all\]/, 'plural: gadgets, kind: Gadget').replace('replicas: {type: integer, minimum: 0, maximum: 10, default: 1}', 'replicas: {minimum: 0}')
+    const bad = WIDGETS.replace('name: widgets.example.com', 'name: gadgets.example.com')
+      .replace(/plural: widgets, singular: widget, kind: Widget, shortNames: \[wd\], categories: \[all\]/, 'plural: gadgets, kind: Gadget')
+      .replace('replicas: {type: integer, minimum: 0, maximum: 10, default: 1}', 'replicas: {minimum: 0}')
     const r = await t.kubectl(['create', '-f', '-'], { input: bad })
     expect(r.stderr).toContain('The CustomResourceDefinition "gadgets.example.com" is invalid')
-    expect(r.stderr).toContain('spec.versions[1].schema.openAPIV3Schema.properties[spec].properties[replicas].type: Required value: must not be empty for specified object fields')
+    expect(r.stderr).toContain(
+      'spec.versions[1].schema.openAPIV3Schema.properties[spec].properties[replicas].type: Required value: must not be empty for specified object fields',
+    )
     const wrongName = await t.kubectl(['create', '-f', '-'], { input: WIDGETS.replace('name: widgets.example.com', 'name: things.example.com') })
     expect(wrongName.stderr).toContain('metadata.name: Invalid value: "things.example.com": must be spec.names.plural+"."+spec.group')
-    const apps = await t.kubectl(['create', '-f', '-'], { input: WIDGETS.replace('name: widgets.example.com', 'name: widgets.apps').replace('group: example.com', 'group: apps') })
+    const apps = await t.kubectl(['create', '-f', '-'], {
+      input: WIDGETS.replace('name: widgets.example.com', 'name: widgets.apps').replace('group: example.com', 'group: apps'),
+    })
     expect(apps.stderr).toContain('spec.group: Invalid value: "apps": should be a domain with at least one dot')
     // Same kind in the group as an accepted CRD: created, but NamesAccepted=False and not served.
-    const clash = WIDGETS.replace('name: widgets.example.com', 'name: widgets2.example.com').replace('plural: widgets, singular: widget,', 'plural: widgets2, singular: widget2,').replace('shortNames: [wd]', 'shortNames: [wd2]')
+    const clash = WIDGETS.replace('name: widgets.example.com', 'name: widgets2.example.com')
+      .replace('plural: widgets, singular: widget,', 'plural: widgets2, singular: widget2,')
+      .replace('shortNames: [wd]', 'shortNames: [wd2]')
     await t.kubectl(['create', '-f', '-'], { input: clash })
     await t.server.crds.idle()
     const c = await json('get', 'crd', 'widgets2.example.com')
@@ -267,7 +325,10 @@ describe('lifecycle', () => {
   })
 
   it('a CRD held by another finalizer is Terminating: its objects are gone and creates are refused', async () => {
-    const crd = WIDGETS.replace('name: widgets.example.com', 'name: gizmos.example.com\n  finalizers: [example.com/hold]').replace('plural: widgets, singular: widget, kind: Widget, shortNames: [wd], categories: [all]', 'plural: gizmos, kind: Gizmo')
+    const crd = WIDGETS.replace('name: widgets.example.com', 'name: gizmos.example.com\n  finalizers: [example.com/hold]').replace(
+      'plural: widgets, singular: widget, kind: Widget, shortNames: [wd], categories: [all]',
+      'plural: gizmos, kind: Gizmo',
+    )
     const made = await t.kubectl(['create', '-f', '-'], { input: crd })
     expect(made.code, made.stderr).toBe(0)
     await t.k('wait', '--for=condition=Established', 'crd/gizmos.example.com', '--timeout=20s')
@@ -276,7 +337,10 @@ describe('lifecycle', () => {
     await t.k('delete', 'crd', 'gizmos.example.com', '--wait=false')
     await t.k('wait', '--for=condition=Terminating=False', 'crd/gizmos.example.com', '--timeout=20s')
     const c = await json('get', 'crd', 'gizmos.example.com')
-    expect(c.status.conditions.find((x: { type: string }) => x.type === 'Terminating')).toMatchObject({ reason: 'InstanceDeletionCompleted', message: 'removed all instances' })
+    expect(c.status.conditions.find((x: { type: string }) => x.type === 'Terminating')).toMatchObject({
+      reason: 'InstanceDeletionCompleted',
+      message: 'removed all instances',
+    })
     expect(c.metadata.finalizers).toEqual(['example.com/hold'])
     expect(await t.server.store.get('/registry/example.com/gizmos/default/g1')).toBeUndefined()
     const refused = await t.kubectl(['create', '-f', '-'], { input: gizmo('g2') })

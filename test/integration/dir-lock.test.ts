@@ -49,7 +49,11 @@ function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
 }
 
 function apiserver(dataDir: string): Outcome {
-  return contend(process.execPath, [NODE_BIN, 'apiserver', '--data-dir', dataDir, '--secure-port', '0', '--admin-kubeconfig', path.join(dataDir, 'admin.kubeconfig')], /apiserver: serving on/)
+  return contend(
+    process.execPath,
+    [NODE_BIN, 'apiserver', '--data-dir', dataDir, '--secure-port', '0', '--admin-kubeconfig', path.join(dataDir, 'admin.kubeconfig')],
+    /apiserver: serving on/,
+  )
 }
 
 /** Exactly one winner; every loser exited non-zero naming the winner's pid, before writing anything. */
@@ -80,28 +84,32 @@ describe('data directory lock', () => {
   })
 
   for (const mechanism of ['os', 'file'] as const) {
-    it(`${mechanism} lock: of ${CONTENDERS} processes started at once exactly one holds it, over 6 rounds and after SIGKILL`, { timeout: 120_000 }, async () => {
-      const dir = await tempDir()
-      for (let round = 0; round < 6; round++) {
-        const all = Array.from({ length: CONTENDERS }, () => contend(process.execPath, ['--import', 'tsx', DRIVER, dir, mechanism], /^LOCKED/m))
-        children.push(...all.map((o) => o.child))
-        const results = await Promise.all(all.map((o) => o.result))
-        const winners = all.filter((_, i) => results[i].kind === 'won')
-        expect(winners, `round ${round}`).toHaveLength(1)
-        for (const r of results) if (r.kind === 'lost') expect(r.text).toContain(`is in use by process ${winners[0].child.pid}`)
-        // Odd rounds end like a crash, even rounds like a clean exit: both must free the lock.
-        if (round % 2) winners[0].child.kill('SIGKILL')
-        else winners[0].child.stdin!.end()
-        await winners[0].exited
-      }
-      // A clean release leaves no lock file or temporary file behind.
-      const last = contend(process.execPath, ['--import', 'tsx', DRIVER, dir, mechanism], /^LOCKED/m)
-      children.push(last.child)
-      expect((await last.result).kind).toBe('won')
-      last.child.stdin!.end()
-      expect(await last.exited).toBe(0)
-      expect(await readdir(dir)).toEqual([])
-    })
+    it(
+      `${mechanism} lock: of ${CONTENDERS} processes started at once exactly one holds it, over 6 rounds and after SIGKILL`,
+      { timeout: 120_000 },
+      async () => {
+        const dir = await tempDir()
+        for (let round = 0; round < 6; round++) {
+          const all = Array.from({ length: CONTENDERS }, () => contend(process.execPath, ['--import', 'tsx', DRIVER, dir, mechanism], /^LOCKED/m))
+          children.push(...all.map((o) => o.child))
+          const results = await Promise.all(all.map((o) => o.result))
+          const winners = all.filter((_, i) => results[i].kind === 'won')
+          expect(winners, `round ${round}`).toHaveLength(1)
+          for (const r of results) if (r.kind === 'lost') expect(r.text).toContain(`is in use by process ${winners[0].child.pid}`)
+          // Odd rounds end like a crash, even rounds like a clean exit: both must free the lock.
+          if (round % 2) winners[0].child.kill('SIGKILL')
+          else winners[0].child.stdin!.end()
+          await winners[0].exited
+        }
+        // A clean release leaves no lock file or temporary file behind.
+        const last = contend(process.execPath, ['--import', 'tsx', DRIVER, dir, mechanism], /^LOCKED/m)
+        children.push(last.child)
+        expect((await last.result).kind).toBe('won')
+        last.child.stdin!.end()
+        expect(await last.exited).toBe(0)
+        expect(await readdir(dir)).toEqual([])
+      },
+    )
   }
 
   it(`${CONTENDERS} API servers on one fresh data directory: one serves, the rest refuse, the store reopens cleanly`, { timeout: 240_000 }, async () => {

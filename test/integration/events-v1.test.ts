@@ -15,7 +15,11 @@ afterAll(async () => {
   await t?.close()
 })
 
-type Ev = Record<string, unknown> & { metadata: { name: string }; regarding?: { kind?: string; name?: string }; involvedObject?: { kind?: string; name?: string } }
+type Ev = Record<string, unknown> & {
+  metadata: { name: string }
+  regarding?: { kind?: string; name?: string }
+  involvedObject?: { kind?: string; name?: string }
+}
 const list = async (what: string, ...extra: string[]): Promise<Ev[]> => (JSON.parse(await t.k('get', what, '-o', 'json', ...extra)) as { items: Ev[] }).items
 
 const NEW_EVENT = {
@@ -71,7 +75,9 @@ describe('events.k8s.io/v1 Events', () => {
     expect(core.eventTime).toBe('2026-12-06T23:00:00.000000Z')
     const back = JSON.parse(await t.k('get', 'events.v1.events.k8s.io', 'lab-check.1', '-o', 'json')) as Ev
     expect(back).toMatchObject({ ...NEW_EVENT, metadata: { name: 'lab-check.1', namespace: 'default' } })
-    expect(await t.k('get', 'events', '--field-selector', 'involvedObject.name=web,involvedObject.kind=Deployment')).toMatch(/Normal\s+Checked\s+deployment\/web\s+the deployment is ready/)
+    expect(await t.k('get', 'events', '--field-selector', 'involvedObject.name=web,involvedObject.kind=Deployment')).toMatch(
+      /Normal\s+Checked\s+deployment\/web\s+the deployment is ready/,
+    )
 
     // A core update (what `kubectl annotate`/count bumps do) shows through the new API.
     await t.k('patch', 'events', 'lab-check.1', '--type=merge', '-p', '{"message":"ready again"}')
@@ -85,7 +91,11 @@ describe('events.k8s.io/v1 Events', () => {
     expect(only.map((e) => e.metadata.name)).toContain('lab-check.1')
     expect(only.map((e) => e.reason).sort()).toEqual(['Checked', 'ScalingReplicaSet'])
     for (const e of only) expect(e.regarding).toMatchObject({ kind: 'Deployment', name: 'web' })
-    const watched = await t.k('get', '--raw', '/apis/events.k8s.io/v1/namespaces/default/events?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dlab-check.1')
+    const watched = await t.k(
+      'get',
+      '--raw',
+      '/apis/events.k8s.io/v1/namespaces/default/events?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dlab-check.1',
+    )
     const ev = JSON.parse(watched.trim().split('\n')[0]!) as { type: string; object: Ev }
     expect(ev.type).toBe('ADDED')
     expect(ev.object).toMatchObject({ apiVersion: 'events.k8s.io/v1', kind: 'Event', note: 'ready again', regarding: { name: 'web' } })
@@ -95,7 +105,9 @@ describe('events.k8s.io/v1 Events', () => {
     const { action: _a, ...noAction } = NEW_EVENT
     const missing = await t.kubectl(['create', '-f', '-'], { input: JSON.stringify({ ...noAction, metadata: { name: 'bad.1' } }) })
     expect(missing.stderr).toContain('The Event "bad.1" is invalid: action: Required value')
-    const old = await t.kubectl(['create', '-f', '-'], { input: JSON.stringify({ ...NEW_EVENT, metadata: { name: 'bad.2' }, deprecatedCount: 3, type: 'Loud' }) })
+    const old = await t.kubectl(['create', '-f', '-'], {
+      input: JSON.stringify({ ...NEW_EVENT, metadata: { name: 'bad.2' }, deprecatedCount: 3, type: 'Loud' }),
+    })
     expect(old.stderr).toContain('type: Invalid value: "": has invalid value: Loud')
     expect(old.stderr).toContain('deprecatedCount: Invalid value: "": needs to be unset')
   })

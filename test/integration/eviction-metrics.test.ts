@@ -49,7 +49,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 }
 
 async function call(method: string, path: string, body?: unknown): Promise<{ code: number; json: Record<string, unknown> }> {
-  const r = await fetch(frontUrl + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } })
+  const r = await fetch(frontUrl + path, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' },
+  })
   return { code: r.status, json: (await r.json()) as Record<string, unknown> }
 }
 
@@ -60,7 +64,9 @@ async function runningPod(name: string, labels: Record<string, string>, cpuReque
     metadata: { name, labels },
     spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'busybox', resources: { requests: { cpu: cpuRequest, memory: '64Mi' } } }] },
   })
-  await client.patch(PODS, 'default', name, { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }, 'merge', { subresource: 'status' })
+  await client.patch(PODS, 'default', name, { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }, 'merge', {
+    subresource: 'status',
+  })
   usage.set(name, milli)
 }
 
@@ -69,24 +75,38 @@ beforeAll(async () => {
   client = createClient({ server: t.server.url, caPem: t.server.pki.ca.certPem, certPem: t.server.admin.certPem, keyPem: t.server.admin.keyPem })
   // A fake kubelet: HTTPS with a cluster-CA certificate, requiring a client certificate.
   const cert = issueCert(t.server.pki.ca, { commonName: 'n1', server: true, ipAddresses: ['127.0.0.1'] })
-  kubelet = createHttpsServer({ cert: cert.certPem, key: cert.keyPem, ca: t.server.pki.ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    const peer = (req.socket as TLSSocket).getPeerCertificate()
-    clientNames.push(String(peer.subject?.CN))
-    const url = new URL(req.url ?? '/', 'https://x')
-    if (url.pathname !== '/metrics/resource/summary' || url.searchParams.get('node') !== 'n1') {
-      res.writeHead(404).end()
-      return
-    }
-    const body: KubeletResourceSummary = {
-      node: { cpuNanoCores: 1_500_000_000, memoryWorkingSetBytes: 2 * 1024 ** 3, timestamp: clock.now().toISOString() },
-      pods: [...usage].map(([name, m]) => ({ namespace: 'default', name, containers: [{ name: 'app', cpuNanoCores: m * 1e6, memoryWorkingSetBytes: 50 * 1024 * 1024 }] })),
-    }
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body))
-  })
+  kubelet = createHttpsServer(
+    { cert: cert.certPem, key: cert.keyPem, ca: t.server.pki.ca.certPem, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate()
+      clientNames.push(String(peer.subject?.CN))
+      const url = new URL(req.url ?? '/', 'https://x')
+      if (url.pathname !== '/metrics/resource/summary' || url.searchParams.get('node') !== 'n1') {
+        res.writeHead(404).end()
+        return
+      }
+      const body: KubeletResourceSummary = {
+        node: { cpuNanoCores: 1_500_000_000, memoryWorkingSetBytes: 2 * 1024 ** 3, timestamp: clock.now().toISOString() },
+        pods: [...usage].map(([name, m]) => ({
+          namespace: 'default',
+          name,
+          containers: [{ name: 'app', cpuNanoCores: m * 1e6, memoryWorkingSetBytes: 50 * 1024 * 1024 }],
+        })),
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body))
+    },
+  )
   await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r))
   const port = (kubelet.address() as { port: number }).port
   await client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { role: 'worker' } } })
-  await client.patch(NODES, undefined, 'n1', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } }, 'merge', { subresource: 'status' })
+  await client.patch(
+    NODES,
+    undefined,
+    'n1',
+    { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } },
+    'merge',
+    { subresource: 'status' },
+  )
 
   // The loopback front: the eviction and metrics handlers over the API server's context.
   const sctx = t.server.context
@@ -106,8 +126,12 @@ beforeAll(async () => {
 
   // The HPA reads metrics through client.request: send metrics paths to the front.
   const hpaClient: Client = Object.create(client) as Client
-  ;(hpaClient as { request: Client['request'] }).request = async <T,>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> =>
-    path.startsWith('/apis/metrics.k8s.io/') ? ((await call(method, path)).json as T) : client.request<T>(method, path, body, headers)
+  ;(hpaClient as { request: Client['request'] }).request = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<T> => (path.startsWith('/apis/metrics.k8s.io/') ? ((await call(method, path)).json as T) : client.request<T>(method, path, body, headers))
   ctx = createControllerContext({ client: hpaClient, clock, log: () => {} })
   await disruption.start(ctx)
   await hpa.start(ctx)
@@ -152,13 +176,23 @@ describe('eviction with a PodDisruptionBudget', () => {
   it('refuses with 429 while the budget allows no disruption, then evicts once a replacement is Ready', async () => {
     await runningPod('web-1', { app: 'web' }, '100m', 10)
     await runningPod('web-2', { app: 'web' }, '100m', 10)
-    await client.create(PDBS, 'default', { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } })
+    await client.create(PDBS, 'default', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web' },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } },
+    })
     const pdb = await until('pdb status', async () => {
       const p = await client.get(PDBS, 'default', 'web')
       const st = p?.status as { currentHealthy?: number; observedGeneration?: number } | undefined
       return st?.currentHealthy === 2 && st.observedGeneration !== undefined && p
     })
-    const st = pdb.status as { disruptionsAllowed: number; desiredHealthy: number; expectedPods: number; conditions: { type: string; status: string; reason: string }[] }
+    const st = pdb.status as {
+      disruptionsAllowed: number
+      desiredHealthy: number
+      expectedPods: number
+      conditions: { type: string; status: string; reason: string }[]
+    }
     expect(st.disruptionsAllowed).toBe(0)
     expect(st.desiredHealthy).toBe(2)
     expect(st.expectedPods).toBe(2)
@@ -169,18 +203,26 @@ describe('eviction with a PodDisruptionBudget', () => {
     expect(refused.code).toBe(429)
     expect(refused.json.reason).toBe('TooManyRequests')
     expect(refused.json.message).toBe("Cannot evict pod as it would violate the pod's disruption budget.")
-    expect((refused.json.details as { causes: unknown[] }).causes).toEqual([{ reason: 'DisruptionBudget', message: 'The disruption budget web needs 2 healthy pods and has 2 currently' }])
+    expect((refused.json.details as { causes: unknown[] }).causes).toEqual([
+      { reason: 'DisruptionBudget', message: 'The disruption budget web needs 2 healthy pods and has 2 currently' },
+    ])
     expect(await client.get(PODS, 'default', 'web-1')).toBeDefined()
 
     await runningPod('web-3', { app: 'web' }, '100m', 10)
-    await until('a disruption allowed', async () => ((await client.get(PDBS, 'default', 'web'))?.status as { disruptionsAllowed?: number }).disruptionsAllowed === 1)
+    await until(
+      'a disruption allowed',
+      async () => ((await client.get(PDBS, 'default', 'web'))?.status as { disruptionsAllowed?: number }).disruptionsAllowed === 1,
+    )
     const ok = await call('POST', '/api/v1/namespaces/default/pods/web-1/eviction', eviction)
     expect(ok.code).toBe(201)
     expect(ok.json.status).toBe('Success')
     const pod = await client.get(PODS, 'default', 'web-1')
     expect(pod === undefined || !!pod.metadata?.deletionTimestamp).toBe(true)
     // The spent disruption: web-1 is recorded until the controller sees it deleted.
-    await until('budget back to 0', async () => ((await client.get(PDBS, 'default', 'web'))?.status as { disruptionsAllowed?: number }).disruptionsAllowed === 0)
+    await until(
+      'budget back to 0',
+      async () => ((await client.get(PDBS, 'default', 'web'))?.status as { disruptionsAllowed?: number }).disruptionsAllowed === 0,
+    )
     const again = await call('POST', '/api/v1/namespaces/default/pods/web-2/eviction', { ...eviction, metadata: { name: 'web-2' } })
     expect(again.code).toBe(429)
   })
@@ -192,7 +234,11 @@ describe('horizontal pod autoscaler', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'api' },
-      spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'api' } },
+        template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } },
+      },
     })
     // 90m used of 100m requested against a 50% target: ratio 1.8 → ceil(1.8 × 2) = 4.
     await runningPod('api-1', { app: 'api' }, '100m', 90)
@@ -213,13 +259,18 @@ describe('horizontal pod autoscaler', () => {
       const x = await client.get(HPAS, 'default', 'api')
       return (x?.status as { desiredReplicas?: number } | undefined)?.desiredReplicas === 4 && x
     })
-    const st = h.status as { currentMetrics: { resource: { current: { averageUtilization: number } } }[]; conditions: { type: string; status: string; reason: string }[] }
+    const st = h.status as {
+      currentMetrics: { resource: { current: { averageUtilization: number } } }[]
+      conditions: { type: string; status: string; reason: string }[]
+    }
     expect(st.currentMetrics[0]!.resource.current.averageUtilization).toBe(90)
     expect(st.conditions.find((c) => c.type === 'AbleToScale')).toMatchObject({ status: 'True', reason: 'SucceededRescale' })
     expect(st.conditions.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetricFound' })
     await until('SuccessfulRescale event', async () => {
       const evs = (await client.list(EVENTS, { namespace: 'default' })).items as { reason?: string; message?: string }[]
-      return evs.some((e) => e.reason === 'SuccessfulRescale' && e.message === 'New size: 4; reason: cpu resource utilization (percentage of request) above target')
+      return evs.some(
+        (e) => e.reason === 'SuccessfulRescale' && e.message === 'New size: 4; reason: cpu resource utilization (percentage of request) above target',
+      )
     })
   })
 
@@ -232,11 +283,26 @@ describe('horizontal pod autoscaler', () => {
         group: 'example.com',
         scope: 'Namespaced',
         names: { plural: 'workers', kind: 'Worker' },
-        versions: [{
-          name: 'v1', served: true, storage: true,
-          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } },
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { replicas: { type: 'integer' } } }, status: { type: 'object', properties: { replicas: { type: 'integer' }, selector: { type: 'string' } } } } } },
-        }],
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            subresources: {
+              status: {},
+              scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+            },
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: {
+                  spec: { type: 'object', properties: { replicas: { type: 'integer' } } },
+                  status: { type: 'object', properties: { replicas: { type: 'integer' }, selector: { type: 'string' } } },
+                },
+              },
+            },
+          },
+        ],
       },
     })
     await t.server.crds.idle()

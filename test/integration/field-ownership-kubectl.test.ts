@@ -21,7 +21,11 @@ interface Entry {
   fieldsV1: Record<string, unknown>
   subresource?: string
 }
-type Obj = { metadata: { managedFields?: Entry[]; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> } // eslint-disable-line @typescript-eslint/no-explicit-any -- test-only deep access
+type Obj = {
+  metadata: { managedFields?: Entry[]; annotations?: Record<string, string>; labels?: Record<string, string> }
+  spec?: any
+  data?: Record<string, string>
+} // eslint-disable-line @typescript-eslint/no-explicit-any -- test-only deep access
 
 const BUNDLED = '/usr/lib/google-cloud-sdk/bin'
 
@@ -32,7 +36,12 @@ function run(args: string[], o: { bin?: string; env?: Record<string, string>; in
       o.bin ?? '/usr/bin/kubectl',
       ['--kubeconfig', t.kubeconfig, '--cache-dir', join(t.dir, `cache-${(o.bin ?? 'kubectl').split('/').pop()}`), ...args],
       { env: { ...process.env, HOME: t.dir, ...(o.env ?? {}) }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }),
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        }),
     )
     child.stdin?.end(o.input ?? '')
   })
@@ -47,12 +56,22 @@ function entry(o: Obj, manager: string, subresource?: string): Entry | undefined
 }
 
 /** A raw API request with the admin credentials: the Status bodies kubectl only summarizes. */
-function api(method: string, path: string, body: string, contentType: string): Promise<{ code: number; body: Record<string, any> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function api(method: string, path: string, body: string, contentType: string): Promise<{ code: number; body: Record<string, any> }> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const s = t.cp.apiserver
   const url = new URL(path, s.url)
   return new Promise((resolve, reject) => {
     const req = request(
-      { method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, ca: s.pki.ca.certPem, cert: s.admin.certPem, key: s.admin.keyPem, headers: { 'Content-Type': contentType, 'User-Agent': 'raw-test/1.0' } },
+      {
+        method,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        ca: s.pki.ca.certPem,
+        cert: s.admin.certPem,
+        key: s.admin.keyPem,
+        headers: { 'Content-Type': contentType, 'User-Agent': 'raw-test/1.0' },
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -118,7 +137,15 @@ describe('managedFields on every write', () => {
     expect(creator).not.toContain('"f:image"')
 
     await t.k('create', 'service', 'clusterip', 'svc1', '--tcp=80:80')
-    await t.k('patch', 'service', 'svc1', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Probe","status":"True","reason":"Test","message":"m","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}')
+    await t.k(
+      'patch',
+      'service',
+      'svc1',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"conditions":[{"type":"Probe","status":"True","reason":"Test","message":"m","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}',
+    )
     const svc = await get('service', 'svc1')
     expect(entry(svc, 'kubectl-patch', 'status')!.fieldsV1).toMatchObject({ 'f:status': { 'f:conditions': {} } })
     expect(entry(svc, 'kubectl-create')).toBeDefined()
@@ -139,7 +166,12 @@ describe('managedFields on every write', () => {
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('fieldManager: Too long: may not be more than 128 bytes')
     expect((await t.kubectl(['get', 'configmap', 'bad'])).code).not.toBe(0) // nothing stored
-    const noManager = await api('PATCH', '/api/v1/namespaces/default/configmaps/bad', '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bad"}}', 'application/apply-patch+yaml')
+    const noManager = await api(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/bad',
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bad"}}',
+      'application/apply-patch+yaml',
+    )
     expect(noManager.code).toBe(422)
     expect(noManager.body.message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch')
     const force = await api('PATCH', '/api/v1/namespaces/default/services/svc1?force=true', '{}', 'application/merge-patch+json')
@@ -155,7 +187,10 @@ describe('server-side apply', () => {
     const r1 = await t.kubectl(['apply', '--server-side', '-f', writeManifest(t.dir, 'cm1.yaml', cm('cfg', { a: '1', b: '2' }, { app: 'x' }))])
     expect(r1.stdout).toBe('configmap/cfg serverside-applied\n')
     let c = await get('configmap', 'cfg')
-    expect(entry(c, 'kubectl')).toMatchObject({ operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { 'f:app': {} } } } })
+    expect(entry(c, 'kubectl')).toMatchObject({
+      operation: 'Apply',
+      fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { 'f:app': {} } } },
+    })
 
     // Another manager applies b with the same value: shared; then kubectl stops applying b and a label.
     await t.k('apply', '--server-side', '--field-manager=other', '-f', writeManifest(t.dir, 'cm-other.yaml', cm('cfg', { b: '2' })))
@@ -171,9 +206,20 @@ describe('server-side apply', () => {
     expect(conflict.stderr).toContain('error: Apply failed with 1 conflict: conflict with "other": .data.b')
     expect(conflict.stderr).toContain('--force-conflicts')
     expect((await get('configmap', 'cfg')).data!.b).toBe('2')
-    const raw = await api('PATCH', '/api/v1/namespaces/default/configmaps/cfg?fieldManager=kubectl', cm('cfg', { a: '1', b: '3' }), 'application/apply-patch+yaml')
+    const raw = await api(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/cfg?fieldManager=kubectl',
+      cm('cfg', { a: '1', b: '3' }),
+      'application/apply-patch+yaml',
+    )
     expect(raw.code).toBe(409)
-    expect(raw.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Conflict', code: 409, details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "other"', field: '.data.b' }] } })
+    expect(raw.body).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'Conflict',
+      code: 409,
+      details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "other"', field: '.data.b' }] },
+    })
 
     await t.k('apply', '--server-side', '--force-conflicts', '-f', writeManifest(t.dir, 'cm3.yaml', cm('cfg', { a: '1', b: '3' })))
     c = await get('configmap', 'cfg')
@@ -183,10 +229,16 @@ describe('server-side apply', () => {
   })
 
   it('conflicts with Update owners name the subresource and apiVersion', async () => {
-    const m = writeManifest(t.dir, 'web-ssa.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n')
+    const m = writeManifest(
+      t.dir,
+      'web-ssa.yaml',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 4\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n',
+    )
     const r = await t.kubectl(['apply', '--server-side', '-f', m])
     expect(r.code).not.toBe(0)
-    expect(r.stderr).toContain('Apply failed with 2 conflicts: conflicts with "kubectl" with subresource "scale" using apps/v1:\n- .spec.replicas\nconflicts with "kubectl-edit" using apps/v1:\n- .spec.template.spec.containers[name="nginx"].image')
+    expect(r.stderr).toContain(
+      'Apply failed with 2 conflicts: conflicts with "kubectl" with subresource "scale" using apps/v1:\n- .spec.replicas\nconflicts with "kubectl-edit" using apps/v1:\n- .spec.template.spec.containers[name="nginx"].image',
+    )
   })
 
   it('--dry-run=server and kubectl diff go through apply without storing anything', async () => {
@@ -201,7 +253,18 @@ describe('server-side apply', () => {
     expect(diffConflict.code).toBe(0)
     expect((await get('configmap', 'cfg')).metadata).toEqual(before.metadata)
     // A dry-run create answers the object with its entry but stores nothing.
-    const dry = JSON.parse(await t.k('apply', '--server-side', '--dry-run=server', '-o', 'json', '--show-managed-fields', '-f', writeManifest(t.dir, 'cm6.yaml', cm('fresh', { k: 'v' })))) as Obj
+    const dry = JSON.parse(
+      await t.k(
+        'apply',
+        '--server-side',
+        '--dry-run=server',
+        '-o',
+        'json',
+        '--show-managed-fields',
+        '-f',
+        writeManifest(t.dir, 'cm6.yaml', cm('fresh', { k: 'v' })),
+      ),
+    ) as Obj
     expect(dry.metadata.managedFields?.[0]).toMatchObject({ manager: 'kubectl', operation: 'Apply' })
     expect((await t.kubectl(['get', 'configmap', 'fresh'])).code).not.toBe(0)
   })
@@ -224,7 +287,12 @@ describe('server-side apply', () => {
     const last = JSON.parse(c.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration']!) as Obj
     expect(last.data).toEqual({ mode: 'two', keep: 'yes' })
     // From now on dropping a field removes it (kubectl owns it through apply).
-    await t.k('apply', '--server-side', '-f', writeManifest(t.dir, 'up3.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: upgrade\ndata: {mode: two}\n'))
+    await t.k(
+      'apply',
+      '--server-side',
+      '-f',
+      writeManifest(t.dir, 'up3.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: upgrade\ndata: {mode: two}\n'),
+    )
     expect((await get('configmap', 'upgrade')).data).toEqual({ mode: 'two' })
   })
 
@@ -256,10 +324,19 @@ spec:
 `
     await t.k('apply', '-f', writeManifest(t.dir, 'crd.yaml', crd))
     await t.waitFor('widgets served', async () => (await t.kubectl(['get', 'widgets'])).code === 0)
-    const w = (size: number) => writeManifest(t.dir, `w${size}.yaml`, `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec:\n  size: ${size}\n  parts: [{name: a, count: 1}]\n`)
+    const w = (size: number) =>
+      writeManifest(
+        t.dir,
+        `w${size}.yaml`,
+        `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec:\n  size: ${size}\n  parts: [{name: a, count: 1}]\n`,
+      )
     await t.k('apply', '--server-side', '-f', w(1))
     const o = await get('widget', 'w1')
-    expect(entry(o, 'kubectl')).toMatchObject({ operation: 'Apply', apiVersion: 'example.com/v1', fieldsV1: { 'f:spec': { 'f:size': {}, 'f:parts': { 'k:{"name":"a"}': { '.': {}, 'f:name': {}, 'f:count': {} } } } } })
+    expect(entry(o, 'kubectl')).toMatchObject({
+      operation: 'Apply',
+      apiVersion: 'example.com/v1',
+      fieldsV1: { 'f:spec': { 'f:size': {}, 'f:parts': { 'k:{"name":"a"}': { '.': {}, 'f:name': {}, 'f:count': {} } } } },
+    })
     await t.k('patch', 'widget', 'w1', '--type=merge', '-p', '{"spec":{"size":2}}')
     expect(entry(await get('widget', 'w1'), 'kubectl-patch')!.fieldsV1).toEqual({ 'f:spec': { 'f:size': {} } })
     const r = await t.kubectl(['apply', '--server-side', '-f', w(3)])

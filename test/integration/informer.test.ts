@@ -8,7 +8,6 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { startApiServer, type ApiServer } from '../../src-cluster/apiserver/server'
 import { freePort } from '../../src-cluster/util/net'
 
-
 async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms
   while (!cond()) {
@@ -66,7 +65,10 @@ describe('client-node informer', () => {
     await core.deleteNamespacedConfigMap({ namespace: 'default', name: 'before' })
     await until('events after restart', () => seen.get('after-restart') === '4' && deleted.includes('before'), 40_000)
     // kube-root-ca.crt is published by a controller once one runs; it is not this test's concern.
-    const names = informer.list('default').map((c) => c.metadata!.name!).filter((n) => n !== 'kube-root-ca.crt')
+    const names = informer
+      .list('default')
+      .map((c) => c.metadata!.name!)
+      .filter((n) => n !== 'kube-root-ca.crt')
     expect(names.sort()).toEqual(['after-restart', 'live'])
     await informer.stop()
   }, 90_000)

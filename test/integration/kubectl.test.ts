@@ -150,7 +150,12 @@ describe('create, get and output formats', () => {
     expect((await t.k('get', 'pods', '--field-selector', 'status.phase=Pending', '-o', 'name')).trim()).toBe('pod/p1')
     expect((await t.k('get', 'pods', '--field-selector', 'metadata.name=nope', '-o', 'name')).trim()).toBe('')
     const paged = await t.k('get', 'cm', '--chunk-size=2', '-o', 'name')
-    expect(paged.trim().split('\n').filter((l) => l.startsWith('configmap/page-'))).toHaveLength(7)
+    expect(
+      paged
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('configmap/page-')),
+    ).toHaveLength(7)
     const bad = await t.kubectl(['get', 'pods', '--field-selector', 'spec.bogus=1'])
     expect(bad.code).not.toBe(0)
     expect(bad.stderr).toMatch(/field label not supported|not a known field selector/)
@@ -224,7 +229,11 @@ describe('updates', () => {
 
 describe('validation', () => {
   it('rejects unknown fields under strict validation and names them', async () => {
-    const f = writeManifest(t.dir, 'typo.yaml', DEPLOYMENT.replace('name: web', 'name: typo').replace('image: nginx:1.27', 'image: nginx:1.27\n        imagePullPolcy: Always'))
+    const f = writeManifest(
+      t.dir,
+      'typo.yaml',
+      DEPLOYMENT.replace('name: web', 'name: typo').replace('image: nginx:1.27', 'image: nginx:1.27\n        imagePullPolcy: Always'),
+    )
     const r = await t.kubectl(['apply', '-f', f])
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('unknown field "spec.template.spec.containers[0].imagePullPolcy"')
@@ -241,7 +250,11 @@ describe('validation', () => {
   })
 
   it('rejects a selector that does not match the template labels', async () => {
-    const f = writeManifest(t.dir, 'mismatch.yaml', DEPLOYMENT.replace('name: web', 'name: mismatch').replace('labels: { app: web }\n    spec:', 'labels: { app: other }\n    spec:'))
+    const f = writeManifest(
+      t.dir,
+      'mismatch.yaml',
+      DEPLOYMENT.replace('name: web', 'name: mismatch').replace('labels: { app: web }\n    spec:', 'labels: { app: other }\n    spec:'),
+    )
     const r = await t.kubectl(['apply', '-f', f])
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('spec.template.metadata.labels')

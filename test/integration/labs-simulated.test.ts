@@ -7,13 +7,36 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hostExecutor, importKillercoda, kubectlFor, LabRunner, loadCatalogue, ProgressStore, runSummary, unmetNeeds, type LabCluster, type Lab } from '../../src-main/labs'
+import {
+  hostExecutor,
+  importKillercoda,
+  kubectlFor,
+  LabRunner,
+  loadCatalogue,
+  ProgressStore,
+  runSummary,
+  unmetNeeds,
+  type LabCluster,
+  type Lab,
+} from '../../src-main/labs'
 import { labSession } from '../../src-main/backend/labs/view'
 import { startTestCluster, type TestCluster } from '../helpers/cluster'
 
 const labsRoot = join(import.meta.dirname, '..', '..', 'labs')
 /** API-only labs proven here too: scheduling, workloads, batch, drain, CRDs and admission (PriorityClass, quota) without containers. */
-const SAMPLE = ['scale-deployment', 'node-labels', 'taints-tolerations', 'jobs-cronjobs', 'pdb-drain', 'job-parallelism', 'rollout-strategy', 'pending-resources', 'crd-custom-resource', 'priorityclass', 'resource-quota']
+const SAMPLE = [
+  'scale-deployment',
+  'node-labels',
+  'taints-tolerations',
+  'jobs-cronjobs',
+  'pdb-drain',
+  'job-parallelism',
+  'rollout-strategy',
+  'pending-resources',
+  'crd-custom-resource',
+  'priorityclass',
+  'resource-quota',
+]
 const entries = loadCatalogue([labsRoot])
 let c: TestCluster
 let cluster: LabCluster
@@ -22,8 +45,19 @@ let tmp: string
 beforeAll(async () => {
   c = await startTestCluster({ nodes: 3 })
   tmp = mkdtempSync(join(tmpdir(), 'kubelab-labs-'))
-  cluster = { name: 'labs-it', provider: 'simulated', kubectl: kubectlFor(c.kubeconfig), executor: hostExecutor(c.kubeconfig), progress: new ProgressStore(join(tmp, 'progress')) }
-  await c.waitFor('3 Ready nodes', async () => (await c.k('get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}')).split(' ').filter((s) => s === 'True').length === 3)
+  cluster = {
+    name: 'labs-it',
+    provider: 'simulated',
+    kubectl: kubectlFor(c.kubeconfig),
+    executor: hostExecutor(c.kubeconfig),
+    progress: new ProgressStore(join(tmp, 'progress')),
+  }
+  await c.waitFor(
+    '3 Ready nodes',
+    async () =>
+      (await c.k('get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}')).split(' ').filter((s) => s === 'True').length ===
+      3,
+  )
 }, 60_000)
 
 afterAll(async () => {
@@ -67,8 +101,15 @@ describe('labs on a simulated cluster', () => {
     const facts = await new LabRunner(cluster, all[0]!).facts()
     for (const lab of all) {
       const unmet = unmetNeeds(lab, facts)
-      expect(unmet.every((u) => u.why.length > 0), lab.id).toBe(true)
-      for (const u of unmet) expect(['runtime', 'node-ssh', 'host-to-node', 'networkpolicy', 'etcd', 'ingress', 'rbac', 'metrics', 'storage', 'loadbalancer'], `${lab.id}: ${u.need}`).toContain(u.need)
+      expect(
+        unmet.every((u) => u.why.length > 0),
+        lab.id,
+      ).toBe(true)
+      for (const u of unmet)
+        expect(
+          ['runtime', 'node-ssh', 'host-to-node', 'networkpolicy', 'etcd', 'ingress', 'rbac', 'metrics', 'storage', 'loadbalancer'],
+          `${lab.id}: ${u.need}`,
+        ).toContain(u.need)
     }
   }, 60_000)
 
@@ -88,15 +129,25 @@ describe('labs on a simulated cluster', () => {
     const reason = async () => (await runner.check()).reason ?? ''
     const setResources = (...a: string[]) => c.k('-n', 'budget', 'set', 'resources', 'deploy/api', '-c', 'api', ...a)
     // Before anything: the LimitRanger's refusal, as the ReplicaSet reports it.
-    await c.waitFor('api FailedCreate', async () => (await c.k('-n', 'budget', 'get', 'deploy', 'api', '-o', 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].message}')).includes('maximum cpu usage per Container is 500m, but limit is 1'))
+    await c.waitFor('api FailedCreate', async () =>
+      (await c.k('-n', 'budget', 'get', 'deploy', 'api', '-o', 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].message}')).includes(
+        'maximum cpu usage per Container is 500m, but limit is 1',
+      ),
+    )
     expect(await reason()).toMatch(/api has 0 of 3 pods ready; its ReplicaSet reports: .*maximum cpu usage per Container is 500m, but limit is 1/)
     // Only the limit lowered: requests follow the limits, two pods fit, the third exceeds the quota.
     await setResources('--limits=cpu=500m,memory=512Mi')
-    await c.waitFor('quota refusal', async () => (await c.k('-n', 'budget', 'get', 'deploy', 'api', '-o', 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].message}')).includes('exceeded quota: compute'))
+    await c.waitFor('quota refusal', async () =>
+      (await c.k('-n', 'budget', 'get', 'deploy', 'api', '-o', 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].message}')).includes(
+        'exceeded quota: compute',
+      ),
+    )
     expect(await reason()).toMatch(/api has 2 of 3 pods ready; its ReplicaSet reports: .*exceeded quota: compute, requested: .*requests\.cpu=500m/)
     // The right sizes now: the rolling update is stuck, the old pods hold the quota the surge pod needs (hint 3).
     await setResources('--requests=cpu=250m,memory=256Mi', '--limits=cpu=500m,memory=512Mi')
-    expect(await reason()).toMatch(/api has 2 of 3 pods ready; its ReplicaSet reports: .*exceeded quota: compute, requested: requests\.cpu=250m,.*, used: requests\.cpu=1,/)
+    expect(await reason()).toMatch(
+      /api has 2 of 3 pods ready; its ReplicaSet reports: .*exceeded quota: compute, requested: requests\.cpu=250m,.*, used: requests\.cpu=1,/,
+    )
     await c.k('-n', 'budget', 'patch', 'deploy', 'api', '-p', '{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null}}}')
     await c.k('-n', 'budget', 'rollout', 'status', 'deploy/api', '--timeout=60s')
     expect((await runner.check()).outcome).toBe('passed')
@@ -114,12 +165,38 @@ describe('labs on a simulated cluster', () => {
     await setResources('--requests=cpu=300m,memory=128Mi', '--limits=cpu=1,memory=256Mi')
     await c.k('-n', 'budget', 'rollout', 'status', 'deploy/api', '--timeout=60s')
     const put = (o: object) => c.kubectl(['-n', 'budget', 'create', '-f', '-'], { input: JSON.stringify(o) })
-    expect((await put({ apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'container-limits' }, spec: { limits: [{ type: 'Container', min: { cpu: '100m', memory: '64Mi' }, max: { cpu: '500m', memory: '512Mi' } }] } })).code).toBe(0)
-    expect((await put({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute' }, spec: { hard: { pods: '5', 'requests.cpu': '1', 'requests.memory': '1Gi', 'limits.cpu': '2', 'limits.memory': '2Gi' } } })).code).toBe(0)
+    expect(
+      (
+        await put({
+          apiVersion: 'v1',
+          kind: 'LimitRange',
+          metadata: { name: 'container-limits' },
+          spec: { limits: [{ type: 'Container', min: { cpu: '100m', memory: '64Mi' }, max: { cpu: '500m', memory: '512Mi' } }] },
+        })
+      ).code,
+    ).toBe(0)
+    expect(
+      (
+        await put({
+          apiVersion: 'v1',
+          kind: 'ResourceQuota',
+          metadata: { name: 'compute' },
+          spec: { hard: { pods: '5', 'requests.cpu': '1', 'requests.memory': '1Gi', 'limits.cpu': '2', 'limits.memory': '2Gi' } },
+        })
+      ).code,
+    ).toBe(0)
     expect(await reason()).toMatch(/container api has requests 300m\/128Mi and limits 1\/256Mi, outside the LimitRange/)
     // Scoped away: a quota for BestEffort pods only no longer covers api.
     await c.k('-n', 'budget', 'delete', 'quota', 'compute')
-    await c.k('-n', 'budget', 'create', 'quota', 'compute', '--hard=pods=5,requests.cpu=1,requests.memory=1Gi,limits.cpu=2,limits.memory=2Gi', '--scopes=NotBestEffort')
+    await c.k(
+      '-n',
+      'budget',
+      'create',
+      'quota',
+      'compute',
+      '--hard=pods=5,requests.cpu=1,requests.memory=1Gi,limits.cpu=2,limits.memory=2Gi',
+      '--scopes=NotBestEffort',
+    )
     expect(await reason()).toContain('ResourceQuota compute has scopes now')
     await runner.stop()
   }, 150_000)
@@ -158,7 +235,7 @@ describe('labs on a simulated cluster', () => {
     await runner.stop()
   }, 120_000)
 
-  it('reset and stop remove what an imported scenario\'s background created, so it replays cleanly', async () => {
+  it("reset and stop remove what an imported scenario's background created, so it replays cleanly", async () => {
     const { lab } = importKillercoda(join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'own-objects'), join(tmp, 'imported'))
     expect(lab.namespaces).toEqual([])
     const runner = new LabRunner(cluster, lab)

@@ -28,7 +28,13 @@ const replicas: Record<string, LeaderElected> = {}
 const lost: string[] = []
 
 const newClient = (agent: string): ClosableClient => {
-  const c = createClient({ server: t.server.url, caPem: t.server.pki.ca.certPem, certPem: t.server.admin.certPem, keyPem: t.server.admin.keyPem, userAgent: agent })
+  const c = createClient({
+    server: t.server.url,
+    caPem: t.server.pki.ca.certPem,
+    certPem: t.server.admin.certPem,
+    keyPem: t.server.admin.keyPem,
+    userAgent: agent,
+  })
   clients.push(c)
   return c
 }
@@ -50,7 +56,14 @@ const holder = async (name: string) => (await lease(name))?.spec?.holderIdentity
 
 function scheduler(id: string): LeaderElected {
   const client = newClient(`scheduler-${id}`)
-  return runLeaderElected({ client, name: 'kube-scheduler', clock, log: () => {}, start: () => startScheduler({ client, log: () => {} }), onLost: () => lost.push(`scheduler-${id}`) })
+  return runLeaderElected({
+    client,
+    name: 'kube-scheduler',
+    clock,
+    log: () => {},
+    start: () => startScheduler({ client, log: () => {} }),
+    onLost: () => lost.push(`scheduler-${id}`),
+  })
 }
 
 function controllerManager(id: string): LeaderElected {
@@ -66,7 +79,12 @@ function controllerManager(id: string): LeaderElected {
 }
 
 async function addPod(name: string): Promise<void> {
-  await admin.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'busybox' }] } })
+  await admin.create(PODS, 'default', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { containers: [{ name: 'app', image: 'busybox' }] },
+  })
 }
 const boundNode = async (name: string) => (await admin.get<KubeObject & { spec?: { nodeName?: string } }>(PODS, 'default', name))?.spec?.nodeName
 
@@ -75,10 +93,15 @@ async function addDeployment(name: string): Promise<void> {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace: 'default' },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } },
+    },
   })
 }
-const replicaSetsOf = async (name: string) => (await admin.list(REPLICASETS, { namespace: 'default' })).items.filter((r) => r.metadata?.name?.startsWith(`${name}-`)).length
+const replicaSetsOf = async (name: string) =>
+  (await admin.list(REPLICASETS, { namespace: 'default' })).items.filter((r) => r.metadata?.name?.startsWith(`${name}-`)).length
 
 beforeAll(async () => {
   t = await startTestApiServer()
@@ -131,7 +154,9 @@ describe('leader election (coordination.k8s.io Leases, as upstream)', () => {
     await admin.update(RES.leases, { ...l, spec: { ...l.spec, holderIdentity: 'elsewhere_00000000-0000-0000-0000-000000000000' } })
     await waitFor('the old holder to stop scheduling', async () => !old.running() && lost.length > 0)
     expect(lost).toContain(old === replicas.sa ? 'scheduler-a' : 'scheduler-b')
-    const taken = await waitFor('the other replica to take the lease', async () => ((await holder('kube-scheduler')) === next.elector.identity ? lease('kube-scheduler') : undefined))
+    const taken = await waitFor('the other replica to take the lease', async () =>
+      (await holder('kube-scheduler')) === next.elector.identity ? lease('kube-scheduler') : undefined,
+    )
     expect(taken?.spec?.leaseTransitions).toBe(1)
     await waitFor('the new holder running', async () => next.running())
     await addPod('p2')
@@ -150,9 +175,18 @@ describe('leader election (coordination.k8s.io Leases, as upstream)', () => {
   })
 
   it('takes upstream flags and refuses inconsistent durations', () => {
-    expect(leaderElectionFromFlags({}, 'kube-scheduler')).toEqual({ enabled: true, namespace: 'kube-system', name: 'kube-scheduler', timing: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } })
-    expect(leaderElectionFromFlags({ 'leader-elect-lease-duration': '5s', 'leader-elect-renew-deadline': '3s', 'leader-elect-retry-period': '1s' }, 'x').timing).toEqual({ leaseDurationMs: 5000, renewDeadlineMs: 3000, retryPeriodMs: 1000 })
-    expect(() => leaderElectionFromFlags({ 'leader-elect-lease-duration': '5s' }, 'x')).toThrow(/lease duration \(5s\) must be greater than the renew deadline \(10s\)/)
+    expect(leaderElectionFromFlags({}, 'kube-scheduler')).toEqual({
+      enabled: true,
+      namespace: 'kube-system',
+      name: 'kube-scheduler',
+      timing: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+    })
+    expect(
+      leaderElectionFromFlags({ 'leader-elect-lease-duration': '5s', 'leader-elect-renew-deadline': '3s', 'leader-elect-retry-period': '1s' }, 'x').timing,
+    ).toEqual({ leaseDurationMs: 5000, renewDeadlineMs: 3000, retryPeriodMs: 1000 })
+    expect(() => leaderElectionFromFlags({ 'leader-elect-lease-duration': '5s' }, 'x')).toThrow(
+      /lease duration \(5s\) must be greater than the renew deadline \(10s\)/,
+    )
     expect(() => leaderElectionFromFlags({ 'leader-elect-retry-period': '9s' }, 'x')).toThrow(/renew deadline .* must be greater than 1.2/)
     expect(leaderElectionFromFlags({ 'leader-elect': 'false' }, 'x').enabled).toBe(false)
   })

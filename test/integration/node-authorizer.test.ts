@@ -15,7 +15,8 @@ let p1Uid: string
 const USER = 'User "system:node:node-1"'
 const NO_RELATION = "no relationship found between node 'node-1' and this object"
 
-const asNode = (args: string[], input?: string): Promise<KubectlResult> => t.kubectl([...args, '--kubeconfig', node1Config], input === undefined ? {} : { input })
+const asNode = (args: string[], input?: string): Promise<KubectlResult> =>
+  t.kubectl([...args, '--kubeconfig', node1Config], input === undefined ? {} : { input })
 
 function expectForbidden(r: KubectlResult, text: string): void {
   expect(r.code, r.stdout).not.toBe(0)
@@ -27,7 +28,16 @@ function callAsNode(method: string, path: string, body?: string, contentType = '
   const u = new URL(t.server.url)
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: u.hostname, port: u.port, method, path, ca: t.server.pki.ca.certPem, cert: node1.certPem, key: node1.keyPem, headers: body ? { 'content-type': contentType } : {} },
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path,
+        ca: t.server.pki.ca.certPem,
+        cert: node1.certPem,
+        key: node1.keyPem,
+        headers: body ? { 'content-type': contentType } : {},
+      },
       (res) => {
         let b = ''
         res.setEncoding('utf8')
@@ -56,7 +66,13 @@ beforeAll(async () => {
   t = await startTestApiServer()
   node1 = issueClientCert(t.server.pki.ca, 'system:node:node-1', ['system:nodes'])
   node1Config = join(t.dir, 'node-1.kubeconfig')
-  writeKubeconfig(node1Config, { server: t.server.url, caPem: t.server.pki.ca.certPem, user: 'system:node:node-1', certPem: node1.certPem, keyPem: node1.keyPem })
+  writeKubeconfig(node1Config, {
+    server: t.server.url,
+    caPem: t.server.pki.ca.certPem,
+    user: 'system:node:node-1',
+    certPem: node1.certPem,
+    keyPem: node1.keyPem,
+  })
   const setup = writeManifest(
     t.dir,
     'setup.yaml',
@@ -146,8 +162,14 @@ afterAll(async () => {
 describe('Node authorizer: a node reads what its own pods use', () => {
   it("reads its pods' Secret, ConfigMap, claim and volume; not another node's, and cannot list them", async () => {
     expect((await asNode(['-n', 'app', 'get', 'secret', 's1', '-o', 'jsonpath={.data.k}'])).stdout).toBe(Buffer.from('mine').toString('base64'))
-    expectForbidden(await asNode(['-n', 'app', 'get', 'secret', 's2']), `secrets "s2" is forbidden: ${USER} cannot get resource "secrets" in API group "" in the namespace "app": ${NO_RELATION}`)
-    expectForbidden(await asNode(['-n', 'app', 'get', 'secrets']), `secrets is forbidden: ${USER} cannot list resource "secrets" in API group "" in the namespace "app": No Object name found`)
+    expectForbidden(
+      await asNode(['-n', 'app', 'get', 'secret', 's2']),
+      `secrets "s2" is forbidden: ${USER} cannot get resource "secrets" in API group "" in the namespace "app": ${NO_RELATION}`,
+    )
+    expectForbidden(
+      await asNode(['-n', 'app', 'get', 'secrets']),
+      `secrets is forbidden: ${USER} cannot list resource "secrets" in API group "" in the namespace "app": No Object name found`,
+    )
     expectForbidden(await asNode(['get', 'secrets', '-A']), 'cannot list resource "secrets" in API group "" at the cluster scope')
     expect((await asNode(['-n', 'app', 'get', 'configmap', 'c1'])).code).toBe(0)
     expectForbidden(await asNode(['-n', 'app', 'get', 'configmap', 'c2']), NO_RELATION)
@@ -165,12 +187,18 @@ describe('Node authorizer: a node reads what its own pods use', () => {
     expectForbidden(await asNode(['get', 'pods', '-A']), 'can only list/watch pods with spec.nodeName field selector')
     const mine = await asNode(['get', 'pods', '-A', '--field-selector', 'spec.nodeName=node-1', '-o', 'name'])
     expect(mine.stdout.trim()).toBe('pod/p1')
-    expectForbidden(await asNode(['get', 'pods', '-A', '--field-selector', 'spec.nodeName=node-2']), 'can only list/watch pods with spec.nodeName field selector')
+    expectForbidden(
+      await asNode(['get', 'pods', '-A', '--field-selector', 'spec.nodeName=node-2']),
+      'can only list/watch pods with spec.nodeName field selector',
+    )
     expect((await asNode(['-n', 'app', 'get', 'pod', 'p1'])).code).toBe(0)
     // A single pod by name through list/watch counts as that pod.
     expect((await callAsNode('GET', '/api/v1/namespaces/app/pods?fieldSelector=metadata.name%3Dp1')).status).toBe(200)
     const other = await callAsNode('GET', '/api/v1/namespaces/app/pods?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dp2')
-    expect([other.status, JSON.parse(other.body).message]).toEqual([403, `pods "p2" is forbidden: ${USER} cannot watch resource "pods" in API group "" in the namespace "app": ${NO_RELATION}`])
+    expect([other.status, JSON.parse(other.body).message]).toEqual([
+      403,
+      `pods "p2" is forbidden: ${USER} cannot watch resource "pods" in API group "" in the namespace "app": ${NO_RELATION}`,
+    ])
     expectForbidden(await asNode(['-n', 'app', 'get', 'pod', 'p2']), NO_RELATION)
   })
 
@@ -185,7 +213,11 @@ describe('Node authorizer: a node reads what its own pods use', () => {
 
   it('loses access when its pod goes', async () => {
     await t.k('-n', 'app', 'create', 'secret', 'generic', 's3', '--from-literal=k=v')
-    const pod = writeManifest(t.dir, 'p3.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: { name: p3, namespace: app }\nspec: { nodeName: node-1, containers: [{ name: c, image: busybox }], volumes: [{ name: s, secret: { secretName: s3 } }] }\n')
+    const pod = writeManifest(
+      t.dir,
+      'p3.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: p3, namespace: app }\nspec: { nodeName: node-1, containers: [{ name: c, image: busybox }], volumes: [{ name: s, secret: { secretName: s3 } }] }\n',
+    )
     await t.k('apply', '-f', pod)
     await eventually(async () => (await asNode(['-n', 'app', 'get', 'secret', 's3'])).code === 0)
     await t.k('-n', 'app', 'delete', 'pod', 'p3', '--grace-period=0', '--force')
@@ -196,16 +228,36 @@ describe('Node authorizer: a node reads what its own pods use', () => {
 
 describe('NodeRestriction: a node writes only its own Node, Lease and pods', () => {
   it('registers and labels itself, but not with restricted labels, taints or other nodes', async () => {
-    const self = writeManifest(t.dir, 'node-1.yaml', 'apiVersion: v1\nkind: Node\nmetadata: { name: node-1, labels: { kubernetes.io/hostname: node-1 } }\nspec: { taints: [{ key: example.com/dedicated, value: x, effect: NoSchedule }] }\n')
+    const self = writeManifest(
+      t.dir,
+      'node-1.yaml',
+      'apiVersion: v1\nkind: Node\nmetadata: { name: node-1, labels: { kubernetes.io/hostname: node-1 } }\nspec: { taints: [{ key: example.com/dedicated, value: x, effect: NoSchedule }] }\n',
+    )
     expect((await asNode(['create', '-f', self])).code).toBe(0)
-    const restricted = writeManifest(t.dir, 'node-3.yaml', 'apiVersion: v1\nkind: Node\nmetadata: { name: node-1b, labels: { node-restriction.kubernetes.io/secure: "true" } }\n')
+    const restricted = writeManifest(
+      t.dir,
+      'node-3.yaml',
+      'apiVersion: v1\nkind: Node\nmetadata: { name: node-1b, labels: { node-restriction.kubernetes.io/secure: "true" } }\n',
+    )
     expectForbidden(await asNode(['create', '-f', restricted]), 'nodes "node-1b" is forbidden: node "node-1" is not allowed to modify node "node-1b"')
     expect((await asNode(['label', 'node', 'node-1', 'example.com/team=a'])).code).toBe(0)
-    expectForbidden(await asNode(['label', 'node', 'node-1', 'node-restriction.kubernetes.io/secure=true']), 'nodes "node-1" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/secure')
-    expectForbidden(await asNode(['label', 'node', 'node-1', 'node-role.kubernetes.io/control-plane=']), 'is not allowed to modify labels: node-role.kubernetes.io/control-plane')
-    expectForbidden(await asNode(['taint', 'node', 'node-1', 'example.com/dedicated-']), 'nodes "node-1" is forbidden: node "node-1" is not allowed to modify taints')
+    expectForbidden(
+      await asNode(['label', 'node', 'node-1', 'node-restriction.kubernetes.io/secure=true']),
+      'nodes "node-1" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/secure',
+    )
+    expectForbidden(
+      await asNode(['label', 'node', 'node-1', 'node-role.kubernetes.io/control-plane=']),
+      'is not allowed to modify labels: node-role.kubernetes.io/control-plane',
+    )
+    expectForbidden(
+      await asNode(['taint', 'node', 'node-1', 'example.com/dedicated-']),
+      'nodes "node-1" is forbidden: node "node-1" is not allowed to modify taints',
+    )
     expectForbidden(await asNode(['label', 'node', 'node-2', 'evil=yes']), 'nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"')
-    expectForbidden(await asNode(['delete', 'node', 'node-2']), `nodes "node-2" is forbidden: ${USER} cannot delete resource "nodes" in API group "" at the cluster scope`)
+    expectForbidden(
+      await asNode(['delete', 'node', 'node-2']),
+      `nodes "node-2" is forbidden: ${USER} cannot delete resource "nodes" in API group "" at the cluster scope`,
+    )
     expectForbidden(await asNode(['delete', 'node', 'node-1']), 'cannot delete resource "nodes"')
     // Its own status, yes; another node's, no (a PATCH as the kubelet sends it: upstream's node
     // rules have no get on nodes/status, so kubectl patch --subresource=status cannot read it first).
@@ -215,15 +267,26 @@ describe('NodeRestriction: a node writes only its own Node, Lease and pods', () 
     expect(other.status).toBe(403)
     expect(JSON.parse(other.body).message).toBe('nodes "node-2" is forbidden: node "node-1" is not allowed to modify node "node-2"')
     // A node registering with a restricted label is refused too.
-    const withRole = writeManifest(t.dir, 'node-1-role.yaml', 'apiVersion: v1\nkind: Node\nmetadata: { name: node-1, labels: { node-restriction.kubernetes.io/secure: "true" } }\n')
+    const withRole = writeManifest(
+      t.dir,
+      'node-1-role.yaml',
+      'apiVersion: v1\nkind: Node\nmetadata: { name: node-1, labels: { node-restriction.kubernetes.io/secure: "true" } }\n',
+    )
     await t.k('delete', 'node', 'node-1')
     expectForbidden(await asNode(['create', '-f', withRole]), 'node "node-1" is not allowed to set the following labels: node-restriction.kubernetes.io/secure')
     expect((await asNode(['create', '-f', self])).code).toBe(0)
   })
 
   it('creates only mirror pods of its own: no hostPID pod on another node, no secrets in them', async () => {
-    const hostPid = writeManifest(t.dir, 'evil.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: { name: evil, namespace: kube-system }\nspec: { nodeName: node-2, hostPID: true, containers: [{ name: c, image: busybox }] }\n')
-    expectForbidden(await asNode(['create', '-f', hostPid]), 'pods "evil" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "node-1" can only create mirror pods')
+    const hostPid = writeManifest(
+      t.dir,
+      'evil.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: evil, namespace: kube-system }\nspec: { nodeName: node-2, hostPID: true, containers: [{ name: c, image: busybox }] }\n',
+    )
+    expectForbidden(
+      await asNode(['create', '-f', hostPid]),
+      'pods "evil" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "node-1" can only create mirror pods',
+    )
     const uid = (await t.k('get', 'node', 'node-1', '-o', 'jsonpath={.metadata.uid}')).trim()
     const mirror = (name: string, nodeName: string, extra = ''): string =>
       writeManifest(
@@ -240,34 +303,57 @@ spec: { nodeName: ${nodeName}, containers: [{ name: c, image: busybox }]${extra}
 `,
       )
     expectForbidden(await asNode(['create', '-f', mirror('elsewhere', 'node-2')]), 'node "node-1" can only create pods with spec.nodeName set to itself')
-    expectForbidden(await asNode(['create', '-f', mirror('with-secret', 'node-1', ', volumes: [{ name: s, secret: { secretName: s2 } }]')]), 'node "node-1" can not create pods that reference secrets')
+    expectForbidden(
+      await asNode(['create', '-f', mirror('with-secret', 'node-1', ', volumes: [{ name: s, secret: { secretName: s2 } }]')]),
+      'node "node-1" can not create pods that reference secrets',
+    )
     const ok = await asNode(['create', '-f', mirror('static-web', 'node-1')])
     expect(ok.code, ok.stderr).toBe(0)
   })
 
-  it("updates the status of and deletes only pods bound to it; evicts only those", async () => {
+  it('updates the status of and deletes only pods bound to it; evicts only those', async () => {
     const patchStatus = (pod: string, body: object) => callAsNode('PATCH', `/api/v1/namespaces/app/pods/${pod}/status`, JSON.stringify(body), MERGE)
     expect((await patchStatus('p1', { status: { phase: 'Running' } })).status).toBe(200)
     const other = await patchStatus('p2', { status: { phase: 'Failed' } })
     expect(other.status).toBe(403)
     expect(JSON.parse(other.body).message).toBe('pods "p2" is forbidden: node "node-1" can only update pod status for pods with spec.nodeName set to itself')
-    expect(JSON.parse((await patchStatus('p1', { metadata: { labels: { app: 'other' } } })).body).message).toBe('pods "p1" is forbidden: node "node-1" cannot update labels through pod status')
+    expect(JSON.parse((await patchStatus('p1', { metadata: { labels: { app: 'other' } } })).body).message).toBe(
+      'pods "p1" is forbidden: node "node-1" cannot update labels through pod status',
+    )
     expect((await t.k('-n', 'app', 'get', 'pod', 'p2', '-o', 'jsonpath={.status.phase}')).trim()).not.toBe('Failed')
     expectForbidden(await asNode(['-n', 'app', 'label', 'pod', 'p1', 'x=y']), 'cannot patch resource "pods"')
-    expectForbidden(await asNode(['-n', 'app', 'delete', 'pod', 'p2']), 'pods "p2" is forbidden: node "node-1" can only delete pods with spec.nodeName set to itself')
-    const evict = await callAsNode('POST', '/api/v1/namespaces/app/pods/p2/eviction', JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p2', namespace: 'app' } }))
+    expectForbidden(
+      await asNode(['-n', 'app', 'delete', 'pod', 'p2']),
+      'pods "p2" is forbidden: node "node-1" can only delete pods with spec.nodeName set to itself',
+    )
+    const evict = await callAsNode(
+      'POST',
+      '/api/v1/namespaces/app/pods/p2/eviction',
+      JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p2', namespace: 'app' } }),
+    )
     expect(evict.status).toBe(403)
     expect(JSON.parse(evict.body).message).toBe('pods "p2" is forbidden: node "node-1" can only evict pods with spec.nodeName set to itself')
     expect((await t.k('-n', 'app', 'get', 'pod', 'p2', '-o', 'name')).trim()).toBe('pod/p2')
   })
 
   it('writes only its own Lease in kube-node-lease', async () => {
-    const lease = (name: string, ns = 'kube-node-lease'): string => writeManifest(t.dir, `lease-${name}-${ns}.yaml`, `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: { name: ${name}, namespace: ${ns} }\nspec: { holderIdentity: ${name} }\n`)
+    const lease = (name: string, ns = 'kube-node-lease'): string =>
+      writeManifest(
+        t.dir,
+        `lease-${name}-${ns}.yaml`,
+        `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: { name: ${name}, namespace: ${ns} }\nspec: { holderIdentity: ${name} }\n`,
+      )
     expect((await asNode(['create', '-f', lease('node-1')])).code).toBe(0)
-    expectForbidden(await asNode(['create', '-f', lease('node-2')]), 'leases.coordination.k8s.io "node-2" is forbidden: can only access node lease with the same name as the requesting node')
+    expectForbidden(
+      await asNode(['create', '-f', lease('node-2')]),
+      'leases.coordination.k8s.io "node-2" is forbidden: can only access node lease with the same name as the requesting node',
+    )
     expectForbidden(await asNode(['create', '-f', lease('node-1', 'default')]), 'can only access leases in the "kube-node-lease" system namespace')
     await t.k('create', '-f', lease('node-2'))
-    expectForbidden(await asNode(['-n', 'kube-node-lease', 'delete', 'lease', 'node-2']), 'can only access node lease with the same name as the requesting node')
+    expectForbidden(
+      await asNode(['-n', 'kube-node-lease', 'delete', 'lease', 'node-2']),
+      'can only access node lease with the same name as the requesting node',
+    )
   })
 
   it('kubectl auth can-i as the node answers from the same rules', async () => {

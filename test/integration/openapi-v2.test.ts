@@ -21,9 +21,18 @@ afterAll(async () => {
 
 function kubectlAt(version: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(join(BIN, `kubectl.${version}`), ['--kubeconfig', t.kubeconfig, '--cache-dir', join(t.dir, `cache-${version}`), ...args], { env: { ...process.env, HOME: t.dir }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout: String(stdout), stderr: String(stderr) })
-    })
+    execFile(
+      join(BIN, `kubectl.${version}`),
+      ['--kubeconfig', t.kubeconfig, '--cache-dir', join(t.dir, `cache-${version}`), ...args],
+      { env: { ...process.env, HOME: t.dir }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        })
+      },
+    )
   })
 }
 

@@ -35,7 +35,8 @@ spec:
 `
 }
 
-async function json(...args: string[]): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any -- test-only deep access
+async function json(...args: string[]): Promise<Record<string, any>> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any -- test-only deep access
   return JSON.parse(await t.k(...args, '-o', 'json')) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -43,12 +44,19 @@ describe('kubectl patches', () => {
   it('apply -f twice: env and ports merge by key (strategic merge patch)', async () => {
     const first = writeManifest(t.dir, 'web1.yaml', deploymentYaml('[{name: A, value: "1"}, {name: B, value: "2"}]', '[{containerPort: 80}]'))
     await t.k('apply', '-f', first)
-    const second = writeManifest(t.dir, 'web2.yaml', deploymentYaml('[{name: B, value: "2"}, {name: C, value: "3"}]', '[{containerPort: 80}, {containerPort: 443, name: https}]'))
+    const second = writeManifest(
+      t.dir,
+      'web2.yaml',
+      deploymentYaml('[{name: B, value: "2"}, {name: C, value: "3"}]', '[{containerPort: 80}, {containerPort: 443, name: https}]'),
+    )
     await t.k('apply', '-f', second)
     const d = await json('get', 'deploy', 'web')
     const c = d.spec.template.spec.containers
     expect(c.map((x: { name: string }) => x.name)).toEqual(['nginx', 'sidecar'])
-    expect(c[0].env).toEqual([{ name: 'B', value: '2' }, { name: 'C', value: '3' }])
+    expect(c[0].env).toEqual([
+      { name: 'B', value: '2' },
+      { name: 'C', value: '3' },
+    ])
     expect(c[0].ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([80, 443])
   })
 

@@ -56,15 +56,35 @@ async function started(params: Record<string, unknown>): Promise<PortForwardStar
 
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
 
-async function runningPod(name: string, node: string, labels: Record<string, string>, ready: boolean, ports: { name: string; containerPort: number }[] = []): Promise<void> {
-  await client.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { nodeName: node, containers: [{ name: 'app', image: 'busybox', ports }] } })
-  await client.patch(PODS, 'default', name, {
-    status: {
-      phase: 'Running',
-      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
-      containerStatuses: [{ name: 'app', ready, restartCount: 0, image: 'busybox', imageID: 'sha256:1', started: true, state: { running: { startedAt: now() } } }],
+async function runningPod(
+  name: string,
+  node: string,
+  labels: Record<string, string>,
+  ready: boolean,
+  ports: { name: string; containerPort: number }[] = [],
+): Promise<void> {
+  await client.create(PODS, 'default', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels },
+    spec: { nodeName: node, containers: [{ name: 'app', image: 'busybox', ports }] },
+  })
+  await client.patch(
+    PODS,
+    'default',
+    name,
+    {
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+        containerStatuses: [
+          { name: 'app', ready, restartCount: 0, image: 'busybox', imageID: 'sha256:1', started: true, state: { running: { startedAt: now() } } },
+        ],
+      },
     },
-  }, 'merge', { subresource: 'status' })
+    'merge',
+    { subresource: 'status' },
+  )
 }
 
 beforeAll(async () => {
@@ -72,23 +92,66 @@ beforeAll(async () => {
   client = createClient({ server: t.server.url, caPem: t.server.pki.ca.certPem, certPem: t.server.admin.certPem, keyPem: t.server.admin.keyPem })
   fake = await startFakeStreamingRuntime()
   const kcert = issueCert(t.server.pki.ca, { commonName: 'n1', server: true, ipAddresses: ['127.0.0.1'] })
-  kubelet = await startKubeletServer({ port: 0, host: '127.0.0.1', tls: { certPem: kcert.certPem, keyPem: kcert.keyPem, caPem: t.server.pki.ca.certPem }, runtime: fake.runtime, log: () => {}, followPollMs: 50 })
+  kubelet = await startKubeletServer({
+    port: 0,
+    host: '127.0.0.1',
+    tls: { certPem: kcert.certPem, keyPem: kcert.keyPem, caPem: t.server.pki.ca.certPem },
+    runtime: fake.runtime,
+    log: () => {},
+    followPollMs: 50,
+  })
 
   // "The pod's port": a local web server.
-  web = createHttpServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`hello from ${req.url} ${'x'.repeat(req.url === '/big' ? 300_000 : 5)}`))
+  web = createHttpServer((req, res) =>
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`hello from ${req.url} ${'x'.repeat(req.url === '/big' ? 300_000 : 5)}`),
+  )
   webPort = await new Promise<number>((resolve) => web.listen(0, '127.0.0.1', () => resolve((web.address() as { port: number }).port)))
 
   await client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } })
-  await client.patch(NODES, undefined, 'n1', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } }, nodeInfo: { containerRuntimeVersion: 'containerd://1.6' } } }, 'merge', { subresource: 'status' })
+  await client.patch(
+    NODES,
+    undefined,
+    'n1',
+    {
+      status: {
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
+        nodeInfo: { containerRuntimeVersion: 'containerd://1.6' },
+      },
+    },
+    'merge',
+    { subresource: 'status' },
+  )
   await client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'hollow' } })
   await client.patch(NODES, undefined, 'hollow', { status: { nodeInfo: { containerRuntimeVersion: 'simulated://1.0' } } }, 'merge', { subresource: 'status' })
 
   await runningPod('web-a', 'n1', { app: 'web' }, true, [{ name: 'http', containerPort: webPort }])
   await runningPod('web-b', 'n1', { app: 'web' }, false)
   await runningPod('ghost', 'hollow', { app: 'ghost' }, true)
-  await client.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pending' }, spec: { containers: [{ name: 'app', image: 'busybox' }] } })
-  await client.create(SERVICES, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'num', port: 81, targetPort: webPort }] } })
-  await client.create(SERVICES, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'nobody' }, spec: { selector: { app: 'none' }, ports: [{ port: 80 }] } })
+  await client.create(PODS, 'default', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'pending' },
+    spec: { containers: [{ name: 'app', image: 'busybox' }] },
+  })
+  await client.create(SERVICES, 'default', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web' },
+    spec: {
+      selector: { app: 'web' },
+      ports: [
+        { name: 'http', port: 80, targetPort: 'http' },
+        { name: 'num', port: 81, targetPort: webPort },
+      ],
+    },
+  })
+  await client.create(SERVICES, 'default', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'nobody' },
+    spec: { selector: { app: 'none' }, ports: [{ port: 80 }] },
+  })
 
   // The backend finds the cluster's kubeconfig under KUBELAB_HOME like any cluster's.
   home = mkdtempSync(join(tmpdir(), 'kubelab-pf-home-'))
@@ -119,7 +182,14 @@ describe('portforward through the API server', () => {
     const many = await Promise.all(['/p1', '/p2', '/p3', '/p4'].map((p) => fetchText(pf.localPort, p)))
     expect(many.map((r) => r.body)).toEqual(['/p1', '/p2', '/p3', '/p4'].map((p) => `hello from ${p} xxxxx`))
     const listed = await call<PortForwardInfo[]>('portforward.list')
-    expect(listed.ok && listed.value.find((f) => f.id === pf.id)).toMatchObject({ kind: 'pod', name: 'web-a', pod: 'web-a', podPort: webPort, localPort: pf.localPort, connections: 6 })
+    expect(listed.ok && listed.value.find((f) => f.id === pf.id)).toMatchObject({
+      kind: 'pod',
+      name: 'web-a',
+      pod: 'web-a',
+      podPort: webPort,
+      localPort: pf.localPort,
+      connections: 6,
+    })
     expect(events.some((e) => e.name === 'portforward.changed')).toBe(true)
   })
 

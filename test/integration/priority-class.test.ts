@@ -14,7 +14,12 @@ afterAll(async () => {
 })
 
 const pod = (name: string, cls?: string) =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(cls ? { priorityClassName: cls } : {}), containers: [{ name: 'c', image: 'busybox' }] } })
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { ...(cls ? { priorityClassName: cls } : {}), containers: [{ name: 'c', image: 'busybox' }] },
+  })
 
 describe('PriorityClass', () => {
   it('serves the built-in system classes', async () => {
@@ -44,13 +49,21 @@ describe('PriorityClass', () => {
     await t.kubectl(['create', '-f', '-'], { input: pod('p-none') })
     expect(JSON.parse(await t.k('get', 'pod', 'p-none', '-o', 'json')).spec.priority).toBe(0)
     const missing = await t.kubectl(['create', '-f', '-'], { input: pod('p-missing', 'nope') })
-    expect(missing.stderr).toContain('Error from server (Forbidden): error when creating "STDIN": pods "p-missing" is forbidden: no PriorityClass with name nope was found')
+    expect(missing.stderr).toContain(
+      'Error from server (Forbidden): error when creating "STDIN": pods "p-missing" is forbidden: no PriorityClass with name nope was found',
+    )
 
     await t.k('create', 'priorityclass', 'low', '--value=10', '--global-default=true', '--preemption-policy=Never')
     await t.kubectl(['create', '-f', '-'], { input: pod('p-default') })
-    expect(JSON.parse(await t.k('get', 'pod', 'p-default', '-o', 'json')).spec).toMatchObject({ priority: 10, priorityClassName: 'low', preemptionPolicy: 'Never' })
+    expect(JSON.parse(await t.k('get', 'pod', 'p-default', '-o', 'json')).spec).toMatchObject({
+      priority: 10,
+      priorityClassName: 'low',
+      preemptionPolicy: 'Never',
+    })
     const second = await t.kubectl(['create', 'priorityclass', 'other', '--value=20', '--global-default=true'])
-    expect(second.stderr).toContain('priorityclasses.scheduling.k8s.io "other" is forbidden: PriorityClass low is already marked as default. Only one default can exist')
+    expect(second.stderr).toContain(
+      'priorityclasses.scheduling.k8s.io "other" is forbidden: PriorityClass low is already marked as default. Only one default can exist',
+    )
     await t.kubectl(['create', '-f', '-'], { input: pod('p-system', 'system-node-critical') })
     expect(JSON.parse(await t.k('get', 'pod', 'p-system', '-o', 'json')).spec.priority).toBe(2000001000)
   })

@@ -19,12 +19,19 @@ beforeAll(async () => {
   await t.k('create', 'namespace', 'dev')
   await t.k('-n', 'dev', 'create', 'serviceaccount', 'app')
   // bob may write RBAC objects and read pods in dev: nothing else.
-  await t.k('create', 'clusterrole', 'rbac-writer', '--verb=get,list,create,update,patch,delete', '--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,clusterroles.rbac.authorization.k8s.io,clusterrolebindings.rbac.authorization.k8s.io')
+  await t.k(
+    'create',
+    'clusterrole',
+    'rbac-writer',
+    '--verb=get,list,create,update,patch,delete',
+    '--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,clusterroles.rbac.authorization.k8s.io,clusterrolebindings.rbac.authorization.k8s.io',
+  )
   await t.k('create', 'clusterrolebinding', 'bob-rbac-writer', '--clusterrole=rbac-writer', '--user=bob')
   await t.k('-n', 'dev', 'create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods')
   await t.k('-n', 'dev', 'create', 'rolebinding', 'bob-pod-reader', '--role=pod-reader', '--user=bob')
   // The policy cache follows the store by a watch: wait until bob's grants are in effect.
-  for (let i = 0; i < 100 && (await asBob(['auth', 'can-i', 'list', 'pods', '-n', 'dev'])).stdout.trim() !== 'yes'; i++) await new Promise((r) => setTimeout(r, 100))
+  for (let i = 0; i < 100 && (await asBob(['auth', 'can-i', 'list', 'pods', '-n', 'dev'])).stdout.trim() !== 'yes'; i++)
+    await new Promise((r) => setTimeout(r, 100))
 })
 afterAll(async () => {
   await t?.close()
@@ -47,23 +54,32 @@ describe('RBAC escalation prevention', () => {
     expectRefused(await asBob(['-n', 'dev', 'create', 'rolebinding', 'mine', '--clusterrole=cluster-admin', '--user=bob']), NOT_HELD)
     expectRefused(await asBob(['-n', 'dev', 'create', 'rolebinding', 'mine', '--clusterrole=cluster-admin', '--user=bob', '--dry-run=server']), NOT_HELD)
     // Impersonating bob is held to bob's permissions too.
-    expectRefused(await t.kubectl(['create', 'clusterrolebinding', 'mine', '--clusterrole=cluster-admin', '--user=bob', '--as=bob', '--as-group=devs']), 'is attempting to grant RBAC permissions not currently held')
+    expectRefused(
+      await t.kubectl(['create', 'clusterrolebinding', 'mine', '--clusterrole=cluster-admin', '--user=bob', '--as=bob', '--as-group=devs']),
+      'is attempting to grant RBAC permissions not currently held',
+    )
     expect((await t.kubectl(['get', 'clusterrolebinding', 'mine'])).code).not.toBe(0)
     expect((await asBob(['auth', 'can-i', 'delete', 'nodes'])).stdout.trim()).toBe('no')
   })
 
   it('a Role or ClusterRole with rules the writer lacks is refused; one within its rules is allowed and may be bound', async () => {
-    const wide = writeManifest(t.dir, 'wide-role.yaml', `apiVersion: rbac.authorization.k8s.io/v1
+    const wide = writeManifest(
+      t.dir,
+      'wide-role.yaml',
+      `apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: { name: everything, namespace: dev }
 rules:
 - { apiGroups: ["*"], resources: ["*"], verbs: ["*"] }
-`)
+`,
+    )
     expectRefused(await asBob(['apply', '-f', wide]), `roles.rbac.authorization.k8s.io "everything" is forbidden: ${NOT_HELD}`)
     const partly = await asBob(['-n', 'dev', 'create', 'role', 'pods-and-secrets', '--verb=get', '--resource=pods,secrets'])
     expectRefused(partly, '{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}')
     expect(partly.stderr).not.toContain('Resources:["pods"]')
-    expect((await asBob(['-n', 'dev', 'create', 'rolebinding', 'x', '--clusterrole=view', '--user=bob'])).stderr).toContain('{APIGroups:[""], Resources:["configmaps"], Verbs:["get" "list" "watch"]}')
+    expect((await asBob(['-n', 'dev', 'create', 'rolebinding', 'x', '--clusterrole=view', '--user=bob'])).stderr).toContain(
+      '{APIGroups:[""], Resources:["configmaps"], Verbs:["get" "list" "watch"]}',
+    )
     // Within what bob holds: fine, and bob may bind it to an app's ServiceAccount.
     expect((await asBob(['-n', 'dev', 'create', 'role', 'pod-getter', '--verb=get', '--resource=pods'])).code).toBe(0)
     expect((await asBob(['-n', 'dev', 'create', 'rolebinding', 'app-pod-getter', '--role=pod-getter', '--serviceaccount=dev:app'])).code).toBe(0)
@@ -72,24 +88,35 @@ rules:
   })
 
   it('a ClusterRole labelled into view with everything, or with an aggregationRule, is refused; relabelling cluster-admin too', async () => {
-    const sneaky = writeManifest(t.dir, 'sneaky.yaml', `apiVersion: rbac.authorization.k8s.io/v1
+    const sneaky = writeManifest(
+      t.dir,
+      'sneaky.yaml',
+      `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:
   name: sneaky
   labels: { rbac.authorization.k8s.io/aggregate-to-view: "true" }
 rules:
 - { apiGroups: ["*"], resources: ["*"], verbs: ["*"] }
-`)
+`,
+    )
     expectRefused(await asBob(['apply', '-f', sneaky]), NOT_HELD)
-    const gather = writeManifest(t.dir, 'gather.yaml', `apiVersion: rbac.authorization.k8s.io/v1
+    const gather = writeManifest(
+      t.dir,
+      'gather.yaml',
+      `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: { name: gather-all }
 aggregationRule:
   clusterRoleSelectors:
   - matchLabels: { rbac.authorization.k8s.io/aggregate-to-admin: "true" }
 rules: []
-`)
-    expectRefused(await asBob(['apply', '-f', gather]), 'clusterroles.rbac.authorization.k8s.io "gather-all" is forbidden: must have cluster-admin privileges to use the aggregationRule')
+`,
+    )
+    expectRefused(
+      await asBob(['apply', '-f', gather]),
+      'clusterroles.rbac.authorization.k8s.io "gather-all" is forbidden: must have cluster-admin privileges to use the aggregationRule',
+    )
     expectRefused(await asBob(['label', 'clusterrole', 'cluster-admin', 'rbac.authorization.k8s.io/aggregate-to-view=true']), NOT_HELD)
     expect(await t.k('get', 'clusterrole', 'cluster-admin', '-o', 'jsonpath={.metadata.labels}')).not.toContain('aggregate-to-view')
     // The cluster admin is not held back.
@@ -100,13 +127,19 @@ rules: []
     expectRefused(await asBob(['-n', 'dev', 'create', 'rolebinding', 'app-view', '--clusterrole=view', '--serviceaccount=dev:app']), NOT_HELD)
     await t.k('create', 'clusterrole', 'bind-view', '--verb=bind', '--resource=clusterroles.rbac.authorization.k8s.io', '--resource-name=view')
     await t.k('create', 'clusterrolebinding', 'bob-bind-view', '--clusterrole=bind-view', '--user=bob')
-    await expect.poll(async () => (await asBob(['-n', 'dev', 'create', 'rolebinding', 'app-view', '--clusterrole=view', '--serviceaccount=dev:app'])).code, { timeout: 10_000 }).toBe(0)
+    await expect
+      .poll(async () => (await asBob(['-n', 'dev', 'create', 'rolebinding', 'app-view', '--clusterrole=view', '--serviceaccount=dev:app'])).code, {
+        timeout: 10_000,
+      })
+      .toBe(0)
     // bind on view is not bind on edit.
     expectRefused(await asBob(['-n', 'dev', 'create', 'rolebinding', 'app-edit', '--clusterrole=edit', '--serviceaccount=dev:app']), NOT_HELD)
 
     await t.k('-n', 'dev', 'create', 'role', 'escalator', '--verb=escalate', '--resource=roles.rbac.authorization.k8s.io')
     await t.k('-n', 'dev', 'create', 'rolebinding', 'bob-escalator', '--role=escalator', '--user=bob')
-    await expect.poll(async () => (await asBob(['-n', 'dev', 'create', 'role', 'secret-reader', '--verb=get', '--resource=secrets'])).code, { timeout: 10_000 }).toBe(0)
+    await expect
+      .poll(async () => (await asBob(['-n', 'dev', 'create', 'role', 'secret-reader', '--verb=get', '--resource=secrets'])).code, { timeout: 10_000 })
+      .toBe(0)
     // Writing the role is not using it: bob still cannot read secrets.
     expect((await asBob(['auth', 'can-i', 'get', 'secrets', '-n', 'dev'])).stdout.trim()).toBe('no')
   })

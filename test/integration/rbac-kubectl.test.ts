@@ -28,7 +28,8 @@ const asBob = (args: string[]) => t.kubectl([...args, '--kubeconfig', bobConfig]
 describe('RBAC through kubectl', () => {
   it('starts with upstream-named roles and bindings', async () => {
     const roles = await t.k('get', 'clusterroles', '-o', 'name')
-    for (const r of ['cluster-admin', 'admin', 'edit', 'view', 'system:basic-user', 'system:discovery', 'system:node', 'system:kube-scheduler']) expect(roles).toContain(`clusterrole.rbac.authorization.k8s.io/${r}\n`)
+    for (const r of ['cluster-admin', 'admin', 'edit', 'view', 'system:basic-user', 'system:discovery', 'system:node', 'system:kube-scheduler'])
+      expect(roles).toContain(`clusterrole.rbac.authorization.k8s.io/${r}\n`)
     expect(await t.k('get', 'clusterrolebinding', 'cluster-admin', '-o', 'jsonpath={.subjects[0].name}')).toBe('system:masters')
   })
 
@@ -38,7 +39,9 @@ describe('RBAC through kubectl', () => {
     expect(r.stdout.trim()).toBe('no')
     const g = await t.kubectl(['get', 'pods', '-n', 'dev', `--as=${SA}`])
     expect(g.code).not.toBe(0)
-    expect(g.stderr).toContain(`Error from server (Forbidden): pods is forbidden: User "${SA}" cannot list resource "pods" in API group "" in the namespace "dev"`)
+    expect(g.stderr).toContain(
+      `Error from server (Forbidden): pods is forbidden: User "${SA}" cannot list resource "pods" in API group "" in the namespace "dev"`,
+    )
   })
 
   it('a Role and RoleBinding grant exactly their verbs, in their namespace, and removing the binding takes them back', async () => {
@@ -61,7 +64,10 @@ describe('RBAC through kubectl', () => {
     expect((await t.kubectl(['auth', 'can-i', 'create', 'deployments.apps', '-n', 'dev', `--as=${SA}`])).stdout.trim()).toBe('yes')
     expect((await t.kubectl(['auth', 'can-i', 'list', 'configmaps', '-n', 'dev', `--as=${SA}`])).stdout.trim()).toBe('yes')
     expect((await t.kubectl(['auth', 'can-i', 'create', 'roles', '-n', 'dev', `--as=${SA}`])).stdout.trim()).toBe('no')
-    const file = writeManifest(t.dir, 'agg.yaml', `apiVersion: rbac.authorization.k8s.io/v1
+    const file = writeManifest(
+      t.dir,
+      'agg.yaml',
+      `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: { name: monitoring }
 aggregationRule:
@@ -78,7 +84,8 @@ rules:
 - apiGroups: [""]
   resources: [nodes]
   verbs: [get, list]
-`)
+`,
+    )
     await t.k('apply', '-f', file)
     await t.k('create', 'clusterrolebinding', 'bob-monitoring', '--clusterrole=monitoring', '--user=bob')
     await expect.poll(async () => (await asBob(['get', 'nodes'])).code, { timeout: 10_000 }).toBe(0)
@@ -88,8 +95,12 @@ rules:
   it('impersonation needs the impersonate verb; an admin has it', async () => {
     const r = await asBob(['get', 'pods', '-n', 'dev', `--as=${SA}`])
     expect(r.code).not.toBe(0)
-    expect(r.stderr).toContain(`serviceaccounts "viewer" is forbidden: User "bob" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "dev"`)
-    expect(await t.k('auth', 'whoami', '--as=alice', '--as-group=qa', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}')).toBe('alice ["qa","system:authenticated"]')
+    expect(r.stderr).toContain(
+      `serviceaccounts "viewer" is forbidden: User "bob" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "dev"`,
+    )
+    expect(await t.k('auth', 'whoami', '--as=alice', '--as-group=qa', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}')).toBe(
+      'alice ["qa","system:authenticated"]',
+    )
   })
 
   // `create --raw`: kubectl's schema check of a kind without PATCH falls back to /openapi/v2,

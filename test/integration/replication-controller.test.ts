@@ -30,16 +30,27 @@ spec:
 `
 
 interface PodList {
-  items: { metadata: { name: string; deletionTimestamp?: string; ownerReferences?: { kind: string; name: string; controller?: boolean }[] }; status: { phase: string } }[]
+  items: {
+    metadata: { name: string; deletionTimestamp?: string; ownerReferences?: { kind: string; name: string; controller?: boolean }[] }
+    status: { phase: string }
+  }[]
 }
 const livePods = async (): Promise<PodList['items']> =>
   (JSON.parse(await t.k('get', 'pods', '-l', 'app=web', '-o', 'json')) as PodList).items.filter((p) => !p.metadata.deletionTimestamp)
 
 function readyRc(want: number): Promise<boolean> {
   return t.waitFor(`rc web ${want}/${want} ready`, async () => {
-    const rc = JSON.parse(await t.k('get', 'rc', 'web', '-o', 'json')) as { status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number } }
+    const rc = JSON.parse(await t.k('get', 'rc', 'web', '-o', 'json')) as {
+      status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number }
+    }
     const pods = await livePods()
-    return rc.status?.replicas === want && rc.status.readyReplicas === want && rc.status.availableReplicas === want && pods.length === want && pods.every((p) => p.status.phase === 'Running')
+    return (
+      rc.status?.replicas === want &&
+      rc.status.readyReplicas === want &&
+      rc.status.availableReplicas === want &&
+      pods.length === want &&
+      pods.every((p) => p.status.phase === 'Running')
+    )
   })
 }
 
@@ -50,7 +61,8 @@ describe('ReplicationController', () => {
     expect(rc.spec.selector).toEqual({ app: 'web' })
     expect(rc.metadata.labels).toEqual({ app: 'web' })
     await readyRc(3)
-    for (const p of await livePods()) expect(p.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ReplicationController', name: 'web', controller: true })])
+    for (const p of await livePods())
+      expect(p.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ReplicationController', name: 'web', controller: true })])
 
     const table = await t.k('get', 'rc', '-o', 'wide')
     expect(table).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/m)
@@ -65,7 +77,11 @@ describe('ReplicationController', () => {
   it('scales with kubectl scale rc and the Scale subresource, and replaces deleted pods', async () => {
     expect(await t.k('scale', 'rc', 'web', '--replicas=5')).toContain('replicationcontroller/web scaled')
     await readyRc(5)
-    const scale = JSON.parse(await t.k('get', '--raw', '/api/v1/namespaces/default/replicationcontrollers/web/scale')) as { kind: string; spec: { replicas: number }; status: { replicas: number; selector: string } }
+    const scale = JSON.parse(await t.k('get', '--raw', '/api/v1/namespaces/default/replicationcontrollers/web/scale')) as {
+      kind: string
+      spec: { replicas: number }
+      status: { replicas: number; selector: string }
+    }
     expect(scale).toMatchObject({ kind: 'Scale', spec: { replicas: 5 }, status: { replicas: 5, selector: 'app=web' } })
     await t.k('scale', 'rc', 'web', '--replicas=2')
     await readyRc(2)
@@ -81,8 +97,12 @@ describe('ReplicationController', () => {
   it('validates as upstream', async () => {
     const noLabels = await t.kubectl(['create', '-f', '-'], { input: RC.replace('name: web', 'name: bad').replace('labels: {app: web}', 'labels: {}') })
     expect(noLabels.stderr).toContain('spec.selector: Required value')
-    const mismatch = await t.kubectl(['create', '-f', '-'], { input: RC.replace('name: web', 'name: bad').replace('  replicas: 3', '  replicas: 1\n  selector: {app: other}') })
-    expect(mismatch.stderr).toContain('The ReplicationController "bad" is invalid: spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match template `labels`')
+    const mismatch = await t.kubectl(['create', '-f', '-'], {
+      input: RC.replace('name: web', 'name: bad').replace('  replicas: 3', '  replicas: 1\n  selector: {app: other}'),
+    })
+    expect(mismatch.stderr).toContain(
+      'The ReplicationController "bad" is invalid: spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match template `labels`',
+    )
   })
 
   it('deleting the RC deletes its pods', async () => {
@@ -93,9 +113,16 @@ describe('ReplicationController', () => {
 
 describe('PodTemplate', () => {
   it('is stored, printed and validated', async () => {
-    const pt = { apiVersion: 'v1', kind: 'PodTemplate', metadata: { name: 'tpl' }, template: { metadata: { labels: { tier: 'db' } }, spec: { containers: [{ name: 'pg', image: 'postgres:16' }] } } }
+    const pt = {
+      apiVersion: 'v1',
+      kind: 'PodTemplate',
+      metadata: { name: 'tpl' },
+      template: { metadata: { labels: { tier: 'db' } }, spec: { containers: [{ name: 'pg', image: 'postgres:16' }] } },
+    }
     expect((await t.kubectl(['create', '-f', '-'], { input: JSON.stringify(pt) })).stdout).toContain('podtemplate/tpl created')
-    const stored = JSON.parse(await t.k('get', 'podtemplate', 'tpl', '-o', 'json')) as { template: { spec: { restartPolicy: string; containers: { imagePullPolicy: string }[] } } }
+    const stored = JSON.parse(await t.k('get', 'podtemplate', 'tpl', '-o', 'json')) as {
+      template: { spec: { restartPolicy: string; containers: { imagePullPolicy: string }[] } }
+    }
     expect(stored.template.spec.restartPolicy).toBe('Always')
     expect(stored.template.spec.containers[0]!.imagePullPolicy).toBe('IfNotPresent')
     const table = await t.k('get', 'podtemplates')

@@ -28,7 +28,12 @@ function usedIs(ns: string, name: string, want: Record<string, string>): Promise
 }
 
 const pod = (name: string, resources?: object) =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'app', image: 'busybox', ...(resources ? { resources } : {}) }] } })
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { containers: [{ name: 'app', image: 'busybox', ...(resources ? { resources } : {}) }] },
+  })
 
 describe('ResourceQuota', () => {
   it('counts objects, refuses the one too many with upstream message, and gives usage back on delete', async () => {
@@ -43,7 +48,9 @@ describe('ResourceQuota', () => {
     await t.k('create', 'configmap', 'b', '-n', 'q1')
     const third = await t.kubectl(['create', 'configmap', 'c', '-n', 'q1'])
     expect(third.code).not.toBe(0)
-    expect(third.stderr).toContain('error: failed to create configmap: configmaps "c" is forbidden: exceeded quota: objects, requested: count/configmaps=1, used: count/configmaps=3, limited: count/configmaps=3')
+    expect(third.stderr).toContain(
+      'error: failed to create configmap: configmaps "c" is forbidden: exceeded quota: objects, requested: count/configmaps=1, used: count/configmaps=3, limited: count/configmaps=3',
+    )
 
     await t.k('create', 'service', 'clusterip', 's1', '--tcp=80', '-n', 'q1')
     const svc = await t.kubectl(['create', 'service', 'clusterip', 's2', '--tcp=80', '-n', 'q1'])
@@ -69,12 +76,16 @@ describe('ResourceQuota', () => {
     await usedIs('q2', 'compute', { pods: '0', 'requests.cpu': '0' })
 
     const bare = await t.kubectl(['create', '-n', 'q2', '-f', '-'], { input: pod('bare') })
-    expect(bare.stderr).toContain('pods "bare" is forbidden: failed quota: compute: must specify limits.cpu for: app; limits.memory for: app; requests.cpu for: app; requests.memory for: app')
+    expect(bare.stderr).toContain(
+      'pods "bare" is forbidden: failed quota: compute: must specify limits.cpu for: app; limits.memory for: app; requests.cpu for: app; requests.memory for: app',
+    )
 
     const res = (cpu: string, mem: string) => ({ requests: { cpu, memory: mem }, limits: { cpu, memory: mem } })
     expect((await t.kubectl(['create', '-n', 'q2', '-f', '-'], { input: pod('p1', res('600m', '512Mi')) })).code).toBe(0)
     const big = await t.kubectl(['create', '-n', 'q2', '-f', '-'], { input: pod('p2', res('500m', '256Mi')) })
-    expect(big.stderr).toContain('pods "p2" is forbidden: exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=600m, limited: requests.cpu=1')
+    expect(big.stderr).toContain(
+      'pods "p2" is forbidden: exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=600m, limited: requests.cpu=1',
+    )
     expect((await t.kubectl(['create', '-n', 'q2', '-f', '-'], { input: pod('p3', res('400m', '512Mi')) })).code).toBe(0)
     await usedIs('q2', 'compute', { pods: '2', 'requests.cpu': '1', 'requests.memory': '1Gi', 'limits.cpu': '1', 'limits.memory': '1Gi' })
     const third = await t.kubectl(['create', '-n', 'q2', '-f', '-'], { input: pod('p4', res('0', '0')) })
@@ -100,11 +111,15 @@ describe('ResourceQuota', () => {
     await usedIs('q3', 'two-pods', { 'count/pods': '0' })
     await t.k('create', 'deployment', 'web', '--image=nginx', '--replicas=3', '-n', 'q3')
     const rs = await t.waitFor('ReplicaSet ReplicaFailure', async () => {
-      const list = JSON.parse(await t.k('get', 'rs', '-n', 'q3', '-o', 'json')) as { items: { status?: { replicas?: number; conditions?: { type: string; message: string }[] } }[] }
+      const list = JSON.parse(await t.k('get', 'rs', '-n', 'q3', '-o', 'json')) as {
+        items: { status?: { replicas?: number; conditions?: { type: string; message: string }[] } }[]
+      }
       const cond = list.items[0]?.status?.conditions?.find((c) => c.type === 'ReplicaFailure')
       return cond && list.items[0]?.status?.replicas === 2 ? cond : undefined
     })
-    expect(rs.message).toMatch(/^pods "web-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: two-pods, requested: count\/pods=1, used: count\/pods=2, limited: count\/pods=2$/)
+    expect(rs.message).toMatch(
+      /^pods "web-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: two-pods, requested: count\/pods=1, used: count\/pods=2, limited: count\/pods=2$/,
+    )
     await usedIs('q3', 'two-pods', { 'count/pods': '2' })
   })
 
@@ -112,9 +127,12 @@ describe('ResourceQuota', () => {
     await t.k('create', 'namespace', 'q4')
     await t.k('create', 'quota', 'three', '-n', 'q4', '--hard=count/secrets=3')
     await usedIs('q4', 'three', { 'count/secrets': '0' })
-    const results = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => t.kubectl(['create', 'secret', 'generic', `s${i}`, '-n', 'q4', `--from-literal=k=${i}`])))
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((i) => t.kubectl(['create', 'secret', 'generic', `s${i}`, '-n', 'q4', `--from-literal=k=${i}`])),
+    )
     expect(results.filter((r) => r.code === 0)).toHaveLength(3)
-    for (const r of results.filter((x) => x.code !== 0)) expect(r.stderr).toContain('exceeded quota: three, requested: count/secrets=1, used: count/secrets=3, limited: count/secrets=3')
+    for (const r of results.filter((x) => x.code !== 0))
+      expect(r.stderr).toContain('exceeded quota: three, requested: count/secrets=1, used: count/secrets=3, limited: count/secrets=3')
     await usedIs('q4', 'three', { 'count/secrets': '3' })
     expect(JSON.parse(await t.k('get', 'secrets', '-n', 'q4', '-o', 'json')).items).toHaveLength(3)
   })

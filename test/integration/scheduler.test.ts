@@ -46,7 +46,11 @@ async function addNode(name: string, o: NodeSpecIn = {}): Promise<void> {
   await client.create(NODES, undefined, node)
 }
 
-async function addPod(name: string, spec: Partial<NonNullable<PodObj['spec']>> = {}, o: { cpu?: string; labels?: Record<string, string>; ports?: number[] } = {}): Promise<void> {
+async function addPod(
+  name: string,
+  spec: Partial<NonNullable<PodObj['spec']>> = {},
+  o: { cpu?: string; labels?: Record<string, string>; ports?: number[] } = {},
+): Promise<void> {
   const pod: PodObj = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -98,7 +102,9 @@ async function unschedulableMessage(name: string): Promise<string> {
 }
 
 async function eventsFor(name: string): Promise<{ reason: string; type: string; message: string }[]> {
-  const list = await client.list<KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { name?: string } }>(EVENTS, { namespace: 'default' })
+  const list = await client.list<KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { name?: string } }>(EVENTS, {
+    namespace: 'default',
+  })
   return list.items.filter((e) => e.involvedObject?.name === name).map((e) => ({ reason: e.reason ?? '', type: e.type ?? '', message: e.message ?? '' }))
 }
 
@@ -124,7 +130,10 @@ describe('scheduler against the API server', () => {
     await addNode('plain')
     await addPod('wants-ssd', { nodeSelector: { disk: 'ssd' } })
     expect(await boundTo('wants-ssd')).toBe('ssd-node')
-    await addPod('gpu-job', { tolerations: [{ key: 'gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' }], nodeSelector: { 'kubernetes.io/hostname': 'gpu-node' } })
+    await addPod('gpu-job', {
+      tolerations: [{ key: 'gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' }],
+      nodeSelector: { 'kubernetes.io/hostname': 'gpu-node' },
+    })
     expect(await boundTo('gpu-job')).toBe('gpu-node')
     await t.k('cordon', 'plain')
     await t.k('cordon', 'ssd-node')
@@ -142,7 +151,11 @@ describe('scheduler against the API server', () => {
   it('spreads 3 replicas with required anti-affinity over 3 nodes; a 4th stays Pending', async () => {
     for (const n of ['n1', 'n2', 'n3']) await addNode(n)
     const anti = {
-      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } },
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }],
+        },
+      },
     }
     for (const i of [1, 2, 3, 4]) await addPod(`web-${i}`, anti, { labels: { app: 'web' } })
     const nodes = await Promise.all([1, 2, 3].map((i) => boundTo(`web-${i}`)))

@@ -36,7 +36,11 @@ function call(token: string | undefined, path: string, method = 'GET', body?: un
   return new Promise((resolve, reject) => {
     const req = request(
       new URL(path, t.server.url),
-      { method, ca: t.server.pki.ca.certPem, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) } },
+      {
+        method,
+        ca: t.server.pki.ca.certPem,
+        headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      },
       (res) => {
         let text = ''
         res.on('data', (c: Buffer) => (text += c.toString()))
@@ -48,7 +52,8 @@ function call(token: string | undefined, path: string, method = 'GET', body?: un
   })
 }
 
-const whoami = (token: string) => call(token, '/apis/authentication.k8s.io/v1/selfsubjectreviews', 'POST', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })
+const whoami = (token: string) =>
+  call(token, '/apis/authentication.k8s.io/v1/selfsubjectreviews', 'POST', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' })
 const userOf = (a: Answer) => (a.body.status as { userInfo: { username: string; uid?: string; extra?: Record<string, string[]> } }).userInfo
 
 function parts(token: string): { header: Record<string, unknown>; claims: Record<string, any> } {
@@ -100,7 +105,14 @@ describe('TokenRequest and bound service-account tokens', () => {
     const token = await createToken('app', '--audience', 'https://vault.example')
     expect(parts(token).claims.aud).toEqual(['https://vault.example'])
     expect((await whoami(token)).code).toBe(401)
-    const review = (audiences?: string[]) => t.k('create', '--raw', '/apis/authentication.k8s.io/v1/tokenreviews', '-f', writeManifest(t.dir, 'review.json', JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } })))
+    const review = (audiences?: string[]) =>
+      t.k(
+        'create',
+        '--raw',
+        '/apis/authentication.k8s.io/v1/tokenreviews',
+        '-f',
+        writeManifest(t.dir, 'review.json', JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } })),
+      )
     const forVault = JSON.parse(await review(['https://vault.example'])).status
     expect(forVault).toMatchObject({ authenticated: true, audiences: ['https://vault.example'], user: { username: 'system:serviceaccount:dev:app' } })
     expect(JSON.parse(await review()).status.authenticated).toBe(false)
@@ -138,7 +150,19 @@ describe('TokenRequest and bound service-account tokens', () => {
     expect(missing.stderr).toContain('pods "nope" not found')
     const foreign = await t.kubectl(['-n', 'dev', 'create', 'token', 'other', '--bound-object-kind', 'Pod', '--bound-object-name', 'web'])
     expect(foreign.stderr).toContain('cannot bind token for serviceaccount "other" to pod running with different serviceaccount name.')
-    const stale = await t.kubectl(['-n', 'dev', 'create', 'token', 'app', '--bound-object-kind', 'Pod', '--bound-object-name', 'web', '--bound-object-uid', 'not-the-uid'])
+    const stale = await t.kubectl([
+      '-n',
+      'dev',
+      'create',
+      'token',
+      'app',
+      '--bound-object-kind',
+      'Pod',
+      '--bound-object-name',
+      'web',
+      '--bound-object-uid',
+      'not-the-uid',
+    ])
     expect(stale.stderr).toContain('the UID in the bound object reference (not-the-uid) does not match the UID in record')
     const kind = await t.kubectl(['-n', 'dev', 'create', 'token', 'app', '--bound-object-kind', 'ConfigMap', '--bound-object-name', 'x'])
     expect(kind.code).not.toBe(0)
@@ -173,12 +197,25 @@ describe('TokenRequest and bound service-account tokens', () => {
     await t.k('-n', 'dev', 'create', 'serviceaccount', 'quiet')
     await t.k('-n', 'dev', 'patch', 'serviceaccount', 'quiet', '-p', '{"automountServiceAccountToken":false}')
     const pod = (name: string, spec: Record<string, unknown>) =>
-      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'dev' }, spec: { initContainers: [{ name: 'i', image: 'busybox' }], containers: [{ name: 'c', image: 'busybox' }], ...spec } })
-    await t.k('apply', '-f', writeManifest(t.dir, 'pods.json', `{"apiVersion":"v1","kind":"List","items":[${[
-      pod('mounted', { serviceAccountName: 'app' }),
-      pod('pod-opt-out', { serviceAccountName: 'app', automountServiceAccountToken: false }),
-      pod('sa-opt-out', { serviceAccountName: 'quiet' }),
-    ].join(',')}]}`))
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'dev' },
+        spec: { initContainers: [{ name: 'i', image: 'busybox' }], containers: [{ name: 'c', image: 'busybox' }], ...spec },
+      })
+    await t.k(
+      'apply',
+      '-f',
+      writeManifest(
+        t.dir,
+        'pods.json',
+        `{"apiVersion":"v1","kind":"List","items":[${[
+          pod('mounted', { serviceAccountName: 'app' }),
+          pod('pod-opt-out', { serviceAccountName: 'app', automountServiceAccountToken: false }),
+          pod('sa-opt-out', { serviceAccountName: 'quiet' }),
+        ].join(',')}]}`,
+      ),
+    )
     const get = async (name: string) => JSON.parse(await t.k('-n', 'dev', 'get', 'pod', name, '-o', 'json')) as Pod
     const p = await get('mounted')
     expect(p.spec?.serviceAccountName).toBe('app')

@@ -36,7 +36,20 @@ const getLease = (name: string): Promise<Lease> => t.k('get', 'lease', '-n', 'ku
 beforeAll(async () => {
   t = await startTestApiServer({ now: () => clock.now() })
   client = createClient({ server: t.server.url, caPem: t.server.pki.ca.certPem, certPem: t.server.admin.certPem, keyPem: t.server.admin.keyPem })
-  sim = new SimulatedNodes({ client, clock, count: 2, controlPlaneNode: 'control-plane', startDelayMs: 1000, runTimeMs: 5000, shutdownMs: 500, cpu: '2', memory: '4Gi', pods: 50, tls: kubeletServingTls(t.server.pki.ca, '127.0.0.1'), log: () => {} })
+  sim = new SimulatedNodes({
+    client,
+    clock,
+    count: 2,
+    controlPlaneNode: 'control-plane',
+    startDelayMs: 1000,
+    runTimeMs: 5000,
+    shutdownMs: 500,
+    cpu: '2',
+    memory: '4Gi',
+    pods: 50,
+    tls: kubeletServingTls(t.server.pki.ca, '127.0.0.1'),
+    log: () => {},
+  })
   await sim.start()
   control = await startControlServer(sim, join(t.dir, 'control.sock'))
 })
@@ -103,32 +116,52 @@ spec:
     })
     expect(first.status?.podIP).toMatch(/^10\.244\.7\.\d+$/)
     expect(await t.k('get', 'pod', 'job-like')).toMatch(/Init:0\/2/)
-    const second = await until('second init container running', async () => {
-      const p = await getPod('job-like')
-      return p.status?.initContainerStatuses?.[1]?.state?.running ? p : undefined
-    }, 1000)
+    const second = await until(
+      'second init container running',
+      async () => {
+        const p = await getPod('job-like')
+        return p.status?.initContainerStatuses?.[1]?.state?.running ? p : undefined
+      },
+      1000,
+    )
     expect(second.status?.initContainerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' })
-    const running = await until('pod Running', async () => {
-      const p = await getPod('job-like')
-      return p.status?.phase === 'Running' ? p : undefined
-    }, 1000)
+    const running = await until(
+      'pod Running',
+      async () => {
+        const p = await getPod('job-like')
+        return p.status?.phase === 'Running' ? p : undefined
+      },
+      1000,
+    )
     expect(running.status?.containerStatuses?.[0]).toMatchObject({ name: 'main', ready: true, restartCount: 0, started: true })
     expect(running.status?.containerStatuses?.[0]?.imageID).toMatch(/@sha256:[0-9a-f]{64}$/)
-    expect(running.status?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual(expect.arrayContaining(['PodScheduled=True', 'Initialized=True', 'ContainersReady=True', 'Ready=True']))
-    const done = await until('pod Succeeded', async () => {
-      const p = await getPod('job-like')
-      return p.status?.phase === 'Succeeded' ? p : undefined
-    }, 1000)
+    expect(running.status?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual(
+      expect.arrayContaining(['PodScheduled=True', 'Initialized=True', 'ContainersReady=True', 'Ready=True']),
+    )
+    const done = await until(
+      'pod Succeeded',
+      async () => {
+        const p = await getPod('job-like')
+        return p.status?.phase === 'Succeeded' ? p : undefined
+      },
+      1000,
+    )
     expect(done.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' })
     expect(await t.k('get', 'pod', 'job-like')).toMatch(/0\/1\s+Completed/)
   })
 
   it('make a running pod Ready again when their node returns after the node controller marked it NotReady', async () => {
-    await t.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: comeback}\nspec:\n  nodeName: node-1\n  containers: [{name: main, image: nginx}]\n' })
-    const running = await until('pod Running', async () => {
-      const p = await getPod('comeback')
-      return p.status?.phase === 'Running' ? p : undefined
-    }, 1000)
+    await t.kubectl(['apply', '-f', '-'], {
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: comeback}\nspec:\n  nodeName: node-1\n  containers: [{name: main, image: nginx}]\n',
+    })
+    const running = await until(
+      'pod Running',
+      async () => {
+        const p = await getPod('comeback')
+        return p.status?.phase === 'Running' ? p : undefined
+      },
+      1000,
+    )
     const startedAt = running.status?.containerStatuses?.[0]?.state?.running?.startedAt
     sim.stopNode('node-1')
     // What the node controller does to pods on a node that stopped reporting (MarkPodsNotReady).
@@ -150,11 +183,22 @@ spec:
   })
 
   it('fail a pod whose annotation asks for a non-zero exit code', async () => {
-    await t.kubectl(['run', 'crasher', '--image=busybox', '--restart=Never', '--annotations=kubelab.dev/simulated-exit-code=3', '--overrides={"spec":{"nodeName":"node-1"}}'])
-    const p = await until('pod Failed', async () => {
-      const x = await getPod('crasher')
-      return x.status?.phase === 'Failed' ? x : undefined
-    }, 1000)
+    await t.kubectl([
+      'run',
+      'crasher',
+      '--image=busybox',
+      '--restart=Never',
+      '--annotations=kubelab.dev/simulated-exit-code=3',
+      '--overrides={"spec":{"nodeName":"node-1"}}',
+    ])
+    const p = await until(
+      'pod Failed',
+      async () => {
+        const x = await getPod('crasher')
+        return x.status?.phase === 'Failed' ? x : undefined
+      },
+      1000,
+    )
     expect(p.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' })
   })
 
@@ -176,7 +220,10 @@ spec:
   it('stop and start one node through the control API', async () => {
     const sock = join(t.dir, 'control.sock')
     await controlRequest(sock, 'POST', '/nodes/node-2/stop')
-    expect((await controlRequest<{ nodes: { name: string; running: boolean }[] }>(sock, 'GET', '/nodes')).nodes).toContainEqual({ name: 'node-2', running: false })
+    expect((await controlRequest<{ nodes: { name: string; running: boolean }[] }>(sock, 'GET', '/nodes')).nodes).toContainEqual({
+      name: 'node-2',
+      running: false,
+    })
     const before = (await getLease('node-2')).spec?.renewTime
     clock.advance(30_000)
     await sleep(200)

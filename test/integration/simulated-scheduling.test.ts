@@ -15,7 +15,13 @@ interface PodView {
 }
 
 async function pods(selector: string): Promise<PodView[]> {
-  const out = JSON.parse(await t.k('get', 'pods', '-l', selector, '-o', 'json')) as { items: { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string }; status: { phase: string; conditions?: { type: string; status: string }[] } }[] }
+  const out = JSON.parse(await t.k('get', 'pods', '-l', selector, '-o', 'json')) as {
+    items: {
+      metadata: { name: string; deletionTimestamp?: string }
+      spec: { nodeName?: string }
+      status: { phase: string; conditions?: { type: string; status: string }[] }
+    }[]
+  }
   return out.items.map((p) => ({
     name: p.metadata.name,
     node: p.spec.nodeName ?? '',
@@ -50,7 +56,9 @@ beforeAll(async () => {
     controlSocket: true,
   })
   await t.waitFor('3 Ready nodes with podCIDRs', async () => {
-    const nodes = JSON.parse(await t.k('get', 'nodes', '-o', 'json')) as { items: { spec: { podCIDR?: string }; status: { conditions: { type: string; status: string }[] } }[] }
+    const nodes = JSON.parse(await t.k('get', 'nodes', '-o', 'json')) as {
+      items: { spec: { podCIDR?: string }; status: { conditions: { type: string; status: string }[] } }[]
+    }
     return nodes.items.length === 3 && nodes.items.every((n) => n.spec.podCIDR && n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))
   })
 })
@@ -118,7 +126,10 @@ spec:
     })
     expect(describe).toContain('0/3 nodes are available: 3 Insufficient cpu.')
     expect(describe).toMatch(/Status:\s+Pending/)
-    const p = JSON.parse(await t.k('get', 'pod', 'huge', '-o', 'json')) as { spec: { nodeName?: string }; status: { conditions: { type: string; status: string; reason?: string }[] } }
+    const p = JSON.parse(await t.k('get', 'pod', 'huge', '-o', 'json')) as {
+      spec: { nodeName?: string }
+      status: { conditions: { type: string; status: string; reason?: string }[] }
+    }
     expect(p.spec.nodeName).toBeUndefined()
     expect(p.status.conditions).toContainEqual(expect.objectContaining({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }))
     await t.k('delete', 'pod', 'huge')
@@ -195,10 +206,14 @@ spec:
     })
     expect(top).toMatch(/busy-\S+\s+250m/)
     await t.k('autoscale', 'deployment', 'busy', '--cpu-percent=50', '--min=1', '--max=4')
-    await t.waitFor('HPA scaled busy up', async () => {
-      const d = JSON.parse(await t.k('get', 'deployment', 'busy', '-o', 'json')) as { spec: { replicas: number } }
-      return d.spec.replicas > 1
-    }, { timeoutMs: 60_000 })
+    await t.waitFor(
+      'HPA scaled busy up',
+      async () => {
+        const d = JSON.parse(await t.k('get', 'deployment', 'busy', '-o', 'json')) as { spec: { replicas: number } }
+        return d.spec.replicas > 1
+      },
+      { timeoutMs: 60_000 },
+    )
     const hpa = await t.k('describe', 'hpa', 'busy')
     expect(hpa).toContain('SuccessfulRescale')
   })

@@ -17,7 +17,13 @@ interface PodView {
 }
 
 async function pods(selector: string, ns = 'default'): Promise<PodView[]> {
-  const out = JSON.parse(await t.k('get', 'pods', '-n', ns, '-l', selector, '-o', 'json')) as { items: { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string; containers: { image: string }[] }; status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] } }[] }
+  const out = JSON.parse(await t.k('get', 'pods', '-n', ns, '-l', selector, '-o', 'json')) as {
+    items: {
+      metadata: { name: string; deletionTimestamp?: string }
+      spec: { nodeName?: string; containers: { image: string }[] }
+      status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] }
+    }[]
+  }
   return out.items.map((p) => ({
     name: p.metadata.name,
     node: p.spec.nodeName ?? '',
@@ -40,7 +46,9 @@ function runningPods(selector: string, n: number, ns = 'default'): Promise<PodVi
 beforeAll(async () => {
   t = await startTestCluster({ nodes: 3 })
   await t.waitFor('3 Ready nodes with podCIDRs', async () => {
-    const nodes = JSON.parse(await t.k('get', 'nodes', '-o', 'json')) as { items: { spec: { podCIDR?: string }; status: { conditions: { type: string; status: string }[] } }[] }
+    const nodes = JSON.parse(await t.k('get', 'nodes', '-o', 'json')) as {
+      items: { spec: { podCIDR?: string }; status: { conditions: { type: string; status: string }[] } }[]
+    }
     return nodes.items.length === 3 && nodes.items.every((n) => n.spec.podCIDR && n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))
   })
 })
@@ -110,8 +118,9 @@ describe('simulated cluster: workloads with kubectl', () => {
   })
 
   it('starts StatefulSet pods in order with stable names', async () => {
-    await t.kubectl(['apply', '-f', '-'], {
-      input: `apiVersion: v1
+    await t
+      .kubectl(['apply', '-f', '-'], {
+        input: `apiVersion: v1
 kind: Service
 metadata: {name: db}
 spec: {clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}
@@ -127,7 +136,8 @@ spec:
     metadata: {labels: {app: db}}
     spec: {containers: [{name: db, image: postgres}]}
 `,
-    }).then((r) => expect(r.stderr).toBe(''))
+      })
+      .then((r) => expect(r.stderr).toBe(''))
     const ps = await runningPods('app=db', 3)
     expect(ps.map((p) => p.name).sort()).toEqual(['db-0', 'db-1', 'db-2'])
     await t.k('scale', 'statefulset/db', '--replicas=1')

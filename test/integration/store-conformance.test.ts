@@ -54,7 +54,6 @@ const backends: Backend[] = [
   },
 ]
 
-
 let seq = 0
 const unique = () => `/conf${++seq}-${Date.now().toString(36)}`
 
@@ -78,7 +77,13 @@ describe.each(backends)('storage conformance: $name', (backend) => {
     const r1 = await create(s, `${p}/a`, '1')
     expect(r1).toMatchObject({ succeeded: true, revision: base + 1 })
     expect(r1.kvs[0]).toEqual({ key: `${p}/a`, value: '1', createRevision: base + 1, modRevision: base + 1, version: 1 })
-    const r2 = await s.txn([], [{ type: 'put', key: `${p}/a`, value: '2' }, { type: 'put', key: `${p}/b`, value: 'x' }])
+    const r2 = await s.txn(
+      [],
+      [
+        { type: 'put', key: `${p}/a`, value: '2' },
+        { type: 'put', key: `${p}/b`, value: 'x' },
+      ],
+    )
     expect(r2.revision).toBe(base + 2)
     expect(await s.get(`${p}/a`)).toEqual({ key: `${p}/a`, value: '2', createRevision: base + 1, modRevision: base + 2, version: 2 })
     expect((await s.get(`${p}/b`))?.modRevision).toBe(base + 2)
@@ -126,7 +131,15 @@ describe.each(backends)('storage conformance: $name', (backend) => {
     const s = await open({ maxValueBytes: 10 })
     const p = unique()
     const base = s.revision()
-    await expect(s.txn([], [{ type: 'put', key: `${p}/a`, value: '1' }, { type: 'delete', key: `${p}/a` }])).rejects.toThrow(/two operations on key/)
+    await expect(
+      s.txn(
+        [],
+        [
+          { type: 'put', key: `${p}/a`, value: '1' },
+          { type: 'delete', key: `${p}/a` },
+        ],
+      ),
+    ).rejects.toThrow(/two operations on key/)
     const err = await s.txn([], [{ type: 'put', key: `${p}/a`, value: 'x'.repeat(11) }]).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(StoreError)
     expect((err as StoreError).code).toBe('too-large')
@@ -171,18 +184,27 @@ describe.each(backends)('storage conformance: $name', (backend) => {
     await del(s, `${p}/b`) // base+4
     await put(s, `${p}/c`, 'c1') // base+5
     const past = await s.range(`${p}/`, { revision: mid })
-    expect(past.kvs.map((kv) => [kv.key, kv.value])).toEqual([[`${p}/a`, 'a1'], [`${p}/b`, 'b1']])
+    expect(past.kvs.map((kv) => [kv.key, kv.value])).toEqual([
+      [`${p}/a`, 'a1'],
+      [`${p}/b`, 'b1'],
+    ])
     expect(past).toMatchObject({ revision: mid, count: 2 })
     const pastPage = await s.range(`${p}/`, { revision: mid, limit: 1, startAfter: `${p}/a` })
     expect(pastPage.kvs.map((kv) => kv.key)).toEqual([`${p}/b`])
     expect(pastPage).toMatchObject({ count: 2, more: false })
     const now = await s.range(`${p}/`)
-    expect(now.kvs.map((kv) => [kv.key, kv.value])).toEqual([[`${p}/a`, 'a2'], [`${p}/c`, 'c1']])
+    expect(now.kvs.map((kv) => [kv.key, kv.value])).toEqual([
+      [`${p}/a`, 'a2'],
+      [`${p}/c`, 'c1'],
+    ])
 
     await s.compact(base + 3)
     expect(s.compactedRevision()).toBe(base + 3)
     const atCompact = await s.range(`${p}/`, { revision: base + 3 })
-    expect(atCompact.kvs.map((kv) => [kv.key, kv.value])).toEqual([[`${p}/a`, 'a2'], [`${p}/b`, 'b1']])
+    expect(atCompact.kvs.map((kv) => [kv.key, kv.value])).toEqual([
+      [`${p}/a`, 'a2'],
+      [`${p}/b`, 'b1'],
+    ])
     await expect(s.range(`${p}/`, { revision: mid })).rejects.toMatchObject({ code: 'compacted', compactRevision: base + 3 })
     await expect(s.range(`${p}/`, { revision: mid, startAfter: `${p}/a` })).rejects.toMatchObject({ code: 'compacted' })
     await expect(s.range(`${p}/`, { revision: s.revision() + 100 })).rejects.toMatchObject({ code: 'too-large' })
@@ -198,7 +220,14 @@ describe.each(backends)('storage conformance: $name', (backend) => {
     const start = s.revision()
     const w = collect(s, `${p}/w/`, start, 4)
     await put(s, `${p}/w/a`, 'a1') // start+1
-    await s.txn([], [{ type: 'put', key: `${p}/w/b`, value: 'b1' }, { type: 'put', key: `${p}/other`, value: 'x' }, { type: 'put', key: `${p}/w/c`, value: 'c1' }]) // +2
+    await s.txn(
+      [],
+      [
+        { type: 'put', key: `${p}/w/b`, value: 'b1' },
+        { type: 'put', key: `${p}/other`, value: 'x' },
+        { type: 'put', key: `${p}/w/c`, value: 'c1' },
+      ],
+    ) // +2
     await del(s, `${p}/w/a`) // +3
     await put(s, `${p}/other`, 'y') // +4: filtered out
     await w.done
@@ -279,13 +308,21 @@ describe.each(backends)('storage conformance: $name', (backend) => {
     const p = unique()
     const keys: string[] = []
     for (let i = 0; i < 1500; i++) keys.push(`${p}/${String((i * 7919) % 1500).padStart(5, '0')}`)
-    for (let i = 0; i < keys.length; i += 100) await s.txn([], keys.slice(i, i + 100).map((key) => ({ type: 'put' as const, key, value: key })))
+    for (let i = 0; i < keys.length; i += 100)
+      await s.txn(
+        [],
+        keys.slice(i, i + 100).map((key) => ({ type: 'put' as const, key, value: key })),
+      )
     const r = await s.range(`${p}/`, { limit: 10, startAfter: `${p}/01000` })
     expect(r.kvs.map((kv) => kv.key)).toEqual(Array.from({ length: 10 }, (_, i) => `${p}/${String(1001 + i).padStart(5, '0')}`))
     expect(r.count).toBe(1500)
     expect(r.more).toBe(true)
     const evens = Array.from({ length: 750 }, (_, i) => `${p}/${String(2 * i).padStart(5, '0')}`)
-    for (let i = 0; i < evens.length; i += 100) await s.txn([], evens.slice(i, i + 100).map((key) => ({ type: 'delete' as const, key })))
+    for (let i = 0; i < evens.length; i += 100)
+      await s.txn(
+        [],
+        evens.slice(i, i + 100).map((key) => ({ type: 'delete' as const, key })),
+      )
     const rest = await s.range(`${p}/`)
     expect(rest.count).toBe(750)
     expect(rest.kvs.every((kv, i) => kv.key === `${p}/${String(2 * i + 1).padStart(5, '0')}`)).toBe(true)

@@ -22,7 +22,12 @@ const big = (i: number): string => JSON.stringify({ i, data: String(i % 10).repe
 
 function watchError(store: Awaited<ReturnType<typeof openStore>>, after: number): Promise<StoreError | undefined> {
   return new Promise((resolve) => {
-    const w = store.watch('/k', { afterRevision: after }, () => undefined, (e) => resolve(e))
+    const w = store.watch(
+      '/k',
+      { afterRevision: after },
+      () => undefined,
+      (e) => resolve(e),
+    )
     setTimeout(() => {
       w.cancel()
       resolve(undefined)
@@ -84,7 +89,10 @@ describe('store history bounds', () => {
     const store = await openStore({ dataDir, onWarning: () => undefined })
     for (let i = 0; i < 20; i++) await store.txn([], [{ type: 'put', key: `/f/${i}`, value: 'x'.repeat(i * 997) }])
     await store.close()
-    const file = join(dataDir, readdirSync(dataDir).find((f) => f.endsWith('.snap'))!)
+    const file = join(
+      dataDir,
+      readdirSync(dataDir).find((f) => f.endsWith('.snap'))!,
+    )
     const collect = async (chunk?: number): Promise<string[]> => {
       const out: string[] = []
       for await (const f of fileFrames(file, chunk)) out.push(f.ok ? `${f.offset}:${f.payload.toString('base64')}` : `bad:${f.reason}`)
@@ -103,7 +111,10 @@ describe('store history bounds', () => {
     const store = await openStore({ dataDir, quotaBytes: 3 * MiB, onWarning: (w) => warnings.push(w) })
     await store.txn([], [{ type: 'put', key: '/q/a', value: big(1) }])
     await store.txn([], [{ type: 'put', key: '/q/b', value: big(2) }])
-    await expect(store.txn([], [{ type: 'put', key: '/q/c', value: big(3) }])).rejects.toMatchObject({ code: 'no-space', message: expect.stringContaining('mvcc: database space exceeded') })
+    await expect(store.txn([], [{ type: 'put', key: '/q/c', value: big(3) }])).rejects.toMatchObject({
+      code: 'no-space',
+      message: expect.stringContaining('mvcc: database space exceeded'),
+    })
     await expect(store.txn([], [{ type: 'put', key: '/q/d', value: big(4) }])).rejects.toMatchObject({ code: 'no-space' })
     expect(warnings.filter((w) => w.includes('ALARM NOSPACE'))).toHaveLength(1)
     // Deletes free space; the store was never stopped.

@@ -65,7 +65,16 @@ function kubectl(args: string[], input?: string, env: Record<string, string> = {
 function passThrough(req: IncomingMessage, res: ServerResponse): void {
   const u = new URL(t.server.url)
   const up = httpsRequest(
-    { host: u.hostname, port: u.port, method: req.method, path: req.url, headers: { ...req.headers, host: u.host }, ca: t.server.pki.ca.certPem, cert: t.server.admin.certPem, key: t.server.admin.keyPem },
+    {
+      host: u.hostname,
+      port: u.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host: u.host },
+      ca: t.server.pki.ca.certPem,
+      cert: t.server.admin.certPem,
+      key: t.server.admin.keyPem,
+    },
     (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers)
       ur.pipe(res)
@@ -81,10 +90,28 @@ beforeAll(async () => {
   client = createClient({ server: t.server.url, caPem: t.server.pki.ca.certPem, certPem: t.server.admin.certPem, keyPem: t.server.admin.keyPem })
   fake = await startFakeStreamingRuntime()
   const kcert = issueCert(t.server.pki.ca, { commonName: 'n1', server: true, ipAddresses: ['127.0.0.1'] })
-  kubelet = await startKubeletServer({ port: 0, host: '127.0.0.1', tls: { certPem: kcert.certPem, keyPem: kcert.keyPem, caPem: t.server.pki.ca.certPem }, runtime: fake.runtime, log: (l) => logLines.push(l), followPollMs: 50 })
+  kubelet = await startKubeletServer({
+    port: 0,
+    host: '127.0.0.1',
+    tls: { certPem: kcert.certPem, keyPem: kcert.keyPem, caPem: t.server.pki.ca.certPem },
+    runtime: fake.runtime,
+    log: (l) => logLines.push(l),
+    followPollMs: 50,
+  })
 
-  const auth = createAuthenticator({ staticTokens: parseTokenFile(readFileSync(join(t.dir, 'data', 'tokens.csv'), 'utf8')), serviceAccountPubPem: t.server.pki.serviceAccountPubPem, now: () => new Date(), lookup: async () => undefined })
-  front = createHttpsServer({ key: t.server.pki.serving.keyPem, cert: t.server.pki.serving.certPem, ca: [t.server.pki.ca.certPem], requestCert: true, rejectUnauthorized: false })
+  const auth = createAuthenticator({
+    staticTokens: parseTokenFile(readFileSync(join(t.dir, 'data', 'tokens.csv'), 'utf8')),
+    serviceAccountPubPem: t.server.pki.serviceAccountPubPem,
+    now: () => new Date(),
+    lookup: async () => undefined,
+  })
+  front = createHttpsServer({
+    key: t.server.pki.serving.keyPem,
+    cert: t.server.pki.serving.certPem,
+    ca: [t.server.pki.ca.certPem],
+    requestCert: true,
+    rejectUnauthorized: false,
+  })
   front.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://x')
     if (/\/pods\/[^/]+\/log$/.test(url.pathname)) {
@@ -106,24 +133,66 @@ beforeAll(async () => {
   writeFileSync(kubeconfig, stringify(kc))
 
   // A local web server the port-forward test reaches ("the pod's port").
-  web = createHttpServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`hello from ${req.url} ` + 'x'.repeat(req.url === '/small' ? 10 : 200_000)))
+  web = createHttpServer((req, res) =>
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`hello from ${req.url} ` + 'x'.repeat(req.url === '/small' ? 10 : 200_000)),
+  )
   webPort = await new Promise<number>((resolve) => web.listen(0, '127.0.0.1', () => resolve((web.address() as { port: number }).port)))
 
   await client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } })
-  await client.patch(NODES, undefined, 'n1', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } }, 'merge', { subresource: 'status' })
+  await client.patch(
+    NODES,
+    undefined,
+    'n1',
+    { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } } } },
+    'merge',
+    { subresource: 'status' },
+  )
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
   for (const name of ['p1', 'p2']) {
-    await client.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'busybox' }] } })
+    await client.create(PODS, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'busybox' }] },
+    })
   }
-  await client.patch(PODS, 'default', 'p1', {
-    status: {
-      phase: 'Running',
-      containerStatuses: [{ name: 'app', ready: true, restartCount: 1, image: 'busybox', imageID: 'sha256:1', started: true, state: { running: { startedAt: now } }, lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now, containerID: 'containerd://old' } } }],
+  await client.patch(
+    PODS,
+    'default',
+    'p1',
+    {
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'app',
+            ready: true,
+            restartCount: 1,
+            image: 'busybox',
+            imageID: 'sha256:1',
+            started: true,
+            state: { running: { startedAt: now } },
+            lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now, containerID: 'containerd://old' } },
+          },
+        ],
+      },
     },
-  }, 'merge', { subresource: 'status' })
-  await client.patch(PODS, 'default', 'p2', {
-    status: { phase: 'Pending', containerStatuses: [{ name: 'app', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } }] },
-  }, 'merge', { subresource: 'status' })
+    'merge',
+    { subresource: 'status' },
+  )
+  await client.patch(
+    PODS,
+    'default',
+    'p2',
+    {
+      status: {
+        phase: 'Pending',
+        containerStatuses: [{ name: 'app', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } }],
+      },
+    },
+    'merge',
+    { subresource: 'status' },
+  )
 
   const logPath = join(t.dir, 'app-1.log')
   const prevPath = join(t.dir, 'app-0.log')
@@ -213,7 +282,11 @@ describe('kubectl exec through the kubelet', () => {
   })
 
   it('runs a shell with a TTY (-it) and returns its exit code', async () => {
-    const term = pty.spawn(KUBECTL, ['--kubeconfig', kubeconfig, 'exec', '-it', 'p1', '--', 'sh'], { cols: 100, rows: 30, env: { ...process.env, HOME: t.dir, TERM: 'xterm' } as Record<string, string> })
+    const term = pty.spawn(KUBECTL, ['--kubeconfig', kubeconfig, 'exec', '-it', 'p1', '--', 'sh'], {
+      cols: 100,
+      rows: 30,
+      env: { ...process.env, HOME: t.dir, TERM: 'xterm' } as Record<string, string>,
+    })
     let out = ''
     term.onData((d) => (out += d))
     const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
@@ -251,14 +324,20 @@ describe('kubectl port-forward through the kubelet', () => {
               res.on('end', () => resolve(b))
             })
               .on('error', reject)
-              .on('timeout', () => reject(new Error(`no answer through the forwarded port for ${path}; kubectl said: ${out}; kubelet log: ${logLines.join(' | ')}`)))
+              .on('timeout', () =>
+                reject(new Error(`no answer through the forwarded port for ${path}; kubectl said: ${out}; kubelet log: ${logLines.join(' | ')}`)),
+              )
               .end()
           })
           expect(body.startsWith(`hello from ${path} `)).toBe(true)
           expect(body.length).toBe(`hello from ${path} `.length + (path === '/small' ? 10 : 200_000))
         }
         // The WebSocket tunnel really carried it (no fallback to a SPDY POST).
-        expect(upgrades).toEqual([mode === 'websocket' ? 'GET websocket /api/v1/namespaces/default/pods/p1/portforward' : 'POST SPDY/3.1 /api/v1/namespaces/default/pods/p1/portforward'])
+        expect(upgrades).toEqual([
+          mode === 'websocket'
+            ? 'GET websocket /api/v1/namespaces/default/pods/p1/portforward'
+            : 'POST SPDY/3.1 /api/v1/namespaces/default/pods/p1/portforward',
+        ])
       } finally {
         child.kill()
       }

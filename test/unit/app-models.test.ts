@@ -48,7 +48,10 @@ describe('cluster operation model', () => {
     const ops = [op({ id: 'a', startedAt: 1 }), op({ id: 'b', startedAt: 3 }), op({ id: 'c', cluster: 'other', startedAt: 9 })]
     expect(latestFor(ops, 'lab')?.id).toBe('b')
     expect(latestFor(ops, 'none')).toBeUndefined()
-    const f = op({ state: 'failed', steps: [{ id: 's', title: 'S', state: 'failed', startedAt: 0, endedAt: 1, lines: Array.from({ length: 20 }, (_, i) => `l${i}`) }] })
+    const f = op({
+      state: 'failed',
+      steps: [{ id: 's', title: 'S', state: 'failed', startedAt: 0, endedAt: 1, lines: Array.from({ length: 20 }, (_, i) => `l${i}`) }],
+    })
     expect(lastLines(f, 3)).toEqual(['l17', 'l18', 'l19'])
   })
 
@@ -92,7 +95,15 @@ describe('terminal model', () => {
 })
 
 describe('tray model', () => {
-  const c = (name: string, state: string): ClusterSummary => ({ name, state, dir: `/h/${name}`, provider: 'simulated', nodeCount: 3, createdAt: null, problem: null })
+  const c = (name: string, state: string): ClusterSummary => ({
+    name,
+    state,
+    dir: `/h/${name}`,
+    provider: 'simulated',
+    nodeCount: 3,
+    createdAt: null,
+    problem: null,
+  })
   it('lists clusters with state and offers what the state allows', () => {
     const items = trayItems([c('a', 'running'), c('b', 'stopped'), c('d', 'creating')])
     expect(items.map((i) => i.label)).toEqual(['● a — running', 'Stop a', '○ b — stopped', 'Start b', '◐ d — creating', 'Show KubeLab', 'Quit'])

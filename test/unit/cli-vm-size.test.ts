@@ -51,7 +51,9 @@ describe('vmSizeSettings', () => {
   })
 
   it('refuses --cpus and --disk for providers whose nodes are not VMs', () => {
-    expect(() => vmSizeSettings('simulated', { cpus: '2', disk: '10G' })).toThrow(/--cpus and --disk only apply to VM providers \(--provider multipass\|virtualbox\|qemu\)/)
+    expect(() => vmSizeSettings('simulated', { cpus: '2', disk: '10G' })).toThrow(
+      /--cpus and --disk only apply to VM providers \(--provider multipass\|virtualbox\|qemu\)/,
+    )
     // --memory stays the simulated nodes' capacity: not this parser's business.
     expect(vmSizeSettings('simulated', { memory: '8Gi' })).toEqual({})
   })
@@ -60,7 +62,13 @@ describe('vmSizeSettings', () => {
 describe('kubelab create flags', () => {
   function io(home: string): CliIo & { errors: string[] } {
     const errors: string[] = []
-    return { errors, out: () => {}, err: (l) => void errors.push(l), env: { ...process.env, KUBELAB_HOME: home }, waitForStop: () => new Promise<string>(() => {}) }
+    return {
+      errors,
+      out: () => {},
+      err: (l) => void errors.push(l),
+      env: { ...process.env, KUBELAB_HOME: home },
+      waitForStop: () => new Promise<string>(() => {}),
+    }
   }
 
   it('fails before making anything when a size is wrong, and the help shows the flags', async () => {

@@ -17,10 +17,19 @@ function run(installed: readonly string[], aptFails = false): { status: number |
   const bin = join(dir, 'bin')
   mkdirSync(bin)
   // dpkg-query -W -f='${Status}' PKG → "install ok installed" for the image's packages.
-  writeFileSync(join(bin, 'dpkg-query'), `#!/bin/sh\nfor a; do p="$a"; done\ncase " ${installed.join(' ')} " in *" $p "*) printf 'install ok installed';; *) echo "dpkg-query: no packages found matching $p" >&2; exit 1;; esac\n`)
+  writeFileSync(
+    join(bin, 'dpkg-query'),
+    `#!/bin/sh\nfor a; do p="$a"; done\ncase " ${installed.join(' ')} " in *" $p "*) printf 'install ok installed';; *) echo "dpkg-query: no packages found matching $p" >&2; exit 1;; esac\n`,
+  )
   writeFileSync(join(bin, 'apt-get'), `#!/bin/sh\necho "$*" >> ${dir}/apt.log\n${aptFails ? 'exit 100' : 'exit 0'}\n`)
   for (const f of ['dpkg-query', 'apt-get']) chmodSync(join(bin, f), 0o755)
-  const doc = parse(renderUserData({ hostname: 'n1', clusterName: 'c', authorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx5oQn6ZbZ0oYkq0H3K0zq7kq4N0gYf3m4b2f3m4b2f kubelab'] })) as { runcmd: string[][] }
+  const doc = parse(
+    renderUserData({
+      hostname: 'n1',
+      clusterName: 'c',
+      authorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKx5oQn6ZbZ0oYkq0H3K0zq7kq4N0gYf3m4b2f3m4b2f kubelab'],
+    }),
+  ) as { runcmd: string[][] }
   const [sh, c, script, ...args] = doc.runcmd[0]!
   expect([sh, c, script, args[0]]).toEqual(['sh', '-c', ENSURE_PACKAGES_SCRIPT, ENSURE_PACKAGES_NAME])
   const r = spawnSync(sh!, [c!, script!, ...args], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' })

@@ -98,7 +98,9 @@ describe('hintsFor', () => {
     expect(h[0]).toMatch(/fewer workers/)
     expect(h).toContain('Retry: creating resumes where it stopped.')
     expect(hintsFor('the control plane exited; its log says: x', ctx)[0]).toContain('/h/clusters/lab/logs')
-    expect(hintsFor('provider multipass is not available here: install it', { ...ctx, provider: 'multipass' })[0]).toMatch(/Install or repair the multipass provider/)
+    expect(hintsFor('provider multipass is not available here: install it', { ...ctx, provider: 'multipass' })[0]).toMatch(
+      /Install or repair the multipass provider/,
+    )
   })
   it('always has at least one hint', () => {
     expect(hintsFor('something odd', { ...ctx, kind: 'stop' }).length).toBeGreaterThan(0)
@@ -121,8 +123,14 @@ describe('params', () => {
       ok: true,
       value: { name: 'lab', provider: 'simulated', workers: 2, cpu: '2', memory: '4Gi' },
     })
-    expect(parseCreate({ name: 'lab', provider: 'simulated', workers: 1.5, cpu: '2', memory: '4Gi' })).toMatchObject({ ok: false, error: { code: 'bad_params', message: expect.stringContaining('workers') } })
-    expect(parseCreate({ name: 'lab', provider: 'simulated', workers: 1, cpu: '2', memory: '4 gigs' })).toMatchObject({ ok: false, error: { message: expect.stringContaining('memory') } })
+    expect(parseCreate({ name: 'lab', provider: 'simulated', workers: 1.5, cpu: '2', memory: '4Gi' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_params', message: expect.stringContaining('workers') },
+    })
+    expect(parseCreate({ name: 'lab', provider: 'simulated', workers: 1, cpu: '2', memory: '4 gigs' })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('memory') },
+    })
     expect(parseCreate(null)).toMatchObject({ ok: false })
   })
 })
@@ -155,7 +163,11 @@ describe('preflight', () => {
 
   it('fails when the provider is missing or memory is short, warns without kubectl', async () => {
     const vm = { ...params, provider: 'multipass' }
-    const r = await runPreflight(vm, home, host({ detect: async () => ({ available: false, problem: 'multipass is not installed' }), freeMemory: () => 6 * GiB, which: () => undefined }))
+    const r = await runPreflight(
+      vm,
+      home,
+      host({ detect: async () => ({ available: false, problem: 'multipass is not installed' }), freeMemory: () => 6 * GiB, which: () => undefined }),
+    )
     expect(r.ok).toBe(false)
     const by = Object.fromEntries(r.checks.map((c) => [c.id, c]))
     expect(by.provider).toMatchObject({ status: 'fail', detail: 'multipass is not installed' })

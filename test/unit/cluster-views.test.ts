@@ -8,7 +8,22 @@ import { appendLines, downloadName, searchLines } from '../../src-renderer/src/l
 
 function row(key: string, rv: string, extra: Partial<ResourceRow> = {}): ResourceRow {
   const [ns, name] = key.includes('/') ? key.split('/') : [null, key]
-  return { key, uid: `uid-${key}`, name: name!, namespace: ns ?? null, resourceVersion: rv, createdAt: null, cells: [name!], tone: 'ok', status: '', labels: {}, owners: [], nodeName: null, selector: null, ...extra }
+  return {
+    key,
+    uid: `uid-${key}`,
+    name: name!,
+    namespace: ns ?? null,
+    resourceVersion: rv,
+    createdAt: null,
+    cells: [name!],
+    tone: 'ok',
+    status: '',
+    labels: {},
+    owners: [],
+    nodeName: null,
+    selector: null,
+    ...extra,
+  }
 }
 
 describe('live list', () => {
@@ -69,14 +84,23 @@ describe('topology graph', () => {
     const owns = g.edges.filter((e) => e.kind === 'owns').map((e) => `${e.source}>${e.target}`)
     expect(owns).toEqual(['ctl:deployments:d/web>pod:d/web-1-a', 'ctl:deployments:d/web>pod:d/web-1-b', 'ctl:deployments:d/web>pod:d/web-1-c'])
     expect(g.sides.map((s) => s.id)).toEqual(['ctl:deployments:d/web', 'svc:d/web'])
-    const sel = g.edges.filter((e) => e.kind === 'selects').map((e) => e.source).sort()
+    const sel = g.edges
+      .filter((e) => e.kind === 'selects')
+      .map((e) => e.source)
+      .sort()
     expect(sel).toEqual(['pod:d/web-1-a', 'pod:d/web-1-b', 'pod:d/web-1-c'])
     expect(matches({ app: 'web' }, { app: 'web', x: 'y' })).toBe(true)
     expect(matches(null, {})).toBe(false)
   })
 
   it('keeps the layout key when only pod status changes, and changes it when a box grows', () => {
-    const changed = buildGraph({ nodes, pods: pods.map((p) => ({ ...p, tone: 'bad' as const, resourceVersion: '9' })), services: [svc], replicasets: [rs], controllers: [{ type: 'deployments', row: dep }] })
+    const changed = buildGraph({
+      nodes,
+      pods: pods.map((p) => ({ ...p, tone: 'bad' as const, resourceVersion: '9' })),
+      services: [svc],
+      replicasets: [rs],
+      controllers: [{ type: 'deployments', row: dep }],
+    })
     expect(changed.shapeKey).toBe(g.shapeKey)
     const more = Array.from({ length: 9 }, (_, i) => row(`d/p${i}`, '1', { nodeName: 'node-2' }))
     const grown = buildGraph({ nodes, pods: [...pods, ...more], services: [svc], replicasets: [rs], controllers: [{ type: 'deployments', row: dep }] })

@@ -17,9 +17,14 @@ describe('DefaultTolerationSeconds admission', () => {
     ])
   })
   it('keeps a toleration the pod already has for one of them, and tolerate-everything pods untouched', () => {
-    const own: Pod = { spec: { containers: [], tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }] } }
+    const own: Pod = {
+      spec: { containers: [], tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }] },
+    }
     defaultTolerationsAdmission(own)
-    expect(own.spec!.tolerations!.map((t) => `${t.key}=${t.tolerationSeconds}`)).toEqual(['node.kubernetes.io/unreachable=5', 'node.kubernetes.io/not-ready=300'])
+    expect(own.spec!.tolerations!.map((t) => `${t.key}=${t.tolerationSeconds}`)).toEqual([
+      'node.kubernetes.io/unreachable=5',
+      'node.kubernetes.io/not-ready=300',
+    ])
     const all: Pod = { spec: { containers: [], tolerations: [{ operator: 'Exists' }] } }
     defaultTolerationsAdmission(all)
     expect(all.spec!.tolerations).toEqual([{ operator: 'Exists' }])
@@ -35,14 +40,25 @@ describe('taint eviction verdicts', () => {
   })
   it('evicts now, after the smallest tolerationSeconds, or never', () => {
     expect(evictionVerdict([unreachable], [])).toEqual({ kind: 'now' })
-    expect(evictionVerdict([unreachable], [{ key: unreachable.key, operator: 'Exists', tolerationSeconds: 60 }, { operator: 'Exists', tolerationSeconds: 20 }])).toEqual({ kind: 'after', seconds: 20 })
+    expect(
+      evictionVerdict(
+        [unreachable],
+        [
+          { key: unreachable.key, operator: 'Exists', tolerationSeconds: 60 },
+          { operator: 'Exists', tolerationSeconds: 20 },
+        ],
+      ),
+    ).toEqual({ kind: 'after', seconds: 20 })
     expect(evictionVerdict([unreachable], [{ operator: 'Exists' }])).toEqual({ kind: 'never' })
     expect(evictionVerdict([{ key: 'x', effect: 'NoSchedule' }], [])).toEqual({ kind: 'never' })
   })
 })
 
 describe('DefaultStorageClass admission', () => {
-  const sc = (name: string, def: boolean, created: string): StorageClass => ({ metadata: { name, creationTimestamp: created, annotations: def ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : {} }, provisioner: 'p' })
+  const sc = (name: string, def: boolean, created: string): StorageClass => ({
+    metadata: { name, creationTimestamp: created, annotations: def ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : {} },
+    provisioner: 'p',
+  })
   it('sets the newest default class on claims without storageClassName; keeps "" and explicit names', () => {
     const classes = [sc('old', true, '2025-01-01T00:00:00Z'), sc('new', true, '2026-01-01T00:00:00Z'), sc('plain', false, '2027-01-01T00:00:00Z')]
     expect(defaultStorageClassAdmission({ spec: {} } as PersistentVolumeClaim, classes).spec!.storageClassName).toBe('new')
@@ -51,17 +67,29 @@ describe('DefaultStorageClass admission', () => {
     expect(defaultStorageClassAdmission({ spec: {} } as PersistentVolumeClaim, [sc('plain', false, 'x')]).spec!.storageClassName).toBeUndefined()
   })
   it('the standard class is the default, local-path, WaitForFirstConsumer', () => {
-    expect(standardStorageClass()).toMatchObject({ metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'kubelab.dev/local-path', volumeBindingMode: 'WaitForFirstConsumer' })
+    expect(standardStorageClass()).toMatchObject({
+      metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'kubelab.dev/local-path',
+      volumeBindingMode: 'WaitForFirstConsumer',
+    })
   })
 })
 
 describe('volume matching', () => {
-  const pv = (name: string, size: string, extra: Partial<NonNullable<PersistentVolume['spec']>> = {}, labels: Record<string, string> = {}): PersistentVolume => ({
+  const pv = (
+    name: string,
+    size: string,
+    extra: Partial<NonNullable<PersistentVolume['spec']>> = {},
+    labels: Record<string, string> = {},
+  ): PersistentVolume => ({
     metadata: { name, labels },
     spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce', 'ReadOnlyMany'], storageClassName: 'manual', ...extra },
     status: { phase: 'Available' },
   })
-  const claim: PersistentVolumeClaim = { metadata: { name: 'c', namespace: 'd', uid: 'u' }, spec: { storageClassName: 'manual', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } } }
+  const claim: PersistentVolumeClaim = {
+    metadata: { name: 'c', namespace: 'd', uid: 'u' },
+    spec: { storageClassName: 'manual', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } },
+  }
   it('picks the smallest volume that fits class, modes, capacity and selector', () => {
     const vols = [pv('big', '10Gi'), pv('small', '1Gi'), pv('fit', '3Gi'), pv('other-class', '2Gi', { storageClassName: 'x' })]
     expect(findVolume(vols, claim)?.metadata?.name).toBe('fit')

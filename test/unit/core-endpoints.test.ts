@@ -8,7 +8,11 @@ const svc = (extra: Partial<NonNullable<ServiceObj['spec']>> = {}): ServiceObj =
   spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }], ...extra },
 })
 
-function pod(name: string, ip: string | undefined, opts: { ready?: boolean; port?: number; portName?: string; deleting?: boolean; phase?: string } = {}): PodObj {
+function pod(
+  name: string,
+  ip: string | undefined,
+  opts: { ready?: boolean; port?: number; portName?: string; deleting?: boolean; phase?: string } = {},
+): PodObj {
   return {
     metadata: { name, namespace: 'default', uid: `u-${name}`, labels: { app: 'web' }, ...(opts.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
     spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x', ports: [{ name: opts.portName ?? 'http', containerPort: opts.port ?? 8080 }] }] },

@@ -10,7 +10,12 @@ describe('garbage collector graph', () => {
     const g = new OwnerGraph()
     g.upsert(RES.pods, { metadata: { name: 'p1', namespace: 'd', uid: 'p1', ownerReferences: [owner('rs1')] } })
     g.upsert(RES.pods, { metadata: { name: 'p2', namespace: 'd', uid: 'p2', ownerReferences: [owner('rs1', false)] } })
-    expect(g.dependentsOf('rs1').map((n) => n.uid).sort()).toEqual(['p1', 'p2'])
+    expect(
+      g
+        .dependentsOf('rs1')
+        .map((n) => n.uid)
+        .sort(),
+    ).toEqual(['p1', 'p2'])
     g.upsert(RS, { metadata: { name: 'rs1', namespace: 'd', uid: 'rs1' } })
     expect(g.blockingDependents('rs1').map((n) => n.uid)).toEqual(['p1'])
     const { removedOwners } = g.upsert(RES.pods, { metadata: { name: 'p1', namespace: 'd', uid: 'p1' } })

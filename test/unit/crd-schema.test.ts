@@ -14,10 +14,30 @@ const msgs = (s: JSONSchemaProps) => structuralErrors(s, P).map(formatFieldError
 
 describe('structural schemas', () => {
   it('accepts a typed schema with preserve-unknown-fields and int-or-string', () => {
-    expect(msgs({ type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, port: { 'x-kubernetes-int-or-string': true }, tags: { type: 'array', items: { type: 'string' } } } })).toEqual([])
+    expect(
+      msgs({
+        type: 'object',
+        properties: {
+          spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+          port: { 'x-kubernetes-int-or-string': true },
+          tags: { type: 'array', items: { type: 'string' } },
+        },
+      }),
+    ).toEqual([])
   })
   it('names each rule it breaks with its path', () => {
-    expect(msgs({ properties: { a: { type: 'array' }, b: {}, c: { type: 'object', properties: { x: { type: 'string' } }, additionalProperties: { type: 'string' } }, d: { type: 'string', anyOf: [{ type: 'string' }] }, e: { $ref: '#/x', type: 'string' }, f: { type: 'array', uniqueItems: true, items: { type: 'string' } } } })).toEqual([
+    expect(
+      msgs({
+        properties: {
+          a: { type: 'array' },
+          b: {},
+          c: { type: 'object', properties: { x: { type: 'string' } }, additionalProperties: { type: 'string' } },
+          d: { type: 'string', anyOf: [{ type: 'string' }] },
+          e: { $ref: '#/x', type: 'string' },
+          f: { type: 'array', uniqueItems: true, items: { type: 'string' } },
+        },
+      }),
+    ).toEqual([
       `${P}.type: Required value: must not be empty at the root`,
       `${P}.properties[a].items: Required value: must be specified`,
       `${P}.properties[b].type: Required value: must not be empty for specified object fields`,
@@ -27,7 +47,9 @@ describe('structural schemas', () => {
       `${P}.properties[f].uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic`,
     ])
     expect(msgs({ type: 'string' })).toEqual([`${P}.type: Invalid value: "string": must be object at the root`])
-    expect(msgs({ type: 'object', properties: { l: { type: 'array', items: {} } } })).toEqual([`${P}.properties[l].items.type: Required value: must not be empty for specified array items`])
+    expect(msgs({ type: 'object', properties: { l: { type: 'array', items: {} } } })).toEqual([
+      `${P}.properties[l].items.type: Required value: must not be empty for specified array items`,
+    ])
   })
 })
 
@@ -87,9 +109,34 @@ describe('pruning and defaulting', () => {
     },
   }
   it('drops unknown fields (not metadata, apiVersion, kind; not under preserve) and reports their paths', () => {
-    const { object, unknownFields } = pruneObject({ apiVersion: 'x/v1', kind: 'X', metadata: { name: 'n', labels: { a: 'b' } }, extra: 1, spec: { size: 's', bogus: true, items: [{ a: 2, b: 3 }], free: { any: { thing: 1 } }, obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: 'v' }, junk: 1 } } }, schema)
+    const { object, unknownFields } = pruneObject(
+      {
+        apiVersion: 'x/v1',
+        kind: 'X',
+        metadata: { name: 'n', labels: { a: 'b' } },
+        extra: 1,
+        spec: {
+          size: 's',
+          bogus: true,
+          items: [{ a: 2, b: 3 }],
+          free: { any: { thing: 1 } },
+          obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: 'v' }, junk: 1 },
+        },
+      },
+      schema,
+    )
     expect(unknownFields).toEqual(['extra', 'spec.bogus', 'spec.items[0].b', 'spec.obj.junk'])
-    expect(object).toEqual({ apiVersion: 'x/v1', kind: 'X', metadata: { name: 'n', labels: { a: 'b' } }, spec: { size: 's', items: [{ a: 2 }], free: { any: { thing: 1 } }, obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: 'v' } } } })
+    expect(object).toEqual({
+      apiVersion: 'x/v1',
+      kind: 'X',
+      metadata: { name: 'n', labels: { a: 'b' } },
+      spec: {
+        size: 's',
+        items: [{ a: 2 }],
+        free: { any: { thing: 1 } },
+        obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: 'v' } },
+      },
+    })
   })
   it('fills defaults of absent keys, inside objects that exist (a parent default of {} included)', () => {
     const o = { apiVersion: 'x/v1', kind: 'X', metadata: { name: 'n' } } as Record<string, unknown>
@@ -110,13 +157,40 @@ describe('printer columns and versions', () => {
       { name: 'Missing', type: 'string', jsonPath: '.spec.nothing' },
       { name: 'On', type: 'boolean', jsonPath: '.spec.on', priority: 1 },
     ])
-    expect(printer.columns.map((c) => [c.name, c.priority])).toEqual([['Name', 0], ['Ready', 0], ['First', 0], ['N', 0], ['Missing', 0], ['On', 1]])
-    const row = printer.row({ metadata: { name: 'x' }, spec: { list: ['a', 'b'], n: 3.7, on: false }, status: { conditions: [{ type: 'Other', status: 'False' }, { type: 'Ready', status: 'True' }] } }, new Date())
+    expect(printer.columns.map((c) => [c.name, c.priority])).toEqual([
+      ['Name', 0],
+      ['Ready', 0],
+      ['First', 0],
+      ['N', 0],
+      ['Missing', 0],
+      ['On', 1],
+    ])
+    const row = printer.row(
+      {
+        metadata: { name: 'x' },
+        spec: { list: ['a', 'b'], n: 3.7, on: false },
+        status: {
+          conditions: [
+            { type: 'Other', status: 'False' },
+            { type: 'Ready', status: 'True' },
+          ],
+        },
+      },
+      new Date(),
+    )
     expect(row.cells).toEqual(['x', 'True', 'a', 3, null, false])
     expect(parseJsonPath('{.metadata.labels["app"]}')).toEqual([{ key: 'metadata' }, { key: 'labels' }, { key: 'app' }])
     expect(customResourcePrinter(undefined).columns.map((c) => c.name)).toEqual(['Name', 'Age'])
   })
   it('orders versions as kube does', () => {
-    expect(['v1alpha1', 'v1beta1', 'foo', 'v2', 'v1', 'v1beta2', 'v10'].sort(compareKubeVersions)).toEqual(['v10', 'v2', 'v1', 'v1beta2', 'v1beta1', 'v1alpha1', 'foo'])
+    expect(['v1alpha1', 'v1beta1', 'foo', 'v2', 'v1', 'v1beta2', 'v10'].sort(compareKubeVersions)).toEqual([
+      'v10',
+      'v2',
+      'v1',
+      'v1beta2',
+      'v1beta1',
+      'v1alpha1',
+      'foo',
+    ])
   })
 })

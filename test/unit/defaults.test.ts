@@ -22,7 +22,18 @@ describe('schema defaults', () => {
     const obj: Record<string, unknown> = { spec: { containers: [{ name: 'a', ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' }] }] } }
     applySchemaDefaults(obj, 'test.Widget', fixtureLookup)
     expect(obj).toEqual({
-      spec: { mode: 'Slow', containers: [{ name: 'a', ports: [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 53, protocol: 'UDP' }] }] },
+      spec: {
+        mode: 'Slow',
+        containers: [
+          {
+            name: 'a',
+            ports: [
+              { containerPort: 80, protocol: 'TCP' },
+              { containerPort: 53, protocol: 'UDP' },
+            ],
+          },
+        ],
+      },
     })
     const empty: Record<string, unknown> = {}
     applySchemaDefaults(empty, 'test.Widget', fixtureLookup)
@@ -192,7 +203,12 @@ describe('per-kind defaults (real schema)', () => {
       minReplicas: 1,
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
     })
-    const rb = defaulted('rbac.authorization.k8s.io', 'rolebindings', { subjects: [{ kind: 'User', name: 'alice' }, { kind: 'ServiceAccount', name: 'sa' }] })
+    const rb = defaulted('rbac.authorization.k8s.io', 'rolebindings', {
+      subjects: [
+        { kind: 'User', name: 'alice' },
+        { kind: 'ServiceAccount', name: 'sa' },
+      ],
+    })
     expect(rb.subjects).toEqual([
       { kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' },
       { kind: 'ServiceAccount', name: 'sa', apiGroup: '' },

@@ -7,7 +7,12 @@ import { DnsIndex, startDnsServer, podDnsConfig, type DnsServer } from '../../sr
 import type { ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
 const svc = (ns: string, name: string, spec: ServiceObj['spec']): ServiceObj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec })
-const slice = (ns: string, svcName: string, eps: { ip: string; hostname?: string; ready?: boolean }[], ports: { name?: string; port: number; protocol?: string }[]): SliceObj => ({
+const slice = (
+  ns: string,
+  svcName: string,
+  eps: { ip: string; hostname?: string; ready?: boolean }[],
+  ports: { name?: string; port: number; protocol?: string }[],
+): SliceObj => ({
   apiVersion: 'discovery.k8s.io/v1',
   kind: 'EndpointSlice',
   metadata: { name: `${svcName}-abc`, namespace: ns, labels: { 'kubernetes.io/service-name': svcName } },
@@ -23,7 +28,16 @@ const services = [
 ]
 const slices = [
   slice('default', 'server', [{ ip: '10.244.1.5' }], [{ name: 'http', port: 8080 }]),
-  slice('db', 'pg', [{ ip: '10.244.1.7', hostname: 'pg-0' }, { ip: '10.244.2.8', hostname: 'pg-1' }, { ip: '10.244.2.9', hostname: 'pg-2', ready: false }], [{ name: 'pg', port: 5432 }]),
+  slice(
+    'db',
+    'pg',
+    [
+      { ip: '10.244.1.7', hostname: 'pg-0' },
+      { ip: '10.244.2.8', hostname: 'pg-1' },
+      { ip: '10.244.2.9', hostname: 'pg-2', ready: false },
+    ],
+    [{ name: 'pg', port: 5432 }],
+  ),
 ]
 
 let server: DnsServer
@@ -74,7 +88,17 @@ beforeAll(async () => {
   upstream.on('message', (m, r) => {
     const q = dnsPacket.decode(m)
     upstreamSeen.push(q.questions![0]!.name)
-    upstream.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ name: q.questions![0]!.name, type: 'A', ttl: 60, data: '192.0.2.1' }] }), r.port, r.address)
+    upstream.send(
+      dnsPacket.encode({
+        type: 'response',
+        id: q.id,
+        flags: dnsPacket.RECURSION_AVAILABLE,
+        questions: q.questions,
+        answers: [{ name: q.questions![0]!.name, type: 'A', ttl: 60, data: '192.0.2.1' }],
+      }),
+      r.port,
+      r.address,
+    )
   })
   await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', () => r()))
   const index = new DnsIndex(services, slices)
@@ -116,7 +140,10 @@ describe('cluster DNS over UDP', () => {
     expect(data(r)).toEqual([expect.objectContaining({ port: 80, target: 'server.default.svc.cluster.local' })])
     expect(r.additionals).toEqual([expect.objectContaining({ type: 'A', data: '10.96.0.20' })])
     const h = await ask(server.port, '_pg._tcp.pg.db.svc.cluster.local', 'SRV')
-    expect((data(h) as { target: string; port: number }[]).map((d) => `${d.target}:${d.port}`).sort()).toEqual(['pg-0.pg.db.svc.cluster.local:5432', 'pg-1.pg.db.svc.cluster.local:5432'])
+    expect((data(h) as { target: string; port: number }[]).map((d) => `${d.target}:${d.port}`).sort()).toEqual([
+      'pg-0.pg.db.svc.cluster.local:5432',
+      'pg-1.pg.db.svc.cluster.local:5432',
+    ])
   })
   it('answers pod names, PTR for service IPs, CNAME for ExternalName', async () => {
     expect(data(await ask(server.port, '10-244-1-5.default.pod.cluster.local', 'A'))).toEqual(['10.244.1.5'])
@@ -161,6 +188,9 @@ describe('pod DNS configuration', () => {
       options: ['ndots:5'],
     })
     expect(podDnsConfig({ namespace: 'x', dnsPolicy: 'Default' }, { clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local' })).toBeUndefined()
-    expect(podDnsConfig({ namespace: 'x', dnsConfig: { options: [{ name: 'ndots', value: '2' }] } }, { clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local' })?.options).toEqual(['ndots:2'])
+    expect(
+      podDnsConfig({ namespace: 'x', dnsConfig: { options: [{ name: 'ndots', value: '2' }] } }, { clusterDNS: '10.96.0.10', clusterDomain: 'cluster.local' })
+        ?.options,
+    ).toEqual(['ndots:2'])
   })
 })

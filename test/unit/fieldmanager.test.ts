@@ -27,13 +27,20 @@ describe('FieldsV1', () => {
   })
 
   it('prints paths as upstream conflicts do', () => {
-    expect(pathString(['f:spec', 'f:containers', 'k:{"name":"web"}', 'f:ports', 'k:{"containerPort":80,"protocol":"TCP"}'])).toBe('.spec.containers[name="web"].ports[containerPort=80,protocol="TCP"]')
+    expect(pathString(['f:spec', 'f:containers', 'k:{"name":"web"}', 'f:ports', 'k:{"containerPort":80,"protocol":"TCP"}'])).toBe(
+      '.spec.containers[name="web"].ports[containerPort=80,protocol="TCP"]',
+    )
     expect(pathString(['f:metadata', 'f:finalizers', 'v:"a"'])).toBe('.metadata.finalizers[="a"]')
   })
 })
 
 describe('field sets with the schema', () => {
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { labels: { app: 'x' }, finalizers: ['f1'] }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }] }], nodeSelector: { a: 'b' } } }
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { labels: { app: 'x' }, finalizers: ['f1'] },
+    spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }] }], nodeSelector: { a: 'b' } },
+  }
 
   it('keys list items by merge keys (defaults filled in), sets by value, map entries as members', () => {
     const v = toFieldsV1(fieldsOf(pod, POD, structByName)) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -55,7 +62,10 @@ describe('field sets with the schema', () => {
 
   it('removes only what the applier held alone', () => {
     const obj = structuredClone(pod) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
-    const last = fromFieldsV1({ 'f:metadata': { 'f:labels': { 'f:app': {} } }, 'f:spec': { 'f:nodeSelector': {}, 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:image': {} } } } })
+    const last = fromFieldsV1({
+      'f:metadata': { 'f:labels': { 'f:app': {} } },
+      'f:spec': { 'f:nodeSelector': {}, 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:image': {} } } },
+    })
     const owned = fromFieldsV1({ 'f:spec': { 'f:containers': { 'k:{"name":"c"}': { 'f:image': {} } } } })
     removeUnowned(obj, last, owned, POD, structByName)
     expect(obj.metadata.labels).toBeUndefined()
@@ -67,7 +77,13 @@ describe('field sets with the schema', () => {
 
 describe('entries and managers', () => {
   it('folds the oldest of more than ten Update entries into ancient-changes', () => {
-    const entries: Entry[] = Array.from({ length: 12 }, (_, i) => ({ manager: `m${i}`, operation: 'Update' as const, apiVersion: 'v1', time: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z`, set: fromFieldsV1({ [`f:k${i}`]: {} }) }))
+    const entries: Entry[] = Array.from({ length: 12 }, (_, i) => ({
+      manager: `m${i}`,
+      operation: 'Update' as const,
+      apiVersion: 'v1',
+      time: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z`,
+      set: fromFieldsV1({ [`f:k${i}`]: {} }),
+    }))
     const out = encodeEntries(capUpdateEntries(entries))!
     expect(out).toHaveLength(10)
     const ancient = decodeEntries(out).find((e) => e.manager === 'ancient-changes')!

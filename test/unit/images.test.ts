@@ -31,7 +31,10 @@ describe('OCI image builder', () => {
   it('writes an OCI layout whose index, manifest, config and layer agree by digest', async () => {
     const img = await buildImage({
       name: 'kubelab.local/test:2',
-      rootfs: [{ type: 'file', path: '/hello.txt', content: 'hi\n', mode: 0o600 }, { type: 'symlink', path: 'etc/link', target: '../hello.txt' }],
+      rootfs: [
+        { type: 'file', path: '/hello.txt', content: 'hi\n', mode: 0o600 },
+        { type: 'symlink', path: 'etc/link', target: '../hello.txt' },
+      ],
       entrypoint: ['/bin/sh'],
       cmd: ['-c', 'echo'],
       env: ['A=1'],

@@ -27,7 +27,14 @@ async function backend(name: string): Promise<number> {
     let body = ''
     req.on('data', (d: Buffer) => (body += d))
     req.on('end', () => {
-      const e: Echo = { who: name, method: req.method ?? '', url: req.url ?? '', headers: req.headers as Record<string, string>, body, remotePort: req.socket.remotePort ?? 0 }
+      const e: Echo = {
+        who: name,
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers as Record<string, string>,
+        body,
+        remotePort: req.socket.remotePort ?? 0,
+      }
       res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name })
       res.end(JSON.stringify(e))
     })
@@ -44,7 +51,8 @@ async function backend(name: string): Promise<number> {
   return port
 }
 
-const svc = (name: string, port = 80): ServiceObj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ name: 'http', port, protocol: 'TCP' }] } }) as ServiceObj
+const svc = (name: string, port = 80): ServiceObj =>
+  ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ name: 'http', port, protocol: 'TCP' }] } }) as ServiceObj
 const slice = (name: string, ports: number[], ready = true): SliceObj =>
   ({
     apiVersion: 'discovery.k8s.io/v1',
@@ -55,14 +63,24 @@ const slice = (name: string, ports: number[], ready = true): SliceObj =>
     ports: [{ name: 'http', port: ports[0], protocol: 'TCP' }],
     endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready } }],
   }) as SliceObj
-const slicesFor = (name: string, ports: number[], ready = true): SliceObj[] => ports.map((p, i) => ({ ...slice(name, [p], ready), metadata: { name: `${name}-${i}`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } } }) as SliceObj)
+const slicesFor = (name: string, ports: number[], ready = true): SliceObj[] =>
+  ports.map(
+    (p, i) =>
+      ({ ...slice(name, [p], ready), metadata: { name: `${name}-${i}`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } } }) as SliceObj,
+  )
 
 function ing(rules: { host?: string; path: string; service: string; pathType?: string }[], tls?: { hosts: string[]; secretName: string }[]): IngressObj {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
     metadata: { name: 'web', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: { rules: rules.map((r) => ({ host: r.host, http: { paths: [{ path: r.path, pathType: r.pathType ?? 'Prefix', backend: { service: { name: r.service, port: { number: 80 } } } }] } })), tls },
+    spec: {
+      rules: rules.map((r) => ({
+        host: r.host,
+        http: { paths: [{ path: r.path, pathType: r.pathType ?? 'Prefix', backend: { service: { name: r.service, port: { number: 80 } } } }] },
+      })),
+      tls,
+    },
   } as IngressObj
 }
 
@@ -75,13 +93,19 @@ const shopCert = issueCert(ca, { commonName: 'shop.test', dnsNames: ['shop.test'
 const defaultCert = issueCert(ca, { commonName: 'default.invalid', dnsNames: ['default.invalid'], server: true })
 const clientAgent = new Agent({ keepAlive: true, maxSockets: 1 })
 
-function get(path: string, o: { host?: string; method?: string; body?: string; headers?: Record<string, string>; agent?: Agent } = {}): Promise<{ status: number; headers: IncomingMessage['headers']; body: string; reused: boolean }> {
+function get(
+  path: string,
+  o: { host?: string; method?: string; body?: string; headers?: Record<string, string>; agent?: Agent } = {},
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: string; reused: boolean }> {
   return new Promise((ok, fail) => {
-    const req = request({ host: '127.0.0.1', port: httpPort, path, method: o.method ?? 'GET', headers: { host: o.host ?? 'app.test', ...o.headers }, agent: o.agent ?? false }, (res) => {
-      let body = ''
-      res.on('data', (d: Buffer) => (body += d))
-      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body, reused: req.reusedSocket }))
-    })
+    const req = request(
+      { host: '127.0.0.1', port: httpPort, path, method: o.method ?? 'GET', headers: { host: o.host ?? 'app.test', ...o.headers }, agent: o.agent ?? false },
+      (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d))
+        res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body, reused: req.reusedSocket }))
+      },
+    )
     req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path} timed out`)))
     req.on('error', fail)
     req.end(o.body)
@@ -95,7 +119,13 @@ const echo = async (path: string, o: Parameters<typeof get>[1] = {}): Promise<Ec
 }
 
 function tlsSecret(name: string, pair: { certPem: string; keyPem: string }): SecretObj {
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default', resourceVersion: '1' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(pair.certPem).toString('base64'), 'tls.key': Buffer.from(pair.keyPem).toString('base64') } }
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: 'default', resourceVersion: '1' },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from(pair.certPem).toString('base64'), 'tls.key': Buffer.from(pair.keyPem).toString('base64') },
+  }
 }
 
 function routes(extra: { readyB?: boolean } = {}): ReturnType<typeof buildRoutingTable> {
@@ -128,7 +158,12 @@ beforeAll(async () => {
   httpPort = addrs.http.port
   httpsPort = addrs.https!.port
   proxy.setRoutes(routes())
-  proxy.setTls(buildTlsTable([ing([{ host: 'shop.test', path: '/', service: 'svc-b' }], [{ hosts: ['shop.test'], secretName: 'shop-tls' }])], [tlsSecret('shop-tls', shopCert)]))
+  proxy.setTls(
+    buildTlsTable(
+      [ing([{ host: 'shop.test', path: '/', service: 'svc-b' }], [{ hosts: ['shop.test'], secretName: 'shop-tls' }])],
+      [tlsSecret('shop-tls', shopCert)],
+    ),
+  )
 }, 60_000)
 
 afterAll(async () => {
@@ -213,12 +248,15 @@ describe('ingress proxy', () => {
   it('serves HTTPS with the certificate of the SNI host, and the default one otherwise', async () => {
     const tlsGet = (servername: string): Promise<{ cn: string; body: string }> =>
       new Promise((ok, fail) => {
-        const req = httpsRequest({ host: '127.0.0.1', port: httpsPort, path: '/', servername, headers: { host: servername }, ca: ca.certPem, rejectUnauthorized: false, agent: false }, (res) => {
-          const cn = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '')
-          let body = ''
-          res.on('data', (d: Buffer) => (body += d))
-          res.on('end', () => ok({ cn, body }))
-        })
+        const req = httpsRequest(
+          { host: '127.0.0.1', port: httpsPort, path: '/', servername, headers: { host: servername }, ca: ca.certPem, rejectUnauthorized: false, agent: false },
+          (res) => {
+            const cn = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '')
+            let body = ''
+            res.on('data', (d: Buffer) => (body += d))
+            res.on('end', () => ok({ cn, body }))
+          },
+        )
         req.on('error', fail)
         req.end()
       })

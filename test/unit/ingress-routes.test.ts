@@ -2,12 +2,36 @@
 // default backend, Service port by number or name → EndpointSlice endpoints), class selection,
 // TLS certificate lookup and the status it writes.
 import { describe, expect, it } from 'vitest'
-import { buildRoutingTable, buildTlsTable, classView, hostMatches, isOurIngress, isStatusWriter, liveInstances, normalizeHost, pathMatches, requestPath, statusChanges, type RouteResult } from '../../src-cluster/ingress'
+import {
+  buildRoutingTable,
+  buildTlsTable,
+  classView,
+  hostMatches,
+  isOurIngress,
+  isStatusWriter,
+  liveInstances,
+  normalizeHost,
+  pathMatches,
+  requestPath,
+  statusChanges,
+  type RouteResult,
+} from '../../src-cluster/ingress'
 import type { IngressClassObj, IngressObj, LeaseObj, SecretObj, ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
 type PathSpec = { path?: string; pathType?: string; service: string; port: number | string }
 
-function ingress(name: string, o: { ns?: string; created?: string; cls?: string; rules?: { host?: string; paths: PathSpec[] }[]; def?: { service: string; port: number | string }; tls?: { hosts?: string[]; secretName?: string }[]; status?: string[] } = {}): IngressObj {
+function ingress(
+  name: string,
+  o: {
+    ns?: string
+    created?: string
+    cls?: string
+    rules?: { host?: string; paths: PathSpec[] }[]
+    def?: { service: string; port: number | string }
+    tls?: { hosts?: string[]; secretName?: string }[]
+    status?: string[]
+  } = {},
+): IngressObj {
   const backend = (s: string, p: number | string) => ({ service: { name: s, port: typeof p === 'number' ? { number: p } : { name: p } } })
   return {
     apiVersion: 'networking.k8s.io/v1',
@@ -16,7 +40,10 @@ function ingress(name: string, o: { ns?: string; created?: string; cls?: string;
     spec: {
       ingressClassName: o.cls,
       defaultBackend: o.def ? backend(o.def.service, o.def.port) : undefined,
-      rules: o.rules?.map((r) => ({ host: r.host, http: { paths: r.paths.map((p) => ({ path: p.path, pathType: p.pathType ?? 'Prefix', backend: backend(p.service, p.port) })) } })),
+      rules: o.rules?.map((r) => ({
+        host: r.host,
+        http: { paths: r.paths.map((p) => ({ path: p.path, pathType: p.pathType ?? 'Prefix', backend: backend(p.service, p.port) })) },
+      })),
       tls: o.tls,
     },
     status: o.status ? { loadBalancer: { ingress: o.status.map((ip) => ({ ip })) } } : undefined,
@@ -24,7 +51,12 @@ function ingress(name: string, o: { ns?: string; created?: string; cls?: string;
 }
 
 function service(name: string, ports: { name?: string; port: number }[], o: { ns?: string; type?: string } = {}): ServiceObj {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: o.ns ?? 'default' }, spec: { type: o.type ?? 'ClusterIP', ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) } } as ServiceObj
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: o.ns ?? 'default' },
+    spec: { type: o.type ?? 'ClusterIP', ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
+  } as ServiceObj
 }
 
 function slice(svc: string, ports: { name?: string; port: number }[], eps: { ip: string; ready?: boolean }[], ns = 'default'): SliceObj {
@@ -38,7 +70,8 @@ function slice(svc: string, ports: { name?: string; port: number }[], eps: { ip:
   } as SliceObj
 }
 
-const target = (r: RouteResult): string => (r.kind === 'none' ? 'none' : `${r.backend.service}:${r.backend.port}${r.rule ? ` ${r.rule.pathType} ${r.rule.path}` : ' default'}`)
+const target = (r: RouteResult): string =>
+  r.kind === 'none' ? 'none' : `${r.backend.service}:${r.backend.port}${r.rule ? ` ${r.rule.pathType} ${r.rule.path}` : ' default'}`
 
 describe('host and path matching', () => {
   it('normalizes Host headers and request targets', () => {
@@ -80,7 +113,12 @@ describe('host and path matching', () => {
 })
 
 describe('routing table', () => {
-  const services = [service('a', [{ name: 'http', port: 80 }]), service('b', [{ port: 8080 }]), service('c', [{ name: 'web', port: 9000 }]), service('d', [{ port: 80 }])]
+  const services = [
+    service('a', [{ name: 'http', port: 80 }]),
+    service('b', [{ port: 8080 }]),
+    service('c', [{ name: 'web', port: 9000 }]),
+    service('d', [{ port: 80 }]),
+  ]
   const slices = [
     slice('a', [{ name: 'http', port: 8000 }], [{ ip: '10.244.1.2' }, { ip: '10.244.1.3' }, { ip: '10.244.1.9', ready: false }]),
     slice('b', [{ port: 8080 }], [{ ip: '10.244.2.2' }]),
@@ -137,17 +175,33 @@ describe('routing table', () => {
   })
 
   it('uses the defaultBackend when nothing matches, and answers none without one', () => {
-    const withDefault = buildRoutingTable({ ingresses: [ingress('x', { def: { service: 'd', port: 80 }, rules: [{ host: 'a.test', paths: [{ path: '/a', service: 'a', port: 80 }] }] })], services, slices })
+    const withDefault = buildRoutingTable({
+      ingresses: [ingress('x', { def: { service: 'd', port: 80 }, rules: [{ host: 'a.test', paths: [{ path: '/a', service: 'a', port: 80 }] }] })],
+      services,
+      slices,
+    })
     expect(target(withDefault.route('a.test', '/zzz'))).toBe('d:80 default')
     expect(target(withDefault.route('b.test', '/a'))).toBe('d:80 default')
-    const none = buildRoutingTable({ ingresses: [ingress('x', { rules: [{ host: 'a.test', paths: [{ path: '/a', service: 'a', port: 80 }] }] })], services, slices })
+    const none = buildRoutingTable({
+      ingresses: [ingress('x', { rules: [{ host: 'a.test', paths: [{ path: '/a', service: 'a', port: 80 }] }] })],
+      services,
+      slices,
+    })
     expect(none.route('a.test', '/b').kind).toBe('none')
     expect(none.route('b.test', '/a').kind).toBe('none')
   })
 
   it('lets the older Ingress win a conflict, and the older defaultBackend', () => {
-    const newer = ingress('newer', { created: '2026-02-01T00:00:00Z', def: { service: 'b', port: 8080 }, rules: [{ paths: [{ path: '/p', service: 'b', port: 8080 }] }] })
-    const older = ingress('older', { created: '2026-01-01T00:00:00Z', def: { service: 'd', port: 80 }, rules: [{ paths: [{ path: '/p', service: 'a', port: 80 }] }] })
+    const newer = ingress('newer', {
+      created: '2026-02-01T00:00:00Z',
+      def: { service: 'b', port: 8080 },
+      rules: [{ paths: [{ path: '/p', service: 'b', port: 8080 }] }],
+    })
+    const older = ingress('older', {
+      created: '2026-01-01T00:00:00Z',
+      def: { service: 'd', port: 80 },
+      rules: [{ paths: [{ path: '/p', service: 'a', port: 80 }] }],
+    })
     const t = buildRoutingTable({ ingresses: [newer, older], services, slices })
     expect(target(t.route('h', '/p'))).toBe('a:80 Prefix /p')
     expect(t.defaultBackend?.service).toBe('d')
@@ -155,7 +209,18 @@ describe('routing table', () => {
   })
 
   it('resolves a Service port by number or by name to the ready endpoints with their target ports', () => {
-    const t = buildRoutingTable({ ingresses: [ingress('x', { rules: [{ host: 'n', paths: [{ path: '/', service: 'a', port: 80 }] }, { host: 'm', paths: [{ path: '/', service: 'a', port: 'http' }] }] })], services, slices })
+    const t = buildRoutingTable({
+      ingresses: [
+        ingress('x', {
+          rules: [
+            { host: 'n', paths: [{ path: '/', service: 'a', port: 80 }] },
+            { host: 'm', paths: [{ path: '/', service: 'a', port: 'http' }] },
+          ],
+        }),
+      ],
+      services,
+      slices,
+    })
     for (const host of ['n', 'm']) {
       const r = t.route(host, '/')
       expect(r.kind).toBe('backend')
@@ -223,7 +288,10 @@ describe('ingress classes', () => {
     expect(isOurIngress(ingress('d'), notDefault)).toBe(false)
     expect(isOurIngress(ingress('d'), classView([]))).toBe(false)
     // two defaults: the newer one decides
-    const two = classView([cls('kubelab', 'kubelab.dev/ingress', true, '2026-01-01T00:00:00Z'), cls('nginx', 'k8s.io/ingress-nginx', true, '2026-03-01T00:00:00Z')])
+    const two = classView([
+      cls('kubelab', 'kubelab.dev/ingress', true, '2026-01-01T00:00:00Z'),
+      cls('nginx', 'k8s.io/ingress-nginx', true, '2026-03-01T00:00:00Z'),
+    ])
     expect(two.defaultIsOurs).toBe(false)
   })
 })
@@ -240,7 +308,13 @@ describe('TLS table', () => {
   it('maps hosts to certificates, exact before wildcard, older Ingress first, and reports unusable secrets', () => {
     const t = buildTlsTable(
       [
-        ingress('one', { tls: [{ hosts: ['shop.example.com'], secretName: 'shop' }, { hosts: ['*.example.com'], secretName: 'wild' }, { hosts: ['x.test'], secretName: 'gone' }] }),
+        ingress('one', {
+          tls: [
+            { hosts: ['shop.example.com'], secretName: 'shop' },
+            { hosts: ['*.example.com'], secretName: 'wild' },
+            { hosts: ['x.test'], secretName: 'gone' },
+          ],
+        }),
         ingress('two', { tls: [{ hosts: ['shop.example.com'], secretName: 'other' }, { secretName: 'fallback' }] }),
       ],
       [secret('shop', 'SHOP'), secret('wild', 'WILD'), secret('other', 'OTHER'), secret('fallback', 'FB'), { ...secret('broken'), data: {} }],
@@ -259,12 +333,24 @@ describe('status', () => {
   const lease = (node: string, ip: string, renew: string): LeaseObj => ({
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: { name: `ingress-${node}`, namespace: 'kube-system', labels: { 'kubelab.dev/component': 'ingress' }, annotations: { 'kubelab.dev/ingress-address': ip } },
+    metadata: {
+      name: `ingress-${node}`,
+      namespace: 'kube-system',
+      labels: { 'kubelab.dev/component': 'ingress' },
+      annotations: { 'kubelab.dev/ingress-address': ip },
+    },
     spec: { holderIdentity: node, leaseDurationSeconds: 40, renewTime: renew },
   })
 
   it('counts only unexpired presence leases and lets the first live node write', () => {
-    const live = liveInstances([lease('node-b', '10.0.0.3', '2026-01-01T00:00:50.000000Z'), lease('node-a', '10.0.0.2', '2026-01-01T00:00:10.000000Z'), lease('node-c', '10.0.0.4', '2026-01-01T00:00:55.000000Z')], now)
+    const live = liveInstances(
+      [
+        lease('node-b', '10.0.0.3', '2026-01-01T00:00:50.000000Z'),
+        lease('node-a', '10.0.0.2', '2026-01-01T00:00:10.000000Z'),
+        lease('node-c', '10.0.0.4', '2026-01-01T00:00:55.000000Z'),
+      ],
+      now,
+    )
     expect(live).toEqual([
       { node: 'node-b', address: '10.0.0.3' },
       { node: 'node-c', address: '10.0.0.4' },

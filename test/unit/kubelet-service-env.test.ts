@@ -35,7 +35,11 @@ describe('service environment variables', () => {
   })
 
   it('links the pod namespace Services with a cluster IP and always the default kubernetes Service', () => {
-    expect(linkedServices(all, 'shop', true).map((s) => s.metadata?.name).sort()).toEqual(['kubernetes', 'web-front'])
+    expect(
+      linkedServices(all, 'shop', true)
+        .map((s) => s.metadata?.name)
+        .sort(),
+    ).toEqual(['kubernetes', 'web-front'])
     expect(linkedServices(all, 'shop', false).map((s) => s.metadata?.name)).toEqual(['kubernetes'])
     // a pod in default sees kubernetes once
     expect(linkedServices(all, 'default', true).map((s) => s.metadata?.name)).toEqual(['kubernetes'])
@@ -49,14 +53,23 @@ describe('service environment variables', () => {
     const source: ObjectSource = { configMap: async () => undefined, secret: async () => undefined }
     const pod = { metadata: { namespace: 'shop', name: 'p' }, spec: { containers: [] } }
     const env = await buildEnv(
-      { name: 'c', env: [{ name: 'URL', value: 'http://$(WEB_FRONT_SERVICE_HOST):$(WEB_FRONT_SERVICE_PORT)' }, { name: 'WEB_FRONT_SERVICE_PORT', value: 'mine' }] },
+      {
+        name: 'c',
+        env: [
+          { name: 'URL', value: 'http://$(WEB_FRONT_SERVICE_HOST):$(WEB_FRONT_SERVICE_PORT)' },
+          { name: 'WEB_FRONT_SERVICE_PORT', value: 'mine' },
+        ],
+      },
       { pod, node: { cpu: 1, memory: 1 }, source, services: () => all },
     )
     const m = new Map(env.map((e) => [e.key, e.value]))
     expect(m.get('URL')).toBe('http://10.96.3.4:80')
     expect(m.get('WEB_FRONT_SERVICE_PORT')).toBe('mine')
     expect(m.get('KUBERNETES_SERVICE_HOST')).toBe('10.96.0.1')
-    const off = await buildEnv({ name: 'c' }, { pod: { ...pod, spec: { containers: [], enableServiceLinks: false } }, node: { cpu: 1, memory: 1 }, source, services: () => all })
+    const off = await buildEnv(
+      { name: 'c' },
+      { pod: { ...pod, spec: { containers: [], enableServiceLinks: false } }, node: { cpu: 1, memory: 1 }, source, services: () => all },
+    )
     expect(off.map((e) => e.key).filter((k) => k.startsWith('WEB_FRONT'))).toEqual([])
     expect(off.map((e) => e.key)).toContain('KUBERNETES_PORT')
   })
@@ -76,7 +89,9 @@ describe('--node-labels', () => {
   })
 
   it('refuses labels NodeRestriction keeps from kubelets, as upstream', () => {
-    expect(() => parseNodeLabels('node-role.kubernetes.io/control-plane=')).toThrow(/unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels: \[node-role.kubernetes.io\/control-plane\]/)
+    expect(() => parseNodeLabels('node-role.kubernetes.io/control-plane=')).toThrow(
+      /unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels: \[node-role.kubernetes.io\/control-plane\]/,
+    )
     expect(() => parseNodeLabels('node-restriction.kubernetes.io/secure=true')).toThrow(/node-restriction.kubernetes.io\/secure/)
     expect(parseNodeLabels('kubernetes.io/hostname=a,example.com/x=y')).toEqual({ 'kubernetes.io/hostname': 'a', 'example.com/x': 'y' })
   })

@@ -28,11 +28,18 @@ describe('pod → CRI translation', () => {
       searches: ['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
       options: ['ndots:5'],
     })
-    expect(podDnsConfig({ ...pod, spec: { ...pod.spec!, dnsPolicy: 'Default' } }, { clusterDns: ['10.96.0.10'], clusterDomain: 'cluster.local' })).toBeUndefined()
+    expect(
+      podDnsConfig({ ...pod, spec: { ...pod.spec!, dnsPolicy: 'Default' } }, { clusterDns: ['10.96.0.10'], clusterDomain: 'cluster.local' }),
+    ).toBeUndefined()
   })
 
   it('builds the sandbox with hostname, log directory, host ports and pod labels', () => {
-    const s = sandboxConfig(pod, { logDirBase: '/var/log/pods', dns: { clusterDns: [], clusterDomain: 'cluster.local' }, cgroupParent: '/kubelab/podu1', attempt: 0 })
+    const s = sandboxConfig(pod, {
+      logDirBase: '/var/log/pods',
+      dns: { clusterDns: [], clusterDomain: 'cluster.local' },
+      cgroupParent: '/kubelab/podu1',
+      attempt: 0,
+    })
     expect(s.hostname).toBe('p')
     expect(s.logDirectory).toBe('/var/log/pods/team_p_u1')
     expect(s.portMappings).toEqual([{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: '' }])
@@ -52,7 +59,12 @@ describe('pod → CRI translation', () => {
   it('expands $(VAR) in command and args, and keeps $$ escapes', () => {
     const cfg = containerConfig({
       pod,
-      container: { name: 'c', command: ['echo', '$(A)'], args: ['$$(A)', '$(MISSING)'], securityContext: { runAsUser: 1000, readOnlyRootFilesystem: true, capabilities: { add: ['NET_ADMIN'] } } },
+      container: {
+        name: 'c',
+        command: ['echo', '$(A)'],
+        args: ['$$(A)', '$(MISSING)'],
+        securityContext: { runAsUser: 1000, readOnlyRootFilesystem: true, capabilities: { add: ['NET_ADMIN'] } },
+      },
       kind: 'main',
       attempt: 2,
       image: 'sha256:abc',
@@ -81,14 +93,21 @@ describe('container environment', () => {
           { name: 'Y', value: '$(X)-$(NODE)' },
         ],
       },
-      { pod, podIP: '10.244.1.5', node: { cpu: 2, memory: 1 }, source: source({ cm: { data: { k: 'v' } } }, { s: { data: { pw: Buffer.from('secret').toString('base64') } } }) },
+      {
+        pod,
+        podIP: '10.244.1.5',
+        node: { cpu: 2, memory: 1 },
+        source: source({ cm: { data: { k: 'v' } } }, { s: { data: { pw: Buffer.from('secret').toString('base64') } } }),
+      },
     )
     expect(Object.fromEntries(env.map((e) => [e.key, e.value]))).toEqual({ P_k: 'v', X: 'v', S: 'secret', NODE: 'n1', IP: '10.244.1.5', Y: 'v-n1' })
   })
 
   it('reports a missing ConfigMap as a config error unless optional', async () => {
     const ctx = { pod, node: { cpu: 1, memory: 1 }, source: source({}) }
-    await expect(buildEnv({ name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] }, ctx)).rejects.toBeInstanceOf(ConfigError)
+    await expect(buildEnv({ name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } }] }, ctx)).rejects.toBeInstanceOf(
+      ConfigError,
+    )
     expect(await buildEnv({ name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k', optional: true } } }] }, ctx)).toEqual([])
   })
 })
@@ -140,7 +159,11 @@ describe('pod status', () => {
   })
 
   it('shows CrashLoopBackOff with the last termination as lastState', () => {
-    const s = containerStatus({ name: 'c', image: 'img' }, { runs: [run({})], waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s' }, ready: false, started: false }, 'ContainerCreating')
+    const s = containerStatus(
+      { name: 'c', image: 'img' },
+      { runs: [run({})], waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s' }, ready: false, started: false },
+      'ContainerCreating',
+    )
     expect(s.state?.waiting?.reason).toBe('CrashLoopBackOff')
     expect(s.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error', containerID: 'containerd://abc' })
     expect(s.restartCount).toBe(1)
@@ -169,7 +192,11 @@ describe('pod status', () => {
       new Date(),
     )
     expect(st.phase).toBe('Running')
-    expect(st.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [c]' })
+    expect(st.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [c]',
+    })
     expect(st.conditions?.find((c) => c.type === 'PodScheduled')?.lastTransitionTime).toBe('2026-01-01T00:00:00Z')
     expect(st.podIPs).toEqual([{ ip: '10.244.0.2' }])
   })
@@ -179,8 +206,19 @@ describe('node readiness', () => {
   it('is NotReady when the runtime is down or its network is not ready', () => {
     expect(readyCondition(new Error('connect ENOENT')).ok).toBe(false)
     expect(readyCondition(new Error('connect ENOENT')).message).toContain('container runtime is down')
-    const net = readyCondition({ status: { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: 'cni plugin not initialized' }] }, info: {} })
-    expect(net).toEqual({ ok: false, message: 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:cni plugin not initialized' })
+    const net = readyCondition({
+      status: {
+        conditions: [
+          { type: 'RuntimeReady', status: true, reason: '', message: '' },
+          { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: 'cni plugin not initialized' },
+        ],
+      },
+      info: {},
+    })
+    expect(net).toEqual({
+      ok: false,
+      message: 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:cni plugin not initialized',
+    })
     expect(readyCondition({ status: { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }] }, info: {} }).ok).toBe(true)
   })
 })

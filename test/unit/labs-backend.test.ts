@@ -59,14 +59,35 @@ describe('lab session view', () => {
 
   it('finished: the time, checks and hints of the run for the finish page', () => {
     const p = newProgress('namespaces', 'c1')
-    Object.assign(p, { step: 2, completed: [1], startedAt: '2026-01-01T10:00:00.000Z', finishedAt: '2026-01-01T10:07:30.000Z', attempts: { 1: 3 }, hintsShown: { 1: 1 } })
-    expect(labSession('c1', { lab: namespacesLab, progress: p, step: undefined, text: '' }).result).toEqual({ seconds: 450, attempts: 3, hints: 1, startedAt: p.startedAt, finishedAt: p.finishedAt })
+    Object.assign(p, {
+      step: 2,
+      completed: [1],
+      startedAt: '2026-01-01T10:00:00.000Z',
+      finishedAt: '2026-01-01T10:07:30.000Z',
+      attempts: { 1: 3 },
+      hintsShown: { 1: 1 },
+    })
+    expect(labSession('c1', { lab: namespacesLab, progress: p, step: undefined, text: '' }).result).toEqual({
+      seconds: 450,
+      attempts: 3,
+      hints: 1,
+      startedAt: p.startedAt,
+      finishedAt: p.finishedAt,
+    })
     expect(labSession('c1', { lab: namespacesLab, progress: newProgress('namespaces', 'c1'), step: namespacesLab.steps[0], text: '' }).result).toBeNull()
   })
 
   it('catalogue cards carry the concept, needs and why a cluster cannot run the lab', () => {
     const c = labCard(namespacesLab, [{ need: 'runtime', why: 'simulated nodes report pods Running without starting containers' }], undefined)
-    expect(c).toMatchObject({ id: 'namespaces', title: 'Namespaces', concept: 'Create a namespace and label it for a team.', level: 'beginner', minutes: 5, steps: 1, progress: null })
+    expect(c).toMatchObject({
+      id: 'namespaces',
+      title: 'Namespaces',
+      concept: 'Create a namespace and label it for a team.',
+      level: 'beginner',
+      minutes: 5,
+      steps: 1,
+      progress: null,
+    })
     expect(c.unmet).toEqual([{ need: 'runtime', why: 'simulated nodes report pods Running without starting containers' }])
     expect(needsOf({ ...namespacesLab, needs: { workers: 2, capabilities: ['runtime', 'metrics'], images: [] } })).toEqual(['workers>=2', 'runtime', 'metrics'])
   })
@@ -81,7 +102,10 @@ describe('labs requests', () => {
     home = mkdtempSync(join(tmpdir(), 'kubelab-labs-unit-'))
     // A recorded but stopped cluster: enough to answer without running anything.
     mkdirSync(join(home, 'clusters', 'off'), { recursive: true })
-    writeFileSync(join(home, 'clusters', 'off', 'cluster.json'), JSON.stringify({ name: 'off', provider: 'simulated', state: 'stopped', nodes: [], createdAt: '2025-01-01T00:00:00Z', ports: {}, settings: {} }))
+    writeFileSync(
+      join(home, 'clusters', 'off', 'cluster.json'),
+      JSON.stringify({ name: 'off', provider: 'simulated', state: 'stopped', nodes: [], createdAt: '2025-01-01T00:00:00Z', ports: {}, settings: {} }),
+    )
     const labs = new LabService({ manager: new ClusterManager({ env: { KUBELAB_HOME: home } }), projectRoot: root, publish: (m) => events.push(m) })
     handlers = createLabHandlers(labs) as unknown as Handlers
   })
@@ -114,7 +138,10 @@ describe('labs requests', () => {
   it('answers unknown clusters, unknown labs and labs not started with their own codes', async () => {
     expect(await dispatch(handlers, 'labs.check', { cluster: 'nope', lab: 'namespaces' })).toMatchObject({ ok: false, error: { code: 'cluster_not_found' } })
     expect(await dispatch(handlers, 'labs.start', { cluster: 'off', lab: 'no-such-lab' })).toMatchObject({ ok: false, error: { code: 'lab_not_found' } })
-    expect(await dispatch(handlers, 'labs.check', { cluster: 'off', lab: 'namespaces' })).toMatchObject({ ok: false, error: { code: 'lab_not_started', message: expect.stringContaining('press Start') } })
+    expect(await dispatch(handlers, 'labs.check', { cluster: 'off', lab: 'namespaces' })).toMatchObject({
+      ok: false,
+      error: { code: 'lab_not_started', message: expect.stringContaining('press Start') },
+    })
     expect(await dispatch(handlers, 'labs.active', { cluster: 'off' })).toEqual({ ok: true, value: null })
   })
 
@@ -132,14 +159,31 @@ describe('labs requests', () => {
     expect(hint).toMatchObject({ ok: true, value: { index: null, text: 'Press Check 1 more time (failed checks unlock hints).' } })
     const shown = await dispatch(handlers, 'labs.solution', { cluster: 'off', lab: 'namespaces', run: false })
     expect(shown).toMatchObject({ ok: true, value: { ran: null, script: expect.stringContaining('kubectl label namespace team-a team=a') } })
-    expect(await dispatch(handlers, 'labs.check', { cluster: 'off', lab: 'namespaces' })).toMatchObject({ ok: false, error: { code: 'cluster_not_running', message: expect.stringContaining('cluster off is stopped') } })
-    expect(await dispatch(handlers, 'labs.solution', { cluster: 'off', lab: 'namespaces', run: true })).toMatchObject({ ok: false, error: { code: 'cluster_not_running' } })
+    expect(await dispatch(handlers, 'labs.check', { cluster: 'off', lab: 'namespaces' })).toMatchObject({
+      ok: false,
+      error: { code: 'cluster_not_running', message: expect.stringContaining('cluster off is stopped') },
+    })
+    expect(await dispatch(handlers, 'labs.solution', { cluster: 'off', lab: 'namespaces', run: true })).toMatchObject({
+      ok: false,
+      error: { code: 'cluster_not_running' },
+    })
     const cat = await dispatch(handlers, 'labs.catalogue', { cluster: 'off' })
     expect(cat).toMatchObject({ ok: true, value: { active: 'namespaces' } })
-    if (cat.ok) expect((cat.value as { labs: { id: string; progress: unknown }[] }).labs.find((l) => l.id === 'namespaces')?.progress).toMatchObject({ step: 1, steps: 1, finished: false })
+    if (cat.ok)
+      expect((cat.value as { labs: { id: string; progress: unknown }[] }).labs.find((l) => l.id === 'namespaces')?.progress).toMatchObject({
+        step: 1,
+        steps: 1,
+        finished: false,
+      })
     // A teacher's export, from disk while the cluster is stopped.
     const report = await dispatch(handlers, 'labs.progress', { cluster: 'off' })
-    expect(report).toMatchObject({ ok: true, value: { cluster: 'off', labs: [{ labId: 'namespaces', title: namespacesLab.title, steps: 1, completed: [], finished: false, finishedAt: null, attempts: 1, hints: 0 }] } })
+    expect(report).toMatchObject({
+      ok: true,
+      value: {
+        cluster: 'off',
+        labs: [{ labId: 'namespaces', title: namespacesLab.title, steps: 1, completed: [], finished: false, finishedAt: null, attempts: 1, hints: 0 }],
+      },
+    })
     expect(await dispatch(handlers, 'labs.progress', { cluster: 'nope' })).toMatchObject({ ok: false, error: { code: 'cluster_not_found' } })
   })
 })

@@ -47,7 +47,9 @@ describe('loadLab', () => {
     expect(loadLab(labDir(minimal)).cleanupOn).toBe('cp')
     const lab = loadLab(labDir({ ...minimal, kubelab: { cleanup: 'cleanup.sh', cleanupOn: 'w1' } }, ['step1/text.md', 'step1/verify.sh', 'cleanup.sh']))
     expect(lab).toMatchObject({ cleanup: join(dir, 'lab', 'cleanup.sh'), cleanupOn: 'w1' })
-    expect(issues(() => loadLab(labDir({ ...minimal, kubelab: { cleanupOn: 'worker-1' } })))).toContain('kubelab.cleanupOn: must be cp, w1, w2, ..., got "worker-1"')
+    expect(issues(() => loadLab(labDir({ ...minimal, kubelab: { cleanupOn: 'worker-1' } })))).toContain(
+      'kubelab.cleanupOn: must be cp, w1, w2, ..., got "worker-1"',
+    )
   })
 
   it('maps Killercoda imageids to worker counts', () => {
@@ -64,14 +66,30 @@ describe('loadLab', () => {
 
   it('reports every problem at once', () => {
     const msg = issues(() =>
-      loadLab(labDir({ title: 'T', details: { steps: [{ title: 'S', verify: 'step1/verify.sh', kubelab: { hintAfter: -1, runOn: 'master', hints: ['h.md'] } }] }, kubelab: { level: 'expert', needs: ['gpu'], namespaces: ['kube-system'], formatVersion: 2 } })),
+      loadLab(
+        labDir({
+          title: 'T',
+          details: { steps: [{ title: 'S', verify: 'step1/verify.sh', kubelab: { hintAfter: -1, runOn: 'master', hints: ['h.md'] } }] },
+          kubelab: { level: 'expert', needs: ['gpu'], namespaces: ['kube-system'], formatVersion: 2 },
+        }),
+      ),
     )
-    for (const part of ['kubelab.level: must be one of', 'kubelab.needs[0]: unknown capability "gpu"', 'kubelab.namespaces: kube-system is a system namespace', 'kubelab.formatVersion', 'details.steps[0].kubelab.hintAfter', 'details.steps[0].kubelab.runOn', 'details.steps[0].kubelab.hints[0]: file h.md does not exist'])
+    for (const part of [
+      'kubelab.level: must be one of',
+      'kubelab.needs[0]: unknown capability "gpu"',
+      'kubelab.namespaces: kube-system is a system namespace',
+      'kubelab.formatVersion',
+      'details.steps[0].kubelab.hintAfter',
+      'details.steps[0].kubelab.runOn',
+      'details.steps[0].kubelab.hints[0]: file h.md does not exist',
+    ])
       expect(msg).toContain(part)
   })
 
   it('rejects paths outside the lab folder, a missing verify, and no steps', () => {
-    expect(issues(() => loadLab(labDir({ ...minimal, details: { steps: [{ title: 'S', verify: '../x.sh' }] } })))).toContain('details.steps[0].verify: ../x.sh must be a path inside the lab folder')
+    expect(issues(() => loadLab(labDir({ ...minimal, details: { steps: [{ title: 'S', verify: '../x.sh' }] } })))).toContain(
+      'details.steps[0].verify: ../x.sh must be a path inside the lab folder',
+    )
     expect(issues(() => loadLab(labDir({ ...minimal, details: { steps: [{ title: 'S' }] } })))).toContain('details.steps[0].verify: is required')
     expect(issues(() => loadLab(labDir({ title: 'T', details: { steps: [] } })))).toContain('details.steps: must be a non-empty array')
   })

@@ -4,10 +4,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { canonicalImage, detectFacts, hasImage, hasStandIn, hostExecutor, nodeAliases, parseComponents, providerCapabilities, unmetNeeds, type ClusterFacts, type Kubectl, type Lab } from '../../src-main/labs'
+import {
+  canonicalImage,
+  detectFacts,
+  hasImage,
+  hasStandIn,
+  hostExecutor,
+  nodeAliases,
+  parseComponents,
+  providerCapabilities,
+  unmetNeeds,
+  type ClusterFacts,
+  type Kubectl,
+  type Lab,
+} from '../../src-main/labs'
 
-const lab = (o: Partial<Lab['needs']>): Lab =>
-  ({ id: 'x', needs: { workers: 0, capabilities: [], images: [], ...o } }) as unknown as Lab
+const lab = (o: Partial<Lab['needs']>): Lab => ({ id: 'x', needs: { workers: 0, capabilities: [], images: [], ...o } }) as unknown as Lab
 
 function facts(provider: string, workers: number, images?: string[]): ClusterFacts {
   const { have, missing } = providerCapabilities(provider)
@@ -37,9 +49,15 @@ describe('unmetNeeds', () => {
   })
 
   it('decides NetworkPolicy and Ingress on machines from the components their nodes run', async () => {
-    const nodes = [{ alias: 'cp', name: 'control-plane', controlPlane: true }, { alias: 'w1', name: 'node-1', controlPlane: false }]
+    const nodes = [
+      { alias: 'cp', name: 'control-plane', controlPlane: true },
+      { alias: 'w1', name: 'node-1', controlPlane: false },
+    ]
     const k = fakeKubectl({ ingressClasses: 'ingressclass.networking.k8s.io/kubelab', canI: 'no' })
-    const all = new Map([['cp', new Set(['apiserver', 'kubelet', 'netpol'])], ['w1', new Set(['kubelet', 'netpol', 'ingress'])]])
+    const all = new Map([
+      ['cp', new Set(['apiserver', 'kubelet', 'netpol'])],
+      ['w1', new Set(['kubelet', 'netpol', 'ingress'])],
+    ])
     const f = await detectFacts(k, 'local', { components: all })
     expect([...f.capabilities].sort()).toEqual(['host-to-node', 'ingress', 'networkpolicy', 'node-ssh', 'rbac', 'runtime'])
     expect(f.missing.loadbalancer).toMatch(/node cp runs the controller manager without an address pool/)
@@ -50,7 +68,10 @@ describe('unmetNeeds', () => {
     // An etcd member on every control plane (--store etcd): etcd labs can run.
     const onEtcd = new Map([...all, ['cp', new Set(['apiserver', 'kubelet', 'netpol', 'etcd'])]])
     expect((await detectFacts(k, 'local', { components: onEtcd })).capabilities.has('etcd')).toBe(true)
-    const partial = new Map([['cp', new Set(['kubelet'])], ['w1', new Set(['kubelet', 'netpol'])]])
+    const partial = new Map([
+      ['cp', new Set(['kubelet'])],
+      ['w1', new Set(['kubelet', 'netpol'])],
+    ])
     const g = await detectFacts(fakeKubectl({ ingressClasses: 'ingressclass.networking.k8s.io/kubelab', canI: 'yes' }), 'local', { components: partial })
     expect(g.capabilities.has('networkpolicy')).toBe(false)
     expect(g.missing.networkpolicy).toMatch(/node cp runs no netpol component/)
@@ -63,7 +84,9 @@ describe('unmetNeeds', () => {
   })
 
   it('counts workers', () => {
-    expect(unmetNeeds(lab({ workers: 2 }), facts('simulated', 1))).toEqual([{ need: 'workers>=2', why: 'the cluster has 1 worker; create one with --workers 2 or more' }])
+    expect(unmetNeeds(lab({ workers: 2 }), facts('simulated', 1))).toEqual([
+      { need: 'workers>=2', why: 'the cluster has 1 worker; create one with --workers 2 or more' },
+    ])
     expect(unmetNeeds(lab({ workers: 2 }), facts('simulated', 2))).toEqual([])
   })
 
@@ -95,7 +118,10 @@ describe('images', () => {
   })
 
   it('reads which components a node runs from the supervisor or systemd', () => {
-    expect([...parseComponents('supervisor\n{"pid":1,"components":{"kubelet":{"up":true},"netpol":{"up":false},"proxy":{"up":true}}}')]).toEqual(['kubelet', 'proxy'])
+    expect([...parseComponents('supervisor\n{"pid":1,"components":{"kubelet":{"up":true},"netpol":{"up":false},"proxy":{"up":true}}}')]).toEqual([
+      'kubelet',
+      'proxy',
+    ])
     expect([...parseComponents('systemd\nkubelab-kubelet.service\nkubelab-ingress.service\n')]).toEqual(['kubelet', 'ingress'])
     expect([...parseComponents('supervisor lb-pool\n{"components":{"apiserver":{"up":true}}}')].sort()).toEqual(['apiserver', 'lb-pool'])
   })
@@ -103,7 +129,11 @@ describe('images', () => {
 
 describe('nodeAliases', () => {
   it('names control planes cp and workers w1.. in numeric order', () => {
-    const a = nodeAliases([{ name: 'node-10', controlPlane: false }, { name: 'node-2', controlPlane: false }, { name: 'control-plane', controlPlane: true }])
+    const a = nodeAliases([
+      { name: 'node-10', controlPlane: false },
+      { name: 'node-2', controlPlane: false },
+      { name: 'control-plane', controlPlane: true },
+    ])
     expect(a.map((n) => `${n.alias}=${n.name}`)).toEqual(['cp=control-plane', 'w1=node-2', 'w2=node-10'])
   })
 })
@@ -120,7 +150,13 @@ describe('hostExecutor', () => {
 
   it('runs with the admin kubeconfig and nothing of the caller’s environment', async () => {
     process.env.KUBELAB_LEAK_TEST = 'leak'
-    const r = await hostExecutor('/admin.kubeconfig').run({ script: script('echo "$KUBECONFIG ${KUBELAB_LEAK_TEST:-clean} $KUBELAB_LAB"; echo "reason here" > "$KUBELAB_REASON_FILE"; exit 3'), node: 'cp', env: { KUBELAB_LAB: 'x' }, cwd: dir, timeoutMs: 10_000 })
+    const r = await hostExecutor('/admin.kubeconfig').run({
+      script: script('echo "$KUBECONFIG ${KUBELAB_LEAK_TEST:-clean} $KUBELAB_LAB"; echo "reason here" > "$KUBELAB_REASON_FILE"; exit 3'),
+      node: 'cp',
+      env: { KUBELAB_LAB: 'x' },
+      cwd: dir,
+      timeoutMs: 10_000,
+    })
     delete process.env.KUBELAB_LEAK_TEST
     expect(r).toMatchObject({ code: 3, timedOut: false, reason: 'reason here' })
     expect(r.stdout.trim()).toBe('/admin.kubeconfig clean x')

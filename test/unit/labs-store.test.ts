@@ -41,7 +41,17 @@ function emit(name: string, payload: unknown): void {
   for (const l of fake.listeners.get(name) ?? []) l(payload)
 }
 
-const card: LabCard = { id: 'namespaces', title: 'Namespaces', concept: 'Create a namespace.', level: 'beginner', minutes: 5, steps: 2, needs: [], unmet: [], progress: null }
+const card: LabCard = {
+  id: 'namespaces',
+  title: 'Namespaces',
+  concept: 'Create a namespace.',
+  level: 'beginner',
+  minutes: 5,
+  steps: 2,
+  needs: [],
+  unmet: [],
+  progress: null,
+}
 
 function session(over: Partial<LabSession> = {}): LabSession {
   return {
@@ -125,7 +135,10 @@ describe('labs store', () => {
   it('keeps a failed start as the contract error (needs not met) with the lab still named', async () => {
     answer('labs.catalogue', () => ({ ok: true, value: { cluster: 'c1', labs: [card], broken: [], clusterProblem: null, active: null } }))
     answer('labs.active', () => ({ ok: true, value: null }))
-    answer('labs.start', () => ({ ok: false, error: { code: 'needs_not_met', message: 'lab x cannot run on this cluster:\n  - needs runtime: simulated nodes ...' } }))
+    answer('labs.start', () => ({
+      ok: false,
+      error: { code: 'needs_not_met', message: 'lab x cannot run on this cluster:\n  - needs runtime: simulated nodes ...' },
+    }))
     const labs = useLabsStore()
     await labs.show('c1')
     await labs.start('namespaces')
@@ -145,7 +158,16 @@ describe('labs store', () => {
     // A second press while busy sends nothing.
     await labs.runCheck()
     expect(fake.calls.filter((c) => c.name === 'labs.check')).toHaveLength(1)
-    d.resolve({ ok: true, value: { outcome: 'failed', step: 1, reason: 'namespace team-a not found', attempt: 1, session: session({ failures: 1, lastReason: 'namespace team-a not found' }) } })
+    d.resolve({
+      ok: true,
+      value: {
+        outcome: 'failed',
+        step: 1,
+        reason: 'namespace team-a not found',
+        attempt: 1,
+        session: session({ failures: 1, lastReason: 'namespace team-a not found' }),
+      },
+    })
     await checking
     expect(labs.busy).toBeNull()
     expect(labs.check).toEqual({ outcome: 'failed', step: 1, message: 'namespace team-a not found' })
@@ -156,20 +178,34 @@ describe('labs store', () => {
     expect(labs.check).toEqual({ outcome: 'passed', step: 1, message: 'Step 1 passed. On to step 2.' })
     expect(labs.stepLabel).toBe('Step 2 of 2')
 
-    answer('labs.check', () => ({ ok: true, value: { outcome: 'passed', step: 2, reason: null, attempt: 1, session: session({ step: 3, completed: [1, 2], finished: true }) } }))
+    answer('labs.check', () => ({
+      ok: true,
+      value: { outcome: 'passed', step: 2, reason: null, attempt: 1, session: session({ step: 3, completed: [1, 2], finished: true }) },
+    }))
     await labs.runCheck()
     expect(labs.check?.message).toBe('Step 2 passed. You finished the lab.')
     expect(labs.stepLabel).toBe('Finished · 2 of 2 steps')
   })
 
-  it('Hint shows the runner\'s sentence while locked and the hint once revealed', async () => {
+  it("Hint shows the runner's sentence while locked and the hint once revealed", async () => {
     const labs = useLabsStore()
     labs.cluster = 'c1'
     labs.session = session()
-    answer('labs.hint', () => ({ ok: true, value: { text: 'Press Check 2 more times (failed checks unlock hints).', index: null, remaining: 2, session: session() } }))
+    answer('labs.hint', () => ({
+      ok: true,
+      value: { text: 'Press Check 2 more times (failed checks unlock hints).', index: null, remaining: 2, session: session() },
+    }))
     await labs.hint()
     expect(labs.hintNote).toBe('Press Check 2 more times (failed checks unlock hints).')
-    answer('labs.hint', () => ({ ok: true, value: { text: 'Use kubectl create namespace.', index: 1, remaining: 1, session: session({ failures: 2, hintsShown: ['Use kubectl create namespace.'] }) } }))
+    answer('labs.hint', () => ({
+      ok: true,
+      value: {
+        text: 'Use kubectl create namespace.',
+        index: 1,
+        remaining: 1,
+        session: session({ failures: 2, hintsShown: ['Use kubectl create namespace.'] }),
+      },
+    }))
     await labs.hint()
     expect(labs.hintNote).toBeNull()
     expect(labs.session?.hintsShown).toEqual(['Use kubectl create namespace.'])
@@ -181,14 +217,20 @@ describe('labs store', () => {
     labs.session = session()
     answer('labs.solution', (p) => {
       const run = (p as { run: boolean }).run
-      return { ok: true, value: { script: 'kubectl create ns team-a\n', ran: run ? { code: 0, output: 'namespace/team-a created' } : null, session: session() } }
+      return {
+        ok: true,
+        value: { script: 'kubectl create ns team-a\n', ran: run ? { code: 0, output: 'namespace/team-a created' } : null, session: session() },
+      }
     })
     await labs.showSolution(false)
     expect(labs.solution).toEqual({ step: 1, script: 'kubectl create ns team-a\n', ran: null })
     await labs.showSolution(true)
     expect(fake.calls.at(-1)!.params).toEqual({ cluster: 'c1', lab: 'namespaces', run: true })
     expect(labs.solution?.ran).toEqual({ code: 0, output: 'namespace/team-a created' })
-    answer('labs.reset', () => ({ ok: false, error: { code: 'lab_reset_failed', message: 'lab namespaces: step 1 background failed (exit 1, host shell): boom' } }))
+    answer('labs.reset', () => ({
+      ok: false,
+      error: { code: 'lab_reset_failed', message: 'lab namespaces: step 1 background failed (exit 1, host shell): boom' },
+    }))
     await labs.reset()
     expect(labs.error?.code).toBe('lab_reset_failed')
     expect(labs.solution).toBeNull()
@@ -197,7 +239,11 @@ describe('labs store', () => {
 
   it('switching cluster drops the open lab and ignores replies for the old cluster', async () => {
     const d = deferred()
-    answer('labs.catalogue', (p) => ((p as { cluster: string }).cluster === 'old' ? d.promise : { ok: true, value: { cluster: 'new', labs: [], broken: [], clusterProblem: null, active: null } }))
+    answer('labs.catalogue', (p) =>
+      (p as { cluster: string }).cluster === 'old'
+        ? d.promise
+        : { ok: true, value: { cluster: 'new', labs: [], broken: [], clusterProblem: null, active: null } },
+    )
     answer('labs.active', () => ({ ok: true, value: null }))
     const labs = useLabsStore()
     const old = labs.show('old')
@@ -215,7 +261,9 @@ describe('lab step markdown', () => {
   it('turns Killercoda exec markers into Run buttons and keeps plain code plain', () => {
     const html = labMarkdownToHtml('Make `team-a`.\n\n`kubectl create namespace team-a`{{exec}} and `ls`{{}} and `pwd`{{copy}}')
     expect(html).toContain('<code>team-a</code>')
-    expect(html).toContain('<span class="lab-cmd inline" data-lab-cmd="exec"><code>kubectl create namespace team-a</code><button type="button" class="lab-action" data-lab-action="exec"')
+    expect(html).toContain(
+      '<span class="lab-cmd inline" data-lab-cmd="exec"><code>kubectl create namespace team-a</code><button type="button" class="lab-action" data-lab-action="exec"',
+    )
     expect(html).toContain(' <code>ls</code> ')
     expect(html).toContain('data-lab-action="copy"')
     expect(html).not.toContain('{{')
@@ -233,10 +281,14 @@ describe('lab step markdown', () => {
     expect(commandInput('kubectl get ns', 'exec')).toBe('kubectl get ns\r')
     expect(commandInput('a\nb\n', 'exec')).toBe('a\rb\r')
     expect(commandInput('top', 'interrupt')).toBe('\x03top\r')
-    expect(solutionForShell('#!/usr/bin/env bash\nset -eu\n# make it\nkubectl create ns a\n\nkubectl label ns a x=y\n')).toBe('kubectl create ns a\nkubectl label ns a x=y')
+    expect(solutionForShell('#!/usr/bin/env bash\nset -eu\n# make it\nkubectl create ns a\n\nkubectl label ns a x=y\n')).toBe(
+      'kubectl create ns a\nkubectl label ns a x=y',
+    )
     expect(solutionForShell('set -o pipefail\nkubectl get x')).toBe('set -o pipefail\nkubectl get x')
     // Shown in the panel: only the boilerplate at the top goes; comments and the rest stay.
-    expect(solutionForReading('#!/usr/bin/env bash\nset -euo pipefail\nset -o pipefail\n\n# make it\nkubectl create ns a\n\nset -e\n')).toBe('# make it\nkubectl create ns a\n\nset -e')
+    expect(solutionForReading('#!/usr/bin/env bash\nset -euo pipefail\nset -o pipefail\n\n# make it\nkubectl create ns a\n\nset -e\n')).toBe(
+      '# make it\nkubectl create ns a\n\nset -e',
+    )
     expect(solutionForReading('kubectl get x\n')).toBe('kubectl get x')
   })
 })

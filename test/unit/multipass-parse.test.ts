@@ -22,7 +22,9 @@ describe('parseVersion', () => {
     expect(v.platform).toBeUndefined()
   })
   it('reads an update notice', () => {
-    const v = parseVersion('{"multipass":"1.14.0+win","multipassd":"1.14.0+win","update":{"title":"1.16.3 available","description":"x","url":"https://multipass.run"}}')
+    const v = parseVersion(
+      '{"multipass":"1.14.0+win","multipassd":"1.14.0+win","update":{"title":"1.16.3 available","description":"x","url":"https://multipass.run"}}',
+    )
     expect(v.update).toEqual({ title: '1.16.3 available', url: 'https://multipass.run' })
   })
   it('rejects text output with a message naming the command', () => {
@@ -78,7 +80,9 @@ describe('parseInfo', () => {
     ])
   })
   it('reads a stopped instance: empty cpu_count, memory {} and disks {"sda1":{}}', () => {
-    const i = parseInfo('{"errors":[],"info":{"w1":{"cpu_count":"","disks":{"sda1":{}},"image_hash":"x","image_release":"24.04 LTS","ipv4":[],"load":[],"memory":{},"mounts":{},"release":"Ubuntu 24.04 LTS","state":"Stopped"}}}').instances[0]!
+    const i = parseInfo(
+      '{"errors":[],"info":{"w1":{"cpu_count":"","disks":{"sda1":{}},"image_hash":"x","image_release":"24.04 LTS","ipv4":[],"load":[],"memory":{},"mounts":{},"release":"Ubuntu 24.04 LTS","state":"Stopped"}}}',
+    ).instances[0]!
     expect(i.cpuCount).toBeUndefined()
     expect(i.memory).toEqual({})
     expect(i.disks).toEqual({ sda1: {} })
@@ -92,12 +96,16 @@ describe('other outputs', () => {
     expect(parseNetworks('{"list":[{"name":"en0","type":"wifi","description":"Wi-Fi"}]}')).toEqual([{ name: 'en0', type: 'wifi', description: 'Wi-Fi' }])
   })
   it('find', () => {
-    expect(parseFind('{"errors":[],"blueprints":{},"images":{"24.04":{"aliases":["noble","lts"],"os":"Ubuntu","release":"24.04 LTS","remote":"","version":"20250115"}}}')).toEqual([
-      { name: '24.04', aliases: ['noble', 'lts'], release: '24.04 LTS', remote: '' },
-    ])
+    expect(
+      parseFind(
+        '{"errors":[],"blueprints":{},"images":{"24.04":{"aliases":["noble","lts"],"os":"Ubuntu","release":"24.04 LTS","remote":"","version":"20250115"}}}',
+      ),
+    ).toEqual([{ name: '24.04', aliases: ['noble', 'lts'], release: '24.04 LTS', remote: '' }])
   })
   it('list --snapshots', () => {
-    expect(parseSnapshots('{"errors":[],"info":{"kl-demo-cp":{"ready":{"parent":"","comment":"after install"}}}}')).toEqual({ 'kl-demo-cp': { ready: { parent: '', comment: 'after install' } } })
+    expect(parseSnapshots('{"errors":[],"info":{"kl-demo-cp":{"ready":{"parent":"","comment":"after install"}}}}')).toEqual({
+      'kl-demo-cp': { ready: { parent: '', comment: 'after install' } },
+    })
   })
   it('launch: "Launched: NAME" on 1.16 and "… in zone1" on main, behind spinner control characters', () => {
     expect(parseLaunched('\rRetrieving image: 42%\x1b[K\r\x1b[2KStarting kl-a /\b-\b\r\x1b[2KLaunched: kl-a\n')).toBe('kl-a')

@@ -49,7 +49,14 @@ const cp: NodeRecord = { name: 'cp', role: 'control-plane', state: 'unknown' }
 const w1: NodeRecord = { name: 'w1', role: 'worker', state: 'unknown' }
 
 function ctx(nodes: NodeRecord[] = [cp, w1]): ProviderContext {
-  return { clusterName: 'demo', clusterDir: join(root, 'cluster'), nodes, ports: {}, settings: { cpu: '2', memory: '2Gi', disk: '20Gi' }, log: (l) => logs.push(l) }
+  return {
+    clusterName: 'demo',
+    clusterDir: join(root, 'cluster'),
+    nodes,
+    ports: {},
+    settings: { cpu: '2', memory: '2Gi', disk: '20Gi' },
+    log: (l) => logs.push(l),
+  }
 }
 
 const config = (c: Record<string, unknown>) => writeFileSync(join(state, 'config.json'), JSON.stringify(c))
@@ -117,7 +124,22 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     const rec = await p.createNode(c, cp)
     expect(rec).toEqual({ ...cp, machine: 'kl-demo-cp', state: 'running' })
     const launch = calls().find((a) => a[0] === 'launch')!
-    expect(launch).toEqual(['launch', '24.04', '--name', 'kl-demo-cp', '--cpus', '2', '--memory', '2048M', '--disk', '20480M', '--timeout', '900', '--cloud-init', '-'])
+    expect(launch).toEqual([
+      'launch',
+      '24.04',
+      '--name',
+      'kl-demo-cp',
+      '--cpus',
+      '2',
+      '--memory',
+      '2048M',
+      '--disk',
+      '20480M',
+      '--timeout',
+      '900',
+      '--cloud-init',
+      '-',
+    ])
     const userData = readFileSync(join(state, 'kl-demo-cp.user-data'), 'utf8')
     expect(userData).toMatch(/^#cloud-config\n/)
     expect(userData).toContain('- default')
@@ -128,7 +150,13 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     expect(waits).toEqual([{ host: '192.168.64.2', user: 'root', node: 'cp' }])
     expect(await p.address(c, rec)).toBe('192.168.64.2')
     expect(JSON.parse(readFileSync(join(c.clusterDir, 'nodes', 'cp', 'multipass.json'), 'utf8'))).toEqual({ vm: 'kl-demo-cp', address: '192.168.64.2' })
-    expect(await p.sshTarget(c, rec)).toEqual({ host: '192.168.64.2', port: 22, user: 'root', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519'), hostKey: { file: join(c.clusterDir, 'known_hosts'), alias: rec.name } })
+    expect(await p.sshTarget(c, rec)).toEqual({
+      host: '192.168.64.2',
+      port: 22,
+      user: 'root',
+      privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519'),
+      hostKey: { file: join(c.clusterDir, 'known_hosts'), alias: rec.name },
+    })
     expect(await p.list(c)).toEqual([
       { name: 'cp', state: 'running' },
       { name: 'w1', state: 'unknown' },
@@ -261,7 +289,10 @@ describe('lifecycle', { timeout: 120_000 }, () => {
   })
 
   it('maps an injected daemon failure to its message and next step', async () => {
-    writeFileSync(join(state, 'faults.json'), JSON.stringify([{ command: 'list', exit: 2, stderr: 'list failed: The client is not authenticated with the Multipass service.', times: 1 }]))
+    writeFileSync(
+      join(state, 'faults.json'),
+      JSON.stringify([{ command: 'list', exit: 2, stderr: 'list failed: The client is not authenticated with the Multipass service.', times: 1 }]),
+    )
     await expect(provider().list(ctx())).rejects.toThrow(/not authenticated.*multipass authenticate/)
     expect(await provider().list(ctx())).toHaveLength(2)
   })

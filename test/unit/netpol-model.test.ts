@@ -2,9 +2,22 @@ import { describe, expect, it } from 'vitest'
 import { planNode, policyTypes, type PlanInput } from '../../src-cluster/netpol'
 import { ns, pod, policy } from './netpol-fixtures'
 
-const base = (o: Partial<PlanInput>): PlanInput => ({ nodeName: 'node-a', policies: [], pods: [], namespaces: [ns('default'), ns('other'), ns('prod', { team: 'x' })], ...o })
+const base = (o: Partial<PlanInput>): PlanInput => ({
+  nodeName: 'node-a',
+  policies: [],
+  pods: [],
+  namespaces: [ns('default'), ns('other'), ns('prod', { team: 'x' })],
+  ...o,
+})
 
-const web = pod('default/web', { labels: { app: 'web' }, ip: '10.244.0.10', ports: [{ name: 'http', containerPort: 8080 }, { name: 'dns', containerPort: 53, protocol: 'UDP' }] })
+const web = pod('default/web', {
+  labels: { app: 'web' },
+  ip: '10.244.0.10',
+  ports: [
+    { name: 'http', containerPort: 8080 },
+    { name: 'dns', containerPort: 53, protocol: 'UDP' },
+  ],
+})
 const client = pod('default/client', { labels: { role: 'client' }, ip: '10.244.1.20', node: 'node-b' })
 const other = pod('other/tool', { labels: { role: 'client' }, ip: '10.244.1.30', node: 'node-b' })
 const prodDb = pod('prod/db', { labels: { app: 'db' }, ip: '10.244.0.40', ports: [{ name: 'pg', containerPort: 5432 }] })
@@ -50,11 +63,15 @@ describe('which pods a node isolates', () => {
   })
 
   it('lists every policy isolating a pod, per direction', () => {
-    const plan = planNode(base({
-      pods: all,
-      policies: [policy('default/b-in', {}), policy('default/a-both', { egress: [{}] }), policy('default/c-out', { policyTypes: ['Egress'] })],
-    }))
-    expect(plan.pods).toEqual([{ pod: 'default/web', ips: ['10.244.0.10'], ingress: ['default/a-both', 'default/b-in'], egress: ['default/a-both', 'default/c-out'] }])
+    const plan = planNode(
+      base({
+        pods: all,
+        policies: [policy('default/b-in', {}), policy('default/a-both', { egress: [{}] }), policy('default/c-out', { policyTypes: ['Egress'] })],
+      }),
+    )
+    expect(plan.pods).toEqual([
+      { pod: 'default/web', ips: ['10.244.0.10'], ingress: ['default/a-both', 'default/b-in'], egress: ['default/a-both', 'default/c-out'] },
+    ])
   })
 
   it('ignores pods without an IP, on the host network or finished, as targets and as peers', () => {
@@ -79,7 +96,11 @@ describe('which pods a node isolates', () => {
 
 describe('peers', () => {
   const ingressFrom = (from: object[], pods = all): unknown =>
-    allowsOf(planNode(base({ pods, policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: from as never }] })] })), 'default/p', 'ingress')
+    allowsOf(
+      planNode(base({ pods, policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: from as never }] })] })),
+      'default/p',
+      'ingress',
+    )
 
   it('podSelector alone means pods of the policy namespace', () => {
     expect(ingressFrom([{ podSelector: { matchLabels: { role: 'client' } } }])).toEqual([{ src: '10.244.1.20/32' }])
@@ -91,7 +112,12 @@ describe('peers', () => {
 
   it('namespaceSelector alone means every pod of matching namespaces', () => {
     expect(ingressFrom([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'other' } } }])).toEqual([{ src: '10.244.1.30/32' }])
-    expect(ingressFrom([{ namespaceSelector: {} }])).toEqual([{ src: '10.244.0.10/32' }, { src: '10.244.0.40/32' }, { src: '10.244.1.20/32' }, { src: '10.244.1.30/32' }])
+    expect(ingressFrom([{ namespaceSelector: {} }])).toEqual([
+      { src: '10.244.0.10/32' },
+      { src: '10.244.0.40/32' },
+      { src: '10.244.1.20/32' },
+      { src: '10.244.1.30/32' },
+    ])
   })
 
   it('both selectors in one peer must both match; in two peers either may', () => {
@@ -105,9 +131,26 @@ describe('peers', () => {
   it('follows namespace labels, and knows an unseen namespace by its name label', () => {
     const sel = [{ namespaceSelector: { matchLabels: { team: 'x' } } }]
     expect(ingressFrom(sel)).toEqual([{ src: '10.244.0.40/32' }])
-    const relabelled = planNode(base({ namespaces: [ns('default'), ns('other', { team: 'x' }), ns('prod')], pods: all, policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: sel }] })] }))
+    const relabelled = planNode(
+      base({
+        namespaces: [ns('default'), ns('other', { team: 'x' }), ns('prod')],
+        pods: all,
+        policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: sel }] })],
+      }),
+    )
     expect(allowsOf(relabelled, 'default/p', 'ingress')).toEqual([{ src: '10.244.1.30/32' }])
-    const unseen = planNode(base({ namespaces: [], pods: all, policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prod' } } }] }] })] }))
+    const unseen = planNode(
+      base({
+        namespaces: [],
+        pods: all,
+        policies: [
+          policy('default/p', {
+            podSelector: { matchLabels: { app: 'web' } },
+            ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prod' } } }] }],
+          }),
+        ],
+      }),
+    )
     expect(allowsOf(unseen, 'default/p', 'ingress')).toEqual([{ src: '10.244.0.40/32' }])
   })
 
@@ -141,10 +184,21 @@ describe('peers', () => {
 
 describe('ports', () => {
   const ingressPorts = (ports: object[], from?: object[]): unknown =>
-    allowsOf(planNode(base({ pods: all, policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: ports as never, from: from as never }] })] })), 'default/p', 'ingress')
+    allowsOf(
+      planNode(
+        base({
+          pods: all,
+          policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: ports as never, from: from as never }] })],
+        }),
+      ),
+      'default/p',
+      'ingress',
+    )
 
   it('numbers default to TCP; UDP, SCTP, ranges and protocol-only entries are kept', () => {
-    expect(ingressPorts([{ port: 80 }, { protocol: 'UDP', port: 53 }, { protocol: 'SCTP', port: 9 }, { port: 32000, endPort: 32010 }, { protocol: 'UDP' }])).toEqual([
+    expect(
+      ingressPorts([{ port: 80 }, { protocol: 'UDP', port: 53 }, { protocol: 'SCTP', port: 9 }, { port: 32000, endPort: 32010 }, { protocol: 'UDP' }]),
+    ).toEqual([
       { protocol: 'TCP', port: 80 },
       { protocol: 'UDP', port: 53 },
       { protocol: 'SCTP', port: 9 },
@@ -154,7 +208,9 @@ describe('ports', () => {
   })
 
   it('combines every peer with every port', () => {
-    expect(ingressPorts([{ port: 80 }, { port: 443 }], [{ podSelector: { matchLabels: { role: 'client' } } }, { ipBlock: { cidr: '192.168.0.0/24' } }])).toEqual([
+    expect(
+      ingressPorts([{ port: 80 }, { port: 443 }], [{ podSelector: { matchLabels: { role: 'client' } } }, { ipBlock: { cidr: '192.168.0.0/24' } }]),
+    ).toEqual([
       { src: '10.244.1.20/32', protocol: 'TCP', port: 80 },
       { src: '192.168.0.0/24', protocol: 'TCP', port: 80 },
       { src: '10.244.1.20/32', protocol: 'TCP', port: 443 },
@@ -167,12 +223,23 @@ describe('ports', () => {
       { dst: '10.244.0.10/32', protocol: 'TCP', port: 8080 },
       { dst: '10.244.0.10/32', protocol: 'UDP', port: 53 },
     ])
-    expect(ingressPorts([{ port: 'http' }], [{ ipBlock: { cidr: '10.0.0.0/8' } }])).toEqual([{ dst: '10.244.0.10/32', protocol: 'TCP', port: 8080, src: '10.0.0.0/8' }])
+    expect(ingressPorts([{ port: 'http' }], [{ ipBlock: { cidr: '10.0.0.0/8' } }])).toEqual([
+      { dst: '10.244.0.10/32', protocol: 'TCP', port: 8080, src: '10.0.0.0/8' },
+    ])
   })
 
   it('egress named ports resolve on the destination pods the rule names', () => {
     const egress = (to: object[] | undefined): unknown =>
-      allowsOf(planNode(base({ pods: all, policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, egress: [{ ports: [{ port: 'pg' }], to: to as never }] })] })), 'default/p', 'egress')
+      allowsOf(
+        planNode(
+          base({
+            pods: all,
+            policies: [policy('default/p', { podSelector: { matchLabels: { app: 'web' } }, egress: [{ ports: [{ port: 'pg' }], to: to as never }] })],
+          }),
+        ),
+        'default/p',
+        'egress',
+      )
     expect(egress(undefined)).toEqual([{ dst: '10.244.0.40/32', protocol: 'TCP', port: 5432 }])
     expect(egress([{ namespaceSelector: { matchLabels: { team: 'x' } } }])).toEqual([{ dst: '10.244.0.40/32', protocol: 'TCP', port: 5432 }])
     expect(egress([{ ipBlock: { cidr: '10.244.0.0/24', except: ['10.244.0.40/32'] } }])).toEqual([])
@@ -180,13 +247,25 @@ describe('ports', () => {
   })
 
   it('egress peers and numeric ports become destinations', () => {
-    const plan = planNode(base({ pods: all, policies: [policy('default/p', { policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 53, protocol: 'UDP' }] }] })] }))
+    const plan = planNode(
+      base({
+        pods: all,
+        policies: [
+          policy('default/p', {
+            policyTypes: ['Egress'],
+            egress: [{ to: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 53, protocol: 'UDP' }] }],
+          }),
+        ],
+      }),
+    )
     expect(plan.pods).toEqual([{ pod: 'default/web', ips: ['10.244.0.10'], ingress: [], egress: ['default/p'] }])
     expect(allowsOf(plan, 'default/p', 'egress')).toEqual([{ dst: '10.244.1.20/32', protocol: 'UDP', port: 53 }])
   })
 
   it('drops duplicate allowances from overlapping rules', () => {
-    const plan = planNode(base({ pods: all, policies: [policy('default/p', { ingress: [{ ports: [{ port: 80 }] }, { ports: [{ port: 80, protocol: 'TCP' }] }] })] }))
+    const plan = planNode(
+      base({ pods: all, policies: [policy('default/p', { ingress: [{ ports: [{ port: 80 }] }, { ports: [{ port: 80, protocol: 'TCP' }] }] })] }),
+    )
     expect(allowsOf(plan, 'default/p', 'ingress')).toEqual([{ protocol: 'TCP', port: 80 }])
   })
 })

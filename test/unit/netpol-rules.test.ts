@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { allowMatch, buildNetpolRules, DYNAMIC_CHAIN, FORWARD_CHAIN, INPUT_CHAIN, planNode, podChain, policyChain, type NodePlan, type PlanInput } from '../../src-cluster/netpol'
+import {
+  allowMatch,
+  buildNetpolRules,
+  DYNAMIC_CHAIN,
+  FORWARD_CHAIN,
+  INPUT_CHAIN,
+  planNode,
+  podChain,
+  policyChain,
+  type NodePlan,
+  type PlanInput,
+} from '../../src-cluster/netpol'
 import { cidrContains, parseCidr } from '../../src-cluster/kit/ipv4'
 import { ns, pod, policy } from './netpol-fixtures'
 
@@ -35,21 +46,39 @@ function matches(w: string[], p: Packet, mark: { v: boolean }): boolean {
     const opt = w[i]!
     let ok: boolean
     switch (opt) {
-      case '-s': ok = cidrContains(parseCidr(w[++i]!), p.src); break
-      case '-d': ok = cidrContains(parseCidr(w[++i]!), p.dst); break
-      case '-p': ok = p.proto === w[++i]; break
+      case '-s':
+        ok = cidrContains(parseCidr(w[++i]!), p.src)
+        break
+      case '-d':
+        ok = cidrContains(parseCidr(w[++i]!), p.dst)
+        break
+      case '-p':
+        ok = p.proto === w[++i]
+        break
       case '--dport': {
         const [lo, hi] = w[++i]!.split(':').map(Number) as [number, number | undefined]
         ok = p.dport !== undefined && p.dport >= lo && p.dport <= (hi ?? lo)
         break
       }
-      case '-m': i++; continue
-      case '--comment': i++; continue
-      case '--ctstate': ok = w[++i]!.split(',').includes(p.state ?? 'NEW'); break
-      case '--src-type': ok = w[++i] === 'LOCAL' && !!p.srcLocal; break
-      case '--mark': ok = mark.v === (w[++i] === '0x10000/0x10000'); break
-      case '-j': return true
-      default: throw new Error(`interpreter does not know ${opt}`)
+      case '-m':
+        i++
+        continue
+      case '--comment':
+        i++
+        continue
+      case '--ctstate':
+        ok = w[++i]!.split(',').includes(p.state ?? 'NEW')
+        break
+      case '--src-type':
+        ok = w[++i] === 'LOCAL' && !!p.srcLocal
+        break
+      case '--mark':
+        ok = mark.v === (w[++i] === '0x10000/0x10000')
+        break
+      case '-j':
+        return true
+      default:
+        throw new Error(`interpreter does not know ${opt}`)
     }
     if (neg ? ok : !ok) return false
   }
@@ -69,7 +98,13 @@ function verdict(chains: Map<string, string[][]>, chain: string, p: Packet, mark
   return 'RETURN'
 }
 
-const input = (o: Partial<PlanInput>): PlanInput => ({ nodeName: 'node-a', policies: [], pods: [], namespaces: [ns('default'), ns('ops', { team: 'ops' })], ...o })
+const input = (o: Partial<PlanInput>): PlanInput => ({
+  nodeName: 'node-a',
+  policies: [],
+  pods: [],
+  namespaces: [ns('default'), ns('ops', { team: 'ops' })],
+  ...o,
+})
 const pods = [
   pod('default/web', { labels: { app: 'web' }, ip: '10.244.0.10', ports: [{ name: 'http', containerPort: 8080 }] }),
   pod('default/client', { labels: { role: 'client' }, ip: '10.244.0.20' }),
@@ -82,7 +117,13 @@ const tcp = (src: string, dst: string, dport = 80): Packet => ({ src, dst, proto
 
 describe('chain names', () => {
   it('are stable, distinct per pod/policy and direction, and fit iptables', () => {
-    const names = [podChain('ingress', 'default/web'), podChain('egress', 'default/web'), podChain('ingress', 'default/web2'), policyChain('ingress', 'default/web'), policyChain('egress', 'default/web')]
+    const names = [
+      podChain('ingress', 'default/web'),
+      podChain('egress', 'default/web'),
+      podChain('ingress', 'default/web2'),
+      policyChain('ingress', 'default/web'),
+      policyChain('egress', 'default/web'),
+    ]
     expect(new Set(names).size).toBe(names.length)
     for (const n of names) {
       expect(n).toMatch(DYNAMIC_CHAIN)
@@ -119,7 +160,9 @@ describe('the ruleset text', () => {
   })
 
   it('sends isolated pods to their chains, egress before ingress, egress also from INPUT', () => {
-    const plan = planNode(input({ pods, policies: [policy('default/both', { podSelector: { matchLabels: { app: 'web' } }, egress: [{}], ingress: [{ ports: [{ port: 80 }] }] })] }))
+    const plan = planNode(
+      input({ pods, policies: [policy('default/both', { podSelector: { matchLabels: { app: 'web' } }, egress: [{}], ingress: [{ ports: [{ port: 80 }] }] })] }),
+    )
     const text = buildNetpolRules({ plan })
     const lines = text.split('\n')
     const e = podChain('egress', 'default/web')
@@ -137,14 +180,18 @@ describe('the ruleset text', () => {
       `-A ${i} -m mark ! --mark 0x10000/0x10000 -m comment --comment "default/web ingress not allowed by any NetworkPolicy" -j DROP`,
       `-A ${i} -j MARK --set-xmark 0x0/0x10000`,
     ])
-    expect(lines).toContain(`-A ${policyChain('ingress', 'default/both')} -p tcp --dport 80 -m comment --comment "default/both" -j MARK --set-xmark 0x10000/0x10000`)
+    expect(lines).toContain(
+      `-A ${policyChain('ingress', 'default/both')} -p tcp --dport 80 -m comment --comment "default/both" -j MARK --set-xmark 0x10000/0x10000`,
+    )
     expect(lines).toContain(`-A ${policyChain('egress', 'default/both')} -m comment --comment "default/both" -j MARK --set-xmark 0x10000/0x10000`)
   })
 
   it('is the same text for the same objects in any order', () => {
     const pols = [policy('default/a', { ingress: [{ from: [{ podSelector: {} }] }] }), policy('default/b', { policyTypes: ['Egress'] })]
     const one = buildNetpolRules({ plan: planNode(input({ pods, policies: pols })) })
-    const two = buildNetpolRules({ plan: planNode(input({ pods: [...pods].reverse(), policies: [...pols].reverse(), namespaces: [ns('ops', { team: 'ops' }), ns('default')] })) })
+    const two = buildNetpolRules({
+      plan: planNode(input({ pods: [...pods].reverse(), policies: [...pols].reverse(), namespaces: [ns('ops', { team: 'ops' }), ns('default')] })),
+    })
     expect(two).toBe(one)
   })
 
@@ -178,10 +225,18 @@ describe('what passes (through an interpreter of the rules)', () => {
   })
 
   it('an allow by podSelector admits labelled clients only, on the allowed port', () => {
-    const plan = planNode(input({
-      pods,
-      policies: [policy('default/deny', {}), policy('default/allow', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 80 }] }] })],
-    }))
+    const plan = planNode(
+      input({
+        pods,
+        policies: [
+          policy('default/deny', {}),
+          policy('default/allow', {
+            podSelector: { matchLabels: { app: 'web' } },
+            ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 80 }] }],
+          }),
+        ],
+      }),
+    )
     expect(forward(plan, tcp('10.244.1.20', '10.244.0.10'))).toBe('RETURN') // cross-node client
     expect(forward(plan, tcp('10.244.0.20', '10.244.0.10'))).toBe('RETURN') // same-node client (its own egress is not isolated)
     expect(forward(plan, tcp('10.244.0.10', '10.244.0.20'))).toBe('DROP') // the other way round: client's ingress is isolated by deny
@@ -191,13 +246,17 @@ describe('what passes (through an interpreter of the rules)', () => {
   })
 
   it('a namespaceSelector admits the pods of labelled namespaces', () => {
-    const plan = planNode(input({ pods, policies: [policy('default/ops', { ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'ops' } } }] }] })] }))
+    const plan = planNode(
+      input({ pods, policies: [policy('default/ops', { ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'ops' } } }] }] })] }),
+    )
     expect(forward(plan, tcp('10.244.1.30', '10.244.0.10'))).toBe('RETURN')
     expect(forward(plan, tcp('10.244.1.20', '10.244.0.10'))).toBe('DROP')
   })
 
   it('a named port admits traffic to the port the pod calls by that name', () => {
-    const plan = planNode(input({ pods, policies: [policy('default/http', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ port: 'http' }] }] })] }))
+    const plan = planNode(
+      input({ pods, policies: [policy('default/http', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ port: 'http' }] }] })] }),
+    )
     expect(forward(plan, tcp('10.244.1.21', '10.244.0.10', 8080))).toBe('RETURN')
     expect(forward(plan, tcp('10.244.1.21', '10.244.0.10', 80))).toBe('DROP')
   })
@@ -209,23 +268,60 @@ describe('what passes (through an interpreter of the rules)', () => {
     expect(forward(denied, tcp('10.244.0.20', '10.244.1.21'))).toBe('DROP')
     expect(forward(denied, dns)).toBe('DROP')
     expect(verdict(parseRules(buildNetpolRules({ plan: denied })), INPUT_CHAIN, dns)).toBe('DROP')
-    const withDns = planNode(input({ pods, policies: [deny, policy('default/dns', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }] })] }))
+    const withDns = planNode(
+      input({
+        pods,
+        policies: [
+          deny,
+          policy('default/dns', {
+            podSelector: {},
+            policyTypes: ['Egress'],
+            egress: [
+              {
+                ports: [
+                  { port: 53, protocol: 'UDP' },
+                  { port: 53, protocol: 'TCP' },
+                ],
+              },
+            ],
+          }),
+        ],
+      }),
+    )
     expect(forward(withDns, dns)).toBe('RETURN')
     expect(verdict(parseRules(buildNetpolRules({ plan: withDns })), INPUT_CHAIN, dns)).toBe('RETURN')
     expect(forward(withDns, tcp('10.244.0.20', '10.244.1.21'))).toBe('DROP')
   })
 
   it('between two isolated pods of this node, both the egress and the ingress side must allow', () => {
-    const egressToWeb = policy('default/client-out', { podSelector: { matchLabels: { role: 'client' } }, egress: [{ to: [{ podSelector: { matchLabels: { app: 'web' } } }] }], policyTypes: ['Egress'] })
-    const webIn = policy('default/web-in', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }] })
+    const egressToWeb = policy('default/client-out', {
+      podSelector: { matchLabels: { role: 'client' } },
+      egress: [{ to: [{ podSelector: { matchLabels: { app: 'web' } } }] }],
+      policyTypes: ['Egress'],
+    })
+    const webIn = policy('default/web-in', {
+      podSelector: { matchLabels: { app: 'web' } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }],
+    })
     const c2w = tcp('10.244.0.20', '10.244.0.10')
     expect(forward(planNode(input({ pods, policies: [egressToWeb, webIn] })), c2w)).toBe('RETURN')
-    expect(forward(planNode(input({ pods, policies: [egressToWeb, policy('default/deny', { podSelector: { matchLabels: { app: 'web' } } })] })), c2w)).toBe('DROP')
-    expect(forward(planNode(input({ pods, policies: [policy('default/client-out', { podSelector: { matchLabels: { role: 'client' } }, policyTypes: ['Egress'] }), webIn] })), c2w)).toBe('DROP')
+    expect(forward(planNode(input({ pods, policies: [egressToWeb, policy('default/deny', { podSelector: { matchLabels: { app: 'web' } } })] })), c2w)).toBe(
+      'DROP',
+    )
+    expect(
+      forward(
+        planNode(
+          input({ pods, policies: [policy('default/client-out', { podSelector: { matchLabels: { role: 'client' } }, policyTypes: ['Egress'] }), webIn] }),
+        ),
+        c2w,
+      ),
+    ).toBe('DROP')
   })
 
   it('ipBlock exceptions stay blocked', () => {
-    const plan = planNode(input({ pods, policies: [policy('default/net', { ingress: [{ from: [{ ipBlock: { cidr: '10.244.1.0/24', except: ['10.244.1.21/32'] } }] }] })] }))
+    const plan = planNode(
+      input({ pods, policies: [policy('default/net', { ingress: [{ from: [{ ipBlock: { cidr: '10.244.1.0/24', except: ['10.244.1.21/32'] } }] }] })] }),
+    )
     expect(forward(plan, tcp('10.244.1.20', '10.244.0.10'))).toBe('RETURN')
     expect(forward(plan, tcp('10.244.1.21', '10.244.0.10'))).toBe('DROP')
   })

@@ -33,11 +33,24 @@ describe('routes to other nodes', () => {
   const node = (name: string, ip: string | undefined, cidr: string | undefined) => ({
     metadata: { name },
     spec: cidr ? { podCIDR: cidr, podCIDRs: [cidr] } : {},
-    status: { addresses: ip ? [{ type: 'Hostname', address: name }, { type: 'InternalIP', address: ip }] : [] },
+    status: {
+      addresses: ip
+        ? [
+            { type: 'Hostname', address: name },
+            { type: 'InternalIP', address: ip },
+          ]
+        : [],
+    },
   })
   it('routes every other node podCIDR via its InternalIP, skipping itself and incomplete nodes', () => {
     const routes = desiredRoutes(
-      [node('a', '192.168.50.2', '10.244.0.0/24'), node('b', '192.168.50.3', '10.244.1.0/24'), node('c', '192.168.50.4', '10.244.2.7/24'), node('d', undefined, '10.244.3.0/24'), node('e', '192.168.50.6', undefined)],
+      [
+        node('a', '192.168.50.2', '10.244.0.0/24'),
+        node('b', '192.168.50.3', '10.244.1.0/24'),
+        node('c', '192.168.50.4', '10.244.2.7/24'),
+        node('d', undefined, '10.244.3.0/24'),
+        node('e', '192.168.50.6', undefined),
+      ],
       { podCIDR: '10.244.0.0/24', nodeIP: '192.168.50.2' },
     )
     expect(routes).toEqual([

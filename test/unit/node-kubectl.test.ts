@@ -66,12 +66,16 @@ describe('kubectl for VM nodes', () => {
 
   it('refuses a download whose checksum does not match, and caches nothing', async () => {
     const home = join(dir, 'home2')
-    await expect(ensureNodeKubectl({ home, arch: 'arm64', env: { KUBELAB_KUBECTL_BASE: base } })).rejects.toThrow(/does not match its published SHA-256.*KUBELAB_KUBECTL/)
+    await expect(ensureNodeKubectl({ home, arch: 'arm64', env: { KUBELAB_KUBECTL_BASE: base } })).rejects.toThrow(
+      /does not match its published SHA-256.*KUBELAB_KUBECTL/,
+    )
     expect(existsSync(join(home, 'runtimes', 'kubectl', 'linux-arm64', `kubectl-${NODE_KUBECTL_VERSION}`))).toBe(false)
   })
 
   it('says what to do when the host is offline', async () => {
-    await expect(ensureNodeKubectl({ home: join(dir, 'home3'), arch: 'x64', env: { KUBELAB_KUBECTL_BASE: 'http://127.0.0.1:1/release' } })).rejects.toThrow(/could not download .*set KUBELAB_KUBECTL/)
+    await expect(ensureNodeKubectl({ home: join(dir, 'home3'), arch: 'x64', env: { KUBELAB_KUBECTL_BASE: 'http://127.0.0.1:1/release' } })).rejects.toThrow(
+      /could not download .*set KUBELAB_KUBECTL/,
+    )
   })
 
   it('takes KUBELAB_KUBECTL only when it is a Linux binary for the guest architecture', async () => {

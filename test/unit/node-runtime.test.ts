@@ -37,7 +37,16 @@ beforeAll(async () => {
   const x64 = tarball('v22.99.1', 'x64')
   const arm = tarball('v22.99.1', 'arm64')
   // arm64 offers only the .tar.xz; x64 both (the .tar.gz listed after the .tar.xz, and preferred).
-  writeFileSync(join(site(), 'SHASUMS256.txt'), [`${'0'.repeat(64)}  node-v22.99.1-darwin-arm64.tar.gz`, `${sha(join(site(), arm.xz))}  ${arm.xz}`, `${sha(join(site(), x64.xz))}  ${x64.xz}`, `${sha(join(site(), x64.gz))}  ${x64.gz}`, ''].join('\n'))
+  writeFileSync(
+    join(site(), 'SHASUMS256.txt'),
+    [
+      `${'0'.repeat(64)}  node-v22.99.1-darwin-arm64.tar.gz`,
+      `${sha(join(site(), arm.xz))}  ${arm.xz}`,
+      `${sha(join(site(), x64.xz))}  ${x64.xz}`,
+      `${sha(join(site(), x64.gz))}  ${x64.gz}`,
+      '',
+    ].join('\n'),
+  )
   server = createServer((req, res) => {
     hits.push(req.url ?? '')
     const f = join(site(), (req.url ?? '').replace(/^\/dist\//, ''))
@@ -63,7 +72,13 @@ describe('Node.js runtime for VMs', () => {
     const env = { KUBELAB_NODE_DIST: base }
     const rt = await ensureNodeRuntime({ home, arch: 'x64', env, progress: (l) => lines.push(l) })
     // The .tar.gz: it unpacks much faster inside an emulated VM.
-    expect(rt).toMatchObject({ version: 'v22.99.1', arch: 'x64', source: 'download', compression: 'gz', file: join(runtimeCacheDir(home), 'node-v22.99.1-linux-x64.tar.gz') })
+    expect(rt).toMatchObject({
+      version: 'v22.99.1',
+      arch: 'x64',
+      source: 'download',
+      compression: 'gz',
+      file: join(runtimeCacheDir(home), 'node-v22.99.1-linux-x64.tar.gz'),
+    })
     expect(sha(rt.file)).toBe(sha(join(site(), 'node-v22.99.1-linux-x64.tar.gz')))
     expect(lines.join('\n')).toMatch(/downloading .*node-v22\.99\.1-linux-x64\.tar\.gz/)
     expect(lines.join('\n')).toContain('checksum OK')
@@ -89,17 +104,33 @@ describe('Node.js runtime for VMs', () => {
   })
 
   it('says what to do when the download site is unreachable or lists no tarball', async () => {
-    await expect(ensureNodeRuntime({ home: join(dir, 'home3'), arch: 'x64', env: { KUBELAB_NODE_DIST: 'http://127.0.0.1:1/dist' } })).rejects.toThrow(/could not download .*KUBELAB_NODE_RUNTIME/)
+    await expect(ensureNodeRuntime({ home: join(dir, 'home3'), arch: 'x64', env: { KUBELAB_NODE_DIST: 'http://127.0.0.1:1/dist' } })).rejects.toThrow(
+      /could not download .*KUBELAB_NODE_RUNTIME/,
+    )
     await expect(ensureNodeRuntime({ home: join(dir, 'home3'), arch: 'x64', env: { KUBELAB_NODE_DIST: `${base}/nothing-here` } })).rejects.toThrow(/HTTP 404/)
   })
 
   it('takes KUBELAB_NODE_RUNTIME as given, and refuses a wrong name, architecture or old version', async () => {
     const f = join(site(), 'node-v22.99.1-linux-x64.tar.xz')
-    expect(await ensureNodeRuntime({ home: join(dir, 'home4'), arch: 'x64', env: { KUBELAB_NODE_RUNTIME: f } })).toEqual({ file: f, version: 'v22.99.1', arch: 'x64', source: 'env', compression: 'xz' })
-    await expect(ensureNodeRuntime({ home: dir, arch: 'arm64', env: { KUBELAB_NODE_RUNTIME: f } })).rejects.toThrow(/is for linux-x64, but the VM is linux-arm64/)
-    await expect(ensureNodeRuntime({ home: dir, arch: 'x64', env: { KUBELAB_NODE_RUNTIME: join(dir, 'node.tar.xz') } })).rejects.toThrow(/must be nodejs.org's node-vX.Y.Z-linux-x64.tar.gz \(or .tar.xz\)/)
-    await expect(ensureNodeRuntime({ home: dir, arch: 'x64', env: { KUBELAB_NODE_RUNTIME: join(dir, 'node-v18.20.0-linux-x64.tar.xz') } })).rejects.toThrow(/need 20 or newer/)
-    await expect(ensureNodeRuntime({ home: dir, arch: 'x64', env: { KUBELAB_NODE_RUNTIME: join(dir, 'node-v22.1.0-linux-x64.tar.xz') } })).rejects.toThrow(/does not exist/)
+    expect(await ensureNodeRuntime({ home: join(dir, 'home4'), arch: 'x64', env: { KUBELAB_NODE_RUNTIME: f } })).toEqual({
+      file: f,
+      version: 'v22.99.1',
+      arch: 'x64',
+      source: 'env',
+      compression: 'xz',
+    })
+    await expect(ensureNodeRuntime({ home: dir, arch: 'arm64', env: { KUBELAB_NODE_RUNTIME: f } })).rejects.toThrow(
+      /is for linux-x64, but the VM is linux-arm64/,
+    )
+    await expect(ensureNodeRuntime({ home: dir, arch: 'x64', env: { KUBELAB_NODE_RUNTIME: join(dir, 'node.tar.xz') } })).rejects.toThrow(
+      /must be nodejs.org's node-vX.Y.Z-linux-x64.tar.gz \(or .tar.xz\)/,
+    )
+    await expect(ensureNodeRuntime({ home: dir, arch: 'x64', env: { KUBELAB_NODE_RUNTIME: join(dir, 'node-v18.20.0-linux-x64.tar.xz') } })).rejects.toThrow(
+      /need 20 or newer/,
+    )
+    await expect(ensureNodeRuntime({ home: dir, arch: 'x64', env: { KUBELAB_NODE_RUNTIME: join(dir, 'node-v22.1.0-linux-x64.tar.xz') } })).rejects.toThrow(
+      /does not exist/,
+    )
   })
 
   it('maps guest machines to nodejs.org architectures and parses tarball names', () => {

@@ -31,13 +31,17 @@ describe('listStructFor', () => {
 
 describe('buildOpenapiV3Document with fixture structs', () => {
   const res: ResourceInfo = {
-    group: 'example.com', version: 'v1', kind: 'Widget', plural: 'widgets', singular: 'widget', namespaced: true,
-    schema: 'test.Widget', subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
+    group: 'example.com',
+    version: 'v1',
+    kind: 'Widget',
+    plural: 'widgets',
+    singular: 'widget',
+    namespaced: true,
+    schema: 'test.Widget',
+    subresources: [{ name: 'status', verbs: ['get', 'patch', 'update'] }],
   }
   const lookup = (name: string) =>
-    name === 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta'
-      ? { name, doc: 'List metadata.', fields: {} }
-      : fixtureLookup(name)
+    name === 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta' ? { name, doc: 'List metadata.', fields: {} } : fixtureLookup(name)
   const doc = buildOpenapiV3Document('example.com', 'v1', [res], lookup, fixtureForKind) as J
 
   it('has collection, item, status and all-namespaces paths with the verbs as operations', () => {
@@ -115,7 +119,9 @@ describe('served documents (real schema)', () => {
     const apps = JSON.parse(openapiV3Document('apis/apps/v1')!.json) as J
     expect(apps.components.schemas['io.k8s.api.apps.v1.DeploymentList']).toBeDefined()
     expect(apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale'].patch['x-kubernetes-group-version-kind']).toEqual({
-      group: 'autoscaling', version: 'v1', kind: 'Scale',
+      group: 'autoscaling',
+      version: 'v1',
+      kind: 'Scale',
     })
     const core = JSON.parse(openapiV3Document('api/v1')!.json) as J
     const containers = core.components.schemas['io.k8s.api.core.v1.PodSpec'].properties.containers

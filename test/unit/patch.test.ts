@@ -100,7 +100,12 @@ describe('JSON merge patch (RFC 7386)', () => {
     expect(r2.metadata?.labels).toEqual({ app: 'web2' })
   })
   it('replaces lists wholesale and removes nested nulls of new objects', () => {
-    const r = patch('merge', deployment(), { spec: { template: { spec: { containers: [{ name: 'only', image: 'x' }] } } }, status: { a: { b: null, c: 1 } } }, APPS + 'Deployment')
+    const r = patch(
+      'merge',
+      deployment(),
+      { spec: { template: { spec: { containers: [{ name: 'only', image: 'x' }] } } }, status: { a: { b: null, c: 1 } } },
+      APPS + 'Deployment',
+    )
     expect(containers(r)).toEqual([{ name: 'only', image: 'x' }])
     expect((r as Any).status).toEqual({ a: { c: 1 } })
   })
@@ -121,22 +126,32 @@ describe('JSON patch (RFC 6902)', () => {
     const o = deployment()
     const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.24' }] } }
     const annotations = { 'deployment.kubernetes.io/revision': '3' }
-    const r = patch('json', o, [
-      { op: 'replace', path: '/spec/template', value: template },
-      { op: 'replace', path: '/metadata/annotations', value: annotations },
-    ], APPS + 'Deployment')
+    const r = patch(
+      'json',
+      o,
+      [
+        { op: 'replace', path: '/spec/template', value: template },
+        { op: 'replace', path: '/metadata/annotations', value: annotations },
+      ],
+      APPS + 'Deployment',
+    )
     expect((r as Any).spec.template).toEqual(template)
     expect(r.metadata?.annotations).toEqual(annotations)
     expect((r as Any).spec.replicas).toBe(2)
   })
   it('supports add with "-", remove, move, copy and a passing test', () => {
-    const r = patch('json', deployment(), [
-      { op: 'test', path: '/spec/replicas', value: 2 },
-      { op: 'add', path: '/spec/template/spec/containers/0/args/-', value: '-q' },
-      { op: 'remove', path: '/spec/template/spec/tolerations' },
-      { op: 'copy', from: '/metadata/labels', path: '/spec/template/metadata/annotations' },
-      { op: 'move', from: '/spec/replicas', path: '/spec/moved' },
-    ], APPS + 'Deployment')
+    const r = patch(
+      'json',
+      deployment(),
+      [
+        { op: 'test', path: '/spec/replicas', value: 2 },
+        { op: 'add', path: '/spec/template/spec/containers/0/args/-', value: '-q' },
+        { op: 'remove', path: '/spec/template/spec/tolerations' },
+        { op: 'copy', from: '/metadata/labels', path: '/spec/template/metadata/annotations' },
+        { op: 'move', from: '/spec/replicas', path: '/spec/moved' },
+      ],
+      APPS + 'Deployment',
+    )
     expect((r as Any).spec.moved).toBe(2)
     expect((r as Any).spec.replicas).toBeUndefined()
     expect(containers(r)[0].args).toEqual(['-g', 'daemon off;', '-q'])
@@ -144,7 +159,17 @@ describe('JSON patch (RFC 6902)', () => {
     expect((r as Any).spec.template.metadata.annotations).toEqual({ app: 'web' })
   })
   it('answers 422 naming the op and path when a test fails or a path is missing', () => {
-    const e = patchError(() => patch('json', deployment(), [{ op: 'replace', path: '/spec/replicas', value: 3 }, { op: 'test', path: '/spec/replicas', value: 9 }], APPS + 'Deployment'))
+    const e = patchError(() =>
+      patch(
+        'json',
+        deployment(),
+        [
+          { op: 'replace', path: '/spec/replicas', value: 3 },
+          { op: 'test', path: '/spec/replicas', value: 9 },
+        ],
+        APPS + 'Deployment',
+      ),
+    )
     expect(e.code).toBe(422)
     expect(e.message).toContain('operation 1 (test /spec/replicas)')
     const e2 = patchError(() => patch('json', deployment(), [{ op: 'remove', path: '/spec/nothing' }], APPS + 'Deployment'))
@@ -166,26 +191,67 @@ describe('JSON patch (RFC 6902)', () => {
 describe('strategic merge patch', () => {
   it('applies kubectl set image with $setElementOrder/containers', () => {
     const o = deployment()
-    const r = smp(o, { spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'nginx' }, { name: 'sidecar' }], containers: [{ image: 'nginx:1.27', name: 'nginx' }] } } } })
-    expect(containers(r).map((c) => [c.name, c.image])).toEqual([['nginx', 'nginx:1.27'], ['sidecar', 'busybox']])
+    const r = smp(o, {
+      spec: {
+        template: { spec: { '$setElementOrder/containers': [{ name: 'nginx' }, { name: 'sidecar' }], containers: [{ image: 'nginx:1.27', name: 'nginx' }] } },
+      },
+    })
+    expect(containers(r).map((c) => [c.name, c.image])).toEqual([
+      ['nginx', 'nginx:1.27'],
+      ['sidecar', 'busybox'],
+    ])
     // The rest of the container survives the merge.
-    expect(containers(r)[0].env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '2' }])
+    expect(containers(r)[0].env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+    ])
     expect(containers(r)[0].ports).toEqual([{ containerPort: 80, protocol: 'TCP', name: 'http' }])
   })
 
   it('applies a kubectl apply patch that adds and removes env entries', () => {
     const r = smp(deployment(), {
-      spec: { template: { spec: {
-        '$setElementOrder/containers': [{ name: 'nginx' }, { name: 'sidecar' }],
-        containers: [{ name: 'nginx', '$setElementOrder/env': [{ name: 'B' }, { name: 'C' }], env: [{ name: 'C', value: '3' }, { name: 'A', $patch: 'delete' }] }],
-      } } },
+      spec: {
+        template: {
+          spec: {
+            '$setElementOrder/containers': [{ name: 'nginx' }, { name: 'sidecar' }],
+            containers: [
+              {
+                name: 'nginx',
+                '$setElementOrder/env': [{ name: 'B' }, { name: 'C' }],
+                env: [
+                  { name: 'C', value: '3' },
+                  { name: 'A', $patch: 'delete' },
+                ],
+              },
+            ],
+          },
+        },
+      },
     })
-    expect(containers(r)[0].env).toEqual([{ name: 'B', value: '2' }, { name: 'C', value: '3' }])
+    expect(containers(r)[0].env).toEqual([
+      { name: 'B', value: '2' },
+      { name: 'C', value: '3' },
+    ])
   })
 
   it('merges container ports by containerPort', () => {
     const r = smp(deployment(), {
-      spec: { template: { spec: { containers: [{ name: 'nginx', '$setElementOrder/ports': [{ containerPort: 80 }, { containerPort: 443 }], ports: [{ containerPort: 80, name: 'web' }, { containerPort: 443, name: 'https' }] }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'nginx',
+                '$setElementOrder/ports': [{ containerPort: 80 }, { containerPort: 443 }],
+                ports: [
+                  { containerPort: 80, name: 'web' },
+                  { containerPort: 443, name: 'https' },
+                ],
+              },
+            ],
+          },
+        },
+      },
     })
     expect(containers(r)[0].ports).toEqual([
       { containerPort: 80, protocol: 'TCP', name: 'web' },
@@ -196,13 +262,19 @@ describe('strategic merge patch', () => {
   })
 
   it('removes a container with $patch: delete', () => {
-    const r = smp(deployment(), { spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'nginx' }], containers: [{ name: 'sidecar', $patch: 'delete' }] } } } })
+    const r = smp(deployment(), {
+      spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'nginx' }], containers: [{ name: 'sidecar', $patch: 'delete' }] } } },
+    })
     expect(containers(r).map((c) => c.name)).toEqual(['nginx'])
   })
 
   it('switches a volume source with $retainKeys', () => {
     const r = smp(deployment(), {
-      spec: { template: { spec: { '$setElementOrder/volumes': [{ name: 'data' }], volumes: [{ $retainKeys: ['configMap', 'name'], configMap: { name: 'cfg' }, name: 'data' }] } } },
+      spec: {
+        template: {
+          spec: { '$setElementOrder/volumes': [{ name: 'data' }], volumes: [{ $retainKeys: ['configMap', 'name'], configMap: { name: 'cfg' }, name: 'data' }] },
+        },
+      },
     })
     expect(podSpec(r).volumes).toEqual([{ name: 'data', configMap: { name: 'cfg' } }])
   })
@@ -232,7 +304,13 @@ describe('strategic merge patch', () => {
   })
 
   it('replaces lists without a merge strategy and deletes fields set to null', () => {
-    const r = smp(deployment(), { spec: { paused: null, replicas: null, template: { spec: { tolerations: [{ key: 'b', effect: 'NoExecute' }], containers: [{ name: 'nginx', args: ['x'] }] } } } })
+    const r = smp(deployment(), {
+      spec: {
+        paused: null,
+        replicas: null,
+        template: { spec: { tolerations: [{ key: 'b', effect: 'NoExecute' }], containers: [{ name: 'nginx', args: ['x'] }] } },
+      },
+    })
     expect(podSpec(r).tolerations).toEqual([{ key: 'b', effect: 'NoExecute' }])
     expect(containers(r)[0].args).toEqual(['x'])
     expect((r as Any).spec.replicas).toBeUndefined()
@@ -245,14 +323,22 @@ describe('strategic merge patch', () => {
     expect(podSpec(r).nodeSelector).toEqual({ zone: 'b' })
     const r2 = smp(o, { spec: { template: { spec: { nodeSelector: { $patch: 'delete' } } } } })
     expect(podSpec(r2).nodeSelector).toEqual({})
-    const r3 = smp(o, { spec: { template: { spec: { containers: [{ $patch: 'replace' }, { name: 'solo', image: 'x', env: [{ name: 'N', value: null }] }] } } } })
+    const r3 = smp(o, {
+      spec: { template: { spec: { containers: [{ $patch: 'replace' }, { name: 'solo', image: 'x', env: [{ name: 'N', value: null }] }] } } },
+    })
     expect(containers(r3)).toEqual([{ name: 'solo', image: 'x', env: [{ name: 'N' }] }])
     const r4 = smp(o, { $patch: 'replace', apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } })
     expect(r4).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } })
   })
 
   it('merges unknown and raw fields like a JSON merge patch', () => {
-    const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, status: { phase: 'Running', list: [{ name: 'a', x: 1 }] }, extra: { a: 1, b: 2 } }
+    const pod: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      status: { phase: 'Running', list: [{ name: 'a', x: 1 }] },
+      extra: { a: 1, b: 2 },
+    }
     const r = smp(pod, { status: { phase: 'Failed', list: [{ name: 'b' }] }, extra: { b: null, c: [{ $patch: 'delete' }] } }, V1 + 'Pod')
     expect((r as Any).status).toEqual({ phase: 'Failed', list: [{ name: 'b' }] })
     expect((r as Any).extra).toEqual({ a: 1, c: [{ $patch: 'delete' }] })
@@ -261,7 +347,13 @@ describe('strategic merge patch', () => {
   it('adds new containers before live ones unless $setElementOrder says otherwise (upstream order)', () => {
     const r = smp(deployment(), { spec: { template: { spec: { containers: [{ name: 'new', image: 'x' }] } } } })
     expect(containers(r).map((c) => c.name)).toEqual(['new', 'nginx', 'sidecar'])
-    const r2 = smp(deployment(), { spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'nginx' }, { name: 'sidecar' }, { name: 'new' }], containers: [{ name: 'new', image: 'x' }] } } } })
+    const r2 = smp(deployment(), {
+      spec: {
+        template: {
+          spec: { '$setElementOrder/containers': [{ name: 'nginx' }, { name: 'sidecar' }, { name: 'new' }], containers: [{ name: 'new', image: 'x' }] },
+        },
+      },
+    })
     expect(containers(r2).map((c) => c.name)).toEqual(['nginx', 'sidecar', 'new'])
   })
 
@@ -276,18 +368,42 @@ describe('strategic merge patch', () => {
   })
   it('orders patched items by the patch and leaves the rest by the live list', () => {
     const live = ordered([1, { name: 2, value: 'b' }, 3])
-    const r = smp(live, { mergingList: [{ name: 3, value: 'c' }, { name: 1, value: 'a' }] }, 'test.Ordered')
-    expect((r as Any).mergingList).toEqual([{ name: 2, value: 'b' }, { name: 3, value: 'c' }, { name: 1, value: 'a' }])
+    const r = smp(
+      live,
+      {
+        mergingList: [
+          { name: 3, value: 'c' },
+          { name: 1, value: 'a' },
+        ],
+      },
+      'test.Ordered',
+    )
+    expect((r as Any).mergingList).toEqual([
+      { name: 2, value: 'b' },
+      { name: 3, value: 'c' },
+      { name: 1, value: 'a' },
+    ])
     const ints = smp({ mergingIntList: [1, 2, 3] }, { mergingIntList: [3, 1] }, 'test.Ordered')
     expect((ints as Any).mergingIntList).toEqual([2, 3, 1])
-    const dupes = smp(ordered([1, 1, { name: 2, value: 'a' }, 3, 3]), { mergingList: [{ name: 1, $patch: 'delete' }, { name: 3, $patch: 'delete' }] }, 'test.Ordered')
+    const dupes = smp(
+      ordered([1, 1, { name: 2, value: 'a' }, 3, 3]),
+      {
+        mergingList: [
+          { name: 1, $patch: 'delete' },
+          { name: 3, $patch: 'delete' },
+        ],
+      },
+      'test.Ordered',
+    )
     expect((dupes as Any).mergingList).toEqual([{ name: 2, value: 'a' }])
   })
 
   it('answers 400 for malformed directives', () => {
     const at = (body: unknown) => patchError(() => smp(deployment(), body))
     expect(at({ spec: { template: { spec: { containers: [{ image: 'no-name' }] } } } }).message).toContain('merge key "name"')
-    expect(at({ spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'sidecar' }], containers: [{ name: 'nginx', image: 'x' }] } } } }).code).toBe(400)
+    expect(
+      at({ spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'sidecar' }], containers: [{ name: 'nginx', image: 'x' }] } } } }).code,
+    ).toBe(400)
     expect(at({ spec: { $patch: 'explode' } }).message).toContain('explode')
     expect(at({ spec: { $frob: 1 } }).code).toBe(400)
     expect(at({ spec: { template: { spec: { containers: [{ name: 'nginx', $patch: 'merge' }] } } } }).code).toBe(400)
@@ -313,19 +429,32 @@ describe('server-side apply (basic)', () => {
   const applied = (spec: unknown) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec })
 
   it('merges an applied configuration by list keys and replaces atomic lists', () => {
-    const r = patch('apply', deployment(), applied({
-      replicas: 3,
-      template: { spec: {
-        containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80, name: 'web' }, { containerPort: 443 }], env: [{ name: 'C', value: '3' }] }],
-        tolerations: [{ key: 'z' }],
-      } },
-    }), APPS + 'Deployment')
+    const r = patch(
+      'apply',
+      deployment(),
+      applied({
+        replicas: 3,
+        template: {
+          spec: {
+            containers: [
+              { name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80, name: 'web' }, { containerPort: 443 }], env: [{ name: 'C', value: '3' }] },
+            ],
+            tolerations: [{ key: 'z' }],
+          },
+        },
+      }),
+      APPS + 'Deployment',
+    )
     const c = containers(r)
     expect(c.map((x) => x.name)).toEqual(['nginx', 'sidecar'])
     expect(c[0].image).toBe('nginx:1.27')
     // The live port 80 (protocol defaulted to TCP) is matched, not duplicated.
     expect(c[0].ports).toEqual([{ containerPort: 80, protocol: 'TCP', name: 'web' }, { containerPort: 443 }])
-    expect(c[0].env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '2' }, { name: 'C', value: '3' }])
+    expect(c[0].env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+      { name: 'C', value: '3' },
+    ])
     expect(podSpec(r).tolerations).toEqual([{ key: 'z' }])
     expect((r as Any).spec.replicas).toBe(3)
   })
@@ -334,23 +463,46 @@ describe('server-side apply (basic)', () => {
     const live: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers: ['a', 'b', 'c'] } }
     const r = patch('apply', live, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers: ['c', 'a', 'd'] } }, V1 + 'ConfigMap')
     expect(r.metadata?.finalizers).toEqual(['b', 'c', 'a', 'd'])
-    const env = patch('apply', deployment(), applied({ template: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: 'x' }, { name: 'N', value: 'n' }, { name: 'B' }] }] } } }), APPS + 'Deployment')
-    expect(containers(env)[0].env).toEqual([{ name: 'A', value: 'x' }, { name: 'N', value: 'n' }, { name: 'B', value: '2' }])
+    const env = patch(
+      'apply',
+      deployment(),
+      applied({ template: { spec: { containers: [{ name: 'nginx', env: [{ name: 'A', value: 'x' }, { name: 'N', value: 'n' }, { name: 'B' }] }] } } }),
+      APPS + 'Deployment',
+    )
+    expect(containers(env)[0].env).toEqual([
+      { name: 'A', value: 'x' },
+      { name: 'N', value: 'n' },
+      { name: 'B', value: '2' },
+    ])
   })
 
   it('reads YAML, removes fields set to null and checks apiVersion and kind', () => {
     const yaml = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  strategy:\n    rollingUpdate: null\n    type: Recreate\n'
     const r = patch('apply', deployment(), yaml, APPS + 'Deployment')
     expect((r as Any).spec.strategy).toEqual({ type: 'Recreate' })
-    expect(patchError(() => patch('apply', deployment(), { kind: 'Deployment', metadata: { name: 'web' } }, APPS + 'Deployment')).message).toContain('apiVersion')
+    expect(patchError(() => patch('apply', deployment(), { kind: 'Deployment', metadata: { name: 'web' } }, APPS + 'Deployment')).message).toContain(
+      'apiVersion',
+    )
     expect(patchError(() => patch('apply', deployment(), { apiVersion: 'v1', kind: 'Pod' }, APPS + 'Deployment')).code).toBe(400)
     expect(patchError(() => patch('apply', deployment(), 'a: [', APPS + 'Deployment')).code).toBe(400)
-    expect(patchError(() => patch('apply', deployment(), { ...applied({}), metadata: { name: 'web', managedFields: [] } }, APPS + 'Deployment')).message).toContain('managedFields')
+    expect(
+      patchError(() => patch('apply', deployment(), { ...applied({}), metadata: { name: 'web', managedFields: [] } }, APPS + 'Deployment')).message,
+    ).toContain('managedFields')
   })
 
   it('creates from an applied configuration only for the apply type', () => {
-    const body = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: null }, spec: { containers: [{ name: 'c', image: 'x', env: [{ name: 'E', value: null }] }] } })
-    expect(applyConfigurationCreates('apply', body, V1 + 'Pod')).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x', env: [{ name: 'E' }] }] } })
+    const body = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', labels: null },
+      spec: { containers: [{ name: 'c', image: 'x', env: [{ name: 'E', value: null }] }] },
+    })
+    expect(applyConfigurationCreates('apply', body, V1 + 'Pod')).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', image: 'x', env: [{ name: 'E' }] }] },
+    })
     expect(applyConfigurationCreates('strategic', body, V1 + 'Pod')).toBeUndefined()
     expect(applyConfigurationCreates('apply', body)?.metadata).toEqual({ name: 'p' })
   })

@@ -6,7 +6,10 @@ import { parseStart, pickReadyPod, statusMessage, targetPortOn } from '../../src
 import { CodedError } from '../../src-main/backend/errors'
 import { titleOf } from '../../src-renderer/src/terminals/model'
 
-const pod = (name: string, o: { ready?: boolean; phase?: string; created?: string; deleting?: boolean; ports?: { name: string; containerPort: number; protocol?: string }[] } = {}): Pod => ({
+const pod = (
+  name: string,
+  o: { ready?: boolean; phase?: string; created?: string; deleting?: boolean; ports?: { name: string; containerPort: number; protocol?: string }[] } = {},
+): Pod => ({
   metadata: { name, creationTimestamp: o.created ?? '2026-01-01T00:00:00Z', ...(o.deleting ? { deletionTimestamp: '2026-01-02T00:00:00Z' } : {}) },
   spec: { containers: [{ name: 'app', ports: o.ports ?? [] }] },
   status: { phase: o.phase ?? 'Running', conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
@@ -14,7 +17,16 @@ const pod = (name: string, o: { ready?: boolean; phase?: string; created?: strin
 
 const svc: Service = {
   metadata: { name: 'web' },
-  spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { port: 81, targetPort: 8081 }, { port: 82 }, { port: 83, targetPort: 'metrics' }, { port: 84, targetPort: '9000' }] },
+  spec: {
+    selector: { app: 'web' },
+    ports: [
+      { name: 'http', port: 80, targetPort: 'http' },
+      { port: 81, targetPort: 8081 },
+      { port: 82 },
+      { port: 83, targetPort: 'metrics' },
+      { port: 84, targetPort: '9000' },
+    ],
+  },
 }
 
 describe('pickReadyPod', () => {
@@ -32,7 +44,12 @@ describe('pickReadyPod', () => {
 })
 
 describe('targetPortOn', () => {
-  const p = pod('a', { ports: [{ name: 'http', containerPort: 8080 }, { name: 'metrics', containerPort: 9100, protocol: 'UDP' }] })
+  const p = pod('a', {
+    ports: [
+      { name: 'http', containerPort: 8080 },
+      { name: 'metrics', containerPort: 9100, protocol: 'UDP' },
+    ],
+  })
   it('maps numbers, defaults and names', () => {
     expect(targetPortOn(svc, 80, p)).toBe(8080)
     expect(targetPortOn(svc, 81, p)).toBe(8081)

@@ -2,7 +2,14 @@
 // parsed from real `ip -4 route` / `netstat -rn` output), macOS Local Network.
 import { describe, expect, it } from 'vitest'
 import { overlaps, parseCidr, maskBits } from '../../src-main/providers/preflight/cidr'
-import { checkAddressConflicts, checkLocalNetworkPermission, checkResources, checkVmSubnetRoute, plannedRanges, runVmPreflight } from '../../src-main/providers/preflight/checks'
+import {
+  checkAddressConflicts,
+  checkLocalNetworkPermission,
+  checkResources,
+  checkVmSubnetRoute,
+  plannedRanges,
+  runVmPreflight,
+} from '../../src-main/providers/preflight/checks'
 import { parseIpRoute, parseNetstatRoutes, type VmHostFacts } from '../../src-main/providers/preflight/host'
 import { presetFor, presetNodes } from '../../src-main/providers/preflight/presets'
 
@@ -63,7 +70,9 @@ describe('resources', () => {
 
 describe('routes', () => {
   it('parses ip -4 route', () => {
-    const r = parseIpRoute('default via 192.168.1.1 dev wlan0 proto dhcp src 192.168.1.23 metric 600\n10.8.0.0/16 dev tun0 proto kernel scope link src 10.8.0.2\n172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown\n192.168.56.0/24 dev vboxnet0 proto kernel scope link src 192.168.56.1\n')
+    const r = parseIpRoute(
+      'default via 192.168.1.1 dev wlan0 proto dhcp src 192.168.1.23 metric 600\n10.8.0.0/16 dev tun0 proto kernel scope link src 10.8.0.2\n172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown\n192.168.56.0/24 dev vboxnet0 proto kernel scope link src 192.168.56.1\n',
+    )
     expect(r).toEqual([
       { destination: '0.0.0.0/0', iface: 'wlan0' },
       { destination: '10.8.0.0/16', iface: 'tun0' },
@@ -92,14 +101,23 @@ describe('address conflicts', () => {
   it('names a VPN claiming 10.0.0.0/8 and says what to do', () => {
     const checks = checkAddressConflicts(host({ routes: [{ destination: '10.0.0.0/8', iface: 'utun4' }] }), plannedRanges('multipass'))
     expect(checks.map((c) => c.status)).toEqual(['fail', 'fail'])
-    expect(checks[0]!.detail).toMatch(/10\.244\.0\.0\/16 overlaps route 10\.0\.0\.0\/8 via utun4: a VPN claims it; disconnect the VPN or enable its "allow local network"/)
+    expect(checks[0]!.detail).toMatch(
+      /10\.244\.0\.0\/16 overlaps route 10\.0\.0\.0\/8 via utun4: a VPN claims it; disconnect the VPN or enable its "allow local network"/,
+    )
   })
-  it('flags another network on the host-only range, but not the cluster\'s own adapter', () => {
-    const h = host({ interfaces: [{ name: 'vboxnet0', cidr: '192.168.56.1/24' }, { name: 'eth1', cidr: '192.168.56.40/24' }] })
+  it("flags another network on the host-only range, but not the cluster's own adapter", () => {
+    const h = host({
+      interfaces: [
+        { name: 'vboxnet0', cidr: '192.168.56.1/24' },
+        { name: 'eth1', cidr: '192.168.56.40/24' },
+      ],
+    })
     const [, , hostOnly] = checkAddressConflicts(h, plannedRanges('virtualbox'), ['vboxnet0'])
     expect(hostOnly!.status).toBe('fail')
     expect(hostOnly!.detail).toMatch(/eth1 has 192\.168\.56\.40\/24: choose another range/)
-    expect(checkAddressConflicts(host({ interfaces: [{ name: 'vboxnet0', cidr: '192.168.56.1/24' }] }), plannedRanges('virtualbox'), ['vboxnet0'])[2]!.status).toBe('pass')
+    expect(
+      checkAddressConflicts(host({ interfaces: [{ name: 'vboxnet0', cidr: '192.168.56.1/24' }] }), plannedRanges('virtualbox'), ['vboxnet0'])[2]!.status,
+    ).toBe('pass')
   })
   it('on macOS, a VPN route over the Multipass VM network fails', () => {
     const mac = host({ platform: 'darwin', darwinMajor: 24, routes: [{ destination: '192.168.64.0/18', iface: 'utun3' }] })
@@ -121,11 +139,29 @@ describe('macOS Local Network permission', () => {
 
 describe('runVmPreflight', () => {
   it('combines checks; a missing hypervisor fails with its own advice', () => {
-    const r = runVmPreflight({ provider: 'multipass', nodes: presetNodes(presetFor(16 * GiB)), detect: { available: false, problem: 'Multipass is not installed: get it' }, host: host() })
+    const r = runVmPreflight({
+      provider: 'multipass',
+      nodes: presetNodes(presetFor(16 * GiB)),
+      detect: { available: false, problem: 'Multipass is not installed: get it' },
+      host: host(),
+    })
     expect(r.ok).toBe(false)
     expect(r.checks[0]).toEqual({ id: 'hypervisor', title: 'Hypervisor (multipass)', status: 'fail', detail: 'Multipass is not installed: get it' })
-    const good = runVmPreflight({ provider: 'virtualbox', nodes: presetNodes(presetFor(16 * GiB)), detect: { available: true, version: 'VirtualBox 7.2.4' }, host: host() })
+    const good = runVmPreflight({
+      provider: 'virtualbox',
+      nodes: presetNodes(presetFor(16 * GiB)),
+      detect: { available: true, version: 'VirtualBox 7.2.4' },
+      host: host(),
+    })
     expect(good.ok).toBe(true)
-    expect(good.checks.map((c) => c.id)).toEqual(['hypervisor', 'vm-memory', 'vm-cpu', 'vm-disk', 'range-pods', 'range-services', 'range-VirtualBox host-only network'])
+    expect(good.checks.map((c) => c.id)).toEqual([
+      'hypervisor',
+      'vm-memory',
+      'vm-cpu',
+      'vm-disk',
+      'range-pods',
+      'range-services',
+      'range-VirtualBox host-only network',
+    ])
   })
 })

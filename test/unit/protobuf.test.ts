@@ -101,7 +101,13 @@ describe('decodeProtobufObject with fixture structs', () => {
         str(i, 3, '25%')
       })
       sub(s, 5, (i) => i.uint32(8).int64(0).uint32(16).int32(8080))
-      sub(s, 6, (t) => t.uint32(8).int64(Date.UTC(2026, 0, 2, 3, 4, 5) / 1000).uint32(16).int32(7000))
+      sub(s, 6, (t) =>
+        t
+          .uint32(8)
+          .int64(Date.UTC(2026, 0, 2, 3, 4, 5) / 1000)
+          .uint32(16)
+          .int32(7000),
+      )
       sub(s, 7, (d) => d.uint32(8).int64(90e9))
       sub(s, 8, (r) => r.uint32(10).bytes(new TextEncoder().encode('{"a":[1,2]}')))
       s.uint32(74).bytes(new Uint8Array([1, 2, 3]))
@@ -201,9 +207,7 @@ describe('decodeProtobufObject with fixture structs', () => {
   })
 
   it('rejects unknown kinds and wrong wire types', () => {
-    expect(() => decodeProtobufObject(envelope('example.com/v1', 'Gadget', new Uint8Array()), fixtureLookup, fixtureForKind)).toThrow(
-      /no kind "Gadget"/,
-    )
+    expect(() => decodeProtobufObject(envelope('example.com/v1', 'Gadget', new Uint8Array()), fixtureLookup, fixtureForKind)).toThrow(/no kind "Gadget"/)
     const bad = Writer.create()
     sub(bad, 2, (s) => str(s, 1, 'three')) // replicas is a varint
     expect(() => decodeProtobufObject(envelope('example.com/v1', 'Widget', bad.finish()), fixtureLookup, fixtureForKind)).toThrow(
@@ -213,7 +217,6 @@ describe('decodeProtobufObject with fixture structs', () => {
 })
 
 // ---- Real test vectors: what kubectl 1.32 sends for `kubectl create ...` ----
-
 
 /** What JSON's omitempty would drop and what protobuf cannot carry: nulls and empty objects. */
 function normalize(v: unknown, top = true): unknown {

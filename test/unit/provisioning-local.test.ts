@@ -36,11 +36,34 @@ describe('kubelet role label', () => {
 })
 
 describe('containerd config', () => {
-  const base: ContainerdConfigOptions = { root: '/r/lib', state: '/r/run', socket: '/r/c.sock', optDir: '/r/opt', runcRoot: '/r/runc', cniConfDir: '/r/cni', snapshotter: 'native', sandboxImage: 'p:1', streamAddress: '10.0.0.2', netnsMountsUnderState: false }
+  const base: ContainerdConfigOptions = {
+    root: '/r/lib',
+    state: '/r/run',
+    socket: '/r/c.sock',
+    optDir: '/r/opt',
+    runcRoot: '/r/runc',
+    cniConfDir: '/r/cni',
+    snapshotter: 'native',
+    sandboxImage: 'p:1',
+    streamAddress: '10.0.0.2',
+    netnsMountsUnderState: false,
+  }
 
   it('puts every path where it is told and hides pod netns only when asked', () => {
     const text = renderContainerdConfig(base)
-    for (const line of ['root = "/r/lib"', 'state = "/r/run"', 'address = "/r/c.sock"', 'address = "/r/c.sock.ttrpc"', 'path = "/r/opt"', 'Root = "/r/runc"', 'conf_dir = "/r/cni"', 'snapshotter = "native"', 'sandbox_image = "p:1"', 'stream_server_address = "10.0.0.2"']) expect(text).toContain(line)
+    for (const line of [
+      'root = "/r/lib"',
+      'state = "/r/run"',
+      'address = "/r/c.sock"',
+      'address = "/r/c.sock.ttrpc"',
+      'path = "/r/opt"',
+      'Root = "/r/runc"',
+      'conf_dir = "/r/cni"',
+      'snapshotter = "native"',
+      'sandbox_image = "p:1"',
+      'stream_server_address = "10.0.0.2"',
+    ])
+      expect(text).toContain(line)
     expect(text).not.toContain('netns_mounts_under_state_dir')
     expect(renderContainerdConfig({ ...base, netnsMountsUnderState: true })).toContain('netns_mounts_under_state_dir = true')
   })
@@ -60,15 +83,18 @@ describe('cancel while a step runs', () => {
     const events: StepEvent[] = []
     const r = new StepRunner({ logDir: tempDir('kl-cancel-'), onEvent: (e) => events.push(e), cancelled: () => why })
     let sawAbort = false
-    const step = r.run('install', 'node-1', (ctx) =>
-      new Promise<string>((resolve, reject) => {
-        ctx.signal.addEventListener('abort', () => {
-          sawAbort = true
-          reject(new Error('channel closed'))
-        })
-        // Would finish much later if nobody cancelled it.
-        setTimeout(() => resolve('finished'), 60_000).unref()
-      }),
+    const step = r.run(
+      'install',
+      'node-1',
+      (ctx) =>
+        new Promise<string>((resolve, reject) => {
+          ctx.signal.addEventListener('abort', () => {
+            sawAbort = true
+            reject(new Error('channel closed'))
+          })
+          // Would finish much later if nobody cancelled it.
+          setTimeout(() => resolve('finished'), 60_000).unref()
+        }),
     )
     setTimeout(() => (why = 'SIGINT'), 50)
     const err = await step.catch((e: unknown) => e)

@@ -2,7 +2,16 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { manifest, nodeComponents, nodeEnvFile, shQuote, shutdownUnit, supervisorConfig, systemdUnit, type NodePlanInput } from '../../src-main/provisioning/node-plan'
+import {
+  manifest,
+  nodeComponents,
+  nodeEnvFile,
+  shQuote,
+  shutdownUnit,
+  supervisorConfig,
+  systemdUnit,
+  type NodePlanInput,
+} from '../../src-main/provisioning/node-plan'
 import { tempDir } from '../helpers/temp-dir'
 
 const ALL = new Set(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
@@ -19,7 +28,16 @@ const plan = (o: Partial<NodePlanInput> = {}): NodePlanInput => ({
 
 describe('node plan', () => {
   it('runs the control plane on the master and the node agents everywhere', () => {
-    expect(nodeComponents(plan()).components.map((c) => c.name)).toEqual(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
+    expect(nodeComponents(plan()).components.map((c) => c.name)).toEqual([
+      'apiserver',
+      'scheduler',
+      'controller-manager',
+      'dns',
+      'kubelet',
+      'proxy',
+      'netpol',
+      'ingress',
+    ])
     const w = nodeComponents(plan({ node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } }))
     expect(w.components.map((c) => c.name)).toEqual(['kubelet', 'proxy', 'netpol', 'ingress'])
     expect(w.components[0]!.args).toContain('unix:///run/containerd/containerd.sock')
@@ -39,13 +57,26 @@ describe('node plan', () => {
     expect(components.map((c) => c.name).slice(0, 2)).toEqual(['etcd', 'apiserver'])
     const etcd = components[0]!
     expect(etcd.command).toBe('/usr/bin/etcd')
-    expect(etcd.args).toEqual(expect.arrayContaining(['--data-dir', '/var/lib/etcd', '--cert-file', '/etc/kubernetes/pki/etcd/server.crt', '--client-cert-auth', '--peer-client-cert-auth']))
+    expect(etcd.args).toEqual(
+      expect.arrayContaining([
+        '--data-dir',
+        '/var/lib/etcd',
+        '--cert-file',
+        '/etc/kubernetes/pki/etcd/server.crt',
+        '--client-cert-auth',
+        '--peer-client-cert-auth',
+      ]),
+    )
     expect(etcd.args.join(' ')).toContain('--listen-client-urls https://127.0.0.1:2379,https://10.231.10.2:2379')
-    expect(components[1]!.args.join(' ')).toContain('--store etcd --etcd-servers https://127.0.0.1:2379 --etcd-cafile /etc/kubernetes/pki/etcd/ca.crt --etcd-certfile /etc/kubernetes/pki/apiserver-etcd-client.crt')
+    expect(components[1]!.args.join(' ')).toContain(
+      '--store etcd --etcd-servers https://127.0.0.1:2379 --etcd-cafile /etc/kubernetes/pki/etcd/ca.crt --etcd-certfile /etc/kubernetes/pki/apiserver-etcd-client.crt',
+    )
     expect(systemdUnit(plan({ store: 'etcd' }), etcd)).toMatch(/^ExecStart=\/usr\/bin\/etcd --name control-plane /m)
     // Workers and the default embedded store run no etcd.
     expect(nodeComponents(plan()).components.some((c) => c.name === 'etcd')).toBe(false)
-    expect(nodeComponents(plan({ store: 'etcd', node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } })).components.some((c) => c.name === 'etcd')).toBe(false)
+    expect(nodeComponents(plan({ store: 'etcd', node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } })).components.some((c) => c.name === 'etcd')).toBe(
+      false,
+    )
   })
 
   it('with several control planes: one etcd cluster of every member, each API server advertising itself, one certificate for all', () => {
@@ -57,7 +88,9 @@ describe('node plan', () => {
     const second = nodeComponents(plan({ store: 'etcd', node: cps[1]!, controlPlanes: cps, apiSans: ['10.231.10.1'] })).components
     const etcd = second.find((c) => c.name === 'etcd')!.args.join(' ')
     expect(etcd).toContain('--name control-plane-2 ')
-    expect(etcd).toContain('--initial-cluster control-plane=https://10.231.10.2:2380,control-plane-2=https://10.231.10.3:2380,control-plane-3=https://10.231.10.4:2380 ')
+    expect(etcd).toContain(
+      '--initial-cluster control-plane=https://10.231.10.2:2380,control-plane-2=https://10.231.10.3:2380,control-plane-3=https://10.231.10.4:2380 ',
+    )
     expect(etcd).toContain('--initial-advertise-peer-urls https://10.231.10.3:2380')
     const api = second.find((c) => c.name === 'apiserver')!.args.join(' ')
     expect(api).toContain('--advertise-address 10.231.10.3 ')
@@ -80,8 +113,13 @@ describe('node plan', () => {
   })
 
   it('spaces out periodic work on slow (emulated) nodes: leader-election renewals, netpol re-checks', () => {
-    const args = (p: NodePlanInput, name: string) => nodeComponents(p).components.find((c) => c.name === name)!.args.join(' ')
-    expect(args(plan({ timeScale: 4 }), 'scheduler')).toContain('--leader-elect-lease-duration 60s --leader-elect-renew-deadline 40s --leader-elect-retry-period 8s')
+    const args = (p: NodePlanInput, name: string) =>
+      nodeComponents(p)
+        .components.find((c) => c.name === name)!
+        .args.join(' ')
+    expect(args(plan({ timeScale: 4 }), 'scheduler')).toContain(
+      '--leader-elect-lease-duration 60s --leader-elect-renew-deadline 40s --leader-elect-retry-period 8s',
+    )
     expect(args(plan({ timeScale: 4 }), 'controller-manager')).toContain('--leader-elect-lease-duration 60s')
     expect(args(plan({ timeScale: 4 }), 'netpol')).toContain('--resync 40')
     // A normal machine keeps upstream's defaults (no flags).
@@ -101,7 +139,9 @@ describe('node plan', () => {
     writeFileSync(join(bin, 'node'), '#!/bin/sh\necho "ran: $*"\n', { mode: 0o755 })
     const script = stop!.replace(/\$\$/g, '$').replace('/usr/bin/node', join(bin, 'node'))
     const run = (state: string) => spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, STATE: state } })
-    expect(run('stopping').stdout).toBe('ran: /var/lib/kubelab/bin/kubelab-node.js shutdown-pods --container-runtime-endpoint unix:///run/containerd/containerd.sock --grace-period 5\n')
+    expect(run('stopping').stdout).toBe(
+      'ran: /var/lib/kubelab/bin/kubelab-node.js shutdown-pods --container-runtime-endpoint unix:///run/containerd/containerd.sock --grace-period 5\n',
+    )
     for (const state of ['running', 'degraded']) {
       const r = run(state)
       expect(r.status).toBe(0)
@@ -122,7 +162,10 @@ describe('node plan', () => {
     const loop = script.slice(script.indexOf('# One Node.js process installs every file'), script.indexOf('# --- services'))
     writeFileSync(join(staging, 'a.txt'), 'A')
     writeFileSync(join(staging, 'manifest.txt'), manifest(files))
-    const run = () => spawnSync('sh', ['-c', `say() { echo "$*"; }; die() { echo "$*" >&2; exit 1; }; NODE_BIN=${process.execPath}; STAGING=${staging}; ${loop}`], { encoding: 'utf8' })
+    const run = () =>
+      spawnSync('sh', ['-c', `say() { echo "$*"; }; die() { echo "$*" >&2; exit 1; }; NODE_BIN=${process.execPath}; STAGING=${staging}; ${loop}`], {
+        encoding: 'utf8',
+      })
     const first = run()
     expect(first.stderr).toContain(`installed ${join(dir, 'etc', 'a.txt')}`)
     expect(first.status).toBe(0)

@@ -20,7 +20,12 @@ describe('StepRunner', () => {
       return 42
     })
     expect(v).toBe(42)
-    expect(events.map((e) => [e.status, e.line])).toEqual([['start', undefined], ['line', 'a'], ['line', 'b'], ['done', undefined]])
+    expect(events.map((e) => [e.status, e.line])).toEqual([
+      ['start', undefined],
+      ['line', 'a'],
+      ['line', 'b'],
+      ['done', undefined],
+    ])
     expect(events.every((e) => e.node === 'node-1' && e.step === 'upload')).toBe(true)
     expect(events[3]!.elapsedMs).toBeGreaterThan(events[1]!.elapsedMs)
     const log = readFileSync(join(logDir, 'node-1.log'), 'utf8')

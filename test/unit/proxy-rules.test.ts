@@ -2,29 +2,89 @@ import { describe, expect, it } from 'vitest'
 import { buildProxyRules, chainName, IpPool, sepChain, servicePorts, svcChain, extChain } from '../../src-cluster/proxy'
 import type { ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
-const svc = (name: string, spec: ServiceObj['spec'], status?: ServiceObj['status']): ServiceObj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec, status })
-const slice = (svcName: string, endpoints: { ip: string; ready?: boolean; serving?: boolean; terminating?: boolean; hostname?: string }[], ports: { name?: string; port: number; protocol?: string }[]): SliceObj => ({
+const svc = (name: string, spec: ServiceObj['spec'], status?: ServiceObj['status']): ServiceObj => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default' },
+  spec,
+  status,
+})
+const slice = (
+  svcName: string,
+  endpoints: { ip: string; ready?: boolean; serving?: boolean; terminating?: boolean; hostname?: string }[],
+  ports: { name?: string; port: number; protocol?: string }[],
+): SliceObj => ({
   apiVersion: 'discovery.k8s.io/v1',
   kind: 'EndpointSlice',
   metadata: { name: `${svcName}-x`, namespace: 'default', labels: { 'kubernetes.io/service-name': svcName } },
   addressType: 'IPv4',
-  endpoints: endpoints.map((e) => ({ addresses: [e.ip], hostname: e.hostname, conditions: { ready: e.ready, serving: e.serving, terminating: e.terminating } })),
+  endpoints: endpoints.map((e) => ({
+    addresses: [e.ip],
+    hostname: e.hostname,
+    conditions: { ready: e.ready, serving: e.serving, terminating: e.terminating },
+  })),
   ports: ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? 'TCP' })),
 })
 
 describe('service ports and endpoints', () => {
   it('takes ready endpoints, and serving terminating ones only when none is ready', () => {
     const s = svc('web', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }] })
-    const one = servicePorts([s], [slice('web', [{ ip: '10.244.1.2', ready: true }, { ip: '10.244.1.3', ready: false, serving: true, terminating: true }, { ip: '10.244.1.4', ready: false }], [{ name: 'http', port: 8080 }])])
+    const one = servicePorts(
+      [s],
+      [
+        slice(
+          'web',
+          [
+            { ip: '10.244.1.2', ready: true },
+            { ip: '10.244.1.3', ready: false, serving: true, terminating: true },
+            { ip: '10.244.1.4', ready: false },
+          ],
+          [{ name: 'http', port: 8080 }],
+        ),
+      ],
+    )
     expect(one[0]!.endpoints.map((e) => e.ip)).toEqual(['10.244.1.2'])
-    const draining = servicePorts([s], [slice('web', [{ ip: '10.244.1.3', ready: false, serving: true, terminating: true }, { ip: '10.244.1.4', ready: false, serving: false, terminating: true }], [{ name: 'http', port: 8080 }])])
+    const draining = servicePorts(
+      [s],
+      [
+        slice(
+          'web',
+          [
+            { ip: '10.244.1.3', ready: false, serving: true, terminating: true },
+            { ip: '10.244.1.4', ready: false, serving: false, terminating: true },
+          ],
+          [{ name: 'http', port: 8080 }],
+        ),
+      ],
+    )
     expect(draining[0]!.endpoints.map((e) => `${e.ip}:${e.port}`)).toEqual(['10.244.1.3:8080'])
   })
   it('matches slice ports by name and protocol and skips ExternalName services', () => {
-    const s = svc('dns', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] })
+    const s = svc('dns', {
+      clusterIP: '10.96.0.10',
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+      ],
+    })
     const e = svc('ext', { type: 'ExternalName', externalName: 'example.com' })
-    const ports = servicePorts([s, e], [slice('dns', [{ ip: '10.244.0.5' }], [{ name: 'dns', port: 5353, protocol: 'UDP' }, { name: 'dns-tcp', port: 5354, protocol: 'TCP' }])])
-    expect(ports.map((p) => `${p.name}/${p.protocol} -> ${p.endpoints.map((x) => x.port)}`)).toEqual(['default/dns:dns/UDP -> 5353', 'default/dns:dns-tcp/TCP -> 5354'])
+    const ports = servicePorts(
+      [s, e],
+      [
+        slice(
+          'dns',
+          [{ ip: '10.244.0.5' }],
+          [
+            { name: 'dns', port: 5353, protocol: 'UDP' },
+            { name: 'dns-tcp', port: 5354, protocol: 'TCP' },
+          ],
+        ),
+      ],
+    )
+    expect(ports.map((p) => `${p.name}/${p.protocol} -> ${p.endpoints.map((x) => x.port)}`)).toEqual([
+      'default/dns:dns/UDP -> 5353',
+      'default/dns:dns-tcp/TCP -> 5354',
+    ])
   })
 })
 
@@ -39,7 +99,9 @@ describe('iptables ruleset', () => {
     const svcC = svcChain(p!)
     expect(svcC).toMatch(/^KUBE-SVC-[A-Z2-7]{16}$/)
     expect(lines).toContain(`-A KUBE-SERVICES -m comment --comment "default/web:http cluster IP" -d 10.96.0.20/32 -p tcp --dport 80 -j ${svcC}`)
-    expect(lines).toContain(`-A ${svcC} -m comment --comment "default/web:http cluster IP" ! -s 10.244.0.0/16 -d 10.96.0.20/32 -p tcp --dport 80 -j KUBE-MARK-MASQ`)
+    expect(lines).toContain(
+      `-A ${svcC} -m comment --comment "default/web:http cluster IP" ! -s 10.244.0.0/16 -d 10.96.0.20/32 -p tcp --dport 80 -j KUBE-MARK-MASQ`,
+    )
     const picks = lines.filter((l) => l.startsWith(`-A ${svcC} `) && l.includes('-> '))
     expect(picks).toHaveLength(3)
     expect(picks[0]).toContain('--probability 0.3333333333')
@@ -60,7 +122,12 @@ describe('iptables ruleset', () => {
   })
 
   it('sends returning clients to the same endpoint with ClientIP affinity', () => {
-    const s = svc('sticky', { clusterIP: '10.96.0.30', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } }, ports: [{ port: 80 }] })
+    const s = svc('sticky', {
+      clusterIP: '10.96.0.30',
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } },
+      ports: [{ port: 80 }],
+    })
     const [p] = servicePorts([s], [slice('sticky', [{ ip: '10.244.1.2' }, { ip: '10.244.1.3' }], [{ port: 80 }])])
     const lines = buildProxyRules({ ports: [p!] }).split('\n')
     const sep0 = sepChain(p!, p!.endpoints[0]!)
@@ -72,12 +139,18 @@ describe('iptables ruleset', () => {
 
   it('rejects frontends without endpoints in filter and routes LoadBalancer IPs through KUBE-EXT', () => {
     const empty = svc('empty', { type: 'NodePort', clusterIP: '10.96.0.40', ports: [{ port: 80, nodePort: 30040 }] })
-    const lb = svc('lb', { type: 'LoadBalancer', clusterIP: '10.96.0.50', ports: [{ port: 443, nodePort: 30443 }] }, { loadBalancer: { ingress: [{ ip: '192.168.56.240' }] } })
+    const lb = svc(
+      'lb',
+      { type: 'LoadBalancer', clusterIP: '10.96.0.50', ports: [{ port: 443, nodePort: 30443 }] },
+      { loadBalancer: { ingress: [{ ip: '192.168.56.240' }] } },
+    )
     const ports = servicePorts([empty, lb], [slice('lb', [{ ip: '10.244.1.9' }], [{ port: 8443 }])])
     const text = buildProxyRules({ ports })
     const filter = text.slice(0, text.indexOf('*nat'))
     expect(filter).toContain('-A KUBE-SERVICES -m comment --comment "default/empty: has no endpoints" -d 10.96.0.40/32 -p tcp --dport 80 -j REJECT')
-    expect(filter).toContain('-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/empty: has no endpoints" -m addrtype --dst-type LOCAL -p tcp --dport 30040 -j REJECT')
+    expect(filter).toContain(
+      '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/empty: has no endpoints" -m addrtype --dst-type LOCAL -p tcp --dport 30040 -j REJECT',
+    )
     expect(text.slice(text.indexOf('*nat'))).not.toContain('10.96.0.40')
     const lbPort = ports.find((p) => p.service === 'lb')!
     expect(text).toContain(`-A KUBE-SERVICES -m comment --comment "default/lb: loadbalancer IP" -d 192.168.56.240/32 -p tcp --dport 443 -j ${extChain(lbPort)}`)

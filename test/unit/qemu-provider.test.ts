@@ -79,13 +79,20 @@ describe('qemu command line', () => {
     const netdevs = after(args, '-netdev')
     expect(netdevs[0]).toBe('user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22,hostfwd=tcp:127.0.0.1:46443-:6443')
     expect(netdevs[1]).toBe('socket,id=lab0,mcast=239.255.3.4:31000,localaddr=127.0.0.1')
-    expect(after(args, '-device')).toEqual(['virtio-net-pci,netdev=net0,mac=52:54:00:aa:10:00', 'virtio-net-pci,netdev=lab0,mac=52:54:00:aa:20:00', 'virtio-rng-pci'])
+    expect(after(args, '-device')).toEqual([
+      'virtio-net-pci,netdev=net0,mac=52:54:00:aa:10:00',
+      'virtio-net-pci,netdev=lab0,mac=52:54:00:aa:20:00',
+      'virtio-rng-pci',
+    ])
     for (const fwd of netdevs[0]!.split(',').filter((p) => p.startsWith('hostfwd'))) expect(fwd).toMatch(/^hostfwd=tcp:127\.0\.0\.1:\d+-:\d+$/)
     expect(args).toContain('-daemonize')
     expect(after(args, '-pidfile')).toEqual(['/h/c/nodes/cp/qemu.pid'])
     expect(after(args, '-qmp')).toEqual(['unix:/h/c/nodes/cp/qmp.sock,server=on,wait=off'])
     expect(after(args, '-serial')).toEqual(['file:/h/c/nodes/cp/console.log'])
-    expect(after(args, '-drive')).toEqual(['if=virtio,file=/h/c/nodes/cp/disk.qcow2,format=qcow2,discard=unmap', 'file=/h/c/nodes/cp/seed.iso,media=cdrom,readonly=on'])
+    expect(after(args, '-drive')).toEqual([
+      'if=virtio,file=/h/c/nodes/cp/disk.qcow2,format=qcow2,discard=unmap',
+      'file=/h/c/nodes/cp/seed.iso,media=cdrom,readonly=on',
+    ])
     expect(after(args, '-smp')).toEqual(['2'])
     expect(after(args, '-m')).toEqual(['2048'])
   })
@@ -112,7 +119,10 @@ describe('accelerator choice', () => {
   const linux: AccelFacts = { platform: 'linux', kvmDevice: true, virtFlags: true, hvSupport: false, builtWith: ['tcg', 'kvm'] }
   it('takes KVM only where a guest really runs, else TCG with the reason and a slow note', () => {
     expect(chooseAccelerator(linux)).toMatchObject({ accel: 'kvm', slow: false })
-    expect(chooseAccelerator({ ...linux, kvmProbe: { ok: true, detail: 'kernel started in 0.4 s' } })).toMatchObject({ accel: 'kvm', reason: 'KVM (test boot: kernel started in 0.4 s)' })
+    expect(chooseAccelerator({ ...linux, kvmProbe: { ok: true, detail: 'kernel started in 0.4 s' } })).toMatchObject({
+      accel: 'kvm',
+      reason: 'KVM (test boot: kernel started in 0.4 s)',
+    })
     const hang = chooseAccelerator({ ...linux, kvmProbe: { ok: false, detail: 'no kernel output under KVM within 20 s' } })
     expect(hang).toMatchObject({ accel: 'tcg', slow: true })
     expect(hang.reason).toMatch(/slow.*test boot under KVM failed \(no kernel output/)
@@ -226,18 +236,29 @@ describe('qemu image cache', () => {
     const good = sums
     sums = sums.replace(/^[0-9a-f]{64}/, 'f'.repeat(64))
     try {
-      await expect(ensureBaseImage({ arch: 'x86_64', cacheDir: cache, qemuImg, log: () => {}, ubuntuBaseUrl: `${base}/rel` })).rejects.toThrow(/does not match .*SHA256SUMS/)
+      await expect(ensureBaseImage({ arch: 'x86_64', cacheDir: cache, qemuImg, log: () => {}, ubuntuBaseUrl: `${base}/rel` })).rejects.toThrow(
+        /does not match .*SHA256SUMS/,
+      )
       expect(readdirSync(cache)).toEqual([])
     } finally {
       sums = good
     }
-    await expect(ensureBaseImage({ arch: 'x86_64', cacheDir: cache, qemuImg, log: () => {}, ubuntuBaseUrl: `${base}/nowhere` })).rejects.toThrow(/cannot verify the Ubuntu image: GET .*SHA256SUMS answered HTTP 404/)
+    await expect(ensureBaseImage({ arch: 'x86_64', cacheDir: cache, qemuImg, log: () => {}, ubuntuBaseUrl: `${base}/nowhere` })).rejects.toThrow(
+      /cannot verify the Ubuntu image: GET .*SHA256SUMS answered HTTP 404/,
+    )
   })
 
   it('wizard rows: the image cached, downloadable or not reachable; the accelerator with its slow note', async () => {
     const home = join(dir, 'home')
-    expect(await imageCheck(home, 'x86_64', `${base}/rel`)).toMatchObject({ id: 'qemu-image', status: 'pass', detail: expect.stringMatching(/downloaded once .*checked against SHA256SUMS/) })
-    expect(await imageCheck(home, 'x86_64', `${base}/nowhere`)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/cannot be downloaded now \(GET .* HTTP 404\).*--image FILE/) })
+    expect(await imageCheck(home, 'x86_64', `${base}/rel`)).toMatchObject({
+      id: 'qemu-image',
+      status: 'pass',
+      detail: expect.stringMatching(/downloaded once .*checked against SHA256SUMS/),
+    })
+    expect(await imageCheck(home, 'x86_64', `${base}/nowhere`)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/cannot be downloaded now \(GET .* HTTP 404\).*--image FILE/),
+    })
     await ensureBaseImage({ arch: 'x86_64', cacheDir: join(home, 'images', 'qemu'), qemuImg, log: () => {}, ubuntuBaseUrl: `${base}/rel` })
     expect(await imageCheck(home, 'x86_64', `${base}/nowhere`)).toMatchObject({ status: 'pass', detail: expect.stringMatching(/^Ubuntu 24\.04 cached/) })
     expect(accelCheck({ accel: 'tcg', reason: 'TCG …slow', slow: true })).toMatchObject({ id: 'qemu-accel', status: 'warn' })
@@ -248,7 +269,11 @@ describe('qemu image cache', () => {
     const cache = join(dir, 'cache3')
     const local = join(dir, 'mine.qcow2')
     writeFileSync(local, image)
-    expect(await ensureBaseImage({ image: local, arch: 'x86_64', cacheDir: cache, qemuImg, log: () => {} })).toEqual({ path: local, format: 'qcow2', source: local })
+    expect(await ensureBaseImage({ image: local, arch: 'x86_64', cacheDir: cache, qemuImg, log: () => {} })).toEqual({
+      path: local,
+      format: 'qcow2',
+      source: local,
+    })
     const lines: string[] = []
     const other = await ensureBaseImage({ image: `${base}/other/disk.img`, arch: 'x86_64', cacheDir: cache, qemuImg, log: (l) => lines.push(l) })
     expect(other.path).toMatch(/-disk\.img$/)

@@ -2,13 +2,26 @@
 // against a ResourceQuota, as upstream's evaluators compute it.
 import { describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../src-cluster/api/errors'
-import { evaluatorFor, podEvaluator, quotaMatches, resourcesForName, serviceEvaluator, pvcEvaluator, type QuotaObject } from '../../src-cluster/api/quota/evaluators'
+import {
+  evaluatorFor,
+  podEvaluator,
+  quotaMatches,
+  resourcesForName,
+  serviceEvaluator,
+  pvcEvaluator,
+  type QuotaObject,
+} from '../../src-cluster/api/quota/evaluators'
 import { add, exceeded, fromMap, mask, prettyPrint, toMap } from '../../src-cluster/api/quota/resource-list'
 
 const now = new Date('2026-12-06T12:00:00Z')
-const pod = (spec: object, status: object = {}, meta: object = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', ...meta }, spec, status } as KubeObject)
-const c = (name: string, requests?: object, limits?: object) => ({ name, image: 'x', resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } })
-const quota = (hard: Record<string, string>, extra: object = {}): QuotaObject => ({ metadata: { name: 'q' }, spec: { hard, ...extra } } as QuotaObject)
+const pod = (spec: object, status: object = {}, meta: object = {}): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', ...meta }, spec, status }) as KubeObject
+const c = (name: string, requests?: object, limits?: object) => ({
+  name,
+  image: 'x',
+  resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) },
+})
+const quota = (hard: Record<string, string>, extra: object = {}): QuotaObject => ({ metadata: { name: 'q' }, spec: { hard, ...extra } }) as QuotaObject
 
 describe('resource lists', () => {
   it('adds exactly and prints in upstream formats', () => {
@@ -21,9 +34,19 @@ describe('resource lists', () => {
 
 describe('pod evaluator', () => {
   it('sums containers, takes init containers as a maximum, adds overhead', () => {
-    const p = pod({ containers: [c('a', { cpu: '100m', memory: '64Mi' }, { cpu: '200m' }), c('b', { cpu: '300m' })], initContainers: [c('init', { cpu: '1' })], overhead: { cpu: '10m' } })
+    const p = pod({
+      containers: [c('a', { cpu: '100m', memory: '64Mi' }, { cpu: '200m' }), c('b', { cpu: '300m' })],
+      initContainers: [c('init', { cpu: '1' })],
+      overhead: { cpu: '10m' },
+    })
     expect(toMap(podEvaluator.usage(p, now))).toEqual({
-      'count/pods': '1', pods: '1', cpu: '1010m', 'requests.cpu': '1010m', 'limits.cpu': '210m', memory: '64Mi', 'requests.memory': '64Mi',
+      'count/pods': '1',
+      pods: '1',
+      cpu: '1010m',
+      'requests.cpu': '1010m',
+      'limits.cpu': '210m',
+      memory: '64Mi',
+      'requests.memory': '64Mi',
     })
   })
 
@@ -64,8 +87,11 @@ describe('other evaluators', () => {
   it('claims count storage overall and per class', () => {
     const pvc = { metadata: {}, spec: { storageClassName: 'fast', resources: { requests: { storage: '5Gi' } } } } as KubeObject
     expect(toMap(pvcEvaluator.usage(pvc, now))).toEqual({
-      'count/persistentvolumeclaims': '1', persistentvolumeclaims: '1', 'requests.storage': '5Gi',
-      'fast.storageclass.storage.k8s.io/persistentvolumeclaims': '1', 'fast.storageclass.storage.k8s.io/requests.storage': '5Gi',
+      'count/persistentvolumeclaims': '1',
+      persistentvolumeclaims: '1',
+      'requests.storage': '5Gi',
+      'fast.storageclass.storage.k8s.io/persistentvolumeclaims': '1',
+      'fast.storageclass.storage.k8s.io/requests.storage': '5Gi',
     })
   })
 

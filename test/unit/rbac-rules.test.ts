@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest'
 import { Authorizer, forbiddenMessage, type Attributes } from '../../src-cluster/apiserver/authz'
 import { authorizeRbac, ruleAllows, subjectMatches, type Binding, type PolicyRule, type PolicySource } from '../../src-cluster/apiserver/authz/rules'
 
-const pods = (verb: string, extra: Partial<Extract<Attributes, { kind: 'resource' }>> = {}): Attributes => ({ kind: 'resource', verb, group: '', resource: 'pods', namespace: 'dev', ...extra })
+const pods = (verb: string, extra: Partial<Extract<Attributes, { kind: 'resource' }>> = {}): Attributes => ({
+  kind: 'resource',
+  verb,
+  group: '',
+  resource: 'pods',
+  namespace: 'dev',
+  ...extra,
+})
 
 function source(o: { clusterRoles?: Record<string, PolicyRule[]>; roles?: Record<string, PolicyRule[]>; crbs?: Binding[]; rbs?: Binding[] }): PolicySource {
   return {
@@ -28,7 +35,12 @@ describe('rule matching', () => {
   it('needs the subresource named, or */subresource', () => {
     expect(ruleAllows({ verbs: ['get'], apiGroups: [''], resources: ['pods'] }, pods('get', { subresource: 'log' }))).toBe(false)
     expect(ruleAllows({ verbs: ['get'], apiGroups: [''], resources: ['pods/log'] }, pods('get', { subresource: 'log' }))).toBe(true)
-    expect(ruleAllows({ verbs: ['update'], apiGroups: ['*'], resources: ['*/scale'] }, { kind: 'resource', verb: 'update', group: 'apps', resource: 'deployments', subresource: 'scale' })).toBe(true)
+    expect(
+      ruleAllows(
+        { verbs: ['update'], apiGroups: ['*'], resources: ['*/scale'] },
+        { kind: 'resource', verb: 'update', group: 'apps', resource: 'deployments', subresource: 'scale' },
+      ),
+    ).toBe(true)
   })
 
   it('limits by resourceNames, which a request without a name does not meet', () => {
@@ -73,8 +85,14 @@ describe('subjects and bindings', () => {
     expect(authorizeRbac(src, bob, pods('delete')).allowed).toBe(true)
     expect(authorizeRbac(src, bob, pods('list', { namespace: 'prod' })).allowed).toBe(false)
     expect(authorizeRbac(src, bob, pods('list', { namespace: undefined })).allowed).toBe(false)
-    const everywhere = source({ clusterRoles: { view: [{ verbs: ['list'], apiGroups: [''], resources: ['pods'] }] }, crbs: [{ name: 'v', subjects: [{ kind: 'User', name: 'bob' }], roleRef: { kind: 'ClusterRole', name: 'view' } }] })
-    expect(authorizeRbac(everywhere, bob, pods('list', { namespace: 'prod' }))).toMatchObject({ allowed: true, reason: expect.stringContaining('ClusterRoleBinding "v"') })
+    const everywhere = source({
+      clusterRoles: { view: [{ verbs: ['list'], apiGroups: [''], resources: ['pods'] }] },
+      crbs: [{ name: 'v', subjects: [{ kind: 'User', name: 'bob' }], roleRef: { kind: 'ClusterRole', name: 'view' } }],
+    })
+    expect(authorizeRbac(everywhere, bob, pods('list', { namespace: 'prod' }))).toMatchObject({
+      allowed: true,
+      reason: expect.stringContaining('ClusterRoleBinding "v"'),
+    })
   })
 
   it('a binding to a missing role grants nothing; system:masters needs no binding', () => {
@@ -87,9 +105,15 @@ describe('subjects and bindings', () => {
 describe('forbidden messages', () => {
   it('reads as upstream writes them', () => {
     const u = { name: 'bob', groups: [] }
-    expect(forbiddenMessage(u, pods('delete', { name: 'web' }))).toBe('pods "web" is forbidden: User "bob" cannot delete resource "pods" in API group "" in the namespace "dev"')
-    expect(forbiddenMessage(u, { kind: 'resource', verb: 'list', group: '', resource: 'nodes' })).toBe('nodes is forbidden: User "bob" cannot list resource "nodes" in API group "" at the cluster scope')
-    expect(forbiddenMessage(u, { kind: 'resource', verb: 'create', group: 'apps', resource: 'deployments', namespace: 'dev' })).toBe('deployments.apps is forbidden: User "bob" cannot create resource "deployments" in API group "apps" in the namespace "dev"')
+    expect(forbiddenMessage(u, pods('delete', { name: 'web' }))).toBe(
+      'pods "web" is forbidden: User "bob" cannot delete resource "pods" in API group "" in the namespace "dev"',
+    )
+    expect(forbiddenMessage(u, { kind: 'resource', verb: 'list', group: '', resource: 'nodes' })).toBe(
+      'nodes is forbidden: User "bob" cannot list resource "nodes" in API group "" at the cluster scope',
+    )
+    expect(forbiddenMessage(u, { kind: 'resource', verb: 'create', group: 'apps', resource: 'deployments', namespace: 'dev' })).toBe(
+      'deployments.apps is forbidden: User "bob" cannot create resource "deployments" in API group "apps" in the namespace "dev"',
+    )
     expect(forbiddenMessage(u, { kind: 'nonresource', verb: 'get', path: '/metrics' })).toBe('forbidden: User "bob" cannot get path "/metrics"')
   })
 })

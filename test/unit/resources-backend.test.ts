@@ -19,9 +19,21 @@ function pod(name: string, rv: string, phase = 'Running', ready = 'True') {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: 'default', uid: `uid-${name}`, resourceVersion: rv, creationTimestamp: '2025-01-01T00:00:00Z', labels: { app: 'web' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', uid: 'rs' }] },
+    metadata: {
+      name,
+      namespace: 'default',
+      uid: `uid-${name}`,
+      resourceVersion: rv,
+      creationTimestamp: '2025-01-01T00:00:00Z',
+      labels: { app: 'web' },
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', uid: 'rs' }],
+    },
     spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'nginx' }] },
-    status: { phase, conditions: [{ type: 'Ready', status: ready }], containerStatuses: [{ name: 'c', ready: ready === 'True', restartCount: 0, state: { running: {} } }] },
+    status: {
+      phase,
+      conditions: [{ type: 'Ready', status: ready }],
+      containerStatuses: [{ name: 'c', ready: ready === 'True', restartCount: 0, state: { running: {} } }],
+    },
   }
 }
 
@@ -42,10 +54,17 @@ describe('rows', () => {
     expect(rowFor(pods, pod('p', '1', 'Pending', 'False')).tone).toBe('busy')
     expect(rowFor(pods, pod('p', '1', 'Failed', 'False')).tone).toBe('bad')
     const nodes = resourceTypeInfo('nodes')!
-    const node = (ready: string, unschedulable: boolean) => ({ metadata: { name: 'n' }, spec: { unschedulable }, status: { conditions: [{ type: 'Ready', status: ready }] } })
+    const node = (ready: string, unschedulable: boolean) => ({
+      metadata: { name: 'n' },
+      spec: { unschedulable },
+      status: { conditions: [{ type: 'Ready', status: ready }] },
+    })
     expect(rowFor(nodes, node('False', false)).tone).toBe('bad')
     expect(rowFor(nodes, node('True', true))).toMatchObject({ tone: 'busy', status: 'SchedulingDisabled' })
-    const svc = rowFor(resourceTypeInfo('services')!, { metadata: { name: 's', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } })
+    const svc = rowFor(resourceTypeInfo('services')!, {
+      metadata: { name: 's', namespace: 'default' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+    })
     expect(svc.selector).toEqual({ app: 'web' })
   })
 })
@@ -70,7 +89,20 @@ describe('RowBatcher', () => {
 })
 
 describe('field errors in YAML', () => {
-  const yaml = ['apiVersion: v1', 'kind: Pod', 'metadata:', '  name: x', '  labels:', '    "bad key!": x', 'spec:', '  containers:', '  - name: c', '    image: ""', '  restartPolicy: Sometimes', ''].join('\n')
+  const yaml = [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    '  name: x',
+    '  labels:',
+    '    "bad key!": x',
+    'spec:',
+    '  containers:',
+    '  - name: c',
+    '    image: ""',
+    '  restartPolicy: Sometimes',
+    '',
+  ].join('\n')
 
   it('splits field paths with indexes and dotted keys', () => {
     expect(splitFieldPath('spec.containers[0].image')).toEqual(['spec', 'containers', 0, 'image'])
@@ -88,17 +120,25 @@ describe('field errors in YAML', () => {
 
   it('takes causes from a 422 Status and a field from a 400 message', () => {
     const st = { reason: 'Invalid', details: { causes: [{ field: 'spec.containers[0].image', reason: 'FieldValueRequired', message: 'Required value' }] } }
-    expect(problemsFromStatus(st, 'Pod "x" is invalid', yaml)).toEqual([{ field: 'spec.containers[0].image', reason: 'FieldValueRequired', message: 'Required value', line: 10 }])
+    expect(problemsFromStatus(st, 'Pod "x" is invalid', yaml)).toEqual([
+      { field: 'spec.containers[0].image', reason: 'FieldValueRequired', message: 'Required value', line: 10 },
+    ])
     const msg = 'Pod in version "v1" cannot be handled as a Pod: spec.restartPolicy: Unsupported value: "Sometimes"'
-    expect(problemsFromStatus({ reason: 'BadRequest' }, msg, yaml)).toEqual([{ field: 'spec.restartPolicy', reason: 'BadRequest', message: 'Unsupported value: "Sometimes"', line: 11 }])
+    expect(problemsFromStatus({ reason: 'BadRequest' }, msg, yaml)).toEqual([
+      { field: 'spec.restartPolicy', reason: 'BadRequest', message: 'Unsupported value: "Sometimes"', line: 11 },
+    ])
     expect(problemsFromStatus(undefined, 'conflict', yaml)[0]).toMatchObject({ field: '', line: null })
   })
 
   it('marks each unknown field of a strict decoding error at its line', () => {
-    const msg = 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.restartPolicyy", unknown field "spec.containers[0].imagee"'
+    const msg =
+      'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.restartPolicyy", unknown field "spec.containers[0].imagee"'
     const y = yaml.replace('restartPolicy', 'restartPolicyy').replace('image:', 'imagee:')
     const ps = problemsFromStatus({ reason: 'BadRequest' }, msg, y)
-    expect(ps.map((p) => [p.field, p.line])).toEqual([['spec.restartPolicyy', 11], ['spec.containers[0].imagee', 10]])
+    expect(ps.map((p) => [p.field, p.line])).toEqual([
+      ['spec.restartPolicyy', 11],
+      ['spec.containers[0].imagee', 10],
+    ])
   })
 })
 
@@ -133,7 +173,12 @@ describe('logs', () => {
     expect(() => checkComponentFile(dir, '../etc/passwd')).toThrow(/not a log file name/)
     expect(() => checkComponentFile(dir, 'other.log')).toThrow(/no log other.log/)
     const got: string[] = []
-    const h = streamComponentLog(checkComponentFile(dir, 'control-plane.log'), { follow: true, tailLines: 1 }, (t) => got.push(t), () => undefined)
+    const h = streamComponentLog(
+      checkComponentFile(dir, 'control-plane.log'),
+      { follow: true, tailLines: 1 },
+      (t) => got.push(t),
+      () => undefined,
+    )
     expect(got).toEqual(['l3\n'])
     appendFileSync(file, 'l4\n')
     await vi.waitFor(() => expect(got.join('')).toBe('l3\nl4\n'), { timeout: 5000 })

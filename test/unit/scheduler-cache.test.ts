@@ -70,17 +70,25 @@ describe('SchedulerCache', () => {
 describe('defaultSelector', () => {
   it('merges the selectors of matching Services and the controlling ReplicaSet', () => {
     const p = newPodInfo({
-      metadata: { name: 'web-1', namespace: 'default', labels: { app: 'web', 'pod-template-hash': 'abc' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: 'u', controller: true }] },
+      metadata: {
+        name: 'web-1',
+        namespace: 'default',
+        labels: { app: 'web', 'pod-template-hash': 'abc' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: 'u', controller: true }],
+      },
       spec: { containers: [] },
     })
     const sel = defaultSelector(p, {
       services: () => [{ spec: { selector: { app: 'web' } } }, { spec: { selector: { app: 'other' } } }],
       replicationController: () => undefined,
-      replicaSet: (ns, name) => (name === 'web-abc' ? { spec: { selector: { matchLabels: { app: 'web', 'pod-template-hash': 'abc' } }, template: {} } } : undefined),
+      replicaSet: (ns, name) =>
+        name === 'web-abc' ? { spec: { selector: { matchLabels: { app: 'web', 'pod-template-hash': 'abc' } }, template: {} } } : undefined,
       statefulSet: () => undefined,
     })
     expect(sel && selectorToString(sel)).toBe('app=web,pod-template-hash=abc')
     const lone = newPodInfo({ metadata: { name: 'x', namespace: 'default', labels: { a: 'b' } }, spec: { containers: [] } })
-    expect(defaultSelector(lone, { services: () => [], replicationController: () => undefined, replicaSet: () => undefined, statefulSet: () => undefined })).toBeUndefined()
+    expect(
+      defaultSelector(lone, { services: () => [], replicationController: () => undefined, replicaSet: () => undefined, statefulSet: () => undefined }),
+    ).toBeUndefined()
   })
 })

@@ -11,7 +11,17 @@ import type { CycleContext } from '../../src-cluster/scheduler/types'
 import { labelSelectorFromObject } from '../../src-cluster/api/selectors'
 import type { NodeObj, PodObj } from '../../src-cluster/kit/objects'
 
-function node(name: string, o: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: NodeObj['spec'] extends infer S ? S extends { taints?: infer T } ? T : never : never; unschedulable?: boolean } = {}): NodeObj {
+function node(
+  name: string,
+  o: {
+    cpu?: string
+    memory?: string
+    pods?: string
+    labels?: Record<string, string>
+    taints?: NodeObj['spec'] extends infer S ? (S extends { taints?: infer T } ? T : never) : never
+    unschedulable?: boolean
+  } = {},
+): NodeObj {
   const alloc = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: o.pods ?? '110', 'ephemeral-storage': '100Gi' }
   return {
     apiVersion: 'v1',
@@ -133,19 +143,30 @@ describe('filters', () => {
   it('nodeSelector and required node affinity (terms ORed, expressions ANDed, Gt/Lt, matchFields)', () => {
     const c = cluster([node('a', { labels: { disk: 'ssd', gen: '3' } }), node('b', { labels: { disk: 'hdd', gen: '5' } }), node('c')])
     expect(run(c, pod('p', { nodeSelector: { disk: 'ssd' } }))).toBe('a')
-    const gt = pod('q', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'gen', operator: 'Gt', values: ['4'] }] }] } } } })
+    const gt = pod('q', {
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'gen', operator: 'Gt', values: ['4'] }] }] },
+        },
+      },
+    })
     expect(run(c, gt)).toBe('b')
     const or = pod('r', {
       affinity: {
         nodeAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'DoesNotExist' }] }, { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['zzz'] }] }],
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'disk', operator: 'DoesNotExist' }] },
+              { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['zzz'] }] },
+            ],
           },
         },
       },
     })
     expect(run(c, or)).toBe('c')
-    expect(failure(c, pod('s', { nodeSelector: { disk: 'nvme' } })).message).toBe("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.")
+    expect(failure(c, pod('s', { nodeSelector: { disk: 'nvme' } })).message).toBe(
+      "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+    )
   })
 
   it('host ports conflict on the same protocol and port', () => {
@@ -162,7 +183,17 @@ describe('filters', () => {
 
   it('required anti-affinity spreads replicas one per host, then fits nowhere', () => {
     const anti = (name: string) =>
-      pod(name, { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } } }, { app: 'web' })
+      pod(
+        name,
+        {
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }],
+            },
+          },
+        },
+        { app: 'web' },
+      )
     const c = cluster([node('n1'), node('n2'), node('n3')])
     const used = new Set<string>()
     for (const name of ['w1', 'w2', 'w3']) {
@@ -178,25 +209,71 @@ describe('filters', () => {
   })
 
   it('required affinity follows matching pods across a zone; the first pod of a group may go anywhere', () => {
-    const c = cluster([node('a1', { labels: { 'topology.kubernetes.io/zone': 'a' } }), node('a2', { labels: { 'topology.kubernetes.io/zone': 'a' } }), node('b1', { labels: { 'topology.kubernetes.io/zone': 'b' } })])
-    const aff = (name: string) => pod(name, { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'cache' } }, topologyKey: 'topology.kubernetes.io/zone' }] } } }, { app: 'cache' })
+    const c = cluster([
+      node('a1', { labels: { 'topology.kubernetes.io/zone': 'a' } }),
+      node('a2', { labels: { 'topology.kubernetes.io/zone': 'a' } }),
+      node('b1', { labels: { 'topology.kubernetes.io/zone': 'b' } }),
+    ])
+    const aff = (name: string) =>
+      pod(
+        name,
+        {
+          affinity: {
+            podAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                { labelSelector: { matchLabels: { app: 'cache' } }, topologyKey: 'topology.kubernetes.io/zone' },
+              ],
+            },
+          },
+        },
+        { app: 'cache' },
+      )
     const first = run(c, aff('c1'))
     expect(['a1', 'a2', 'b1']).toContain(first)
     c.addPod({ ...pod('db', {}, { app: 'cache' }), spec: { ...pod('db').spec!, nodeName: 'b1' } })
     // Now a pod matches, in zone b only.
     expect(run(c, aff('c2'))).toBe('b1')
-    const other = pod('o', { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'none' } }, topologyKey: 'topology.kubernetes.io/zone' }] } } })
+    const other = pod('o', {
+      affinity: {
+        podAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'none' } }, topologyKey: 'topology.kubernetes.io/zone' }],
+        },
+      },
+    })
     expect(failure(c, other).message).toBe("0/3 nodes are available: 3 node(s) didn't match pod affinity rules.")
   })
 
   it('topology spread DoNotSchedule bounds the skew', () => {
     const spread = (name: string) =>
-      pod(name, { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 's' } } }] }, { app: 's' })
+      pod(
+        name,
+        {
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 's' } } },
+          ],
+        },
+        { app: 's' },
+      )
     const c = cluster([node('n1'), node('n2')], [[pod('x', {}, { app: 's' }), 'n1']])
     expect(run(c, spread('p'))).toBe('n2')
     // nodeAffinityPolicy Ignore: n2 counts as an (empty) domain although the pod may not go there.
     const x = (name: string) => pod(name, {}, { app: 's' })
-    const ignore = pod('q', { nodeSelector: { disk: 'ssd' }, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeAffinityPolicy: 'Ignore', labelSelector: { matchLabels: { app: 's' } } }] }, { app: 's' })
+    const ignore = pod(
+      'q',
+      {
+        nodeSelector: { disk: 'ssd' },
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'DoNotSchedule',
+            nodeAffinityPolicy: 'Ignore',
+            labelSelector: { matchLabels: { app: 's' } },
+          },
+        ],
+      },
+      { app: 's' },
+    )
     const bare: NodeObj = { ...node('bare'), metadata: { name: 'bare', labels: { disk: 'ssd' } } }
     const d = cluster([node('n1', { labels: { disk: 'ssd' } }), node('n2'), bare], [[x('x1'), 'n1']])
     expect(failure(d, ignore).message).toBe(
@@ -222,16 +299,40 @@ describe('scores', () => {
     const c = cluster([node('tainted', { taints: [{ key: 'spot', effect: 'PreferNoSchedule' }] }), node('clean')])
     for (let i = 0; i < 5; i++) expect(run(c, pod(`p${i}`), () => (i % 2 ? 0.1 : 0.9))).toBe('clean')
     const d = cluster([node('a', { labels: { tier: 'gold' } }), node('b')])
-    const pref = pod('q', { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }] } }] } } })
+    const pref = pod('q', {
+      affinity: {
+        nodeAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 50, preference: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }] } },
+          ],
+        },
+      },
+    })
     expect(run(d, pref)).toBe('a')
   })
 
   it('preferred pod anti-affinity and default spreading keep a workload apart', () => {
     const c = cluster([node('n1'), node('n2')], [[pod('w0', {}, { app: 'web' }), 'n1']])
-    const pref = pod('w1', { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' } }] } } }, { app: 'web' })
+    const pref = pod(
+      'w1',
+      {
+        affinity: {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' } },
+            ],
+          },
+        },
+      },
+      { app: 'web' },
+    )
     expect(run(c, pref)).toBe('n2')
     // Default spreading: with a selector for the workload, the node without its pods wins.
-    const ctx: CycleContext = { pod: newPodInfo(pod('w2', {}, { app: 'web' })), cache: c, defaultSpreadSelector: () => labelSelectorFromObject({ matchLabels: { app: 'web' } }) }
+    const ctx: CycleContext = {
+      pod: newPodInfo(pod('w2', {}, { app: 'web' })),
+      cache: c,
+      defaultSpreadSelector: () => labelSelectorFromObject({ matchLabels: { app: 'web' } }),
+    }
     const fw = new Framework({ filters: DEFAULT_FILTERS, scores: DEFAULT_SCORES })
     expect(fw.schedule(ctx).node).toBe('n2')
   })
@@ -275,10 +376,21 @@ describe('VolumeBinding', () => {
   const withClaim = (claim: string): PodObj => pod('db-0', { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] })
   function volumes(c: SchedulerCache): void {
     c.volumes = {
-      claim: (ns, name) => (ns === 'default' && name === 'data-db-0' ? { metadata: { name }, spec: { volumeName: 'pvc-1' } } : name === 'fresh' ? { metadata: { name }, spec: {} } : undefined),
+      claim: (ns, name) =>
+        ns === 'default' && name === 'data-db-0'
+          ? { metadata: { name }, spec: { volumeName: 'pvc-1' } }
+          : name === 'fresh'
+            ? { metadata: { name }, spec: {} }
+            : undefined,
       volume: (name) =>
         name === 'pvc-1'
-          ? { metadata: { name }, spec: { local: { path: '/v' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n2'] }] }] } } } }
+          ? {
+              metadata: { name },
+              spec: {
+                local: { path: '/v' },
+                nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n2'] }] }] } },
+              },
+            }
           : undefined,
     }
   }

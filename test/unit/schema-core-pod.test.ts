@@ -164,7 +164,12 @@ describe('core-pod schema: strategic merge metadata', () => {
   })
 
   it('replaces atomic lists wholesale', () => {
-    for (const [s, name] of [['PodSpec', 'tolerations'], ['PodSpec', 'readinessGates'], ['Container', 'resizePolicy'], ['Container', 'command']]) {
+    for (const [s, name] of [
+      ['PodSpec', 'tolerations'],
+      ['PodSpec', 'readinessGates'],
+      ['Container', 'resizePolicy'],
+      ['Container', 'command'],
+    ]) {
       const t = asList(field(s, name).type)
       expect(t.listType, `${s}.${name}`).toBe('atomic')
       expect(t.strategy, `${s}.${name}`).toBeUndefined()
@@ -203,7 +208,11 @@ describe('core-pod schema: completeness', () => {
     }
     // Pod's tree reaches beyond this module only for meta/v1 types and the PVC spec.
     const foreign = [...seen].filter((n) => !structs.some((s) => s.name === n))
-    for (const n of foreign) expect(n.startsWith('io.k8s.apimachinery.') || n === V1 + 'PersistentVolumeClaimSpec' || n.startsWith(V1 + 'Typed') || n === V1 + 'VolumeResourceRequirements', n).toBe(true)
+    for (const n of foreign)
+      expect(
+        n.startsWith('io.k8s.apimachinery.') || n === V1 + 'PersistentVolumeClaimSpec' || n.startsWith(V1 + 'Typed') || n === V1 + 'VolumeResourceRequirements',
+        n,
+      ).toBe(true)
   })
 
   it('covers the fields of recent Kubernetes versions', () => {

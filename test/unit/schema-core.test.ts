@@ -19,9 +19,18 @@ const byName = new Map(mine.map((s) => [s.name, s]))
 
 /** Structs core.ts refers to that core-pod.ts defines. */
 const FROM_CORE_POD = [
-  'HostPathVolumeSource', 'NFSVolumeSource', 'GCEPersistentDiskVolumeSource', 'AWSElasticBlockStoreVolumeSource',
-  'FCVolumeSource', 'FlockerVolumeSource', 'AzureDiskVolumeSource', 'VsphereVirtualDiskVolumeSource',
-  'QuobyteVolumeSource', 'PhotonPersistentDiskVolumeSource', 'PortworxVolumeSource', 'NodeSelector',
+  'HostPathVolumeSource',
+  'NFSVolumeSource',
+  'GCEPersistentDiskVolumeSource',
+  'AWSElasticBlockStoreVolumeSource',
+  'FCVolumeSource',
+  'FlockerVolumeSource',
+  'AzureDiskVolumeSource',
+  'VsphereVirtualDiskVolumeSource',
+  'QuobyteVolumeSource',
+  'PhotonPersistentDiskVolumeSource',
+  'PortworxVolumeSource',
+  'NodeSelector',
   'LocalObjectReference',
   // ReplicationController and PodTemplate (core-controllers.ts) embed the pod template.
   'PodTemplateSpec',

@@ -70,9 +70,7 @@ describe('schema data: apps, batch, other groups', () => {
     // Subresource body kinds defined here.
     expect(structForKind('autoscaling', 'v1', 'Scale')?.name).toBe('io.k8s.api.autoscaling.v1.Scale')
     expect(structForKind('policy', 'v1', 'Eviction')?.name).toBe('io.k8s.api.policy.v1.Eviction')
-    expect(structForKind('authentication.k8s.io', 'v1', 'TokenRequest')?.name).toBe(
-      'io.k8s.api.authentication.v1.TokenRequest',
-    )
+    expect(structForKind('authentication.k8s.io', 'v1', 'TokenRequest')?.name).toBe('io.k8s.api.authentication.v1.TokenRequest')
   })
 
   it('gives every top-level kind metadata at field 1 and typeMeta off the wire', () => {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BadRequestError, type KubeObject } from '../../src-cluster/api/errors'
 import { findResource } from '../../src-cluster/api/resources'
-import {
-  labelSelectorFromObject,
-  matchLabels,
-  parseFieldSelector,
-  parseLabelSelector,
-  selectorToString,
-} from '../../src-cluster/api/selectors'
+import { labelSelectorFromObject, matchLabels, parseFieldSelector, parseLabelSelector, selectorToString } from '../../src-cluster/api/selectors'
 
 // Field rules are keyed by group and plural only; events.k8s.io may not be in RESOURCES.
 const res = (group: string, plural: string) => findResource(group, 'v1', plural) ?? { group, plural }

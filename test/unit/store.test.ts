@@ -27,7 +27,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
 })
 
-
 // The behaviour every backend shares is in test/integration/store-conformance.test.ts (run
 // against the embedded store and a real etcd); this file keeps what is the embedded store's own.
 describe('embedded store: MVCC semantics (memory)', () => {
@@ -37,7 +36,13 @@ describe('embedded store: MVCC semantics (memory)', () => {
     const r1 = await create(s, '/a', '1')
     expect(r1).toMatchObject({ succeeded: true, revision: 2 })
     expect(r1.kvs[0]).toEqual({ key: '/a', value: '1', createRevision: 2, modRevision: 2, version: 1 })
-    const r2 = await s.txn([], [{ type: 'put', key: '/a', value: '2' }, { type: 'put', key: '/b', value: 'x' }])
+    const r2 = await s.txn(
+      [],
+      [
+        { type: 'put', key: '/a', value: '2' },
+        { type: 'put', key: '/b', value: 'x' },
+      ],
+    )
     expect(r2.revision).toBe(3)
     expect(await s.get('/a')).toEqual({ key: '/a', value: '2', createRevision: 2, modRevision: 3, version: 2 })
     expect((await s.get('/b'))?.modRevision).toBe(3)
@@ -90,7 +95,7 @@ describe('embedded store: durability', () => {
     expect(again.revision()).toBe(rev)
     const all = await again.range('/d/')
     expect(all.count).toBe(49)
-    expect((await again.get('/d/0'))).toMatchObject({ value: 'changed', version: 2 })
+    expect(await again.get('/d/0')).toMatchObject({ value: 'changed', version: 2 })
     expect(await again.get('/d/1')).toBeUndefined()
     // History survived too: a watch from before the restart still works.
     const w = collect(again, '/d/', rev - 2, 2)

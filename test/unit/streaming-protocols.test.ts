@@ -33,7 +33,10 @@ describe('channel framing', () => {
   })
 
   it('reads resize messages, several per frame too', () => {
-    expect(parseResize('{"Width":100,"Height":30}\n{"Width":80,"Height":24}\n')).toEqual([{ width: 100, height: 30 }, { width: 80, height: 24 }])
+    expect(parseResize('{"Width":100,"Height":30}\n{"Width":80,"Height":24}\n')).toEqual([
+      { width: 100, height: 30 },
+      { width: 80, height: 24 },
+    ])
     expect(parseResize(encodeResize({ width: 5, height: 6 }))).toEqual([{ width: 5, height: 6 }])
     expect(() => parseResize('{"Width":"x"}')).toThrow(/Width and Height/)
   })
@@ -48,7 +51,9 @@ describe('channel framing', () => {
   })
 
   it('negotiates X-Stream-Protocol-Version', () => {
-    expect(negotiateStreamProtocol('v5.channel.k8s.io, v4.channel.k8s.io, v3.channel.k8s.io', ['v4.channel.k8s.io', 'v3.channel.k8s.io'])).toBe('v4.channel.k8s.io')
+    expect(negotiateStreamProtocol('v5.channel.k8s.io, v4.channel.k8s.io, v3.channel.k8s.io', ['v4.channel.k8s.io', 'v3.channel.k8s.io'])).toBe(
+      'v4.channel.k8s.io',
+    )
     expect(negotiateStreamProtocol(['portforward.k8s.io'], ['portforward.k8s.io'])).toBe('portforward.k8s.io')
     expect(negotiateStreamProtocol('v9', ['v4.channel.k8s.io'])).toBeUndefined()
   })
@@ -62,7 +67,9 @@ function collect(s: SpdyStream): Promise<string> {
   })
 }
 
-async function spdyPair(wrap: (server: Server) => Promise<import('node:stream').Duplex>): Promise<{ got: Promise<{ headers: Record<string, string>; body: string }[]>; clientSocket: import('node:stream').Duplex }> {
+async function spdyPair(
+  wrap: (server: Server) => Promise<import('node:stream').Duplex>,
+): Promise<{ got: Promise<{ headers: Record<string, string>; body: string }[]>; clientSocket: import('node:stream').Duplex }> {
   const received: Promise<{ headers: Record<string, string>; body: string }>[] = []
   let done!: () => void
   const all = new Promise<void>((r) => (done = r))
@@ -71,10 +78,12 @@ async function spdyPair(wrap: (server: Server) => Promise<import('node:stream').
     conn.on('stream', (s: SpdyStream) => {
       s.respond(200, {})
       // Echo back upper-cased, then end: both directions of a stream work and half-close.
-      received.push(collect(s).then((body) => {
-        s.end(body.toUpperCase())
-        return { headers: streamHeaders(s), body }
-      }))
+      received.push(
+        collect(s).then((body) => {
+          s.end(body.toUpperCase())
+          return { headers: streamHeaders(s), body }
+        }),
+      )
       if (received.length === 2) done()
     })
   })
@@ -101,7 +110,10 @@ describe('SPDY/3.1 between our client and server', () => {
     a.end('small')
     b.end(big)
     const res = await got
-    expect(res.map((r) => r.headers)).toEqual([{ streamtype: 'error', requestid: '0' }, { streamtype: 'data', port: '80', requestid: '0' }])
+    expect(res.map((r) => r.headers)).toEqual([
+      { streamtype: 'error', requestid: '0' },
+      { streamtype: 'data', port: '80', requestid: '0' },
+    ])
     expect(res[1]!.body.length).toBe(300_000)
     expect(await backA).toBe('SMALL')
     expect((await backB).length).toBe(300_000)

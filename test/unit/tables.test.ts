@@ -148,14 +148,31 @@ describe('pods', () => {
     expect(cellsOf(P, base(status, {}, { deletionTimestamp: ago(2) }))).toMatchObject({ status: 'Terminating' })
     expect(cellsOf(P, base({ ...status, reason: 'NodeLost' }, {}, { deletionTimestamp: ago(2) }))).toMatchObject({ status: 'Unknown' })
     // A finished pod being deleted keeps its final status.
-    const done = { phase: 'Succeeded', containerStatuses: [{ name: 'app', restartCount: 0, ready: false, state: { terminated: { exitCode: 0, reason: 'Completed' } } }] }
+    const done = {
+      phase: 'Succeeded',
+      containerStatuses: [{ name: 'app', restartCount: 0, ready: false, state: { terminated: { exitCode: 0, reason: 'Completed' } } }],
+    }
     expect(cellsOf(P, base(done, {}, { deletionTimestamp: ago(2) }))).toMatchObject({ status: 'Completed' })
   })
 
-  const initSpec = { initContainers: [{ name: 'migrate', image: 'busybox' }, { name: 'seed', image: 'busybox' }] }
+  const initSpec = {
+    initContainers: [
+      { name: 'migrate', image: 'busybox' },
+      { name: 'seed', image: 'busybox' },
+    ],
+  }
 
   it('Init:0/2 while the first init container runs, Init:1/2 after it finished', () => {
-    const first = base({ phase: 'Pending', initContainerStatuses: [{ name: 'migrate', ready: false, restartCount: 0, state: running }, { name: 'seed', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }] }, initSpec)
+    const first = base(
+      {
+        phase: 'Pending',
+        initContainerStatuses: [
+          { name: 'migrate', ready: false, restartCount: 0, state: running },
+          { name: 'seed', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } },
+        ],
+      },
+      initSpec,
+    )
     expect(cellsOf(P, first)).toMatchObject({ status: 'Init:0/2', ready: '0/1' })
     const second = base(
       {
@@ -172,7 +189,13 @@ describe('pods', () => {
   })
 
   it('Init:Error and Init:CrashLoopBackOff count init restarts', () => {
-    const err = base({ phase: 'Pending', initContainerStatuses: [{ name: 'migrate', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } }] }, initSpec)
+    const err = base(
+      {
+        phase: 'Pending',
+        initContainerStatuses: [{ name: 'migrate', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } }],
+      },
+      initSpec,
+    )
     expect(cellsOf(P, err)).toMatchObject({ status: 'Init:Error' })
     const loop = base(
       {
@@ -190,7 +213,10 @@ describe('pods', () => {
       initSpec,
     )
     expect(cellsOf(P, loop)).toMatchObject({ status: 'Init:CrashLoopBackOff', restarts: '3 (12s ago)' })
-    const code = base({ phase: 'Pending', initContainerStatuses: [{ name: 'migrate', ready: false, restartCount: 0, state: { terminated: { exitCode: 3 } } }] }, initSpec)
+    const code = base(
+      { phase: 'Pending', initContainerStatuses: [{ name: 'migrate', ready: false, restartCount: 0, state: { terminated: { exitCode: 3 } } }] },
+      initSpec,
+    )
     expect(cellsOf(P, code)).toMatchObject({ status: 'Init:ExitCode:3' })
   })
 
@@ -228,8 +254,13 @@ describe('pods', () => {
     const pod = base(
       {
         phase: 'Running',
-        conditions: [{ type: 'Initialized', status: 'True' }, { type: 'Ready', status: 'True' }],
-        initContainerStatuses: [{ name: 'proxy', ready: true, started: true, restartCount: 1, state: running, lastState: { terminated: { exitCode: 1, finishedAt: ago(90) } } }],
+        conditions: [
+          { type: 'Initialized', status: 'True' },
+          { type: 'Ready', status: 'True' },
+        ],
+        initContainerStatuses: [
+          { name: 'proxy', ready: true, started: true, restartCount: 1, state: running, lastState: { terminated: { exitCode: 1, finishedAt: ago(90) } } },
+        ],
         containerStatuses: [{ name: 'app', ready: true, restartCount: 0, state: running }],
       },
       { initContainers: [{ name: 'proxy', image: 'envoy', restartPolicy: 'Always' }] },
@@ -244,7 +275,15 @@ describe('pods', () => {
 
   it('has the upstream column names and priorities', () => {
     expect(columnsFor(P).map((c) => `${c.name}:${c.priority}`)).toEqual([
-      'Name:0', 'Ready:0', 'Status:0', 'Restarts:0', 'Age:0', 'IP:1', 'Node:1', 'Nominated Node:1', 'Readiness Gates:1',
+      'Name:0',
+      'Ready:0',
+      'Status:0',
+      'Restarts:0',
+      'Age:0',
+      'IP:1',
+      'Node:1',
+      'Nominated Node:1',
+      'Readiness Gates:1',
     ])
     expect(columnsFor(P)[0]).toMatchObject({ type: 'string', format: 'name' })
   })
@@ -257,13 +296,31 @@ describe('nodes', () => {
     spec: extra,
     status: {
       conditions: conds,
-      addresses: [{ type: 'InternalIP', address: '192.168.64.10' }, { type: 'Hostname', address: 'n1' }],
-      nodeInfo: { kubeletVersion: 'v1.32.0-kubelab', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0', containerRuntimeVersion: 'containerd://1.6.20' },
+      addresses: [
+        { type: 'InternalIP', address: '192.168.64.10' },
+        { type: 'Hostname', address: 'n1' },
+      ],
+      nodeInfo: {
+        kubeletVersion: 'v1.32.0-kubelab',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        kernelVersion: '6.1.0',
+        containerRuntimeVersion: 'containerd://1.6.20',
+      },
     },
   })
 
   it('Ready control-plane node, with wide cells', () => {
-    const cells = cellsOf(N, node([{ type: 'MemoryPressure', status: 'False' }, { type: 'Ready', status: 'True' }], {}, { 'node-role.kubernetes.io/control-plane': '' }))
+    const cells = cellsOf(
+      N,
+      node(
+        [
+          { type: 'MemoryPressure', status: 'False' },
+          { type: 'Ready', status: 'True' },
+        ],
+        {},
+        { 'node-role.kubernetes.io/control-plane': '' },
+      ),
+    )
     expect(cells).toEqual({
       name: 'n1',
       status: 'Ready',
@@ -300,7 +357,18 @@ describe('services and endpoints', () => {
   })
 
   it('ClusterIP and NodePort', () => {
-    expect(cellsOf(S, svc({ type: 'ClusterIP', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }], selector: { app: 'web' } }))).toEqual({
+    expect(
+      cellsOf(
+        S,
+        svc({
+          type: 'ClusterIP',
+          clusterIP: '10.96.0.20',
+          clusterIPs: ['10.96.0.20'],
+          ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }],
+          selector: { app: 'web' },
+        }),
+      ),
+    ).toEqual({
       name: 'web',
       type: 'ClusterIP',
       'cluster-ip': '10.96.0.20',
@@ -309,13 +377,22 @@ describe('services and endpoints', () => {
       age: '45s',
       selector: 'app=web',
     })
-    const np = svc({ type: 'NodePort', clusterIPs: ['10.96.0.21'], ports: [{ port: 80, nodePort: 30080, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] })
+    const np = svc({
+      type: 'NodePort',
+      clusterIPs: ['10.96.0.21'],
+      ports: [
+        { port: 80, nodePort: 30080, protocol: 'TCP' },
+        { port: 53, protocol: 'UDP' },
+      ],
+    })
     expect(cellsOf(S, np)).toMatchObject({ 'port(s)': '80:30080/TCP,53/UDP', selector: '<none>' })
   })
 
   it('LoadBalancer pending or with addresses, ExternalName, headless', () => {
     expect(cellsOf(S, svc({ type: 'LoadBalancer', clusterIPs: ['10.96.0.22'], ports: [] }))).toMatchObject({ 'external-ip': '<pending>', 'port(s)': '<none>' })
-    expect(cellsOf(S, svc({ type: 'LoadBalancer', clusterIPs: ['10.96.0.22'] }, { loadBalancer: { ingress: [{ ip: '192.168.64.200' }] } }))).toMatchObject({ 'external-ip': '192.168.64.200' })
+    expect(cellsOf(S, svc({ type: 'LoadBalancer', clusterIPs: ['10.96.0.22'] }, { loadBalancer: { ingress: [{ ip: '192.168.64.200' }] } }))).toMatchObject({
+      'external-ip': '192.168.64.200',
+    })
     expect(cellsOf(S, svc({ type: 'ExternalName', externalName: 'example.com' }))).toMatchObject({ 'external-ip': 'example.com', 'cluster-ip': '<none>' })
     expect(cellsOf(S, svc({ type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'] }))).toMatchObject({ 'cluster-ip': 'None' })
   })
@@ -325,8 +402,12 @@ describe('services and endpoints', () => {
     const ep = (subsets: unknown[]): KubeObject => ({ metadata: { name: 'web', creationTimestamp: ago(10) }, subsets })
     expect(cellsOf(E, ep([]))).toMatchObject({ endpoints: '<none>' })
     const addrs = ['10.244.1.2', '10.244.1.3', '10.244.2.4', '10.244.2.5'].map((ip) => ({ ip }))
-    expect(cellsOf(E, ep([{ addresses: addrs.slice(0, 2), ports: [{ port: 8080, protocol: 'TCP' }] }]))).toMatchObject({ endpoints: '10.244.1.2:8080,10.244.1.3:8080' })
-    expect(cellsOf(E, ep([{ addresses: addrs, ports: [{ port: 8080 }] }]))).toMatchObject({ endpoints: '10.244.1.2:8080,10.244.1.3:8080,10.244.2.4:8080 + 1 more...' })
+    expect(cellsOf(E, ep([{ addresses: addrs.slice(0, 2), ports: [{ port: 8080, protocol: 'TCP' }] }]))).toMatchObject({
+      endpoints: '10.244.1.2:8080,10.244.1.3:8080',
+    })
+    expect(cellsOf(E, ep([{ addresses: addrs, ports: [{ port: 8080 }] }]))).toMatchObject({
+      endpoints: '10.244.1.2:8080,10.244.1.3:8080,10.244.2.4:8080 + 1 more...',
+    })
     expect(cellsOf(E, ep([{ addresses: addrs.slice(0, 1) }]))).toMatchObject({ endpoints: '10.244.1.2' })
   })
 
@@ -344,7 +425,15 @@ describe('services and endpoints', () => {
 })
 
 describe('workloads', () => {
-  const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }, { name: 'log', image: 'busybox' }] } }
+  const template = {
+    metadata: { labels: { app: 'web' } },
+    spec: {
+      containers: [
+        { name: 'nginx', image: 'nginx:1.27' },
+        { name: 'log', image: 'busybox' },
+      ],
+    },
+  }
 
   it('Deployment READY UP-TO-DATE AVAILABLE and wide cells', () => {
     const d: KubeObject = {
@@ -366,8 +455,18 @@ describe('workloads', () => {
   })
 
   it('ReplicaSet, DaemonSet, StatefulSet', () => {
-    const rs: KubeObject = { metadata: { name: 'web-7d4b9' }, spec: { replicas: 2, selector: { matchLabels: { app: 'web', 'pod-template-hash': '7d4b9' } }, template }, status: { replicas: 2, readyReplicas: 1 } }
-    expect(cellsOf(res('apps', 'ReplicaSet'), rs)).toMatchObject({ desired: 2, current: 2, ready: 1, age: '<unknown>', selector: 'app=web,pod-template-hash=7d4b9' })
+    const rs: KubeObject = {
+      metadata: { name: 'web-7d4b9' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'web', 'pod-template-hash': '7d4b9' } }, template },
+      status: { replicas: 2, readyReplicas: 1 },
+    }
+    expect(cellsOf(res('apps', 'ReplicaSet'), rs)).toMatchObject({
+      desired: 2,
+      current: 2,
+      ready: 1,
+      age: '<unknown>',
+      selector: 'app=web,pod-template-hash=7d4b9',
+    })
     const ds: KubeObject = {
       metadata: { name: 'proxy' },
       spec: { selector: { matchLabels: { k: 'p' } }, template: { spec: { containers: [], nodeSelector: { 'kubernetes.io/os': 'linux' } } } },
@@ -388,7 +487,11 @@ describe('workloads', () => {
 
   it('Job STATUS COMPLETIONS DURATION', () => {
     const J = res('batch', 'Job')
-    const running: KubeObject = { metadata: { name: 'pi', creationTimestamp: ago(20) }, spec: { completions: 1, template }, status: { startTime: ago(20), active: 1 } }
+    const running: KubeObject = {
+      metadata: { name: 'pi', creationTimestamp: ago(20) },
+      spec: { completions: 1, template },
+      status: { startTime: ago(20), active: 1 },
+    }
     expect(cellsOf(J, running)).toMatchObject({ status: 'Running', completions: '0/1', duration: '20s', age: '20s' })
     const done: KubeObject = {
       metadata: { name: 'pi', creationTimestamp: ago(600) },
@@ -417,7 +520,10 @@ describe('workloads', () => {
       age: '60m',
       selector: '<none>',
     })
-    expect(cellsOf(res('batch', 'CronJob'), { metadata: { name: 'x' }, spec: { schedule: '@daily' } })).toMatchObject({ suspend: '<unset>', 'last schedule': '<none>' })
+    expect(cellsOf(res('batch', 'CronJob'), { metadata: { name: 'x' }, spec: { schedule: '@daily' } })).toMatchObject({
+      suspend: '<unset>',
+      'last schedule': '<none>',
+    })
   })
 
   it('HPA targets like "cpu: 40%/80%"', () => {
@@ -453,7 +559,11 @@ describe('other kinds', () => {
     expect(cellsOf(res('', 'ConfigMap'), { metadata: { name: 'cfg' }, data: { a: '1', b: '2' }, binaryData: { c: 'AA==' } })).toMatchObject({ data: 3 })
     expect(cellsOf(res('', 'Secret'), { metadata: { name: 's' }, type: 'Opaque', data: { a: 'MQ==' } })).toMatchObject({ type: 'Opaque', data: 1 })
     expect(cellsOf(res('', 'ServiceAccount'), { metadata: { name: 'default' } })).toMatchObject({ secrets: 0 })
-    expect(cellsOf(res('', 'Namespace'), { metadata: { name: 'dev', creationTimestamp: ago(7200) }, status: { phase: 'Active' } })).toEqual({ name: 'dev', status: 'Active', age: '120m' })
+    expect(cellsOf(res('', 'Namespace'), { metadata: { name: 'dev', creationTimestamp: ago(7200) }, status: { phase: 'Active' } })).toEqual({
+      name: 'dev',
+      status: 'Active',
+      age: '120m',
+    })
   })
 
   it('Event rows: LAST SEEN TYPE REASON OBJECT MESSAGE, wide extras', () => {
@@ -486,9 +596,25 @@ describe('other kinds', () => {
   })
 
   it('events.k8s.io shaped events print through the same columns', () => {
-    const info: ResourceInfo = { group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, schema: 'io.k8s.api.events.v1.Event' }
+    const info: ResourceInfo = {
+      group: 'events.k8s.io',
+      version: 'v1',
+      kind: 'Event',
+      plural: 'events',
+      singular: 'event',
+      namespaced: true,
+      schema: 'io.k8s.api.events.v1.Event',
+    }
     expect(hasPrinter(info)).toBe(true)
-    const ev: KubeObject = { metadata: { name: 'e' }, regarding: { kind: 'Pod', name: 'p' }, note: 'Scheduled', reason: 'Scheduled', type: 'Normal', eventTime: ago(3), reportingController: 'default-scheduler' }
+    const ev: KubeObject = {
+      metadata: { name: 'e' },
+      regarding: { kind: 'Pod', name: 'p' },
+      note: 'Scheduled',
+      reason: 'Scheduled',
+      type: 'Normal',
+      eventTime: ago(3),
+      reportingController: 'default-scheduler',
+    }
     const { cells } = rowFor(info, ev, NOW, 'None')
     expect(cells.slice(0, 7)).toEqual(['3s', 'Normal', 'Scheduled', 'pod/p', '', 'default-scheduler', 'Scheduled'])
   })
@@ -496,13 +622,42 @@ describe('other kinds', () => {
   it('PV and PVC', () => {
     const pv: KubeObject = {
       metadata: { name: 'pv1', creationTimestamp: ago(60) },
-      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteMany', 'ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', claimRef: { namespace: 'default', name: 'data' }, storageClassName: 'local' },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteMany', 'ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        claimRef: { namespace: 'default', name: 'data' },
+        storageClassName: 'local',
+      },
       status: { phase: 'Bound' },
     }
-    expect(cellsOf(res('', 'PersistentVolume'), pv)).toMatchObject({ capacity: '1Gi', 'access modes': 'RWO,RWX', 'reclaim policy': 'Retain', status: 'Bound', claim: 'default/data', storageclass: 'local', volumeattributesclass: '<unset>', volumemode: '<unset>' })
-    const pvc: KubeObject = { metadata: { name: 'data' }, spec: { storageClassName: 'local', resources: { requests: { storage: '1Gi' } } }, status: { phase: 'Pending' } }
-    expect(cellsOf(res('', 'PersistentVolumeClaim'), pvc)).toMatchObject({ status: 'Pending', volume: '', capacity: '', 'access modes': '', storageclass: 'local' })
-    const bound = { ...pvc, spec: { ...(pvc['spec'] as object), volumeName: 'pv1' }, status: { phase: 'Bound', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'] } }
+    expect(cellsOf(res('', 'PersistentVolume'), pv)).toMatchObject({
+      capacity: '1Gi',
+      'access modes': 'RWO,RWX',
+      'reclaim policy': 'Retain',
+      status: 'Bound',
+      claim: 'default/data',
+      storageclass: 'local',
+      volumeattributesclass: '<unset>',
+      volumemode: '<unset>',
+    })
+    const pvc: KubeObject = {
+      metadata: { name: 'data' },
+      spec: { storageClassName: 'local', resources: { requests: { storage: '1Gi' } } },
+      status: { phase: 'Pending' },
+    }
+    expect(cellsOf(res('', 'PersistentVolumeClaim'), pvc)).toMatchObject({
+      status: 'Pending',
+      volume: '',
+      capacity: '',
+      'access modes': '',
+      storageclass: 'local',
+    })
+    const bound = {
+      ...pvc,
+      spec: { ...(pvc['spec'] as object), volumeName: 'pv1' },
+      status: { phase: 'Bound', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'] },
+    }
     expect(cellsOf(res('', 'PersistentVolumeClaim'), bound)).toMatchObject({ volume: 'pv1', capacity: '1Gi', 'access modes': 'RWO' })
   })
 
@@ -510,17 +665,51 @@ describe('other kinds', () => {
     const rb: KubeObject = {
       metadata: { name: 'read' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
-      subjects: [{ kind: 'User', name: 'ann' }, { kind: 'Group', name: 'dev' }, { kind: 'ServiceAccount', name: 'ci', namespace: 'tools' }, { kind: 'User', name: 'bob' }],
+      subjects: [
+        { kind: 'User', name: 'ann' },
+        { kind: 'Group', name: 'dev' },
+        { kind: 'ServiceAccount', name: 'ci', namespace: 'tools' },
+        { kind: 'User', name: 'bob' },
+      ],
     }
-    expect(cellsOf(res('rbac.authorization.k8s.io', 'RoleBinding'), rb)).toMatchObject({ role: 'Role/reader', users: 'ann, bob', groups: 'dev', serviceaccounts: 'tools/ci' })
-    const ing: KubeObject = { metadata: { name: 'web' }, spec: { ingressClassName: 'nginx', rules: [{ host: 'a.test' }, { host: 'b.test' }], tls: [{ hosts: ['a.test'] }] } }
+    expect(cellsOf(res('rbac.authorization.k8s.io', 'RoleBinding'), rb)).toMatchObject({
+      role: 'Role/reader',
+      users: 'ann, bob',
+      groups: 'dev',
+      serviceaccounts: 'tools/ci',
+    })
+    const ing: KubeObject = {
+      metadata: { name: 'web' },
+      spec: { ingressClassName: 'nginx', rules: [{ host: 'a.test' }, { host: 'b.test' }], tls: [{ hosts: ['a.test'] }] },
+    }
     expect(cellsOf(res('networking.k8s.io', 'Ingress'), ing)).toMatchObject({ class: 'nginx', hosts: 'a.test,b.test', address: '', ports: '80, 443' })
-    expect(cellsOf(res('networking.k8s.io', 'Ingress'), { metadata: { name: 'x' }, spec: { rules: [{}] } })).toMatchObject({ class: '<none>', hosts: '*', ports: '80' })
-    expect(cellsOf(res('networking.k8s.io', 'IngressClass'), { metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx', parameters: { apiGroup: 'k8s.example.com', kind: 'IngressParameters', name: 'p' } } })).toMatchObject({ parameters: 'IngressParameters.k8s.example.com/p' })
-    expect(cellsOf(res('networking.k8s.io', 'NetworkPolicy'), { metadata: { name: 'deny' }, spec: { podSelector: {} } })).toMatchObject({ 'pod-selector': '<none>' })
-    expect(cellsOf(res('networking.k8s.io', 'NetworkPolicy'), { metadata: { name: 'web' }, spec: { podSelector: { matchLabels: { app: 'web' } } } })).toMatchObject({ 'pod-selector': 'app=web' })
-    const sc: KubeObject = { metadata: { name: 'local', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'kubelab.io/hostpath' }
-    expect(cellsOf(res('storage.k8s.io', 'StorageClass'), sc)).toMatchObject({ name: 'local (default)', reclaimpolicy: 'Delete', volumebindingmode: 'Immediate', allowvolumeexpansion: false })
+    expect(cellsOf(res('networking.k8s.io', 'Ingress'), { metadata: { name: 'x' }, spec: { rules: [{}] } })).toMatchObject({
+      class: '<none>',
+      hosts: '*',
+      ports: '80',
+    })
+    expect(
+      cellsOf(res('networking.k8s.io', 'IngressClass'), {
+        metadata: { name: 'nginx' },
+        spec: { controller: 'k8s.io/ingress-nginx', parameters: { apiGroup: 'k8s.example.com', kind: 'IngressParameters', name: 'p' } },
+      }),
+    ).toMatchObject({ parameters: 'IngressParameters.k8s.example.com/p' })
+    expect(cellsOf(res('networking.k8s.io', 'NetworkPolicy'), { metadata: { name: 'deny' }, spec: { podSelector: {} } })).toMatchObject({
+      'pod-selector': '<none>',
+    })
+    expect(
+      cellsOf(res('networking.k8s.io', 'NetworkPolicy'), { metadata: { name: 'web' }, spec: { podSelector: { matchLabels: { app: 'web' } } } }),
+    ).toMatchObject({ 'pod-selector': 'app=web' })
+    const sc: KubeObject = {
+      metadata: { name: 'local', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'kubelab.io/hostpath',
+    }
+    expect(cellsOf(res('storage.k8s.io', 'StorageClass'), sc)).toMatchObject({
+      name: 'local (default)',
+      reclaimpolicy: 'Delete',
+      volumebindingmode: 'Immediate',
+      allowvolumeexpansion: false,
+    })
     expect(cellsOf(res('coordination.k8s.io', 'Lease'), { metadata: { name: 'n1' }, spec: { holderIdentity: 'n1' } })).toMatchObject({ holder: 'n1' })
   })
 
@@ -531,7 +720,10 @@ describe('other kinds', () => {
       { name: 'Name', type: 'string', format: 'name', description: expect.any(String), priority: 0 },
       { name: 'Created At', type: 'date', format: '', description: expect.any(String), priority: 0 },
     ])
-    expect(rowFor(R, { metadata: { name: 'reader', creationTimestamp: '2025-12-31T10:11:12.345Z' } }, NOW, 'None').cells).toEqual(['reader', '2025-12-31T10:11:12Z'])
+    expect(rowFor(R, { metadata: { name: 'reader', creationTimestamp: '2025-12-31T10:11:12.345Z' } }, NOW, 'None').cells).toEqual([
+      'reader',
+      '2025-12-31T10:11:12Z',
+    ])
   })
 
   it('every served kind prints a minimal object with one cell per column', () => {

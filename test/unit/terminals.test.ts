@@ -42,7 +42,11 @@ describe('host terminal', () => {
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n')
     const events: EventMessage[] = []
-    const terms = new TerminalService({ env: { ...process.env, SHELL: '/bin/sh', HOME: home }, manager: new ClusterManager({ env: { KUBELAB_HOME: home } }), publish: (m) => events.push(m) })
+    const terms = new TerminalService({
+      env: { ...process.env, SHELL: '/bin/sh', HOME: home },
+      manager: new ClusterManager({ env: { KUBELAB_HOME: home } }),
+      publish: (m) => events.push(m),
+    })
     const info = terms.openHost({ cluster: 'lab', cols: 80, rows: 24 })
     expect(info).toMatchObject({ kind: 'host', state: 'connecting' })
     terms.input(info.id, 'echo "KC=$KUBECONFIG"; exit 3\r')
@@ -64,7 +68,11 @@ describe('host terminal', () => {
     store.write({ ...newProgress('node-labels', 'lab'), vars: { KUBELAB_NODE_W1: 'node-1', KUBELAB_CLUSTER: 'lab' } })
     store.setActive('node-labels')
     const events: EventMessage[] = []
-    const terms = new TerminalService({ env: { ...process.env, SHELL: '/bin/sh', HOME: home }, manager: new ClusterManager({ env: { KUBELAB_HOME: home } }), publish: (m) => events.push(m) })
+    const terms = new TerminalService({
+      env: { ...process.env, SHELL: '/bin/sh', HOME: home },
+      manager: new ClusterManager({ env: { KUBELAB_HOME: home } }),
+      publish: (m) => events.push(m),
+    })
     const info = terms.openHost({ cluster: 'lab', cols: 80, rows: 24 })
     terms.input(info.id, 'echo "W1=$KUBELAB_NODE_W1"; exit 0\r')
     await until(() => events.find((e) => e.name === 'terminals.state' && e.payload.state === 'closed'), 'the shell to exit')
@@ -111,7 +119,14 @@ describe('pod exec', () => {
         if (ch === 4) seen.push(`resize ${body.trim()}`)
         if (ch === 0) {
           ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(`you said ${body}`)]))
-          ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } }))]))
+          ws.send(
+            Buffer.concat([
+              Buffer.from([3]),
+              Buffer.from(
+                JSON.stringify({ metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } }),
+              ),
+            ]),
+          )
           ws.close()
         }
       })
@@ -147,7 +162,11 @@ describe('pod exec', () => {
 
   it('answers exec_unavailable when the API server does not serve pods/exec', async () => {
     execServed = false
-    const p = openPodExec({ server: base, caPem: '' }, { namespace: 'd', pod: 'p', container: null, command: ['sh'], cols: 80, rows: 24 }, { onOpen() {}, onData() {}, onExit() {} })
+    const p = openPodExec(
+      { server: base, caPem: '' },
+      { namespace: 'd', pod: 'p', container: null, command: ['sh'], cols: 80, rows: 24 },
+      { onOpen() {}, onData() {}, onExit() {} },
+    )
     await expect(p).rejects.toMatchObject({ code: 'exec_unavailable' })
   })
 })

@@ -19,7 +19,22 @@ import {
 
 function row(key: string, extra: Partial<ResourceRow> = {}): ResourceRow {
   const [ns, name] = key.includes('/') ? (key.split('/') as [string, string]) : [null, key]
-  return { key, uid: key, name, namespace: ns, resourceVersion: '1', createdAt: null, cells: [], tone: 'ok', status: 'Running', labels: {}, owners: [], nodeName: null, selector: null, ...extra }
+  return {
+    key,
+    uid: key,
+    name,
+    namespace: ns,
+    resourceVersion: '1',
+    createdAt: null,
+    cells: [],
+    tone: 'ok',
+    status: 'Running',
+    labels: {},
+    owners: [],
+    nodeName: null,
+    selector: null,
+    ...extra,
+  }
 }
 
 function cluster(nodes: number, podsPerNode: number): TopoInput {
@@ -138,8 +153,16 @@ describe('cluster card node states', () => {
     const { nodeStates } = await import('../../src-renderer/src/clusters/node-states')
     const m = (name: string, state: 'running' | 'stopped', role: 'worker' | 'control-plane' = 'worker') => ({ name, state, role })
     expect(nodeStates([], [])).toEqual({ text: '—', tone: 'idle', problems: [] })
-    const all = [{ name: 'cp', status: 'Ready' }, { name: 'w1', status: 'Ready' }, { name: 'w2', status: 'Ready' }]
-    expect(nodeStates(all, [m('cp', 'running', 'control-plane'), m('w1', 'running'), m('w2', 'running')])).toEqual({ text: '3/3 Ready', tone: 'ok', problems: [] })
+    const all = [
+      { name: 'cp', status: 'Ready' },
+      { name: 'w1', status: 'Ready' },
+      { name: 'w2', status: 'Ready' },
+    ]
+    expect(nodeStates(all, [m('cp', 'running', 'control-plane'), m('w1', 'running'), m('w2', 'running')])).toEqual({
+      text: '3/3 Ready',
+      tone: 'ok',
+      problems: [],
+    })
     // Just stopped: Kubernetes has not noticed yet, the card says so anyway.
     const justStopped = nodeStates(all, [m('cp', 'running'), m('w1', 'stopped'), m('w2', 'running')])
     expect(justStopped.text).toBe('3/3 Ready')

@@ -10,7 +10,15 @@ import { repeatedNames } from '../../src-renderer/src/topology/graph'
 import { refusalReason } from '../../src-main/backend/terminals/pod'
 import type { ResourceRow } from '../../src-main/contract'
 
-const route = (r: Partial<Route>): Route => ({ view: 'clusters', cluster: null, type: null, object: null, namespaces: [], topology: { ...topologyDefaults }, ...r })
+const route = (r: Partial<Route>): Route => ({
+  view: 'clusters',
+  cluster: null,
+  type: null,
+  object: null,
+  namespaces: [],
+  topology: { ...topologyDefaults },
+  ...r,
+})
 
 describe('routes', () => {
   it('round-trips views, objects, clusters and namespaces', () => {
@@ -74,12 +82,18 @@ describe('detail summary', () => {
     const pod = {
       metadata: { name: 'web-1', labels: { app: 'web' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-abc', uid: 'u' }] },
       spec: { nodeName: 'node-1', containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] },
-      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'web', ready: true, restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containerStatuses: [{ name: 'web', ready: true, restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+      },
     }
     const s = summarize('Pod', pod, 'Running')
     expect(s.node).toBe('node-1')
     expect(s.owners).toEqual([{ kind: 'ReplicaSet', name: 'web-abc', type: 'replicasets' }])
-    expect(s.containers).toEqual([{ name: 'web', init: false, image: 'nginx:1.27', ports: ['80/TCP'], ready: true, restarts: 2, state: 'Waiting (CrashLoopBackOff)' }])
+    expect(s.containers).toEqual([
+      { name: 'web', init: false, image: 'nginx:1.27', ports: ['80/TCP'], ready: true, restarts: 2, state: 'Waiting (CrashLoopBackOff)' },
+    ])
     expect(s.labels).toEqual([['app', 'web']])
     expect(s.conditions[0]).toMatchObject({ type: 'Ready', status: 'True' })
     expect(ownedTypes('Deployment')).toEqual(['replicasets'])
@@ -91,25 +105,54 @@ describe('edit conflict diff', () => {
   it('shows removed and added lines with context, gaps as …', () => {
     const a = 'a\nb\nc\nd\ne\nf\ng\nh'
     const b = 'a\nb\nc\nd\ne\nf\ng\nH'
-    expect(lineDiff('x\ny', 'x\nz')).toEqual([{ op: ' ', text: 'x' }, { op: '-', text: 'y' }, { op: '+', text: 'z' }])
+    expect(lineDiff('x\ny', 'x\nz')).toEqual([
+      { op: ' ', text: 'x' },
+      { op: '-', text: 'y' },
+      { op: '+', text: 'z' },
+    ])
     const h = changedHunks(lineDiff(a, b), 1)
     expect(h[0]).toBeNull()
-    expect(h.slice(1)).toEqual([{ op: ' ', text: 'g' }, { op: '-', text: 'h' }, { op: '+', text: 'H' }])
+    expect(h.slice(1)).toEqual([
+      { op: ' ', text: 'g' },
+      { op: '-', text: 'h' },
+      { op: '+', text: 'H' },
+    ])
   })
 })
 
 describe('YAML colours', () => {
   it('splits keys, values and comments without changing the text', () => {
     const lines = ['  name: web # the app', '- containerPort: 80', 'enabled: true', '# note', '  - "quoted: not a key"']
-    for (const l of lines) expect(tokenizeLine(l).map((t) => t.text).join('')).toBe(l)
-    expect(tokenizeLine('  name: web # the app').map((t) => t.kind)).toEqual(['punct', 'key', 'punct', 'plain', 'str', 'plain', 'comment'].filter((k, i, all) => !(k === 'plain' && all[i - 1] === 'str')))
+    for (const l of lines)
+      expect(
+        tokenizeLine(l)
+          .map((t) => t.text)
+          .join(''),
+      ).toBe(l)
+    expect(tokenizeLine('  name: web # the app').map((t) => t.kind)).toEqual(
+      ['punct', 'key', 'punct', 'plain', 'str', 'plain', 'comment'].filter((k, i, all) => !(k === 'plain' && all[i - 1] === 'str')),
+    )
     expect(tokenizeLine('replicas: 3').find((t) => t.kind === 'num')?.text).toBe('3')
   })
 })
 
 describe('topology names', () => {
   it('finds names used in more than one namespace', () => {
-    const row = (namespace: string, name: string): ResourceRow => ({ key: `${namespace}/${name}`, uid: name, name, namespace, resourceVersion: '1', createdAt: null, cells: [], tone: 'ok', status: '', labels: {}, owners: [], nodeName: null, selector: null })
+    const row = (namespace: string, name: string): ResourceRow => ({
+      key: `${namespace}/${name}`,
+      uid: name,
+      name,
+      namespace,
+      resourceVersion: '1',
+      createdAt: null,
+      cells: [],
+      tone: 'ok',
+      status: '',
+      labels: {},
+      owners: [],
+      nodeName: null,
+      selector: null,
+    })
     expect([...repeatedNames([row('a', 'web'), row('b', 'web'), row('a', 'db')])]).toEqual(['web'])
   })
 })

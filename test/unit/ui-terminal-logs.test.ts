@@ -20,7 +20,13 @@ describe('pod containers for the pickers', () => {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'multi', namespace: 'default', uid: 'u1', resourceVersion: '7' },
-    spec: { initContainers: [{ name: 'setup', image: 'b' }], containers: [{ name: 'app', image: 'b' }, { name: 'sidecar', image: 'b' }] },
+    spec: {
+      initContainers: [{ name: 'setup', image: 'b' }],
+      containers: [
+        { name: 'app', image: 'b' },
+        { name: 'sidecar', image: 'b' },
+      ],
+    },
     status: { phase: 'Running' },
   }
 

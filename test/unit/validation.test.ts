@@ -57,7 +57,12 @@ describe('quantity and cron helpers', () => {
 describe('checkStructure (fixture structs)', () => {
   it('prunes unknown fields and reports their paths, drops nulls', () => {
     const r = checkStructure(
-      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', creationTimestamp: null, bogus: 1 }, spec: { containers: [{ name: 'a', imagePullPolcy: 'Always' }], extra: {} } },
+      {
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        metadata: { name: 'w', creationTimestamp: null, bogus: 1 },
+        spec: { containers: [{ name: 'a', imagePullPolcy: 'Always' }], extra: {} },
+      },
       'test.Widget',
       fixtureLookup,
     )
@@ -117,7 +122,9 @@ describe('validateObject (real schema)', () => {
     expect(errorsOf('', 'pods', pod({ containers: [container({ ports: [{ containerPort: 80, name: 'http' }] })] }))).toEqual([])
     expect(errorsOf('', 'services', { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } })).toEqual([])
     expect(errorsOf('', 'configmaps', { metadata: { name: 'c' }, data: { 'a.b': 'x' } })).toEqual([])
-    expect(errorsOf('batch', 'jobs', { metadata: { name: 'j' }, spec: { template: { spec: { containers: [container()], restartPolicy: 'Never' } } } })).toEqual([])
+    expect(errorsOf('batch', 'jobs', { metadata: { name: 'j' }, spec: { template: { spec: { containers: [container()], restartPolicy: 'Never' } } } })).toEqual(
+      [],
+    )
     expect(
       errorsOf('batch', 'cronjobs', {
         metadata: { name: 'cj' },
@@ -128,7 +135,9 @@ describe('validateObject (real schema)', () => {
 
   it('metadata: name required, syntax per kind, labels and annotations', () => {
     expect(errorsOf('', 'configmaps', { metadata: {} })).toContain('metadata.name: Required value: name or generateName is required')
-    expect(errorsOf('', 'configmaps', { metadata: { name: 'Bad_Name' } })[0]).toMatch(/^metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/)
+    expect(errorsOf('', 'configmaps', { metadata: { name: 'Bad_Name' } })[0]).toMatch(
+      /^metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
+    )
     expect(errorsOf('', 'namespaces', { metadata: { name: 'a.b' } })[0]).toMatch(/a lowercase RFC 1123 label/)
     expect(errorsOf('', 'services', { metadata: { name: '1web' }, spec: { ports: [{ port: 80 }] } })[0]).toMatch(/a DNS-1035 label/)
     expect(errorsOf('rbac.authorization.k8s.io', 'roles', { metadata: { name: 'system:viewer' }, rules: [] })).toEqual([])
@@ -146,11 +155,17 @@ describe('validateObject (real schema)', () => {
       'pods',
       pod({
         containers: [
-          container({ ports: [{ containerPort: 0 }, { containerPort: 81, name: 'http' }, { containerPort: 82, name: 'http' }], volumeMounts: [{ name: 'missing', mountPath: '/data' }] }),
+          container({
+            ports: [{ containerPort: 0 }, { containerPort: 81, name: 'http' }, { containerPort: 82, name: 'http' }],
+            volumeMounts: [{ name: 'missing', mountPath: '/data' }],
+          }),
           { name: 'c' },
           container({ name: 'x', env: [{ name: '1BAD', value: 'v' }], resources: { requests: { cpu: '2' }, limits: { cpu: '1' } }, livenessProbe: {} }),
         ],
-        volumes: [{ name: 'v', emptyDir: {} }, { name: 'v', emptyDir: {} }],
+        volumes: [
+          { name: 'v', emptyDir: {} },
+          { name: 'v', emptyDir: {} },
+        ],
         restartPolicy: 'Sometimes',
       }),
     )
@@ -172,9 +187,13 @@ describe('validateObject (real schema)', () => {
 
   it('Deployment rules: selector, template labels, replicas, strategy', () => {
     const mismatch = deployment({ selector: { matchLabels: { app: 'other' } } })
-    expect(errorsOf('apps', 'deployments', mismatch)).toEqual(['spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match template `labels`'])
+    expect(errorsOf('apps', 'deployments', mismatch)).toEqual([
+      'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match template `labels`',
+    ])
     expect(errorsOf('apps', 'deployments', deployment({ selector: undefined }))).toContain('spec.selector: Required value')
-    expect(errorsOf('apps', 'deployments', deployment({ selector: {} }))).toContain('spec.selector: Invalid value: {}: empty selector is invalid for deployment')
+    expect(errorsOf('apps', 'deployments', deployment({ selector: {} }))).toContain(
+      'spec.selector: Invalid value: {}: empty selector is invalid for deployment',
+    )
     expect(errorsOf('apps', 'deployments', deployment({ replicas: -1 }))).toContain('spec.replicas: Invalid value: -1: must be greater than or equal to 0')
     expect(errorsOf('apps', 'deployments', deployment({ strategy: { type: 'Recreate', rollingUpdate: { maxSurge: 1 } } }))).toContain(
       "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'",
@@ -218,28 +237,42 @@ describe('validateObject (real schema)', () => {
   })
 
   it('ConfigMap and Secret rules', () => {
-    expect(errorsOf('', 'configmaps', { metadata: { name: 'c' }, data: { 'bad key': 'x' } })[0]).toMatch(/^data\[bad key\]: Invalid value: "bad key": a valid config key/)
-    expect(errorsOf('', 'secrets', { metadata: { name: 's' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'eA==' } })).toEqual(['data[tls.key]: Required value'])
-    expect(errorsOf('', 'secrets', { metadata: { name: 's' }, data: { a: 'not base64!' } })).toEqual(['data[a]: Invalid value: "<secret contents redacted>": illegal base64 data'])
+    expect(errorsOf('', 'configmaps', { metadata: { name: 'c' }, data: { 'bad key': 'x' } })[0]).toMatch(
+      /^data\[bad key\]: Invalid value: "bad key": a valid config key/,
+    )
+    expect(errorsOf('', 'secrets', { metadata: { name: 's' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'eA==' } })).toEqual([
+      'data[tls.key]: Required value',
+    ])
+    expect(errorsOf('', 'secrets', { metadata: { name: 's' }, data: { a: 'not base64!' } })).toEqual([
+      'data[a]: Invalid value: "<secret contents redacted>": illegal base64 data',
+    ])
   })
 
   it('other kinds', () => {
     expect(errorsOf('', 'persistentvolumeclaims', { metadata: { name: 'c' }, spec: {} })).toEqual(
       expect.arrayContaining(['spec.accessModes: Required value: at least 1 access mode is required', 'spec.resources[storage]: Required value']),
     )
-    expect(errorsOf('autoscaling', 'horizontalpodautoscalers', { metadata: { name: 'h' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, minReplicas: 5, maxReplicas: 2 } })).toContain(
-      'spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`',
+    expect(
+      errorsOf('autoscaling', 'horizontalpodautoscalers', {
+        metadata: { name: 'h' },
+        spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, minReplicas: 5, maxReplicas: 2 },
+      }),
+    ).toContain('spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`')
+    expect(errorsOf('policy', 'poddisruptionbudgets', { metadata: { name: 'p' }, spec: { minAvailable: 1, maxUnavailable: 1 } })[0]).toMatch(
+      /minAvailable and maxUnavailable cannot be both set/,
     )
-    expect(errorsOf('policy', 'poddisruptionbudgets', { metadata: { name: 'p' }, spec: { minAvailable: 1, maxUnavailable: 1 } })[0]).toMatch(/minAvailable and maxUnavailable cannot be both set/)
     expect(errorsOf('rbac.authorization.k8s.io', 'roles', { metadata: { name: 'r' }, rules: [{ apiGroups: [''], resources: ['pods'] }] })).toContain(
       'rules[0].verbs: Required value: verbs must contain at least one value',
     )
-    expect(errorsOf('discovery.k8s.io', 'endpointslices', { metadata: { name: 'e' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.300'] }] })).toContain(
-      'endpoints[0].addresses[0]: Invalid value: "10.0.0.300": must be a valid IPv4 address',
-    )
-    expect(errorsOf('networking.k8s.io', 'ingresses', { metadata: { name: 'i' }, spec: { rules: [{ http: { paths: [{ path: 'x', backend: { service: { name: 's', port: { number: 80 } } } }] } }] } })).toEqual(
-      expect.arrayContaining(['spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified']),
-    )
+    expect(
+      errorsOf('discovery.k8s.io', 'endpointslices', { metadata: { name: 'e' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.300'] }] }),
+    ).toContain('endpoints[0].addresses[0]: Invalid value: "10.0.0.300": must be a valid IPv4 address')
+    expect(
+      errorsOf('networking.k8s.io', 'ingresses', {
+        metadata: { name: 'i' },
+        spec: { rules: [{ http: { paths: [{ path: 'x', backend: { service: { name: 's', port: { number: 80 } } } }] } }] },
+      }),
+    ).toEqual(expect.arrayContaining(['spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified']))
   })
 
   it('update rules: immutable fields', () => {

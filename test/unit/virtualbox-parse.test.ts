@@ -48,9 +48,11 @@ describe('VBoxManage output', () => {
       { name: 'vboxnet0', ip: '192.168.56.1', netmask: '255.255.255.0', dhcp: false, up: true },
       { name: 'vboxnet1', ip: '192.168.57.1', netmask: '255.255.255.0', dhcp: true, up: false },
     ])
-    expect(parseHostOnlyNets('Name:            kubelab\nGUID:            g\n\nState:           Enabled\nNetworkMask:     255.255.255.0\nLowerIP:         192.168.56.100\nUpperIP:         192.168.56.199\nVBoxNetworkName: hostonly-kubelab\n\n')).toEqual([
-      { name: 'kubelab', netmask: '255.255.255.0', lowerIp: '192.168.56.100', upperIp: '192.168.56.199', enabled: true },
-    ])
+    expect(
+      parseHostOnlyNets(
+        'Name:            kubelab\nGUID:            g\n\nState:           Enabled\nNetworkMask:     255.255.255.0\nLowerIP:         192.168.56.100\nUpperIP:         192.168.56.199\nVBoxNetworkName: hostonly-kubelab\n\n',
+      ),
+    ).toEqual([{ name: 'kubelab', netmask: '255.255.255.0', lowerIp: '192.168.56.100', upperIp: '192.168.56.199', enabled: true }])
   })
   it('guestproperty, createvm, startvm', () => {
     expect(parseGuestProperty('No value set!\n')).toBeUndefined()
@@ -65,10 +67,28 @@ const E = (...lines: string[]) => lines.map((l) => `VBoxManage: error: ${l}`).jo
 const cases: [string, number, string, VBoxErrorKind, RegExp][] = [
   ['missing program', 127, 'VBoxManage: command not found', 'not-installed', /install VirtualBox/],
   ['broken install', 126, '', 'broken-install', /reinstall/],
-  ['no vboxnetctl', 1, E('Failed to create the host-only adapter', 'VBoxNetAdpCtl: Error while adding new interface: failed to open /dev/vboxnetctl: No such file or directory'), 'kernel-driver', /vboxconfig/],
+  [
+    'no vboxnetctl',
+    1,
+    E('Failed to create the host-only adapter', 'VBoxNetAdpCtl: Error while adding new interface: failed to open /dev/vboxnetctl: No such file or directory'),
+    'kernel-driver',
+    /vboxconfig/,
+  ],
   ['host-only range', 1, E('Code E_ACCESSDENIED (0x80070005) - Access denied (extended info not available)'), 'hostonly-range', /networks\.conf/],
-  ['macOS host-only', 1, E('Failed to open a session for the virtual machine x.', 'Host-only adapters are no longer supported!'), 'hostonly-unsupported', /hostonlynet add/],
-  ['Hyper-V', 1, E('Call to NEMR0InitVMPart2 failed: VERR_NEM_INIT_FAILED (VERR_NEM_VM_CREATE_FAILED)'), 'hypervisor-conflict', /hypervisorlaunchtype|Memory Integrity/],
+  [
+    'macOS host-only',
+    1,
+    E('Failed to open a session for the virtual machine x.', 'Host-only adapters are no longer supported!'),
+    'hostonly-unsupported',
+    /hostonlynet add/,
+  ],
+  [
+    'Hyper-V',
+    1,
+    E('Call to NEMR0InitVMPart2 failed: VERR_NEM_INIT_FAILED (VERR_NEM_VM_CREATE_FAILED)'),
+    'hypervisor-conflict',
+    /hypervisorlaunchtype|Memory Integrity/,
+  ],
   ['unknown VM', 1, E("Could not find a registered machine named 'kl-x'", 'Details: code VBOX_E_OBJECT_NOT_FOUND (0x80bb0001)'), 'not-found', /recreate/],
   ['name taken', 1, E("Machine settings file '/x/kl-x.vbox' already exists"), 'already-exists', /unregistervm/],
   ['session lock', 1, E("The machine 'kl-x' is already locked by a session (or being locked or unlocked)"), 'locked', /retries/],
@@ -90,7 +110,7 @@ describe('VBoxManage errors', () => {
     expect(isVBoxFailure(0, 'WARNING: The vboxdrv kernel module is not loaded.')).toBe(false)
     expect(isVBoxFailure(1, '')).toBe(true)
   })
-  it('unknown errors keep VirtualBox\'s first error line', () => {
+  it("unknown errors keep VirtualBox's first error line", () => {
     const f = classifyVBox(1, E('Medium is locked for writing', 'Details: code VBOX_E_INVALID_OBJECT_STATE'.replace('VBOX_E_INVALID_OBJECT_STATE', 'E_FAIL')))
     expect(f.kind).toBe('failed')
     expect(f.message).toBe('VBoxManage failed: Medium is locked for writing')

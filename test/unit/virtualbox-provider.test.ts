@@ -98,9 +98,25 @@ describe('lifecycle', { timeout: 180_000 }, () => {
     expect(rec).toEqual({ ...w1, machine: 'kl-demo-w1', state: 'running' })
     const dir = join(c.clusterDir, 'nodes', 'w1')
     const argv = calls()
-    expect(argv.map((a) => a[0])).toEqual(['showvminfo', 'clonemedium', 'modifymedium', 'createvm', 'list', 'hostonlyif', 'hostonlyif', 'modifyvm', 'storagectl', 'storageattach', 'storageattach', 'startvm'])
+    expect(argv.map((a) => a[0])).toEqual([
+      'showvminfo',
+      'clonemedium',
+      'modifymedium',
+      'createvm',
+      'list',
+      'hostonlyif',
+      'hostonlyif',
+      'modifyvm',
+      'storagectl',
+      'storageattach',
+      'storageattach',
+      'startvm',
+    ])
     // No host-only adapter had the cluster's host address yet: one is made and given <subnet>.1.
-    expect(argv.filter((a) => a[0] === 'hostonlyif')).toEqual([['hostonlyif', 'create'], ['hostonlyif', 'ipconfig', 'vboxnet0', '--ip', '192.168.56.1', '--netmask', '255.255.255.0']])
+    expect(argv.filter((a) => a[0] === 'hostonlyif')).toEqual([
+      ['hostonlyif', 'create'],
+      ['hostonlyif', 'ipconfig', 'vboxnet0', '--ip', '192.168.56.1', '--netmask', '255.255.255.0'],
+    ])
     const modify = argv.find((a) => a[0] === 'modifyvm')!.join(' ')
     expect(modify).toContain(`--uart1 0x3F8 4 --uartmode1 file ${join(dir, 'console.log')}`)
     expect(modify).toContain('--nic1 nat')
@@ -116,7 +132,13 @@ describe('lifecycle', { timeout: 180_000 }, () => {
     expect(iso.toString('latin1')).toContain(PUB)
     expect(await p.address(c, rec)).toBe('192.168.56.11')
     expect(waits).toEqual(['w1 root@127.0.0.1:22012'])
-    expect(await p.sshTarget(c, rec)).toEqual({ host: '127.0.0.1', port: 22012, user: 'root', privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519'), hostKey: { file: join(c.clusterDir, 'known_hosts'), alias: rec.name } })
+    expect(await p.sshTarget(c, rec)).toEqual({
+      host: '127.0.0.1',
+      port: 22012,
+      user: 'root',
+      privateKeyFile: join(c.clusterDir, 'keys', 'id_ed25519'),
+      hostKey: { file: join(c.clusterDir, 'known_hosts'), alias: rec.name },
+    })
     expect(await p.list(c)).toEqual([
       { name: 'cp', state: 'unknown' },
       { name: 'w1', state: 'running' },
@@ -170,7 +192,10 @@ describe('lifecycle', { timeout: 180_000 }, () => {
   })
 
   it('treats "VBoxManage: error:" with exit 0 as failure', async () => {
-    writeFileSync(join(state, 'faults.json'), JSON.stringify([{ command: 'list', exit: 0, stderr: 'VBoxManage: error: Code E_FAIL (0x80004005) - unexpected', times: 1 }]))
+    writeFileSync(
+      join(state, 'faults.json'),
+      JSON.stringify([{ command: 'list', exit: 0, stderr: 'VBoxManage: error: Code E_FAIL (0x80004005) - unexpected', times: 1 }]),
+    )
     await expect(provider().list(ctx())).rejects.toThrow(/VBoxManage list: VBoxManage failed: Code E_FAIL/)
   })
 

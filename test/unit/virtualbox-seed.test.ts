@@ -70,12 +70,25 @@ describe('user-data', () => {
     expect(text).toContain(KEY) // one line, never folded
   })
   it('can skip installs and pin a static NIC by MAC with a netplan file', () => {
-    const doc = parse(renderUserData({ clusterName: 'demo', hostname: 'cp', authorizedKeys: [KEY], installPackages: false, staticNic: { mac: '52:54:00:4B:AB:11', name: 'lab0', address: '10.13.31.11/24' } })) as Record<string, unknown>
+    const doc = parse(
+      renderUserData({
+        clusterName: 'demo',
+        hostname: 'cp',
+        authorizedKeys: [KEY],
+        installPackages: false,
+        staticNic: { mac: '52:54:00:4B:AB:11', name: 'lab0', address: '10.13.31.11/24' },
+      }),
+    ) as Record<string, unknown>
     expect(doc.packages).toBeUndefined()
     expect(doc.package_update).toBeUndefined()
     const wf = (doc.write_files as { path: string; permissions: string; content: string }[])[0]!
     expect(wf).toMatchObject({ path: '/etc/netplan/60-kubelab.yaml', permissions: '0600' })
-    expect(parse(wf.content)).toEqual({ network: { version: 2, ethernets: { lab0: { match: { macaddress: '52:54:00:4b:ab:11' }, 'set-name': 'lab0', dhcp4: false, addresses: ['10.13.31.11/24'] } } } })
+    expect(parse(wf.content)).toEqual({
+      network: {
+        version: 2,
+        ethernets: { lab0: { match: { macaddress: '52:54:00:4b:ab:11' }, 'set-name': 'lab0', dhcp4: false, addresses: ['10.13.31.11/24'] } },
+      },
+    })
     expect(doc.runcmd).toEqual([['netplan', 'apply']])
   })
   it('rejects a malformed key and no key at all', () => {
@@ -118,12 +131,24 @@ describe('seed ISO', () => {
     expect(Object.keys(primary.files)).toEqual(['META-DATA.;1', 'USER-DATA.;1'])
     expect(primaryName('network-config')).toBe('NETWORK-CONFIG.;1')
     // Same input, same bytes: images are reproducible.
-    expect(buildIso([{ name: 'meta-data', data: 'instance-id: a\n' }], { volumeId: 'cidata', date }).equals(buildIso([{ name: 'meta-data', data: 'instance-id: a\n' }], { volumeId: 'cidata', date }))).toBe(true)
+    expect(
+      buildIso([{ name: 'meta-data', data: 'instance-id: a\n' }], { volumeId: 'cidata', date }).equals(
+        buildIso([{ name: 'meta-data', data: 'instance-id: a\n' }], { volumeId: 'cidata', date }),
+      ),
+    ).toBe(true)
   })
   it('rejects bad names and labels', () => {
     expect(() => buildIso([{ name: 'a/b', data: '' }], { volumeId: 'cidata' })).toThrow(/ISO file name/)
     expect(() => buildIso([], { volumeId: 'a label that is far too long' })).toThrow(/volume label/)
-    expect(() => buildIso([{ name: 'x', data: '' }, { name: 'X', data: '' }], { volumeId: 'cidata' })).toThrow(/given twice/)
+    expect(() =>
+      buildIso(
+        [
+          { name: 'x', data: '' },
+          { name: 'X', data: '' },
+        ],
+        { volumeId: 'cidata' },
+      ),
+    ).toThrow(/given twice/)
   })
   it('a NoCloud seed carries user-data, meta-data with a fresh instance-id, and network-config', () => {
     const a = buildSeedIso({ userData: '#cloud-config\n{}\n', hostname: 'w1', instanceIdPrefix: 'kubelab-demo-w1', networkConfig: 'version: 2\n', date })

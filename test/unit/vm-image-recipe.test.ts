@@ -13,19 +13,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describe('VM test image recipe', () => {
   it("takes the host's own bookworm mirrors (deb822 and one-line), skipping other suites, disabled stanzas and third-party repos", () => {
     mkdirSync(join(dir, 'sources.list.d'), { recursive: true })
-    writeFileSync(join(dir, 'sources.list'), '# comment\ndeb [arch=amd64] http://mirror.example/debian bookworm main contrib\ndeb http://mirror.example/debian trixie main\n')
+    writeFileSync(
+      join(dir, 'sources.list'),
+      '# comment\ndeb [arch=amd64] http://mirror.example/debian bookworm main contrib\ndeb http://mirror.example/debian trixie main\n',
+    )
     writeFileSync(
       join(dir, 'sources.list.d', 'debian.sources'),
       'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\n\nEnabled: no\nTypes: deb\nURIs: http://disabled.example/debian\nSuites: bookworm\n',
     )
-    writeFileSync(join(dir, 'sources.list.d', 'nodesource.sources'), 'Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\nComponents: main\n')
+    writeFileSync(
+      join(dir, 'sources.list.d', 'nodesource.sources'),
+      'Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\nComponents: main\n',
+    )
     expect(debianSources({}, dir)).toEqual([
       'deb http://mirror.example/debian bookworm main',
       'deb http://deb.debian.org/debian bookworm main',
       'deb http://deb.debian.org/debian bookworm-updates main',
       'deb http://deb.debian.org/debian-security bookworm-security main',
     ])
-    expect(debianSources({ KUBELAB_VM_IMAGE_MIRROR: 'http://local/debian' }, dir)).toEqual(['deb http://local/debian bookworm main', 'deb http://local/debian bookworm-updates main'])
+    expect(debianSources({ KUBELAB_VM_IMAGE_MIRROR: 'http://local/debian' }, dir)).toEqual([
+      'deb http://local/debian bookworm main',
+      'deb http://local/debian bookworm-updates main',
+    ])
     expect(debianSources({}, join(dir, 'nothing-here'))).toEqual(['deb http://deb.debian.org/debian bookworm main'])
   })
 
@@ -37,7 +46,19 @@ describe('VM test image recipe', () => {
   })
 
   it('has what KubeLab nodes need, NoCloud only, and fresh identities per VM', () => {
-    for (const p of ['linux-image-amd64', 'cloud-init', 'openssh-server', 'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'conntrack', 'socat', 'xz-utils']) expect(PACKAGES).toContain(p)
+    for (const p of [
+      'linux-image-amd64',
+      'cloud-init',
+      'openssh-server',
+      'containerd',
+      'runc',
+      'containernetworking-plugins',
+      'iptables',
+      'conntrack',
+      'socat',
+      'xz-utils',
+    ])
+      expect(PACKAGES).toContain(p)
     expect(CUSTOMIZE_SCRIPT).toContain('datasource_list: [ NoCloud, None ]')
     expect(CUSTOMIZE_SCRIPT).toContain('rm -f "$R"/etc/ssh/ssh_host_*')
     expect(CUSTOMIZE_SCRIPT).toContain(': > "$R/etc/machine-id"')

@@ -31,7 +31,7 @@ const laptop = (o: Partial<VmHostFacts> = {}): VmHostFacts => ({
 
 function host(vm: VmHostFacts | Error, detect: HostFacts['detect'] = async () => ({ available: true, version: 'multipass 1.16.3' })): HostFacts {
   return {
-    freeMemory: () => vm instanceof Error ? GiB : vm.freeMemory,
+    freeMemory: () => (vm instanceof Error ? GiB : vm.freeMemory),
     cpuCount: () => 8,
     freeDisk: async () => 200 * GiB,
     which: (p) => `/usr/bin/${p}`,
@@ -58,7 +58,11 @@ describe('preflight for VM providers', () => {
   })
 
   it('fails when the daemon is unreachable, saying what to do', async () => {
-    const r = await runPreflight(params, home, host(laptop(), async () => ({ available: false, version: 'multipass 1.16.3', problem: 'the Multipass daemon (multipassd) is not reachable: start it' })))
+    const r = await runPreflight(
+      params,
+      home,
+      host(laptop(), async () => ({ available: false, version: 'multipass 1.16.3', problem: 'the Multipass daemon (multipassd) is not reachable: start it' })),
+    )
     expect(r.ok).toBe(false)
     expect(r.checks.find((c) => c.id === 'provider')).toMatchObject({ status: 'fail', detail: expect.stringContaining('multipassd') })
   })
@@ -74,7 +78,11 @@ describe('preflight for VM providers', () => {
   })
 
   it('checks the VirtualBox host-only range against the host routes', async () => {
-    const r = await runPreflight({ ...params, provider: 'virtualbox' }, home, host(laptop({ interfaces: [{ name: 'tun0', cidr: '192.168.56.7/24' }], routes: [{ destination: '192.168.56.0/24', iface: 'tun0' }] })))
+    const r = await runPreflight(
+      { ...params, provider: 'virtualbox' },
+      home,
+      host(laptop({ interfaces: [{ name: 'tun0', cidr: '192.168.56.7/24' }], routes: [{ destination: '192.168.56.0/24', iface: 'tun0' }] })),
+    )
     const conflict = r.checks.find((c) => /192\.168\.56/.test(c.detail) && c.status !== 'pass')
     expect(conflict).toBeDefined()
   })

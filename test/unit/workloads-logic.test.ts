@@ -1,7 +1,14 @@
 // Pure pieces of the workload controllers: hashing, surge/unavailable arithmetic, deletion
 // ranking, proportional scaling, daemon pod placement, progress deadlines, StatefulSet names.
 import { describe, expect, it } from 'vitest'
-import { defaultDaemonTolerations, fitsNodeAffinity, nodeShouldRunDaemonPod, pinToNode, targetNodeName, tolerates } from '../../src-cluster/controllers/workloads/daemonset-util'
+import {
+  defaultDaemonTolerations,
+  fitsNodeAffinity,
+  nodeShouldRunDaemonPod,
+  pinToNode,
+  targetNodeName,
+  tolerates,
+} from '../../src-cluster/controllers/workloads/daemonset-util'
 import * as du from '../../src-cluster/controllers/workloads/deployment-util'
 import { templatePatch, templateOfRevision } from '../../src-cluster/controllers/workloads/history'
 import { calculateReplicaSetStatus, podsToDelete } from '../../src-cluster/controllers/workloads/replicaset'
@@ -9,7 +16,12 @@ import { claimName, ordinalOf } from '../../src-cluster/controllers/workloads/st
 import { computeHash, fnv32a, safeEncode, scaledValue } from '../../src-cluster/controllers/workloads/util'
 import type { DaemonSetObj, DeploymentObj, NodeObj, PodObj, ReplicaSetObj, RevisionObj } from '../../src-cluster/kit/objects'
 
-const deploy = (replicas: number, surge?: number | string, unavailable?: number | string, extra: Partial<NonNullable<DeploymentObj['spec']>> = {}): DeploymentObj => ({
+const deploy = (
+  replicas: number,
+  surge?: number | string,
+  unavailable?: number | string,
+  extra: Partial<NonNullable<DeploymentObj['spec']>> = {},
+): DeploymentObj => ({
   metadata: { name: 'web', generation: 1 },
   spec: {
     replicas,
@@ -72,8 +84,14 @@ describe('int-or-percent and fenceposts', () => {
 describe('deployment bookkeeping', () => {
   it('finds the ReplicaSet whose template matches ignoring the hash label', () => {
     const d = deploy(1)
-    const match: ReplicaSetObj = { ...rs('a', 1), spec: { selector: {}, template: { metadata: { labels: { app: 'web', 'pod-template-hash': 'abc' } }, spec: { containers: [{ name: 'c', image: 'a' }] } } } }
-    const other: ReplicaSetObj = { ...rs('b', 1), spec: { selector: {}, template: { metadata: { labels: { app: 'web', 'pod-template-hash': 'def' } }, spec: { containers: [{ name: 'c', image: 'b' }] } } } }
+    const match: ReplicaSetObj = {
+      ...rs('a', 1),
+      spec: { selector: {}, template: { metadata: { labels: { app: 'web', 'pod-template-hash': 'abc' } }, spec: { containers: [{ name: 'c', image: 'a' }] } } },
+    }
+    const other: ReplicaSetObj = {
+      ...rs('b', 1),
+      spec: { selector: {}, template: { metadata: { labels: { app: 'web', 'pod-template-hash': 'def' } }, spec: { containers: [{ name: 'c', image: 'b' }] } } },
+    }
     expect(du.findNewReplicaSet(d, [other, match])?.metadata?.name).toBe('a')
   })
   it('raises the revision (remembering the old one) and copies change-cause', () => {
@@ -81,7 +99,11 @@ describe('deployment bookkeeping', () => {
     d.metadata!.annotations = { 'kubernetes.io/change-cause': 'undo', 'deployment.kubernetes.io/revision': '2' }
     const r = rs('a', 0, { ann: { 'deployment.kubernetes.io/revision': '1' } })
     expect(du.setNewReplicaSetAnnotations(d, r, 3, true)).toBe(true)
-    expect(r.metadata?.annotations).toEqual({ 'kubernetes.io/change-cause': 'undo', 'deployment.kubernetes.io/revision': '3', 'deployment.kubernetes.io/revision-history': '1' })
+    expect(r.metadata?.annotations).toEqual({
+      'kubernetes.io/change-cause': 'undo',
+      'deployment.kubernetes.io/revision': '3',
+      'deployment.kubernetes.io/revision-history': '1',
+    })
     expect(du.setNewReplicaSetAnnotations(d, r, 3, true)).toBe(false)
     const fresh = rs('b', 0, { ann: {} })
     du.setNewReplicaSetAnnotations(d, fresh, 1, false)
@@ -118,7 +140,11 @@ describe('deployment bookkeeping', () => {
     const st: du.DeploymentStatus = {}
     du.setCondition(st, du.newCondition('Progressing', 'True', 'A', 'a', new Date('2026-01-01T00:00:00Z')))
     du.setCondition(st, du.newCondition('Progressing', 'True', 'B', 'b', new Date('2026-01-02T00:00:00Z')))
-    expect(du.getCondition(st, 'Progressing')).toMatchObject({ reason: 'B', lastTransitionTime: '2026-01-01T00:00:00Z', lastUpdateTime: '2026-01-02T00:00:00Z' })
+    expect(du.getCondition(st, 'Progressing')).toMatchObject({
+      reason: 'B',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+      lastUpdateTime: '2026-01-02T00:00:00Z',
+    })
   })
 })
 
@@ -128,7 +154,10 @@ describe('ReplicaSet deletion ranking and status', () => {
     spec: { containers: [{ name: 'c' }], nodeName: o.node },
     status: {
       phase: o.phase ?? 'Running',
-      conditions: o.ready === false ? [{ type: 'Ready', status: 'False' }] : [{ type: 'Ready', status: 'True', lastTransitionTime: o.readySince ?? '2026-01-01T00:00:00Z' }],
+      conditions:
+        o.ready === false
+          ? [{ type: 'Ready', status: 'False' }]
+          : [{ type: 'Ready', status: 'True', lastTransitionTime: o.readySince ?? '2026-01-01T00:00:00Z' }],
       containerStatuses: [{ name: 'c', image: 'i', imageID: '', ready: true, restartCount: o.restarts ?? 0 }],
     },
   })
@@ -147,7 +176,10 @@ describe('ReplicaSet deletion ranking and status', () => {
     expect(podsToDelete(restarts, [], 1)[0]?.metadata?.name).toBe('flappy')
   })
   it('counts available pods only after minReadySeconds', () => {
-    const set: ReplicaSetObj = { metadata: { name: 'x', generation: 3 }, spec: { replicas: 2, minReadySeconds: 60, selector: {}, template: { metadata: { labels: { app: 'x', tier: 'a' } } } } }
+    const set: ReplicaSetObj = {
+      metadata: { name: 'x', generation: 3 },
+      spec: { replicas: 2, minReadySeconds: 60, selector: {}, template: { metadata: { labels: { app: 'x', tier: 'a' } } } },
+    }
     const pods = [pod('a', { readySince: '2026-01-01T00:00:00Z' }), pod('b', { readySince: '2026-01-01T00:00:50Z' })]
     const st = calculateReplicaSetStatus(set, pods, new Date('2026-01-01T00:01:10Z'))
     expect(st).toEqual({ replicas: 2, fullyLabeledReplicas: 0, readyReplicas: 2, availableReplicas: 1, observedGeneration: 3 })
@@ -157,8 +189,14 @@ describe('ReplicaSet deletion ranking and status', () => {
 })
 
 describe('DaemonSet placement', () => {
-  const node = (name: string, labels: Record<string, string> = {}, taints: NonNullable<NodeObj['spec']>['taints'] = []): NodeObj => ({ metadata: { name, labels }, spec: { taints } })
-  const ds = (spec: Record<string, unknown> = {}): DaemonSetObj => ({ metadata: { name: 'd' }, spec: { selector: {}, template: { spec: { containers: [{ name: 'c' }], ...spec } } } })
+  const node = (name: string, labels: Record<string, string> = {}, taints: NonNullable<NodeObj['spec']>['taints'] = []): NodeObj => ({
+    metadata: { name, labels },
+    spec: { taints },
+  })
+  const ds = (spec: Record<string, unknown> = {}): DaemonSetObj => ({
+    metadata: { name: 'd' },
+    spec: { selector: {}, template: { spec: { containers: [{ name: 'c' }], ...spec } } },
+  })
   it('matches tolerations as upstream', () => {
     expect(tolerates({ operator: 'Exists' }, { key: 'k', effect: 'NoSchedule' })).toBe(true)
     expect(tolerates({ key: 'k', value: 'v', effect: 'NoSchedule' }, { key: 'k', value: 'v', effect: 'NoSchedule' })).toBe(true)
@@ -172,19 +210,45 @@ describe('DaemonSet placement', () => {
     expect(nodeShouldRunDaemonPod(node('a'), ds({ nodeSelector: { disk: 'ssd' } })).shouldRun).toBe(false)
     expect(nodeShouldRunDaemonPod(node('a', { disk: 'ssd' }), ds({ nodeSelector: { disk: 'ssd' } })).shouldRun).toBe(true)
     // Cordoned and not-ready nodes are tolerated by default.
-    expect(nodeShouldRunDaemonPod(node('a', {}, [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' }]), ds()).shouldRun).toBe(true)
+    expect(
+      nodeShouldRunDaemonPod(
+        node('a', {}, [
+          { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' },
+          { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
+        ]),
+        ds(),
+      ).shouldRun,
+    ).toBe(true)
     // A NoSchedule taint stops new pods but lets existing ones stay; NoExecute evicts.
     expect(nodeShouldRunDaemonPod(node('a', {}, [{ key: 'dedicated', effect: 'NoSchedule' }]), ds())).toEqual({ shouldRun: false, shouldContinueRunning: true })
     expect(nodeShouldRunDaemonPod(node('a', {}, [{ key: 'dedicated', effect: 'NoExecute' }]), ds())).toEqual({ shouldRun: false, shouldContinueRunning: false })
-    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }] }, { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['b'] }] }] } } }
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }] },
+            { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['b'] }] },
+          ],
+        },
+      },
+    }
     expect(fitsNodeAffinity({ spec: { containers: [], affinity } }, node('a', { zone: 'z1' }))).toBe(true)
     expect(fitsNodeAffinity({ spec: { containers: [], affinity } }, node('b'))).toBe(true)
     expect(fitsNodeAffinity({ spec: { containers: [], affinity } }, node('c', { zone: 'z2' }))).toBe(false)
   })
   it('pins a pod to its node with matchFields', () => {
-    const t = { spec: { containers: [], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'x', operator: 'Exists' }] }] } } } } }
+    const t = {
+      spec: {
+        containers: [],
+        affinity: {
+          nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'x', operator: 'Exists' }] }] } },
+        },
+      },
+    }
     pinToNode(t, 'n1')
-    expect(t.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }])
+    expect(t.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
+      { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] },
+    ])
     expect(targetNodeName(t)).toBe('n1')
   })
 })

@@ -56,7 +56,13 @@ describe('x509 CSRs', () => {
     expect(() => parseCsr('hello')).toThrow(new CsrError('PEM block type must be CERTIFICATE REQUEST'))
     expect(() => parseCsr(ca.certPem)).toThrow('PEM block type must be CERTIFICATE REQUEST')
     // Change one byte of the signed subject: the signature no longer matches.
-    const der = Buffer.from(pem.split('\n').filter((l) => !l.startsWith('-----')).join(''), 'base64')
+    const der = Buffer.from(
+      pem
+        .split('\n')
+        .filter((l) => !l.startsWith('-----'))
+        .join(''),
+      'base64',
+    )
     const at = der.indexOf(Buffer.from('jane'))
     der[at] = 'z'.charCodeAt(0)
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`

@@ -32,7 +32,11 @@ export function eventsV1ToCore(e: KubeObject): KubeObject {
 }
 
 export function coreToEventsV1(e: KubeObject): KubeObject {
-  const out = convert(e, 'events.k8s.io/v1', RENAMES.map(([a, b]) => [b, a] as const)) as Obj
+  const out = convert(
+    e,
+    'events.k8s.io/v1',
+    RENAMES.map(([a, b]) => [b, a] as const),
+  ) as Obj
   // Go writes these non-pointer structs even when empty.
   if (out.regarding === undefined) out.regarding = {}
   if (out.deprecatedSource === undefined) out.deprecatedSource = {}

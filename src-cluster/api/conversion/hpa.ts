@@ -15,7 +15,12 @@ const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : [])
 
 function isCpuUtilization(m: Obj, key: 'target' | 'current'): boolean {
   const r = obj(m.resource)
-  return m.type === 'Resource' && r.name === 'cpu' && typeof obj(r[key]).averageUtilization === 'number' && (key === 'current' || obj(r.target).type === 'Utilization')
+  return (
+    m.type === 'Resource' &&
+    r.name === 'cpu' &&
+    typeof obj(r[key]).averageUtilization === 'number' &&
+    (key === 'current' || obj(r.target).type === 'Utilization')
+  )
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -87,7 +92,8 @@ export function hpaV1ToV2(v1: KubeObject): KubeObject {
   if (v1.status !== undefined) {
     const st = obj(v1.status)
     const current: Obj[] = []
-    if (typeof st.currentCPUUtilizationPercentage === 'number') current.push({ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: st.currentCPUUtilizationPercentage } } })
+    if (typeof st.currentCPUUtilizationPercentage === 'number')
+      current.push({ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: st.currentCPUUtilizationPercentage } } })
     current.push(...extraCurrent)
     const v2Status: Obj = { currentReplicas: st.currentReplicas ?? 0, desiredReplicas: st.desiredReplicas ?? 0 }
     for (const k of ['observedGeneration', 'lastScaleTime']) if (st[k] !== undefined) v2Status[k] = st[k]

@@ -96,7 +96,8 @@ export function resourcesForCrd(crd: CrdObject, opts: { terminating: boolean }):
       scale: v.subresources?.scale,
       refuseCreate: opts.terminating ? 'create not allowed while custom resource definition is terminating' : undefined,
       deprecationWarning: v.deprecated
-        ? (v.deprecationWarning ?? `${spec.group}/${v.name} ${names.kind} is deprecated${served[0] && served[0].name !== v.name ? `; use ${spec.group}/${served[0].name} ${names.kind}` : ''}`)
+        ? (v.deprecationWarning ??
+          `${spec.group}/${v.name} ${names.kind} is deprecated${served[0] && served[0].name !== v.name ? `; use ${spec.group}/${served[0].name} ${names.kind}` : ''}`)
         : undefined,
     }
     const info: ResourceInfo = {

@@ -30,14 +30,20 @@ function fieldType(s: JSONSchemaProps, name: string, out: Map<string, Struct>): 
       const it = itemsOf(s)
       const listType = (s['x-kubernetes-list-type'] as 'atomic' | 'map' | 'set' | undefined) ?? 'atomic'
       const keys = s['x-kubernetes-list-map-keys']
-      return { t: 'list', of: it ? fieldType(it, `${name}.items`, out) : RAW, listType, ...(listType === 'map' && keys?.length ? { mapKeys: keys, mergeKey: keys[0], strategy: 'merge' as const } : {}) }
+      return {
+        t: 'list',
+        of: it ? fieldType(it, `${name}.items`, out) : RAW,
+        listType,
+        ...(listType === 'map' && keys?.length ? { mapKeys: keys, mergeKey: keys[0], strategy: 'merge' as const } : {}),
+      }
     }
     case 'object': {
       if (s.properties && !s['x-kubernetes-preserve-unknown-fields'] && !s['x-kubernetes-embedded-resource']) {
         out.set(name, toStruct(name, s, out, false))
         return { t: 'ref', name }
       }
-      if (s.additionalProperties && typeof s.additionalProperties === 'object') return { t: 'map', of: fieldType(s.additionalProperties, `${name}.additionalProperties`, out) }
+      if (s.additionalProperties && typeof s.additionalProperties === 'object')
+        return { t: 'map', of: fieldType(s.additionalProperties, `${name}.additionalProperties`, out) }
       return RAW
     }
     default:
@@ -47,10 +53,18 @@ function fieldType(s: JSONSchemaProps, name: string, out: Map<string, Struct>): 
 
 function toStruct(name: string, s: JSONSchemaProps, out: Map<string, Struct>, root: boolean): Struct {
   const required = new Set(s.required ?? [])
-  const fields: Record<string, Field> = root ? { ...typeMetaFields(), metadata: { n: 1, type: { t: 'ref', name: OBJECT_META }, doc: 'Standard object metadata.' } } : {}
+  const fields: Record<string, Field> = root
+    ? { ...typeMetaFields(), metadata: { n: 1, type: { t: 'ref', name: OBJECT_META }, doc: 'Standard object metadata.' } }
+    : {}
   for (const [k, p] of Object.entries(s.properties ?? {})) {
     if (root && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue
-    fields[k] = { n: 0, type: fieldType(p, `${name}.${k}`, out), doc: p.description ?? '', ...(required.has(k) ? { required: true } : {}), ...(p.default !== undefined ? { default: p.default } : {}) }
+    fields[k] = {
+      n: 0,
+      type: fieldType(p, `${name}.${k}`, out),
+      doc: p.description ?? '',
+      ...(required.has(k) ? { required: true } : {}),
+      ...(p.default !== undefined ? { default: p.default } : {}),
+    }
   }
   return { name, doc: s.description ?? '', fields }
 }

@@ -16,7 +16,8 @@ function checkNode(s: JSONSchemaProps, path: string, kind: Kind, errs: FieldErro
     return
   }
   for (const k of UNSUPPORTED) if (k in s) errs.push(fieldErr.forbidden(`${path}.${k}`, `${k} is not supported`))
-  if (s.uniqueItems === true) errs.push(fieldErr.forbidden(`${path}.uniqueItems`, 'uniqueItems cannot be set to true since the runtime complexity becomes quadratic'))
+  if (s.uniqueItems === true)
+    errs.push(fieldErr.forbidden(`${path}.uniqueItems`, 'uniqueItems cannot be set to true since the runtime complexity becomes quadratic'))
   if ((s.type as unknown) === 'null') errs.push(fieldErr.forbidden(`${path}.type`, 'type cannot be set to null, use nullable as an alternative'))
   else if (s.type !== undefined && !TYPES.has(s.type)) errs.push(fieldErr.notSupported(`${path}.type`, s.type, [...TYPES]))
   const preserve = s['x-kubernetes-preserve-unknown-fields'] === true
@@ -32,15 +33,19 @@ function checkNode(s: JSONSchemaProps, path: string, kind: Kind, errs: FieldErro
   }
   if (kind === 'root' && s.type && s.type !== 'object') errs.push(fieldErr.invalid(`${path}.type`, s.type, 'must be object at the root'))
   if (intOrString && s.type) errs.push(fieldErr.invalid(`${path}.type`, s.type, 'must be empty if x-kubernetes-int-or-string is true'))
-  if (s['x-kubernetes-embedded-resource'] && s.type !== 'object') errs.push(fieldErr.invalid(`${path}.type`, s.type ?? '', 'must be object if x-kubernetes-embedded-resource is true'))
+  if (s['x-kubernetes-embedded-resource'] && s.type !== 'object')
+    errs.push(fieldErr.invalid(`${path}.type`, s.type ?? '', 'must be object if x-kubernetes-embedded-resource is true'))
   if (s['x-kubernetes-embedded-resource'] && !preserve && !s.properties) {
-    errs.push(fieldErr.required(`${path}.properties`, 'must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields'))
+    errs.push(
+      fieldErr.required(`${path}.properties`, 'must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields'),
+    )
   }
   if (s.additionalProperties !== undefined) {
     if (kind === 'root') errs.push(fieldErr.forbidden(`${path}.additionalProperties`, 'must not be used at the root'))
     else if (s.properties) errs.push(fieldErr.forbidden(`${path}.additionalProperties`, 'additionalProperties and properties are mutual exclusive'))
     if (s.additionalProperties === false) errs.push(fieldErr.forbidden(`${path}.additionalProperties`, 'must not be false: use properties'))
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') checkNode(s.additionalProperties, `${path}.additionalProperties`, kind === 'junctor' ? 'junctor' : 'field', errs)
+    if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      checkNode(s.additionalProperties, `${path}.additionalProperties`, kind === 'junctor' ? 'junctor' : 'field', errs)
   }
   if (s.type === 'array' && s.items === undefined) errs.push(fieldErr.required(`${path}.items`, 'must be specified'))
   if (Array.isArray(s.items)) errs.push(fieldErr.forbidden(`${path}.items`, 'items must be a schema object and not an array'))

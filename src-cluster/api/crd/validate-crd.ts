@@ -11,7 +11,13 @@ const COLUMN_TYPES = ['integer', 'number', 'string', 'boolean', 'date']
 
 function dns1035(v: string | undefined, field: string, errs: FieldError[]): void {
   if (v !== undefined && v !== '' && !DNS1035.test(v)) {
-    errs.push(fieldErr.invalid(field, v, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"))
+    errs.push(
+      fieldErr.invalid(
+        field,
+        v,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+      ),
+    )
   }
 }
 
@@ -25,9 +31,11 @@ function validateVersion(v: CrdVersion, i: number, errs: FieldError[]): void {
   const scale = v.subresources?.scale
   if (scale) {
     if (!scale.specReplicasPath) errs.push(fieldErr.required(`${p}.subresources.scale.specReplicasPath`))
-    else if (!scale.specReplicasPath.startsWith('.spec.')) errs.push(fieldErr.invalid(`${p}.subresources.scale.specReplicasPath`, scale.specReplicasPath, 'should be a json path under .spec'))
+    else if (!scale.specReplicasPath.startsWith('.spec.'))
+      errs.push(fieldErr.invalid(`${p}.subresources.scale.specReplicasPath`, scale.specReplicasPath, 'should be a json path under .spec'))
     if (!scale.statusReplicasPath) errs.push(fieldErr.required(`${p}.subresources.scale.statusReplicasPath`))
-    else if (!scale.statusReplicasPath.startsWith('.status.')) errs.push(fieldErr.invalid(`${p}.subresources.scale.statusReplicasPath`, scale.statusReplicasPath, 'should be a json path under .status'))
+    else if (!scale.statusReplicasPath.startsWith('.status.'))
+      errs.push(fieldErr.invalid(`${p}.subresources.scale.statusReplicasPath`, scale.statusReplicasPath, 'should be a json path under .status'))
   }
   ;(v.additionalPrinterColumns ?? []).forEach((c, j) => {
     const cp = `${p}.additionalPrinterColumns[${j}]`
@@ -51,7 +59,12 @@ export function validateCrd(crd: CrdObject): FieldError[] {
     if (spec.group.split('.').length < 2) errs.push(fieldErr.invalid('spec.group', spec.group, 'should be a domain with at least one dot'))
     const protectedGroup = spec.group === 'k8s.io' || spec.group.endsWith('.k8s.io') || spec.group === 'kubernetes.io' || spec.group.endsWith('.kubernetes.io')
     if (protectedGroup && !crd.metadata?.annotations?.['api-approved.kubernetes.io']) {
-      errs.push(fieldErr.required('metadata.annotations[api-approved.kubernetes.io]', 'protected groups must have approval annotation "api-approved.kubernetes.io", see https://github.com/kubernetes/enhancements/pull/1111'))
+      errs.push(
+        fieldErr.required(
+          'metadata.annotations[api-approved.kubernetes.io]',
+          'protected groups must have approval annotation "api-approved.kubernetes.io", see https://github.com/kubernetes/enhancements/pull/1111',
+        ),
+      )
     }
   }
   if (!names.plural) errs.push(fieldErr.required('spec.names.plural'))
@@ -60,7 +73,8 @@ export function validateCrd(crd: CrdObject): FieldError[] {
   if (!names.kind) errs.push(fieldErr.required('spec.names.kind'))
   ;(names.shortNames ?? []).forEach((s, i) => dns1035(s, `spec.names.shortNames[${i}]`, errs))
   ;(names.categories ?? []).forEach((s, i) => dns1035(s, `spec.names.categories[${i}]`, errs))
-  if (names.kind && names.listKind && names.kind === names.listKind) errs.push(fieldErr.invalid('spec.names.listKind', names.listKind, 'kind and listKind may not be the same'))
+  if (names.kind && names.listKind && names.kind === names.listKind)
+    errs.push(fieldErr.invalid('spec.names.listKind', names.listKind, 'kind and listKind may not be the same'))
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') {
     if (!spec.scope) errs.push(fieldErr.required('spec.scope'))
     else errs.push(fieldErr.notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']))
@@ -68,7 +82,8 @@ export function validateCrd(crd: CrdObject): FieldError[] {
   const versions = spec.versions ?? []
   if (!versions.length) errs.push(fieldErr.invalid('spec.versions', versions, 'must have exactly one version marked as storage version'))
   else {
-    if (versions.filter((v) => v.storage).length !== 1) errs.push(fieldErr.invalid('spec.versions', versions, 'must have exactly one version marked as storage version'))
+    if (versions.filter((v) => v.storage).length !== 1)
+      errs.push(fieldErr.invalid('spec.versions', versions, 'must have exactly one version marked as storage version'))
     const seen = new Set<string>()
     versions.forEach((v, i) => {
       if (seen.has(v.name)) errs.push(fieldErr.duplicate(`spec.versions[${i}].name`, v.name))
@@ -81,7 +96,14 @@ export function validateCrd(crd: CrdObject): FieldError[] {
     if (strategy === 'Webhook') errs.push(fieldErr.forbidden('spec.conversion.strategy', 'Webhook conversion is not served by this cluster: use None'))
     else errs.push(fieldErr.notSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']))
   }
-  if (spec.preserveUnknownFields) errs.push(fieldErr.invalid('spec.preserveUnknownFields', true, 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead'))
+  if (spec.preserveUnknownFields)
+    errs.push(
+      fieldErr.invalid(
+        'spec.preserveUnknownFields',
+        true,
+        'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead',
+      ),
+    )
   return errs
 }
 

@@ -49,7 +49,13 @@ function check(v: unknown, s: JSONSchemaProps, path: string, errs: FieldError[])
     return
   }
   if (s.enum && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) {
-    errs.push(fieldErr.notSupported(where, v, s.enum.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)))))
+    errs.push(
+      fieldErr.notSupported(
+        where,
+        v,
+        s.enum.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))),
+      ),
+    )
   }
   if (typeof v === 'number') {
     if (s.minimum !== undefined && (s.exclusiveMinimum ? v <= s.minimum : v < s.minimum)) {
@@ -62,7 +68,8 @@ function check(v: unknown, s: JSONSchemaProps, path: string, errs: FieldError[])
   }
   if (typeof v === 'string') {
     const len = [...v].length
-    if (s.maxLength !== undefined && len > s.maxLength) errs.push({ type: 'FieldValueTooLong', field: where, detail: `may not be more than ${s.maxLength} bytes` })
+    if (s.maxLength !== undefined && len > s.maxLength)
+      errs.push({ type: 'FieldValueTooLong', field: where, detail: `may not be more than ${s.maxLength} bytes` })
     if (s.minLength !== undefined && len < s.minLength) errs.push(fieldErr.invalid(where, v, `${where} in body should be at least ${s.minLength} chars long`))
     if (s.pattern !== undefined) {
       let re: RegExp | undefined
@@ -77,8 +84,10 @@ function check(v: unknown, s: JSONSchemaProps, path: string, errs: FieldError[])
     if (fmt && !fmt.test(v)) errs.push(fieldErr.invalid(where, v, `${where} in body must be of type ${s.format}: ${JSON.stringify(v)}`))
   }
   if (Array.isArray(v)) {
-    if (s.maxItems !== undefined && v.length > s.maxItems) errs.push({ type: 'FieldValueTooMany', field: where, badValue: v.length, detail: `must have at most ${s.maxItems} items` })
-    if (s.minItems !== undefined && v.length < s.minItems) errs.push(fieldErr.invalid(where, v.length, `${where} in body should have at least ${s.minItems} items`))
+    if (s.maxItems !== undefined && v.length > s.maxItems)
+      errs.push({ type: 'FieldValueTooMany', field: where, badValue: v.length, detail: `must have at most ${s.maxItems} items` })
+    if (s.minItems !== undefined && v.length < s.minItems)
+      errs.push(fieldErr.invalid(where, v.length, `${where} in body should have at least ${s.minItems} items`))
     const it = itemsOf(s)
     if (it) v.forEach((x, i) => check(x, it, `${path}[${i}]`, errs))
     if (s['x-kubernetes-list-type'] === 'set' || s['x-kubernetes-list-type'] === 'map') {
@@ -94,8 +103,10 @@ function check(v: unknown, s: JSONSchemaProps, path: string, errs: FieldError[])
   if (isObj(v)) {
     for (const r of s.required ?? []) if (!(r in v)) errs.push(fieldErr.required(join(path, r)))
     const n = Object.keys(v).length
-    if (s.maxProperties !== undefined && n > s.maxProperties) errs.push({ type: 'FieldValueTooMany', field: where, badValue: n, detail: `must have at most ${s.maxProperties} items` })
-    if (s.minProperties !== undefined && n < s.minProperties) errs.push(fieldErr.invalid(where, n, `${where} in body should have at least ${s.minProperties} properties`))
+    if (s.maxProperties !== undefined && n > s.maxProperties)
+      errs.push({ type: 'FieldValueTooMany', field: where, badValue: n, detail: `must have at most ${s.maxProperties} items` })
+    if (s.minProperties !== undefined && n < s.minProperties)
+      errs.push(fieldErr.invalid(where, n, `${where} in body should have at least ${s.minProperties} properties`))
     if (s['x-kubernetes-embedded-resource']) {
       if (typeof v.apiVersion !== 'string' || !v.apiVersion) errs.push(fieldErr.required(join(path, 'apiVersion'), 'must not be empty'))
       if (typeof v.kind !== 'string' || !v.kind) errs.push(fieldErr.required(join(path, 'kind'), 'must not be empty'))

@@ -7,16 +7,7 @@ import { applySchemaDefaults } from './schema'
 import { defaultPod, defaultPodTemplate } from './pod'
 import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from './workloads'
 import { defaultPersistentVolume, defaultPersistentVolumeClaim, defaultStorageClass } from './storage'
-import {
-  defaultBinding,
-  defaultEndpointSlice,
-  defaultHPA,
-  defaultNamespace,
-  defaultNetworkPolicy,
-  defaultNode,
-  defaultSecret,
-  defaultService,
-} from './others'
+import { defaultBinding, defaultEndpointSlice, defaultHPA, defaultNamespace, defaultNetworkPolicy, defaultNode, defaultSecret, defaultService } from './others'
 import { child, type Obj } from './util'
 import { defaultCrd } from '../crd/validate-crd'
 import type { CrdObject } from '../crd/types'
@@ -80,7 +71,11 @@ const BY_KIND: Record<string, (o: Obj) => void> = {
   'apiextensions.k8s.io/CustomResourceDefinition': (o) => defaultCrd(o as unknown as CrdObject),
 }
 
-export function applyDefaults(res: Pick<ResourceInfo, 'group' | 'kind' | 'schema'> & Partial<Pick<ResourceInfo, 'dynamic'>>, obj: KubeObject, lookup: Lookup = registryLookup): void {
+export function applyDefaults(
+  res: Pick<ResourceInfo, 'group' | 'kind' | 'schema'> & Partial<Pick<ResourceInfo, 'dynamic'>>,
+  obj: KubeObject,
+  lookup: Lookup = registryLookup,
+): void {
   if (res.dynamic) return res.dynamic.applyDefaults(obj)
   let hasSchema = true
   try {

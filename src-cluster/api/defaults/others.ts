@@ -65,10 +65,16 @@ export function defaultHPA(hpa: Obj): void {
   }
   const behavior = child(spec, 'behavior')
   if (behavior) {
-    defaultScalingRules(behavior, 'scaleUp', 0, [
-      { type: 'Percent', value: 100, periodSeconds: 15 },
-      { type: 'Pods', value: 4, periodSeconds: 15 },
-    ], 'Max')
+    defaultScalingRules(
+      behavior,
+      'scaleUp',
+      0,
+      [
+        { type: 'Percent', value: 100, periodSeconds: 15 },
+        { type: 'Pods', value: 4, periodSeconds: 15 },
+      ],
+      'Max',
+    )
     defaultScalingRules(behavior, 'scaleDown', 300, [{ type: 'Percent', value: 100, periodSeconds: 15 }], 'Max')
   }
 }

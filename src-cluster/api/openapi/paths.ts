@@ -113,11 +113,26 @@ export function resourcePaths(ctx: PathContext): Record<string, JsonSchema> {
   const deleteBody: JsonSchema | undefined = ctx.deleteOptionsSchema
     ? { content: { '*/*': { schema: { $ref: `#/components/schemas/${ctx.deleteOptionsSchema}` } } } }
     : undefined
-  const listParams = [P.allowWatchBookmarks, P.continue, P.fieldSelector, P.labelSelector, P.limit, P.resourceVersion, P.resourceVersionMatch, P.sendInitialEvents, P.timeoutSeconds, P.watch]
+  const listParams = [
+    P.allowWatchBookmarks,
+    P.continue,
+    P.fieldSelector,
+    P.labelSelector,
+    P.limit,
+    P.resourceVersion,
+    P.resourceVersionMatch,
+    P.sendInitialEvents,
+    P.timeoutSeconds,
+    P.watch,
+  ]
 
   const paths: Record<string, JsonSchema> = {}
   const collection: JsonSchema = {}
-  if (verbs.has('list')) collection.get = op('list', `list${word}${ns}${res.kind}`, `list or watch objects of kind ${res.kind}`, { parameters: listParams, responses: responses(ctx.listSchema, ['200']) })
+  if (verbs.has('list'))
+    collection.get = op('list', `list${word}${ns}${res.kind}`, `list or watch objects of kind ${res.kind}`, {
+      parameters: listParams,
+      responses: responses(ctx.listSchema, ['200']),
+    })
   if (verbs.has('create')) {
     collection.post = op('post', `create${word}${ns}${res.kind}`, `create a ${res.kind}`, {
       parameters: writeParams,
@@ -172,20 +187,33 @@ export function resourcePaths(ctx: PathContext): Record<string, JsonSchema> {
     const cap = sub.name.charAt(0).toUpperCase() + sub.name.slice(1)
     const s: JsonSchema = {}
     const sv = new Set(sub.verbs)
-    if (sv.has('get')) s.get = op('get', `read${word}${ns}${res.kind}${cap}`, `read ${sub.name} of the specified ${res.kind}`, { responses: responses(ref, ['200']) }, g)
+    if (sv.has('get'))
+      s.get = op('get', `read${word}${ns}${res.kind}${cap}`, `read ${sub.name} of the specified ${res.kind}`, { responses: responses(ref, ['200']) }, g)
     if (sv.has('update')) {
-      s.put = op('put', `replace${word}${ns}${res.kind}${cap}`, `replace ${sub.name} of the specified ${res.kind}`, {
-        parameters: writeParams,
-        requestBody: body(ref),
-        responses: responses(ref, ['200', '201']),
-      }, g)
+      s.put = op(
+        'put',
+        `replace${word}${ns}${res.kind}${cap}`,
+        `replace ${sub.name} of the specified ${res.kind}`,
+        {
+          parameters: writeParams,
+          requestBody: body(ref),
+          responses: responses(ref, ['200', '201']),
+        },
+        g,
+      )
     }
     if (sv.has('patch')) {
-      s.patch = op('patch', `patch${word}${ns}${res.kind}${cap}`, `partially update ${sub.name} of the specified ${res.kind}`, {
-        parameters: [...writeParams, P.force],
-        requestBody: patchBody,
-        responses: responses(ref, ['200', '201']),
-      }, g)
+      s.patch = op(
+        'patch',
+        `patch${word}${ns}${res.kind}${cap}`,
+        `partially update ${sub.name} of the specified ${res.kind}`,
+        {
+          parameters: [...writeParams, P.force],
+          requestBody: patchBody,
+          responses: responses(ref, ['200', '201']),
+        },
+        g,
+      )
     }
     paths[`${coll}/{name}/${sub.name}`] = { ...s, parameters: itemCommon }
   }

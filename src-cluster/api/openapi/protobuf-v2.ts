@@ -160,7 +160,15 @@ function operation(op: Json): Writer {
   return w
 }
 
-const PATH_OPS: [string, number][] = [['get', 2], ['put', 3], ['post', 4], ['delete', 5], ['options', 6], ['head', 7], ['patch', 8]]
+const PATH_OPS: [string, number][] = [
+  ['get', 2],
+  ['put', 3],
+  ['post', 4],
+  ['delete', 5],
+  ['options', 6],
+  ['head', 7],
+  ['patch', 8],
+]
 
 export function encodeOpenapiV2Document(doc: Json): Uint8Array {
   const w = new Writer().string(1, doc.swagger)

@@ -120,7 +120,9 @@ let cached: { key: string; doc: OpenapiV2 } | undefined
 /** The document (rebuilt only when a v3 document changed). */
 export function openapiV2(): OpenapiV2 {
   const index = openapiV3Index().paths
-  const key = Object.entries(index).map(([k, v]) => `${k}=${v.serverRelativeURL}`).join('\n')
+  const key = Object.entries(index)
+    .map(([k, v]) => `${k}=${v.serverRelativeURL}`)
+    .join('\n')
   if (cached?.key === key) return cached.doc
   const docs = Object.keys(index).map((k) => JSON.parse(openapiV3Document(k)!.json) as JsonSchema)
   const obj = buildOpenapiV2Document(docs)

@@ -57,7 +57,15 @@ export function buildOpenapiV3Document(
       if (sc) roots.push(sc.name)
       paths = {
         ...paths,
-        ...resourcePaths({ res, kindSchema: doc.kindSchema, listSchema: doc.listSchema, scaleSchema: sc?.name, scaleGvk: scaleSub?.kind, statusSchema: status?.name, deleteOptionsSchema: deleteOptions?.name }),
+        ...resourcePaths({
+          res,
+          kindSchema: doc.kindSchema,
+          listSchema: doc.listSchema,
+          scaleSchema: sc?.name,
+          scaleGvk: scaleSub?.kind,
+          statusSchema: status?.name,
+          deleteOptionsSchema: deleteOptions?.name,
+        }),
       }
       continue
     }
@@ -158,7 +166,11 @@ function buildAll(): Map<string, Built> {
   // resource registry changes (a CRD created, changed or deleted).
   if (cache && cacheGeneration === resourcesGeneration()) return cache
   const gen = resourcesGeneration()
-  const dynamicKeys = new Set(allResources().filter((r) => r.dynamic).map((r) => gvKey(r.group, r.version)))
+  const dynamicKeys = new Set(
+    allResources()
+      .filter((r) => r.dynamic)
+      .map((r) => gvKey(r.group, r.version)),
+  )
   if (!staticCache) {
     staticCache = new Map()
     for (const key of openapiV3Keys()) if (!dynamicKeys.has(key)) staticCache.set(key, build(key))

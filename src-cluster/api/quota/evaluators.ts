@@ -75,7 +75,19 @@ export function objectCountEvaluator(group: string, plural: string): Evaluator {
 
 // ---- pods ----
 
-const POD_RESOURCES = ['count/pods', 'cpu', 'memory', 'ephemeral-storage', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'pods']
+const POD_RESOURCES = [
+  'count/pods',
+  'cpu',
+  'memory',
+  'ephemeral-storage',
+  'requests.cpu',
+  'requests.memory',
+  'requests.ephemeral-storage',
+  'limits.cpu',
+  'limits.memory',
+  'limits.ephemeral-storage',
+  'pods',
+]
 const POD_PREFIXES = ['hugepages-', 'requests.hugepages-']
 /** Resources a container must request explicitly when a quota limits them (upstream's validationSet). */
 const VALIDATION_SET = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory']
@@ -228,7 +240,10 @@ export const podEvaluator: Evaluator = {
       }
     }
     if (!missing.size) return undefined
-    return `must specify ${[...missing.keys()].sort().map((r) => `${r} for: ${[...new Set(missing.get(r))].sort().join(',')}`).join('; ')}`
+    return `must specify ${[...missing.keys()]
+      .sort()
+      .map((r) => `${r} for: ${[...new Set(missing.get(r))].sort().join(',')}`)
+      .join('; ')}`
   },
 }
 
@@ -262,7 +277,11 @@ export const pvcEvaluator: Evaluator = {
   plural: 'persistentvolumeclaims',
   chargesUpdates: true,
   matchingResources: (input) =>
-    input.filter((n) => ['count/persistentvolumeclaims', 'persistentvolumeclaims', 'requests.storage'].includes(n) || (n.includes(STORAGE_CLASS_SUFFIX) && /\/(persistentvolumeclaims|requests\.storage)$/.test(n))),
+    input.filter(
+      (n) =>
+        ['count/persistentvolumeclaims', 'persistentvolumeclaims', 'requests.storage'].includes(n) ||
+        (n.includes(STORAGE_CLASS_SUFFIX) && /\/(persistentvolumeclaims|requests\.storage)$/.test(n)),
+    ),
   usage(pvc) {
     const spec = obj(pvc.spec)
     const out = countUsage('', 'persistentvolumeclaims')

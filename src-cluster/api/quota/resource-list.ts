@@ -67,7 +67,10 @@ export function isZero(l: ResourceList): boolean {
 
 /** upstream's prettyPrint: `name=value` sorted by name, joined by commas. */
 export function prettyPrint(l: ResourceList): string {
-  return [...l.keys()].sort().map((k) => `${k}=${formatExact(l.get(k)!)}`).join(',')
+  return [...l.keys()]
+    .sort()
+    .map((k) => `${k}=${formatExact(l.get(k)!)}`)
+    .join(',')
 }
 
 export function equalLists(a: ResourceList, b: ResourceList): boolean {

@@ -6,15 +6,24 @@ import { bool, enumOf, f, int32, kind, list, raw, ref, string, struct, time, typ
 const X = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.'
 
 export const structs: Struct[] = [
-  kind('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', X + 'CustomResourceDefinition', 'A new resource type served by the API server, with its names, versions and schema.', {
-    spec: f(2, ref(X + 'CustomResourceDefinitionSpec'), 'What the new resource is: group, names, scope, versions.', { required: true }),
-    status: f(3, ref(X + 'CustomResourceDefinitionStatus'), 'Conditions, accepted names and stored versions.'),
-  }),
+  kind(
+    'apiextensions.k8s.io',
+    'v1',
+    'CustomResourceDefinition',
+    X + 'CustomResourceDefinition',
+    'A new resource type served by the API server, with its names, versions and schema.',
+    {
+      spec: f(2, ref(X + 'CustomResourceDefinitionSpec'), 'What the new resource is: group, names, scope, versions.', { required: true }),
+      status: f(3, ref(X + 'CustomResourceDefinitionStatus'), 'Conditions, accepted names and stored versions.'),
+    },
+  ),
   struct(X + 'CustomResourceDefinitionSpec', 'Group, names, scope and versions of a custom resource.', {
     group: f(1, string, 'API group of the resource (a DNS subdomain with at least one dot).', { required: true }),
     names: f(3, ref(X + 'CustomResourceDefinitionNames'), 'Plural, singular, kind, short names and categories.', { required: true }),
     scope: f(4, enumOf('Namespaced', 'Cluster'), 'Whether objects live in a namespace (Namespaced) or not (Cluster).', { required: true }),
-    versions: f(7, list(ref(X + 'CustomResourceDefinitionVersion'), { listType: 'atomic' }), 'The versions served; exactly one is the storage version.', { required: true }),
+    versions: f(7, list(ref(X + 'CustomResourceDefinitionVersion'), { listType: 'atomic' }), 'The versions served; exactly one is the storage version.', {
+      required: true,
+    }),
     conversion: f(9, ref(X + 'CustomResourceConversion'), 'How objects convert between versions (None: only apiVersion changes).'),
     preserveUnknownFields: f(10, bool, 'Obsolete: must be false; use x-kubernetes-preserve-unknown-fields in the schema.'),
   }),

@@ -6,16 +6,23 @@ import type { Struct } from './dsl'
 const A = 'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.'
 
 export const structs: Struct[] = [
-  kind('apiregistration.k8s.io', 'v1', 'APIService', A + 'APIService', 'One group/version the API server serves: locally, or (with aggregation) from a Service.', {
-    spec: f(2, ref(A + 'APIServiceSpec'), 'Which group/version, served by whom, with which priority.'),
-    status: f(3, ref(A + 'APIServiceStatus'), 'Whether the group/version is available.'),
-  }),
+  kind(
+    'apiregistration.k8s.io',
+    'v1',
+    'APIService',
+    A + 'APIService',
+    'One group/version the API server serves: locally, or (with aggregation) from a Service.',
+    {
+      spec: f(2, ref(A + 'APIServiceSpec'), 'Which group/version, served by whom, with which priority.'),
+      status: f(3, ref(A + 'APIServiceStatus'), 'Whether the group/version is available.'),
+    },
+  ),
   struct(A + 'APIServiceSpec', 'Where a group/version is served.', {
     service: f(1, ref(A + 'ServiceReference'), 'The Service that serves it; absent for groups the API server serves itself (Local).'),
     group: f(2, string, 'The API group.'),
     version: f(3, string, 'The API version.'),
     insecureSkipTLSVerify: f(4, bool, 'Skip verifying the serving certificate of the Service.'),
-    caBundle: f(5, bytes, 'CA bundle that verifies the Service\'s serving certificate.'),
+    caBundle: f(5, bytes, "CA bundle that verifies the Service's serving certificate."),
     groupPriorityMinimum: f(7, int32, 'Priority of the group in discovery (higher first).', { required: true }),
     versionPriority: f(8, int32, 'Priority of this version within its group (higher first).', { required: true }),
   }),

@@ -2,24 +2,7 @@
 // Field names, protobuf numbers and list/merge metadata follow upstream v1.32 (k8s.io/api
 // apps/v1); defaults are only the constant ones upstream's defaulting applies. Computed defaults
 // (e.g. creating spec.strategy.rollingUpdate when absent) are done in code elsewhere.
-import {
-  LABEL_SELECTOR,
-  bool,
-  enumOf,
-  f,
-  int32,
-  int64,
-  intOrString,
-  kind,
-  list,
-  mergeList,
-  raw,
-  ref,
-  string,
-  struct,
-  time,
-  type Struct,
-} from './dsl'
+import { LABEL_SELECTOR, bool, enumOf, f, int32, int64, intOrString, kind, list, mergeList, raw, ref, string, struct, time, type Struct } from './dsl'
 
 const APPS = 'io.k8s.api.apps.v1.'
 const CORE = 'io.k8s.api.core.v1.'
@@ -41,7 +24,9 @@ export const structs: Struct[] = [
     progressDeadlineSeconds: f(9, int32, 'Seconds without progress before the rollout is reported as failed (default 600).', { ptr: true, default: 600 }),
   }),
   struct(APPS + 'DeploymentStrategy', 'Replacement strategy of a Deployment.', {
-    type: f(1, enumOf('Recreate', 'RollingUpdate'), 'Recreate (kill all, then start new) or RollingUpdate (replace gradually; the default).', { default: 'RollingUpdate' }),
+    type: f(1, enumOf('Recreate', 'RollingUpdate'), 'Recreate (kill all, then start new) or RollingUpdate (replace gradually; the default).', {
+      default: 'RollingUpdate',
+    }),
     rollingUpdate: f(2, ref(APPS + 'RollingUpdateDeployment'), 'Tuning for RollingUpdate; only allowed when type is RollingUpdate.'),
   }),
   struct(APPS + 'RollingUpdateDeployment', 'Limits used while a Deployment rolls out.', {
@@ -103,7 +88,9 @@ export const structs: Struct[] = [
     revisionHistoryLimit: f(6, int32, 'How many old revisions to keep around for rollback.', { ptr: true, default: 10 }),
   }),
   struct(APPS + 'DaemonSetUpdateStrategy', 'Update strategy of a DaemonSet.', {
-    type: f(1, enumOf('RollingUpdate', 'OnDelete'), 'RollingUpdate (the default) or OnDelete (replace only when a pod is deleted by hand).', { default: 'RollingUpdate' }),
+    type: f(1, enumOf('RollingUpdate', 'OnDelete'), 'RollingUpdate (the default) or OnDelete (replace only when a pod is deleted by hand).', {
+      default: 'RollingUpdate',
+    }),
     rollingUpdate: f(2, ref(APPS + 'RollingUpdateDaemonSet'), 'Tuning for RollingUpdate; only allowed when type is RollingUpdate.'),
   }),
   struct(APPS + 'RollingUpdateDaemonSet', 'Limits used while a DaemonSet rolls out.', {
@@ -137,13 +124,23 @@ export const structs: Struct[] = [
     replicas: f(1, int32, 'Number of pods wanted (default 1).', { ptr: true, default: 1 }),
     selector: f(2, ref(LABEL_SELECTOR), 'Label query picking the pods this StatefulSet owns; must match the template labels.', { required: true }),
     template: f(3, ref(CORE + 'PodTemplateSpec'), 'Pod template; each pod gets an ordinal name like web-0, web-1.', { required: true }),
-    volumeClaimTemplates: f(4, list(ref(CORE + 'PersistentVolumeClaim'), { listType: 'atomic' }), 'PVCs created per pod and mounted by name into the template.'),
+    volumeClaimTemplates: f(
+      4,
+      list(ref(CORE + 'PersistentVolumeClaim'), { listType: 'atomic' }),
+      'PVCs created per pod and mounted by name into the template.',
+    ),
     serviceName: f(5, string, 'Headless Service giving the pods their DNS names.', { required: true }),
-    podManagementPolicy: f(6, enumOf('OrderedReady', 'Parallel'), 'OrderedReady (one at a time, the default) or Parallel pod creation and deletion.', { default: 'OrderedReady' }),
+    podManagementPolicy: f(6, enumOf('OrderedReady', 'Parallel'), 'OrderedReady (one at a time, the default) or Parallel pod creation and deletion.', {
+      default: 'OrderedReady',
+    }),
     updateStrategy: f(7, ref(APPS + 'StatefulSetUpdateStrategy'), 'How pods are replaced when the template changes.'),
     revisionHistoryLimit: f(8, int32, 'How many old revisions to keep around for rollback.', { ptr: true, default: 10 }),
     minReadySeconds: f(9, int32, 'Seconds a new pod must stay ready (no container crash) before it counts as available.'),
-    persistentVolumeClaimRetentionPolicy: f(10, ref(APPS + 'StatefulSetPersistentVolumeClaimRetentionPolicy'), 'Whether per-pod PVCs are kept or deleted on scale down / deletion.'),
+    persistentVolumeClaimRetentionPolicy: f(
+      10,
+      ref(APPS + 'StatefulSetPersistentVolumeClaimRetentionPolicy'),
+      'Whether per-pod PVCs are kept or deleted on scale down / deletion.',
+    ),
     ordinals: f(11, ref(APPS + 'StatefulSetOrdinals'), 'Numbering of pod ordinals.'),
   }),
   struct(APPS + 'StatefulSetUpdateStrategy', 'Update strategy of a StatefulSet.', {

@@ -2,22 +2,7 @@
 // Field names, protobuf numbers and list/merge metadata follow upstream v1.32 (k8s.io/api
 // batch/v1). Only constant defaults are here; parallelism/completions/backoffLimit/
 // podReplacementPolicy depend on other fields and are defaulted in code.
-import {
-  LABEL_SELECTOR,
-  OBJECT_META,
-  bool,
-  enumOf,
-  f,
-  int32,
-  int64,
-  kind,
-  list,
-  ref,
-  string,
-  struct,
-  time,
-  type Struct,
-} from './dsl'
+import { LABEL_SELECTOR, OBJECT_META, bool, enumOf, f, int32, int64, kind, list, ref, string, struct, time, type Struct } from './dsl'
 
 const BATCH = 'io.k8s.api.batch.v1.'
 const CORE = 'io.k8s.api.core.v1.'
@@ -41,13 +26,20 @@ export const structs: Struct[] = [
     manualSelector: f(5, bool, 'True to provide your own selector instead of the generated one.', { ptr: true }),
     template: f(6, ref(CORE + 'PodTemplateSpec'), 'Pod template run by the Job; restartPolicy must be Never or OnFailure.', { required: true }),
     ttlSecondsAfterFinished: f(8, int32, 'Seconds after finishing before the Job is deleted automatically.', { ptr: true }),
-    completionMode: f(9, enumOf('NonIndexed', 'Indexed'), 'NonIndexed (the default) or Indexed (each pod gets a completion index).', { ptr: true, default: 'NonIndexed' }),
+    completionMode: f(9, enumOf('NonIndexed', 'Indexed'), 'NonIndexed (the default) or Indexed (each pod gets a completion index).', {
+      ptr: true,
+      default: 'NonIndexed',
+    }),
     suspend: f(10, bool, 'When true, no pods are created and running ones are stopped.', { ptr: true, default: false }),
     podReplacementPolicy: f(14, enumOf('TerminatingOrFailed', 'Failed'), 'When a replacement pod may start: TerminatingOrFailed or Failed.', { ptr: true }),
     managedBy: f(15, string, 'Controller that reconciles this Job, when not the built-in one.', { ptr: true }),
   }),
   struct(BATCH + 'JobStatus', 'What the Job controller last observed.', {
-    conditions: f(1, list(ref(BATCH + 'JobCondition'), { mergeKey: 'type', strategy: 'merge', listType: 'atomic' }), 'Observations such as Complete or Failed.'),
+    conditions: f(
+      1,
+      list(ref(BATCH + 'JobCondition'), { mergeKey: 'type', strategy: 'merge', listType: 'atomic' }),
+      'Observations such as Complete or Failed.',
+    ),
     startTime: f(2, time, 'When the Job controller started working on the Job.', { ptr: true }),
     completionTime: f(3, time, 'When the Job completed.', { ptr: true }),
     active: f(4, int32, 'Pods still pending or running.'),

@@ -6,10 +6,17 @@ import type { Struct } from './dsl'
 const C = 'io.k8s.api.certificates.v1.'
 
 export const structs: Struct[] = [
-  kind('certificates.k8s.io', 'v1', 'CertificateSigningRequest', C + 'CertificateSigningRequest', 'Asks a signer for an X.509 certificate; approved through the approval subresource, issued through status.', {
-    spec: f(2, ref(C + 'CertificateSigningRequestSpec'), 'The request: a PEM CSR, the signer, the usages. Immutable.', { required: true }),
-    status: f(3, ref(C + 'CertificateSigningRequestStatus'), 'Approval conditions and the issued certificate.'),
-  }),
+  kind(
+    'certificates.k8s.io',
+    'v1',
+    'CertificateSigningRequest',
+    C + 'CertificateSigningRequest',
+    'Asks a signer for an X.509 certificate; approved through the approval subresource, issued through status.',
+    {
+      spec: f(2, ref(C + 'CertificateSigningRequestSpec'), 'The request: a PEM CSR, the signer, the usages. Immutable.', { required: true }),
+      status: f(3, ref(C + 'CertificateSigningRequestStatus'), 'Approval conditions and the issued certificate.'),
+    },
+  ),
   struct(C + 'CertificateSigningRequestSpec', 'What is requested, and who requested it (filled in by the API server).', {
     request: f(1, bytes, 'A PEM-encoded PKCS#10 certificate signing request ("CERTIFICATE REQUEST" block).', { required: true }),
     signerName: f(7, string, 'The signer asked to sign, e.g. kubernetes.io/kube-apiserver-client.', { required: true }),

@@ -11,7 +11,9 @@ export const structs: Struct[] = [
     spec: f(2, ref(C + 'LimitRangeSpec'), 'The limits enforced in the namespace.'),
   }),
   struct(C + 'LimitRangeSpec', 'The limits of a LimitRange.', {
-    limits: f(1, list(ref(C + 'LimitRangeItem'), { listType: 'atomic' }), 'One entry per kind of object limited (Container, Pod, PersistentVolumeClaim).', { required: true }),
+    limits: f(1, list(ref(C + 'LimitRangeItem'), { listType: 'atomic' }), 'One entry per kind of object limited (Container, Pod, PersistentVolumeClaim).', {
+      required: true,
+    }),
   }),
   struct(C + 'LimitRangeItem', 'Bounds and defaults for one kind of object.', {
     type: f(1, string, 'What is limited: Container, Pod or PersistentVolumeClaim.', { required: true }),
@@ -27,14 +29,23 @@ export const structs: Struct[] = [
   }),
   struct(C + 'ResourceQuotaSpec', 'What a quota limits.', {
     hard: f(1, map(quantity), 'Hard limit per resource name, e.g. pods, requests.cpu, count/deployments.apps.'),
-    scopes: f(2, list(enumOf('Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'), { listType: 'atomic' }), 'Only objects in all these scopes are counted.'),
+    scopes: f(
+      2,
+      list(enumOf('Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'), { listType: 'atomic' }),
+      'Only objects in all these scopes are counted.',
+    ),
     scopeSelector: f(3, ref(C + 'ScopeSelector'), 'Only objects matching these scope expressions are counted.'),
   }),
   struct(C + 'ScopeSelector', 'Scope expressions, ANDed.', {
     matchExpressions: f(1, list(ref(C + 'ScopedResourceSelectorRequirement'), { listType: 'atomic' }), 'Scope requirements, all of which must hold.'),
   }),
   struct(C + 'ScopedResourceSelectorRequirement', 'One scope requirement.', {
-    scopeName: f(1, enumOf('Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'), 'The scope it applies to.', { required: true }),
+    scopeName: f(
+      1,
+      enumOf('Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'),
+      'The scope it applies to.',
+      { required: true },
+    ),
     operator: f(2, enumOf('In', 'NotIn', 'Exists', 'DoesNotExist'), 'In, NotIn, Exists or DoesNotExist.', { required: true }),
     values: f(3, list(string, { listType: 'atomic' }), 'Values for In and NotIn.'),
   }),

@@ -31,9 +31,28 @@ const C = 'io.k8s.api.core.v1.'
 
 /** The persistent volume sources; a PersistentVolumeSpec sets exactly one of them. */
 const PV_SOURCES: readonly string[] = [
-  'gcePersistentDisk', 'awsElasticBlockStore', 'hostPath', 'glusterfs', 'nfs', 'rbd', 'iscsi',
-  'cinder', 'cephfs', 'fc', 'flocker', 'flexVolume', 'azureFile', 'vsphereVolume', 'quobyte',
-  'azureDisk', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'local', 'storageos', 'csi',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'hostPath',
+  'glusterfs',
+  'nfs',
+  'rbd',
+  'iscsi',
+  'cinder',
+  'cephfs',
+  'fc',
+  'flocker',
+  'flexVolume',
+  'azureFile',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'scaleIO',
+  'local',
+  'storageos',
+  'csi',
 ]
 
 /**
@@ -58,7 +77,7 @@ export const structs: Struct[] = [
     phase: f(1, enumOf('Active', 'Terminating'), 'Lifecycle phase: Active, or Terminating while its contents are being deleted.', { default: 'Active' }),
     conditions: f(2, mergeList(ref(C + 'NamespaceCondition'), 'type'), 'Latest observations about the namespace, e.g. problems deleting its contents.'),
   }),
-  struct(C + 'NamespaceCondition', 'One observation about a namespace\'s state.', {
+  struct(C + 'NamespaceCondition', "One observation about a namespace's state.", {
     type: f(1, string, 'Kind of condition, e.g. NamespaceDeletionContentFailure.', { required: true }),
     status: f(2, string, 'True, False or Unknown.', { required: true }),
     lastTransitionTime: f(4, time, 'When the status last changed.'),
@@ -81,10 +100,15 @@ export const structs: Struct[] = [
   struct(C + 'Taint', 'Marks a node so that only pods tolerating it are scheduled or kept there.', {
     key: f(1, string, 'Taint key, matched by tolerations.', { required: true }),
     value: f(2, string, 'Optional taint value, matched by tolerations.'),
-    effect: f(3, enumOf('NoSchedule', 'PreferNoSchedule', 'NoExecute'), 'What happens to pods that do not tolerate it: NoSchedule, PreferNoSchedule or NoExecute.', { required: true }),
+    effect: f(
+      3,
+      enumOf('NoSchedule', 'PreferNoSchedule', 'NoExecute'),
+      'What happens to pods that do not tolerate it: NoSchedule, PreferNoSchedule or NoExecute.',
+      { required: true },
+    ),
     timeAdded: f(4, time, 'When a NoExecute taint was added (used for toleration timeouts).'),
   }),
-  struct(C + 'NodeConfigSource', 'Deprecated: reference to the kubelet\'s dynamic configuration.', {
+  struct(C + 'NodeConfigSource', "Deprecated: reference to the kubelet's dynamic configuration.", {
     configMap: f(2, ref(C + 'ConfigMapNodeConfigSource'), 'ConfigMap holding the kubelet configuration.'),
   }),
   struct(C + 'ConfigMapNodeConfigSource', 'Deprecated: a ConfigMap used as kubelet configuration.', {
@@ -101,15 +125,19 @@ export const structs: Struct[] = [
     conditions: f(4, mergeList(ref(C + 'NodeCondition'), 'type'), 'Health observations such as Ready, MemoryPressure and DiskPressure.'),
     addresses: f(5, mergeList(ref(C + 'NodeAddress'), 'type'), 'Addresses the node can be reached at (InternalIP, Hostname, ...).'),
     daemonEndpoints: f(6, ref(C + 'NodeDaemonEndpoints'), 'Ports of daemons on the node, such as the kubelet.'),
-    nodeInfo: f(7, ref(C + 'NodeSystemInfo'), 'Versions and IDs of the node\'s OS, kernel, runtime and kubelet.'),
+    nodeInfo: f(7, ref(C + 'NodeSystemInfo'), "Versions and IDs of the node's OS, kernel, runtime and kubelet."),
     images: f(8, list(ref(C + 'ContainerImage'), { listType: 'atomic' }), 'Container images present on the node.'),
     volumesInUse: f(9, list(string, { listType: 'atomic' }), 'Volumes attached and mounted on the node.'),
     volumesAttached: f(10, list(ref(C + 'AttachedVolume'), { listType: 'atomic' }), 'Volumes attached to the node.'),
-    config: f(11, ref(C + 'NodeConfigStatus'), 'Deprecated: status of the kubelet\'s dynamic configuration.'),
-    runtimeHandlers: f(12, list(ref(C + 'NodeRuntimeHandler'), { listType: 'atomic' }), 'Runtime handlers (e.g. runc) the container runtime offers and their features.'),
+    config: f(11, ref(C + 'NodeConfigStatus'), "Deprecated: status of the kubelet's dynamic configuration."),
+    runtimeHandlers: f(
+      12,
+      list(ref(C + 'NodeRuntimeHandler'), { listType: 'atomic' }),
+      'Runtime handlers (e.g. runc) the container runtime offers and their features.',
+    ),
     features: f(13, ref(C + 'NodeFeatures'), 'Features the node supports, such as the supplementalGroupsPolicy field.'),
   }),
-  struct(C + 'NodeCondition', 'One observation about a node\'s health.', {
+  struct(C + 'NodeCondition', "One observation about a node's health.", {
     type: f(1, string, 'Kind of condition: Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable.', { required: true }),
     status: f(2, string, 'True, False or Unknown.', { required: true }),
     lastHeartbeatTime: f(3, time, 'When the kubelet last reported this condition.'),
@@ -127,7 +155,7 @@ export const structs: Struct[] = [
   struct(C + 'DaemonEndpoint', 'Where a daemon on a node listens.', {
     Port: f(1, int32, 'Port number of the daemon (note the capital P, kept for compatibility).', { required: true }),
   }),
-  struct(C + 'NodeSystemInfo', 'Identifiers and versions that describe a node\'s software.', {
+  struct(C + 'NodeSystemInfo', "Identifiers and versions that describe a node's software.", {
     machineID: f(1, string, 'Machine ID from /etc/machine-id.', { required: true }),
     systemUUID: f(2, string, 'System UUID reported by the hardware or hypervisor.', { required: true }),
     bootID: f(3, string, 'ID that changes on every boot.', { required: true }),
@@ -147,13 +175,13 @@ export const structs: Struct[] = [
     name: f(1, string, 'Unique name of the attached volume.', { required: true }),
     devicePath: f(2, string, 'Device path where the volume is available on the node.', { required: true }),
   }),
-  struct(C + 'NodeConfigStatus', 'Deprecated: status of the kubelet\'s dynamic configuration.', {
+  struct(C + 'NodeConfigStatus', "Deprecated: status of the kubelet's dynamic configuration.", {
     assigned: f(1, ref(C + 'NodeConfigSource'), 'Configuration the node was told to use.'),
     active: f(2, ref(C + 'NodeConfigSource'), 'Configuration the kubelet is actually running with.'),
     lastKnownGood: f(3, ref(C + 'NodeConfigSource'), 'Configuration the kubelet falls back to on errors.'),
     error: f(4, string, 'Problem applying the assigned configuration, if any.'),
   }),
-  struct(C + 'NodeRuntimeHandler', 'A runtime handler offered by the node\'s container runtime.', {
+  struct(C + 'NodeRuntimeHandler', "A runtime handler offered by the node's container runtime.", {
     name: f(1, string, 'Handler name; empty means the default handler.'),
     features: f(2, ref(C + 'NodeRuntimeHandlerFeatures'), 'Optional features this handler supports.'),
   }),
@@ -166,14 +194,23 @@ export const structs: Struct[] = [
   }),
   kind('', 'v1', 'Service', C + 'Service', 'A stable virtual IP and DNS name that load-balances to a set of pods.', {
     spec: f(2, ref(C + 'ServiceSpec'), 'How the service is exposed: type, ports, selector.'),
-    status: f(3, ref(C + 'ServiceStatus'), 'Observed state, e.g. the load balancer\'s address.'),
+    status: f(3, ref(C + 'ServiceStatus'), "Observed state, e.g. the load balancer's address."),
   }),
   struct(C + 'ServiceSpec', 'Desired behaviour of a service.', {
-    ports: f(1, list(ref(C + 'ServicePort'), { mergeKey: 'port', strategy: 'merge', listType: 'map', mapKeys: ['port', 'protocol'] }), 'Ports the service exposes and where each one forwards.'),
+    ports: f(
+      1,
+      list(ref(C + 'ServicePort'), { mergeKey: 'port', strategy: 'merge', listType: 'map', mapKeys: ['port', 'protocol'] }),
+      'Ports the service exposes and where each one forwards.',
+    ),
     selector: f(2, map(string), 'Pods with these labels receive the traffic; empty means endpoints are managed by hand.'),
     clusterIP: f(3, string, 'Virtual IP of the service; "None" makes a headless service.'),
     clusterIPs: f(18, list(string, { listType: 'atomic' }), 'Virtual IPs of the service, one per IP family (first equals clusterIP).'),
-    type: f(4, enumOf('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'), 'How the service is exposed: ClusterIP, NodePort, LoadBalancer or ExternalName.', { default: 'ClusterIP' }),
+    type: f(
+      4,
+      enumOf('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
+      'How the service is exposed: ClusterIP, NodePort, LoadBalancer or ExternalName.',
+      { default: 'ClusterIP' },
+    ),
     externalIPs: f(5, list(string, { listType: 'atomic' }), 'Extra IPs on which nodes accept traffic for this service.'),
     sessionAffinity: f(7, enumOf('ClientIP', 'None'), 'ClientIP pins each client to one backend; None spreads requests.', { default: 'None' }),
     loadBalancerIP: f(8, string, 'Deprecated: requested IP for a LoadBalancer service.'),
@@ -183,8 +220,13 @@ export const structs: Struct[] = [
     healthCheckNodePort: f(12, int32, 'Node port for load balancer health checks when externalTrafficPolicy is Local.'),
     publishNotReadyAddresses: f(13, bool, 'Publish DNS records for pods even before they are ready.'),
     sessionAffinityConfig: f(14, ref(C + 'SessionAffinityConfig'), 'Settings for session affinity, such as its timeout.'),
-    ipFamilies: f(19, list(enumOf('IPv4', 'IPv6'), { listType: 'atomic' }), 'IP families (IPv4, IPv6) of the service\'s cluster IPs.'),
-    ipFamilyPolicy: f(17, enumOf('SingleStack', 'PreferDualStack', 'RequireDualStack'), 'Single-stack or dual-stack: SingleStack, PreferDualStack, RequireDualStack.', { ptr: true }),
+    ipFamilies: f(19, list(enumOf('IPv4', 'IPv6'), { listType: 'atomic' }), "IP families (IPv4, IPv6) of the service's cluster IPs."),
+    ipFamilyPolicy: f(
+      17,
+      enumOf('SingleStack', 'PreferDualStack', 'RequireDualStack'),
+      'Single-stack or dual-stack: SingleStack, PreferDualStack, RequireDualStack.',
+      { ptr: true },
+    ),
     allocateLoadBalancerNodePorts: f(20, bool, 'Whether a LoadBalancer service also gets node ports (default true).', { ptr: true }),
     loadBalancerClass: f(21, string, 'Which load balancer implementation should handle this service.', { ptr: true }),
     internalTrafficPolicy: f(22, enumOf('Cluster', 'Local'), 'Local keeps in-cluster traffic on the same node; Cluster may go anywhere.', { ptr: true }),
@@ -237,7 +279,7 @@ export const structs: Struct[] = [
     targetRef: f(2, ref(C + 'ObjectReference'), 'Object (usually a pod) that provides this backend.'),
   }),
   struct(C + 'EndpointPort', 'One port of an endpoint subset.', {
-    name: f(1, string, 'Name matching the service port\'s name.'),
+    name: f(1, string, "Name matching the service port's name."),
     port: f(2, int32, 'Port number.', { required: true }),
     protocol: f(3, enumOf('TCP', 'UDP', 'SCTP'), 'TCP, UDP or SCTP (default TCP).', { default: 'TCP' }),
     appProtocol: f(4, string, 'Application protocol hint, e.g. http.', { ptr: true }),
@@ -296,46 +338,57 @@ export const structs: Struct[] = [
     spec: f(2, ref(C + 'PersistentVolumeSpec'), 'Capacity, access modes and the backing storage of the volume.'),
     status: f(3, ref(C + 'PersistentVolumeStatus'), 'Observed state of the volume: Available, Bound, Released, ...'),
   }),
-  struct(C + 'PersistentVolumeSpec', 'Desired state of a persistent volume.', {
-    capacity: f(1, map(quantity), 'Size of the volume, e.g. storage: 10Gi.'),
-    // The volume source: flat in JSON, but on the protobuf wire these fields sit inside one
-    // nested message (field 2) and carry the numbers they have there; see protoEmbeds.
-    gcePersistentDisk: f(1, ref(C + 'GCEPersistentDiskVolumeSource'), 'Google Compute Engine persistent disk.'),
-    awsElasticBlockStore: f(2, ref(C + 'AWSElasticBlockStoreVolumeSource'), 'AWS Elastic Block Store volume.'),
-    hostPath: f(3, ref(C + 'HostPathVolumeSource'), 'Directory on the node (single-node testing only).'),
-    glusterfs: f(4, ref(C + 'GlusterfsPersistentVolumeSource'), 'GlusterFS volume.'),
-    nfs: f(5, ref(C + 'NFSVolumeSource'), 'NFS share.'),
-    rbd: f(6, ref(C + 'RBDPersistentVolumeSource'), 'Ceph RBD block device.'),
-    iscsi: f(7, ref(C + 'ISCSIPersistentVolumeSource'), 'iSCSI disk.'),
-    cinder: f(8, ref(C + 'CinderPersistentVolumeSource'), 'OpenStack Cinder volume.'),
-    cephfs: f(9, ref(C + 'CephFSPersistentVolumeSource'), 'CephFS file system.'),
-    fc: f(10, ref(C + 'FCVolumeSource'), 'Fibre Channel disk.'),
-    flocker: f(11, ref(C + 'FlockerVolumeSource'), 'Flocker volume.'),
-    flexVolume: f(12, ref(C + 'FlexPersistentVolumeSource'), 'Volume handled by an exec-based FlexVolume driver.'),
-    azureFile: f(13, ref(C + 'AzureFilePersistentVolumeSource'), 'Azure File share.'),
-    vsphereVolume: f(14, ref(C + 'VsphereVirtualDiskVolumeSource'), 'vSphere VMDK volume.'),
-    quobyte: f(15, ref(C + 'QuobyteVolumeSource'), 'Quobyte volume.'),
-    azureDisk: f(16, ref(C + 'AzureDiskVolumeSource'), 'Azure data disk.'),
-    photonPersistentDisk: f(17, ref(C + 'PhotonPersistentDiskVolumeSource'), 'Photon Controller persistent disk.'),
-    portworxVolume: f(18, ref(C + 'PortworxVolumeSource'), 'Portworx volume.'),
-    scaleIO: f(19, ref(C + 'ScaleIOPersistentVolumeSource'), 'ScaleIO volume.'),
-    local: f(20, ref(C + 'LocalVolumeSource'), 'Disk, partition or directory local to one node.'),
-    storageos: f(21, ref(C + 'StorageOSPersistentVolumeSource'), 'StorageOS volume.'),
-    csi: f(22, ref(C + 'CSIPersistentVolumeSource'), 'Volume managed by an external CSI driver.'),
-    accessModes: f(3, list(enumOf('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'), { listType: 'atomic' }), 'How the volume can be mounted: ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod.'),
-    claimRef: f(4, ref(C + 'ObjectReference'), 'The claim bound to this volume.'),
-    persistentVolumeReclaimPolicy: f(5, enumOf('Recycle', 'Delete', 'Retain'), 'What happens when the claim is released: Retain, Delete or Recycle.', { default: 'Retain' }),
-    storageClassName: f(6, string, 'StorageClass this volume belongs to; empty means none.'),
-    mountOptions: f(7, list(string, { listType: 'atomic' }), 'Mount options such as ro or soft, passed to the mount as is.'),
-    volumeMode: f(8, enumOf('Block', 'Filesystem'), 'Filesystem (mounted) or Block (raw device).', { ptr: true, default: 'Filesystem' }),
-    nodeAffinity: f(9, ref(C + 'VolumeNodeAffinity'), 'Nodes the volume can be used from.'),
-    volumeAttributesClassName: f(10, string, 'VolumeAttributesClass this volume belongs to.', { ptr: true }),
-  }, { oneOf: [PV_SOURCES] }),
+  struct(
+    C + 'PersistentVolumeSpec',
+    'Desired state of a persistent volume.',
+    {
+      capacity: f(1, map(quantity), 'Size of the volume, e.g. storage: 10Gi.'),
+      // The volume source: flat in JSON, but on the protobuf wire these fields sit inside one
+      // nested message (field 2) and carry the numbers they have there; see protoEmbeds.
+      gcePersistentDisk: f(1, ref(C + 'GCEPersistentDiskVolumeSource'), 'Google Compute Engine persistent disk.'),
+      awsElasticBlockStore: f(2, ref(C + 'AWSElasticBlockStoreVolumeSource'), 'AWS Elastic Block Store volume.'),
+      hostPath: f(3, ref(C + 'HostPathVolumeSource'), 'Directory on the node (single-node testing only).'),
+      glusterfs: f(4, ref(C + 'GlusterfsPersistentVolumeSource'), 'GlusterFS volume.'),
+      nfs: f(5, ref(C + 'NFSVolumeSource'), 'NFS share.'),
+      rbd: f(6, ref(C + 'RBDPersistentVolumeSource'), 'Ceph RBD block device.'),
+      iscsi: f(7, ref(C + 'ISCSIPersistentVolumeSource'), 'iSCSI disk.'),
+      cinder: f(8, ref(C + 'CinderPersistentVolumeSource'), 'OpenStack Cinder volume.'),
+      cephfs: f(9, ref(C + 'CephFSPersistentVolumeSource'), 'CephFS file system.'),
+      fc: f(10, ref(C + 'FCVolumeSource'), 'Fibre Channel disk.'),
+      flocker: f(11, ref(C + 'FlockerVolumeSource'), 'Flocker volume.'),
+      flexVolume: f(12, ref(C + 'FlexPersistentVolumeSource'), 'Volume handled by an exec-based FlexVolume driver.'),
+      azureFile: f(13, ref(C + 'AzureFilePersistentVolumeSource'), 'Azure File share.'),
+      vsphereVolume: f(14, ref(C + 'VsphereVirtualDiskVolumeSource'), 'vSphere VMDK volume.'),
+      quobyte: f(15, ref(C + 'QuobyteVolumeSource'), 'Quobyte volume.'),
+      azureDisk: f(16, ref(C + 'AzureDiskVolumeSource'), 'Azure data disk.'),
+      photonPersistentDisk: f(17, ref(C + 'PhotonPersistentDiskVolumeSource'), 'Photon Controller persistent disk.'),
+      portworxVolume: f(18, ref(C + 'PortworxVolumeSource'), 'Portworx volume.'),
+      scaleIO: f(19, ref(C + 'ScaleIOPersistentVolumeSource'), 'ScaleIO volume.'),
+      local: f(20, ref(C + 'LocalVolumeSource'), 'Disk, partition or directory local to one node.'),
+      storageos: f(21, ref(C + 'StorageOSPersistentVolumeSource'), 'StorageOS volume.'),
+      csi: f(22, ref(C + 'CSIPersistentVolumeSource'), 'Volume managed by an external CSI driver.'),
+      accessModes: f(
+        3,
+        list(enumOf('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'), { listType: 'atomic' }),
+        'How the volume can be mounted: ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod.',
+      ),
+      claimRef: f(4, ref(C + 'ObjectReference'), 'The claim bound to this volume.'),
+      persistentVolumeReclaimPolicy: f(5, enumOf('Recycle', 'Delete', 'Retain'), 'What happens when the claim is released: Retain, Delete or Recycle.', {
+        default: 'Retain',
+      }),
+      storageClassName: f(6, string, 'StorageClass this volume belongs to; empty means none.'),
+      mountOptions: f(7, list(string, { listType: 'atomic' }), 'Mount options such as ro or soft, passed to the mount as is.'),
+      volumeMode: f(8, enumOf('Block', 'Filesystem'), 'Filesystem (mounted) or Block (raw device).', { ptr: true, default: 'Filesystem' }),
+      nodeAffinity: f(9, ref(C + 'VolumeNodeAffinity'), 'Nodes the volume can be used from.'),
+      volumeAttributesClassName: f(10, string, 'VolumeAttributesClass this volume belongs to.', { ptr: true }),
+    },
+    { oneOf: [PV_SOURCES] },
+  ),
   struct(C + 'GlusterfsPersistentVolumeSource', 'A GlusterFS volume used by a persistent volume.', {
     endpoints: f(1, string, 'Endpoints object naming the Glusterfs servers.', { required: true }),
     path: f(2, string, 'Glusterfs volume path.', { required: true }),
     readOnly: f(3, bool, 'Mount read-only.'),
-    endpointsNamespace: f(4, string, 'Namespace of the endpoints object (defaults to the claim\'s).', { ptr: true }),
+    endpointsNamespace: f(4, string, "Namespace of the endpoints object (defaults to the claim's).", { ptr: true }),
   }),
   struct(C + 'RBDPersistentVolumeSource', 'A Ceph RBD block device used by a persistent volume.', {
     monitors: f(1, list(string, { listType: 'atomic' }), 'Ceph monitor addresses.', { required: true }),
@@ -389,7 +442,7 @@ export const structs: Struct[] = [
     secretName: f(1, string, 'Secret with the storage account name and key.', { required: true }),
     shareName: f(2, string, 'Share name.', { required: true }),
     readOnly: f(3, bool, 'Mount read-only.'),
-    secretNamespace: f(4, string, 'Namespace of the secret (defaults to the pod\'s).', { ptr: true }),
+    secretNamespace: f(4, string, "Namespace of the secret (defaults to the pod's).", { ptr: true }),
   }),
   struct(C + 'ScaleIOPersistentVolumeSource', 'A ScaleIO volume used by a persistent volume.', {
     gateway: f(1, string, 'Address of the ScaleIO API gateway.', { required: true }),
@@ -420,11 +473,11 @@ export const structs: Struct[] = [
     readOnly: f(3, bool, 'Publish the volume read-only.'),
     fsType: f(4, string, 'Filesystem type to mount, e.g. ext4.'),
     volumeAttributes: f(5, map(string), 'Driver-specific attributes of the volume.'),
-    controllerPublishSecretRef: f(6, ref(C + 'SecretReference'), 'Secret for the driver\'s ControllerPublish/Unpublish calls.'),
-    nodeStageSecretRef: f(7, ref(C + 'SecretReference'), 'Secret for the driver\'s NodeStage/Unstage calls.'),
-    nodePublishSecretRef: f(8, ref(C + 'SecretReference'), 'Secret for the driver\'s NodePublish/Unpublish calls.'),
-    controllerExpandSecretRef: f(9, ref(C + 'SecretReference'), 'Secret for the driver\'s ControllerExpandVolume call.'),
-    nodeExpandSecretRef: f(10, ref(C + 'SecretReference'), 'Secret for the driver\'s NodeExpandVolume call.'),
+    controllerPublishSecretRef: f(6, ref(C + 'SecretReference'), "Secret for the driver's ControllerPublish/Unpublish calls."),
+    nodeStageSecretRef: f(7, ref(C + 'SecretReference'), "Secret for the driver's NodeStage/Unstage calls."),
+    nodePublishSecretRef: f(8, ref(C + 'SecretReference'), "Secret for the driver's NodePublish/Unpublish calls."),
+    controllerExpandSecretRef: f(9, ref(C + 'SecretReference'), "Secret for the driver's ControllerExpandVolume call."),
+    nodeExpandSecretRef: f(10, ref(C + 'SecretReference'), "Secret for the driver's NodeExpandVolume call."),
   }),
   struct(C + 'VolumeNodeAffinity', 'Nodes a persistent volume can be used from.', {
     required: f(1, ref(C + 'NodeSelector'), 'Node constraints that must hold.'),
@@ -435,12 +488,16 @@ export const structs: Struct[] = [
     reason: f(3, string, 'Short CamelCase reason for a failure.'),
     lastPhaseTransitionTime: f(4, time, 'When the volume last changed phase.'),
   }),
-  kind('', 'v1', 'PersistentVolumeClaim', C + 'PersistentVolumeClaim', 'A user\'s request for storage, bound to a matching persistent volume.', {
+  kind('', 'v1', 'PersistentVolumeClaim', C + 'PersistentVolumeClaim', "A user's request for storage, bound to a matching persistent volume.", {
     spec: f(2, ref(C + 'PersistentVolumeClaimSpec'), 'Requested size, access modes and storage class.'),
     status: f(3, ref(C + 'PersistentVolumeClaimStatus'), 'Observed state of the claim: Pending, Bound or Lost.'),
   }),
   struct(C + 'PersistentVolumeClaimSpec', 'What storage a claim asks for.', {
-    accessModes: f(1, list(enumOf('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'), { listType: 'atomic' }), 'Access modes the volume must support.'),
+    accessModes: f(
+      1,
+      list(enumOf('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'), { listType: 'atomic' }),
+      'Access modes the volume must support.',
+    ),
     selector: f(4, ref(LABEL_SELECTOR), 'Labels a pre-provisioned volume must have to be bound.'),
     resources: f(2, ref(C + 'VolumeResourceRequirements'), 'Minimum (and optionally maximum) storage size requested.'),
     volumeName: f(3, string, 'Name of a specific volume to bind to.'),
@@ -467,11 +524,19 @@ export const structs: Struct[] = [
   }),
   struct(C + 'PersistentVolumeClaimStatus', 'Observed state of a claim.', {
     phase: f(1, enumOf('Pending', 'Bound', 'Lost'), 'Pending, Bound or Lost.', { default: 'Pending' }),
-    accessModes: f(2, list(enumOf('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'), { listType: 'atomic' }), 'Access modes the bound volume actually has.'),
+    accessModes: f(
+      2,
+      list(enumOf('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'), { listType: 'atomic' }),
+      'Access modes the bound volume actually has.',
+    ),
     capacity: f(3, map(quantity), 'Actual resources of the bound volume.'),
     conditions: f(4, mergeList(ref(C + 'PersistentVolumeClaimCondition'), 'type'), 'Latest observations, e.g. a resize in progress.'),
     allocatedResources: f(5, map(quantity), 'Resources allocated to the claim, e.g. during a resize.'),
-    allocatedResourceStatuses: f(7, map(enumOf('ControllerResizeInProgress', 'ControllerResizeInfeasible', 'NodeResizePending', 'NodeResizeInProgress', 'NodeResizeInfeasible')), 'Resize progress per resource.'),
+    allocatedResourceStatuses: f(
+      7,
+      map(enumOf('ControllerResizeInProgress', 'ControllerResizeInfeasible', 'NodeResizePending', 'NodeResizeInProgress', 'NodeResizeInfeasible')),
+      'Resize progress per resource.',
+    ),
     currentVolumeAttributesClassName: f(8, string, 'VolumeAttributesClass the volume currently uses.', { ptr: true }),
     modifyVolumeStatus: f(9, ref(C + 'ModifyVolumeStatus'), 'Progress of a change of VolumeAttributesClass.'),
   }),
@@ -483,7 +548,7 @@ export const structs: Struct[] = [
     reason: f(5, string, 'One-word cause of the last transition.'),
     message: f(6, string, 'Human-readable details of the last transition.'),
   }),
-  struct(C + 'ModifyVolumeStatus', 'Progress of changing a volume\'s attributes class.', {
+  struct(C + 'ModifyVolumeStatus', "Progress of changing a volume's attributes class.", {
     targetVolumeAttributesClassName: f(1, string, 'Class the volume is being changed to.'),
     status: f(2, enumOf('Pending', 'InProgress', 'Infeasible'), 'Pending, InProgress or Infeasible.', { required: true }),
   }),
@@ -497,5 +562,4 @@ export const structs: Struct[] = [
     key: f(1, string, 'Topology label key, e.g. topology.kubernetes.io/zone.', { required: true }),
     values: f(2, list(string, { listType: 'atomic' }), 'Allowed values; any one of them matches.', { required: true }),
   }),
-
 ]

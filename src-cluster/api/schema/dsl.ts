@@ -111,12 +111,7 @@ export function f(n: number, type: FieldType, doc: string, opts: FieldOpts = {})
   return { n, type, doc, ...opts }
 }
 
-export function struct(
-  name: string,
-  doc: string,
-  fields: Record<string, Field>,
-  extra: Pick<Struct, 'gvk' | 'oneOf'> = {},
-): Struct {
+export function struct(name: string, doc: string, fields: Record<string, Field>, extra: Pick<Struct, 'gvk' | 'oneOf'> = {}): Struct {
   // Without a prototype, so that a field named like an Object method ("constructor",
   // "toString", "__proto__") in a request is simply unknown, never a function found by lookup.
   return { name, doc, fields: Object.assign(Object.create(null) as Record<string, Field>, fields), ...extra }
@@ -140,20 +135,13 @@ export function typeMetaFields(): Record<string, Field> {
  * A top-level kind: apiVersion, kind, metadata (field 1) plus the given fields.
  * Most kinds use spec = 2 and status = 3; data modules pass the exact numbers.
  */
-export function kind(
-  group: string,
-  version: string,
-  kindName: string,
-  name: string,
-  doc: string,
-  fields: Record<string, Field>,
-): Struct {
+export function kind(group: string, version: string, kindName: string, name: string, doc: string, fields: Record<string, Field>): Struct {
   return struct(
     name,
     doc,
     {
       ...typeMetaFields(),
-      metadata: f(1, ref(OBJECT_META), "Standard object metadata: name, namespace, labels, annotations, ..."),
+      metadata: f(1, ref(OBJECT_META), 'Standard object metadata: name, namespace, labels, annotations, ...'),
       ...fields,
     },
     { gvk: { group, version, kind: kindName } },

@@ -169,13 +169,21 @@ export const structs: Struct[] = [
   }),
   struct(NETWORKING + 'HTTPIngressPath', 'One path to backend mapping.', {
     path: f(1, string, 'URL path to match; must start with /.'),
-    pathType: f(3, enumOf('Exact', 'Prefix', 'ImplementationSpecific'), 'How path matches: Exact, Prefix or ImplementationSpecific.', { required: true, ptr: true }),
+    pathType: f(3, enumOf('Exact', 'Prefix', 'ImplementationSpecific'), 'How path matches: Exact, Prefix or ImplementationSpecific.', {
+      required: true,
+      ptr: true,
+    }),
     backend: f(2, ref(NETWORKING + 'IngressBackend'), 'Where matching requests go.', { required: true }),
   }),
-  struct(NETWORKING + 'IngressBackend', 'Destination of ingress traffic: a Service port or another resource.', {
-    service: f(4, ref(NETWORKING + 'IngressServiceBackend'), 'A Service and port.'),
-    resource: f(3, ref(CORE + 'TypedLocalObjectReference'), 'Another object (e.g. a storage bucket) in the Ingress namespace.'),
-  }, { oneOf: [['service', 'resource']] }),
+  struct(
+    NETWORKING + 'IngressBackend',
+    'Destination of ingress traffic: a Service port or another resource.',
+    {
+      service: f(4, ref(NETWORKING + 'IngressServiceBackend'), 'A Service and port.'),
+      resource: f(3, ref(CORE + 'TypedLocalObjectReference'), 'Another object (e.g. a storage bucket) in the Ingress namespace.'),
+    },
+    { oneOf: [['service', 'resource']] },
+  ),
   struct(NETWORKING + 'IngressServiceBackend', 'A Service used as ingress backend.', {
     name: f(1, string, 'Service name.', { required: true }),
     port: f(2, ref(NETWORKING + 'ServiceBackendPort'), 'Service port, by name or number.'),
@@ -257,15 +265,25 @@ export const structs: Struct[] = [
     reclaimPolicy: f(4, enumOf('Delete', 'Retain'), 'Delete (the default) or Retain volumes when their claim is released.', { ptr: true, default: 'Delete' }),
     mountOptions: f(5, list(string, { listType: 'atomic' }), 'Mount options for volumes of this class.'),
     allowVolumeExpansion: f(6, bool, 'Whether claims may be resized.', { ptr: true }),
-    volumeBindingMode: f(7, enumOf('Immediate', 'WaitForFirstConsumer'), 'Immediate (the default) or WaitForFirstConsumer binding.', { ptr: true, default: 'Immediate' }),
+    volumeBindingMode: f(7, enumOf('Immediate', 'WaitForFirstConsumer'), 'Immediate (the default) or WaitForFirstConsumer binding.', {
+      ptr: true,
+      default: 'Immediate',
+    }),
     allowedTopologies: f(8, list(ref(CORE + 'TopologySelectorTerm'), { listType: 'atomic' }), 'Where volumes may be provisioned.'),
   }),
 
   // ---- autoscaling/v2 ----
-  kind('autoscaling', 'v2', 'HorizontalPodAutoscaler', AUTOSCALING + 'HorizontalPodAutoscaler', "Scales a workload's replicas up and down from observed metrics.", {
-    spec: f(2, ref(AUTOSCALING + 'HorizontalPodAutoscalerSpec'), 'Desired state, written by the user.'),
-    status: f(3, ref(AUTOSCALING + 'HorizontalPodAutoscalerStatus'), 'Observed state, written by the system.'),
-  }),
+  kind(
+    'autoscaling',
+    'v2',
+    'HorizontalPodAutoscaler',
+    AUTOSCALING + 'HorizontalPodAutoscaler',
+    "Scales a workload's replicas up and down from observed metrics.",
+    {
+      spec: f(2, ref(AUTOSCALING + 'HorizontalPodAutoscalerSpec'), 'Desired state, written by the user.'),
+      status: f(3, ref(AUTOSCALING + 'HorizontalPodAutoscalerStatus'), 'Observed state, written by the system.'),
+    },
+  ),
   struct(AUTOSCALING + 'HorizontalPodAutoscalerSpec', 'What an autoscaler scales and on which metrics.', {
     scaleTargetRef: f(1, ref(AUTOSCALING + 'CrossVersionObjectReference'), 'The workload to scale (e.g. a Deployment).', { required: true }),
     minReplicas: f(2, int32, 'Lowest replica count allowed (default 1).', { ptr: true, default: 1 }),
@@ -279,7 +297,11 @@ export const structs: Struct[] = [
     currentReplicas: f(3, int32, 'Replica count last seen on the target.'),
     desiredReplicas: f(4, int32, 'Replica count the autoscaler wants.', { required: true }),
     currentMetrics: f(5, list(ref(AUTOSCALING + 'MetricStatus'), { listType: 'atomic' }), 'Last metric values read.'),
-    conditions: f(6, mergeList(ref(AUTOSCALING + 'HorizontalPodAutoscalerCondition'), 'type'), 'Latest observations of the object, one entry per condition type.'),
+    conditions: f(
+      6,
+      mergeList(ref(AUTOSCALING + 'HorizontalPodAutoscalerCondition'), 'type'),
+      'Latest observations of the object, one entry per condition type.',
+    ),
   }),
   struct(AUTOSCALING + 'HorizontalPodAutoscalerBehavior', 'Rate limits for scaling in each direction.', {
     scaleUp: f(1, ref(AUTOSCALING + 'HPAScalingRules'), 'Rules for scaling up.'),
@@ -308,7 +330,9 @@ export const structs: Struct[] = [
     apiVersion: f(3, string, 'API version of the object, e.g. apps/v1.'),
   }),
   struct(AUTOSCALING + 'MetricSpec', 'One metric to scale on; set the member named by type.', {
-    type: f(1, enumOf('Object', 'Pods', 'Resource', 'ContainerResource', 'External'), 'Object, Pods, Resource, ContainerResource or External.', { required: true }),
+    type: f(1, enumOf('Object', 'Pods', 'Resource', 'ContainerResource', 'External'), 'Object, Pods, Resource, ContainerResource or External.', {
+      required: true,
+    }),
     object: f(2, ref(AUTOSCALING + 'ObjectMetricSource'), 'A metric of another object in the namespace.'),
     pods: f(3, ref(AUTOSCALING + 'PodsMetricSource'), "A metric averaged over the target's pods."),
     resource: f(4, ref(AUTOSCALING + 'ResourceMetricSource'), "CPU or memory of the target's pods."),
@@ -316,7 +340,9 @@ export const structs: Struct[] = [
     external: f(5, ref(AUTOSCALING + 'ExternalMetricSource'), 'A metric from outside the cluster.'),
   }),
   struct(AUTOSCALING + 'MetricStatus', 'Last value read for one metric; the member named by type is set.', {
-    type: f(1, enumOf('Object', 'Pods', 'Resource', 'ContainerResource', 'External'), 'Object, Pods, Resource, ContainerResource or External.', { required: true }),
+    type: f(1, enumOf('Object', 'Pods', 'Resource', 'ContainerResource', 'External'), 'Object, Pods, Resource, ContainerResource or External.', {
+      required: true,
+    }),
     object: f(2, ref(AUTOSCALING + 'ObjectMetricStatus'), 'Value of an object metric.'),
     pods: f(3, ref(AUTOSCALING + 'PodsMetricStatus'), 'Value of a pods metric.'),
     resource: f(4, ref(AUTOSCALING + 'ResourceMetricStatus'), 'Value of a resource metric.'),
@@ -396,10 +422,17 @@ export const structs: Struct[] = [
     selector: f(2, string, 'Label selector of the pods, as a query string like app=web.'),
   }),
 
-  kind('autoscaling', 'v1', 'HorizontalPodAutoscaler', AUTOSCALING_V1 + 'HorizontalPodAutoscaler', 'The older CPU-only form of the autoscaler (stored as autoscaling/v2).', {
-    spec: f(2, ref(AUTOSCALING_V1 + 'HorizontalPodAutoscalerSpec'), 'Desired state, written by the user.'),
-    status: f(3, ref(AUTOSCALING_V1 + 'HorizontalPodAutoscalerStatus'), 'Observed state, written by the system.'),
-  }),
+  kind(
+    'autoscaling',
+    'v1',
+    'HorizontalPodAutoscaler',
+    AUTOSCALING_V1 + 'HorizontalPodAutoscaler',
+    'The older CPU-only form of the autoscaler (stored as autoscaling/v2).',
+    {
+      spec: f(2, ref(AUTOSCALING_V1 + 'HorizontalPodAutoscalerSpec'), 'Desired state, written by the user.'),
+      status: f(3, ref(AUTOSCALING_V1 + 'HorizontalPodAutoscalerStatus'), 'Observed state, written by the system.'),
+    },
+  ),
   struct(AUTOSCALING_V1 + 'HorizontalPodAutoscalerSpec', 'What to scale, between which bounds, at which CPU target.', {
     scaleTargetRef: f(1, ref(AUTOSCALING_V1 + 'CrossVersionObjectReference'), 'The workload whose replicas are scaled.', { required: true }),
     minReplicas: f(2, int32, 'Fewest replicas to keep (default 1).', { ptr: true }),
@@ -428,7 +461,9 @@ export const structs: Struct[] = [
     minAvailable: f(1, intOrString, 'Pods (number or percent) that must stay available after an eviction.', { ptr: true }),
     selector: f(2, ref(LABEL_SELECTOR), 'Pods this budget protects.'),
     maxUnavailable: f(3, intOrString, 'Pods (number or percent) that may be unavailable after an eviction.', { ptr: true }),
-    unhealthyPodEvictionPolicy: f(4, enumOf('IfHealthyBudget', 'AlwaysAllow'), 'IfHealthyBudget or AlwaysAllow eviction of pods that are not ready.', { ptr: true }),
+    unhealthyPodEvictionPolicy: f(4, enumOf('IfHealthyBudget', 'AlwaysAllow'), 'IfHealthyBudget or AlwaysAllow eviction of pods that are not ready.', {
+      ptr: true,
+    }),
   }),
   struct(POLICY + 'PodDisruptionBudgetStatus', 'What the disruption controller last observed.', {
     observedGeneration: f(1, int64, 'The metadata.generation the controller last acted on.'),
@@ -444,10 +479,17 @@ export const structs: Struct[] = [
   }),
 
   // ---- authentication.k8s.io/v1 ----
-  kind('authentication.k8s.io', 'v1', 'TokenRequest', AUTHN + 'TokenRequest', 'Asks for a signed token for a service account (POST serviceaccounts/NAME/token).', {
-    spec: f(2, ref(AUTHN + 'TokenRequestSpec'), 'What the token is for.', { required: true }),
-    status: f(3, ref(AUTHN + 'TokenRequestStatus'), 'The issued token.'),
-  }),
+  kind(
+    'authentication.k8s.io',
+    'v1',
+    'TokenRequest',
+    AUTHN + 'TokenRequest',
+    'Asks for a signed token for a service account (POST serviceaccounts/NAME/token).',
+    {
+      spec: f(2, ref(AUTHN + 'TokenRequestSpec'), 'What the token is for.', { required: true }),
+      status: f(3, ref(AUTHN + 'TokenRequestStatus'), 'The issued token.'),
+    },
+  ),
   struct(AUTHN + 'TokenRequestSpec', 'Parameters of a requested service account token.', {
     audiences: f(1, list(string, { listType: 'atomic' }), 'Who the token is intended for; empty means the API server.', { required: true }),
     expirationSeconds: f(4, int64, 'Requested lifetime in seconds (default 3600).', { ptr: true, default: 3600 }),
@@ -493,36 +535,67 @@ export const structs: Struct[] = [
   }),
 
   // ---- authorization.k8s.io/v1 ----
-  kind('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', AUTHZ + 'SelfSubjectAccessReview', 'Asks whether you may perform an action (kubectl auth can-i).', {
-    spec: f(2, ref(AUTHZ + 'SelfSubjectAccessReviewSpec'), 'The action to check.', { required: true }),
-    status: f(3, ref(AUTHZ + 'SubjectAccessReviewStatus'), 'Whether it is allowed.'),
-  }),
-  struct(AUTHZ + 'SelfSubjectAccessReviewSpec', 'The action checked for the current user; set exactly one attribute set.', {
-    resourceAttributes: f(1, ref(AUTHZ + 'ResourceAttributes'), 'A request on an API resource.'),
-    nonResourceAttributes: f(2, ref(AUTHZ + 'NonResourceAttributes'), 'A request on a non-resource URL.'),
-  }, { oneOf: [['resourceAttributes', 'nonResourceAttributes']] }),
+  kind(
+    'authorization.k8s.io',
+    'v1',
+    'SelfSubjectAccessReview',
+    AUTHZ + 'SelfSubjectAccessReview',
+    'Asks whether you may perform an action (kubectl auth can-i).',
+    {
+      spec: f(2, ref(AUTHZ + 'SelfSubjectAccessReviewSpec'), 'The action to check.', { required: true }),
+      status: f(3, ref(AUTHZ + 'SubjectAccessReviewStatus'), 'Whether it is allowed.'),
+    },
+  ),
+  struct(
+    AUTHZ + 'SelfSubjectAccessReviewSpec',
+    'The action checked for the current user; set exactly one attribute set.',
+    {
+      resourceAttributes: f(1, ref(AUTHZ + 'ResourceAttributes'), 'A request on an API resource.'),
+      nonResourceAttributes: f(2, ref(AUTHZ + 'NonResourceAttributes'), 'A request on a non-resource URL.'),
+    },
+    { oneOf: [['resourceAttributes', 'nonResourceAttributes']] },
+  ),
   kind('authorization.k8s.io', 'v1', 'SubjectAccessReview', AUTHZ + 'SubjectAccessReview', 'Asks whether a given user may perform an action.', {
     spec: f(2, ref(AUTHZ + 'SubjectAccessReviewSpec'), 'The user and action to check.', { required: true }),
     status: f(3, ref(AUTHZ + 'SubjectAccessReviewStatus'), 'Whether it is allowed.'),
   }),
-  struct(AUTHZ + 'SubjectAccessReviewSpec', 'The user and action to check; set exactly one attribute set.', {
-    resourceAttributes: f(1, ref(AUTHZ + 'ResourceAttributes'), 'A request on an API resource.'),
-    nonResourceAttributes: f(2, ref(AUTHZ + 'NonResourceAttributes'), 'A request on a non-resource URL.'),
-    user: f(3, string, 'User name to check.'),
-    groups: f(4, list(string, { listType: 'atomic' }), 'Groups of the user.'),
-    // JSON: map of string lists. Protobuf wraps each list in an ExtraValue message
-    // (`repeated string items = 1`), which the DSL cannot express as a wrapper.
-    extra: f(5, map(list(string)), 'Extra attributes of the user, each a list of strings.'),
-    uid: f(6, string, 'UID of the user.'),
-  }, { oneOf: [['resourceAttributes', 'nonResourceAttributes']] }),
-  kind('authorization.k8s.io', 'v1', 'LocalSubjectAccessReview', AUTHZ + 'LocalSubjectAccessReview', 'Asks whether a given user may perform an action in this namespace.', {
-    spec: f(2, ref(AUTHZ + 'SubjectAccessReviewSpec'), 'The user and action to check; the namespace must be the review\'s.', { required: true }),
-    status: f(3, ref(AUTHZ + 'SubjectAccessReviewStatus'), 'Whether it is allowed.'),
-  }),
-  kind('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', AUTHZ + 'SelfSubjectRulesReview', 'Lists what you may do in a namespace (kubectl auth can-i --list).', {
-    spec: f(2, ref(AUTHZ + 'SelfSubjectRulesReviewSpec'), 'The namespace to list rules for.', { required: true }),
-    status: f(3, ref(AUTHZ + 'SubjectRulesReviewStatus'), 'The rules that apply.'),
-  }),
+  struct(
+    AUTHZ + 'SubjectAccessReviewSpec',
+    'The user and action to check; set exactly one attribute set.',
+    {
+      resourceAttributes: f(1, ref(AUTHZ + 'ResourceAttributes'), 'A request on an API resource.'),
+      nonResourceAttributes: f(2, ref(AUTHZ + 'NonResourceAttributes'), 'A request on a non-resource URL.'),
+      user: f(3, string, 'User name to check.'),
+      groups: f(4, list(string, { listType: 'atomic' }), 'Groups of the user.'),
+      // JSON: map of string lists. Protobuf wraps each list in an ExtraValue message
+      // (`repeated string items = 1`), which the DSL cannot express as a wrapper.
+      extra: f(5, map(list(string)), 'Extra attributes of the user, each a list of strings.'),
+      uid: f(6, string, 'UID of the user.'),
+    },
+    { oneOf: [['resourceAttributes', 'nonResourceAttributes']] },
+  ),
+  kind(
+    'authorization.k8s.io',
+    'v1',
+    'LocalSubjectAccessReview',
+    AUTHZ + 'LocalSubjectAccessReview',
+    'Asks whether a given user may perform an action in this namespace.',
+    {
+      spec: f(2, ref(AUTHZ + 'SubjectAccessReviewSpec'), "The user and action to check; the namespace must be the review's.", { required: true }),
+      status: f(3, ref(AUTHZ + 'SubjectAccessReviewStatus'), 'Whether it is allowed.'),
+    },
+  ),
+  kind(
+    'authorization.k8s.io',
+    'v1',
+    'SelfSubjectRulesReview',
+    AUTHZ + 'SelfSubjectRulesReview',
+    'Lists what you may do in a namespace (kubectl auth can-i --list).',
+    {
+      spec: f(2, ref(AUTHZ + 'SelfSubjectRulesReviewSpec'), 'The namespace to list rules for.', { required: true }),
+      status: f(3, ref(AUTHZ + 'SubjectRulesReviewStatus'), 'The rules that apply.'),
+    },
+  ),
   struct(AUTHZ + 'SelfSubjectRulesReviewSpec', 'Which namespace to evaluate rules in.', {
     namespace: f(1, string, 'Namespace to evaluate rules for.'),
   }),
@@ -577,7 +650,6 @@ export const structs: Struct[] = [
     operator: f(2, enumOf('In', 'NotIn', 'Exists', 'DoesNotExist'), 'In, NotIn, Exists or DoesNotExist.', { required: true }),
     values: f(3, list(string, { listType: 'atomic' }), 'Values for In and NotIn; empty for Exists and DoesNotExist.'),
   }),
-
 ]
 
 /** Protobuf nesting JSON flattens (see core-pod.ts ProtoEmbed): IngressRule.http sits in IngressRuleValue (field 2). */

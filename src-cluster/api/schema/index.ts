@@ -14,7 +14,20 @@ import { structs as certificates } from './certificates'
 import { structs as apiregistration } from './apiregistration'
 
 const all = new Map<string, Struct>()
-for (const s of [...meta, ...corePod, ...core, ...apps, ...batch, ...groups, ...apiextensions, ...scheduling, ...corePolicy, ...coreControllers, ...certificates, ...apiregistration]) {
+for (const s of [
+  ...meta,
+  ...corePod,
+  ...core,
+  ...apps,
+  ...batch,
+  ...groups,
+  ...apiextensions,
+  ...scheduling,
+  ...corePolicy,
+  ...coreControllers,
+  ...certificates,
+  ...apiregistration,
+]) {
   if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
   all.set(s.name, s)
 }

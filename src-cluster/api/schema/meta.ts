@@ -41,14 +41,22 @@ export const structs: Struct[] = [
     deletionGracePeriodSeconds: f(10, int64, 'Seconds the object is given to terminate gracefully once deletion starts.', { ptr: true }),
     labels: f(11, map(string), 'Key/value pairs used to organise and select objects (selectors match on these).'),
     annotations: f(12, map(string), 'Key/value pairs for tools and humans; not used for selection.'),
-    ownerReferences: f(13, mergeList(ref(META + 'OwnerReference'), 'uid'), 'Objects this one depends on; it is garbage-collected when all its owners are gone.'),
+    ownerReferences: f(
+      13,
+      mergeList(ref(META + 'OwnerReference'), 'uid'),
+      'Objects this one depends on; it is garbage-collected when all its owners are gone.',
+    ),
     finalizers: f(14, list(string, { strategy: 'merge', listType: 'set' }), 'Keys that must be removed (by controllers) before the object is really deleted.'),
-    managedFields: f(17, list(ref(META + 'ManagedFieldsEntry'), { listType: 'atomic' }), 'Which field manager owns which fields (server-side apply bookkeeping).'),
+    managedFields: f(
+      17,
+      list(ref(META + 'ManagedFieldsEntry'), { listType: 'atomic' }),
+      'Which field manager owns which fields (server-side apply bookkeeping).',
+    ),
   }),
   struct(LIST_META, 'Metadata of a list response: its version and how to fetch the next page.', {
     selfLink: f(1, string, 'Deprecated URL of this list; no longer filled in by the server.'),
     resourceVersion: f(2, string, 'Store version the list was read at; start a watch from here.'),
-    'continue': f(3, string, 'Token to request the next page of a paginated list.'),
+    continue: f(3, string, 'Token to request the next page of a paginated list.'),
     remainingItemCount: f(4, int64, 'Estimated number of items after this page, when known.', { ptr: true }),
   }),
   struct(META + 'OwnerReference', 'Points at an object that owns this one, for garbage collection.', {
@@ -59,7 +67,7 @@ export const structs: Struct[] = [
     controller: f(6, bool, 'True if this owner is the managing controller (at most one per object).', { ptr: true }),
     blockOwnerDeletion: f(7, bool, 'If true, foreground deletion of the owner waits until this object is gone.', { ptr: true }),
   }),
-  struct(META + 'ManagedFieldsEntry', 'One field manager\'s claim on a set of fields, recorded by server-side apply.', {
+  struct(META + 'ManagedFieldsEntry', "One field manager's claim on a set of fields, recorded by server-side apply.", {
     manager: f(1, string, 'Name of the client or controller that manages these fields.'),
     operation: f(2, enumOf('Apply', 'Update'), 'How the fields were written: "Apply" or "Update".'),
     apiVersion: f(3, string, 'API version the field set refers to.'),
@@ -70,11 +78,17 @@ export const structs: Struct[] = [
   }),
   struct(LABEL_SELECTOR, 'Selects objects by labels: all matchLabels and all matchExpressions must hold.', {
     matchLabels: f(1, map(string), 'Labels that must be present with exactly these values.'),
-    matchExpressions: f(2, list(ref(META + 'LabelSelectorRequirement'), { listType: 'atomic' }), 'Set-based label requirements (In, NotIn, Exists, DoesNotExist).'),
+    matchExpressions: f(
+      2,
+      list(ref(META + 'LabelSelectorRequirement'), { listType: 'atomic' }),
+      'Set-based label requirements (In, NotIn, Exists, DoesNotExist).',
+    ),
   }),
   struct(META + 'LabelSelectorRequirement', 'One set-based label requirement: a key, an operator and values.', {
     key: f(1, string, 'Label key the requirement applies to.', { required: true }),
-    operator: f(2, enumOf('In', 'NotIn', 'Exists', 'DoesNotExist'), 'How the key relates to the values: In, NotIn, Exists or DoesNotExist.', { required: true }),
+    operator: f(2, enumOf('In', 'NotIn', 'Exists', 'DoesNotExist'), 'How the key relates to the values: In, NotIn, Exists or DoesNotExist.', {
+      required: true,
+    }),
     values: f(3, list(string, { listType: 'atomic' }), 'Values for In/NotIn; must be empty for Exists/DoesNotExist.'),
   }),
   struct(META + 'Status', 'Result of an API call that returns no object, most often an error.', {
@@ -112,7 +126,7 @@ export const structs: Struct[] = [
     uid: f(1, string, 'Expected UID of the object.', { ptr: true }),
     resourceVersion: f(2, string, 'Expected resourceVersion of the object.', { ptr: true }),
   }),
-  struct(META + 'Condition', 'A standard condition: one aspect of an object\'s current state.', {
+  struct(META + 'Condition', "A standard condition: one aspect of an object's current state.", {
     type: f(1, string, 'Name of the condition, e.g. Ready or Available.', { required: true }),
     status: f(2, enumOf('True', 'False', 'Unknown'), 'True, False or Unknown.', { required: true }),
     observedGeneration: f(3, int64, 'metadata.generation the condition was computed from.'),
@@ -120,5 +134,4 @@ export const structs: Struct[] = [
     reason: f(5, string, 'One CamelCase word explaining the last transition.', { required: true }),
     message: f(6, string, 'Human-readable details of the last transition.', { required: true }),
   }),
-
 ]

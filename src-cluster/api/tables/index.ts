@@ -18,7 +18,15 @@ import {
 } from './core'
 import { col } from './format'
 import { endpointSlicePrinter, ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking'
-import { clusterRoleBindingPrinter, leasePrinter, roleBindingPrinter, storageClassPrinter, priorityClassPrinter, csrPrinter, apiServicePrinter } from './platform'
+import {
+  clusterRoleBindingPrinter,
+  leasePrinter,
+  roleBindingPrinter,
+  storageClassPrinter,
+  priorityClassPrinter,
+  csrPrinter,
+  apiServicePrinter,
+} from './platform'
 import { podPrinter } from './pod'
 import { limitRangePrinter, resourceQuotaPrinter } from './policy'
 import type { IncludeObject, PartialObjectMetadata, Printer, Table, TableColumn, TableRow } from './types'

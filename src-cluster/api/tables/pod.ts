@@ -7,16 +7,13 @@ import type { KubeObject } from '../errors'
 import { AGE_COLUMN, NAME_COLUMN, col } from './format'
 import type { Printer, RowCells, TableRowCondition } from './types'
 
-const SUCCEEDED: TableRowCondition[] = [
-  { type: 'Completed', status: 'True', reason: 'Succeeded', message: 'The pod has completed successfully.' },
-]
+const SUCCEEDED: TableRowCondition[] = [{ type: 'Completed', status: 'True', reason: 'Succeeded', message: 'The pod has completed successfully.' }]
 const FAILED: TableRowCondition[] = [{ type: 'Completed', status: 'True', reason: 'Failed', message: 'The pod failed.' }]
 
 /** Init containers with restartPolicy Always are sidecars: counted as regular containers. */
 const isSidecar = (c: Container | undefined): boolean => c?.restartPolicy === 'Always'
 
-const conditionTrue = (conds: PodCondition[] | undefined, type: string): boolean =>
-  (conds ?? []).some((c) => c.type === type && c.status === 'True')
+const conditionTrue = (conds: PodCondition[] | undefined, type: string): boolean => (conds ?? []).some((c) => c.type === type && c.status === 'True')
 
 /** Whether the Initialized condition exists and is True (the first one of that type decides). */
 function initializedTrue(conds: PodCondition[] | undefined): boolean {

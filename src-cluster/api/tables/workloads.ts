@@ -147,12 +147,7 @@ function controllerName(obj: KubeObject): string {
 }
 
 export const controllerRevisionPrinter: Printer = {
-  columns: [
-    NAME_COLUMN,
-    col('Controller', 'string', 'The object that owns this revision.'),
-    col('Revision', 'string', 'Revision number.'),
-    AGE_COLUMN,
-  ],
+  columns: [NAME_COLUMN, col('Controller', 'string', 'The object that owns this revision.'), col('Revision', 'string', 'Revision number.'), AGE_COLUMN],
   row: (obj, now) => ({ cells: [nameOf(obj), controllerName(obj), int(as<ControllerRevision>(obj).revision), ageOf(obj, now)] }),
 }
 
@@ -200,16 +195,7 @@ export const jobPrinter: Printer = {
     const job = as<Job>(obj)
     const [names, images] = containerCells(job.spec?.template?.spec?.containers)
     return {
-      cells: [
-        nameOf(obj),
-        jobStatus(job),
-        jobCompletions(job),
-        jobDuration(job, now),
-        ageOf(obj, now),
-        names,
-        images,
-        formatLabelSelector(job.spec?.selector),
-      ],
+      cells: [nameOf(obj), jobStatus(job), jobCompletions(job), jobDuration(job, now), ageOf(obj, now), names, images, formatLabelSelector(job.spec?.selector)],
     }
   },
 }
@@ -359,7 +345,16 @@ export const replicationControllerPrinter: Printer = {
     const rc = as<ReplicationController>(obj)
     const [names, images] = containerCells(rc.spec?.template?.spec?.containers)
     return {
-      cells: [nameOf(obj), replicas(rc.spec?.replicas), int(rc.status?.replicas), int(rc.status?.readyReplicas), ageOf(obj, now), names, images, formatLabels(rc.spec?.selector)],
+      cells: [
+        nameOf(obj),
+        replicas(rc.spec?.replicas),
+        int(rc.status?.replicas),
+        int(rc.status?.readyReplicas),
+        ageOf(obj, now),
+        names,
+        images,
+        formatLabels(rc.spec?.selector),
+      ],
     }
   },
 }

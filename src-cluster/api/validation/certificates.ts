@@ -11,9 +11,29 @@ import type { Errs, Obj } from './util'
 import { child, items, num, str } from './util'
 
 export const KNOWN_USAGES = [
-  'any', 'cert sign', 'client auth', 'code signing', 'content commitment', 'crl sign', 'data encipherment', 'decipher only',
-  'digital signature', 'email protection', 'encipher only', 'ipsec end system', 'ipsec tunnel', 'ipsec user', 'key agreement',
-  'key encipherment', 'microsoft sgc', 'netscape sgc', 'ocsp signing', 's/mime', 'server auth', 'signing', 'timestamping',
+  'any',
+  'cert sign',
+  'client auth',
+  'code signing',
+  'content commitment',
+  'crl sign',
+  'data encipherment',
+  'decipher only',
+  'digital signature',
+  'email protection',
+  'encipher only',
+  'ipsec end system',
+  'ipsec tunnel',
+  'ipsec user',
+  'key agreement',
+  'key encipherment',
+  'microsoft sgc',
+  'netscape sgc',
+  'ocsp signing',
+  's/mime',
+  'server auth',
+  'signing',
+  'timestamping',
 ]
 
 const CONDITION_STATUSES = ['False', 'True', 'Unknown']
@@ -107,10 +127,12 @@ export function validateCsr(o: Obj): Errs {
     if (usages.indexOf(u) !== i) errs.push(fieldErr.duplicate(`spec.usages[${i}]`, u))
   })
   const signer = str(spec, 'signerName') ?? ''
-  if (signer === 'kubernetes.io/legacy-unknown') errs.push(fieldErr.invalid('spec.signerName', signer, 'the legacy signerName is not allowed via this API version'))
+  if (signer === 'kubernetes.io/legacy-unknown')
+    errs.push(fieldErr.invalid('spec.signerName', signer, 'the legacy signerName is not allowed via this API version'))
   else errs.push(...validateSignerName('spec.signerName', signer))
   const exp = num(spec, 'expirationSeconds')
-  if (exp !== undefined && exp < 600) errs.push(fieldErr.invalid('spec.expirationSeconds', exp, 'may not specify a duration less than 600 seconds (10 minutes)'))
+  if (exp !== undefined && exp < 600)
+    errs.push(fieldErr.invalid('spec.expirationSeconds', exp, 'may not specify a duration less than 600 seconds (10 minutes)'))
   errs.push(...validateConditions(o))
   errs.push(...validateCertificate(o))
   return errs
@@ -120,7 +142,8 @@ export function validateCsrUpdate(o: Obj, old: Obj): Errs {
   const errs: Errs = []
   const count = (x: Obj, type: string) => items(child(x, 'status'), 'conditions').filter((c) => c.type === type).length
   for (const type of ['Approved', 'Denied', 'Failed']) {
-    if (count(o, type) < count(old, type)) errs.push(fieldErr.forbidden('status.conditions', `updates may not remove a condition of type ${JSON.stringify(type)}`))
+    if (count(o, type) < count(old, type))
+      errs.push(fieldErr.forbidden('status.conditions', `updates may not remove a condition of type ${JSON.stringify(type)}`))
   }
   const before = str(child(old, 'status'), 'certificate')
   const after = str(child(o, 'status'), 'certificate')

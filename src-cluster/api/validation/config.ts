@@ -23,8 +23,12 @@ function validateKeys(maps: [string, Obj | undefined][], decoded: (k: string, v:
 }
 
 export function validateConfigMap(cm: Obj): FieldError[] {
-  return validateKeys([['data', child(cm, 'data')], ['binaryData', child(cm, 'binaryData')]], (map, v) =>
-    typeof v !== 'string' ? 0 : map === 'binaryData' ? Buffer.from(v, 'base64').length : Buffer.byteLength(v),
+  return validateKeys(
+    [
+      ['data', child(cm, 'data')],
+      ['binaryData', child(cm, 'binaryData')],
+    ],
+    (map, v) => (typeof v !== 'string' ? 0 : map === 'binaryData' ? Buffer.from(v, 'base64').length : Buffer.byteLength(v)),
   ).map((e) => (e.field === '' ? { ...e, field: 'data' } : e))
 }
 

@@ -18,7 +18,8 @@ export function validateEventsV1(e: Obj): Errs {
   else for (const m of isQualifiedName(controller)) errs.push(fieldErr.invalid('reportingController', controller, m))
   const instance = str(e, 'reportingInstance') ?? ''
   if (!instance) errs.push(fieldErr.required('reportingInstance', ''))
-  else if (instance.length > REPORTING_INSTANCE_LIMIT) errs.push(fieldErr.invalid('reportingInstance', '', `can have at most ${REPORTING_INSTANCE_LIMIT} characters`))
+  else if (instance.length > REPORTING_INSTANCE_LIMIT)
+    errs.push(fieldErr.invalid('reportingInstance', '', `can have at most ${REPORTING_INSTANCE_LIMIT} characters`))
   const action = str(e, 'action') ?? ''
   if (!action) errs.push(fieldErr.required('action', ''))
   else if (action.length > ACTION_LIMIT) errs.push(fieldErr.invalid('action', '', `can have at most ${ACTION_LIMIT} characters`))

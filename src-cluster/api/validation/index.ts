@@ -8,16 +8,42 @@ import { checkRequired } from './required'
 import { validateMetadata } from './metadata'
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isPathSegmentName, type NameCheck } from './names'
 import { validatePodSpec } from './pod'
-import { validateCronJob, validateDaemonSet, validateDeployment, validateJob, validateReplicaSet, validateStatefulSet, validateReplicationController, validatePodTemplateObject } from './workloads'
+import {
+  validateCronJob,
+  validateDaemonSet,
+  validateDeployment,
+  validateJob,
+  validateReplicaSet,
+  validateStatefulSet,
+  validateReplicationController,
+  validatePodTemplateObject,
+} from './workloads'
 import { validateService } from './service'
 import { validateConfigMap, validateSecret } from './config'
 import {
-  validateEndpointSlice, validateHPA, validateIngress, validateLease, validateNetworkPolicy, validateNode, validatePDB,
-  validatePersistentVolume, validatePersistentVolumeClaim, validateRole, validateRoleBinding, validateStorageClass,
+  validateEndpointSlice,
+  validateHPA,
+  validateIngress,
+  validateLease,
+  validateNetworkPolicy,
+  validateNode,
+  validatePDB,
+  validatePersistentVolume,
+  validatePersistentVolumeClaim,
+  validateRole,
+  validateRoleBinding,
+  validateStorageClass,
 } from './others'
 import {
-  validateImmutableData, validateJobUpdate, validatePodUpdate, validatePVCUpdate, validateRoleBindingUpdate,
-  validateSecretUpdate, validateSelectorUpdate, validateServiceUpdate, validateStatefulSetUpdate,
+  validateImmutableData,
+  validateJobUpdate,
+  validatePodUpdate,
+  validatePVCUpdate,
+  validateRoleBindingUpdate,
+  validateSecretUpdate,
+  validateSelectorUpdate,
+  validateServiceUpdate,
+  validateStatefulSetUpdate,
 } from './update'
 import { child, type Obj } from './util'
 import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling'
@@ -118,7 +144,8 @@ export function validateObject(
   } catch {
     schemaKnown = false
   }
-  if (schemaKnown) errs.push(...checkRequired(obj, lookup(res.schema), lookup).filter((e) => !e.field.startsWith('metadata.') && !e.field.startsWith('status.')))
+  if (schemaKnown)
+    errs.push(...checkRequired(obj, lookup(res.schema), lookup).filter((e) => !e.field.startsWith('metadata.') && !e.field.startsWith('status.')))
   if (old && rules.update) errs.push(...rules.update(obj, old))
   return dedupe(errs)
 }

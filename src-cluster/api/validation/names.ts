@@ -114,8 +114,8 @@ export const isEnvVarName: NameCheck = (s) =>
 export const isIANASvcName: NameCheck = (s) => {
   const errs: string[] = []
   if (s.length > 15) errs.push('must be no more than 15 characters')
-  if (!/^[-a-z0-9]+$/.test(s)) errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
-  if (s.includes('--')) errs.push("must not contain consecutive hyphens")
+  if (!/^[-a-z0-9]+$/.test(s)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)')
+  if (s.includes('--')) errs.push('must not contain consecutive hyphens')
   if (!/[a-z]/.test(s)) errs.push('must contain at least one letter (a-z)')
   if (s.startsWith('-') || s.endsWith('-')) errs.push('must not begin or end with a hyphen')
   return errs

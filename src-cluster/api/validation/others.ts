@@ -44,9 +44,28 @@ export function validatePersistentVolumeClaim(pvc: Obj, path = 'spec'): FieldErr
 }
 
 const PV_SOURCES = [
-  'gcePersistentDisk', 'awsElasticBlockStore', 'hostPath', 'glusterfs', 'nfs', 'rbd', 'iscsi', 'cinder', 'cephfs', 'fc',
-  'flocker', 'flexVolume', 'azureFile', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'portworxVolume',
-  'scaleIO', 'local', 'storageos', 'csi',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'hostPath',
+  'glusterfs',
+  'nfs',
+  'rbd',
+  'iscsi',
+  'cinder',
+  'cephfs',
+  'fc',
+  'flocker',
+  'flexVolume',
+  'azureFile',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'scaleIO',
+  'local',
+  'storageos',
+  'csi',
 ]
 
 export function validatePersistentVolume(pv: Obj): FieldError[] {
@@ -62,7 +81,8 @@ export function validatePersistentVolume(pv: Obj): FieldError[] {
   if (sources.length === 0) errs.push(fieldErr.required('spec', 'must specify a volume type'))
   else if (sources.length > 1) errs.push(fieldErr.forbidden(`spec.${sources[1]}`, 'may not specify more than 1 volume type'))
   const rp = str(spec, 'persistentVolumeReclaimPolicy')
-  if (rp !== undefined && !['Retain', 'Delete', 'Recycle'].includes(rp)) errs.push(fieldErr.notSupported('spec.persistentVolumeReclaimPolicy', rp, ['Delete', 'Recycle', 'Retain']))
+  if (rp !== undefined && !['Retain', 'Delete', 'Recycle'].includes(rp))
+    errs.push(fieldErr.notSupported('spec.persistentVolumeReclaimPolicy', rp, ['Delete', 'Recycle', 'Retain']))
   const hostPath = child(spec, 'hostPath')
   if (hostPath && !str(hostPath, 'path')) errs.push(fieldErr.required('spec.hostPath.path'))
   return errs
@@ -74,7 +94,8 @@ export function validateStorageClass(sc: Obj): FieldError[] {
   const rp = str(sc, 'reclaimPolicy')
   if (rp !== undefined && rp !== 'Retain' && rp !== 'Delete') errs.push(fieldErr.notSupported('reclaimPolicy', rp, ['Delete', 'Retain']))
   const bm = str(sc, 'volumeBindingMode')
-  if (bm !== undefined && bm !== 'Immediate' && bm !== 'WaitForFirstConsumer') errs.push(fieldErr.notSupported('volumeBindingMode', bm, ['Immediate', 'WaitForFirstConsumer']))
+  if (bm !== undefined && bm !== 'Immediate' && bm !== 'WaitForFirstConsumer')
+    errs.push(fieldErr.notSupported('volumeBindingMode', bm, ['Immediate', 'WaitForFirstConsumer']))
   return errs
 }
 
@@ -117,7 +138,8 @@ export function validateIngress(ing: Obj): FieldError[] {
       if (pt === undefined) errs.push(fieldErr.required(`${pp}.pathType`, 'pathType must be specified'))
       else if (!PATH_TYPES.includes(pt)) errs.push(fieldErr.notSupported(`${pp}.pathType`, pt, PATH_TYPES))
       const path = str(p, 'path')
-      if ((pt === 'Exact' || pt === 'Prefix') && (!path || !path.startsWith('/'))) errs.push(fieldErr.invalid(`${pp}.path`, path ?? '', 'must be an absolute path'))
+      if ((pt === 'Exact' || pt === 'Prefix') && (!path || !path.startsWith('/')))
+        errs.push(fieldErr.invalid(`${pp}.path`, path ?? '', 'must be an absolute path'))
       ingressBackend(errs, child(p, 'backend'), `${pp}.backend`)
     })
   })
@@ -211,7 +233,14 @@ export function validatePDB(pdb: Obj): FieldError[] {
     if (typeof v === 'number' && v < 0) errs.push(fieldErr.invalid(`spec.${k}`, v, 'must be greater than or equal to 0'))
     if (typeof v === 'string') {
       const m = /^(\d+)%$/.exec(v)
-      if (!m) errs.push(fieldErr.invalid(`spec.${k}`, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
+      if (!m)
+        errs.push(
+          fieldErr.invalid(
+            `spec.${k}`,
+            v,
+            "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+          ),
+        )
       else if (Number(m[1]) > 100) errs.push(fieldErr.invalid(`spec.${k}`, v, 'must not be greater than 100%'))
     }
   }
@@ -232,7 +261,8 @@ export function validateRole(role: Obj, clusterScoped: boolean): FieldError[] {
       }
       return
     }
-    if (strings(r, 'apiGroups').length === 0 && !has(r, 'apiGroups')) errs.push(fieldErr.required(`${p}.apiGroups`, 'resource rules must supply at least one api group'))
+    if (strings(r, 'apiGroups').length === 0 && !has(r, 'apiGroups'))
+      errs.push(fieldErr.required(`${p}.apiGroups`, 'resource rules must supply at least one api group'))
     if (strings(r, 'resources').length === 0) errs.push(fieldErr.required(`${p}.resources`, 'resource rules must supply at least one resource'))
   })
   return errs
@@ -248,7 +278,8 @@ export function validateRoleBinding(rb: Obj, clusterScoped: boolean): FieldError
   else {
     const kind = str(ref, 'kind') ?? ''
     if (!allowed.includes(kind)) errs.push(fieldErr.notSupported('roleRef.kind', kind, allowed))
-    if (str(ref, 'apiGroup') !== 'rbac.authorization.k8s.io') errs.push(fieldErr.notSupported('roleRef.apiGroup', str(ref, 'apiGroup') ?? '', ['rbac.authorization.k8s.io']))
+    if (str(ref, 'apiGroup') !== 'rbac.authorization.k8s.io')
+      errs.push(fieldErr.notSupported('roleRef.apiGroup', str(ref, 'apiGroup') ?? '', ['rbac.authorization.k8s.io']))
     if (!str(ref, 'name')) errs.push(fieldErr.required('roleRef.name'))
   }
   items(rb, 'subjects').forEach((s, i) => {

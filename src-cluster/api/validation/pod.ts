@@ -9,10 +9,36 @@ const RESTART_POLICIES = ['Always', 'OnFailure', 'Never']
 const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None']
 const PROBE_HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc']
 const VOLUME_SOURCES = [
-  'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
-  'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc', 'azureFile', 'configMap',
-  'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected', 'portworxVolume', 'scaleIO', 'storageos', 'csi',
-  'ephemeral', 'image',
+  'hostPath',
+  'emptyDir',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'gitRepo',
+  'secret',
+  'nfs',
+  'iscsi',
+  'glusterfs',
+  'persistentVolumeClaim',
+  'rbd',
+  'flexVolume',
+  'cinder',
+  'cephfs',
+  'flocker',
+  'downwardAPI',
+  'fc',
+  'azureFile',
+  'configMap',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'projected',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+  'csi',
+  'ephemeral',
+  'image',
 ]
 
 export function validPort(errs: FieldError[], path: string, v: unknown, allowZero = false): void {
@@ -75,9 +101,10 @@ export function validatePodSpec(spec: Obj | undefined, path: string, extraVolume
   if (restart !== undefined && !RESTART_POLICIES.includes(restart)) errs.push(fieldErr.notSupported(`${path}.restartPolicy`, restart, RESTART_POLICIES))
   const dns = str(spec, 'dnsPolicy')
   if (dns !== undefined && !DNS_POLICIES.includes(dns)) errs.push(fieldErr.notSupported(`${path}.dnsPolicy`, dns, DNS_POLICIES))
-  if (dns === 'None' && !child(spec, 'dnsConfig')) errs.push(fieldErr.required(`${path}.dnsConfig`, "must provide `dnsConfig` when `dnsPolicy` is None"))
+  if (dns === 'None' && !child(spec, 'dnsConfig')) errs.push(fieldErr.required(`${path}.dnsConfig`, 'must provide `dnsConfig` when `dnsPolicy` is None'))
   const deadline = num(spec, 'activeDeadlineSeconds')
-  if (deadline !== undefined && deadline < 1) errs.push(fieldErr.invalid(`${path}.activeDeadlineSeconds`, deadline, 'must be between 1 and 2147483647, inclusive'))
+  if (deadline !== undefined && deadline < 1)
+    errs.push(fieldErr.invalid(`${path}.activeDeadlineSeconds`, deadline, 'must be between 1 and 2147483647, inclusive'))
   const grace = num(spec, 'terminationGracePeriodSeconds')
   if (grace !== undefined && grace < 0) errs.push(fieldErr.invalid(`${path}.terminationGracePeriodSeconds`, grace, 'must be greater than or equal to 0'))
   const hostname = str(spec, 'hostname')
@@ -88,8 +115,9 @@ export function validatePodSpec(spec: Obj | undefined, path: string, extraVolume
     const p = `${path}.tolerations[${i}]`
     const op = str(t, 'operator')
     if (op !== undefined && op !== 'Exists' && op !== 'Equal') errs.push(fieldErr.notSupported(`${p}.operator`, op, ['Equal', 'Exists']))
-    if (op === 'Exists' && str(t, 'value')) errs.push(fieldErr.invalid(`${p}.operator`, op, 'value must be empty when `operator` is \'Exists\''))
-    if (!str(t, 'key') && op !== 'Exists') errs.push(fieldErr.invalid(`${p}.operator`, op ?? '', "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+    if (op === 'Exists' && str(t, 'value')) errs.push(fieldErr.invalid(`${p}.operator`, op, "value must be empty when `operator` is 'Exists'"))
+    if (!str(t, 'key') && op !== 'Exists')
+      errs.push(fieldErr.invalid(`${p}.operator`, op ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'))
     const effect = str(t, 'effect')
     if (effect && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(effect)) {
       errs.push(fieldErr.notSupported(`${p}.effect`, effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute']))

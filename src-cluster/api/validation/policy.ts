@@ -6,10 +6,26 @@ import { exactQuantity, formatExact, type ExactQuantity } from '../quantity'
 import { child, items, str, type Errs, type Obj } from './util'
 
 const STANDARD_QUOTA = new Set([
-  'pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims',
-  'services.nodeports', 'services.loadbalancers', 'cpu', 'memory', 'ephemeral-storage', 'storage',
-  'requests.cpu', 'requests.memory', 'requests.storage', 'requests.ephemeral-storage',
-  'limits.cpu', 'limits.memory', 'limits.ephemeral-storage',
+  'pods',
+  'services',
+  'replicationcontrollers',
+  'resourcequotas',
+  'secrets',
+  'configmaps',
+  'persistentvolumeclaims',
+  'services.nodeports',
+  'services.loadbalancers',
+  'cpu',
+  'memory',
+  'ephemeral-storage',
+  'storage',
+  'requests.cpu',
+  'requests.memory',
+  'requests.storage',
+  'requests.ephemeral-storage',
+  'limits.cpu',
+  'limits.memory',
+  'limits.ephemeral-storage',
 ])
 
 function isQuotaName(n: string): boolean {
@@ -55,7 +71,13 @@ export function validateLimitRange(o: Obj): Errs {
       if (def.size) errs.push(fieldErr.forbidden(`${p}.default`, "may not be specified when `type` is 'Pod'"))
       if (defReq.size) errs.push(fieldErr.forbidden(`${p}.defaultRequest`, "may not be specified when `type` is 'Pod'"))
     }
-    for (const [field, m] of [['min', min], ['max', max], ['default', def], ['defaultRequest', defReq], ['maxLimitRequestRatio', ratio]] as const) {
+    for (const [field, m] of [
+      ['min', min],
+      ['max', max],
+      ['default', def],
+      ['defaultRequest', defReq],
+      ['maxLimitRequestRatio', ratio],
+    ] as const) {
       for (const [k, q] of m) if (q.nano < 0n) errs.push(fieldErr.invalid(`${p}.${field}[${k}]`, formatExact(q), 'must be greater than or equal to 0'))
     }
     const s = formatExact
@@ -67,9 +89,12 @@ export function validateLimitRange(o: Obj): Errs {
       const mn = min.get(k)
       const mx = max.get(k)
       const d = def.get(k)
-      if (mn && mn.nano > dr.nano) errs.push(fieldErr.invalid(`${p}.defaultRequest[${k}]`, s(dr), `min value ${s(mn)} is greater than default request value ${s(dr)}`))
-      if (mx && dr.nano > mx.nano) errs.push(fieldErr.invalid(`${p}.defaultRequest[${k}]`, s(dr), `default request value ${s(dr)} is greater than max value ${s(mx)}`))
-      if (d && dr.nano > d.nano) errs.push(fieldErr.invalid(`${p}.defaultRequest[${k}]`, s(dr), `default request value ${s(dr)} is greater than default limit value ${s(d)}`))
+      if (mn && mn.nano > dr.nano)
+        errs.push(fieldErr.invalid(`${p}.defaultRequest[${k}]`, s(dr), `min value ${s(mn)} is greater than default request value ${s(dr)}`))
+      if (mx && dr.nano > mx.nano)
+        errs.push(fieldErr.invalid(`${p}.defaultRequest[${k}]`, s(dr), `default request value ${s(dr)} is greater than max value ${s(mx)}`))
+      if (d && dr.nano > d.nano)
+        errs.push(fieldErr.invalid(`${p}.defaultRequest[${k}]`, s(dr), `default request value ${s(dr)} is greater than default limit value ${s(d)}`))
     }
     for (const [k, d] of def) {
       const mn = min.get(k)
@@ -83,7 +108,8 @@ export function validateLimitRange(o: Obj): Errs {
       const mn = min.get(k)
       if (mx && mn && mn.nano > 0n) {
         const maxRatio = Number(mx.nano) / Number(mn.nano)
-        if (Number(r.nano) / 1e9 > maxRatio) errs.push(fieldErr.invalid(`${p}.maxLimitRequestRatio[${k}]`, s(r), `ratio ${s(r)} is greater than max/min = ${maxRatio.toFixed(6)}`))
+        if (Number(r.nano) / 1e9 > maxRatio)
+          errs.push(fieldErr.invalid(`${p}.maxLimitRequestRatio[${k}]`, s(r), `ratio ${s(r)} is greater than max/min = ${maxRatio.toFixed(6)}`))
       }
     }
   })

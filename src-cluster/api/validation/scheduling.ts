@@ -9,7 +9,11 @@ export const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000
 /** The classes every cluster has (upstream's SystemPriorityClasses). */
 export const SYSTEM_PRIORITY_CLASSES: readonly { name: string; value: number; description: string }[] = [
   { name: 'system-node-critical', value: 2_000_001_000, description: 'Used for system critical pods that must not be moved from their current node.' },
-  { name: 'system-cluster-critical', value: 2_000_000_000, description: 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.' },
+  {
+    name: 'system-cluster-critical',
+    value: 2_000_000_000,
+    description: 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.',
+  },
 ]
 
 export function validatePriorityClass(o: Obj): Errs {
@@ -19,9 +23,19 @@ export function validatePriorityClass(o: Obj): Errs {
   if (name.startsWith('system-')) {
     const known = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name)
     if (!known) {
-      errs.push(fieldErr.forbidden('metadata.name', `priority class names with 'system-' prefix are reserved for system use only. error: priority class ${name} is not known`))
+      errs.push(
+        fieldErr.forbidden(
+          'metadata.name',
+          `priority class names with 'system-' prefix are reserved for system use only. error: priority class ${name} is not known`,
+        ),
+      )
     } else if (known.value !== value || o.globalDefault === true) {
-      errs.push(fieldErr.forbidden('metadata.name', `priority class names with 'system-' prefix are reserved for system use only. error: value of ${name} PriorityClass must be ${known.value}`))
+      errs.push(
+        fieldErr.forbidden(
+          'metadata.name',
+          `priority class names with 'system-' prefix are reserved for system use only. error: value of ${name} PriorityClass must be ${known.value}`,
+        ),
+      )
     }
   } else if (value > HIGHEST_USER_DEFINABLE_PRIORITY) {
     errs.push(fieldErr.forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`))

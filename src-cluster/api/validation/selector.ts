@@ -17,8 +17,10 @@ export function validateSelector(sel: Obj | undefined, path: string): FieldError
     const op = str(e, 'operator') ?? ''
     const values = strings(e, 'values')
     if (!OPERATORS.includes(op)) errs.push(fieldErr.notSupported(`${p}.operator`, op, OPERATORS))
-    if ((op === 'In' || op === 'NotIn') && values.length === 0) errs.push(fieldErr.required(`${p}.values`, 'must be specified when `operator` is \'In\' or \'NotIn\''))
-    if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) errs.push(fieldErr.forbidden(`${p}.values`, 'may not be specified when `operator` is \'Exists\' or \'DoesNotExist\''))
+    if ((op === 'In' || op === 'NotIn') && values.length === 0)
+      errs.push(fieldErr.required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"))
+    if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0)
+      errs.push(fieldErr.forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
     for (const msg of isQualifiedName(str(e, 'key') ?? '')) errs.push(fieldErr.invalid(`${p}.key`, str(e, 'key') ?? '', msg))
   })
   return errs

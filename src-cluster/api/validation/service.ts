@@ -45,7 +45,13 @@ export function validateService(svc: Obj): FieldError[] {
     if (typeof nodePort === 'number' && nodePort !== 0) {
       if (type !== 'NodePort' && type !== 'LoadBalancer') errs.push(fieldErr.forbidden(`${pp}.nodePort`, `may not be used when \`type\` is '${type}'`))
       else if (nodePort < NODE_PORT_MIN || nodePort > NODE_PORT_MAX) {
-        errs.push(fieldErr.invalid(`${pp}.nodePort`, nodePort, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`))
+        errs.push(
+          fieldErr.invalid(
+            `${pp}.nodePort`,
+            nodePort,
+            `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`,
+          ),
+        )
       }
     }
   })
@@ -58,7 +64,8 @@ export function validateService(svc: Obj): FieldError[] {
     if (!isIP(ip)) errs.push(fieldErr.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'))
   })
   const affinity = str(spec, 'sessionAffinity')
-  if (affinity !== undefined && affinity !== 'None' && affinity !== 'ClientIP') errs.push(fieldErr.notSupported('spec.sessionAffinity', affinity, ['ClientIP', 'None']))
+  if (affinity !== undefined && affinity !== 'None' && affinity !== 'ClientIP')
+    errs.push(fieldErr.notSupported('spec.sessionAffinity', affinity, ['ClientIP', 'None']))
   for (const [k, v] of Object.entries(child(spec, 'selector') ?? {})) {
     for (const msg of isQualifiedName(k)) errs.push(fieldErr.invalid('spec.selector', k, msg))
     if (typeof v === 'string') for (const msg of isLabelValue(v)) errs.push(fieldErr.invalid('spec.selector', v, msg))

@@ -6,7 +6,14 @@ import { selectorIsEmpty, selectorMatches, validateSelector } from './selector'
 import { child, items, nonNegative, num, str, type Obj } from './util'
 
 /** Selector required, non-empty and matching the template labels; template restartPolicy as allowed. */
-function selectorAndTemplate(spec: Obj, path: string, kindWord: string, restart: string[], requireSelector = true, extraVolumes: readonly string[] = []): FieldError[] {
+function selectorAndTemplate(
+  spec: Obj,
+  path: string,
+  kindWord: string,
+  restart: string[],
+  requireSelector = true,
+  extraVolumes: readonly string[] = [],
+): FieldError[] {
   const errs: FieldError[] = []
   const sel = child(spec, 'selector')
   const template = child(spec, 'template')
@@ -36,7 +43,13 @@ function percentOrInt(errs: FieldError[], v: unknown, path: string): number | un
   if (typeof v === 'string') {
     const m = /^(\d+)%$/.exec(v)
     if (!m) {
-      errs.push(fieldErr.invalid(path, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
+      errs.push(
+        fieldErr.invalid(
+          path,
+          v,
+          "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+        ),
+      )
       return undefined
     }
     if (Number(m[1]) > 100) errs.push(fieldErr.invalid(path, v, 'must not be greater than 100%'))
@@ -61,7 +74,8 @@ export function validateDeployment(d: Obj): FieldError[] {
   nonNegative(errs, spec, 'revisionHistoryLimit', 'spec.revisionHistoryLimit')
   const strategy = child(spec, 'strategy')
   const type = str(strategy, 'type')
-  if (type !== undefined && type !== 'Recreate' && type !== 'RollingUpdate') errs.push(fieldErr.notSupported('spec.strategy.type', type, ['Recreate', 'RollingUpdate']))
+  if (type !== undefined && type !== 'Recreate' && type !== 'RollingUpdate')
+    errs.push(fieldErr.notSupported('spec.strategy.type', type, ['Recreate', 'RollingUpdate']))
   if (type === 'Recreate' && child(strategy, 'rollingUpdate')) {
     errs.push(fieldErr.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"))
   }
@@ -86,15 +100,20 @@ export function validateStatefulSet(sts: Obj): FieldError[] {
   const spec = child(sts, 'spec')
   if (!spec) return [fieldErr.required('spec')]
   // Containers may mount the volumes that volumeClaimTemplates will provide.
-  const claimNames = items(spec, 'volumeClaimTemplates').map((t) => str(child(t, 'metadata'), 'name')).filter((n): n is string => !!n)
+  const claimNames = items(spec, 'volumeClaimTemplates')
+    .map((t) => str(child(t, 'metadata'), 'name'))
+    .filter((n): n is string => !!n)
   const errs = selectorAndTemplate(spec, 'spec', 'statefulset', ['Always'], true, claimNames)
   nonNegative(errs, spec, 'replicas', 'spec.replicas')
   const pmp = str(spec, 'podManagementPolicy')
-  if (pmp !== undefined && pmp !== 'OrderedReady' && pmp !== 'Parallel') errs.push(fieldErr.notSupported('spec.podManagementPolicy', pmp, ['OrderedReady', 'Parallel']))
+  if (pmp !== undefined && pmp !== 'OrderedReady' && pmp !== 'Parallel')
+    errs.push(fieldErr.notSupported('spec.podManagementPolicy', pmp, ['OrderedReady', 'Parallel']))
   const us = child(spec, 'updateStrategy')
   const type = str(us, 'type')
-  if (type !== undefined && type !== 'RollingUpdate' && type !== 'OnDelete') errs.push(fieldErr.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']))
-  if (type === 'OnDelete' && child(us, 'rollingUpdate')) errs.push(fieldErr.invalid('spec.updateStrategy.rollingUpdate', child(us, 'rollingUpdate'), 'only allowed for updateStrategy \'RollingUpdate\''))
+  if (type !== undefined && type !== 'RollingUpdate' && type !== 'OnDelete')
+    errs.push(fieldErr.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']))
+  if (type === 'OnDelete' && child(us, 'rollingUpdate'))
+    errs.push(fieldErr.invalid('spec.updateStrategy.rollingUpdate', child(us, 'rollingUpdate'), "only allowed for updateStrategy 'RollingUpdate'"))
   nonNegative(errs, child(us, 'rollingUpdate'), 'partition', 'spec.updateStrategy.rollingUpdate.partition')
   return errs
 }
@@ -105,7 +124,8 @@ export function validateDaemonSet(ds: Obj): FieldError[] {
   const errs = selectorAndTemplate(spec, 'spec', 'daemonset', ['Always'])
   const us = child(spec, 'updateStrategy')
   const type = str(us, 'type')
-  if (type !== undefined && type !== 'RollingUpdate' && type !== 'OnDelete') errs.push(fieldErr.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']))
+  if (type !== undefined && type !== 'RollingUpdate' && type !== 'OnDelete')
+    errs.push(fieldErr.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']))
   rollingUpdate(errs, child(us, 'rollingUpdate'), 'spec.updateStrategy.rollingUpdate')
   return errs
 }
@@ -121,7 +141,8 @@ function validateJobSpec(spec: Obj, path: string, inCronJob: boolean): FieldErro
   }
   for (const k of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished']) nonNegative(errs, spec, k, `${path}.${k}`)
   const mode = str(spec, 'completionMode')
-  if (mode !== undefined && mode !== 'NonIndexed' && mode !== 'Indexed') errs.push(fieldErr.notSupported(`${path}.completionMode`, mode, ['NonIndexed', 'Indexed']))
+  if (mode !== undefined && mode !== 'NonIndexed' && mode !== 'Indexed')
+    errs.push(fieldErr.notSupported(`${path}.completionMode`, mode, ['NonIndexed', 'Indexed']))
   if (mode === 'Indexed' && num(spec, 'completions') === undefined) errs.push(fieldErr.required(`${path}.completions`, 'when completion mode is Indexed'))
   return errs
 }
@@ -164,7 +185,8 @@ export function validateCronJob(cj: Obj): FieldError[] {
     }
   }
   const cp = str(spec, 'concurrencyPolicy')
-  if (cp !== undefined && !['Allow', 'Forbid', 'Replace'].includes(cp)) errs.push(fieldErr.notSupported('spec.concurrencyPolicy', cp, ['Allow', 'Forbid', 'Replace']))
+  if (cp !== undefined && !['Allow', 'Forbid', 'Replace'].includes(cp))
+    errs.push(fieldErr.notSupported('spec.concurrencyPolicy', cp, ['Allow', 'Forbid', 'Replace']))
   for (const k of ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']) nonNegative(errs, spec, k, `spec.${k}`)
   const jobSpec = child(child(spec, 'jobTemplate'), 'spec')
   if (!jobSpec) errs.push(fieldErr.required('spec.jobTemplate.spec'))
@@ -195,7 +217,8 @@ export function validateReplicationController(rc: Obj): FieldError[] {
   const rp = str(tspec, 'restartPolicy')
   if (rp !== undefined && rp !== 'Always') errs.push(fieldErr.notSupported('spec.template.spec.restartPolicy', rp, ['Always']))
   const ads = num(tspec, 'activeDeadlineSeconds')
-  if (ads !== undefined) errs.push(fieldErr.invalid('spec.template.spec.activeDeadlineSeconds', ads, 'activeDeadlineSeconds in ReplicationController is not Supported'))
+  if (ads !== undefined)
+    errs.push(fieldErr.invalid('spec.template.spec.activeDeadlineSeconds', ads, 'activeDeadlineSeconds in ReplicationController is not Supported'))
   return errs
 }
 

@@ -44,7 +44,10 @@ export class CsrError extends Error {}
 export function pemDecode(text: string): { type: string; der: Buffer } | undefined {
   const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(text)
   if (!m) return undefined
-  const body = m[2]!.split(/\r?\n/).filter((l) => l && !l.includes(':')).join('')
+  const body = m[2]!
+    .split(/\r?\n/)
+    .filter((l) => l && !l.includes(':'))
+    .join('')
   if (!/^[A-Za-z0-9+/=]*$/.test(body)) return undefined
   return { type: m[1]!, der: Buffer.from(body, 'base64') }
 }
@@ -103,7 +106,9 @@ export function parseCsr(pem: string): ParsedCsr {
     const ok = verify(alg.digest, buf.subarray(info.offset, info.end), publicKey, signature)
     if (!ok) {
       const kind = publicKey.asymmetricKeyType
-      throw new CsrError(kind === 'rsa' ? 'crypto/rsa: verification error' : kind === 'ec' ? 'x509: ECDSA verification failure' : 'x509: Ed25519 verification failure')
+      throw new CsrError(
+        kind === 'rsa' ? 'crypto/rsa: verification error' : kind === 'ec' ? 'x509: ECDSA verification failure' : 'x509: Ed25519 verification failure',
+      )
     }
 
     let commonName = ''
@@ -117,7 +122,18 @@ export function parseCsr(pem: string): ParsedCsr {
         else if (oid === OID_O) organizations.push(stringValue(buf, value))
       }
     }
-    const out = { subjectDer, publicKeyDer, publicKey, commonName, organizations, dnsNames: [] as string[], ipAddresses: [] as string[], emailAddresses: [] as string[], uris: [] as string[], subjectAltNameDer: undefined as Buffer | undefined }
+    const out = {
+      subjectDer,
+      publicKeyDer,
+      publicKey,
+      commonName,
+      organizations,
+      dnsNames: [] as string[],
+      ipAddresses: [] as string[],
+      emailAddresses: [] as string[],
+      uris: [] as string[],
+      subjectAltNameDer: undefined as Buffer | undefined,
+    }
     if (attrs && attrs.tag === 0xa0) {
       for (const attr of children(buf, attrs)) {
         const [type, values] = children(buf, attr)

@@ -32,7 +32,7 @@ export function readTlv(buf: Buffer, offset: number): Tlv {
 /** The TLVs inside a constructed TLV. */
 export function children(buf: Buffer, t: Tlv): Tlv[] {
   const out: Tlv[] = []
-  for (let o = t.start; o < t.end; ) {
+  for (let o = t.start; o < t.end;) {
     const c = readTlv(buf, o)
     if (c.end > t.end) throw new Error('der: child overruns its parent')
     out.push(c)
@@ -112,7 +112,7 @@ export function namedBits(bits: readonly number[]): Buffer {
   if (!bits.length) return tlv(0x03, Buffer.from([0]))
   const max = Math.max(...bits)
   const bytes = Buffer.alloc(Math.floor(max / 8) + 1)
-  for (const b of bits) bytes[Math.floor(b / 8)]! |= 0x80 >> b % 8
+  for (const b of bits) bytes[Math.floor(b / 8)]! |= 0x80 >> (b % 8)
   const unused = 7 - (max % 8)
   return tlv(0x03, Buffer.from([unused]), bytes)
 }

@@ -76,7 +76,9 @@ function caParts(caCertPem: string): { subject: Buffer; keyId: Buffer } {
   }
   if (!keyId) {
     const key = children(buf, spki)[1]!
-    keyId = createHash('sha1').update(buf.subarray(key.start + 1, key.end)).digest()
+    keyId = createHash('sha1')
+      .update(buf.subarray(key.start + 1, key.end))
+      .digest()
   }
   return { subject: Buffer.from(buf.subarray(subjectTlv.offset, subjectTlv.end)), keyId }
 }
@@ -115,6 +117,9 @@ export function signCsr(r: SignRequest): string {
   )
   const signature = sign('sha256', tbs, caKey)
   const der = seq(tbs, sigAlg, bitString(signature))
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`
 }

@@ -21,8 +21,8 @@ type Condition = { type?: string; status?: string; lastUpdateTime?: string; last
 
 export const isCsr = (res: Pick<ResourceInfo, 'group' | 'kind'>): boolean => res.group === 'certificates.k8s.io' && res.kind === 'CertificateSigningRequest'
 
-const spec = (o: KubeObject): Obj => ((o.spec && typeof o.spec === 'object' ? o.spec : (o.spec = {})) as Obj)
-const status = (o: KubeObject): Obj => ((o.status && typeof o.status === 'object' ? o.status : (o.status = {})) as Obj)
+const spec = (o: KubeObject): Obj => (o.spec && typeof o.spec === 'object' ? o.spec : (o.spec = {})) as Obj
+const status = (o: KubeObject): Obj => (o.status && typeof o.status === 'object' ? o.status : (o.status = {})) as Obj
 const conditions = (o: KubeObject): Condition[] => {
   const s = o.status as { conditions?: unknown } | undefined
   return Array.isArray(s?.conditions) ? (s.conditions as Condition[]) : []
@@ -65,7 +65,8 @@ export function csrSubjectRestriction(obj: KubeObject): void {
     } catch (e) {
       throw forbidden(String(obj.metadata?.name ?? ''), `failed to parse CSR: ${(e as Error).message}`)
     }
-    if (orgs.includes('system:masters')) throw forbidden(String(obj.metadata?.name ?? ''), `use of ${s.signerName} signer with system:masters group is not allowed`)
+    if (orgs.includes('system:masters'))
+      throw forbidden(String(obj.metadata?.name ?? ''), `use of ${s.signerName} signer with system:masters group is not allowed`)
   }
 }
 
@@ -95,12 +96,15 @@ export function csrUpdate(ctx: ServerContext, user: User | undefined, subresourc
     if (cert !== undefined) st.certificate = cert
     else delete st.certificate
     populateConditionTimestamps(next, old, now)
-    if (user && !authorizedForSigner(ctx, user, 'approve', signer)) throw forbidden(name, `user not permitted to approve requests with signerName ${JSON.stringify(signer)}`)
+    if (user && !authorizedForSigner(ctx, user, 'approve', signer))
+      throw forbidden(name, `user not permitted to approve requests with signerName ${JSON.stringify(signer)}`)
   } else if (subresource === 'status') {
     // Approved/Denied conditions are the approver's: kept as they were.
     for (const type of ['Approved', 'Denied']) {
       const was = conditions(old).filter((c) => c.type === type)
-      const now_ = conditions(next).map((c, i) => [c, i] as const).filter(([c]) => c.type === type)
+      const now_ = conditions(next)
+        .map((c, i) => [c, i] as const)
+        .filter(([c]) => c.type === type)
       if (was.length === now_.length) now_.forEach(([, i], k) => (conditions(next)[i] = structuredClone(was[k]!)))
       else if (now_.length > was.length) errs.push(fieldErr.forbidden('status.conditions', `updates may not add a condition of type ${JSON.stringify(type)}`))
     }

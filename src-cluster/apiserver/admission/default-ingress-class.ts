@@ -9,7 +9,11 @@ const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class'
 /** The default class; with several, the newest (then by name), as upstream. */
 export function defaultIngressClass(classes: readonly IngressClass[]): IngressClass | undefined {
   const defaults = classes.filter((c) => c.metadata?.annotations?.[DEFAULT_INGRESS_CLASS_ANNOTATION] === 'true')
-  defaults.sort((a, b) => String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
+  defaults.sort(
+    (a, b) =>
+      String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')) ||
+      String(a.metadata?.name).localeCompare(String(b.metadata?.name)),
+  )
   return defaults[0]
 }
 

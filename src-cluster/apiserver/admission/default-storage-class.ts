@@ -16,7 +16,11 @@ export function isDefaultClass(sc: StorageClass): boolean {
 /** The default class; with several, the newest (then by name), as upstream since 1.26. */
 export function defaultClass<S extends StorageClass>(classes: readonly S[]): S | undefined {
   const defaults = classes.filter(isDefaultClass)
-  defaults.sort((a, b) => String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
+  defaults.sort(
+    (a, b) =>
+      String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')) ||
+      String(a.metadata?.name).localeCompare(String(b.metadata?.name)),
+  )
   return defaults[0]
 }
 

@@ -9,7 +9,11 @@ export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable'
 
 /** Whether any of the pod's tolerations already covers `key` with effect NoExecute. */
 function covers(tols: readonly Toleration[], key: string): boolean {
-  return tols.some((t) => (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') && (t.key === key || ((t.key === undefined || t.key === '') && t.operator === 'Exists')))
+  return tols.some(
+    (t) =>
+      (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') &&
+      (t.key === key || ((t.key === undefined || t.key === '') && t.operator === 'Exists')),
+  )
 }
 
 /**

@@ -53,14 +53,16 @@ export async function limitRangerMutate(ctx: ServerContext, res: ResourceInfo, p
       const requests = (resources.requests = obj(resources.requests)) as Record<string, string>
       const setLimits: string[] = []
       const setRequests: string[] = []
-      for (const [k, v] of Object.entries(defaults.limits)) if (!(k in limits)) {
-        limits[k] = v
-        setLimits.push(k)
-      }
-      for (const [k, v] of Object.entries(defaults.requests)) if (!(k in requests)) {
-        requests[k] = v
-        setRequests.push(k)
-      }
+      for (const [k, v] of Object.entries(defaults.limits))
+        if (!(k in limits)) {
+          limits[k] = v
+          setLimits.push(k)
+        }
+      for (const [k, v] of Object.entries(defaults.requests))
+        if (!(k in requests)) {
+          requests[k] = v
+          setRequests.push(k)
+        }
       if (!Object.keys(limits).length) delete resources.limits
       if (!Object.keys(requests).length) delete resources.requests
       if (setRequests.length) notes.push(`${setRequests.sort().join(', ')} request for ${what} ${String(c.name ?? '')}`)
@@ -68,7 +70,8 @@ export async function limitRangerMutate(ctx: ServerContext, res: ResourceInfo, p
     }
     for (const c of arr(spec.containers)) merge(c, 'container')
     for (const c of arr(spec.initContainers)) merge(c, 'init container')
-    if (notes.length) pod.metadata = { ...pod.metadata, annotations: { ...(pod.metadata?.annotations ?? {}), [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` } }
+    if (notes.length)
+      pod.metadata = { ...pod.metadata, annotations: { ...(pod.metadata?.annotations ?? {}), [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` } }
   }
 }
 

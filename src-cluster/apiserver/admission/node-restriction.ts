@@ -78,30 +78,42 @@ export async function nodeRestrictionCreate(ctx: ServerContext, user: User | und
   }
   if (isCoreResource(res, 'pods')) return admitMirrorPod(ctx, node, res, name, obj)
   if (res.group === 'coordination.k8s.io' && res.plural === 'leases') {
-    if (obj.metadata?.namespace !== 'kube-node-lease' || name !== node) throw forbidden(res, name, 'can only access node lease with the same name as the requesting node')
+    if (obj.metadata?.namespace !== 'kube-node-lease' || name !== node)
+      throw forbidden(res, name, 'can only access node lease with the same name as the requesting node')
   }
 }
 
 async function admitMirrorPod(ctx: ServerContext, node: string, res: ResourceInfo, name: string, pod: KubeObject): Promise<void> {
   const annotations = (pod.metadata?.annotations ?? {}) as Record<string, string>
-  if (!(MIRROR_ANNOTATION in annotations)) throw forbidden(res, name, `pod does not have "${MIRROR_ANNOTATION}" annotation, node "${node}" can only create mirror pods`)
+  if (!(MIRROR_ANNOTATION in annotations))
+    throw forbidden(res, name, `pod does not have "${MIRROR_ANNOTATION}" annotation, node "${node}" can only create mirror pods`)
   if (nodeNameOf(pod) !== node) throw forbidden(res, name, `node "${node}" can only create pods with spec.nodeName set to itself`)
-  const owners = (pod.metadata?.ownerReferences ?? []) as { apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean; blockOwnerDeletion?: boolean }[]
+  const owners = (pod.metadata?.ownerReferences ?? []) as {
+    apiVersion?: string
+    kind?: string
+    name?: string
+    uid?: string
+    controller?: boolean
+    blockOwnerDeletion?: boolean
+  }[]
   if (owners.length > 1) throw forbidden(res, name, `node "${node}" can only create pods with a single owner reference set to itself`)
   const owner = owners[0]
-  if (!owner || owner.apiVersion !== 'v1' || owner.kind !== 'Node' || owner.name !== node) throw forbidden(res, name, `node "${node}" can only create pods with an owner reference set to itself`)
+  if (!owner || owner.apiVersion !== 'v1' || owner.kind !== 'Node' || owner.name !== node)
+    throw forbidden(res, name, `node "${node}" can only create pods with an owner reference set to itself`)
   if (!owner.controller) throw forbidden(res, name, `node "${node}" can only create pods with a controller owner reference set to itself`)
   if (owner.blockOwnerDeletion) throw forbidden(res, name, `node "${node}" must not set blockOwnerDeletion on an owner reference`)
   const self = await ctx.objects.get(RES.nodes, undefined, node)
   if (!self) throw errors.notFound(RES.nodes, node)
-  if (owner.uid !== self.obj.metadata?.uid) throw forbidden(res, name, `node ${node} UID mismatch: expected ${String(self.obj.metadata?.uid)} got ${String(owner.uid)}`)
+  if (owner.uid !== self.obj.metadata?.uid)
+    throw forbidden(res, name, `node ${node} UID mismatch: expected ${String(self.obj.metadata?.uid)} got ${String(owner.uid)}`)
   // A mirror pod may not reach other objects: those would become readable to the node.
   const spec = (pod.spec ?? {}) as { serviceAccountName?: string; volumes?: { persistentVolumeClaim?: unknown }[] }
   if (spec.serviceAccountName) throw forbidden(res, name, `node "${node}" can not create pods that reference a service account`)
   const refs = [...podReferences(pod as Parameters<typeof podReferences>[0])]
   if (refs.some((r) => r.startsWith('secret:'))) throw forbidden(res, name, `node "${node}" can not create pods that reference secrets`)
   if (refs.some((r) => r.startsWith('configmap:'))) throw forbidden(res, name, `node "${node}" can not create pods that reference configmaps`)
-  if ((spec.volumes ?? []).some((v) => v.persistentVolumeClaim)) throw forbidden(res, name, `node "${node}" can not create pods that reference persistentvolumeclaims`)
+  if ((spec.volumes ?? []).some((v) => v.persistentVolumeClaim))
+    throw forbidden(res, name, `node "${node}" can not create pods that reference persistentvolumeclaims`)
 }
 
 /** A kubelet changing an object (update, patch, apply; `subresource` as requested). */
@@ -133,7 +145,8 @@ export function nodeRestrictionDelete(user: User | undefined, res: ResourceInfo,
   const node = nodeIdentity(user)
   if (node === undefined) return
   const name = String(cur.metadata?.name ?? '')
-  if (isCoreResource(res, 'pods') && nodeNameOf(cur) !== node) throw forbidden(res, name, `node "${node}" can only delete pods with spec.nodeName set to itself`)
+  if (isCoreResource(res, 'pods') && nodeNameOf(cur) !== node)
+    throw forbidden(res, name, `node "${node}" can only delete pods with spec.nodeName set to itself`)
   if (isCoreResource(res, 'nodes') && name !== node) throw forbidden(res, name, `node "${node}" is not allowed to modify node "${name}"`)
 }
 
@@ -141,11 +154,19 @@ export function nodeRestrictionDelete(user: User | undefined, res: ResourceInfo,
 export function nodeRestrictionEvict(user: User | undefined, pod: KubeObject): void {
   const node = nodeIdentity(user)
   if (node === undefined) return
-  if (nodeNameOf(pod) !== node) throw forbidden(RES.pods, String(pod.metadata?.name ?? ''), `node "${node}" can only evict pods with spec.nodeName set to itself`)
+  if (nodeNameOf(pod) !== node)
+    throw forbidden(RES.pods, String(pod.metadata?.name ?? ''), `node "${node}" can only evict pods with spec.nodeName set to itself`)
 }
 
 /** A kubelet asking for a ServiceAccount token: it must be bound to a pod on this node. */
-export async function nodeRestrictionToken(ctx: ServerContext, user: User | undefined, res: ResourceInfo, namespace: string, saName: string, ref: { apiVersion?: string; kind?: string; name?: string; uid?: string } | undefined): Promise<void> {
+export async function nodeRestrictionToken(
+  ctx: ServerContext,
+  user: User | undefined,
+  res: ResourceInfo,
+  namespace: string,
+  saName: string,
+  ref: { apiVersion?: string; kind?: string; name?: string; uid?: string } | undefined,
+): Promise<void> {
   const node = nodeIdentity(user)
   if (node === undefined) return
   if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name) throw forbidden(res, saName, 'node requested token not bound to a pod')
@@ -153,7 +174,11 @@ export async function nodeRestrictionToken(ctx: ServerContext, user: User | unde
   const pod = await ctx.objects.get(RES.pods, namespace, ref.name)
   if (!pod) throw errors.notFound(RES.pods, ref.name)
   if (pod.obj.metadata?.uid !== ref.uid) {
-    throw forbidden(res, saName, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`)
+    throw forbidden(
+      res,
+      saName,
+      `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
+    )
   }
   if (nodeNameOf(pod.obj) !== node) throw forbidden(res, saName, 'node requested token bound to a pod scheduled on a different node')
 }

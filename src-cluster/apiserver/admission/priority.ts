@@ -7,7 +7,6 @@ import type { ServerContext } from '../context'
 import { errors } from '../status'
 import { RES } from '../../kit/resources'
 
-
 interface PriorityClassObj {
   metadata?: { name?: string }
   value?: number
@@ -33,7 +32,11 @@ export async function priorityAdmission(ctx: ServerContext, pod: Pod): Promise<v
   }
   const value = cls?.value ?? 0
   if (spec.priority !== undefined && spec.priority !== null && spec.priority !== value) {
-    throw errors.forbiddenObject(RES.pods, name, `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`)
+    throw errors.forbiddenObject(
+      RES.pods,
+      name,
+      `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`,
+    )
   }
   spec.priority = value
   if (cls && !spec.priorityClassName) spec.priorityClassName = cls.metadata?.name
@@ -44,5 +47,10 @@ export async function priorityAdmission(ctx: ServerContext, pod: Pod): Promise<v
 export async function priorityClassAdmission(ctx: ServerContext, obj: KubeObject): Promise<void> {
   if ((obj as PriorityClassObj).globalDefault !== true) return
   const other = (await classes(ctx)).find((c) => c.globalDefault && c.metadata?.name !== obj.metadata?.name)
-  if (other) throw errors.forbiddenObject(RES.priorityclasses, obj.metadata?.name ?? '', `PriorityClass ${other.metadata?.name} is already marked as default. Only one default can exist`)
+  if (other)
+    throw errors.forbiddenObject(
+      RES.priorityclasses,
+      obj.metadata?.name ?? '',
+      `PriorityClass ${other.metadata?.name} is already marked as default. Only one default can exist`,
+    )
 }

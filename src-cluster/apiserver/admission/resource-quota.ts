@@ -25,7 +25,13 @@ function nonNegative(l: ResourceList): ResourceList {
  * Checks (and unless `dryRun`, charges) the namespace's quotas for creating `obj`, or updating
  * `old` into `obj`. Throws upstream's 403s.
  */
-export async function resourceQuotaAdmission(ctx: ServerContext, res: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): Promise<void> {
+export async function resourceQuotaAdmission(
+  ctx: ServerContext,
+  res: ResourceInfo,
+  obj: KubeObject,
+  old: KubeObject | undefined,
+  dryRun: boolean,
+): Promise<void> {
   if (!res.namespaced || res.virtual || res.dynamic) return
   const ns = obj.metadata?.namespace
   if (!ns) return
@@ -51,7 +57,8 @@ export async function resourceQuotaAdmission(ctx: ServerContext, res: ResourceIn
       if (why) throw errors.forbiddenObject(res, name, `failed quota: ${q.metadata?.name}: ${why}`)
       const used = q.status?.used ?? {}
       const missing = restricted.filter((r) => !(r in used))
-      if (missing.length) throw errors.forbiddenObject(res, name, `status unknown for quota: ${q.metadata?.name}, resources: ${[...restricted].sort().join(',')}`)
+      if (missing.length)
+        throw errors.forbiddenObject(res, name, `status unknown for quota: ${q.metadata?.name}, resources: ${[...restricted].sort().join(',')}`)
       interesting.push({ q, rev: s.kv.modRevision, hard })
     }
     if (!interesting.length) return

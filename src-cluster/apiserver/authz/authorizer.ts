@@ -32,7 +32,11 @@ export class Authorizer {
 
   /** What the user may do in a namespace (SelfSubjectRulesReview). */
   rules(user: User, namespace: string | undefined): PolicyRule[] {
-    if (user.groups.includes(MASTERS)) return [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }]
+    if (user.groups.includes(MASTERS))
+      return [
+        { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+        { verbs: ['*'], nonResourceURLs: ['*'] },
+      ]
     const rules = rulesFor(this.policy, user, namespace)
     // A kubelet's static node rules (upstream's Node authorizer lists them too, as incomplete).
     return nodeIdentity(user) ? [...NODE_RULES, ...rules] : rules

@@ -29,23 +29,67 @@ const user = (name: string): Subject => ({ kind: 'User', apiGroup: 'rbac.authori
 const rule = (verbs: string[], apiGroups: string[], resources: string[]): PolicyRule => ({ verbs, apiGroups, resources })
 
 /** Namespaced things a workload owner works with (upstream's edit/view lists, in short). */
-const WORKLOAD_CORE = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'replicationcontrollers', 'replicationcontrollers/scale', 'replicationcontrollers/status', 'serviceaccounts', 'events', 'limitranges', 'resourcequotas', 'resourcequotas/status', 'namespaces', 'namespaces/status', 'bindings']
-const WORKLOAD_APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status', 'daemonsets', 'daemonsets/status', 'controllerrevisions']
+const WORKLOAD_CORE = [
+  'pods',
+  'pods/log',
+  'pods/status',
+  'services',
+  'services/status',
+  'endpoints',
+  'configmaps',
+  'persistentvolumeclaims',
+  'persistentvolumeclaims/status',
+  'replicationcontrollers',
+  'replicationcontrollers/scale',
+  'replicationcontrollers/status',
+  'serviceaccounts',
+  'events',
+  'limitranges',
+  'resourcequotas',
+  'resourcequotas/status',
+  'namespaces',
+  'namespaces/status',
+  'bindings',
+]
+const WORKLOAD_APPS = [
+  'deployments',
+  'deployments/scale',
+  'deployments/status',
+  'replicasets',
+  'replicasets/scale',
+  'replicasets/status',
+  'statefulsets',
+  'statefulsets/scale',
+  'statefulsets/status',
+  'daemonsets',
+  'daemonsets/status',
+  'controllerrevisions',
+]
 
 export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
   { name: 'cluster-admin', rules: [rule(['*'], ['*'], ['*']), { verbs: ['*'], nonResourceURLs: ['*'] }] },
   {
     name: 'system:discovery',
-    rules: [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/openapi', '/openapi/*', '/version', '/version/'] }],
+    rules: [
+      {
+        verbs: ['get'],
+        nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/openapi', '/openapi/*', '/version', '/version/'],
+      },
+    ],
   },
   { name: 'system:public-info-viewer', rules: [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] }] },
   {
     name: 'system:service-account-issuer-discovery',
-    rules: [{ verbs: ['get'], nonResourceURLs: ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'] }],
+    rules: [
+      { verbs: ['get'], nonResourceURLs: ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'] },
+    ],
   },
   {
     name: 'system:basic-user',
-    rules: [rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])],
+    rules: [
+      rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+    ],
   },
   // admin ⊇ edit ⊇ view through aggregation labels, as upstream.
   { name: 'admin', aggregateFrom: `${AGG}admin`, rules: [] },
@@ -55,7 +99,11 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
     name: 'system:aggregate-to-view',
     labels: { [`${AGG}view`]: 'true' },
     rules: [
-      rule(READ, [''], WORKLOAD_CORE.filter((r) => r !== 'bindings')),
+      rule(
+        READ,
+        [''],
+        WORKLOAD_CORE.filter((r) => r !== 'bindings'),
+      ),
       rule(READ, ['apps'], WORKLOAD_APPS),
       rule(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
       rule(READ, ['batch'], ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status']),
@@ -69,10 +117,34 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
     name: 'system:aggregate-to-edit',
     labels: { [`${AGG}edit`]: 'true' },
     rules: [
-      rule(ALL, [''], ['pods', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'pods/eviction', 'services', 'services/proxy', 'endpoints', 'configmaps', 'secrets', 'persistentvolumeclaims', 'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts']),
+      rule(
+        ALL,
+        [''],
+        [
+          'pods',
+          'pods/exec',
+          'pods/attach',
+          'pods/portforward',
+          'pods/proxy',
+          'pods/eviction',
+          'services',
+          'services/proxy',
+          'endpoints',
+          'configmaps',
+          'secrets',
+          'persistentvolumeclaims',
+          'replicationcontrollers',
+          'replicationcontrollers/scale',
+          'serviceaccounts',
+        ],
+      ),
       rule(['create'], [''], ['serviceaccounts/token']),
       rule(READ, [''], ['secrets']),
-      rule(ALL, ['apps'], WORKLOAD_APPS.filter((r) => !r.endsWith('/status'))),
+      rule(
+        ALL,
+        ['apps'],
+        WORKLOAD_APPS.filter((r) => !r.endsWith('/status')),
+      ),
       rule(ALL, ['autoscaling'], ['horizontalpodautoscalers']),
       rule(ALL, ['batch'], ['jobs', 'cronjobs']),
       rule(ALL, ['policy'], ['poddisruptionbudgets']),

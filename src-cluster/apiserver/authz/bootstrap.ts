@@ -39,7 +39,9 @@ async function reconcile(ctx: ServerContext, res: ResourceInfo, want: KubeObject
   }
   const annotations = (cur.obj.metadata?.annotations ?? {}) as Record<string, string>
   if (annotations[AUTOUPDATE] === 'false') return
-  const differs = fields.some((f) => JSON.stringify((cur.obj as Record<string, unknown>)[f] ?? null) !== JSON.stringify((want as Record<string, unknown>)[f] ?? null))
+  const differs = fields.some(
+    (f) => JSON.stringify((cur.obj as Record<string, unknown>)[f] ?? null) !== JSON.stringify((want as Record<string, unknown>)[f] ?? null),
+  )
   const labels = (cur.obj.metadata?.labels ?? {}) as Record<string, string>
   const wantLabels = (want.metadata?.labels ?? {}) as Record<string, string>
   const labelsDiffer = Object.entries(wantLabels).some(([k, v]) => labels[k] !== v)

@@ -141,4 +141,3 @@ export function checkRbacEscalation(ctx: ServerContext, user: User | undefined, 
     if (lacking.length) throw forbidden(res, name, notHeld(user, lacking))
   }
 }
-

@@ -8,7 +8,10 @@ import type { Authorizer } from './authorizer'
 function headerList(req: IncomingMessage, name: string): string[] {
   const v = req.headers[name]
   if (v === undefined) return []
-  return (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)
+  return (Array.isArray(v) ? v : [v])
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean)
 }
 
 export function impersonate(req: IncomingMessage, requester: User, authz: Authorizer): User {

@@ -7,7 +7,6 @@ import type { KeyValue, Storage, Watcher } from '../../store/types'
 import { decodeFor, resourcePrefix } from '../registry/objects'
 import { RES } from '../../kit/resources'
 
-
 export type NodeRefKind = 'secret' | 'configmap' | 'pvc' | 'serviceaccount'
 
 interface LocalRef {

@@ -98,7 +98,9 @@ function rulesOf(src: PolicySource, b: Binding): readonly PolicyRule[] {
 }
 
 function describe(b: Binding): string {
-  const where = b.namespace ? `RoleBinding "${b.name}" of ${b.roleRef.kind} "${b.roleRef.name}" in namespace "${b.namespace}"` : `ClusterRoleBinding "${b.name}" of ClusterRole "${b.roleRef.name}"`
+  const where = b.namespace
+    ? `RoleBinding "${b.name}" of ${b.roleRef.kind} "${b.roleRef.name}" in namespace "${b.namespace}"`
+    : `ClusterRoleBinding "${b.name}" of ClusterRole "${b.roleRef.name}"`
   return `RBAC: allowed by ${where}`
 }
 

@@ -38,7 +38,12 @@ function conflicts(crd: CrdObject, others: readonly CrdObject[]): CrdCondition |
     taken.kind.add(a.kind)
     if (a.listKind) taken.listKind.add(a.listKind)
   }
-  const bad = (reason: string, v: string): CrdCondition => ({ type: 'NamesAccepted', status: 'False', reason, message: `${JSON.stringify(v)} is already in use` })
+  const bad = (reason: string, v: string): CrdCondition => ({
+    type: 'NamesAccepted',
+    status: 'False',
+    reason,
+    message: `${JSON.stringify(v)} is already in use`,
+  })
   if (taken.plural.has(names.plural)) return bad('PluralConflict', names.plural)
   const singular = names.singular ?? names.kind.toLowerCase()
   if (taken.singular.has(singular)) return bad('SingularConflict', singular)
@@ -168,7 +173,11 @@ export class CrdController {
       return
     }
     const now = rfc3339(this.ctx.now())
-    let conds = setCondition(crd.status?.conditions ?? [], { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }, now)
+    let conds = setCondition(
+      crd.status?.conditions ?? [],
+      { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' },
+      now,
+    )
     if (this.registered.has(name) || crd.status?.acceptedNames?.plural) this.register({ ...crd, status: { ...crd.status, conditions: conds } }, true)
     const plural = crd.status?.acceptedNames?.plural || crd.spec.names.plural
     const prefix = resourcePrefix({ group: crd.spec.group, plural })

@@ -187,7 +187,12 @@ export function pathString(path: readonly string[]): string {
         break
       case 'k': {
         const keys = JSON.parse(body) as Record<string, unknown>
-        out += '[' + Object.entries(keys).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',') + ']'
+        out +=
+          '[' +
+          Object.entries(keys)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(',') +
+          ']'
         break
       }
       case 'v':

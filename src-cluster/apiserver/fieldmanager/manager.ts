@@ -14,7 +14,17 @@ import { applyConfiguration } from '../patch/apply'
 import { isMap, type JsonMap } from '../patch/body'
 import { FREE, type Lookup, type Shape } from '../patch/shape'
 import { errors, failure, type ApiError } from '../status'
-import { capUpdateEntries, decodeEntries, encodeEntries, EntryError, identity, isResetRequest, type Entry, type ManagedFieldsEntry, type Writer } from './entries'
+import {
+  capUpdateEntries,
+  decodeEntries,
+  encodeEntries,
+  EntryError,
+  identity,
+  isResetRequest,
+  type Entry,
+  type ManagedFieldsEntry,
+  type Writer,
+} from './entries'
 import { FieldSet, pathString } from './fieldset'
 import { compare, fieldsOf, removeUnowned, zeroValueOf } from './typed'
 import { rfc3339 } from '../../kit/time'
@@ -43,7 +53,18 @@ function rootShape(res: ResourceInfo, lookup: Lookup): Shape {
 }
 
 /** Fields never tracked (upstream strips them), and the part a subresource write may own. */
-const UNTRACKED_META = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds']
+const UNTRACKED_META = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+]
 
 function scoped(res: ResourceInfo, subresource: string | undefined, set: FieldSet): FieldSet {
   let s = set.without(['f:apiVersion']).without(['f:kind'])
@@ -217,7 +238,15 @@ function lastAppliedFields(live: KubeObject, shape: Shape, lookup: Lookup): Fiel
 /** JSON with map keys sorted, as Go writes maps. */
 function goJson(v: unknown): string {
   if (Array.isArray(v)) return '[' + v.map(goJson).join(',') + ']'
-  if (isMap(v)) return '{' + Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${goJson(v[k])}`).join(',') + '}'
+  if (isMap(v))
+    return (
+      '{' +
+      Object.keys(v)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${goJson(v[k])}`)
+        .join(',') +
+      '}'
+    )
   return JSON.stringify(v)
 }
 
@@ -255,5 +284,7 @@ export function conflictError(conflicts: readonly Conflict[]): ApiError {
     }
     message = `Apply failed with ${items.length} conflicts: ${lines.join('\n')}`
   }
-  return failure(409, 'Conflict', message, { causes: items.map((i) => ({ reason: 'FieldManagerConflict', message: `conflict with ${i.who}`, field: i.field })) })
+  return failure(409, 'Conflict', message, {
+    causes: items.map((i) => ({ reason: 'FieldManagerConflict', message: `conflict with ${i.who}`, field: i.field })),
+  })
 }

@@ -9,21 +9,19 @@ import { childShape, itemShape, type Lookup, type Shape } from '../patch/shape'
 import { FieldSet } from './fieldset'
 
 /** Structs upstream marks `+structType=atomic`: owned and replaced as one value. */
-const ATOMIC_STRUCTS = new Set(
-  [
-    'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector',
-    'io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference',
-    'io.k8s.api.core.v1.NodeSelector',
-    'io.k8s.api.core.v1.NodeSelectorTerm',
-    'io.k8s.api.core.v1.ObjectReference',
-    'io.k8s.api.core.v1.LocalObjectReference',
-    'io.k8s.api.core.v1.TypedLocalObjectReference',
-    'io.k8s.api.core.v1.SecretKeySelector',
-    'io.k8s.api.core.v1.ConfigMapKeySelector',
-    'io.k8s.api.core.v1.ObjectFieldSelector',
-    'io.k8s.api.core.v1.ResourceFieldSelector',
-  ],
-)
+const ATOMIC_STRUCTS = new Set([
+  'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector',
+  'io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference',
+  'io.k8s.api.core.v1.NodeSelector',
+  'io.k8s.api.core.v1.NodeSelectorTerm',
+  'io.k8s.api.core.v1.ObjectReference',
+  'io.k8s.api.core.v1.LocalObjectReference',
+  'io.k8s.api.core.v1.TypedLocalObjectReference',
+  'io.k8s.api.core.v1.SecretKeySelector',
+  'io.k8s.api.core.v1.ConfigMapKeySelector',
+  'io.k8s.api.core.v1.ObjectFieldSelector',
+  'io.k8s.api.core.v1.ResourceFieldSelector',
+])
 
 type NodeKind = 'atomic' | 'granular' | 'keyed' | 'set'
 
@@ -46,7 +44,14 @@ function kindOf(shape: Shape, ...values: unknown[]): NodeKind {
 
 /** Compact JSON with sorted keys, as FieldsV1 spells `k:` elements. */
 function sortedJson(v: Record<string, unknown>): string {
-  return '{' + Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(v[k])}`).join(',') + '}'
+  return (
+    '{' +
+    Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${JSON.stringify(v[k])}`)
+      .join(',') +
+    '}'
+  )
 }
 
 /** The path element of a list item: `k:{..}` by its keys, `v:..` for sets, `i:N` otherwise. */
@@ -148,10 +153,11 @@ function cmp(l: unknown, r: unknown, shape: Shape, lookup: Lookup, path: string[
     const items = itemShape(shape, lookup)
     const byElement = (list: unknown): Map<string, unknown> => {
       const m = new Map<string, unknown>()
-      if (Array.isArray(list)) list.forEach((item, i) => {
-        const pe = itemElement(item, i, shape, items)
-        if (!m.has(pe)) m.set(pe, item)
-      })
+      if (Array.isArray(list))
+        list.forEach((item, i) => {
+          const pe = itemElement(item, i, shape, items)
+          if (!m.has(pe)) m.set(pe, item)
+        })
       return m
     }
     const lm = byElement(l)

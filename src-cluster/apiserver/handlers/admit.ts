@@ -31,10 +31,20 @@ export function isDryRun(q: URLSearchParams, body?: { dryRun?: unknown }): boole
  * Check an incoming object's structure: returns the pruned object. Unknown/duplicate fields
  * are errors under Strict, warnings under Warn; wrong types are always a 400.
  */
-export function checkFields(res: ResourceInfo, value: KubeObject, mode: FieldValidation, warnings: string[], jsonText?: string, structName = res.schema): KubeObject {
+export function checkFields(
+  res: ResourceInfo,
+  value: KubeObject,
+  mode: FieldValidation,
+  warnings: string[],
+  jsonText?: string,
+  structName = res.schema,
+): KubeObject {
   // Custom resources: type errors are part of validation (422), pruning is the schema's.
-  const { object, unknownFields, errors: typeErrs } =
-    res.dynamic && structName === res.schema ? { ...res.dynamic.prune(value), errors: [] } : checkStructure(value, structName)
+  const {
+    object,
+    unknownFields,
+    errors: typeErrs,
+  } = res.dynamic && structName === res.schema ? { ...res.dynamic.prune(value), errors: [] } : checkStructure(value, structName)
   const problems: string[] = []
   if (mode !== 'Ignore') {
     for (const f of unknownFields) problems.push(`unknown field ${JSON.stringify(f)}`)

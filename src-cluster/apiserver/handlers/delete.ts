@@ -38,7 +38,8 @@ export async function readDeleteOptions(req: IncomingMessage, q: URLSearchParams
   }
   if (body.orphanDependents !== undefined && policy !== undefined) throw errors.badRequest('use propagationPolicy or orphanDependents, not both')
   const g = grace === undefined || grace === null ? undefined : Number(grace)
-  if (g !== undefined && (!Number.isInteger(g) || g < 0)) throw errors.badRequest(`gracePeriodSeconds must be a non-negative integer (got ${JSON.stringify(grace)})`)
+  if (g !== undefined && (!Number.isInteger(g) || g < 0))
+    throw errors.badRequest(`gracePeriodSeconds must be a non-negative integer (got ${JSON.stringify(grace)})`)
   return {
     gracePeriodSeconds: g,
     propagationPolicy: policy ?? (body.orphanDependents === true ? 'Orphan' : undefined),
@@ -61,9 +62,16 @@ function defaultPolicy(res: ResourceInfo): DeleteOptions['propagationPolicy'] {
 }
 
 /** Delete one object; returns what the client gets back (the object, or its last state). */
-export async function deleteObject(ctx: ServerContext, res: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions): Promise<{ obj: KubeObject; gone: boolean }> {
+export async function deleteObject(
+  ctx: ServerContext,
+  res: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+  opts: DeleteOptions,
+): Promise<{ obj: KubeObject; gone: boolean }> {
   // Upstream's NamespaceLifecycle admission: the system namespaces stay (dry runs included).
-  if (res.group === '' && res.kind === 'Namespace' && IMMORTAL_NAMESPACES.has(name)) throw errors.forbiddenObject(res, name, 'this namespace may not be deleted')
+  if (res.group === '' && res.kind === 'Namespace' && IMMORTAL_NAMESPACES.has(name))
+    throw errors.forbiddenObject(res, name, 'this namespace may not be deleted')
   for (let attempt = 0; attempt < 20; attempt++) {
     const cur = await ctx.objects.mustGet(res, namespace, name)
     nodeRestrictionDelete(requestUser(), res, cur.obj)
@@ -73,7 +81,11 @@ export async function deleteObject(ctx: ServerContext, res: ResourceInfo, namesp
       throw errors.conflict(res, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${String(meta.uid)}`)
     }
     if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== meta.resourceVersion) {
-      throw errors.conflict(res, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`)
+      throw errors.conflict(
+        res,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`,
+      )
     }
     const policy = opts.propagationPolicy ?? defaultPolicy(res)
     const finalizers = new Set(meta.finalizers ?? [])
@@ -125,7 +137,13 @@ export async function handleDelete(ctx: ServerContext, r: ResourceRequest, req: 
   sendJson(req, res, 200, out.obj)
 }
 
-export async function handleDeleteCollection(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+export async function handleDeleteCollection(
+  ctx: ServerContext,
+  r: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  q: URLSearchParams,
+): Promise<void> {
   const opts = await readDeleteOptions(req, q)
   const listQ = new URLSearchParams(q)
   listQ.delete('limit')

@@ -44,7 +44,8 @@ function canIgnoreBudget(pod: Pod): boolean {
 function readEviction(buf: Buffer, contentType: string | undefined, podName: string): { deleteOptions: Record<string, unknown> } {
   if (!buf.length) return { deleteOptions: {} }
   const body = asObject(decodeBody(buf, contentType).value, 'Eviction body')
-  if (body.kind !== undefined && body.kind !== 'Eviction') throw errors.badRequest(`the body of a pods/eviction request must be an Eviction (got kind ${JSON.stringify(body.kind)})`)
+  if (body.kind !== undefined && body.kind !== 'Eviction')
+    throw errors.badRequest(`the body of a pods/eviction request must be an Eviction (got kind ${JSON.stringify(body.kind)})`)
   const name = body.metadata?.name
   if (name !== undefined && name !== podName) throw errors.badRequest(`name in URL does not match name in Eviction object (${podName} != ${String(name)})`)
   return { deleteOptions: (body.deleteOptions ?? {}) as Record<string, unknown> }
@@ -86,7 +87,8 @@ async function checkAndDecrement(ctx: ServerContext, pod: Pod, pdb: PodDisruptio
     throw tooManyRequests(`The disruption budget ${name} is still being processed by the server.`)
   }
   if (st.disruptionsAllowed < 0) throw errors.forbidden('pdb disruptions allowed is negative')
-  if (Object.keys(st.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS) throw errors.forbidden('DisruptedPods map too big - too many evictions not confirmed by PDB controller')
+  if (Object.keys(st.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS)
+    throw errors.forbidden('DisruptedPods map too big - too many evictions not confirmed by PDB controller')
   if (st.disruptionsAllowed === 0) {
     throw tooManyRequests(`The disruption budget ${name} needs ${st.desiredHealthy} healthy pods and has ${st.currentHealthy} currently`)
   }

@@ -14,9 +14,7 @@ export function filterFromQuery(res: ResourceInfo, q: URLSearchParams, name?: st
     const labelSel = ls ? parseLabelSelector(ls) : undefined
     const fieldPred = fs ? parseFieldSelector(fs, res) : undefined
     const filter: ObjectFilter = (obj) =>
-      (name === undefined || obj.metadata?.name === name) &&
-      (!labelSel || matchLabels(labelSel, obj.metadata?.labels)) &&
-      (!fieldPred || fieldPred(obj))
+      (name === undefined || obj.metadata?.name === name) && (!labelSel || matchLabels(labelSel, obj.metadata?.labels)) && (!fieldPred || fieldPred(obj))
     return { filter, trivial: !ls && !fs && name === undefined }
   } catch (e) {
     if (e instanceof BadRequestError) throw errors.badRequest(e.message)

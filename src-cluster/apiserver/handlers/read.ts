@@ -34,7 +34,9 @@ function notListError(asked: string, res: ResourceInfo, isList: boolean): ApiErr
   return failure(
     406,
     'NotAcceptable',
-    isList ? `you requested ${asked}, but the requested object is a list (${goType})` : `you requested ${asked}, but the requested object is not a list (${goType})`,
+    isList
+      ? `you requested ${asked}, but the requested object is a list (${goType})`
+      : `you requested ${asked}, but the requested object is not a list (${goType})`,
   )
 }
 
@@ -93,7 +95,9 @@ export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URL
     if (e instanceof StoreError && e.code === 'too-large') throw errors.tooLargeResourceVersion(revision ?? 0, ctx.store.revision())
     if (e instanceof StoreError && e.code === 'compacted') {
       throw token
-        ? errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+        ? errors.expired(
+            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+          )
         : errors.expired(`too old resource version: ${revision} (${e.compactRevision ?? 0})`)
     }
     throw e
@@ -118,18 +122,31 @@ export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URL
 }
 
 export async function handleList(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  if (q.has('sendInitialEvents')) throw errors.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [fieldErr.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list')])
+  if (q.has('sendInitialEvents'))
+    throw errors.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
+      fieldErr.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'),
+    ])
   const want = negotiated(req)
   if (want.as === 'PartialObjectMetadata') throw notListError(want.as, r.res, true)
   const out = await listObjects(ctx, r, q)
   if (want.as === 'PartialObjectMetadataList') {
     const metadata: Record<string, unknown> = { resourceVersion: String(out.revision) }
     if (out.continue) metadata.continue = out.continue
-    sendJson(req, res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${want.version}`, metadata, items: out.items.map((o) => asPartialObjectMetadata(o, want.version)) })
+    sendJson(req, res, 200, {
+      kind: 'PartialObjectMetadataList',
+      apiVersion: `meta.k8s.io/${want.version}`,
+      metadata,
+      items: out.items.map((o) => asPartialObjectMetadata(o, want.version)),
+    })
     return
   }
   if (want.as === 'Table') {
-    sendJson(req, res, 200, toTable(r.res, out.items, { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(out.revision), continue: out.continue }))
+    sendJson(
+      req,
+      res,
+      200,
+      toTable(r.res, out.items, { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(out.revision), continue: out.continue }),
+    )
     return
   }
   const metadata: Record<string, unknown> = { resourceVersion: String(out.revision) }

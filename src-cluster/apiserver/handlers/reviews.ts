@@ -23,7 +23,15 @@ interface ReviewSpec {
 function attributesOf(spec: ReviewSpec): Attributes {
   const r = spec.resourceAttributes
   if (r) {
-    return { kind: 'resource', verb: r.verb ?? '', group: r.group ?? '', resource: r.resource ?? '', subresource: r.subresource || undefined, namespace: r.namespace || undefined, name: r.name || undefined }
+    return {
+      kind: 'resource',
+      verb: r.verb ?? '',
+      group: r.group ?? '',
+      resource: r.resource ?? '',
+      subresource: r.subresource || undefined,
+      namespace: r.namespace || undefined,
+      name: r.name || undefined,
+    }
   }
   const n = spec.nonResourceAttributes
   if (n) return { kind: 'nonresource', verb: n.verb ?? '', path: n.path ?? '' }
@@ -38,19 +46,39 @@ function accessStatus(ctx: ServerContext, u: User, spec: ReviewSpec): { allowed:
 function rulesStatus(ctx: ServerContext, u: User, namespace: string | undefined): Record<string, unknown> {
   const rules = ctx.authorizer.rules(u, namespace)
   return {
-    resourceRules: rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs ?? [], apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) })),
+    resourceRules: rules
+      .filter((r) => !r.nonResourceURLs?.length)
+      .map((r) => ({
+        verbs: r.verbs ?? [],
+        apiGroups: r.apiGroups ?? [],
+        resources: r.resources ?? [],
+        ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+      })),
     nonResourceRules: rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs ?? [], nonResourceURLs: r.nonResourceURLs ?? [] })),
     incomplete: false,
   }
 }
 
-export async function handleReview(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams, user: User): Promise<void> {
+export async function handleReview(
+  ctx: ServerContext,
+  r: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  q: URLSearchParams,
+  user: User,
+): Promise<void> {
   const warnings: string[] = []
   const obj = await readObject(r, req, q, warnings)
   const base = { kind: r.res.kind, apiVersion: `${r.res.group}/${r.res.version}`, metadata: { creationTimestamp: null }, spec: obj.spec }
   switch (r.res.kind) {
     case 'SelfSubjectReview':
-      sendJson(req, res, 201, { ...base, status: { userInfo: { username: user.name, uid: user.uid, groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } } }, warnings)
+      sendJson(
+        req,
+        res,
+        201,
+        { ...base, status: { userInfo: { username: user.name, uid: user.uid, groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } } },
+        warnings,
+      )
       return
     case 'SelfSubjectAccessReview':
       sendJson(req, res, 201, { ...base, status: accessStatus(ctx, user, (obj.spec ?? {}) as ReviewSpec) }, warnings)
@@ -64,7 +92,8 @@ export async function handleReview(ctx: ServerContext, r: ResourceRequest, req: 
     }
     case 'LocalSubjectAccessReview': {
       const spec = (obj.spec ?? {}) as ReviewSpec
-      if (spec.resourceAttributes && spec.resourceAttributes.namespace !== r.namespace) throw errors.badRequest(`spec.resourceAttributes.namespace must be the review's namespace "${r.namespace}"`)
+      if (spec.resourceAttributes && spec.resourceAttributes.namespace !== r.namespace)
+        throw errors.badRequest(`spec.resourceAttributes.namespace must be the review's namespace "${r.namespace}"`)
       const subject: User = { name: spec.user ?? '', groups: spec.groups ?? [], uid: spec.uid }
       sendJson(req, res, 201, { ...base, metadata: { namespace: r.namespace, creationTimestamp: null }, status: accessStatus(ctx, subject, spec) }, warnings)
       return
@@ -85,7 +114,12 @@ export async function handleReview(ctx: ServerContext, r: ResourceRequest, req: 
         v && !dead
           ? {
               authenticated: true,
-              user: { username: v.user, uid: v.uid, groups: v.groups, ...(v.pod ? { extra: { 'authentication.kubernetes.io/pod-name': [v.pod.name], 'authentication.kubernetes.io/pod-uid': [v.pod.uid] } } : {}) },
+              user: {
+                username: v.user,
+                uid: v.uid,
+                groups: v.groups,
+                ...(v.pod ? { extra: { 'authentication.kubernetes.io/pod-name': [v.pod.name], 'authentication.kubernetes.io/pod-uid': [v.pod.uid] } } : {}),
+              },
               audiences: v.audiences,
             }
           : { authenticated: false, error: dead ?? 'the token is not a valid, unexpired service-account token of this cluster for the audiences asked for' }

@@ -23,7 +23,11 @@ export async function handleSnapshot(store: Storage, req: IncomingMessage, res: 
   try {
     for await (const chunk of snap.chunks) {
       if (aborted) return
-      if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve) })
+      if (!res.write(chunk))
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve)
+          res.once('close', resolve)
+        })
     }
     res.end()
   } catch {

@@ -74,7 +74,12 @@ function toScale(obj: KubeObject, paths?: ScalePaths): KubeObject {
     apiVersion: 'autoscaling/v1',
     metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
     spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector: spec.selector ? selectorToString(labelSelectorFromObject(obj.kind === 'ReplicationController' ? { matchLabels: spec.selector } : spec.selector)) : '' },
+    status: {
+      replicas: status.replicas ?? 0,
+      selector: spec.selector
+        ? selectorToString(labelSelectorFromObject(obj.kind === 'ReplicationController' ? { matchLabels: spec.selector } : spec.selector))
+        : '',
+    },
   }
 }
 
@@ -111,7 +116,9 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
       wanted = checkFields(scaleRes, wanted, mode, warnings, undefined, SCALE_STRUCT)
       const replicas = (wanted.spec as { replicas?: unknown } | undefined)?.replicas ?? 0
       if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-        throw errors.invalid({ group: 'autoscaling', kind: 'Scale' }, r.name!, [fieldErr.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')])
+        throw errors.invalid({ group: 'autoscaling', kind: 'Scale' }, r.name!, [
+          fieldErr.invalid('spec.replicas', replicas, 'must be greater than or equal to 0'),
+        ])
       }
       const next = structuredClone(current)
       if (r.res.dynamic?.scale) setPath(next, r.res.dynamic.scale.specReplicasPath, replicas)
@@ -131,7 +138,8 @@ export async function handleBinding(ctx: ServerContext, r: ResourceRequest, req:
   const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'Binding body')
   const target = (body.target ?? {}) as { kind?: string; name?: string }
   if (!target.name) throw errors.invalid({ group: '', kind: 'Binding' }, r.name!, [fieldErr.required('target.name')])
-  if (target.kind && target.kind !== 'Node') throw errors.invalid({ group: '', kind: 'Binding' }, r.name!, [fieldErr.notSupported('target.kind', target.kind, ['Node'])])
+  if (target.kind && target.kind !== 'Node')
+    throw errors.invalid({ group: '', kind: 'Binding' }, r.name!, [fieldErr.notSupported('target.kind', target.kind, ['Node'])])
   const nodeName = target.name
   await guaranteedUpdate(
     ctx,
@@ -171,14 +179,22 @@ const MAX_EXPIRATION_SECONDS = 2 ** 32
 export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const sa = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
   const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'TokenRequest body')
-  const spec = (body.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string } }
+  const spec = (body.spec ?? {}) as {
+    audiences?: string[]
+    expirationSeconds?: number
+    boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string }
+  }
   await nodeRestrictionToken(ctx, requestUser(), r.res, r.namespace!, r.name!, spec.boundObjectRef)
   const expirationSeconds = spec.expirationSeconds ?? 3600
   if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
-    throw errors.invalid(TOKEN_KIND, r.name!, [fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes')])
+    throw errors.invalid(TOKEN_KIND, r.name!, [
+      fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes'),
+    ])
   }
   if (expirationSeconds > MAX_EXPIRATION_SECONDS) {
-    throw errors.invalid(TOKEN_KIND, r.name!, [fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds')])
+    throw errors.invalid(TOKEN_KIND, r.name!, [
+      fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds'),
+    ])
   }
   if (spec.audiences !== undefined && (!Array.isArray(spec.audiences) || spec.audiences.some((a) => typeof a !== 'string'))) {
     throw errors.badRequest('spec.audiences must be a list of strings')
@@ -196,7 +212,11 @@ export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: I
     }
     const uid = String(obj.metadata?.uid)
     if (ref.uid && ref.uid !== uid) {
-      throw errors.conflict({ group: '', plural: kind }, ref.name, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`)
+      throw errors.conflict(
+        { group: '', plural: kind },
+        ref.name,
+        `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
+      )
     }
     bound = { kind, name: ref.name, uid }
   }

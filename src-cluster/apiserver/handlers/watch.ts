@@ -26,11 +26,14 @@ export function watchListParams(q: URLSearchParams): boolean | undefined {
   const send = q.has('sendInitialEvents') ? queryBool(q, 'sendInitialEvents') : undefined
   const match = q.get('resourceVersionMatch') ?? ''
   const errs: FieldError[] = []
-  if (send !== undefined && match !== 'NotOlderThan') errs.push(fieldErr.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'))
+  if (send !== undefined && match !== 'NotOlderThan')
+    errs.push(fieldErr.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'))
   if (match !== '') {
-    if (send === undefined) errs.push(fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'))
+    if (send === undefined)
+      errs.push(fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'))
     if (match !== 'NotOlderThan') errs.push(fieldErr.notSupported('resourceVersionMatch', match, ['NotOlderThan']))
-    if (send === false && (q.get('resourceVersion') ?? '') === '') errs.push(fieldErr.forbidden('resourceVersion', 'sendInitialEvents is forbidden when resourceVersion is unset and sendInitialEvents is false'))
+    if (send === false && (q.get('resourceVersion') ?? '') === '')
+      errs.push(fieldErr.forbidden('resourceVersion', 'sendInitialEvents is forbidden when resourceVersion is unset and sendInitialEvents is false'))
   }
   if (errs.length) throw listOptionsInvalid(errs)
   return send
@@ -61,7 +64,8 @@ function watchTimeoutSeconds(raw: string | null): number {
 export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const { filter } = filterFromQuery(r.res, q, r.name)
   const rvParam = q.get('resourceVersion') ?? ''
-  if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: use a resourceVersion from a list or an object`)
+  if (rvParam !== '' && !/^\d+$/.test(rvParam))
+    throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: use a resourceVersion from a list or an object`)
   const want = negotiated(req)
   const table = want.as === 'Table'
   const partial = want.as === 'PartialObjectMetadata' || want.as === 'PartialObjectMetadataList'
@@ -134,7 +138,9 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
         resourceVersion: String(after),
         annotations: {
           'k8s.io/initial-events-end': 'true',
-          'kubernetes.io/initial-events-list-blueprint': Buffer.from(JSON.stringify({ kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: {}, items: [] })).toString('base64'),
+          'kubernetes.io/initial-events-list-blueprint': Buffer.from(
+            JSON.stringify({ kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: {}, items: [] }),
+          ).toString('base64'),
         },
       },
     })

@@ -25,7 +25,15 @@ import { nodeRestrictionCreate, nodeRestrictionUpdate } from '../admission/node-
 import { requestUser } from '../request-user'
 import { csrCreateAdmission, csrSubjectRestriction, csrUpdate, isCsr } from '../admission/certificates'
 import { type ServerContext } from '../context'
-import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate, releaseOnDelete, specChanged, tracksGeneration, type StrategyContext } from '../registry/strategies'
+import {
+  prepareForCreate,
+  prepareForStatusUpdate,
+  prepareForUpdate,
+  releaseOnDelete,
+  specChanged,
+  tracksGeneration,
+  type StrategyContext,
+} from '../registry/strategies'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { errors, failure } from '../status'
@@ -84,7 +92,14 @@ export async function readObject(r: ResourceRequest, req: IncomingMessage, q: UR
  * Creates an object. `fields` decides its metadata.managedFields (the writer's entry); without
  * one the object is stored untracked.
  */
-export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: KubeObject, namespace: string | undefined, dryRun: boolean, fields?: FieldTracker): Promise<KubeObject> {
+export async function createObject(
+  ctx: ServerContext,
+  res: ResourceInfo,
+  obj: KubeObject,
+  namespace: string | undefined,
+  dryRun: boolean,
+  fields?: FieldTracker,
+): Promise<KubeObject> {
   if (res.kind !== 'Namespace') await ensureNamespaceWritable(ctx, res, namespace)
   const meta = { ...(obj.metadata ?? {}) }
   const sentManagedFields = meta.managedFields
@@ -128,7 +143,6 @@ export async function createObject(ctx: ServerContext, res: ResourceInfo, obj: K
     throw e
   }
 }
-
 
 /** Mutating admission on create, as upstream's default plugins do. */
 async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Promise<void> {
@@ -203,7 +217,8 @@ export async function guaranteedUpdate(
     const oldMeta = cur.obj.metadata!
     const meta = { ...(next.metadata ?? {}) }
     const sentManagedFields = meta.managedFields
-    if (meta.name !== undefined && meta.name !== name) throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`)
+    if (meta.name !== undefined && meta.name !== name)
+      throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`)
     if (res.namespaced && meta.namespace !== undefined && meta.namespace !== namespace) {
       throw errors.badRequest(`the namespace of the object (${String(meta.namespace)}) does not match the namespace on the URL (${namespace})`)
     }
@@ -299,14 +314,19 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
   const type = patchTypeFromContentType(req.headers['content-type'])
   if (!type) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
   if (type === 'strategic' && r.res.dynamic) {
-    throw failure(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml')
+    throw failure(
+      415,
+      'UnsupportedMediaType',
+      'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    )
   }
   const who = writeIdentity(q, req.headers, 'PatchOptions', type === 'apply')
   const buf = await readBody(req)
   const mode = fieldValidationParam(q)
   const dryRun = isDryRun(q)
   const sub = r.subresource as 'status' | 'approval' | undefined
-  if (type === 'apply') return handleApply(ctx, r, req, res, buf, mode, { res: r.res, writer: { manager: who.manager, subresource: sub }, force: who.force, now: ctx.now }, dryRun)
+  if (type === 'apply')
+    return handleApply(ctx, r, req, res, buf, mode, { res: r.res, writer: { manager: who.manager, subresource: sub }, force: who.force, now: ctx.now }, dryRun)
   const out = await guaranteedUpdate(
     ctx,
     r.res,

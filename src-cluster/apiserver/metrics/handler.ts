@@ -37,12 +37,20 @@ function list(kind: string, items: KubeObject[]): Record<string, unknown> {
  * Serves `/apis/metrics.k8s.io[/v1beta1[/...]]`. `segs` is the whole request path split on
  * "/" without empty parts (segs[0] === 'apis'); `q` its query.
  */
-export async function handleMetrics(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, segs: readonly string[], q: URLSearchParams, log: (line: string) => void = () => {}): Promise<void> {
+export async function handleMetrics(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  segs: readonly string[],
+  q: URLSearchParams,
+  log: (line: string) => void = () => {},
+): Promise<void> {
   const method = req.method ?? 'GET'
   if (segs.length === 2) return sendJson(req, res, 200, metricsApiGroup())
   if (segs[2] !== METRICS_VERSION) throw errors.notFound({ group: METRICS_GROUP, plural: 'versions' }, segs[2] ?? '')
   if (segs.length === 3) return sendJson(req, res, 200, metricsResourceList())
-  if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(`${method} is not supported on metrics.k8s.io: the metrics API is read-only (get and list)`)
+  if (method !== 'GET' && method !== 'HEAD')
+    throw errors.methodNotAllowed(`${method} is not supported on metrics.k8s.io: the metrics API is read-only (get and list)`)
   if (queryBool(q, 'watch')) throw errors.methodNotAllowed('watch is not supported on metrics.k8s.io: use get or list')
   const rest = segs.slice(3)
   if (rest[0] === 'nodes' && rest.length <= 2) {
@@ -54,7 +62,11 @@ export async function handleMetrics(ctx: ServerContext, req: IncomingMessage, re
       return sendJson(req, res, 200, item)
     }
     const keep = selectorFilter(q, 'nodes')
-    const items = await nodeMetrics(ctx, nodes.filter((n) => keep(n as KubeObject)), log)
+    const items = await nodeMetrics(
+      ctx,
+      nodes.filter((n) => keep(n as KubeObject)),
+      log,
+    )
     return sendJson(req, res, 200, list('NodeMetricsList', items))
   }
   let namespace: string | undefined
@@ -73,7 +85,11 @@ export async function handleMetrics(ctx: ServerContext, req: IncomingMessage, re
       return sendJson(req, res, 200, item)
     }
     const keep = selectorFilter(q, 'pods')
-    const items = await podMetrics(ctx, pods.filter((p) => keep(p as KubeObject) && p.status?.phase === 'Running'), log)
+    const items = await podMetrics(
+      ctx,
+      pods.filter((p) => keep(p as KubeObject) && p.status?.phase === 'Running'),
+      log,
+    )
     return sendJson(req, res, 200, list('PodMetricsList', items))
   }
   throw failure(404, 'NotFound', `the server could not find the requested resource (${segs.join('/')}): metrics.k8s.io serves nodes and pods`)

@@ -15,7 +15,6 @@ export const METRICS_API_VERSION = `${METRICS_GROUP}/${METRICS_VERSION}`
 /** The sampling window reported with every item (the summaries are instantaneous). */
 const WINDOW = '10s'
 
-
 export interface Usage {
   readonly cpu: string
   readonly memory: string

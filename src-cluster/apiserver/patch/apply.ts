@@ -96,7 +96,12 @@ function mergeList(cur: unknown[], applied: unknown[], shape: Shape, lookup: Loo
  * applied order, new applied items sit where the applied list has them, and live-only items keep
  * their place relative to their neighbours.
  */
-function interleave(live: unknown[], applied: unknown[], keyOf: (v: unknown) => string, merge: (live: unknown, applied: unknown, key: string) => unknown): unknown[] {
+function interleave(
+  live: unknown[],
+  applied: unknown[],
+  keyOf: (v: unknown) => string,
+  merge: (live: unknown, applied: unknown, key: string) => unknown,
+): unknown[] {
   const lk = live.map(keyOf)
   const rk = applied.map(keyOf)
   const inApplied = new Set(rk)

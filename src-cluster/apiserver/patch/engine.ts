@@ -67,7 +67,12 @@ function checkSameKind(live: KubeObject, applied: JsonMap): void {
  * PATCH with the apply type on an object that does not exist creates it: this returns the object
  * to create (nulls dropped), or undefined for the other patch types, which answer 404 instead.
  */
-export function applyConfigurationCreatesWith(type: PatchType, patch: Buffer | string, structName: string | undefined, lookup: Lookup | undefined): KubeObject | undefined {
+export function applyConfigurationCreatesWith(
+  type: PatchType,
+  patch: Buffer | string,
+  structName: string | undefined,
+  lookup: Lookup | undefined,
+): KubeObject | undefined {
   if (type !== 'apply') return undefined
   const applied = checkApplyConfiguration(decodeYaml(patch, 'apply patch'))
   const shape = structName && lookup ? { kind: 'struct' as const, struct: lookup(structName) } : { kind: 'free' as const }

@@ -329,9 +329,7 @@ function checkOrderMatchesPatch(patchList: unknown[], order: unknown[], mergeKey
     const k = keyOf(item)
     while (o < order.length && keyOf(order[o]) !== k) o++
     if (o >= order.length) {
-      throw badPatch(
-        `${rawKey}: the patch list ${path} has ${JSON.stringify(item)} which is missing from, or out of order in, the $setElementOrder list`,
-      )
+      throw badPatch(`${rawKey}: the patch list ${path} has ${JSON.stringify(item)} which is missing from, or out of order in, the $setElementOrder list`)
     }
     o++
   }

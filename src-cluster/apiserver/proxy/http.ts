@@ -15,7 +15,6 @@ import { errors } from '../status'
 import { getPod, kubeletFor } from './target'
 import { RES } from '../../kit/resources'
 
-
 /** Upstream's SplitSchemeNamePort: "name", "name:port" or "scheme:name:port". */
 export function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } | undefined {
   const parts = id.split(':')
@@ -84,7 +83,9 @@ async function serviceTarget(ctx: ServerContext, namespace: string, id: string):
   const ports = svc.spec?.ports ?? []
   const sp = parts.port ? ports.find((p) => p.name === parts.port || String(p.port) === parts.port) : ports[0]
   if (!sp) throw errors.unavailable(`no endpoints available for service "${parts.name}"`)
-  const slices = (await ctx.objects.list(RES.slices, namespace)).items.map((s) => s.obj as unknown as EndpointSlice).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === parts.name)
+  const slices = (await ctx.objects.list(RES.slices, namespace)).items
+    .map((s) => s.obj as unknown as EndpointSlice)
+    .filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === parts.name)
   let sawSimulated = false
   for (const slice of slices) {
     const ep = (slice.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? ''))
@@ -109,16 +110,39 @@ async function serviceTarget(ctx: ServerContext, namespace: string, id: string):
   throw errors.unavailable(`no endpoints available for service "${parts.name}"`)
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'host'])
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'authorization',
+  'host',
+])
 
 export async function handleHttpProxy(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   const kind = r.res.plural
-  const target = kind === 'nodes' ? await nodeTarget(ctx, r.name!) : kind === 'pods' ? await podTarget(ctx, r.namespace!, r.name!) : await serviceTarget(ctx, r.namespace!, r.name!)
+  const target =
+    kind === 'nodes'
+      ? await nodeTarget(ctx, r.name!)
+      : kind === 'pods'
+        ? await podTarget(ctx, r.namespace!, r.name!)
+        : await serviceTarget(ctx, r.namespace!, r.name!)
   const path = '/' + r.rest.map(encodeURIComponent).join('/') + (q.toString() ? `?${q}` : '')
   const headers: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v
   const id = target.kubelet ? kubeletClientIdentity(ctx.pki) : undefined
-  const opts = { host: target.host, port: target.port, method: req.method, path, headers, ...(id ? { ca: ctx.pki.ca.certPem, cert: id.certPem, key: id.keyPem } : { rejectUnauthorized: false }) }
+  const opts = {
+    host: target.host,
+    port: target.port,
+    method: req.method,
+    path,
+    headers,
+    ...(id ? { ca: ctx.pki.ca.certPem, cert: id.certPem, key: id.keyPem } : { rejectUnauthorized: false }),
+  }
   await new Promise<void>((resolve, reject) => {
     const up = (target.scheme === 'https' ? httpsRequest : httpRequest)(opts, (ures) => {
       const out: Record<string, string | string[]> = {}
@@ -137,7 +161,12 @@ export async function handleHttpProxy(ctx: ServerContext, r: ResourceRequest, re
       if (res.headersSent) {
         res.end()
         resolve()
-      } else reject(errors.unavailable(`error trying to reach ${kind === 'nodes' ? 'the kubelet of node' : kind === 'pods' ? 'pod' : 'service'} ${r.name} at ${target.host}:${target.port}: ${e.message}`))
+      } else
+        reject(
+          errors.unavailable(
+            `error trying to reach ${kind === 'nodes' ? 'the kubelet of node' : kind === 'pods' ? 'pod' : 'service'} ${r.name} at ${target.host}:${target.port}: ${e.message}`,
+          ),
+        )
     })
     req.pipe(up)
   })

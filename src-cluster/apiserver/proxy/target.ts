@@ -6,7 +6,6 @@ import { kubeletAddress } from '../metrics/kubelet-client'
 import { errors, failure } from '../status'
 import { RES } from '../../kit/resources'
 
-
 export interface KubeletTarget {
   readonly pod: Pod
   readonly container: string
@@ -48,7 +47,8 @@ export function checkLogAvailable(pod: Pod, container: string, previous: boolean
   const podName = pod.metadata?.name ?? ''
   const st = containerStatus(pod, container)
   if (!st) {
-    if ((pod.status?.phase ?? 'Pending') === 'Pending') throw errors.badRequest(`container "${container}" in pod "${podName}" is waiting to start: ContainerCreating`)
+    if ((pod.status?.phase ?? 'Pending') === 'Pending')
+      throw errors.badRequest(`container "${container}" in pod "${podName}" is waiting to start: ContainerCreating`)
     throw errors.badRequest(`container "${container}" in pod "${podName}" is not available`)
   }
   if (previous) {
@@ -58,7 +58,8 @@ export function checkLogAvailable(pod: Pod, container: string, previous: boolean
   if (st.state?.running || st.state?.terminated) return
   if (st.lastState?.terminated) return
   const reason = st.state?.waiting?.reason ?? 'ContainerCreating'
-  if (reason === 'ErrImagePull' || reason === 'ImagePullBackOff') throw errors.badRequest(`container "${container}" in pod "${podName}" is waiting to start: image can't be pulled`)
+  if (reason === 'ErrImagePull' || reason === 'ImagePullBackOff')
+    throw errors.badRequest(`container "${container}" in pod "${podName}" is waiting to start: image can't be pulled`)
   throw errors.badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${reason}`)
 }
 

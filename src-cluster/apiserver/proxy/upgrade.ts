@@ -22,7 +22,15 @@ export function matchPodStreamPath(pathname: string): { namespace: string; name:
   return { namespace: decodeURIComponent(m[1]!), name: decodeURIComponent(m[2]!), subresource: m[3] as StreamingSubresource }
 }
 
-const FORWARDED_HEADERS = ['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'x-stream-protocol-version', 'user-agent']
+const FORWARDED_HEADERS = [
+  'connection',
+  'upgrade',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'x-stream-protocol-version',
+  'user-agent',
+]
 
 function isTrue(q: URLSearchParams, k: string): boolean {
   return queryBool(q, k)
@@ -61,7 +69,9 @@ async function kubeletPath(ctx: ServerContext, namespace: string, name: string, 
 
 function writeStatus(socket: Duplex, st: Status): void {
   const body = JSON.stringify(st)
-  socket.end(`HTTP/1.1 ${st.code} ${st.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${st.code} ${st.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
 }
 
 /**
@@ -69,7 +79,13 @@ function writeStatus(socket: Duplex, st: Status): void {
  * authenticated caller (undefined → 401). Other paths are answered 404.
  */
 /** `resolveUser` authenticates (and applies impersonation); it may throw a 401/403 ApiError. */
-export async function handleUpgrade(ctx: ServerContext, req: IncomingMessage, socket: Duplex, head: Buffer, resolveUser: () => Promise<User | undefined>): Promise<void> {
+export async function handleUpgrade(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  resolveUser: () => Promise<User | undefined>,
+): Promise<void> {
   socket.on('error', () => {})
   try {
     const user = await resolveUser()
@@ -77,10 +93,25 @@ export async function handleUpgrade(ctx: ServerContext, req: IncomingMessage, so
     const url = new URL(req.url ?? '/', 'https://localhost')
     const m = matchPodStreamPath(url.pathname)
     if (!m) throw errors.notFound({ group: '', plural: 'paths' }, url.pathname)
-    authorizeOrThrow(ctx, user, { kind: 'resource', verb: 'create', group: '', resource: 'pods', subresource: m.subresource, namespace: m.namespace, name: m.name })
+    authorizeOrThrow(ctx, user, {
+      kind: 'resource',
+      verb: 'create',
+      group: '',
+      resource: 'pods',
+      subresource: m.subresource,
+      namespace: m.namespace,
+      name: m.name,
+    })
     const { kl, path } = await kubeletPath(ctx, m.namespace, m.name, m.subresource, url.searchParams)
     const id = kubeletClientIdentity(ctx.pki)
-    const up = connect({ host: kl.host, port: kl.port, ca: ctx.pki.ca.certPem, cert: id.certPem, key: id.keyPem, servername: /^[\d.]+$|:/.test(kl.host) ? undefined : kl.host })
+    const up = connect({
+      host: kl.host,
+      port: kl.port,
+      ca: ctx.pki.ca.certPem,
+      cert: id.certPem,
+      key: id.keyPem,
+      servername: /^[\d.]+$|:/.test(kl.host) ? undefined : kl.host,
+    })
     await new Promise<void>((resolve, reject) => {
       up.once('secureConnect', resolve)
       up.once('error', (e) => reject(errors.unavailable(`error dialing backend: the kubelet of node ${kl.nodeName} at ${kl.host}:${kl.port}: ${e.message}`)))
@@ -112,9 +143,21 @@ function upgradeRequired(): ApiError {
 export async function handlePodExec(_ctx: ServerContext, _r: ResourceRequest, _req: IncomingMessage, _res: ServerResponse, _q: URLSearchParams): Promise<void> {
   throw upgradeRequired()
 }
-export async function handlePodAttach(_ctx: ServerContext, _r: ResourceRequest, _req: IncomingMessage, _res: ServerResponse, _q: URLSearchParams): Promise<void> {
+export async function handlePodAttach(
+  _ctx: ServerContext,
+  _r: ResourceRequest,
+  _req: IncomingMessage,
+  _res: ServerResponse,
+  _q: URLSearchParams,
+): Promise<void> {
   throw upgradeRequired()
 }
-export async function handlePodPortForward(_ctx: ServerContext, _r: ResourceRequest, _req: IncomingMessage, _res: ServerResponse, _q: URLSearchParams): Promise<void> {
+export async function handlePodPortForward(
+  _ctx: ServerContext,
+  _r: ResourceRequest,
+  _req: IncomingMessage,
+  _res: ServerResponse,
+  _q: URLSearchParams,
+): Promise<void> {
   throw upgradeRequired()
 }

@@ -72,7 +72,10 @@ export class ClusterIPAllocator {
 export class PortAllocator {
   private readonly used = new Set<number>()
   private next: number
-  constructor(readonly min: number, readonly max: number) {
+  constructor(
+    readonly min: number,
+    readonly max: number,
+  ) {
     this.next = min
   }
   contains(p: number): boolean {

@@ -84,7 +84,11 @@ export class ObjectStore {
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
   }
 
-  async list(res: ResourceInfo, namespace: string | undefined, opts: { revision?: number; startAfter?: string } = {}): Promise<{ items: Stored[]; revision: number }> {
+  async list(
+    res: ResourceInfo,
+    namespace: string | undefined,
+    opts: { revision?: number; startAfter?: string } = {},
+  ): Promise<{ items: Stored[]; revision: number }> {
     const r = await this.store.range(collectionPrefix(res, namespace), { revision: opts.revision, startAfter: opts.startAfter })
     return { items: r.kvs.map((kv) => ({ obj: decodeFor(res, kv), kv })), revision: r.revision }
   }

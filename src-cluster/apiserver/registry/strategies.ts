@@ -58,7 +58,8 @@ export function prepareForCreate(res: ResourceInfo, obj: KubeObject, ctx: Strate
   // A CRD's objects are removed before the CRD itself goes (the CRD controller's finalizer).
   if (res.kind === 'CustomResourceDefinition' && res.group === 'apiextensions.k8s.io') {
     const meta = obj.metadata!
-    if (!meta.finalizers?.includes('customresourcecleanup.apiextensions.k8s.io')) meta.finalizers = [...(meta.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io']
+    if (!meta.finalizers?.includes('customresourcecleanup.apiextensions.k8s.io'))
+      meta.finalizers = [...(meta.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io']
   }
   switch (res.kind) {
     case 'Pod':
@@ -163,7 +164,13 @@ function allocateService(obj: KubeObject, old: KubeObject | undefined, ctx: Stra
       spec.clusterIPs = ['None']
     } else if (want) {
       if (!ctx.serviceIPs.contains(want)) {
-        errs.push(fieldErr.invalid('spec.clusterIPs', [want], `failed to allocate IP ${want}: provided IP is not in the valid range. The range of valid IPs is ${ctx.serviceIPs.cidr}`))
+        errs.push(
+          fieldErr.invalid(
+            'spec.clusterIPs',
+            [want],
+            `failed to allocate IP ${want}: provided IP is not in the valid range. The range of valid IPs is ${ctx.serviceIPs.cidr}`,
+          ),
+        )
       } else if (!ctx.serviceIPs.reserve(want)) {
         errs.push(fieldErr.invalid('spec.clusterIPs', [want], `failed to allocate IP ${want}: provided IP is already allocated`))
       } else {
@@ -193,7 +200,13 @@ function allocateService(obj: KubeObject, old: KubeObject | undefined, ctx: Stra
           return
         }
         if (!ctx.nodePorts.contains(p.nodePort)) {
-          errs.push(fieldErr.invalid(`spec.ports[${i}].nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${ctx.nodePorts.min}-${ctx.nodePorts.max}`))
+          errs.push(
+            fieldErr.invalid(
+              `spec.ports[${i}].nodePort`,
+              p.nodePort,
+              `provided port is not in the valid range. The range of valid ports is ${ctx.nodePorts.min}-${ctx.nodePorts.max}`,
+            ),
+          )
         } else if (!ctx.nodePorts.reserve(p.nodePort)) {
           errs.push(fieldErr.invalid(`spec.ports[${i}].nodePort`, p.nodePort, 'provided port is already allocated'))
         } else {

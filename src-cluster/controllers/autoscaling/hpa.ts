@@ -11,11 +11,20 @@ import { matchLabels, parseLabelSelector } from '../../api/selectors'
 import { discoverExtraResources, WorkQueue, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { runWorkers, type Controller, type ControllerContext } from '../framework'
 import { DelayedRequeue, isPodReady, rfc3339, setCondition, withKind } from '../batch/util'
-import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, resourceReplicas, scaleDownLimit, scaleUpLimit, stabilize, type PodSample, type Recommendation, type ScaleEvent } from './replicas'
+import {
+  DEFAULT_SCALE_DOWN,
+  DEFAULT_SCALE_UP,
+  resourceReplicas,
+  scaleDownLimit,
+  scaleUpLimit,
+  stabilize,
+  type PodSample,
+  type Recommendation,
+  type ScaleEvent,
+} from './replicas'
 import type { HpaObj, PodObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
 import { keyOf } from '../../kit/keys'
-
 
 interface PodMetricsList {
   items: { metadata: { name: string }; containers: { name: string; usage: Record<string, string> }[] }[]
@@ -92,8 +101,19 @@ export class HPAController implements Controller {
     const fail = async (cond: string, reason: string, message: string, current?: number): Promise<void> => {
       this.recorder.event(ev, 'Warning', reason, message)
       conditions = setCondition(conditions, { type: cond, status: 'False', reason, message }, now)
-      if (cond === 'ScalingActive') conditions = setCondition(conditions, { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: 'the HPA controller was able to get the target\'s current scale' }, now)
-      await write({ ...old, currentReplicas: current ?? old.currentReplicas, desiredReplicas: old.desiredReplicas ?? 0, conditions, observedGeneration: hpa.metadata?.generation })
+      if (cond === 'ScalingActive')
+        conditions = setCondition(
+          conditions,
+          { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: "the HPA controller was able to get the target's current scale" },
+          now,
+        )
+      await write({
+        ...old,
+        currentReplicas: current ?? old.currentReplicas,
+        desiredReplicas: old.desiredReplicas ?? 0,
+        conditions,
+        observedGeneration: hpa.metadata?.generation,
+      })
     }
 
     let res: ResourceRef | undefined
@@ -102,22 +122,40 @@ export class HPAController implements Controller {
     } catch (e) {
       return fail('AbleToScale', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: discovery failed: ${(e as Error).message}`)
     }
-    if (!res) return fail('AbleToScale', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: no scale subresource for ${ref.kind} in ${ref.apiVersion}`)
+    if (!res)
+      return fail(
+        'AbleToScale',
+        'FailedGetScale',
+        `the HPA controller was unable to get the target's current scale: no scale subresource for ${ref.kind} in ${ref.apiVersion}`,
+      )
     let scale: KubeObject | undefined
     try {
       scale = await this.ctx.client.get<KubeObject>(res, ns, ref.name, { subresource: 'scale' })
     } catch (e) {
       return fail('AbleToScale', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${(e as Error).message}`)
     }
-    if (!scale) return fail('AbleToScale', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${res.plural}.${res.group} "${ref.name}" not found`)
+    if (!scale)
+      return fail(
+        'AbleToScale',
+        'FailedGetScale',
+        `the HPA controller was unable to get the target's current scale: ${res.plural}.${res.group} "${ref.name}" not found`,
+      )
     const current = (scale.spec as { replicas?: number }).replicas ?? 0
     const statusReplicas = (scale.status as { replicas?: number }).replicas ?? 0
     const selector = (scale.status as { selector?: string }).selector ?? ''
     const minReplicas = spec.minReplicas ?? 1
-    conditions = setCondition(conditions, { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: "the HPA controller was able to get the target's current scale" }, now)
+    conditions = setCondition(
+      conditions,
+      { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: "the HPA controller was able to get the target's current scale" },
+      now,
+    )
 
     if (current === 0 && minReplicas !== 0) {
-      conditions = setCondition(conditions, { type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero' }, now)
+      conditions = setCondition(
+        conditions,
+        { type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero' },
+        now,
+      )
       return write({ ...old, currentReplicas: statusReplicas, desiredReplicas: 0, conditions, observedGeneration: hpa.metadata?.generation })
     }
 
@@ -129,10 +167,17 @@ export class HPAController implements Controller {
     let metrics: Map<string, Record<string, number>> | undefined
     try {
       const sel = parseLabelSelector(selector)
-      pods = this.pods.byIndex('namespace', ns).filter((p) => matchLabels(sel, p.metadata?.labels) && !p.metadata?.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded')
+      pods = this.pods
+        .byIndex('namespace', ns)
+        .filter(
+          (p) => matchLabels(sel, p.metadata?.labels) && !p.metadata?.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded',
+        )
       for (const m of spec.metrics ?? []) {
         if (m.type !== 'Resource' && m.type !== 'ContainerResource') {
-          throw new HpaError('InvalidMetricSourceType', `the HPA was unable to compute the replica count: metric type ${m.type} is not supported by this cluster (only Resource metrics)`)
+          throw new HpaError(
+            'InvalidMetricSourceType',
+            `the HPA was unable to compute the replica count: metric type ${m.type} is not supported by this cluster (only Resource metrics)`,
+          )
         }
         const src = m.type === 'Resource' ? m.resource! : m.containerResource!
         const container = m.type === 'ContainerResource' ? m.containerResource!.container : undefined
@@ -143,19 +188,29 @@ export class HPAController implements Controller {
           for (const c of cs) {
             if (container && c.name !== container) continue
             const r = c.resources?.requests?.[src.name]
-            if (r === undefined && src.target.type === 'Utilization') throw new HpaError('FailedGetResourceMetric', `the HPA was unable to compute the replica count: failed to get ${src.name} utilization: missing request for ${src.name} in container ${c.name} of Pod ${p.metadata!.name}`)
+            if (r === undefined && src.target.type === 'Utilization')
+              throw new HpaError(
+                'FailedGetResourceMetric',
+                `the HPA was unable to compute the replica count: failed to get ${src.name} utilization: missing request for ${src.name} in container ${c.name} of Pod ${p.metadata!.name}`,
+              )
             request += r === undefined ? 0 : parseQuantity(String(r))
           }
           const u = metrics!.get(p.metadata!.name!)
           const usage = u ? (container ? u[`${container}/${src.name}`] : u[src.name]) : undefined
           return { name: p.metadata!.name!, usage, request, ready: isPodReady(p) }
         })
-        const target = src.target.type === 'Utilization' ? { kind: 'Utilization' as const, value: src.target.averageUtilization ?? 80 } : { kind: 'AverageValue' as const, value: parseQuantity(String(src.target.averageValue ?? '0')) }
+        const target =
+          src.target.type === 'Utilization'
+            ? { kind: 'Utilization' as const, value: src.target.averageUtilization ?? 80 }
+            : { kind: 'AverageValue' as const, value: parseQuantity(String(src.target.averageValue ?? '0')) }
         let r
         try {
           r = resourceReplicas(current, samples, target, this.ctx.options.horizontalPodAutoscalerTolerance)
         } catch (e) {
-          throw new HpaError('FailedGetResourceMetric', `the HPA was unable to compute the replica count: failed to get ${src.name} utilization: ${(e as Error).message}`)
+          throw new HpaError(
+            'FailedGetResourceMetric',
+            `the HPA was unable to compute the replica count: failed to get ${src.name} utilization: ${(e as Error).message}`,
+          )
         }
         const name = target.kind === 'Utilization' ? `${src.name} resource utilization (percentage of request)` : `${src.name} resource`
         if (r.replicas > proposal || !proposalMetric) {
@@ -163,19 +218,33 @@ export class HPAController implements Controller {
           proposalMetric = name
         }
         const cur = { averageUtilization: r.utilization, averageValue: formatUsage(src.name, r.averageUsage) }
-        currentMetrics.push(m.type === 'Resource' ? { type: 'Resource', resource: { name: src.name, current: cur } } : { type: 'ContainerResource', containerResource: { name: src.name, container: container!, current: cur } })
+        currentMetrics.push(
+          m.type === 'Resource'
+            ? { type: 'Resource', resource: { name: src.name, current: cur } }
+            : { type: 'ContainerResource', containerResource: { name: src.name, container: container!, current: cur } },
+        )
       }
     } catch (e) {
       if (e instanceof HpaError) return fail('ScalingActive', e.reason, e.message, statusReplicas)
       return fail('ScalingActive', 'FailedGetResourceMetric', `the HPA was unable to compute the replica count: ${(e as Error).message}`, statusReplicas)
     }
     if (!proposalMetric) proposal = current
-    conditions = setCondition(conditions, { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: `the HPA was able to successfully calculate a replica count from ${proposalMetric || 'its metrics'}` }, now)
+    conditions = setCondition(
+      conditions,
+      {
+        type: 'ScalingActive',
+        status: 'True',
+        reason: 'ValidMetricFound',
+        message: `the HPA was able to successfully calculate a replica count from ${proposalMetric || 'its metrics'}`,
+      },
+      now,
+    )
 
     // Behavior: stabilize, then rate-limit and clamp to [min, max].
     const up = { ...DEFAULT_SCALE_UP, ...(spec.behavior?.scaleUp ?? {}) }
     const down = { ...DEFAULT_SCALE_DOWN, ...(spec.behavior?.scaleDown ?? {}) }
-    if (spec.behavior?.scaleDown?.stabilizationWindowSeconds == null) down.stabilizationWindowSeconds = this.ctx.options.horizontalPodAutoscalerDownscaleStabilizationSeconds
+    if (spec.behavior?.scaleDown?.stabilizationWindowSeconds == null)
+      down.stabilizationWindowSeconds = this.ctx.options.horizontalPodAutoscalerDownscaleStabilizationSeconds
     const t = now.getTime()
     const history = this.recommendations.get(key) ?? []
     const stable = stabilize(current, proposal, history, t, up.stabilizationWindowSeconds ?? 0, down.stabilizationWindowSeconds ?? 300)
@@ -189,14 +258,16 @@ export class HPAController implements Controller {
     const downLimit = Math.max(scaleDownLimit(current, events, down, t), minReplicas)
     if (desired > upLimit) {
       desired = upLimit
-      limited = upLimit === maxReplicas
-        ? { status: 'True', reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' }
-        : { status: 'True', reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' }
+      limited =
+        upLimit === maxReplicas
+          ? { status: 'True', reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' }
+          : { status: 'True', reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' }
     } else if (desired < downLimit) {
       desired = downLimit
-      limited = downLimit === minReplicas
-        ? { status: 'True', reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' }
-        : { status: 'True', reason: 'ScaleDownLimit', message: 'the desired replica count is decreasing faster than the maximum scale rate' }
+      limited =
+        downLimit === minReplicas
+          ? { status: 'True', reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' }
+          : { status: 'True', reason: 'ScaleDownLimit', message: 'the desired replica count is decreasing faster than the maximum scale rate' }
     }
     conditions = setCondition(conditions, { type: 'ScalingLimited', ...limited }, now)
 
@@ -205,17 +276,39 @@ export class HPAController implements Controller {
       try {
         await this.ctx.client.patch(res, ns, ref.name, { spec: { replicas: desired } }, 'merge', { subresource: 'scale' })
       } catch (e) {
-        this.recorder.event(ev, 'Warning', 'FailedRescale', `New size: ${desired}; reason: ${rescaleReason(desired, current, proposalMetric)}; error: ${(e as Error).message}`)
-        conditions = setCondition(conditions, { type: 'AbleToScale', status: 'False', reason: 'FailedUpdateScale', message: `the HPA controller was unable to update the target scale: ${(e as Error).message}` }, now)
+        this.recorder.event(
+          ev,
+          'Warning',
+          'FailedRescale',
+          `New size: ${desired}; reason: ${rescaleReason(desired, current, proposalMetric)}; error: ${(e as Error).message}`,
+        )
+        conditions = setCondition(
+          conditions,
+          {
+            type: 'AbleToScale',
+            status: 'False',
+            reason: 'FailedUpdateScale',
+            message: `the HPA controller was unable to update the target scale: ${(e as Error).message}`,
+          },
+          now,
+        )
         await write({ ...old, currentReplicas: statusReplicas, conditions })
         return
       }
       this.scaleEvents.set(key, [...events, { at: t, change: desired - current }])
       this.recorder.event(ev, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${rescaleReason(desired, current, proposalMetric)}`)
-      conditions = setCondition(conditions, { type: 'AbleToScale', status: 'True', reason: 'SucceededRescale', message: `the HPA controller was able to update the target scale to ${desired}` }, now)
+      conditions = setCondition(
+        conditions,
+        { type: 'AbleToScale', status: 'True', reason: 'SucceededRescale', message: `the HPA controller was able to update the target scale to ${desired}` },
+        now,
+      )
       lastScaleTime = rfc3339(now)
     } else {
-      conditions = setCondition(conditions, { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' }, now)
+      conditions = setCondition(
+        conditions,
+        { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' },
+        now,
+      )
     }
     await write({
       observedGeneration: hpa.metadata?.generation,

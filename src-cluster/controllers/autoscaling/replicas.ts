@@ -24,7 +24,12 @@ export interface ReplicaResult {
  * Desired replicas for one resource metric. `target` is a percentage of request
  * (kind 'Utilization') or a per-pod amount (kind 'AverageValue').
  */
-export function resourceReplicas(current: number, pods: readonly PodSample[], target: { kind: 'Utilization' | 'AverageValue'; value: number }, tolerance: number): ReplicaResult {
+export function resourceReplicas(
+  current: number,
+  pods: readonly PodSample[],
+  target: { kind: 'Utilization' | 'AverageValue'; value: number },
+  tolerance: number,
+): ReplicaResult {
   const withMetrics = pods.filter((p) => p.usage !== undefined)
   const readyWith = withMetrics.filter((p) => p.ready)
   const unready = withMetrics.filter((p) => !p.ready)
@@ -35,7 +40,7 @@ export function resourceReplicas(current: number, pods: readonly PodSample[], ta
     const avg = usage / samples.length
     if (target.kind === 'AverageValue') return { ratio: avg / target.value, utilization: 0, avg }
     const requests = samples.reduce((a, p) => a + p.request, 0)
-    if (requests <= 0) throw new Error('missing request for the resource in the pods\' containers')
+    if (requests <= 0) throw new Error("missing request for the resource in the pods' containers")
     const utilization = (usage * 100) / requests
     return { ratio: utilization / target.value, utilization, avg }
   }

@@ -114,7 +114,8 @@ export class CronJobController implements Controller {
           active = active.filter((a) => a.uid !== j.metadata!.uid)
           this.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata!.name}, condition: ${finished}`)
         }
-        if (finished === 'Complete' && j.status?.completionTime && (!lastSuccessfulTime || j.status.completionTime > lastSuccessfulTime)) lastSuccessfulTime = j.status.completionTime
+        if (finished === 'Complete' && j.status?.completionTime && (!lastSuccessfulTime || j.status.completionTime > lastSuccessfulTime))
+          lastSuccessfulTime = j.status.completionTime
       } else if (!inActive && !j.metadata?.deletionTimestamp) {
         active.push(jobRef(j))
       }
@@ -216,7 +217,9 @@ export class CronJobController implements Controller {
         namespace: cj.metadata!.namespace,
         labels: tpl.metadata?.labels,
         annotations: { ...(tpl.metadata?.annotations ?? {}), [SCHEDULED_TIMESTAMP]: formatInZone(scheduled, tz) },
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cj.metadata!.name!, uid: cj.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'CronJob', name: cj.metadata!.name!, uid: cj.metadata!.uid!, controller: true, blockOwnerDeletion: true },
+        ],
       },
       spec: structuredClone(tpl.spec),
     }
@@ -244,7 +247,14 @@ function startOf(j: JobObj): number {
 }
 
 function jobRef(j: JobObj): ObjectReference {
-  return { kind: 'Job', namespace: j.metadata!.namespace, name: j.metadata!.name, uid: j.metadata!.uid, apiVersion: 'batch/v1', resourceVersion: j.metadata!.resourceVersion }
+  return {
+    kind: 'Job',
+    namespace: j.metadata!.namespace,
+    name: j.metadata!.name,
+    uid: j.metadata!.uid,
+    apiVersion: 'batch/v1',
+    resourceVersion: j.metadata!.resourceVersion,
+  }
 }
 
 function clean(s: CronJobStatus): Record<string, unknown> {

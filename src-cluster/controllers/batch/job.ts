@@ -17,7 +17,6 @@ import { controllerRef, DelayedRequeue, findCondition, formatIndexes, isPodReady
 import { RES } from '../../kit/resources'
 import { keyOf, splitKey } from '../../kit/keys'
 
-
 /** Back-off before re-creating failed pods: 10 s doubling to 6 min (upstream's defaults). */
 export const BACKOFF_BASE_MS = 10_000
 export const BACKOFF_MAX_MS = 6 * 60_000
@@ -147,12 +146,16 @@ export class JobController implements Controller {
       // Job gone: pods it left behind must not be held by our finalizer.
       this.backoff.delete(key)
       this.delays.cancel(key)
-      await Promise.all(all.filter((p) => hasTrackingFinalizer(p) && controllerRef(p)?.kind === 'Job' && controllerRef(p)?.name === name).map((p) => this.release(p)))
+      await Promise.all(
+        all.filter((p) => hasTrackingFinalizer(p) && controllerRef(p)?.kind === 'Job' && controllerRef(p)?.name === name).map((p) => this.release(p)),
+      )
       return
     }
     const uid = job.metadata!.uid
     // Pods of an older Job with the same name are orphans too.
-    const orphans = all.filter((p) => hasTrackingFinalizer(p) && controllerRef(p)?.kind === 'Job' && controllerRef(p)?.name === name && controllerRef(p)?.uid !== uid)
+    const orphans = all.filter(
+      (p) => hasTrackingFinalizer(p) && controllerRef(p)?.kind === 'Job' && controllerRef(p)?.name === name && controllerRef(p)?.uid !== uid,
+    )
     await Promise.all(orphans.map((p) => this.release(p)))
     const pods = all.filter((p) => controllerRef(p)?.uid === uid)
     if (job.metadata?.deletionTimestamp || isJobFinished(job)) {
@@ -247,7 +250,12 @@ export class JobController implements Controller {
           ? succeeded >= completions
           : succeeded > 0 && active.length === 0
       if (done) {
-        conditions = setCondition(conditions, { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' }, now, ['lastProbeTime'])
+        conditions = setCondition(
+          conditions,
+          { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+          now,
+          ['lastProbeTime'],
+        )
         successTarget = true
       }
     }
@@ -266,10 +274,17 @@ export class JobController implements Controller {
       if (stillRunning === 0) {
         finishedNow = true
         if (failureTarget) {
-          conditions = setCondition(conditions, { type: 'Failed', status: 'True', reason: failureTarget.reason, message: failureTarget.message }, now, ['lastProbeTime'])
+          conditions = setCondition(conditions, { type: 'Failed', status: 'True', reason: failureTarget.reason, message: failureTarget.message }, now, [
+            'lastProbeTime',
+          ])
           events.push(['Warning', failureTarget.reason ?? 'Failed', failureTarget.message ?? 'Job failed'])
         } else {
-          conditions = setCondition(conditions, { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' }, now, ['lastProbeTime'])
+          conditions = setCondition(
+            conditions,
+            { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+            now,
+            ['lastProbeTime'],
+          )
           completionTime = rfc3339(now)
           events.push(['Normal', 'Completed', 'Job completed'])
         }
@@ -296,7 +311,8 @@ export class JobController implements Controller {
     const resumed = !spec.suspend && findCondition(old.conditions ?? [], 'Suspended')?.status === 'True'
 
     // 1. Record newly finished pods as uncounted before touching their finalizers.
-    const uncountedChanged = uncSucceeded.size !== (old.uncountedTerminatedPods?.succeeded?.length ?? 0) || uncFailed.size !== (old.uncountedTerminatedPods?.failed?.length ?? 0)
+    const uncountedChanged =
+      uncSucceeded.size !== (old.uncountedTerminatedPods?.succeeded?.length ?? 0) || uncFailed.size !== (old.uncountedTerminatedPods?.failed?.length ?? 0)
     let current = job
     if (uncountedChanged) {
       current = await this.writeStatus(current, { ...old, uncountedTerminatedPods: { succeeded: [...uncSucceeded], failed: [...uncFailed] } })
@@ -305,7 +321,11 @@ export class JobController implements Controller {
     await Promise.all(toRelease.map((p) => this.release(p)))
     // 3. Pods to delete / create.
     if (toDelete.length && expectationsOk) {
-      this.expectations.expect(key, 0, toDelete.map((p) => keyOf(p)))
+      this.expectations.expect(
+        key,
+        0,
+        toDelete.map((p) => keyOf(p)),
+      )
       await Promise.all(toDelete.map((p) => this.deletePod(key, p)))
     }
     let created = 0
@@ -348,7 +368,15 @@ export class JobController implements Controller {
   }
 
   /** Which pods to add (indexes for Indexed jobs) and which to remove to reach the wanted count. */
-  private plan(job: Job, active: Pod[], succeeded: number, completedIdx: Set<number>, parallelism: number, completions: number | undefined, indexed: boolean): { create: (number | undefined)[]; remove: Pod[] } {
+  private plan(
+    job: Job,
+    active: Pod[],
+    succeeded: number,
+    completedIdx: Set<number>,
+    parallelism: number,
+    completions: number | undefined,
+    indexed: boolean,
+  ): { create: (number | undefined)[]; remove: Pod[] } {
     if (indexed && completions !== undefined) {
       const seen = new Set<number>()
       const remove: Pod[] = []
@@ -395,7 +423,10 @@ export class JobController implements Controller {
 /** Pods to remove first: not ready before ready, newest before oldest (upstream's ranking, simplified). */
 function surplus(pods: Pod[], n: number): Pod[] {
   return [...pods]
-    .sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')))
+    .sort(
+      (a, b) =>
+        Number(isPodReady(a)) - Number(isPodReady(b)) || String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')),
+    )
     .slice(0, n)
 }
 

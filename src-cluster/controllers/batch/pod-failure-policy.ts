@@ -11,7 +11,10 @@ export interface FailureMatch {
   readonly message: string
 }
 
-function exitCodeMatch(pod: Pod, rule: NonNullable<NonNullable<Job['spec']>['podFailurePolicy']>['rules'][number]): { container: string; code: number } | undefined {
+function exitCodeMatch(
+  pod: Pod,
+  rule: NonNullable<NonNullable<Job['spec']>['podFailurePolicy']>['rules'][number],
+): { container: string; code: number } | undefined {
   const on = rule.onExitCodes
   if (!on) return undefined
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]

@@ -15,7 +15,16 @@ export function checkTimeZone(tz: string): void {
 
 /** Offset of `tz` from UTC at instant `t`, in ms (wall = t + offset). */
 export function zoneOffsetMs(tz: string, t: number): number {
-  const f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  })
   const parts = Object.fromEntries(f.formatToParts(new Date(t)).map((p) => [p.type, p.value]))
   const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second))
   return wall - Math.floor(t / 1000) * 1000

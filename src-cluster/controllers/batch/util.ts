@@ -41,7 +41,12 @@ export interface ConditionLike {
  * Set a condition in place: the transition time changes only when the status does, as
  * upstream's helpers do. Returns the new list.
  */
-export function setCondition<C extends ConditionLike>(list: C[] | undefined, cond: C, now: Date, probeFields: readonly ('lastProbeTime' | 'lastUpdateTime')[] = []): C[] {
+export function setCondition<C extends ConditionLike>(
+  list: C[] | undefined,
+  cond: C,
+  now: Date,
+  probeFields: readonly ('lastProbeTime' | 'lastUpdateTime')[] = [],
+): C[] {
   const out = [...(list ?? [])]
   const i = out.findIndex((c) => c.type === cond.type)
   const stamp = rfc3339(now)
@@ -107,7 +112,7 @@ export class DelayedRequeue {
 export function formatIndexes(ix: Iterable<number>): string {
   const sorted = [...new Set(ix)].sort((a, b) => a - b)
   const parts: string[] = []
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++
     parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`)

@@ -123,7 +123,19 @@ export class CsrSigningController implements Controller {
     try {
       check(parsed, usages)
     } catch (e) {
-      csr.status = { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: (e as Error).message, lastUpdateTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z') }] }
+      csr.status = {
+        ...csr.status,
+        conditions: [
+          ...(csr.status?.conditions ?? []),
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'SignerValidationFailure',
+            message: (e as Error).message,
+            lastUpdateTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          },
+        ],
+      }
       await this.writeStatus(csr)
       this.ctx.log(`${this.name}: ${key} failed ${csr.spec?.signerName} validation: ${(e as Error).message}`)
       return

@@ -24,7 +24,8 @@ export function formatCidr4(c: Cidr4): string {
 
 /** How many /maskSize subnets the cluster CIDR holds. */
 export function subnetCount(cluster: Cidr4, maskSize: number): number {
-  if (maskSize < cluster.prefix || maskSize > 32) throw new Error(`node CIDR mask size /${maskSize} must be between the cluster prefix /${cluster.prefix} and /32`)
+  if (maskSize < cluster.prefix || maskSize > 32)
+    throw new Error(`node CIDR mask size /${maskSize} must be between the cluster prefix /${cluster.prefix} and /32`)
   return 2 ** (maskSize - cluster.prefix)
 }
 

@@ -91,7 +91,13 @@ export class EndpointsController implements Controller {
     this.q?.stop()
   }
 
-  private async reconcile(ctx: ControllerContext, key: string, services: Informer<ServiceObj>, pods: Informer<PodObj>, endpoints: Informer<EndpointsObj>): Promise<void> {
+  private async reconcile(
+    ctx: ControllerContext,
+    key: string,
+    services: Informer<ServiceObj>,
+    pods: Informer<PodObj>,
+    endpoints: Informer<EndpointsObj>,
+  ): Promise<void> {
     const { namespace, name } = splitKey(key)
     const svc = services.get(key)
     const cur = endpoints.get(key)

@@ -59,7 +59,8 @@ export function desiredSlices(svc: ServiceObj, pods: readonly PodObj[], maxPerSl
   }
   const out: DesiredSlice[] = []
   for (const g of groups.values()) {
-    for (let i = 0; i < g.endpoints.length; i += maxPerSlice) out.push({ addressType: g.addressType, ports: g.ports, endpoints: g.endpoints.slice(i, i + maxPerSlice) })
+    for (let i = 0; i < g.endpoints.length; i += maxPerSlice)
+      out.push({ addressType: g.addressType, ports: g.ports, endpoints: g.endpoints.slice(i, i + maxPerSlice) })
   }
   // A placeholder slice says "this Service has no endpoints" rather than "not processed yet".
   if (out.length === 0) out.push({ addressType: 'IPv4', ports: [], endpoints: [] })
@@ -130,13 +131,25 @@ export class EndpointSliceController implements Controller {
     p.set(name, rv)
   }
 
-  private async reconcile(ctx: ControllerContext, key: string, services: Informer<ServiceObj>, pods: Informer<PodObj>, slices: Informer<SliceObj>, endpoints: Informer<EndpointsObj>): Promise<void | { requeueAfterMs: number }> {
+  private async reconcile(
+    ctx: ControllerContext,
+    key: string,
+    services: Informer<ServiceObj>,
+    pods: Informer<PodObj>,
+    slices: Informer<SliceObj>,
+    endpoints: Informer<EndpointsObj>,
+  ): Promise<void | { requeueAfterMs: number }> {
     const { namespace, name } = splitKey(key)
     // A slice event for our own write will enqueue the Service again once the cache has it.
     if (!this.cacheCaughtUp(key, slices, namespace)) return { requeueAfterMs: 1000 }
     if (key === 'default/kubernetes') return this.mirrorKubernetes(ctx, slices, endpoints)
     const svc = services.get(key)
-    const mine = slices.list().filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY)
+    const mine = slices
+      .list()
+      .filter(
+        (s) =>
+          s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY,
+      )
     const sel = svc?.spec?.selector
     if (!svc || !sel || Object.keys(sel).length === 0) {
       // No Service (or no selector): our slices for it go away.
@@ -153,7 +166,12 @@ export class EndpointSliceController implements Controller {
       const existing = i >= 0 ? free.splice(i, 1)[0] : undefined
       if (existing) {
         if (sameJson(existing.endpoints ?? [], d.endpoints) && sameJson(existing.metadata?.labels ?? {}, labels)) continue
-        const updated = await ctx.client.update<SliceObj>(RES.slices, { ...existing, metadata: { ...existing.metadata, labels }, ports: d.ports, endpoints: d.endpoints })
+        const updated = await ctx.client.update<SliceObj>(RES.slices, {
+          ...existing,
+          metadata: { ...existing.metadata, labels },
+          ports: d.ports,
+          endpoints: d.endpoints,
+        })
         this.expect(key, String(updated.metadata?.name), Number(updated.metadata?.resourceVersion))
       } else {
         const body: SliceObj = {
@@ -198,7 +216,14 @@ export class EndpointSliceController implements Controller {
     const eps: Endpoint[] = (subset?.addresses ?? []).map((a) => ({ addresses: [a.ip], conditions: { ready: true } }))
     const labels = { [SERVICE_NAME_LABEL]: 'kubernetes' }
     if (cur && sameJson(cur.ports ?? [], ports) && sameJson(cur.endpoints ?? [], eps)) return
-    const body: SliceObj = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', namespace: 'default', labels }, addressType: 'IPv4', ports, endpoints: eps }
+    const body: SliceObj = {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'kubernetes', namespace: 'default', labels },
+      addressType: 'IPv4',
+      ports,
+      endpoints: eps,
+    }
     try {
       const out = cur
         ? await ctx.client.update<SliceObj>(RES.slices, { ...cur, ports, endpoints: eps })

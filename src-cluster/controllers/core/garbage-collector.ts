@@ -190,7 +190,15 @@ export class GarbageCollector implements Controller {
         this.absent.add(o.uid)
         return 'dangling'
       }
-      node = { res, namespace: live.metadata?.namespace, name: o.name, uid: o.uid, owners: [], deleting: !!live.metadata?.deletionTimestamp, finalizers: live.metadata?.finalizers ?? [] }
+      node = {
+        res,
+        namespace: live.metadata?.namespace,
+        name: o.name,
+        uid: o.uid,
+        owners: [],
+        deleting: !!live.metadata?.deletionTimestamp,
+        finalizers: live.metadata?.finalizers ?? [],
+      }
     }
     return node.deleting && node.finalizers.includes('foregroundDeletion') ? 'waiting' : 'solid'
   }
@@ -226,7 +234,13 @@ export class GarbageCollector implements Controller {
     const keep = refs.filter((r) => !uids.has(r.uid))
     if (keep.length === refs.length) return
     try {
-      await ctx.client.patch(dep.res, dep.namespace, dep.name, { metadata: { ownerReferences: keep.length ? keep : null, resourceVersion: live.metadata?.resourceVersion } }, 'merge')
+      await ctx.client.patch(
+        dep.res,
+        dep.namespace,
+        dep.name,
+        { metadata: { ownerReferences: keep.length ? keep : null, resourceVersion: live.metadata?.resourceVersion } },
+        'merge',
+      )
     } catch (e) {
       if (!isNotFound(e)) throw e
     }

@@ -25,8 +25,16 @@ interface Remaining {
   finalizers: Map<string, number>
 }
 
-const fmt = (m: Map<string, number>) => [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} has ${n} resource instances`).join(', ')
-const fmtFin = (m: Map<string, number>) => [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} in ${n} resource instances`).join(', ')
+const fmt = (m: Map<string, number>) =>
+  [...m]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${k} has ${n} resource instances`)
+    .join(', ')
+const fmtFin = (m: Map<string, number>) =>
+  [...m]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${k} in ${n} resource instances`)
+    .join(', ')
 
 /** The conditions upstream's namespace controller reports while a deletion runs. */
 export function deletionConditions(rem: Remaining, contentError: string | undefined, now: string, old: readonly NamespaceCondition[]): NamespaceCondition[] {

@@ -126,7 +126,11 @@ export class NodeLifecycleController implements Controller {
       await this.markUnknown(ctx, node, now, onNode)
       return // the status update comes back through the informer and sets the taints
     }
-    if (nowMs < deadline) this.timers.set(name, ctx.clock.after(deadline - nowMs, () => this.q?.queue.add(name)))
+    if (nowMs < deadline)
+      this.timers.set(
+        name,
+        ctx.clock.after(deadline - nowMs, () => this.q?.queue.add(name)),
+      )
     const taints = desiredTaints(node, now)
     if (!sameJson(taints, node.spec?.taints ?? [])) {
       await ctx.client.update(RES.nodes, { ...node, spec: { ...node.spec, taints: taints.length ? taints : undefined } })

@@ -71,7 +71,10 @@ export class PodGarbageCollector implements Controller {
     const due = Date.parse(ts) - ctx.clock.now().getTime()
     if (due > 0) {
       this.cancel(key)
-      this.timers.set(key, ctx.clock.after(due, () => this.q?.queue.add(key)))
+      this.timers.set(
+        key,
+        ctx.clock.after(due, () => this.q?.queue.add(key)),
+      )
       return
     }
     await this.forceDelete(ctx, pod, `its node ${nodeName} is unreachable and its grace period is over`)
@@ -80,7 +83,10 @@ export class PodGarbageCollector implements Controller {
   private async forceDelete(ctx: ControllerContext, pod: PodObj, why: string): Promise<void> {
     this.cancel(keyOf(pod))
     try {
-      await ctx.client.delete(RES.pods, pod.metadata?.namespace, String(pod.metadata?.name), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } })
+      await ctx.client.delete(RES.pods, pod.metadata?.namespace, String(pod.metadata?.name), {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata?.uid },
+      })
       ctx.log(`pod-garbage-collector: force-deleted pod ${keyOf(pod)}: ${why}`)
     } catch (e) {
       if (!isNotFound(e) && !isConflict(e)) throw e

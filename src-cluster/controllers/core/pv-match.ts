@@ -32,9 +32,14 @@ export function pvFits(pv: PersistentVolume, pvc: PersistentVolumeClaim): boolea
 /** The best free volume for a claim: one pre-bound to it, else the smallest that fits. */
 export function findVolume<V extends PersistentVolume>(pvs: readonly V[], pvc: PersistentVolumeClaim): V | undefined {
   const uid = pvc.metadata?.uid
-  const mine = (v: V) => v.spec?.claimRef?.name === pvc.metadata?.name && v.spec?.claimRef?.namespace === pvc.metadata?.namespace && (!v.spec?.claimRef?.uid || v.spec.claimRef.uid === uid)
+  const mine = (v: V) =>
+    v.spec?.claimRef?.name === pvc.metadata?.name &&
+    v.spec?.claimRef?.namespace === pvc.metadata?.namespace &&
+    (!v.spec?.claimRef?.uid || v.spec.claimRef.uid === uid)
   // A new volume is Pending until the controller marks it Available; it is free either way.
-  const usable = pvs.filter((v) => !v.metadata?.deletionTimestamp && (v.status?.phase === 'Available' || v.status?.phase === 'Pending' || v.status?.phase === undefined || mine(v)))
+  const usable = pvs.filter(
+    (v) => !v.metadata?.deletionTimestamp && (v.status?.phase === 'Available' || v.status?.phase === 'Pending' || v.status?.phase === undefined || mine(v)),
+  )
   const pre = usable.find((v) => mine(v) && pvFits(v, pvc))
   if (pre) return pre
   // A claim naming a volume wants that one only.

@@ -17,7 +17,6 @@ import { startQueue, type RunningQueue } from './queue'
 import { RES } from '../../kit/resources'
 import { keyOf } from '../../kit/keys'
 
-
 interface Counted {
   readonly ev: Evaluator
   readonly inf: Informer<KubeObject>

@@ -41,12 +41,22 @@ export class ServiceAccountController implements Controller {
     this.q?.stop()
   }
 
-  private async reconcile(ctx: ControllerContext, ns: string, namespaces: Informer<NamespaceObj>, accounts: Informer<ServiceAccountObj>, configmaps: Informer<ConfigMapObj>): Promise<void> {
+  private async reconcile(
+    ctx: ControllerContext,
+    ns: string,
+    namespaces: Informer<NamespaceObj>,
+    accounts: Informer<ServiceAccountObj>,
+    configmaps: Informer<ConfigMapObj>,
+  ): Promise<void> {
     const namespace = namespaces.get(splitKey(ns).name)
     // A terminating namespace refuses new content; a missing one needs nothing.
     if (!namespace || namespace.metadata?.deletionTimestamp) return
     if (!accounts.get(`${ns}/default`)) {
-      await this.createIgnoringExisting(ctx, RES.serviceaccounts, ns, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } })
+      await this.createIgnoringExisting(ctx, RES.serviceaccounts, ns, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'default', namespace: ns },
+      })
     }
     const ca = rootCAPem(ctx)
     const cm = configmaps.get(`${ns}/${ROOT_CA_CONFIGMAP}`)

@@ -32,7 +32,12 @@ export class TaintManager implements Controller {
     pods.addHandler({
       add: enqueuePod,
       update: (o, n) => {
-        if (o.spec?.nodeName !== n.spec?.nodeName || !sameJson(o.spec?.tolerations, n.spec?.tolerations) || !!o.metadata?.deletionTimestamp !== !!n.metadata?.deletionTimestamp) enqueuePod(n)
+        if (
+          o.spec?.nodeName !== n.spec?.nodeName ||
+          !sameJson(o.spec?.tolerations, n.spec?.tolerations) ||
+          !!o.metadata?.deletionTimestamp !== !!n.metadata?.deletionTimestamp
+        )
+          enqueuePod(n)
       },
       delete: (p) => this.cancel(keyOf(p)),
     })
@@ -88,7 +93,13 @@ export class TaintManager implements Controller {
     ctx.recorder('taint-eviction-controller').event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${ns}/${name}`)
     try {
       const conds = (pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget')
-      conds.push({ type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint', lastTransitionTime: rfc3339(ctx.clock.now()) })
+      conds.push({
+        type: 'DisruptionTarget',
+        status: 'True',
+        reason: 'DeletionByTaintManager',
+        message: 'Taint manager: deleting due to NoExecute taint',
+        lastTransitionTime: rfc3339(ctx.clock.now()),
+      })
       await ctx.client.update(RES.pods, { ...pod, status: { ...pod.status, conditions: conds } }, { subresource: 'status' })
     } catch (e) {
       // The condition is informative; a stale copy must not stop the eviction.

@@ -4,8 +4,6 @@ import type { KubeObject } from '../../api/errors'
 import type { Client, ResourceRef } from '../../client/types'
 import type { Pod } from 'kubernetes-types/core/v1'
 
-
-
 function codeOf(e: unknown): number | undefined {
   const c = (e as { code?: unknown } | null)?.code
   return typeof c === 'number' ? c : undefined
@@ -36,6 +34,12 @@ export async function removeFinalizer(client: Client, res: ResourceRef, obj: Kub
   const fins = cur.metadata?.finalizers ?? []
   if (!fins.includes(finalizer)) return false
   const rest = fins.filter((f) => f !== finalizer)
-  await client.patch(res, cur.metadata?.namespace, String(cur.metadata?.name), { metadata: { finalizers: rest.length ? rest : null, resourceVersion: cur.metadata?.resourceVersion } }, 'merge')
+  await client.patch(
+    res,
+    cur.metadata?.namespace,
+    String(cur.metadata?.name),
+    { metadata: { finalizers: rest.length ? rest : null, resourceVersion: cur.metadata?.resourceVersion } },
+    'merge',
+  )
   return true
 }

@@ -46,7 +46,9 @@ export class VolumeBinderController implements Controller {
       pods: ctx.informers.for<PodObj>(RES.pods),
       nodes: ctx.informers.for<NodeObj>(RES.nodes),
     }
-    const q = (this.q = startQueue(ctx, this.name, 2, (key) => (key.startsWith('pv:') ? this.syncVolume(ctx, key.slice(3), c) : this.syncClaim(ctx, key.slice(4), c))))
+    const q = (this.q = startQueue(ctx, this.name, 2, (key) =>
+      key.startsWith('pv:') ? this.syncVolume(ctx, key.slice(3), c) : this.syncClaim(ctx, key.slice(4), c),
+    ))
     const onClaim = (p: PVCObj) => q.queue.add(`pvc:${keyOf(p)}`)
     const onVolume = (v: PVObj) => {
       q.queue.add(`pv:${v.metadata?.name}`)
@@ -56,16 +58,24 @@ export class VolumeBinderController implements Controller {
       // the volume's (two watches), and nothing else would look at that claim again.
       else for (const p of c.pvcs.list()) if (!p.spec?.volumeName && p.status?.phase !== 'Bound') onClaim(p)
     }
-    c.pvcs.addHandler({ add: onClaim, update: (_o, n) => onClaim(n), delete: (p) => {
-      // Volumes bound to it are now released.
-      for (const v of c.pvs.list()) if (v.spec?.claimRef?.uid === p.metadata?.uid) q.queue.add(`pv:${v.metadata?.name}`)
-    } })
+    c.pvcs.addHandler({
+      add: onClaim,
+      update: (_o, n) => onClaim(n),
+      delete: (p) => {
+        // Volumes bound to it are now released.
+        for (const v of c.pvs.list()) if (v.spec?.claimRef?.uid === p.metadata?.uid) q.queue.add(`pv:${v.metadata?.name}`)
+      },
+    })
     c.pvs.addHandler({ add: onVolume, update: (_o, n) => onVolume(n), delete: onVolume })
     const onPod = (p: PodObj) => {
       if (p.spec?.nodeName) for (const claim of claimsOf(p)) q.queue.add(`pvc:${p.metadata?.namespace}/${claim}`)
     }
     c.pods.addHandler({ add: onPod, update: (o, n) => o.spec?.nodeName !== n.spec?.nodeName && onPod(n) })
-    c.classes.addHandler({ add: () => { for (const p of c.pvcs.list()) if (p.status?.phase !== 'Bound') onClaim(p) } })
+    c.classes.addHandler({
+      add: () => {
+        for (const p of c.pvcs.list()) if (p.status?.phase !== 'Bound') onClaim(p)
+      },
+    })
     await Promise.all(Object.values(c).map((i: Informer<PVCObj> | Informer<PVObj> | Informer<ClassObj> | Informer<PodObj> | Informer<NodeObj>) => i.start()))
     await this.ensureDefaultClass(ctx, c)
   }
@@ -119,30 +129,59 @@ export class VolumeBinderController implements Controller {
         return
       }
       selectedNode = String(consumer.spec!.nodeName)
-      await ctx.client.patch(RES.pvcs, namespace, name, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: selectedNode }, resourceVersion: pvc.metadata?.resourceVersion } }, 'merge')
+      await ctx.client.patch(
+        RES.pvcs,
+        namespace,
+        name,
+        { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: selectedNode }, resourceVersion: pvc.metadata?.resourceVersion } },
+        'merge',
+      )
       return // the update comes back through the informer
     }
     const pv = findVolume(c.pvs.list(), pvc)
     if (pv) return this.bind(ctx, pv, pvc)
     if (sc?.provisioner === LOCAL_PATH_PROVISIONER) return this.provision(ctx, pvc, sc, selectedNode, c)
     if (sc?.provisioner) {
-      this.event(ctx, pvc, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${sc.provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`)
+      this.event(
+        ctx,
+        pvc,
+        'Normal',
+        'ExternalProvisioning',
+        `Waiting for a volume to be created either by the external provisioner '${sc.provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`,
+      )
       return
     }
-    this.event(ctx, pvc, 'Normal', 'FailedBinding', className ? `storageclass.storage.k8s.io "${className}" not found` : 'no persistent volumes available for this claim and no storage class is set')
+    this.event(
+      ctx,
+      pvc,
+      'Normal',
+      'FailedBinding',
+      className ? `storageclass.storage.k8s.io "${className}" not found` : 'no persistent volumes available for this claim and no storage class is set',
+    )
   }
 
   private async provision(ctx: ControllerContext, pvc: PVCObj, sc: ClassObj, selectedNode: string | undefined, c: Caches): Promise<void> {
     const pvName = provisionedName(pvc)
     if (c.pvs.get(pvName)) return // made already; binding follows its informer event
-    const node = selectedNode ?? c.nodes.list().map((n) => String(n.metadata?.name)).sort()[0]
+    const node =
+      selectedNode ??
+      c.nodes
+        .list()
+        .map((n) => String(n.metadata?.name))
+        .sort()[0]
     if (!node) {
       this.event(ctx, pvc, 'Warning', 'ProvisioningFailed', 'no node to place a local volume on: register a node first')
       return
     }
     const ns = pvc.metadata?.namespace
     if (pvc.metadata?.annotations?.[STORAGE_PROVISIONER] !== LOCAL_PATH_PROVISIONER) {
-      await ctx.client.patch(RES.pvcs, ns, String(pvc.metadata?.name), { metadata: { annotations: { [STORAGE_PROVISIONER]: LOCAL_PATH_PROVISIONER, [BETA_STORAGE_PROVISIONER]: LOCAL_PATH_PROVISIONER } } }, 'merge')
+      await ctx.client.patch(
+        RES.pvcs,
+        ns,
+        String(pvc.metadata?.name),
+        { metadata: { annotations: { [STORAGE_PROVISIONER]: LOCAL_PATH_PROVISIONER, [BETA_STORAGE_PROVISIONER]: LOCAL_PATH_PROVISIONER } } },
+        'merge',
+      )
       this.event(ctx, pvc, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${ns}/${pvc.metadata?.name}"`)
     }
     try {
@@ -159,9 +198,22 @@ export class VolumeBinderController implements Controller {
     const ns = pvc.metadata?.namespace
     const claimName = String(pvc.metadata?.name)
     if (pv.spec?.claimRef?.uid !== pvc.metadata?.uid) {
-      const claimRef = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: claimName, uid: pvc.metadata?.uid, resourceVersion: pvc.metadata?.resourceVersion }
+      const claimRef = {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: ns,
+        name: claimName,
+        uid: pvc.metadata?.uid,
+        resourceVersion: pvc.metadata?.resourceVersion,
+      }
       const annotations = pv.spec?.claimRef ? {} : { [BOUND_BY_CONTROLLER]: 'yes' }
-      await ctx.client.patch(RES.pvs, undefined, pvName, { metadata: { annotations, resourceVersion: pv.metadata?.resourceVersion }, spec: { claimRef } }, 'merge')
+      await ctx.client.patch(
+        RES.pvs,
+        undefined,
+        pvName,
+        { metadata: { annotations, resourceVersion: pv.metadata?.resourceVersion }, spec: { claimRef } },
+        'merge',
+      )
       return // continue from fresh caches
     }
     if (pv.status?.phase !== 'Bound') {
@@ -170,11 +222,19 @@ export class VolumeBinderController implements Controller {
     if (pvc.spec?.volumeName !== pvName || pvc.metadata?.annotations?.[BIND_COMPLETED] !== 'yes') {
       const annotations: Record<string, string> = { [BIND_COMPLETED]: 'yes' }
       if (!pvc.spec?.volumeName) annotations[BOUND_BY_CONTROLLER] = 'yes'
-      await ctx.client.patch(RES.pvcs, ns, claimName, { metadata: { annotations, resourceVersion: pvc.metadata?.resourceVersion }, spec: { volumeName: pvName } }, 'merge')
+      await ctx.client.patch(
+        RES.pvcs,
+        ns,
+        claimName,
+        { metadata: { annotations, resourceVersion: pvc.metadata?.resourceVersion }, spec: { volumeName: pvName } },
+        'merge',
+      )
       return
     }
     if (pvc.status?.phase !== 'Bound') {
-      await ctx.client.patch(RES.pvcs, ns, claimName, { status: { phase: 'Bound', accessModes: pv.spec?.accessModes, capacity: pv.spec?.capacity } }, 'merge', { subresource: 'status' })
+      await ctx.client.patch(RES.pvcs, ns, claimName, { status: { phase: 'Bound', accessModes: pv.spec?.accessModes, capacity: pv.spec?.capacity } }, 'merge', {
+        subresource: 'status',
+      })
       ctx.log(`${this.name}: bound claim ${ns}/${claimName} to volume ${pvName}`)
     }
   }
@@ -188,7 +248,8 @@ export class VolumeBinderController implements Controller {
     if (!pv || pv.metadata?.deletionTimestamp) return
     const ref = pv.spec?.claimRef
     if (!ref) {
-      if (pv.status?.phase !== 'Available') await ctx.client.patch(RES.pvs, undefined, name, { status: { phase: 'Available' } }, 'merge', { subresource: 'status' })
+      if (pv.status?.phase !== 'Available')
+        await ctx.client.patch(RES.pvs, undefined, name, { status: { phase: 'Available' } }, 'merge', { subresource: 'status' })
       return
     }
     const claim = c.pvcs.get(`${ref.namespace}/${ref.name}`)
@@ -202,7 +263,14 @@ export class VolumeBinderController implements Controller {
       if (pv.metadata?.annotations?.[PROVISIONED_BY_ANNOTATION] !== LOCAL_PATH_PROVISIONER) {
         // Only we know how to delete what we made; anything else stays Released, as upstream with no plugin.
         if (pv.status?.phase !== 'Released' && pv.status?.phase !== 'Failed') {
-          await ctx.client.patch(RES.pvs, undefined, name, { status: { phase: 'Failed', message: 'error getting deleter volume plugin for volume: no deletable volume plugin matched' } }, 'merge', { subresource: 'status' })
+          await ctx.client.patch(
+            RES.pvs,
+            undefined,
+            name,
+            { status: { phase: 'Failed', message: 'error getting deleter volume plugin for volume: no deletable volume plugin matched' } },
+            'merge',
+            { subresource: 'status' },
+          )
           this.event(ctx, pv, 'Warning', 'VolumeFailedDelete', 'error getting deleter volume plugin for volume: no deletable volume plugin matched')
         }
         return

@@ -68,7 +68,9 @@ export function nodeShouldRunDaemonPod(node: NodeObj, ds: DaemonSetObj): Placeme
   if (pinned && pinned !== node.metadata?.name) return { shouldRun: false, shouldContinueRunning: false }
   if (!fitsNodeAffinity(template, node)) return { shouldRun: false, shouldContinueRunning: false }
   const tolerations = template.spec?.tolerations ?? []
-  const untolerated = (node.spec?.taints ?? []).filter((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerations.some((tol) => toleratesTaint(tol, t)))
+  const untolerated = (node.spec?.taints ?? []).filter(
+    (t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerations.some((tol) => toleratesTaint(tol, t)),
+  )
   if (untolerated.length) return { shouldRun: false, shouldContinueRunning: !untolerated.some((t) => t.effect === 'NoExecute') }
   return { shouldRun: true, shouldContinueRunning: true }
 }

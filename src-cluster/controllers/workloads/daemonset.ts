@@ -101,13 +101,26 @@ export class DaemonSetController extends QueueController {
       return
     }
     const ns = ds.metadata?.namespace ?? ''
-    const pods = await claimObjects(this.ctx.client, RES.pods, { obj: ds, apiVersion: 'apps/v1', kind: 'DaemonSet', selector }, this.podInf.byIndex('namespace', ns))
+    const pods = await claimObjects(
+      this.ctx.client,
+      RES.pods,
+      { obj: ds, apiVersion: 'apps/v1', kind: 'DaemonSet', selector },
+      this.podInf.byIndex('namespace', ns),
+    )
     const revs = this.revInf.byIndex('namespace', ns).filter((r) => controllerRef(r)?.uid === ds.metadata?.uid)
     const nodes = this.nodeInf.list()
 
-    const { revision, collided } = await ensureCurrentRevision(this.ctx.client, { obj: ds, kind: 'DaemonSet', template: ds.spec?.template, collisionCount: ds.status?.collisionCount }, revs)
+    const { revision, collided } = await ensureCurrentRevision(
+      this.ctx.client,
+      { obj: ds, kind: 'DaemonSet', template: ds.spec?.template, collisionCount: ds.status?.collisionCount },
+      revs,
+    )
     if (collided || !revision) {
-      await this.ctx.client.update(RES.daemonsets, { ...ds, status: { ...(ds.status ?? {}), collisionCount: (ds.status?.collisionCount ?? 0) + 1 } }, { subresource: 'status' })
+      await this.ctx.client.update(
+        RES.daemonsets,
+        { ...ds, status: { ...(ds.status ?? {}), collisionCount: (ds.status?.collisionCount ?? 0) + 1 } },
+        { subresource: 'status' },
+      )
       throw new Error(`controller revision name for daemonset ${key} collided; retrying with a new collisionCount`)
     }
     const hash = String(revision.metadata?.labels?.[REVISION_HASH_LABEL])
@@ -175,7 +188,12 @@ export class DaemonSetController extends QueueController {
       const running: PodObj[] = []
       for (const p of here) {
         if (p.status?.phase === 'Failed') {
-          recorder.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata?.namespace}/${p.metadata?.name} on node ${name}, will try to kill it`)
+          recorder.event(
+            ds,
+            'Warning',
+            'FailedDaemonPod',
+            `Found failed daemon pod ${p.metadata?.namespace}/${p.metadata?.name} on node ${name}, will try to kill it`,
+          )
           remove.push(p)
         } else if (p.status?.phase === 'Succeeded') remove.push(p)
         else running.push(p)
@@ -205,7 +223,11 @@ export class DaemonSetController extends QueueController {
 
   private async syncNodes(key: string, ds: DaemonSetObj, remove: PodObj[], createOn: string[], hash: string): Promise<void> {
     if (remove.length === 0 && createOn.length === 0) return
-    this.expectations.expect(key, createOn.length, remove.map((p) => String(p.metadata?.uid)))
+    this.expectations.expect(
+      key,
+      createOn.length,
+      remove.map((p) => String(p.metadata?.uid)),
+    )
     const template = daemonPodTemplate(ds)
     template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash } }
     const ref = newControllerRef(ds, 'apps/v1', 'DaemonSet')

@@ -131,7 +131,10 @@ export class DeploymentSync {
     if (n > 0) this.deps.recorder.event(this.d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${n}`)
     this.setDeploymentRevision(String(newRevision))
     if (du.hasProgressDeadline(d)) {
-      du.setCondition((this.d.status ??= {}), du.newCondition('Progressing', 'True', Reasons.NewRSCreated, `Created new replica set "${name}"`, this.deps.now()))
+      du.setCondition(
+        (this.d.status ??= {}),
+        du.newCondition('Progressing', 'True', Reasons.NewRSCreated, `Created new replica set "${name}"`, this.deps.now()),
+      )
     }
     await this.writeDeployment()
     return created
@@ -312,9 +315,11 @@ export class DeploymentSync {
     for (const rs of cleanable.slice(0, diff)) {
       if ((rs.status?.replicas ?? 0) !== 0 || replicasOf(rs) !== 0) continue
       if ((rs.metadata?.generation ?? 0) > (rs.status?.observedGeneration ?? 0)) continue
-      await this.deps.client.delete(RES.replicasets, rs.metadata?.namespace, String(rs.metadata?.name), { preconditions: { uid: rs.metadata?.uid } }).catch((e: unknown) => {
-        if (errorCode(e) !== 404 && errorCode(e) !== 409) throw e
-      })
+      await this.deps.client
+        .delete(RES.replicasets, rs.metadata?.namespace, String(rs.metadata?.name), { preconditions: { uid: rs.metadata?.uid } })
+        .catch((e: unknown) => {
+          if (errorCode(e) !== 404 && errorCode(e) !== 409) throw e
+        })
       this.rsList = this.rsList.filter((x) => x.metadata?.uid !== rs.metadata?.uid)
     }
   }

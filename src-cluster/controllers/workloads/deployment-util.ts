@@ -256,7 +256,12 @@ export function calculateStatus(allRSs: ReplicaSetObj[], newRS: ReplicaSetObj | 
 /** Every replica is updated and available and the latest spec was seen. */
 export function deploymentComplete(d: DeploymentObj, s: DeploymentStatus): boolean {
   const want = replicasOf(d)
-  return (s.updatedReplicas ?? 0) === want && (s.replicas ?? 0) === want && (s.availableReplicas ?? 0) === want && (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0)
+  return (
+    (s.updatedReplicas ?? 0) === want &&
+    (s.replicas ?? 0) === want &&
+    (s.availableReplicas ?? 0) === want &&
+    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0)
+  )
 }
 
 /** The rollout moved since the last status: more updated, fewer old, more ready or available. */

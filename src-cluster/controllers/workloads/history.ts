@@ -42,7 +42,11 @@ export interface RevisionOwner {
  * the newest revision number when it is not), or a new one named `<owner>-<hash>`. Returns the
  * revision and whether its name collided with a different one (the caller bumps collisionCount).
  */
-export async function ensureCurrentRevision(client: Client, owner: RevisionOwner, revs: RevisionObj[]): Promise<{ revision?: RevisionObj; collided?: boolean }> {
+export async function ensureCurrentRevision(
+  client: Client,
+  owner: RevisionOwner,
+  revs: RevisionObj[],
+): Promise<{ revision?: RevisionObj; collided?: boolean }> {
   const data = templatePatch(owner.template)
   const max = maxRevisionNumber(revs)
   const matches = revs.filter((r) => sameData(r, data)).sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))

@@ -12,5 +12,11 @@ export { ReplicaSetController, REPLICA_SET, REPLICATION_CONTROLLER, type Replica
 export { StatefulSetController } from './statefulset'
 
 export function workloadControllers(): Controller[] {
-  return [new ReplicaSetController(), new ReplicaSetController(REPLICATION_CONTROLLER), new DeploymentController(), new DaemonSetController(), new StatefulSetController()]
+  return [
+    new ReplicaSetController(),
+    new ReplicaSetController(REPLICATION_CONTROLLER),
+    new DeploymentController(),
+    new DaemonSetController(),
+    new StatefulSetController(),
+  ]
 }

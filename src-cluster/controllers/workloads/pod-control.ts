@@ -8,9 +8,13 @@ import { errorCode, errorMessage } from './util'
 import type { PodObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
 
-
 /** A pod made from a template: its labels, annotations, finalizers and spec, owned by `ref`. */
-export function podFromTemplate(template: PodTemplateSpec | undefined, namespace: string, ref: OwnerReference, naming: { name?: string; generateName?: string }): PodObj {
+export function podFromTemplate(
+  template: PodTemplateSpec | undefined,
+  namespace: string,
+  ref: OwnerReference,
+  naming: { name?: string; generateName?: string },
+): PodObj {
   const tm = template?.metadata ?? {}
   const metadata: Record<string, unknown> = { namespace, ownerReferences: [ref] }
   if (naming.name) metadata.name = naming.name
@@ -47,7 +51,9 @@ export class PodControl {
   async delete(owner: KubeObject, pod: PodObj): Promise<boolean> {
     const name = String(pod.metadata?.name)
     try {
-      const deleted = await this.client.delete(RES.pods, pod.metadata?.namespace, name, { preconditions: pod.metadata?.uid ? { uid: pod.metadata.uid } : undefined })
+      const deleted = await this.client.delete(RES.pods, pod.metadata?.namespace, name, {
+        preconditions: pod.metadata?.uid ? { uid: pod.metadata.uid } : undefined,
+      })
       if (deleted) this.recorder.event(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`)
       return deleted
     } catch (e) {

@@ -11,7 +11,17 @@ import { Expectations, type ControllerContext, type ReconcileResult } from '../f
 import { QueueController, resolveControllerRef } from './base'
 import { claimObjects } from './claim'
 import { podFromTemplate, PodControl, slowStartBatch } from './pod-control'
-import { controllerRef, errorMessage, isPodActive, isPodAvailable, isPodReady, msUntilAvailable, newControllerRef, podReadyCondition, semanticEqual } from './util'
+import {
+  controllerRef,
+  errorMessage,
+  isPodActive,
+  isPodAvailable,
+  isPodReady,
+  msUntilAvailable,
+  newControllerRef,
+  podReadyCondition,
+  semanticEqual,
+} from './util'
 import type { PodObj, ReplicaSetObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
 import { keyOf } from '../../kit/keys'
@@ -176,7 +186,11 @@ export class ReplicaSetController extends QueueController {
     if (waits.length) return { requeueAfterMs: Math.min(...waits) + 1 }
   }
 
-  private async manageReplicas(key: string, rs: ReplicaSetObj, pods: PodObj[]): Promise<{ kind: 'FailedCreate' | 'FailedDelete'; message: string } | undefined> {
+  private async manageReplicas(
+    key: string,
+    rs: ReplicaSetObj,
+    pods: PodObj[],
+  ): Promise<{ kind: 'FailedCreate' | 'FailedDelete'; message: string } | undefined> {
     const want = rs.spec?.replicas ?? 1
     const diff = pods.length - want
     const ns = String(rs.metadata?.namespace)
@@ -195,7 +209,11 @@ export class ReplicaSetController extends QueueController {
     if (diff > 0) {
       const n = Math.min(diff, BURST_REPLICAS)
       const victims = podsToDelete(pods, this.relatedPods(rs), n)
-      this.expectations.expect(key, 0, victims.map((p) => String(p.metadata?.uid)))
+      this.expectations.expect(
+        key,
+        0,
+        victims.map((p) => String(p.metadata?.uid)),
+      )
       const results = await Promise.allSettled(victims.map((p) => this.pods.delete(rs, p)))
       let firstError: unknown
       results.forEach((r, i) => {

@@ -94,9 +94,17 @@ export class StatefulSetController extends QueueController {
       this.podInf.byIndex('namespace', ns),
     )
     const revs = this.revInf.byIndex('namespace', ns).filter((r) => controllerRef(r)?.uid === set.metadata?.uid)
-    const { revision: updateRev, collided } = await ensureCurrentRevision(this.ctx.client, { obj: set, kind: 'StatefulSet', template: set.spec?.template, collisionCount: set.status?.collisionCount }, revs)
+    const { revision: updateRev, collided } = await ensureCurrentRevision(
+      this.ctx.client,
+      { obj: set, kind: 'StatefulSet', template: set.spec?.template, collisionCount: set.status?.collisionCount },
+      revs,
+    )
     if (collided || !updateRev) {
-      await this.ctx.client.update(RES.statefulsets, { ...set, status: { ...(set.status ?? {}), collisionCount: (set.status?.collisionCount ?? 0) + 1 } }, { subresource: 'status' })
+      await this.ctx.client.update(
+        RES.statefulsets,
+        { ...set, status: { ...(set.status ?? {}), collisionCount: (set.status?.collisionCount ?? 0) + 1 } },
+        { subresource: 'status' },
+      )
       throw new Error(`controller revision name for statefulset ${key} collided; retrying with a new collisionCount`)
     }
     const currentRev = revs.find((r) => r.metadata?.name === set.status?.currentRevision) ?? updateRev
@@ -205,7 +213,12 @@ class SetSync {
     const podName = `${this.name}-${ord}`
     await this.createClaims(ord, podName)
     const pod = podFromTemplate(template, this.ns, newControllerRef(this.set, 'apps/v1', 'StatefulSet'), { name: podName })
-    pod.metadata!.labels = { ...(pod.metadata!.labels ?? {}), [POD_NAME_LABEL]: podName, [POD_INDEX_LABEL]: String(ord), [REVISION_LABEL]: String(rev.metadata?.name) }
+    pod.metadata!.labels = {
+      ...(pod.metadata!.labels ?? {}),
+      [POD_NAME_LABEL]: podName,
+      [POD_INDEX_LABEL]: String(ord),
+      [REVISION_LABEL]: String(rev.metadata?.name),
+    }
     const spec = pod.spec!
     spec.hostname = podName
     if (this.set.spec?.serviceName) spec.subdomain = this.set.spec.serviceName
@@ -231,7 +244,8 @@ class SetSync {
       const name = claimName(String(t.metadata?.name), this.name, ord)
       if (this.pvcInf.get(`${this.ns}/${name}`)) continue
       const owners: OwnerReference[] = []
-      if (whenDeleted === 'Delete') owners.push({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: this.name, uid: String(this.set.metadata?.uid), blockOwnerDeletion: true })
+      if (whenDeleted === 'Delete')
+        owners.push({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: this.name, uid: String(this.set.metadata?.uid), blockOwnerDeletion: true })
       const claim = {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
@@ -249,7 +263,12 @@ class SetSync {
         this.recorder.event(this.set, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${this.name} success`)
       } catch (e) {
         if (errorCode(e) === 409) continue
-        this.recorder.event(this.set, 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${podName} in StatefulSet ${this.name} failed error: ${errorMessage(e)}`)
+        this.recorder.event(
+          this.set,
+          'Warning',
+          'FailedCreate',
+          `create Claim ${name} for Pod ${podName} in StatefulSet ${this.name} failed error: ${errorMessage(e)}`,
+        )
         throw e
       }
     }
@@ -289,7 +308,13 @@ class SetSync {
   }
 }
 
-export function computeStatus(set: StatefulSetObj, pods: PodObj[], currentRev: RevisionObj, updateRev: RevisionObj, now: Date): NonNullable<StatefulSetObj['status']> {
+export function computeStatus(
+  set: StatefulSetObj,
+  pods: PodObj[],
+  currentRev: RevisionObj,
+  updateRev: RevisionObj,
+  now: Date,
+): NonNullable<StatefulSetObj['status']> {
   const minReady = set.spec?.minReadySeconds ?? 0
   const cur = String(currentRev.metadata?.name)
   const upd = String(updateRev.metadata?.name)
@@ -317,7 +342,11 @@ export function computeStatus(set: StatefulSetObj, pods: PodObj[], currentRev: R
     }
   }
   // A finished rolling update makes the update revision the current one.
-  if ((set.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && status.updatedReplicas === status.replicas && status.readyReplicas === status.replicas) {
+  if (
+    (set.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' &&
+    status.updatedReplicas === status.replicas &&
+    status.readyReplicas === status.replicas
+  ) {
     status.currentReplicas = status.updatedReplicas
     status.currentRevision = upd
   }

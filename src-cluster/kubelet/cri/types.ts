@@ -5,9 +5,16 @@
 
 export type StringMap = Record<string, string>
 
-export interface Int64Value { value: number }
-export interface UInt64Value { value: number }
-export interface KeyValue { key: string; value: string }
+export interface Int64Value {
+  value: number
+}
+export interface UInt64Value {
+  value: number
+}
+export interface KeyValue {
+  key: string
+  value: string
+}
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP'
 export type NamespaceMode = 'POD' | 'CONTAINER' | 'NODE' | 'TARGET'
@@ -15,16 +22,50 @@ export type PodSandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY'
 export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN'
 export type MountPropagation = 'PROPAGATION_PRIVATE' | 'PROPAGATION_HOST_TO_CONTAINER' | 'PROPAGATION_BIDIRECTIONAL'
 
-export interface VersionResponse { version: string; runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }
-export interface RuntimeCondition { type: string; status: boolean; reason: string; message: string }
-export interface StatusResponse { status: { conditions: RuntimeCondition[] } | null; info: StringMap }
+export interface VersionResponse {
+  version: string
+  runtimeName: string
+  runtimeVersion: string
+  runtimeApiVersion: string
+}
+export interface RuntimeCondition {
+  type: string
+  status: boolean
+  reason: string
+  message: string
+}
+export interface StatusResponse {
+  status: { conditions: RuntimeCondition[] } | null
+  info: StringMap
+}
 
-export interface NamespaceOption { network?: NamespaceMode; pid?: NamespaceMode; ipc?: NamespaceMode; targetId?: string }
-export interface SecurityProfile { profileType?: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostRef?: string }
-export interface ImageSpec { image: string; annotations?: StringMap; userSpecifiedImage?: string }
+export interface NamespaceOption {
+  network?: NamespaceMode
+  pid?: NamespaceMode
+  ipc?: NamespaceMode
+  targetId?: string
+}
+export interface SecurityProfile {
+  profileType?: 'RuntimeDefault' | 'Unconfined' | 'Localhost'
+  localhostRef?: string
+}
+export interface ImageSpec {
+  image: string
+  annotations?: StringMap
+  userSpecifiedImage?: string
+}
 
-export interface DNSConfig { servers?: string[]; searches?: string[]; options?: string[] }
-export interface PortMapping { protocol?: Protocol; containerPort?: number; hostPort?: number; hostIp?: string }
+export interface DNSConfig {
+  servers?: string[]
+  searches?: string[]
+  options?: string[]
+}
+export interface PortMapping {
+  protocol?: Protocol
+  containerPort?: number
+  hostPort?: number
+  hostIp?: string
+}
 
 export interface LinuxContainerResources {
   cpuPeriod?: number
@@ -49,7 +90,12 @@ export interface LinuxSandboxSecurityContext {
   apparmor?: SecurityProfile
 }
 
-export interface PodSandboxMetadata { name: string; uid: string; namespace: string; attempt?: number }
+export interface PodSandboxMetadata {
+  name: string
+  uid: string
+  namespace: string
+  attempt?: number
+}
 
 export interface PodSandboxConfig {
   metadata: PodSandboxMetadata
@@ -59,7 +105,13 @@ export interface PodSandboxConfig {
   portMappings?: PortMapping[]
   labels?: StringMap
   annotations?: StringMap
-  linux?: { cgroupParent?: string; securityContext?: LinuxSandboxSecurityContext; sysctls?: StringMap; overhead?: LinuxContainerResources; resources?: LinuxContainerResources }
+  linux?: {
+    cgroupParent?: string
+    securityContext?: LinuxSandboxSecurityContext
+    sysctls?: StringMap
+    overhead?: LinuxContainerResources
+    resources?: LinuxContainerResources
+  }
 }
 
 export interface PodSandboxStatus {
@@ -72,9 +124,16 @@ export interface PodSandboxStatus {
   annotations: StringMap
   runtimeHandler: string
 }
-export interface PodSandboxStatusResponse { status: PodSandboxStatus | null; info: StringMap }
+export interface PodSandboxStatusResponse {
+  status: PodSandboxStatus | null
+  info: StringMap
+}
 
-export interface PodSandboxFilter { id?: string; state?: { state: PodSandboxState }; labelSelector?: StringMap }
+export interface PodSandboxFilter {
+  id?: string
+  state?: { state: PodSandboxState }
+  labelSelector?: StringMap
+}
 export interface PodSandbox {
   id: string
   metadata: PodSandboxMetadata | null
@@ -85,7 +144,11 @@ export interface PodSandbox {
   runtimeHandler: string
 }
 
-export interface Capability { addCapabilities?: string[]; dropCapabilities?: string[]; addAmbientCapabilities?: string[] }
+export interface Capability {
+  addCapabilities?: string[]
+  dropCapabilities?: string[]
+  addAmbientCapabilities?: string[]
+}
 export interface LinuxContainerSecurityContext {
   capabilities?: Capability
   privileged?: boolean
@@ -102,9 +165,22 @@ export interface LinuxContainerSecurityContext {
   apparmor?: SecurityProfile
 }
 
-export interface Mount { containerPath: string; hostPath: string; readonly?: boolean; selinuxRelabel?: boolean; propagation?: MountPropagation }
-export interface Device { containerPath: string; hostPath: string; permissions?: string }
-export interface ContainerMetadata { name: string; attempt?: number }
+export interface Mount {
+  containerPath: string
+  hostPath: string
+  readonly?: boolean
+  selinuxRelabel?: boolean
+  propagation?: MountPropagation
+}
+export interface Device {
+  containerPath: string
+  hostPath: string
+  permissions?: string
+}
+export interface ContainerMetadata {
+  name: string
+  attempt?: number
+}
 
 export interface ContainerConfig {
   metadata: ContainerMetadata
@@ -124,7 +200,12 @@ export interface ContainerConfig {
   linux?: { resources?: LinuxContainerResources; securityContext?: LinuxContainerSecurityContext }
 }
 
-export interface ContainerFilter { id?: string; state?: { state: ContainerState }; podSandboxId?: string; labelSelector?: StringMap }
+export interface ContainerFilter {
+  id?: string
+  state?: { state: ContainerState }
+  podSandboxId?: string
+  labelSelector?: StringMap
+}
 export interface Container {
   id: string
   podSandboxId: string
@@ -156,16 +237,50 @@ export interface ContainerStatus {
   logPath: string
   resources: { linux: LinuxContainerResources | null } | null
 }
-export interface ContainerStatusResponse { status: ContainerStatus | null; info: StringMap }
+export interface ContainerStatusResponse {
+  status: ContainerStatus | null
+  info: StringMap
+}
 
-export interface ExecSyncResponse { stdout: Buffer; stderr: Buffer; exitCode: number }
-export interface ExecRequest { containerId: string; cmd: string[]; tty?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean }
-export interface AttachRequest { containerId: string; stdin?: boolean; tty?: boolean; stdout?: boolean; stderr?: boolean }
-export interface PortForwardRequest { podSandboxId: string; port?: number[] }
-export interface StreamUrl { url: string }
+export interface ExecSyncResponse {
+  stdout: Buffer
+  stderr: Buffer
+  exitCode: number
+}
+export interface ExecRequest {
+  containerId: string
+  cmd: string[]
+  tty?: boolean
+  stdin?: boolean
+  stdout?: boolean
+  stderr?: boolean
+}
+export interface AttachRequest {
+  containerId: string
+  stdin?: boolean
+  tty?: boolean
+  stdout?: boolean
+  stderr?: boolean
+}
+export interface PortForwardRequest {
+  podSandboxId: string
+  port?: number[]
+}
+export interface StreamUrl {
+  url: string
+}
 
-export interface FilesystemUsage { timestamp: number; fsId: { mountpoint: string } | null; usedBytes: UInt64Value | null; inodesUsed: UInt64Value | null }
-export interface CpuUsage { timestamp: number; usageCoreNanoSeconds: UInt64Value | null; usageNanoCores: UInt64Value | null }
+export interface FilesystemUsage {
+  timestamp: number
+  fsId: { mountpoint: string } | null
+  usedBytes: UInt64Value | null
+  inodesUsed: UInt64Value | null
+}
+export interface CpuUsage {
+  timestamp: number
+  usageCoreNanoSeconds: UInt64Value | null
+  usageNanoCores: UInt64Value | null
+}
 export interface MemoryUsage {
   timestamp: number
   workingSetBytes: UInt64Value | null
@@ -175,15 +290,32 @@ export interface MemoryUsage {
   pageFaults: UInt64Value | null
   majorPageFaults: UInt64Value | null
 }
-export interface ContainerAttributes { id: string; metadata: ContainerMetadata | null; labels: StringMap; annotations: StringMap }
-export interface ContainerStats { attributes: ContainerAttributes | null; cpu: CpuUsage | null; memory: MemoryUsage | null; writableLayer: FilesystemUsage | null }
-export interface ContainerStatsFilter { id?: string; podSandboxId?: string; labelSelector?: StringMap }
+export interface ContainerAttributes {
+  id: string
+  metadata: ContainerMetadata | null
+  labels: StringMap
+  annotations: StringMap
+}
+export interface ContainerStats {
+  attributes: ContainerAttributes | null
+  cpu: CpuUsage | null
+  memory: MemoryUsage | null
+  writableLayer: FilesystemUsage | null
+}
+export interface ContainerStatsFilter {
+  id?: string
+  podSandboxId?: string
+  labelSelector?: StringMap
+}
 
 export interface PodSandboxStats {
   attributes: { id: string; metadata: PodSandboxMetadata | null; labels: StringMap; annotations: StringMap } | null
   linux: { cpu: CpuUsage | null; memory: MemoryUsage | null; containers: ContainerStats[] } | null
 }
-export interface PodSandboxStatsFilter { id?: string; labelSelector?: StringMap }
+export interface PodSandboxStatsFilter {
+  id?: string
+  labelSelector?: StringMap
+}
 
 export interface Image {
   id: string
@@ -195,5 +327,15 @@ export interface Image {
   spec: ImageSpec | null
   pinned: boolean
 }
-export interface AuthConfig { username?: string; password?: string; auth?: string; serverAddress?: string; identityToken?: string; registryToken?: string }
-export interface ImageFsInfoResponse { imageFilesystems: FilesystemUsage[]; containerFilesystems: FilesystemUsage[] }
+export interface AuthConfig {
+  username?: string
+  password?: string
+  auth?: string
+  serverAddress?: string
+  identityToken?: string
+  registryToken?: string
+}
+export interface ImageFsInfoResponse {
+  imageFilesystems: FilesystemUsage[]
+  containerFilesystems: FilesystemUsage[]
+}

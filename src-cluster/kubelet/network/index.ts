@@ -44,7 +44,8 @@ function validate(o: NodeNetworkOptions): void {
   parseCidr(o.podCIDR)
   parseCidr(o.clusterCIDR)
   if (ipToNumber(o.nodeIP) === undefined) throw new Error(`node IP ${JSON.stringify(o.nodeIP)} is not an IPv4 address`)
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(o.bridge ?? DEFAULT_BRIDGE)) throw new Error(`bridge name ${JSON.stringify(o.bridge)} must be 1-15 letters, digits, '.', '-' or '_'`)
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(o.bridge ?? DEFAULT_BRIDGE))
+    throw new Error(`bridge name ${JSON.stringify(o.bridge)} must be 1-15 letters, digits, '.', '-' or '_'`)
 }
 
 /**
@@ -66,7 +67,10 @@ export async function setupNodeNetwork(o: NodeNetworkOptions): Promise<NodeNetwo
   await cmd.must('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'])
   // Pod-to-service traffic answered by a pod on the same bridge must pass iptables to be un-NATed.
   const brnf = await cmd.run('sysctl', ['-q', '-w', 'net.bridge.bridge-nf-call-iptables=1'])
-  if (brnf.code !== 0) log(`node network: cannot enable bridge-nf-call-iptables (load br_netfilter): ${brnf.stderr.trim()}; services reached from a pod on the same node may not answer`)
+  if (brnf.code !== 0)
+    log(
+      `node network: cannot enable bridge-nf-call-iptables (load br_netfilter): ${brnf.stderr.trim()}; services reached from a pod on the same node may not answer`,
+    )
   await applyPodNetworkRules(cmd, { podCIDR: parseCidr(o.podCIDR).text, clusterCIDR: parseCidr(o.clusterCIDR).text })
   log(`node network: CNI config ${file} for ${o.podCIDR} on bridge ${bridge}; masquerading ${o.podCIDR} outside ${o.clusterCIDR}`)
   return {

@@ -3,7 +3,17 @@
 // containerd 1.6 that can signal end of stdin. Clients arrive with WebSocket v5/v4 (translated
 // here) or SPDY (relayed stream by stream).
 import type { WebSocket } from 'ws'
-import { CHANNEL, decodeFrame, encodeFrame, errorStatus, openStream, streamHeaders, type SpdyConnection, type SpdyDialResult, type SpdyStream } from '../../streaming'
+import {
+  CHANNEL,
+  decodeFrame,
+  encodeFrame,
+  errorStatus,
+  openStream,
+  streamHeaders,
+  type SpdyConnection,
+  type SpdyDialResult,
+  type SpdyStream,
+} from '../../streaming'
 import type { StreamOptions } from './types'
 
 /** The runtime side of one exec/attach: the SPDY streams by type. */
@@ -115,7 +125,12 @@ export function bridgeWebSocketToSpdy(ws: WebSocket, rt: RuntimeExecStreams, log
  * (exec fallback and port-forward). Each client stream gets its reply once the runtime
  * replied to the matching one, so failures show up where the client waits for them.
  */
-export function relaySpdy(client: SpdyConnection, clientSocket: { destroy(): void; on(ev: 'close', cb: () => void): unknown }, runtime: SpdyDialResult, log: (l: string) => void): void {
+export function relaySpdy(
+  client: SpdyConnection,
+  clientSocket: { destroy(): void; on(ev: 'close', cb: () => void): unknown },
+  runtime: SpdyDialResult,
+  log: (l: string) => void,
+): void {
   const close = () => {
     clientSocket.destroy()
     runtime.socket.destroy()
@@ -141,4 +156,3 @@ export function relaySpdy(client: SpdyConnection, clientSocket: { destroy(): voi
     )
   })
 }
-

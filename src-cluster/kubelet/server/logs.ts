@@ -143,7 +143,13 @@ export async function streamLog(path: string, opts: LogOptions, sink: LogSink, f
           for (const e of await readMore()) emit(e)
           break
         }
-        await Promise.race([new Promise<void>((r) => { wake = r; setTimeout(r, follow.pollMs) }), follow.aborted])
+        await Promise.race([
+          new Promise<void>((r) => {
+            wake = r
+            setTimeout(r, follow.pollMs)
+          }),
+          follow.aborted,
+        ])
         wake = undefined
       }
     } finally {

@@ -22,7 +22,16 @@ import {
 } from '../../streaming'
 import { bridgeWebSocketToSpdy, openRuntimeExecStreams, relaySpdy } from './bridge'
 import { parseLogQuery, streamLog } from './logs'
-import { KubeletError, kubeletErrors, type ContainerRef, type KubeletServer, type KubeletServerOptions, type KubeletUser, type PodRef, type StreamOptions } from './types'
+import {
+  KubeletError,
+  kubeletErrors,
+  type ContainerRef,
+  type KubeletServer,
+  type KubeletServerOptions,
+  type KubeletUser,
+  type PodRef,
+  type StreamOptions,
+} from './types'
 
 export const KUBELET_API_USER = 'system:kube-apiserver'
 const TUNNEL_ALIAS = 'kubelab-spdy-portforward-tunnel'
@@ -54,7 +63,9 @@ function asKubeletError(e: unknown): KubeletError {
 /** Writes an HTTP error on a socket that has not been upgraded. */
 function rejectUpgrade(socket: Duplex, err: KubeletError): void {
   const body = statusBody(err.code, err.reason, err.message)
-  socket.end(`HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${err.code} ${err.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
 }
 
 interface StreamTarget {
@@ -152,10 +163,13 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase()
     const isWs = upgrade === 'websocket'
     if (!isWs && upgrade !== 'spdy/3.1') throw kubeletErrors.badRequest(`unsupported upgrade ${JSON.stringify(req.headers.upgrade)}: use websocket or SPDY/3.1`)
-    const offeredWs = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim())
+    const offeredWs = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
 
     if (target.kind === 'portForward') {
-      if (isWs && !offeredWs.includes(WS_PORTFORWARD_TUNNEL)) throw kubeletErrors.badRequest(`port-forward over WebSocket needs the subprotocol ${WS_PORTFORWARD_TUNNEL}`)
+      if (isWs && !offeredWs.includes(WS_PORTFORWARD_TUNNEL))
+        throw kubeletErrors.badRequest(`port-forward over WebSocket needs the subprotocol ${WS_PORTFORWARD_TUNNEL}`)
       if (!isWs && !negotiateStreamProtocol(req.headers['x-stream-protocol-version'], [SPDY_PORTFORWARD])) {
         throw kubeletErrors.badRequest(`port-forward over SPDY needs X-Stream-Protocol-Version: ${SPDY_PORTFORWARD}`)
       }
@@ -182,10 +196,16 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     if (target.kind === 'exec' && command.length === 0) throw kubeletErrors.badRequest('you must specify at least 1 command')
     if (!so.stdin && !so.stdout && !so.stderr) throw kubeletErrors.badRequest('you must specify at least 1 of stdin, stdout, stderr')
     if (isWs) {
-      if (!offeredWs.some((p) => WS_EXEC_PROTOCOLS.includes(p))) throw kubeletErrors.badRequest(`none of the offered WebSocket subprotocols ${JSON.stringify(offeredWs)} is supported: use ${WS_EXEC_PROTOCOLS.join(' or ')}`)
+      if (!offeredWs.some((p) => WS_EXEC_PROTOCOLS.includes(p)))
+        throw kubeletErrors.badRequest(
+          `none of the offered WebSocket subprotocols ${JSON.stringify(offeredWs)} is supported: use ${WS_EXEC_PROTOCOLS.join(' or ')}`,
+        )
     }
     const spdyProto = isWs ? SPDY_EXEC_PROTOCOLS[0]! : negotiateStreamProtocol(req.headers['x-stream-protocol-version'], SPDY_EXEC_PROTOCOLS)
-    if (!spdyProto) throw kubeletErrors.badRequest(`none of the offered stream protocols ${JSON.stringify(req.headers['x-stream-protocol-version'] ?? '')} is supported: use ${SPDY_EXEC_PROTOCOLS.join(', ')}`)
+    if (!spdyProto)
+      throw kubeletErrors.badRequest(
+        `none of the offered stream protocols ${JSON.stringify(req.headers['x-stream-protocol-version'] ?? '')} is supported: use ${SPDY_EXEC_PROTOCOLS.join(', ')}`,
+      )
     const { url: rtUrl } = target.kind === 'exec' ? await opts.runtime.exec(ref, command, so) : await opts.runtime.attach(ref, so)
     const dial = await dialSpdy(rtUrl, [spdyProto])
     if (!isWs) {

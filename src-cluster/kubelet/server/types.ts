@@ -73,7 +73,11 @@ export interface KubeletServer {
 
 /** An error with the HTTP code and reason the kubelet answers (and the API server passes on). */
 export class KubeletError extends Error {
-  constructor(readonly code: number, readonly reason: string, message: string) {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message)
     this.name = 'KubeletError'
   }

@@ -37,6 +37,7 @@ export const volumeBindingFilter: FilterPlugin = {
       if (pv?.spec?.nodeAffinity?.required) pinned.push(pv)
     }
     if (pinned.length === 0) return undefined
-    return (node: NodeInfo) => (pinned.every((pv) => pv.spec!.nodeAffinity!.required!.nodeSelectorTerms.some((t) => termMatches(t, node))) ? undefined : [REASON_VOLUME_NODE_AFFINITY])
+    return (node: NodeInfo) =>
+      pinned.every((pv) => pv.spec!.nodeAffinity!.required!.nodeSelectorTerms.some((t) => termMatches(t, node))) ? undefined : [REASON_VOLUME_NODE_AFFINITY]
   },
 }

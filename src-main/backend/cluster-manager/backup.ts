@@ -44,9 +44,14 @@ export async function backupCluster(rec: ClusterRecord, dir: string, out: string
   const kubeconfig = join(dir, 'kubeconfig')
   const files = new Map<string, string>()
   for (const p of identityPaths(rec)) walk(dir, p, files)
-  if (!files.has(ENTRY_PREFIX + caPath(rec))) throw new Error(`cluster ${rec.name} has no CA certificate at ${join(dir, caPath(rec))}: its folder is incomplete, a backup could not be checked on restore`)
+  if (!files.has(ENTRY_PREFIX + caPath(rec)))
+    throw new Error(
+      `cluster ${rec.name} has no CA certificate at ${join(dir, caPath(rec))}: its folder is incomplete, a backup could not be checked on restore`,
+    )
   const taken = await takeBackup({ api: loadKubeconfig(kubeconfig), cluster: rec.name, out, extraFiles: files, progress })
-  progress(`backup of cluster ${rec.name} written to ${out}: ${storeKind(rec)} store at revision ${taken.manifest.revision}, ${(taken.size / 1024 / 1024).toFixed(1)} MiB, SHA-256 ${taken.sha256}`)
+  progress(
+    `backup of cluster ${rec.name} written to ${out}: ${storeKind(rec)} store at revision ${taken.manifest.revision}, ${(taken.size / 1024 / 1024).toFixed(1)} MiB, SHA-256 ${taken.sha256}`,
+  )
   return taken
 }
 
@@ -67,14 +72,19 @@ export async function verifyForRestore(rec: ClusterRecord, dir: string, file: st
     const m: BackupManifest = backup.manifest
     progress(`backup of cluster ${m.cluster} (${m.store} store, revision ${m.revision}, made ${m.createdAt}); every entry matches its SHA-256`)
     if (m.store !== storeKind(rec)) {
-      throw new BackupError(`${file} is a backup of ${m.store === 'etcd' ? 'an etcd' : 'an embedded'} store, and cluster ${rec.name} keeps its objects in ${storeKind(rec) === 'etcd' ? 'etcd' : 'its embedded store'}: restore it into a cluster created with ${m.store === 'etcd' ? '--store etcd' : 'the embedded store'}; nothing was changed`)
+      throw new BackupError(
+        `${file} is a backup of ${m.store === 'etcd' ? 'an etcd' : 'an embedded'} store, and cluster ${rec.name} keeps its objects in ${storeKind(rec) === 'etcd' ? 'etcd' : 'its embedded store'}: restore it into a cluster created with ${m.store === 'etcd' ? '--store etcd' : 'the embedded store'}; nothing was changed`,
+      )
     }
     const theirs = backup.files.get(ENTRY_PREFIX + caPath(rec))
     const ours = join(dir, caPath(rec))
     if (theirs && existsSync(ours) && !readFileSync(theirs).equals(readFileSync(ours))) {
-      throw new BackupError(`${file} belongs to another cluster (${m.cluster}${m.cluster === rec.name ? ', an earlier one of the same name' : ''}): its certificate authority is not cluster ${rec.name}'s, whose nodes would not trust it; nothing was changed`)
+      throw new BackupError(
+        `${file} belongs to another cluster (${m.cluster}${m.cluster === rec.name ? ', an earlier one of the same name' : ''}): its certificate authority is not cluster ${rec.name}'s, whose nodes would not trust it; nothing was changed`,
+      )
     }
-    if (!theirs && !existsSync(ours)) throw new BackupError(`${file} holds no certificate authority for cluster ${rec.name} and the cluster has none either; nothing was changed`)
+    if (!theirs && !existsSync(ours))
+      throw new BackupError(`${file} holds no certificate authority for cluster ${rec.name} and the cluster has none either; nothing was changed`)
     return { backup, snapshotFile: backup.files.get(m.snapshot)!, cleanup }
   } catch (e) {
     cleanup()

@@ -61,7 +61,6 @@ export interface ClusterManagerOptions extends OperationHooks {
 
 export type ClusterPhase = 'machines' | 'control-plane' | 'nodes'
 
-
 /**
  * The cluster registry and lifecycle. One instance serves a whole process (the backend, a CLI
  * command); each long operation that reports progress or can be cancelled runs on a view made
@@ -129,15 +128,22 @@ export class ClusterManager {
     const provider = getProvider(o.provider)
     if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 5000) throw new Error(`--workers must be a whole number from 0 to 5000, got ${o.workers}`)
     const cps = o.controlPlanes ?? 1
-    if (![1, 3, 5].includes(cps)) throw new Error(`--control-planes must be 1, 3 or 5 (etcd needs a majority: 3 members survive the loss of one, 5 of two), got ${o.controlPlanes}`)
-    if (cps > 1 && capabilitiesOf(o.provider).hollowNodes) throw new Error('--control-planes runs an API server and an etcd member on each control-plane node: use --provider local, not simulated')
-    if (cps > 1 && !provider.haApiEndpoint) throw new Error(`provider ${o.provider} cannot run several control-plane nodes yet (no stable API endpoint in front of them): use --provider local, or --control-planes 1`)
-    if (cps > 1 && o.settings?.store === 'embedded') throw new Error('--control-planes 3 keeps objects in etcd (one member on each control-plane node): leave out --store or give --store etcd')
+    if (![1, 3, 5].includes(cps))
+      throw new Error(`--control-planes must be 1, 3 or 5 (etcd needs a majority: 3 members survive the loss of one, 5 of two), got ${o.controlPlanes}`)
+    if (cps > 1 && capabilitiesOf(o.provider).hollowNodes)
+      throw new Error('--control-planes runs an API server and an etcd member on each control-plane node: use --provider local, not simulated')
+    if (cps > 1 && !provider.haApiEndpoint)
+      throw new Error(
+        `provider ${o.provider} cannot run several control-plane nodes yet (no stable API endpoint in front of them): use --provider local, or --control-planes 1`,
+      )
+    if (cps > 1 && o.settings?.store === 'embedded')
+      throw new Error('--control-planes 3 keeps objects in etcd (one member on each control-plane node): leave out --store or give --store etcd')
     let rec = readRecord(dir)
     if (rec && rec.state !== 'creating' && rec.state !== 'error') {
       throw new Error(`cluster ${name} already exists (state ${rec.state}): use 'kubelab start ${name}', or 'kubelab delete ${name}' first`)
     }
-    if (rec && rec.provider !== o.provider) throw new Error(`an unfinished cluster ${name} with provider ${rec.provider} is in ${dir}: delete it first (kubelab delete ${name})`)
+    if (rec && rec.provider !== o.provider)
+      throw new Error(`an unfinished cluster ${name} with provider ${rec.provider} is in ${dir}: delete it first (kubelab delete ${name})`)
     const detected = await provider.detect()
     if (!detected.available) throw new Error(`provider ${o.provider} is not available here: ${detected.problem}`)
     if (rec) this.progress(`resuming the interrupted creation of cluster ${name}`)
@@ -145,9 +151,19 @@ export class ClusterManager {
       const nodes: NodeRecord[] = [{ name: 'control-plane', role: 'control-plane', state: 'stopped' }]
       for (let i = 2; i <= cps; i++) nodes.push({ name: `control-plane-${i}`, role: 'control-plane', state: 'stopped' })
       for (let i = 1; i <= o.workers; i++) nodes.push({ name: `${o.settings?.prefix ?? 'node-'}${i}`, role: 'worker', state: 'stopped' })
-      rec = { name, provider: o.provider, state: 'creating', nodes, createdAt: new Date().toISOString(), ports: { apiServer: await freePort() }, settings: { ...(o.settings ?? {}), ...(cps > 1 ? { store: 'etcd' } : {}) } }
+      rec = {
+        name,
+        provider: o.provider,
+        state: 'creating',
+        nodes,
+        createdAt: new Date().toISOString(),
+        ports: { apiServer: await freePort() },
+        settings: { ...(o.settings ?? {}), ...(cps > 1 ? { store: 'etcd' } : {}) },
+      }
       this.save(rec)
-      this.progress(`creating cluster ${name}: provider ${o.provider}, ${cps} control-plane node${cps === 1 ? '' : 's'} + ${o.workers} workers, API server port ${rec.ports.apiServer}`)
+      this.progress(
+        `creating cluster ${name}: provider ${o.provider}, ${cps} control-plane node${cps === 1 ? '' : 's'} + ${o.workers} workers, API server port ${rec.ports.apiServer}`,
+      )
     }
     try {
       this.phase('machines')
@@ -196,7 +212,10 @@ export class ClusterManager {
     this.phase('control-plane')
     // Nodes stopped for a drill (kubelab node stop) stay stopped until kubelab node start.
     const drill = rec.nodes.filter((n) => n.drillStopped)
-    if (drill.length) this.progress(`node${drill.length === 1 ? '' : 's'} ${drill.map((n) => n.name).join(', ')} stay${drill.length === 1 ? 's' : ''} stopped (kubelab node stop); bring ${drill.length === 1 ? 'it' : 'them'} back with kubelab node start ${rec.name} NODE`)
+    if (drill.length)
+      this.progress(
+        `node${drill.length === 1 ? '' : 's'} ${drill.map((n) => n.name).join(', ')} stay${drill.length === 1 ? 's' : ''} stopped (kubelab node stop); bring ${drill.length === 1 ? 'it' : 'them'} back with kubelab node start ${rec.name} NODE`,
+      )
     const workers = hollowNodes ? [] : rec.nodes.filter((n) => n.role === 'worker' && !n.drillStopped)
     if (o.machinesUp) {
       // nothing to start: create just started and provisioned every machine
@@ -302,7 +321,8 @@ export class ClusterManager {
     this.t0 = Date.now()
     const rec = this.record(name)
     const dir = this.dir(name)
-    if (rec.state === 'creating') throw new Error(`cluster ${name} was never fully created: finish it (kubelab create ${name}) or delete it before restoring into it`)
+    if (rec.state === 'creating')
+      throw new Error(`cluster ${name} was never fully created: finish it (kubelab create ${name}) or delete it before restoring into it`)
     const v = await verifyForRestore(rec, dir, resolvePath(file), (l) => this.progress(l))
     try {
       if (!capabilitiesOf(rec.provider).hollowNodes) return await this.restoreOnNodes(rec, resolvePath(file), v)
@@ -333,19 +353,33 @@ export class ClusterManager {
   /** The control plane runs on a node: restore its store over SSH, then wait for Ready nodes. */
   private async restoreOnNodes(rec: ClusterRecord, file: string, v: VerifiedRestore): Promise<void> {
     const name = rec.name
-    if (rec.state !== 'running') throw new Error(`cluster ${name} is ${rec.state}: start it first (kubelab start ${name}); the restore runs on its control-plane node`)
+    if (rec.state !== 'running')
+      throw new Error(`cluster ${name} is ${rec.state}: start it first (kubelab start ${name}); the restore runs on its control-plane node`)
     const control = rec.nodes.find((n) => n.role === 'control-plane')
     if (!control) throw new Error(`cluster ${name} has no control-plane node in cluster.json`)
-    if (rec.nodes.filter((n) => n.role === 'control-plane').length > 1) throw new Error(`cluster ${name} has several control-plane nodes: kubelab restore does not yet restore every etcd member (nothing was changed); restore by hand with etcdctl snapshot restore on each member`)
+    if (rec.nodes.filter((n) => n.role === 'control-plane').length > 1)
+      throw new Error(
+        `cluster ${name} has several control-plane nodes: kubelab restore does not yet restore every etcd member (nothing was changed); restore by hand with etcdctl snapshot restore on each member`,
+      )
     const kubeconfig = this.kubeconfigPath(name)
     let minRevision: number
     try {
       minRevision = await currentRevision(loadKubeconfig(kubeconfig))
     } catch (e) {
-      throw new Error(`cannot read the store's revision from the API server (${e instanceof Error ? e.message : String(e)}): is the cluster up? (kubelab start ${name}); nothing was changed`)
+      throw new Error(
+        `cannot read the store's revision from the API server (${e instanceof Error ? e.message : String(e)}): is the cluster up? (kubelab start ${name}); nothing was changed`,
+      )
     }
     const since = new Date()
-    await restoreOnNode({ provider: getProvider(rec.provider), ctx: this.ctx(rec), node: control, store: rec.settings.store === 'etcd' ? 'etcd' : 'embedded', file, minRevision, progress: (l) => this.progress(l) })
+    await restoreOnNode({
+      provider: getProvider(rec.provider),
+      ctx: this.ctx(rec),
+      node: control,
+      store: rec.settings.store === 'etcd' ? 'etcd' : 'embedded',
+      file,
+      minRevision,
+      progress: (l) => this.progress(l),
+    })
     restoreMissingFiles(this.dir(name), v.backup, (l) => this.progress(l))
     const provider = getProvider(rec.provider)
     await restartOnNode(provider, this.ctx(rec), control, ['scheduler', 'controller-manager', 'kubelet'], (l) => this.progress(l))
@@ -375,11 +409,15 @@ export class ClusterManager {
     const n = rec.nodes.find((x) => x.name === node)
     if (!n) throw new Error(`cluster ${name} has no node ${node}; its nodes: ${rec.nodes.map((x) => x.name).join(', ')}`)
     const cps = rec.nodes.filter((x) => x.role === 'control-plane')
-    if (n.role === 'control-plane' && cps.length === 1) throw new Error(`${node} is the control-plane node: use kubelab ${action} ${name} for the whole cluster`)
+    if (n.role === 'control-plane' && cps.length === 1)
+      throw new Error(`${node} is the control-plane node: use kubelab ${action} ${name} for the whole cluster`)
     // etcd needs a majority of its members: refuse a stop that would lose it.
     if (n.role === 'control-plane' && action === 'stop' && !n.drillStopped) {
       const up = cps.filter((x) => !x.drillStopped && x.name !== n.name).length
-      if (up < Math.floor(cps.length / 2) + 1) throw new Error(`stopping ${node} would leave ${up} of ${cps.length} control-plane nodes: etcd needs ${Math.floor(cps.length / 2) + 1} to keep a quorum; start another one first (kubelab node start ${name} NODE)`)
+      if (up < Math.floor(cps.length / 2) + 1)
+        throw new Error(
+          `stopping ${node} would leave ${up} of ${cps.length} control-plane nodes: etcd needs ${Math.floor(cps.length / 2) + 1} to keep a quorum; start another one first (kubelab node start ${name} NODE)`,
+        )
     }
     const provider = getProvider(rec.provider)
     await provider[action](this.ctx(rec), n)
@@ -396,7 +434,8 @@ export class ClusterManager {
    */
   async forwardNodePort(name: string, nodePort: number, hostPort?: number): Promise<{ host: string; port: number }> {
     const rec = this.record(name)
-    if (!Number.isInteger(nodePort) || nodePort < 1 || nodePort > 65535) throw new Error(`${nodePort} is not a TCP port: give the Service's nodePort (kubectl get svc shows it after the colon, e.g. 80:30080/TCP)`)
+    if (!Number.isInteger(nodePort) || nodePort < 1 || nodePort > 65535)
+      throw new Error(`${nodePort} is not a TCP port: give the Service's nodePort (kubectl get svc shows it after the colon, e.g. 80:30080/TCP)`)
     const provider = getProvider(rec.provider)
     const cp = rec.nodes.find((n) => n.role === 'control-plane')
     if (!provider.forwardPort || !cp) {

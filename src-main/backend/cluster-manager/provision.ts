@@ -29,7 +29,10 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
   const masters = ctx.nodes.filter((n) => n.role === 'control-plane')
   const master = masters[0]
   if (!master) throw new Error(`cluster ${ctx.clusterName} has no control-plane node in cluster.json`)
-  if (masters.length > 1 && !provider.haApiEndpoint) throw new Error(`provider ${provider.name} cannot run several control-plane nodes yet (it has no stable API endpoint to put in front of them): use --provider local, or --control-planes 1`)
+  if (masters.length > 1 && !provider.haApiEndpoint)
+    throw new Error(
+      `provider ${provider.name} cannot run several control-plane nodes yet (it has no stable API endpoint to put in front of them): use --provider local, or --control-planes 1`,
+    )
   if (provider.startsNodesTogether) await Promise.all(ctx.nodes.map((n) => runner.run('start machine', n.name, () => provider.start(ctx, n))))
   else for (const n of ctx.nodes) await runner.run('start machine', n.name, () => provider.start(ctx, n))
   const ips = new Map<string, string>()
@@ -42,10 +45,19 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
   // Several control planes: one stable endpoint (the provider's load balancer) for every
   // kubelet, proxy and the host; each API server's certificate names it and every control plane.
   const ha = masters.length > 1 ? await provider.haApiEndpoint?.(ctx) : undefined
-  if (masters.length > 1 && !ha) throw new Error(`provider ${provider.name} gave cluster ${ctx.clusterName} no API endpoint for its ${masters.length} control-plane nodes`)
+  if (masters.length > 1 && !ha)
+    throw new Error(`provider ${provider.name} gave cluster ${ctx.clusterName} no API endpoint for its ${masters.length} control-plane nodes`)
   const controlPlanes = masters.map((n) => ({ name: n.name, role: n.role, ip: ips.get(n.name)! }))
   const apiSans = ha ? [...controlPlanes.map((n) => n.ip), ha.host] : []
-  const pki = await runner.run('certificates', undefined, async () => ensureClusterPki(ctx.clusterDir, ctx.clusterName, masterIp, ctx.nodes.map((n) => ({ name: n.name, ip: ips.get(n.name)! })), apiSans))
+  const pki = await runner.run('certificates', undefined, async () =>
+    ensureClusterPki(
+      ctx.clusterDir,
+      ctx.clusterName,
+      masterIp,
+      ctx.nodes.map((n) => ({ name: n.name, ip: ips.get(n.name)! })),
+      apiSans,
+    ),
+  )
   const bundle = await runner.run('bundle', undefined, async (c) => {
     const b = await buildNodeBundle()
     c.line(`kubelab-node.js ${(b.bytes / 1024 / 1024).toFixed(1)} MiB; components: ${b.components.join(', ')}`)
@@ -63,7 +75,13 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
   const nodeKubectl = provider.shipsNodeRuntime ? oncePerArch((arch, progress) => ensureNodeKubectl({ home, arch, progress })) : undefined
   // What kubectl inside the cluster uses (admin.conf on the control plane, lab scripts on any
   // node): the master's own address, which the API server's certificate names.
-  const admin = { caPem: pki.ca.certPem, user: 'kubernetes-admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, clusterName: `kubelab-${ctx.clusterName}` }
+  const admin = {
+    caPem: pki.ca.certPem,
+    user: 'kubernetes-admin',
+    certPem: pki.admin.certPem,
+    keyPem: pki.admin.keyPem,
+    clusterName: `kubelab-${ctx.clusterName}`,
+  }
   const inCluster = { ...admin, server: ha ? `https://${ha.host}:${ha.port}` : `https://${masterIp}:${API_SERVER_PORT}` }
   writeKubeconfig(nodeKubeconfigPath(ctx.clusterDir), inCluster)
   const nodeAdminKubeconfig = kubeconfigYaml(inCluster)
@@ -71,7 +89,23 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
     const n = ctx.nodes.find((x) => x.name === name)!
     const t = await provider.sshTarget(ctx, n)
     if (!t) throw new Error(`provider ${provider.name} gives node ${name} no SSH access`)
-    await provisionNode({ cluster: ctx.clusterName, node: { name, role: n.role, ip: ips.get(name)! }, masterIp, loadBalancerPool: provider.loadBalancerPool?.(ctx), store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded', ...(ha ? { controlPlanes, apiEndpoint: `${ha.host}:${ha.port}`, apiSans } : {}), login: loginFor(t), bundle, pki, runner, images, ...(nodeRuntime ? { nodeRuntime } : {}), ...(nodeKubectl ? { nodeKubectl, nodeAdminKubeconfig } : {}), ...(beforeInstall ? { beforeInstall } : {}), timeoutScale: provider.timeoutScale?.(ctx) ?? 1 })
+    await provisionNode({
+      cluster: ctx.clusterName,
+      node: { name, role: n.role, ip: ips.get(name)! },
+      masterIp,
+      loadBalancerPool: provider.loadBalancerPool?.(ctx),
+      store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded',
+      ...(ha ? { controlPlanes, apiEndpoint: `${ha.host}:${ha.port}`, apiSans } : {}),
+      login: loginFor(t),
+      bundle,
+      pki,
+      runner,
+      images,
+      ...(nodeRuntime ? { nodeRuntime } : {}),
+      ...(nodeKubectl ? { nodeKubectl, nodeAdminKubeconfig } : {}),
+      ...(beforeInstall ? { beforeInstall } : {}),
+      timeoutScale: provider.timeoutScale?.(ctx) ?? 1,
+    })
   }
   // Every node uploads at once; a worker installs (starts its kubelet) once the control plane
   // is installed, as its kubelet needs the API server. Control-plane nodes install together:
@@ -94,7 +128,9 @@ export function nodeKubeconfigPath(clusterDir: string): string {
  * One fetch per architecture however many nodes ask at once (a failed one may be retried):
  * what VMs get from the host, the Node.js runtime and kubectl.
  */
-function oncePerArch<T>(get: (arch: NodeArch, progress: (line: string) => void) => Promise<T>): (arch: NodeArch, progress: (line: string) => void) => Promise<T> {
+function oncePerArch<T>(
+  get: (arch: NodeArch, progress: (line: string) => void) => Promise<T>,
+): (arch: NodeArch, progress: (line: string) => void) => Promise<T> {
   const byArch = new Map<NodeArch, Promise<T>>()
   return (arch, progress) => {
     let p = byArch.get(arch)

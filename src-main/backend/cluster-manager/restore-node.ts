@@ -38,13 +38,36 @@ export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
     await s.upload([{ remote, local: i.file, mode: 0o600 }], { timeoutMs: 600_000 })
     const components = i.store === 'etcd' ? ['apiserver', 'etcd'] : ['apiserver']
     const stop = components.map((c) => `sv stop ${c}`).join(' && ')
-    const start = [...components].reverse().map((c) => `sv start ${c}`).join(' && ')
+    const start = [...components]
+      .reverse()
+      .map((c) => `sv start ${c}`)
+      .join(' && ')
     const peer = `https://${ip}:2380`
     const args =
       i.store === 'etcd'
-        ? ['--etcd-data-dir', d.etcdData, '--name', i.node.name, '--initial-cluster', `${i.node.name}=${peer}`, '--initial-advertise-peer-urls', peer, '--initial-cluster-token', `kubelab-${i.ctx.clusterName}`, '--min-revision', String(i.minRevision)]
+        ? [
+            '--etcd-data-dir',
+            d.etcdData,
+            '--name',
+            i.node.name,
+            '--initial-cluster',
+            `${i.node.name}=${peer}`,
+            '--initial-advertise-peer-urls',
+            peer,
+            '--initial-cluster-token',
+            `kubelab-${i.ctx.clusterName}`,
+            '--min-revision',
+            String(i.minRevision),
+          ]
         : ['--data-dir', posix.join(d.lib, 'apiserver')]
-    const restore = ['"${KUBELAB_NODE_BINARY:-node}"', shQuote(posix.join(d.bin, 'kubelab-node.js')), 'restore', '--from', shQuote(remote), ...args.map(shQuote)].join(' ')
+    const restore = [
+      '"${KUBELAB_NODE_BINARY:-node}"',
+      shQuote(posix.join(d.bin, 'kubelab-node.js')),
+      'restore',
+      '--from',
+      shQuote(remote),
+      ...args.map(shQuote),
+    ].join(' ')
     const line = (l: string) => i.progress(`${i.node.name}: ${l}`)
     i.progress(`stopping ${components.join(' and ')} on node ${i.node.name}`)
     await s.run(`${SV}; ${stop}`, { timeoutMs: 120_000, onLine: line })
@@ -65,13 +88,22 @@ export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
  * recommends for kube-scheduler, kube-controller-manager and the kubelets: a kubelet that
  * already tore down a pod that the restore brought back would otherwise not run it again.
  */
-export async function restartOnNode(provider: Provider, ctx: ProviderContext, node: NodeRecord, components: readonly string[], progress: (line: string) => void): Promise<void> {
+export async function restartOnNode(
+  provider: Provider,
+  ctx: ProviderContext,
+  node: NodeRecord,
+  components: readonly string[],
+  progress: (line: string) => void,
+): Promise<void> {
   const t = await provider.sshTarget(ctx, node)
   if (!t) throw new Error(`provider ${provider.name} gives node ${node.name} no SSH access to restart ${components.join(', ')}`)
   const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: node.name })
   try {
     progress(`restarting ${components.join(', ')} on node ${node.name}`)
-    await s.run(`${SV}; ${components.map((c) => `sv stop ${c} && sv start ${c}`).join(' && ')}`, { timeoutMs: 120_000, onLine: (l) => progress(`${node.name}: ${l}`) })
+    await s.run(`${SV}; ${components.map((c) => `sv stop ${c} && sv start ${c}`).join(' && ')}`, {
+      timeoutMs: 120_000,
+      onLine: (l) => progress(`${node.name}: ${l}`),
+    })
   } finally {
     s.close()
   }

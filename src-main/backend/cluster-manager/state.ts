@@ -26,7 +26,8 @@ const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/
 
 /** Cluster names become folder, context and node-label parts: keep them DNS-label-like. */
 export function checkClusterName(name: string): void {
-  if (!NAME_RE.test(name)) throw new Error(`invalid cluster name ${JSON.stringify(name)}: use 1–40 lowercase letters, digits and '-', starting and ending with a letter or digit`)
+  if (!NAME_RE.test(name))
+    throw new Error(`invalid cluster name ${JSON.stringify(name)}: use 1–40 lowercase letters, digits and '-', starting and ending with a letter or digit`)
 }
 
 export function clusterDir(home: string, name: string): string {

@@ -58,10 +58,15 @@ export async function waitForCluster(o: WaitOptions): Promise<void> {
     const markOne = (name: string): void => {
       const n = informer.get(name)
       if (!n || labelling.has(name) || n.metadata?.labels?.[ROLE_LABEL] !== undefined) return
-      labelling.set(name, client
-        .patch(NODES, undefined, name, { metadata: { labels: { [ROLE_LABEL]: '' } } }, 'merge')
-        .then(() => o.progress(`node ${name} labelled ${ROLE_LABEL}`))
-        .catch((e: unknown) => o.progress(`could not label node ${name} ${ROLE_LABEL} (kubectl label node ${name} ${ROLE_LABEL}= adds it): ${(e as Error).message}`)))
+      labelling.set(
+        name,
+        client
+          .patch(NODES, undefined, name, { metadata: { labels: { [ROLE_LABEL]: '' } } }, 'merge')
+          .then(() => o.progress(`node ${name} labelled ${ROLE_LABEL}`))
+          .catch((e: unknown) =>
+            o.progress(`could not label node ${name} ${ROLE_LABEL} (kubectl label node ${name} ${ROLE_LABEL}= adds it): ${(e as Error).message}`),
+          ),
+      )
     }
     const done = new Promise<void>((resolve) => {
       const check = (): void => {

@@ -1,13 +1,7 @@
 // One long-running cluster action as the UI follows it: a fixed list of steps, each with its
 // state, start/end time and the tail of its output. Pure bookkeeping (no I/O) so the rules of
 // step transitions are tested without a cluster.
-import type {
-  ClusterOperation,
-  CreateClusterParams,
-  OperationKind,
-  OperationLine,
-  OperationStep,
-} from '../../contract'
+import type { ClusterOperation, CreateClusterParams, OperationKind, OperationLine, OperationStep } from '../../contract'
 
 export interface StepDef {
   id: string

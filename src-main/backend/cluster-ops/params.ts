@@ -53,7 +53,8 @@ export function parseCreate(raw: unknown): Reply<CreateClusterParams> {
   if (parseCpu(cpu) === undefined) return rpcError('bad_params', `${request}: cpu ${JSON.stringify(cpu)} is not a CPU quantity (e.g. 2, 0.5, 1500m)`)
   const memory = str(request, f, 'memory')
   if (typeof memory !== 'string') return rpcError('bad_params', memory.error)
-  if (parseMemory(memory) === undefined) return rpcError('bad_params', `${request}: memory ${JSON.stringify(memory)} is not a memory quantity (e.g. 4Gi, 512Mi)`)
+  if (parseMemory(memory) === undefined)
+    return rpcError('bad_params', `${request}: memory ${JSON.stringify(memory)} is not a memory quantity (e.g. 4Gi, 512Mi)`)
   return ok({ name, provider, workers, cpu, memory })
 }
 

@@ -30,7 +30,10 @@ export interface HostFacts {
 export const VM_DISK = '20Gi'
 
 /** The VM checks from providers/preflight, for the requested nodes, plus the preset that fits. */
-export function vmChecks(p: Pick<CreateClusterParams, 'provider' | 'workers' | 'cpu' | 'memory'>, vm: VmHostFacts): { checks: PreflightCheck[]; preset: PreflightPreset } {
+export function vmChecks(
+  p: Pick<CreateClusterParams, 'provider' | 'workers' | 'cpu' | 'memory'>,
+  vm: VmHostFacts,
+): { checks: PreflightCheck[]; preset: PreflightPreset } {
   const size: NodeSize = { cpus: Math.max(1, Math.ceil(parseCpu(p.cpu) ?? 1)), memory: p.memory, disk: VM_DISK }
   const nodes = Array.from({ length: p.workers + 1 }, () => size)
   const checks = [...checkResources(vm, nodes), ...checkAddressConflicts(vm, plannedRanges(p.provider))]
@@ -39,7 +42,14 @@ export function vmChecks(p: Pick<CreateClusterParams, 'provider' | 'workers' | '
   const ln = checkLocalNetworkPermission(vm, p.provider)
   if (ln) checks.push(ln)
   const pr = presetFor(vm.totalMemory)
-  const preset: PreflightPreset = { id: pr.id, title: pr.title, workers: pr.workers, cpu: String(pr.worker.cpus), memory: pr.worker.memory, controlPlaneMemory: pr.controlPlane.memory }
+  const preset: PreflightPreset = {
+    id: pr.id,
+    title: pr.title,
+    workers: pr.workers,
+    cpu: String(pr.worker.cpus),
+    memory: pr.worker.memory,
+    controlPlaneMemory: pr.controlPlane.memory,
+  }
   const fits = p.workers <= pr.workers && quantity(p.memory) <= quantity(pr.controlPlane.memory)
   checks.push({
     id: 'vm-preset',
@@ -82,7 +92,11 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
   )
   if (d.available && host.providerChecks) {
     checks.push(
-      ...(await host.providerChecks(p.provider, home).catch((e: unknown): PreflightCheck[] => [{ id: 'provider-checks', title: `Provider ${p.provider} checks`, status: 'warn', detail: `could not run: ${(e as Error).message}` }])),
+      ...(await host
+        .providerChecks(p.provider, home)
+        .catch((e: unknown): PreflightCheck[] => [
+          { id: 'provider-checks', title: `Provider ${p.provider} checks`, status: 'warn', detail: `could not run: ${(e as Error).message}` },
+        ])),
     )
   }
   if (capabilitiesOf(p.provider).vm && host.vmHost) {
@@ -91,7 +105,12 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
     try {
       vm = await host.vmHost(home)
     } catch (e) {
-      checks.push({ id: 'vm-host', title: 'Host facts', status: 'warn', detail: `could not read this machine's memory, routes or interfaces (${(e as Error).message}): the VM checks were skipped` })
+      checks.push({
+        id: 'vm-host',
+        title: 'Host facts',
+        status: 'warn',
+        detail: `could not read this machine's memory, routes or interfaces (${(e as Error).message}): the VM checks were skipped`,
+      })
     }
     if (vm) {
       const r = vmChecks(p, vm)
@@ -119,7 +138,10 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
           id: 'disk',
           title: 'Free disk',
           status: needs.disk > disk ? 'fail' : 'pass',
-          detail: needs.disk > disk ? `needs ${formatBytes(needs.disk)} under ${home}, only ${formatBytes(disk)} free` : `needs ${formatBytes(needs.disk)}, ${formatBytes(disk)} free under ${home}`,
+          detail:
+            needs.disk > disk
+              ? `needs ${formatBytes(needs.disk)} under ${home}, only ${formatBytes(disk)} free`
+              : `needs ${formatBytes(needs.disk)}, ${formatBytes(disk)} free under ${home}`,
         },
   )
   const cores = host.cpuCount()
@@ -130,7 +152,10 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
           id: 'cpu',
           title: 'CPU',
           status: needs.cpu > cores ? 'warn' : 'pass',
-          detail: needs.cpu > cores ? `${needs.cpu} CPUs asked in total, the host has ${cores}: nodes will share cores and run slower` : `${needs.cpu} CPUs in total, the host has ${cores}`,
+          detail:
+            needs.cpu > cores
+              ? `${needs.cpu} CPUs asked in total, the host has ${cores}: nodes will share cores and run slower`
+              : `${needs.cpu} CPUs in total, the host has ${cores}`,
         },
   )
   checks.push(kubectlCheck(host))
@@ -158,7 +183,8 @@ function nameCheck(name: string, home: string): PreflightCheck {
     return { id: 'name', title, status: 'fail', detail: (e as Error).message }
   }
   if (!rec) return { id: 'name', title, status: 'pass', detail: 'free' }
-  if (rec.state === 'creating' || rec.state === 'error') return { id: 'name', title, status: 'warn', detail: `an unfinished cluster ${name} exists: creating resumes it` }
+  if (rec.state === 'creating' || rec.state === 'error')
+    return { id: 'name', title, status: 'warn', detail: `an unfinished cluster ${name} exists: creating resumes it` }
   return { id: 'name', title, status: 'fail', detail: `cluster ${name} already exists (state ${rec.state}): pick another name or delete it first` }
 }
 

@@ -43,7 +43,13 @@ export class ClusterOps {
 
   constructor(private readonly o: ClusterOpsOptions) {
     // async: an unknown provider name becomes a failed check, not a thrown preflight.
-    this.host = o.host ?? hostFacts(o.env, async (name) => getProvider(name).detect(), async (name, home) => (await getProvider(name).preflight?.(home)) ?? [])
+    this.host =
+      o.host ??
+      hostFacts(
+        o.env,
+        async (name) => getProvider(name).detect(),
+        async (name, home) => (await getProvider(name).preflight?.(home)) ?? [],
+      )
   }
 
   list(): Promise<ClusterSummary[]> {
@@ -114,7 +120,9 @@ export class ClusterOps {
     entry.cancel = true
     op.line('cancelling: stopping the cluster and removing its files')
     // Stopping the control plane makes a waiting create fail at once instead of timing out.
-    await this.manager(op).delete(op.cluster).catch(() => undefined)
+    await this.manager(op)
+      .delete(op.cluster)
+      .catch(() => undefined)
     await entry.done
     return op.snapshot()
   }
@@ -208,7 +216,11 @@ export class ClusterOps {
       } catch (e) {
         const message = (e as Error).message
         if (entry.cancel) await this.cleanUpCancelled(op)
-        else op.fail(message, hintsFor(message, { kind, cluster, provider: params?.provider ?? null, logDir: join(clusterDir(this.o.manager.home, cluster), 'logs') }))
+        else
+          op.fail(
+            message,
+            hintsFor(message, { kind, cluster, provider: params?.provider ?? null, logDir: join(clusterDir(this.o.manager.home, cluster), 'logs') }),
+          )
       } finally {
         this.busy.delete(cluster)
         void this.publishList()

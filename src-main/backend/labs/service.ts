@@ -3,8 +3,29 @@
 // (progress lives on disk, as for the CLI), so an app restart resumes where the learner was.
 // One operation per cluster at a time: a Check while Start still runs its background scripts
 // would judge a half-prepared cluster.
-import { DEFAULT_PROVIDER, type EventMessage, type LabCatalogue, type LabCheckReply, type LabHintReply, type LabProgressReport, type LabRef, type LabSession, type LabSolutionReply } from '../../contract'
-import { catalogueRoots, labsProgressDir, LabRunner, loadCatalogue, managedLabCluster, NeedsNotMetError, ProgressStore, unmetNeeds, type Lab, type ManagedLabCluster } from '../../labs'
+import {
+  DEFAULT_PROVIDER,
+  type EventMessage,
+  type LabCatalogue,
+  type LabCheckReply,
+  type LabHintReply,
+  type LabProgressReport,
+  type LabRef,
+  type LabSession,
+  type LabSolutionReply,
+} from '../../contract'
+import {
+  catalogueRoots,
+  labsProgressDir,
+  LabRunner,
+  loadCatalogue,
+  managedLabCluster,
+  NeedsNotMetError,
+  ProgressStore,
+  unmetNeeds,
+  type Lab,
+  type ManagedLabCluster,
+} from '../../labs'
 import type { ClusterManager } from '../cluster-manager'
 import { CodedError } from '../errors'
 import { labCard, labSession, progressReport } from './view'
@@ -107,23 +128,39 @@ export class LabService {
   check(ref: LabRef): Promise<LabCheckReply> {
     return this.withRunner(ref, 'check', async (runner) => {
       const r = await runner.check()
-      return { outcome: r.outcome, step: r.step, reason: r.outcome === 'passed' ? null : (r.reason ?? null), attempt: r.attempt, session: labSession(ref.cluster, runner.view()) }
+      return {
+        outcome: r.outcome,
+        step: r.step,
+        reason: r.outcome === 'passed' ? null : (r.reason ?? null),
+        attempt: r.attempt,
+        session: labSession(ref.cluster, runner.view()),
+      }
     })
   }
 
   hint(ref: LabRef): Promise<LabHintReply> {
-    return this.withRunner(ref, 'hint', async (runner) => {
-      const h = runner.hint()
-      return { text: h.text, index: h.index ?? null, remaining: h.remaining, session: labSession(ref.cluster, runner.view()) }
-    }, { offline: true })
+    return this.withRunner(
+      ref,
+      'hint',
+      async (runner) => {
+        const h = runner.hint()
+        return { text: h.text, index: h.index ?? null, remaining: h.remaining, session: labSession(ref.cluster, runner.view()) }
+      },
+      { offline: true },
+    )
   }
 
   solution(ref: LabRef, run: boolean): Promise<LabSolutionReply> {
-    return this.withRunner(ref, 'solution', async (runner) => {
-      const s = await runner.solution({ run })
-      const ran = s.result ? { code: s.result.code ?? -1, output: `${s.result.stdout}${s.result.stderr}`.trim() } : null
-      return { script: s.script, ran, session: labSession(ref.cluster, runner.view()) }
-    }, { offline: !run })
+    return this.withRunner(
+      ref,
+      'solution',
+      async (runner) => {
+        const s = await runner.solution({ run })
+        const ran = s.result ? { code: s.result.code ?? -1, output: `${s.result.stdout}${s.result.stderr}`.trim() } : null
+        return { script: s.script, ran, session: labSession(ref.cluster, runner.view()) }
+      },
+      { offline: !run },
+    )
   }
 
   reset(ref: LabRef): Promise<LabSession> {
@@ -145,7 +182,12 @@ export class LabService {
    * `offline` runs from the progress on disk alone (session, hint, showing a solution), so it
    * answers while the cluster is stopped.
    */
-  private async withRunner<T>(ref: LabRef, op: Operation, fn: (runner: LabRunner) => Promise<T>, o: { started?: boolean; exclusive?: boolean; offline?: boolean } = {}): Promise<T> {
+  private async withRunner<T>(
+    ref: LabRef,
+    op: Operation,
+    fn: (runner: LabRunner) => Promise<T>,
+    o: { started?: boolean; exclusive?: boolean; offline?: boolean } = {},
+  ): Promise<T> {
     const exclusive = o.exclusive ?? true
     const busy = this.running.get(ref.cluster)
     if (exclusive && busy) throw new CodedError('lab_busy', `cluster ${ref.cluster} is busy: ${busy} is still running; wait for it to finish`)
@@ -158,8 +200,10 @@ export class LabService {
       const lab = loadCatalogue(this.roots(manager)).find((e) => e.lab?.id === ref.lab)?.lab
       if (!lab) throw new CodedError('lab_not_found', `no lab ${ref.lab} in ${this.roots(manager).join(' or ')}; pick one from the catalogue`)
       const progress = new ProgressStore(labsProgressDir(manager.dir(ref.cluster)))
-      if (o.started !== false && !readProgress(progress, lab.id)) throw new CodedError('lab_not_started', `lab ${lab.id} has not been started on cluster ${ref.cluster}: press Start`)
-      if (!o.offline && rec.state !== 'running') throw new CodedError('cluster_not_running', `cluster ${ref.cluster} is ${rec.state}: start it in Clusters, then try again (your progress is kept)`)
+      if (o.started !== false && !readProgress(progress, lab.id))
+        throw new CodedError('lab_not_started', `lab ${lab.id} has not been started on cluster ${ref.cluster}: press Start`)
+      if (!o.offline && rec.state !== 'running')
+        throw new CodedError('cluster_not_running', `cluster ${ref.cluster} is ${rec.state}: start it in Clusters, then try again (your progress is kept)`)
       cluster = o.offline ? offlineCluster(ref.cluster, rec.provider ?? DEFAULT_PROVIDER, progress) : await managedLabCluster(manager, ref.cluster)
       const runner = new LabRunner(cluster, lab, (line) => this.say(ref, op, line))
       return await fn(runner)

@@ -77,7 +77,18 @@ export function progressReport(cluster: string, store: ProgressStore, labs: read
     labs: store.all().map((p) => {
       const s = runSummary(p, now)
       const lab = byId.get(p.labId)
-      return { labId: p.labId, title: lab?.title ?? p.labId, steps: lab?.steps.length ?? p.step - 1, completed: [...s.completed], finished: s.finished, startedAt: s.startedAt, finishedAt: s.finishedAt ?? null, seconds: s.seconds, attempts: s.attempts, hints: s.hints }
+      return {
+        labId: p.labId,
+        title: lab?.title ?? p.labId,
+        steps: lab?.steps.length ?? p.step - 1,
+        completed: [...s.completed],
+        finished: s.finished,
+        startedAt: s.startedAt,
+        finishedAt: s.finishedAt ?? null,
+        seconds: s.seconds,
+        attempts: s.attempts,
+        hints: s.hints,
+      }
     }),
   }
 }

@@ -49,19 +49,15 @@ export function describeRefusal(httpStatus: number, body: string, what: string):
   const code = reason || `HTTP${httpStatus}`
   let text = `The API server answered ${httpStatus}${reason ? ` ${reason}` : ''} for the logs of ${what}: ${message || '(no message)'}`
   if (httpStatus === 404 && /could not find the requested resource|\/log" not found/i.test(message)) {
-    text += '. This API server does not serve the pods/log subresource: the nodes of this cluster run no kubelet with real containers (simulated nodes have no logs). Logs appear here on clusters whose nodes run real containers.'
+    text +=
+      '. This API server does not serve the pods/log subresource: the nodes of this cluster run no kubelet with real containers (simulated nodes have no logs). Logs appear here on clusters whose nodes run real containers.'
   } else if (httpStatus === 400 && /previous terminated container/i.test(message)) {
     text += '. The container has not restarted, so there is no previous instance to show.'
   }
   return { code, message: text }
 }
 
-export function streamPodLog(
-  cfg: ClientConfig,
-  o: PodLogOptions,
-  onText: (chunk: string) => void,
-  onEnd: (failure: LogFailure | null) => void,
-): StreamHandle {
+export function streamPodLog(cfg: ClientConfig, o: PodLogOptions, onText: (chunk: string) => void, onEnd: (failure: LogFailure | null) => void): StreamHandle {
   const url = new URL(cfg.server)
   const headers: Record<string, string> = { Accept: 'text/plain, application/json', 'User-Agent': 'kubelab-desktop' }
   if (cfg.token) headers.Authorization = `Bearer ${cfg.token}`
@@ -88,7 +84,9 @@ export function streamPodLog(
       res.on('error', (e) => end({ code: 'stream_error', message: `the log stream of ${what} broke: ${e.message}` }))
     },
   )
-  req.on('error', (e) => end({ code: 'unreachable', message: `cannot reach the API server at ${cfg.server} for the logs of ${what}: ${e.message}; is the cluster running?` }))
+  req.on('error', (e) =>
+    end({ code: 'unreachable', message: `cannot reach the API server at ${cfg.server} for the logs of ${what}: ${e.message}; is the cluster running?` }),
+  )
   req.end()
   return {
     stop() {

@@ -114,7 +114,8 @@ export class LogStreams {
             const all = failures.length === sources.length && failures[0] ? failures[0] : null
             if (!all) for (const h of held.splice(0)) add(h)
             flush()
-            const message = all && sources.length > 1 ? `none of the ${sources.length} pods gave logs; for the first the answer was: ${all.message}` : all?.message
+            const message =
+              all && sources.length > 1 ? `none of the ${sources.length} pods gave logs; for the first the answer was: ${all.message}` : all?.message
             this.deps.onEnd({ streamId, error: all ? { code: all.code, message: message ?? all.message } : null })
             this.open.delete(streamId)
           },
@@ -127,25 +128,49 @@ export class LogStreams {
     const t = p.target
     if (t.kind === 'component') {
       const path = checkComponentFile(join(this.deps.connections.clusterDir(p.cluster), 'logs'), t.file)
-      return { title: t.file, pods: [], sources: [{ name: null, source: (onText, onEnd) => streamComponentLog(path, { follow: p.follow, tailLines: p.tailLines }, onText, onEnd) }] }
+      return {
+        title: t.file,
+        pods: [],
+        sources: [{ name: null, source: (onText, onEnd) => streamComponentLog(path, { follow: p.follow, tailLines: p.tailLines }, onText, onEnd) }],
+      }
     }
     const client = this.deps.connections.client(p.cluster)
-    const podSource = (namespace: string, pod: string, container: string | null): Source => (onText, onEnd) =>
-      streamPodLog(client.config, { namespace, pod, container, follow: p.follow, timestamps: p.timestamps, previous: p.previous, tailLines: p.tailLines }, onText, onEnd)
+    const podSource =
+      (namespace: string, pod: string, container: string | null): Source =>
+      (onText, onEnd) =>
+        streamPodLog(
+          client.config,
+          { namespace, pod, container, follow: p.follow, timestamps: p.timestamps, previous: p.previous, tailLines: p.tailLines },
+          onText,
+          onEnd,
+        )
     if (t.kind === 'pod') {
       // No container named: the one kubectl logs would pick (the API server asks for a name when
       // a pod has several). A pod that cannot be read is left to the log request to explain.
       const container = t.container ?? defaultContainer(await client.get<PodLike>(resourceRef('v1', 'pods'), t.namespace, t.name).catch(() => undefined))
-      return { title: `${t.namespace}/${t.name}${container ? ` (${container})` : ''}`, pods: [], sources: [{ name: null, source: podSource(t.namespace, t.name, container) }] }
+      return {
+        title: `${t.namespace}/${t.name}${container ? ` (${container})` : ''}`,
+        pods: [],
+        sources: [{ name: null, source: podSource(t.namespace, t.name, container) }],
+      }
     }
     const info = resourceTypeInfo(t.type)
-    if (!info || info.section !== 'workloads' || info.type === 'pods') throw new Error(`logs of all pods need a workload (deployment, statefulset, ...), not ${t.type}`)
-    const owner = await client.get<KubeObject & { spec?: { selector?: { matchLabels?: Record<string, string> } } }>(resourceRef(info.apiVersion, info.type), t.namespace, t.name)
+    if (!info || info.section !== 'workloads' || info.type === 'pods')
+      throw new Error(`logs of all pods need a workload (deployment, statefulset, ...), not ${t.type}`)
+    const owner = await client.get<KubeObject & { spec?: { selector?: { matchLabels?: Record<string, string> } } }>(
+      resourceRef(info.apiVersion, info.type),
+      t.namespace,
+      t.name,
+    )
     if (!owner) throw new Error(`${info.kind} ${t.namespace}/${t.name} does not exist (any more)`)
     const labels = owner.spec?.selector?.matchLabels ?? {}
-    const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')
+    const selector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')
     if (!selector) throw new Error(`${info.kind} ${t.name} has no matchLabels selector to find its pods by`)
-    const items = (await client.list<PodLike>(resourceRef('v1', 'pods'), { namespace: t.namespace, labelSelector: selector })).items.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
+    const items = (await client.list<PodLike>(resourceRef('v1', 'pods'), { namespace: t.namespace, labelSelector: selector })).items.sort((a, b) =>
+      String(a.metadata?.name).localeCompare(String(b.metadata?.name)),
+    )
     const pods = items.map((o) => String(o.metadata?.name))
     return {
       title: `${info.kind} ${t.namespace}/${t.name} (${pods.length} pod${pods.length === 1 ? '' : 's'})`,

@@ -20,7 +20,8 @@ function str(f: Fields, key: string): string {
 function port(f: Fields, key: string, optional: boolean): number | null {
   const v = f[key]
   if (optional && (v === undefined || v === null || v === 0)) return null
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new Bad(`${key} must be a port number from 1 to 65535${optional ? ', or absent for a free one' : ''}`)
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+    throw new Bad(`${key} must be a port number from 1 to 65535${optional ? ', or absent for a free one' : ''}`)
   return v
 }
 
@@ -34,7 +35,14 @@ export function parseStart(raw: unknown): Reply<PortForwardParams> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return rpcError('bad_params', 'portforward.start takes an object of params')
   const f = raw as Fields
   try {
-    return ok({ cluster: str(f, 'cluster'), namespace: str(f, 'namespace'), kind: kind(f), name: str(f, 'name'), port: port(f, 'port', false)!, localPort: port(f, 'localPort', true) })
+    return ok({
+      cluster: str(f, 'cluster'),
+      namespace: str(f, 'namespace'),
+      kind: kind(f),
+      name: str(f, 'name'),
+      port: port(f, 'port', false)!,
+      localPort: port(f, 'localPort', true),
+    })
   } catch (e) {
     if (e instanceof Bad) return rpcError('bad_params', `portforward.start: ${e.message}`)
     throw e

@@ -58,7 +58,21 @@ export class PortForwardService {
     const id = `pf-${++this.seq}`
     const url = `http://127.0.0.1:${localPort}/`
     const f: Forward = {
-      info: { id, cluster: p.cluster, namespace: p.namespace, kind: p.kind, name: p.name, port: p.port, pod: target.pod, podPort: target.podPort, localPort, url, connections: 0, active: 0, lastError: null },
+      info: {
+        id,
+        cluster: p.cluster,
+        namespace: p.namespace,
+        kind: p.kind,
+        name: p.name,
+        port: p.port,
+        pod: target.pod,
+        podPort: target.podPort,
+        localPort,
+        url,
+        connections: 0,
+        active: 0,
+        lastError: null,
+      },
       config,
       server,
       tunnel,
@@ -175,7 +189,8 @@ function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') reject(new CodedError('port_in_use', `local port ${port} is already in use: pick another one or leave it empty for a free port`))
+      if (e.code === 'EADDRINUSE')
+        reject(new CodedError('port_in_use', `local port ${port} is already in use: pick another one or leave it empty for a free port`))
       else if (e.code === 'EACCES') reject(new CodedError('port_in_use', `local port ${port} needs privileges: use a port above 1023 or leave it empty`))
       else reject(new CodedError('internal', `cannot listen on 127.0.0.1:${port}: ${e.message}`))
     })

@@ -24,7 +24,11 @@ function isReady(p: Pod): boolean {
 export function pickReadyPod(pods: readonly Pod[]): Pod | undefined {
   return pods
     .filter(isReady)
-    .sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))[0]
+    .sort(
+      (a, b) =>
+        String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) ||
+        String(a.metadata?.name).localeCompare(String(b.metadata?.name)),
+    )[0]
 }
 
 /** A Service port's target port on a given pod. */
@@ -66,16 +70,25 @@ async function get<T>(client: Client, ref: typeof PODS, namespace: string, name:
 export async function resolveTarget(client: Client, namespace: string, kind: PortForwardKind, name: string, port: number): Promise<ForwardTarget> {
   if (kind === 'pod') {
     const pod = await get<Pod>(client, PODS, namespace, name, 'pod')
-    if (pod.status?.phase !== 'Running') throw new CodedError('pod_not_running', `pod ${namespace}/${name} is not running (phase ${pod.status?.phase ?? 'Pending'}): wait until it runs, then forward`)
+    if (pod.status?.phase !== 'Running')
+      throw new CodedError(
+        'pod_not_running',
+        `pod ${namespace}/${name} is not running (phase ${pod.status?.phase ?? 'Pending'}): wait until it runs, then forward`,
+      )
     return { pod: name, podPort: port }
   }
   const svc = await get<Service>(client, SERVICES, namespace, name, 'service')
   const sel = svc.spec?.selector ?? {}
-  if (Object.keys(sel).length === 0) throw new CodedError('no_ready_pod', `service ${namespace}/${name} has no selector, so no pod to forward to: forward to a pod instead`)
+  if (Object.keys(sel).length === 0)
+    throw new CodedError('no_ready_pod', `service ${namespace}/${name} has no selector, so no pod to forward to: forward to a pod instead`)
   // Check the port before listing pods, so a wrong port is reported as such.
   if (!(svc.spec?.ports ?? []).some((p) => p.port === port)) targetPortOn(svc, port, {})
   const list = await client.list(PODS, { namespace, labelSelector: labelSelector(sel) })
   const pod = pickReadyPod(list.items as Pod[])
-  if (!pod?.metadata?.name) throw new CodedError('no_ready_pod', `service ${namespace}/${name} selects ${list.items.length} pod(s), none of them ready: wait for a ready pod (kubectl get pods -l ${labelSelector(sel)})`)
+  if (!pod?.metadata?.name)
+    throw new CodedError(
+      'no_ready_pod',
+      `service ${namespace}/${name} selects ${list.items.length} pod(s), none of them ready: wait for a ready pod (kubectl get pods -l ${labelSelector(sel)})`,
+    )
   return { pod: pod.metadata.name, podPort: targetPortOn(svc, port, pod) }
 }

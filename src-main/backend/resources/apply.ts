@@ -17,7 +17,8 @@ export async function applyYaml(client: Client, yamlText: string): Promise<Apply
   const docs = parseAllDocuments(yamlText)
   if (!Array.isArray(docs)) return rejected(0, 'ParseError', 'the text is empty: paste or write one Kubernetes object as YAML')
   const nonEmpty = docs.filter((d) => d.contents !== null)
-  if (nonEmpty.length !== 1) return rejected(0, 'ParseError', `found ${nonEmpty.length} YAML documents; apply one object at a time here (kubectl apply -f takes several)`)
+  if (nonEmpty.length !== 1)
+    return rejected(0, 'ParseError', `found ${nonEmpty.length} YAML documents; apply one object at a time here (kubectl apply -f takes several)`)
   const doc = nonEmpty[0]!
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
@@ -27,7 +28,8 @@ export async function applyYaml(client: Client, yamlText: string): Promise<Apply
     return rejected(0, 'ParseError', `local parse error${line ? `, line ${line}` : ''}: ${first} (nothing was sent to the API server)`, line)
   }
   const obj = doc.toJS() as KubeObject & Record<string, unknown>
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return rejected(0, 'ParseError', 'the YAML must be one object (a mapping with apiVersion, kind and metadata)')
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+    return rejected(0, 'ParseError', 'the YAML must be one object (a mapping with apiVersion, kind and metadata)')
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : ''
   const kind = typeof obj.kind === 'string' ? obj.kind : ''
   if (!apiVersion || !kind) return rejected(0, 'ParseError', 'the object needs apiVersion and kind (e.g. apiVersion: v1, kind: Pod)')

@@ -30,7 +30,10 @@ export class ClusterConnections {
   client(cluster: string): ClosableClient {
     const path = this.kubeconfigPath(cluster)
     if (!existsSync(path)) {
-      throw new CodedError('cluster_not_running', `cluster ${cluster} has no kubeconfig at ${path}: it is not running (start it from the Clusters view or with kubelab start ${cluster})`)
+      throw new CodedError(
+        'cluster_not_running',
+        `cluster ${cluster} has no kubeconfig at ${path}: it is not running (start it from the Clusters view or with kubelab start ${cluster})`,
+      )
     }
     const text = readFileSync(path, 'utf8')
     const cached = this.entries.get(cluster)

@@ -31,7 +31,13 @@ interface CoreEvent extends KubeObject {
   involvedObject?: { kind?: string; name?: string; namespace?: string; uid?: string }
 }
 
-export async function eventsFor(client: Client, info: ResourceTypeInfo, namespace: string | undefined, name: string, uid: string | undefined): Promise<EventInfo[]> {
+export async function eventsFor(
+  client: Client,
+  info: ResourceTypeInfo,
+  namespace: string | undefined,
+  name: string,
+  uid: string | undefined,
+): Promise<EventInfo[]> {
   const list = await client.list<CoreEvent>(resourceRef('v1', 'events'), {
     namespace,
     fieldSelector: `involvedObject.name=${name}`,

@@ -72,7 +72,12 @@ export function problemsFromStatus(status: Record<string, unknown> | undefined, 
   // Strict field validation names every unknown field in one message: one problem (and line) each.
   const unknown = [...message.matchAll(UNKNOWN_FIELD)].map((m) => m[1] as string)
   if (unknown.length > 0) {
-    return unknown.map((field) => ({ field, message: 'unknown field: not part of this kind (misspelt, or at the wrong indentation?)', reason: 'FieldValueNotSupported', line: fieldLine(yamlText, field) }))
+    return unknown.map((field) => ({
+      field,
+      message: 'unknown field: not part of this kind (misspelt, or at the wrong indentation?)',
+      reason: 'FieldValueNotSupported',
+      line: fieldLine(yamlText, field),
+    }))
   }
   // Decoding errors (400) name the field only inside the message.
   const m = FIELD_IN_MESSAGE.exec(message)

@@ -44,7 +44,11 @@ export function createResourceBackend(deps: ResourceBackendDeps): ResourceBacken
       parse: (raw) =>
         parseWith(() => {
           const f = record('resources.watch', raw)
-          return { cluster: str('resources.watch', f, 'cluster'), type: str('resources.watch', f, 'type'), namespace: optStr('resources.watch', f, 'namespace') }
+          return {
+            cluster: str('resources.watch', f, 'cluster'),
+            type: str('resources.watch', f, 'type'),
+            namespace: optStr('resources.watch', f, 'namespace'),
+          }
         }),
       run: (p) => hub.watch(p),
     },
@@ -85,7 +89,11 @@ export function createResourceBackend(deps: ResourceBackendDeps): ResourceBacken
       parse: (raw) =>
         parseWith(() => {
           const f = record('resources.cordon', raw)
-          return { cluster: str('resources.cordon', f, 'cluster'), name: str('resources.cordon', f, 'name'), unschedulable: bool('resources.cordon', f, 'unschedulable') }
+          return {
+            cluster: str('resources.cordon', f, 'cluster'),
+            name: str('resources.cordon', f, 'name'),
+            unschedulable: bool('resources.cordon', f, 'unschedulable'),
+          }
         }),
       run: (p) => cordon(client(p.cluster), p.name, p.unschedulable),
     },

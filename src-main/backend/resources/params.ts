@@ -8,7 +8,8 @@ export type Fields = Record<string, unknown>
 export class ParamError extends Error {}
 
 export function record(request: string, raw: unknown): Fields {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ParamError(`${request} takes an object of params, got ${raw === null ? 'null' : typeof raw}`)
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ParamError(`${request} takes an object of params, got ${raw === null ? 'null' : typeof raw}`)
   return raw as Fields
 }
 

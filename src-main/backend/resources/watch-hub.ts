@@ -124,7 +124,10 @@ export class WatchHub {
     const timeoutMs = this.opts.syncTimeoutMs ?? 15_000
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`listing ${info.type} in cluster ${cluster} took over ${timeoutMs / 1000} s: is the cluster running?`)), timeoutMs)
+      timer = setTimeout(
+        () => reject(new Error(`listing ${info.type} in cluster ${cluster} took over ${timeoutMs / 1000} s: is the cluster running?`)),
+        timeoutMs,
+      )
     })
     try {
       await Promise.race([s.informer.start(), firstFailure, timeout])

@@ -52,7 +52,8 @@ function command(f: Fields): string[] | null {
 export function createTerminalHandlers(terms: TerminalService): TerminalHandlers {
   return {
     'terminals.openHost': {
-      parse: (raw) => parse('terminals.openHost', raw, (f): HostTerminalParams => ({ cluster: optStr(f, 'cluster'), cols: size(f, 'cols'), rows: size(f, 'rows') })),
+      parse: (raw) =>
+        parse('terminals.openHost', raw, (f): HostTerminalParams => ({ cluster: optStr(f, 'cluster'), cols: size(f, 'cols'), rows: size(f, 'rows') })),
       run: async (p) => terms.openHost(p),
     },
     'terminals.openPod': {
@@ -70,7 +71,12 @@ export function createTerminalHandlers(terms: TerminalService): TerminalHandlers
     },
     'terminals.openNode': {
       parse: (raw) =>
-        parse('terminals.openNode', raw, (f): NodeTerminalParams => ({ cluster: str(f, 'cluster'), node: str(f, 'node'), cols: size(f, 'cols'), rows: size(f, 'rows') })),
+        parse('terminals.openNode', raw, (f): NodeTerminalParams => ({
+          cluster: str(f, 'cluster'),
+          node: str(f, 'node'),
+          cols: size(f, 'cols'),
+          rows: size(f, 'rows'),
+        })),
       run: (p) => terms.openNode(p),
     },
     'terminals.input': {

@@ -60,9 +60,11 @@ export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): Termina
   client.on('error', (e: Error) => {
     // Handshake failures arrive here before 'ready'; later ones mean the link dropped.
     if (channel === null) {
-      reason = refused.error ? refused.error.message : /authentication methods failed/i.test(e.message)
-        ? `node ${t.node} (${where}) refused the cluster's SSH key: check its authorized_keys holds the cluster key`
-        : `cannot reach node ${t.node} over SSH at ${where}: ${e.message}; check the node is running, then press Enter to retry`
+      reason = refused.error
+        ? refused.error.message
+        : /authentication methods failed/i.test(e.message)
+          ? `node ${t.node} (${where}) refused the cluster's SSH key: check its authorized_keys holds the cluster key`
+          : `cannot reach node ${t.node} over SSH at ${where}: ${e.message}; check the node is running, then press Enter to retry`
     } else reason = `the SSH connection to node ${t.node} dropped: ${e.message}`
   })
   client.on('close', end)

@@ -63,7 +63,11 @@ export class TerminalService {
     // Discovery failure (no exec served) throws before a terminal exists: an error value, no tab.
     const entry = this.add('pod', title)
     try {
-      entry.session = await openPodExec(config, { namespace: p.namespace, pod: p.pod, container: p.container, command, cols: p.cols, rows: p.rows }, this.callbacks(entry))
+      entry.session = await openPodExec(
+        config,
+        { namespace: p.namespace, pod: p.pod, container: p.container, command, cols: p.cols, rows: p.rows },
+        this.callbacks(entry),
+      )
     } catch (e) {
       this.terms.delete(entry.info.id)
       throw e
@@ -128,9 +132,13 @@ export class TerminalService {
     if (this.o.sshTarget) return this.o.sshTarget(cluster, node)
     const rec = readRecord(clusterDir(this.o.manager.home, cluster))
     if (!rec) throw new CodedError('not_found', `no cluster named ${cluster}`)
-    if (!rec.nodes.some((n) => n.name === node)) throw new CodedError('not_found', `cluster ${cluster} has no node ${node}; its nodes: ${rec.nodes.map((n) => n.name).join(', ')}`)
+    if (!rec.nodes.some((n) => n.name === node))
+      throw new CodedError('not_found', `cluster ${cluster} has no node ${node}; its nodes: ${rec.nodes.map((n) => n.name).join(', ')}`)
     if (capabilitiesOf(rec.provider).hollowNodes) {
-      throw new CodedError('ssh_unavailable', `node ${node} of cluster ${cluster} is simulated: it has no machine to log in to. Open a host shell and use kubectl, or create a cluster with the local, multipass, virtualbox or qemu provider for node shells`)
+      throw new CodedError(
+        'ssh_unavailable',
+        `node ${node} of cluster ${cluster} is simulated: it has no machine to log in to. Open a host shell and use kubectl, or create a cluster with the local, multipass, virtualbox or qemu provider for node shells`,
+      )
     }
     try {
       return await this.o.manager.sshTarget(cluster, node)

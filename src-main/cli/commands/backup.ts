@@ -1,4 +1,4 @@
-import { clusterCommand } from './cluster-util';
+import { clusterCommand } from './cluster-util'
 
 export const backupCommand = clusterCommand({
   name: 'backup',
@@ -14,7 +14,7 @@ export const backupCommand = clusterCommand({
   flags: { out: 'string' },
   positional: 1,
   async run(manager, { positional, flags }) {
-    await manager.backup(positional[0] as string, flags.out);
-    return 0;
+    await manager.backup(positional[0] as string, flags.out)
+    return 0
   },
-});
+})

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
-import { providerNames } from '../../providers';
-import { clusterCommand } from './cluster-util';
-import { capabilitiesOf, DEFAULT_PROVIDER } from '../../contract';
-import { vmSizeSettings } from './vm-size';
+import { resolve } from 'node:path'
+import { providerNames } from '../../providers'
+import { clusterCommand } from './cluster-util'
+import { capabilitiesOf, DEFAULT_PROVIDER } from '../../contract'
+import { vmSizeSettings } from './vm-size'
 
 /** `kubelab create NAME --provider simulated --workers N`: waits until every node is Ready. */
 export const createCommand = clusterCommand({
@@ -53,29 +53,43 @@ export const createCommand = clusterCommand({
   },
   positional: 1,
   cancelHint: ({ flags, positional }) => {
-    const again = ['kubelab create', positional[0], ...(flags.provider ? ['--provider', flags.provider] : []), ...(flags['control-planes'] ? ['--control-planes', flags['control-planes']] : []), ...(flags.workers ? ['--workers', flags.workers] : [])].join(' ');
-    return `cluster ${positional[0]} is left half-created; nothing of this run keeps running. To finish it, run the same create again: ${again}. To remove it: kubelab delete ${positional[0]}`;
+    const again = [
+      'kubelab create',
+      positional[0],
+      ...(flags.provider ? ['--provider', flags.provider] : []),
+      ...(flags['control-planes'] ? ['--control-planes', flags['control-planes']] : []),
+      ...(flags.workers ? ['--workers', flags.workers] : []),
+    ].join(' ')
+    return `cluster ${positional[0]} is left half-created; nothing of this run keeps running. To finish it, run the same create again: ${again}. To remove it: kubelab delete ${positional[0]}`
   },
   async run(manager, { flags, positional }) {
-    const workers = flags.workers === undefined ? 2 : Number(flags.workers);
-    if (!/^\d+$/.test(flags.workers ?? '2')) throw new Error(`--workers must be a whole number, got ${flags.workers}`);
-    const timeoutS = flags.timeout === undefined ? undefined : Number(flags.timeout);
-    if (timeoutS !== undefined && !(timeoutS > 0)) throw new Error(`--timeout must be a number of seconds, got ${flags.timeout}`);
-    const provider = flags.provider ?? DEFAULT_PROVIDER;
-    const vm = capabilitiesOf(provider).vm;
-    if (vm && flags.cpu !== undefined) throw new Error(`--cpu is the simulated nodes' advertised capacity; for ${provider} VMs use --cpus N`);
-    if (flags['host-only-subnet'] !== undefined && provider !== 'virtualbox') throw new Error('--host-only-subnet only applies to --provider virtualbox');
+    const workers = flags.workers === undefined ? 2 : Number(flags.workers)
+    if (!/^\d+$/.test(flags.workers ?? '2')) throw new Error(`--workers must be a whole number, got ${flags.workers}`)
+    const timeoutS = flags.timeout === undefined ? undefined : Number(flags.timeout)
+    if (timeoutS !== undefined && !(timeoutS > 0)) throw new Error(`--timeout must be a number of seconds, got ${flags.timeout}`)
+    const provider = flags.provider ?? DEFAULT_PROVIDER
+    const vm = capabilitiesOf(provider).vm
+    if (vm && flags.cpu !== undefined) throw new Error(`--cpu is the simulated nodes' advertised capacity; for ${provider} VMs use --cpus N`)
+    if (flags['host-only-subnet'] !== undefined && provider !== 'virtualbox') throw new Error('--host-only-subnet only applies to --provider virtualbox')
     if (flags['host-only-subnet'] !== undefined && !/^192\.168\.(5[6-9]|6[0-3])$/.test(flags['host-only-subnet'])) {
-      throw new Error(`--host-only-subnet must be the first three parts of a /24 inside 192.168.56.0/21 (192.168.56 to 192.168.63), got ${flags['host-only-subnet']}`);
+      throw new Error(
+        `--host-only-subnet must be the first three parts of a /24 inside 192.168.56.0/21 (192.168.56 to 192.168.63), got ${flags['host-only-subnet']}`,
+      )
     }
-    if (flags.image !== undefined && provider !== 'qemu') throw new Error('--image only applies to --provider qemu (multipass and virtualbox use their own Ubuntu image)');
-    if (flags['control-planes'] !== undefined && !/^[135]$/.test(flags['control-planes'])) throw new Error(`--control-planes must be 1, 3 or 5, got ${flags['control-planes']}`);
-    const controlPlanes = Number(flags['control-planes'] ?? 1);
-    if (controlPlanes > 1 && flags.store === 'embedded') throw new Error('--control-planes ' + controlPlanes + ' keeps objects in etcd (a member on each control-plane node): leave out --store embedded');
-    const store = flags.store ?? (controlPlanes > 1 ? 'etcd' : 'embedded');
-    if (store !== 'embedded' && store !== 'etcd') throw new Error(`--store must be embedded or etcd, got ${flags.store}`);
-    if (flags.store === 'etcd' && capabilitiesOf(provider).hollowNodes) throw new Error('--store etcd runs an etcd member on the control-plane node: use a provider with nodes (local, qemu, multipass, virtualbox), not simulated');
-    const settings: Record<string, string> = vmSizeSettings(provider, { cpus: flags.cpus, memory: flags.memory, disk: flags.disk });
+    if (flags.image !== undefined && provider !== 'qemu')
+      throw new Error('--image only applies to --provider qemu (multipass and virtualbox use their own Ubuntu image)')
+    if (flags['control-planes'] !== undefined && !/^[135]$/.test(flags['control-planes']))
+      throw new Error(`--control-planes must be 1, 3 or 5, got ${flags['control-planes']}`)
+    const controlPlanes = Number(flags['control-planes'] ?? 1)
+    if (controlPlanes > 1 && flags.store === 'embedded')
+      throw new Error('--control-planes ' + controlPlanes + ' keeps objects in etcd (a member on each control-plane node): leave out --store embedded')
+    const store = flags.store ?? (controlPlanes > 1 ? 'etcd' : 'embedded')
+    if (store !== 'embedded' && store !== 'etcd') throw new Error(`--store must be embedded or etcd, got ${flags.store}`)
+    if (flags.store === 'etcd' && capabilitiesOf(provider).hollowNodes)
+      throw new Error(
+        '--store etcd runs an etcd member on the control-plane node: use a provider with nodes (local, qemu, multipass, virtualbox), not simulated',
+      )
+    const settings: Record<string, string> = vmSizeSettings(provider, { cpus: flags.cpus, memory: flags.memory, disk: flags.disk })
     const map: [string, string | undefined][] = [
       ['startDelay', flags['start-delay']],
       ['runTime', flags['run-time']],
@@ -87,9 +101,15 @@ export const createCommand = clusterCommand({
       ['nodeMonitorGracePeriod', flags['node-monitor-grace-period']],
       ['defaultTolerationSeconds', flags['default-toleration-seconds']],
       ['store', store === 'etcd' ? 'etcd' : undefined],
-    ];
-    for (const [k, v] of map) if (v !== undefined) settings[k] = v;
-    await manager.create(positional[0] as string, { provider, workers, controlPlanes, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 });
-    return 0;
+    ]
+    for (const [k, v] of map) if (v !== undefined) settings[k] = v
+    await manager.create(positional[0] as string, {
+      provider,
+      workers,
+      controlPlanes,
+      settings,
+      timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000,
+    })
+    return 0
   },
-});
+})

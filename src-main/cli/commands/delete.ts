@@ -1,4 +1,4 @@
-import { clusterCommand } from './cluster-util';
+import { clusterCommand } from './cluster-util'
 
 export const deleteCommand = clusterCommand({
   name: 'delete',
@@ -7,7 +7,7 @@ export const deleteCommand = clusterCommand({
   flags: {},
   positional: 1,
   async run(manager, { positional }) {
-    await manager.delete(positional[0] as string);
-    return 0;
+    await manager.delete(positional[0] as string)
+    return 0
   },
-});
+})

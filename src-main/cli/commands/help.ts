@@ -1,9 +1,9 @@
-import type { Command } from '../command';
-import { usageExitCode } from '../command';
+import type { Command } from '../command'
+import { usageExitCode } from '../command'
 
 /** Overall usage text, listing every registered command. */
 export function usageText(commands: readonly Command[]): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const width = Math.max(...commands.map((c) => c.name.length))
   return [
     'Usage: kubelab <command> [options]',
     '',
@@ -11,7 +11,7 @@ export function usageText(commands: readonly Command[]): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `kubelab help <command>` for its options.',
-  ].join('\n');
+  ].join('\n')
 }
 
 export function createHelpCommand(commands: () => readonly Command[]): Command {
@@ -20,18 +20,18 @@ export function createHelpCommand(commands: () => readonly Command[]): Command {
     summary: 'Show this help, or the options of one command',
     usage: 'kubelab help [command]',
     async run(args, io) {
-      const [topic] = args;
+      const [topic] = args
       if (topic === undefined) {
-        io.out(usageText(commands()));
-        return 0;
+        io.out(usageText(commands()))
+        return 0
       }
-      const command = commands().find((c) => c.name === topic);
+      const command = commands().find((c) => c.name === topic)
       if (!command) {
-        io.err(`kubelab help: unknown command ${topic}\n\n${usageText(commands())}`);
-        return usageExitCode;
+        io.err(`kubelab help: unknown command ${topic}\n\n${usageText(commands())}`)
+        return usageExitCode
       }
-      io.out(`${command.summary}\n\nUsage: ${command.usage}`);
-      return 0;
+      io.out(`${command.summary}\n\nUsage: ${command.usage}`)
+      return 0
     },
-  };
+  }
 }

@@ -1,4 +1,4 @@
-import { clusterCommand } from './cluster-util';
+import { clusterCommand } from './cluster-util'
 
 /** `kubelab node-port CLUSTER PORT`: a NodePort on 127.0.0.1 for clusters the host cannot address (qemu). */
 export const nodePortCommand = clusterCommand({
@@ -12,11 +12,11 @@ export const nodePortCommand = clusterCommand({
   flags: { 'host-port': 'string' },
   positional: 2,
   async run(manager, { flags, positional }, io) {
-    const [cluster, port] = positional as [string, string];
-    if (!/^\d+$/.test(port)) throw new Error(`NODEPORT must be a port number, got ${port}`);
-    if (flags['host-port'] !== undefined && !/^\d+$/.test(flags['host-port'])) throw new Error(`--host-port must be a port number, got ${flags['host-port']}`);
-    const a = await manager.forwardNodePort(cluster, Number(port), flags['host-port'] === undefined ? undefined : Number(flags['host-port']));
-    io.out(`${a.host}:${a.port}`);
-    return 0;
+    const [cluster, port] = positional as [string, string]
+    if (!/^\d+$/.test(port)) throw new Error(`NODEPORT must be a port number, got ${port}`)
+    if (flags['host-port'] !== undefined && !/^\d+$/.test(flags['host-port'])) throw new Error(`--host-port must be a port number, got ${flags['host-port']}`)
+    const a = await manager.forwardNodePort(cluster, Number(port), flags['host-port'] === undefined ? undefined : Number(flags['host-port']))
+    io.out(`${a.host}:${a.port}`)
+    return 0
   },
-});
+})

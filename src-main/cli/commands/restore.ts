@@ -1,4 +1,4 @@
-import { clusterCommand } from './cluster-util';
+import { clusterCommand } from './cluster-util'
 
 export const restoreCommand = clusterCommand({
   name: 'restore',
@@ -13,7 +13,7 @@ export const restoreCommand = clusterCommand({
   flags: {},
   positional: 2,
   async run(manager, { positional }) {
-    await manager.restore(positional[0] as string, positional[1] as string);
-    return 0;
+    await manager.restore(positional[0] as string, positional[1] as string)
+    return 0
   },
-});
+})

@@ -1,12 +1,12 @@
-import { parseArgs, parsePort } from '../args';
-import { ensureBuilt } from '../build';
-import type { Command } from '../command';
-import { usageExitCode } from '../command';
-import { projectRoot } from '../project';
-import { serveUntilStopped } from '../serve';
+import { parseArgs, parsePort } from '../args'
+import { ensureBuilt } from '../build'
+import type { Command } from '../command'
+import { usageExitCode } from '../command'
+import { projectRoot } from '../project'
+import { serveUntilStopped } from '../serve'
 
-export const defaultPort = 4780;
-export const defaultHost = '127.0.0.1';
+export const defaultPort = 4780
+export const defaultHost = '127.0.0.1'
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -18,26 +18,26 @@ export const serveCommand: Command = {
     '  --verbose   log every request to stderr',
   ].join('\n'),
   async run(args, io) {
-    const parsed = parseArgs(args, { port: 'string', host: 'string', verbose: 'boolean' });
+    const parsed = parseArgs(args, { port: 'string', host: 'string', verbose: 'boolean' })
     if (!parsed.ok) {
-      io.err(`kubelab serve: ${parsed.error}\n\nUsage: ${this.usage}`);
-      return usageExitCode;
+      io.err(`kubelab serve: ${parsed.error}\n\nUsage: ${this.usage}`)
+      return usageExitCode
     }
-    const { flags, positional } = parsed.value;
+    const { flags, positional } = parsed.value
     if (positional.length > 0) {
-      io.err(`kubelab serve: unexpected argument ${positional[0]}\n\nUsage: ${this.usage}`);
-      return usageExitCode;
+      io.err(`kubelab serve: unexpected argument ${positional[0]}\n\nUsage: ${this.usage}`)
+      return usageExitCode
     }
-    const port = flags.port === undefined ? defaultPort : parsePort(flags.port);
+    const port = flags.port === undefined ? defaultPort : parsePort(flags.port)
     if (port === null) {
-      io.err(`kubelab serve: --port must be a number from 0 to 65535, got ${flags.port}`);
-      return usageExitCode;
+      io.err(`kubelab serve: --port must be a number from 0 to 65535, got ${flags.port}`)
+      return usageExitCode
     }
-    const built = await ensureBuilt(projectRoot, io.err);
+    const built = await ensureBuilt(projectRoot, io.err)
     if (!built.ok) {
-      io.err(`kubelab serve: ${built.error}`);
-      return 1;
+      io.err(`kubelab serve: ${built.error}`)
+      return 1
     }
-    return serveUntilStopped({ host: flags.host ?? defaultHost, port, verbose: flags.verbose ?? false }, io);
+    return serveUntilStopped({ host: flags.host ?? defaultHost, port, verbose: flags.verbose ?? false }, io)
   },
-};
+}

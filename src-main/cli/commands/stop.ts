@@ -1,4 +1,4 @@
-import { clusterCommand } from './cluster-util';
+import { clusterCommand } from './cluster-util'
 
 export const stopCommand = clusterCommand({
   name: 'stop',
@@ -7,7 +7,7 @@ export const stopCommand = clusterCommand({
   flags: {},
   positional: 1,
   async run(manager, { positional }) {
-    await manager.stop(positional[0] as string);
-    return 0;
+    await manager.stop(positional[0] as string)
+    return 0
   },
-});
+})

@@ -48,14 +48,16 @@ export interface VmSizeFlags {
 export function vmSizeSettings(provider: string, f: VmSizeFlags): Record<string, string> {
   const given = (['cpus', 'disk'] as const).filter((k) => f[k] !== undefined)
   if (!capabilitiesOf(provider).vm) {
-    if (given.length) throw new Error(`--${given.join(' and --')} only apply to VM providers (--provider ${VM_PROVIDERS.join('|')}); ${provider} nodes are not VMs`)
+    if (given.length)
+      throw new Error(`--${given.join(' and --')} only apply to VM providers (--provider ${VM_PROVIDERS.join('|')}); ${provider} nodes are not VMs`)
     return {}
   }
   const out: Record<string, string> = {}
   if (f.cpus !== undefined) out.cpu = String(parseCpus(f.cpus))
   if (f.memory !== undefined) {
     const mib = parseSizeMiB('memory', f.memory)
-    if (mib < MIN_MEMORY_MIB) throw new Error(`--memory ${f.memory} is too little for a KubeLab node: give at least ${MIN_MEMORY_MIB}M (1G or more for a control plane)`)
+    if (mib < MIN_MEMORY_MIB)
+      throw new Error(`--memory ${f.memory} is too little for a KubeLab node: give at least ${MIN_MEMORY_MIB}M (1G or more for a control plane)`)
     out.memory = `${mib}Mi`
   }
   if (f.disk !== undefined) {

@@ -108,7 +108,11 @@ export function buildIso(files: readonly IsoFile[], o: IsoOptions): Buffer {
     const entries = placed
       .map((f) => ({ id: joliet ? ucs2be(f.name) : Buffer.from(primaryName(f.name), 'latin1'), f }))
       .sort((a, b) => Buffer.compare(a.id, b.id))
-    const parts = [dirRecord(Buffer.from([0]), self, SECTOR, true, date), dirRecord(Buffer.from([1]), self, SECTOR, true, date), ...entries.map((e) => dirRecord(e.id, e.f.extent, e.f.data.length, false, date))]
+    const parts = [
+      dirRecord(Buffer.from([0]), self, SECTOR, true, date),
+      dirRecord(Buffer.from([1]), self, SECTOR, true, date),
+      ...entries.map((e) => dirRecord(e.id, e.f.extent, e.f.data.length, false, date)),
+    ]
     const dir = Buffer.concat(parts)
     if (dir.length > SECTOR) throw new Error(`too many files for a one-sector ISO directory (${dir.length} bytes of records)`)
     return dir

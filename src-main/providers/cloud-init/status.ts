@@ -28,7 +28,10 @@ export function parseCloudInitStatus(stdout: string): string | undefined {
 }
 
 export class CloudInitError extends Error {
-  constructor(readonly node: string, readonly details: string) {
+  constructor(
+    readonly node: string,
+    readonly details: string,
+  ) {
     super(
       `cloud-init failed on node ${node}, so its packages (containerd, Node.js) may be missing:\n${details}\n` +
         'what to try: read the lines above (often an apt mirror that cannot be reached, or a package name the image does not know); ' +
@@ -51,15 +54,24 @@ export async function waitForCloudInit(target: SshTarget, o: CloudInitWaitOption
     try {
       r = await s.exec('cloud-init status --wait', { timeoutMs: Math.max(1000, limit - (Date.now() - t0)) })
     } catch (e) {
-      throw new Error(`cloud-init on node ${o.node} was still running after ${formatElapsed(Date.now() - t0)} (${(e as Error).message}): the VM may be installing packages slowly or lack internet access; check it with \`kubelab ssh\` and \`cloud-init status --long\`, then run create again`)
+      throw new Error(
+        `cloud-init on node ${o.node} was still running after ${formatElapsed(Date.now() - t0)} (${(e as Error).message}): the VM may be installing packages slowly or lack internet access; check it with \`kubelab ssh\` and \`cloud-init status --long\`, then run create again`,
+      )
     }
     const outcome = cloudInitOutcome(r.code)
     if (outcome === 'error') {
       // `status --long` exits 1 again on error: exec, not run (which would throw on it).
-      const more = await s.exec('cloud-init status --long; echo "--- end of cloud-init-output.log:"; tail -n 15 "${KUBELAB_ROOT:-}/var/log/cloud-init-output.log" 2>/dev/null; true', { timeoutMs: 30_000 }).catch((e: unknown) => ({ stdout: `(could not read details: ${(e as Error).message})` }))
+      const more = await s
+        .exec(
+          'cloud-init status --long; echo "--- end of cloud-init-output.log:"; tail -n 15 "${KUBELAB_ROOT:-}/var/log/cloud-init-output.log" 2>/dev/null; true',
+          { timeoutMs: 30_000 },
+        )
+        .catch((e: unknown) => ({ stdout: `(could not read details: ${(e as Error).message})` }))
       throw new CloudInitError(o.node, more.stdout.trim())
     }
-    o.log(`${o.node}: cloud-init ${outcome === 'degraded' ? 'done with recoverable errors (see `cloud-init status --long` on the node)' : 'done'} after ${formatElapsed(Date.now() - t0)}`)
+    o.log(
+      `${o.node}: cloud-init ${outcome === 'degraded' ? 'done with recoverable errors (see `cloud-init status --long` on the node)' : 'done'} after ${formatElapsed(Date.now() - t0)}`,
+    )
   } finally {
     clearInterval(tick)
     s.close()

@@ -109,7 +109,8 @@ export async function stopContainerd(dir: string): Promise<void> {
   if (pid && existsSync(f.socket)) {
     // Container processes live in their own namespaces: only containerd can find them all.
     const tasks = spawnSync('ctr', ['-a', f.socket, '-n', 'k8s.io', 'tasks', 'ls', '-q'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? ''
-    for (const id of tasks.split('\n').filter(Boolean)) spawnSync('ctr', ['-a', f.socket, '-n', 'k8s.io', 'tasks', 'kill', '-a', '-s', 'SIGKILL', id], { stdio: 'ignore', timeout: 10_000 })
+    for (const id of tasks.split('\n').filter(Boolean))
+      spawnSync('ctr', ['-a', f.socket, '-n', 'k8s.io', 'tasks', 'kill', '-a', '-s', 'SIGKILL', id], { stdio: 'ignore', timeout: 10_000 })
   }
   await killAll(pidsMatching(f.config), 10_000)
   // Shims carry the socket path in their arguments; they outlive containerd otherwise.

@@ -25,7 +25,10 @@ export async function trySh(cmd: string, args: readonly string[]): Promise<boole
 
 export function netnsList(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-  return (r.stdout ?? '').split('\n').map((l) => l.split(' ')[0]!).filter(Boolean)
+  return (r.stdout ?? '')
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean)
 }
 
 export function linkExists(name: string): boolean {
@@ -65,7 +68,10 @@ export function pidsMatching(marker: string): number[] {
 
 export function netnsPids(netns: string): number[] {
   const r = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' })
-  return (r.stdout ?? '').split('\n').map(Number).filter((n) => n > 0 && n !== process.pid)
+  return (r.stdout ?? '')
+    .split('\n')
+    .map(Number)
+    .filter((n) => n > 0 && n !== process.pid)
 }
 
 export function alive(pid: number): boolean {

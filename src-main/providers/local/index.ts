@@ -25,7 +25,11 @@ import { SSHD, startSshd, stopSshd } from './sshd'
 const SOCKET_MAX = 100
 
 function layoutOf(ctx: ProviderContext): LocalLayout {
-  return ensureLayout(ctx.clusterDir, ctx.clusterName, ctx.nodes.map((n) => n.name))
+  return ensureLayout(
+    ctx.clusterDir,
+    ctx.clusterName,
+    ctx.nodes.map((n) => n.name),
+  )
 }
 
 async function ensureBridge(l: LocalLayout): Promise<void> {
@@ -38,8 +42,10 @@ async function ensureBridge(l: LocalLayout): Promise<void> {
   // With br_netfilter, traffic between nodes on the bridge passes the host's FORWARD chain:
   // accept it explicitly so a host firewall with policy DROP does not cut the cluster apart.
   if (!(await trySh('iptables', ['-w', '-S', l.chain]))) await sh('iptables', ['-w', '-N', l.chain])
-  if (!(await trySh('iptables', ['-w', '-C', l.chain, '-i', l.bridge, '-j', 'ACCEPT']))) await sh('iptables', ['-w', '-A', l.chain, '-i', l.bridge, '-j', 'ACCEPT'])
-  if (!(await trySh('iptables', ['-w', '-C', l.chain, '-o', l.bridge, '-j', 'ACCEPT']))) await sh('iptables', ['-w', '-A', l.chain, '-o', l.bridge, '-j', 'ACCEPT'])
+  if (!(await trySh('iptables', ['-w', '-C', l.chain, '-i', l.bridge, '-j', 'ACCEPT'])))
+    await sh('iptables', ['-w', '-A', l.chain, '-i', l.bridge, '-j', 'ACCEPT'])
+  if (!(await trySh('iptables', ['-w', '-C', l.chain, '-o', l.bridge, '-j', 'ACCEPT'])))
+    await sh('iptables', ['-w', '-A', l.chain, '-o', l.bridge, '-j', 'ACCEPT'])
   if (!(await trySh('iptables', ['-w', '-C', 'FORWARD', '-j', l.chain]))) await sh('iptables', ['-w', '-I', 'FORWARD', '1', '-j', l.chain])
 }
 
@@ -81,7 +87,9 @@ function publicKey(ctx: ProviderContext): string {
 async function stopNode(ctx: ProviderContext, node: NodeRecord): Promise<void> {
   const dir = nodeDir(ctx.clusterDir, node.name)
   const ns = netnsName(ctx.clusterName, node.name)
-  const supPid = Number(existsSync(join(dir, 'run', 'kubelab', 'supervisor.pid')) ? readFileSync(join(dir, 'run', 'kubelab', 'supervisor.pid'), 'utf8').trim() : 0)
+  const supPid = Number(
+    existsSync(join(dir, 'run', 'kubelab', 'supervisor.pid')) ? readFileSync(join(dir, 'run', 'kubelab', 'supervisor.pid'), 'utf8').trim() : 0,
+  )
   if (supPid > 0 && alive(supPid)) await killAll([supPid], 20_000)
   // Components the supervisor could not stop, and anything started under the node's folder.
   await killAll(pidsMatching(join(dir, 'var', 'lib', 'kubelab')), 5000)
@@ -121,7 +129,16 @@ async function ensureApiLb(ctx: ProviderContext, l: LocalLayout): Promise<void> 
   const f = apiLbFiles(ctx.clusterDir)
   mkdirSync(join(ctx.clusterDir, 'logs'), { recursive: true })
   rmSync(f.pid, { force: true })
-  const args = [API_LB_SCRIPT, '--listen', `${hostIp(l)}:${API_LB_PORT}`, ...cps.flatMap((n) => ['--backend', `${nodeIp(l, n.name)}:6443`]), '--pid-file', f.pid, '--status-file', f.status]
+  const args = [
+    API_LB_SCRIPT,
+    '--listen',
+    `${hostIp(l)}:${API_LB_PORT}`,
+    ...cps.flatMap((n) => ['--backend', `${nodeIp(l, n.name)}:6443`]),
+    '--pid-file',
+    f.pid,
+    '--status-file',
+    f.status,
+  ]
   const r = spawnSync('sh', ['-c', 'log="$1"; shift; setsid "$@" >> "$log" 2>&1 < /dev/null &', 'sh', f.log, process.execPath, ...args], { stdio: 'ignore' })
   if (r.status !== 0) throw new Error(`could not start the API load balancer: see ${f.log}`)
   const deadline = Date.now() + 10_000
@@ -153,10 +170,23 @@ export const localProvider: Provider = {
   name: 'local',
 
   async detect(): Promise<DetectResult> {
-    if (process.platform !== 'linux') return { available: false, problem: 'the local provider needs Linux (network namespaces): use multipass, virtualbox, qemu or simulated here' }
-    if (typeof process.getuid === 'function' && process.getuid() !== 0) return { available: false, problem: 'the local provider needs root (it makes network namespaces, bridges and runs containerd): run kubelab as root, or use another provider' }
+    if (process.platform !== 'linux')
+      return { available: false, problem: 'the local provider needs Linux (network namespaces): use multipass, virtualbox, qemu or simulated here' }
+    if (typeof process.getuid === 'function' && process.getuid() !== 0)
+      return {
+        available: false,
+        problem: 'the local provider needs root (it makes network namespaces, bridges and runs containerd): run kubelab as root, or use another provider',
+      }
     const missing: string[] = []
-    for (const [cmd, pkg] of [['ip', 'iproute2'], ['iptables', 'iptables'], ['containerd', 'containerd'], ['ctr', 'containerd'], ['runc', 'runc'], ['nsenter', 'util-linux'], ['setsid', 'util-linux']] as const) {
+    for (const [cmd, pkg] of [
+      ['ip', 'iproute2'],
+      ['iptables', 'iptables'],
+      ['containerd', 'containerd'],
+      ['ctr', 'containerd'],
+      ['runc', 'runc'],
+      ['nsenter', 'util-linux'],
+      ['setsid', 'util-linux'],
+    ] as const) {
       if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status !== 0) missing.push(`${cmd} (package ${pkg})`)
     }
     if (!existsSync(SSHD)) missing.push(`${SSHD} (package openssh-server)`)
@@ -170,7 +200,10 @@ export const localProvider: Provider = {
     const l = layoutOf(ctx)
     const dir = nodeDir(ctx.clusterDir, node.name)
     const sock = containerdFiles(dir).socket
-    if (Buffer.byteLength(sock) > SOCKET_MAX) throw new Error(`the containerd socket path for node ${node.name} would be too long for a unix socket (${sock}): use a shorter cluster name or set KUBELAB_HOME to a shorter folder`)
+    if (Buffer.byteLength(sock) > SOCKET_MAX)
+      throw new Error(
+        `the containerd socket path for node ${node.name} would be too long for a unix socket (${sock}): use a shorter cluster name or set KUBELAB_HOME to a shorter folder`,
+      )
     mkdirSync(dir, { recursive: true, mode: 0o755 })
     await ensureBridge(l)
     await ensureNetns(l, ctx.clusterName, node.name)
@@ -197,7 +230,18 @@ export const localProvider: Provider = {
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0
     if (existsSync(conf) && existsSync(sup) && !(pid > 0 && alive(pid))) {
       mkdirSync(join(dir, 'var', 'log', 'kubelab'), { recursive: true })
-      const r = spawnSync('sh', ['-c', `nsenter --net=/run/netns/${ns} setsid "$0" "$1" "$2" >> "$3" 2>&1 < /dev/null &`, process.execPath, sup, conf, join(dir, 'var', 'log', 'kubelab', 'supervisor.log')], { stdio: 'ignore' })
+      const r = spawnSync(
+        'sh',
+        [
+          '-c',
+          `nsenter --net=/run/netns/${ns} setsid "$0" "$1" "$2" >> "$3" 2>&1 < /dev/null &`,
+          process.execPath,
+          sup,
+          conf,
+          join(dir, 'var', 'log', 'kubelab', 'supervisor.log'),
+        ],
+        { stdio: 'ignore' },
+      )
       if (r.status !== 0) throw new Error(`could not start the supervisor of node ${node.name}: see ${join(dir, 'var', 'log', 'kubelab', 'supervisor.log')}`)
       ctx.log(`node ${node.name}: supervisor started`)
     }

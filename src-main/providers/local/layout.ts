@@ -94,7 +94,8 @@ export function ensureLayout(clusterDir: string, cluster: string, nodes: readonl
       subnet = n
       break
     }
-    if (subnet === undefined) throw new Error(`no free /24 in ${SUBNET_PREFIX}.0.0/16 on this host for a local cluster: delete unused local clusters (kubelab list)`)
+    if (subnet === undefined)
+      throw new Error(`no free /24 in ${SUBNET_PREFIX}.0.0/16 on this host for a local cluster: delete unused local clusters (kubelab list)`)
     l = { subnet, bridge: bridgeName(cluster), chain: `KUBELAB-${subnet}`, hosts: {} }
   }
   const hosts = { ...l.hosts }

@@ -13,10 +13,25 @@ export const SSHD = '/usr/sbin/sshd'
 
 export function sshdFiles(dir: string): { dir: string; config: string; hostKey: string; authorizedKeys: string; pidFile: string; log: string } {
   const d = join(dir, 'sshd')
-  return { dir: d, config: join(d, 'sshd_config'), hostKey: join(d, 'ssh_host_ed25519_key'), authorizedKeys: join(d, 'authorized_keys'), pidFile: join(d, 'sshd.pid'), log: join(dir, 'var', 'log', 'sshd.log') }
+  return {
+    dir: d,
+    config: join(d, 'sshd_config'),
+    hostKey: join(d, 'ssh_host_ed25519_key'),
+    authorizedKeys: join(d, 'authorized_keys'),
+    pidFile: join(d, 'sshd.pid'),
+    log: join(dir, 'var', 'log', 'sshd.log'),
+  }
 }
 
-export function sshdConfig(o: { ip: string; port: number; hostKey: string; authorizedKeys: string; pidFile: string; root: string; nodeBinary: string }): string {
+export function sshdConfig(o: {
+  ip: string
+  port: number
+  hostKey: string
+  authorizedKeys: string
+  pidFile: string
+  root: string
+  nodeBinary: string
+}): string {
   return `# Written by KubeLab's local provider: this node's own sshd.
 ListenAddress ${o.ip}:${o.port}
 HostKey ${o.hostKey}
@@ -57,7 +72,19 @@ export function startSshd(dir: string, netns: string, o: { ip: string; publicKey
     writeFileSync(`${f.hostKey}.pub`, `${k.public}\n`, { mode: 0o644 })
   }
   writeFileSync(f.authorizedKeys, `${o.publicKey.trim()}\n`, { mode: 0o600 })
-  writeFileSync(f.config, sshdConfig({ ip: o.ip, port: o.port ?? 22, hostKey: f.hostKey, authorizedKeys: f.authorizedKeys, pidFile: f.pidFile, root: dir, nodeBinary: process.execPath }), { mode: 0o600 })
+  writeFileSync(
+    f.config,
+    sshdConfig({
+      ip: o.ip,
+      port: o.port ?? 22,
+      hostKey: f.hostKey,
+      authorizedKeys: f.authorizedKeys,
+      pidFile: f.pidFile,
+      root: dir,
+      nodeBinary: process.execPath,
+    }),
+    { mode: 0o600 },
+  )
   if (running(f.pidFile, f.config)) return
   // sshd refuses to start without its privilege-separation directory.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })

@@ -69,7 +69,22 @@ export class MultipassCli {
   /** Launches one VM (queued behind any other launch). Returns the failure when Multipass gave up waiting but the VM exists. */
   launch(spec: LaunchSpec): Promise<{ launched: true } | { launched: false; error: MultipassError }> {
     return serialized(async () => {
-      const args = ['launch', spec.image, '--name', spec.name, '--cpus', String(spec.cpus), '--memory', spec.memory, '--disk', spec.disk, '--timeout', String(spec.timeoutSeconds), '--cloud-init', '-']
+      const args = [
+        'launch',
+        spec.image,
+        '--name',
+        spec.name,
+        '--cpus',
+        String(spec.cpus),
+        '--memory',
+        spec.memory,
+        '--disk',
+        spec.disk,
+        '--timeout',
+        String(spec.timeoutSeconds),
+        '--cloud-init',
+        '-',
+      ]
       const r = await this.raw(args, spec.cloudInit)
       if (r.code === 0) {
         const name = parseLaunched(r.stdout)

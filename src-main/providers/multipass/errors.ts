@@ -84,7 +84,8 @@ const RULES: readonly Rule[] = [
     kind: 'default-switch-missing',
     test: has('Could not find the default switch'),
     message: 'the Hyper-V "Default Switch" is missing, so Multipass has no network for VMs',
-    nextStep: 'turn the Hyper-V feature off and on again (or reboot) so Windows recreates the Default Switch, then retry; if it stays broken delete C:\\Windows\\System32\\drivers\\etc\\hosts.ics',
+    nextStep:
+      'turn the Hyper-V feature off and on again (or reboot) so Windows recreates the Default Switch, then retry; if it stays broken delete C:\\Windows\\System32\\drivers\\etc\\hosts.ics',
   },
   {
     kind: 'not-authenticated',
@@ -102,7 +103,8 @@ const RULES: readonly Rule[] = [
     kind: 'daemon-unreachable',
     test: (s, exit) => exit === MP_EXIT.daemonFail || s.includes('cannot connect to the multipass socket') || s.includes('Please ensure multipassd is running'),
     message: 'the Multipass daemon (multipassd) is not running or not reachable',
-    nextStep: 'start it: Linux `sudo snap restart multipass`; macOS `sudo launchctl kickstart -k system/com.canonical.multipassd`; Windows restart the "Multipass" service',
+    nextStep:
+      'start it: Linux `sudo snap restart multipass`; macOS `sudo launchctl kickstart -k system/com.canonical.multipassd`; Windows restart the "Multipass" service',
   },
   {
     kind: 'image-hash-mismatch',
@@ -120,7 +122,7 @@ const RULES: readonly Rule[] = [
     kind: 'internal',
     test: (s) => s.includes('Invalid network options') || s.includes('Could not load cloud-init configuration'),
     message: 'KubeLab passed Multipass options it rejected (a KubeLab bug)',
-    nextStep: "report it with the log below (KubeLab → Help → Report a problem)",
+    nextStep: 'report it with the log below (KubeLab → Help → Report a problem)',
   },
   {
     kind: 'exec-failed',
@@ -146,7 +148,12 @@ const RULES: readonly Rule[] = [
 export function multipassReason(stderr: string): string {
   return stderr
     .split(/\r?\n/)
-    .map((l) => l.replace(/^[a-z-]+ failed: /, '').replace(/^The following errors occurred:/, '').trim())
+    .map((l) =>
+      l
+        .replace(/^[a-z-]+ failed: /, '')
+        .replace(/^The following errors occurred:/, '')
+        .trim(),
+    )
     .filter((l) => l !== '')
     .join('; ')
 }
@@ -159,7 +166,14 @@ export function classifyMultipass(exitCode: number, stderr: string): MpFailure {
     }
   }
   const reason = multipassReason(stderr) || `exit code ${exitCode} and no message`
-  return { kind: 'failed', exitCode, message: `multipass failed: ${reason}`, nextStep: 'see the log; `multipass list` shows what state the VMs are in', stillProvisioning: false, stderr }
+  return {
+    kind: 'failed',
+    exitCode,
+    message: `multipass failed: ${reason}`,
+    nextStep: 'see the log; `multipass list` shows what state the VMs are in',
+    stillProvisioning: false,
+    stderr,
+  }
 }
 
 /** An exception carrying the classified failure; its message reads "what failed: next step". */

@@ -3,18 +3,19 @@
 // ignored. Every parser throws a message naming the command when the shape is not what
 // Multipass prints, so a changed format shows up as such instead of as "no VMs".
 
-export type MpState =
-  | 'Running'
-  | 'Stopped'
-  | 'Deleted'
-  | 'Starting'
-  | 'Restarting'
-  | 'Delayed Shutdown'
-  | 'Suspending'
-  | 'Suspended'
-  | 'Unknown'
+export type MpState = 'Running' | 'Stopped' | 'Deleted' | 'Starting' | 'Restarting' | 'Delayed Shutdown' | 'Suspending' | 'Suspended' | 'Unknown'
 
-const STATES: ReadonlySet<string> = new Set<MpState>(['Running', 'Stopped', 'Deleted', 'Starting', 'Restarting', 'Delayed Shutdown', 'Suspending', 'Suspended', 'Unknown'])
+const STATES: ReadonlySet<string> = new Set<MpState>([
+  'Running',
+  'Stopped',
+  'Deleted',
+  'Starting',
+  'Restarting',
+  'Delayed Shutdown',
+  'Suspending',
+  'Suspended',
+  'Unknown',
+])
 
 export interface MpVersion {
   /** Client version without the platform suffix, e.g. "1.15.1". */
@@ -163,7 +164,12 @@ export function parseFind(text: string): { name: string; aliases: string[]; rele
   const images = (o.images ?? {}) as Json
   return Object.entries(images).map(([name, raw]) => {
     const r = (raw ?? {}) as Json
-    return { name, aliases: Array.isArray(r.aliases) ? r.aliases.filter((a): a is string => typeof a === 'string') : [], release: str(r.release), remote: str(r.remote) }
+    return {
+      name,
+      aliases: Array.isArray(r.aliases) ? r.aliases.filter((a): a is string => typeof a === 'string') : [],
+      release: str(r.release),
+      remote: str(r.remote),
+    }
   })
 }
 

@@ -53,9 +53,14 @@ export const START_TIMEOUT_S = 600
 
 /** Multipass names: letters, digits, hyphens; KubeLab prefixes kl-<cluster>-. */
 export function vmName(clusterName: string, nodeName: string): string {
-  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '')
+  const clean = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
   const name = `kl-${clean(clusterName)}-${clean(nodeName)}`.replace(/-{2,}/g, '-').slice(0, 60).replace(/-+$/, '')
-  if (!isValidInstanceName(name)) throw new Error(`cannot make a Multipass instance name from cluster ${clusterName} and node ${nodeName}: use letters, digits and hyphens`)
+  if (!isValidInstanceName(name))
+    throw new Error(`cannot make a Multipass instance name from cluster ${clusterName} and node ${nodeName}: use letters, digits and hyphens`)
   return name
 }
 
@@ -107,22 +112,40 @@ export class MultipassProvider implements Provider {
       v = await this.cli.version()
     } catch (e) {
       if (e instanceof MultipassError && e.failure.exitCode === 127) {
-        return { available: false, problem: 'Multipass is not installed: get it from https://canonical.com/multipass/install (Linux: `sudo snap install multipass`), then re-check' }
+        return {
+          available: false,
+          problem: 'Multipass is not installed: get it from https://canonical.com/multipass/install (Linux: `sudo snap install multipass`), then re-check',
+        }
       }
       return { available: false, problem: (e as Error).message }
     }
     const version = `multipass ${v.client}${v.platform ? `+${v.platform}` : ''}`
     if (!v.daemon) {
-      return { available: false, version, problem: 'the Multipass daemon (multipassd) is not reachable: start it (Linux `sudo snap restart multipass`; macOS `sudo launchctl kickstart -k system/com.canonical.multipassd`; Windows restart the Multipass service), then re-check' }
+      return {
+        available: false,
+        version,
+        problem:
+          'the Multipass daemon (multipassd) is not reachable: start it (Linux `sudo snap restart multipass`; macOS `sudo launchctl kickstart -k system/com.canonical.multipassd`; Windows restart the Multipass service), then re-check',
+      }
     }
-    if (compareVersions(v.daemon, '1.13.0') < 0) return { available: false, version, problem: `Multipass ${v.daemon} is too old: KubeLab needs 1.13 or later (snapshots); update Multipass` }
+    if (compareVersions(v.daemon, '1.13.0') < 0)
+      return { available: false, version, problem: `Multipass ${v.daemon} is too old: KubeLab needs 1.13 or later (snapshots); update Multipass` }
     if (this.platform === 'darwin' && this.darwinMajor >= 24 && compareVersions(v.daemon, '1.14.1') < 0) {
-      return { available: false, version, problem: `Multipass ${v.daemon} gives VMs no address on macOS 15 (canonical/multipass#3661): update to 1.14.1 or later` }
+      return {
+        available: false,
+        version,
+        problem: `Multipass ${v.daemon} gives VMs no address on macOS 15 (canonical/multipass#3661): update to 1.14.1 or later`,
+      }
     }
     try {
       const driver = await this.cli.getSetting('local.driver')
       if (driver === 'virtualbox') {
-        return { available: false, version, problem: "Multipass uses its VirtualBox driver here, whose VMs get no reachable address: choose KubeLab's `virtualbox` provider instead (or `multipass set local.driver=hyperv` on Windows Pro)" }
+        return {
+          available: false,
+          version,
+          problem:
+            "Multipass uses its VirtualBox driver here, whose VMs get no reachable address: choose KubeLab's `virtualbox` provider instead (or `multipass set local.driver=hyperv` on Windows Pro)",
+        }
       }
     } catch (e) {
       return { available: false, version, problem: (e as Error).message }
@@ -161,7 +184,8 @@ export class MultipassProvider implements Provider {
     for (;;) {
       const e = await this.find(vm)
       const elapsed = this.now() - started
-      if (!e || e.state === 'Deleted') throw new Error(`${vm} disappeared while KubeLab waited for it to boot (after ${formatElapsed(elapsed)}): create the node again`)
+      if (!e || e.state === 'Deleted')
+        throw new Error(`${vm} disappeared while KubeLab waited for it to boot (after ${formatElapsed(elapsed)}): create the node again`)
       if (e.state === 'Running' && e.ipv4[0]) {
         ctx.log(`${vm}: Running at ${e.ipv4[0]} after ${formatElapsed(elapsed)}`)
         return e.ipv4[0]
@@ -186,7 +210,11 @@ export class MultipassProvider implements Provider {
       ctx.log(`${vm}: exists (${existing.state}), reusing it`)
       if (existing.state !== 'Running') await this.start(ctx, { ...node, machine: vm })
       const address = await this.refreshAddress(ctx, { ...node, machine: vm })
-      if (address) await this.cloudInitWait({ host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }, { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
+      if (address)
+        await this.cloudInitWait(
+          { host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) },
+          { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs },
+        )
       return { ...node, machine: vm, state: address ? 'running' : 'unknown' }
     }
     if (existing) {
@@ -217,7 +245,10 @@ export class MultipassProvider implements Provider {
     this.writeNodeFile(ctx, node, { vm, address })
     // Launch may return (or time out) before cloud-init has installed the packages: wait for it
     // here, bounded and with elapsed time, so provisioning never races apt.
-    await this.cloudInitWait({ host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: key.privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }, { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
+    await this.cloudInitWait(
+      { host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: key.privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) },
+      { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs },
+    )
     return { ...node, machine: vm, state: 'running' }
   }
 
@@ -230,7 +261,17 @@ export class MultipassProvider implements Provider {
     const changes = ctx.nodes.map((n) => this.addressChange(ctx, n)).filter((c): c is AddressChange => c !== undefined)
     if (changes.length === 0) return
     // The repair starts every VM itself (the master's certificate needs every node's address).
-    const machines: Provider = { name: this.name, detect: () => this.detect(), createNode: (c, n) => this.createNode(c, n), start: (c, n) => this.startMachine(c, n), stop: (c, n) => this.stop(c, n), delete: (c, n) => this.delete(c, n), list: (c) => this.list(c), address: (c, n) => this.address(c, n), sshTarget: (c, n) => this.sshTarget(c, n) }
+    const machines: Provider = {
+      name: this.name,
+      detect: () => this.detect(),
+      createNode: (c, n) => this.createNode(c, n),
+      start: (c, n) => this.startMachine(c, n),
+      stop: (c, n) => this.stop(c, n),
+      delete: (c, n) => this.delete(c, n),
+      list: (c) => this.list(c),
+      address: (c, n) => this.address(c, n),
+      sshTarget: (c, n) => this.sshTarget(c, n),
+    }
     await this.repair(machines, ctx, changes)
     for (const n of ctx.nodes) this.acknowledgeAddressChange(ctx, n)
   }

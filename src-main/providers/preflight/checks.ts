@@ -31,21 +31,41 @@ export function checkResources(host: VmHostFacts, nodes: readonly NodeSize[]): P
   const needMem = mem + HOST_RESERVE
   out.push(
     needMem > host.freeMemory
-      ? { id: 'vm-memory', title: 'Memory for VMs', status: 'fail', detail: `${nodes.length} VMs need ${gib(mem)} plus ${gib(HOST_RESERVE)} for the host, only ${gib(host.freeMemory)} is free: close programs, or choose fewer or smaller nodes (${suggestion})` }
+      ? {
+          id: 'vm-memory',
+          title: 'Memory for VMs',
+          status: 'fail',
+          detail: `${nodes.length} VMs need ${gib(mem)} plus ${gib(HOST_RESERVE)} for the host, only ${gib(host.freeMemory)} is free: close programs, or choose fewer or smaller nodes (${suggestion})`,
+        }
       : { id: 'vm-memory', title: 'Memory for VMs', status: 'pass', detail: `${gib(mem)} for ${nodes.length} VMs, ${gib(host.freeMemory)} free` },
   )
   out.push(
     cpu > host.cpuCount * 2
-      ? { id: 'vm-cpu', title: 'CPUs for VMs', status: 'fail', detail: `${cpu} virtual CPUs on ${host.cpuCount} cores is more than twice overcommitted: give each node fewer CPUs (${suggestion})` }
+      ? {
+          id: 'vm-cpu',
+          title: 'CPUs for VMs',
+          status: 'fail',
+          detail: `${cpu} virtual CPUs on ${host.cpuCount} cores is more than twice overcommitted: give each node fewer CPUs (${suggestion})`,
+        }
       : cpu > host.cpuCount
-        ? { id: 'vm-cpu', title: 'CPUs for VMs', status: 'warn', detail: `${cpu} virtual CPUs on ${host.cpuCount} cores: nodes will share cores and boot slower` }
+        ? {
+            id: 'vm-cpu',
+            title: 'CPUs for VMs',
+            status: 'warn',
+            detail: `${cpu} virtual CPUs on ${host.cpuCount} cores: nodes will share cores and boot slower`,
+          }
         : { id: 'vm-cpu', title: 'CPUs for VMs', status: 'pass', detail: `${cpu} virtual CPUs on ${host.cpuCount} cores` },
   )
   out.push(
     host.freeDisk === undefined
       ? { id: 'vm-disk', title: 'Disk for VMs', status: 'warn', detail: 'could not measure free disk space: make sure about ' + gib(disk) + ' is free' }
       : disk > host.freeDisk
-        ? { id: 'vm-disk', title: 'Disk for VMs', status: 'fail', detail: `VM disks can grow to ${gib(disk)}, only ${gib(host.freeDisk)} free: free space or choose smaller disks` }
+        ? {
+            id: 'vm-disk',
+            title: 'Disk for VMs',
+            status: 'fail',
+            detail: `VM disks can grow to ${gib(disk)}, only ${gib(host.freeDisk)} free: free space or choose smaller disks`,
+          }
         : { id: 'vm-disk', title: 'Disk for VMs', status: 'pass', detail: `up to ${gib(disk)} of ${gib(host.freeDisk)} free` },
   )
   return out
@@ -54,7 +74,12 @@ export function checkResources(host: VmHostFacts, nodes: readonly NodeSize[]): P
 export function checkHypervisor(provider: string, d: DetectResult): PreflightCheck {
   return d.available
     ? { id: 'hypervisor', title: `Hypervisor (${provider})`, status: 'pass', detail: d.version ?? 'available' }
-    : { id: 'hypervisor', title: `Hypervisor (${provider})`, status: 'fail', detail: d.problem ?? `${provider} is not usable here: install it or choose another provider` }
+    : {
+        id: 'hypervisor',
+        title: `Hypervisor (${provider})`,
+        status: 'fail',
+        detail: d.problem ?? `${provider} is not usable here: install it or choose another provider`,
+      }
 }
 
 export interface PlannedRange {
@@ -109,7 +134,9 @@ export function checkAddressConflicts(host: VmHostFacts, ranges: readonly Planne
             status: 'fail',
             detail:
               `${r.cidr} overlaps ${unique.join(', ')}: ` +
-              (vpn ? "a VPN claims it; disconnect the VPN or enable its \"allow local network\" option, or choose another range" : 'choose another range for the cluster, or disconnect that network'),
+              (vpn
+                ? 'a VPN claims it; disconnect the VPN or enable its "allow local network" option, or choose another range'
+                : 'choose another range for the cluster, or disconnect that network'),
           },
     )
   }
@@ -122,7 +149,12 @@ export function checkVmSubnetRoute(host: VmHostFacts, provider: string): Preflig
   const vmNet = parseCidr('192.168.64.0/22')
   const bad = host.routes.find((r) => r.destination !== '0.0.0.0/0' && VPN_IFACE.test(r.iface) && overlaps(vmNet, parseCidr(r.destination)))
   return bad
-    ? { id: 'vm-subnet-route', title: 'Route to VMs', status: 'fail', detail: `the VM network ${bad.destination} is routed through ${bad.iface} (a VPN): VMs will time out; enable the VPN's "allow local network" option or disconnect it` }
+    ? {
+        id: 'vm-subnet-route',
+        title: 'Route to VMs',
+        status: 'fail',
+        detail: `the VM network ${bad.destination} is routed through ${bad.iface} (a VPN): VMs will time out; enable the VPN's "allow local network" option or disconnect it`,
+      }
     : { id: 'vm-subnet-route', title: 'Route to VMs', status: 'pass', detail: 'no VPN routes the Multipass VM network' }
 }
 

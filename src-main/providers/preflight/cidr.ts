@@ -24,7 +24,7 @@ export function parseCidr(text: string): Cidr {
 export function overlaps(a: Cidr, b: Cidr): boolean {
   const bits = Math.min(a.bits, b.bits)
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
-  return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0)
+  return (a.base & mask) >>> 0 === (b.base & mask) >>> 0
 }
 
 /** Netmask "255.255.255.0" → prefix length 24. */

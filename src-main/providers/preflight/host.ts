@@ -77,7 +77,12 @@ export async function readVmHostFacts(diskPath: string): Promise<VmHostFacts> {
   for (const [name, addrs] of Object.entries(networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) interfaces.push({ name, cidr: `${a.address}/${maskBits(a.netmask)}` })
   }
-  const routes = platform === 'darwin' ? parseNetstatRoutes(await run('netstat', ['-rn', '-f', 'inet'])) : platform === 'linux' ? parseIpRoute(await run('ip', ['-4', 'route'])) : []
+  const routes =
+    platform === 'darwin'
+      ? parseNetstatRoutes(await run('netstat', ['-rn', '-f', 'inet']))
+      : platform === 'linux'
+        ? parseIpRoute(await run('ip', ['-4', 'route']))
+        : []
   let freeDisk: number | undefined
   try {
     const s = await statfs(diskPath)

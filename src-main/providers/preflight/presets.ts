@@ -19,10 +19,34 @@ export interface Preset {
 const GiB = 2 ** 30
 
 export const PRESETS: readonly Preset[] = [
-  { id: 'tiny', title: 'Below 8 GB: one small VM (or use the simulated provider)', controlPlane: { cpus: 1, memory: '1536Mi', disk: '10Gi' }, workers: 0, worker: { cpus: 1, memory: '1Gi', disk: '10Gi' } },
-  { id: 'small', title: '8 GB laptop: master 2 GB + one 1 GB worker', controlPlane: { cpus: 2, memory: '2Gi', disk: '15Gi' }, workers: 1, worker: { cpus: 1, memory: '1Gi', disk: '15Gi' } },
-  { id: 'standard', title: '16 GB laptop: master + two 2 GB workers', controlPlane: { cpus: 2, memory: '2Gi', disk: '20Gi' }, workers: 2, worker: { cpus: 2, memory: '2Gi', disk: '20Gi' } },
-  { id: 'large', title: '32 GB or more: master + three 2 GB workers', controlPlane: { cpus: 2, memory: '2Gi', disk: '20Gi' }, workers: 3, worker: { cpus: 2, memory: '2Gi', disk: '20Gi' } },
+  {
+    id: 'tiny',
+    title: 'Below 8 GB: one small VM (or use the simulated provider)',
+    controlPlane: { cpus: 1, memory: '1536Mi', disk: '10Gi' },
+    workers: 0,
+    worker: { cpus: 1, memory: '1Gi', disk: '10Gi' },
+  },
+  {
+    id: 'small',
+    title: '8 GB laptop: master 2 GB + one 1 GB worker',
+    controlPlane: { cpus: 2, memory: '2Gi', disk: '15Gi' },
+    workers: 1,
+    worker: { cpus: 1, memory: '1Gi', disk: '15Gi' },
+  },
+  {
+    id: 'standard',
+    title: '16 GB laptop: master + two 2 GB workers',
+    controlPlane: { cpus: 2, memory: '2Gi', disk: '20Gi' },
+    workers: 2,
+    worker: { cpus: 2, memory: '2Gi', disk: '20Gi' },
+  },
+  {
+    id: 'large',
+    title: '32 GB or more: master + three 2 GB workers',
+    controlPlane: { cpus: 2, memory: '2Gi', disk: '20Gi' },
+    workers: 3,
+    worker: { cpus: 2, memory: '2Gi', disk: '20Gi' },
+  },
 ]
 
 /** The largest preset for a host with `totalMemory` bytes (total, not free: it is a default). */

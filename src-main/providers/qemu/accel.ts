@@ -103,7 +103,33 @@ function safeRelease(): string {
 export function probeKvmBoot(qemu: string, kernel: string, limitMs = 20_000): Promise<{ ok: boolean; detail: string }> {
   return new Promise((resolve) => {
     const t0 = Date.now()
-    const child = spawn(qemu, ['-machine', 'q35', ...accelArgs('kvm'), '-cpu', cpuModel('kvm', 'x86_64'), '-m', '256', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1', '-no-reboot', '-display', 'none', '-vga', 'none', '-serial', 'stdio', '-monitor', 'none', '-nodefaults'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      qemu,
+      [
+        '-machine',
+        'q35',
+        ...accelArgs('kvm'),
+        '-cpu',
+        cpuModel('kvm', 'x86_64'),
+        '-m',
+        '256',
+        '-kernel',
+        kernel,
+        '-append',
+        'console=ttyS0 panic=-1',
+        '-no-reboot',
+        '-display',
+        'none',
+        '-vga',
+        'none',
+        '-serial',
+        'stdio',
+        '-monitor',
+        'none',
+        '-nodefaults',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let out = ''
     let done = false
     const finish = (ok: boolean, detail: string) => {
@@ -121,6 +147,8 @@ export function probeKvmBoot(qemu: string, kernel: string, limitMs = 20_000): Pr
     })
     child.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')))
     child.on('error', (e) => finish(false, `could not run ${qemu}: ${e.message}`))
-    child.on('exit', (code, sig) => finish(/Linux version/.test(out), `QEMU exited (${code ?? sig}) before the kernel started: ${out.trim().split('\n').slice(-2).join(' ')}`))
+    child.on('exit', (code, sig) =>
+      finish(/Linux version/.test(out), `QEMU exited (${code ?? sig}) before the kernel started: ${out.trim().split('\n').slice(-2).join(' ')}`),
+    )
   })
 }

@@ -56,29 +56,54 @@ export function buildQemuArgs(s: QemuSpec): string[] {
   }
   const hostfwd = s.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('')
   const machine = s.arch === 'x86_64' ? ['-machine', 'q35', '-global', 'ICH9-LPC.disable_s3=1', '-global', 'ICH9-LPC.disable_s4=1'] : ['-machine', 'virt']
-  const firmware = s.arch === 'aarch64' ? (s.firmware ? ['-bios', s.firmware] : (() => { throw new Error('arm64 VMs need UEFI firmware (edk2-aarch64-code.fd): install qemu-efi-aarch64 / edk2-aarch64') })()) : []
+  const firmware =
+    s.arch === 'aarch64'
+      ? s.firmware
+        ? ['-bios', s.firmware]
+        : (() => {
+            throw new Error('arm64 VMs need UEFI firmware (edk2-aarch64-code.fd): install qemu-efi-aarch64 / edk2-aarch64')
+          })()
+      : []
   return [
-    '-name', `${optValue(s.name)},process=${optValue(s.name)}`,
+    '-name',
+    `${optValue(s.name)},process=${optValue(s.name)}`,
     ...machine,
     ...accelArgs(s.accel),
-    '-cpu', cpuModel(s.accel, s.arch),
-    '-smp', String(s.cpus),
-    '-m', String(s.memoryMiB),
+    '-cpu',
+    cpuModel(s.accel, s.arch),
+    '-smp',
+    String(s.cpus),
+    '-m',
+    String(s.memoryMiB),
     ...firmware,
-    '-drive', `if=virtio,file=${optValue(s.disk)},format=qcow2,discard=unmap`,
-    '-drive', `file=${optValue(s.seed)},media=cdrom,readonly=on`,
-    '-netdev', `user,id=net0${hostfwd}`,
-    '-device', `virtio-net-pci,netdev=net0,mac=${s.natMac}`,
-    '-netdev', `socket,id=lab0,mcast=${s.mcastGroup}:${s.mcastPort},localaddr=127.0.0.1`,
-    '-device', `virtio-net-pci,netdev=lab0,mac=${s.labMac}`,
-    '-device', 'virtio-rng-pci',
-    '-display', 'none',
-    '-vga', 'none',
-    '-parallel', 'none',
-    '-monitor', 'none',
-    '-serial', `file:${optValue(s.consoleLog)}`,
-    '-qmp', `unix:${optValue(s.qmpSocket)},server=on,wait=off`,
-    '-pidfile', s.pidFile,
+    '-drive',
+    `if=virtio,file=${optValue(s.disk)},format=qcow2,discard=unmap`,
+    '-drive',
+    `file=${optValue(s.seed)},media=cdrom,readonly=on`,
+    '-netdev',
+    `user,id=net0${hostfwd}`,
+    '-device',
+    `virtio-net-pci,netdev=net0,mac=${s.natMac}`,
+    '-netdev',
+    `socket,id=lab0,mcast=${s.mcastGroup}:${s.mcastPort},localaddr=127.0.0.1`,
+    '-device',
+    `virtio-net-pci,netdev=lab0,mac=${s.labMac}`,
+    '-device',
+    'virtio-rng-pci',
+    '-display',
+    'none',
+    '-vga',
+    'none',
+    '-parallel',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${optValue(s.consoleLog)}`,
+    '-qmp',
+    `unix:${optValue(s.qmpSocket)},server=on,wait=off`,
+    '-pidfile',
+    s.pidFile,
     '-daemonize',
   ]
 }

@@ -74,7 +74,10 @@ export async function findQemu(env: NodeJS.ProcessEnv = process.env): Promise<Qe
   if (!img) throw new Error(`qemu-img is not installed (not on PATH): ${installHint(process.platform, arch)}`)
   const r = await runTool(system, ['--version'], 20_000)
   const version = parseQemuVersion(r.stdout)
-  if (r.code !== 0 || !version) throw new Error(`${system} --version failed (${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 200)}; reinstall QEMU (${installHint(process.platform, arch)})`)
+  if (r.code !== 0 || !version)
+    throw new Error(
+      `${system} --version failed (${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 200)}; reinstall QEMU (${installHint(process.platform, arch)})`,
+    )
   const [maj = 0] = version.split('.').map(Number)
   if (maj < 6) throw new Error(`QEMU ${version} is too old: KubeLab needs 6.2 or later (${installHint(process.platform, arch)})`)
   return { system, img, arch, version }

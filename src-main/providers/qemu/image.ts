@@ -43,7 +43,9 @@ function fetchResponse(url: string, redirects = 5): Promise<IncomingMessage> {
       resolveRes(res)
     })
     req.setTimeout(60_000, () => req.destroy(new Error(`GET ${url}: no data for 60 s`)))
-    req.on('error', (e) => reject(new Error(`GET ${url} failed: ${e.message}: check the internet connection or proxy, or pass --image FILE with a cloud image you already have`)))
+    req.on('error', (e) =>
+      reject(new Error(`GET ${url} failed: ${e.message}: check the internet connection or proxy, or pass --image FILE with a cloud image you already have`)),
+    )
   })
 }
 
@@ -111,7 +113,8 @@ export async function imageInfo(qemuImg: string, file: string): Promise<{ format
   const r = await runTool(qemuImg, ['info', '--output=json', file])
   if (r.code !== 0) throw new Error(`qemu-img could not read ${file}: ${r.stderr.trim()}: pass a cloud image (qcow2 or raw) with cloud-init`)
   const info = JSON.parse(r.stdout) as { format?: string; 'virtual-size'?: number }
-  if (info.format !== 'qcow2' && info.format !== 'raw') throw new Error(`${file} is a ${info.format} image: KubeLab's QEMU provider takes qcow2 or raw cloud images (convert with qemu-img convert -O qcow2)`)
+  if (info.format !== 'qcow2' && info.format !== 'raw')
+    throw new Error(`${file} is a ${info.format} image: KubeLab's QEMU provider takes qcow2 or raw cloud images (convert with qemu-img convert -O qcow2)`)
   return { format: info.format, virtualSize: info['virtual-size'] ?? 0 }
 }
 
@@ -131,7 +134,8 @@ export async function ensureBaseImage(o: EnsureImageOptions): Promise<BaseImage>
   const given = o.image
   if (given && !/^https?:\/\//.test(given)) {
     const path = isAbsolute(given) ? given : resolve(given)
-    if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`--image ${given}: no such file; give a cloud image file (qcow2 or raw) or an http(s) URL`)
+    if (!existsSync(path) || !statSync(path).isFile())
+      throw new Error(`--image ${given}: no such file; give a cloud image file (qcow2 or raw) or an http(s) URL`)
     const { format } = await imageInfo(o.qemuImg, path)
     return { path, format, source: path }
   }
@@ -158,7 +162,9 @@ export async function ensureBaseImage(o: EnsureImageOptions): Promise<BaseImage>
   const got = await download(url, `${file}.unverified`, o.log)
   if (expected && got !== expected) {
     rmSync(`${file}.unverified`, { force: true })
-    throw new Error(`the downloaded ${name} does not match ${sumsUrl} (sha256 ${got}, expected ${expected}): the download was corrupted or tampered with; run the command again to download it anew`)
+    throw new Error(
+      `the downloaded ${name} does not match ${sumsUrl} (sha256 ${got}, expected ${expected}): the download was corrupted or tampered with; run the command again to download it anew`,
+    )
   }
   if (expected) o.log(`image ${name}: sha256 matches ${sumsUrl}`)
   renameSync(`${file}.unverified`, file)

@@ -49,6 +49,10 @@ export function planNodeNet(clusterName: string, net: ClusterNet, index: number)
 
 /** The QEMU -name / process name: short and readable in `ps`. */
 export function qemuVmName(clusterName: string, nodeName: string): string {
-  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '')
+  const clean = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
   return `kl-${clean(clusterName)}-${clean(nodeName)}`
 }

@@ -75,7 +75,9 @@ export function qmpSocketPath(nodeDir: string): string {
 export function consoleTail(file: string, lines = 15): string {
   if (!existsSync(file)) return '(no console output yet)'
   // Strip terminal escapes and carriage returns the guest's console writes.
-  const text = readFileSync(file, 'latin1').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')
+  const text = readFileSync(file, 'latin1')
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\r/g, '')
   const tail = text.trimEnd().split('\n').slice(-lines)
   return tail.length && tail.join('').trim() ? tail.join('\n') : '(no console output yet)'
 }
@@ -164,7 +166,14 @@ export class QemuProvider implements Provider {
     const have = this.clusterFile(ctx)
     if (have) return have
     const t = await this.qemu()
-    const image = await ensureBaseImage({ image: ctx.settings.image, arch: t.arch, cacheDir: join(this.home(ctx), 'images', 'qemu'), qemuImg: t.img, log: (l) => ctx.log(l), ubuntuBaseUrl: this.env.KUBELAB_UBUNTU_IMAGE_BASE })
+    const image = await ensureBaseImage({
+      image: ctx.settings.image,
+      arch: t.arch,
+      cacheDir: join(this.home(ctx), 'images', 'qemu'),
+      qemuImg: t.img,
+      log: (l) => ctx.log(l),
+      ubuntuBaseUrl: this.env.KUBELAB_UBUNTU_IMAGE_BASE,
+    })
     const accel = await this.accelerator((l) => ctx.log(l))
     ctx.log(`accelerator: ${accel.reason}`)
     const file: QemuClusterFile = { accel: accel.accel, accelReason: accel.reason, net: newClusterNet(ctx.settings.qemuSubnet), image, arch: t.arch }
@@ -184,11 +193,19 @@ export class QemuProvider implements Provider {
     }
     const t = await this.qemu()
     mkdirSync(dir, { recursive: true })
-    const index = Math.max(0, ctx.nodes.findIndex((n) => n.name === node.name))
+    const index = Math.max(
+      0,
+      ctx.nodes.findIndex((n) => n.name === node.name),
+    )
     const plan = planNodeNet(ctx.clusterName, cluster.net, index)
     const key: ClusterKey = clusterKey(ctx.clusterDir, ctx.clusterName)
     const instanceId = writeSeedIso(join(dir, 'seed.iso'), {
-      userData: renderUserData({ clusterName: ctx.clusterName, hostname: node.name, authorizedKeys: [key.publicKey], ...(ctx.settings.installPackages === 'false' ? { installPackages: false } : {}) }),
+      userData: renderUserData({
+        clusterName: ctx.clusterName,
+        hostname: node.name,
+        authorizedKeys: [key.publicKey],
+        ...(ctx.settings.installPackages === 'false' ? { installPackages: false } : {}),
+      }),
       hostname: node.name,
       instanceIdPrefix: `kubelab-${ctx.clusterName}-${node.name}`,
       networkConfig: renderNetworkConfig({ natMac: plan.natMac, hostOnlyMac: plan.labMac, address: `${plan.address}/${plan.prefix}` }),
@@ -233,15 +250,37 @@ export class QemuProvider implements Provider {
     if (this.runningPid(ctx, node) !== undefined) return
     const cluster = this.clusterFile(ctx)
     const nf = this.readNodeFile(ctx, node)
-    if (!cluster || !nf) throw new Error(`node ${node.name} of cluster ${ctx.clusterName} has no qemu.json: its VM was never created; run kubelab create ${ctx.clusterName} again`)
+    if (!cluster || !nf)
+      throw new Error(`node ${node.name} of cluster ${ctx.clusterName} has no qemu.json: its VM was never created; run kubelab create ${ctx.clusterName} again`)
     const t = await this.qemu()
     const f = this.files(ctx, node)
     if (!existsSync(f.disk)) throw new Error(`the disk of node ${node.name} (${f.disk}) is gone: delete the cluster and create it again`)
     rmSync(f.pid, { force: true })
     rmSync(nf.qmpSocket, { force: true })
     for (let attempt = 1; ; attempt++) {
-      const forwards: HostForward[] = [{ hostPort: nf.sshPort, guestPort: 22 }, ...(nf.apiPort ? [{ hostPort: nf.apiPort, guestPort: API_GUEST_PORT }] : []), ...nf.forwards]
-      const args = buildQemuArgs({ arch: cluster.arch, accel: cluster.accel, name: nf.vm, cpus: nf.cpus, memoryMiB: nf.memoryMiB, disk: f.disk, seed: f.seed, consoleLog: f.console, qmpSocket: nf.qmpSocket, pidFile: f.pid, natMac: nf.natMac, labMac: nf.labMac, mcastGroup: cluster.net.mcastGroup, mcastPort: cluster.net.mcastPort, forwards, firmware: this.env.KUBELAB_QEMU_FIRMWARE })
+      const forwards: HostForward[] = [
+        { hostPort: nf.sshPort, guestPort: 22 },
+        ...(nf.apiPort ? [{ hostPort: nf.apiPort, guestPort: API_GUEST_PORT }] : []),
+        ...nf.forwards,
+      ]
+      const args = buildQemuArgs({
+        arch: cluster.arch,
+        accel: cluster.accel,
+        name: nf.vm,
+        cpus: nf.cpus,
+        memoryMiB: nf.memoryMiB,
+        disk: f.disk,
+        seed: f.seed,
+        consoleLog: f.console,
+        qmpSocket: nf.qmpSocket,
+        pidFile: f.pid,
+        natMac: nf.natMac,
+        labMac: nf.labMac,
+        mcastGroup: cluster.net.mcastGroup,
+        mcastPort: cluster.net.mcastPort,
+        forwards,
+        firmware: this.env.KUBELAB_QEMU_FIRMWARE,
+      })
       const r = await runTool(t.system, args, 120_000)
       if (r.code === 0) break
       const msg = (r.stderr || r.stdout).trim()
@@ -251,10 +290,14 @@ export class QemuProvider implements Provider {
         this.writeNodeFile(ctx, node, nf)
         continue
       }
-      const busy = /Could not set up host forwarding rule/.test(msg) ? ': a host port it forwards is in use by another program; free it or delete and recreate the cluster' : ''
+      const busy = /Could not set up host forwarding rule/.test(msg)
+        ? ': a host port it forwards is in use by another program; free it or delete and recreate the cluster'
+        : ''
       throw new Error(`QEMU did not start node ${node.name} (${t.system} exit ${r.code}): ${msg}${busy}`)
     }
-    ctx.log(`${nf.vm}: booting with ${cluster.accel.toUpperCase()}${cluster.accel === 'tcg' ? ' (slow software emulation)' : ''}; SSH 127.0.0.1:${nf.sshPort}${nf.apiPort ? `, API server 127.0.0.1:${nf.apiPort}` : ''}, lab0 ${nf.address}; console ${f.console}`)
+    ctx.log(
+      `${nf.vm}: booting with ${cluster.accel.toUpperCase()}${cluster.accel === 'tcg' ? ' (slow software emulation)' : ''}; SSH 127.0.0.1:${nf.sshPort}${nf.apiPort ? `, API server 127.0.0.1:${nf.apiPort}` : ''}, lab0 ${nf.address}; console ${f.console}`,
+    )
   }
 
   async start(ctx: ProviderContext, node: NodeRecord): Promise<void> {
@@ -283,7 +326,9 @@ export class QemuProvider implements Provider {
             : /authentication|permission denied/i.test(msg)
               ? `the guest booted but sshd did not accept the cluster key (cloud-init may not have applied the seed's user-data)`
               : `the guest is still booting or sshd never started${slow ? ' (TCG emulation is slow: on a busy host a boot can take many minutes)' : ''}`
-        throw new Error(`node ${node.name} (${nf.vm}) never answered SSH on 127.0.0.1:${nf.sshPort} (${msg}): ${why}.\nSerial console log: ${f.console}; its last lines:\n${consoleTail(f.console)}`)
+        throw new Error(
+          `node ${node.name} (${nf.vm}) never answered SSH on 127.0.0.1:${nf.sshPort} (${msg}): ${why}.\nSerial console log: ${f.console}; its last lines:\n${consoleTail(f.console)}`,
+        )
       }
       throw e
     }
@@ -338,7 +383,10 @@ export class QemuProvider implements Provider {
   }
 
   async list(ctx: ProviderContext): Promise<NodeStatusReport[]> {
-    return ctx.nodes.map((n) => ({ name: n.name, state: this.runningPid(ctx, n) !== undefined ? 'running' : this.readNodeFile(ctx, n) ? 'stopped' : 'unknown' }))
+    return ctx.nodes.map((n) => ({
+      name: n.name,
+      state: this.runningPid(ctx, n) !== undefined ? 'running' : this.readNodeFile(ctx, n) ? 'stopped' : 'unknown',
+    }))
   }
 
   async address(ctx: ProviderContext, node: NodeRecord): Promise<string | undefined> {
@@ -348,7 +396,13 @@ export class QemuProvider implements Provider {
   async sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined> {
     const f = this.readNodeFile(ctx, node)
     if (!f) return undefined
-    return { host: '127.0.0.1', port: f.sshPort, user: PROVISIONING_USER, privateKeyFile: clusterKey(ctx.clusterDir, ctx.clusterName).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }
+    return {
+      host: '127.0.0.1',
+      port: f.sshPort,
+      user: PROVISIONING_USER,
+      privateKeyFile: clusterKey(ctx.clusterDir, ctx.clusterName).privateKeyFile,
+      hostKey: hostKeyPin(ctx.clusterDir, node.name),
+    }
   }
 
   async apiServerEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {

@@ -57,7 +57,8 @@ const RULES: readonly Rule[] = [
     kind: 'kernel-driver',
     test: (s) => /failed to open \/dev\/vboxnetctl|vboxdrv kernel module is not loaded|VERR_VM_DRIVER_NOT_INSTALLED|Kernel driver not installed/.test(s),
     message: "VirtualBox's kernel driver is not loaded",
-    nextStep: 'Linux: run `sudo /sbin/vboxconfig` (with Secure Boot, sign or allow the module); macOS: allow Oracle in System Settings → Privacy & Security and reboot',
+    nextStep:
+      'Linux: run `sudo /sbin/vboxconfig` (with Secure Boot, sign or allow the module); macOS: allow Oracle in System Settings → Privacy & Security and reboot',
   },
   {
     kind: 'hostonly-range',
@@ -69,13 +70,15 @@ const RULES: readonly Rule[] = [
     kind: 'hostonly-unsupported',
     test: (s) => s.includes('Host-only adapters are no longer supported'),
     message: 'this VirtualBox (macOS, 7.x) has no host-only adapters, only host-only networks',
-    nextStep: 'KubeLab uses a host-only network instead: re-check the provider, or run `VBoxManage hostonlynet add --name kubelab --netmask 255.255.255.0 --lower-ip 192.168.56.100 --upper-ip 192.168.56.199 --enable`',
+    nextStep:
+      'KubeLab uses a host-only network instead: re-check the provider, or run `VBoxManage hostonlynet add --name kubelab --netmask 255.255.255.0 --lower-ip 192.168.56.100 --upper-ip 192.168.56.199 --enable`',
   },
   {
     kind: 'hypervisor-conflict',
     test: (s) => /VERR_NEM_|VERR_VMX_NO_VMX|VERR_SVM_DISABLED|VERR_VMX_MSR_ALL_VMX_DISABLED|AMD-V is disabled|VT-x is not available/.test(s),
     message: 'VirtualBox cannot use hardware virtualization: Hyper-V (WSL2, Docker Desktop, Memory Integrity) holds it, or it is off in the firmware',
-    nextStep: 'Windows: turn off Memory Integrity and "Virtual Machine Platform", or `bcdedit /set hypervisorlaunchtype off` and reboot; otherwise enable VT-x/AMD-V in the BIOS. Or use the Multipass provider',
+    nextStep:
+      'Windows: turn off Memory Integrity and "Virtual Machine Platform", or `bcdedit /set hypervisorlaunchtype off` and reboot; otherwise enable VT-x/AMD-V in the BIOS. Or use the Multipass provider',
   },
   {
     kind: 'not-found',
@@ -87,7 +90,7 @@ const RULES: readonly Rule[] = [
     kind: 'already-exists',
     test: (s) => s.includes('already exists'),
     message: 'a VM or disk with this name already exists in VirtualBox',
-    nextStep: 'KubeLab reuses it; if it is not KubeLab\'s, remove it in the VirtualBox Manager (or `VBoxManage unregistervm <name> --delete`) and create again',
+    nextStep: "KubeLab reuses it; if it is not KubeLab's, remove it in the VirtualBox Manager (or `VBoxManage unregistervm <name> --delete`) and create again",
   },
   {
     kind: 'locked',
@@ -115,7 +118,14 @@ export function classifyVBox(exitCode: number, stderr: string): VBoxFailure {
     if (r.test(stderr, exitCode)) return { kind: r.kind, exitCode, message: r.message, nextStep: r.nextStep, transient: r.transient ?? false, stderr }
   }
   const reason = vboxReason(stderr) || `exit code ${exitCode} and no message`
-  return { kind: 'failed', exitCode, message: `VBoxManage failed: ${reason}`, nextStep: 'see the log; the VirtualBox Manager shows the VM and its log', transient: false, stderr }
+  return {
+    kind: 'failed',
+    exitCode,
+    message: `VBoxManage failed: ${reason}`,
+    nextStep: 'see the log; the VirtualBox Manager shows the VM and its log',
+    transient: false,
+    stderr,
+  }
 }
 
 export class VBoxError extends Error {

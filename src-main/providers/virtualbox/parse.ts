@@ -1,7 +1,8 @@
 // Parsers for VBoxManage output. Only `--machinereadable` and the fixed-format `list` outputs
 // are read (PROVIDERS.md §3.7); VBoxManage is always run with LANG=C so words do not change.
 
-export type VBoxVmState = 'running' | 'poweroff' | 'saved' | 'aborted' | 'paused' | 'starting' | 'stopping' | 'saving' | 'restoring' | 'gurumeditation' | 'unknown'
+export type VBoxVmState =
+  'running' | 'poweroff' | 'saved' | 'aborted' | 'paused' | 'starting' | 'stopping' | 'saving' | 'restoring' | 'gurumeditation' | 'unknown'
 
 /** `VBoxManage --version` → "7.0.14r161095" (possibly after a kernel-module warning). */
 export function parseVBoxVersion(stdout: string): { version: string; revision?: number } {
@@ -26,7 +27,18 @@ export function parseMachineReadable(stdout: string): Record<string, string> {
   return out
 }
 
-const STATES: ReadonlySet<string> = new Set(['running', 'poweroff', 'saved', 'aborted', 'paused', 'starting', 'stopping', 'saving', 'restoring', 'gurumeditation'])
+const STATES: ReadonlySet<string> = new Set([
+  'running',
+  'poweroff',
+  'saved',
+  'aborted',
+  'paused',
+  'starting',
+  'stopping',
+  'saving',
+  'restoring',
+  'gurumeditation',
+])
 
 export function vmStateOf(info: Readonly<Record<string, string>>): VBoxVmState {
   const s = info.VMState ?? ''
@@ -34,7 +46,9 @@ export function vmStateOf(info: Readonly<Record<string, string>>): VBoxVmState {
 }
 
 /** Port forwards from showvminfo: Forwarding(0)="ssh,tcp,127.0.0.1,22012,,22". */
-export function forwards(info: Readonly<Record<string, string>>): { name: string; proto: string; hostIp: string; hostPort: number; guestIp: string; guestPort: number }[] {
+export function forwards(
+  info: Readonly<Record<string, string>>,
+): { name: string; proto: string; hostIp: string; hostPort: number; guestIp: string; guestPort: number }[] {
   return Object.entries(info)
     .filter(([k]) => /^Forwarding\(\d+\)$/.test(k))
     .map(([, v]) => {

@@ -26,13 +26,20 @@ export interface NodeNetPlan {
 export function planNode(clusterName: string, subnet: string, index: number): NodeNetPlan {
   if (index < 0 || index > 240) throw new Error(`node index ${index} does not fit a /24 (at most 241 nodes per VirtualBox cluster)`)
   const address = `${subnet}.${10 + index}`
-  if (!inHostOnlyRange(address)) throw new Error(`host-only subnet ${subnet}.0/24 is outside 192.168.56.0/21: VirtualBox refuses it on Linux and macOS; pick one of 192.168.56–63 (skip 59, minikube's)`)
+  if (!inHostOnlyRange(address))
+    throw new Error(
+      `host-only subnet ${subnet}.0/24 is outside 192.168.56.0/21: VirtualBox refuses it on Linux and macOS; pick one of 192.168.56–63 (skip 59, minikube's)`,
+    )
   const c = createHash('sha256').update(clusterName).digest('hex').slice(0, 2).toUpperCase()
   const idx = index.toString(16).toUpperCase().padStart(3, '0')
   return { address, prefix: 24, natMac: `080027${c}1${idx}`, hostOnlyMac: `080027${c}2${idx}` }
 }
 
 export function vboxVmName(clusterName: string, nodeName: string): string {
-  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '')
+  const clean = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
   return `kl-${clean(clusterName)}-${clean(nodeName)}`
 }

@@ -61,7 +61,18 @@ export function freeLocalPort(): Promise<number> {
 export function toMegabytes(q: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|k|M|G|T)?$/.exec(q.trim())
   if (!m) throw new Error(`size ${JSON.stringify(q)} is not understood: use e.g. 2Gi or 512Mi`)
-  const mult: Record<string, number> = { '': 1 / 2 ** 20, K: 1e3 / 2 ** 20, k: 1e3 / 2 ** 20, Ki: 1 / 1024, M: 1e6 / 2 ** 20, Mi: 1, G: 1e9 / 2 ** 20, Gi: 1024, T: 1e12 / 2 ** 20, Ti: 1024 ** 2 }
+  const mult: Record<string, number> = {
+    '': 1 / 2 ** 20,
+    K: 1e3 / 2 ** 20,
+    k: 1e3 / 2 ** 20,
+    Ki: 1 / 1024,
+    M: 1e6 / 2 ** 20,
+    Mi: 1,
+    G: 1e9 / 2 ** 20,
+    Gi: 1024,
+    T: 1e12 / 2 ** 20,
+    Ti: 1024 ** 2,
+  }
   return Math.ceil(Number(m[1]) * mult[m[2] ?? '']!)
 }
 
@@ -92,7 +103,8 @@ export class VirtualBoxProvider implements Provider {
 
   async detect(): Promise<DetectResult> {
     const r = await this.cli.raw(['--version'])
-    if (r.code === 127) return { available: false, problem: 'VirtualBox is not installed: get 7.1 or later from https://www.virtualbox.org/wiki/Downloads, then re-check' }
+    if (r.code === 127)
+      return { available: false, problem: 'VirtualBox is not installed: get 7.1 or later from https://www.virtualbox.org/wiki/Downloads, then re-check' }
     if (r.code === 126) return { available: false, problem: 'VBoxManage cannot be run: the VirtualBox installation is broken; reinstall it' }
     let v
     try {
@@ -102,10 +114,15 @@ export class VirtualBoxProvider implements Provider {
     }
     const version = `VirtualBox ${v.version}${v.revision ? `r${v.revision}` : ''}`
     if (/vboxdrv kernel module is not loaded/.test(r.stderr + r.stdout)) {
-      return { available: false, version, problem: "VirtualBox's kernel module is not loaded: run `sudo /sbin/vboxconfig` (with Secure Boot, sign the module), then re-check" }
+      return {
+        available: false,
+        version,
+        problem: "VirtualBox's kernel module is not loaded: run `sudo /sbin/vboxconfig` (with Secure Boot, sign the module), then re-check",
+      }
     }
     const [maj = 0, min = 0] = v.version.split('.').map(Number)
-    if (maj < 6 || (maj === 6 && min < 1)) return { available: false, version, problem: `VirtualBox ${v.version} is too old: KubeLab needs 6.1 or later (7.2.4+ recommended)` }
+    if (maj < 6 || (maj === 6 && min < 1))
+      return { available: false, version, problem: `VirtualBox ${v.version} is too old: KubeLab needs 6.1 or later (7.2.4+ recommended)` }
     return { available: true, version }
   }
 
@@ -138,7 +155,10 @@ export class VirtualBoxProvider implements Provider {
     if (have) return have.name
     ctx.log(`creating a VirtualBox host-only adapter for ${subnet}.0/24 (host side ${hostIp})`)
     const created = /Interface '([^']+)' was successfully created/.exec((await this.cli.run(['hostonlyif', 'create'])).stdout)?.[1]
-    if (!created) throw new Error('VBoxManage hostonlyif create did not name the adapter it made: check `VBoxManage list hostonlyifs` and pass the adapter as the hostOnlyAdapter setting')
+    if (!created)
+      throw new Error(
+        'VBoxManage hostonlyif create did not name the adapter it made: check `VBoxManage list hostonlyifs` and pass the adapter as the hostOnlyAdapter setting',
+      )
     await this.cli.run(['hostonlyif', 'ipconfig', created, '--ip', hostIp, '--netmask', '255.255.255.0'])
     return created
   }
@@ -153,10 +173,15 @@ export class VirtualBoxProvider implements Provider {
       await this.waitGuest(ctx, { ...node, machine: vm })
       return { ...node, machine: vm, state: 'running' }
     }
-    if (existing) throw new Error(`VirtualBox already has a VM named ${vm} that KubeLab did not record: remove it in the VirtualBox Manager (or \`VBoxManage unregistervm ${vm} --delete\`) and create again`)
+    if (existing)
+      throw new Error(
+        `VirtualBox already has a VM named ${vm} that KubeLab did not record: remove it in the VirtualBox Manager (or \`VBoxManage unregistervm ${vm} --delete\`) and create again`,
+      )
     const base = this.baseImage(ctx)
     if (!existsSync(base)) {
-      throw new Error(`the Ubuntu disk image ${base} is missing: KubeLab prepares it once per host (Settings → Images → Prepare VirtualBox image), or convert noble-server-cloudimg-amd64.img with \`qemu-img convert -O vdi\``)
+      throw new Error(
+        `the Ubuntu disk image ${base} is missing: KubeLab prepares it once per host (Settings → Images → Prepare VirtualBox image), or convert noble-server-cloudimg-amd64.img with \`qemu-img convert -O vdi\``,
+      )
     }
     mkdirSync(dir, { recursive: true })
     const index = ctx.nodes.findIndex((n) => n.name === node.name)
@@ -180,24 +205,93 @@ export class VirtualBoxProvider implements Provider {
       await this.cli.run(args, vm)
     }
     if (!existsSync(disk)) await step('cloning the Ubuntu disk', ['clonemedium', 'disk', base, disk, '--format', 'VDI'])
-    await step(`growing the disk to ${ctx.settings.disk ?? '20Gi'}`, ['modifymedium', 'disk', disk, '--resize', String(toMegabytes(ctx.settings.disk ?? '20Gi'))])
+    await step(`growing the disk to ${ctx.settings.disk ?? '20Gi'}`, [
+      'modifymedium',
+      'disk',
+      disk,
+      '--resize',
+      String(toMegabytes(ctx.settings.disk ?? '20Gi')),
+    ])
     await step('registering the VM', ['createvm', '--name', vm, '--ostype', 'Ubuntu_64', '--basefolder', dir, '--register'])
     const hostOnly = ctx.settings.hostOnlyNetwork
       ? ['--nic2', 'hostonlynet', '--host-only-net2', ctx.settings.hostOnlyNetwork]
       : ['--nic2', 'hostonly', '--hostonlyadapter2', await this.hostOnlyAdapter(ctx, subnet)]
     await step('configuring CPU, memory, serial console and network', [
-      'modifyvm', vm,
-      '--cpus', String(Math.max(1, Math.ceil(Number(ctx.settings.cpu ?? '2')) || 1)),
-      '--memory', String(toMegabytes(ctx.settings.memory ?? '2Gi')),
-      '--ioapic', 'on', '--rtcuseutc', 'on', '--graphicscontroller', 'vmsvga', '--vram', '16', '--audio-driver', 'none',
-      '--boot1', 'disk', '--boot2', 'none', '--boot3', 'none', '--boot4', 'none',
-      '--uart1', '0x3F8', '4', '--uartmode1', 'file', consoleLog,
-      '--nic1', 'nat', '--nictype1', 'virtio', '--macaddress1', plan.natMac, '--natpf1', `ssh,tcp,127.0.0.1,${sshPort},,22`,
-      ...hostOnly, '--nictype2', 'virtio', '--cableconnected2', 'on', '--macaddress2', plan.hostOnlyMac,
+      'modifyvm',
+      vm,
+      '--cpus',
+      String(Math.max(1, Math.ceil(Number(ctx.settings.cpu ?? '2')) || 1)),
+      '--memory',
+      String(toMegabytes(ctx.settings.memory ?? '2Gi')),
+      '--ioapic',
+      'on',
+      '--rtcuseutc',
+      'on',
+      '--graphicscontroller',
+      'vmsvga',
+      '--vram',
+      '16',
+      '--audio-driver',
+      'none',
+      '--boot1',
+      'disk',
+      '--boot2',
+      'none',
+      '--boot3',
+      'none',
+      '--boot4',
+      'none',
+      '--uart1',
+      '0x3F8',
+      '4',
+      '--uartmode1',
+      'file',
+      consoleLog,
+      '--nic1',
+      'nat',
+      '--nictype1',
+      'virtio',
+      '--macaddress1',
+      plan.natMac,
+      '--natpf1',
+      `ssh,tcp,127.0.0.1,${sshPort},,22`,
+      ...hostOnly,
+      '--nictype2',
+      'virtio',
+      '--cableconnected2',
+      'on',
+      '--macaddress2',
+      plan.hostOnlyMac,
     ])
-    await step('adding the disk controller', ['storagectl', vm, '--name', 'SATA', '--add', 'sata', '--controller', 'IntelAhci', '--portcount', '2', '--hostiocache', 'on'])
+    await step('adding the disk controller', [
+      'storagectl',
+      vm,
+      '--name',
+      'SATA',
+      '--add',
+      'sata',
+      '--controller',
+      'IntelAhci',
+      '--portcount',
+      '2',
+      '--hostiocache',
+      'on',
+    ])
     await step('attaching the disk', ['storageattach', vm, '--storagectl', 'SATA', '--port', '0', '--device', '0', '--type', 'hdd', '--medium', disk])
-    await step('attaching the cloud-init seed', ['storageattach', vm, '--storagectl', 'SATA', '--port', '1', '--device', '0', '--type', 'dvddrive', '--medium', seed])
+    await step('attaching the cloud-init seed', [
+      'storageattach',
+      vm,
+      '--storagectl',
+      'SATA',
+      '--port',
+      '1',
+      '--device',
+      '0',
+      '--type',
+      'dvddrive',
+      '--medium',
+      seed,
+    ])
     writeFileSync(join(dir, 'virtualbox.json'), `${JSON.stringify(record, null, 2)}\n`)
     ctx.log(`${vm}: booting (SSH forward 127.0.0.1:${sshPort}, host-only ${plan.address})`)
     await this.cli.startvm(vm)
@@ -219,7 +313,10 @@ export class VirtualBoxProvider implements Provider {
     if (!info) throw new Error(`VirtualBox has no VM ${vm} for node ${node.name}: it was deleted outside KubeLab; recreate the node`)
     const state = vmStateOf(info)
     if (state === 'running') return
-    if (state === 'aborted') ctx.log(`${vm}: the VM process had died (aborted); starting it again. Boot console: ${join(this.nodeDir(ctx, node), 'console.log')}${this.consoleTail(ctx, node)}`)
+    if (state === 'aborted')
+      ctx.log(
+        `${vm}: the VM process had died (aborted); starting it again. Boot console: ${join(this.nodeDir(ctx, node), 'console.log')}${this.consoleTail(ctx, node)}`,
+      )
     await this.cli.startvm(vm)
   }
 
@@ -289,6 +386,12 @@ export class VirtualBoxProvider implements Provider {
     const f = this.readNodeFile(ctx, node)
     if (!f) return undefined
     // The NAT forward always works, whatever the host-only network does.
-    return { host: '127.0.0.1', port: f.sshPort, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }
+    return {
+      host: '127.0.0.1',
+      port: f.sshPort,
+      user: PROVISIONING_USER,
+      privateKeyFile: this.key(ctx).privateKeyFile,
+      hostKey: hostKeyPin(ctx.clusterDir, node.name),
+    }
   }
 }

@@ -58,11 +58,7 @@ export function formatElapsed(ms: number | null): string {
 
 /** The step to show output for: the failed one, else the running one, else the last that ran. */
 export function focusStep(op: ClusterOperation): OperationStep | undefined {
-  return (
-    op.steps.find((s) => s.state === 'failed') ??
-    op.steps.find((s) => s.state === 'running') ??
-    [...op.steps].reverse().find((s) => s.state !== 'pending')
-  )
+  return op.steps.find((s) => s.state === 'failed') ?? op.steps.find((s) => s.state === 'running') ?? [...op.steps].reverse().find((s) => s.state !== 'pending')
 }
 
 /** The last `n` lines of the step that failed (what a failure panel shows). */

@@ -17,24 +17,24 @@ export interface RouteObject {
 /** How the topology is narrowed and drawn (TopologyView). */
 export interface TopologyRoute {
   /** Filter words: `namespace/name` parts and `label=value`. */
-  filter: string;
+  filter: string
   /** A status colour (RowTone) or `all`. */
-  status: 'all' | 'ok' | 'busy' | 'bad' | 'idle';
+  status: 'all' | 'ok' | 'busy' | 'bad' | 'idle'
   /** Pods each as a graph node, grouped by workload, or chosen by size. */
-  pods: 'auto' | 'each' | 'grouped';
+  pods: 'auto' | 'each' | 'grouped'
   /** Boxes of the grouped picture: one per node or per namespace. */
-  by: 'node' | 'namespace';
+  by: 'node' | 'namespace'
 }
 
-export const topologyDefaults: TopologyRoute = { filter: '', status: 'all', pods: 'auto', by: 'node' };
+export const topologyDefaults: TopologyRoute = { filter: '', status: 'all', pods: 'auto', by: 'node' }
 const topologyChoices = {
   status: ['all', 'ok', 'busy', 'bad', 'idle'],
   pods: ['auto', 'each', 'grouped'],
   by: ['node', 'namespace'],
-} as const;
+} as const
 
 function pick<T extends string>(value: string | null, choices: readonly T[], fallback: T): T {
-  return (choices as readonly string[]).includes(value ?? '') ? (value as T) : fallback;
+  return (choices as readonly string[]).includes(value ?? '') ? (value as T) : fallback
 }
 
 export interface Route {
@@ -81,12 +81,24 @@ function dec(s: string): string {
 export function parseRoute(hash: string): Route {
   const text = hash.replace(/^#\/?/, '')
   const qi = text.indexOf('?')
-  const path = (qi < 0 ? text : text.slice(0, qi)).split('/').filter((s) => s !== '').map(dec)
+  const path = (qi < 0 ? text : text.slice(0, qi))
+    .split('/')
+    .filter((s) => s !== '')
+    .map(dec)
   const query = new URLSearchParams(qi < 0 ? '' : text.slice(qi + 1))
   const view = (viewNames as readonly string[]).includes(path[0] ?? '') ? (path[0] as ViewName) : 'clusters'
   const cluster = query.get('cluster') || null
   const ns = query.get('ns')
-  const namespaces = ns ? [...new Set(ns.split(',').map((s) => s.trim()).filter((s) => s !== ''))] : []
+  const namespaces = ns
+    ? [
+        ...new Set(
+          ns
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+        ),
+      ]
+    : []
   let type: string | null = null
   let object: RouteObject | null = null
   if (view === 'resources') {

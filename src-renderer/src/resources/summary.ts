@@ -99,20 +99,38 @@ export function summarize(kind: string, o: JsonObject, rowStatus: string): Summa
   if (kind === 'Service') {
     add('Type', spec.type)
     add('Cluster IP', spec.clusterIP)
-    add('Ports', arr(spec.ports).map((p) => `${str(p.port)}→${str(p.targetPort) || str(p.port)}/${str(p.protocol) || 'TCP'}`).join(', '))
+    add(
+      'Ports',
+      arr(spec.ports)
+        .map((p) => `${str(p.port)}→${str(p.targetPort) || str(p.port)}/${str(p.protocol) || 'TCP'}`)
+        .join(', '),
+    )
   }
   if (kind === 'Node') {
     const info = obj(status.nodeInfo)
     add('Kubelet', info.kubeletVersion)
-    add('Addresses', arr(status.addresses).map((a) => str(a.address)).join(', '))
+    add(
+      'Addresses',
+      arr(status.addresses)
+        .map((a) => str(a.address))
+        .join(', '),
+    )
     if (spec.unschedulable === true) add('Scheduling', 'Cordoned (SchedulingDisabled)')
   }
   add('Created', meta.creationTimestamp)
   return {
     status: rowStatus,
-    conditions: arr(status.conditions).map((c) => ({ type: str(c.type), status: str(c.status), reason: str(c.reason), message: str(c.message), since: str(c.lastTransitionTime) || null })),
+    conditions: arr(status.conditions).map((c) => ({
+      type: str(c.type),
+      status: str(c.status),
+      reason: str(c.reason),
+      message: str(c.message),
+      since: str(c.lastTransitionTime) || null,
+    })),
     labels: Object.entries(obj(meta.labels)).map(([k, v]) => [k, str(v)]),
-    annotations: Object.entries(obj(meta.annotations)).map(([k, v]) => [k, str(v)] as [string, string]).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'),
+    annotations: Object.entries(obj(meta.annotations))
+      .map(([k, v]) => [k, str(v)] as [string, string])
+      .filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'),
     containers: containersOf(podSpec, kind === 'Pod' ? status : {}, kind === 'Pod'),
     node: kind === 'Pod' ? str(spec.nodeName) || null : null,
     owners: arr(meta.ownerReferences).map((r) => ({ kind: str(r.kind), name: str(r.name), type: typeOfKind(str(r.kind)) })),

@@ -1,10 +1,10 @@
 // Store-driven navigation: which view is shown, for which cluster and namespaces, with optional
 // view parameters. The URL follows this store and the store follows the URL (nav/router.ts), so
 // Back/Forward and reload work; views read it, links call go().
-import { defineStore } from 'pinia';
-import { topologyDefaults, type TopologyRoute, type ViewName } from '../nav/route';
+import { defineStore } from 'pinia'
+import { topologyDefaults, type TopologyRoute, type ViewName } from '../nav/route'
 
-export type { ViewName } from '../nav/route';
+export type { ViewName } from '../nav/route'
 
 export const useNavStore = defineStore('nav', {
   state: () => ({
@@ -21,15 +21,15 @@ export const useNavStore = defineStore('nav', {
   }),
   actions: {
     go(view: ViewName, params: Record<string, string> = {}): void {
-      this.view = view;
-      this.params = params;
+      this.view = view
+      this.params = params
     },
     selectCluster(name: string | null): void {
-      if (name !== this.cluster) this.namespaces = [];
-      this.cluster = name;
+      if (name !== this.cluster) this.namespaces = []
+      this.cluster = name
     },
     setNamespaces(list: string[]): void {
-      this.namespaces = [...new Set(list)].sort();
+      this.namespaces = [...new Set(list)].sort()
     },
   },
-});
+})

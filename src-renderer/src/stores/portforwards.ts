@@ -1,10 +1,10 @@
 // Port-forwards: the backend's list (it owns the listeners), kept current by its
 // `portforward.changed` events; start and stop go straight to the backend.
-import { defineStore } from 'pinia';
-import type { PortForwardInfo, PortForwardParams, RpcError } from '../../../src-main/contract';
-import { api } from '../api';
+import { defineStore } from 'pinia'
+import type { PortForwardInfo, PortForwardParams, RpcError } from '../../../src-main/contract'
+import { api } from '../api'
 
-let subscribed = false;
+let subscribed = false
 
 export const usePortForwardsStore = defineStore('portforwards', {
   state: () => ({
@@ -16,38 +16,38 @@ export const usePortForwardsStore = defineStore('portforwards', {
   actions: {
     /** Subscribes once; the list request in refresh() covers events sent before this. */
     subscribe(): void {
-      if (subscribed) return;
-      subscribed = true;
+      if (subscribed) return
+      subscribed = true
       api.on('portforward.changed', (list) => {
-        this.items = list;
-      });
+        this.items = list
+      })
     },
     async refresh(): Promise<void> {
-      const reply = await api.request('portforward.list');
-      if (reply.ok) this.items = reply.value;
-      else this.error = reply.error;
+      const reply = await api.request('portforward.list')
+      if (reply.ok) this.items = reply.value
+      else this.error = reply.error
     },
     /** Starts a forward; resolves with its URL, or null when it failed (the error is kept). */
     async start(params: PortForwardParams): Promise<string | null> {
-      this.error = null;
-      this.starting = true;
+      this.error = null
+      this.starting = true
       try {
-        const reply = await api.request('portforward.start', params);
+        const reply = await api.request('portforward.start', params)
         if (!reply.ok) {
-          this.error = reply.error;
-          return null;
+          this.error = reply.error
+          return null
         }
-        await this.refresh();
-        return reply.value.url;
+        await this.refresh()
+        return reply.value.url
       } finally {
-        this.starting = false;
+        this.starting = false
       }
     },
     async stop(id: string): Promise<void> {
-      this.error = null;
-      const reply = await api.request('portforward.stop', { id });
-      if (!reply.ok) this.error = reply.error;
-      await this.refresh();
+      this.error = null
+      const reply = await api.request('portforward.stop', { id })
+      if (!reply.ok) this.error = reply.error
+      await this.refresh()
     },
   },
-});
+})

@@ -28,7 +28,8 @@ interface Seed {
 function readSeed(m: VmMeta): Seed {
   if (m.seed.kind === 'user-data') return { userData: readFileSync(m.seed.path, 'utf8'), instanceId: `i-${m.vm}` }
   const iso = readSeedIso(m.seed.path)
-  if (iso.label.toLowerCase() !== 'cidata') throw new Error(`seed ISO ${m.seed.path} is labelled ${JSON.stringify(iso.label)}, not cidata: cloud-init would not find it`)
+  if (iso.label.toLowerCase() !== 'cidata')
+    throw new Error(`seed ISO ${m.seed.path} is labelled ${JSON.stringify(iso.label)}, not cidata: cloud-init would not find it`)
   const meta = (parse(iso.files.get('meta-data')?.toString('utf8') ?? '') ?? {}) as Record<string, string>
   const ud = iso.files.get('user-data')
   if (!ud) throw new Error(`seed ISO ${m.seed.path} has no user-data`)
@@ -149,7 +150,7 @@ async function finalStage(p: VmPaths, m: VmMeta, cfg: CloudInitConfig, seed: See
   const finished = p.rooted('var/lib/cloud/instance/boot-finished')
   if (ud.packages?.length) {
     // cloud-init's own package module always runs apt-get update first: no network in here.
-    out(p, 'Err:1 http://archive.ubuntu.com/ubuntu noble InRelease\n  Temporary failure resolving \'archive.ubuntu.com\'')
+    out(p, "Err:1 http://archive.ubuntu.com/ubuntu noble InRelease\n  Temporary failure resolving 'archive.ubuntu.com'")
     setStatus(p, 'error', [`('package_update_upgrade_install', RuntimeError("Failed to install packages: ['${ud.packages.join("', '")}']"))`])
     return
   }

@@ -13,7 +13,22 @@ import { spawn } from 'node:child_process'
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { networkConfigAddress, runCloudInit, type CloudInitConfig } from './cloud-init'
-import { allMetas, ensureNetns, newVeth, ipOf, powerOff, readMeta, removeBridge, removeNetns, startForward, startServices, startSshd, VmPaths, writeMeta, type VmMeta } from './node'
+import {
+  allMetas,
+  ensureNetns,
+  newVeth,
+  ipOf,
+  powerOff,
+  readMeta,
+  removeBridge,
+  removeNetns,
+  startForward,
+  startServices,
+  startSshd,
+  VmPaths,
+  writeMeta,
+  type VmMeta,
+} from './node'
 
 interface BackendConfig extends CloudInitConfig {
   readonly bridge: string
@@ -24,17 +39,31 @@ const [event, vm, file] = process.argv.slice(2)
 const kind = process.env.KUBELAB_DOUBLE_KIND
 const state = process.env.KUBELAB_DOUBLE_STATE
 if (!event || !vm || !state || (kind !== 'multipass' && kind !== 'virtualbox')) {
-  console.error('usage: vm-node launch|start|stop|delete|cloud-init-final VM [file], with KUBELAB_DOUBLE_KIND and KUBELAB_DOUBLE_STATE set (the doubles set them)')
+  console.error(
+    'usage: vm-node launch|start|stop|delete|cloud-init-final VM [file], with KUBELAB_DOUBLE_KIND and KUBELAB_DOUBLE_STATE set (the doubles set them)',
+  )
   process.exit(2)
 }
-const raw = existsSync(join(state, 'config.json')) ? (JSON.parse(readFileSync(join(state, 'config.json'), 'utf8')) as { backend?: Partial<BackendConfig>; launchOutcome?: string }) : {}
-const cfg: BackendConfig = { bridge: kind === 'multipass' ? 'mpdouble0' : 'vboxnet0', subnet: '192.168.64', cloudInitMs: 1500, cloudInitOutcome: 'done', ...raw.backend }
+const raw = existsSync(join(state, 'config.json'))
+  ? (JSON.parse(readFileSync(join(state, 'config.json'), 'utf8')) as { backend?: Partial<BackendConfig>; launchOutcome?: string })
+  : {}
+const cfg: BackendConfig = {
+  bridge: kind === 'multipass' ? 'mpdouble0' : 'vboxnet0',
+  subnet: '192.168.64',
+  cloudInitMs: 1500,
+  cloudInitOutcome: 'done',
+  ...raw.backend,
+}
 const paths = new VmPaths(state, vm)
 
 function nextHost(subnet: string): number {
   mkdirSync(join(state!, 'vms'), { recursive: true })
   const f = join(state!, 'vms', 'next-host')
-  const used = new Set(allMetas(state!).filter((m) => m.subnet === subnet).map((m) => m.host))
+  const used = new Set(
+    allMetas(state!)
+      .filter((m) => m.subnet === subnet)
+      .map((m) => m.host),
+  )
   let n = existsSync(f) ? Number(readFileSync(f, 'utf8')) : 2
   while (used.has(n)) n++
   if (n > 254) throw new Error(`no address left in ${subnet}.0/24 for ${vm}`)
@@ -45,7 +74,11 @@ function nextHost(subnet: string): number {
 /** cloud-init runs on in the background, as in a VM that answers before its packages are in. */
 function cloudInitInBackground(): void {
   const fd = openSync(paths.rooted('var/log/cloud-init-runner.log'), 'a')
-  const child = spawn(process.argv[0]!, [...process.execArgv, process.argv[1]!, 'cloud-init-final', vm!], { stdio: ['ignore', fd, fd], detached: true, env: process.env })
+  const child = spawn(process.argv[0]!, [...process.execArgv, process.argv[1]!, 'cloud-init-final', vm!], {
+    stdio: ['ignore', fd, fd],
+    detached: true,
+    env: process.env,
+  })
   closeSync(fd)
   child.unref()
   writeFileSync(paths.cloudInitPid, `${child.pid}\n`)
@@ -59,7 +92,10 @@ function warnUnreachable(m: VmMeta): void {
   const [hostIp, mask] = (process.env.KUBELAB_DOUBLE_HOSTONLY ?? '').split('/')
   if (!hostIp) return
   if (mask !== '255.255.255.0' || hostIp.split('.').slice(0, 3).join('.') !== m.subnet) {
-    appendFileSync(join(state!, 'calls.log'), `${JSON.stringify({ warning: `${vm}: NIC 2 address ${ipOf(m)} is outside its host-only adapter (${hostIp}/${mask}): the host could not reach it` })}\n`)
+    appendFileSync(
+      join(state!, 'calls.log'),
+      `${JSON.stringify({ warning: `${vm}: NIC 2 address ${ipOf(m)} is outside its host-only adapter (${hostIp}/${mask}): the host could not reach it` })}\n`,
+    )
   }
 }
 
@@ -79,7 +115,15 @@ async function main(): Promise<void> {
     case 'launch': {
       if (!file) throw new Error('launch needs the user-data file')
       const host = nextHost(cfg.subnet)
-      const m: VmMeta = { vm: vm!, netns: vm!, bridge: cfg.bridge, subnet: cfg.subnet, host, veth: newVeth(cfg.bridge, host), seed: { kind: 'user-data', path: file } }
+      const m: VmMeta = {
+        vm: vm!,
+        netns: vm!,
+        bridge: cfg.bridge,
+        subnet: cfg.subnet,
+        host,
+        veth: newVeth(cfg.bridge, host),
+        seed: { kind: 'user-data', path: file },
+      }
       writeMeta(paths, m)
       // `multipass launch` waits for cloud-init unless it gives up first (init-timeout cases).
       await boot(m, raw.launchOutcome === undefined || raw.launchOutcome === 'ok')
@@ -97,7 +141,16 @@ async function main(): Promise<void> {
         const parts = ip!.split('.')
         const rule = (process.env.KUBELAB_DOUBLE_NATPF ?? '').split(',')
         const forward = rule[2] && rule[3] ? { host: rule[2], port: Number(rule[3]) } : undefined
-        m = { vm: vm!, netns: vm!, bridge: cfg.bridge, subnet: parts.slice(0, 3).join('.'), host: Number(parts[3]), veth: newVeth(cfg.bridge, Number(parts[3])), ...(forward ? { forward } : {}), seed: { kind: 'iso', path: file } }
+        m = {
+          vm: vm!,
+          netns: vm!,
+          bridge: cfg.bridge,
+          subnet: parts.slice(0, 3).join('.'),
+          host: Number(parts[3]),
+          veth: newVeth(cfg.bridge, Number(parts[3])),
+          ...(forward ? { forward } : {}),
+          seed: { kind: 'iso', path: file },
+        }
         warnUnreachable(m)
       } else if (process.env.KUBELAB_DOUBLE_NEW_ADDRESS === '1') {
         m = { ...m, host: nextHost(m.subnet) }

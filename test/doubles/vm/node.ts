@@ -28,7 +28,10 @@ export interface VmMeta {
 }
 
 export class VmPaths {
-  constructor(readonly state: string, readonly vm: string) {}
+  constructor(
+    readonly state: string,
+    readonly vm: string,
+  ) {}
   get root(): string {
     return join(this.state, 'vms', this.vm)
   }
@@ -58,7 +61,9 @@ export function writeMeta(p: VmPaths, m: VmMeta): void {
 export function allMetas(state: string): VmMeta[] {
   const d = join(state, 'vms')
   if (!existsSync(d)) return []
-  return readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(d, f), 'utf8')) as VmMeta)
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(d, f), 'utf8')) as VmMeta)
 }
 
 export const ipOf = (m: VmMeta): string => `${m.subnet}.${m.host}`
@@ -75,7 +80,8 @@ export async function ensureBridge(bridge: string, subnet: string): Promise<void
   await sh('ip', ['link', 'set', bridge, 'up'])
   const chain = chainOf(bridge)
   if (!(await trySh('iptables', ['-w', '-S', chain]))) await sh('iptables', ['-w', '-N', chain])
-  for (const dir of ['-i', '-o']) if (!(await trySh('iptables', ['-w', '-C', chain, dir, bridge, '-j', 'ACCEPT']))) await sh('iptables', ['-w', '-A', chain, dir, bridge, '-j', 'ACCEPT'])
+  for (const dir of ['-i', '-o'])
+    if (!(await trySh('iptables', ['-w', '-C', chain, dir, bridge, '-j', 'ACCEPT']))) await sh('iptables', ['-w', '-A', chain, dir, bridge, '-j', 'ACCEPT'])
   if (!(await trySh('iptables', ['-w', '-C', 'FORWARD', '-j', chain]))) await sh('iptables', ['-w', '-I', 'FORWARD', '1', '-j', chain])
 }
 
@@ -209,7 +215,10 @@ export async function startServices(p: VmPaths, m: VmMeta): Promise<void> {
 export function startForward(p: VmPaths, m: VmMeta): void {
   if (!m.forward) return
   stopForwardSync(p)
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'forward.mjs'), m.forward.host, String(m.forward.port), ipOf(m), '22'], { stdio: 'ignore', detached: true })
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'forward.mjs'), m.forward.host, String(m.forward.port), ipOf(m), '22'], {
+    stdio: 'ignore',
+    detached: true,
+  })
   child.unref()
   writeFileSync(p.forwardPid, `${child.pid}\n`)
 }

@@ -12,16 +12,26 @@ const t0 = Date.now()
 const s = () => ((Date.now() - t0) / 1000).toFixed(1)
 const img = await ensureVmTestImage((l) => console.error(l))
 const key = generateParseableKey('kubelab-imgcheck')
-const vm = await bootTestVm({ image: img.path, hostname: 'imgcheck', userData: renderUserData({ clusterName: 'imgcheck', hostname: 'imgcheck', authorizedKeys: [key.public] }) })
+const vm = await bootTestVm({
+  image: img.path,
+  hostname: 'imgcheck',
+  userData: renderUserData({ clusterName: 'imgcheck', hostname: 'imgcheck', authorizedKeys: [key.public] }),
+})
 const onSignal = () => void vm.stop().then(() => process.exit(130))
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 const tBoot = Date.now()
 try {
-  const ssh = await SshSession.connect({ host: '127.0.0.1', port: vm.sshPort, user: 'root', privateKey: key.private }, { deadline: Date.now() + 900_000, attemptTimeoutMs: 10_000, retryDelayMs: 1000, node: 'imgcheck' })
+  const ssh = await SshSession.connect(
+    { host: '127.0.0.1', port: vm.sshPort, user: 'root', privateKey: key.private },
+    { deadline: Date.now() + 900_000, attemptTimeoutMs: 10_000, retryDelayMs: 1000, node: 'imgcheck' },
+  )
   const tSsh = (Date.now() - tBoot) / 1000
   console.log(`SSH as root after ${tSsh.toFixed(1)} s (boot → SSH)`)
-  const r = await ssh.exec('cloud-init status --wait --long; echo "---"; uname -r; . /etc/os-release; echo "$PRETTY_NAME"; systemctl is-active containerd ssh; id kubelab; df -h / | tail -1; systemd-analyze || true; systemd-analyze blame | head -25; systemd-analyze critical-chain | head -30; lsmod | wc -l; cat /etc/hostname', { timeoutMs: 300_000 })
+  const r = await ssh.exec(
+    'cloud-init status --wait --long; echo "---"; uname -r; . /etc/os-release; echo "$PRETTY_NAME"; systemctl is-active containerd ssh; id kubelab; df -h / | tail -1; systemd-analyze || true; systemd-analyze blame | head -25; systemd-analyze critical-chain | head -30; lsmod | wc -l; cat /etc/hostname',
+    { timeoutMs: 300_000 },
+  )
   console.log(`cloud-init done after ${((Date.now() - tBoot) / 1000).toFixed(1)} s (exit ${r.code})`)
   console.log(r.stdout + r.stderr)
   ssh.close()

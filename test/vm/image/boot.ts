@@ -50,17 +50,42 @@ export async function bootTestVm(o: BootOptions): Promise<TestVm> {
     rmSync(dir, { recursive: true, force: true })
     throw new Error(`qemu-img create failed: ${img.stderr}`)
   }
-  writeSeedIso(seed, { userData: o.userData, hostname: o.hostname, instanceIdPrefix: `kubelab-${o.hostname}`, ...(o.networkConfig ? { networkConfig: o.networkConfig } : {}) })
+  writeSeedIso(seed, {
+    userData: o.userData,
+    hostname: o.hostname,
+    instanceIdPrefix: `kubelab-${o.hostname}`,
+    ...(o.networkConfig ? { networkConfig: o.networkConfig } : {}),
+  })
   const sshPort = await freePort()
   const args = [
-    '-name', `kubelab-vmimg-${o.hostname}`,
-    '-machine', 'q35', '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max',
-    '-smp', String(o.cpus ?? 2), '-m', String(o.memoryMb ?? 1024),
-    '-display', 'none', '-monitor', 'none', '-serial', `file:${consoleLog}`,
-    '-drive', `file=${disk},if=virtio,format=qcow2,discard=unmap`,
-    '-drive', `file=${seed},media=cdrom,readonly=on`,
-    '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:4b:00:01',
-    '-device', 'virtio-rng-pci',
+    '-name',
+    `kubelab-vmimg-${o.hostname}`,
+    '-machine',
+    'q35',
+    '-accel',
+    'tcg,thread=multi,tb-size=256',
+    '-cpu',
+    'max',
+    '-smp',
+    String(o.cpus ?? 2),
+    '-m',
+    String(o.memoryMb ?? 1024),
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${consoleLog}`,
+    '-drive',
+    `file=${disk},if=virtio,format=qcow2,discard=unmap`,
+    '-drive',
+    `file=${seed},media=cdrom,readonly=on`,
+    '-netdev',
+    `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+    '-device',
+    'virtio-net-pci,netdev=n0,mac=52:54:00:4b:00:01',
+    '-device',
+    'virtio-rng-pci',
   ]
   // detached: its own process group, so stop() can kill QEMU and nothing else.
   const qemu: ChildProcess = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true })

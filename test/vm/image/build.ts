@@ -49,13 +49,24 @@ export function debianSources(env: NodeJS.ProcessEnv = process.env, aptDir = '/e
   if (override) return [`deb ${override} ${SUITE} main`, `deb ${override} ${SUITE}-updates main`]
   const lines: string[] = []
   const dropIns = join(aptDir, 'sources.list.d')
-  const files = [join(aptDir, 'sources.list'), ...(existsSync(dropIns) ? readdirSync(dropIns).sort().map((f) => join(dropIns, f)) : [])]
+  const files = [
+    join(aptDir, 'sources.list'),
+    ...(existsSync(dropIns)
+      ? readdirSync(dropIns)
+          .sort()
+          .map((f) => join(dropIns, f))
+      : []),
+  ]
   for (const f of files) {
     if (!existsSync(f)) continue
     const text = readFileSync(f, 'utf8')
     if (f.endsWith('.sources')) {
       for (const stanza of text.split(/\n\s*\n/)) {
-        const field = (k: string) => stanza.match(new RegExp(`^${k}:\\s*(.+)$`, 'mi'))?.[1]?.trim().split(/\s+/) ?? []
+        const field = (k: string) =>
+          stanza
+            .match(new RegExp(`^${k}:\\s*(.+)$`, 'mi'))?.[1]
+            ?.trim()
+            .split(/\s+/) ?? []
         if (field('Enabled')[0] === 'no' || !field('Types').includes('deb')) continue
         for (const uri of field('URIs')) for (const s of field('Suites')) if (s.startsWith(SUITE)) lines.push(`deb ${uri} ${s} main`)
       }
@@ -90,7 +101,10 @@ function run(cmd: string, args: readonly string[], progress: Progress, prefix?: 
 
 /** Mount points under `dir` (mmdebstrap mounts proc/sys/dev in the chroot while it works). */
 function mountsUnder(dir: string): string[] {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]?.replace(/\\040/g, ' ')).filter((m): m is string => !!m)
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m)
   return mounts.filter((m) => m === dir || m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length)
 }
 
@@ -125,7 +139,12 @@ export async function buildImage(out: string, progress: Progress): Promise<void>
     const hook = join(work, 'customize.sh')
     writeFileSync(hook, CUSTOMIZE_SCRIPT)
     const sources = debianSources()
-    step(`mmdebstrap ${SUITE} (${PACKAGES.length} packages) from ${sources.map((s) => s.split(' ')[1]).filter((v, i, a) => a.indexOf(v) === i).join(', ')}`)
+    step(
+      `mmdebstrap ${SUITE} (${PACKAGES.length} packages) from ${sources
+        .map((s) => s.split(' ')[1])
+        .filter((v, i, a) => a.indexOf(v) === i)
+        .join(', ')}`,
+    )
     // Downloaded .debs are kept next to the images (mmdebstrap's documented sync-in/out idiom)
     // so a changed recipe rebuilds without downloading everything again.
     const debs = join(dirname(out), 'debs')
@@ -178,7 +197,12 @@ export async function buildImage(out: string, progress: Progress): Promise<void>
     const raw = join(work, 'disk.raw')
     const totalMib = 1 + BOOT_MIB + rootMib
     await run('truncate', ['-s', `${totalMib}M`, raw], progress)
-    const table = ['label: dos', `start=2048, size=${BOOT_MIB * 2048}, type=c, bootable`, `start=${(1 + BOOT_MIB) * 2048}, size=${rootMib * 2048}, type=83`, ''].join('\n')
+    const table = [
+      'label: dos',
+      `start=2048, size=${BOOT_MIB * 2048}, type=c, bootable`,
+      `start=${(1 + BOOT_MIB) * 2048}, size=${rootMib * 2048}, type=83`,
+      '',
+    ].join('\n')
     writeFileSync(join(work, 'table.sfdisk'), table)
     await run('sh', ['-c', `sfdisk --no-reread --no-tell-kernel -q "${raw}" < "${join(work, 'table.sfdisk')}"`], progress)
     await run('dd', [`if=${MBR_BIN}`, `of=${raw}`, 'bs=440', 'count=1', 'conv=notrunc', 'status=none'], progress)

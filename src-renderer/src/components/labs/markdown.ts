@@ -25,7 +25,8 @@ export function actionOf(marker: string | undefined): LabAction {
 function button(action: LabAction): string {
   if (action === 'plain') return ''
   const label = action === 'copy' ? 'Copy' : 'Run'
-  const title = action === 'copy' ? 'Copy to the clipboard' : action === 'interrupt' ? 'Stop what runs (Ctrl-C), then run this in the terminal' : 'Run this in the terminal'
+  const title =
+    action === 'copy' ? 'Copy to the clipboard' : action === 'interrupt' ? 'Stop what runs (Ctrl-C), then run this in the terminal' : 'Run this in the terminal'
   return `<button type="button" class="lab-action" data-lab-action="${action}" title="${title}">${action === 'copy' ? '' : '▶ '}${label}</button>`
 }
 
@@ -122,6 +123,10 @@ export function solutionForShell(script: string): string {
 export function solutionForReading(script: string): string {
   const lines = script.split(/\r?\n/)
   let i = 0
-  while (i < lines.length && (lines[i]!.trim() === '' || /^#!/.test(lines[i]!) || SETS_ERREXIT.test(lines[i]!) || /^\s*set\s+-o\s+pipefail\s*$/.test(lines[i]!))) i++
+  while (
+    i < lines.length &&
+    (lines[i]!.trim() === '' || /^#!/.test(lines[i]!) || SETS_ERREXIT.test(lines[i]!) || /^\s*set\s+-o\s+pipefail\s*$/.test(lines[i]!))
+  )
+    i++
   return lines.slice(i).join('\n').trimEnd()
 }
