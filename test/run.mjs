@@ -20,6 +20,8 @@ const layers = [
     needs: [
       ['kubectl (/usr/bin/kubectl)', () => existsSync(process.env.KUBECTL ?? '/usr/bin/kubectl')],
       ['etcd (/usr/bin/etcd, Debian etcd-server)', () => existsSync('/usr/bin/etcd')],
+      ['kubeclient (Debian ruby-kubeclient)', () => spawnSync('ruby', ['-e', 'require "kubeclient"']).status === 0],
+      ['kubetail (Debian kubetail)', () => which('kubetail')],
     ],
   },
   {
