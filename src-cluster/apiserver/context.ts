@@ -5,6 +5,7 @@ import type { ClusterIPAllocator, PortAllocator } from './registry/allocators'
 import type { ObjectStore } from './registry/objects'
 import type { ServerPki } from '../kit/pki'
 import type { Authorizer } from './authz/authorizer'
+import type { WatchCache } from './cache/watch-cache'
 
 export interface ApiServerConfig {
   /** Address Pods and other nodes use to reach the API server (the `kubernetes` Service endpoint). */
@@ -29,6 +30,8 @@ export interface User {
 export interface ServerContext {
   readonly store: Storage
   readonly objects: ObjectStore
+  /** Served encodings of objects, shared by gets, lists and watches (cache/watch-cache.ts). */
+  readonly cache: WatchCache
   readonly serviceIPs: ClusterIPAllocator
   readonly nodePorts: PortAllocator
   readonly config: ApiServerConfig

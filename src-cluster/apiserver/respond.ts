@@ -35,7 +35,20 @@ export function sendJson(req: IncomingMessage, res: ServerResponse, code: number
     return
   }
   const yaml = wantsYaml(req)
-  const text = yaml ? stringify(body) : JSON.stringify(body)
+  sendText(req, res, code, yaml, yaml ? stringify(body) : JSON.stringify(body), warnings)
+}
+
+/** Like sendJson, for a body already serialized as JSON (the watch cache's encodings). */
+export function sendJsonText(req: IncomingMessage, res: ServerResponse, code: number, json: string): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  if (wantsYaml(req)) sendText(req, res, code, true, stringify(JSON.parse(json)), [])
+  else sendText(req, res, code, false, json, [])
+}
+
+function sendText(req: IncomingMessage, res: ServerResponse, code: number, yaml: boolean, text: string, warnings: readonly string[]): void {
   const headers: Record<string, string | string[]> = {
     'Content-Type': yaml ? 'application/yaml' : 'application/json',
     'Cache-Control': 'no-cache, private',

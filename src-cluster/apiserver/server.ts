@@ -13,7 +13,7 @@ import { openapiV2 } from '../api/openapi/v2'
 import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/scheduling'
 import { lockDir, openStore } from '../store'
 import { queryBool } from '../util/query'
-import type { Storage } from '../store/types'
+import { isCommitFeed, type Storage } from '../store/types'
 import { createAuthenticator, parseTokenFile, storeLookup, type Authenticator } from './auth'
 import {
   authorizeOrThrow,
@@ -44,6 +44,7 @@ import { updateTracker } from './fieldmanager'
 import { ensureServerPki, issueClientCert, type ServerPki } from '../kit/pki'
 import { ClusterIPAllocator, PortAllocator } from './registry/allocators'
 import { ObjectStore } from './registry/objects'
+import { WatchCache, type WatchCacheBounds } from './cache/watch-cache'
 import { reserveExisting } from './registry/strategies'
 import { parseRequest, type ResourceRequest } from './request'
 import { runAsUser } from './request-user'
@@ -73,6 +74,8 @@ export interface ApiServerOptions {
   readonly extraSANs?: readonly string[]
   /** Use this storage instead of the embedded store in dataDir/store. */
   readonly storage?: Storage
+  /** Bounds of the watch cache (entries, bytes). */
+  readonly watchCache?: WatchCacheBounds
   readonly now?: () => Date
   readonly log?: (line: string) => void
 }
@@ -567,6 +570,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     authorizer: new Authorizer(policy, nodeGraph),
     store,
     objects: new ObjectStore(store),
+    cache: new WatchCache(isCommitFeed(store) ? store : undefined, opts.watchCache),
     serviceIPs,
     nodePorts: new PortAllocator(config.nodePortRange.min, config.nodePortRange.max),
     config,
@@ -616,6 +620,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       server.closeAllConnections()
       policy.close()
       nodeGraph.close()
+      ctx.cache.close()
       crds.close()
       stopApiServices()
       await apiServicesSync

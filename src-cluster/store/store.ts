@@ -5,7 +5,20 @@
 // to readers and watchers and does the caller's promise resolve.
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
-import type { Compare, KeyValue, Op, RangeOptions, RangeResult, Storage, StoreSnapshot, TxnResult, WatchEvent, WatchOptions, Watcher } from './types'
+import type {
+  CommitFeed,
+  Compare,
+  KeyValue,
+  Op,
+  RangeOptions,
+  RangeResult,
+  Storage,
+  StoreSnapshot,
+  TxnResult,
+  WatchEvent,
+  WatchOptions,
+  Watcher,
+} from './types'
 import { StoreError } from './types'
 import { Mvcc, isLive, type StateView } from './mvcc'
 import { WatchHub, failedWatcher } from './watch'
@@ -83,7 +96,8 @@ interface Entry {
   readonly reject: (err: unknown) => void
 }
 
-export class EmbeddedStore implements Storage {
+export class EmbeddedStore implements Storage, CommitFeed {
+  private readonly commitListeners = new Set<(events: readonly WatchEvent[], revision: number) => void>()
   private readonly mvcc: Mvcc
   private readonly hub: WatchHub
   private readonly maxValueBytes: number
@@ -139,6 +153,16 @@ export class EmbeddedStore implements Storage {
 
   revision(): number {
     return this.mvcc.committed
+  }
+
+  rangeNow(prefix: string): RangeResult {
+    this.checkOpen()
+    return this.mvcc.range(prefix)
+  }
+
+  onCommit(fn: (events: readonly WatchEvent[], revision: number) => void): () => void {
+    this.commitListeners.add(fn)
+    return () => this.commitListeners.delete(fn)
   }
 
   compactedRevision(): number {
@@ -217,7 +241,9 @@ export class EmbeddedStore implements Storage {
   }
 
   private publish(revision: number, events: readonly WatchEvent[]): void {
-    this.hub.publish(this.mvcc.commit(revision, events))
+    const group = this.mvcc.commit(revision, events)
+    for (const fn of this.commitListeners) fn(group.events, group.revision)
+    this.hub.publish(group)
   }
 
   // ---- watch -------------------------------------------------------------------------------

@@ -100,6 +100,21 @@ export interface StoreSnapshot {
   readonly chunks: AsyncIterable<Buffer>
 }
 
+/**
+ * Followed synchronously by an in-process cache (the API server's watch cache): the embedded
+ * store implements it, so a cache fed by `onCommit` is exactly as current as the store's reads.
+ */
+export interface CommitFeed {
+  /** Live keys under `prefix` at the committed revision, read at once (no turn of the event loop). */
+  rangeNow(prefix: string): RangeResult
+  /** `fn` runs synchronously with each committed revision's events, before watchers get them. Returns a function that stops it. */
+  onCommit(fn: (events: readonly WatchEvent[], revision: number) => void): () => void
+}
+
+export function isCommitFeed(s: unknown): s is CommitFeed {
+  return typeof (s as Partial<CommitFeed>).rangeNow === 'function' && typeof (s as Partial<CommitFeed>).onCommit === 'function'
+}
+
 export interface Storage {
   get(key: string): Promise<KeyValue | undefined>
   range(prefix: string, opts?: RangeOptions): Promise<RangeResult>

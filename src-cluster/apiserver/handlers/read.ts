@@ -7,7 +7,9 @@ import { StoreError } from '../../store/types'
 import type { ServerContext } from '../context'
 import type { ResourceRequest } from '../request'
 import { negotiated } from '../negotiate'
-import { sendJson } from '../respond'
+import { sendJson, sendJsonText } from '../respond'
+import type { Encoded } from '../cache/watch-cache'
+import { collectionPrefix, storageKey } from '../registry/objects'
 import { ApiError, errors, failure } from '../status'
 import { withGoShape } from '../../api/go-shape'
 import { filterFromQuery } from './filters'
@@ -41,16 +43,18 @@ function notListError(asked: string, res: ResourceInfo, isList: boolean): ApiErr
 }
 
 export async function handleGet(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  const stored = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
-  const obj = withTypeMeta(r.res, stored.obj)
+  const kv = await ctx.store.get(storageKey(r.res, r.namespace, r.name!))
+  if (!kv) throw errors.notFound(r.res, r.name!)
+  const enc = ctx.cache.encoded(r.res, kv)
   const want = negotiated(req)
   if (want.as === 'PartialObjectMetadataList') throw notListError(want.as, r.res, false)
-  if (want.as === 'PartialObjectMetadata') return sendJson(req, res, 200, asPartialObjectMetadata(obj, want.version))
+  if (want.as === 'PartialObjectMetadata') return sendJson(req, res, 200, asPartialObjectMetadata(ctx.cache.object(r.res, enc), want.version))
   if (want.as === 'Table') {
-    sendJson(req, res, 200, toTable(r.res, [obj], { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(stored.kv.modRevision) }))
+    const obj = ctx.cache.object(r.res, enc)
+    sendJson(req, res, 200, toTable(r.res, [obj], { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(kv.modRevision) }))
     return
   }
-  sendJson(req, res, 200, obj)
+  sendJsonText(req, res, 200, enc.json)
 }
 
 interface ContinueToken {
@@ -121,6 +125,32 @@ export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URL
   }
 }
 
+/**
+ * A list served from the watch cache: the latest state (a list without resourceVersion, with
+ * `0`, or not older than one: the store's latest is never older than a version it handed out),
+ * each object's encoding shared. Lists at an exact revision and continuations read the store
+ * at that revision (listObjects), as upstream reads etcd for them.
+ */
+async function listCached(ctx: ServerContext, r: ResourceRequest, q: URLSearchParams): Promise<{ items: Encoded[]; revision: number; continue?: string }> {
+  const { filter, trivial } = filterFromQuery(r.res, q)
+  const limit = Math.max(0, Number(q.get('limit') ?? 0) || 0)
+  const prefix = collectionPrefix(r.res, r.namespace)
+  const listed = ctx.cache.rangeNow(prefix) ?? (await ctx.store.range(prefix))
+  const items: Encoded[] = []
+  let more = false
+  for (const kv of listed.kvs) {
+    const enc = ctx.cache.encoded(r.res, kv)
+    if (!trivial && !filter(ctx.cache.object(r.res, enc))) continue
+    if (limit && items.length === limit) {
+      more = true
+      break
+    }
+    items.push(enc)
+  }
+  const last = items[items.length - 1]
+  return { items, revision: listed.revision, continue: more && last ? encodeContinue({ rv: listed.revision, start: last.key }) : undefined }
+}
+
 export async function handleList(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   if (q.has('sendInitialEvents'))
     throw errors.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
@@ -128,7 +158,22 @@ export async function handleList(ctx: ServerContext, r: ResourceRequest, req: In
     ])
   const want = negotiated(req)
   if (want.as === 'PartialObjectMetadata') throw notListError(want.as, r.res, true)
-  const out = await listObjects(ctx, r, q)
+  const fromCache = !q.get('continue') && !(q.get('resourceVersion') && q.get('resourceVersionMatch') === 'Exact')
+  let out: ListResult
+  if (fromCache) {
+    const cached = await listCached(ctx, r, q)
+    if (want.as !== 'PartialObjectMetadataList' && want.as !== 'Table') {
+      // The list's JSON is put together from the objects' shared encodings, as JSON.stringify would write it.
+      const metadata: Record<string, unknown> = { resourceVersion: String(cached.revision) }
+      if (cached.continue) metadata.continue = cached.continue
+      const head = JSON.stringify({ kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata })
+      sendJsonText(req, res, 200, `${head.slice(0, -1)},"items":[${cached.items.map((e) => e.json).join(',')}]}`)
+      return
+    }
+    out = { items: cached.items.map((e) => ctx.cache.object(r.res, e)), revision: cached.revision, continue: cached.continue }
+  } else {
+    out = await listObjects(ctx, r, q)
+  }
   if (want.as === 'PartialObjectMetadataList') {
     const metadata: Record<string, unknown> = { resourceVersion: String(out.revision) }
     if (out.continue) metadata.continue = out.continue

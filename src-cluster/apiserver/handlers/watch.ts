@@ -8,13 +8,14 @@ import { toTable } from '../../api/tables'
 import type { StoreError, WatchEvent } from '../../store/types'
 import { queryBool } from '../../util/query'
 import type { ServerContext } from '../context'
-import { collectionPrefix, decodeFor } from '../registry/objects'
+import { collectionPrefix } from '../registry/objects'
+import type { Encoded } from '../cache/watch-cache'
 import type { ResourceRequest } from '../request'
 import { negotiated } from '../negotiate'
 import { ApiError, errors } from '../status'
 import { fieldErr, type FieldError } from '../../api/errors'
 import { filterFromQuery } from './filters'
-import { asPartialObjectMetadata, includeObjectParam, withTypeMeta } from './read'
+import { asPartialObjectMetadata, includeObjectParam } from './read'
 
 const BOOKMARK_INTERVAL_MS = 60_000
 
@@ -62,7 +63,7 @@ function watchTimeoutSeconds(raw: string | null): number {
 }
 
 export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  const { filter } = filterFromQuery(r.res, q, r.name)
+  const { filter, trivial } = filterFromQuery(r.res, q, r.name)
   const rvParam = q.get('resourceVersion') ?? ''
   if (rvParam !== '' && !/^\d+$/.test(rvParam))
     throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: use a resourceVersion from a list or an object`)
@@ -77,11 +78,14 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   // The initial state, for "from now" watches and watch-list: one list at a revision, then
   // changes after it. (For watch-list with a resourceVersion N, the latest state is >= N.)
   let after: number
-  let initial: KubeObject[] = []
+  let initial: Encoded[] = []
+  const cache = ctx.cache
+  const matches = (e: Encoded): boolean => trivial || filter(cache.object(r.res, e))
   if (watchList === true || (watchList === undefined && (rvParam === '' || rvParam === '0'))) {
-    const listed = await ctx.objects.list(r.res, r.namespace)
+    const prefix = collectionPrefix(r.res, r.namespace)
+    const listed = cache.rangeNow(prefix) ?? (await ctx.store.range(prefix))
     after = listed.revision
-    initial = listed.items.map((s) => withTypeMeta(r.res, s.obj)).filter(filter)
+    initial = listed.kvs.map((kv) => cache.encoded(r.res, kv)).filter(matches)
   } else {
     after = Number(rvParam)
   }
@@ -104,11 +108,20 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
       out = t
     }
     res.write(JSON.stringify({ type, object: out }) + '\n')
-    if (res.writableLength > MAX_BUFFERED_BYTES) {
-      const st = errors.expired('the watch client is too slow to keep up; list again and restart the watch').status
-      res.write(JSON.stringify({ type: 'ERROR', object: st }) + '\n')
-      finish()
-    }
+    if (res.writableLength > MAX_BUFFERED_BYTES) tooSlow()
+  }
+  function tooSlow(): void {
+    const st = errors.expired('the watch client is too slow to keep up; list again and restart the watch').status
+    res.write(JSON.stringify({ type: 'ERROR', object: st }) + '\n')
+    finish()
+  }
+
+  /** An object event: the shared encoding as is, unless a Table or metadata-only form was asked for. */
+  const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', e: Encoded): void => {
+    if (partial || table) return write(type, cache.object(r.res, e))
+    if (closed) return
+    res.write(`{"type":"${type}","object":${e.json}}\n`)
+    if (res.writableLength > MAX_BUFFERED_BYTES) tooSlow()
   }
 
   const bookmark = (): void => {
@@ -128,7 +141,7 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   req.on('close', finish)
   res.on('close', finish)
 
-  for (const obj of initial) write('ADDED', obj)
+  for (const e of initial) emit('ADDED', e)
   // Watch-list: a bookmark marks the end of the initial events (client-go waits for it).
   if (watchList === true && bookmarks) {
     write('BOOKMARK', {
@@ -148,15 +161,17 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
 
   const onEvents = (events: readonly WatchEvent[], revision: number): void => {
     for (const ev of events) {
-      const now = ev.type === 'put' ? withTypeMeta(r.res, decodeFor(r.res, ev.kv)) : undefined
-      const prev = ev.prevKv ? withTypeMeta(r.res, decodeFor(r.res, ev.prevKv, ev.kv.modRevision)) : undefined
-      const matchNow = now ? filter(now) : false
-      const matchPrev = prev ? filter(prev) : false
+      if (closed) return
       if (ev.type === 'delete') {
-        if (matchPrev) write('DELETED', prev)
-      } else if (matchNow && matchPrev) write('MODIFIED', now)
-      else if (matchNow) write('ADDED', now)
-      else if (matchPrev) write('DELETED', now)
+        if (ev.prevKv && (trivial || matches(cache.encoded(r.res, ev.prevKv)))) emit('DELETED', cache.deleted(r.res, ev))
+        continue
+      }
+      const now = cache.encoded(r.res, ev.kv)
+      const matchNow = matches(now)
+      const matchPrev = ev.prevKv ? trivial || matches(cache.encoded(r.res, ev.prevKv)) : false
+      if (matchNow && matchPrev) emit('MODIFIED', now)
+      else if (matchNow) emit('ADDED', now)
+      else if (matchPrev) emit('DELETED', now)
     }
     lastRevision = revision
   }
