@@ -19,6 +19,13 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
   return ka.every((k) => a[k] === b[k])
 }
 
+/** A pod taken out of the cache by detach(), to be put back by reattach(). */
+export interface DetachedPod {
+  readonly info: PodInfo
+  readonly node: string
+  readonly assumed: boolean
+}
+
 export class SchedulerCache {
   /** Claims and volumes, when the scheduler watches them (VolumeBinding). */
   volumes: VolumeLister | undefined
@@ -135,6 +142,39 @@ export class SchedulerCache {
     if (ni && info) for (const c of this.counters.values()) c.apply(info, ni.labels, -1)
     this.podsWithAffinity.delete(key)
     if (ni && !ni.node && ni.pods.size === 0) this.nodes.delete(nodeName)
+  }
+
+  /**
+   * Take a bound or assumed pod out for a what-if (preemption's dry run); reattach() puts it
+   * back exactly as it was, assumption included.
+   */
+  detach(key: string): DetachedPod | undefined {
+    const node = this.podNode.get(key)
+    const info = node === undefined ? undefined : this.nodes.get(node)?.pods.get(key)
+    if (node === undefined || !info) return undefined
+    const assumed = this.assumed.has(key)
+    this.removePod(key)
+    return { info, node, assumed }
+  }
+
+  reattach(d: DetachedPod): void {
+    this.removePod(d.info.key)
+    this.place(d.info, d.node)
+    if (d.assumed) this.assumed.add(d.info.key)
+  }
+
+  /**
+   * Run fn with pods that are not in the cache (nominated ones) counted on a node, then take
+   * them out again: upstream's "filters with nominated pods".
+   */
+  withPods<T>(nodeName: string, pods: readonly PodInfo[], fn: () => T): T {
+    const added = pods.filter((p) => !this.podNode.has(p.key))
+    for (const p of added) this.place(p, nodeName)
+    try {
+      return fn()
+    } finally {
+      for (const p of added) this.removePod(p.key)
+    }
   }
 
   podCount(): number {

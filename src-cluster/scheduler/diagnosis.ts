@@ -1,6 +1,6 @@
 // Why a pod fits nowhere, worded as upstream's FitError so learners see familiar text:
 // "0/3 nodes are available: 1 node(s) had untolerated taint {...}, 2 Insufficient cpu."
-// The scheduler does not preempt pods, so the "preemption: ..." sentence upstream appends is left out.
+// When preemption does not help, the scheduler appends upstream's "preemption: ..." sentence.
 export const NO_NODES_AVAILABLE = 'no nodes available to schedule pods'
 
 export class FitError extends Error {
@@ -10,6 +10,8 @@ export class FitError extends Error {
     readonly nodeReasons: ReadonlyMap<string, readonly string[]>,
     /** Filter plugins that rejected some node: only events relevant to them requeue the pod. */
     readonly plugins: ReadonlySet<string> = new Set(),
+    /** The filter plugin that rejected each node (preemption asks whether evictions could help). */
+    readonly rejectedBy: ReadonlyMap<string, string> = new Map(),
   ) {
     super(fitErrorMessage(numAllNodes, nodeReasons))
     this.name = 'FitError'

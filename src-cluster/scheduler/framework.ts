@@ -20,6 +20,26 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage = 0): num
   return n < MIN_FEASIBLE_NODES_TO_FIND ? MIN_FEASIBLE_NODES_TO_FIND : n
 }
 
+/** Why a filter turned a node down: the plugin and upstream's reason strings. */
+export interface Rejection {
+  readonly plugin: string
+  readonly reasons: readonly string[]
+}
+
+interface PreparedFilters {
+  readonly filters: readonly NodeFilter[]
+  readonly names: readonly string[]
+}
+
+/** The first filter that rejects the node, or undefined when it passes them all. */
+function runFilters(p: PreparedFilters, node: NodeInfo): Rejection | undefined {
+  for (let j = 0; j < p.filters.length; j++) {
+    const reasons = p.filters[j]!(node)
+    if (reasons) return { plugin: p.names[j]!, reasons }
+  }
+  return undefined
+}
+
 export interface ScheduleResult {
   readonly node: string
   readonly evaluatedNodes: number
@@ -48,6 +68,38 @@ export class Framework {
   schedule(ctx: CycleContext): ScheduleResult {
     const nodes = ctx.cache.listNodes()
     if (nodes.length === 0) throw new FitError(0, new Map())
+    const prepared = this.prepareFilters(ctx)
+    const failedPlugins = new Set<string>()
+    const want = numFeasibleNodesToFind(nodes.length, this.opts.percentageOfNodesToScore)
+    const feasible: NodeInfo[] = []
+    const rejected = new Map<string, readonly string[]>()
+    const rejectedBy = new Map<string, string>()
+    let processed = 0
+    const start = this.nextStartNodeIndex % nodes.length
+    for (let i = 0; i < nodes.length && feasible.length < want; i++) {
+      const node = nodes[(start + i) % nodes.length]!
+      processed++
+      const r = this.filterNode(ctx, prepared, node)
+      if (r) {
+        failedPlugins.add(r.plugin)
+        rejected.set(node.name, r.reasons)
+        rejectedBy.set(node.name, r.plugin)
+      } else feasible.push(node)
+    }
+    this.nextStartNodeIndex = (start + processed) % nodes.length
+    if (feasible.length === 0) throw new FitError(nodes.length, rejected, failedPlugins, rejectedBy)
+    if (feasible.length === 1) return { node: feasible[0]!.name, evaluatedNodes: processed, feasibleNodes: 1 }
+    const totals = this.score(ctx, feasible)
+    return { node: feasible[this.selectHost(totals)]!.name, evaluatedNodes: processed, feasibleNodes: feasible.length }
+  }
+
+  /** Whether the pod fits on one node as the cache stands now (filters prepared afresh). */
+  fitsOn(ctx: CycleContext, node: NodeInfo): Rejection | undefined {
+    return this.filterNode(ctx, this.prepareFilters(ctx), node)
+  }
+
+  /** PreFilter: every plugin's filter for this pod, or none when it has nothing to check. */
+  private prepareFilters(ctx: CycleContext): PreparedFilters {
     const filters: NodeFilter[] = []
     const names: string[] = []
     for (const f of this.opts.filters) {
@@ -57,31 +109,21 @@ export class Framework {
         names.push(f.name)
       }
     }
-    const failedPlugins = new Set<string>()
-    const want = numFeasibleNodesToFind(nodes.length, this.opts.percentageOfNodesToScore)
-    const feasible: NodeInfo[] = []
-    const rejected = new Map<string, readonly string[]>()
-    let processed = 0
-    const start = this.nextStartNodeIndex % nodes.length
-    for (let i = 0; i < nodes.length && feasible.length < want; i++) {
-      const node = nodes[(start + i) % nodes.length]!
-      processed++
-      let reasons: readonly string[] | undefined
-      for (let j = 0; j < filters.length; j++) {
-        reasons = filters[j]!(node)
-        if (reasons) {
-          failedPlugins.add(names[j]!)
-          break
-        }
-      }
-      if (reasons) rejected.set(node.name, reasons)
-      else feasible.push(node)
+    return { filters, names }
+  }
+
+  /**
+   * The filters on one node. Pods nominated there (waiting for preemption victims to leave)
+   * that would be scheduled before this one are counted as if running, and the filters must
+   * also pass without them: upstream's RunFilterPluginsWithNominatedPods.
+   */
+  private filterNode(ctx: CycleContext, prepared: PreparedFilters, node: NodeInfo): Rejection | undefined {
+    const nominated = ctx.nominatedPods?.(node.name) ?? []
+    if (nominated.length > 0) {
+      const r = ctx.cache.withPods(node.name, nominated, () => runFilters(this.prepareFilters(ctx), node))
+      if (r) return r
     }
-    this.nextStartNodeIndex = (start + processed) % nodes.length
-    if (feasible.length === 0) throw new FitError(nodes.length, rejected, failedPlugins)
-    if (feasible.length === 1) return { node: feasible[0]!.name, evaluatedNodes: processed, feasibleNodes: 1 }
-    const totals = this.score(ctx, feasible)
-    return { node: feasible[this.selectHost(totals)]!.name, evaluatedNodes: processed, feasibleNodes: feasible.length }
+    return runFilters(prepared, node)
   }
 
   /** Weighted sum of every applicable score plugin, per feasible node. */

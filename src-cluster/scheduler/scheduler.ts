@@ -11,8 +11,10 @@ import { SchedulerCache } from './cache'
 import { defaultSelector } from './default-selector'
 import { FitError } from './diagnosis'
 import { Framework } from './framework'
+import { Nominator } from './nominator'
 import { newPodInfo, podKey } from './pod-info'
 import { DEFAULT_FILTERS, DEFAULT_SCORES } from './plugins'
+import { DISRUPTION_TARGET, REASON_PREEMPTION_BY_SCHEDULER, pdbView, preempt, type Candidate } from './preemption'
 import { SchedulingQueue, type ClusterEvent, type QueueOptions, type QueuedPod } from './queue'
 import type { CycleContext, PodInfo } from './types'
 import type { NodeObj, PodObj } from '../kit/objects'
@@ -42,6 +44,8 @@ export interface SchedulerStats {
   readonly scheduled: number
   readonly failedAttempts: number
   readonly bindErrors: number
+  /** Pods evicted to make room for higher-priority ones. */
+  readonly preemptionVictims: number
   readonly pending: { active: number; backoff: number; unschedulable: number; inFlight: number }
 }
 
@@ -62,6 +66,7 @@ export class Scheduler {
   readonly cache = new SchedulerCache()
   readonly queue: SchedulingQueue
   readonly framework: Framework
+  readonly nominator = new Nominator()
   readonly schedulerName: string
   private readonly client: Client
   private readonly clock: Clock
@@ -76,11 +81,13 @@ export class Scheduler {
   private rcs: Informer<ReplicationController & KubeObject> | undefined
   private rss!: Informer<ReplicaSet & KubeObject>
   private sss!: Informer<StatefulSet & KubeObject>
+  private pdbs!: Informer<KubeObject>
+  private readonly random: () => number
   private binding = new Set<Promise<void>>()
   private slotWaiters: (() => void)[] = []
   private loop: Promise<void> | undefined
   private stopped = false
-  private counts = { scheduled: 0, failedAttempts: 0, bindErrors: 0 }
+  private counts = { scheduled: 0, failedAttempts: 0, bindErrors: 0, preemptionVictims: 0 }
 
   constructor(opts: SchedulerOptions) {
     this.client = opts.client
@@ -92,6 +99,7 @@ export class Scheduler {
     this.recorder = opts.recorder ?? new EventRecorder(this.client, this.schedulerName, this.clock, { log: this.log })
     this.maxInFlight = opts.maxInFlightBindings ?? 256
     this.queue = new SchedulingQueue(this.clock, opts.queue)
+    this.random = opts.random ?? Math.random
     this.framework = new Framework({
       filters: DEFAULT_FILTERS,
       scores: DEFAULT_SCORES,
@@ -110,6 +118,7 @@ export class Scheduler {
     this.rcs = this.informers.for(RES.replicationcontrollers)
     this.rss = this.informers.for(RES.replicasets)
     this.sss = this.informers.for(RES.statefulsets)
+    this.pdbs = this.informers.for(RES.pdbs)
     const pvcs = this.informers.for<PersistentVolumeClaim & KubeObject>(RES.pvcs)
     const pvs = this.informers.for<PersistentVolume & KubeObject>(RES.pvs)
     this.cache.volumes = { claim: (ns, name) => pvcs.get(`${ns}/${name}`), volume: (name) => pvs.get(name) }
@@ -133,7 +142,7 @@ export class Scheduler {
       update: (o, p) => this.onPodUpdate(o, p),
       delete: (p) => this.onPodDelete(p),
     })
-    const all = [nodes, namespaces, this.services, this.rss, this.sss, pvcs, pvs, this.pods, ...(this.rcs ? [this.rcs] : [])]
+    const all = [nodes, namespaces, this.services, this.rss, this.sss, this.pdbs, pvcs, pvs, this.pods, ...(this.rcs ? [this.rcs] : [])]
     if (this.ownInformers) await this.informers.startAll()
     else await Promise.all(all.map((i) => i.start()))
     this.log(
@@ -176,8 +185,13 @@ export class Scheduler {
     if (p.spec?.nodeName) {
       this.cache.addPod(p)
       this.queue.delete(podKey(p))
+      this.nominator.delete(podKey(p))
       this.queue.moveAllToActiveOrBackoff(ASSIGNED_POD_ADD)
-    } else if (this.pending(p)) this.queue.add(newPodInfo(p))
+    } else if (this.pending(p)) {
+      const info = newPodInfo(p)
+      this.nominator.onPending(undefined, info)
+      this.queue.add(info)
+    }
   }
 
   private onPodUpdate(old: PodObj, p: PodObj): void {
@@ -185,19 +199,25 @@ export class Scheduler {
     if (p.spec?.nodeName) {
       this.cache.addPod(p) // confirms our assumption, or tracks someone else's binding
       this.queue.delete(key)
+      this.nominator.delete(key)
       if (!old.spec?.nodeName) this.queue.moveAllToActiveOrBackoff(ASSIGNED_POD_ADD)
       else if (!sameLabels(old, p)) this.queue.moveAllToActiveOrBackoff(ASSIGNED_POD_UPDATE)
     } else if (this.pending(p)) {
       // Our own status write (PodScheduled=False) comes back as an update: nothing to redo.
       if (this.cache.isAssumed(key)) return
+      this.nominator.onPending(old, newPodInfo(p))
       if (JSON.stringify(old.spec) === JSON.stringify(p.spec) && sameLabels(old, p) && this.queue.has(key)) return
       this.queue.update(newPodInfo(p))
-    } else this.queue.delete(key)
+    } else {
+      this.queue.delete(key)
+      this.nominator.delete(key)
+    }
   }
 
   private onPodDelete(p: PodObj): void {
     const key = podKey(p)
     this.queue.delete(key)
+    this.nominator.delete(key)
     if (this.cache.nodeOfPod(key) !== undefined) {
       this.cache.removePod(key)
       this.queue.moveAllToActiveOrBackoff(ASSIGNED_POD_DELETE)
@@ -238,6 +258,7 @@ export class Scheduler {
           replicaSet: (ns, name) => this.rss.get(`${ns}/${name}`),
           statefulSet: (ns, name) => this.sss.get(`${ns}/${name}`),
         }),
+      nominatedPods: (node) => this.nominator.atLeast(node, qp.info.priority, key),
     }
     let nodeName: string
     try {
@@ -245,11 +266,40 @@ export class Scheduler {
     } catch (e) {
       if (!(e instanceof FitError)) throw e
       this.counts.failedAttempts++
+      // PostFilter: make room by evicting pods of lower priority, or say why that cannot help
+      // (not when there are no nodes at all: upstream fails before filtering then).
+      if (e.numAllNodes === 0) {
+        this.queue.addUnschedulable(qp, e.plugins)
+        this.reportUnschedulable(qp.info, e.message)
+        return
+      }
+      const outcome = preempt({
+        framework: this.framework,
+        ctx,
+        fit: e,
+        nominatedNode: this.nominator.nominatedNode(key) ?? current.status?.nominatedNodeName,
+        pdbs: (ns) => (this.pdbs.byIndex?.('namespace', ns) ?? []).map(pdbView),
+        random: this.random,
+      })
+      let message = e.message
+      let nominate: string | null | undefined
+      if (outcome.candidate) {
+        nominate = outcome.candidate.node
+        this.nominator.add(qp.info, nominate)
+        await this.evict(qp.info, outcome.candidate)
+      } else {
+        message += ` preemption: ${outcome.message}`
+        if (outcome.clearNomination) {
+          nominate = null
+          this.nominator.delete(key)
+        }
+      }
       this.queue.addUnschedulable(qp, e.plugins)
-      this.reportUnschedulable(qp.info, e.message)
+      this.reportUnschedulable(qp.info, message, nominate)
       return
     }
     this.cache.assumePod(qp.info, nodeName)
+    this.nominator.delete(key)
     this.queue.done(key)
     while (this.binding.size >= this.maxInFlight && !this.stopped) await new Promise<void>((r) => this.slotWaiters.push(r))
     const p = this.bind(qp, nodeName).finally(() => {
@@ -286,12 +336,54 @@ export class Scheduler {
     }
   }
 
-  /** PodScheduled=False/Unschedulable with the reason text, and a FailedScheduling event. */
-  private reportUnschedulable(info: PodInfo, message: string): void {
+  /**
+   * Upstream's prepareCandidate: each victim gets DisruptionTarget=True (PreemptionByScheduler)
+   * and a graceful delete, with a Preempted event; lower-priority pods nominated to the node
+   * lose that nomination (they would no longer fit) and go back to the queue.
+   */
+  private async evict(preemptor: PodInfo, c: Candidate): Promise<void> {
+    const uid = String(preemptor.pod.metadata?.uid ?? '')
+    const condition = {
+      type: DISRUPTION_TARGET,
+      status: 'True',
+      reason: REASON_PREEMPTION_BY_SCHEDULER,
+      message: `${this.schedulerName}: preempting to accommodate a higher priority pod`,
+      lastTransitionTime: rfc3339(this.clock.now()),
+    }
+    this.log(`scheduler: preempting ${c.victims.map((v) => v.key).join(', ')} on ${c.node} for ${preemptor.key}`)
+    await Promise.all(
+      c.victims.map(async (v) => {
+        const name = String(v.pod.metadata?.name)
+        try {
+          await this.client.patch(RES.pods, v.namespace, name, { status: { conditions: [condition] } }, 'strategic', { subresource: 'status' })
+          await this.client.delete(RES.pods, v.namespace, name, { preconditions: { uid: v.pod.metadata?.uid } })
+          this.counts.preemptionVictims++
+          this.recorder.event(v.pod, 'Normal', 'Preempted', `Preempted by pod ${uid} on node ${c.node}`)
+        } catch (e) {
+          if (!isNotFound(e) && !isConflict(e)) this.log(`scheduler: could not preempt ${v.key}: ${(e as Error).message}`)
+        }
+      }),
+    )
+    for (const p of this.nominator.lowerThan(c.node, preemptor.priority)) {
+      this.nominator.delete(p.key)
+      this.client
+        .patch(RES.pods, p.namespace, String(p.pod.metadata?.name), { status: { nominatedNodeName: null } }, 'strategic', { subresource: 'status' })
+        .catch((e: unknown) => {
+          if (!isNotFound(e)) this.log(`scheduler: could not clear the nominated node of ${p.key}: ${(e as Error).message}`)
+        })
+    }
+  }
+
+  /**
+   * PodScheduled=False/Unschedulable with the reason text, and a FailedScheduling event;
+   * `nominate` sets (a node) or clears (null) status.nominatedNodeName, undefined keeps it.
+   */
+  private reportUnschedulable(info: PodInfo, message: string, nominate?: string | null): void {
     const pod = this.pods.get(info.key) ?? info.pod
     this.recorder.event(pod, 'Warning', 'FailedScheduling', message)
     const cur = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled')
-    if (cur && cur.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return
+    const nominationChanges = nominate !== undefined && (pod.status?.nominatedNodeName ?? null) !== nominate
+    if (!nominationChanges && cur && cur.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return
     const now = rfc3339(this.clock.now())
     const condition = {
       type: 'PodScheduled',
@@ -302,7 +394,8 @@ export class Scheduler {
       lastTransitionTime: cur && cur.status === 'False' ? (cur.lastTransitionTime ?? now) : now,
     }
     const name = String(pod.metadata?.name)
-    this.client.patch(RES.pods, info.namespace, name, { status: { conditions: [condition] } }, 'strategic', { subresource: 'status' }).catch((e: unknown) => {
+    const status = nominationChanges ? { conditions: [condition], nominatedNodeName: nominate } : { conditions: [condition] }
+    this.client.patch(RES.pods, info.namespace, name, { status }, 'strategic', { subresource: 'status' }).catch((e: unknown) => {
       if (!isNotFound(e)) this.log(`scheduler: could not set PodScheduled=False on ${info.key}: ${(e as Error).message}`)
     })
   }

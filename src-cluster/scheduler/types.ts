@@ -68,6 +68,11 @@ export interface CycleContext {
    * for default spreading; undefined or empty when it belongs to none.
    */
   readonly defaultSpreadSelector?: (pod: PodInfo) => LabelSelector | undefined
+  /**
+   * Pods nominated to a node (by preemption) that go before this one: priority at least this
+   * pod's. The filters count them as if running there.
+   */
+  readonly nominatedPods?: (nodeName: string) => readonly PodInfo[]
 }
 
 export interface FilterPlugin {

@@ -121,7 +121,9 @@ describe('scheduler against the API server', () => {
     expect(p?.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True')
     // The big node now has 1 CPU left: the next 2-CPU pod must wait, a 1-CPU pod goes to either.
     await addPod('second', {}, { cpu: '2' })
-    expect(await unschedulableMessage('second')).toBe('0/2 nodes are available: 2 Insufficient cpu.')
+    expect(await unschedulableMessage('second')).toBe(
+      '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.',
+    )
   })
 
   it('honours nodeSelector, taints and tolerations, and cordoned nodes (with kubectl)', async () => {
@@ -139,7 +141,9 @@ describe('scheduler against the API server', () => {
     await t.k('cordon', 'ssd-node')
     for (const n of ['a', 'b', 'c']) await addPod(`any-${n}`)
     const msg = await unschedulableMessage('any-a')
-    expect(msg).toBe('0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 node(s) were unschedulable.')
+    expect(msg).toBe(
+      '0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 node(s) were unschedulable. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+    )
     const described = await t.k('describe', 'pod', 'any-a')
     expect(described).toContain('FailedScheduling')
     expect(described).toContain('2 node(s) were unschedulable')
@@ -163,7 +167,9 @@ describe('scheduler against the API server', () => {
     expect(placed.size).toBe(3)
     const pendingOne = (await nodeOf('web-4')) === undefined ? 'web-4' : undefined
     expect(pendingOne).toBe('web-4')
-    expect(await unschedulableMessage('web-4')).toBe("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.")
+    expect(await unschedulableMessage('web-4')).toBe(
+      "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+    )
     // Deleting one replica frees its host: the pending one takes it.
     await client.delete(PODS, 'default', 'web-2', { gracePeriodSeconds: 0 })
     expect(await boundTo('web-4')).toBe(nodes[1])
@@ -178,7 +184,9 @@ describe('scheduler against the API server', () => {
     const b = await boundTo('p2')
     expect(a).not.toBe(b)
     await addPod('p3', {}, { ports: [8080] })
-    expect(await unschedulableMessage('p3')).toBe("0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports.")
+    expect(await unschedulableMessage('p3')).toBe(
+      "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
+    )
   })
 
   it('a pod that fits nowhere stays Pending with FailedScheduling, and a new node lets it schedule', async () => {
@@ -187,9 +195,15 @@ describe('scheduler against the API server', () => {
     await addNode('tiny', { cpu: '500m' })
     expect(await boundTo('early')).toBe('tiny')
     await addPod('huge', {}, { cpu: '8' })
-    expect(await unschedulableMessage('huge')).toBe('0/1 nodes are available: 1 Insufficient cpu.')
+    expect(await unschedulableMessage('huge')).toBe(
+      '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
+    )
     await vi.waitFor(async () => {
-      expect(await eventsFor('huge')).toContainEqual({ reason: 'FailedScheduling', type: 'Warning', message: '0/1 nodes are available: 1 Insufficient cpu.' })
+      expect(await eventsFor('huge')).toContainEqual({
+        reason: 'FailedScheduling',
+        type: 'Warning',
+        message: '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
+      })
     })
     const get = await t.k('get', 'pod', 'huge', '-o', 'jsonpath={.status.phase}')
     expect(get).toBe('Pending')
