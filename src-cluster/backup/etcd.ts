@@ -56,7 +56,17 @@ export interface RestoreEtcdInput {
   readonly etcdctl?: string
   readonly etcd?: string
   readonly log?: (line: string) => void
+  /**
+   * `all` (default): build the new data beside the old, then swap. For a cluster of several
+   * members the host runs the steps on every member: `stage` builds `DIR.restoring` on each
+   * (nothing changes yet), then `commit` swaps it in on each, or `abort` removes it, so a
+   * failure on one member leaves every member on its old data.
+   */
+  readonly phase?: 'all' | 'stage' | 'commit' | 'abort'
 }
+
+/** Where `stage` leaves the restored data until `commit`. */
+export const stagedDir = (dataDir: string): string => `${dataDir}.restoring`
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -83,6 +93,20 @@ async function etcdRunning(dataDir: string): Promise<boolean> {
 
 export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
   const log = i.log ?? (() => {})
+  const phase = i.phase ?? 'all'
+  if (phase === 'abort') {
+    await fsp.rm(stagedDir(i.dataDir), { recursive: true, force: true })
+    log(`removed ${stagedDir(i.dataDir)}; the member keeps its data`)
+    return { backupRevision: 0, revision: 0, keys: 0 }
+  }
+  if (phase === 'commit') {
+    if (await etcdRunning(i.dataDir)) throw new BackupError(`etcd is running on ${i.dataDir}: stop it before the restored data is swapped in`)
+    if (!(await exists(stagedDir(i.dataDir))))
+      throw new BackupError(`nothing staged at ${stagedDir(i.dataDir)}: run the restore with --stage first; nothing was changed`)
+    const previous = await swapIn(stagedDir(i.dataDir), i.dataDir)
+    log(`etcd data restored${previous ? `; the replaced data is kept in ${previous}` : ''}`)
+    return { backupRevision: 0, revision: 0, keys: 0, previous }
+  }
   await verifyEtcdSnapshot(i.snapshotFile)
   log('etcd snapshot verified (bbolt file, SHA-256 matches)')
   if (await etcdRunning(i.dataDir)) {
@@ -90,63 +114,101 @@ export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
       `etcd is running on ${i.dataDir} (it holds member/snap/db locked): stop the API server and etcd first (kubelab restore does this for you)`,
     )
   }
-  const work = `${i.dataDir}.restoring`
+  const work = stagedDir(i.dataDir)
   await fsp.rm(work, { recursive: true, force: true })
   const etcdctl = i.etcdctl ?? '/usr/bin/etcdctl'
-  const r = await run(
-    etcdctl,
-    [
-      'snapshot',
-      'restore',
-      i.snapshotFile,
-      '--data-dir',
-      work,
-      '--name',
-      i.name,
-      '--initial-cluster',
-      i.initialCluster,
-      '--initial-advertise-peer-urls',
-      i.initialAdvertisePeerUrls,
-      '--initial-cluster-token',
-      i.initialClusterToken,
-    ],
-    { ETCDCTL_API: '3' },
-  )
-  if (r.code !== 0) {
-    await fsp.rm(work, { recursive: true, force: true })
-    throw new BackupError(`etcdctl snapshot restore failed (exit ${r.code}): ${r.out}; nothing was changed`)
+  const restoreInto = async (snapshot: string, dir: string, initialCluster: string) => {
+    const r = await run(
+      etcdctl,
+      [
+        'snapshot',
+        'restore',
+        snapshot,
+        '--data-dir',
+        dir,
+        '--name',
+        i.name,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-advertise-peer-urls',
+        i.initialAdvertisePeerUrls,
+        '--initial-cluster-token',
+        i.initialClusterToken,
+      ],
+      { ETCDCTL_API: '3' },
+    )
+    if (r.code !== 0) {
+      await fsp.rm(dir, { recursive: true, force: true })
+      throw new BackupError(`etcdctl snapshot restore failed (exit ${r.code}): ${r.out}; nothing was changed`)
+    }
+    log(`etcdctl snapshot restore wrote ${dir}`)
   }
-  log(`etcdctl snapshot restore wrote ${work}`)
+  // Several members: a member restored with the whole --initial-cluster cannot start alone to
+  // be settled (no quorum). So the snapshot is restored as a one-member cluster, settled there
+  // (revision moved past the old one, compacted) and saved again; that settled snapshot is then
+  // restored with the real --initial-cluster. Every member does the same from the same file and
+  // the same revision, so all end with the same keys at the same revision, as after upstream's
+  // `etcdutl snapshot restore --bump-revision --mark-compacted` on each member.
+  const several = i.initialCluster.split(',').filter(Boolean).length > 1
+  const single = `${work}.single`
+  const settled = `${work}.settled.db`
   let result: { backupRevision: number; revision: number; keys: number }
   try {
-    result = await settle(work, i, log)
+    if (several) {
+      await fsp.rm(single, { recursive: true, force: true })
+      await restoreInto(i.snapshotFile, single, `${i.name}=${i.initialAdvertisePeerUrls}`)
+      result = await settle(single, i, log, { etcdctl, saveTo: settled })
+      await restoreInto(settled, work, i.initialCluster)
+    } else {
+      await restoreInto(i.snapshotFile, work, i.initialCluster)
+      result = await settle(work, i, log)
+    }
   } catch (e) {
     await fsp.rm(work, { recursive: true, force: true })
     throw e instanceof BackupError ? e : new BackupError(`checking the restored etcd data failed (${(e as Error).message}); nothing was changed`)
+  } finally {
+    await fsp.rm(single, { recursive: true, force: true })
+    await fsp.rm(settled, { force: true })
   }
-  let previous: string | undefined
-  if (
-    await fsp.stat(i.dataDir).then(
-      () => true,
-      () => false,
-    )
-  ) {
-    previous = `${i.dataDir}.before-restore-${stamp()}`
-    await fsp.rename(i.dataDir, previous)
+  if (phase === 'stage') {
+    log(`etcd data staged in ${work}: ${result.keys} keys from revision ${result.backupRevision}, continuing at revision ${result.revision}`)
+    return result
   }
-  await fsp.rename(work, i.dataDir)
-  await fsyncDir(path.dirname(i.dataDir))
+  const previous = await swapIn(work, i.dataDir)
   log(
     `etcd data restored: ${result.keys} keys from revision ${result.backupRevision}, continuing at revision ${result.revision}${previous ? `; the replaced data is kept in ${previous}` : ''}`,
   )
   return { ...result, previous }
 }
 
+const exists = (p: string): Promise<boolean> =>
+  fsp.stat(p).then(
+    () => true,
+    () => false,
+  )
+
+/** Moves `work` to `dataDir`, keeping what was there as `dataDir.before-restore-TIME`. */
+async function swapIn(work: string, dataDir: string): Promise<string | undefined> {
+  let previous: string | undefined
+  if (await exists(dataDir)) {
+    previous = `${dataDir}.before-restore-${stamp()}`
+    await fsp.rename(dataDir, previous)
+  }
+  await fsp.rename(work, dataDir)
+  await fsyncDir(path.dirname(dataDir))
+  return previous
+}
+
 /**
  * Start the restored member alone on loopback (plain HTTP, private ports), count its keys, move
  * its revision past `minRevision` and compact there, then stop it.
  */
-async function settle(dir: string, i: RestoreEtcdInput, log: (l: string) => void): Promise<{ backupRevision: number; revision: number; keys: number }> {
+async function settle(
+  dir: string,
+  i: RestoreEtcdInput,
+  log: (l: string) => void,
+  save?: { etcdctl: string; saveTo: string },
+): Promise<{ backupRevision: number; revision: number; keys: number }> {
   const [client, peer] = [await freePort(), await freePort()]
   const proc = spawn(
     i.etcd ?? '/usr/bin/etcd',
@@ -198,6 +260,10 @@ async function settle(dir: string, i: RestoreEtcdInput, log: (l: string) => void
       const after = await store.range('')
       if (after.count !== all.count)
         throw new BackupError(`the restored etcd holds ${after.count} keys after settling, ${all.count} before; nothing was changed`)
+      if (save) {
+        const r = await run(save.etcdctl, ['--endpoints', `http://127.0.0.1:${client}`, 'snapshot', 'save', save.saveTo], { ETCDCTL_API: '3' })
+        if (r.code !== 0) throw new BackupError(`etcdctl snapshot save of the settled data failed (exit ${r.code}): ${r.out}; nothing was changed`)
+      }
       return { backupRevision, revision: after.revision, keys: after.count }
     } finally {
       await store.close()

@@ -12,6 +12,8 @@ import { restoreEtcd } from '../backup/etcd'
 const HELP = `usage: kubelab-node restore --from FILE --data-dir DIR
        kubelab-node restore --from FILE --etcd-data-dir DIR --name NAME --initial-cluster NAME=URL
                             --initial-advertise-peer-urls URL [--initial-cluster-token T] [--min-revision R]
+                            [--stage]
+       kubelab-node restore --etcd-data-dir DIR --commit | --abort
 
 Restores the store snapshot of a backup written by 'kubelab backup'. The API server (and etcd)
 must be stopped. The replaced data is kept beside the new one (…before-restore-TIME).
@@ -22,7 +24,11 @@ must be stopped. The replaced data is kept beside the new one (…before-restore
   --name, --initial-cluster, --initial-advertise-peer-urls, --initial-cluster-token
                                     the member's settings, as for etcdctl snapshot restore
   --min-revision R                  the store's revision before the restore (clients may hold it):
-                                    the restored store continues past it, so clients re-list`
+                                    the restored store continues past it, so clients re-list
+  --stage                           etcd: build the restored data in DIR.restoring and stop there
+                                    (a cluster of several members: stage on every member first)
+  --commit                          etcd: swap the staged DIR.restoring in (the old data is kept)
+  --abort                           etcd: remove the staged DIR.restoring; the member keeps its data`
 
 export async function runRestore(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -36,12 +42,31 @@ export async function runRestore(args: string[]): Promise<void> {
       'initial-advertise-peer-urls': { type: 'string' },
       'initial-cluster-token': { type: 'string', default: 'etcd-cluster' },
       'min-revision': { type: 'string' },
+      stage: { type: 'boolean' },
+      commit: { type: 'boolean' },
+      abort: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   })
   if (values.help) {
     console.log(HELP)
+    return
+  }
+  const phases = (['stage', 'commit', 'abort'] as const).filter((p) => values[p])
+  if (phases.length > 1) throw new Error(`give at most one of --stage, --commit and --abort\n\n${HELP}`)
+  if (phases.length && !values['etcd-data-dir']) throw new Error(`--${phases[0]} is for an etcd member: give --etcd-data-dir DIR\n\n${HELP}`)
+  if (phases[0] === 'commit' || phases[0] === 'abort') {
+    await restoreEtcd({
+      dataDir: resolve(values['etcd-data-dir']!),
+      snapshotFile: '',
+      name: '',
+      initialCluster: '',
+      initialAdvertisePeerUrls: '',
+      initialClusterToken: '',
+      phase: phases[0],
+      log: (l) => console.log(`restore: ${l}`),
+    })
     return
   }
   if (!values.from) throw new Error(`--from FILE is required\n\n${HELP}`)
@@ -78,9 +103,14 @@ export async function runRestore(args: string[]): Promise<void> {
         initialClusterToken: values['initial-cluster-token']!,
         minRevision,
         log,
+        phase: values.stage ? 'stage' : 'all',
       })
     }
-    log('done: start the API server (and etcd) again')
+    log(
+      values.stage
+        ? 'staged: run the restore with --commit on every member, then start etcd and the API server'
+        : 'done: start the API server (and etcd) again',
+    )
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -8,7 +8,20 @@
 // components that never talk to etcd (every node agent) do not pay its start-up cost.
 import type { Etcd3, IOptions } from 'etcd3'
 import type * as RPC from 'etcd3/lib/rpc'
-import type { Compare, KeyValue, Op, RangeOptions, RangeResult, Storage, StoreSnapshot, TxnResult, WatchEvent, WatchOptions, Watcher } from './types'
+import type {
+  Compare,
+  KeyValue,
+  Op,
+  RangeOptions,
+  RangeResult,
+  Storage,
+  StoreMember,
+  StoreSnapshot,
+  TxnResult,
+  WatchEvent,
+  WatchOptions,
+  Watcher,
+} from './types'
 import { StoreError } from './types'
 import { DEFAULT_MAX_VALUE_BYTES, validateOps } from './ops'
 import { WatchStream, failedWatcher } from './watch'
@@ -235,6 +248,50 @@ export class EtcdStore implements Storage {
       }
     }
     return { kind: 'etcd', revision, chunks: chunks() }
+  }
+
+  /**
+   * Every member (Cluster.MemberList) and, asked on its own client URL with this client's TLS,
+   * its Maintenance.Status: leader, database size, raft index, as `etcdctl endpoint status
+   * --cluster` shows them. A member that does not answer within 3 s is reported unhealthy.
+   */
+  async members(): Promise<StoreMember[]> {
+    this.checkOpen()
+    const list = await this.client.cluster.memberList({}).catch((e: unknown) => this.rethrow(e, 'listing the members (Cluster.MemberList)'))
+    const { Etcd3 } = await import('etcd3')
+    const tls = this.opts.tls
+    const hex = (id: unknown) => BigInt(String(id ?? 0)).toString(16)
+    return Promise.all(
+      list.members.map(async (m): Promise<StoreMember> => {
+        const id = hex(m.ID)
+        const clientUrl = m.clientURLs[0] ?? ''
+        const base = { id, name: m.name || `(not started: ${m.peerURLs[0] ?? id})`, clientUrl }
+        if (!clientUrl) return { ...base, healthy: false, leader: false, error: 'it has not started yet (no client URL)' }
+        const c = new Etcd3({
+          hosts: [clientUrl],
+          dialTimeout: 3000,
+          ...(tls ? { credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key } } : {}),
+        })
+        try {
+          const s = await c.maintenance.status({ deadline: Date.now() + 3000 })
+          const leader = hex(s.leader)
+          return {
+            ...base,
+            healthy: leader !== '0',
+            leader: leader === id,
+            dbSizeBytes: Number(s.dbSize),
+            raftIndex: Number(s.raftIndex),
+            raftTerm: Number(s.raftTerm),
+            version: s.version,
+            ...(leader === '0' ? { error: 'it knows no leader (no quorum?)' } : {}),
+          }
+        } catch (e) {
+          return { ...base, healthy: false, leader: false, error: (e as Error).message.split('\n')[0] }
+        } finally {
+          c.close()
+        }
+      }),
+    )
   }
 
   // ---- watch -------------------------------------------------------------------------------

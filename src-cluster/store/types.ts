@@ -115,6 +115,25 @@ export function isCommitFeed(s: unknown): s is CommitFeed {
   return typeof (s as Partial<CommitFeed>).rangeNow === 'function' && typeof (s as Partial<CommitFeed>).onCommit === 'function'
 }
 
+/** One member of the store's cluster, as `etcdctl endpoint status` shows it. */
+export interface StoreMember {
+  /** etcd's member id (hex, as etcdctl prints it). */
+  readonly id: string
+  /** The member's --name (the control-plane node's name in KubeLab clusters). */
+  readonly name: string
+  readonly clientUrl: string
+  /** It answered a status request and knows a leader. */
+  readonly healthy: boolean
+  readonly leader: boolean
+  /** Size of its backend database file. */
+  readonly dbSizeBytes?: number
+  readonly raftIndex?: number
+  readonly raftTerm?: number
+  readonly version?: string
+  /** Why it is not healthy. */
+  readonly error?: string
+}
+
 export interface Storage {
   get(key: string): Promise<KeyValue | undefined>
   range(prefix: string, opts?: RangeOptions): Promise<RangeResult>
@@ -136,5 +155,7 @@ export interface Storage {
   streamSnapshot(): Promise<StoreSnapshot>
   /** Forget history (versions and watch events) at or before `revision`. */
   compact(revision: number): Promise<void>
+  /** etcd: every member of the cluster with its status; the embedded store has no members. */
+  members?(): Promise<StoreMember[]>
   close(): Promise<void>
 }

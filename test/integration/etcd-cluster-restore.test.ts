@@ -1,0 +1,179 @@
+// A three-member etcd cluster on loopback (Debian's etcd, plain http): the store lists every
+// member with its health, leader and database size (what the app shows), and a snapshot is
+// restored into every member in two phases as `kubelab restore` does on an HA cluster
+// (stage on each, then commit on each): the members form one cluster again on the snapshot's
+// data, past the revision clients held, with older revisions compacted; staging changes nothing
+// and a member still running is refused.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { Readable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { restoreEtcd, stagedDir } from '../../src-cluster/backup/etcd'
+import { openEtcdStore, type EtcdStore } from '../../src-cluster/store/etcd'
+import { etcdMemberArgs } from '../../src-cluster/store/etcd-member'
+import { StoreError } from '../../src-cluster/store/types'
+import { freePort } from '../../src-cluster/util/net'
+import { ETCD_BIN } from '../helpers/etcd'
+
+interface Member {
+  name: string
+  dataDir: string
+  client: number
+  peer: number
+  proc?: ChildProcess
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'kubelab-etcd3-'))
+const TOKEN = 'kubelab-restore-test'
+const members: Member[] = []
+let initialCluster = ''
+
+function launch(m: Member): void {
+  const args = etcdMemberArgs({
+    name: m.name,
+    dataDir: m.dataDir,
+    ip: '127.0.0.1',
+    clientPort: m.client,
+    peerPort: m.peer,
+    initialCluster,
+    clusterToken: TOKEN,
+  })
+  m.proc = spawn(ETCD_BIN, args, { stdio: 'ignore' })
+}
+
+async function halt(m: Member): Promise<void> {
+  const p = m.proc
+  if (!p || p.exitCode !== null || p.signalCode !== null) return
+  const exited = new Promise((r) => p.once('exit', r))
+  p.kill('SIGTERM')
+  await exited
+}
+
+const open = (m: Member = members[0]!): Promise<EtcdStore> =>
+  openEtcdStore({ endpoints: [`http://127.0.0.1:${m.client}`], compactionIntervalMs: 0, dialTimeoutMs: 30_000 })
+
+const restoreArgs = (m: Member) => ({
+  dataDir: m.dataDir,
+  name: m.name,
+  initialCluster,
+  initialAdvertisePeerUrls: `http://127.0.0.1:${m.peer}`,
+  initialClusterToken: TOKEN,
+})
+
+beforeAll(async () => {
+  for (const name of ['m1', 'm2', 'm3']) members.push({ name, dataDir: join(dir, name), client: await freePort(), peer: await freePort() })
+  initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',')
+  for (const m of members) launch(m)
+}, 60_000)
+
+afterAll(async () => {
+  for (const m of members) await halt(m)
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('a three-member etcd cluster', () => {
+  const snapshot = join(dir, 'snapshot.db')
+  let heldRevision = 0
+
+  it('lists every member with its health, the one leader and its database size', async () => {
+    const store = await open()
+    try {
+      await store.txn([], [{ type: 'put', key: '/registry/namespaces/keep', value: '{"kept":true}' }])
+      const list = await store.members()
+      expect(list.map((m) => m.name).sort()).toEqual(['m1', 'm2', 'm3'])
+      expect(list.every((m) => m.healthy)).toBe(true)
+      expect(list.filter((m) => m.leader)).toHaveLength(1)
+      for (const m of list) {
+        expect(m.dbSizeBytes).toBeGreaterThan(0)
+        expect(m.clientUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      }
+      // A stopped member is listed as unhealthy, with the reason; the others carry on.
+      await halt(members[2]!)
+      const without = await store.members()
+      const m3 = without.find((m) => m.name === 'm3')!
+      expect(m3.healthy).toBe(false)
+      expect(m3.error).toBeTruthy()
+      expect(
+        without
+          .filter((m) => m.healthy)
+          .map((m) => m.name)
+          .sort(),
+      ).toEqual(['m1', 'm2'])
+      launch(members[2]!)
+      const snap = await store.streamSnapshot()
+      await pipeline(Readable.from(snap.chunks), createWriteStream(snapshot))
+      await store.txn([], [{ type: 'put', key: '/registry/configmaps/default/after-backup', value: '{}' }])
+      heldRevision = store.revision()
+    } finally {
+      await store.close()
+    }
+  }, 60_000)
+
+  it('restores the snapshot into every member: staged first (nothing changes), then committed on each', async () => {
+    // A running member is refused, and nothing is staged.
+    await expect(restoreEtcd({ ...restoreArgs(members[0]!), snapshotFile: snapshot, phase: 'stage' })).rejects.toThrow(/etcd is running/)
+    expect(existsSync(stagedDir(members[0]!.dataDir))).toBe(false)
+    for (const m of members) await halt(m)
+    for (const m of members) await restoreEtcd({ ...restoreArgs(m), snapshotFile: snapshot, minRevision: heldRevision, phase: 'stage' })
+    // Staged beside the data; the data itself is untouched until the commit.
+    for (const m of members) {
+      expect(existsSync(stagedDir(m.dataDir))).toBe(true)
+      expect(readdirSync(dir).filter((f) => f.startsWith(`${m.name}.before-restore-`))).toEqual([])
+    }
+    for (const m of members) await restoreEtcd({ ...restoreArgs(m), snapshotFile: '', phase: 'commit' })
+    for (const m of members) {
+      expect(existsSync(stagedDir(m.dataDir))).toBe(false)
+      expect(readdirSync(dir).filter((f) => f.startsWith(`${m.name}.before-restore-`))).toHaveLength(1)
+    }
+    for (const m of members) launch(m)
+    // One cluster again: every member answers with the snapshot's data and the same revision.
+    const revisions: number[] = []
+    for (const m of members) {
+      const store = await open(m)
+      try {
+        expect(await store.get('/registry/namespaces/keep')).toBeDefined()
+        expect(await store.get('/registry/configmaps/default/after-backup')).toBeUndefined()
+        revisions.push(store.revision())
+        const list = await store.members()
+        expect(list.map((x) => x.name).sort()).toEqual(['m1', 'm2', 'm3'])
+        expect(list.every((x) => x.healthy)).toBe(true)
+      } finally {
+        await store.close()
+      }
+    }
+    expect(new Set(revisions).size).toBe(1)
+    expect(revisions[0]).toBeGreaterThan(heldRevision)
+    // A client holding the old revision re-lists: watching from it is compacted away.
+    const store = await open(members[1]!)
+    try {
+      const err = await new Promise<StoreError>((resolve) => {
+        store.watch('/registry/', { afterRevision: heldRevision }, () => undefined, resolve)
+      })
+      expect(err.code).toBe('compacted')
+      // Writes reach a quorum.
+      await store.txn([], [{ type: 'put', key: '/registry/configmaps/default/after-restore', value: '{}' }])
+    } finally {
+      await store.close()
+    }
+  }, 120_000)
+
+  it('aborting a staged restore leaves the member on its data', async () => {
+    const m = members[0]!
+    await halt(m)
+    await restoreEtcd({ ...restoreArgs(m), snapshotFile: snapshot, minRevision: 0, phase: 'stage' })
+    expect(existsSync(stagedDir(m.dataDir))).toBe(true)
+    await restoreEtcd({ ...restoreArgs(m), snapshotFile: '', phase: 'abort' })
+    expect(existsSync(stagedDir(m.dataDir))).toBe(false)
+    await expect(restoreEtcd({ ...restoreArgs(m), snapshotFile: '', phase: 'commit' })).rejects.toThrow(/nothing staged/)
+    launch(m)
+    const store = await open(m)
+    try {
+      expect(await store.get('/registry/configmaps/default/after-restore')).toBeDefined()
+    } finally {
+      await store.close()
+    }
+  }, 60_000)
+})
