@@ -17,6 +17,8 @@ export interface ApiServerConfig {
   readonly defaultTolerationSeconds: number
   /** API servers sharing the store (--apiserver-count); the `kubernetes` Endpoints keep that many addresses. */
   readonly apiserverCount: number
+  /** Admission plugins switched off (upstream's --disable-admission-plugins); only `ServiceAccount` can be. */
+  readonly disabledAdmissionPlugins: ReadonlySet<string>
 }
 
 export interface User {

@@ -68,6 +68,12 @@ export interface ApiServerOptions {
   readonly defaultTolerationSeconds?: number
   /** How many API servers share the store (upstream's --apiserver-count): the `kubernetes` Endpoints keep that many addresses. Default 1. */
   readonly apiserverCount?: number
+  /**
+   * Admission plugins to switch off, as upstream's --disable-admission-plugins. Only
+   * `ServiceAccount` can be: without a controller manager no namespace has its `default`
+   * ServiceAccount, so pods would be refused (upstream's integration tests run this way).
+   */
+  readonly disableAdmissionPlugins?: readonly string[]
   /** Write an admin kubeconfig here. */
   readonly adminKubeconfig?: string
   /** Extra names for the serving certificate. */
@@ -466,6 +472,8 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const log = opts.log ?? ((l: string) => console.log(l))
+  for (const plugin of opts.disableAdmissionPlugins ?? [])
+    if (plugin !== 'ServiceAccount') throw new Error(`admission plugin "${plugin}" cannot be disabled (only ServiceAccount can)`)
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
   const bind = opts.bindAddress ?? '127.0.0.1'
   const advertise = opts.advertiseAddress ?? (bind === '0.0.0.0' ? '127.0.0.1' : bind)
@@ -562,6 +570,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     nodePortRange: opts.nodePortRange ?? { min: 30000, max: 32767 },
     defaultTolerationSeconds: opts.defaultTolerationSeconds ?? 300,
     apiserverCount: opts.apiserverCount ?? 1,
+    disabledAdmissionPlugins: new Set(opts.disableAdmissionPlugins ?? []),
   }
   // Filled after the bootstrap policy is written (below), so the first request already sees it.
   const policy = PolicyCache.create(store)

@@ -24,10 +24,23 @@ export interface TestApiServer {
 
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl'
 
+/**
+ * No controller manager runs here, so no namespace gets its `default` ServiceAccount and the
+ * ServiceAccount admission would refuse every pod: it is off unless a test passes
+ * `disableAdmissionPlugins: []` (as upstream's integration tests run kube-apiserver with
+ * `--disable-admission-plugins=ServiceAccount`).
+ */
 export async function startTestApiServer(opts: Partial<ApiServerOptions> = {}): Promise<TestApiServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-api-'))
   const kubeconfig = join(dir, 'admin.kubeconfig')
-  const server = await startApiServer({ dataDir: join(dir, 'data'), securePort: 0, adminKubeconfig: kubeconfig, log: () => {}, ...opts })
+  const server = await startApiServer({
+    dataDir: join(dir, 'data'),
+    securePort: 0,
+    adminKubeconfig: kubeconfig,
+    log: () => {},
+    disableAdmissionPlugins: ['ServiceAccount'],
+    ...opts,
+  })
   const cacheDir = join(dir, 'kube-cache')
   const kubectl: TestApiServer['kubectl'] = (args, o = {}) =>
     new Promise((resolve) => {

@@ -11,13 +11,15 @@ import type { Pod } from 'kubernetes-types/core/v1'
 import { startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
 import { createClient, loadKubeconfig, type ClosableClient } from '../../src-cluster/client'
 import { TokenManager } from '../../src-cluster/kubelet/token-manager'
+import { createControllerContext } from '../../src-cluster/controllers/framework'
+import { ReplicaSetController } from '../../src-cluster/controllers/workloads'
 
 let t: TestApiServer
 // The server's clock runs this far ahead of the real one (to expire tokens without waiting).
 let skewMs = 0
 
 beforeAll(async () => {
-  t = await startTestApiServer({ now: () => new Date(Date.now() + skewMs) })
+  t = await startTestApiServer({ now: () => new Date(Date.now() + skewMs), disableAdmissionPlugins: [] })
   await t.k('create', 'namespace', 'dev')
   await t.k('-n', 'dev', 'create', 'serviceaccount', 'app')
   await t.k('-n', 'dev', 'create', 'serviceaccount', 'other')
@@ -260,6 +262,74 @@ describe('TokenRequest and bound service-account tokens', () => {
       await expect(tm.token(orphan, { expirationSeconds: 3607 })).rejects.toThrow('failed to fetch token: serviceaccounts "gone" not found')
     } finally {
       skewMs = 0
+      client.close()
+    }
+  })
+})
+
+describe('ServiceAccount admission', () => {
+  const podJson = (name: string, sa?: string) =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { ...(sa ? { serviceAccountName: sa } : {}), containers: [{ name: 'c', image: 'busybox' }] },
+    }) as const
+
+  it("refuses a pod whose ServiceAccount does not exist with upstream's 403, also for a missing default account", async () => {
+    const r = await t.kubectl(['-n', 'dev', 'create', '-f', writeManifest(t.dir, 'ghost.json', JSON.stringify(podJson('haunted', 'ghost')))])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toContain('pods "haunted" is forbidden: error looking up service account dev/ghost: serviceaccount "ghost" not found')
+    // No controller manager runs here, so `dev` has no `default` account: the pod is refused once
+    // the lookups meant to ride out the controller's delay have run.
+    const d = await t.kubectl(['-n', 'dev', 'create', '-f', writeManifest(t.dir, 'nosa.json', JSON.stringify(podJson('plain')))])
+    expect(d.stderr).toContain('pods "plain" is forbidden: error looking up service account dev/default: serviceaccount "default" not found')
+    expect((await t.kubectl(['-n', 'dev', 'get', 'pod', 'haunted', 'plain', '--ignore-not-found', '-o', 'name'])).stdout).toBe('')
+  })
+
+  it('a ReplicaSet in a namespace whose default account is not there yet reports FailedCreate and gets its pods once the account appears', async () => {
+    await t.k('create', 'namespace', 'fresh')
+    const client = createClient(loadKubeconfig(t.kubeconfig))
+    const ctx = createControllerContext({ client, log: () => {} })
+    const rsc = new ReplicaSetController()
+    await rsc.start(ctx)
+    try {
+      await t.k(
+        '-n',
+        'fresh',
+        'create',
+        '-f',
+        writeManifest(
+          t.dir,
+          'rs.json',
+          JSON.stringify({
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            metadata: { name: 'web' },
+            spec: {
+              replicas: 2,
+              selector: { matchLabels: { app: 'web' } },
+              template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+            },
+          }),
+        ),
+      )
+      await expect
+        .poll(async () => t.k('-n', 'fresh', 'get', 'rs', 'web', '-o', 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].message}'), {
+          timeout: 30_000,
+          interval: 200,
+        })
+        .toContain('error looking up service account fresh/default: serviceaccount "default" not found')
+      expect(await t.k('-n', 'fresh', 'get', 'pods', '-o', 'name')).toBe('')
+      await t.k('-n', 'fresh', 'create', 'serviceaccount', 'default')
+      await expect
+        .poll(async () => (await t.k('-n', 'fresh', 'get', 'pods', '-o', 'name')).trim().split('\n').filter(Boolean).length, { timeout: 30_000, interval: 200 })
+        .toBe(2)
+      const pod = JSON.parse(await t.k('-n', 'fresh', 'get', 'pods', '-o', 'json')) as { items: Pod[] }
+      expect(pod.items[0]?.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-'))).toBe(true)
+    } finally {
+      rsc.stop()
+      ctx.informers.stopAll()
       client.close()
     }
   })
