@@ -25,8 +25,27 @@ export function checkAcceptable(req: IncomingMessage): void {
   if (!ok) throw errors.notAcceptable(accept)
 }
 
+// Upstream's warning recorder (endpoints/filters/warning.go): up to 4096 runes of warnings in
+// all; past that every warning is cut to 256 runes and no more are added once 4096 are written,
+// so a body with huge unknown field names cannot grow the response headers without bound.
+const WARNINGS_TOTAL_RUNES = 4 * 1024
+const WARNING_ITEM_RUNES = 256
+
 export function warningHeader(warnings: readonly string[]): string[] {
-  return warnings.map((w) => `299 - ${JSON.stringify(w)}`)
+  const unique = [...new Set(warnings)]
+  const runes = unique.map((w) => [...w])
+  // Go writes the UTF-8 bytes as they are; Node takes header values as Latin-1, one byte a character.
+  const header = (w: string) => `299 - ${Buffer.from(JSON.stringify(w), 'utf8').toString('latin1')}`
+  if (runes.reduce((n, r) => n + r.length, 0) <= WARNINGS_TOTAL_RUNES) return unique.map(header)
+  const out: string[] = []
+  let written = 0
+  for (const r of runes) {
+    if (written >= WARNINGS_TOTAL_RUNES) break
+    const cut = r.slice(0, WARNING_ITEM_RUNES)
+    written += cut.length
+    out.push(header(cut.join('')))
+  }
+  return out
 }
 
 export function sendJson(req: IncomingMessage, res: ServerResponse, code: number, body: unknown, warnings: readonly string[] = []): void {

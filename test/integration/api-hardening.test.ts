@@ -15,6 +15,7 @@ let t: TestApiServer
 interface Reply {
   status: number
   body: string
+  headers: NodeJS.Dict<string[]>
 }
 
 function call(
@@ -38,7 +39,7 @@ function call(
         let body = ''
         res.setEncoding('utf8')
         res.on('data', (c: string) => (body += c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headersDistinct }))
       },
     )
     req.on('error', reject)
@@ -125,6 +126,33 @@ describe('API server hardening', () => {
       })
       expect(lax.status, field).toBe(201)
     }
+    // apiVersion/kind that are not strings (found by test/integration/api-fuzz.test.ts: an object without toString was a 500).
+    for (const typeMeta of [
+      '"apiVersion":"v1","kind":{"toString":null}',
+      '"apiVersion":{"constructor":null},"kind":"ConfigMap"',
+      '"apiVersion":"v1","kind":[1]',
+    ]) {
+      const r = await call('POST', '/api/v1/namespaces/victim/configmaps', { body: `{${typeMeta},"metadata":{"name":"tm"}}`, contentType: 'application/json' })
+      expect(r.status, typeMeta).toBe(400)
+      expect(message(r)).toMatch(
+        /^the object provided is unrecognized \(must be of type ConfigMap\): couldn't get version\/kind; json parse error: json: cannot unmarshal (object|array) into Go struct field \.(kind|apiVersion) of type string$/,
+      )
+    }
+    // Huge unknown field names are warned about in at most 4096 characters, 256 each (upstream's
+    // warning recorder): the headers stay small enough for a client with Node's 16 KiB limit.
+    const manyLong = Array.from({ length: 20 }, (_, i) => `"${String(i).padEnd(70_000, 'x')}":1`).join(',')
+    const warned = await call('POST', '/api/v1/namespaces/victim/configmaps', { body: cm('warned', `,${manyLong}`), contentType: 'application/json' })
+    expect(warned.status).toBe(201)
+    const w = warned.headers.warning ?? []
+    expect(w.length).toBe(16)
+    for (const one of w) expect(one).toMatch(/^299 - "unknown field \\"metadata\.\d+x+"$/)
+    // Non-ASCII field names reach the Warning header as UTF-8 (a 500 before: Node refuses characters over 0xFF in headers).
+    const utf = await call('POST', '/api/v1/namespaces/victim/configmaps', { body: cm('utf', ',"😀\u202e":1,"\\ud800":2'), contentType: 'application/json' })
+    expect(utf.status).toBe(201)
+    expect((utf.headers.warning ?? []).map((h) => Buffer.from(h, 'latin1').toString('utf8'))).toEqual([
+      '299 - "unknown field \\"metadata.😀\u202e\\""',
+      '299 - "unknown field \\"metadata.\\\\ud800\\""',
+    ])
     const deep = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"data":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`
     const d = await call('POST', '/api/v1/namespaces/victim/configmaps', { body: deep, contentType: 'application/json' })
     expect(d.status).toBe(400)

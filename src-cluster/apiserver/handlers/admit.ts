@@ -61,6 +61,17 @@ export function checkFields(
 
 /** apiVersion/kind of a body must name this resource (or be absent). */
 export function checkTypeMeta(res: ResourceInfo, obj: KubeObject, expectKind = res.kind, expectApiVersion = apiVersionOf(res)): void {
+  // Go reads apiVersion/kind into strings first (null is as absent): anything else is its decode error.
+  for (const field of ['apiVersion', 'kind'] as const) {
+    const v: unknown = obj[field]
+    if (v === null) delete obj[field]
+    else if (v !== undefined && typeof v !== 'string') {
+      const goType = Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v === 'object' ? 'object' : typeof v
+      throw errors.badRequest(
+        `the object provided is unrecognized (must be of type ${expectKind}): couldn't get version/kind; json parse error: json: cannot unmarshal ${goType} into Go struct field .${field} of type string`,
+      )
+    }
+  }
   const kind = obj.kind === undefined || obj.kind === '' ? expectKind : String(obj.kind)
   const apiVersion = obj.apiVersion === undefined || obj.apiVersion === '' ? expectApiVersion : String(obj.apiVersion)
   if (kind !== expectKind || apiVersion !== expectApiVersion) {
