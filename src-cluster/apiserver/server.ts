@@ -37,6 +37,7 @@ import { handleReview } from './handlers/reviews'
 import { handleBinding, handleScale, handleToken } from './handlers/subresources'
 import { handleWatch } from './handlers/watch'
 import { handleSnapshot, SNAPSHOT_PATH } from './handlers/snapshot'
+import { ETCD_MEMBERS_PATH, handleEtcdMembers } from './handlers/etcd-members'
 import { CrdController } from './crd/controller'
 import { createObject, handleCreate, handlePatch, handleUpdate, strategyContext } from './handlers/write'
 import { writeKubeconfig } from './kubeconfig'
@@ -292,6 +293,7 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     return sendJson(req, res, 200, core ? legacyApiVersions(`${ctx.config.advertiseAddress}:${ctx.config.securePort}`) : legacyGroupList())
   }
   if (path === SNAPSHOT_PATH) return handleSnapshot(ctx.store, req, res)
+  if (path === ETCD_MEMBERS_PATH) return handleEtcdMembers(ctx.store, req, res)
   if (path === '/openapi/v2') return serveOpenapiV2(req, res)
   if (path === '/openapi/v3') return sendJson(req, res, 200, openapiV3Index())
   if (path.startsWith('/openapi/v3/')) {

@@ -2,6 +2,9 @@ import type { AppInfo, AppMode, EventMessage, ParamsOf, Reply, RequestName, Resu
 import { ok, rpcError } from '../contract'
 import { ClusterOps } from './cluster-ops/service'
 import { createClusterHandlers } from './cluster-ops/handlers'
+import { controlPlaneStatus } from './cluster-ops/control-plane'
+import { clusterDir, readRecord } from './cluster-manager/state'
+import { CodedError } from './errors'
 import { createLogHandlers, LogStreams } from './logs'
 import { createLabHandlers, LabService } from './labs'
 import { ClusterManager } from './cluster-manager'
@@ -70,7 +73,11 @@ export function createServices(ctx: BackendContext, publish: (message: EventMess
         mode: ctx.mode,
       }),
     },
-    ...createClusterHandlers(clusters),
+    ...createClusterHandlers(clusters, async (name) => {
+      const rec = readRecord(clusterDir(manager.home, name))
+      if (!rec) throw new CodedError('not_found', `no cluster named ${name}`)
+      return controlPlaneStatus(resources.connections.client(name), rec.settings.store === 'etcd')
+    }),
     ...createTerminalHandlers(terminals),
     ...resources.handlers,
     ...createLogHandlers(logStreams, resources.connections),

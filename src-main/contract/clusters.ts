@@ -147,6 +147,44 @@ export interface OperationRef {
   id: string
 }
 
+/** One etcd member of a cluster, as `etcdctl endpoint status --cluster` shows it. */
+export interface EtcdMemberInfo {
+  /** The member's name: the control-plane node it runs on. */
+  name: string
+  /** Member id (hex). */
+  id: string
+  clientUrl: string
+  healthy: boolean
+  leader: boolean
+  dbSizeBytes: number | null
+  raftIndex: number | null
+  /** Why it is not healthy. */
+  error: string | null
+}
+
+/** Who holds one leader-election Lease (kube-system/kube-scheduler, kube-controller-manager). */
+export interface LeaseHolderInfo {
+  name: string
+  namespace: string
+  /** holderIdentity as the component wrote it (`NODE_uuid`); null when nobody holds it. */
+  identity: string | null
+  /** The node part of the identity. */
+  node: string | null
+  renewTime: string | null
+  leaseDurationSeconds: number | null
+  /** renewTime + duration is in the past: the holder stopped renewing (the others take it once it runs out). */
+  expired: boolean
+}
+
+/** The control plane of a cluster on etcd: its members and the leader-election Leases. */
+export interface ControlPlaneStatus {
+  /** Empty when the cluster keeps its objects in the embedded store. */
+  members: EtcdMemberInfo[]
+  leases: LeaseHolderInfo[]
+  /** Why the members or leases could not be read (the rest is still filled in). */
+  problem: string | null
+}
+
 export interface ClusterRequests {
   'clusters.list': { params: void; result: ClusterSummary[] }
   'clusters.providers': { params: void; result: ProviderInfo[] }
@@ -166,6 +204,8 @@ export interface ClusterRequests {
   /** Node failure drill: the node stops heartbeating; its pods are evicted after their toleration. */
   'clusters.nodeStop': { params: ClusterNodeRef; result: ClusterNodeInfo[] }
   'clusters.nodeStart': { params: ClusterNodeRef; result: ClusterNodeInfo[] }
+  /** etcd members (health, leader, db size) and Lease holders, read through the cluster's API endpoint. */
+  'clusters.controlPlane': { params: ClusterName; result: ControlPlaneStatus }
   'clusters.kubeconfig': { params: ClusterName; result: KubeconfigExport }
   'clusters.mergeKubeconfig': { params: ClusterName; result: KubeconfigMerge }
 }
@@ -193,6 +233,7 @@ export const clusterRequestTable = {
   'clusters.nodes': true,
   'clusters.nodeStop': true,
   'clusters.nodeStart': true,
+  'clusters.controlPlane': true,
   'clusters.kubeconfig': true,
   'clusters.mergeKubeconfig': true,
 } as const satisfies Record<keyof ClusterRequests, true>

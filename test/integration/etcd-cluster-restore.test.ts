@@ -1,11 +1,13 @@
 // A three-member etcd cluster on loopback (Debian's etcd, plain http): the store lists every
-// member with its health, leader and database size (what the app shows), and a snapshot is
+// member with its health, leader and database size, the API server serves that list at
+// /kubelab/v1/etcd/members and the app's backend reads it with the Lease holders (what the
+// Topology view shows for an HA cluster, test/e2e/local-ha.test.ts drives the view), and a snapshot is
 // restored into every member in two phases as `kubelab restore` does on an HA cluster
 // (stage on each, then commit on each): the members form one cluster again on the snapshot's
 // data, past the revision clients held, with older revisions compacted; staging changes nothing
 // and a member still running is refused.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -17,6 +19,9 @@ import { etcdMemberArgs } from '../../src-cluster/store/etcd-member'
 import { StoreError } from '../../src-cluster/store/types'
 import { freePort } from '../../src-cluster/util/net'
 import { ETCD_BIN } from '../helpers/etcd'
+import { startTestApiServer } from '../helpers/apiserver'
+import { createClient, loadKubeconfig } from '../../src-cluster/client'
+import { controlPlaneStatus } from '../../src-main/backend/cluster-ops/control-plane'
 
 interface Member {
   name: string
@@ -54,6 +59,24 @@ async function halt(m: Member): Promise<void> {
 
 const open = (m: Member = members[0]!): Promise<EtcdStore> =>
   openEtcdStore({ endpoints: [`http://127.0.0.1:${m.client}`], compactionIntervalMs: 0, dialTimeoutMs: 30_000 })
+
+function writeLease(dir: string, name: string, holder: string, renew: Date): string {
+  const file = join(dir, `${name}.lease.json`)
+  const microTime = renew
+    .toISOString()
+    .replace(/Z$/, '000Z')
+    .replace(/\.(\d{3})000Z$/, '.$1000Z')
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: 'kube-system' },
+      spec: { holderIdentity: holder, leaseDurationSeconds: 15, renewTime: microTime, acquireTime: microTime },
+    }),
+  )
+  return file
+}
 
 const restoreArgs = (m: Member) => ({
   dataDir: m.dataDir,
@@ -108,6 +131,52 @@ describe('a three-member etcd cluster', () => {
       await store.txn([], [{ type: 'put', key: '/registry/configmaps/default/after-backup', value: '{}' }])
       heldRevision = store.revision()
     } finally {
+      await store.close()
+    }
+  }, 60_000)
+
+  it('serves the members at /kubelab/v1/etcd/members; the app backend adds the Lease holders', async () => {
+    const store = await open()
+    const api = await startTestApiServer({ storage: store })
+    const client = createClient(loadKubeconfig(api.kubeconfig))
+    try {
+      const raw = JSON.parse(await api.k('get', '--raw', '/kubelab/v1/etcd/members')) as {
+        kind: string
+        items: { name: string; leader: boolean; healthy: boolean }[]
+      }
+      expect(raw.kind).toBe('EtcdMemberList')
+      expect(raw.items.map((m) => m.name).sort()).toEqual(['m1', 'm2', 'm3'])
+      expect(raw.items.filter((m) => m.leader)).toHaveLength(1)
+      // Leader election's Leases: one held and renewed now, one whose holder stopped renewing.
+      const now = new Date()
+      const lease = (name: string, holder: string, renew: Date) => api.k('apply', '-f', writeLease(api.dir, name, holder, renew))
+      await lease('kube-scheduler', 'm2_5d1f', now)
+      await lease('kube-controller-manager', 'm3_77aa', new Date(now.getTime() - 60_000))
+      const s = await controlPlaneStatus(client, true)
+      expect(s.problem).toBeNull()
+      expect(s.members.map((m) => [m.name, m.healthy])).toEqual([
+        ['m1', true],
+        ['m2', true],
+        ['m3', true],
+      ])
+      expect(s.members.filter((m) => m.leader)).toHaveLength(1)
+      expect(s.members.every((m) => (m.dbSizeBytes ?? 0) > 0 && (m.raftIndex ?? 0) > 0)).toBe(true)
+      expect(s.leases.map((l) => [l.name, l.node, l.expired])).toEqual([
+        ['kube-scheduler', 'm2', false],
+        ['kube-controller-manager', 'm3', true],
+      ])
+      // An embedded store has no members: the endpoint says so, the backend shows the leases only.
+      const embedded = await startTestApiServer()
+      try {
+        const r = await embedded.kubectl(['get', '--raw', '/kubelab/v1/etcd/members'])
+        expect(r.code).not.toBe(0)
+        expect(r.stderr).toMatch(/embedded store, which has no etcd members/)
+      } finally {
+        await embedded.close()
+      }
+    } finally {
+      client.close()
+      await api.close()
       await store.close()
     }
   }, 60_000)

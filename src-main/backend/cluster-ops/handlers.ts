@@ -1,5 +1,5 @@
 // The clusters requests of the contract, wired to ClusterOps.
-import type { ClusterRequests } from '../../contract'
+import type { ClusterRequests, ControlPlaneStatus } from '../../contract'
 import type { Handler } from '../handlers'
 import { noParams } from '../handlers'
 import { parseClusterName, parseCreate, parseNodeRef, parseOperationRef } from './params'
@@ -7,7 +7,7 @@ import type { ClusterOps } from './service'
 
 export type ClusterHandlers = { [K in keyof ClusterRequests]: Handler<K> }
 
-export function createClusterHandlers(ops: ClusterOps): ClusterHandlers {
+export function createClusterHandlers(ops: ClusterOps, controlPlane: (name: string) => Promise<ControlPlaneStatus>): ClusterHandlers {
   return {
     'clusters.list': { parse: noParams('clusters.list'), run: () => ops.list() },
     'clusters.providers': { parse: noParams('clusters.providers'), run: () => ops.providers() },
@@ -22,6 +22,7 @@ export function createClusterHandlers(ops: ClusterOps): ClusterHandlers {
     'clusters.nodes': { parse: parseClusterName('clusters.nodes'), run: (p) => ops.nodes(p.name) },
     'clusters.nodeStop': { parse: parseNodeRef('clusters.nodeStop'), run: (p) => ops.nodeAction(p.name, p.node, 'stop') },
     'clusters.nodeStart': { parse: parseNodeRef('clusters.nodeStart'), run: (p) => ops.nodeAction(p.name, p.node, 'start') },
+    'clusters.controlPlane': { parse: parseClusterName('clusters.controlPlane'), run: (p) => controlPlane(p.name) },
     'clusters.kubeconfig': { parse: parseClusterName('clusters.kubeconfig'), run: async (p) => ops.kubeconfig(p.name) },
     'clusters.mergeKubeconfig': { parse: parseClusterName('clusters.mergeKubeconfig'), run: async (p) => ops.mergeKubeconfig(p.name) },
   }
