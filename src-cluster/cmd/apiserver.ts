@@ -1,98 +1,64 @@
 // `kubelab-node apiserver`: flags named as upstream's kube-apiserver names them.
-import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { startApiServer } from '../apiserver/server'
 import { openEtcdStore, type EtcdStore } from '../store/etcd'
-import { parseDurationMs } from '../simulated/duration'
+import { defineComponent } from './component'
+import { durationMs, portNumber, wholeNumber } from './flags'
 
-const HELP = `usage: kubelab-node apiserver --data-dir DIR [flags]
-
-  --data-dir DIR                    store, certificates and tokens live here (required)
-  --bind-address ADDR               address to listen on (default 127.0.0.1)
-  --secure-port PORT                HTTPS port (default 6443; 0 picks a free one)
-  --advertise-address ADDR          address other nodes and pods use to reach this server
-  --admin-kubeconfig FILE           write an admin kubeconfig here (mode 0600)
-  --service-cluster-ip-range CIDR   Service IPs (default 10.96.0.0/12)
-  --service-node-port-range A-B     NodePort range (default 30000-32767)
-  --default-toleration-seconds N    how long new pods tolerate an unreachable/not-ready node (default 300)
-  --apiserver-count N               API servers sharing the store; Service kubernetes lists that many (default 1)
-  --tls-san NAME                    extra name or IP for the serving certificate (repeatable)
-  --store embedded|etcd             where objects live (default embedded: DIR/store; etcd needs --etcd-servers)
-  --etcd-servers URLS               etcd client URLs, comma-separated (https://127.0.0.1:2379); implies --store etcd
-  --etcd-cafile FILE                CA that signed the etcd servers' certificates
-  --etcd-certfile FILE              client certificate for etcd
-  --etcd-keyfile FILE               key of that certificate
-  --etcd-compaction-interval D      how often to compact etcd's history (default 5m; 0 turns it off)`
-
-export async function runApiserver(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      'data-dir': { type: 'string' },
-      'bind-address': { type: 'string', default: '127.0.0.1' },
-      'secure-port': { type: 'string', default: '6443' },
-      'advertise-address': { type: 'string' },
-      'admin-kubeconfig': { type: 'string' },
-      'service-cluster-ip-range': { type: 'string', default: '10.96.0.0/12' },
-      'service-node-port-range': { type: 'string', default: '30000-32767' },
-      'tls-san': { type: 'string', multiple: true },
-      'default-toleration-seconds': { type: 'string', default: '300' },
-      'apiserver-count': { type: 'string', default: '1' },
-      store: { type: 'string' },
-      'etcd-servers': { type: 'string' },
-      'etcd-cafile': { type: 'string' },
-      'etcd-certfile': { type: 'string' },
-      'etcd-keyfile': { type: 'string' },
-      'etcd-compaction-interval': { type: 'string', default: '5m' },
-      help: { type: 'boolean', short: 'h' },
+export const apiserver = defineComponent({
+  name: 'apiserver',
+  about: 'the Kubernetes API server with its embedded store',
+  flags: {
+    'data-dir': { type: 'string', arg: 'DIR', required: true, help: 'store, certificates and tokens live here (required)' },
+    'bind-address': { type: 'string', arg: 'ADDR', default: '127.0.0.1', help: 'address to listen on (default 127.0.0.1)' },
+    'secure-port': { type: 'string', arg: 'PORT', default: '6443', help: 'HTTPS port (default 6443; 0 picks a free one)' },
+    'advertise-address': { type: 'string', arg: 'ADDR', help: 'address other nodes and pods use to reach this server' },
+    'admin-kubeconfig': { type: 'string', arg: 'FILE', help: 'write an admin kubeconfig here (mode 0600)' },
+    'service-cluster-ip-range': { type: 'string', arg: 'CIDR', default: '10.96.0.0/12', help: 'Service IPs (default 10.96.0.0/12)' },
+    'service-node-port-range': { type: 'string', arg: 'A-B', default: '30000-32767', help: 'NodePort range (default 30000-32767)' },
+    'default-toleration-seconds': {
+      type: 'string',
+      arg: 'N',
+      default: '300',
+      help: 'how long new pods tolerate an unreachable/not-ready node (default 300)',
     },
-    strict: true,
-  })
-  if (values.help) {
-    console.log(HELP)
-    return
-  }
-  if (!values['data-dir']) throw new Error(`--data-dir is required\n\n${HELP}`)
-  const port = Number(values['secure-port'])
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--secure-port must be a port number, got ${values['secure-port']}`)
-  const range = /^(\d+)-(\d+)$/.exec(values['service-node-port-range']!)
-  if (!range || Number(range[1]) > Number(range[2]))
-    throw new Error(`--service-node-port-range must look like 30000-32767, got ${values['service-node-port-range']}`)
-  const apiserverCount = Number(values['apiserver-count'])
-  if (!Number.isInteger(apiserverCount) || apiserverCount < 1)
-    throw new Error(`--apiserver-count must be a whole number from 1, got ${values['apiserver-count']}`)
-  const storage = await openStorage(values)
-  const server = await startApiServer({
-    storage,
-    dataDir: resolve(values['data-dir']),
-    bindAddress: values['bind-address'],
-    securePort: port,
-    advertiseAddress: values['advertise-address'],
-    adminKubeconfig: values['admin-kubeconfig'] ? resolve(values['admin-kubeconfig']) : undefined,
-    serviceClusterIPRange: values['service-cluster-ip-range'],
-    nodePortRange: { min: Number(range[1]), max: Number(range[2]) },
-    extraSANs: values['tls-san'],
-    defaultTolerationSeconds: Number(values['default-toleration-seconds']),
-    apiserverCount,
-  })
-  if (values['admin-kubeconfig']) console.log(`apiserver: admin kubeconfig written to ${resolve(values['admin-kubeconfig'])}`)
-  const stop = (sig: string) => {
-    console.log(`apiserver: ${sig}, shutting down`)
-    server.close().then(
-      async () => {
-        await storage?.close()
-        process.exit(0)
-      },
-      (e: unknown) => {
-        console.error(`apiserver: shutdown failed: ${String(e)}`)
-        process.exit(1)
-      },
-    )
-  }
-  process.once('SIGINT', () => stop('SIGINT'))
-  process.once('SIGTERM', () => stop('SIGTERM'))
-}
+    'apiserver-count': { type: 'string', arg: 'N', default: '1', help: 'API servers sharing the store; Service kubernetes lists that many (default 1)' },
+    'tls-san': { type: 'string', arg: 'NAME', multiple: true, help: 'extra name or IP for the serving certificate (repeatable)' },
+    store: { type: 'string', arg: 'embedded|etcd', help: 'where objects live (default embedded: DIR/store; etcd needs --etcd-servers)' },
+    'etcd-servers': { type: 'string', arg: 'URLS', help: 'etcd client URLs, comma-separated (https://127.0.0.1:2379); implies --store etcd' },
+    'etcd-cafile': { type: 'string', arg: 'FILE', help: "CA that signed the etcd servers' certificates" },
+    'etcd-certfile': { type: 'string', arg: 'FILE', help: 'client certificate for etcd' },
+    'etcd-keyfile': { type: 'string', arg: 'FILE', help: 'key of that certificate' },
+    'etcd-compaction-interval': { type: 'string', arg: 'D', default: '5m', help: "how often to compact etcd's history (default 5m; 0 turns it off)" },
+  },
+  async run(values) {
+    const port = portNumber('secure-port', values['secure-port'])
+    const range = /^(\d+)-(\d+)$/.exec(values['service-node-port-range'])
+    if (!range || Number(range[1]) > Number(range[2]))
+      throw new Error(`--service-node-port-range must look like 30000-32767, got ${values['service-node-port-range']}`)
+    const apiserverCount = wholeNumber('apiserver-count', values['apiserver-count'], 1)!
+    const storage = await openStorage(values)
+    const server = await startApiServer({
+      storage,
+      dataDir: resolve(values['data-dir']),
+      bindAddress: values['bind-address'],
+      securePort: port,
+      advertiseAddress: values['advertise-address'],
+      adminKubeconfig: values['admin-kubeconfig'] ? resolve(values['admin-kubeconfig']) : undefined,
+      serviceClusterIPRange: values['service-cluster-ip-range'],
+      nodePortRange: { min: Number(range[1]), max: Number(range[2]) },
+      extraSANs: values['tls-san'],
+      defaultTolerationSeconds: Number(values['default-toleration-seconds']),
+      apiserverCount,
+    })
+    if (values['admin-kubeconfig']) console.log(`apiserver: admin kubeconfig written to ${resolve(values['admin-kubeconfig'])}`)
+    return async () => {
+      await server.close()
+      await storage?.close()
+    }
+  },
+})
 
 /** The etcd backend when asked for (--store etcd or --etcd-servers); undefined = embedded store. */
 async function openStorage(v: {
@@ -130,12 +96,7 @@ async function openStorage(v: {
   const key = file('etcd-keyfile')
   if ((cert === undefined) !== (key === undefined)) throw new Error('--etcd-certfile and --etcd-keyfile go together: give both or neither')
   if (!ca && (cert || servers.some((s) => s.startsWith('https://')))) throw new Error('https etcd servers need --etcd-cafile')
-  let interval: number
-  try {
-    interval = parseDurationMs(v['etcd-compaction-interval'] ?? '5m')
-  } catch (e) {
-    throw new Error(`--etcd-compaction-interval: ${e instanceof Error ? e.message : String(e)}`)
-  }
+  const interval = durationMs('etcd-compaction-interval', v['etcd-compaction-interval'] ?? '5m')!
   const store = await openEtcdStore({ endpoints: servers, tls: ca ? { ca, cert, key } : undefined, compactionIntervalMs: interval })
   console.log(`apiserver: storing objects in etcd at ${servers.join(',')} (revision ${store.revision()})`)
   return store

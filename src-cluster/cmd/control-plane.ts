@@ -3,23 +3,17 @@
 // Components still talk to each other only through the API server, exactly as when each runs
 // as its own service.
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { startApiServer, type ApiServer } from '../apiserver/server'
 import { createClient, type ClosableClient } from '../client'
 import type { ControllerOptions } from '../controllers/framework'
-import { waitForSignal, wholeNumber } from '../simulated/cli-flags'
+import { defineComponent } from './component'
+import { portNumber } from './flags'
+import { startScheduler, type Scheduler } from '../scheduler'
 import type { SimulatedNodesOptions } from '../simulated/fleet'
 import { kubeletServingTls } from '../simulated/tls'
 import { realClock, type Clock } from '../util/clock'
-import {
-  CONTROLLER_FLAGS,
-  CONTROLLER_FLAGS_HELP,
-  controllerOptionsFromFlags,
-  startControllerManager,
-  type RunningControllerManager,
-} from './controller-manager'
-import { startSchedulerInProcess, type RunningScheduler } from './scheduler-wiring'
-import { NODE_FLAGS, NODE_FLAGS_HELP, nodeOptionsFromFlags, resolveSocket, startSimulatedNodes, type RunningNodes } from './simulated-nodes'
+import { CONTROLLER_FLAGS, controllerOptionsFromFlags, startControllerManager, type RunningControllerManager } from './controller-manager'
+import { NODE_FLAGS, nodeOptionsFromFlags, resolveSocket, startSimulatedNodes, type RunningNodes } from './simulated-nodes'
 import { componentUserAgent } from '../client/user-agent'
 
 export interface ControlPlaneOptions {
@@ -46,7 +40,7 @@ export interface ControlPlane {
   readonly apiserver: ApiServer
   /** An admin client for callers (tests, the CLI's waits). */
   readonly client: ClosableClient
-  readonly scheduler?: RunningScheduler
+  readonly scheduler?: Scheduler
   readonly controllerManager?: RunningControllerManager
   readonly nodes?: RunningNodes
   close(): Promise<void>
@@ -71,7 +65,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const clients: ClosableClient[] = []
   const client = clientFor('kubelab-control-plane')
   clients.push(client)
-  let scheduler: RunningScheduler | undefined
+  let scheduler: Scheduler | undefined
   let controllerManager: RunningControllerManager | undefined
   let nodes: RunningNodes | undefined
   const close = async (): Promise<void> => {
@@ -91,7 +85,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     if (o.scheduler !== false) {
       const c = clientFor(componentUserAgent('kube-scheduler'))
       clients.push(c)
-      scheduler = await startSchedulerInProcess({ client: c, clock, log })
+      scheduler = await startScheduler({ client: c, clock, log })
     }
     if (o.nodes && (o.nodes.count > 0 || o.nodes.controlPlaneNode || o.controlSocket)) {
       const c = clientFor(componentUserAgent('kubelet', 'simulated-nodes'))
@@ -108,66 +102,41 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
 
 const { count: _count, ...NODE_FLAGS_NO_COUNT } = NODE_FLAGS
 
-const HELP = `usage: kubelab-node control-plane --data-dir DIR [flags]
-
-  --data-dir DIR              store, certificates and tokens live here (required)
-  --bind-address ADDR         API server address (default 127.0.0.1)
-  --secure-port PORT          API server HTTPS port (default 6443; 0 picks a free one)
-  --admin-kubeconfig FILE     write an admin kubeconfig here (mode 0600)
-  --tls-san NAME              extra name or IP for the serving certificate (repeatable)
-  --no-scheduler              leave the scheduler out
-  --no-controller-manager     leave the controller manager out
-  --simulated-nodes N         run N hollow worker nodes in this process
-${NODE_FLAGS_HELP.split('\n')
-  .filter((l) => !l.includes('--count'))
-  .join('\n')}
-${CONTROLLER_FLAGS_HELP}`
-
-export async function runControlPlane(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      'data-dir': { type: 'string' },
-      'bind-address': { type: 'string' },
-      'secure-port': { type: 'string', default: '6443' },
-      'admin-kubeconfig': { type: 'string' },
-      'tls-san': { type: 'string', multiple: true },
-      'no-scheduler': { type: 'boolean' },
-      'no-controller-manager': { type: 'boolean' },
-      'simulated-nodes': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      ...NODE_FLAGS_NO_COUNT,
-      ...CONTROLLER_FLAGS,
-    },
-    strict: true,
-  })
-  if (values.help) {
-    console.log(HELP)
-    return
-  }
-  if (!values['data-dir']) throw new Error(`--data-dir is required\n\n${HELP}`)
-  const port = wholeNumber('secure-port', values['secure-port'])
-  if (port === undefined || port > 65535) throw new Error(`--secure-port must be a port number, got ${values['secure-port']}`)
-  const nodeOpts = nodeOptionsFromFlags({ ...values, count: values['simulated-nodes'] ?? '0' })
-  const controllerOptions = controllerOptionsFromFlags(values)
-  const cp = await startControlPlane({
-    dataDir: resolve(values['data-dir']),
-    bindAddress: values['bind-address'],
-    securePort: port,
-    adminKubeconfig: values['admin-kubeconfig'] ? resolve(values['admin-kubeconfig']) : undefined,
-    extraSANs: values['tls-san'],
-    scheduler: !values['no-scheduler'],
-    controllerManager: !values['no-controller-manager'],
-    controllerOptions,
-    nodes: nodeOpts && heartbeatWithin(nodeOpts, controllerOptions.nodeMonitorGracePeriodSeconds),
-    controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined,
-  })
-  console.log(`control-plane: running (API server ${cp.apiserver.url}, pid ${process.pid})`)
-  const sig = await waitForSignal()
-  console.log(`control-plane: ${sig}, shutting down`)
-  await cp.close()
-  process.exit(0)
-}
+export const controlPlane = defineComponent({
+  name: 'control-plane',
+  about: 'apiserver + scheduler + controller-manager (+ simulated nodes) in one process',
+  flags: {
+    'data-dir': { type: 'string', arg: 'DIR', required: true, help: 'store, certificates and tokens live here (required)' },
+    'bind-address': { type: 'string', arg: 'ADDR', help: 'API server address (default 127.0.0.1)' },
+    'secure-port': { type: 'string', arg: 'PORT', default: '6443', help: 'API server HTTPS port (default 6443; 0 picks a free one)' },
+    'admin-kubeconfig': { type: 'string', arg: 'FILE', help: 'write an admin kubeconfig here (mode 0600)' },
+    'tls-san': { type: 'string', arg: 'NAME', multiple: true, help: 'extra name or IP for the serving certificate (repeatable)' },
+    'no-scheduler': { type: 'boolean', help: 'leave the scheduler out' },
+    'no-controller-manager': { type: 'boolean', help: 'leave the controller manager out' },
+    'simulated-nodes': { type: 'string', arg: 'N', help: 'run N hollow worker nodes in this process' },
+    ...NODE_FLAGS_NO_COUNT,
+    ...CONTROLLER_FLAGS,
+  },
+  async run(values) {
+    const port = portNumber('secure-port', values['secure-port'])
+    const nodeOpts = nodeOptionsFromFlags({ ...values, count: values['simulated-nodes'] ?? '0' })
+    const controllerOptions = controllerOptionsFromFlags(values)
+    const cp = await startControlPlane({
+      dataDir: resolve(values['data-dir']),
+      bindAddress: values['bind-address'],
+      securePort: port,
+      adminKubeconfig: values['admin-kubeconfig'] ? resolve(values['admin-kubeconfig']) : undefined,
+      extraSANs: values['tls-san'],
+      scheduler: !values['no-scheduler'],
+      controllerManager: !values['no-controller-manager'],
+      controllerOptions,
+      nodes: nodeOpts && heartbeatWithin(nodeOpts, controllerOptions.nodeMonitorGracePeriodSeconds),
+      controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined,
+    })
+    console.log(`control-plane: running (API server ${cp.apiserver.url}, pid ${process.pid})`)
+    return () => cp.close()
+  },
+})
 
 /**
  * Hollow nodes must heartbeat well inside the node monitor grace period (upstream: lease renewed

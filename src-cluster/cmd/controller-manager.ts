@@ -1,6 +1,5 @@
 // `kubelab-node controller-manager`: every controller of src-cluster/controllers over shared
 // informers and one API client. Flags are named as upstream's kube-controller-manager names them.
-import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { createClient, loadKubeconfig } from '../client'
 import type { Client } from '../client/types'
@@ -8,9 +7,10 @@ import { allControllers } from '../controllers'
 import { LoadBalancerIpController } from '../proxy'
 import { createControllerContext, type Controller, type ControllerOptions } from '../controllers/framework'
 import { realClock, type Clock } from '../util/clock'
-import { durationSeconds, wholeNumber, waitForSignal } from '../simulated/cli-flags'
 import { componentUserAgent } from '../client/user-agent'
-import { LEADER_ELECTION_FLAGS, LEADER_ELECTION_HELP, leaderElectionFromFlags, runLeaderElected, type Loops } from '../leaderelection/run'
+import { runLeaderElected, type Loops } from '../leaderelection/run'
+import { defineComponent, type FlagValues } from './component'
+import { durationSeconds, KUBECONFIG_FLAG, leaderElectionFlags, leaderElectionFromFlags, wholeNumber } from './flags'
 
 export interface ControllerManagerOptions {
   readonly client: Client
@@ -58,39 +58,24 @@ export async function startControllerManager(o: ControllerManagerOptions): Promi
 }
 
 export const CONTROLLER_FLAGS = {
-  'node-monitor-grace-period': { type: 'string' },
-  'node-monitor-period': { type: 'string' },
-  'node-startup-grace-period': { type: 'string' },
-  'default-toleration-seconds': { type: 'string' },
-  'pod-eviction-timeout': { type: 'string' },
-  'cluster-cidr': { type: 'string' },
-  'node-cidr-mask-size': { type: 'string' },
-  'concurrent-syncs': { type: 'string' },
-  'horizontal-pod-autoscaler-sync-period': { type: 'string' },
-  'resource-quota-sync-period': { type: 'string' },
-  'lb-pool': { type: 'string' },
-  'cluster-signing-cert-file': { type: 'string' },
-  'cluster-signing-key-file': { type: 'string' },
-  'cluster-signing-duration': { type: 'string' },
+  'node-monitor-grace-period': { type: 'string', arg: 'D', help: 'heartbeat age after which a node is Ready=Unknown (default 40s)' },
+  'node-monitor-period': { type: 'string', arg: 'D', help: 'how often node health is checked (default 5s)' },
+  'node-startup-grace-period': { type: 'string', arg: 'D', help: 'grace for a node that never reported (default 60s)' },
+  'default-toleration-seconds': { type: 'string', arg: 'N', help: 'tolerationSeconds of the default unreachable/not-ready tolerations (default 300)' },
+  'pod-eviction-timeout': { type: 'string', arg: 'D', help: 'eviction delay for pods on unhealthy nodes (default 5m)' },
+  'cluster-cidr': { type: 'string', arg: 'CIDR', help: 'pod network; each node gets a slice (default 10.244.0.0/16)' },
+  'node-cidr-mask-size': { type: 'string', arg: 'N', help: "prefix length of each node's podCIDR (default 24)" },
+  'concurrent-syncs': { type: 'string', arg: 'N', help: 'workers per controller (default 5)' },
+  'horizontal-pod-autoscaler-sync-period': { type: 'string', arg: 'D', help: 'HPA evaluation period (default 15s)' },
+  'resource-quota-sync-period': { type: 'string', arg: 'D', help: 'full recount of every ResourceQuota (default 5m)' },
+  'lb-pool': { type: 'string', arg: 'CIDR', help: 'addresses for LoadBalancer Services (default: none, they stay <pending>)' },
+  'cluster-signing-cert-file': { type: 'string', arg: 'FILE', help: 'CA certificate that signs approved CSRs (kubernetes.io signers)' },
+  'cluster-signing-key-file': { type: 'string', arg: 'FILE', help: 'its private key (without both, CSRs are not signed)' },
+  'cluster-signing-duration': { type: 'string', arg: 'D', help: 'longest certificate the CSR signer issues (default 8760h)' },
 } as const
 
-export const CONTROLLER_FLAGS_HELP = `  --node-monitor-grace-period D       heartbeat age after which a node is Ready=Unknown (default 40s)
-  --node-monitor-period D             how often node health is checked (default 5s)
-  --node-startup-grace-period D       grace for a node that never reported (default 60s)
-  --default-toleration-seconds N      tolerationSeconds of the default unreachable/not-ready tolerations (default 300)
-  --pod-eviction-timeout D            eviction delay for pods on unhealthy nodes (default 5m)
-  --cluster-cidr CIDR                 pod network; each node gets a slice (default 10.244.0.0/16)
-  --node-cidr-mask-size N             prefix length of each node's podCIDR (default 24)
-  --concurrent-syncs N                workers per controller (default 5)
-  --horizontal-pod-autoscaler-sync-period D   HPA evaluation period (default 15s)
-  --resource-quota-sync-period D      full recount of every ResourceQuota (default 5m)
-  --lb-pool CIDR                      addresses for LoadBalancer Services (default: none, they stay <pending>)
-  --cluster-signing-cert-file FILE    CA certificate that signs approved CSRs (kubernetes.io signers)
-  --cluster-signing-key-file FILE     its private key (without both, CSRs are not signed)
-  --cluster-signing-duration D        longest certificate the CSR signer issues (default 8760h)`
-
 /** ControllerOptions overrides from parsed controller flags. */
-export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTROLLER_FLAGS, string | undefined>>): Partial<ControllerOptions> {
+export function controllerOptionsFromFlags(v: Partial<FlagValues<typeof CONTROLLER_FLAGS>>): Partial<ControllerOptions> {
   const out: { -readonly [K in keyof ControllerOptions]?: ControllerOptions[K] } = {}
   const set = <K extends keyof ControllerOptions>(k: K, val: ControllerOptions[K] | undefined): void => {
     if (val !== undefined) out[k] = val
@@ -112,43 +97,36 @@ export function controllerOptionsFromFlags(v: Partial<Record<keyof typeof CONTRO
   return out
 }
 
-const HELP = `usage: kubelab-node controller-manager --kubeconfig FILE [flags]
-
-  --kubeconfig FILE                   how to reach the API server (required)
-${CONTROLLER_FLAGS_HELP}
-${LEADER_ELECTION_HELP.replace("the component's, as upstream", 'kube-controller-manager')}`
-
-export async function runControllerManager(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS, ...LEADER_ELECTION_FLAGS },
-    strict: true,
-  })
-  if (values.help) {
-    console.log(HELP)
-    return
-  }
-  if (!values.kubeconfig) throw new Error(`--kubeconfig is required\n\n${HELP}`)
-  const le = leaderElectionFromFlags(values, 'kube-controller-manager')
-  const options = controllerOptionsFromFlags(values)
-  const client = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: componentUserAgent('kube-controller-manager') })
-  const start = (): Promise<Loops> => startControllerManager({ client, options })
-  // As upstream: only the holder of kube-system/kube-controller-manager runs controllers; losing it exits.
-  const cm: Loops = le.enabled
-    ? runLeaderElected({
-        client,
-        name: le.name,
-        namespace: le.namespace,
-        timing: le.timing,
-        start,
-        onLost: () => {
-          console.error('controller-manager: leaderelection lost')
-          process.exit(1)
-        },
-      })
-    : await start()
-  const sig = await waitForSignal()
-  console.log(`controller-manager: ${sig}, shutting down`)
-  await cm.stop()
-  client.close()
-}
+export const controllerManager = defineComponent({
+  name: 'controller-manager',
+  about: 'every controller (workloads, nodes, namespaces, jobs, HPA, ...)',
+  flags: {
+    kubeconfig: { ...KUBECONFIG_FLAG, help: 'how to reach the API server (required)' },
+    ...CONTROLLER_FLAGS,
+    ...leaderElectionFlags('kube-controller-manager'),
+  },
+  async run(values) {
+    const le = leaderElectionFromFlags(values, 'kube-controller-manager')
+    const options = controllerOptionsFromFlags(values)
+    const client = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: componentUserAgent('kube-controller-manager') })
+    const start = (): Promise<Loops> => startControllerManager({ client, options })
+    // As upstream: only the holder of kube-system/kube-controller-manager runs controllers; losing it exits.
+    const cm: Loops = le.enabled
+      ? runLeaderElected({
+          client,
+          name: le.name,
+          namespace: le.namespace,
+          timing: le.timing,
+          start,
+          onLost: () => {
+            console.error('controller-manager: leaderelection lost')
+            process.exit(1)
+          },
+        })
+      : await start()
+    return async () => {
+      await cm.stop()
+      client.close()
+    }
+  },
+})

@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createClient, loadKubeconfig, type ClosableClient } from '../client'
 import { Kubelet, type KubeletOptions } from '../kubelet'
 import { defaultNodeName } from '../kubelet/node'
@@ -13,28 +12,9 @@ import { setupNodeNetwork, type NodeNetwork } from '../kubelet/network'
 import { startKubeletServer, type KubeletServer } from '../kubelet/server'
 import { criStreamingRuntime } from '../kubelet/streaming-runtime'
 import { componentUserAgent } from '../client/user-agent'
-
-const HELP = `usage: kubelab-node kubelet --kubeconfig FILE [flags]
-
-  --kubeconfig FILE                     how to reach and authenticate to the API server (required)
-  --node-name NAME                      the Node to register (default: this host's name)
-  --container-runtime-endpoint URL      CRI socket (default unix:///run/containerd/containerd.sock)
-  --root-dir DIR                        pod volumes and state (default /var/lib/kubelab/kubelet)
-  --pod-log-dir DIR                     container log files (default /var/log/pods)
-  --node-ip IP                          the node's InternalIP (default: first non-loopback IPv4)
-  --cluster-dns IP                      DNS server for pods, repeatable (default 10.96.0.10)
-  --cluster-domain DOMAIN               cluster domain for pod search paths (default cluster.local)
-  --port N                              port of the kubelet's HTTPS server, published in the Node (default 10250)
-  --cgroup-root PATH                    cgroup parent of all pods (default /kubelab)
-  --tls-cert-file FILE                  serving certificate of the HTTPS server (from the cluster CA)
-  --tls-private-key-file FILE           its key
-  --client-ca-file FILE                 CA that signs callers' certificates (default: the kubeconfig's CA)
-  --cni-conf-dir DIR                    where this node's containerd reads CNI configs; with it the
-                                        kubelet sets up the pod network once the Node has a podCIDR
-  --cluster-cidr CIDR                   the whole pod network (default 10.244.0.0/16)
-  --register-with-taints K=V:EFFECT     taints to register the Node with (comma-separated)
-  --node-labels K=V,...                 labels of the Node, set at registration and put back on every
-                                        start (e.g. node-role.kubernetes.io/control-plane=)`
+import { kubeletMaySetLabel } from '../apiserver/admission/node-restriction'
+import { defineComponent, parseFlags, type FlagValues, type Stop } from './component'
+import { KUBECONFIG_FLAG, portNumber } from './flags'
 
 export function firstIPv4(): string {
   for (const list of Object.values(networkInterfaces())) {
@@ -58,8 +38,6 @@ export function parseTaints(s: string | undefined): { key: string; value?: strin
     return m[2] ? { key: m[1]!, value: m[2], effect: m[3]! } : { key: m[1]!, effect: m[3]! }
   })
 }
-
-import { kubeletMaySetLabel } from '../apiserver/admission/node-restriction'
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -100,38 +78,48 @@ export function parseNodeLabels(s: string | undefined): Record<string, string> {
   return out
 }
 
-export function kubeletOptionsFromArgs(args: string[]): { kubeconfig: string; opts: Omit<KubeletOptions, 'client'>; node: NodeAssembly } | undefined {
-  const { values } = parseArgs({
-    args,
-    options: {
-      kubeconfig: { type: 'string' },
-      'node-name': { type: 'string' },
-      'container-runtime-endpoint': { type: 'string', default: 'unix:///run/containerd/containerd.sock' },
-      'root-dir': { type: 'string', default: '/var/lib/kubelab/kubelet' },
-      'pod-log-dir': { type: 'string', default: '/var/log/pods' },
-      'node-ip': { type: 'string' },
-      'cluster-dns': { type: 'string', multiple: true },
-      'cluster-domain': { type: 'string', default: 'cluster.local' },
-      port: { type: 'string', default: '10250' },
-      'cgroup-root': { type: 'string', default: '/kubelab' },
-      'tls-cert-file': { type: 'string' },
-      'tls-private-key-file': { type: 'string' },
-      'client-ca-file': { type: 'string' },
-      'cni-conf-dir': { type: 'string' },
-      'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
-      'register-with-taints': { type: 'string' },
-      'node-labels': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  })
-  if (values.help) {
-    console.log(HELP)
-    return undefined
-  }
-  if (!values.kubeconfig) throw new Error(`--kubeconfig is required\n\n${HELP}`)
-  const port = Number(values.port)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a TCP port, got ${values.port}`)
+const KUBELET_FLAGS = {
+  kubeconfig: KUBECONFIG_FLAG,
+  'node-name': { type: 'string', arg: 'NAME', help: "the Node to register (default: this host's name)" },
+  'container-runtime-endpoint': {
+    type: 'string',
+    arg: 'URL',
+    default: 'unix:///run/containerd/containerd.sock',
+    help: 'CRI socket (default unix:///run/containerd/containerd.sock)',
+  },
+  'root-dir': { type: 'string', arg: 'DIR', default: '/var/lib/kubelab/kubelet', help: 'pod volumes and state (default /var/lib/kubelab/kubelet)' },
+  'pod-log-dir': { type: 'string', arg: 'DIR', default: '/var/log/pods', help: 'container log files (default /var/log/pods)' },
+  'node-ip': { type: 'string', arg: 'IP', help: "the node's InternalIP (default: first non-loopback IPv4)" },
+  'cluster-dns': { type: 'string', arg: 'IP', multiple: true, help: 'DNS server for pods, repeatable (default 10.96.0.10)' },
+  'cluster-domain': { type: 'string', arg: 'DOMAIN', default: 'cluster.local', help: 'cluster domain for pod search paths (default cluster.local)' },
+  port: { type: 'string', arg: 'N', default: '10250', help: "port of the kubelet's HTTPS server, published in the Node (default 10250)" },
+  'cgroup-root': { type: 'string', arg: 'PATH', default: '/kubelab', help: 'cgroup parent of all pods (default /kubelab)' },
+  'tls-cert-file': { type: 'string', arg: 'FILE', help: 'serving certificate of the HTTPS server (from the cluster CA)' },
+  'tls-private-key-file': { type: 'string', arg: 'FILE', help: 'its key' },
+  'client-ca-file': { type: 'string', arg: 'FILE', help: "CA that signs callers' certificates (default: the kubeconfig's CA)" },
+  'cni-conf-dir': {
+    type: 'string',
+    arg: 'DIR',
+    help: "where this node's containerd reads CNI configs; with it the\nkubelet sets up the pod network once the Node has a podCIDR",
+  },
+  'cluster-cidr': { type: 'string', arg: 'CIDR', default: '10.244.0.0/16', help: 'the whole pod network (default 10.244.0.0/16)' },
+  'register-with-taints': { type: 'string', arg: 'K=V:EFFECT', help: 'taints to register the Node with (comma-separated)' },
+  'node-labels': {
+    type: 'string',
+    arg: 'K=V,...',
+    help: 'labels of the Node, set at registration and put back on every\nstart (e.g. node-role.kubernetes.io/control-plane=)',
+  },
+} as const
+
+export interface KubeletConfig {
+  readonly kubeconfig: string
+  readonly opts: Omit<KubeletOptions, 'client'>
+  readonly node: NodeAssembly
+}
+
+/** The kubelet's options from its parsed flags. */
+export function kubeletConfig(values: FlagValues<typeof KUBELET_FLAGS>): KubeletConfig {
+  const port = portNumber('port', values.port, 1)
   if (!!values['tls-cert-file'] !== !!values['tls-private-key-file']) throw new Error('--tls-cert-file and --tls-private-key-file go together')
   return {
     kubeconfig: resolve(values.kubeconfig),
@@ -144,31 +132,38 @@ export function kubeletOptionsFromArgs(args: string[]): { kubeconfig: string; op
           }
         : undefined,
       cniConfDir: values['cni-conf-dir'] ? resolve(values['cni-conf-dir']) : undefined,
-      clusterCIDR: values['cluster-cidr']!,
+      clusterCIDR: values['cluster-cidr'],
     },
     opts: {
       registerWithTaints: parseTaints(values['register-with-taints']),
       labels: parseNodeLabels(values['node-labels']),
       nodeName: values['node-name'] ?? defaultNodeName(),
-      runtimeEndpoint: values['container-runtime-endpoint']!,
-      rootDir: resolve(values['root-dir']!),
-      podLogDir: resolve(values['pod-log-dir']!),
+      runtimeEndpoint: values['container-runtime-endpoint'],
+      rootDir: resolve(values['root-dir']),
+      podLogDir: resolve(values['pod-log-dir']),
       nodeIP: values['node-ip'] ?? firstIPv4(),
       clusterDns: values['cluster-dns'] ?? ['10.96.0.10'],
-      clusterDomain: values['cluster-domain']!,
+      clusterDomain: values['cluster-domain'],
       kubeletPort: port,
-      cgroupRoot: values['cgroup-root']!,
+      cgroupRoot: values['cgroup-root'],
     },
   }
 }
 
-/** Starts a kubelet from flags with its pod network and HTTPS server; `extra` adds options (tests). */
-export async function startKubelet(
-  args: string[],
-  extra: Partial<KubeletOptions> = {},
-): Promise<{ kubelet: Kubelet; client: ClosableClient; server?: KubeletServer; stop(): Promise<void> } | undefined> {
-  const parsed = kubeletOptionsFromArgs(args)
-  if (!parsed) return undefined
+/** The kubelet's options from its command line (tests). */
+export function kubeletOptionsFromArgs(args: string[]): KubeletConfig {
+  return kubeletConfig(parseFlags(kubelet, args))
+}
+
+export interface RunningKubelet {
+  readonly kubelet: Kubelet
+  readonly client: ClosableClient
+  readonly server?: KubeletServer
+  stop(): Promise<void>
+}
+
+/** Starts a kubelet with its pod network and HTTPS server; `extra` adds options (tests). */
+export async function startKubelet(parsed: KubeletConfig, extra: Partial<KubeletOptions> = {}): Promise<RunningKubelet> {
   const cfg = loadKubeconfig(parsed.kubeconfig)
   const client = createClient({ ...cfg, userAgent: componentUserAgent('kubelet', parsed.opts.nodeName) })
   const log = extra.log ?? ((l: string) => console.log(l))
@@ -224,21 +219,15 @@ export async function startKubelet(
   }
 }
 
-export async function runKubelet(args: string[]): Promise<void> {
-  const started = await startKubelet(args)
-  if (!started) return
-  await new Promise<void>((done) => {
-    const stop = (sig: string): void => {
-      console.log(`kubelet: ${sig}, shutting down (pods keep running)`)
-      started.stop().then(
-        () => done(),
-        (e: unknown) => {
-          console.error(`kubelet: shutdown failed: ${String(e)}`)
-          process.exit(1)
-        },
-      )
+export const kubelet = defineComponent({
+  name: 'kubelet',
+  about: 'node agent: pods on containerd through the CRI, pod network, logs/exec/port-forward server',
+  flags: KUBELET_FLAGS,
+  async run(values): Promise<Stop> {
+    const started = await startKubelet(kubeletConfig(values))
+    return async () => {
+      console.log('kubelet: pods keep running')
+      await started.stop()
     }
-    process.once('SIGINT', () => stop('SIGINT'))
-    process.once('SIGTERM', () => stop('SIGTERM'))
-  })
-}
+  },
+})

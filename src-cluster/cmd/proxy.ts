@@ -1,64 +1,49 @@
 // `kubelab-node proxy`: the service proxy on one node, programming iptables for Services.
-import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { createClient, loadKubeconfig } from '../client'
 import { parseCidr } from '../kit/ipv4'
 import { ServiceProxy } from '../proxy'
+import { defineComponent, requireFlags } from './component'
 
-const HELP = `usage: kubelab-node proxy --kubeconfig FILE --node-name NAME [flags]
-
-  --kubeconfig FILE       how to reach and authenticate to the API server (required)
-  --node-name NAME        the node this proxy runs on (required; used in logs)
-  --cluster-cidr CIDR     the pod network; other traffic to cluster IPs is masqueraded (default 10.244.0.0/16)
-  --cleanup               remove every rule and chain the proxy made, then exit`
-
-export async function runProxy(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      kubeconfig: { type: 'string' },
-      'node-name': { type: 'string' },
-      'cluster-cidr': { type: 'string', default: '10.244.0.0/16' },
-      cleanup: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+export const proxy = defineComponent({
+  name: 'proxy',
+  about: 'service proxy: iptables rules for ClusterIP, NodePort and LoadBalancer Services',
+  usage: '--kubeconfig FILE --node-name NAME [flags]',
+  flags: {
+    kubeconfig: { type: 'string', arg: 'FILE', help: 'how to reach and authenticate to the API server (required)' },
+    'node-name': { type: 'string', arg: 'NAME', help: 'the node this proxy runs on (required; used in logs)' },
+    'cluster-cidr': {
+      type: 'string',
+      arg: 'CIDR',
+      default: '10.244.0.0/16',
+      help: 'the pod network; other traffic to cluster IPs is masqueraded (default 10.244.0.0/16)',
     },
-    strict: true,
-  })
-  if (values.help) {
-    console.log(HELP)
-    return
-  }
-  const clusterCIDR = parseCidr(values['cluster-cidr']!).text
-  if (values.cleanup) {
-    const { removeProxyRules } = await import('../proxy/iptables')
-    const { hostCommands } = await import('../kit/host')
-    await removeProxyRules(hostCommands())
-    console.log('proxy: rules removed')
-    return
-  }
-  if (!values.kubeconfig) throw new Error(`--kubeconfig is required\n\n${HELP}`)
-  if (!values['node-name']) throw new Error(`--node-name is required\n\n${HELP}`)
-  const node = values['node-name']
-  const cfg = loadKubeconfig(resolve(values.kubeconfig))
-  const client = createClient({ ...cfg, userAgent: `kubelab-proxy/${node}` })
-  const proxy = new ServiceProxy(client, { clusterCIDR, log: (l) => console.log(l) })
-  await proxy.start()
-  console.log(`proxy: node ${node} serving Services from ${cfg.server}`)
-  await new Promise<void>((done) => {
-    const stop = (sig: string): void => {
-      console.log(`proxy: ${sig}, removing rules and shutting down`)
-      proxy.stop({ cleanup: true }).then(
-        () => {
-          client.close()
-          done()
-        },
-        (e: unknown) => {
-          console.error(`proxy: cleanup failed: ${String(e)}; run 'kubelab-node proxy --cleanup'`)
-          process.exit(1)
-        },
-      )
+    cleanup: { type: 'boolean', help: 'remove every rule and chain the proxy made, then exit' },
+  },
+  async run(values) {
+    const clusterCIDR = parseCidr(values['cluster-cidr']).text
+    if (values.cleanup) {
+      const { removeProxyRules } = await import('../proxy/iptables')
+      const { hostCommands } = await import('../kit/host')
+      await removeProxyRules(hostCommands())
+      console.log('proxy: rules removed')
+      return
     }
-    process.once('SIGINT', () => stop('SIGINT'))
-    process.once('SIGTERM', () => stop('SIGTERM'))
-  })
-}
+    requireFlags(values, 'kubeconfig', 'node-name')
+    const node = values['node-name']!
+    const cfg = loadKubeconfig(resolve(values.kubeconfig!))
+    const client = createClient({ ...cfg, userAgent: `kubelab-proxy/${node}` })
+    const proxy = new ServiceProxy(client, { clusterCIDR, log: (l) => console.log(l) })
+    await proxy.start()
+    console.log(`proxy: node ${node} serving Services from ${cfg.server}`)
+    return async () => {
+      console.log('proxy: removing rules')
+      try {
+        await proxy.stop({ cleanup: true })
+      } catch (e) {
+        throw new Error(`cleanup failed: ${String(e)}; run 'kubelab-node proxy --cleanup'`)
+      }
+      client.close()
+    }
+  },
+})

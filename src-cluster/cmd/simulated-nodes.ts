@@ -1,10 +1,10 @@
 // `kubelab-node simulated-nodes`: hollow kubelets for N nodes in this one process.
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createClient, loadKubeconfig } from '../client'
 import type { Client } from '../client/types'
-import { durationMs, waitForSignal, wholeNumber } from '../simulated/cli-flags'
+import { defineComponent, type FlagValues } from './component'
+import { durationMs, wholeNumber } from './flags'
 import { startControlServer, type ControlServer } from '../simulated/control-api'
 import { SimulatedNodes, type SimulatedNodesOptions } from '../simulated/fleet'
 import { kubeletServingTls } from '../simulated/tls'
@@ -12,32 +12,21 @@ import type { ServingTls } from '../simulated/metrics-server'
 import { componentUserAgent } from '../client/user-agent'
 
 export const NODE_FLAGS = {
-  count: { type: 'string' },
-  prefix: { type: 'string' },
-  'start-delay': { type: 'string' },
-  'run-time': { type: 'string' },
-  cpu: { type: 'string' },
-  memory: { type: 'string' },
-  pods: { type: 'string' },
-  control: { type: 'boolean' },
-  'control-name': { type: 'string' },
-  'host-ip': { type: 'string' },
-  'control-socket': { type: 'string' },
-  stopped: { type: 'string' },
+  count: { type: 'string', arg: 'N', help: 'worker nodes to simulate (named PREFIX1 … PREFIXN)' },
+  prefix: { type: 'string', arg: 'P', help: 'node name prefix (default node-)' },
+  control: { type: 'boolean', help: 'also register a control-plane node (role label, NoSchedule taint)' },
+  'control-name': { type: 'string', arg: 'NAME', help: 'its name (default control-plane)' },
+  'start-delay': { type: 'string', arg: 'D', help: 'binding → Running, and each init container (default 1s)' },
+  'run-time': { type: 'string', arg: 'D', help: 'how long restartPolicy Never/OnFailure pods run (default 5s)' },
+  cpu: { type: 'string', arg: 'Q', help: "each node's CPU capacity (default 4)" },
+  memory: { type: 'string', arg: 'Q', help: "each node's memory capacity (default 8Gi)" },
+  pods: { type: 'string', arg: 'N', help: "each node's pod capacity (default 110)" },
+  'host-ip': { type: 'string', arg: 'IP', help: "the nodes' InternalIP and metrics address (default 127.0.0.1)" },
+  'control-socket': { type: 'string', arg: 'PATH', help: 'serve the node stop/start control API here (unix socket, or a loopback port)' },
+  stopped: { type: 'string', arg: 'NAME,...', help: 'nodes that start stopped (a failure drill kept across restarts)' },
 } as const
 
-export const NODE_FLAGS_HELP = `  --count N                 worker nodes to simulate (named PREFIX1 … PREFIXN)
-  --prefix P                node name prefix (default node-)
-  --control                 also register a control-plane node (role label, NoSchedule taint)
-  --control-name NAME       its name (default control-plane)
-  --start-delay D           binding → Running, and each init container (default 1s)
-  --run-time D              how long restartPolicy Never/OnFailure pods run (default 5s)
-  --cpu Q --memory Q --pods N   each node's capacity (default 4, 8Gi, 110)
-  --host-ip IP              the nodes' InternalIP and metrics address (default 127.0.0.1)
-  --control-socket PATH     serve the node stop/start control API here (unix socket, or a loopback port)
-  --stopped NAME,...        nodes that start stopped (a failure drill kept across restarts)`
-
-type NodeFlagValues = Partial<Record<Exclude<keyof typeof NODE_FLAGS, 'control'>, string | undefined>> & { control?: boolean }
+type NodeFlagValues = Partial<FlagValues<typeof NODE_FLAGS>>
 
 /** SimulatedNodesOptions (without client, tls) from parsed node flags. */
 export function nodeOptionsFromFlags(v: NodeFlagValues): Omit<SimulatedNodesOptions, 'client'> {
@@ -85,52 +74,43 @@ export async function startSimulatedNodes(o: SimulatedNodesOptions & { controlSo
   }
 }
 
-const HELP = `usage: kubelab-node simulated-nodes --kubeconfig FILE --count N [flags]
-
-  --kubeconfig FILE         how to reach the API server (required)
-${NODE_FLAGS_HELP}
-  --cluster-ca-cert FILE --cluster-ca-key FILE
-                            sign the metrics endpoint's certificate with the cluster CA
-                            (without them no metrics are served and kubectl top has no data)`
-
-export async function runSimulatedNodes(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      kubeconfig: { type: 'string' },
-      'cluster-ca-cert': { type: 'string' },
-      'cluster-ca-key': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      ...NODE_FLAGS,
+export const simulatedNodes = defineComponent({
+  name: 'simulated-nodes',
+  about: 'hollow kubelets: many simulated nodes in one process',
+  usage: '--kubeconfig FILE --count N [flags]',
+  flags: {
+    kubeconfig: { type: 'string', arg: 'FILE', required: true, help: 'how to reach the API server (required)' },
+    ...NODE_FLAGS,
+    'cluster-ca-cert': {
+      type: 'string',
+      arg: 'FILE',
+      help: "with --cluster-ca-key: sign the metrics endpoint's certificate with the cluster CA\n(without them no metrics are served and kubectl top has no data)",
     },
-    strict: true,
-  })
-  if (values.help) {
-    console.log(HELP)
-    return
-  }
-  if (!values.kubeconfig) throw new Error(`--kubeconfig is required\n\n${HELP}`)
-  const opts = nodeOptionsFromFlags(values)
-  let tls: ServingTls | undefined
-  if (values['cluster-ca-cert'] && values['cluster-ca-key']) {
-    const ca = { certPem: readFileSync(resolve(values['cluster-ca-cert']), 'utf8'), keyPem: readFileSync(resolve(values['cluster-ca-key']), 'utf8') }
-    tls = kubeletServingTls(ca, opts.hostIP ?? '127.0.0.1')
-  } else console.log('simulated-nodes: no --cluster-ca-cert/--cluster-ca-key: the metrics endpoint is off')
-  const client: Client & { close(): void } = createClient({
-    ...loadKubeconfig(resolve(values.kubeconfig)),
-    userAgent: componentUserAgent('kubelet', 'simulated-nodes'),
-  })
-  const running = await startSimulatedNodes({
-    ...opts,
-    client,
-    tls,
-    controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined,
-  })
-  const sig = await waitForSignal()
-  console.log(`simulated-nodes: ${sig}, shutting down`)
-  await running.stop()
-  client.close()
-}
+    'cluster-ca-key': { type: 'string', arg: 'FILE', help: "the cluster CA's key" },
+  },
+  async run(values) {
+    const opts = nodeOptionsFromFlags(values)
+    let tls: ServingTls | undefined
+    if (values['cluster-ca-cert'] && values['cluster-ca-key']) {
+      const ca = { certPem: readFileSync(resolve(values['cluster-ca-cert']), 'utf8'), keyPem: readFileSync(resolve(values['cluster-ca-key']), 'utf8') }
+      tls = kubeletServingTls(ca, opts.hostIP ?? '127.0.0.1')
+    } else console.log('simulated-nodes: no --cluster-ca-cert/--cluster-ca-key: the metrics endpoint is off')
+    const client: Client & { close(): void } = createClient({
+      ...loadKubeconfig(resolve(values.kubeconfig)),
+      userAgent: componentUserAgent('kubelet', 'simulated-nodes'),
+    })
+    const running = await startSimulatedNodes({
+      ...opts,
+      client,
+      tls,
+      controlSocket: values['control-socket'] ? resolveSocket(values['control-socket']) : undefined,
+    })
+    return async () => {
+      await running.stop()
+      client.close()
+    }
+  },
+})
 
 /** A bare port stays a port; anything else is a socket path. */
 export function resolveSocket(s: string): string {

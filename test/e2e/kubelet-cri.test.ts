@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, busyboxImageSpec, loadImage, pauseImageSpec, writeImage } from '../../provisioning/images'
 import { CriClient, isCriNotFound, type PodSandboxConfig } from '../../src-cluster/kubelet/cri/client'
-import { runShutdownPods } from '../../src-cluster/cmd/shutdown-pods'
+import { shutdownPods } from '../../src-cluster/cmd/shutdown-pods'
+import { runComponent } from '../../src-cluster/cmd/component'
 import { createTestBridge, removeCgroupTree, startContainerdNode, writeBridgeCniConf, type ContainerdNode, type TestBridge } from '../helpers/containerd'
 
 const POD_CIDR = '10.232.1.0/24'
@@ -151,7 +152,7 @@ describe('kubelab-node shutdown-pods (a VM powering off)', () => {
     const log = console.log
     console.log = (l: string) => lines.push(l)
     try {
-      await runShutdownPods(['--container-runtime-endpoint', `unix://${node.socket}`, '--grace-period', '1'])
+      await runComponent(shutdownPods, ['--container-runtime-endpoint', `unix://${node.socket}`, '--grace-period', '1'])
     } finally {
       console.log = log
     }
@@ -165,6 +166,8 @@ describe('kubelab-node shutdown-pods (a VM powering off)', () => {
   })
 
   it('refuses a grace period that is not whole seconds', async () => {
-    await expect(runShutdownPods(['--container-runtime-endpoint', `unix://${node.socket}`, '--grace-period', 'soon'])).rejects.toThrow(/whole seconds/)
+    await expect(runComponent(shutdownPods, ['--container-runtime-endpoint', `unix://${node.socket}`, '--grace-period', 'soon'])).rejects.toThrow(
+      /whole seconds/,
+    )
   })
 })
