@@ -89,6 +89,23 @@ describe('API server hardening', () => {
     expect(await t.k('-n', 'victim', 'get', 'configmap', 'a', '-o', 'jsonpath={.data}')).toBe('{"k":"v"}')
   })
 
+  it('a JSON patch moving a value into its own child is 422, not a 500', async () => {
+    for (const [from, path] of [
+      ['/data', '/data/x'],
+      ['/metadata', '/metadata/labels/deep'],
+    ]) {
+      const r = await call('PATCH', '/api/v1/namespaces/victim/configmaps/a', {
+        body: JSON.stringify([{ op: 'move', from, path }]),
+        contentType: 'application/json-patch+json',
+      })
+      expect(r.status, path).toBe(422)
+      expect(message(r)).toBe(
+        `JSON patch operation 0 (move ${from} -> ${path}) cannot be applied: move operation does not apply: doc is missing destination path: ${path}: missing value`,
+      )
+    }
+    expect(await t.k('-n', 'victim', 'get', 'configmap', 'a', '-o', 'jsonpath={.data}')).toBe('{"k":"v"}')
+  })
+
   it('more than 10 000 JSON patch operations is 413', async () => {
     const ops = Array.from({ length: 10_001 }, () => ({ op: 'test', path: '/data/k', value: 'v' }))
     const r = await call('PATCH', '/api/v1/namespaces/victim/configmaps/a', { body: JSON.stringify(ops), contentType: 'application/json-patch+json' })
@@ -192,6 +209,29 @@ describe('API server hardening', () => {
     }
     // A valid timeout ends the watch by itself.
     expect((await call('GET', '/api/v1/namespaces/victim/configmaps?watch=1&timeoutSeconds=1')).status).toBe(200)
+  })
+
+  it('a get or list not older than a resourceVersion the store has not reached waits for it, then is 504 "Too large resource version"', async () => {
+    const current = Number(JSON.parse((await call('GET', '/api/v1/namespaces/victim/configmaps')).body).metadata.resourceVersion)
+    // The next write reaches it: the list waits and answers at that version or later.
+    const waiting = call('GET', `/api/v1/namespaces/victim/configmaps?resourceVersion=${current + 1}`)
+    await t.k('-n', 'victim', 'create', 'configmap', 'fresh', '--from-literal=k=v')
+    const fresh = await waiting
+    expect(fresh.status).toBe(200)
+    expect(Number(JSON.parse(fresh.body).metadata.resourceVersion)).toBeGreaterThanOrEqual(current + 1)
+    expect(JSON.parse(fresh.body).items.map((i: { metadata: { name: string } }) => i.metadata.name)).toContain('fresh')
+    // Nothing reaches it: 504 after the wait, for lists and gets alike (never an answer older than asked for).
+    const [list, get] = await Promise.all([
+      call('GET', '/api/v1/namespaces/victim/configmaps?resourceVersion=99999999&resourceVersionMatch=NotOlderThan'),
+      call('GET', '/api/v1/namespaces/victim/configmaps/a?resourceVersion=99999999'),
+    ])
+    for (const r of [list, get]) {
+      expect(r.status).toBe(504)
+      expect(JSON.parse(r.body)).toMatchObject({ reason: 'Timeout', details: { causes: [{ reason: 'ResourceVersionTooLarge' }], retryAfterSeconds: 1 } })
+      expect(message(r)).toMatch(/^Too large resource version: 99999999, current: \d+$/)
+    }
+    // resourceVersion=0 (any version) is served at once.
+    expect((await call('GET', '/api/v1/namespaces/victim/configmaps/a?resourceVersion=0')).status).toBe(200)
   })
 
   it('anonymous callers are system:anonymous: /version and health are public (system:public-info-viewer), the rest 403', async () => {

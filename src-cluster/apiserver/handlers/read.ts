@@ -42,7 +42,29 @@ function notListError(asked: string, res: ResourceInfo, isList: boolean): ApiErr
   )
 }
 
+/** How long a read waits for the store to reach a resourceVersion (upstream's watch cache blockTimeout). */
+const FRESHNESS_WAIT_MS = 3000
+
+/**
+ * A get or list "not older than" a resourceVersion the store has not reached waits up to 3 s for
+ * it, then is upstream's 504 "Too large resource version" (retry after 1 s) rather than an
+ * answer older than the caller asked for. Exact lists and continuations fail at once (listObjects).
+ */
+async function waitUntilFresh(ctx: ServerContext, q: URLSearchParams): Promise<void> {
+  const raw = q.get('resourceVersion') ?? ''
+  if (!/^\d+$/.test(raw)) return
+  const wanted = Number(raw)
+  const deadline = Date.now() + FRESHNESS_WAIT_MS
+  while (ctx.store.revision() < wanted) {
+    if (Date.now() >= deadline) throw errors.tooLargeResourceVersion(wanted, ctx.store.revision())
+    await new Promise((r) => setTimeout(r, 50))
+    // A read brings a remote store's (etcd's) idea of the current revision up to date.
+    await ctx.store.get('/kubelab/freshness')
+  }
+}
+
 export async function handleGet(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  await waitUntilFresh(ctx, q)
   const kv = await ctx.store.get(storageKey(r.res, r.namespace, r.name!))
   if (!kv) throw errors.notFound(r.res, r.name!)
   const enc = ctx.cache.encoded(r.res, kv)
@@ -161,6 +183,7 @@ export async function handleList(ctx: ServerContext, r: ResourceRequest, req: In
   const fromCache = !q.get('continue') && !(q.get('resourceVersion') && q.get('resourceVersionMatch') === 'Exact')
   let out: ListResult
   if (fromCache) {
+    await waitUntilFresh(ctx, q)
     const cached = await listCached(ctx, r, q)
     if (want.as !== 'PartialObjectMetadataList' && want.as !== 'Table') {
       // The list's JSON is put together from the objects' shared encodings, as JSON.stringify would write it.

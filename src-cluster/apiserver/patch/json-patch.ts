@@ -86,6 +86,14 @@ export function applyJsonPatch(original: JsonMap, body: unknown): JsonMap {
           )
         }
       }
+      // A move into its own child removes the destination's parent first (fast-json-patch then
+      // throws a TypeError); evanphx/json-patch, which the API server uses, says so instead.
+      if (op.op === 'move' && op.path.startsWith(`${op.from}/`)) {
+        throw new PatchError(
+          `JSON patch operation ${index} (move ${op.from} -> ${op.path}) cannot be applied: move operation does not apply: doc is missing destination path: ${op.path}: missing value`,
+          422,
+        )
+      }
       current = jsonpatch.applyOperation(current, op, true, true, true, index).newDocument
     })
     result = current
