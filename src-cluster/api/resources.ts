@@ -202,6 +202,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
     verbs: ['get', 'list', 'watch'],
     schema: 'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService',
   }),
+  // admissionregistration.k8s.io/v1: the webhooks the API server calls during admission
+  r('admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false, 'admissionregistration.v1', {
+    categories: ['api-extensions'],
+  }),
+  r('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, 'admissionregistration.v1', {
+    categories: ['api-extensions'],
+  }),
   // authentication / authorization: created and answered, never stored
   r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),
   r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),

@@ -6,6 +6,7 @@ import type { ObjectStore } from './registry/objects'
 import type { ServerPki } from '../kit/pki'
 import type { Authorizer } from './authz/authorizer'
 import type { WatchCache } from './cache/watch-cache'
+import type { WebhookSource } from './admission/webhooks'
 
 export interface ApiServerConfig {
   /** Address Pods and other nodes use to reach the API server (the `kubernetes` Service endpoint). */
@@ -40,6 +41,8 @@ export interface ServerContext {
   readonly pki: ServerPki
   /** RBAC (and the system:masters shortcut) for every request. */
   readonly authorizer: Authorizer
+  /** Admission webhook configurations, kept current by a store watch. */
+  readonly webhooks: WebhookSource
   now(): Date
   /** Watch streams still open, closed on shutdown. */
   readonly openStreams: Set<ServerResponse>

@@ -5,6 +5,7 @@ import { stringify } from 'yaml'
 import { negotiated } from './negotiate'
 import { ApiError, errors, failure, type Status } from './status'
 import { StoreError } from '../store/types'
+import { requestWarnings } from './warnings'
 
 export function wantsTable(req: IncomingMessage): boolean {
   return negotiated(req).as === 'Table'
@@ -72,7 +73,8 @@ function sendText(req: IncomingMessage, res: ServerResponse, code: number, yaml:
     'Content-Type': yaml ? 'application/yaml' : 'application/json',
     'Cache-Control': 'no-cache, private',
   }
-  if (warnings.length) headers['Warning'] = warningHeader(warnings)
+  const all = [...new Set([...warnings, ...requestWarnings()])]
+  if (all.length) headers['Warning'] = warningHeader(all)
   if (Buffer.byteLength(text) > GZIP_THRESHOLD_BYTES && acceptsGzip(req)) {
     headers['Content-Encoding'] = 'gzip'
     headers['Vary'] = 'Accept-Encoding'

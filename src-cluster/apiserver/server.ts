@@ -49,6 +49,8 @@ import { WatchCache, type WatchCacheBounds } from './cache/watch-cache'
 import { reserveExisting } from './registry/strategies'
 import { parseRequest, type ResourceRequest } from './request'
 import { runAsUser } from './request-user'
+import { withRequestWarnings } from './warnings'
+import { WebhookSource } from './admission/webhooks'
 import { checkAcceptable, sendError, sendJson } from './respond'
 import { ApiError, errors, failure } from './status'
 import { jwks, openIdConfiguration } from './tokens'
@@ -534,7 +536,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   })
   ready.catch(() => undefined)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    ready.then((c) => route(c, auth, req, res)).catch((e: unknown) => sendError(req, res, e))
+    withRequestWarnings(() => ready.then((c) => route(c, auth, req, res)).catch((e: unknown) => sendError(req, res, e)))
   })
   // CONNECT is no API method (the API server is no proxy): an empty 405, then the connection ends.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
@@ -586,6 +588,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     nodePorts: new PortAllocator(config.nodePortRange.min, config.nodePortRange.max),
     config,
     pki,
+    webhooks: new WebhookSource(store),
     now,
     openStreams: new Set(),
   }
@@ -593,6 +596,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   try {
     await bootstrapRacing(ctx)
     await policy.load()
+    await ctx.webhooks.load()
     // Stored CRDs are served before the first request is answered.
     crds = await CrdController.start(ctx)
     await syncApiServices(ctx)
@@ -600,6 +604,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
     server.close()
     policy.close()
+    ctx.webhooks.close()
     nodeGraph.close()
     await abandon()
     throw e
@@ -630,6 +635,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       for (const s of ctx.openStreams) s.end()
       server.closeAllConnections()
       policy.close()
+      ctx.webhooks.close()
       nodeGraph.close()
       ctx.cache.close()
       crds.close()

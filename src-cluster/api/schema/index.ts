@@ -12,6 +12,7 @@ import { structs as corePolicy } from './core-policy'
 import { structs as coreControllers } from './core-controllers'
 import { structs as certificates } from './certificates'
 import { structs as apiregistration } from './apiregistration'
+import { structs as admissionregistration, protoEmbeds as admissionEmbeds } from './admissionregistration'
 
 const all = new Map<string, Struct>()
 for (const s of [
@@ -27,6 +28,7 @@ for (const s of [
   ...coreControllers,
   ...certificates,
   ...apiregistration,
+  ...admissionregistration,
 ]) {
   if (all.has(s.name)) throw new Error(`schema: struct ${s.name} is defined twice`)
   all.set(s.name, s)
@@ -55,7 +57,7 @@ export function structForKind(group: string, version: string, kind: string): Str
  */
 export const PROTO_EMBEDS: ReadonlyMap<string, readonly ProtoEmbed[]> = (() => {
   const m = new Map<string, ProtoEmbed[]>()
-  for (const e of [...corePodEmbeds, ...coreEmbeds, ...groupEmbeds]) {
+  for (const e of [...corePodEmbeds, ...coreEmbeds, ...groupEmbeds, ...admissionEmbeds]) {
     if (!all.has(e.struct)) throw new Error(`schema: protobuf embed names unknown struct ${e.struct}`)
     m.set(e.struct, [...(m.get(e.struct) ?? []), e])
   }

@@ -24,6 +24,7 @@ import {
   roleBindingPrinter,
   storageClassPrinter,
   priorityClassPrinter,
+  webhookConfigurationPrinter,
   csrPrinter,
   apiServicePrinter,
 } from './platform'
@@ -82,6 +83,8 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   'networking.k8s.io/NetworkPolicy': networkPolicyPrinter,
   'storage.k8s.io/StorageClass': storageClassPrinter,
   'scheduling.k8s.io/PriorityClass': priorityClassPrinter,
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': webhookConfigurationPrinter,
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': webhookConfigurationPrinter,
   'certificates.k8s.io/CertificateSigningRequest': csrPrinter,
   'apiregistration.k8s.io/APIService': apiServicePrinter,
   'autoscaling/HorizontalPodAutoscaler': hpaPrinter,

@@ -132,3 +132,12 @@ export const apiServicePrinter: Printer = {
     return { cells: [nameOf(obj), spec.service ? `${spec.service.namespace ?? ''}/${spec.service.name ?? ''}` : 'Local', available, ageOf(obj, now)] }
   },
 }
+
+/** Webhook configurations: upstream's Name, Webhooks (how many), Age. */
+export const webhookConfigurationPrinter: Printer = {
+  columns: [NAME_COLUMN, col('Webhooks', 'integer', 'Webhooks in this configuration.'), AGE_COLUMN],
+  row(obj, now) {
+    const hooks = (obj as { webhooks?: unknown[] }).webhooks
+    return { cells: [nameOf(obj), Array.isArray(hooks) ? hooks.length : 0, ageOf(obj, now)] }
+  },
+}

@@ -50,6 +50,12 @@ import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling
 import { validateLimitRange, validateResourceQuota } from './policy'
 import { validateEventsV1 } from './events'
 import { validateCsr, validateCsrUpdate } from './certificates'
+import {
+  validateMutatingWebhookConfiguration,
+  validateMutatingWebhookConfigurationUpdate,
+  validateValidatingWebhookConfiguration,
+  validateValidatingWebhookConfigurationUpdate,
+} from './admissionregistration'
 import { validateCrd, validateCrdUpdate } from '../crd/validate-crd'
 import type { CrdObject } from '../crd/types'
 
@@ -111,6 +117,15 @@ const RULES: Record<string, KindRules> = {
   },
   'certificates.k8s.io/CertificateSigningRequest': { name: isPathSegmentName, validate: validateCsr, update: validateCsrUpdate },
   'discovery.k8s.io/EndpointSlice': { validate: validateEndpointSlice },
+  // Strict on create; an update is held to what the stored configuration already met.
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': {
+    create: validateValidatingWebhookConfiguration,
+    update: validateValidatingWebhookConfigurationUpdate,
+  },
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': {
+    create: validateMutatingWebhookConfiguration,
+    update: validateMutatingWebhookConfigurationUpdate,
+  },
   '/Event': { name: isPathSegmentName },
   'events.k8s.io/Event': { create: validateEventsV1 },
   'apiextensions.k8s.io/CustomResourceDefinition': {

@@ -15,7 +15,8 @@ import { sendJson } from '../respond'
 import { errors } from '../status'
 import { isDryRun } from './admit'
 import { listObjects, withTypeMeta } from './read'
-import { strategyContext } from './write'
+import { strategyContext, webhookAttributes } from './write'
+import { runMutatingWebhooks, runValidatingWebhooks } from '../admission/webhooks'
 import { rfc3339 } from '../../kit/time'
 
 /** Namespaces the cluster itself needs. */
@@ -72,9 +73,29 @@ export async function deleteObject(
   // Upstream's NamespaceLifecycle admission: the system namespaces stay (dry runs included).
   if (res.group === '' && res.kind === 'Namespace' && IMMORTAL_NAMESPACES.has(name))
     throw errors.forbiddenObject(res, name, 'this namespace may not be deleted')
+  let admitted = false
   for (let attempt = 0; attempt < 20; attempt++) {
     const cur = await ctx.objects.mustGet(res, namespace, name)
     nodeRestrictionDelete(requestUser(), res, cur.obj)
+    // Admission webhooks see the DELETE once, with the object as it is (upstream's oldObject).
+    const hooks = admitted
+      ? undefined
+      : webhookAttributes(ctx, res, 'DELETE', namespace, name, {
+          oldObject: withTypeMeta(res, structuredClone(cur.obj)),
+          dryRun: opts.dryRun,
+          options: {
+            kind: 'DeleteOptions',
+            apiVersion: 'meta.k8s.io/v1',
+            ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
+            ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}),
+            ...(opts.dryRun ? { dryRun: ['All'] } : {}),
+          },
+        })
+    if (hooks) {
+      await runMutatingWebhooks(ctx, hooks)
+      await runValidatingWebhooks(ctx, hooks)
+    }
+    admitted = true
     const obj = withTypeMeta(res, structuredClone(cur.obj))
     const meta = obj.metadata!
     if (opts.preconditions?.uid && opts.preconditions.uid !== meta.uid) {

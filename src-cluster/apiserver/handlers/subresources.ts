@@ -128,7 +128,8 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
       return next
     },
     // Recorded on the parent object as upstream does: its apiVersion, subresource "scale".
-    { dryRun: isDryRun(q), fields: updateTracker(r.res, { manager: who.manager, subresource: 'scale' }, ctx.now) },
+    // Not sent to webhooks: they would get the parent object, not the Scale upstream sends.
+    { dryRun: isDryRun(q), fields: updateTracker(r.res, { manager: who.manager, subresource: 'scale' }, ctx.now), webhooks: false },
   )
   sendJson(req, res, 200, toScale(out.obj, r.res.dynamic?.scale), warnings)
 }

@@ -25,6 +25,7 @@ import { nodeRestrictionCreate, nodeRestrictionUpdate } from '../admission/node-
 import { requestUser } from '../request-user'
 import { csrCreateAdmission, csrSubjectRestriction, csrUpdate, isCsr } from '../admission/certificates'
 import { type ServerContext } from '../context'
+import { runMutatingWebhooks, runValidatingWebhooks, type AdmissionAttributes } from '../admission/webhooks'
 import {
   prepareForCreate,
   prepareForStatusUpdate,
@@ -54,6 +55,51 @@ function randomSuffix(): string {
   let s = ''
   for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)]
   return s
+}
+
+/** The options object webhooks get with a request (upstream's CreateOptions/UpdateOptions). */
+function writeOptions(kind: 'CreateOptions' | 'UpdateOptions', dryRun: boolean): Record<string, unknown> {
+  return { kind, apiVersion: 'meta.k8s.io/v1', ...(dryRun ? { dryRun: ['All'] } : {}) }
+}
+
+/**
+ * Admission attributes of a write made by a client (the server's own writes, with no request
+ * user, are not sent to webhooks). A Namespace's own name is its namespace, as upstream sets it.
+ */
+export function webhookAttributes(
+  ctx: ServerContext,
+  res: ResourceInfo,
+  operation: AdmissionAttributes['operation'],
+  namespace: string | undefined,
+  name: string,
+  fields: Pick<AdmissionAttributes, 'object' | 'oldObject' | 'subresource' | 'options' | 'dryRun'>,
+): AdmissionAttributes | undefined {
+  const user = requestUser()
+  if (!user || !ctx.webhooks.configured()) return undefined
+  const ns = res.group === '' && res.plural === 'namespaces' ? name : namespace
+  return { operation, res, namespace: ns, name, user, ...fields }
+}
+
+/** After mutating webhooks: what the server owns is put back, unknown fields dropped. */
+function afterMutation(res: ResourceInfo, mutated: KubeObject, before: KubeObject): KubeObject {
+  const out = checkFields(res, mutated, 'Ignore', [])
+  const meta = { ...(out.metadata ?? {}) }
+  const was = before.metadata ?? {}
+  for (const k of [
+    'name',
+    'namespace',
+    'uid',
+    'creationTimestamp',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+    'generation',
+    'managedFields',
+  ] as const) {
+    if (was[k] === undefined) delete meta[k]
+    else (meta as Record<string, unknown>)[k] = was[k]
+  }
+  out.metadata = meta
+  return out
 }
 
 export async function ensureNamespaceWritable(ctx: ServerContext, res: ResourceInfo, namespace: string | undefined): Promise<void> {
@@ -95,11 +141,12 @@ export async function readObject(r: ResourceRequest, req: IncomingMessage, q: UR
 export async function createObject(
   ctx: ServerContext,
   res: ResourceInfo,
-  obj: KubeObject,
+  input: KubeObject,
   namespace: string | undefined,
   dryRun: boolean,
   fields?: FieldTracker,
 ): Promise<KubeObject> {
+  let obj = input
   if (res.kind !== 'Namespace') await ensureNamespaceWritable(ctx, res, namespace)
   const meta = { ...(obj.metadata ?? {}) }
   const sentManagedFields = meta.managedFields
@@ -122,6 +169,11 @@ export async function createObject(
   if (managed) obj.metadata = { ...obj.metadata, managedFields: managed }
   await admit(ctx, res, obj)
   await nodeRestrictionCreate(ctx, requestUser(), res, obj)
+  const hooks = webhookAttributes(ctx, res, 'CREATE', namespace, String(meta.name), { object: obj, dryRun, options: writeOptions('CreateOptions', dryRun) })
+  if (hooks) {
+    const mutated = await runMutatingWebhooks(ctx, hooks)
+    if (mutated && mutated !== obj) obj = afterMutation(res, mutated, obj)
+  }
   const sctx = strategyContext(ctx, dryRun)
   const allocErrs = prepareForCreate(res, obj, sctx)
   try {
@@ -130,6 +182,7 @@ export async function createObject(
     // Validating admission runs last, on the object as it would be stored (as upstream).
     if (isCsr(res)) csrSubjectRestriction(obj)
     await limitRangerValidate(ctx, res, obj)
+    if (hooks) await runValidatingWebhooks(ctx, { ...hooks, object: obj })
     await resourceQuotaAdmission(ctx, res, obj, undefined, dryRun)
   } catch (e) {
     if (!allocErrs.length) releaseOnDelete(res, obj, sctx)
@@ -177,6 +230,8 @@ export interface UpdateOptions {
   readonly fields?: FieldTracker
   /** Make the object when missing (create-on-update, server-side apply). */
   readonly createIfMissing?: () => KubeObject | undefined
+  /** false: not sent to admission webhooks (the scale subresource, whose object is a Scale). */
+  readonly webhooks?: boolean
 }
 
 /** Whether a deleting object has nothing left holding it. */
@@ -211,7 +266,7 @@ export async function guaranteedUpdate(
       return { obj: await createObject(ctx, res, fresh, namespace, opts.dryRun, opts.fields), created: true }
     }
     const currentRv = String(cur.kv.modRevision)
-    const next = mutate(structuredClone(cur.obj))
+    let next = mutate(structuredClone(cur.obj))
     const wantRv = next.metadata?.resourceVersion
     if (wantRv !== undefined && wantRv !== '' && wantRv !== currentRv) throw errors.conflict(res, name)
     const oldMeta = cur.obj.metadata!
@@ -238,6 +293,22 @@ export async function guaranteedUpdate(
     if (meta.generation === undefined) delete meta.generation
     delete meta.managedFields
     next.metadata = meta
+    // Mutating webhooks see the object as written, defaulted, before the strategy (as upstream).
+    const hooks =
+      opts.webhooks === false || opts.subresource === 'binding'
+        ? undefined
+        : webhookAttributes(ctx, res, 'UPDATE', namespace, name, {
+            subresource: opts.subresource,
+            oldObject: withTypeMeta(res, structuredClone(cur.obj)),
+            dryRun: opts.dryRun,
+            options: writeOptions('UpdateOptions', opts.dryRun),
+          })
+    if (hooks) {
+      applyDefaults(res, next)
+      hooks.object = withTypeMeta(res, next)
+      const mutated = await runMutatingWebhooks(ctx, hooks)
+      if (mutated && mutated !== hooks.object) next = afterMutation(res, mutated, next)
+    }
 
     const sctx = strategyContext(ctx, opts.dryRun)
     let extra: FieldError[] = []
@@ -253,7 +324,7 @@ export async function guaranteedUpdate(
     if (isCsr(res)) extra = [...extra, ...csrUpdate(ctx, requestUser(), opts.subresource, next, cur.obj)]
     applyDefaults(res, next)
     if (opts.subresource === undefined && (tracksGeneration(next) || res.dynamic) && specChanged(next, cur.obj)) {
-      meta.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1
+      next.metadata!.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1
     }
     const managed = opts.fields ? opts.fields.updated(cur.obj, next, sentManagedFields) : oldMeta.managedFields
     if (managed?.length) next.metadata = { ...next.metadata, managedFields: managed }
@@ -262,6 +333,7 @@ export async function guaranteedUpdate(
     validateOrThrow(res, next, opts.subresource === 'binding' ? undefined : cur.obj, extra)
     checkRbacEscalation(ctx, requestUser(), res, next, cur.obj)
     nodeRestrictionUpdate(requestUser(), res, opts.subresource, next, cur.obj)
+    if (hooks) await runValidatingWebhooks(ctx, { ...hooks, object: withTypeMeta(res, next) })
     if (opts.subresource === undefined && !readyToDelete(next)) await resourceQuotaAdmission(ctx, res, next, cur.obj, opts.dryRun)
 
     if (readyToDelete(next)) {
@@ -271,7 +343,7 @@ export async function guaranteedUpdate(
       releaseOnDelete(res, next, sctx)
       return { obj: gone, created: false }
     }
-    next.metadata.resourceVersion = currentRv
+    next.metadata!.resourceVersion = currentRv
     if (isDeepStrictEqual(next, cur.obj)) return { obj: cur.obj, created: false } // no-op: no new revision
     if (opts.dryRun) return { obj: next, created: false }
     const updated = await ctx.objects.update(res, next, cur.kv.modRevision)
