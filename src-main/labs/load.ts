@@ -121,6 +121,7 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
   const minutes = num(ext.minutes, 'kubelab.minutes', 1, 10)
   const imageid = idx.backend?.imageid
   const workers = num(ext.nodes?.workers, 'kubelab.nodes.workers', 0, workersForImageId(imageid))
+  const controlPlanes = num(ext.nodes?.controlPlanes, 'kubelab.nodes.controlPlanes', 1, 1)
   const needs: Capability[] = []
   if (ext.needs !== undefined && !Array.isArray(ext.needs)) report('kubelab.needs', 'must be an array of capability tags')
   for (const [i, n] of (Array.isArray(ext.needs) ? ext.needs : []).entries()) {
@@ -140,7 +141,8 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
     if (namespaces.includes(ns)) report('kubelab.namespaces', `${ns} is a system namespace: a lab cannot own it (reset would delete it)`)
   const cleanupOn = ext.cleanupOn ?? 'cp'
-  if (typeof cleanupOn !== 'string' || !NODE_ALIAS.test(cleanupOn)) report('kubelab.cleanupOn', `must be cp, w1, w2, ..., got ${JSON.stringify(cleanupOn)}`)
+  if (typeof cleanupOn !== 'string' || !NODE_ALIAS.test(cleanupOn))
+    report('kubelab.cleanupOn', `must be cp (cp2, cp3 on a cluster with several control planes), w1, w2, ..., got ${JSON.stringify(cleanupOn)}`)
   const setupTimeoutSeconds = num(ext.setupTimeoutSeconds, 'kubelab.setupTimeoutSeconds', 1, 60)
 
   const intro = isObj(details.intro) ? details.intro : {}
@@ -176,7 +178,7 @@ export function validateIndex(root: string, raw: unknown, report: Report): Lab |
     description: typeof idx.description === 'string' ? idx.description : '',
     level,
     minutes,
-    needs: { workers, capabilities: needs, images },
+    needs: { workers, controlPlanes, capabilities: needs, images },
     namespaces,
     setupTimeoutSeconds,
     cleanup: ref(ext.cleanup, 'kubelab.cleanup'),
@@ -236,7 +238,8 @@ function validateStep(s: unknown, f: string, number: number, t: StepTools): LabS
       })
   }
   const runOn = x.runOn ?? 'cp'
-  if (typeof runOn !== 'string' || !NODE_ALIAS.test(runOn)) t.report(`${f}.kubelab.runOn`, `must be cp, w1, w2, ..., got ${JSON.stringify(runOn)}`)
+  if (typeof runOn !== 'string' || !NODE_ALIAS.test(runOn))
+    t.report(`${f}.kubelab.runOn`, `must be cp (cp2, cp3 on a cluster with several control planes), w1, w2, ..., got ${JSON.stringify(runOn)}`)
   const verify = t.ref(step.verify, `${f}.verify`)
   if (!verify) if (step.verify === undefined) t.report(`${f}.verify`, 'is required: a script that exits 0 when the step is done')
   return {
@@ -257,7 +260,7 @@ function validateStep(s: unknown, f: string, number: number, t: StepTools): LabS
   }
 }
 
-const NODE_ALIAS = /^(cp|w[1-9]\d*)$/
+const NODE_ALIAS = /^(cp|cp[2-9]|w[1-9]\d*)$/
 
 export interface CatalogueEntry {
   readonly dir: string

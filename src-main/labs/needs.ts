@@ -22,6 +22,8 @@ export interface ClusterFacts {
   readonly provider: string
   readonly nodes: readonly LabNode[]
   readonly workers: number
+  /** Control-plane nodes (3 or more: a highly available control plane). */
+  readonly controlPlanes: number
   /** Capabilities present. */
   readonly capabilities: ReadonlySet<Capability>
   /** For each missing capability: why this cluster lacks it. */
@@ -170,6 +172,7 @@ export async function detectFacts(
     provider,
     nodes,
     workers: nodes.filter((n) => !n.controlPlane).length,
+    controlPlanes: nodes.filter((n) => n.controlPlane).length,
     capabilities: caps,
     missing,
     images: o.images,
@@ -184,6 +187,12 @@ export function unmetNeeds(lab: Lab, facts: ClusterFacts): UnmetNeed[] {
     out.push({
       need: `workers>=${lab.needs.workers}`,
       why: `the cluster has ${facts.workers} worker${facts.workers === 1 ? '' : 's'}; create one with --workers ${lab.needs.workers} or more`,
+    })
+  // (A control plane that runs on no node, as in some test harnesses, counts as one.)
+  if (lab.needs.controlPlanes > 1 && facts.controlPlanes < lab.needs.controlPlanes)
+    out.push({
+      need: `control-planes>=${lab.needs.controlPlanes}`,
+      why: `the cluster has ${facts.controlPlanes} control-plane node${facts.controlPlanes === 1 ? '' : 's'}, so there is no highly available control plane to drill; create one with kubelab create NAME --provider local --control-planes ${lab.needs.controlPlanes}`,
     })
   for (const c of lab.needs.capabilities) if (!facts.capabilities.has(c)) out.push({ need: c, why: facts.missing[c] ?? `this cluster does not provide ${c}` })
   if (facts.capabilities.has('runtime') && lab.needs.images.length > 0) {

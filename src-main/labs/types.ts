@@ -51,7 +51,8 @@ export interface RawLabExtras {
   formatVersion?: number
   level?: LabLevel
   minutes?: number
-  nodes?: { workers?: number }
+  /** Workers and control-plane nodes the lab needs (controlPlanes: 3 for an HA drill). */
+  nodes?: { workers?: number; controlPlanes?: number }
   needs?: string[]
   images?: string[]
   /** Namespaces the runner creates (labelled as lab-owned) before the intro's background. */
@@ -110,6 +111,8 @@ export interface LabStep {
 
 export interface LabNeeds {
   readonly workers: number
+  /** Control-plane nodes needed; 1 unless the lab drills a highly available control plane. */
+  readonly controlPlanes: number
   readonly capabilities: readonly Capability[]
   readonly images: readonly string[]
 }

@@ -107,7 +107,7 @@ describe('labs on a simulated cluster', () => {
       ).toBe(true)
       for (const u of unmet)
         expect(
-          ['runtime', 'node-ssh', 'host-to-node', 'networkpolicy', 'etcd', 'ingress', 'rbac', 'metrics', 'storage', 'loadbalancer'],
+          ['runtime', 'node-ssh', 'host-to-node', 'networkpolicy', 'etcd', 'ingress', 'rbac', 'metrics', 'storage', 'loadbalancer', 'control-planes>=3'],
           `${lab.id}: ${u.need}`,
         ).toContain(u.need)
     }

@@ -89,7 +89,11 @@ describe('lab session view', () => {
       progress: null,
     })
     expect(c.unmet).toEqual([{ need: 'runtime', why: 'simulated nodes report pods Running without starting containers' }])
-    expect(needsOf({ ...namespacesLab, needs: { workers: 2, capabilities: ['runtime', 'metrics'], images: [] } })).toEqual(['workers>=2', 'runtime', 'metrics'])
+    expect(needsOf({ ...namespacesLab, needs: { workers: 2, controlPlanes: 1, capabilities: ['runtime', 'metrics'], images: [] } })).toEqual([
+      'workers>=2',
+      'runtime',
+      'metrics',
+    ])
   })
 })
 

@@ -38,7 +38,7 @@ describe('loadLab', () => {
   it('fills in defaults from a minimal Killercoda index', () => {
     const lab = loadLab(labDir(minimal))
     expect(lab).toMatchObject({ id: 'lab', title: 'T', level: 'beginner', minutes: 10, namespaces: [], setupTimeoutSeconds: 60 })
-    expect(lab.needs).toEqual({ workers: 0, capabilities: [], images: [] })
+    expect(lab.needs).toEqual({ workers: 0, controlPlanes: 1, capabilities: [], images: [] })
     expect(lab.steps[0]).toMatchObject({ number: 1, hintAfter: 2, timeoutSeconds: 30, runOn: 'cp', hints: [] })
     expect(lab.steps[0]!.verify).toBe(join(dir, 'lab', 'step1', 'verify.sh'))
   })
@@ -48,7 +48,7 @@ describe('loadLab', () => {
     const lab = loadLab(labDir({ ...minimal, kubelab: { cleanup: 'cleanup.sh', cleanupOn: 'w1' } }, ['step1/text.md', 'step1/verify.sh', 'cleanup.sh']))
     expect(lab).toMatchObject({ cleanup: join(dir, 'lab', 'cleanup.sh'), cleanupOn: 'w1' })
     expect(issues(() => loadLab(labDir({ ...minimal, kubelab: { cleanupOn: 'worker-1' } })))).toContain(
-      'kubelab.cleanupOn: must be cp, w1, w2, ..., got "worker-1"',
+      'kubelab.cleanupOn: must be cp (cp2, cp3 on a cluster with several control planes), w1, w2, ..., got "worker-1"',
     )
   })
 

@@ -19,11 +19,11 @@ import {
   type Lab,
 } from '../../src-main/labs'
 
-const lab = (o: Partial<Lab['needs']>): Lab => ({ id: 'x', needs: { workers: 0, capabilities: [], images: [], ...o } }) as unknown as Lab
+const lab = (o: Partial<Lab['needs']>): Lab => ({ id: 'x', needs: { workers: 0, controlPlanes: 1, capabilities: [], images: [], ...o } }) as unknown as Lab
 
-function facts(provider: string, workers: number, images?: string[]): ClusterFacts {
+function facts(provider: string, workers: number, images?: string[], controlPlanes = 1): ClusterFacts {
   const { have, missing } = providerCapabilities(provider)
-  return { provider, nodes: [], workers, capabilities: new Set(have), missing, images: images ? new Set(images) : undefined }
+  return { provider, nodes: [], workers, controlPlanes, capabilities: new Set(have), missing, images: images ? new Set(images) : undefined }
 }
 
 /** Answers the few kubectl calls detectFacts makes, for a 1+1 cluster. */
@@ -41,6 +41,21 @@ function fakeKubectl(o: { ingressClasses: string; canI: 'yes' | 'no' }): Kubectl
 }
 
 describe('unmetNeeds', () => {
+  it('refuses an HA drill on a cluster with one control plane, saying how to make one', () => {
+    const ha = lab({ controlPlanes: 3, capabilities: ['node-ssh', 'etcd'] })
+    const local = (cps: number): ClusterFacts => {
+      const f = facts('local', 0, undefined, cps)
+      return { ...f, capabilities: new Set([...f.capabilities, 'etcd']) }
+    }
+    expect(unmetNeeds(ha, local(1))).toEqual([
+      {
+        need: 'control-planes>=3',
+        why: 'the cluster has 1 control-plane node, so there is no highly available control plane to drill; create one with kubelab create NAME --provider local --control-planes 3',
+      },
+    ])
+    expect(unmetNeeds(ha, local(3))).toEqual([])
+  })
+
   it('says why a simulated cluster cannot run a runtime lab', () => {
     const u = unmetNeeds(lab({ capabilities: ['runtime', 'networkpolicy'] }), facts('simulated', 3))
     expect(u.map((x) => x.need)).toEqual(['runtime', 'networkpolicy'])

@@ -9,7 +9,11 @@ const readText = (p: string | undefined): string => (p && existsSync(p) ? readFi
 
 /** Needs as lab authors write them: `workers>=N`, then capability tags. */
 export function needsOf(lab: Lab): string[] {
-  return [...(lab.needs.workers > 0 ? [`workers>=${lab.needs.workers}`] : []), ...lab.needs.capabilities]
+  return [
+    ...(lab.needs.controlPlanes > 1 ? [`control-planes>=${lab.needs.controlPlanes}`] : []),
+    ...(lab.needs.workers > 0 ? [`workers>=${lab.needs.workers}`] : []),
+    ...lab.needs.capabilities,
+  ]
 }
 
 export function progressSummary(lab: Lab, p: LabProgress): LabProgressSummary {

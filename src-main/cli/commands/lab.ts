@@ -242,7 +242,12 @@ async function list(io: CliIo, roots: string[], manager: ClusterManager, cluster
       continue
     }
     const l = e.lab
-    const needs = [...(l.needs.workers ? [`workers>=${l.needs.workers}`] : []), ...l.needs.capabilities].join(',') || '-'
+    const needs =
+      [
+        ...(l.needs.controlPlanes > 1 ? [`control-planes>=${l.needs.controlPlanes}`] : []),
+        ...(l.needs.workers ? [`workers>=${l.needs.workers}`] : []),
+        ...l.needs.capabilities,
+      ].join(',') || '-'
     rows.push([l.id, l.level, String(l.minutes), needs, ...(judge ? [judge(l)] : []), l.title])
   }
   if (rows.length === 1) io.out(`No labs in ${roots.join(' or ')}.`)
