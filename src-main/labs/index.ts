@@ -22,3 +22,4 @@ export { LabRunner, NeedsNotMetError, scriptEnv, labVars, type LabCluster, type 
 export { kubectlFor, mustKubectl, type Kubectl, type KubectlResult } from './kubectl'
 export { managedLabCluster, labsProgressDir, parseComponents, type ManagedLabCluster } from './cluster'
 export { catalogueRoots, findLab } from './catalogue'
+export { approveImportedScripts, assertScriptApproved, labScripts, ScriptNotApprovedError, IMPORT_RECORD } from './consent'

@@ -5,12 +5,15 @@
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { LabFormatError, loadLab } from './load'
+import { labScripts, writeImportRecord } from './consent'
 import type { Capability, Lab, RawLabIndex } from './types'
 
 export interface ImportResult {
   readonly lab: Lab
   /** Why each inferred need was added (script and what it does). */
   readonly inferred: readonly { need: Capability; because: string }[]
+  /** Its shell scripts, relative to `lab.dir`: what the user is asked about. */
+  readonly scripts: readonly string[]
 }
 
 const RULES: readonly { need: Capability; re: RegExp; what: string }[] = [
@@ -67,7 +70,11 @@ export function inferImages(dir: string): string[] {
 }
 
 /** Copies scenario `src` into `destRoot/<id>` as a lab; throws LabFormatError when it does not validate. */
-export function importKillercoda(src: string, destRoot: string, o: { id?: string; overwrite?: boolean } = {}): ImportResult {
+/**
+ * Copies a Killercoda scenario into `destRoot`. Its scripts run only once allowed:
+ * `approveScripts` (the user saw `scripts` and said yes) or approveImportedScripts later.
+ */
+export function importKillercoda(src: string, destRoot: string, o: { id?: string; overwrite?: boolean; approveScripts?: boolean } = {}): ImportResult {
   const from = resolve(src)
   const indexFile = join(from, 'index.json')
   if (!existsSync(indexFile)) throw new Error(`${from} is not a Killercoda scenario: it has no index.json`)
@@ -109,7 +116,8 @@ export function importKillercoda(src: string, destRoot: string, o: { id?: string
       images: idx.kubelab?.images ?? inferImages(from),
     }
     writeFileSync(join(dest, 'index.json'), `${JSON.stringify({ ...idx, kubelab }, null, 2)}\n`)
-    return { lab: loadLab(dest), inferred }
+    writeImportRecord(dest, from, o.approveScripts === true)
+    return { lab: loadLab(dest), inferred, scripts: labScripts(dest) }
   } catch (e) {
     rmSync(dest, { recursive: true, force: true })
     throw e

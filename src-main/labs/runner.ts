@@ -3,6 +3,7 @@
 // or SSH to the step's node); the runner's own cluster work (readiness, cleanup, namespaces)
 // uses kubectl with the admin kubeconfig. State lives in the ProgressStore so every call can
 // come from a fresh process.
+import { assertScriptApproved } from './consent'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -469,6 +470,8 @@ export class LabRunner {
   }
 
   private async runScript(script: string, step: LabStep | undefined, node: string, limitMs: number, attempt: number): Promise<ScriptResult> {
+    // An imported scenario's script runs only if the user allowed it at import, unchanged (consent.ts).
+    assertScriptApproved(this.lab.id, this.lab.dir, script)
     const timeoutMs = limitMs * (this.cluster.timeScale ?? 1)
     const facts = await this.facts()
     return this.cluster.executor.run({

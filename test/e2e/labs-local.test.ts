@@ -187,7 +187,7 @@ describe(`labs on a local 1+2 cluster (${NAME})`, () => {
   it.skipIf(ONLY)(
     'imports the Killercoda fixture and passes it with the learner’s commands',
     async () => {
-      const { lab } = importKillercoda(join(ROOT, 'test', 'fixtures', 'killercoda', 'first-pod'), join(home, 'imported'))
+      const { lab } = importKillercoda(join(ROOT, 'test', 'fixtures', 'killercoda', 'first-pod'), join(home, 'imported'), { approveScripts: true })
       expect(lab.needs.images).toEqual(['nginx:alpine'])
       await prove(lab, { 1: ['run', 'my-pod', '--image=nginx:alpine'], 2: ['delete', 'pod', 'my-pod', '--wait=false'] })
       expect(await kubectl('get', 'pods', '-o', 'name')).not.toContain('pod/my-pod')

@@ -3,12 +3,13 @@
 // check fails with a reason → solution → check passes, and the imported Killercoda fixture the
 // same way. The whole catalogue is proven on a real local cluster by test/e2e/labs-local.test.ts,
 // so this file proves only a sample, to keep CI time low.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   hostExecutor,
+  approveImportedScripts,
   importKillercoda,
   kubectlFor,
   LabRunner,
@@ -202,9 +203,33 @@ describe('labs on a simulated cluster', () => {
   }, 150_000)
 
   it('imports the Killercoda fixture and passes it', async () => {
-    const { lab } = importKillercoda(join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'first-pod'), join(tmp, 'imported'))
+    const { lab } = importKillercoda(join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'first-pod'), join(tmp, 'imported'), { approveScripts: true })
     expect(lab.needs.capabilities).toEqual([])
     await prove(lab, { 1: ['run', 'my-pod', '--image=nginx:alpine'], 2: ['delete', 'pod', 'my-pod', '--wait=false'] })
+  }, 60_000)
+
+  it("an imported scenario's scripts run only once allowed at import, and only as they were then", async () => {
+    const fixture = join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'own-objects')
+    const { lab, scripts } = importKillercoda(fixture, join(tmp, 'imported'), { id: 'unasked' })
+    expect(scripts.length).toBeGreaterThan(0)
+    const refused = await new LabRunner(cluster, lab).start().then(
+      () => undefined,
+      (e: Error) => e,
+    )
+    expect(refused?.message).toMatch(/^lab unasked was imported from .* without allowing its scripts to run/)
+    // Its background never ran: what it creates is not there.
+    expect((await c.kubectl(['get', 'configmap', 'shop-settings'])).code).not.toBe(0)
+    // Allowed (what `kubelab lab import … --yes` records), then one script changed behind the import's back.
+    approveImportedScripts(lab.dir)
+    const script = join(lab.dir, scripts[0]!)
+    const ran = join(tmp, 'unasked-ran')
+    writeFileSync(script, `${readFileSync(script, 'utf8')}\ntouch ${ran}\n`)
+    const changed = await new LabRunner(cluster, lab).start().then(
+      () => undefined,
+      (e: Error) => e,
+    )
+    expect(changed?.message).toContain(`lab unasked: ${scripts[0]} is not the script that was allowed at import`)
+    expect(existsSync(ran)).toBe(false)
   }, 60_000)
 
   it('reset deletes what the lab made and replays the current step', async () => {
@@ -236,7 +261,7 @@ describe('labs on a simulated cluster', () => {
   }, 120_000)
 
   it("reset and stop remove what an imported scenario's background created, so it replays cleanly", async () => {
-    const { lab } = importKillercoda(join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'own-objects'), join(tmp, 'imported'))
+    const { lab } = importKillercoda(join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'own-objects'), join(tmp, 'imported'), { approveScripts: true })
     expect(lab.namespaces).toEqual([])
     const runner = new LabRunner(cluster, lab)
     await runner.start()

@@ -6,6 +6,7 @@ import {
   catalogueRoots,
   findLab,
   formatDuration,
+  approveImportedScripts,
   importKillercoda,
   labsProgressDir,
   loadCatalogue,
@@ -20,6 +21,8 @@ import {
 } from '../../labs'
 import { progressReport } from '../../backend/labs/view'
 import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline/promises'
 import { parseArgs } from '../args'
 import type { CliIo, Command } from '../command'
 import { usageExitCode } from '../command'
@@ -36,10 +39,10 @@ const usage = [
   'kubelab lab stop CLUSTER [--lab ID]   leave the lab: delete what it made, restart what it stopped',
   'kubelab lab progress CLUSTER [--json] every lab run on the cluster: steps, time, checks, hints (--json for teachers)',
   'kubelab lab env CLUSTER               the lab variables as shell exports: eval "$(kubelab lab env CLUSTER)"',
-  'kubelab lab import DIR [--id ID] [--overwrite]   add a Killercoda scenario to ~/.kubelab/labs',
+  'kubelab lab import DIR [--id ID] [--overwrite] [--yes]   add a Killercoda scenario to ~/.kubelab/labs; shows its scripts and asks whether they may run (--yes: they may)',
 ].join('\n')
 
-const flags = { lab: 'string', run: 'boolean', id: 'string', overwrite: 'boolean', json: 'boolean', wide: 'boolean' } as const
+const flags = { lab: 'string', run: 'boolean', id: 'string', overwrite: 'boolean', json: 'boolean', wide: 'boolean', yes: 'boolean' } as const
 
 export const labCommand: Command = {
   name: 'lab',
@@ -74,10 +77,32 @@ export const labCommand: Command = {
           return await list(io, roots, manager, pos[0], f.wide === true)
         case 'import': {
           if (!need(1)) return usageExitCode
-          const r = importKillercoda(pos[0]!, join(manager.home, 'labs'), { id: f.id, overwrite: f.overwrite })
+          const r = importKillercoda(pos[0]!, join(manager.home, 'labs'), { id: f.id, overwrite: f.overwrite, approveScripts: f.yes === true })
           io.out(`imported ${r.lab.title} as lab ${r.lab.id} (${r.lab.steps.length} steps) into ${r.lab.dir}`)
           for (const i of r.inferred) io.out(`  needs ${i.need}: ${i.because}`)
           if (r.inferred.length === 0 && r.lab.needs.capabilities.length === 0) io.out('  needs: none beyond the API (runs on simulated clusters too)')
+          if (!r.scripts.length) return 0
+          io.out(
+            `Its ${r.scripts.length} script${r.scripts.length === 1 ? '' : 's'} will run with the cluster's admin credentials: as root on a node, or as you on this computer for simulated clusters:`,
+          )
+          for (const rel of r.scripts) {
+            const lines = readFileSync(join(r.lab.dir, rel), 'utf8').replace(/\n$/, '').split('\n')
+            io.out(`  --- ${rel} (${lines.length} line${lines.length === 1 ? '' : 's'})`)
+            for (const l of lines.slice(0, 40)) io.out(`  | ${l}`)
+            if (lines.length > 40) io.out(`  | … ${lines.length - 40} more lines in ${join(r.lab.dir, rel)}`)
+          }
+          let allowed = f.yes === true
+          if (!allowed && process.stdin.isTTY) {
+            const rl = createInterface({ input: process.stdin, output: process.stdout })
+            allowed = /^y(es)?$/i.test((await rl.question('Allow these scripts to run? [y/N] ')).trim())
+            rl.close()
+            if (allowed) approveImportedScripts(r.lab.dir)
+          }
+          io.out(
+            allowed
+              ? 'Its scripts may run.'
+              : `Its scripts may not run yet: once you have read them, import again with --overwrite --yes (kubelab lab import ${pos[0]} --id ${r.lab.id} --overwrite --yes).`,
+          )
           return 0
         }
         case 'start': {
