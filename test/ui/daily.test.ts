@@ -211,6 +211,24 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await expect.poll(yamlText, { timeout: 15_000 }).toContain('readyReplicas: 3')
     // Events follow too: the Deployment controller reports the scale-up.
     await expect.poll(() => page.getByTestId('events').textContent(), { timeout: 15_000 }).toContain('to 3')
+    // Newest first: the scale-up to 3 heads the list, and the times only go back.
+    await expect.poll(() => page.getByTestId('events').locator('li').first().textContent(), { timeout: 15_000 }).toContain('to 3')
+    const times = await page
+      .getByTestId('events')
+      .locator('li')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-time') ?? ''))
+    expect(times.length).toBeGreaterThan(1)
+    expect(times.every((t) => t !== '')).toBe(true)
+    expect([...times].sort().reverse()).toEqual(times)
+    // The YAML is coloured: keys and values in their own colours.
+    const colours = page.getByTestId('yaml-colours')
+    const keyColour = await colours
+      .locator('.yt-key')
+      .first()
+      .evaluate((e) => getComputedStyle(e).color)
+    const inkColour = await colours.evaluate((e) => getComputedStyle(e).color)
+    expect(await colours.locator('.yt-key').count()).toBeGreaterThan(10)
+    expect(keyColour).not.toBe(inkColour)
 
     // Start an edit, then someone scales meanwhile.
     const edited = (await yamlText()).replace(/\n {2}labels:\n/, '\n  labels:\n    edited: "yes"\n')
@@ -332,6 +350,10 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     const options = await page.locator('select.log-source optgroup[label="Pods"] option').allTextContents()
     expect(options.every((o) => o.startsWith('default/') || o.startsWith('team-a/'))).toBe(true)
     expect(options.some((o) => o.startsWith('kube-system/'))).toBe(false)
+    // The pod pickers of terminals (and port forwards) offer the chosen namespaces only.
+    await page.locator('[data-nav="terminals"]').click()
+    const picker = page.getByTestId('pod-picker').first()
+    await expect.poll(() => picker.locator('[data-pick="namespace"] option').allTextContents(), { timeout: 15_000 }).toEqual(['default', 'team-a'])
     await page.getByTestId('ns-picker').click()
     await page.locator('[data-ns="*"]').check()
     await page.keyboard.press('Escape')

@@ -127,6 +127,39 @@ async function tabCycles(selector: string, times = 40): Promise<void> {
   }
 }
 
+/**
+ * Walks every drawn line (a point every 3 px, in screen coordinates) and names the boxes it
+ * passes through other than the two it joins; also counts the grid's columns and rows.
+ */
+const linesAcrossBoxes = (): Promise<{ drawn: number; boxes: number; columns: number; rows: number; crossing: string[] }> =>
+  page.evaluate(() => {
+    const shapes = [...document.querySelectorAll<HTMLElement>('.vue-flow__node')].map((el) => ({ id: el.dataset.id ?? '', r: el.getBoundingClientRect() }))
+    const boxes = shapes.filter((s) => s.id.startsWith('node:') || s.id === 'unscheduled')
+    const crossing: string[] = []
+    const paths = [...document.querySelectorAll<SVGPathElement>('path[data-edge-source]')]
+    for (const path of paths) {
+      const ends = [path.dataset.edgeSource, path.dataset.edgeTarget]
+      const m = path.getScreenCTM()
+      if (!m) continue
+      const len = path.getTotalLength()
+      for (let at = 0; at <= len; at += 3) {
+        const p = new DOMPoint(path.getPointAtLength(at).x, path.getPointAtLength(at).y).matrixTransform(m)
+        for (const s of shapes) {
+          if (ends.includes(s.id)) continue
+          const r = s.r
+          if (p.x > r.left + 2 && p.x < r.right - 2 && p.y > r.top + 2 && p.y < r.bottom - 2) crossing.push(`${ends.join(' -> ')} crosses ${s.id}`)
+        }
+      }
+    }
+    return {
+      drawn: paths.length,
+      boxes: boxes.length,
+      columns: new Set(boxes.map((b) => Math.round(b.r.left))).size,
+      rows: new Set(boxes.map((b) => Math.round(b.r.top))).size,
+      crossing: [...new Set(crossing)],
+    }
+  })
+
 describe.skipIf(missing.length > 0)('topology at scale, node states and dialog focus in browser mode', () => {
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'kubelab-ui-scale-'))
@@ -249,8 +282,20 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     expect(await page.locator('[data-group*="default/load"]').count()).toBe(0)
     // Still grouped (the choice follows the whole cluster, not the filtered part).
     expect(await page.getByTestId('topology').getAttribute('data-mode')).toBe('grouped')
-    // Few boxes left: the lines are drawn.
+    // Few boxes left: the lines are drawn, routed through the gaps of the grid around the boxes.
     await expect.poll(() => page.locator('.vue-flow__edge').count()).toBeGreaterThan(0)
+    await page.locator('path[data-edge-source]').first().waitFor()
+    const lines = await linesAcrossBoxes()
+    expect(lines.drawn).toBeGreaterThan(4)
+    expect(lines.boxes).toBeGreaterThan(4)
+    expect(lines.crossing).toEqual([])
+    // The boxes sit in more than one column and row, so a straight line would have crossed some.
+    expect(lines.columns).toBeGreaterThan(1)
+    expect(lines.rows).toBeGreaterThan(1)
+    // Full names on hover, where a side box cuts its name short.
+    expect(await page.locator('[data-controller="team-a/api"]').getAttribute('title')).toMatch(/^deployment team-a\/api · /)
+    await page.waitForTimeout(400) // the fit-to-view transition, for the picture
+    await shot('topology-scale-routed-lines')
     await filter.fill('team-a/api')
     await expect.poll(() => counted(page.locator('[data-group]'))).toBe(API)
     await filter.fill('')
@@ -285,6 +330,13 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
       .poll(() => card.getByTestId('node-problem').allTextContents(), { timeout: 20_000 })
       .toEqual([expect.stringMatching(/^node-2 stopped|^node-2 NotReady \(machine stopped\)/)])
     await shot('cluster-card-node-stopped')
+    // The topology says so at once too, in kubectl's words beside the machine's state.
+    await page.locator('[data-nav="topology"]').click()
+    const box = page.locator('[data-node-box="node-2"]')
+    await box.getByTestId('machine-stopped').waitFor({ timeout: 20_000 })
+    expect(await box.getByTestId('node-status').textContent()).toMatch(/^(Ready|NotReady)$/)
+    expect(await box.locator('[data-action="topo-node-start"]').isEnabled()).toBe(true)
+    await page.locator('[data-nav="clusters"]').click()
     await card.locator('[data-node="node-2"] [data-action="node-start"]').click()
     await expect.poll(() => states.getAttribute('data-ready'), { timeout: 60_000 }).toBe(`${WORKERS + 1}/${WORKERS + 1} Ready`)
     await expect.poll(() => card.getByTestId('node-problem').count(), { timeout: 60_000 }).toBe(0)

@@ -2,7 +2,7 @@
 // opened groups sized for their cells, a grid of boxes, filters by name, label and status.
 import { describe, expect, it } from 'vitest'
 import type { ResourceRow, RowTone } from '../../src-main/contract'
-import type { TopoInput } from '../../src-renderer/src/topology/graph'
+import { SIDE_H, SIDE_W, type TopoInput } from '../../src-renderer/src/topology/graph'
 import {
   boxHeight,
   buildGrouped,
@@ -13,7 +13,9 @@ import {
   GROUP_GAP,
   GROUP_H,
   gridColumns,
+  pathOf,
   podMatches,
+  type Point,
   worstTone,
 } from '../../src-renderer/src/topology/grouped'
 
@@ -119,6 +121,52 @@ describe('grouped topology', () => {
     // Rows never overlap: each row starts below the tallest box of the row above.
     const first = g.boxes.slice(0, cols).map((b) => g.positions.get(b.id)!.y + b.height)
     expect(g.positions.get(g.boxes[cols]!.id)!.y).toBeGreaterThan(Math.max(...first))
+  })
+
+  it('routes every line through the gaps of the grid: no line crosses a box, each ends at its own', () => {
+    // 11 boxes (three rows), one opened group making its row taller, two controllers, a Service.
+    const input = cluster(10, 3)
+    input.pods.push(row('default/api-1', { nodeName: 'node-7', labels: { app: 'api' }, owners: [{ kind: 'StatefulSet', name: 'api', uid: 's' }] }))
+    input.controllers.push({ type: 'statefulsets', row: row('default/api') })
+    const g = buildGrouped(input, { by: 'node', expanded: new Set(['node:node-5|deployments:default/web']) })
+    expect(g.boxes.length).toBe(11)
+    expect(new Set(g.boxes.map((b) => g.positions.get(b.id)!.y)).size).toBeGreaterThan(1)
+    const rect = (id: string): { x: number; y: number; w: number; h: number } => {
+      const p = g.positions.get(id)!
+      const b = g.boxes.find((x) => x.id === id)
+      return b ? { x: p.x, y: p.y, w: b.width, h: b.height } : { x: p.x, y: p.y, w: SIDE_W, h: SIDE_H }
+    }
+    // A segment crosses a rectangle's inside (its border excluded).
+    const crosses = (a: Point, b: Point, r: { x: number; y: number; w: number; h: number }): boolean => {
+      const [x0, x1] = [Math.min(a.x, b.x), Math.max(a.x, b.x)]
+      const [y0, y1] = [Math.min(a.y, b.y), Math.max(a.y, b.y)]
+      return x1 > r.x + 0.5 && x0 < r.x + r.w - 0.5 && y1 > r.y + 0.5 && y0 < r.y + r.h - 0.5
+    }
+    expect(g.edges.length).toBe(11 + 10 + 1) // web to every box, api to one; every node's box to the Service
+    for (const e of g.edges) {
+      expect(e.points.length).toBeGreaterThanOrEqual(4)
+      for (let i = 1; i < e.points.length; i++) {
+        const [a, b] = [e.points[i - 1]!, e.points[i]!]
+        expect(a.x === b.x || a.y === b.y).toBe(true) // straight, across or down
+        for (const id of [...g.boxes.map((x) => x.id), ...g.sides.map((x) => x.id)]) expect(crosses(a, b, rect(id)), `${e.id} crosses ${id}`).toBe(false)
+      }
+      // It starts on the edge of its source and ends on the edge of its target.
+      const [s, t] = [rect(e.source), rect(e.target)]
+      const first = e.points[0]!
+      const last = e.points[e.points.length - 1]!
+      expect(first.x).toBe(s.x + s.w)
+      expect(first.y).toBeGreaterThan(s.y)
+      expect(first.y).toBeLessThan(s.y + s.h)
+      expect(last.x).toBe(t.x)
+      expect(last.y).toBeGreaterThan(t.y)
+      expect(last.y).toBeLessThan(t.y + t.h)
+    }
+    expect(
+      pathOf([
+        { x: 0, y: 1.25 },
+        { x: 3, y: 1.25 },
+      ]),
+    ).toBe('M 0 1.3 L 3 1.3')
   })
 
   it('leaves out boxes without pods when asked (a filter is on)', () => {

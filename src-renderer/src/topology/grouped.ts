@@ -74,11 +74,21 @@ export interface GroupBox {
   height: number
 }
 
+export interface Point {
+  x: number
+  y: number
+}
+
+/** A line with its route: straight segments through the gaps between boxes, never across one. */
+export interface RoutedEdge extends TopoEdge {
+  points: Point[]
+}
+
 export interface GroupedGraph {
   boxes: GroupBox[]
   sides: TopoSide[]
   /** Controller → box and box → Service, one line per pair however many pods. */
-  edges: TopoEdge[]
+  edges: RoutedEdge[]
   positions: Positions
   /** Changes only when a shape's place or size changes (not on a pod's status). */
   shapeKey: string
@@ -232,7 +242,7 @@ export function buildGrouped(input: TopoInput, opts: GroupOptions): GroupedGraph
       if (box) links.add(`sel|${box}|svc:${s.key}`)
     }
   }
-  const edges: TopoEdge[] = [...links].sort().map((l) => {
+  const plain: TopoEdge[] = [...links].sort().map((l) => {
     const [kind, source, target] = l.split('|') as ['own' | 'sel', string, string]
     return { id: `${kind}:${source}->${target}`, source, target, kind: kind === 'own' ? 'owns' : 'selects' }
   })
@@ -259,6 +269,93 @@ export function buildGrouped(input: TopoInput, opts: GroupOptions): GroupedGraph
   ctlSides.forEach((s, i) => positions.set(s.id, { x: 0, y: i * (SIDE_H + GRID_GAP / 2) }))
   svcSides.forEach((s, i) => positions.set(s.id, { x: gridX + Math.max(gridW, 0) + COLUMN_GAP, y: i * (SIDE_H + GRID_GAP / 2) }))
 
+  const edges = routeEdges(plain, boxes, sides, positions, cols)
   const shapeKey = JSON.stringify([boxes.map((b) => [b.id, b.height]), sides.map((s) => s.id), edges.map((e) => e.id)])
   return { boxes, sides, edges, positions, shapeKey }
+}
+
+/**
+ * Routes each line around the boxes, as a circuit board does: out of the controller to the free
+ * column left of the grid, along the gap above the target box's row, down the gap left of its
+ * column and into the box from the left; lines to Services leave a box on the right and take the
+ * same gaps to the free column right of the grid. The gaps hold no boxes, so no line crosses
+ * one. Lines of different controllers/Services run a few pixels apart (lanes), so they can be
+ * told apart where they share a gap.
+ */
+export function routeEdges(
+  edges: readonly TopoEdge[],
+  boxes: readonly GroupBox[],
+  sides: readonly TopoSide[],
+  positions: Positions,
+  cols: number,
+): RoutedEdge[] {
+  const rowOf = new Map<string, number>()
+  const colOf = new Map<string, number>()
+  const rowTop: number[] = []
+  const rowCount: number[] = []
+  boxes.forEach((b, i) => {
+    const row = Math.floor(i / cols)
+    rowOf.set(b.id, row)
+    colOf.set(b.id, i % cols)
+    rowTop[row] ??= positions.get(b.id)?.y ?? 0
+    rowCount[row] = (rowCount[row] ?? 0) + 1
+  })
+  const box = new Map(boxes.map((b) => [b.id, b]))
+  const laneOf = new Map(sides.map((s, i) => [s.id, ((i % 5) - 2) * 3]))
+  const ctl = sides.find((s) => s.kind === 'controller')
+  const svc = sides.find((s) => s.kind === 'service')
+  const gridLeft = boxes.length ? (positions.get(boxes[0]!.id)?.x ?? 0) : 0
+  const leftFree = ctl ? gridLeft - COLUMN_GAP / 2 : gridLeft - GRID_GAP / 2
+  const rightFree = svc ? (positions.get(svc.id)?.x ?? 0) - COLUMN_GAP / 2 : 0
+  const half = GRID_GAP / 2
+  const out: RoutedEdge[] = []
+  for (const e of edges) {
+    const toBox = e.kind === 'owns'
+    const side = toBox ? e.source : e.target
+    const b = box.get(toBox ? e.target : e.source)
+    const sp = positions.get(side)
+    const bp = b ? positions.get(b.id) : undefined
+    if (!b || !sp || !bp) {
+      out.push({ ...e, points: [] })
+      continue
+    }
+    const lane = laneOf.get(side) ?? 0
+    const row = rowOf.get(b.id) ?? 0
+    const col = colOf.get(b.id) ?? 0
+    const boxMid = bp.y + b.height / 2
+    const sideMid = sp.y + SIDE_H / 2
+    const gap = (rowTop[row] ?? bp.y) - half + lane
+    let points: Point[]
+    if (toBox) {
+      const start = { x: sp.x + SIDE_W, y: sideMid }
+      const x1 = leftFree + lane
+      // The first column is reached straight from the free column; the others through the gaps.
+      points =
+        col === 0
+          ? [start, { x: x1, y: sideMid }, { x: x1, y: boxMid }, { x: bp.x, y: boxMid }]
+          : [start, { x: x1, y: sideMid }, { x: x1, y: gap }, { x: bp.x - half + lane, y: gap }, { x: bp.x - half + lane, y: boxMid }, { x: bp.x, y: boxMid }]
+    } else {
+      const start = { x: bp.x + b.width, y: boxMid }
+      const x1 = rightFree + lane
+      // Nothing to the right of the last box of a row: straight out to the free column.
+      const lastInRow = col === (rowCount[row] ?? 1) - 1
+      points = lastInRow
+        ? [start, { x: x1, y: boxMid }, { x: x1, y: sideMid }, { x: sp.x, y: sideMid }]
+        : [
+            start,
+            { x: bp.x + b.width + half + lane, y: boxMid },
+            { x: bp.x + b.width + half + lane, y: gap },
+            { x: x1, y: gap },
+            { x: x1, y: sideMid },
+            { x: sp.x, y: sideMid },
+          ]
+    }
+    out.push({ ...e, points })
+  }
+  return out
+}
+
+/** An SVG path through the points. */
+export function pathOf(points: readonly Point[]): string {
+  return points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${Math.round(p.x * 10) / 10} ${Math.round(p.y * 10) / 10}`).join(' ')
 }
