@@ -427,6 +427,42 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     expect((await kubectl(['get', 'configmap', 'greeting', '-n', 'team-a', '-o', 'jsonpath={.data.greeting}'])).trim()).toBe('hello')
   })
 
+  it('deletes (after asking), restarts and scales from the detail page', async () => {
+    // Still on the new ConfigMap's page: refusing keeps it, accepting deletes it and goes back.
+    expect(await page.getByTestId('detail-name').textContent()).toBe('team-a/greeting')
+    page.once('dialog', (d) => void d.dismiss())
+    await page.locator('[data-action="detail-delete"]').click()
+    expect((await kubectl(['get', 'configmaps', '-n', 'team-a', '-o', 'name'])).split('\n')).toContain('configmap/greeting')
+    page.once('dialog', (d) => {
+      expect(d.message()).toContain('Delete ConfigMap team-a/greeting?')
+      void d.accept()
+    })
+    await page.locator('[data-action="detail-delete"]').click()
+    await page.getByTestId('table-configmaps').waitFor({ timeout: 15_000 })
+    expect((await kubectl(['get', 'configmaps', '-n', 'team-a', '-o', 'name'])).split('\n')).not.toContain('configmap/greeting')
+
+    await openDeployment('team-a', 'web')
+    await page.locator('[data-action="detail-restart"]').click()
+    await expect
+      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations}'])).trim(), {
+        timeout: 15_000,
+      })
+      .toContain('kubectl.kubernetes.io/restartedAt')
+    // The page follows: the restart shows in its YAML.
+    await expect.poll(yamlText, { timeout: 15_000 }).toContain('kubectl.kubernetes.io/restartedAt')
+    await page.getByTestId('detail').getByLabel('Replicas').fill('2')
+    await page.locator('[data-action="detail-scale"]').click()
+    await expect
+      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}'])).trim(), { timeout: 15_000 })
+      .toBe('2')
+    await shot('detail-actions')
+    await page.getByTestId('detail').getByLabel('Replicas').fill('1')
+    await page.locator('[data-action="detail-scale"]').click()
+    await expect
+      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}'])).trim(), { timeout: 15_000 })
+      .toBe('1')
+  })
+
   it('scales, restarts and deletes (after asking) from the table', async () => {
     await page.locator('[data-type="deployments"]').click()
     const row = page.locator('[data-row="team-a/web"]')
@@ -475,6 +511,15 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await page.getByTestId('palette-input').fill('go to topology')
     await page.keyboard.press('Enter')
     await page.getByTestId('topology').waitFor()
+    // Switch namespace from the palette, and back to all.
+    await page.keyboard.press('Control+k')
+    await page.getByTestId('palette-input').fill('namespace team-a')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.getByTestId('ns-label').textContent()).toBe('team-a')
+    await page.keyboard.press('Control+k')
+    await page.getByTestId('palette-input').fill('all namespaces')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.getByTestId('ns-label').textContent()).toBe('All namespaces')
   })
 
   it('picks exec and port-forward targets from the cluster; a refused exec offers no useless reconnect', async () => {
