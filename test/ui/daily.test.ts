@@ -530,6 +530,8 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     expect(pods.length).toBeGreaterThan(0)
     expect(pods.every((p) => /^web-[\w-]+ \(Running\)$/.test(p))).toBe(true)
     expect(await picker.locator('[data-pick="container"] option').first().textContent()).toBe('web (default)')
+    // Said before trying: simulated nodes run no containers.
+    expect(await page.getByTestId('pod-exec-note').textContent()).toContain('simulated nodes run no containers')
     await page.locator('[data-action="open-pod"]').click()
     const reason = page.getByTestId('terminal-reason')
     await reason.waitFor({ timeout: 15_000 })
