@@ -207,6 +207,20 @@ describe('API server hardening', () => {
       expect(w.status, bad).toBe(400)
       expect(message(w)).toContain('timeoutSeconds must be a whole number of seconds')
     }
+    // Lists (and collection deletes) read limit and timeoutSeconds as Go's strconv.ParseInt: no silent "no limit".
+    for (const [query, why] of [
+      ['limit=abc', 'strconv.ParseInt: parsing "abc": invalid syntax'],
+      ['limit=1.5', 'strconv.ParseInt: parsing "1.5": invalid syntax'],
+      ['timeoutSeconds=abc', 'strconv.ParseInt: parsing "abc": invalid syntax'],
+      ['limit=99999999999999999999', 'strconv.ParseInt: parsing "99999999999999999999": value out of range'],
+    ]) {
+      for (const method of ['GET', 'DELETE']) {
+        const l = await call(method, `/api/v1/namespaces/victim/configmaps?${query}`)
+        expect([query, method, l.status, message(l)]).toEqual([query, method, 400, why])
+      }
+    }
+    expect(await t.k('-n', 'victim', 'get', 'configmaps', '-o', 'name')).toContain('configmap/a\nconfigmap/b')
+    expect((await call('GET', '/api/v1/namespaces/victim/configmaps?limit=1&timeoutSeconds=5')).status).toBe(200)
     // A valid timeout ends the watch by itself.
     expect((await call('GET', '/api/v1/namespaces/victim/configmaps?watch=1&timeoutSeconds=1')).status).toBe(200)
   })

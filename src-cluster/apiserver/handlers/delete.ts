@@ -14,7 +14,7 @@ import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { errors } from '../status'
 import { isDryRun } from './admit'
-import { listObjects, withTypeMeta } from './read'
+import { listObjects, withTypeMeta, checkIntegerListOptions } from './read'
 import { strategyContext, webhookAttributes } from './write'
 import { runMutatingWebhooks, runValidatingWebhooks } from '../admission/webhooks'
 import { rfc3339 } from '../../kit/time'
@@ -165,6 +165,7 @@ export async function handleDeleteCollection(
   res: ServerResponse,
   q: URLSearchParams,
 ): Promise<void> {
+  checkIntegerListOptions(q)
   const opts = await readDeleteOptions(req, q)
   const listQ = new URLSearchParams(q)
   listQ.delete('limit')

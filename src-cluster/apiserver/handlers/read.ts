@@ -105,7 +105,22 @@ export interface ListResult {
   remaining?: number
 }
 
+/**
+ * Integer list options as Go's parameter codec reads them (strconv.ParseInt, base 10, 64 bits):
+ * anything else is a 400 with its error, never silently "no limit".
+ */
+export function checkIntegerListOptions(q: URLSearchParams): void {
+  for (const name of ['limit', 'timeoutSeconds']) {
+    const raw = q.get(name)
+    if (raw === null || raw === '') continue
+    if (!/^[+-]?\d+$/.test(raw)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`)
+    const n = BigInt(raw)
+    if (n > 9223372036854775807n || n < -9223372036854775808n) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: value out of range`)
+  }
+}
+
 export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URLSearchParams): Promise<ListResult> {
+  checkIntegerListOptions(q)
   const { filter } = filterFromQuery(r.res, q)
   const limit = Math.max(0, Number(q.get('limit') ?? 0) || 0)
   const cont = q.get('continue')
@@ -180,6 +195,7 @@ export async function handleList(ctx: ServerContext, r: ResourceRequest, req: In
     ])
   const want = negotiated(req)
   if (want.as === 'PartialObjectMetadata') throw notListError(want.as, r.res, true)
+  checkIntegerListOptions(q)
   const fromCache = !q.get('continue') && !(q.get('resourceVersion') && q.get('resourceVersionMatch') === 'Exact')
   let out: ListResult
   if (fromCache) {
