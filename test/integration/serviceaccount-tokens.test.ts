@@ -135,6 +135,26 @@ describe('TokenRequest and bound service-account tokens', () => {
     const r = await t.kubectl(['-n', 'dev', 'create', 'token', 'app', '--duration', '5m'])
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain('may not specify a duration less than 10 minutes')
+    // …and over 2^32 seconds, also a float far past it (a 500 once): 422 with upstream's message.
+    const admin = loadKubeconfig(t.kubeconfig)
+    for (const expirationSeconds of [2 ** 32 + 1, 1e20]) {
+      const big = await new Promise<Answer>((resolve, reject) => {
+        const req = request(
+          new URL('/api/v1/namespaces/dev/serviceaccounts/app/token', t.server.url),
+          { method: 'POST', ca: admin.caPem, cert: admin.certPem, key: admin.keyPem, headers: { 'Content-Type': 'application/json' } },
+          (res) => {
+            let text = ''
+            res.on('data', (c: Buffer) => (text += c.toString()))
+            res.on('end', () => resolve({ code: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }))
+          },
+        )
+        req.on('error', reject)
+        req.end(JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } }))
+      })
+      expect(big.code).toBe(422)
+      expect(big.body.message).toContain('spec.expirationSeconds: Invalid value')
+      expect(big.body.message).toContain('may not specify a duration larger than 2^32 seconds')
+    }
   })
 
   it('a token bound to a Pod names it, works while the pod exists and stops when it is deleted', async () => {
