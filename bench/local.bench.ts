@@ -64,7 +64,11 @@ for (let i = 0; i < RUNS; i++) {
   const byStep = new Map<string, number>()
   for (const t of m.lastTimings) byStep.set(t.step, Math.max(byStep.get(t.step) ?? 0, t.ms))
   for (const [k, v] of byStep) push(perStep, k, v)
-  await m.delete(name).catch((e: unknown) => failures.push(`delete ${name}: ${String(e)}`))
+  const d0 = Date.now()
+  await m.delete(name).then(
+    () => push(milestones, 'delete (s it took)', Date.now() - d0),
+    (e: unknown) => failures.push(`delete ${name}: ${String(e)}`),
+  )
   rmSync(home, { recursive: true, force: true })
 }
 
