@@ -449,7 +449,10 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
   }
   if (r.res.dynamic?.deprecationWarning) res.setHeader('Warning', `299 - ${JSON.stringify(r.res.dynamic.deprecationWarning)}`)
   if (r.res.dynamic?.refuseCreate && r.verb === 'create') throw errors.methodNotAllowed(r.res.dynamic.refuseCreate)
-  if (allowed && !allowed.includes(r.verb)) throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}`)
+  // A terminating CRD's discovery drops update and patch, but its handler still takes them (as
+  // upstream's), so finalizers can be removed from the objects it waits for.
+  const finalizing = r.res.dynamic?.refuseCreate !== undefined && (r.verb === 'update' || r.verb === 'patch')
+  if (allowed && !allowed.includes(r.verb) && !finalizing) throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}`)
   if (r.res.namespaced && !r.namespace && r.verb !== 'list' && r.verb !== 'watch' && r.verb !== 'deletecollection') {
     throw errors.badRequest(`${r.res.plural} are namespaced: use /…/namespaces/NAMESPACE/${r.res.plural}`)
   }

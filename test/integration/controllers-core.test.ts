@@ -258,6 +258,62 @@ describe('garbage collector', () => {
   })
 })
 
+describe('garbage collector and custom resources', () => {
+  const WIDGETS = { group: 'gc.kubelab.test', version: 'v1', plural: 'widgets', namespaced: true, kind: 'Widget' }
+  const widget = (name: string, ownerReferences?: Record<string, unknown>[]) =>
+    client.create(WIDGETS, 'crgc', { apiVersion: 'gc.kubelab.test/v1', kind: 'Widget', metadata: { name, ...(ownerReferences ? { ownerReferences } : {}) } })
+  const ref = (o: KubeObject, extra: Record<string, unknown> = {}) => ({
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    name: o.metadata!.name,
+    uid: o.metadata!.uid,
+    ...extra,
+  })
+
+  beforeAll(async () => {
+    await namespace('crgc')
+    await client.create(RES.crds, undefined, {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.gc.kubelab.test' },
+      spec: {
+        group: 'gc.kubelab.test',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    })
+    await t.k('wait', '--for=condition=Established', 'crd/widgets.gc.kubelab.test')
+  })
+
+  it('deletes the dependents of a deleted custom resource, and custom resources whose owner is gone', async () => {
+    const owner = await widget('owner')
+    await client.create(RES.configmaps, 'crgc', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'of-widget', ownerReferences: [ref(owner)] } })
+    const cm = await client.create(RES.configmaps, 'crgc', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owns-widget' } })
+    await widget('of-configmap', [ref(cm)])
+    await t.k('delete', 'widget', 'owner', '-n', 'crgc')
+    await t.k('delete', 'configmap', 'owns-widget', '-n', 'crgc')
+    await eventually(async () => {
+      expect(await client.get(RES.configmaps, 'crgc', 'of-widget')).toBeUndefined()
+      expect(await client.get(WIDGETS, 'crgc', 'of-configmap')).toBeUndefined()
+    })
+  })
+
+  it('foreground and orphan deletion of a custom resource', async () => {
+    const fg = await widget('fg')
+    await widget('fg-child', [ref(fg, { blockOwnerDeletion: true })])
+    const r = await t.kubectl(['delete', 'widget', 'fg', '-n', 'crgc', '--cascade=foreground', '--timeout=60s'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(await client.get(WIDGETS, 'crgc', 'fg-child')).toBeUndefined()
+
+    const or = await widget('or')
+    await widget('or-child', [ref(or)])
+    expect((await t.kubectl(['delete', 'widget', 'or', '-n', 'crgc', '--cascade=orphan', '--timeout=60s'])).code).toBe(0)
+    const child = await client.get(WIDGETS, 'crgc', 'or-child')
+    expect(child?.metadata?.ownerReferences ?? []).toEqual([])
+  })
+})
+
 describe('volumes', () => {
   it('a claim that waited without a volume binds when a matching volume appears later', async () => {
     await namespace('late')

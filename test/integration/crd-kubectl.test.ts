@@ -352,6 +352,28 @@ describe('lifecycle', () => {
     expect((await t.kubectl(['get', 'crd', 'gizmos.example.com'])).code).not.toBe(0)
   })
 
+  it("deleting a CRD waits for its objects' own finalizers", async () => {
+    const crd = WIDGETS.replace('name: widgets.example.com', 'name: holders.example.com').replace(
+      'plural: widgets, singular: widget, kind: Widget, shortNames: [wd], categories: [all]',
+      'plural: holders, kind: Holder',
+    )
+    expect((await t.kubectl(['create', '-f', '-'], { input: crd })).code).toBe(0)
+    await t.k('wait', '--for=condition=Established', 'crd/holders.example.com', '--timeout=20s')
+    const holder = (name: string, finalizers: string[]) =>
+      JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Holder', metadata: { name, finalizers }, spec: { color: 'red' } })
+    expect((await t.kubectl(['create', '-f', '-'], { input: holder('held', ['example.com/keep']) })).code).toBe(0)
+    expect((await t.kubectl(['create', '-f', '-'], { input: holder('free', []) })).code).toBe(0)
+    await t.k('delete', 'crd', 'holders.example.com', '--wait=false')
+    await t.k('wait', '--for=delete', 'holder/free', '--timeout=20s')
+    // The held object is deleting, not deleted; the CRD waits for it.
+    await t.k('wait', '--for=jsonpath={.metadata.deletionTimestamp}', 'holder/held', '--timeout=20s')
+    expect(await t.k('get', 'crd', 'holders.example.com', '-o', 'name')).toBe('customresourcedefinition.apiextensions.k8s.io/holders.example.com\n')
+    // Its finalizer's owner can still remove the finalizer (update and patch stay open).
+    await t.k('patch', 'holder', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
+    await t.k('wait', '--for=delete', 'crd/holders.example.com', '--timeout=20s')
+    expect(await t.server.store.get('/registry/example.com/holders/default/held')).toBeUndefined()
+  })
+
   it('deleting the CRD deletes its objects and stops serving it', async () => {
     await t.k('delete', 'crd', 'widgets.example.com', '--timeout=20s')
     expect(await t.server.store.get('/registry/example.com/widgets/default/w1')).toBeUndefined()

@@ -10,7 +10,7 @@ import { CRD_FINALIZER, type CrdCondition, type CrdNames, type CrdObject } from 
 import { RESOURCES, setDynamicResources } from '../../api/resources'
 import type { Watcher } from '../../store/types'
 import { type ServerContext } from '../context'
-import { decodeFor, resourcePrefix } from '../registry/objects'
+import { decodeFor, decodeKv, resourcePrefix } from '../registry/objects'
 import { RES } from '../../kit/resources'
 import { rfc3339 } from '../../kit/time'
 
@@ -181,10 +181,32 @@ export class CrdController {
     if (this.registered.has(name) || crd.status?.acceptedNames?.plural) this.register({ ...crd, status: { ...crd.status, conditions: conds } }, true)
     const plural = crd.status?.acceptedNames?.plural || crd.spec.names.plural
     const prefix = resourcePrefix({ group: crd.spec.group, plural })
+    // Every object is deleted as a client's DELETE would: at once without finalizers, else marked
+    // (deletionTimestamp) and left to its finalizers' owners; the CRD waits until none is left.
     for (;;) {
       const r = await this.ctx.store.range(prefix)
       if (!r.kvs.length) break
-      for (const kv of r.kvs) await this.ctx.store.txn([{ key: kv.key, target: 'modRevision', equals: kv.modRevision }], [{ type: 'delete', key: kv.key }])
+      let held = 0
+      for (const kv of r.kvs) {
+        const stored = decodeKv(kv)
+        const meta = { ...(stored.metadata ?? {}) }
+        const cas = [{ key: kv.key, target: 'modRevision' as const, equals: kv.modRevision }]
+        if (!meta.finalizers?.length) {
+          await this.ctx.store.txn(cas, [{ type: 'delete', key: kv.key }])
+          continue
+        }
+        held++
+        if (meta.deletionTimestamp) continue
+        meta.deletionTimestamp = now
+        meta.deletionGracePeriodSeconds = 0
+        delete meta.resourceVersion
+        await this.ctx.store.txn(cas, [{ type: 'put', key: kv.key, value: JSON.stringify({ ...stored, metadata: meta }) }])
+      }
+      if (held) {
+        // Upstream's finalizer controller reports this and tries again.
+        setTimeout(() => this.enqueue(name), 1000).unref()
+        return
+      }
     }
     conds = setCondition(conds, { type: 'Terminating', status: 'False', reason: 'InstanceDeletionCompleted', message: 'removed all instances' }, now)
     const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== CRD_FINALIZER)

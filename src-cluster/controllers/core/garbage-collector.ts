@@ -6,9 +6,12 @@
 //  - for an owner with the `orphan` finalizer, removes the ownerReferences to it from its
 //    dependents, then removes the finalizer.
 // Absence of an owner not in the graph is confirmed with a live GET (the uid must match), so a
-// slow informer never causes a wrong deletion.
+// slow informer never causes a wrong deletion. Custom resources join the graph as upstream's
+// monitors do: every CRD change re-reads aggregated discovery and starts an informer for each
+// new custom resource (one version per group/resource), stopping those no longer served.
 import type { KubeObject } from '../../api/errors'
 import { findByKind, type ResourceInfo } from '../../api/resources'
+import { discoverExtraResources, Informer, type ResourceRef } from '../../client'
 import type { Controller, ControllerContext } from '../framework'
 import { startQueue, type RunningQueue } from './queue'
 import { isConflict, isNotFound, removeFinalizer } from './util'
@@ -47,7 +50,7 @@ export interface OwnerRef {
 }
 
 interface GraphNode {
-  res: ResourceInfo
+  res: ResourceRef
   namespace?: string
   name: string
   uid: string
@@ -62,7 +65,7 @@ export class OwnerGraph {
   /** Dependents of uids not (yet) in the graph: owner uid → dependent uids. */
   private readonly byOwner = new Map<string, Set<string>>()
 
-  upsert(res: ResourceInfo, obj: KubeObject): { node: GraphNode; removedOwners: string[] } {
+  upsert(res: ResourceRef, obj: KubeObject): { node: GraphNode; removedOwners: string[] } {
     const m = obj.metadata!
     const uid = String(m.uid)
     const owners = ((m.ownerReferences ?? []) as unknown as OwnerRef[]).filter((o) => o && typeof o.uid === 'string')
@@ -117,11 +120,92 @@ export class GarbageCollector implements Controller {
   private q?: RunningQueue
   /** uids confirmed gone: a uid never comes back, so this cache is always right. */
   private readonly absent = new Set<string>()
+  /** Informers of custom resources, by `group/plural` (ours alone: they stop with their CRD). */
+  private readonly custom = new Map<string, { res: ResourceRef; inf: Informer<KubeObject> }>()
+  private discovering: Promise<void> = Promise.resolve()
+  private rediscover = false
+  private stopped = false
+  private crds?: Informer<KubeObject>
+  private retry?: ReturnType<typeof setTimeout>
 
   async start(ctx: ControllerContext): Promise<void> {
-    const q = (this.q = startQueue(ctx, this.name, 4, (key) => this.reconcile(ctx, key)))
+    this.q = startQueue(ctx, this.name, 4, (key) => this.reconcile(ctx, key))
     const informers = GC_RESOURCES.map((res) => ({ res, inf: ctx.informers.for<KubeObject>(res) }))
-    for (const { res, inf } of informers) {
+    for (const { res, inf } of informers) this.follow(res, inf)
+    await Promise.all(informers.map(({ inf }) => inf.start()))
+    const crds = (this.crds = ctx.informers.for<KubeObject>(RES.crds))
+    crds.addHandler({ add: () => this.syncCustom(ctx), update: () => this.syncCustom(ctx), delete: () => this.syncCustom(ctx) })
+    await crds.start()
+    this.syncCustom(ctx)
+    await this.discovering
+  }
+
+  /** Re-read discovery (serialised; a change meanwhile runs it once more). */
+  private syncCustom(ctx: ControllerContext): void {
+    if (this.rediscover) return
+    this.rediscover = true
+    this.discovering = this.discovering.then(async () => {
+      this.rediscover = false
+      if (this.stopped) return
+      try {
+        await this.monitorCustom(ctx)
+      } catch (e) {
+        ctx.log(`garbage-collector: discovery: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    })
+  }
+
+  private async monitorCustom(ctx: ControllerContext): Promise<void> {
+    const found = new Map<string, ResourceRef>()
+    for (const r of await discoverExtraResources(ctx.client)) {
+      const key = `${r.group}/${r.plural}`
+      if (found.has(key) || !['list', 'watch', 'delete'].every((v) => r.verbs.includes(v))) continue
+      found.set(key, { group: r.group, version: r.version, plural: r.plural, namespaced: r.namespaced, kind: r.kind })
+    }
+    for (const [key, m] of this.custom) {
+      const now = found.get(key)
+      if (now && now.version === m.res.version) continue
+      m.inf.stop()
+      this.custom.delete(key)
+    }
+    const started: Promise<void>[] = []
+    for (const [key, res] of found) {
+      if (this.custom.has(key)) continue
+      const inf = new Informer<KubeObject>(ctx.client, res, { log: ctx.log, stripManagedFields: true })
+      this.follow(res, inf)
+      this.custom.set(key, { res, inf })
+      started.push(inf.start())
+    }
+    await Promise.all(started)
+    // An Established CRD whose resource discovery does not list yet: look again shortly.
+    const missing = (this.crds?.list() ?? []).some((c) => {
+      const crd = c as KubeObject & {
+        spec?: { group?: string }
+        status?: { acceptedNames?: { plural?: string }; conditions?: { type: string; status: string }[] }
+      }
+      const established = crd.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True')
+      return established && !crd.metadata?.deletionTimestamp && !found.has(`${crd.spec?.group}/${crd.status?.acceptedNames?.plural}`)
+    })
+    if (missing && !this.stopped && !this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined
+        this.syncCustom(ctx)
+      }, 500)
+    }
+  }
+
+  /** The resource an owner reference names: built in, or a custom resource being followed. */
+  private resourceFor(apiVersion: string, kind: string): ResourceRef | undefined {
+    const builtIn = findByKind(apiVersion, kind)
+    if (builtIn) return builtIn
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion]
+    for (const { res } of this.custom.values()) if (res.group === group && res.kind === kind) return { ...res, version: version! }
+    return undefined
+  }
+
+  private follow(res: ResourceRef, inf: Informer<KubeObject>): void {
+    const q = this.q!
+    {
       const observe = (obj: KubeObject) => {
         const { node, removedOwners } = this.graph.upsert(res, obj)
         // Owners in foreground deletion may be waiting for this dependent to change.
@@ -141,11 +225,14 @@ export class GarbageCollector implements Controller {
         },
       })
     }
-    await Promise.all(informers.map(({ inf }) => inf.start()))
   }
 
   stop(): void {
+    this.stopped = true
+    if (this.retry) clearTimeout(this.retry)
     this.q?.stop()
+    for (const m of this.custom.values()) m.inf.stop()
+    this.custom.clear()
   }
 
   private async reconcile(ctx: ControllerContext, key: string): Promise<void> {
@@ -178,7 +265,7 @@ export class GarbageCollector implements Controller {
     let node = this.graph.nodes.get(o.uid)
     if (!node) {
       // Not in our graph: ask the API server (the owner may be a kind we do not watch).
-      const res = findByKind(o.apiVersion, o.kind)
+      const res = this.resourceFor(o.apiVersion, o.kind)
       if (!res) return 'solid' // unknown kind: never delete on a guess
       let live: KubeObject | undefined
       try {
