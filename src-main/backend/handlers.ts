@@ -55,6 +55,7 @@ export function createServices(ctx: BackendContext, publish: (message: EventMess
   const manager = new ClusterManager({ env })
   const home = (): string => manager.home
   const clusters = new ClusterOps({ env, manager, publish })
+  clusters.watchOutside()
   const terminals = new TerminalService({ env, manager, publish })
   const portForwards = new PortForwardService({ home, publish })
   const resources = createResourceBackend({ home, publish: (batch) => publish({ name: 'resources.batch', payload: batch }) })
@@ -90,6 +91,7 @@ export function createServices(ctx: BackendContext, publish: (message: EventMess
     terminals,
     portForwards,
     async close() {
+      clusters.stopWatching()
       terminals.closeAll()
       portForwards.closeAll()
       logStreams.closeAll()
@@ -100,5 +102,7 @@ export function createServices(ctx: BackendContext, publish: (message: EventMess
 
 /** The handlers alone, for callers that publish no events (tests, tools). */
 export function createHandlers(ctx: BackendContext): Handlers {
-  return createServices(ctx, () => {}).handlers
+  const services = createServices(ctx, () => {})
+  services.clusters.stopWatching() // nobody listens for events
+  return services.handlers
 }

@@ -87,6 +87,19 @@ describe('cluster operations', () => {
     expect(existsSync(join(home, 'clusters', 'ops-b'))).toBe(false)
   }, 180_000)
 
+  it('publishes clusters created and stopped outside the backend (kubelab in a shell)', async () => {
+    const cli = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [join(root, 'bin', 'kubelab.mjs'), ...args], { env: { ...process.env, KUBELAB_HOME: home }, encoding: 'utf8' })
+      expect(r.status, r.stderr).toBe(0)
+    }
+    const announced = (state: string) => () =>
+      events.some((e) => e.name === 'clusters.changed' && (e.payload as { name: string; state: string }[]).some((c) => c.name === 'ops-a' && c.state === state))
+    cli('create', 'ops-a', '--provider', 'simulated', '--workers', '0')
+    await expect.poll(announced('running'), { timeout: 10_000 }).toBe(true)
+    cli('stop', 'ops-a')
+    await expect.poll(announced('stopped'), { timeout: 10_000 }).toBe(true)
+  }, 120_000)
+
   it('cancels a running create and removes the half-made cluster', async () => {
     const reply = (await backend.request('clusters.create', params('ops-a'))) as { ok: true; value: ClusterOperation }
     // Cancel once the control plane is on its way.

@@ -572,7 +572,7 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await shot('portforward-picker')
   })
 
-  it('shows a stopped cluster as stopped: a banner, nothing live, node actions off with the reason', async () => {
+  it('shows a stopped cluster as stopped, also when stopped outside the app: a banner, nothing live, node actions off with the reason', async () => {
     await page.locator('[data-nav="clusters"]').click()
     await page.locator(`[data-cluster="${cluster}"] [data-action="stop"]`).click()
     await page.locator(`[data-cluster="${cluster}"][data-state="stopped"]`).waitFor({ timeout: 60_000 })
@@ -604,6 +604,20 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await page.locator('[data-type="deployments"]').click()
     await page.locator('[data-row="default/web"]').waitFor({ timeout: 30_000 })
     expect(await page.locator('[data-action="create-open"]').isEnabled()).toBe(true)
+
+    // Stopped and started outside the app (kubelab stop/start in a shell) while the topology is
+    // open: the view follows, and no longer claims node states it cannot know.
+    await page.locator('[data-nav="topology"]').click()
+    const nodeStatus = page.getByTestId('node-status').first()
+    await expect.poll(() => nodeStatus.textContent(), { timeout: 30_000 }).toBe('Ready')
+    await run(process.execPath, [cli, 'stop', cluster], { cwd: root, env, timeout: 60_000 })
+    await page.getByTestId('cluster-banner').waitFor({ timeout: 30_000 })
+    await expect.poll(() => nodeStatus.textContent()).toBe('unknown')
+    expect(await nodeStatus.getAttribute('title')).toBe('Last known: Ready; the cluster is not running')
+    await shot('topology-stopped-outside')
+    await run(process.execPath, [cli, 'start', cluster], { cwd: root, env, timeout: 90_000 })
+    await page.getByTestId('cluster-banner').waitFor({ state: 'detached', timeout: 30_000 })
+    await expect.poll(() => nodeStatus.textContent(), { timeout: 30_000 }).toBe('Ready')
     expect(output).not.toContain('[page error]')
-  }, 180_000)
+  }, 240_000)
 })

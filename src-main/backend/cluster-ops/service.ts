@@ -40,6 +40,9 @@ export class ClusterOps {
   private readonly busy = new Map<string, { op: Operation; done: Promise<void>; cancel: boolean }>()
   private seq = 0
   private readonly host: HostFacts
+  /** The cluster list as last published (JSON), to publish changes made outside the app once. */
+  private published: string | null = null
+  private outside: ReturnType<typeof setInterval> | undefined
 
   constructor(private readonly o: ClusterOpsOptions) {
     // async: an unknown provider name becomes a failed check, not a thrown preflight.
@@ -241,10 +244,37 @@ export class ClusterOps {
 
   private async publishList(): Promise<void> {
     try {
-      this.o.publish({ name: 'clusters.changed', payload: await this.list() })
+      const list = await this.list()
+      this.published = JSON.stringify(list)
+      this.o.publish({ name: 'clusters.changed', payload: list })
     } catch {
       // The list is re-read on the next change or refresh; a transient read error is not fatal.
     }
+  }
+
+  /**
+   * Clusters changed outside the app (`kubelab stop`, `create`, `delete` in a shell, a lab
+   * script) reach the views too: the records are re-read every `everyMs` and a list that
+   * differs from the last one published is published. Reading a few small JSON files is cheap.
+   */
+  watchOutside(everyMs = 2000): void {
+    if (this.outside) return
+    this.outside = setInterval(() => {
+      void this.list()
+        .then((list) => {
+          const text = JSON.stringify(list)
+          if (text === this.published) return
+          this.published = text
+          this.o.publish({ name: 'clusters.changed', payload: list })
+        })
+        .catch(() => {})
+    }, everyMs)
+    this.outside.unref()
+  }
+
+  stopWatching(): void {
+    if (this.outside) clearInterval(this.outside)
+    this.outside = undefined
   }
 }
 
