@@ -352,6 +352,29 @@ describe('matching', () => {
   })
 })
 
+describe('CONNECT', () => {
+  it('sends kubectl exec to webhooks as PodExecOptions before the kubelet is reached', async () => {
+    await t.k('run', 'shell', '-n', 'open', '--image=busybox')
+    const cfg = validating('exec.kubelab.test', [
+      hook('exec.kubelab.test', '/forbid', [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/exec'] }]),
+    ])
+    expect((await t.kubectl(['apply', '-f', '-'], { input: cfg })).code).toBe(0)
+    const r = await t.kubectl(['exec', 'shell', '-n', 'open', '--', 'ls', '/'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('admission webhook "exec.kubelab.test" denied the request: this object is protected by the test webhook')
+    expect(reviewsAt('/forbid').at(-1)!.request).toMatchObject({
+      operation: 'CONNECT',
+      kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      subResource: 'exec',
+      name: 'shell',
+      namespace: 'open',
+      object: { kind: 'PodExecOptions', apiVersion: 'v1', command: ['ls', '/'], stdout: true, stderr: true, stdin: false, tty: false },
+    })
+    await t.k('delete', 'validatingwebhookconfiguration', 'exec.kubelab.test')
+  })
+})
+
 describe('a webhook behind a Service', () => {
   it('is called through a ready endpoint of the Service, its certificate checked for NAME.NAMESPACE.svc', async () => {
     await t.k('create', 'namespace', 'webhooks')

@@ -35,6 +35,8 @@ export interface AdmissionAttributes {
   /** CreateOptions / UpdateOptions / PatchOptions / DeleteOptions, as sent to webhooks. */
   readonly options?: Record<string, unknown>
   readonly user?: User
+  /** The object's own kind when it is not the resource's (CONNECT: PodExecOptions, …). */
+  readonly kind?: Gvk
 }
 
 export interface Rule {

@@ -14,7 +14,8 @@ import { fromStorage, toStorage } from '../../api/conversion'
 import { allResources, apiVersionOf, findResource, type ResourceInfo } from '../../api/resources'
 import { RES } from '../../kit/resources'
 import type { KeyValue, Storage, Watcher } from '../../store/types'
-import type { ServerContext } from '../context'
+import type { ServerContext, User } from '../context'
+import { queryBool } from '../../util/query'
 import { applyPatch } from '../patch'
 import { decodeFor, resourcePrefix } from '../registry/objects'
 import { ApiError, failure } from '../status'
@@ -350,18 +351,20 @@ async function call(
   try {
     if (!version) throw new CallError(`webhook does not accept known AdmissionReview versions`)
     const uid = randomUUID()
-    const kind = { group: inv.res.group, version: inv.res.version, kind: inv.res.kind }
-    const requestKind = { group: a.res.group, version: a.res.version, kind: a.res.kind }
-    const review = buildReview(
-      uid,
-      version,
-      a,
-      gvrOf(inv.res),
-      kind,
-      requestKind,
-      typed(inv.res, convert(a.res, inv.res, a.object)),
-      typed(inv.res, convert(a.res, inv.res, a.oldObject)),
-    )
+    const kind = a.kind ?? { group: inv.res.group, version: inv.res.version, kind: inv.res.kind }
+    const requestKind = a.kind ?? { group: a.res.group, version: a.res.version, kind: a.res.kind }
+    const review = a.kind
+      ? buildReview(uid, version, a, gvrOf(inv.res), kind, requestKind, a.object, a.oldObject)
+      : buildReview(
+          uid,
+          version,
+          a,
+          gvrOf(inv.res),
+          kind,
+          requestKind,
+          typed(inv.res, convert(a.res, inv.res, a.object)),
+          typed(inv.res, convert(a.res, inv.res, a.oldObject)),
+        )
     const answer = await post(ctx, hook, review)
     let result: ReviewResult
     try {
@@ -389,7 +392,7 @@ export async function runMutatingWebhooks(ctx: ServerContext, a: AdmissionAttrib
     if (!out) continue
     if (!out.result.allowed) throw denied(inv.hook.name, out.result.status)
     if (!out.result.patch) continue
-    if (!a.object) {
+    if (!a.object || a.kind) {
       throw failure(
         500,
         'InternalError',
@@ -418,4 +421,50 @@ export async function runValidatingWebhooks(ctx: ServerContext, a: AdmissionAttr
     if (o.status === 'rejected') throw o.reason
     if (o.value && !o.value.result.allowed) throw denied(invocations[i]!.hook.name, o.value.result.status)
   })
+}
+
+const CONNECT_KINDS = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' } as const
+
+/**
+ * CONNECT admission of pods/exec|attach|portforward (upstream's ConnectResource): mutating, then
+ * validating webhooks get the options object (PodExecOptions, …) from the query, before the
+ * kubelet is dialled.
+ */
+export async function admitConnect(
+  ctx: ServerContext,
+  user: User,
+  subresource: keyof typeof CONNECT_KINDS,
+  namespace: string,
+  name: string,
+  q: URLSearchParams,
+): Promise<void> {
+  if (!ctx.webhooks.configured()) return
+  const kind = CONNECT_KINDS[subresource]
+  const flag = (k: string) => queryBool(q, k)
+  const object: KubeObject =
+    subresource === 'portforward'
+      ? { kind, apiVersion: 'v1', ...(q.getAll('ports').length ? { ports: q.getAll('ports').map(Number) } : {}) }
+      : {
+          kind,
+          apiVersion: 'v1',
+          stdin: flag('stdin'),
+          stdout: flag('stdout'),
+          stderr: flag('stderr'),
+          tty: flag('tty'),
+          ...(q.get('container') ? { container: q.get('container') } : {}),
+          ...(subresource === 'exec' ? { command: q.getAll('command') } : {}),
+        }
+  const a: AdmissionAttributes = {
+    operation: 'CONNECT',
+    res: RES.pods as unknown as ResourceInfo,
+    subresource,
+    namespace,
+    name,
+    object,
+    dryRun: false,
+    user,
+    kind: { group: '', version: 'v1', kind },
+  }
+  await runMutatingWebhooks(ctx, a)
+  await runValidatingWebhooks(ctx, a)
 }

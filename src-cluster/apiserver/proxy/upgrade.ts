@@ -12,6 +12,7 @@ import { ApiError, errors, type Status } from '../status'
 import { authorizeOrThrow } from '../authz/check'
 import { queryBool } from '../../util/query'
 import { checkContainerRunning, getPod, kubeletFor, pickContainer } from './target'
+import { admitConnect } from '../admission/webhooks'
 
 export type StreamingSubresource = 'exec' | 'attach' | 'portforward'
 
@@ -102,6 +103,7 @@ export async function handleUpgrade(
       namespace: m.namespace,
       name: m.name,
     })
+    await admitConnect(ctx, user, m.subresource, m.namespace, m.name, url.searchParams)
     const { kl, path } = await kubeletPath(ctx, m.namespace, m.name, m.subresource, url.searchParams)
     const id = kubeletClientIdentity(ctx.pki)
     const up = connect({
