@@ -182,7 +182,8 @@ describe('ValidatingWebhookConfiguration', () => {
     expect(review.request.operation).toBe('UPDATE')
     expect(review.request.oldObject.metadata.labels).toEqual({ run: 'good' })
     expect(review.request.object.metadata.labels).toEqual({ run: 'good', deny: 'true' })
-    expect(review.request.options.kind).toBe('UpdateOptions')
+    // kubectl label patches: PatchOptions with its field manager.
+    expect(review.request.options).toEqual({ kind: 'PatchOptions', apiVersion: 'meta.k8s.io/v1', fieldManager: 'kubectl-label' })
 
     const dry = await t.kubectl(['run', 'dry', '-n', 'guarded', '--image=busybox', '--dry-run=server'])
     expect(dry.stdout).toBe('pod/dry created (server dry run)\n')

@@ -58,7 +58,7 @@ function randomSuffix(): string {
 }
 
 /** The options object webhooks get with a request (upstream's CreateOptions/UpdateOptions). */
-function writeOptions(kind: 'CreateOptions' | 'UpdateOptions', dryRun: boolean): Record<string, unknown> {
+function writeOptions(kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', dryRun: boolean): Record<string, unknown> {
   return { kind, apiVersion: 'meta.k8s.io/v1', ...(dryRun ? { dryRun: ['All'] } : {}) }
 }
 
@@ -232,6 +232,8 @@ export interface UpdateOptions {
   readonly createIfMissing?: () => KubeObject | undefined
   /** false: not sent to admission webhooks (the scale subresource, whose object is a Scale). */
   readonly webhooks?: boolean
+  /** The options webhooks get (default UpdateOptions; PatchOptions for patches). */
+  readonly webhookOptions?: Record<string, unknown>
 }
 
 /** Whether a deleting object has nothing left holding it. */
@@ -301,7 +303,7 @@ export async function guaranteedUpdate(
             subresource: opts.subresource,
             oldObject: withTypeMeta(res, structuredClone(cur.obj)),
             dryRun: opts.dryRun,
-            options: writeOptions('UpdateOptions', opts.dryRun),
+            options: opts.webhookOptions ?? writeOptions('UpdateOptions', opts.dryRun),
           })
     if (hooks) {
       applyDefaults(res, next)
@@ -416,7 +418,12 @@ export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: I
       warnings.length = 0
       return checkFields(r.res, patched, mode, warnings)
     },
-    { dryRun, subresource: sub, fields: updateTracker(r.res, { manager: who.manager, subresource: sub }, ctx.now) },
+    {
+      dryRun,
+      subresource: sub,
+      fields: updateTracker(r.res, { manager: who.manager, subresource: sub }, ctx.now),
+      webhookOptions: { ...writeOptions('PatchOptions', dryRun), fieldManager: who.manager },
+    },
   )
   sendJson(req, res, 200, withTypeMeta(r.res, out.obj), warnings)
 }
@@ -451,6 +458,7 @@ async function handleApply(
       dryRun,
       subresource: apply.writer.subresource as 'status' | 'approval' | undefined,
       fields: appliedTracker,
+      webhookOptions: { ...writeOptions('PatchOptions', dryRun), fieldManager: apply.writer.manager, ...(apply.force ? { force: true } : {}) },
       createIfMissing: apply.writer.subresource === undefined ? () => createByApply(apply, structuredClone(applied)) : undefined,
     },
   )
