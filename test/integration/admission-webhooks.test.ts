@@ -3,6 +3,7 @@
 // with kubectl and what kubectl prints is checked (denials, warnings, mutations, failure policy,
 // dry runs). The Service-referenced webhook is reached through the Service's EndpointSlice, as
 // the API server on a node reaches a webhook pod.
+import { execFile } from 'node:child_process'
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -135,6 +136,18 @@ describe('ValidatingWebhookConfiguration', () => {
     expect(denied.stderr).toBe(
       'Warning: checked by the test webhook\nError from server: admission webhook "pods.kubelab.test" denied the request: pods labelled deny=true are not allowed in this namespace\n',
     )
+    // The same words from the oldest and newest bundled kubectl, run directly.
+    for (const v of ['1.27', '1.33']) {
+      const other = await new Promise<string>((resolve) =>
+        execFile(
+          `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`,
+          ['--kubeconfig', t.kubeconfig, 'run', 'bad', '-n', 'guarded', '--image=busybox', '--labels=deny=true'],
+          { env: { ...process.env, HOME: t.dir } },
+          (_e, _o, err) => resolve(String(err)),
+        ),
+      )
+      expect(other).toBe(denied.stderr)
+    }
     const ok = await t.kubectl(['run', 'good', '-n', 'guarded', '--image=busybox'])
     expect(ok.stderr).toBe('Warning: checked by the test webhook\n')
     expect(ok.stdout).toBe('pod/good created\n')
