@@ -19,7 +19,7 @@ import { nodeKubeconfigPath, provisionCluster } from './provision'
 import { formatStepEvent, type StepEvent } from '../../provisioning/steps'
 import type { SshTarget } from '../../providers/types'
 import { backupCluster, restoreMissingFiles, verifyForRestore, type VerifiedRestore } from './backup'
-import { restartOnNode, restoreOnNode } from './restore-node'
+import { restartOnNode, restoreEtcdMembers, restoreOnNode } from './restore-node'
 import { loadKubeconfig } from '../../../src-cluster/client/kubeconfig'
 import { restoreEmbedded, stamp } from '../../../src-cluster/backup/embedded'
 import { currentRevision, type TakenBackup } from '../../../src-cluster/backup/take'
@@ -357,9 +357,11 @@ export class ClusterManager {
       throw new Error(`cluster ${name} is ${rec.state}: start it first (kubelab start ${name}); the restore runs on its control-plane node`)
     const control = rec.nodes.find((n) => n.role === 'control-plane')
     if (!control) throw new Error(`cluster ${name} has no control-plane node in cluster.json`)
-    if (rec.nodes.filter((n) => n.role === 'control-plane').length > 1)
+    const controls = rec.nodes.filter((n) => n.role === 'control-plane')
+    const away = controls.filter((n) => n.drillStopped)
+    if (controls.length > 1 && away.length)
       throw new Error(
-        `cluster ${name} has several control-plane nodes: kubelab restore does not yet restore every etcd member (nothing was changed); restore by hand with etcdctl snapshot restore on each member`,
+        `node${away.length === 1 ? '' : 's'} ${away.map((n) => n.name).join(', ')} of cluster ${name} ${away.length === 1 ? 'is' : 'are'} stopped: a restore replaces every etcd member's data, so start ${away.length === 1 ? 'it' : 'them'} first (kubelab node start ${name} ${away[0]!.name}); nothing was changed`,
       )
     const kubeconfig = this.kubeconfigPath(name)
     let minRevision: number
@@ -371,18 +373,28 @@ export class ClusterManager {
       )
     }
     const since = new Date()
-    await restoreOnNode({
-      provider: getProvider(rec.provider),
-      ctx: this.ctx(rec),
-      node: control,
-      store: rec.settings.store === 'etcd' ? 'etcd' : 'embedded',
-      file,
-      minRevision,
-      progress: (l) => this.progress(l),
-    })
+    if (controls.length > 1)
+      await restoreEtcdMembers({
+        provider: getProvider(rec.provider),
+        ctx: this.ctx(rec),
+        nodes: controls,
+        file,
+        minRevision,
+        progress: (l) => this.progress(l),
+      })
+    else
+      await restoreOnNode({
+        provider: getProvider(rec.provider),
+        ctx: this.ctx(rec),
+        node: control,
+        store: rec.settings.store === 'etcd' ? 'etcd' : 'embedded',
+        file,
+        minRevision,
+        progress: (l) => this.progress(l),
+      })
     restoreMissingFiles(this.dir(name), v.backup, (l) => this.progress(l))
     const provider = getProvider(rec.provider)
-    await restartOnNode(provider, this.ctx(rec), control, ['scheduler', 'controller-manager', 'kubelet'], (l) => this.progress(l))
+    for (const c of controls) await restartOnNode(provider, this.ctx(rec), c, ['scheduler', 'controller-manager', 'kubelet'], (l) => this.progress(l))
     for (const n of rec.nodes) if (n.role === 'worker' && !n.drillStopped) await restartOnNode(provider, this.ctx(rec), n, ['kubelet'], (l) => this.progress(l))
     await waitForCluster({
       since,

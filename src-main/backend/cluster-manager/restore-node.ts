@@ -108,3 +108,117 @@ export async function restartOnNode(
     s.close()
   }
 }
+
+export interface MembersRestoreInput {
+  readonly provider: Provider
+  readonly ctx: ProviderContext
+  /** Every control-plane node (every etcd member), all running. */
+  readonly nodes: readonly NodeRecord[]
+  readonly file: string
+  readonly minRevision: number
+  readonly progress: (line: string) => void
+}
+
+interface MemberSession {
+  readonly node: NodeRecord
+  readonly s: SshSession
+  readonly ip: string
+  readonly d: ReturnType<typeof nodePaths>
+  readonly remote: string
+}
+
+/**
+ * Restores every etcd member of a cluster with several control-plane nodes, as upstream's
+ * procedure for an HA cluster: stop every API server, then every etcd member; restore the same
+ * snapshot on each member with the cluster's whole `--initial-cluster` (same names, peer URLs
+ * and token as the members run with); start the members, then the API servers. In two phases
+ * so that a failure on one member changes none: every member stages its restored data
+ * (`kubelab-node restore --stage`) and only when all have, each swaps it in (`--commit`);
+ * otherwise the staged data is removed (`--abort`) and the components start on their old data.
+ */
+export async function restoreEtcdMembers(i: MembersRestoreInput): Promise<void> {
+  const sessions: MemberSession[] = []
+  try {
+    for (const node of i.nodes) {
+      const t = await i.provider.sshTarget(i.ctx, node)
+      if (!t) throw new Error(`provider ${i.provider.name} gives node ${node.name} no SSH access, so kubelab restore cannot reach its etcd member`)
+      const ip = await i.provider.address(i.ctx, node)
+      if (!ip) throw new Error(`provider ${i.provider.name} gave node ${node.name} no address: is it running? (kubelab list)`)
+      const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: node.name })
+      const root = await s.run('printf %s "${KUBELAB_ROOT:-/}"', { timeoutMs: 20_000 }).then(
+        (r) => r.stdout.trim() || '/',
+        (e: unknown) => {
+          s.close()
+          throw e
+        },
+      )
+      const d = nodePaths(root)
+      sessions.push({ node, s, ip, d, remote: posix.join(d.staging, 'restore.backup.tar.gz') })
+    }
+    const all = (f: (m: MemberSession) => Promise<void>) => Promise.all(sessions.map(f))
+    const line = (m: MemberSession) => (l: string) => i.progress(`${m.node.name}: ${l}`)
+    const sv = (m: MemberSession, cmd: string) => m.s.run(`${SV}; ${cmd}`, { timeoutMs: 120_000, onLine: line(m) })
+    const node = (m: MemberSession, args: string[]) =>
+      ['"${KUBELAB_NODE_BINARY:-node}"', shQuote(posix.join(m.d.bin, 'kubelab-node.js')), 'restore', ...args.map(shQuote)].join(' ')
+    i.progress(`copying the backup to ${sessions.map((m) => m.node.name).join(', ')}`)
+    await all((m) => m.s.upload([{ remote: m.remote, local: i.file, mode: 0o600 }], { timeoutMs: 600_000 }))
+    const initialCluster = sessions.map((m) => `${m.node.name}=https://${m.ip}:2380`).join(',')
+    // Every API server first (none may write to a member that is about to be replaced), then etcd.
+    i.progress(`stopping the API server on every control-plane node, then every etcd member`)
+    await all(async (m) => void (await sv(m, 'sv stop apiserver')))
+    await all(async (m) => void (await sv(m, 'sv stop etcd')))
+    const failures: string[] = []
+    let committed = false
+    try {
+      i.progress(`restoring the snapshot on every member (${initialCluster})`)
+      await all(async (m) => {
+        const peer = `https://${m.ip}:2380`
+        const cmd = node(m, [
+          '--from',
+          m.remote,
+          '--etcd-data-dir',
+          m.d.etcdData,
+          '--name',
+          m.node.name,
+          '--initial-cluster',
+          initialCluster,
+          '--initial-advertise-peer-urls',
+          peer,
+          '--initial-cluster-token',
+          `kubelab-${i.ctx.clusterName}`,
+          '--min-revision',
+          String(i.minRevision),
+          '--stage',
+        ])
+        const r = await m.s.exec(cmd, { timeoutMs: 900_000, onLine: line(m) })
+        if (r.code !== 0)
+          failures.push(
+            `${
+              r.stderr
+                .trim()
+                .split('\n')
+                .filter(Boolean)
+                .pop()
+                ?.replace(/^kubelab-node restore: /, '') ?? `exit ${r.code}`
+            } (on node ${m.node.name})`,
+          )
+      })
+      if (failures.length === 0) {
+        await all(async (m) => {
+          const r = await m.s.exec(node(m, ['--etcd-data-dir', m.d.etcdData, '--commit']), { timeoutMs: 120_000, onLine: line(m) })
+          if (r.code !== 0) throw new Error(`swapping the restored data in failed on node ${m.node.name}: ${r.stderr.trim()}`)
+        })
+        committed = true
+      }
+    } finally {
+      if (!committed) await all(async (m) => void (await m.s.exec(node(m, ['--etcd-data-dir', m.d.etcdData, '--abort']), { timeoutMs: 120_000 })))
+      await all(async (m) => void (await m.s.exec(`rm -f ${shQuote(m.remote)}`, { timeoutMs: 20_000 })))
+      i.progress(`starting every etcd member, then every API server${committed ? '' : ' (on their unchanged data)'}`)
+      await all(async (m) => void (await sv(m, 'sv start etcd')))
+      await all(async (m) => void (await sv(m, 'sv start apiserver')))
+    }
+    if (failures.length) throw new Error(`${failures.join('; ')}; every member was started again on its unchanged data`)
+  } finally {
+    for (const m of sessions) m.s.close()
+  }
+}
