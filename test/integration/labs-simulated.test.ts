@@ -202,6 +202,51 @@ describe('labs on a simulated cluster', () => {
     await runner.stop()
   }, 150_000)
 
+  it('preemption: the scheduler makes the room; a wrong class, room made by hand or a smaller request are refused', async () => {
+    const lab = entries.find((e) => e.lab?.id === 'preemption')!.lab!
+    expect(unmetNeeds(lab, await new LabRunner(cluster, lab).facts())).toEqual([])
+    const runner = new LabRunner(cluster, lab)
+    await runner.start()
+    const check = () => runner.check()
+    const reason = async () => (await check()).reason ?? ''
+    const k = (...a: string[]) => c.k('-n', 'priority', ...a)
+    // Step 1: the value must be one below the highest user-defined class (5000), and preempting.
+    expect(await reason()).toContain('no PriorityClass high-priority yet')
+    await c.k('create', 'priorityclass', 'high-priority', '--value=5000')
+    expect(await reason()).toContain(
+      'high-priority has value 5000: the highest user-defined class has 5000 (system- classes do not count), so one less is 4999',
+    )
+    await c.k('delete', 'priorityclass', 'high-priority')
+    await c.k('create', 'priorityclass', 'high-priority', '--value=4999', '--preemption-policy=Never')
+    expect(await reason()).toContain('preemptionPolicy Never')
+    await c.k('delete', 'priorityclass', 'high-priority')
+    expect((await runner.solution({ run: true })).result?.code).toBe(0)
+    expect(await check()).toMatchObject({ outcome: 'passed', step: 1 })
+    // Step 2, by hand: batch scaled down so the logger fits, then back up. No batch pod was
+    // preempted (the old, priority-0 logger pod may have taken the room and been preempted).
+    expect(await reason()).toMatch(/busybox-logger's pod template names PriorityClass 'none'/)
+    await k('scale', 'deploy/batch', '--replicas=1')
+    await c.waitFor('one batch pod left', async () => (await k('get', 'pods', '-l', 'app=batch', '-o', 'name')).trim().split('\n').length === 1)
+    await k('patch', 'deploy/busybox-logger', '-p', '{"spec":{"template":{"spec":{"priorityClassName":"high-priority"}}}}')
+    await k('rollout', 'status', 'deploy/busybox-logger', '--timeout=60s')
+    expect(await reason()).toContain('batch was scaled')
+    await k('scale', 'deploy/batch', '--replicas=2')
+    expect(await reason()).toContain('no batch pod was preempted for it')
+    // A smaller request is refused too.
+    await k('set', 'resources', 'deploy/busybox-logger', '--requests=cpu=10m')
+    expect(await reason()).toContain('keep it and let priority make the room')
+    // Reset replays the step (step 1's class made again); then the solution passes.
+    await runner.reset()
+    expect(await c.k('get', 'priorityclass', 'high-priority', '-o', 'jsonpath={.value}')).toBe('4999')
+    expect((await runner.solution({ run: true })).result?.code).toBe(0)
+    const done = await check()
+    expect(done, done.reason).toMatchObject({ outcome: 'passed', step: 2 })
+    // What the scheduler did: one batch pod evicted, the other and metrics kept, one batch pod Pending.
+    const phases = (await k('get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.labels.app}={.status.phase} {end}')).trim().split(' ').sort()
+    expect(phases).toEqual(['batch=Pending', 'batch=Running', 'busybox-logger=Running', 'metrics=Running'])
+    await runner.stop()
+  }, 150_000)
+
   it('imports the Killercoda fixture and passes it', async () => {
     const { lab } = importKillercoda(join(import.meta.dirname, '..', 'fixtures', 'killercoda', 'first-pod'), join(tmp, 'imported'), { approveScripts: true })
     expect(lab.needs.capabilities).toEqual([])
