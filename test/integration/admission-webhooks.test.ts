@@ -389,6 +389,44 @@ describe('CONNECT', () => {
   })
 })
 
+describe('eviction', () => {
+  it('is admitted as the CREATE of pods/eviction, and its delete is not sent to DELETE webhooks again', async () => {
+    await t.k('run', 'evictee', '-n', 'open', '--image=busybox')
+    await t.k('run', 'stays', '-n', 'open', '--image=busybox')
+    const cfg = (withEviction: boolean) =>
+      validating('eviction.kubelab.test', [
+        ...(withEviction
+          ? [hook('eviction.kubelab.test', '/forbid', [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/eviction'] }])]
+          : []),
+        hook('pod-deletes.kubelab.test', '/plain-deny', [{ operations: ['DELETE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }]),
+      ])
+    const evict = () =>
+      t.kubectl(['create', '--raw', '/api/v1/namespaces/open/pods/evictee/eviction', '-f', '-'], {
+        input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evictee', namespace: 'open' } }),
+      })
+    expect((await t.kubectl(['apply', '-f', '-'], { input: cfg(true) })).code).toBe(0)
+    const r = await evict()
+    expect(r.stderr).toBe(
+      'Error from server (Forbidden): admission webhook "eviction.kubelab.test" denied the request: this object is protected by the test webhook\n',
+    )
+    expect(reviewsAt('/forbid').at(-1)!.request).toMatchObject({
+      operation: 'CREATE',
+      kind: { group: 'policy', version: 'v1', kind: 'Eviction' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      subResource: 'eviction',
+      object: { kind: 'Eviction', metadata: { name: 'evictee' } },
+    })
+    expect((await t.kubectl(['apply', '-f', '-'], { input: cfg(false) })).code).toBe(0)
+    expect((await evict()).code).toBe(0)
+    expect((await t.kubectl(['get', 'pod', 'evictee', '-n', 'open'])).code).toBe(1)
+    // The DELETE webhook itself is live: a plain delete is refused.
+    expect((await t.kubectl(['delete', 'pod', 'stays', '-n', 'open'])).stderr).toBe(
+      'Error from server: admission webhook "pod-deletes.kubelab.test" denied the request without explanation\n',
+    )
+    await t.k('delete', 'validatingwebhookconfiguration', 'eviction.kubelab.test')
+  })
+})
+
 describe('a webhook behind a Service', () => {
   it('is called through a ready endpoint of the Service, its certificate checked for NAME.NAMESPACE.svc', async () => {
     await t.k('create', 'namespace', 'webhooks')

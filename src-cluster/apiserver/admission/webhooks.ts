@@ -454,17 +454,26 @@ export async function admitConnect(
           ...(q.get('container') ? { container: q.get('container') } : {}),
           ...(subresource === 'exec' ? { command: q.getAll('command') } : {}),
         }
-  const a: AdmissionAttributes = {
-    operation: 'CONNECT',
-    res: RES.pods as unknown as ResourceInfo,
-    subresource,
-    namespace,
-    name,
-    object,
-    dryRun: false,
-    user,
-    kind: { group: '', version: 'v1', kind },
-  }
+  await admitPodSubresource(ctx, user, 'CONNECT', subresource, namespace, name, object, { group: '', version: 'v1', kind }, false)
+}
+
+/**
+ * Admission of a pod subresource whose object is not a Pod: CONNECT's options, or the CREATE of
+ * `pods/eviction` with its Eviction (upstream admits those before acting on the pod).
+ */
+export async function admitPodSubresource(
+  ctx: ServerContext,
+  user: User | undefined,
+  operation: 'CONNECT' | 'CREATE',
+  subresource: string,
+  namespace: string,
+  name: string,
+  object: KubeObject,
+  kind: { group: string; version: string; kind: string },
+  dryRun: boolean,
+): Promise<void> {
+  if (!user || !ctx.webhooks.configured()) return
+  const a: AdmissionAttributes = { operation, res: RES.pods, subresource, namespace, name, object, dryRun, user, kind }
   await runMutatingWebhooks(ctx, a)
   await runValidatingWebhooks(ctx, a)
 }

@@ -27,6 +27,8 @@ export interface DeleteOptions {
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'
   preconditions?: { uid?: string; resourceVersion?: string }
   dryRun: boolean
+  /** An eviction's delete: admitted as the eviction, not sent to webhooks again (as upstream). */
+  skipWebhooks?: boolean
 }
 
 export async function readDeleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
@@ -78,19 +80,20 @@ export async function deleteObject(
     const cur = await ctx.objects.mustGet(res, namespace, name)
     nodeRestrictionDelete(requestUser(), res, cur.obj)
     // Admission webhooks see the DELETE once, with the object as it is (upstream's oldObject).
-    const hooks = admitted
-      ? undefined
-      : webhookAttributes(ctx, res, 'DELETE', namespace, name, {
-          oldObject: withTypeMeta(res, structuredClone(cur.obj)),
-          dryRun: opts.dryRun,
-          options: {
-            kind: 'DeleteOptions',
-            apiVersion: 'meta.k8s.io/v1',
-            ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
-            ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}),
-            ...(opts.dryRun ? { dryRun: ['All'] } : {}),
-          },
-        })
+    const hooks =
+      admitted || opts.skipWebhooks
+        ? undefined
+        : webhookAttributes(ctx, res, 'DELETE', namespace, name, {
+            oldObject: withTypeMeta(res, structuredClone(cur.obj)),
+            dryRun: opts.dryRun,
+            options: {
+              kind: 'DeleteOptions',
+              apiVersion: 'meta.k8s.io/v1',
+              ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
+              ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}),
+              ...(opts.dryRun ? { dryRun: ['All'] } : {}),
+            },
+          })
     if (hooks) {
       await runMutatingWebhooks(ctx, hooks)
       await runValidatingWebhooks(ctx, hooks)

@@ -18,6 +18,7 @@ import { sendJson } from '../respond'
 import { ApiError, errors, failure, success } from '../status'
 import { isDryRun } from './admit'
 import { deleteObject, type DeleteOptions } from './delete'
+import { admitPodSubresource } from '../admission/webhooks'
 import { RES } from '../../kit/resources'
 import { rfc3339 } from '../../kit/time'
 
@@ -134,7 +135,7 @@ export async function evictPod(ctx: ServerContext, namespace: string, name: stri
     }
     // The pod the budget was checked against is the one deleted.
     const preconditions = { uid: String(pod.metadata?.uid), ...(deleteOptions.preconditions ?? {}) }
-    await deleteObject(ctx, RES.pods, namespace, name, { ...deleteOptions, preconditions })
+    await deleteObject(ctx, RES.pods, namespace, name, { ...deleteOptions, preconditions, skipWebhooks: true })
     return
   }
 }
@@ -143,6 +144,14 @@ export async function handleEviction(ctx: ServerContext, r: ResourceRequest, req
   if (r.verb !== 'create') throw errors.methodNotAllowed(`${r.verb} is not supported on pods/eviction: POST a policy/v1 Eviction`)
   const ev = readEviction(await readBody(req), req.headers['content-type'], r.name!)
   const opts = toDeleteOptions(ev.deleteOptions, isDryRun(q, ev.deleteOptions as { dryRun?: unknown }))
+  const eviction = {
+    apiVersion: 'policy/v1',
+    kind: 'Eviction',
+    metadata: { name: r.name!, namespace: r.namespace! },
+    ...(Object.keys(ev.deleteOptions).length ? { deleteOptions: ev.deleteOptions } : {}),
+  }
+  const kind = { group: 'policy', version: 'v1', kind: 'Eviction' }
+  await admitPodSubresource(ctx, requestUser(), 'CREATE', 'eviction', r.namespace!, r.name!, eviction, kind, opts.dryRun)
   await evictPod(ctx, r.namespace!, r.name!, opts)
   sendJson(req, res, 201, { ...success(), code: 201 })
 }
