@@ -1,8 +1,10 @@
-// SSH host-key pinning for VM nodes. Each cluster folder holds `known_hosts` in OpenSSH's format
+// SSH host-key pinning for nodes. Each cluster folder holds `known_hosts` in OpenSSH's format
 // with the node name as the host (OpenSSH's HostKeyAlias), so `ssh -o UserKnownHostsFile=…
 // -o HostKeyAlias=NODE` reads the same pins. The first key a node shows while its cluster is
 // created is recorded (create forgets earlier pins, as it makes the machines); from then on a
 // different key is refused with what to do, rather than sending the cluster's keys to it.
+// Local nodes' sshd keys are made by KubeLab, so they are pinned as they are made
+// (`pinKnownHostKey`), never learnt.
 import { createHash } from 'node:crypto'
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -62,6 +64,19 @@ export function checkHostKey(pin: HostKeyPin, blob: Buffer): void {
   if (pinned.some((p) => p.b64 === b64)) return
   if (pinned.length) throw new HostKeyChangedError(pin, pinned[0]!, blob)
   appendFileSync(pin.file, `${pin.alias} ${keyType(blob)} ${b64}\n`, { mode: 0o600 })
+}
+
+/**
+ * Pins a key KubeLab made itself (a local node's sshd key, from its `.pub` line): no first-use
+ * trust needed. `replace` drops an earlier pin (the key was just made anew); otherwise an existing
+ * pin is kept, so a key file changed behind KubeLab's back is still refused at connect.
+ */
+export function pinKnownHostKey(pin: HostKeyPin, publicKeyLine: string, replace: boolean): void {
+  const [type, b64] = publicKeyLine.trim().split(/\s+/)
+  if (!type || !b64) throw new Error(`not an OpenSSH public key line: ${publicKeyLine.slice(0, 80)}`)
+  if (replace) forgetHostKey(pin)
+  else if (isPinned(pin)) return
+  appendFileSync(pin.file, `${pin.alias} ${type} ${b64}\n`, { mode: 0o600 })
 }
 
 /** Whether a node's key is recorded (an interactive ssh then insists on it). */

@@ -4,7 +4,7 @@
 // duplicated); delete leaves the machine as it was (namespaces, links, iptables, mounts,
 // processes compared before and after).
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,10 +12,13 @@ import { buildNodeBundle, type NodeBundle } from '../../provisioning/bundle'
 import { localProvider } from '../../src-main/providers/local'
 import { readLayout, nodeDir, netnsName } from '../../src-main/providers/local/layout'
 import type { NodeRecord, ProviderContext } from '../../src-main/providers/types'
-import { ensureClusterSshKey } from '../../src-main/provisioning/keys'
+import { ensureClusterSshKey, sshKeyFiles } from '../../src-main/provisioning/keys'
 import { ensureClusterPki } from '../../src-main/provisioning/pki'
 import { provisionNode } from '../../src-main/provisioning/provision'
-import { SshSession, loginFromKeyFile } from '../../src-main/provisioning/ssh'
+import { SshSession, loginFor } from '../../src-main/provisioning/ssh'
+import { killAll } from '../../src-main/providers/local/host'
+import { SSHD, sshdConfig, sshdFiles, startSshd, stopSshd } from '../../src-main/providers/local/sshd'
+import { hostKeyPin } from '../../src-main/provisioning/host-keys'
 import { StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
 import { generateParseableKey } from '../../src-main/provisioning/keys'
 
@@ -63,8 +66,7 @@ afterAll(async () => {
 })
 
 async function login() {
-  const t = (await localProvider.sshTarget(ctx, nodes[0]!))!
-  return loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile)
+  return loginFor((await localProvider.sshTarget(ctx, nodes[0]!))!)
 }
 
 describe('local provider', () => {
@@ -97,6 +99,58 @@ describe('local provider', () => {
     await expect(SshSession.connect({ ...l, privateKey: other.private }, { deadline: Date.now() + 10_000, node: 'master' })).rejects.toThrow(
       /refused the cluster's SSH key/,
     )
+  })
+
+  it('pins the host key it made for the node and refuses another sshd answering at its address', async () => {
+    const dir = nodeDir(clusterDir, 'master')
+    const [type, b64] = readFileSync(`${sshdFiles(dir).hostKey}.pub`, 'utf8')
+      .trim()
+      .split(/\s+/)
+    expect(readFileSync(join(clusterDir, 'known_hosts'), 'utf8')).toBe(`master ${type} ${b64}\n`)
+    // An imposter: the node's sshd is gone and another one, with its own host key but the same
+    // authorized key, listens at the node's address.
+    const ip = (await localProvider.address(ctx, node))!
+    await stopSshd(dir)
+    const fake = join(base, 'imposter')
+    mkdirSync(fake, { recursive: true, mode: 0o700 })
+    const k = generateParseableKey('imposter')
+    writeFileSync(join(fake, 'host_key'), k.private, { mode: 0o600 })
+    writeFileSync(join(fake, 'authorized_keys'), readFileSync(sshKeyFiles(clusterDir).publicKeyFile, 'utf8'), { mode: 0o600 })
+    const cfg = {
+      ip,
+      port: 22,
+      hostKey: join(fake, 'host_key'),
+      authorizedKeys: join(fake, 'authorized_keys'),
+      pidFile: join(fake, 'pid'),
+      root: dir,
+      nodeBinary: process.execPath,
+    }
+    writeFileSync(join(fake, 'config'), sshdConfig(cfg), { mode: 0o600 })
+    const r = spawnSync('nsenter', [`--net=/run/netns/${netnsName(cluster, 'master')}`, SSHD, '-f', join(fake, 'config'), '-E', join(fake, 'log')], {
+      encoding: 'utf8',
+    })
+    expect(r.status, r.stderr).toBe(0)
+    try {
+      const refused = await SshSession.connect(await login(), { deadline: Date.now() + 20_000, node: 'master' }).then(
+        (s) => (s.close(), undefined),
+        (e: Error) => e,
+      )
+      expect(refused?.message).toContain('the SSH host key of node master has changed')
+      expect(refused?.message).toContain(`ssh-keygen -R master -f ${join(clusterDir, 'known_hosts')}`)
+    } finally {
+      for (let i = 0; i < 50 && !existsSync(join(fake, 'pid')); i++) await new Promise((res) => setTimeout(res, 100))
+      await killAll([Number(readFileSync(join(fake, 'pid'), 'utf8').trim())], 5000)
+    }
+    // The node's own sshd again: its key is still the pinned one.
+    startSshd(dir, netnsName(cluster, 'master'), {
+      ip,
+      publicKey: readFileSync(sshKeyFiles(clusterDir).publicKeyFile, 'utf8'),
+      nodeBinary: process.execPath,
+      pin: hostKeyPin(clusterDir, 'master'),
+    })
+    const s = await SshSession.connect(await login(), { deadline: Date.now() + 20_000, node: 'master' })
+    s.close()
+    expect(readFileSync(join(clusterDir, 'known_hosts'), 'utf8')).toBe(`master ${type} ${b64}\n`)
   })
 
   it('uploads files with SFTP atomically, with their mode', async () => {

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { PAUSE_IMAGE } from '../../../provisioning/images/standard'
 import { ensureClusterSshKey } from '../../provisioning/keys'
+import { hostKeyPin } from '../../provisioning/host-keys'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { containerdFiles, startContainerd, stopContainerd } from './containerd'
 import { alive, killAll, linkExists, netnsList, netnsPids, pidsMatching, sh, trySh, unmountUnder } from './host'
@@ -219,7 +220,7 @@ export const localProvider: Provider = {
     const ns = netnsName(ctx.clusterName, node.name)
     if (node.role === 'control-plane') await ensureApiLb(ctx, l)
     await startContainerd(dir, ns, nodeIp(l, node.name), PAUSE_IMAGE)
-    startSshd(dir, ns, { ip: nodeIp(l, node.name), publicKey: publicKey(ctx), nodeBinary: process.execPath })
+    startSshd(dir, ns, { ip: nodeIp(l, node.name), publicKey: publicKey(ctx), nodeBinary: process.execPath, pin: hostKeyPin(ctx.clusterDir, node.name) })
     // LoadBalancer addresses reach the cluster through the master, whose service proxy DNATs
     // them (nothing answers ARP for them on the bridge). The route goes with the bridge.
     if (node.role === 'control-plane') await sh('ip', ['route', 'replace', loadBalancerPool(l), 'via', nodeIp(l, node.name)])
@@ -299,7 +300,7 @@ export const localProvider: Provider = {
     const l = readLayout(ctx.clusterDir)
     if (!l || l.hosts[node.name] === undefined) return undefined
     const key = ensureClusterSshKey(ctx.clusterDir, `kubelab-${ctx.clusterName}`)
-    return { host: nodeIp(l, node.name), port: 22, user: 'root', privateKeyFile: key.privateKeyFile }
+    return { host: nodeIp(l, node.name), port: 22, user: 'root', privateKeyFile: key.privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }
   },
 }
 

@@ -1,4 +1,5 @@
-// A local node's sshd: its own host key, config and authorized_keys (the cluster key only)
+// A local node's sshd: its own host key (pinned in the cluster's known_hosts as it is made, so
+// the host refuses anything else answering at the node's address), config and authorized_keys (the cluster key only)
 // under NODE/sshd, listening on the node's address inside its network namespace, root login by
 // key only. Sessions get KUBELAB_ROOT (the node's folder, i.e. its filesystem root) and
 // KUBELAB_NODE_BINARY (this host's Node.js) so the same install script serves VMs and local nodes.
@@ -8,6 +9,7 @@ import { join } from 'node:path'
 
 import { alive, killAll } from './host'
 import { generateParseableKey } from '../../provisioning/keys'
+import { pinKnownHostKey, type HostKeyPin } from '../../provisioning/host-keys'
 
 export const SSHD = '/usr/sbin/sshd'
 
@@ -62,15 +64,18 @@ function running(pidFile: string, config: string): number | undefined {
 }
 
 /** Writes the config (idempotent) and starts sshd in the namespace unless it already runs. */
-export function startSshd(dir: string, netns: string, o: { ip: string; publicKey: string; nodeBinary: string; port?: number }): void {
+export function startSshd(dir: string, netns: string, o: { ip: string; publicKey: string; nodeBinary: string; port?: number; pin?: HostKeyPin }): void {
   const f = sshdFiles(dir)
   mkdirSync(f.dir, { recursive: true, mode: 0o700 })
   mkdirSync(join(dir, 'var', 'log'), { recursive: true })
-  if (!existsSync(f.hostKey)) {
+  const made = !existsSync(f.hostKey) || !existsSync(`${f.hostKey}.pub`)
+  if (made) {
     const k = generateParseableKey(`kubelab-host-${netns}`)
     writeFileSync(f.hostKey, k.private, { mode: 0o600 })
     writeFileSync(`${f.hostKey}.pub`, `${k.public}\n`, { mode: 0o644 })
   }
+  // A new key replaces the node's pin; an existing one is pinned only if nothing is (clusters made before pinning).
+  if (o.pin) pinKnownHostKey(o.pin, readFileSync(`${f.hostKey}.pub`, 'utf8'), made)
   writeFileSync(f.authorizedKeys, `${o.publicKey.trim()}\n`, { mode: 0o600 })
   writeFileSync(
     f.config,
