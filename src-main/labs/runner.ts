@@ -445,6 +445,16 @@ export class LabRunner {
       const r = await this.cluster.kubectl(['apply', '-f', '-'], { input: yaml })
       if (r.code !== 0) throw new Error(`cannot create namespace ${ns} for lab ${this.lab.id}: ${r.stderr.trim()}`)
     }
+    // Pods are refused until the controller manager has made a namespace's `default`
+    // ServiceAccount (ServiceAccount admission); wait for it as upstream's e2e framework does, so
+    // a setup script's first pod does not race the controller on a slow (emulated) node.
+    for (const ns of this.lab.namespaces) {
+      const until = Date.now() + 30_000
+      while ((await this.cluster.kubectl(['-n', ns, 'get', 'serviceaccount', 'default', '-o', 'name'])).code !== 0) {
+        if (Date.now() > until) throw new Error(`namespace ${ns} has no default ServiceAccount after 30 s: is the controller manager running?`)
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
   }
 
   /** Background and solution scripts: bounded, and a failure stops the operation with its output. */
