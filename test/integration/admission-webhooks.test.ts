@@ -427,6 +427,36 @@ describe('eviction', () => {
   })
 })
 
+describe('scale', () => {
+  it('kubectl scale reaches deployments/scale webhooks with the Scale objects, not deployments ones', async () => {
+    const cfg = validating('scale.kubelab.test', [
+      hook('scale.kubelab.test', '/forbid', [{ operations: ['UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments/scale'] }]),
+      hook('deployments.kubelab.test', '/plain-deny', [{ operations: ['UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'] }]),
+    ])
+    expect((await t.kubectl(['apply', '-f', '-'], { input: cfg })).code).toBe(0)
+    const r = await t.kubectl(['scale', 'deployment', 'scaled', '-n', 'open', '--replicas=4'])
+    expect(r.stderr).toBe(
+      'Error from server (Forbidden): admission webhook "scale.kubelab.test" denied the request: this object is protected by the test webhook\n',
+    )
+    expect(reviewsAt('/forbid').at(-1)!.request).toMatchObject({
+      operation: 'UPDATE',
+      kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+      resource: { group: 'apps', version: 'v1', resource: 'deployments' },
+      subResource: 'scale',
+      object: { kind: 'Scale', spec: { replicas: 4 } },
+      oldObject: { kind: 'Scale', spec: { replicas: 1 } },
+    })
+    expect(await t.k('get', 'deployment', 'scaled', '-n', 'open', '-o', 'jsonpath={.spec.replicas}')).toBe('1')
+    // A rule on deployments alone does not see the scale subresource (it would deny).
+    const onlyDeployments = validating('scale.kubelab.test', [
+      hook('deployments.kubelab.test', '/plain-deny', [{ operations: ['UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'] }]),
+    ])
+    expect((await t.kubectl(['apply', '-f', '-'], { input: onlyDeployments })).code).toBe(0)
+    expect((await t.kubectl(['scale', 'deployment', 'scaled', '-n', 'open', '--replicas=4'])).stdout).toBe('deployment.apps/scaled scaled\n')
+    await t.k('delete', 'validatingwebhookconfiguration', 'scale.kubelab.test')
+  })
+})
+
 describe('a webhook behind a Service', () => {
   it('is called through a ready endpoint of the Service, its certificate checked for NAME.NAMESPACE.svc', async () => {
     await t.k('create', 'namespace', 'webhooks')

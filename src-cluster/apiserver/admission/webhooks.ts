@@ -477,3 +477,32 @@ export async function admitPodSubresource(
   await runMutatingWebhooks(ctx, a)
   await runValidatingWebhooks(ctx, a)
 }
+
+/** Validating webhooks for an update of the `scale` subresource: the Scale objects, new and old. */
+export async function validateScale(
+  ctx: ServerContext,
+  user: User | undefined,
+  res: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+  scale: KubeObject,
+  oldScale: KubeObject,
+  dryRun: boolean,
+): Promise<void> {
+  if (!user || !ctx.webhooks.configured()) return
+  const kind = { group: 'autoscaling', version: 'v1', kind: 'Scale' }
+  const options = { kind: 'UpdateOptions', apiVersion: 'meta.k8s.io/v1', ...(dryRun ? { dryRun: ['All'] } : {}) }
+  await runValidatingWebhooks(ctx, {
+    operation: 'UPDATE',
+    res,
+    subresource: 'scale',
+    namespace,
+    name,
+    object: scale,
+    oldObject: oldScale,
+    dryRun,
+    user,
+    kind,
+    options,
+  })
+}

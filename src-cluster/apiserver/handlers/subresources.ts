@@ -17,6 +17,7 @@ import { API_AUDIENCES, issueServiceAccountToken, type BoundObject } from '../to
 import { findResource } from '../../api/resources'
 import { checkFields, checkTypeMeta, fieldValidationParam, isDryRun } from './admit'
 import { asStatus, guaranteedUpdate } from './write'
+import { validateScale } from '../admission/webhooks'
 import { updateTracker, writeIdentity } from '../fieldmanager'
 import { rfc3339 } from '../../kit/time'
 
@@ -128,8 +129,23 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
       return next
     },
     // Recorded on the parent object as upstream does: its apiVersion, subresource "scale".
-    // Not sent to webhooks: they would get the parent object, not the Scale upstream sends.
-    { dryRun: isDryRun(q), fields: updateTracker(r.res, { manager: who.manager, subresource: 'scale' }, ctx.now), webhooks: false },
+    // Webhooks get the Scale objects (validating ones; mutating webhooks are not called for scale).
+    {
+      dryRun: isDryRun(q),
+      fields: updateTracker(r.res, { manager: who.manager, subresource: 'scale' }, ctx.now),
+      webhooks: false,
+      validateView: (next, current) =>
+        validateScale(
+          ctx,
+          requestUser(),
+          r.res,
+          r.namespace,
+          r.name!,
+          toScale(next, r.res.dynamic?.scale),
+          toScale(current, r.res.dynamic?.scale),
+          isDryRun(q),
+        ),
+    },
   )
   sendJson(req, res, 200, toScale(out.obj, r.res.dynamic?.scale), warnings)
 }

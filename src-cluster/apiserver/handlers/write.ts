@@ -234,6 +234,8 @@ export interface UpdateOptions {
   readonly webhooks?: boolean
   /** The options webhooks get (default UpdateOptions; PatchOptions for patches). */
   readonly webhookOptions?: Record<string, unknown>
+  /** Validating admission of another view of the write (the scale subresource's Scale objects). */
+  readonly validateView?: (next: KubeObject, current: KubeObject) => Promise<void>
 }
 
 /** Whether a deleting object has nothing left holding it. */
@@ -336,6 +338,7 @@ export async function guaranteedUpdate(
     checkRbacEscalation(ctx, requestUser(), res, next, cur.obj)
     nodeRestrictionUpdate(requestUser(), res, opts.subresource, next, cur.obj)
     if (hooks) await runValidatingWebhooks(ctx, { ...hooks, object: withTypeMeta(res, next) })
+    if (opts.validateView) await opts.validateView(next, cur.obj)
     if (opts.subresource === undefined && !readyToDelete(next)) await resourceQuotaAdmission(ctx, res, next, cur.obj, opts.dryRun)
 
     if (readyToDelete(next)) {
