@@ -70,6 +70,11 @@ export interface Provider {
   stop(ctx: ProviderContext, node: NodeRecord): Promise<void>
   /** Remove a node's machine and everything the provider made for it (idempotent). */
   delete(ctx: ProviderContext, node: NodeRecord): Promise<void>
+  /**
+   * Remove every node of a cluster at once (what `delete` does for each, without waiting on
+   * one node after another); absent: the nodes are deleted one by one.
+   */
+  deleteAll?(ctx: ProviderContext, nodes: readonly NodeRecord[]): Promise<void>
   /** What the provider sees now, node by node. */
   list(ctx: ProviderContext): Promise<NodeStatusReport[]>
   /** The node's address as other machines reach it, when it has one. */

@@ -296,7 +296,8 @@ export class ClusterManager {
       rec.state = 'deleting'
       this.save(rec)
       const provider = getProvider(rec.provider)
-      for (const n of rec.nodes) await provider.delete(this.ctx(rec), n)
+      if (provider.deleteAll) await provider.deleteAll(this.ctx(rec), rec.nodes)
+      else for (const n of rec.nodes) await provider.delete(this.ctx(rec), n)
     }
     rmSync(dir, { recursive: true, force: true })
     if (unmergeKubeconfig(this.userKubeconfig(), `kubelab-${name}`)) this.progress(`removed context kubelab-${name} from ${this.userKubeconfig()}`)

@@ -57,11 +57,16 @@ export function unmountUnder(dir: string): void {
 
 /** Pids whose command line contains `marker` (never this process). */
 export function pidsMatching(marker: string): number[] {
+  return pidsMatchingAny([marker])
+}
+
+/** Pids whose command line contains any of `markers` (one `ps` for all of them; never this process). */
+export function pidsMatchingAny(markers: readonly string[]): number[] {
   const out = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout ?? ''
   const pids: number[] = []
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line)
-    if (m && m[2]!.includes(marker) && Number(m[1]) !== process.pid) pids.push(Number(m[1]))
+    if (m && markers.some((k) => m[2]!.includes(k)) && Number(m[1]) !== process.pid) pids.push(Number(m[1]))
   }
   return pids
 }
@@ -85,6 +90,31 @@ export function alive(pid: number): boolean {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function signal(pids: readonly number[], sig: NodeJS.Signals): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, sig)
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/**
+ * Everything at once: SIGKILL `now` (processes whose state is thrown away), SIGTERM `pids`, wait
+ * up to graceMs for them, SIGKILL what is left; resolves when all are gone (bounded, 5 s more).
+ */
+export async function killAllAtOnce(pids: readonly number[], now: readonly number[], graceMs: number): Promise<void> {
+  signal(now, 'SIGKILL')
+  signal(pids, 'SIGTERM')
+  const all = [...pids, ...now]
+  const live = (): number[] => all.filter(alive)
+  const until = Date.now() + graceMs
+  while (live().length && Date.now() < until) await sleep(25)
+  signal(live(), 'SIGKILL')
+  for (let i = 0; i < 200 && live().length; i++) await sleep(25)
+}
 
 /** SIGTERM the pids, wait up to graceMs, SIGKILL what is left; resolves when all are gone (bounded). */
 export async function killAll(pids: readonly number[], graceMs = 10_000): Promise<void> {

@@ -4,12 +4,13 @@
 // reaches it over SSH exactly as it reaches a VM. Its "disk" is CLUSTER/nodes/NODE.
 // Stop kills every process of the node (supervisor and components, containers, containerd,
 // sshd) and keeps its files; delete also removes the namespace, veth, mounts and folder, and
-// with the last node the bridge and the iptables chain.
+// with the last node the bridge and the iptables chain. Deleting the whole cluster does all
+// nodes at once (deleteAll) with one bounded grace.
 // Several control-plane nodes: the host runs the API load balancer (provisioning/api-lb.mjs, as
 // kind runs an haproxy container) on the bridge address HOST:6443, the stable endpoint every
 // kubelet and proxy and the host's kubeconfig use. It starts with any control-plane node and
 // stops with the last one.
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { API_LB_SCRIPT } from '../../../provisioning/bundle'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -18,7 +19,7 @@ import { ensureClusterSshKey } from '../../provisioning/keys'
 import { hostKeyPin } from '../../provisioning/host-keys'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { containerdFiles, startContainerd, stopContainerd } from './containerd'
-import { alive, killAll, linkExists, netnsList, netnsPids, pidsMatching, sh, trySh, unmountUnder } from './host'
+import { alive, killAll, killAllAtOnce, linkExists, netnsList, netnsPids, pidsMatching, pidsMatchingAny, sh, trySh, unmountUnder } from './host'
 import { ensureLayout, hostIp, layoutFile, loadBalancerPool, netnsName, nodeDir, nodeIp, readLayout, vethName, type LocalLayout } from './layout'
 import { SSHD, startSshd, stopSshd } from './sshd'
 
@@ -33,7 +34,27 @@ function layoutOf(ctx: ProviderContext): LocalLayout {
   )
 }
 
-async function ensureBridge(l: LocalLayout): Promise<void> {
+/**
+ * Nodes start side by side; what they share on the host (the bridge, its iptables chain, the API
+ * load balancer) is made by one at a time.
+ */
+const hostLocks = new Map<string, Promise<unknown>>()
+function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = hostLocks.get(key) ?? Promise.resolve()
+  const next = prev.then(fn, fn)
+  const tail = next.catch(() => undefined)
+  hostLocks.set(key, tail)
+  void tail.then(() => {
+    if (hostLocks.get(key) === tail) hostLocks.delete(key)
+  })
+  return next
+}
+
+function ensureBridge(l: LocalLayout): Promise<void> {
+  return oneAtATime(l.bridge, () => makeBridge(l))
+}
+
+async function makeBridge(l: LocalLayout): Promise<void> {
   if (!linkExists(l.bridge)) {
     await sh('ip', ['link', 'add', l.bridge, 'type', 'bridge'])
   }
@@ -167,8 +188,63 @@ function otherControlPlaneUp(ctx: ProviderContext, except: string): boolean {
   })
 }
 
+/** How long a deleted cluster's processes get to exit on SIGTERM before SIGKILL. */
+const DELETE_GRACE_MS = 2000
+
+/** Container processes of a node, as its containerd lists its tasks (none when it does not answer). */
+function taskPids(dir: string): Promise<number[]> {
+  const f = containerdFiles(dir)
+  if (!existsSync(f.socket)) return Promise.resolve([])
+  return new Promise((resolve) => {
+    execFile('ctr', ['-a', f.socket, '-n', 'k8s.io', 'tasks', 'ls'], { timeout: 3000 }, (err, stdout) => {
+      if (err) return resolve([])
+      const pids = String(stdout)
+        .split('\n')
+        .slice(1)
+        .map((line) => Number(line.trim().split(/\s+/)[1]))
+      resolve(pids.filter((p) => p > 0))
+    })
+  })
+}
+
+/**
+ * Delete of the whole cluster at once: every process of every node (supervisors, components,
+ * containerd, shims, containers, sshd, anything left in the node namespaces, the API load
+ * balancer) is signalled together with one bounded grace (containers are killed at once: their
+ * state goes with the cluster), then mounts, veths, namespaces, folders, bridge and chain go.
+ */
+async function deleteCluster(ctx: ProviderContext, nodes: readonly NodeRecord[]): Promise<void> {
+  const l = readLayout(ctx.clusterDir)
+  const dirs = nodes.map((n) => nodeDir(ctx.clusterDir, n.name))
+  const spaces = new Set(netnsList())
+  const namespaces = nodes.map((n) => netnsName(ctx.clusterName, n.name)).filter((ns) => spaces.has(ns))
+  const containers = (await Promise.all(dirs.map(taskPids))).flat()
+  const lb = apiLbPid(ctx.clusterDir)
+  // Every process started for a node carries its folder in its arguments (components, supervisor,
+  // containerd and its shims, sshd); what runs in its namespace is its too.
+  const procs = new Set([...pidsMatchingAny(dirs.map((d) => `${d}/`)), ...namespaces.flatMap(netnsPids), ...(lb ? [lb] : [])])
+  await killAllAtOnce([...procs], containers, DELETE_GRACE_MS)
+  // Stragglers started while the first signals went out (a supervisor's restart), and namespaces' last ones.
+  const late = [...pidsMatchingAny(dirs.map((d) => `${d}/`)), ...namespaces.flatMap(netnsPids)]
+  if (late.length) await killAllAtOnce([], late, 0)
+  unmountUnder(ctx.clusterDir)
+  await Promise.all([
+    ...(l ? nodes.filter((n) => l.hosts[n.name] !== undefined).map((n) => trySh('ip', ['link', 'del', vethName(l, n.name)])) : []),
+    ...namespaces.map((ns) => sh('ip', ['netns', 'del', ns])),
+  ])
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  rmSync(apiLbFiles(ctx.clusterDir).pid, { force: true })
+  rmSync(apiLbFiles(ctx.clusterDir).status, { force: true })
+  if (l) {
+    await removeBridge(l)
+    rmSync(layoutFile(ctx.clusterDir), { force: true })
+  }
+}
+
 export const localProvider: Provider = {
   name: 'local',
+  // Nodes are namespaces on this host: they start (containerd, sshd) side by side.
+  startsNodesTogether: true,
 
   async detect(): Promise<DetectResult> {
     if (process.platform !== 'linux')
@@ -218,7 +294,7 @@ export const localProvider: Provider = {
     await ensureBridge(l)
     await ensureNetns(l, ctx.clusterName, node.name)
     const ns = netnsName(ctx.clusterName, node.name)
-    if (node.role === 'control-plane') await ensureApiLb(ctx, l)
+    if (node.role === 'control-plane') await oneAtATime(l.bridge, () => ensureApiLb(ctx, l))
     await startContainerd(dir, ns, nodeIp(l, node.name), PAUSE_IMAGE)
     startSshd(dir, ns, { ip: nodeIp(l, node.name), publicKey: publicKey(ctx), nodeBinary: process.execPath, pin: hostKeyPin(ctx.clusterDir, node.name) })
     // LoadBalancer addresses reach the cluster through the master, whose service proxy DNATs
@@ -269,6 +345,10 @@ export const localProvider: Provider = {
       await removeBridge(l)
       rmSync(layoutFile(ctx.clusterDir), { force: true })
     }
+  },
+
+  async deleteAll(ctx, nodes) {
+    await deleteCluster(ctx, nodes)
   },
 
   async list(ctx): Promise<NodeStatusReport[]> {
