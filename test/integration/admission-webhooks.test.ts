@@ -35,6 +35,16 @@ const HANDLERS: Record<string, Handler> = {
     if (r.object?.data === undefined) patch.unshift({ op: 'add', path: '/data', value: {} })
     return { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }
   },
+  // Reinvocation: A notes whether B has run; B marks the object.
+  '/mutate-a': (r) => {
+    const saw = r.object?.metadata?.labels?.b === 'set' ? 'yes' : 'no'
+    const patch = [{ op: 'add', path: '/metadata/labels/seen-b', value: saw }]
+    return { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }
+  },
+  '/mutate-b': () => {
+    const patch = [{ op: 'add', path: '/metadata/labels/b', value: 'set' }]
+    return { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }
+  },
   '/bad-uid': () => ({ uid: 'not-the-request-uid', allowed: true }),
   '/hang': () => 'hang',
   '/allow': () => ({ allowed: true }),
@@ -261,6 +271,34 @@ describe('MutatingWebhookConfiguration', () => {
     expect(await t.k('get', 'mutatingwebhookconfigurations', '-o', 'name')).toBe(
       'mutatingwebhookconfiguration.admissionregistration.k8s.io/mutate.kubelab.test\n',
     )
+  })
+})
+
+describe('reinvocation', () => {
+  it('calls an IfNeeded webhook again when a later one changed the object; Never once', async () => {
+    const rules = [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['secrets'] }]
+    const configs = (policy: string) =>
+      ['a', 'b'].map((x) => ({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: `${x}-reinvoke.kubelab.test` },
+        webhooks: [
+          hook(`${x}.reinvoke.kubelab.test`, `/mutate-${x}`, rules, { objectSelector: { matchLabels: { reinvoke: 'me' } }, reinvocationPolicy: policy }),
+        ],
+      }))
+    const secret = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'open', labels: { reinvoke: 'me' } } })
+    for (const c of configs('IfNeeded')) expect((await t.kubectl(['apply', '-f', '-'], { input: JSON.stringify(c) })).code).toBe(0)
+    const calls = () => reviewsAt('/mutate-a').length
+    let before = calls()
+    expect((await t.kubectl(['create', '-f', '-'], { input: secret('again') })).code).toBe(0)
+    expect(calls() - before).toBe(2)
+    expect(JSON.parse(await t.k('get', 'secret', 'again', '-n', 'open', '-o', 'json')).metadata.labels).toEqual({ reinvoke: 'me', b: 'set', 'seen-b': 'yes' })
+    for (const c of configs('Never')) expect((await t.kubectl(['apply', '-f', '-'], { input: JSON.stringify(c) })).code).toBe(0)
+    before = calls()
+    expect((await t.kubectl(['create', '-f', '-'], { input: secret('once') })).code).toBe(0)
+    expect(calls() - before).toBe(1)
+    expect(JSON.parse(await t.k('get', 'secret', 'once', '-n', 'open', '-o', 'json')).metadata.labels['seen-b']).toBe('no')
+    await t.k('delete', 'mutatingwebhookconfiguration', 'a-reinvoke.kubelab.test', 'b-reinvoke.kubelab.test')
   })
 })
 

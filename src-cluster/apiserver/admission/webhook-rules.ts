@@ -58,6 +58,7 @@ export interface Webhook {
   sideEffects?: string
   timeoutSeconds?: number
   admissionReviewVersions?: string[]
+  reinvocationPolicy?: string
 }
 
 const has = (list: readonly string[] | undefined, v: string): boolean => !!list && (list.includes('*') || list.includes(v))

@@ -8,6 +8,7 @@
 // refusal is upstream's `admission webhook "X" denied the request: …`; a failed call refuses
 // the request under failurePolicy Fail and is skipped under Ignore.
 import { randomUUID } from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
 import { request as httpsRequest } from 'node:https'
 import type { KubeObject } from '../../api/errors'
 import { fromStorage, toStorage } from '../../api/conversion'
@@ -387,29 +388,39 @@ async function call(
  */
 export async function runMutatingWebhooks(ctx: ServerContext, a: AdmissionAttributes): Promise<KubeObject | undefined> {
   const invocations = await matching(ctx, a, true)
-  for (const inv of invocations) {
-    const out = await call(ctx, a, inv, true)
-    if (!out) continue
-    if (!out.result.allowed) throw denied(inv.hook.name, out.result.status)
-    if (!out.result.patch) continue
-    if (!a.object || a.kind) {
-      throw failure(
-        500,
-        'InternalError',
-        `Internal error occurred: admission webhook ${JSON.stringify(inv.hook.name)} attempted to modify the object, which is not supported for this operation`,
-      )
-    }
-    const seen = typed(out.res, convert(a.res, out.res, a.object))!
-    let patched: KubeObject
-    try {
-      patched = applyPatch('json', seen, out.result.patch, out.res.schema, out.res.dynamic?.lookup)
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e)
-      throw failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] })
-    }
-    a.object = typed(a.res, convert(out.res, a.res, patched))
-  }
+  // reinvocationPolicy IfNeeded: a webhook that ran before another one changed the object is
+  // called once more after the first round (upstream's reinvocation, webhooks only).
+  const changedAt: number[] = []
+  for (const [i, inv] of invocations.entries()) if (await mutateOnce(ctx, a, inv)) changedAt.push(i)
+  const again = invocations.filter((inv, i) => inv.hook.reinvocationPolicy === 'IfNeeded' && changedAt.some((j) => j > i))
+  for (const inv of again) await mutateOnce(ctx, a, inv)
   return a.object
+}
+
+/** One mutating call; true when its patch changed the object. */
+async function mutateOnce(ctx: ServerContext, a: AdmissionAttributes, inv: Invocation): Promise<boolean> {
+  const out = await call(ctx, a, inv, true)
+  if (!out) return false
+  if (!out.result.allowed) throw denied(inv.hook.name, out.result.status)
+  if (!out.result.patch) return false
+  if (!a.object || a.kind) {
+    throw failure(
+      500,
+      'InternalError',
+      `Internal error occurred: admission webhook ${JSON.stringify(inv.hook.name)} attempted to modify the object, which is not supported for this operation`,
+    )
+  }
+  const seen = typed(out.res, convert(a.res, out.res, a.object))!
+  let patched: KubeObject
+  try {
+    patched = applyPatch('json', seen, out.result.patch, out.res.schema, out.res.dynamic?.lookup)
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    throw failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] })
+  }
+  const before = a.object
+  a.object = typed(a.res, convert(out.res, a.res, patched))
+  return !isDeepStrictEqual(before, a.object)
 }
 
 /** Validating admission webhooks: all matching ones at once; the first refusal (in order) wins. */
