@@ -1,11 +1,14 @@
 // The controller pattern every controller here follows: shared informers feed keys into a work
 // queue; workers reconcile one key at a time from the caches and write through the client;
-// failures (409 conflicts included) are retried with per-key back-off.
-import type { Client, InformerFactory, EventRecorder, WorkQueue } from '../client'
+// failures (409 conflicts included) are retried with per-key back-off. Every controller builds
+// on ControllerQueue: one work queue on the context's Clock (delays and back-off included),
+// delayed requeues that can be cancelled, and the workers; Expectations for those that create.
+import type { Client, InformerFactory, EventRecorder } from '../client'
+import { WorkQueue } from '../client/workqueue'
 import { ApiClientError } from '../client/errors'
 import { InformerFactory as Factory } from '../client/factory'
 import { EventRecorder as Recorder } from '../client/events'
-import { realClock, type Clock } from '../util/clock'
+import { realClock, type Clock, type TimerHandle } from '../util/clock'
 
 export interface ControllerOptions {
   /** A node whose heartbeat is older than this becomes Ready=Unknown. Default 40 s. */
@@ -150,6 +153,68 @@ export function runWorkers(
     queue.shutDown()
     await Promise.all(running)
   }
+}
+
+/**
+ * A controller's queue: a WorkQueue on the context's Clock, delayed requeues (one timer per key,
+ * cancellable; an earlier pending one wins) and, once run() is called, the workers.
+ */
+export class ControllerQueue {
+  readonly queue: WorkQueue<string>
+  private readonly timers = new Map<string, { at: number; h: TimerHandle }>()
+  private stopWorkers: (() => Promise<void>) | undefined
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    readonly name: string,
+  ) {
+    this.queue = new WorkQueue<string>({ clock: ctx.clock })
+  }
+
+  add(key: string): void {
+    this.queue.add(key)
+  }
+
+  /** Queue `key` after `ms` of the context's time, unless an earlier requeue is still pending. */
+  after(key: string, ms: number): void {
+    const clock = this.ctx.clock
+    const at = clock.now().getTime() + Math.max(0, ms)
+    const prev = this.timers.get(key)
+    if (prev && prev.at <= at && prev.at > clock.now().getTime()) return
+    prev?.h.cancel()
+    const h = clock.after(Math.max(0, ms), () => {
+      if (this.timers.get(key)?.h === h) this.timers.delete(key)
+      this.queue.add(key)
+    })
+    this.timers.set(key, { at, h })
+  }
+
+  /** Drop a pending delayed requeue of `key`. */
+  cancel(key: string): void {
+    this.timers.get(key)?.h.cancel()
+    this.timers.delete(key)
+  }
+
+  /** Start `workers` loops reconciling keys (see runWorkers). */
+  run(workers: number, reconcile: (key: string) => Promise<ReconcileResult>): void {
+    this.stopWorkers = runWorkers(this.name, this.queue, workers, reconcile, this.ctx.log)
+  }
+
+  /** Cancel delayed requeues and shut the queue down; workers finish the key they hold. */
+  stop(): void {
+    for (const t of this.timers.values()) t.h.cancel()
+    this.timers.clear()
+    this.queue.shutDown()
+    void this.stopWorkers?.().catch(() => {})
+    this.stopWorkers = undefined
+  }
+}
+
+/** A ControllerQueue whose workers run at once (controllers that tolerate unsynced caches). */
+export function startQueue(ctx: ControllerContext, name: string, workers: number, reconcile: (key: string) => Promise<ReconcileResult>): ControllerQueue {
+  const q = new ControllerQueue(ctx, name)
+  q.run(workers, reconcile)
+  return q
 }
 
 /**

@@ -2,8 +2,7 @@
 // no loadBalancerClass, which would name another implementation) gets an IP from a per-cluster
 // pool on the node network, written to status.loadBalancer.ingress. The proxy on every node then
 // DNATs that address. Addresses held by existing Services are learnt first, so a restart keeps them.
-import type { Controller, ControllerContext } from '../controllers/framework'
-import { startQueue, type RunningQueue } from '../controllers/core/queue'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../controllers/framework'
 import { isNotFound } from '../client'
 import { cidrContains, cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../kit/ipv4'
 import type { ServiceObj } from '../kit/objects'
@@ -62,7 +61,7 @@ function wantsAddress(s: ServiceObj): boolean {
 export class LoadBalancerIpController implements Controller {
   readonly name = 'service-lb-ip-controller'
   private readonly pool: IpPool
-  private q?: RunningQueue
+  private q?: ControllerQueue
 
   /** `pool`: a CIDR on the node network that nothing else hands out, e.g. 192.168.56.240/28. */
   constructor(pool: string) {

@@ -8,9 +8,9 @@ import type { KubeObject } from '../../api/errors'
 import { parseQuantity } from '../../api/quantity'
 import { RESOURCES } from '../../api/resources'
 import { matchLabels, parseLabelSelector } from '../../api/selectors'
-import { discoverExtraResources, WorkQueue, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
-import { runWorkers, type Controller, type ControllerContext } from '../framework'
-import { DelayedRequeue, isPodReady, rfc3339, setCondition, withKind } from '../batch/util'
+import { discoverExtraResources, type Client, type EventRecorder, type Informer, type ResourceRef } from '../../client'
+import { ControllerQueue, type Controller, type ControllerContext } from '../framework'
+import { isPodReady, rfc3339, setCondition, withKind } from '../batch/util'
 import {
   DEFAULT_SCALE_DOWN,
   DEFAULT_SCALE_UP,
@@ -41,48 +41,45 @@ async function targetResource(client: Client, apiVersion: string, kind: string):
 
 export class HPAController implements Controller {
   readonly name = 'horizontal-pod-autoscaler'
-  private readonly queue = new WorkQueue<string>()
+  private q!: ControllerQueue
   private hpas!: Informer<HpaObj>
   private pods!: Informer<PodObj>
-  private delays!: DelayedRequeue
   private recorder!: EventRecorder
   private ctx!: ControllerContext
-  private stopWorkers: (() => Promise<void>) | undefined
   private readonly recommendations = new Map<string, Recommendation[]>()
   private readonly scaleEvents = new Map<string, ScaleEvent[]>()
 
   async start(ctx: ControllerContext): Promise<void> {
     this.ctx = ctx
-    this.delays = new DelayedRequeue(ctx.clock, this.queue)
+    this.q = new ControllerQueue(ctx, this.name)
     this.recorder = ctx.recorder('horizontal-pod-autoscaler')
     this.hpas = ctx.informers.for<HpaObj>(RES.hpas)
     this.pods = ctx.informers.for<PodObj>(RES.pods)
     this.hpas.addHandler({
-      add: (h) => this.queue.add(keyOf(h)),
+      add: (h) => this.q.add(keyOf(h)),
       update: (o, n) => {
-        if (o.metadata?.generation !== n.metadata?.generation) this.queue.add(keyOf(n))
+        if (o.metadata?.generation !== n.metadata?.generation) this.q.add(keyOf(n))
       },
       delete: (h) => {
         const k = keyOf(h)
-        this.delays.cancel(k)
+        this.q.cancel(k)
         this.recommendations.delete(k)
         this.scaleEvents.delete(k)
       },
     })
     await Promise.all([this.hpas.start(), this.pods.start()])
-    this.stopWorkers = runWorkers(this.name, this.queue, ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+    this.q.run(ctx.options.concurrentSyncs, (k) => this.sync(k))
   }
 
   stop(): void {
-    this.delays?.stop()
-    void this.stopWorkers?.()
+    this.q?.stop()
   }
 
   async sync(key: string): Promise<void> {
     const hpa = this.hpas.get(key)
     if (!hpa || hpa.metadata?.deletionTimestamp) return
     // Periodic: whatever happens now, look again after one sync period.
-    this.delays.after(key, this.ctx.options.horizontalPodAutoscalerSyncPeriodSeconds * 1000)
+    this.q.after(key, this.ctx.options.horizontalPodAutoscalerSyncPeriodSeconds * 1000)
     await this.reconcile(key, hpa)
   }
 

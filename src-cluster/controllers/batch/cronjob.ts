@@ -6,11 +6,11 @@
 import type { CronJobStatus } from 'kubernetes-types/batch/v1'
 import type { ObjectReference } from 'kubernetes-types/core/v1'
 import { parseCron, type CronSchedule } from '../../api/cron'
-import { isAlreadyExists, isNotFound, WorkQueue, type EventRecorder, type Informer } from '../../client'
-import { runWorkers, type Controller, type ControllerContext } from '../framework'
+import { isAlreadyExists, isNotFound, type EventRecorder, type Informer } from '../../client'
+import { ControllerQueue, type Controller, type ControllerContext } from '../framework'
 import { isJobFinished } from './job'
 import { checkTimeZone, formatInZone, nextInZone } from './timezone'
-import { controllerRef, DelayedRequeue, rfc3339, withKind } from './util'
+import { controllerRef, rfc3339, withKind } from './util'
 import type { CronJobObj, JobObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
 import { keyOf, splitKey } from '../../kit/keys'
@@ -44,37 +44,34 @@ function rfc1123z(d: Date): string {
 
 export class CronJobController implements Controller {
   readonly name = 'cronjob-controller'
-  private readonly queue = new WorkQueue<string>()
+  private q!: ControllerQueue
   private cronJobs!: Informer<CronJobObj>
   private jobs!: Informer<JobObj>
-  private delays!: DelayedRequeue
   private recorder!: EventRecorder
   private ctx!: ControllerContext
-  private stopWorkers: (() => Promise<void>) | undefined
 
   async start(ctx: ControllerContext): Promise<void> {
     this.ctx = ctx
-    this.delays = new DelayedRequeue(ctx.clock, this.queue)
+    this.q = new ControllerQueue(ctx, this.name)
     this.recorder = ctx.recorder('cronjob-controller')
     this.cronJobs = ctx.informers.for<CronJobObj>(RES.cronjobs)
     this.jobs = ctx.informers.for<JobObj>(RES.jobs)
     this.cronJobs.addHandler({
-      add: (c) => this.queue.add(keyOf(c)),
-      update: (_o, n) => this.queue.add(keyOf(n)),
-      delete: (c) => this.delays.cancel(keyOf(c)),
+      add: (c) => this.q.add(keyOf(c)),
+      update: (_o, n) => this.q.add(keyOf(n)),
+      delete: (c) => this.q.cancel(keyOf(c)),
     })
     const byJob = (j: JobObj): void => {
       const ref = controllerRef(j)
-      if (ref?.kind === 'CronJob') this.queue.add(`${j.metadata!.namespace}/${ref.name}`)
+      if (ref?.kind === 'CronJob') this.q.add(`${j.metadata!.namespace}/${ref.name}`)
     }
     this.jobs.addHandler({ add: byJob, update: (_o, n) => byJob(n), delete: byJob })
     await Promise.all([this.cronJobs.start(), this.jobs.start()])
-    this.stopWorkers = runWorkers(this.name, this.queue, ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+    this.q.run(ctx.options.concurrentSyncs, (k) => this.sync(k))
   }
 
   stop(): void {
-    this.delays?.stop()
-    void this.stopWorkers?.()
+    this.q?.stop()
   }
 
   private event(cj: CronJobObj, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -154,7 +151,7 @@ export class CronJobController implements Controller {
     }
     const requeueNext = (): void => {
       const next = nextInZone(sched, now, tz)
-      if (next) this.delays.after(key, next.getTime() - now.getTime())
+      if (next) this.q.after(key, next.getTime() - now.getTime())
     }
     if (spec.suspend) return writeStatus()
 

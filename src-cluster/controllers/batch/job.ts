@@ -8,12 +8,12 @@
 import type { JobCondition, JobStatus } from 'kubernetes-types/batch/v1'
 import type { JobObj as Job, PodObj as Pod } from '../../kit/objects'
 
-import { isNotFound, WorkQueue, type Informer } from '../../client'
+import { isNotFound, type Informer } from '../../client'
 import type { EventRecorder } from '../../client'
-import { Expectations, runWorkers, type Controller, type ControllerContext } from '../framework'
+import { Expectations, ControllerQueue, type Controller, type ControllerContext } from '../framework'
 import { completionIndexOf, hasTrackingFinalizer, podForJob, TRACKING_FINALIZER } from './job-pods'
 import { matchPodFailurePolicy } from './pod-failure-policy'
-import { controllerRef, DelayedRequeue, findCondition, formatIndexes, isPodReady, parseIndexes, rfc3339, setCondition, withKind } from './util'
+import { controllerRef, findCondition, formatIndexes, isPodReady, parseIndexes, rfc3339, setCondition, withKind } from './util'
 import { RES } from '../../kit/resources'
 import { keyOf, splitKey } from '../../kit/keys'
 
@@ -48,26 +48,24 @@ export class JobController implements Controller {
   private ctx!: ControllerContext
   private jobs!: Informer<Job>
   private pods!: Informer<Pod>
-  private queue = new WorkQueue<string>()
-  private delays!: DelayedRequeue
+  private q!: ControllerQueue
   private expectations!: Expectations
   private recorder!: EventRecorder
   private readonly backoff = new Map<string, BackoffRecord>()
-  private stopWorkers: (() => Promise<void>) | undefined
 
   async start(ctx: ControllerContext): Promise<void> {
     this.ctx = ctx
-    this.delays = new DelayedRequeue(ctx.clock, this.queue)
+    this.q = new ControllerQueue(ctx, this.name)
     this.expectations = new Expectations(ctx.clock)
     this.recorder = ctx.recorder('job-controller')
     this.jobs = ctx.informers.for<Job>(RES.jobs)
     this.pods = ctx.informers.for<Pod>(RES.pods)
     this.jobs.addHandler({
-      add: (j) => this.queue.add(keyOf(j)),
-      update: (_o, n) => this.queue.add(keyOf(n)),
+      add: (j) => this.q.add(keyOf(j)),
+      update: (_o, n) => this.q.add(keyOf(n)),
       delete: (j) => {
         this.expectations.delete(keyOf(j))
-        this.queue.add(keyOf(j))
+        this.q.add(keyOf(j))
       },
     })
     this.pods.addHandler({
@@ -75,28 +73,27 @@ export class JobController implements Controller {
         const k = jobKeyOfPod(p)
         if (!k) return
         this.expectations.observeCreate(k)
-        this.queue.add(k)
+        this.q.add(k)
       },
       update: (o, n) => {
         const k = jobKeyOfPod(n)
         if (!k) return
         if (n.metadata?.deletionTimestamp && !o.metadata?.deletionTimestamp) this.expectations.observeDelete(k, keyOf(n))
-        this.queue.add(k)
+        this.q.add(k)
       },
       delete: (p) => {
         const k = jobKeyOfPod(p)
         if (!k) return
         this.expectations.observeDelete(k, keyOf(p))
-        this.queue.add(k)
+        this.q.add(k)
       },
     })
     await Promise.all([this.jobs.start(), this.pods.start()])
-    this.stopWorkers = runWorkers(this.name, this.queue, ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+    this.q.run(ctx.options.concurrentSyncs, (k) => this.sync(k))
   }
 
   stop(): void {
-    this.delays?.stop()
-    void this.stopWorkers?.()
+    this.q?.stop()
   }
 
   private podsOf(namespace: string): Pod[] {
@@ -145,7 +142,7 @@ export class JobController implements Controller {
     if (!job) {
       // Job gone: pods it left behind must not be held by our finalizer.
       this.backoff.delete(key)
-      this.delays.cancel(key)
+      this.q.cancel(key)
       await Promise.all(
         all.filter((p) => hasTrackingFinalizer(p) && controllerRef(p)?.kind === 'Job' && controllerRef(p)?.name === name).map((p) => this.release(p)),
       )
@@ -304,7 +301,7 @@ export class JobController implements Controller {
       toDelete = plan.remove
       toCreate = plan.create
       if (spec.activeDeadlineSeconds != null && startTime) {
-        this.delays.after(key, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now.getTime())
+        this.q.after(key, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now.getTime())
       }
     }
     // A resumed Job restarts its deadline clock, as upstream resets startTime.
@@ -332,7 +329,7 @@ export class JobController implements Controller {
     if (toCreate.length && expectationsOk && !finishing) {
       const wait = this.backoffRemaining(key, now)
       if (wait > 0) {
-        this.delays.after(key, wait)
+        this.q.after(key, wait)
       } else {
         this.expectations.expect(key, toCreate.length)
         const results = await Promise.allSettled(toCreate.map((ix) => this.ctx.client.create<Pod>(RES.pods, job.metadata!.namespace, podForJob(job, ix))))

@@ -1,9 +1,9 @@
 // TTL-after-finished: deletes a finished Job (with its pods, propagationPolicy Background)
 // ttlSecondsAfterFinished after it completed or failed. Waits on the controller Clock.
-import { isNotFound, WorkQueue, type Informer } from '../../client'
-import { runWorkers, type Controller, type ControllerContext } from '../framework'
+import { isNotFound, type Informer } from '../../client'
+import { ControllerQueue, type Controller, type ControllerContext } from '../framework'
 import { isJobFinished } from './job'
-import { DelayedRequeue } from './util'
+
 import type { JobObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
 import { keyOf } from '../../kit/keys'
@@ -19,27 +19,24 @@ export function finishTime(job: JobObj): number | undefined {
 
 export class TTLAfterFinishedController implements Controller {
   readonly name = 'ttl-after-finished-controller'
-  private readonly queue = new WorkQueue<string>()
+  private q!: ControllerQueue
   private jobs!: Informer<JobObj>
-  private delays!: DelayedRequeue
   private ctx!: ControllerContext
-  private stopWorkers: (() => Promise<void>) | undefined
 
   async start(ctx: ControllerContext): Promise<void> {
     this.ctx = ctx
-    this.delays = new DelayedRequeue(ctx.clock, this.queue)
+    this.q = new ControllerQueue(ctx, this.name)
     this.jobs = ctx.informers.for<JobObj>(RES.jobs)
     const enqueue = (j: JobObj): void => {
-      if (j.spec?.ttlSecondsAfterFinished != null && isJobFinished(j)) this.queue.add(keyOf(j))
+      if (j.spec?.ttlSecondsAfterFinished != null && isJobFinished(j)) this.q.add(keyOf(j))
     }
     this.jobs.addHandler({ add: enqueue, update: (_o, n) => enqueue(n) })
     await this.jobs.start()
-    this.stopWorkers = runWorkers(this.name, this.queue, ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+    this.q.run(ctx.options.concurrentSyncs, (k) => this.sync(k))
   }
 
   stop(): void {
-    this.delays?.stop()
-    void this.stopWorkers?.()
+    this.q?.stop()
   }
 
   async sync(key: string): Promise<void> {
@@ -50,7 +47,7 @@ export class TTLAfterFinishedController implements Controller {
     if (finished === undefined) return
     const wait = finished + ttl * 1000 - this.ctx.clock.now().getTime()
     if (wait > 0) {
-      this.delays.after(key, wait)
+      this.q.after(key, wait)
       return
     }
     // The resourceVersion precondition makes sure the TTL still applies to what is deleted.

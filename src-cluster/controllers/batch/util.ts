@@ -1,10 +1,8 @@
 // Small helpers shared by the batch, autoscaling and disruption controllers: owner references,
-// pod readiness, conditions, and delayed re-queues on the controller Clock.
+// pod readiness and conditions.
 import type { Pod } from 'kubernetes-types/core/v1'
 import type { OwnerReference } from 'kubernetes-types/meta/v1'
 import type { KubeObject } from '../../api/errors'
-import type { WorkQueue } from '../../client'
-import type { Clock, TimerHandle } from '../../util/clock'
 import { rfc3339 } from '../../kit/time'
 
 export { rfc3339 }
@@ -70,42 +68,6 @@ export function setCondition<C extends ConditionLike>(
 
 export function findCondition<C extends ConditionLike>(list: readonly C[] | undefined, type: string): C | undefined {
   return list?.find((c) => c.type === type)
-}
-
-/**
- * Re-queues keys after a delay of the controller Clock (deadlines, back-offs, TTLs, periodic
- * syncs), one pending timer per key with the earliest time winning. The work queue itself runs
- * on real time so conflict retries never wait for a test to move a fake clock.
- */
-export class DelayedRequeue {
-  private readonly timers = new Map<string, { at: number; h: TimerHandle }>()
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly queue: WorkQueue<string>,
-  ) {}
-
-  after(key: string, ms: number): void {
-    const at = this.clock.now().getTime() + Math.max(0, ms)
-    const prev = this.timers.get(key)
-    if (prev && prev.at <= at && prev.at > this.clock.now().getTime()) return
-    prev?.h.cancel()
-    const h = this.clock.after(Math.max(0, ms), () => {
-      if (this.timers.get(key)?.h === h) this.timers.delete(key)
-      this.queue.add(key)
-    })
-    this.timers.set(key, { at, h })
-  }
-
-  cancel(key: string): void {
-    this.timers.get(key)?.h.cancel()
-    this.timers.delete(key)
-  }
-
-  stop(): void {
-    for (const t of this.timers.values()) t.h.cancel()
-    this.timers.clear()
-  }
 }
 
 /** Compact list of integers as "0-2,5,7-8" (Job status.completedIndexes / failedIndexes). */

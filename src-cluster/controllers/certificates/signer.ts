@@ -7,11 +7,11 @@
 // expirationSeconds when shorter, never past the CA. Without a CA (no
 // --cluster-signing-cert-file/--cluster-signing-key-file) the controller does not run, as upstream.
 import { readFileSync } from 'node:fs'
-import { resourceRef, WorkQueue, isNotFound, type Informer } from '../../client'
+import { resourceRef, isNotFound, type Informer } from '../../client'
 import type { KubeObject } from '../../api/errors'
 import { parseCsr, type ParsedCsr } from '../../api/x509/csr'
 import { signCsr } from '../../api/x509/sign'
-import { runWorkers, type Controller, type ControllerContext } from '../framework'
+import { ControllerQueue, type Controller, type ControllerContext } from '../framework'
 import { keyOf } from '../../kit/keys'
 
 export const CSRS = resourceRef('certificates.k8s.io/v1', 'certificatesigningrequests')
@@ -74,12 +74,12 @@ const SIGNERS: Record<string, (csr: ParsedCsr, usages: readonly string[]) => voi
 
 export class CsrSigningController implements Controller {
   readonly name = 'csrsigning-controller'
-  private readonly queue = new WorkQueue<string>()
+  private q!: ControllerQueue
   private csrs!: Informer<CsrObj>
   private ctx!: ControllerContext
-  private stopWorkers: (() => Promise<void>) | undefined
 
   async start(ctx: ControllerContext): Promise<void> {
+    this.q = new ControllerQueue(ctx, this.name)
     this.ctx = ctx
     const o = ctx.options
     if (!o.clusterSigningCa && !(o.clusterSigningCertFile && o.clusterSigningKeyFile)) {
@@ -88,15 +88,15 @@ export class CsrSigningController implements Controller {
     }
     this.csrs = ctx.informers.for<CsrObj>(CSRS)
     const enqueue = (c: CsrObj): void => {
-      if (SIGNERS[c.spec?.signerName ?? ''] && isApproved(c) && !c.status?.certificate && !hasCondition(c, 'Failed')) this.queue.add(keyOf(c))
+      if (SIGNERS[c.spec?.signerName ?? ''] && isApproved(c) && !c.status?.certificate && !hasCondition(c, 'Failed')) this.q.add(keyOf(c))
     }
     this.csrs.addHandler({ add: enqueue, update: (_o, n) => enqueue(n) })
     await this.csrs.start()
-    this.stopWorkers = runWorkers(this.name, this.queue, ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+    this.q.run(ctx.options.concurrentSyncs, (k) => this.sync(k))
   }
 
   stop(): void {
-    void this.stopWorkers?.()
+    this.q?.stop()
   }
 
   /** The CA, read at each signing so a CA file written after start-up is found. */

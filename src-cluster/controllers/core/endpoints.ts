@@ -4,9 +4,8 @@
 // writes their Endpoints (the API server for default/kubernetes, users for external backends).
 import type { EndpointAddress, EndpointPort, EndpointSubset } from 'kubernetes-types/core/v1'
 import type { Informer } from '../../client'
-import type { Controller, ControllerContext } from '../framework'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { hasAddress, podHostname, resolvePort, selectedPods, serviceSelects } from './endpoint-pods'
-import { startQueue, type RunningQueue } from './queue'
 import { isAlreadyExists, isConflict, isNotFound, podIsReady, sameJson } from './util'
 import type { EndpointsObj, PodObj, ServiceObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
@@ -61,7 +60,7 @@ export function buildSubsets(svc: ServiceObj, pods: readonly PodObj[]): Endpoint
 
 export class EndpointsController implements Controller {
   readonly name = 'endpoints-controller'
-  private q?: RunningQueue
+  private q?: ControllerQueue
 
   async start(ctx: ControllerContext): Promise<void> {
     const services = ctx.informers.for<ServiceObj>(RES.services)

@@ -6,9 +6,8 @@
 // It also mirrors the API server's default/kubernetes Endpoints into a slice named `kubernetes`.
 import type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1'
 import type { Informer } from '../../client'
-import type { Controller, ControllerContext } from '../framework'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { hasAddress, podHostname, resolvePort, selectedPods, serviceSelects } from './endpoint-pods'
-import { startQueue, type RunningQueue } from './queue'
 import { isAlreadyExists, isConflict, isNotFound, podIsReady, sameJson } from './util'
 import type { EndpointsObj, PodObj, ServiceObj, SliceObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
@@ -71,7 +70,7 @@ const sliceSig = (s: { addressType?: string; ports?: EndpointPort[] | null }) =>
 
 export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice-controller'
-  private q?: RunningQueue
+  private q?: ControllerQueue
   /** Slices we wrote that the informer has not shown yet: svc key → slice name → minimum resourceVersion (0 = must be gone). */
   private readonly pending = new Map<string, Map<string, number>>()
 

@@ -12,8 +12,7 @@
 import type { KubeObject } from '../../api/errors'
 import { findByKind, type ResourceInfo } from '../../api/resources'
 import { discoverExtraResources, Informer, type ResourceRef } from '../../client'
-import type { Controller, ControllerContext } from '../framework'
-import { startQueue, type RunningQueue } from './queue'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { isConflict, isNotFound, removeFinalizer } from './util'
 import { RES } from '../../kit/resources'
 
@@ -117,7 +116,7 @@ type OwnerState = 'solid' | 'dangling' | 'waiting'
 export class GarbageCollector implements Controller {
   readonly name = 'garbage-collector-controller'
   readonly graph = new OwnerGraph()
-  private q?: RunningQueue
+  private q?: ControllerQueue
   /** uids confirmed gone: a uid never comes back, so this cache is always right. */
   private readonly absent = new Set<string>()
   /** Informers of custom resources, by `group/plural` (ours alone: they stop with their CRD). */

@@ -6,8 +6,7 @@ import type { NamespaceCondition } from 'kubernetes-types/core/v1'
 import type { KubeObject } from '../../api/errors'
 import { RESOURCES, type ResourceInfo } from '../../api/resources'
 import { discoverExtraResources, type Informer, type ResourceRef } from '../../client'
-import type { Controller, ControllerContext } from '../framework'
-import { startQueue, type RunningQueue } from './queue'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { isConflict, isNotFound, sameJson } from './util'
 import type { NamespaceObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
@@ -60,7 +59,7 @@ export function deletionConditions(rem: Remaining, contentError: string | undefi
 
 export class NamespaceController implements Controller {
   readonly name = 'namespace-controller'
-  private q?: RunningQueue
+  private q?: ControllerQueue
 
   async start(ctx: ControllerContext): Promise<void> {
     const namespaces = ctx.informers.for<NamespaceObj>(RES.namespaces)

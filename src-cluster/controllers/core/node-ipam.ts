@@ -2,16 +2,15 @@
 // cluster CIDR (10.244.N.0/24 by default). What existing nodes hold is learnt at start, so
 // assignments are stable across controller restarts; a deleted node's range is reused.
 import type { Informer } from '../../client'
-import type { Controller, ControllerContext } from '../framework'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { CidrAllocator } from './cidr'
-import { startQueue, type RunningQueue } from './queue'
 import { isNotFound } from './util'
 import type { NodeObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
 
 export class NodeIpamController implements Controller {
   readonly name = 'node-ipam-controller'
-  private q?: RunningQueue
+  private q?: ControllerQueue
   private alloc?: CidrAllocator
   /** node name → the CIDR we hold for it (so a deletion releases the right range). */
   private readonly held = new Map<string, string>()

@@ -8,8 +8,7 @@
 import type { NodeCondition, Taint } from 'kubernetes-types/core/v1'
 import type { Informer } from '../../client'
 import type { TimerHandle } from '../../util/clock'
-import type { Controller, ControllerContext } from '../framework'
-import { startQueue, type RunningQueue } from './queue'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { podsOnNode, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from './taints'
 import { isConflict, isNotFound, sameJson } from './util'
 import type { LeaseObj, NodeObj, PodObj } from '../../kit/objects'
@@ -58,7 +57,7 @@ export function unknownConditions(node: NodeObj, now: string): NodeCondition[] {
 
 export class NodeLifecycleController implements Controller {
   readonly name = 'node-lifecycle-controller'
-  private q?: RunningQueue
+  private q?: ControllerQueue
   /** node → when this controller last saw a heartbeat, and what it looked like. */
   private readonly seen = new Map<string, { at: number; lease?: string; heartbeat?: string }>()
   private readonly timers = new Map<string, TimerHandle>()

@@ -4,8 +4,7 @@
 // period (the deletionTimestamp) has passed.
 import type { Informer } from '../../client'
 import type { TimerHandle } from '../../util/clock'
-import type { Controller, ControllerContext } from '../framework'
-import { startQueue, type RunningQueue } from './queue'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { podsOnNode, TAINT_UNREACHABLE } from './taints'
 import { isConflict, isNotFound } from './util'
 import type { NodeObj, PodObj } from '../../kit/objects'
@@ -16,7 +15,7 @@ const unreachable = (n: NodeObj | undefined) => (n?.spec?.taints ?? []).some((t)
 
 export class PodGarbageCollector implements Controller {
   readonly name = 'pod-garbage-collector'
-  private q?: RunningQueue
+  private q?: ControllerQueue
   private readonly timers = new Map<string, TimerHandle>()
 
   async start(ctx: ControllerContext): Promise<void> {

@@ -12,8 +12,7 @@ import { add, equalLists, fromMap, mask, toMap, type ResourceList } from '../../
 import { ZERO_QUANTITY } from '../../api/quantity'
 import type { Informer } from '../../client'
 import type { TimerHandle } from '../../util/clock'
-import type { Controller, ControllerContext } from '../framework'
-import { startQueue, type RunningQueue } from './queue'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { RES } from '../../kit/resources'
 import { keyOf } from '../../kit/keys'
 
@@ -29,7 +28,7 @@ function servedResource(group: string, plural: string): ResourceInfo | undefined
 
 export class ResourceQuotaController implements Controller {
   readonly name = 'resourcequota'
-  private q?: RunningQueue
+  private q?: ControllerQueue
   private ctx?: ControllerContext
   private quotas?: Informer<QuotaObject>
   private readonly counted = new Map<string, Promise<Counted | undefined>>()

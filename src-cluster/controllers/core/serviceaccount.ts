@@ -3,8 +3,7 @@
 // can verify the API server. Both are recreated when deleted and the ConfigMap is put back
 // when edited.
 import type { Informer } from '../../client'
-import type { Controller, ControllerContext } from '../framework'
-import { startQueue, type RunningQueue } from './queue'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { isAlreadyExists } from './util'
 import type { ConfigMapObj, NamespaceObj, ServiceAccountObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
@@ -22,7 +21,7 @@ export function rootCAPem(ctx: ControllerContext): string {
 
 export class ServiceAccountController implements Controller {
   readonly name = 'serviceaccount-controller'
-  private q?: RunningQueue
+  private q?: ControllerQueue
 
   async start(ctx: ControllerContext): Promise<void> {
     const namespaces = ctx.informers.for<NamespaceObj>(RES.namespaces)

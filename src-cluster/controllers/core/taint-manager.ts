@@ -5,8 +5,7 @@
 import type { Taint } from 'kubernetes-types/core/v1'
 import type { Informer } from '../../client'
 import type { TimerHandle } from '../../util/clock'
-import type { Controller, ControllerContext } from '../framework'
-import { startQueue, type RunningQueue } from './queue'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { evictionVerdict, podsOnNode } from './taints'
 import { isConflict, isNotFound, sameJson } from './util'
 import type { NodeObj, PodObj } from '../../kit/objects'
@@ -18,7 +17,7 @@ const noExecute = (n: NodeObj | undefined): Taint[] => (n?.spec?.taints ?? []).f
 
 export class TaintManager implements Controller {
   readonly name = 'taint-eviction-controller'
-  private q?: RunningQueue
+  private q?: ControllerQueue
   private readonly timers = new Map<string, { at: number; timer: TimerHandle }>()
 
   async start(ctx: ControllerContext): Promise<void> {

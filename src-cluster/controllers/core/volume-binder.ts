@@ -6,11 +6,10 @@
 // deletes them when their reclaim policy is Delete. It also makes sure the default
 // StorageClass `standard` exists.
 import type { Informer } from '../../client'
-import type { Controller, ControllerContext } from '../framework'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
 import { defaultClass, standardStorageClass } from '../../apiserver/admission/default-storage-class'
 import { provisionedName, provisionLocalVolume, SELECTED_NODE_ANNOTATION } from './local-path'
 import { claimClass, findVolume } from './pv-match'
-import { startQueue, type RunningQueue } from './queue'
 import { isAlreadyExists, isConflict, isNotFound } from './util'
 import type { ClassObj, NodeObj, PodObj, PVCObj, PVObj } from '../../kit/objects'
 import { LOCAL_PATH_PROVISIONER, PROVISIONED_BY_ANNOTATION, RES } from '../../kit/resources'
@@ -36,7 +35,7 @@ function claimsOf(pod: PodObj): string[] {
 
 export class VolumeBinderController implements Controller {
   readonly name = 'persistentvolume-binder-controller'
-  private q?: RunningQueue
+  private q?: ControllerQueue
 
   async start(ctx: ControllerContext): Promise<void> {
     const c: Caches = {

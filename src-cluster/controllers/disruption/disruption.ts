@@ -6,9 +6,9 @@ import type { PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1'
 import type { Condition } from 'kubernetes-types/meta/v1'
 import type { KubeObject } from '../../api/errors'
 import { labelSelectorFromObject, matchLabels, type LabelSelectorObject } from '../../api/selectors'
-import { WorkQueue, type EventRecorder, type Informer, type ResourceRef } from '../../client'
-import { runWorkers, type Controller, type ControllerContext } from '../framework'
-import { controllerRef, DelayedRequeue, isPodReady, setCondition, withKind } from '../batch/util'
+import { type EventRecorder, type Informer, type ResourceRef } from '../../client'
+import { ControllerQueue, type Controller, type ControllerContext } from '../framework'
+import { controllerRef, isPodReady, setCondition, withKind } from '../batch/util'
 import type { PdbObj, PodObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
 import { keyOf, splitKey } from '../../kit/keys'
@@ -33,23 +33,21 @@ export function scaledValue(v: number | string, total: number, roundUp: boolean)
 
 export class DisruptionController implements Controller {
   readonly name = 'disruption-controller'
-  private readonly queue = new WorkQueue<string>()
+  private q!: ControllerQueue
   private pdbs!: Informer<PdbObj>
   private pods!: Informer<PodObj>
-  private delays!: DelayedRequeue
   private recorder!: EventRecorder
   private ctx!: ControllerContext
-  private stopWorkers: (() => Promise<void>) | undefined
 
   async start(ctx: ControllerContext): Promise<void> {
     this.ctx = ctx
-    this.delays = new DelayedRequeue(ctx.clock, this.queue)
+    this.q = new ControllerQueue(ctx, this.name)
     this.recorder = ctx.recorder('controllermanager')
     this.pdbs = ctx.informers.for<PdbObj>(RES.pdbs)
     this.pods = ctx.informers.for<PodObj>(RES.pods)
-    this.pdbs.addHandler({ add: (p) => this.queue.add(keyOf(p)), update: (_o, n) => this.queue.add(keyOf(n)), delete: (p) => this.delays.cancel(keyOf(p)) })
+    this.pdbs.addHandler({ add: (p) => this.q.add(keyOf(p)), update: (_o, n) => this.q.add(keyOf(n)), delete: (p) => this.q.cancel(keyOf(p)) })
     const byPod = (p: PodObj): void => {
-      for (const b of this.pdbs.byIndex('namespace', p.metadata?.namespace ?? '')) if (covers(b, p)) this.queue.add(keyOf(b))
+      for (const b of this.pdbs.byIndex('namespace', p.metadata?.namespace ?? '')) if (covers(b, p)) this.q.add(keyOf(b))
     }
     this.pods.addHandler({
       add: byPod,
@@ -60,12 +58,11 @@ export class DisruptionController implements Controller {
       delete: byPod,
     })
     await Promise.all([this.pdbs.start(), this.pods.start()])
-    this.stopWorkers = runWorkers(this.name, this.queue, ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+    this.q.run(ctx.options.concurrentSyncs, (k) => this.sync(k))
   }
 
   stop(): void {
-    this.delays?.stop()
-    void this.stopWorkers?.()
+    this.q?.stop()
   }
 
   /** Replicas wanted by the controller of a pod, following ReplicaSets up to their Deployment. */
@@ -117,7 +114,7 @@ export class DisruptionController implements Controller {
       disrupted[podName] = at
       nextExpiry = Math.min(nextExpiry ?? Infinity, expires)
     }
-    if (nextExpiry !== undefined) this.delays.after(key, nextExpiry - now.getTime())
+    if (nextExpiry !== undefined) this.q.after(key, nextExpiry - now.getTime())
 
     let expectedCount = 0
     let desiredHealthy = 0

@@ -1,18 +1,16 @@
-// What the four workload controllers share: a work queue fed by informer handlers, workers
-// from the framework, and writes of a status subresource.
+// What the four workload controllers share: the framework's ControllerQueue fed by informer
+// handlers, and writes of a status subresource.
 import type { KubeObject } from '../../api/errors'
 import type { Informer } from '../../client/informer'
 import type { ResourceRef } from '../../client/types'
-import { WorkQueue } from '../../client/workqueue'
-import { runWorkers, type Controller, type ControllerContext, type ReconcileResult } from '../framework'
+import { ControllerQueue, type Controller, type ControllerContext, type ReconcileResult } from '../framework'
 import { semanticEqual } from './util'
 import { keyOf } from '../../kit/keys'
 
 export abstract class QueueController implements Controller {
   abstract readonly name: string
   private ctxValue: ControllerContext | undefined
-  private queueValue: WorkQueue<string> | undefined
-  private stopWorkers: (() => Promise<void>) | undefined
+  private queueValue: ControllerQueue | undefined
 
   constructor(protected readonly workers?: number) {}
 
@@ -21,22 +19,21 @@ export abstract class QueueController implements Controller {
     return this.ctxValue
   }
 
-  protected get queue(): WorkQueue<string> {
+  protected get queue(): ControllerQueue {
     if (!this.queueValue) throw new Error(`${this.name} controller used before start(): call start(ctx) first`)
     return this.queueValue
   }
 
   async start(ctx: ControllerContext): Promise<void> {
     this.ctxValue = ctx
-    this.queueValue = new WorkQueue<string>({ clock: ctx.clock })
+    const queue = (this.queueValue = new ControllerQueue(ctx, this.name))
     const informers = this.setup(ctx)
     await Promise.all(informers.map((i) => i.start()))
-    this.stopWorkers = runWorkers(this.name, this.queueValue, this.workers ?? ctx.options.concurrentSyncs, (k) => this.sync(k), ctx.log)
+    queue.run(this.workers ?? ctx.options.concurrentSyncs, (k) => this.sync(k))
   }
 
   stop(): void {
-    void this.stopWorkers?.()
-    this.stopWorkers = undefined
+    this.queueValue?.stop()
   }
 
   /** Register handlers on shared informers; return the informers to wait for. */
@@ -48,7 +45,7 @@ export abstract class QueueController implements Controller {
   }
 
   protected enqueueAfter(obj: KubeObject, ms: number): void {
-    this.queueValue?.addAfter(keyOf(obj), ms)
+    this.queueValue?.queue.addAfter(keyOf(obj), ms)
   }
 
   /** PUT the status subresource when it changed; returns the stored object. 409 propagates (requeue). */
