@@ -194,12 +194,12 @@ export const RESOURCES: readonly ResourceInfo[] = [
     subresources: [STATUS],
     schema: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
   }),
-  // apiregistration.k8s.io/v1: one APIService per served group/version, all Local (no
-  // aggregation): written by the API server itself, read-only for clients.
+  // apiregistration.k8s.io/v1: one Local APIService per served group/version (written by the
+  // API server, read-only for clients), and clients' Service-backed ones (aggregation).
   r('apiregistration.k8s.io', 'v1', 'APIService', 'apiservices', false, 'apiregistration.v1', {
     categories: ['api-extensions'],
-    subresources: [{ name: 'status', verbs: ['get'] }],
-    verbs: ['get', 'list', 'watch'],
+    subresources: [STATUS],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     schema: 'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService',
   }),
   // admissionregistration.k8s.io/v1: the webhooks the API server calls during admission

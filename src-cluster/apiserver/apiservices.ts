@@ -3,7 +3,8 @@
 // upstream's group and version priorities, no spec.service (served locally) and
 // Available=True/Local. Built-in groups are labelled automanaged "onstart"; custom resources'
 // groups (priority 1000/100, as upstream's CRD registration) "true", and their APIServices go
-// when the last CRD of that group/version does. Clients only read them (no aggregation).
+// when the last CRD of that group/version does. Clients only read these; their own
+// Service-backed APIServices are served by aggregator.ts.
 import { RESOURCES, findResource, groupVersions } from '../api/resources'
 import type { KubeObject } from '../api/errors'
 import { type ServerContext } from './context'
@@ -12,7 +13,7 @@ import { createObject } from './handlers/write'
 import { rfc3339 } from '../kit/time'
 
 const APISERVICES = findResource('apiregistration.k8s.io', 'v1', 'apiservices')!
-const AUTOMANAGED = 'kube-aggregator.kubernetes.io/automanaged'
+export const AUTOMANAGED = 'kube-aggregator.kubernetes.io/automanaged'
 
 /** Upstream's priorities for built-in group versions (pkg/controlplane/apiserver/aggregator.go). */
 const PRIORITIES: Record<string, [number, number]> = {

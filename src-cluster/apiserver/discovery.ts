@@ -3,6 +3,7 @@
 // per-group-version resource lists. Both come from the resource table.
 import { allResources, groupVersions, type ResourceInfo } from '../api/resources'
 import { metricsAggregatedGroup, metricsGroupListEntry } from './metrics'
+import type { AggregatedApi } from './aggregator'
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
 
@@ -55,7 +56,49 @@ function isHidden(r: ResourceInfo): boolean {
   return r.kind === 'Binding' && r.group === ''
 }
 
-export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
+/** Aggregated APIs grouped by group, versions in priority order (the input is sorted). */
+function aggregatedGroups(apis: readonly AggregatedApi[]): { name: string; versions: AggregatedApi[] }[] {
+  const out: { name: string; versions: AggregatedApi[] }[] = []
+  for (const a of apis) {
+    let g = out.find((x) => x.name === a.group)
+    if (!g) out.push((g = { name: a.group, versions: [] }))
+    g.versions.push(a)
+  }
+  return out
+}
+
+/** An aggregated API's resources (from its backend's APIResourceList) in aggregated-discovery form. */
+function backendResources(a: AggregatedApi): Record<string, unknown>[] {
+  const list = a.resources ?? []
+  return list
+    .filter((r) => !r.name.includes('/'))
+    .map((r) => {
+      const out: Record<string, unknown> = {
+        resource: r.name,
+        responseKind: { group: a.group, version: a.version, kind: r.kind ?? '' },
+        scope: r.namespaced ? 'Namespaced' : 'Cluster',
+        singularResource: r.singularName ?? '',
+        verbs: r.verbs ?? [],
+      }
+      if (r.shortNames?.length) out.shortNames = r.shortNames
+      if (r.categories?.length) out.categories = r.categories
+      const subs = list.filter((s) => s.name.startsWith(`${r.name}/`))
+      if (subs.length)
+        out.subresources = subs.map((s) => ({
+          subresource: s.name.slice(r.name.length + 1),
+          responseKind: { group: a.group, version: a.version, kind: s.kind ?? '' },
+          verbs: s.verbs ?? [],
+        }))
+      return out
+    })
+}
+
+/**
+ * `/api` or `/apis` in aggregated form. Aggregated APIs are listed only while their backend
+ * answers (a dead one drops out instead of failing the whole document).
+ */
+export function aggregatedDiscovery(core: boolean, apis: readonly AggregatedApi[] = []): Record<string, unknown> {
+  const live = aggregatedGroups(apis.filter((a) => a.available && a.resources))
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: 'apidiscovery.k8s.io/v2',
@@ -66,6 +109,12 @@ export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
         versions: g.versions.map((v) => ({ version: v, resources: served(g.name, v).map(aggregatedResource), freshness: 'Current' })),
       })),
       ...(core ? [] : [metricsAggregatedGroup()]),
+      ...(core
+        ? []
+        : live.map((g) => ({
+            metadata: { name: g.name, creationTimestamp: null },
+            versions: g.versions.map((a) => ({ version: a.version, resources: backendResources(a), freshness: 'Current' })),
+          }))),
     ],
   }
 }
@@ -79,13 +128,17 @@ function apiGroup(g: { name: string; versions: string[] }): Record<string, unkno
   return { name: g.name, versions, preferredVersion: versions[0] }
 }
 
-export function legacyGroupList(): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups(false).map(apiGroup), metricsGroupListEntry()] }
+/** Aggregated APIs' groups are listed whether or not their backend answers, as upstream's. */
+export function legacyGroupList(apis: readonly AggregatedApi[] = []): Record<string, unknown> {
+  const agg = aggregatedGroups(apis).map((g) => apiGroup({ name: g.name, versions: g.versions.map((a) => a.version) }))
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups(false).map(apiGroup), metricsGroupListEntry(), ...agg] }
 }
 
-export function legacyGroup(name: string): Record<string, unknown> | undefined {
+export function legacyGroup(name: string, apis: readonly AggregatedApi[] = []): Record<string, unknown> | undefined {
   const g = groups(false).find((x) => x.name === name)
-  return g ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) } : undefined
+  if (g) return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) }
+  const a = aggregatedGroups(apis).find((x) => x.name === name)
+  return a ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup({ name: a.name, versions: a.versions.map((v) => v.version) }) } : undefined
 }
 
 export function legacyResourceList(group: string, version: string): Record<string, unknown> | undefined {

@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream'
 import { createServer, type Server } from 'node:https'
 import { join } from 'node:path'
 import { onResourcesChanged } from '../api/resources'
-import { syncApiServices } from './apiservices'
+import { AUTOMANAGED, syncApiServices } from './apiservices'
+import { Aggregator } from './aggregator'
 import { openapiV3Document, openapiV3Index } from '../api/openapi/v3'
 import { openapiV2 } from '../api/openapi/v2'
 import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/scheduling'
@@ -16,6 +17,7 @@ import { queryBool } from '../util/query'
 import { isCommitFeed, type Storage } from '../store/types'
 import { createAuthenticator, parseTokenFile, storeLookup, type Authenticator } from './auth'
 import {
+  aggregatedAttributes,
   authorizeOrThrow,
   Authorizer,
   ensureBootstrapPolicy,
@@ -244,7 +246,7 @@ function checkRawPath(rawUrl: string): void {
   }
 }
 
-async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(ctx: ServerContext, auth: Authenticator, aggregator: Aggregator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   checkRawPath(req.url ?? '/')
   const url = new URL(req.url ?? '/', 'https://localhost')
   const path = url.pathname.replace(/\/+$/, '') || '/'
@@ -289,10 +291,10 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     const core = path === '/api'
     if (wantsAggregated(req.headers.accept)) {
       res.writeHead(200, { 'Content-Type': AGGREGATED_CONTENT_TYPE, Vary: 'Accept' })
-      res.end(JSON.stringify(aggregatedDiscovery(core)))
+      res.end(JSON.stringify(aggregatedDiscovery(core, aggregator.list())))
       return
     }
-    return sendJson(req, res, 200, core ? legacyApiVersions(`${ctx.config.advertiseAddress}:${ctx.config.securePort}`) : legacyGroupList())
+    return sendJson(req, res, 200, core ? legacyApiVersions(`${ctx.config.advertiseAddress}:${ctx.config.securePort}`) : legacyGroupList(aggregator.list()))
   }
   if (path === SNAPSHOT_PATH) return handleSnapshot(ctx.store, req, res)
   if (path === ETCD_MEMBERS_PATH) return handleEtcdMembers(ctx.store, req, res)
@@ -309,6 +311,13 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
     res.end(doc.json)
     return
   }
+  // Aggregated APIs (APIServices with spec.service): proxied to their backend, once RBAC here
+  // allows the request (the backend may check again, with the user in X-Remote-* headers).
+  const aggregated = segs[0] === 'apis' && segs.length >= 3 ? aggregator.lookup(segs[1]!, segs[2]!) : undefined
+  if (aggregated) {
+    if (isResourcePath) authorizeOrThrow(ctx, user, aggregatedAttributes(method, segs, queryBool(q, 'watch')))
+    return aggregator.proxy(aggregated, req, res, user)
+  }
   // metrics.k8s.io: served from the kubelets' usage summaries, as metrics-server would.
   if (isMetricsPath(segs)) {
     if (isResourcePath) authorizeOrThrow(ctx, user, metricsAttributes(segs, queryBool(q, 'watch')))
@@ -321,7 +330,7 @@ async function route(ctx: ServerContext, auth: Authenticator, req: IncomingMessa
       if (list) return sendJson(req, res, 200, list)
     }
     if (segs[0] === 'apis' && segs.length === 2) {
-      const g = legacyGroup(segs[1]!)
+      const g = legacyGroup(segs[1]!, aggregator.list())
       if (g) return sendJson(req, res, 200, g)
     }
     if (segs[0] === 'apis' && segs.length === 3) {
@@ -406,6 +415,14 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
   if (r.res.virtual) {
     if (r.verb !== 'create' || r.name) throw errors.methodNotAllowed(`${r.res.kind} only supports create`)
     return handleReview(ctx, r, req, res, q, user)
+  }
+  // The API server's own (Local, automanaged) APIServices stay read-only for clients.
+  if (r.res.group === 'apiregistration.k8s.io' && r.name && r.verb !== 'get' && r.verb !== 'watch') {
+    const cur = await ctx.objects.get(r.res, undefined, r.name)
+    if (cur?.obj.metadata?.labels?.[AUTOMANAGED])
+      throw errors.methodNotAllowed(
+        `${r.verb} is not supported on ${r.res.plural}${r.subresource ? `/${r.subresource}` : ''} the API server manages (${r.name})`,
+      )
   }
   if (r.subresource) {
     const sub = r.res.subresources?.find((s) => s.name === r.subresource)
@@ -531,6 +548,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.headersTimeout = 32_000
   // Requests that arrive while the server is still bootstrapping wait for it (with no handler
   // attached, Node would leave them unanswered until the client gives up).
+  let aggregator!: Aggregator
   let markReady!: (c: ServerContext) => void
   let markFailed!: (e: unknown) => void
   const ready = new Promise<ServerContext>((resolve, reject) => {
@@ -539,7 +557,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   })
   ready.catch(() => undefined)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    withRequestWarnings(() => ready.then((c) => route(c, auth, req, res)).catch((e: unknown) => sendError(req, res, e)))
+    withRequestWarnings(() => ready.then((c) => route(c, auth, aggregator, req, res)).catch((e: unknown) => sendError(req, res, e)))
   })
   // CONNECT is no API method (the API server is no proxy): an empty 405, then the connection ends.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
@@ -603,8 +621,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // Stored CRDs are served before the first request is answered.
     crds = await CrdController.start(ctx)
     await syncApiServices(ctx)
+    aggregator = new Aggregator(ctx)
+    await aggregator.start()
   } catch (e) {
     markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
+    aggregator?.close()
     server.close()
     policy.close()
     ctx.webhooks.close()
@@ -642,6 +663,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       nodeGraph.close()
       ctx.cache.close()
       crds.close()
+      aggregator.close()
       stopApiServices()
       await apiServicesSync
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -112,7 +112,17 @@ const RULES: Record<string, KindRules> = {
       const spec = child(o, 'spec') ?? {}
       const want = `${String(spec.version ?? '')}.${String(spec.group ?? '')}`
       const name = String(child(o, 'metadata')?.name ?? '')
-      return name === want ? [] : [fieldErr.invalid('metadata.name', name, `must be \`spec.version+"."+spec.group\`: ${JSON.stringify(want)}`)]
+      const errs = name === want ? [] : [fieldErr.invalid('metadata.name', name, `must be \`spec.version+"."+spec.group\`: ${JSON.stringify(want)}`)]
+      // As upstream's ValidateAPIService: priorities in range, TLS either verified or skipped.
+      const gp = Number(spec.groupPriorityMinimum ?? 0)
+      const vp = Number(spec.versionPriority ?? 0)
+      if (!(gp > 0)) errs.push(fieldErr.invalid('spec.groupPriorityMinimum', gp, 'must be positive and less than 20000'))
+      else if (gp > 20000) errs.push(fieldErr.invalid('spec.groupPriorityMinimum', gp, 'must be positive and less than 20000'))
+      if (!(vp > 0)) errs.push(fieldErr.invalid('spec.versionPriority', vp, 'must be positive and less than 1000'))
+      else if (vp > 1000) errs.push(fieldErr.invalid('spec.versionPriority', vp, 'must be positive and less than 1000'))
+      if (spec.service && spec.insecureSkipTLSVerify === true && spec.caBundle)
+        errs.push(fieldErr.invalid('spec.insecureSkipTLSVerify', true, 'may not be true if caBundle is present'))
+      return errs
     },
   },
   'certificates.k8s.io/CertificateSigningRequest': { name: isPathSegmentName, validate: validateCsr, update: validateCsrUpdate },

@@ -35,3 +35,20 @@ export function metricsAttributes(segs: readonly string[], watch: boolean): Attr
   const verb = name ? 'get' : watch ? 'watch' : 'list'
   return { kind: 'resource', verb, group: 'metrics.k8s.io', resource, namespace, name }
 }
+
+/** An aggregated API's request (/apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME[/SUB]]), as upstream's RequestInfo reads it. */
+export function aggregatedAttributes(method: string, segs: readonly string[], watch: boolean): Attributes {
+  let rest = segs.slice(3)
+  let namespace: string | undefined
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1]
+    rest = rest.slice(2)
+  }
+  const [resource = '', name, subresource] = rest
+  const byMethod: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch' }
+  let verb = byMethod[method] ?? ''
+  if (method === 'GET' || method === 'HEAD') verb = name ? 'get' : watch ? 'watch' : 'list'
+  else if (method === 'DELETE') verb = name ? 'delete' : 'deletecollection'
+  if (!verb) verb = method.toLowerCase()
+  return { kind: 'resource', verb, group: segs[1] ?? '', resource, subresource, namespace, name }
+}

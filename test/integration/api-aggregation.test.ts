@@ -1,0 +1,189 @@
+// API aggregation through the real kubectl: an APIService with spec.service makes the API server
+// proxy /apis/wardle.example.com/v1alpha1 to a tiny HTTPS extension API server this test runs on
+// loopback (its Service's EndpointSlice points at 127.0.0.1 and its port). The extension server
+// checks the front-proxy client certificate against the cluster CA and echoes X-Remote-User and
+// X-Remote-Group; Available follows the backend (ServiceNotFound, MissingEndpoints, Passed,
+// FailedDiscoveryCheck) and a dead backend is a 503 that leaves the other groups' discovery alone.
+import { createServer, type Server } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { certIdentity, createCA, issueCert, type KeyPair } from '../../src-cluster/kit/pki'
+import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+
+let t: TestApiServer
+let ext: Server | undefined
+let port = 0
+let ca: KeyPair
+const GV = '/apis/wardle.example.com/v1alpha1'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return
+    await sleep(100)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+function serve(req: IncomingMessage, res: ServerResponse): void {
+  const cert = (req.socket as TLSSocket).getPeerCertificate(true)
+  const verified = (req.socket as TLSSocket).authorized
+  const json = (code: number, body: unknown) => {
+    res.writeHead(code, { 'Content-Type': 'application/json' })
+    res.end(JSON.stringify(body))
+  }
+  // Only the API server's front proxy may speak for users, as upstream's requestheader authenticator.
+  const proxyCn = cert?.raw ? certIdentity(`-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64')}\n-----END CERTIFICATE-----\n`).user : ''
+  if (!verified || proxyCn !== 'front-proxy-client')
+    return json(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401, reason: 'Unauthorized' })
+  const path = (req.url ?? '').split('?')[0]
+  if (path === GV) {
+    return json(200, {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: 'wardle.example.com/v1alpha1',
+      resources: [{ name: 'flunders', singularName: 'flunder', namespaced: true, kind: 'Flunder', verbs: ['get', 'list'], shortNames: ['fl'] }],
+    })
+  }
+  if (path === `${GV}/namespaces/default/flunders`) {
+    const groups = req.headers['x-remote-group']
+    return json(200, {
+      kind: 'FlunderList',
+      apiVersion: 'wardle.example.com/v1alpha1',
+      metadata: { resourceVersion: '1' },
+      items: [
+        {
+          kind: 'Flunder',
+          apiVersion: 'wardle.example.com/v1alpha1',
+          metadata: {
+            name: 'fluffy',
+            namespace: 'default',
+            creationTimestamp: '2026-01-01T00:00:00Z',
+            annotations: { user: String(req.headers['x-remote-user']), groups: Array.isArray(groups) ? groups.join(',') : String(groups) },
+          },
+        },
+      ],
+    })
+  }
+  json(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' })
+}
+
+beforeAll(async () => {
+  t = await startTestApiServer()
+  ca = createCA('wardle-test-ca')
+  const cert = issueCert(ca, { commonName: 'api', server: true, dnsNames: ['api.wardle.svc'] })
+  ext = createServer({ key: cert.keyPem, cert: cert.certPem, ca: [t.server.pki.ca.certPem], requestCert: true, rejectUnauthorized: false }, serve)
+  port = await new Promise<number>((resolve) => ext!.listen(0, '127.0.0.1', () => resolve((ext!.address() as { port: number }).port)))
+})
+
+afterAll(async () => {
+  if (ext?.listening) {
+    ext.closeAllConnections()
+    await new Promise<void>((r) => ext!.close(() => r()))
+  }
+  await t?.close()
+})
+
+const apiService = () =>
+  JSON.stringify({
+    apiVersion: 'apiregistration.k8s.io/v1',
+    kind: 'APIService',
+    metadata: { name: 'v1alpha1.wardle.example.com' },
+    spec: {
+      group: 'wardle.example.com',
+      version: 'v1alpha1',
+      service: { namespace: 'wardle', name: 'api', port: 443 },
+      caBundle: Buffer.from(ca.certPem).toString('base64'),
+      groupPriorityMinimum: 1000,
+      versionPriority: 15,
+    },
+  })
+
+async function availability(): Promise<string> {
+  const o = JSON.parse(await t.k('get', 'apiservice', 'v1alpha1.wardle.example.com', '-o', 'json'))
+  const c = (o.status?.conditions ?? []).find((x: { type: string }) => x.type === 'Available')
+  return c ? `${c.status} ${c.reason}: ${c.message}` : 'none'
+}
+
+describe('an APIService backed by a Service', () => {
+  it('reports why it is unavailable, then proxies to the extension server once it has a ready endpoint', async () => {
+    await t.k('create', 'namespace', 'wardle')
+    expect((await t.kubectl(['apply', '-f', '-'], { input: apiService() })).code).toBe(0)
+    await eventually('ServiceNotFound', async () => (await availability()) === 'False ServiceNotFound: service/api in "wardle" is not present')
+
+    await t.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'api', namespace: 'wardle' },
+        spec: { ports: [{ name: 'https', port: 443, targetPort: port }] },
+      }),
+    })
+    await eventually('MissingEndpoints', async () =>
+      (await availability()).startsWith('False MissingEndpoints: endpoints for service/api in "wardle" have no addresses with port name "https"'),
+    )
+    // Not available: its paths are 503, kubectl shows the APIService as upstream does.
+    expect(await t.k('get', 'apiservice', 'v1alpha1.wardle.example.com')).toMatch(
+      /^v1alpha1\.wardle\.example\.com\s+wardle\/api\s+False \(MissingEndpoints\)\s+\S+$/m,
+    )
+    const down = await t.kubectl(['get', '--raw', `${GV}/namespaces/default/flunders`])
+    expect(down.stderr).toContain('ServiceUnavailable')
+
+    await t.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'api-1', namespace: 'wardle', labels: { 'kubernetes.io/service-name': 'api' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
+        ports: [{ name: 'https', port, protocol: 'TCP' }],
+      }),
+    })
+    await eventually('Available', async () => (await availability()) === 'True Passed: all checks passed')
+    expect(await t.k('get', 'apiservice', 'v1alpha1.wardle.example.com')).toMatch(/^v1alpha1\.wardle\.example\.com\s+wardle\/api\s+True\s+\S+$/m)
+
+    // Discovery: legacy and aggregated, so kubectl api-resources and get find the resource.
+    const groups = JSON.parse(await t.k('get', '--raw', '/apis'))
+    expect(groups.groups).toContainEqual(
+      expect.objectContaining({ name: 'wardle.example.com', preferredVersion: { groupVersion: 'wardle.example.com/v1alpha1', version: 'v1alpha1' } }),
+    )
+    expect(JSON.parse(await t.k('get', '--raw', '/apis/wardle.example.com')).kind).toBe('APIGroup')
+    expect(await t.k('api-resources', '--api-group=wardle.example.com', '--no-headers')).toMatch(
+      /^flunders\s+fl\s+wardle\.example\.com\/v1alpha1\s+true\s+Flunder$/m,
+    )
+    expect(await t.k('get', 'flunders')).toMatch(/^NAME\s+AGE\nfluffy\s+\S+\n$/)
+    // The user goes through in the front-proxy headers, trusted by the extension server only
+    // because the proxy's client certificate verifies against the cluster CA.
+    const item = JSON.parse(await t.k('get', 'fl', '-o', 'json')).items[0]
+    expect(item.metadata.annotations.user).toBe('kubernetes-admin')
+    expect(item.metadata.annotations.groups.split(',')).toContain('system:masters')
+
+    // RBAC here decides before anything is proxied.
+    const denied = await t.kubectl(['get', 'flunders', '--as=alice'])
+    expect(denied.stderr).toContain('flunders.wardle.example.com is forbidden: User "alice" cannot list resource "flunders" in API group "wardle.example.com"')
+  })
+
+  it('answers 503 for a dead backend, marks it FailedDiscoveryCheck and keeps the other groups discoverable', async () => {
+    ext!.closeAllConnections()
+    await new Promise<void>((r) => ext!.close(() => r()))
+    const r = await t.kubectl(['get', '--raw', `${GV}/namespaces/default/flunders`])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toContain('ServiceUnavailable')
+    await eventually('FailedDiscoveryCheck', async () =>
+      (await availability()).startsWith('False FailedDiscoveryCheck: failing or missing response from https://'),
+    )
+    expect(await availability()).toContain(`${GV}: `)
+    expect(await t.k('get', 'apiservice', 'v1alpha1.wardle.example.com')).toMatch(/False \(FailedDiscoveryCheck\)/)
+    // Other groups stay discoverable and usable.
+    const ar = await t.kubectl(['api-resources', '--api-group=apps', '--no-headers'])
+    expect(ar.stdout).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m)
+    expect((await t.kubectl(['get', 'namespaces', 'wardle'])).code).toBe(0)
+
+    await t.k('delete', 'apiservice', 'v1alpha1.wardle.example.com')
+    await eventually(
+      'group gone',
+      async () => !JSON.parse(await t.k('get', '--raw', '/apis')).groups.some((g: { name: string }) => g.name === 'wardle.example.com'),
+    )
+  })
+})
