@@ -3,7 +3,7 @@
 // replicas per resource metric, applies behavior (stabilization windows and rate policies)
 // and min/max, scales the target through its scale subresource and reports status and
 // conditions (AbleToScale, ScalingActive, ScalingLimited) with upstream's reasons.
-import type { HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricStatus } from 'kubernetes-types/autoscaling/v2'
+import type { HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricSpec, MetricStatus } from 'kubernetes-types/autoscaling/v2'
 import type { KubeObject } from '../../api/errors'
 import { parseQuantity } from '../../api/quantity'
 import { RESOURCES } from '../../api/resources'
@@ -83,161 +83,197 @@ export class HPAController implements Controller {
     await this.reconcile(key, hpa)
   }
 
+  /** One evaluation: read the target's scale, propose from metrics, limit, rescale, write status. */
   private async reconcile(key: string, hpa: HpaObj): Promise<void> {
     const now = this.ctx.clock.now()
-    const ns = hpa.metadata!.namespace!
-    const spec = hpa.spec!
     const old = hpa.status ?? { desiredReplicas: 0 }
-    let conditions = (old.conditions ?? []) as HorizontalPodAutoscalerCondition[]
-    const ev = withKind(hpa, 'autoscaling/v2', 'HorizontalPodAutoscaler')
-    const ref = spec.scaleTargetRef
-    const write = async (status: HorizontalPodAutoscalerStatus): Promise<void> => {
-      if (JSON.stringify(status) === JSON.stringify(old)) return
-      await this.ctx.client.update<HpaObj>(RES.hpas, { ...ev, status }, { subresource: 'status' })
+    const pass: HpaPass = {
+      hpa,
+      now,
+      old,
+      ev: withKind(hpa, 'autoscaling/v2', 'HorizontalPodAutoscaler'),
+      conditions: (old.conditions ?? []) as HorizontalPodAutoscalerCondition[],
     }
-    const fail = async (cond: string, reason: string, message: string, current?: number): Promise<void> => {
-      this.recorder.event(ev, 'Warning', reason, message)
-      conditions = setCondition(conditions, { type: cond, status: 'False', reason, message }, now)
-      if (cond === 'ScalingActive')
-        conditions = setCondition(
-          conditions,
-          { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: "the HPA controller was able to get the target's current scale" },
-          now,
-        )
-      await write({
+    const spec = hpa.spec!
+    const target = await this.getScale(pass)
+    if (!target) return
+    const { res, scale } = target
+    const current = (scale.spec as { replicas?: number }).replicas ?? 0
+    const statusReplicas = (scale.status as { replicas?: number }).replicas ?? 0
+    const selector = (scale.status as { selector?: string }).selector ?? ''
+    this.setCondition(pass, 'AbleToScale', 'True', 'SucceededGetScale', "the HPA controller was able to get the target's current scale")
+
+    if (current === 0 && (spec.minReplicas ?? 1) !== 0) {
+      this.setCondition(pass, 'ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero')
+      return this.write(pass, {
         ...old,
-        currentReplicas: current ?? old.currentReplicas,
-        desiredReplicas: old.desiredReplicas ?? 0,
-        conditions,
+        currentReplicas: statusReplicas,
+        desiredReplicas: 0,
+        conditions: pass.conditions,
         observedGeneration: hpa.metadata?.generation,
       })
     }
 
+    let proposed: Proposal
+    try {
+      proposed = await this.propose(hpa, selector, current)
+    } catch (e) {
+      if (e instanceof HpaError) return this.fail(pass, 'ScalingActive', e.reason, e.message, statusReplicas)
+      return this.fail(
+        pass,
+        'ScalingActive',
+        'FailedGetResourceMetric',
+        `the HPA was unable to compute the replica count: ${(e as Error).message}`,
+        statusReplicas,
+      )
+    }
+    const { proposal, proposalMetric, currentMetrics } = proposed
+    const message = `the HPA was able to successfully calculate a replica count from ${proposalMetric || 'its metrics'}`
+    this.setCondition(pass, 'ScalingActive', 'True', 'ValidMetricFound', message)
+
+    const { desired, limited, events } = this.limit(key, spec, current, proposal, now)
+    pass.conditions = setCondition(pass.conditions, { type: 'ScalingLimited', ...limited }, now)
+
+    const lastScaleTime = await this.rescale(key, pass, res, { desired, current, proposalMetric, statusReplicas, events })
+    if (lastScaleTime === false) return
+    await this.write(pass, {
+      observedGeneration: hpa.metadata?.generation,
+      lastScaleTime,
+      currentReplicas: statusReplicas,
+      desiredReplicas: desired,
+      currentMetrics: currentMetrics.length ? currentMetrics : undefined,
+      conditions: order(pass.conditions),
+    })
+  }
+
+  private setCondition(pass: HpaPass, type: string, status: string, reason: string, message: string): void {
+    pass.conditions = setCondition(pass.conditions, { type, status, reason, message }, pass.now)
+  }
+
+  private async write(pass: HpaPass, status: HorizontalPodAutoscalerStatus): Promise<void> {
+    if (JSON.stringify(status) === JSON.stringify(pass.old)) return
+    await this.ctx.client.update<HpaObj>(RES.hpas, { ...pass.ev, status }, { subresource: 'status' })
+  }
+
+  /** Record a Warning event and a False condition, and write the status otherwise unchanged. */
+  private async fail(pass: HpaPass, cond: string, reason: string, message: string, current?: number): Promise<void> {
+    const { old, hpa } = pass
+    this.recorder.event(pass.ev, 'Warning', reason, message)
+    this.setCondition(pass, cond, 'False', reason, message)
+    if (cond === 'ScalingActive')
+      this.setCondition(pass, 'AbleToScale', 'True', 'SucceededGetScale', "the HPA controller was able to get the target's current scale")
+    await this.write(pass, {
+      ...old,
+      currentReplicas: current ?? old.currentReplicas,
+      desiredReplicas: old.desiredReplicas ?? 0,
+      conditions: pass.conditions,
+      observedGeneration: hpa.metadata?.generation,
+    })
+  }
+
+  /** The target's resource and its scale subresource, or undefined once the failure is recorded. */
+  private async getScale(pass: HpaPass): Promise<{ res: ResourceRef; scale: KubeObject } | undefined> {
+    const ref = pass.hpa.spec!.scaleTargetRef
+    const ns = pass.hpa.metadata!.namespace!
+    const unable = "the HPA controller was unable to get the target's current scale"
     let res: ResourceRef | undefined
     try {
       res = await targetResource(this.ctx.client, ref.apiVersion ?? '', ref.kind)
     } catch (e) {
-      return fail('AbleToScale', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: discovery failed: ${(e as Error).message}`)
+      return void (await this.fail(pass, 'AbleToScale', 'FailedGetScale', `${unable}: discovery failed: ${(e as Error).message}`))
     }
-    if (!res)
-      return fail(
-        'AbleToScale',
-        'FailedGetScale',
-        `the HPA controller was unable to get the target's current scale: no scale subresource for ${ref.kind} in ${ref.apiVersion}`,
-      )
+    if (!res) return void (await this.fail(pass, 'AbleToScale', 'FailedGetScale', `${unable}: no scale subresource for ${ref.kind} in ${ref.apiVersion}`))
     let scale: KubeObject | undefined
     try {
       scale = await this.ctx.client.get<KubeObject>(res, ns, ref.name, { subresource: 'scale' })
     } catch (e) {
-      return fail('AbleToScale', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${(e as Error).message}`)
+      return void (await this.fail(pass, 'AbleToScale', 'FailedGetScale', `${unable}: ${(e as Error).message}`))
     }
-    if (!scale)
-      return fail(
-        'AbleToScale',
-        'FailedGetScale',
-        `the HPA controller was unable to get the target's current scale: ${res.plural}.${res.group} "${ref.name}" not found`,
-      )
-    const current = (scale.spec as { replicas?: number }).replicas ?? 0
-    const statusReplicas = (scale.status as { replicas?: number }).replicas ?? 0
-    const selector = (scale.status as { selector?: string }).selector ?? ''
-    const minReplicas = spec.minReplicas ?? 1
-    conditions = setCondition(
-      conditions,
-      { type: 'AbleToScale', status: 'True', reason: 'SucceededGetScale', message: "the HPA controller was able to get the target's current scale" },
-      now,
-    )
+    if (!scale) return void (await this.fail(pass, 'AbleToScale', 'FailedGetScale', `${unable}: ${res.plural}.${res.group} "${ref.name}" not found`))
+    return { res, scale }
+  }
 
-    if (current === 0 && minReplicas !== 0) {
-      conditions = setCondition(
-        conditions,
-        { type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero' },
-        now,
-      )
-      return write({ ...old, currentReplicas: statusReplicas, desiredReplicas: 0, conditions, observedGeneration: hpa.metadata?.generation })
-    }
-
-    // Metrics → proposal (the largest over all metrics, as upstream).
+  /** Metrics → proposal: the largest over all metrics, as upstream. Throws HpaError on a bad metric. */
+  private async propose(hpa: HpaObj, selector: string, current: number): Promise<Proposal> {
+    const ns = hpa.metadata!.namespace!
     let proposal = 0
     let proposalMetric = ''
     const currentMetrics: MetricStatus[] = []
-    let pods: PodObj[] = []
+    const sel = parseLabelSelector(selector)
+    const pods = this.pods
+      .byIndex('namespace', ns)
+      .filter((p) => matchLabels(sel, p.metadata?.labels) && !p.metadata?.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded')
     let metrics: Map<string, Record<string, number>> | undefined
-    try {
-      const sel = parseLabelSelector(selector)
-      pods = this.pods
-        .byIndex('namespace', ns)
-        .filter(
-          (p) => matchLabels(sel, p.metadata?.labels) && !p.metadata?.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded',
-        )
-      for (const m of spec.metrics ?? []) {
-        if (m.type !== 'Resource' && m.type !== 'ContainerResource') {
-          throw new HpaError(
-            'InvalidMetricSourceType',
-            `the HPA was unable to compute the replica count: metric type ${m.type} is not supported by this cluster (only Resource metrics)`,
-          )
-        }
-        const src = m.type === 'Resource' ? m.resource! : m.containerResource!
-        const container = m.type === 'ContainerResource' ? m.containerResource!.container : undefined
-        metrics ??= await this.podUsage(ns, selector)
-        const samples: PodSample[] = pods.map((p) => {
-          const cs = p.spec?.containers ?? []
-          let request = 0
-          for (const c of cs) {
-            if (container && c.name !== container) continue
-            const r = c.resources?.requests?.[src.name]
-            if (r === undefined && src.target.type === 'Utilization')
-              throw new HpaError(
-                'FailedGetResourceMetric',
-                `the HPA was unable to compute the replica count: failed to get ${src.name} utilization: missing request for ${src.name} in container ${c.name} of Pod ${p.metadata!.name}`,
-              )
-            request += r === undefined ? 0 : parseQuantity(String(r))
-          }
-          const u = metrics!.get(p.metadata!.name!)
-          const usage = u ? (container ? u[`${container}/${src.name}`] : u[src.name]) : undefined
-          return { name: p.metadata!.name!, usage, request, ready: isPodReady(p) }
-        })
-        const target =
-          src.target.type === 'Utilization'
-            ? { kind: 'Utilization' as const, value: src.target.averageUtilization ?? 80 }
-            : { kind: 'AverageValue' as const, value: parseQuantity(String(src.target.averageValue ?? '0')) }
-        let r
-        try {
-          r = resourceReplicas(current, samples, target, this.ctx.options.horizontalPodAutoscalerTolerance)
-        } catch (e) {
-          throw new HpaError(
-            'FailedGetResourceMetric',
-            `the HPA was unable to compute the replica count: failed to get ${src.name} utilization: ${(e as Error).message}`,
-          )
-        }
-        const name = target.kind === 'Utilization' ? `${src.name} resource utilization (percentage of request)` : `${src.name} resource`
-        if (r.replicas > proposal || !proposalMetric) {
-          proposal = r.replicas
-          proposalMetric = name
-        }
-        const cur = { averageUtilization: r.utilization, averageValue: formatUsage(src.name, r.averageUsage) }
-        currentMetrics.push(
-          m.type === 'Resource'
-            ? { type: 'Resource', resource: { name: src.name, current: cur } }
-            : { type: 'ContainerResource', containerResource: { name: src.name, container: container!, current: cur } },
-        )
+    const usage = async (): Promise<Map<string, Record<string, number>>> => (metrics ??= await this.podUsage(ns, selector))
+    for (const m of hpa.spec!.metrics ?? []) {
+      const r = await this.metricReplicas(m, pods, usage, current)
+      if (r.replicas > proposal || !proposalMetric) {
+        proposal = r.replicas
+        proposalMetric = r.name
       }
-    } catch (e) {
-      if (e instanceof HpaError) return fail('ScalingActive', e.reason, e.message, statusReplicas)
-      return fail('ScalingActive', 'FailedGetResourceMetric', `the HPA was unable to compute the replica count: ${(e as Error).message}`, statusReplicas)
+      currentMetrics.push(r.status)
     }
     if (!proposalMetric) proposal = current
-    conditions = setCondition(
-      conditions,
-      {
-        type: 'ScalingActive',
-        status: 'True',
-        reason: 'ValidMetricFound',
-        message: `the HPA was able to successfully calculate a replica count from ${proposalMetric || 'its metrics'}`,
-      },
-      now,
-    )
+    return { proposal, proposalMetric, currentMetrics }
+  }
 
-    // Behavior: stabilize, then rate-limit and clamp to [min, max].
+  /** Replicas one Resource / ContainerResource metric asks for, and its current value for status. */
+  private async metricReplicas(
+    m: MetricSpec,
+    pods: PodObj[],
+    usage: () => Promise<Map<string, Record<string, number>>>,
+    current: number,
+  ): Promise<{ replicas: number; name: string; status: MetricStatus }> {
+    if (m.type !== 'Resource' && m.type !== 'ContainerResource') {
+      throw new HpaError(
+        'InvalidMetricSourceType',
+        `the HPA was unable to compute the replica count: metric type ${m.type} is not supported by this cluster (only Resource metrics)`,
+      )
+    }
+    const src = m.type === 'Resource' ? m.resource! : m.containerResource!
+    const container = m.type === 'ContainerResource' ? m.containerResource!.container : undefined
+    const metrics = await usage()
+    const samples: PodSample[] = pods.map((p) => {
+      let request = 0
+      for (const c of p.spec?.containers ?? []) {
+        if (container && c.name !== container) continue
+        const r = c.resources?.requests?.[src.name]
+        if (r === undefined && src.target.type === 'Utilization')
+          throw new HpaError(
+            'FailedGetResourceMetric',
+            `the HPA was unable to compute the replica count: failed to get ${src.name} utilization: missing request for ${src.name} in container ${c.name} of Pod ${p.metadata!.name}`,
+          )
+        request += r === undefined ? 0 : parseQuantity(String(r))
+      }
+      const u = metrics.get(p.metadata!.name!)
+      const used = u ? (container ? u[`${container}/${src.name}`] : u[src.name]) : undefined
+      return { name: p.metadata!.name!, usage: used, request, ready: isPodReady(p) }
+    })
+    const target =
+      src.target.type === 'Utilization'
+        ? { kind: 'Utilization' as const, value: src.target.averageUtilization ?? 80 }
+        : { kind: 'AverageValue' as const, value: parseQuantity(String(src.target.averageValue ?? '0')) }
+    let r
+    try {
+      r = resourceReplicas(current, samples, target, this.ctx.options.horizontalPodAutoscalerTolerance)
+    } catch (e) {
+      throw new HpaError(
+        'FailedGetResourceMetric',
+        `the HPA was unable to compute the replica count: failed to get ${src.name} utilization: ${(e as Error).message}`,
+      )
+    }
+    const name = target.kind === 'Utilization' ? `${src.name} resource utilization (percentage of request)` : `${src.name} resource`
+    const cur = { averageUtilization: r.utilization, averageValue: formatUsage(src.name, r.averageUsage) }
+    const status: MetricStatus =
+      m.type === 'Resource'
+        ? { type: 'Resource', resource: { name: src.name, current: cur } }
+        : { type: 'ContainerResource', containerResource: { name: src.name, container: container!, current: cur } }
+    return { replicas: r.replicas, name, status }
+  }
+
+  /** Behavior: stabilize the proposal, then rate-limit it and clamp it to [min, max]. */
+  private limit(key: string, spec: NonNullable<HpaObj['spec']>, current: number, proposal: number, now: Date) {
+    const minReplicas = spec.minReplicas ?? 1
     const up = { ...DEFAULT_SCALE_UP, ...(spec.behavior?.scaleUp ?? {}) }
     const down = { ...DEFAULT_SCALE_DOWN, ...(spec.behavior?.scaleDown ?? {}) }
     if (spec.behavior?.scaleDown?.stabilizationWindowSeconds == null)
@@ -266,55 +302,40 @@ export class HPAController implements Controller {
           ? { status: 'True', reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' }
           : { status: 'True', reason: 'ScaleDownLimit', message: 'the desired replica count is decreasing faster than the maximum scale rate' }
     }
-    conditions = setCondition(conditions, { type: 'ScalingLimited', ...limited }, now)
+    return { desired, limited, events }
+  }
 
-    let lastScaleTime = old.lastScaleTime
-    if (desired !== current) {
-      try {
-        await this.ctx.client.patch(res, ns, ref.name, { spec: { replicas: desired } }, 'merge', { subresource: 'scale' })
-      } catch (e) {
-        this.recorder.event(
-          ev,
-          'Warning',
-          'FailedRescale',
-          `New size: ${desired}; reason: ${rescaleReason(desired, current, proposalMetric)}; error: ${(e as Error).message}`,
-        )
-        conditions = setCondition(
-          conditions,
-          {
-            type: 'AbleToScale',
-            status: 'False',
-            reason: 'FailedUpdateScale',
-            message: `the HPA controller was unable to update the target scale: ${(e as Error).message}`,
-          },
-          now,
-        )
-        await write({ ...old, currentReplicas: statusReplicas, conditions })
-        return
-      }
-      this.scaleEvents.set(key, [...events, { at: t, change: desired - current }])
-      this.recorder.event(ev, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${rescaleReason(desired, current, proposalMetric)}`)
-      conditions = setCondition(
-        conditions,
-        { type: 'AbleToScale', status: 'True', reason: 'SucceededRescale', message: `the HPA controller was able to update the target scale to ${desired}` },
-        now,
-      )
-      lastScaleTime = rfc3339(now)
-    } else {
-      conditions = setCondition(
-        conditions,
-        { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' },
-        now,
-      )
+  /** Patch the target's scale when desired differs; the new lastScaleTime, or false after a failed patch (status written). */
+  private async rescale(
+    key: string,
+    pass: HpaPass,
+    res: ResourceRef,
+    a: { desired: number; current: number; proposalMetric: string; statusReplicas: number; events: ScaleEvent[] },
+  ): Promise<string | undefined | false> {
+    const { desired, current, proposalMetric } = a
+    const ref = pass.hpa.spec!.scaleTargetRef
+    if (desired === current) {
+      this.setCondition(pass, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size')
+      return pass.old.lastScaleTime
     }
-    await write({
-      observedGeneration: hpa.metadata?.generation,
-      lastScaleTime,
-      currentReplicas: statusReplicas,
-      desiredReplicas: desired,
-      currentMetrics: currentMetrics.length ? currentMetrics : undefined,
-      conditions: order(conditions),
-    })
+    try {
+      await this.ctx.client.patch(res, pass.hpa.metadata!.namespace!, ref.name, { spec: { replicas: desired } }, 'merge', { subresource: 'scale' })
+    } catch (e) {
+      const err = (e as Error).message
+      this.recorder.event(
+        pass.ev,
+        'Warning',
+        'FailedRescale',
+        `New size: ${desired}; reason: ${rescaleReason(desired, current, proposalMetric)}; error: ${err}`,
+      )
+      this.setCondition(pass, 'AbleToScale', 'False', 'FailedUpdateScale', `the HPA controller was unable to update the target scale: ${err}`)
+      await this.write(pass, { ...pass.old, currentReplicas: a.statusReplicas, conditions: pass.conditions })
+      return false
+    }
+    this.scaleEvents.set(key, [...a.events, { at: pass.now.getTime(), change: desired - current }])
+    this.recorder.event(pass.ev, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${rescaleReason(desired, current, proposalMetric)}`)
+    this.setCondition(pass, 'AbleToScale', 'True', 'SucceededRescale', `the HPA controller was able to update the target scale to ${desired}`)
+    return rfc3339(pass.now)
   }
 
   /** Usage per pod name: "<resource>" summed over containers and "<container>/<resource>". */
@@ -335,6 +356,21 @@ export class HPAController implements Controller {
     }
     return out
   }
+}
+
+/** One evaluation of an HPA: what it read and the conditions it is building. */
+interface HpaPass {
+  readonly hpa: HpaObj
+  readonly now: Date
+  readonly old: HorizontalPodAutoscalerStatus
+  readonly ev: HpaObj
+  conditions: HorizontalPodAutoscalerCondition[]
+}
+
+interface Proposal {
+  readonly proposal: number
+  readonly proposalMetric: string
+  readonly currentMetrics: MetricStatus[]
 }
 
 class HpaError extends Error {

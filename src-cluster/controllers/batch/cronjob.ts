@@ -42,6 +42,13 @@ function rfc1123z(d: Date): string {
   return d.toUTCString().replace('GMT', '+0000')
 }
 
+/** What a sync writes back to status: the running Jobs and the last schedule and success times. */
+interface CronState {
+  active: ObjectReference[]
+  lastSuccessfulTime: string | undefined
+  lastScheduleTime: string | undefined
+}
+
 export class CronJobController implements Controller {
   readonly name = 'cronjob-controller'
   private q!: ControllerQueue
@@ -97,12 +104,19 @@ export class CronJobController implements Controller {
     const now = this.ctx.clock.now()
     const uid = cj.metadata!.uid
     const children = this.jobs.byIndex('namespace', namespace!).filter((j) => controllerRef(j)?.uid === uid)
+    const state = await this.activeState(cj, children)
+    if (!cj.metadata?.deletionTimestamp) {
+      await this.cleanupHistory(cj, children)
+      await this.schedule(key, cj, children, state, now)
+    }
+    await this.writeStatus(cj, state)
+  }
+
+  /** Step 1: status.active in line with the Jobs that exist, and the last successful time. */
+  private async activeState(cj: CronJobObj, children: JobObj[]): Promise<CronState> {
     const old = cj.status ?? {}
     let active: ObjectReference[] = [...(old.active ?? [])]
     let lastSuccessfulTime = old.lastSuccessfulTime
-    let lastScheduleTime = old.lastScheduleTime
-
-    // 1. Bring status.active in line with the Jobs that exist.
     for (const j of children) {
       const inActive = active.some((a) => a.uid === j.metadata!.uid)
       const finished = isJobFinished(j)
@@ -123,38 +137,81 @@ export class CronJobController implements Controller {
       const live = await this.ctx.client.get<JobObj>(RES.jobs, a.namespace, a.name!)
       if (!live || live.metadata?.uid !== a.uid) active = active.filter((x) => x.uid !== a.uid)
     }
+    return { active, lastSuccessfulTime, lastScheduleTime: old.lastScheduleTime }
+  }
 
-    const writeStatus = async (): Promise<void> => {
-      const status: CronJobStatus = { ...old, active: active.length ? active : undefined, lastScheduleTime, lastSuccessfulTime }
-      if (JSON.stringify(clean(status)) === JSON.stringify(clean(old))) return
-      await this.ctx.client.update<CronJobObj>(RES.cronjobs, { ...withKind(cj, 'batch/v1', 'CronJob'), status }, { subresource: 'status' })
-    }
+  private async writeStatus(cj: CronJobObj, state: CronState): Promise<void> {
+    const old = cj.status ?? {}
+    const { active, lastScheduleTime, lastSuccessfulTime } = state
+    const status: CronJobStatus = { ...old, active: active.length ? active : undefined, lastScheduleTime, lastSuccessfulTime }
+    if (JSON.stringify(clean(status)) === JSON.stringify(clean(old))) return
+    await this.ctx.client.update<CronJobObj>(RES.cronjobs, { ...withKind(cj, 'batch/v1', 'CronJob'), status }, { subresource: 'status' })
+  }
 
-    if (cj.metadata?.deletionTimestamp) return writeStatus()
-    await this.cleanupHistory(cj, children)
-
-    // 2. Schedule.
+  /** Step 2: start the Job of the most recent due time (per concurrencyPolicy), requeue for the next. */
+  private async schedule(key: string, cj: CronJobObj, children: JobObj[], state: CronState, now: Date): Promise<void> {
     const spec = cj.spec!
     const tz = spec.timeZone ?? undefined
-    let sched: CronSchedule
-    try {
-      if (tz) checkTimeZone(tz)
-    } catch (e) {
-      this.event(cj, 'Warning', 'UnknownTimeZone', `invalid timeZone: ${JSON.stringify(tz)}: ${(e as Error).message}`)
-      return writeStatus()
-    }
-    try {
-      sched = parseCron(spec.schedule)
-    } catch (e) {
-      this.event(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${JSON.stringify(spec.schedule)} : ${(e as Error).message}`)
-      return writeStatus()
-    }
+    const sched = this.parseSchedule(cj, tz)
+    if (!sched) return
     const requeueNext = (): void => {
       const next = nextInZone(sched, now, tz)
       if (next) this.q.after(key, next.getTime() - now.getTime())
     }
-    if (spec.suspend) return writeStatus()
+    if (spec.suspend) return
+    const scheduled = this.dueTime(cj, sched, state.lastScheduleTime, now, tz)
+    const jobName = scheduled && jobNameFor(cj.metadata!.name!, scheduled)
+    if (!scheduled || !jobName || children.some((j) => j.metadata!.name === jobName) || state.active.some((a) => a.name === jobName)) {
+      requeueNext()
+      return
+    }
+    if (spec.concurrencyPolicy === 'Forbid' && state.active.length > 0) {
+      this.event(cj, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid')
+      requeueNext()
+      return
+    }
+    if (spec.concurrencyPolicy === 'Replace') {
+      for (const a of state.active) {
+        const j = children.find((c) => c.metadata!.uid === a.uid)
+        if (j) await this.deleteJob(cj, j)
+      }
+      state.active = []
+    }
+    const job = this.jobFor(cj, jobName, scheduled, tz)
+    try {
+      const made = await this.ctx.client.create<JobObj>(RES.jobs, splitKey(key).namespace, job)
+      this.event(cj, 'Normal', 'SuccessfulCreate', `Created job ${made.metadata!.name}`)
+      state.active.push(jobRef(made))
+    } catch (e) {
+      if (!isAlreadyExists(e)) {
+        this.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${(e as Error).message}`)
+        throw e
+      }
+    }
+    state.lastScheduleTime = rfc3339(scheduled)
+    requeueNext()
+  }
 
+  /** The schedule, or undefined (with a warning event) when its time zone or syntax is invalid. */
+  private parseSchedule(cj: CronJobObj, tz: string | undefined): CronSchedule | undefined {
+    const spec = cj.spec!
+    try {
+      if (tz) checkTimeZone(tz)
+    } catch (e) {
+      this.event(cj, 'Warning', 'UnknownTimeZone', `invalid timeZone: ${JSON.stringify(tz)}: ${(e as Error).message}`)
+      return undefined
+    }
+    try {
+      return parseCron(spec.schedule)
+    } catch (e) {
+      this.event(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${JSON.stringify(spec.schedule)} : ${(e as Error).message}`)
+      return undefined
+    }
+  }
+
+  /** The most recent schedule time not yet run, unless it is past startingDeadlineSeconds. */
+  private dueTime(cj: CronJobObj, sched: CronSchedule, lastScheduleTime: string | undefined, now: Date, tz: string | undefined): Date | undefined {
+    const spec = cj.spec!
     const created = Date.parse(String(cj.metadata!.creationTimestamp ?? rfc3339(now)))
     let earliest = lastScheduleTime ? Date.parse(lastScheduleTime) : created
     if (spec.startingDeadlineSeconds != null) earliest = Math.max(earliest, now.getTime() - spec.startingDeadlineSeconds * 1000)
@@ -162,46 +219,12 @@ export class CronJobController implements Controller {
     if (missed > MAX_MISSED) {
       this.event(cj, 'Warning', 'TooManyMissedTimes', 'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew')
     }
-    if (!scheduled) {
-      requeueNext()
-      return writeStatus()
-    }
+    if (!scheduled) return undefined
     if (spec.startingDeadlineSeconds != null && scheduled.getTime() + spec.startingDeadlineSeconds * 1000 < now.getTime()) {
       this.event(cj, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${rfc1123z(scheduled)}`)
-      requeueNext()
-      return writeStatus()
+      return undefined
     }
-    const jobName = jobNameFor(cj.metadata!.name!, scheduled)
-    if (children.some((j) => j.metadata!.name === jobName) || active.some((a) => a.name === jobName)) {
-      requeueNext()
-      return writeStatus()
-    }
-    if (spec.concurrencyPolicy === 'Forbid' && active.length > 0) {
-      this.event(cj, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid')
-      requeueNext()
-      return writeStatus()
-    }
-    if (spec.concurrencyPolicy === 'Replace') {
-      for (const a of active) {
-        const j = children.find((c) => c.metadata!.uid === a.uid)
-        if (j) await this.deleteJob(cj, j)
-      }
-      active = []
-    }
-    const job = this.jobFor(cj, jobName, scheduled, tz)
-    try {
-      const made = await this.ctx.client.create<JobObj>(RES.jobs, namespace, job)
-      this.event(cj, 'Normal', 'SuccessfulCreate', `Created job ${made.metadata!.name}`)
-      active.push(jobRef(made))
-    } catch (e) {
-      if (!isAlreadyExists(e)) {
-        this.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${(e as Error).message}`)
-        throw e
-      }
-    }
-    lastScheduleTime = rfc3339(scheduled)
-    requeueNext()
-    await writeStatus()
+    return scheduled
   }
 
   private jobFor(cj: CronJobObj, name: string, scheduled: Date, tz: string | undefined): JobObj {

@@ -162,106 +162,32 @@ export class JobController implements Controller {
     await this.syncJob(key, job, pods)
   }
 
+  /** One pass over a running Job: tally its pods, set targets, decide, act, write the counted status. */
   private async syncJob(key: string, job: Job, pods: Pod[]): Promise<void> {
     const now = this.ctx.clock.now()
-    const spec = job.spec!
-    const old = job.status ?? {}
-    const indexed = spec.completionMode === 'Indexed'
-    const completions = spec.completions ?? undefined
-    const parallelism = spec.parallelism ?? 1
-    const backoffLimit = spec.backoffLimit ?? 6
-    const onlyReplaceFailed = spec.podReplacementPolicy === 'Failed' || !!spec.podFailurePolicy
-    const uncSucceeded = new Set(old.uncountedTerminatedPods?.succeeded ?? [])
-    const uncFailed = new Set(old.uncountedTerminatedPods?.failed ?? [])
-    const completedIdx = parseIndexes(old.completedIndexes)
-    const jobForEvents = withKind(job, 'batch/v1', 'Job')
-
-    const active: Pod[] = []
-    const terminating: Pod[] = []
-    const toRelease: Pod[] = []
-    let newFailures = 0
-    let newSuccesses = 0
-    let failJob: string | undefined
-    for (const p of pods) {
-      const phase = p.status?.phase
-      const deleting = !!p.metadata?.deletionTimestamp
-      const tracked = hasTrackingFinalizer(p)
-      const puid = p.metadata!.uid!
-      if (phase === 'Succeeded') {
-        if (tracked) {
-          if (!uncSucceeded.has(puid)) newSuccesses++
-          uncSucceeded.add(puid)
-          toRelease.push(p)
-        }
-        const ix = completionIndexOf(p)
-        if (indexed && ix !== undefined && completions !== undefined && ix < completions && (tracked || uncSucceeded.has(puid))) completedIdx.add(ix)
-        continue
-      }
-      const failed = phase === 'Failed' || (!onlyReplaceFailed && deleting)
-      if (deleting && phase !== 'Failed') terminating.push(p)
-      if (failed) {
-        if (tracked) {
-          if (!uncFailed.has(puid)) {
-            const m = matchPodFailurePolicy(job, p)
-            if (m?.action === 'Ignore') {
-              toRelease.push(p)
-              continue
-            }
-            if (m?.action === 'FailJob' && !failJob) failJob = m.message
-            newFailures++
-          }
-          uncFailed.add(puid)
-          toRelease.push(p)
-        }
-        continue
-      }
-      if (!deleting) active.push(p)
-    }
-    this.noteBackoff(key, newFailures, newSuccesses, now)
-
-    const succeeded = (old.succeeded ?? 0) + uncSucceeded.size
-    const failedCount = (old.failed ?? 0) + uncFailed.size
-    let conditions = (old.conditions ?? []) as JobCondition[]
-    const startTime = spec.suspend ? old.startTime : (old.startTime ?? rfc3339(now))
-    let failureTarget = findCondition(conditions, 'FailureTarget')
-    if (failureTarget?.status !== 'True') failureTarget = undefined
-    let successTarget = findCondition(conditions, 'SuccessCriteriaMet')?.status === 'True'
-
-    if (!failureTarget && !successTarget) {
-      let reason: string | undefined
-      let message = ''
-      if (failJob) [reason, message] = ['PodFailurePolicy', failJob]
-      else if (failedCount > backoffLimit) [reason, message] = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit']
-      else if (spec.activeDeadlineSeconds != null && startTime && !spec.suspend && now.getTime() >= Date.parse(startTime) + spec.activeDeadlineSeconds * 1000) {
-        ;[reason, message] = ['DeadlineExceeded', 'Job was active longer than specified deadline']
-      }
-      if (reason) {
-        conditions = setCondition(conditions, { type: 'FailureTarget', status: 'True', reason, message }, now, ['lastProbeTime'])
-        failureTarget = findCondition(conditions, 'FailureTarget')
-      }
-    }
-    if (!failureTarget && !successTarget) {
-      const done = indexed
-        ? completions !== undefined && completedIdx.size >= completions
-        : completions !== undefined
-          ? succeeded >= completions
-          : succeeded > 0 && active.length === 0
-      if (done) {
-        conditions = setCondition(
-          conditions,
-          { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
-          now,
-          ['lastProbeTime'],
-        )
-        successTarget = true
-      }
-    }
-
-    const events: [type: 'Normal' | 'Warning', reason: string, message: string][] = []
-    let finishedNow = false
-    let completionTime = old.completionTime
-    const finishing = !!failureTarget || successTarget
+    const tally = tallyPods(job, pods)
+    this.noteBackoff(key, tally.newFailures, tally.newSuccesses, now)
+    const targets = terminalTargets(job, tally, now)
+    const decision = this.decide(key, job, tally, targets, now)
     const expectationsOk = this.expectations.satisfied(key)
+    const { current, created } = await this.act(key, job, tally, decision, expectationsOk, now)
+    const status = countedStatus(job, tally, targets, decision, created, now)
+    if (!sameStatus(current.status, status)) await this.writeStatus(current, status)
+    const jobForEvents = withKind(job, 'batch/v1', 'Job')
+    for (const [type, reason, message] of decision.events) this.recorder.event(jobForEvents, type, reason, message)
+    if (decision.finishedNow) this.backoff.delete(key)
+  }
+
+  /** Finish (Failed / Complete once nothing runs), suspend, resume, or plan pods to add and remove. */
+  private decide(key: string, job: Job, tally: PodTally, targets: Targets, now: Date): Decision {
+    const spec = job.spec!
+    const { active, terminating, toRelease } = tally
+    const { failureTarget, successTarget } = targets
+    let conditions = targets.conditions
+    const events: JobEvent[] = []
+    let finishedNow = false
+    let completionTime = job.status?.completionTime
+    const finishing = !!failureTarget || successTarget
     let toDelete: Pod[] = []
     let toCreate: (number | undefined)[] = []
 
@@ -297,16 +223,29 @@ export class JobController implements Controller {
         events.push(['Normal', 'Resumed', 'Job resumed'])
         conditions = setCondition(conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, now, ['lastProbeTime'])
       }
-      const plan = this.plan(job, active, succeeded, completedIdx, parallelism, completions, indexed)
+      const indexed = spec.completionMode === 'Indexed'
+      const plan = this.plan(job, active, targets.succeeded, tally.completedIdx, spec.parallelism ?? 1, spec.completions ?? undefined, indexed)
       toDelete = plan.remove
       toCreate = plan.create
-      if (spec.activeDeadlineSeconds != null && startTime) {
-        this.q.after(key, Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now.getTime())
+      if (spec.activeDeadlineSeconds != null && targets.startTime) {
+        this.q.after(key, Date.parse(targets.startTime) + spec.activeDeadlineSeconds * 1000 - now.getTime())
       }
     }
-    // A resumed Job restarts its deadline clock, as upstream resets startTime.
-    const resumed = !spec.suspend && findCondition(old.conditions ?? [], 'Suspended')?.status === 'True'
+    return { conditions, events, finishedNow, completionTime, finishing, toDelete, toCreate }
+  }
 
+  /** The writes, in the order that never loses a pod: uncounted status, finalizers, deletes, creates. */
+  private async act(
+    key: string,
+    job: Job,
+    tally: PodTally,
+    decision: Decision,
+    expectationsOk: boolean,
+    now: Date,
+  ): Promise<{ current: Job; created: number }> {
+    const old = job.status ?? {}
+    const { uncSucceeded, uncFailed } = tally
+    const { toDelete, toCreate, events } = decision
     // 1. Record newly finished pods as uncounted before touching their finalizers.
     const uncountedChanged =
       uncSucceeded.size !== (old.uncountedTerminatedPods?.succeeded?.length ?? 0) || uncFailed.size !== (old.uncountedTerminatedPods?.failed?.length ?? 0)
@@ -315,7 +254,7 @@ export class JobController implements Controller {
       current = await this.writeStatus(current, { ...old, uncountedTerminatedPods: { succeeded: [...uncSucceeded], failed: [...uncFailed] } })
     }
     // 2. Release finalizers.
-    await Promise.all(toRelease.map((p) => this.release(p)))
+    await Promise.all(tally.toRelease.map((p) => this.release(p)))
     // 3. Pods to delete / create.
     if (toDelete.length && expectationsOk) {
       this.expectations.expect(
@@ -326,7 +265,7 @@ export class JobController implements Controller {
       await Promise.all(toDelete.map((p) => this.deletePod(key, p)))
     }
     let created = 0
-    if (toCreate.length && expectationsOk && !finishing) {
+    if (toCreate.length && expectationsOk && !decision.finishing) {
       const wait = this.backoffRemaining(key, now)
       if (wait > 0) {
         this.q.after(key, wait)
@@ -344,24 +283,7 @@ export class JobController implements Controller {
         }
       }
     }
-    // 4. Counted status.
-    const status: JobStatus = {
-      ...old,
-      active: Math.max(0, active.length - (finishing || spec.suspend ? active.length : toDelete.length)) + created,
-      ready: active.filter(isPodReady).length,
-      terminating: terminating.length + (toDelete.length || 0),
-      succeeded,
-      failed: failedCount,
-      uncountedTerminatedPods: { succeeded: [], failed: [] },
-      conditions: conditions.length ? conditions : undefined,
-      startTime: resumed ? rfc3339(now) : startTime,
-      completionTime,
-    }
-    if (indexed) status.completedIndexes = formatIndexes(completedIdx)
-    if (finishedNow) status.ready = 0
-    if (!sameStatus(current.status, status)) await this.writeStatus(current, status)
-    for (const [type, reason, message] of events) this.recorder.event(jobForEvents, type, reason, message)
-    if (finishedNow) this.backoff.delete(key)
+    return { current, created }
   }
 
   /** Which pods to add (indexes for Indexed jobs) and which to remove to reach the wanted count. */
@@ -425,6 +347,167 @@ function surplus(pods: Pod[], n: number): Pod[] {
         Number(isPodReady(a)) - Number(isPodReady(b)) || String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')),
     )
     .slice(0, n)
+}
+
+type JobEvent = [type: 'Normal' | 'Warning', reason: string, message: string]
+
+/** A Job's pods sorted by what they mean for it; newly finished tracked pods join the uncounted sets. */
+interface PodTally {
+  readonly active: Pod[]
+  readonly terminating: Pod[]
+  readonly toRelease: Pod[]
+  newFailures: number
+  newSuccesses: number
+  failJob: string | undefined
+  readonly uncSucceeded: Set<string>
+  readonly uncFailed: Set<string>
+  readonly completedIdx: Set<number>
+}
+
+/** Counts, startTime and the FailureTarget / SuccessCriteriaMet conditions the pods lead to. */
+interface Targets {
+  readonly conditions: JobCondition[]
+  readonly failureTarget: JobCondition | undefined
+  readonly successTarget: boolean
+  readonly succeeded: number
+  readonly failedCount: number
+  readonly startTime: string | undefined
+}
+
+/** What this pass does: conditions and events to record, pods to delete and create. */
+interface Decision {
+  readonly conditions: JobCondition[]
+  readonly events: JobEvent[]
+  readonly finishedNow: boolean
+  readonly completionTime: string | undefined
+  readonly finishing: boolean
+  readonly toDelete: Pod[]
+  readonly toCreate: (number | undefined)[]
+}
+
+function tallyPods(job: Job, pods: Pod[]): PodTally {
+  const spec = job.spec!
+  const old = job.status ?? {}
+  const indexed = spec.completionMode === 'Indexed'
+  const completions = spec.completions ?? undefined
+  const onlyReplaceFailed = spec.podReplacementPolicy === 'Failed' || !!spec.podFailurePolicy
+  const t: PodTally = {
+    active: [],
+    terminating: [],
+    toRelease: [],
+    newFailures: 0,
+    newSuccesses: 0,
+    failJob: undefined,
+    uncSucceeded: new Set(old.uncountedTerminatedPods?.succeeded ?? []),
+    uncFailed: new Set(old.uncountedTerminatedPods?.failed ?? []),
+    completedIdx: parseIndexes(old.completedIndexes),
+  }
+  for (const p of pods) {
+    const phase = p.status?.phase
+    const deleting = !!p.metadata?.deletionTimestamp
+    const tracked = hasTrackingFinalizer(p)
+    const puid = p.metadata!.uid!
+    if (phase === 'Succeeded') {
+      if (tracked) {
+        if (!t.uncSucceeded.has(puid)) t.newSuccesses++
+        t.uncSucceeded.add(puid)
+        t.toRelease.push(p)
+      }
+      const ix = completionIndexOf(p)
+      if (indexed && ix !== undefined && completions !== undefined && ix < completions && (tracked || t.uncSucceeded.has(puid))) t.completedIdx.add(ix)
+      continue
+    }
+    const failed = phase === 'Failed' || (!onlyReplaceFailed && deleting)
+    if (deleting && phase !== 'Failed') t.terminating.push(p)
+    if (failed) {
+      if (tracked) {
+        if (!t.uncFailed.has(puid)) {
+          const m = matchPodFailurePolicy(job, p)
+          if (m?.action === 'Ignore') {
+            t.toRelease.push(p)
+            continue
+          }
+          if (m?.action === 'FailJob' && !t.failJob) t.failJob = m.message
+          t.newFailures++
+        }
+        t.uncFailed.add(puid)
+        t.toRelease.push(p)
+      }
+      continue
+    }
+    if (!deleting) t.active.push(p)
+  }
+  return t
+}
+
+function terminalTargets(job: Job, tally: PodTally, now: Date): Targets {
+  const spec = job.spec!
+  const old = job.status ?? {}
+  const completions = spec.completions ?? undefined
+  const succeeded = (old.succeeded ?? 0) + tally.uncSucceeded.size
+  const failedCount = (old.failed ?? 0) + tally.uncFailed.size
+  let conditions = (old.conditions ?? []) as JobCondition[]
+  const startTime = spec.suspend ? old.startTime : (old.startTime ?? rfc3339(now))
+  let failureTarget = findCondition(conditions, 'FailureTarget')
+  if (failureTarget?.status !== 'True') failureTarget = undefined
+  let successTarget = findCondition(conditions, 'SuccessCriteriaMet')?.status === 'True'
+
+  if (!failureTarget && !successTarget) {
+    let reason: string | undefined
+    let message = ''
+    if (tally.failJob) [reason, message] = ['PodFailurePolicy', tally.failJob]
+    else if (failedCount > (spec.backoffLimit ?? 6)) [reason, message] = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit']
+    else if (spec.activeDeadlineSeconds != null && startTime && !spec.suspend && now.getTime() >= Date.parse(startTime) + spec.activeDeadlineSeconds * 1000) {
+      ;[reason, message] = ['DeadlineExceeded', 'Job was active longer than specified deadline']
+    }
+    if (reason) {
+      conditions = setCondition(conditions, { type: 'FailureTarget', status: 'True', reason, message }, now, ['lastProbeTime'])
+      failureTarget = findCondition(conditions, 'FailureTarget')
+    }
+  }
+  if (!failureTarget && !successTarget) {
+    const done =
+      spec.completionMode === 'Indexed'
+        ? completions !== undefined && tally.completedIdx.size >= completions
+        : completions !== undefined
+          ? succeeded >= completions
+          : succeeded > 0 && tally.active.length === 0
+    if (done) {
+      conditions = setCondition(
+        conditions,
+        { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+        now,
+        ['lastProbeTime'],
+      )
+      successTarget = true
+    }
+  }
+  return { conditions, failureTarget, successTarget, succeeded, failedCount, startTime }
+}
+
+/** The status once this pass's pods are counted (uncounted pods move into succeeded/failed). */
+function countedStatus(job: Job, tally: PodTally, targets: Targets, decision: Decision, created: number, now: Date): JobStatus {
+  const spec = job.spec!
+  const old = job.status ?? {}
+  const { active, terminating } = tally
+  const { toDelete, finishing, conditions } = decision
+  // A resumed Job restarts its deadline clock, as upstream resets startTime.
+  const resumed = !spec.suspend && findCondition(old.conditions ?? [], 'Suspended')?.status === 'True'
+  const status: JobStatus = {
+    ...old,
+    active: Math.max(0, active.length - (finishing || spec.suspend ? active.length : toDelete.length)) + created,
+    ready: active.filter(isPodReady).length,
+    terminating: terminating.length + (toDelete.length || 0),
+    succeeded: targets.succeeded,
+    failed: targets.failedCount,
+    uncountedTerminatedPods: { succeeded: [], failed: [] },
+    conditions: conditions.length ? conditions : undefined,
+    startTime: resumed ? rfc3339(now) : targets.startTime,
+    completionTime: decision.completionTime,
+  }
+  if (spec.completionMode === 'Indexed') status.completedIndexes = formatIndexes(tally.completedIdx)
+  if (decision.finishedNow) status.ready = 0
+  return status
 }
 
 function sameStatus(a: JobStatus | undefined, b: JobStatus): boolean {
