@@ -6,7 +6,9 @@
 // on Service/EndpointSlice changes and every 30 s, writes the `Available` condition (Passed,
 // ServiceNotFound, ServicePortError, MissingEndpoints, FailedDiscoveryCheck as upstream) and
 // keeps the backend's APIResourceList for discovery. A backend that is not available answers
-// 503 for its paths; discovery of the other groups never depends on it.
+// 503 for its paths; discovery of the other groups never depends on it. Extension servers
+// learn how to trust the proxy from kube-system's `extension-apiserver-authentication`
+// ConfigMap (readable through the `extension-apiserver-authentication-reader` Role), as upstream.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { KubeObject } from '../api/errors'
@@ -14,6 +16,8 @@ import { findResource } from '../api/resources'
 import { issueCert, type KeyPair } from '../kit/pki'
 import { RES } from '../kit/resources'
 import { rfc3339 } from '../kit/time'
+import { updateTracker } from './fieldmanager'
+import { createObject } from './handlers/write'
 import type { KeyValue, Watcher } from '../store/types'
 import type { ServerContext, User } from './context'
 import { decodeFor, resourcePrefix } from './registry/objects'
@@ -103,6 +107,7 @@ export class Aggregator {
   }
 
   async start(): Promise<void> {
+    await this.publishAuthentication()
     await this.syncApiServices()
     for (const res of [RES.services, RES.slices]) {
       const r = await this.ctx.store.range(resourcePrefix(res), { limit: 1 })
@@ -117,6 +122,48 @@ export class Aggregator {
     }
     this.timer = setInterval(() => this.schedule(), RECHECK_MS)
     this.timer.unref()
+  }
+
+  /** kube-system/extension-apiserver-authentication and its reader Role, as upstream's ClusterAuthenticationInfo controller. */
+  private async publishAuthentication(): Promise<void> {
+    const ca = this.ctx.pki.ca.certPem
+    const data = {
+      'client-ca-file': ca,
+      'requestheader-client-ca-file': ca,
+      'requestheader-allowed-names': JSON.stringify([FRONT_PROXY_CN]),
+      'requestheader-username-headers': JSON.stringify(['X-Remote-User']),
+      'requestheader-group-headers': JSON.stringify(['X-Remote-Group']),
+      'requestheader-extra-headers-prefix': JSON.stringify(['X-Remote-Extra-']),
+      'requestheader-uid-headers': JSON.stringify([]),
+    }
+    const role = findResource('rbac.authorization.k8s.io', 'v1', 'roles')!
+    const want: [typeof RES.configmaps, KubeObject][] = [
+      [RES.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system' }, data }],
+      [
+        role,
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'extension-apiserver-authentication-reader', namespace: 'kube-system', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+          rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['extension-apiserver-authentication'], verbs: ['get', 'list', 'watch'] }],
+        },
+      ],
+    ]
+    for (const [res, obj] of want) {
+      const cur = await this.ctx.objects.get(res, 'kube-system', obj.metadata!.name!)
+      if (cur) {
+        const field = res === RES.configmaps ? 'data' : 'rules'
+        const o = obj as Record<string, unknown>
+        if (JSON.stringify((cur.obj as Record<string, unknown>)[field]) !== JSON.stringify(o[field]))
+          await this.ctx.objects.update(res, { ...cur.obj, [field]: o[field] }, cur.kv.modRevision)
+        continue
+      }
+      try {
+        await createObject(this.ctx, res, obj, 'kube-system', false, updateTracker(res, { manager: 'kube-apiserver' }, this.ctx.now))
+      } catch (e) {
+        if ((e as { code?: number }).code !== 409) throw e // another API server made it first
+      }
+    }
   }
 
   private async syncApiServices(): Promise<void> {

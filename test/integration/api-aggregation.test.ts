@@ -15,6 +15,7 @@ let t: TestApiServer
 let ext: Server | undefined
 let port = 0
 let ca: KeyPair
+let allowedNames: string[] = []
 const GV = '/apis/wardle.example.com/v1alpha1'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -35,8 +36,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   }
   // Only the API server's front proxy may speak for users, as upstream's requestheader authenticator.
   const proxyCn = cert?.raw ? certIdentity(`-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64')}\n-----END CERTIFICATE-----\n`).user : ''
-  if (!verified || proxyCn !== 'front-proxy-client')
-    return json(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401, reason: 'Unauthorized' })
+  if (!verified || !allowedNames.includes(proxyCn)) return json(401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401, reason: 'Unauthorized' })
   const path = (req.url ?? '').split('?')[0]
   if (path === GV) {
     return json(200, {
@@ -73,7 +73,13 @@ beforeAll(async () => {
   t = await startTestApiServer()
   ca = createCA('wardle-test-ca')
   const cert = issueCert(ca, { commonName: 'api', server: true, dnsNames: ['api.wardle.svc'] })
-  ext = createServer({ key: cert.keyPem, cert: cert.certPem, ca: [t.server.pki.ca.certPem], requestCert: true, rejectUnauthorized: false }, serve)
+  // As an extension server starts: it learns whom to trust from the published ConfigMap.
+  const auth = JSON.parse(await t.k('get', 'configmap', 'extension-apiserver-authentication', '-n', 'kube-system', '-o', 'json')).data
+  expect(JSON.parse(auth['requestheader-username-headers'])).toEqual(['X-Remote-User'])
+  expect(JSON.parse(auth['requestheader-group-headers'])).toEqual(['X-Remote-Group'])
+  allowedNames = JSON.parse(auth['requestheader-allowed-names'])
+  const requestHeaderCa = auth['requestheader-client-ca-file']
+  ext = createServer({ key: cert.keyPem, cert: cert.certPem, ca: [requestHeaderCa], requestCert: true, rejectUnauthorized: false }, serve)
   port = await new Promise<number>((resolve) => ext!.listen(0, '127.0.0.1', () => resolve((ext!.address() as { port: number }).port)))
 })
 
@@ -158,6 +164,25 @@ describe('an APIService backed by a Service', () => {
     const item = JSON.parse(await t.k('get', 'fl', '-o', 'json')).items[0]
     expect(item.metadata.annotations.user).toBe('kubernetes-admin')
     expect(item.metadata.annotations.groups.split(',')).toContain('system:masters')
+
+    // sample-apiserver's own RBAC: delegated authn/authz and reading the published ConfigMap.
+    const sa = 'system:serviceaccount:wardle:api'
+    await t.k('create', 'clusterrolebinding', 'wardle:system:auth-delegator', '--clusterrole=system:auth-delegator', '--serviceaccount=wardle:api')
+    await t.k(
+      'create',
+      'rolebinding',
+      'wardle-auth-reader',
+      '-n',
+      'kube-system',
+      '--role=extension-apiserver-authentication-reader',
+      '--serviceaccount=wardle:api',
+    )
+    expect(await t.k('auth', 'can-i', 'create', 'tokenreviews', `--as=${sa}`)).toBe('yes\n')
+    expect(await t.k('auth', 'can-i', 'create', 'subjectaccessreviews', `--as=${sa}`)).toBe('yes\n')
+    expect(await t.k('get', 'configmap', 'extension-apiserver-authentication', '-n', 'kube-system', `--as=${sa}`, '-o', 'name')).toBe(
+      'configmap/extension-apiserver-authentication\n',
+    )
+    expect((await t.kubectl(['auth', 'can-i', 'get', 'configmaps/kube-proxy', '-n', 'kube-system', `--as=${sa}`])).stdout).toBe('no\n')
 
     // RBAC here decides before anything is proxied.
     const denied = await t.kubectl(['get', 'flunders', '--as=alice'])

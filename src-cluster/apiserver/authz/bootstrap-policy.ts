@@ -157,6 +157,11 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
     labels: { [`${AGG}admin`]: 'true' },
     rules: [rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']), rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews'])],
   },
+  // Extension API servers delegate authentication and authorization to this one (upstream's role).
+  {
+    name: 'system:auth-delegator',
+    rules: [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])],
+  },
   // Approving a CSR needs `approve` on its signer (upstream's approver roles, bound to nobody).
   ...['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown'].map((signer) => ({
     name: `system:certificates.k8s.io:${signer}-approver`,
