@@ -4,7 +4,7 @@
 // checks the front-proxy client certificate against the cluster CA and echoes X-Remote-User and
 // X-Remote-Group; Available follows the backend (ServiceNotFound, MissingEndpoints, Passed,
 // FailedDiscoveryCheck) and a dead backend is a 503 that leaves the other groups' discovery alone.
-import { createServer, type Server } from 'node:https'
+import { createServer, request, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -45,6 +45,21 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       groupVersion: 'wardle.example.com/v1alpha1',
       resources: [{ name: 'flunders', singularName: 'flunder', namespaced: true, kind: 'Flunder', verbs: ['get', 'list'], shortNames: ['fl'] }],
     })
+  }
+  if (path === `${GV}/namespaces/default/flunders` && req.method === 'POST') {
+    const chunks: Buffer[] = []
+    req.on('data', (d: Buffer) => chunks.push(d))
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString())
+      json(201, { ...body, metadata: { ...body.metadata, namespace: 'default', annotations: { user: String(req.headers['x-remote-user']) } } })
+    })
+    return
+  }
+  if (path === `${GV}/namespaces/default/flunders` && /[?&]watch=(1|true)/.test(req.url ?? '')) {
+    // A watch: one event now, and the stream stays open (the client hangs up).
+    res.writeHead(200, { 'Content-Type': 'application/json' })
+    res.write(`${JSON.stringify({ type: 'ADDED', object: { kind: 'Flunder', apiVersion: 'wardle.example.com/v1alpha1', metadata: { name: 'fluffy' } } })}\n`)
+    return
   }
   if (path === `${GV}/namespaces/default/flunders`) {
     const groups = req.headers['x-remote-group']
@@ -187,6 +202,47 @@ describe('an APIService backed by a Service', () => {
     // RBAC here decides before anything is proxied.
     const denied = await t.kubectl(['get', 'flunders', '--as=alice'])
     expect(denied.stderr).toContain('flunders.wardle.example.com is forbidden: User "alice" cannot list resource "flunders" in API group "wardle.example.com"')
+  })
+
+  it('streams watches and passes request bodies through', async () => {
+    const call = (method: string, path: string, body?: string) =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const u = new URL(t.server.url)
+        const r = request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path,
+            method,
+            ca: t.server.pki.ca.certPem,
+            cert: t.server.admin.certPem,
+            key: t.server.admin.keyPem,
+            headers: body ? { 'Content-Type': 'application/json' } : {},
+          },
+          resolve,
+        )
+        r.on('error', reject)
+        r.end(body)
+      })
+    const w = await call('GET', `${GV}/namespaces/default/flunders?watch=true`)
+    expect(w.statusCode).toBe(200)
+    // The first event arrives while the backend still holds the stream open.
+    const first = await new Promise<string>((resolve) => w.once('data', (d: Buffer) => resolve(d.toString())))
+    expect(JSON.parse(first)).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'fluffy' } } })
+    w.destroy()
+
+    const created = await call(
+      'POST',
+      `${GV}/namespaces/default/flunders`,
+      JSON.stringify({ apiVersion: 'wardle.example.com/v1alpha1', kind: 'Flunder', metadata: { name: 'new' } }),
+    )
+    expect(created.statusCode).toBe(201)
+    const text = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = []
+      created.on('data', (d: Buffer) => chunks.push(d))
+      created.on('end', () => resolve(Buffer.concat(chunks).toString()))
+    })
+    expect(JSON.parse(text)).toMatchObject({ kind: 'Flunder', metadata: { name: 'new', namespace: 'default', annotations: { user: 'kubernetes-admin' } } })
   })
 
   it('answers 503 for a dead backend, marks it FailedDiscoveryCheck and keeps the other groups discoverable', async () => {
