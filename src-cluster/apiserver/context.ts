@@ -6,7 +6,9 @@ import type { ObjectStore } from './registry/objects'
 import type { ServerPki } from '../kit/pki'
 import type { Authorizer } from './authz/authorizer'
 import type { WatchCache } from './cache/watch-cache'
-import type { WebhookSource } from './admission/webhooks'
+import type { WebhookSource } from './admission/webhook-source'
+
+export type { User } from './user'
 
 export interface ApiServerConfig {
   /** Address Pods and other nodes use to reach the API server (the `kubernetes` Service endpoint). */
@@ -20,14 +22,6 @@ export interface ApiServerConfig {
   readonly apiserverCount: number
   /** Admission plugins switched off (upstream's --disable-admission-plugins); only `ServiceAccount` can be. */
   readonly disabledAdmissionPlugins: ReadonlySet<string>
-}
-
-export interface User {
-  readonly name: string
-  readonly groups: readonly string[]
-  readonly uid?: string
-  /** Extra attributes (a bound service-account token's pod name and uid). */
-  readonly extra?: Readonly<Record<string, readonly string[]>>
 }
 
 export interface ServerContext {

@@ -5,7 +5,7 @@
 import type { KubeObject } from '../../api/errors'
 import type { ResourceInfo } from '../../api/resources'
 import { selectorMatches } from '../../api/validation/selector'
-import type { User } from '../context'
+import type { User } from '../user'
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT'
 

@@ -1,6 +1,6 @@
 // What an authorizer decides on (upstream's authorizer.Attributes): who, which verb, and either
 // a resource (group, resource, subresource, namespace, name) or a non-resource URL path.
-import type { User } from '../context'
+import type { User } from '../user'
 
 export interface ResourceAttributes {
   readonly kind: 'resource'

@@ -14,7 +14,7 @@ import type { KubeObject } from '../../api/errors'
 import { resourcesGeneration, type ResourceInfo } from '../../api/resources'
 import type { CommitFeed, KeyValue, RangeResult, WatchEvent } from '../../store/types'
 import { decodeFor, resourcePrefix } from '../registry/objects'
-import { withTypeMeta } from '../handlers/read'
+import { withTypeMeta } from '../type-meta'
 
 /** One stored version of an object as served: its JSON text, and the object once something needed it. */
 export interface Encoded {

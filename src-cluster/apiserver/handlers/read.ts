@@ -11,19 +11,14 @@ import { sendJson, sendJsonText } from '../respond'
 import type { Encoded } from '../cache/watch-cache'
 import { collectionPrefix, storageKey } from '../registry/objects'
 import { ApiError, errors, failure } from '../status'
-import { withGoShape } from '../../api/go-shape'
 import { filterFromQuery } from './filters'
+import { withTypeMeta } from '../type-meta'
 
 type IncludeObject = 'None' | 'Metadata' | 'Object'
 
 export function includeObjectParam(q: URLSearchParams): IncludeObject {
   const v = q.get('includeObject')
   return v === 'None' || v === 'Object' ? v : 'Metadata'
-}
-
-/** Fill apiVersion/kind, which are not always stored (e.g. objects written by older code). */
-export function withTypeMeta(res: ResourceInfo, obj: KubeObject): KubeObject {
-  return withGoShape(res.group, res.kind, { apiVersion: apiVersionOf(res), kind: res.kind, ...obj })
 }
 
 /** An object as client-go's metadata client asks for it: only its ObjectMeta. */

@@ -39,7 +39,7 @@ import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { errors, failure } from '../status'
 import { applyDefaults, checkFields, checkTypeMeta, fieldValidationParam, isDryRun, validateOrThrow } from './admit'
-import { withTypeMeta } from './read'
+import { withTypeMeta } from '../type-meta'
 import { RES } from '../../kit/resources'
 import { rfc3339 } from '../../kit/time'
 
