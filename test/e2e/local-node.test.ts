@@ -236,7 +236,11 @@ describe('local provider', () => {
   it('delete leaves the machine as it was', async () => {
     const layout = readLayout(clusterDir)!
     await localProvider.delete(ctx, nodes[0]!)
-    expect(machineState()).toEqual(before)
+    // Nothing new since before the node existed. Lines that vanished are not ours to judge: the
+    // KUBELAB-/klv patterns also match what an earlier test left, and that may be cleaned meanwhile.
+    const after = machineState()
+    const added = Object.fromEntries(Object.entries(after).map(([k, lines]) => [k, lines.filter((l) => !before[k]!.includes(l))]))
+    expect(added).toEqual({ netns: [], links: [], iptables: [], mounts: [], processes: [] })
     expect(out('ip', ['-o', 'link'])).not.toContain(`${layout.bridge}:`)
     expect(existsSync(nodeDir(clusterDir, 'master'))).toBe(false)
   }, 120_000)
