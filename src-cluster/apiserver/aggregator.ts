@@ -102,7 +102,11 @@ export class Aggregator {
   private checking = Promise.resolve()
   private closed = false
 
-  constructor(private readonly ctx: ServerContext) {
+  constructor(
+    private readonly ctx: ServerContext,
+    /** Called when an APIService is deleted (the API server re-creates its Local ones). */
+    private readonly onDelete: () => void = () => undefined,
+  ) {
     this.frontProxy = issueCert(ctx.pki.ca, { commonName: FRONT_PROXY_CN, client: true })
   }
 
@@ -179,7 +183,10 @@ export class Aggregator {
         (events) => {
           for (const e of events) {
             if (e.type === 'put') this.put(e.kv, true)
-            else this.apis.delete(e.kv.key.slice(prefix.length))
+            else {
+              this.apis.delete(e.kv.key.slice(prefix.length))
+              this.onDelete()
+            }
           }
         },
         (err) => {

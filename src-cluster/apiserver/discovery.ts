@@ -108,7 +108,7 @@ export function aggregatedDiscovery(core: boolean, apis: readonly AggregatedApi[
         metadata: { name: g.name, creationTimestamp: null },
         versions: g.versions.map((v) => ({ version: v, resources: served(g.name, v).map(aggregatedResource), freshness: 'Current' })),
       })),
-      ...(core ? [] : [metricsAggregatedGroup()]),
+      ...(core || apis.some((a) => a.group === 'metrics.k8s.io') ? [] : [metricsAggregatedGroup()]),
       ...(core
         ? []
         : live.map((g) => ({
@@ -131,7 +131,9 @@ function apiGroup(g: { name: string; versions: string[] }): Record<string, unkno
 /** Aggregated APIs' groups are listed whether or not their backend answers, as upstream's. */
 export function legacyGroupList(apis: readonly AggregatedApi[] = []): Record<string, unknown> {
   const agg = aggregatedGroups(apis).map((g) => apiGroup({ name: g.name, versions: g.versions.map((a) => a.version) }))
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups(false).map(apiGroup), metricsGroupListEntry(), ...agg] }
+  // A Service-backed metrics.k8s.io (metrics-server) replaces the API server's own.
+  const metrics = apis.some((a) => a.group === 'metrics.k8s.io') ? [] : [metricsGroupListEntry()]
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups(false).map(apiGroup), ...metrics, ...agg] }
 }
 
 export function legacyGroup(name: string, apis: readonly AggregatedApi[] = []): Record<string, unknown> | undefined {

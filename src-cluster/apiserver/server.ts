@@ -353,6 +353,8 @@ async function route(ctx: ServerContext, auth: Authenticator, aggregator: Aggreg
   await runAsUser(user, () => serveResource(ctx, info, req, res, q, user))
 }
 
+const METRICS_APISERVICE = 'v1beta1.metrics.k8s.io'
+
 /** The methods the API serves; any other that Node's parser lets through is a 405. */
 const SERVED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -416,8 +418,9 @@ async function serveResource(ctx: ServerContext, r: ResourceRequest, req: Incomi
     if (r.verb !== 'create' || r.name) throw errors.methodNotAllowed(`${r.res.kind} only supports create`)
     return handleReview(ctx, r, req, res, q, user)
   }
-  // The API server's own (Local, automanaged) APIServices stay read-only for clients.
-  if (r.res.group === 'apiregistration.k8s.io' && r.name && r.verb !== 'get' && r.verb !== 'watch') {
+  // The API server's own (Local, automanaged) APIServices stay read-only for clients, except
+  // v1beta1.metrics.k8s.io, which an add-on (metrics-server's manifest) replaces with its own.
+  if (r.res.group === 'apiregistration.k8s.io' && r.name && r.name !== METRICS_APISERVICE && r.verb !== 'get' && r.verb !== 'watch') {
     const cur = await ctx.objects.get(r.res, undefined, r.name)
     if (cur?.obj.metadata?.labels?.[AUTOMANAGED])
       throw errors.methodNotAllowed(
@@ -549,6 +552,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // Requests that arrive while the server is still bootstrapping wait for it (with no handler
   // attached, Node would leave them unanswered until the client gives up).
   let aggregator!: Aggregator
+  let apiServicesSync = Promise.resolve()
   let markReady!: (c: ServerContext) => void
   let markFailed!: (e: unknown) => void
   const ready = new Promise<ServerContext>((resolve, reject) => {
@@ -621,7 +625,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // Stored CRDs are served before the first request is answered.
     crds = await CrdController.start(ctx)
     await syncApiServices(ctx)
-    aggregator = new Aggregator(ctx)
+    // A deleted APIService the API server serves locally (metrics.k8s.io after metrics-server
+    // goes) is written again.
+    aggregator = new Aggregator(ctx, () => {
+      apiServicesSync = apiServicesSync
+        .then(() => syncApiServices(ctx))
+        .catch((e: unknown) => log(`apiserver: APIService sync: ${e instanceof Error ? e.message : String(e)}`))
+    })
     await aggregator.start()
   } catch (e) {
     markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
@@ -635,7 +645,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
   markReady(ctx)
   // APIServices follow the served group versions (custom resources' come and go).
-  let apiServicesSync = Promise.resolve()
   const stopApiServices = onResourcesChanged(() => {
     apiServicesSync = apiServicesSync
       .then(() => syncApiServices(ctx))

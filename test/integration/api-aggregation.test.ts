@@ -46,6 +46,18 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       resources: [{ name: 'flunders', singularName: 'flunder', namespaced: true, kind: 'Flunder', verbs: ['get', 'list'], shortNames: ['fl'] }],
     })
   }
+  // Standing in for metrics-server.
+  if (path === '/apis/metrics.k8s.io/v1beta1') {
+    return json(200, {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: 'metrics.k8s.io/v1beta1',
+      resources: [{ name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] }],
+    })
+  }
+  if (path === '/apis/metrics.k8s.io/v1beta1/nodes') {
+    return json(200, { kind: 'NodeMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items: [{ metadata: { name: 'from-extension' } }] })
+  }
   if (path === `${GV}/namespaces/default/flunders` && req.method === 'POST') {
     const chunks: Buffer[] = []
     req.on('data', (d: Buffer) => chunks.push(d))
@@ -243,6 +255,39 @@ describe('an APIService backed by a Service', () => {
       created.on('end', () => resolve(Buffer.concat(chunks).toString()))
     })
     expect(JSON.parse(text)).toMatchObject({ kind: 'Flunder', metadata: { name: 'new', namespace: 'default', annotations: { user: 'kubernetes-admin' } } })
+  })
+
+  it('lets a metrics-server APIService replace the local metrics.k8s.io, which comes back when it goes', async () => {
+    const metrics = {
+      apiVersion: 'apiregistration.k8s.io/v1',
+      kind: 'APIService',
+      metadata: { name: 'v1beta1.metrics.k8s.io' },
+      spec: {
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        service: { namespace: 'wardle', name: 'api' },
+        insecureSkipTLSVerify: true,
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+      },
+    }
+    const applied = await t.kubectl(['apply', '-f', '-'], { input: JSON.stringify(metrics) })
+    // kubectl apply patches the existing one (warning that it was not applied before), as upstream.
+    expect(applied.code).toBe(0)
+    expect(applied.stdout).toBe('apiservice.apiregistration.k8s.io/v1beta1.metrics.k8s.io configured\n')
+    await eventually('metrics served by the extension', async () =>
+      (await t.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes'])).stdout.includes('from-extension'),
+    )
+    expect(await t.k('get', 'apiservice', 'v1beta1.metrics.k8s.io')).toMatch(/^v1beta1\.metrics\.k8s\.io\s+wardle\/api\s+True\s+\S+$/m)
+    const groups = JSON.parse(await t.k('get', '--raw', '/apis')).groups.filter((g: { name: string }) => g.name === 'metrics.k8s.io')
+    expect(groups).toHaveLength(1)
+    expect(await t.k('api-resources', '--api-group=metrics.k8s.io', '--no-headers')).toMatch(/^nodes\s+metrics\.k8s\.io\/v1beta1\s+false\s+NodeMetrics$/m)
+
+    await t.k('delete', 'apiservice', 'v1beta1.metrics.k8s.io')
+    await eventually('local metrics back', async () =>
+      /^v1beta1\.metrics\.k8s\.io\s+Local\s+True/m.test((await t.kubectl(['get', 'apiservice', 'v1beta1.metrics.k8s.io'])).stdout),
+    )
+    expect((await t.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes'])).stdout).not.toContain('from-extension')
   })
 
   it('answers 503 for a dead backend, marks it FailedDiscoveryCheck and keeps the other groups discoverable', async () => {
