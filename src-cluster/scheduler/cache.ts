@@ -5,9 +5,9 @@ import { isEverything, matchLabels } from '../api/selectors'
 import { MatchCounter, type NamespaceSet } from './match-counter'
 import { NodeInfo } from './node-info'
 import { hasAffinityTerms, newPodInfo, podKey } from './pod-info'
-import type { AffinityTerm, PodInfo } from './types'
+import type { AffinityTerm, PodInfo } from './pod-types'
 import type { LabelSelector } from '../api/selectors'
-import type { VolumeLister } from './plugins/volume-binding'
+import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1'
 import type { NodeObj, PodObj } from '../kit/objects'
 
 /** Counters kept at most; the least recently used goes first (each costs a check per pod change). */
@@ -24,6 +24,12 @@ export interface DetachedPod {
   readonly info: PodInfo
   readonly node: string
   readonly assumed: boolean
+}
+
+/** Where the scheduler reads claims and volumes (informer caches). */
+export interface VolumeLister {
+  claim(namespace: string, name: string): PersistentVolumeClaim | undefined
+  volume(name: string): PersistentVolume | undefined
 }
 
 export class SchedulerCache {

@@ -3,7 +3,7 @@
 // on this host" for every candidate node; the cache keeps these counters up to date as pods are
 // added and removed, so the answer is a map lookup instead of a scan of every pod.
 import { matchLabels, selectorToString, type LabelSelector } from '../api/selectors'
-import type { PodInfo } from './types'
+import type { PodInfo } from './pod-types'
 
 /** '*' = every namespace. */
 export type NamespaceSet = ReadonlySet<string> | '*'

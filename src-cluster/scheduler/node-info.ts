@@ -4,7 +4,7 @@
 import type { Taint } from 'kubernetes-types/core/v1'
 import { parseQuantity } from '../api/quantity'
 import { emptyResources } from './pod-info'
-import type { PodInfo, Resources } from './types'
+import type { PodInfo, Resources } from './pod-types'
 import type { NodeObj } from '../kit/objects'
 
 function q(v: unknown): number {

@@ -3,7 +3,7 @@
 import type { Affinity, Container, PodAffinityTerm, WeightedPodAffinityTerm } from 'kubernetes-types/core/v1'
 import { parseQuantity } from '../api/quantity'
 import { labelSelectorFromObject, type LabelSelectorObject } from '../api/selectors'
-import type { AffinityTerm, HostPort, PodInfo, Resources } from './types'
+import type { AffinityTerm, HostPort, PodInfo, Resources } from './pod-types'
 import type { PodObj } from '../kit/objects'
 
 /** Upstream's defaults for scoring pods that request nothing (DefaultMilliCPURequest / DefaultMemoryRequest). */

@@ -2,18 +2,12 @@
 // nodes (a `local` PersistentVolume, as the local-path provisioner makes) may only go to those
 // nodes, so a StatefulSet pod recreated after a delete finds its data again. A claim that does
 // not exist keeps the pod pending; unbound claims (WaitForFirstConsumer) do not limit nodes.
-import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1'
+import type { PersistentVolume } from 'kubernetes-types/core/v1'
 import type { NodeInfo } from '../node-info'
 import type { FilterPlugin } from '../types'
 import { termMatches } from './node-affinity'
 
 export const REASON_VOLUME_NODE_AFFINITY = 'node(s) had volume node affinity conflict'
-
-/** Where the scheduler reads claims and volumes (informer caches). */
-export interface VolumeLister {
-  claim(namespace: string, name: string): PersistentVolumeClaim | undefined
-  volume(name: string): PersistentVolume | undefined
-}
 
 export const volumeBindingFilter: FilterPlugin = {
   name: 'VolumeBinding',
