@@ -8,7 +8,12 @@
 // as `systemctl stop kubelab-NAME` does on a VM): `supervisor.mjs ctl stop|start|status NAME`
 // writes or removes RUNDIR/stopped/NAME and sends SIGUSR2, on which the supervisor stops the
 // components so marked and starts the others. A fresh supervisor (node restart) clears the marks.
+// A component with `parts` (the node agent: kubelet, proxy, ... in one process) lists each part
+// in the status as a component of its own; `ctl stop|start PART` asks the agent, through its
+// control socket, to stop or start that part (the agent keeps the same marks, so a restarted
+// agent keeps the part stopped).
 import { spawn } from 'node:child_process'
+import { request } from 'node:http'
 import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -79,9 +84,17 @@ const log = (line) => console.log(`${new Date().toISOString()} supervisor: ${lin
 const running = new Map()
 let stopping = false
 
+/** part name -> { of: component name, up } */
+const parts = new Map()
+
 function writeStatus() {
   const s = {}
-  for (const [name, r] of running) s[name] = { pid: r.child?.pid ?? null, restarts: r.restarts, up: !!r.child, stopped: !r.wanted }
+  for (const [name, r] of running) {
+    s[name] = { pid: r.child?.pid ?? null, restarts: r.restarts, up: !!r.child, stopped: !r.wanted }
+    for (const [pn, p] of parts) {
+      if (p.of === name) s[pn] = { pid: r.child?.pid ?? null, restarts: r.restarts, up: !!r.child && p.up, stopped: markedStopped(pn), partOf: name }
+    }
+  }
   try {
     writeFileSync(statusFile, JSON.stringify({ pid: process.pid, components: s }, null, 2))
   } catch {
@@ -107,8 +120,11 @@ function start(c) {
   r.child = child
   r.startedAt = Date.now()
   log(`started ${c.name} (pid ${child.pid})`)
+  for (const pn of c.parts ?? []) parts.set(pn, { of: c.name, up: false })
+  if (c.parts?.length) void watchParts(c, child)
   child.on('exit', (code, sig) => {
     r.child = undefined
+    for (const p of parts.values()) if (p.of === c.name) p.up = false
     appendFileSync(logFile, `${new Date().toISOString()} supervisor: ${c.name} exited (${sig ?? code})\n`)
     writeStatus()
     if (stopping || !r.wanted) return
@@ -120,6 +136,68 @@ function start(c) {
     }, r.backoff)
     r.backoff = Math.min(r.backoff * 2, 30_000)
   })
+  writeStatus()
+}
+
+/** One request to an agent's control socket; resolves with the HTTP status and parsed body. */
+function agentCall(socketPath, method, path) {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path }, (res) => {
+      let body = ''
+      res.on('data', (d) => (body += d))
+      res.on('end', () => {
+        try {
+          resolve({ code: res.statusCode, body: JSON.parse(body) })
+        } catch (e) {
+          reject(e)
+        }
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** Until every part the agent should run runs, ask it which do (it retries a part that cannot start). */
+async function watchParts(c, child) {
+  const r = running.get(c.name)
+  if (!r || r.watching === child) return
+  r.watching = child
+  try {
+    while (running.get(c.name)?.child === child) {
+      try {
+        const res = await agentCall(c.controlSocket, 'GET', '/parts')
+        for (const [pn, st] of Object.entries(res.body)) {
+          const p = parts.get(pn)
+          if (p) p.up = st.state === 'running'
+        }
+        writeStatus()
+        if (Object.values(res.body).every((st) => st.state === 'running' || !st.wanted)) return
+      } catch {
+        // not listening yet
+      }
+      await new Promise((res) => setTimeout(res, 500))
+    }
+  } finally {
+    if (r.watching === child) r.watching = undefined
+  }
+}
+
+/** ctl stop|start of a part: ask the agent that runs it (both are idempotent there). */
+async function togglePart(pn, want) {
+  const p = parts.get(pn)
+  const r = running.get(p.of)
+  if (!r?.child) return
+  if (p.up !== want) log(`${want ? 'starting' : 'stopping'} ${pn} in ${p.of} (ctl ${want ? 'start' : 'stop'})`)
+  try {
+    const res = await agentCall(r.spec.controlSocket, 'POST', `/parts/${pn}/${want ? 'start' : 'stop'}`)
+    if (res.code !== 200) log(`${p.of} could not ${want ? 'start' : 'stop'} ${pn}: ${res.body.error}`)
+    else p.up = res.body.state === 'running'
+    // A part that could not start yet is retried by the agent: follow it.
+    if (want && !p.up) void watchParts(r.spec, r.child)
+  } catch (e) {
+    log(`${p.of} did not answer on ${r.spec.controlSocket}: ${e.message}`)
+  }
   writeStatus()
 }
 
@@ -153,6 +231,7 @@ process.on('SIGHUP', async () => {
 
 /** A component known but held stopped (ctl stop): listed in the status, not running. */
 function remember(c) {
+  for (const pn of c.parts ?? []) parts.set(pn, { of: c.name, up: false })
   const r = running.get(c.name) ?? { restarts: 0, backoff: 1000 }
   r.wanted = false
   r.spec = c
@@ -161,6 +240,12 @@ function remember(c) {
 }
 
 process.on('SIGUSR2', async () => {
+  for (const [pn, p] of parts) {
+    const r = running.get(p.of)
+    if (!r?.child) continue
+    // Asked even when our view says it is so already: the agent may be retrying a part.
+    await togglePart(pn, !markedStopped(pn))
+  }
   for (const c of conf.components) {
     const r = running.get(c.name)
     if (markedStopped(c.name)) {

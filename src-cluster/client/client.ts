@@ -41,14 +41,33 @@ interface RawResponse {
   body: string
 }
 
-export function createClient(cfg: ClientConfig): ClosableClient {
+interface Connections {
+  readonly agent: Agent
+  readonly watchAgent: Agent
+}
+
+/** The connection pools of each client made here, for withUserAgent. */
+const connectionsOf = new WeakMap<Client, Connections>()
+
+/**
+ * Another client on the same connections (same server and credentials), sending another user
+ * agent (which names its writes' field manager): components in one process (the node agent)
+ * share one pool of connections per identity. Its close() leaves the connections to `base`.
+ */
+export function withUserAgent(base: ClosableClient, userAgent: string): ClosableClient {
+  const shared = connectionsOf.get(base)
+  if (!shared) throw new Error('withUserAgent: the base client was not made by createClient')
+  return createClient({ ...base.config, userAgent }, shared)
+}
+
+export function createClient(cfg: ClientConfig, shared?: Connections): ClosableClient {
   const url = new URL(cfg.server)
   if (url.protocol !== 'https:') throw new Error(`API server address ${cfg.server} must start with https://`)
   const tls = { ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem }
   // Many controllers share one client: enough sockets that a burst of writes does not queue.
-  const agent = new Agent({ ...tls, keepAlive: true, maxSockets: 64, maxFreeSockets: 16 })
+  const agent = shared?.agent ?? new Agent({ ...tls, keepAlive: true, maxSockets: 64, maxFreeSockets: 16 })
   // One socket per watch; unlimited so a component with many informers never starves.
-  const watchAgent = new Agent({ ...tls, keepAlive: false, maxSockets: Infinity })
+  const watchAgent = shared?.watchAgent ?? new Agent({ ...tls, keepAlive: false, maxSockets: Infinity })
   const server = cfg.server.replace(/\/+$/, '')
 
   function baseOptions(method: string, path: string, headers: Record<string, string>, a: Agent): RequestOptions {
@@ -182,10 +201,12 @@ export function createClient(cfg: ClientConfig): ClosableClient {
     },
 
     close() {
+      if (shared) return
       agent.destroy()
       watchAgent.destroy()
     },
   }
+  connectionsOf.set(client, { agent, watchAgent })
 
   function openWatch<T extends KubeObject>(path: string, onEvent: (ev: WatchEventOf<T>) => void): WatchHandle {
     let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined

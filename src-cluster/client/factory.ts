@@ -3,6 +3,7 @@
 import type { KubeObject } from '../api/errors'
 import type { Clock } from '../util/clock'
 import { Informer, type InformerOptions } from './informer'
+import type { EventHandler } from './types'
 import type { Client, ResourceRef } from './types'
 
 export interface InformerFactoryOptions {
@@ -20,6 +21,8 @@ export interface InformerFor {
 
 export class InformerFactory {
   private readonly informers = new Map<string, Informer<KubeObject>>()
+  /** How many scoped views use each informer (see scoped()). */
+  private readonly users = new Map<string, number>()
   private started = false
 
   constructor(
@@ -29,7 +32,7 @@ export class InformerFactory {
 
   /** The shared informer for (resource, namespace, selectors). Started at once if startAll() already ran. */
   for<T extends KubeObject = KubeObject>(res: ResourceRef, opts: InformerFor = {}): Informer<T> {
-    const key = [res.group, res.version, res.plural, opts.namespace ?? '', opts.labelSelector ?? '', opts.fieldSelector ?? ''].join('|')
+    const key = informerKey(res, opts)
     let inf = this.informers.get(key)
     if (!inf) {
       // Shared informers feed controllers, which never read managedFields: keep them out of memory.
@@ -56,4 +59,68 @@ export class InformerFactory {
   size(): number {
     return this.informers.size
   }
+
+  /**
+   * One component's share of this factory, for components that run in one process (the node
+   * agent) and start and stop on their own: for() hands out the shared informers (listed and
+   * watched once for all), and stopAll() removes only the handlers this view added and releases
+   * its informers; an informer stops when no view uses it any more.
+   */
+  scoped(): InformerFactory {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const shared = this
+    const mine = new Map<string, { inf: Informer<KubeObject>; handlers: EventHandler<KubeObject>[] }>()
+    const view = Object.create(InformerFactory.prototype) as InformerFactory
+    const release = (): void => {
+      for (const [key, m] of mine) {
+        for (const h of m.handlers) m.inf.removeHandler(h)
+        const n = (shared.users.get(key) ?? 1) - 1
+        if (n > 0) shared.users.set(key, n)
+        else {
+          shared.users.delete(key)
+          shared.informers.delete(key)
+          m.inf.stop()
+        }
+      }
+      mine.clear()
+    }
+    return Object.assign(view, {
+      client: shared.client,
+      for<T extends KubeObject = KubeObject>(res: ResourceRef, opts: InformerFor = {}): Informer<T> {
+        const key = informerKey(res, opts)
+        let m = mine.get(key)
+        if (!m) {
+          const inf = shared.for(res, opts)
+          shared.users.set(key, (shared.users.get(key) ?? 0) + 1)
+          const handlers: EventHandler<KubeObject>[] = []
+          // The shared informer, except that the handlers this view adds are remembered for release().
+          const proxied = new Proxy(inf, {
+            get(target, prop) {
+              if (prop === 'addHandler')
+                return (h: EventHandler<KubeObject>) => {
+                  handlers.push(h)
+                  target.addHandler(h)
+                }
+              const v = Reflect.get(target, prop, target) as unknown
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+            },
+          })
+          m = { inf: proxied, handlers }
+          mine.set(key, m)
+        }
+        return m.inf as unknown as Informer<T>
+      },
+      async startAll(): Promise<void> {
+        shared.started = true
+        await Promise.all([...mine.values()].map((m) => m.inf.start()))
+      },
+      stopAll: release,
+      size: () => mine.size,
+      scoped: () => shared.scoped(),
+    })
+  }
+}
+
+function informerKey(res: ResourceRef, opts: InformerFor): string {
+  return [res.group, res.version, res.plural, opts.namespace ?? '', opts.labelSelector ?? '', opts.fieldSelector ?? ''].join('|')
 }

@@ -1,6 +1,6 @@
 // The API client and the controller toolkit built on it (informers, work queues, events).
 export * from './types'
-export { createClient, type ClosableClient } from './client'
+export { createClient, withUserAgent, type ClosableClient } from './client'
 export { loadKubeconfig } from './kubeconfig'
 export { ApiClientError, isNotFound, isConflict, isAlreadyExists, isExpired, isNetworkError } from './errors'
 export { resourceRef, resourcePath, apiVersionOfRef } from './resources'

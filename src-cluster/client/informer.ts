@@ -70,6 +70,12 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
     if (this.synced && h.add) for (const obj of this.cache.values()) this.call('add', () => h.add?.(obj))
   }
 
+  /** Stops calling a handler (a component sharing this informer stopped). */
+  removeHandler(h: EventHandler<T>): void {
+    const i = this.handlers.indexOf(h)
+    if (i >= 0) this.handlers.splice(i, 1)
+  }
+
   /** File objects under extra keys for byIndex(name, value). Add before start(). */
   addIndexer(name: string, fn: IndexFunc<T>): void {
     if (this.indexers.has(name)) return

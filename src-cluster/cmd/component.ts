@@ -3,6 +3,8 @@
 // stop. The runner parses the flags, and for a long-running component waits for SIGINT/SIGTERM,
 // then calls the stop — the one signal and clean-up path every component shares.
 import { parseArgs } from 'node:util'
+import { createClient, loadKubeconfig, type ClosableClient, type InformerFactory } from '../client'
+import type { Client } from '../client/types'
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean'
@@ -32,6 +34,20 @@ export type FlagValues<F extends Flags> = { -readonly [K in keyof F]: ValueOf<F[
 /** Stops what a run started; the runner calls it once, on SIGINT or SIGTERM. */
 export type Stop = () => void | Promise<void>
 
+/** What a component gets from whoever runs it: alone (its own client) or in the node agent (shared). */
+export interface RunContext {
+  /** A client of its own for this kubeconfig file (its user agent names its writes); the component closes it. */
+  client(kubeconfigFile: string, userAgent: string): ClosableClient
+  /** Informers shared with the other components of this process that use the same kubeconfig file; undefined: make your own. */
+  informers(client: Client): InformerFactory | undefined
+}
+
+/** A component running alone: its own client, its own informers. */
+export const ALONE: RunContext = {
+  client: (file, userAgent) => createClient({ ...loadKubeconfig(file), userAgent }),
+  informers: () => undefined,
+}
+
 export interface Component<F extends Flags = Flags> {
   readonly name: string
   /** One line for `kubelab-node help`. */
@@ -42,7 +58,7 @@ export interface Component<F extends Flags = Flags> {
   readonly description?: string
   readonly flags: F
   /** Starts the component: returns its stop (it runs until a signal), or nothing (a command that is done). */
-  run(values: FlagValues<F>): Promise<Stop | void>
+  run(values: FlagValues<F>, ctx: RunContext): Promise<Stop | void>
 }
 
 /** Declares a component, keeping the flags' literal types so `run` sees typed values. */
@@ -122,10 +138,10 @@ export function parseFlags<F extends Flags>(c: Component<F>, args: string[]): Fl
 }
 
 /** Starts a component from parsed flags (required flags checked); usage mistakes carry the help. */
-export async function startComponent<F extends Flags>(c: Component<F>, values: FlagValues<F>): Promise<Stop | void> {
+export async function startComponent<F extends Flags>(c: Component<F>, values: FlagValues<F>, ctx: RunContext = ALONE): Promise<Stop | void> {
   try {
     requireFlags(values, ...Object.keys(c.flags).filter((n) => c.flags[n]!.required))
-    return await c.run(values)
+    return await c.run(values, ctx)
   } catch (e) {
     if (e instanceof UsageError) throw new Error(`${e.message}\n\n${componentHelp(c)}`)
     throw e

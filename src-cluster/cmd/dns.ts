@@ -1,6 +1,5 @@
 // `kubelab-node dns`: cluster DNS for the cluster domain, registered as Service kube-system/kube-dns.
 import { resolve } from 'node:path'
-import { createClient, loadKubeconfig } from '../client'
 import { DEFAULT_DNS_CLUSTER_IP, registerKubeDns, startClusterDns, upstreamFromResolvConf } from '../dns'
 import { defineComponent } from './component'
 import { KUBECONFIG_FLAG } from './flags'
@@ -26,28 +25,35 @@ export const dns = defineComponent({
     },
     'node-name': { type: 'string', arg: 'NAME', help: 'node this server runs on (names its EndpointSlice)' },
   },
-  async run(values) {
+  async run(values, ctx) {
     const m = /^(.*):(\d+)$/.exec(values.bind)
     if (!m) throw new Error(`--bind must be HOST:PORT, e.g. 0.0.0.0:53 (got ${values.bind})`)
     const upstream = values.upstream ?? upstreamFromResolvConf()
     if (!upstream) console.warn('dns: no upstream resolver (none in /etc/resolv.conf, no --upstream): names outside the cluster get SERVFAIL')
-    const cfg = loadKubeconfig(resolve(values.kubeconfig))
-    const client = createClient({ ...cfg, userAgent: 'kubelab-dns' })
-    const dns = await startClusterDns(client, {
-      host: m[1]!,
-      port: Number(m[2]),
-      clusterDomain: values['cluster-domain'],
-      upstream,
-      log: (l) => console.log(l),
-    })
+    const client = ctx.client(resolve(values.kubeconfig), 'kubelab-dns')
+    let dns: Awaited<ReturnType<typeof startClusterDns>> | undefined
     let unregister: (() => Promise<void>) | undefined
-    if (values['advertise-address']) {
-      unregister = await registerKubeDns(client, {
-        address: values['advertise-address'],
-        port: dns.server.port,
-        clusterIP: values['cluster-ip'],
-        nodeName: values['node-name'],
+    try {
+      dns = await startClusterDns(client, {
+        host: m[1]!,
+        port: Number(m[2]),
+        clusterDomain: values['cluster-domain'],
+        upstream,
+        informers: ctx.informers(client),
+        log: (l) => console.log(l),
       })
+      if (values['advertise-address']) {
+        unregister = await registerKubeDns(client, {
+          address: values['advertise-address'],
+          port: dns.server.port,
+          clusterIP: values['cluster-ip'],
+          nodeName: values['node-name'],
+        })
+      }
+    } catch (e) {
+      await dns?.stop().catch(() => undefined)
+      client.close()
+      throw e
     }
     console.log(`dns: serving ${values['cluster-domain']} on ${m[1]}:${dns.server.port} (udp+tcp), upstream ${upstream ?? 'none'}`)
     return async () => {

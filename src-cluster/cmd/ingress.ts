@@ -1,7 +1,6 @@
 // `kubelab-node ingress`: the ingress controller on one node, serving HTTP (and HTTPS) on the
 // node's address for Ingresses of class `kubelab`.
 import { resolve } from 'node:path'
-import { createClient, loadKubeconfig } from '../client'
 import { defaultCertificate, IngressController } from '../ingress'
 import { defineComponent } from './component'
 import { KUBECONFIG_FLAG, portNumber } from './flags'
@@ -17,13 +16,12 @@ export const ingress = defineComponent({
     'http-port': { type: 'string', arg: 'N', default: '80', help: 'plain HTTP port (default 80)' },
     'https-port': { type: 'string', arg: 'N', default: '443', help: "HTTPS port, certificates from the Ingresses' TLS secrets (default 443; 0 = no HTTPS)" },
   },
-  async run(values) {
+  async run(values, ctx) {
     const node = values['node-name']
     const address = values.address
     const httpPort = portNumber('http-port', values['http-port'])
     const httpsPort = portNumber('https-port', values['https-port'])
-    const cfg = loadKubeconfig(resolve(values.kubeconfig))
-    const client = createClient({ ...cfg, userAgent: `kubelab-ingress/${node}` })
+    const client = ctx.client(resolve(values.kubeconfig), `kubelab-ingress/${node}`)
     const controller = new IngressController(client, {
       node,
       address,
@@ -32,11 +30,16 @@ export const ingress = defineComponent({
         httpPort,
         ...(httpsPort ? { httpsPort, defaultCert: defaultCertificate() } : {}),
       },
+      informers: ctx.informers(client),
       log: (l) => console.log(l),
     })
-    const addrs = await controller.start()
+    const addrs = await controller.start().catch(async (e: unknown) => {
+      await controller.stop().catch(() => undefined)
+      client.close()
+      throw e
+    })
     console.log(
-      `ingress: node ${node} serving http on ${addrs.http.address}:${addrs.http.port}${addrs.https ? `, https on ${addrs.https.address}:${addrs.https.port}` : ''} for Ingresses from ${cfg.server}`,
+      `ingress: node ${node} serving http on ${addrs.http.address}:${addrs.http.port}${addrs.https ? `, https on ${addrs.https.address}:${addrs.https.port}` : ''} for Ingresses from ${client.config.server}`,
     )
     return async () => {
       console.log('ingress: withdrawing from Ingress status')

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import { resolve } from 'node:path'
-import { createClient, loadKubeconfig, type ClosableClient } from '../client'
+import { loadKubeconfig, type ClosableClient } from '../client'
 import { Kubelet, type KubeletOptions } from '../kubelet'
 import { defaultNodeName } from '../kubelet/node'
 import { setupNodeNetwork, type NodeNetwork } from '../kubelet/network'
@@ -13,7 +13,7 @@ import { startKubeletServer, type KubeletServer } from '../kubelet/server'
 import { criStreamingRuntime } from '../kubelet/streaming-runtime'
 import { componentUserAgent } from '../client/user-agent'
 import { kubeletMaySetLabel } from '../apiserver/admission/node-restriction'
-import { defineComponent, parseFlags, type FlagValues, type Stop } from './component'
+import { ALONE, defineComponent, parseFlags, type FlagValues, type RunContext, type Stop } from './component'
 import { KUBECONFIG_FLAG, portNumber } from './flags'
 
 export function firstIPv4(): string {
@@ -163,9 +163,9 @@ export interface RunningKubelet {
 }
 
 /** Starts a kubelet with its pod network and HTTPS server; `extra` adds options (tests). */
-export async function startKubelet(parsed: KubeletConfig, extra: Partial<KubeletOptions> = {}): Promise<RunningKubelet> {
+export async function startKubelet(parsed: KubeletConfig, extra: Partial<KubeletOptions> = {}, ctx: RunContext = ALONE): Promise<RunningKubelet> {
   const cfg = loadKubeconfig(parsed.kubeconfig)
-  const client = createClient({ ...cfg, userAgent: componentUserAgent('kubelet', parsed.opts.nodeName) })
+  const client = ctx.client(parsed.kubeconfig, componentUserAgent('kubelet', parsed.opts.nodeName))
   const log = extra.log ?? ((l: string) => console.log(l))
   // The pod network comes up once the node controller has given this Node its podCIDR.
   let net: NodeNetwork | undefined
@@ -192,18 +192,30 @@ export async function startKubelet(parsed: KubeletConfig, extra: Partial<Kubelet
     : extra.onNodesChanged
   const kubelet = new Kubelet({ ...parsed.opts, ...extra, onNodesChanged, client })
   let server: KubeletServer | undefined
-  if (parsed.node.tls) {
-    const t = parsed.node.tls
-    server = await startKubeletServer({
-      port: parsed.opts.kubeletPort ?? 10250,
-      host: parsed.opts.nodeIP,
-      tls: { certPem: readFileSync(t.certFile, 'utf8'), keyPem: readFileSync(t.keyFile, 'utf8'), caPem: t.caFile ? readFileSync(t.caFile, 'utf8') : cfg.caPem },
-      runtime: criStreamingRuntime(kubelet.cri),
-      statsSummary: () => kubelet.statsSummary(),
-      log,
-    })
+  try {
+    if (parsed.node.tls) {
+      const t = parsed.node.tls
+      server = await startKubeletServer({
+        port: parsed.opts.kubeletPort ?? 10250,
+        host: parsed.opts.nodeIP,
+        tls: {
+          certPem: readFileSync(t.certFile, 'utf8'),
+          keyPem: readFileSync(t.keyFile, 'utf8'),
+          caPem: t.caFile ? readFileSync(t.caFile, 'utf8') : cfg.caPem,
+        },
+        runtime: criStreamingRuntime(kubelet.cri),
+        statsSummary: () => kubelet.statsSummary(),
+        log,
+      })
+    }
+    await kubelet.start()
+  } catch (e) {
+    // Leave nothing behind (the port, the client): in the node agent the kubelet is started again.
+    await server?.close().catch(() => undefined)
+    await kubelet.stop().catch(() => undefined)
+    client.close()
+    throw e
   }
-  await kubelet.start()
   log(
     `kubelet: node ${parsed.opts.nodeName} (${parsed.opts.nodeIP}) on ${parsed.opts.runtimeEndpoint}, API server ${cfg.server}${server ? `, serving on :${server.port}` : ''}`,
   )
@@ -223,8 +235,8 @@ export const kubelet = defineComponent({
   name: 'kubelet',
   about: 'node agent: pods on containerd through the CRI, pod network, logs/exec/port-forward server',
   flags: KUBELET_FLAGS,
-  async run(values): Promise<Stop> {
-    const started = await startKubelet(kubeletConfig(values))
+  async run(values, ctx): Promise<Stop> {
+    const started = await startKubelet(kubeletConfig(values), {}, ctx)
     return async () => {
       console.log('kubelet: pods keep running')
       await started.stop()

@@ -13,6 +13,7 @@ import { simulatedNodes } from './simulated-nodes'
 import { restore } from './restore'
 import { shutdownPods } from './shutdown-pods'
 import { runComponent, type Component } from './component'
+import { agent, agentCtl } from './agent'
 
 // Component is generic over its flags; the table only needs what every component has.
 const COMPONENTS: readonly Component<any>[] = [
@@ -24,6 +25,8 @@ const COMPONENTS: readonly Component<any>[] = [
   netpol,
   dns,
   ingress,
+  agent,
+  agentCtl,
   simulatedNodes,
   controlPlane,
   shutdownPods,
@@ -52,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
     console.error(`kubelab-node ${name}: ${e instanceof Error ? e.message : String(e)}`)
     process.exit(1)
   }
-  // Done (a command) or stopped (after a signal): leave even if a library left a handle open.
-  process.exit(0)
+  // Done (a command) or stopped (after a signal): leave even if a library left a handle open
+  // (with process.exitCode, which a command such as agent-ctl --status may set).
+  process.exit()
 }

@@ -1,6 +1,5 @@
 // `kubelab-node netpol`: enforces NetworkPolicies for the pods of one node with iptables.
 import { resolve } from 'node:path'
-import { createClient, loadKubeconfig } from '../client'
 import { hostCommands } from '../kit/host'
 import { ensureBridgeNetfilter, NetworkPolicyAgent, removeNetpolRules } from '../netpol'
 import { defineComponent, requireFlags } from './component'
@@ -15,7 +14,7 @@ export const netpol = defineComponent({
     resync: { type: 'string', arg: 'SECONDS', default: '10', help: 're-check our chains and jump positions this often (default 10)' },
     cleanup: { type: 'boolean', help: 'remove every KUBELAB-NP-* chain and jump, then exit' },
   },
-  async run(values) {
+  async run(values, ctx) {
     const cmd = hostCommands()
     if (values.cleanup) {
       await removeNetpolRules(cmd)
@@ -28,11 +27,14 @@ export const netpol = defineComponent({
     const node = values['node-name']!
     const warning = await ensureBridgeNetfilter(cmd)
     if (warning) console.log(`netpol: WARNING: ${warning}`)
-    const cfg = loadKubeconfig(resolve(values.kubeconfig!))
-    const client = createClient({ ...cfg, userAgent: `kubelab-netpol/${node}` })
-    const agent = new NetworkPolicyAgent(client, { nodeName: node, resyncMs: resyncS * 1000, log: (l) => console.log(l) })
-    await agent.start()
-    console.log(`netpol: node ${node} enforcing NetworkPolicies from ${cfg.server}`)
+    const client = ctx.client(resolve(values.kubeconfig!), `kubelab-netpol/${node}`)
+    const agent = new NetworkPolicyAgent(client, { nodeName: node, resyncMs: resyncS * 1000, informers: ctx.informers(client), log: (l) => console.log(l) })
+    await agent.start().catch(async (e: unknown) => {
+      await agent.stop({ cleanup: false }).catch(() => undefined)
+      client.close()
+      throw e
+    })
+    console.log(`netpol: node ${node} enforcing NetworkPolicies from ${client.config.server}`)
     return async () => {
       console.log('netpol: removing rules')
       try {

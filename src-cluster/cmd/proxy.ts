@@ -1,6 +1,5 @@
 // `kubelab-node proxy`: the service proxy on one node, programming iptables for Services.
 import { resolve } from 'node:path'
-import { createClient, loadKubeconfig } from '../client'
 import { parseCidr } from '../kit/ipv4'
 import { ServiceProxy } from '../proxy'
 import { defineComponent, requireFlags } from './component'
@@ -20,7 +19,7 @@ export const proxy = defineComponent({
     },
     cleanup: { type: 'boolean', help: 'remove every rule and chain the proxy made, then exit' },
   },
-  async run(values) {
+  async run(values, ctx) {
     const clusterCIDR = parseCidr(values['cluster-cidr']).text
     if (values.cleanup) {
       const { removeProxyRules } = await import('../proxy/iptables')
@@ -31,11 +30,14 @@ export const proxy = defineComponent({
     }
     requireFlags(values, 'kubeconfig', 'node-name')
     const node = values['node-name']!
-    const cfg = loadKubeconfig(resolve(values.kubeconfig!))
-    const client = createClient({ ...cfg, userAgent: `kubelab-proxy/${node}` })
-    const proxy = new ServiceProxy(client, { clusterCIDR, log: (l) => console.log(l) })
-    await proxy.start()
-    console.log(`proxy: node ${node} serving Services from ${cfg.server}`)
+    const client = ctx.client(resolve(values.kubeconfig!), `kubelab-proxy/${node}`)
+    const proxy = new ServiceProxy(client, { clusterCIDR, informers: ctx.informers(client), log: (l) => console.log(l) })
+    await proxy.start().catch(async (e: unknown) => {
+      await proxy.stop({ cleanup: false }).catch(() => undefined)
+      client.close()
+      throw e
+    })
+    console.log(`proxy: node ${node} serving Services from ${client.config.server}`)
     return async () => {
       console.log('proxy: removing rules')
       try {

@@ -18,8 +18,8 @@ export interface ClusterDns {
 }
 
 /** Start informers, wait for their first list, then serve. */
-export async function startClusterDns(client: Client, o: Omit<DnsServerOptions, 'data'>): Promise<ClusterDns> {
-  const factory = new InformerFactory(client, { log: o.log })
+export async function startClusterDns(client: Client, o: Omit<DnsServerOptions, 'data'> & { readonly informers?: InformerFactory }): Promise<ClusterDns> {
+  const factory = o.informers?.scoped() ?? new InformerFactory(client, { log: o.log })
   const services = factory.for<ServiceObj>(RES.services)
   const slices = factory.for<SliceObj>(RES.slices)
   let index: DnsIndex | undefined

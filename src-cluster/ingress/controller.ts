@@ -16,6 +16,8 @@ import type { IngressClassObj, IngressObj, LeaseObj, SecretObj, ServiceObj, Slic
 import { RES } from '../kit/resources'
 
 export interface IngressControllerOptions {
+  /** Informers shared with other components of this process (the node agent); default: its own. */
+  readonly informers?: InformerFactory
   /** The node this instance runs on (names its presence Lease). */
   readonly node: string
   /** The address clients reach this node at: published in Ingress status. */
@@ -66,7 +68,7 @@ export class IngressController {
   ) {
     this.log = opts.log ?? ((l) => console.log(l))
     this.clock = opts.clock ?? realClock
-    this.factory = new InformerFactory(client, { log: this.log })
+    this.factory = opts.informers?.scoped() ?? new InformerFactory(client, { log: this.log })
     this.proxy = new IngressProxy({ host: opts.address, ...opts.proxy, log: this.log })
     this.presence = new Presence(client, {
       node: opts.node,

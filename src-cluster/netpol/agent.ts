@@ -13,6 +13,8 @@ import type { NamespaceObj, NetworkPolicyObj, PodObj } from '../kit/objects'
 import { RES } from '../kit/resources'
 
 export interface NetworkPolicyAgentOptions {
+  /** Informers shared with other components of this process (the node agent); default: its own. */
+  readonly informers?: InformerFactory
   /** The node whose pods this agent guards (pods' spec.nodeName). */
   readonly nodeName: string
   /** Program iptables in this named network namespace instead of our own (tests). */
@@ -83,7 +85,7 @@ export class NetworkPolicyAgent {
     private readonly opts: NetworkPolicyAgentOptions,
   ) {
     this.log = opts.log ?? ((l) => console.log(l))
-    this.factory = new InformerFactory(client, { log: this.log })
+    this.factory = opts.informers?.scoped() ?? new InformerFactory(client, { log: this.log })
     this.syncer = new NetpolSyncer(opts.netns)
   }
 

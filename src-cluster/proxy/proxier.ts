@@ -11,6 +11,8 @@ import type { ServiceObj, SliceObj } from '../kit/objects'
 import { RES } from '../kit/resources'
 
 export interface ServiceProxyOptions {
+  /** Informers shared with other components of this process (the node agent); default: its own. */
+  readonly informers?: InformerFactory
   /** Pod network of the cluster; off-cluster traffic to cluster IPs is masqueraded. */
   readonly clusterCIDR?: string
   /** Program iptables in this named network namespace instead of our own (tests). */
@@ -79,7 +81,7 @@ export class ServiceProxy {
     private readonly opts: ServiceProxyOptions = {},
   ) {
     this.log = opts.log ?? ((l) => console.log(l))
-    this.factory = new InformerFactory(client, { log: this.log })
+    this.factory = opts.informers?.scoped() ?? new InformerFactory(client, { log: this.log })
     this.syncer = new RuleSyncer(opts)
   }
 

@@ -64,6 +64,44 @@ export interface Component {
   readonly args: readonly string[]
   /** A program other than kubelab-node (etcd); absent: `kubelab-node NAME ARGS`. */
   readonly command?: string
+  /** The node agent: the components it runs as parts (the supervisor lists each on its own). */
+  readonly parts?: readonly string[]
+  /** The node agent's control socket (stop/start of one part). */
+  readonly controlSocket?: string
+}
+
+/** Components `kubelab-node agent` runs in one process (its AGENT_PARTS). */
+export const AGENT_PARTS: ReadonlySet<string> = new Set(['kubelet', 'proxy', 'netpol', 'ingress', 'dns'])
+
+export interface AgentLayout {
+  /** What runs as its own process (a systemd unit each, or the supervisor's children). */
+  readonly processes: readonly Component[]
+  /** The agent's --config file (absent: a build without `agent`, every component its own process). */
+  readonly agentConfig?: string
+  /** The components the agent runs. */
+  readonly parts: readonly Component[]
+}
+
+/**
+ * The node's agents (kubelet, proxy, netpol, ingress, dns) in one `kubelab-node agent` process,
+ * when the build has it; the other components (etcd, API server, scheduler, controller manager)
+ * stay processes of their own.
+ */
+export function agentLayout(p: NodePlanInput, components: readonly Component[]): AgentLayout {
+  const parts = components.filter((c) => !c.command && AGENT_PARTS.has(c.name))
+  if (!p.available.has('agent') || parts.length === 0) return { processes: components, parts: [] }
+  const d = nodePaths(p.root)
+  const controlSocket = posix.join(d.run, 'agent.sock')
+  const agent: Component = {
+    name: 'agent',
+    args: ['--config', posix.join(d.etc, 'agent.json'), '--control-socket', controlSocket, '--stopped-dir', posix.join(d.run, 'stopped')],
+    parts: parts.map((c) => c.name),
+    controlSocket,
+  }
+  const first = components.findIndex((c) => parts.includes(c))
+  const rest = components.filter((c) => !parts.includes(c))
+  const processes = [...rest.slice(0, first), agent, ...rest.slice(first)]
+  return { processes, parts, agentConfig: `${JSON.stringify({ parts: parts.map((c) => ({ name: c.name, args: c.args })) }, null, 2)}\n` }
 }
 
 export interface NodePaths {
@@ -259,11 +297,13 @@ export function nodeEnvFile(p: NodePlanInput): string {
 export function systemdUnit(p: NodePlanInput, c: Component): string {
   const d = nodePaths(p.root)
   const exec = (c.command ? [c.command, ...c.args] : [p.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), c.name, ...c.args]).map(shQuote).join(' ')
+  // The agent starts its parts' units with it (each part unit asks it to run that part).
+  const wants = ['network-online.target', ...(c.parts ?? []).map((n) => `kubelab-${n}.service`)].join(' ')
   return `# Written by KubeLab install-node.sh; re-running create rewrites it.
 [Unit]
 Description=KubeLab ${c.name} (cluster ${p.cluster}, node ${p.node.name})
 After=network-online.target containerd.service
-Wants=network-online.target
+Wants=${wants}
 
 [Service]
 ExecStart=${exec}
@@ -272,6 +312,52 @@ RestartSec=2
 KillMode=mixed
 TimeoutStopSec=15
 StandardOutput=append:${posix.join(d.logs, `${c.name}.log`)}
+StandardError=inherit
+
+[Install]
+WantedBy=multi-user.target
+`
+}
+
+/**
+ * A part of the node agent as a unit of its own, so that `systemctl stop kubelab-kubelet` still
+ * means "the kubelet is down" (the node goes NotReady) and `systemctl start` brings it back:
+ * starting the unit asks the agent to run the part, stopping it asks the agent to stop it and
+ * leaves a mark in run/kubelab/stopped so that a restarted agent keeps it stopped.
+ * `systemctl is-active kubelab-kubelet` follows. The agent's own restart (PartOf) restarts
+ * the part units with it.
+ */
+export function agentPartUnit(p: NodePlanInput, part: Component, agent: Component): string {
+  const d = nodePaths(p.root)
+  const ctl = (action: 'start' | 'stop'): string =>
+    [
+      p.nodeBinary,
+      posix.join(d.bin, 'kubelab-node.js'),
+      'agent-ctl',
+      `--${action}`,
+      part.name,
+      '--control-socket',
+      agent.controlSocket!,
+      '--stopped-dir',
+      posix.join(d.run, 'stopped'),
+    ]
+      .map(shQuote)
+      .join(' ')
+  return `# Written by KubeLab install-node.sh; re-running create rewrites it.
+[Unit]
+Description=KubeLab ${part.name}, a part of kubelab-agent (cluster ${p.cluster}, node ${p.node.name})
+Requires=kubelab-agent.service
+After=kubelab-agent.service
+PartOf=kubelab-agent.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${ctl('start')}
+ExecStop=${ctl('stop')}
+TimeoutStartSec=120
+TimeoutStopSec=30
+StandardOutput=append:${posix.join(d.logs, `${part.name}.log`)}
 StandardError=inherit
 
 [Install]
@@ -304,7 +390,7 @@ export function shutdownUnit(p: NodePlanInput): string {
 [Unit]
 Description=KubeLab: stop the pods when the machine shuts down (cluster ${p.cluster}, node ${p.node.name})
 After=containerd.service
-Before=kubelab-kubelet.service
+Before=kubelab-kubelet.service kubelab-agent.service
 
 [Service]
 Type=oneshot

@@ -8,6 +8,8 @@ import type { NodeBundle } from '../../provisioning/bundle'
 import { INSTALL_SCRIPT } from '../../provisioning/bundle'
 import {
   manifest,
+  agentLayout,
+  agentPartUnit,
   nodeComponents,
   nodeEnvFile,
   nodePaths,
@@ -278,13 +280,19 @@ export function nodeFiles(
       add('etcdctl.env', posix.join(d.etc, 'etcdctl.env'), etcdctlEnv(p), 0o600)
     }
   }
+  // The node's agents run in one `kubelab-node agent` process (when the build has it).
+  const layout = agentLayout(plan, components)
+  const agent = layout.processes.find((c) => c.parts)
+  if (layout.agentConfig) add('agent.json', posix.join(d.etc, 'agent.json'), layout.agentConfig)
   if (facts.serviceMode === 'systemd') {
-    for (const c of components) add(`kubelab-${c.name}.service`, `/etc/systemd/system/kubelab-${c.name}.service`, systemdUnit(plan, c))
+    for (const c of layout.processes) add(`kubelab-${c.name}.service`, `/etc/systemd/system/kubelab-${c.name}.service`, systemdUnit(plan, c))
+    for (const c of layout.parts) add(`kubelab-${c.name}.service`, `/etc/systemd/system/kubelab-${c.name}.service`, agentPartUnit(plan, c, agent!))
     add('kubelab-shutdown.service', '/etc/systemd/system/kubelab-shutdown.service', shutdownUnit(plan))
   } else {
-    add('components.json', posix.join(d.etc, 'components.json'), supervisorConfig(plan, components))
+    add('components.json', posix.join(d.etc, 'components.json'), supervisorConfig(plan, layout.processes))
   }
-  return { files, components: components.map((c) => c.name), missing }
+  // Units (or supervisor entries) by name: the processes, then the agent's parts.
+  return { files, components: [...layout.processes.map((c) => c.name), ...layout.parts.map((c) => c.name)], missing }
 }
 
 /** Environment for etcdctl (3.4 reads ETCDCTL_*) pointing at the node's own member with the healthcheck client certificate. */

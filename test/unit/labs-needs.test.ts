@@ -138,6 +138,13 @@ describe('images', () => {
       'proxy',
     ])
     expect([...parseComponents('systemd\nkubelab-kubelet.service\nkubelab-ingress.service\n')]).toEqual(['kubelet', 'ingress'])
+    // The node agent: its parts are listed (and stopped) one by one, as on VMs their units are.
+    expect([
+      ...parseComponents(
+        'supervisor\n{"components":{"agent":{"up":true},"kubelet":{"up":true,"partOf":"agent"},"dns":{"up":false,"stopped":true,"partOf":"agent"}}}',
+      ),
+    ]).toEqual(['agent', 'kubelet'])
+    expect([...parseComponents('systemd\nkubelab-agent.service\nkubelab-kubelet.service\n')]).toEqual(['agent', 'kubelet'])
     expect([...parseComponents('supervisor lb-pool\n{"components":{"apiserver":{"up":true}}}')].sort()).toEqual(['apiserver', 'lb-pool'])
   })
 })

@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'no
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
+  agentLayout,
+  agentPartUnit,
   manifest,
   nodeComponents,
   nodeEnvFile,
@@ -126,11 +128,43 @@ describe('node plan', () => {
     for (const c of ['scheduler', 'controller-manager', 'netpol']) expect(args(plan(), c)).not.toMatch(/leader-elect|resync/)
   })
 
+  it('runs the node agents in one kubelab-node agent process when the build has it, a unit per part asking it', () => {
+    const withAgent = plan({ available: new Set([...ALL, 'agent']) })
+    const { components } = nodeComponents(withAgent)
+    const layout = agentLayout(withAgent, components)
+    expect(layout.processes.map((c) => c.name)).toEqual(['apiserver', 'scheduler', 'controller-manager', 'agent'])
+    expect(layout.parts.map((c) => c.name)).toEqual(['dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
+    const agent = layout.processes[3]!
+    expect(agent.args).toEqual(['--config', '/etc/kubelab/agent.json', '--control-socket', '/run/kubelab/agent.sock', '--stopped-dir', '/run/kubelab/stopped'])
+    // The agent's config is each part's own command line, unchanged.
+    const conf = JSON.parse(layout.agentConfig!) as { parts: { name: string; args: string[] }[] }
+    expect(conf.parts.map((p) => p.name)).toEqual(['dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
+    expect(conf.parts[1]!.args).toEqual([...components.find((c) => c.name === 'kubelet')!.args])
+    // The supervisor learns the parts and the socket to ask.
+    const sup = JSON.parse(supervisorConfig(withAgent, layout.processes)) as { components: { name: string; parts?: string[]; controlSocket?: string }[] }
+    expect(sup.components.find((c) => c.name === 'agent')).toMatchObject({
+      parts: ['dns', 'kubelet', 'proxy', 'netpol', 'ingress'],
+      controlSocket: '/run/kubelab/agent.sock',
+    })
+    // systemd: the agent pulls in its part units; each part unit asks the agent.
+    expect(systemdUnit(withAgent, agent)).toMatch(/^Wants=network-online\.target kubelab-dns\.service kubelab-kubelet\.service .*kubelab-ingress\.service$/m)
+    const kubelet = agentPartUnit(withAgent, layout.parts[1]!, agent)
+    expect(kubelet).toMatch(/^Type=oneshot$/m)
+    expect(kubelet).toMatch(/^RemainAfterExit=yes$/m)
+    expect(kubelet).toMatch(/^PartOf=kubelab-agent\.service$/m)
+    expect(kubelet).toMatch(
+      /^ExecStop=\/usr\/bin\/node \/var\/lib\/kubelab\/bin\/kubelab-node\.js agent-ctl --stop kubelet --control-socket \/run\/kubelab\/agent\.sock --stopped-dir \/run\/kubelab\/stopped$/m,
+    )
+    expect(kubelet).toMatch(/^ExecStart=.* agent-ctl --start kubelet /m)
+    // A build without the agent: every component its own process, as before.
+    expect(agentLayout(plan(), components)).toEqual({ processes: components, parts: [] })
+  })
+
   it('stops the pods through the CRI at power-off only, not on a plain systemctl stop', () => {
     const unit = shutdownUnit(plan())
     expect(unit).toMatch(/^After=containerd\.service$/m)
     // Going down, the kubelet stops first (it would restart the containers), containerd last.
-    expect(unit).toMatch(/^Before=kubelab-kubelet\.service$/m)
+    expect(unit).toMatch(/^Before=kubelab-kubelet\.service kubelab-agent\.service$/m)
     const stop = /^ExecStop=\/bin\/sh -c '(.*)'$/m.exec(unit)?.[1]
     expect(stop).toBeDefined()
     // Run the guard as systemd would ($$ → $), with systemctl and node replaced by recorders.

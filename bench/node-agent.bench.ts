@@ -1,0 +1,200 @@
+// Node-total agent memory (root + containerd): the RSS of everything a worker node runs next to
+// containerd — kubelet, proxy, netpol and ingress — as four processes (one per component, the
+// layout before `kubelab-node agent`) and as ONE `kubelab-node agent` process with the same
+// four parts and the same flags. Both run the node bundle (out/node/kubelab-node.js, as VMs and
+// local nodes do) in a network namespace with its own containerd, against a control plane in
+// this process. RSS is the highest sum over a few seconds once the node is Ready and idle.
+// Run: npx tsx bench/node-agent.bench.ts   (SETTLE_S=10)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Node } from 'kubernetes-types/core/v1'
+import { buildNodeBundle } from '../provisioning/bundle'
+import type { KubeObject } from '../src-cluster/api/errors'
+import { writeKubeconfig } from '../src-cluster/apiserver/kubeconfig'
+import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control-plane'
+import { RES } from '../src-cluster/kit/resources'
+import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
+import { writeResults } from './lib/results'
+import { round } from './lib/stats'
+import { formatTable } from './lib/table'
+
+const SETTLE_MS = Number(process.env.SETTLE_S ?? 10) * 1000
+
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, containerd, cgroups, iptables)'
+  for (const bin of ['containerd', 'runc', 'nsenter', 'iptables']) if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} on PATH`
+  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni (Debian containernetworking-plugins)'
+  return undefined
+}
+const why = missing()
+if (why) {
+  console.log(`node-agent.bench SKIPPED: ${why}`)
+  process.exit(0)
+}
+
+// Issue 18's addresses: the upper half of a subnet no test uses.
+const HOST_IP = '10.231.202.129'
+const NODE_IP = '10.231.202.130'
+const NODE = 'k18-bench'
+const dir = mkdtempSync(join(tmpdir(), 'kubelab-k18-bench-'))
+const cgroupRoot = `/kubelab-k18-bench-${process.pid}`
+let cp: ControlPlane | undefined
+let bridge: TestBridge | undefined
+let rt: ContainerdNode | undefined
+let children: ChildProcess[] = []
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+async function stopChildren(): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((done) => {
+          if (c.exitCode !== null || c.signalCode !== null) return done()
+          const t = setTimeout(() => c.kill('SIGKILL'), 15_000)
+          c.once('exit', () => {
+            clearTimeout(t)
+            done()
+          })
+          c.kill('SIGTERM')
+        }),
+    ),
+  )
+  children = []
+}
+
+async function cleanup(): Promise<void> {
+  await stopChildren()
+  await rt?.stop()
+  removeCgroupTree(cgroupRoot)
+  await cp?.close()
+  await bridge?.remove()
+  rmSync(dir, { recursive: true, force: true })
+}
+
+/** Starts `kubelab-node ARGS` in the node's network namespace (nsenter execs node: the pid is its). */
+function run(program: string, name: string, args: string[]): ChildProcess {
+  const fd = openSync(join(dir, `${name}.log`), 'a')
+  const c = spawn('nsenter', [`--net=/run/netns/${rt!.netns}`, process.execPath, program, ...args], { stdio: ['ignore', fd, fd] })
+  closeSync(fd)
+  children.push(c)
+  return c
+}
+
+async function readyAndIdle(what: string): Promise<void> {
+  // Ready with a heartbeat from this start (the Node object stays between layouts).
+  const since = Date.now()
+  for (const end = Date.now() + 180_000; ;) {
+    const n = await cp!.client.get<KubeObject & Node>(RES.nodes, undefined, NODE).catch(() => undefined)
+    const ready = n?.status?.conditions?.find((c) => c.type === 'Ready')
+    if (ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime ?? '') >= since - 1000) break
+    const dead = children.find((c) => c.exitCode !== null)
+    if (dead) throw new Error(`${what}: a process exited ${dead.exitCode}; logs in ${dir}`)
+    if (Date.now() > end) throw new Error(`${what}: node not Ready in 180 s; logs in ${dir}`)
+    await new Promise((r) => setTimeout(r, 300))
+  }
+  await new Promise((r) => setTimeout(r, SETTLE_MS))
+}
+
+/** Highest total RSS of the running children over 5 s. */
+async function steadyTotal(): Promise<{ total: number; each: number[] }> {
+  let best = { total: 0, each: [] as number[] }
+  for (const end = Date.now() + 5000; Date.now() < end;) {
+    const each = children.map((c) => rssMiB(c.pid!))
+    const total = each.reduce((a, b) => a + b, 0)
+    if (total > best.total) best = { total, each }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  return best
+}
+
+const results: Record<string, unknown> = {}
+try {
+  const bundle = await buildNodeBundle({ outDir: join(dir, 'bundle') })
+  bridge = await createTestBridge(`k18b${process.pid % 1000}`, `${HOST_IP}/25`)
+  cp = await startControlPlane({
+    dataDir: join(dir, 'data'),
+    bindAddress: HOST_IP,
+    securePort: 0,
+    adminKubeconfig: join(dir, 'admin.kubeconfig'),
+    extraSANs: [HOST_IP],
+    log: () => {},
+  })
+  const api = cp.apiserver
+  const kc = join(dir, 'node.kubeconfig')
+  writeKubeconfig(kc, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
+  rt = await startContainerdNode(`k18${process.pid % 1000}`, { bridge, ip: NODE_IP })
+  const nodeDir = join(dir, NODE)
+  mkdirSync(nodeDir, { recursive: true })
+  const parts: { name: string; args: string[] }[] = [
+    {
+      name: 'kubelet',
+      args: [
+        '--kubeconfig',
+        kc,
+        '--node-name',
+        NODE,
+        '--node-ip',
+        NODE_IP,
+        '--container-runtime-endpoint',
+        `unix://${rt.socket}`,
+        '--root-dir',
+        join(nodeDir, 'kubelet'),
+        '--pod-log-dir',
+        join(nodeDir, 'pods'),
+        '--cni-conf-dir',
+        rt.cniConfDir,
+        '--cgroup-root',
+        cgroupRoot,
+      ],
+    },
+    { name: 'proxy', args: ['--kubeconfig', kc, '--node-name', NODE] },
+    { name: 'netpol', args: ['--kubeconfig', kc, '--node-name', NODE] },
+    { name: 'ingress', args: ['--kubeconfig', kc, '--node-name', NODE, '--address', NODE_IP, '--http-port', '80', '--https-port', '443'] },
+  ]
+
+  // Before: one process per component.
+  for (const p of parts) run(bundle.program, p.name, [p.name, ...p.args])
+  await readyAndIdle('one process per component')
+  const before = await steadyTotal()
+  console.log(`one process per component: ${round(before.total, 1)} MiB (${parts.map((p, i) => `${p.name} ${round(before.each[i]!, 1)}`).join(', ')})`)
+  await stopChildren()
+
+  // After: one agent process with the same parts and flags.
+  const conf = join(dir, 'agent.json')
+  writeFileSync(conf, JSON.stringify({ parts }))
+  run(bundle.program, 'agent', ['agent', '--config', conf, '--control-socket', join(dir, 'agent.sock'), '--stopped-dir', join(dir, 'stopped')])
+  await readyAndIdle('kubelab-node agent')
+  const after = await steadyTotal()
+  console.log(`one agent process: ${round(after.total, 1)} MiB`)
+  await stopChildren()
+
+  console.log(`worker node agents (${parts.map((p) => p.name).join(', ')}), idle, node bundle`)
+  console.log(
+    formatTable(
+      ['node-total agent RSS', 'MiB', 'processes'],
+      [
+        ['one process per component (before)', round(before.total, 1), parts.length],
+        ['kubelab-node agent (after)', round(after.total, 1), 1],
+      ],
+    ),
+  )
+  results.nodeTotalRssMiB = {
+    perComponent: round(before.total, 1),
+    perComponentEach: Object.fromEntries(parts.map((p, i) => [p.name, round(before.each[i]!, 1)])),
+    agent: round(after.total, 1),
+  }
+  results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)
+  console.log(`results: ${await writeResults('node-agent', results)}`)
+} finally {
+  await cleanup()
+}
