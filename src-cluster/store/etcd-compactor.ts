@@ -2,8 +2,16 @@
 // `compact_rev_key` on its version (a logical clock shared by all API servers); the one that
 // wins compacts to the revision it saw on its previous tick, so at least one interval of
 // history is kept and several API servers do not compact over each other.
+import type { Etcd3 } from 'etcd3'
 import type * as RPC from 'etcd3/lib/rpc'
-import type { EtcdStore } from './etcd'
+
+/** What the compactor needs of the store (EtcdStore), named here so the two do not import each other. */
+export interface CompactableStore {
+  readonly client: Pick<Etcd3, 'kv'>
+  /** Note a response header's revision; returns it. */
+  seen(header: RPC.IResponseHeader | undefined): number
+  compact(revision: number): Promise<void>
+}
 
 const KEY = Buffer.from('compact_rev_key')
 
@@ -13,7 +21,7 @@ export class EtcdCompactor {
   private lastRev = 0 // revision seen at the previous tick: the next compaction target
 
   constructor(
-    private readonly store: EtcdStore,
+    private readonly store: CompactableStore,
     intervalMs: number,
     private readonly log: (line: string) => void,
   ) {
