@@ -119,7 +119,12 @@ export class Aggregator {
         this.ctx.store.watch(
           resourcePrefix(res),
           { afterRevision: r.revision },
-          () => this.schedule(),
+          (events) => {
+            // Only changes in a namespace an aggregated APIService's Service lives in matter.
+            const prefix = resourcePrefix(res)
+            const namespaces = new Set([...this.apis.values()].map((a) => a.service.namespace))
+            if (events.some((e) => namespaces.has(e.kv.key.slice(prefix.length).split('/')[0]!))) this.schedule()
+          },
           () => undefined,
         ),
       )
