@@ -183,8 +183,8 @@ try {
     formatTable(
       ['node-total agent RSS', 'MiB', 'processes'],
       [
-        ['one process per component (before)', round(before.total, 1), parts.length],
-        ['kubelab-node agent (after)', round(after.total, 1), 1],
+        ['one process per component (before)', round(before.total, 1), String(parts.length)],
+        ['kubelab-node agent (after)', round(after.total, 1), '1'],
       ],
     ),
   )
