@@ -88,6 +88,7 @@ export class Kubelet {
     const every = this.opts.heartbeatMs ?? 10_000
     this.heartbeat = setInterval(() => void this.beat(), every)
     this.heartbeat.unref?.()
+    void this.fastStatusUntilReady(Date.now() + 120_000)
 
     this.nodeInformer = new Informer<NodeObj>(this.opts.client, RES.nodes, { stripManagedFields: true, log: this.log })
     const nodesChanged = (): void => {
@@ -267,6 +268,23 @@ export class Kubelet {
       new Date(),
       prev,
     )
+  }
+
+  /**
+   * As upstream's fastStatusUpdateOnce: until the node's Ready condition is posted True, ask the
+   * runtime every 500 ms and post status as soon as it is ready (the network is ready once the
+   * node's podCIDR has its CNI config), rather than on the next 10 s beat.
+   */
+  private async fastStatusUntilReady(deadline: number): Promise<void> {
+    const name = this.opts.nodeName
+    const posted = (): boolean =>
+      this.nodeInformer?.hasSynced() === true && (this.nodeInformer.get(name)?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+    for (;;) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 500).unref?.())
+      if (this.stopped || Date.now() > deadline || posted()) return
+      const runtime = await this.cri.status().catch((e: unknown) => e as Error)
+      if (!this.stopped && readyCondition(runtime).ok) await this.beat()
+    }
   }
 
   /** Renews the lease and posts node status. */
