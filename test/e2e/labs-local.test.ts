@@ -32,7 +32,10 @@ const ONLY = process.env.KUBELAB_LABS?.split(',')
 /** Capabilities a local cluster may lack without failing its labs (none: it has them all). */
 const IN_PROGRESS = new Set<string>()
 /** Labs this cluster (embedded store) cannot run, proven in CI on a cluster that can, by the file named. */
-const PROVEN_ELSEWHERE: Record<string, { need: string; file: string }> = { 'etcd-backup': { need: 'etcd', file: 'test/e2e/local-etcd.test.ts' } }
+const PROVEN_ELSEWHERE: Record<string, { needs: string[]; file: string }> = {
+  'etcd-backup': { needs: ['etcd'], file: 'test/e2e/local-etcd.test.ts' },
+  'ha-control-plane': { needs: ['control-planes>=3', 'etcd'], file: 'test/e2e/local-ha.test.ts' },
+}
 
 const entries = loadCatalogue([join(ROOT, 'labs')])
 const labs = entries
@@ -136,7 +139,7 @@ describe(`labs on a local 1+2 cluster (${NAME})`, () => {
         const elsewhere = PROVEN_ELSEWHERE[lab.id]
         if (elsewhere) expect(readFileSync(join(ROOT, elsewhere.file), 'utf8'), `${elsewhere.file} proves ${lab.id}`).toContain(`'${lab.id}'`)
         expect(
-          unmet.filter((u) => !IN_PROGRESS.has(u.need) && u.need !== elsewhere?.need),
+          unmet.filter((u) => !IN_PROGRESS.has(u.need) && !elsewhere?.needs.includes(u.need)),
           `${lab.id} cannot run on a local cluster`,
         ).toEqual([])
         return

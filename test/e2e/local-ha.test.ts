@@ -20,6 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import type { Browser, Page } from 'playwright-core'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { ClusterManager } from '../../src-main/backend/cluster-manager'
+import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/labs'
 
 const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -329,4 +331,44 @@ describe('kubelab create --provider local --control-planes 3', () => {
     // Writes work through the endpoint on the restored cluster.
     await kubectl('-n', 'keep', 'create', 'configmap', 'after-restore', '--from-literal=b=2')
   })
+})
+
+// The HA drill lab runs here: the labs e2e cluster has one control plane (labs-local.test.ts
+// names this file for it in PROVEN_ELSEWHERE).
+describe('the ha-control-plane lab on this cluster', () => {
+  const ctl = (node: string, action: string, component: string) =>
+    kubelab('ssh', cluster, node, '--', `"\${KUBELAB_NODE_BINARY:-node}" "\${KUBELAB_ROOT:-}/var/lib/kubelab/bin/supervisor.mjs" ctl ${action} ${component}`)
+
+  it('ha-control-plane: start → check fails → cp2 down, leases move off it → cp2 back → check passes', async () => {
+    const lab = loadCatalogue([join(ROOT, 'labs')]).find((e) => e.lab?.id === 'ha-control-plane')?.lab
+    expect(lab).toBeDefined()
+    // cp2 leads both components first, so the drill shows leases moving: the others step down
+    // (a stopped holder releases its lease) and wait as standbys again.
+    const others = CPS.filter((n) => n !== 'control-plane-2')
+    for (const n of others) for (const c of ['scheduler', 'controller-manager']) await ctl(n, 'stop', c)
+    await until('cp2 holding both leases', 60_000, async () => {
+      const h = await leaseHolders()
+      return h['kube-scheduler'] === 'control-plane-2' && h['kube-controller-manager'] === 'control-plane-2' ? true : undefined
+    })
+    for (const n of others) for (const c of ['scheduler', 'controller-manager']) await ctl(n, 'start', c)
+    const lc = await managedLabCluster(new ClusterManager({ env }), cluster)
+    try {
+      const runner = new LabRunner(lc, lab!)
+      expect(unmetNeeds(lab!, await runner.facts())).toEqual([])
+      await runner.start()
+      expect((await runner.check()).reason).toMatch(/the API server on cp2 \(control-plane-2, .*\) still answers/)
+      expect((await runner.solution({ run: true })).result?.code).toBe(0)
+      expect(await runner.check()).toMatchObject({ outcome: 'passed', step: 1 })
+      const moved = await leaseHolders()
+      expect(Object.values(moved).every((h) => others.includes(h))).toBe(true)
+      expect((await runner.check()).reason).toMatch(/control-plane node control-plane-2 is not Ready yet/)
+      expect((await runner.solution({ run: true })).result?.code).toBe(0)
+      const back = await runner.check()
+      expect(back, back.reason).toMatchObject({ outcome: 'passed', step: 2 })
+      expect(runner.progress().finishedAt).toBeDefined()
+      await runner.stop()
+    } finally {
+      lc.close()
+    }
+  }, 300_000)
 })
