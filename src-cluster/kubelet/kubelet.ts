@@ -1,6 +1,7 @@
 // The kubelet: registers its Node, heartbeats a Lease, posts node status, watches the pods
 // bound to it and runs one PodWorker per pod. The HTTPS server (logs, exec, metrics) and the
 // pod network are separate modules wired in by `kubelab-node kubelet`.
+import { podCgroup, removeCgroup } from './pod-cgroup'
 import { mkdirSync } from 'node:fs'
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, PodStatus, Secret, Service } from 'kubernetes-types/core/v1'
 import type { Lease } from 'kubernetes-types/coordination/v1'
@@ -224,6 +225,7 @@ export class Kubelet {
       this.log(`kubelet: removing sandbox ${s.id} of pod ${s.metadata?.namespace}/${s.metadata?.name}, which no longer runs here`)
       await this.cri.stopPodSandbox(s.id).catch(() => undefined)
       await this.cri.removePodSandbox(s.id).catch(() => undefined)
+      removeCgroup(podCgroup(this.opts.cgroupRoot ?? '/kubelab', uid))
     }
   }
 

@@ -1,6 +1,7 @@
 // One pod's worker: converges the runtime to the pod spec on every sync (sandbox, volumes,
 // images, init containers in order, containers with restart back-off, probes), posts status,
 // and tears everything down gracefully when the pod is deleted.
+import { podCgroup, removeCgroup } from './pod-cgroup'
 import type { Container, Pod, PodStatus, Service } from 'kubernetes-types/core/v1'
 import type { CriClient } from './cri/client'
 import { isCriNotFound } from './cri/client'
@@ -540,6 +541,7 @@ export class PodWorker {
       await cri.removePodSandbox(s.id).catch((e: unknown) => this.env.log(`pod ${this.key()}: remove sandbox: ${(e as Error).message}`))
     }
     tearDownVolumes(this.env.rootDir, this.uid)
+    removeCgroup(podCgroup(this.env.cgroupRoot, this.uid))
     this.sandboxId = undefined
     this.podIP = undefined
     await this.env.finalizeDelete(this.pod)

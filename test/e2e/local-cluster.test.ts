@@ -42,6 +42,14 @@ function machineState(): Record<string, string[]> {
       .filter((l) => !l.startsWith('#') && mine(l)),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
     processes: out('ps', ['-eo', 'args=']).split('\n').filter(mine),
+    // Pod cgroups (`/kubelab/pod<uid>` in each hierarchy): runc leaves the pod's parent behind.
+    podCgroups: ['/sys/fs/cgroup/memory/kubelab', '/sys/fs/cgroup/unified/kubelab', '/sys/fs/cgroup/kubelab'].flatMap((d) =>
+      existsSync(d)
+        ? readdirSync(d)
+            .filter((n) => n.startsWith('pod'))
+            .map((n) => `${d}/${n}`)
+        : [],
+    ),
   }
 }
 

@@ -10,9 +10,10 @@
 // kind runs an haproxy container) on the bridge address HOST:6443, the stable endpoint every
 // kubelet and proxy and the host's kubeconfig use. It starts with any control-plane node and
 // stops with the last one.
+import { podCgroup, removeCgroup } from '../../../src-cluster/kubelet/pod-cgroup'
 import { execFile, spawnSync } from 'node:child_process'
 import { API_LB_SCRIPT } from '../../../provisioning/bundle'
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { PAUSE_IMAGE } from '../../../provisioning/images/standard'
 import { ensureClusterSshKey } from '../../provisioning/keys'
@@ -213,6 +214,15 @@ function taskPids(dir: string): Promise<number[]> {
  * balancer) is signalled together with one bounded grace (containers are killed at once: their
  * state goes with the cluster), then mounts, veths, namespaces, folders, bridge and chain go.
  */
+/** Pods the node's kubelet has state for (`var/lib/kubelab/kubelet/pods/<uid>`). */
+function podUids(nodeRoot: string): string[] {
+  try {
+    return readdirSync(join(nodeRoot, 'var', 'lib', 'kubelab', 'kubelet', 'pods')).filter((u) => /^[0-9a-f-]{36}$/.test(u))
+  } catch {
+    return []
+  }
+}
+
 async function deleteCluster(ctx: ProviderContext, nodes: readonly NodeRecord[]): Promise<void> {
   const l = readLayout(ctx.clusterDir)
   const dirs = nodes.map((n) => nodeDir(ctx.clusterDir, n.name))
@@ -228,6 +238,9 @@ async function deleteCluster(ctx: ProviderContext, nodes: readonly NodeRecord[])
   const late = [...pidsMatchingAny(dirs.map((d) => `${d}/`)), ...namespaces.flatMap(netnsPids)]
   if (late.length) await killAllAtOnce([], late, 0)
   unmountUnder(ctx.clusterDir)
+  // Killed pods never reach the kubelet's teardown: their pod cgroups (named after the pods the
+  // node's kubelet still had on disk) go here, now that nothing runs in them.
+  for (const d of dirs) for (const uid of podUids(d)) removeCgroup(podCgroup('/kubelab', uid))
   await Promise.all([
     ...(l ? nodes.filter((n) => l.hosts[n.name] !== undefined).map((n) => trySh('ip', ['link', 'del', vethName(l, n.name)])) : []),
     ...namespaces.map((ns) => sh('ip', ['netns', 'del', ns])),
