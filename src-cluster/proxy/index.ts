@@ -3,4 +3,3 @@ export { ServiceProxy, RuleSyncer, type ServiceProxyOptions, type ProxyState } f
 export { buildProxyRules, chainName, svcChain, sepChain, extChain, MASQ_MARK, type RulesInput } from './rules'
 export { servicePorts, type ServicePortInfo } from './model'
 export { removeProxyRules } from './iptables'
-export { LoadBalancerIpController, IpPool } from './lb-allocator'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { buildProxyRules, chainName, IpPool, sepChain, servicePorts, svcChain, extChain } from '../../src-cluster/proxy'
+import { buildProxyRules, chainName, sepChain, servicePorts, svcChain, extChain } from '../../src-cluster/proxy'
+import { IpPool } from '../../src-cluster/controllers/core/loadbalancer-ip'
 import type { ServiceObj, SliceObj } from '../../src-cluster/kit/objects'
 
 const svc = (name: string, spec: ServiceObj['spec'], status?: ServiceObj['status']): ServiceObj => ({

@@ -2,12 +2,12 @@
 // no loadBalancerClass, which would name another implementation) gets an IP from a per-cluster
 // pool on the node network, written to status.loadBalancer.ingress. The proxy on every node then
 // DNATs that address. Addresses held by existing Services are learnt first, so a restart keeps them.
-import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../controllers/framework'
-import { isNotFound } from '../client'
-import { cidrContains, cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../kit/ipv4'
-import type { ServiceObj } from '../kit/objects'
-import { RES } from '../kit/resources'
-import { keyOf } from '../kit/keys'
+import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'
+import { isNotFound } from '../../client'
+import { cidrContains, cidrSize, ipToNumber, numberToIp, parseCidr, type Cidr } from '../../kit/ipv4'
+import type { ServiceObj } from '../../kit/objects'
+import { RES } from '../../kit/resources'
+import { keyOf } from '../../kit/keys'
 
 /** Hands out addresses of a pool lowest-first; the network and broadcast addresses are skipped. */
 export class IpPool {
