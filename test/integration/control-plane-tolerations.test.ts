@@ -20,6 +20,9 @@ it('gives new pods the configured default toleration seconds', async () => {
     log: () => {},
   })
   try {
+    // No controller manager here to make the namespace's default ServiceAccount, which the
+    // ServiceAccount admission plugin requires of a pod (as upstream).
+    await cp.client.create(resourceRef('v1', 'serviceaccounts'), 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } })
     const pod = await cp.client.create<{ spec?: { tolerations?: { key?: string; tolerationSeconds?: number }[] } }>(resourceRef('v1', 'pods'), 'default', {
       apiVersion: 'v1',
       kind: 'Pod',

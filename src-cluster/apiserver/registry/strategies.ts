@@ -60,6 +60,11 @@ export function prepareForCreate(res: ResourceInfo, obj: KubeObject, ctx: Strate
     const meta = obj.metadata!
     if (!meta.finalizers?.includes('customresourcecleanup.apiextensions.k8s.io'))
       meta.finalizers = [...(meta.finalizers ?? []), 'customresourcecleanup.apiextensions.k8s.io']
+    // As upstream's strategy: a new CRD's status starts with its storage version and no accepted
+    // names (never absent), so clients reading status.conditions right after create find a status.
+    const versions = asObj(obj.spec).versions
+    const storage = Array.isArray(versions) ? (versions as { name?: string; storage?: boolean }[]).find((v) => v.storage)?.name : undefined
+    obj.status = { acceptedNames: { plural: '', kind: '' }, storedVersions: storage ? [storage] : [] }
   }
   switch (res.kind) {
     case 'Pod':
