@@ -427,7 +427,15 @@ export class LabRunner {
     }
     await k(['delete', 'clusterroles,clusterrolebindings,persistentvolumes,storageclasses,priorityclasses', '-l', sel, '--ignore-not-found', '--wait=false'])
     if (o.wait === false) return
-    const waitFor = new Set([...owned, ...createdNamespaces])
+    // Namespaces that earlier labs left terminating (stop does not wait) still hold pods for up to
+    // their grace period: a drill that drains a node would trip over them. Wait for those too.
+    const terminating = (await k(['get', 'namespaces', '-l', LAB_LABEL, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\\n"}{end}'])).stdout
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter(([name, phase]) => name && phase === 'Terminating')
+      .map(([name]) => name!)
+    if (terminating.length) this.log(`waiting for namespaces of earlier labs to finish terminating: ${terminating.join(', ')}`)
+    const waitFor = new Set([...owned, ...createdNamespaces, ...terminating])
     const until = Date.now() + 60_000
     for (;;) {
       const left = []
