@@ -135,6 +135,12 @@ export async function startContainerdNode(name: string, opts: ContainerdNodeOpti
   const snapshotter = pickSnapshotter(root)
   let child: ChildProcess | undefined
   let hostRoute = false
+  // Sandbox netns this node's containerd makes live in /run/netns (cni-<uuid>); a test that
+  // never removed its sandbox through CRI would leave them, so stop() removes the new ones.
+  // (e2e files run one at a time, so no other test makes cni-* netns meanwhile.)
+  const netnsDir = '/run/netns'
+  const listNetns = (): string[] => (existsSync(netnsDir) ? readdirSync(netnsDir) : [])
+  const netnsBefore = new Set(listNetns())
 
   const stop = async (): Promise<void> => {
     if (child && child.exitCode === null) {
@@ -142,6 +148,7 @@ export async function startContainerdNode(name: string, opts: ContainerdNodeOpti
       await waitFor(() => child!.exitCode !== null, 'containerd stop', 5000).catch(() => child!.kill('SIGKILL'))
     }
     await killShims(root)
+    for (const ns of listNetns()) if (ns.startsWith('cni-') && !netnsBefore.has(ns)) await tryRun('ip', ['netns', 'del', ns])
     // CNI's network namespaces for sandboxes are mounted under the state dir; pod netns go with them
     unmountUnder(root)
     if (hostRoute && opts.podCidr) await tryRun('ip', ['route', 'del', opts.podCidr, 'via', opts.ip])
