@@ -2,6 +2,7 @@
 // apiserver` running as its own process (so client and server do not share an event loop),
 // with the embedded store fsyncing every acknowledged write.
 // Run: npx tsx bench/api.bench.ts
+// (BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API server process.)
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:https'
@@ -76,7 +77,17 @@ async function main(): Promise<void> {
   const kubeconfig = join(dir, 'admin.kubeconfig')
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin/kubelab-node.mjs'), 'apiserver', '--data-dir', join(dir, 'data'), '--secure-port', String(port), '--admin-kubeconfig', kubeconfig],
+    [
+      ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      join(ROOT, 'bin/kubelab-node.mjs'),
+      'apiserver',
+      '--data-dir',
+      join(dir, 'data'),
+      '--secure-port',
+      String(port),
+      '--admin-kubeconfig',
+      kubeconfig,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
   await new Promise<void>((resolve, reject) => {

@@ -33,6 +33,36 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
+interface Peer {
+  readonly presentedCert: boolean
+  /** The user its verified certificate names (CN, O groups). */
+  readonly user?: User
+}
+
+/**
+ * What a connection's client certificate says, read once per connection: the certificate and
+ * its verification are fixed at the handshake, and getPeerCertificate() builds a new object
+ * on every call.
+ */
+const peers = new WeakMap<object, Peer>()
+
+function peerOf(sock: TLSSocket): Peer {
+  let p = peers.get(sock)
+  if (p !== undefined) return p
+  const cert = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined
+  const presentedCert = !!cert && Object.keys(cert).length > 0
+  p = { presentedCert }
+  if (sock.authorized && presentedCert && cert.subject) {
+    const cn = cert.subject.CN
+    const o = cert.subject.O
+    const groups = Array.isArray(o) ? o : o ? [o] : []
+    if (cn) p = { presentedCert, user: { name: Array.isArray(cn) ? cn[0]! : cn, groups: [...groups, 'system:authenticated'] } }
+  }
+  // Only once the handshake is over (authorized is final); a plain socket has no certificate.
+  if (typeof sock.getPeerCertificate !== 'function' || sock.authorized || sock.authorizationError) peers.set(sock, p)
+  return p
+}
+
 export function createAuthenticator(opts: {
   staticTokens: readonly StaticToken[]
   serviceAccountPubPem: string
@@ -41,15 +71,8 @@ export function createAuthenticator(opts: {
 }): Authenticator {
   return {
     async authenticate(req) {
-      const sock = req.socket as TLSSocket
-      const cert = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined
-      const presentedCert = !!cert && Object.keys(cert).length > 0
-      if (sock.authorized && presentedCert && cert.subject) {
-        const cn = cert.subject.CN
-        const o = cert.subject.O
-        const groups = Array.isArray(o) ? o : o ? [o] : []
-        if (cn) return { name: Array.isArray(cn) ? cn[0]! : cn, groups: [...groups, 'system:authenticated'] }
-      }
+      const { presentedCert, user } = peerOf(req.socket as TLSSocket)
+      if (user) return { name: user.name, groups: [...user.groups] }
       const h = req.headers.authorization
       const bearer = !!h && /^bearer /i.test(h)
       // A certificate from another CA, expired or without a name: refused, not anonymous.
