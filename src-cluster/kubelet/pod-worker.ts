@@ -78,6 +78,8 @@ export class PodWorker {
   private again = false
   private timer: NodeJS.Timeout | undefined
   private terminating: Promise<void> | undefined
+  /** When the kill in progress runs out of grace (ms since the epoch); a shorter grace cuts it. */
+  private killDeadline: number | undefined
   /** The pod's volumes as last set up, what they were set up from, and when (ms). */
   private volumes: { paths: VolumePaths; from: string; at: number } | undefined
   /** Set once the pod was deleted and the runtime cleaned up. */
@@ -99,6 +101,7 @@ export class PodWorker {
 
   update(pod: Pod): void {
     this.pod = pod
+    this.shortenKill()
     this.kick()
   }
 
@@ -108,7 +111,30 @@ export class PodWorker {
       ...this.pod,
       metadata: { ...this.pod.metadata, deletionTimestamp: this.pod.metadata?.deletionTimestamp ?? rfc3339(this.clock.now()), deletionGracePeriodSeconds: 0 },
     }
+    this.shortenKill()
     this.kick()
+  }
+
+  /**
+   * A second delete may shorten the grace period of a pod already being killed (kubectl delete
+   * --grace-period=1 after a plain delete, a namespace's pods cut short): as upstream's pod
+   * workers, stop the running containers again with the new, shorter timeout.
+   */
+  private shortenKill(): void {
+    if (!this.terminating || this.killDeadline === undefined || this.done) return
+    const grace = this.pod.metadata?.deletionGracePeriodSeconds
+    if (grace === undefined) return
+    const deadline = this.clock.now().getTime() + grace * 1000
+    if (deadline >= this.killDeadline) return
+    this.killDeadline = deadline
+    const cri = this.env.cri
+    void (async () => {
+      const sandboxes = await cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })
+      const running = (await Promise.all(sandboxes.map((s) => cri.listContainers({ podSandboxId: s.id }))))
+        .flat()
+        .filter((c) => c.state === 'CONTAINER_RUNNING')
+      await Promise.all(running.map((c) => cri.stopContainer(c.id, grace)))
+    })().catch((e: unknown) => this.env.log(`pod ${this.key()}: shorten grace to ${grace}s: ${(e as Error).message}`))
   }
 
   stop(): void {
@@ -504,7 +530,7 @@ export class PodWorker {
   private async terminate(): Promise<void> {
     const cri = this.env.cri
     const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30
-    const deadline = this.clock.now().getTime() + grace * 1000
+    this.killDeadline = this.clock.now().getTime() + grace * 1000
     const sandboxes = await cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })
     const containers = (await Promise.all(sandboxes.map((s) => cri.listContainers({ podSandboxId: s.id })))).flat()
     const all = [...(this.pod.spec?.containers ?? []), ...(this.pod.spec?.initContainers ?? [])]
@@ -532,7 +558,7 @@ export class PodWorker {
               this.env.event(this.pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${(e as Error).message}`, fp)
             }
           }
-          const left = Math.max(0, Math.ceil((deadline - this.clock.now().getTime()) / 1000))
+          const left = Math.max(0, Math.ceil(((this.killDeadline ?? 0) - this.clock.now().getTime()) / 1000))
           await cri.stopContainer(rc.id, left).catch((e: unknown) => this.env.log(`pod ${this.key()}: stop ${name}: ${(e as Error).message}`))
         }),
     )

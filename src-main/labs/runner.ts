@@ -424,6 +424,9 @@ export class LabRunner {
     if (owned.size) {
       this.log(`deleting lab namespaces: ${[...owned].join(', ')}`)
       await k(['delete', 'namespace', ...owned, '--ignore-not-found', '--wait=false'])
+      // The lab is over: its pods need not sit out a 30 s grace period (busybox's `sleep` ignores
+      // SIGTERM), which would hold the next lab's start. A terminating namespace takes no new pods.
+      for (const ns of owned) await k(['delete', 'pods', '--all', '-n', ns, '--grace-period=1', '--ignore-not-found', '--wait=false'])
     }
     await k(['delete', 'clusterroles,clusterrolebindings,persistentvolumes,storageclasses,priorityclasses', '-l', sel, '--ignore-not-found', '--wait=false'])
     if (o.wait === false) return

@@ -371,6 +371,29 @@ spec:
     expect(readFileSync(join(hostDir(), 'log'), 'utf8').trim().split('\n').length).toBe(written)
   })
 
+  it('cuts a kill short when a second delete shortens the grace period', async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: lingerer}
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 600
+  volumes: [{name: out, hostPath: {path: ${hostDir()}, type: Directory}}]
+  containers:
+  - name: c
+    image: ${BUSYBOX_IMAGE}
+    volumeMounts: [{name: out, mountPath: /out}]
+    command: [sh, -c, 'trap "echo TERM >> /out/lingerer" TERM; while :; do sleep 0.5; done']
+`)
+    await until('lingerer Running', async () => ready(await getPod('lingerer')))
+    expect((await kubectl(['delete', 'pod', 'lingerer', '--wait=false'])).code).toBe(0)
+    await until('lingerer to get TERM', async () => existsSync(join(hostDir(), 'lingerer')))
+    // Without the cut the kubelet would wait out 600 s and this delete would hit its timeout.
+    const r = await kubectl(['delete', 'pod', 'lingerer', '--grace-period=1', '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 })
+    expect(r.code, r.stderr).toBe(0)
+    expect(await getPod('lingerer')).toBeUndefined()
+  })
+
   it("as its node, reads the Secret and ConfigMap its pod uses (Node authorizer), and not another's", async () => {
     await apply(`apiVersion: v1
 kind: Secret
