@@ -168,6 +168,26 @@ describe.skipIf(!HELM)('Helm 4 (client-go 1.35) against the API server', () => {
     expect(history.at(-1)).toMatchObject({ revision: 5, status: 'deployed', description: 'Rollback to 1' })
   })
 
+  it('a release installed client-side (--server-side=false) moves to server-side apply, its Update entries turned into Apply', async () => {
+    const managers = async (res: ResourceRef, name: string): Promise<string[]> =>
+      ((await c.client.get(res, 'legacy', name)) as Obj).metadata.managedFields!.filter((f) => f.manager === 'helm').map((f) => f.operation)
+    await helm('install', 'old', CHART, '-n', 'legacy', '--create-namespace', '--server-side=false', '--wait', '--timeout', '40s')
+    expect(await managers(CONFIGMAPS, 'old-config')).toEqual(['Update'])
+    // Helm 3's three-way merge: a strategic merge patch (a JSON merge patch for the Widget).
+    await helm('upgrade', 'old', CHART, '-n', 'legacy', '--server-side=false', '--set', 'greeting=ciao', '--set', 'replicaCount=1')
+    expect((await c.client.get(CONFIGMAPS, 'legacy', 'old-config'))?.data).toEqual({ greeting: 'ciao' })
+    expect((await c.client.get(WIDGETS, 'legacy', 'old-widget'))?.spec).toEqual({ size: 1, color: 'blue' })
+    // Server-side now: Helm first rewrites managedFields with a JSON patch (client-go's
+    // csaupgrade), then applies.
+    await helm('upgrade', 'old', CHART, '-n', 'legacy', '--server-side=true', '--set', 'greeting=salut')
+    expect((await c.client.get(CONFIGMAPS, 'legacy', 'old-config'))?.data).toEqual({ greeting: 'salut' })
+    expect(await managers(CONFIGMAPS, 'old-config')).toEqual(['Apply'])
+    expect(await managers(DEPLOYMENTS, 'old-web')).toEqual(['Apply'])
+    expect((await c.client.get(DEPLOYMENTS, 'legacy', 'old-web'))?.spec?.replicas).toBe(2)
+    await helm('uninstall', 'old', '-n', 'legacy', '--wait', '--timeout', '40s')
+    expect(await c.client.get(CONFIGMAPS, 'legacy', 'old-config')).toBeUndefined()
+  })
+
   it('install --dry-run=server renders against the cluster and writes nothing', async () => {
     const out = await helm('install', 'other', CHART, '-n', NS, '--dry-run=server')
     expect(out).toMatch(/^STATUS: pending-install$/m)
