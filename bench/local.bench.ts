@@ -4,7 +4,7 @@
 // deletes its cluster.
 // Run: npx tsx bench/local.bench.ts   (RUNS=3 WORKERS=2 TIMEOUT_S=180 CLUSTER=l5c)
 import { mkdtempSync, rmSync } from 'node:fs'
-import { ClusterManager } from '../src-main/backend/cluster-manager'
+import { ClusterManager } from '../src-main/clusters'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { quantile, round } from './lib/stats'

@@ -22,6 +22,7 @@ export * from './contract/logs'
 export * from './contract/portforward'
 export * from './contract/labs'
 export * from './contract/providers'
+export * from './contract/errors'
 
 /** Requests: renderer → backend, one typed reply each. */
 export interface Requests extends AppRequests, ClusterRequests, ResourceRequests, TerminalRequests, LogRequests, PortForwardRequests, LabRequests {}

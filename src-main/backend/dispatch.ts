@@ -1,6 +1,6 @@
 import type { Reply, RequestName } from '../contract'
 import { isRequestName, rpcError } from '../contract'
-import { CodedError } from './errors'
+import { CodedError } from '../contract/errors'
 import type { Handler, Handlers } from './handlers'
 
 export type CallLogger = (line: string) => void

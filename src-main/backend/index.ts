@@ -6,7 +6,7 @@ import { createServices } from './handlers'
 
 export type { BackendContext, Handler, Handlers, Services } from './handlers'
 export { EventOutbox } from './outbox'
-export { kubelabHome } from './paths'
+export { kubelabHome } from '../clusters/paths'
 
 /** The backend as the adapters see it: one request entry point and one event stream. */
 export interface Backend {

@@ -1,5 +1,5 @@
 import { createBackend } from '../backend'
-import { kubelabHome } from '../backend/paths'
+import { kubelabHome } from '../clusters/paths'
 import { isLoopback, ListenError, startServer } from '../server'
 import type { CliIo } from './command'
 import { openInBrowser } from './open-browser'

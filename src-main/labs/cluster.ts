@@ -2,7 +2,7 @@
 // progress in clusters/NAME/labs/, scripts on the host shell (simulated) or over SSH on the
 // step's node (providers with machines), reusing one SSH session per node.
 import { join } from 'node:path'
-import type { ClusterManager } from '../backend/cluster-manager'
+import type { ClusterManager } from '../clusters'
 import { capabilitiesOf, DEFAULT_PROVIDER } from '../contract'
 import { loginFor, SshSession } from '../provisioning/ssh'
 import { importImageOnNode } from '../provisioning/images'

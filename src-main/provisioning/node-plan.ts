@@ -251,7 +251,7 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
         ...(p.node.role === 'control-plane' ? ['--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule'] : []),
         // No role label here: NodeRestriction forbids a kubelet to set node-role.kubernetes.io/*
         // on itself. The host labels the control plane with admin credentials once it registers
-        // (kubeadm's mark-control-plane; cluster-manager/wait.ts).
+        // (kubeadm's mark-control-plane; src-main/clusters/wait.ts).
       ],
     },
     { name: 'proxy', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16'] },

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ClusterManager } from '../../src-main/backend/cluster-manager'
+import { ClusterManager } from '../../src-main/clusters'
 import { importKillercoda, LabRunner, loadCatalogue, managedLabCluster, unmetNeeds, type Lab, type ManagedLabCluster } from '../../src-main/labs'
 
 const execFileP = promisify(execFile)

@@ -21,7 +21,7 @@ import { freePort } from '../../src-cluster/util/net'
 import { ETCD_BIN } from '../helpers/etcd'
 import { startTestApiServer } from '../helpers/apiserver'
 import { createClient, loadKubeconfig } from '../../src-cluster/client'
-import { controlPlaneStatus } from '../../src-main/backend/cluster-ops/control-plane'
+import { controlPlaneStatus } from '../../src-main/clusters/control-plane'
 
 interface Member {
   name: string

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ClusterOperation, OperationLine } from '../../src-main/contract'
-import { hintsFor } from '../../src-main/backend/cluster-ops/hints'
-import { Operation, maxLinesPerStep } from '../../src-main/backend/cluster-ops/operation'
-import { parseCpu, parseCreate, parseMemory } from '../../src-main/backend/cluster-ops/params'
-import { hostNeeds, runPreflight, type HostFacts } from '../../src-main/backend/cluster-ops/preflight'
+import { hintsFor } from '../../src-main/clusters/ops/hints'
+import { Operation, maxLinesPerStep } from '../../src-main/clusters/ops/operation'
+import { parseCreate } from '../../src-main/backend/clusters/params'
+import { parseCpu, parseMemory } from '../../src-main/contract'
+import { hostNeeds, runPreflight, type HostFacts } from '../../src-main/clusters/ops/preflight'
 
 function recorder() {
   const snapshots: ClusterOperation[] = []

@@ -6,7 +6,7 @@ import { eventNames, isRequestName, requestNames } from '../../src-main/contract
 import type { ClusterSummary } from '../../src-main/contract'
 import { createBackend, EventOutbox, kubelabHome } from '../../src-main/backend'
 import { createHandlers, noParams, type Handlers } from '../../src-main/backend/handlers'
-import { listClusters } from '../../src-main/backend/clusters'
+import { listClusters } from '../../src-main/clusters/registry'
 
 let home: string
 

@@ -3,7 +3,7 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1'
 import { describe, expect, it } from 'vitest'
 import { parseStart, pickReadyPod, statusMessage, targetPortOn } from '../../src-main/backend/portforward'
-import { CodedError } from '../../src-main/backend/errors'
+import { CodedError } from '../../src-main/contract/errors'
 import { titleOf } from '../../src-renderer/src/terminals/model'
 
 const pod = (

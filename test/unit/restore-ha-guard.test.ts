@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeBackup } from '../../src-cluster/backup/archive'
 import { createCA } from '../../src-cluster/kit/pki'
-import { ClusterManager } from '../../src-main/backend/cluster-manager'
-import { writeRecord, type ClusterRecord } from '../../src-main/backend/cluster-manager/state'
+import { ClusterManager } from '../../src-main/clusters'
+import { writeRecord, type ClusterRecord } from '../../src-main/clusters/state'
 
 const home = mkdtempSync(join(tmpdir(), 'kubelab-ha-guard-'))
 afterAll(() => rmSync(home, { recursive: true, force: true }))

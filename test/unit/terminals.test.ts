@@ -9,10 +9,10 @@ import { WebSocketServer } from 'ws'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EventMessage } from '../../src-main/contract'
 import { TerminalService } from '../../src-main/backend/terminals/service'
-import { ClusterManager } from '../../src-main/backend/cluster-manager'
+import { ClusterManager } from '../../src-main/clusters'
 import { execPath, openPodExec } from '../../src-main/backend/terminals/pod'
 import { hostShellEnv } from '../../src-main/backend/terminals/host'
-import { CodedError } from '../../src-main/backend/errors'
+import { CodedError } from '../../src-main/contract/errors'
 import { newProgress, ProgressStore } from '../../src-main/labs/progress'
 
 let home: string

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runPreflight, type HostFacts } from '../../src-main/backend/cluster-ops/preflight'
+import { runPreflight, type HostFacts } from '../../src-main/clusters/ops/preflight'
 import type { VmHostFacts } from '../../src-main/providers/preflight/host'
 
 const GiB = 2 ** 30

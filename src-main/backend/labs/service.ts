@@ -26,8 +26,8 @@ import {
   type Lab,
   type ManagedLabCluster,
 } from '../../labs'
-import type { ClusterManager } from '../cluster-manager'
-import { CodedError } from '../errors'
+import type { ClusterManager } from '../../clusters'
+import { CodedError } from '../../contract/errors'
 import { labCard, labSession, progressReport } from './view'
 
 export interface LabServiceOptions {

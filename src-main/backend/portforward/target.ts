@@ -4,7 +4,7 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1'
 import { ApiClientError, resourceRef, type Client } from '../../../src-cluster/client'
 import type { PortForwardKind } from '../../contract'
-import { CodedError } from '../errors'
+import { CodedError } from '../../contract/errors'
 
 const PODS = resourceRef('v1', 'pods')
 const SERVICES = resourceRef('v1', 'services')

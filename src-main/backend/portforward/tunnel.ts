@@ -8,7 +8,7 @@ import { request as httpsRequest } from 'node:https'
 import type { Socket } from 'node:net'
 import type { ClientConfig } from '../../../src-cluster/client'
 import { openStream, spdyClient, SPDY_PORTFORWARD, type SpdyConnection, type SpdyStream } from '../../../src-cluster/streaming'
-import { CodedError } from '../errors'
+import { CodedError } from '../../contract/errors'
 
 export interface ForwardStreams {
   /** Bytes to and from the pod port. */

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createClient, loadKubeconfig, type ClosableClient } from '../../../src-cluster/client'
-import { checkClusterName } from '../cluster-manager/state'
-import { CodedError } from '../errors'
-import { clustersDir } from '../paths'
+import { checkClusterName } from '../../clusters/state'
+import { CodedError } from '../../contract/errors'
+import { clustersDir } from '../../clusters/paths'
 
 interface Entry {
   kubeconfig: string

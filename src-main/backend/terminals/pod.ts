@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http'
 import WebSocket from 'ws'
 import type { ClientConfig } from '../../../src-cluster/client'
 import { CHANNEL, decodeFrame, encodeFrame, encodeResize, exitCodeOf, WS_V4, WS_V5, type ExitStatus } from '../../../src-cluster/streaming/channel'
-import { CodedError } from '../errors'
+import { CodedError } from '../../contract/errors'
 import type { SessionCallbacks, TerminalSession } from './types'
 
 export interface PodExecTarget {

@@ -1,7 +1,7 @@
 // Shared by the cluster lifecycle commands: flag parsing with usage errors, one ClusterManager
 // per call writing progress to stdout, errors turned into a message and exit code 1, and for
 // long commands (create) Ctrl-C wired to the manager's cancel path.
-import { ClusterManager } from '../../backend/cluster-manager'
+import { ClusterManager } from '../../clusters'
 import { SshSession } from '../../provisioning/ssh'
 import { parseArgs, type FlagSpec, type ParsedArgs } from '../args'
 import type { CliIo, Command } from '../command'

@@ -1,7 +1,7 @@
 // `kubelab lab ...`: the lab runner from a terminal. Each call is a fresh process; the
 // runner keeps progress in the cluster's folder, so `check` after `start` (or after a reboot)
 // continues where the learner was. The lab a cluster is on is remembered (`.active`).
-import { ClusterManager } from '../../backend/cluster-manager'
+import { ClusterManager } from '../../clusters'
 import {
   catalogueRoots,
   findLab,

@@ -4,7 +4,7 @@
 // for the new master address, every node's kubeconfigs point at it, each kubelet advertises its
 // new node IP (install-node.sh restarts what changed), and the admin kubeconfig gets the new
 // server. `machines` must start VMs without repairing again (no recursion).
-import { provisionCluster } from '../../backend/cluster-manager/provision'
+import { provisionCluster } from '../../clusters/provision'
 import { formatStepEvent } from '../../provisioning/steps'
 import type { Provider, ProviderContext } from '../types'
 

@@ -3,10 +3,10 @@
 // the host needs no route to etcd) and who holds the leader-election Leases in kube-system.
 // Read through the cluster's own API endpoint: on an HA cluster that is the load balancer,
 // so it answers while any control-plane node is down.
-import type { Client } from '../../../src-cluster/client'
-import type { KubeObject } from '../../../src-cluster/api/errors'
-import { RES } from '../../../src-cluster/kit/resources'
-import type { ControlPlaneStatus, EtcdMemberInfo, LeaseHolderInfo } from '../../contract'
+import type { Client } from '../../src-cluster/client'
+import type { KubeObject } from '../../src-cluster/api/errors'
+import { RES } from '../../src-cluster/kit/resources'
+import type { ControlPlaneStatus, EtcdMemberInfo, LeaseHolderInfo } from '../contract'
 
 /** The Leases upstream's control-plane components elect their leader with. */
 export const CONTROL_PLANE_LEASES = ['kube-scheduler', 'kube-controller-manager'] as const

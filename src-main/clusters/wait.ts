@@ -3,9 +3,9 @@
 // the error says what is missing and where the log is.
 import { existsSync } from 'node:fs'
 import type { Node } from 'kubernetes-types/core/v1'
-import { findResource } from '../../../src-cluster/api/resources'
-import type { KubeObject } from '../../../src-cluster/api/errors'
-import { createClient, Informer, loadKubeconfig } from '../../../src-cluster/client'
+import { findResource } from '../../src-cluster/api/resources'
+import type { KubeObject } from '../../src-cluster/api/errors'
+import { createClient, Informer, loadKubeconfig } from '../../src-cluster/client'
 
 const NODES = findResource('', 'v1', 'nodes')!
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

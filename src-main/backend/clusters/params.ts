@@ -1,7 +1,7 @@
 // Validation of what crosses the contract into cluster operations. Each parser answers a Reply so
 // the dispatcher returns `bad_params` with a message naming the field.
 import type { ClusterName, ClusterNodeRef, CreateClusterParams, OperationRef, Reply } from '../../contract'
-import { ok, rpcError } from '../../contract'
+import { maxWorkers, ok, parseCpu, parseMemory, rpcError } from '../../contract'
 
 type Fields = Record<string, unknown>
 
@@ -15,26 +15,6 @@ function str(request: string, f: Fields, key: string): string | { error: string 
   if (typeof v !== 'string' || v.trim() === '') return { error: `${request}: ${key} must be a non-empty string` }
   return v.trim()
 }
-
-/** Kubernetes CPU quantity: whole or decimal cores, or millicores (`2`, `0.5`, `1500m`). */
-export function parseCpu(q: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(q.trim())
-  if (!m) return undefined
-  const cores = Number(m[1]) / (m[2] ? 1000 : 1)
-  return cores > 0 ? cores : undefined
-}
-
-const memUnits: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }
-
-/** Kubernetes memory quantity in bytes (`4Gi`, `512Mi`, `2G`, `1073741824`). */
-export function parseMemory(q: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q.trim())
-  if (!m) return undefined
-  const bytes = Number(m[1]) * memUnits[m[2] ?? '']!
-  return bytes > 0 ? Math.round(bytes) : undefined
-}
-
-export const maxWorkers = 5000
 
 export function parseCreate(raw: unknown): Reply<CreateClusterParams> {
   const request = 'clusters.create'

@@ -1,12 +1,12 @@
 // cluster.json: the record of one cluster on the host. The desktop UI reads provider, state,
-// nodes[] and createdAt (see backend/clusters.ts); the cluster manager also keeps the ports and
+// nodes[] and createdAt (see registry.ts); the cluster manager also keeps the ports and
 // settings chosen at create time here so start/stop/re-runs reuse them. Written atomically
 // (temp file + rename) so an interrupted write never leaves half a file.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { NodeRecord } from '../../providers/types'
-import { clustersDir } from '../paths'
-import { clusterFileName } from '../clusters'
+import type { NodeRecord } from '../providers/types'
+import { clustersDir } from './paths'
+import { clusterFileName } from './registry'
 
 export type ClusterState = 'creating' | 'starting' | 'running' | 'stopping' | 'stopped' | 'deleting' | 'error'
 

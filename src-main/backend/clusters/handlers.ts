@@ -3,7 +3,7 @@ import type { ClusterRequests, ControlPlaneStatus } from '../../contract'
 import type { Handler } from '../handlers'
 import { noParams } from '../handlers'
 import { parseClusterName, parseCreate, parseNodeRef, parseOperationRef } from './params'
-import type { ClusterOps } from './service'
+import type { ClusterOps } from '../../clusters/ops/service'
 
 export type ClusterHandlers = { [K in keyof ClusterRequests]: Handler<K> }
 

@@ -10,8 +10,8 @@ import type { DetectResult } from '../../providers/types'
 import { checkAddressConflicts, checkLocalNetworkPermission, checkResources, checkVmSubnetRoute, plannedRanges } from '../../providers/preflight/checks'
 import { readVmHostFacts, type VmHostFacts } from '../../providers/preflight/host'
 import { presetFor, type NodeSize } from '../../providers/preflight/presets'
-import { checkClusterName, clusterDir, readRecord } from '../cluster-manager/state'
-import { parseCpu, parseMemory } from './params'
+import { checkClusterName, clusterDir, readRecord } from '../state'
+import { parseCpu, parseMemory } from '../../contract'
 
 export interface HostFacts {
   freeMemory(): number

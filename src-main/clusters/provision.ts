@@ -2,17 +2,17 @@
 // start the machines, make the cluster's SSH key and PKI, build the node bundle, provision the
 // master then the workers over SSH (steps streamed as events), and write the admin kubeconfig.
 import { dirname, join } from 'node:path'
-import { kubeconfigYaml, writeKubeconfig } from '../../../src-cluster/apiserver/kubeconfig'
-import { buildNodeBundle } from '../../../provisioning/bundle'
-import type { Provider, ProviderContext } from '../../providers/types'
-import { buildStandardImages } from '../../provisioning/images'
-import { ensureClusterSshKey } from '../../provisioning/keys'
-import { API_SERVER_PORT, ensureClusterPki } from '../../provisioning/pki'
-import { ensureNodeRuntime, type NodeArch } from '../../provisioning/node-runtime'
-import { ensureNodeKubectl } from '../../provisioning/node-kubectl'
-import { provisionNode } from '../../provisioning/provision'
-import { loginFor } from '../../provisioning/ssh'
-import { StepRunner, type StepEvent } from '../../provisioning/steps'
+import { kubeconfigYaml, writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
+import { buildNodeBundle } from '../../provisioning/bundle'
+import type { Provider, ProviderContext } from '../providers/types'
+import { buildStandardImages } from '../provisioning/images'
+import { ensureClusterSshKey } from '../provisioning/keys'
+import { API_SERVER_PORT, ensureClusterPki } from '../provisioning/pki'
+import { ensureNodeRuntime, type NodeArch } from '../provisioning/node-runtime'
+import { ensureNodeKubectl } from '../provisioning/node-kubectl'
+import { provisionNode } from '../provisioning/provision'
+import { loginFor } from '../provisioning/ssh'
+import { StepRunner, type StepEvent } from '../provisioning/steps'
 
 export interface ProvisionClusterOptions {
   readonly provider: Provider

@@ -4,10 +4,10 @@
 // (same CA, same store kind) before anything is stopped or changed.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs'
 import { dirname, join, relative, sep } from 'node:path'
-import { loadKubeconfig } from '../../../src-cluster/client/kubeconfig'
-import { BackupError, readBackup, type BackupManifest, type OpenedBackup } from '../../../src-cluster/backup/archive'
-import { takeBackup, type TakenBackup } from '../../../src-cluster/backup/take'
-import { capabilitiesOf } from '../../contract'
+import { loadKubeconfig } from '../../src-cluster/client/kubeconfig'
+import { BackupError, readBackup, type BackupManifest, type OpenedBackup } from '../../src-cluster/backup/archive'
+import { takeBackup, type TakenBackup } from '../../src-cluster/backup/take'
+import { capabilitiesOf } from '../contract'
 import type { ClusterRecord } from './state'
 
 /** Folders (relative to the cluster folder) whose files a restore needs: certificates and tokens. */

@@ -5,9 +5,9 @@
 // started on it again. The rest of the cluster keeps running: kubelets, scheduler and
 // controllers re-list when their watches get 410 and reconcile to the restored state.
 import { posix } from 'node:path'
-import type { Provider, ProviderContext, NodeRecord } from '../../providers/types'
-import { loginFor, SshSession } from '../../provisioning/ssh'
-import { shQuote, nodePaths } from '../../provisioning/node-plan'
+import type { Provider, ProviderContext, NodeRecord } from '../providers/types'
+import { loginFor, SshSession } from '../provisioning/ssh'
+import { shQuote, nodePaths } from '../provisioning/node-plan'
 
 export interface NodeRestoreInput {
   readonly provider: Provider

@@ -17,14 +17,14 @@ import type {
 } from '../../contract'
 import { capabilitiesOf } from '../../contract'
 import { getProvider, providerNames } from '../../providers'
-import type { ClusterManager, ClusterPhase } from '../cluster-manager'
-import { clusterDir, readRecord } from '../cluster-manager/state'
-import { listClusters } from '../clusters'
+import type { ClusterManager, ClusterPhase } from '../manager'
+import { clusterDir, readRecord } from '../state'
+import { listClusters } from '../registry'
 import { hintsFor } from './hints'
 import { Operation } from './operation'
 import { hostFacts, runPreflight, type HostFacts } from './preflight'
 
-import { CodedError as OpError } from '../errors'
+import { CodedError as OpError } from '../../contract/errors'
 
 export interface ClusterOpsOptions {
   env: NodeJS.ProcessEnv
