@@ -209,6 +209,13 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false, 'admissionregistration.v1', {
     categories: ['api-extensions'],
   }),
+  r('admissionregistration.k8s.io', 'v1', 'ValidatingAdmissionPolicy', 'validatingadmissionpolicies', false, 'admissionregistration.v1', {
+    categories: ['api-extensions'],
+    subresources: [STATUS],
+  }),
+  r('admissionregistration.k8s.io', 'v1', 'ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings', false, 'admissionregistration.v1', {
+    categories: ['api-extensions'],
+  }),
   // authentication / authorization: created and answered, never stored
   r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),
   r('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'selfsubjectreviews', false, 'authentication.v1', { verbs: ['create'], virtual: true }),

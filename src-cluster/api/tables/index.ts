@@ -25,6 +25,8 @@ import {
   storageClassPrinter,
   priorityClassPrinter,
   webhookConfigurationPrinter,
+  validatingAdmissionPolicyPrinter,
+  validatingAdmissionPolicyBindingPrinter,
   csrPrinter,
   apiServicePrinter,
 } from './platform'
@@ -85,6 +87,8 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   'scheduling.k8s.io/PriorityClass': priorityClassPrinter,
   'admissionregistration.k8s.io/ValidatingWebhookConfiguration': webhookConfigurationPrinter,
   'admissionregistration.k8s.io/MutatingWebhookConfiguration': webhookConfigurationPrinter,
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicy': validatingAdmissionPolicyPrinter,
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': validatingAdmissionPolicyBindingPrinter,
   'certificates.k8s.io/CertificateSigningRequest': csrPrinter,
   'apiregistration.k8s.io/APIService': apiServicePrinter,
   'autoscaling/HorizontalPodAutoscaler': hpaPrinter,

@@ -4,7 +4,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1'
 import type { ClusterRoleBinding, RoleBinding, Subject } from 'kubernetes-types/rbac/v1'
 import type { StorageClass } from 'kubernetes-types/storage/v1'
 import type { KubeObject } from '../errors'
-import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './format'
+import { AGE_COLUMN, NAME_COLUMN, ageOf, col, formatLabelSelector, nameOf } from './format'
 import { humanDuration } from '../age'
 import type { Printer } from './types'
 
@@ -139,5 +139,41 @@ export const webhookConfigurationPrinter: Printer = {
   row(obj, now) {
     const hooks = (obj as { webhooks?: unknown[] }).webhooks
     return { cells: [nameOf(obj), Array.isArray(hooks) ? hooks.length : 0, ageOf(obj, now)] }
+  },
+}
+
+/** ValidatingAdmissionPolicies: upstream's Name, Validations (how many), ParamKind, Age. */
+export const validatingAdmissionPolicyPrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    col('Validations', 'integer', 'Validation rules in the policy.'),
+    col('ParamKind', 'string', 'apiVersion/kind of the parameters, or <unset>.'),
+    AGE_COLUMN,
+  ],
+  row(obj, now) {
+    const spec = (obj.spec ?? {}) as { validations?: unknown[]; paramKind?: { apiVersion?: string; kind?: string } }
+    const pk = spec.paramKind ? `${spec.paramKind.apiVersion ?? ''}/${spec.paramKind.kind ?? ''}` : '<unset>'
+    return { cells: [nameOf(obj), Array.isArray(spec.validations) ? spec.validations.length : 0, pk, ageOf(obj, now)] }
+  },
+}
+
+/** ValidatingAdmissionPolicyBindings: upstream's Name, PolicyName, ParamRef, Age. */
+export const validatingAdmissionPolicyBindingPrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    col('PolicyName', 'string', 'The policy the binding applies.'),
+    col('ParamRef', 'string', 'namespace/name of the parameters (*/name: any namespace), a selector, or <unset>.'),
+    AGE_COLUMN,
+  ],
+  row(obj, now) {
+    const spec = (obj.spec ?? {}) as {
+      policyName?: string
+      paramRef?: { name?: string; namespace?: string; selector?: Parameters<typeof formatLabelSelector>[0] }
+    }
+    const pr = spec.paramRef
+    let param = '<unset>'
+    if (pr?.name) param = pr.namespace ? `${pr.namespace}/${pr.name}` : `*/${pr.name}`
+    else if (pr?.selector) param = formatLabelSelector(pr.selector)
+    return { cells: [nameOf(obj), spec.policyName ?? '', param, ageOf(obj, now)] }
   },
 }

@@ -2,7 +2,10 @@
 // k8s.io/apiserver/pkg/util/webhook): fully qualified unique webhook names, rules, policies, side
 // effects (None/NoneOnDryRun in v1), timeouts, selectors, one of url/service, AdmissionReview
 // versions. On update the v1 requirements apply only when the stored object already met them.
+// ValidatingAdmissionPolicy and its Binding as upstream's too; CEL expressions are compiled
+// (`compilation failed: …` naming the field).
 import { fieldErr, type FieldError } from '../errors'
+import { ADMISSION_VARIABLES, compileError, MATCH_CONDITION_VARIABLES } from '../../apiserver/cel'
 import { isDNS1035Label, isDNS1123Subdomain, isQualifiedName } from './names'
 import { validateSelector } from './selector'
 import { child, has, items, num, str, strings, type Errs, type Obj } from './util'
@@ -169,12 +172,23 @@ function validateWebhook(hook: Obj, path: string, mutating: boolean, opts: Optio
   if (has(cc, 'url') === has(cc, 'service')) errs.push(fieldErr.required(`${path}.clientConfig`, 'exactly one of url or service is required'))
   else if (has(cc, 'url')) errs.push(...validateUrl(`${path}.clientConfig.url`, str(cc, 'url') ?? ''))
   else errs.push(...validateService(`${path}.clientConfig.service`, child(cc, 'service') ?? {}))
-  const conditions = items(hook, 'matchConditions')
-  if (conditions.length > 64)
-    errs.push({ type: 'FieldValueTooMany', field: `${path}.matchConditions`, badValue: conditions.length, detail: 'must have at most 64 items' })
+  errs.push(...validateMatchConditions(items(hook, 'matchConditions'), `${path}.matchConditions`, MATCH_CONDITION_VARIABLES))
+  return errs
+}
+
+/** A CEL expression: required, and compiling with the variables its context declares. */
+function validateExpression(expr: string | undefined, path: string, variables: readonly string[]): Errs {
+  if (!expr) return [fieldErr.required(path)]
+  const why = compileError(expr, variables)
+  return why ? [fieldErr.invalid(path, expr, `compilation failed: ${why}`)] : []
+}
+
+function validateMatchConditions(conditions: Obj[], path: string, variables: readonly string[]): Errs {
+  const errs: Errs = []
+  if (conditions.length > 64) errs.push({ type: 'FieldValueTooMany', field: path, badValue: conditions.length, detail: 'must have at most 64 items' })
   const names = new Set<string>()
   conditions.forEach((c, i) => {
-    const p = `${path}.matchConditions[${i}]`
+    const p = `${path}[${i}]`
     const name = str(c, 'name') ?? ''
     if (!name) errs.push(fieldErr.required(`${p}.name`))
     else {
@@ -182,7 +196,7 @@ function validateWebhook(hook: Obj, path: string, mutating: boolean, opts: Optio
       if (names.has(name)) errs.push({ type: 'FieldValueDuplicate', field: `${p}.name`, badValue: name })
       names.add(name)
     }
-    if (!str(c, 'expression')) errs.push(fieldErr.required(`${p}.expression`))
+    errs.push(...validateExpression(str(c, 'expression'), `${p}.expression`, variables))
   })
   return errs
 }
@@ -221,3 +235,141 @@ export const validateValidatingWebhookConfiguration = (o: Obj): Errs => validate
 export const validateMutatingWebhookConfiguration = (o: Obj): Errs => validateConfiguration(o, true, STRICT)
 export const validateValidatingWebhookConfigurationUpdate = (o: Obj, old: Obj): Errs => validateConfiguration(o, false, optionsFromOld(old))
 export const validateMutatingWebhookConfigurationUpdate = (o: Obj, old: Obj): Errs => validateConfiguration(o, true, optionsFromOld(old))
+
+// ---- ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding ----
+
+const REASONS = ['Unauthorized', 'Forbidden', 'Invalid', 'RequestEntityTooLarge']
+const VALIDATION_ACTIONS = ['Audit', 'Deny', 'Warn']
+const PARAM_NOT_FOUND = ['Allow', 'Deny']
+const CEL_IDENTIFIER = /^[_a-zA-Z][_a-zA-Z0-9]*$/
+const CEL_RESERVED = new Set([
+  'true',
+  'false',
+  'null',
+  'in',
+  'as',
+  'break',
+  'const',
+  'continue',
+  'else',
+  'for',
+  'function',
+  'if',
+  'import',
+  'let',
+  'loop',
+  'package',
+  'namespace',
+  'return',
+  'var',
+  'void',
+  'while',
+])
+
+function validateMatchResources(m: Obj | undefined, path: string, requireRules: boolean): Errs {
+  const errs: Errs = []
+  if (!m) return requireRules ? [fieldErr.required(path)] : []
+  const mp = str(m, 'matchPolicy')
+  if (mp !== undefined && !MATCH_POLICIES.includes(mp)) errs.push(fieldErr.notSupported(`${path}.matchPolicy`, mp, MATCH_POLICIES))
+  errs.push(...validateSelector(child(m, 'namespaceSelector'), `${path}.namespaceSelector`))
+  errs.push(...validateSelector(child(m, 'objectSelector'), `${path}.objectSelector`))
+  const rules = items(m, 'resourceRules')
+  if (requireRules && rules.length === 0) errs.push(fieldErr.required(`${path}.resourceRules`))
+  rules.forEach((r, i) => errs.push(...validateRule(r, `${path}.resourceRules[${i}]`)))
+  items(m, 'excludeResourceRules').forEach((r, i) => errs.push(...validateRule(r, `${path}.excludeResourceRules[${i}]`)))
+  return errs
+}
+
+export function validateValidatingAdmissionPolicy(o: Obj): Errs {
+  const errs: Errs = []
+  const spec = child(o, 'spec') ?? {}
+  const fp = str(spec, 'failurePolicy')
+  if (fp !== undefined && !FAILURE_POLICIES.includes(fp)) errs.push(fieldErr.notSupported('spec.failurePolicy', fp, FAILURE_POLICIES))
+  const pk = child(spec, 'paramKind')
+  if (pk) {
+    const av = str(pk, 'apiVersion') ?? ''
+    if (!av) errs.push(fieldErr.required('spec.paramKind.apiVersion'))
+    else if (av.split('/').length > 2 || av.split('/').some((x) => !x))
+      errs.push(fieldErr.invalid('spec.paramKind.apiVersion', av, 'must be a valid group/version'))
+    if (!str(pk, 'kind')) errs.push(fieldErr.required('spec.paramKind.kind'))
+  }
+  errs.push(...validateMatchResources(child(spec, 'matchConstraints'), 'spec.matchConstraints', true))
+  const validations = items(spec, 'validations')
+  const audit = items(spec, 'auditAnnotations')
+  if (validations.length === 0 && audit.length === 0)
+    errs.push(fieldErr.required('spec.validations', 'validations or auditAnnotations must contain at least one item'))
+  const variables = items(spec, 'variables')
+  const seen = new Set<string>()
+  variables.forEach((v, i) => {
+    const p = `spec.variables[${i}]`
+    const name = str(v, 'name') ?? ''
+    if (!name) errs.push(fieldErr.required(`${p}.name`))
+    else if (!CEL_IDENTIFIER.test(name) || CEL_RESERVED.has(name)) errs.push(fieldErr.invalid(`${p}.name`, name, 'name is not a valid CEL identifier'))
+    else if (seen.has(name)) errs.push(fieldErr.duplicate(`${p}.name`, name))
+    seen.add(name)
+    errs.push(...validateExpression(str(v, 'expression'), `${p}.expression`, ADMISSION_VARIABLES))
+  })
+  validations.forEach((v, i) => {
+    const p = `spec.validations[${i}]`
+    errs.push(...validateExpression(str(v, 'expression'), `${p}.expression`, ADMISSION_VARIABLES))
+    const msg = str(v, 'message')
+    if (msg !== undefined) {
+      if (msg.trim() === '' && msg !== '') errs.push(fieldErr.invalid(`${p}.message`, msg, 'message must be non-empty if specified'))
+      else if (msg.includes('\n')) errs.push(fieldErr.invalid(`${p}.message`, msg, 'message must not contain line breaks'))
+    }
+    const me = str(v, 'messageExpression')
+    if (me !== undefined) {
+      if (me.trim() === '') errs.push(fieldErr.required(`${p}.messageExpression`, 'messageExpression must be non-empty if specified'))
+      else errs.push(...validateExpression(me, `${p}.messageExpression`, ADMISSION_VARIABLES))
+    }
+    const reason = str(v, 'reason')
+    if (reason !== undefined && !REASONS.includes(reason)) errs.push(fieldErr.notSupported(`${p}.reason`, reason, REASONS))
+  })
+  audit.forEach((a, i) => {
+    const p = `spec.auditAnnotations[${i}]`
+    const key = str(a, 'key') ?? ''
+    if (!key) errs.push(fieldErr.required(`${p}.key`))
+    else for (const m of isQualifiedName(`${str(o.metadata, 'name') ?? ''}/${key}`)) errs.push(fieldErr.invalid(`${p}.key`, key, m))
+    errs.push(...validateExpression(str(a, 'valueExpression'), `${p}.valueExpression`, ADMISSION_VARIABLES))
+  })
+  errs.push(...validateMatchConditions(items(spec, 'matchConditions'), 'spec.matchConditions', ADMISSION_VARIABLES))
+  return errs
+}
+
+export function validateValidatingAdmissionPolicyBinding(o: Obj): Errs {
+  const errs: Errs = []
+  const spec = child(o, 'spec') ?? {}
+  if (!str(spec, 'policyName')) errs.push(fieldErr.required('spec.policyName'))
+  const pr = child(spec, 'paramRef')
+  if (pr) {
+    const name = str(pr, 'name')
+    const selector = child(pr, 'selector')
+    if (name && selector) errs.push(fieldErr.forbidden('spec.paramRef.name', 'name and selector are mutually exclusive'))
+    if (!name && !selector) errs.push(fieldErr.required('spec.paramRef', 'one of name or selector must be specified'))
+    if (name) for (const m of isDNS1123Subdomain(name)) errs.push(fieldErr.invalid('spec.paramRef.name', name, m))
+    if (selector) errs.push(...validateSelector(selector, 'spec.paramRef.selector'))
+    const ns = str(pr, 'namespace')
+    if (ns) for (const m of isDNS1123Subdomain(ns)) errs.push(fieldErr.invalid('spec.paramRef.namespace', ns, m))
+    const pnf = str(pr, 'parameterNotFoundAction')
+    if (pnf === undefined) errs.push(fieldErr.required('spec.paramRef.parameterNotFoundAction'))
+    else if (!PARAM_NOT_FOUND.includes(pnf)) errs.push(fieldErr.notSupported('spec.paramRef.parameterNotFoundAction', pnf, PARAM_NOT_FOUND))
+  }
+  errs.push(...validateMatchResources(child(spec, 'matchResources'), 'spec.matchResources', false))
+  const actions = strings(spec, 'validationActions')
+  if (actions.length === 0) errs.push(fieldErr.required('spec.validationActions', 'at least one validation action is required'))
+  const seenActions = new Set<string>()
+  actions.forEach((a, i) => {
+    if (!VALIDATION_ACTIONS.includes(a)) errs.push(fieldErr.notSupported(`spec.validationActions[${i}]`, a, VALIDATION_ACTIONS))
+    if (seenActions.has(a)) errs.push(fieldErr.duplicate(`spec.validationActions[${i}]`, a))
+    seenActions.add(a)
+  })
+  if (seenActions.has('Deny') && seenActions.has('Warn'))
+    errs.push(
+      fieldErr.invalid(
+        'spec.validationActions',
+        actions,
+        'must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)',
+      ),
+    )
+  return errs
+}

@@ -53,6 +53,8 @@ import { validateCsr, validateCsrUpdate } from './certificates'
 import {
   validateMutatingWebhookConfiguration,
   validateMutatingWebhookConfigurationUpdate,
+  validateValidatingAdmissionPolicy,
+  validateValidatingAdmissionPolicyBinding,
   validateValidatingWebhookConfiguration,
   validateValidatingWebhookConfigurationUpdate,
 } from './admissionregistration'
@@ -136,6 +138,8 @@ const RULES: Record<string, KindRules> = {
     create: validateMutatingWebhookConfiguration,
     update: validateMutatingWebhookConfigurationUpdate,
   },
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicy': { validate: validateValidatingAdmissionPolicy },
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': { validate: validateValidatingAdmissionPolicyBinding },
   '/Event': { name: isPathSegmentName },
   'events.k8s.io/Event': { create: validateEventsV1 },
   'apiextensions.k8s.io/CustomResourceDefinition': {

@@ -59,6 +59,7 @@ export interface Webhook {
   timeoutSeconds?: number
   admissionReviewVersions?: string[]
   reinvocationPolicy?: string
+  matchConditions?: { name?: string; expression?: string }[]
 }
 
 const has = (list: readonly string[] | undefined, v: string): boolean => !!list && (list.includes('*') || list.includes(v))

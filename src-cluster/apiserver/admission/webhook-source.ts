@@ -1,5 +1,7 @@
-// The admission webhook configurations (mutating and validating) kept in memory by a store
-// watch, for the webhook plugins in webhooks.ts; apart so the server context can name it.
+// The admission webhook configurations (mutating and validating) and the ValidatingAdmissionPolicies
+// with their bindings, kept in memory by a store watch, for the webhook and policy plugins in
+// webhooks.ts and policies.ts; apart so the server context can name it.
+import type { KubeObject } from '../../api/errors'
 import { findResource, type ResourceInfo } from '../../api/resources'
 import type { KeyValue, Storage, Watcher } from '../../store/types'
 import { decodeFor, resourcePrefix } from '../registry/objects'
@@ -8,6 +10,8 @@ import type { Webhook } from './webhook-rules'
 const GROUP = 'admissionregistration.k8s.io'
 const MUTATING = findResource(GROUP, 'v1', 'mutatingwebhookconfigurations')!
 const VALIDATING = findResource(GROUP, 'v1', 'validatingwebhookconfigurations')!
+const POLICIES = findResource(GROUP, 'v1', 'validatingadmissionpolicies')!
+const BINDINGS = findResource(GROUP, 'v1', 'validatingadmissionpolicybindings')!
 
 export interface WebhookEntry {
   readonly config: string
@@ -16,9 +20,11 @@ export interface WebhookEntry {
 
 /** The webhook configurations in memory, kept current by a watch (a compacted watch re-lists). */
 export class WebhookSource {
-  private readonly configs = new Map<typeof MUTATING, Map<string, Webhook[]>>([
+  private readonly configs = new Map<typeof MUTATING, Map<string, KubeObject>>([
     [MUTATING, new Map()],
     [VALIDATING, new Map()],
+    [POLICIES, new Map()],
+    [BINDINGS, new Map()],
   ])
   private readonly watchers: Watcher[] = []
   private closed = false
@@ -28,6 +34,8 @@ export class WebhookSource {
   async load(): Promise<void> {
     await this.sync(MUTATING)
     await this.sync(VALIDATING)
+    await this.sync(POLICIES)
+    await this.sync(BINDINGS)
   }
 
   private async sync(res: ResourceInfo): Promise<void> {
@@ -35,8 +43,8 @@ export class WebhookSource {
     const r = await this.store.range(resourcePrefix(res))
     m.clear()
     const put = (kv: KeyValue) => {
-      const o = decodeFor(res, kv) as { metadata?: { name?: string }; webhooks?: Webhook[] }
-      m.set(o.metadata?.name ?? '', o.webhooks ?? [])
+      const o = decodeFor(res, kv)
+      m.set(o.metadata?.name ?? '', o)
     }
     for (const kv of r.kvs) put(kv)
     this.watchers.push(
@@ -66,7 +74,18 @@ export class WebhookSource {
   /** Webhooks of one kind in upstream's order: configurations by name, then as listed. */
   hooks(mutating: boolean): WebhookEntry[] {
     const m = this.configs.get(mutating ? MUTATING : VALIDATING)!
-    return [...m.keys()].sort().flatMap((config) => m.get(config)!.map((hook) => ({ config, hook })))
+    return [...m.keys()].sort().flatMap((config) => ((m.get(config)!.webhooks as Webhook[] | undefined) ?? []).map((hook) => ({ config, hook })))
+  }
+
+  /** ValidatingAdmissionPolicies by name. */
+  policies(): ReadonlyMap<string, KubeObject> {
+    return this.configs.get(POLICIES)!
+  }
+
+  /** ValidatingAdmissionPolicyBindings, by name in name order. */
+  bindings(): KubeObject[] {
+    const m = this.configs.get(BINDINGS)!
+    return [...m.keys()].sort().map((k) => m.get(k)!)
   }
 
   close(): void {

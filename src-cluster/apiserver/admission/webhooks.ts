@@ -6,19 +6,22 @@
 // certificate, for a Service as `NAME.NAMESPACE.svc`). Mutating webhooks run one after another
 // (configurations by name) and may answer a JSONPatch; validating webhooks run together. A
 // refusal is upstream's `admission webhook "X" denied the request: …`; a failed call refuses
-// the request under failurePolicy Fail and is skipped under Ignore.
+// the request under failurePolicy Fail and is skipped under Ignore. A webhook's matchConditions
+// (CEL over object, oldObject, request) are evaluated before calling it: any false skips it, an
+// error follows failurePolicy. ValidatingAdmissionPolicies (policies.ts) run before the
+// validating webhooks.
 import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import { request as httpsRequest } from 'node:https'
 import type { KubeObject } from '../../api/errors'
-import { fromStorage, toStorage } from '../../api/conversion'
-import { allResources, apiVersionOf, type ResourceInfo } from '../../api/resources'
+import type { ResourceInfo } from '../../api/resources'
+import { MATCH_CONDITION_VARIABLES } from '../cel'
 import { RES } from '../../kit/resources'
 import type { ServerContext } from '../context'
 import type { User } from '../user'
 import { queryBool } from '../../util/query'
 import { applyPatch } from '../patch'
-import { resourcePrefix } from '../registry/objects'
+import { celRequest, convert, equivalentsOf, evaluateMatchConditions, runValidatingPolicies, typed } from './policies'
 import { ApiError, failure } from '../status'
 import { addWarning } from '../warnings'
 import {
@@ -44,23 +47,6 @@ const MAX_RESPONSE_BYTES = 3 * 1024 * 1024
 /** Requests on these are never sent to webhooks (upstream: so a bad webhook can always be removed). */
 function exempt(res: ResourceInfo): boolean {
   return res.group === GROUP
-}
-
-/** Other served resources holding the same objects (other versions or groups: matchPolicy Equivalent). */
-function equivalentsOf(res: ResourceInfo): ResourceInfo[] {
-  const prefix = resourcePrefix(res)
-  return allResources().filter((r) => r !== res && !r.virtual && resourcePrefix(r) === prefix)
-}
-
-/** The object as `to` serves it (the request's version → a webhook's equivalent version). */
-function convert(from: ResourceInfo, to: ResourceInfo, obj: KubeObject | undefined): KubeObject | undefined {
-  if (!obj || from === to) return obj
-  const out = fromStorage(to, toStorage(from, structuredClone(obj)))
-  return { ...out, apiVersion: apiVersionOf(to), kind: to.kind }
-}
-
-function typed(res: ResourceInfo, obj: KubeObject | undefined): KubeObject | undefined {
-  return obj ? { ...obj, apiVersion: apiVersionOf(res), kind: res.kind } : undefined
 }
 
 interface Invocation {
@@ -92,6 +78,20 @@ async function matching(ctx: ServerContext, a: AdmissionAttributes, mutating: bo
     if (!res) continue
     if (!namespaceSelectorIsEmpty(hook) && !namespaceSelectorMatches(hook, await namespaceLabels())) continue
     if (!objectSelectorMatches(hook, a)) continue
+    if (hook.matchConditions?.length) {
+      const activation = {
+        object: typed(res, a.kind ? a.object : convert(a.res, res, a.object)) ?? null,
+        oldObject: typed(res, a.kind ? a.oldObject : convert(a.res, res, a.oldObject)) ?? null,
+        request: celRequest(a, res),
+        authorizer: null,
+      }
+      const mc = evaluateMatchConditions(hook.matchConditions, MATCH_CONDITION_VARIABLES, activation)
+      if (!mc.matches) continue
+      if (mc.error) {
+        if (hook.failurePolicy === 'Ignore') continue
+        throw callFailed(hook.name, mc.error)
+      }
+    }
     out.push({ config, hook, res })
   }
   return out
@@ -357,6 +357,7 @@ async function mutateOnce(ctx: ServerContext, a: AdmissionAttributes, inv: Invoc
 
 /** Validating admission webhooks: all matching ones at once; the first refusal (in order) wins. */
 export async function runValidatingWebhooks(ctx: ServerContext, a: AdmissionAttributes): Promise<void> {
+  await runValidatingPolicies(ctx, a)
   const invocations = await matching(ctx, a, false)
   if (!invocations.length) return
   const outcomes = await Promise.allSettled(invocations.map((inv) => call(ctx, a, inv, false)))
