@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { parse } from 'yaml'
 import { nowMs, summarize, type Summary } from './lib/stats'
 import { formatTable } from './lib/table'
@@ -25,7 +26,14 @@ interface Conn {
   key: string
 }
 
-function call(c: Conn, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ code: number; text: string }> {
+function call(
+  c: Conn,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+  extraHeaders: Record<string, string> = {},
+): Promise<{ code: number; text: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body)
     const req = request(
@@ -36,12 +44,20 @@ function call(c: Conn, method: string, path: string, body?: unknown, contentType
         ca: c.ca,
         cert: c.cert,
         key: c.key,
-        headers: { Accept: 'application/json', ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}) },
+        headers: {
+          Accept: 'application/json',
+          ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}),
+          ...extraHeaders,
+        },
       },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (d: Buffer) => chunks.push(d))
-        res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }))
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks)
+          // Go's transport asks for gzip and unpacks it; so does this client when it asked.
+          resolve({ code: res.statusCode ?? 0, text: (res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString() })
+        })
       },
     )
     req.on('error', reject)
@@ -49,7 +65,23 @@ function call(c: Conn, method: string, path: string, body?: unknown, contentType
   })
 }
 
-async function run(concurrency: number, total: number, op: (i: number) => Promise<void>): Promise<Summary> {
+/** The API server process, whose CPU time each row also reports (wall times swing with the machine's load; CPU per op less). */
+let serverPid = 0
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc). */
+function cpuMsOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100
+  } catch {
+    return NaN
+  }
+}
+
+type Row = Summary & { serverCpuMsPerOp: number }
+
+async function run(concurrency: number, total: number, op: (i: number) => Promise<void>): Promise<Row> {
+  const cpu0 = cpuMsOf(serverPid)
   const lat: number[] = []
   let next = 0
   const start = nowMs()
@@ -64,7 +96,7 @@ async function run(concurrency: number, total: number, op: (i: number) => Promis
       }
     }),
   )
-  return summarize(lat, nowMs() - start)
+  return { ...summarize(lat, nowMs() - start), serverCpuMsPerOp: Math.round(((cpuMsOf(serverPid) - cpu0) / total) * 100) / 100 }
 }
 
 function must(r: { code: number; text: string }, ok: number[]): void {
@@ -90,6 +122,7 @@ async function main(): Promise<void> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
+  serverPid = child.pid ?? 0
   await new Promise<void>((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => {
@@ -108,7 +141,7 @@ async function main(): Promise<void> {
     key: b64(kc.users[0].user['client-key-data']),
   }
   const ns = '/api/v1/namespaces/default/configmaps'
-  const rows: { op: string; clients: number; s: Summary }[] = []
+  const rows: { op: string; clients: number; s: Row }[] = []
   try {
     for (const clients of [1, 16]) {
       const p = `c${clients}-`
@@ -127,6 +160,39 @@ async function main(): Promise<void> {
     // List of the whole namespace (~2N objects), as `kubectl get cm` and informers do.
     const listN = Math.max(20, Math.floor(N / 50))
     rows.push({ op: `list (${2 * N} objects)`, clients: 4, s: await run(4, listN, async () => must(await call(c, 'GET', ns), [200])) })
+    rows.push({ op: `list (${2 * N} objects)`, clients: 1, s: await run(1, listN, async () => must(await call(c, 'GET', ns), [200])) })
+    // The same list when an object of the collection changed just before (nothing kept from the last list applies).
+    {
+      const cpu0 = cpuMsOf(serverPid)
+      const lat: number[] = []
+      const start = nowMs()
+      for (let i = 0; i < listN; i++) {
+        must(await call(c, 'PATCH', `${ns}/c1-${i}`, { data: { i: `l${i}` } }, 'application/merge-patch+json'), [200])
+        const t0 = nowMs()
+        must(await call(c, 'GET', ns), [200])
+        lat.push(nowMs() - t0)
+      }
+      const sum = summarize(lat, nowMs() - start)
+      rows.push({
+        op: `list (${2 * N} objects) after a change to one`,
+        clients: 1,
+        s: { ...sum, serverCpuMsPerOp: Math.round(((cpuMsOf(serverPid) - cpu0) / listN) * 100) / 100 },
+      })
+    }
+    // As client-go's informers ask (Go's transport adds Accept-Encoding: gzip; answers past 128 KiB are compressed).
+    const gzip = { 'Accept-Encoding': 'gzip' }
+    rows.push({
+      op: `list (${2 * N} objects, gzip)`,
+      clients: 4,
+      s: await run(4, listN, async () => must(await call(c, 'GET', ns, undefined, undefined, gzip), [200])),
+    })
+    // As `kubectl get cm` asks: a Table, gzip.
+    const table = { ...gzip, Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json' }
+    rows.push({
+      op: `list (${2 * N} objects) as kubectl get (Table, gzip)`,
+      clients: 4,
+      s: await run(4, listN, async () => must(await call(c, 'GET', ns, undefined, undefined, table), [200])),
+    })
 
     // Watch fan-out: W watchers each receive every one of M events.
     const W = 50
@@ -165,14 +231,14 @@ async function main(): Promise<void> {
     rows.push({
       op: `watch fan-out (${W} watchers × ${M} events)`,
       clients: W,
-      s: { ops: target, seconds: wall / 1000, opsPerSec: Math.round(target / (wall / 1000)), p50: NaN, p99: NaN },
+      s: { ops: target, seconds: wall / 1000, opsPerSec: Math.round(target / (wall / 1000)), p50: NaN, p99: NaN, serverCpuMsPerOp: NaN },
     })
 
     console.log(`\nAPI server (HTTPS, client certs, embedded store with fsync per write), ${N} ops per row\n`)
     console.log(
       formatTable(
-        ['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms'],
-        rows.map((r) => [r.op, r.clients, r.s.opsPerSec, r.s.p50, r.s.p99]),
+        ['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'server CPU ms/op'],
+        rows.map((r) => [r.op, r.clients, r.s.opsPerSec, r.s.p50, r.s.p99, r.s.serverCpuMsPerOp]),
       ),
     )
     const file = await writeResults('api', rows)

@@ -1,6 +1,6 @@
 // Writing answers: JSON (or YAML when asked), Warning headers, Status errors.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { gzipSync } from 'node:zlib'
+import { gzip } from 'node:zlib'
 import { stringify } from 'yaml'
 import { negotiated } from './negotiate'
 import { ApiError, errors, failure, type Status } from './status'
@@ -68,22 +68,56 @@ export function sendJsonText(req: IncomingMessage, res: ServerResponse, code: nu
   else sendText(req, res, code, false, json, [])
 }
 
-function sendText(req: IncomingMessage, res: ServerResponse, code: number, yaml: boolean, text: string, warnings: readonly string[]): void {
+/** Like sendJsonText, for JSON sent as the concatenation of `parts` (strings and UTF-8 bytes), not copied into one string first. */
+export function sendJsonParts(req: IncomingMessage, res: ServerResponse, code: number, parts: readonly (string | Buffer)[]): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  const bytes = parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))
+  if (wantsYaml(req)) sendJsonText(req, res, code, Buffer.concat(bytes).toString())
+  else sendText(req, res, code, false, bytes, [])
+}
+
+function sendText(req: IncomingMessage, res: ServerResponse, code: number, yaml: boolean, text: string | readonly Buffer[], warnings: readonly string[]): void {
   const headers: Record<string, string | string[]> = {
     'Content-Type': yaml ? 'application/yaml' : 'application/json',
     'Cache-Control': 'no-cache, private',
   }
   const all = [...new Set([...warnings, ...requestWarnings()])]
   if (all.length) headers['Warning'] = warningHeader(all)
-  if (Buffer.byteLength(text) > GZIP_THRESHOLD_BYTES && acceptsGzip(req)) {
+  const length = typeof text === 'string' ? Buffer.byteLength(text) : text.reduce((n, b) => n + b.length, 0)
+  if (length > GZIP_THRESHOLD_BYTES && acceptsGzip(req)) {
     headers['Content-Encoding'] = 'gzip'
     headers['Vary'] = 'Accept-Encoding'
     res.writeHead(code, headers)
-    res.end(req.method === 'HEAD' ? undefined : gzipSync(text, { level: 1 }))
+    if (req.method === 'HEAD') {
+      res.end()
+      return
+    }
+    // Compressed on libuv's thread pool: the event loop goes on serving while a large list is packed.
+    gzip(typeof text === 'string' ? text : Buffer.concat(text, length), { level: 1 }, (err, packed) => {
+      if (err) res.destroy(err)
+      else res.end(packed)
+    })
     return
   }
+  if (typeof text === 'string') {
+    res.writeHead(code, headers)
+    res.end(req.method === 'HEAD' ? undefined : text)
+    return
+  }
+  if (req.method === 'HEAD') {
+    res.writeHead(code, headers)
+    res.end()
+    return
+  }
+  // As res.end(text) would have sent it: with its length, not chunked.
+  headers['Content-Length'] = String(length)
   res.writeHead(code, headers)
-  res.end(req.method === 'HEAD' ? undefined : text)
+  res.cork()
+  for (const b of text) res.write(b)
+  res.end()
 }
 
 /** Upstream compresses answers larger than this when the client accepts gzip. */

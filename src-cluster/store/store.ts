@@ -160,6 +160,11 @@ export class EmbeddedStore implements Storage, CommitFeed {
     return this.mvcc.range(prefix)
   }
 
+  revisionNow(): number {
+    this.checkOpen()
+    return this.mvcc.committed
+  }
+
   onCommit(fn: (events: readonly WatchEvent[], revision: number) => void): () => void {
     this.commitListeners.add(fn)
     return () => this.commitListeners.delete(fn)

@@ -107,6 +107,8 @@ export interface StoreSnapshot {
 export interface CommitFeed {
   /** Live keys under `prefix` at the committed revision, read at once (no turn of the event loop). */
   rangeNow(prefix: string): RangeResult
+  /** The committed revision (what rangeNow reads at). */
+  revisionNow(): number
   /** `fn` runs synchronously with each committed revision's events, before watchers get them. Returns a function that stops it. */
   onCommit(fn: (events: readonly WatchEvent[], revision: number) => void): () => void
 }

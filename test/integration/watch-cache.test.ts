@@ -79,6 +79,23 @@ describe('watch cache', () => {
     expect(held.bytes).toBeLessThanOrEqual(64 * 1024)
   })
 
+  it('a list of a collection unchanged since the last one carries the latest resourceVersion; a change shows in every list over it', async () => {
+    const first = await json<List>('GET', CM)
+    const all = await json<List>('GET', '/api/v1/configmaps')
+    const elsewhere = await json<Obj>('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'elsewhere' } })
+    const again = await json<List>('GET', CM)
+    expect(again.items).toEqual(first.items)
+    expect(Number(again.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(elsewhere.metadata.resourceVersion))
+    const allAgain = await json<List>('GET', '/api/v1/configmaps')
+    expect(allAgain.items.length).toBe(all.items.length + 1)
+    expect(allAgain.items.map((o) => o.metadata.name)).toContain('elsewhere')
+    const changed = await json<Obj>('PATCH', `${CM}/cm-05`, { data: { i: 'changed' } })
+    expect((await json<List>('GET', CM)).items[5]).toEqual(changed)
+    expect((await json<List>('GET', '/api/v1/configmaps')).items.find((o) => o.metadata.name === 'cm-05')).toEqual(changed)
+    await json('DELETE', '/api/v1/namespaces/default/configmaps/elsewhere')
+    expect((await json<List>('GET', '/api/v1/configmaps')).items.map((o) => o.metadata.name)).not.toContain('elsewhere')
+  })
+
   it('filters by label and field selectors, also after a label changes', async () => {
     const odd = await json<List>('GET', `${CM}?labelSelector=parity%3Dodd`)
     expect(odd.items.map((o) => o.metadata.name)).toEqual(['cm-01', 'cm-03', 'cm-05', 'cm-07', 'cm-09', 'cm-11'])

@@ -67,6 +67,15 @@ export class WatchCache {
   private readonly deletions = new WeakMap<KeyValue, Encoded>()
   /** Versions older than the one held for their key. */
   private readonly older = new WeakMap<KeyValue, Encoded>()
+  /**
+   * Whole collections as a list body's items (the encodings joined with ',', as UTF-8 bytes ready
+   * to send), per prefix: kept
+   * until a commit changes a key under the prefix, so a list of a collection that did not change
+   * since the last one is not put together again (embedded store only: its commit feed says
+   * what changed). Bounded apart from the encodings, by a quarter of maxBytes.
+   */
+  private readonly joined = new Map<string, { res: ResourceInfo; items: Buffer; count: number }>()
+  private joinedBytes = 0
 
   constructor(
     /** The embedded store: lists and gets are read from its memory, and its commits drop stale encodings. */
@@ -90,6 +99,35 @@ export class WatchCache {
   /** The live objects under `prefix` at the committed revision, from memory (embedded store only). */
   rangeNow(prefix: string): RangeResult | undefined {
     return this.feed?.rangeNow(prefix)
+  }
+
+  /**
+   * Every live object under `prefix` as `res` serves it, joined as a list's items, current at
+   * the committed revision returned (embedded store only; undefined otherwise).
+   */
+  joinedNow(res: ResourceInfo, prefix: string): { items: Buffer; count: number; revision: number } | undefined {
+    if (this.feed === undefined) return undefined
+    this.cacheFor(res) // a CRD change drops what was joined
+    const hit = this.joined.get(prefix)
+    if (hit !== undefined && hit.res === res) return { items: hit.items, count: hit.count, revision: this.feed.revisionNow() }
+    const listed = this.feed.rangeNow(prefix)
+    const parts: string[] = new Array<string>(listed.kvs.length)
+    for (let i = 0; i < listed.kvs.length; i++) parts[i] = this.encoded(res, listed.kvs[i]!).json
+    const items = Buffer.from(parts.join(','))
+    if (hit !== undefined) this.dropJoined(prefix)
+    if (items.length <= this.maxBytes / 4) {
+      while (this.joinedBytes + items.length > this.maxBytes / 4) this.dropJoined(this.joined.keys().next().value!)
+      this.joined.set(prefix, { res, items, count: parts.length })
+      this.joinedBytes += items.length
+    }
+    return { items, count: parts.length, revision: listed.revision }
+  }
+
+  private dropJoined(prefix: string): void {
+    const j = this.joined.get(prefix)
+    if (j === undefined) return
+    this.joined.delete(prefix)
+    this.joinedBytes -= j.items.length
   }
 
   /** `kv` as `res` serves it, encoded once and shared. */
@@ -190,6 +228,8 @@ export class WatchCache {
   }
 
   private clear(): void {
+    this.joined.clear()
+    this.joinedBytes = 0
     this.resources.clear()
     this.objects = 0
     this.bytes = 0
@@ -197,6 +237,11 @@ export class WatchCache {
 
   /** A committed revision: encodings of the keys it changed are stale. */
   private invalidate(events: readonly WatchEvent[]): void {
+    if (this.joined.size > 0) {
+      for (const ev of events) {
+        for (const prefix of this.joined.keys()) if (ev.kv.key.startsWith(prefix)) this.dropJoined(prefix)
+      }
+    }
     if (this.objects === 0) return
     for (const ev of events) {
       for (const rc of this.resources.values()) {

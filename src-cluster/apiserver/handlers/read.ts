@@ -7,7 +7,7 @@ import { StoreError } from '../../store/types'
 import type { ServerContext } from '../context'
 import type { ResourceRequest } from '../request'
 import { negotiated } from '../negotiate'
-import { sendJson, sendJsonText } from '../respond'
+import { sendJson, sendJsonParts, sendJsonText } from '../respond'
 import type { Encoded } from '../cache/watch-cache'
 import { collectionPrefix, storageKey } from '../registry/objects'
 import { ApiError, errors, failure } from '../status'
@@ -183,6 +183,11 @@ async function listCached(ctx: ServerContext, r: ResourceRequest, q: URLSearchPa
   return { items, revision: listed.revision, continue: more && last ? encodeContinue({ rv: listed.revision, start: last.key }) : undefined }
 }
 
+/** A list of every object of the collection: no selector, no limit. */
+function wholeCollection(res: ResourceInfo, q: URLSearchParams): boolean {
+  return filterFromQuery(res, q).trivial && !(Math.max(0, Number(q.get('limit') ?? 0) || 0) > 0)
+}
+
 export async function handleList(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
   if (q.has('sendInitialEvents'))
     throw errors.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
@@ -195,6 +200,14 @@ export async function handleList(ctx: ServerContext, r: ResourceRequest, req: In
   let out: ListResult
   if (fromCache) {
     await waitUntilFresh(ctx, q)
+    const whole = want.as !== 'PartialObjectMetadataList' && want.as !== 'Table' && wholeCollection(r.res, q)
+    const joined = whole ? ctx.cache.joinedNow(r.res, collectionPrefix(r.res, r.namespace)) : undefined
+    if (joined) {
+      // Every object, no selector, no limit: the collection's joined encodings, kept while it does not change.
+      const head = JSON.stringify({ kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: { resourceVersion: String(joined.revision) } })
+      sendJsonParts(req, res, 200, [`${head.slice(0, -1)},"items":[`, joined.items, ']}'])
+      return
+    }
     const cached = await listCached(ctx, r, q)
     if (want.as !== 'PartialObjectMetadataList' && want.as !== 'Table') {
       // The list's JSON is put together from the objects' shared encodings, as JSON.stringify would write it.
