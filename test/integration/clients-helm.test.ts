@@ -183,7 +183,7 @@ describe.skipIf(!HELM)('Helm 4 (client-go 1.35) against the API server', () => {
     expect((await c.client.get(CONFIGMAPS, 'legacy', 'old-config'))?.data).toEqual({ greeting: 'salut' })
     expect(await managers(CONFIGMAPS, 'old-config')).toEqual(['Apply'])
     expect(await managers(DEPLOYMENTS, 'old-web')).toEqual(['Apply'])
-    expect((await c.client.get(DEPLOYMENTS, 'legacy', 'old-web'))?.spec?.replicas).toBe(2)
+    expect((await get(DEPLOYMENTS, 'old-web', 'legacy'))?.spec?.replicas).toBe(2)
     await helm('uninstall', 'old', '-n', 'legacy', '--wait', '--timeout', '40s')
     expect(await c.client.get(CONFIGMAPS, 'legacy', 'old-config')).toBeUndefined()
   })
