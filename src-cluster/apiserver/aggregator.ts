@@ -1,7 +1,7 @@
 // API aggregation, as kube-aggregator: an APIService with `spec.service` makes this API server
 // proxy /apis/GROUP/VERSION/... over HTTPS to a ready endpoint of that Service, with the user in
 // upstream's front-proxy headers (X-Remote-User, X-Remote-Group, X-Remote-Extra-*) and a
-// client certificate (CN front-proxy-client, signed by the cluster CA) the extension server can
+// client certificate (CN front-proxy-client, signed by the front-proxy CA, not the cluster CA) the extension server can
 // verify. The availability controller probes GET /apis/GROUP/VERSION on every APIService change,
 // on Service/EndpointSlice changes and every 30 s, writes the `Available` condition (Passed,
 // ServiceNotFound, ServicePortError, MissingEndpoints, FailedDiscoveryCheck as upstream) and
@@ -107,7 +107,7 @@ export class Aggregator {
     /** Called when an APIService is deleted (the API server re-creates its Local ones). */
     private readonly onDelete: () => void = () => undefined,
   ) {
-    this.frontProxy = issueCert(ctx.pki.ca, { commonName: FRONT_PROXY_CN, client: true })
+    this.frontProxy = issueCert(ctx.pki.frontProxyCa, { commonName: FRONT_PROXY_CN, client: true })
   }
 
   async start(): Promise<void> {
@@ -136,9 +136,13 @@ export class Aggregator {
   /** kube-system/extension-apiserver-authentication and its reader Role, as upstream's ClusterAuthenticationInfo controller. */
   private async publishAuthentication(): Promise<void> {
     const ca = this.ctx.pki.ca.certPem
+    // Several API servers (HA) may each have their own front-proxy CA: as upstream's
+    // ClusterAuthenticationTrust controller, add ours to the published bundle, keep the others'.
+    const published = await this.ctx.objects.get(RES.configmaps, 'kube-system', 'extension-apiserver-authentication')
+    const had = (published?.obj as { data?: Record<string, string> } | undefined)?.data?.['requestheader-client-ca-file'] ?? ''
     const data = {
       'client-ca-file': ca,
-      'requestheader-client-ca-file': ca,
+      'requestheader-client-ca-file': mergePemBundles(had, this.ctx.pki.frontProxyCa.certPem),
       'requestheader-allowed-names': JSON.stringify([FRONT_PROXY_CN]),
       'requestheader-username-headers': JSON.stringify(['X-Remote-User']),
       'requestheader-group-headers': JSON.stringify(['X-Remote-Group']),
@@ -393,4 +397,12 @@ export class Aggregator {
     if (this.timer) clearInterval(this.timer)
     if (this.debounce) clearTimeout(this.debounce)
   }
+}
+
+/** `bundle` with `add`'s certificates appended unless already present (same PEM text). */
+export function mergePemBundles(bundle: string, add: string): string {
+  const certs = (pem: string): string[] => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+  const out = certs(bundle)
+  for (const c of certs(add)) if (!out.includes(c)) out.push(c)
+  return out.map((c) => `${c}\n`).join('')
 }

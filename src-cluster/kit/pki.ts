@@ -206,6 +206,12 @@ export interface ServerPki {
   /** Key that signs service-account tokens (RS256). */
   readonly serviceAccountKeyPem: string
   readonly serviceAccountPubPem: string
+  /**
+   * The CA of the front proxy's client certificate (kubeadm's `front-proxy-ca`): kept apart from
+   * the cluster CA, so that no certificate the cluster CA signs (a user's, one from a CSR) can
+   * speak for other users to an extension API server through the requestheader headers.
+   */
+  readonly frontProxyCa: KeyPair
 }
 
 /**
@@ -229,6 +235,11 @@ export function ensureServerPki(dir: string, names: { dnsNames: string[]; ipAddr
     savePair(pkiDir, 'apiserver', serving)
     writeFileSync(namesFile, wanted)
   }
+  let frontProxyCa = loadPair(pkiDir, 'front-proxy-ca')
+  if (!frontProxyCa) {
+    frontProxyCa = createCA('front-proxy-ca')
+    savePair(pkiDir, 'front-proxy-ca', frontProxyCa)
+  }
   const saKeyPath = join(pkiDir, 'sa.key')
   const saPubPath = join(pkiDir, 'sa.pub')
   if (!existsSync(saKeyPath) || !existsSync(saPubPath)) {
@@ -241,6 +252,7 @@ export function ensureServerPki(dir: string, names: { dnsNames: string[]; ipAddr
     serving,
     serviceAccountKeyPem: readFileSync(saKeyPath, 'utf8'),
     serviceAccountPubPem: readFileSync(saPubPath, 'utf8'),
+    frontProxyCa,
   }
 }
 

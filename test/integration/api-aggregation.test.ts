@@ -1,7 +1,7 @@
 // API aggregation through the real kubectl: an APIService with spec.service makes the API server
 // proxy /apis/wardle.example.com/v1alpha1 to a tiny HTTPS extension API server this test runs on
 // loopback (its Service's EndpointSlice points at 127.0.0.1 and its port). The extension server
-// checks the front-proxy client certificate against the cluster CA and echoes X-Remote-User and
+// checks the front-proxy client certificate against the published requestheader CA and echoes X-Remote-User and
 // X-Remote-Group; Available follows the backend (ServiceNotFound, MissingEndpoints, Passed,
 // FailedDiscoveryCheck) and a dead backend is a 503 that leaves the other groups' discovery alone.
 import { createServer, request, type Server } from 'node:https'
@@ -10,6 +10,7 @@ import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { certIdentity, createCA, issueCert, type KeyPair } from '../../src-cluster/kit/pki'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import { FRONT_PROXY_CN } from '../../src-cluster/apiserver/aggregator'
 
 let t: TestApiServer
 let ext: Server | undefined
@@ -187,7 +188,7 @@ describe('an APIService backed by a Service', () => {
     )
     expect(await t.k('get', 'flunders')).toMatch(/^NAME\s+AGE\nfluffy\s+\S+\n$/)
     // The user goes through in the front-proxy headers, trusted by the extension server only
-    // because the proxy's client certificate verifies against the cluster CA.
+    // because the proxy's client certificate verifies against the front-proxy CA.
     const item = JSON.parse(await t.k('get', 'fl', '-o', 'json')).items[0]
     expect(item.metadata.annotations.user).toBe('kubernetes-admin')
     expect(item.metadata.annotations.groups.split(',')).toContain('system:masters')
@@ -214,6 +215,37 @@ describe('an APIService backed by a Service', () => {
     // RBAC here decides before anything is proxied.
     const denied = await t.kubectl(['get', 'flunders', '--as=alice'])
     expect(denied.stderr).toContain('flunders.wardle.example.com is forbidden: User "alice" cannot list resource "flunders" in API group "wardle.example.com"')
+  })
+
+  it('trusts the proxy through its own front-proxy CA: a cluster-CA certificate with its name cannot speak for users', async () => {
+    const auth = JSON.parse(await t.k('get', 'configmap', 'extension-apiserver-authentication', '-n', 'kube-system', '-o', 'json')).data
+    expect(auth['client-ca-file']).toBe(t.server.pki.ca.certPem)
+    expect(auth['requestheader-client-ca-file']).not.toContain(t.server.pki.ca.certPem.trim())
+    // What a user could get from an approved CSR (kube-apiserver-client signer = the cluster CA).
+    const forged = issueCert(t.server.pki.ca, { commonName: FRONT_PROXY_CN, client: true })
+    const status = await new Promise<number>((resolve, reject) => {
+      const r = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: `${GV}/namespaces/default/flunders`,
+          ca: ca.certPem,
+          servername: 'api.wardle.svc',
+          cert: forged.certPem,
+          key: forged.keyPem,
+          headers: { 'X-Remote-User': 'kubernetes-admin', 'X-Remote-Group': 'system:masters' },
+        },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      r.on('error', reject)
+      r.end()
+    })
+    expect(status).toBe(401)
+    // The real proxy still gets through (its certificate chains to the front-proxy CA).
+    expect(JSON.parse(await t.k('get', 'fl', '-o', 'json')).items[0].metadata.annotations.user).toBe('kubernetes-admin')
   })
 
   it('streams watches and passes request bodies through', async () => {
