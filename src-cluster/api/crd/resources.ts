@@ -6,6 +6,7 @@ import { customResourcePrinter } from './printer'
 import { defaultObject, pruneObject } from './prune'
 import type { CrdObject, CrdVersion, JSONSchemaProps } from './types'
 import { validateAgainstSchema } from './validate'
+import { hasRules, validateRules } from './cel-rules'
 import { structsForSchema } from './structs'
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.'
@@ -83,6 +84,7 @@ export function resourcesForCrd(crd: CrdObject, opts: { terminating: boolean }):
     const subresources: SubresourceInfo[] = []
     if (v.subresources?.status) subresources.push(STATUS_SUB)
     if (v.subresources?.scale) subresources.push(SCALE_SUB)
+    const rules = hasRules(schema)
     const lookup = structsForSchema(defName, schema, { group: spec.group, version: v.name, kind: names.kind })
     const dynamic: DynamicBehaviour = {
       lookup,
@@ -90,7 +92,22 @@ export function resourcesForCrd(crd: CrdObject, opts: { terminating: boolean }):
       storageVersion: storage,
       prune: (obj) => pruneObject(obj, schema),
       applyDefaults: (obj) => defaultObject(obj, schema),
-      validate: (obj) => validateAgainstSchema(obj, schema),
+      validate: (obj, old) => {
+        const errs = validateAgainstSchema(obj, schema)
+        if (!rules) return errs
+        // As upstream: wrongly typed values block the rules (they would only add noise).
+        if (errs.some((e) => e.type === 'FieldValueInvalid' && /in body must be of type/.test(e.detail ?? '')))
+          return [
+            ...errs,
+            {
+              type: 'FieldValueInvalid',
+              field: '<nil>',
+              badValue: null,
+              detail: 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+            },
+          ]
+        return [...errs, ...validateRules(obj, old, schema)]
+      },
       printer: customResourcePrinter(v.additionalPrinterColumns),
       openapi: () => ({ kindSchema: defName, listSchema: listName, schemas: openapiFor(crd, v, defName, listName) }),
       scale: v.subresources?.scale,

@@ -1,5 +1,6 @@
 // Validation of a CustomResourceDefinition itself (upstream's apiextensions validation), with
 // its messages: names, group, scope, versions, the structural schema, subresources, columns.
+import { ruleSchemaErrors } from './cel-rules'
 import type { FieldError } from '../errors'
 import { fieldErr } from '../errors'
 import { isDNS1123Subdomain } from '../validation/names'
@@ -27,7 +28,7 @@ function validateVersion(v: CrdVersion, i: number, errs: FieldError[]): void {
   else dns1035(v.name, `${p}.name`, errs)
   const schema = v.schema?.openAPIV3Schema
   if (!schema) errs.push(fieldErr.required(`${p}.schema.openAPIV3Schema`, 'schemas are required'))
-  else errs.push(...structuralErrors(schema, `${p}.schema.openAPIV3Schema`))
+  else errs.push(...structuralErrors(schema, `${p}.schema.openAPIV3Schema`), ...ruleSchemaErrors(schema, `${p}.schema.openAPIV3Schema`))
   const scale = v.subresources?.scale
   if (scale) {
     if (!scale.specReplicasPath) errs.push(fieldErr.required(`${p}.subresources.scale.specReplicasPath`))
