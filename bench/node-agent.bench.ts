@@ -1,10 +1,17 @@
-// Node-total agent memory (root + containerd): the RSS of everything a worker node runs next to
-// containerd — kubelet, proxy, netpol and ingress — as four processes (one per component, the
-// layout before `kubelab-node agent`) and as ONE `kubelab-node agent` process with the same
-// four parts and the same flags. Both run the node bundle (out/node/kubelab-node.js, as VMs and
-// local nodes do) in a network namespace with its own containerd, against a control plane in
-// this process. RSS is the highest sum over a few seconds once the node is Ready and idle.
-// Run: npx tsx bench/node-agent.bench.ts   (SETTLE_S=10)
+// Node-total memory (root + containerd): the RSS of everything KubeLab runs on a node next to
+// containerd, in each process layout, with the same components and the same flags.
+// - A worker (kubelet, proxy, netpol, ingress): four processes (one per component, the layout
+//   before `kubelab-node agent`) and ONE `kubelab-node agent` process; against a control plane in
+//   this process.
+// - A control-plane node (apiserver on its embedded store, scheduler, controller-manager, dns,
+//   kubelet, proxy, netpol, ingress): eight processes; the API server, scheduler and controller
+//   manager as processes beside one agent of the five node parts (the layout before the control
+//   plane joined the agent); and ONE agent with all eight parts. The API server runs in the
+//   node's namespace and the others reach it at the node's address, as on a real node.
+// All run the node bundle (out/node/kubelab-node.js, as VMs and local nodes do) in a network
+// namespace with its own containerd. RSS is the highest sum over a few seconds once the node is
+// Ready and idle.
+// Run: npx tsx bench/node-agent.bench.ts   (SETTLE_S=10, NODES=worker,control-plane)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,12 +22,14 @@ import type { KubeObject } from '../src-cluster/api/errors'
 import { writeKubeconfig } from '../src-cluster/apiserver/kubeconfig'
 import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control-plane'
 import { RES } from '../src-cluster/kit/resources'
+import { createClient, loadKubeconfig, type ClosableClient } from '../src-cluster/client'
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
 import { writeResults } from './lib/results'
 import { round } from './lib/stats'
 import { formatTable } from './lib/table'
 
 const SETTLE_MS = Number(process.env.SETTLE_S ?? 10) * 1000
+const NODES = new Set((process.env.NODES ?? 'worker,control-plane').split(','))
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, containerd, cgroups, iptables)'
@@ -38,9 +47,11 @@ if (why) {
 const HOST_IP = '10.231.202.129'
 const NODE_IP = '10.231.202.130'
 const NODE = 'k18-bench'
+const CP_NODE = 'k18-cp'
 const dir = mkdtempSync(join(tmpdir(), 'kubelab-k18-bench-'))
 const cgroupRoot = `/kubelab-k18-bench-${process.pid}`
 let cp: ControlPlane | undefined
+let cpClient: ClosableClient | undefined
 let bridge: TestBridge | undefined
 let rt: ContainerdNode | undefined
 let children: ChildProcess[] = []
@@ -76,6 +87,7 @@ async function cleanup(): Promise<void> {
   await stopChildren()
   await rt?.stop()
   removeCgroupTree(cgroupRoot)
+  cpClient?.close()
   await cp?.close()
   await bridge?.remove()
   rmSync(dir, { recursive: true, force: true })
@@ -90,11 +102,11 @@ function run(program: string, name: string, args: string[]): ChildProcess {
   return c
 }
 
-async function readyAndIdle(what: string): Promise<void> {
+async function readyAndIdle(what: string, client = cp!.client, node = NODE): Promise<void> {
   // Ready with a heartbeat from this start (the Node object stays between layouts).
   const since = Date.now()
   for (const end = Date.now() + 180_000; ;) {
-    const n = await cp!.client.get<KubeObject & Node>(RES.nodes, undefined, NODE).catch(() => undefined)
+    const n = await client.get<KubeObject & Node>(RES.nodes, undefined, node).catch(() => undefined)
     const ready = n?.status?.conditions?.find((c) => c.type === 'Ready')
     if (ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime ?? '') >= since - 1000) break
     const dead = children.find((c) => c.exitCode !== null)
@@ -130,68 +142,188 @@ try {
     log: () => {},
   })
   const api = cp.apiserver
-  const kc = join(dir, 'node.kubeconfig')
-  writeKubeconfig(kc, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
   rt = await startContainerdNode(`k18${process.pid % 1000}`, { bridge, ip: NODE_IP })
-  const nodeDir = join(dir, NODE)
-  mkdirSync(nodeDir, { recursive: true })
-  const parts: { name: string; args: string[] }[] = [
-    {
-      name: 'kubelet',
-      args: [
-        '--kubeconfig',
-        kc,
-        '--node-name',
-        NODE,
-        '--node-ip',
-        NODE_IP,
-        '--container-runtime-endpoint',
-        `unix://${rt.socket}`,
-        '--root-dir',
-        join(nodeDir, 'kubelet'),
-        '--pod-log-dir',
-        join(nodeDir, 'pods'),
-        '--cni-conf-dir',
-        rt.cniConfDir,
-        '--cgroup-root',
-        cgroupRoot,
-      ],
-    },
-    { name: 'proxy', args: ['--kubeconfig', kc, '--node-name', NODE] },
-    { name: 'netpol', args: ['--kubeconfig', kc, '--node-name', NODE] },
-    { name: 'ingress', args: ['--kubeconfig', kc, '--node-name', NODE, '--address', NODE_IP, '--http-port', '80', '--https-port', '443'] },
-  ]
+  if (NODES.has('worker')) {
+    const kc = join(dir, 'node.kubeconfig')
+    writeKubeconfig(kc, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
+    const nodeDir = join(dir, NODE)
+    mkdirSync(nodeDir, { recursive: true })
+    const parts: { name: string; args: string[] }[] = [
+      {
+        name: 'kubelet',
+        args: [
+          '--kubeconfig',
+          kc,
+          '--node-name',
+          NODE,
+          '--node-ip',
+          NODE_IP,
+          '--container-runtime-endpoint',
+          `unix://${rt.socket}`,
+          '--root-dir',
+          join(nodeDir, 'kubelet'),
+          '--pod-log-dir',
+          join(nodeDir, 'pods'),
+          '--cni-conf-dir',
+          rt.cniConfDir,
+          '--cgroup-root',
+          cgroupRoot,
+        ],
+      },
+      { name: 'proxy', args: ['--kubeconfig', kc, '--node-name', NODE] },
+      { name: 'netpol', args: ['--kubeconfig', kc, '--node-name', NODE] },
+      { name: 'ingress', args: ['--kubeconfig', kc, '--node-name', NODE, '--address', NODE_IP, '--http-port', '80', '--https-port', '443'] },
+    ]
 
-  // Before: one process per component.
-  for (const p of parts) run(bundle.program, p.name, [p.name, ...p.args])
-  await readyAndIdle('one process per component')
-  const before = await steadyTotal()
-  console.log(`one process per component: ${round(before.total, 1)} MiB (${parts.map((p, i) => `${p.name} ${round(before.each[i]!, 1)}`).join(', ')})`)
-  await stopChildren()
+    // Before: one process per component.
+    for (const p of parts) run(bundle.program, p.name, [p.name, ...p.args])
+    await readyAndIdle('one process per component')
+    const before = await steadyTotal()
+    console.log(`one process per component: ${round(before.total, 1)} MiB (${parts.map((p, i) => `${p.name} ${round(before.each[i]!, 1)}`).join(', ')})`)
+    await stopChildren()
 
-  // After: one agent process with the same parts and flags.
-  const conf = join(dir, 'agent.json')
-  writeFileSync(conf, JSON.stringify({ parts }))
-  run(bundle.program, 'agent', ['agent', '--config', conf, '--control-socket', join(dir, 'agent.sock'), '--stopped-dir', join(dir, 'stopped')])
-  await readyAndIdle('kubelab-node agent')
-  const after = await steadyTotal()
-  console.log(`one agent process: ${round(after.total, 1)} MiB`)
-  await stopChildren()
+    // After: one agent process with the same parts and flags.
+    const conf = join(dir, 'agent.json')
+    writeFileSync(conf, JSON.stringify({ parts }))
+    run(bundle.program, 'agent', ['agent', '--config', conf, '--control-socket', join(dir, 'agent.sock'), '--stopped-dir', join(dir, 'stopped')])
+    await readyAndIdle('kubelab-node agent')
+    const after = await steadyTotal()
+    console.log(`one agent process: ${round(after.total, 1)} MiB`)
+    await stopChildren()
 
-  console.log(`worker node agents (${parts.map((p) => p.name).join(', ')}), idle, node bundle`)
-  console.log(
-    formatTable(
-      ['node-total agent RSS', 'MiB', 'processes'],
-      [
-        ['one process per component (before)', round(before.total, 1), String(parts.length)],
-        ['kubelab-node agent (after)', round(after.total, 1), '1'],
-      ],
-    ),
-  )
-  results.nodeTotalRssMiB = {
-    perComponent: round(before.total, 1),
-    perComponentEach: Object.fromEntries(parts.map((p, i) => [p.name, round(before.each[i]!, 1)])),
-    agent: round(after.total, 1),
+    console.log(`worker node agents (${parts.map((p) => p.name).join(', ')}), idle, node bundle`)
+    console.log(
+      formatTable(
+        ['node-total agent RSS', 'MiB', 'processes'],
+        [
+          ['one process per component (before)', round(before.total, 1), String(parts.length)],
+          ['kubelab-node agent (after)', round(after.total, 1), '1'],
+        ],
+      ),
+    )
+    results.nodeTotalRssMiB = {
+      perComponent: round(before.total, 1),
+      perComponentEach: Object.fromEntries(parts.map((p, i) => [p.name, round(before.each[i]!, 1)])),
+      agent: round(after.total, 1),
+    }
+  }
+
+  if (NODES.has('control-plane')) {
+    // The API server in the node's namespace on the node's address (its own PKI and admin
+    // credentials in its data directory); every other component reaches it there.
+    const data = join(dir, 'cp-apiserver')
+    const cpkc = join(dir, 'cp-admin.kubeconfig')
+    const cpDir = join(dir, CP_NODE)
+    mkdirSync(cpDir, { recursive: true })
+    const cpParts: { name: string; args: string[] }[] = [
+      {
+        name: 'apiserver',
+        args: [
+          '--data-dir',
+          data,
+          '--bind-address',
+          '0.0.0.0',
+          '--secure-port',
+          '6443',
+          '--advertise-address',
+          NODE_IP,
+          '--tls-san',
+          NODE_IP,
+          '--admin-kubeconfig',
+          cpkc,
+        ],
+      },
+      { name: 'scheduler', args: ['--kubeconfig', cpkc] },
+      { name: 'controller-manager', args: ['--kubeconfig', cpkc] },
+      { name: 'dns', args: ['--kubeconfig', cpkc, '--bind', `${NODE_IP}:53`, '--advertise-address', NODE_IP, '--node-name', CP_NODE] },
+      {
+        name: 'kubelet',
+        args: [
+          '--kubeconfig',
+          cpkc,
+          '--node-name',
+          CP_NODE,
+          '--node-ip',
+          NODE_IP,
+          '--container-runtime-endpoint',
+          `unix://${rt.socket}`,
+          '--root-dir',
+          join(cpDir, 'kubelet'),
+          '--pod-log-dir',
+          join(cpDir, 'pods'),
+          '--cni-conf-dir',
+          rt.cniConfDir,
+          '--cgroup-root',
+          cgroupRoot,
+          '--register-with-taints',
+          'node-role.kubernetes.io/control-plane=:NoSchedule',
+        ],
+      },
+      { name: 'proxy', args: ['--kubeconfig', cpkc, '--node-name', CP_NODE] },
+      { name: 'netpol', args: ['--kubeconfig', cpkc, '--node-name', CP_NODE] },
+      { name: 'ingress', args: ['--kubeconfig', cpkc, '--node-name', CP_NODE, '--address', NODE_IP, '--http-port', '80', '--https-port', '443'] },
+    ]
+    const NODE_PARTS = new Set(['dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
+    /** The API server process first (the others read the kubeconfig it writes), then the rest. */
+    const startApiServerProcess = async (): Promise<void> => {
+      rmSync(cpkc, { force: true })
+      run(bundle.program, 'cp-apiserver', ['apiserver', ...cpParts[0]!.args])
+      for (const end = Date.now() + 120_000; !existsSync(cpkc);) {
+        if (Date.now() > end || children.some((c) => c.exitCode !== null)) throw new Error(`the API server did not start; logs in ${dir}`)
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+    const agentWith = (name: string, list: { name: string; args: string[] }[]): void => {
+      const conf = join(dir, `${name}.json`)
+      writeFileSync(conf, JSON.stringify({ parts: list }))
+      run(bundle.program, name, ['agent', '--config', conf, '--control-socket', join(dir, `${name}.sock`), '--stopped-dir', join(dir, `${name}-stopped`)])
+    }
+    const layouts: { name: string; processes: number; start: () => Promise<void> }[] = [
+      {
+        name: 'one process per component (before issue 18)',
+        processes: cpParts.length,
+        start: async () => {
+          await startApiServerProcess()
+          for (const p of cpParts.slice(1)) run(bundle.program, `cp-${p.name}`, [p.name, ...p.args])
+        },
+      },
+      {
+        name: 'apiserver, scheduler, controller-manager + agent (before)',
+        processes: 4,
+        start: async () => {
+          await startApiServerProcess()
+          for (const p of cpParts.slice(1).filter((x) => !NODE_PARTS.has(x.name))) run(bundle.program, `cp-${p.name}`, [p.name, ...p.args])
+          agentWith(
+            'cp-node-agent',
+            cpParts.filter((x) => NODE_PARTS.has(x.name)),
+          )
+        },
+      },
+      {
+        name: 'kubelab-node agent with every part (after)',
+        processes: 1,
+        start: async () => agentWith('cp-agent', cpParts),
+      },
+    ]
+    const rows: [string, number, string][] = []
+    const cpResults: Record<string, number> = {}
+    for (const l of layouts) {
+      await l.start()
+      cpClient ??= createClient(loadKubeconfig(cpkc))
+      await readyAndIdle(l.name, cpClient, CP_NODE)
+      const m = await steadyTotal()
+      console.log(`${l.name}: ${round(m.total, 1)} MiB (${m.each.map((x) => round(x, 1)).join(' + ')})`)
+      rows.push([l.name, round(m.total, 1), String(l.processes)])
+      cpResults[l.name] = round(m.total, 1)
+      await stopChildren()
+    }
+    console.log(`control-plane node (${cpParts.map((p) => p.name).join(', ')}), idle, embedded store, node bundle`)
+    console.log(formatTable(['control-plane node-total RSS', 'MiB', 'processes'], rows))
+    results.controlPlaneNodeTotalRssMiB = {
+      perComponent: cpResults[layouts[0]!.name],
+      controlPlaneProcessesPlusAgent: cpResults[layouts[1]!.name],
+      agent: cpResults[layouts[2]!.name],
+    }
   }
   results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)
   console.log(`results: ${await writeResults('node-agent', results)}`)

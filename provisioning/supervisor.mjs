@@ -14,7 +14,7 @@
 // agent keeps the part stopped).
 import { spawn } from 'node:child_process'
 import { request } from 'node:http'
-import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 if (process.argv[2] === 'ctl') process.exit(await ctl(process.argv[3], process.argv[4]))
@@ -96,7 +96,9 @@ function writeStatus() {
     }
   }
   try {
-    writeFileSync(statusFile, JSON.stringify({ pid: process.pid, components: s }, null, 2))
+    // Temp + rename: `ctl` (another process) never reads a half-written file.
+    writeFileSync(`${statusFile}.tmp`, JSON.stringify({ pid: process.pid, components: s }, null, 2))
+    renameSync(`${statusFile}.tmp`, statusFile)
   } catch {
     // the status file is written again on the next change
   }

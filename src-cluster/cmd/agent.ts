@@ -1,6 +1,7 @@
-// `kubelab-node agent`: the node's agents — kubelet, proxy, netpol, ingress, dns — in ONE
-// process (k3s's shape): one Node.js runtime instead of five, and the informers of the parts that
-// use the same kubeconfig listed and watched once. Each part is the same component as
+// `kubelab-node agent`: the node's agents — kubelet, proxy, netpol, ingress, dns, and on a
+// control-plane node the API server, scheduler and controller manager — in ONE process (k3s's
+// shape): one Node.js runtime instead of eight, and the informers of the parts that use the same
+// kubeconfig listed and watched once. Each part is the same component as
 // `kubelab-node <part>` and keeps its flags, its client (its user agent names its writes) and
 // its own start and stop, so labs can still stop one: the control socket takes
 // `POST /parts/NAME/stop|start` (the supervisor's `ctl`, or `kubelab-node agent-ctl` from a
@@ -11,16 +12,22 @@ import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync 
 import { dirname, join, resolve } from 'node:path'
 import { createClient, InformerFactory, loadKubeconfig, withUserAgent, type ClosableClient } from '../client'
 import type { Client } from '../client/types'
+import { apiserver } from './apiserver'
 import { defineComponent, parseFlags, startComponent, type Component, type RunContext, type Stop } from './component'
+import { controllerManager } from './controller-manager'
 import { dns } from './dns'
 import { ingress } from './ingress'
 import { kubelet } from './kubelet'
 import { netpol } from './netpol'
 import { proxy } from './proxy'
+import { scheduler } from './scheduler'
 
 /** The components the agent can run, in start order. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const AGENT_PARTS: readonly Component<any>[] = [kubelet, proxy, netpol, ingress, dns]
+export const AGENT_PARTS: readonly Component<any>[] = [apiserver, scheduler, controllerManager, kubelet, proxy, netpol, ingress, dns]
+
+/** The part the others reach the API through, when this agent runs it (a control-plane node). */
+const API_PART = 'apiserver'
 
 export interface AgentPartConfig {
   readonly name: string
@@ -92,18 +99,30 @@ export async function startAgent(o: { config: AgentConfig; stoppedDir?: string; 
     }
     return { key, ...s }
   }
-  const ctx: RunContext = {
-    client(file, userAgent) {
+  const sharedContext = {
+    client(file: string, userAgent: string) {
       const { key, client } = forIdentity(file)
       const c = withUserAgent(client, userAgent)
       identityOf.set(c, key)
       return c
     },
-    informers(client) {
+    informers(client: Client) {
       const key = identityOf.get(client)
       return key ? shared.get(key)?.informers : undefined
     },
   }
+  /** What a part's run gets: the shared clients and informers; its exit restarts only it. */
+  const contextOf = (p: Part): RunContext => ({
+    ...sharedContext,
+    exit(reason) {
+      log(`agent: ${reason}; starting ${p.name} again in ${p.backoffMs / 1000}s (the process and its other parts go on)`)
+      if (p.state !== 'running' || !p.wanted) return
+      p.busy = p.busy.then(async () => {
+        await doStop(p)
+        if (p.wanted) retryLater(p)
+      })
+    },
+  })
   const mark = (name: string): string | undefined => (o.stoppedDir ? join(o.stoppedDir, name) : undefined)
   const held = (name: string): boolean => {
     const m = mark(name)
@@ -115,23 +134,36 @@ export async function startAgent(o: { config: AgentConfig; stoppedDir?: string; 
     p.state = 'starting'
     try {
       const values = parseFlags(p.component, [...p.args])
-      const stop = await startComponent(p.component, values, ctx)
+      const stop = await startComponent(p.component, values, contextOf(p))
       p.stop = stop ?? undefined
       p.backoffMs = 1000
       p.lastError = undefined
       p.state = 'running'
       if (!p.wanted) await doStop(p)
+      else if (p.name === API_PART) retryNow()
     } catch (e) {
       p.state = 'stopped'
       p.lastError = e instanceof Error ? e.message : String(e)
       log(`agent: ${p.name} did not start: ${p.lastError}; trying again in ${p.backoffMs / 1000}s`)
-      if (p.wanted) {
-        p.retry = setTimeout(() => {
-          p.retry = undefined
-          p.busy = p.busy.then(() => doStart(p))
-        }, p.backoffMs)
-        p.backoffMs = Math.min(p.backoffMs * 2, 30_000)
-      }
+      if (p.wanted) retryLater(p)
+    }
+  }
+  const retryLater = (p: Part): void => {
+    clearTimeout(p.retry)
+    p.retry = setTimeout(() => {
+      p.retry = undefined
+      p.busy = p.busy.then(() => doStart(p))
+    }, p.backoffMs)
+    p.backoffMs = Math.min(p.backoffMs * 2, 30_000)
+  }
+  /** The API server part came up: the parts waiting to try again (they could not reach it) try now. */
+  const retryNow = (): void => {
+    for (const q of parts.values()) {
+      if (!q.retry || !q.wanted) continue
+      clearTimeout(q.retry)
+      q.retry = undefined
+      q.backoffMs = 1000
+      q.busy = q.busy.then(() => doStart(q))
     }
   }
   const doStop = async (p: Part): Promise<void> => {
@@ -203,14 +235,25 @@ export async function startAgent(o: { config: AgentConfig; stoppedDir?: string; 
         clearTimeout(p.retry)
       }
       // All at once (each within its own bound), as the supervisor stops components; a start
-      // still waiting for the API server is left to the process exit.
-      await Promise.all(
-        [...parts.values()]
-          .filter((p) => p.state !== 'starting')
-          .map((p) => {
-            p.busy = p.busy.then(() => doStop(p))
-            return settled(p, 15_000)
-          }),
+      // still waiting for the API server is left to the process exit. The API server part goes
+      // last: the others still use it while they stop (a scheduler or controller manager
+      // releases its lease for a fast handover, DNS removes its endpoint).
+      const stopAll = (list: Part[], ms: number): Promise<unknown> =>
+        Promise.all(
+          list
+            .filter((p) => p.state !== 'starting')
+            .map((p) => {
+              p.busy = p.busy.then(() => doStop(p))
+              return settled(p, ms)
+            }),
+        )
+      await stopAll(
+        [...parts.values()].filter((p) => p.name !== API_PART),
+        8_000,
+      )
+      await stopAll(
+        [...parts.values()].filter((p) => p.name === API_PART),
+        5_000,
       )
       for (const s of shared.values()) {
         s.informers.stopAll()
@@ -219,14 +262,24 @@ export async function startAgent(o: { config: AgentConfig; stoppedDir?: string; 
       shared.clear()
     },
   }
-  // Every part starts at once: one that waits (for the API server, for containerd) holds up no other.
+  // Every part starts at once: one that waits (for containerd) holds up no other. Only when this
+  // agent runs the API server do the others wait for its first attempt (bounded), rather than
+  // fail to reach it and back off; one that still fails is tried again as soon as it is up.
+  const api = parts.get(API_PART)
+  let apiFirst: Promise<void> = Promise.resolve()
+  if (api && !held(API_PART)) {
+    api.wanted = true
+    api.busy = doStart(api)
+    apiFirst = settled(api, 30_000)
+  }
   for (const p of parts.values()) {
     if (held(p.name)) {
       log(`agent: ${p.name} held stopped (${mark(p.name)})`)
       continue
     }
+    if (p === api) continue
     p.wanted = true
-    p.busy = doStart(p)
+    p.busy = apiFirst.then(() => (p.wanted ? doStart(p) : undefined))
   }
   return agent
 }
@@ -261,7 +314,8 @@ export async function serveAgentControl(agent: RunningAgent, socketPath: string)
 
 export const agent = defineComponent({
   name: 'agent',
-  about: 'kubelet, proxy, netpol, ingress and dns in one process; each part stops and starts on its own',
+  about:
+    "a node's components in one process (kubelet, proxy, netpol, ingress, dns; apiserver, scheduler, controller-manager); each part stops and starts on its own",
   flags: {
     config: {
       type: 'string',

@@ -40,12 +40,23 @@ export interface RunContext {
   client(kubeconfigFile: string, userAgent: string): ClosableClient
   /** Informers shared with the other components of this process that use the same kubeconfig file; undefined: make your own. */
   informers(client: Client): InformerFactory | undefined
+  /**
+   * The component cannot go on and, upstream, would exit (a scheduler or controller manager
+   * that lost its lease): running alone the process exits 1 and systemd or the supervisor starts
+   * it again; in the node agent only this part is stopped and started again (after a back-off),
+   * so the API server and the other parts of the process keep running.
+   */
+  exit(reason: string): void
 }
 
 /** A component running alone: its own client, its own informers. */
 export const ALONE: RunContext = {
   client: (file, userAgent) => createClient({ ...loadKubeconfig(file), userAgent }),
   informers: () => undefined,
+  exit(reason) {
+    console.error(reason)
+    process.exit(1)
+  },
 }
 
 export interface Component<F extends Flags = Flags> {

@@ -1,7 +1,6 @@
 // `kubelab-node controller-manager`: every controller of src-cluster/controllers over shared
 // informers and one API client. Flags are named as upstream's kube-controller-manager names them.
 import { resolve } from 'node:path'
-import { createClient, loadKubeconfig } from '../client'
 import type { Client } from '../client/types'
 import { allControllers } from '../controllers'
 import { LoadBalancerIpController } from '../controllers/core/loadbalancer-ip'
@@ -105,12 +104,13 @@ export const controllerManager = defineComponent({
     ...CONTROLLER_FLAGS,
     ...leaderElectionFlags('kube-controller-manager'),
   },
-  async run(values) {
+  async run(values, ctx) {
     const le = leaderElectionFromFlags(values, 'kube-controller-manager')
     const options = controllerOptionsFromFlags(values)
-    const client = createClient({ ...loadKubeconfig(resolve(values.kubeconfig)), userAgent: componentUserAgent('kube-controller-manager') })
+    const client = ctx.client(resolve(values.kubeconfig), componentUserAgent('kube-controller-manager'))
     const start = (): Promise<Loops> => startControllerManager({ client, options })
-    // As upstream: only the holder of kube-system/kube-controller-manager runs controllers; losing it exits.
+    // As upstream: only the holder of kube-system/kube-controller-manager runs controllers; losing
+    // it exits (in the node agent: this part is started again, the process goes on).
     const cm: Loops = le.enabled
       ? runLeaderElected({
           client,
@@ -118,10 +118,7 @@ export const controllerManager = defineComponent({
           namespace: le.namespace,
           timing: le.timing,
           start,
-          onLost: () => {
-            console.error('controller-manager: leaderelection lost')
-            process.exit(1)
-          },
+          onLost: () => ctx.exit('controller-manager: leaderelection lost'),
         })
       : await start()
     return async () => {

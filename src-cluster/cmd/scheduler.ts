@@ -1,7 +1,7 @@
 // `kubelab-node scheduler`: the scheduler as its own process, talking to the API server with a
 // kubeconfig, flags named as upstream's kube-scheduler names them.
 import { resolve } from 'node:path'
-import { createClient, loadKubeconfig } from '../client'
+import { loadKubeconfig } from '../client'
 import { DEFAULT_SCHEDULER_NAME, startScheduler } from '../scheduler'
 import { componentUserAgent } from '../client/user-agent'
 import { runLeaderElected, type Loops } from '../leaderelection/run'
@@ -26,7 +26,7 @@ export const scheduler = defineComponent({
     },
     ...leaderElectionFlags('kube-scheduler'),
   },
-  async run(values) {
+  async run(values, ctx) {
     let percentage = 0
     if (values['percentage-of-nodes-to-score'] !== undefined) {
       percentage = Number(values['percentage-of-nodes-to-score'])
@@ -35,15 +35,17 @@ export const scheduler = defineComponent({
       }
     }
     const le = leaderElectionFromFlags(values, 'kube-scheduler')
-    const cfg = loadKubeconfig(resolve(values.kubeconfig))
-    const client = createClient({ ...cfg, userAgent: componentUserAgent('kube-scheduler') })
+    const file = resolve(values.kubeconfig)
+    const cfg = loadKubeconfig(file)
+    const client = ctx.client(file, componentUserAgent('kube-scheduler'))
     const name = values['scheduler-name']
     const start = async (): Promise<Loops> => {
       const s = await startScheduler({ client, schedulerName: name, percentageOfNodesToScore: percentage, log: (l) => console.log(l) })
       console.log(`scheduler: scheduling pods with schedulerName ${name} on ${cfg.server}`)
       return s
     }
-    // As upstream: only the holder of kube-system/kube-scheduler schedules; losing it exits (the supervisor or systemd restarts us).
+    // As upstream: only the holder of kube-system/kube-scheduler schedules; losing it exits (the
+    // supervisor or systemd restarts the process; in the node agent, the agent restarts this part).
     const loops: Loops = le.enabled
       ? runLeaderElected({
           client,
@@ -51,10 +53,7 @@ export const scheduler = defineComponent({
           namespace: le.namespace,
           timing: le.timing,
           start,
-          onLost: () => {
-            console.error('scheduler: leaderelection lost')
-            process.exit(1)
-          },
+          onLost: () => ctx.exit('scheduler: leaderelection lost'),
         })
       : await start()
     return async () => {

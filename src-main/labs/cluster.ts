@@ -103,10 +103,11 @@ export async function managedLabCluster(manager: ClusterManager, name: string): 
 }
 
 // Also reports `lb-pool` when the controller manager is configured with an address pool for
-// LoadBalancer Services (its flags are in the supervisor's config or the systemd unit).
+// LoadBalancer Services (its flags are in the node agent's config, or — a build without the
+// agent — the supervisor's config or the systemd unit).
 const COMPONENTS_SCRIPT = [
   'r="${KUBELAB_ROOT:-}"; f="$r/run/kubelab/status.json"',
-  'if grep -qs -- --lb-pool "$r/etc/kubelab/components.json" /etc/systemd/system/kubelab-controller-manager.service; then lb=1; else lb=; fi',
+  'if grep -qs -- --lb-pool "$r/etc/kubelab/agent.json" "$r/etc/kubelab/components.json" /etc/systemd/system/kubelab-controller-manager.service; then lb=1; else lb=; fi',
   'if [ -f "$f" ]; then echo "supervisor${lb:+ lb-pool}"; cat "$f"',
   "else echo \"systemd${lb:+ lb-pool}\"; systemctl list-units 'kubelab-*.service' --state=active --no-legend --plain 2>/dev/null | awk '{print $1}'; fi",
 ].join('; ')

@@ -71,7 +71,7 @@ export interface Component {
 }
 
 /** Components `kubelab-node agent` runs in one process (its AGENT_PARTS). */
-export const AGENT_PARTS: ReadonlySet<string> = new Set(['kubelet', 'proxy', 'netpol', 'ingress', 'dns'])
+export const AGENT_PARTS: ReadonlySet<string> = new Set(['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'proxy', 'netpol', 'ingress', 'dns'])
 
 export interface AgentLayout {
   /** What runs as its own process (a systemd unit each, or the supervisor's children). */
@@ -83,9 +83,9 @@ export interface AgentLayout {
 }
 
 /**
- * The node's agents (kubelet, proxy, netpol, ingress, dns) in one `kubelab-node agent` process,
- * when the build has it; the other components (etcd, API server, scheduler, controller manager)
- * stay processes of their own.
+ * The node's components (kubelet, proxy, netpol, ingress, dns; on a control-plane node also the
+ * API server, scheduler and controller manager) in one `kubelab-node agent` process, when the
+ * build has it; etcd (the distribution's program) stays a process of its own.
  */
 export function agentLayout(p: NodePlanInput, components: readonly Component[]): AgentLayout {
   const parts = components.filter((c) => !c.command && AGENT_PARTS.has(c.name))
@@ -299,10 +299,13 @@ export function systemdUnit(p: NodePlanInput, c: Component): string {
   const exec = (c.command ? [c.command, ...c.args] : [p.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), c.name, ...c.args]).map(shQuote).join(' ')
   // The agent starts its parts' units with it (each part unit asks it to run that part).
   const wants = ['network-online.target', ...(c.parts ?? []).map((n) => `kubelab-${n}.service`)].join(' ')
+  // An agent that runs the API server on an etcd member starts after etcd and, going down,
+  // stops before it (its API server closes while etcd still answers).
+  const after = ['network-online.target', 'containerd.service', ...(c.parts?.includes('apiserver') && p.store === 'etcd' ? ['kubelab-etcd.service'] : [])]
   return `# Written by KubeLab install-node.sh; re-running create rewrites it.
 [Unit]
 Description=KubeLab ${c.name} (cluster ${p.cluster}, node ${p.node.name})
-After=network-online.target containerd.service
+After=${after.join(' ')}
 Wants=${wants}
 
 [Service]

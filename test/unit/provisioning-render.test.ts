@@ -132,32 +132,75 @@ describe('node plan', () => {
     const withAgent = plan({ available: new Set([...ALL, 'agent']) })
     const { components } = nodeComponents(withAgent)
     const layout = agentLayout(withAgent, components)
-    expect(layout.processes.map((c) => c.name)).toEqual(['apiserver', 'scheduler', 'controller-manager', 'agent'])
-    expect(layout.parts.map((c) => c.name)).toEqual(['dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
-    const agent = layout.processes[3]!
+    // The control-plane node: everything in the agent (API server, scheduler and controller manager included).
+    const ALL_PARTS = ['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'netpol', 'ingress']
+    expect(layout.processes.map((c) => c.name)).toEqual(['agent'])
+    expect(layout.parts.map((c) => c.name)).toEqual(ALL_PARTS)
+    const agent = layout.processes[0]!
     expect(agent.args).toEqual(['--config', '/etc/kubelab/agent.json', '--control-socket', '/run/kubelab/agent.sock', '--stopped-dir', '/run/kubelab/stopped'])
     // The agent's config is each part's own command line, unchanged.
     const conf = JSON.parse(layout.agentConfig!) as { parts: { name: string; args: string[] }[] }
-    expect(conf.parts.map((p) => p.name)).toEqual(['dns', 'kubelet', 'proxy', 'netpol', 'ingress'])
-    expect(conf.parts[1]!.args).toEqual([...components.find((c) => c.name === 'kubelet')!.args])
+    expect(conf.parts.map((p) => p.name)).toEqual(ALL_PARTS)
+    for (const name of ['apiserver', 'scheduler', 'controller-manager', 'kubelet'])
+      expect(conf.parts.find((p) => p.name === name)!.args).toEqual([...components.find((c) => c.name === name)!.args])
     // The supervisor learns the parts and the socket to ask.
     const sup = JSON.parse(supervisorConfig(withAgent, layout.processes)) as { components: { name: string; parts?: string[]; controlSocket?: string }[] }
-    expect(sup.components.find((c) => c.name === 'agent')).toMatchObject({
-      parts: ['dns', 'kubelet', 'proxy', 'netpol', 'ingress'],
-      controlSocket: '/run/kubelab/agent.sock',
-    })
+    expect(sup.components.map((c) => c.name)).toEqual(['agent'])
+    expect(sup.components[0]).toMatchObject({ parts: ALL_PARTS, controlSocket: '/run/kubelab/agent.sock' })
     // systemd: the agent pulls in its part units; each part unit asks the agent.
-    expect(systemdUnit(withAgent, agent)).toMatch(/^Wants=network-online\.target kubelab-dns\.service kubelab-kubelet\.service .*kubelab-ingress\.service$/m)
-    const kubelet = agentPartUnit(withAgent, layout.parts[1]!, agent)
-    expect(kubelet).toMatch(/^Type=oneshot$/m)
-    expect(kubelet).toMatch(/^RemainAfterExit=yes$/m)
-    expect(kubelet).toMatch(/^PartOf=kubelab-agent\.service$/m)
-    expect(kubelet).toMatch(
-      /^ExecStop=\/usr\/bin\/node \/var\/lib\/kubelab\/bin\/kubelab-node\.js agent-ctl --stop kubelet --control-socket \/run\/kubelab\/agent\.sock --stopped-dir \/run\/kubelab\/stopped$/m,
+    const agentUnit = systemdUnit(withAgent, agent)
+    expect(agentUnit).toMatch(
+      /^Wants=network-online\.target kubelab-apiserver\.service kubelab-scheduler\.service kubelab-controller-manager\.service kubelab-dns\.service kubelab-kubelet\.service .*kubelab-ingress\.service$/m,
     )
-    expect(kubelet).toMatch(/^ExecStart=.* agent-ctl --start kubelet /m)
+    expect(agentUnit).toMatch(/^After=network-online\.target containerd\.service$/m)
+    expect(agentUnit).toMatch(/^ExecStart=\/usr\/bin\/node \/var\/lib\/kubelab\/bin\/kubelab-node\.js agent --config \/etc\/kubelab\/agent\.json /m)
+    expect(agentUnit).toMatch(/^Restart=always$/m)
+    for (const name of ALL_PARTS) {
+      const unit = agentPartUnit(
+        withAgent,
+        layout.parts.find((c) => c.name === name)!,
+        agent,
+      )
+      expect(unit).toMatch(/^Type=oneshot$/m)
+      expect(unit).toMatch(/^RemainAfterExit=yes$/m)
+      expect(unit).toMatch(/^Requires=kubelab-agent\.service$/m)
+      expect(unit).toMatch(/^After=kubelab-agent\.service$/m)
+      expect(unit).toMatch(/^PartOf=kubelab-agent\.service$/m)
+      expect(unit).toMatch(/^WantedBy=multi-user\.target$/m)
+      expect(unit).toContain(
+        `\nExecStop=/usr/bin/node /var/lib/kubelab/bin/kubelab-node.js agent-ctl --stop ${name} --control-socket /run/kubelab/agent.sock --stopped-dir /run/kubelab/stopped\n`,
+      )
+      expect(unit).toContain(
+        `\nExecStart=/usr/bin/node /var/lib/kubelab/bin/kubelab-node.js agent-ctl --start ${name} --control-socket /run/kubelab/agent.sock --stopped-dir /run/kubelab/stopped\n`,
+      )
+      // No unit of a part runs a process of its own.
+      expect(unit).not.toMatch(new RegExp(`kubelab-node\\.js ${name} `))
+    }
+    // A worker: the node agents only.
+    const worker = plan({ available: new Set([...ALL, 'agent']), node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } })
+    const wl = agentLayout(worker, nodeComponents(worker).components)
+    expect(wl.processes.map((c) => c.name)).toEqual(['agent'])
+    expect(wl.parts.map((c) => c.name)).toEqual(['kubelet', 'proxy', 'netpol', 'ingress'])
+    expect(systemdUnit(worker, wl.processes[0]!)).toMatch(/^After=network-online\.target containerd\.service$/m)
     // A build without the agent: every component its own process, as before.
     expect(agentLayout(plan(), components)).toEqual({ processes: components, parts: [] })
+  })
+
+  it('with --store etcd keeps etcd a process of its own and starts the agent (API server inside) after it', () => {
+    const withAgent = plan({ store: 'etcd', available: new Set([...ALL, 'agent']) })
+    const layout = agentLayout(withAgent, nodeComponents(withAgent).components)
+    expect(layout.processes.map((c) => c.name)).toEqual(['etcd', 'agent'])
+    expect(layout.processes[0]!.command).toBe('/usr/bin/etcd')
+    expect(layout.parts[0]!.name).toBe('apiserver')
+    expect(layout.parts[0]!.args).toContain('https://127.0.0.1:2379')
+    const agentUnit = systemdUnit(withAgent, layout.processes[1]!)
+    // Up after etcd, and (systemd stops in reverse order) down before it.
+    expect(agentUnit).toMatch(/^After=network-online\.target containerd\.service kubelab-etcd\.service$/m)
+    expect(systemdUnit(withAgent, layout.processes[0]!)).toMatch(/^ExecStart=\/usr\/bin\/etcd /m)
+    // A worker of that cluster has no etcd to wait for.
+    const worker = plan({ store: 'etcd', available: new Set([...ALL, 'agent']), node: { name: 'node-1', role: 'worker', ip: '10.231.10.3' } })
+    const wl = agentLayout(worker, nodeComponents(worker).components)
+    expect(systemdUnit(worker, wl.processes[0]!)).toMatch(/^After=network-online\.target containerd\.service$/m)
   })
 
   it('stops the pods through the CRI at power-off only, not on a plain systemctl stop', () => {
