@@ -176,6 +176,65 @@ describe('ValidatingAdmissionPolicy', () => {
     await t.k('create', 'deployment', 'web3', '--image=nginx', '-n', 'prod')
     await t.k('delete', 'validatingadmissionpolicybinding', 'max-replicas-prod.example.com')
   })
+
+  it('takes parameters from custom resources chosen by a label selector, and reads namespaceObject', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'imagerules.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Cluster',
+        names: { plural: 'imagerules', singular: 'imagerule', kind: 'ImageRule' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { prefix: { type: 'string' } } } },
+          },
+        ],
+      },
+    }
+    expect((await apply(crd)).code).toBe(0)
+    await t.k('wait', '--for=condition=Established', 'crd/imagerules.example.com', '--timeout=20s')
+    const rule = (name: string, prefix: string, labels: Record<string, string>) =>
+      apply({ apiVersion: 'example.com/v1', kind: 'ImageRule', metadata: { name, labels }, prefix })
+    expect((await rule('registry', 'registry.example.com/', { enforce: 'yes' })).code).toBe(0)
+    expect((await rule('mirror', 'mirror.example.com/', { enforce: 'yes' })).code).toBe(0)
+    expect((await rule('unused', 'docker.io/', { enforce: 'no' })).code).toBe(0)
+    await apply(
+      policy('image-prefix.example.com', {
+        paramKind: { apiVersion: 'example.com/v1', kind: 'ImageRule' },
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] },
+        matchConditions: [{ name: 'labelled-namespaces', expression: "namespaceObject.metadata.?labels.?environment.orValue('') == 'test'" }],
+        validations: [
+          {
+            expression: 'object.spec.containers.all(c, c.image.startsWith(params.prefix))',
+            messageExpression: "'images must come from ' + params.prefix + ' (rule ' + params.metadata.name + ')'",
+          },
+        ],
+      }),
+    )
+    const b = await apply(
+      binding('image-prefix.example.com', {
+        policyName: 'image-prefix.example.com',
+        validationActions: ['Deny'],
+        paramRef: { selector: { matchLabels: { enforce: 'yes' } }, parameterNotFoundAction: 'Allow' },
+      }),
+    )
+    expect(b.code).toBe(0)
+    expect(await t.k('get', 'validatingadmissionpolicybindings', 'image-prefix.example.com')).toContain('enforce=yes')
+    // Each selected parameter object is evaluated: an image must satisfy both rules, so none can.
+    const denied = await t.kubectl(['run', 'web', '--image=registry.example.com/web:1', '-n', 'test'])
+    expect(denied.code).toBe(1)
+    expect(denied.stderr).toContain('denied request: images must come from mirror.example.com/ (rule mirror)')
+    await t.k('label', 'imagerule', 'mirror', 'enforce=no', '--overwrite')
+    await t.k('run', 'web', '--image=registry.example.com/web:1', '-n', 'test')
+    // The namespace's labels (namespaceObject) decide in matchConditions: prod is not checked.
+    await t.k('run', 'web', '--image=docker.io/nginx', '-n', 'prod')
+    await t.k('delete', 'validatingadmissionpolicybinding', 'image-prefix.example.com')
+  })
 })
 
 describe('webhook matchConditions', () => {

@@ -274,6 +274,49 @@ describe('MutatingWebhookConfiguration', () => {
   })
 })
 
+describe('with ValidatingAdmissionPolicies', () => {
+  it('runs policies after mutating webhooks and before validating webhooks, as upstream orders them', async () => {
+    await t.k('create', 'namespace', 'ordered')
+    const sel = { matchLabels: { 'kubernetes.io/metadata.name': 'ordered' } }
+    const policy = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'no-added.kubelab.test' },
+      spec: {
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }] },
+        validations: [{ expression: '!has(object.data) || !has(object.data.added)', message: 'the policy saw what the mutating webhook added' }],
+      },
+    }
+    const binding = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: 'no-added.kubelab.test' },
+      spec: { policyName: 'no-added.kubelab.test', validationActions: ['Deny'], matchResources: { namespaceSelector: sel } },
+    }
+    const validatingCfg = validating('after-policies.kubelab.test', [
+      hook('configmaps.allow.kubelab.test', '/allow', [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }], {
+        namespaceSelector: sel,
+      }),
+    ])
+    for (const o of [JSON.stringify(policy), JSON.stringify(binding), validatingCfg]) expect((await t.kubectl(['apply', '-f', '-'], { input: o })).code).toBe(0)
+    const before = reviewsAt('/allow').length
+    // The mutating webhook of the test above adds data.added to configmaps labelled mutate=me.
+    const denied = await t.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mutated', namespace: 'ordered', labels: { mutate: 'me' } } }),
+    })
+    expect(denied.code).toBe(1)
+    expect(denied.stderr).toContain(
+      "ValidatingAdmissionPolicy 'no-added.kubelab.test' with binding 'no-added.kubelab.test' denied request: the policy saw what the mutating webhook added",
+    )
+    // Denied by the policy: the validating webhook was never asked.
+    expect(reviewsAt('/allow').length).toBe(before)
+    await t.k('create', 'configmap', 'plain', '-n', 'ordered')
+    expect(reviewsAt('/allow').map((r) => r.request.name)).toContain('plain')
+    await t.k('delete', 'validatingadmissionpolicybinding', 'no-added.kubelab.test')
+    await t.k('delete', 'validatingwebhookconfiguration', 'after-policies.kubelab.test')
+  })
+})
+
 describe('reinvocation', () => {
   it('calls an IfNeeded webhook again when a later one changed the object; Never once', async () => {
     const rules = [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['secrets'] }]
