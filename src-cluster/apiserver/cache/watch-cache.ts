@@ -63,10 +63,17 @@ export class WatchCache {
   private generation = resourcesGeneration()
   private tick = 0
   private readonly stopFeed: (() => void) | undefined
-  /** Deleted objects as watch events show them (last state, resourceVersion = deletion), shared by watchers. */
-  private readonly deletions = new WeakMap<KeyValue, Encoded>()
-  /** Versions older than the one held for their key. */
-  private readonly older = new WeakMap<KeyValue, Encoded>()
+  /**
+   * Deleted objects as watch events show them (last state, resourceVersion = deletion) and
+   * versions older than the one held for their key (the state before an event, to match a
+   * watcher's selector): shared by the watchers that get the same events, which the store's watch
+   * hub hands them in one turn of the event loop, and forgotten after that turn. (Kept as long as
+   * the store's history held the version, they and their parsed objects grew with the history:
+   * most of the cache's memory at a few thousand pods.)
+   */
+  private readonly deletions = new Map<KeyValue, Encoded>()
+  private readonly older = new Map<KeyValue, Encoded>()
+  private forgetScheduled = false
   /**
    * Whole collections as a list body's items (the encodings joined with ',', as UTF-8 bytes ready
    * to send), per prefix: kept
@@ -139,7 +146,10 @@ export class WatchCache {
       // An older version (the state before a watch event, or history replayed): shared by the
       // watchers that see the same event, kept only while the store keeps that version.
       let old = this.older.get(kv)
-      if (old === undefined) this.older.set(kv, (old = encode(res, kv, kv.modRevision)))
+      if (old === undefined) {
+        this.older.set(kv, (old = encode(res, kv, kv.modRevision)))
+        this.forgetTransientSoon()
+      }
       return old
     }
     const e = encode(res, kv, kv.modRevision)
@@ -170,8 +180,19 @@ export class WatchCache {
       const last = ev.prevKv ?? tomb
       e = encode(res, last, tomb.modRevision)
       this.deletions.set(tomb, e)
+      this.forgetTransientSoon()
     }
     return e
+  }
+
+  private forgetTransientSoon(): void {
+    if (this.forgetScheduled) return
+    this.forgetScheduled = true
+    setImmediate(() => {
+      this.forgetScheduled = false
+      this.older.clear()
+      this.deletions.clear()
+    }).unref()
   }
 
   private cacheFor(res: ResourceInfo): ResourceCache {
@@ -228,6 +249,8 @@ export class WatchCache {
   }
 
   private clear(): void {
+    this.older.clear()
+    this.deletions.clear()
     this.joined.clear()
     this.joinedBytes = 0
     this.resources.clear()
