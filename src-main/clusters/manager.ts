@@ -9,6 +9,7 @@ import { getProvider } from '../providers'
 import type { NodeRecord, ProviderContext } from '../providers/types'
 import { controlPlanePid, simulatedFiles } from '../providers/simulated'
 import { listClusters } from './registry'
+import { repairAddressChanges } from './repair'
 import { kubelabHome } from './paths'
 import { capabilitiesOf, type ClusterSummary } from '../contract'
 import { mergeKubeconfig, unmergeKubeconfig } from './kubeconfig-merge'
@@ -226,6 +227,8 @@ export class ClusterManager {
       for (const n of controls) await provider.start(ctx, n)
       for (const n of workers) await provider.start(ctx, n)
     }
+    // A machine that came back at another address: provision again for the new addresses.
+    if (!o.machinesUp) await repairAddressChanges(provider, ctx)
     await waitForCluster({
       since,
       kubeconfig: files.kubeconfig,
@@ -433,7 +436,9 @@ export class ClusterManager {
         )
     }
     const provider = getProvider(rec.provider)
-    await provider[action](this.ctx(rec), n)
+    const ctx = this.ctx(rec)
+    await provider[action](ctx, n)
+    if (action === 'start') await repairAddressChanges(provider, ctx)
     n.state = action === 'stop' ? 'stopped' : 'running'
     if (action === 'stop') n.drillStopped = true
     else delete n.drillStopped

@@ -116,6 +116,8 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
   // The host may reach the API server through a forward rather than at the master's address.
   const api = ha ?? (await provider.apiServerEndpoint?.(ctx)) ?? { host: masterIp, port: API_SERVER_PORT }
   writeKubeconfig(join(ctx.clusterDir, 'kubeconfig'), { ...admin, server: `https://${api.host}:${api.port}` })
+  // Every node was provisioned at the address it has now: a change noted at start is settled.
+  provider.acknowledgeAddressChanges?.(ctx)
   return runner.timings
 }
 

@@ -58,6 +58,13 @@ export interface NodeStatusReport {
   readonly state: NodeRecord['state']
 }
 
+/** A node that came back at another address than the one the cluster was provisioned with. */
+export interface AddressChange {
+  readonly node: string
+  readonly from: string
+  readonly to: string
+}
+
 export interface Provider {
   readonly name: string
   /** Whether this provider can run here (hypervisor installed, root for local, ...). */
@@ -115,6 +122,15 @@ export interface Provider {
   readonly startsNodesTogether?: boolean
   /** How much slower than hardware the nodes run (an emulated VM: several times); scales provisioning's time limits. */
   timeoutScale?(ctx: ProviderContext): number
+  /**
+   * Nodes whose address changed since the cluster was provisioned (Multipass gives no fixed
+   * address: DHCP drift after a reboot or sleep), as noticed by `start`. The provider only
+   * reports them: the cluster manager repairs (provisions again over SSH), and provisioning
+   * ends with `acknowledgeAddressChanges`.
+   */
+  addressChanges?(ctx: ProviderContext): readonly AddressChange[]
+  /** Forgets the reported changes: the cluster now uses the nodes' current addresses. */
+  acknowledgeAddressChanges?(ctx: ProviderContext): void
   /** How to SSH into the node; undefined when the node has no shell (simulated). */
   sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined>
 }

@@ -17,7 +17,6 @@ let state: string
 let logs: string[]
 let clock: number
 let waits: { host: string; user: string; node: string }[]
-let repairs: { changes: string[]; nodes: string[] }[]
 
 function runnerFor(dir: string): CommandRunner {
   return (bin, args, o) => spawnRunner(bin, args, { ...o, env: { MULTIPASS_DOUBLE_STATE: dir } })
@@ -35,11 +34,6 @@ function provider(extra: Partial<ConstructorParameters<typeof MultipassProvider>
     key: () => ({ privateKeyFile: join(root, 'cluster', 'keys', 'id_ed25519'), publicKey: PUB }),
     cloudInitWait: async (t, o) => {
       waits.push({ host: t.host, user: t.user, node: o.node })
-    },
-    repair: async (machines, c, changes) => {
-      // The repair gets a provider view whose start boots machines without repairing again.
-      for (const n of c.nodes) await machines.start(c, n).catch(() => undefined)
-      repairs.push({ changes: changes.map((x) => `${x.node} ${x.from}->${x.to}`), nodes: c.nodes.map((n) => n.name) })
     },
     ...extra,
   })
@@ -75,7 +69,6 @@ beforeEach(() => {
   logs = []
   clock = 0
   waits = []
-  repairs = []
 })
 afterEach(() => rmSync(root, { recursive: true, force: true }))
 
@@ -252,7 +245,7 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     const rec = await p.createNode(c, cp)
     expect(p.addressChange(c, rec)).toBeUndefined()
     await p.stop(c, rec)
-    await p.startMachine(c, rec)
+    await p.start(c, rec)
     expect(p.addressChange(c, rec)).toEqual({ node: 'cp', from: '192.168.64.2', to: '192.168.64.3' })
     expect(logs.some((l) => /address changed from 192\.168\.64\.2 to 192\.168\.64\.3.*Repair/.test(l))).toBe(true)
     p.acknowledgeAddressChange(c, rec)
@@ -260,7 +253,7 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     expect((await p.sshTarget(c, rec))?.host).toBe('192.168.64.3')
   })
 
-  it('repairs the cluster once when start finds a node at a new address, then forgets the change', async () => {
+  it('reports every node at a new address to the cluster manager and repairs nothing itself', async () => {
     config({ ipDriftOnStart: true })
     const p = provider()
     const c = ctx()
@@ -269,22 +262,28 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     await p.stop(c, b)
     await p.stop(c, a)
     await p.start(c, a)
-    // The control plane moved; the repair booted the worker too (it moved as well) and ran once.
-    expect(repairs).toEqual([{ changes: ['cp 192.168.64.2->192.168.64.4'], nodes: ['cp', 'w1'] }])
-    expect(p.addressChange(c, a)).toBeUndefined()
-    expect(p.addressChange(c, b)).toBeUndefined()
-    await p.start(c, b) // already running at its recorded new address: nothing to repair
-    expect(repairs).toHaveLength(1)
+    expect(p.addressChanges(c)).toEqual([{ node: 'cp', from: '192.168.64.2', to: '192.168.64.4' }])
+    expect(await p.address(c, b)).toBeUndefined() // start booted only its own VM
+    await p.start(c, b)
+    expect(p.addressChanges(c)).toEqual([
+      { node: 'cp', from: '192.168.64.2', to: '192.168.64.4' },
+      { node: 'w1', from: '192.168.64.3', to: '192.168.64.5' },
+    ])
+    // Provisioning (the manager's repair) ends by acknowledging: the changes are forgotten.
+    p.acknowledgeAddressChanges(c)
+    expect(p.addressChanges(c)).toEqual([])
+    await p.start(c, b) // already running at its recorded new address: nothing new
+    expect(p.addressChanges(c)).toEqual([])
     expect(await p.address(c, b)).toBe('192.168.64.5')
   })
 
-  it('without drift, a restart repairs nothing', async () => {
+  it('without drift, a restart reports no address change', async () => {
     const p = provider()
     const c = ctx()
     const a = await p.createNode(c, cp)
     await p.stop(c, a)
     await p.start(c, a)
-    expect(repairs).toEqual([])
+    expect(p.addressChanges(c)).toEqual([])
     expect(await p.address(c, a)).toBe('192.168.64.2')
   })
 

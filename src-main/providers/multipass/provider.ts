@@ -7,10 +7,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { release } from 'node:os'
 import { join } from 'node:path'
 import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
-import { repairAfterAddressChange } from '../cloud-init/repair'
 import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
 import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
-import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
+import type { AddressChange, DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { MultipassCli } from './cli'
 import { MultipassError, classifyMultipass } from './errors'
 import { compareVersions, isValidInstanceName, type MpListEntry, type MpState } from './parse'
@@ -32,14 +31,6 @@ export interface MultipassProviderOptions {
   readonly key?: (ctx: ProviderContext) => ClusterKey
   /** Waits for cloud-init in a new VM over SSH (default `cloud-init status --wait`). */
   readonly cloudInitWait?: (target: SshTarget, o: CloudInitWaitOptions) => Promise<void>
-  /** Repairs the cluster after nodes came back with other addresses (default: re-provision over SSH). */
-  readonly repair?: (machines: Provider, ctx: ProviderContext, changes: readonly AddressChange[]) => Promise<void>
-}
-
-export interface AddressChange {
-  readonly node: string
-  readonly from: string
-  readonly to: string
 }
 
 interface NodeFile {
@@ -91,7 +82,6 @@ export class MultipassProvider implements Provider {
   private readonly darwinMajor: number
   private readonly key: (ctx: ProviderContext) => ClusterKey
   private readonly cloudInitWait: NonNullable<MultipassProviderOptions['cloudInitWait']>
-  private readonly repair: NonNullable<MultipassProviderOptions['repair']>
 
   constructor(o: MultipassProviderOptions = {}) {
     this.cli = new MultipassCli(o.bin, o.runner)
@@ -103,7 +93,6 @@ export class MultipassProvider implements Provider {
     this.darwinMajor = o.darwinMajor ?? (this.platform === 'darwin' ? Number.parseInt(release(), 10) : 0)
     this.key = o.key ?? ((ctx) => clusterKey(ctx.clusterDir, ctx.clusterName))
     this.cloudInitWait = o.cloudInitWait ?? waitForCloudInit
-    this.repair = o.repair ?? repairAfterAddressChange
   }
 
   async detect(): Promise<DetectResult> {
@@ -253,31 +242,10 @@ export class MultipassProvider implements Provider {
   }
 
   /**
-   * Boots the VM, then, when any node's address differs from the one recorded (cluster.json's
-   * nodes/<node>/multipass.json), repairs the cluster for the new addresses before returning.
+   * Boots the VM (idempotent) and records its address, noting a change since the recorded one
+   * (nodes/<node>/multipass.json) for `addressChanges`: the cluster manager repairs it.
    */
   async start(ctx: ProviderContext, node: NodeRecord): Promise<void> {
-    await this.startMachine(ctx, node)
-    const changes = ctx.nodes.map((n) => this.addressChange(ctx, n)).filter((c): c is AddressChange => c !== undefined)
-    if (changes.length === 0) return
-    // The repair starts every VM itself (the master's certificate needs every node's address).
-    const machines: Provider = {
-      name: this.name,
-      detect: () => this.detect(),
-      createNode: (c, n) => this.createNode(c, n),
-      start: (c, n) => this.startMachine(c, n),
-      stop: (c, n) => this.stop(c, n),
-      delete: (c, n) => this.delete(c, n),
-      list: (c) => this.list(c),
-      address: (c, n) => this.address(c, n),
-      sshTarget: (c, n) => this.sshTarget(c, n),
-    }
-    await this.repair(machines, ctx, changes)
-    for (const n of ctx.nodes) this.acknowledgeAddressChange(ctx, n)
-  }
-
-  /** Boots the VM (idempotent) and records its address, noting a change. */
-  async startMachine(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     const vm = this.vm(ctx, node)
     const e = await this.find(vm)
     if (!e || e.state === 'Deleted') throw new Error(`Multipass has no instance ${vm} for node ${node.name}: it was deleted outside KubeLab; recreate the node`)
@@ -307,6 +275,14 @@ export class MultipassProvider implements Provider {
       this.writeNodeFile(ctx, node, { vm, address, ...(before?.previousAddress ? { previousAddress: before.previousAddress } : {}) })
     }
     return address
+  }
+
+  addressChanges(ctx: ProviderContext): AddressChange[] {
+    return ctx.nodes.map((n) => this.addressChange(ctx, n)).filter((c): c is AddressChange => c !== undefined)
+  }
+
+  acknowledgeAddressChanges(ctx: ProviderContext): void {
+    for (const n of ctx.nodes) this.acknowledgeAddressChange(ctx, n)
   }
 
   /** The address change noticed at the last start, if any (cleared by `acknowledgeAddressChange`). */
