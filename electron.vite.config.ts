@@ -6,11 +6,13 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
+import { aliases } from './aliases'
 
 const root = import.meta.dirname
 
 export default defineConfig({
   main: {
+    resolve: { alias: aliases },
     build: {
       externalizeDeps: true,
       rolldownOptions: {
@@ -20,6 +22,7 @@ export default defineConfig({
     },
   },
   preload: {
+    resolve: { alias: aliases },
     build: {
       // A sandboxed preload can require nothing but `electron`: bundle everything else into it.
       externalizeDeps: false,
@@ -32,6 +35,7 @@ export default defineConfig({
   renderer: {
     root: resolve(root, 'src-renderer'),
     plugins: [vue()],
+    resolve: { alias: aliases },
     build: {
       rolldownOptions: {
         input: { index: resolve(root, 'src-renderer/index.html') },

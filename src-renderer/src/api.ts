@@ -1,7 +1,7 @@
 // The renderer's one way to reach the backend: the preload's bridge inside Electron, otherwise
 // the WebSocket served by `kubelab serve` on the page's own origin.
-import type { KubelabBridge } from '../../src-main/contract'
-import { wsPath } from '../../src-main/contract'
+import type { KubelabBridge } from '@contract'
+import { wsPath } from '@contract'
 import { createWsBridge } from './ws-bridge'
 
 export function rpcUrl(location: Pick<Location, 'protocol' | 'host'>): string {

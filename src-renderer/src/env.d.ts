@@ -1,5 +1,5 @@
 /// <reference types="vite/client" />
-import type { KubelabBridge } from '../../src-main/contract'
+import type { KubelabBridge } from '@contract'
 
 declare global {
   interface Window {

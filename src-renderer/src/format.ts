@@ -1,5 +1,5 @@
 // Small display helpers, kept out of the components so they are type-checked and testable.
-import type { AppInfo, ClusterSummary } from '../../src-main/contract'
+import type { AppInfo, ClusterSummary } from '@contract'
 
 export type Tone = 'ok' | 'busy' | 'idle' | 'bad'
 

@@ -1,7 +1,7 @@
 // The contract over WebSocket (browser mode, `kubelab serve`). Same interface as the preload's
 // window.kubelab, so the rest of the renderer cannot tell the two apart.
-import type { EventListener, EventName, KubelabBridge, Reply, RequestName, ResultOf, WsClientFrame, WsServerFrame } from '../../src-main/contract'
-import { isEventName, isRequestName, rpcError } from '../../src-main/contract'
+import type { EventListener, EventName, KubelabBridge, Reply, RequestName, ResultOf, WsClientFrame, WsServerFrame } from '@contract'
+import { isEventName, isRequestName, rpcError } from '@contract'
 
 export interface WsBridgeOptions {
   /** How long a request may wait for its reply before it fails with code `timeout`. */

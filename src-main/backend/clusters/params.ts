@@ -1,68 +1,33 @@
-// Validation of what crosses the contract into cluster operations. Each parser answers a Reply so
+// Validation of what crosses the contract into cluster operations (the backend's kit, ../params.ts):
 // the dispatcher returns `bad_params` with a message naming the field.
 import type { ClusterName, ClusterNodeRef, CreateClusterParams, OperationRef, Reply } from '../../contract'
-import { maxWorkers, ok, parseCpu, parseMemory, rpcError } from '../../contract'
-
-type Fields = Record<string, unknown>
-
-function fields(request: string, raw: unknown): Fields | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `${request} takes an object of params`
-  return raw as Fields
-}
-
-function str(request: string, f: Fields, key: string): string | { error: string } {
-  const v = f[key]
-  if (typeof v !== 'string' || v.trim() === '') return { error: `${request}: ${key} must be a non-empty string` }
-  return v.trim()
-}
+import { maxWorkers, parseCpu, parseMemory } from '../../contract'
+import { ParamError, parseObject, str } from '../params'
 
 export function parseCreate(raw: unknown): Reply<CreateClusterParams> {
   const request = 'clusters.create'
-  const f = fields(request, raw)
-  if (typeof f === 'string') return rpcError('bad_params', f)
-  const name = str(request, f, 'name')
-  if (typeof name !== 'string') return rpcError('bad_params', name.error)
-  const provider = str(request, f, 'provider')
-  if (typeof provider !== 'string') return rpcError('bad_params', provider.error)
-  const workers = f.workers
-  if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 0 || workers > maxWorkers) {
-    return rpcError('bad_params', `${request}: workers must be a whole number from 0 to ${maxWorkers}`)
-  }
-  const cpu = str(request, f, 'cpu')
-  if (typeof cpu !== 'string') return rpcError('bad_params', cpu.error)
-  if (parseCpu(cpu) === undefined) return rpcError('bad_params', `${request}: cpu ${JSON.stringify(cpu)} is not a CPU quantity (e.g. 2, 0.5, 1500m)`)
-  const memory = str(request, f, 'memory')
-  if (typeof memory !== 'string') return rpcError('bad_params', memory.error)
-  if (parseMemory(memory) === undefined)
-    return rpcError('bad_params', `${request}: memory ${JSON.stringify(memory)} is not a memory quantity (e.g. 4Gi, 512Mi)`)
-  return ok({ name, provider, workers, cpu, memory })
+  return parseObject(request, raw, (f) => {
+    const name = str(request, f, 'name', { trim: true })
+    const provider = str(request, f, 'provider', { trim: true })
+    const workers = f.workers
+    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 0 || workers > maxWorkers)
+      throw new ParamError(`${request}: workers must be a whole number from 0 to ${maxWorkers}`)
+    const cpu = str(request, f, 'cpu', { trim: true })
+    if (parseCpu(cpu) === undefined) throw new ParamError(`${request}: cpu ${JSON.stringify(cpu)} is not a CPU quantity (e.g. 2, 0.5, 1500m)`)
+    const memory = str(request, f, 'memory', { trim: true })
+    if (parseMemory(memory) === undefined) throw new ParamError(`${request}: memory ${JSON.stringify(memory)} is not a memory quantity (e.g. 4Gi, 512Mi)`)
+    return { name, provider, workers, cpu, memory }
+  })
 }
 
 export function parseClusterName(request: string): (raw: unknown) => Reply<ClusterName> {
-  return (raw) => {
-    const f = fields(request, raw)
-    if (typeof f === 'string') return rpcError('bad_params', f)
-    const name = str(request, f, 'name')
-    return typeof name === 'string' ? ok({ name }) : rpcError('bad_params', name.error)
-  }
+  return (raw) => parseObject(request, raw, (f) => ({ name: str(request, f, 'name', { trim: true }) }))
 }
 
 export function parseNodeRef(request: string): (raw: unknown) => Reply<ClusterNodeRef> {
-  return (raw) => {
-    const f = fields(request, raw)
-    if (typeof f === 'string') return rpcError('bad_params', f)
-    const name = str(request, f, 'name')
-    if (typeof name !== 'string') return rpcError('bad_params', name.error)
-    const node = str(request, f, 'node')
-    return typeof node === 'string' ? ok({ name, node }) : rpcError('bad_params', node.error)
-  }
+  return (raw) => parseObject(request, raw, (f) => ({ name: str(request, f, 'name', { trim: true }), node: str(request, f, 'node', { trim: true }) }))
 }
 
 export function parseOperationRef(request: string): (raw: unknown) => Reply<OperationRef> {
-  return (raw) => {
-    const f = fields(request, raw)
-    if (typeof f === 'string') return rpcError('bad_params', f)
-    const id = str(request, f, 'id')
-    return typeof id === 'string' ? ok({ id }) : rpcError('bad_params', id.error)
-  }
+  return (raw) => parseObject(request, raw, (f) => ({ id: str(request, f, 'id', { trim: true }) }))
 }

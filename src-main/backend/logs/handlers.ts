@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { LogOpenParams, LogRequests, LogTarget } from '../../contract'
 import type { Handler } from '../handlers'
 import type { ClusterConnections } from '../resources/connections'
-import { bool, optInt, optStr, ParamError, parseWith, record, str, type Fields } from '../resources/params'
+import { bool, optInt, optStr, ParamError, parseWith, record, str, type Fields } from '../params'
 import { listComponentLogs } from './component-log'
 import type { LogStreams } from './streams'
 

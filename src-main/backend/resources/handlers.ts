@@ -6,7 +6,7 @@ import { cordon, deleteObject, restartRollout, scale } from './actions'
 import { applyYaml } from './apply'
 import { ClusterConnections } from './connections'
 import { getDetail } from './detail'
-import { bool, int, optStr, ParamError, parseWith, record, str, type Fields } from './params'
+import { bool, int, optStr, ParamError, parseWith, record, str, type Fields } from '../params'
 import { WatchHub } from './watch-hub'
 
 export type ResourceHandlers = { [K in keyof ResourceRequests]: Handler<K> }

@@ -1,6 +1,6 @@
 // Pure helpers for the clusters store and views: applying operation events, choosing what to
 // show, timing. No Vue, no bridge: unit-tested in Node.
-import type { ClusterOperation, OperationLine, OperationStep } from '../../../src-main/contract'
+import type { ClusterOperation, OperationLine, OperationStep } from '@contract'
 
 /** Lines kept per step in the renderer (the backend keeps the full log on disk). */
 export const maxLines = 200

@@ -1,7 +1,7 @@
 // The cluster card's node line: how many nodes Kubernetes says are Ready (as `kubectl get nodes`
 // words them) and which are not, with a stopped machine named at once, not only after the
 // node lifecycle controller's grace period has turned it NotReady. Pure: unit-tested in Node.
-import type { ClusterNodeInfo } from '../../../src-main/contract'
+import type { ClusterNodeInfo } from '@contract'
 import type { Tone } from '../format'
 
 export interface NodeStatus {

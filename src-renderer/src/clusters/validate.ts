@@ -1,6 +1,6 @@
 // Field checks of the create wizard, in words, mirroring what the backend and `kubelab create`
 // accept, so nothing invalid is ever sent. Pure; unit-tested in Node.
-import { capabilitiesOf, maxWorkers, parseCpu, parseMemory } from '../../../src-main/contract'
+import { capabilitiesOf, maxWorkers, parseCpu, parseMemory } from '@contract'
 
 export interface WizardFields {
   name: string

@@ -1,6 +1,6 @@
 // The client side of a live list: a snapshot, then batches. Pure functions over a Map so the
 // store can keep rows out of Vue's deep reactivity (1000 pods must not become 1000 proxies).
-import type { ResourceBatch, ResourceRow, WatchSnapshot } from '../../../src-main/contract'
+import type { ResourceBatch, ResourceRow, WatchSnapshot } from '@contract'
 
 /** resourceVersions are etcd-style revisions: decimal integers, larger is newer. */
 export function rvNewer(candidate: string, current: string): boolean {

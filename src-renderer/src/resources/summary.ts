@@ -1,7 +1,7 @@
 // What a detail page's summary shows, read from the object itself: status, conditions, labels,
 // annotations, containers (image, ports, restarts, state), node and owners. Pure; unit-tested.
-import type { JsonObject } from '../../../src-main/contract'
-import { resourceTypes } from '../../../src-main/contract'
+import type { JsonObject } from '@contract'
+import { resourceTypes } from '@contract'
 
 export interface ConditionInfo {
   type: string

@@ -1,16 +1,8 @@
 // Clusters: the list, running operations (create/start/stop/delete with live steps), nodes,
 // providers and preflight for the wizard. Kept current by backend events, not polling.
 import { defineStore } from 'pinia'
-import { capabilitiesOf } from '../../../src-main/contract'
-import type {
-  ClusterNodeInfo,
-  ClusterOperation,
-  ClusterSummary,
-  CreateClusterParams,
-  PreflightResult,
-  ProviderInfo,
-  RpcError,
-} from '../../../src-main/contract'
+import { capabilitiesOf } from '@contract'
+import type { ClusterNodeInfo, ClusterOperation, ClusterSummary, CreateClusterParams, PreflightResult, ProviderInfo, RpcError } from '@contract'
 import { api } from '../api'
 import { applyLine, latestFor, mergeSnapshot } from '../clusters/model'
 

@@ -3,7 +3,7 @@
 // so what the panel shows is what is on disk: a reload or an app restart shows the same step.
 // Errors stay as the contract's error values; long operations collect their log lines.
 import { defineStore } from 'pinia'
-import type { LabCatalogue, LabCheckOutcome, LabSession, RpcError } from '../../../src-main/contract'
+import type { LabCatalogue, LabCheckOutcome, LabSession, RpcError } from '@contract'
 import { api } from '../api'
 
 export type LabBusy = 'start' | 'check' | 'hint' | 'solution' | 'run-solution' | 'reset' | 'open' | null

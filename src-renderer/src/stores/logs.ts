@@ -1,7 +1,7 @@
 // The Logs view's one stream at a time: what is shown, its options, its lines and how it ended.
 import { defineStore } from 'pinia'
 import { markRaw } from 'vue'
-import type { ComponentLogFile, LogEnd, LogTarget, RpcError } from '../../../src-main/contract'
+import type { ComponentLogFile, LogEnd, LogTarget, RpcError } from '@contract'
 import { api } from '../api'
 import { appendLines } from '../logs/model'
 

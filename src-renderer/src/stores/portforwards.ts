@@ -1,7 +1,7 @@
 // Port-forwards: the backend's list (it owns the listeners), kept current by its
 // `portforward.changed` events; start and stop go straight to the backend.
 import { defineStore } from 'pinia'
-import type { PortForwardInfo, PortForwardParams, RpcError } from '../../../src-main/contract'
+import type { PortForwardInfo, PortForwardParams, RpcError } from '@contract'
 import { api } from '../api'
 
 let subscribed = false

@@ -4,7 +4,7 @@
 // batch changed something, so a busy cluster costs one re-render per batch, not one per pod.
 import { defineStore } from 'pinia'
 import { markRaw } from 'vue'
-import type { ApplyResult, ColumnInfo, ObjectDetail, ObjectParams, ResourceBatch, ResourceRow, RpcError } from '../../../src-main/contract'
+import type { ApplyResult, ColumnInfo, ObjectDetail, ObjectParams, ResourceBatch, ResourceRow, RpcError } from '@contract'
 import { api } from '../api'
 import { applyBatch, listKey, rowsFromSnapshot } from '../resources/list-model'
 

@@ -2,7 +2,7 @@
 // through reactive state: a busy shell must not re-render Vue); state changes are reactive.
 import { defineStore } from 'pinia'
 import { markRaw } from 'vue'
-import type { TerminalInfo } from '../../../src-main/contract'
+import type { TerminalInfo } from '@contract'
 import { api } from '../api'
 import { OutputBuffer, stateBanner, titleOf, type TabSpec, type TerminalTab } from '../terminals/model'
 

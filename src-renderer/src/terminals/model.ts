@@ -1,6 +1,6 @@
 // Pure bookkeeping of terminal tabs: a tab outlives its backend session (reconnect opens a new
 // one), output arriving before the view mounts is buffered. Unit-tested in Node.
-import type { TerminalState } from '../../../src-main/contract'
+import type { TerminalState } from '@contract'
 
 export type TabSpec =
   | { kind: 'host'; cluster: string | null }

@@ -1,7 +1,7 @@
 // The topology as data: node boxes holding their pods, Services linked to the pods they select,
 // controllers (Deployments through their ReplicaSets, StatefulSets, DaemonSets, Jobs) linked to
 // their pods. Pure: the view only lays it out and draws it.
-import type { ResourceRow, RowTone } from '../../../src-main/contract'
+import type { ResourceRow, RowTone } from '@contract'
 
 export const POD_W = 170
 export const POD_H = 34

@@ -3,7 +3,7 @@
 // (one per node, or one per namespace) sit in a grid instead of one long column. Sizes and
 // positions are computed here, synchronously, so opening a group or a pod change never needs
 // the layout engine. Pure: the view only draws it.
-import type { ResourceRow, RowTone } from '../../../src-main/contract'
+import type { ResourceRow, RowTone } from '@contract'
 import { controllers, matches, repeatedNames, SIDE_H, SIDE_W, type Positions, type TopoEdge, type TopoInput, type TopoSide } from './graph'
 
 export type GroupBy = 'node' | 'namespace'
