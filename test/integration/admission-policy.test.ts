@@ -235,6 +235,33 @@ describe('ValidatingAdmissionPolicy', () => {
     await t.k('run', 'web', '--image=docker.io/nginx', '-n', 'prod')
     await t.k('delete', 'validatingadmissionpolicybinding', 'image-prefix.example.com')
   })
+
+  it("asks the API server's authorizer for the request's user through the authorizer variable", async () => {
+    await t.k('create', 'namespace', 'authz')
+    await t.k('create', 'role', 'cm-writer', '-n', 'authz', '--verb=create,get', '--resource=configmaps')
+    await t.k('create', 'rolebinding', 'jane-cm', '-n', 'authz', '--role=cm-writer', '--user=jane')
+    await apply(
+      policy('protected-configmaps.example.com', {
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }] },
+        matchConditions: [{ name: 'protected', expression: "object.metadata.?labels.?protected.orValue('') == 'true'" }],
+        validations: [
+          {
+            expression: "authorizer.group('').resource('secrets').namespace(object.metadata.namespace).check('delete').allowed()",
+            message: 'only users who may delete secrets here may create protected configmaps',
+          },
+          { expression: "authorizer.requestResource.check('create').allowed()" },
+        ],
+      }),
+    )
+    await apply(binding('protected-configmaps.example.com', { policyName: 'protected-configmaps.example.com', validationActions: ['Deny'] }))
+    const cm = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'authz', labels: { protected: 'true' } } })
+    const jane = await t.kubectl(['apply', '-f', '-', '--as=jane'], { input: cm('by-jane') })
+    expect(jane.code).toBe(1)
+    expect(jane.stderr).toContain('denied request: only users who may delete secrets here may create protected configmaps')
+    expect((await t.kubectl(['create', 'configmap', 'plain', '-n', 'authz', '--as=jane'])).code).toBe(0)
+    expect((await t.kubectl(['apply', '-f', '-'], { input: cm('by-admin') })).code).toBe(0)
+    await t.k('delete', 'validatingadmissionpolicybinding', 'protected-configmaps.example.com')
+  })
 })
 
 describe('webhook matchConditions', () => {

@@ -1,7 +1,16 @@
 // The CEL wrapper (src-cluster/apiserver/cel): Kubernetes' variables over JSON objects, the
 // library functions it adds, lazy variables, and compile errors in cel-go's shape.
 import { describe, expect, it } from 'vitest'
-import { ADMISSION_VARIABLES, CelEvalError, compile, compileError, CRD_RULE_VARIABLES, lazyVariables } from '../../src-cluster/apiserver/cel'
+import {
+  ADMISSION_VARIABLES,
+  Authorizer,
+  CelEvalError,
+  compile,
+  compileError,
+  CRD_RULE_VARIABLES,
+  lazyVariables,
+  type AuthzAttributes,
+} from '../../src-cluster/apiserver/cel'
 
 const deployment = {
   apiVersion: 'apps/v1',
@@ -102,6 +111,36 @@ describe('CEL evaluation over Kubernetes objects', () => {
 
   it('treats null old objects and params as null', () => {
     expect(run('oldObject == null && params == null', { object: deployment, oldObject: null })).toBe(true)
+  })
+})
+
+describe('the authorizer variable', () => {
+  it('builds upstream attributes from group/resource/namespace/name/subresource and paths, for the user or a service account', () => {
+    const asked: { a: AuthzAttributes; as?: { namespace: string; name: string } }[] = []
+    const backend = {
+      authorize(a: AuthzAttributes, as?: { namespace: string; name: string }) {
+        asked.push({ a, as })
+        return { allowed: a.verb === 'get', reason: `rule for ${a.verb}` }
+      },
+    }
+    const authorizer = new Authorizer(backend, { group: 'apps', resource: 'deployments', namespace: 'ns1', name: 'web' })
+    const ev = (e: string) => run(e, { authorizer })
+    expect(ev("authorizer.group('').resource('secrets').namespace('a').name('s').check('get').allowed()")).toBe(true)
+    expect(asked.at(-1)?.a).toEqual({ kind: 'resource', verb: 'get', group: '', resource: 'secrets', namespace: 'a', name: 's' })
+    expect(ev("authorizer.requestResource.subresource('scale').check('update').allowed()")).toBe(false)
+    expect(asked.at(-1)?.a).toEqual({
+      kind: 'resource',
+      verb: 'update',
+      group: 'apps',
+      resource: 'deployments',
+      subresource: 'scale',
+      namespace: 'ns1',
+      name: 'web',
+    })
+    expect(ev("authorizer.path('/healthz').check('get').reason()")).toBe('rule for get')
+    expect(asked.at(-1)?.a).toEqual({ kind: 'nonresource', verb: 'get', path: '/healthz' })
+    expect(ev("authorizer.serviceAccount('kube-system', 'robot').group('').resource('pods').check('list').allowed()")).toBe(false)
+    expect(asked.at(-1)?.as).toEqual({ namespace: 'kube-system', name: 'robot' })
   })
 })
 

@@ -14,7 +14,7 @@ import { fromStorage, toStorage } from '../../api/conversion'
 import { allResources, apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { selectorMatches } from '../../api/validation/selector'
 import { RES } from '../../kit/resources'
-import { ADMISSION_VARIABLES, celTypeName, compile, lazyVariables, type CelProgram } from '../cel'
+import { ADMISSION_VARIABLES, Authorizer, celTypeName, compile, lazyVariables, type CelProgram } from '../cel'
 import type { ServerContext } from '../context'
 import { resourcePrefix } from '../registry/objects'
 import { ApiError, qualifiedResource } from '../status'
@@ -90,6 +90,27 @@ export function celRequest(a: AdmissionAttributes, res: ResourceInfo): Record<st
   delete request.object
   delete request.oldObject
   return request
+}
+
+/**
+ * The CEL `authorizer`: the API server's own authorizer (RBAC, the Node authorizer) asked for the
+ * request's user, or for a service account (`authorizer.serviceAccount(ns, name)`).
+ */
+export function celAuthorizer(ctx: ServerContext, a: AdmissionAttributes, res: ResourceInfo): Authorizer | null {
+  const user = a.user
+  if (!user) return null
+  const backend = {
+    authorize(attrs: Parameters<Authorizer['decide']>[0], as?: { namespace: string; name: string }) {
+      const who = as
+        ? {
+            name: `system:serviceaccount:${as.namespace}:${as.name}`,
+            groups: ['system:serviceaccounts', `system:serviceaccounts:${as.namespace}`, 'system:authenticated'],
+          }
+        : user
+      return ctx.authorizer.authorize(who, attrs)
+    },
+  }
+  return new Authorizer(backend, { group: res.group, resource: res.plural, subresource: a.subresource, namespace: a.namespace, name: a.name })
 }
 
 // ---- matching ----
@@ -288,7 +309,7 @@ export async function runValidatingPolicies(ctx: ServerContext, a: AdmissionAttr
     }
     const object = typed(res, a.kind ? a.object : convert(a.res, res, a.object)) ?? null
     const oldObject = typed(res, a.kind ? a.oldObject : convert(a.res, res, a.oldObject)) ?? null
-    const base = { object, oldObject, request: celRequest(a, res), namespaceObject: await namespaceObject(), authorizer: null }
+    const base = { object, oldObject, request: celRequest(a, res), namespaceObject: await namespaceObject(), authorizer: celAuthorizer(ctx, a, res) }
     for (const params of found.params) {
       const activation: Record<string, unknown> = { ...base, params }
       const mc = evaluateMatchConditions(pspec.matchConditions, ADMISSION_VARIABLES, activation)

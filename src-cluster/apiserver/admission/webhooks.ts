@@ -21,7 +21,7 @@ import type { ServerContext } from '../context'
 import type { User } from '../user'
 import { queryBool } from '../../util/query'
 import { applyPatch } from '../patch'
-import { celRequest, convert, equivalentsOf, evaluateMatchConditions, runValidatingPolicies, typed } from './policies'
+import { celAuthorizer, celRequest, convert, equivalentsOf, evaluateMatchConditions, runValidatingPolicies, typed } from './policies'
 import { ApiError, failure } from '../status'
 import { addWarning } from '../warnings'
 import {
@@ -83,7 +83,7 @@ async function matching(ctx: ServerContext, a: AdmissionAttributes, mutating: bo
         object: typed(res, a.kind ? a.object : convert(a.res, res, a.object)) ?? null,
         oldObject: typed(res, a.kind ? a.oldObject : convert(a.res, res, a.oldObject)) ?? null,
         request: celRequest(a, res),
-        authorizer: null,
+        authorizer: celAuthorizer(ctx, a, res),
       }
       const mc = evaluateMatchConditions(hook.matchConditions, MATCH_CONDITION_VARIABLES, activation)
       if (!mc.matches) continue

@@ -33,6 +33,70 @@ function quantityOf(s: string): Quantity {
 
 const NANO = 1_000_000_000n
 
+// ---- authorizer (k8s.io/apiserver/pkg/cel/library/authz.go) ----
+
+/** What the CEL authorizer asks: upstream's authorizer.Attributes of a resource or a path. */
+export type AuthzAttributes =
+  | { kind: 'resource'; verb: string; group: string; resource: string; subresource?: string; namespace?: string; name?: string }
+  | { kind: 'nonresource'; verb: string; path: string }
+
+/** Decides for the request's user (or a service account): the API server's authorizer. */
+export interface AuthzBackend {
+  authorize(attrs: AuthzAttributes, as?: { namespace: string; name: string }): { allowed: boolean; reason: string }
+}
+
+class Decision {
+  constructor(
+    readonly isAllowed: boolean,
+    readonly why: string,
+  ) {}
+}
+
+class ResourceCheck {
+  constructor(
+    readonly authz: Authorizer,
+    readonly group: string,
+    readonly resource: string,
+    readonly subresource = '',
+    readonly namespace = '',
+    readonly name = '',
+  ) {}
+  with(patch: Partial<Pick<ResourceCheck, 'subresource' | 'namespace' | 'name'>>): ResourceCheck {
+    const n = { subresource: this.subresource, namespace: this.namespace, name: this.name, ...patch }
+    return new ResourceCheck(this.authz, this.group, this.resource, n.subresource, n.namespace, n.name)
+  }
+}
+
+class GroupCheck {
+  constructor(
+    readonly authz: Authorizer,
+    readonly group: string,
+  ) {}
+}
+
+class PathCheck {
+  constructor(
+    readonly authz: Authorizer,
+    readonly path: string,
+  ) {}
+}
+
+/** The `authorizer` variable; `requestResource` is the request's own resource check. */
+export class Authorizer {
+  readonly requestResource: ResourceCheck
+  constructor(
+    readonly backend: AuthzBackend,
+    request: { group: string; resource: string; subresource?: string; namespace?: string; name?: string },
+    readonly as?: { namespace: string; name: string },
+  ) {
+    this.requestResource = new ResourceCheck(this, request.group, request.resource, request.subresource ?? '', request.namespace ?? '', request.name ?? '')
+  }
+  decide(a: AuthzAttributes): Decision {
+    const d = this.backend.authorize(a, this.as)
+    return new Decision(d.allowed, d.reason)
+  }
+}
+
 function cmp(a: unknown, b: unknown): number {
   if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0
   if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) {
@@ -129,6 +193,37 @@ function buildEnvironment(variables: readonly string[]): Environment {
   env.registerFunction('Quantity.isLessThan(Quantity): bool', (a: Quantity, b: Quantity) => a.q.nano < b.q.nano)
   env.registerFunction('Quantity.compareTo(Quantity): int', (a: Quantity, b: Quantity) => (a.q.nano < b.q.nano ? -1n : a.q.nano > b.q.nano ? 1n : 0n))
   env.registerOperator('Quantity == Quantity', (a: Quantity, b: Quantity) => a.q.nano === b.q.nano)
+  env.registerType('Authorizer', Authorizer)
+  env.registerType('ResourceCheck', ResourceCheck)
+  env.registerType('GroupCheck', GroupCheck)
+  env.registerType('PathCheck', PathCheck)
+  env.registerType('Decision', Decision)
+  env.registerFunction('Authorizer.group(string): GroupCheck', (a: Authorizer, g: string) => new GroupCheck(a, g))
+  env.registerFunction('Authorizer.path(string): PathCheck', (a: Authorizer, p: string) => new PathCheck(a, p))
+  env.registerFunction('Authorizer.serviceAccount(string, string): Authorizer', (a: Authorizer, ns: string, name: string) => {
+    const sa = new Authorizer(a.backend, { group: '', resource: '' }, { namespace: ns, name })
+    return sa
+  })
+  env.registerFunction('GroupCheck.resource(string): ResourceCheck', (g: GroupCheck, r: string) => new ResourceCheck(g.authz, g.group, r))
+  env.registerFunction('ResourceCheck.subresource(string): ResourceCheck', (r: ResourceCheck, v: string) => r.with({ subresource: v }))
+  env.registerFunction('ResourceCheck.namespace(string): ResourceCheck', (r: ResourceCheck, v: string) => r.with({ namespace: v }))
+  env.registerFunction('ResourceCheck.name(string): ResourceCheck', (r: ResourceCheck, v: string) => r.with({ name: v }))
+  env.registerFunction('ResourceCheck.check(string): Decision', (r: ResourceCheck, verb: string) =>
+    r.authz.decide({
+      kind: 'resource',
+      verb,
+      group: r.group,
+      resource: r.resource,
+      subresource: r.subresource || undefined,
+      namespace: r.namespace || undefined,
+      name: r.name || undefined,
+    }),
+  )
+  env.registerFunction('PathCheck.check(string): Decision', (p: PathCheck, verb: string) => p.authz.decide({ kind: 'nonresource', verb, path: p.path }))
+  env.registerFunction('Decision.allowed(): bool', (d: Decision) => d.isAllowed)
+  env.registerFunction('Decision.reason(): string', (d: Decision) => d.why)
+  env.registerFunction('Decision.errored(): bool', () => false)
+  env.registerFunction('Decision.error(): string', () => '')
   return env
 }
 
