@@ -56,8 +56,18 @@ let informer: Informer<Pod & KubeObject> | undefined
 const runningAt = new Map<string, number>()
 const waiters = new Map<string, () => void>()
 
+/** When each pod was created (the create call) and first seen bound, accepted by the kubelet (startTime), Running. */
+const stages = new Map<string, { created: number; bound?: number; accepted?: number; running?: number }>()
+
 function seen(p: Pod): void {
   const name = p.metadata?.name ?? ''
+  const st = stages.get(name)
+  if (st) {
+    const t = nowMs()
+    if (st.bound === undefined && p.spec?.nodeName) st.bound = t
+    if (st.accepted === undefined && p.status?.startTime) st.accepted = t
+    if (st.running === undefined && p.status?.phase === 'Running') st.running = t
+  }
   if (p.status?.phase !== 'Running' || runningAt.has(name)) return
   runningAt.set(name, nowMs())
   waiters.get(name)?.()
@@ -87,6 +97,7 @@ async function startPod(name: string): Promise<number> {
     })
   })
   const t0 = nowMs()
+  stages.set(name, { created: t0 })
   await cp!.client.create(RES.pods, 'default', podManifest(name))
   await running
   waiters.delete(name)
@@ -230,6 +241,30 @@ try {
   const burstSum = summarize(burst, nowMs() - tb)
   const rssBurst = await steadyRss(kubelet.pid!, 3000)
   rows.push([`burst (${BURST} at once)`, burstSum.p50, burstSum.p99, round(Math.max(...burst), 0)])
+  // Where the burst's time goes: each pod's steps, as this process's watch saw them.
+  const step = (from: 'created' | 'bound' | 'accepted', to: 'bound' | 'accepted' | 'running'): number[] =>
+    names.map((n) => stages.get(n)!).map((st) => (st[to] ?? NaN) - (st[from] ?? NaN))
+  const steps = [
+    ['create → bound (API server, scheduler)', step('created', 'bound')],
+    ['bound → accepted (kubelet sees it, posts startTime)', step('bound', 'accepted')],
+    ['accepted → Running (sandbox, CNI, container start, status)', step('accepted', 'running')],
+  ] as const
+  for (const [what, ms] of steps) {
+    const sum = summarize(
+      ms.filter((x) => Number.isFinite(x)),
+      0,
+    )
+    rows.push([`  ${what}`, sum.p50, sum.p99, round(Math.max(...ms.filter((x) => Number.isFinite(x))), 0)])
+  }
+  results.burstSteps = Object.fromEntries(
+    steps.map(([what, ms]) => [
+      what,
+      summarize(
+        ms.filter((x) => Number.isFinite(x)),
+        0,
+      ),
+    ]),
+  )
   results.burst = { ...burstSum, maxMs: round(Math.max(...burst), 1), allRunningMs: round(nowMs() - tb, 0) }
   await deleteAll(names)
   results.kubeletRssMiB = { idle, [`with${RSS_PODS}Pods`]: rss, [`with${BURST}Pods`]: rssBurst }

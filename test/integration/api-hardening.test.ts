@@ -127,6 +127,26 @@ describe('API server hardening', () => {
     expect(JSON.parse(r.body)).toMatchObject({ kind: 'ConfigMapList', items: [] })
   })
 
+  it('duplicate fields in compact JSON (as JSON.stringify and client-go write bodies) are strict errors and warnings otherwise', async () => {
+    for (const body of [
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup-a"},"data":{"k":"1","k":"2"}}',
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup-b","name":"dup-b"}}',
+    ]) {
+      const strict = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Strict', { body, contentType: 'application/json' })
+      expect(strict.status, body).toBe(400)
+      expect(message(strict)).toContain('duplicate field')
+      const warn = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Warn', { body, contentType: 'application/json' })
+      expect(warn.status, body).toBe(201)
+      expect(String(warn.headers.warning), body).toContain('duplicate field')
+    }
+    // The same bodies without duplicates pass Strict.
+    const clean = await call('POST', '/api/v1/namespaces/victim/configmaps?fieldValidation=Strict', {
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dup-c' }, data: { k: '1' } }),
+      contentType: 'application/json',
+    })
+    expect(clean.status).toBe(201)
+  })
+
   it('bodies built to crash the server are 4xx: built-in-named fields, deep nesting, alias bombs', async () => {
     const cm = (name: string, extra: string) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}"${extra}}}`
     for (const [i, field] of ['constructor', 'toString', '__proto__', 'hasOwnProperty'].entries()) {
