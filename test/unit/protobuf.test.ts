@@ -281,3 +281,36 @@ describe.skipIf(!hasKubectl)('decoding what the real kubectl sends', () => {
     }
   })
 })
+
+describe('ValidatingAdmissionPolicy on the wire', () => {
+  it("reads NamedRuleWithOperations' two nested messages (RuleWithOperations, then Rule) flattened as JSON has them", () => {
+    const w = Writer.create()
+    sub(w, 1, (m) => str(m, 1, 'replicas.example.com')) // metadata.name
+    sub(w, 2, (spec) => {
+      sub(spec, 2, (mc) => {
+        sub(mc, 3, (rule) => {
+          str(rule, 1, 'web') // resourceNames
+          sub(rule, 2, (rwo) => {
+            str(rwo, 1, 'CREATE') // operations
+            sub(rwo, 2, (r) => {
+              str(r, 1, 'apps')
+              str(r, 2, 'v1')
+              str(r, 3, 'deployments')
+              str(r, 4, 'Namespaced')
+            })
+          })
+        })
+      })
+      sub(spec, 3, (v) => str(v, 1, 'object.spec.replicas <= 5'))
+    })
+    const obj = decodeProtobufObject(envelope('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy', w.finish()))
+    expect(obj.spec).toEqual({
+      matchConstraints: {
+        resourceRules: [
+          { resourceNames: ['web'], operations: ['CREATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], scope: 'Namespaced' },
+        ],
+      },
+      validations: [{ expression: 'object.spec.replicas <= 5' }],
+    })
+  })
+})

@@ -130,7 +130,7 @@ structs.push(
   }),
   struct(A + 'NamedRuleWithOperations', 'Operations on resources, optionally only objects with these names.', {
     resourceNames: f(1, atomic(), 'Only objects with one of these names (empty: all).'),
-    // RuleWithOperations, inline in JSON; one nested message (field 2) on the protobuf wire (protoEmbeds).
+    // RuleWithOperations (and its Rule), inline in JSON; nested messages on the protobuf wire (protoEmbeds).
     operations: f(1, atomic(), 'CREATE, UPDATE, DELETE, CONNECT or * (alone).'),
     apiGroups: f(1, atomic(), 'API groups ("" is core; * alone is all).'),
     apiVersions: f(2, atomic(), 'API versions (* alone is all).'),
@@ -189,5 +189,7 @@ structs.push(
 
 export const protoEmbeds: readonly { readonly struct: string; readonly n: number; readonly fields: readonly string[] }[] = [
   { struct: A + 'RuleWithOperations', n: 2, fields: ['apiGroups', 'apiVersions', 'resources', 'scope'] },
+  // NamedRuleWithOperations{resourceNames=1, RuleWithOperations=2{operations=1, Rule=2{apiGroups=1, …}}}
   { struct: A + 'NamedRuleWithOperations', n: 2, fields: ['operations', 'apiGroups', 'apiVersions', 'resources', 'scope'] },
+  { struct: A + 'NamedRuleWithOperations(embedded 2)', n: 2, fields: ['apiGroups', 'apiVersions', 'resources', 'scope'] },
 ]

@@ -58,7 +58,8 @@ export function structForKind(group: string, version: string, kind: string): Str
 export const PROTO_EMBEDS: ReadonlyMap<string, readonly ProtoEmbed[]> = (() => {
   const m = new Map<string, ProtoEmbed[]>()
   for (const e of [...corePodEmbeds, ...coreEmbeds, ...groupEmbeds, ...admissionEmbeds]) {
-    if (!all.has(e.struct)) throw new Error(`schema: protobuf embed names unknown struct ${e.struct}`)
+    // An embed inside an embed names the synthetic struct of its parent: `NAME(embedded N)`.
+    if (!all.has(e.struct.replace(/\(embedded \d+\)$/, ''))) throw new Error(`schema: protobuf embed names unknown struct ${e.struct}`)
     m.set(e.struct, [...(m.get(e.struct) ?? []), e])
   }
   return m
