@@ -262,6 +262,40 @@ describe('ValidatingAdmissionPolicy', () => {
     expect((await t.kubectl(['apply', '-f', '-'], { input: cm('by-admin') })).code).toBe(0)
     await t.k('delete', 'validatingadmissionpolicybinding', 'protected-configmaps.example.com')
   })
+
+  it('applies to webhook configurations but never to policies and bindings themselves', async () => {
+    await apply(
+      policy('lock-admission.example.com', {
+        matchConstraints: {
+          resourceRules: [
+            {
+              apiGroups: ['admissionregistration.k8s.io'],
+              apiVersions: ['*'],
+              operations: ['CREATE', 'UPDATE', 'DELETE'],
+              resources: ['validatingwebhookconfigurations', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings'],
+            },
+          ],
+        },
+        validations: [{ expression: 'false', message: 'admission configuration is locked' }],
+      }),
+    )
+    await apply(binding('lock-admission.example.com', { policyName: 'lock-admission.example.com', validationActions: ['Deny'] }))
+    const hookCfg = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'locked.example.com' },
+      webhooks: [],
+    }
+    const r = await apply(hookCfg)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(
+      "ValidatingAdmissionPolicy 'lock-admission.example.com' with binding 'lock-admission.example.com' denied request: admission configuration is locked",
+    )
+    // The policy cannot lock itself in: its binding and itself can still be removed.
+    await t.k('delete', 'validatingadmissionpolicybinding', 'lock-admission.example.com')
+    await t.k('delete', 'validatingadmissionpolicy', 'lock-admission.example.com')
+    expect((await apply(hookCfg)).code).toBe(0)
+  })
 })
 
 describe('webhook matchConditions', () => {

@@ -22,6 +22,13 @@ import { addWarning } from '../warnings'
 import { buildReview, gvrOf, matchingResource, type AdmissionAttributes, type Rule, type Webhook } from './webhook-rules'
 
 const GROUP = 'admissionregistration.k8s.io'
+/** Never checked by policies (upstream's isPolicyResource), so a bad policy can always be removed; webhook configurations are. */
+const POLICY_RESOURCES = new Set([
+  'validatingadmissionpolicies',
+  'validatingadmissionpolicybindings',
+  'mutatingadmissionpolicies',
+  'mutatingadmissionpolicybindings',
+])
 
 /** Other served resources holding the same objects (other versions or groups: matchPolicy Equivalent). */
 export function equivalentsOf(res: ResourceInfo): ResourceInfo[] {
@@ -253,7 +260,7 @@ function validate(v: Validation, activation: Record<string, unknown>): Decision 
 
 /** Runs every ValidatingAdmissionPolicy binding that matches `a`; throws the first denial. */
 export async function runValidatingPolicies(ctx: ServerContext, a: AdmissionAttributes): Promise<void> {
-  if (a.res.group === GROUP || !a.user) return
+  if ((a.res.group === GROUP && POLICY_RESOURCES.has(a.res.plural)) || !a.user) return
   const policies = ctx.webhooks.policies()
   if (!policies.size) return
   const bindings = ctx.webhooks.bindings()
