@@ -14,6 +14,7 @@ import { nowMs, summarize, type Summary } from './lib/stats'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { freePort } from '../src-cluster/util/net'
+import { startTestEtcd } from '../test/helpers/etcd'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const N = Number(process.env.BENCH_OPS ?? 2000)
@@ -105,6 +106,24 @@ function must(r: { code: number; text: string }, ok: number[]): void {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-bench-api-'))
+  // BENCH_STORE=etcd: the API server on a TLS etcd (Debian's etcd-server) instead of the embedded store.
+  const etcd = process.env.BENCH_STORE === 'etcd' ? await startTestEtcd({ tls: true }) : undefined
+  const etcdFlags = etcd
+    ? [
+        '--store',
+        'etcd',
+        '--etcd-servers',
+        etcd.endpoint,
+        '--etcd-cafile',
+        etcd.pki!.caFile,
+        '--etcd-certfile',
+        etcd.pki!.clientCert,
+        '--etcd-keyfile',
+        etcd.pki!.clientKey,
+        '--etcd-compaction-interval',
+        '0',
+      ]
+    : []
   const port = await freePort()
   const kubeconfig = join(dir, 'admin.kubeconfig')
   const child = spawn(
@@ -119,6 +138,7 @@ async function main(): Promise<void> {
       String(port),
       '--admin-kubeconfig',
       kubeconfig,
+      ...etcdFlags,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
@@ -234,18 +254,19 @@ async function main(): Promise<void> {
       s: { ops: target, seconds: wall / 1000, opsPerSec: Math.round(target / (wall / 1000)), p50: NaN, p99: NaN, serverCpuMsPerOp: NaN },
     })
 
-    console.log(`\nAPI server (HTTPS, client certs, embedded store with fsync per write), ${N} ops per row\n`)
+    console.log(`\nAPI server (HTTPS, client certs, ${etcd ? 'etcd' : 'embedded store with fsync per write'}), ${N} ops per row\n`)
     console.log(
       formatTable(
         ['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'server CPU ms/op'],
         rows.map((r) => [r.op, r.clients, r.s.opsPerSec, r.s.p50, r.s.p99, r.s.serverCpuMsPerOp]),
       ),
     )
-    const file = await writeResults('api', rows)
+    const file = await writeResults(etcd ? 'api-etcd' : 'api', rows)
     console.log(`\nresults: ${file}`)
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
+    await etcd?.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 }

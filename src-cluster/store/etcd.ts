@@ -10,6 +10,8 @@ import type { Etcd3, IOptions } from 'etcd3'
 import type * as RPC from 'etcd3/lib/rpc'
 import type {
   Compare,
+  KeyRevision,
+  KeyRevisionReader,
   KeyValue,
   Op,
   RangeOptions,
@@ -97,7 +99,7 @@ function requestOf(op: Op): RPC.IRequestOp {
 /** Where the store's compaction stands, learned from etcd (a watch from revision 1 reports it). */
 const PROBE_KEY = enc('\u0000kubelab/compaction-probe')
 
-export class EtcdStore implements Storage {
+export class EtcdStore implements Storage, KeyRevisionReader {
   private rev = 0
   private compacted = 0
   private closed: StoreError | undefined
@@ -166,6 +168,29 @@ export class EtcdStore implements Storage {
     const at = this.seen(t.header)
     const [count, rows] = [t.responses[0].response_range, t.responses[1].response_range]
     return { kvs: rows.kvs.map(toKv), revision: opts.revision ?? at, more: rows.more, count: Number(count.count) }
+  }
+
+  async rangeRevisions(prefix: string): Promise<{ keys: readonly KeyRevision[]; revision: number }> {
+    this.checkOpen()
+    const what = `listing ${prefix || 'every key'}`
+    const r = await this.client.kv.range({ ...prefixRange(prefix), keys_only: true }).catch((e: unknown) => this.rethrow(e, what))
+    const at = this.seen(r.header)
+    return { keys: r.kvs.map((kv) => ({ key: kv.key.toString('utf8'), modRevision: Number(kv.mod_revision) })), revision: at }
+  }
+
+  async getAt(keys: readonly string[], revision: number): Promise<KeyValue[]> {
+    this.checkOpen()
+    const out: KeyValue[] = []
+    // etcd takes at most 128 operations in a transaction (--max-txn-ops).
+    for (let i = 0; i < keys.length; i += 100) {
+      const chunk = keys.slice(i, i + 100)
+      const t = await this.client.kv
+        .txn({ success: chunk.map((k) => ({ request_range: { key: enc(k), revision } })) })
+        .catch((e: unknown) => this.rethrow(e, `reading ${chunk.length} keys at revision ${revision}`, revision))
+      this.seen(t.header)
+      for (const resp of t.responses) for (const kv of resp.response_range.kvs) out.push(toKv(kv))
+    }
+    return out
   }
 
   revision(): number {

@@ -136,6 +136,27 @@ export interface StoreMember {
   readonly error?: string
 }
 
+/** A key's revisions without its value (a keys-only range). */
+export interface KeyRevision {
+  readonly key: string
+  readonly modRevision: number
+}
+
+/**
+ * A remote store (etcd) can list keys without their values and read some keys' values at one
+ * revision: the API server's watch cache then fetches only the values it does not hold encoded.
+ */
+export interface KeyRevisionReader {
+  /** The live keys under `prefix` and their modRevisions, at the latest revision (returned). */
+  rangeRevisions(prefix: string): Promise<{ keys: readonly KeyRevision[]; revision: number }>
+  /** These keys as of `revision` (absent ones left out), in one round trip per 100 keys. */
+  getAt(keys: readonly string[], revision: number): Promise<KeyValue[]>
+}
+
+export function isKeyRevisionReader(s: unknown): s is KeyRevisionReader {
+  return typeof (s as Partial<KeyRevisionReader>).rangeRevisions === 'function' && typeof (s as Partial<KeyRevisionReader>).getAt === 'function'
+}
+
 export interface Storage {
   get(key: string): Promise<KeyValue | undefined>
   range(prefix: string, opts?: RangeOptions): Promise<RangeResult>

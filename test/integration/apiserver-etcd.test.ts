@@ -136,6 +136,34 @@ describe('kubelab-node apiserver --store etcd', () => {
     expect(stale.stderr).toMatch(/the object has been modified|Conflict/)
   })
 
+  it('lists what etcd holds: changed objects read again at the list revision, unchanged ones from the watch cache, writes etcd got from elsewhere included', async () => {
+    await k('create', 'namespace', 'etcd-c')
+    for (let i = 0; i < 8; i++) await k('-n', 'etcd-c', 'create', 'configmap', `cm${i}`, `--from-literal=i=${i}`)
+    type L = { metadata: { resourceVersion: string }; items: { metadata: { name: string; resourceVersion: string }; data?: Record<string, string> }[] }
+    const list = async () => JSON.parse(await k('get', '--raw', '/api/v1/namespaces/etcd-c/configmaps')) as L
+    const first = await list()
+    expect(first.items.map((o) => o.data?.i)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7'])
+    // One changed (its value read alone), then most changed (the whole collection read again).
+    await k('-n', 'etcd-c', 'patch', 'configmap', 'cm2', '--type=merge', '-p', '{"data":{"i":"two"}}')
+    expect((await list()).items.map((o) => o.data?.i)).toEqual(['0', '1', 'two', '3', '4', '5', '6', '7'])
+    for (const i of [0, 1, 3, 4, 5]) await k('-n', 'etcd-c', 'patch', 'configmap', `cm${i}`, '--type=merge', '-p', `{"data":{"i":"x${i}"}}`)
+    await k('-n', 'etcd-c', 'delete', 'configmap', 'cm7')
+    const after = await list()
+    expect(after.items.map((o) => o.data?.i)).toEqual(['x0', 'x1', 'two', 'x3', 'x4', 'x5', '6'])
+    // A write straight into etcd, past the API server: the next list shows it.
+    const raw = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'raw', namespace: 'etcd-c', uid: 'u-raw', creationTimestamp: '2026-01-01T00:00:00Z' },
+      data: { i: 'raw' },
+    }
+    expect((await etcdctl('put', '/registry/core/configmaps/etcd-c/raw', JSON.stringify(raw))).code).toBe(0)
+    const withRaw = await list()
+    expect(withRaw.items.map((o) => o.metadata.name)).toEqual(['cm0', 'cm1', 'cm2', 'cm3', 'cm4', 'cm5', 'cm6', 'raw'])
+    expect(Number(withRaw.metadata.resourceVersion)).toBeGreaterThan(Number(after.metadata.resourceVersion))
+    for (const o of withRaw.items) expect(o).toEqual(JSON.parse(await k('get', '--raw', `/api/v1/namespaces/etcd-c/configmaps/${o.metadata.name}`)))
+  })
+
   it('answers 410 Gone for a watch or list older than the compaction', async () => {
     // kubectl get -o json wraps lists in its own List without a resourceVersion: read the raw list.
     const list = JSON.parse(await k('get', '--raw', '/api/v1/namespaces/etcd-a/configmaps')) as { metadata: { resourceVersion: string } }

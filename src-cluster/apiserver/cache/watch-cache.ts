@@ -137,6 +137,12 @@ export class WatchCache {
     this.joinedBytes -= j.items.length
   }
 
+  /** The encoding held for `key` at `modRevision`, if any (a remote store's keys-only list then needs no value). */
+  held(res: ResourceInfo, key: string, modRevision: number): Encoded | undefined {
+    const cur = this.cacheFor(res).entries.get(key)
+    return cur !== undefined && cur.modRevision === modRevision ? cur : undefined
+  }
+
   /** `kv` as `res` serves it, encoded once and shared. */
   encoded(res: ResourceInfo, kv: KeyValue): Encoded {
     const rc = this.cacheFor(res)

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fieldErr, type KubeObject } from '../../api/errors'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { toTable } from '../../api/tables'
-import { StoreError } from '../../store/types'
+import { StoreError, isKeyRevisionReader, type KeyValue } from '../../store/types'
 import type { ServerContext } from '../context'
 import type { ResourceRequest } from '../request'
 import { negotiated } from '../negotiate'
@@ -158,6 +158,49 @@ export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URL
 }
 
 /**
+ * Every live object under `prefix`, encoded, at the latest revision: from the embedded store's
+ * memory; from etcd, its keys and revisions (a keys-only range) with the values of only those
+ * objects the cache does not hold encoded at that revision, read at the same revision (all of
+ * them in one range when more than a quarter are missing).
+ */
+async function encodedNow(ctx: ServerContext, res: ResourceInfo, prefix: string): Promise<{ items: Encoded[]; revision: number }> {
+  const now = ctx.cache.rangeNow(prefix)
+  if (now) return { items: now.kvs.map((kv) => ctx.cache.encoded(res, kv)), revision: now.revision }
+  const store = ctx.store
+  if (!isKeyRevisionReader(store)) {
+    const listed = await store.range(prefix)
+    return { items: listed.kvs.map((kv) => ctx.cache.encoded(res, kv)), revision: listed.revision }
+  }
+  const { keys, revision } = await store.rangeRevisions(prefix)
+  const items = keys.map((k) => ctx.cache.held(res, k.key, k.modRevision))
+  const missing = keys.filter((_, i) => items[i] === undefined)
+  if (missing.length === 0) return { items: items as Encoded[], revision }
+  let kvs: readonly KeyValue[]
+  try {
+    kvs =
+      missing.length > keys.length / 4
+        ? (await store.range(prefix, { revision })).kvs
+        : await store.getAt(
+            missing.map((k) => k.key),
+            revision,
+          )
+  } catch (e) {
+    // Compacted in between: read everything at the latest revision instead.
+    if (!(e instanceof StoreError && e.code === 'compacted')) throw e
+    const listed = await store.range(prefix)
+    return { items: listed.kvs.map((kv) => ctx.cache.encoded(res, kv)), revision: listed.revision }
+  }
+  const byKey = new Map(kvs.map((kv) => [kv.key, kv]))
+  const out: Encoded[] = []
+  for (let i = 0; i < keys.length; i++) {
+    const kv = byKey.get(keys[i]!.key)
+    const enc = items[i] ?? (kv && ctx.cache.encoded(res, kv))
+    if (enc !== undefined) out.push(enc)
+  }
+  return { items: out, revision }
+}
+
+/**
  * A list served from the watch cache: the latest state (a list without resourceVersion, with
  * `0`, or not older than one: the store's latest is never older than a version it handed out),
  * each object's encoding shared. Lists at an exact revision and continuations read the store
@@ -167,11 +210,10 @@ async function listCached(ctx: ServerContext, r: ResourceRequest, q: URLSearchPa
   const { filter, trivial } = filterFromQuery(r.res, q)
   const limit = Math.max(0, Number(q.get('limit') ?? 0) || 0)
   const prefix = collectionPrefix(r.res, r.namespace)
-  const listed = ctx.cache.rangeNow(prefix) ?? (await ctx.store.range(prefix))
+  const listed = await encodedNow(ctx, r.res, prefix)
   const items: Encoded[] = []
   let more = false
-  for (const kv of listed.kvs) {
-    const enc = ctx.cache.encoded(r.res, kv)
+  for (const enc of listed.items) {
     if (!trivial && !filter(ctx.cache.object(r.res, enc))) continue
     if (limit && items.length === limit) {
       more = true
