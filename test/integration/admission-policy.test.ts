@@ -3,6 +3,7 @@
 // webhook matchConditions deciding whether a webhook is called at all. The webhook here points
 // at a loopback port nothing listens on, so a call is visible as upstream's "failed calling
 // webhook" and a skipped call as a plain success.
+import { execFile } from 'node:child_process'
 import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
@@ -295,6 +296,26 @@ describe('ValidatingAdmissionPolicy', () => {
     await t.k('delete', 'validatingadmissionpolicybinding', 'lock-admission.example.com')
     await t.k('delete', 'validatingadmissionpolicy', 'lock-admission.example.com')
     expect((await apply(hookCfg)).code).toBe(0)
+  })
+
+  it('reads the same to kubectl 1.27 and 1.33 run directly', async () => {
+    for (const v of ['1.27', '1.33']) {
+      const bin = `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`
+      const run = (...args: string[]) =>
+        new Promise<{ code: number; out: string; err: string }>((resolve) =>
+          execFile(
+            bin,
+            ['--kubeconfig', t.kubeconfig, '--cache-dir', `${t.dir}/cache-${v}`, ...args],
+            { env: { ...process.env, HOME: t.dir } },
+            (e, out, err) => resolve({ code: e ? 1 : 0, out: String(out), err: String(err) }),
+          ),
+        )
+      expect((await run('get', 'validatingadmissionpolicies', 'demo-policy.example.com')).out).toMatch(/demo-policy\.example\.com\s+1\s+<unset>/)
+      expect((await run('get', 'validatingadmissionpolicybindings')).out).toContain('demo-binding-test.example.com')
+      const denied = await run('create', 'deployment', `old-${v.replace('.', '')}`, '--image=nginx', '--replicas=7', '-n', 'test')
+      expect(denied.code).toBe(1)
+      expect(denied.err).toContain("with binding 'demo-binding-test.example.com' denied request: failed expression: object.spec.replicas <= 5")
+    }
   })
 })
 
