@@ -5,18 +5,15 @@
 // scheduler) run last, and whatever they stopped is started again even when they fail.
 // A local cluster has every capability the catalogue needs (NetworkPolicy, Ingress, RBAC,
 // LoadBalancer addresses), so a lab whose needs it does not meet fails with the reason.
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClusterManager } from '../../src-main/clusters'
 import { importKillercoda, LabRunner, loadCatalogue, managedLabCluster, unmetNeeds, type Lab, type ManagedLabCluster } from '../../src-main/labs'
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 
-const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
 const NAME = 'labs'
 // Short: containerd's socket path under the cluster folder must fit a unix socket.
 const home = mkdtempSync('/tmp/kll-')
@@ -45,20 +42,9 @@ const labs = entries
 let cluster: ManagedLabCluster
 const timings: string[] = []
 
-async function kubelab(...args: string[]): Promise<string> {
-  try {
-    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 })
-    return r.stdout + r.stderr
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-  }
-}
+const kubelab = kubelabCli({ env })
 
-async function kubectl(...args: string[]): Promise<string> {
-  const r = await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })
-  return r.stdout
-}
+const kubectl = kubectlCli({ kubeconfig })
 
 /** Starts again whatever a node-breaking lab stopped (kubelets on workers, the scheduler on cp). */
 async function repairNodes(): Promise<void> {

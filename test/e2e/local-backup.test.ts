@@ -1,16 +1,10 @@
 // `kubelab backup` / `kubelab restore` on a local-provider cluster with the embedded store: the
 // restore runs on the control-plane node over SSH (supervisor stops the API server,
 // kubelab-node restore, start, components restarted). Lean: one control-plane node only.
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-
-const execFileP = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 
 const home = mkdtempSync('/tmp/kl-')
 // Reserved for this file (run the local-cluster tests one at a time, under the e2e lock).
@@ -19,24 +13,9 @@ const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
 const env = { ...process.env, KUBELAB_HOME: home }
 
-async function kubelab(...args: string[]): Promise<string> {
-  try {
-    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 })
-    return r.stdout + r.stderr
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-  }
-}
+const kubelab = kubelabCli({ env, timeoutMs: 240_000 })
 
-async function kubectl(...args: string[]): Promise<string> {
-  try {
-    return (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })).stdout
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-  }
-}
+const kubectl = kubectlCli({ kubeconfig })
 
 beforeAll(async () => {
   await kubelab('create', cluster, '--provider', 'local', '--workers', '0', '--timeout', '180')

@@ -4,18 +4,13 @@
 // across nodes by pod IP, `kubectl expose`, a fetch by service name (cluster DNS + proxy).
 // Finally `kubelab delete` must leave the machine as it was (namespaces, links, iptables,
 // mounts, processes and files compared before and after).
-import { execFile, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, writeImage } from '../../provisioning/images'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
-
-const execFileP = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 
 const home = mkdtempSync('/tmp/kl-')
 // A fixed name from the local-cluster names reserved for these tests (l5a workloads, l5b
@@ -53,25 +48,9 @@ function machineState(): Record<string, string[]> {
   }
 }
 
-async function kubelab(...args: string[]): Promise<string> {
-  try {
-    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 })
-    return r.stdout + r.stderr
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-  }
-}
+const kubelab = kubelabCli({ env, timeoutMs: 240_000 })
 
-async function kubectl(...args: string[]): Promise<string> {
-  try {
-    const r = await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })
-    return r.stdout
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-  }
-}
+const kubectl = kubectlCli({ kubeconfig })
 
 /** Retries a check until it passes (bounded): pod start, endpoints and proxy rules converge. */
 async function eventually<T>(what: string, f: () => Promise<T>, ms = 90_000): Promise<T> {

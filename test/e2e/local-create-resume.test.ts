@@ -9,15 +9,14 @@
 // To hold the chosen node at a chosen point without any test hook in the product, the test
 // takes the node's install lock (install-node.sh waits on it with flock) before the installer
 // gets there: the install step is then reliably in progress when the cut or Ctrl-C comes.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 
-const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
 
@@ -33,24 +32,9 @@ const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { enco
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const psArgs = (): string[] => out('ps', ['-eo', 'pid=,args=']).split('\n')
 
-async function kubelab(...args: string[]): Promise<string> {
-  try {
-    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 })
-    return r.stdout + r.stderr
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-  }
-}
+const kubelab = kubelabCli({ env })
 
-async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
-  try {
-    return (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })).stdout
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-  }
-}
+const kubectl = (kubeconfig: string, ...args: string[]): Promise<string> => kubectlCli({ kubeconfig })(...args)
 
 async function until(what: string, f: () => boolean, ms: number): Promise<void> {
   const t0 = Date.now()

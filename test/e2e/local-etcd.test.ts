@@ -2,18 +2,15 @@
 // (Debian etcd-server) as a supervised component with TLS from the cluster PKI (certificates
 // where kubeadm keeps them) and data under the node's state; the API server keeps every object
 // there. etcdctl works on the node. Lean: one control-plane node and one worker.
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClusterManager } from '../../src-main/clusters'
 import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/labs'
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 
-const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
 
 const home = mkdtempSync('/tmp/kl-')
 // Reserved for this file (run the local-cluster tests one at a time, under the e2e lock).
@@ -22,24 +19,9 @@ const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
 const env = { ...process.env, KUBELAB_HOME: home }
 
-async function kubelab(...args: string[]): Promise<string> {
-  try {
-    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 })
-    return r.stdout + r.stderr
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-  }
-}
+const kubelab = kubelabCli({ env, timeoutMs: 240_000 })
 
-async function kubectl(...args: string[]): Promise<string> {
-  try {
-    return (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })).stdout
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-  }
-}
+const kubectl = kubectlCli({ kubeconfig })
 
 let master = ''
 let createLog = ''

@@ -11,19 +11,18 @@
 // etcd members and the Lease holders in the Topology view, and follows the failover.
 // Lean: no workers (three nodes of agents are enough for this machine). Failover times are
 // printed (the bench, bench/ha.bench.ts, is where they are reported), never asserted.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import type { Browser, Page } from 'playwright-core'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
 import { ClusterManager } from '../../src-main/clusters'
 import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/labs'
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 
-const execFileP = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
 
@@ -35,24 +34,9 @@ const kubeconfig = join(clusterDir, 'kubeconfig')
 const env = { ...process.env, KUBELAB_HOME: home }
 const CPS = ['control-plane', 'control-plane-2', 'control-plane-3']
 
-async function kubelab(...args: string[]): Promise<string> {
-  try {
-    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 })
-    return r.stdout + r.stderr
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-  }
-}
+const kubelab = kubelabCli({ env })
 
-async function kubectl(...args: string[]): Promise<string> {
-  try {
-    return (await execFileP('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { timeout: 60_000 })).stdout
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-  }
-}
+const kubectl = kubectlCli({ kubeconfig, flags: ['--request-timeout=10s'] })
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 

@@ -10,18 +10,12 @@
 // (node-monitor-grace-period 40s; the API server gives pods a 300 s default toleration of the
 // not-ready/unreachable taints). Nothing is shortened for the cluster: the Deployment here
 // declares its own tolerations with tolerationSeconds 5, as a user would in any Kubernetes.
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, writeImage } from '../../provisioning/images'
-
-const execFileP = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 
 const cluster = 'l5a'
 const home = mkdtempSync('/tmp/kl-l5a-')
@@ -29,24 +23,9 @@ const clusterDir = join(home, 'clusters', cluster)
 const kubeconfig = join(clusterDir, 'kubeconfig')
 const env = { ...process.env, KUBELAB_HOME: home }
 
-async function kubelab(...args: string[]): Promise<string> {
-  try {
-    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 })
-    return r.stdout + r.stderr
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-  }
-}
+const kubelab = kubelabCli({ env })
 
-async function kubectl(...args: string[]): Promise<string> {
-  try {
-    return (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 180_000 })).stdout
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-  }
-}
+const kubectl = kubectlCli({ kubeconfig, timeoutMs: 180_000 })
 
 /** Retries until `f` returns without throwing (bounded: a bound, not a timing assertion). */
 async function eventually<T>(what: string, f: () => Promise<T>, ms = 120_000): Promise<T> {

@@ -13,6 +13,7 @@ import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { kubectlCli } from '../helpers/cli'
 
 const run = promisify(execFile)
 const chromiumPath = CHROMIUM_PATH
@@ -93,18 +94,7 @@ async function stopLeftover(clusterHome: string, name: string): Promise<void> {
   }
 }
 
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const kubeconfig = join(home, 'clusters', cluster, 'kubeconfig')
-  if (input === undefined) return (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env })).stdout
-  return new Promise((resolve, reject) => {
-    const p = spawn(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env })
-    let out = ''
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    p.stderr.on('data', (c: Buffer) => (out += c.toString()))
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed: ${out}`))))
-    p.stdin.end(input)
-  })
-}
+const kubectl = kubectlCli({ bin: kubectlPath, env: () => env, kubeconfig: () => join(home, 'clusters', cluster, 'kubeconfig') })
 
 async function shot(name: string): Promise<void> {
   await mkdir(screenshotDir, { recursive: true })
@@ -142,8 +132,8 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     env = { ...process.env, KUBELAB_HOME: home, KUBECONFIG: join(home, 'user-kubeconfig') }
     created = true
     await run(process.execPath, [cli, 'create', cluster, '--provider', 'simulated', '--workers', '1'], { cwd: root, env, timeout: 180_000 })
-    await kubectl(['create', 'namespace', 'team-a'])
-    await kubectl(['apply', '-f', '-'], `${web('default', 2)}---\n${web('team-a', 1)}---\n${service}`)
+    await kubectl('create', 'namespace', 'team-a')
+    await kubectl.stdin(`${web('default', 2)}---\n${web('team-a', 1)}---\n${service}`, 'apply', '-f', '-')
     base = await startServe()
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1400, height: 860 } })
@@ -206,7 +196,7 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
   })
 
   it('follows the object live; an edit against a newer copy offers reload and the difference', async () => {
-    await kubectl(['scale', 'deployment', 'web', '--replicas=3'])
+    await kubectl('scale', 'deployment', 'web', '--replicas=3')
     await expect.poll(yamlText, { timeout: 15_000 }).toContain('replicas: 3')
     await expect.poll(yamlText, { timeout: 15_000 }).toContain('readyReplicas: 3')
     // Events follow too: the Deployment controller reports the scale-up.
@@ -234,7 +224,7 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     const edited = (await yamlText()).replace(/\n {2}labels:\n/, '\n  labels:\n    edited: "yes"\n')
     const mine = edited.includes('edited: "yes"') ? edited : (await yamlText()).replace('metadata:\n', 'metadata:\n  labels:\n    edited: "yes"\n')
     await page.getByTestId('yaml-text').fill(mine)
-    await kubectl(['scale', 'deployment', 'web', '--replicas=4'])
+    await kubectl('scale', 'deployment', 'web', '--replicas=4')
     const conflict = page.getByTestId('edit-conflict')
     await conflict.waitFor({ timeout: 15_000 })
     // The edit is kept, not overwritten.
@@ -424,7 +414,7 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await page.getByTestId('detail').waitFor()
     expect(await page.getByTestId('detail-name').textContent()).toBe('team-a/greeting')
     expect(await hash()).toBe(`#/resources/configmaps/team-a/greeting?cluster=${cluster}&ns=team-a`)
-    expect((await kubectl(['get', 'configmap', 'greeting', '-n', 'team-a', '-o', 'jsonpath={.data.greeting}'])).trim()).toBe('hello')
+    expect((await kubectl('get', 'configmap', 'greeting', '-n', 'team-a', '-o', 'jsonpath={.data.greeting}')).trim()).toBe('hello')
   })
 
   it('deletes (after asking), restarts and scales from the detail page', async () => {
@@ -432,19 +422,19 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     expect(await page.getByTestId('detail-name').textContent()).toBe('team-a/greeting')
     page.once('dialog', (d) => void d.dismiss())
     await page.locator('[data-action="detail-delete"]').click()
-    expect((await kubectl(['get', 'configmaps', '-n', 'team-a', '-o', 'name'])).split('\n')).toContain('configmap/greeting')
+    expect((await kubectl('get', 'configmaps', '-n', 'team-a', '-o', 'name')).split('\n')).toContain('configmap/greeting')
     page.once('dialog', (d) => {
       expect(d.message()).toContain('Delete ConfigMap team-a/greeting?')
       void d.accept()
     })
     await page.locator('[data-action="detail-delete"]').click()
     await page.getByTestId('table-configmaps').waitFor({ timeout: 15_000 })
-    expect((await kubectl(['get', 'configmaps', '-n', 'team-a', '-o', 'name'])).split('\n')).not.toContain('configmap/greeting')
+    expect((await kubectl('get', 'configmaps', '-n', 'team-a', '-o', 'name')).split('\n')).not.toContain('configmap/greeting')
 
     await openDeployment('team-a', 'web')
     await page.locator('[data-action="detail-restart"]').click()
     await expect
-      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations}'])).trim(), {
+      .poll(async () => (await kubectl('get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations}')).trim(), {
         timeout: 15_000,
       })
       .toContain('kubectl.kubernetes.io/restartedAt')
@@ -453,13 +443,13 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await page.getByTestId('detail').getByLabel('Replicas').fill('2')
     await page.locator('[data-action="detail-scale"]').click()
     await expect
-      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}'])).trim(), { timeout: 15_000 })
+      .poll(async () => (await kubectl('get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}')).trim(), { timeout: 15_000 })
       .toBe('2')
     await shot('detail-actions')
     await page.getByTestId('detail').getByLabel('Replicas').fill('1')
     await page.locator('[data-action="detail-scale"]').click()
     await expect
-      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}'])).trim(), { timeout: 15_000 })
+      .poll(async () => (await kubectl('get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}')).trim(), { timeout: 15_000 })
       .toBe('1')
   })
 
@@ -470,11 +460,11 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     await row.getByTestId('row-replicas').fill('2')
     await row.locator('[data-action="row-scale-ok"]').click()
     await expect
-      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}'])).trim(), { timeout: 15_000 })
+      .poll(async () => (await kubectl('get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.replicas}')).trim(), { timeout: 15_000 })
       .toBe('2')
     await row.locator('[data-action="row-restart"]').click()
     await expect
-      .poll(async () => (await kubectl(['get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations}'])).trim(), {
+      .poll(async () => (await kubectl('get', 'deployment', 'web', '-n', 'team-a', '-o', 'jsonpath={.spec.template.metadata.annotations}')).trim(), {
         timeout: 15_000,
       })
       .toContain('kubectl.kubernetes.io/restartedAt')
@@ -483,14 +473,14 @@ describe.skipIf(missing.length > 0)('day-to-day cluster work in browser mode', (
     // Delete asks first: refusing keeps it, accepting deletes it.
     page.once('dialog', (d) => void d.dismiss())
     await row.locator('[data-action="row-delete"]').click()
-    expect((await kubectl(['get', 'deployments', '-n', 'team-a', '-o', 'name'])).trim()).toBe('deployment.apps/web')
+    expect((await kubectl('get', 'deployments', '-n', 'team-a', '-o', 'name')).trim()).toBe('deployment.apps/web')
     page.once('dialog', (d) => {
       expect(d.message()).toContain('Delete Deployment team-a/web?')
       void d.accept()
     })
     await row.locator('[data-action="row-delete"]').click()
     await row.waitFor({ state: 'detached', timeout: 15_000 })
-    expect((await kubectl(['get', 'deployments', '-n', 'team-a', '-o', 'name'])).trim()).toBe('')
+    expect((await kubectl('get', 'deployments', '-n', 'team-a', '-o', 'name')).trim()).toBe('')
   })
 
   it('opens anything from the command palette (Ctrl+K)', async () => {

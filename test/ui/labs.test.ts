@@ -12,6 +12,7 @@ import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { kubectlCli } from '../helpers/cli'
 
 const run = promisify(execFile)
 const chromiumPath = CHROMIUM_PATH
@@ -74,10 +75,7 @@ async function stopLeftover(): Promise<void> {
   }
 }
 
-async function kubectl(args: string[]): Promise<string> {
-  const kubeconfig = join(home, 'clusters', cluster, 'kubeconfig')
-  return (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env })).stdout
-}
+const kubectl = kubectlCli({ bin: kubectlPath, env: () => env, kubeconfig: () => join(home, 'clusters', cluster, 'kubeconfig') })
 
 async function shot(name: string): Promise<void> {
   await mkdir(screenshotDir, { recursive: true })
@@ -170,7 +168,7 @@ describe.skipIf(missing.length > 0)('the lab panel in browser mode', () => {
     // The shell's history has no leftover "[connecting…]" line (the header's dot says it).
     expect(await page.getByTestId('lab-terminal').locator('.xterm-rows').textContent()).not.toContain('[connecting')
     await page.getByTestId('lab-panel').locator('[data-lab-action="exec"]').first().click()
-    await expect.poll(async () => (await kubectl(['get', 'namespaces', '-o', 'name'])).split('\n'), { timeout: 30_000 }).toContain('namespace/team-a')
+    await expect.poll(async () => (await kubectl('get', 'namespaces', '-o', 'name')).split('\n'), { timeout: 30_000 }).toContain('namespace/team-a')
     const half = await check()
     expect(half.outcome).toBe('failed')
     expect(half.text).toContain("label team on namespace team-a is ''; expected a")
@@ -184,9 +182,7 @@ describe.skipIf(missing.length > 0)('the lab panel in browser mode', () => {
     await page.locator('.lab-xterm').click()
     await page.keyboard.type('kubectl label namespace team-a team=a')
     await page.keyboard.press('Enter')
-    await expect
-      .poll(async () => (await kubectl(['get', 'namespace', 'team-a', '-o', 'jsonpath={.metadata.labels.team}'])).trim(), { timeout: 30_000 })
-      .toBe('a')
+    await expect.poll(async () => (await kubectl('get', 'namespace', 'team-a', '-o', 'jsonpath={.metadata.labels.team}')).trim(), { timeout: 30_000 }).toBe('a')
     const done = await check()
     expect(done.outcome).toBe('passed')
     expect(done.text).toContain('Step 1 passed')
@@ -206,7 +202,7 @@ describe.skipIf(missing.length > 0)('the lab panel in browser mode', () => {
     await expect.poll(() => panel.getAttribute('data-finished'), { timeout: 120_000 }).toBe('false')
     expect(await panel.getAttribute('data-step')).toBe('1')
     // The step's background deleted team-a again.
-    await expect.poll(async () => (await kubectl(['get', 'namespaces', '-o', 'name'])).split('\n'), { timeout: 60_000 }).not.toContain('namespace/team-a')
+    await expect.poll(async () => (await kubectl('get', 'namespaces', '-o', 'name')).split('\n'), { timeout: 60_000 }).not.toContain('namespace/team-a')
     const again = await check()
     expect(again.outcome).toBe('failed')
     expect(again.text).toContain('namespace team-a not found')

@@ -3,17 +3,16 @@
 // Exec: open a shell from the pod's detail page, type, see the output, `exit 3` shows the tab
 // closed with its exit code, Enter reconnects. Logs: pick each container of a pod with an init
 // container and two app containers, then download the shown log.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 
-const run = promisify(execFile)
 const chromiumPath = CHROMIUM_PATH
 const kubectlPath = '/usr/bin/kubectl'
 const root = join(import.meta.dirname, '..', '..')
@@ -74,27 +73,9 @@ function startServe(): Promise<string> {
   })
 }
 
-async function kubelab(args: string[], timeout: number): Promise<string> {
-  try {
-    const r = await run(process.execPath, [cli, ...args], { cwd: root, env, timeout, maxBuffer: 64 * 1024 * 1024 })
-    return r.stdout + r.stderr
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-  }
-}
+const kubelab = kubelabCli({ env: () => env })
 
-function kubectl(args: string[], input?: string): Promise<string> {
-  const kubeconfig = join(home, 'clusters', cluster, 'kubeconfig')
-  return new Promise((resolve, reject) => {
-    const p = spawn(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env })
-    let out = ''
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    p.stderr.on('data', (c: Buffer) => (out += c.toString()))
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed: ${out}`))))
-    p.stdin.end(input ?? '')
-  })
-}
+const kubectl = kubectlCli({ bin: kubectlPath, env: () => env, kubeconfig: () => join(home, 'clusters', cluster, 'kubeconfig') })
 
 async function shot(name: string): Promise<void> {
   await mkdir(screenshotDir, { recursive: true })
@@ -127,9 +108,9 @@ describe.skipIf(needs.length > 0)('pod terminal and pod logs on a local cluster'
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'kubelab-ui6-'))
     env = { ...process.env, KUBELAB_HOME: home, KUBECONFIG: join(home, 'user-kubeconfig') }
-    await kubelab(['create', cluster, '--provider', 'local', '--workers', '1', '--timeout', '240'], 300_000)
-    await kubectl(['apply', '-f', '-'], pod)
-    await kubectl(['wait', '--for=condition=Ready', 'pod/multi', '--timeout=120s'])
+    await kubelab('create', cluster, '--provider', 'local', '--workers', '1', '--timeout', '240')
+    await kubectl.stdin(pod, 'apply', '-f', '-')
+    await kubectl('wait', '--for=condition=Ready', 'pod/multi', '--timeout=120s')
     const url = await startServe()
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })
@@ -149,7 +130,7 @@ describe.skipIf(needs.length > 0)('pod terminal and pod logs on a local cluster'
     // When delete fails the folder is kept: its cluster.json is what a later delete needs.
     let deleted = true
     if (home && existsSync(join(home, 'clusters', cluster))) {
-      await kubelab(['delete', cluster], 180_000).catch((e) => {
+      await kubelab('delete', cluster).catch((e) => {
         deleted = false
         console.warn(`\n*** cluster ${cluster} was NOT deleted (${e}); remove it with: KUBELAB_HOME=${home} node bin/kubelab.mjs delete ${cluster} ***\n`)
       })

@@ -9,6 +9,7 @@ import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { kubectlCli } from '../helpers/cli'
 
 const run = promisify(execFile)
 const chromiumPath = CHROMIUM_PATH
@@ -88,18 +89,7 @@ async function stopLeftover(clusterHome: string, name: string): Promise<void> {
   }
 }
 
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const kubeconfig = join(home, 'clusters', 'ui', 'kubeconfig')
-  if (input === undefined) return (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env })).stdout
-  return new Promise((resolve, reject) => {
-    const p = spawn(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env })
-    let out = ''
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    p.stderr.on('data', (c: Buffer) => (out += c.toString()))
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed: ${out}`))))
-    p.stdin.end(input)
-  })
-}
+const kubectl = kubectlCli({ bin: kubectlPath, env: () => env, kubeconfig: () => join(home, 'clusters', 'ui', 'kubeconfig') })
 
 async function shot(name: string): Promise<void> {
   await mkdir(screenshotDir, { recursive: true })
@@ -117,7 +107,7 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
       env,
       timeout: 180_000,
     })
-    await kubectl(['apply', '-f', '-'], deployment)
+    await kubectl.stdin(deployment, 'apply', '-f', '-')
     const url = await startServe()
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1400, height: 860 } })
@@ -172,7 +162,7 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     await expect.poll(() => page.getByTestId('yaml-text').inputValue(), { timeout: 15_000 }).toContain('kind: Deployment')
     await page.getByLabel('Replicas').fill('4')
     await detail.getByRole('button', { name: 'Scale' }).click()
-    await expect.poll(async () => (await kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'])).trim(), { timeout: 15_000 }).toBe('4')
+    await expect.poll(async () => (await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).trim(), { timeout: 15_000 }).toBe('4')
     await expect.poll(() => page.getByTestId('yaml-text').inputValue(), { timeout: 15_000 }).toContain('replicas: 4')
     await shot('deployment-detail')
 
@@ -187,7 +177,7 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     // Edit a pod that has settled (the scale-up's new pods may still be changing status, and an
     // apply of a stale resourceVersion is rightly refused as a conflict).
     await expect
-      .poll(async () => (await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.phase}'])).trim(), { timeout: 30_000 })
+      .poll(async () => (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.phase}')).trim(), { timeout: 30_000 })
       .toBe('Running Running Running Running')
     await new Promise((r) => setTimeout(r, 1000))
     // Click through from the topology to the pod's detail page.
@@ -247,7 +237,7 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     // Pods bound to node-1 that are not being deleted (evicted ones stay Terminating while their
     // node is away, as in Kubernetes: nobody is there to confirm they stopped).
     const onNode1 = async (): Promise<number> => {
-      const list = JSON.parse(await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'json'])) as {
+      const list = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')) as {
         items: { metadata: { deletionTimestamp?: string }; spec: { nodeName?: string } }[]
       }
       return list.items.filter((p) => p.spec.nodeName === 'node-1' && !p.metadata.deletionTimestamp).length
@@ -263,7 +253,7 @@ describe.skipIf(missing.length > 0)('resources, topology and logs in browser mod
     await shot('topology-drill')
     // After the 10 s toleration the pods are evicted and the Deployment recreates them elsewhere.
     await expect.poll(onNode1, { timeout: 90_000 }).toBe(0)
-    await expect.poll(async () => (await kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}'])).trim(), { timeout: 60_000 }).toBe('4')
+    await expect.poll(async () => (await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')).trim(), { timeout: 60_000 }).toBe('4')
     await expect.poll(() => page.locator('[data-pod^="default/web-"].tone-ok').count(), { timeout: 30_000 }).toBe(4)
     await shot('topology-drill-evicted')
 

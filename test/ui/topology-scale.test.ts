@@ -13,6 +13,7 @@ import { promisify } from 'node:util'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { kubectlCli } from '../helpers/cli'
 
 const run = promisify(execFile)
 const chromiumPath = CHROMIUM_PATH
@@ -85,18 +86,7 @@ async function stopLeftover(clusterHome: string, name: string): Promise<void> {
   }
 }
 
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const kubeconfig = join(home, 'clusters', cluster, 'kubeconfig')
-  if (input === undefined) return (await run(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env })).stdout
-  return new Promise((resolve, reject) => {
-    const p = spawn(kubectlPath, ['--kubeconfig', kubeconfig, ...args], { env })
-    let out = ''
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    p.stderr.on('data', (c: Buffer) => (out += c.toString()))
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed: ${out}`))))
-    p.stdin.end(input)
-  })
-}
+const kubectl = kubectlCli({ bin: kubectlPath, env: () => env, kubeconfig: () => join(home, 'clusters', cluster, 'kubeconfig') })
 
 async function shot(name: string): Promise<void> {
   await mkdir(screenshotDir, { recursive: true })
@@ -166,18 +156,20 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     env = { ...process.env, KUBELAB_HOME: home, KUBECONFIG: join(home, 'user-kubeconfig') }
     created = true
     await run(process.execPath, [cli, 'create', cluster, '--provider', 'simulated', '--workers', String(WORKERS)], { cwd: root, env, timeout: 180_000 })
-    await kubectl(['create', 'namespace', 'team-a'])
-    await kubectl(
-      ['apply', '-f', '-'],
+    await kubectl('create', 'namespace', 'team-a')
+    await kubectl.stdin(
       [
         deployment('default', 'load', LOAD),
         deployment('team-a', 'api', API),
         // No node has this label: its pods stay Pending, unscheduled.
         deployment('default', 'stuck', STUCK, '\n      nodeSelector: { disk: nvme-that-nobody-has }'),
       ].join('---\n'),
+      'apply',
+      '-f',
+      '-',
     )
     for (const end = Date.now() + 240_000; ;) {
-      const phases = (await kubectl(['get', 'pods', '-A', '-o', 'jsonpath={.items[*].status.phase}'])).split(' ')
+      const phases = (await kubectl('get', 'pods', '-A', '-o', 'jsonpath={.items[*].status.phase}')).split(' ')
       if (phases.filter((p) => p === 'Running').length >= LOAD + API) break
       if (Date.now() > end) throw new Error(`pods not Running after 4 minutes: ${phases.length} pods`)
       await new Promise((r) => setTimeout(r, 1000))
@@ -259,8 +251,8 @@ describe.skipIf(missing.length > 0)('topology at scale, node states and dialog f
     await shot('topology-scale-open-group')
     // Live: a label change reaches the cell (its resourceVersion).
     const name = key.split('/')[1]!
-    await kubectl(['label', 'pod', name, 'checked=yes'])
-    const rv = (await kubectl(['get', 'pod', name, '-o', 'jsonpath={.metadata.resourceVersion}'])).trim()
+    await kubectl('label', 'pod', name, 'checked=yes')
+    const rv = (await kubectl('get', 'pod', name, '-o', 'jsonpath={.metadata.resourceVersion}')).trim()
     await page.locator(`[data-pod="${key}"][data-rv="${rv}"]`).waitFor({ timeout: 15_000 })
     await cell.click()
     await page.getByTestId('detail').waitFor()
