@@ -8,7 +8,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1'
 import type { KubeObject } from '../api/errors'
 import type { KubeletResourceSummary } from '../kit/kubelet-summary'
 import { EventRecorder, Informer, isNotFound, type Client } from '../client'
-import { realClock } from '../util/clock'
+import { realClock, type Clock } from '../util/clock'
 import { CriClient } from './cri/client'
 import type { VersionResponse } from './cri/types'
 import { machineInfo, nodeObject, nodeStatus, nodeStatusNeedsPost, readyCondition, type MachineInfo } from './node'
@@ -43,6 +43,8 @@ export interface KubeletOptions {
   onNodesChanged?: (self: NodeObj | undefined, nodes: NodeObj[]) => void | Promise<void>
   heartbeatMs?: number
   log?: (line: string) => void
+  /** Where the kubelet reads the time (node status, lease renewals, events, tokens, its pods' workers); default the real clock. */
+  clock?: Clock
 }
 
 export class Kubelet {
@@ -62,14 +64,16 @@ export class Kubelet {
   private lease: (Lease & KubeObject) | undefined
   private stopped = false
   private readonly tokens: TokenManager
+  private readonly clock: Clock
 
   constructor(readonly opts: KubeletOptions) {
-    this.tokens = new TokenManager(opts.client)
+    this.clock = opts.clock ?? realClock
+    this.tokens = new TokenManager(opts.client, () => this.clock.now().getTime())
     this.log = opts.log ?? ((l) => console.log(l))
     this.cri = new CriClient(opts.runtimeEndpoint)
-    this.recorder = new EventRecorder(opts.client, 'kubelet', realClock, { host: opts.nodeName, log: this.log })
+    this.recorder = new EventRecorder(opts.client, 'kubelet', this.clock, { host: opts.nodeName, log: this.log })
     this.machine = machineInfo(opts.rootDir)
-    this.stats = new StatsProvider(this.cri)
+    this.stats = new StatsProvider(this.cri, this.clock)
   }
 
   get nodeName(): string {
@@ -89,7 +93,7 @@ export class Kubelet {
     const every = this.opts.heartbeatMs ?? 10_000
     this.heartbeat = setInterval(() => void this.beat(), every)
     this.heartbeat.unref?.()
-    void this.fastStatusUntilReady(Date.now() + 120_000)
+    void this.fastStatusUntilReady(this.clock.now().getTime() + 120_000)
 
     this.nodeInformer = new Informer<NodeObj>(this.opts.client, RES.nodes, { stripManagedFields: true, log: this.log })
     const nodesChanged = (): void => {
@@ -192,6 +196,7 @@ export class Kubelet {
       source,
       services: () => this.serviceInformer?.list() ?? [],
       log: this.log,
+      clock: this.clock,
       event: (pod, type, reason, message, fieldPath) =>
         this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObj, type, reason, message, fieldPath),
       postStatus: async (pod, status: PodStatus) => {
@@ -267,7 +272,7 @@ export class Kubelet {
         ready: readyCondition(runtime),
         images: images.map((i) => ({ names: [...i.repoDigests, ...i.repoTags], sizeBytes: i.size })),
       },
-      new Date(),
+      this.clock.now(),
       prev,
     )
   }
@@ -282,8 +287,8 @@ export class Kubelet {
     const posted = (): boolean =>
       this.nodeInformer?.hasSynced() === true && (this.nodeInformer.get(name)?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
     for (;;) {
-      await new Promise<void>((resolve) => setTimeout(resolve, 500).unref?.())
-      if (this.stopped || Date.now() > deadline || posted()) return
+      await new Promise<void>((resolve) => this.clock.after(500, resolve))
+      if (this.stopped || this.clock.now().getTime() > deadline || posted()) return
       const runtime = await this.cri.status().catch((e: unknown) => e as Error)
       if (!this.stopped && readyCondition(runtime).ok) await this.beat()
     }
@@ -302,7 +307,7 @@ export class Kubelet {
         return
       }
       const status = await this.currentStatus(current.status)
-      const now = new Date()
+      const now = this.clock.now()
       if (nodeStatusNeedsPost(status, current.status, now, this.lastStatusReport)) {
         await client.patch(RES.nodes, undefined, name, { status }, 'merge', { subresource: 'status' })
         this.lastStatusReport = now.getTime()
@@ -316,7 +321,7 @@ export class Kubelet {
   private async renewLease(node: NodeObj): Promise<void> {
     const client = this.opts.client
     const name = this.opts.nodeName
-    const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(new Date()) }
+    const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(this.clock.now()) }
     this.lease ??= await client.get<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, name).catch(() => undefined)
     if (this.lease) {
       try {

@@ -5,6 +5,7 @@ import type { KubeletResourceSummary, PodUsage } from '../kit/kubelet-summary'
 import type { CriClient } from './cri/client'
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE } from './spec'
 import { rfc3339 } from '../kit/time'
+import { realClock, type Clock } from '../util/clock'
 
 /** CPU time of the whole machine from /proc/stat, in nanoseconds of busy time. */
 function busyNanos(): { busy: number; at: number } {
@@ -26,7 +27,10 @@ export class StatsProvider {
   private last = busyNanos()
   private lastNodeCpu = 0
 
-  constructor(private readonly cri: CriClient) {}
+  constructor(
+    private readonly cri: CriClient,
+    private readonly clock: Clock = realClock,
+  ) {}
 
   async summary(): Promise<KubeletResourceSummary> {
     const now = busyNanos()
@@ -54,7 +58,7 @@ export class StatsProvider {
       pods.set(key, p)
     }
     return {
-      node: { cpuNanoCores: this.lastNodeCpu, memoryWorkingSetBytes: memoryWorkingSet(), timestamp: rfc3339(new Date()) },
+      node: { cpuNanoCores: this.lastNodeCpu, memoryWorkingSetBytes: memoryWorkingSet(), timestamp: rfc3339(this.clock.now()) },
       pods: [...pods.values()] as PodUsage[],
     }
   }
