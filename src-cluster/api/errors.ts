@@ -100,26 +100,5 @@ export class BadRequestError extends Error {
   }
 }
 
-/** A JSON object as stored and served. */
-export type KubeObject = Record<string, unknown> & {
-  apiVersion?: string
-  kind?: string
-  metadata?: ObjectMetaLike
-}
-export interface ObjectMetaLike {
-  name?: string
-  generateName?: string
-  namespace?: string
-  uid?: string
-  resourceVersion?: string
-  generation?: number
-  creationTimestamp?: string | null
-  deletionTimestamp?: string
-  deletionGracePeriodSeconds?: number
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  ownerReferences?: Record<string, unknown>[]
-  finalizers?: string[]
-  managedFields?: unknown[]
-  [k: string]: unknown
-}
+/** @deprecated KubeObject lives in api/object.ts: import it from there. */
+export type { KubeObject, ObjectMetaLike } from './object'

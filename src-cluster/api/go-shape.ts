@@ -2,7 +2,7 @@
 // struct (and struct fields inside it, and non-omitempty counters) is always present, e.g.
 // `status: {}` on a new Deployment or `status.loadBalancer: {}` on a Service. Python and Ruby
 // clients dereference these without checking, so every object we serve carries them.
-import type { KubeObject } from './errors'
+import type { KubeObject } from './object'
 
 /** Status keys Go always writes, per group/kind, with their zero values. */
 const STATUS_ZERO: Record<string, Record<string, unknown>> = {

@@ -2,7 +2,8 @@
 // names it (short names, categories), and which subresources it has. Discovery, routing,
 // storage keys and OpenAPI paths all read this one table, plus the resources registered at
 // run time (CustomResourceDefinitions) through `setDynamicResources`.
-import type { FieldError, KubeObject } from './errors'
+import type { FieldError } from './errors'
+import type { KubeObject } from './object'
 import type { Printer } from './tables/types'
 import type { Struct } from './schema/dsl'
 

@@ -2,7 +2,8 @@
 // (apimachinery pkg/labels and pkg/fields, plus the per-kind field label lists the API server
 // accepts). Used by list/watch filtering, controllers and the Scale subresource.
 
-import { BadRequestError, type KubeObject } from './errors'
+import { BadRequestError } from './errors'
+import type { KubeObject } from './object'
 import type { ResourceInfo } from './resources'
 
 // ---------------------------------------------------------------------------------------------

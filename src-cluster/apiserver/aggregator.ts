@@ -11,7 +11,7 @@
 // ConfigMap (readable through the `extension-apiserver-authentication-reader` Role), as upstream.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import { findResource } from '../api/resources'
 import { issueCert, type KeyPair } from '../kit/pki'
 import { RES } from '../kit/resources'

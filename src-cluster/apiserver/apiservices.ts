@@ -6,7 +6,7 @@
 // when the last CRD of that group/version does. Clients only read these; their own
 // Service-backed APIServices are served by aggregator.ts.
 import { RESOURCES, findResource, groupVersions } from '../api/resources'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import { type ServerContext } from './context'
 import { updateTracker } from './fieldmanager'
 import { createObject } from './handlers/write'

@@ -1,6 +1,6 @@
 // apiVersion/kind on an object as served; its own module so the watch cache and the handlers
 // share it without importing each other.
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import { withGoShape } from '../api/go-shape'
 import { apiVersionOf, type ResourceInfo } from '../api/resources'
 

@@ -4,7 +4,7 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import { createSecureContext } from 'node:tls'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import { ApiClientError, errorFromResponse, networkError } from './errors'
 import { apiVersionOfRef, queryString, resourcePath } from './resources'
 import type {

@@ -1,7 +1,7 @@
 // Events a learner reads in `kubectl describe`: core/v1 Events about an object, written in the
 // background. A repeat of the same (object, type, reason, message) from the same component bumps
 // the existing Event's count and lastTimestamp instead of making a new one, as upstream does.
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import type { Clock } from '../util/clock'
 import { isNotFound } from './errors'
 import { apiVersionOfRef } from './resources'

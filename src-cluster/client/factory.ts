@@ -1,6 +1,6 @@
 // Shared informers: every controller in a process asking for the same resource (and namespace
 // and selectors) gets the same Informer, so each is listed and watched once.
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import type { Clock } from '../util/clock'
 import { Informer, type InformerOptions } from './informer'
 import type { EventHandler } from './types'

@@ -2,7 +2,7 @@
 // every add, update and delete in order. It survives everything the API server can do to a
 // watch — timeouts, compaction (410 → re-list and diff), restarts (retry with back-off) — until
 // stop() is called.
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import { matchLabels, parseLabelSelector } from '../api/selectors'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { ApiClientError, isExpired } from './errors'

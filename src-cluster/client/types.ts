@@ -1,7 +1,7 @@
 // The API client every control-plane component uses (scheduler, controllers, simulated nodes,
 // kubelet, the host app): typed HTTPS calls, watches, informers (list + watch cache) and work
 // queues, the Kubernetes controller pattern. Implementations live beside this file.
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 
 /** Which resource a call is about. Build with `resourceRef('apps/v1', 'deployments')` or from RESOURCES. */
 export interface ResourceRef {

@@ -1,6 +1,6 @@
 // The `namespace/name` key informers, queues and caches index objects by (cluster-scoped
 // objects: just the name), and its inverse. Not the storage key (apiserver/registry's storageKey).
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 
 export function keyOf(obj: KubeObject): string {
   const ns = obj.metadata?.namespace

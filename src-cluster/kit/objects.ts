@@ -1,6 +1,6 @@
 // Typed object aliases: a kubernetes-types object that is also a KubeObject (what informers,
 // the client and the API server's registry carry). One alias per kind, for every component.
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import type {
   ConfigMap,
   Endpoints,

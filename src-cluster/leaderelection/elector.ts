@@ -7,7 +7,7 @@
 // so the API server's optimistic concurrency (409) is the lock.
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import type { Client } from '../client/types'
 import { isAlreadyExists, isConflict } from '../client/errors'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'

@@ -3,7 +3,7 @@
 // upstream's DefaultSelector, merged into one selector.
 import type { ReplicationController, Service } from 'kubernetes-types/core/v1'
 import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import { labelSelectorFromObject, matchLabels, type LabelRequirement, type LabelSelector, type LabelSelectorObject } from '../api/selectors'
 import type { PodInfo } from './types'
 

@@ -14,7 +14,7 @@ import type { NodeInfo } from './node-info'
 import { REASON_AFFINITY } from './plugins/inter-pod-affinity'
 import { REASON_SPREAD_MISSING_LABEL } from './plugins/pod-topology-spread'
 import type { CycleContext, PodInfo } from './types'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 
 export const MSG_NOT_HELPFUL = 'Preemption is not helpful for scheduling'
 export const MSG_NO_VICTIMS = 'No preemption victims found for incoming pod'

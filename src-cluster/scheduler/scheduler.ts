@@ -4,7 +4,7 @@
 import type { PersistentVolume, PersistentVolumeClaim, ReplicationController, Service } from 'kubernetes-types/core/v1'
 import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1'
 import type { Namespace } from 'kubernetes-types/core/v1'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import { EventRecorder, InformerFactory, isConflict, isNotFound, type Client, type Informer } from '../client'
 import { realClock, type Clock } from '../util/clock'
 import { SchedulerCache } from './cache'

@@ -4,7 +4,7 @@
 // process shares ONE pod informer (fieldSelector spec.nodeName!=, indexed by node) and ONE
 // node informer between all nodes, so 1000 nodes cost two watches, not 2000.
 import type { Lease } from 'kubernetes-types/coordination/v1'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import { Informer } from '../client'
 import type { Client } from '../client/types'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'

@@ -4,7 +4,7 @@
 // Read through the cluster's own API endpoint: on an HA cluster that is the load balancer,
 // so it answers while any control-plane node is down.
 import type { Client } from '../../src-cluster/client'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { RES } from '../../src-cluster/kit/resources'
 import type { ControlPlaneStatus, EtcdMemberInfo, LeaseHolderInfo } from '../contract'
 

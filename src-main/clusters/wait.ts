@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs'
 import type { Node } from 'kubernetes-types/core/v1'
 import { findResource } from '../../src-cluster/api/resources'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { createClient, Informer, loadKubeconfig } from '../../src-cluster/client'
 
 const NODES = findResource('', 'v1', 'nodes')!

@@ -16,7 +16,7 @@ import {
   type ClosableClient,
   type WatchEventOf,
 } from '../../src-cluster/client'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { createMemoryStore } from '../../src-cluster/store'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, loadKubeconfig, type ClosableClient } from '../../src-cluster/client'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { RES } from '../../src-cluster/kit/resources'
 import { microTime } from '../../src-cluster/kit/time'
 

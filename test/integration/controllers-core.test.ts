@@ -3,7 +3,7 @@
 // foreground, orphan), service accounts, volume provisioning, node lifecycle + taint eviction,
 // node IPAM. Time-based behaviour runs on a FakeClock shared with the API server.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { createClient, type ClosableClient } from '../../src-cluster/client'
 import { defaultTolerationsAdmission } from '../../src-cluster/apiserver/admission/default-tolerations'
 import { coreControllers } from '../../src-cluster/controllers/core'

@@ -1,7 +1,7 @@
 // Workload controllers (ReplicaSet, Deployment, DaemonSet, StatefulSet) against a real in-process
 // API server and the real kubectl. No scheduler or kubelet runs here: FakeKubelet below binds
 // pods, reports them Running and Ready, and completes graceful deletions; a test can pause it.
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { createClient, type ClosableClient } from '../../src-cluster/client'
 import { Informer } from '../../src-cluster/client/informer'
 import { createControllerContext, type Controller, type ControllerContext } from '../../src-cluster/controllers/framework'

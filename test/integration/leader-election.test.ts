@@ -12,7 +12,7 @@ import { runLeaderElected, type LeaderElected } from '../../src-cluster/leaderel
 import { leaderElectionFromFlags } from '../../src-cluster/cmd/flags'
 import { type LeaseObject } from '../../src-cluster/leaderelection/elector'
 import { FakeClock } from '../../src-cluster/util/clock'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { RES } from '../../src-cluster/kit/resources'
 

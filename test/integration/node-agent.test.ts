@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startControlPlane, type ControlPlane } from '../../src-cluster/cmd/control-plane'
 import { InformerFactory } from '../../src-cluster/client'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { RES } from '../../src-cluster/kit/resources'
 
 const repo = resolve(__dirname, '../..')

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createClient, resourceRef, type ClosableClient } from '../../src-cluster/client'
 import { startScheduler, type Scheduler } from '../../src-cluster/scheduler'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import type { NodeObj, PodObj } from '../../src-cluster/kit/objects'
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { applyDefaults, defaultPullPolicy } from '../../src-cluster/api/defaults/index'
 import { applySchemaDefaults } from '../../src-cluster/api/defaults/schema'
 import { findResource, type ResourceInfo } from '../../src-cluster/api/resources'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { fixtureLookup } from './fixtures/structs'
 
 function res(group: string, plural: string): ResourceInfo {

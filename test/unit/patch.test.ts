@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { f, int32, list, mergeList, ref, string, struct, type Struct } from '../../src-cluster/api/schema/dsl'
 import { structByName } from '../../src-cluster/api/schema'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { applyConfigurationCreates, applyPatch, patchTypeFromContentType, PatchError, type PatchType } from '../../src-cluster/apiserver/patch'
 
 const V1 = 'io.k8s.api.core.v1.'

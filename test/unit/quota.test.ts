@@ -1,7 +1,7 @@
 // Quota evaluators and resource-list arithmetic (src-cluster/api/quota/): what objects count
 // against a ResourceQuota, as upstream's evaluators compute it.
 import { describe, expect, it } from 'vitest'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import {
   evaluatorFor,
   podEvaluator,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { BadRequestError, type KubeObject } from '../../src-cluster/api/errors'
+import { BadRequestError } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { findResource } from '../../src-cluster/api/resources'
 import { labelSelectorFromObject, matchLabels, parseFieldSelector, parseLabelSelector, selectorToString } from '../../src-cluster/api/selectors'
 

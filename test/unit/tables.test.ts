@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ageSince, humanDuration } from '../../src-cluster/api/age'
-import type { KubeObject } from '../../src-cluster/api/errors'
+import type { KubeObject } from '../../src-cluster/api/object'
 import { RESOURCES, findResource, type ResourceInfo } from '../../src-cluster/api/resources'
 import { columnsFor, hasPrinter, rowFor, toTable } from '../../src-cluster/api/tables'
 

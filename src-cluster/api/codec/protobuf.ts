@@ -3,7 +3,8 @@
 // the payload is decoded with the schema's protobuf field numbers into the JSON shape.
 import protobuf from 'protobufjs/minimal'
 import type { Field, FieldType, Struct } from '../schema/dsl'
-import { BadRequestError, type KubeObject } from '../errors'
+import { BadRequestError } from '../errors'
+import type { KubeObject } from '../object'
 import { PROTO_EMBEDS, structForKind } from '../schema/index'
 import { registryLookup, resolveStruct, type Lookup } from '../schema/walk'
 import { formatGoDuration } from './duration'

@@ -4,7 +4,7 @@
 // source, deprecatedFirstTimestamp/LastTimestamp/Count ⇄ firstTimestamp/lastTimestamp/count.
 // Fields with the same name on both (eventTime, series, action, reason, related, type,
 // reportingInstance) pass through.
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 
 type Obj = Record<string, unknown>
 

@@ -1,7 +1,7 @@
 // autoscaling/v1 HorizontalPodAutoscaler ⇄ autoscaling/v2 (the stored version). v1 only knows a
 // CPU utilization target; everything else v2 holds travels in the annotations upstream uses,
 // so a v1 client's read-modify-write loses nothing.
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 
 type Obj = Record<string, unknown>
 const A = 'autoscaling.alpha.kubernetes.io/'

@@ -1,6 +1,6 @@
 // Versions served from another stored version (upstream converts through an internal type;
 // we convert directly between the served and the stored version).
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import type { ResourceInfo } from '../resources'
 import { hpaV1ToV2, hpaV2ToV1 } from './hpa'
 import { coreToEventsV1, eventsV1ToCore } from './events'

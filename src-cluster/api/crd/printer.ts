@@ -1,7 +1,7 @@
 // Server-side Tables of custom resources: Name, then the version's additionalPrinterColumns
 // evaluated by JSONPath (upstream's tableconvertor), or Name and Age when it has none.
 import { ageSince } from '../age'
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import type { Printer, TableCell, TableColumn } from '../tables/types'
 import type { PrinterColumn } from './types'
 

@@ -1,7 +1,7 @@
 // Pruning and defaulting of custom resources by their structural schema, as upstream's
 // apiextensions-apiserver does: unknown fields are dropped (and reported), defaults fill
 // absent keys inside objects that exist.
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import type { JSONSchemaProps } from './types'
 
 type Obj = Record<string, unknown>

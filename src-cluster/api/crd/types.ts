@@ -1,6 +1,6 @@
 // Shapes of apiextensions.k8s.io/v1 CustomResourceDefinition and its JSON schema
 // (JSONSchemaProps), as the API defines them.
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 
 export interface JSONSchemaProps {
   type?: string

@@ -1,6 +1,7 @@
 // Validation of a custom resource against its schema, with the messages upstream's
 // kube-openapi validator gives (`spec.replicas in body must be of type integer: "string"`).
-import type { FieldError, KubeObject } from '../errors'
+import type { FieldError } from '../errors'
+import type { KubeObject } from '../object'
 import { fieldErr } from '../errors'
 import type { JSONSchemaProps } from './types'
 

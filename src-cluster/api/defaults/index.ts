@@ -1,7 +1,7 @@
 // Defaulting entry point: schema defaults first, then each kind's own rules (upstream's
 // SetDefaults_* functions). Mutates the object in place.
 import type { ResourceInfo } from '../resources'
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import { registryLookup, type Lookup } from '../schema/walk'
 import { applySchemaDefaults } from './schema'
 import { defaultPod, defaultPodTemplate } from './pod'

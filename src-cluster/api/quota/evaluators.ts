@@ -3,7 +3,7 @@
 // services (node ports, load balancers), persistent volume claims (storage, per class), and
 // `count/<resource>[.<group>]` for everything else. Shared by the ResourceQuota admission in
 // the API server and the quota controller.
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import { add, fromMap, max, one, type ResourceList } from './resource-list'
 
 type Obj = Record<string, unknown>

@@ -14,7 +14,7 @@ import type {
 } from 'kubernetes-types/core/v1'
 import type { Event as EventsV1 } from 'kubernetes-types/events/v1'
 import { ageSince, parseTimestamp } from '../age'
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import { AGE_COLUMN, NAME_COLUMN, accessModesString, ageOf, col, formatLabels, int, listWithMore, nameOf, quantity } from './format'
 import type { Printer } from './types'
 

@@ -3,7 +3,7 @@
 
 import type { LabelSelector as LabelSelectorObj } from 'kubernetes-types/meta/v1'
 import { ageSince } from '../age'
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import { labelSelectorFromObject, selectorToString } from '../selectors'
 import type { TableColumn } from './types'
 

@@ -1,7 +1,7 @@
 // Server-side Table printing: which printer serves each resource, and assembling rows and Tables
 // the way the upstream API server does (all cells, wide ones included; row objects per includeObject).
 
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import type { ResourceInfo } from '../resources'
 import { parseTimestamp } from '../age'
 import {

@@ -2,7 +2,7 @@
 
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1'
 import type { Ingress, IngressClass, NetworkPolicy } from 'kubernetes-types/networking/v1'
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, formatLabelSelector, listWithMore, nameOf } from './format'
 import type { Printer } from './types'
 

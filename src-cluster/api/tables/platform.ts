@@ -3,7 +3,7 @@
 import type { Lease } from 'kubernetes-types/coordination/v1'
 import type { ClusterRoleBinding, RoleBinding, Subject } from 'kubernetes-types/rbac/v1'
 import type { StorageClass } from 'kubernetes-types/storage/v1'
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, formatLabelSelector, nameOf } from './format'
 import { humanDuration } from '../age'
 import type { Printer } from './types'

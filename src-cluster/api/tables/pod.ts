@@ -3,7 +3,7 @@
 
 import type { Container, ContainerStatus, Pod, PodCondition } from 'kubernetes-types/core/v1'
 import { ageSince, parseTimestamp } from '../age'
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import { AGE_COLUMN, NAME_COLUMN, col } from './format'
 import type { Printer, RowCells, TableRowCondition } from './types'
 

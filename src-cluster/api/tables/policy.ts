@@ -1,5 +1,5 @@
 // Printers for ResourceQuota and LimitRange, as upstream's printResourceQuota/printLimitRange.
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './format'
 import type { Printer } from './types'
 

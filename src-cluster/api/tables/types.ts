@@ -1,7 +1,7 @@
 // Wire shapes of meta.k8s.io/v1 Table, the format kubectl asks for with
 // `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` and prints verbatim.
 
-import type { KubeObject, ObjectMetaLike } from '../errors'
+import type { KubeObject, ObjectMetaLike } from '../object'
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object'
 

@@ -6,7 +6,7 @@ import type { CronJob, Job, JobCondition } from 'kubernetes-types/batch/v1'
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1'
 import type { PodTemplate, ReplicationController } from 'kubernetes-types/core/v1'
 import { ageSince, humanDuration, parseTimestamp } from '../age'
-import type { KubeObject } from '../errors'
+import type { KubeObject } from '../object'
 import {
   AGE_COLUMN,
   CONTAINERS_COLUMN,

@@ -1,7 +1,8 @@
 // Semantic validation entry point: schema-required fields plus each kind's rules, and on update
 // the immutable fields. Returns field errors for a 422 Invalid answer (empty = valid).
 import type { ResourceInfo } from '../resources'
-import type { FieldError, KubeObject } from '../errors'
+import type { FieldError } from '../errors'
+import type { KubeObject } from '../object'
 import { fieldErr } from '../errors'
 import { registryLookup, type Lookup } from '../schema/walk'
 import { checkRequired } from './required'

@@ -2,7 +2,8 @@
 // (reporting each path so strict field validation can reject them), checks JSON types, enums,
 // quantities and times. Runs before defaulting and semantic validation.
 import type { FieldType, Struct } from '../schema/dsl'
-import { fieldErr, type FieldError, type KubeObject } from '../errors'
+import { fieldErr, type FieldError } from '../errors'
+import type { KubeObject } from '../object'
 import { indexPath, isPlainObject, joinPath, keyPath, registryLookup, resolveStruct, valueTypeWord, type Lookup } from '../schema/walk'
 import { canonicalQuantity, isQuantity } from '../quantity'
 import { isRFC3339 } from './time'

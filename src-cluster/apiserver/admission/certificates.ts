@@ -7,7 +7,8 @@
 //   conditions and needs the `approve` verb on `signers` (CertificateApproval); /status keeps
 //   the Approved/Denied conditions and needs `sign` on `signers` to set a certificate
 //   (CertificateSigning); condition timestamps are filled in as upstream does.
-import type { FieldError, KubeObject } from '../../api/errors'
+import type { FieldError } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { fieldErr } from '../../api/errors'
 import type { ResourceInfo } from '../../api/resources'
 import { csrRequestText } from '../../api/validation/certificates'

@@ -2,7 +2,7 @@
 // the namespace's LimitRange defaults for the requests and limits they leave out (noted in the
 // `kubernetes.io/limit-ranger` annotation), then every Container, Pod and PersistentVolumeClaim
 // limit is enforced with upstream's messages (min, max, maxLimitRequestRatio).
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { type ResourceInfo } from '../../api/resources'
 import { formatExact, type ExactQuantity } from '../../api/quantity'
 import { add, fromMap, max, type ResourceList } from '../../api/quota/resource-list'

@@ -4,7 +4,7 @@
 // kubernetes.io/k8s.io labels), create only mirror pods of its own, update the status of and
 // delete only pods bound to it, evict only those, write only its own Lease, and mint tokens only
 // for pods bound to it. Messages are upstream's (`pods "x" is forbidden: node "n" can only …`).
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { type ResourceInfo } from '../../api/resources'
 import { nodeIdentity } from '../authz/node-authorizer'
 import { podReferences } from '../authz/node-graph'

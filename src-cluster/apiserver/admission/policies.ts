@@ -9,7 +9,7 @@
 // binding 'B' denied request: …'), Warn adds a Warning header, Audit is accepted and not recorded.
 // Errors (a CEL runtime error, missing parameters kind) follow the policy's failurePolicy.
 // Runs before validating webhooks, as upstream orders its plugins.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { fromStorage, toStorage } from '../../api/conversion'
 import { allResources, apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { selectorMatches } from '../../api/validation/selector'

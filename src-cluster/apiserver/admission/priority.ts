@@ -2,7 +2,7 @@
 // its PriorityClass, or from the global default class (lowest value if several), else 0; a
 // PriorityClass may not become a second global default.
 import type { Pod } from 'kubernetes-types/core/v1'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { ServerContext } from '../context'
 import { errors } from '../status'
 import { RES } from '../../kit/resources'

@@ -4,7 +4,7 @@
 // quotas at once (status.used, compare-and-swap) so concurrent creates cannot both slip under the
 // limit. The quota controller later recounts from the stored objects (releasing what deletes and
 // failed writes left charged).
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { type ResourceInfo } from '../../api/resources'
 import { evaluatorFor, quotaMatches, type QuotaObject } from '../../api/quota/evaluators'
 import { add, exceeded, fromMap, isZero, mask, prettyPrint, subtract, toMap, type ResourceList } from '../../api/quota/resource-list'

@@ -2,7 +2,7 @@
 // which webhooks a request matches (rules by operation/group/version/resource/subresource and
 // scope, with matchPolicy), the AdmissionReview the API server sends, and the checks on the
 // answer (kind, uid, patch type) with upstream's messages.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { ResourceInfo } from '../../api/resources'
 import { selectorMatches } from '../../api/validation/selector'
 import type { User } from '../user'

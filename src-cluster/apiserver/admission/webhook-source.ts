@@ -1,7 +1,7 @@
 // The admission webhook configurations (mutating and validating) and the ValidatingAdmissionPolicies
 // with their bindings, kept in memory by a store watch, for the webhook and policy plugins in
 // webhooks.ts and policies.ts; apart so the server context can name it.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { findResource, type ResourceInfo } from '../../api/resources'
 import type { KeyValue, Storage, Watcher } from '../../store/types'
 import { decodeFor, resourcePrefix } from '../registry/objects'

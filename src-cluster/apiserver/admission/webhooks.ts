@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import { request as httpsRequest } from 'node:https'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { ResourceInfo } from '../../api/resources'
 import { MATCH_CONDITION_VARIABLES } from '../cel'
 import { RES } from '../../kit/resources'

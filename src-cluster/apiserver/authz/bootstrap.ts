@@ -2,7 +2,7 @@
 // marked autoupdate are brought back to KubeLab's definition (so an upgrade fixes old rules),
 // as upstream's RBAC post-start hook does. A learner who sets autoupdate to "false" keeps theirs.
 import { findResource, type ResourceInfo } from '../../api/resources'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { ServerContext } from '../context'
 import { createObject } from '../handlers/write'
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from './bootstrap-policy'

@@ -3,7 +3,7 @@
 // may bind a role only when it holds that role's rules (or the `bind` verb on it). Without
 // this, permission to create RoleBindings is permission to become cluster-admin.
 import { isDeepStrictEqual } from 'node:util'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { ResourceInfo } from '../../api/resources'
 import type { ServerContext, User } from '../context'
 import { failure } from '../status'

@@ -10,7 +10,7 @@
 // commit feed drops the encodings of objects as soon as they change. With etcd the keys and
 // revisions still come from etcd and only the encoding work is saved. Bounded by entries and
 // bytes: past either bound, whole resources are evicted, least recently used first.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { resourcesGeneration, type ResourceInfo } from '../../api/resources'
 import type { CommitFeed, KeyValue, RangeResult, WatchEvent } from '../../store/types'
 import { decodeFor, resourcePrefix } from '../registry/objects'

@@ -4,7 +4,7 @@
 // resource registry, so discovery, routing, OpenAPI and Tables serve them at once. On delete
 // it removes every object of the resource, then the finalizer. Started before the server
 // answers, so a restarted API server serves the same resources.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { resourcesForCrd } from '../../api/crd/resources'
 import { CRD_FINALIZER, type CrdCondition, type CrdNames, type CrdObject } from '../../api/crd/types'
 import { RESOURCES, setDynamicResources } from '../../api/resources'

@@ -7,7 +7,7 @@
 //   nobody owns any more are removed; changing a field someone else owns is a 409 unless forced;
 //   the `kubectl` manager may take over fields that still match the client-side apply annotation.
 import { isDeepStrictEqual } from 'node:util'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { structByName } from '../../api/schema'
 import { applyConfiguration } from '../patch/apply'

@@ -3,7 +3,7 @@
 // propagation policies (orphan and foreground are finalizers the garbage collector honours),
 // and namespaces that turn Terminating until their content is gone.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { asObject, decodeBody, readBody } from '../body'
 import { type ServerContext } from '../context'
@@ -13,7 +13,7 @@ import { releaseOnDelete } from '../registry/strategies'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { errors } from '../status'
-import { isDryRun } from './admit'
+import { isDryRun } from './object-checks'
 import { listObjects, checkIntegerListOptions } from './read'
 import { withTypeMeta } from '../type-meta'
 import { strategyContext, webhookAttributes } from './write'

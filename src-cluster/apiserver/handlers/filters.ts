@@ -1,5 +1,5 @@
 // Label and field selectors from query parameters, as one predicate over objects.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { BadRequestError } from '../../api/errors'
 import type { ResourceInfo } from '../../api/resources'
 import { matchLabels, parseFieldSelector, parseLabelSelector } from '../../api/selectors'

@@ -1,6 +1,7 @@
 // GET of one object and of collections (with selectors, pagination and Table output).
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { fieldErr, type KubeObject } from '../../api/errors'
+import { fieldErr } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { toTable } from '../../api/tables'
 import { StoreError, isKeyRevisionReader, type KeyValue } from '../../store/types'

@@ -1,7 +1,7 @@
 // Subresources other than status: scale (autoscaling/v1 Scale over a workload's
 // spec.replicas), pods/binding (the scheduler's decision), serviceaccounts/token.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { fieldErr } from '../../api/errors'
 import { labelSelectorFromObject, selectorToString } from '../../api/selectors'
 import { applyPatch, patchTypeFromContentType } from '../patch'
@@ -15,7 +15,7 @@ import { sendJson } from '../respond'
 import { errors, success } from '../status'
 import { API_AUDIENCES, issueServiceAccountToken, type BoundObject } from '../tokens'
 import { findResource } from '../../api/resources'
-import { checkFields, checkTypeMeta, fieldValidationParam, isDryRun } from './admit'
+import { checkFields, checkTypeMeta, fieldValidationParam, isDryRun } from './object-checks'
 import { asStatus, guaranteedUpdate } from './write'
 import { validateScale } from '../admission/webhooks'
 import { updateTracker, writeIdentity } from '../fieldmanager'

@@ -2,7 +2,7 @@
 // resourceVersion, filtered per event (an object that stops matching arrives as DELETED),
 // with bookmarks on request and the 410 Expired ERROR event when history is gone.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { apiVersionOf } from '../../api/resources'
 import { toTable } from '../../api/tables'
 import type { StoreError, WatchEvent } from '../../store/types'

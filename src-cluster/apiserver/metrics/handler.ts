@@ -1,7 +1,7 @@
 // HTTP side of metrics.k8s.io/v1beta1: routes GET requests for node and pod metrics (lists
 // with label/field selectors, single items) and the group's discovery documents.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { matchLabels, parseLabelSelector, parseFieldSelector } from '../../api/selectors'
 import type { ServerContext } from '../context'
 import { sendJson } from '../respond'

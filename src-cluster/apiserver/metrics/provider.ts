@@ -2,7 +2,7 @@
 // resource summaries (in parallel) and turn them into NodeMetrics / PodMetrics objects. Nodes
 // whose kubelet does not answer are left out (as metrics-server does), and reported to `log`.
 import type { Node, Pod } from 'kubernetes-types/core/v1'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { type ServerContext } from '../context'
 import { fetchSummary } from './kubelet-client'
 import type { ContainerUsage, KubeletResourceSummary } from '../../kit/kubelet-summary'

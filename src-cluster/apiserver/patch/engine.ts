@@ -6,7 +6,7 @@ import { applyJsonPatch } from './json-patch'
 import { mergePatchValue } from './merge'
 import type { Lookup } from './shape'
 import { strategicMerge } from './strategic'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply'
 

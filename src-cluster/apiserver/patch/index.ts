@@ -1,7 +1,7 @@
 // PATCH semantics for the API server: JSON merge patch (RFC 7386), JSON patch (RFC 6902),
 // Kubernetes strategic merge patch and the structured merge of server-side apply. Field
 // ownership, apply conflicts and removal of dropped fields live in ../fieldmanager.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { structByName } from '../../api/schema'
 import { applyConfigurationCreatesWith, applyPatchWith, type PatchType } from './engine'
 import type { Lookup } from './shape'

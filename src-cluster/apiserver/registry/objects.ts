@@ -1,6 +1,6 @@
 // Objects in the store: where each lives (its key), how it is serialized, and resourceVersion
 // = the store revision of its last write (stamped on read, never stored).
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { fromStorage, toStorage } from '../../api/conversion'
 import type { ResourceInfo } from '../../api/resources'
 import type { KeyValue, Storage } from '../../store/types'

@@ -1,7 +1,8 @@
 // Per-kind behaviour of writes (upstream's "strategies"): what a create resets, what an update
 // of the main resource or of its status subresource may change, and what a kind allocates.
 import { isDeepStrictEqual } from 'node:util'
-import type { FieldError, KubeObject } from '../../api/errors'
+import type { FieldError } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { fieldErr } from '../../api/errors'
 import type { ResourceInfo } from '../../api/resources'
 import type { ClusterIPAllocator, PortAllocator } from './allocators'

@@ -4,7 +4,7 @@
 // and min/max, scales the target through its scale subresource and reports status and
 // conditions (AbleToScale, ScalingActive, ScalingLimited) with upstream's reasons.
 import type { HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricSpec, MetricStatus } from 'kubernetes-types/autoscaling/v2'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { parseQuantity } from '../../api/quantity'
 import { RESOURCES } from '../../api/resources'
 import { matchLabels, parseLabelSelector } from '../../api/selectors'

@@ -2,7 +2,7 @@
 // pod readiness and conditions.
 import type { Pod } from 'kubernetes-types/core/v1'
 import type { OwnerReference } from 'kubernetes-types/meta/v1'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { rfc3339 } from '../../kit/time'
 
 export { rfc3339 }

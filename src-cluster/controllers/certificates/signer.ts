@@ -8,7 +8,7 @@
 // --cluster-signing-cert-file/--cluster-signing-key-file) the controller does not run, as upstream.
 import { readFileSync } from 'node:fs'
 import { resourceRef, isNotFound, type Informer } from '../../client'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { parseCsr, type ParsedCsr } from '../../api/x509/csr'
 import { signCsr } from '../../api/x509/sign'
 import { ControllerQueue, type Controller, type ControllerContext } from '../framework'

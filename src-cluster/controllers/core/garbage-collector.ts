@@ -9,7 +9,7 @@
 // slow informer never causes a wrong deletion. Custom resources join the graph as upstream's
 // monitors do: every CRD change re-reads aggregated discovery and starts an informer for each
 // new custom resource (one version per group/resource), stopping those no longer served.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { findByKind, type ResourceInfo } from '../../api/resources'
 import { discoverExtraResources, Informer, type ResourceRef } from '../../client'
 import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'

@@ -3,7 +3,7 @@
 // PUT /api/v1/namespaces/NAME/finalize and the API server lets the namespace go. Progress is
 // reported in the NamespaceDeletion* / NamespaceContent* / NamespaceFinalizers* conditions.
 import type { NamespaceCondition } from 'kubernetes-types/core/v1'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { RESOURCES, type ResourceInfo } from '../../api/resources'
 import { discoverExtraResources, type Informer, type ResourceRef } from '../../client'
 import { startQueue, type Controller, type ControllerContext, type ControllerQueue } from '../framework'

@@ -5,7 +5,7 @@
 // pod finished or terminating, a Service or claim changed) and on a periodic full resync, which
 // also returns charges of writes that failed after admission. Informers for counted resources are
 // started when a quota first names them (count/<resource>.<group>).
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { allResources, type ResourceInfo } from '../../api/resources'
 import { evaluatorFor, quotaMatches, resourcesForName, type Evaluator, type QuotaObject } from '../../api/quota/evaluators'
 import { add, equalLists, fromMap, mask, toMap, type ResourceList } from '../../api/quota/resource-list'

@@ -1,6 +1,6 @@
 // Small helpers the core controllers share: resource references, typed object aliases, API
 // error tests, and the read-modify-write patterns every controller uses.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { Client, ResourceRef } from '../../client/types'
 import type { Pod } from 'kubernetes-types/core/v1'
 

@@ -4,7 +4,7 @@
 // The eviction subresource spends disruptionsAllowed; this controller recomputes it.
 import type { PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1'
 import type { Condition } from 'kubernetes-types/meta/v1'
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { labelSelectorFromObject, matchLabels, type LabelSelectorObject } from '../../api/selectors'
 import { type EventRecorder, type Informer, type ResourceRef } from '../../client'
 import { ControllerQueue, type Controller, type ControllerContext } from '../framework'

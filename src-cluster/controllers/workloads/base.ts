@@ -1,6 +1,6 @@
 // What the four workload controllers share: the framework's ControllerQueue fed by informer
 // handlers, and writes of a status subresource.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { Informer } from '../../client/informer'
 import type { ResourceRef } from '../../client/types'
 import { ControllerQueue, type Controller, type ControllerContext, type ReconcileResult } from '../framework'

@@ -1,7 +1,7 @@
 // upstream's ControllerRefManager: a controller owns what its selector matches. Orphans that
 // match are adopted (a controllerRef is patched in); owned objects that stop matching are
 // released (the controllerRef is patched out). Objects owned by another controller are left alone.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { matchLabels, type LabelSelector } from '../../api/selectors'
 import type { Client, ResourceRef } from '../../client/types'
 import { controllerRef, errorCode, isTerminating, newControllerRef } from './util'

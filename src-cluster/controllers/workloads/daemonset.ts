@@ -1,7 +1,7 @@
 // The DaemonSet controller: one pod per eligible node (pinned there by node affinity so the
 // scheduler binds it), rolling updates within maxUnavailable/maxSurge or OnDelete,
 // ControllerRevisions as history, and the scheduled/ready/available/updated counts in status.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { isEverything, labelSelectorFromObject, matchLabels, type LabelSelector } from '../../api/selectors'
 import type { Informer } from '../../client/informer'
 import { Expectations, type ControllerContext, type ReconcileResult } from '../framework'

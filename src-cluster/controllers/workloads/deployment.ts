@@ -1,6 +1,6 @@
 // The Deployment controller: watches Deployments, their ReplicaSets (and, for Recreate, their
 // pods) and reconciles one Deployment per key with DeploymentSync.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { isEverything, labelSelectorFromObject, matchLabels, type LabelSelector } from '../../api/selectors'
 import type { Informer } from '../../client/informer'
 import type { ControllerContext, ReconcileResult } from '../framework'

@@ -1,7 +1,7 @@
 // ControllerRevisions: the history DaemonSets and StatefulSets keep of their pod templates, read
 // by `kubectl rollout history/undo`. Each revision stores the template as a patch that replaces
 // the whole template, as upstream does.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { Client } from '../../client/types'
 import type { PodTemplateSpec } from './types'
 import { computeHash, errorCode, newControllerRef, semanticEqual } from './util'

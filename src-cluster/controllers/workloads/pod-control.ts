@@ -1,6 +1,6 @@
 // Creating and deleting pods on behalf of a controller, with the Events upstream writes
 // ("Created pod: web-abc12", "Deleted pod: web-abc12") and its slow-start batching.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { EventRecorder } from '../../client/events'
 import type { Client } from '../../client/types'
 import type { OwnerReference, PodTemplateSpec } from './types'

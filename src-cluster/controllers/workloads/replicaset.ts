@@ -3,7 +3,7 @@
 // pods first, and reporting replicas / fullyLabeled / ready / available in status. The same
 // code runs core/v1 ReplicationControllers (upstream's replication manager is the ReplicaSet
 // controller over converted objects): only the resource, owner kind and selector shape differ.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { labelSelectorFromObject, matchLabels, type LabelSelector } from '../../api/selectors'
 import type { Informer } from '../../client/informer'
 import { type ResourceRef } from '../../client/types'

@@ -2,7 +2,7 @@
 // volumeClaimTemplate per ordinal made before the pod, ordered (OrderedReady) or parallel
 // creation and deletion, rolling updates from the highest ordinal down to the partition or
 // OnDelete, ControllerRevisions as history, and status counts per revision.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { isEverything, labelSelectorFromObject, matchLabels, type LabelSelector } from '../../api/selectors'
 import type { EventRecorder } from '../../client/events'
 import type { Informer } from '../../client/informer'

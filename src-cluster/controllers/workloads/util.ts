@@ -1,6 +1,6 @@
 // Small pieces every workload controller shares: template hashing as upstream renders it,
 // int-or-percent arithmetic, pod readiness/availability, controller references.
-import type { KubeObject } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import type { OwnerReference } from './types'
 import type { PodObj } from '../../kit/objects'
 

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { resourceRef } from '../../../src-cluster/client'
-import type { KubeObject } from '../../../src-cluster/api/errors'
+import type { KubeObject } from '../../../src-cluster/api/object'
 import type { LogData, LogEnd, LogOpenParams, LogStreamInfo } from '../../contract'
 import { resourceTypeInfo } from '../../contract'
 import type { ClusterConnections } from '../resources/connections'

@@ -2,7 +2,7 @@
 // resourceVersion is a conflict rather than a silent overwrite), create it otherwise. Strict
 // field validation makes a misspelt field an error at that field instead of being dropped.
 import { parseAllDocuments } from 'yaml'
-import type { KubeObject } from '../../../src-cluster/api/errors'
+import type { KubeObject } from '../../../src-cluster/api/object'
 import { RESOURCES } from '../../../src-cluster/api/resources'
 import { ApiClientError, resourcePath, resourceRef, type Client } from '../../../src-cluster/client'
 import type { ApplyResult } from '../../contract'

@@ -1,5 +1,5 @@
 // One object for the detail page: the object, its YAML, and the Events about it.
-import type { KubeObject } from '../../../src-cluster/api/errors'
+import type { KubeObject } from '../../../src-cluster/api/object'
 import { resourceRef, type Client } from '../../../src-cluster/client'
 import type { EventInfo, JsonObject, ObjectDetail, ObjectParams, ResourceTypeInfo } from '../../contract'
 import { resourceTypeInfo } from '../../contract'

@@ -1,6 +1,6 @@
 // Turns Kubernetes objects into table rows for the renderer: the same cells `kubectl get`
 // prints (the API server's own printers), a colour tone, and the few fields the topology needs.
-import type { KubeObject } from '../../../src-cluster/api/errors'
+import type { KubeObject } from '../../../src-cluster/api/object'
 import { findResource } from '../../../src-cluster/api/resources'
 import { printerFor } from '../../../src-cluster/api/tables'
 import type { ColumnInfo, OwnerInfo, PodContainerInfo, ResourceRow, ResourceTypeInfo, RowTone } from '../../contract'

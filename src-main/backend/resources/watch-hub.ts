@@ -2,7 +2,7 @@
 // shared by every view showing that list; each view gets its own batcher, so it receives a
 // snapshot once and then coalesced changes about every 100 ms as `resources.batch` events.
 import { randomUUID } from 'node:crypto'
-import type { KubeObject } from '../../../src-cluster/api/errors'
+import type { KubeObject } from '../../../src-cluster/api/object'
 import { Informer, resourceRef } from '../../../src-cluster/client'
 import type { ResourceBatch, ResourceTypeInfo, WatchParams, WatchSnapshot } from '../../contract'
 import { resourceTypeInfo } from '../../contract'

@@ -1,6 +1,6 @@
 // The YAML a person reads and edits: managedFields are bookkeeping nobody edits by hand.
 import { stringify } from 'yaml'
-import type { KubeObject } from '../../../src-cluster/api/errors'
+import type { KubeObject } from '../../../src-cluster/api/object'
 
 export function forDisplay(obj: KubeObject): Record<string, unknown> {
   const copy = structuredClone(obj) as Record<string, unknown> & { metadata?: Record<string, unknown> }

@@ -5,7 +5,7 @@ import { usageExitCode } from '../command'
 import { electronPackageDir, findElectron, runElectron, type ElectronLookup } from '../electron'
 import { fetchElectron, progressLines, type ElectronFetchResult } from '../electron-fetch'
 import { projectRoot } from '../project'
-import { serveUntilStopped } from '../serve'
+import { serveUntilStopped } from '../serving'
 import { defaultHost, defaultPort } from './serve'
 
 export const appCommand: Command = {

@@ -3,7 +3,7 @@ import { ensureBuilt } from '../build'
 import type { Command } from '../command'
 import { usageExitCode } from '../command'
 import { projectRoot } from '../project'
-import { serveUntilStopped } from '../serve'
+import { serveUntilStopped } from '../serving'
 
 export const defaultPort = 4780
 export const defaultHost = '127.0.0.1'

@@ -1,6 +1,7 @@
 // The checks every written object goes through: structure against the schema (unknown and
 // duplicate fields per fieldValidation, wrong types), defaults, and the kind's validation.
-import type { FieldError, KubeObject } from '../../api/errors'
+import type { FieldError } from '../../api/errors'
+import type { KubeObject } from '../../api/object'
 import { formatFieldError } from '../../api/errors'
 import { apiVersionOf, findByKind, type ResourceInfo } from '../../api/resources'
 import { applyDefaults } from '../../api/defaults'

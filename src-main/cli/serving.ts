@@ -1,3 +1,6 @@
+// Browser mode until stopped: the backend behind the HTTP + WebSocket server, its launch record,
+// the browser opened. `kubelab serve` (commands/serve.ts) and `kubelab app` without a usable
+// Electron (commands/app.ts) both run it.
 import { createBackend } from '../backend'
 import { kubelabHome } from '../clusters/paths'
 import { isLoopback, ListenError, startServer } from '../server'
