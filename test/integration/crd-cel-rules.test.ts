@@ -28,7 +28,13 @@ function crd(rules: Record<string, unknown>[], specRules: Record<string, unknown
                   type: 'object',
                   'x-kubernetes-validations': specRules,
                   properties: {
-                    replicas: { type: 'integer' },
+                    replicas: {
+                      type: 'integer',
+                      'x-kubernetes-validations': [
+                        { rule: 'self >= oldSelf.orValue(0)', optionalOldSelf: true, message: 'replicas may only grow' },
+                        { rule: 'oldSelf.hasValue() || self <= 10', optionalOldSelf: true, message: 'start with at most 10 replicas' },
+                      ],
+                    },
                     maxReplicas: { type: 'integer' },
                     mode: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'mode is immutable' }] },
                     tags: { type: 'array', items: { type: 'string' }, 'x-kubernetes-validations': rules },
@@ -97,6 +103,11 @@ describe('x-kubernetes-validations', () => {
     expect(changed.code).toBe(1)
     expect(changed.stderr).toContain('spec.mode: Invalid value: "string": mode is immutable')
     await t.k('patch', 'pool', 'good', '--type=merge', '-p', '{"spec":{"replicas":4}}')
+    // optionalOldSelf: evaluated on create too, with oldSelf an optional.
+    const shrink = await t.kubectl(['patch', 'pool', 'good', '--type=merge', '-p', '{"spec":{"replicas":1}}'])
+    expect(shrink.stderr).toContain('spec.replicas: Invalid value: "integer": replicas may only grow')
+    const start = await t.kubectl(['apply', '-f', '-'], { input: pool('started', { replicas: 11, maxReplicas: 12 }) })
+    expect(start.stderr).toContain('spec.replicas: Invalid value: "integer": start with at most 10 replicas')
 
     // A wrongly typed value blocks the rules, as upstream.
     const typed = await t.kubectl(['apply', '-f', '-'], { input: pool('typed', { replicas: 'many', maxReplicas: 5 }) })

@@ -2,10 +2,11 @@
 // each rule is a CEL expression over `self` (the value at the schema node) and, for transition
 // rules (those that read `oldSelf`), the old value at the same place — found through object
 // properties, map values and `x-kubernetes-list-type: map` items by key; on create, or where no
-// old value correlates, transition rules are skipped. A false rule is a field error at the node
+// old value correlates, transition rules are skipped unless `optionalOldSelf` (then oldSelf is a
+// CEL optional: `oldSelf.hasValue()`, `oldSelf.orValue(…)`). A false rule is a field error at the node
 // (or at `fieldPath` below it) with `message`, `messageExpression` or `failed rule: RULE`, typed
 // by `reason` (FieldValueInvalid by default, badValue the schema type as upstream prints it).
-import { compile, compileError, CRD_RULE_VARIABLES, type CelProgram } from '../../apiserver/cel'
+import { celOptional, compile, compileError, CRD_RULE_VARIABLES, type CelProgram } from '../../apiserver/cel'
 import type { FieldError } from '../errors'
 import type { JSONSchemaProps } from './types'
 
@@ -66,12 +67,13 @@ function runRules(v: unknown, old: unknown, s: JSONSchemaProps, path: string, er
   for (const r of rules) {
     const expr = r.rule ?? ''
     const transition = isTransition(expr)
-    if (transition && old === undefined) continue
+    if (transition && old === undefined && !r.optionalOldSelf) continue
     const type = typeName(s, v)
     const field = path || '<nil>'
+    const activation = transition ? { self: v, oldSelf: r.optionalOldSelf ? celOptional(old) : old } : { self: v }
     let ok: unknown
     try {
-      ok = program(expr).evaluate(transition ? { self: v, oldSelf: old } : { self: v })
+      ok = program(expr).evaluate(activation)
     } catch (e) {
       errs.push({ type: 'FieldValueInvalid', field, badValue: type, detail: `rule evaluation error: ${e instanceof Error ? e.message : String(e)}` })
       continue
@@ -80,7 +82,7 @@ function runRules(v: unknown, old: unknown, s: JSONSchemaProps, path: string, er
     let message = r.message || `failed rule: ${expr.trim()}`
     if (r.messageExpression) {
       try {
-        const m = program(r.messageExpression).evaluate(transition ? { self: v, oldSelf: old } : { self: v })
+        const m = program(r.messageExpression).evaluate(activation)
         if (typeof m === 'string' && m.trim() !== '') message = m
       } catch {
         // upstream falls back to message (or the default) when messageExpression fails

@@ -326,6 +326,11 @@ export function lazyVariables(defs: readonly { name: string; program: CelProgram
   return out
 }
 
+/** A CEL optional of a JSON value (none for undefined): CRD rules' `oldSelf` under optionalOldSelf. */
+export function celOptional(v: unknown): unknown {
+  return v === undefined ? Optional.none() : Optional.of(toCel(v))
+}
+
 /** JSON → CEL: integers become int (BigInt); objects, lists, strings, bools, null as they are. */
 export function toCel(v: unknown): unknown {
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v
