@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createServer, type Server } from 'node:https'
 import { join } from 'node:path'
+import { hostname } from 'node:os'
 import { onResourcesChanged } from '../api/resources'
 import { AUTOMANAGED, syncApiServices } from './apiservices'
 import { Aggregator } from './aggregator'
@@ -58,6 +59,8 @@ import { ApiError, errors, failure } from './status'
 import { jwks, openIdConfiguration } from './tokens'
 import { RES } from '../kit/resources'
 import { rfc3339 } from '../kit/time'
+import { EndpointReconciler, type EndpointReconcilerType } from './endpoint-reconciler'
+import { IdentityLease } from './identity-lease'
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4-kubelab' }
 
@@ -71,8 +74,26 @@ export interface ApiServerOptions {
   readonly nodePortRange?: { min: number; max: number }
   /** Seconds new pods tolerate not-ready/unreachable nodes (default 300; a lab can lower it). */
   readonly defaultTolerationSeconds?: number
-  /** How many API servers share the store (upstream's --apiserver-count): the `kubernetes` Endpoints keep that many addresses. Default 1. */
+  /** How many API servers share the store (upstream's --apiserver-count): the master-count reconciler keeps that many addresses. Default 1. */
   readonly apiserverCount?: number
+  /**
+   * How the `kubernetes` Endpoints and EndpointSlice are kept (upstream's --endpoint-reconciler-type):
+   * `lease` (default) lists exactly the API servers whose record in the store is live,
+   * `master-count` keeps up to apiserverCount addresses, `none` leaves them alone.
+   */
+  readonly endpointReconcilerType?: EndpointReconcilerType
+  /** lease: how long an API server's record lives without renewal (default 15 s; tests shorten it). */
+  readonly endpointReconcilerTtlMs?: number
+  /** How often the record is renewed and the Endpoints reconciled (default 10 s). */
+  readonly endpointReconcilerIntervalMs?: number
+  /**
+   * The APIServerIdentity Lease in kube-system (`apiserver-<hash of hostname>`): its duration
+   * (default 3600 s), renew interval (10 s) and how often expired ones are collected (1 h);
+   * false: none (upstream's APIServerIdentity feature gate off).
+   */
+  readonly identityLease?: false | { durationSeconds?: number; renewIntervalMs?: number; gcPeriodMs?: number }
+  /** The name the identity Lease is derived from (default the host's name). */
+  readonly hostname?: string
   /**
    * Admission plugins to switch off, as upstream's --disable-admission-plugins. Only
    * `ServiceAccount` can be: without a controller manager no namespace has its `default`
@@ -187,27 +208,6 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
       updateTracker(RES.services, APISERVER, ctx.now),
     )
   }
-  // Several API servers on one store (several control-plane nodes, --apiserver-count N) each
-  // add their address and keep the others', up to N, as upstream's master-count reconciler.
-  // (Its lease reconciler also drops servers that stopped renewing; ours keeps them.)
-  const ports = [{ name: 'https', port: ctx.config.securePort, protocol: 'TCP' }]
-  const cur = await ctx.objects.get(RES.endpoints, 'default', 'kubernetes')
-  const have = cur?.obj.subsets as { addresses?: { ip: string }[]; ports?: unknown }[] | undefined
-  const samePort = have?.length === 1 && JSON.stringify(have[0]!.ports) === JSON.stringify(ports)
-  const others = ctx.config.apiserverCount > 1 && samePort ? (have[0]!.addresses ?? []).map((a) => a.ip).filter((ip) => ip !== ctx.config.advertiseAddress) : []
-  const ips = [ctx.config.advertiseAddress, ...others.slice(0, ctx.config.apiserverCount - 1)].sort()
-  const subsets = [{ addresses: ips.map((ip) => ({ ip })), ports }]
-  const endpoints = {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets,
-  }
-  if (!cur) await createObject(ctx, RES.endpoints, endpoints, 'default', false, updateTracker(RES.endpoints, APISERVER, ctx.now))
-  else if (JSON.stringify(cur.obj.subsets) !== JSON.stringify(endpoints.subsets)) {
-    if (!(await ctx.objects.update(RES.endpoints, { ...cur.obj, subsets: endpoints.subsets }, cur.kv.modRevision)))
-      throw errors.conflict(RES.endpoints, 'kubernetes')
-  }
 }
 
 /**
@@ -215,11 +215,13 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
  * create that lost the race (409 AlreadyExists) or an update that lost its compare-and-swap is
  * simply run again, and then finds the other server's object.
  */
-async function bootstrapRacing(ctx: ServerContext): Promise<void> {
+async function bootstrapRacing(ctx: ServerContext, endpoints: EndpointReconciler): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await bootstrap(ctx)
       await ensureBootstrapPolicy(ctx)
+      // The `kubernetes` Endpoints list this server before it answers its first request.
+      await endpoints.reconcile()
       return
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 409) || attempt >= 10) throw e
@@ -617,9 +619,26 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     now,
     openStreams: new Set(),
   }
+  const endpoints = new EndpointReconciler(ctx, {
+    type: opts.endpointReconcilerType ?? 'lease',
+    ttlMs: opts.endpointReconcilerTtlMs ?? 15_000,
+    intervalMs: opts.endpointReconcilerIntervalMs ?? 10_000,
+    log,
+  })
+  const identity =
+    opts.identityLease === false
+      ? undefined
+      : new IdentityLease(ctx, {
+          hostname: opts.hostname ?? hostname(),
+          durationSeconds: opts.identityLease?.durationSeconds ?? 3600,
+          renewIntervalMs: opts.identityLease?.renewIntervalMs ?? 10_000,
+          gcPeriodMs: opts.identityLease?.gcPeriodMs ?? 3_600_000,
+          log,
+        })
   let crds: CrdController
   try {
-    await bootstrapRacing(ctx)
+    await bootstrapRacing(ctx, endpoints)
+    await identity?.start()
     await policy.load()
     await ctx.webhooks.load()
     // Stored CRDs are served before the first request is answered.
@@ -635,6 +654,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     await aggregator.start()
   } catch (e) {
     markFailed(errors.unavailable(`the API server failed to start: ${e instanceof Error ? e.message : String(e)}`))
+    await identity?.stop()
     aggregator?.close()
     server.close()
     policy.close()
@@ -644,6 +664,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     throw e
   }
   markReady(ctx)
+  endpoints.start()
   // APIServices follow the served group versions (custom resources' come and go).
   const stopApiServices = onResourcesChanged(() => {
     apiServicesSync = apiServicesSync
@@ -665,6 +686,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     crds,
     admin: { certPem: admin.certPem, keyPem: admin.keyPem },
     async close() {
+      // A clean shutdown takes this server out of the `kubernetes` Endpoints first (while the
+      // store is still open); a store that does not answer leaves that to the record's expiry.
+      await identity?.stop()
+      const left = endpoints.stop().catch((e: unknown) => log(`apiserver: leaving the kubernetes endpoints: ${e instanceof Error ? e.message : String(e)}`))
+      await Promise.race([left, new Promise((r) => setTimeout(r, 5000).unref())])
       for (const s of ctx.openStreams) s.end()
       server.closeAllConnections()
       policy.close()

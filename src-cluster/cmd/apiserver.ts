@@ -1,7 +1,9 @@
 // `kubelab-node apiserver`: flags named as upstream's kube-apiserver names them.
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { hostname } from 'node:os'
 import { startApiServer } from '../apiserver/server'
+import { ENDPOINT_RECONCILER_TYPES, type EndpointReconcilerType } from '../apiserver/endpoint-reconciler'
 import { openEtcdStore, type EtcdStore } from '../store/etcd'
 import { defineComponent } from './component'
 import { durationMs, portNumber, wholeNumber } from './flags'
@@ -23,7 +25,18 @@ export const apiserver = defineComponent({
       default: '300',
       help: 'how long new pods tolerate an unreachable/not-ready node (default 300)',
     },
-    'apiserver-count': { type: 'string', arg: 'N', default: '1', help: 'API servers sharing the store; Service kubernetes lists that many (default 1)' },
+    'apiserver-count': {
+      type: 'string',
+      arg: 'N',
+      default: '1',
+      help: 'API servers sharing the store; with --endpoint-reconciler-type master-count, Service kubernetes lists that many (default 1)',
+    },
+    'endpoint-reconciler-type': {
+      type: 'string',
+      arg: 'TYPE',
+      default: 'lease',
+      help: 'how Service kubernetes lists the API servers: lease (the live ones; default), master-count, none',
+    },
     'tls-san': { type: 'string', arg: 'NAME', multiple: true, help: 'extra name or IP for the serving certificate (repeatable)' },
     store: { type: 'string', arg: 'embedded|etcd', help: 'where objects live (default embedded: DIR/store; etcd needs --etcd-servers)' },
     'etcd-servers': { type: 'string', arg: 'URLS', help: 'etcd client URLs, comma-separated (https://127.0.0.1:2379); implies --store etcd' },
@@ -38,6 +51,9 @@ export const apiserver = defineComponent({
     if (!range || Number(range[1]) > Number(range[2]))
       throw new Error(`--service-node-port-range must look like 30000-32767, got ${values['service-node-port-range']}`)
     const apiserverCount = wholeNumber('apiserver-count', values['apiserver-count'], 1)!
+    const reconciler = values['endpoint-reconciler-type']
+    if (!(ENDPOINT_RECONCILER_TYPES as readonly string[]).includes(reconciler))
+      throw new Error(`--endpoint-reconciler-type must be one of ${ENDPOINT_RECONCILER_TYPES.join(', ')}, got ${JSON.stringify(reconciler)}`)
     const storage = await openStorage(values)
     const server = await startApiServer({
       storage,
@@ -51,6 +67,9 @@ export const apiserver = defineComponent({
       extraSANs: values['tls-san'],
       defaultTolerationSeconds: Number(values['default-toleration-seconds']),
       apiserverCount,
+      endpointReconcilerType: reconciler as EndpointReconcilerType,
+      // Local nodes share the host's hostname; their supervisor names the node in KUBELAB_NODE_NAME.
+      hostname: process.env.KUBELAB_NODE_NAME || hostname(),
     })
     if (values['admin-kubeconfig']) console.log(`apiserver: admin kubeconfig written to ${resolve(values['admin-kubeconfig'])}`)
     return async () => {

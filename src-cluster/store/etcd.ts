@@ -229,6 +229,18 @@ export class EtcdStore implements Storage, KeyRevisionReader {
     return { succeeded: true, revision, kvs }
   }
 
+  async putWithTtl(key: string, value: string, ttlSeconds: number): Promise<number> {
+    this.checkOpen()
+    validateOps([{ type: 'put', key, value }], this.maxValueBytes)
+    // A fresh lease per put, as upstream's storage grants one per TTL'd write; the previous lease
+    // has no key left and simply runs out. etcd raises TTLs below its minimum (about 2 s).
+    const lease = await this.client.leaseClient
+      .leaseGrant({ TTL: Math.max(1, Math.ceil(ttlSeconds)), ID: 0 })
+      .catch((e: unknown) => this.rethrow(e, `granting a ${ttlSeconds} s lease for ${key}`))
+    const r = await this.client.kv.put({ key: enc(key), value: enc(value), lease: lease.ID }).catch((e: unknown) => this.rethrow(e, `writing ${key}`))
+    return this.seen(r.header)
+  }
+
   async compact(revision: number): Promise<void> {
     this.checkOpen()
     if (revision <= this.compacted) return

@@ -178,6 +178,13 @@ export interface Storage {
   streamSnapshot(): Promise<StoreSnapshot>
   /** Forget history (versions and watch events) at or before `revision`. */
   compact(revision: number): Promise<void>
+  /**
+   * etcd: put `key` attached to a new etcd lease of `ttlSeconds`, so etcd deletes the key unless
+   * it is put again before the lease runs out (upstream's API server keeps its /masterleases
+   * records this way). Returns the write's revision. The embedded store has no leases: callers
+   * keep an expiry in the value and check it themselves.
+   */
+  putWithTtl?(key: string, value: string, ttlSeconds: number): Promise<number>
   /** etcd: every member of the cluster with its status; the embedded store has no members. */
   members?(): Promise<StoreMember[]>
   close(): Promise<void>

@@ -203,8 +203,9 @@ export class EndpointSliceController implements Controller {
   }
 
   /**
-   * The API server writes default/kubernetes Endpoints itself; upstream's API server also keeps
-   * a matching slice named `kubernetes`. Ours does not, so this controller mirrors it.
+   * The API server writes default/kubernetes Endpoints and the matching slice named `kubernetes`
+   * itself (apiserver/endpoint-reconciler.ts, as upstream's); this mirror writes the same slice,
+   * so it only acts when the two differ (an API server older than that, or reconciler `none`).
    */
   private async mirrorKubernetes(ctx: ControllerContext, slices: Informer<SliceObj>, endpoints: Informer<EndpointsObj>): Promise<void> {
     const ep = endpoints.get('default/kubernetes')
