@@ -13,6 +13,7 @@
 // Ready and idle.
 // Run: npx tsx bench/node-agent.bench.ts   (SETTLE_S=10, NODES=worker,control-plane)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { request } from 'node:http'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -115,6 +116,23 @@ async function readyAndIdle(what: string, client = cp!.client, node = NODE): Pro
     await new Promise((r) => setTimeout(r, 300))
   }
   await new Promise((r) => setTimeout(r, SETTLE_MS))
+}
+
+/** Every part of the agent on `socket` is running (what is measured runs what it should). */
+async function allPartsRunning(socket: string, want: number): Promise<void> {
+  const get = (): Promise<Record<string, { state: string }>> =>
+    new Promise((ok, fail) => {
+      const req = request({ socketPath: socket, path: '/parts' }, (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d.toString()))
+        res.on('end', () => ok(JSON.parse(body) as Record<string, { state: string }>))
+      })
+      req.on('error', fail)
+      req.end()
+    })
+  const st = await get()
+  const running = Object.entries(st).filter(([, v]) => v.state === 'running')
+  if (running.length !== want) throw new Error(`agent ${socket}: ${running.length} of ${want} parts running (${JSON.stringify(st)}); logs in ${dir}`)
 }
 
 /** Highest total RSS of the running children over 5 s. */
@@ -273,7 +291,9 @@ try {
         await new Promise((r) => setTimeout(r, 200))
       }
     }
+    const agents: { socket: string; parts: number }[] = []
     const agentWith = (name: string, list: { name: string; args: string[] }[]): void => {
+      agents.push({ socket: join(dir, `${name}.sock`), parts: list.length })
       const conf = join(dir, `${name}.json`)
       writeFileSync(conf, JSON.stringify({ parts: list }))
       run(bundle.program, name, ['agent', '--config', conf, '--control-socket', join(dir, `${name}.sock`), '--stopped-dir', join(dir, `${name}-stopped`)])
@@ -311,6 +331,12 @@ try {
       await l.start()
       cpClient ??= createClient(loadKubeconfig(cpkc))
       await readyAndIdle(l.name, cpClient, CP_NODE)
+      // The scheduler and controller manager lead (they hold their Leases) and every agent part runs.
+      for (const lease of ['kube-scheduler', 'kube-controller-manager']) {
+        const h = (await cpClient.get<KubeObject & { spec?: { holderIdentity?: string } }>(RES.leases, 'kube-system', lease))?.spec?.holderIdentity
+        if (!h) throw new Error(`${l.name}: nobody holds ${lease}; logs in ${dir}`)
+      }
+      for (const a of agents.splice(0)) await allPartsRunning(a.socket, a.parts)
       const m = await steadyTotal()
       console.log(`${l.name}: ${round(m.total, 1)} MiB (${m.each.map((x) => round(x, 1)).join(' + ')})`)
       rows.push([l.name, round(m.total, 1), String(l.processes)])
