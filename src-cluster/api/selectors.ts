@@ -603,3 +603,21 @@ export function parseFieldSelector(s: string, res: Pick<ResourceInfo, 'group' | 
   })
   return (obj) => checks.every((c) => c(obj))
 }
+
+/** Every field label `res` accepts with its value in `obj`: all a field selector can read of it. */
+export function fieldValues(res: Pick<ResourceInfo, 'group' | 'plural'>, obj: KubeObject): Readonly<Record<string, string>> {
+  const rules = RULES[`${res.group}/${res.plural}`] ?? DEFAULT_RULES
+  const out: Record<string, string> = {}
+  for (const [label, get] of Object.entries(rules.fields)) out[label] = get(obj)
+  return out
+}
+
+/** parseFieldSelector over fieldValues(res, obj) rather than the object (same terms, same errors). */
+export function parseFieldSelectorValues(s: string, res: Pick<ResourceInfo, 'group' | 'plural'>): (values: Readonly<Record<string, string>>) => boolean {
+  const rules = RULES[`${res.group}/${res.plural}`] ?? DEFAULT_RULES
+  const checks = parseFieldTerms(s).map((t) => {
+    if (!rules.fields[t.field]) throw new BadRequestError(rules.reject(t.field))
+    return t.op === '=' ? (v: Readonly<Record<string, string>>) => v[t.field] === t.value : (v: Readonly<Record<string, string>>) => v[t.field] !== t.value
+  })
+  return (values) => checks.every((c) => c(values))
+}

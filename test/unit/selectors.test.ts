@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { BadRequestError } from '../../src-cluster/api/errors'
 import type { KubeObject } from '../../src-cluster/api/object'
 import { findResource } from '../../src-cluster/api/resources'
-import { labelSelectorFromObject, matchLabels, parseFieldSelector, parseLabelSelector, selectorToString } from '../../src-cluster/api/selectors'
+import {
+  fieldValues,
+  labelSelectorFromObject,
+  matchLabels,
+  parseFieldSelector,
+  parseFieldSelectorValues,
+  parseLabelSelector,
+  selectorToString,
+} from '../../src-cluster/api/selectors'
 
 // Field rules are keyed by group and plural only; events.k8s.io may not be in RESOURCES.
 const res = (group: string, plural: string) => findResource(group, 'v1', plural) ?? { group, plural }
@@ -171,5 +179,36 @@ describe('parseFieldSelector', () => {
     expect(parseFieldSelector('status.phase=Active', res('', 'namespaces'))({ metadata: {}, status: { phase: 'Active' } })).toBe(true)
     expect(parseFieldSelector('status.successful=0', res('batch', 'jobs'))({ metadata: {}, status: {} })).toBe(true)
     expect(parseFieldSelector('spec.type=NodePort', res('', 'services'))({ metadata: {}, spec: { type: 'NodePort' } })).toBe(true)
+  })
+})
+
+describe('parseFieldSelectorValues', () => {
+  it('answers over fieldValues exactly as parseFieldSelector over the object, and refuses the same labels', () => {
+    const pods = res('', 'pods')
+    const objs: KubeObject[] = [
+      {
+        metadata: { name: 'a', namespace: 'ns' },
+        spec: { nodeName: 'n1', restartPolicy: 'Always', hostNetwork: true },
+        status: { phase: 'Running', podIPs: [{ ip: '10.0.0.1' }] },
+      },
+      { metadata: { name: 'b', namespace: 'other' }, spec: {}, status: { phase: 'Pending', podIP: '10.0.0.2' } },
+      { metadata: { name: 'c' } },
+    ]
+    for (const sel of [
+      'spec.nodeName=n1',
+      'spec.nodeName!=',
+      'spec.host=n1',
+      'status.phase!=Running,metadata.namespace=other',
+      'spec.hostNetwork=true',
+      'status.podIP=10.0.0.1',
+      'metadata.name=c',
+      '',
+    ]) {
+      const byObject = parseFieldSelector(sel, pods)
+      const byValues = parseFieldSelectorValues(sel, pods)
+      for (const o of objs) expect(byValues(fieldValues(pods, o)), `${sel} on ${String(o.metadata?.name)}`).toBe(byObject(o))
+    }
+    expect(() => parseFieldSelectorValues('spec.nope=x', pods)).toThrow(BadRequestError)
+    expect(() => parseFieldSelectorValues('spec.nope=x', res('', 'configmaps'))).toThrow('is not a known field selector')
   })
 })

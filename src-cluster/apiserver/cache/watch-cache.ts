@@ -15,6 +15,7 @@ import { resourcesGeneration, type ResourceInfo } from '../../api/resources'
 import type { CommitFeed, KeyValue, RangeResult, WatchEvent } from '../../store/types'
 import { decodeFor, resourcePrefix } from '../registry/objects'
 import { withTypeMeta } from '../type-meta'
+import { selectorAttrs, type SelectorAttrs } from '../handlers/filters'
 
 /** One stored version of an object as served: its JSON text, and the object once something needed it. */
 export interface Encoded {
@@ -22,8 +23,10 @@ export interface Encoded {
   readonly modRevision: number
   /** The object as served (apiVersion/kind, resourceVersion), serialized. */
   readonly json: string
-  /** JSON.parse(json), kept once asked for. Shared: never modify it. */
+  /** JSON.parse(json), for the turn of the event loop that asked for it. Shared: never modify it. */
   obj?: KubeObject
+  /** What selectors read of the object, kept once asked for. */
+  attrs?: SelectorAttrs
 }
 
 export interface WatchCacheBounds {
@@ -32,9 +35,6 @@ export interface WatchCacheBounds {
   /** Most bytes kept (the JSON text, and an estimate of the parsed objects). Default 64 MiB. */
   readonly maxBytes?: number
 }
-
-/** What a parsed object costs on the heap relative to its JSON text (measured: 2.5–3.5×). */
-const PARSED_FACTOR = 3
 
 class ResourceCache {
   readonly entries = new Map<string, Encoded>()
@@ -50,8 +50,9 @@ function encode(res: ResourceInfo, kv: KeyValue, rev: number): Encoded {
   return { key: kv.key, modRevision: rev, json: JSON.stringify(withTypeMeta(res, decodeFor(res, kv, rev))) }
 }
 
+/** An entry's cost: its JSON text and key (and a little for the selector attributes). */
 function entryBytes(e: Encoded): number {
-  return e.json.length * (e.obj ? 1 + PARSED_FACTOR : 1) + e.key.length
+  return e.json.length + e.key.length + 64
 }
 
 export class WatchCache {
@@ -73,6 +74,8 @@ export class WatchCache {
    */
   private readonly deletions = new Map<KeyValue, Encoded>()
   private readonly older = new Map<KeyValue, Encoded>()
+  /** Entries whose parsed object this turn asked for. */
+  private parsed: Encoded[] = []
   private forgetScheduled = false
   /**
    * Whole collections as a list body's items (the encodings joined with ',', as UTF-8 bytes ready
@@ -164,18 +167,23 @@ export class WatchCache {
     return e
   }
 
-  /** The parsed object of an entry (kept with it, so selectors parse each version once). */
+  /**
+   * The parsed object of an entry (Tables, metadata-only answers), shared with whatever asks
+   * in the same turn of the event loop (the watchers of one event) and then let go: kept with
+   * every entry, parsed objects were most of the cache's memory (3× their JSON text).
+   */
   object(res: ResourceInfo, e: Encoded): KubeObject {
     if (e.obj !== undefined) return e.obj
-    const rc = this.resources.get(res)
-    const held = rc?.entries.get(e.key) === e
-    if (held) this.account(rc!, -entryBytes(e), 0)
     e.obj = JSON.parse(e.json) as KubeObject
-    if (held) {
-      this.account(rc!, entryBytes(e), 0)
-      this.enforce(rc!)
-    }
+    this.parsed.push(e)
+    this.forgetTransientSoon()
     return e.obj
+  }
+
+  /** What label and field selectors read of an entry's object, kept with it (each version is parsed for it once). */
+  attrs(res: ResourceInfo, e: Encoded): SelectorAttrs {
+    if (e.attrs === undefined) e.attrs = selectorAttrs(res, this.object(res, e))
+    return e.attrs
   }
 
   /** A deleted object as watch events show it: its last state with the deletion's resourceVersion. */
@@ -198,6 +206,8 @@ export class WatchCache {
       this.forgetScheduled = false
       this.older.clear()
       this.deletions.clear()
+      for (const e of this.parsed) e.obj = undefined
+      this.parsed = []
     }).unref()
   }
 

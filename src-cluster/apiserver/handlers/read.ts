@@ -208,14 +208,14 @@ async function encodedNow(ctx: ServerContext, res: ResourceInfo, prefix: string)
  * at that revision (listObjects), as upstream reads etcd for them.
  */
 async function listCached(ctx: ServerContext, r: ResourceRequest, q: URLSearchParams): Promise<{ items: Encoded[]; revision: number; continue?: string }> {
-  const { filter, trivial } = filterFromQuery(r.res, q)
+  const { matchesAttrs, trivial } = filterFromQuery(r.res, q)
   const limit = Math.max(0, Number(q.get('limit') ?? 0) || 0)
   const prefix = collectionPrefix(r.res, r.namespace)
   const listed = await encodedNow(ctx, r.res, prefix)
   const items: Encoded[] = []
   let more = false
   for (const enc of listed.items) {
-    if (!trivial && !filter(ctx.cache.object(r.res, enc))) continue
+    if (!trivial && !matchesAttrs(ctx.cache.attrs(r.res, enc))) continue
     if (limit && items.length === limit) {
       more = true
       break

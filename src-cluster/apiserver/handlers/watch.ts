@@ -63,7 +63,7 @@ function watchTimeoutSeconds(raw: string | null): number {
 }
 
 export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  const { filter, trivial } = filterFromQuery(r.res, q, r.name)
+  const { matchesAttrs, trivial } = filterFromQuery(r.res, q, r.name)
   const rvParam = q.get('resourceVersion') ?? ''
   if (rvParam !== '' && !/^\d+$/.test(rvParam))
     throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: use a resourceVersion from a list or an object`)
@@ -80,7 +80,7 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   let after: number
   let initial: Encoded[] = []
   const cache = ctx.cache
-  const matches = (e: Encoded): boolean => trivial || filter(cache.object(r.res, e))
+  const matches = (e: Encoded): boolean => trivial || matchesAttrs(cache.attrs(r.res, e))
   if (watchList === true || (watchList === undefined && (rvParam === '' || rvParam === '0'))) {
     const prefix = collectionPrefix(r.res, r.namespace)
     const listed = cache.rangeNow(prefix) ?? (await ctx.store.range(prefix))
