@@ -56,8 +56,8 @@ let informer: Informer<Pod & KubeObject> | undefined
 const runningAt = new Map<string, number>()
 const waiters = new Map<string, () => void>()
 
-/** When each pod was created (the create call) and first seen bound, accepted by the kubelet (startTime), Running. */
-const stages = new Map<string, { created: number; bound?: number; accepted?: number; running?: number }>()
+/** When each pod was created (the create call) and first seen bound and Running. */
+const stages = new Map<string, { created: number; bound?: number; running?: number }>()
 
 function seen(p: Pod): void {
   const name = p.metadata?.name ?? ''
@@ -65,7 +65,6 @@ function seen(p: Pod): void {
   if (st) {
     const t = nowMs()
     if (st.bound === undefined && p.spec?.nodeName) st.bound = t
-    if (st.accepted === undefined && p.status?.startTime) st.accepted = t
     if (st.running === undefined && p.status?.phase === 'Running') st.running = t
   }
   if (p.status?.phase !== 'Running' || runningAt.has(name)) return
@@ -242,12 +241,12 @@ try {
   const rssBurst = await steadyRss(kubelet.pid!, 3000)
   rows.push([`burst (${BURST} at once)`, burstSum.p50, burstSum.p99, round(Math.max(...burst), 0)])
   // Where the burst's time goes: each pod's steps, as this process's watch saw them.
-  const step = (from: 'created' | 'bound' | 'accepted', to: 'bound' | 'accepted' | 'running'): number[] =>
+  const step = (from: 'created' | 'bound', to: 'bound' | 'running'): number[] =>
     names.map((n) => stages.get(n)!).map((st) => (st[to] ?? NaN) - (st[from] ?? NaN))
+  // (Our kubelet's first status post already says Running: startTime and phase come together.)
   const steps = [
     ['create → bound (API server, scheduler)', step('created', 'bound')],
-    ['bound → accepted (kubelet sees it, posts startTime)', step('bound', 'accepted')],
-    ['accepted → Running (sandbox, CNI, container start, status)', step('accepted', 'running')],
+    ['bound → Running (kubelet: sandbox, CNI, containers, status)', step('bound', 'running')],
   ] as const
   for (const [what, ms] of steps) {
     const sum = summarize(
