@@ -88,6 +88,12 @@ export interface EtcdMemberSpec {
   readonly clusterToken?: string
   /** Without TLS (tests, benchmarks): plain http on loopback. */
   readonly pki?: EtcdPkiPaths
+  /**
+   * The host name peers reach this member at (its node name, resolved through /etc/hosts on
+   * VMs whose addresses may change): advertised in its peer URL, which etcd keeps in its
+   * membership data. It then listens for peers on every address. Absent: `ip`.
+   */
+  readonly peerHost?: string
 }
 
 /** etcd's command line for one member (flags as the Debian package's etcd 3.4 takes them). */
@@ -95,7 +101,8 @@ export function etcdMemberArgs(m: EtcdMemberSpec): string[] {
   const scheme = m.pki ? 'https' : 'http'
   const client = m.clientPort ?? 2379
   const peer = m.peerPort ?? 2380
-  const peerUrl = `${scheme}://${m.ip}:${peer}`
+  const peerUrl = `${scheme}://${m.peerHost ?? m.ip}:${peer}`
+  const listenPeer = m.peerHost ? `${scheme}://0.0.0.0:${peer}` : peerUrl
   const listenClients = [`${scheme}://127.0.0.1:${client}`, ...(m.ip !== '127.0.0.1' ? [`${scheme}://${m.ip}:${client}`] : [])].join(',')
   const args = [
     '--name',
@@ -107,7 +114,7 @@ export function etcdMemberArgs(m: EtcdMemberSpec): string[] {
     '--advertise-client-urls',
     `${scheme}://${m.ip}:${client}`,
     '--listen-peer-urls',
-    peerUrl,
+    listenPeer,
     '--initial-advertise-peer-urls',
     peerUrl,
     '--initial-cluster',

@@ -11,6 +11,7 @@ import { API_SERVER_PORT, ensureClusterPki } from '../provisioning/pki'
 import { ensureNodeRuntime, type NodeArch } from '../provisioning/node-runtime'
 import { ensureNodeKubectl } from '../provisioning/node-kubectl'
 import { provisionNode } from '../provisioning/provision'
+import { NODE_API_LB_PORT } from '../provisioning/node-plan'
 import { loginFor } from '../provisioning/ssh'
 import { StepRunner, type StepEvent } from '../provisioning/steps'
 
@@ -48,7 +49,7 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
   if (masters.length > 1 && !ha)
     throw new Error(`provider ${provider.name} gave cluster ${ctx.clusterName} no API endpoint for its ${masters.length} control-plane nodes`)
   const controlPlanes = masters.map((n) => ({ name: n.name, role: n.role, ip: ips.get(n.name)! }))
-  const apiSans = ha ? [...controlPlanes.map((n) => n.ip), ha.host] : []
+  const apiSans = ha ? [...new Set([...controlPlanes.map((n) => n.ip), ha.host, ...(provider.nodeApiLb ? ['127.0.0.1'] : [])])] : []
   const pki = await runner.run('certificates', undefined, async () =>
     ensureClusterPki(
       ctx.clusterDir,
@@ -82,7 +83,11 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
     keyPem: pki.admin.keyPem,
     clusterName: `kubelab-${ctx.clusterName}`,
   }
-  const inCluster = { ...admin, server: ha ? `https://${ha.host}:${ha.port}` : `https://${masterIp}:${API_SERVER_PORT}` }
+  // VM providers: the nodes cannot reach the host's endpoint; each runs its own balancer on
+  // 127.0.0.1 (kubelab-api-lb), which its agents and admin.conf use.
+  const nodeLb = ha && provider.nodeApiLb ? { host: '127.0.0.1', port: NODE_API_LB_PORT } : undefined
+  const nodesSee = nodeLb ?? ha
+  const inCluster = { ...admin, server: nodesSee ? `https://${nodesSee.host}:${nodesSee.port}` : `https://${masterIp}:${API_SERVER_PORT}` }
   writeKubeconfig(nodeKubeconfigPath(ctx.clusterDir), inCluster)
   const nodeAdminKubeconfig = kubeconfigYaml(inCluster)
   const one = async (name: string, beforeInstall?: () => Promise<void>): Promise<void> => {
@@ -95,7 +100,7 @@ export async function provisionCluster(o: ProvisionClusterOptions): Promise<Step
       masterIp,
       loadBalancerPool: provider.loadBalancerPool?.(ctx),
       store: ctx.settings.store === 'etcd' ? 'etcd' : 'embedded',
-      ...(ha ? { controlPlanes, apiEndpoint: `${ha.host}:${ha.port}`, apiSans } : {}),
+      ...(nodesSee ? { controlPlanes, apiEndpoint: `${nodesSee.host}:${nodesSee.port}`, apiSans, ...(nodeLb ? { nodeApiLb: true } : {}) } : {}),
       login: loginFor(t),
       bundle,
       pki,

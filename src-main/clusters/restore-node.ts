@@ -7,7 +7,7 @@
 import { posix } from 'node:path'
 import type { Provider, ProviderContext, NodeRecord } from '../providers/types'
 import { loginFor, SshSession } from '../provisioning/ssh'
-import { shQuote, nodePaths } from '../provisioning/node-plan'
+import { etcdPeerHost, shQuote, nodePaths } from '../provisioning/node-plan'
 
 export interface NodeRestoreInput {
   readonly provider: Provider
@@ -162,7 +162,10 @@ export async function restoreEtcdMembers(i: MembersRestoreInput): Promise<void> 
       ['"${KUBELAB_NODE_BINARY:-node}"', shQuote(posix.join(m.d.bin, 'kubelab-node.js')), 'restore', ...args.map(shQuote)].join(' ')
     i.progress(`copying the backup to ${sessions.map((m) => m.node.name).join(', ')}`)
     await all((m) => m.s.upload([{ remote: m.remote, local: i.file, mode: 0o600 }], { timeoutMs: 600_000 }))
-    const initialCluster = sessions.map((m) => `${m.node.name}=https://${m.ip}:2380`).join(',')
+    // Peer URLs as the members run with: by node name on VM providers (node-plan.ts etcdPeerHost).
+    const byName = i.provider.nodeApiLb === true
+    const peerOf = (m: MemberSession): string => `https://${etcdPeerHost({ name: m.node.name, role: 'control-plane', ip: m.ip }, byName)}:2380`
+    const initialCluster = sessions.map((m) => `${m.node.name}=${peerOf(m)}`).join(',')
     // Every API server first (none may write to a member that is about to be replaced), then etcd.
     i.progress(`stopping the API server on every control-plane node, then every etcd member`)
     await all(async (m) => void (await sv(m, 'sv stop apiserver')))
@@ -172,7 +175,7 @@ export async function restoreEtcdMembers(i: MembersRestoreInput): Promise<void> 
     try {
       i.progress(`restoring the snapshot on every member (${initialCluster})`)
       await all(async (m) => {
-        const peer = `https://${m.ip}:2380`
+        const peer = peerOf(m)
         const cmd = node(m, [
           '--from',
           m.remote,

@@ -104,6 +104,13 @@ export interface Provider {
    */
   haApiEndpoint?(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined>
   /**
+   * VM providers, several control planes: the host's endpoint (`haApiEndpoint`) is not reachable
+   * from the nodes, so every node runs its own balancer (`kubelab-api-lb` on 127.0.0.1:6444, as
+   * k3s's agents) that its kubelet, proxy and admin.conf use; and etcd peers are addressed by
+   * node name through an /etc/hosts block, so the members survive a VM's address change.
+   */
+  readonly nodeApiLb?: boolean
+  /**
    * Makes 127.0.0.1:hostPort on the host reach `guestPort` on a node (NodePorts on providers whose
    * nodes the host cannot address directly); returns the host port.
    */

@@ -47,11 +47,44 @@ export interface NodePlanInput {
    * restarted, which costs more) because one renewal took longer than 10 s.
    */
   readonly timeScale?: number
+  /**
+   * VM providers with several control planes: the node runs its own API balancer
+   * (`kubelab-api-lb`: provisioning/api-lb.mjs on 127.0.0.1:NODE_API_LB_PORT over every control
+   * plane's API server) that its kubelet, proxy and admin.conf use, as k3s's agents do; and etcd
+   * peers are addressed by node name (the /etc/hosts block of `etcHostsBlock`), so members keep
+   * finding each other when a VM comes back with another address.
+   */
+  readonly nodeApiLb?: boolean
 }
 
-/** The etcd members' `--initial-cluster` (name=https://ip:2380, ...), identical on every member. */
-export function etcdInitialCluster(controlPlanes: readonly PlanNode[]): string {
-  return controlPlanes.map((n) => `${n.name}=https://${n.ip}:2380`).join(',')
+/** Port of a VM node's own API balancer on 127.0.0.1 (k3s's agents use the same). */
+export const NODE_API_LB_PORT = 6444
+
+/** Whether this node runs its own API balancer (VM providers, several control planes). */
+export function runsNodeApiLb(p: Pick<NodePlanInput, 'nodeApiLb' | 'controlPlanes'>): boolean {
+  return p.nodeApiLb === true && (p.controlPlanes?.length ?? 0) > 1
+}
+
+/** Where an etcd member's peers reach it: its node name (VM HA, through /etc/hosts) or its address. */
+export function etcdPeerHost(n: PlanNode, byName: boolean): string {
+  return byName ? n.name : n.ip
+}
+
+/** The etcd members' `--initial-cluster` (name=https://ip-or-name:2380, ...), identical on every member. */
+export function etcdInitialCluster(controlPlanes: readonly PlanNode[], byName = false): string {
+  return controlPlanes.map((n) => `${n.name}=https://${etcdPeerHost(n, byName)}:2380`).join(',')
+}
+
+/**
+ * The block install-node.sh keeps in the node's /etc/hosts (rewritten in place on every
+ * provisioning, so a repair after an address change updates it): one line per control-plane node.
+ */
+export function etcHostsBlock(controlPlanes: readonly PlanNode[]): string {
+  return [
+    '# BEGIN kubelab: control-plane nodes (etcd peers by name); kubelab create/start rewrites this block',
+    ...controlPlanes.map((n) => `${n.ip} ${n.name}`),
+    '# END kubelab',
+  ].join('\n')
 }
 
 export type StoreKind = 'embedded' | 'etcd'
@@ -153,6 +186,21 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
     scale > 1
       ? ['--leader-elect-lease-duration', `${15 * scale}s`, '--leader-elect-renew-deadline', `${10 * scale}s`, '--leader-elect-retry-period', `${2 * scale}s`]
       : []
+  if (runsNodeApiLb(p)) {
+    // First: the node's agents reach the API through it.
+    all.push({
+      name: 'api-lb',
+      command: p.nodeBinary,
+      args: [
+        posix.join(d.bin, 'api-lb.mjs'),
+        '--listen',
+        `127.0.0.1:${NODE_API_LB_PORT}`,
+        ...p.controlPlanes!.flatMap((n) => ['--backend', `${n.ip}:6443`]),
+        '--status-file',
+        posix.join(d.run, 'api-lb.json'),
+      ],
+    })
+  }
   if (p.node.role === 'control-plane') {
     const etcd = p.store === 'etcd'
     const epki = etcdPkiPaths(d.kubernetesPki)
@@ -165,9 +213,10 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
           name: p.node.name,
           dataDir: d.etcdData,
           ip: p.node.ip,
+          ...(runsNodeApiLb(p) ? { peerHost: p.node.name } : {}),
           pki: epki,
           clusterToken: `kubelab-${p.cluster}`,
-          initialCluster: etcdInitialCluster(members),
+          initialCluster: etcdInitialCluster(members, runsNodeApiLb(p)),
         }),
       })
     }

@@ -10,7 +10,9 @@ import {
   manifest,
   agentLayout,
   agentPartUnit,
+  etcHostsBlock,
   nodeComponents,
+  runsNodeApiLb,
   nodeEnvFile,
   nodePaths,
   shutdownUnit,
@@ -48,6 +50,12 @@ export interface ProvisionInput {
   readonly apiEndpoint?: string
   /** Extra addresses in the API servers' certificate (the stable endpoint's). */
   readonly apiSans?: readonly string[]
+  /**
+   * VM providers with several control planes: the node runs its own API balancer (kubelab-api-lb
+   * on 127.0.0.1:6444; give `apiEndpoint` 127.0.0.1:6444) and gets the /etc/hosts block naming
+   * every control-plane node (etcd peers by name). See node-plan.ts `nodeApiLb`.
+   */
+  readonly nodeApiLb?: boolean
   readonly login: SshLogin
   readonly bundle: NodeBundle
   readonly pki: ClusterPki
@@ -207,10 +215,21 @@ async function installKubectl(
 export function nodeFiles(
   i: Pick<
     ProvisionInput,
-    'cluster' | 'node' | 'masterIp' | 'bundle' | 'pki' | 'loadBalancerPool' | 'store' | 'controlPlanes' | 'apiEndpoint' | 'apiSans' | 'timeoutScale'
+    | 'cluster'
+    | 'node'
+    | 'masterIp'
+    | 'bundle'
+    | 'pki'
+    | 'loadBalancerPool'
+    | 'store'
+    | 'controlPlanes'
+    | 'apiEndpoint'
+    | 'apiSans'
+    | 'timeoutScale'
+    | 'nodeApiLb'
   >,
   facts: NodeFacts,
-): { files: StagedFile[]; components: string[]; missing: string[] } {
+): { files: StagedFile[]; components: string[]; missing: string[]; etcHosts?: string } {
   const plan: NodePlanInput = {
     cluster: i.cluster,
     node: i.node,
@@ -225,6 +244,7 @@ export function nodeFiles(
     controlPlanes: i.controlPlanes,
     apiSans: i.apiSans,
     timeScale: i.timeoutScale ?? 1,
+    nodeApiLb: i.nodeApiLb,
   }
   const agentServer = i.apiEndpoint ?? i.masterIp
   const d = nodePaths(facts.root)
@@ -292,7 +312,8 @@ export function nodeFiles(
     add('components.json', posix.join(d.etc, 'components.json'), supervisorConfig(plan, layout.processes))
   }
   // Units (or supervisor entries) by name: the processes, then the agent's parts.
-  return { files, components: [...layout.processes.map((c) => c.name), ...layout.parts.map((c) => c.name)], missing }
+  const names = [...layout.processes.map((c) => c.name), ...layout.parts.map((c) => c.name)]
+  return { files, components: names, missing, ...(runsNodeApiLb(plan) ? { etcHosts: `${etcHostsBlock(plan.controlPlanes!)}\n` } : {}) }
 }
 
 /** Environment for etcdctl (3.4 reads ETCDCTL_*) pointing at the node's own member with the healthcheck client certificate. */
@@ -356,6 +377,8 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
         { remote: posix.join(d.staging, 'manifest.txt'), content: manifest(plan.files), mode: 0o600 },
         { remote: posix.join(d.staging, 'components.txt'), content: `${plan.components.join(' ')}\n`, mode: 0o600 },
         { remote: posix.join(d.staging, 'install-node.sh'), content: readFileSync(INSTALL_SCRIPT), mode: 0o700 },
+        // install-node.sh puts this block into the node's /etc/hosts (absent: it removes one left there).
+        { remote: posix.join(d.staging, 'etc-hosts.kubelab'), content: plan.etcHosts ?? '', mode: 0o600 },
       ]
       let bytes = 0
       // Names and sizes only: file contents (keys, kubeconfigs) never reach a log.

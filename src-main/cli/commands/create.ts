@@ -14,7 +14,7 @@ export const createCommand = clusterCommand({
     '  --workers N          worker nodes besides the control plane (default 2)',
     '  --control-planes N   control-plane nodes: 1 (default), 3 or 5. Several run an etcd member, an API',
     '                       server and leader-elected scheduler/controller manager each, behind a load',
-    '                       balancer on the host (local provider); the store is etcd',
+    '                       balancer on the host (and one on every VM node); the store is etcd',
     '  --timeout D          give up waiting after D seconds (default 120 + a little per node)',
     '  --store S            where the API server keeps objects: embedded (default) or etcd (an etcd',
     '                       member from the distribution on the control-plane node; not for simulated)',

@@ -12,12 +12,12 @@
 // stops with the last one.
 import { podCgroup, removeCgroup } from '../../../src-cluster/kubelet/pod-cgroup'
 import { execFile, spawnSync } from 'node:child_process'
-import { API_LB_SCRIPT } from '../../../provisioning/bundle'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { PAUSE_IMAGE } from '../../../provisioning/images/standard'
 import { ensureClusterSshKey } from '../../provisioning/keys'
 import { hostKeyPin } from '../../provisioning/host-keys'
+import { apiLbFiles, ensureHostApiLb, hostApiLbPid, stopHostApiLb } from '../api-lb-host'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { containerdFiles, startContainerd, stopContainerd } from './containerd'
 import { alive, killAll, killAllAtOnce, linkExists, netnsList, netnsPids, pidsMatching, pidsMatchingAny, sh, trySh, unmountUnder } from './host'
@@ -130,53 +130,16 @@ function controlPlanes(ctx: ProviderContext): NodeRecord[] {
   return ctx.nodes.filter((n) => n.role === 'control-plane')
 }
 
-export function apiLbFiles(clusterDir: string): { pid: string; status: string; log: string } {
-  return { pid: join(clusterDir, 'api-lb.pid'), status: join(clusterDir, 'api-lb.json'), log: join(clusterDir, 'logs', 'api-lb.log') }
-}
-
-/** The load balancer's pid when it runs (a reused pid running something else does not count). */
-function apiLbPid(clusterDir: string): number | undefined {
-  const f = apiLbFiles(clusterDir).pid
-  const pid = existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : 0
-  if (!(pid > 0) || !alive(pid)) return undefined
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('api-lb.mjs') ? pid : undefined
-  } catch {
-    return undefined
-  }
-}
+export { apiLbFiles }
 
 async function ensureApiLb(ctx: ProviderContext, l: LocalLayout): Promise<void> {
   const cps = controlPlanes(ctx)
-  if (cps.length < 2 || apiLbPid(ctx.clusterDir)) return
-  const f = apiLbFiles(ctx.clusterDir)
-  mkdirSync(join(ctx.clusterDir, 'logs'), { recursive: true })
-  rmSync(f.pid, { force: true })
-  const args = [
-    API_LB_SCRIPT,
-    '--listen',
+  if (cps.length < 2) return
+  await ensureHostApiLb(
+    ctx,
     `${hostIp(l)}:${API_LB_PORT}`,
-    ...cps.flatMap((n) => ['--backend', `${nodeIp(l, n.name)}:6443`]),
-    '--pid-file',
-    f.pid,
-    '--status-file',
-    f.status,
-  ]
-  const r = spawnSync('sh', ['-c', 'log="$1"; shift; setsid "$@" >> "$log" 2>&1 < /dev/null &', 'sh', f.log, process.execPath, ...args], { stdio: 'ignore' })
-  if (r.status !== 0) throw new Error(`could not start the API load balancer: see ${f.log}`)
-  const deadline = Date.now() + 10_000
-  while (!apiLbPid(ctx.clusterDir)) {
-    if (Date.now() > deadline) throw new Error(`the API load balancer did not start listening on ${hostIp(l)}:${API_LB_PORT}: see ${f.log}`)
-    await new Promise((res) => setTimeout(res, 50))
-  }
-  ctx.log(`API load balancer on ${hostIp(l)}:${API_LB_PORT} → ${cps.map((n) => nodeIp(l, n.name)).join(', ')}`)
-}
-
-async function stopApiLb(ctx: ProviderContext): Promise<void> {
-  const pid = apiLbPid(ctx.clusterDir)
-  if (pid) await killAll([pid], 5000)
-  rmSync(apiLbFiles(ctx.clusterDir).pid, { force: true })
-  rmSync(apiLbFiles(ctx.clusterDir).status, { force: true })
+    cps.map((n) => `${nodeIp(l, n.name)}:6443`),
+  )
 }
 
 /** Whether another control-plane node's supervisor runs (the load balancer then stays). */
@@ -229,7 +192,7 @@ async function deleteCluster(ctx: ProviderContext, nodes: readonly NodeRecord[])
   const spaces = new Set(netnsList())
   const namespaces = nodes.map((n) => netnsName(ctx.clusterName, n.name)).filter((ns) => spaces.has(ns))
   const containers = (await Promise.all(dirs.map(taskPids))).flat()
-  const lb = apiLbPid(ctx.clusterDir)
+  const lb = hostApiLbPid(ctx.clusterDir)
   // Every process started for a node carries its folder in its arguments (components, supervisor,
   // containerd and its shims, sshd); what runs in its namespace is its too.
   const procs = new Set([...pidsMatchingAny(dirs.map((d) => `${d}/`)), ...namespaces.flatMap(netnsPids), ...(lb ? [lb] : [])])
@@ -339,13 +302,13 @@ export const localProvider: Provider = {
 
   async stop(ctx, node) {
     await stopNode(ctx, node)
-    if (node.role === 'control-plane' && !otherControlPlaneUp(ctx, node.name)) await stopApiLb(ctx)
+    if (node.role === 'control-plane' && !otherControlPlaneUp(ctx, node.name)) await stopHostApiLb(ctx)
   },
 
   async delete(ctx, node) {
     const l = readLayout(ctx.clusterDir)
     await stopNode(ctx, node)
-    if (node.role === 'control-plane' && !otherControlPlaneUp(ctx, node.name)) await stopApiLb(ctx)
+    if (node.role === 'control-plane' && !otherControlPlaneUp(ctx, node.name)) await stopHostApiLb(ctx)
     const ns = netnsName(ctx.clusterName, node.name)
     if (l && l.hosts[node.name] !== undefined) await trySh('ip', ['link', 'del', vethName(l, node.name)])
     if (netnsList().includes(ns)) await sh('ip', ['netns', 'del', ns])

@@ -2,10 +2,14 @@
 // as the `kubelab` user with the cluster's key. Each node's last known address is kept in
 // nodes/<node>/multipass.json so a change after a restart (DHCP drift, canonical/multipass#3792,
 // #1501) is noticed and reported instead of surfacing later as TLS errors.
+// Several control planes: the host runs the API balancer on 127.0.0.1 (api-lb-host.ts) over the
+// control-plane VMs' addresses, started with any control-plane VM and stopped with the last;
+// each VM runs its own (kubelab-api-lb) for its agents, and etcd peers go by node name.
 import { hostKeyPin } from '../../provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
+import { controlPlaneNodes, ensureHostApiLb, hasSeveralControlPlanes, stopHostApiLb } from '../api-lb-host'
 import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
 import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
 import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
@@ -246,6 +250,13 @@ export class MultipassProvider implements Provider {
    * (nodes/<node>/multipass.json) for `addressChanges`: the cluster manager repairs it.
    */
   async start(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    await this.startMachine(ctx, node)
+    // Several control planes: the host's balancer follows the VMs' current addresses.
+    if (node.role === 'control-plane') await this.ensureApiLb(ctx)
+  }
+
+  /** Boots the VM (idempotent) and records its address, noting a change. */
+  private async startMachine(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     const vm = this.vm(ctx, node)
     const e = await this.find(vm)
     if (!e || e.state === 'Deleted') throw new Error(`Multipass has no instance ${vm} for node ${node.name}: it was deleted outside KubeLab; recreate the node`)
@@ -298,6 +309,11 @@ export class MultipassProvider implements Provider {
   }
 
   async stop(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    await this.stopMachine(ctx, node)
+    if (node.role === 'control-plane') await this.stopApiLbWithLast(ctx, node)
+  }
+
+  private async stopMachine(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     const vm = this.vm(ctx, node)
     const e = await this.find(vm)
     if (!e || e.state === 'Deleted' || e.state === 'Stopped') return
@@ -305,6 +321,35 @@ export class MultipassProvider implements Provider {
     if (r.code === 0) return
     ctx.log(`${vm}: stop failed (${r.stderr.trim()}); forcing it off`)
     await this.cli.run(['stop', '--force', vm])
+  }
+
+  /**
+   * Several control planes: the host's endpoint (a balancer on 127.0.0.1:apiServer port) over
+   * every control-plane VM's API server; each node reaches them through its own kubelab-api-lb.
+   */
+  readonly nodeApiLb = true
+
+  async haApiEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {
+    const port = ctx.ports.apiServer
+    return hasSeveralControlPlanes(ctx) && port ? { host: '127.0.0.1', port } : undefined
+  }
+
+  /** Starts (or re-points) the host's balancer at the control planes' recorded addresses. */
+  private async ensureApiLb(ctx: ProviderContext): Promise<void> {
+    const ep = await this.haApiEndpoint(ctx)
+    if (!ep) return
+    const backends = controlPlaneNodes(ctx).flatMap((n) => {
+      const a = this.readNodeFile(ctx, n)?.address
+      return a ? [`${a}:6443`] : []
+    })
+    await ensureHostApiLb(ctx, `${ep.host}:${ep.port}`, backends)
+  }
+
+  /** The balancer stops with the last running control-plane VM. */
+  private async stopApiLbWithLast(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    if (!hasSeveralControlPlanes(ctx)) return
+    const running = new Set((await this.cli.list()).filter((e) => e.state !== 'Stopped' && e.state !== 'Deleted').map((e) => e.name))
+    if (!controlPlaneNodes(ctx).some((n) => n.name !== node.name && running.has(this.vm(ctx, n)))) await stopHostApiLb(ctx)
   }
 
   async delete(ctx: ProviderContext, node: NodeRecord): Promise<void> {
@@ -315,6 +360,7 @@ export class MultipassProvider implements Provider {
       if (!(e instanceof MultipassError && e.failure.kind === 'does-not-exist')) throw e
     }
     rmSync(this.nodeFile(ctx, node), { force: true })
+    if (node.role === 'control-plane') await this.stopApiLbWithLast(ctx, node)
   }
 
   async list(ctx: ProviderContext): Promise<NodeStatusReport[]> {

@@ -18,6 +18,7 @@ import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
 import { formatElapsed } from '../multipass/run'
 import { isOurProcess, readPid, terminate } from '../process'
 import type { PreflightCheck } from '../../contract'
+import { controlPlaneNodes, ensureHostApiLb, hasSeveralControlPlanes, stopHostApiLb } from '../api-lb-host'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { freeLocalPort, toMegabytes } from '../virtualbox/provider'
 import { chooseAccelerator, parseAccelHelp, probeKernel, probeKvmBoot, readAccelFacts, type AccelChoice, type Accelerator } from './accel'
@@ -221,7 +222,7 @@ export class QemuProvider implements Provider {
       natMac: plan.natMac,
       labMac: plan.labMac,
       sshPort: await freeLocalPort(),
-      ...(node.role === 'control-plane' ? { apiPort: ctx.ports.apiServer ?? (await freeLocalPort()) } : {}),
+      ...(node.role === 'control-plane' ? { apiPort: await this.apiForwardPort(ctx, node) } : {}),
       forwards: [],
       qmpSocket: qmpSocketPath(dir),
       instanceId,
@@ -302,7 +303,61 @@ export class QemuProvider implements Provider {
 
   async start(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     await this.launch(ctx, node)
+    if (node.role === 'control-plane') await this.ensureApiLb(ctx)
     await this.waitGuest(ctx, node)
+  }
+
+  /**
+   * The host port forwarded to a control plane's API server: the cluster's API server port when
+   * there is one control plane; with several, a port of each one's own (the cluster's port is
+   * then the host balancer's, over these forwards).
+   */
+  private async apiForwardPort(ctx: ProviderContext, node: NodeRecord): Promise<number> {
+    if (!hasSeveralControlPlanes(ctx)) return ctx.ports.apiServer ?? (await freeLocalPort())
+    const taken = new Set([
+      ctx.ports.apiServer,
+      ...controlPlaneNodes(ctx)
+        .filter((n) => n.name !== node.name)
+        .map((n) => this.readNodeFile(ctx, n)?.apiPort),
+    ])
+    for (;;) {
+      const p = await freeLocalPort()
+      if (!taken.has(p)) return p
+    }
+  }
+
+  /**
+   * Several control planes: the nodes reach the API servers through their own kubelab-api-lb
+   * (each VM's lab0 address), and the host through a balancer on 127.0.0.1:apiServer port over
+   * each control plane's API server forward (QEMU's user networking needs no root on the host).
+   */
+  readonly nodeApiLb = true
+
+  async haApiEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {
+    const port = ctx.ports.apiServer
+    return hasSeveralControlPlanes(ctx) && port ? { host: '127.0.0.1', port } : undefined
+  }
+
+  /** The host balancer's listen address and backends (every control plane's API forward), when it has one. */
+  async hostApiLbPlan(ctx: ProviderContext): Promise<{ listen: string; backends: string[] } | undefined> {
+    const ep = await this.haApiEndpoint(ctx)
+    if (!ep) return undefined
+    const backends = controlPlaneNodes(ctx).flatMap((n) => {
+      const port = this.readNodeFile(ctx, n)?.apiPort
+      return port ? [`127.0.0.1:${port}`] : []
+    })
+    return { listen: `${ep.host}:${ep.port}`, backends }
+  }
+
+  private async ensureApiLb(ctx: ProviderContext): Promise<void> {
+    const plan = await this.hostApiLbPlan(ctx)
+    if (plan) await ensureHostApiLb(ctx, plan.listen, plan.backends)
+  }
+
+  /** The balancer stops with the last running control-plane VM. */
+  private async stopApiLbWithLast(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    if (!hasSeveralControlPlanes(ctx)) return
+    if (!controlPlaneNodes(ctx).some((n) => n.name !== node.name && this.runningPid(ctx, n) !== undefined)) await stopHostApiLb(ctx)
   }
 
   /** SSH through the forward, then cloud-init; a VM that never answers is explained from its console. */
@@ -340,6 +395,11 @@ export class QemuProvider implements Provider {
   }
 
   async stop(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    await this.stopMachine(ctx, node)
+    if (node.role === 'control-plane') await this.stopApiLbWithLast(ctx, node)
+  }
+
+  private async stopMachine(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     const pid = this.runningPid(ctx, node)
     const nf = this.readNodeFile(ctx, node)
     const f = this.files(ctx, node)
@@ -380,6 +440,7 @@ export class QemuProvider implements Provider {
     }
     this.cleanRuntime(ctx, node)
     for (const p of [f.disk, f.seed, f.console, join(this.nodeDir(ctx, node), 'qemu.json')]) rmSync(p, { force: true })
+    if (node.role === 'control-plane') await this.stopApiLbWithLast(ctx, node)
   }
 
   async list(ctx: ProviderContext): Promise<NodeStatusReport[]> {
@@ -406,6 +467,7 @@ export class QemuProvider implements Provider {
   }
 
   async apiServerEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {
+    if (hasSeveralControlPlanes(ctx)) return this.haApiEndpoint(ctx)
     const cp = ctx.nodes.find((n) => n.role === 'control-plane')
     const port = cp ? this.readNodeFile(ctx, cp)?.apiPort : undefined
     return port ? { host: '127.0.0.1', port } : undefined

@@ -13,6 +13,7 @@ import { renderNetworkConfig } from '../cloud-init/network-config'
 import { writeSeedIso } from '../cloud-init/seed'
 import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
 import { formatElapsed, sleep as realSleep, type CommandRunner } from '../multipass/run'
+import { controlPlaneNodes, ensureHostApiLb, hasSeveralControlPlanes, stopHostApiLb } from '../api-lb-host'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { VBoxManageCli } from './cli'
 import { VBoxError } from './errors'
@@ -312,12 +313,45 @@ export class VirtualBoxProvider implements Provider {
     const info = await this.cli.info(vm)
     if (!info) throw new Error(`VirtualBox has no VM ${vm} for node ${node.name}: it was deleted outside KubeLab; recreate the node`)
     const state = vmStateOf(info)
-    if (state === 'running') return
+    if (state === 'running') {
+      if (node.role === 'control-plane') await this.ensureApiLb(ctx)
+      return
+    }
     if (state === 'aborted')
       ctx.log(
         `${vm}: the VM process had died (aborted); starting it again. Boot console: ${join(this.nodeDir(ctx, node), 'console.log')}${this.consoleTail(ctx, node)}`,
       )
     await this.cli.startvm(vm)
+    if (node.role === 'control-plane') await this.ensureApiLb(ctx)
+  }
+
+  /**
+   * Several control planes: the host's endpoint, a balancer on 127.0.0.1 (the cluster's API
+   * server port) over every control-plane VM's host-only address; each node reaches the API
+   * servers through its own kubelab-api-lb, and etcd peers go by node name.
+   */
+  readonly nodeApiLb = true
+
+  async haApiEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {
+    const port = ctx.ports.apiServer
+    return hasSeveralControlPlanes(ctx) && port ? { host: '127.0.0.1', port } : undefined
+  }
+
+  private async ensureApiLb(ctx: ProviderContext): Promise<void> {
+    const ep = await this.haApiEndpoint(ctx)
+    if (!ep) return
+    const backends = controlPlaneNodes(ctx).flatMap((n) => {
+      const a = this.readNodeFile(ctx, n)?.address
+      return a ? [`${a}:6443`] : []
+    })
+    await ensureHostApiLb(ctx, `${ep.host}:${ep.port}`, backends)
+  }
+
+  /** The balancer stops with the last running control-plane VM. */
+  private async stopApiLbWithLast(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    if (!hasSeveralControlPlanes(ctx)) return
+    const running = new Set((await this.cli.vms(true)).map((v) => v.name))
+    if (!controlPlaneNodes(ctx).some((n) => n.name !== node.name && running.has(this.vm(ctx, n)))) await stopHostApiLb(ctx)
   }
 
   private consoleTail(ctx: ProviderContext, node: NodeRecord): string {
@@ -328,6 +362,11 @@ export class VirtualBoxProvider implements Provider {
   }
 
   async stop(ctx: ProviderContext, node: NodeRecord): Promise<void> {
+    await this.stopMachine(ctx, node)
+    if (node.role === 'control-plane') await this.stopApiLbWithLast(ctx, node)
+  }
+
+  private async stopMachine(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     const vm = this.vm(ctx, node)
     const info = await this.cli.info(vm)
     if (!info || vmStateOf(info) !== 'running') return
@@ -366,6 +405,7 @@ export class VirtualBoxProvider implements Provider {
     }
     const dir = this.nodeDir(ctx, node)
     for (const f of ['virtualbox.json', 'seed.iso', 'disk.vdi', 'console.log']) rmSync(join(dir, f), { force: true })
+    if (node.role === 'control-plane') await this.stopApiLbWithLast(ctx, node)
   }
 
   async list(ctx: ProviderContext): Promise<NodeStatusReport[]> {

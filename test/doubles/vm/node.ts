@@ -1,7 +1,9 @@
 // The machine behind one double "VM": a network namespace plugged into a host bridge (the
 // hypervisor's VM network), a root folder (its disk), an sshd that reads authorized keys per
 // user from that disk (what cloud-init wrote), and on later boots the services a VM's systemd
-// would start again (containerd, KubeLab's components). Reuses the local provider's containerd
+// would start again (containerd, KubeLab's components). sshd and the components run in a mount
+// namespace of the machine's own, with its disk's etc/hosts bound over /etc/hosts (names resolve
+// as on a VM: etcd peers by node name). Reuses the local provider's containerd
 // and host helpers; its own sshd config because cloud-init decides which keys and users log in.
 import { spawn, spawnSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -171,8 +173,38 @@ export function startSshd(p: VmPaths, m: VmMeta): void {
   const pid = sshdPid(p)
   if (pid) killSync(pid) // the address may have changed: listen again
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
-  const r = spawnSync('nsenter', [`--net=/run/netns/${m.netns}`, SSHD, '-f', f.config, '-E', f.log], { encoding: 'utf8', timeout: 15_000 })
+  // The machine's own /etc/hosts (its disk's etc/hosts, what provisioning writes into) is what
+  // its programs resolve names with: sshd, and so every session and what it starts, runs in a
+  // mount namespace of the machine's own where that file is bound over /etc/hosts.
+  const hosts = p.rooted('etc/hosts')
+  if (!existsSync(hosts)) writeFileSync(hosts, `127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1 ${m.vm}\n`)
+  const r = spawnSync(
+    'nsenter',
+    [
+      `--net=/run/netns/${m.netns}`,
+      'unshare',
+      '--mount',
+      '--propagation',
+      'slave',
+      'sh',
+      '-c',
+      'mount --bind "$0" /etc/hosts && exec "$@"',
+      hosts,
+      SSHD,
+      '-f',
+      f.config,
+      '-E',
+      f.log,
+    ],
+    { encoding: 'utf8', timeout: 15_000 },
+  )
   if (r.status !== 0) throw new Error(`sshd of ${m.vm} did not start: ${(r.stderr || r.stdout).trim()}`)
+}
+
+/** The machine's mount namespace (sshd's: its own /etc/hosts), for what its "systemd" starts at boot. */
+function machineMountNs(p: VmPaths): string[] {
+  const pid = sshdPid(p)
+  return pid ? [`--mount=/proc/${pid}/ns/mnt`] : []
 }
 
 function sshdPid(p: VmPaths): number | undefined {
@@ -207,7 +239,10 @@ export async function startServices(p: VmPaths, m: VmMeta): Promise<void> {
   if (existsSync(conf) && existsSync(sup) && !(pid > 0 && alive(pid))) {
     mkdirSync(p.rooted('var/log/kubelab'), { recursive: true })
     const fd = openSync(p.rooted('var/log/kubelab/supervisor.log'), 'a')
-    spawn('nsenter', [`--net=/run/netns/${m.netns}`, 'setsid', process.execPath, sup, conf], { stdio: ['ignore', fd, fd], detached: true }).unref()
+    spawn('nsenter', [`--net=/run/netns/${m.netns}`, ...machineMountNs(p), 'setsid', process.execPath, sup, conf], {
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    }).unref()
     closeSync(fd)
   }
 }
