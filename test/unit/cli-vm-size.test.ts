@@ -84,7 +84,6 @@ describe('kubelab create flags', () => {
         [['--provider', 'local', '--control-planes', '2'], /--control-planes must be 1, 3 or 5/],
         [['--provider', 'local', '--control-planes', '3', '--store', 'embedded'], /keeps objects in etcd/],
         [['--provider', 'simulated', '--control-planes', '3'], /use --provider local, not simulated/],
-        [['--provider', 'multipass', '--control-planes', '3'], /provider multipass cannot run several control-plane nodes yet/],
       ] as const) {
         const x = io(home)
         expect(await createCommand.run(['vb8x', ...args], x)).toBe(1)
