@@ -28,7 +28,16 @@ export interface NodeBundle {
 /** etcd's gRPC definitions, which the etcd3 client loads at run time (rpc.proto imports the other two by name). */
 const ETCD_PROTOS = ['rpc.proto', 'kv.proto', 'auth.proto'] as const
 
-export const BUNDLE_FILES = ['kubelab-node.js', 'kubelab-node.cjs', 'runtime-v1.proto', 'package.json', 'supervisor.mjs', 'api-lb.mjs', ...ETCD_PROTOS] as const
+export const BUNDLE_FILES = [
+  'kubelab-node.js',
+  'kubelab-node.cjs',
+  'runtime-v1.proto',
+  'package.json',
+  'supervisor.mjs',
+  'api-lb.mjs',
+  'etc-hosts.mjs',
+  ...ETCD_PROTOS,
+] as const
 
 /**
  * The etcd3 package reads `${__dirname}/../proto/rpc.proto` when it loads; in the bundle there
@@ -130,8 +139,10 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
   // Resolved as Node resolves the package (hoisted or not), not by a fixed folder path.
   const etcdProtoDir = join(dirname(createRequire(join(ROOT, 'package.json')).resolve('etcd3/package.json')), 'proto')
   for (const f of ETCD_PROTOS) if (!fresh || !existsSync(join(dir, f))) copyFileSync(join(etcdProtoDir, f), join(dir, f))
-  // The node's own API balancer (VM clusters with several control planes); small, always fresh.
+  // The node's own API balancer and its /etc/hosts block (VM clusters with several control
+  // planes); small, always fresh.
   copyFileSync(API_LB_SCRIPT, join(dir, 'api-lb.mjs'))
+  copyFileSync(join(ROOT, 'provisioning', 'etc-hosts.mjs'), join(dir, 'etc-hosts.mjs'))
   const files = BUNDLE_FILES.map((name) => ({ name, path: join(dir, name) }))
   const components = bundleComponents(program)
   const kubeletFlags = components.includes('kubelet') ? componentFlags(program, 'kubelet') : []

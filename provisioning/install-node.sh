@@ -109,21 +109,10 @@ JS
 # --- /etc/hosts: every control-plane node by name (VM clusters with several control planes) ----
 # etcd peers reach each other by node name, so the members survive a VM coming back with another
 # address: this block is rewritten on every provisioning (a repair after an address change too).
-# Written in place, never renamed over: /etc/hosts may be a bind mount.
-if [ -f "$STAGING/etc-hosts.kubelab" ]; then
-  "$NODE_BIN" - "$STAGING/etc-hosts.kubelab" "$ROOT/etc/hosts" <<'JS' || die "could not update $ROOT/etc/hosts on node $KUBELAB_NODE_NAME"
-const fs = require('fs')
-const [block, hosts] = process.argv.slice(2)
-const want = fs.readFileSync(block, 'utf8')
-let cur = ''
-try { cur = fs.readFileSync(hosts, 'utf8') } catch {}
-const kept = cur.replace(/# BEGIN kubelab[^\n]*\n[\s\S]*?# END kubelab\n?/g, '')
-const next = want ? `${kept}${kept === '' || kept.endsWith('\n') ? '' : '\n'}${want}` : kept
-if (next !== cur) {
-  fs.writeFileSync(hosts, next)
-  process.stderr.write(`kubelab-install: ${want ? 'wrote the control-plane names into' : 'removed the control-plane names from'} ${hosts}\n`)
-}
-JS
+# (provisioning/etc-hosts.mjs; on VMs the etcd unit re-applies it before every start.)
+if [ -f "$STAGING/etc-hosts.kubelab" ] && [ -f "$ROOT/var/lib/kubelab/bin/etc-hosts.mjs" ]; then
+  "$NODE_BIN" "$ROOT/var/lib/kubelab/bin/etc-hosts.mjs" "$STAGING/etc-hosts.kubelab" "$ROOT/etc/hosts" ||
+    die "could not update $ROOT/etc/hosts on node $KUBELAB_NODE_NAME"
 fi
 
 # --- services -----------------------------------------------------------------------------

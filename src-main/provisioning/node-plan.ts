@@ -101,6 +101,8 @@ export interface Component {
   readonly parts?: readonly string[]
   /** The node agent's control socket (stop/start of one part). */
   readonly controlSocket?: string
+  /** systemd units: a command run before every start (ExecStartPre). */
+  readonly preStart?: readonly string[]
 }
 
 /** Components `kubelab-node agent` runs in one process (its AGENT_PARTS). */
@@ -218,6 +220,10 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
           clusterToken: `kubelab-${p.cluster}`,
           initialCluster: etcdInitialCluster(members, runsNodeApiLb(p)),
         }),
+        // The peers' names, again before every start: cloud-init may rewrite /etc/hosts at boot.
+        ...(runsNodeApiLb(p)
+          ? { preStart: [p.nodeBinary, posix.join(d.bin, 'etc-hosts.mjs'), posix.join(d.etc, 'etc-hosts.kubelab'), posix.join(p.root || '/', 'etc/hosts')] }
+          : {}),
       })
     }
     const storeArgs = etcd
@@ -358,7 +364,7 @@ After=${after.join(' ')}
 Wants=${wants}
 
 [Service]
-ExecStart=${exec}
+${c.preStart ? `ExecStartPre=${c.preStart.map(shQuote).join(' ')}\n` : ''}ExecStart=${exec}
 Restart=always
 RestartSec=2
 KillMode=mixed

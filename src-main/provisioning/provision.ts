@@ -311,9 +311,11 @@ export function nodeFiles(
   } else {
     add('components.json', posix.join(d.etc, 'components.json'), supervisorConfig(plan, layout.processes))
   }
+  const etcHosts = runsNodeApiLb(plan) ? `${etcHostsBlock(plan.controlPlanes!)}\n` : undefined
+  if (etcHosts) add('etc-hosts.kubelab', posix.join(d.etc, 'etc-hosts.kubelab'), etcHosts)
   // Units (or supervisor entries) by name: the processes, then the agent's parts.
   const names = [...layout.processes.map((c) => c.name), ...layout.parts.map((c) => c.name)]
-  return { files, components: names, missing, ...(runsNodeApiLb(plan) ? { etcHosts: `${etcHostsBlock(plan.controlPlanes!)}\n` } : {}) }
+  return { files, components: names, missing, ...(etcHosts ? { etcHosts } : {}) }
 }
 
 /** Environment for etcdctl (3.4 reads ETCDCTL_*) pointing at the node's own member with the healthcheck client certificate. */
@@ -377,8 +379,8 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
         { remote: posix.join(d.staging, 'manifest.txt'), content: manifest(plan.files), mode: 0o600 },
         { remote: posix.join(d.staging, 'components.txt'), content: `${plan.components.join(' ')}\n`, mode: 0o600 },
         { remote: posix.join(d.staging, 'install-node.sh'), content: readFileSync(INSTALL_SCRIPT), mode: 0o700 },
-        // install-node.sh puts this block into the node's /etc/hosts (absent: it removes one left there).
-        { remote: posix.join(d.staging, 'etc-hosts.kubelab'), content: plan.etcHosts ?? '', mode: 0o600 },
+        // install-node.sh puts this block into the node's /etc/hosts (empty: it removes one left there).
+        ...(plan.etcHosts ? [] : [{ remote: posix.join(d.staging, 'etc-hosts.kubelab'), content: '', mode: 0o600 }]),
       ]
       let bytes = 0
       // Names and sizes only: file contents (keys, kubeconfigs) never reach a log.

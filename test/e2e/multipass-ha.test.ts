@@ -4,7 +4,8 @@
 // every node's agents behind its own kubelab-api-lb on 127.0.0.1:6444, and the host's kubeconfig
 // behind the host's balancer on 127.0.0.1. Stopping the VM whose controller manager leads leaves
 // kubectl working and moves both Leases; starting it again brings its member back. A whole-cluster
-// stop, then a start that hands every VM another address (DHCP drift): the repair rewrites the
+// The ha-control-plane lab runs on it (its scripts on cp2 reach the API through cp2's own
+// balancer). A whole-cluster stop, then a start that hands every VM another address (DHCP drift): the repair rewrites the
 // /etc/hosts blocks, the members find each other by name again with the same member IDs, and the
 // host's balancer follows the new addresses. Delete leaves nothing.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { hostNodeRuntime } from '../helpers/node-runtime'
 import { hostLinuxKubectl } from '../helpers/host-kubectl'
-import { DOUBLES, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
+import { ClusterManager } from '../../src-main/clusters'
+import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/labs'
+import { DOUBLES, ROOT, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
 
 const missing = missingHostDeps() ?? (existsSync('/usr/bin/etcd') ? undefined : 'needs /usr/bin/etcd (Debian etcd-server)')
 if (missing) console.warn(`multipass HA e2e skipped: ${missing}`)
@@ -141,6 +144,29 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass --co
       if (!/is healthy/.test(health)) throw new Error(health)
     })
     expect((await kubectl('get', 'configmap', 'after-failover', '-o', 'jsonpath={.data.k}')).trim()).toBe('v')
+  })
+
+  it('the ha-control-plane lab: start → check fails → cp2 down, leases off it → cp2 back → check passes', async () => {
+    const lab = loadCatalogue([join(ROOT, 'labs')]).find((e) => e.lab?.id === 'ha-control-plane')?.lab
+    expect(lab).toBeDefined()
+    // In this process the provider runs `multipass` from PATH: the double, on this test's state.
+    Object.assign(process.env, { PATH: env.PATH, MULTIPASS_DOUBLE_STATE: state, MULTIPASS_DOUBLE_BACKEND: env.MULTIPASS_DOUBLE_BACKEND })
+    const lc = await managedLabCluster(new ClusterManager({ env }), cluster)
+    try {
+      const runner = new LabRunner(lc, lab!)
+      expect(unmetNeeds(lab!, await runner.facts())).toEqual([])
+      await runner.start()
+      expect((await runner.check()).reason).toMatch(/the API server on cp2 \(control-plane-2, .*\) still answers/)
+      expect((await runner.solution({ run: true })).result?.code).toBe(0)
+      expect(await runner.check()).toMatchObject({ outcome: 'passed', step: 1 })
+      expect(Object.values(await leaseHolders())).not.toContain('control-plane-2')
+      expect((await runner.solution({ run: true })).result?.code).toBe(0)
+      const back = await runner.check()
+      expect(back, back.reason).toMatchObject({ outcome: 'passed', step: 2 })
+      await runner.stop()
+    } finally {
+      lc.close()
+    }
   })
 
   it('stop, then start with every VM at another address: the members find each other by name again', async () => {

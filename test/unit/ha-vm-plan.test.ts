@@ -86,6 +86,11 @@ describe('several control planes on VMs: what a node gets', () => {
     )
     // Clients still use addresses (etcd republishes them at every start).
     expect(flag('--advertise-client-urls')).toBe('https://10.113.0.11:2379')
+    // The block again before every start of the member (cloud-init may rewrite /etc/hosts at boot).
+    expect(f.byDest('/etc/systemd/system/kubelab-etcd.service')).toMatch(
+      /^ExecStartPre=\/var\/lib\/kubelab\/node-runtime\/v22\/bin\/node \/var\/lib\/kubelab\/bin\/etc-hosts\.mjs \/etc\/kubelab\/etc-hosts\.kubelab \/etc\/hosts$/m,
+    )
+    expect(f.byDest('/etc/kubelab/etc-hosts.kubelab')).toBe(f.etcHosts)
     for (const dest of ['/etc/kubernetes/pki/etcd/peer.crt', '/etc/kubernetes/pki/etcd/server.crt']) {
       const san = new X509Certificate(f.byDest(dest)).subjectAltName ?? ''
       expect(san).toContain('DNS:control-plane-2')
@@ -102,6 +107,7 @@ describe('several control planes on VMs: what a node gets', () => {
     const local = files(dir, CPS[2]!, { ha: true })
     expect(local.components).not.toContain('api-lb')
     expect(local.etcHosts).toBeUndefined()
+    expect(local.byDest('/etc/systemd/system/kubelab-etcd.service')).not.toContain('ExecStartPre')
     expect(local.server('/etc/kubelab/kubelet.kubeconfig')).toBe('https://10.231.4.1:6443')
     const exec = /^ExecStart=(.*)$/m.exec(local.byDest('/etc/systemd/system/kubelab-etcd.service'))![1]!
     expect(exec).toContain('--initial-advertise-peer-urls https://10.113.0.12:2380')
@@ -134,6 +140,29 @@ function qemuCtx(dir: string, cps: number): ProviderContext {
   })
   return { clusterName: 'demo', clusterDir: dir, nodes, ports: { apiServer: 46443 }, settings: {}, log: () => {} }
 }
+
+describe('etc-hosts.mjs', () => {
+  it('adds, replaces and removes its block in place, keeping the other lines', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const { statSync } = await import('node:fs')
+    const dir = tempDir('kl-havm-')
+    const hosts = join(dir, 'hosts')
+    const block = join(dir, 'block')
+    const run = (content: string): string => {
+      writeFileSync(block, content)
+      execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'provisioning', 'etc-hosts.mjs'), block, hosts], { stdio: 'ignore' })
+      return readFileSync(hosts, 'utf8')
+    }
+    writeFileSync(hosts, '127.0.0.1 localhost\n127.0.1.1 cp2')
+    const inode = statSync(hosts).ino
+    const b1 = '# BEGIN kubelab: x\n10.0.0.1 control-plane\n# END kubelab\n'
+    expect(run(b1)).toBe(`127.0.0.1 localhost\n127.0.1.1 cp2\n${b1}`)
+    const b2 = '# BEGIN kubelab: x\n10.0.0.9 control-plane\n# END kubelab\n'
+    expect(run(b2)).toBe(`127.0.0.1 localhost\n127.0.1.1 cp2\n${b2}`)
+    expect(run('')).toBe('127.0.0.1 localhost\n127.0.1.1 cp2\n')
+    expect(statSync(hosts).ino).toBe(inode)
+  })
+})
 
 describe('several control planes on QEMU: the host balancer over the API forwards', () => {
   it('listens on the cluster API port over each control plane forward; one control plane keeps its direct forward', async () => {
