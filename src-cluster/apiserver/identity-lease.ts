@@ -87,10 +87,10 @@ export class IdentityLease {
     this.holder = `${this.name}_${randomUUID()}`
   }
 
-  /** Write the Lease now, then renew it and collect expired ones on their timers. */
+  /** Write the Lease now, then renew it and collect expired ones on their timers (failures are logged, never thrown). */
   async start(): Promise<void> {
-    await this.serially(() => this.renew())
     const logged = (what: string) => (e: unknown) => this.opts.log(`apiserver: ${what}: ${e instanceof Error ? e.message : String(e)}`)
+    await this.serially(() => this.renew()).catch(logged(`writing Lease kube-system/${this.name}`))
     this.renewTimer = setInterval(
       () => void this.serially(() => this.renew()).catch(logged(`renewing Lease kube-system/${this.name}`)),
       this.opts.renewIntervalMs,

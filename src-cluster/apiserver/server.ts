@@ -215,13 +215,18 @@ async function bootstrap(ctx: ServerContext): Promise<void> {
  * create that lost the race (409 AlreadyExists) or an update that lost its compare-and-swap is
  * simply run again, and then finds the other server's object.
  */
-async function bootstrapRacing(ctx: ServerContext, endpoints: EndpointReconciler): Promise<void> {
+async function bootstrapRacing(ctx: ServerContext, endpoints: EndpointReconciler, log: (line: string) => void): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await bootstrap(ctx)
       await ensureBootstrapPolicy(ctx)
-      // The `kubernetes` Endpoints list this server before it answers its first request.
-      await endpoints.reconcile()
+      // The `kubernetes` Endpoints list this server before it answers its first request. A race
+      // with another server (409) runs again; any other failure (say, a failing admission
+      // webhook on endpoints) does not keep the server down: its rounds retry every interval.
+      await endpoints.reconcile().catch((e: unknown) => {
+        if (e instanceof ApiError && e.code === 409) throw e
+        log(`apiserver: reconciling the kubernetes endpoints: ${e instanceof Error ? e.message : String(e)}`)
+      })
       return
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 409) || attempt >= 10) throw e
@@ -637,7 +642,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         })
   let crds: CrdController
   try {
-    await bootstrapRacing(ctx, endpoints)
+    await bootstrapRacing(ctx, endpoints, log)
     await identity?.start()
     await policy.load()
     await ctx.webhooks.load()

@@ -66,6 +66,11 @@ async function leaseHolders(): Promise<Record<string, string>> {
   return out
 }
 
+/** The API servers the `kubernetes` Service sends pods to, and a node's address (its API server advertises it). */
+const apiEndpoints = async () =>
+  (await kubectl('get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[0].addresses[*].ip}')).trim().split(' ').filter(Boolean).sort()
+const nodeIp = async (node: string) => (await kubectl('get', 'node', node, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}')).trim()
+
 const etcdctl = (node: string, args: string) => kubelab('ssh', cluster, node, '--', `. "\${KUBELAB_ROOT:-}/etc/kubelab/etcdctl.env" && etcdctl ${args}`)
 
 let createLog = ''
@@ -194,12 +199,20 @@ describe('kubelab create --provider local --control-planes 3', () => {
   it('keeps answering and moves the leases when the leader node stops, and takes it back on start', async () => {
     const before = await leaseHolders()
     const victim = before['kube-controller-manager']!
+    const victimIp = await nodeIp(victim)
+    expect(await apiEndpoints()).toContain(victimIp)
     const t0 = Date.now()
     await kubelab('node', 'stop', cluster, victim)
     const stopped = Date.now()
     // Through the same endpoint: the load balancer sends requests to the two live API servers.
     const apiAt = await until('kubectl answering', 60_000, async () => ((await kubectl('get', '--raw', '/readyz')).trim() === 'ok' ? Date.now() : undefined))
     await kubectl('create', 'configmap', 'after-failover', '--from-literal=k=v')
+    // Its API server left the `kubernetes` Endpoints (lease reconciler: on its clean shutdown, or
+    // once its 15 s record ran out), so pods are no longer sent to it.
+    const epAt = await until('the stopped API server leaving the kubernetes endpoints', 60_000, async () => {
+      const ips = await apiEndpoints()
+      return ips.length === 2 && !ips.includes(victimIp) ? Date.now() : undefined
+    })
     const leasesAt = await until('both leases on live nodes', 90_000, async () => {
       const h = await leaseHolders()
       return h['kube-scheduler'] !== victim &&
@@ -224,7 +237,7 @@ describe('kubelab create --provider local --control-planes 3', () => {
           : undefined
       })
     console.log(
-      `failover (${victim} stopped): node stop took ${stopped - t0} ms; API answered ${apiAt - t0} ms and both leases on live nodes ${leasesAt - t0} ms after the stop began (${leasesAt - stopped} ms after it returned)`,
+      `failover (${victim} stopped): node stop took ${stopped - t0} ms; API answered ${apiAt - t0} ms, its API server left the endpoints ${epAt - t0} ms and both leases on live nodes ${leasesAt - t0} ms after the stop began (${leasesAt - stopped} ms after it returned)`,
     )
     // The cluster's controllers run on the new leader: a Deployment gets its ReplicaSet and pods.
     await kubectl('create', 'deployment', 'after', '--image=kubelab.local/busybox:1', '--replicas=2', '--', 'sleep', '3600')
@@ -249,6 +262,10 @@ describe('kubelab create --provider local --control-planes 3', () => {
       !(await etcdctl(victim, 'endpoint health --cluster')).includes('unhealthy') ? true : undefined,
     )
     expect(await etcdctl(victim, 'get --prefix --keys-only /registry/ | grep after-failover')).toContain('after-failover')
+    // Its API server is listed again (it reconciles before it answers).
+    await until('the restarted API server back in the kubernetes endpoints', 60_000, async () =>
+      (await apiEndpoints()).length === 3 && (await apiEndpoints()).includes(victimIp) ? true : undefined,
+    )
   })
 
   it('stops and starts the whole cluster: every etcd member, API server and the load balancer come back with the objects', async () => {
