@@ -1,14 +1,14 @@
 // The Clusters view end to end in Chromium against `kubelab serve`: create a simulated cluster
 // through the wizard, watch the steps, stop/start it, run kubectl in a host terminal, delete it.
 // The simulated control plane runs detached: the cluster is deleted at the end, also on failure.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { CHROMIUM_PATH, launchChromium, serveKubelab } from '../helpers/ui'
 
 const chromiumPath = CHROMIUM_PATH
 const root = join(import.meta.dirname, '..', '..')
@@ -31,18 +31,9 @@ let browser: Browser | undefined
 let page: Page
 
 function startServe(env: NodeJS.ProcessEnv): Promise<string> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'kubelab.mjs'), 'serve', '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  server = child
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const m = /serving at (http:\/\/\S+)/.exec(output)
-      if (m) resolve(m[1] as string)
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`kubelab serve exited with ${code}:\n${output}`)))
-  })
+  const serving = serveKubelab(env, (text) => (output += text))
+  server = serving.child
+  return serving.url
 }
 
 async function shot(name: string): Promise<void> {

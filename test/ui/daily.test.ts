@@ -4,7 +4,7 @@
 // local parse and unknown-field errors at their lines, + Create from templates, row actions
 // (scale, restart, delete), the namespace selector, workload logs that say their error once,
 // the command palette and shortcuts, the app icon, and a stopped cluster shown as stopped.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { CHROMIUM_PATH, launchChromium, serveKubelab } from '../helpers/ui'
 import { kubectlCli } from '../helpers/cli'
 
 const run = promisify(execFile)
@@ -72,17 +72,9 @@ let page: Page
 const notFound: string[] = []
 
 function startServe(): Promise<string> {
-  server = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const m = /serving at (http:\/\/\S+)/.exec(output)
-      if (m) resolve(m[1] as string)
-    }
-    server?.stdout?.on('data', onData)
-    server?.stderr?.on('data', onData)
-    server?.once('exit', (code) => reject(new Error(`kubelab serve exited with ${code}:\n${output}`)))
-  })
+  const serving = serveKubelab(env, (text) => (output += text))
+  server = serving.child
+  return serving.url
 }
 
 async function stopLeftover(clusterHome: string, name: string): Promise<void> {

@@ -3,7 +3,7 @@
 // shows the runner's reason; progress survives a restart of the backend; a step's Run button
 // types its command into the lab shell; the rest typed by hand turns Check green; Reset puts
 // the step back.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { CHROMIUM_PATH, launchChromium, serveKubelab } from '../helpers/ui'
 import { kubectlCli } from '../helpers/cli'
 
 const run = promisify(execFile)
@@ -38,20 +38,9 @@ let browser: Browser | undefined
 let page: Page
 
 function startServe(): Promise<string> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  server = child
-  let mine = ''
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      mine += chunk.toString()
-      output += chunk.toString()
-      const m = /serving at (http:\/\/\S+)/.exec(mine)
-      if (m) resolve(m[1] as string)
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`kubelab serve exited with ${code}:\n${output}`)))
-  })
+  const serving = serveKubelab(env, (text) => (output += text))
+  server = serving.child
+  return serving.url
 }
 
 async function stopServe(): Promise<void> {

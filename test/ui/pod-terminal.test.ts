@@ -3,20 +3,18 @@
 // Exec: open a shell from the pod's detail page, type, see the output, `exit 3` shows the tab
 // closed with its exit code, Enter reconnects. Logs: pick each container of a pod with an init
 // container and two app containers, then download the shown log.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { CHROMIUM_PATH, launchChromium, serveKubelab } from '../helpers/ui'
 import { kubectlCli, kubelabCli } from '../helpers/cli'
 
 const chromiumPath = CHROMIUM_PATH
 const kubectlPath = '/usr/bin/kubectl'
-const root = join(import.meta.dirname, '..', '..')
-const cli = join(root, 'bin', 'kubelab.mjs')
 const screenshotDir = join(import.meta.dirname, 'screenshots')
 const cluster = 'ui6'
 
@@ -59,18 +57,9 @@ let browser: Browser | undefined
 let page: Page
 
 function startServe(): Promise<string> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  server = child
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const m = /serving at (http:\/\/\S+)/.exec(output)
-      if (m) resolve(m[1] as string)
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`kubelab serve exited with ${code}:\n${output}`)))
-  })
+  const serving = serveKubelab(env, (text) => (output += text))
+  server = serving.child
+  return serving.url
 }
 
 const kubelab = kubelabCli({ env: () => env })

@@ -1,6 +1,6 @@
 // Resources, Topology and Logs in Debian's Chromium against `kubelab serve`, on a simulated
 // cluster made with the CLI and a deployment applied with the real kubectl.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { CHROMIUM_PATH, launchChromium, serveKubelab } from '../helpers/ui'
 import { kubectlCli } from '../helpers/cli'
 
 const run = promisify(execFile)
@@ -66,17 +66,9 @@ let browser: Browser | undefined
 let page: Page
 
 function startServe(): Promise<string> {
-  server = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const m = /serving at (http:\/\/\S+)/.exec(output)
-      if (m) resolve(m[1] as string)
-    }
-    server?.stdout?.on('data', onData)
-    server?.stderr?.on('data', onData)
-    server?.once('exit', (code) => reject(new Error(`kubelab serve exited with ${code}:\n${output}`)))
-  })
+  const serving = serveKubelab(env, (text) => (output += text))
+  server = serving.child
+  return serving.url
 }
 
 /** When `kubelab delete` fails, still stop the cluster's control plane (its pid file) so no process is left behind. */

@@ -1,16 +1,15 @@
 // The renderer in Debian's Chromium against `kubelab serve` (browser mode), end to end:
 // CLI → HTTP + WebSocket server → backend → Vue/Pinia UI.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { CHROMIUM_PATH, launchChromium, serveKubelab } from '../helpers/ui'
 
 const chromiumPath = CHROMIUM_PATH
-const root = join(import.meta.dirname, '..', '..')
 const screenshotDir = join(import.meta.dirname, 'screenshots')
 
 const haveChromium = existsSync(chromiumPath)
@@ -29,21 +28,9 @@ let page: Page
 
 /** Starts `kubelab serve --port 0` and resolves with the URL it prints. */
 function startServe(env: NodeJS.ProcessEnv): Promise<string> {
-  server = spawn(process.execPath, [join(root, 'bin', 'kubelab.mjs'), 'serve', '--port', '0'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      serverOutput += chunk.toString()
-      const m = /serving at (http:\/\/\S+)/.exec(serverOutput)
-      if (m) resolve(m[1] as string)
-    }
-    server.stdout?.on('data', onData)
-    server.stderr?.on('data', onData)
-    server.once('exit', (code) => reject(new Error(`kubelab serve exited with ${code}:\n${serverOutput}`)))
-  })
+  const serving = serveKubelab(env, (text) => (serverOutput += text))
+  server = serving.child
+  return serving.url
 }
 
 function exitCode(child: ChildProcess): Promise<number | null> {

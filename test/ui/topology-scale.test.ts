@@ -4,7 +4,7 @@
 // a filter narrows by name, label and status; boxes per namespace on request. Also: the cluster
 // card says how many nodes are Ready and names a stopped one at once, and dialogs (wizard,
 // + Create, command palette) keep Tab inside, close on Esc and give focus back to their opener.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
+import { CHROMIUM_PATH, launchChromium, serveKubelab } from '../helpers/ui'
 import { kubectlCli } from '../helpers/cli'
 
 const run = promisify(execFile)
@@ -64,17 +64,9 @@ let browser: Browser | undefined
 let page: Page
 
 function startServe(): Promise<string> {
-  server = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const m = /serving at (http:\/\/\S+)/.exec(output)
-      if (m) resolve(m[1] as string)
-    }
-    server?.stdout?.on('data', onData)
-    server?.stderr?.on('data', onData)
-    server?.once('exit', (code) => reject(new Error(`kubelab serve exited with ${code}:\n${output}`)))
-  })
+  const serving = serveKubelab(env, (text) => (output += text))
+  server = serving.child
+  return serving.url
 }
 
 async function stopLeftover(clusterHome: string, name: string): Promise<void> {
