@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClusterManager } from '../../src-main/clusters'
-import { importKillercoda, LabRunner, loadCatalogue, managedLabCluster, unmetNeeds, type Lab, type ManagedLabCluster } from '../../src-main/labs'
+import { importKillercoda, LabRunner, loadCatalogue, managedLabCluster, unmetNeeds, type Lab, type ManagedLabCluster } from '../../src-main/lab-runner'
 import { kubectlCli, kubelabCli } from '../helpers/cli'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

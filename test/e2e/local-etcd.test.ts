@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClusterManager } from '../../src-main/clusters'
-import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/labs'
+import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/lab-runner'
 import { kubectlCli, kubelabCli } from '../helpers/cli'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

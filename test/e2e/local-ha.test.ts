@@ -20,7 +20,7 @@ import { parse } from 'yaml'
 import type { Browser, Page } from 'playwright-core'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
 import { ClusterManager } from '../../src-main/clusters'
-import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/labs'
+import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/lab-runner'
 import { kubectlCli, kubelabCli } from '../helpers/cli'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

@@ -15,7 +15,7 @@ import { parse } from 'yaml'
 import { hostNodeRuntime } from '../helpers/node-runtime'
 import { hostLinuxKubectl } from '../helpers/host-kubectl'
 import { ClusterManager } from '../../src-main/clusters'
-import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/labs'
+import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/lab-runner'
 import { DOUBLES, ROOT, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
 
 const missing = missingHostDeps() ?? (existsSync('/usr/bin/etcd') ? undefined : 'needs /usr/bin/etcd (Debian etcd-server)')

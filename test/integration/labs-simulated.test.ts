@@ -19,7 +19,7 @@ import {
   unmetNeeds,
   type LabCluster,
   type Lab,
-} from '../../src-main/labs'
+} from '../../src-main/lab-runner'
 import { labSession } from '../../src-main/backend/labs/view'
 import { startTestCluster, type TestCluster } from '../helpers/cluster'
 

@@ -10,7 +10,7 @@ import { dispatch } from '../../src-main/backend/dispatch'
 import { ClusterManager } from '../../src-main/clusters'
 import { createLabHandlers, LabService, labCard, labSession, needsOf } from '../../src-main/backend/labs'
 import type { Handlers } from '../../src-main/backend/handlers'
-import { loadLab, newProgress, ProgressStore } from '../../src-main/labs'
+import { loadLab, newProgress, ProgressStore } from '../../src-main/lab-runner'
 
 const root = join(import.meta.dirname, '..', '..')
 const namespacesLab = loadLab(join(root, 'labs', 'namespaces'))

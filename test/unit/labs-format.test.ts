@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { importKillercoda, LabFormatError, loadCatalogue, loadLab, workersForImageId } from '../../src-main/labs'
+import { importKillercoda, LabFormatError, loadCatalogue, loadLab, workersForImageId } from '../../src-main/lab-runner'
 
 let dir: string
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'kubelab-labfmt-'))))

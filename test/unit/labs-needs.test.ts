@@ -17,7 +17,7 @@ import {
   type ClusterFacts,
   type Kubectl,
   type Lab,
-} from '../../src-main/labs'
+} from '../../src-main/lab-runner'
 
 const lab = (o: Partial<Lab['needs']>): Lab => ({ id: 'x', needs: { workers: 0, controlPlanes: 1, capabilities: [], images: [], ...o } }) as unknown as Lab
 

@@ -13,7 +13,7 @@ import { ClusterManager } from '../../src-main/clusters'
 import { execPath, openPodExec } from '../../src-main/backend/terminals/pod'
 import { hostShellEnv } from '../../src-main/backend/terminals/host'
 import { CodedError } from '../../src-main/contract/errors'
-import { newProgress, ProgressStore } from '../../src-main/labs/progress'
+import { newProgress, ProgressStore } from '../../src-main/lab-runner/progress'
 
 let home: string
 beforeEach(async () => {

@@ -25,7 +25,7 @@ import {
   unmetNeeds,
   type Lab,
   type ManagedLabCluster,
-} from '../../labs'
+} from '../../lab-runner'
 import type { ClusterManager } from '../../clusters'
 import { CodedError } from '../../contract/errors'
 import { labCard, labSession, progressReport } from './view'

@@ -3,7 +3,7 @@
 // restarted app shows exactly what the learner had seen.
 import { existsSync, readFileSync } from 'node:fs'
 import type { LabCard, LabProgressReport, LabProgressSummary, LabRunResult, LabSession, LabUnmetNeed } from '../../contract'
-import { runSummary, substituteVars, type Lab, type LabProgress, type ProgressStore, type StepView, type UnmetNeed } from '../../labs'
+import { runSummary, substituteVars, type Lab, type LabProgress, type ProgressStore, type StepView, type UnmetNeed } from '../../lab-runner'
 
 const readText = (p: string | undefined): string => (p && existsSync(p) ? readFileSync(p, 'utf8') : '')
 

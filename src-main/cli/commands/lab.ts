@@ -18,7 +18,7 @@ import {
   NeedsNotMetError,
   type Lab,
   type ManagedLabCluster,
-} from '../../labs'
+} from '../../lab-runner'
 import { progressReport } from '../../backend/labs/view'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
