@@ -6,9 +6,14 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
-import { aliases } from './aliases'
 
 const root = import.meta.dirname
+
+/** tsconfig.json's `paths` (vitest.config.ts gives the tests the same): the contract is `@contract`. */
+const aliases = [
+  { find: /^@contract$/, replacement: resolve(root, 'src-main/contract.ts') },
+  { find: /^@contract\/(.*)$/, replacement: `${resolve(root, 'src-main/contract')}/$1` },
+]
 
 export default defineConfig({
   main: {

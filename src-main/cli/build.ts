@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 export const buildOutputs = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html']
 
 /** What feeds the build. src-cluster is included because the backend will import its client. */
-const buildInputs = ['src-main', 'src-renderer', 'src-cluster', 'electron.vite.config.ts', 'aliases.ts', 'package.json']
+const buildInputs = ['src-main', 'src-renderer', 'src-cluster', 'electron.vite.config.ts', 'package.json']
 
 /** Why a rebuild is needed, or null when out/ is up to date. */
 export function staleReason(root: string): string | null {
