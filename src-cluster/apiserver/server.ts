@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createServer, type Server } from 'node:https'
+import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import { hostname } from 'node:os'
 import { onResourcesChanged } from '../api/resources'
@@ -556,6 +557,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   })
   // A client that never finishes its headers is dropped after 32 s, as upstream's server.
   server.headersTimeout = 32_000
+  // Every accepted socket, for close(): closeAllConnections() misses one still in its TLS
+  // handshake or upgraded (exec, port-forward), and such a socket would hold server.close() open.
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
   // Requests that arrive while the server is still bootstrapping wait for it (with no handler
   // attached, Node would leave them unanswered until the client gives up).
   let aggregator!: Aggregator
@@ -697,7 +705,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const left = endpoints.stop().catch((e: unknown) => log(`apiserver: leaving the kubernetes endpoints: ${e instanceof Error ? e.message : String(e)}`))
       await Promise.race([left, new Promise((r) => setTimeout(r, 5000).unref())])
       for (const s of ctx.openStreams) s.end()
-      server.closeAllConnections()
+      // Stop listening before dropping connections: a client whose watch just ended reconnects
+      // at once, and a connection accepted now would hold server.close() open for ever.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const socket of sockets) socket.destroy()
       policy.close()
       ctx.webhooks.close()
       nodeGraph.close()
@@ -706,7 +717,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       aggregator.close()
       stopApiServices()
       await apiServicesSync
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const socket of sockets) socket.destroy()
+      await closed
       if (!opts.storage) await store.close()
       await releaseDir()
     },
