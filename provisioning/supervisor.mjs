@@ -219,8 +219,11 @@ function stopOne(r) {
 }
 
 async function stopAll() {
-  // Reverse start order: node agents before the API server.
-  await Promise.all([...running.values()].reverse().map(stopOne))
+  // etcd last: the API server's clean shutdown still writes to it (it leaves the `kubernetes`
+  // Endpoints and releases its leases); stopped together, that write finds no etcd.
+  const all = [...running.values()].reverse()
+  await Promise.all(all.filter((r) => r.spec.name !== 'etcd').map(stopOne))
+  await Promise.all(all.filter((r) => r.spec.name === 'etcd').map(stopOne))
 }
 
 process.on('SIGHUP', async () => {
