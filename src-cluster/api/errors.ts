@@ -99,6 +99,3 @@ export class BadRequestError extends Error {
     this.name = 'BadRequestError'
   }
 }
-
-/** @deprecated KubeObject lives in api/object.ts: import it from there. */
-export type { KubeObject, ObjectMetaLike } from './object'

@@ -12,7 +12,7 @@
 // - master-count: each server adds itself and keeps up to --apiserver-count addresses, the
 //   others' included; a clean shutdown takes its own address out (unless it is the last).
 // - none: the Endpoints and slice are left alone.
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import type { ServerContext } from './context'
 import { updateTracker } from './fieldmanager'
 import { createObject, guaranteedUpdate } from './handlers/write'

@@ -4,7 +4,7 @@
 // every 10 s; and a garbage collector in every API server that deletes such Leases that have
 // run out (checked every hour), so a control-plane node that is gone leaves none behind.
 import { createHash, randomUUID } from 'node:crypto'
-import type { KubeObject } from '../api/errors'
+import type { KubeObject } from '../api/object'
 import type { ServerContext } from './context'
 import { updateTracker } from './fieldmanager'
 import { createObject, guaranteedUpdate } from './handlers/write'
