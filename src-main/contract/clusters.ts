@@ -43,7 +43,20 @@ export interface CreateClusterParams {
   cpu: string
   /** Memory of each node as a Kubernetes quantity (`4Gi`, `2048Mi`). */
   memory: string
+  /**
+   * Control-plane nodes: 1 (default), 3 or 5, each with an API server and a stacked etcd member
+   * (providers whose nodes are machines). Several need `store` etcd (the default then).
+   */
+  controlPlanes?: ControlPlaneCount
+  /** Where the API server keeps objects: `embedded` (default for one control plane) or `etcd`. */
+  store?: StoreKind
 }
+
+/** etcd needs a majority: 3 members survive the loss of one, 5 of two. */
+export const CONTROL_PLANE_COUNTS = [1, 3, 5] as const
+export type ControlPlaneCount = (typeof CONTROL_PLANE_COUNTS)[number]
+export const STORE_KINDS = ['embedded', 'etcd'] as const
+export type StoreKind = (typeof STORE_KINDS)[number]
 
 export type CheckStatus = 'pass' | 'warn' | 'fail'
 

@@ -118,6 +118,28 @@ describe.skipIf(!haveChromium)('clusters view in browser mode', () => {
     await wizard.waitFor({ state: 'detached' })
   })
 
+  it('offers 3 or 5 control planes on etcd where nodes are machines, and none for hollow nodes', async () => {
+    await page.locator('[data-action="empty-create"]').click()
+    const wizard = page.getByTestId('wizard')
+    await wizard.waitFor()
+    await wizard.locator('input[name="provider"][value="simulated"]').check()
+    const cps = wizard.locator('select[name="controlPlanes"]')
+    expect(await cps.count()).toBe(0)
+    // local needs root, qemu only its binary: CI has both.
+    await wizard.locator('input[name="provider"][value="local"]:not([disabled]), input[name="provider"][value="qemu"]:not([disabled])').first().check()
+    await cps.selectOption('3')
+    const store = wizard.locator('select[name="store"]')
+    expect(await store.inputValue()).toBe('etcd')
+    expect(await store.locator('option[value="embedded"]').isDisabled()).toBe(true)
+    await expect.poll(() => page.getByTestId('node-summary').textContent()).toMatch(/^3 control-plane nodes \(etcd\) \+ \d+ workers?$/)
+    await shot('wizard-ha')
+    await wizard.locator('input[name="provider"][value="simulated"]').check()
+    expect(await cps.count()).toBe(0)
+    await expect.poll(() => page.getByTestId('node-summary').textContent()).toMatch(/^1 control-plane node \+ \d+ workers?$/)
+    await page.keyboard.press('Escape')
+    await wizard.waitFor({ state: 'detached' })
+  })
+
   it.skipIf(haveMultipass)("shows an unavailable provider's install URL as a link and its command as code with Copy", async () => {
     await page.locator('[data-action="empty-create"]').click()
     const wizard = page.getByTestId('wizard')

@@ -122,7 +122,7 @@ describe('params', () => {
   it('validates create params with messages naming the field', () => {
     expect(parseCreate({ name: 'lab', provider: 'simulated', workers: 2, cpu: '2', memory: '4Gi' })).toEqual({
       ok: true,
-      value: { name: 'lab', provider: 'simulated', workers: 2, cpu: '2', memory: '4Gi' },
+      value: { name: 'lab', provider: 'simulated', workers: 2, cpu: '2', memory: '4Gi', controlPlanes: 1, store: 'embedded' },
     })
     expect(parseCreate({ name: 'lab', provider: 'simulated', workers: 1.5, cpu: '2', memory: '4Gi' })).toMatchObject({
       ok: false,
@@ -133,6 +133,21 @@ describe('params', () => {
       error: { message: expect.stringContaining('memory') },
     })
     expect(parseCreate(null)).toMatchObject({ ok: false })
+  })
+
+  it('takes 1, 3 or 5 control planes and the store as `kubelab create` does', () => {
+    const base = { name: 'ha', provider: 'local', workers: 1, cpu: '2', memory: '2Gi' }
+    expect(parseCreate(base)).toMatchObject({ ok: true, value: { controlPlanes: 1, store: 'embedded' } })
+    expect(parseCreate({ ...base, controlPlanes: 3 })).toMatchObject({ ok: true, value: { controlPlanes: 3, store: 'etcd' } })
+    expect(parseCreate({ ...base, store: 'etcd' })).toMatchObject({ ok: true, value: { controlPlanes: 1, store: 'etcd' } })
+    expect(parseCreate({ ...base, controlPlanes: 2 })).toMatchObject({ ok: false, error: { message: expect.stringContaining('1, 3 or 5') } })
+    expect(parseCreate({ ...base, controlPlanes: 3, store: 'embedded' })).toMatchObject({ ok: false, error: { message: expect.stringContaining('etcd') } })
+    expect(parseCreate({ ...base, provider: 'simulated', controlPlanes: 3 })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('machines') },
+    })
+    // Each control plane is a node the host must fit.
+    expect(hostNeeds({ ...base, controlPlanes: 3 }).memory).toBe(4 * 2 * 2 ** 30)
   })
 })
 

@@ -71,6 +71,15 @@ describe('wizard checks', () => {
     expect(validateWizard({ ...ok, cpu: 'two' }, []).cpu).toContain('Not a CPU amount')
     expect(validateWizard({ ...ok, memory: '8 gigs' }, []).memory).toContain('Not a memory amount')
   })
+  it('offers 1, 3 or 5 control planes, on etcd when several, only where nodes are machines', () => {
+    const local = { ...ok, provider: 'local' }
+    expect(validateWizard({ ...local, controlPlanes: 3 }, [])).toEqual({})
+    expect(validateWizard({ ...local, controlPlanes: 1, store: 'etcd' }, [])).toEqual({})
+    expect(validateWizard({ ...local, controlPlanes: 2 }, []).controlPlanes).toContain('1, 3 or 5')
+    expect(validateWizard({ ...local, controlPlanes: 3, store: 'embedded' }, []).store).toContain('keep objects in etcd')
+    expect(validateWizard({ ...ok, controlPlanes: 3 }, []).controlPlanes).toContain('machines')
+    expect(validateWizard({ ...ok, store: 'etcd' }, []).store).toContain('machines')
+  })
   it('defaults like the CLI', () => {
     expect(cliDefaults('simulated')).toEqual({ workers: 2, cpu: '4', memory: '8Gi' })
     expect(cliDefaults('multipass')).toEqual({ workers: 2, cpu: '2', memory: '2Gi' })

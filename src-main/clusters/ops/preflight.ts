@@ -31,11 +31,11 @@ export const VM_DISK = '20Gi'
 
 /** The VM checks from providers/preflight, for the requested nodes, plus the preset that fits. */
 export function vmChecks(
-  p: Pick<CreateClusterParams, 'provider' | 'workers' | 'cpu' | 'memory'>,
+  p: Pick<CreateClusterParams, 'provider' | 'workers' | 'cpu' | 'memory' | 'controlPlanes'>,
   vm: VmHostFacts,
 ): { checks: PreflightCheck[]; preset: PreflightPreset } {
   const size: NodeSize = { cpus: Math.max(1, Math.ceil(parseCpu(p.cpu) ?? 1)), memory: p.memory, disk: VM_DISK }
-  const nodes = Array.from({ length: p.workers + 1 }, () => size)
+  const nodes = Array.from({ length: p.workers + (p.controlPlanes ?? 1) }, () => size)
   const checks = [...checkResources(vm, nodes), ...checkAddressConflicts(vm, plannedRanges(p.provider))]
   const route = checkVmSubnetRoute(vm, p.provider)
   if (route) checks.push(route)
@@ -70,8 +70,12 @@ const MiB = 2 ** 20
 const GiB = 2 ** 30
 
 /** What the host must give: hollow nodes live in one process; VM nodes take what they are given. */
-export function hostNeeds(p: Pick<CreateClusterParams, 'provider' | 'workers' | 'memory' | 'cpu'>): { memory: number; disk: number; cpu: number } {
-  const nodes = p.workers + 1
+export function hostNeeds(p: Pick<CreateClusterParams, 'provider' | 'workers' | 'memory' | 'cpu' | 'controlPlanes'>): {
+  memory: number
+  disk: number
+  cpu: number
+} {
+  const nodes = p.workers + (p.controlPlanes ?? 1)
   if (capabilitiesOf(p.provider).hollowNodes) return { memory: 200 * MiB + 2 * MiB * nodes, disk: 100 * MiB, cpu: 0 }
   return { memory: (parseMemory(p.memory) ?? 0) * nodes, disk: 5 * GiB * nodes, cpu: (parseCpu(p.cpu) ?? 0) * nodes }
 }

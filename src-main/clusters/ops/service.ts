@@ -89,7 +89,12 @@ export class ClusterOps {
       }
       if (entry.cancel) throw new Error('cancelled')
       // Hollow nodes take CPU/memory as their advertised capacity.
-      await manager.create(p.name, { provider: p.provider, workers: p.workers, settings: { cpu: p.cpu, memory: p.memory } })
+      await manager.create(p.name, {
+        provider: p.provider,
+        workers: p.workers,
+        controlPlanes: p.controlPlanes ?? 1,
+        settings: { cpu: p.cpu, memory: p.memory, ...(p.store === 'etcd' ? { store: 'etcd' } : {}) },
+      })
     })
   }
 

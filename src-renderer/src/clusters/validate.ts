@@ -8,9 +8,13 @@ export interface WizardFields {
   workers: string | number
   cpu: string
   memory: string
+  /** 1, 3 or 5 control-plane nodes (default 1). */
+  controlPlanes?: number
+  /** `embedded` or `etcd` (default: embedded for one control plane, etcd for several). */
+  store?: string
 }
 
-export type FieldErrors = Partial<Record<'name' | 'provider' | 'workers' | 'cpu' | 'memory', string>>
+export type FieldErrors = Partial<Record<'name' | 'provider' | 'workers' | 'cpu' | 'memory' | 'controlPlanes' | 'store', string>>
 
 // The cluster manager's rule (cluster folders and kubeconfig contexts are named after it).
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/
@@ -33,6 +37,14 @@ export function validateWizard(f: WizardFields, existing: readonly string[]): Fi
   const mem = f.memory.trim()
   if (mem === '') e.memory = 'Give the memory of each node, e.g. 2Gi.'
   else if (parseMemory(mem) === undefined) e.memory = 'Not a memory amount: write e.g. 2Gi, 512Mi or 2G.'
+  const cps = f.controlPlanes ?? 1
+  const store = f.store ?? (cps === 1 ? 'embedded' : 'etcd')
+  const machines = capabilitiesOf(f.provider).machines
+  if (![1, 3, 5].includes(cps)) e.controlPlanes = 'Choose 1, 3 or 5 control-plane nodes (etcd needs a majority).'
+  else if (cps > 1 && !machines) e.controlPlanes = `Several control-plane nodes need nodes that are machines: choose local, qemu, multipass or virtualbox.`
+  if (store !== 'embedded' && store !== 'etcd') e.store = 'The store is embedded or etcd.'
+  else if (cps > 1 && store !== 'etcd') e.store = `${cps} control-plane nodes keep objects in etcd (a member on each): choose etcd.`
+  else if (store === 'etcd' && !machines) e.store = 'etcd runs a member on the control-plane node: choose a provider whose nodes are machines.'
   return e
 }
 
