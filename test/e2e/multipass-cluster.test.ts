@@ -64,7 +64,6 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
   it('launches the VMs one at a time, waits for cloud-init, provisions over SSH, and every node is Ready', async () => {
     configure({})
     const log = await kubelab('create', cluster, '--provider', 'multipass', '--workers', '1', '--timeout', '600')
-    console.log('CREATE LOG\n' + log)
     const launches = readFileSync(join(state, 'calls.log'), 'utf8')
       .trim()
       .split('\n')
