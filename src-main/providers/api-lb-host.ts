@@ -24,6 +24,29 @@ export function hasSeveralControlPlanes(ctx: ProviderContext): boolean {
   return controlPlaneNodes(ctx).length > 1
 }
 
+/** A VM cluster's host endpoint when it has several control planes: 127.0.0.1 at its API server port. */
+export function vmHostApiEndpoint(ctx: ProviderContext): { host: string; port: number } | undefined {
+  const port = ctx.ports.apiServer
+  return hasSeveralControlPlanes(ctx) && port ? { host: '127.0.0.1', port } : undefined
+}
+
+/** Starts (or re-points) a VM cluster's host balancer at each control plane's API server (`backendOf`). */
+export async function pointVmHostApiLb(ctx: ProviderContext, backendOf: (node: NodeRecord) => string | undefined): Promise<void> {
+  const ep = vmHostApiEndpoint(ctx)
+  if (!ep) return
+  const backends = controlPlaneNodes(ctx).flatMap((n) => {
+    const backend = backendOf(n)
+    return backend ? [backend] : []
+  })
+  await ensureHostApiLb(ctx, `${ep.host}:${ep.port}`, backends)
+}
+
+/** Stops the host balancer with the last running control plane (`stopping` is going down; `runs` says which others still do). */
+export async function stopVmHostApiLbWithLast(ctx: ProviderContext, stopping: NodeRecord, runs: (node: NodeRecord) => boolean): Promise<void> {
+  if (!hasSeveralControlPlanes(ctx)) return
+  if (!controlPlaneNodes(ctx).some((n) => n.name !== stopping.name && runs(n))) await stopHostApiLb(ctx)
+}
+
 /** The balancer's pid when it runs (a reused pid running something else does not count). */
 export function hostApiLbPid(clusterDir: string): number | undefined {
   const pid = readPid(apiLbFiles(clusterDir).pid)

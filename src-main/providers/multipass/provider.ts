@@ -9,7 +9,7 @@ import { hostKeyPin } from '../../provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
-import { controlPlaneNodes, ensureHostApiLb, hasSeveralControlPlanes, stopHostApiLb } from '../api-lb-host'
+import { hasSeveralControlPlanes, pointVmHostApiLb, stopVmHostApiLbWithLast, vmHostApiEndpoint } from '../api-lb-host'
 import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
 import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
 import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
@@ -330,26 +330,22 @@ export class MultipassProvider implements Provider {
   readonly nodeApiLb = true
 
   async haApiEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {
-    const port = ctx.ports.apiServer
-    return hasSeveralControlPlanes(ctx) && port ? { host: '127.0.0.1', port } : undefined
+    return vmHostApiEndpoint(ctx)
   }
 
   /** Starts (or re-points) the host's balancer at the control planes' recorded addresses. */
   private async ensureApiLb(ctx: ProviderContext): Promise<void> {
-    const ep = await this.haApiEndpoint(ctx)
-    if (!ep) return
-    const backends = controlPlaneNodes(ctx).flatMap((n) => {
-      const a = this.readNodeFile(ctx, n)?.address
-      return a ? [`${a}:6443`] : []
+    await pointVmHostApiLb(ctx, (n) => {
+      const address = this.readNodeFile(ctx, n)?.address
+      return address ? `${address}:6443` : undefined
     })
-    await ensureHostApiLb(ctx, `${ep.host}:${ep.port}`, backends)
   }
 
   /** The balancer stops with the last running control-plane VM. */
   private async stopApiLbWithLast(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     if (!hasSeveralControlPlanes(ctx)) return
     const running = new Set((await this.cli.list()).filter((e) => e.state !== 'Stopped' && e.state !== 'Deleted').map((e) => e.name))
-    if (!controlPlaneNodes(ctx).some((n) => n.name !== node.name && running.has(this.vm(ctx, n)))) await stopHostApiLb(ctx)
+    await stopVmHostApiLbWithLast(ctx, node, (n) => running.has(this.vm(ctx, n)))
   }
 
   async delete(ctx: ProviderContext, node: NodeRecord): Promise<void> {

@@ -18,7 +18,7 @@ import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
 import { formatElapsed } from '../multipass/run'
 import { isOurProcess, readPid, terminate } from '../process'
 import type { PreflightCheck } from '../../contract'
-import { controlPlaneNodes, ensureHostApiLb, hasSeveralControlPlanes, stopHostApiLb } from '../api-lb-host'
+import { controlPlaneNodes, ensureHostApiLb, hasSeveralControlPlanes, stopVmHostApiLbWithLast, vmHostApiEndpoint } from '../api-lb-host'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { freeLocalPort, toMegabytes } from '../virtualbox/provider'
 import { chooseAccelerator, parseAccelHelp, probeKernel, probeKvmBoot, readAccelFacts, type AccelChoice, type Accelerator } from './accel'
@@ -334,8 +334,7 @@ export class QemuProvider implements Provider {
   readonly nodeApiLb = true
 
   async haApiEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {
-    const port = ctx.ports.apiServer
-    return hasSeveralControlPlanes(ctx) && port ? { host: '127.0.0.1', port } : undefined
+    return vmHostApiEndpoint(ctx)
   }
 
   /** The host balancer's listen address and backends (every control plane's API forward), when it has one. */
@@ -356,8 +355,7 @@ export class QemuProvider implements Provider {
 
   /** The balancer stops with the last running control-plane VM. */
   private async stopApiLbWithLast(ctx: ProviderContext, node: NodeRecord): Promise<void> {
-    if (!hasSeveralControlPlanes(ctx)) return
-    if (!controlPlaneNodes(ctx).some((n) => n.name !== node.name && this.runningPid(ctx, n) !== undefined)) await stopHostApiLb(ctx)
+    await stopVmHostApiLbWithLast(ctx, node, (n) => this.runningPid(ctx, n) !== undefined)
   }
 
   /** SSH through the forward, then cloud-init; a VM that never answers is explained from its console. */

@@ -13,7 +13,7 @@ import { renderNetworkConfig } from '../cloud-init/network-config'
 import { writeSeedIso } from '../cloud-init/seed'
 import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
 import { formatElapsed, sleep as realSleep, type CommandRunner } from '../multipass/run'
-import { controlPlaneNodes, ensureHostApiLb, hasSeveralControlPlanes, stopHostApiLb } from '../api-lb-host'
+import { hasSeveralControlPlanes, pointVmHostApiLb, stopVmHostApiLbWithLast, vmHostApiEndpoint } from '../api-lb-host'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { VBoxManageCli } from './cli'
 import { VBoxError } from './errors'
@@ -333,25 +333,22 @@ export class VirtualBoxProvider implements Provider {
   readonly nodeApiLb = true
 
   async haApiEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {
-    const port = ctx.ports.apiServer
-    return hasSeveralControlPlanes(ctx) && port ? { host: '127.0.0.1', port } : undefined
+    return vmHostApiEndpoint(ctx)
   }
 
+  /** Starts (or re-points) the host's balancer at the control planes' host-only addresses. */
   private async ensureApiLb(ctx: ProviderContext): Promise<void> {
-    const ep = await this.haApiEndpoint(ctx)
-    if (!ep) return
-    const backends = controlPlaneNodes(ctx).flatMap((n) => {
-      const a = this.readNodeFile(ctx, n)?.address
-      return a ? [`${a}:6443`] : []
+    await pointVmHostApiLb(ctx, (n) => {
+      const address = this.readNodeFile(ctx, n)?.address
+      return address ? `${address}:6443` : undefined
     })
-    await ensureHostApiLb(ctx, `${ep.host}:${ep.port}`, backends)
   }
 
   /** The balancer stops with the last running control-plane VM. */
   private async stopApiLbWithLast(ctx: ProviderContext, node: NodeRecord): Promise<void> {
     if (!hasSeveralControlPlanes(ctx)) return
     const running = new Set((await this.cli.vms(true)).map((v) => v.name))
-    if (!controlPlaneNodes(ctx).some((n) => n.name !== node.name && running.has(this.vm(ctx, n)))) await stopHostApiLb(ctx)
+    await stopVmHostApiLbWithLast(ctx, node, (n) => running.has(this.vm(ctx, n)))
   }
 
   private consoleTail(ctx: ProviderContext, node: NodeRecord): string {
