@@ -25,6 +25,7 @@ import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control
 import { RES } from '../src-cluster/kit/resources'
 import { createClient, loadKubeconfig, type ClosableClient } from '../src-cluster/client'
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
+import { benchKubeletArgs } from './lib/kubelet-args'
 import { writeResults } from './lib/results'
 import { round } from './lib/stats'
 import { formatTable } from './lib/table'
@@ -169,24 +170,7 @@ try {
     const parts: { name: string; args: string[] }[] = [
       {
         name: 'kubelet',
-        args: [
-          '--kubeconfig',
-          kc,
-          '--node-name',
-          NODE,
-          '--node-ip',
-          NODE_IP,
-          '--container-runtime-endpoint',
-          `unix://${rt.socket}`,
-          '--root-dir',
-          join(nodeDir, 'kubelet'),
-          '--pod-log-dir',
-          join(nodeDir, 'pods'),
-          '--cni-conf-dir',
-          rt.cniConfDir,
-          '--cgroup-root',
-          cgroupRoot,
-        ],
+        args: benchKubeletArgs({ kubeconfig: kc, nodeName: NODE, nodeIp: NODE_IP, socket: rt.socket, nodeDir, cniConfDir: rt.cniConfDir, cgroupRoot }),
       },
       { name: 'proxy', args: ['--kubeconfig', kc, '--node-name', NODE] },
       { name: 'netpol', args: ['--kubeconfig', kc, '--node-name', NODE] },
@@ -257,22 +241,15 @@ try {
       {
         name: 'kubelet',
         args: [
-          '--kubeconfig',
-          cpkc,
-          '--node-name',
-          CP_NODE,
-          '--node-ip',
-          NODE_IP,
-          '--container-runtime-endpoint',
-          `unix://${rt.socket}`,
-          '--root-dir',
-          join(cpDir, 'kubelet'),
-          '--pod-log-dir',
-          join(cpDir, 'pods'),
-          '--cni-conf-dir',
-          rt.cniConfDir,
-          '--cgroup-root',
-          cgroupRoot,
+          ...benchKubeletArgs({
+            kubeconfig: cpkc,
+            nodeName: CP_NODE,
+            nodeIp: NODE_IP,
+            socket: rt.socket,
+            nodeDir: cpDir,
+            cniConfDir: rt.cniConfDir,
+            cgroupRoot,
+          }),
           '--register-with-taints',
           'node-role.kubernetes.io/control-plane=:NoSchedule',
         ],

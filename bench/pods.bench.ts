@@ -16,6 +16,7 @@ import { writeKubeconfig } from '../src-cluster/apiserver/kubeconfig'
 import { Informer } from '../src-cluster/client'
 import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control-plane'
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
+import { benchKubeletArgs } from './lib/kubelet-args'
 import { writeResults } from './lib/results'
 import { nowMs, round, summarize } from './lib/stats'
 import { formatTable } from './lib/table'
@@ -179,22 +180,7 @@ try {
       process.execPath,
       join(repo, 'bin/kubelab-node.mjs'),
       'kubelet',
-      '--kubeconfig',
-      kc,
-      '--node-name',
-      NODE,
-      '--node-ip',
-      NODE_IP,
-      '--container-runtime-endpoint',
-      `unix://${rt.socket}`,
-      '--root-dir',
-      join(nodeDir, 'kubelet'),
-      '--pod-log-dir',
-      join(nodeDir, 'pods'),
-      '--cni-conf-dir',
-      rt.cniConfDir,
-      '--cgroup-root',
-      cgroupRoot,
+      ...benchKubeletArgs({ kubeconfig: kc, nodeName: NODE, nodeIp: NODE_IP, socket: rt.socket, nodeDir, cniConfDir: rt.cniConfDir, cgroupRoot }),
     ],
     { cwd: repo, stdio: ['ignore', fd, fd] },
   )
