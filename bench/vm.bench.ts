@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClusterManager } from '../src-main/clusters'
-import { SshSession, loginFromKeyFile } from '../src-main/provisioning/ssh'
+import { SshSession, loginFromKeyFile } from '../src-main/ssh-provisioning/ssh'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 

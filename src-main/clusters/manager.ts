@@ -1,7 +1,7 @@
 // The cluster lifecycle on the host: create, list, start, stop, delete, node stop/start, and
 // the kubeconfig. Every step is idempotent and recorded in cluster.json before and after, so a
 // run interrupted half-way (Ctrl-C, crash, closed laptop) is finished by running it again.
-import { forgetHostKey, hostKeyPin } from '../provisioning/host-keys'
+import { forgetHostKey, hostKeyPin } from '../ssh-provisioning/host-keys'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
@@ -17,7 +17,7 @@ import { checkClusterName, clusterDir, readRecord, writeRecord, type ClusterReco
 import { waitForCluster } from './wait'
 import { freePort } from '../../src-cluster/util/net'
 import { nodeKubeconfigPath, provisionCluster } from './provision'
-import { formatStepEvent, type StepEvent } from '../provisioning/steps'
+import { formatStepEvent, type StepEvent } from '../ssh-provisioning/steps'
 import type { SshTarget } from '../providers/types'
 import { backupCluster, restoreMissingFiles, verifyForRestore, type VerifiedRestore } from './backup'
 import { restartOnNode, restoreEtcdMembers, restoreOnNode } from './restore-node'

@@ -6,7 +6,7 @@
 // (install-node.sh restarts what changed), and the admin kubeconfig gets the new server.
 // Provisioning ends by acknowledging the changes.
 import type { AddressChange, Provider, ProviderContext } from '../providers/types'
-import { formatStepEvent } from '../provisioning/steps'
+import { formatStepEvent } from '../ssh-provisioning/steps'
 import { provisionCluster } from './provision'
 
 export function describeChanges(changes: readonly AddressChange[]): string {

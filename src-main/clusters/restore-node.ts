@@ -6,8 +6,8 @@
 // controllers re-list when their watches get 410 and reconcile to the restored state.
 import { posix } from 'node:path'
 import type { Provider, ProviderContext, NodeRecord } from '../providers/types'
-import { loginFor, SshSession } from '../provisioning/ssh'
-import { etcdPeerHost, shQuote, nodePaths } from '../provisioning/node-plan'
+import { loginFor, SshSession } from '../ssh-provisioning/ssh'
+import { etcdPeerHost, shQuote, nodePaths } from '../ssh-provisioning/node-plan'
 
 export interface NodeRestoreInput {
   readonly provider: Provider

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { SshSession } from '../provisioning/ssh'
-import { shQuote } from '../provisioning/node-plan'
+import type { SshSession } from '../ssh-provisioning/ssh'
+import { shQuote } from '../ssh-provisioning/node-plan'
 
 export interface ScriptRun {
   /** Absolute path of the script on the host. */

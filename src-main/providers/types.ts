@@ -3,7 +3,7 @@
 // make one machine per node and reach it over SSH. The cluster manager drives every provider
 // through these calls only, and records what they return in cluster.json.
 
-import type { HostKeyPin } from '../provisioning/host-keys'
+import type { HostKeyPin } from '../ssh-provisioning/host-keys'
 import type { PreflightCheck } from '../contract'
 
 export type NodeRole = 'control-plane' | 'worker'
@@ -119,7 +119,7 @@ export interface Provider {
   preflight?(home: string): Promise<PreflightCheck[]>
   /**
    * VM providers: provisioning uploads the host's Linux Node.js runtime for the guest's
-   * architecture (provisioning/node-runtime.ts), so guests need no internet for KubeLab's parts.
+   * architecture (ssh-provisioning/node-runtime.ts), so guests need no internet for KubeLab's parts.
    */
   readonly shipsNodeRuntime?: boolean
   /**

@@ -16,9 +16,9 @@ import { ClusterManager } from '../../src-main/clusters'
 import type { EventMessage, TerminalOutput, TerminalStateChange } from '../../src-main/contract'
 import { SSHD, sshdConfig } from '../../src-main/providers/local/sshd'
 import type { SshTarget } from '../../src-main/providers/types'
-import { generateParseableKey } from '../../src-main/provisioning/keys'
-import { forgetHostKey, hostKeyPin, type HostKeyPin } from '../../src-main/provisioning/host-keys'
-import { loginFor, SshSession } from '../../src-main/provisioning/ssh'
+import { generateParseableKey } from '../../src-main/ssh-provisioning/keys'
+import { forgetHostKey, hostKeyPin, type HostKeyPin } from '../../src-main/ssh-provisioning/host-keys'
+import { loginFor, SshSession } from '../../src-main/ssh-provisioning/ssh'
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 if (!isRoot) console.error('\n!!! test/e2e/node-shell.test.ts SKIPPED: it starts a real sshd, which needs root\n')

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { KUBERNETES_VERSION } from '../../src-cluster/apiserver/server'
-import { elfMachineOf } from '../../src-main/provisioning/node-kubectl'
+import { elfMachineOf } from '../../src-main/ssh-provisioning/node-kubectl'
 
 export function hostLinuxKubectl(): string {
   const found = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim()

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureNodeKubectl, kubectlInstallScript, NODE_KUBECTL_VERSION } from '../../src-main/provisioning/node-kubectl'
+import { ensureNodeKubectl, kubectlInstallScript, NODE_KUBECTL_VERSION } from '../../src-main/ssh-provisioning/node-kubectl'
 
 let dir: string
 let server: Server

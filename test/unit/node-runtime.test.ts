@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureNodeRuntime, nodeArchOf, parseRuntimeName, runtimeCacheDir, runtimeInstallScript } from '../../src-main/provisioning/node-runtime'
+import { ensureNodeRuntime, nodeArchOf, parseRuntimeName, runtimeCacheDir, runtimeInstallScript } from '../../src-main/ssh-provisioning/node-runtime'
 
 let dir: string
 let server: Server

@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest'
 import { renderContainerdConfig, type ContainerdConfigOptions } from '../../src-main/providers/local/containerd-config'
 import { containerdConfig, containerdFiles } from '../../src-main/providers/local/containerd'
-import { nodeComponents, type NodePlanInput } from '../../src-main/provisioning/node-plan'
-import { CancelledError, StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
+import { nodeComponents, type NodePlanInput } from '../../src-main/ssh-provisioning/node-plan'
+import { CancelledError, StepRunner, type StepEvent } from '../../src-main/ssh-provisioning/steps'
 import { tempDir } from '../helpers/temp-dir'
 
 const plan = (o: Partial<NodePlanInput> = {}): NodePlanInput => ({

@@ -13,7 +13,7 @@ import {
   supervisorConfig,
   systemdUnit,
   type NodePlanInput,
-} from '../../src-main/provisioning/node-plan'
+} from '../../src-main/ssh-provisioning/node-plan'
 import { tempDir } from '../helpers/temp-dir'
 
 const ALL = new Set(['apiserver', 'scheduler', 'controller-manager', 'dns', 'kubelet', 'proxy', 'netpol', 'ingress'])

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/temp-dir'
-import { CancelledError, formatStepEvent, StepError, StepRunner, type StepEvent } from '../../src-main/provisioning/steps'
+import { CancelledError, formatStepEvent, StepError, StepRunner, type StepEvent } from '../../src-main/ssh-provisioning/steps'
 
 function runner(extra: { cancelled?: () => string | undefined } = {}) {
   const logDir = tempDir('kl-steps-')

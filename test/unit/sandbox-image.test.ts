@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tagSandboxImageCommand } from '../../src-main/provisioning/images'
+import { tagSandboxImageCommand } from '../../src-main/ssh-provisioning/images'
 import { tempDir } from '../helpers/temp-dir'
 
 function run(dump: string): { out: string; calls: string } {

@@ -1,6 +1,6 @@
 // The roles and bindings every cluster starts with, named and shaped as upstream's bootstrap
 // policy so that `kubectl create rolebinding --clusterrole=view` and friends mean what learners
-// read about. KubeLab components run under their own identities (see src-main/provisioning/pki.ts),
+// read about. KubeLab components run under their own identities (see src-main/ssh-provisioning/pki.ts),
 // each bound to a role for what it does. The controller manager runs every controller under one
 // identity (upstream gives each controller its own service account), so its role is broad.
 import { NODE_RULES } from './node-authorizer'

@@ -2,7 +2,7 @@
 // terminal's size. Connecting is a single attempt with a bounded handshake: a node that is down
 // closes the terminal with the reason, and Enter in the tab tries again.
 import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2'
-import { hostVerifierFor, type SshLogin } from '../../provisioning/ssh'
+import { hostVerifierFor, type SshLogin } from '../../ssh-provisioning/ssh'
 import type { SessionCallbacks, TerminalSession } from './types'
 
 // ssh2 is CommonJS: Node's ESM loader only gives its default export.

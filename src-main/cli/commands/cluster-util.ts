@@ -2,7 +2,7 @@
 // per call writing progress to stdout, errors turned into a message and exit code 1, and for
 // long commands (create) Ctrl-C wired to the manager's cancel path.
 import { ClusterManager } from '../../clusters'
-import { SshSession } from '../../provisioning/ssh'
+import { SshSession } from '../../ssh-provisioning/ssh'
 import { parseArgs, type FlagSpec, type ParsedArgs } from '../args'
 import type { CliIo, Command } from '../command'
 import { usageExitCode } from '../command'

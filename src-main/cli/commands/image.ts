@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
-import { importImageOnNode } from '../../provisioning/images'
-import { loginFor, SshSession } from '../../provisioning/ssh'
+import { importImageOnNode } from '../../ssh-provisioning/images'
+import { loginFor, SshSession } from '../../ssh-provisioning/ssh'
 import { usageExitCode } from '../command'
 import { clusterCommand } from './cluster-util'
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import { loginFor, SshSession } from '../../provisioning/ssh'
-import { shQuote } from '../../provisioning/node-plan'
-import { isPinned } from '../../provisioning/host-keys'
+import { loginFor, SshSession } from '../../ssh-provisioning/ssh'
+import { shQuote } from '../../ssh-provisioning/node-plan'
+import { isPinned } from '../../ssh-provisioning/host-keys'
 import type { Command } from '../command'
 import { clusterCommand } from './cluster-util'
 

@@ -2,7 +2,7 @@
 // provisioning path (CLUSTER/ssh/id_ed25519, made once per cluster); VM providers need its
 // public half earlier than provisioning does (in cloud-init, at launch), so they make it on
 // first use through the same function and both always agree on one key.
-import { ensureClusterSshKey } from '../../provisioning/keys'
+import { ensureClusterSshKey } from '../../ssh-provisioning/keys'
 
 export interface ClusterKey {
   readonly privateKeyFile: string

@@ -3,7 +3,7 @@
 // canonical/multipass#2574, and users want to see time pass, #2313). A failed run is reported
 // with cloud-init's own error list and the end of its output log.
 import { formatElapsed } from '../multipass/run'
-import { SshSession, loginFor } from '../../provisioning/ssh'
+import { SshSession, loginFor } from '../../ssh-provisioning/ssh'
 import type { SshTarget } from '../types'
 
 export interface CloudInitWaitOptions {

@@ -10,7 +10,7 @@
 // - Packages come from the guest's archive (containerd, runc, CNI plugins), installed only when
 //   the image lacks them; Multipass's init timeout may expire meanwhile, which KubeLab treats
 //   as "still provisioning" and then waits for `cloud-init status --wait` over SSH. Node.js is
-//   not fetched here: provisioning uploads the host's copy (provisioning/node-runtime.ts).
+//   not fetched here: provisioning uploads the host's copy (ssh-provisioning/node-runtime.ts).
 // - An optional netplan file pins a static address on an extra NIC matched by MAC (Multipass
 //   manual-mode NIC); VirtualBox uses network-config instead (see network-config.ts).
 import { stringify } from 'yaml'

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path'
 
 import { alive, killAll } from './host'
-import { generateParseableKey } from '../../provisioning/keys'
-import { pinKnownHostKey, type HostKeyPin } from '../../provisioning/host-keys'
+import { generateParseableKey } from '../../ssh-provisioning/keys'
+import { pinKnownHostKey, type HostKeyPin } from '../../ssh-provisioning/host-keys'
 
 export const SSHD = '/usr/sbin/sshd'
 

@@ -5,7 +5,7 @@
 // Several control planes: the host runs the API balancer on 127.0.0.1 (api-lb-host.ts) over the
 // control-plane VMs' addresses, started with any control-plane VM and stopped with the last;
 // each VM runs its own (kubelab-api-lb) for its agents, and etcd peers go by node name.
-import { hostKeyPin } from '../../provisioning/host-keys'
+import { hostKeyPin } from '../../ssh-provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'

@@ -5,7 +5,7 @@
 // static for cluster traffic), and a daemonized QEMU whose pidfile, QMP socket and serial log
 // live in nodes/<node>/ so stop, start and delete find it again after an app restart.
 // VMs boot in parallel: createNode only launches; start() waits for SSH and cloud-init.
-import { hostKeyPin } from '../../provisioning/host-keys'
+import { hostKeyPin } from '../../ssh-provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createHash } from 'node:crypto'

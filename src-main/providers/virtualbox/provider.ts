@@ -3,7 +3,7 @@
 // NIC 2 host-only with a static address from network-config, and a serial port (cloud images
 // hang without one). Per-node facts (VM name, SSH port, address, MACs) live in
 // nodes/<node>/virtualbox.json so restarts and deletes find them again.
-import { hostKeyPin } from '../../provisioning/host-keys'
+import { hostKeyPin } from '../../ssh-provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { PAUSE_IMAGE } from '../../../provisioning/images/standard'
 import { startContainerd, stopContainerd, containerdFiles } from '../../../src-main/providers/local/containerd'
 import { alive, killAll, linkExists, netnsList, netnsPids, pidsMatching, sh, trySh, unmountUnder } from '../../../src-main/providers/local/host'
-import { generateParseableKey } from '../../../src-main/provisioning/keys'
+import { generateParseableKey } from '../../../src-main/ssh-provisioning/keys'
 
 export const SSHD = '/usr/sbin/sshd'
 

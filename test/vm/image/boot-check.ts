@@ -3,8 +3,8 @@
 // key and for cloud-init, and prints the timings and guest facts. Kills its QEMU on every path.
 import { copyFileSync } from 'node:fs'
 import { renderUserData } from '../../../src-main/providers/cloud-init/user-data'
-import { generateParseableKey } from '../../../src-main/provisioning/keys'
-import { SshSession } from '../../../src-main/provisioning/ssh'
+import { generateParseableKey } from '../../../src-main/ssh-provisioning/keys'
+import { SshSession } from '../../../src-main/ssh-provisioning/ssh'
 import { bootTestVm } from './boot'
 import { ensureVmTestImage } from './index'
 
