@@ -9,8 +9,7 @@
 // (kube-scheduler, kube-controller-manager) are held on live nodes; the node is started again
 // between rounds (BENCH_HA_ROUNDS, default 2; BENCH_HA_FAILOVER=0 skips it).
 // Run: npx tsx bench/ha.bench.ts
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { promisify } from 'node:util'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:https'
 import { tmpdir } from 'node:os'
@@ -21,13 +20,13 @@ import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { freePort } from '../src-cluster/util/net'
 import { ensureEtcdPki, etcdMemberArgs } from '../src-cluster/store/etcd-member'
+import { kubelabCli } from '../test/helpers/cli'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const N = Number(process.env.BENCH_OPS ?? 1500)
 const CLIENTS = [1, 16]
 const ETCD = '/usr/bin/etcd'
 const ROUNDS = Number(process.env.BENCH_HA_ROUNDS ?? 2)
-const execFileP = promisify(execFile)
 
 interface Conn {
   base: string
@@ -233,8 +232,7 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
     return void notes.push('failover not measured: needs root, containerd and etcd on the host (the local provider)')
   const home = mkdtempSync('/tmp/kl-bench-ha-')
   const env = { ...process.env, KUBELAB_HOME: home }
-  const kubelab = async (...args: string[]): Promise<string> =>
-    (await execFileP(process.execPath, [join(ROOT, 'bin/kubelab.mjs'), ...args], { env, cwd: ROOT, maxBuffer: 64 << 20, timeout: 400_000 })).stdout
+  const kubelab = kubelabCli({ env, timeoutMs: 400_000 })
   // Hold the e2e lock while the cluster exists (e2e tests use the same host resources).
   // --no-fork: flock execs the holder itself, so killing it releases the lock (a forked child
   // would outlive flock and keep holding it); the holder reads its stdin, a pipe from this

@@ -12,13 +12,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
-import { kubectlCli, kubelabCli } from '../helpers/cli'
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
+import { KUBELAB_BIN, ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
 
 const cluster = 'l5b'
 const home = mkdtempSync('/tmp/kl-l5b-')
@@ -52,7 +48,7 @@ interface Run {
 }
 
 function startCreate(): Run {
-  const child = spawn(process.execPath, [KUBELAB, ...CREATE], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [KUBELAB_BIN, ...CREATE], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let text = ''
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()))

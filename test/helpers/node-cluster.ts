@@ -17,6 +17,7 @@ import { issueCert, issueClientCert } from '../../src-cluster/kit/pki'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../src-cluster/cmd/control-plane'
 import { KUBECTL, type KubectlResult } from './apiserver'
+import { runCommand, stdoutOf } from './cli'
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from './containerd'
 
 const repo = resolve(__dirname, '../..')
@@ -110,24 +111,8 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
   let bridge: TestBridge | undefined
 
   const kubectl: NodeCluster['kubectl'] = (args, ko = {}) =>
-    new Promise((done) => {
-      const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], { env: kubectlEnv })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d: Buffer) => (stdout += d))
-      child.stderr.on('data', (d: Buffer) => (stderr += d))
-      const timer = setTimeout(() => child.kill('SIGKILL'), ko.timeoutMs ?? 60_000)
-      child.on('close', (code) => {
-        clearTimeout(timer)
-        done({ code: code ?? 1, stdout, stderr })
-      })
-      child.stdin.end(ko.input ?? '')
-    })
-  const k = async (...args: string[]): Promise<string> => {
-    const r = await kubectl(args)
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`)
-    return r.stdout
-  }
+    runCommand(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], { env: kubectlEnv, timeoutMs: ko.timeoutMs, input: ko.input })
+  const k = async (...args: string[]): Promise<string> => stdoutOf(`kubectl ${args.join(' ')}`, await kubectl(args))
   const agentLogs = (): string =>
     agents.map((a) => `--- ${a.what} (${a.log}):\n${existsSync(a.log) ? readFileSync(a.log, 'utf8').slice(-3000) : ''}`).join('\n')
   const until = async <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> => {

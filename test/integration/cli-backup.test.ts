@@ -1,47 +1,21 @@
 // `kubelab backup` and `kubelab restore` end to end through the CLI on a simulated cluster:
 // back up, delete a namespace, restore, and the namespace, its objects and its workload are
 // back; truncated, foreign and other-cluster files are refused while the cluster keeps running.
-import { execFile } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KUBECTL } from '../helpers/apiserver'
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 import { readBackup, writeBackup } from '../../src-cluster/backup/archive'
 import { createCA } from '../../src-cluster/kit/pki'
 
 const home = mkdtempSync(join(tmpdir(), 'kubelab-home-'))
 const kubelabHome = join(home, '.kubelab')
-const BIN = join(process.cwd(), 'bin', 'kubelab.mjs')
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function run(file: string, args: string[], timeoutMs = 180_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { env: { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '' }, timeout: timeoutMs, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-      },
-    )
-  })
-}
-
-const kubelab = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args])
+const env = { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '' }
+const kubelab = kubelabCli({ env, timeoutMs: 180_000 }).result
 const dir = join(kubelabHome, 'clusters', 'bk')
-const kubectl = (...args: string[]): Promise<Run> => run(KUBECTL, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(home, 'kcache'), ...args])
-async function k(...args: string[]): Promise<string> {
-  const r = await kubectl(...args)
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout
-}
+const k = kubectlCli({ bin: KUBECTL, kubeconfig: join(dir, 'kubeconfig'), env, timeoutMs: 180_000, flags: ['--cache-dir', join(home, 'kcache')] })
 
 async function until(what: string, f: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const end = Date.now() + timeoutMs
@@ -105,7 +79,7 @@ describe('kubelab backup / restore on a simulated cluster', () => {
     // Nothing was stopped or changed.
     expect(pid()).toBe(before)
     expect(await k('get', 'namespace', 'later', '-o', 'name')).toContain('namespace/later')
-    expect((await kubectl('get', 'namespace', 'keep')).code).not.toBe(0)
+    expect((await k.result('get', 'namespace', 'keep')).code).not.toBe(0)
   }, 120_000)
 
   it('restores: the deleted namespace, its objects and its workload come back; later changes are gone', async () => {
@@ -118,7 +92,7 @@ describe('kubelab backup / restore on a simulated cluster', () => {
     expect(r.stdout).toMatch(/node node-2 Ready/)
     expect(r.stdout).toMatch(/cluster bk restored to its state at/)
     expect(await k('-n', 'keep', 'get', 'configmap', 'settings', '-o', 'jsonpath={.data.colour}')).toBe('blue')
-    expect((await kubectl('get', 'namespace', 'later')).code).not.toBe(0)
+    expect((await k.result('get', 'namespace', 'later')).code).not.toBe(0)
     await until('web to be available again', async () => (await k('-n', 'keep', 'get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '2')
     const nodes = await k('get', 'nodes')
     expect(nodes).toMatch(/node-1\s+Ready/)

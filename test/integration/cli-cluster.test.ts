@@ -1,41 +1,20 @@
 // The `kubelab` CLI end to end with a simulated cluster: create (a detached control-plane
 // process), kubectl against the written kubeconfig, list, node stop/start, stop/start keeping
 // objects, kubeconfig --merge, and delete leaving no process or file behind.
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KUBECTL } from '../helpers/apiserver'
+import { kubectlCli, kubelabCli, runCommand } from '../helpers/cli'
 
 const home = mkdtempSync(join(tmpdir(), 'kubelab-home-'))
 const kubelabHome = join(home, '.kubelab')
-const BIN = join(process.cwd(), 'bin', 'kubelab.mjs')
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function run(file: string, args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { env: { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-      },
-    )
-  })
-}
-
-const kubelab = (...args: string[]): Promise<Run> => run(process.execPath, [BIN, ...args])
+const env = { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG: '' }
+const kubelab = kubelabCli({ env, timeoutMs: 180_000 }).result
 const dir = join(kubelabHome, 'clusters', 'demo')
 const kubeconfig = join(dir, 'kubeconfig')
-const kubectl = (...args: string[]): Promise<Run> => run(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(home, 'kcache'), ...args])
+const kubectl = kubectlCli({ bin: KUBECTL, kubeconfig, env, timeoutMs: 180_000, flags: ['--cache-dir', join(home, 'kcache')] }).result
 
 /** Running (a zombie — exited, waiting to be reaped by an init that may not reap — is not). */
 function alive(pid: number): boolean {
@@ -165,7 +144,7 @@ describe('kubelab CLI with the simulated provider', () => {
   it('merges a context into ~/.kube/config', async () => {
     const r = await kubelab('kubeconfig', 'demo', '--merge')
     expect(r.code).toBe(0)
-    const merged = await run(KUBECTL, ['--context', 'kubelab-demo', '--cache-dir', join(home, 'kcache'), 'get', 'nodes'], { KUBECONFIG: '' })
+    const merged = await runCommand(KUBECTL, ['--context', 'kubelab-demo', '--cache-dir', join(home, 'kcache'), 'get', 'nodes'], { env })
     expect(merged.stderr).toBe('')
     expect(merged.stdout).toMatch(/node-2\s+Ready/)
   })

@@ -7,20 +7,16 @@
 // Under TCG (no usable KVM) this takes minutes; the figures are printed, never asserted.
 // The `vm` layer of `npm test` (test/run.mjs runs it last, alone, under /tmp/kubelab-vm.lock):
 //   flock /tmp/kubelab-vm.lock npx vitest run test/vm/qemu-cluster.test.ts
-import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
+import { ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { spawn as ptySpawn } from 'node-pty'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { kubectlCli, kubelabCli } from '../helpers/cli'
 import { hostNodeRuntime } from '../helpers/node-runtime'
 import { hostLinuxKubectl } from '../helpers/host-kubectl'
 import { ensureVmTestImage } from './image'
 
-const execFileP = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const KUBELAB = join(ROOT, 'bin', 'kubelab.mjs')
 const home = mkdtempSync('/tmp/klvm-')
 const cluster = 'vmt'
 const clusterDir = join(home, 'clusters', cluster)
@@ -31,31 +27,22 @@ const BUSYBOX = 'kubelab.local/busybox:1'
 const started = Date.now()
 const took = (t0: number): string => `${((Date.now() - t0) / 1000).toFixed(0)} s`
 
+/** `kubelab ...args`: stdout and stderr, or the failure with its output; prints how long it took. */
 async function kubelab(args: string[], timeoutMs = 600_000): Promise<string> {
   const t0 = Date.now()
   try {
-    const r = await execFileP(process.execPath, [KUBELAB, ...args], { env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs })
+    const out = await kubelabCli({ env, timeoutMs })(...args)
     console.log(`kubelab ${args.slice(0, 3).join(' ')}: ${took(t0)}`)
-    return r.stdout + r.stderr
+    return out
   } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(
-      `kubelab ${args.join(' ')} failed after ${took(t0)}: ${x.message}\n${(x.stdout ?? '').split('\n').slice(-40).join('\n')}\n${x.stderr ?? ''}`,
-    )
+    throw new Error(`${(e as Error).message}\n(after ${took(t0)})`)
   }
 }
 
 /** `kubelab ssh CLUSTER NODE -- CMD`: stdout, or the failure with its output. */
 const ssh = (node: string, cmd: string): Promise<string> => kubelab(['ssh', cluster, node, '--', cmd], 120_000)
 
-async function kubectl(...args: string[]): Promise<string> {
-  try {
-    return (await execFileP('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 120_000 })).stdout
-  } catch (e) {
-    const x = e as { stderr?: string; message: string }
-    throw new Error(`kubectl ${args.join(' ')} failed: ${x.stderr?.trim() || x.message}`)
-  }
-}
+const kubectl = kubectlCli({ kubeconfig, timeoutMs: 120_000 })
 
 async function eventually<T>(what: string, f: () => Promise<T>, ms = 180_000): Promise<T> {
   const t0 = Date.now()
