@@ -2,7 +2,8 @@
 // manager and hollow nodes — the `kubelab-node control-plane` code path, real clock):
 //  1. time from `kubectl scale --replicas=1000` to all 1000 pods Running (100 nodes);
 //  2. process RSS with 100 nodes and 3000 Running pods (the whole control plane + nodes).
-// Run: npx tsx bench/cluster.bench.ts   (NODES / PODS env vars shrink it for a quick look)
+// Run: npx tsx bench/cluster.bench.ts   (NODES / SCALE / PODS env vars shrink it for a quick look;
+//      CPU_PROFILE=FILE.cpuprofile profiles the scale to SCALE and prints self time by function/file)
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,10 +17,13 @@ import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { nowMs, round } from './lib/stats'
 import { summarizeSnapshotFile, type HeapSummary } from './lib/heap-summary'
+import { formatCpuSummary, startCpuProfile, summarizeCpuProfile, writeCpuProfile } from './lib/cpu-profile'
 
 const NODES = Number(process.env.NODES ?? 100)
 const SCALE = Number(process.env.SCALE ?? 1000)
 const PODS = Number(process.env.PODS ?? 3000)
+/** CPU_PROFILE=FILE: a V8 CPU profile of the scale 1 → SCALE written there, and its summary printed. */
+const CPU_PROFILE = process.env.CPU_PROFILE
 const PODS_RES = findResource('', 'v1', 'pods')!
 
 const mib = (b: number): number => round(b / 2 ** 20, 1)
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
     await pods.start()
     await t.k('create', 'deployment', 'bench', '--image=nginx', '--replicas=1')
     await waitRunning(pods, 1, 60_000)
+    const stopProfile = CPU_PROFILE ? await startCpuProfile() : undefined
     const s0 = nowMs()
     const cpu0 = process.cpuUsage()
     await kubectlTimed(t, ['scale', 'deployment/bench', `--replicas=${SCALE}`])
@@ -88,6 +93,11 @@ async function main(): Promise<void> {
     const scaleMs = nowMs() - s0
     // The process's CPU time per pod over the scale: what the wall time comes to on an unshared core.
     const cpu = process.cpuUsage(cpu0)
+    if (stopProfile && CPU_PROFILE) {
+      const profile = await stopProfile()
+      writeCpuProfile(CPU_PROFILE, profile)
+      console.log(formatCpuSummary(summarizeCpuProfile(profile, 30)))
+    }
     const cpuMsPerPod = round((cpu.user + cpu.system) / 1000 / (SCALE - 1), 2)
     const s1 = nowMs()
     await kubectlTimed(t, ['scale', 'deployment/bench', `--replicas=${PODS}`])

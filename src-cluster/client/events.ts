@@ -1,6 +1,11 @@
 // Events a learner reads in `kubectl describe`: core/v1 Events about an object, written in the
-// background. A repeat of the same (object, type, reason, message) from the same component bumps
-// the existing Event's count and lastTimestamp instead of making a new one, as upstream does.
+// background, through upstream's EventCorrelator (client-go tools/record): a spam filter per
+// (component, object, type, reason) — 25 at once, then one per 5 minutes; the rest are dropped —,
+// aggregation — the 10th different message for the same (component, object, type, reason)
+// within 10 minutes becomes one "(combined from similar events): …" Event that later ones update —
+// and a repeat of the same (object, type, reason, message) bumps the existing Event's count and
+// lastTimestamp instead of making a new one. So a ReplicaSet scaled to 1000 writes about 25 Events
+// about itself, not 1000.
 import type { KubeObject } from '../api/object'
 import type { Clock } from '../util/clock'
 import { isNotFound } from './errors'
@@ -27,8 +32,34 @@ interface CacheEntry {
   firstTimestamp: string
 }
 
+/** upstream's defaults (events_cache.go). */
+const AGGREGATE_MAX_EVENTS = 10
+const AGGREGATE_INTERVAL_MS = 600_000
+const SPAM_BURST = 25
+const SPAM_REFILL_MS = 300_000
+const COMBINED_PREFIX = '(combined from similar events): '
+
+interface Aggregate {
+  messages: Set<string>
+  lastMs: number
+}
+
+interface Bucket {
+  tokens: number
+  atMs: number
+}
+
+/** Bounded map in insertion (LRU when re-set) order, as upstream's lru caches. */
+function remember<V>(m: Map<string, V>, key: string, v: V, max: number): void {
+  m.delete(key)
+  m.set(key, v)
+  if (m.size > max) m.delete(m.keys().next().value as string)
+}
+
 export class EventRecorder {
   private readonly cache = new Map<string, CacheEntry>()
+  private readonly aggregates = new Map<string, Aggregate>()
+  private readonly spam = new Map<string, Bucket>()
   /** Writes in flight per aggregation key, so a repeat waits for the first create. */
   private readonly chains = new Map<string, Promise<void>>()
   private seq = 0
@@ -49,12 +80,18 @@ export class EventRecorder {
   event(obj: KubeObject, type: EventType, reason: string, message: string, fieldPath?: string): void {
     const meta = obj.metadata ?? {}
     const namespace = meta.namespace || 'default'
-    const key = [meta.uid ?? '', obj.kind ?? '', namespace, meta.name ?? '', fieldPath ?? '', type, reason, message].join('\u0000')
+    const nowMs = this.clock.now().getTime()
+    // The same object, type and reason from this component (the recorder's component and host are fixed).
+    const similar = [meta.uid ?? '', obj.kind ?? '', obj.apiVersion ?? '', namespace, meta.name ?? '', type, reason].join('\u0000')
+    if (!this.allow(similar, nowMs)) return
+    const combined = this.aggregate(similar, message, nowMs)
+    const key = combined ? similar : [similar, fieldPath ?? '', message].join('\u0000')
+    const text = combined ? COMBINED_PREFIX + message : message
     // The time of the call, not of the (later) write.
-    const now = rfc3339(this.clock.now())
+    const now = rfc3339(new Date(nowMs))
     const prev = this.chains.get(key) ?? Promise.resolve()
     const next = prev
-      .then(() => this.write(key, now, obj, namespace, type, reason, message, fieldPath))
+      .then(() => this.write(key, now, obj, namespace, type, reason, text, fieldPath))
       .catch((e: unknown) =>
         this.log(
           `${this.component}: could not record event ${reason} for ${obj.kind ?? 'object'} ${namespace}/${meta.name ?? '?'}: ${(e as Error)?.message ?? String(e)}`,
@@ -64,6 +101,33 @@ export class EventRecorder {
     void next.then(() => {
       if (this.chains.get(key) === next) this.chains.delete(key)
     })
+  }
+
+  /** upstream's spam filter: a token bucket per similar-event key, full (25) at first, one more every 5 minutes. */
+  private allow(key: string, nowMs: number): boolean {
+    const b = this.spam.get(key) ?? { tokens: SPAM_BURST, atMs: nowMs }
+    b.tokens = Math.min(SPAM_BURST, b.tokens + Math.max(0, nowMs - b.atMs) / SPAM_REFILL_MS)
+    b.atMs = nowMs
+    const ok = b.tokens >= 1
+    if (ok) b.tokens -= 1
+    remember(this.spam, key, b, this.cacheSize)
+    return ok
+  }
+
+  /**
+   * upstream's EventAggregator: whether this message is the 10th (or later) different one for
+   * the same object, type and reason within 10 minutes, and so goes into the combined Event.
+   */
+  private aggregate(key: string, message: string, nowMs: number): boolean {
+    let a = this.aggregates.get(key)
+    if (!a || nowMs - a.lastMs > AGGREGATE_INTERVAL_MS) a = { messages: new Set(), lastMs: nowMs }
+    a.lastMs = nowMs
+    a.messages.add(message)
+    const combined = a.messages.size >= AGGREGATE_MAX_EVENTS
+    // The set never grows past the maximum (upstream pops one).
+    if (combined) a.messages.delete(a.messages.values().next().value as string)
+    remember(this.aggregates, key, a, this.cacheSize)
+    return combined
   }
 
   /** Resolves when every event recorded so far has been written (or failed). For tests and shutdown. */
@@ -84,7 +148,9 @@ export class EventRecorder {
     const hit = this.cache.get(key)
     if (hit) {
       try {
-        await this.client.patch(RES.events, hit.namespace, hit.name, { count: hit.count + 1, lastTimestamp: now }, 'merge')
+        // A combined Event also takes the latest message, as upstream's patch carries it.
+        const patch = message.startsWith(COMBINED_PREFIX) ? { count: hit.count + 1, lastTimestamp: now, message } : { count: hit.count + 1, lastTimestamp: now }
+        await this.client.patch(RES.events, hit.namespace, hit.name, patch, 'merge')
         hit.count++
         // Refresh its place in the LRU order.
         this.cache.delete(key)

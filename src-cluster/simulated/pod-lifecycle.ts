@@ -44,6 +44,11 @@ interface Tracked {
   timerAt?: number
   /** Clock time at which a terminating pod's simulated shutdown ends. */
   shutdownAt?: number
+  /**
+   * The pod as our last status write left it, until the informer has caught up with it: the
+   * next step builds on it, so a watch running behind does not turn that step into a 409.
+   */
+  written?: PodObj
 }
 
 /** Ready and ContainersReady both True, as this kubelet writes a running pod. */
@@ -142,8 +147,19 @@ export class PodLifecycle {
     })
   }
 
-  private async sync(key: string): Promise<void> {
+  /** The newest pod we know: the informer's, or the one our last write returned if that is newer. */
+  private newest(key: string): PodObj | undefined {
     const pod = this.pods.get(key)
+    const t = this.tracked.get(key)
+    const w = t?.written
+    if (!pod || !w) return pod
+    if (w.metadata?.uid === pod.metadata?.uid && Number(w.metadata?.resourceVersion) > Number(pod.metadata?.resourceVersion)) return w
+    t.written = undefined
+    return pod
+  }
+
+  private async sync(key: string): Promise<void> {
+    const pod = this.newest(key)
     const node = pod?.spec?.nodeName
     if (!pod || !node || !this.host.owns(node)) return this.forget(key)
     let t = this.tracked.get(key)
@@ -260,7 +276,14 @@ export class PodLifecycle {
       new Date(now),
     )
     try {
-      await this.client.update(RES.pods, { ...pod, status }, { subresource: 'status' })
+      const out = await this.client.update<PodObj>(RES.pods, { ...pod, status }, { subresource: 'status' })
+      // Kept as the informer keeps pods: without managedFields.
+      if (out.metadata?.managedFields) {
+        const meta = { ...out.metadata }
+        delete meta.managedFields
+        out.metadata = meta
+      }
+      t.written = out
       return true
     } catch (e) {
       // 409: our cache was stale — the newer pod arrives through the informer and resyncs.

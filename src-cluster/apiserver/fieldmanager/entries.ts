@@ -12,6 +12,8 @@ export interface Entry {
   time?: string
   subresource?: string
   set: FieldSet
+  /** The stored FieldsV1 that `set` was read from: written back as it is while `set` stays that set. */
+  stored?: { readonly set: FieldSet; readonly fieldsV1: unknown }
 }
 
 /** The wire form (kubernetes-types' ManagedFieldsEntry, in Go's field order). */
@@ -40,8 +42,12 @@ export function identity(e: Pick<Entry, 'manager' | 'operation' | 'apiVersion' |
 
 export class EntryError extends Error {}
 
-/** Reads stored or sent managedFields; throws EntryError naming the bad entry. */
-export function decodeEntries(raw: unknown): Entry[] {
+/**
+ * Reads stored or sent managedFields; throws EntryError naming the bad entry. `stored`: the
+ * entries are the stored object's (encoded by encodeEntries, so each FieldsV1 can be written
+ * back unchanged when its set does not change).
+ */
+export function decodeEntries(raw: unknown, stored = false): Entry[] {
   if (raw === undefined || raw === null) return []
   if (!Array.isArray(raw)) throw new EntryError('metadata.managedFields must be a list')
   return raw.map((e: unknown, i) => {
@@ -56,7 +62,16 @@ export function decodeEntries(raw: unknown): Entry[] {
     } catch (err) {
       throw new EntryError((err as Error).message)
     }
-    return { manager: m.manager ?? '', operation: m.operation, apiVersion: m.apiVersion ?? '', time: m.time, subresource: m.subresource || undefined, set }
+    const entry: Entry = {
+      manager: m.manager ?? '',
+      operation: m.operation,
+      apiVersion: m.apiVersion ?? '',
+      time: m.time,
+      subresource: m.subresource || undefined,
+      set,
+    }
+    if (stored) entry.stored = { set, fieldsV1: m.fieldsV1 }
+    return entry
   })
 }
 
@@ -85,7 +100,7 @@ export function encodeEntries(entries: readonly Entry[]): ManagedFieldsEntry[] |
     const out: ManagedFieldsEntry = { manager: e.manager, operation: e.operation, apiVersion: e.apiVersion }
     if (e.time) out.time = e.time
     out.fieldsType = 'FieldsV1'
-    out.fieldsV1 = toFieldsV1(e.set)
+    out.fieldsV1 = e.stored?.set === e.set ? e.stored.fieldsV1 : toFieldsV1(e.set)
     if (e.subresource) out.subresource = e.subresource
     return out
   })

@@ -63,6 +63,17 @@ export class FieldSet {
     return out
   }
 
+  /** Whether the sets have a member in common (cheaper than an empty intersection). */
+  intersects(other: FieldSet): boolean {
+    if (this.self && other.self) return true
+    const [small, big] = this.children.size <= other.children.size ? [this, other] : [other, this]
+    for (const [k, v] of small.children) {
+      const o = big.children.get(k)
+      if (o && v.intersects(o)) return true
+    }
+    return false
+  }
+
   /** Members in both sets. */
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet()

@@ -66,20 +66,57 @@ const UNTRACKED_META = [
   'deletionGracePeriodSeconds',
 ]
 
+/** The top-level field a write through `subresource` resets (never owns), if the resource has a status. */
+function resetField(res: ResourceInfo, subresource: string | undefined): 'spec' | 'status' | undefined {
+  if (!res.subresources?.some((x) => x.name === 'status')) return undefined
+  // The main endpoint resets status and the status endpoint spec (upstream's reset fields).
+  // A CSR's approval endpoint writes conditions only, as upstream's approval strategy.
+  return subresource === 'status' || subresource === 'approval' ? 'spec' : 'status'
+}
+
+const UNTRACKED_META_ELEMENTS = new Set(UNTRACKED_META.map((m) => 'f:' + m))
+
+/**
+ * `set` without what is never tracked and without the part the write resets: one copy of the
+ * set (this runs on every write, so not one copy per removed path).
+ */
 function scoped(res: ResourceInfo, subresource: string | undefined, set: FieldSet): FieldSet {
-  let s = set.without(['f:apiVersion']).without(['f:kind'])
-  for (const m of UNTRACKED_META) s = s.without(['f:metadata', 'f:' + m])
-  if (res.subresources?.some((x) => x.name === 'status')) {
-    // The main endpoint resets status and the status endpoint spec (upstream's reset fields).
-    // A CSR's approval endpoint writes conditions only, as upstream's approval strategy.
-    s = subresource === 'status' || subresource === 'approval' ? s.without(['f:spec']) : s.without(['f:status'])
+  const reset = resetField(res, subresource)
+  const out = new FieldSet()
+  out.self = set.self
+  for (const [k, v] of set.children) {
+    if (k === 'f:apiVersion' || k === 'f:kind' || (reset && k === 'f:' + reset)) continue
+    let c: FieldSet
+    if (k === 'f:metadata') {
+      c = new FieldSet()
+      c.self = v.self
+      for (const [mk, mv] of v.children) {
+        if (UNTRACKED_META_ELEMENTS.has(mk)) continue
+        const mc = mv.clone()
+        if (!mc.isEmpty()) c.children.set(mk, mc)
+      }
+    } else c = v.clone()
+    if (!c.isEmpty()) out.children.set(k, c)
   }
-  return s
+  return out
+}
+
+/**
+ * The part of an object whose fields a write through `subresource` may own (see scoped()):
+ * comparing only that part finds the same changes without walking, say, a pod's spec on every
+ * status write.
+ */
+function ownable(res: ResourceInfo, subresource: string | undefined, obj: KubeObject): KubeObject {
+  const reset = resetField(res, subresource)
+  if (!reset || !(reset in obj)) return obj
+  const out = { ...obj }
+  delete out[reset]
+  return out
 }
 
 function liveEntries(obj: KubeObject): Entry[] {
   try {
-    return decodeEntries(obj.metadata?.managedFields)
+    return decodeEntries(obj.metadata?.managedFields, true)
   } catch {
     return [] // a stored object with unreadable entries: start again rather than fail every write
   }
@@ -102,7 +139,8 @@ export function updateTracker(res: ResourceInfo, w: WriterSpec, now: () => Date)
   return {
     created(obj, sent) {
       if (sent !== undefined && isResetRequest(sent)) return undefined
-      const c = compare(zeroValueOf(obj, shape, lookup), obj, shape, lookup)
+      const part = ownable(res, w.subresource, obj)
+      const c = compare(zeroValueOf(part, shape, lookup), part, shape, lookup)
       const set = scoped(res, w.subresource, c.added.union(c.modified))
       return encodeEntries([{ ...writer, time: rfc3339(now()), set }])
     },
@@ -121,10 +159,11 @@ export function updateTracker(res: ResourceInfo, w: WriterSpec, now: () => Date)
         entries = liveEntries(live)
       }
       if (!entries.length) return undefined // plain updates never start tracking (upstream)
-      const c = compare(live, next, shape, lookup)
+      const c = compare(ownable(res, w.subresource, live), ownable(res, w.subresource, next), shape, lookup)
       const changed = scoped(res, w.subresource, c.added.union(c.modified))
       const removed = scoped(res, w.subresource, c.removed)
-      for (const e of entries) e.set = e.set.difference(changed).difference(removed)
+      // Entries the write does not touch keep their set (and so their stored encoding).
+      for (const e of entries) if (e.set.intersects(changed) || e.set.intersects(removed)) e.set = e.set.difference(changed).difference(removed)
       if (!changed.isEmpty()) {
         const key = identity(writer)
         let mine = entries.find((e) => identity(e) === key)
