@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, writeImage } from '../../provisioning/images'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { kubectlCli, kubelabCli } from '../helpers/cli'
+import { eventually as retry } from '../helpers/wait'
 
 const home = mkdtempSync('/tmp/kl-')
 // A fixed name from the local-cluster names reserved for these tests (l5a workloads, l5b
@@ -53,22 +54,8 @@ const kubelab = kubelabCli({ env, timeoutMs: 240_000 })
 const kubectl = kubectlCli({ kubeconfig })
 
 /** Retries a check until it passes (bounded): pod start, endpoints and proxy rules converge. */
-async function eventually<T>(what: string, f: () => Promise<T>, ms = 90_000): Promise<T> {
-  const until = Date.now() + ms
-  let last: unknown
-  while (Date.now() < until) {
-    try {
-      const v = await f()
-      // Convergence time is worth seeing when the suite runs slowly (no assertion on it).
-      console.log(`${what}: ${((Date.now() - until + ms) / 1000).toFixed(1)} s`)
-      return v
-    } catch (e) {
-      last = e
-      await new Promise((r) => setTimeout(r, 500))
-    }
-  }
-  throw new Error(`${what} did not happen within ${ms / 1000} s: ${last instanceof Error ? last.message : String(last)}`)
-}
+/** Retries `f` until it passes (kubectl twice a second), printing the convergence time (worth seeing when the suite runs slowly; no assertion on it). */
+const eventually = <T>(what: string, f: () => Promise<T>, ms = 90_000): Promise<T> => retry(what, f, { timeoutMs: ms, intervalMs: 500, log: true })
 
 const PAGE = 'KubeLab busybox'
 const before = machineState()

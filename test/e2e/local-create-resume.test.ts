@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { KUBELAB_BIN, ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
+import { until } from '../helpers/wait'
 
 const cluster = 'l5b'
 const home = mkdtempSync('/tmp/kl-l5b-')
@@ -31,14 +32,6 @@ const psArgs = (): string[] => out('ps', ['-eo', 'pid=,args=']).split('\n')
 const kubelab = kubelabCli({ env })
 
 const kubectl = (kubeconfig: string, ...args: string[]): Promise<string> => kubectlCli({ kubeconfig })(...args)
-
-async function until(what: string, f: () => boolean, ms: number): Promise<void> {
-  const t0 = Date.now()
-  while (!f()) {
-    if (Date.now() - t0 > ms) throw new Error(`${what} did not happen within ${ms / 1000} s`)
-    await sleep(100)
-  }
-}
 
 /** A `kubelab create` running in the background, its output collected as it comes. */
 interface Run {
@@ -62,7 +55,7 @@ function startCreate(): Run {
  */
 async function holdInstallLock(): Promise<{ release: () => void }> {
   const runDir = join(clusterDir, 'nodes', 'node-1', 'run', 'kubelab')
-  await until('node-1 folder', () => existsSync(join(clusterDir, 'nodes', 'node-1')), 120_000)
+  await until('node-1 folder', () => existsSync(join(clusterDir, 'nodes', 'node-1')), { timeoutMs: 120_000, intervalMs: 100 })
   mkdirSync(runDir, { recursive: true })
   // -o: only flock itself holds the lock (not its sleep); its own process group, killed whole.
   const holder = spawn('flock', ['-o', join(runDir, 'install.lock'), 'sleep', '900'], { stdio: 'ignore', detached: true })
@@ -71,7 +64,7 @@ async function holdInstallLock(): Promise<{ release: () => void }> {
     () =>
       psArgs().some((l) => l.includes(`flock -o ${join(runDir, 'install.lock')}`)) &&
       out('sh', ['-c', `flock -n ${join(runDir, 'install.lock')} true || echo held`]).includes('held'),
-    10_000,
+    { timeoutMs: 10_000, intervalMs: 100 },
   )
   return {
     release: () => {
@@ -191,7 +184,7 @@ describe('interrupted kubelab create on a local 1+2 cluster', () => {
     const lock = await holdInstallLock()
     try {
       // The installer on node-1 has printed its preflight lines and waits for the lock.
-      await until('node-1 installer waiting', () => /\[node-1\]\s+\| kubelab-install: containerd /.test(run.output()), 240_000)
+      await until('node-1 installer waiting', () => /\[node-1\]\s+\| kubelab-install: containerd /.test(run.output()), { timeoutMs: 240_000, intervalMs: 100 })
       await sleep(500)
       expect(cutSsh()).toBeGreaterThan(0)
       expect(await run.exit).toBe(1)
@@ -247,7 +240,7 @@ describe('interrupted kubelab create on a local 1+2 cluster', () => {
     const lock = await holdInstallLock()
     let t0 = 0
     try {
-      await until('node-1 installer waiting', () => /\[node-1\]\s+\| kubelab-install: containerd /.test(run.output()), 240_000)
+      await until('node-1 installer waiting', () => /\[node-1\]\s+\| kubelab-install: containerd /.test(run.output()), { timeoutMs: 240_000, intervalMs: 100 })
       await sleep(500)
       expect(installers('node-1')).toBeGreaterThan(0)
       t0 = Date.now()
@@ -267,7 +260,7 @@ describe('interrupted kubelab create on a local 1+2 cluster', () => {
     expect(log).toContain(`kubelab delete ${cluster}`)
     expect(state()).toBe('creating')
     // The installer that was waiting on node-1 was killed with its process group, not orphaned.
-    await until('node-1 installer gone', () => installers('node-1') === 0, 10_000)
+    await until('node-1 installer gone', () => installers('node-1') === 0, { timeoutMs: 10_000, intervalMs: 100 })
 
     const again = await kubelab(...CREATE)
     expect(again).toContain(`resuming the interrupted creation of cluster ${cluster}`)

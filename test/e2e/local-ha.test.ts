@@ -21,6 +21,7 @@ import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
 import { ClusterManager } from '../../src-main/clusters'
 import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/lab-runner'
 import { KUBELAB_BIN, ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
+import { until } from '../helpers/wait'
 
 const home = mkdtempSync('/tmp/kl-')
 // Reserved for this file (run the local-cluster tests one at a time, under the e2e lock).
@@ -33,24 +34,6 @@ const CPS = ['control-plane', 'control-plane-2', 'control-plane-3']
 const kubelab = kubelabCli({ env })
 
 const kubectl = kubectlCli({ kubeconfig, flags: ['--request-timeout=10s'] })
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** Polls `f` until it returns a value (bounded: a readable failure after `ms`). */
-async function until<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms
-  let last = ''
-  for (;;) {
-    try {
-      const v = await f()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = (e as Error).message
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms / 1000} s${last ? `; last error: ${last}` : ''}`)
-    await sleep(250)
-  }
-}
 
 /** The node holding each Lease (identity `NODE_uuid`). */
 async function leaseHolders(): Promise<Record<string, string>> {
@@ -148,10 +131,14 @@ describe('kubelab create --provider local --control-planes 3', () => {
     // The `kubernetes` Service lists every API server.
     expect((await kubectl('get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[0].addresses[*].ip}')).split(' ')).toHaveLength(3)
     expect(await kubelab('list')).toMatch(new RegExp(`${cluster}\\s+local\\s+running\\s+3 \\(3 control planes\\)`))
-    const holders = await until('both leases held', 60_000, async () => {
-      const h = await leaseHolders()
-      return CPS.includes(h['kube-scheduler']!) && CPS.includes(h['kube-controller-manager']!) ? h : undefined
-    })
+    const holders = await until(
+      'both leases held',
+      async () => {
+        const h = await leaseHolders()
+        return CPS.includes(h['kube-scheduler']!) && CPS.includes(h['kube-controller-manager']!) ? h : undefined
+      },
+      60_000,
+    )
     expect(CPS).toContain(holders['kube-controller-manager'])
   })
 
@@ -165,16 +152,20 @@ describe('kubelab create --provider local --control-planes 3', () => {
     await page.getByTestId('etcd-members').waitFor({ timeout: 30_000 })
     // Three healthy members, exactly one leader, and the holders kubectl reports.
     const holders = await leaseHolders()
-    await until('the panel showing three healthy members, one leader, and the lease holders', 30_000, async () => {
-      const p = await panel()
-      return Object.keys(p.members).sort().join() === CPS.join() &&
-        Object.values(p.members).every((m) => m.healthy) &&
-        Object.values(p.members).filter((m) => m.leader).length === 1 &&
-        p.holders['kube-scheduler'] === holders['kube-scheduler'] &&
-        p.holders['kube-controller-manager'] === holders['kube-controller-manager']
-        ? true
-        : undefined
-    })
+    await until(
+      'the panel showing three healthy members, one leader, and the lease holders',
+      async () => {
+        const p = await panel()
+        return Object.keys(p.members).sort().join() === CPS.join() &&
+          Object.values(p.members).every((m) => m.healthy) &&
+          Object.values(p.members).filter((m) => m.leader).length === 1 &&
+          p.holders['kube-scheduler'] === holders['kube-scheduler'] &&
+          p.holders['kube-controller-manager'] === holders['kube-controller-manager']
+          ? true
+          : undefined
+      },
+      30_000,
+    )
     // etcd's own view agrees on the leader.
     const status = JSON.parse((await etcdctl('control-plane', 'endpoint status --cluster -w json')).trim().split('\n').pop()!) as {
       Endpoint: string
@@ -201,44 +192,58 @@ describe('kubelab create --provider local --control-planes 3', () => {
     await kubelab('node', 'stop', cluster, victim)
     const stopped = Date.now()
     // Through the same endpoint: the load balancer sends requests to the two live API servers.
-    const apiAt = await until('kubectl answering', 60_000, async () => ((await kubectl('get', '--raw', '/readyz')).trim() === 'ok' ? Date.now() : undefined))
+    const apiAt = await until('kubectl answering', async () => ((await kubectl('get', '--raw', '/readyz')).trim() === 'ok' ? Date.now() : undefined), 60_000)
     await kubectl('create', 'configmap', 'after-failover', '--from-literal=k=v')
     // Its API server left the `kubernetes` Endpoints (lease reconciler: on its clean shutdown, or
     // once its 15 s record ran out), so pods are no longer sent to it.
-    const epAt = await until('the stopped API server leaving the kubernetes endpoints', 60_000, async () => {
-      const ips = await apiEndpoints()
-      return ips.length === 2 && !ips.includes(victimIp) ? Date.now() : undefined
-    })
-    const leasesAt = await until('both leases on live nodes', 90_000, async () => {
-      const h = await leaseHolders()
-      return h['kube-scheduler'] !== victim &&
-        h['kube-controller-manager'] !== victim &&
-        CPS.includes(h['kube-scheduler']!) &&
-        CPS.includes(h['kube-controller-manager']!)
-        ? Date.now()
-        : undefined
-    })
+    const epAt = await until(
+      'the stopped API server leaving the kubernetes endpoints',
+      async () => {
+        const ips = await apiEndpoints()
+        return ips.length === 2 && !ips.includes(victimIp) ? Date.now() : undefined
+      },
+      60_000,
+    )
+    const leasesAt = await until(
+      'both leases on live nodes',
+      async () => {
+        const h = await leaseHolders()
+        return h['kube-scheduler'] !== victim &&
+          h['kube-controller-manager'] !== victim &&
+          CPS.includes(h['kube-scheduler']!) &&
+          CPS.includes(h['kube-controller-manager']!)
+          ? Date.now()
+          : undefined
+      },
+      90_000,
+    )
     const after = await leaseHolders()
     expect(after['kube-controller-manager']).not.toBe(victim)
     expect(after['kube-scheduler']).not.toBe(victim)
     // The app follows: the stopped node's member unhealthy, the others healthy, the leases elsewhere.
     if (page)
-      await until('the panel showing the failover', 30_000, async () => {
-        const p = await panel()
-        return p.members[victim]?.healthy === false &&
-          CPS.filter((n) => n !== victim).every((n) => p.members[n]?.healthy) &&
-          p.holders['kube-scheduler'] === after['kube-scheduler'] &&
-          p.holders['kube-controller-manager'] === after['kube-controller-manager']
-          ? true
-          : undefined
-      })
+      await until(
+        'the panel showing the failover',
+        async () => {
+          const p = await panel()
+          return p.members[victim]?.healthy === false &&
+            CPS.filter((n) => n !== victim).every((n) => p.members[n]?.healthy) &&
+            p.holders['kube-scheduler'] === after['kube-scheduler'] &&
+            p.holders['kube-controller-manager'] === after['kube-controller-manager']
+            ? true
+            : undefined
+        },
+        30_000,
+      )
     console.log(
       `failover (${victim} stopped): node stop took ${stopped - t0} ms; API answered ${apiAt - t0} ms, its API server left the endpoints ${epAt - t0} ms and both leases on live nodes ${leasesAt - t0} ms after the stop began (${leasesAt - stopped} ms after it returned)`,
     )
     // The cluster's controllers run on the new leader: a Deployment gets its ReplicaSet and pods.
     await kubectl('create', 'deployment', 'after', '--image=kubelab.local/busybox:1', '--replicas=2', '--', 'sleep', '3600')
-    await until('the new controller manager making pods', 60_000, async () =>
-      (await kubectl('get', 'pods', '-l', 'app=after', '-o', 'name')).trim().split('\n').filter(Boolean).length === 2 ? true : undefined,
+    await until(
+      'the new controller manager making pods',
+      async () => ((await kubectl('get', 'pods', '-l', 'app=after', '-o', 'name')).trim().split('\n').filter(Boolean).length === 2 ? true : undefined),
+      60_000,
     )
     // etcd carries on with two of three members; the stopped one is unreachable.
     const live = CPS.find((n) => n !== victim)!
@@ -246,21 +251,29 @@ describe('kubelab create --provider local --control-planes 3', () => {
     expect(await kubelab('list')).toContain(`${victim} stopped`)
 
     await kubelab('node', 'start', cluster, victim)
-    await until(`node ${victim} Ready again`, 120_000, async () => {
-      const n = JSON.parse(await kubectl('get', 'node', victim, '-o', 'json')) as {
-        status: { conditions: { type: string; status: string; lastHeartbeatTime: string }[] }
-      }
-      const c = n.status.conditions.find((x) => x.type === 'Ready')
-      return c?.status === 'True' && Date.parse(c.lastHeartbeatTime) >= stopped ? true : undefined
-    })
+    await until(
+      `node ${victim} Ready again`,
+      async () => {
+        const n = JSON.parse(await kubectl('get', 'node', victim, '-o', 'json')) as {
+          status: { conditions: { type: string; status: string; lastHeartbeatTime: string }[] }
+        }
+        const c = n.status.conditions.find((x) => x.type === 'Ready')
+        return c?.status === 'True' && Date.parse(c.lastHeartbeatTime) >= stopped ? true : undefined
+      },
+      120_000,
+    )
     // Its etcd member caught up: all three healthy, and it serves what was written while it was away.
-    await until('all etcd members healthy', 60_000, async () =>
-      !(await etcdctl(victim, 'endpoint health --cluster')).includes('unhealthy') ? true : undefined,
+    await until(
+      'all etcd members healthy',
+      async () => (!(await etcdctl(victim, 'endpoint health --cluster')).includes('unhealthy') ? true : undefined),
+      60_000,
     )
     expect(await etcdctl(victim, 'get --prefix --keys-only /registry/ | grep after-failover')).toContain('after-failover')
     // Its API server is listed again (it reconciles before it answers).
-    await until('the restarted API server back in the kubernetes endpoints', 60_000, async () =>
-      (await apiEndpoints()).length === 3 && (await apiEndpoints()).includes(victimIp) ? true : undefined,
+    await until(
+      'the restarted API server back in the kubernetes endpoints',
+      async () => ((await apiEndpoints()).length === 3 && (await apiEndpoints()).includes(victimIp) ? true : undefined),
+      60_000,
     )
   })
 
@@ -274,25 +287,36 @@ describe('kubelab create --provider local --control-planes 3', () => {
 
     await kubelab('start', cluster, '--timeout', '180')
     expect(existsSync(join(clusterDir, 'api-lb.pid'))).toBe(true)
-    await until('all etcd members healthy', 60_000, async () =>
-      !(await etcdctl('control-plane-3', 'endpoint health --cluster')).includes('unhealthy') ? true : undefined,
+    await until(
+      'all etcd members healthy',
+      async () => (!(await etcdctl('control-plane-3', 'endpoint health --cluster')).includes('unhealthy') ? true : undefined),
+      60_000,
     )
     // Every API server serves again and is listed; the objects written before the stop are there.
     expect((await kubectl('get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[0].addresses[*].ip}')).split(' ')).toHaveLength(3)
     expect(await kubectl('get', 'configmap', 'after-failover', '-o', 'jsonpath={.data.k}')).toBe('v')
     // Both leases renewed after the start by a live control plane, which reconciles: a scale-up gets its pod.
-    await until('both leases renewed after the start', 90_000, async () => {
-      for (const name of ['kube-scheduler', 'kube-controller-manager']) {
-        const l = JSON.parse(await kubectl('-n', 'kube-system', 'get', 'lease', name, '-o', 'json')) as { spec: { holderIdentity: string; renewTime: string } }
-        if (!CPS.includes(l.spec.holderIdentity.slice(0, l.spec.holderIdentity.lastIndexOf('_'))) || Date.parse(l.spec.renewTime) < stoppedAt) return undefined
-      }
-      return true
-    })
+    await until(
+      'both leases renewed after the start',
+      async () => {
+        for (const name of ['kube-scheduler', 'kube-controller-manager']) {
+          const l = JSON.parse(await kubectl('-n', 'kube-system', 'get', 'lease', name, '-o', 'json')) as {
+            spec: { holderIdentity: string; renewTime: string }
+          }
+          if (!CPS.includes(l.spec.holderIdentity.slice(0, l.spec.holderIdentity.lastIndexOf('_'))) || Date.parse(l.spec.renewTime) < stoppedAt)
+            return undefined
+        }
+        return true
+      },
+      90_000,
+    )
     await kubectl('scale', 'deployment', 'after', '--replicas=3')
     // (No workers, and control planes are tainted NoSchedule: the pods stay Pending; that the
     // ReplicaSet makes the third one is the controller manager's work.)
-    await until('the scaled Deployment getting its third pod', 90_000, async () =>
-      (await kubectl('get', 'pods', '-l', 'app=after', '-o', 'name')).trim().split('\n').filter(Boolean).length === 3 ? true : undefined,
+    await until(
+      'the scaled Deployment getting its third pod',
+      async () => ((await kubectl('get', 'pods', '-l', 'app=after', '-o', 'name')).trim().split('\n').filter(Boolean).length === 3 ? true : undefined),
+      90_000,
     )
   })
 
@@ -343,10 +367,14 @@ describe('the ha-control-plane lab on this cluster', () => {
     // (a stopped holder releases its lease) and wait as standbys again.
     const others = CPS.filter((n) => n !== 'control-plane-2')
     for (const n of others) for (const c of ['scheduler', 'controller-manager']) await ctl(n, 'stop', c)
-    await until('cp2 holding both leases', 60_000, async () => {
-      const h = await leaseHolders()
-      return h['kube-scheduler'] === 'control-plane-2' && h['kube-controller-manager'] === 'control-plane-2' ? true : undefined
-    })
+    await until(
+      'cp2 holding both leases',
+      async () => {
+        const h = await leaseHolders()
+        return h['kube-scheduler'] === 'control-plane-2' && h['kube-controller-manager'] === 'control-plane-2' ? true : undefined
+      },
+      60_000,
+    )
     for (const n of others) for (const c of ['scheduler', 'controller-manager']) await ctl(n, 'start', c)
     const lc = await managedLabCluster(new ClusterManager({ env }), cluster)
     try {

@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, writeImage } from '../../provisioning/images'
 import { kubectlCli, kubelabCli } from '../helpers/cli'
+import { eventually as retry } from '../helpers/wait'
 
 const cluster = 'l5a'
 const home = mkdtempSync('/tmp/kl-l5a-')
@@ -28,21 +29,8 @@ const kubelab = kubelabCli({ env })
 const kubectl = kubectlCli({ kubeconfig, timeoutMs: 180_000 })
 
 /** Retries until `f` returns without throwing (bounded: a bound, not a timing assertion). */
-async function eventually<T>(what: string, f: () => Promise<T>, ms = 120_000): Promise<T> {
-  const t0 = Date.now()
-  let last: unknown
-  while (Date.now() - t0 < ms) {
-    try {
-      const v = await f()
-      console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
-      return v
-    } catch (e) {
-      last = e
-      await new Promise((r) => setTimeout(r, 1000))
-    }
-  }
-  throw new Error(`${what} did not happen within ${ms / 1000} s: ${last instanceof Error ? last.message : String(last)}`)
-}
+/** Retries `f` until it passes (kubectl once a second), printing how long it took. */
+const eventually = <T>(what: string, f: () => Promise<T>, ms = 120_000): Promise<T> => retry(what, f, { timeoutMs: ms, intervalMs: 1000, log: true })
 
 interface PodView {
   name: string

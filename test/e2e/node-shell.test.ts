@@ -9,6 +9,7 @@ import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { until as poll } from '../helpers/wait'
 import { createBackend } from '../../src-main/backend'
 import { writeRecord } from '../../src-main/clusters/state'
 import { TerminalService } from '../../src-main/backend/terminals/service'
@@ -43,15 +44,9 @@ function freePort(): Promise<number> {
   })
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events.slice(-10))}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+/** Polls the terminal events every 25 ms (15 s at most); a timeout names the last ones. */
+const until = <T>(what: string, fn: () => T | undefined | false): Promise<T> =>
+  poll(what, fn, { timeoutMs: 15_000, intervalMs: 25, context: () => `events: ${JSON.stringify(events.slice(-10))}` }) as Promise<T>
 
 const output = (id: string): string =>
   events

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
+import { eventually as retry } from '../helpers/wait'
 
 export { ROOT }
 export const DOUBLES = join(ROOT, 'test', 'doubles')
@@ -33,20 +34,8 @@ export function runner(env: NodeJS.ProcessEnv) {
   }
 }
 
-/** Retries until `f` passes (bounded; the bound is generous for a loaded machine). */
-export async function eventually<T>(what: string, f: () => Promise<T>, ms = 180_000): Promise<T> {
-  const until = Date.now() + ms
-  let last: unknown
-  while (Date.now() < until) {
-    try {
-      return await f()
-    } catch (e) {
-      last = e
-      await new Promise((r) => setTimeout(r, 1000))
-    }
-  }
-  throw new Error(`${what} did not happen within ${ms / 1000} s: ${last instanceof Error ? last.message : String(last)}`)
-}
+/** Retries until `f` passes (bounded; the bound is generous for a loaded machine; kubectl once a second). */
+export const eventually = <T>(what: string, f: () => Promise<T>, ms = 180_000): Promise<T> => retry(what, f, { timeoutMs: ms, intervalMs: 1000 })
 
 const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
 

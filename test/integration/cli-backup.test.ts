@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KUBECTL } from '../helpers/apiserver'
+import { until } from '../helpers/wait'
 import { kubectlCli, kubelabCli } from '../helpers/cli'
 import { readBackup, writeBackup } from '../../src-cluster/backup/archive'
 import { createCA } from '../../src-cluster/kit/pki'
@@ -16,14 +17,6 @@ const env = { ...process.env, HOME: home, KUBELAB_HOME: kubelabHome, KUBECONFIG:
 const kubelab = kubelabCli({ env, timeoutMs: 180_000 }).result
 const dir = join(kubelabHome, 'clusters', 'bk')
 const k = kubectlCli({ bin: KUBECTL, kubeconfig: join(dir, 'kubeconfig'), env, timeoutMs: 180_000, flags: ['--cache-dir', join(home, 'kcache')] })
-
-async function until(what: string, f: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
 
 const pid = () => Number(readFileSync(join(dir, 'control-plane.pid'), 'utf8'))
 const backupFile = join(home, 'bk.backup.tar.gz')
@@ -40,7 +33,11 @@ describe('kubelab backup / restore on a simulated cluster', () => {
     await k('create', 'namespace', 'keep')
     await k('-n', 'keep', 'create', 'configmap', 'settings', '--from-literal=colour=blue')
     await k('-n', 'keep', 'create', 'deployment', 'web', '--image=busybox', '--replicas=2')
-    await until('web to be available', async () => (await k('-n', 'keep', 'get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '2')
+    await until(
+      'web to be available',
+      async () => (await k('-n', 'keep', 'get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '2',
+      90_000,
+    )
     const r = await kubelab('backup', 'bk', '--out', backupFile)
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
@@ -93,7 +90,11 @@ describe('kubelab backup / restore on a simulated cluster', () => {
     expect(r.stdout).toMatch(/cluster bk restored to its state at/)
     expect(await k('-n', 'keep', 'get', 'configmap', 'settings', '-o', 'jsonpath={.data.colour}')).toBe('blue')
     expect((await k.result('get', 'namespace', 'later')).code).not.toBe(0)
-    await until('web to be available again', async () => (await k('-n', 'keep', 'get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '2')
+    await until(
+      'web to be available again',
+      async () => (await k('-n', 'keep', 'get', 'deployment', 'web', '-o', 'jsonpath={.status.readyReplicas}')) === '2',
+      90_000,
+    )
     const nodes = await k('get', 'nodes')
     expect(nodes).toMatch(/node-1\s+Ready/)
     expect(nodes).toMatch(/node-2\s+Ready/)

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KUBECTL } from '../helpers/apiserver'
+import { until } from '../helpers/wait'
 import { kubectlCli, kubelabCli, runCommand } from '../helpers/cli'
 
 const home = mkdtempSync(join(tmpdir(), 'kubelab-home-'))
@@ -25,14 +26,6 @@ function alive(pid: number): boolean {
   }
   const status = `/proc/${pid}/status`
   return !existsSync(status) || !/^State:\s+Z/m.test(readFileSync(status, 'utf8'))
-}
-
-async function until(what: string, f: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
 }
 
 let pid = 0
@@ -81,14 +74,14 @@ describe('kubelab CLI with the simulated provider', () => {
   it('stops one node (NotReady) and starts it again: its pods are Ready again', async () => {
     expect((await kubectl('create', 'deployment', 'two', '--image=nginx', '--replicas=2')).code).toBe(0)
     const ready = async (): Promise<string> => (await kubectl('get', 'deploy', 'two', '-o', 'jsonpath={.status.readyReplicas}')).stdout
-    await until('2 ready replicas', async () => (await ready()) === '2')
+    await until('2 ready replicas', async () => (await ready()) === '2', 60_000)
     expect((await kubelab('node', 'stop', 'demo', 'node-1')).code).toBe(0)
-    await until('node-1 NotReady', async () => /node-1\s+NotReady/.test((await kubectl('get', 'nodes')).stdout))
+    await until('node-1 NotReady', async () => /node-1\s+NotReady/.test((await kubectl('get', 'nodes')).stdout), 60_000)
     // The node controller marks the pods of a NotReady node not Ready (2 replicas spread over 2 nodes).
-    await until('a replica not ready', async () => (await ready()) !== '2')
+    await until('a replica not ready', async () => (await ready()) !== '2', 60_000)
     expect((await kubelab('node', 'start', 'demo', 'node-1')).code).toBe(0)
-    await until('node-1 Ready', async () => /node-1\s+Ready/.test((await kubectl('get', 'nodes')).stdout))
-    await until('2 ready replicas again', async () => (await ready()) === '2')
+    await until('node-1 Ready', async () => /node-1\s+Ready/.test((await kubectl('get', 'nodes')).stdout), 60_000)
+    await until('2 ready replicas again', async () => (await ready()) === '2', 60_000)
     expect((await kubectl('delete', 'deployment', 'two')).code).toBe(0)
   })
 
@@ -108,9 +101,9 @@ describe('kubelab CLI with the simulated provider', () => {
     // The drill survives the restart: node-2 does not come back by itself, and list says so.
     expect(start.stdout).toContain('node-2 stays stopped')
     expect((await kubelab('list')).stdout).toMatch(/demo\s+simulated\s+running\s+3 \(node-2 stopped\)/)
-    await until('node-2 NotReady', async () => /node-2\s+NotReady/.test((await kubectl('get', 'nodes')).stdout))
+    await until('node-2 NotReady', async () => /node-2\s+NotReady/.test((await kubectl('get', 'nodes')).stdout), 60_000)
     expect((await kubelab('node', 'start', 'demo', 'node-2')).code).toBe(0)
-    await until('node-2 Ready', async () => /node-2\s+Ready/.test((await kubectl('get', 'nodes')).stdout))
+    await until('node-2 Ready', async () => /node-2\s+Ready/.test((await kubectl('get', 'nodes')).stdout), 60_000)
     expect((await kubelab('list')).stdout).toMatch(/demo\s+simulated\s+running\s+3\s/)
   })
 

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { spawn as ptySpawn } from 'node-pty'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { kubectlCli, kubelabCli } from '../helpers/cli'
+import { eventually as retry } from '../helpers/wait'
 import { hostNodeRuntime } from '../helpers/node-runtime'
 import { hostLinuxKubectl } from '../helpers/host-kubectl'
 import { ensureVmTestImage } from './image'
@@ -44,21 +45,8 @@ const ssh = (node: string, cmd: string): Promise<string> => kubelab(['ssh', clus
 
 const kubectl = kubectlCli({ kubeconfig, timeoutMs: 120_000 })
 
-async function eventually<T>(what: string, f: () => Promise<T>, ms = 180_000): Promise<T> {
-  const t0 = Date.now()
-  let last: unknown
-  while (Date.now() - t0 < ms) {
-    try {
-      const v = await f()
-      console.log(`${what}: ${took(t0)}`)
-      return v
-    } catch (e) {
-      last = e
-      await new Promise((r) => setTimeout(r, 1000))
-    }
-  }
-  throw new Error(`${what} did not happen within ${ms / 1000} s: ${last instanceof Error ? last.message : String(last)}`)
-}
+/** Retries `f` until it passes (once a second), printing how long it took. */
+const eventually = <T>(what: string, f: () => Promise<T>, ms = 180_000): Promise<T> => retry(what, f, { timeoutMs: ms, intervalMs: 1000, log: true })
 
 interface NodeList {
   items: {

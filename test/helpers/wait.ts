@@ -1,0 +1,67 @@
+// The one way tests wait for something to happen: poll with a bound, and on timeout say what did
+// not happen and the last answer or error (so a red test says why). Times are bounds for a
+// loaded machine, never assertions; `log` prints how long convergence took.
+
+export interface WaitOptions {
+  /** How long before giving up (default 30 s). */
+  readonly timeoutMs?: number
+  /** Between attempts (default 250 ms; a poll that runs kubectl wants 500–1000). */
+  readonly intervalMs?: number
+  /** Print `WHAT: N s` once it happened. */
+  readonly log?: boolean
+  /** More to say on a timeout (recent events, component logs). */
+  readonly context?: () => string
+}
+
+type Falsy = undefined | null | false | 0 | ''
+const opts = (o: number | WaitOptions): WaitOptions => (typeof o === 'number' ? { timeoutMs: o } : o)
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const describe = (v: unknown): string => (v instanceof Error ? v.message : typeof v === 'string' ? v : JSON.stringify(v))
+
+async function poll<T>(what: string, attempt: () => Promise<{ done: true; value: T } | { done: false; last: unknown }>, o: WaitOptions): Promise<T> {
+  const timeoutMs = o.timeoutMs ?? 30_000
+  const t0 = Date.now()
+  for (;;) {
+    const r = await attempt()
+    if (r.done) {
+      if (o.log) console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+      return r.value
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      const extra = o.context ? `\n${o.context()}` : ''
+      throw new Error(`${what} did not happen within ${timeoutMs / 1000} s; last: ${describe(r.last)}${extra}`)
+    }
+    await sleep(o.intervalMs ?? 250)
+  }
+}
+
+/** Polls `f` until it gives a truthy value, and returns that; a throw counts as "not yet". `o`: options, or the timeout in ms. */
+export function until<T>(what: string, f: () => T | Promise<T>, o: number | WaitOptions = {}): Promise<Exclude<T, Falsy>> {
+  return poll(
+    what,
+    async () => {
+      try {
+        const v = await f()
+        return v ? { done: true, value: v as Exclude<T, Falsy> } : { done: false, last: v }
+      } catch (e) {
+        return { done: false, last: e }
+      }
+    },
+    opts(o),
+  )
+}
+
+/** Retries `f` until it does not throw, and returns what it gave. `o`: options, or the timeout in ms. */
+export function eventually<T>(what: string, f: () => T | Promise<T>, o: number | WaitOptions = {}): Promise<T> {
+  return poll(
+    what,
+    async () => {
+      try {
+        return { done: true, value: await f() }
+      } catch (e) {
+        return { done: false, last: e }
+      }
+    },
+    opts(o),
+  )
+}
