@@ -98,12 +98,12 @@ export function componentFlags(program: string, component: string, nodeBinary = 
  * Builds the node bundle into `outDir` (default out/node). Reuses an existing build that is
  * newer than every source file unless `force`.
  */
-export async function buildNodeBundle(o: { outDir?: string; force?: boolean; minify?: boolean } = {}): Promise<NodeBundle> {
-  const dir = o.outDir ?? join(ROOT, 'out', 'node')
+export async function buildNodeBundle(opts: { outDir?: string; force?: boolean; minify?: boolean } = {}): Promise<NodeBundle> {
+  const dir = opts.outDir ?? join(ROOT, 'out', 'node')
   mkdirSync(dir, { recursive: true })
   const program = join(dir, 'kubelab-node.js')
   const fresh =
-    !o.force &&
+    !opts.force &&
     existsSync(program) &&
     statSync(program).mtimeMs > Math.max(newestSource(join(ROOT, 'src-cluster')), statSync(join(ROOT, 'provisioning', 'supervisor.mjs')).mtimeMs)
   if (!fresh) {
@@ -121,7 +121,7 @@ export async function buildNodeBundle(o: { outDir?: string; force?: boolean; min
       // CommonJS so that the loader can run it through vm.Script with a V8 code cache.
       format: 'cjs',
       outfile: main,
-      minify: o.minify ?? false,
+      minify: opts.minify ?? false,
       legalComments: 'none',
       logLevel: 'silent',
       define: { 'import.meta.url': '__kubelabImportMetaUrl' },

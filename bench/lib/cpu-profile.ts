@@ -112,11 +112,11 @@ export function summarizeCpuProfile(profile: CpuProfile, top = 25): CpuSummary {
   }
 }
 
-export function formatCpuSummary(s: CpuSummary): string {
-  const lines = [`CPU profile: ${s.totalMs} ms sampled, idle ${s.idlePct}%, GC ${s.gcPct}% of busy time`, 'self time by function:']
-  for (const f of s.functions) lines.push(`  ${String(f.pct).padStart(5)}%  ${String(f.ms).padStart(8)} ms  ${f.what}`)
+export function formatCpuSummary(cpuSummary: CpuSummary): string {
+  const lines = [`CPU profile: ${cpuSummary.totalMs} ms sampled, idle ${cpuSummary.idlePct}%, GC ${cpuSummary.gcPct}% of busy time`, 'self time by function:']
+  for (const f of cpuSummary.functions) lines.push(`  ${String(f.pct).padStart(5)}%  ${String(f.ms).padStart(8)} ms  ${f.what}`)
   lines.push('self time by file:')
-  for (const f of s.files) lines.push(`  ${String(f.pct).padStart(5)}%  ${String(f.ms).padStart(8)} ms  ${f.what}`)
+  for (const f of cpuSummary.files) lines.push(`  ${String(f.pct).padStart(5)}%  ${String(f.ms).padStart(8)} ms  ${f.what}`)
   return lines.join('\n')
 }
 

@@ -1,9 +1,9 @@
 // Latency statistics for benchmarks.
 
 /** Value at quantile q (0..1) of already sorted samples, nearest-rank. */
-export function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: readonly number[], fraction: number): number {
   if (sorted.length === 0) return NaN
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))
   return sorted[idx]
 }
 
@@ -29,9 +29,9 @@ export function summarize(latenciesMs: readonly number[], wallMs: number): Summa
   }
 }
 
-export function round(v: number, digits: number): number {
+export function round(value: number, digits: number): number {
   const f = 10 ** digits
-  return Math.round(v * f) / f
+  return Math.round(value * f) / f
 }
 
 /** Milliseconds since an arbitrary origin, sub-millisecond resolution. */

@@ -29,9 +29,9 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return out.join('\n')
 }
 
-export function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return '-'
-  if (Math.abs(n) >= 100) return Math.round(n).toString()
-  if (Math.abs(n) >= 1) return n.toFixed(2)
-  return n.toFixed(3)
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return '-'
+  if (Math.abs(value) >= 100) return Math.round(value).toString()
+  if (Math.abs(value) >= 1) return value.toFixed(2)
+  return value.toFixed(3)
 }

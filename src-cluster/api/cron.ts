@@ -134,9 +134,9 @@ function dayMatches(s: CronSchedule, d: Date): boolean {
 }
 
 /** The first time strictly after `after` that matches the schedule (UTC), or undefined within 5 years. */
-export function nextAfter(s: CronSchedule, after: Date): Date | undefined {
-  if (s.everyMs !== undefined) {
-    const t = Math.floor(after.getTime() / 1000) * 1000 + s.everyMs
+export function nextAfter(cronSchedule: CronSchedule, after: Date): Date | undefined {
+  if (cronSchedule.everyMs !== undefined) {
+    const t = Math.floor(after.getTime() / 1000) * 1000 + cronSchedule.everyMs
     return new Date(t)
   }
   const t = new Date(after.getTime())
@@ -144,21 +144,21 @@ export function nextAfter(s: CronSchedule, after: Date): Date | undefined {
   t.setUTCMinutes(t.getUTCMinutes() + 1)
   const limit = after.getTime() + 5 * 366 * 24 * 3600 * 1000
   while (t.getTime() <= limit) {
-    if (!s.months.has(t.getUTCMonth() + 1)) {
+    if (!cronSchedule.months.has(t.getUTCMonth() + 1)) {
       t.setUTCMonth(t.getUTCMonth() + 1, 1)
       t.setUTCHours(0, 0, 0, 0)
       continue
     }
-    if (!dayMatches(s, t)) {
+    if (!dayMatches(cronSchedule, t)) {
       t.setUTCDate(t.getUTCDate() + 1)
       t.setUTCHours(0, 0, 0, 0)
       continue
     }
-    if (!s.hours.has(t.getUTCHours())) {
+    if (!cronSchedule.hours.has(t.getUTCHours())) {
       t.setUTCHours(t.getUTCHours() + 1, 0, 0, 0)
       continue
     }
-    if (!s.minutes.has(t.getUTCMinutes())) {
+    if (!cronSchedule.minutes.has(t.getUTCMinutes())) {
       t.setUTCMinutes(t.getUTCMinutes() + 1, 0, 0)
       continue
     }

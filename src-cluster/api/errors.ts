@@ -42,8 +42,8 @@ export class GoValue {
 }
 
 /** Go's %#v of a []byte. */
-export function goBytes(b: Uint8Array): GoValue {
-  return new GoValue(`[]byte{${[...b].map((x) => `0x${x.toString(16)}`).join(', ')}}`)
+export function goBytes(buf: Uint8Array): GoValue {
+  return new GoValue(`[]byte{${[...buf].map((x) => `0x${x.toString(16)}`).join(', ')}}`)
 }
 
 function show(v: unknown): string {
@@ -55,21 +55,21 @@ function show(v: unknown): string {
 }
 
 /** The cause message without the field path, e.g. `Invalid value: "Foo": must be lower case`. */
-export function fieldErrorMessage(e: FieldError): string {
-  let msg = PHRASE[e.type]
-  const hasBad = e.badValue !== undefined && e.type !== 'FieldValueRequired' && e.type !== 'FieldValueForbidden'
-  if (hasBad) msg += `: ${show(e.badValue)}`
-  if (e.type === 'FieldValueNotSupported' && e.supported) {
-    msg += `: supported values: ${e.supported.map((s) => JSON.stringify(s)).join(', ')}`
-  } else if (e.detail) {
-    msg += `: ${e.detail}`
+export function fieldErrorMessage(err: FieldError): string {
+  let msg = PHRASE[err.type]
+  const hasBad = err.badValue !== undefined && err.type !== 'FieldValueRequired' && err.type !== 'FieldValueForbidden'
+  if (hasBad) msg += `: ${show(err.badValue)}`
+  if (err.type === 'FieldValueNotSupported' && err.supported) {
+    msg += `: supported values: ${err.supported.map((s) => JSON.stringify(s)).join(', ')}`
+  } else if (err.detail) {
+    msg += `: ${err.detail}`
   }
   return msg
 }
 
 /** `spec.containers[0].image: Required value` */
-export function formatFieldError(e: FieldError): string {
-  return `${e.field}: ${fieldErrorMessage(e)}`
+export function formatFieldError(err: FieldError): string {
+  return `${err.field}: ${fieldErrorMessage(err)}`
 }
 
 export const fieldErr = {

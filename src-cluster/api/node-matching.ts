@@ -4,14 +4,14 @@
 import type { NodeSelectorRequirement, Taint, Toleration } from 'kubernetes-types/core/v1'
 
 /** Upstream's Toleration.ToleratesTaint. */
-export function toleratesTaint(t: Toleration, taint: Pick<Taint, 'key' | 'effect' | 'value'>): boolean {
-  if (t.effect && t.effect !== taint.effect) return false
-  if (t.key && t.key !== taint.key) return false
-  switch (t.operator ?? 'Equal') {
+export function toleratesTaint(toleration: Toleration, taint: Pick<Taint, 'key' | 'effect' | 'value'>): boolean {
+  if (toleration.effect && toleration.effect !== taint.effect) return false
+  if (toleration.key && toleration.key !== taint.key) return false
+  switch (toleration.operator ?? 'Equal') {
     case 'Exists':
       return true
     case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '')
+      return (toleration.value ?? '') === (taint.value ?? '')
     default:
       return false
   }
@@ -22,9 +22,9 @@ function intValue(s: string): bigint | undefined {
 }
 
 /** One matchExpressions/matchFields requirement against the node's value for its key. */
-export function nodeRequirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? []
-  switch (r.operator) {
+export function nodeRequirementMatches(requirement: NodeSelectorRequirement, value: string | undefined): boolean {
+  const values = requirement.values ?? []
+  switch (requirement.operator) {
     case 'In':
       return value !== undefined && values.includes(value)
     case 'NotIn':
@@ -39,7 +39,7 @@ export function nodeRequirementMatches(r: NodeSelectorRequirement, value: string
       const a = intValue(value)
       const b = intValue(values[0]!)
       if (a === undefined || b === undefined) return false
-      return r.operator === 'Gt' ? a > b : a < b
+      return requirement.operator === 'Gt' ? a > b : a < b
     }
     default:
       return false

@@ -44,14 +44,14 @@ function parseExact(s: string): Parsed {
 }
 
 /** The value in base units (cores, bytes): "100m" → 0.1, "1Ki" → 1024. Throws on a malformed string. */
-export function parseQuantity(s: string): number {
-  const p = parseExact(s.trim() === s ? s : '#')
+export function parseQuantity(text: string): number {
+  const p = parseExact(text.trim() === text ? text : '#')
   return Number(p.num) / Number(p.den)
 }
 
-export function isQuantity(s: string): boolean {
+export function isQuantity(text: string): boolean {
   try {
-    parseQuantity(s)
+    parseQuantity(text)
     return true
   } catch {
     return false
@@ -79,8 +79,8 @@ function formatDecimal(nano: bigint, exponent: boolean): string {
  * Canonical form, as the API server serializes quantities: "0.5" → "500m", "1000m" → "1",
  * "1024Mi" → "1Gi", "1.5Gi" → "1536Mi". Precision below 1n is rounded up, like upstream.
  */
-export function canonicalQuantity(s: string): string {
-  const p = parseExact(s)
+export function canonicalQuantity(text: string): string {
+  const p = parseExact(text)
   const scaled = p.num * 1_000_000_000n
   let nano = scaled / p.den
   if (scaled % p.den !== 0n && scaled > 0n) nano += 1n
@@ -115,8 +115,8 @@ export interface ExactQuantity {
   readonly format: QuantityFormat
 }
 
-export function exactQuantity(s: string): ExactQuantity {
-  const p = parseExact(s)
+export function exactQuantity(text: string): ExactQuantity {
+  const p = parseExact(text)
   const scaled = p.num * 1_000_000_000n
   let nano = scaled / p.den
   if (scaled % p.den !== 0n && scaled > 0n) nano += 1n
@@ -136,9 +136,9 @@ export function maxQuantity(a: ExactQuantity, b: ExactQuantity): ExactQuantity {
 }
 
 /** Canonical string, as upstream's Quantity.String(). */
-export function formatExact(q: ExactQuantity): string {
-  if (q.format === 'BinarySI' && q.nano % 1_000_000_000n === 0n) return canonicalBinary(q.nano / 1_000_000_000n)
-  return formatDecimal(q.nano, q.format === 'DecimalExponent')
+export function formatExact(exactQuantity: ExactQuantity): string {
+  if (exactQuantity.format === 'BinarySI' && exactQuantity.nano % 1_000_000_000n === 0n) return canonicalBinary(exactQuantity.nano / 1_000_000_000n)
+  return formatDecimal(exactQuantity.nano, exactQuantity.format === 'DecimalExponent')
 }
 
 export const ZERO_QUANTITY: ExactQuantity = { nano: 0n, format: 'DecimalSI' }

@@ -283,9 +283,9 @@ class LabelParser {
 const byKey = (a: LabelRequirement, b: LabelRequirement): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
 
 /** Parses `?labelSelector=` syntax. An empty string selects everything. Throws BadRequestError. */
-export function parseLabelSelector(s: string): LabelSelector {
+export function parseLabelSelector(text: string): LabelSelector {
   try {
-    const reqs = new LabelParser(lex(s)).parse()
+    const reqs = new LabelParser(lex(text)).parse()
     return { requirements: reqs.sort(byKey) }
   } catch (e) {
     throw new BadRequestError((e as Error).message)
@@ -594,9 +594,9 @@ export function supportedFieldLabels(res: Pick<ResourceInfo, 'group' | 'plural'>
  * commas; an empty string matches everything. Unsupported labels throw BadRequestError with the
  * message upstream gives for that kind.
  */
-export function parseFieldSelector(s: string, res: Pick<ResourceInfo, 'group' | 'plural'>): (obj: KubeObject) => boolean {
+export function parseFieldSelector(text: string, res: Pick<ResourceInfo, 'group' | 'plural'>): (obj: KubeObject) => boolean {
   const rules = RULES[`${res.group}/${res.plural}`] ?? DEFAULT_RULES
-  const checks = parseFieldTerms(s).map((t) => {
+  const checks = parseFieldTerms(text).map((t) => {
     const get = rules.fields[t.field]
     if (!get) throw new BadRequestError(rules.reject(t.field))
     return t.op === '=' ? (o: KubeObject) => get(o) === t.value : (o: KubeObject) => get(o) !== t.value
@@ -613,9 +613,9 @@ export function fieldValues(res: Pick<ResourceInfo, 'group' | 'plural'>, obj: Ku
 }
 
 /** parseFieldSelector over fieldValues(res, obj) rather than the object (same terms, same errors). */
-export function parseFieldSelectorValues(s: string, res: Pick<ResourceInfo, 'group' | 'plural'>): (values: Readonly<Record<string, string>>) => boolean {
+export function parseFieldSelectorValues(text: string, res: Pick<ResourceInfo, 'group' | 'plural'>): (values: Readonly<Record<string, string>>) => boolean {
   const rules = RULES[`${res.group}/${res.plural}`] ?? DEFAULT_RULES
-  const checks = parseFieldTerms(s).map((t) => {
+  const checks = parseFieldTerms(text).map((t) => {
     if (!rules.fields[t.field]) throw new BadRequestError(rules.reject(t.field))
     return t.op === '=' ? (v: Readonly<Record<string, string>>) => v[t.field] === t.value : (v: Readonly<Record<string, string>>) => v[t.field] !== t.value
   })

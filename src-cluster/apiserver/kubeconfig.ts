@@ -18,32 +18,32 @@ export interface KubeconfigSpec {
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
-export function kubeconfigYaml(s: KubeconfigSpec): string {
-  const cluster = s.clusterName ?? 'kubelab'
-  const context = s.contextName ?? `${s.user}@${cluster}`
+export function kubeconfigYaml(spec: KubeconfigSpec): string {
+  const cluster = spec.clusterName ?? 'kubelab'
+  const context = spec.contextName ?? `${spec.user}@${cluster}`
   const user: Record<string, string> = {}
-  if (s.certPem && s.keyPem) {
-    user['client-certificate-data'] = b64(s.certPem)
-    user['client-key-data'] = b64(s.keyPem)
+  if (spec.certPem && spec.keyPem) {
+    user['client-certificate-data'] = b64(spec.certPem)
+    user['client-key-data'] = b64(spec.keyPem)
   }
-  if (s.token) user.token = s.token
+  if (spec.token) user.token = spec.token
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: cluster, cluster: { server: s.server, 'certificate-authority-data': b64(s.caPem) } }],
-    users: [{ name: s.user, user }],
-    contexts: [{ name: context, context: { cluster, user: s.user, ...(s.namespace ? { namespace: s.namespace } : {}) } }],
+    clusters: [{ name: cluster, cluster: { server: spec.server, 'certificate-authority-data': b64(spec.caPem) } }],
+    users: [{ name: spec.user, user }],
+    contexts: [{ name: context, context: { cluster, user: spec.user, ...(spec.namespace ? { namespace: spec.namespace } : {}) } }],
     'current-context': context,
     preferences: {},
   })
 }
 
-export function writeKubeconfig(path: string, s: KubeconfigSpec): void {
+export function writeKubeconfig(path: string, spec: KubeconfigSpec): void {
   mkdirSync(dirname(path), { recursive: true })
   // Through a temporary file and a rename: a reader polling for the file (kubelab create's
   // wait, tests) never sees it half-written.
   const tmp = `${path}.${process.pid}.tmp`
-  writeFileSync(tmp, kubeconfigYaml(s), { mode: 0o600 })
+  writeFileSync(tmp, kubeconfigYaml(spec), { mode: 0o600 })
   chmodSync(tmp, 0o600)
   renameSync(tmp, path)
 }

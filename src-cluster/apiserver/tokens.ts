@@ -42,22 +42,22 @@ export function keyId(publicKeyPem: string): string {
     .digest('base64url')
 }
 
-export function issueServiceAccountToken(privateKeyPem: string, c: TokenClaims): string {
+export function issueServiceAccountToken(privateKeyPem: string, tokenClaims: TokenClaims): string {
   const key = createPrivateKey(privateKeyPem)
   const alg = algOf(key)
   const header = { alg, kid: keyId(createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string) }
-  const iat = Math.floor(c.issuedAt.getTime() / 1000)
-  const k8s: Record<string, unknown> = { namespace: c.namespace, serviceaccount: { name: c.name, uid: c.uid } }
-  if (c.boundObject?.kind === 'Pod') k8s.pod = { name: c.boundObject.name, uid: c.boundObject.uid }
-  if (c.boundObject?.kind === 'Secret') k8s.secret = { name: c.boundObject.name, uid: c.boundObject.uid }
+  const iat = Math.floor(tokenClaims.issuedAt.getTime() / 1000)
+  const k8s: Record<string, unknown> = { namespace: tokenClaims.namespace, serviceaccount: { name: tokenClaims.name, uid: tokenClaims.uid } }
+  if (tokenClaims.boundObject?.kind === 'Pod') k8s.pod = { name: tokenClaims.boundObject.name, uid: tokenClaims.boundObject.uid }
+  if (tokenClaims.boundObject?.kind === 'Secret') k8s.secret = { name: tokenClaims.boundObject.name, uid: tokenClaims.boundObject.uid }
   const payload = {
-    aud: c.audiences,
-    exp: Math.floor(c.expires.getTime() / 1000),
+    aud: tokenClaims.audiences,
+    exp: Math.floor(tokenClaims.expires.getTime() / 1000),
     iat,
     iss: ISSUER,
     'kubernetes.io': k8s,
     nbf: iat,
-    sub: `system:serviceaccount:${c.namespace}:${c.name}`,
+    sub: `system:serviceaccount:${tokenClaims.namespace}:${tokenClaims.name}`,
   }
   const input = `${b64(header)}.${b64(payload)}`
   const sig = sign('sha256', Buffer.from(input), alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key).toString('base64url')
@@ -154,20 +154,21 @@ export type LiveLookup = (
  * deleted, or deleted and re-created, account ends its tokens), and so must the bound Pod or
  * Secret; a pod deleting for more than a minute no longer counts. Returns why not, or undefined.
  */
-export async function checkLive(v: VerifiedToken, lookup: LiveLookup, now: Date): Promise<string | undefined> {
-  const sa = await lookup('ServiceAccount', v.namespace, v.serviceAccount)
-  if (!sa) return `service account ${v.namespace}/${v.serviceAccount} has been deleted`
-  if (sa.uid !== v.uid) return `service account UID (${v.uid}) does not match claim (${sa.uid})`
-  if (v.secret) {
-    const s = await lookup('Secret', v.namespace, v.secret.name)
-    if (!s) return `secret ${v.namespace}/${v.secret.name} has been deleted`
-    if (s.uid !== v.secret.uid) return `secret UID (${v.secret.uid}) does not match claim (${s.uid})`
+export async function checkLive(verifiedToken: VerifiedToken, lookup: LiveLookup, now: Date): Promise<string | undefined> {
+  const sa = await lookup('ServiceAccount', verifiedToken.namespace, verifiedToken.serviceAccount)
+  if (!sa) return `service account ${verifiedToken.namespace}/${verifiedToken.serviceAccount} has been deleted`
+  if (sa.uid !== verifiedToken.uid) return `service account UID (${verifiedToken.uid}) does not match claim (${sa.uid})`
+  if (verifiedToken.secret) {
+    const s = await lookup('Secret', verifiedToken.namespace, verifiedToken.secret.name)
+    if (!s) return `secret ${verifiedToken.namespace}/${verifiedToken.secret.name} has been deleted`
+    if (s.uid !== verifiedToken.secret.uid) return `secret UID (${verifiedToken.secret.uid}) does not match claim (${s.uid})`
   }
-  if (v.pod) {
-    const p = await lookup('Pod', v.namespace, v.pod.name)
-    if (!p) return `pod ${v.namespace}/${v.pod.name} has been deleted`
-    if (p.uid !== v.pod.uid) return `pod UID (${v.pod.uid}) does not match claim (${p.uid})`
-    if (p.deletionTimestamp && Date.parse(p.deletionTimestamp) < now.getTime() - 60_000) return `pod ${v.namespace}/${v.pod.name} is being deleted`
+  if (verifiedToken.pod) {
+    const p = await lookup('Pod', verifiedToken.namespace, verifiedToken.pod.name)
+    if (!p) return `pod ${verifiedToken.namespace}/${verifiedToken.pod.name} has been deleted`
+    if (p.uid !== verifiedToken.pod.uid) return `pod UID (${verifiedToken.pod.uid}) does not match claim (${p.uid})`
+    if (p.deletionTimestamp && Date.parse(p.deletionTimestamp) < now.getTime() - 60_000)
+      return `pod ${verifiedToken.namespace}/${verifiedToken.pod.name} is being deleted`
   }
   return undefined
 }

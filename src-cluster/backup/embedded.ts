@@ -51,8 +51,8 @@ export interface RestoreResult {
 /** Margin when the old store cannot be read: any resourceVersion a client holds is below it. */
 const UNKNOWN_REVISION_MARGIN = 1_000_000
 
-export function stamp(d = new Date()): string {
-  return d
+export function stamp(date = new Date()): string {
+  return date
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')
@@ -64,28 +64,28 @@ export function stamp(d = new Date()): string {
  * --mark-compacted`): a client holding a newer resourceVersion than the backup's gets 410 and
  * re-lists instead of watching on from a point that no longer exists.
  */
-export async function restoreEmbedded(i: RestoreEmbeddedInput): Promise<RestoreResult> {
-  const log = i.log ?? (() => {})
-  const info = await verifyEmbeddedSnapshot(i.snapshotFile)
+export async function restoreEmbedded(input: RestoreEmbeddedInput): Promise<RestoreResult> {
+  const log = input.log ?? (() => {})
+  const info = await verifyEmbeddedSnapshot(input.snapshotFile)
   log(`snapshot verified: ${info.keys} objects at revision ${info.revision}`)
   let release: () => Promise<void>
   try {
-    await fsp.mkdir(i.dataDir, { recursive: true, mode: 0o700 })
-    release = await lockDir(i.dataDir)
+    await fsp.mkdir(input.dataDir, { recursive: true, mode: 0o700 })
+    release = await lockDir(input.dataDir)
   } catch (e) {
     throw new BackupError(
-      `cannot restore into ${i.dataDir}: ${(e as Error).message.replace(/; stop that process or choose another data directory$/, '')} — the API server is running on it; stop it first (kubelab restore stops the cluster for you)`,
+      `cannot restore into ${input.dataDir}: ${(e as Error).message.replace(/; stop that process or choose another data directory$/, '')} — the API server is running on it; stop it first (kubelab restore stops the cluster for you)`,
     )
   }
   try {
-    const storeDir = path.join(i.dataDir, 'store')
+    const storeDir = path.join(input.dataDir, 'store')
     const oldRevision = await currentRevision(storeDir, log)
     const revision = Math.max(info.revision, oldRevision ?? info.revision + UNKNOWN_REVISION_MARGIN) + 1
-    const work = path.join(i.dataDir, `store.restoring`)
+    const work = path.join(input.dataDir, `store.restoring`)
     await fsp.rm(work, { recursive: true, force: true })
     await fsp.mkdir(work, { mode: 0o700 })
     const keys: (readonly [string, readonly KeyValue[]])[] = []
-    await verifyEmbeddedSnapshot(i.snapshotFile, (kv) => keys.push([kv.key, [kv]]))
+    await verifyEmbeddedSnapshot(input.snapshotFile, (kv) => keys.push([kv.key, [kv]]))
     await writeSnapshot(work, { revision, compactRevision: revision, keys })
     // Prove the new directory opens as a store holding exactly those objects.
     const check = await openStore({ dataDir: work, onWarning: log })
@@ -94,11 +94,11 @@ export async function restoreEmbedded(i: RestoreEmbeddedInput): Promise<RestoreR
     if (count !== info.keys) throw new BackupError(`the restored store holds ${count} objects, the snapshot ${info.keys}; nothing was changed`)
     let previous: string | undefined
     if (await exists(storeDir)) {
-      previous = path.join(i.dataDir, `store.before-restore-${stamp()}`)
+      previous = path.join(input.dataDir, `store.before-restore-${stamp()}`)
       await fsp.rename(storeDir, previous)
     }
     await fsp.rename(work, storeDir)
-    await fsyncDir(i.dataDir)
+    await fsyncDir(input.dataDir)
     log(
       `store restored: ${info.keys} objects from revision ${info.revision}, continuing at revision ${revision}${previous ? `; the replaced store is kept in ${previous}` : ''}`,
     )

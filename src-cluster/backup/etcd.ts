@@ -91,32 +91,32 @@ async function etcdRunning(dataDir: string): Promise<boolean> {
   return r.code === 75
 }
 
-export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
-  const log = i.log ?? (() => {})
-  const phase = i.phase ?? 'all'
+export async function restoreEtcd(input: RestoreEtcdInput): Promise<RestoreResult> {
+  const log = input.log ?? (() => {})
+  const phase = input.phase ?? 'all'
   if (phase === 'abort') {
-    await fsp.rm(stagedDir(i.dataDir), { recursive: true, force: true })
-    log(`removed ${stagedDir(i.dataDir)}; the member keeps its data`)
+    await fsp.rm(stagedDir(input.dataDir), { recursive: true, force: true })
+    log(`removed ${stagedDir(input.dataDir)}; the member keeps its data`)
     return { backupRevision: 0, revision: 0, keys: 0 }
   }
   if (phase === 'commit') {
-    if (await etcdRunning(i.dataDir)) throw new BackupError(`etcd is running on ${i.dataDir}: stop it before the restored data is swapped in`)
-    if (!(await exists(stagedDir(i.dataDir))))
-      throw new BackupError(`nothing staged at ${stagedDir(i.dataDir)}: run the restore with --stage first; nothing was changed`)
-    const previous = await swapIn(stagedDir(i.dataDir), i.dataDir)
+    if (await etcdRunning(input.dataDir)) throw new BackupError(`etcd is running on ${input.dataDir}: stop it before the restored data is swapped in`)
+    if (!(await exists(stagedDir(input.dataDir))))
+      throw new BackupError(`nothing staged at ${stagedDir(input.dataDir)}: run the restore with --stage first; nothing was changed`)
+    const previous = await swapIn(stagedDir(input.dataDir), input.dataDir)
     log(`etcd data restored${previous ? `; the replaced data is kept in ${previous}` : ''}`)
     return { backupRevision: 0, revision: 0, keys: 0, previous }
   }
-  await verifyEtcdSnapshot(i.snapshotFile)
+  await verifyEtcdSnapshot(input.snapshotFile)
   log('etcd snapshot verified (bbolt file, SHA-256 matches)')
-  if (await etcdRunning(i.dataDir)) {
+  if (await etcdRunning(input.dataDir)) {
     throw new BackupError(
-      `etcd is running on ${i.dataDir} (it holds member/snap/db locked): stop the API server and etcd first (kubelab restore does this for you)`,
+      `etcd is running on ${input.dataDir} (it holds member/snap/db locked): stop the API server and etcd first (kubelab restore does this for you)`,
     )
   }
-  const work = stagedDir(i.dataDir)
+  const work = stagedDir(input.dataDir)
   await fsp.rm(work, { recursive: true, force: true })
-  const etcdctl = i.etcdctl ?? '/usr/bin/etcdctl'
+  const etcdctl = input.etcdctl ?? '/usr/bin/etcdctl'
   const restoreInto = async (snapshot: string, dir: string, initialCluster: string) => {
     const r = await run(
       etcdctl,
@@ -127,13 +127,13 @@ export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
         '--data-dir',
         dir,
         '--name',
-        i.name,
+        input.name,
         '--initial-cluster',
         initialCluster,
         '--initial-advertise-peer-urls',
-        i.initialAdvertisePeerUrls,
+        input.initialAdvertisePeerUrls,
         '--initial-cluster-token',
-        i.initialClusterToken,
+        input.initialClusterToken,
       ],
       { ETCDCTL_API: '3' },
     )
@@ -149,19 +149,19 @@ export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
   // restored with the real --initial-cluster. Every member does the same from the same file and
   // the same revision, so all end with the same keys at the same revision, as after upstream's
   // `etcdutl snapshot restore --bump-revision --mark-compacted` on each member.
-  const several = i.initialCluster.split(',').filter(Boolean).length > 1
+  const several = input.initialCluster.split(',').filter(Boolean).length > 1
   const single = `${work}.single`
   const settled = `${work}.settled.db`
   let result: { backupRevision: number; revision: number; keys: number }
   try {
     if (several) {
       await fsp.rm(single, { recursive: true, force: true })
-      await restoreInto(i.snapshotFile, single, `${i.name}=${i.initialAdvertisePeerUrls}`)
-      result = await settle(single, i, log, { etcdctl, saveTo: settled })
-      await restoreInto(settled, work, i.initialCluster)
+      await restoreInto(input.snapshotFile, single, `${input.name}=${input.initialAdvertisePeerUrls}`)
+      result = await settle(single, input, log, { etcdctl, saveTo: settled })
+      await restoreInto(settled, work, input.initialCluster)
     } else {
-      await restoreInto(i.snapshotFile, work, i.initialCluster)
-      result = await settle(work, i, log)
+      await restoreInto(input.snapshotFile, work, input.initialCluster)
+      result = await settle(work, input, log)
     }
   } catch (e) {
     await fsp.rm(work, { recursive: true, force: true })
@@ -174,7 +174,7 @@ export async function restoreEtcd(i: RestoreEtcdInput): Promise<RestoreResult> {
     log(`etcd data staged in ${work}: ${result.keys} keys from revision ${result.backupRevision}, continuing at revision ${result.revision}`)
     return result
   }
-  const previous = await swapIn(work, i.dataDir)
+  const previous = await swapIn(work, input.dataDir)
   log(
     `etcd data restored: ${result.keys} keys from revision ${result.backupRevision}, continuing at revision ${result.revision}${previous ? `; the replaced data is kept in ${previous}` : ''}`,
   )

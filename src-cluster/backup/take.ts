@@ -31,15 +31,15 @@ export interface TakenBackup {
 const MiB = 1024 * 1024
 const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`
 
-export async function takeBackup(i: TakeBackupInput): Promise<TakenBackup> {
-  const progress = i.progress ?? (() => {})
-  const out = path.resolve(i.out)
+export async function takeBackup(input: TakeBackupInput): Promise<TakenBackup> {
+  const progress = input.progress ?? (() => {})
+  const out = path.resolve(input.out)
   await fsp.mkdir(path.dirname(out), { recursive: true })
   const work = mkdtempSync(path.join(path.dirname(out), '.kubelab-backup-'))
   try {
     const snapFile = path.join(work, 'snapshot')
-    progress(`requesting a store snapshot from ${i.api.server}`)
-    const got = await download(i.api, snapFile, progress)
+    progress(`requesting a store snapshot from ${input.api.server}`)
+    const got = await download(input.api, snapFile, progress)
     progress(`received ${mib(got.bytes)} from the ${got.kind} store; verifying it`)
     if (got.kind === 'embedded') {
       const info = await verifyEmbeddedSnapshot(snapFile)
@@ -53,10 +53,10 @@ export async function takeBackup(i: TakeBackupInput): Promise<TakenBackup> {
       })
       progress(`snapshot verified: a bbolt file at revision ${got.revision} whose SHA-256 matches the hash etcd appended`)
     }
-    const files = new Map<string, string>([[SNAPSHOT_ENTRY[got.kind], snapFile], ...(i.extraFiles ?? new Map())])
+    const files = new Map<string, string>([[SNAPSHOT_ENTRY[got.kind], snapFile], ...(input.extraFiles ?? new Map())])
     progress(`writing ${out}`)
     const written = await writeBackup(out, {
-      manifest: { cluster: i.cluster, store: got.kind, revision: got.revision, createdAt: new Date().toISOString(), snapshot: SNAPSHOT_ENTRY[got.kind] },
+      manifest: { cluster: input.cluster, store: got.kind, revision: got.revision, createdAt: new Date().toISOString(), snapshot: SNAPSHOT_ENTRY[got.kind] },
       files,
     })
     return written

@@ -16,21 +16,21 @@ export class ApiClientError extends Error implements ApiClientErrorShape {
   }
 }
 
-export function isNotFound(e: unknown): boolean {
-  return e instanceof ApiClientError && e.code === 404
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiClientError && err.code === 404
 }
-export function isConflict(e: unknown): boolean {
-  return e instanceof ApiClientError && e.code === 409 && e.reason !== 'AlreadyExists'
+export function isConflict(err: unknown): boolean {
+  return err instanceof ApiClientError && err.code === 409 && err.reason !== 'AlreadyExists'
 }
-export function isAlreadyExists(e: unknown): boolean {
-  return e instanceof ApiClientError && e.code === 409 && e.reason === 'AlreadyExists'
+export function isAlreadyExists(err: unknown): boolean {
+  return err instanceof ApiClientError && err.code === 409 && err.reason === 'AlreadyExists'
 }
-export function isExpired(e: unknown): boolean {
-  return e instanceof ApiClientError && (e.code === 410 || e.reason === 'Expired' || e.reason === 'Gone')
+export function isExpired(err: unknown): boolean {
+  return err instanceof ApiClientError && (err.code === 410 || err.reason === 'Expired' || err.reason === 'Gone')
 }
 /** The server could not be reached (refused, reset, timed out, TLS failure). */
-export function isNetworkError(e: unknown): boolean {
-  return e instanceof ApiClientError && e.code === 0
+export function isNetworkError(err: unknown): boolean {
+  return err instanceof ApiClientError && err.code === 0
 }
 
 /** An error from the API server's response body (a Status, or whatever text came back). */

@@ -65,14 +65,14 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
   }
 
   /** Handlers added after the cache is filled first get add() for everything already in it. */
-  addHandler(h: EventHandler<T>): void {
-    this.handlers.push(h)
-    if (this.synced && h.add) for (const obj of this.cache.values()) this.call('add', () => h.add?.(obj))
+  addHandler(eventHandler: EventHandler<T>): void {
+    this.handlers.push(eventHandler)
+    if (this.synced && eventHandler.add) for (const obj of this.cache.values()) this.call('add', () => eventHandler.add?.(obj))
   }
 
   /** Stops calling a handler (a component sharing this informer stopped). */
-  removeHandler(h: EventHandler<T>): void {
-    const i = this.handlers.indexOf(h)
+  removeHandler(eventHandler: EventHandler<T>): void {
+    const i = this.handlers.indexOf(eventHandler)
     if (i >= 0) this.handlers.splice(i, 1)
   }
 

@@ -60,8 +60,8 @@ export class WorkQueue<K = string> implements WorkQueueShape<K> {
   }
 
   /** The delay the n-th consecutive failure (0-based) waits. */
-  backoffMs(n: number): number {
-    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(n, 60))
+  backoffMs(failures: number): number {
+    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(failures, 60))
   }
 
   forget(key: K): void {

@@ -69,11 +69,11 @@ export interface RunningAgent {
  * tried again (1 s, doubling to 30 s), as the supervisor or systemd restarted a component
  * process that exited.
  */
-export async function startAgent(o: { config: AgentConfig; stoppedDir?: string; log?: (line: string) => void }): Promise<RunningAgent> {
-  const log = o.log ?? ((l: string) => console.log(l))
+export async function startAgent(opts: { config: AgentConfig; stoppedDir?: string; log?: (line: string) => void }): Promise<RunningAgent> {
+  const log = opts.log ?? ((l: string) => console.log(l))
   const known = new Map(AGENT_PARTS.map((c) => [c.name, c]))
   const parts = new Map<string, Part>()
-  for (const p of o.config.parts) {
+  for (const p of opts.config.parts) {
     const component = known.get(p.name)
     if (!component) throw new Error(`agent: no part ${JSON.stringify(p.name)} (parts: ${[...known.keys()].join(', ')})`)
     if (parts.has(p.name)) throw new Error(`agent: part ${p.name} is listed twice`)
@@ -123,7 +123,7 @@ export async function startAgent(o: { config: AgentConfig; stoppedDir?: string; 
       })
     },
   })
-  const mark = (name: string): string | undefined => (o.stoppedDir ? join(o.stoppedDir, name) : undefined)
+  const mark = (name: string): string | undefined => (opts.stoppedDir ? join(opts.stoppedDir, name) : undefined)
   const held = (name: string): boolean => {
     const m = mark(name)
     return m !== undefined && existsSync(m)
@@ -353,7 +353,7 @@ export const agent = defineComponent({
 })
 
 /** Asks a running agent to stop or start a part; without an agent a stop only leaves the mark. */
-export async function agentControl(o: {
+export async function agentControl(opts: {
   socket: string
   action: 'start' | 'stop' | 'status'
   part: string
@@ -362,7 +362,7 @@ export async function agentControl(o: {
 }): Promise<{ state?: PartState; note: string }> {
   const call = (method: string, path: string): Promise<{ code: number; body: string }> =>
     new Promise((ok, fail) => {
-      const req = request({ socketPath: o.socket, method, path }, (res) => {
+      const req = request({ socketPath: opts.socket, method, path }, (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => ok({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
@@ -371,31 +371,31 @@ export async function agentControl(o: {
       req.on('error', fail)
       req.end()
     })
-  const deadline = Date.now() + (o.waitMs ?? 60_000)
+  const deadline = Date.now() + (opts.waitMs ?? 60_000)
   for (;;) {
     try {
-      if (o.action === 'status') {
+      if (opts.action === 'status') {
         const r = await call('GET', '/parts')
-        const st = (JSON.parse(r.body) as Record<string, { state: PartState }>)[o.part]
-        if (!st) throw new Error(`the agent runs no part ${o.part}`)
+        const st = (JSON.parse(r.body) as Record<string, { state: PartState }>)[opts.part]
+        if (!st) throw new Error(`the agent runs no part ${opts.part}`)
         return { state: st.state, note: st.state === 'running' ? 'active' : 'inactive' }
       }
-      const r = await call('POST', `/parts/${o.part}/${o.action}`)
+      const r = await call('POST', `/parts/${opts.part}/${opts.action}`)
       const body = JSON.parse(r.body) as { state?: PartState; error?: string }
       if (r.code !== 200) throw Object.assign(new Error(body.error ?? `HTTP ${r.code}`), { final: true })
-      return { state: body.state, note: `${o.part} ${o.action === 'stop' ? 'stopped' : 'started'}` }
+      return { state: body.state, note: `${opts.part} ${opts.action === 'stop' ? 'stopped' : 'started'}` }
     } catch (e) {
       if ((e as { final?: boolean }).final) throw e
       // No agent (not started yet, restarting, or down): a stop holds the part down for its next
       // start; a start waits for the agent.
-      if (o.action === 'stop' && o.stoppedDir) {
-        mkdirSync(o.stoppedDir, { recursive: true })
-        writeFileSync(join(o.stoppedDir, o.part), `${new Date().toISOString()}\n`)
-        return { note: `${o.part} held stopped (no agent running)` }
+      if (opts.action === 'stop' && opts.stoppedDir) {
+        mkdirSync(opts.stoppedDir, { recursive: true })
+        writeFileSync(join(opts.stoppedDir, opts.part), `${new Date().toISOString()}\n`)
+        return { note: `${opts.part} held stopped (no agent running)` }
       }
-      if (o.action === 'status') return { state: 'stopped', note: 'inactive' }
-      if (o.action === 'start' && o.stoppedDir) rmSync(join(o.stoppedDir, o.part), { force: true })
-      if (Date.now() > deadline) throw new Error(`no agent answers on ${o.socket}: ${e instanceof Error ? e.message : String(e)}`)
+      if (opts.action === 'status') return { state: 'stopped', note: 'inactive' }
+      if (opts.action === 'start' && opts.stoppedDir) rmSync(join(opts.stoppedDir, opts.part), { force: true })
+      if (Date.now() > deadline) throw new Error(`no agent answers on ${opts.socket}: ${e instanceof Error ? e.message : String(e)}`)
       await new Promise((r) => setTimeout(r, 250))
     }
   }

@@ -73,8 +73,8 @@ export interface Component<F extends Flags = Flags> {
 }
 
 /** Declares a component, keeping the flags' literal types so `run` sees typed values. */
-export function defineComponent<const F extends Flags>(c: Component<F>): Component<F> {
-  return c
+export function defineComponent<const F extends Flags>(component: Component<F>): Component<F> {
+  return component
 }
 
 /** A mistake in the command line: the runner adds the component's help to the message. */
@@ -87,8 +87,8 @@ export function requireFlags(values: Record<string, unknown>, ...names: string[]
 
 const COLUMN_MAX = 38
 
-export function componentHelp(c: Component): string {
-  const entries = Object.entries(c.flags)
+export function componentHelp(component: Component): string {
+  const entries = Object.entries(component.flags)
   const left = (name: string, f: FlagSpec): string => `  --${name}${f.arg ? (f.arg.startsWith('=') ? f.arg : ` ${f.arg}`) : ''}`
   const width = Math.min(COLUMN_MAX, Math.max(0, ...entries.map(([n, f]) => left(n, f).length)) + 2)
   const lines = entries.map(([n, f]) => {
@@ -98,12 +98,12 @@ export function componentHelp(c: Component): string {
     return [head, ...more.map((m) => `${' '.repeat(width)}${m}`)].join('\n')
   })
   const usage =
-    c.usage ??
+    component.usage ??
     [
       ...entries.filter(([, f]) => f.required).map(([n, f]) => `--${n}${f.arg ? ` ${f.arg}` : ''}`),
       ...(entries.some(([, f]) => !f.required) ? ['[flags]'] : []),
     ].join(' ')
-  return [`usage: kubelab-node ${c.name} ${usage}`.trimEnd(), ...(c.description ? ['', c.description] : []), '', ...lines].join('\n')
+  return [`usage: kubelab-node ${component.name} ${usage}`.trimEnd(), ...(component.description ? ['', component.description] : []), '', ...lines].join('\n')
 }
 
 /** Resolves on SIGINT/SIGTERM with the signal's name; a second signal gets Node's default (exit). */
@@ -130,9 +130,9 @@ export function waitForSignal(): Promise<string> {
  * or stop) are thrown to the caller.
  */
 /** Parses a component's command line (flags and their defaults); --help is a flag like any other. */
-export function parseFlags<F extends Flags>(c: Component<F>, args: string[]): FlagValues<F> & { help?: boolean } {
+export function parseFlags<F extends Flags>(component: Component<F>, args: string[]): FlagValues<F> & { help?: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string; default?: string }> = {}
-  for (const [n, f] of Object.entries(c.flags)) {
+  for (const [n, f] of Object.entries(component.flags)) {
     options[n] = {
       type: f.type,
       ...(f.multiple ? { multiple: true } : {}),
@@ -144,17 +144,17 @@ export function parseFlags<F extends Flags>(c: Component<F>, args: string[]): Fl
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues<F> & { help?: boolean }
   } catch (e) {
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n\n${componentHelp(c)}`)
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n\n${componentHelp(component)}`)
   }
 }
 
 /** Starts a component from parsed flags (required flags checked); usage mistakes carry the help. */
-export async function startComponent<F extends Flags>(c: Component<F>, values: FlagValues<F>, ctx: RunContext = ALONE): Promise<Stop | void> {
+export async function startComponent<F extends Flags>(component: Component<F>, values: FlagValues<F>, ctx: RunContext = ALONE): Promise<Stop | void> {
   try {
-    requireFlags(values, ...Object.keys(c.flags).filter((n) => c.flags[n]!.required))
-    return await c.run(values, ctx)
+    requireFlags(values, ...Object.keys(component.flags).filter((n) => component.flags[n]!.required))
+    return await component.run(values, ctx)
   } catch (e) {
-    if (e instanceof UsageError) throw new Error(`${e.message}\n\n${componentHelp(c)}`)
+    if (e instanceof UsageError) throw new Error(`${e.message}\n\n${componentHelp(component)}`)
     throw e
   }
 }
@@ -164,16 +164,16 @@ export async function startComponent<F extends Flags>(c: Component<F>, values: F
  * when it keeps running waits for SIGINT/SIGTERM and stops it. Errors (bad flags, a failed start
  * or stop) are thrown to the caller.
  */
-export async function runComponent<F extends Flags>(c: Component<F>, args: string[], log: (line: string) => void = console.log): Promise<void> {
-  const values = parseFlags(c, args)
+export async function runComponent<F extends Flags>(component: Component<F>, args: string[], log: (line: string) => void = console.log): Promise<void> {
+  const values = parseFlags(component, args)
   if (values.help) {
-    log(componentHelp(c))
+    log(componentHelp(component))
     return
   }
-  const stop = await startComponent(c, values)
+  const stop = await startComponent(component, values)
   if (!stop) return
   const sig = await waitForSignal()
-  log(`${c.name}: ${sig}, shutting down`)
+  log(`${component.name}: ${sig}, shutting down`)
   try {
     await stop()
   } catch (e) {

@@ -46,17 +46,17 @@ export interface ControlPlane {
   close(): Promise<void>
 }
 
-export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
-  const log = o.log ?? ((l: string) => console.log(l))
-  const clock = o.clock ?? realClock
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = opts.log ?? ((l: string) => console.log(l))
+  const clock = opts.clock ?? realClock
   const apiserver = await startApiServer({
-    dataDir: o.dataDir,
-    bindAddress: o.bindAddress,
-    securePort: o.securePort ?? 0,
-    adminKubeconfig: o.adminKubeconfig,
-    extraSANs: o.extraSANs,
+    dataDir: opts.dataDir,
+    bindAddress: opts.bindAddress,
+    securePort: opts.securePort ?? 0,
+    adminKubeconfig: opts.adminKubeconfig,
+    extraSANs: opts.extraSANs,
     // The admission default (tolerations new pods get) must match what the controllers use.
-    defaultTolerationSeconds: o.controllerOptions?.defaultTolerationSeconds,
+    defaultTolerationSeconds: opts.controllerOptions?.defaultTolerationSeconds,
     now: () => clock.now(),
     log,
   })
@@ -76,22 +76,29 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     await apiserver.close()
   }
   try {
-    if (o.controllerManager !== false) {
+    if (opts.controllerManager !== false) {
       const c = clientFor(componentUserAgent('kube-controller-manager'))
       clients.push(c)
       // The signer issues from the API server's CA, as kubeadm points --cluster-signing-* at it.
-      controllerManager = await startControllerManager({ client: c, clock, options: { clusterSigningCa: apiserver.pki.ca, ...o.controllerOptions }, log })
+      controllerManager = await startControllerManager({ client: c, clock, options: { clusterSigningCa: apiserver.pki.ca, ...opts.controllerOptions }, log })
     }
-    if (o.scheduler !== false) {
+    if (opts.scheduler !== false) {
       const c = clientFor(componentUserAgent('kube-scheduler'))
       clients.push(c)
       scheduler = await startScheduler({ client: c, clock, log })
     }
-    if (o.nodes && (o.nodes.count > 0 || o.nodes.controlPlaneNode || o.controlSocket)) {
+    if (opts.nodes && (opts.nodes.count > 0 || opts.nodes.controlPlaneNode || opts.controlSocket)) {
       const c = clientFor(componentUserAgent('kubelet', 'simulated-nodes'))
       clients.push(c)
-      const hostIP = o.nodes.hostIP ?? '127.0.0.1'
-      nodes = await startSimulatedNodes({ ...o.nodes, client: c, clock, log, tls: kubeletServingTls(apiserver.pki.ca, hostIP), controlSocket: o.controlSocket })
+      const hostIP = opts.nodes.hostIP ?? '127.0.0.1'
+      nodes = await startSimulatedNodes({
+        ...opts.nodes,
+        client: c,
+        clock,
+        log,
+        tls: kubeletServingTls(apiserver.pki.ca, hostIP),
+        controlSocket: opts.controlSocket,
+      })
     }
   } catch (e) {
     await close().catch(() => {})

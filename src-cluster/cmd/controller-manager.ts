@@ -26,11 +26,11 @@ export interface RunningControllerManager {
 }
 
 /** Starts the controllers; resolves once each has started (informers listed, workers running). */
-export async function startControllerManager(o: ControllerManagerOptions): Promise<RunningControllerManager> {
-  const log = o.log ?? ((l: string) => console.log(l))
-  const ctx = createControllerContext({ client: o.client, clock: o.clock ?? realClock, options: o.options, log })
+export async function startControllerManager(opts: ControllerManagerOptions): Promise<RunningControllerManager> {
+  const log = opts.log ?? ((l: string) => console.log(l))
+  const ctx = createControllerContext({ client: opts.client, clock: opts.clock ?? realClock, options: opts.options, log })
   const lbPool = ctx.options.loadBalancerPool
-  const controllers = o.controllers ?? [...allControllers(), ...(lbPool ? [new LoadBalancerIpController(lbPool)] : [])]
+  const controllers = opts.controllers ?? [...allControllers(), ...(lbPool ? [new LoadBalancerIpController(lbPool)] : [])]
   // Informers a controller asks for after this start at once, so controllers may await their sync.
   await ctx.informers.startAll()
   const started: Controller[] = []
@@ -74,25 +74,25 @@ export const CONTROLLER_FLAGS = {
 } as const
 
 /** ControllerOptions overrides from parsed controller flags. */
-export function controllerOptionsFromFlags(v: Partial<FlagValues<typeof CONTROLLER_FLAGS>>): Partial<ControllerOptions> {
+export function controllerOptionsFromFlags(flagValues: Partial<FlagValues<typeof CONTROLLER_FLAGS>>): Partial<ControllerOptions> {
   const out: { -readonly [K in keyof ControllerOptions]?: ControllerOptions[K] } = {}
   const set = <K extends keyof ControllerOptions>(k: K, val: ControllerOptions[K] | undefined): void => {
     if (val !== undefined) out[k] = val
   }
-  set('nodeMonitorGracePeriodSeconds', durationSeconds('node-monitor-grace-period', v['node-monitor-grace-period']))
-  set('nodeMonitorPeriodSeconds', durationSeconds('node-monitor-period', v['node-monitor-period']))
-  set('nodeStartupGracePeriodSeconds', durationSeconds('node-startup-grace-period', v['node-startup-grace-period']))
-  set('defaultTolerationSeconds', wholeNumber('default-toleration-seconds', v['default-toleration-seconds']))
-  set('podEvictionTimeoutSeconds', durationSeconds('pod-eviction-timeout', v['pod-eviction-timeout']))
-  set('clusterCIDR', v['cluster-cidr'])
-  set('nodeCIDRMaskSize', wholeNumber('node-cidr-mask-size', v['node-cidr-mask-size'], 1))
-  set('concurrentSyncs', wholeNumber('concurrent-syncs', v['concurrent-syncs'], 1))
-  set('horizontalPodAutoscalerSyncPeriodSeconds', durationSeconds('horizontal-pod-autoscaler-sync-period', v['horizontal-pod-autoscaler-sync-period']))
-  set('resourceQuotaSyncPeriodSeconds', durationSeconds('resource-quota-sync-period', v['resource-quota-sync-period']))
-  set('loadBalancerPool', v['lb-pool'])
-  set('clusterSigningCertFile', v['cluster-signing-cert-file'])
-  set('clusterSigningKeyFile', v['cluster-signing-key-file'])
-  set('clusterSigningDurationSeconds', durationSeconds('cluster-signing-duration', v['cluster-signing-duration']))
+  set('nodeMonitorGracePeriodSeconds', durationSeconds('node-monitor-grace-period', flagValues['node-monitor-grace-period']))
+  set('nodeMonitorPeriodSeconds', durationSeconds('node-monitor-period', flagValues['node-monitor-period']))
+  set('nodeStartupGracePeriodSeconds', durationSeconds('node-startup-grace-period', flagValues['node-startup-grace-period']))
+  set('defaultTolerationSeconds', wholeNumber('default-toleration-seconds', flagValues['default-toleration-seconds']))
+  set('podEvictionTimeoutSeconds', durationSeconds('pod-eviction-timeout', flagValues['pod-eviction-timeout']))
+  set('clusterCIDR', flagValues['cluster-cidr'])
+  set('nodeCIDRMaskSize', wholeNumber('node-cidr-mask-size', flagValues['node-cidr-mask-size'], 1))
+  set('concurrentSyncs', wholeNumber('concurrent-syncs', flagValues['concurrent-syncs'], 1))
+  set('horizontalPodAutoscalerSyncPeriodSeconds', durationSeconds('horizontal-pod-autoscaler-sync-period', flagValues['horizontal-pod-autoscaler-sync-period']))
+  set('resourceQuotaSyncPeriodSeconds', durationSeconds('resource-quota-sync-period', flagValues['resource-quota-sync-period']))
+  set('loadBalancerPool', flagValues['lb-pool'])
+  set('clusterSigningCertFile', flagValues['cluster-signing-cert-file'])
+  set('clusterSigningKeyFile', flagValues['cluster-signing-key-file'])
+  set('clusterSigningDurationSeconds', durationSeconds('cluster-signing-duration', flagValues['cluster-signing-duration']))
   return out
 }
 

@@ -47,19 +47,19 @@ export function leaderElectionFlags(component: string) {
   } as const
 }
 
-export function leaderElectionFromFlags(v: Partial<FlagValues<ReturnType<typeof leaderElectionFlags>>>, defaultName: string): LeaderElectionFlags {
-  const on = v['leader-elect'] ?? 'true'
+export function leaderElectionFromFlags(flagValues: Partial<FlagValues<ReturnType<typeof leaderElectionFlags>>>, defaultName: string): LeaderElectionFlags {
+  const on = flagValues['leader-elect'] ?? 'true'
   if (on !== 'true' && on !== 'false') throw new Error(`--leader-elect must be true or false, got ${on}`)
   const timing = {
-    leaseDurationMs: durationMs('leader-elect-lease-duration', v['leader-elect-lease-duration']) ?? DEFAULT_LEADER_ELECTION.leaseDurationMs,
-    renewDeadlineMs: durationMs('leader-elect-renew-deadline', v['leader-elect-renew-deadline']) ?? DEFAULT_LEADER_ELECTION.renewDeadlineMs,
-    retryPeriodMs: durationMs('leader-elect-retry-period', v['leader-elect-retry-period']) ?? DEFAULT_LEADER_ELECTION.retryPeriodMs,
+    leaseDurationMs: durationMs('leader-elect-lease-duration', flagValues['leader-elect-lease-duration']) ?? DEFAULT_LEADER_ELECTION.leaseDurationMs,
+    renewDeadlineMs: durationMs('leader-elect-renew-deadline', flagValues['leader-elect-renew-deadline']) ?? DEFAULT_LEADER_ELECTION.renewDeadlineMs,
+    retryPeriodMs: durationMs('leader-elect-retry-period', flagValues['leader-elect-retry-period']) ?? DEFAULT_LEADER_ELECTION.retryPeriodMs,
   }
   validateTiming(timing)
   return {
     enabled: on === 'true',
     timing,
-    namespace: v['leader-elect-resource-namespace'] ?? 'kube-system',
-    name: v['leader-elect-resource-name'] ?? defaultName,
+    namespace: flagValues['leader-elect-resource-namespace'] ?? 'kube-system',
+    name: flagValues['leader-elect-resource-name'] ?? defaultName,
   }
 }

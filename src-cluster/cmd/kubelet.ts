@@ -30,9 +30,9 @@ export interface NodeAssembly {
 }
 
 /** `key=value:Effect,key:Effect` as upstream's --register-with-taints. */
-export function parseTaints(s: string | undefined): { key: string; value?: string; effect: string }[] {
-  if (!s) return []
-  return s.split(',').map((t) => {
+export function parseTaints(text: string | undefined): { key: string; value?: string; effect: string }[] {
+  if (!text) return []
+  return text.split(',').map((t) => {
     const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(t.trim())
     if (!m) throw new Error(`--register-with-taints: ${JSON.stringify(t)} is not key[=value]:NoSchedule|PreferNoSchedule|NoExecute`)
     return m[2] ? { key: m[1]!, value: m[2], effect: m[3]! } : { key: m[1]!, effect: m[3]! }
@@ -43,10 +43,10 @@ const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
 /** `key=value,key2=` as upstream's --node-labels (a value may be empty; keys may carry a DNS prefix). */
-export function parseNodeLabels(s: string | undefined): Record<string, string> {
+export function parseNodeLabels(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {}
-  if (!s) return out
-  for (const item of s.split(',')) {
+  if (!text) return out
+  for (const item of text.split(',')) {
     const t = item.trim()
     if (!t) continue
     const eq = t.indexOf('=')

@@ -29,21 +29,21 @@ export const NODE_FLAGS = {
 type NodeFlagValues = Partial<FlagValues<typeof NODE_FLAGS>>
 
 /** SimulatedNodesOptions (without client, tls) from parsed node flags. */
-export function nodeOptionsFromFlags(v: NodeFlagValues): Omit<SimulatedNodesOptions, 'client'> {
-  const pods = wholeNumber('pods', v.pods, 1)
+export function nodeOptionsFromFlags(nodeFlagValues: NodeFlagValues): Omit<SimulatedNodesOptions, 'client'> {
+  const pods = wholeNumber('pods', nodeFlagValues.pods, 1)
   return {
-    count: wholeNumber('count', v.count) ?? 0,
-    prefix: v.prefix ?? 'node-',
-    controlPlaneNode: v.control ? (v['control-name'] ?? 'control-plane') : undefined,
-    startDelayMs: durationMs('start-delay', v['start-delay']),
-    runTimeMs: durationMs('run-time', v['run-time']),
-    cpu: v.cpu,
-    memory: v.memory,
+    count: wholeNumber('count', nodeFlagValues.count) ?? 0,
+    prefix: nodeFlagValues.prefix ?? 'node-',
+    controlPlaneNode: nodeFlagValues.control ? (nodeFlagValues['control-name'] ?? 'control-plane') : undefined,
+    startDelayMs: durationMs('start-delay', nodeFlagValues['start-delay']),
+    runTimeMs: durationMs('run-time', nodeFlagValues['run-time']),
+    cpu: nodeFlagValues.cpu,
+    memory: nodeFlagValues.memory,
     ...(pods !== undefined ? { pods } : {}),
-    hostIP: v['host-ip'],
-    ...(v.stopped
+    hostIP: nodeFlagValues['host-ip'],
+    ...(nodeFlagValues.stopped
       ? {
-          stopped: v.stopped
+          stopped: nodeFlagValues.stopped
             .split(',')
             .map((s) => s.trim())
             .filter(Boolean),
@@ -59,11 +59,11 @@ export interface RunningNodes {
 }
 
 /** Starts the nodes (and the control API when a socket is given). */
-export async function startSimulatedNodes(o: SimulatedNodesOptions & { controlSocket?: string }): Promise<RunningNodes> {
-  const nodes = new SimulatedNodes(o)
+export async function startSimulatedNodes(opts: SimulatedNodesOptions & { controlSocket?: string }): Promise<RunningNodes> {
+  const nodes = new SimulatedNodes(opts)
   await nodes.start()
-  const control = o.controlSocket ? await startControlServer(nodes, o.controlSocket) : undefined
-  if (control) (o.log ?? console.log)(`simulated-nodes: control API on ${control.address}`)
+  const control = opts.controlSocket ? await startControlServer(nodes, opts.controlSocket) : undefined
+  if (control) (opts.log ?? console.log)(`simulated-nodes: control API on ${control.address}`)
   return {
     nodes,
     control,
@@ -113,6 +113,6 @@ export const simulatedNodes = defineComponent({
 })
 
 /** A bare port stays a port; anything else is a socket path. */
-export function resolveSocket(s: string): string {
-  return /^(127\.0\.0\.1:)?\d{1,5}$/.test(s) ? s : resolve(s)
+export function resolveSocket(text: string): string {
+  return /^(127\.0\.0\.1:)?\d{1,5}$/.test(text) ? text : resolve(text)
 }

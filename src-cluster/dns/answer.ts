@@ -37,10 +37,10 @@ export function soa(domain: string, ttl = NEGATIVE_TTL): Answer {
   }
 }
 
-export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string): Resolution {
+export function resolveQuestion(question: Question, index: DnsIndex, domainIn: string): Resolution {
   const domain = lower(domainIn)
-  const name = lower(q.name)
-  if (name.endsWith('.in-addr.arpa')) return reverse(name, q, index, domain)
+  const name = lower(question.name)
+  if (name.endsWith('.in-addr.arpa')) return reverse(name, question, index, domain)
   if (name !== domain && !name.endsWith(`.${domain}`)) return { forward: true }
   const labels = name === domain ? [] : name.slice(0, -(domain.length + 1)).split('.')
   const nx = (): Reply => ({ rcode: RCODE.NXDOMAIN, answers: [], authorities: [soa(domain)], additionals: [] })
@@ -48,7 +48,7 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
   const ok = (answers: Answer[], additionals: Answer[] = []): Reply =>
     answers.length ? { rcode: RCODE.NOERROR, answers, authorities: [], additionals } : nodata()
 
-  if (labels.length === 0) return q.type === 'SOA' ? ok([soa(domain, ANSWER_TTL)]) : nodata()
+  if (labels.length === 0) return question.type === 'SOA' ? ok([soa(domain, ANSWER_TTL)]) : nodata()
   const zone = labels[labels.length - 1]
   const rest = labels.slice(0, -1)
 
@@ -58,7 +58,7 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
     if (rest.length !== 2) return nx()
     const ip = rest[0]!.replace(/-/g, '.')
     if (ipToNumber(ip) === undefined) return nx()
-    return isType(q, 'A') ? ok([a(name, ip)]) : nodata()
+    return isType(question, 'A') ? ok([a(name, ip)]) : nodata()
   }
   if (zone !== 'svc') return nx()
   if (rest.length === 0) return nodata()
@@ -76,11 +76,11 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
     if (svc.spec?.type === 'ExternalName' && svc.spec.externalName) {
       return ok([{ name, type: 'CNAME', ttl: ANSWER_TTL, data: lower(svc.spec.externalName) }])
     }
-    if (isType(q, 'A')) {
+    if (isType(question, 'A')) {
       if (!headless) return ok([a(name, svc.spec!.clusterIP!)])
       return ok(eps.map((e) => a(name, e.ip)))
     }
-    if (q.type === 'SRV') {
+    if (question.type === 'SRV') {
       // Every named port: one record per port (cluster IP) or per port and endpoint (headless).
       const answers: Answer[] = []
       const additionals: Answer[] = []
@@ -98,14 +98,14 @@ export function resolveQuestion(q: Question, index: DnsIndex, domainIn: string):
     const host = rest[0]!
     const e = headless ? eps.find((x) => (x.hostname ?? dashed(x.ip)) === host) : undefined
     if (!e) return nx()
-    return isType(q, 'A') ? ok([a(name, e.ip)]) : nodata()
+    return isType(question, 'A') ? ok([a(name, e.ip)]) : nodata()
   }
   if (rest.length === 4 && rest[0]!.startsWith('_') && rest[1]!.startsWith('_')) {
     const portName = rest[0]!.slice(1)
     const proto = rest[1]!.slice(1).toUpperCase()
     const p = (svc.spec?.ports ?? []).find((x) => x.name === portName && (x.protocol ?? 'TCP') === proto)
     if (!p) return nx()
-    if (!isType(q, 'SRV')) return nodata()
+    if (!isType(question, 'SRV')) return nodata()
     const additionals: Answer[] = []
     return ok(srvFor(name, svcFqdn, headless, svc.spec?.clusterIP, p.port, `${portName}/${proto}`, eps, hostOf, additionals), dedupe(additionals))
   }

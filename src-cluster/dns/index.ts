@@ -18,8 +18,8 @@ export interface ClusterDns {
 }
 
 /** Start informers, wait for their first list, then serve. */
-export async function startClusterDns(client: Client, o: Omit<DnsServerOptions, 'data'> & { readonly informers?: InformerFactory }): Promise<ClusterDns> {
-  const factory = o.informers?.scoped() ?? new InformerFactory(client, { log: o.log })
+export async function startClusterDns(client: Client, opts: Omit<DnsServerOptions, 'data'> & { readonly informers?: InformerFactory }): Promise<ClusterDns> {
+  const factory = opts.informers?.scoped() ?? new InformerFactory(client, { log: opts.log })
   const services = factory.for<ServiceObj>(RES.services)
   const slices = factory.for<SliceObj>(RES.slices)
   let index: DnsIndex | undefined
@@ -28,7 +28,7 @@ export async function startClusterDns(client: Client, o: Omit<DnsServerOptions, 
   }
   for (const inf of [services, slices]) inf.addHandler({ add: dirty, update: dirty, delete: dirty })
   await factory.startAll()
-  const server = await startDnsServer({ ...o, data: () => (index ??= new DnsIndex(services.list(), slices.list())) })
+  const server = await startDnsServer({ ...opts, data: () => (index ??= new DnsIndex(services.list(), slices.list())) })
   return {
     server,
     async stop() {

@@ -60,11 +60,11 @@ export function kubeDnsEndpointSlice(address: string, port = 53, nodeName?: stri
  */
 export async function registerKubeDns(
   client: Client,
-  o: { address: string; port?: number; clusterIP?: string; nodeName?: string },
+  opts: { address: string; port?: number; clusterIP?: string; nodeName?: string },
 ): Promise<() => Promise<void>> {
   const svcRef = RES.services
   const sliceRef = RES.slices
-  const want = kubeDnsService(o.clusterIP)
+  const want = kubeDnsService(opts.clusterIP)
   const have = await client.get<ServiceObj>(svcRef, KUBE_DNS_NAMESPACE, KUBE_DNS_SERVICE)
   if (!have) {
     try {
@@ -77,7 +77,7 @@ export async function registerKubeDns(
       `Service ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_SERVICE} exists with cluster IP ${have.spec?.clusterIP}, not ${want.spec?.clusterIP}: delete it or pass --cluster-ip ${have.spec?.clusterIP}`,
     )
   }
-  const slice = kubeDnsEndpointSlice(o.address, o.port ?? 53, o.nodeName)
+  const slice = kubeDnsEndpointSlice(opts.address, opts.port ?? 53, opts.nodeName)
   const name = slice.metadata!.name!
   const cur = await client.get<SliceObj>(sliceRef, KUBE_DNS_NAMESPACE, name)
   if (!cur) await client.create(sliceRef, KUBE_DNS_NAMESPACE, slice)

@@ -51,11 +51,11 @@ function splitHostPort(s: string): { host: string; port: number } {
   return { host: m[1]!, port: m[2] ? Number(m[2]) : 53 }
 }
 
-export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
-  const domain = o.clusterDomain ?? 'cluster.local'
-  const timeoutMs = o.upstreamTimeoutMs ?? 2000
-  const log = o.log ?? (() => {})
-  const upstream = o.upstream ? splitHostPort(o.upstream) : undefined
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const domain = opts.clusterDomain ?? 'cluster.local'
+  const timeoutMs = opts.upstreamTimeoutMs ?? 2000
+  const log = opts.log ?? (() => {})
+  const upstream = opts.upstream ? splitHostPort(opts.upstream) : undefined
 
   /** The reply to one query message (raw bytes in, raw bytes out); never throws. */
   async function handle(msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
@@ -72,7 +72,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     if (!q || (query.questions?.length ?? 0) !== 1) return errorReply(query.id ?? 0, query.questions ?? [], RCODE.FORMERR, rd)
     let res
     try {
-      res = resolveQuestion(q, o.data(), domain)
+      res = resolveQuestion(q, opts.data(), domain)
     } catch (e) {
       log(`dns: answering ${q.name} ${q.type} failed: ${(e as Error).message}`)
       return errorReply(query.id ?? 0, [q], RCODE.SERVFAIL, rd)
@@ -82,7 +82,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       try {
         return transport === 'udp' ? await forwardUdp(msg, upstream, timeoutMs) : await forwardTcp(msg, upstream, timeoutMs)
       } catch (e) {
-        log(`dns: upstream ${o.upstream} failed for ${q.name}: ${(e as Error).message}`)
+        log(`dns: upstream ${opts.upstream} failed for ${q.name}: ${(e as Error).message}`)
         return errorReply(query.id ?? 0, [q], RCODE.SERVFAIL, rd)
       }
     }
@@ -114,7 +114,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   udp.on('error', (e) => log(`dns: udp socket error: ${e.message}`))
   await new Promise<void>((resolve, reject) => {
     udp.once('error', reject)
-    udp.bind(o.port, o.host, () => {
+    udp.bind(opts.port, opts.host, () => {
       udp.off('error', reject)
       resolve()
     })
@@ -146,14 +146,14 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   try {
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject)
-      tcp.listen(port, o.host, () => {
+      tcp.listen(port, opts.host, () => {
         tcp.off('error', reject)
         resolve()
       })
     })
   } catch (e) {
     udp.close()
-    throw new Error(`cluster DNS cannot listen on TCP ${o.host}:${port}: ${(e as Error).message}`)
+    throw new Error(`cluster DNS cannot listen on TCP ${opts.host}:${port}: ${(e as Error).message}`)
   }
 
   return {

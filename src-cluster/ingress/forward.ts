@@ -40,16 +40,16 @@ export interface ClientInfo {
 }
 
 /** Adds X-Forwarded-For/Host/Proto/Port and X-Real-IP (appending to an existing X-Forwarded-For). */
-export function withForwarded(headers: OutgoingHttpHeaders, original: IncomingHttpHeaders, c: ClientInfo): OutgoingHttpHeaders {
-  const ip = c.remoteAddress.startsWith('::ffff:') ? c.remoteAddress.slice(7) : c.remoteAddress
+export function withForwarded(headers: OutgoingHttpHeaders, original: IncomingHttpHeaders, clientInfo: ClientInfo): OutgoingHttpHeaders {
+  const ip = clientInfo.remoteAddress.startsWith('::ffff:') ? clientInfo.remoteAddress.slice(7) : clientInfo.remoteAddress
   const prior = original['x-forwarded-for']
   const priorText = Array.isArray(prior) ? prior.join(', ') : prior
   return {
     ...headers,
     'x-forwarded-for': priorText ? `${priorText}, ${ip}` : ip,
     'x-forwarded-host': original.host ?? '',
-    'x-forwarded-proto': c.proto,
-    'x-forwarded-port': String(c.localPort),
+    'x-forwarded-proto': clientInfo.proto,
+    'x-forwarded-port': String(clientInfo.localPort),
     'x-real-ip': ip,
   }
 }

@@ -48,7 +48,9 @@ export function isStatusWriter(node: string, live: readonly Instance[]): boolean
   return live.length > 0 && live[0]!.node === node
 }
 
-export async function writeStatus(client: Client, c: StatusChange): Promise<void> {
+export async function writeStatus(client: Client, statusChange: StatusChange): Promise<void> {
   // A merge patch replaces the list whole: exactly the addresses we want.
-  await client.patch(RES.ingresses, c.namespace, c.name, { status: { loadBalancer: { ingress: c.ingress } } }, 'merge', { subresource: 'status' })
+  await client.patch(RES.ingresses, statusChange.namespace, statusChange.name, { status: { loadBalancer: { ingress: statusChange.ingress } } }, 'merge', {
+    subresource: 'status',
+  })
 }

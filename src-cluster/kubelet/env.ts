@@ -20,8 +20,8 @@ export class ConfigError extends Error {
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8')
 
 /** Expands $(NAME) from vars; $$(NAME) is an escaped literal; unknown references stay as written. */
-export function expandVars(s: string, vars: ReadonlyMap<string, string>): string {
-  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => {
+export function expandVars(text: string, vars: ReadonlyMap<string, string>): string {
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => {
     if (m === '$$') return '$'
     return name !== undefined && vars.has(name) ? (vars.get(name) as string) : m
   })
@@ -63,9 +63,9 @@ export function fieldPathValue(pod: Pod, path: string, ips: { podIP?: string; ho
 }
 
 /** limits.cpu / requests.memory ... divided by divisor, rounded up as upstream does. */
-export function resourceFieldValue(c: Container, resource: string, divisor: string | undefined, node: { cpu: number; memory: number }): string {
+export function resourceFieldValue(container: Container, resource: string, divisor: string | undefined, node: { cpu: number; memory: number }): string {
   const [kind, name] = resource.split('.') as [string, string]
-  const src = kind === 'limits' ? c.resources?.limits : kind === 'requests' ? c.resources?.requests : undefined
+  const src = kind === 'limits' ? container.resources?.limits : kind === 'requests' ? container.resources?.requests : undefined
   if (!src && kind !== 'limits' && kind !== 'requests') throw new ConfigError(`unsupported resourceFieldRef resource ${resource}`)
   let v = src?.[name] !== undefined ? parseQuantity(String(src[name])) : undefined
   // an unset limit reports the node's allocatable, as upstream does
@@ -84,13 +84,13 @@ export interface EnvContext {
   services?: () => readonly Service[]
 }
 
-export async function buildEnv(c: Container, ctx: EnvContext): Promise<{ key: string; value: string }[]> {
+export async function buildEnv(container: Container, ctx: EnvContext): Promise<{ key: string; value: string }[]> {
   const ns = ctx.pod.metadata?.namespace ?? 'default'
   const vars = new Map<string, string>()
   const svcEnv = serviceEnv(ctx.services?.() ?? [], ns, ctx.pod.spec?.enableServiceLinks ?? true)
   // $(VAR) in env values sees the pod's own variables first, then the Service ones (as upstream)
   const lookup = new Map(svcEnv)
-  for (const from of c.envFrom ?? []) {
+  for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? ''
     if (from.configMapRef) {
       const cm = await ctx.source.configMap(ns, from.configMapRef.name ?? '')
@@ -110,8 +110,8 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<{ key: st
       for (const [k, v] of Object.entries(s.stringData ?? {})) set(vars, lookup, prefix + k, v)
     }
   }
-  for (const e of c.env ?? []) {
-    const v = await envValue(e, c, ctx, ns, lookup)
+  for (const e of container.env ?? []) {
+    const v = await envValue(e, container, ctx, ns, lookup)
     if (v !== undefined) set(vars, lookup, e.name, v)
   }
   for (const [k, v] of svcEnv) if (!vars.has(k)) vars.set(k, v)

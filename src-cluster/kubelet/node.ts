@@ -73,17 +73,17 @@ export interface NodeStatusInput {
   images: { names: string[]; sizeBytes: number }[]
 }
 
-export function nodeStatus(x: NodeStatusInput, now: Date, previous: NodeStatus | undefined): NodeStatus {
+export function nodeStatus(input: NodeStatusInput, now: Date, previous: NodeStatus | undefined): NodeStatus {
   const t = rfc3339(now)
   const cond = (type: string, status: string, reason: string, message: string): NodeCondition => {
     const old = previous?.conditions?.find((c) => c.type === type)
     return { type, status, reason, message, lastHeartbeatTime: t, lastTransitionTime: old && old.status === status ? (old.lastTransitionTime ?? t) : t }
   }
   const capacity = {
-    cpu: String(x.machine.cpu),
-    memory: `${Math.floor(x.machine.memoryBytes / 1024)}Ki`,
+    cpu: String(input.machine.cpu),
+    memory: `${Math.floor(input.machine.memoryBytes / 1024)}Ki`,
     pods: '110',
-    'ephemeral-storage': `${Math.floor(x.machine.ephemeralBytes / 1024)}Ki`,
+    'ephemeral-storage': `${Math.floor(input.machine.ephemeralBytes / 1024)}Ki`,
   }
   return {
     capacity,
@@ -92,26 +92,26 @@ export function nodeStatus(x: NodeStatusInput, now: Date, previous: NodeStatus |
       cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
       cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
       cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      x.ready.ok ? cond('Ready', 'True', 'KubeletReady', x.ready.message) : cond('Ready', 'False', 'KubeletNotReady', x.ready.message),
+      input.ready.ok ? cond('Ready', 'True', 'KubeletReady', input.ready.message) : cond('Ready', 'False', 'KubeletNotReady', input.ready.message),
     ],
     addresses: [
-      { type: 'InternalIP', address: x.nodeIP },
-      { type: 'Hostname', address: x.hostname },
+      { type: 'InternalIP', address: input.nodeIP },
+      { type: 'Hostname', address: input.hostname },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: x.kubeletPort } },
+    daemonEndpoints: { kubeletEndpoint: { Port: input.kubeletPort } },
     nodeInfo: {
-      machineID: x.machine.machineID,
-      systemUUID: x.machine.machineID,
-      bootID: x.machine.bootID,
-      kernelVersion: x.machine.kernelVersion,
-      osImage: x.machine.osImage,
-      containerRuntimeVersion: x.version ? `${x.version.runtimeName}://${x.version.runtimeVersion}` : 'unknown://unknown',
+      machineID: input.machine.machineID,
+      systemUUID: input.machine.machineID,
+      bootID: input.machine.bootID,
+      kernelVersion: input.machine.kernelVersion,
+      osImage: input.machine.osImage,
+      containerRuntimeVersion: input.version ? `${input.version.runtimeName}://${input.version.runtimeVersion}` : 'unknown://unknown',
       kubeletVersion: KUBELET_VERSION,
       kubeProxyVersion: KUBELET_VERSION,
       operatingSystem: 'linux',
-      architecture: x.machine.arch,
+      architecture: input.machine.arch,
     },
-    images: x.images,
+    images: input.images,
   }
 }
 

@@ -21,7 +21,7 @@ function resolvePort(port: number | string | undefined, c: Container): number {
   throw new Error(`probe port ${JSON.stringify(port)} names no container port`)
 }
 
-export async function runProbe(probe: Probe, c: Container, ctx: { cri: CriClient; containerId: string; podIP: string }): Promise<ProbeResult> {
+export async function runProbe(probe: Probe, container: Container, ctx: { cri: CriClient; containerId: string; podIP: string }): Promise<ProbeResult> {
   const timeoutSec = probe.timeoutSeconds ?? 1
   try {
     if (probe.exec) {
@@ -32,7 +32,7 @@ export async function runProbe(probe: Probe, c: Container, ctx: { cri: CriClient
     }
     if (probe.httpGet) {
       const g = probe.httpGet
-      const port = resolvePort(g.port, c)
+      const port = resolvePort(g.port, container)
       const host = g.host || ctx.podIP
       const scheme = (g.scheme ?? 'HTTP').toUpperCase()
       const path = g.path ?? '/'
@@ -53,7 +53,7 @@ export async function runProbe(probe: Probe, c: Container, ctx: { cri: CriClient
       return code >= 200 && code < 400 ? { ok: true, message: '' } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` }
     }
     if (probe.tcpSocket) {
-      const port = resolvePort(probe.tcpSocket.port, c)
+      const port = resolvePort(probe.tcpSocket.port, container)
       const host = probe.tcpSocket.host || ctx.podIP
       await new Promise<void>((resolve, reject) => {
         const s = connect({ host, port, timeout: timeoutSec * 1000 })

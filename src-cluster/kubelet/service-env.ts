@@ -9,8 +9,8 @@ const MASTER_SERVICES = new Set(['kubernetes'])
 const MASTER_NAMESPACE = 'default'
 
 /** "my-svc" → "MY_SVC", as upstream names variables. */
-export function envName(s: string): string {
-  return s.toUpperCase().replace(/-/g, '_')
+export function envName(text: string): string {
+  return text.toUpperCase().replace(/-/g, '_')
 }
 
 function hasClusterIP(s: Service): boolean {

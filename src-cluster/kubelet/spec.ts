@@ -96,9 +96,9 @@ const CPU_PERIOD = 100_000
 const MIN_SHARES = 2
 
 /** requests.cpu → shares, limits.cpu → CFS quota, limits.memory → memory limit (as upstream). */
-export function linuxResources(c: Container): LinuxContainerResources {
-  const req = c.resources?.requests ?? {}
-  const lim = c.resources?.limits ?? {}
+export function linuxResources(container: Container): LinuxContainerResources {
+  const req = container.resources?.requests ?? {}
+  const lim = container.resources?.limits ?? {}
   const q = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : parseQuantity(String(v)))
   const cpuReq = q(req.cpu) ?? q(lim.cpu)
   const cpuLim = q(lim.cpu)
@@ -114,9 +114,9 @@ export function linuxResources(c: Container): LinuxContainerResources {
   return out
 }
 
-export function linuxSecurity(pod: Pod, c: Container): LinuxContainerSecurityContext {
+export function linuxSecurity(pod: Pod, container: Container): LinuxContainerSecurityContext {
   const psc = pod.spec?.securityContext ?? {}
-  const sc: SecurityContext = c.securityContext ?? {}
+  const sc: SecurityContext = container.securityContext ?? {}
   const runAsUser = sc.runAsUser ?? psc.runAsUser
   const runAsGroup = sc.runAsGroup ?? psc.runAsGroup
   const out: LinuxContainerSecurityContext = {
@@ -147,33 +147,33 @@ export interface ContainerInputs {
   mounts: Mount[]
 }
 
-export function containerConfig(x: ContainerInputs): ContainerConfig {
-  const c = x.container
-  const vars = new Map(x.envs.map((e) => [e.key, e.value]))
-  const meta = x.pod.metadata ?? {}
+export function containerConfig(containerInputs: ContainerInputs): ContainerConfig {
+  const c = containerInputs.container
+  const vars = new Map(containerInputs.envs.map((e) => [e.key, e.value]))
+  const meta = containerInputs.pod.metadata ?? {}
   return {
-    metadata: { name: c.name, attempt: x.attempt },
-    image: { image: x.image, userSpecifiedImage: c.image ?? '' },
+    metadata: { name: c.name, attempt: containerInputs.attempt },
+    image: { image: containerInputs.image, userSpecifiedImage: c.image ?? '' },
     command: (c.command ?? []).map((s) => expandVars(s, vars)),
     args: (c.args ?? []).map((s) => expandVars(s, vars)),
     workingDir: c.workingDir ?? '',
-    envs: x.envs,
-    mounts: x.mounts,
+    envs: containerInputs.envs,
+    mounts: containerInputs.mounts,
     labels: {
       [LABEL_POD_NAME]: meta.name ?? '',
       [LABEL_POD_NAMESPACE]: meta.namespace ?? '',
       [LABEL_POD_UID]: meta.uid ?? '',
       [LABEL_CONTAINER_NAME]: c.name,
-      [LABEL_CONTAINER_KIND]: x.kind,
+      [LABEL_CONTAINER_KIND]: containerInputs.kind,
     },
     annotations: {
-      'io.kubernetes.container.restartCount': String(x.attempt),
-      'io.kubernetes.pod.terminationGracePeriod': String(x.pod.spec?.terminationGracePeriodSeconds ?? 30),
+      'io.kubernetes.container.restartCount': String(containerInputs.attempt),
+      'io.kubernetes.pod.terminationGracePeriod': String(containerInputs.pod.spec?.terminationGracePeriodSeconds ?? 30),
     },
-    logPath: `${c.name}/${x.attempt}.log`,
+    logPath: `${c.name}/${containerInputs.attempt}.log`,
     stdin: !!c.stdin,
     stdinOnce: !!c.stdinOnce,
     tty: !!c.tty,
-    linux: { resources: linuxResources(c), securityContext: linuxSecurity(x.pod, c) },
+    linux: { resources: linuxResources(c), securityContext: linuxSecurity(containerInputs.pod, c) },
   }
 }

@@ -36,19 +36,34 @@ function criState(s: CriStatus): K8sState {
   return { waiting: { reason: 'ContainerCreating' } }
 }
 
-export function containerStatus(c: Container, v: ContainerView, defaultWaiting: string): ContainerStatus {
-  const [latest, previous] = v.runs
-  const image = c.image ?? ''
-  const base = { name: c.name, image, imageID: v.imageID ?? '', ready: v.ready, restartCount: latest?.metadata?.attempt ?? 0, started: v.started }
+export function containerStatus(container: Container, containerView: ContainerView, defaultWaiting: string): ContainerStatus {
+  const [latest, previous] = containerView.runs
+  const image = container.image ?? ''
+  const base = {
+    name: container.name,
+    image,
+    imageID: containerView.imageID ?? '',
+    ready: containerView.ready,
+    restartCount: latest?.metadata?.attempt ?? 0,
+    started: containerView.started,
+  }
   if (!latest)
-    return { ...base, state: { waiting: { reason: v.waiting?.reason ?? defaultWaiting, ...(v.waiting?.message ? { message: v.waiting.message } : {}) } } }
+    return {
+      ...base,
+      state: {
+        waiting: {
+          reason: containerView.waiting?.reason ?? defaultWaiting,
+          ...(containerView.waiting?.message ? { message: containerView.waiting.message } : {}),
+        },
+      },
+    }
   const current = criState(latest)
   // a container waiting to be restarted shows the wait, with the finished run as lastState
-  if (v.waiting && latest.state === 'CONTAINER_EXITED') {
+  if (containerView.waiting && latest.state === 'CONTAINER_EXITED') {
     return {
       ...base,
       containerID: `containerd://${latest.id}`,
-      state: { waiting: { reason: v.waiting.reason, ...(v.waiting.message ? { message: v.waiting.message } : {}) } },
+      state: { waiting: { reason: containerView.waiting.reason, ...(containerView.waiting.message ? { message: containerView.waiting.message } : {}) } },
       lastState: current,
     }
   }
@@ -98,14 +113,14 @@ export function podPhase(pod: Pod, initialized: boolean, mains: ContainerStatus[
 
 const names = (cs: ContainerStatus[]): string => `[${cs.map((c) => c.name).join(' ')}]`
 
-export function buildPodStatus(v: PodView, now: Date): PodStatus {
-  const prev = v.pod.status
-  const phase = v.phase ?? podPhase(v.pod, v.initialized, v.mains, false)
-  const notReady = v.mains.filter((s) => !s.ready)
+export function buildPodStatus(podView: PodView, now: Date): PodStatus {
+  const prev = podView.pod.status
+  const phase = podView.phase ?? podPhase(podView.pod, podView.initialized, podView.mains, false)
+  const notReady = podView.mains.filter((s) => !s.ready)
   const containersReady = notReady.length === 0 && phase === 'Running'
-  const pendingInits = v.inits.filter((s) => !(s.state?.terminated && s.state.terminated.exitCode === 0))
+  const pendingInits = podView.inits.filter((s) => !(s.state?.terminated && s.state.terminated.exitCode === 0))
   const finished = phase === 'Succeeded' || phase === 'Failed'
-  const readinessGates = (v.pod.spec?.readinessGates ?? []).every((g) => prev?.conditions?.find((c) => c.type === g.conditionType)?.status === 'True')
+  const readinessGates = (podView.pod.spec?.readinessGates ?? []).every((g) => prev?.conditions?.find((c) => c.type === g.conditionType)?.status === 'True')
   const ready = containersReady && readinessGates
   const scheduled = prev?.conditions?.find((c) => c.type === 'PodScheduled') ?? condition('PodScheduled', true, now, prev)
   const unready = finished ? (phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed') : 'ContainersNotReady'
@@ -115,14 +130,14 @@ export function buildPodStatus(v: PodView, now: Date): PodStatus {
   const status: PodStatus = {
     phase,
     conditions: [
-      condition('PodReadyToStartContainers', v.sandboxReady && !finished, now, prev),
+      condition('PodReadyToStartContainers', podView.sandboxReady && !finished, now, prev),
       condition(
         'Initialized',
-        v.initialized,
+        podView.initialized,
         now,
         prev,
-        v.initialized ? undefined : 'ContainersNotInitialized',
-        v.initialized ? undefined : `containers with incomplete status: ${names(pendingInits)}`,
+        podView.initialized ? undefined : 'ContainersNotInitialized',
+        podView.initialized ? undefined : `containers with incomplete status: ${names(pendingInits)}`,
       ),
       condition('Ready', ready, now, prev, ready ? undefined : unready, ready || finished ? undefined : `containers with unready status: ${names(notReady)}`),
       condition(
@@ -136,15 +151,15 @@ export function buildPodStatus(v: PodView, now: Date): PodStatus {
       scheduled,
       ...extraConds,
     ],
-    hostIP: v.hostIP,
-    hostIPs: [{ ip: v.hostIP }],
-    startTime: v.startTime,
-    containerStatuses: v.mains,
-    ...(v.inits.length ? { initContainerStatuses: v.inits } : {}),
-    ...(v.podIP ? { podIP: v.podIP, podIPs: [{ ip: v.podIP }] } : {}),
+    hostIP: podView.hostIP,
+    hostIPs: [{ ip: podView.hostIP }],
+    startTime: podView.startTime,
+    containerStatuses: podView.mains,
+    ...(podView.inits.length ? { initContainerStatuses: podView.inits } : {}),
+    ...(podView.podIP ? { podIP: podView.podIP, podIPs: [{ ip: podView.podIP }] } : {}),
     ...(prev?.qosClass ? { qosClass: prev.qosClass } : {}),
-    ...(v.reason ? { reason: v.reason } : {}),
-    ...(v.message ? { message: v.message } : {}),
+    ...(podView.reason ? { reason: podView.reason } : {}),
+    ...(podView.message ? { message: podView.message } : {}),
   }
   return status
 }

@@ -235,10 +235,10 @@ async function setUpVolume(base: string, ns: string, v: Volume, ctx: VolumeConte
 }
 
 /** CRI mounts for a container's volumeMounts. */
-export function containerMounts(c: Container, vols: VolumePaths): Mount[] {
-  return (c.volumeMounts ?? []).map((m) => {
+export function containerMounts(container: Container, vols: VolumePaths): Mount[] {
+  return (container.volumeMounts ?? []).map((m) => {
     const v = vols.get(m.name)
-    if (!v) throw new ConfigError(`container ${c.name}: volumeMount ${m.name} names no volume of the pod`)
+    if (!v) throw new ConfigError(`container ${container.name}: volumeMount ${m.name} names no volume of the pod`)
     let host = v.hostPath
     if (m.subPath) {
       host = join(host, safeRel(m.subPath))

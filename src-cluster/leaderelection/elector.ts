@@ -58,15 +58,17 @@ export interface LeaderElectorOptions {
 }
 
 /** The checks client-go makes on the three durations. */
-export function validateTiming(t: LeaderElectionTiming): void {
-  if (!(t.leaseDurationMs > t.renewDeadlineMs))
-    throw new Error(`leader election: the lease duration (${t.leaseDurationMs / 1000}s) must be greater than the renew deadline (${t.renewDeadlineMs / 1000}s)`)
-  if (!(t.renewDeadlineMs > JITTER * t.retryPeriodMs)) {
+export function validateTiming(electionTiming: LeaderElectionTiming): void {
+  if (!(electionTiming.leaseDurationMs > electionTiming.renewDeadlineMs))
     throw new Error(
-      `leader election: the renew deadline (${t.renewDeadlineMs / 1000}s) must be greater than ${JITTER} × the retry period (${t.retryPeriodMs / 1000}s)`,
+      `leader election: the lease duration (${electionTiming.leaseDurationMs / 1000}s) must be greater than the renew deadline (${electionTiming.renewDeadlineMs / 1000}s)`,
+    )
+  if (!(electionTiming.renewDeadlineMs > JITTER * electionTiming.retryPeriodMs)) {
+    throw new Error(
+      `leader election: the renew deadline (${electionTiming.renewDeadlineMs / 1000}s) must be greater than ${JITTER} × the retry period (${electionTiming.retryPeriodMs / 1000}s)`,
     )
   }
-  if (!(t.retryPeriodMs > 0)) throw new Error('leader election: the retry period must be positive')
+  if (!(electionTiming.retryPeriodMs > 0)) throw new Error('leader election: the retry period must be positive')
 }
 
 export function defaultIdentity(): string {
@@ -90,13 +92,13 @@ export class LeaderElector {
   private timer: TimerHandle | undefined
   private busy: Promise<void> = Promise.resolve()
 
-  constructor(private readonly o: LeaderElectorOptions) {
-    this.identity = o.identity ?? defaultIdentity()
-    this.timing = { ...DEFAULT_LEADER_ELECTION, ...o.timing }
+  constructor(private readonly opts: LeaderElectorOptions) {
+    this.identity = opts.identity ?? defaultIdentity()
+    this.timing = { ...DEFAULT_LEADER_ELECTION, ...opts.timing }
     validateTiming(this.timing)
-    this.clock = o.clock ?? realClock
-    this.log = o.log ?? ((l) => console.log(l))
-    this.random = o.random ?? Math.random
+    this.clock = opts.clock ?? realClock
+    this.log = opts.log ?? ((l) => console.log(l))
+    this.random = opts.random ?? Math.random
   }
 
   get isLeader(): boolean {
@@ -112,7 +114,7 @@ export class LeaderElector {
   start(): void {
     if (!this.stopped) return
     this.stopped = false
-    this.log(`leaderelection: attempting to acquire leader lease ${this.o.namespace}/${this.o.name} as ${this.identity}`)
+    this.log(`leaderelection: attempting to acquire leader lease ${this.opts.namespace}/${this.opts.name} as ${this.identity}`)
     this.schedule(0)
   }
 
@@ -125,8 +127,8 @@ export class LeaderElector {
     if (this.leading) {
       this.leading = false
       if (opts.release !== false)
-        await this.release().catch((e: unknown) => this.log(`leaderelection: could not release ${this.o.namespace}/${this.o.name}: ${String(e)}`))
-      this.o.onStoppedLeading()
+        await this.release().catch((e: unknown) => this.log(`leaderelection: could not release ${this.opts.namespace}/${this.opts.name}: ${String(e)}`))
+      this.opts.onStoppedLeading()
     }
   }
 
@@ -140,7 +142,7 @@ export class LeaderElector {
   private async tick(): Promise<void> {
     if (this.stopped) return
     const ok = await this.tryAcquireOrRenew().catch((e: unknown) => {
-      this.log(`leaderelection: error retrieving or updating lease ${this.o.namespace}/${this.o.name}: ${e instanceof Error ? e.message : String(e)}`)
+      this.log(`leaderelection: error retrieving or updating lease ${this.opts.namespace}/${this.opts.name}: ${e instanceof Error ? e.message : String(e)}`)
       return false
     })
     if (this.stopped) return
@@ -149,9 +151,9 @@ export class LeaderElector {
       if (ok) {
         this.leading = true
         this.lastRenew = now
-        this.log(`leaderelection: successfully acquired lease ${this.o.namespace}/${this.o.name}`)
+        this.log(`leaderelection: successfully acquired lease ${this.opts.namespace}/${this.opts.name}`)
         this.schedule(this.timing.retryPeriodMs)
-        await this.o.onStartedLeading()
+        await this.opts.onStartedLeading()
         return
       }
       this.schedule(this.timing.retryPeriodMs * (1 + this.random() * JITTER))
@@ -163,8 +165,8 @@ export class LeaderElector {
       // As upstream: failing to renew within the deadline ends leadership.
       this.leading = false
       this.stopped = true
-      this.log(`leaderelection: failed to renew lease ${this.o.namespace}/${this.o.name}: timed out; leaderelection lost`)
-      this.o.onStoppedLeading()
+      this.log(`leaderelection: failed to renew lease ${this.opts.namespace}/${this.opts.name}: timed out; leaderelection lost`)
+      this.opts.onStoppedLeading()
       return
     }
     this.schedule(this.timing.retryPeriodMs)
@@ -172,7 +174,7 @@ export class LeaderElector {
 
   /** One round: create, take over an expired lease, or renew our own. True when we hold it after. */
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const { client, namespace, name } = this.o
+    const { client, namespace, name } = this.opts
     const now = this.clock.now()
     const durationS = Math.ceil(this.timing.leaseDurationMs / 1000)
     const current = await client.get<LeaseObject>(RES.leases, namespace, name)
@@ -229,13 +231,13 @@ export class LeaderElector {
       this.observedHolder = holder
       if (holder) {
         if (holder !== this.identity) this.log(`leaderelection: new leader elected: ${holder}`)
-        this.o.onNewLeader?.(holder)
+        this.opts.onNewLeader?.(holder)
       }
     }
   }
 
   private async release(): Promise<void> {
-    const { client, namespace, name } = this.o
+    const { client, namespace, name } = this.opts
     const current = await client.get<LeaseObject>(RES.leases, namespace, name)
     if (!current || current.spec?.holderIdentity !== this.identity) return
     const now = microTime(this.clock.now())

@@ -31,30 +31,30 @@ export interface LeaderElected {
   stop(): Promise<void>
 }
 
-export function runLeaderElected(o: LeaderElectedOptions): LeaderElected {
+export function runLeaderElected(opts: LeaderElectedOptions): LeaderElected {
   let loops: Promise<Loops> | undefined
   let stopping = false
-  const log = o.log ?? ((l: string) => console.log(l))
+  const log = opts.log ?? ((l: string) => console.log(l))
   const stopLoops = async (): Promise<void> => {
     const l = loops
     loops = undefined
     if (l) await (await l.catch(() => undefined))?.stop()
   }
   const elector = new LeaderElector({
-    client: o.client,
-    namespace: o.namespace ?? 'kube-system',
-    name: o.name,
-    identity: o.identity,
-    timing: o.timing,
-    clock: o.clock,
+    client: opts.client,
+    namespace: opts.namespace ?? 'kube-system',
+    name: opts.name,
+    identity: opts.identity,
+    timing: opts.timing,
+    clock: opts.clock,
     log,
     onStartedLeading: async () => {
-      loops = o.start()
-      await loops.catch((e: unknown) => log(`${o.name}: could not start after acquiring the lease: ${e instanceof Error ? e.message : String(e)}`))
+      loops = opts.start()
+      await loops.catch((e: unknown) => log(`${opts.name}: could not start after acquiring the lease: ${e instanceof Error ? e.message : String(e)}`))
     },
     onStoppedLeading: () => {
       void stopLoops().then(() => {
-        if (!stopping) o.onLost?.()
+        if (!stopping) opts.onLost?.()
       })
     },
   })

@@ -55,6 +55,6 @@ export function inIpBlock(ip: string, cidr: string, except: readonly string[] = 
 }
 
 /** IPv6 blocks are skipped by the agent (the pod network is IPv4 only). */
-export function isIPv4Cidr(s: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(s.trim())
+export function isIPv4Cidr(text: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text.trim())
 }

@@ -72,12 +72,12 @@ function isIPv4(s: string | undefined): s is string {
 }
 
 /** The pod's IPv4 addresses while it has a network of its own that can send or receive. */
-export function podIPs(p: PodObj): string[] {
-  if (p.spec?.hostNetwork) return [] // its address is the node's: policies do not apply
-  const phase = p.status?.phase
+export function podIPs(pod: PodObj): string[] {
+  if (pod.spec?.hostNetwork) return [] // its address is the node's: policies do not apply
+  const phase = pod.status?.phase
   if (phase === 'Succeeded' || phase === 'Failed') return []
-  const ips = (p.status?.podIPs ?? []).map((x) => x.ip).filter(isIPv4)
-  if (!ips.length && isIPv4(p.status?.podIP)) ips.push(p.status!.podIP!)
+  const ips = (pod.status?.podIPs ?? []).map((x) => x.ip).filter(isIPv4)
+  if (!ips.length && isIPv4(pod.status?.podIP)) ips.push(pod.status!.podIP!)
   return [...new Set(ips)]
 }
 
@@ -97,8 +97,8 @@ interface PodInfo {
 }
 
 /** The container port named `name` with `protocol`, as upstream resolves named ports. */
-export function namedPort(p: PodObj, name: string, protocol: Protocol): number | undefined {
-  for (const c of [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])]) {
+export function namedPort(pod: PodObj, name: string, protocol: Protocol): number | undefined {
+  for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]) {
     for (const cp of c.ports ?? []) if (cp.name === name && (cp.protocol ?? 'TCP') === protocol) return cp.containerPort
   }
   return undefined

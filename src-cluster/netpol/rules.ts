@@ -50,13 +50,13 @@ export const policyChain = (dir: Direction, policy: string): string => hashed(di
 const q = (s: string): string => `"${s.replace(/["\\]/g, '')}"`
 
 /** The match part of one allowance, e.g. `-s 10.244.1.5/32 -p tcp --dport 80`. */
-export function allowMatch(a: Allow): string {
+export function allowMatch(allow: Allow): string {
   const parts: string[] = []
-  if (a.src) parts.push(`-s ${a.src}`)
-  if (a.dst) parts.push(`-d ${a.dst}`)
-  if (a.protocol) {
-    parts.push(`-p ${a.protocol.toLowerCase()}`)
-    if (a.port !== undefined) parts.push(`--dport ${a.port}${a.endPort !== undefined ? `:${a.endPort}` : ''}`)
+  if (allow.src) parts.push(`-s ${allow.src}`)
+  if (allow.dst) parts.push(`-d ${allow.dst}`)
+  if (allow.protocol) {
+    parts.push(`-p ${allow.protocol.toLowerCase()}`)
+    if (allow.port !== undefined) parts.push(`--dport ${allow.port}${allow.endPort !== undefined ? `:${allow.endPort}` : ''}`)
   }
   return parts.join(' ')
 }

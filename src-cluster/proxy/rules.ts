@@ -45,9 +45,10 @@ export function chainName(prefix: 'KUBE-SVC' | 'KUBE-SEP' | 'KUBE-EXT', ...parts
   return `${prefix}-${out}`
 }
 
-export const svcChain = (p: ServicePortInfo): string => chainName('KUBE-SVC', p.name, p.protocol.toLowerCase())
-export const extChain = (p: ServicePortInfo): string => chainName('KUBE-EXT', p.name, p.protocol.toLowerCase())
-export const sepChain = (p: ServicePortInfo, e: Endpoint): string => chainName('KUBE-SEP', p.name, p.protocol.toLowerCase(), `${e.ip}:${e.port}`)
+export const svcChain = (servicePortInfo: ServicePortInfo): string => chainName('KUBE-SVC', servicePortInfo.name, servicePortInfo.protocol.toLowerCase())
+export const extChain = (servicePortInfo: ServicePortInfo): string => chainName('KUBE-EXT', servicePortInfo.name, servicePortInfo.protocol.toLowerCase())
+export const sepChain = (servicePortInfo: ServicePortInfo, endpoint: Endpoint): string =>
+  chainName('KUBE-SEP', servicePortInfo.name, servicePortInfo.protocol.toLowerCase(), `${endpoint.ip}:${endpoint.port}`)
 
 const q = (s: string): string => `"${s.replace(/"/g, '')}"`
 

@@ -92,19 +92,19 @@ export class SchedulerCache {
   }
 
   /** The namespaces a term covers: explicit names plus those its namespaceSelector matches. */
-  termNamespaces(t: AffinityTerm): NamespaceSet {
-    if (!t.namespaceSelector) return new Set(t.namespaces)
-    if (isEverything(t.namespaceSelector)) return '*'
-    const out = new Set(t.namespaces)
-    for (const [ns, labels] of this.namespaceLabels) if (matchLabels(t.namespaceSelector, labels)) out.add(ns)
+  termNamespaces(affinityTerm: AffinityTerm): NamespaceSet {
+    if (!affinityTerm.namespaceSelector) return new Set(affinityTerm.namespaces)
+    if (isEverything(affinityTerm.namespaceSelector)) return '*'
+    const out = new Set(affinityTerm.namespaces)
+    for (const [ns, labels] of this.namespaceLabels) if (matchLabels(affinityTerm.namespaceSelector, labels)) out.add(ns)
     return out
   }
 
   /** Whether a pod's namespace is one the term covers. */
-  termCoversNamespace(t: AffinityTerm, namespace: string): boolean {
-    if (t.namespaces.includes(namespace)) return true
-    if (!t.namespaceSelector) return false
-    return matchLabels(t.namespaceSelector, this.namespaceLabels.get(namespace) ?? {})
+  termCoversNamespace(affinityTerm: AffinityTerm, namespace: string): boolean {
+    if (affinityTerm.namespaces.includes(namespace)) return true
+    if (!affinityTerm.namespaceSelector) return false
+    return matchLabels(affinityTerm.namespaceSelector, this.namespaceLabels.get(namespace) ?? {})
   }
 
   // ---- pods ----
@@ -163,10 +163,10 @@ export class SchedulerCache {
     return { info, node, assumed }
   }
 
-  reattach(d: DetachedPod): void {
-    this.removePod(d.info.key)
-    this.place(d.info, d.node)
-    if (d.assumed) this.assumed.add(d.info.key)
+  reattach(detachedPod: DetachedPod): void {
+    this.removePod(detachedPod.info.key)
+    this.place(detachedPod.info, detachedPod.node)
+    if (detachedPod.assumed) this.assumed.add(detachedPod.info.key)
   }
 
   /**

@@ -25,15 +25,15 @@ export class MatchCounter {
     return `${ns}|${selector.matchesNothing ? '<none>' : selectorToString(selector)}|${topologyKey}`
   }
 
-  matches(p: PodInfo): boolean {
-    if (this.namespaces !== '*' && !this.namespaces.has(p.namespace)) return false
-    return matchLabels(this.selector, p.labels)
+  matches(podInfo: PodInfo): boolean {
+    if (this.namespaces !== '*' && !this.namespaces.has(podInfo.namespace)) return false
+    return matchLabels(this.selector, podInfo.labels)
   }
 
   /** Account a pod on a node with these labels (sign -1 removes it). */
-  apply(p: PodInfo, nodeLabels: Record<string, string>, sign: 1 | -1): void {
+  apply(podInfo: PodInfo, nodeLabels: Record<string, string>, sign: 1 | -1): void {
     const v = nodeLabels[this.topologyKey]
-    if (v === undefined || !this.matches(p)) return
+    if (v === undefined || !this.matches(podInfo)) return
     const n = (this.counts.get(v) ?? 0) + sign
     if (n > 0) this.counts.set(v, n)
     else this.counts.delete(v)

@@ -56,10 +56,10 @@ export class NodeInfo {
     this.allowedPods = a.pods
   }
 
-  addPod(p: PodInfo): void {
-    if (this.pods.has(p.key)) this.removePod(p.key)
-    this.pods.set(p.key, p)
-    this.account(p, 1)
+  addPod(podInfo: PodInfo): void {
+    if (this.pods.has(podInfo.key)) this.removePod(podInfo.key)
+    this.pods.set(podInfo.key, podInfo)
+    this.account(podInfo, 1)
   }
 
   removePod(key: string): PodInfo | undefined {

@@ -50,8 +50,8 @@ function addInto(into: Resources, other: Resources): void {
   for (const [k, v] of other.scalar) into.scalar.set(k, (into.scalar.get(k) ?? 0) + v)
 }
 
-export function cloneResources(r: Resources): Resources {
-  return { milliCPU: r.milliCPU, memory: r.memory, ephemeralStorage: r.ephemeralStorage, scalar: new Map(r.scalar) }
+export function cloneResources(resources: Resources): Resources {
+  return { milliCPU: resources.milliCPU, memory: resources.memory, ephemeralStorage: resources.ephemeralStorage, scalar: new Map(resources.scalar) }
 }
 
 function containerRequests(c: Container): Resources {
@@ -156,6 +156,6 @@ export function newPodInfo(pod: PodObj): PodInfo {
   }
 }
 
-export function hasAffinityTerms(p: PodInfo): boolean {
-  return p.requiredAffinity.length + p.requiredAntiAffinity.length + p.preferredAffinity.length + p.preferredAntiAffinity.length > 0
+export function hasAffinityTerms(podInfo: PodInfo): boolean {
+  return podInfo.requiredAffinity.length + podInfo.requiredAntiAffinity.length + podInfo.preferredAffinity.length + podInfo.preferredAntiAffinity.length > 0
 }

@@ -104,8 +104,8 @@ function moreImportant(a: PodInfo, b: PodInfo): number {
 }
 
 /** A victim going away by the scheduler's own earlier preemption. */
-export function terminatingByPreemption(p: PodInfo): boolean {
-  return p.terminating && (p.pod.status?.conditions ?? []).some((c) => c.type === DISRUPTION_TARGET && c.reason === REASON_PREEMPTION_BY_SCHEDULER)
+export function terminatingByPreemption(podInfo: PodInfo): boolean {
+  return podInfo.terminating && (podInfo.pod.status?.conditions ?? []).some((c) => c.type === DISRUPTION_TARGET && c.reason === REASON_PREEMPTION_BY_SCHEDULER)
 }
 
 /** Upstream's filterPodsWithPDBViolation: which pods an eviction would take past a budget. */

@@ -26,32 +26,32 @@ export class Writer {
     this.buf = next
   }
 
-  u8(v: number): this {
+  u8(value: number): this {
     this.ensure(1)
-    this.buf[this.pos++] = v
+    this.buf[this.pos++] = value
     return this
   }
 
-  u32(v: number): this {
+  u32(value: number): this {
     this.ensure(4)
-    this.buf.writeUInt32LE(v, this.pos)
+    this.buf.writeUInt32LE(value, this.pos)
     this.pos += 4
     return this
   }
 
   /** Integers up to 2^53 (revisions) as float64: exact and simple. */
-  num(v: number): this {
+  num(value: number): this {
     this.ensure(8)
-    this.buf.writeDoubleLE(v, this.pos)
+    this.buf.writeDoubleLE(value, this.pos)
     this.pos += 8
     return this
   }
 
-  str(s: string): this {
-    const n = Buffer.byteLength(s)
+  str(text: string): this {
+    const n = Buffer.byteLength(text)
     this.ensure(4 + n)
     this.buf.writeUInt32LE(n, this.pos)
-    this.buf.write(s, this.pos + 4, n, 'utf8')
+    this.buf.write(text, this.pos + 4, n, 'utf8')
     this.pos += 4 + n
     return this
   }

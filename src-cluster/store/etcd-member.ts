@@ -97,32 +97,32 @@ export interface EtcdMemberSpec {
 }
 
 /** etcd's command line for one member (flags as the Debian package's etcd 3.4 takes them). */
-export function etcdMemberArgs(m: EtcdMemberSpec): string[] {
-  const scheme = m.pki ? 'https' : 'http'
-  const client = m.clientPort ?? 2379
-  const peer = m.peerPort ?? 2380
-  const peerUrl = `${scheme}://${m.peerHost ?? m.ip}:${peer}`
-  const listenPeer = m.peerHost ? `${scheme}://0.0.0.0:${peer}` : peerUrl
-  const listenClients = [`${scheme}://127.0.0.1:${client}`, ...(m.ip !== '127.0.0.1' ? [`${scheme}://${m.ip}:${client}`] : [])].join(',')
+export function etcdMemberArgs(spec: EtcdMemberSpec): string[] {
+  const scheme = spec.pki ? 'https' : 'http'
+  const client = spec.clientPort ?? 2379
+  const peer = spec.peerPort ?? 2380
+  const peerUrl = `${scheme}://${spec.peerHost ?? spec.ip}:${peer}`
+  const listenPeer = spec.peerHost ? `${scheme}://0.0.0.0:${peer}` : peerUrl
+  const listenClients = [`${scheme}://127.0.0.1:${client}`, ...(spec.ip !== '127.0.0.1' ? [`${scheme}://${spec.ip}:${client}`] : [])].join(',')
   const args = [
     '--name',
-    m.name,
+    spec.name,
     '--data-dir',
-    m.dataDir,
+    spec.dataDir,
     '--listen-client-urls',
     listenClients,
     '--advertise-client-urls',
-    `${scheme}://${m.ip}:${client}`,
+    `${scheme}://${spec.ip}:${client}`,
     '--listen-peer-urls',
     listenPeer,
     '--initial-advertise-peer-urls',
     peerUrl,
     '--initial-cluster',
-    m.initialCluster ?? `${m.name}=${peerUrl}`,
+    spec.initialCluster ?? `${spec.name}=${peerUrl}`,
     '--initial-cluster-state',
-    m.initialClusterState ?? 'new',
+    spec.initialClusterState ?? 'new',
     '--initial-cluster-token',
-    m.clusterToken ?? 'kubelab-etcd',
+    spec.clusterToken ?? 'kubelab-etcd',
     // As kubeadm: progress notifications let watchers learn the revision without events.
     '--experimental-watch-progress-notify-interval',
     '5s',
@@ -133,21 +133,21 @@ export function etcdMemberArgs(m: EtcdMemberSpec): string[] {
     '--log-level',
     'warn',
   ]
-  if (m.pki) {
+  if (spec.pki) {
     args.push(
       '--trusted-ca-file',
-      m.pki.caFile,
+      spec.pki.caFile,
       '--cert-file',
-      m.pki.serverCert,
+      spec.pki.serverCert,
       '--key-file',
-      m.pki.serverKey,
+      spec.pki.serverKey,
       '--client-cert-auth',
       '--peer-trusted-ca-file',
-      m.pki.caFile,
+      spec.pki.caFile,
       '--peer-cert-file',
-      m.pki.peerCert,
+      spec.pki.peerCert,
       '--peer-key-file',
-      m.pki.peerKey,
+      spec.pki.peerKey,
       '--peer-client-cert-auth',
     )
   }

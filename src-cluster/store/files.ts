@@ -11,8 +11,8 @@ export const SNAP_PREFIX = 'snap-'
 export const SNAP_SUFFIX = '.snap'
 
 /** Zero-padded so that name order is numeric order. */
-export function seqName(prefix: string, n: number, suffix: string): string {
-  return `${prefix}${String(n).padStart(16, '0')}${suffix}`
+export function seqName(prefix: string, seq: number, suffix: string): string {
+  return `${prefix}${String(seq).padStart(16, '0')}${suffix}`
 }
 
 export function parseSeq(name: string, prefix: string, suffix: string): number | undefined {

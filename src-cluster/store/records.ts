@@ -59,8 +59,14 @@ export type SnapshotRecord =
   | { readonly kind: 'key'; readonly key: string; readonly versions: readonly KeyValue[] }
   | { readonly kind: 'footer'; readonly keyCount: number }
 
-export function encodeSnapshotHeader(h: SnapshotHeader): Buffer {
-  return new Writer(64).u8(SNAP_HEADER).u32(h.format).num(h.revision).num(h.compactRevision).u32(h.keyCount).frame()
+export function encodeSnapshotHeader(snapshotHeader: SnapshotHeader): Buffer {
+  return new Writer(64)
+    .u8(SNAP_HEADER)
+    .u32(snapshotHeader.format)
+    .num(snapshotHeader.revision)
+    .num(snapshotHeader.compactRevision)
+    .u32(snapshotHeader.keyCount)
+    .frame()
 }
 
 /** One key's retained versions (tombstones have version 0 and keep the last value). */

@@ -71,25 +71,25 @@ export class SortedKeys {
   }
 
   /** Key at a cursor, or undefined at the end. */
-  at(c: Cursor): string | undefined {
-    const chunk = this.chunks[c.chunk]
-    return chunk === undefined ? undefined : chunk[c.index]
+  at(cursor: Cursor): string | undefined {
+    const chunk = this.chunks[cursor.chunk]
+    return chunk === undefined ? undefined : chunk[cursor.index]
   }
 
   /** Move a cursor one key forward (in place). */
-  next(c: Cursor): void {
-    c.index++
-    if (c.index >= this.chunks[c.chunk].length) {
-      c.chunk++
-      c.index = 0
+  next(cursor: Cursor): void {
+    cursor.index++
+    if (cursor.index >= this.chunks[cursor.chunk].length) {
+      cursor.chunk++
+      cursor.index = 0
     }
   }
 
   /** Number of keys before a cursor. Costs one step per chunk, not per key. */
-  rank(c: Cursor): number {
+  rank(cursor: Cursor): number {
     let n = 0
-    for (let i = 0; i < c.chunk && i < this.chunks.length; i++) n += this.chunks[i].length
-    return n + c.index
+    for (let i = 0; i < cursor.chunk && i < this.chunks.length; i++) n += this.chunks[i].length
+    return n + cursor.index
   }
 
   *keys(): IterableIterator<string> {

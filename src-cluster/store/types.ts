@@ -113,8 +113,8 @@ export interface CommitFeed {
   onCommit(fn: (events: readonly WatchEvent[], revision: number) => void): () => void
 }
 
-export function isCommitFeed(s: unknown): s is CommitFeed {
-  return typeof (s as Partial<CommitFeed>).rangeNow === 'function' && typeof (s as Partial<CommitFeed>).onCommit === 'function'
+export function isCommitFeed(value: unknown): value is CommitFeed {
+  return typeof (value as Partial<CommitFeed>).rangeNow === 'function' && typeof (value as Partial<CommitFeed>).onCommit === 'function'
 }
 
 /** One member of the store's cluster, as `etcdctl endpoint status` shows it. */
@@ -153,8 +153,8 @@ export interface KeyRevisionReader {
   getAt(keys: readonly string[], revision: number): Promise<KeyValue[]>
 }
 
-export function isKeyRevisionReader(s: unknown): s is KeyRevisionReader {
-  return typeof (s as Partial<KeyRevisionReader>).rangeRevisions === 'function' && typeof (s as Partial<KeyRevisionReader>).getAt === 'function'
+export function isKeyRevisionReader(value: unknown): value is KeyRevisionReader {
+  return typeof (value as Partial<KeyRevisionReader>).rangeRevisions === 'function' && typeof (value as Partial<KeyRevisionReader>).getAt === 'function'
 }
 
 export interface Storage {

@@ -31,31 +31,31 @@ export function record(request: string, raw: unknown): Fields {
 }
 
 /** A non-empty string; with `trim`, surrounding blanks are cut (and a blank string is refused). */
-export function str(request: string, f: Fields, name: string, o: { trim?: boolean } = {}): string {
-  const v = f[name]
-  const s = typeof v === 'string' && o.trim ? v.trim() : v
+export function str(request: string, fields: Fields, name: string, opts: { trim?: boolean } = {}): string {
+  const v = fields[name]
+  const s = typeof v === 'string' && opts.trim ? v.trim() : v
   if (typeof s !== 'string' || s === '') throw new ParamError(`${request}: ${name} must be a non-empty string`)
   return s
 }
 
 /** A string, or null when absent, null or empty. */
-export function optStr(request: string, f: Fields, name: string): string | null {
-  const v = f[name]
+export function optStr(request: string, fields: Fields, name: string): string | null {
+  const v = fields[name]
   if (v === undefined || v === null || v === '') return null
   if (typeof v !== 'string') throw new ParamError(`${request}: ${name} must be a string or null`)
   return v
 }
 
 /** Any string, the empty one too (terminal input). */
-export function anyStr(request: string, f: Fields, name: string): string {
-  const v = f[name]
+export function anyStr(request: string, fields: Fields, name: string): string {
+  const v = fields[name]
   if (typeof v !== 'string') throw new ParamError(`${request}: ${name} must be a string`)
   return v
 }
 
 /** An array of strings, or null when absent or null. */
-export function optStrList(request: string, f: Fields, name: string): string[] | null {
-  const v = f[name]
+export function optStrList(request: string, fields: Fields, name: string): string[] | null {
+  const v = fields[name]
   if (v === undefined || v === null) return null
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ParamError(`${request}: ${name} must be an array of strings or null`)
   return v as string[]
@@ -64,45 +64,45 @@ export function optStrList(request: string, f: Fields, name: string): string[] |
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
 /** A DNS-label name (cluster names, lab ids), so a crafted request cannot reach outside a folder. */
-export function dnsName(request: string, f: Fields, name: string): string {
-  const v = f[name]
+export function dnsName(request: string, fields: Fields, name: string): string {
+  const v = fields[name]
   if (typeof v !== 'string' || !NAME_RE.test(v))
     throw new ParamError(`${request}: ${name} must be a lower-case name (letters, digits and -), got ${JSON.stringify(v)}`)
   return v
 }
 
-export function bool(request: string, f: Fields, name: string): boolean {
-  const v = f[name]
+export function bool(request: string, fields: Fields, name: string): boolean {
+  const v = fields[name]
   if (typeof v !== 'boolean') throw new ParamError(`${request}: ${name} must be true or false`)
   return v
 }
 
 /** true or false, false when absent. */
-export function optBool(request: string, f: Fields, name: string): boolean {
-  return f[name] === undefined ? false : bool(request, f, name)
+export function optBool(request: string, fields: Fields, name: string): boolean {
+  return fields[name] === undefined ? false : bool(request, fields, name)
 }
 
-export function int(request: string, f: Fields, name: string, min: number): number {
-  const v = f[name]
+export function int(request: string, fields: Fields, name: string, min: number): number {
+  const v = fields[name]
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ParamError(`${request}: ${name} must be a whole number ≥ ${min}`)
   return v
 }
 
-export function optInt(request: string, f: Fields, name: string, min: number): number | null {
-  return f[name] === undefined || f[name] === null ? null : int(request, f, name, min)
+export function optInt(request: string, fields: Fields, name: string, min: number): number | null {
+  return fields[name] === undefined || fields[name] === null ? null : int(request, fields, name, min)
 }
 
 /** A whole number from `min` to `max`. */
-export function intIn(request: string, f: Fields, name: string, min: number, max: number): number {
-  const v = f[name]
+export function intIn(request: string, fields: Fields, name: string, min: number, max: number): number {
+  const v = fields[name]
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
     throw new ParamError(`${request}: ${name} must be a whole number from ${min} to ${max}`)
   return v
 }
 
 /** A TCP port; with `optional`, absent, null or 0 is null (pick a free one). */
-export function port(request: string, f: Fields, name: string, optional = false): number | null {
-  const v = f[name]
+export function port(request: string, fields: Fields, name: string, optional = false): number | null {
+  const v = fields[name]
   if (optional && (v === undefined || v === null || v === 0)) return null
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
     throw new ParamError(`${request}: ${name} must be a port number from 1 to 65535${optional ? ', or absent for a free one' : ''}`)
@@ -110,8 +110,8 @@ export function port(request: string, f: Fields, name: string, optional = false)
 }
 
 /** One of a fixed set of strings. */
-export function oneOf<T extends string>(request: string, f: Fields, name: string, values: readonly T[]): T {
-  const v = f[name]
+export function oneOf<T extends string>(request: string, fields: Fields, name: string, values: readonly T[]): T {
+  const v = fields[name]
   if (typeof v !== 'string' || !values.includes(v as T))
     throw new ParamError(`${request}: ${name} must be ${values.map((x) => JSON.stringify(x)).join(' or ')}`)
   return v as T

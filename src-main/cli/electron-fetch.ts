@@ -95,21 +95,21 @@ export function skipRequested(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.ELECTRON_SKIP_BINARY_DOWNLOAD)
 }
 
-export async function fetchElectron(o: ElectronFetchOptions): Promise<ElectronFetchResult> {
-  const platform = o.platform ?? process.platform
+export async function fetchElectron(opts: ElectronFetchOptions): Promise<ElectronFetchResult> {
+  const platform = opts.platform ?? process.platform
   const platformPath = electronPlatformPath(platform)
   if (!platformPath) return { ok: false, reason: `Electron has no builds for this platform (${platform})` }
   let version: string
   try {
-    version = (JSON.parse(readFileSync(join(o.electronDir, 'package.json'), 'utf8')) as { version: string }).version
+    version = (JSON.parse(readFileSync(join(opts.electronDir, 'package.json'), 'utf8')) as { version: string }).version
   } catch {
-    return { ok: false, reason: `the electron package is not installed (no ${join(o.electronDir, 'package.json')}); run npm install` }
+    return { ok: false, reason: `the electron package is not installed (no ${join(opts.electronDir, 'package.json')}); run npm install` }
   }
-  const already = installedBinary(o.electronDir, version, platformPath)
+  const already = installedBinary(opts.electronDir, version, platformPath)
   if (already) return { ok: true, path: already, fetched: false }
-  if (skipRequested(o.env) && !o.archive) return { ok: false, reason: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set, so the Electron binary is not fetched' }
+  if (skipRequested(opts.env) && !opts.archive) return { ok: false, reason: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set, so the Electron binary is not fetched' }
 
-  const req = createRequire(join(o.electronDir, 'package.json'))
+  const req = createRequire(join(opts.electronDir, 'package.json'))
   let get: ElectronGet
   let extract: ExtractZip
   try {
@@ -118,35 +118,35 @@ export async function fetchElectron(o: ElectronFetchOptions): Promise<ElectronFe
   } catch (err) {
     return { ok: false, reason: `the electron package's downloader is missing (${describe(err)}); run npm install` }
   }
-  let checksums = o.checksums
+  let checksums = opts.checksums
   if (!checksums) {
     try {
-      checksums = JSON.parse(readFileSync(join(o.electronDir, 'checksums.json'), 'utf8')) as Record<string, string>
+      checksums = JSON.parse(readFileSync(join(opts.electronDir, 'checksums.json'), 'utf8')) as Record<string, string>
     } catch {
       return { ok: false, reason: 'the electron package ships no checksums.json, so a download could not be verified; reinstall it with npm install' }
     }
   }
 
-  const arch = o.arch ?? process.arch
+  const arch = opts.arch ?? process.arch
   const archiveName = `electron-v${version}-${platform}-${arch}.zip`
   let zip: string
-  if (o.archive) {
+  if (opts.archive) {
     const expected = checksums[archiveName]
-    if (!expected) return { ok: false, reason: `the electron package lists no checksum for ${archiveName}, so ${o.archive} cannot be verified` }
+    if (!expected) return { ok: false, reason: `the electron package lists no checksum for ${archiveName}, so ${opts.archive} cannot be verified` }
     let actual: string
     try {
       actual = createHash('sha256')
-        .update(await fsp.readFile(o.archive))
+        .update(await fsp.readFile(opts.archive))
         .digest('hex')
     } catch (err) {
-      return { ok: false, reason: `cannot read ${o.archive} (${describe(err)})` }
+      return { ok: false, reason: `cannot read ${opts.archive} (${describe(err)})` }
     }
     if (actual !== expected)
       return {
         ok: false,
-        reason: `${o.archive} is not ${archiveName} as the electron package pins it (SHA-256 ${actual}, expected ${expected}); nothing was changed`,
+        reason: `${opts.archive} is not ${archiveName} as the electron package pins it (SHA-256 ${actual}, expected ${expected}); nothing was changed`,
       }
-    zip = o.archive
+    zip = opts.archive
   } else
     try {
       zip = await get.downloadArtifact({
@@ -155,11 +155,11 @@ export async function fetchElectron(o: ElectronFetchOptions): Promise<ElectronFe
         platform,
         arch,
         checksums,
-        cacheRoot: o.env.electron_config_cache || undefined,
-        mirrorOptions: { mirror: o.env.ELECTRON_MIRROR, customDir: o.env.ELECTRON_CUSTOM_DIR, customFilename: o.env.ELECTRON_CUSTOM_FILENAME },
+        cacheRoot: opts.env.electron_config_cache || undefined,
+        mirrorOptions: { mirror: opts.env.ELECTRON_MIRROR, customDir: opts.env.ELECTRON_CUSTOM_DIR, customFilename: opts.env.ELECTRON_CUSTOM_FILENAME },
         downloadOptions: {
           quiet: true,
-          getProgressCallback: async (p) => o.onProgress?.({ fraction: p.percent, transferred: p.transferred, total: p.total }),
+          getProgressCallback: async (p) => opts.onProgress?.({ fraction: p.percent, transferred: p.transferred, total: p.total }),
         },
       })
     } catch (err) {
@@ -178,21 +178,21 @@ export async function fetchElectron(o: ElectronFetchOptions): Promise<ElectronFe
 
   // Extract beside dist/ and swap it in, then write path.txt last: the package's index.js
   // only finds a binary once everything it points at is there.
-  const partial = join(o.electronDir, `dist.partial-${randomBytes(4).toString('hex')}`)
+  const partial = join(opts.electronDir, `dist.partial-${randomBytes(4).toString('hex')}`)
   try {
     await extract(zip, { dir: partial })
-    await fsp.rm(join(o.electronDir, 'dist'), { recursive: true, force: true })
-    await fsp.rename(partial, join(o.electronDir, 'dist'))
-    const typeDefs = join(o.electronDir, 'dist', 'electron.d.ts')
-    if (existsSync(typeDefs)) await fsp.rename(typeDefs, join(o.electronDir, 'electron.d.ts'))
-    const tmp = join(o.electronDir, `path.txt.${process.pid}.tmp`)
+    await fsp.rm(join(opts.electronDir, 'dist'), { recursive: true, force: true })
+    await fsp.rename(partial, join(opts.electronDir, 'dist'))
+    const typeDefs = join(opts.electronDir, 'dist', 'electron.d.ts')
+    if (existsSync(typeDefs)) await fsp.rename(typeDefs, join(opts.electronDir, 'electron.d.ts'))
+    const tmp = join(opts.electronDir, `path.txt.${process.pid}.tmp`)
     await fsp.writeFile(tmp, platformPath)
-    await fsp.rename(tmp, join(o.electronDir, 'path.txt'))
+    await fsp.rename(tmp, join(opts.electronDir, 'path.txt'))
   } catch (err) {
     await fsp.rm(partial, { recursive: true, force: true }).catch(() => undefined)
-    return { ok: false, reason: `could not unpack the Electron archive ${zip} into ${o.electronDir} (${describe(err)})` }
+    return { ok: false, reason: `could not unpack the Electron archive ${zip} into ${opts.electronDir} (${describe(err)})` }
   }
-  const binary = installedBinary(o.electronDir, version, platformPath)
+  const binary = installedBinary(opts.electronDir, version, platformPath)
   if (!binary) return { ok: false, reason: `the Electron ${version} archive did not contain ${platformPath} and a matching dist/version` }
   return { ok: true, path: binary, fetched: true }
 }

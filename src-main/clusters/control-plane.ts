@@ -35,10 +35,10 @@ export function holderNode(identity: string): string {
   return i > 0 ? identity.slice(0, i) : identity
 }
 
-export function leaseInfo(l: LeaseObject | undefined, name: string, now: number): LeaseHolderInfo {
-  const identity = l?.spec?.holderIdentity || null
-  const renewTime = l?.spec?.renewTime ?? null
-  const duration = l?.spec?.leaseDurationSeconds ?? null
+export function leaseInfo(lease: LeaseObject | undefined, name: string, now: number): LeaseHolderInfo {
+  const identity = lease?.spec?.holderIdentity || null
+  const renewTime = lease?.spec?.renewTime ?? null
+  const duration = lease?.spec?.leaseDurationSeconds ?? null
   return {
     name,
     namespace: 'kube-system',

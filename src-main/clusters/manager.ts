@@ -77,12 +77,12 @@ export class ClusterManager {
   /** Step timings of the last provisioning run (benchmarks read them). */
   lastTimings: { step: string; node?: string; ms: number; ok: boolean }[] = []
 
-  constructor(o: ClusterManagerOptions = {}) {
-    this.stepEvent = o.onStepEvent
-    this.signal = o.signal
-    this.env = o.env ?? process.env
-    this.out = o.progress ?? (() => {})
-    this.phase = o.step ?? (() => {})
+  constructor(opts: ClusterManagerOptions = {}) {
+    this.stepEvent = opts.onStepEvent
+    this.signal = opts.signal
+    this.env = opts.env ?? process.env
+    this.out = opts.progress ?? (() => {})
+    this.phase = opts.step ?? (() => {})
   }
 
   /** $KUBELAB_HOME, resolved on every call so a changed KUBELAB_HOME (tests, --home) is honoured. */
@@ -123,47 +123,48 @@ export class ClusterManager {
   }
 
   /** Creates a cluster, or finishes one whose creation was interrupted. */
-  async create(name: string, o: CreateOptions): Promise<ClusterRecord> {
+  async create(name: string, opts: CreateOptions): Promise<ClusterRecord> {
     this.t0 = Date.now()
     const dir = this.dir(name)
-    const provider = getProvider(o.provider)
-    if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 5000) throw new Error(`--workers must be a whole number from 0 to 5000, got ${o.workers}`)
-    const cps = o.controlPlanes ?? 1
+    const provider = getProvider(opts.provider)
+    if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 5000)
+      throw new Error(`--workers must be a whole number from 0 to 5000, got ${opts.workers}`)
+    const cps = opts.controlPlanes ?? 1
     if (![1, 3, 5].includes(cps))
-      throw new Error(`--control-planes must be 1, 3 or 5 (etcd needs a majority: 3 members survive the loss of one, 5 of two), got ${o.controlPlanes}`)
-    if (cps > 1 && capabilitiesOf(o.provider).hollowNodes)
+      throw new Error(`--control-planes must be 1, 3 or 5 (etcd needs a majority: 3 members survive the loss of one, 5 of two), got ${opts.controlPlanes}`)
+    if (cps > 1 && capabilitiesOf(opts.provider).hollowNodes)
       throw new Error('--control-planes runs an API server and an etcd member on each control-plane node: use --provider local, not simulated')
     if (cps > 1 && !provider.haApiEndpoint)
       throw new Error(
-        `provider ${o.provider} cannot run several control-plane nodes yet (no stable API endpoint in front of them): use --provider local, or --control-planes 1`,
+        `provider ${opts.provider} cannot run several control-plane nodes yet (no stable API endpoint in front of them): use --provider local, or --control-planes 1`,
       )
-    if (cps > 1 && o.settings?.store === 'embedded')
+    if (cps > 1 && opts.settings?.store === 'embedded')
       throw new Error('--control-planes 3 keeps objects in etcd (one member on each control-plane node): leave out --store or give --store etcd')
     let rec = readRecord(dir)
     if (rec && rec.state !== 'creating' && rec.state !== 'error') {
       throw new Error(`cluster ${name} already exists (state ${rec.state}): use 'kubelab start ${name}', or 'kubelab delete ${name}' first`)
     }
-    if (rec && rec.provider !== o.provider)
+    if (rec && rec.provider !== opts.provider)
       throw new Error(`an unfinished cluster ${name} with provider ${rec.provider} is in ${dir}: delete it first (kubelab delete ${name})`)
     const detected = await provider.detect()
-    if (!detected.available) throw new Error(`provider ${o.provider} is not available here: ${detected.problem}`)
+    if (!detected.available) throw new Error(`provider ${opts.provider} is not available here: ${detected.problem}`)
     if (rec) this.progress(`resuming the interrupted creation of cluster ${name}`)
     else {
       const nodes: NodeRecord[] = [{ name: 'control-plane', role: 'control-plane', state: 'stopped' }]
       for (let i = 2; i <= cps; i++) nodes.push({ name: `control-plane-${i}`, role: 'control-plane', state: 'stopped' })
-      for (let i = 1; i <= o.workers; i++) nodes.push({ name: `${o.settings?.prefix ?? 'node-'}${i}`, role: 'worker', state: 'stopped' })
+      for (let i = 1; i <= opts.workers; i++) nodes.push({ name: `${opts.settings?.prefix ?? 'node-'}${i}`, role: 'worker', state: 'stopped' })
       rec = {
         name,
-        provider: o.provider,
+        provider: opts.provider,
         state: 'creating',
         nodes,
         createdAt: new Date().toISOString(),
         ports: { apiServer: await freePort() },
-        settings: { ...(o.settings ?? {}), ...(cps > 1 ? { store: 'etcd' } : {}) },
+        settings: { ...(opts.settings ?? {}), ...(cps > 1 ? { store: 'etcd' } : {}) },
       }
       this.save(rec)
       this.progress(
-        `creating cluster ${name}: provider ${o.provider}, ${cps} control-plane node${cps === 1 ? '' : 's'} + ${o.workers} workers, API server port ${rec.ports.apiServer}`,
+        `creating cluster ${name}: provider ${opts.provider}, ${cps} control-plane node${cps === 1 ? '' : 's'} + ${opts.workers} workers, API server port ${rec.ports.apiServer}`,
       )
     }
     try {
@@ -183,7 +184,7 @@ export class ClusterManager {
       }
       // VMs were started (SSH + cloud-init) and provisioned just now: waiting for each guest
       // again would only open one more SSH session into a VM busy starting its agents.
-      await this.bringUp(rec, o.timeoutMs, { machinesUp: capabilitiesOf(rec.provider).machines && provider.startsNodesTogether === true })
+      await this.bringUp(rec, opts.timeoutMs, { machinesUp: capabilitiesOf(rec.provider).machines && provider.startsNodesTogether === true })
       this.progress(`cluster ${name} is ready; kubeconfig: ${join(dir, 'kubeconfig')}`)
       return rec
     } catch (e) {

@@ -23,9 +23,9 @@ export interface ProvisionClusterOptions {
 }
 
 /** Returns the step timings (for the create benchmark). */
-export async function provisionCluster(o: ProvisionClusterOptions): Promise<StepRunner['timings']> {
-  const { provider, ctx } = o
-  const runner = new StepRunner({ logDir: join(ctx.clusterDir, 'logs'), onEvent: o.onEvent, cancelled: o.cancelled })
+export async function provisionCluster(opts: ProvisionClusterOptions): Promise<StepRunner['timings']> {
+  const { provider, ctx } = opts
+  const runner = new StepRunner({ logDir: join(ctx.clusterDir, 'logs'), onEvent: opts.onEvent, cancelled: opts.cancelled })
   ensureClusterSshKey(ctx.clusterDir, `kubelab-${ctx.clusterName}`)
   const masters = ctx.nodes.filter((n) => n.role === 'control-plane')
   const master = masters[0]

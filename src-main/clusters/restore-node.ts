@@ -24,19 +24,19 @@ export interface NodeRestoreInput {
 /** Start/stop one component: systemd on VMs, the supervisor on local nodes (as labs do). */
 const SV = `sv() { if [ -z "\${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then systemctl "$1" "kubelab-$2"; else "\${KUBELAB_NODE_BINARY:-node}" "\${KUBELAB_ROOT:-}/var/lib/kubelab/bin/supervisor.mjs" ctl "$1" "$2"; fi; }`
 
-export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
-  const t = await i.provider.sshTarget(i.ctx, i.node)
-  if (!t) throw new Error(`provider ${i.provider.name} gives node ${i.node.name} no SSH access, so kubelab restore cannot reach its store`)
-  const ip = await i.provider.address(i.ctx, i.node)
-  if (!ip) throw new Error(`provider ${i.provider.name} gave node ${i.node.name} no address: is it running? (kubelab list)`)
-  const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: i.node.name })
+export async function restoreOnNode(input: NodeRestoreInput): Promise<void> {
+  const t = await input.provider.sshTarget(input.ctx, input.node)
+  if (!t) throw new Error(`provider ${input.provider.name} gives node ${input.node.name} no SSH access, so kubelab restore cannot reach its store`)
+  const ip = await input.provider.address(input.ctx, input.node)
+  if (!ip) throw new Error(`provider ${input.provider.name} gave node ${input.node.name} no address: is it running? (kubelab list)`)
+  const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: input.node.name })
   try {
     const root = (await s.run('printf %s "${KUBELAB_ROOT:-/}"', { timeoutMs: 20_000 })).stdout.trim() || '/'
     const d = nodePaths(root)
     const remote = posix.join(d.staging, 'restore.backup.tar.gz')
-    i.progress(`copying the backup to node ${i.node.name}`)
-    await s.upload([{ remote, local: i.file, mode: 0o600 }], { timeoutMs: 600_000 })
-    const components = i.store === 'etcd' ? ['apiserver', 'etcd'] : ['apiserver']
+    input.progress(`copying the backup to node ${input.node.name}`)
+    await s.upload([{ remote, local: input.file, mode: 0o600 }], { timeoutMs: 600_000 })
+    const components = input.store === 'etcd' ? ['apiserver', 'etcd'] : ['apiserver']
     const stop = components.map((c) => `sv stop ${c}`).join(' && ')
     const start = [...components]
       .reverse()
@@ -44,20 +44,20 @@ export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
       .join(' && ')
     const peer = `https://${ip}:2380`
     const args =
-      i.store === 'etcd'
+      input.store === 'etcd'
         ? [
             '--etcd-data-dir',
             d.etcdData,
             '--name',
-            i.node.name,
+            input.node.name,
             '--initial-cluster',
-            `${i.node.name}=${peer}`,
+            `${input.node.name}=${peer}`,
             '--initial-advertise-peer-urls',
             peer,
             '--initial-cluster-token',
-            `kubelab-${i.ctx.clusterName}`,
+            `kubelab-${input.ctx.clusterName}`,
             '--min-revision',
-            String(i.minRevision),
+            String(input.minRevision),
           ]
         : ['--data-dir', posix.join(d.lib, 'apiserver')]
     const restore = [
@@ -68,15 +68,15 @@ export async function restoreOnNode(i: NodeRestoreInput): Promise<void> {
       shQuote(remote),
       ...args.map(shQuote),
     ].join(' ')
-    const line = (l: string) => i.progress(`${i.node.name}: ${l}`)
-    i.progress(`stopping ${components.join(' and ')} on node ${i.node.name}`)
+    const line = (l: string) => input.progress(`${input.node.name}: ${l}`)
+    input.progress(`stopping ${components.join(' and ')} on node ${input.node.name}`)
     await s.run(`${SV}; ${stop}`, { timeoutMs: 120_000, onLine: line })
     const r = await s.exec(`${restore}; rc=$?; rm -f ${shQuote(remote)}; exit $rc`, { timeoutMs: 900_000, onLine: line })
-    i.progress(`starting ${[...components].reverse().join(' and ')} on node ${i.node.name}`)
+    input.progress(`starting ${[...components].reverse().join(' and ')} on node ${input.node.name}`)
     await s.run(`${SV}; ${start}`, { timeoutMs: 120_000, onLine: line })
     if (r.code !== 0) {
       const why = r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.code}`
-      throw new Error(`${why.replace(/^kubelab-node restore: /, '')} (on node ${i.node.name}; its components were started again on their unchanged data)`)
+      throw new Error(`${why.replace(/^kubelab-node restore: /, '')} (on node ${input.node.name}; its components were started again on their unchanged data)`)
     }
   } finally {
     s.close()
@@ -136,14 +136,14 @@ interface MemberSession {
  * (`kubelab-node restore --stage`) and only when all have, each swaps it in (`--commit`);
  * otherwise the staged data is removed (`--abort`) and the components start on their old data.
  */
-export async function restoreEtcdMembers(i: MembersRestoreInput): Promise<void> {
+export async function restoreEtcdMembers(input: MembersRestoreInput): Promise<void> {
   const sessions: MemberSession[] = []
   try {
-    for (const node of i.nodes) {
-      const t = await i.provider.sshTarget(i.ctx, node)
-      if (!t) throw new Error(`provider ${i.provider.name} gives node ${node.name} no SSH access, so kubelab restore cannot reach its etcd member`)
-      const ip = await i.provider.address(i.ctx, node)
-      if (!ip) throw new Error(`provider ${i.provider.name} gave node ${node.name} no address: is it running? (kubelab list)`)
+    for (const node of input.nodes) {
+      const t = await input.provider.sshTarget(input.ctx, node)
+      if (!t) throw new Error(`provider ${input.provider.name} gives node ${node.name} no SSH access, so kubelab restore cannot reach its etcd member`)
+      const ip = await input.provider.address(input.ctx, node)
+      if (!ip) throw new Error(`provider ${input.provider.name} gave node ${node.name} no address: is it running? (kubelab list)`)
       const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: node.name })
       const root = await s.run('printf %s "${KUBELAB_ROOT:-/}"', { timeoutMs: 20_000 }).then(
         (r) => r.stdout.trim() || '/',
@@ -156,24 +156,24 @@ export async function restoreEtcdMembers(i: MembersRestoreInput): Promise<void> 
       sessions.push({ node, s, ip, d, remote: posix.join(d.staging, 'restore.backup.tar.gz') })
     }
     const all = (f: (m: MemberSession) => Promise<void>) => Promise.all(sessions.map(f))
-    const line = (m: MemberSession) => (l: string) => i.progress(`${m.node.name}: ${l}`)
+    const line = (m: MemberSession) => (l: string) => input.progress(`${m.node.name}: ${l}`)
     const sv = (m: MemberSession, cmd: string) => m.s.run(`${SV}; ${cmd}`, { timeoutMs: 120_000, onLine: line(m) })
     const node = (m: MemberSession, args: string[]) =>
       ['"${KUBELAB_NODE_BINARY:-node}"', shQuote(posix.join(m.d.bin, 'kubelab-node.js')), 'restore', ...args.map(shQuote)].join(' ')
-    i.progress(`copying the backup to ${sessions.map((m) => m.node.name).join(', ')}`)
-    await all((m) => m.s.upload([{ remote: m.remote, local: i.file, mode: 0o600 }], { timeoutMs: 600_000 }))
+    input.progress(`copying the backup to ${sessions.map((m) => m.node.name).join(', ')}`)
+    await all((m) => m.s.upload([{ remote: m.remote, local: input.file, mode: 0o600 }], { timeoutMs: 600_000 }))
     // Peer URLs as the members run with: by node name on VM providers (node-plan.ts etcdPeerHost).
-    const byName = i.provider.nodeApiLb === true
+    const byName = input.provider.nodeApiLb === true
     const peerOf = (m: MemberSession): string => `https://${etcdPeerHost({ name: m.node.name, role: 'control-plane', ip: m.ip }, byName)}:2380`
     const initialCluster = sessions.map((m) => `${m.node.name}=${peerOf(m)}`).join(',')
     // Every API server first (none may write to a member that is about to be replaced), then etcd.
-    i.progress(`stopping the API server on every control-plane node, then every etcd member`)
+    input.progress(`stopping the API server on every control-plane node, then every etcd member`)
     await all(async (m) => void (await sv(m, 'sv stop apiserver')))
     await all(async (m) => void (await sv(m, 'sv stop etcd')))
     const failures: string[] = []
     let committed = false
     try {
-      i.progress(`restoring the snapshot on every member (${initialCluster})`)
+      input.progress(`restoring the snapshot on every member (${initialCluster})`)
       await all(async (m) => {
         const peer = peerOf(m)
         const cmd = node(m, [
@@ -188,9 +188,9 @@ export async function restoreEtcdMembers(i: MembersRestoreInput): Promise<void> 
           '--initial-advertise-peer-urls',
           peer,
           '--initial-cluster-token',
-          `kubelab-${i.ctx.clusterName}`,
+          `kubelab-${input.ctx.clusterName}`,
           '--min-revision',
-          String(i.minRevision),
+          String(input.minRevision),
           '--stage',
         ])
         const r = await m.s.exec(cmd, { timeoutMs: 900_000, onLine: line(m) })
@@ -216,7 +216,7 @@ export async function restoreEtcdMembers(i: MembersRestoreInput): Promise<void> 
     } finally {
       if (!committed) await all(async (m) => void (await m.s.exec(node(m, ['--etcd-data-dir', m.d.etcdData, '--abort']), { timeoutMs: 120_000 })))
       await all(async (m) => void (await m.s.exec(`rm -f ${shQuote(m.remote)}`, { timeoutMs: 20_000 })))
-      i.progress(`starting every etcd member, then every API server${committed ? '' : ' (on their unchanged data)'}`)
+      input.progress(`starting every etcd member, then every API server${committed ? '' : ' (on their unchanged data)'}`)
       await all(async (m) => void (await sv(m, 'sv start etcd')))
       await all(async (m) => void (await sv(m, 'sv start apiserver')))
     }

@@ -38,22 +38,22 @@ function isReady(n: Node | undefined, since: Date): boolean {
   return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && fresh(c.lastHeartbeatTime)) === true
 }
 
-export async function waitForCluster(o: WaitOptions): Promise<void> {
-  while (!existsSync(o.kubeconfig)) {
-    const dead = o.alive()
+export async function waitForCluster(opts: WaitOptions): Promise<void> {
+  while (!existsSync(opts.kubeconfig)) {
+    const dead = opts.alive()
     if (dead) throw new Error(dead)
-    if (Date.now() > o.deadline) throw new Error(`the API server did not come up in time (no ${o.kubeconfig} yet)`)
+    if (Date.now() > opts.deadline) throw new Error(`the API server did not come up in time (no ${opts.kubeconfig} yet)`)
     await sleep(100)
   }
-  o.progress('API server is up')
-  o.apiServerUp?.()
-  const client = createClient({ ...loadKubeconfig(o.kubeconfig), userAgent: 'kubelab-cli' })
+  opts.progress('API server is up')
+  opts.apiServerUp?.()
+  const client = createClient({ ...loadKubeconfig(opts.kubeconfig), userAgent: 'kubelab-cli' })
   const informer = new Informer<Node & KubeObject>(client, NODES, { log: () => {} })
   try {
     const reported = new Set<string>()
     const labelling = new Map<string, Promise<void>>()
     const markControlPlane = (): void => {
-      for (const name of [...new Set([...(o.controlPlaneNode ? [o.controlPlaneNode] : []), ...(o.controlPlaneNodes ?? [])])]) markOne(name)
+      for (const name of [...new Set([...(opts.controlPlaneNode ? [opts.controlPlaneNode] : []), ...(opts.controlPlaneNodes ?? [])])]) markOne(name)
     }
     const markOne = (name: string): void => {
       const n = informer.get(name)
@@ -62,22 +62,22 @@ export async function waitForCluster(o: WaitOptions): Promise<void> {
         name,
         client
           .patch(NODES, undefined, name, { metadata: { labels: { [ROLE_LABEL]: '' } } }, 'merge')
-          .then(() => o.progress(`node ${name} labelled ${ROLE_LABEL}`))
+          .then(() => opts.progress(`node ${name} labelled ${ROLE_LABEL}`))
           .catch((e: unknown) =>
-            o.progress(`could not label node ${name} ${ROLE_LABEL} (kubectl label node ${name} ${ROLE_LABEL}= adds it): ${(e as Error).message}`),
+            opts.progress(`could not label node ${name} ${ROLE_LABEL} (kubectl label node ${name} ${ROLE_LABEL}= adds it): ${(e as Error).message}`),
           ),
       )
     }
     const done = new Promise<void>((resolve) => {
       const check = (): void => {
         markControlPlane()
-        for (const name of o.nodes) {
-          if (!reported.has(name) && isReady(informer.get(name), o.since)) {
+        for (const name of opts.nodes) {
+          if (!reported.has(name) && isReady(informer.get(name), opts.since)) {
             reported.add(name)
-            o.progress(`node ${name} Ready (${reported.size}/${o.nodes.length})`)
+            opts.progress(`node ${name} Ready (${reported.size}/${opts.nodes.length})`)
           }
         }
-        if (reported.size === o.nodes.length) resolve()
+        if (reported.size === opts.nodes.length) resolve()
       }
       informer.addHandler({ add: check, update: check })
       check()
@@ -85,10 +85,10 @@ export async function waitForCluster(o: WaitOptions): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     const watchdog = new Promise<never>((_, reject) => {
       const tick = (): void => {
-        const dead = o.alive()
+        const dead = opts.alive()
         if (dead) return reject(new Error(dead))
-        if (Date.now() > o.deadline) {
-          const missing = o.nodes.filter((n) => !reported.has(n))
+        if (Date.now() > opts.deadline) {
+          const missing = opts.nodes.filter((n) => !reported.has(n))
           return reject(new Error(`timed out waiting for nodes to be Ready: ${missing.join(', ')} not Ready`))
         }
         timer = setTimeout(tick, 250)

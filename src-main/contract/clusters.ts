@@ -260,8 +260,8 @@ export const clusterEventTable = {
 // Quantities the create wizard, the backend and `kubelab create` accept alike.
 
 /** Kubernetes CPU quantity: whole or decimal cores, or millicores (`2`, `0.5`, `1500m`). */
-export function parseCpu(q: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(q.trim())
+export function parseCpu(quantity: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(quantity.trim())
   if (!m) return undefined
   const cores = Number(m[1]) / (m[2] ? 1000 : 1)
   return cores > 0 ? cores : undefined
@@ -270,8 +270,8 @@ export function parseCpu(q: string): number | undefined {
 const memUnits: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }
 
 /** Kubernetes memory quantity in bytes (`4Gi`, `512Mi`, `2G`, `1073741824`). */
-export function parseMemory(q: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q.trim())
+export function parseMemory(quantity: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity.trim())
   if (!m) return undefined
   const bytes = Number(m[1]) * memUnits[m[2] ?? '']!
   return bytes > 0 ? Math.round(bytes) : undefined

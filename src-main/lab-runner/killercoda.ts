@@ -74,7 +74,7 @@ export function inferImages(dir: string): string[] {
  * Copies a Killercoda scenario into `destRoot`. Its scripts run only once allowed:
  * `approveScripts` (the user saw `scripts` and said yes) or approveImportedScripts later.
  */
-export function importKillercoda(src: string, destRoot: string, o: { id?: string; overwrite?: boolean; approveScripts?: boolean } = {}): ImportResult {
+export function importKillercoda(src: string, destRoot: string, opts: { id?: string; overwrite?: boolean; approveScripts?: boolean } = {}): ImportResult {
   const from = resolve(src)
   const indexFile = join(from, 'index.json')
   if (!existsSync(indexFile)) throw new Error(`${from} is not a Killercoda scenario: it has no index.json`)
@@ -85,7 +85,7 @@ export function importKillercoda(src: string, destRoot: string, o: { id?: string
     throw new LabFormatError([{ file: indexFile, field: '(file)', message: `not valid JSON: ${(e as Error).message}` }])
   }
   const id =
-    o.id ??
+    opts.id ??
     idx.kubelab?.id ??
     basename(from)
       .toLowerCase()
@@ -93,7 +93,7 @@ export function importKillercoda(src: string, destRoot: string, o: { id?: string
       .replace(/^-+|-+$/g, '')
   const dest = join(resolve(destRoot), id)
   if (existsSync(dest)) {
-    if (!o.overwrite) throw new Error(`a lab ${id} is already in ${destRoot}: remove ${dest}, or import with another id`)
+    if (!opts.overwrite) throw new Error(`a lab ${id} is already in ${destRoot}: remove ${dest}, or import with another id`)
     rmSync(dest, { recursive: true, force: true })
   }
   const inferred = idx.kubelab?.needs ? [] : inferNeeds(idx, from)
@@ -116,7 +116,7 @@ export function importKillercoda(src: string, destRoot: string, o: { id?: string
       images: idx.kubelab?.images ?? inferImages(from),
     }
     writeFileSync(join(dest, 'index.json'), `${JSON.stringify({ ...idx, kubelab }, null, 2)}\n`)
-    writeImportRecord(dest, from, o.approveScripts === true)
+    writeImportRecord(dest, from, opts.approveScripts === true)
     return { lab: loadLab(dest), inferred, scripts: labScripts(dest) }
   } catch (e) {
     rmSync(dest, { recursive: true, force: true })

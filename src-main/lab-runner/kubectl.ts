@@ -32,8 +32,8 @@ export function kubectlFor(kubeconfig: string, binary = process.env.KUBECTL ?? '
 }
 
 /** kubectl that must succeed; the error names the command and kubectl's message. */
-export async function mustKubectl(k: Kubectl, args: readonly string[], o?: { timeoutMs?: number; input?: string }): Promise<string> {
-  const r = await k(args, o)
+export async function mustKubectl(kubectl: Kubectl, args: readonly string[], opts?: { timeoutMs?: number; input?: string }): Promise<string> {
+  const r = await kubectl(args, opts)
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`)
   return r.stdout
 }

@@ -82,8 +82,8 @@ interface NodeList {
 }
 
 /** The cluster's nodes with their lab aliases, read from the API. */
-export async function readNodes(k: Kubectl): Promise<LabNode[]> {
-  const nodesRes = await k(['get', 'nodes', '-o', 'json'])
+export async function readNodes(kubectl: Kubectl): Promise<LabNode[]> {
+  const nodesRes = await kubectl(['get', 'nodes', '-o', 'json'])
   if (nodesRes.code !== 0) throw new Error(`cannot read the cluster's nodes: ${nodesRes.stderr.trim()}: is the cluster running? (kubelab start NAME)`)
   const list = JSON.parse(nodesRes.stdout) as NodeList
   return nodeAliases(
@@ -105,20 +105,20 @@ function everyNodeRuns(nodes: readonly LabNode[], components: NodeComponents | u
 
 /** Reads nodes and installed add-ons from the cluster's API (and, for machines, its nodes' components). */
 export async function detectFacts(
-  k: Kubectl,
+  kubectl: Kubectl,
   provider: string,
-  o: { images?: ReadonlySet<string>; components?: NodeComponents; canLoadImages?: boolean } = {},
+  opts: { images?: ReadonlySet<string>; components?: NodeComponents; canLoadImages?: boolean } = {},
 ): Promise<ClusterFacts> {
-  const nodes = await readNodes(k)
+  const nodes = await readNodes(kubectl)
   const { have, missing } = providerCapabilities(provider)
   const caps = new Set<Capability>(have)
   if (capabilitiesOf(provider).machines) {
-    const np = everyNodeRuns(nodes, o.components, 'netpol', 'NetworkPolicy is not enforced there')
+    const np = everyNodeRuns(nodes, opts.components, 'netpol', 'NetworkPolicy is not enforced there')
     if (np) missing.networkpolicy = np
     else caps.add('networkpolicy')
     const lb = everyNodeRuns(
       nodes.filter((n) => n.controlPlane),
-      o.components,
+      opts.components,
       'lb-pool',
       'LoadBalancer Services get no address and stay <pending>',
     )
@@ -127,27 +127,27 @@ export async function detectFacts(
     // etcd: every control-plane node runs an etcd member (kubelab create --store etcd).
     const etcd = everyNodeRuns(
       nodes.filter((n) => n.controlPlane),
-      o.components,
+      opts.components,
       'etcd',
       "the cluster keeps its state in KubeLab's embedded store",
     )
     if (!etcd) caps.add('etcd')
-    else if (!o.components) missing.etcd = etcd
+    else if (!opts.components) missing.etcd = etcd
   } else {
     missing.loadbalancer = `${noTraffic(provider)}, so no LoadBalancer address can be served`
   }
   // An identity nothing is bound to must be refused; an API server that says yes authorizes everyone.
-  const canI = await k(['auth', 'can-i', 'list', 'secrets', '-n', 'kube-system', '--as=system:serviceaccount:kube-system:kubelab-rbac-probe'])
+  const canI = await kubectl(['auth', 'can-i', 'list', 'secrets', '-n', 'kube-system', '--as=system:serviceaccount:kube-system:kubelab-rbac-probe'])
   if (canI.stdout.trim() === 'no') caps.add('rbac')
   else
     missing.rbac =
       canI.stdout.trim() === 'yes'
         ? 'the API server authorizes every request (RBAC is not enforced): an unbound ServiceAccount may read secrets'
         : `could not ask the API server whether RBAC is enforced: ${canI.stderr.trim() || `kubectl auth can-i exited ${canI.code}`}`
-  const groups = await k(['api-versions'])
+  const groups = await kubectl(['api-versions'])
   if (groups.stdout.split('\n').some((l) => l.startsWith('metrics.k8s.io/'))) caps.add('metrics')
   else missing.metrics = 'the metrics.k8s.io API is not served (no metrics server)'
-  const sc = await k([
+  const sc = await kubectl([
     'get',
     'storageclasses',
     '-o',
@@ -156,10 +156,10 @@ export async function detectFacts(
   if (sc.code === 0 && sc.stdout.split('\n').includes('true')) caps.add('storage')
   else missing.storage = 'no default StorageClass, so claims do not bind by themselves'
   if (capabilitiesOf(provider).machines) {
-    const ing = await k(['get', 'ingressclasses', '-o', 'name'])
+    const ing = await kubectl(['get', 'ingressclasses', '-o', 'name'])
     const noController = everyNodeRuns(
       nodes.filter((n) => !n.controlPlane),
-      o.components,
+      opts.components,
       'ingress',
       'no ingress controller listens on their port 80',
     )
@@ -175,8 +175,8 @@ export async function detectFacts(
     controlPlanes: nodes.filter((n) => n.controlPlane).length,
     capabilities: caps,
     missing,
-    images: o.images,
-    canLoadImages: o.canLoadImages,
+    images: opts.images,
+    canLoadImages: opts.canLoadImages,
   }
 }
 

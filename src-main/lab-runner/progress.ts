@@ -52,12 +52,12 @@ export class ProgressStore {
     }
   }
 
-  write(p: LabProgress): void {
+  write(labProgress: LabProgress): void {
     mkdirSync(this.dir, { recursive: true })
-    p.updatedAt = new Date().toISOString()
-    const f = this.file(p.labId)
+    labProgress.updatedAt = new Date().toISOString()
+    const f = this.file(labProgress.labId)
     const tmp = `${f}.${process.pid}.tmp`
-    writeFileSync(tmp, `${JSON.stringify(p, null, 2)}\n`)
+    writeFileSync(tmp, `${JSON.stringify(labProgress, null, 2)}\n`)
     renameSync(tmp, f)
   }
 
@@ -120,20 +120,20 @@ export interface LabRunSummary {
   readonly hints: number
 }
 
-export function runSummary(p: LabProgress, now = new Date()): LabRunSummary {
+export function runSummary(labProgress: LabProgress, now = new Date()): LabRunSummary {
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0)
-  const end = p.finishedAt ? Date.parse(p.finishedAt) : now.getTime()
+  const end = labProgress.finishedAt ? Date.parse(labProgress.finishedAt) : now.getTime()
   return {
-    labId: p.labId,
-    cluster: p.cluster,
-    step: p.step,
-    completed: [...p.completed],
-    finished: p.finishedAt !== undefined,
-    startedAt: p.startedAt,
-    ...(p.finishedAt ? { finishedAt: p.finishedAt } : {}),
-    seconds: Math.max(0, Math.round((end - Date.parse(p.startedAt)) / 1000)),
-    attempts: sum(p.attempts),
-    hints: sum(p.hintsShown),
+    labId: labProgress.labId,
+    cluster: labProgress.cluster,
+    step: labProgress.step,
+    completed: [...labProgress.completed],
+    finished: labProgress.finishedAt !== undefined,
+    startedAt: labProgress.startedAt,
+    ...(labProgress.finishedAt ? { finishedAt: labProgress.finishedAt } : {}),
+    seconds: Math.max(0, Math.round((end - Date.parse(labProgress.startedAt)) / 1000)),
+    attempts: sum(labProgress.attempts),
+    hints: sum(labProgress.hintsShown),
   }
 }
 

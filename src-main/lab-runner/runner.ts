@@ -191,10 +191,10 @@ export class LabRunner {
     this.factsCache = { ...facts, images: now }
   }
 
-  view(p: LabProgress = this.progress()): StepView {
-    const step = this.lab.steps[p.step - 1]
-    const text = substituteVars(step ? readText(step.text) : readText(this.lab.finish.text), p.vars)
-    return { lab: this.lab, progress: p, step, text }
+  view(labProgress: LabProgress = this.progress()): StepView {
+    const step = this.lab.steps[labProgress.step - 1]
+    const text = substituteVars(step ? readText(step.text) : readText(this.lab.finish.text), labProgress.vars)
+    return { lab: this.lab, progress: labProgress, step, text }
   }
 
   /** Runs the current step's verify (plus node checks and host probes) and records the attempt. */
@@ -257,13 +257,13 @@ export class LabRunner {
   }
 
   /** The current step's solution script; with run, also runs it (bounded) and returns its output. */
-  async solution(o: { run?: boolean } = {}): Promise<{ script: string; result?: ScriptResult }> {
+  async solution(opts: { run?: boolean } = {}): Promise<{ script: string; result?: ScriptResult }> {
     const p = this.progress()
     const step = this.lab.steps[p.step - 1]
     if (!step) throw new Error(`lab ${this.lab.id} is finished: no step left to solve`)
     if (!step.solution) throw new Error(`step ${step.number} of lab ${this.lab.id} has no solution script (kubelab.solution in index.json)`)
     const script = substituteVars(readText(step.solution), p.vars)
-    if (!o.run) return { script }
+    if (!opts.run) return { script }
     const result = await this.runSetup(step.solution, step, 'solution')
     return { script, result }
   }

@@ -41,7 +41,7 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const MAX_OUTPUT = 1024 * 1024
 
 /** Runs scripts with the host's bash (simulated clusters: the API is all there is). */
-export function hostExecutor(kubeconfig: string, o: { kubectlDir?: string } = {}): ScriptExecutor {
+export function hostExecutor(kubeconfig: string, opts: { kubectlDir?: string } = {}): ScriptExecutor {
   return {
     describe: () => 'host shell',
     run: (r) =>
@@ -50,7 +50,7 @@ export function hostExecutor(kubeconfig: string, o: { kubectlDir?: string } = {}
         const home = mkdtempSync(join(tmpdir(), 'kubelab-lab-'))
         const reasonFile = join(home, 'reason')
         const env: NodeJS.ProcessEnv = {
-          PATH: o.kubectlDir ? `${o.kubectlDir}:${PATH}` : PATH,
+          PATH: opts.kubectlDir ? `${opts.kubectlDir}:${PATH}` : PATH,
           HOME: home,
           LANG: 'C.UTF-8',
           KUBECONFIG: kubeconfig,

@@ -40,8 +40,8 @@ const TRACKED = [
 export type Snapshot = ReadonlyMap<string, { uid: string; owned: boolean }>
 
 /** The TRACKED resources this API server serves, fully qualified (deployments.apps). */
-export async function trackableResources(k: Kubectl): Promise<string[]> {
-  const r = await k(['api-resources', '--verbs=list', '-o', 'name'], { timeoutMs: 20_000 })
+export async function trackableResources(kubectl: Kubectl): Promise<string[]> {
+  const r = await kubectl(['api-resources', '--verbs=list', '-o', 'name'], { timeoutMs: 20_000 })
   if (r.code !== 0) throw new Error(`cannot list the API's resources to track what lab scripts create: ${r.stderr.trim()}`)
   const served = r.stdout
     .split('\n')
@@ -50,12 +50,12 @@ export async function trackableResources(k: Kubectl): Promise<string[]> {
   return TRACKED.flatMap((t) => served.filter((s) => s === t || s.startsWith(`${t}.`)).slice(0, 1))
 }
 
-export async function snapshotObjects(k: Kubectl, resources: readonly string[]): Promise<Snapshot> {
+export async function snapshotObjects(kubectl: Kubectl, resources: readonly string[]): Promise<Snapshot> {
   const out = new Map<string, { uid: string; owned: boolean }>()
   if (resources.length === 0) return out
   const tpl =
     '{range .items[*]}{.kind}{"\\t"}{.metadata.namespace}{"\\t"}{.metadata.name}{"\\t"}{.metadata.uid}{"\\t"}{.metadata.ownerReferences[0].uid}{"\\n"}{end}'
-  const r = await k(['get', resources.join(','), '-A', '-o', `jsonpath=${tpl}`], { timeoutMs: 30_000 })
+  const r = await kubectl(['get', resources.join(','), '-A', '-o', `jsonpath=${tpl}`], { timeoutMs: 30_000 })
   if (r.code !== 0) throw new Error(`cannot list the cluster's objects to track what lab scripts create: ${r.stderr.trim()}`)
   for (const line of r.stdout.split('\n')) {
     const [kind, ns, name, uid, owner] = line.split('\t')

@@ -42,16 +42,16 @@ export function importCommand(root: string, remoteTar: string): string {
 
 /** Uploads a tarball to a node and imports it into its containerd; returns the image names. */
 export async function importImageOnNode(
-  s: SshSession,
+  sshSession: SshSession,
   root: string,
   tar: string,
-  o: { onLine?: (line: string) => void; timeoutMs?: number; signal?: AbortSignal } = {},
+  opts: { onLine?: (line: string) => void; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<string[]> {
   const dir = posix.join(nodePaths(root).lib, 'images')
   const remote = posix.join(dir, basename(tar))
-  await s.run(`mkdir -p ${shQuote(dir)}`, { timeoutMs: 30_000, signal: o.signal })
-  await s.upload([{ remote, local: tar, mode: 0o600 }], { signal: o.signal })
-  const r = await s.run(importCommand(root, remote), { timeoutMs: o.timeoutMs ?? 600_000, onLine: (l) => o.onLine?.(l), signal: o.signal })
+  await sshSession.run(`mkdir -p ${shQuote(dir)}`, { timeoutMs: 30_000, signal: opts.signal })
+  await sshSession.upload([{ remote, local: tar, mode: 0o600 }], { signal: opts.signal })
+  const r = await sshSession.run(importCommand(root, remote), { timeoutMs: opts.timeoutMs ?? 600_000, onLine: (l) => opts.onLine?.(l), signal: opts.signal })
   return [...r.stdout.matchAll(/unpacking (\S+) \(/g)].map((m) => m[1]!)
 }
 

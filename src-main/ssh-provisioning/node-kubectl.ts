@@ -108,13 +108,13 @@ async function download(o: NodeKubectlOptions, base: string): Promise<NodeKubect
 }
 
 /** The kubectl the nodes get: from KUBELAB_KUBECTL, the cache, or a checked download. */
-export async function ensureNodeKubectl(o: NodeKubectlOptions): Promise<NodeKubectl> {
-  const env = o.env ?? process.env
-  if (env.KUBELAB_KUBECTL) return fromEnv(env.KUBELAB_KUBECTL, o)
-  const dir = kubectlCacheDir(o.home, o.arch)
+export async function ensureNodeKubectl(opts: NodeKubectlOptions): Promise<NodeKubectl> {
+  const env = opts.env ?? process.env
+  if (env.KUBELAB_KUBECTL) return fromEnv(env.KUBELAB_KUBECTL, opts)
+  const dir = kubectlCacheDir(opts.home, opts.arch)
   const cached = join(dir, `kubectl-${NODE_KUBECTL_VERSION}`)
-  if (existsSync(cached)) return { gz: gzipOnce(cached, dir), arch: o.arch, source: 'cache', origin: cached }
-  return download(o, (env.KUBELAB_KUBECTL_BASE || DEFAULT_KUBECTL_BASE).replace(/\/+$/, ''))
+  if (existsSync(cached)) return { gz: gzipOnce(cached, dir), arch: opts.arch, source: 'cache', origin: cached }
+  return download(opts, (env.KUBELAB_KUBECTL_BASE || DEFAULT_KUBECTL_BASE).replace(/\/+$/, ''))
 }
 
 /** The shell that installs an uploaded kubectl.gz as BIN/kubectl (temp + rename). */

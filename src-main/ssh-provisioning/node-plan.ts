@@ -61,13 +61,13 @@ export interface NodePlanInput {
 export const NODE_API_LB_PORT = 6444
 
 /** Whether this node runs its own API balancer (VM providers, several control planes). */
-export function runsNodeApiLb(p: Pick<NodePlanInput, 'nodeApiLb' | 'controlPlanes'>): boolean {
-  return p.nodeApiLb === true && (p.controlPlanes?.length ?? 0) > 1
+export function runsNodeApiLb(input: Pick<NodePlanInput, 'nodeApiLb' | 'controlPlanes'>): boolean {
+  return input.nodeApiLb === true && (input.controlPlanes?.length ?? 0) > 1
 }
 
 /** Where an etcd member's peers reach it: its node name (VM HA, through /etc/hosts) or its address. */
-export function etcdPeerHost(n: PlanNode, byName: boolean): string {
-  return byName ? n.name : n.ip
+export function etcdPeerHost(planNode: PlanNode, byName: boolean): string {
+  return byName ? planNode.name : planNode.ip
 }
 
 /** The etcd members' `--initial-cluster` (name=https://ip-or-name:2380, ...), identical on every member. */
@@ -122,10 +122,10 @@ export interface AgentLayout {
  * API server, scheduler and controller manager) in one `kubelab-node agent` process, when the
  * build has it; etcd (the distribution's program) stays a process of its own.
  */
-export function agentLayout(p: NodePlanInput, components: readonly Component[]): AgentLayout {
+export function agentLayout(input: NodePlanInput, components: readonly Component[]): AgentLayout {
   const parts = components.filter((c) => !c.command && AGENT_PARTS.has(c.name))
-  if (!p.available.has('agent') || parts.length === 0) return { processes: components, parts: [] }
-  const d = nodePaths(p.root)
+  if (!input.available.has('agent') || parts.length === 0) return { processes: components, parts: [] }
+  const d = nodePaths(input.root)
   const controlSocket = posix.join(d.run, 'agent.sock')
   const agent: Component = {
     name: 'agent',
@@ -178,51 +178,58 @@ export function nodePaths(root: string): NodePaths {
 }
 
 /** Components for a node, in start order. Those missing from the build are returned apart. */
-export function nodeComponents(p: NodePlanInput): { components: Component[]; missing: string[] } {
-  const d = nodePaths(p.root)
+export function nodeComponents(input: NodePlanInput): { components: Component[]; missing: string[] } {
+  const d = nodePaths(input.root)
   const kc = (n: string): string => posix.join(d.etc, `${n}.kubeconfig`)
   const all: Component[] = []
-  const scale = Math.max(1, p.timeScale ?? 1)
+  const scale = Math.max(1, input.timeScale ?? 1)
   // Upstream's defaults (15 s / 10 s / 2 s), stretched on slow nodes.
   const leaderElection =
     scale > 1
       ? ['--leader-elect-lease-duration', `${15 * scale}s`, '--leader-elect-renew-deadline', `${10 * scale}s`, '--leader-elect-retry-period', `${2 * scale}s`]
       : []
-  if (runsNodeApiLb(p)) {
+  if (runsNodeApiLb(input)) {
     // First: the node's agents reach the API through it.
     all.push({
       name: 'api-lb',
-      command: p.nodeBinary,
+      command: input.nodeBinary,
       args: [
         posix.join(d.bin, 'api-lb.mjs'),
         '--listen',
         `127.0.0.1:${NODE_API_LB_PORT}`,
-        ...p.controlPlanes!.flatMap((n) => ['--backend', `${n.ip}:6443`]),
+        ...input.controlPlanes!.flatMap((n) => ['--backend', `${n.ip}:6443`]),
         '--status-file',
         posix.join(d.run, 'api-lb.json'),
       ],
     })
   }
-  if (p.node.role === 'control-plane') {
-    const etcd = p.store === 'etcd'
+  if (input.node.role === 'control-plane') {
+    const etcd = input.store === 'etcd'
     const epki = etcdPkiPaths(d.kubernetesPki)
     if (etcd) {
-      const members = p.controlPlanes?.length ? p.controlPlanes : [p.node]
+      const members = input.controlPlanes?.length ? input.controlPlanes : [input.node]
       all.push({
         name: 'etcd',
         command: ETCD_BINARY,
         args: etcdMemberArgs({
-          name: p.node.name,
+          name: input.node.name,
           dataDir: d.etcdData,
-          ip: p.node.ip,
-          ...(runsNodeApiLb(p) ? { peerHost: p.node.name } : {}),
+          ip: input.node.ip,
+          ...(runsNodeApiLb(input) ? { peerHost: input.node.name } : {}),
           pki: epki,
-          clusterToken: `kubelab-${p.cluster}`,
-          initialCluster: etcdInitialCluster(members, runsNodeApiLb(p)),
+          clusterToken: `kubelab-${input.cluster}`,
+          initialCluster: etcdInitialCluster(members, runsNodeApiLb(input)),
         }),
         // The peers' names, again before every start: cloud-init may rewrite /etc/hosts at boot.
-        ...(runsNodeApiLb(p)
-          ? { preStart: [p.nodeBinary, posix.join(d.bin, 'etc-hosts.mjs'), posix.join(d.etc, 'etc-hosts.kubelab'), posix.join(p.root || '/', 'etc/hosts')] }
+        ...(runsNodeApiLb(input)
+          ? {
+              preStart: [
+                input.nodeBinary,
+                posix.join(d.bin, 'etc-hosts.mjs'),
+                posix.join(d.etc, 'etc-hosts.kubelab'),
+                posix.join(input.root || '/', 'etc/hosts'),
+              ],
+            }
           : {}),
       })
     }
@@ -251,9 +258,9 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
           '--secure-port',
           '6443',
           '--advertise-address',
-          p.node.ip,
-          ...apiserverSanArgs(p),
-          ...((p.controlPlanes?.length ?? 1) > 1 ? ['--apiserver-count', String(p.controlPlanes!.length)] : []),
+          input.node.ip,
+          ...apiserverSanArgs(input),
+          ...((input.controlPlanes?.length ?? 1) > 1 ? ['--apiserver-count', String(input.controlPlanes!.length)] : []),
           ...storeArgs,
         ],
       },
@@ -268,11 +275,11 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
           posix.join(d.lib, 'apiserver', 'pki', 'ca.crt'),
           '--cluster-signing-key-file',
           posix.join(d.lib, 'apiserver', 'pki', 'ca.key'),
-          ...(p.loadBalancerPool ? ['--lb-pool', p.loadBalancerPool] : []),
+          ...(input.loadBalancerPool ? ['--lb-pool', input.loadBalancerPool] : []),
           ...leaderElection,
         ],
       },
-      { name: 'dns', args: ['--kubeconfig', kc('dns'), '--bind', `${p.node.ip}:53`, '--advertise-address', p.node.ip, '--node-name', p.node.name] },
+      { name: 'dns', args: ['--kubeconfig', kc('dns'), '--bind', `${input.node.ip}:53`, '--advertise-address', input.node.ip, '--node-name', input.node.name] },
     )
   }
   all.push(
@@ -282,9 +289,9 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
         '--kubeconfig',
         kc('kubelet'),
         '--node-name',
-        p.node.name,
+        input.node.name,
         '--node-ip',
-        p.node.ip,
+        input.node.ip,
         '--container-runtime-endpoint',
         `unix://${d.containerdSocket}`,
         '--root-dir',
@@ -302,20 +309,23 @@ export function nodeComponents(p: NodePlanInput): { components: Component[]; mis
         '--cni-conf-dir',
         d.cniConfDir,
         '--cluster-cidr',
-        p.clusterCidr ?? '10.244.0.0/16',
-        ...(p.node.role === 'control-plane' ? ['--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule'] : []),
+        input.clusterCidr ?? '10.244.0.0/16',
+        ...(input.node.role === 'control-plane' ? ['--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule'] : []),
         // No role label here: NodeRestriction forbids a kubelet to set node-role.kubernetes.io/*
         // on itself. The host labels the control plane with admin credentials once it registers
         // (kubeadm's mark-control-plane; src-main/clusters/wait.ts).
       ],
     },
-    { name: 'proxy', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--cluster-cidr', p.clusterCidr ?? '10.244.0.0/16'] },
+    { name: 'proxy', args: ['--kubeconfig', kc('proxy'), '--node-name', input.node.name, '--cluster-cidr', input.clusterCidr ?? '10.244.0.0/16'] },
     // NetworkPolicy enforcement runs with the proxy's credentials (it only reads the API).
-    { name: 'netpol', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, ...(scale > 1 ? ['--resync', String(10 * scale)] : [])] },
+    { name: 'netpol', args: ['--kubeconfig', kc('proxy'), '--node-name', input.node.name, ...(scale > 1 ? ['--resync', String(10 * scale)] : [])] },
     // Ingress controller on the node's address, ports 80 and 443, with the proxy's credentials.
-    { name: 'ingress', args: ['--kubeconfig', kc('proxy'), '--node-name', p.node.name, '--address', p.node.ip, '--http-port', '80', '--https-port', '443'] },
+    {
+      name: 'ingress',
+      args: ['--kubeconfig', kc('proxy'), '--node-name', input.node.name, '--address', input.node.ip, '--http-port', '80', '--https-port', '443'],
+    },
   )
-  const present = (c: Component): boolean => c.command !== undefined || p.available.has(c.name)
+  const present = (c: Component): boolean => c.command !== undefined || input.available.has(c.name)
   return { components: all.filter(present), missing: all.filter((c) => !present(c)).map((c) => c.name) }
 }
 
@@ -326,20 +336,20 @@ function apiserverSanArgs(p: NodePlanInput): string[] {
 }
 
 /** Quotes one word for a POSIX shell / systemd ExecStart (both accept single quotes). */
-export function shQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+export function shQuote(text: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
 }
 
-export function nodeEnvFile(p: NodePlanInput): string {
+export function nodeEnvFile(input: NodePlanInput): string {
   const lines = {
-    KUBELAB_CLUSTER: p.cluster,
-    KUBELAB_NODE_NAME: p.node.name,
-    KUBELAB_NODE_ROLE: p.node.role,
-    KUBELAB_NODE_IP: p.node.ip,
-    KUBELAB_MASTER_IP: p.masterIp,
-    KUBELAB_SERVICE_MODE: p.serviceMode,
-    KUBELAB_NODE_BINARY: p.nodeBinary,
-    KUBELAB_STORE: p.store ?? 'embedded',
+    KUBELAB_CLUSTER: input.cluster,
+    KUBELAB_NODE_NAME: input.node.name,
+    KUBELAB_NODE_ROLE: input.node.role,
+    KUBELAB_NODE_IP: input.node.ip,
+    KUBELAB_MASTER_IP: input.masterIp,
+    KUBELAB_SERVICE_MODE: input.serviceMode,
+    KUBELAB_NODE_BINARY: input.nodeBinary,
+    KUBELAB_STORE: input.store ?? 'embedded',
   }
   return (
     Object.entries(lines)
@@ -349,27 +359,35 @@ export function nodeEnvFile(p: NodePlanInput): string {
 }
 
 /** One systemd unit per component; Restart=always as the supervisor does for local nodes. */
-export function systemdUnit(p: NodePlanInput, c: Component): string {
-  const d = nodePaths(p.root)
-  const exec = (c.command ? [c.command, ...c.args] : [p.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), c.name, ...c.args]).map(shQuote).join(' ')
+export function systemdUnit(input: NodePlanInput, component: Component): string {
+  const d = nodePaths(input.root)
+  const exec = (
+    component.command ? [component.command, ...component.args] : [input.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), component.name, ...component.args]
+  )
+    .map(shQuote)
+    .join(' ')
   // The agent starts its parts' units with it (each part unit asks it to run that part).
-  const wants = ['network-online.target', ...(c.parts ?? []).map((n) => `kubelab-${n}.service`)].join(' ')
+  const wants = ['network-online.target', ...(component.parts ?? []).map((n) => `kubelab-${n}.service`)].join(' ')
   // An agent that runs the API server on an etcd member starts after etcd and, going down,
   // stops before it (its API server closes while etcd still answers).
-  const after = ['network-online.target', 'containerd.service', ...(c.parts?.includes('apiserver') && p.store === 'etcd' ? ['kubelab-etcd.service'] : [])]
+  const after = [
+    'network-online.target',
+    'containerd.service',
+    ...(component.parts?.includes('apiserver') && input.store === 'etcd' ? ['kubelab-etcd.service'] : []),
+  ]
   return `# Written by KubeLab install-node.sh; re-running create rewrites it.
 [Unit]
-Description=KubeLab ${c.name} (cluster ${p.cluster}, node ${p.node.name})
+Description=KubeLab ${component.name} (cluster ${input.cluster}, node ${input.node.name})
 After=${after.join(' ')}
 Wants=${wants}
 
 [Service]
-${c.preStart ? `ExecStartPre=${c.preStart.map(shQuote).join(' ')}\n` : ''}ExecStart=${exec}
+${component.preStart ? `ExecStartPre=${component.preStart.map(shQuote).join(' ')}\n` : ''}ExecStart=${exec}
 Restart=always
 RestartSec=2
 KillMode=mixed
 TimeoutStopSec=15
-StandardOutput=append:${posix.join(d.logs, `${c.name}.log`)}
+StandardOutput=append:${posix.join(d.logs, `${component.name}.log`)}
 StandardError=inherit
 
 [Install]
@@ -385,11 +403,11 @@ WantedBy=multi-user.target
  * `systemctl is-active kubelab-kubelet` follows. The agent's own restart (PartOf) restarts
  * the part units with it.
  */
-export function agentPartUnit(p: NodePlanInput, part: Component, agent: Component): string {
-  const d = nodePaths(p.root)
+export function agentPartUnit(input: NodePlanInput, part: Component, agent: Component): string {
+  const d = nodePaths(input.root)
   const ctl = (action: 'start' | 'stop'): string =>
     [
-      p.nodeBinary,
+      input.nodeBinary,
       posix.join(d.bin, 'kubelab-node.js'),
       'agent-ctl',
       `--${action}`,
@@ -403,7 +421,7 @@ export function agentPartUnit(p: NodePlanInput, part: Component, agent: Componen
       .join(' ')
   return `# Written by KubeLab install-node.sh; re-running create rewrites it.
 [Unit]
-Description=KubeLab ${part.name}, a part of kubelab-agent (cluster ${p.cluster}, node ${p.node.name})
+Description=KubeLab ${part.name}, a part of kubelab-agent (cluster ${input.cluster}, node ${input.node.name})
 Requires=kubelab-agent.service
 After=kubelab-agent.service
 PartOf=kubelab-agent.service
@@ -429,10 +447,10 @@ WantedBy=multi-user.target
  * would restart the containers) and containerd last; a plain `systemctl stop` of the unit does
  * nothing, so labs that restart components never lose pods.
  */
-export function shutdownUnit(p: NodePlanInput): string {
-  const d = nodePaths(p.root)
+export function shutdownUnit(input: NodePlanInput): string {
+  const d = nodePaths(input.root)
   const words = [
-    p.nodeBinary,
+    input.nodeBinary,
     posix.join(d.bin, 'kubelab-node.js'),
     'shutdown-pods',
     '--container-runtime-endpoint',
@@ -442,11 +460,11 @@ export function shutdownUnit(p: NodePlanInput): string {
   ]
   // Inside sh -c '…' (and systemd's own quoting): plain words only.
   const odd = words.find((w) => shQuote(w) !== w)
-  if (odd) throw new Error(`node ${p.node.name}: path ${JSON.stringify(odd)} has characters the shutdown unit cannot quote; use a plain install root`)
+  if (odd) throw new Error(`node ${input.node.name}: path ${JSON.stringify(odd)} has characters the shutdown unit cannot quote; use a plain install root`)
   const exec = words.join(' ')
   return `# Written by KubeLab install-node.sh; re-running create rewrites it.
 [Unit]
-Description=KubeLab: stop the pods when the machine shuts down (cluster ${p.cluster}, node ${p.node.name})
+Description=KubeLab: stop the pods when the machine shuts down (cluster ${input.cluster}, node ${input.node.name})
 After=containerd.service
 Before=kubelab-kubelet.service kubelab-agent.service
 
@@ -465,9 +483,9 @@ WantedBy=multi-user.target
 }
 
 /** The supervisor's configuration (local nodes). */
-export function supervisorConfig(p: NodePlanInput, components: readonly Component[]): string {
-  const d = nodePaths(p.root)
-  return `${JSON.stringify({ node: p.node.name, nodeBinary: p.nodeBinary, program: posix.join(d.bin, 'kubelab-node.js'), logDir: d.logs, runDir: d.run, components }, null, 2)}\n`
+export function supervisorConfig(input: NodePlanInput, components: readonly Component[]): string {
+  const d = nodePaths(input.root)
+  return `${JSON.stringify({ node: input.node.name, nodeBinary: input.nodeBinary, program: posix.join(d.bin, 'kubelab-node.js'), logDir: d.logs, runDir: d.run, components }, null, 2)}\n`
 }
 
 export interface StagedFile {

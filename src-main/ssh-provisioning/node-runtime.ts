@@ -159,13 +159,13 @@ async function download(o: NodeRuntimeOptions, dist: string): Promise<NodeRuntim
 }
 
 /** The runtime tarball for `arch`: from KUBELAB_NODE_RUNTIME, the cache, or a checked download. */
-export async function ensureNodeRuntime(o: NodeRuntimeOptions): Promise<NodeRuntime> {
-  const env = o.env ?? process.env
+export async function ensureNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRuntime> {
+  const env = opts.env ?? process.env
   const given = env.KUBELAB_NODE_RUNTIME
-  if (given) return fromEnv(given, o.arch)
-  const cached = fromCache(o.home, o.arch)
+  if (given) return fromEnv(given, opts.arch)
+  const cached = fromCache(opts.home, opts.arch)
   if (cached) return cached
-  return download(o, (env.KUBELAB_NODE_DIST || DEFAULT_NODE_DIST).replace(/\/+$/, ''))
+  return download(opts, (env.KUBELAB_NODE_DIST || DEFAULT_NODE_DIST).replace(/\/+$/, ''))
 }
 
 /**

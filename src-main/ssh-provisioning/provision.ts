@@ -213,7 +213,7 @@ async function installKubectl(
 
 /** Everything the node gets, as staged files with their destinations. */
 export function nodeFiles(
-  i: Pick<
+  input: Pick<
     ProvisionInput,
     | 'cluster'
     | 'node'
@@ -231,61 +231,61 @@ export function nodeFiles(
   facts: NodeFacts,
 ): { files: StagedFile[]; components: string[]; missing: string[]; etcHosts?: string } {
   const plan: NodePlanInput = {
-    cluster: i.cluster,
-    node: i.node,
-    masterIp: i.masterIp,
+    cluster: input.cluster,
+    node: input.node,
+    masterIp: input.masterIp,
     root: facts.root,
     nodeBinary: facts.nodeBinary,
     serviceMode: facts.serviceMode,
-    available: new Set(i.bundle.components),
-    kubeletFlags: new Set(i.bundle.kubeletFlags),
-    loadBalancerPool: i.loadBalancerPool,
-    store: i.store,
-    controlPlanes: i.controlPlanes,
-    apiSans: i.apiSans,
-    timeScale: i.timeoutScale ?? 1,
-    nodeApiLb: i.nodeApiLb,
+    available: new Set(input.bundle.components),
+    kubeletFlags: new Set(input.bundle.kubeletFlags),
+    loadBalancerPool: input.loadBalancerPool,
+    store: input.store,
+    controlPlanes: input.controlPlanes,
+    apiSans: input.apiSans,
+    timeScale: input.timeoutScale ?? 1,
+    nodeApiLb: input.nodeApiLb,
   }
-  const agentServer = i.apiEndpoint ?? i.masterIp
+  const agentServer = input.apiEndpoint ?? input.masterIp
   const d = nodePaths(facts.root)
   const { components, missing } = nodeComponents(plan)
   const files: StagedFile[] = []
   const add = (name: string, dest: string, content: string | Buffer, mode = 0o644): void => {
     files.push({ name, dest, content, mode })
   }
-  for (const f of i.bundle.files)
+  for (const f of input.bundle.files)
     add(f.name, posix.join(d.bin, f.name), readFileSync(f.path), f.name.endsWith('.js') || f.name.endsWith('.mjs') ? 0o755 : 0o644)
   add('node.env', posix.join(d.etc, 'node.env'), nodeEnvFile(plan))
-  add('ca.crt', posix.join(d.etc, 'pki', 'ca.crt'), i.pki.ca.certPem)
-  const nc = i.pki.node(i.node.name)
+  add('ca.crt', posix.join(d.etc, 'pki', 'ca.crt'), input.pki.ca.certPem)
+  const nc = input.pki.node(input.node.name)
   add('kubelet.crt', posix.join(d.etc, 'pki', 'kubelet.crt'), nc.kubeletServing.certPem)
   add('kubelet.key', posix.join(d.etc, 'pki', 'kubelet.key'), nc.kubeletServing.keyPem, 0o600)
   add(
     'kubelet.kubeconfig',
     posix.join(d.etc, 'kubelet.kubeconfig'),
-    componentKubeconfig(i.pki, agentServer, `system:node:${i.node.name}`, nc.kubeletClient),
+    componentKubeconfig(input.pki, agentServer, `system:node:${input.node.name}`, nc.kubeletClient),
     0o600,
   )
-  add('proxy.kubeconfig', posix.join(d.etc, 'proxy.kubeconfig'), componentKubeconfig(i.pki, agentServer, 'system:kube-proxy', nc.proxyClient), 0o600)
-  if (i.node.role === 'control-plane') {
+  add('proxy.kubeconfig', posix.join(d.etc, 'proxy.kubeconfig'), componentKubeconfig(input.pki, agentServer, 'system:kube-proxy', nc.proxyClient), 0o600)
+  if (input.node.role === 'control-plane') {
     // The API server finds its PKI in DATA/pki and reuses it instead of making its own.
     const apki = posix.join(d.lib, 'apiserver', 'pki')
-    add('apiserver-ca.crt', posix.join(apki, 'ca.crt'), i.pki.ca.certPem)
-    add('apiserver-ca.key', posix.join(apki, 'ca.key'), i.pki.ca.keyPem, 0o600)
-    add('apiserver.crt', posix.join(apki, 'apiserver.crt'), i.pki.apiserver.certPem)
-    add('apiserver.key', posix.join(apki, 'apiserver.key'), i.pki.apiserver.keyPem, 0o600)
-    add('apiserver.names', posix.join(apki, 'apiserver.names'), i.pki.apiserverNames)
-    add('sa.key', posix.join(apki, 'sa.key'), i.pki.serviceAccountKeyPem, 0o600)
-    add('sa.pub', posix.join(apki, 'sa.pub'), i.pki.serviceAccountPubPem)
-    add('admin.crt', posix.join(apki, 'admin.crt'), i.pki.admin.certPem)
-    add('admin.key', posix.join(apki, 'admin.key'), i.pki.admin.keyPem, 0o600)
+    add('apiserver-ca.crt', posix.join(apki, 'ca.crt'), input.pki.ca.certPem)
+    add('apiserver-ca.key', posix.join(apki, 'ca.key'), input.pki.ca.keyPem, 0o600)
+    add('apiserver.crt', posix.join(apki, 'apiserver.crt'), input.pki.apiserver.certPem)
+    add('apiserver.key', posix.join(apki, 'apiserver.key'), input.pki.apiserver.keyPem, 0o600)
+    add('apiserver.names', posix.join(apki, 'apiserver.names'), input.pki.apiserverNames)
+    add('sa.key', posix.join(apki, 'sa.key'), input.pki.serviceAccountKeyPem, 0o600)
+    add('sa.pub', posix.join(apki, 'sa.pub'), input.pki.serviceAccountPubPem)
+    add('admin.crt', posix.join(apki, 'admin.crt'), input.pki.admin.certPem)
+    add('admin.key', posix.join(apki, 'admin.key'), input.pki.admin.keyPem, 0o600)
     for (const c of ['scheduler', 'controller-manager', 'dns'] as const) {
       const user = c === 'dns' ? 'system:kube-dns' : `system:kube-${c}`
-      add(`${c}.kubeconfig`, posix.join(d.etc, `${c}.kubeconfig`), componentKubeconfig(i.pki, i.node.ip, user, i.pki.component(c)), 0o600)
+      add(`${c}.kubeconfig`, posix.join(d.etc, `${c}.kubeconfig`), componentKubeconfig(input.pki, input.node.ip, user, input.pki.component(c)), 0o600)
     }
-    if (i.store === 'etcd') {
+    if (input.store === 'etcd') {
       // Where kubeadm keeps them, so etcdctl works on the node as in the usual exercises.
-      const e = i.pki.etcdMember(i.node.name)
+      const e = input.pki.etcdMember(input.node.name)
       const p = etcdPkiPaths(d.kubernetesPki)
       add('etcd-ca.crt', p.caFile, e.ca.certPem)
       add('etcd-server.crt', p.serverCert, e.server.certPem)
@@ -319,54 +319,54 @@ export function nodeFiles(
 }
 
 /** Environment for etcdctl (3.4 reads ETCDCTL_*) pointing at the node's own member with the healthcheck client certificate. */
-export function etcdctlEnv(p: EtcdPkiPaths): string {
+export function etcdctlEnv(etcdPkiPaths: EtcdPkiPaths): string {
   return (
     [
       'export ETCDCTL_API=3',
       'export ETCDCTL_ENDPOINTS=https://127.0.0.1:2379',
-      `export ETCDCTL_CACERT=${p.caFile}`,
-      `export ETCDCTL_CERT=${p.healthcheckCert}`,
-      `export ETCDCTL_KEY=${p.healthcheckKey}`,
+      `export ETCDCTL_CACERT=${etcdPkiPaths.caFile}`,
+      `export ETCDCTL_CERT=${etcdPkiPaths.healthcheckCert}`,
+      `export ETCDCTL_KEY=${etcdPkiPaths.healthcheckKey}`,
     ].join('\n') + '\n'
   )
 }
 
 /** Provisions one node; every wait is bounded and every step reported. */
-export async function provisionNode(i: ProvisionInput): Promise<void> {
-  const r = i.runner
-  const node = i.node.name
-  const scale = i.timeoutScale ?? 1
+export async function provisionNode(input: ProvisionInput): Promise<void> {
+  const r = input.runner
+  const node = input.node.name
+  const scale = input.timeoutScale ?? 1
   const s = await r.run('wait for SSH', node, async (ctx) => {
-    ctx.hint(`check that node ${node} runs and its sshd listens on ${i.login.host}:${i.login.port}; kubelab list shows its state`)
-    return SshSession.connect(i.login, {
-      deadline: Date.now() + (i.sshWaitMs ?? 120_000),
+    ctx.hint(`check that node ${node} runs and its sshd listens on ${input.login.host}:${input.login.port}; kubelab list shows its state`)
+    return SshSession.connect(input.login, {
+      deadline: Date.now() + (input.sshWaitMs ?? 120_000),
       node,
       onAttempt: (n, e) => ctx.line(`attempt ${n}: ${e}`),
       cancelled: () => ctx.signal.aborted,
     })
   })
-  i.onSession?.(s)
+  input.onSession?.(s)
   try {
     let facts = await r.run('inspect node', node, async (ctx) => {
       const f = await nodeFacts(s, ctx.signal, scale)
-      ctx.line(`root ${f.root}, ${i.nodeRuntime ? '' : `Node.js ${f.nodeBinary}, `}services by ${f.serviceMode}, ${f.machine}`)
+      ctx.line(`root ${f.root}, ${input.nodeRuntime ? '' : `Node.js ${f.nodeBinary}, `}services by ${f.serviceMode}, ${f.machine}`)
       return f
     })
-    if (i.nodeRuntime) {
-      const get = i.nodeRuntime
+    if (input.nodeRuntime) {
+      const get = input.nodeRuntime
       const current = facts
       const nodeBinary = await r.run('node runtime', node, async (ctx) => {
         ctx.hint(`set KUBELAB_NODE_RUNTIME to a node-vX.Y.Z-linux-ARCH.tar.gz from nodejs.org if the host cannot download it, and run create again`)
         return installNodeRuntime(s, current, get, ctx, scale)
       })
       facts = { ...facts, nodeBinary }
-      if (i.nodeKubectl) {
-        const getKubectl = i.nodeKubectl
-        await r.run('kubectl', node, async (ctx) => installKubectl(s, current, i, getKubectl, ctx))
+      if (input.nodeKubectl) {
+        const getKubectl = input.nodeKubectl
+        await r.run('kubectl', node, async (ctx) => installKubectl(s, current, input, getKubectl, ctx))
       }
     }
     const d = nodePaths(facts.root)
-    const plan = nodeFiles(i, facts)
+    const plan = nodeFiles(input, facts)
     if (plan.missing.length)
       r.run('check components', node, async (ctx) =>
         ctx.line(`this kubelab-node build has no ${plan.missing.join(', ')}: those components are left out`),
@@ -394,31 +394,31 @@ export async function provisionNode(i: ProvisionInput): Promise<void> {
       ctx.line(`${staged.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`)
     })
     const loadImages = async (): Promise<void> => {
-      if (!i.images?.length) return
+      if (!input.images?.length) return
       // Importing again on a re-run is harmless (same digests), so this step converges like the others.
       await r.run('load images', node, async (ctx) => {
         ctx.hint(`check containerd on node ${node} (its log under var/log) and run create again`)
         if (facts.serviceMode === 'systemd')
           await s.run('[ -S /run/containerd/containerd.sock ] || systemctl enable --now containerd', { timeoutMs: 60_000 * scale, signal: ctx.signal })
-        for (const img of i.images!) {
+        for (const img of input.images!) {
           const names = await importImageOnNode(s, facts.root, img.path, { timeoutMs: 300_000 * scale, signal: ctx.signal })
           ctx.line(`${img.name}: imported ${names.join(', ') || posix.basename(img.path)}`)
         }
         // Local nodes run containerd with our config (sandbox image = ours); a VM's is the distribution's.
         if (facts.serviceMode === 'systemd')
-          ctx.line((await s.run(tagSandboxImageCommand(i.images![0]!.name), { timeoutMs: 60_000 * scale, signal: ctx.signal })).stdout.trim())
+          ctx.line((await s.run(tagSandboxImageCommand(input.images![0]!.name), { timeoutMs: 60_000 * scale, signal: ctx.signal })).stdout.trim())
       })
     }
     // A VM (systemd) imports its images before the agents start: once they run, they share its
     // CPU with ctr, which under emulation made an import of the small pause image take minutes.
     // Local nodes (supervisor) get containerd from the installer, so they import after it.
     if (facts.serviceMode === 'systemd') await loadImages()
-    if (i.beforeInstall) await i.beforeInstall()
+    if (input.beforeInstall) await input.beforeInstall()
     await r.run('install', node, async (ctx) => {
       ctx.hint(`read the lines above; fix what they name on node ${node} (kubelab ssh CLUSTER ${node}) and run create again`)
       // A cancel kills the installer's process group; what it installed is whole (temp + rename)
       // and the next run converges from there.
-      const env = i.nodeRuntime ? `KUBELAB_NODE_BINARY='${facts.nodeBinary}' ` : ''
+      const env = input.nodeRuntime ? `KUBELAB_NODE_BINARY='${facts.nodeBinary}' ` : ''
       const res = await s.exec(`${env}sh ${posix.join(d.staging, 'install-node.sh')}`, {
         onLine: (l) => ctx.line(l),
         timeoutMs: 300_000 * scale,

@@ -62,8 +62,8 @@ export function loginFromKeyFile(host: string, port: number, user: string, keyFi
 }
 
 /** The login for a provider's SSH target, with its host-key pin. */
-export function loginFor(t: { host: string; port: number; user: string; privateKeyFile: string; hostKey?: HostKeyPin }): SshLogin {
-  return loginFromKeyFile(t.host, t.port, t.user, t.privateKeyFile, t.hostKey)
+export function loginFor(target: { host: string; port: number; user: string; privateKeyFile: string; hostKey?: HostKeyPin }): SshLogin {
+  return loginFromKeyFile(target.host, target.port, target.user, target.privateKeyFile, target.hostKey)
 }
 
 /** ssh2's hostVerifier for a pin: records a first key, refuses a changed one (kept in `refused`). */
@@ -150,27 +150,27 @@ export class SshSession {
   }
 
   /** Connects, retrying until the deadline; the error names the node, address and what to try. */
-  static async connect(login: SshLogin, o: ConnectOptions): Promise<SshSession> {
-    const node = o.node ?? login.host
+  static async connect(login: SshLogin, opts: ConnectOptions): Promise<SshSession> {
+    const node = opts.node ?? login.host
     let attempt = 0
     let last = ''
     for (;;) {
-      if (o.cancelled?.()) throw new Error(`connecting to node ${node} over SSH was cancelled`)
+      if (opts.cancelled?.()) throw new Error(`connecting to node ${node} over SSH was cancelled`)
       attempt++
-      const left = o.deadline - Date.now()
+      const left = opts.deadline - Date.now()
       if (left <= 0) break
       try {
         // Each attempt waits longer than the last: on an emulated (TCG) or busy VM the key
         // exchange alone can take more than the first attempt's few seconds, and cutting it
         // short every time would never get through.
-        const per = (o.attemptTimeoutMs ?? 5000) * Math.min(attempt, 6)
+        const per = (opts.attemptTimeoutMs ?? 5000) * Math.min(attempt, 6)
         const c = await connectOnce(login, Math.max(1000, Math.min(per, left)))
         return new SshSession(c, { host: login.host, port: login.port, user: login.user }, node)
       } catch (e) {
         // A changed host key will not get better by retrying, and must not be retried past.
         if (e instanceof HostKeyChangedError) throw e
         last = (e as Error).message
-        o.onAttempt?.(attempt, last)
+        opts.onAttempt?.(attempt, last)
         if (/authentication methods failed|All configured authentication/i.test(last)) {
           throw new Error(
             `node ${node} (${login.user}@${login.host}:${login.port}) refused the cluster's SSH key: check that its authorized_keys holds the cluster key (~/.kubelab/clusters/NAME/ssh/id_ed25519.pub)`,
@@ -183,7 +183,7 @@ export class SshSession {
           )
         }
       }
-      await sleep(Math.min(o.retryDelayMs ?? 500, Math.max(0, o.deadline - Date.now())))
+      await sleep(Math.min(opts.retryDelayMs ?? 500, Math.max(0, opts.deadline - Date.now())))
     }
     throw new Error(
       `could not reach node ${node} over SSH at ${login.user}@${login.host}:${login.port} after ${attempt - 1} attempts (last error: ${last || 'none'}): check the node is running and sshd listens there`,
@@ -195,14 +195,14 @@ export class SshSession {
   }
 
   /** Runs `command` through the remote shell, streaming lines; resolves with its exit code. */
-  exec(command: string, o: ExecOptions = {}): Promise<ExecResult> {
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error(`the SSH connection to node ${this.node} is closed`))
-      if (o.signal?.aborted) return reject(new Error(`command on node ${this.node} was cancelled before it started: ${command.slice(0, 80)}`))
-      const timeoutMs = o.timeoutMs ?? 600_000
+      if (opts.signal?.aborted) return reject(new Error(`command on node ${this.node} was cancelled before it started: ${command.slice(0, 80)}`))
+      const timeoutMs = opts.timeoutMs ?? 600_000
       // sshd runs each session's command as the leader of a new session (setsid), so the shell's
       // $$ is the process group to kill on cancel; it is reported first, on stderr.
-      const remote = o.signal ? `echo "${PGID_MARK}$$" >&2; ${command}` : command
+      const remote = opts.signal ? `echo "${PGID_MARK}$$" >&2; ${command}` : command
       this.client.exec(remote, (err, ch: ClientChannel) => {
         if (err) return reject(new Error(`cannot run a command on node ${this.node}: ${err.message}`))
         let stdout = ''
@@ -211,7 +211,7 @@ export class SshSession {
         const pending = { stdout: '', stderr: '' }
         const feed = (which: 'stdout' | 'stderr', chunk: Buffer): void => {
           let s = chunk.toString('utf8')
-          if (which === 'stderr' && o.signal && pgid === undefined) {
+          if (which === 'stderr' && opts.signal && pgid === undefined) {
             const all = pending.stderr + s
             const nl = all.indexOf('\n')
             if (nl < 0) {
@@ -228,7 +228,7 @@ export class SshSession {
           pending[which] += s
           const lines = pending[which].split(/\r?\n/)
           pending[which] = lines.pop() ?? ''
-          for (const l of lines) o.onLine?.(l, which)
+          for (const l of lines) opts.onLine?.(l, which)
         }
         let code: number | null = null
         let signal: string | undefined
@@ -253,14 +253,14 @@ export class SshSession {
           if (settled) return
           settled = true
           clearTimeout(timer)
-          o.signal?.removeEventListener('abort', onAbort)
+          opts.signal?.removeEventListener('abort', onAbort)
           this.client.removeListener('close', onDrop)
-          for (const w of ['stdout', 'stderr'] as const) if (pending[w]) o.onLine?.(pending[w], w)
+          for (const w of ['stdout', 'stderr'] as const) if (pending[w]) opts.onLine?.(pending[w], w)
           if (e) reject(e)
           else resolve({ code, signal, stdout, stderr })
         }
         this.client.once('close', onDrop)
-        o.signal?.addEventListener('abort', onAbort, { once: true })
+        opts.signal?.addEventListener('abort', onAbort, { once: true })
         ch.on('data', (d: Buffer) => feed('stdout', d))
         ch.stderr.on('data', (d: Buffer) => feed('stderr', d))
         ch.on('exit', (c: number | null, sig?: string) => {
@@ -273,8 +273,8 @@ export class SshSession {
   }
 
   /** exec that fails unless the command exits 0; the error carries the last stderr lines. */
-  async run(command: string, o: ExecOptions = {}): Promise<ExecResult> {
-    const r = await this.exec(command, o)
+  async run(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.exec(command, opts)
     if (r.code !== 0) {
       const tail = (r.stderr || r.stdout).trimEnd().split('\n').slice(-5).join('\n')
       throw new Error(`command on node ${this.node} exited ${r.code ?? r.signal}: ${command.slice(0, 80)}${tail ? `\n${tail}` : ''}`)
@@ -295,24 +295,24 @@ export class SshSession {
    */
   async upload(
     files: readonly { remote: string; content?: string | Buffer; local?: string; mode?: number }[],
-    o: { timeoutMs?: number; onFile?: (remote: string, bytes: number) => void; signal?: AbortSignal } = {},
+    opts: { timeoutMs?: number; onFile?: (remote: string, bytes: number) => void; signal?: AbortSignal } = {},
   ): Promise<void> {
     const sftp = await this.sftp()
-    const deadline = Date.now() + (o.timeoutMs ?? 300_000)
+    const deadline = Date.now() + (opts.timeoutMs ?? 300_000)
     // Ending the SFTP channel fails the pending request; the temp name keeps the target whole.
     const onAbort = (): void => sftp.end()
-    o.signal?.addEventListener('abort', onAbort, { once: true })
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
     try {
       for (const f of files) {
-        if (o.signal?.aborted) throw new Error(`uploading to node ${this.node} was cancelled before ${f.remote}`)
+        if (opts.signal?.aborted) throw new Error(`uploading to node ${this.node} was cancelled before ${f.remote}`)
         const data = f.content !== undefined ? Buffer.from(f.content) : readFileSync(f.local ?? '')
         const tmp = `${f.remote}.kubelab-tmp`
         await withDeadline(writeRemote(sftp, tmp, data, f.mode ?? 0o644), deadline, `uploading ${f.remote} to node ${this.node}`)
         await withDeadline(renameRemote(sftp, tmp, f.remote), deadline, `renaming ${tmp} on node ${this.node}`)
-        o.onFile?.(f.remote, data.length)
+        opts.onFile?.(f.remote, data.length)
       }
     } finally {
-      o.signal?.removeEventListener('abort', onAbort)
+      opts.signal?.removeEventListener('abort', onAbort)
       sftp.end()
     }
   }

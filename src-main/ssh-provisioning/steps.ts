@@ -75,13 +75,13 @@ export class StepRunner {
   /** Steps done, with durations, for benchmarks and summaries. */
   readonly timings: { step: string; node?: string; ms: number; ok: boolean }[] = []
 
-  constructor(private readonly o: StepRunnerOptions) {
-    this.now = o.now ?? Date.now
-    mkdirSync(o.logDir, { recursive: true, mode: 0o700 })
+  constructor(private readonly opts: StepRunnerOptions) {
+    this.now = opts.now ?? Date.now
+    mkdirSync(opts.logDir, { recursive: true, mode: 0o700 })
   }
 
   private logFile(node: string | undefined): string {
-    return join(this.o.logDir, `${node ?? 'cluster'}.log`)
+    return join(this.opts.logDir, `${node ?? 'cluster'}.log`)
   }
 
   private emit(e: StepEvent): void {
@@ -93,11 +93,11 @@ export class StepRunner {
     } catch {
       /* a log that cannot be written must not break provisioning */
     }
-    this.o.onEvent?.(e)
+    this.opts.onEvent?.(e)
   }
 
   checkCancelled(): void {
-    const why = this.o.cancelled?.()
+    const why = this.opts.cancelled?.()
     if (why) throw new CancelledError(why)
   }
 
@@ -131,9 +131,9 @@ export class StepRunner {
     let cancelledWhy: string | undefined
     let poll: NodeJS.Timeout | undefined
     const cancelled = new Promise<void>((resolve) => {
-      if (!this.o.cancelled) return
+      if (!this.opts.cancelled) return
       poll = setInterval(() => {
-        const why = this.o.cancelled?.()
+        const why = this.opts.cancelled?.()
         if (!why) return
         cancelledWhy = why
         clearInterval(poll)
@@ -182,17 +182,17 @@ function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /** One printable line per event, as the CLI shows them (lines indented under their step). */
-export function formatStepEvent(e: StepEvent): string {
-  const who = e.node ? `[${e.node}] ` : ''
-  const secs = (e.elapsedMs / 1000).toFixed(1)
-  switch (e.status) {
+export function formatStepEvent(event: StepEvent): string {
+  const who = event.node ? `[${event.node}] ` : ''
+  const secs = (event.elapsedMs / 1000).toFixed(1)
+  switch (event.status) {
     case 'start':
-      return `${who}${e.step} ...`
+      return `${who}${event.step} ...`
     case 'line':
-      return `${who}  | ${e.line}`
+      return `${who}  | ${event.line}`
     case 'done':
-      return `${who}${e.step} done (${secs}s)`
+      return `${who}${event.step} done (${secs}s)`
     case 'failed':
-      return `${who}${e.step} FAILED after ${secs}s: ${e.line ?? ''}`
+      return `${who}${event.step} FAILED after ${secs}s: ${event.line ?? ''}`
   }
 }

@@ -35,13 +35,13 @@ export interface RunOptions {
 }
 
 /** Runs `file args` to its end. Never rejects: a failure is in `code`, `signal` and `stderr`. */
-export function runCommand(file: string, args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
-  const timeoutMs = o.timeoutMs ?? 60_000
+export function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? 60_000
   return new Promise((resolve) => {
     const out: Buffer[] = []
     const err: Buffer[] = []
     let failed = ''
-    const child = spawn(file, args, { env: o.env, cwd: o.cwd, stdio: 'pipe' })
+    const child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: 'pipe' })
     const timer = setTimeout(() => {
       failed = `timed out after ${timeoutMs / 1000} s`
       child.kill('SIGTERM')
@@ -55,7 +55,7 @@ export function runCommand(file: string, args: readonly string[], o: RunOptions 
       const stderr = Buffer.concat(err).toString() + (failed ? `${err.length ? '\n' : ''}${failed}` : '')
       resolve({ code: code !== null && code >= 0 ? code : 1, stdout: Buffer.concat(out).toString(), stderr, signal })
     })
-    child.stdin.end(o.input ?? '')
+    child.stdin.end(opts.input ?? '')
   })
 }
 
@@ -63,9 +63,9 @@ export function runCommand(file: string, args: readonly string[], o: RunOptions 
 const exitOf = (r: Pick<RunResult, 'code'> & { signal?: NodeJS.Signals | null }): string => (r.signal ? `killed by ${r.signal}` : `exit ${r.code}`)
 
 /** The stdout of a command that had to succeed, else an error naming it (`kubectl get pods`) with its output. */
-export function stdoutOf(command: string, r: Pick<RunResult, 'code' | 'stdout' | 'stderr'> & { signal?: NodeJS.Signals | null }): string {
-  if (r.code !== 0 || r.signal) throw new Error(`${command} failed (${exitOf(r)}):\n${r.stderr}${r.stdout}`)
-  return r.stdout
+export function stdoutOf(command: string, runResult: Pick<RunResult, 'code' | 'stdout' | 'stderr'> & { signal?: NodeJS.Signals | null }): string {
+  if (runResult.code !== 0 || runResult.signal) throw new Error(`${command} failed (${exitOf(runResult)}):\n${runResult.stderr}${runResult.stdout}`)
+  return runResult.stdout
 }
 
 export interface KubelabOptions {
@@ -82,9 +82,9 @@ export interface Kubelab {
   result(...args: string[]): Promise<RunResult>
 }
 
-export function kubelabCli(o: KubelabOptions): Kubelab {
+export function kubelabCli(opts: KubelabOptions): Kubelab {
   const result = (...args: string[]): Promise<RunResult> =>
-    runCommand(process.execPath, [KUBELAB_BIN, ...args], { env: late(o.env), cwd: ROOT, timeoutMs: o.timeoutMs ?? 300_000 })
+    runCommand(process.execPath, [KUBELAB_BIN, ...args], { env: late(opts.env), cwd: ROOT, timeoutMs: opts.timeoutMs ?? 300_000 })
   const run = async (...args: string[]): Promise<string> => {
     const r = await result(...args)
     if (r.code !== 0 || r.signal)
@@ -114,11 +114,11 @@ export interface Kubectl {
   result(...args: string[]): Promise<RunResult>
 }
 
-export function kubectlCli(o: KubectlOptions): Kubectl {
+export function kubectlCli(opts: KubectlOptions): Kubectl {
   const exec = (args: string[], input?: string): Promise<RunResult> =>
-    runCommand(o.bin ?? 'kubectl', ['--kubeconfig', late(o.kubeconfig), ...(o.flags ?? []), ...args], {
-      env: late(o.env),
-      timeoutMs: o.timeoutMs ?? 60_000,
+    runCommand(opts.bin ?? 'kubectl', ['--kubeconfig', late(opts.kubeconfig), ...(opts.flags ?? []), ...args], {
+      env: late(opts.env),
+      timeoutMs: opts.timeoutMs ?? 60_000,
       input,
     })
   const failure = (args: string[], r: RunResult, output: string): Error => new Error(`kubectl ${args.join(' ')} failed (${exitOf(r)}): ${output}`)

@@ -55,16 +55,16 @@ export interface TestCluster {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-export async function startTestCluster(o: TestClusterOptions = {}): Promise<TestCluster> {
+export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-cluster-'))
   const kubeconfig = join(dir, 'admin.kubeconfig')
-  const fake = o.fakeClock ? new FakeClock(Date.now()) : undefined
+  const fake = opts.fakeClock ? new FakeClock(Date.now()) : undefined
   const clock: Clock = fake ?? realClock
   const logs: string[] = []
   const log = (l: string): void => {
     logs.push(l)
     if (logs.length > 5000) logs.shift()
-    if (o.verbose) console.log(l)
+    if (opts.verbose) console.log(l)
   }
   const cp = await startControlPlane({
     dataDir: join(dir, 'data'),
@@ -72,15 +72,15 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
     adminKubeconfig: kubeconfig,
     clock,
     log,
-    controllerOptions: o.controllerOptions,
-    controlSocket: o.controlSocket ? join(dir, 'control.sock') : undefined,
+    controllerOptions: opts.controllerOptions,
+    controlSocket: opts.controlSocket ? join(dir, 'control.sock') : undefined,
     nodes: {
-      count: o.nodes ?? 3,
+      count: opts.nodes ?? 3,
       prefix: 'node-',
-      startDelayMs: o.startDelayMs ?? (fake ? 1000 : 50),
-      runTimeMs: o.runTimeMs ?? (fake ? 5000 : 500),
+      startDelayMs: opts.startDelayMs ?? (fake ? 1000 : 50),
+      runTimeMs: opts.runTimeMs ?? (fake ? 5000 : 500),
       shutdownMs: fake ? 500 : 20,
-      ...o.nodeOptions,
+      ...opts.nodeOptions,
     },
   })
   const cacheDir = join(dir, 'kube-cache')

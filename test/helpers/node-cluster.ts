@@ -92,17 +92,17 @@ export interface NodeCluster {
   close(): Promise<void>
 }
 
-export const isReady = (p: Pod | undefined): boolean =>
-  p?.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+export const isReady = (pod: Pod | undefined): boolean =>
+  pod?.status?.phase === 'Running' && !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
 
 /** Starts the control plane, the nodes' containerds and kubelets (plus `agents`); close() undoes all of it, also after a failed start. */
-export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeCluster> {
-  const dir = mkdtempSync(join(tmpdir(), `kubelab-${o.tag}-e2e-`))
+export async function startNodeCluster(opts: NodeClusterOptions): Promise<NodeCluster> {
+  const dir = mkdtempSync(join(tmpdir(), `kubelab-${opts.tag}-e2e-`))
   const kubeconfig = join(dir, 'admin.kubeconfig')
   const agentKubeconfig = join(dir, 'agent.kubeconfig')
   const cacheDir = join(dir, 'kube-cache')
   const kubectlEnv = { ...process.env, HOME: dir, KUBECONFIG: kubeconfig } as Record<string, string>
-  const cgroupRoot = (node: string): string => `/kubelab-${o.tag}-${process.pid}-${node}`
+  const cgroupRoot = (node: string): string => `/kubelab-${opts.tag}-${process.pid}-${node}`
   const runtimes = new Map<string, ContainerdNode>()
   const kubeletArgs = new Map<string, string[]>()
   const agents: Agent[] = []
@@ -162,7 +162,7 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
     // dns removes its endpoint, the proxies and netpol their iptables chains, on SIGTERM.
     for (const a of [...agents].reverse()) await stopChild(a.child, 10_000)
     for (const rt of runtimes.values()) await rt.stop()
-    for (const n of o.nodes) removeCgroupTree(cgroupRoot(n.name))
+    for (const n of opts.nodes) removeCgroupTree(cgroupRoot(n.name))
     for (const r of routes) spawnSync('ip', ['route', 'del', r])
     await cp?.close()
     await bridge?.remove()
@@ -170,15 +170,15 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
   }
 
   try {
-    bridge = await createTestBridge(o.bridge, `${o.hostIp}/24`)
+    bridge = await createTestBridge(opts.bridge, `${opts.hostIp}/24`)
     // The API server listens on the bridge's host address: the nodes reach it from their namespaces.
     cp = await startControlPlane({
       dataDir: join(dir, 'data'),
-      bindAddress: o.hostIp,
+      bindAddress: opts.hostIp,
       securePort: 0,
       adminKubeconfig: kubeconfig,
-      extraSANs: [o.hostIp],
-      controllerOptions: { clusterCIDR: CLUSTER_CIDR, ...o.controllerOptions },
+      extraSANs: [opts.hostIp],
+      controllerOptions: { clusterCIDR: CLUSTER_CIDR, ...opts.controllerOptions },
       log: () => {},
     })
     const api = cp.apiserver
@@ -229,11 +229,11 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
       },
       nodesReady: async (timeoutMs = 90_000) => {
         await until(
-          `${o.nodes.length === 1 ? 'the node' : 'every node'} Ready with a podCIDR`,
+          `${opts.nodes.length === 1 ? 'the node' : 'every node'} Ready with a podCIDR`,
           async () => {
             const list = JSON.parse(await k('get', 'nodes', '-o', 'json')) as { items: Node[] }
             if (
-              list.items.length === o.nodes.length &&
+              list.items.length === opts.nodes.length &&
               list.items.every((n) => n.spec?.podCIDR && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
             )
               return true
@@ -252,14 +252,14 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
       close,
     }
     await Promise.all(
-      o.nodes.map(async (n) => {
+      opts.nodes.map(async (n) => {
         const rt = await startContainerdNode(n.short, { bridge: bridge!, ip: n.ip })
         runtimes.set(n.name, rt)
         for (const tar of images) await loadImage(tar, { socket: rt.socket, snapshotter: rt.snapshotter })
       }),
     )
-    await o.beforeAgents?.(cluster)
-    for (const n of o.nodes) {
+    await opts.beforeAgents?.(cluster)
+    for (const n of opts.nodes) {
       const rt = runtimes.get(n.name)!
       // The kubelet's serving certificate, from the cluster CA, for the address the API server dials.
       const serving = issueCert(api.pki.ca, { commonName: `system:node:${n.name}`, organizations: ['system:nodes'], server: true, ipAddresses: [n.ip] })
@@ -268,7 +268,7 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
       writeFileSync(join(nodeDir, 'kubelet.crt'), serving.certPem)
       writeFileSync(join(nodeDir, 'kubelet.key'), serving.keyPem, { mode: 0o600 })
       let kubeletKubeconfig = agentKubeconfig
-      if (o.nodeIdentity) {
+      if (opts.nodeIdentity) {
         // The kubelet runs as its node, as on a real cluster: held by the Node authorizer and NodeRestriction.
         kubeletKubeconfig = join(nodeDir, 'kubelet.kubeconfig')
         const client = issueClientCert(api.pki.ca, `system:node:${n.name}`, ['system:nodes'])
@@ -306,11 +306,11 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
         cgroupRoot(n.name),
         '--port',
         '10250',
-        ...(o.kubeletArgs?.(n) ?? []),
+        ...(opts.kubeletArgs?.(n) ?? []),
       ]
       kubeletArgs.set(n.name, args)
-      startAgent(rt.netns, o.nodes.length === 1 ? 'kubelet' : `kubelet-${n.name}`, args)
-      for (const [what, agentArgs] of Object.entries(o.agents?.(n, cluster) ?? {})) startAgent(rt.netns, what, agentArgs)
+      startAgent(rt.netns, opts.nodes.length === 1 ? 'kubelet' : `kubelet-${n.name}`, args)
+      for (const [what, agentArgs] of Object.entries(opts.agents?.(n, cluster) ?? {})) startAgent(rt.netns, what, agentArgs)
     }
     return cluster
   } catch (e) {
@@ -340,10 +340,10 @@ const METHODS = new Set<string>([
  * the fields (dir, runtimes, ...) are read once the cluster runs. Call it before the file's
  * own beforeAll, which then runs on the started cluster.
  */
-export function useNodeCluster(o: NodeClusterOptions, startTimeoutMs = 120_000): NodeCluster {
+export function useNodeCluster(opts: NodeClusterOptions, startTimeoutMs = 120_000): NodeCluster {
   let c: NodeCluster | undefined
   beforeAll(async () => {
-    c = await startNodeCluster(o)
+    c = await startNodeCluster(opts)
   }, startTimeoutMs)
   afterAll(async () => {
     await c?.close()

@@ -2,12 +2,12 @@
 // store's own suite and the conformance suite run on every backend).
 import type { Storage, StoreError, WatchEvent } from '../../src-cluster/store/types'
 
-export const create = (s: Storage, key: string, value: string) => s.txn([{ key, target: 'modRevision', equals: 0 }], [{ type: 'put', key, value }])
-export const put = (s: Storage, key: string, value: string) => s.txn([], [{ type: 'put', key, value }])
-export const del = (s: Storage, key: string) => s.txn([], [{ type: 'delete', key }])
+export const create = (storage: Storage, key: string, value: string) => storage.txn([{ key, target: 'modRevision', equals: 0 }], [{ type: 'put', key, value }])
+export const put = (storage: Storage, key: string, value: string) => storage.txn([], [{ type: 'put', key, value }])
+export const del = (storage: Storage, key: string) => storage.txn([], [{ type: 'delete', key }])
 
 /** Collect watch batches until `n` events arrived. */
-export function collect(s: Storage, prefix: string, after: number, n: number) {
+export function collect(storage: Storage, prefix: string, after: number, batchCount: number) {
   const batches: { revision: number; events: readonly WatchEvent[] }[] = []
   let resolveDone: () => void = () => undefined
   let rejectDone: (e: StoreError) => void = () => undefined
@@ -16,13 +16,13 @@ export function collect(s: Storage, prefix: string, after: number, n: number) {
     rejectDone = rej
   })
   let count = 0
-  const w = s.watch(
+  const w = storage.watch(
     prefix,
     { afterRevision: after },
     (events, revision) => {
       batches.push({ revision, events })
       count += events.length
-      if (count >= n) resolveDone()
+      if (count >= batchCount) resolveDone()
     },
     (err) => rejectDone(err),
   )

@@ -27,13 +27,13 @@ function convert(from: KubeObject, apiVersion: string, pairs: readonly (readonly
   return out as KubeObject
 }
 
-export function eventsV1ToCore(e: KubeObject): KubeObject {
-  return convert(e, 'v1', RENAMES)
+export function eventsV1ToCore(obj: KubeObject): KubeObject {
+  return convert(obj, 'v1', RENAMES)
 }
 
-export function coreToEventsV1(e: KubeObject): KubeObject {
+export function coreToEventsV1(obj: KubeObject): KubeObject {
   const out = convert(
-    e,
+    obj,
     'events.k8s.io/v1',
     RENAMES.map(([a, b]) => [b, a] as const),
   ) as Obj

@@ -115,12 +115,12 @@ function walk(v: unknown, old: unknown, s: JSONSchemaProps, path: string, errs: 
 }
 
 /** Whether any node of the schema carries validation rules (most CRDs have none). */
-export function hasRules(s: JSONSchemaProps | undefined): boolean {
-  if (!s) return false
-  if ((s['x-kubernetes-validations'] ?? []).length) return true
-  if (Object.values(s.properties ?? {}).some(hasRules)) return true
-  if (isObj(s.additionalProperties) && hasRules(s.additionalProperties as JSONSchemaProps)) return true
-  const it = Array.isArray(s.items) ? s.items[0] : s.items
+export function hasRules(schema: JSONSchemaProps | undefined): boolean {
+  if (!schema) return false
+  if ((schema['x-kubernetes-validations'] ?? []).length) return true
+  if (Object.values(schema.properties ?? {}).some(hasRules)) return true
+  if (isObj(schema.additionalProperties) && hasRules(schema.additionalProperties as JSONSchemaProps)) return true
+  const it = Array.isArray(schema.items) ? schema.items[0] : schema.items
   return hasRules(it)
 }
 
@@ -132,10 +132,10 @@ export function validateRules(obj: Obj, old: Obj | undefined, schema: JSONSchema
 }
 
 /** CRD validation of the rules themselves: each compiles, with upstream's paths and words. */
-export function ruleSchemaErrors(s: JSONSchemaProps | undefined, path: string): FieldError[] {
-  if (!s) return []
+export function ruleSchemaErrors(schema: JSONSchemaProps | undefined, path: string): FieldError[] {
+  if (!schema) return []
   const errs: FieldError[] = []
-  ;((s['x-kubernetes-validations'] ?? []) as Rule[]).forEach((r, i) => {
+  ;((schema['x-kubernetes-validations'] ?? []) as Rule[]).forEach((r, i) => {
     const p = `${path}.x-kubernetes-validations[${i}]`
     if (!r.rule) errs.push({ type: 'FieldValueRequired', field: `${p}.rule` })
     else {
@@ -153,9 +153,9 @@ export function ruleSchemaErrors(s: JSONSchemaProps | undefined, path: string): 
     if (r.fieldPath !== undefined && !/^(\.[A-Za-z_][\w-]*|\[['"][^'"]*['"]\]|\[\d+\])+$/.test(r.fieldPath))
       errs.push({ type: 'FieldValueInvalid', field: `${p}.fieldPath`, badValue: r.fieldPath, detail: 'fieldPath must be a valid path' })
   })
-  for (const [k, ps] of Object.entries(s.properties ?? {})) errs.push(...ruleSchemaErrors(ps, `${path}.properties[${k}]`))
-  if (isObj(s.additionalProperties)) errs.push(...ruleSchemaErrors(s.additionalProperties as JSONSchemaProps, `${path}.additionalProperties`))
-  const it = Array.isArray(s.items) ? s.items[0] : s.items
+  for (const [k, ps] of Object.entries(schema.properties ?? {})) errs.push(...ruleSchemaErrors(ps, `${path}.properties[${k}]`))
+  if (isObj(schema.additionalProperties)) errs.push(...ruleSchemaErrors(schema.additionalProperties as JSONSchemaProps, `${path}.additionalProperties`))
+  const it = Array.isArray(schema.items) ? schema.items[0] : schema.items
   if (it) errs.push(...ruleSchemaErrors(it, `${path}.items`))
   return errs
 }

@@ -3,8 +3,8 @@ import { defaultPodTemplate } from './pod'
 import { defaultPersistentVolumeClaim } from './storage'
 import { child, ensure, items, setDefault, type Obj } from './util'
 
-export function defaultDeployment(d: Obj): void {
-  const spec = child(d, 'spec')
+export function defaultDeployment(obj: Obj): void {
+  const spec = child(obj, 'spec')
   if (!spec) return
   setDefault(spec, 'replicas', 1)
   const strategy = ensure(spec, 'strategy')

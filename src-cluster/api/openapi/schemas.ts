@@ -43,22 +43,22 @@ export function refSchema(name: string): JsonSchema {
 }
 
 /** Schema of a value of type t (no description). Registers special components it uses. */
-export function typeSchema(t: FieldType, used: Set<string>): JsonSchema {
-  switch (t.t) {
+export function typeSchema(fieldType: FieldType, used: Set<string>): JsonSchema {
+  switch (fieldType.t) {
     case 'ref':
-      return refSchema(t.name)
+      return refSchema(fieldType.name)
     case 'list': {
-      const s: JsonSchema = { type: 'array', items: itemSchema(t.of, used) }
-      if (t.listType) s['x-kubernetes-list-type'] = t.listType
-      if (t.mapKeys) s['x-kubernetes-list-map-keys'] = [...t.mapKeys]
-      if (t.mergeKey) s['x-kubernetes-patch-merge-key'] = t.mergeKey
-      if (t.strategy) s['x-kubernetes-patch-strategy'] = t.strategy
+      const s: JsonSchema = { type: 'array', items: itemSchema(fieldType.of, used) }
+      if (fieldType.listType) s['x-kubernetes-list-type'] = fieldType.listType
+      if (fieldType.mapKeys) s['x-kubernetes-list-map-keys'] = [...fieldType.mapKeys]
+      if (fieldType.mergeKey) s['x-kubernetes-patch-merge-key'] = fieldType.mergeKey
+      if (fieldType.strategy) s['x-kubernetes-patch-strategy'] = fieldType.strategy
       return s
     }
     case 'map':
-      return { type: 'object', additionalProperties: itemSchema(t.of, used) }
+      return { type: 'object', additionalProperties: itemSchema(fieldType.of, used) }
     case 'string':
-      return t.enum ? { type: 'string', enum: [...t.enum] } : { type: 'string' }
+      return fieldType.enum ? { type: 'string', enum: [...fieldType.enum] } : { type: 'string' }
     case 'bool':
       return { type: 'boolean' }
     case 'int32':
@@ -70,9 +70,9 @@ export function typeSchema(t: FieldType, used: Set<string>): JsonSchema {
     case 'bytes':
       return { type: 'string', format: 'byte' }
     default: {
-      const special = SPECIAL_COMPONENTS[t.t]
-      if (!special) throw new Error(`openapi: no schema for type ${t.t}`)
-      used.add(t.t)
+      const special = SPECIAL_COMPONENTS[fieldType.t]
+      if (!special) throw new Error(`openapi: no schema for type ${fieldType.t}`)
+      used.add(fieldType.t)
       return refSchema(special[0])
     }
   }

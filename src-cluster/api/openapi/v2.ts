@@ -19,11 +19,11 @@ function isObj(v: unknown): v is Json {
 }
 
 /** A v3 schema as v2: references point at #/definitions, single-ref allOf wrappers become plain refs. */
-export function toV2Schema(s: unknown): unknown {
-  if (Array.isArray(s)) return s.map(toV2Schema)
-  if (!isObj(s)) return s
+export function toV2Schema(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toV2Schema)
+  if (!isObj(value)) return value
   const out: Json = {}
-  for (const [k, v] of Object.entries(s)) {
+  for (const [k, v] of Object.entries(value)) {
     if (DROPPED.has(k)) continue
     if (k === '$ref' && typeof v === 'string') out[k] = v.startsWith(V3_REF) ? V2_REF + v.slice(V3_REF.length) : v
     else if (k === 'properties' && isObj(v)) out[k] = Object.fromEntries(Object.entries(v).map(([n, p]) => [n, toV2Schema(p)]))

@@ -305,14 +305,14 @@ export function evaluatorFor(group: string, plural: string): Evaluator {
 }
 
 /** The scopes of a quota as requirements: each of spec.scopes is an Exists on that scope. */
-export function scopeRequirements(q: QuotaObject): ScopeRequirement[] {
-  return [...(q.spec?.scopes ?? []).map((s) => ({ scopeName: s, operator: 'Exists' })), ...(q.spec?.scopeSelector?.matchExpressions ?? [])]
+export function scopeRequirements(quota: QuotaObject): ScopeRequirement[] {
+  return [...(quota.spec?.scopes ?? []).map((s) => ({ scopeName: s, operator: 'Exists' })), ...(quota.spec?.scopeSelector?.matchExpressions ?? [])]
 }
 
 /** Whether `o` counts against `q` given `hardNames` (upstream's evaluator Matches). */
-export function quotaMatches(ev: Evaluator, q: QuotaObject, hardNames: readonly string[], o: KubeObject): boolean {
+export function quotaMatches(ev: Evaluator, quota: QuotaObject, hardNames: readonly string[], obj: KubeObject): boolean {
   if (!ev.matchingResources(hardNames).length) return false
-  return scopeRequirements(q).every((r) => ev.matchesScope(r, o))
+  return scopeRequirements(quota).every((r) => ev.matchesScope(r, obj))
 }
 
 /**

@@ -5,9 +5,9 @@ import { addQuantity, exactQuantity, formatExact, maxQuantity, subQuantity, ZERO
 export type ResourceList = Map<string, ExactQuantity>
 
 /** From an object's `{cpu: "1", memory: "1Gi"}` map; unparsable values are skipped (validation refuses them). */
-export function fromMap(m: Record<string, unknown> | undefined | null): ResourceList {
+export function fromMap(record: Record<string, unknown> | undefined | null): ResourceList {
   const out: ResourceList = new Map()
-  for (const [k, v] of Object.entries(m ?? {})) {
+  for (const [k, v] of Object.entries(record ?? {})) {
     if (typeof v !== 'string' && typeof v !== 'number') continue
     try {
       out.set(k, exactQuantity(String(v)))
@@ -18,9 +18,9 @@ export function fromMap(m: Record<string, unknown> | undefined | null): Resource
   return out
 }
 
-export function toMap(l: ResourceList): Record<string, string> {
+export function toMap(resourceList: ResourceList): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const k of [...l.keys()].sort()) out[k] = formatExact(l.get(k)!)
+  for (const k of [...resourceList.keys()].sort()) out[k] = formatExact(resourceList.get(k)!)
   return out
 }
 
@@ -44,32 +44,32 @@ export function max(a: ResourceList, b: ResourceList): ResourceList {
 }
 
 /** Only the given names. */
-export function mask(l: ResourceList, names: Iterable<string>): ResourceList {
+export function mask(resourceList: ResourceList, names: Iterable<string>): ResourceList {
   const out: ResourceList = new Map()
-  for (const n of names) if (l.has(n)) out.set(n, l.get(n)!)
+  for (const n of names) if (resourceList.has(n)) out.set(n, resourceList.get(n)!)
   return out
 }
 
 /** Names in `a` whose value exceeds `limits` (names missing from `limits` are not limited). */
-export function exceeded(a: ResourceList, limits: ResourceList): string[] {
+export function exceeded(resourceList: ResourceList, limits: ResourceList): string[] {
   const out: string[] = []
-  for (const [k, v] of a) {
+  for (const [k, v] of resourceList) {
     const lim = limits.get(k)
     if (lim && v.nano > lim.nano) out.push(k)
   }
   return out.sort()
 }
 
-export function isZero(l: ResourceList): boolean {
-  for (const v of l.values()) if (v.nano !== 0n) return false
+export function isZero(resourceList: ResourceList): boolean {
+  for (const v of resourceList.values()) if (v.nano !== 0n) return false
   return true
 }
 
 /** upstream's prettyPrint: `name=value` sorted by name, joined by commas. */
-export function prettyPrint(l: ResourceList): string {
-  return [...l.keys()]
+export function prettyPrint(resourceList: ResourceList): string {
+  return [...resourceList.keys()]
     .sort()
-    .map((k) => `${k}=${formatExact(l.get(k)!)}`)
+    .map((k) => `${k}=${formatExact(resourceList.get(k)!)}`)
     .join(',')
 }
 

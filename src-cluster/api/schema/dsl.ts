@@ -107,8 +107,8 @@ export function map(of: FieldType): MapType {
 
 type FieldOpts = Omit<Field, 'n' | 'type' | 'doc'>
 /** f(protobufNumber, type, doc, opts) */
-export function f(n: number, type: FieldType, doc: string, opts: FieldOpts = {}): Field {
-  return { n, type, doc, ...opts }
+export function f(count: number, type: FieldType, doc: string, opts: FieldOpts = {}): Field {
+  return { n: count, type, doc, ...opts }
 }
 
 export function struct(name: string, doc: string, fields: Record<string, Field>, extra: Pick<Struct, 'gvk' | 'oneOf'> = {}): Struct {

@@ -10,28 +10,28 @@ export type Lookup = (name: string) => Struct
 export const registryLookup: Lookup = (name) => structByName(name)
 
 /** A lookup given by name resolves through the registry; a Struct passed directly is used as-is. */
-export function resolveStruct(s: Struct | string, lookup: Lookup = registryLookup): Struct {
-  return typeof s === 'string' ? lookup(s) : s
+export function resolveStruct(struct: Struct | string, lookup: Lookup = registryLookup): Struct {
+  return typeof struct === 'string' ? lookup(struct) : struct
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** `a.b`, with the root path "" producing just the key. */
 export function joinPath(base: string, key: string): string {
   return base ? `${base}.${key}` : key
 }
-export function indexPath(base: string, i: number): string {
-  return `${base}[${i}]`
+export function indexPath(base: string, index: number): string {
+  return `${base}[${index}]`
 }
 export function keyPath(base: string, key: string): string {
   return `${base}[${key}]`
 }
 
 /** JSON-schema-ish type word for a field type, used in error messages ("integer", "object", ...). */
-export function jsonTypeWord(t: FieldType): string {
-  switch (t.t) {
+export function jsonTypeWord(fieldType: FieldType): string {
+  switch (fieldType.t) {
     case 'ref':
     case 'map':
       return 'object'
@@ -52,16 +52,16 @@ export function jsonTypeWord(t: FieldType): string {
 }
 
 /** Type word of a JSON value as the OpenAPI validator names it. */
-export function valueTypeWord(v: unknown): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'array'
-  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number'
-  return typeof v
+export function valueTypeWord(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number'
+  return typeof value
 }
 
 /** Deep copy of JSON data (objects we handle are plain JSON). */
-export function cloneJson<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T)
+export function cloneJson<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T)
 }
 
 /** Every struct name reachable from `root` (including root), following refs through lists and maps. */
@@ -81,8 +81,8 @@ export function reachableStructs(roots: readonly string[], lookup: Lookup = regi
 }
 
 /** Struct name a field type ultimately refers to (through lists/maps), if any. */
-export function refOf(t: FieldType): string | undefined {
-  if (t.t === 'ref') return t.name
-  if (t.t === 'list' || t.t === 'map') return refOf(t.of)
+export function refOf(fieldType: FieldType): string | undefined {
+  if (fieldType.t === 'ref') return fieldType.name
+  if (fieldType.t === 'list' || fieldType.t === 'map') return refOf(fieldType.of)
   return undefined
 }

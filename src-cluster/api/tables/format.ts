@@ -21,13 +21,13 @@ export const nameOf = (obj: KubeObject): string => obj.metadata?.name ?? ''
 export const ageOf = (obj: KubeObject, now: Date): string => ageSince(obj.metadata?.creationTimestamp, now)
 
 /** Integer fields default to 0 when unset, as Go's zero value does. */
-export const int = (v: number | null | undefined): number => (typeof v === 'number' ? Math.trunc(v) : 0)
+export const int = (value: number | null | undefined): number => (typeof value === 'number' ? Math.trunc(value) : 0)
 
 /** `a=b,c=d` with keys sorted, or `<none>` (labels.FormatLabels). */
-export function formatLabels(m: Record<string, string> | null | undefined): string {
-  const keys = Object.keys(m ?? {}).sort()
+export function formatLabels(record: Record<string, string> | null | undefined): string {
+  const keys = Object.keys(record ?? {}).sort()
   if (keys.length === 0) return '<none>'
-  return keys.map((k) => `${k}=${m![k]}`).join(',')
+  return keys.map((k) => `${k}=${record![k]}`).join(',')
 }
 
 /** Selector text, `<none>` for empty or missing, `<error>` for invalid (metav1.FormatLabelSelector). */
@@ -71,19 +71,19 @@ export function accessModesString(modes: readonly string[] | undefined): string 
 }
 
 /** IntOrString as text: 3 → "3", "25%" → "25%". */
-export function intOrString(v: number | string | null | undefined): string | undefined {
-  if (v === null || v === undefined) return undefined
-  return typeof v === 'number' ? String(Math.trunc(v)) : v
+export function intOrString(value: number | string | null | undefined): string | undefined {
+  if (value === null || value === undefined) return undefined
+  return typeof value === 'number' ? String(Math.trunc(value)) : value
 }
 
 /** Bool pointer printed as "True"/"False", or "<unset>" when missing. */
-export function boolPtr(v: boolean | null | undefined): string {
-  if (v === null || v === undefined) return '<unset>'
-  return v ? 'True' : 'False'
+export function boolPtr(value: boolean | null | undefined): string {
+  if (value === null || value === undefined) return '<unset>'
+  return value ? 'True' : 'False'
 }
 
 /** Quantities print as stored; a missing one prints as Go's zero Quantity ("0"). */
-export const quantity = (q: string | number | null | undefined): string => (q === null || q === undefined ? '0' : String(q))
+export const quantity = (value: string | number | null | undefined): string => (value === null || value === undefined ? '0' : String(value))
 
 /** Up to `max` items joined by ",", then " + N more..." (listWithMoreString and friends). */
 export function listWithMore(items: readonly string[], max: number, emptyText: string): string {

@@ -168,7 +168,7 @@ export function toTable(res: ResourceInfo, objs: readonly KubeObject[], opts: To
 }
 
 /** Parses `?includeObject=`; upstream defaults to Metadata. Returns undefined for an invalid value. */
-export function parseIncludeObject(v: string | null | undefined): IncludeObject | undefined {
-  if (v === null || v === undefined || v === '') return 'Metadata'
-  return v === 'None' || v === 'Metadata' || v === 'Object' ? v : undefined
+export function parseIncludeObject(value: string | null | undefined): IncludeObject | undefined {
+  if (value === null || value === undefined || value === '') return 'Metadata'
+  return value === 'None' || value === 'Metadata' || value === 'Object' ? value : undefined
 }

@@ -231,10 +231,10 @@ function optionsFromOld(old: Obj): Options {
   }
 }
 
-export const validateValidatingWebhookConfiguration = (o: Obj): Errs => validateConfiguration(o, false, STRICT)
-export const validateMutatingWebhookConfiguration = (o: Obj): Errs => validateConfiguration(o, true, STRICT)
-export const validateValidatingWebhookConfigurationUpdate = (o: Obj, old: Obj): Errs => validateConfiguration(o, false, optionsFromOld(old))
-export const validateMutatingWebhookConfigurationUpdate = (o: Obj, old: Obj): Errs => validateConfiguration(o, true, optionsFromOld(old))
+export const validateValidatingWebhookConfiguration = (obj: Obj): Errs => validateConfiguration(obj, false, STRICT)
+export const validateMutatingWebhookConfiguration = (obj: Obj): Errs => validateConfiguration(obj, true, STRICT)
+export const validateValidatingWebhookConfigurationUpdate = (obj: Obj, old: Obj): Errs => validateConfiguration(obj, false, optionsFromOld(old))
+export const validateMutatingWebhookConfigurationUpdate = (obj: Obj, old: Obj): Errs => validateConfiguration(obj, true, optionsFromOld(old))
 
 // ---- ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding ----
 
@@ -280,9 +280,9 @@ function validateMatchResources(m: Obj | undefined, path: string, requireRules: 
   return errs
 }
 
-export function validateValidatingAdmissionPolicy(o: Obj): Errs {
+export function validateValidatingAdmissionPolicy(obj: Obj): Errs {
   const errs: Errs = []
-  const spec = child(o, 'spec') ?? {}
+  const spec = child(obj, 'spec') ?? {}
   const fp = str(spec, 'failurePolicy')
   if (fp !== undefined && !FAILURE_POLICIES.includes(fp)) errs.push(fieldErr.notSupported('spec.failurePolicy', fp, FAILURE_POLICIES))
   const pk = child(spec, 'paramKind')
@@ -329,16 +329,16 @@ export function validateValidatingAdmissionPolicy(o: Obj): Errs {
     const p = `spec.auditAnnotations[${i}]`
     const key = str(a, 'key') ?? ''
     if (!key) errs.push(fieldErr.required(`${p}.key`))
-    else for (const m of isQualifiedName(`${str(o.metadata, 'name') ?? ''}/${key}`)) errs.push(fieldErr.invalid(`${p}.key`, key, m))
+    else for (const m of isQualifiedName(`${str(obj.metadata, 'name') ?? ''}/${key}`)) errs.push(fieldErr.invalid(`${p}.key`, key, m))
     errs.push(...validateExpression(str(a, 'valueExpression'), `${p}.valueExpression`, ADMISSION_VARIABLES))
   })
   errs.push(...validateMatchConditions(items(spec, 'matchConditions'), 'spec.matchConditions', ADMISSION_VARIABLES))
   return errs
 }
 
-export function validateValidatingAdmissionPolicyBinding(o: Obj): Errs {
+export function validateValidatingAdmissionPolicyBinding(obj: Obj): Errs {
   const errs: Errs = []
-  const spec = child(o, 'spec') ?? {}
+  const spec = child(obj, 'spec') ?? {}
   if (!str(spec, 'policyName')) errs.push(fieldErr.required('spec.policyName'))
   const pr = child(spec, 'paramRef')
   if (pr) {

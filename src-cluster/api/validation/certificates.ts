@@ -39,8 +39,8 @@ export const KNOWN_USAGES = [
 const CONDITION_STATUSES = ['False', 'True', 'Unknown']
 
 /** The request's PEM text (spec.request is base64 in JSON). */
-export function csrRequestText(o: Obj): string {
-  return Buffer.from(str(child(o, 'spec'), 'request') ?? '', 'base64').toString('latin1')
+export function csrRequestText(obj: Obj): string {
+  return Buffer.from(str(child(obj, 'spec'), 'request') ?? '', 'base64').toString('latin1')
 }
 
 export function validateSignerName(path: string, signerName: string): Errs {
@@ -109,11 +109,11 @@ function validateCertificate(o: Obj): Errs {
   return []
 }
 
-export function validateCsr(o: Obj): Errs {
+export function validateCsr(obj: Obj): Errs {
   const errs: Errs = []
-  const spec = child(o, 'spec')
+  const spec = child(obj, 'spec')
   try {
-    parseCsr(csrRequestText(o))
+    parseCsr(csrRequestText(obj))
   } catch (e) {
     if (!(e instanceof CsrError)) throw e
     errs.push(fieldErr.invalid('spec.request', goBytes(Buffer.from(str(spec, 'request') ?? '', 'base64')), e.message))
@@ -133,20 +133,20 @@ export function validateCsr(o: Obj): Errs {
   const exp = num(spec, 'expirationSeconds')
   if (exp !== undefined && exp < 600)
     errs.push(fieldErr.invalid('spec.expirationSeconds', exp, 'may not specify a duration less than 600 seconds (10 minutes)'))
-  errs.push(...validateConditions(o))
-  errs.push(...validateCertificate(o))
+  errs.push(...validateConditions(obj))
+  errs.push(...validateCertificate(obj))
   return errs
 }
 
-export function validateCsrUpdate(o: Obj, old: Obj): Errs {
+export function validateCsrUpdate(obj: Obj, old: Obj): Errs {
   const errs: Errs = []
   const count = (x: Obj, type: string) => items(child(x, 'status'), 'conditions').filter((c) => c.type === type).length
   for (const type of ['Approved', 'Denied', 'Failed']) {
-    if (count(o, type) < count(old, type))
+    if (count(obj, type) < count(old, type))
       errs.push(fieldErr.forbidden('status.conditions', `updates may not remove a condition of type ${JSON.stringify(type)}`))
   }
   const before = str(child(old, 'status'), 'certificate')
-  const after = str(child(o, 'status'), 'certificate')
+  const after = str(child(obj, 'status'), 'certificate')
   if (before && after !== before) errs.push(fieldErr.forbidden('status.certificate', 'updates may not modify existing certificate content'))
   return errs
 }

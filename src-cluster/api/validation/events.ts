@@ -11,34 +11,34 @@ const ACTION_LIMIT = 128
 const REASON_LIMIT = 128
 const NOTE_LIMIT = 1024
 
-export function validateEventsV1(e: Obj): Errs {
+export function validateEventsV1(obj: Obj): Errs {
   const errs: Errs = []
-  const controller = str(e, 'reportingController') ?? ''
+  const controller = str(obj, 'reportingController') ?? ''
   if (!controller) errs.push(fieldErr.required('reportingController', ''))
   else for (const m of isQualifiedName(controller)) errs.push(fieldErr.invalid('reportingController', controller, m))
-  const instance = str(e, 'reportingInstance') ?? ''
+  const instance = str(obj, 'reportingInstance') ?? ''
   if (!instance) errs.push(fieldErr.required('reportingInstance', ''))
   else if (instance.length > REPORTING_INSTANCE_LIMIT)
     errs.push(fieldErr.invalid('reportingInstance', '', `can have at most ${REPORTING_INSTANCE_LIMIT} characters`))
-  const action = str(e, 'action') ?? ''
+  const action = str(obj, 'action') ?? ''
   if (!action) errs.push(fieldErr.required('action', ''))
   else if (action.length > ACTION_LIMIT) errs.push(fieldErr.invalid('action', '', `can have at most ${ACTION_LIMIT} characters`))
-  const reason = str(e, 'reason') ?? ''
+  const reason = str(obj, 'reason') ?? ''
   if (!reason) errs.push(fieldErr.required('reason', ''))
   else if (reason.length > REASON_LIMIT) errs.push(fieldErr.invalid('reason', '', `can have at most ${REASON_LIMIT} characters`))
-  if ((str(e, 'note') ?? '').length > NOTE_LIMIT) errs.push(fieldErr.invalid('note', '', `can have at most ${NOTE_LIMIT} characters`))
-  const series = child(e, 'series')
+  if ((str(obj, 'note') ?? '').length > NOTE_LIMIT) errs.push(fieldErr.invalid('note', '', `can have at most ${NOTE_LIMIT} characters`))
+  const series = child(obj, 'series')
   if (series) {
     if ((num(series, 'count') ?? 0) < 2) errs.push(fieldErr.invalid('series.count', '', 'should be at least 2'))
     if (!str(series, 'lastObservedTime')) errs.push(fieldErr.required('series.lastObservedTime', ''))
   }
-  if (!str(e, 'eventTime')) errs.push(fieldErr.required('eventTime', ''))
-  const type = str(e, 'type') ?? ''
+  if (!str(obj, 'eventTime')) errs.push(fieldErr.required('eventTime', ''))
+  const type = str(obj, 'type') ?? ''
   if (type !== 'Normal' && type !== 'Warning') errs.push(fieldErr.invalid('type', '', `has invalid value: ${type}`))
-  if (str(e, 'deprecatedFirstTimestamp')) errs.push(fieldErr.invalid('deprecatedFirstTimestamp', '', 'needs to be unset'))
-  if (str(e, 'deprecatedLastTimestamp')) errs.push(fieldErr.invalid('deprecatedLastTimestamp', '', 'needs to be unset'))
-  if ((num(e, 'deprecatedCount') ?? 0) !== 0) errs.push(fieldErr.invalid('deprecatedCount', '', 'needs to be unset'))
-  const src = child(e, 'deprecatedSource')
+  if (str(obj, 'deprecatedFirstTimestamp')) errs.push(fieldErr.invalid('deprecatedFirstTimestamp', '', 'needs to be unset'))
+  if (str(obj, 'deprecatedLastTimestamp')) errs.push(fieldErr.invalid('deprecatedLastTimestamp', '', 'needs to be unset'))
+  if ((num(obj, 'deprecatedCount') ?? 0) !== 0) errs.push(fieldErr.invalid('deprecatedCount', '', 'needs to be unset'))
+  const src = child(obj, 'deprecatedSource')
   if (str(src, 'component') || str(src, 'host')) errs.push(fieldErr.invalid('deprecatedSource', '', 'needs to be unset'))
   return errs
 }

@@ -41,16 +41,16 @@ const VOLUME_SOURCES = [
   'image',
 ]
 
-export function validPort(errs: FieldError[], path: string, v: unknown, allowZero = false): void {
-  if (typeof v !== 'number') return
-  if ((allowZero && v === 0) || (v >= 1 && v <= 65535)) return
-  errs.push(fieldErr.invalid(path, v, 'must be between 1 and 65535, inclusive'))
+export function validPort(errs: FieldError[], path: string, value: unknown, allowZero = false): void {
+  if (typeof value !== 'number') return
+  if ((allowZero && value === 0) || (value >= 1 && value <= 65535)) return
+  errs.push(fieldErr.invalid(path, value, 'must be between 1 and 65535, inclusive'))
 }
 
 /** A port given as number or name (targetPort, probe ports). */
-export function validPortOrName(errs: FieldError[], path: string, v: unknown): void {
-  if (typeof v === 'number') validPort(errs, path, v)
-  else if (typeof v === 'string') for (const msg of isIANASvcName(v)) errs.push(fieldErr.invalid(path, v, msg))
+export function validPortOrName(errs: FieldError[], path: string, value: unknown): void {
+  if (typeof value === 'number') validPort(errs, path, value)
+  else if (typeof value === 'string') for (const msg of isIANASvcName(value)) errs.push(fieldErr.invalid(path, value, msg))
 }
 
 /** Template metadata + spec; `path` is the template path ("spec.template"). */
@@ -209,7 +209,7 @@ function validateContainer(c: Obj, p: string, names: Set<string>, volumes: Set<s
   return errs
 }
 
-export function validateResources(res: Obj | undefined, p: string): FieldError[] {
+export function validateResources(res: Obj | undefined, path: string): FieldError[] {
   const errs: FieldError[] = []
   const limits = child(res, 'limits') ?? {}
   const requests = child(res, 'requests') ?? {}
@@ -219,7 +219,7 @@ export function validateResources(res: Obj | undefined, p: string): FieldError[]
       if (typeof v !== 'string') continue
       try {
         const n = parseQuantity(v)
-        if (n < 0) errs.push(fieldErr.invalid(`${p}.${key}[${k}]`, v, 'must be greater than or equal to 0'))
+        if (n < 0) errs.push(fieldErr.invalid(`${path}.${key}[${k}]`, v, 'must be greater than or equal to 0'))
         out[k] = n
       } catch {
         // reported by the structural check
@@ -231,7 +231,7 @@ export function validateResources(res: Obj | undefined, p: string): FieldError[]
   const req = values(requests, 'requests')
   for (const [k, r] of Object.entries(req)) {
     if (lim[k] !== undefined && r > lim[k]) {
-      errs.push(fieldErr.invalid(`${p}.requests`, requests[k], `must be less than or equal to ${k} limit of ${String(limits[k])}`))
+      errs.push(fieldErr.invalid(`${path}.requests`, requests[k], `must be less than or equal to ${k} limit of ${String(limits[k])}`))
     }
   }
   return errs

@@ -44,9 +44,9 @@ function quantities(o: Obj | undefined): Map<string, ExactQuantity> {
   return out
 }
 
-export function validateResourceQuota(o: Obj): Errs {
+export function validateResourceQuota(obj: Obj): Errs {
   const errs: Errs = []
-  for (const [name, q] of quantities(child(child(o, 'spec'), 'hard'))) {
+  for (const [name, q] of quantities(child(child(obj, 'spec'), 'hard'))) {
     const path = `spec.hard[${name}]`
     if (!isQuotaName(name)) errs.push(fieldErr.invalid(path, name, 'must be a standard resource for quota'))
     if (q.nano < 0n) errs.push(fieldErr.invalid(path, formatExact(q), 'must be greater than or equal to 0'))
@@ -56,9 +56,9 @@ export function validateResourceQuota(o: Obj): Errs {
 
 const LIMIT_TYPES = ['Pod', 'Container', 'PersistentVolumeClaim']
 
-export function validateLimitRange(o: Obj): Errs {
+export function validateLimitRange(obj: Obj): Errs {
   const errs: Errs = []
-  items(child(o, 'spec'), 'limits').forEach((item, i) => {
+  items(child(obj, 'spec'), 'limits').forEach((item, i) => {
     const p = `spec.limits[${i}]`
     const type = str(item, 'type') ?? ''
     if (!LIMIT_TYPES.includes(type)) errs.push(fieldErr.notSupported(`${p}.type`, type, LIMIT_TYPES))

@@ -3,9 +3,9 @@ import type { FieldType, Struct } from '../schema/dsl'
 import { fieldErr, type FieldError } from '../errors'
 import { indexPath, isPlainObject, joinPath, keyPath, type Lookup } from '../schema/walk'
 
-export function checkRequired(obj: Record<string, unknown>, s: Struct, lookup: Lookup, path = ''): FieldError[] {
+export function checkRequired(obj: Record<string, unknown>, struct: Struct, lookup: Lookup, path = ''): FieldError[] {
   const errs: FieldError[] = []
-  walkStruct(obj, s, lookup, path, errs)
+  walkStruct(obj, struct, lookup, path, errs)
   return errs
 }
 

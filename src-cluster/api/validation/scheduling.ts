@@ -16,10 +16,10 @@ export const SYSTEM_PRIORITY_CLASSES: readonly { name: string; value: number; de
   },
 ]
 
-export function validatePriorityClass(o: Obj): Errs {
+export function validatePriorityClass(obj: Obj): Errs {
   const errs: Errs = []
-  const name = str(o.metadata, 'name') ?? ''
-  const value = num(o, 'value') ?? 0
+  const name = str(obj.metadata, 'name') ?? ''
+  const value = num(obj, 'value') ?? 0
   if (name.startsWith('system-')) {
     const known = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name)
     if (!known) {
@@ -29,7 +29,7 @@ export function validatePriorityClass(o: Obj): Errs {
           `priority class names with 'system-' prefix are reserved for system use only. error: priority class ${name} is not known`,
         ),
       )
-    } else if (known.value !== value || o.globalDefault === true) {
+    } else if (known.value !== value || obj.globalDefault === true) {
       errs.push(
         fieldErr.forbidden(
           'metadata.name',
@@ -43,11 +43,11 @@ export function validatePriorityClass(o: Obj): Errs {
   return errs
 }
 
-export function validatePriorityClassUpdate(o: Obj, old: Obj): Errs {
+export function validatePriorityClassUpdate(obj: Obj, old: Obj): Errs {
   const errs: Errs = []
-  if (o.value !== old.value) errs.push(fieldErr.forbidden('value', 'may not be changed in an update.'))
-  if ((o.preemptionPolicy ?? 'PreemptLowerPriority') !== (old.preemptionPolicy ?? 'PreemptLowerPriority')) {
-    errs.push(fieldErr.invalid('preemptionPolicy', o.preemptionPolicy, 'field is immutable'))
+  if (obj.value !== old.value) errs.push(fieldErr.forbidden('value', 'may not be changed in an update.'))
+  if ((obj.preemptionPolicy ?? 'PreemptLowerPriority') !== (old.preemptionPolicy ?? 'PreemptLowerPriority')) {
+    errs.push(fieldErr.invalid('preemptionPolicy', obj.preemptionPolicy, 'field is immutable'))
   }
   return errs
 }

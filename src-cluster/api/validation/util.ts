@@ -5,31 +5,31 @@ import type { FieldError } from '../errors'
 export type Obj = Record<string, unknown>
 export type Errs = FieldError[]
 
-export function child(o: unknown, key: string): Obj | undefined {
-  const v = isPlainObject(o) ? o[key] : undefined
+export function child(value: unknown, key: string): Obj | undefined {
+  const v = isPlainObject(value) ? value[key] : undefined
   return isPlainObject(v) ? v : undefined
 }
-export function items(o: unknown, key: string): Obj[] {
-  const v = isPlainObject(o) ? o[key] : undefined
+export function items(value: unknown, key: string): Obj[] {
+  const v = isPlainObject(value) ? value[key] : undefined
   return Array.isArray(v) ? v.filter(isPlainObject) : []
 }
-export function strings(o: unknown, key: string): string[] {
-  const v = isPlainObject(o) ? o[key] : undefined
+export function strings(value: unknown, key: string): string[] {
+  const v = isPlainObject(value) ? value[key] : undefined
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
 }
-export function str(o: unknown, key: string): string | undefined {
-  const v = isPlainObject(o) ? o[key] : undefined
+export function str(value: unknown, key: string): string | undefined {
+  const v = isPlainObject(value) ? value[key] : undefined
   return typeof v === 'string' ? v : undefined
 }
-export function num(o: unknown, key: string): number | undefined {
-  const v = isPlainObject(o) ? o[key] : undefined
+export function num(value: unknown, key: string): number | undefined {
+  const v = isPlainObject(value) ? value[key] : undefined
   return typeof v === 'number' ? v : undefined
 }
-export function has(o: unknown, key: string): boolean {
-  return isPlainObject(o) && o[key] !== undefined && o[key] !== null
+export function has(value: unknown, key: string): boolean {
+  return isPlainObject(value) && value[key] !== undefined && value[key] !== null
 }
-export function stringMap(o: unknown, key: string): Record<string, string> {
-  const v = child(o, key)
+export function stringMap(value: unknown, key: string): Record<string, string> {
+  const v = child(value, key)
   const out: Record<string, string> = {}
   if (v) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x
   return out
@@ -47,7 +47,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return false
 }
 
-export function nonNegative(errs: Errs, o: Obj | undefined, key: string, path: string): void {
-  const v = num(o, key)
+export function nonNegative(errs: Errs, obj: Obj | undefined, key: string, path: string): void {
+  const v = num(obj, key)
   if (v !== undefined && v < 0) errs.push({ type: 'FieldValueInvalid', field: path, badValue: v, detail: 'must be greater than or equal to 0' })
 }

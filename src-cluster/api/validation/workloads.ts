@@ -65,8 +65,8 @@ function rollingUpdate(errs: FieldError[], ru: Obj | undefined, path: string): v
   if (unavailable === 0 && surge === 0) errs.push(fieldErr.invalid(`${path}.maxUnavailable`, ru.maxUnavailable, 'may not be 0 when `maxSurge` is 0'))
 }
 
-export function validateDeployment(d: Obj): FieldError[] {
-  const spec = child(d, 'spec')
+export function validateDeployment(obj: Obj): FieldError[] {
+  const spec = child(obj, 'spec')
   if (!spec) return [fieldErr.required('spec')]
   const errs = selectorAndTemplate(spec, 'spec', 'deployment', ['Always'])
   nonNegative(errs, spec, 'replicas', 'spec.replicas')

@@ -30,20 +30,20 @@ export function readTlv(buf: Buffer, offset: number): Tlv {
 }
 
 /** The TLVs inside a constructed TLV. */
-export function children(buf: Buffer, t: Tlv): Tlv[] {
+export function children(buf: Buffer, tlv: Tlv): Tlv[] {
   const out: Tlv[] = []
-  for (let o = t.start; o < t.end;) {
+  for (let o = tlv.start; o < tlv.end;) {
     const c = readTlv(buf, o)
-    if (c.end > t.end) throw new Error('der: child overruns its parent')
+    if (c.end > tlv.end) throw new Error('der: child overruns its parent')
     out.push(c)
     o = c.end
   }
   return out
 }
 
-export function oidString(buf: Buffer, t: Tlv): string {
-  if (t.tag !== 0x06) throw new Error('der: not an OBJECT IDENTIFIER')
-  const b = buf.subarray(t.start, t.end)
+export function oidString(buf: Buffer, tlv: Tlv): string {
+  if (tlv.tag !== 0x06) throw new Error('der: not an OBJECT IDENTIFIER')
+  const b = buf.subarray(tlv.start, tlv.end)
   const parts: number[] = []
   let v = 0
   for (let i = 0; i < b.length; i++) {
@@ -72,15 +72,15 @@ export function tlv(tag: number, ...contents: Buffer[]): Buffer {
 }
 
 export const seq = (...items: Buffer[]): Buffer => tlv(0x30, ...items)
-export const octets = (b: Buffer): Buffer => tlv(0x04, b)
+export const octets = (buf: Buffer): Buffer => tlv(0x04, buf)
 export const nullValue = (): Buffer => Buffer.from([0x05, 0x00])
-export const bool = (v: boolean): Buffer => tlv(0x01, Buffer.from([v ? 0xff : 0]))
+export const bool = (value: boolean): Buffer => tlv(0x01, Buffer.from([value ? 0xff : 0]))
 
 /** A non-negative INTEGER from big-endian bytes (a leading zero keeps it positive). */
-export function unsignedInt(b: Buffer): Buffer {
+export function unsignedInt(buf: Buffer): Buffer {
   let i = 0
-  while (i < b.length - 1 && b[i] === 0) i++
-  const v = b.subarray(i)
+  while (i < buf.length - 1 && buf[i] === 0) i++
+  const v = buf.subarray(i)
   return tlv(0x02, v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v)
 }
 
@@ -96,15 +96,15 @@ export function oid(dotted: string): Buffer {
 }
 
 /** BIT STRING of whole bytes (signatures, keys). */
-export function bitString(b: Buffer): Buffer {
-  return tlv(0x03, Buffer.from([0]), b)
+export function bitString(buf: Buffer): Buffer {
+  return tlv(0x03, Buffer.from([0]), buf)
 }
 
 /** UTCTime before 2050, GeneralizedTime from then on (RFC 5280 4.1.2.5). */
-export function time(d: Date): Buffer {
-  const iso = d.toISOString() // 2026-12-07T02:27:59.123Z
+export function time(date: Date): Buffer {
+  const iso = date.toISOString() // 2026-12-07T02:27:59.123Z
   const digits = iso.slice(0, 19).replace(/[-:T]/g, '')
-  return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(digits.slice(2) + 'Z', 'ascii')) : tlv(0x18, Buffer.from(digits + 'Z', 'ascii'))
+  return date.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(digits.slice(2) + 'Z', 'ascii')) : tlv(0x18, Buffer.from(digits + 'Z', 'ascii'))
 }
 
 /** Named bits (bit 0 first) as a minimal DER BIT STRING, as Go writes KeyUsage. */

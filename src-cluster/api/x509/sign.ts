@@ -84,26 +84,26 @@ function caParts(caCertPem: string): { subject: Buffer; keyId: Buffer } {
 }
 
 /** A PEM certificate for the request, signed by the CA. */
-export function signCsr(r: SignRequest): string {
-  const ca = caParts(r.caCertPem)
-  const caKey = createPrivateKey(r.caKeyPem)
-  const caNotAfter = new Date(new X509Certificate(r.caCertPem).validTo)
-  const notBefore = new Date(r.now.getTime() - BACKDATE_MS)
-  let notAfter = new Date(notBefore.getTime() + r.ttlSeconds * 1000)
+export function signCsr(signRequest: SignRequest): string {
+  const ca = caParts(signRequest.caCertPem)
+  const caKey = createPrivateKey(signRequest.caKeyPem)
+  const caNotAfter = new Date(new X509Certificate(signRequest.caCertPem).validTo)
+  const notBefore = new Date(signRequest.now.getTime() - BACKDATE_MS)
+  let notAfter = new Date(notBefore.getTime() + signRequest.ttlSeconds * 1000)
   if (notAfter > caNotAfter) notAfter = caNotAfter
   const ec = caKey.asymmetricKeyType === 'ec'
   const sigAlg = ec ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), nullValue())
 
   const serial = randomBytes(16)
   serial[0] = serial[0]! & 0x7f
-  const keyUsage = [...new Set(r.usages.map((u) => KEY_USAGE_BITS[u]).filter((b): b is number => b !== undefined))]
-  const extKeyUsage = [...new Set(r.usages.map((u) => EXT_KEY_USAGE_OIDS[u]).filter((o): o is string => o !== undefined))]
+  const keyUsage = [...new Set(signRequest.usages.map((u) => KEY_USAGE_BITS[u]).filter((b): b is number => b !== undefined))]
+  const extKeyUsage = [...new Set(signRequest.usages.map((u) => EXT_KEY_USAGE_OIDS[u]).filter((o): o is string => o !== undefined))]
   const exts: Buffer[] = []
   if (keyUsage.length) exts.push(extension('2.5.29.15', true, namedBits(keyUsage)))
   if (extKeyUsage.length) exts.push(extension('2.5.29.37', false, seq(...extKeyUsage.map(oid))))
   exts.push(extension('2.5.29.19', true, seq()))
   exts.push(extension('2.5.29.35', false, seq(tlv(0x80, ca.keyId))))
-  if (r.csr.subjectAltNameDer) exts.push(extension('2.5.29.17', false, r.csr.subjectAltNameDer))
+  if (signRequest.csr.subjectAltNameDer) exts.push(extension('2.5.29.17', false, signRequest.csr.subjectAltNameDer))
 
   const tbs = seq(
     tlv(0xa0, unsignedInt(Buffer.from([2]))), // v3
@@ -111,8 +111,8 @@ export function signCsr(r: SignRequest): string {
     sigAlg,
     ca.subject,
     seq(time(notBefore), time(notAfter)),
-    r.csr.subjectDer,
-    r.csr.publicKeyDer,
+    signRequest.csr.subjectDer,
+    signRequest.csr.publicKeyDer,
     tlv(0xa3, seq(...exts)),
   )
   const signature = sign('sha256', tbs, caKey)

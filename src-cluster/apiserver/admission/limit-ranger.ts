@@ -148,12 +148,12 @@ function podTotals(spec: Obj): { requests: ResourceList; limits: ResourceList } 
 }
 
 /** Enforces the namespace's LimitRanges on a new pod or claim; upstream's 403 lists every violation. */
-export async function limitRangerValidate(ctx: ServerContext, res: ResourceInfo, o: KubeObject): Promise<void> {
+export async function limitRangerValidate(ctx: ServerContext, res: ResourceInfo, object: KubeObject): Promise<void> {
   const isClaim = res.group === '' && res.kind === 'PersistentVolumeClaim'
-  if ((!isPod(res) && !isClaim) || !o.metadata?.namespace) return
-  const ranges = await limitItems(ctx, o.metadata.namespace)
+  if ((!isPod(res) && !isClaim) || !object.metadata?.namespace) return
+  const ranges = await limitItems(ctx, object.metadata.namespace)
   if (!ranges.length) return
-  const spec = obj(o.spec)
+  const spec = obj(object.spec)
   const errs: string[] = []
   for (const items of ranges) {
     for (const item of items) {
@@ -181,5 +181,5 @@ export async function limitRangerValidate(ctx: ServerContext, res: ResourceInfo,
   }
   if (!errs.length) return
   // Go's utilerrors.Aggregate: one message alone, several as [a, b].
-  throw errors.forbiddenObject(res, o.metadata?.name ?? '', errs.length === 1 ? errs[0]! : `[${errs.join(', ')}]`)
+  throw errors.forbiddenObject(res, object.metadata?.name ?? '', errs.length === 1 ? errs[0]! : `[${errs.join(', ')}]`)
 }

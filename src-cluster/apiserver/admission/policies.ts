@@ -89,9 +89,18 @@ export function evaluateMatchConditions(
 }
 
 /** The CEL `request` variable: the AdmissionRequest without its objects. */
-export function celRequest(a: AdmissionAttributes, res: ResourceInfo): Record<string, unknown> {
-  const kind = a.kind ?? { group: res.group, version: res.version, kind: res.kind }
-  const review = buildReview('', 'v1', a, gvrOf(res), kind, a.kind ?? { group: a.res.group, version: a.res.version, kind: a.res.kind }, undefined, undefined)
+export function celRequest(attrs: AdmissionAttributes, res: ResourceInfo): Record<string, unknown> {
+  const kind = attrs.kind ?? { group: res.group, version: res.version, kind: res.kind }
+  const review = buildReview(
+    '',
+    'v1',
+    attrs,
+    gvrOf(res),
+    kind,
+    attrs.kind ?? { group: attrs.res.group, version: attrs.res.version, kind: attrs.res.kind },
+    undefined,
+    undefined,
+  )
   const request = { ...(review.request as Record<string, unknown>) }
   delete request.uid
   delete request.object
@@ -103,8 +112,8 @@ export function celRequest(a: AdmissionAttributes, res: ResourceInfo): Record<st
  * The CEL `authorizer`: the API server's own authorizer (RBAC, the Node authorizer) asked for the
  * request's user, or for a service account (`authorizer.serviceAccount(ns, name)`).
  */
-export function celAuthorizer(ctx: ServerContext, a: AdmissionAttributes, res: ResourceInfo): Authorizer | null {
-  const user = a.user
+export function celAuthorizer(ctx: ServerContext, admissionAttrs: AdmissionAttributes, res: ResourceInfo): Authorizer | null {
+  const user = admissionAttrs.user
   if (!user) return null
   const backend = {
     authorize(attrs: Parameters<Authorizer['decide']>[0], as?: { namespace: string; name: string }) {
@@ -117,7 +126,13 @@ export function celAuthorizer(ctx: ServerContext, a: AdmissionAttributes, res: R
       return ctx.authorizer.authorize(who, attrs)
     },
   }
-  return new Authorizer(backend, { group: res.group, resource: res.plural, subresource: a.subresource, namespace: a.namespace, name: a.name })
+  return new Authorizer(backend, {
+    group: res.group,
+    resource: res.plural,
+    subresource: admissionAttrs.subresource,
+    namespace: admissionAttrs.namespace,
+    name: admissionAttrs.name,
+  })
 }
 
 // ---- matching ----
@@ -259,23 +274,23 @@ function validate(v: Validation, activation: Record<string, unknown>): Decision 
 }
 
 /** Runs every ValidatingAdmissionPolicy binding that matches `a`; throws the first denial. */
-export async function runValidatingPolicies(ctx: ServerContext, a: AdmissionAttributes): Promise<void> {
-  if ((a.res.group === GROUP && POLICY_RESOURCES.has(a.res.plural)) || !a.user) return
+export async function runValidatingPolicies(ctx: ServerContext, attrs: AdmissionAttributes): Promise<void> {
+  if ((attrs.res.group === GROUP && POLICY_RESOURCES.has(attrs.res.plural)) || !attrs.user) return
   const policies = ctx.webhooks.policies()
   if (!policies.size) return
   const bindings = ctx.webhooks.bindings()
   if (!bindings.length) return
-  const equivalents = equivalentsOf(a.res)
+  const equivalents = equivalentsOf(attrs.res)
   let nsObject: KubeObject | null | undefined // undefined: not read yet
   const namespaceObject = async (): Promise<KubeObject | null> => {
     if (nsObject !== undefined) return nsObject
-    if (a.res.group === '' && a.res.plural === 'namespaces') nsObject = null
-    else if (!a.res.namespaced || !a.namespace) nsObject = null
-    else nsObject = typed(RES.namespaces, (await ctx.objects.get(RES.namespaces, undefined, a.namespace))?.obj) ?? null
+    if (attrs.res.group === '' && attrs.res.plural === 'namespaces') nsObject = null
+    else if (!attrs.res.namespaced || !attrs.namespace) nsObject = null
+    else nsObject = typed(RES.namespaces, (await ctx.objects.get(RES.namespaces, undefined, attrs.namespace))?.obj) ?? null
     return nsObject
   }
   const nsLabels = async (): Promise<Record<string, unknown> | undefined> => {
-    if (a.res.group === '' && a.res.plural === 'namespaces') return labelsOf(a.object ?? a.oldObject)
+    if (attrs.res.group === '' && attrs.res.plural === 'namespaces') return labelsOf(attrs.object ?? attrs.oldObject)
     const ns = await namespaceObject()
     return ns ? labelsOf(ns) : undefined
   }
@@ -288,13 +303,13 @@ export async function runValidatingPolicies(ctx: ServerContext, a: AdmissionAttr
     const pspec = (policy.spec ?? {}) as PolicySpec
     const policyName = policy.metadata?.name ?? ''
     const labels = await nsLabels()
-    const res = matchResources(pspec.matchConstraints ?? {}, a, equivalents, labels)
+    const res = matchResources(pspec.matchConstraints ?? {}, attrs, equivalents, labels)
     if (!res) continue
     if (
       bspec.matchResources &&
       !matchResources(
         { resourceRules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*/*'] }], ...bspec.matchResources },
-        a,
+        attrs,
         equivalents,
         labels,
       )
@@ -304,19 +319,19 @@ export async function runValidatingPolicies(ctx: ServerContext, a: AdmissionAttr
     const fail = pspec.failurePolicy !== 'Ignore'
     const decide = (d: Decision, isError: boolean) => {
       if (isError && !fail) return
-      if (actions.includes('Deny')) denied ??= denial(a, policyName, bindingName, d)
+      if (actions.includes('Deny')) denied ??= denial(attrs, policyName, bindingName, d)
       if (actions.includes('Warn')) addWarning(`Validation failed for ValidatingAdmissionPolicy '${policyName}' with binding '${bindingName}': ${d.message}`)
       // Audit: upstream writes an audit annotation; KubeLab keeps no audit log, so it is accepted and dropped.
     }
-    const found = await findParams(ctx, a, pspec, bspec)
+    const found = await findParams(ctx, attrs, pspec, bspec)
     if ('notFound' in found) continue
     if ('error' in found) {
       decide({ message: found.error, reason: 'Invalid' }, true)
       continue
     }
-    const object = typed(res, a.kind ? a.object : convert(a.res, res, a.object)) ?? null
-    const oldObject = typed(res, a.kind ? a.oldObject : convert(a.res, res, a.oldObject)) ?? null
-    const base = { object, oldObject, request: celRequest(a, res), namespaceObject: await namespaceObject(), authorizer: celAuthorizer(ctx, a, res) }
+    const object = typed(res, attrs.kind ? attrs.object : convert(attrs.res, res, attrs.object)) ?? null
+    const oldObject = typed(res, attrs.kind ? attrs.oldObject : convert(attrs.res, res, attrs.oldObject)) ?? null
+    const base = { object, oldObject, request: celRequest(attrs, res), namespaceObject: await namespaceObject(), authorizer: celAuthorizer(ctx, attrs, res) }
     for (const params of found.params) {
       const activation: Record<string, unknown> = { ...base, params }
       const mc = evaluateMatchConditions(pspec.matchConditions, ADMISSION_VARIABLES, activation)

@@ -74,12 +74,12 @@ function scopeMatches(rule: Rule, a: AdmissionAttributes): boolean {
 }
 
 /** Whether one rule matches a request made through `gvr` (upstream's rules.Matcher). */
-export function ruleMatches(rule: Rule, a: AdmissionAttributes, gvr: Gvr): boolean {
-  if (!scopeMatches(rule, a)) return false
-  if (!has(rule.operations, a.operation)) return false
+export function ruleMatches(rule: Rule, attrs: AdmissionAttributes, gvr: Gvr): boolean {
+  if (!scopeMatches(rule, attrs)) return false
+  if (!has(rule.operations, attrs.operation)) return false
   if (!has(rule.apiGroups, gvr.group)) return false
   if (!has(rule.apiVersions, gvr.version)) return false
-  const sub = a.subresource ?? ''
+  const sub = attrs.subresource ?? ''
   return (rule.resources ?? []).some((r) => {
     const slash = r.indexOf('/')
     const res = slash < 0 ? r : r.slice(0, slash)
@@ -95,11 +95,11 @@ export const gvrOf = (res: Pick<ResourceInfo, 'group' | 'version' | 'plural'>): 
  * matchPolicy Equivalent) the first equivalent resource — the same objects served by another
  * version or group — that a rule matches; undefined when the webhook does not apply.
  */
-export function matchingResource(hook: Webhook, a: AdmissionAttributes, equivalents: readonly ResourceInfo[]): ResourceInfo | undefined {
+export function matchingResource(hook: Webhook, attrs: AdmissionAttributes, equivalents: readonly ResourceInfo[]): ResourceInfo | undefined {
   const rules = hook.rules ?? []
-  if (rules.some((r) => ruleMatches(r, a, gvrOf(a.res)))) return a.res
+  if (rules.some((r) => ruleMatches(r, attrs, gvrOf(attrs.res)))) return attrs.res
   if ((hook.matchPolicy ?? 'Equivalent') !== 'Equivalent') return undefined
-  return equivalents.find((eq) => rules.some((r) => ruleMatches(r, a, gvrOf(eq))))
+  return equivalents.find((eq) => rules.some((r) => ruleMatches(r, attrs, gvrOf(eq))))
 }
 
 const labelsOf = (o: KubeObject | undefined): Record<string, unknown> => (o?.metadata?.labels as Record<string, unknown> | undefined) ?? {}
@@ -112,10 +112,10 @@ function selectorIsEmpty(sel: Record<string, unknown> | undefined): boolean {
 }
 
 /** objectSelector: the new or the old object's labels match (an empty selector matches all). */
-export function objectSelectorMatches(hook: Webhook, a: AdmissionAttributes): boolean {
+export function objectSelectorMatches(hook: Webhook, attrs: AdmissionAttributes): boolean {
   const sel = hook.objectSelector
   if (selectorIsEmpty(sel)) return true
-  return [a.object, a.oldObject].some((o) => o !== undefined && selectorMatches(sel, labelsOf(o)))
+  return [attrs.object, attrs.oldObject].some((o) => o !== undefined && selectorMatches(sel, labelsOf(o)))
 }
 
 /** namespaceSelector against the labels given (the namespace's, or a Namespace's own). */
@@ -136,14 +136,14 @@ export function reviewVersion(hook: Webhook): string | undefined {
 export function buildReview(
   uid: string,
   version: string,
-  a: AdmissionAttributes,
+  attrs: AdmissionAttributes,
   resource: Gvr,
   kind: Gvk,
   requestKind: Gvk,
   object: KubeObject | undefined,
   oldObject: KubeObject | undefined,
 ): Record<string, unknown> {
-  const user = a.user
+  const user = attrs.user
   const userInfo: Record<string, unknown> = { username: user?.name ?? '', groups: user?.groups ?? [] }
   if (user?.uid) userInfo.uid = user.uid
   if (user?.extra && Object.keys(user.extra).length) userInfo.extra = user.extra
@@ -152,19 +152,19 @@ export function buildReview(
     kind,
     resource,
     requestKind,
-    requestResource: gvrOf(a.res),
-    name: a.name || undefined,
-    namespace: a.namespace || undefined,
-    operation: a.operation,
+    requestResource: gvrOf(attrs.res),
+    name: attrs.name || undefined,
+    namespace: attrs.namespace || undefined,
+    operation: attrs.operation,
     userInfo,
     object: object ?? null,
     oldObject: oldObject ?? null,
-    dryRun: a.dryRun,
-    options: a.options ?? null,
+    dryRun: attrs.dryRun,
+    options: attrs.options ?? null,
   }
-  if (a.subresource) {
-    request.subResource = a.subresource
-    request.requestSubResource = a.subresource
+  if (attrs.subresource) {
+    request.subResource = attrs.subresource
+    request.requestSubResource = attrs.subresource
   }
   return { kind: 'AdmissionReview', apiVersion: `admission.k8s.io/${version}`, request }
 }

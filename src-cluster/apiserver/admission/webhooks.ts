@@ -318,15 +318,15 @@ async function call(
  * Mutating admission webhooks on `a.object`: each matching webhook in turn; a JSONPatch answer
  * changes the object the next one sees. Returns the object as changed (or the same).
  */
-export async function runMutatingWebhooks(ctx: ServerContext, a: AdmissionAttributes): Promise<KubeObject | undefined> {
-  const invocations = await matching(ctx, a, true)
+export async function runMutatingWebhooks(ctx: ServerContext, attrs: AdmissionAttributes): Promise<KubeObject | undefined> {
+  const invocations = await matching(ctx, attrs, true)
   // reinvocationPolicy IfNeeded: a webhook that ran before another one changed the object is
   // called once more after the first round (upstream's reinvocation, webhooks only).
   const changedAt: number[] = []
-  for (const [i, inv] of invocations.entries()) if (await mutateOnce(ctx, a, inv)) changedAt.push(i)
+  for (const [i, inv] of invocations.entries()) if (await mutateOnce(ctx, attrs, inv)) changedAt.push(i)
   const again = invocations.filter((inv, i) => inv.hook.reinvocationPolicy === 'IfNeeded' && changedAt.some((j) => j > i))
-  for (const inv of again) await mutateOnce(ctx, a, inv)
-  return a.object
+  for (const inv of again) await mutateOnce(ctx, attrs, inv)
+  return attrs.object
 }
 
 /** One mutating call; true when its patch changed the object. */
@@ -356,11 +356,11 @@ async function mutateOnce(ctx: ServerContext, a: AdmissionAttributes, inv: Invoc
 }
 
 /** Validating admission webhooks: all matching ones at once; the first refusal (in order) wins. */
-export async function runValidatingWebhooks(ctx: ServerContext, a: AdmissionAttributes): Promise<void> {
-  await runValidatingPolicies(ctx, a)
-  const invocations = await matching(ctx, a, false)
+export async function runValidatingWebhooks(ctx: ServerContext, attrs: AdmissionAttributes): Promise<void> {
+  await runValidatingPolicies(ctx, attrs)
+  const invocations = await matching(ctx, attrs, false)
   if (!invocations.length) return
-  const outcomes = await Promise.allSettled(invocations.map((inv) => call(ctx, a, inv, false)))
+  const outcomes = await Promise.allSettled(invocations.map((inv) => call(ctx, attrs, inv, false)))
   outcomes.forEach((o, i) => {
     if (o.status === 'rejected') throw o.reason
     if (o.value && !o.value.result.allowed) throw denied(invocations[i]!.hook.name, o.value.result.status)
@@ -380,14 +380,14 @@ export async function admitConnect(
   subresource: keyof typeof CONNECT_KINDS,
   namespace: string,
   name: string,
-  q: URLSearchParams,
+  query: URLSearchParams,
 ): Promise<void> {
   if (!ctx.webhooks.configured()) return
   const kind = CONNECT_KINDS[subresource]
-  const flag = (k: string) => queryBool(q, k)
+  const flag = (k: string) => queryBool(query, k)
   const object: KubeObject =
     subresource === 'portforward'
-      ? { kind, apiVersion: 'v1', ...(q.getAll('ports').length ? { ports: q.getAll('ports').map(Number) } : {}) }
+      ? { kind, apiVersion: 'v1', ...(query.getAll('ports').length ? { ports: query.getAll('ports').map(Number) } : {}) }
       : {
           kind,
           apiVersion: 'v1',
@@ -395,8 +395,8 @@ export async function admitConnect(
           stdout: flag('stdout'),
           stderr: flag('stderr'),
           tty: flag('tty'),
-          ...(q.get('container') ? { container: q.get('container') } : {}),
-          ...(subresource === 'exec' ? { command: q.getAll('command') } : {}),
+          ...(query.get('container') ? { container: query.get('container') } : {}),
+          ...(subresource === 'exec' ? { command: query.getAll('command') } : {}),
         }
   await admitPodSubresource(ctx, user, 'CONNECT', subresource, namespace, name, object, { group: '', version: 'v1', kind }, false)
 }

@@ -34,12 +34,12 @@ export type { User }
  * Upstream's Forbidden message, word for word in shape, so kubectl users see the familiar text;
  * an authorizer's reason (the Node authorizer's "no relationship found …") follows after ": ".
  */
-export function forbiddenMessage(user: User, a: Attributes, reason = ''): string {
+export function forbiddenMessage(user: User, attrs: Attributes, reason = ''): string {
   const why = reason ? `: ${reason}` : ''
-  if (a.kind === 'nonresource') return `forbidden: User "${user.name}" cannot ${a.verb} path "${a.path}"${why}`
-  const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource
-  const qualified = a.group ? `${a.resource}.${a.group}` : a.resource
-  const subject = a.name ? `${qualified} "${a.name}" is forbidden` : `${qualified} is forbidden`
-  const scope = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope'
-  return `${subject}: User "${user.name}" cannot ${a.verb} resource "${res}" in API group "${a.group}"${scope}${why}`
+  if (attrs.kind === 'nonresource') return `forbidden: User "${user.name}" cannot ${attrs.verb} path "${attrs.path}"${why}`
+  const res = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource
+  const qualified = attrs.group ? `${attrs.resource}.${attrs.group}` : attrs.resource
+  const subject = attrs.name ? `${qualified} "${attrs.name}" is forbidden` : `${qualified} is forbidden`
+  const scope = attrs.namespace ? ` in the namespace "${attrs.namespace}"` : ' at the cluster scope'
+  return `${subject}: User "${user.name}" cannot ${attrs.verb} resource "${res}" in API group "${attrs.group}"${scope}${why}`
 }

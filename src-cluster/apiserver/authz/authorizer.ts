@@ -15,11 +15,11 @@ export class Authorizer {
     private readonly nodes?: NodeGraph,
   ) {}
 
-  authorize(user: User, a: Attributes): Decision {
+  authorize(user: User, attrs: Attributes): Decision {
     if (user.groups.includes(MASTERS)) return { allowed: true, reason: `member of ${MASTERS}` }
-    const node = this.nodes ? authorizeNode(this.nodes, user, a) : undefined
+    const node = this.nodes ? authorizeNode(this.nodes, user, attrs) : undefined
     if (node?.allowed) return node
-    const rbac = authorizeRbac(this.policy, user, a)
+    const rbac = authorizeRbac(this.policy, user, attrs)
     return rbac.allowed || !node ? rbac : { allowed: false, reason: node.reason }
   }
 

@@ -3,7 +3,7 @@ import type { ServerContext, User } from '../context'
 import { errors } from '../status'
 import { forbiddenMessage, type Attributes } from './attributes'
 
-export function authorizeOrThrow(ctx: ServerContext, user: User, a: Attributes): void {
-  const d = ctx.authorizer.authorize(user, a)
-  if (!d.allowed) throw errors.forbidden(forbiddenMessage(user, a, d.reason))
+export function authorizeOrThrow(ctx: ServerContext, user: User, attrs: Attributes): void {
+  const d = ctx.authorizer.authorize(user, attrs)
+  if (!d.allowed) throw errors.forbidden(forbiddenMessage(user, attrs, d.reason))
 }

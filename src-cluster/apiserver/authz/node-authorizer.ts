@@ -59,15 +59,15 @@ function staticRules(a: Attributes): Decision {
  * The Node authorizer's decision for a node's request; undefined when the user is no node.
  * `fieldSelector` is the list/watch request's raw ?fieldSelector.
  */
-export function authorizeNode(graph: NodeGraph, user: User, a: Attributes): Decision | undefined {
+export function authorizeNode(graph: NodeGraph, user: User, attrs: Attributes): Decision | undefined {
   const node = nodeIdentity(user)
   if (node === undefined) return undefined
   if (!node) return noOpinion(`unknown node for user "${user.name}"`)
-  if (a.kind !== 'resource') return staticRules(a)
-  const gr = `${a.resource}.${a.group}`
+  if (attrs.kind !== 'resource') return staticRules(attrs)
+  const gr = `${attrs.resource}.${attrs.group}`
   const graphCheck = (kind: NodeRefKind): Decision => {
-    if (!a.name) return noOpinion('No Object name found')
-    return graph.references(node, kind, a.namespace ?? '', a.name) ? ALLOW : noRelationship(node)
+    if (!attrs.name) return noOpinion('No Object name found')
+    return graph.references(node, kind, attrs.namespace ?? '', attrs.name) ? ALLOW : noRelationship(node)
   }
   // Upstream (AuthorizeNodeWithSelectors) also narrows Node reads to the node's own Node. KubeLab's
   // kubelet is its node's network agent too (routes to every other node's podCIDR, the job of a
@@ -75,54 +75,54 @@ export function authorizeNode(graph: NodeGraph, user: User, a: Attributes): Deci
   switch (gr) {
     case 'secrets.':
     case 'configmaps.': {
-      if (!['get', 'list', 'watch'].includes(a.verb)) return noOpinion('can only read resources of this type')
-      if (a.subresource) return noOpinion('cannot read subresource')
-      if (!a.namespace) return noOpinion('can only read namespaced object of this type')
-      return graphCheck(a.resource === 'secrets' ? 'secret' : 'configmap')
+      if (!['get', 'list', 'watch'].includes(attrs.verb)) return noOpinion('can only read resources of this type')
+      if (attrs.subresource) return noOpinion('cannot read subresource')
+      if (!attrs.namespace) return noOpinion('can only read namespaced object of this type')
+      return graphCheck(attrs.resource === 'secrets' ? 'secret' : 'configmap')
     }
     case 'persistentvolumeclaims.': {
-      if (a.subresource === 'status') {
-        if (a.verb !== 'update' && a.verb !== 'patch') return noOpinion('can only get or update persistentvolumeclaim status')
+      if (attrs.subresource === 'status') {
+        if (attrs.verb !== 'update' && attrs.verb !== 'patch') return noOpinion('can only get or update persistentvolumeclaim status')
         return graphCheck('pvc')
       }
-      if (a.verb !== 'get') return noOpinion('can only get individual resources of this type')
-      if (a.subresource) return noOpinion('cannot get subresource')
+      if (attrs.verb !== 'get') return noOpinion('can only get individual resources of this type')
+      if (attrs.subresource) return noOpinion('cannot get subresource')
       return graphCheck('pvc')
     }
     case 'persistentvolumes.': {
-      if (a.verb !== 'get') return noOpinion('can only get individual resources of this type')
-      if (a.subresource) return noOpinion('cannot get subresource')
-      if (!a.name) return noOpinion('No Object name found')
-      return graph.referencesVolume(node, a.name) ? ALLOW : noRelationship(node)
+      if (attrs.verb !== 'get') return noOpinion('can only get individual resources of this type')
+      if (attrs.subresource) return noOpinion('cannot get subresource')
+      if (!attrs.name) return noOpinion('No Object name found')
+      return graph.referencesVolume(node, attrs.name) ? ALLOW : noRelationship(node)
     }
     case 'serviceaccounts.': {
-      if (a.verb !== 'create' || !a.name) return noOpinion('can only create tokens for individual service accounts')
-      if (a.subresource !== 'token') return noOpinion('can only create token subresource of serviceaccount')
+      if (attrs.verb !== 'create' || !attrs.name) return noOpinion('can only create tokens for individual service accounts')
+      if (attrs.subresource !== 'token') return noOpinion('can only create token subresource of serviceaccount')
       return graphCheck('serviceaccount')
     }
     case 'leases.coordination.k8s.io': {
-      if (!['get', 'create', 'update', 'patch', 'delete'].includes(a.verb)) return noOpinion('can only get, create, update, patch, or delete a node lease')
-      if (a.namespace !== 'kube-node-lease') return noOpinion('can only access leases in the "kube-node-lease" system namespace')
+      if (!['get', 'create', 'update', 'patch', 'delete'].includes(attrs.verb)) return noOpinion('can only get, create, update, patch, or delete a node lease')
+      if (attrs.namespace !== 'kube-node-lease') return noOpinion('can only access leases in the "kube-node-lease" system namespace')
       // The name of a create is checked by NodeRestriction (the authorizer does not see the body).
-      if (a.verb !== 'create' && a.name !== node) return noOpinion('can only access node lease with the same name as the requesting node')
+      if (attrs.verb !== 'create' && attrs.name !== node) return noOpinion('can only access node lease with the same name as the requesting node')
       return ALLOW
     }
     case 'pods.': {
-      if (a.subresource) return staticRules(a)
-      if (a.verb === 'get') {
-        if (!a.name || !a.namespace) return noOpinion('No Object name found')
-        return graph.podNode(a.namespace, a.name) === node ? ALLOW : noRelationship(node)
+      if (attrs.subresource) return staticRules(attrs)
+      if (attrs.verb === 'get') {
+        if (!attrs.name || !attrs.namespace) return noOpinion('No Object name found')
+        return graph.podNode(attrs.namespace, attrs.name) === node ? ALLOW : noRelationship(node)
       }
-      if (a.verb === 'list' || a.verb === 'watch') {
-        if (selectsNode(a.fieldSelector, node)) return ALLOW
+      if (attrs.verb === 'list' || attrs.verb === 'watch') {
+        if (selectsNode(attrs.fieldSelector, node)) return ALLOW
         // One pod by metadata.name: allowed when it is bound to this node.
-        if (a.name && a.namespace) return graph.podNode(a.namespace, a.name) === node ? ALLOW : noRelationship(node)
+        if (attrs.name && attrs.namespace) return graph.podNode(attrs.namespace, attrs.name) === node ? ALLOW : noRelationship(node)
         return noOpinion('can only list/watch pods with spec.nodeName field selector')
       }
-      return staticRules(a)
+      return staticRules(attrs)
     }
   }
-  return staticRules(a)
+  return staticRules(attrs)
 }
 
 /** Whether a field selector pins spec.nodeName to exactly this node (upstream accepts `=` and `==`). */

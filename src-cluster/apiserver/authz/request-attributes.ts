@@ -5,17 +5,26 @@ import type { Attributes, ResourceAttributes } from './attributes'
 /** Streaming subresources are authorized as create even when opened with GET (a WebSocket upgrade), as upstream does since 1.31. */
 const STREAMING = new Set(['exec', 'attach', 'portforward'])
 
-export function resourceAttributes(r: ResourceRequest, q?: URLSearchParams): ResourceAttributes {
-  const verb = r.subresource && STREAMING.has(r.subresource) ? 'create' : r.subresource === 'log' ? 'get' : r.verb
-  let name = r.name
-  const fieldSelector = (r.verb === 'list' || r.verb === 'watch') && q ? (q.get('fieldSelector') ?? undefined) : undefined
+export function resourceAttributes(request: ResourceRequest, query?: URLSearchParams): ResourceAttributes {
+  const verb = request.subresource && STREAMING.has(request.subresource) ? 'create' : request.subresource === 'log' ? 'get' : request.verb
+  let name = request.name
+  const fieldSelector = (request.verb === 'list' || request.verb === 'watch') && query ? (query.get('fieldSelector') ?? undefined) : undefined
   // A list or watch of one object by metadata.name is authorized as that object, as upstream's
   // RequestInfo does (kubelets watch single Secrets and ConfigMaps this way).
   if (!name && fieldSelector) {
     const m = /^\s*metadata\.name\s*==?\s*([^,]+?)\s*$/.exec(fieldSelector)
     if (m) name = m[1]
   }
-  return { kind: 'resource', verb, group: r.res.group, resource: r.res.plural, subresource: r.subresource, namespace: r.namespace, name, fieldSelector }
+  return {
+    kind: 'resource',
+    verb,
+    group: request.res.group,
+    resource: request.res.plural,
+    subresource: request.subresource,
+    namespace: request.namespace,
+    name,
+    fieldSelector,
+  }
 }
 
 export function nonResourceAttributes(method: string, path: string): Attributes {

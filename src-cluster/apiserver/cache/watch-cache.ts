@@ -172,18 +172,18 @@ export class WatchCache {
    * in the same turn of the event loop (the watchers of one event) and then let go: kept with
    * every entry, parsed objects were most of the cache's memory (3× their JSON text).
    */
-  object(res: ResourceInfo, e: Encoded): KubeObject {
-    if (e.obj !== undefined) return e.obj
-    e.obj = JSON.parse(e.json) as KubeObject
-    this.parsed.push(e)
+  object(res: ResourceInfo, encoded: Encoded): KubeObject {
+    if (encoded.obj !== undefined) return encoded.obj
+    encoded.obj = JSON.parse(encoded.json) as KubeObject
+    this.parsed.push(encoded)
     this.forgetTransientSoon()
-    return e.obj
+    return encoded.obj
   }
 
   /** What label and field selectors read of an entry's object, kept with it (each version is parsed for it once). */
-  attrs(res: ResourceInfo, e: Encoded): SelectorAttrs {
-    if (e.attrs === undefined) e.attrs = selectorAttrs(res, this.object(res, e))
-    return e.attrs
+  attrs(res: ResourceInfo, encoded: Encoded): SelectorAttrs {
+    if (encoded.attrs === undefined) encoded.attrs = selectorAttrs(res, this.object(res, encoded))
+    return encoded.attrs
   }
 
   /** A deleted object as watch events show it: its last state with the deletion's resourceVersion. */

@@ -91,8 +91,8 @@ export class Authorizer {
   ) {
     this.requestResource = new ResourceCheck(this, request.group, request.resource, request.subresource ?? '', request.namespace ?? '', request.name ?? '')
   }
-  decide(a: AuthzAttributes): Decision {
-    const d = this.backend.authorize(a, this.as)
+  decide(attrs: AuthzAttributes): Decision {
+    const d = this.backend.authorize(attrs, this.as)
     return new Decision(d.allowed, d.reason)
   }
 }
@@ -327,41 +327,41 @@ export function lazyVariables(defs: readonly { name: string; program: CelProgram
 }
 
 /** A CEL optional of a JSON value (none for undefined): CRD rules' `oldSelf` under optionalOldSelf. */
-export function celOptional(v: unknown): unknown {
-  return v === undefined ? Optional.none() : Optional.of(toCel(v))
+export function celOptional(value: unknown): unknown {
+  return value === undefined ? Optional.none() : Optional.of(toCel(value))
 }
 
 /** JSON → CEL: integers become int (BigInt); objects, lists, strings, bools, null as they are. */
-export function toCel(v: unknown): unknown {
-  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v
-  if (Array.isArray(v)) return v.map(toCel)
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+export function toCel(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value
+  if (Array.isArray(value)) return value.map(toCel)
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toCel(x)
+    for (const [k, x] of Object.entries(value)) if (x !== undefined) out[k] = toCel(x)
     return out
   }
-  return v
+  return value
 }
 
 /** CEL → JSON: int/uint become numbers, maps objects, optionals their value or null. */
-export function fromCel(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v)
-  if (Array.isArray(v)) return v.map(fromCel)
-  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), fromCel(x)]))
-  if (v instanceof Optional) return v.hasValue() ? fromCel(v.value()) : null
-  if (v instanceof Quantity) return v.toString()
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromCel(x)]))
+export function fromCel(celValue: unknown): unknown {
+  if (typeof celValue === 'bigint') return Number(celValue)
+  if (Array.isArray(celValue)) return celValue.map(fromCel)
+  if (celValue instanceof Map) return Object.fromEntries([...celValue].map(([k, x]) => [String(k), fromCel(x)]))
+  if (celValue instanceof Optional) return celValue.hasValue() ? fromCel(celValue.value()) : null
+  if (celValue instanceof Quantity) return celValue.toString()
+  if (celValue && typeof celValue === 'object' && Object.getPrototypeOf(celValue) === Object.prototype) {
+    return Object.fromEntries(Object.entries(celValue).map(([k, x]) => [k, fromCel(x)]))
   }
-  return v
+  return celValue
 }
 
 /** The type name cel-go reports for a result (for "must evaluate to bool" errors). */
-export function celTypeName(v: unknown): string {
-  if (v === null || v === undefined) return 'null_type'
-  if (typeof v === 'boolean') return 'bool'
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'double'
-  if (typeof v === 'string') return 'string'
-  if (Array.isArray(v)) return 'list'
+export function celTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'null_type'
+  if (typeof value === 'boolean') return 'bool'
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'double'
+  if (typeof value === 'string') return 'string'
+  if (Array.isArray(value)) return 'list'
   return 'map'
 }

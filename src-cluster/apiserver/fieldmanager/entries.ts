@@ -36,8 +36,8 @@ export interface Writer {
 }
 
 /** Upstream's manager identifier: time and fields never count, nor apiVersion for appliers. */
-export function identity(e: Pick<Entry, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
-  return JSON.stringify([e.manager, e.operation, e.operation === 'Apply' ? '' : e.apiVersion, e.subresource ?? ''])
+export function identity(entry: Pick<Entry, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
+  return JSON.stringify([entry.manager, entry.operation, entry.operation === 'Apply' ? '' : entry.apiVersion, entry.subresource ?? ''])
 }
 
 export class EntryError extends Error {}

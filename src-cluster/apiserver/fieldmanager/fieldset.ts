@@ -155,10 +155,10 @@ export function sortedElements(keys: Iterable<string>): string[] {
 export type FieldsV1 = { [key: string]: FieldsV1 }
 
 /** The FieldsV1 JSON of a set: `.` first, then the children in upstream's order. */
-export function toFieldsV1(s: FieldSet): FieldsV1 {
+export function toFieldsV1(fieldSet: FieldSet): FieldsV1 {
   const out: FieldsV1 = {}
-  for (const k of sortedElements(s.children.keys())) {
-    const c = s.children.get(k)!
+  for (const k of sortedElements(fieldSet.children.keys())) {
+    const c = fieldSet.children.get(k)!
     const v = toFieldsV1(c)
     if (c.self && c.children.size) out[k] = { '.': {}, ...v }
     else out[k] = v
@@ -167,7 +167,7 @@ export function toFieldsV1(s: FieldSet): FieldsV1 {
 }
 
 /** Reads FieldsV1 JSON; throws an Error naming the bad part when it is not a field set. */
-export function fromFieldsV1(v: unknown, where = 'fieldsV1'): FieldSet {
+export function fromFieldsV1(value: unknown, where = 'fieldsV1'): FieldSet {
   const root = new FieldSet()
   const walk = (node: unknown, into: FieldSet, path: string): void => {
     if (typeof node !== 'object' || node === null || Array.isArray(node)) throw new Error(`${path} must be an object`)
@@ -183,7 +183,7 @@ export function fromFieldsV1(v: unknown, where = 'fieldsV1'): FieldSet {
       walk(c, child, `${path}.${k}`)
     }
   }
-  walk(v, root, where)
+  walk(value, root, where)
   return root
 }
 

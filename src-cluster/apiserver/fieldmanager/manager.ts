@@ -132,16 +132,16 @@ function writerOf(res: ResourceInfo, w: WriterSpec, operation: 'Apply' | 'Update
 }
 
 /** The tracker of a create, update, non-apply patch or subresource write. */
-export function updateTracker(res: ResourceInfo, w: WriterSpec, now: () => Date): FieldTracker {
+export function updateTracker(res: ResourceInfo, spec: WriterSpec, now: () => Date): FieldTracker {
   const lookup = lookupFor(res)
   const shape = rootShape(res, lookup)
-  const writer = writerOf(res, w, 'Update')
+  const writer = writerOf(res, spec, 'Update')
   return {
     created(obj, sent) {
       if (sent !== undefined && isResetRequest(sent)) return undefined
-      const part = ownable(res, w.subresource, obj)
+      const part = ownable(res, spec.subresource, obj)
       const c = compare(zeroValueOf(part, shape, lookup), part, shape, lookup)
-      const set = scoped(res, w.subresource, c.added.union(c.modified))
+      const set = scoped(res, spec.subresource, c.added.union(c.modified))
       return encodeEntries([{ ...writer, time: rfc3339(now()), set }])
     },
     updated(live, next, sent) {
@@ -159,9 +159,9 @@ export function updateTracker(res: ResourceInfo, w: WriterSpec, now: () => Date)
         entries = liveEntries(live)
       }
       if (!entries.length) return undefined // plain updates never start tracking (upstream)
-      const c = compare(ownable(res, w.subresource, live), ownable(res, w.subresource, next), shape, lookup)
-      const changed = scoped(res, w.subresource, c.added.union(c.modified))
-      const removed = scoped(res, w.subresource, c.removed)
+      const c = compare(ownable(res, spec.subresource, live), ownable(res, spec.subresource, next), shape, lookup)
+      const changed = scoped(res, spec.subresource, c.added.union(c.modified))
+      const removed = scoped(res, spec.subresource, c.removed)
       // Entries the write does not touch keep their set (and so their stored encoding).
       for (const e of entries) if (e.set.intersects(changed) || e.set.intersects(removed)) e.set = e.set.difference(changed).difference(removed)
       if (!changed.isEmpty()) {
@@ -193,12 +193,15 @@ export interface ApplyRequest {
 }
 
 /** The object an apply creates when nothing is there yet, with the applier's entry. */
-export function createByApply(a: ApplyRequest, config: KubeObject): KubeObject {
-  const lookup = lookupFor(a.res)
-  const shape = rootShape(a.res, lookup)
+export function createByApply(applyRequest: ApplyRequest, config: KubeObject): KubeObject {
+  const lookup = lookupFor(applyRequest.res)
+  const shape = rootShape(applyRequest.res, lookup)
   const fresh = applyConfiguration({}, config, shape, lookup) as KubeObject
-  const set = scoped(a.res, a.writer.subresource, fieldsOf(config, shape, lookup))
-  fresh.metadata = { ...(fresh.metadata ?? {}), managedFields: encodeEntries([{ ...writerOf(a.res, a.writer, 'Apply'), time: rfc3339(a.now()), set }]) }
+  const set = scoped(applyRequest.res, applyRequest.writer.subresource, fieldsOf(config, shape, lookup))
+  fresh.metadata = {
+    ...(fresh.metadata ?? {}),
+    managedFields: encodeEntries([{ ...writerOf(applyRequest.res, applyRequest.writer, 'Apply'), time: rfc3339(applyRequest.now()), set }]),
+  }
   return fresh
 }
 
@@ -211,23 +214,23 @@ interface Conflict {
  * Merges an applied configuration into the live object with ownership: returns the object to
  * store, its metadata.managedFields decided. Throws the 409 of a conflict unless forced.
  */
-export function applyWithOwnership(a: ApplyRequest, live: KubeObject, config: KubeObject): KubeObject {
-  const lookup = lookupFor(a.res)
-  const shape = rootShape(a.res, lookup)
-  const writer = writerOf(a.res, a.writer, 'Apply')
-  const time = rfc3339(a.now())
+export function applyWithOwnership(applyRequest: ApplyRequest, live: KubeObject, config: KubeObject): KubeObject {
+  const lookup = lookupFor(applyRequest.res)
+  const shape = rootShape(applyRequest.res, lookup)
+  const writer = writerOf(applyRequest.res, applyRequest.writer, 'Apply')
+  const time = rfc3339(applyRequest.now())
   let entries = liveEntries(live)
   if (!entries.length) {
     // Fields set before anyone applied belong to a placeholder manager, as upstream does.
     const c = compare(zeroValueOf(live, shape, lookup), live, shape, lookup)
-    const set = scoped(a.res, undefined, c.added.union(c.modified))
+    const set = scoped(applyRequest.res, undefined, c.added.union(c.modified))
     entries = [{ manager: 'before-first-apply', operation: 'Update', apiVersion: writer.apiVersion, time, set }]
   }
   const merged = applyConfiguration(live, config, shape, lookup) as KubeObject
   const key = identity(writer)
   let mine = entries.find((e) => identity(e) === key)
   const last = mine?.set
-  const applied = scoped(a.res, a.writer.subresource, fieldsOf(config, shape, lookup))
+  const applied = scoped(applyRequest.res, applyRequest.writer.subresource, fieldsOf(config, shape, lookup))
   if (mine) mine.set = applied
   else {
     mine = { ...writer, set: applied }
@@ -238,19 +241,19 @@ export function applyWithOwnership(a: ApplyRequest, live: KubeObject, config: Ku
     removeUnowned(merged, last, owned, shape, lookup)
   }
   const c = compare(live, merged, shape, lookup)
-  const changed = scoped(a.res, a.writer.subresource, c.added.union(c.modified))
-  const removed = scoped(a.res, a.writer.subresource, c.removed)
+  const changed = scoped(applyRequest.res, applyRequest.writer.subresource, c.added.union(c.modified))
+  const removed = scoped(applyRequest.res, applyRequest.writer.subresource, c.removed)
   const others = entries.filter((e) => e !== mine)
   let conflicts: Conflict[] = others.map((entry) => ({ entry, set: entry.set.intersection(changed) })).filter((x) => !x.set.isEmpty())
-  if (conflicts.length && !a.force) {
+  if (conflicts.length && !applyRequest.force) {
     // Moving from client-side apply: fields still equal to the last applied configuration may be taken.
-    const allowed = a.writer.manager === 'kubectl' ? lastAppliedFields(live, shape, lookup) : undefined
+    const allowed = applyRequest.writer.manager === 'kubectl' ? lastAppliedFields(live, shape, lookup) : undefined
     if (allowed) conflicts = conflicts.map((x) => ({ entry: x.entry, set: x.set.difference(allowed) })).filter((x) => !x.set.isEmpty())
     if (conflicts.length) throw conflictError(conflicts)
   }
   for (const e of others) e.set = e.set.difference(changed).difference(removed)
   if (!changed.isEmpty() || !removed.isEmpty() || !mine.time) mine.time = time
-  if (a.writer.manager === 'kubectl') syncLastApplied(merged, config)
+  if (applyRequest.writer.manager === 'kubectl') syncLastApplied(merged, config)
   const meta = { ...(merged.metadata ?? {}) }
   const encoded = encodeEntries(capUpdateEntries(entries))
   if (encoded) meta.managedFields = encoded

@@ -25,8 +25,8 @@ export function managerFromUserAgent(userAgent: string | undefined): string {
 }
 
 /** Upstream's flag parsing: present and not "0"/"false" (any case) means true. */
-export function queryFlag(q: URLSearchParams, name: string): boolean | undefined {
-  const v = q.get(name)
+export function queryFlag(query: URLSearchParams, name: string): boolean | undefined {
+  const v = query.get(name)
   if (v === null) return undefined
   return v !== '0' && v.toLowerCase() !== 'false'
 }
@@ -53,9 +53,9 @@ export interface WriteIdentity {
  * The field manager of a write, validated as upstream does (422 on the options kind). `apply`
  * marks a server-side apply patch: it must name its manager and may carry `force`.
  */
-export function writeIdentity(q: URLSearchParams, headers: IncomingHttpHeaders, kind: OptionsKind, apply = false): WriteIdentity {
+export function writeIdentity(query: URLSearchParams, headers: IncomingHttpHeaders, kind: OptionsKind, apply = false): WriteIdentity {
   const errs: FieldError[] = []
-  const given = q.get('fieldManager') ?? ''
+  const given = query.get('fieldManager') ?? ''
   if (given !== '') {
     if (Buffer.byteLength(given) > FIELD_MANAGER_MAX_BYTES) {
       errs.push({ type: 'FieldValueTooLong', field: 'fieldManager', detail: `may not be more than ${FIELD_MANAGER_MAX_BYTES} bytes` })
@@ -71,7 +71,7 @@ export function writeIdentity(q: URLSearchParams, headers: IncomingHttpHeaders, 
   } else if (apply) {
     errs.push(fieldErr.required('fieldManager', 'is required for apply patch'))
   }
-  const force = queryFlag(q, 'force')
+  const force = queryFlag(query, 'force')
   if (force !== undefined && !apply && kind === 'PatchOptions') errs.push(fieldErr.forbidden('force', 'may not be specified for non-apply patch'))
   if (errs.length) throw invalidOptions(kind, errs)
   return { manager: given !== '' ? given : managerFromUserAgent(headers['user-agent']), force: force === true }

@@ -32,11 +32,11 @@ export interface DeleteOptions {
   skipWebhooks?: boolean
 }
 
-export async function readDeleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+export async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
   const buf = await readBody(req)
   const body = buf.length ? asObject(decodeBody(buf, req.headers['content-type'] ?? 'application/json').value, 'DeleteOptions') : {}
-  const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds
-  const policy = (q.get('propagationPolicy') ?? body.propagationPolicy) as DeleteOptions['propagationPolicy'] | undefined
+  const grace = query.get('gracePeriodSeconds') ?? body.gracePeriodSeconds
+  const policy = (query.get('propagationPolicy') ?? body.propagationPolicy) as DeleteOptions['propagationPolicy'] | undefined
   if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
     throw errors.badRequest(`propagationPolicy must be Orphan, Background or Foreground (got ${JSON.stringify(policy)})`)
   }
@@ -48,7 +48,7 @@ export async function readDeleteOptions(req: IncomingMessage, q: URLSearchParams
     gracePeriodSeconds: g,
     propagationPolicy: policy ?? (body.orphanDependents === true ? 'Orphan' : undefined),
     preconditions: body.preconditions as DeleteOptions['preconditions'],
-    dryRun: isDryRun(q, body as { dryRun?: unknown }),
+    dryRun: isDryRun(query, body as { dryRun?: unknown }),
   }
 }
 
@@ -154,9 +154,15 @@ export async function deleteObject(
   throw errors.conflict(res, name, 'too many concurrent writers; try again')
 }
 
-export async function handleDelete(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  const opts = await readDeleteOptions(req, q)
-  const out = await deleteObject(ctx, r.res, r.namespace, r.name!, opts)
+export async function handleDelete(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  const opts = await readDeleteOptions(req, query)
+  const out = await deleteObject(ctx, request.res, request.namespace, request.name!, opts)
   // Upstream answers 200 with the object while it still exists (finalizers, grace), else 200
   // with the last state for kinds that return it — kubectl accepts both.
   sendJson(req, res, 200, out.obj)
@@ -164,25 +170,30 @@ export async function handleDelete(ctx: ServerContext, r: ResourceRequest, req: 
 
 export async function handleDeleteCollection(
   ctx: ServerContext,
-  r: ResourceRequest,
+  request: ResourceRequest,
   req: IncomingMessage,
   res: ServerResponse,
-  q: URLSearchParams,
+  query: URLSearchParams,
 ): Promise<void> {
-  checkIntegerListOptions(q)
-  const opts = await readDeleteOptions(req, q)
-  const listQ = new URLSearchParams(q)
+  checkIntegerListOptions(query)
+  const opts = await readDeleteOptions(req, query)
+  const listQ = new URLSearchParams(query)
   listQ.delete('limit')
   listQ.delete('continue')
-  const { items, revision } = await listObjects(ctx, r, listQ)
+  const { items, revision } = await listObjects(ctx, request, listQ)
   const deleted: KubeObject[] = []
   for (const item of items) {
     try {
-      deleted.push((await deleteObject(ctx, r.res, item.metadata?.namespace, item.metadata!.name!, opts)).obj)
+      deleted.push((await deleteObject(ctx, request.res, item.metadata?.namespace, item.metadata!.name!, opts)).obj)
     } catch (e) {
       // An object deleted meanwhile is fine; anything else stops the collection delete.
       if (!(e instanceof Error && 'status' in e && (e as { code?: number }).code === 404)) throw e
     }
   }
-  sendJson(req, res, 200, { kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: { resourceVersion: String(revision) }, items: deleted })
+  sendJson(req, res, 200, {
+    kind: `${request.res.kind}List`,
+    apiVersion: apiVersionOf(request.res),
+    metadata: { resourceVersion: String(revision) },
+    items: deleted,
+  })
 }

@@ -140,18 +140,24 @@ export async function evictPod(ctx: ServerContext, namespace: string, name: stri
   }
 }
 
-export async function handleEviction(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  if (r.verb !== 'create') throw errors.methodNotAllowed(`${r.verb} is not supported on pods/eviction: POST a policy/v1 Eviction`)
-  const ev = readEviction(await readBody(req), req.headers['content-type'], r.name!)
-  const opts = toDeleteOptions(ev.deleteOptions, isDryRun(q, ev.deleteOptions as { dryRun?: unknown }))
+export async function handleEviction(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  if (request.verb !== 'create') throw errors.methodNotAllowed(`${request.verb} is not supported on pods/eviction: POST a policy/v1 Eviction`)
+  const ev = readEviction(await readBody(req), req.headers['content-type'], request.name!)
+  const opts = toDeleteOptions(ev.deleteOptions, isDryRun(query, ev.deleteOptions as { dryRun?: unknown }))
   const eviction = {
     apiVersion: 'policy/v1',
     kind: 'Eviction',
-    metadata: { name: r.name!, namespace: r.namespace! },
+    metadata: { name: request.name!, namespace: request.namespace! },
     ...(Object.keys(ev.deleteOptions).length ? { deleteOptions: ev.deleteOptions } : {}),
   }
   const kind = { group: 'policy', version: 'v1', kind: 'Eviction' }
-  await admitPodSubresource(ctx, requestUser(), 'CREATE', 'eviction', r.namespace!, r.name!, eviction, kind, opts.dryRun)
-  await evictPod(ctx, r.namespace!, r.name!, opts)
+  await admitPodSubresource(ctx, requestUser(), 'CREATE', 'eviction', request.namespace!, request.name!, eviction, kind, opts.dryRun)
+  await evictPod(ctx, request.namespace!, request.name!, opts)
   sendJson(req, res, 201, { ...success(), code: 201 })
 }

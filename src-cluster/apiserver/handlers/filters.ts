@@ -20,11 +20,11 @@ export function selectorAttrs(res: ResourceInfo, obj: KubeObject): SelectorAttrs
 
 export function filterFromQuery(
   res: ResourceInfo,
-  q: URLSearchParams,
+  query: URLSearchParams,
   name?: string,
 ): { filter: ObjectFilter; matchesAttrs: (a: SelectorAttrs) => boolean; trivial: boolean } {
-  const ls = q.get('labelSelector') ?? ''
-  const fs = q.get('fieldSelector') ?? ''
+  const ls = query.get('labelSelector') ?? ''
+  const fs = query.get('fieldSelector') ?? ''
   try {
     const labelSel = ls ? parseLabelSelector(ls) : undefined
     const fieldPred = fs ? parseFieldSelector(fs, res) : undefined

@@ -12,15 +12,15 @@ import { errors } from '../status'
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
 
-export function fieldValidationParam(q: URLSearchParams): FieldValidation {
-  const v = q.get('fieldValidation')
+export function fieldValidationParam(query: URLSearchParams): FieldValidation {
+  const v = query.get('fieldValidation')
   if (v === null || v === '') return 'Warn'
   if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v
   throw errors.badRequest(`fieldValidation must be one of Strict, Warn, Ignore (got ${JSON.stringify(v)})`)
 }
 
-export function isDryRun(q: URLSearchParams, body?: { dryRun?: unknown }): boolean {
-  const v = q.getAll('dryRun')
+export function isDryRun(query: URLSearchParams, body?: { dryRun?: unknown }): boolean {
+  const v = query.getAll('dryRun')
   if (v.length) {
     for (const x of v) if (x !== 'All') throw errors.badRequest(`dryRun must be "All" (got ${JSON.stringify(x)})`)
     return true

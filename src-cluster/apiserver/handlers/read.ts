@@ -17,8 +17,8 @@ import { withTypeMeta } from '../type-meta'
 
 type IncludeObject = 'None' | 'Metadata' | 'Object'
 
-export function includeObjectParam(q: URLSearchParams): IncludeObject {
-  const v = q.get('includeObject')
+export function includeObjectParam(query: URLSearchParams): IncludeObject {
+  const v = query.get('includeObject')
   return v === 'None' || v === 'Object' ? v : 'Metadata'
 }
 
@@ -59,17 +59,23 @@ async function waitUntilFresh(ctx: ServerContext, q: URLSearchParams): Promise<v
   }
 }
 
-export async function handleGet(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  await waitUntilFresh(ctx, q)
-  const kv = await ctx.store.get(storageKey(r.res, r.namespace, r.name!))
-  if (!kv) throw errors.notFound(r.res, r.name!)
-  const enc = ctx.cache.encoded(r.res, kv)
+export async function handleGet(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  await waitUntilFresh(ctx, query)
+  const kv = await ctx.store.get(storageKey(request.res, request.namespace, request.name!))
+  if (!kv) throw errors.notFound(request.res, request.name!)
+  const enc = ctx.cache.encoded(request.res, kv)
   const want = negotiated(req)
-  if (want.as === 'PartialObjectMetadataList') throw notListError(want.as, r.res, false)
-  if (want.as === 'PartialObjectMetadata') return sendJson(req, res, 200, asPartialObjectMetadata(ctx.cache.object(r.res, enc), want.version))
+  if (want.as === 'PartialObjectMetadataList') throw notListError(want.as, request.res, false)
+  if (want.as === 'PartialObjectMetadata') return sendJson(req, res, 200, asPartialObjectMetadata(ctx.cache.object(request.res, enc), want.version))
   if (want.as === 'Table') {
-    const obj = ctx.cache.object(r.res, enc)
-    sendJson(req, res, 200, toTable(r.res, [obj], { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(kv.modRevision) }))
+    const obj = ctx.cache.object(request.res, enc)
+    sendJson(req, res, 200, toTable(request.res, [obj], { now: ctx.now(), includeObject: includeObjectParam(query), resourceVersion: String(kv.modRevision) }))
     return
   }
   sendJsonText(req, res, 200, enc.json)
@@ -105,9 +111,9 @@ export interface ListResult {
  * Integer list options as Go's parameter codec reads them (strconv.ParseInt, base 10, 64 bits):
  * anything else is a 400 with its error, never silently "no limit".
  */
-export function checkIntegerListOptions(q: URLSearchParams): void {
+export function checkIntegerListOptions(query: URLSearchParams): void {
   for (const name of ['limit', 'timeoutSeconds']) {
-    const raw = q.get(name)
+    const raw = query.get(name)
     if (raw === null || raw === '') continue
     if (!/^[+-]?\d+$/.test(raw)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`)
     const n = BigInt(raw)
@@ -115,18 +121,18 @@ export function checkIntegerListOptions(q: URLSearchParams): void {
   }
 }
 
-export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URLSearchParams): Promise<ListResult> {
-  checkIntegerListOptions(q)
-  const { filter } = filterFromQuery(r.res, q)
-  const limit = Math.max(0, Number(q.get('limit') ?? 0) || 0)
-  const cont = q.get('continue')
+export async function listObjects(ctx: ServerContext, request: ResourceRequest, query: URLSearchParams): Promise<ListResult> {
+  checkIntegerListOptions(query)
+  const { filter } = filterFromQuery(request.res, query)
+  const limit = Math.max(0, Number(query.get('limit') ?? 0) || 0)
+  const cont = query.get('continue')
   const token = cont ? decodeContinue(cont) : undefined
   let revision: number | undefined = token?.rv
-  const rvParam = q.get('resourceVersion')
-  if (!token && rvParam && q.get('resourceVersionMatch') === 'Exact') revision = Number(rvParam)
+  const rvParam = query.get('resourceVersion')
+  if (!token && rvParam && query.get('resourceVersionMatch') === 'Exact') revision = Number(rvParam)
   let listed
   try {
-    listed = await ctx.objects.list(r.res, r.namespace, { revision, startAfter: token?.start })
+    listed = await ctx.objects.list(request.res, request.namespace, { revision, startAfter: token?.start })
   } catch (e) {
     // A revision this store has not reached (a token from another cluster, or made up): 504 as upstream, not a 500.
     if (e instanceof StoreError && e.code === 'too-large') throw errors.tooLargeResourceVersion(revision ?? 0, ctx.store.revision())
@@ -148,7 +154,7 @@ export async function listObjects(ctx: ServerContext, r: ResourceRequest, q: URL
       more = true
       break
     }
-    items.push(withTypeMeta(r.res, s.obj))
+    items.push(withTypeMeta(request.res, s.obj))
     lastKey = s.kv.key
   }
   return {
@@ -231,38 +237,48 @@ function wholeCollection(res: ResourceInfo, q: URLSearchParams): boolean {
   return filterFromQuery(res, q).trivial && !(Math.max(0, Number(q.get('limit') ?? 0) || 0) > 0)
 }
 
-export async function handleList(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  if (q.has('sendInitialEvents'))
+export async function handleList(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  if (query.has('sendInitialEvents'))
     throw errors.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
       fieldErr.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'),
     ])
   const want = negotiated(req)
-  if (want.as === 'PartialObjectMetadata') throw notListError(want.as, r.res, true)
-  checkIntegerListOptions(q)
-  const fromCache = !q.get('continue') && !(q.get('resourceVersion') && q.get('resourceVersionMatch') === 'Exact')
+  if (want.as === 'PartialObjectMetadata') throw notListError(want.as, request.res, true)
+  checkIntegerListOptions(query)
+  const fromCache = !query.get('continue') && !(query.get('resourceVersion') && query.get('resourceVersionMatch') === 'Exact')
   let out: ListResult
   if (fromCache) {
-    await waitUntilFresh(ctx, q)
-    const whole = want.as !== 'PartialObjectMetadataList' && want.as !== 'Table' && wholeCollection(r.res, q)
-    const joined = whole ? ctx.cache.joinedNow(r.res, collectionPrefix(r.res, r.namespace)) : undefined
+    await waitUntilFresh(ctx, query)
+    const whole = want.as !== 'PartialObjectMetadataList' && want.as !== 'Table' && wholeCollection(request.res, query)
+    const joined = whole ? ctx.cache.joinedNow(request.res, collectionPrefix(request.res, request.namespace)) : undefined
     if (joined) {
       // Every object, no selector, no limit: the collection's joined encodings, kept while it does not change.
-      const head = JSON.stringify({ kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: { resourceVersion: String(joined.revision) } })
+      const head = JSON.stringify({
+        kind: `${request.res.kind}List`,
+        apiVersion: apiVersionOf(request.res),
+        metadata: { resourceVersion: String(joined.revision) },
+      })
       sendJsonParts(req, res, 200, [`${head.slice(0, -1)},"items":[`, joined.items, ']}'])
       return
     }
-    const cached = await listCached(ctx, r, q)
+    const cached = await listCached(ctx, request, query)
     if (want.as !== 'PartialObjectMetadataList' && want.as !== 'Table') {
       // The list's JSON is put together from the objects' shared encodings, as JSON.stringify would write it.
       const metadata: Record<string, unknown> = { resourceVersion: String(cached.revision) }
       if (cached.continue) metadata.continue = cached.continue
-      const head = JSON.stringify({ kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata })
+      const head = JSON.stringify({ kind: `${request.res.kind}List`, apiVersion: apiVersionOf(request.res), metadata })
       sendJsonText(req, res, 200, `${head.slice(0, -1)},"items":[${cached.items.map((e) => e.json).join(',')}]}`)
       return
     }
-    out = { items: cached.items.map((e) => ctx.cache.object(r.res, e)), revision: cached.revision, continue: cached.continue }
+    out = { items: cached.items.map((e) => ctx.cache.object(request.res, e)), revision: cached.revision, continue: cached.continue }
   } else {
-    out = await listObjects(ctx, r, q)
+    out = await listObjects(ctx, request, query)
   }
   if (want.as === 'PartialObjectMetadataList') {
     const metadata: Record<string, unknown> = { resourceVersion: String(out.revision) }
@@ -280,11 +296,16 @@ export async function handleList(ctx: ServerContext, r: ResourceRequest, req: In
       req,
       res,
       200,
-      toTable(r.res, out.items, { now: ctx.now(), includeObject: includeObjectParam(q), resourceVersion: String(out.revision), continue: out.continue }),
+      toTable(request.res, out.items, {
+        now: ctx.now(),
+        includeObject: includeObjectParam(query),
+        resourceVersion: String(out.revision),
+        continue: out.continue,
+      }),
     )
     return
   }
   const metadata: Record<string, unknown> = { resourceVersion: String(out.revision) }
   if (out.continue) metadata.continue = out.continue
-  sendJson(req, res, 200, { kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata, items: out.items })
+  sendJson(req, res, 200, { kind: `${request.res.kind}List`, apiVersion: apiVersionOf(request.res), metadata, items: out.items })
 }

@@ -61,16 +61,16 @@ function rulesStatus(ctx: ServerContext, u: User, namespace: string | undefined)
 
 export async function handleReview(
   ctx: ServerContext,
-  r: ResourceRequest,
+  request: ResourceRequest,
   req: IncomingMessage,
   res: ServerResponse,
-  q: URLSearchParams,
+  query: URLSearchParams,
   user: User,
 ): Promise<void> {
   const warnings: string[] = []
-  const obj = await readObject(r, req, q, warnings)
-  const base = { kind: r.res.kind, apiVersion: `${r.res.group}/${r.res.version}`, metadata: { creationTimestamp: null }, spec: obj.spec }
-  switch (r.res.kind) {
+  const obj = await readObject(request, req, query, warnings)
+  const base = { kind: request.res.kind, apiVersion: `${request.res.group}/${request.res.version}`, metadata: { creationTimestamp: null }, spec: obj.spec }
+  switch (request.res.kind) {
     case 'SelfSubjectReview':
       sendJson(
         req,
@@ -92,10 +92,16 @@ export async function handleReview(
     }
     case 'LocalSubjectAccessReview': {
       const spec = (obj.spec ?? {}) as ReviewSpec
-      if (spec.resourceAttributes && spec.resourceAttributes.namespace !== r.namespace)
-        throw errors.badRequest(`spec.resourceAttributes.namespace must be the review's namespace "${r.namespace}"`)
+      if (spec.resourceAttributes && spec.resourceAttributes.namespace !== request.namespace)
+        throw errors.badRequest(`spec.resourceAttributes.namespace must be the review's namespace "${request.namespace}"`)
       const subject: User = { name: spec.user ?? '', groups: spec.groups ?? [], uid: spec.uid }
-      sendJson(req, res, 201, { ...base, metadata: { namespace: r.namespace, creationTimestamp: null }, status: accessStatus(ctx, subject, spec) }, warnings)
+      sendJson(
+        req,
+        res,
+        201,
+        { ...base, metadata: { namespace: request.namespace, creationTimestamp: null }, status: accessStatus(ctx, subject, spec) },
+        warnings,
+      )
       return
     }
     case 'SelfSubjectRulesReview': {
@@ -127,5 +133,5 @@ export async function handleReview(
       return
     }
   }
-  throw errors.methodNotAllowed(`${r.res.kind} cannot be created here`)
+  throw errors.methodNotAllowed(`${request.res.kind} cannot be created here`)
 }

@@ -84,27 +84,34 @@ function toScale(obj: KubeObject, paths?: ScalePaths): KubeObject {
   }
 }
 
-export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  if (r.verb === 'get') {
-    const cur = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
-    sendJson(req, res, 200, toScale(cur.obj, r.res.dynamic?.scale))
+export async function handleScale(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  if (request.verb === 'get') {
+    const cur = await ctx.objects.mustGet(request.res, request.namespace, request.name!)
+    sendJson(req, res, 200, toScale(cur.obj, request.res.dynamic?.scale))
     return
   }
-  if (r.verb !== 'update' && r.verb !== 'patch') throw errors.methodNotAllowed(`${r.verb} is not supported on ${r.res.plural}/scale: use get, update or patch`)
+  if (request.verb !== 'update' && request.verb !== 'patch')
+    throw errors.methodNotAllowed(`${request.verb} is not supported on ${request.res.plural}/scale: use get, update or patch`)
   const buf = await readBody(req)
-  const mode = fieldValidationParam(q)
+  const mode = fieldValidationParam(query)
   const warnings: string[] = []
-  const scaleRes = { ...r.res, ...SCALE_INFO, namespaced: true, singular: 'scale' }
-  const patchType = r.verb === 'patch' ? patchTypeFromContentType(req.headers['content-type']) : undefined
-  if (r.verb === 'patch' && !patchType) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
-  const who = writeIdentity(q, req.headers, r.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions', patchType === 'apply')
+  const scaleRes = { ...request.res, ...SCALE_INFO, namespaced: true, singular: 'scale' }
+  const patchType = request.verb === 'patch' ? patchTypeFromContentType(req.headers['content-type']) : undefined
+  if (request.verb === 'patch' && !patchType) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
+  const who = writeIdentity(query, req.headers, request.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions', patchType === 'apply')
   const out = await guaranteedUpdate(
     ctx,
-    r.res,
-    r.namespace,
-    r.name!,
+    request.res,
+    request.namespace,
+    request.name!,
     (current) => {
-      const scale = toScale(current, r.res.dynamic?.scale)
+      const scale = toScale(current, request.res.dynamic?.scale)
       let wanted: KubeObject
       if (patchType) {
         // As for other patches: only a resourceVersion the patch sets is a precondition.
@@ -117,12 +124,12 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
       wanted = checkFields(scaleRes, wanted, mode, warnings, undefined, SCALE_STRUCT)
       const replicas = (wanted.spec as { replicas?: unknown } | undefined)?.replicas ?? 0
       if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-        throw errors.invalid({ group: 'autoscaling', kind: 'Scale' }, r.name!, [
+        throw errors.invalid({ group: 'autoscaling', kind: 'Scale' }, request.name!, [
           fieldErr.invalid('spec.replicas', replicas, 'must be greater than or equal to 0'),
         ])
       }
       const next = structuredClone(current)
-      if (r.res.dynamic?.scale) setPath(next, r.res.dynamic.scale.specReplicasPath, replicas)
+      if (request.res.dynamic?.scale) setPath(next, request.res.dynamic.scale.specReplicasPath, replicas)
       else next.spec = { ...((next.spec as object) ?? {}), replicas }
       const rv = wanted.metadata?.resourceVersion
       next.metadata = { ...next.metadata, resourceVersion: rv && rv !== '' ? rv : undefined }
@@ -131,42 +138,48 @@ export async function handleScale(ctx: ServerContext, r: ResourceRequest, req: I
     // Recorded on the parent object as upstream does: its apiVersion, subresource "scale".
     // Webhooks get the Scale objects (validating ones; mutating webhooks are not called for scale).
     {
-      dryRun: isDryRun(q),
-      fields: updateTracker(r.res, { manager: who.manager, subresource: 'scale' }, ctx.now),
+      dryRun: isDryRun(query),
+      fields: updateTracker(request.res, { manager: who.manager, subresource: 'scale' }, ctx.now),
       webhooks: false,
       validateView: (next, current) =>
         validateScale(
           ctx,
           requestUser(),
-          r.res,
-          r.namespace,
-          r.name!,
-          toScale(next, r.res.dynamic?.scale),
-          toScale(current, r.res.dynamic?.scale),
-          isDryRun(q),
+          request.res,
+          request.namespace,
+          request.name!,
+          toScale(next, request.res.dynamic?.scale),
+          toScale(current, request.res.dynamic?.scale),
+          isDryRun(query),
         ),
     },
   )
-  sendJson(req, res, 200, toScale(out.obj, r.res.dynamic?.scale), warnings)
+  sendJson(req, res, 200, toScale(out.obj, request.res.dynamic?.scale), warnings)
 }
 
 /** POST pods/NAME/binding: set spec.nodeName once, as the scheduler does. */
-export async function handleBinding(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+export async function handleBinding(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
   const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'Binding body')
   const target = (body.target ?? {}) as { kind?: string; name?: string }
-  if (!target.name) throw errors.invalid({ group: '', kind: 'Binding' }, r.name!, [fieldErr.required('target.name')])
+  if (!target.name) throw errors.invalid({ group: '', kind: 'Binding' }, request.name!, [fieldErr.required('target.name')])
   if (target.kind && target.kind !== 'Node')
-    throw errors.invalid({ group: '', kind: 'Binding' }, r.name!, [fieldErr.notSupported('target.kind', target.kind, ['Node'])])
+    throw errors.invalid({ group: '', kind: 'Binding' }, request.name!, [fieldErr.notSupported('target.kind', target.kind, ['Node'])])
   const nodeName = target.name
   await guaranteedUpdate(
     ctx,
-    r.res,
-    r.namespace,
-    r.name!,
+    request.res,
+    request.namespace,
+    request.name!,
     (pod) => {
       const spec = (pod.spec ?? {}) as { nodeName?: string }
-      if (pod.metadata?.deletionTimestamp) throw errors.conflict(r.res, r.name!, 'pod is being deleted, cannot be assigned to a host')
-      if (spec.nodeName) throw errors.conflict(r.res, r.name!, `pod ${r.name} is already assigned to node "${spec.nodeName}"`)
+      if (pod.metadata?.deletionTimestamp) throw errors.conflict(request.res, request.name!, 'pod is being deleted, cannot be assigned to a host')
+      if (spec.nodeName) throw errors.conflict(request.res, request.name!, `pod ${request.name} is already assigned to node "${spec.nodeName}"`)
       spec.nodeName = nodeName
       pod.spec = spec
       const status = (pod.status ?? {}) as { conditions?: Record<string, unknown>[] }
@@ -180,7 +193,7 @@ export async function handleBinding(ctx: ServerContext, r: ResourceRequest, req:
       delete pod.metadata?.resourceVersion
       return pod
     },
-    { dryRun: isDryRun(q), subresource: 'binding' },
+    { dryRun: isDryRun(query), subresource: 'binding' },
   )
   sendJson(req, res, 201, { ...success(), code: 201 })
 }
@@ -193,23 +206,23 @@ const MAX_EXPIRATION_SECONDS = 2 ** 32
  * token for the API server's audiences unless others are asked for, optionally bound to a Pod
  * (which must exist, run as this ServiceAccount and carry the given uid) or a Secret.
  */
-export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const sa = await ctx.objects.mustGet(r.res, r.namespace, r.name!)
+export async function handleToken(ctx: ServerContext, request: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const sa = await ctx.objects.mustGet(request.res, request.namespace, request.name!)
   const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'TokenRequest body')
   const spec = (body.spec ?? {}) as {
     audiences?: string[]
     expirationSeconds?: number
     boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string }
   }
-  await nodeRestrictionToken(ctx, requestUser(), r.res, r.namespace!, r.name!, spec.boundObjectRef)
+  await nodeRestrictionToken(ctx, requestUser(), request.res, request.namespace!, request.name!, spec.boundObjectRef)
   const expirationSeconds = spec.expirationSeconds ?? 3600
   if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
-    throw errors.invalid(TOKEN_KIND, r.name!, [
+    throw errors.invalid(TOKEN_KIND, request.name!, [
       fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes'),
     ])
   }
   if (expirationSeconds > MAX_EXPIRATION_SECONDS) {
-    throw errors.invalid(TOKEN_KIND, r.name!, [
+    throw errors.invalid(TOKEN_KIND, request.name!, [
       fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds'),
     ])
   }
@@ -222,10 +235,10 @@ export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: I
     const kind = ref.kind ?? ''
     const target = kind === 'Pod' ? PODS : kind === 'Secret' ? SECRETS : undefined
     if (!target || (ref.apiVersion ?? 'v1') !== 'v1') throw errors.badRequest(`cannot bind token to object of type ${ref.apiVersion ?? ''}, Kind=${kind}`)
-    if (!ref.name) throw errors.invalid(TOKEN_KIND, r.name!, [fieldErr.required('spec.boundObjectRef.name')])
-    const obj = (await ctx.objects.mustGet(target, r.namespace, ref.name)).obj
-    if (kind === 'Pod' && ((obj.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default') !== r.name) {
-      throw errors.badRequest(`cannot bind token for serviceaccount "${r.name}" to pod running with different serviceaccount name.`)
+    if (!ref.name) throw errors.invalid(TOKEN_KIND, request.name!, [fieldErr.required('spec.boundObjectRef.name')])
+    const obj = (await ctx.objects.mustGet(target, request.namespace, ref.name)).obj
+    if (kind === 'Pod' && ((obj.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default') !== request.name) {
+      throw errors.badRequest(`cannot bind token for serviceaccount "${request.name}" to pod running with different serviceaccount name.`)
     }
     const uid = String(obj.metadata?.uid)
     if (ref.uid && ref.uid !== uid) {
@@ -241,8 +254,8 @@ export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: I
   const expires = new Date(now.getTime() + expirationSeconds * 1000)
   const audiences = spec.audiences?.length ? spec.audiences : [...API_AUDIENCES]
   const token = issueServiceAccountToken(ctx.pki.serviceAccountKeyPem, {
-    namespace: r.namespace!,
-    name: r.name!,
+    namespace: request.namespace!,
+    name: request.name!,
     uid: String(sa.obj.metadata?.uid),
     audiences,
     issuedAt: now,
@@ -252,7 +265,7 @@ export async function handleToken(ctx: ServerContext, r: ResourceRequest, req: I
   sendJson(req, res, 201, {
     kind: 'TokenRequest',
     apiVersion: 'authentication.k8s.io/v1',
-    metadata: { name: r.name, namespace: r.namespace, creationTimestamp: null },
+    metadata: { name: request.name, namespace: request.namespace, creationTimestamp: null },
     spec: { audiences, expirationSeconds, boundObjectRef: ref ? { ...ref, apiVersion: ref.apiVersion ?? 'v1', uid: bound?.uid } : null },
     status: { token, expirationTimestamp: rfc3339(expires) },
   })

@@ -23,9 +23,9 @@ const BOOKMARK_INTERVAL_MS = 60_000
  * sendInitialEvents/resourceVersionMatch of a watch, checked as upstream's ListOptions
  * validation does. Returns the sendInitialEvents value, or undefined when not sent.
  */
-export function watchListParams(q: URLSearchParams): boolean | undefined {
-  const send = q.has('sendInitialEvents') ? queryBool(q, 'sendInitialEvents') : undefined
-  const match = q.get('resourceVersionMatch') ?? ''
+export function watchListParams(query: URLSearchParams): boolean | undefined {
+  const send = query.has('sendInitialEvents') ? queryBool(query, 'sendInitialEvents') : undefined
+  const match = query.get('resourceVersionMatch') ?? ''
   const errs: FieldError[] = []
   if (send !== undefined && match !== 'NotOlderThan')
     errs.push(fieldErr.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'))
@@ -33,7 +33,7 @@ export function watchListParams(q: URLSearchParams): boolean | undefined {
     if (send === undefined)
       errs.push(fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'))
     if (match !== 'NotOlderThan') errs.push(fieldErr.notSupported('resourceVersionMatch', match, ['NotOlderThan']))
-    if (send === false && (q.get('resourceVersion') ?? '') === '')
+    if (send === false && (query.get('resourceVersion') ?? '') === '')
       errs.push(fieldErr.forbidden('resourceVersion', 'sendInitialEvents is forbidden when resourceVersion is unset and sendInitialEvents is false'))
   }
   if (errs.length) throw listOptionsInvalid(errs)
@@ -62,30 +62,36 @@ function watchTimeoutSeconds(raw: string | null): number {
   return n === 0 ? MIN_REQUEST_TIMEOUT_SECONDS * (1 + Math.random()) : n
 }
 
-export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  const { matchesAttrs, trivial } = filterFromQuery(r.res, q, r.name)
-  const rvParam = q.get('resourceVersion') ?? ''
+export async function handleWatch(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  const { matchesAttrs, trivial } = filterFromQuery(request.res, query, request.name)
+  const rvParam = query.get('resourceVersion') ?? ''
   if (rvParam !== '' && !/^\d+$/.test(rvParam))
     throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rvParam)}: use a resourceVersion from a list or an object`)
   const want = negotiated(req)
   const table = want.as === 'Table'
   const partial = want.as === 'PartialObjectMetadata' || want.as === 'PartialObjectMetadataList'
-  const includeObject = includeObjectParam(q)
-  const timeoutSeconds = watchTimeoutSeconds(q.get('timeoutSeconds'))
-  const bookmarks = queryBool(q, 'allowWatchBookmarks')
-  const watchList = watchListParams(q)
+  const includeObject = includeObjectParam(query)
+  const timeoutSeconds = watchTimeoutSeconds(query.get('timeoutSeconds'))
+  const bookmarks = queryBool(query, 'allowWatchBookmarks')
+  const watchList = watchListParams(query)
 
   // The initial state, for "from now" watches and watch-list: one list at a revision, then
   // changes after it. (For watch-list with a resourceVersion N, the latest state is >= N.)
   let after: number
   let initial: Encoded[] = []
   const cache = ctx.cache
-  const matches = (e: Encoded): boolean => trivial || matchesAttrs(cache.attrs(r.res, e))
+  const matches = (e: Encoded): boolean => trivial || matchesAttrs(cache.attrs(request.res, e))
   if (watchList === true || (watchList === undefined && (rvParam === '' || rvParam === '0'))) {
-    const prefix = collectionPrefix(r.res, r.namespace)
+    const prefix = collectionPrefix(request.res, request.namespace)
     const listed = cache.rangeNow(prefix) ?? (await ctx.store.range(prefix))
     after = listed.revision
-    initial = listed.kvs.map((kv) => cache.encoded(r.res, kv)).filter(matches)
+    initial = listed.kvs.map((kv) => cache.encoded(request.res, kv)).filter(matches)
   } else {
     after = Number(rvParam)
   }
@@ -103,7 +109,7 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
     if (partial && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) out = asPartialObjectMetadata(object as KubeObject, want.version)
     if (table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
       const rv = String((object as KubeObject).metadata?.resourceVersion ?? '')
-      const t = toTable(r.res, [object as KubeObject], { now: ctx.now(), includeObject, resourceVersion: rv, withColumns: !columnsSent })
+      const t = toTable(request.res, [object as KubeObject], { now: ctx.now(), includeObject, resourceVersion: rv, withColumns: !columnsSent })
       columnsSent = true
       out = t
     }
@@ -118,14 +124,14 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
 
   /** An object event: the shared encoding as is, unless a Table or metadata-only form was asked for. */
   const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', e: Encoded): void => {
-    if (partial || table) return write(type, cache.object(r.res, e))
+    if (partial || table) return write(type, cache.object(request.res, e))
     if (closed) return
     res.write(`{"type":"${type}","object":${e.json}}\n`)
     if (res.writableLength > MAX_BUFFERED_BYTES) tooSlow()
   }
 
   const bookmark = (): void => {
-    write('BOOKMARK', { kind: r.res.kind, apiVersion: apiVersionOf(r.res), metadata: { resourceVersion: String(lastRevision) } })
+    write('BOOKMARK', { kind: request.res.kind, apiVersion: apiVersionOf(request.res), metadata: { resourceVersion: String(lastRevision) } })
   }
 
   let watcher: { cancel(): void } | undefined
@@ -145,14 +151,14 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
   // Watch-list: a bookmark marks the end of the initial events (client-go waits for it).
   if (watchList === true && bookmarks) {
     write('BOOKMARK', {
-      kind: partial ? 'PartialObjectMetadata' : r.res.kind,
-      apiVersion: partial ? `meta.k8s.io/${want.version}` : apiVersionOf(r.res),
+      kind: partial ? 'PartialObjectMetadata' : request.res.kind,
+      apiVersion: partial ? `meta.k8s.io/${want.version}` : apiVersionOf(request.res),
       metadata: {
         resourceVersion: String(after),
         annotations: {
           'k8s.io/initial-events-end': 'true',
           'kubernetes.io/initial-events-list-blueprint': Buffer.from(
-            JSON.stringify({ kind: `${r.res.kind}List`, apiVersion: apiVersionOf(r.res), metadata: {}, items: [] }),
+            JSON.stringify({ kind: `${request.res.kind}List`, apiVersion: apiVersionOf(request.res), metadata: {}, items: [] }),
           ).toString('base64'),
         },
       },
@@ -163,12 +169,12 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
     for (const ev of events) {
       if (closed) return
       if (ev.type === 'delete') {
-        if (ev.prevKv && (trivial || matches(cache.encoded(r.res, ev.prevKv)))) emit('DELETED', cache.deleted(r.res, ev))
+        if (ev.prevKv && (trivial || matches(cache.encoded(request.res, ev.prevKv)))) emit('DELETED', cache.deleted(request.res, ev))
         continue
       }
-      const now = cache.encoded(r.res, ev.kv)
+      const now = cache.encoded(request.res, ev.kv)
       const matchNow = matches(now)
-      const matchPrev = ev.prevKv ? trivial || matches(cache.encoded(r.res, ev.prevKv)) : false
+      const matchPrev = ev.prevKv ? trivial || matches(cache.encoded(request.res, ev.prevKv)) : false
       if (matchNow && matchPrev) emit('MODIFIED', now)
       else if (matchNow) emit('ADDED', now)
       else if (matchPrev) emit('DELETED', now)
@@ -181,7 +187,7 @@ export async function handleWatch(ctx: ServerContext, r: ResourceRequest, req: I
     }
     finish()
   }
-  watcher = ctx.store.watch(collectionPrefix(r.res, r.namespace), { afterRevision: after }, onEvents, onError)
+  watcher = ctx.store.watch(collectionPrefix(request.res, request.namespace), { afterRevision: after }, onEvents, onError)
 
   {
     timers.push(

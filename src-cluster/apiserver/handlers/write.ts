@@ -126,13 +126,19 @@ function namespaceOf(res: ResourceInfo, r: ResourceRequest, obj: KubeObject): st
 }
 
 /** Decode, type-check and prune a request body into an object of `res`. */
-export async function readObject(r: ResourceRequest, req: IncomingMessage, q: URLSearchParams, warnings: string[], res = r.res): Promise<KubeObject> {
+export async function readObject(
+  request: ResourceRequest,
+  req: IncomingMessage,
+  query: URLSearchParams,
+  warnings: string[],
+  res = request.res,
+): Promise<KubeObject> {
   const buf = await readBody(req)
   if (buf.length === 0) throw errors.badRequest(`the request needs a ${res.kind} in its body`)
   const body = decodeBody(buf, req.headers['content-type'], res.kind)
   const obj = asObject(body.value, `${res.kind} body`)
   checkTypeMeta(res, obj)
-  return checkFields(res, obj, fieldValidationParam(q), warnings, body.jsonText)
+  return checkFields(res, obj, fieldValidationParam(query), warnings, body.jsonText)
 }
 
 /**
@@ -216,12 +222,25 @@ async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Pr
   }
 }
 
-export async function handleCreate(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+export async function handleCreate(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
   const warnings: string[] = []
-  const who = writeIdentity(q, req.headers, 'CreateOptions')
-  const obj = await readObject(r, req, q, warnings)
-  const created = await createObject(ctx, r.res, obj, namespaceOf(r.res, r, obj), isDryRun(q), updateTracker(r.res, { manager: who.manager }, ctx.now))
-  sendJson(req, res, 201, withTypeMeta(r.res, created), warnings)
+  const who = writeIdentity(query, req.headers, 'CreateOptions')
+  const obj = await readObject(request, req, query, warnings)
+  const created = await createObject(
+    ctx,
+    request.res,
+    obj,
+    namespaceOf(request.res, request, obj),
+    isDryRun(query),
+    updateTracker(request.res, { manager: who.manager }, ctx.now),
+  )
+  sendJson(req, res, 201, withTypeMeta(request.res, created), warnings)
 }
 
 export interface UpdateOptions {
@@ -359,19 +378,25 @@ export async function guaranteedUpdate(
   }
 }
 
-export async function handleUpdate(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+export async function handleUpdate(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
   const warnings: string[] = []
-  const sub = r.subresource as 'status' | 'finalize' | 'approval' | undefined
-  const who = writeIdentity(q, req.headers, 'UpdateOptions')
-  const body = await readObject(r, req, q, warnings)
-  const dryRun = isDryRun(q)
-  const out = await guaranteedUpdate(ctx, r.res, r.namespace, r.name!, () => structuredClone(body), {
+  const sub = request.subresource as 'status' | 'finalize' | 'approval' | undefined
+  const who = writeIdentity(query, req.headers, 'UpdateOptions')
+  const body = await readObject(request, req, query, warnings)
+  const dryRun = isDryRun(query)
+  const out = await guaranteedUpdate(ctx, request.res, request.namespace, request.name!, () => structuredClone(body), {
     dryRun,
     subresource: sub,
-    fields: updateTracker(r.res, { manager: who.manager, subresource: sub }, ctx.now),
-    createIfMissing: sub === undefined && CREATE_ON_UPDATE.has(r.res.kind) ? () => structuredClone(body) : undefined,
+    fields: updateTracker(request.res, { manager: who.manager, subresource: sub }, ctx.now),
+    createIfMissing: sub === undefined && CREATE_ON_UPDATE.has(request.res.kind) ? () => structuredClone(body) : undefined,
   })
-  sendJson(req, res, out.created ? 201 : 200, withTypeMeta(r.res, out.obj), warnings)
+  sendJson(req, res, out.created ? 201 : 200, withTypeMeta(request.res, out.obj), warnings)
 }
 
 /** Run a patch step; a PatchError becomes the Status the client gets (400, 415 or 422). */
@@ -387,49 +412,64 @@ export function asStatus<T>(step: () => T): T {
   }
 }
 
-export async function handlePatch(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+export async function handlePatch(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
   const warnings: string[] = []
   const type = patchTypeFromContentType(req.headers['content-type'])
   if (!type) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
-  if (type === 'strategic' && r.res.dynamic) {
+  if (type === 'strategic' && request.res.dynamic) {
     throw failure(
       415,
       'UnsupportedMediaType',
       'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
     )
   }
-  const who = writeIdentity(q, req.headers, 'PatchOptions', type === 'apply')
+  const who = writeIdentity(query, req.headers, 'PatchOptions', type === 'apply')
   const buf = await readBody(req)
-  const mode = fieldValidationParam(q)
-  const dryRun = isDryRun(q)
-  const sub = r.subresource as 'status' | 'approval' | undefined
+  const mode = fieldValidationParam(query)
+  const dryRun = isDryRun(query)
+  const sub = request.subresource as 'status' | 'approval' | undefined
   if (type === 'apply')
-    return handleApply(ctx, r, req, res, buf, mode, { res: r.res, writer: { manager: who.manager, subresource: sub }, force: who.force, now: ctx.now }, dryRun)
+    return handleApply(
+      ctx,
+      request,
+      req,
+      res,
+      buf,
+      mode,
+      { res: request.res, writer: { manager: who.manager, subresource: sub }, force: who.force, now: ctx.now },
+      dryRun,
+    )
   const out = await guaranteedUpdate(
     ctx,
-    r.res,
-    r.namespace,
-    r.name!,
+    request.res,
+    request.namespace,
+    request.name!,
     (current) => {
       // Patch the object without its resourceVersion: a resourceVersion in the result then
       // comes from the patch itself (a precondition), and conflicting writes are retried. A JSON
       // patch keeps it, so its ops can test or replace it (kubectl's managedFields upgrade does).
-      const base = withTypeMeta(r.res, current)
+      const base = withTypeMeta(request.res, current)
       base.metadata = { ...base.metadata }
       if (type !== 'json') delete base.metadata.resourceVersion
-      const patched = asStatus(() => applyPatch(type, base, buf, r.res.schema, r.res.dynamic?.lookup))
-      checkTypeMeta(r.res, patched)
+      const patched = asStatus(() => applyPatch(type, base, buf, request.res.schema, request.res.dynamic?.lookup))
+      checkTypeMeta(request.res, patched)
       warnings.length = 0
-      return checkFields(r.res, patched, mode, warnings)
+      return checkFields(request.res, patched, mode, warnings)
     },
     {
       dryRun,
       subresource: sub,
-      fields: updateTracker(r.res, { manager: who.manager, subresource: sub }, ctx.now),
+      fields: updateTracker(request.res, { manager: who.manager, subresource: sub }, ctx.now),
       webhookOptions: { ...writeOptions('PatchOptions', dryRun), fieldManager: who.manager },
     },
   )
-  sendJson(req, res, 200, withTypeMeta(r.res, out.obj), warnings)
+  sendJson(req, res, 200, withTypeMeta(request.res, out.obj), warnings)
 }
 
 /** Server-side apply: merge with field ownership; creates the object when it is missing. */

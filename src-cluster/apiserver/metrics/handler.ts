@@ -42,7 +42,7 @@ export async function handleMetrics(
   req: IncomingMessage,
   res: ServerResponse,
   segs: readonly string[],
-  q: URLSearchParams,
+  query: URLSearchParams,
   log: (line: string) => void = () => {},
 ): Promise<void> {
   const method = req.method ?? 'GET'
@@ -51,7 +51,7 @@ export async function handleMetrics(
   if (segs.length === 3) return sendJson(req, res, 200, metricsResourceList())
   if (method !== 'GET' && method !== 'HEAD')
     throw errors.methodNotAllowed(`${method} is not supported on metrics.k8s.io: the metrics API is read-only (get and list)`)
-  if (queryBool(q, 'watch')) throw errors.methodNotAllowed('watch is not supported on metrics.k8s.io: use get or list')
+  if (queryBool(query, 'watch')) throw errors.methodNotAllowed('watch is not supported on metrics.k8s.io: use get or list')
   const rest = segs.slice(3)
   if (rest[0] === 'nodes' && rest.length <= 2) {
     const nodes = await allNodes(ctx)
@@ -61,7 +61,7 @@ export async function handleMetrics(
       if (!item) throw errors.notFound({ group: METRICS_GROUP, plural: 'nodemetrics' }, rest[1]!)
       return sendJson(req, res, 200, item)
     }
-    const keep = selectorFilter(q, 'nodes')
+    const keep = selectorFilter(query, 'nodes')
     const items = await nodeMetrics(
       ctx,
       nodes.filter((n) => keep(n as KubeObject)),
@@ -84,7 +84,7 @@ export async function handleMetrics(
       if (!item) throw errors.notFound({ group: METRICS_GROUP, plural: 'podmetrics' }, tail[1]!)
       return sendJson(req, res, 200, item)
     }
-    const keep = selectorFilter(q, 'pods')
+    const keep = selectorFilter(query, 'pods')
     const items = await podMetrics(
       ctx,
       pods.filter((p) => keep(p as KubeObject) && p.status?.phase === 'Running'),

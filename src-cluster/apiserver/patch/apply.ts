@@ -14,15 +14,15 @@ import { mergeInto } from './merge'
 import { childShape, itemShape, type Lookup, type Shape } from './shape'
 
 /** Checks that an apply body is an object carrying apiVersion and kind, and no managedFields. */
-export function checkApplyConfiguration(v: unknown): JsonMap {
-  if (!isMap(v)) throw badPatch('apply patch body must be a YAML or JSON object (one Kubernetes object)')
-  if (typeof v.apiVersion !== 'string' || v.apiVersion === '') throw badPatch('apply patch: apiVersion must be set in the applied object')
-  if (typeof v.kind !== 'string' || v.kind === '') throw badPatch('apply patch: kind must be set in the applied object')
-  const meta = v.metadata
+export function checkApplyConfiguration(value: unknown): JsonMap {
+  if (!isMap(value)) throw badPatch('apply patch body must be a YAML or JSON object (one Kubernetes object)')
+  if (typeof value.apiVersion !== 'string' || value.apiVersion === '') throw badPatch('apply patch: apiVersion must be set in the applied object')
+  if (typeof value.kind !== 'string' || value.kind === '') throw badPatch('apply patch: kind must be set in the applied object')
+  const meta = value.metadata
   if (isMap(meta) && meta.managedFields !== undefined && meta.managedFields !== null) {
     throw badPatch('metadata.managedFields must be nil')
   }
-  return v
+  return value
 }
 
 /** Merges an applied configuration into the live object (neither is modified). */

@@ -4,13 +4,13 @@ import { badPatch } from './errors'
 
 export type JsonMap = Record<string, unknown>
 
-export function isMap(v: unknown): v is JsonMap {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
+export function isMap(value: unknown): value is JsonMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** A deep copy through JSON, so results never share structure with their inputs. */
-export function cloneJson<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T)
+export function cloneJson<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T)
 }
 
 function text(body: Buffer | string): string {

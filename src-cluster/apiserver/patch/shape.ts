@@ -14,14 +14,14 @@ export type Shape =
 
 export const FREE: Shape = { kind: 'free' }
 
-export function shapeOf(t: FieldType, lookup: Lookup): Shape {
-  switch (t.t) {
+export function shapeOf(fieldType: FieldType, lookup: Lookup): Shape {
+  switch (fieldType.t) {
     case 'ref':
-      return { kind: 'struct', struct: lookup(t.name) }
+      return { kind: 'struct', struct: lookup(fieldType.name) }
     case 'map':
-      return { kind: 'map', of: t.of }
+      return { kind: 'map', of: fieldType.of }
     case 'list':
-      return { kind: 'list', list: t }
+      return { kind: 'list', list: fieldType }
     case 'raw':
       return FREE
     default:
@@ -45,10 +45,10 @@ export function itemShape(parent: Shape, lookup: Lookup): Shape {
 }
 
 /** Strategic merge: does this list merge (by key, or as a set of scalars) instead of being replaced? */
-export function listMerges(s: Shape): boolean {
-  return s.kind === 'list' && (s.list.strategy === 'merge' || s.list.strategy === 'merge,retainKeys')
+export function listMerges(shape: Shape): boolean {
+  return shape.kind === 'list' && (shape.list.strategy === 'merge' || shape.list.strategy === 'merge,retainKeys')
 }
 
-export function mergeKeyOf(s: Shape): string {
-  return s.kind === 'list' ? (s.list.mergeKey ?? '') : ''
+export function mergeKeyOf(shape: Shape): string {
+  return shape.kind === 'list' ? (shape.list.mergeKey ?? '') : ''
 }

@@ -123,15 +123,21 @@ const HOP_BY_HOP = new Set([
   'host',
 ])
 
-export async function handleHttpProxy(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  const kind = r.res.plural
+export async function handleHttpProxy(
+  ctx: ServerContext,
+  request: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  const kind = request.res.plural
   const target =
     kind === 'nodes'
-      ? await nodeTarget(ctx, r.name!)
+      ? await nodeTarget(ctx, request.name!)
       : kind === 'pods'
-        ? await podTarget(ctx, r.namespace!, r.name!)
-        : await serviceTarget(ctx, r.namespace!, r.name!)
-  const path = '/' + r.rest.map(encodeURIComponent).join('/') + (q.toString() ? `?${q}` : '')
+        ? await podTarget(ctx, request.namespace!, request.name!)
+        : await serviceTarget(ctx, request.namespace!, request.name!)
+  const path = '/' + request.rest.map(encodeURIComponent).join('/') + (query.toString() ? `?${query}` : '')
   const headers: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v
   const id = target.kubelet ? kubeletClientIdentity(ctx.pki) : undefined
@@ -164,7 +170,7 @@ export async function handleHttpProxy(ctx: ServerContext, r: ResourceRequest, re
       } else
         reject(
           errors.unavailable(
-            `error trying to reach ${kind === 'nodes' ? 'the kubelet of node' : kind === 'pods' ? 'pod' : 'service'} ${r.name} at ${target.host}:${target.port}: ${e.message}`,
+            `error trying to reach ${kind === 'nodes' ? 'the kubelet of node' : kind === 'pods' ? 'pod' : 'service'} ${request.name} at ${target.host}:${target.port}: ${e.message}`,
           ),
         )
     })

@@ -12,22 +12,28 @@ import { checkLogAvailable, getPod, kubeletFor, pickContainer } from './target'
 const BOOLEANS = new Set(['follow', 'previous', 'timestamps'])
 const PASSED_ON = ['follow', 'previous', 'sinceSeconds', 'sinceTime', 'timestamps', 'tailLines', 'limitBytes']
 
-export async function handlePodLog(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  if (r.verb !== 'get') throw errors.methodNotAllowed(`${req.method} is not supported on pods/log: use GET`)
-  const pod = await getPod(ctx, r.namespace!, r.name!)
-  const container = pickContainer(pod, q.get('container'))
-  const previous = queryBool(q, 'previous')
+export async function handlePodLog(
+  ctx: ServerContext,
+  podRequest: ResourceRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  if (podRequest.verb !== 'get') throw errors.methodNotAllowed(`${req.method} is not supported on pods/log: use GET`)
+  const pod = await getPod(ctx, podRequest.namespace!, podRequest.name!)
+  const container = pickContainer(pod, query.get('container'))
+  const previous = queryBool(query, 'previous')
   checkLogAvailable(pod, container, previous)
   const kl = await kubeletFor(ctx, pod)
   const kq = new URLSearchParams()
   for (const k of PASSED_ON) {
-    const v = q.get(k)
+    const v = query.get(k)
     if (v === null) continue
     // Booleans go on in one spelling, whatever the client sent (Python sends "True").
-    kq.set(k, BOOLEANS.has(k) ? String(queryBool(q, k)) : v)
+    kq.set(k, BOOLEANS.has(k) ? String(queryBool(query, k)) : v)
   }
   const id = kubeletClientIdentity(ctx.pki)
-  const path = `/containerLogs/${encodeURIComponent(r.namespace!)}/${encodeURIComponent(r.name!)}/${encodeURIComponent(container)}?${kq}`
+  const path = `/containerLogs/${encodeURIComponent(podRequest.namespace!)}/${encodeURIComponent(podRequest.name!)}/${encodeURIComponent(container)}?${kq}`
   await new Promise<void>((resolve, reject) => {
     const up = request({ host: kl.host, port: kl.port, method: 'GET', path, ca: ctx.pki.ca.certPem, cert: id.certPem, key: id.keyPem }, (kres) => {
       if (kres.statusCode !== 200) {

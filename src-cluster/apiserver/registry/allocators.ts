@@ -78,16 +78,16 @@ export class PortAllocator {
   ) {
     this.next = min
   }
-  contains(p: number): boolean {
-    return Number.isInteger(p) && p >= this.min && p <= this.max
+  contains(port: number): boolean {
+    return Number.isInteger(port) && port >= this.min && port <= this.max
   }
-  reserve(p: number): boolean {
-    if (!this.contains(p) || this.used.has(p)) return false
-    this.used.add(p)
+  reserve(port: number): boolean {
+    if (!this.contains(port) || this.used.has(port)) return false
+    this.used.add(port)
     return true
   }
-  release(p: number): void {
-    this.used.delete(p)
+  release(port: number): void {
+    this.used.delete(port)
   }
   allocate(): number {
     const span = this.max - this.min + 1

@@ -25,14 +25,14 @@ export function jobNameFor(cronJobName: string, scheduled: Date): string {
 }
 
 /** The latest schedule time in (earliest, now], and how many there were. */
-export function mostRecentScheduleTime(s: CronSchedule, earliest: Date, now: Date, tz: string | undefined): { time?: Date; missed: number } {
-  let t = nextInZone(s, earliest, tz)
+export function mostRecentScheduleTime(cronSchedule: CronSchedule, earliest: Date, now: Date, tz: string | undefined): { time?: Date; missed: number } {
+  let t = nextInZone(cronSchedule, earliest, tz)
   let last: Date | undefined
   let missed = 0
   while (t && t.getTime() <= now.getTime() && missed < 100_000) {
     last = t
     missed++
-    t = nextInZone(s, t, tz)
+    t = nextInZone(cronSchedule, t, tz)
   }
   return { time: last, missed }
 }

@@ -83,9 +83,9 @@ export function formatIndexes(ix: Iterable<number>): string {
   return parts.join(',')
 }
 
-export function parseIndexes(s: string | undefined): Set<number> {
+export function parseIndexes(text: string | undefined): Set<number> {
   const out = new Set<number>()
-  for (const part of (s ?? '').split(',')) {
+  for (const part of (text ?? '').split(',')) {
     if (!part) continue
     const [a, b] = part.split('-').map(Number)
     if (a === undefined || !Number.isInteger(a)) continue

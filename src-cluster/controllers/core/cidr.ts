@@ -7,19 +7,19 @@ export interface Cidr4 {
   readonly prefix: number
 }
 
-export function parseCidr4(s: string): Cidr4 {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s.trim())
-  if (!m) throw new Error(`invalid IPv4 CIDR ${JSON.stringify(s)}: expected a.b.c.d/n, e.g. 10.244.0.0/16`)
+export function parseCidr4(text: string): Cidr4 {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text.trim())
+  if (!m) throw new Error(`invalid IPv4 CIDR ${JSON.stringify(text)}: expected a.b.c.d/n, e.g. 10.244.0.0/16`)
   const octets = m.slice(1, 5).map(Number)
   const prefix = Number(m[5])
-  if (octets.some((o) => o > 255) || prefix > 32) throw new Error(`invalid IPv4 CIDR ${JSON.stringify(s)}: octets must be 0-255 and the prefix 0-32`)
+  if (octets.some((o) => o > 255) || prefix > 32) throw new Error(`invalid IPv4 CIDR ${JSON.stringify(text)}: octets must be 0-255 and the prefix 0-32`)
   const ip = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
   return { base: (ip & mask) >>> 0, prefix }
 }
 
-export function formatCidr4(c: Cidr4): string {
-  return `${numberToIp(c.base)}/${c.prefix}`
+export function formatCidr4(cidr4: Cidr4): string {
+  return `${numberToIp(cidr4.base)}/${cidr4.prefix}`
 }
 
 /** How many /maskSize subnets the cluster CIDR holds. */

@@ -8,10 +8,10 @@ function codeOf(e: unknown): number | undefined {
   const c = (e as { code?: unknown } | null)?.code
   return typeof c === 'number' ? c : undefined
 }
-export const isConflict = (e: unknown): boolean => codeOf(e) === 409
-export const isNotFound = (e: unknown): boolean => codeOf(e) === 404
+export const isConflict = (err: unknown): boolean => codeOf(err) === 409
+export const isNotFound = (err: unknown): boolean => codeOf(err) === 404
 /** 409 AlreadyExists on create (same code as a conflict; the reason tells them apart). */
-export const isAlreadyExists = (e: unknown): boolean => codeOf(e) === 409 && (e as { reason?: string }).reason === 'AlreadyExists'
+export const isAlreadyExists = (err: unknown): boolean => codeOf(err) === 409 && (err as { reason?: string }).reason === 'AlreadyExists'
 
 export function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)

@@ -23,10 +23,10 @@ const SCALABLE: Record<string, ResourceRef> = {
 }
 
 /** "50%" of `total`, rounded up or down; plain integers as they are. */
-export function scaledValue(v: number | string, total: number, roundUp: boolean): number {
-  if (typeof v === 'number') return v
-  const m = /^(\d+)%$/.exec(v)
-  if (!m) throw new Error(`invalid value ${JSON.stringify(v)}: use an integer or a percentage like "50%"`)
+export function scaledValue(value: number | string, total: number, roundUp: boolean): number {
+  if (typeof value === 'number') return value
+  const m = /^(\d+)%$/.exec(value)
+  if (!m) throw new Error(`invalid value ${JSON.stringify(value)}: use an integer or a percentage like "50%"`)
   const x = (Number(m[1]) * total) / 100
   return roundUp ? Math.ceil(x) : Math.floor(x)
 }

@@ -27,10 +27,10 @@ export class DeploymentSync {
 
   constructor(
     private readonly deps: DeploymentSyncDeps,
-    d: DeploymentObj,
+    deployment: DeploymentObj,
     rsList: ReplicaSetObj[],
   ) {
-    this.d = structuredClone(d)
+    this.d = structuredClone(deployment)
     this.rsList = rsList
   }
 
@@ -402,6 +402,6 @@ export class DeploymentSync {
 }
 
 /** ReplicaSets controlled by `d` among `rsList` (no adoption; see the controller for that). */
-export function ownedBy(d: DeploymentObj, rsList: ReplicaSetObj[]): ReplicaSetObj[] {
-  return rsList.filter((rs) => controllerRef(rs)?.uid === d.metadata?.uid)
+export function ownedBy(deployment: DeploymentObj, rsList: ReplicaSetObj[]): ReplicaSetObj[] {
+  return rsList.filter((rs) => controllerRef(rs)?.uid === deployment.metadata?.uid)
 }

@@ -35,10 +35,10 @@ export const Reasons = {
 
 export type DeploymentStatus = NonNullable<DeploymentObj['status']>
 
-export const replicasOf = (o: { spec?: { replicas?: number } } | undefined): number => o?.spec?.replicas ?? 0
+export const replicasOf = (obj: { spec?: { replicas?: number } } | undefined): number => obj?.spec?.replicas ?? 0
 
-export function isRollingUpdate(d: DeploymentObj): boolean {
-  return (d.spec?.strategy?.type ?? 'RollingUpdate') === 'RollingUpdate'
+export function isRollingUpdate(deployment: DeploymentObj): boolean {
+  return (deployment.spec?.strategy?.type ?? 'RollingUpdate') === 'RollingUpdate'
 }
 
 /**
@@ -46,22 +46,22 @@ export function isRollingUpdate(d: DeploymentObj): boolean {
  * down, and both zero becomes one unavailable so a rollout can always move (upstream's
  * ResolveFenceposts).
  */
-export function resolveFenceposts(d: DeploymentObj): { surge: number; unavailable: number } {
-  const desired = replicasOf(d)
-  const ru = d.spec?.strategy?.rollingUpdate
+export function resolveFenceposts(deployment: DeploymentObj): { surge: number; unavailable: number } {
+  const desired = replicasOf(deployment)
+  const ru = deployment.spec?.strategy?.rollingUpdate
   const surge = scaledValue(ru?.maxSurge, desired, true, Math.ceil(desired * 0.25))
   let unavailable = scaledValue(ru?.maxUnavailable, desired, false, Math.floor(desired * 0.25))
   if (surge === 0 && unavailable === 0) unavailable = 1
   return { surge, unavailable }
 }
 
-export function maxSurge(d: DeploymentObj): number {
-  return isRollingUpdate(d) ? resolveFenceposts(d).surge : 0
+export function maxSurge(deployment: DeploymentObj): number {
+  return isRollingUpdate(deployment) ? resolveFenceposts(deployment).surge : 0
 }
 
-export function maxUnavailable(d: DeploymentObj): number {
-  if (!isRollingUpdate(d) || replicasOf(d) === 0) return 0
-  return Math.min(resolveFenceposts(d).unavailable, replicasOf(d))
+export function maxUnavailable(deployment: DeploymentObj): number {
+  if (!isRollingUpdate(deployment) || replicasOf(deployment) === 0) return 0
+  return Math.min(resolveFenceposts(deployment).unavailable, replicasOf(deployment))
 }
 
 /** The pod-template-hash of a Deployment's template. */
@@ -81,12 +81,12 @@ export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSp
 }
 
 /** The ReplicaSet running the Deployment's current template: the oldest such, if several. */
-export function findNewReplicaSet(d: DeploymentObj, rsList: ReplicaSetObj[]): ReplicaSetObj | undefined {
-  return [...rsList].sort(byCreation).find((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template))
+export function findNewReplicaSet(deployment: DeploymentObj, rsList: ReplicaSetObj[]): ReplicaSetObj | undefined {
+  return [...rsList].sort(byCreation).find((rs) => equalIgnoreHash(rs.spec?.template, deployment.spec?.template))
 }
 
-export function revisionOf(o: { metadata?: { annotations?: Record<string, string> } } | undefined): number {
-  const v = o?.metadata?.annotations?.[REVISION]
+export function revisionOf(obj: { metadata?: { annotations?: Record<string, string> } } | undefined): number {
+  const v = obj?.metadata?.annotations?.[REVISION]
   const n = v === undefined ? 0 : Number(v)
   return Number.isFinite(n) ? n : 0
 }
@@ -96,10 +96,10 @@ export function maxRevision(rsList: ReplicaSetObj[]): number {
 }
 
 /** Copy the Deployment's own annotations onto the ReplicaSet; true when something changed. */
-export function copyDeploymentAnnotations(d: DeploymentObj, rs: ReplicaSetObj): boolean {
+export function copyDeploymentAnnotations(deployment: DeploymentObj, rs: ReplicaSetObj): boolean {
   const ann = (rs.metadata!.annotations ??= {})
   let changed = false
-  for (const [k, v] of Object.entries(d.metadata?.annotations ?? {})) {
+  for (const [k, v] of Object.entries(deployment.metadata?.annotations ?? {})) {
     if (SKIP_COPY.has(k) || ann[k] === v) continue
     ann[k] = v
     changed = true
@@ -111,8 +111,8 @@ export function copyDeploymentAnnotations(d: DeploymentObj, rs: ReplicaSetObj): 
  * Set the annotations of the new ReplicaSet: the Deployment's annotations, the revision (only
  * ever raised) and, for one about to be created, desired/max replicas. True when changed.
  */
-export function setNewReplicaSetAnnotations(d: DeploymentObj, rs: ReplicaSetObj, newRevision: number, exists: boolean): boolean {
-  let changed = copyDeploymentAnnotations(d, rs)
+export function setNewReplicaSetAnnotations(deployment: DeploymentObj, rs: ReplicaSetObj, newRevision: number, exists: boolean): boolean {
+  let changed = copyDeploymentAnnotations(deployment, rs)
   const ann = (rs.metadata!.annotations ??= {})
   const old = ann[REVISION]
   if (old === undefined || Number(old) < newRevision) {
@@ -125,7 +125,7 @@ export function setNewReplicaSetAnnotations(d: DeploymentObj, rs: ReplicaSetObj,
     ann[REVISION] = String(newRevision)
     changed = true
   }
-  if (!exists) changed = setReplicasAnnotations(rs, replicasOf(d), replicasOf(d) + maxSurge(d)) || changed
+  if (!exists) changed = setReplicasAnnotations(rs, replicasOf(deployment), replicasOf(deployment) + maxSurge(deployment)) || changed
   return changed
 }
 
@@ -149,12 +149,12 @@ export function replicasAnnotationsNeedUpdate(rs: ReplicaSetObj, desired: number
 }
 
 /** Size the new ReplicaSet may grow to now (upstream's NewRSNewReplicas). */
-export function newRSNewReplicas(d: DeploymentObj, allRSs: ReplicaSetObj[], newRS: ReplicaSetObj): number {
-  if (!isRollingUpdate(d)) return replicasOf(d)
+export function newRSNewReplicas(deployment: DeploymentObj, allRSs: ReplicaSetObj[], newRS: ReplicaSetObj): number {
+  if (!isRollingUpdate(deployment)) return replicasOf(deployment)
   const current = allRSs.reduce((s, rs) => s + replicasOf(rs), 0)
-  const maxTotal = replicasOf(d) + maxSurge(d)
+  const maxTotal = replicasOf(deployment) + maxSurge(deployment)
   if (current >= maxTotal) return replicasOf(newRS)
-  const scaleUp = Math.min(maxTotal - current, replicasOf(d) - replicasOf(newRS))
+  const scaleUp = Math.min(maxTotal - current, replicasOf(deployment) - replicasOf(newRS))
   return replicasOf(newRS) + scaleUp
 }
 
@@ -172,23 +172,25 @@ export function findActiveOrLatest(newRS: ReplicaSetObj | undefined, oldRSs: Rep
   return undefined
 }
 
-export function isSaturated(d: DeploymentObj, rs: ReplicaSetObj | undefined): boolean {
+export function isSaturated(deployment: DeploymentObj, rs: ReplicaSetObj | undefined): boolean {
   if (!rs) return false
   const desired = rs.metadata?.annotations?.[DESIRED_REPLICAS]
-  return desired === String(replicasOf(d)) && replicasOf(rs) === replicasOf(d) && (rs.status?.availableReplicas ?? 0) === replicasOf(d)
+  return (
+    desired === String(replicasOf(deployment)) && replicasOf(rs) === replicasOf(deployment) && (rs.status?.availableReplicas ?? 0) === replicasOf(deployment)
+  )
 }
 
 /**
  * How many replicas `rs` should gain (or lose) when a Deployment is resized mid-rollout:
  * its share of the change in proportion to its size at the last known max-replicas.
  */
-export function proportion(rs: ReplicaSetObj, d: DeploymentObj, toAdd: number, added: number): number {
+export function proportion(rs: ReplicaSetObj, deployment: DeploymentObj, toAdd: number, added: number): number {
   if (replicasOf(rs) === 0 || toAdd === 0 || toAdd === added) return 0
   let fraction: number
-  if (replicasOf(d) === 0) fraction = -replicasOf(rs)
+  if (replicasOf(deployment) === 0) fraction = -replicasOf(rs)
   else {
-    const deploymentReplicas = replicasOf(d) + maxSurge(d)
-    const annotated = Number(rs.metadata?.annotations?.[MAX_REPLICAS] ?? d.status?.replicas ?? 0)
+    const deploymentReplicas = replicasOf(deployment) + maxSurge(deployment)
+    const annotated = Number(rs.metadata?.annotations?.[MAX_REPLICAS] ?? deployment.status?.replicas ?? 0)
     if (!annotated) fraction = 0
     else fraction = Math.round((replicasOf(rs) * deploymentReplicas) / annotated) - replicasOf(rs)
   }
@@ -200,8 +202,8 @@ export function proportion(rs: ReplicaSetObj, d: DeploymentObj, toAdd: number, a
 // Conditions and status
 // ---------------------------------------------------------------------------------------------
 
-export function hasProgressDeadline(d: DeploymentObj): boolean {
-  const s = d.spec?.progressDeadlineSeconds
+export function hasProgressDeadline(deployment: DeploymentObj): boolean {
+  const s = deployment.spec?.progressDeadlineSeconds
   return s !== undefined && s !== NO_DEADLINE
 }
 
@@ -218,11 +220,11 @@ export function newCondition(type: string, status: 'True' | 'False' | 'Unknown',
 }
 
 /** Set a condition as upstream does: same status and reason is a no-op; same status keeps the transition time. */
-export function setCondition(status: DeploymentStatus, c: DeploymentCondition): void {
-  const cur = getCondition(status, c.type)
-  if (cur && cur.status === c.status && cur.reason === c.reason) return
-  if (cur && cur.status === c.status) c.lastTransitionTime = cur.lastTransitionTime
-  status.conditions = [...(status.conditions ?? []).filter((x) => x.type !== c.type), c]
+export function setCondition(status: DeploymentStatus, condition: DeploymentCondition): void {
+  const cur = getCondition(status, condition.type)
+  if (cur && cur.status === condition.status && cur.reason === condition.reason) return
+  if (cur && cur.status === condition.status) condition.lastTransitionTime = cur.lastTransitionTime
+  status.conditions = [...(status.conditions ?? []).filter((x) => x.type !== condition.type), condition]
 }
 
 export function removeCondition(status: DeploymentStatus, type: string): void {
@@ -231,21 +233,21 @@ export function removeCondition(status: DeploymentStatus, type: string): void {
 }
 
 /** Counts and the Available condition from the ReplicaSets (upstream's calculateStatus). */
-export function calculateStatus(allRSs: ReplicaSetObj[], newRS: ReplicaSetObj | undefined, d: DeploymentObj, now: Date): DeploymentStatus {
+export function calculateStatus(allRSs: ReplicaSetObj[], newRS: ReplicaSetObj | undefined, deployment: DeploymentObj, now: Date): DeploymentStatus {
   const available = allRSs.reduce((s, rs) => s + (rs.status?.availableReplicas ?? 0), 0)
   const total = allRSs.reduce((s, rs) => s + (rs.status?.replicas ?? 0), 0)
   const wanted = allRSs.reduce((s, rs) => s + replicasOf(rs), 0)
   const status: DeploymentStatus = {
-    observedGeneration: d.metadata?.generation,
+    observedGeneration: deployment.metadata?.generation,
     replicas: total,
     updatedReplicas: newRS?.status?.replicas ?? 0,
     readyReplicas: allRSs.reduce((s, rs) => s + (rs.status?.readyReplicas ?? 0), 0),
     availableReplicas: available,
     unavailableReplicas: Math.max(0, wanted - available),
   }
-  if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount
-  if (d.status?.conditions?.length) status.conditions = structuredClone(d.status.conditions)
-  if (available >= replicasOf(d) - maxUnavailable(d)) {
+  if (deployment.status?.collisionCount !== undefined) status.collisionCount = deployment.status.collisionCount
+  if (deployment.status?.conditions?.length) status.conditions = structuredClone(deployment.status.conditions)
+  if (available >= replicasOf(deployment) - maxUnavailable(deployment)) {
     setCondition(status, newCondition('Available', 'True', Reasons.MinimumReplicasAvailable, 'Deployment has minimum availability.', now))
   } else {
     setCondition(status, newCondition('Available', 'False', Reasons.MinimumReplicasUnavailable, 'Deployment does not have minimum availability.', now))
@@ -254,35 +256,35 @@ export function calculateStatus(allRSs: ReplicaSetObj[], newRS: ReplicaSetObj | 
 }
 
 /** Every replica is updated and available and the latest spec was seen. */
-export function deploymentComplete(d: DeploymentObj, s: DeploymentStatus): boolean {
-  const want = replicasOf(d)
+export function deploymentComplete(deployment: DeploymentObj, status: DeploymentStatus): boolean {
+  const want = replicasOf(deployment)
   return (
-    (s.updatedReplicas ?? 0) === want &&
-    (s.replicas ?? 0) === want &&
-    (s.availableReplicas ?? 0) === want &&
-    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0)
+    (status.updatedReplicas ?? 0) === want &&
+    (status.replicas ?? 0) === want &&
+    (status.availableReplicas ?? 0) === want &&
+    (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0)
   )
 }
 
 /** The rollout moved since the last status: more updated, fewer old, more ready or available. */
-export function deploymentProgressing(d: DeploymentObj, s: DeploymentStatus): boolean {
-  const old = d.status ?? {}
+export function deploymentProgressing(deployment: DeploymentObj, newStatus: DeploymentStatus): boolean {
+  const old = deployment.status ?? {}
   const oldOld = (old.replicas ?? 0) - (old.updatedReplicas ?? 0)
-  const newOld = (s.replicas ?? 0) - (s.updatedReplicas ?? 0)
+  const newOld = (newStatus.replicas ?? 0) - (newStatus.updatedReplicas ?? 0)
   return (
-    (s.updatedReplicas ?? 0) > (old.updatedReplicas ?? 0) ||
+    (newStatus.updatedReplicas ?? 0) > (old.updatedReplicas ?? 0) ||
     newOld < oldOld ||
-    (s.readyReplicas ?? 0) > (old.readyReplicas ?? 0) ||
-    (s.availableReplicas ?? 0) > (old.availableReplicas ?? 0)
+    (newStatus.readyReplicas ?? 0) > (old.readyReplicas ?? 0) ||
+    (newStatus.availableReplicas ?? 0) > (old.availableReplicas ?? 0)
   )
 }
 
-export function deploymentTimedOut(d: DeploymentObj, s: DeploymentStatus, now: Date): boolean {
-  if (!hasProgressDeadline(d)) return false
-  const c = getCondition(s, 'Progressing')
+export function deploymentTimedOut(deployment: DeploymentObj, status: DeploymentStatus, now: Date): boolean {
+  if (!hasProgressDeadline(deployment)) return false
+  const c = getCondition(status, 'Progressing')
   if (!c || c.reason === Reasons.NewRSAvailable) return false
   if (c.reason === Reasons.TimedOut) return true
   const from = Date.parse(c.lastUpdateTime ?? c.lastTransitionTime ?? '')
   if (Number.isNaN(from)) return false
-  return from + (d.spec?.progressDeadlineSeconds ?? 600) * 1000 < now.getTime()
+  return from + (deployment.spec?.progressDeadlineSeconds ?? 600) * 1000 < now.getTime()
 }

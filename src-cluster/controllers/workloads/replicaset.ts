@@ -255,8 +255,8 @@ function maxRestarts(p: PodObj): number {
  * scheduled, pending before unknown before running, not ready before ready, pods on nodes
  * crowded with related pods first, ready for less time first, more restarts first, newer first.
  */
-export function podsToDelete(pods: PodObj[], related: PodObj[], n: number): PodObj[] {
-  if (n >= pods.length) return [...pods]
+export function podsToDelete(pods: PodObj[], related: PodObj[], count: number): PodObj[] {
+  if (count >= pods.length) return [...pods]
   const onNode = new Map<string, number>()
   for (const p of related) {
     const node = p.spec?.nodeName ?? ''
@@ -283,7 +283,7 @@ export function podsToDelete(pods: PodObj[], related: PodObj[], n: number): PodO
     if (maxRestarts(a) !== maxRestarts(b)) return maxRestarts(b) - maxRestarts(a)
     return created(b) - created(a)
   })
-  return sorted.slice(0, n)
+  return sorted.slice(0, count)
 }
 
 export function calculateReplicaSetStatus(

@@ -9,9 +9,9 @@ import type { PodObj } from '../../kit/objects'
 // ---------------------------------------------------------------------------------------------
 
 /** FNV-1a, 32 bit, over the UTF-8 bytes of `s`. */
-export function fnv32a(s: string, seed = 0x811c9dc5): number {
+export function fnv32a(text: string, seed = 0x811c9dc5): number {
   let h = seed >>> 0
-  for (const b of Buffer.from(s, 'utf8')) {
+  for (const b of Buffer.from(text, 'utf8')) {
     h ^= b
     h = Math.imul(h, 0x01000193) >>> 0
   }
@@ -22,9 +22,9 @@ export function fnv32a(s: string, seed = 0x811c9dc5): number {
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789'
 
 /** Maps each character of `s` into the safe alphabet, as upstream does for hashes in names. */
-export function safeEncode(s: string): string {
+export function safeEncode(text: string): string {
   let out = ''
-  for (let i = 0; i < s.length; i++) out += SAFE[s.charCodeAt(i) % SAFE.length]
+  for (let i = 0; i < text.length; i++) out += SAFE[text.charCodeAt(i) % SAFE.length]
   return out
 }
 
@@ -32,8 +32,8 @@ export function safeEncode(s: string): string {
  * JSON with sorted keys and with nulls, empty objects and empty arrays dropped, so two
  * semantically equal objects (as apimachinery's Semantic.DeepEqual sees them) print the same.
  */
-export function canonicalJson(v: unknown): string {
-  return JSON.stringify(normalize(v)) ?? 'null'
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(normalize(value)) ?? 'null'
 }
 
 function normalize(v: unknown): unknown {
@@ -68,13 +68,13 @@ export function computeHash(obj: unknown, collisionCount?: number): string {
 // ---------------------------------------------------------------------------------------------
 
 /** Resolves an IntOrString against `total`: percentages round up or down as asked. */
-export function scaledValue(v: number | string | undefined, total: number, roundUp: boolean, fallback = 0): number {
-  if (v === undefined || v === null) return fallback
-  if (typeof v === 'number') return v
-  const m = /^(\d+)%$/.exec(v)
+export function scaledValue(value: number | string | undefined, total: number, roundUp: boolean, fallback = 0): number {
+  if (value === undefined || value === null) return fallback
+  if (typeof value === 'number') return value
+  const m = /^(\d+)%$/.exec(value)
   if (!m) {
-    if (/^\d+$/.test(v)) return Number(v)
-    throw new Error(`invalid value for IntOrString: invalid value ${JSON.stringify(v)}: must be an integer or a percentage like "25%"`)
+    if (/^\d+$/.test(value)) return Number(value)
+    throw new Error(`invalid value for IntOrString: invalid value ${JSON.stringify(value)}: must be an integer or a percentage like "25%"`)
   }
   const exact = (Number(m[1]) * total) / 100
   return roundUp ? Math.ceil(exact) : Math.floor(exact)
@@ -158,18 +158,18 @@ export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
 }
 
 /** Random lower-case alphanumerics from the safe alphabet. */
-export function randomSuffix(n = 5): string {
+export function randomSuffix(chars = 5): string {
   let s = ''
-  for (let i = 0; i < n; i++) s += SAFE[Math.floor(Math.random() * SAFE.length)]
+  for (let i = 0; i < chars; i++) s += SAFE[Math.floor(Math.random() * SAFE.length)]
   return s
 }
 
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }
 
 /** HTTP status of a client error, 0 when it is not one. */
-export function errorCode(e: unknown): number {
-  const c = (e as { code?: unknown } | undefined)?.code
+export function errorCode(err: unknown): number {
+  const c = (err as { code?: unknown } | undefined)?.code
   return typeof c === 'number' ? c : 0
 }

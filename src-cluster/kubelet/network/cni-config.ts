@@ -28,19 +28,19 @@ export interface CniConflist {
   readonly plugins: readonly CniPluginConf[]
 }
 
-export function cniConflist(o: CniConfigOptions): CniConflist {
+export function cniConflist(opts: CniConfigOptions): CniConflist {
   const bridge: CniPluginConf = {
     type: 'bridge',
-    bridge: o.bridge,
+    bridge: opts.bridge,
     isGateway: true,
     ipMasq: false,
     hairpinMode: true,
-    ...(o.mtu ? { mtu: o.mtu } : {}),
+    ...(opts.mtu ? { mtu: opts.mtu } : {}),
     ipam: {
       type: 'host-local',
-      ranges: [[{ subnet: o.podCIDR }]],
+      ranges: [[{ subnet: opts.podCIDR }]],
       routes: [{ dst: '0.0.0.0/0' }],
-      dataDir: o.ipamDataDir,
+      dataDir: opts.ipamDataDir,
     },
   }
   const portmap: CniPluginConf = { type: 'portmap', capabilities: { portMappings: true } }
@@ -48,6 +48,6 @@ export function cniConflist(o: CniConfigOptions): CniConflist {
 }
 
 /** The conflist as the file text containerd reads. */
-export function cniConflistText(o: CniConfigOptions): string {
-  return JSON.stringify(cniConflist(o), null, 2) + '\n'
+export function cniConflistText(opts: CniConfigOptions): string {
+  return JSON.stringify(cniConflist(opts), null, 2) + '\n'
 }

@@ -52,17 +52,17 @@ function validate(o: NodeNetworkOptions): void {
  * Write the CNI conflist, enable forwarding and apply the masquerade/forward rules. Safe to call
  * again (e.g. after a restart): every step replaces what an earlier call made.
  */
-export async function setupNodeNetwork(o: NodeNetworkOptions): Promise<NodeNetwork> {
-  validate(o)
-  const cmd = hostCommands(o.netns)
-  const log = o.log ?? (() => {})
-  const bridge = o.bridge ?? DEFAULT_BRIDGE
-  const ipamDataDir = o.ipamDataDir ?? '/var/lib/kubelab/cni/networks'
-  await mkdir(o.cniConfDir, { recursive: true })
+export async function setupNodeNetwork(opts: NodeNetworkOptions): Promise<NodeNetwork> {
+  validate(opts)
+  const cmd = hostCommands(opts.netns)
+  const log = opts.log ?? (() => {})
+  const bridge = opts.bridge ?? DEFAULT_BRIDGE
+  const ipamDataDir = opts.ipamDataDir ?? '/var/lib/kubelab/cni/networks'
+  await mkdir(opts.cniConfDir, { recursive: true })
   await mkdir(ipamDataDir, { recursive: true })
   // Write-then-rename: containerd watches the directory and must never read half a file.
-  const file = join(o.cniConfDir, CNI_CONFLIST_NAME)
-  await writeFile(`${file}.tmp`, cniConflistText({ podCIDR: parseCidr(o.podCIDR).text, bridge, ipamDataDir }))
+  const file = join(opts.cniConfDir, CNI_CONFLIST_NAME)
+  await writeFile(`${file}.tmp`, cniConflistText({ podCIDR: parseCidr(opts.podCIDR).text, bridge, ipamDataDir }))
   await rename(`${file}.tmp`, file)
   await cmd.must('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'])
   // Pod-to-service traffic answered by a pod on the same bridge must pass iptables to be un-NATed.
@@ -71,26 +71,26 @@ export async function setupNodeNetwork(o: NodeNetworkOptions): Promise<NodeNetwo
     log(
       `node network: cannot enable bridge-nf-call-iptables (load br_netfilter): ${brnf.stderr.trim()}; services reached from a pod on the same node may not answer`,
     )
-  await applyPodNetworkRules(cmd, { podCIDR: parseCidr(o.podCIDR).text, clusterCIDR: parseCidr(o.clusterCIDR).text })
-  log(`node network: CNI config ${file} for ${o.podCIDR} on bridge ${bridge}; masquerading ${o.podCIDR} outside ${o.clusterCIDR}`)
+  await applyPodNetworkRules(cmd, { podCIDR: parseCidr(opts.podCIDR).text, clusterCIDR: parseCidr(opts.clusterCIDR).text })
+  log(`node network: CNI config ${file} for ${opts.podCIDR} on bridge ${bridge}; masquerading ${opts.podCIDR} outside ${opts.clusterCIDR}`)
   return {
-    options: o,
+    options: opts,
     async syncRoutes(nodes) {
-      const { added, removed } = await applyRoutes(cmd, desiredRoutes(nodes, o))
+      const { added, removed } = await applyRoutes(cmd, desiredRoutes(nodes, opts))
       for (const a of added) log(`node network: route ${a}`)
       for (const r of removed) log(`node network: removed route ${r}`)
     },
-    teardown: () => teardownNodeNetwork(o),
+    teardown: () => teardownNodeNetwork(opts),
   }
 }
 
 /** Remove everything setupNodeNetwork and syncRoutes made; pieces already gone are skipped. */
-export async function teardownNodeNetwork(o: Pick<NodeNetworkOptions, 'cniConfDir' | 'bridge' | 'netns'>): Promise<void> {
-  const cmd = hostCommands(o.netns)
-  await rm(join(o.cniConfDir, CNI_CONFLIST_NAME), { force: true })
+export async function teardownNodeNetwork(opts: Pick<NodeNetworkOptions, 'cniConfDir' | 'bridge' | 'netns'>): Promise<void> {
+  const cmd = hostCommands(opts.netns)
+  await rm(join(opts.cniConfDir, CNI_CONFLIST_NAME), { force: true })
   await removePodNetworkRules(cmd)
   await removeOurRoutes(cmd)
-  const bridge = o.bridge ?? DEFAULT_BRIDGE
+  const bridge = opts.bridge ?? DEFAULT_BRIDGE
   const link = await cmd.run('ip', ['link', 'show', bridge])
   if (link.code === 0) await cmd.must('ip', ['link', 'del', bridge])
 }

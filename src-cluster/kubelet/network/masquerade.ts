@@ -25,19 +25,19 @@ const JUMPS: readonly Jump[] = [
 ]
 
 /** iptables-restore text (for --noflush) that rewrites both chains. Pure. */
-export function podNetworkRules(i: PodNetworkRulesInput): string {
+export function podNetworkRules(input: PodNetworkRulesInput): string {
   return [
     '*nat',
     `:${MASQ_CHAIN} - [0:0]`,
     // Pod to pod (any node) keeps its source address; multicast is never rewritten.
-    `-A ${MASQ_CHAIN} -d ${i.clusterCIDR} -j RETURN`,
+    `-A ${MASQ_CHAIN} -d ${input.clusterCIDR} -j RETURN`,
     `-A ${MASQ_CHAIN} -d 224.0.0.0/4 -j RETURN`,
-    `-A ${MASQ_CHAIN} -s ${i.podCIDR} -m comment --comment "pods leaving the cluster network" -j MASQUERADE`,
+    `-A ${MASQ_CHAIN} -s ${input.podCIDR} -m comment --comment "pods leaving the cluster network" -j MASQUERADE`,
     'COMMIT',
     '*filter',
     `:${FORWARD_CHAIN} - [0:0]`,
-    `-A ${FORWARD_CHAIN} -s ${i.podCIDR} -j ACCEPT`,
-    `-A ${FORWARD_CHAIN} -d ${i.podCIDR} -j ACCEPT`,
+    `-A ${FORWARD_CHAIN} -s ${input.podCIDR} -j ACCEPT`,
+    `-A ${FORWARD_CHAIN} -d ${input.podCIDR} -j ACCEPT`,
     'COMMIT',
     '',
   ].join('\n')
@@ -66,9 +66,9 @@ export async function removeChain(cmd: HostCommands, table: string, from: string
   await cmd.must('iptables', ['-w', '-t', table, '-X', chain])
 }
 
-export async function applyPodNetworkRules(cmd: HostCommands, i: PodNetworkRulesInput): Promise<void> {
+export async function applyPodNetworkRules(cmd: HostCommands, input: PodNetworkRulesInput): Promise<void> {
   // Chains first (restore creates them), then the jumps into them.
-  await cmd.must('iptables-restore', ['-w', '--noflush'], podNetworkRules(i))
+  await cmd.must('iptables-restore', ['-w', '--noflush'], podNetworkRules(input))
   for (const j of JUMPS) await ensureJump(cmd, j.table, j.from, j.chain, j.comment)
 }
 

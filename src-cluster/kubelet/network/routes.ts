@@ -22,8 +22,8 @@ export interface NodeLike {
   readonly status?: { readonly addresses?: readonly { readonly type?: string; readonly address?: string }[] }
 }
 
-export function internalIP(n: NodeLike): string | undefined {
-  const a = n.status?.addresses?.find((x) => x.type === 'InternalIP' && x.address && ipToNumber(x.address) !== undefined)
+export function internalIP(node: NodeLike): string | undefined {
+  const a = node.status?.addresses?.find((x) => x.type === 'InternalIP' && x.address && ipToNumber(x.address) !== undefined)
   return a?.address
 }
 

@@ -38,21 +38,21 @@ function parseTimeMs(t: string): number | undefined {
 }
 
 /** Go's RFC3339Nano rendering (fraction without trailing zeros), which kubectl users see. */
-export function formatLogTime(t: string): string {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(t)
-  if (!m) return t
+export function formatLogTime(time: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time)
+  if (!m) return time
   const frac = (m[2] ?? '').replace(/0+$/, '')
   return `${m[1]}${frac ? '.' + frac : ''}${m[3] === '+00:00' ? 'Z' : m[3]}`
 }
 
 /** What one entry contributes to `kubectl logs` output. */
-export function renderEntry(e: CriLogEntry, timestamps: boolean): string {
-  return (timestamps ? formatLogTime(e.time) + ' ' : '') + e.text + (e.partial ? '' : '\n')
+export function renderEntry(criLogEntry: CriLogEntry, timestamps: boolean): string {
+  return (timestamps ? formatLogTime(criLogEntry.time) + ' ' : '') + criLogEntry.text + (criLogEntry.partial ? '' : '\n')
 }
 
 /** Formats a Date the way containerd writes log times. */
-export function criLogTime(d: Date, nanos = 0): string {
-  const iso = d.toISOString() // 2026-01-01T00:00:00.123Z
-  const ns = String(d.getUTCMilliseconds() * 1_000_000 + (nanos % 1_000_000)).padStart(9, '0')
+export function criLogTime(date: Date, nanos = 0): string {
+  const iso = date.toISOString() // 2026-01-01T00:00:00.123Z
+  const ns = String(date.getUTCMilliseconds() * 1_000_000 + (nanos % 1_000_000)).padStart(9, '0')
   return `${iso.slice(0, 19)}.${ns}Z`
 }

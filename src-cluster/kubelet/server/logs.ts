@@ -16,10 +16,10 @@ export interface LogOptions {
 }
 
 /** Parses the query of /containerLogs (the names the API server passes on from pods/log). */
-export function parseLogQuery(q: URLSearchParams, now: () => number = Date.now): LogOptions {
-  const bool = (k: string) => queryBool(q, k)
+export function parseLogQuery(query: URLSearchParams, now: () => number = Date.now): LogOptions {
+  const bool = (k: string) => queryBool(query, k)
   const int = (k: string): number | undefined => {
-    const v = q.get(k)
+    const v = query.get(k)
     if (v === null || v === '') return undefined
     const n = Number(v)
     if (!Number.isInteger(n) || n < 0) throw new Error(`${k} must be a non-negative integer, got ${JSON.stringify(v)}`)
@@ -28,7 +28,7 @@ export function parseLogQuery(q: URLSearchParams, now: () => number = Date.now):
   let sinceMs: number | undefined
   const secs = int('sinceSeconds')
   if (secs !== undefined) sinceMs = now() - secs * 1000
-  const st = q.get('sinceTime')
+  const st = query.get('sinceTime')
   if (st) {
     const t = Date.parse(st)
     if (Number.isNaN(t)) throw new Error(`sinceTime must be an RFC 3339 time, got ${JSON.stringify(st)}`)
@@ -54,15 +54,15 @@ export interface FollowControl {
  * The entries of the last n lines. A line may span several entries (partial ones, then a
  * full one), so lines are counted at full entries; a trailing partial line counts as one.
  */
-export function tailEntries(entries: readonly CriLogEntry[], n: number): CriLogEntry[] {
-  if (n <= 0) return []
+export function tailEntries(entries: readonly CriLogEntry[], count: number): CriLogEntry[] {
+  if (count <= 0) return []
   let lines = 0
   let i = entries.length
   while (i > 0) {
     const e = entries[i - 1]!
     // A full entry ends a line; the first entry seen (the last one) always starts counting.
     if (!e.partial || i === entries.length) {
-      if (lines === n) break
+      if (lines === count) break
       lines++
     }
     i--

@@ -97,8 +97,8 @@ function flag(q: URLSearchParams, ...names: string[]): boolean {
 }
 
 /** Stream flags from upstream's kubelet names (input/output/error/tty = 1) or the API's (stdin=true…). */
-export function streamOptions(q: URLSearchParams): StreamOptions {
-  return { stdin: flag(q, 'input', 'stdin'), stdout: flag(q, 'output', 'stdout'), stderr: flag(q, 'error', 'stderr'), tty: flag(q, 'tty') }
+export function streamOptions(query: URLSearchParams): StreamOptions {
+  return { stdin: flag(query, 'input', 'stdin'), stdout: flag(query, 'output', 'stdout'), stderr: flag(query, 'error', 'stderr'), tty: flag(query, 'tty') }
 }
 
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {

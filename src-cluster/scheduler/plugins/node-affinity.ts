@@ -10,9 +10,9 @@ import type { PodObj } from '../../kit/objects'
 export const REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 
 /** One nodeSelectorTerm; a term with neither expressions nor fields matches no node. */
-export function termMatches(t: NodeSelectorTerm, node: NodeInfo): boolean {
-  const exprs = t.matchExpressions ?? []
-  const fields = t.matchFields ?? []
+export function termMatches(nodeSelectorTerm: NodeSelectorTerm, node: NodeInfo): boolean {
+  const exprs = nodeSelectorTerm.matchExpressions ?? []
+  const fields = nodeSelectorTerm.matchFields ?? []
   if (exprs.length === 0 && fields.length === 0) return false
   for (const r of exprs) if (!nodeRequirementMatches(r, node.labels[r.key])) return false
   for (const r of fields) {

@@ -44,14 +44,14 @@ export class LabService {
   /** cluster → what runs on it now. */
   private readonly running = new Map<string, string>()
 
-  constructor(private readonly o: LabServiceOptions) {}
+  constructor(private readonly opts: LabServiceOptions) {}
 
   private manager(): ClusterManager {
-    return this.o.manager
+    return this.opts.manager
   }
 
   private roots(manager: ClusterManager): string[] {
-    return catalogueRoots(this.o.projectRoot, manager.home)
+    return catalogueRoots(this.opts.projectRoot, manager.home)
   }
 
   async catalogue(clusterName: string | null): Promise<LabCatalogue> {
@@ -173,7 +173,7 @@ export class LabService {
   }
 
   private say(ref: LabRef, operation: Operation, line: string): void {
-    this.o.publish({ name: 'labs.log', payload: { cluster: ref.cluster, lab: ref.lab, operation, line } })
+    this.opts.publish({ name: 'labs.log', payload: { cluster: ref.cluster, lab: ref.lab, operation, line } })
   }
 
   /**

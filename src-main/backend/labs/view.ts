@@ -16,13 +16,13 @@ export function needsOf(lab: Lab): string[] {
   ]
 }
 
-export function progressSummary(lab: Lab, p: LabProgress): LabProgressSummary {
+export function progressSummary(lab: Lab, labProgress: LabProgress): LabProgressSummary {
   return {
-    step: p.step,
+    step: labProgress.step,
     steps: lab.steps.length,
-    completed: [...p.completed],
-    finished: p.step > lab.steps.length,
-    updatedAt: p.updatedAt,
+    completed: [...labProgress.completed],
+    finished: labProgress.step > lab.steps.length,
+    updatedAt: labProgress.updatedAt,
   }
 }
 
@@ -41,8 +41,8 @@ export function labCard(lab: Lab, unmet: readonly UnmetNeed[] | null, progress: 
 }
 
 /** A started lab as the panel shows it; `unmet` is unknown here (the lab already started). */
-export function labSession(cluster: string, v: StepView): LabSession {
-  const { lab, progress: p, step } = v
+export function labSession(cluster: string, stepView: StepView): LabSession {
+  const { lab, progress: p, step } = stepView
   const n = step?.number ?? p.step
   const failures = step ? (p.failures[n] ?? 0) : 0
   const shown = step ? Math.min(p.hintsShown[n] ?? 0, step.hints.length) : 0
@@ -54,7 +54,7 @@ export function labSession(cluster: string, v: StepView): LabSession {
     step: p.step,
     completed: [...p.completed],
     finished: p.step > lab.steps.length,
-    text: v.text,
+    text: stepView.text,
     intro: substituteVars(readText(lab.intro.text), p.vars),
     failures,
     hintAfter: step?.hintAfter ?? 0,
@@ -66,10 +66,10 @@ export function labSession(cluster: string, v: StepView): LabSession {
 }
 
 /** Time, checks and hints of a finished run; null while it runs. */
-export function runResult(p: LabProgress): LabRunResult | null {
-  if (!p.finishedAt) return null
-  const s = runSummary(p)
-  return { seconds: s.seconds, attempts: s.attempts, hints: s.hints, startedAt: s.startedAt, finishedAt: p.finishedAt }
+export function runResult(labProgress: LabProgress): LabRunResult | null {
+  if (!labProgress.finishedAt) return null
+  const s = runSummary(labProgress)
+  return { seconds: s.seconds, attempts: s.attempts, hints: s.hints, startedAt: s.startedAt, finishedAt: labProgress.finishedAt }
 }
 
 /** Every run in `store` as a teacher's report; titles and step counts from the catalogue's labs. */

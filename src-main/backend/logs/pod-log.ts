@@ -24,15 +24,15 @@ export interface StreamHandle {
   stop(): void
 }
 
-export function podLogPath(o: PodLogOptions): string {
+export function podLogPath(opts: PodLogOptions): string {
   const q = new URLSearchParams()
-  if (o.container) q.set('container', o.container)
-  if (o.follow) q.set('follow', 'true')
-  if (o.timestamps) q.set('timestamps', 'true')
-  if (o.previous) q.set('previous', 'true')
-  if (o.tailLines !== null) q.set('tailLines', String(o.tailLines))
+  if (opts.container) q.set('container', opts.container)
+  if (opts.follow) q.set('follow', 'true')
+  if (opts.timestamps) q.set('timestamps', 'true')
+  if (opts.previous) q.set('previous', 'true')
+  if (opts.tailLines !== null) q.set('tailLines', String(opts.tailLines))
   const qs = q.toString()
-  return `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/pods/${encodeURIComponent(o.pod)}/log${qs ? `?${qs}` : ''}`
+  return `/api/v1/namespaces/${encodeURIComponent(opts.namespace)}/pods/${encodeURIComponent(opts.pod)}/log${qs ? `?${qs}` : ''}`
 }
 
 /** Turns a refused log request into words: what the server said, and what it means here. */
@@ -57,11 +57,16 @@ export function describeRefusal(httpStatus: number, body: string, what: string):
   return { code, message: text }
 }
 
-export function streamPodLog(cfg: ClientConfig, o: PodLogOptions, onText: (chunk: string) => void, onEnd: (failure: LogFailure | null) => void): StreamHandle {
+export function streamPodLog(
+  cfg: ClientConfig,
+  opts: PodLogOptions,
+  onText: (chunk: string) => void,
+  onEnd: (failure: LogFailure | null) => void,
+): StreamHandle {
   const url = new URL(cfg.server)
   const headers: Record<string, string> = { Accept: 'text/plain, application/json', 'User-Agent': 'kubelab-desktop' }
   if (cfg.token) headers.Authorization = `Bearer ${cfg.token}`
-  const what = `pod ${o.namespace}/${o.pod}${o.container ? ` (container ${o.container})` : ''}`
+  const what = `pod ${opts.namespace}/${opts.pod}${opts.container ? ` (container ${opts.container})` : ''}`
   let ended = false
   const end = (f: LogFailure | null): void => {
     if (ended) return
@@ -69,7 +74,7 @@ export function streamPodLog(cfg: ClientConfig, o: PodLogOptions, onText: (chunk
     onEnd(f)
   }
   const req = httpsRequest(
-    { method: 'GET', hostname: url.hostname, port: url.port || 443, path: podLogPath(o), headers, ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem },
+    { method: 'GET', hostname: url.hostname, port: url.port || 443, path: podLogPath(opts), headers, ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem },
     (res) => {
       res.setEncoding('utf8')
       const status = res.statusCode ?? 0

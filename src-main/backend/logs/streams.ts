@@ -37,8 +37,8 @@ export class LogStreams {
     return this.open.size
   }
 
-  async start(p: LogOpenParams): Promise<LogStreamInfo> {
-    const { title, pods, sources } = await this.resolve(p)
+  async start(params: LogOpenParams): Promise<LogStreamInfo> {
+    const { title, pods, sources } = await this.resolve(params)
     const streamId = randomUUID()
     const s: Open = { handles: [], buffer: '', timer: undefined, closed: false }
     this.open.set(streamId, s)

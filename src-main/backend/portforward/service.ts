@@ -31,25 +31,25 @@ export class PortForwardService {
   private readonly forwards = new Map<string, Forward>()
   private seq = 0
 
-  constructor(private readonly o: PortForwardServiceOptions) {}
+  constructor(private readonly opts: PortForwardServiceOptions) {}
 
   list(): PortForwardInfo[] {
     return [...this.forwards.values()].map((f) => ({ ...f.info }))
   }
 
-  async start(p: PortForwardParams): Promise<PortForwardStarted> {
-    const config = { ...loadKubeconfig(this.kubeconfigOf(p.cluster)), userAgent: 'kubelab-desktop' }
+  async start(params: PortForwardParams): Promise<PortForwardStarted> {
+    const config = { ...loadKubeconfig(this.kubeconfigOf(params.cluster)), userAgent: 'kubelab-desktop' }
     const client = createClient(config)
     let target
     try {
-      target = await resolveTarget(client, p.namespace, p.kind, p.name, p.port)
+      target = await resolveTarget(client, params.namespace, params.kind, params.name, params.port)
     } finally {
       client.close()
     }
-    const tunnel = await dialPortForward(config, p.namespace, target.pod)
+    const tunnel = await dialPortForward(config, params.namespace, target.pod)
     let server: Server
     try {
-      server = await listen(p.localPort ?? 0)
+      server = await listen(params.localPort ?? 0)
     } catch (e) {
       tunnel.close()
       throw e
@@ -60,11 +60,11 @@ export class PortForwardService {
     const f: Forward = {
       info: {
         id,
-        cluster: p.cluster,
-        namespace: p.namespace,
-        kind: p.kind,
-        name: p.name,
-        port: p.port,
+        cluster: params.cluster,
+        namespace: params.namespace,
+        kind: params.kind,
+        name: params.name,
+        port: params.port,
         pod: target.pod,
         podPort: target.podPort,
         localPort,
@@ -170,7 +170,7 @@ export class PortForwardService {
   }
 
   private changed(): void {
-    this.o.publish({ name: 'portforward.changed', payload: this.list() })
+    this.opts.publish({ name: 'portforward.changed', payload: this.list() })
   }
 
   private kubeconfigOf(cluster: string): string {
@@ -179,7 +179,7 @@ export class PortForwardService {
     } catch (e) {
       throw new CodedError('bad_params', (e as Error).message)
     }
-    const path = join(clusterDir(this.o.home(), cluster), 'kubeconfig')
+    const path = join(clusterDir(this.opts.home(), cluster), 'kubeconfig')
     if (!existsSync(path)) throw new CodedError('not_running', `cluster ${cluster} has no kubeconfig at ${path}: start the cluster first`)
     return path
   }

@@ -39,16 +39,16 @@ export function statusMessage(body: string): string {
   return body.trim().slice(0, 300) || '(empty answer)'
 }
 
-export function dialPortForward(c: ClientConfig, namespace: string, pod: string): Promise<ForwardTunnel> {
-  const url = new URL(portForwardPath(namespace, pod), c.server)
+export function dialPortForward(config: ClientConfig, namespace: string, pod: string): Promise<ForwardTunnel> {
+  const url = new URL(portForwardPath(namespace, pod), config.server)
   const headers: Record<string, string> = {
     Connection: 'Upgrade',
     Upgrade: 'SPDY/3.1',
     'X-Stream-Protocol-Version': SPDY_PORTFORWARD,
-    'User-Agent': c.userAgent ?? 'kubelab-desktop',
+    'User-Agent': config.userAgent ?? 'kubelab-desktop',
     'Content-Length': '0',
   }
-  if (c.token) headers.Authorization = `Bearer ${c.token}`
+  if (config.token) headers.Authorization = `Bearer ${config.token}`
   const isIp = /^[\d.]+$|:/.test(url.hostname)
   const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)({
     method: 'POST',
@@ -56,9 +56,9 @@ export function dialPortForward(c: ClientConfig, namespace: string, pod: string)
     port: url.port || (url.protocol === 'https:' ? 443 : 80),
     path: url.pathname,
     headers,
-    ca: c.caPem || undefined,
-    cert: c.certPem,
-    key: c.keyPem,
+    ca: config.caPem || undefined,
+    cert: config.certPem,
+    key: config.keyPem,
     servername: isIp ? undefined : url.hostname,
     timeout: 15_000,
   })
@@ -77,7 +77,7 @@ export function dialPortForward(c: ClientConfig, namespace: string, pod: string)
       })
     })
     req.on('timeout', () => req.destroy(new Error('no answer within 15 s')))
-    req.on('error', (e) => reject(new CodedError('unreachable', `cannot reach the API server at ${c.server} for a port-forward: ${e.message}`)))
+    req.on('error', (e) => reject(new CodedError('unreachable', `cannot reach the API server at ${config.server} for a port-forward: ${e.message}`)))
     req.end()
   })
 }

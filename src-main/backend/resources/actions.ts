@@ -9,25 +9,25 @@ function target(p: ObjectParams) {
 }
 
 /** `kubectl scale`: sets spec.replicas. */
-export async function scale(client: Client, p: ObjectParams, replicas: number): Promise<void> {
-  const { info, ref, ns } = target(p)
+export async function scale(client: Client, params: ObjectParams, replicas: number): Promise<void> {
+  const { info, ref, ns } = target(params)
   if (!info.scalable) throw new Error(`a ${info.kind} cannot be scaled; scale its Deployment, StatefulSet or ReplicaSet`)
   if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicas must be a whole number ≥ 0, got ${replicas}`)
-  await client.patch(ref, ns, p.name, { spec: { replicas } }, 'merge')
+  await client.patch(ref, ns, params.name, { spec: { replicas } }, 'merge')
 }
 
 /** `kubectl rollout restart`: a new template annotation makes the controller replace every pod. */
-export async function restartRollout(client: Client, p: ObjectParams, now = new Date()): Promise<void> {
-  const { info, ref, ns } = target(p)
+export async function restartRollout(client: Client, params: ObjectParams, now = new Date()): Promise<void> {
+  const { info, ref, ns } = target(params)
   if (!info.restartable) throw new Error(`a ${info.kind} has no rollout to restart; restart its Deployment, StatefulSet or DaemonSet`)
   const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': now.toISOString() } } } } }
-  await client.patch(ref, ns, p.name, patch, 'strategic')
+  await client.patch(ref, ns, params.name, patch, 'strategic')
 }
 
-export async function deleteObject(client: Client, p: ObjectParams): Promise<void> {
-  const { ref, ns, info } = target(p)
-  const deleted = await client.delete(ref, ns, p.name, { propagationPolicy: 'Background' })
-  if (!deleted) throw new Error(`${info.kind} ${p.name} was already gone`)
+export async function deleteObject(client: Client, params: ObjectParams): Promise<void> {
+  const { ref, ns, info } = target(params)
+  const deleted = await client.delete(ref, ns, params.name, { propagationPolicy: 'Background' })
+  if (!deleted) throw new Error(`${info.kind} ${params.name} was already gone`)
 }
 
 /** `kubectl cordon` / `uncordon`. */

@@ -11,12 +11,12 @@ export function typeOrThrow(type: string): ResourceTypeInfo {
   return info
 }
 
-export async function getDetail(client: Client, p: ObjectParams): Promise<ObjectDetail> {
-  const info = typeOrThrow(p.type)
-  const ns = info.namespaced ? (p.namespace ?? 'default') : undefined
-  const obj = await client.get(resourceRef(info.apiVersion, info.type), ns, p.name)
-  if (!obj) throw new Error(`${info.kind} ${ns ? `${ns}/` : ''}${p.name} does not exist (any more) in cluster ${p.cluster}`)
-  return { object: forDisplay(obj) as JsonObject, yaml: toYaml(obj), events: await eventsFor(client, info, ns, p.name, obj.metadata?.uid) }
+export async function getDetail(client: Client, params: ObjectParams): Promise<ObjectDetail> {
+  const info = typeOrThrow(params.type)
+  const ns = info.namespaced ? (params.namespace ?? 'default') : undefined
+  const obj = await client.get(resourceRef(info.apiVersion, info.type), ns, params.name)
+  if (!obj) throw new Error(`${info.kind} ${ns ? `${ns}/` : ''}${params.name} does not exist (any more) in cluster ${params.cluster}`)
+  return { object: forDisplay(obj) as JsonObject, yaml: toYaml(obj), events: await eventsFor(client, info, ns, params.name, obj.metadata?.uid) }
 }
 
 interface CoreEvent extends KubeObject {

@@ -16,8 +16,8 @@ function infoFor(t: ResourceTypeInfo) {
   return info
 }
 
-export function columnsFor(t: ResourceTypeInfo): ColumnInfo[] {
-  return printerFor(infoFor(t)).columns.map((c) => ({
+export function columnsFor(resourceTypeInfo: ResourceTypeInfo): ColumnInfo[] {
+  return printerFor(infoFor(resourceTypeInfo)).columns.map((c) => ({
     name: c.name,
     priority: c.priority,
     // Ages go stale the moment they are computed: the renderer recomputes them from createdAt.
@@ -25,16 +25,16 @@ export function columnsFor(t: ResourceTypeInfo): ColumnInfo[] {
   }))
 }
 
-export function rowFor(t: ResourceTypeInfo, obj: KubeObject, now = new Date()): ResourceRow {
+export function rowFor(resourceTypeInfo: ResourceTypeInfo, obj: KubeObject, now = new Date()): ResourceRow {
   const o = obj as Obj
   const md = obj.metadata ?? {}
-  const { cells } = printerFor(infoFor(t)).row(obj, now)
-  const cols = printerFor(infoFor(t)).columns
+  const { cells } = printerFor(infoFor(resourceTypeInfo)).row(obj, now)
+  const cols = printerFor(infoFor(resourceTypeInfo)).columns
   const statusCell = cols.findIndex((c) => c.name === 'Status')
-  const { tone, status } = toneOf(t.kind, o, statusCell >= 0 ? String(cells[statusCell] ?? '') : '')
+  const { tone, status } = toneOf(resourceTypeInfo.kind, o, statusCell >= 0 ? String(cells[statusCell] ?? '') : '')
   const owners: OwnerInfo[] = (md.ownerReferences ?? []).map((r) => ({ kind: String(r.kind), name: String(r.name), uid: String(r.uid) }))
   const name = String(md.name ?? '')
-  const namespace = t.namespaced ? String(md.namespace ?? '') : null
+  const namespace = resourceTypeInfo.namespaced ? String(md.namespace ?? '') : null
   const row: ResourceRow = {
     key: namespace ? `${namespace}/${name}` : name,
     uid: String(md.uid ?? ''),
@@ -47,15 +47,15 @@ export function rowFor(t: ResourceTypeInfo, obj: KubeObject, now = new Date()): 
     status,
     labels: { ...((md.labels as Record<string, string> | undefined) ?? {}) },
     owners,
-    nodeName: t.kind === 'Pod' ? (str(get(o, 'spec', 'nodeName')) ?? null) : null,
-    selector: selectorOf(t.kind, o),
+    nodeName: resourceTypeInfo.kind === 'Pod' ? (str(get(o, 'spec', 'nodeName')) ?? null) : null,
+    selector: selectorOf(resourceTypeInfo.kind, o),
   }
-  if (t.kind === 'Pod') row.containers = containersOf(o)
+  if (resourceTypeInfo.kind === 'Pod') row.containers = containersOf(o)
   return row
 }
 
 /** Init containers first, in the order they run, then the app containers. */
-export function containersOf(o: Obj): PodContainerInfo[] {
+export function containersOf(obj: Obj): PodContainerInfo[] {
   const list = (v: unknown, init: boolean): PodContainerInfo[] =>
     Array.isArray(v)
       ? v.flatMap((c) => {
@@ -66,7 +66,7 @@ export function containersOf(o: Obj): PodContainerInfo[] {
           return [ports.length > 0 ? { name, init, ports } : { name, init }]
         })
       : []
-  return [...list(get(o, 'spec', 'initContainers'), true), ...list(get(o, 'spec', 'containers'), false)]
+  return [...list(get(obj, 'spec', 'initContainers'), true), ...list(get(obj, 'spec', 'containers'), false)]
 }
 
 function get(o: unknown, ...path: string[]): unknown {
@@ -95,13 +95,13 @@ function selectorOf(kind: string, o: Obj): Record<string, string> | null {
 }
 
 /** A tone and a short word per kind; kinds without a notion of health are neutral. */
-export function toneOf(kind: string, o: Obj, statusCell: string): { tone: RowTone; status: string } {
-  if (get(o, 'metadata', 'deletionTimestamp')) return { tone: 'busy', status: 'Terminating' }
+export function toneOf(kind: string, obj: Obj, statusCell: string): { tone: RowTone; status: string } {
+  if (get(obj, 'metadata', 'deletionTimestamp')) return { tone: 'busy', status: 'Terminating' }
   switch (kind) {
     case 'Pod': {
-      const s = statusCell || str(get(o, 'status', 'phase')) || 'Pending'
+      const s = statusCell || str(get(obj, 'status', 'phase')) || 'Pending'
       if (/^(Running)$/.test(s)) {
-        const conds = (get(o, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
+        const conds = (get(obj, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
         const ready = conds.find((c) => c.type === 'Ready')
         return { tone: ready && ready.status !== 'True' ? 'busy' : 'ok', status: s }
       }
@@ -110,42 +110,42 @@ export function toneOf(kind: string, o: Obj, statusCell: string): { tone: RowTon
       return { tone: 'busy', status: s }
     }
     case 'Node': {
-      const conds = (get(o, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
+      const conds = (get(obj, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
       const ready = conds.find((c) => c.type === 'Ready')?.status === 'True'
-      const cordoned = get(o, 'spec', 'unschedulable') === true
+      const cordoned = get(obj, 'spec', 'unschedulable') === true
       if (!ready) return { tone: 'bad', status: cordoned ? 'NotReady,SchedulingDisabled' : 'NotReady' }
       return cordoned ? { tone: 'busy', status: 'SchedulingDisabled' } : { tone: 'ok', status: 'Ready' }
     }
     case 'Deployment':
     case 'StatefulSet':
     case 'ReplicaSet': {
-      const want = typeof get(o, 'spec', 'replicas') === 'number' ? num(get(o, 'spec', 'replicas')) : 1
-      const ready = num(get(o, 'status', 'readyReplicas'))
+      const want = typeof get(obj, 'spec', 'replicas') === 'number' ? num(get(obj, 'spec', 'replicas')) : 1
+      const ready = num(get(obj, 'status', 'readyReplicas'))
       if (ready >= want) return { tone: want === 0 ? 'idle' : 'ok', status: `${ready}/${want} ready` }
       return { tone: 'busy', status: `${ready}/${want} ready` }
     }
     case 'DaemonSet': {
-      const want = num(get(o, 'status', 'desiredNumberScheduled'))
-      const ready = num(get(o, 'status', 'numberReady'))
+      const want = num(get(obj, 'status', 'desiredNumberScheduled'))
+      const ready = num(get(obj, 'status', 'numberReady'))
       return { tone: ready >= want ? 'ok' : 'busy', status: `${ready}/${want} ready` }
     }
     case 'Job': {
-      const conds = (get(o, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
+      const conds = (get(obj, 'status', 'conditions') as { type?: string; status?: string }[] | undefined) ?? []
       if (conds.some((c) => c.type === 'Failed' && c.status === 'True')) return { tone: 'bad', status: 'Failed' }
       if (conds.some((c) => c.type === 'Complete' && c.status === 'True')) return { tone: 'idle', status: 'Complete' }
       return { tone: 'busy', status: 'Running' }
     }
     case 'Event': {
-      const type = str(get(o, 'type')) ?? 'Normal'
+      const type = str(get(obj, 'type')) ?? 'Normal'
       return { tone: type === 'Warning' ? 'bad' : 'idle', status: type }
     }
     case 'Namespace': {
-      const phase = str(get(o, 'status', 'phase')) ?? 'Active'
+      const phase = str(get(obj, 'status', 'phase')) ?? 'Active'
       return { tone: phase === 'Active' ? 'ok' : 'busy', status: phase }
     }
     case 'PersistentVolumeClaim':
     case 'PersistentVolume': {
-      const phase = str(get(o, 'status', 'phase')) ?? 'Pending'
+      const phase = str(get(obj, 'status', 'phase')) ?? 'Pending'
       return { tone: phase === 'Bound' ? 'ok' : phase === 'Lost' || phase === 'Failed' ? 'bad' : 'busy', status: phase }
     }
     default:

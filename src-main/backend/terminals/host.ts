@@ -22,14 +22,14 @@ export function hostShellEnv(env: NodeJS.ProcessEnv, kubeconfig: string | null):
   return out
 }
 
-export function openHostShell(o: { env: NodeJS.ProcessEnv; kubeconfig: string | null; cols: number; rows: number }, cb: SessionCallbacks): TerminalSession {
-  const shell = hostShell(o.env)
+export function openHostShell(opts: { env: NodeJS.ProcessEnv; kubeconfig: string | null; cols: number; rows: number }, cb: SessionCallbacks): TerminalSession {
+  const shell = hostShell(opts.env)
   const pty = spawn(shell, [], {
     name: 'xterm-256color',
-    cols: o.cols,
-    rows: o.rows,
-    cwd: o.env.HOME && existsSync(o.env.HOME) ? o.env.HOME : homedir(),
-    env: hostShellEnv(o.env, o.kubeconfig),
+    cols: opts.cols,
+    rows: opts.rows,
+    cwd: opts.env.HOME && existsSync(opts.env.HOME) ? opts.env.HOME : homedir(),
+    env: hostShellEnv(opts.env, opts.kubeconfig),
   })
   let exited = false
   pty.onData((d) => cb.onData(d))

@@ -21,16 +21,16 @@ export interface NodeShellTarget {
 /** Keystrokes typed while connecting are kept up to this many characters, then sent. */
 const maxEarlyInput = 4096
 
-export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): TerminalSession {
+export function openNodeShell(nodeShellTarget: NodeShellTarget, cb: SessionCallbacks): TerminalSession {
   const client: SshClient = new Client()
-  const where = `${t.login.user}@${t.login.host}:${t.login.port}`
+  const where = `${nodeShellTarget.login.user}@${nodeShellTarget.login.host}:${nodeShellTarget.login.port}`
   let channel: ClientChannel | null = null
   const refused: { error?: Error } = {}
-  let size = { cols: t.cols, rows: t.rows }
+  let size = { cols: nodeShellTarget.cols, rows: nodeShellTarget.rows }
   let early = ''
   let ended = false
   let exitCode: number | null = null
-  let reason = `the SSH connection to node ${t.node} closed`
+  let reason = `the SSH connection to node ${nodeShellTarget.node} closed`
   const end = (): void => {
     if (ended) return
     ended = true
@@ -40,7 +40,7 @@ export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): Termina
   client.on('ready', () => {
     client.shell({ term: 'xterm-256color', cols: size.cols, rows: size.rows }, (err, ch) => {
       if (err) {
-        reason = `node ${t.node} refused a shell: ${err.message}`
+        reason = `node ${nodeShellTarget.node} refused a shell: ${err.message}`
         client.end()
         return
       }
@@ -52,7 +52,9 @@ export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): Termina
       ch.stderr.on('data', (d: Buffer) => cb.onData(d.toString('utf8')))
       ch.on('exit', (code: number | null, signal?: string) => {
         exitCode = code
-        reason = signal ? `the shell on node ${t.node} ended by signal ${signal}` : `the shell on node ${t.node} exited with code ${code}`
+        reason = signal
+          ? `the shell on node ${nodeShellTarget.node} ended by signal ${signal}`
+          : `the shell on node ${nodeShellTarget.node} exited with code ${code}`
       })
       ch.on('close', () => client.end())
     })
@@ -63,21 +65,21 @@ export function openNodeShell(t: NodeShellTarget, cb: SessionCallbacks): Termina
       reason = refused.error
         ? refused.error.message
         : /authentication methods failed/i.test(e.message)
-          ? `node ${t.node} (${where}) refused the cluster's SSH key: check its authorized_keys holds the cluster key`
-          : `cannot reach node ${t.node} over SSH at ${where}: ${e.message}; check the node is running, then press Enter to retry`
-    } else reason = `the SSH connection to node ${t.node} dropped: ${e.message}`
+          ? `node ${nodeShellTarget.node} (${where}) refused the cluster's SSH key: check its authorized_keys holds the cluster key`
+          : `cannot reach node ${nodeShellTarget.node} over SSH at ${where}: ${e.message}; check the node is running, then press Enter to retry`
+    } else reason = `the SSH connection to node ${nodeShellTarget.node} dropped: ${e.message}`
   })
   client.on('close', end)
   client.connect({
-    host: t.login.host,
-    port: t.login.port,
-    username: t.login.user,
-    privateKey: t.login.privateKey,
-    readyTimeout: t.readyTimeoutMs ?? 10_000,
+    host: nodeShellTarget.login.host,
+    port: nodeShellTarget.login.port,
+    username: nodeShellTarget.login.user,
+    privateKey: nodeShellTarget.login.privateKey,
+    readyTimeout: nodeShellTarget.readyTimeoutMs ?? 10_000,
     keepaliveInterval: 10_000,
     keepaliveCountMax: 3,
     // VM nodes: the key recorded when the cluster was created; a changed one is refused.
-    hostVerifier: hostVerifierFor(t.login.hostKey, refused),
+    hostVerifier: hostVerifierFor(nodeShellTarget.login.hostKey, refused),
   })
 
   return {

@@ -50,20 +50,20 @@ function getJson(c: ClientConfig, path: string): Promise<unknown> {
 }
 
 /** Whether the core v1 discovery document lists the pods/exec subresource. */
-export async function servesPodExec(c: ClientConfig): Promise<boolean> {
-  const doc = (await getJson(c, '/api/v1')) as { resources?: { name?: string }[] }
+export async function servesPodExec(config: ClientConfig): Promise<boolean> {
+  const doc = (await getJson(config, '/api/v1')) as { resources?: { name?: string }[] }
   return (doc.resources ?? []).some((r) => r.name === 'pods/exec')
 }
 
-export function execPath(t: PodExecTarget): string {
+export function execPath(podExecTarget: PodExecTarget): string {
   const q = new URLSearchParams()
-  for (const part of t.command) q.append('command', part)
-  if (t.container) q.set('container', t.container)
+  for (const part of podExecTarget.command) q.append('command', part)
+  if (podExecTarget.container) q.set('container', podExecTarget.container)
   q.set('stdin', 'true')
   q.set('stdout', 'true')
   q.set('stderr', 'true')
   q.set('tty', 'true')
-  return `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/exec?${q.toString()}`
+  return `/api/v1/namespaces/${encodeURIComponent(podExecTarget.namespace)}/pods/${encodeURIComponent(podExecTarget.pod)}/exec?${q.toString()}`
 }
 
 /** `the API server refused the exec (HTTP 400 BadRequest): <its message>` from a refusal's body. */
@@ -80,16 +80,16 @@ export function refusalReason(statusCode: number, body: string): string {
   return `the API server refused the exec (HTTP ${statusCode}${reason ? ` ${reason}` : ''})${message ? `: ${message}` : ''}`
 }
 
-export async function openPodExec(c: ClientConfig, t: PodExecTarget, cb: SessionCallbacks): Promise<TerminalSession> {
-  if (!(await servesPodExec(c))) {
+export async function openPodExec(config: ClientConfig, podExecTarget: PodExecTarget, cb: SessionCallbacks): Promise<TerminalSession> {
+  if (!(await servesPodExec(config))) {
     throw new CodedError(
       'exec_unavailable',
       "this cluster's API server does not serve pods/exec (simulated clusters have no containers to run a shell in): open a host terminal and use kubectl, or use a cluster with real nodes",
     )
   }
-  const url = new URL(execPath(t), c.server)
+  const url = new URL(execPath(podExecTarget), config.server)
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
-  const tls = tlsOptions(c)
+  const tls = tlsOptions(config)
   const ws = new WebSocket(url, [WS_V5, WS_V4], { ca: tls.ca, cert: tls.cert, key: tls.key, headers: tls.headers })
   let ended = false
   let exitCode: number | null = null
@@ -104,7 +104,7 @@ export async function openPodExec(c: ClientConfig, t: PodExecTarget, cb: Session
     if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(CHANNEL.resize, encodeResize({ width: cols, height: rows })))
   }
   ws.on('open', () => {
-    sendResize(t.cols, t.rows)
+    sendResize(podExecTarget.cols, podExecTarget.rows)
     cb.onOpen()
   })
   ws.on('message', (data: Buffer, isBinary: boolean) => {

@@ -41,31 +41,32 @@ export class TerminalService {
   private readonly terms = new Map<string, Entry>()
   private seq = 0
 
-  constructor(private readonly o: TerminalServiceOptions) {}
+  constructor(private readonly opts: TerminalServiceOptions) {}
 
   list(): TerminalInfo[] {
     return [...this.terms.values()].map((e) => ({ ...e.info }))
   }
 
-  openHost(p: HostTerminalParams): TerminalInfo {
-    const kubeconfig = p.cluster === null ? null : this.kubeconfigOf(p.cluster)
-    const entry = this.add('host', p.cluster ? `${p.cluster}: host shell` : 'host shell')
+  openHost(params: HostTerminalParams): TerminalInfo {
+    const kubeconfig = params.cluster === null ? null : this.kubeconfigOf(params.cluster)
+    const entry = this.add('host', params.cluster ? `${params.cluster}: host shell` : 'host shell')
     // The lab started on this cluster defines KUBELAB_* variables (node names) its texts use: exported here too.
-    const env = p.cluster === null ? this.o.env : { ...this.o.env, ...activeLabVars(join(clusterDir(this.o.manager.home, p.cluster), 'labs')) }
-    entry.session = openHostShell({ env, kubeconfig, cols: p.cols, rows: p.rows }, this.callbacks(entry))
+    const env =
+      params.cluster === null ? this.opts.env : { ...this.opts.env, ...activeLabVars(join(clusterDir(this.opts.manager.home, params.cluster), 'labs')) }
+    entry.session = openHostShell({ env, kubeconfig, cols: params.cols, rows: params.rows }, this.callbacks(entry))
     return { ...entry.info }
   }
 
-  async openPod(p: PodTerminalParams): Promise<TerminalInfo> {
-    const config = { ...loadKubeconfig(this.kubeconfigOf(p.cluster)), userAgent: 'kubelab-desktop' }
-    const command = p.command && p.command.length > 0 ? p.command : ['sh']
-    const title = `${p.cluster}: ${p.namespace}/${p.pod}${p.container ? ` (${p.container})` : ''}`
+  async openPod(params: PodTerminalParams): Promise<TerminalInfo> {
+    const config = { ...loadKubeconfig(this.kubeconfigOf(params.cluster)), userAgent: 'kubelab-desktop' }
+    const command = params.command && params.command.length > 0 ? params.command : ['sh']
+    const title = `${params.cluster}: ${params.namespace}/${params.pod}${params.container ? ` (${params.container})` : ''}`
     // Discovery failure (no exec served) throws before a terminal exists: an error value, no tab.
     const entry = this.add('pod', title)
     try {
       entry.session = await openPodExec(
         config,
-        { namespace: p.namespace, pod: p.pod, container: p.container, command, cols: p.cols, rows: p.rows },
+        { namespace: params.namespace, pod: params.pod, container: params.container, command, cols: params.cols, rows: params.rows },
         this.callbacks(entry),
       )
     } catch (e) {
@@ -75,16 +76,16 @@ export class TerminalService {
     return { ...entry.info }
   }
 
-  async openNode(p: NodeTerminalParams): Promise<TerminalInfo> {
-    const target = await this.sshTargetOf(p.cluster, p.node)
+  async openNode(params: NodeTerminalParams): Promise<TerminalInfo> {
+    const target = await this.sshTargetOf(params.cluster, params.node)
     let login
     try {
       login = loginFor(target)
     } catch (e) {
-      throw new CodedError('ssh_unavailable', `cannot read the SSH key of cluster ${p.cluster} at ${target.privateKeyFile}: ${(e as Error).message}`)
+      throw new CodedError('ssh_unavailable', `cannot read the SSH key of cluster ${params.cluster} at ${target.privateKeyFile}: ${(e as Error).message}`)
     }
-    const entry = this.add('node', `${p.cluster}: node ${p.node}`)
-    entry.session = openNodeShell({ login, node: p.node, cols: p.cols, rows: p.rows }, this.callbacks(entry))
+    const entry = this.add('node', `${params.cluster}: node ${params.node}`)
+    entry.session = openNodeShell({ login, node: params.node, cols: params.cols, rows: params.rows }, this.callbacks(entry))
     return { ...entry.info }
   }
 
@@ -117,7 +118,7 @@ export class TerminalService {
     } catch (e) {
       throw new CodedError('bad_params', (e as Error).message)
     }
-    const path = join(clusterDir(this.o.manager.home, cluster), 'kubeconfig')
+    const path = join(clusterDir(this.opts.manager.home, cluster), 'kubeconfig')
     if (!existsSync(path)) throw new CodedError('not_running', `cluster ${cluster} has no kubeconfig at ${path}: start the cluster first`)
     return path
   }
@@ -129,8 +130,8 @@ export class TerminalService {
     } catch (e) {
       throw new CodedError('bad_params', (e as Error).message)
     }
-    if (this.o.sshTarget) return this.o.sshTarget(cluster, node)
-    const rec = readRecord(clusterDir(this.o.manager.home, cluster))
+    if (this.opts.sshTarget) return this.opts.sshTarget(cluster, node)
+    const rec = readRecord(clusterDir(this.opts.manager.home, cluster))
     if (!rec) throw new CodedError('not_found', `no cluster named ${cluster}`)
     if (!rec.nodes.some((n) => n.name === node))
       throw new CodedError('not_found', `cluster ${cluster} has no node ${node}; its nodes: ${rec.nodes.map((n) => n.name).join(', ')}`)
@@ -141,7 +142,7 @@ export class TerminalService {
       )
     }
     try {
-      return await this.o.manager.sshTarget(cluster, node)
+      return await this.opts.manager.sshTarget(cluster, node)
     } catch (e) {
       throw new CodedError('ssh_unavailable', `no SSH access to node ${node} of cluster ${cluster}: ${(e as Error).message}`)
     }
@@ -168,7 +169,7 @@ export class TerminalService {
 
   private setState(entry: Entry, state: TerminalState, exitCode: number | null, reason: string | null, retryable = true): void {
     entry.info.state = state
-    this.o.publish({ name: 'terminals.state', payload: { id: entry.info.id, state, exitCode, reason, retryable } })
+    this.opts.publish({ name: 'terminals.state', payload: { id: entry.info.id, state, exitCode, reason, retryable } })
   }
 
   private flush(entry: Entry): void {
@@ -177,7 +178,7 @@ export class TerminalService {
     if (entry.pending === '') return
     const data = entry.pending
     entry.pending = ''
-    this.o.publish({ name: 'terminals.output', payload: { id: entry.info.id, data } })
+    this.opts.publish({ name: 'terminals.output', payload: { id: entry.info.id, data } })
   }
 
   private callbacks(entry: Entry): SessionCallbacks {
@@ -189,7 +190,7 @@ export class TerminalService {
         entry.pending += data
         // Big bursts go at once; small ones wait a moment to join the next chunk.
         if (entry.pending.length >= 64 * 1024) this.flush(entry)
-        else entry.timer ??= setTimeout(() => this.flush(entry), this.o.flushMs ?? 8)
+        else entry.timer ??= setTimeout(() => this.flush(entry), this.opts.flushMs ?? 8)
       },
       onExit: (exitCode, reason, retryable) => {
         this.flush(entry)

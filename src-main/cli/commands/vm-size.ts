@@ -45,24 +45,24 @@ export interface VmSizeFlags {
  * Only the VM providers (capabilities `vm`: multipass, virtualbox, qemu) make VMs; for them --memory is the VM's memory (for simulated it
  * stays the hollow nodes' advertised capacity and is not handled here).
  */
-export function vmSizeSettings(provider: string, f: VmSizeFlags): Record<string, string> {
-  const given = (['cpus', 'disk'] as const).filter((k) => f[k] !== undefined)
+export function vmSizeSettings(provider: string, vmSizeFlags: VmSizeFlags): Record<string, string> {
+  const given = (['cpus', 'disk'] as const).filter((k) => vmSizeFlags[k] !== undefined)
   if (!capabilitiesOf(provider).vm) {
     if (given.length)
       throw new Error(`--${given.join(' and --')} only apply to VM providers (--provider ${VM_PROVIDERS.join('|')}); ${provider} nodes are not VMs`)
     return {}
   }
   const out: Record<string, string> = {}
-  if (f.cpus !== undefined) out.cpu = String(parseCpus(f.cpus))
-  if (f.memory !== undefined) {
-    const mib = parseSizeMiB('memory', f.memory)
+  if (vmSizeFlags.cpus !== undefined) out.cpu = String(parseCpus(vmSizeFlags.cpus))
+  if (vmSizeFlags.memory !== undefined) {
+    const mib = parseSizeMiB('memory', vmSizeFlags.memory)
     if (mib < MIN_MEMORY_MIB)
-      throw new Error(`--memory ${f.memory} is too little for a KubeLab node: give at least ${MIN_MEMORY_MIB}M (1G or more for a control plane)`)
+      throw new Error(`--memory ${vmSizeFlags.memory} is too little for a KubeLab node: give at least ${MIN_MEMORY_MIB}M (1G or more for a control plane)`)
     out.memory = `${mib}Mi`
   }
-  if (f.disk !== undefined) {
-    const mib = parseSizeMiB('disk', f.disk)
-    if (mib < MIN_DISK_MIB) throw new Error(`--disk ${f.disk} is smaller than the Ubuntu image needs: give at least ${MIN_DISK_MIB / 1024}G`)
+  if (vmSizeFlags.disk !== undefined) {
+    const mib = parseSizeMiB('disk', vmSizeFlags.disk)
+    if (mib < MIN_DISK_MIB) throw new Error(`--disk ${vmSizeFlags.disk} is smaller than the Ubuntu image needs: give at least ${MIN_DISK_MIB / 1024}G`)
     out.disk = `${mib}Mi`
   }
   return out

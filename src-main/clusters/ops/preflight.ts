@@ -31,15 +31,15 @@ export const VM_DISK = '20Gi'
 
 /** The VM checks from providers/preflight, for the requested nodes, plus the preset that fits. */
 export function vmChecks(
-  p: Pick<CreateClusterParams, 'provider' | 'workers' | 'cpu' | 'memory' | 'controlPlanes'>,
+  params: Pick<CreateClusterParams, 'provider' | 'workers' | 'cpu' | 'memory' | 'controlPlanes'>,
   vm: VmHostFacts,
 ): { checks: PreflightCheck[]; preset: PreflightPreset } {
-  const size: NodeSize = { cpus: Math.max(1, Math.ceil(parseCpu(p.cpu) ?? 1)), memory: p.memory, disk: VM_DISK }
-  const nodes = Array.from({ length: p.workers + (p.controlPlanes ?? 1) }, () => size)
-  const checks = [...checkResources(vm, nodes), ...checkAddressConflicts(vm, plannedRanges(p.provider))]
-  const route = checkVmSubnetRoute(vm, p.provider)
+  const size: NodeSize = { cpus: Math.max(1, Math.ceil(parseCpu(params.cpu) ?? 1)), memory: params.memory, disk: VM_DISK }
+  const nodes = Array.from({ length: params.workers + (params.controlPlanes ?? 1) }, () => size)
+  const checks = [...checkResources(vm, nodes), ...checkAddressConflicts(vm, plannedRanges(params.provider))]
+  const route = checkVmSubnetRoute(vm, params.provider)
   if (route) checks.push(route)
-  const ln = checkLocalNetworkPermission(vm, p.provider)
+  const ln = checkLocalNetworkPermission(vm, params.provider)
   if (ln) checks.push(ln)
   const pr = presetFor(vm.totalMemory)
   const preset: PreflightPreset = {
@@ -50,14 +50,14 @@ export function vmChecks(
     memory: pr.worker.memory,
     controlPlaneMemory: pr.controlPlane.memory,
   }
-  const fits = p.workers <= pr.workers && quantity(p.memory) <= quantity(pr.controlPlane.memory)
+  const fits = params.workers <= pr.workers && quantity(params.memory) <= quantity(pr.controlPlane.memory)
   checks.push({
     id: 'vm-preset',
     title: 'Size preset',
     status: fits ? 'pass' : 'warn',
     detail: fits
       ? `the request fits the "${pr.id}" preset for this machine (${pr.title})`
-      : `this machine's preset is "${pr.id}" (${pr.title}); ${p.workers} workers with ${p.memory} each is more: expect swapping, or choose the preset`,
+      : `this machine's preset is "${pr.id}" (${pr.title}); ${params.workers} workers with ${params.memory} each is more: expect swapping, or choose the preset`,
   })
   return { checks, preset }
 }
@@ -70,40 +70,40 @@ const MiB = 2 ** 20
 const GiB = 2 ** 30
 
 /** What the host must give: hollow nodes live in one process; VM nodes take what they are given. */
-export function hostNeeds(p: Pick<CreateClusterParams, 'provider' | 'workers' | 'memory' | 'cpu' | 'controlPlanes'>): {
+export function hostNeeds(params: Pick<CreateClusterParams, 'provider' | 'workers' | 'memory' | 'cpu' | 'controlPlanes'>): {
   memory: number
   disk: number
   cpu: number
 } {
-  const nodes = p.workers + (p.controlPlanes ?? 1)
-  if (capabilitiesOf(p.provider).hollowNodes) return { memory: 200 * MiB + 2 * MiB * nodes, disk: 100 * MiB, cpu: 0 }
-  return { memory: (parseMemory(p.memory) ?? 0) * nodes, disk: 5 * GiB * nodes, cpu: (parseCpu(p.cpu) ?? 0) * nodes }
+  const nodes = params.workers + (params.controlPlanes ?? 1)
+  if (capabilitiesOf(params.provider).hollowNodes) return { memory: 200 * MiB + 2 * MiB * nodes, disk: 100 * MiB, cpu: 0 }
+  return { memory: (parseMemory(params.memory) ?? 0) * nodes, disk: 5 * GiB * nodes, cpu: (parseCpu(params.cpu) ?? 0) * nodes }
 }
 
-export function formatBytes(n: number): string {
-  if (n >= GiB) return `${(n / GiB).toFixed(1)} GiB`
-  return `${Math.round(n / MiB)} MiB`
+export function formatBytes(bytes: number): string {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`
+  return `${Math.round(bytes / MiB)} MiB`
 }
 
-export async function runPreflight(p: CreateClusterParams, home: string, host: HostFacts): Promise<PreflightResult> {
+export async function runPreflight(params: CreateClusterParams, home: string, host: HostFacts): Promise<PreflightResult> {
   const checks: PreflightCheck[] = []
-  checks.push(nameCheck(p.name, home))
-  const d = await host.detect(p.provider).catch((e: unknown) => ({ available: false, problem: (e as Error).message }) as DetectResult)
+  checks.push(nameCheck(params.name, home))
+  const d = await host.detect(params.provider).catch((e: unknown) => ({ available: false, problem: (e as Error).message }) as DetectResult)
   checks.push(
     d.available
-      ? { id: 'provider', title: `Provider ${p.provider}`, status: 'pass', detail: `available${d.version ? ` (${d.version})` : ''}` }
-      : { id: 'provider', title: `Provider ${p.provider}`, status: 'fail', detail: d.problem ?? 'not available on this machine' },
+      ? { id: 'provider', title: `Provider ${params.provider}`, status: 'pass', detail: `available${d.version ? ` (${d.version})` : ''}` }
+      : { id: 'provider', title: `Provider ${params.provider}`, status: 'fail', detail: d.problem ?? 'not available on this machine' },
   )
   if (d.available && host.providerChecks) {
     checks.push(
       ...(await host
-        .providerChecks(p.provider, home)
+        .providerChecks(params.provider, home)
         .catch((e: unknown): PreflightCheck[] => [
-          { id: 'provider-checks', title: `Provider ${p.provider} checks`, status: 'warn', detail: `could not run: ${(e as Error).message}` },
+          { id: 'provider-checks', title: `Provider ${params.provider} checks`, status: 'warn', detail: `could not run: ${(e as Error).message}` },
         ])),
     )
   }
-  if (capabilitiesOf(p.provider).vm && host.vmHost) {
+  if (capabilitiesOf(params.provider).vm && host.vmHost) {
     // VMs: memory with a host reserve, CPU overcommit, disk, address ranges and presets.
     let vm: VmHostFacts | undefined
     try {
@@ -117,14 +117,14 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
       })
     }
     if (vm) {
-      const r = vmChecks(p, vm)
+      const r = vmChecks(params, vm)
       checks.push(...r.checks, kubectlCheck(host))
       return { ok: checks.every((c) => c.status !== 'fail'), checks, preset: r.preset }
     }
   }
-  const needs = hostNeeds(p)
+  const needs = hostNeeds(params)
   const free = host.freeMemory()
-  const simulatedNote = capabilitiesOf(p.provider).hollowNodes ? ` (hollow nodes: ${p.memory} per node is advertised capacity, not host memory)` : ''
+  const simulatedNote = capabilitiesOf(params.provider).hollowNodes ? ` (hollow nodes: ${params.memory} per node is advertised capacity, not host memory)` : ''
   checks.push({
     id: 'memory',
     title: 'Free memory',
@@ -151,7 +151,7 @@ export async function runPreflight(p: CreateClusterParams, home: string, host: H
   const cores = host.cpuCount()
   checks.push(
     needs.cpu === 0
-      ? { id: 'cpu', title: 'CPU', status: 'pass', detail: `${cores} cores; hollow nodes advertise ${p.cpu} CPU each without using it` }
+      ? { id: 'cpu', title: 'CPU', status: 'pass', detail: `${cores} cores; hollow nodes advertise ${params.cpu} CPU each without using it` }
       : {
           id: 'cpu',
           title: 'CPU',

@@ -44,19 +44,19 @@ export class ClusterOps {
   private published: string | null = null
   private outside: ReturnType<typeof setInterval> | undefined
 
-  constructor(private readonly o: ClusterOpsOptions) {
+  constructor(private readonly opts: ClusterOpsOptions) {
     // async: an unknown provider name becomes a failed check, not a thrown preflight.
     this.host =
-      o.host ??
+      opts.host ??
       hostFacts(
-        o.env,
+        opts.env,
         async (name) => getProvider(name).detect(),
         async (name, home) => (await getProvider(name).preflight?.(home)) ?? [],
       )
   }
 
   list(): Promise<ClusterSummary[]> {
-    return listClusters(this.o.manager.home)
+    return listClusters(this.opts.manager.home)
   }
 
   async providers(): Promise<ProviderInfo[]> {
@@ -70,18 +70,18 @@ export class ClusterOps {
     )
   }
 
-  preflight(p: CreateClusterParams): Promise<PreflightResult> {
-    return runPreflight(p, this.o.manager.home, this.host)
+  preflight(params: CreateClusterParams): Promise<PreflightResult> {
+    return runPreflight(params, this.opts.manager.home, this.host)
   }
 
   operations(): ClusterOperation[] {
     return [...this.ops.values()].map((op) => op.snapshot())
   }
 
-  create(p: CreateClusterParams): ClusterOperation {
-    return this.launch(p.name, 'create', p, async (op, manager, entry) => {
+  create(params: CreateClusterParams): ClusterOperation {
+    return this.launch(params.name, 'create', params, async (op, manager, entry) => {
       op.begin('preflight')
-      const result = await this.preflight(p)
+      const result = await this.preflight(params)
       for (const c of result.checks) op.line(`${c.status.toUpperCase().padEnd(4)} ${c.title}: ${c.detail}`)
       if (!result.ok) {
         const failed = result.checks.filter((c) => c.status === 'fail')
@@ -89,11 +89,11 @@ export class ClusterOps {
       }
       if (entry.cancel) throw new Error('cancelled')
       // Hollow nodes take CPU/memory as their advertised capacity.
-      await manager.create(p.name, {
-        provider: p.provider,
-        workers: p.workers,
-        controlPlanes: p.controlPlanes ?? 1,
-        settings: { cpu: p.cpu, memory: p.memory, ...(p.store === 'etcd' ? { store: 'etcd' } : {}) },
+      await manager.create(params.name, {
+        provider: params.provider,
+        workers: params.workers,
+        controlPlanes: params.controlPlanes ?? 1,
+        settings: { cpu: params.cpu, memory: params.memory, ...(params.store === 'etcd' ? { store: 'etcd' } : {}) },
       })
     })
   }
@@ -147,7 +147,7 @@ export class ClusterOps {
   }
 
   async nodes(name: string): Promise<ClusterNodeInfo[]> {
-    const dir = clusterDir(this.o.manager.home, name)
+    const dir = clusterDir(this.opts.manager.home, name)
     const rec = readRecord(dir)
     if (!rec) throw new OpError('not_found', `no cluster named ${name} in ${dir}`)
     const provider = getProvider(rec.provider)
@@ -164,7 +164,7 @@ export class ClusterOps {
 
   async nodeAction(name: string, node: string, action: 'stop' | 'start'): Promise<ClusterNodeInfo[]> {
     if (this.busy.has(name)) throw new OpError('busy', `cluster ${name} is busy (${this.busy.get(name)!.op.kind}); wait for it to finish`)
-    const manager = this.o.manager
+    const manager = this.opts.manager
     if (action === 'stop') await manager.nodeStop(name, node)
     else await manager.nodeStart(name, node)
     void this.publishList()
@@ -172,12 +172,12 @@ export class ClusterOps {
   }
 
   kubeconfig(name: string): KubeconfigExport {
-    const path = this.o.manager.kubeconfigPath(name)
+    const path = this.opts.manager.kubeconfigPath(name)
     return { path, content: readFileSync(path, 'utf8') }
   }
 
   mergeKubeconfig(name: string): KubeconfigMerge {
-    const path = this.o.manager.mergeKubeconfig(name, false)
+    const path = this.opts.manager.mergeKubeconfig(name, false)
     return { path, context: `kubelab-${name}` }
   }
 
@@ -187,7 +187,7 @@ export class ClusterOps {
   }
 
   private manager(op: Operation, onPhase?: (phase: ClusterPhase) => void): ClusterManager {
-    return this.o.manager.forOperation({ progress: (line) => op.line(line), step: onPhase })
+    return this.opts.manager.forOperation({ progress: (line) => op.line(line), step: onPhase })
   }
 
   private launch(
@@ -199,14 +199,14 @@ export class ClusterOps {
     const running = this.busy.get(cluster)
     if (running) throw new OpError('busy', `cluster ${cluster} is busy (${running.op.kind} in progress); wait for it or cancel it`)
     const id = `op-${Date.now().toString(36)}-${++this.seq}`
-    const dir = clusterDir(this.o.manager.home, cluster)
+    const dir = clusterDir(this.opts.manager.home, cluster)
     const op = new Operation(id, cluster, kind, params, {
       snapshot: (s) => {
-        this.o.publish({ name: 'clusters.operation', payload: s })
+        this.opts.publish({ name: 'clusters.operation', payload: s })
         void this.publishList()
       },
       line: (l) => {
-        this.o.publish({ name: 'clusters.line', payload: l })
+        this.opts.publish({ name: 'clusters.line', payload: l })
         if (kind !== 'delete') appendLog(dir, `${new Date().toISOString()} ${kind} ${l.stepId}: ${l.line}`)
       },
     })
@@ -227,7 +227,7 @@ export class ClusterOps {
         else
           op.fail(
             message,
-            hintsFor(message, { kind, cluster, provider: params?.provider ?? null, logDir: join(clusterDir(this.o.manager.home, cluster), 'logs') }),
+            hintsFor(message, { kind, cluster, provider: params?.provider ?? null, logDir: join(clusterDir(this.opts.manager.home, cluster), 'logs') }),
           )
       } finally {
         this.busy.delete(cluster)
@@ -235,14 +235,14 @@ export class ClusterOps {
       }
     })()
     this.busy.set(cluster, entry)
-    this.o.publish({ name: 'clusters.operation', payload: op.snapshot() })
+    this.opts.publish({ name: 'clusters.operation', payload: op.snapshot() })
     return op.snapshot()
   }
 
   /** A cancelled create may have re-recorded itself while failing: remove it for good. */
   private async cleanUpCancelled(op: Operation): Promise<void> {
-    if (existsSync(clusterDir(this.o.manager.home, op.cluster))) {
-      await this.o.manager.delete(op.cluster).catch((e: unknown) => op.line(`cleanup: ${(e as Error).message}`))
+    if (existsSync(clusterDir(this.opts.manager.home, op.cluster))) {
+      await this.opts.manager.delete(op.cluster).catch((e: unknown) => op.line(`cleanup: ${(e as Error).message}`))
     }
     op.cancel('cancelled: the half-created cluster was removed')
   }
@@ -251,7 +251,7 @@ export class ClusterOps {
     try {
       const list = await this.list()
       this.published = JSON.stringify(list)
-      this.o.publish({ name: 'clusters.changed', payload: list })
+      this.opts.publish({ name: 'clusters.changed', payload: list })
     } catch {
       // The list is re-read on the next change or refresh; a transient read error is not fatal.
     }
@@ -270,7 +270,7 @@ export class ClusterOps {
           const text = JSON.stringify(list)
           if (text === this.published) return
           this.published = text
-          this.o.publish({ name: 'clusters.changed', payload: list })
+          this.opts.publish({ name: 'clusters.changed', payload: list })
         })
         .catch(() => {})
     }, everyMs)

@@ -84,15 +84,15 @@ function checkName(name: string): void {
 }
 
 /** Builds the whole image in memory (seed images are a few kilobytes). */
-export function buildIso(files: readonly IsoFile[], o: IsoOptions): Buffer {
-  if (!/^[A-Za-z0-9_-]{1,16}$/.test(o.volumeId)) throw new Error(`volume label ${JSON.stringify(o.volumeId)} must be 1-16 letters, digits, "_" or "-"`)
+export function buildIso(files: readonly IsoFile[], opts: IsoOptions): Buffer {
+  if (!/^[A-Za-z0-9_-]{1,16}$/.test(opts.volumeId)) throw new Error(`volume label ${JSON.stringify(opts.volumeId)} must be 1-16 letters, digits, "_" or "-"`)
   const seen = new Set<string>()
   for (const f of files) {
     checkName(f.name)
     if (seen.has(f.name.toLowerCase())) throw new Error(`ISO file ${f.name} given twice`)
     seen.add(f.name.toLowerCase())
   }
-  const date = o.date ?? new Date()
+  const date = opts.date ?? new Date()
   const contents = files.map((f) => ({ name: f.name, data: typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : Buffer.from(f.data) }))
   const PRIMARY_ROOT = 23
   const JOLIET_ROOT = 24
@@ -135,7 +135,7 @@ export function buildIso(files: readonly IsoFile[], o: IsoOptions): Buffer {
     d[6] = 1
     const text = joliet ? padUcs2 : pad
     text(d, 8, 32, '')
-    text(d, 40, 32, o.volumeId)
+    text(d, 40, 32, opts.volumeId)
     both32(d, 80, total)
     if (joliet) d.write('%/E', 88, 'latin1') // UCS-2 level 3
     both16(d, 120, 1)

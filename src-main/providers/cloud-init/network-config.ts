@@ -20,14 +20,15 @@ export function colonMac(mac: string): string {
   return hex.match(/../g)!.join(':')
 }
 
-export function renderNetworkConfig(n: VmNetwork): string {
-  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(n.address)) throw new Error(`host-only address ${JSON.stringify(n.address)} must look like 192.168.56.11/24`)
+export function renderNetworkConfig(vmNetwork: VmNetwork): string {
+  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(vmNetwork.address))
+    throw new Error(`host-only address ${JSON.stringify(vmNetwork.address)} must look like 192.168.56.11/24`)
   return stringify(
     {
       version: 2,
       ethernets: {
-        nat0: { match: { macaddress: colonMac(n.natMac) }, 'set-name': 'nat0', dhcp4: true },
-        lab0: { match: { macaddress: colonMac(n.hostOnlyMac) }, 'set-name': 'lab0', dhcp4: false, addresses: [n.address] },
+        nat0: { match: { macaddress: colonMac(vmNetwork.natMac) }, 'set-name': 'nat0', dhcp4: true },
+        lab0: { match: { macaddress: colonMac(vmNetwork.hostOnlyMac) }, 'set-name': 'lab0', dhcp4: false, addresses: [vmNetwork.address] },
       },
     },
     YAML_OPTS,

@@ -20,18 +20,18 @@ export function newInstanceId(prefix: string): string {
 }
 
 /** Builds the seed ISO; returns it with the instance-id it carries. */
-export function buildSeedIso(s: SeedContent): { iso: Buffer; instanceId: string } {
-  const instanceId = newInstanceId(s.instanceIdPrefix)
+export function buildSeedIso(seedContent: SeedContent): { iso: Buffer; instanceId: string } {
+  const instanceId = newInstanceId(seedContent.instanceIdPrefix)
   const files = [
-    { name: 'meta-data', data: renderMetaData(instanceId, s.hostname) },
-    { name: 'user-data', data: s.userData },
-    ...(s.networkConfig ? [{ name: 'network-config', data: s.networkConfig }] : []),
+    { name: 'meta-data', data: renderMetaData(instanceId, seedContent.hostname) },
+    { name: 'user-data', data: seedContent.userData },
+    ...(seedContent.networkConfig ? [{ name: 'network-config', data: seedContent.networkConfig }] : []),
   ]
-  return { iso: buildIso(files, { volumeId: 'cidata', ...(s.date ? { date: s.date } : {}) }), instanceId }
+  return { iso: buildIso(files, { volumeId: 'cidata', ...(seedContent.date ? { date: seedContent.date } : {}) }), instanceId }
 }
 
-export function writeSeedIso(file: string, s: SeedContent): string {
-  const { iso, instanceId } = buildSeedIso(s)
+export function writeSeedIso(file: string, seedContent: SeedContent): string {
+  const { iso, instanceId } = buildSeedIso(seedContent)
   writeFileSync(file, iso)
   return instanceId
 }

@@ -41,21 +41,21 @@ export class CloudInitError extends Error {
   }
 }
 
-export async function waitForCloudInit(target: SshTarget, o: CloudInitWaitOptions): Promise<void> {
+export async function waitForCloudInit(target: SshTarget, opts: CloudInitWaitOptions): Promise<void> {
   const t0 = Date.now()
-  const limit = o.limitMs ?? 15 * 60_000
-  o.log(`${o.node}: waiting for cloud-init to finish (cloud-init status --wait, at most ${formatElapsed(limit)})`)
+  const limit = opts.limitMs ?? 15 * 60_000
+  opts.log(`${opts.node}: waiting for cloud-init to finish (cloud-init status --wait, at most ${formatElapsed(limit)})`)
   const login = loginFor(target)
-  const s = await SshSession.connect(login, { deadline: Date.now() + (o.sshWaitMs ?? 5 * 60_000), node: o.node })
-  o.log(`${o.node}: SSH answered after ${formatElapsed(Date.now() - t0)}`)
-  const tick = setInterval(() => o.log(`${o.node}: cloud-init still running, ${formatElapsed(Date.now() - t0)} elapsed`), o.tickMs ?? 15_000)
+  const s = await SshSession.connect(login, { deadline: Date.now() + (opts.sshWaitMs ?? 5 * 60_000), node: opts.node })
+  opts.log(`${opts.node}: SSH answered after ${formatElapsed(Date.now() - t0)}`)
+  const tick = setInterval(() => opts.log(`${opts.node}: cloud-init still running, ${formatElapsed(Date.now() - t0)} elapsed`), opts.tickMs ?? 15_000)
   try {
     let r
     try {
       r = await s.exec('cloud-init status --wait', { timeoutMs: Math.max(1000, limit - (Date.now() - t0)) })
     } catch (e) {
       throw new Error(
-        `cloud-init on node ${o.node} was still running after ${formatElapsed(Date.now() - t0)} (${(e as Error).message}): the VM may be installing packages slowly or lack internet access; check it with \`kubelab ssh\` and \`cloud-init status --long\`, then run create again`,
+        `cloud-init on node ${opts.node} was still running after ${formatElapsed(Date.now() - t0)} (${(e as Error).message}): the VM may be installing packages slowly or lack internet access; check it with \`kubelab ssh\` and \`cloud-init status --long\`, then run create again`,
       )
     }
     const outcome = cloudInitOutcome(r.code)
@@ -67,10 +67,10 @@ export async function waitForCloudInit(target: SshTarget, o: CloudInitWaitOption
           { timeoutMs: 30_000 },
         )
         .catch((e: unknown) => ({ stdout: `(could not read details: ${(e as Error).message})` }))
-      throw new CloudInitError(o.node, more.stdout.trim())
+      throw new CloudInitError(opts.node, more.stdout.trim())
     }
-    o.log(
-      `${o.node}: cloud-init ${outcome === 'degraded' ? 'done with recoverable errors (see `cloud-init status --long` on the node)' : 'done'} after ${formatElapsed(Date.now() - t0)}`,
+    opts.log(
+      `${opts.node}: cloud-init ${outcome === 'degraded' ? 'done with recoverable errors (see `cloud-init status --long` on the node)' : 'done'} after ${formatElapsed(Date.now() - t0)}`,
     )
   } finally {
     clearInterval(tick)

@@ -83,17 +83,17 @@ export function netplanStaticNic(nic: StaticNic): Record<string, unknown> {
 }
 
 /** Renders "#cloud-config" user-data. */
-export function renderUserData(o: UserDataOptions): string {
-  if (o.authorizedKeys.length === 0) throw new Error('user-data needs at least one SSH key for the kubelab user')
-  const keys = o.authorizedKeys.map(checkKey)
-  const install = o.installPackages ?? true
+export function renderUserData(opts: UserDataOptions): string {
+  if (opts.authorizedKeys.length === 0) throw new Error('user-data needs at least one SSH key for the kubelab user')
+  const keys = opts.authorizedKeys.map(checkKey)
+  const install = opts.installPackages ?? true
   const doc: Record<string, unknown> = {
-    hostname: o.hostname,
+    hostname: opts.hostname,
     users: [
       'default',
       {
         name: KUBELAB_USER,
-        gecos: `KubeLab (${o.clusterName})`,
+        gecos: `KubeLab (${opts.clusterName})`,
         groups: ['adm', 'sudo'],
         shell: '/bin/bash',
         sudo: 'ALL=(ALL) NOPASSWD:ALL',
@@ -104,12 +104,12 @@ export function renderUserData(o: UserDataOptions): string {
     ],
   }
   const runcmd: string[][] = []
-  if (o.staticNic) {
-    doc.write_files = [{ path: '/etc/netplan/60-kubelab.yaml', permissions: '0600', content: stringify(netplanStaticNic(o.staticNic), YAML_OPTS) }]
+  if (opts.staticNic) {
+    doc.write_files = [{ path: '/etc/netplan/60-kubelab.yaml', permissions: '0600', content: stringify(netplanStaticNic(opts.staticNic), YAML_OPTS) }]
     runcmd.push(['netplan', 'apply'])
   }
   if (install) {
-    runcmd.push(['sh', '-c', ENSURE_PACKAGES_SCRIPT, ENSURE_PACKAGES_NAME, ...(o.packages ?? NODE_PACKAGES)])
+    runcmd.push(['sh', '-c', ENSURE_PACKAGES_SCRIPT, ENSURE_PACKAGES_NAME, ...(opts.packages ?? NODE_PACKAGES)])
     runcmd.push(['systemctl', 'enable', '--now', 'containerd'])
   }
   if (runcmd.length) doc.runcmd = runcmd

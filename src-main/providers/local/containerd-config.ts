@@ -32,40 +32,40 @@ export interface ContainerdConfigOptions {
   readonly writtenBy?: string
 }
 
-export function renderContainerdConfig(o: ContainerdConfigOptions): string {
-  return `# ${o.writtenBy ?? 'Written by KubeLab.'}
+export function renderContainerdConfig(opts: ContainerdConfigOptions): string {
+  return `# ${opts.writtenBy ?? 'Written by KubeLab.'}
 version = 2
-root = "${o.root}"
-state = "${o.state}"
+root = "${opts.root}"
+state = "${opts.state}"
 disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
 
 [grpc]
-  address = "${o.socket}"
+  address = "${opts.socket}"
 
 [ttrpc]
-  address = "${o.socket}.ttrpc"
+  address = "${opts.socket}.ttrpc"
 
 [plugins."io.containerd.internal.v1.opt"]
-  path = "${o.optDir}"
+  path = "${opts.optDir}"
 
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${o.sandboxImage}"
-${o.netnsMountsUnderState ? '  netns_mounts_under_state_dir = true\n' : ''}  disable_apparmor = true
-  stream_server_address = "${o.streamAddress}"
+  sandbox_image = "${opts.sandboxImage}"
+${opts.netnsMountsUnderState ? '  netns_mounts_under_state_dir = true\n' : ''}  disable_apparmor = true
+  stream_server_address = "${opts.streamAddress}"
   stream_server_port = "0"
   enable_selinux = false
   # sandboxed hosts (and CI) may forbid lowering oom_score_adj below containerd's own
   restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "${o.snapshotter}"
+    snapshotter = "${opts.snapshotter}"
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        Root = "${o.runcRoot}"
+        Root = "${opts.runcRoot}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
-    conf_dir = "${o.cniConfDir}"
+    conf_dir = "${opts.cniConfDir}"
     max_conf_num = 1
 `
 }

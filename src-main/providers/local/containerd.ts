@@ -33,18 +33,18 @@ export function containerdFiles(dir: string): NodeContainerd {
 }
 
 /** The node's config.toml: every path under the node's folder, pod netns hidden from the host. */
-export function containerdConfig(f: NodeContainerd, o: { snapshotter: string; nodeIp: string; sandboxImage: string }): string {
+export function containerdConfig(nodeContainerd: NodeContainerd, opts: { snapshotter: string; nodeIp: string; sandboxImage: string }): string {
   return renderContainerdConfig({
     writtenBy: "Written by KubeLab's local provider for one node.",
-    root: f.root,
-    state: f.state,
-    socket: f.socket,
-    optDir: join(f.root, 'opt'),
-    runcRoot: join(f.state, 'runc'),
-    cniConfDir: f.cniConfDir,
-    snapshotter: o.snapshotter,
-    sandboxImage: o.sandboxImage,
-    streamAddress: o.nodeIp,
+    root: nodeContainerd.root,
+    state: nodeContainerd.state,
+    socket: nodeContainerd.socket,
+    optDir: join(nodeContainerd.root, 'opt'),
+    runcRoot: join(nodeContainerd.state, 'runc'),
+    cniConfDir: nodeContainerd.cniConfDir,
+    snapshotter: opts.snapshotter,
+    sandboxImage: opts.sandboxImage,
+    streamAddress: opts.nodeIp,
     netnsMountsUnderState: true,
   })
 }

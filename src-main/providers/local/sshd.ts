@@ -25,7 +25,7 @@ export function sshdFiles(dir: string): { dir: string; config: string; hostKey: 
   }
 }
 
-export function sshdConfig(o: {
+export function sshdConfig(opts: {
   ip: string
   port: number
   hostKey: string
@@ -35,10 +35,10 @@ export function sshdConfig(o: {
   nodeBinary: string
 }): string {
   return `# Written by KubeLab's local provider: this node's own sshd.
-ListenAddress ${o.ip}:${o.port}
-HostKey ${o.hostKey}
-PidFile ${o.pidFile}
-AuthorizedKeysFile ${o.authorizedKeys}
+ListenAddress ${opts.ip}:${opts.port}
+HostKey ${opts.hostKey}
+PidFile ${opts.pidFile}
+AuthorizedKeysFile ${opts.authorizedKeys}
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
@@ -48,7 +48,7 @@ StrictModes no
 PrintMotd no
 AllowTcpForwarding yes
 Subsystem sftp internal-sftp
-SetEnv KUBELAB_ROOT=${o.root} KUBELAB_NODE_BINARY=${o.nodeBinary}
+SetEnv KUBELAB_ROOT=${opts.root} KUBELAB_NODE_BINARY=${opts.nodeBinary}
 `
 }
 
@@ -64,7 +64,7 @@ function running(pidFile: string, config: string): number | undefined {
 }
 
 /** Writes the config (idempotent) and starts sshd in the namespace unless it already runs. */
-export function startSshd(dir: string, netns: string, o: { ip: string; publicKey: string; nodeBinary: string; port?: number; pin?: HostKeyPin }): void {
+export function startSshd(dir: string, netns: string, opts: { ip: string; publicKey: string; nodeBinary: string; port?: number; pin?: HostKeyPin }): void {
   const f = sshdFiles(dir)
   mkdirSync(f.dir, { recursive: true, mode: 0o700 })
   mkdirSync(join(dir, 'var', 'log'), { recursive: true })
@@ -75,13 +75,13 @@ export function startSshd(dir: string, netns: string, o: { ip: string; publicKey
     writeFileSync(`${f.hostKey}.pub`, `${k.public}\n`, { mode: 0o644 })
   }
   // A new key replaces the node's pin; an existing one is pinned only if nothing is (clusters made before pinning).
-  if (o.pin) pinKnownHostKey(o.pin, readFileSync(`${f.hostKey}.pub`, 'utf8'), made)
-  writeFileSync(f.authorizedKeys, `${o.publicKey.trim()}\n`, { mode: 0o600 })
+  if (opts.pin) pinKnownHostKey(opts.pin, readFileSync(`${f.hostKey}.pub`, 'utf8'), made)
+  writeFileSync(f.authorizedKeys, `${opts.publicKey.trim()}\n`, { mode: 0o600 })
   writeFileSync(
     f.config,
     sshdConfig({
-      ip: o.ip,
-      port: o.port ?? 22,
+      ip: opts.ip,
+      port: opts.port ?? 22,
       hostKey: f.hostKey,
       authorizedKeys: f.authorizedKeys,
       pidFile: f.pidFile,

@@ -60,9 +60,9 @@ export function vmName(clusterName: string, nodeName: string): string {
 }
 
 /** Kubernetes memory quantity ("2Gi", "512Mi", "2G") → Multipass size ("2048M"). */
-export function toMultipassSize(q: string): string {
-  const m = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|k|M|G|T)?i?B?$/.exec(q.trim())
-  if (!m) throw new Error(`size ${JSON.stringify(q)} is not understood: use e.g. 2Gi or 512Mi`)
+export function toMultipassSize(quantity: string): string {
+  const m = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|k|M|G|T)?i?B?$/.exec(quantity.trim())
+  if (!m) throw new Error(`size ${JSON.stringify(quantity)} is not understood: use e.g. 2Gi or 512Mi`)
   const mult: Record<string, number> = { '': 1 / 2 ** 20, K: 1 / 1024, k: 1 / 1024, Ki: 1 / 1024, M: 1, Mi: 1, G: 1024, Gi: 1024, T: 1024 ** 2, Ti: 1024 ** 2 }
   const mib = Math.ceil(Number(m[1]) * mult[m[2] ?? '']!)
   return `${mib}M`
@@ -87,16 +87,16 @@ export class MultipassProvider implements Provider {
   private readonly key: (ctx: ProviderContext) => ClusterKey
   private readonly cloudInitWait: NonNullable<MultipassProviderOptions['cloudInitWait']>
 
-  constructor(o: MultipassProviderOptions = {}) {
-    this.cli = new MultipassCli(o.bin, o.runner)
-    this.sleep = o.sleep ?? realSleep
-    this.now = o.now ?? Date.now
-    this.pollMs = o.pollIntervalMs ?? 5000
-    this.waitLimitMs = o.waitLimitMs ?? 15 * 60_000
-    this.platform = o.platform ?? process.platform
-    this.darwinMajor = o.darwinMajor ?? (this.platform === 'darwin' ? Number.parseInt(release(), 10) : 0)
-    this.key = o.key ?? ((ctx) => clusterKey(ctx.clusterDir, ctx.clusterName))
-    this.cloudInitWait = o.cloudInitWait ?? waitForCloudInit
+  constructor(opts: MultipassProviderOptions = {}) {
+    this.cli = new MultipassCli(opts.bin, opts.runner)
+    this.sleep = opts.sleep ?? realSleep
+    this.now = opts.now ?? Date.now
+    this.pollMs = opts.pollIntervalMs ?? 5000
+    this.waitLimitMs = opts.waitLimitMs ?? 15 * 60_000
+    this.platform = opts.platform ?? process.platform
+    this.darwinMajor = opts.darwinMajor ?? (this.platform === 'darwin' ? Number.parseInt(release(), 10) : 0)
+    this.key = opts.key ?? ((ctx) => clusterKey(ctx.clusterDir, ctx.clusterName))
+    this.cloudInitWait = opts.cloudInitWait ?? waitForCloudInit
   }
 
   async detect(): Promise<DetectResult> {

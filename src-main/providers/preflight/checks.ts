@@ -14,9 +14,9 @@ export const HOST_RESERVE = 2 * GiB
 
 const gib = (n: number) => `${(n / GiB).toFixed(1)} GiB`
 
-export function quantityBytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(q.trim())
-  if (!m) throw new Error(`${JSON.stringify(q)} is not a size like 2Gi or 512Mi`)
+export function quantityBytes(quantity: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(quantity.trim())
+  if (!m) throw new Error(`${JSON.stringify(quantity)} is not a size like 2Gi or 512Mi`)
   const u: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: GiB, Ti: 1024 ** 4, K: 1e3, M: 1e6, G: 1e9, T: 1e12 }
   return Math.round(Number(m[1]) * u[m[2] ?? '']!)
 }
@@ -71,14 +71,14 @@ export function checkResources(host: VmHostFacts, nodes: readonly NodeSize[]): P
   return out
 }
 
-export function checkHypervisor(provider: string, d: DetectResult): PreflightCheck {
-  return d.available
-    ? { id: 'hypervisor', title: `Hypervisor (${provider})`, status: 'pass', detail: d.version ?? 'available' }
+export function checkHypervisor(provider: string, detectResult: DetectResult): PreflightCheck {
+  return detectResult.available
+    ? { id: 'hypervisor', title: `Hypervisor (${provider})`, status: 'pass', detail: detectResult.version ?? 'available' }
     : {
         id: 'hypervisor',
         title: `Hypervisor (${provider})`,
         status: 'fail',
-        detail: d.problem ?? `${provider} is not usable here: install it or choose another provider`,
+        detail: detectResult.problem ?? `${provider} is not usable here: install it or choose another provider`,
       }
 }
 
@@ -191,15 +191,15 @@ export interface VmPreflightInput {
   readonly vmReachable?: boolean
 }
 
-export function runVmPreflight(i: VmPreflightInput): { ok: boolean; checks: PreflightCheck[] } {
+export function runVmPreflight(input: VmPreflightInput): { ok: boolean; checks: PreflightCheck[] } {
   const checks: PreflightCheck[] = [
-    checkHypervisor(i.provider, i.detect),
-    ...checkResources(i.host, i.nodes),
-    ...checkAddressConflicts(i.host, plannedRanges(i.provider, i.hostOnlySubnet), i.ownIfaces),
+    checkHypervisor(input.provider, input.detect),
+    ...checkResources(input.host, input.nodes),
+    ...checkAddressConflicts(input.host, plannedRanges(input.provider, input.hostOnlySubnet), input.ownIfaces),
   ]
-  const route = checkVmSubnetRoute(i.host, i.provider)
+  const route = checkVmSubnetRoute(input.host, input.provider)
   if (route) checks.push(route)
-  const ln = checkLocalNetworkPermission(i.host, i.provider, i.vmReachable)
+  const ln = checkLocalNetworkPermission(input.host, input.provider, input.vmReachable)
   if (ln) checks.push(ln)
   return { ok: checks.every((c) => c.status !== 'fail'), checks }
 }

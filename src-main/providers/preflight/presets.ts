@@ -60,6 +60,6 @@ export function presetFor(totalMemory: number): Preset {
 }
 
 /** The node list a preset describes, control plane first. */
-export function presetNodes(p: Preset): NodeSize[] {
-  return [p.controlPlane, ...Array.from({ length: p.workers }, () => p.worker)]
+export function presetNodes(preset: Preset): NodeSize[] {
+  return [preset.controlPlane, ...Array.from({ length: preset.workers }, () => preset.worker)]
 }

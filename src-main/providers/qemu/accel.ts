@@ -34,18 +34,19 @@ export interface AccelChoice {
 export const TCG_NOTE = 'TCG software emulation: works everywhere but is slow (booting and installing take minutes)'
 
 /** The decision, from facts only (unit-tested with every combination). */
-export function chooseAccelerator(f: AccelFacts): AccelChoice {
+export function chooseAccelerator(accelFacts: AccelFacts): AccelChoice {
   const tcg = (why: string): AccelChoice => ({ accel: 'tcg', reason: `${TCG_NOTE}; ${why}`, slow: true })
-  if (f.platform === 'darwin') {
-    if (f.hvSupport && f.builtWith.includes('hvf')) return { accel: 'hvf', reason: 'HVF (macOS Hypervisor.framework)', slow: false }
-    return tcg(f.hvSupport ? 'this QEMU was built without HVF' : 'this Mac reports no hypervisor support (kern.hv_support)')
+  if (accelFacts.platform === 'darwin') {
+    if (accelFacts.hvSupport && accelFacts.builtWith.includes('hvf')) return { accel: 'hvf', reason: 'HVF (macOS Hypervisor.framework)', slow: false }
+    return tcg(accelFacts.hvSupport ? 'this QEMU was built without HVF' : 'this Mac reports no hypervisor support (kern.hv_support)')
   }
-  if (f.platform !== 'linux') return tcg(`no accelerator support for ${f.platform} in KubeLab yet`)
-  if (!f.builtWith.includes('kvm')) return tcg('this QEMU was built without KVM')
-  if (!f.kvmDevice) return tcg('/dev/kvm is missing or not usable by this user (add yourself to the kvm group: sudo usermod -aG kvm $USER, then log in again)')
-  if (!f.virtFlags) return tcg('the CPU offers no vmx/svm (a nested VM without virtualization passed through): KVM guests hang here')
-  if (f.kvmProbe && !f.kvmProbe.ok) return tcg(`a test boot under KVM failed (${f.kvmProbe.detail})`)
-  return { accel: 'kvm', reason: f.kvmProbe ? `KVM (test boot: ${f.kvmProbe.detail})` : 'KVM', slow: false }
+  if (accelFacts.platform !== 'linux') return tcg(`no accelerator support for ${accelFacts.platform} in KubeLab yet`)
+  if (!accelFacts.builtWith.includes('kvm')) return tcg('this QEMU was built without KVM')
+  if (!accelFacts.kvmDevice)
+    return tcg('/dev/kvm is missing or not usable by this user (add yourself to the kvm group: sudo usermod -aG kvm $USER, then log in again)')
+  if (!accelFacts.virtFlags) return tcg('the CPU offers no vmx/svm (a nested VM without virtualization passed through): KVM guests hang here')
+  if (accelFacts.kvmProbe && !accelFacts.kvmProbe.ok) return tcg(`a test boot under KVM failed (${accelFacts.kvmProbe.detail})`)
+  return { accel: 'kvm', reason: accelFacts.kvmProbe ? `KVM (test boot: ${accelFacts.kvmProbe.detail})` : 'KVM', slow: false }
 }
 
 /** Parses `qemu-system-* -accel help`: "Accelerators supported in QEMU binary:\ntcg\nkvm". */

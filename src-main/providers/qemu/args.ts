@@ -33,8 +33,8 @@ export interface QemuSpec {
 }
 
 /** QEMU's option parser splits on commas: a literal comma in a value is written twice. */
-export function optValue(v: string): string {
-  return v.replace(/,/g, ',,')
+export function optValue(value: string): string {
+  return value.replace(/,/g, ',,')
 }
 
 export function cpuModel(accel: Accelerator, arch: QemuSpec['arch']): string {
@@ -48,46 +48,46 @@ export function accelArgs(accel: Accelerator): string[] {
   return accel === 'tcg' ? ['-accel', 'tcg,thread=multi,tb-size=256'] : ['-accel', accel]
 }
 
-export function buildQemuArgs(s: QemuSpec): string[] {
-  for (const f of s.forwards) {
+export function buildQemuArgs(spec: QemuSpec): string[] {
+  for (const f of spec.forwards) {
     if (!Number.isInteger(f.hostPort) || f.hostPort < 1 || f.hostPort > 65535 || !Number.isInteger(f.guestPort) || f.guestPort < 1 || f.guestPort > 65535) {
       throw new Error(`port forward ${f.hostPort} → ${f.guestPort} is not a pair of TCP ports`)
     }
   }
-  const hostfwd = s.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('')
-  const machine = s.arch === 'x86_64' ? ['-machine', 'q35', '-global', 'ICH9-LPC.disable_s3=1', '-global', 'ICH9-LPC.disable_s4=1'] : ['-machine', 'virt']
+  const hostfwd = spec.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('')
+  const machine = spec.arch === 'x86_64' ? ['-machine', 'q35', '-global', 'ICH9-LPC.disable_s3=1', '-global', 'ICH9-LPC.disable_s4=1'] : ['-machine', 'virt']
   const firmware =
-    s.arch === 'aarch64'
-      ? s.firmware
-        ? ['-bios', s.firmware]
+    spec.arch === 'aarch64'
+      ? spec.firmware
+        ? ['-bios', spec.firmware]
         : (() => {
             throw new Error('arm64 VMs need UEFI firmware (edk2-aarch64-code.fd): install qemu-efi-aarch64 / edk2-aarch64')
           })()
       : []
   return [
     '-name',
-    `${optValue(s.name)},process=${optValue(s.name)}`,
+    `${optValue(spec.name)},process=${optValue(spec.name)}`,
     ...machine,
-    ...accelArgs(s.accel),
+    ...accelArgs(spec.accel),
     '-cpu',
-    cpuModel(s.accel, s.arch),
+    cpuModel(spec.accel, spec.arch),
     '-smp',
-    String(s.cpus),
+    String(spec.cpus),
     '-m',
-    String(s.memoryMiB),
+    String(spec.memoryMiB),
     ...firmware,
     '-drive',
-    `if=virtio,file=${optValue(s.disk)},format=qcow2,discard=unmap`,
+    `if=virtio,file=${optValue(spec.disk)},format=qcow2,discard=unmap`,
     '-drive',
-    `file=${optValue(s.seed)},media=cdrom,readonly=on`,
+    `file=${optValue(spec.seed)},media=cdrom,readonly=on`,
     '-netdev',
     `user,id=net0${hostfwd}`,
     '-device',
-    `virtio-net-pci,netdev=net0,mac=${s.natMac}`,
+    `virtio-net-pci,netdev=net0,mac=${spec.natMac}`,
     '-netdev',
-    `socket,id=lab0,mcast=${s.mcastGroup}:${s.mcastPort},localaddr=127.0.0.1`,
+    `socket,id=lab0,mcast=${spec.mcastGroup}:${spec.mcastPort},localaddr=127.0.0.1`,
     '-device',
-    `virtio-net-pci,netdev=lab0,mac=${s.labMac}`,
+    `virtio-net-pci,netdev=lab0,mac=${spec.labMac}`,
     '-device',
     'virtio-rng-pci',
     '-display',
@@ -99,11 +99,11 @@ export function buildQemuArgs(s: QemuSpec): string[] {
     '-monitor',
     'none',
     '-serial',
-    `file:${optValue(s.consoleLog)}`,
+    `file:${optValue(spec.consoleLog)}`,
     '-qmp',
-    `unix:${optValue(s.qmpSocket)},server=on,wait=off`,
+    `unix:${optValue(spec.qmpSocket)},server=on,wait=off`,
     '-pidfile',
-    s.pidFile,
+    spec.pidFile,
     '-daemonize',
   ]
 }

@@ -130,23 +130,23 @@ export interface EnsureImageOptions {
 }
 
 /** The base image to put overlays on: downloaded and verified once, then taken from the cache. */
-export async function ensureBaseImage(o: EnsureImageOptions): Promise<BaseImage> {
-  const given = o.image
+export async function ensureBaseImage(opts: EnsureImageOptions): Promise<BaseImage> {
+  const given = opts.image
   if (given && !/^https?:\/\//.test(given)) {
     const path = isAbsolute(given) ? given : resolve(given)
     if (!existsSync(path) || !statSync(path).isFile())
       throw new Error(`--image ${given}: no such file; give a cloud image file (qcow2 or raw) or an http(s) URL`)
-    const { format } = await imageInfo(o.qemuImg, path)
+    const { format } = await imageInfo(opts.qemuImg, path)
     return { path, format, source: path }
   }
-  const url = given ?? defaultImageUrl(o.arch, o.ubuntuBaseUrl ?? UBUNTU_RELEASE_URL)
-  mkdirSync(o.cacheDir, { recursive: true })
+  const url = given ?? defaultImageUrl(opts.arch, opts.ubuntuBaseUrl ?? UBUNTU_RELEASE_URL)
+  mkdirSync(opts.cacheDir, { recursive: true })
   const name = basename(new URL(url).pathname) || 'image'
   // Another URL with the same file name must not hit this one's cache.
-  const file = join(o.cacheDir, given ? `${createHash('sha256').update(url).digest('hex').slice(0, 12)}-${name}` : name)
+  const file = join(opts.cacheDir, given ? `${createHash('sha256').update(url).digest('hex').slice(0, 12)}-${name}` : name)
   if (existsSync(file)) {
-    const { format } = await imageInfo(o.qemuImg, file)
-    o.log(`image ${name}: cached in ${o.cacheDir}`)
+    const { format } = await imageInfo(opts.qemuImg, file)
+    opts.log(`image ${name}: cached in ${opts.cacheDir}`)
     return { path: file, format, source: url }
   }
   const sumsUrl = new URL('SHA256SUMS', url).toString()
@@ -156,19 +156,19 @@ export async function ensureBaseImage(o: EnsureImageOptions): Promise<BaseImage>
     if (!expected) throw new Error(`${sumsUrl} does not list ${name}`)
   } catch (e) {
     if (!given) throw new Error(`cannot verify the Ubuntu image: ${(e as Error).message}`)
-    o.log(`image ${name}: no published checksum (${(e as Error).message}); using it unverified`)
+    opts.log(`image ${name}: no published checksum (${(e as Error).message}); using it unverified`)
   }
-  o.log(`image ${name}: downloading once from ${url} into ${o.cacheDir}`)
-  const got = await download(url, `${file}.unverified`, o.log)
+  opts.log(`image ${name}: downloading once from ${url} into ${opts.cacheDir}`)
+  const got = await download(url, `${file}.unverified`, opts.log)
   if (expected && got !== expected) {
     rmSync(`${file}.unverified`, { force: true })
     throw new Error(
       `the downloaded ${name} does not match ${sumsUrl} (sha256 ${got}, expected ${expected}): the download was corrupted or tampered with; run the command again to download it anew`,
     )
   }
-  if (expected) o.log(`image ${name}: sha256 matches ${sumsUrl}`)
+  if (expected) opts.log(`image ${name}: sha256 matches ${sumsUrl}`)
   renameSync(`${file}.unverified`, file)
-  const { format } = await imageInfo(o.qemuImg, file)
+  const { format } = await imageInfo(opts.qemuImg, file)
   return { path: file, format, source: url }
 }
 

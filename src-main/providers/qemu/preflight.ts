@@ -8,8 +8,8 @@ import type { PreflightCheck } from '../../contract'
 import type { AccelChoice } from './accel'
 import { defaultImageUrl, fetchText, sumFor, UBUNTU_RELEASE_URL } from './image'
 
-export function accelCheck(a: AccelChoice): PreflightCheck {
-  return { id: 'qemu-accel', title: 'Accelerator', status: a.slow ? 'warn' : 'pass', detail: a.reason }
+export function accelCheck(accelChoice: AccelChoice): PreflightCheck {
+  return { id: 'qemu-accel', title: 'Accelerator', status: accelChoice.slow ? 'warn' : 'pass', detail: accelChoice.reason }
 }
 
 export async function imageCheck(home: string, arch: 'x86_64' | 'aarch64', baseUrl = UBUNTU_RELEASE_URL, timeoutMs = 8000): Promise<PreflightCheck> {

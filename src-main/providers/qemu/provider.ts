@@ -97,9 +97,9 @@ export class QemuProvider implements Provider {
   private tools?: QemuTools
   private accelChoice?: AccelChoice
 
-  constructor(private readonly o: QemuProviderOptions = {}) {
-    this.env = o.env ?? process.env
-    this.cloudInitWait = o.cloudInitWait ?? waitForCloudInit
+  constructor(private readonly opts: QemuProviderOptions = {}) {
+    this.env = opts.env ?? process.env
+    this.cloudInitWait = opts.cloudInitWait ?? waitForCloudInit
   }
 
   private async qemu(): Promise<QemuTools> {
@@ -403,7 +403,7 @@ export class QemuProvider implements Provider {
     const f = this.files(ctx, node)
     if (pid === undefined || !nf) return this.cleanRuntime(ctx, node)
     const t0 = Date.now()
-    const limit = this.o.acpiWaitMs ?? (this.clusterFile(ctx)?.accel === 'tcg' ? 180_000 : 90_000)
+    const limit = this.opts.acpiWaitMs ?? (this.clusterFile(ctx)?.accel === 'tcg' ? 180_000 : 90_000)
     try {
       await qmpCommand(nf.qmpSocket, 'system_powerdown')
       ctx.log(`${nf.vm}: ACPI power-off sent; waiting for the guest to shut down`)

@@ -59,9 +59,9 @@ export function freeLocalPort(): Promise<number> {
 }
 
 /** Kubernetes memory quantity → MB for --memory / --resize. */
-export function toMegabytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|k|M|G|T)?$/.exec(q.trim())
-  if (!m) throw new Error(`size ${JSON.stringify(q)} is not understood: use e.g. 2Gi or 512Mi`)
+export function toMegabytes(quantity: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|k|M|G|T)?$/.exec(quantity.trim())
+  if (!m) throw new Error(`size ${JSON.stringify(quantity)} is not understood: use e.g. 2Gi or 512Mi`)
   const mult: Record<string, number> = {
     '': 1 / 2 ** 20,
     K: 1e3 / 2 ** 20,
@@ -90,16 +90,16 @@ export class VirtualBoxProvider implements Provider {
   private readonly cloudInitWait: NonNullable<VirtualBoxProviderOptions['cloudInitWait']>
   private readonly cloudInitLimitMs: number
 
-  constructor(o: VirtualBoxProviderOptions = {}) {
-    this.sleep = o.sleep ?? realSleep
-    this.cli = new VBoxManageCli(o.bin, o.runner, this.sleep)
-    this.now = o.now ?? Date.now
-    this.freePort = o.freePort ?? freeLocalPort
-    this.key = o.key ?? ((ctx) => clusterKey(ctx.clusterDir, ctx.clusterName))
-    this.cloudInitWait = o.cloudInitWait ?? waitForCloudInit
-    this.cloudInitLimitMs = o.cloudInitLimitMs ?? 15 * 60_000
-    this.acpiWaitMs = o.acpiWaitMs ?? 60_000
-    this.pollMs = o.pollIntervalMs ?? 2000
+  constructor(opts: VirtualBoxProviderOptions = {}) {
+    this.sleep = opts.sleep ?? realSleep
+    this.cli = new VBoxManageCli(opts.bin, opts.runner, this.sleep)
+    this.now = opts.now ?? Date.now
+    this.freePort = opts.freePort ?? freeLocalPort
+    this.key = opts.key ?? ((ctx) => clusterKey(ctx.clusterDir, ctx.clusterName))
+    this.cloudInitWait = opts.cloudInitWait ?? waitForCloudInit
+    this.cloudInitLimitMs = opts.cloudInitLimitMs ?? 15 * 60_000
+    this.acpiWaitMs = opts.acpiWaitMs ?? 60_000
+    this.pollMs = opts.pollIntervalMs ?? 2000
   }
 
   async detect(): Promise<DetectResult> {

@@ -62,9 +62,9 @@ export function focusStep(op: ClusterOperation): OperationStep | undefined {
 }
 
 /** The last `n` lines of the step that failed (what a failure panel shows). */
-export function lastLines(op: ClusterOperation, n = 12): string[] {
+export function lastLines(op: ClusterOperation, count = 12): string[] {
   const step = focusStep(op)
-  return step ? step.lines.slice(-n) : []
+  return step ? step.lines.slice(-count) : []
 }
 
 /** Names the wizard suggests: lab, lab-2, lab-3, ... whichever is free. */

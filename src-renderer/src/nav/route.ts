@@ -50,17 +50,17 @@ export interface Route {
   topology: TopologyRoute
 }
 
-export function formatRoute(r: Route): string {
-  let path = `#/${r.view}`
-  if (r.view === 'resources' && r.type) {
-    path += `/${encodeURIComponent(r.type)}`
-    if (r.object) path += `/${r.object.namespace ? encodeURIComponent(r.object.namespace) : '-'}/${encodeURIComponent(r.object.name)}`
+export function formatRoute(route: Route): string {
+  let path = `#/${route.view}`
+  if (route.view === 'resources' && route.type) {
+    path += `/${encodeURIComponent(route.type)}`
+    if (route.object) path += `/${route.object.namespace ? encodeURIComponent(route.object.namespace) : '-'}/${encodeURIComponent(route.object.name)}`
   }
   const q: string[] = []
-  if (r.cluster) q.push(`cluster=${encodeURIComponent(r.cluster)}`)
-  if (r.namespaces.length > 0) q.push(`ns=${r.namespaces.map(encodeURIComponent).join(',')}`)
-  if (r.view === 'topology') {
-    const t = r.topology
+  if (route.cluster) q.push(`cluster=${encodeURIComponent(route.cluster)}`)
+  if (route.namespaces.length > 0) q.push(`ns=${route.namespaces.map(encodeURIComponent).join(',')}`)
+  if (route.view === 'topology') {
+    const t = route.topology
     if (t.filter.trim() !== '') q.push(`q=${encodeURIComponent(t.filter)}`)
     if (t.status !== topologyDefaults.status) q.push(`status=${t.status}`)
     if (t.pods !== topologyDefaults.pods) q.push(`pods=${t.pods}`)

@@ -9,8 +9,8 @@ export function rvNewer(candidate: string, current: string): boolean {
   return candidate >= current
 }
 
-export function rowsFromSnapshot(s: WatchSnapshot): Map<string, ResourceRow> {
-  return new Map(s.rows.map((r) => [r.key, r]))
+export function rowsFromSnapshot(watchSnapshot: WatchSnapshot): Map<string, ResourceRow> {
+  return new Map(watchSnapshot.rows.map((r) => [r.key, r]))
 }
 
 /**

@@ -79,10 +79,10 @@ function containersOf(spec: Obj, status: Obj, withStatus: boolean): ContainerInf
   return [...arr(spec.initContainers).map((c) => one(c, true)), ...arr(spec.containers).map((c) => one(c, false))]
 }
 
-export function summarize(kind: string, o: JsonObject, rowStatus: string): Summary {
-  const meta = obj(o.metadata)
-  const spec = obj(o.spec)
-  const status = obj(o.status)
+export function summarize(kind: string, json: JsonObject, rowStatus: string): Summary {
+  const meta = obj(json.metadata)
+  const spec = obj(json.spec)
+  const status = obj(json.status)
   const podSpec = kind === 'Pod' ? spec : kind === 'CronJob' ? obj(obj(obj(obj(spec.jobTemplate).spec).template).spec) : obj(obj(spec.template).spec)
   const facts: [string, string][] = []
   const add = (k: string, v: unknown): void => {

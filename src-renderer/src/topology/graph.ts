@@ -75,13 +75,13 @@ export function matches(selector: Record<string, string> | null, labels: Record<
 }
 
 /** Columns for n pods in a box: roughly square, at least 1, at most 6. */
-export function columnsFor(n: number): number {
-  return Math.max(1, Math.min(6, Math.ceil(Math.sqrt(n))))
+export function columnsFor(count: number): number {
+  return Math.max(1, Math.min(6, Math.ceil(Math.sqrt(count))))
 }
 
-export function boxSize(n: number): { width: number; height: number } {
-  const cols = columnsFor(n)
-  const rows = Math.max(1, Math.ceil(n / cols))
+export function boxSize(count: number): { width: number; height: number } {
+  const cols = columnsFor(count)
+  const rows = Math.max(1, Math.ceil(count / cols))
   return { width: Math.max(BOX_MIN_W, BOX_PAD * 2 + cols * POD_W + (cols - 1) * GAP), height: BOX_HEAD + BOX_PAD + rows * POD_H + (rows - 1) * GAP + BOX_PAD }
 }
 

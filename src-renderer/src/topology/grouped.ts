@@ -33,9 +33,9 @@ export interface PodFilter {
 }
 
 /** Whether a pod passes the filter. Case-insensitive; label values compare exactly. */
-export function podMatches(pod: ResourceRow, f: PodFilter): boolean {
-  if (f.status !== 'all' && pod.tone !== f.status) return false
-  for (const word of f.text.trim().split(/\s+/)) {
+export function podMatches(pod: ResourceRow, podFilter: PodFilter): boolean {
+  if (podFilter.status !== 'all' && pod.tone !== podFilter.status) return false
+  for (const word of podFilter.text.trim().split(/\s+/)) {
     if (word === '') continue
     const eq = word.indexOf('=')
     if (eq > 0) {
@@ -107,9 +107,9 @@ export function cellsPerRow(): number {
   return Math.floor((GBOX_W - 2 * GBOX_PAD - 2 * GBOX_BORDER + CELL_GAP) / (CELL + CELL_GAP))
 }
 
-export function groupHeight(g: Pick<PodGroup, 'pods' | 'expanded'>): number {
-  if (!g.expanded) return GROUP_H
-  const rows = Math.ceil(g.pods.length / cellsPerRow())
+export function groupHeight(podGroup: Pick<PodGroup, 'pods' | 'expanded'>): number {
+  if (!podGroup.expanded) return GROUP_H
+  const rows = Math.ceil(podGroup.pods.length / cellsPerRow())
   return GROUP_H + rows * (CELL + CELL_GAP) + CELL_GAP
 }
 

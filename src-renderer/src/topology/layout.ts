@@ -12,10 +12,10 @@ export type { Positions } from './graph'
 
 const elk = new ELK({ workerUrl: elkWorkerUrl })
 
-export async function layoutGraph(g: TopoGraph): Promise<Positions> {
+export async function layoutGraph(topoGraph: TopoGraph): Promise<Positions> {
   const children = [
-    ...g.boxes.map((b) => ({ id: b.id, width: b.width, height: b.height })),
-    ...g.sides.map((s) => ({ id: s.id, width: SIDE_W, height: SIDE_H })),
+    ...topoGraph.boxes.map((b) => ({ id: b.id, width: b.width, height: b.height })),
+    ...topoGraph.sides.map((s) => ({ id: s.id, width: SIDE_W, height: SIDE_H })),
   ]
   const res = await elk.layout({
     id: 'root',
@@ -27,7 +27,7 @@ export async function layoutGraph(g: TopoGraph): Promise<Positions> {
       'elk.separateConnectedComponents': 'false',
     },
     children,
-    edges: g.layoutEdges.map((e, i) => ({ id: `l${i}`, sources: [e.source], targets: [e.target] })),
+    edges: topoGraph.layoutEdges.map((e, i) => ({ id: `l${i}`, sources: [e.source], targets: [e.target] })),
   })
   const out: Positions = new Map()
   for (const c of res.children ?? []) out.set(c.id, { x: c.x ?? 0, y: c.y ?? 0 })

@@ -64,16 +64,16 @@ function out(p: VmPaths, line: string): void {
 }
 
 /** The guest's `cloud-init` program: `status [--wait] [--long]` as cloud-init 24.x prints it. */
-export function installGuestCommand(p: VmPaths): void {
-  mkdirSync(guestBin(p), { recursive: true })
-  const file = join(guestBin(p), 'cloud-init')
+export function installGuestCommand(vmPaths: VmPaths): void {
+  mkdirSync(guestBin(vmPaths), { recursive: true })
+  const file = join(guestBin(vmPaths), 'cloud-init')
   writeFileSync(
     file,
     `#!${process.execPath}
 const fs = require('node:fs')
 const args = process.argv.slice(2)
 if (args[0] !== 'status') { console.error('usage: cloud-init status [--wait] [--long]'); process.exit(2) }
-const read = () => { try { return JSON.parse(fs.readFileSync(${JSON.stringify(statusFile(p))}, 'utf8')) } catch { return { status: 'not started', errors: [] } } }
+const read = () => { try { return JSON.parse(fs.readFileSync(${JSON.stringify(statusFile(vmPaths))}, 'utf8')) } catch { return { status: 'not started', errors: [] } } }
 const show = (s) => {
   process.stdout.write('status: ' + s.status + '\\n')
   if (args.includes('--long')) {
@@ -90,7 +90,7 @@ tick()
   )
   chmodSync(file, 0o755)
   // Node.js runs this as CommonJS whatever the nearest package.json says.
-  writeFileSync(join(guestBin(p), 'package.json'), '{"type":"commonjs"}\n')
+  writeFileSync(join(guestBin(vmPaths), 'package.json'), '{"type":"commonjs"}\n')
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -99,18 +99,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * One boot's cloud-init run. `init` is what runs before sshd starts on a real boot (hostname,
  * users and keys, write_files); `final` the rest (packages, runcmd), which may outlast launch.
  */
-export async function runCloudInit(p: VmPaths, m: VmMeta, cfg: CloudInitConfig, stage: 'init' | 'final' | 'all' = 'all'): Promise<void> {
-  installGuestCommand(p)
-  const seed = readSeed(m)
-  const finished = p.rooted('var/lib/cloud/instance/boot-finished')
+export async function runCloudInit(vmPaths: VmPaths, vmMeta: VmMeta, cfg: CloudInitConfig, stage: 'init' | 'final' | 'all' = 'all'): Promise<void> {
+  installGuestCommand(vmPaths)
+  const seed = readSeed(vmMeta)
+  const finished = vmPaths.rooted('var/lib/cloud/instance/boot-finished')
   if (existsSync(finished) && readFileSync(finished, 'utf8').trim() === seed.instanceId) {
-    setStatus(p, 'done') // same instance: only per-boot modules, nothing KubeLab needs
+    setStatus(vmPaths, 'done') // same instance: only per-boot modules, nothing KubeLab needs
     return
   }
   if (!seed.userData.startsWith('#cloud-config')) throw new Error('user-data does not start with #cloud-config: cloud-init would ignore it')
   const ud = (parse(seed.userData) ?? {}) as UserData
-  if (stage !== 'final') initStage(p, m, seed, ud)
-  if (stage !== 'init') await finalStage(p, m, cfg, seed, ud)
+  if (stage !== 'final') initStage(vmPaths, vmMeta, seed, ud)
+  if (stage !== 'init') await finalStage(vmPaths, vmMeta, cfg, seed, ud)
 }
 
 type UserData = {

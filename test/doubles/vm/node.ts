@@ -46,18 +46,18 @@ export class VmPaths {
   get cloudInitPid(): string {
     return join(this.state, 'vms', `${this.vm}.cloud-init.pid`)
   }
-  rooted(p: string): string {
-    return join(this.root, p)
+  rooted(path: string): string {
+    return join(this.root, path)
   }
 }
 
-export function readMeta(p: VmPaths): VmMeta | undefined {
-  return existsSync(p.meta) ? (JSON.parse(readFileSync(p.meta, 'utf8')) as VmMeta) : undefined
+export function readMeta(vmPaths: VmPaths): VmMeta | undefined {
+  return existsSync(vmPaths.meta) ? (JSON.parse(readFileSync(vmPaths.meta, 'utf8')) as VmMeta) : undefined
 }
 
-export function writeMeta(p: VmPaths, m: VmMeta): void {
-  mkdirSync(join(p.state, 'vms'), { recursive: true })
-  writeFileSync(p.meta, `${JSON.stringify(m, null, 2)}\n`)
+export function writeMeta(vmPaths: VmPaths, vmMeta: VmMeta): void {
+  mkdirSync(join(vmPaths.state, 'vms'), { recursive: true })
+  writeFileSync(vmPaths.meta, `${JSON.stringify(vmMeta, null, 2)}\n`)
 }
 
 export function allMetas(state: string): VmMeta[] {
@@ -68,7 +68,7 @@ export function allMetas(state: string): VmMeta[] {
     .map((f) => JSON.parse(readFileSync(join(d, f), 'utf8')) as VmMeta)
 }
 
-export const ipOf = (m: VmMeta): string => `${m.subnet}.${m.host}`
+export const ipOf = (vmMeta: VmMeta): string => `${vmMeta.subnet}.${vmMeta.host}`
 const chainOf = (bridge: string): string => `KLD-${bridge}`.slice(0, 28)
 const vethOf = (m: VmMeta): string => m.veth
 
@@ -98,16 +98,16 @@ export async function removeBridge(bridge: string): Promise<void> {
 }
 
 /** Plugs the namespace in with the meta's address (replacing an older one: DHCP drift). */
-export async function ensureNetns(m: VmMeta): Promise<void> {
-  await ensureBridge(m.bridge, m.subnet)
-  if (!netnsList().includes(m.netns)) await sh('ip', ['netns', 'add', m.netns])
-  const nx = (args: string[]): Promise<string> => sh('ip', ['netns', 'exec', m.netns, ...args])
-  if (spawnSync('ip', ['netns', 'exec', m.netns, 'ip', 'link', 'show', 'eth0'], { stdio: 'ignore' }).status !== 0) {
-    await trySh('ip', ['link', 'del', vethOf(m)])
-    await sh('ip', ['link', 'add', vethOf(m), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', m.netns])
+export async function ensureNetns(vmMeta: VmMeta): Promise<void> {
+  await ensureBridge(vmMeta.bridge, vmMeta.subnet)
+  if (!netnsList().includes(vmMeta.netns)) await sh('ip', ['netns', 'add', vmMeta.netns])
+  const nx = (args: string[]): Promise<string> => sh('ip', ['netns', 'exec', vmMeta.netns, ...args])
+  if (spawnSync('ip', ['netns', 'exec', vmMeta.netns, 'ip', 'link', 'show', 'eth0'], { stdio: 'ignore' }).status !== 0) {
+    await trySh('ip', ['link', 'del', vethOf(vmMeta)])
+    await sh('ip', ['link', 'add', vethOf(vmMeta), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vmMeta.netns])
   }
-  await sh('ip', ['link', 'set', vethOf(m), 'master', m.bridge, 'up'])
-  const want = `${ipOf(m)}/24`
+  await sh('ip', ['link', 'set', vethOf(vmMeta), 'master', vmMeta.bridge, 'up'])
+  const want = `${ipOf(vmMeta)}/24`
   const addrs = await nx(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])
   if (!addrs.includes(want)) {
     await nx(['ip', 'addr', 'flush', 'dev', 'eth0'])
@@ -116,13 +116,13 @@ export async function ensureNetns(m: VmMeta): Promise<void> {
   await nx(['ip', 'link', 'set', 'eth0', 'up'])
   await nx(['ip', 'link', 'set', 'lo', 'up'])
   const routes = await nx(['ip', '-4', 'route', 'show', 'default'])
-  if (!routes.includes(`via ${m.subnet}.1`)) await nx(['ip', 'route', 'replace', 'default', 'via', `${m.subnet}.1`])
+  if (!routes.includes(`via ${vmMeta.subnet}.1`)) await nx(['ip', 'route', 'replace', 'default', 'via', `${vmMeta.subnet}.1`])
   await nx(['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
 }
 
-export async function removeNetns(m: VmMeta): Promise<void> {
-  await trySh('ip', ['link', 'del', vethOf(m)])
-  if (netnsList().includes(m.netns)) await sh('ip', ['netns', 'del', m.netns])
+export async function removeNetns(vmMeta: VmMeta): Promise<void> {
+  await trySh('ip', ['link', 'del', vethOf(vmMeta)])
+  if (netnsList().includes(vmMeta.netns)) await sh('ip', ['netns', 'del', vmMeta.netns])
 }
 
 function sshdFiles(p: VmPaths): { config: string; hostKey: string; pidFile: string; log: string; keysDir: string } {
@@ -136,26 +136,26 @@ function sshdFiles(p: VmPaths): { config: string; hostKey: string; pidFile: stri
   }
 }
 
-export function authorizedKeysFile(p: VmPaths, user: string): string {
-  return join(sshdFiles(p).keysDir, user)
+export function authorizedKeysFile(vmPaths: VmPaths, user: string): string {
+  return join(sshdFiles(vmPaths).keysDir, user)
 }
 
 /** The guest's own programs (`cloud-init`) come first on a session's PATH. */
-export function guestBin(p: VmPaths): string {
-  return p.rooted('usr/bin')
+export function guestBin(vmPaths: VmPaths): string {
+  return vmPaths.rooted('usr/bin')
 }
 
-export function startSshd(p: VmPaths, m: VmMeta): void {
-  const f = sshdFiles(p)
-  for (const d of [p.rooted('etc/ssh'), f.keysDir, p.rooted('run'), p.rooted('var/log')]) mkdirSync(d, { recursive: true })
+export function startSshd(vmPaths: VmPaths, vmMeta: VmMeta): void {
+  const f = sshdFiles(vmPaths)
+  for (const d of [vmPaths.rooted('etc/ssh'), f.keysDir, vmPaths.rooted('run'), vmPaths.rooted('var/log')]) mkdirSync(d, { recursive: true })
   if (!existsSync(f.hostKey)) {
-    const k = generateParseableKey(`host-${m.vm}`)
+    const k = generateParseableKey(`host-${vmMeta.vm}`)
     writeFileSync(f.hostKey, k.private, { mode: 0o600 })
   }
   writeFileSync(
     f.config,
     [
-      `ListenAddress ${ipOf(m)}:22`,
+      `ListenAddress ${ipOf(vmMeta)}:22`,
       `HostKey ${f.hostKey}`,
       `PidFile ${f.pidFile}`,
       `AuthorizedKeysFile ${f.keysDir}/%u`,
@@ -165,23 +165,23 @@ export function startSshd(p: VmPaths, m: VmMeta): void {
       'UsePAM no',
       'StrictModes no',
       'Subsystem sftp internal-sftp',
-      `SetEnv KUBELAB_ROOT=${p.root} PATH=${guestBin(p)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      `SetEnv KUBELAB_ROOT=${vmPaths.root} PATH=${guestBin(vmPaths)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
       '',
     ].join('\n'),
     { mode: 0o600 },
   )
-  const pid = sshdPid(p)
+  const pid = sshdPid(vmPaths)
   if (pid) killSync(pid) // the address may have changed: listen again
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
   // The machine's own /etc/hosts (its disk's etc/hosts, what provisioning writes into) is what
   // its programs resolve names with: sshd, and so every session and what it starts, runs in a
   // mount namespace of the machine's own where that file is bound over /etc/hosts.
-  const hosts = p.rooted('etc/hosts')
-  if (!existsSync(hosts)) writeFileSync(hosts, `127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1 ${m.vm}\n`)
+  const hosts = vmPaths.rooted('etc/hosts')
+  if (!existsSync(hosts)) writeFileSync(hosts, `127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1 ${vmMeta.vm}\n`)
   const r = spawnSync(
     'nsenter',
     [
-      `--net=/run/netns/${m.netns}`,
+      `--net=/run/netns/${vmMeta.netns}`,
       'unshare',
       '--mount',
       '--propagation',
@@ -198,7 +198,7 @@ export function startSshd(p: VmPaths, m: VmMeta): void {
     ],
     { encoding: 'utf8', timeout: 15_000 },
   )
-  if (r.status !== 0) throw new Error(`sshd of ${m.vm} did not start: ${(r.stderr || r.stdout).trim()}`)
+  if (r.status !== 0) throw new Error(`sshd of ${vmMeta.vm} did not start: ${(r.stderr || r.stdout).trim()}`)
 }
 
 /** The machine's mount namespace (sshd's: its own /etc/hosts), for what its "systemd" starts at boot. */
@@ -223,23 +223,23 @@ function killSync(pid: number): void {
   for (let i = 0; i < 100 && alive(pid); i++) spawnSync('sleep', ['0.05'])
 }
 
-export async function startContainerdOn(p: VmPaths, m: VmMeta): Promise<void> {
+export async function startContainerdOn(vmPaths: VmPaths, vmMeta: VmMeta): Promise<void> {
   // Written afresh each boot: the CRI streaming server listens on the node's current address.
-  rmSync(containerdFiles(p.root).config, { force: true })
-  await startContainerd(p.root, m.netns, ipOf(m), PAUSE_IMAGE)
+  rmSync(containerdFiles(vmPaths.root).config, { force: true })
+  await startContainerd(vmPaths.root, vmMeta.netns, ipOf(vmMeta), PAUSE_IMAGE)
 }
 
 /** What systemd would start again on a later boot: containerd (enabled by cloud-init) and KubeLab's services. */
-export async function startServices(p: VmPaths, m: VmMeta): Promise<void> {
-  if (existsSync(p.rooted('var/lib/cloud/containerd-enabled'))) await startContainerdOn(p, m)
-  const conf = p.rooted('etc/kubelab/components.json')
-  const sup = p.rooted('var/lib/kubelab/bin/supervisor.mjs')
-  const pidFile = p.rooted('run/kubelab/supervisor.pid')
+export async function startServices(vmPaths: VmPaths, vmMeta: VmMeta): Promise<void> {
+  if (existsSync(vmPaths.rooted('var/lib/cloud/containerd-enabled'))) await startContainerdOn(vmPaths, vmMeta)
+  const conf = vmPaths.rooted('etc/kubelab/components.json')
+  const sup = vmPaths.rooted('var/lib/kubelab/bin/supervisor.mjs')
+  const pidFile = vmPaths.rooted('run/kubelab/supervisor.pid')
   const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0
   if (existsSync(conf) && existsSync(sup) && !(pid > 0 && alive(pid))) {
-    mkdirSync(p.rooted('var/log/kubelab'), { recursive: true })
-    const fd = openSync(p.rooted('var/log/kubelab/supervisor.log'), 'a')
-    spawn('nsenter', [`--net=/run/netns/${m.netns}`, ...machineMountNs(p), 'setsid', process.execPath, sup, conf], {
+    mkdirSync(vmPaths.rooted('var/log/kubelab'), { recursive: true })
+    const fd = openSync(vmPaths.rooted('var/log/kubelab/supervisor.log'), 'a')
+    spawn('nsenter', [`--net=/run/netns/${vmMeta.netns}`, ...machineMountNs(vmPaths), 'setsid', process.execPath, sup, conf], {
       stdio: ['ignore', fd, fd],
       detached: true,
     }).unref()
@@ -247,15 +247,15 @@ export async function startServices(p: VmPaths, m: VmMeta): Promise<void> {
   }
 }
 
-export function startForward(p: VmPaths, m: VmMeta): void {
-  if (!m.forward) return
-  stopForwardSync(p)
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'forward.mjs'), m.forward.host, String(m.forward.port), ipOf(m), '22'], {
+export function startForward(vmPaths: VmPaths, vmMeta: VmMeta): void {
+  if (!vmMeta.forward) return
+  stopForwardSync(vmPaths)
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'forward.mjs'), vmMeta.forward.host, String(vmMeta.forward.port), ipOf(vmMeta), '22'], {
     stdio: 'ignore',
     detached: true,
   })
   child.unref()
-  writeFileSync(p.forwardPid, `${child.pid}\n`)
+  writeFileSync(vmPaths.forwardPid, `${child.pid}\n`)
 }
 
 function stopForwardSync(p: VmPaths): void {
@@ -266,22 +266,22 @@ function stopForwardSync(p: VmPaths): void {
 }
 
 /** Power off: every process of the machine ends; its disk (root folder) stays. */
-export async function powerOff(p: VmPaths, m: VmMeta): Promise<void> {
-  stopForwardSync(p)
-  if (existsSync(p.cloudInitPid)) {
-    const pid = Number(readFileSync(p.cloudInitPid, 'utf8').trim())
+export async function powerOff(vmPaths: VmPaths, vmMeta: VmMeta): Promise<void> {
+  stopForwardSync(vmPaths)
+  if (existsSync(vmPaths.cloudInitPid)) {
+    const pid = Number(readFileSync(vmPaths.cloudInitPid, 'utf8').trim())
     if (pid > 0 && alive(pid)) killSync(pid)
-    rmSync(p.cloudInitPid, { force: true })
+    rmSync(vmPaths.cloudInitPid, { force: true })
   }
-  const supPidFile = p.rooted('run/kubelab/supervisor.pid')
+  const supPidFile = vmPaths.rooted('run/kubelab/supervisor.pid')
   const sup = existsSync(supPidFile) ? Number(readFileSync(supPidFile, 'utf8').trim()) : 0
   if (sup > 0 && alive(sup)) await killAll([sup], 15_000)
-  await killAll(pidsMatching(p.rooted('var/lib/kubelab')), 5000)
-  await stopContainerd(p.root)
-  const sshd = sshdPid(p)
+  await killAll(pidsMatching(vmPaths.rooted('var/lib/kubelab')), 5000)
+  await stopContainerd(vmPaths.root)
+  const sshd = sshdPid(vmPaths)
   if (sshd) await killAll([sshd], 5000)
-  if (netnsList().includes(m.netns)) await killAll(netnsPids(m.netns), 5000)
-  unmountUnder(p.root)
+  if (netnsList().includes(vmMeta.netns)) await killAll(netnsPids(vmMeta.netns), 5000)
+  unmountUnder(vmPaths.root)
   // A VM's /run is a tmpfs: nothing in it survives a power cycle.
-  rmSync(p.rooted('run'), { recursive: true, force: true })
+  rmSync(vmPaths.rooted('run'), { recursive: true, force: true })
 }
