@@ -1,18 +1,27 @@
-// Cluster benchmark on a simulated cluster run in-process (API server, scheduler, controller
-// manager and hollow nodes — the `kubelab-node control-plane` code path, real clock):
-//  1. time from `kubectl scale --replicas=1000` to all 1000 pods Running (100 nodes);
-//  2. process RSS with 100 nodes and 3000 Running pods (the whole control plane + nodes).
+// Cluster benchmark on a simulated cluster, 100 nodes:
+//  1. the product: `kubelab create --provider simulated` with the built node bundle
+//     (KUBELAB_NODE_BIN, as a packaged app runs it) — ONE `kubelab-node control-plane` process
+//     running the API server, scheduler, controller manager and the hollow nodes, driven by
+//     kubectl from outside. Its RSS (VmRSS from /proc once 3000 pods are Running and the
+//     cluster settled), peak RSS and CPU per pod (utime+stime from /proc) are the headline;
+//  2. the same code path in this process (test harness): time from `kubectl scale
+//     --replicas=1000` to all 1000 pods Running, CPU per pod, RSS and heap, and a heap profile at
+//     3000 pods — the diagnosis of where the product's memory goes.
 // Run: npx tsx bench/cluster.bench.ts   (NODES / SCALE / PODS env vars shrink it for a quick look;
-//      CPU_PROFILE=FILE.cpuprofile profiles the scale to SCALE and prints self time by function/file)
+// PHASES=product or PHASES=in-process runs one of the two; CPU_PROFILE=FILE.cpuprofile profiles
+// the in-process scale to SCALE and prints self time by function/file)
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeHeapSnapshot } from 'node:v8'
 import { findResource } from '../src-cluster/api/resources'
 import { Informer } from '../src-cluster/client/informer'
+import { createClient, loadKubeconfig, type Client } from '../src-cluster/client'
+import { buildNodeBundle } from '../provisioning/bundle'
+import { kubelabCli } from '../test/helpers/cli'
 import type { PodObj } from '../src-cluster/kit/objects'
-import { startTestCluster, type TestCluster } from '../test/helpers/cluster'
+import { startTestCluster } from '../test/helpers/cluster'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { nowMs, round } from './lib/stats'
@@ -47,11 +56,136 @@ async function waitRunning(pods: Informer<PodObj>, n: number, timeoutMs: number)
   }
 }
 
-function kubectlTimed(t: TestCluster, args: string[]): Promise<number> {
+function kubectlTimed(kubeconfig: string, args: string[]): Promise<number> {
   const t0 = nowMs()
   return new Promise((resolve, reject) =>
-    execFile('/usr/bin/kubectl', ['--kubeconfig', t.kubeconfig, ...args], (err) => (err ? reject(err) : resolve(nowMs() - t0))),
+    execFile('/usr/bin/kubectl', ['--kubeconfig', kubeconfig, ...args], (err) => (err ? reject(err) : resolve(nowMs() - t0))),
   )
+}
+
+/** A process's resident set now and at its peak, from /proc (bytes). */
+function procRss(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') }
+}
+
+/** A process's CPU time (user + system) so far, ms, from /proc/PID/stat (clock ticks of 10 ms). */
+function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // After the command name: state is field 3, utime 14 and stime 15 (1-based, man proc).
+  return (Number(f[11]) + Number(f[12])) * 10
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function benchPods(client: Client): Informer<PodObj> {
+  return new Informer<PodObj>(client, PODS_RES, { namespace: 'default', labelSelector: 'app=bench', stripManagedFields: true })
+}
+
+interface ProductFigures {
+  bootSeconds: number
+  scaleSeconds: number
+  podsPerSecond: number
+  cpuMsPerPod: number
+  scaleToPodsSeconds: number
+  rssIdleMiB: number
+  rssMiB: number
+  peakRssMiB: number
+  heap?: HeapSummary
+}
+
+/**
+ * The product process's heap profile (PRODUCT_HEAP=1; it was started with NODE_OPTIONS
+ * --heapsnapshot-signal=SIGUSR2, which this sets): writing the snapshot changes the process's
+ * memory, so this is read after its RSS.
+ */
+async function productHeap(pid: number, cwd: string): Promise<HeapSummary> {
+  process.kill(pid, 'SIGUSR2')
+  for (let i = 0; i < 600; i++) {
+    await sleep(500)
+    const f = readdirSync(cwd).find((n) => n.endsWith('.heapsnapshot'))
+    // Node writes the file in one go; its size stops changing when it is done.
+    if (f) {
+      const size = statSync(join(cwd, f)).size
+      await sleep(2000)
+      if (statSync(join(cwd, f)).size === size && size > 0) return summarizeSnapshotFile(join(cwd, f), 12)
+    }
+  }
+  throw new Error('the control-plane process wrote no heap snapshot')
+}
+
+/** How long the cluster is left alone after the last pod runs before its RSS is read. */
+const SETTLE_MS = Number(process.env.SETTLE_MS ?? 15_000)
+
+/**
+ * The product: a simulated cluster made by the `kubelab` CLI from the node bundle, measured from
+ * outside. This process only runs kubectl and one watch of the bench's pods.
+ */
+async function productPhase(): Promise<ProductFigures> {
+  const bundle = await buildNodeBundle()
+  const home = mkdtempSync(join(tmpdir(), 'kubelab-bench-cluster-'))
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBELAB_HOME: home, HOME: home, KUBELAB_NODE_BIN: bundle.program }
+  if (process.env.PRODUCT_HEAP) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2`.trim()
+  const kubelab = kubelabCli({ env, timeoutMs: 600_000 })
+  const name = 'bench'
+  const clusterDir = join(home, 'clusters', name)
+  const kubeconfig = join(clusterDir, 'kubeconfig')
+  let client: ReturnType<typeof createClient> | undefined
+  let pods: Informer<PodObj> | undefined
+  try {
+    const t0 = nowMs()
+    await kubelab('create', name, '--provider', 'simulated', '--workers', String(NODES), '--start-delay', '200ms', '--run-time', '1s')
+    const bootMs = nowMs() - t0
+    const pid = Number(readFileSync(join(clusterDir, 'control-plane.pid'), 'utf8').trim())
+    await sleep(5000)
+    const idle = procRss(pid)
+    client = createClient(loadKubeconfig(kubeconfig))
+    pods = benchPods(client)
+    await pods.start()
+    await kubectlTimed(kubeconfig, ['create', 'deployment', 'bench', '--image=nginx', '--replicas=1'])
+    await waitRunning(pods, 1, 60_000)
+    const s0 = nowMs()
+    const cpu0 = procCpuMs(pid)
+    await kubectlTimed(kubeconfig, ['scale', 'deployment/bench', `--replicas=${SCALE}`])
+    await waitRunning(pods, SCALE, 600_000)
+    const scaleMs = nowMs() - s0
+    const cpuMsPerPod = round((procCpuMs(pid) - cpu0) / (SCALE - 1), 2)
+    const s1 = nowMs()
+    await kubectlTimed(kubeconfig, ['scale', 'deployment/bench', `--replicas=${PODS}`])
+    await waitRunning(pods, PODS, 900_000)
+    const scale2Ms = nowMs() - s1
+    pods.stop()
+    pods = undefined
+    await sleep(SETTLE_MS)
+    const mem = procRss(pid)
+    const heap = process.env.PRODUCT_HEAP ? await productHeap(pid, clusterDir) : undefined
+    return {
+      heap,
+      bootSeconds: round(bootMs / 1000, 2),
+      scaleSeconds: round(scaleMs / 1000, 2),
+      podsPerSecond: round((SCALE - 1) / (scaleMs / 1000), 1),
+      cpuMsPerPod,
+      scaleToPodsSeconds: round(scale2Ms / 1000, 2),
+      rssIdleMiB: mib(idle.rss),
+      rssMiB: mib(mem.rss),
+      peakRssMiB: mib(mem.hwm),
+    }
+  } finally {
+    pods?.stop()
+    client?.close()
+    // PRODUCT_LOG=FILE keeps the control-plane process's log.
+    if (process.env.PRODUCT_LOG) {
+      try {
+        copyFileSync(join(clusterDir, 'logs', 'control-plane.log'), process.env.PRODUCT_LOG)
+      } catch (e) {
+        console.error(e)
+      }
+    }
+    await kubelab('delete', name).catch((e: unknown) => console.error(e))
+    rmSync(home, { recursive: true, force: true })
+  }
 }
 
 function heapProfile(): HeapSummary {
@@ -63,7 +197,10 @@ function heapProfile(): HeapSummary {
   }
 }
 
-async function main(): Promise<void> {
+type Row = readonly [string, number, string]
+
+/** The same components in this process (the test harness), with a heap profile at PODS pods. */
+async function inProcessPhase(): Promise<{ rows: Row[]; results: Record<string, unknown> }> {
   const rssStart = process.memoryUsage().rss
   const t0 = nowMs()
   const t = await startTestCluster({ nodes: NODES, startDelayMs: 200, runTimeMs: 1000, nodeOptions: { pods: 110 } })
@@ -77,18 +214,14 @@ async function main(): Promise<void> {
       { timeoutMs: 120_000 },
     )
     const bootMs = nowMs() - t0
-    let pods: Informer<PodObj> | undefined = new Informer<PodObj>(t.client, PODS_RES, {
-      namespace: 'default',
-      labelSelector: 'app=bench',
-      stripManagedFields: true,
-    })
+    let pods: Informer<PodObj> | undefined = benchPods(t.client)
     await pods.start()
     await t.k('create', 'deployment', 'bench', '--image=nginx', '--replicas=1')
     await waitRunning(pods, 1, 60_000)
     const stopProfile = CPU_PROFILE ? await startCpuProfile() : undefined
     const s0 = nowMs()
     const cpu0 = process.cpuUsage()
-    await kubectlTimed(t, ['scale', 'deployment/bench', `--replicas=${SCALE}`])
+    await kubectlTimed(t.kubeconfig, ['scale', 'deployment/bench', `--replicas=${SCALE}`])
     await waitRunning(pods, SCALE, 600_000)
     const scaleMs = nowMs() - s0
     // The process's CPU time per pod over the scale: what the wall time comes to on an unshared core.
@@ -100,50 +233,89 @@ async function main(): Promise<void> {
     }
     const cpuMsPerPod = round((cpu.user + cpu.system) / 1000 / (SCALE - 1), 2)
     const s1 = nowMs()
-    await kubectlTimed(t, ['scale', 'deployment/bench', `--replicas=${PODS}`])
+    await kubectlTimed(t.kubeconfig, ['scale', 'deployment/bench', `--replicas=${PODS}`])
     await waitRunning(pods, PODS, 900_000)
     const scale2Ms = nowMs() - s1
     pods.stop()
     // The driver's own copy of the pods is no component's: let it go before memory is measured.
     pods = undefined
     global.gc?.()
-    await new Promise((r) => setTimeout(r, 2000))
+    await sleep(2000)
     const mem = process.memoryUsage()
     // The heap profile: what the heap holds at 3000 pods, by constructor, summed self sizes.
     const heap = heapProfile()
-    const rows = [
-      [`boot: ${NODES} nodes Ready with podCIDRs`, round(bootMs / 1000, 2), 's'],
-      [`kubectl scale 1 → ${SCALE}: all Running`, round(scaleMs / 1000, 2), 's'],
-      [`  pods/s`, round((SCALE - 1) / (scaleMs / 1000), 1), 'pods/s'],
-      [`  CPU per pod (all components)`, cpuMsPerPod, 'ms'],
-      [`kubectl scale ${SCALE} → ${PODS}: all Running`, round(scale2Ms / 1000, 2), 's'],
-      [`RSS at ${NODES} nodes / ${PODS} pods (all components, one process)`, mib(mem.rss), 'MiB'],
-      [`  heap used`, mib(mem.heapUsed), 'MiB'],
-      [`  RSS before the cluster started`, mib(rssStart), 'MiB'],
-      [`heap profile: ${heap.objects} objects, self sizes`, mib(heap.totalBytes), 'MiB'],
-      [`  strings whose text another string also holds`, mib(heap.duplicateStringBytes), 'MiB'],
-      ...heap.top.slice(0, 8).map((g) => [`  ${g.what} (${g.count})`, mib(g.bytes), 'MiB'] as const),
-    ] as const
-    console.log(formatTable(['measure', 'value', 'unit'], rows))
-    const file = await writeResults('cluster', {
-      nodes: NODES,
-      bootSeconds: round(bootMs / 1000, 2),
-      scaleTo: SCALE,
-      scaleToAllRunningSeconds: round(scaleMs / 1000, 2),
-      scalePodsPerSecond: round((SCALE - 1) / (scaleMs / 1000), 1),
-      scaleCpuMsPerPod: cpuMsPerPod,
-      pods: PODS,
-      scaleToPodsSeconds: round(scale2Ms / 1000, 2),
-      rssMiB: mib(mem.rss),
-      heapUsedMiB: mib(mem.heapUsed),
-      rssBeforeMiB: mib(rssStart),
-      heapProfile: { ...heap, top: heap.top.map((g) => ({ ...g, mib: mib(g.bytes) })) },
-      note: 'API server, scheduler, controller manager, simulated nodes and the benchmark driver share one Node process',
-    })
-    console.log(`results: ${file}`)
+    const rows: Row[] = [
+      [`in-process (test harness + driver in the same process; diagnosis)`, NaN, ''],
+      [`  boot: ${NODES} nodes Ready with podCIDRs`, round(bootMs / 1000, 2), 's'],
+      [`  kubectl scale 1 → ${SCALE}: all Running`, round(scaleMs / 1000, 2), 's'],
+      [`    pods/s`, round((SCALE - 1) / (scaleMs / 1000), 1), 'pods/s'],
+      [`    CPU per pod (all components + driver)`, cpuMsPerPod, 'ms'],
+      [`  kubectl scale ${SCALE} → ${PODS}: all Running`, round(scale2Ms / 1000, 2), 's'],
+      [`  RSS at ${NODES} nodes / ${PODS} pods`, mib(mem.rss), 'MiB'],
+      [`    heap used`, mib(mem.heapUsed), 'MiB'],
+      [`    RSS before the cluster started`, mib(rssStart), 'MiB'],
+      [`  heap profile: ${heap.objects} objects, self sizes`, mib(heap.totalBytes), 'MiB'],
+      [`    strings whose text another string also holds`, mib(heap.duplicateStringBytes), 'MiB'],
+      ...heap.top.slice(0, 8).map((g): Row => [`    ${g.what} (${g.count})`, mib(g.bytes), 'MiB']),
+    ]
+    return {
+      rows,
+      results: {
+        bootSeconds: round(bootMs / 1000, 2),
+        scaleToAllRunningSeconds: round(scaleMs / 1000, 2),
+        scalePodsPerSecond: round((SCALE - 1) / (scaleMs / 1000), 1),
+        scaleCpuMsPerPod: cpuMsPerPod,
+        scaleToPodsSeconds: round(scale2Ms / 1000, 2),
+        rssMiB: mib(mem.rss),
+        heapUsedMiB: mib(mem.heapUsed),
+        rssBeforeMiB: mib(rssStart),
+        heapProfile: { ...heap, top: heap.top.map((g) => ({ ...g, mib: mib(g.bytes) })) },
+        note: 'API server, scheduler, controller manager, simulated nodes and the benchmark driver share one Node process',
+      },
+    }
   } finally {
     await t.close()
   }
+}
+
+async function main(): Promise<void> {
+  const phases = (process.env.PHASES ?? 'product,in-process').split(',')
+  const rows: Row[] = []
+  const results: Record<string, unknown> = { nodes: NODES, scaleTo: SCALE, pods: PODS }
+  if (phases.includes('product')) {
+    const p = await productPhase()
+    rows.push(
+      [`product: kubelab create --provider simulated (node bundle), ONE kubelab-node control-plane process`, NaN, ''],
+      [`  boot: ${NODES} workers + control-plane node Ready (kubelab create)`, p.bootSeconds, 's'],
+      [`  kubectl scale 1 → ${SCALE}: all Running`, p.scaleSeconds, 's'],
+      [`    pods/s`, p.podsPerSecond, 'pods/s'],
+      [`    CPU per pod (the control-plane process)`, p.cpuMsPerPod, 'ms'],
+      [`  kubectl scale ${SCALE} → ${PODS}: all Running`, p.scaleToPodsSeconds, 's'],
+      [`  RSS idle (${NODES} nodes, no pods)`, p.rssIdleMiB, 'MiB'],
+      [`  RSS at ${NODES} nodes / ${PODS} pods, ${SETTLE_MS / 1000} s after the last Running`, p.rssMiB, 'MiB'],
+      [`    peak RSS`, p.peakRssMiB, 'MiB'],
+    )
+    if (p.heap)
+      rows.push(
+        [`  heap profile: ${p.heap.objects} objects, self sizes`, mib(p.heap.totalBytes), 'MiB'],
+        [`    strings whose text another string also holds`, mib(p.heap.duplicateStringBytes), 'MiB'],
+        ...p.heap.top.slice(0, 8).map((g): Row => [`    ${g.what} (${g.count})`, mib(g.bytes), 'MiB']),
+      )
+    results.product = p
+  }
+  if (phases.includes('in-process')) {
+    const ip = await inProcessPhase()
+    rows.push(...ip.rows)
+    results.inProcess = ip.results
+  }
+  console.log(
+    formatTable(
+      ['measure', 'value', 'unit'],
+      rows.map(([m, v, u]) => [m, Number.isNaN(v) ? '' : v, u]),
+    ),
+  )
+  const file = await writeResults('cluster', results)
+  console.log(`results: ${file}`)
 }
 
 main().then(

@@ -8,6 +8,7 @@ import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { ApiClientError, isExpired } from './errors'
 import type { Client, EventHandler, InformerShape, ResourceRef, WatchEventOf } from './types'
 import { keyOf } from '../kit/keys'
+import { share } from './shared-objects'
 
 export interface InformerOptions {
   readonly namespace?: string
@@ -274,18 +275,23 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
     return sawEvents ? 'events' : 'quiet'
   }
 
+  /**
+   * A decoded object as the cache keeps it: managedFields dropped when asked, then the process's
+   * one copy of that object version (shared with every other informer holding it; read-only).
+   */
   private transform(obj: T): T {
     if (this.opts.stripManagedFields && obj.metadata?.managedFields) delete obj.metadata.managedFields
-    return obj
+    return share(obj, this.opts.stripManagedFields ? 'no-managed-fields' : 'whole')
   }
 
   private apply(ev: WatchEventOf<T>): void {
-    const obj = this.transform(ev.object)
-    const rv = obj.metadata?.resourceVersion
     if (ev.type === 'BOOKMARK') {
+      const rv = ev.object.metadata?.resourceVersion
       if (rv) this.lastRv = rv
       return
     }
+    const obj = this.transform(ev.object)
+    const rv = obj.metadata?.resourceVersion
     const key = keyOf(obj)
     const old = this.cache.get(key)
     if (ev.type === 'DELETED') {

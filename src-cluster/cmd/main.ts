@@ -14,6 +14,7 @@ import { restore } from './restore'
 import { shutdownPods } from './shutdown-pods'
 import { runComponent, type Component } from './component'
 import { agent, agentCtl } from './agent'
+import { tuneHeap } from './memory'
 
 // Component is generic over its flags; the table only needs what every component has.
 const COMPONENTS: readonly Component<any>[] = [
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<void> {
     console.error(`kubelab-node: unknown component ${JSON.stringify(name)}\n\n${usage()}`)
     process.exit(2)
   }
+  tuneHeap()
   try {
     await runComponent(c, rest)
   } catch (e) {

@@ -317,6 +317,39 @@ describe('informer', () => {
     expect(late.get('inf')).toBeDefined()
     f.stopAll()
   })
+
+  it('keeps one frozen copy of an object version across the informers of separate clients', async () => {
+    // Two components in one process, each with its own connections (as in `control-plane`).
+    const other = clientFor(t)
+    const a = new Informer<CMObj>(c, CM, { namespace: 'inf', stripManagedFields: true })
+    const b = new Informer<CMObj>(other, CM, { namespace: 'inf', stripManagedFields: true })
+    const whole = new Informer<CMObj>(other, CM, { namespace: 'inf' })
+    try {
+      await c.create(CM, 'inf', cm('shared', { v: '1' }))
+      await Promise.all([a.start(), b.start(), whole.start()])
+      // From the list: one object for both stripped caches; the unstripped cache keeps its own.
+      const first = a.get('inf/shared')!
+      expect(b.get('inf/shared')).toBe(first)
+      expect(first.metadata?.managedFields).toBeUndefined()
+      expect(whole.get('inf/shared')).not.toBe(first)
+      expect(whole.get('inf/shared')!.metadata?.managedFields?.length).toBeGreaterThan(0)
+      // Shared objects are read-only (deep-frozen under tests): a component must copy to change one.
+      expect(() => {
+        ;(first.data as Record<string, string>).v = 'changed'
+      }).toThrow(TypeError)
+      // From the watch: the new version is again one object in both, and a different one.
+      await c.patch(CM, 'inf', 'shared', { data: { v: '2' } }, 'merge')
+      await until('both caches have v=2', () => a.get('inf/shared')?.data?.v === '2' && b.get('inf/shared')?.data?.v === '2')
+      expect(b.get('inf/shared')).toBe(a.get('inf/shared'))
+      expect(a.get('inf/shared')).not.toBe(first)
+      expect(first.data).toEqual({ v: '1' })
+    } finally {
+      a.stop()
+      b.stop()
+      whole.stop()
+      other.close()
+    }
+  })
 })
 
 describe('informer across an API server restart', () => {
