@@ -1,11 +1,13 @@
 // ESLint (flat config), run by `npm test` (test/run.mjs) before the test layers, so CI enforces
 // it. The rules are chosen to catch bugs, not to judge style: ESLint's and typescript-eslint's
 // recommended sets (without type information, so the whole tree lints in seconds) and
-// eslint-plugin-vue's essential set. Formatting is Prettier's job (.prettierrc.json).
+// eslint-plugin-vue's essential set; one house rule on names (eslint-rules.mjs). Formatting is
+// Prettier's job (.prettierrc.json).
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import pluginVue from 'eslint-plugin-vue'
 import globals from 'globals'
+import house from './eslint-rules.mjs'
 
 export default tseslint.config(
   {
@@ -41,5 +43,17 @@ export default tseslint.config(
       'no-control-regex': 'off',
       'prefer-const': 'off',
     },
+  },
+  {
+    // House rule (eslint-rules.mjs): exported functions and public methods name their parameters.
+    files: [
+      'src-*/**/*.{ts,mts,js,mjs}',
+      'provisioning/**/*.{ts,mts,js,mjs}',
+      'bench/**/*.{ts,mts,js,mjs}',
+      'test/helpers/**/*.{ts,mts,js,mjs}',
+      'test/doubles/**/*.{ts,mts,js,mjs}',
+    ],
+    plugins: { house },
+    rules: { 'house/param-names': 'error' },
   },
 )

@@ -1,6 +1,6 @@
 // IPv4 text <-> number and CIDR arithmetic, shared by the node network, the proxy, NetworkPolicy, DNS and the allocators.
 
-/** The address as an unsigned 32-bit number, or undefined when `s` is not dotted-quad IPv4. */
+/** The address as an unsigned 32-bit number, or undefined when `text` is not dotted-quad IPv4. */
 export function ipToNumber(text: string): number | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text.trim())
   if (!m) return undefined

@@ -6,8 +6,8 @@ export const create = (storage: Storage, key: string, value: string) => storage.
 export const put = (storage: Storage, key: string, value: string) => storage.txn([], [{ type: 'put', key, value }])
 export const del = (storage: Storage, key: string) => storage.txn([], [{ type: 'delete', key }])
 
-/** Collect watch batches until `n` events arrived. */
-export function collect(storage: Storage, prefix: string, after: number, batchCount: number) {
+/** Collect watch batches until `eventCount` events arrived. */
+export function collect(storage: Storage, prefix: string, after: number, eventCount: number) {
   const batches: { revision: number; events: readonly WatchEvent[] }[] = []
   let resolveDone: () => void = () => undefined
   let rejectDone: (e: StoreError) => void = () => undefined
@@ -22,7 +22,7 @@ export function collect(storage: Storage, prefix: string, after: number, batchCo
     (events, revision) => {
       batches.push({ revision, events })
       count += events.length
-      if (count >= batchCount) resolveDone()
+      if (count >= eventCount) resolveDone()
     },
     (err) => rejectDone(err),
   )

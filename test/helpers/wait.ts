@@ -35,33 +35,33 @@ async function poll<T>(what: string, attempt: () => Promise<{ done: true; value:
   }
 }
 
-/** Polls `f` until it gives a truthy value, and returns that; a throw counts as "not yet". `o`: options, or the timeout in ms. */
-export function until<T>(what: string, f: () => T | Promise<T>, o: number | WaitOptions = {}): Promise<Exclude<T, Falsy>> {
+/** Polls `fn` until it gives a truthy value, and returns that; a throw counts as "not yet". `options`: the wait options, or the timeout in ms. */
+export function until<T>(what: string, fn: () => T | Promise<T>, options: number | WaitOptions = {}): Promise<Exclude<T, Falsy>> {
   return poll(
     what,
     async () => {
       try {
-        const v = await f()
+        const v = await fn()
         return v ? { done: true, value: v as Exclude<T, Falsy> } : { done: false, last: v }
       } catch (e) {
         return { done: false, last: e }
       }
     },
-    opts(o),
+    opts(options),
   )
 }
 
-/** Retries `f` until it does not throw, and returns what it gave. `o`: options, or the timeout in ms. */
-export function eventually<T>(what: string, f: () => T | Promise<T>, o: number | WaitOptions = {}): Promise<T> {
+/** Retries `fn` until it does not throw, and returns what it gave. `options`: the wait options, or the timeout in ms. */
+export function eventually<T>(what: string, fn: () => T | Promise<T>, options: number | WaitOptions = {}): Promise<T> {
   return poll(
     what,
     async () => {
       try {
-        return { done: true, value: await f() }
+        return { done: true, value: await fn() }
       } catch (e) {
         return { done: false, last: e }
       }
     },
-    opts(o),
+    opts(options),
   )
 }

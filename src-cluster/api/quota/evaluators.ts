@@ -309,7 +309,7 @@ export function scopeRequirements(quota: QuotaObject): ScopeRequirement[] {
   return [...(quota.spec?.scopes ?? []).map((s) => ({ scopeName: s, operator: 'Exists' })), ...(quota.spec?.scopeSelector?.matchExpressions ?? [])]
 }
 
-/** Whether `o` counts against `q` given `hardNames` (upstream's evaluator Matches). */
+/** Whether `obj` counts against `quota` given `hardNames` (upstream's evaluator Matches). */
 export function quotaMatches(ev: Evaluator, quota: QuotaObject, hardNames: readonly string[], obj: KubeObject): boolean {
   if (!ev.matchingResources(hardNames).length) return false
   return scopeRequirements(quota).every((r) => ev.matchesScope(r, obj))

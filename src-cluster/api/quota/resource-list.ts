@@ -50,7 +50,7 @@ export function mask(resourceList: ResourceList, names: Iterable<string>): Resou
   return out
 }
 
-/** Names in `a` whose value exceeds `limits` (names missing from `limits` are not limited). */
+/** Names in `resourceList` whose value exceeds `limits` (names missing from `limits` are not limited). */
 export function exceeded(resourceList: ResourceList, limits: ResourceList): string[] {
   const out: string[] = []
   for (const [k, v] of resourceList) {

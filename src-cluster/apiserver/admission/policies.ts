@@ -273,7 +273,7 @@ function validate(v: Validation, activation: Record<string, unknown>): Decision 
   return { message, reason }
 }
 
-/** Runs every ValidatingAdmissionPolicy binding that matches `a`; throws the first denial. */
+/** Runs every ValidatingAdmissionPolicy binding that matches `attrs`; throws the first denial. */
 export async function runValidatingPolicies(ctx: ServerContext, attrs: AdmissionAttributes): Promise<void> {
   if ((attrs.res.group === GROUP && POLICY_RESOURCES.has(attrs.res.plural)) || !attrs.user) return
   const policies = ctx.webhooks.policies()

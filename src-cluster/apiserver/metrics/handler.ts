@@ -35,7 +35,7 @@ function list(kind: string, items: KubeObject[]): Record<string, unknown> {
 
 /**
  * Serves `/apis/metrics.k8s.io[/v1beta1[/...]]`. `segs` is the whole request path split on
- * "/" without empty parts (segs[0] === 'apis'); `q` its query.
+ * "/" without empty parts (segs[0] === 'apis'); `query` its query string.
  */
 export async function handleMetrics(
   ctx: ServerContext,

@@ -13,7 +13,7 @@ export function checkTimeZone(tz: string): void {
   }
 }
 
-/** Offset of `tz` from UTC at instant `t`, in ms (wall = t + offset). */
+/** Offset of `tz` from UTC at instant `timeMs`, in ms (wall = timeMs + offset). */
 export function zoneOffsetMs(tz: string, timeMs: number): number {
   const f = new Intl.DateTimeFormat('en-US', {
     timeZone: tz,

@@ -401,7 +401,7 @@ export class DeploymentSync {
   }
 }
 
-/** ReplicaSets controlled by `d` among `rsList` (no adoption; see the controller for that). */
+/** ReplicaSets controlled by `deployment` among `rsList` (no adoption; see the controller for that). */
 export function ownedBy(deployment: DeploymentObj, rsList: ReplicaSetObj[]): ReplicaSetObj[] {
   return rsList.filter((rs) => controllerRef(rs)?.uid === deployment.metadata?.uid)
 }

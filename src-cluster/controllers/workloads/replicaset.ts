@@ -251,7 +251,7 @@ function maxRestarts(p: PodObj): number {
 }
 
 /**
- * The `n` pods to delete, least valuable first as upstream ranks them: unscheduled before
+ * The `count` pods to delete, least valuable first as upstream ranks them: unscheduled before
  * scheduled, pending before unknown before running, not ready before ready, pods on nodes
  * crowded with related pods first, ready for less time first, more restarts first, newer first.
  */

@@ -8,7 +8,7 @@ import type { PodObj } from '../../kit/objects'
 // Hashing
 // ---------------------------------------------------------------------------------------------
 
-/** FNV-1a, 32 bit, over the UTF-8 bytes of `s`. */
+/** FNV-1a, 32 bit, over the UTF-8 bytes of `text`. */
 export function fnv32a(text: string, seed = 0x811c9dc5): number {
   let h = seed >>> 0
   for (const b of Buffer.from(text, 'utf8')) {
@@ -21,7 +21,7 @@ export function fnv32a(text: string, seed = 0x811c9dc5): number {
 // Upstream's rand.SafeEncodeString alphabet: no vowels (no words) and no look-alike characters.
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789'
 
-/** Maps each character of `s` into the safe alphabet, as upstream does for hashes in names. */
+/** Maps each character of `text` into the safe alphabet, as upstream does for hashes in names. */
 export function safeEncode(text: string): string {
   let out = ''
   for (let i = 0; i < text.length; i++) out += SAFE[text.charCodeAt(i) % SAFE.length]

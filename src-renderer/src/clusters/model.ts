@@ -61,7 +61,7 @@ export function focusStep(op: ClusterOperation): OperationStep | undefined {
   return op.steps.find((s) => s.state === 'failed') ?? op.steps.find((s) => s.state === 'running') ?? [...op.steps].reverse().find((s) => s.state !== 'pending')
 }
 
-/** The last `n` lines of the step that failed (what a failure panel shows). */
+/** The last `count` lines of the step that failed (what a failure panel shows). */
 export function lastLines(op: ClusterOperation, count = 12): string[] {
   const step = focusStep(op)
   return step ? step.lines.slice(-count) : []
