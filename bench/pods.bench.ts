@@ -3,9 +3,16 @@
 // 30 pods. The control plane runs in this process; the node is a network namespace with its own
 // containerd and OUR kubelet as a child process (as `kubelab-node kubelet` runs on a VM), so its
 // memory is its own. Pods go through the scheduler. Everything is removed at the end.
-// Run: npx tsx bench/pods.bench.ts   (SEQ=100 BURST=100 RSS_PODS=30)
+// The burst's time is split into steps: the control plane's (create → bound), the watch to the
+// kubelet, each step the kubelet logs for the pod's first start ("observed pod startup
+// duration": containerd's RunPodSandbox with CNI, CreateContainer, StartContainer…, the
+// status PATCH, and the kubelet's own code and waits), and the watch back; plus the CPU
+// seconds each process spent during the burst (on a 2-core machine, who had the cores).
+// Run under the e2e lock: flock /tmp/kubelab-e2e.lock npx tsx bench/pods.bench.ts
+//   (SEQ=100 BURST=100 RSS_PODS=30 POD_TIMEOUT_S=300; KEEP_KUBELET_LOG=FILE keeps the kubelet's log,
+//   KUBELET_CPU_PROF=DIR writes its CPU profile there)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,9 +25,12 @@ import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
 import { benchKubeletArgs } from './lib/kubelet-args'
 import { writeResults } from './lib/results'
-import { nowMs, round, summarize } from './lib/stats'
+import { nowMs, quantile, round, summarize } from './lib/stats'
 import { formatTable } from './lib/table'
 import { RES } from '../src-cluster/kit/resources'
+import { performance } from 'node:perf_hooks'
+import { START_STEPS, RUNTIME_STEPS } from '../src-cluster/kubelet/start-trace'
+import { CriClient } from '../src-cluster/kubelet/cri/client'
 
 const SEQ = Number(process.env.SEQ ?? 100)
 const BURST = Number(process.env.BURST ?? 100)
@@ -52,19 +62,23 @@ let bridge: TestBridge | undefined
 let rt: ContainerdNode | undefined
 let kubelet: ChildProcess | undefined
 let informer: Informer<Pod & KubeObject> | undefined
+let cri: CriClient | undefined
 
 /** When each pod was first seen Running, by name. */
 const runningAt = new Map<string, number>()
 const waiters = new Map<string, () => void>()
 
-/** When each pod was created (the create call) and first seen bound and Running. */
+/** ms since the epoch, sub-millisecond: the kubelet's startup lines use the same clock. */
+const epochMs = (): number => performance.timeOrigin + performance.now()
+
+/** When each pod was created (the create call) and first seen bound and Running (epoch ms). */
 const stages = new Map<string, { created: number; bound?: number; running?: number }>()
 
 function seen(p: Pod): void {
   const name = p.metadata?.name ?? ''
   const st = stages.get(name)
   if (st) {
-    const t = nowMs()
+    const t = epochMs()
     if (st.bound === undefined && p.spec?.nodeName) st.bound = t
     if (st.running === undefined && p.status?.phase === 'Running') st.running = t
   }
@@ -97,20 +111,25 @@ async function startPod(name: string): Promise<number> {
     })
   })
   const t0 = nowMs()
-  stages.set(name, { created: t0 })
+  stages.set(name, { created: epochMs() })
   await cp!.client.create(RES.pods, 'default', podManifest(name))
   await running
   waiters.delete(name)
   return runningAt.get(name)! - t0
 }
 
+/**
+ * Deletes the pods and waits until the node is quiet again: the objects gone (grace 0 removes
+ * them at once) and the kubelet done tearing their sandboxes down (CNI DEL, shims), so what is
+ * measured next does not share the node with the teardown.
+ */
 async function deleteAll(names: string[]): Promise<void> {
   await Promise.all(names.map((n) => cp!.client.delete(RES.pods, 'default', n, { gracePeriodSeconds: 0 }).catch(() => undefined)))
   const end = Date.now() + POD_TIMEOUT_MS
   while (Date.now() < end) {
     const left = (await cp!.client.list<Pod & KubeObject>(RES.pods, { namespace: 'default', labelSelector: 'bench=pods' })).items.length
-    if (!left) return
-    await new Promise((r) => setTimeout(r, 200))
+    if (!left && !(await cri!.listPodSandbox()).length) return
+    await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error('bench pods were not deleted in time')
 }
@@ -130,6 +149,122 @@ async function steadyRss(pid: number, ms = 5000): Promise<number> {
   return max
 }
 
+/** The kubelet's "observed pod startup duration" lines, by pod name: seenAt, total and each step (ms). */
+function startupLines(log: string): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>()
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    const m = /observed pod startup duration pod=[^/\s]+\/(\S+) (.*)$/.exec(line)
+    if (!m) continue
+    out.set(
+      m[1]!,
+      Object.fromEntries(
+        m[2]!
+          .split(' ')
+          .map((kv) => kv.split('='))
+          .map(([k, v]) => [k, Number(v)]),
+      ),
+    )
+  }
+  return out
+}
+
+const CLK_TCK = 100
+/** A process's own CPU seconds and its reaped children's (CNI plugins, runc), by pid, for processes `match` picks. */
+function cpuOf(match: (pid: number, cmdline: string) => boolean): Map<number, { self: number; children: number; shim: boolean }> {
+  const out = new Map<number, { self: number; children: number; shim: boolean }>()
+  for (const d of readdirSync('/proc')) {
+    const pid = Number(d)
+    if (!Number.isInteger(pid)) continue
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      if (!match(pid, cmd)) continue
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const f = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number)
+      out.set(pid, { self: (f[11]! + f[12]!) / CLK_TCK, children: (f[13]! + f[14]!) / CLK_TCK, shim: cmd.includes('containerd-shim') })
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
+
+/** Busy CPU seconds of the whole machine (every core; other users' work too). */
+function machineBusy(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / CLK_TCK
+}
+
+interface CpuSnapshot {
+  kubelet: number
+  runtime: ReturnType<typeof cpuOf>
+  bench: number
+  machine: number
+}
+
+function cpuSnapshot(kubeletPid: number, runtimeRoot: string): CpuSnapshot {
+  const u = process.cpuUsage()
+  const k = cpuOf((pid) => pid === kubeletPid).get(kubeletPid)
+  return {
+    kubelet: k ? k.self : 0,
+    runtime: cpuOf((_pid, cmd) => cmd.includes(runtimeRoot)),
+    bench: (u.user + u.system) / 1e6,
+    machine: machineBusy(),
+  }
+}
+
+/** CPU seconds spent between two snapshots, by who spent them. */
+function cpuSpent(a: CpuSnapshot, b: CpuSnapshot): Record<string, number> {
+  const rt = { containerd: 0, cni: 0, shims: 0, runc: 0 }
+  for (const [pid, s] of b.runtime) {
+    const was = a.runtime.get(pid) ?? { self: 0, children: 0 }
+    rt[s.shim ? 'shims' : 'containerd'] += s.self - was.self
+    // containerd reaps the CNI plugins (and `shim start`); a shim reaps its runc runs
+    rt[s.shim ? 'runc' : 'cni'] += s.children - was.children
+  }
+  const r = (v: number): number => round(v, 2)
+  return {
+    kubelet: r(b.kubelet - a.kubelet),
+    containerd: r(rt.containerd),
+    'CNI plugins': r(rt.cni),
+    shims: r(rt.shims),
+    runc: r(rt.runc),
+    'control plane + bench': r(b.bench - a.bench),
+    'whole machine': r(b.machine - a.machine),
+  }
+}
+
+/**
+ * Where the pods' time went: each pod's steps, as this process's watch and the kubelet's
+ * startup lines (same clock) saw them. The kubelet's first status post already says Running.
+ */
+function breakdown(names: readonly string[], log: string): Record<string, { p50: number; p99: number; max: number; n: number }> {
+  const lines = startupLines(log)
+  const perPod = (f: (st: { created: number; bound?: number; running?: number }, k: Record<string, number> | undefined) => number): number[] =>
+    names.map((n) => f(stages.get(n)!, lines.get(n))).filter((x) => Number.isFinite(x))
+  const kl = (k: Record<string, number> | undefined, key: string): number => k?.[key] ?? NaN
+  const runtime = (k: Record<string, number> | undefined): number => RUNTIME_STEPS.reduce((a, s) => a + kl(k, s), 0)
+  const steps: [string, number[]][] = [
+    ['create → bound (API server, scheduler)', perPod((st) => (st.bound ?? NaN) - st.created)],
+    ['bound → Running (kubelet: sandbox, CNI, containers, status)', perPod((st) => (st.running ?? NaN) - (st.bound ?? NaN))],
+    ['  bound → kubelet has it (watch)', perPod((st, k) => kl(k, 'seenAt') - (st.bound ?? NaN))],
+    ...START_STEPS.map((s): [string, number[]] => [`  kubelet: ${s}${RUNTIME_STEPS.includes(s) ? ' (containerd)' : ''}`, perPod((_st, k) => kl(k, s))]),
+    ['  kubelet: its own code and waits', perPod((_st, k) => kl(k, 'kubelet'))],
+    ['  status written → Running seen (watch)', perPod((st, k) => (st.running ?? NaN) - (kl(k, 'seenAt') + kl(k, 'total')))],
+    ['  kubelet total: in containerd calls', perPod((_st, k) => runtime(k))],
+    ['  kubelet total: everything else', perPod((_st, k) => kl(k, 'total') - runtime(k))],
+  ]
+  const out: Record<string, { p50: number; p99: number; max: number; n: number }> = {}
+  for (const [what, ms] of steps) {
+    const sorted = [...ms].sort((a, b) => a - b)
+    out[what] = { p50: round(quantile(sorted, 0.5), 0), p99: round(quantile(sorted, 0.99), 0), max: round(sorted.at(-1) ?? NaN, 0), n: sorted.length }
+  }
+  return out
+}
+
 async function cleanup(): Promise<void> {
   informer?.stop()
   if (cp && kubelet && kubelet.exitCode === null) await deleteAll([...runningAt.keys()]).catch(() => undefined)
@@ -140,10 +275,12 @@ async function cleanup(): Promise<void> {
     await exited
     clearTimeout(t)
   }
+  cri?.close()
   await rt?.stop()
   removeCgroupTree(cgroupRoot)
   await cp?.close()
   await bridge?.remove()
+  if (process.env.KEEP_KUBELET_LOG && existsSync(join(dir, 'kubelet.log'))) writeFileSync(process.env.KEEP_KUBELET_LOG, readFileSync(join(dir, 'kubelet.log')))
   rmSync(dir, { recursive: true, force: true })
 }
 
@@ -163,6 +300,7 @@ try {
   const kc = join(dir, 'agent.kubeconfig')
   writeKubeconfig(kc, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
   rt = await startContainerdNode(`k4b${process.pid % 1000}`, { bridge, ip: NODE_IP })
+  cri = new CriClient(rt.socket)
   for (const spec of [busyboxImageSpec(), pauseImageSpec()]) {
     const tar = join(dir, `${spec.name.replace(/[/:]/g, '_')}.tar`)
     await writeImage(spec, tar)
@@ -178,6 +316,7 @@ try {
     [
       `--net=/run/netns/${rt.netns}`,
       process.execPath,
+      ...(process.env.KUBELET_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KUBELET_CPU_PROF}`] : []),
       join(repo, 'bin/kubelab-node.mjs'),
       'kubelet',
       ...benchKubeletArgs({ kubeconfig: kc, nodeName: NODE, nodeIp: NODE_IP, socket: rt.socket, nodeDir, cniConfDir: rt.cniConfDir, cgroupRoot }),
@@ -210,7 +349,12 @@ try {
   }
   const seqSum = summarize(seq, nowMs() - t0)
   rows.push([`one at a time (${SEQ})`, seqSum.p50, seqSum.p99, round(Math.max(...seq), 0)])
-  results.sequential = { ...seqSum, maxMs: round(Math.max(...seq), 1) }
+  const seqSteps = breakdown(
+    Array.from({ length: SEQ }, (_, i) => `seq-${i}`),
+    log,
+  )
+  for (const [what, sum] of Object.entries(seqSteps)) rows.push([`  ${what}`, sum.p50, sum.p99, sum.max])
+  results.sequential = { ...seqSum, maxMs: round(Math.max(...seq), 1), steps: seqSteps }
 
   // RSS with RSS_PODS pods running
   const few = Array.from({ length: RSS_PODS }, (_, i) => `rss-${i}`)
@@ -221,35 +365,17 @@ try {
 
   // a burst: all created at once, each measured from its own create call
   const names = Array.from({ length: BURST }, (_, i) => `burst-${i}`)
+  const cpu0 = cpuSnapshot(kubelet.pid!, rt.root)
   const tb = nowMs()
   const burst = await Promise.all(names.map((n) => startPod(n)))
   const burstSum = summarize(burst, nowMs() - tb)
+  const cpu = cpuSpent(cpu0, cpuSnapshot(kubelet.pid!, rt.root))
   const rssBurst = await steadyRss(kubelet.pid!, 3000)
   rows.push([`burst (${BURST} at once)`, burstSum.p50, burstSum.p99, round(Math.max(...burst), 0)])
-  // Where the burst's time goes: each pod's steps, as this process's watch saw them.
-  const step = (from: 'created' | 'bound', to: 'bound' | 'running'): number[] =>
-    names.map((n) => stages.get(n)!).map((st) => (st[to] ?? NaN) - (st[from] ?? NaN))
-  // (Our kubelet's first status post already says Running: startTime and phase come together.)
-  const steps = [
-    ['create → bound (API server, scheduler)', step('created', 'bound')],
-    ['bound → Running (kubelet: sandbox, CNI, containers, status)', step('bound', 'running')],
-  ] as const
-  for (const [what, ms] of steps) {
-    const sum = summarize(
-      ms.filter((x) => Number.isFinite(x)),
-      0,
-    )
-    rows.push([`  ${what}`, sum.p50, sum.p99, round(Math.max(...ms.filter((x) => Number.isFinite(x))), 0)])
-  }
-  results.burstSteps = Object.fromEntries(
-    steps.map(([what, ms]) => [
-      what,
-      summarize(
-        ms.filter((x) => Number.isFinite(x)),
-        0,
-      ),
-    ]),
-  )
+  const burstSteps = breakdown(names, log)
+  for (const [what, sum] of Object.entries(burstSteps)) rows.push([`  ${what}`, sum.p50, sum.p99, sum.max])
+  results.burstSteps = burstSteps
+  results.burstCpuSeconds = cpu
   results.burst = { ...burstSum, maxMs: round(Math.max(...burst), 1), allRunningMs: round(nowMs() - tb, 0) }
   await deleteAll(names)
   results.kubeletRssMiB = { idle, [`with${RSS_PODS}Pods`]: rss, [`with${BURST}Pods`]: rssBurst }
@@ -265,6 +391,12 @@ try {
         [`${BURST} pods`, rssBurst],
       ],
     ),
+  )
+  console.log(
+    `CPU seconds during the burst (${round(burstSum.seconds, 1)} s wall × 2 cores = ${round(burstSum.seconds * 2, 1)} CPU s): ` +
+      Object.entries(cpu)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
   )
   console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
   results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)

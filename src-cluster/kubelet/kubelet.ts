@@ -17,6 +17,7 @@ import { LABEL_POD_UID } from './spec'
 import { StatsProvider } from './stats'
 import type { VolumeSource } from './volumes'
 import { TokenManager } from './token-manager'
+import { now } from './start-trace'
 import type { NodeObj, PodObj } from '../kit/objects'
 import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
 import { microTime } from '../kit/time'
@@ -170,7 +171,8 @@ export class Kubelet {
     }
     // a finished pod from before a restart needs nothing from us
     if ((p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && !p.metadata?.deletionTimestamp) return
-    this.workers.set(uid, new PodWorker(p, this.workerEnv()))
+    // Pods of the initial list may have sandboxes from before a restart; later ones cannot.
+    this.workers.set(uid, new PodWorker(p, this.workerEnv(), { seenAt: now(), mayHaveSandbox: !this.podInformer?.hasSynced() }))
   }
 
   private workerEnv(): WorkerEnv {

@@ -14,6 +14,7 @@ import { buildPodStatus, containerStatus, podPhase, type ContainerView } from '.
 import { containerMounts, setUpVolumes, tearDownVolumes, type VolumePaths, type VolumeSource } from './volumes'
 import { rfc3339 } from '../kit/time'
 import { realClock, type Clock } from '../util/clock'
+import { now, StartTrace, type StartStep } from './start-trace'
 
 export interface WorkerEnv {
   cri: CriClient
@@ -84,11 +85,23 @@ export class PodWorker {
   private volumes: { paths: VolumePaths; from: string; at: number } | undefined
   /** Set once the pod was deleted and the runtime cleaned up. */
   done = false
+  /** The first start's steps, logged once the Running status is written. */
+  private readonly trace: StartTrace
+  private synced = false
+  private mayHaveSandbox: boolean
 
+  /**
+   * seenAt: when the kubelet's watch delivered the pod. mayHaveSandbox: the pod was bound here
+   * before this kubelet started (its initial list), so a sandbox of an earlier run may be left to
+   * adopt; a pod that arrives later cannot have one, and its first sync asks containerd nothing.
+   */
   constructor(
     private pod: Pod,
     private readonly env: WorkerEnv,
+    opts: { seenAt?: number; mayHaveSandbox?: boolean } = {},
   ) {
+    this.trace = new StartTrace(opts.seenAt ?? now())
+    this.mayHaveSandbox = opts.mayHaveSandbox ?? true
     this.startTime = rfc3339(this.clock.now())
     this.timer = setInterval(() => this.kick(), 1000)
     this.timer.unref?.()
@@ -164,7 +177,16 @@ export class PodWorker {
     return `${this.pod.metadata?.namespace}/${this.pod.metadata?.name}`
   }
 
+  /** Times fn as a step of the pod's first start. */
+  private timed<T>(step: StartStep, fn: () => Promise<T>): Promise<T> {
+    return this.trace.time(step, fn)
+  }
+
   private async sync(): Promise<void> {
+    if (!this.synced) {
+      this.synced = true
+      this.trace.add('queue', now() - this.trace.seenAt)
+    }
     if (this.pod.metadata?.deletionTimestamp) {
       this.terminating ??= this.terminate()
       await this.terminating
@@ -174,14 +196,24 @@ export class PodWorker {
       await this.publish(await this.views())
       return
     }
+    // A new sandbox keeps containerd busy a while (netns, CNI, pause): the volumes — their API
+    // reads of ConfigMaps, Secrets and the token — are set up meanwhile (upstream mounts them
+    // before making the sandbox). A failure shows again in the call after the sandbox.
+    const early = this.sandboxId
+      ? undefined
+      : this.volumesUpToDate().then(
+          () => undefined,
+          () => undefined,
+        )
     const ready = await this.ensureSandbox()
+    if (early) await this.timed('volumes', () => early)
     if (!ready) {
       await this.publish(await this.views())
       return
     }
     let vols: VolumePaths
     try {
-      vols = await this.volumesUpToDate()
+      vols = await this.timed('volumes', () => this.volumesUpToDate())
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e
       this.setWaitingAll('CreateContainerConfigError', e.message)
@@ -244,11 +276,14 @@ export class PodWorker {
    */
   private async volumesUpToDate(): Promise<VolumePaths> {
     const m = this.pod.metadata
-    const from = JSON.stringify([this.pod.spec?.volumes, m?.labels, m?.annotations])
-    const now = this.clock.now().getTime()
-    if (this.volumes && this.volumes.from === from && now - this.volumes.at < VOLUME_RESYNC_MS) return this.volumes.paths
+    const volumes = JSON.stringify(this.pod.spec?.volumes ?? [])
+    // set up before the sandbox had its IP: downward API files that show it are written again
+    const podIP = volumes.includes('status.podIP') ? this.podIP : undefined
+    const from = JSON.stringify([volumes, m?.labels, m?.annotations, podIP])
+    const at = this.clock.now().getTime()
+    if (this.volumes && this.volumes.from === from && at - this.volumes.at < VOLUME_RESYNC_MS) return this.volumes.paths
     const paths = await setUpVolumes(this.env.rootDir, this.ctx())
-    this.volumes = { paths, from, at: now }
+    this.volumes = { paths, from, at }
     return paths
   }
 
@@ -271,7 +306,9 @@ export class PodWorker {
       this.sandboxAttempt++
     } else {
       // adopt a sandbox from an earlier kubelet run
-      const all = await this.env.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })
+      const all = this.mayHaveSandbox
+        ? await this.timed('listSandbox', () => this.env.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } }))
+        : []
       const existing = all.filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => b.createdAt - a.createdAt)[0]
       if (existing) {
         this.sandboxId = existing.id
@@ -292,14 +329,18 @@ export class PodWorker {
     }
     this.sandboxCfg = this.makeSandboxConfig()
     try {
-      this.sandboxId = await this.env.cri.runPodSandbox(this.sandboxCfg)
+      const cfg = this.sandboxCfg
+      this.sandboxId = await this.timed('runSandbox', () => this.env.cri.runPodSandbox(cfg))
     } catch (e) {
+      // a failed RunPodSandbox may leave its sandbox (and name) behind: look next time
+      this.mayHaveSandbox = true
       const msg = `Failed to create pod sandbox: ${(e as Error).message}`
       this.env.event(this.pod, 'Warning', 'FailedCreatePodSandBox', msg)
       this.setWaitingAll('ContainerCreating', '')
       return false
     }
-    const st = await this.env.cri.podSandboxStatus(this.sandboxId)
+    const id = this.sandboxId
+    const st = await this.timed('sandboxStatus', () => this.env.cri.podSandboxStatus(id))
     this.podIP = st.status?.network?.ip || undefined
     return true
   }
@@ -316,16 +357,19 @@ export class PodWorker {
   /** Runtime containers of this pod's current sandbox by name, newest attempt first. */
   private async runtimeContainers(): Promise<Map<string, CriStatus[]>> {
     const out = new Map<string, CriStatus[]>()
-    if (!this.sandboxId) return out
-    const list = await this.env.cri.listContainers({ podSandboxId: this.sandboxId })
-    for (const c of list) {
-      const st = await this.env.cri.containerStatus(c.id).catch((e: unknown) => (isCriNotFound(e) ? undefined : Promise.reject(e)))
-      if (!st?.status) continue
-      const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata?.name ?? ''
-      out.set(name, [...(out.get(name) ?? []), st.status])
-    }
-    for (const runs of out.values()) runs.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0))
-    return out
+    const sandboxId = this.sandboxId
+    if (!sandboxId) return out
+    return this.timed('listContainers', async () => {
+      const list = await this.env.cri.listContainers({ podSandboxId: sandboxId })
+      for (const c of list) {
+        const st = await this.env.cri.containerStatus(c.id).catch((e: unknown) => (isCriNotFound(e) ? undefined : Promise.reject(e)))
+        if (!st?.status) continue
+        const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata?.name ?? ''
+        out.set(name, [...(out.get(name) ?? []), st.status])
+      }
+      for (const runs of out.values()) runs.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0))
+      return out
+    })
   }
 
   private restartAllowed(c: Container, latest: CriStatus): boolean {
@@ -358,7 +402,7 @@ export class PodWorker {
     const image = c.image ?? ''
     const tagless = !/:[^/]+$/.test(image) && !image.includes('@')
     const policy = c.imagePullPolicy ?? (tagless || image.endsWith(':latest') ? 'Always' : 'IfNotPresent')
-    const present = await this.env.cri.imageStatus(image)
+    const present = await this.timed('image', () => this.env.cri.imageStatus(image))
     if (present && policy !== 'Always') {
       this.imageIDs.set(c.name, present.repoDigests[0] ?? present.id)
       this.env.event(this.pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, fp)
@@ -409,7 +453,8 @@ export class PodWorker {
     try {
       const envs = await buildEnv(c, this.ctx())
       const cfg = containerConfig({ pod: this.pod, container: c, kind, attempt, image, envs, mounts: containerMounts(c, vols) })
-      id = await this.env.cri.createContainer(this.sandboxId, cfg, this.sandboxCfg)
+      const [sandboxId, sandboxCfg] = [this.sandboxId, this.sandboxCfg]
+      id = await this.timed('createContainer', () => this.env.cri.createContainer(sandboxId, cfg, sandboxCfg))
     } catch (e) {
       const msg = (e as Error).message
       const reason = e instanceof ConfigError ? 'CreateContainerConfigError' : 'CreateContainerError'
@@ -419,7 +464,7 @@ export class PodWorker {
     }
     this.env.event(this.pod, 'Normal', 'Created', `Created container: ${c.name}`, fp)
     try {
-      await this.env.cri.startContainer(id)
+      await this.timed('startContainer', () => this.env.cri.startContainer(id))
     } catch (e) {
       const msg = (e as Error).message
       this.env.event(this.pod, 'Warning', 'Failed', `Error: ${msg}`, fp)
@@ -523,7 +568,10 @@ export class PodWorker {
     )
     const text = JSON.stringify(status)
     if (text === this.lastStatus) return
-    if (await this.env.postStatus(this.pod, status)) this.lastStatus = text
+    if (await this.timed('statusPatch', () => this.env.postStatus(this.pod, status))) {
+      this.lastStatus = text
+      if (status.phase === 'Running' && !this.trace.finished) this.env.log(this.trace.finish(this.key()))
+    }
   }
 
   /** preStop hooks, StopContainer within the grace period, then the sandbox, volumes and the pod object. */

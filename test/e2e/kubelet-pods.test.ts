@@ -20,6 +20,7 @@ let bridge: TestBridge
 let node: ContainerdNode
 let kubelet: Kubelet
 let dir: string
+const kubeletLog: string[] = []
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kubelab-kubelet-'))
@@ -43,7 +44,7 @@ beforeAll(async () => {
     clusterDns: ['10.96.0.10'],
     clusterDomain: 'cluster.local',
     cgroupRoot: `/kubelab-test-${process.pid}`,
-    log: () => {},
+    log: (l) => kubeletLog.push(l),
   })
   await kubelet.start()
 }, 180_000)
@@ -129,6 +130,15 @@ spec:
     expect(await res.text()).toContain('KubeLab busybox')
     const events = await api.k('get', 'events', '--field-selector', 'involvedObject.name=web', '-o', 'jsonpath={.items[*].reason}')
     for (const r of ['Pulled', 'Created', 'Started']) expect(events).toContain(r)
+    // the start's steps, logged once the Running status was written: containerd's calls and the
+    // kubelet's own time add up to the total
+    const line = kubeletLog.find((l) => l.includes('observed pod startup duration pod=default/web '))
+    expect(line).toBeDefined()
+    const f = Object.fromEntries([...line!.matchAll(/ (\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]))
+    for (const step of ['runSandbox', 'createContainer', 'startContainer']) expect(f[step]).toBeGreaterThan(0)
+    const { seenAt, total, ...steps } = f
+    expect(seenAt).toBeGreaterThan(Date.parse(p.metadata!.creationTimestamp!) - 1000)
+    expect(Math.abs(Object.values(steps).reduce((a, b) => a + b, 0) - total!)).toBeLessThanOrEqual(Object.keys(steps).length)
   })
 
   it('backs off a crashing container (CrashLoopBackOff)', async () => {
