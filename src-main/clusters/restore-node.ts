@@ -7,7 +7,7 @@
 import { posix } from 'node:path'
 import type { Provider, ProviderContext, NodeRecord } from '../providers/types'
 import { loginFor, SshSession } from '../ssh-provisioning/ssh'
-import { etcdPeerHost, shQuote, nodePaths } from '../ssh-provisioning/node-plan'
+import { etcdPeerHost, shQuote, nodePaths, type NodePaths } from '../ssh-provisioning/node-plan'
 
 export interface NodeRestoreInput {
   readonly provider: Provider
@@ -24,16 +24,54 @@ export interface NodeRestoreInput {
 /** Start/stop one component: systemd on VMs, the supervisor on local nodes (as labs do). */
 const SV = `sv() { if [ -z "\${KUBELAB_ROOT:-}" ] && [ -d /run/systemd/system ]; then systemctl "$1" "kubelab-$2"; else "\${KUBELAB_NODE_BINARY:-node}" "\${KUBELAB_ROOT:-}/var/lib/kubelab/bin/supervisor.mjs" ctl "$1" "$2"; fi; }`
 
-export async function restoreOnNode(input: NodeRestoreInput): Promise<void> {
-  const t = await input.provider.sshTarget(input.ctx, input.node)
-  if (!t) throw new Error(`provider ${input.provider.name} gives node ${input.node.name} no SSH access, so kubelab restore cannot reach its store`)
-  const ip = await input.provider.address(input.ctx, input.node)
-  if (!ip) throw new Error(`provider ${input.provider.name} gave node ${input.node.name} no address: is it running? (kubelab list)`)
-  const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: input.node.name })
+/** An SSH session to a control-plane node, its address and the KubeLab paths under its root. */
+interface NodeSession {
+  readonly s: SshSession
+  readonly ip: string
+  readonly d: NodePaths
+  /** Where the backup is uploaded on the node. */
+  readonly remote: string
+}
+
+async function connectForRestore(provider: Provider, ctx: ProviderContext, node: NodeRecord, what: string): Promise<NodeSession> {
+  const t = await provider.sshTarget(ctx, node)
+  if (!t) throw new Error(`provider ${provider.name} gives node ${node.name} no SSH access, so kubelab restore cannot reach ${what}`)
+  const ip = await provider.address(ctx, node)
+  if (!ip) throw new Error(`provider ${provider.name} gave node ${node.name} no address: is it running? (kubelab list)`)
+  const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: node.name })
   try {
     const root = (await s.run('printf %s "${KUBELAB_ROOT:-/}"', { timeoutMs: 20_000 })).stdout.trim() || '/'
     const d = nodePaths(root)
-    const remote = posix.join(d.staging, 'restore.backup.tar.gz')
+    return { s, ip, d, remote: posix.join(d.staging, 'restore.backup.tar.gz') }
+  } catch (e) {
+    s.close()
+    throw e
+  }
+}
+
+/** `kubelab-node restore ARGS` as the node's shell runs it (the node's own Node.js and bundle). */
+const restoreCommand = (d: NodePaths, args: readonly string[]): string =>
+  ['"${KUBELAB_NODE_BINARY:-node}"', shQuote(posix.join(d.bin, 'kubelab-node.js')), 'restore', ...args.map(shQuote)].join(' ')
+
+/** The flags that restore a member's etcd data: its name, the cluster's members, token and peer URL as it runs with them. */
+const etcdMemberArgs = (d: NodePaths, name: string, initialCluster: string, peer: string, clusterName: string, minRevision: number): string[] => [
+  '--etcd-data-dir',
+  d.etcdData,
+  '--name',
+  name,
+  '--initial-cluster',
+  initialCluster,
+  '--initial-advertise-peer-urls',
+  peer,
+  '--initial-cluster-token',
+  `kubelab-${clusterName}`,
+  '--min-revision',
+  String(minRevision),
+]
+
+export async function restoreOnNode(input: NodeRestoreInput): Promise<void> {
+  const { s, ip, d, remote } = await connectForRestore(input.provider, input.ctx, input.node, 'its store')
+  try {
     input.progress(`copying the backup to node ${input.node.name}`)
     await s.upload([{ remote, local: input.file, mode: 0o600 }], { timeoutMs: 600_000 })
     const components = input.store === 'etcd' ? ['apiserver', 'etcd'] : ['apiserver']
@@ -45,29 +83,9 @@ export async function restoreOnNode(input: NodeRestoreInput): Promise<void> {
     const peer = `https://${ip}:2380`
     const args =
       input.store === 'etcd'
-        ? [
-            '--etcd-data-dir',
-            d.etcdData,
-            '--name',
-            input.node.name,
-            '--initial-cluster',
-            `${input.node.name}=${peer}`,
-            '--initial-advertise-peer-urls',
-            peer,
-            '--initial-cluster-token',
-            `kubelab-${input.ctx.clusterName}`,
-            '--min-revision',
-            String(input.minRevision),
-          ]
+        ? etcdMemberArgs(d, input.node.name, `${input.node.name}=${peer}`, peer, input.ctx.clusterName, input.minRevision)
         : ['--data-dir', posix.join(d.lib, 'apiserver')]
-    const restore = [
-      '"${KUBELAB_NODE_BINARY:-node}"',
-      shQuote(posix.join(d.bin, 'kubelab-node.js')),
-      'restore',
-      '--from',
-      shQuote(remote),
-      ...args.map(shQuote),
-    ].join(' ')
+    const restore = restoreCommand(d, ['--from', remote, ...args])
     const line = (l: string) => input.progress(`${input.node.name}: ${l}`)
     input.progress(`stopping ${components.join(' and ')} on node ${input.node.name}`)
     await s.run(`${SV}; ${stop}`, { timeoutMs: 120_000, onLine: line })
@@ -119,12 +137,8 @@ export interface MembersRestoreInput {
   readonly progress: (line: string) => void
 }
 
-interface MemberSession {
+interface MemberSession extends NodeSession {
   readonly node: NodeRecord
-  readonly s: SshSession
-  readonly ip: string
-  readonly d: ReturnType<typeof nodePaths>
-  readonly remote: string
 }
 
 /**
@@ -139,27 +153,10 @@ interface MemberSession {
 export async function restoreEtcdMembers(input: MembersRestoreInput): Promise<void> {
   const sessions: MemberSession[] = []
   try {
-    for (const node of input.nodes) {
-      const t = await input.provider.sshTarget(input.ctx, node)
-      if (!t) throw new Error(`provider ${input.provider.name} gives node ${node.name} no SSH access, so kubelab restore cannot reach its etcd member`)
-      const ip = await input.provider.address(input.ctx, node)
-      if (!ip) throw new Error(`provider ${input.provider.name} gave node ${node.name} no address: is it running? (kubelab list)`)
-      const s = await SshSession.connect(loginFor(t), { deadline: Date.now() + 30_000, node: node.name })
-      const root = await s.run('printf %s "${KUBELAB_ROOT:-/}"', { timeoutMs: 20_000 }).then(
-        (r) => r.stdout.trim() || '/',
-        (e: unknown) => {
-          s.close()
-          throw e
-        },
-      )
-      const d = nodePaths(root)
-      sessions.push({ node, s, ip, d, remote: posix.join(d.staging, 'restore.backup.tar.gz') })
-    }
+    for (const node of input.nodes) sessions.push({ node, ...(await connectForRestore(input.provider, input.ctx, node, 'its etcd member')) })
     const all = (f: (m: MemberSession) => Promise<void>) => Promise.all(sessions.map(f))
     const line = (m: MemberSession) => (l: string) => input.progress(`${m.node.name}: ${l}`)
     const sv = (m: MemberSession, cmd: string) => m.s.run(`${SV}; ${cmd}`, { timeoutMs: 120_000, onLine: line(m) })
-    const node = (m: MemberSession, args: string[]) =>
-      ['"${KUBELAB_NODE_BINARY:-node}"', shQuote(posix.join(m.d.bin, 'kubelab-node.js')), 'restore', ...args.map(shQuote)].join(' ')
     input.progress(`copying the backup to ${sessions.map((m) => m.node.name).join(', ')}`)
     await all((m) => m.s.upload([{ remote: m.remote, local: input.file, mode: 0o600 }], { timeoutMs: 600_000 }))
     // Peer URLs as the members run with: by node name on VM providers (node-plan.ts etcdPeerHost).
@@ -175,22 +172,10 @@ export async function restoreEtcdMembers(input: MembersRestoreInput): Promise<vo
     try {
       input.progress(`restoring the snapshot on every member (${initialCluster})`)
       await all(async (m) => {
-        const peer = peerOf(m)
-        const cmd = node(m, [
+        const cmd = restoreCommand(m.d, [
           '--from',
           m.remote,
-          '--etcd-data-dir',
-          m.d.etcdData,
-          '--name',
-          m.node.name,
-          '--initial-cluster',
-          initialCluster,
-          '--initial-advertise-peer-urls',
-          peer,
-          '--initial-cluster-token',
-          `kubelab-${input.ctx.clusterName}`,
-          '--min-revision',
-          String(input.minRevision),
+          ...etcdMemberArgs(m.d, m.node.name, initialCluster, peerOf(m), input.ctx.clusterName, input.minRevision),
           '--stage',
         ])
         const r = await m.s.exec(cmd, { timeoutMs: 900_000, onLine: line(m) })
@@ -208,13 +193,13 @@ export async function restoreEtcdMembers(input: MembersRestoreInput): Promise<vo
       })
       if (failures.length === 0) {
         await all(async (m) => {
-          const r = await m.s.exec(node(m, ['--etcd-data-dir', m.d.etcdData, '--commit']), { timeoutMs: 120_000, onLine: line(m) })
+          const r = await m.s.exec(restoreCommand(m.d, ['--etcd-data-dir', m.d.etcdData, '--commit']), { timeoutMs: 120_000, onLine: line(m) })
           if (r.code !== 0) throw new Error(`swapping the restored data in failed on node ${m.node.name}: ${r.stderr.trim()}`)
         })
         committed = true
       }
     } finally {
-      if (!committed) await all(async (m) => void (await m.s.exec(node(m, ['--etcd-data-dir', m.d.etcdData, '--abort']), { timeoutMs: 120_000 })))
+      if (!committed) await all(async (m) => void (await m.s.exec(restoreCommand(m.d, ['--etcd-data-dir', m.d.etcdData, '--abort']), { timeoutMs: 120_000 })))
       await all(async (m) => void (await m.s.exec(`rm -f ${shQuote(m.remote)}`, { timeoutMs: 20_000 })))
       input.progress(`starting every etcd member, then every API server${committed ? '' : ' (on their unchanged data)'}`)
       await all(async (m) => void (await sv(m, 'sv start etcd')))

@@ -3,6 +3,9 @@
 // public half earlier than provisioning does (in cloud-init, at launch), so they make it on
 // first use through the same function and both always agree on one key.
 import { ensureClusterSshKey } from '../../ssh-provisioning/keys'
+import { hostKeyPin } from '../../ssh-provisioning/host-keys'
+import type { ProviderContext, SshTarget } from '../types'
+import { PROVISIONING_USER } from './user-data'
 
 export interface ClusterKey {
   readonly privateKeyFile: string
@@ -17,4 +20,9 @@ export function clusterKey(clusterDir: string, clusterName: string): ClusterKey 
   const k = ensureClusterSshKey(clusterDir, `kubelab-${clusterName}`)
   if (!KEY_LINE.test(k.publicKey)) throw new Error(`${k.publicKeyFile} is not an OpenSSH public key line: delete the cluster and create it again`)
   return { privateKeyFile: k.privateKeyFile, publicKey: k.publicKey }
+}
+
+/** How the host reaches a VM's sshd at `host:port`: as the provisioning user, with the cluster key and the node's pinned host key. */
+export function vmSshTarget(ctx: ProviderContext, nodeName: string, key: ClusterKey, host: string, port: number): SshTarget {
+  return { host, port, user: PROVISIONING_USER, privateKeyFile: key.privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, nodeName) }
 }

@@ -5,14 +5,13 @@
 // Several control planes: the host runs the API balancer on 127.0.0.1 (api-lb-host.ts) over the
 // control-plane VMs' addresses, started with any control-plane VM and stopped with the last;
 // each VM runs its own (kubelab-api-lb) for its agents, and etcd peers go by node name.
-import { hostKeyPin } from '../../ssh-provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
 import { hasSeveralControlPlanes, pointVmHostApiLb, stopVmHostApiLbWithLast, vmHostApiEndpoint } from '../api-lb-host'
-import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
+import { clusterKey, vmSshTarget, type ClusterKey } from '../cloud-init/cluster-key'
 import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
-import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
+import { renderUserData } from '../cloud-init/user-data'
 import type { AddressChange, DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { MultipassCli } from './cli'
 import { MultipassError, classifyMultipass } from './errors'
@@ -204,10 +203,11 @@ export class MultipassProvider implements Provider {
       if (existing.state !== 'Running') await this.start(ctx, { ...node, machine: vm })
       const address = await this.refreshAddress(ctx, { ...node, machine: vm })
       if (address)
-        await this.cloudInitWait(
-          { host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) },
-          { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs },
-        )
+        await this.cloudInitWait(vmSshTarget(ctx, node.name, this.key(ctx), address, 22), {
+          node: node.name,
+          log: (l) => ctx.log(l),
+          limitMs: this.waitLimitMs,
+        })
       return { ...node, machine: vm, state: address ? 'running' : 'unknown' }
     }
     if (existing) {
@@ -238,10 +238,7 @@ export class MultipassProvider implements Provider {
     this.writeNodeFile(ctx, node, { vm, address })
     // Launch may return (or time out) before cloud-init has installed the packages: wait for it
     // here, bounded and with elapsed time, so provisioning never races apt.
-    await this.cloudInitWait(
-      { host: address, port: 22, user: PROVISIONING_USER, privateKeyFile: key.privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) },
-      { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs },
-    )
+    await this.cloudInitWait(vmSshTarget(ctx, node.name, key, address, 22), { node: node.name, log: (l) => ctx.log(l), limitMs: this.waitLimitMs })
     return { ...node, machine: vm, state: 'running' }
   }
 
@@ -378,6 +375,6 @@ export class MultipassProvider implements Provider {
   async sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined> {
     const host = await this.address(ctx, node)
     if (!host) return undefined
-    return { host, port: 22, user: PROVISIONING_USER, privateKeyFile: this.key(ctx).privateKeyFile, hostKey: hostKeyPin(ctx.clusterDir, node.name) }
+    return vmSshTarget(ctx, node.name, this.key(ctx), host, 22)
   }
 }

@@ -5,16 +5,15 @@
 // static for cluster traffic), and a daemonized QEMU whose pidfile, QMP socket and serial log
 // live in nodes/<node>/ so stop, start and delete find it again after an app restart.
 // VMs boot in parallel: createNode only launches; start() waits for SSH and cloud-init.
-import { hostKeyPin } from '../../ssh-provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { createHash } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
+import { clusterKey, vmSshTarget, type ClusterKey } from '../cloud-init/cluster-key'
 import { renderNetworkConfig } from '../cloud-init/network-config'
 import { writeSeedIso } from '../cloud-init/seed'
 import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
-import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
+import { renderUserData } from '../cloud-init/user-data'
 import { formatElapsed } from '../multipass/run'
 import { isOurProcess, readPid, terminate } from '../process'
 import type { PreflightCheck } from '../../contract'
@@ -455,13 +454,7 @@ export class QemuProvider implements Provider {
   async sshTarget(ctx: ProviderContext, node: NodeRecord): Promise<SshTarget | undefined> {
     const f = this.readNodeFile(ctx, node)
     if (!f) return undefined
-    return {
-      host: '127.0.0.1',
-      port: f.sshPort,
-      user: PROVISIONING_USER,
-      privateKeyFile: clusterKey(ctx.clusterDir, ctx.clusterName).privateKeyFile,
-      hostKey: hostKeyPin(ctx.clusterDir, node.name),
-    }
+    return vmSshTarget(ctx, node.name, clusterKey(ctx.clusterDir, ctx.clusterName), '127.0.0.1', f.sshPort)
   }
 
   async apiServerEndpoint(ctx: ProviderContext): Promise<{ host: string; port: number } | undefined> {

@@ -3,15 +3,14 @@
 // NIC 2 host-only with a static address from network-config, and a serial port (cloud images
 // hang without one). Per-node facts (VM name, SSH port, address, MACs) live in
 // nodes/<node>/virtualbox.json so restarts and deletes find them again.
-import { hostKeyPin } from '../../ssh-provisioning/host-keys'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
-import { clusterKey, type ClusterKey } from '../cloud-init/cluster-key'
+import { clusterKey, vmSshTarget, type ClusterKey } from '../cloud-init/cluster-key'
 import { waitForCloudInit, type CloudInitWaitOptions } from '../cloud-init/status'
 import { renderNetworkConfig } from '../cloud-init/network-config'
 import { writeSeedIso } from '../cloud-init/seed'
-import { PROVISIONING_USER, renderUserData } from '../cloud-init/user-data'
+import { renderUserData } from '../cloud-init/user-data'
 import { formatElapsed, sleep as realSleep, type CommandRunner } from '../multipass/run'
 import { hasSeveralControlPlanes, pointVmHostApiLb, stopVmHostApiLbWithLast, vmHostApiEndpoint } from '../api-lb-host'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
@@ -423,12 +422,6 @@ export class VirtualBoxProvider implements Provider {
     const f = this.readNodeFile(ctx, node)
     if (!f) return undefined
     // The NAT forward always works, whatever the host-only network does.
-    return {
-      host: '127.0.0.1',
-      port: f.sshPort,
-      user: PROVISIONING_USER,
-      privateKeyFile: this.key(ctx).privateKeyFile,
-      hostKey: hostKeyPin(ctx.clusterDir, node.name),
-    }
+    return vmSshTarget(ctx, node.name, this.key(ctx), '127.0.0.1', f.sshPort)
   }
 }
