@@ -12,6 +12,7 @@ import type { SimulatedNodesOptions } from '../../src-cluster/simulated/fleet'
 import { FakeClock, realClock, type Clock } from '../../src-cluster/util/clock'
 import { KUBECTL, type KubectlResult } from './apiserver'
 import { runCommand, stdoutOf } from './cli'
+import { until } from './wait'
 
 export interface TestClusterOptions {
   /** Worker nodes node-1 … node-N. Default 3. */
@@ -110,24 +111,12 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       return stdoutOf(`kubectl ${args.join(' ')}`, await kubectl(args))
     },
     advance,
-    async waitFor(what, check, wo = {}) {
-      const until = Date.now() + (wo.timeoutMs ?? 30_000)
-      let last: unknown
-      for (;;) {
-        try {
-          const v = await check()
-          if (v) return v
-          last = v
-        } catch (e) {
-          last = e
-        }
-        if (Date.now() > until)
-          throw new Error(
-            `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n--- recent component logs:\n${logs.slice(-30).join('\n')}`,
-          )
-        if (fake && wo.advanceMs) await advance(wo.advanceMs, Math.min(wo.advanceMs, 1000))
-        else await sleep(100)
-      }
+    waitFor<T>(what: string, check: () => Promise<T | undefined | false>, wo: { timeoutMs?: number; advanceMs?: number } = {}): Promise<T> {
+      return until(what, check, {
+        timeoutMs: wo.timeoutMs ?? 30_000,
+        pause: fake && wo.advanceMs ? () => advance(wo.advanceMs!, Math.min(wo.advanceMs!, 1000)) : () => sleep(100),
+        context: () => `--- recent component logs:\n${logs.slice(-30).join('\n')}`,
+      }) as Promise<T>
     },
     async close() {
       await cp.close()

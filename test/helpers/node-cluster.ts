@@ -18,6 +18,7 @@ import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../src-cluster/cmd/control-plane'
 import { KUBECTL, type KubectlResult } from './apiserver'
 import { runCommand, stdoutOf } from './cli'
+import { until as poll } from './wait'
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from './containerd'
 
 const repo = resolve(__dirname, '../..')
@@ -115,26 +116,18 @@ export async function startNodeCluster(opts: NodeClusterOptions): Promise<NodeCl
   const k = async (...args: string[]): Promise<string> => stdoutOf(`kubectl ${args.join(' ')}`, await kubectl(args))
   const agentLogs = (): string =>
     agents.map((a) => `--- ${a.what} (${a.log}):\n${existsSync(a.log) ? readFileSync(a.log, 'utf8').slice(-3000) : ''}`).join('\n')
-  const until = async <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> => {
-    const end = Date.now() + timeoutMs
-    let last: unknown
-    for (;;) {
+  const until = <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> =>
+    poll(what, check, {
+      timeoutMs,
+      intervalMs: 300,
+      context: agentLogs,
       // An agent replaced on purpose is labelled `(old)`: its exit is expected.
-      for (const a of agents)
-        if (a.child.exitCode !== null && !a.what.endsWith('(old)'))
-          throw new Error(`${a.what} exited with ${a.child.exitCode} while waiting for ${what}\n${agentLogs()}`)
-      try {
-        const v = await check()
-        if (v) return v
-        last = v
-      } catch (e) {
-        last = e
-      }
-      if (Date.now() > end)
-        throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n${agentLogs()}`)
-      await new Promise((r) => setTimeout(r, 300))
-    }
-  }
+      stopIf: () => {
+        const a = agents.find((x) => x.child.exitCode !== null && !x.what.endsWith('(old)'))
+        return a && `${a.what} exited with ${a.child.exitCode}`
+      },
+    }) as Promise<T>
+
   const startAgent = (netns: string, what: string, args: string[]): ChildProcess => {
     const log = join(dir, `${what}.log`)
     const fd = openSync(log, 'a')

@@ -11,6 +11,10 @@ export interface WaitOptions {
   readonly log?: boolean
   /** More to say on a timeout (recent events, component logs). */
   readonly context?: () => string
+  /** Instead of sleeping `intervalMs` between attempts (a fake clock's advance). */
+  readonly pause?: () => Promise<void>
+  /** Asked before each attempt: a reason to give up at once (a process it waits on exited). */
+  readonly stopIf?: () => string | undefined
 }
 
 type Falsy = undefined | null | false | 0 | ''
@@ -22,6 +26,8 @@ async function poll<T>(what: string, attempt: () => Promise<{ done: true; value:
   const timeoutMs = o.timeoutMs ?? 30_000
   const t0 = Date.now()
   for (;;) {
+    const stop = o.stopIf?.()
+    if (stop) throw new Error(`${stop} while waiting for ${what}${o.context ? `\n${o.context()}` : ''}`)
     const r = await attempt()
     if (r.done) {
       if (o.log) console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
@@ -31,7 +37,7 @@ async function poll<T>(what: string, attempt: () => Promise<{ done: true; value:
       const extra = o.context ? `\n${o.context()}` : ''
       throw new Error(`${what} did not happen within ${timeoutMs / 1000} s; last: ${describe(r.last)}${extra}`)
     }
-    await sleep(o.intervalMs ?? 250)
+    await (o.pause ? o.pause() : sleep(o.intervalMs ?? 250))
   }
 }
 
