@@ -35,7 +35,7 @@ export function runner(env: NodeJS.ProcessEnv) {
 }
 
 /** Retries until `f` passes (bounded; the bound is generous for a loaded machine; kubectl once a second). */
-export const eventually = <T>(what: string, f: () => Promise<T>, ms = 180_000): Promise<T> => retry(what, f, { timeoutMs: ms, intervalMs: 1000 })
+export const eventually = <T>(what: string, attempt: () => Promise<T>, ms = 180_000): Promise<T> => retry(what, attempt, { timeoutMs: ms, intervalMs: 1000 })
 
 const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
 
