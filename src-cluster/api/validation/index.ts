@@ -175,10 +175,17 @@ export function validateObject(
     schemaKnown = false
   }
   if (schemaKnown)
-    errs.push(...checkRequired(obj, lookup(res.schema), lookup).filter((e) => !e.field.startsWith('metadata.') && !e.field.startsWith('status.')))
+    errs.push(
+      ...checkRequired(obj, lookup(res.schema), lookup, '', NOT_WALKED_FOR_REQUIRED).filter(
+        (e) => !e.field.startsWith('metadata.') && !e.field.startsWith('status.'),
+      ),
+    )
   if (old && rules.update) errs.push(...rules.update(obj, old))
   return dedupe(errs)
 }
+
+/** Required fields inside these are not reported (metadata has its own checks; status is the writer's). */
+const NOT_WALKED_FOR_REQUIRED: ReadonlySet<string> = new Set(['metadata', 'status'])
 
 /** The schema walk and the kind rules may report the same problem; keep one of each. */
 function dedupe(errs: FieldError[]): FieldError[] {

@@ -11,6 +11,8 @@ function immutable(errs: FieldError[], path: string, a: unknown, b: unknown): vo
 }
 
 export function validatePodUpdate(pod: Obj, old: Obj): FieldError[] {
+  // An unchanged spec (every status write, most metadata updates) needs no copies to say so.
+  if (jsonEqual(child(pod, 'spec') ?? {}, child(old, 'spec') ?? {})) return []
   const spec = cloneJson(child(pod, 'spec') ?? {})
   const oldSpec = cloneJson(child(old, 'spec') ?? {})
   // Mask what may change, then require the rest to be equal.

@@ -15,7 +15,8 @@ interface PriorityClassObj {
 }
 
 async function classes(ctx: ServerContext): Promise<PriorityClassObj[]> {
-  return (await ctx.objects.list(RES.priorityclasses, undefined)).items.map((s) => s.obj as PriorityClassObj)
+  // Read only: shared decoded objects.
+  return (await ctx.objects.listShared(RES.priorityclasses, undefined)).items.map((s) => s.obj as PriorityClassObj)
 }
 
 export async function priorityAdmission(ctx: ServerContext, pod: Pod): Promise<void> {

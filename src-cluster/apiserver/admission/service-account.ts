@@ -43,7 +43,8 @@ async function lookUp(ctx: ServerContext, namespace: string | undefined, name: s
   const interval = 100 + randomInt(100)
   for (let i = 0; i < attempts; i++) {
     if (i) await new Promise((r) => setTimeout(r, interval))
-    const sa = await ctx.objects.get(SERVICE_ACCOUNTS, namespace, name)
+    // Read only (its automount flag): a shared decoded object.
+    const sa = await ctx.objects.getShared(SERVICE_ACCOUNTS, namespace, name)
     if (sa) return sa
   }
   return undefined

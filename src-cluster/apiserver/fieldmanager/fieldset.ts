@@ -166,6 +166,13 @@ export function toFieldsV1(fieldSet: FieldSet): FieldsV1 {
   return out
 }
 
+const PATH_KINDS = new Set(['f', 'k', 'v', 'i'])
+
+function isEmptyObject(o: object): boolean {
+  for (const _ in o) return false
+  return true
+}
+
 /** Reads FieldsV1 JSON; throws an Error naming the bad part when it is not a field set. */
 export function fromFieldsV1(value: unknown, where = 'fieldsV1'): FieldSet {
   const root = new FieldSet()
@@ -176,11 +183,11 @@ export function fromFieldsV1(value: unknown, where = 'fieldsV1'): FieldSet {
         into.self = true
         continue
       }
-      if (!/^[fkvi]:/.test(k)) throw new Error(`${path}: "${k}" is not a path element (f:, k:, v: or i:)`)
+      if (k.charCodeAt(1) !== 58 /* : */ || !PATH_KINDS.has(k[0]!)) throw new Error(`${path}: "${k}" is not a path element (f:, k:, v: or i:)`)
       const child = into.child(k)
-      const entries = c && typeof c === 'object' && !Array.isArray(c) ? Object.keys(c) : []
-      if (entries.length === 0) child.self = true
-      walk(c, child, `${path}.${k}`)
+      if (!c || typeof c !== 'object' || Array.isArray(c) || isEmptyObject(c)) child.self = true
+      // (The path in messages is only built when there is something below to complain about.)
+      if (typeof c !== 'object' || c === null || Array.isArray(c) || !isEmptyObject(c)) walk(c, child, `${path}.${k}`)
     }
   }
   walk(value, root, where)

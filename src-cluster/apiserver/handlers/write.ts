@@ -36,6 +36,7 @@ import {
   tracksGeneration,
   type StrategyContext,
 } from '../registry/strategies'
+import { decodeKv } from '../registry/objects'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
 import { errors, failure } from '../status'
@@ -106,9 +107,10 @@ function afterMutation(res: ResourceInfo, mutated: KubeObject, before: KubeObjec
 export async function ensureNamespaceWritable(ctx: ServerContext, res: ResourceInfo, namespace: string | undefined): Promise<void> {
   if (!res.namespaced) return
   if (!namespace) throw errors.badRequest(`${res.kind} is namespaced: send it to /…/namespaces/NAMESPACE/${res.plural} (kubectl: -n NAMESPACE)`)
-  const ns = await ctx.objects.get(RES.namespaces, undefined, namespace)
-  if (!ns) throw failure(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
-  if (ns.obj.metadata?.deletionTimestamp) {
+  // Every create asks this: the stored value is decoded only when it may say the namespace is going.
+  const kv = await ctx.objects.getKv(RES.namespaces, undefined, namespace)
+  if (!kv) throw failure(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' })
+  if (kv.value.includes('"deletionTimestamp"') && decodeKv(kv).metadata?.deletionTimestamp) {
     throw failure(403, 'Forbidden', `${res.plural} "…" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`)
   }
 }
@@ -133,9 +135,12 @@ export async function readObject(
   warnings: string[],
   res = request.res,
 ): Promise<KubeObject> {
-  const buf = await readBody(req)
+  return objectFromBody(res, await readBody(req), req.headers['content-type'], query, warnings)
+}
+
+function objectFromBody(res: ResourceInfo, buf: Buffer, contentType: string | undefined, query: URLSearchParams, warnings: string[]): KubeObject {
   if (buf.length === 0) throw errors.badRequest(`the request needs a ${res.kind} in its body`)
-  const body = decodeBody(buf, req.headers['content-type'], res.kind)
+  const body = decodeBody(buf, contentType, res.kind)
   const obj = asObject(body.value, `${res.kind} body`)
   checkTypeMeta(res, obj)
   return checkFields(res, obj, fieldValidationParam(query), warnings, body.jsonText)
@@ -250,6 +255,8 @@ export interface UpdateOptions {
   readonly fields?: FieldTracker
   /** Make the object when missing (create-on-update, server-side apply). */
   readonly createIfMissing?: () => KubeObject | undefined
+  /** `mutate` ignores the current object (a PUT's body replaces it): it gets the current object itself, not a copy. */
+  readonly replaces?: boolean
   /** false: not sent to admission webhooks (the scale subresource, whose object is a Scale). */
   readonly webhooks?: boolean
   /** The options webhooks get (default UpdateOptions; PatchOptions for patches). */
@@ -290,7 +297,8 @@ export async function guaranteedUpdate(
       return { obj: await createObject(ctx, res, fresh, namespace, opts.dryRun, opts.fields), created: true }
     }
     const currentRv = String(cur.kv.modRevision)
-    let next = mutate(structuredClone(cur.obj))
+    // A PUT replaces the object: its mutate never reads the current one, so no private copy.
+    let next = mutate(opts.replaces ? cur.obj : structuredClone(cur.obj))
     const wantRv = next.metadata?.resourceVersion
     if (wantRv !== undefined && wantRv !== '' && wantRv !== currentRv) throw errors.conflict(res, name)
     const oldMeta = cur.obj.metadata!
@@ -318,8 +326,9 @@ export async function guaranteedUpdate(
     delete meta.managedFields
     next.metadata = meta
     // Mutating webhooks see the object as written, defaulted, before the strategy (as upstream).
+    // (Checked first: the attributes hold a copy of the current object, not worth making for nothing.)
     const hooks =
-      opts.webhooks === false || opts.subresource === 'binding'
+      opts.webhooks === false || opts.subresource === 'binding' || !ctx.webhooks.configured()
         ? undefined
         : webhookAttributes(ctx, res, 'UPDATE', namespace, name, {
             subresource: opts.subresource,
@@ -388,13 +397,24 @@ export async function handleUpdate(
   const warnings: string[] = []
   const sub = request.subresource as 'status' | 'finalize' | 'approval' | undefined
   const who = writeIdentity(query, req.headers, 'UpdateOptions')
-  const body = await readObject(request, req, query, warnings)
+  const buf = await readBody(req)
+  const body = objectFromBody(request.res, buf, req.headers['content-type'], query, warnings)
   const dryRun = isDryRun(query)
-  const out = await guaranteedUpdate(ctx, request.res, request.namespace, request.name!, () => structuredClone(body), {
+  // The first attempt takes the body itself; a retry (a conflicting writer) decodes it again.
+  let taken = false
+  const fresh = (): KubeObject => {
+    if (!taken) {
+      taken = true
+      return body
+    }
+    return objectFromBody(request.res, buf, req.headers['content-type'], query, [])
+  }
+  const out = await guaranteedUpdate(ctx, request.res, request.namespace, request.name!, fresh, {
+    replaces: true,
     dryRun,
     subresource: sub,
     fields: updateTracker(request.res, { manager: who.manager, subresource: sub }, ctx.now),
-    createIfMissing: sub === undefined && CREATE_ON_UPDATE.has(request.res.kind) ? () => structuredClone(body) : undefined,
+    createIfMissing: sub === undefined && CREATE_ON_UPDATE.has(request.res.kind) ? fresh : undefined,
   })
   sendJson(req, res, out.created ? 201 : 200, withTypeMeta(request.res, out.obj), warnings)
 }

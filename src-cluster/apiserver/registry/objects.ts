@@ -46,12 +46,50 @@ function encode(obj: KubeObject): string {
   return JSON.stringify({ ...obj, metadata: meta })
 }
 
+/** How many decoded objects the shared reads keep. */
+const SHARED_DECODED = 1024
+
 export class ObjectStore {
+  /** Decoded objects of the shared reads, per served version and key, valid for one stored revision. */
+  private readonly shared = new Map<string, { readonly rev: number; readonly obj: KubeObject }>()
+
   constructor(readonly store: Storage) {}
+
+  private decodeShared(res: ResourceInfo, kv: KeyValue): KubeObject {
+    const key = `${res.group}/${res.version}|${kv.key}`
+    const hit = this.shared.get(key)
+    if (hit?.rev === kv.modRevision) return hit.obj
+    const obj = decodeFor(res, kv)
+    this.shared.delete(key)
+    this.shared.set(key, { rev: kv.modRevision, obj })
+    if (this.shared.size > SHARED_DECODED) this.shared.delete(this.shared.keys().next().value as string)
+    return obj
+  }
+
+  /**
+   * get() for readers that never change what they get (admission looking up a ServiceAccount or
+   * PriorityClasses on every pod create, as upstream's plugins read informer caches): an object
+   * is decoded once per stored revision and the same object handed to every such reader.
+   */
+  async getShared(res: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored | undefined> {
+    const kv = await this.store.get(storageKey(res, namespace, name))
+    return kv ? { obj: this.decodeShared(res, kv), kv } : undefined
+  }
+
+  /** list() for readers that never change what they get (see getShared). */
+  async listShared(res: ResourceInfo, namespace: string | undefined): Promise<{ items: Stored[]; revision: number }> {
+    const r = await this.store.range(collectionPrefix(res, namespace), {})
+    return { items: r.kvs.map((kv) => ({ obj: this.decodeShared(res, kv), kv })), revision: r.revision }
+  }
 
   async get(res: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored | undefined> {
     const kv = await this.store.get(storageKey(res, namespace, name))
     return kv ? { obj: decodeFor(res, kv), kv } : undefined
+  }
+
+  /** The stored key-value, not decoded (for callers that need only a little of it). */
+  getKv(res: ResourceInfo, namespace: string | undefined, name: string): Promise<KeyValue | undefined> {
+    return this.store.get(storageKey(res, namespace, name))
   }
 
   async mustGet(res: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored> {
