@@ -29,7 +29,12 @@ import { errText, ioError, lockDir, prepareDir, probeWritable } from './files'
 import { DEFAULT_MAX_VALUE_BYTES, validateOps } from './ops'
 
 const DEFAULT_HISTORY_BYTES = 128 * 1024 * 1024
-const DEFAULT_HISTORY_AGE_MS = 10 * 60_000
+/**
+ * Upstream's watch cache keeps 75 s of events (its bookmark period, 60 s, plus 15 s): a client
+ * resumes a watch from its last event or bookmark, and bookmarks carry the store's progress
+ * (`Watcher.progress`), so this window is enough for resumption; older revisions get 410.
+ */
+const DEFAULT_HISTORY_AGE_MS = 75_000
 const DEFAULT_SNAPSHOT_BYTES = 64 * 1024 * 1024
 /** etcd's default --quota-backend-bytes. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
@@ -43,7 +48,7 @@ export interface MemoryStoreOptions {
    * server past 2 GiB and wrote a snapshot no start could read.
    */
   readonly historyBytes?: number
-  /** Revisions older than this are compacted on the next write, as the API server compacts etcd every 5 minutes. Default 10 min. */
+  /** Revisions older than this are compacted on the next write: the watch window of upstream's watch cache. Default 75 s. */
   readonly historyMaxAgeMs?: number
   /**
    * Most bytes of live data (history is bounded by historyBytes): a write that would grow past it is refused

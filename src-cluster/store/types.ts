@@ -64,6 +64,13 @@ export interface WatchOptions {
 
 export interface Watcher {
   cancel(): void
+  /**
+   * The revision up to which every event for this watcher has been handed to its handler —
+   * beyond its last event when later revisions held none for its prefix (the embedded store).
+   * A bookmark may carry it, so a client resumes from a recent revision even when its
+   * resource is quiet, as upstream's watch cache progresses bookmarks.
+   */
+  progress?(): number
 }
 
 /**

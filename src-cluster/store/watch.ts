@@ -60,6 +60,10 @@ export class WatchStream implements Watcher {
   private scheduled = false
   private waiting = false
   private dead = false
+  /** Newest revision offered to this watcher (queued, or skipped as not under its prefix). */
+  private seen = 0
+  /** Revision of the newest group handed to the handler. */
+  private delivered = 0
 
   constructor(
     private readonly prefix: string,
@@ -74,6 +78,7 @@ export class WatchStream implements Watcher {
 
   enqueue(group: EventGroup): void {
     if (this.dead || group.revision <= this.after) return
+    this.seen = group.revision
     const p = this.prefix
     let events = group.events
     if (p !== '' && !events.every((e) => e.kv.key.startsWith(p))) {
@@ -107,6 +112,7 @@ export class WatchStream implements Watcher {
       const g = this.queue[this.queueHead]
       this.queueHead++
       this.queued -= g.events.length
+      this.delivered = g.revision
       let result: unknown
       try {
         result = this.onEvents(g.events, g.revision)
@@ -154,6 +160,11 @@ export class WatchStream implements Watcher {
 
   cancel(): void {
     if (!this.dead) this.stop()
+  }
+
+  progress(): number {
+    const idle = this.queueHead >= this.queue.length && !this.waiting
+    return Math.max(this.after, idle ? this.seen : this.delivered)
   }
 }
 

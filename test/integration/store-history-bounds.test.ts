@@ -11,6 +11,7 @@ import { startTestApiServer } from '../helpers/apiserver'
 import { fileFrames } from '../../src-cluster/store/codec'
 import { createMemoryStore, openStore } from '../../src-cluster/store'
 import { StoreError } from '../../src-cluster/store/types'
+import { createClient, resourceRef, type Client } from '../../src-cluster/client'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -81,6 +82,48 @@ describe('store history bounds', () => {
     await expect(store.range('/a', { revision: r1 })).rejects.toMatchObject({ code: 'compacted' })
     expect((await store.range('/a', { revision: r3 })).kvs[0]?.value).toBe('3')
     await store.close()
+  })
+
+  it("bookmarks carry the store's progress, so a quiet watch resumes inside a short window and an old position gets 410", async () => {
+    const t = await startTestApiServer({ storage: createMemoryStore({ historyMaxAgeMs: 300 }) })
+    const s = t.server
+    const c = createClient({ server: s.url, caPem: s.pki.ca.certPem, certPem: s.admin.certPem, keyPem: s.admin.keyPem })
+    const CM = resourceRef('v1', 'configmaps')
+    /** One watch of the quiet namespace from `rv` until the server ends it: its event types and last bookmark. */
+    const watchQuiet = async (client: Client, rv: string, during?: () => Promise<void>): Promise<{ types: string[]; bookmark?: string; code?: unknown }> => {
+      const out: { types: string[]; bookmark?: string; code?: unknown } = { types: [] }
+      const h = client.watch(CM, { namespace: 'quiet', resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 1 }, (ev) => {
+        out.types.push(ev.type)
+        if (ev.type === 'BOOKMARK') out.bookmark = ev.object.metadata?.resourceVersion
+        if (ev.type === 'ERROR') out.code = (ev.object as { code?: unknown }).code
+      })
+      await during?.()
+      await h.done
+      return out
+    }
+    try {
+      await t.k('create', 'namespace', 'quiet')
+      const start = (await c.list(CM, { namespace: 'quiet' })).resourceVersion
+      // Writes elsewhere while the quiet watch runs: it gets no events, but its closing bookmark
+      // is at least as new as the last of them.
+      let last = 0
+      const seen = await watchQuiet(c, start, async () => {
+        for (let i = 0; i < 5; i++) {
+          const cm = await c.create(CM, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `busy-${i}` } })
+          last = Number(cm.metadata?.resourceVersion)
+        }
+      })
+      expect(seen.types).toEqual(['BOOKMARK'])
+      expect(Number(seen.bookmark)).toBeGreaterThanOrEqual(last)
+      // Past the window, the next write compacts everything but itself.
+      await new Promise((r) => setTimeout(r, 400))
+      await c.create(CM, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' } })
+      expect((await watchQuiet(c, start)).code).toBe(410)
+      expect((await watchQuiet(c, seen.bookmark!)).types).toEqual(['BOOKMARK'])
+    } finally {
+      c.close()
+      await t.close()
+    }
   })
 
   it('reads frames a chunk at a time, whatever the chunk size (files beyond one Buffer stay readable)', async () => {

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../../api/object'
 import { apiVersionOf } from '../../api/resources'
 import { toTable } from '../../api/tables'
-import type { StoreError, WatchEvent } from '../../store/types'
+import type { StoreError, WatchEvent, Watcher } from '../../store/types'
 import { queryBool } from '../../util/query'
 import type { ServerContext } from '../context'
 import { collectionPrefix } from '../registry/objects'
@@ -130,11 +130,15 @@ export async function handleWatch(
     if (res.writableLength > MAX_BUFFERED_BYTES) tooSlow()
   }
 
+  // A bookmark carries the store's progress for this watch (every revision up to it handed over,
+  // events or not), so a client of a quiet resource resumes within the store's history window,
+  // as upstream's watch cache moves bookmarks on.
   const bookmark = (): void => {
-    write('BOOKMARK', { kind: request.res.kind, apiVersion: apiVersionOf(request.res), metadata: { resourceVersion: String(lastRevision) } })
+    const rv = Math.max(lastRevision, watcher?.progress?.() ?? 0)
+    write('BOOKMARK', { kind: request.res.kind, apiVersion: apiVersionOf(request.res), metadata: { resourceVersion: String(rv) } })
   }
 
-  let watcher: { cancel(): void } | undefined
+  let watcher: Watcher | undefined
   const timers: NodeJS.Timeout[] = []
   function finish(): void {
     if (closed) return
