@@ -66,6 +66,27 @@ function newestSource(dir: string): number {
   return max
 }
 
+/**
+ * The bundle's text with characters beyond Latin-1 in comment lines written as \uXXXX. V8 keeps
+ * a script's source in memory for as long as it runs (functions compile lazily from it), and one
+ * character beyond Latin-1 — an arrow in a comment esbuild kept — makes it a two-byte string:
+ * 8.7 MB instead of 4.3 MB in every kubelab-node process. esbuild already escapes strings and
+ * identifiers; a comment's text means nothing, so escaping it there changes no behaviour.
+ */
+export function latin1Comments(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\u0000-\u00ff]/.test(text)) return text
+  return text
+    .split('\n')
+    .map((line) => {
+      // eslint-disable-next-line no-control-regex
+      if (!/[^\u0000-\u00ff]/.test(line) || !/^\s*(\/\/|\/\*|\*)/.test(line)) return line
+      // eslint-disable-next-line no-control-regex
+      return line.replace(/[^\u0000-\u00ff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    })
+    .join('\n')
+}
+
 /** Lists the components of a built program by running `node PROGRAM help` (without any installed packages). */
 export function bundleComponents(program: string, nodeBinary = process.execPath): string[] {
   const r = spawnSync(nodeBinary, [program, 'help'], { encoding: 'utf8', timeout: 30_000, cwd: '/' })
@@ -130,6 +151,7 @@ export async function buildNodeBundle(opts: { outDir?: string; force?: boolean; 
       banner: { js: "const __kubelabDir = __dirname; const __kubelabImportMetaUrl = 'file://' + __filename.split('/').map(encodeURIComponent).join('/');" },
       plugins: [etcdProtoPath],
     })
+    writeFileSync(main, latin1Comments(readFileSync(main, 'utf8')))
     const hash = createHash('sha256').update(readFileSync(main)).digest('hex').slice(0, 16)
     writeFileSync(program, readFileSync(join(ROOT, 'provisioning', 'node-loader.mjs'), 'utf8').replace('__KUBELAB_BUNDLE_HASH__', hash))
     copyFileSync(join(ROOT, 'src-cluster', 'kubelet', 'cri', 'runtime-v1.proto'), join(dir, 'runtime-v1.proto'))
