@@ -371,6 +371,14 @@ try {
   const burstSum = summarize(burst, nowMs() - tb)
   const cpu = cpuSpent(cpu0, cpuSnapshot(kubelet.pid!, rt.root))
   const rssBurst = await steadyRss(kubelet.pid!, 3000)
+  // what BURST running pods cost while nothing happens (the kubelet's relist and ticks, containerd answering)
+  const idle0 = cpuSnapshot(kubelet.pid!, rt.root)
+  const idleT0 = nowMs()
+  await new Promise((r) => setTimeout(r, 10_000))
+  const idleCpu = cpuSpent(idle0, cpuSnapshot(kubelet.pid!, rt.root))
+  const idleS = (nowMs() - idleT0) / 1000
+  const pct = (v: number | undefined): number => round((100 * (v ?? 0)) / idleS, 1)
+  results.idleCpuPercent = { kubelet: pct(idleCpu.kubelet), containerd: pct(idleCpu.containerd) }
   rows.push([`burst (${BURST} at once)`, burstSum.p50, burstSum.p99, round(Math.max(...burst), 0)])
   const burstSteps = breakdown(names, log)
   for (const [what, sum] of Object.entries(burstSteps)) rows.push([`  ${what}`, sum.p50, sum.p99, sum.max])
@@ -398,6 +406,7 @@ try {
         .map(([k, v]) => `${k} ${v}`)
         .join(', '),
   )
+  console.log(`${BURST} pods running, nothing happening: kubelet ${pct(idleCpu.kubelet)}% of a core, containerd ${pct(idleCpu.containerd)}%`)
   console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
   results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)
   console.log(`results: ${await writeResults('pods', results)}`)

@@ -22,6 +22,9 @@ import type { NodeObj, PodObj } from '../kit/objects'
 import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
 import { microTime } from '../kit/time'
 
+/** How often the runtime is relisted (upstream's PLEG relist period). */
+const RELIST_MS = 1000
+
 export interface KubeletOptions {
   client: Client
   nodeName: string
@@ -64,6 +67,11 @@ export class Kubelet {
   private heartbeat: NodeJS.Timeout | undefined
   private lease: (Lease & KubeObject) | undefined
   private stopped = false
+  private relistTimer: NodeJS.Timeout | undefined
+  private relisting = false
+  /** When the last relist answered (ms, host clock), and what it saw per pod uid. */
+  private relistedAt = 0
+  private readonly runtimeStates = new Map<string, string>()
   private readonly tokens: TokenManager
   private readonly clock: Clock
 
@@ -134,11 +142,54 @@ export class Kubelet {
     })
     await this.podInformer.start()
     await this.removeOrphans()
+    this.relistTimer = setInterval(() => void this.relist(), RELIST_MS)
+    this.relistTimer.unref?.()
+  }
+
+  /**
+   * As upstream's PLEG relist: every second one ListPodSandbox and one ListContainers for the
+   * whole node; a pod whose sandboxes or containers changed (created, started, exited, removed)
+   * has its worker synced at once, and steady pods are not asked about one by one.
+   */
+  private async relist(): Promise<void> {
+    if (this.relisting || this.stopped) return
+    this.relisting = true
+    try {
+      const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox(), this.cri.listContainers()])
+      const seen = new Map<string, string[]>()
+      const uidOf = new Map<string, string>()
+      const note = (uid: string, what: string): void => {
+        const list = seen.get(uid)
+        if (list) list.push(what)
+        else seen.set(uid, [what])
+      }
+      for (const s of sandboxes) {
+        const uid = s.labels[LABEL_POD_UID] ?? ''
+        uidOf.set(s.id, uid)
+        note(uid, `${s.id}=${s.state}`)
+      }
+      for (const c of containers) note(uidOf.get(c.podSandboxId) ?? c.labels[LABEL_POD_UID] ?? '', `${c.id}=${c.state}`)
+      for (const [uid, w] of this.workers) {
+        const state = (seen.get(uid) ?? []).sort().join(',')
+        if (this.runtimeStates.get(uid) === state) continue
+        this.runtimeStates.set(uid, state)
+        w.runtimeChanged()
+      }
+      for (const uid of this.runtimeStates.keys()) if (!this.workers.has(uid)) this.runtimeStates.delete(uid)
+      this.relistedAt = Date.now()
+    } catch (e) {
+      // containerd not answering: the workers' ticks sync every pod as before (said once)
+      if (this.relistedAt >= 0) this.log(`kubelet: relisting the runtime failed: ${(e as Error).message}`)
+      this.relistedAt = -1
+    } finally {
+      this.relisting = false
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true
     if (this.heartbeat) clearInterval(this.heartbeat)
+    if (this.relistTimer) clearInterval(this.relistTimer)
     this.podInformer?.stop()
     this.nodeInformer?.stop()
     this.serviceInformer?.stop()
@@ -199,6 +250,7 @@ export class Kubelet {
       services: () => this.serviceInformer?.list() ?? [],
       log: this.log,
       clock: this.clock,
+      runtimeWatched: () => this.relistedAt > 0 && Date.now() - this.relistedAt < 3 * RELIST_MS,
       event: (pod, type, reason, message, fieldPath) =>
         this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObj, type, reason, message, fieldPath),
       postStatus: async (pod, status: PodStatus) => {

@@ -34,6 +34,12 @@ export interface WorkerEnv {
   /** Deletes the pod object with grace 0 once its containers are gone. */
   finalizeDelete(pod: Pod): Promise<void>
   log(line: string): void
+  /**
+   * True while the kubelet's relist (one ListPodSandbox + ListContainers for the node every
+   * second) is current: it calls runtimeChanged() when a pod's sandboxes or containers change,
+   * so a steady pod's 1 s tick need not ask containerd itself. Without it every tick syncs.
+   */
+  runtimeWatched?(): boolean
   /** Where the worker reads the time (back-offs, grace periods, pull times, timestamps); default the real clock. */
   clock?: Clock
 }
@@ -89,6 +95,14 @@ export class PodWorker {
   private readonly trace: StartTrace
   private synced = false
   private mayHaveSandbox: boolean
+  /**
+   * Set by a sync that left nothing to do until something changes: every container running (or
+   * the pod finished), none waiting, no probes, nothing started or stopped. Such a pod's tick
+   * waits for the relist to report a change, or VOLUME_RESYNC_MS (volumes, tokens).
+   */
+  private steady = false
+  /** When the last full sync began (ms). */
+  private lastSyncAt = 0
 
   /**
    * seenAt: when the kubelet's watch delivered the pod. mayHaveSandbox: the pod was bound here
@@ -103,7 +117,7 @@ export class PodWorker {
     this.trace = new StartTrace(opts.seenAt ?? now())
     this.mayHaveSandbox = opts.mayHaveSandbox ?? true
     this.startTime = rfc3339(this.clock.now())
-    this.timer = setInterval(() => this.kick(), 1000)
+    this.timer = setInterval(() => this.tick(), 1000)
     this.timer.unref?.()
     this.kick()
   }
@@ -155,6 +169,23 @@ export class PodWorker {
     this.timer = undefined
   }
 
+  /**
+   * The 1 s tick, as upstream's pod workers are woken by PLEG events and a periodic resync: a
+   * steady pod is not synced while the relist sees no change in its containers (each sync asks
+   * containerd for the sandbox, the container list and every container's status: with 100
+   * pods that was 300 calls a second, with pods still starting among them).
+   */
+  private tick(): void {
+    if (this.busy || this.done) return
+    if (this.steady && this.env.runtimeWatched?.() && this.clock.now().getTime() - this.lastSyncAt < VOLUME_RESYNC_MS) return
+    this.kick()
+  }
+
+  /** The kubelet's relist saw this pod's sandboxes or containers change (start, exit, removal). */
+  runtimeChanged(): void {
+    this.kick()
+  }
+
   kick(): void {
     if (this.done) return
     if (this.busy) {
@@ -187,6 +218,8 @@ export class PodWorker {
       this.synced = true
       this.trace.add('queue', now() - this.trace.seenAt)
     }
+    this.steady = false
+    this.lastSyncAt = this.clock.now().getTime()
     if (this.pod.metadata?.deletionTimestamp) {
       this.terminating ??= this.terminate()
       await this.terminating
@@ -194,6 +227,7 @@ export class PodWorker {
     }
     if (this.finalPhase) {
       await this.publish(await this.views())
+      this.steady = true
       return
     }
     // A new sandbox keeps containerd busy a while (netns, CNI, pause): the volumes — their API
@@ -265,6 +299,8 @@ export class PodWorker {
       if (this.sandboxId) await this.env.cri.stopPodSandbox(this.sandboxId).catch(() => undefined)
     }
     await this.publish(views)
+    const probed = (spec?.containers ?? []).some((c) => c.livenessProbe || c.readinessProbe || c.startupProbe)
+    this.steady = !this.acted && !probed && this.waiting.size === 0 && views.initialized && (!!this.finalPhase || views.mains.every((m) => m.state?.running))
   }
 
   /**
