@@ -101,7 +101,9 @@ export function prepareForUpdate(res: ResourceInfo, obj: KubeObject, old: KubeOb
 
 /** Status-subresource update: only status (and labels/annotations) may change. */
 export function prepareForStatusUpdate(res: ResourceInfo, obj: KubeObject, old: KubeObject): void {
-  if ('spec' in old) obj.spec = structuredClone(old.spec)
+  // The stored spec itself, not a copy: `old` is the writer's private decoding of the stored
+  // object, and nothing after this changes a spec that defaulting already saw.
+  if ('spec' in old) obj.spec = old.spec
   else delete obj.spec
   const meta = { ...(old.metadata ?? {}) }
   meta.labels = obj.metadata?.labels
