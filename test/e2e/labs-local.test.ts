@@ -5,20 +5,18 @@
 // scheduler) run last, and whatever they stopped is started again even when they fail.
 // A local cluster has every capability the catalogue needs (NetworkPolicy, Ingress, RBAC,
 // LoadBalancer addresses), so a lab whose needs it does not meet fails with the reason.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClusterManager } from '../../src-main/clusters'
 import { importKillercoda, LabRunner, loadCatalogue, managedLabCluster, unmetNeeds, type Lab, type ManagedLabCluster } from '../../src-main/lab-runner'
-import { kubectlCli, kubelabCli } from '../helpers/cli'
+import { clusterHome } from '../helpers/cli'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const NAME = 'labs'
 // Short: containerd's socket path under the cluster folder must fit a unix socket.
-const home = mkdtempSync('/tmp/kll-')
-const env = { ...process.env, KUBELAB_HOME: home }
-const kubeconfig = join(home, 'clusters', NAME, 'kubeconfig')
+const { home, env, kubelab, kubectl } = clusterHome(NAME, { prefix: '/tmp/kll-' })
 
 /** Labs run in this order: those that stop node components or break a node's configuration go last. */
 const BREAKS_NODES = ['stopped-scheduler', 'notready-node', 'node-failure', 'kubelet-config', 'dns-outage']
@@ -41,10 +39,6 @@ const labs = entries
 
 let cluster: ManagedLabCluster
 const timings: string[] = []
-
-const kubelab = kubelabCli({ env })
-
-const kubectl = kubectlCli({ kubeconfig })
 
 /** Starts again whatever a node-breaking lab stopped (kubelets on workers, the scheduler on cp). */
 async function repairNodes(): Promise<void> {

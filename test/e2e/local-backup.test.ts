@@ -1,21 +1,14 @@
 // `kubelab backup` / `kubelab restore` on a local-provider cluster with the embedded store: the
 // restore runs on the control-plane node over SSH (supervisor stops the API server,
 // kubelab-node restore, start, components restarted). Lean: one control-plane node only.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { kubectlCli, kubelabCli } from '../helpers/cli'
+import { clusterHome } from '../helpers/cli'
 
-const home = mkdtempSync('/tmp/kl-')
 // Reserved for this file (run the local-cluster tests one at a time, under the e2e lock).
 const cluster = 'l7b'
-const clusterDir = join(home, 'clusters', cluster)
-const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home }
-
-const kubelab = kubelabCli({ env, timeoutMs: 240_000 })
-
-const kubectl = kubectlCli({ kubeconfig })
+const { home, clusterDir, kubelab, kubectl } = clusterHome(cluster, { timeoutMs: 240_000 })
 
 beforeAll(async () => {
   await kubelab('create', cluster, '--provider', 'local', '--workers', '0', '--timeout', '180')

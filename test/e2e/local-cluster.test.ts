@@ -5,21 +5,18 @@
 // Finally `kubelab delete` must leave the machine as it was (namespaces, links, iptables,
 // mounts, processes and files compared before and after).
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, writeImage } from '../../provisioning/images'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
-import { kubectlCli, kubelabCli } from '../helpers/cli'
+import { clusterHome } from '../helpers/cli'
 import { eventually as retry } from '../helpers/wait'
 
-const home = mkdtempSync('/tmp/kl-')
 // A fixed name from the local-cluster names reserved for these tests (l5a workloads, l5b
 // create-resume, l5c this file, local-node and the benchmark): run those one at a time.
 const cluster = 'l5c'
-const clusterDir = join(home, 'clusters', cluster)
-const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home }
+const { home, clusterDir, kubelab, kubectl } = clusterHome(cluster, { timeoutMs: 240_000 })
 
 const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
 
@@ -49,12 +46,7 @@ function machineState(): Record<string, string[]> {
   }
 }
 
-const kubelab = kubelabCli({ env, timeoutMs: 240_000 })
-
-const kubectl = kubectlCli({ kubeconfig })
-
-/** Retries a check until it passes (bounded): pod start, endpoints and proxy rules converge. */
-/** Retries `f` until it passes (kubectl twice a second), printing the convergence time (worth seeing when the suite runs slowly; no assertion on it). */
+/** Retries a check until it passes (bounded; kubectl twice a second): pod start, endpoints and proxy rules converge. Prints the convergence time (worth seeing when the suite runs slowly; no assertion on it). */
 const eventually = <T>(what: string, f: () => Promise<T>, ms = 90_000): Promise<T> => retry(what, f, { timeoutMs: ms, intervalMs: 500, log: true })
 
 const PAGE = 'KubeLab busybox'

@@ -10,26 +10,22 @@
 // takes the node's install lock (install-node.sh waits on it with flock) before the installer
 // gets there: the install step is then reliably in progress when the cut or Ctrl-C comes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
-import { KUBELAB_BIN, ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
+import { clusterHome, KUBELAB_BIN, ROOT, kubectlCli } from '../helpers/cli'
 import { until } from '../helpers/wait'
 
 const cluster = 'l5b'
-const home = mkdtempSync('/tmp/kl-l5b-')
-const clusterDir = join(home, 'clusters', cluster)
+const { home, clusterDir, env, kubelab } = clusterHome(cluster, { prefix: '/tmp/kl-l5b-' })
 const adminKubeconfig = join(home, 'admin.kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home }
 const CREATE = ['create', cluster, '--provider', 'local', '--workers', '2', '--timeout', '240']
 const NODES = ['control-plane', 'node-1', 'node-2']
 
 const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const psArgs = (): string[] => out('ps', ['-eo', 'pid=,args=']).split('\n')
-
-const kubelab = kubelabCli({ env })
 
 const kubectl = (kubeconfig: string, ...args: string[]): Promise<string> => kubectlCli({ kubeconfig })(...args)
 

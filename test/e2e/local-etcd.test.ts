@@ -2,26 +2,19 @@
 // (Debian etcd-server) as a supervised component with TLS from the cluster PKI (certificates
 // where kubeadm keeps them) and data under the node's state; the API server keeps every object
 // there. etcdctl works on the node. Lean: one control-plane node and one worker.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClusterManager } from '../../src-main/clusters'
 import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/lab-runner'
-import { kubectlCli, kubelabCli } from '../helpers/cli'
+import { clusterHome } from '../helpers/cli'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
-const home = mkdtempSync('/tmp/kl-')
 // Reserved for this file (run the local-cluster tests one at a time, under the e2e lock).
 const cluster = 'l5e'
-const clusterDir = join(home, 'clusters', cluster)
-const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home }
-
-const kubelab = kubelabCli({ env, timeoutMs: 240_000 })
-
-const kubectl = kubectlCli({ kubeconfig })
+const { home, clusterDir, env, kubelab, kubectl } = clusterHome(cluster, { timeoutMs: 240_000 })
 
 let master = ''
 let createLog = ''

@@ -12,7 +12,7 @@
 // Lean: no workers (three nodes of agents are enough for this machine). Failover times are
 // printed (the bench, bench/ha.bench.ts, is where they are reported), never asserted.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
@@ -20,20 +20,13 @@ import type { Browser, Page } from 'playwright-core'
 import { CHROMIUM_PATH, launchChromium } from '../helpers/ui'
 import { ClusterManager } from '../../src-main/clusters'
 import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/lab-runner'
-import { KUBELAB_BIN, ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
+import { clusterHome, KUBELAB_BIN, ROOT } from '../helpers/cli'
 import { until } from '../helpers/wait'
 
-const home = mkdtempSync('/tmp/kl-')
 // Reserved for this file (run the local-cluster tests one at a time, under the e2e lock).
 const cluster = 'l6h'
-const clusterDir = join(home, 'clusters', cluster)
-const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home }
+const { home, clusterDir, kubeconfig, env, kubelab, kubectl } = clusterHome(cluster, { kubectl: { flags: ['--request-timeout=10s'] } })
 const CPS = ['control-plane', 'control-plane-2', 'control-plane-3']
-
-const kubelab = kubelabCli({ env })
-
-const kubectl = kubectlCli({ kubeconfig, flags: ['--request-timeout=10s'] })
 
 /** The node holding each Lease (identity `NODE_uuid`). */
 async function leaseHolders(): Promise<Record<string, string>> {

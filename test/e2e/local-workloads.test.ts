@@ -10,23 +10,16 @@
 // (node-monitor-grace-period 40s; the API server gives pods a 300 s default toleration of the
 // not-ready/unreachable taints). Nothing is shortened for the cluster: the Deployment here
 // declares its own tolerations with tolerationSeconds 5, as a user would in any Kubernetes.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, writeImage } from '../../provisioning/images'
-import { kubectlCli, kubelabCli } from '../helpers/cli'
+import { clusterHome } from '../helpers/cli'
 import { eventually as retry } from '../helpers/wait'
 
 const cluster = 'l5a'
-const home = mkdtempSync('/tmp/kl-l5a-')
-const clusterDir = join(home, 'clusters', cluster)
-const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = { ...process.env, KUBELAB_HOME: home }
-
-const kubelab = kubelabCli({ env })
-
-const kubectl = kubectlCli({ kubeconfig, timeoutMs: 180_000 })
+const { home, clusterDir, kubelab, kubectl } = clusterHome(cluster, { prefix: '/tmp/kl-l5a-', kubectl: { timeoutMs: 180_000 } })
 
 /** Retries until `f` returns without throwing (bounded: a bound, not a timing assertion). */
 /** Retries `f` until it passes (kubectl once a second), printing how long it took. */

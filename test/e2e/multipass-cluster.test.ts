@@ -6,12 +6,12 @@
 // install, nodes Ready, and the real kubectl runs a pod. A restart moves every VM to a new
 // address (DHCP drift) and start repairs certificates, node IPs and the kubeconfig. Delete must
 // leave nothing behind.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hostNodeRuntime } from '../helpers/node-runtime'
 import { hostLinuxKubectl } from '../helpers/host-kubectl'
-import { DOUBLES, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
+import { doublesHome, eventually, freeSubnet, leftovers, missingHostDeps } from './vm-doubles'
 
 const missing = missingHostDeps()
 if (missing) console.warn(`multipass e2e skipped: ${missing}`)
@@ -21,21 +21,11 @@ const runtime = missing ? undefined : hostNodeRuntime()
 
 const cluster = 'mp8'
 const bridge = 'klmp8'
-const home = mkdtempSync('/tmp/kl-')
-const state = join(home, 'mp')
-const clusterDir = join(home, 'clusters', cluster)
-const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = {
-  ...process.env,
-  KUBELAB_HOME: home,
-  PATH: `${DOUBLES}:${process.env.PATH}`,
-  MULTIPASS_DOUBLE_STATE: state,
-  MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'),
+const { home, state, clusterDir, kubeconfig, kubelab, kubectl } = doublesHome(cluster, 'multipass', {
   KUBELAB_NODE_RUNTIME: runtime?.file ?? '',
   KUBELAB_NODE_DIST: 'http://127.0.0.1:1/unreachable',
   KUBELAB_KUBECTL: missing ? '' : hostLinuxKubectl(),
-}
-const { kubelab, kubectl } = runner(env)
+})
 const marks = [home, bridge, `kl-${cluster}-`, `KLD-${bridge}`]
 
 function configure(extra: Record<string, unknown>): void {
@@ -48,10 +38,7 @@ function configure(extra: Record<string, unknown>): void {
 }
 
 const nodeIps = async (): Promise<string[]> =>
-  (await kubectl(kubeconfig, 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}'))
-    .trim()
-    .split('\n')
-    .sort()
+  (await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}')).trim().split('\n').sort()
 
 afterAll(async () => {
   if (!missing) await kubelab('delete', cluster).catch(() => {})
@@ -77,7 +64,7 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
     // The double's VM really ran the user-data: the cluster key is authorized for root.
     const pub = readFileSync(join(clusterDir, 'ssh', 'id_ed25519.pub'), 'utf8').trim()
     expect(readFileSync(join(state, 'vms', 'kl-mp8-node-1', 'etc', 'ssh', 'authorized_keys', 'root'), 'utf8')).toContain(pub)
-    const nodes = await kubectl(kubeconfig, 'get', 'nodes', '--no-headers')
+    const nodes = await kubectl('get', 'nodes', '--no-headers')
     expect(nodes).toMatch(/^control-plane\s+Ready/m)
     expect(nodes).toMatch(/^node-1\s+Ready/m)
     firstIps = await nodeIps()
@@ -97,12 +84,12 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
   })
 
   it('the real kubectl runs a pod to Running on the worker', async () => {
-    await kubectl(kubeconfig, 'run', 'hello', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
+    await kubectl('run', 'hello', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
     await eventually('pod hello Running', async () => {
-      const phase = await kubectl(kubeconfig, 'get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.spec.nodeName}')
+      const phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.spec.nodeName}')
       if (phase !== 'Running node-1') throw new Error(`pod is ${phase}`)
     })
-    expect(await kubectl(kubeconfig, 'exec', 'hello', '--', 'echo', 'from-the-pod')).toBe('from-the-pod\n')
+    expect(await kubectl('exec', 'hello', '--', 'echo', 'from-the-pod')).toBe('from-the-pod\n')
   })
 
   it('stop, then start with new VM addresses: start repairs certificates, node IPs and the kubeconfig', async () => {
@@ -115,7 +102,7 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
     expect(log).toMatch(/repair done/)
     const ips = await eventually('nodes Ready at their new addresses', async () => {
       const now = await nodeIps()
-      const nodes = await kubectl(kubeconfig, 'get', 'nodes', '--no-headers')
+      const nodes = await kubectl('get', 'nodes', '--no-headers')
       if (!/^control-plane\s+Ready/m.test(nodes) || !/^node-1\s+Ready/m.test(nodes) || now.some((ip) => firstIps.includes(ip)))
         throw new Error(`nodes: ${nodes} addresses ${now.join(', ')}`)
       return now

@@ -8,7 +8,7 @@
 // balancer). A whole-cluster stop, then a start that hands every VM another address (DHCP drift): the repair rewrites the
 // /etc/hosts blocks, the members find each other by name again with the same member IDs, and the
 // host's balancer follows the new addresses. Delete leaves nothing.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
@@ -16,7 +16,7 @@ import { hostNodeRuntime } from '../helpers/node-runtime'
 import { hostLinuxKubectl } from '../helpers/host-kubectl'
 import { ClusterManager } from '../../src-main/clusters'
 import { LabRunner, loadCatalogue, managedLabCluster, unmetNeeds } from '../../src-main/lab-runner'
-import { DOUBLES, ROOT, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
+import { ROOT, doublesHome, eventually, freeSubnet, leftovers, missingHostDeps } from './vm-doubles'
 
 const missing = missingHostDeps() ?? (existsSync('/usr/bin/etcd') ? undefined : 'needs /usr/bin/etcd (Debian etcd-server)')
 if (missing) console.warn(`multipass HA e2e skipped: ${missing}`)
@@ -24,24 +24,18 @@ const runtime = missing ? undefined : hostNodeRuntime()
 
 const cluster = 'mph'
 const bridge = 'klmph'
-const home = mkdtempSync('/tmp/kl-')
-const state = join(home, 'mp')
-const clusterDir = join(home, 'clusters', cluster)
-const kubeconfig = join(clusterDir, 'kubeconfig')
 const CPS = ['control-plane', 'control-plane-2', 'control-plane-3']
 const vmOf = (node: string): string => `kl-${cluster}-${node}`
-const env = {
-  ...process.env,
-  KUBELAB_HOME: home,
-  PATH: `${DOUBLES}:${process.env.PATH}`,
-  MULTIPASS_DOUBLE_STATE: state,
-  MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'),
-  KUBELAB_NODE_RUNTIME: runtime?.file ?? '',
-  KUBELAB_NODE_DIST: 'http://127.0.0.1:1/unreachable',
-  KUBELAB_KUBECTL: missing ? '' : hostLinuxKubectl(),
-}
-const { kubelab, kubectl: kubectlAt } = runner(env)
-const kubectl = (...args: string[]): Promise<string> => kubectlAt(kubeconfig, '--request-timeout=10s', ...args)
+const { home, state, clusterDir, kubeconfig, env, kubelab, kubectl } = doublesHome(
+  cluster,
+  'multipass',
+  {
+    KUBELAB_NODE_RUNTIME: runtime?.file ?? '',
+    KUBELAB_NODE_DIST: 'http://127.0.0.1:1/unreachable',
+    KUBELAB_KUBECTL: missing ? '' : hostLinuxKubectl(),
+  },
+  ['--request-timeout=10s'],
+)
 const marks = [home, bridge, `kl-${cluster}-`, `KLD-${bridge}`]
 
 function configure(extra: Record<string, unknown>): void {

@@ -6,11 +6,11 @@
 // forward really listens on 127.0.0.1, so create reaches every VM by SSH through it, installs,
 // and the real kubectl runs a pod. The sizing flags must reach the VMs, stop/start must bring the
 // cluster back with its objects, and delete must leave nothing behind.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hostNodeRuntime, serveNodeDist } from '../helpers/node-runtime'
-import { DOUBLES, eventually, freeSubnet, leftovers, missingHostDeps, runner } from './vm-doubles'
+import { doublesHome, eventually, freeSubnet, leftovers, missingHostDeps } from './vm-doubles'
 
 const missing = missingHostDeps()
 if (missing) console.warn(`virtualbox e2e skipped: ${missing}`)
@@ -20,22 +20,12 @@ const dist = runtime ? await serveNodeDist(runtime.file) : undefined
 
 const cluster = 'vb8'
 const bridge = 'klvb8'
-const home = mkdtempSync('/tmp/kl-')
-const state = join(home, 'vbox')
-const clusterDir = join(home, 'clusters', cluster)
-const kubeconfig = join(clusterDir, 'kubeconfig')
-const env = {
-  ...process.env,
-  KUBELAB_HOME: home,
-  PATH: `${DOUBLES}:${process.env.PATH}`,
-  VBOXMANAGE_DOUBLE_STATE: state,
-  VBOXMANAGE_DOUBLE_BACKEND: join(DOUBLES, 'vm-node'),
+const { home, state, clusterDir, kubeconfig, env, kubelab, kubectl } = doublesHome(cluster, 'virtualbox', {
   KUBELAB_NODE_DIST: dist?.url ?? '',
   KUBELAB_NODE_RUNTIME: '',
   KUBELAB_KUBECTL: '',
   KUBELAB_KUBECTL_BASE: 'http://127.0.0.1:1/unreachable',
-}
-const { kubelab, kubectl } = runner(env)
+})
 const vms = ['kl-vb8-control-plane', 'kl-vb8-node-1']
 const marks = [home, bridge, 'kl-vb8-', `KLD-${bridge}`]
 // 59 is minikube's; the rest of 192.168.56.0/21 is what VirtualBox allows for host-only.
@@ -68,10 +58,7 @@ const calls = (): Call[] =>
     .map((l) => JSON.parse(l) as Call)
 
 const nodeIps = async (): Promise<string[]> =>
-  (await kubectl(kubeconfig, 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}'))
-    .trim()
-    .split('\n')
-    .sort()
+  (await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}')).trim().split('\n').sort()
 
 afterAll(async () => {
   if (!missing) await kubelab('delete', cluster).catch(() => {})
@@ -141,7 +128,7 @@ describe.skipIf(missing !== undefined)('kubelab create --provider virtualbox (te
     expect(readFileSync(join(state, 'vms', 'kl-vb8-node-1', 'etc', 'ssh', 'authorized_keys', 'root'), 'utf8')).toContain(pub)
     expect((await kubelab('ssh', cluster, 'node-1', '--', 'cloud-init', 'status')).trim()).toBe('status: done')
 
-    const nodes = await kubectl(kubeconfig, 'get', 'nodes', '--no-headers')
+    const nodes = await kubectl('get', 'nodes', '--no-headers')
     expect(nodes).toMatch(/^control-plane\s+Ready/m)
     expect(nodes).toMatch(/^node-1\s+Ready/m)
     expect(await nodeIps()).toEqual([`${subnet}.10`, `${subnet}.11`])
@@ -165,16 +152,16 @@ describe.skipIf(missing !== undefined)('kubelab create --provider virtualbox (te
   })
 
   it('the real kubectl runs a pod to Running on the worker', async () => {
-    await kubectl(kubeconfig, 'run', 'hello', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
+    await kubectl('run', 'hello', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
     await eventually('pod hello Running', async () => {
-      const phase = await kubectl(kubeconfig, 'get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.spec.nodeName}')
+      const phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.spec.nodeName}')
       if (phase !== 'Running node-1') throw new Error(`pod is ${phase}`)
     })
-    expect(await kubectl(kubeconfig, 'exec', 'hello', '--', 'echo', 'from-the-pod')).toBe('from-the-pod\n')
+    expect(await kubectl('exec', 'hello', '--', 'echo', 'from-the-pod')).toBe('from-the-pod\n')
   })
 
   it('stop powers the VMs off (ACPI), start brings the cluster back with its objects', async () => {
-    await kubectl(kubeconfig, 'create', 'configmap', 'keep-me', '--from-literal=k=v')
+    await kubectl('create', 'configmap', 'keep-me', '--from-literal=k=v')
     await kubelab('stop', cluster)
     for (const vm of vms) expect((await vminfo(vm)).VMState).toBe('poweroff')
     expect(
@@ -186,25 +173,25 @@ describe.skipIf(missing !== undefined)('kubelab create --provider virtualbox (te
     await kubelab('start', cluster)
     for (const vm of vms) expect((await vminfo(vm)).VMState).toBe('running')
     await eventually('nodes Ready again', async () => {
-      const nodes = await kubectl(kubeconfig, 'get', 'nodes', '--no-headers')
+      const nodes = await kubectl('get', 'nodes', '--no-headers')
       if (!/^control-plane\s+Ready/m.test(nodes) || !/^node-1\s+Ready/m.test(nodes)) throw new Error(nodes)
     })
     expect(await nodeIps()).toEqual([`${subnet}.10`, `${subnet}.11`]) // static: no drift
-    expect(await kubectl(kubeconfig, 'get', 'configmap', 'keep-me', '-o', 'jsonpath={.data.k}')).toBe('v')
-    expect(await kubectl(kubeconfig, 'get', 'pod', 'hello', '-o', 'jsonpath={.spec.nodeName}')).toBe('node-1')
+    expect(await kubectl('get', 'configmap', 'keep-me', '-o', 'jsonpath={.data.k}')).toBe('v')
+    expect(await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.spec.nodeName}')).toBe('node-1')
     // Pod hello runs again on the rebooted worker, in a new sandbox (the next attempt: containerd
     // keeps the dead one's name reserved), and the worker takes new pods.
     await eventually('pod hello running again', async () => {
-      const ready = await kubectl(kubeconfig, 'get', 'pod', 'hello', '-o', 'jsonpath={.status.containerStatuses[0].ready}')
-      if (ready !== 'true') throw new Error(`hello is not ready: ${await kubectl(kubeconfig, 'get', 'pod', 'hello', '-o', 'wide')}`)
+      const ready = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.containerStatuses[0].ready}')
+      if (ready !== 'true') throw new Error(`hello is not ready: ${await kubectl('get', 'pod', 'hello', '-o', 'wide')}`)
     })
-    expect(await kubectl(kubeconfig, 'exec', 'hello', '--', 'echo', 'again')).toBe('again\n')
-    await kubectl(kubeconfig, 'run', 'after', '--image=kubelab.local/busybox:1', '--overrides={"spec":{"nodeName":"node-1"}}', '--', 'sleep', '3600')
+    expect(await kubectl('exec', 'hello', '--', 'echo', 'again')).toBe('again\n')
+    await kubectl('run', 'after', '--image=kubelab.local/busybox:1', '--overrides={"spec":{"nodeName":"node-1"}}', '--', 'sleep', '3600')
     await eventually('pod after Running', async () => {
-      const phase = await kubectl(kubeconfig, 'get', 'pod', 'after', '-o', 'jsonpath={.status.phase}')
+      const phase = await kubectl('get', 'pod', 'after', '-o', 'jsonpath={.status.phase}')
       if (phase !== 'Running') throw new Error(`pod is ${phase}`)
     })
-    expect(await kubectl(kubeconfig, 'exec', 'after', '--', 'echo', 'back')).toBe('back\n')
+    expect(await kubectl('exec', 'after', '--', 'echo', 'back')).toBe('back\n')
   })
 
   it('delete unregisters the VMs and leaves no VM, file, namespace, bridge, rule, mount or process', async () => {

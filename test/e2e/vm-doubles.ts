@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT, kubectlCli, kubelabCli } from '../helpers/cli'
+import { clusterHome, ROOT } from '../helpers/cli'
 import { eventually as retry } from '../helpers/wait'
 
 export { ROOT }
@@ -26,12 +26,24 @@ export function freeSubnet(candidates: readonly string[]): string {
   return free
 }
 
-/** The CLI (15 min a command) and kubectl of a test that runs with `env`: see ../helpers/cli. */
-export function runner(env: NodeJS.ProcessEnv) {
-  return {
-    kubelab: kubelabCli({ env, timeoutMs: 900_000 }),
-    kubectl: (kubeconfig: string, ...args: string[]): Promise<string> => kubectlCli({ kubeconfig })(...args),
-  }
+/**
+ * A test's KubeLab home for `cluster` on the `tool` double: the double first on PATH, its VMs
+ * local nodes, its state in `state` under the home; `more` environment on top. The CLI gets
+ * 15 min a command; kubectl takes `kubectlFlags` before each command's own.
+ */
+export function doublesHome(cluster: string, tool: 'multipass' | 'virtualbox', more: NodeJS.ProcessEnv, kubectlFlags: readonly string[] = []) {
+  const [prefix, folder] = tool === 'multipass' ? ['MULTIPASS', 'mp'] : ['VBOXMANAGE', 'vbox']
+  const h = clusterHome(cluster, {
+    timeoutMs: 900_000,
+    kubectl: { flags: kubectlFlags },
+    env: (home) => ({
+      PATH: `${DOUBLES}:${process.env.PATH}`,
+      [`${prefix}_DOUBLE_STATE`]: join(home, folder),
+      [`${prefix}_DOUBLE_BACKEND`]: join(DOUBLES, 'vm-node'),
+      ...more,
+    }),
+  })
+  return { ...h, state: join(h.home, folder) }
 }
 
 /** Retries until `f` passes (bounded; the bound is generous for a loaded machine; kubectl once a second). */

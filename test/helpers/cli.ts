@@ -5,6 +5,7 @@
 // with the command line, the exit and the end of the output (so a red test says why), and
 // their `.result(...)` gives the exit code instead.
 import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** The repository root (the `kubelab` CLI runs with it as working directory). */
@@ -133,4 +134,44 @@ export function kubectlCli(opts: KubectlOptions): Kubectl {
     return r.stdout + r.stderr
   }
   return Object.assign(run, { stdin, result: (...args: string[]) => exec(args) })
+}
+
+export interface ClusterHomeOptions {
+  /** The temporary folder's prefix (default `/tmp/kl-`: short, as the unix sockets under it need). */
+  readonly prefix?: string
+  /** More environment, given the home (VM doubles keep their state in it). */
+  readonly env?: (home: string) => NodeJS.ProcessEnv
+  /** Per `kubelab` command (default 300 s). */
+  readonly timeoutMs?: number
+  /** kubectl's options besides the kubeconfig. */
+  readonly kubectl?: Omit<KubectlOptions, 'kubeconfig'>
+}
+
+export interface ClusterHome {
+  /** A fresh folder, the CLI's `KUBELAB_HOME` (the test removes it). */
+  readonly home: string
+  readonly clusterDir: string
+  /** The cluster's kubeconfig, as `kubelab create` writes it. */
+  readonly kubeconfig: string
+  readonly env: NodeJS.ProcessEnv
+  /** The CLI with `env`. */
+  readonly kubelab: Kubelab
+  /** kubectl with the cluster's kubeconfig (this process's environment). */
+  readonly kubectl: Kubectl
+}
+
+/** A test's own KubeLab home for the cluster `cluster`, with the CLI and kubectl for it. */
+export function clusterHome(cluster: string, opts: ClusterHomeOptions = {}): ClusterHome {
+  const home = mkdtempSync(opts.prefix ?? '/tmp/kl-')
+  const clusterDir = join(home, 'clusters', cluster)
+  const kubeconfig = join(clusterDir, 'kubeconfig')
+  const env = { ...process.env, KUBELAB_HOME: home, ...opts.env?.(home) }
+  return {
+    home,
+    clusterDir,
+    kubeconfig,
+    env,
+    kubelab: kubelabCli({ env, timeoutMs: opts.timeoutMs }),
+    kubectl: kubectlCli({ kubeconfig, ...opts.kubectl }),
+  }
 }
