@@ -557,6 +557,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   })
   // A client that never finishes its headers is dropped after 32 s, as upstream's server.
   server.headersTimeout = 32_000
+  // An idle keep-alive connection stays open 90 s, as upstream's server (IdleTimeout, the Go
+  // transport's own keep-alive); Node's 5 s made every component that paused for 5 s pay new
+  // TLS handshakes for its next burst of requests.
+  server.keepAliveTimeout = 90_000
   // Every accepted socket, for close(): closeAllConnections() misses one still in its TLS
   // handshake or upgraded (exec, port-forward), and such a socket would hold server.close() open.
   const sockets = new Set<Socket>()
