@@ -108,9 +108,17 @@ function scoped(res: ResourceInfo, subresource: string | undefined, set: FieldSe
  */
 function ownable(res: ResourceInfo, subresource: string | undefined, obj: KubeObject): KubeObject {
   const reset = resetField(res, subresource)
-  if (!reset || !(reset in obj)) return obj
+  const resets = reset !== undefined && reset in obj
+  // managedFields are never tracked either, and the stored object's would be walked for nothing.
+  const tracked = obj.metadata?.managedFields !== undefined
+  if (!resets && !tracked) return obj
   const out = { ...obj }
-  delete out[reset]
+  if (resets) delete out[reset]
+  if (tracked) {
+    const meta = { ...out.metadata }
+    delete meta.managedFields
+    out.metadata = meta
+  }
   return out
 }
 
