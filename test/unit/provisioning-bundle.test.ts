@@ -44,12 +44,14 @@ describe('node bundle', () => {
     const help = spawnSync(process.execPath, [join(out, 'kubelab-node.js'), 'help'], { encoding: 'utf8' })
     expect(help.status).toBe(0)
     expect(help.stdout).toContain('usage: kubelab-node <component>')
-    // A component that keeps running writes the cache after a few seconds (temp file + rename).
+    // A component that keeps running writes the cache after a few seconds (temp file + rename),
+    // then removes older bundles' caches: wait for both, as a loaded machine may run them apart.
     const data = mkdtempSync(join(tmpdir(), 'kl-cache-api-'))
     made.push(data)
     const api = spawn(process.execPath, [join(out, 'kubelab-node.js'), 'apiserver', '--data-dir', data, '--secure-port', '0'], { stdio: 'ignore' })
+    const settled = (): boolean => statSync(cache).size >= 100_000 && readdirSync(out).filter((f) => f.endsWith('.cache') || f.endsWith('.tmp')).length === 1
     try {
-      for (let i = 0; i < 300 && statSync(cache).size < 100_000; i++) await new Promise((r) => setTimeout(r, 100))
+      for (let i = 0; i < 300 && !settled(); i++) await new Promise((r) => setTimeout(r, 100))
     } finally {
       api.kill('SIGKILL')
     }
