@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hostNodeRuntime } from '../helpers/node-runtime'
 import { hostLinuxKubectl } from '../helpers/host-kubectl'
-import { doublesHome, eventually, freeSubnet, leftovers, missingHostDeps } from './vm-doubles'
+import { doublesHome, eventually, expectPodOnWorker, freeSubnet, leftovers, missingHostDeps } from './vm-doubles'
 
 const missing = missingHostDeps()
 if (missing) console.warn(`multipass e2e skipped: ${missing}`)
@@ -84,12 +84,7 @@ describe.skipIf(missing !== undefined)('kubelab create --provider multipass (tes
   })
 
   it('the real kubectl runs a pod to Running on the worker', async () => {
-    await kubectl('run', 'hello', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
-    await eventually('pod hello Running', async () => {
-      const phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.spec.nodeName}')
-      if (phase !== 'Running node-1') throw new Error(`pod is ${phase}`)
-    })
-    expect(await kubectl('exec', 'hello', '--', 'echo', 'from-the-pod')).toBe('from-the-pod\n')
+    await expectPodOnWorker(kubectl)
   })
 
   it('stop, then start with new VM addresses: start repairs certificates, node IPs and the kubeconfig', async () => {

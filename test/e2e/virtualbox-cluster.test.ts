@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hostNodeRuntime, serveNodeDist } from '../helpers/node-runtime'
-import { doublesHome, eventually, freeSubnet, leftovers, missingHostDeps } from './vm-doubles'
+import { doublesHome, eventually, expectPodOnWorker, freeSubnet, leftovers, missingHostDeps } from './vm-doubles'
 
 const missing = missingHostDeps()
 if (missing) console.warn(`virtualbox e2e skipped: ${missing}`)
@@ -152,12 +152,7 @@ describe.skipIf(missing !== undefined)('kubelab create --provider virtualbox (te
   })
 
   it('the real kubectl runs a pod to Running on the worker', async () => {
-    await kubectl('run', 'hello', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
-    await eventually('pod hello Running', async () => {
-      const phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.spec.nodeName}')
-      if (phase !== 'Running node-1') throw new Error(`pod is ${phase}`)
-    })
-    expect(await kubectl('exec', 'hello', '--', 'echo', 'from-the-pod')).toBe('from-the-pod\n')
+    await expectPodOnWorker(kubectl)
   })
 
   it('stop powers the VMs off (ACPI), start brings the cluster back with its objects', async () => {

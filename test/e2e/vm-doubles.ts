@@ -4,7 +4,8 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { clusterHome, ROOT } from '../helpers/cli'
+import { expect } from 'vitest'
+import { clusterHome, ROOT, type Kubectl } from '../helpers/cli'
 import { eventually as retry } from '../helpers/wait'
 
 export { ROOT }
@@ -46,8 +47,18 @@ export function doublesHome(cluster: string, tool: 'multipass' | 'virtualbox', m
   return { ...h, state: join(h.home, folder) }
 }
 
-/** Retries until `f` passes (bounded; the bound is generous for a loaded machine; kubectl once a second). */
+/** Retries until `attempt` passes (bounded; the bound is generous for a loaded machine; kubectl once a second). */
 export const eventually = <T>(what: string, attempt: () => Promise<T>, ms = 180_000): Promise<T> => retry(what, attempt, { timeoutMs: ms, intervalMs: 1000 })
+
+/** The real kubectl runs a pod to Running on the worker (node-1), and exec reaches it. */
+export async function expectPodOnWorker(kubectl: Kubectl): Promise<void> {
+  await kubectl('run', 'hello', '--image=kubelab.local/busybox:1', '--', 'sleep', '3600')
+  await eventually('pod hello Running', async () => {
+    const phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.spec.nodeName}')
+    if (phase !== 'Running node-1') throw new Error(`pod is ${phase}`)
+  })
+  expect(await kubectl('exec', 'hello', '--', 'echo', 'from-the-pod')).toBe('from-the-pod\n')
+}
 
 const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
 
