@@ -10,7 +10,7 @@
 // seconds each process spent during the burst (on a 2-core machine, who had the cores).
 // Run under the e2e lock: flock /tmp/kubelab-e2e.lock npx tsx bench/pods.bench.ts
 //   (SEQ=100 BURST=100 RSS_PODS=30 POD_TIMEOUT_S=300; KEEP_KUBELET_LOG=FILE keeps the kubelet's log,
-//   KUBELET_CPU_PROF=DIR writes its CPU profile there)
+//   KUBELET_CPU_PROF=DIR writes its CPU profile there; KUBELAB_SANDBOX_SLOTS=N reaches the kubelet)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -40,6 +40,8 @@ export interface WorkerEnv {
    * so a steady pod's 1 s tick need not ask containerd itself. Without it every tick syncs.
    */
   runtimeWatched?(): boolean
+  /** Runs a RunPodSandbox when one of the node's sandbox slots is free; default at once. */
+  sandboxSlot?<T>(run: () => Promise<T>): Promise<T>
   /** Where the worker reads the time (back-offs, grace periods, pull times, timestamps); default the real clock. */
   clock?: Clock
 }
@@ -366,7 +368,12 @@ export class PodWorker {
     this.sandboxCfg = this.makeSandboxConfig()
     try {
       const cfg = this.sandboxCfg
-      this.sandboxId = await this.timed('runSandbox', () => this.env.cri.runPodSandbox(cfg))
+      const slot = this.env.sandboxSlot ?? ((run) => run())
+      const waited = now()
+      this.sandboxId = await slot(() => {
+        this.trace.add('sandboxSlot', now() - waited)
+        return this.timed('runSandbox', () => this.env.cri.runPodSandbox(cfg))
+      })
     } catch (e) {
       // a failed RunPodSandbox may leave its sandbox (and name) behind: look next time
       this.mayHaveSandbox = true

@@ -11,6 +11,8 @@ export const START_STEPS = [
   'queue',
   /** ListPodSandbox: is there a sandbox of an earlier kubelet run to adopt? */
   'listSandbox',
+  /** Waiting for one of the kubelet's sandbox slots (RunPodSandbox calls in flight are bounded). */
+  'sandboxSlot',
   /** RunPodSandbox: containerd makes the netns, runs CNI ADD (bridge, host-local), starts pause. */
   'runSandbox',
   /** PodSandboxStatus after the sandbox started (the pod IP). */
