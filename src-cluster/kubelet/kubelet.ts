@@ -23,7 +23,7 @@ import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
 import { microTime } from '../kit/time'
 
 /** RunPodSandbox calls the kubelet keeps in flight at once (see Kubelet.sandboxSlots). */
-const SANDBOX_SLOTS = Number(process.env.KUBELAB_SANDBOX_SLOTS) || 4
+const SANDBOX_SLOTS = Number(process.env.KUBELAB_SANDBOX_SLOTS) || 8
 
 /** At most n tasks at once, the rest in the order they came. */
 class Slots {
