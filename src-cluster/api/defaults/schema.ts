@@ -1,54 +1,17 @@
 // Defaults declared in the schema (`default:` on a field), applied recursively but only inside
 // objects that are present: an absent optional struct stays absent.
 //
-// This runs on every write, so each struct gets a plan once (per lookup): the fields that have a
-// default or lead to a struct that has one somewhere below. A pod's spec has dozens of fields
-// and most lead to no default at all.
-import type { Field, FieldType, Struct } from '../schema/dsl'
-import { cloneJson, isPlainObject, reachableStructs, refOf, registryLookup, resolveStruct, type Lookup } from '../schema/walk'
+// This runs on every write, so only each struct's plan is visited: the fields that have a
+// default or lead to a struct that has one somewhere below (schema/field-plan.ts).
+import type { FieldType, Struct } from '../schema/dsl'
+import { fieldPlanner } from '../schema/field-plan'
+import { cloneJson, isPlainObject, registryLookup, resolveStruct, type Lookup } from '../schema/walk'
 
 export function applySchemaDefaults(obj: Record<string, unknown>, struct: string | Struct, lookup: Lookup = registryLookup): void {
   walkStruct(obj, resolveStruct(struct, lookup), lookup)
 }
 
-interface Plans {
-  readonly structs: WeakMap<Struct, readonly (readonly [string, Field])[]>
-  /** Whether a default is declared in the named struct or any struct reachable from it. */
-  readonly reaches: Map<string, boolean>
-}
-
-const plansByLookup = new WeakMap<Lookup, Plans>()
-
-function plansFor(lookup: Lookup): Plans {
-  let p = plansByLookup.get(lookup)
-  if (!p) plansByLookup.set(lookup, (p = { structs: new WeakMap(), reaches: new Map() }))
-  return p
-}
-
-function typeReachesDefault(t: FieldType, lookup: Lookup, plans: Plans): boolean {
-  const name = refOf(t)
-  if (name === undefined) return false
-  let r = plans.reaches.get(name)
-  if (r === undefined) {
-    try {
-      r = reachableStructs([name], lookup).some((n) => Object.values(lookup(n).fields).some((f) => f.default !== undefined))
-    } catch {
-      r = true // an unknown struct somewhere below: walk it as before (and fail only if a value is there)
-    }
-    plans.reaches.set(name, r)
-  }
-  return r
-}
-
-function planOf(s: Struct, lookup: Lookup): readonly (readonly [string, Field])[] {
-  const plans = plansFor(lookup)
-  let plan = plans.structs.get(s)
-  if (!plan) {
-    plan = Object.entries(s.fields).filter(([, f]) => f.default !== undefined || typeReachesDefault(f.type, lookup, plans))
-    plans.structs.set(s, plan)
-  }
-  return plan
-}
+const planOf = fieldPlanner((field) => field.default !== undefined)
 
 function walkStruct(obj: Record<string, unknown>, s: Struct, lookup: Lookup): void {
   for (const [key, field] of planOf(s, lookup)) {

@@ -1,10 +1,11 @@
 // "Required value" for every schema field marked required, inside every object that is present.
 //
-// This runs on every write, so each struct gets a plan once (per lookup): the fields that are
-// required or lead to a struct with a required field somewhere below; the others are not visited.
-import type { Field, FieldType, Struct } from '../schema/dsl'
+// This runs on every write, so only each struct's plan is visited: the fields that are required
+// or lead to a struct with a required field somewhere below (schema/field-plan.ts).
+import type { FieldType, Struct } from '../schema/dsl'
 import { fieldErr, type FieldError } from '../errors'
-import { indexPath, isPlainObject, joinPath, keyPath, reachableStructs, refOf, type Lookup } from '../schema/walk'
+import { fieldPlanner } from '../schema/field-plan'
+import { indexPath, isPlainObject, joinPath, keyPath, type Lookup } from '../schema/walk'
 
 /**
  * `skipInside`: top-level fields whose content is not walked (their own presence is still
@@ -16,44 +17,7 @@ export function checkRequired(obj: Record<string, unknown>, struct: Struct, look
   return errs
 }
 
-interface Plans {
-  readonly structs: WeakMap<Struct, readonly (readonly [string, Field])[]>
-  /** Whether a required field is declared in the named struct or any struct reachable from it. */
-  readonly reaches: Map<string, boolean>
-}
-
-const plansByLookup = new WeakMap<Lookup, Plans>()
-
-function plansFor(lookup: Lookup): Plans {
-  let p = plansByLookup.get(lookup)
-  if (!p) plansByLookup.set(lookup, (p = { structs: new WeakMap(), reaches: new Map() }))
-  return p
-}
-
-function typeReachesRequired(t: FieldType, lookup: Lookup, plans: Plans): boolean {
-  const name = refOf(t)
-  if (name === undefined) return false
-  let r = plans.reaches.get(name)
-  if (r === undefined) {
-    try {
-      r = reachableStructs([name], lookup).some((n) => Object.values(lookup(n).fields).some((f) => f.required))
-    } catch {
-      r = true // an unknown struct somewhere below: walk it as before (and fail only if a value is there)
-    }
-    plans.reaches.set(name, r)
-  }
-  return r
-}
-
-function planOf(s: Struct, lookup: Lookup): readonly (readonly [string, Field])[] {
-  const plans = plansFor(lookup)
-  let plan = plans.structs.get(s)
-  if (!plan) {
-    plan = Object.entries(s.fields).filter(([, f]) => f.required || typeReachesRequired(f.type, lookup, plans))
-    plans.structs.set(s, plan)
-  }
-  return plan
-}
+const planOf = fieldPlanner((field) => field.required === true)
 
 function walkStruct(obj: Record<string, unknown>, s: Struct, lookup: Lookup, path: string, errs: FieldError[], skipInside?: ReadonlySet<string>): void {
   for (const [key, field] of planOf(s, lookup)) {
