@@ -167,6 +167,10 @@ export class ClusterManager {
         `creating cluster ${name}: provider ${opts.provider}, ${cps} control-plane node${cps === 1 ? '' : 's'} + ${opts.workers} workers, API server port ${rec.ports.apiServer}`,
       )
     }
+    // Ready must be posted after this moment: the node agents start during provisioning, and a
+    // kubelet posts an unchanged status only every 5 min, so a later origin could miss the only
+    // report a fresh node makes (seen as creates timing out with every node Ready).
+    const agentsStartedAfter = new Date()
     try {
       this.phase('machines')
       // The machines are made (or made again, on a resumed create) now: their host keys are
@@ -184,7 +188,10 @@ export class ClusterManager {
       }
       // VMs were started (SSH + cloud-init) and provisioned just now: waiting for each guest
       // again would only open one more SSH session into a VM busy starting its agents.
-      await this.bringUp(rec, opts.timeoutMs, { machinesUp: capabilitiesOf(rec.provider).machines && provider.startsNodesTogether === true })
+      await this.bringUp(rec, opts.timeoutMs, {
+        machinesUp: capabilitiesOf(rec.provider).machines && provider.startsNodesTogether === true,
+        since: agentsStartedAfter,
+      })
       this.progress(`cluster ${name} is ready; kubeconfig: ${join(dir, 'kubeconfig')}`)
       return rec
     } catch (e) {
@@ -195,8 +202,11 @@ export class ClusterManager {
     }
   }
 
-  /** Starts the control plane (and every node) and waits until all nodes are Ready. */
-  private async bringUp(rec: ClusterRecord, timeoutMs?: number, o: { machinesUp?: boolean } = {}): Promise<void> {
+  /**
+   * Starts the control plane (and every node) and waits until all nodes are Ready. `o.since`:
+   * when the node agents were started, if before this call (create provisions and starts them).
+   */
+  private async bringUp(rec: ClusterRecord, timeoutMs?: number, o: { machinesUp?: boolean; since?: Date } = {}): Promise<void> {
     const provider = getProvider(rec.provider)
     const ctx = this.ctx(rec)
     const control = rec.nodes.find((n) => n.role === 'control-plane')
@@ -209,7 +219,7 @@ export class ClusterManager {
     // when they register, so a kubeconfig or Ready condition left from a previous run must not
     // count. A control plane already running (a re-run) has nothing new to post.
     const fresh = !hollowNodes || !controlPlanePid(ctx)
-    const since = fresh ? new Date() : new Date(0)
+    const since = fresh ? (o.since ?? new Date()) : new Date(0)
     if (hollowNodes && fresh) rmSync(files.kubeconfig, { force: true })
     this.phase('control-plane')
     // Nodes stopped for a drill (kubelab node stop) stay stopped until kubelab node start.
