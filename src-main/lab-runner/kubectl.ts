@@ -27,6 +27,9 @@ export function kubectlFor(kubeconfig: string, binary = process.env.KUBECTL ?? '
           resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code === 1 && !stderr ? err.message : '') })
         },
       )
+      // kubectl may exit before it reads its input: its exit code says what happened, and an
+      // unhandled EPIPE here would bring down the process running the lab.
+      child.stdin?.on('error', () => {})
       child.stdin?.end(o.input ?? '')
     })
 }
