@@ -141,14 +141,21 @@ function vitestRun(paths, extra, lock) {
     ? spawnSync('flock', [lock, ...argv], { cwd: root, stdio: 'inherit', env: process.env })
     : spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: 'inherit', env: process.env })
   const counts = { passed: 0, failed: 0, skipped: 0 }
+  const failures = []
   if (existsSync(out)) {
     const j = JSON.parse(readFileSync(out, 'utf8'))
     counts.passed = j.numPassedTests
     counts.failed = j.numFailedTests
     counts.skipped = j.numPendingTests
+    for (const file of j.testResults ?? []) {
+      const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed')
+      for (const a of failed) failures.push({ file: file.name, test: a.fullName, message: (a.failureMessages ?? []).join('\n') })
+      // A file that fails outside any test (import error, hook timeout) has no failed assertion.
+      if (failed.length === 0 && file.status === 'failed') failures.push({ file: file.name, test: '(the file itself)', message: file.message ?? '' })
+    }
   }
   rmSync(dirname(out), { recursive: true, force: true })
-  return { status: r.status ?? 1, counts }
+  return { status: r.status ?? 1, counts, failures }
 }
 
 // Layers that share nothing on the host (unit, integration: loopback ports and temp folders
@@ -164,9 +171,11 @@ const groups = filters.length
     ].filter((g) => g.paths.length > 0)
 let status = 0
 const total = { passed: 0, failed: 0, skipped: 0 }
+const failures = []
 for (const g of groups) {
   const r = vitestRun(g.paths, g.extra, g.lock)
   if (r.status !== 0) status = r.status
+  failures.push(...r.failures)
   total.passed += r.counts.passed
   total.failed += r.counts.failed
   total.skipped += r.counts.skipped
@@ -175,6 +184,11 @@ if (missing.length) console.error(`\n!!! layers not run on this machine: ${missi
 if (lintStatus !== 0) {
   console.error('\n!!! lint failed (see its output above the tests)')
   if (status === 0) status = lintStatus
+}
+// Repeat what failed at the very end: a long run's log is often read from its tail only.
+for (const f of failures) {
+  const message = f.message.split('\n').slice(0, 12).join('\n')
+  console.error(`\nFAILED ${f.file.replace(root, '')} > ${f.test}\n${message}`)
 }
 console.log(`\n${total.passed} passed, ${total.failed} failed` + (total.skipped ? `, ${total.skipped} skipped` : ''))
 process.exit(status)
