@@ -413,6 +413,8 @@ export class ClusterManager {
     for (const n of rec.nodes) if (n.role === 'worker' && !n.drillStopped) await restartOnNode(provider, this.ctx(rec), n, ['kubelet'], (l) => this.progress(l))
     await waitForCluster({
       since,
+      // A Lease renewed before the kubelets were restarted is the old kubelets' heartbeat.
+      leaseSince: new Date(),
       kubeconfig,
       nodes: rec.nodes.filter((n) => !(n.role === 'worker' && n.drillStopped)).map((n) => n.name),
       deadline: Date.now() + 180_000,
