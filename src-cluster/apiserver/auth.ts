@@ -7,7 +7,7 @@
 // public, the rest 403). Credentials that do not check out are never anonymous: 401.
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual, X509Certificate } from 'node:crypto'
 import type { User } from './context'
 import { findResource } from '../api/resources'
 import type { ObjectStore } from './registry/objects'
@@ -33,7 +33,7 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
-interface Peer {
+export interface Peer {
   readonly presentedCert: boolean
   /** The user its verified certificate names (CN, O groups). */
   readonly user?: User
@@ -45,6 +45,38 @@ interface Peer {
  * on every call.
  */
 const peers = new WeakMap<object, Peer>()
+
+/**
+ * A connection of the in-process transport (no TLS, so no handshake certificate): it carries
+ * the identity of the client certificate its client was configured with, verified once by
+ * `inProcessPeer` as the TLS handshake would have (signed by the cluster CA, within its validity).
+ */
+export function markInProcessPeer(sock: object, peer: Peer): void {
+  peers.set(sock, peer)
+}
+
+/**
+ * What a client certificate PEM proves, checked as the serving TLS context checks a presented
+ * one: issued and signed by the CA and valid now. A certificate that does not check out is
+ * presented but names no one (401 unless a bearer token stands in, as over TLS).
+ */
+export function inProcessPeer(certPem: string | undefined, caPem: string, now: Date): Peer {
+  if (!certPem) return { presentedCert: false }
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(certPem)
+  } catch {
+    return { presentedCert: true }
+  }
+  const ca = new X509Certificate(caPem)
+  const t = now.getTime()
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey) || t < Date.parse(cert.validFrom) || t > Date.parse(cert.validTo)) return { presentedCert: true }
+  const fields = cert.subject.split('\n').map((l) => l.split('='))
+  const cn = fields.find(([k]) => k === 'CN')?.[1]
+  const groups = fields.filter(([k]) => k === 'O').map(([, v]) => v ?? '')
+  if (!cn) return { presentedCert: true }
+  return { presentedCert: true, user: { name: cn, groups: [...groups, 'system:authenticated'] } }
+}
 
 function peerOf(sock: TLSSocket): Peer {
   let p = peers.get(sock)

@@ -2,7 +2,7 @@
 // and the REST API of every resource in the resource table, on top of a Storage.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createServer, type Server } from 'node:https'
 import type { Socket } from 'node:net'
@@ -17,7 +17,8 @@ import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/scheduling'
 import { lockDir, openStore } from '../store'
 import { queryBool } from '../util/query'
 import { isCommitFeed, type Storage } from '../store/types'
-import { createAuthenticator, parseTokenFile, storeLookup, type Authenticator } from './auth'
+import { createAuthenticator, inProcessPeer, markInProcessPeer, parseTokenFile, storeLookup, type Authenticator } from './auth'
+import { memorySocketPair } from '../client/in-process'
 import {
   aggregatedAttributes,
   authorizeOrThrow,
@@ -123,6 +124,14 @@ export interface ApiServer {
   readonly crds: CrdController
   /** Admin client credentials (certificate and key PEM). */
   readonly admin: { certPem: string; keyPem: string }
+  /**
+   * The in-process transport, for components in this process (`ClientConfig.connect`): each
+   * call opens an in-memory connection into the same request pipeline the HTTPS port feeds
+   * (authentication, authorization, admission, audit, watch), authenticated as the identity of
+   * `certPem` — checked once here against the cluster CA, as the TLS handshake checks it — or,
+   * without one, by the request's bearer token. No TLS, no kernel socket.
+   */
+  inProcessConnect(certPem?: string): () => Duplex
   close(): Promise<void>
 }
 
@@ -579,9 +588,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     markFailed = reject
   })
   ready.catch(() => undefined)
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     withRequestWarnings(() => ready.then((c) => route(c, auth, aggregator, req, res)).catch((e: unknown) => sendError(req, res, e)))
-  })
+  }
+  server.on('request', onRequest)
+  // The in-process transport's side: the same handler behind plain HTTP on in-memory
+  // connections (never listening on anything).
+  const local = createHttpServer({ maxHeaderSize: 1024 * 1024 }, onRequest)
+  const localSockets = new Set<Duplex>()
+  let closing = false
   // CONNECT is no API method (the API server is no proxy): an empty 405, then the connection ends.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
@@ -702,7 +717,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     context: ctx,
     crds,
     admin: { certPem: admin.certPem, keyPem: admin.keyPem },
+    inProcessConnect(certPem) {
+      const peer = inProcessPeer(certPem, pki.ca.certPem, now())
+      return () => {
+        const [client, serverSide] = memorySocketPair()
+        // A closed server refuses, as its port would.
+        if (closing) {
+          queueMicrotask(() => client.destroy(Object.assign(new Error('connect ECONNREFUSED (the in-process API server is closed)'), { code: 'ECONNREFUSED' })))
+          return client
+        }
+        markInProcessPeer(serverSide, peer)
+        localSockets.add(serverSide)
+        serverSide.once('close', () => localSockets.delete(serverSide))
+        local.emit('connection', serverSide)
+        return client
+      }
+    },
     async close() {
+      closing = true
       // A clean shutdown takes this server out of the `kubernetes` Endpoints first (while the
       // store is still open); a store that does not answer leaves that to the record's expiry.
       await identity?.stop()
@@ -713,6 +745,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       // at once, and a connection accepted now would hold server.close() open for ever.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const socket of sockets) socket.destroy()
+      for (const socket of localSockets) socket.destroy()
       policy.close()
       ctx.webhooks.close()
       nodeGraph.close()
@@ -722,6 +755,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       stopApiServices()
       await apiServicesSync
       for (const socket of sockets) socket.destroy()
+      for (const socket of localSockets) socket.destroy()
       await closed
       if (!opts.storage) await store.close()
       await releaseDir()

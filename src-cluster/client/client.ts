@@ -2,7 +2,8 @@
 // newline-delimited JSON on a separate agent so long-lived watches never take the sockets that
 // ordinary requests need.
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https'
-import type { IncomingMessage } from 'node:http'
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { createSecureContext } from 'node:tls'
 import type { KubeObject } from '../api/object'
 import { ApiClientError, errorFromResponse, networkError } from './errors'
@@ -43,8 +44,8 @@ interface RawResponse {
 }
 
 interface Connections {
-  readonly agent: Agent
-  readonly watchAgent: Agent
+  readonly agent: HttpAgent
+  readonly watchAgent: HttpAgent
 }
 
 /** The connection pools of each client made here, for withUserAgent. */
@@ -61,22 +62,36 @@ export function withUserAgent(base: ClosableClient, userAgent: string): Closable
   return createClient({ ...base.config, userAgent }, shared)
 }
 
+/**
+ * Agents whose connections are in-memory streams to the API server in this process (the
+ * in-process transport): plain HTTP/1.1 over them, no TLS.
+ */
+function inProcessAgents(connect: () => Duplex): Connections {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 })
+  const watchAgent = new HttpAgent({ keepAlive: false, maxSockets: Infinity })
+  for (const a of [agent, watchAgent]) (a as unknown as { createConnection: () => Duplex }).createConnection = connect
+  return { agent, watchAgent }
+}
+
 export function createClient(cfg: ClientConfig, shared?: Connections): ClosableClient {
   const url = new URL(cfg.server)
   if (url.protocol !== 'https:') throw new Error(`API server address ${cfg.server} must start with https://`)
+  const inProcess = cfg.connect !== undefined
+  const request = inProcess ? httpRequest : httpsRequest
   // One TLS context for every connection (tls.connect would otherwise parse the CA, certificate
   // and key again for each new socket).
-  const tls = shared ? undefined : { ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem }
+  const tls = shared || inProcess ? undefined : { ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem }
   const secure = tls && { ...tls, secureContext: createSecureContext(tls) }
+  const local = !shared && cfg.connect ? inProcessAgents(cfg.connect) : undefined
   // Many controllers share one client: enough sockets that a burst of writes does not queue, all
   // kept once open (as client-go keeps one HTTP/2 connection) rather than a new handshake for
   // each request past the idle pool.
-  const agent = shared?.agent ?? new Agent({ ...secure, keepAlive: true, maxSockets: 64, maxFreeSockets: 64 })
+  const agent: HttpAgent = shared?.agent ?? local?.agent ?? new Agent({ ...secure, keepAlive: true, maxSockets: 64, maxFreeSockets: 64 })
   // One socket per watch; unlimited so a component with many informers never starves.
-  const watchAgent = shared?.watchAgent ?? new Agent({ ...secure, keepAlive: false, maxSockets: Infinity })
+  const watchAgent: HttpAgent = shared?.watchAgent ?? local?.watchAgent ?? new Agent({ ...secure, keepAlive: false, maxSockets: Infinity })
   const server = cfg.server.replace(/\/+$/, '')
 
-  function baseOptions(method: string, path: string, headers: Record<string, string>, a: Agent): RequestOptions {
+  function baseOptions(method: string, path: string, headers: Record<string, string>, a: HttpAgent): RequestOptions {
     const h: Record<string, string> = { Accept: 'application/json', 'User-Agent': cfg.userAgent ?? 'kubelab-client', ...headers }
     if (cfg.token) h.Authorization = `Bearer ${cfg.token}`
     return { method, hostname: url.hostname, port: url.port || 443, path, headers: h, agent: a, servername: isIp(url.hostname) ? undefined : url.hostname }
@@ -86,7 +101,7 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
     return new Promise((resolve, reject) => {
       const h = { ...headers }
       if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body))
-      const req = httpsRequest(baseOptions(method, path, h, agent), (res) => {
+      const req = request(baseOptions(method, path, h, agent), (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
@@ -228,7 +243,7 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
       req.destroy()
     }
 
-    const req = httpsRequest(baseOptions('GET', path, {}, watchAgent), (res: IncomingMessage) => {
+    const req = request(baseOptions('GET', path, {}, watchAgent), (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))

@@ -1,6 +1,7 @@
 // The API client every control-plane component uses (scheduler, controllers, simulated nodes,
 // kubelet, the host app): typed HTTPS calls, watches, informers (list + watch cache) and work
 // queues, the Kubernetes controller pattern. Implementations live beside this file.
+import type { Duplex } from 'node:stream'
 import type { KubeObject } from '../api/object'
 
 /** Which resource a call is about. Build with `resourceRef('apps/v1', 'deployments')` or from RESOURCES. */
@@ -21,6 +22,12 @@ export interface ClientConfig {
   readonly token?: string
   /** Shown in server logs and Events' reportingComponent, e.g. "kubelab-scheduler". */
   readonly userAgent?: string
+  /**
+   * A component in the API server's own process: connections come from here (in-memory streams
+   * to that server, `ApiServer.inProcessConnect`) instead of TLS sockets to `server`. The server
+   * authenticates them as the identity of `certPem` (checked once against its CA) or `token`.
+   */
+  readonly connect?: () => Duplex
 }
 
 export interface ListOptions {

@@ -1,7 +1,7 @@
 // `kubelab-node control-plane`: API server, scheduler and controller manager (and, for a
 // simulated cluster, the hollow nodes) in ONE process — the small/simulated cluster mode.
 // Components still talk to each other only through the API server, exactly as when each runs
-// as its own service.
+// as its own service, but over the in-process transport (no TLS to their own process).
 import { resolve } from 'node:path'
 import { startApiServer, type ApiServer } from '../apiserver/server'
 import { createClient, type ClosableClient } from '../client'
@@ -60,8 +60,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     now: () => clock.now(),
     log,
   })
+  // The components reach the API server through the in-process transport (the same request
+  // pipeline, as the admin certificate's identity, without TLS sockets to their own process).
+  const connect = apiserver.inProcessConnect(apiserver.admin.certPem)
   const clientFor = (userAgent: string): ClosableClient =>
-    createClient({ server: apiserver.url, caPem: apiserver.pki.ca.certPem, certPem: apiserver.admin.certPem, keyPem: apiserver.admin.keyPem, userAgent })
+    createClient({
+      server: apiserver.url,
+      caPem: apiserver.pki.ca.certPem,
+      certPem: apiserver.admin.certPem,
+      keyPem: apiserver.admin.keyPem,
+      userAgent,
+      connect,
+    })
   const clients: ClosableClient[] = []
   const client = clientFor('kubelab-control-plane')
   clients.push(client)

@@ -1,6 +1,7 @@
 // The API client, informer and event recorder against a real in-process API server: CRUD,
 // errors, watch streams, an informer through compaction and a server restart, and Event
 // aggregation.
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConfigMap } from 'kubernetes-types/core/v1'
@@ -21,6 +22,7 @@ import { createMemoryStore } from '../../src-cluster/store'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { freePort } from '../../src-cluster/util/net'
+import { createCA, issueClientCert } from '../../src-cluster/kit/pki'
 
 const CM = resourceRef('v1', 'configmaps')
 const NS = resourceRef('v1', 'namespaces')
@@ -182,6 +184,76 @@ describe('client against the API server', () => {
     const described = await t.k('describe', 'configmap', 'evented')
     expect(described).toMatch(/Normal\s+Synced\s+.*test-controller\s+Synced the config map/)
     expect(described).toMatch(/Warning\s+Broken/)
+  })
+})
+
+describe('in-process transport', () => {
+  let t: TestApiServer
+  beforeAll(async () => {
+    t = await startTestApiServer()
+  })
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  const inProcess = (certPem?: string, token?: string): ClosableClient =>
+    createClient({
+      server: t.server.url,
+      caPem: t.server.pki.ca.certPem,
+      certPem,
+      token,
+      userAgent: 'in-process-test',
+      connect: t.server.inProcessConnect(certPem),
+    })
+  const whoami = async (k: ClosableClient): Promise<{ username?: string; groups?: string[] }> =>
+    (
+      await k.request<{ status: { userInfo: { username?: string; groups?: string[] } } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'SelfSubjectReview',
+      })
+    ).status.userInfo
+
+  it('serves the same pipeline as HTTPS: CRUD, field manager, watch, errors', async () => {
+    const k = inProcess(t.server.admin.certPem)
+    try {
+      expect(await whoami(k)).toMatchObject({ username: 'kubernetes-admin', groups: expect.arrayContaining(['system:masters', 'system:authenticated']) })
+      const start = await k.list(CM, { namespace: 'default' })
+      const events: WatchEventOf[] = []
+      const w = k.watch(CM, { namespace: 'default', resourceVersion: start.resourceVersion }, (ev) => events.push(ev))
+      const made = await k.create<CMObj>(CM, 'default', cm('local', { a: '1' }))
+      expect(made.metadata?.managedFields?.[0]?.manager).toBe('in-process-test')
+      await k.patch(CM, 'default', 'local', { data: { a: '2' } }, 'merge')
+      expect(((await k.create(CM, 'default', cm('local')).catch((e: unknown) => e)) as ApiClientError).reason).toBe('AlreadyExists')
+      await k.delete(CM, 'default', 'local')
+      await until('three events', () => events.filter((e) => e.object.metadata?.name === 'local').length >= 3)
+      expect(events.filter((e) => e.object.metadata?.name === 'local').map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED'])
+      w.stop()
+      await w.done
+      // The HTTPS side sees the same object history.
+      expect((await t.kubectl(['get', 'configmap', 'local'])).stderr).toContain('NotFound')
+    } finally {
+      k.close()
+    }
+  })
+
+  it('authenticates as the certificate or token it carries, and RBAC decides per identity', async () => {
+    const alice = issueClientCert(t.server.pki.ca, 'alice', ['team-a'])
+    const a = inProcess(alice.certPem)
+    const foreign = inProcess(issueClientCert(createCA('not-the-cluster-ca'), 'mallory', ['system:masters']).certPem)
+    const adminToken = readFileSync(join(t.dir, 'data', 'tokens.csv'), 'utf8').split(',')[0]!
+    const byToken = inProcess(undefined, adminToken)
+    const anonymous = inProcess()
+    try {
+      expect(await whoami(a)).toMatchObject({ username: 'alice', groups: ['team-a', 'system:authenticated'] })
+      const denied = (await a.list(CM, { namespace: 'default' }).catch((e: unknown) => e)) as ApiClientError
+      expect(denied.code).toBe(403)
+      expect(denied.message).toContain('User "alice" cannot list resource "configmaps"')
+      expect(((await foreign.list(CM, { namespace: 'default' }).catch((e: unknown) => e)) as ApiClientError).code).toBe(401)
+      expect((await whoami(byToken)).username).toBe('kubernetes-admin')
+      expect(((await anonymous.list(CM, { namespace: 'default' }).catch((e: unknown) => e)) as ApiClientError).code).toBe(403)
+    } finally {
+      for (const k of [a, foreign, byToken, anonymous]) k.close()
+    }
   })
 })
 
