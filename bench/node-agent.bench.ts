@@ -11,7 +11,9 @@
 // All run the node bundle (out/node/kubelab-node.js, as VMs and local nodes do) in a network
 // namespace with its own containerd. RSS is the highest sum over a few seconds once the node is
 // Ready and idle.
-// Run: npx tsx bench/node-agent.bench.ts   (SETTLE_S=10, NODES=worker,control-plane)
+// Every process gets the Node.js flags the launchers give kubelab-node (NODE_PROCESS_FLAGS in
+// src-cluster/cmd/memory.ts); NODE_FLAGS='…' replaces them (NODE_FLAGS= for none) to compare.
+// Run: npx tsx bench/node-agent.bench.ts   (SETTLE_S=10, NODES=worker,control-plane, NODE_FLAGS)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -23,6 +25,7 @@ import type { KubeObject } from '../src-cluster/api/object'
 import { writeKubeconfig } from '../src-cluster/apiserver/kubeconfig'
 import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control-plane'
 import { RES } from '../src-cluster/kit/resources'
+import { NODE_PROCESS_FLAGS } from '../src-cluster/cmd/memory'
 import { createClient, loadKubeconfig, type ClosableClient } from '../src-cluster/client'
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
 import { benchKubeletArgs } from './lib/kubelet-args'
@@ -32,6 +35,7 @@ import { formatTable } from './lib/table'
 
 const SETTLE_MS = Number(process.env.SETTLE_S ?? 10) * 1000
 const NODES = new Set((process.env.NODES ?? 'worker,control-plane').split(','))
+const NODE_FLAGS = process.env.NODE_FLAGS === undefined ? NODE_PROCESS_FLAGS : process.env.NODE_FLAGS.split(' ').filter(Boolean)
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, containerd, cgroups, iptables)'
@@ -98,7 +102,7 @@ async function cleanup(): Promise<void> {
 /** Starts `kubelab-node ARGS` in the node's network namespace (nsenter execs node: the pid is its). */
 function run(program: string, name: string, args: string[]): ChildProcess {
   const fd = openSync(join(dir, `${name}.log`), 'a')
-  const c = spawn('nsenter', [`--net=/run/netns/${rt!.netns}`, process.execPath, program, ...args], { stdio: ['ignore', fd, fd] })
+  const c = spawn('nsenter', [`--net=/run/netns/${rt!.netns}`, process.execPath, ...NODE_FLAGS, program, ...args], { stdio: ['ignore', fd, fd] })
   closeSync(fd)
   children.push(c)
   return c
@@ -193,7 +197,7 @@ try {
     console.log(`one agent process: ${round(after.total, 1)} MiB`)
     await stopChildren()
 
-    console.log(`worker node agents (${parts.map((p) => p.name).join(', ')}), idle, node bundle`)
+    console.log(`worker node agents (${parts.map((p) => p.name).join(', ')}), idle, node bundle, Node.js flags: ${NODE_FLAGS.join(' ') || 'none'}`)
     console.log(
       formatTable(
         ['node-total agent RSS', 'MiB', 'processes'],
@@ -320,7 +324,9 @@ try {
       cpResults[l.name] = round(m.total, 1)
       await stopChildren()
     }
-    console.log(`control-plane node (${cpParts.map((p) => p.name).join(', ')}), idle, embedded store, node bundle`)
+    console.log(
+      `control-plane node (${cpParts.map((p) => p.name).join(', ')}), idle, embedded store, node bundle, Node.js flags: ${NODE_FLAGS.join(' ') || 'none'}`,
+    )
     console.log(formatTable(['control-plane node-total RSS', 'MiB', 'processes'], rows))
     results.controlPlaneNodeTotalRssMiB = {
       perComponent: cpResults[layouts[0]!.name],

@@ -10,7 +10,10 @@
 // seconds each process spent during the burst (on a 2-core machine, who had the cores).
 // Run under the e2e lock: flock /tmp/kubelab-e2e.lock npx tsx bench/pods.bench.ts
 //   (SEQ=100 BURST=100 RSS_PODS=30 POD_TIMEOUT_S=300; KEEP_KUBELET_LOG=FILE keeps the kubelet's log,
-//   KUBELET_CPU_PROF=DIR writes its CPU profile there; KUBELAB_SANDBOX_SLOTS=N reaches the kubelet)
+//   KUBELET_CPU_PROF=DIR writes its CPU profile there; KUBELAB_SANDBOX_SLOTS=N reaches the kubelet;
+//   NODE_FLAGS='…' replaces the kubelet's Node.js flags, NODE_PROCESS_FLAGS of src-cluster/cmd/memory.ts)
+// After the burst it measures the CRI client's CPU per call; at the end it prints what the kubelet
+// asked of the API server and containerd per pod (from the tally it logs when it stops).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -31,6 +34,7 @@ import { RES } from '../src-cluster/kit/resources'
 import { performance } from 'node:perf_hooks'
 import { START_STEPS, RUNTIME_STEPS } from '../src-cluster/kubelet/start-trace'
 import { CriClient } from '../src-cluster/kubelet/cri/client'
+import { NODE_PROCESS_FLAGS } from '../src-cluster/cmd/memory'
 
 const SEQ = Number(process.env.SEQ ?? 100)
 const BURST = Number(process.env.BURST ?? 100)
@@ -265,6 +269,37 @@ function breakdown(names: readonly string[], log: string): Record<string, { p50:
   return out
 }
 
+/** µs of this process's CPU per CRI call, by call. */
+async function criCallCpu(client: CriClient): Promise<Record<string, number>> {
+  const containers = await client.listContainers()
+  const id = containers[0]?.id
+  const measure = async (n: number, call: () => Promise<unknown>): Promise<number> => {
+    for (let i = 0; i < 20; i++) await call()
+    const t0 = process.cpuUsage()
+    for (let i = 0; i < n; i++) await call()
+    const d = process.cpuUsage(t0)
+    return round((d.user + d.system) / n, 0)
+  }
+  return {
+    Version: await measure(500, () => client.version()),
+    ...(id ? { ContainerStatus: await measure(500, () => client.containerStatus(id)) } : {}),
+    [`ListContainers (${containers.length})`]: await measure(100, () => client.listContainers()),
+  }
+}
+
+let kubeletLog = ''
+
+/** The kubelet's "requests since start" line, read from its log after it stopped. */
+function requestTally(): { cri: number; api: number; line: string } | undefined {
+  const line = kubeletLog
+    .split('\n')
+    .reverse()
+    .find((l) => l.includes('kubelet: requests since start:'))
+  const m = line && /CRI (\d+) .*; API (\d+) /.exec(line)
+  if (!line || !m) return undefined
+  return { cri: Number(m[1]), api: Number(m[2]), line: line.slice(line.indexOf('CRI ')) }
+}
+
 async function cleanup(): Promise<void> {
   informer?.stop()
   if (cp && kubelet && kubelet.exitCode === null) await deleteAll([...runningAt.keys()]).catch(() => undefined)
@@ -280,7 +315,8 @@ async function cleanup(): Promise<void> {
   removeCgroupTree(cgroupRoot)
   await cp?.close()
   await bridge?.remove()
-  if (process.env.KEEP_KUBELET_LOG && existsSync(join(dir, 'kubelet.log'))) writeFileSync(process.env.KEEP_KUBELET_LOG, readFileSync(join(dir, 'kubelet.log')))
+  if (existsSync(join(dir, 'kubelet.log'))) kubeletLog = readFileSync(join(dir, 'kubelet.log'), 'utf8')
+  if (process.env.KEEP_KUBELET_LOG && kubeletLog) writeFileSync(process.env.KEEP_KUBELET_LOG, kubeletLog)
   rmSync(dir, { recursive: true, force: true })
 }
 
@@ -316,6 +352,8 @@ try {
     [
       `--net=/run/netns/${rt.netns}`,
       process.execPath,
+      // the Node.js flags every launcher gives kubelab-node (NODE_FLAGS='…' replaces them)
+      ...(process.env.NODE_FLAGS === undefined ? NODE_PROCESS_FLAGS : process.env.NODE_FLAGS.split(' ').filter(Boolean)),
       ...(process.env.KUBELET_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KUBELET_CPU_PROF}`] : []),
       join(repo, 'bin/kubelab-node.mjs'),
       'kubelet',
@@ -379,6 +417,10 @@ try {
   const idleS = (nowMs() - idleT0) / 1000
   const pct = (v: number | undefined): number => round((100 * (v ?? 0)) / idleS, 1)
   results.idleCpuPercent = { kubelet: pct(idleCpu.kubelet), containerd: pct(idleCpu.containerd) }
+  // The CRI client's own CPU per call (this process's client, the kubelet's code), with BURST pods
+  // on the node: a small answer (ContainerStatus) and the relist's big one (ListContainers).
+  const criCpu = await criCallCpu(cri)
+  results.criClientCpuUsPerCall = criCpu
   rows.push([`burst (${BURST} at once)`, burstSum.p50, burstSum.p99, round(Math.max(...burst), 0)])
   const burstSteps = breakdown(names, log)
   for (const [what, sum] of Object.entries(burstSteps)) rows.push([`  ${what}`, sum.p50, sum.p99, sum.max])
@@ -407,9 +449,22 @@ try {
         .join(', '),
   )
   console.log(`${BURST} pods running, nothing happening: kubelet ${pct(idleCpu.kubelet)}% of a core, containerd ${pct(idleCpu.containerd)}%`)
+  console.log(
+    `CRI client CPU per call (µs): ${Object.entries(criCpu)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  )
   console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
   results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)
   console.log(`results: ${await writeResults('pods', results)}`)
 } finally {
   await cleanup()
+}
+// The kubelet logs what it asked of the API server and containerd when it stops: per pod started
+// (and deleted) in this run, idle periods included.
+const tally = requestTally()
+if (tally) {
+  const pods = SEQ + 1 + RSS_PODS + BURST
+  console.log(`kubelet requests over the run, per pod (${pods} pods): CRI ${round(tally.cri / pods, 1)}, API ${round(tally.api / pods, 1)}`)
+  console.log(`  ${tally.line}`)
 }

@@ -17,6 +17,7 @@ import { LABEL_POD_UID } from './spec'
 import { StatsProvider } from './stats'
 import type { VolumeSource } from './volumes'
 import { TokenManager } from './token-manager'
+import { RequestTally } from './request-tally'
 import { now } from './start-trace'
 import type { NodeObj, PodObj } from '../kit/objects'
 import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
@@ -104,13 +105,18 @@ export class Kubelet {
   private readonly sandboxSlots = new Slots(SANDBOX_SLOTS)
   private readonly tokens: TokenManager
   private readonly clock: Clock
+  /** Requests to the API server and the runtime since start (logged at stop). */
+  readonly requests = new RequestTally()
+  /** opts.client, counted. */
+  private readonly client: Client
 
   constructor(readonly opts: KubeletOptions) {
     this.clock = opts.clock ?? realClock
-    this.tokens = new TokenManager(opts.client, () => this.clock.now().getTime())
+    this.client = this.requests.countingClient(opts.client)
+    this.tokens = new TokenManager(this.client, () => this.clock.now().getTime())
     this.log = opts.log ?? ((l) => console.log(l))
-    this.cri = new CriClient(opts.runtimeEndpoint)
-    this.recorder = new EventRecorder(opts.client, 'kubelet', this.clock, { host: opts.nodeName, log: this.log })
+    this.cri = new CriClient(opts.runtimeEndpoint, { onCall: (rpc) => this.requests.add(`CRI ${rpc}`) })
+    this.recorder = new EventRecorder(this.client, 'kubelet', this.clock, { host: opts.nodeName, log: this.log })
     this.machine = machineInfo(opts.rootDir)
     this.stats = new StatsProvider(this.cri, this.clock)
   }
@@ -134,7 +140,7 @@ export class Kubelet {
     this.heartbeat.unref?.()
     void this.fastStatusUntilReady(this.clock.now().getTime() + 120_000)
 
-    this.nodeInformer = new Informer<NodeObj>(this.opts.client, RES.nodes, { stripManagedFields: true, log: this.log })
+    this.nodeInformer = new Informer<NodeObj>(this.client, RES.nodes, { stripManagedFields: true, log: this.log })
     const nodesChanged = (): void => {
       if (!this.opts.onNodesChanged || !this.nodeInformer?.hasSynced()) return
       const all = this.nodeInformer.list()
@@ -157,10 +163,10 @@ export class Kubelet {
     nodesChanged()
 
     // Service variables need the Services that exist when a container starts: sync before pods.
-    this.serviceInformer = new Informer<Service & KubeObject>(this.opts.client, RES.services, { stripManagedFields: true, log: this.log })
+    this.serviceInformer = new Informer<Service & KubeObject>(this.client, RES.services, { stripManagedFields: true, log: this.log })
     await this.serviceInformer.start()
 
-    this.podInformer = new Informer<PodObj>(this.opts.client, RES.pods, {
+    this.podInformer = new Informer<PodObj>(this.client, RES.pods, {
       fieldSelector: `spec.nodeName=${this.opts.nodeName}`,
       stripManagedFields: true,
       log: this.log,
@@ -225,6 +231,7 @@ export class Kubelet {
     this.serviceInformer?.stop()
     for (const w of this.workers.values()) w.stop()
     this.cri.close()
+    this.log(`kubelet: requests since start: ${this.requests.summary()}`)
   }
 
   /** Resource usage for the metrics API (served by the kubelet's HTTPS server). */
@@ -257,7 +264,7 @@ export class Kubelet {
   }
 
   private workerEnv(): WorkerEnv {
-    const client = this.opts.client
+    const client = this.client
     const get = async <T>(fn: () => Promise<T | undefined>): Promise<T | undefined> =>
       fn().catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)))
     const source: VolumeSource = {
@@ -323,7 +330,7 @@ export class Kubelet {
     const status = await this.currentStatus(undefined)
     const node = nodeObject(this.opts.nodeName, this.machine.arch, status, this.opts.labels, this.opts.registerWithTaints)
     try {
-      await this.opts.client.create(RES.nodes, undefined, node)
+      await this.client.create(RES.nodes, undefined, node)
       this.log(`kubelet: registered node ${this.opts.nodeName}`)
     } catch (e) {
       if ((e as { code?: number }).code !== 409) throw new Error(`kubelet: could not register node ${this.opts.nodeName}: ${(e as Error).message}`)
@@ -335,11 +342,11 @@ export class Kubelet {
   private async reassertLabels(): Promise<void> {
     const want = this.opts.labels ?? {}
     if (!Object.keys(want).length) return
-    const cur = await this.opts.client.get<NodeObj>(RES.nodes, undefined, this.opts.nodeName)
+    const cur = await this.client.get<NodeObj>(RES.nodes, undefined, this.opts.nodeName)
     const have = cur?.metadata?.labels ?? {}
     const diff = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v))
     if (!Object.keys(diff).length) return
-    await this.opts.client.patch(RES.nodes, undefined, this.opts.nodeName, { metadata: { labels: diff } }, 'merge')
+    await this.client.patch(RES.nodes, undefined, this.opts.nodeName, { metadata: { labels: diff } }, 'merge')
     this.log(`kubelet: node ${this.opts.nodeName} labels re-applied: ${Object.keys(diff).join(', ')}`)
   }
 
@@ -383,7 +390,7 @@ export class Kubelet {
   private async beat(): Promise<void> {
     if (this.stopped) return
     try {
-      const client = this.opts.client
+      const client = this.client
       const name = this.opts.nodeName
       // The watch cache once it is filled (as upstream's lister); a GET before that.
       const current = this.nodeInformer?.hasSynced() ? this.nodeInformer.get(name) : await client.get<NodeObj>(RES.nodes, undefined, name)
@@ -404,7 +411,7 @@ export class Kubelet {
   }
 
   private async renewLease(node: NodeObj): Promise<void> {
-    const client = this.opts.client
+    const client = this.client
     const name = this.opts.nodeName
     const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(this.clock.now()) }
     this.lease ??= await client.get<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, name).catch(() => undefined)

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { NODE_PROCESS_FLAGS } from '../../src-cluster/cmd/memory'
 import { controlRequest } from '../../src-cluster/simulated/control-api'
 import { isOurProcess, readPid, removePid, terminate, writePid } from './process'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from './types'
@@ -77,14 +78,8 @@ function controlPlaneArgs(ctx: ProviderContext): string[] {
   return args
 }
 
-/**
- * Node.js flags of the control-plane process. A young generation of 8 MiB semi-spaces instead of
- * V8's 16: at 100 nodes / 3000 pods (`bench/cluster.bench.ts`, two runs each on a shared 2-core
- * machine) RSS 331–333 MiB against 367–374 MiB, CPU per pod 9.9–11.9 ms against 10.7–11.4 ms;
- * 4 MiB saved no more (337–338 MiB) for 11.1–12.4 ms. Set on the command line: V8 sizes the
- * young generation when the process starts.
- */
-export const CONTROL_PLANE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8']
+/** Node.js flags of the control-plane process: those of every kubelab-node process (src-cluster/cmd/memory.ts). */
+export const CONTROL_PLANE_NODE_FLAGS: readonly string[] = NODE_PROCESS_FLAGS
 
 async function startControlPlane(ctx: ProviderContext): Promise<void> {
   const existing = controlPlanePid(ctx)

@@ -89,12 +89,15 @@ export function criAddress(socket: string): string {
 export interface CriClientOptions {
   /** Deadline for ordinary calls (ms). Default 2 minutes, as the kubelet's runtime request timeout. */
   timeoutMs?: number
+  /** Told of every RPC as it is made (the kubelet's request tally). */
+  onCall?: (rpc: string) => void
 }
 
 export class CriClient {
   private readonly runtime: ServiceClient
   private readonly images: ServiceClient
   private readonly timeoutMs: number
+  private readonly onCall: ((rpc: string) => void) | undefined
 
   constructor(
     readonly socketPath: string,
@@ -110,6 +113,7 @@ export class CriClient {
     this.runtime = new (serviceCtor(pkg, 'RuntimeService'))(address, creds, channelOptions)
     this.images = new (serviceCtor(pkg, 'ImageService'))(address, creds, channelOptions)
     this.timeoutMs = opts.timeoutMs ?? 120_000
+    this.onCall = opts.onCall
   }
 
   close(): void {
@@ -121,6 +125,7 @@ export class CriClient {
     const method = rpc.charAt(0).toLowerCase() + rpc.slice(1)
     const fn = client[method]
     if (typeof fn !== 'function') return Promise.reject(new Error(`CRI client: RPC ${rpc} is not in runtime-v1.proto`))
+    this.onCall?.(rpc)
     return new Promise<T>((resolve, reject) => {
       fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (err) reject(new CriError(rpc, err.code ?? GrpcCode.UNKNOWN, err.details || err.message))
