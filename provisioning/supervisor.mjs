@@ -117,7 +117,7 @@ function start(c) {
   const env = { ...process.env, KUBELAB_NODE_NAME: conf.node }
   const child = c.command
     ? spawn(c.command, c.args, { stdio: ['ignore', fd, fd], env })
-    : spawn(conf.nodeBinary, [conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd], env })
+    : spawn(conf.nodeBinary, [...(conf.nodeFlags ?? []), conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd], env })
   closeSync(fd)
   r.child = child
   r.startedAt = Date.now()

@@ -3,7 +3,7 @@
 // pod network are separate modules wired in by `kubelab-node kubelet`.
 import { podCgroup, removeCgroup } from './pod-cgroup'
 import { mkdirSync } from 'node:fs'
-import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, PodStatus, Secret, Service } from 'kubernetes-types/core/v1'
+import type { PersistentVolume, PersistentVolumeClaim, PodStatus, Service } from 'kubernetes-types/core/v1'
 import type { Lease } from 'kubernetes-types/coordination/v1'
 import type { KubeObject } from '../api/object'
 import type { KubeletResourceSummary } from '../kit/kubelet-summary'
@@ -17,6 +17,7 @@ import { LABEL_POD_UID } from './spec'
 import { StatsProvider } from './stats'
 import type { VolumeSource } from './volumes'
 import { TokenManager } from './token-manager'
+import { PodObjectManager } from './object-manager'
 import { RequestTally } from './request-tally'
 import { now } from './start-trace'
 import type { NodeObj, PodObj } from '../kit/objects'
@@ -104,6 +105,8 @@ export class Kubelet {
    */
   private readonly sandboxSlots = new Slots(SANDBOX_SLOTS)
   private readonly tokens: TokenManager
+  /** The ConfigMaps and Secrets the node's pods use, from watches (upstream's watch-based managers). */
+  private readonly objects: PodObjectManager
   private readonly clock: Clock
   /** Requests to the API server and the runtime since start (logged at stop). */
   readonly requests = new RequestTally()
@@ -119,6 +122,16 @@ export class Kubelet {
     this.recorder = new EventRecorder(this.client, 'kubelet', this.clock, { host: opts.nodeName, log: this.log })
     this.machine = machineInfo(opts.rootDir)
     this.stats = new StatsProvider(this.cri, this.clock)
+    this.objects = new PodObjectManager(
+      this.client,
+      { configmaps: RES.configmaps, secrets: RES.secrets },
+      {
+        log: this.log,
+        changed: (uids) => {
+          for (const uid of uids) this.workers.get(uid)?.sourcesChanged()
+        },
+      },
+    )
   }
 
   get nodeName(): string {
@@ -174,7 +187,10 @@ export class Kubelet {
     this.podInformer.addHandler({
       add: (p) => this.podSeen(p),
       update: (_o, p) => this.podSeen(p),
-      delete: (p) => this.workers.get(p.metadata?.uid ?? '')?.gone(),
+      delete: (p) => {
+        this.objects.unregister(p.metadata?.uid ?? '')
+        this.workers.get(p.metadata?.uid ?? '')?.gone()
+      },
     })
     await this.podInformer.start()
     await this.removeOrphans()
@@ -229,6 +245,7 @@ export class Kubelet {
     this.podInformer?.stop()
     this.nodeInformer?.stop()
     this.serviceInformer?.stop()
+    this.objects.stop()
     for (const w of this.workers.values()) w.stop()
     this.cri.close()
     this.log(`kubelet: requests since start: ${this.requests.summary()}`)
@@ -254,11 +271,15 @@ export class Kubelet {
     const w = this.workers.get(uid)
     if (w) {
       if (w.done) this.workers.delete(uid)
-      else w.update(p)
+      else {
+        this.objects.register(p)
+        w.update(p)
+      }
       return
     }
     // a finished pod from before a restart needs nothing from us
     if ((p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && !p.metadata?.deletionTimestamp) return
+    this.objects.register(p)
     // Pods of the initial list may have sandboxes from before a restart; later ones cannot.
     this.workers.set(uid, new PodWorker(p, this.workerEnv(), { seenAt: now(), mayHaveSandbox: !this.podInformer?.hasSynced() }))
   }
@@ -268,8 +289,8 @@ export class Kubelet {
     const get = async <T>(fn: () => Promise<T | undefined>): Promise<T | undefined> =>
       fn().catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)))
     const source: VolumeSource = {
-      configMap: (ns, name) => get(() => client.get<ConfigMap & KubeObject>(RES.configmaps, ns, name)),
-      secret: (ns, name) => get(() => client.get<Secret & KubeObject>(RES.secrets, ns, name)),
+      configMap: (ns, name) => this.objects.configMaps.get(ns, name),
+      secret: (ns, name) => this.objects.secrets.get(ns, name),
       pvc: (ns, name) => get(() => client.get<PersistentVolumeClaim & KubeObject>(RES.pvcs, ns, name)),
       pv: (name) => get(() => client.get<PersistentVolume & KubeObject>(RES.pvs, undefined, name)),
       token: (pod, req) => this.tokens.token(pod, req),

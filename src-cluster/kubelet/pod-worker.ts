@@ -60,8 +60,9 @@ const fieldPath = (kind: 'init' | 'main', i: number): string => `spec.${kind ===
 
 /**
  * How long set-up volumes are trusted before they are set up again. Upstream re-syncs a pod
- * every minute; 10 s keeps ConfigMap and Secret edits reaching the files quickly, which learners
- * watch for, at a tenth of the API reads a 1 s tick made.
+ * every minute. ConfigMap and Secret edits do not wait for it: the kubelet's watches of the
+ * objects a pod uses call sourcesChanged() (object-manager.ts), and a re-sync reads those
+ * watch caches, not the API server.
  */
 export const VOLUME_RESYNC_MS = 10_000
 
@@ -188,6 +189,15 @@ export class PodWorker {
     this.kick()
   }
 
+  /**
+   * A ConfigMap or Secret the pod uses changed (the kubelet's watches): its volume files are
+   * written again now rather than on the next resync, and a pod waiting for the object goes on.
+   */
+  sourcesChanged(): void {
+    if (this.volumes) this.volumes = { ...this.volumes, at: -Infinity }
+    this.kick()
+  }
+
   kick(): void {
     if (this.done) return
     if (this.busy) {
@@ -306,11 +316,10 @@ export class PodWorker {
   }
 
   /**
-   * Sets the volumes up again only when the pod's volumes or the metadata they show changed, or
-   * VOLUME_RESYNC_MS after the last time (ConfigMap and Secret edits reach the files within
-   * that; tokens are refreshed long before they expire). Every 1 s tick used to read each pod's
-   * ConfigMaps and Secrets from the API server: with the token volume every pod has, one GET
-   * per pod per second.
+   * Sets the volumes up again only when the pod's volumes or the metadata they show changed, an
+   * object they project changed (sourcesChanged), or VOLUME_RESYNC_MS after the last time
+   * (tokens are refreshed long before they expire). ConfigMaps and Secrets come from the
+   * kubelet's watch caches: no API read per pod.
    */
   private async volumesUpToDate(): Promise<VolumePaths> {
     const m = this.pod.metadata

@@ -6,6 +6,7 @@
 // reports itself over SSH.
 import { posix } from 'node:path'
 import { etcdMemberArgs, etcdPkiPaths } from '../../src-cluster/store/etcd-member'
+import { NODE_PROCESS_FLAGS } from '../../src-cluster/cmd/memory'
 
 export type ServiceMode = 'systemd' | 'supervisor'
 
@@ -362,7 +363,9 @@ export function nodeEnvFile(input: NodePlanInput): string {
 export function systemdUnit(input: NodePlanInput, component: Component): string {
   const d = nodePaths(input.root)
   const exec = (
-    component.command ? [component.command, ...component.args] : [input.nodeBinary, posix.join(d.bin, 'kubelab-node.js'), component.name, ...component.args]
+    component.command
+      ? [component.command, ...component.args]
+      : [input.nodeBinary, ...NODE_PROCESS_FLAGS, posix.join(d.bin, 'kubelab-node.js'), component.name, ...component.args]
   )
     .map(shQuote)
     .join(' ')
@@ -485,7 +488,17 @@ WantedBy=multi-user.target
 /** The supervisor's configuration (local nodes). */
 export function supervisorConfig(input: NodePlanInput, components: readonly Component[]): string {
   const d = nodePaths(input.root)
-  return `${JSON.stringify({ node: input.node.name, nodeBinary: input.nodeBinary, program: posix.join(d.bin, 'kubelab-node.js'), logDir: d.logs, runDir: d.run, components }, null, 2)}\n`
+  // nodeFlags: Node.js flags before the program, as the systemd units pass them.
+  const conf = {
+    node: input.node.name,
+    nodeBinary: input.nodeBinary,
+    nodeFlags: NODE_PROCESS_FLAGS,
+    program: posix.join(d.bin, 'kubelab-node.js'),
+    logDir: d.logs,
+    runDir: d.run,
+    components,
+  }
+  return `${JSON.stringify(conf, null, 2)}\n`
 }
 
 export interface StagedFile {

@@ -104,7 +104,9 @@ describe('node plan', () => {
   it('renders systemd units and a shell-safe env file', () => {
     const c = nodeComponents(plan()).components[1]!
     const unit = systemdUnit(plan(), c)
-    expect(unit).toContain('ExecStart=/usr/bin/node /var/lib/kubelab/bin/kubelab-node.js scheduler --kubeconfig /etc/kubelab/scheduler.kubeconfig')
+    expect(unit).toContain(
+      'ExecStart=/usr/bin/node --max-semi-space-size=8 /var/lib/kubelab/bin/kubelab-node.js scheduler --kubeconfig /etc/kubelab/scheduler.kubeconfig',
+    )
     expect(unit).toContain('Restart=always')
     expect(shQuote("it's")).toBe(`'it'\\''s'`)
     const env = nodeEnvFile(plan({ cluster: 'a b' }))
@@ -153,7 +155,11 @@ describe('node plan', () => {
       /^Wants=network-online\.target kubelab-apiserver\.service kubelab-scheduler\.service kubelab-controller-manager\.service kubelab-dns\.service kubelab-kubelet\.service .*kubelab-ingress\.service$/m,
     )
     expect(agentUnit).toMatch(/^After=network-online\.target containerd\.service$/m)
-    expect(agentUnit).toMatch(/^ExecStart=\/usr\/bin\/node \/var\/lib\/kubelab\/bin\/kubelab-node\.js agent --config \/etc\/kubelab\/agent\.json /m)
+    // The agent gets the Node.js memory flags of every kubelab-node process, as the supervisor does.
+    expect(agentUnit).toMatch(
+      /^ExecStart=\/usr\/bin\/node --max-semi-space-size=8 \/var\/lib\/kubelab\/bin\/kubelab-node\.js agent --config \/etc\/kubelab\/agent\.json /m,
+    )
+    expect(JSON.parse(supervisorConfig(withAgent, layout.processes)).nodeFlags).toEqual(['--max-semi-space-size=8'])
     expect(agentUnit).toMatch(/^Restart=always$/m)
     for (const name of ALL_PARTS) {
       const unit = agentPartUnit(
