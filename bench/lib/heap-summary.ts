@@ -15,7 +15,7 @@ export interface HeapGroup {
 export interface HeapSummary {
   readonly totalBytes: number
   readonly objects: number
-  /** Bytes in strings whose content another string in the heap also holds (copies of the same text). */
+  /** Bytes in strings whose content another string in the heap also holds (copies of the same text; strings under 1024 characters). */
   readonly duplicateStringBytes: number
   readonly top: readonly HeapGroup[]
 }
@@ -87,7 +87,10 @@ export function summarizeSnapshot(buf: Buffer, top = 12): HeapSummary {
     if (size === 0) continue
     const type = types[snap.nodes[i + typeAt]!]!
     const name = snap.strings[snap.nodes[i + nameAt]!]!
-    if (type === 'string' && size > 64) {
+    // V8 names a string node by its first 1024 characters only: longer strings that share a
+    // prefix (every pod's JSON starts alike) would all look like copies of one, so only strings
+    // the snapshot holds whole are compared.
+    if (type === 'string' && size > 64 && name.length < 1024) {
       // Same text, same entry in the snapshot's string table.
       const nameIdx = snap.nodes[i + nameAt]!
       if (seenStrings.has(nameIdx)) duplicateStringBytes += size
