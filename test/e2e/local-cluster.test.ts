@@ -2,8 +2,8 @@
 // --workers 2`), then the walkthrough every Kubernetes primer teaches, typed with the real
 // kubectl and the kubeconfig create wrote: two pods on busybox, a fetch inside the server, a fetch
 // across nodes by pod IP, `kubectl expose`, a fetch by service name (cluster DNS + proxy).
-// Finally `kubelab delete` must leave the machine as it was (namespaces, links, iptables,
-// mounts, processes and files compared before and after).
+// Finally `kubelab delete` must leave nothing of this cluster (namespaces, links, iptables,
+// mounts, processes, pod cgroups and files, found by its names: test/helpers/leaks.ts).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,46 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { busyboxImageSpec, writeImage } from '../../provisioning/images'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { clusterHome } from '../helpers/cli'
+import { leftovers, localClusterMarks, localPodUids, NOTHING, podCgroupsLeft, subnetClaimsUnder } from '../helpers/leaks'
 import { eventually as retry } from '../helpers/wait'
 
-// A fixed name from the local-cluster names reserved for these tests (l5a workloads, l5b
-// create-resume, l5c this file, local-node and the benchmark): run those one at a time.
+// This file's own cluster name (each e2e file has its own: files run two at a time).
 const cluster = 'l5c'
 const { home, clusterDir, kubelab, kubectl } = clusterHome(cluster, { timeoutMs: 240_000 })
 
 const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
 
-/** What this cluster could leave behind on the host, filtered to things with its names. */
-function machineState(): Record<string, string[]> {
-  const mine = (l: string): boolean => l.includes(cluster) || l.includes(home)
-  // The cluster's /24 and interface names come from its layout; read them while it exists.
-  return {
-    netns: out('ip', ['netns', 'list']).split('\n').filter(mine),
-    links: out('ip', ['-o', 'link'])
-      .split('\n')
-      .map((l) => l.split(':')[1]?.trim() ?? '')
-      .filter((l) => l.startsWith(`kl-${cluster}`)),
-    iptables: out('iptables-save', [])
-      .split('\n')
-      .filter((l) => !l.startsWith('#') && mine(l)),
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
-    processes: out('ps', ['-eo', 'args=']).split('\n').filter(mine),
-    // Pod cgroups (`/kubelab/pod<uid>` in each hierarchy): runc leaves the pod's parent behind.
-    podCgroups: ['/sys/fs/cgroup/memory/kubelab', '/sys/fs/cgroup/unified/kubelab', '/sys/fs/cgroup/kubelab'].flatMap((d) =>
-      existsSync(d)
-        ? readdirSync(d)
-            .filter((n) => n.startsWith('pod'))
-            .map((n) => `${d}/${n}`)
-        : [],
-    ),
-  }
-}
-
 /** Retries a check until it passes (bounded; kubectl twice a second): pod start, endpoints and proxy rules converge. Prints the convergence time (worth seeing when the suite runs slowly; no assertion on it). */
 const eventually = <T>(what: string, f: () => Promise<T>, ms = 90_000): Promise<T> => retry(what, f, { timeoutMs: ms, intervalMs: 500, log: true })
 
 const PAGE = 'KubeLab busybox'
-const before = machineState()
 let createLog = ''
 
 beforeAll(async () => {
@@ -139,9 +112,14 @@ describe('kubelab create --provider local --workers 2', () => {
 
   it('delete leaves no namespace, bridge, iptables rule, mount, process or file', async () => {
     expect(readdirSync(join(clusterDir, 'nodes')).sort()).toEqual(['control-plane', 'node-1', 'node-2'])
-    expect(machineState().netns.length).toBe(3)
     // The host-side veths and the cluster's subnet carry no cluster name: take them from its layout.
     const layout = JSON.parse(readFileSync(join(clusterDir, 'local.json'), 'utf8')) as { subnet: number }
+    const marks = localClusterMarks(cluster, home, layout.subnet)
+    expect(leftovers(marks).netns.length).toBe(3)
+    expect(leftovers(marks).iptables.length).toBeGreaterThan(0)
+    const pods = localPodUids(clusterDir)
+    expect(pods.length).toBeGreaterThan(0)
+    expect(subnetClaimsUnder(home)).toEqual([String(layout.subnet)])
     const veths = (): string[] =>
       out('ip', ['-o', 'link'])
         .split('\n')
@@ -155,7 +133,9 @@ describe('kubelab create --provider local --workers 2', () => {
     expect(routes().length).toBe(2)
     expect(routes().some((l) => l.startsWith(`10.231.${layout.subnet}.240/28 via `))).toBe(true)
     await kubelab('delete', cluster)
-    expect(machineState()).toEqual(before)
+    expect(leftovers(marks)).toEqual(NOTHING)
+    expect(podCgroupsLeft(pods)).toEqual([])
+    expect(subnetClaimsUnder(home)).toEqual([])
     expect(veths()).toEqual([])
     expect(routes()).toEqual([])
     expect(existsSync(clusterDir)).toBe(false)

@@ -1,8 +1,8 @@
 // The `local` provider end to end (root): a node comes up as a network namespace with its own
 // containerd and sshd that accepts only the cluster key; SFTP uploads land on its disk;
 // provisioning survives a dropped SSH connection mid-install (a re-run converges, nothing
-// duplicated); delete leaves the machine as it was (namespaces, links, iptables, mounts,
-// processes compared before and after).
+// duplicated); delete leaves nothing of the cluster (namespaces, links, iptables, mounts,
+// processes found by its names: test/helpers/leaks.ts).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
@@ -21,36 +21,17 @@ import { SSHD, sshdConfig, sshdFiles, startSshd, stopSshd } from '../../src-main
 import { hostKeyPin } from '../../src-main/ssh-provisioning/host-keys'
 import { StepRunner, type StepEvent } from '../../src-main/ssh-provisioning/steps'
 import { generateParseableKey } from '../../src-main/ssh-provisioning/keys'
+import { leftovers, localClusterMarks, NOTHING, subnetClaimsUnder } from '../helpers/leaks'
 
 const base = mkdtempSync('/tmp/kl-')
-// A fixed name from the local-cluster names reserved for these tests (l5a workloads, l5b
-// create-resume, l5c this file, local-node and the benchmark): run those one at a time.
-const cluster = 'l5c'
+// This file's own cluster name (each e2e file has its own: files run two at a time).
+const cluster = 'l5n'
 const clusterDir = join(base, 'clusters', cluster)
 const nodes: NodeRecord[] = [{ name: 'master', role: 'control-plane', state: 'stopped' }]
 const ctx: ProviderContext = { clusterName: cluster, clusterDir, nodes, ports: {}, settings: {}, log: () => {} }
 
 const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
 
-/** What this cluster could leave behind on the host, filtered to things with our names. */
-function machineState(): Record<string, string[]> {
-  const mine = (l: string): boolean => l.includes(cluster) || l.includes(base) || /KUBELAB-|klv\d/.test(l)
-  return {
-    netns: out('ip', ['netns', 'list']).split('\n').filter(mine),
-    links: out('ip', ['-o', 'link'])
-      .split('\n')
-      .map((l) => l.split(':')[1]?.trim() ?? '')
-      .filter((l) => l.startsWith('kl'))
-      .filter(mine),
-    iptables: out('iptables-save', [])
-      .split('\n')
-      .filter((l) => !l.startsWith('#') && !l.startsWith(':') && mine(l)),
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
-    processes: out('ps', ['-eo', 'args=']).split('\n').filter(mine),
-  }
-}
-
-const before = machineState()
 let bundle: NodeBundle
 const node = nodes[0]!
 
@@ -236,11 +217,9 @@ describe('local provider', () => {
   it('delete leaves the machine as it was', async () => {
     const layout = readLayout(clusterDir)!
     await localProvider.delete(ctx, nodes[0]!)
-    // Nothing new since before the node existed. Lines that vanished are not ours to judge: the
-    // KUBELAB-/klv patterns also match what an earlier test left, and that may be cleaned meanwhile.
-    const after = machineState()
-    const added = Object.fromEntries(Object.entries(after).map(([k, lines]) => [k, lines.filter((l) => !before[k]!.includes(l))]))
-    expect(added).toEqual({ netns: [], links: [], iptables: [], mounts: [], processes: [] })
+    // Nothing of this node's cluster is left (its names, its folder, its subnet's chain and veths).
+    expect(leftovers(localClusterMarks(cluster, base, layout.subnet))).toEqual(NOTHING)
+    expect(subnetClaimsUnder(base)).toEqual([])
     expect(out('ip', ['-o', 'link'])).not.toContain(`${layout.bridge}:`)
     expect(existsSync(nodeDir(clusterDir, 'master'))).toBe(false)
   }, 120_000)

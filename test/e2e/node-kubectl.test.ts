@@ -19,7 +19,7 @@ import { CLUSTER_CIDR, isReady as ready, useNodeCluster } from '../helpers/node-
 
 const tag = process.pid % 1000
 // A /24 of 10.231.0.0/16 of our own, so parallel e2e tests on other bridges do not collide.
-const subnet = `10.231.${150 + (process.pid % 90)}`
+const subnet = '10.231.204'
 const HOST_IP = `${subnet}.1`
 const NODES = [
   { name: 'node-a', short: `na${tag}`, ip: `${subnet}.2` },

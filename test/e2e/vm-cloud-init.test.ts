@@ -13,9 +13,9 @@ import { DOUBLES, freeSubnet, leftovers, missingHostDeps } from './vm-doubles'
 const missing = missingHostDeps()
 const home = mkdtempSync('/tmp/kl-')
 const state = join(home, 'mp')
-const bridge = 'klmp8c'
+const bridge = 'klci9'
 const env = { ...process.env, MULTIPASS_DOUBLE_STATE: state, MULTIPASS_DOUBLE_BACKEND: join(DOUBLES, 'vm-node') }
-const key = clusterKey(join(home, 'mp8'), 'mp8')
+const key = clusterKey(join(home, 'ci9'), 'ci9')
 const vms: string[] = []
 
 function launch(vm: string, outcome: 'done' | 'error'): string {
@@ -25,10 +25,10 @@ function launch(vm: string, outcome: 'done' | 'error'): string {
     JSON.stringify({
       launchOutcome: 'init-timeout',
       bootPolls: 0,
-      backend: { bridge, subnet: freeSubnet(['192.168.67', '192.168.68']), cloudInitMs: 5000, cloudInitOutcome: outcome },
+      backend: { bridge, subnet: freeSubnet(['192.168.70', '192.168.71']), cloudInitMs: 5000, cloudInitOutcome: outcome },
     }),
   )
-  const ud = renderUserData({ clusterName: 'mp8', hostname: vm, authorizedKeys: [key.publicKey] })
+  const ud = renderUserData({ clusterName: 'ci9', hostname: vm, authorizedKeys: [key.publicKey] })
   vms.push(vm)
   const r = spawnSync(join(DOUBLES, 'multipass'), ['launch', '24.04', '--name', vm, '--cloud-init', '-'], { input: ud, env, encoding: 'utf8' })
   expect(r.stderr).toContain('timed out waiting for initialization')
@@ -40,13 +40,13 @@ function launch(vm: string, outcome: 'done' | 'error'): string {
 
 afterAll(() => {
   for (const vm of vms) spawnSync(join(DOUBLES, 'multipass'), ['delete', '--purge', vm], { env })
-  if (!missing) expect(leftovers([home, bridge])).toEqual({ netns: [], links: [], iptables: [], mounts: [], processes: [] })
+  if (!missing) expect(leftovers([home, bridge, 'kl-ci9-'])).toEqual({ netns: [], links: [], iptables: [], mounts: [], processes: [] })
   rmSync(home, { recursive: true, force: true })
 }, 120_000)
 
 describe.skipIf(missing !== undefined)('cloud-init status --wait on a double VM', { timeout: 180_000 }, () => {
   it('waits while cloud-init runs, logging elapsed time, and returns when it is done', async () => {
-    const ip = launch('kl-mp8-ci-ok', 'done')
+    const ip = launch('kl-ci9-ok', 'done')
     const lines: string[] = []
     await waitForCloudInit(
       { host: ip, port: 22, user: 'root', privateKeyFile: key.privateKeyFile },
@@ -58,7 +58,7 @@ describe.skipIf(missing !== undefined)('cloud-init status --wait on a double VM'
   })
 
   it('reports a failed cloud-init with its errors and the end of its output log', async () => {
-    const ip = launch('kl-mp8-ci-bad', 'error')
+    const ip = launch('kl-ci9-bad', 'error')
     const err = await waitForCloudInit(
       { host: ip, port: 22, user: 'root', privateKeyFile: key.privateKeyFile },
       { node: 'bad', log: () => {}, sshWaitMs: 60_000 },

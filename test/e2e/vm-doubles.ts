@@ -2,7 +2,7 @@
 // test/doubles first on PATH, each double "VM" backed by a local node (test/doubles/vm-node).
 // Root Linux with containerd, runc, CNI plugins and sshd; the layer is skipped loudly otherwise.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { clusterHome, ROOT, type Kubectl } from '../helpers/cli'
@@ -60,21 +60,5 @@ export async function expectPodOnWorker(kubectl: Kubectl): Promise<void> {
   expect(await kubectl('exec', 'hello', '--', 'echo', 'from-the-pod')).toBe('from-the-pod\n')
 }
 
-const out = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? ''
-
-/** What a cluster's doubles could leave on the host: namespaces, links, rules, mounts, processes. */
-export function leftovers(marks: readonly string[]): Record<string, string[]> {
-  const mine = (l: string): boolean => marks.some((m) => l.includes(m))
-  return {
-    netns: out('ip', ['netns', 'list']).split('\n').filter(mine),
-    links: out('ip', ['-o', 'link'])
-      .split('\n')
-      .map((l) => l.split(':')[1]?.trim() ?? '')
-      .filter(mine),
-    iptables: out('iptables-save', [])
-      .split('\n')
-      .filter((l) => !l.startsWith('#') && mine(l)),
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine),
-    processes: out('ps', ['-eo', 'args=']).split('\n').filter(mine),
-  }
-}
+/** What a cluster's doubles could leave on the host (the shared scoped check). */
+export { leftovers } from '../helpers/leaks'

@@ -21,7 +21,7 @@ import { apiLbFiles, ensureHostApiLb, hostApiLbPid, stopHostApiLb } from '../api
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from '../types'
 import { containerdFiles, startContainerd, stopContainerd } from './containerd'
 import { alive, killAll, killAllAtOnce, linkExists, netnsList, netnsPids, pidsMatching, pidsMatchingAny, sh, trySh, unmountUnder } from './host'
-import { ensureLayout, hostIp, layoutFile, loadBalancerPool, netnsName, nodeDir, nodeIp, readLayout, vethName, type LocalLayout } from './layout'
+import { ensureLayout, hostIp, layoutFile, releaseSubnet, loadBalancerPool, netnsName, nodeDir, nodeIp, readLayout, vethName, type LocalLayout } from './layout'
 import { SSHD, startSshd, stopSshd } from './sshd'
 
 /** unix sockets hold at most 107 bytes; containerd adds `.ttrpc` to its socket path. */
@@ -214,6 +214,7 @@ async function deleteCluster(ctx: ProviderContext, nodes: readonly NodeRecord[])
   if (l) {
     await removeBridge(l)
     rmSync(layoutFile(ctx.clusterDir), { force: true })
+    releaseSubnet(ctx.clusterDir, l)
   }
 }
 
@@ -320,6 +321,7 @@ export const localProvider: Provider = {
     if (l && others.length === 0) {
       await removeBridge(l)
       rmSync(layoutFile(ctx.clusterDir), { force: true })
+      releaseSubnet(ctx.clusterDir, l)
     }
   },
 

@@ -3,7 +3,7 @@
 // chain, and each node's folder (its filesystem root: etc/, var/, run/ as a VM would have).
 // Recorded in CLUSTER/local.json so every later call (and a restarted app) finds the same ones.
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { hostIpv4Text } from './host'
 
@@ -81,12 +81,65 @@ function claimedSubnets(clusterDir: string): Set<number> {
   return out
 }
 
+/**
+ * Host-wide claims on the /24s: one file per claimed N naming the cluster folder that holds it.
+ * Two clusters in different KUBELAB_HOMEs (two users, or parallel tests) that are created at the
+ * same moment would otherwise both pick the first /24 without an address on the host yet.
+ */
+export const SUBNET_CLAIMS_DIR = process.env.KUBELAB_LOCAL_CLAIMS ?? '/run/kubelab/local-subnets'
+
+/** Runs `f` holding the host-wide claims lock (a directory; one a crashed process left is broken after 30 s). */
+function withClaimsLock<T>(f: () => T): T {
+  mkdirSync(SUBNET_CLAIMS_DIR, { recursive: true, mode: 0o700 })
+  const lock = join(SUBNET_CLAIMS_DIR, '.lock')
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock)
+      break
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now())
+      if (age > 30_000) rmSync(lock, { recursive: true, force: true })
+      else if (i > 600)
+        throw new Error(`the local-cluster subnet claims (${SUBNET_CLAIMS_DIR}) stay locked: remove ${lock} if no kubelab is creating a cluster`)
+      else Atomics.wait(pause, 0, 0, 50)
+    }
+  }
+  try {
+    return f()
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
+}
+
+/** /24s claimed by local clusters in any folder whose layout still names them (others are stale). */
+function hostClaims(clusterDir: string): Set<number> {
+  const out = new Set<number>()
+  for (const f of readdirSync(SUBNET_CLAIMS_DIR)) {
+    const n = Number(f)
+    if (!Number.isInteger(n)) continue
+    const owner = readFileSync(join(SUBNET_CLAIMS_DIR, f), 'utf8')
+    if (owner !== clusterDir && readLayout(owner)?.subnet === n) out.add(n)
+  }
+  return out
+}
+
+/** Gives back the /24 claim of a cluster whose layout goes (its last node deleted). */
+export function releaseSubnet(clusterDir: string, layout: LocalLayout): void {
+  const f = join(SUBNET_CLAIMS_DIR, String(layout.subnet))
+  if (existsSync(f) && readFileSync(f, 'utf8') === clusterDir) rmSync(f, { force: true })
+}
+
 /** The cluster's layout, chosen on first use (a free /24) and extended for new nodes. */
 export function ensureLayout(clusterDir: string, cluster: string, nodes: readonly string[]): LocalLayout {
-  let l = readLayout(clusterDir)
-  if (!l) {
+  const existing = readLayout(clusterDir)
+  if (existing) return extendLayout(clusterDir, cluster, existing, nodes)
+  // Choose and record under the claims lock, so a cluster created at the same moment elsewhere
+  // on this host sees the claim.
+  return withClaimsLock(() => {
     const used = hostIpv4Text()
-    const claimed = claimedSubnets(clusterDir)
+    const claimed = new Set([...claimedSubnets(clusterDir), ...hostClaims(clusterDir)])
     let subnet: number | undefined
     for (let n = 10; n < 250; n++) {
       if (claimed.has(n)) continue
@@ -96,9 +149,15 @@ export function ensureLayout(clusterDir: string, cluster: string, nodes: readonl
     }
     if (subnet === undefined)
       throw new Error(`no free /24 in ${SUBNET_PREFIX}.0.0/16 on this host for a local cluster: delete unused local clusters (kubelab list)`)
-    l = { subnet, bridge: bridgeName(cluster), chain: `KUBELAB-${subnet}`, hosts: {} }
-  }
-  const hosts = { ...l.hosts }
+    const l = extendLayout(clusterDir, cluster, { subnet, bridge: bridgeName(cluster), chain: `KUBELAB-${subnet}`, hosts: {} }, nodes)
+    writeFileSync(join(SUBNET_CLAIMS_DIR, String(subnet)), clusterDir, { mode: 0o600 })
+    return l
+  })
+}
+
+/** Gives nodes without an address the lowest free one and records the layout. */
+function extendLayout(clusterDir: string, cluster: string, layout: LocalLayout, nodes: readonly string[]): LocalLayout {
+  const hosts = { ...layout.hosts }
   for (const n of nodes) {
     if (hosts[n] !== undefined) continue
     const taken = new Set(Object.values(hosts))
@@ -108,7 +167,7 @@ export function ensureLayout(clusterDir: string, cluster: string, nodes: readonl
     if (h >= LB_POOL_FIRST) throw new Error(`local cluster ${cluster} has no address left for node ${n}`)
     hosts[n] = h
   }
-  l = { ...l, hosts }
+  const l = { ...layout, hosts }
   mkdirSync(clusterDir, { recursive: true, mode: 0o700 })
   writeFileSync(layoutFile(clusterDir), `${JSON.stringify(l, null, 2)}\n`, { mode: 0o600 })
   return l
