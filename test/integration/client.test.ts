@@ -18,7 +18,7 @@ import {
   type WatchEventOf,
 } from '../../src-cluster/client'
 import type { KubeObject } from '../../src-cluster/api/object'
-import { createMemoryStore } from '../../src-cluster/store'
+import { createMemoryStore, type EmbeddedStore } from '../../src-cluster/store'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { freePort } from '../../src-cluster/util/net'
@@ -218,6 +218,8 @@ describe('in-process transport', () => {
     try {
       expect(await whoami(k)).toMatchObject({ username: 'kubernetes-admin', groups: expect.arrayContaining(['system:masters', 'system:authenticated']) })
       const start = await k.list(CM, { namespace: 'default' })
+      const storeWatchers = (): number => (t.server.store as EmbeddedStore).stats().watchers
+      const before = storeWatchers()
       const events: WatchEventOf[] = []
       const w = k.watch(CM, { namespace: 'default', resourceVersion: start.resourceVersion }, (ev) => events.push(ev))
       const made = await k.create<CMObj>(CM, 'default', cm('local', { a: '1' }))
@@ -229,6 +231,8 @@ describe('in-process transport', () => {
       expect(events.filter((e) => e.object.metadata?.name === 'local').map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED'])
       w.stop()
       await w.done
+      // Stopping the watch closes its in-memory connection, and the server lets go of its watch.
+      await until('the server-side watch released', () => storeWatchers() === before)
       // The HTTPS side sees the same object history.
       expect((await t.kubectl(['get', 'configmap', 'local'])).stderr).toContain('NotFound')
     } finally {
