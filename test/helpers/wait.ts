@@ -3,8 +3,10 @@
 // loaded machine, never assertions; `log` prints how long convergence took.
 
 export interface WaitOptions {
-  /** How long before giving up (default 30 s). */
+  /** How long before giving up (default 30 s; no time bound by default when `maxAttempts` is set). */
   readonly timeoutMs?: number
+  /** Give up after this many attempts (with `pause` advancing a fake clock: a bound in fake time). */
+  readonly maxAttempts?: number
   /** Between attempts (default 250 ms; a poll that runs kubectl wants 500–1000). */
   readonly intervalMs?: number
   /** Print `WHAT: N s` once it happened. */
@@ -23,9 +25,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const describe = (v: unknown): string => (v instanceof Error ? v.message : typeof v === 'string' ? v : JSON.stringify(v))
 
 async function poll<T>(what: string, attempt: () => Promise<{ done: true; value: T } | { done: false; last: unknown }>, o: WaitOptions): Promise<T> {
-  const timeoutMs = o.timeoutMs ?? 30_000
+  const timeoutMs = o.timeoutMs ?? (o.maxAttempts === undefined ? 30_000 : Infinity)
   const t0 = Date.now()
-  for (;;) {
+  for (let attempts = 1; ; attempts++) {
     const stop = o.stopIf?.()
     if (stop) throw new Error(`${stop} while waiting for ${what}${o.context ? `\n${o.context()}` : ''}`)
     const r = await attempt()
@@ -33,9 +35,11 @@ async function poll<T>(what: string, attempt: () => Promise<{ done: true; value:
       if (o.log) console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
       return r.value
     }
-    if (Date.now() - t0 > timeoutMs) {
+    const outOfAttempts = o.maxAttempts !== undefined && attempts >= o.maxAttempts
+    if (outOfAttempts || Date.now() - t0 > timeoutMs) {
       const extra = o.context ? `\n${o.context()}` : ''
-      throw new Error(`${what} did not happen within ${timeoutMs / 1000} s; last: ${describe(r.last)}${extra}`)
+      const bound = outOfAttempts ? `${attempts} attempts` : `${timeoutMs / 1000} s`
+      throw new Error(`${what} did not happen within ${bound}; last: ${describe(r.last)}${extra}`)
     }
     await (o.pause ? o.pause() : sleep(o.intervalMs ?? 250))
   }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { certIdentity, createCA, issueCert, type KeyPair } from '../../src-cluster/kit/pki'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { FRONT_PROXY_CN } from '../../src-cluster/apiserver/aggregator'
+import { until as poll } from '../helpers/wait'
 
 let t: TestApiServer
 let ext: Server | undefined
@@ -19,14 +20,7 @@ let ca: KeyPair
 let allowedNames: string[] = []
 const GV = '/apis/wardle.example.com/v1alpha1'
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return
-    await sleep(100)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+const eventually = (what: string, check: () => Promise<boolean>) => poll(what, check, { timeoutMs: 10_000, intervalMs: 100 })
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const cert = (req.socket as TLSSocket).getPeerCertificate(true)

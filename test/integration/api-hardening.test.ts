@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { createCA, issueClientCert } from '../../src-cluster/kit/pki'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import { until } from '../helpers/wait'
 
 let t: TestApiServer
 
@@ -294,7 +295,10 @@ describe('API server hardening', () => {
     // Taking the public-info-viewer binding away takes /version from anonymous callers too (RBAC decides, not a special case).
     await t.k('annotate', 'clusterrolebinding', 'system:public-info-viewer', 'rbac.authorization.kubernetes.io/autoupdate=false', '--overwrite')
     await t.k('patch', 'clusterrolebinding', 'system:public-info-viewer', '--type=json', '-p', '[{"op":"remove","path":"/subjects/1"}]')
-    for (let i = 0; i < 50 && (await call('GET', '/version', { anonymous: true })).status === 200; i++) await new Promise((r) => setTimeout(r, 100))
+    await until('anonymous /version refused', async () => (await call('GET', '/version', { anonymous: true })).status !== 200, {
+      timeoutMs: 5_000,
+      intervalMs: 100,
+    })
     expect(message(await call('GET', '/version', { anonymous: true }))).toBe('forbidden: User "system:anonymous" cannot get path "/version"')
     expect((await call('GET', '/version')).status).toBe(200)
     await t.k(
@@ -305,7 +309,10 @@ describe('API server hardening', () => {
       '-p',
       '[{"op":"add","path":"/subjects/1","value":{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"system:unauthenticated"}}]',
     )
-    for (let i = 0; i < 50 && (await call('GET', '/version', { anonymous: true })).status !== 200; i++) await new Promise((r) => setTimeout(r, 100))
+    await until('anonymous /version allowed again', async () => (await call('GET', '/version', { anonymous: true })).status === 200, {
+      timeoutMs: 5_000,
+      intervalMs: 100,
+    })
     expect((await call('GET', '/version', { anonymous: true })).status).toBe(200)
   })
 

@@ -19,6 +19,7 @@ import { apiserverIdentity, IDENTITY_LABEL } from '../../src-cluster/apiserver/i
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { startTestEtcd, type TestEtcd } from '../helpers/etcd'
 import type { ApiServerOptions } from '../../src-cluster/apiserver/server'
+import { until as poll } from '../helpers/wait'
 
 /** A view of a store that the test can cut off, as a node that vanishes leaves its API server without it. */
 function cuttable(base: Storage): Storage & { cut(): void } {
@@ -39,16 +40,7 @@ function cuttable(base: Storage): Storage & { cut(): void } {
   }
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    const v = await f().catch((e: unknown) => ((last = e), undefined))
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms / 1000} s${last ? ` (last error: ${String(last)})` : ''}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const until = <T>(what: string, f: () => Promise<T>, ms = 30_000) => poll(what, f, { timeoutMs: ms, intervalMs: 100 })
 
 const IPS = ['127.0.0.1', '127.0.0.2', '127.0.0.3']
 

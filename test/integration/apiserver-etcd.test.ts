@@ -10,6 +10,7 @@ import { buildNodeBundle } from '../../provisioning/bundle'
 import { freePort } from '../../src-cluster/util/net'
 import { KUBECTL } from '../helpers/apiserver'
 import { startTestEtcd, type TestEtcd } from '../helpers/etcd'
+import { until } from '../helpers/wait'
 
 interface Run {
   code: number
@@ -64,11 +65,16 @@ async function startApiserver(): Promise<void> {
   apiserver.stdout?.on('data', (c: Buffer) => (logs += c.toString()))
   apiserver.stderr?.on('data', (c: Buffer) => (logs += c.toString()))
   // Wait until kubectl gets an answer (the kubeconfig is written once the server serves).
-  for (;;) {
-    if (apiserver.exitCode !== null) throw new Error(`apiserver exited (${apiserver.exitCode}):\n${logs}`)
-    if (existsSync(join(dir, 'admin.kubeconfig')) && (await kubectl('get', '--raw', '/readyz')).code === 0) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  const p = apiserver
+  await until(
+    'the API server answering /readyz',
+    async () => existsSync(join(dir, 'admin.kubeconfig')) && (await kubectl('get', '--raw', '/readyz')).code === 0,
+    {
+      timeoutMs: Infinity,
+      intervalMs: 100,
+      stopIf: () => (p.exitCode !== null ? `apiserver exited (${p.exitCode}):\n${logs}` : undefined),
+    },
+  )
 }
 
 async function stopApiserver(): Promise<void> {

@@ -3,6 +3,7 @@
 // CRD's group gets one while the CRD exists; clients cannot change them. One API server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import { until as poll } from '../helpers/wait'
 
 let t: TestApiServer
 
@@ -13,14 +14,7 @@ afterAll(async () => {
   await t?.close()
 })
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return
-    await sleep(100)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+const eventually = (what: string, check: () => Promise<boolean>) => poll(what, check, { timeoutMs: 10_000, intervalMs: 100 })
 
 const CRD = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition

@@ -17,6 +17,7 @@ import { readBackup } from '../../src-cluster/backup/archive'
 import { verifyEmbeddedSnapshot } from '../../src-cluster/backup/embedded'
 import { takeBackup } from '../../src-cluster/backup/take'
 import { startTestEtcd, type TestEtcd } from '../helpers/etcd'
+import { until } from '../helpers/wait'
 
 interface Run {
   code: number
@@ -73,19 +74,15 @@ class Server {
     this.proc = p
     p.stdout?.on('data', (c: Buffer) => (this.logs += c.toString()))
     p.stderr?.on('data', (c: Buffer) => (this.logs += c.toString()))
-    for (;;) {
-      if (p.exitCode !== null) throw new Error(`apiserver exited (${p.exitCode}):\n${this.logs}`)
-      if (existsSync(this.kubeconfig)) {
-        // The file may be caught half-written: read it again next round.
-        try {
-          this.api = loadKubeconfig(this.kubeconfig)
-          if ((await this.call('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200) return
-        } catch {
-          // not complete yet
-        }
-      }
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    // The kubeconfig may be caught half-written: a throw is read again next round.
+    await until(
+      'the API server answering /readyz',
+      async () => {
+        this.api = loadKubeconfig(this.kubeconfig)
+        return (await this.call('GET', '/readyz')).status === 200
+      },
+      { timeoutMs: Infinity, intervalMs: 100, stopIf: () => (p.exitCode !== null ? `apiserver exited (${p.exitCode}):\n${this.logs}` : undefined) },
+    )
   }
 
   async stop(): Promise<void> {

@@ -23,18 +23,13 @@ import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { freePort } from '../../src-cluster/util/net'
 import { createCA, issueClientCert } from '../../src-cluster/kit/pki'
+import { until as poll } from '../helpers/wait'
 
 const CM = resourceRef('v1', 'configmaps')
 const NS = resourceRef('v1', 'namespaces')
 const EVENTS = resourceRef('v1', 'events')
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) => poll(what, cond, { timeoutMs: ms, intervalMs: 25 })
 
 function clientFor(t: TestApiServer | ApiServer): ClosableClient {
   const s = 'server' in t ? t.server : t

@@ -13,6 +13,7 @@ import { createClient, resourceRef, type Client } from '../../src-cluster/client
 import { criLogTime, startKubeletServer, type KubeletServer } from '../../src-cluster/kubelet/server'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { startFakeStreamingRuntime, type FakeStreamingRuntime } from '../helpers/fake-streaming-runtime'
+import { until as poll } from '../helpers/wait'
 
 const NODES = resourceRef('v1', 'nodes')
 const PODS = resourceRef('v1', 'pods')
@@ -44,15 +45,7 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
   })
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const until = <T>(what: string, fn: () => T, ms = 20_000) => poll(what, fn, { timeoutMs: ms, intervalMs: 50 })
 
 /** A CRI log line (what containerd writes) stamped `agoMs` before now. */
 function criLine(text: string, agoMs = 0, stream = 'stdout'): string {

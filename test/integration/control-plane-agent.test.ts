@@ -16,6 +16,7 @@ import { createClient, loadKubeconfig, type ClosableClient } from '../../src-clu
 import type { KubeObject } from '../../src-cluster/api/object'
 import { RES } from '../../src-cluster/kit/resources'
 import { microTime } from '../../src-cluster/kit/time'
+import { until as poll } from '../helpers/wait'
 
 const repo = resolve(__dirname, '../..')
 let dir = ''
@@ -47,14 +48,8 @@ const ctl = (action: string, name: string): Promise<{ code: number | null; out: 
       (err, stdout, stderr) => ok({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() }),
     )
   })
-async function until<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  for (const end = Date.now() + ms; ;) {
-    const v = await f()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; agent log:\n${agentLog().slice(-4000)}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
+const until = <T>(what: string, f: () => T | Promise<T>, ms = 60_000) =>
+  poll(what, f, { timeoutMs: ms, intervalMs: 250, context: () => `agent log:\n${agentLog().slice(-4000)}` })
 const freePort = (): Promise<number> =>
   new Promise((ok) => {
     const s = createServer().listen(0, '127.0.0.1', () => {

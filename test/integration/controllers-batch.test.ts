@@ -8,6 +8,7 @@ import { createControllerContext, type Controller, type ControllerContext } from
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import type { JobObj, PodObj } from '../../src-cluster/kit/objects'
+import { until as poll } from '../helpers/wait'
 
 const JOBS = resourceRef('batch/v1', 'jobs')
 const CRONJOBS = resourceRef('batch/v1', 'cronjobs')
@@ -20,15 +21,7 @@ let ctx: ControllerContext
 let controllers: Controller[]
 const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 0))
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 40))
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T>, ms = 20_000) => poll(what, fn, { timeoutMs: ms, intervalMs: 40 })
 
 async function podsOf(ns: string, job: string): Promise<PodObj[]> {
   return (await client.list<PodObj>(PODS, { namespace: ns, labelSelector: `batch.kubernetes.io/job-name=${job}` })).items

@@ -11,6 +11,7 @@ import { DaemonSetController, DeploymentController, ReplicaSetController, Statef
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import type { DaemonSetObj, DeploymentObj, PodObj, PVCObj, ReplicaSetObj, StatefulSetObj } from '../../src-cluster/kit/objects'
 import { RES } from '../../src-cluster/kit/resources'
+import { until as poll } from '../helpers/wait'
 
 interface Harness {
   t: TestApiServer
@@ -163,21 +164,7 @@ class FakeKubelet {
 }
 
 /** Wait (real time) until `fn` returns a truthy value; fail with what was last seen. */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v
-      last = v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const eventually = <T>(what: string, fn: () => Promise<T> | T, ms = 20_000) => poll(what, fn, { timeoutMs: ms, intervalMs: 50 })
 
 // ---------------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 import * as k8s from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import { until as poll } from '../helpers/wait'
 
 let t: TestApiServer
 let kc: k8s.KubeConfig
@@ -17,13 +18,7 @@ afterAll(async () => {
   await t?.close()
 })
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000) => poll(what, cond, { timeoutMs: ms, intervalMs: 50 })
 
 const G = { group: 'stable.example.com', version: 'v1', plural: 'crontabs' }
 

@@ -17,6 +17,7 @@ import { DisruptionController } from '../../src-cluster/controllers/disruption'
 import { createControllerContext, type ControllerContext } from '../../src-cluster/controllers/framework'
 import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import { until as poll } from '../helpers/wait'
 
 const NODES = resourceRef('v1', 'nodes')
 const PODS = resourceRef('v1', 'pods')
@@ -38,15 +39,7 @@ const hpa = new HPAController()
 /** What the fake kubelet reports, per pod name: millicores. */
 const usage = new Map<string, number>()
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 40))
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T>, ms = 20_000) => poll(what, fn, { timeoutMs: ms, intervalMs: 40 })
 
 async function call(method: string, path: string, body?: unknown): Promise<{ code: number; json: Record<string, unknown> }> {
   const r = await fetch(frontUrl + path, {

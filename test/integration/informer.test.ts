@@ -7,14 +7,9 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startApiServer, type ApiServer } from '../../src-cluster/apiserver/server'
 import { freePort } from '../../src-cluster/util/net'
+import { until as poll } from '../helpers/wait'
 
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const until = (what: string, cond: () => boolean, ms = 20_000) => poll(what, cond, { timeoutMs: ms, intervalMs: 50 })
 
 const dir = mkdtempSync(join(tmpdir(), 'kubelab-informer-'))
 let server: ApiServer | undefined

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { buildNodeBundle } from '../../provisioning/bundle'
 import { freePort } from '../../src-cluster/util/net'
 import { KUBECTL, type KubectlResult } from '../helpers/apiserver'
+import { until as poll } from '../helpers/wait'
 
 let dir: string
 let program: string
@@ -38,20 +39,8 @@ async function k(...args: string[]): Promise<string> {
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}\nlogs:\n${logs.slice(-3000)}`)
   return r.stdout
 }
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what} (${String(last)})\nlogs:\n${logs.slice(-3000)}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+const waitFor = <T>(what: string, check: () => Promise<T>, timeoutMs = 30_000) =>
+  poll(what, check, { timeoutMs, intervalMs: 200, context: () => `logs:\n${logs.slice(-3000)}` })
 
 function startProcess(args: string[]): ChildProcess {
   const p = spawn(process.execPath, [program, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })

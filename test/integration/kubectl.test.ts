@@ -4,6 +4,7 @@ import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KUBECTL, startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
+import { until } from '../helpers/wait'
 
 let t: TestApiServer
 
@@ -283,7 +284,7 @@ describe('watch and delete', () => {
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     const waitFor = async (re: RegExp) => {
-      for (let i = 0; i < 200 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50))
+      await until(`kubectl get -w printing ${re}`, () => re.test(out), { timeoutMs: 10_000, intervalMs: 50 })
       expect(out).toMatch(re)
     }
     await waitFor(/^ADDED\s+watched\s+1\s+/m)

@@ -15,6 +15,7 @@ import { FakeClock } from '../../src-cluster/util/clock'
 import type { KubeObject } from '../../src-cluster/api/object'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { RES } from '../../src-cluster/kit/resources'
+import { until as poll } from '../helpers/wait'
 
 const PODS = resourceRef('v1', 'pods')
 const NODES = resourceRef('v1', 'nodes')
@@ -41,16 +42,8 @@ const newClient = (agent: string): ClosableClient => {
 }
 
 /** Moves the electors' clock in 250 ms steps, letting their API calls land in between, until `check` holds. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, maxSteps = 400): Promise<T> {
-  let last: unknown
-  for (let i = 0; i < maxSteps; i++) {
-    const v = await check().catch((e: unknown) => ((last = e), undefined))
-    if (v) return v
-    clock.advance(250)
-    await new Promise((r) => setTimeout(r, 15))
-  }
-  throw new Error(`${what} did not happen (last error: ${String(last)})`)
-}
+const waitFor = <T>(what: string, check: () => Promise<T>, maxSteps = 400) =>
+  poll(what, check, { maxAttempts: maxSteps, pause: () => (clock.advance(250), new Promise<void>((r) => setTimeout(r, 15))) })
 
 const lease = (name: string) => admin.get<LeaseObject>(RES.leases, 'kube-system', name)
 const holder = async (name: string) => (await lease(name))?.spec?.holderIdentity ?? ''

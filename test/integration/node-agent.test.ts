@@ -14,6 +14,7 @@ import { startControlPlane, type ControlPlane } from '../../src-cluster/cmd/cont
 import { InformerFactory } from '../../src-cluster/client'
 import type { KubeObject } from '../../src-cluster/api/object'
 import { RES } from '../../src-cluster/kit/resources'
+import { until as poll } from '../helpers/wait'
 
 const repo = resolve(__dirname, '../..')
 let dir = ''
@@ -37,14 +38,8 @@ const ctl = (action: string, name: string): Promise<{ code: number | null; out: 
       (err, stdout, stderr) => ok({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() }),
     )
   })
-async function until<T>(what: string, f: () => T | undefined | false, ms = 60_000): Promise<T> {
-  for (const end = Date.now() + ms; ;) {
-    const v = f()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; agent log:\n${readFileSync(join(dir, 'logs', 'agent.log'), 'utf8').slice(-3000)}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+const until = <T>(what: string, f: () => T, ms = 60_000) =>
+  poll(what, f, { timeoutMs: ms, intervalMs: 200, context: () => `agent log:\n${readFileSync(join(dir, 'logs', 'agent.log'), 'utf8').slice(-3000)}` })
 const listening = (port: number): Promise<boolean> =>
   new Promise((ok) => {
     const s = createConnection({ host: '127.0.0.1', port }, () => {

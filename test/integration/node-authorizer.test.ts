@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueClientCert, type KeyPair } from '../../src-cluster/kit/pki'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { startTestApiServer, writeManifest, type KubectlResult, type TestApiServer } from '../helpers/apiserver'
+import { until as poll } from '../helpers/wait'
 
 let t: TestApiServer
 let node1: KeyPair
@@ -51,16 +52,9 @@ function callAsNode(method: string, path: string, body?: string, contentType = '
 }
 
 const MERGE = 'application/merge-patch+json'
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** The graph follows the store by a watch: wait until the node's view settles. */
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return
-    await sleep(100)
-  }
-  throw new Error('condition not reached in 10 s')
-}
+const eventually = (check: () => Promise<boolean>) => poll("the node authorizer's view", check, { timeoutMs: 10_000, intervalMs: 100 })
 
 beforeAll(async () => {
   t = await startTestApiServer()

@@ -13,6 +13,7 @@ import { createBackend, type Backend } from '../../src-main/backend'
 import type { EventMessage, PortForwardInfo, PortForwardStarted, Reply } from '../../src-main/contract'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { startFakeStreamingRuntime, type FakeStreamingRuntime } from '../helpers/fake-streaming-runtime'
+import { until } from '../helpers/wait'
 
 const NODES = resourceRef('v1', 'nodes')
 const PODS = resourceRef('v1', 'pods')
@@ -238,16 +239,15 @@ describe('portforward through the API server', () => {
     })
     const pf = await started({ kind: 'pod', name: 'web-a', port: closedPort })
     await expect(fetchText(pf.localPort, '/x')).rejects.toThrow()
-    for (let i = 0; i < 100; i++) {
-      const l = await call<PortForwardInfo[]>('portforward.list')
-      const f = l.ok ? l.value.find((x) => x.id === pf.id) : undefined
-      if (f?.lastError) {
-        expect(f.lastError).toMatch(/ECONNREFUSED|refused/)
-        break
-      }
-      await new Promise((r) => setTimeout(r, 20))
-      if (i === 99) throw new Error('lastError was never set')
-    }
+    const lastError = await until(
+      "the forward's lastError set",
+      async () => {
+        const l = await call<PortForwardInfo[]>('portforward.list')
+        return l.ok ? l.value.find((x) => x.id === pf.id)?.lastError : undefined
+      },
+      { timeoutMs: 2_000, intervalMs: 20 },
+    )
+    expect(lastError).toMatch(/ECONNREFUSED|refused/)
     // The forward still works for a port that listens: a fresh tunnel stream each time.
     expect((await fetchText((await started({ kind: 'pod', name: 'web-a', port: webPort })).localPort, '/ok')).status).toBe(200)
   })

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueClientCert } from '../../src-cluster/kit/pki'
 import { writeKubeconfig } from '../../src-cluster/apiserver/kubeconfig'
 import { startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
+import { until } from '../helpers/wait'
 
 let t: TestApiServer
 let bobConfig: string
@@ -30,8 +31,10 @@ beforeAll(async () => {
   await t.k('-n', 'dev', 'create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods')
   await t.k('-n', 'dev', 'create', 'rolebinding', 'bob-pod-reader', '--role=pod-reader', '--user=bob')
   // The policy cache follows the store by a watch: wait until bob's grants are in effect.
-  for (let i = 0; i < 100 && (await asBob(['auth', 'can-i', 'list', 'pods', '-n', 'dev'])).stdout.trim() !== 'yes'; i++)
-    await new Promise((r) => setTimeout(r, 100))
+  await until('bob can list pods in dev', async () => (await asBob(['auth', 'can-i', 'list', 'pods', '-n', 'dev'])).stdout.trim() === 'yes', {
+    timeoutMs: 10_000,
+    intervalMs: 100,
+  })
 })
 afterAll(async () => {
   await t?.close()

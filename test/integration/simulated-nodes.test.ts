@@ -11,6 +11,7 @@ import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import type { PodObj } from '../../src-cluster/kit/objects'
 import { RES } from '../../src-cluster/kit/resources'
+import { until as poll } from '../helpers/wait'
 
 let t: TestApiServer
 let client: ClosableClient
@@ -19,15 +20,8 @@ let control: ControlServer
 const clock = new FakeClock(Date.UTC(2026, 0, 1))
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, advanceMs = 0): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const v = await f()
-    if (v) return v
-    if (advanceMs) clock.advance(advanceMs)
-    await sleep(20)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+const until = <T>(what: string, f: () => Promise<T>, advanceMs = 0) =>
+  poll(what, f, { maxAttempts: 300, pause: () => (advanceMs && clock.advance(advanceMs), sleep(20)) })
 
 const getPod = (name: string): Promise<Pod> => t.k('get', 'pod', name, '-o', 'json').then((s) => JSON.parse(s) as Pod)
 const getNode = (name: string): Promise<Node> => t.k('get', 'node', name, '-o', 'json').then((s) => JSON.parse(s) as Node)

@@ -10,6 +10,7 @@ import { IngressController } from '../../src-cluster/ingress'
 import { startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
 import type { IngressClassObj, IngressObj } from '../../src-cluster/kit/objects'
 import { RES } from '../../src-cluster/kit/resources'
+import { until as poll } from '../helpers/wait'
 
 let api: TestApiServer
 let client: ClosableClient
@@ -30,21 +31,7 @@ function get(path: string, host: string): Promise<{ status: number; body: string
   })
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v) return v
-      last = v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const until = <T>(what: string, check: () => Promise<T>, ms = 30_000) => poll(what, check, { timeoutMs: ms, intervalMs: 100 })
 
 const objects = (bport: number): string => `apiVersion: v1
 kind: Service
