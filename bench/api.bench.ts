@@ -4,9 +4,8 @@
 // Run: npx tsx bench/api.bench.ts
 // (BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API server process.)
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:https'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { parse } from 'yaml'
@@ -15,6 +14,7 @@ import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { freePort } from '../src-cluster/util/net'
 import { startTestEtcd } from '../test/helpers/etcd'
+import { atCleanup, benchTempDir, killOnSignal, removeTempDir } from './lib/cleanup'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const N = Number(process.env.BENCH_OPS ?? 2000)
@@ -105,7 +105,7 @@ function must(r: { code: number; text: string }, ok: number[]): void {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'kubelab-bench-api-'))
+  const dir = benchTempDir('kubelab-bench-api-')
   // BENCH_STORE=etcd: the API server on a TLS etcd (Debian's etcd-server) instead of the embedded store.
   const etcd = process.env.BENCH_STORE === 'etcd' ? await startTestEtcd({ tls: true }) : undefined
   const etcdFlags = etcd
@@ -124,6 +124,7 @@ async function main(): Promise<void> {
         '0',
       ]
     : []
+  const stopEtcd = atCleanup(async () => await etcd?.stop())
   const port = await freePort()
   const kubeconfig = join(dir, 'admin.kubeconfig')
   const child = spawn(
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
+  killOnSignal(child)
   serverPid = child.pid ?? 0
   await new Promise<void>((resolve, reject) => {
     let out = ''
@@ -266,8 +268,8 @@ async function main(): Promise<void> {
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
-    await etcd?.stop()
-    rmSync(dir, { recursive: true, force: true })
+    await stopEtcd()
+    removeTempDir(dir)
   }
 }
 

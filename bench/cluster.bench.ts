@@ -11,8 +11,7 @@
 // PHASES=product or PHASES=in-process runs one of the two; CPU_PROFILE=FILE.cpuprofile profiles
 // the in-process scale to SCALE and prints self time by function/file)
 import { execFile } from 'node:child_process'
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeHeapSnapshot } from 'node:v8'
 import { findResource } from '../src-cluster/api/resources'
@@ -22,6 +21,7 @@ import { buildNodeBundle } from '../provisioning/bundle'
 import { kubelabCli } from '../test/helpers/cli'
 import type { PodObj } from '../src-cluster/kit/objects'
 import { startTestCluster } from '../test/helpers/cluster'
+import { atCleanup, benchTempDir, removeTempDir } from './lib/cleanup'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { nowMs, round } from './lib/stats'
@@ -132,7 +132,7 @@ const LATER_MS = Number(process.env.LATER_MS ?? 90_000)
  */
 async function productPhase(): Promise<ProductFigures> {
   const bundle = await buildNodeBundle()
-  const home = mkdtempSync(join(tmpdir(), 'kubelab-bench-cluster-'))
+  const home = benchTempDir('kubelab-bench-cluster-')
   const env: NodeJS.ProcessEnv = { ...process.env, KUBELAB_HOME: home, HOME: home, KUBELAB_NODE_BIN: bundle.program }
   if (process.env.PRODUCT_HEAP) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2`.trim()
   const kubelab = kubelabCli({ env, timeoutMs: 600_000 })
@@ -141,6 +141,21 @@ async function productPhase(): Promise<ProductFigures> {
   const kubeconfig = join(clusterDir, 'kubeconfig')
   let client: ReturnType<typeof createClient> | undefined
   let pods: Informer<PodObj> | undefined
+  // Also on Ctrl-C: the cluster's control plane is a detached process that `kubelab delete` stops.
+  const teardown = atCleanup(async () => {
+    pods?.stop()
+    client?.close()
+    // PRODUCT_LOG=FILE keeps the control-plane process's log.
+    if (process.env.PRODUCT_LOG) {
+      try {
+        copyFileSync(join(clusterDir, 'logs', 'control-plane.log'), process.env.PRODUCT_LOG)
+      } catch (e) {
+        console.error(e)
+      }
+    }
+    await kubelab('delete', name).catch((e: unknown) => console.error(e))
+    removeTempDir(home)
+  })
   try {
     const t0 = nowMs()
     await kubelab('create', name, '--provider', 'simulated', '--workers', String(NODES), '--start-delay', '200ms', '--run-time', '1s')
@@ -183,27 +198,16 @@ async function productPhase(): Promise<ProductFigures> {
       rssLaterMiB: mib(later.rss),
     }
   } finally {
-    pods?.stop()
-    client?.close()
-    // PRODUCT_LOG=FILE keeps the control-plane process's log.
-    if (process.env.PRODUCT_LOG) {
-      try {
-        copyFileSync(join(clusterDir, 'logs', 'control-plane.log'), process.env.PRODUCT_LOG)
-      } catch (e) {
-        console.error(e)
-      }
-    }
-    await kubelab('delete', name).catch((e: unknown) => console.error(e))
-    rmSync(home, { recursive: true, force: true })
+    await teardown()
   }
 }
 
 function heapProfile(): HeapSummary {
-  const dir = mkdtempSync(join(tmpdir(), 'kubelab-bench-heap-'))
+  const dir = benchTempDir('kubelab-bench-heap-')
   try {
     return summarizeSnapshotFile(writeHeapSnapshot(join(dir, 'cluster.heapsnapshot')), 12)
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    removeTempDir(dir)
   }
 }
 
@@ -214,6 +218,7 @@ async function inProcessPhase(): Promise<{ rows: Row[]; results: Record<string, 
   const rssStart = process.memoryUsage().rss
   const t0 = nowMs()
   const t = await startTestCluster({ nodes: NODES, startDelayMs: 200, runTimeMs: 1000, nodeOptions: { pods: 110 } })
+  const teardown = atCleanup(() => t.close())
   try {
     await t.waitFor(
       `${NODES} nodes with podCIDRs`,
@@ -284,7 +289,7 @@ async function inProcessPhase(): Promise<{ rows: Row[]; results: Record<string, 
       },
     }
   } finally {
-    await t.close()
+    await teardown()
   }
 }
 

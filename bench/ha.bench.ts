@@ -10,9 +10,8 @@
 // between rounds (BENCH_HA_ROUNDS, default 2; BENCH_HA_FAILOVER=0 skips it).
 // Run: npx tsx bench/ha.bench.ts
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:https'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { nowMs, summarize, type Summary } from './lib/stats'
@@ -21,6 +20,7 @@ import { writeResults } from './lib/results'
 import { freePort } from '../src-cluster/util/net'
 import { ensureEtcdPki, etcdMemberArgs } from '../src-cluster/store/etcd-member'
 import { kubelabCli } from '../test/helpers/cli'
+import { atCleanup, benchTempDir, killOnSignal, removeTempDir } from './lib/cleanup'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const N = Number(process.env.BENCH_OPS ?? 1500)
@@ -95,6 +95,7 @@ async function startEtcd(dir: string): Promise<{ args: string[]; proc: ChildProc
   const proc = spawn(ETCD, etcdMemberArgs({ name: 'bench', dataDir: join(dir, 'etcd'), ip: '127.0.0.1', clientPort: client, peerPort: peer, pki }), {
     stdio: 'ignore',
   })
+  killOnSignal(proc)
   return {
     proc,
     args: [
@@ -132,6 +133,7 @@ async function apiserver(dir: string, extra: string[]): Promise<{ c: Conn; proc:
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
+  killOnSignal(proc)
   await new Promise<void>((resolve, reject) => {
     let out = ''
     proc.stdout!.on('data', (d: Buffer) => {
@@ -230,7 +232,7 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
   if (process.env.BENCH_HA_FAILOVER === '0') return void notes.push('failover skipped (BENCH_HA_FAILOVER=0)')
   if (process.getuid?.() !== 0 || !existsSync(ETCD) || !existsSync('/usr/bin/containerd'))
     return void notes.push('failover not measured: needs root, containerd and etcd on the host (the local provider)')
-  const home = mkdtempSync('/tmp/kl-bench-ha-')
+  const home = benchTempDir('/tmp/kl-bench-ha-')
   const env = { ...process.env, KUBELAB_HOME: home }
   const kubelab = kubelabCli({ env, timeoutMs: 400_000 })
   // Hold the e2e lock while the cluster exists (e2e tests use the same host resources).
@@ -243,6 +245,14 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
     lock.on('exit', (code) => reject(new Error(`flock exited ${code}`)))
   })
   const out: Failover[] = []
+  // Also on Ctrl-C: the cluster, the lock and the folder.
+  const teardown = atCleanup(async () => {
+    await kubelab('delete', 'bha').catch((e: unknown) => console.error(`delete failed: ${String(e)}`))
+    lock.stdin!.end()
+    lock.kill('SIGTERM')
+    lock.stdout!.destroy()
+    removeTempDir(home)
+  })
   try {
     console.error('failover: creating a local cluster with 3 control planes ...')
     await kubelab('create', 'bha', '--provider', 'local', '--control-planes', '3', '--workers', '0', '--timeout', '300')
@@ -271,11 +281,7 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
       await sleep(5000)
     }
   } finally {
-    await kubelab('delete', 'bha').catch((e: unknown) => console.error(`delete failed: ${String(e)}`))
-    lock.stdin!.end()
-    lock.kill('SIGTERM')
-    lock.stdout!.destroy()
-    rmSync(home, { recursive: true, force: true })
+    await teardown()
   }
   return out
 }
@@ -283,7 +289,7 @@ async function failover(notes: string[]): Promise<Failover[] | undefined> {
 async function main(): Promise<void> {
   const results: Record<string, Record<string, Summary>> = {}
   const notes: string[] = []
-  const dirE = mkdtempSync(join(tmpdir(), 'kubelab-bench-ha-e-'))
+  const dirE = benchTempDir('kubelab-bench-ha-e-')
   try {
     const e = await apiserver(dirE, [])
     console.error('embedded store ...')
@@ -298,7 +304,7 @@ async function main(): Promise<void> {
   if (!existsSync(ETCD)) {
     notes.push(`etcd not benchmarked: ${ETCD} is missing (install Debian etcd-server)`)
   } else {
-    const dirX = mkdtempSync(join(tmpdir(), 'kubelab-bench-ha-x-'))
+    const dirX = benchTempDir('kubelab-bench-ha-x-')
     const etcd = await startEtcd(dirX)
     try {
       const x = await apiserver(dirX, etcd.args)

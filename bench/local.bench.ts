@@ -3,11 +3,11 @@
 // per step), the end of provisioning, the API server answering, each node Ready. Every run
 // deletes its cluster.
 // Run: npx tsx bench/local.bench.ts   (RUNS=3 WORKERS=2 TIMEOUT_S=180 CLUSTER=l5c)
-import { mkdtempSync, rmSync } from 'node:fs'
 import { ClusterManager } from '../src-main/clusters'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { quantile, round } from './lib/stats'
+import { atCleanup, benchTempDir, removeTempDir } from './lib/cleanup'
 
 const RUNS = Number(process.env.RUNS ?? 3)
 const WORKERS = Number(process.env.WORKERS ?? 2)
@@ -29,7 +29,7 @@ const milestones = new Map<string, number[]>()
 const totals: number[] = []
 const failures: string[] = []
 for (let i = 0; i < RUNS; i++) {
-  const home = mkdtempSync('/tmp/kl-bench-')
+  const home = benchTempDir('/tmp/kl-bench-')
   let t0 = Date.now()
   let lastStepAt = 0
   let apiUpAt = 0
@@ -49,6 +49,15 @@ for (let i = 0; i < RUNS; i++) {
   })
   // One fixed name (each run deletes its cluster): l5c is reserved for local benchmarks/tests.
   const name = process.env.CLUSTER ?? 'l5c'
+  // The end of a run, and on Ctrl-C: the cluster deleted, the folder removed.
+  const teardown = atCleanup(async () => {
+    const d0 = Date.now()
+    await m.delete(name).then(
+      () => push(milestones, 'delete (s it took)', Date.now() - d0),
+      (e: unknown) => failures.push(`delete ${name}: ${String(e)}`),
+    )
+    removeTempDir(home)
+  })
   t0 = Date.now()
   try {
     await m.create(name, { provider: 'local', workers: WORKERS, timeoutMs: TIMEOUT_S * 1000 })
@@ -64,12 +73,7 @@ for (let i = 0; i < RUNS; i++) {
   const byStep = new Map<string, number>()
   for (const t of m.lastTimings) byStep.set(t.step, Math.max(byStep.get(t.step) ?? 0, t.ms))
   for (const [k, v] of byStep) push(perStep, k, v)
-  const d0 = Date.now()
-  await m.delete(name).then(
-    () => push(milestones, 'delete (s it took)', Date.now() - d0),
-    (e: unknown) => failures.push(`delete ${name}: ${String(e)}`),
-  )
-  rmSync(home, { recursive: true, force: true })
+  await teardown()
 }
 
 const stepRows = [...perStep].map(([step, xs]) => [step, round(median(xs), 0)] as const)

@@ -16,8 +16,7 @@
 // Run: npx tsx bench/node-agent.bench.ts   (SETTLE_S=10, NODES=worker,control-plane, NODE_FLAGS)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Node } from 'kubernetes-types/core/v1'
 import { buildNodeBundle } from '../provisioning/bundle'
@@ -32,6 +31,7 @@ import { benchKubeletArgs } from './lib/kubelet-args'
 import { writeResults } from './lib/results'
 import { round } from './lib/stats'
 import { formatTable } from './lib/table'
+import { atCleanup, benchTempDir } from './lib/cleanup'
 
 const SETTLE_MS = Number(process.env.SETTLE_S ?? 10) * 1000
 const NODES = new Set((process.env.NODES ?? 'worker,control-plane').split(','))
@@ -54,7 +54,7 @@ const HOST_IP = '10.231.202.129'
 const NODE_IP = '10.231.202.130'
 const NODE = 'k18-bench'
 const CP_NODE = 'k18-cp'
-const dir = mkdtempSync(join(tmpdir(), 'kubelab-k18-bench-'))
+const dir = benchTempDir('kubelab-k18-bench-')
 const cgroupRoot = `/kubelab-k18-bench-${process.pid}`
 let cp: ControlPlane | undefined
 let cpClient: ClosableClient | undefined
@@ -153,6 +153,8 @@ async function steadyTotal(): Promise<{ total: number; each: number[] }> {
 }
 
 const results: Record<string, unknown> = {}
+// Also on Ctrl-C: the agents, containerd, cgroups, the control plane, the bridge and the folder.
+const teardown = atCleanup(cleanup)
 try {
   const bundle = await buildNodeBundle({ outDir: join(dir, 'bundle') })
   bridge = await createTestBridge(`k18b${process.pid % 1000}`, `${HOST_IP}/25`)
@@ -337,5 +339,5 @@ try {
   results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)
   console.log(`results: ${await writeResults('node-agent', results)}`)
 } finally {
-  await cleanup()
+  await teardown()
 }

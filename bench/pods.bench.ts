@@ -15,8 +15,7 @@
 // After the burst it measures the CRI client's CPU per call; at the end it prints what the kubelet
 // asked of the API server and containerd per pod (from the tally it logs when it stops).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Node, Pod } from 'kubernetes-types/core/v1'
@@ -35,6 +34,7 @@ import { performance } from 'node:perf_hooks'
 import { START_STEPS, RUNTIME_STEPS } from '../src-cluster/kubelet/start-trace'
 import { CriClient } from '../src-cluster/kubelet/cri/client'
 import { NODE_PROCESS_FLAGS } from '../src-cluster/cmd/memory'
+import { atCleanup, benchTempDir } from './lib/cleanup'
 
 const SEQ = Number(process.env.SEQ ?? 100)
 const BURST = Number(process.env.BURST ?? 100)
@@ -59,7 +59,7 @@ const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..')
 const HOST_IP = '10.231.201.129'
 const NODE_IP = '10.231.201.130'
 const NODE = 'k4-bench'
-const dir = mkdtempSync(join(tmpdir(), 'kubelab-k4-bench-'))
+const dir = benchTempDir('kubelab-k4-bench-')
 const cgroupRoot = `/kubelab-k4-bench-${process.pid}`
 let cp: ControlPlane | undefined
 let bridge: TestBridge | undefined
@@ -322,6 +322,8 @@ async function cleanup(): Promise<void> {
 
 const rows: (string | number)[][] = []
 const results: Record<string, unknown> = {}
+// Also on Ctrl-C: pods, kubelet, containerd, cgroups, the bridge and the folder.
+const teardown = atCleanup(cleanup)
 try {
   bridge = await createTestBridge(`k4bb${process.pid % 1000}`, `${HOST_IP}/25`)
   cp = await startControlPlane({
@@ -458,7 +460,7 @@ try {
   results.loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number)
   console.log(`results: ${await writeResults('pods', results)}`)
 } finally {
-  await cleanup()
+  await teardown()
 }
 // The kubelet logs what it asked of the API server and containerd when it stops: per pod started
 // (and deleted) in this run, idle periods included.

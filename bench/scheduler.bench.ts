@@ -3,8 +3,7 @@
 // in-memory decision rate (framework only, no API) on the same cluster shape, and a smaller
 // run where the scheduler is already running while the pods are created.
 // Run: npx tsx bench/scheduler.bench.ts [--nodes N] [--pods N]
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
 import { startApiServer } from '../src-cluster/apiserver/server'
@@ -18,6 +17,7 @@ import { nowMs, round } from './lib/stats'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import type { NodeObj, PodObj } from '../src-cluster/kit/objects'
+import { benchTempDir } from './lib/cleanup'
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, pods: { type: 'string', default: '10000' } } })
 const NODES = Number(values.nodes)
@@ -101,7 +101,7 @@ async function endToEnd(
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'kubelab-bench-sched-'))
+  const dir = benchTempDir('kubelab-bench-sched-')
   const server = await startApiServer({ dataDir: path.join(dir, 'data'), securePort: 0, log: () => {} })
   const client = createClient({ server: server.url, caPem: server.pki.ca.certPem, certPem: server.admin.certPem, keyPem: server.admin.keyPem })
   try {

@@ -3,8 +3,7 @@
 // concurrent clients. Run: npx tsx bench/store.bench.ts
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import * as path from 'node:path'
 import { Etcd3 } from 'etcd3'
 import { openStore, type EmbeddedStore } from '../src-cluster/store'
@@ -12,6 +11,7 @@ import { nowMs, round, summarize, type Summary } from './lib/stats'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { freePort } from '../src-cluster/util/net'
+import { benchTempDir, killOnSignal } from './lib/cleanup'
 
 const ETCD = '/usr/bin/etcd'
 const CLIENTS = [1, 16]
@@ -77,7 +77,7 @@ function embeddedBackend(store: EmbeddedStore, dir: string): Backend {
 
 async function startEtcd(): Promise<{ backend: Backend } | { missing: string }> {
   if (!existsSync(ETCD)) return { missing: `${ETCD} not found (install Debian package etcd-server)` }
-  const dir = await mkdtemp(path.join(tmpdir(), 'kubelab-bench-etcd-'))
+  const dir = benchTempDir('kubelab-bench-etcd-')
   const [client, peer] = [await freePort(), await freePort()]
   const proc: ChildProcess = spawn(
     ETCD,
@@ -101,6 +101,7 @@ async function startEtcd(): Promise<{ backend: Backend } | { missing: string }> 
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
+  killOnSignal(proc)
   let stderr = ''
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
   const etcd = new Etcd3({ hosts: `http://127.0.0.1:${client}` })
@@ -236,7 +237,7 @@ async function main(): Promise<void> {
   const results: Results = {}
   const notes: string[] = []
 
-  const dir = await mkdtemp(path.join(tmpdir(), 'kubelab-bench-store-'))
+  const dir = benchTempDir('kubelab-bench-store-')
   const embedded = embeddedBackend(await openStore({ dataDir: dir, onWarning: () => undefined }), dir)
   console.error('benchmarking the embedded store ...')
   try {

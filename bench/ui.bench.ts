@@ -11,8 +11,7 @@
 // serve another renderer build than out/renderer; SCREENSHOTS=dir saves the topology as drawn)
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { chromium, type Page } from 'playwright-core'
@@ -23,6 +22,7 @@ import { startServer } from '../src-main/server'
 import { writeResults } from './lib/results'
 import { quantile, round } from './lib/stats'
 import { formatTable } from './lib/table'
+import { atCleanup, benchTempDir } from './lib/cleanup'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '..')
@@ -60,7 +60,7 @@ async function heap(page: Page): Promise<{ usedMiB: number; totalMiB: number }> 
 
 async function main(): Promise<void> {
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`no renderer build at ${rendererDir}: run npm run build first`)
-  const home = await mkdtemp(join(tmpdir(), 'kubelab-bench-ui-'))
+  const home = benchTempDir('kubelab-bench-ui-')
   const env = { ...process.env, KUBELAB_HOME: home, KUBECONFIG: join(home, 'user-kubeconfig') }
   const kubeconfig = join(home, 'clusters', 'bench', 'kubeconfig')
   let created = false
@@ -70,6 +70,17 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  })
+  // Also on Ctrl-C: the browser, the backend, the cluster (a detached control plane) and the folder.
+  const teardown = atCleanup(async () => {
+    await browser.close()
+    await backend.close()
+    if (created)
+      await manager.delete('bench').catch(async (e) => {
+        console.error(`could not delete the bench cluster: ${e}`)
+        await stopLeftover(home, 'bench')
+      })
+    await rm(home, { recursive: true, force: true })
   })
   try {
     console.log(`creating a simulated cluster with ${WORKERS} workers and ${PODS} pods…`)
@@ -180,14 +191,7 @@ async function main(): Promise<void> {
     client.close()
     await server.close()
   } finally {
-    await browser.close()
-    await backend.close()
-    if (created)
-      await manager.delete('bench').catch(async (e) => {
-        console.error(`could not delete the bench cluster: ${e}`)
-        await stopLeftover(home, 'bench')
-      })
-    await rm(home, { recursive: true, force: true })
+    await teardown()
   }
 }
 
