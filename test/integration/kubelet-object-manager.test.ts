@@ -12,19 +12,14 @@ import { issueClientCert } from '../../src-cluster/kit/pki'
 import { RES } from '../../src-cluster/kit/resources'
 import { PodObjectManager, podReferences } from '../../src-cluster/kubelet/object-manager'
 import { startTestApiServer, writeManifest, type TestApiServer } from '../helpers/apiserver'
+import { until as poll } from '../helpers/wait'
 
 let t: TestApiServer
 let nodeClient: ClosableClient
 let admin: ClosableClient
 let manager: PodObjectManager | undefined
 
-async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`not reached in 10 s: ${what}`)
-}
+const eventually = (what: string, check: () => boolean | Promise<boolean>) => poll(what, check, { timeoutMs: 10_000, intervalMs: 50 })
 
 beforeAll(async () => {
   t = await startTestApiServer()

@@ -22,6 +22,7 @@ import { criLogTime, startKubeletServer, type KubeletServer } from '../../src-cl
 import { KUBECTL, startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { startFakeStreamingRuntime, type FakeStreamingRuntime } from '../helpers/fake-streaming-runtime'
 import { readFileSync } from 'node:fs'
+import { until as poll } from '../helpers/wait'
 
 const NODES = resourceRef('v1', 'nodes')
 const PODS = resourceRef('v1', 'pods')
@@ -38,15 +39,7 @@ const logLines: string[] = []
 /** "METHOD upgrade path" of every upgrade request kubectl made. */
 const upgrades: string[] = []
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const until = <T>(what: string, fn: () => T | Promise<T>, ms = 20_000) => poll(what, fn, { timeoutMs: ms, intervalMs: 50 })
 
 function kubectl(args: string[], input?: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
