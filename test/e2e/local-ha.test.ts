@@ -347,7 +347,7 @@ describe('kubelab create --provider local --control-planes 3', () => {
   })
 })
 
-// The HA drill lab runs here: the labs e2e cluster has one control plane (labs-local.test.ts
+// The HA drill lab runs here: the labs e2e cluster has one control plane (labs-local.ts
 // names this file for it in PROVEN_ELSEWHERE).
 describe('the ha-control-plane lab on this cluster', () => {
   const ctl = (node: string, action: string, component: string) =>

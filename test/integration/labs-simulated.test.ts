@@ -1,7 +1,7 @@
 // The non-root path: labs on a simulated cluster (API only, hollow nodes). Every lab's needs are
 // checked against it (a lab it cannot run must say why); a few API-only labs are proven start →
 // check fails with a reason → solution → check passes, and the imported Killercoda fixture the
-// same way. The whole catalogue is proven on a real local cluster by test/e2e/labs-local.test.ts,
+// same way. The whole catalogue is proven on a real local cluster by test/e2e/labs-local-1/-2.test.ts,
 // so this file proves only a sample, to keep CI time low.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
