@@ -133,48 +133,52 @@ describe('kubelab create --provider local --control-planes 3', () => {
       60_000,
     )
     expect(CPS).toContain(holders['kube-controller-manager'])
-  })
+  }, 180_000)
 
-  it.skipIf(uiMissing)("shows the etcd members and the Lease holders in the app's Topology view", async () => {
-    const base = await startServe()
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
-    await page.goto(base)
-    await page.getByTestId('nav-cluster').selectOption(cluster)
-    await page.locator('[data-nav="topology"]').click()
-    await page.getByTestId('etcd-members').waitFor({ timeout: 30_000 })
-    // Three healthy members, exactly one leader, and the holders kubectl reports.
-    const holders = await leaseHolders()
-    await until(
-      'the panel showing three healthy members, one leader, and the lease holders',
-      async () => {
-        const p = await panel()
-        return Object.keys(p.members).sort().join() === CPS.join() &&
-          Object.values(p.members).every((m) => m.healthy) &&
-          Object.values(p.members).filter((m) => m.leader).length === 1 &&
-          p.holders['kube-scheduler'] === holders['kube-scheduler'] &&
-          p.holders['kube-controller-manager'] === holders['kube-controller-manager']
-          ? true
-          : undefined
-      },
-      30_000,
-    )
-    // etcd's own view agrees on the leader.
-    const status = JSON.parse((await etcdctl('control-plane', 'endpoint status --cluster -w json')).trim().split('\n').pop()!) as {
-      Endpoint: string
-      Status: { header: { member_id: number | string }; leader: number | string }
-    }[]
-    const leaderId = BigInt(status[0]!.Status.leader).toString(16)
-    const members = JSON.parse((await etcdctl('control-plane', 'member list -w json')).trim().split('\n').pop()!) as {
-      members: { ID: number | string; name: string }[]
-    }
-    const leaderName = members.members.find((m) => BigInt(m.ID).toString(16) === leaderId)?.name
-    const shown = Object.entries((await panel()).members).find(([, m]) => m.leader)?.[0]
-    // A leader change between the two reads is possible but rare; the names must both be members.
-    expect(CPS).toContain(shown)
-    expect(CPS).toContain(leaderName)
-    if (shown !== leaderName) console.log(`etcd leader moved between reads: panel ${shown}, etcdctl ${leaderName}`)
-  })
+  it.skipIf(uiMissing)(
+    "shows the etcd members and the Lease holders in the app's Topology view",
+    async () => {
+      const base = await startServe()
+      browser = await launchChromium()
+      page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+      await page.goto(base)
+      await page.getByTestId('nav-cluster').selectOption(cluster)
+      await page.locator('[data-nav="topology"]').click()
+      await page.getByTestId('etcd-members').waitFor({ timeout: 30_000 })
+      // Three healthy members, exactly one leader, and the holders kubectl reports.
+      const holders = await leaseHolders()
+      await until(
+        'the panel showing three healthy members, one leader, and the lease holders',
+        async () => {
+          const p = await panel()
+          return Object.keys(p.members).sort().join() === CPS.join() &&
+            Object.values(p.members).every((m) => m.healthy) &&
+            Object.values(p.members).filter((m) => m.leader).length === 1 &&
+            p.holders['kube-scheduler'] === holders['kube-scheduler'] &&
+            p.holders['kube-controller-manager'] === holders['kube-controller-manager']
+            ? true
+            : undefined
+        },
+        30_000,
+      )
+      // etcd's own view agrees on the leader.
+      const status = JSON.parse((await etcdctl('control-plane', 'endpoint status --cluster -w json')).trim().split('\n').pop()!) as {
+        Endpoint: string
+        Status: { header: { member_id: number | string }; leader: number | string }
+      }[]
+      const leaderId = BigInt(status[0]!.Status.leader).toString(16)
+      const members = JSON.parse((await etcdctl('control-plane', 'member list -w json')).trim().split('\n').pop()!) as {
+        members: { ID: number | string; name: string }[]
+      }
+      const leaderName = members.members.find((m) => BigInt(m.ID).toString(16) === leaderId)?.name
+      const shown = Object.entries((await panel()).members).find(([, m]) => m.leader)?.[0]
+      // A leader change between the two reads is possible but rare; the names must both be members.
+      expect(CPS).toContain(shown)
+      expect(CPS).toContain(leaderName)
+      if (shown !== leaderName) console.log(`etcd leader moved between reads: panel ${shown}, etcdctl ${leaderName}`)
+    },
+    180_000,
+  )
 
   it('keeps answering and moves the leases when the leader node stops, and takes it back on start', async () => {
     const before = await leaseHolders()
@@ -268,7 +272,7 @@ describe('kubelab create --provider local --control-planes 3', () => {
       async () => ((await apiEndpoints()).length === 3 && (await apiEndpoints()).includes(victimIp) ? true : undefined),
       60_000,
     )
-  })
+  }, 300_000)
 
   it('stops and starts the whole cluster: every etcd member, API server and the load balancer come back with the objects', async () => {
     const stoppedAt = Date.now()
@@ -311,7 +315,7 @@ describe('kubelab create --provider local --control-planes 3', () => {
       async () => ((await kubectl('get', 'pods', '-l', 'app=after', '-o', 'name')).trim().split('\n').filter(Boolean).length === 3 ? true : undefined),
       90_000,
     )
-  })
+  }, 480_000)
 
   it('backs up the cluster and restores every etcd member; a damaged file changes nothing', async () => {
     await kubectl('create', 'namespace', 'keep')
@@ -344,7 +348,7 @@ describe('kubelab create --provider local --control-planes 3', () => {
     expect((JSON.parse(members.trim().split('\n').pop()!) as { members: { name: string }[] }).members.map((m) => m.name).sort()).toEqual(CPS)
     // Writes work through the endpoint on the restored cluster.
     await kubectl('-n', 'keep', 'create', 'configmap', 'after-restore', '--from-literal=b=2')
-  })
+  }, 300_000)
 })
 
 // The HA drill lab runs here: the labs e2e cluster has one control plane (labs-local.ts
