@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { until } from '../helpers/wait'
 
 const chromiumPath = '/usr/bin/chromium'
 const root = join(import.meta.dirname, '..', '..')
@@ -85,7 +86,7 @@ describe.skipIf(!haveChromium)('npm start without Electron', () => {
 
   it('opens the browser-mode app itself, says how to get the window, and reuses a KubeLab already serving on the port', async () => {
     const first = start(['--port', '0'], {})
-    await expect.poll(first.output, { timeout: 120_000 }).toMatch(/Opened it in your browser|Could not open/)
+    await until('the launch message', () => /Opened it in your browser|Could not open/.test(first.output()), { timeoutMs: 120_000, intervalMs: 50 })
     const out = first.output()
     expect(out).toContain('Not starting the desktop window: there is no display')
     expect(out).toContain('run `npm start` in a desktop session')
@@ -126,7 +127,7 @@ describe.skipIf(!haveChromium)('npm start without Electron', () => {
     squatter = undefined
 
     const noBrowser = start(['--port', '0'], { BROWSER: join(dir, 'no-such-browser') })
-    await expect.poll(noBrowser.output, { timeout: 60_000 }).toContain('Could not open a browser')
+    await until('the no-browser message', () => noBrowser.output().includes('Could not open a browser'), { timeoutMs: 60_000, intervalMs: 50 })
     expect(noBrowser.output()).toContain(`Could not open a browser: ${join(dir, 'no-such-browser')} is not installed. Open the URL above yourself.`)
     const launchUrl = /serving at (http:\/\/\S+)/.exec(noBrowser.output())?.[1] ?? ''
     expect(await showsApp(launchUrl)).toBe('KubeLab')
