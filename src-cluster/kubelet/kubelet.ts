@@ -10,7 +10,7 @@ import type { KubeletResourceSummary } from '../kit/kubelet-summary'
 import { EventRecorder, Informer, isNotFound, type Client } from '../client'
 import { realClock, type Clock } from '../util/clock'
 import { CriClient } from './cri/client'
-import type { VersionResponse } from './cri/types'
+import type { Container as CriContainer, VersionResponse } from './cri/types'
 import { machineInfo, nodeObject, nodeStatus, nodeStatusNeedsPost, readyCondition, type MachineInfo } from './node'
 import { PodWorker, type WorkerEnv } from './pod-worker'
 import { LABEL_POD_UID } from './spec'
@@ -97,6 +97,12 @@ export class Kubelet {
   /** When the last relist answered (ms, host clock), and what it saw per pod uid. */
   private relistedAt = 0
   private readonly runtimeStates = new Map<string, string>()
+  /**
+   * What the last relist saw, by sandbox id: its state and containers, and when that relist
+   * began (now(), epoch ms). A worker syncing after it reads this instead of asking containerd
+   * about its pod again (upstream's PLEG cache), unless it changed the pod's containers since.
+   */
+  private relistView: { startedAt: number; sandboxes: Map<string, { state: string; containers: CriContainer[] }> } | undefined
   /**
    * RunPodSandbox calls in flight. containerd writes its metadata (bbolt, one fsync'd writer)
    * for each sandbox and container: 100 sandboxes at once put every pod's CreateContainer
@@ -206,8 +212,14 @@ export class Kubelet {
   private async relist(): Promise<void> {
     if (this.relisting || this.stopped) return
     this.relisting = true
+    const startedAt = now()
     try {
       const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox(), this.cri.listContainers()])
+      const view = new Map<string, { state: string; containers: CriContainer[] }>()
+      for (const s of sandboxes) view.set(s.id, { state: s.state, containers: [] })
+      for (const c of containers) view.get(c.podSandboxId)?.containers.push(c)
+      this.relistView = { startedAt, sandboxes: view }
+      this.relistedAt = Date.now()
       const seen = new Map<string, string[]>()
       const uidOf = new Map<string, string>()
       const note = (uid: string, what: string): void => {
@@ -228,7 +240,6 @@ export class Kubelet {
         w.runtimeChanged()
       }
       for (const uid of this.runtimeStates.keys()) if (!this.workers.has(uid)) this.runtimeStates.delete(uid)
-      this.relistedAt = Date.now()
     } catch (e) {
       // containerd not answering: the workers' ticks sync every pod as before (said once)
       if (this.relistedAt >= 0) this.log(`kubelet: relisting the runtime failed: ${(e as Error).message}`)
@@ -310,6 +321,11 @@ export class Kubelet {
       clock: this.clock,
       sandboxSlot: (run) => this.sandboxSlots.run(run),
       runtimeWatched: () => this.relistedAt > 0 && Date.now() - this.relistedAt < 3 * RELIST_MS,
+      relisted: (sandboxId, since) => {
+        const v = this.relistView
+        if (!v || v.startedAt <= since || !(this.relistedAt > 0 && Date.now() - this.relistedAt < 3 * RELIST_MS)) return undefined
+        return v.sandboxes.get(sandboxId)
+      },
       event: (pod, type, reason, message, fieldPath) =>
         this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as PodObj, type, reason, message, fieldPath),
       postStatus: async (pod, status: PodStatus) => {

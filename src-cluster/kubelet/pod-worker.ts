@@ -5,7 +5,7 @@ import { podCgroup, removeCgroup } from './pod-cgroup'
 import type { Container, Pod, PodStatus, Service } from 'kubernetes-types/core/v1'
 import type { CriClient } from './cri/client'
 import { isCriNotFound } from './cri/client'
-import type { ContainerStatus as CriStatus, PodSandboxConfig } from './cri/types'
+import type { Container as CriContainer, ContainerStatus as CriStatus, PodSandboxConfig } from './cri/types'
 import { RestartBackoff } from './backoff'
 import { buildEnv, ConfigError } from './env'
 import { runProbe, ProbeState } from './probes'
@@ -40,6 +40,11 @@ export interface WorkerEnv {
    * so a steady pod's 1 s tick need not ask containerd itself. Without it every tick syncs.
    */
   runtimeWatched?(): boolean
+  /**
+   * The last relist's view of a sandbox (its state and containers), when that relist began after
+   * `since` (now(), epoch ms) and is current; undefined otherwise (then the worker asks containerd).
+   */
+  relisted?(sandboxId: string, since: number): { state: string; containers: readonly CriContainer[] } | undefined
   /** Runs a RunPodSandbox when one of the node's sandbox slots is free; default at once. */
   sandboxSlot?<T>(run: () => Promise<T>): Promise<T>
   /** Where the worker reads the time (back-offs, grace periods, pull times, timestamps); default the real clock. */
@@ -55,6 +60,22 @@ interface Probes {
 
 /** How long a failed pull shows as ErrImagePull before the back-off wait shows as ImagePullBackOff. */
 const ERR_IMAGE_PULL_SHOWN_MS = 5000
+
+/** The CRI calls that change a pod in the runtime. */
+const CHANGES = new Set(['runPodSandbox', 'stopPodSandbox', 'removePodSandbox', 'createContainer', 'startContainer', 'stopContainer', 'removeContainer'])
+
+/** The client, calling changed() whenever a call that changes the runtime returns. */
+function noticingChanges(cri: CriClient, changed: () => void): CriClient {
+  return new Proxy(cri, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown
+      if (typeof v !== 'function') return v
+      const fn = v as (...a: unknown[]) => unknown
+      if (typeof prop !== 'string' || !CHANGES.has(prop)) return fn.bind(target)
+      return (...a: unknown[]) => (fn.apply(target, a) as Promise<unknown>).finally(changed)
+    },
+  })
+}
 
 const fieldPath = (kind: 'init' | 'main', i: number): string => `spec.${kind === 'init' ? 'initContainers' : 'containers'}{${i}}`
 
@@ -106,6 +127,15 @@ export class PodWorker {
   private steady = false
   /** When the last full sync began (ms). */
   private lastSyncAt = 0
+  /**
+   * When this worker last changed its pod in the runtime (now(), epoch ms: a sandbox or
+   * container made, started, stopped or removed): only a relist begun after it shows the pod.
+   */
+  private changedAt = 0
+  /** The last ContainerStatus of each container: asked again only when its state changes. */
+  private readonly criStatuses = new Map<string, CriStatus>()
+  /** env.cri, noting changes (changedAt). */
+  private readonly cri: CriClient
 
   /**
    * seenAt: when the kubelet's watch delivered the pod. mayHaveSandbox: the pod was bound here
@@ -117,6 +147,7 @@ export class PodWorker {
     private readonly env: WorkerEnv,
     opts: { seenAt?: number; mayHaveSandbox?: boolean } = {},
   ) {
+    this.cri = noticingChanges(env.cri, () => (this.changedAt = now()))
     this.trace = new StartTrace(opts.seenAt ?? now())
     this.mayHaveSandbox = opts.mayHaveSandbox ?? true
     this.startTime = rfc3339(this.clock.now())
@@ -157,7 +188,7 @@ export class PodWorker {
     const deadline = this.clock.now().getTime() + grace * 1000
     if (deadline >= this.killDeadline) return
     this.killDeadline = deadline
-    const cri = this.env.cri
+    const cri = this.cri
     void (async () => {
       const sandboxes = await cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })
       const running = (await Promise.all(sandboxes.map((s) => cri.listContainers({ podSandboxId: s.id }))))
@@ -308,7 +339,7 @@ export class PodWorker {
     if (phase === 'Succeeded' || phase === 'Failed') {
       this.finalPhase = phase
       // a finished pod keeps its status but gives back its sandbox (and IP)
-      if (this.sandboxId) await this.env.cri.stopPodSandbox(this.sandboxId).catch(() => undefined)
+      if (this.sandboxId) await this.cri.stopPodSandbox(this.sandboxId).catch(() => undefined)
     }
     await this.publish(views)
     const probed = (spec?.containers ?? []).some((c) => c.livenessProbe || c.readinessProbe || c.startupProbe)
@@ -344,24 +375,23 @@ export class PodWorker {
 
   private async ensureSandbox(): Promise<boolean> {
     if (this.sandboxId) {
-      const st = await this.env.cri.podSandboxStatus(this.sandboxId).catch((e: unknown) => (isCriNotFound(e) ? undefined : Promise.reject(e)))
+      if (this.env.relisted?.(this.sandboxId, this.changedAt)?.state === 'SANDBOX_READY') return true
+      const st = await this.cri.podSandboxStatus(this.sandboxId).catch((e: unknown) => (isCriNotFound(e) ? undefined : Promise.reject(e)))
       if (st?.status?.state === 'SANDBOX_READY') return true
       // the sandbox died (node reboot, killed): make a new one, as upstream does
       this.env.log(`pod ${this.key()}: sandbox ${this.sandboxId} is not ready; recreating`)
-      await this.env.cri.stopPodSandbox(this.sandboxId).catch(() => undefined)
+      await this.cri.stopPodSandbox(this.sandboxId).catch(() => undefined)
       this.sandboxId = undefined
       this.sandboxAttempt++
     } else {
       // adopt a sandbox from an earlier kubelet run
-      const all = this.mayHaveSandbox
-        ? await this.timed('listSandbox', () => this.env.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } }))
-        : []
+      const all = this.mayHaveSandbox ? await this.timed('listSandbox', () => this.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })) : []
       const existing = all.filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => b.createdAt - a.createdAt)[0]
       if (existing) {
         this.sandboxId = existing.id
         this.sandboxAttempt = existing.metadata?.attempt ?? 0
         this.sandboxCfg = this.makeSandboxConfig()
-        this.podIP = (await this.env.cri.podSandboxStatus(existing.id)).status?.network?.ip || undefined
+        this.podIP = (await this.cri.podSandboxStatus(existing.id)).status?.network?.ip || undefined
         return true
       }
       // Only dead sandboxes are left (the node rebooted): containerd keeps their names reserved,
@@ -369,8 +399,8 @@ export class PodWorker {
       if (all.length) {
         this.sandboxAttempt = Math.max(...all.map((s) => s.metadata?.attempt ?? 0)) + 1
         for (const old of all) {
-          await this.env.cri.stopPodSandbox(old.id).catch(() => undefined)
-          await this.env.cri.removePodSandbox(old.id).catch(() => undefined)
+          await this.cri.stopPodSandbox(old.id).catch(() => undefined)
+          await this.cri.removePodSandbox(old.id).catch(() => undefined)
         }
       }
     }
@@ -381,7 +411,7 @@ export class PodWorker {
       const waited = now()
       this.sandboxId = await slot(() => {
         this.trace.add('sandboxSlot', now() - waited)
-        return this.timed('runSandbox', () => this.env.cri.runPodSandbox(cfg))
+        return this.timed('runSandbox', () => this.cri.runPodSandbox(cfg))
       })
     } catch (e) {
       // a failed RunPodSandbox may leave its sandbox (and name) behind: look next time
@@ -392,7 +422,7 @@ export class PodWorker {
       return false
     }
     const id = this.sandboxId
-    const st = await this.timed('sandboxStatus', () => this.env.cri.podSandboxStatus(id))
+    const st = await this.timed('sandboxStatus', () => this.cri.podSandboxStatus(id))
     this.podIP = st.status?.network?.ip || undefined
     return true
   }
@@ -406,19 +436,31 @@ export class PodWorker {
     })
   }
 
-  /** Runtime containers of this pod's current sandbox by name, newest attempt first. */
+  /**
+   * Runtime containers of this pod's current sandbox by name, newest attempt first. The list is
+   * the last relist's when that began after this worker's last change (else ListContainers), and
+   * a container's status is asked again only when its state changed since it was last asked.
+   */
   private async runtimeContainers(): Promise<Map<string, CriStatus[]>> {
     const out = new Map<string, CriStatus[]>()
     const sandboxId = this.sandboxId
     if (!sandboxId) return out
     return this.timed('listContainers', async () => {
-      const list = await this.env.cri.listContainers({ podSandboxId: sandboxId })
+      const list = this.env.relisted?.(sandboxId, this.changedAt)?.containers ?? (await this.cri.listContainers({ podSandboxId: sandboxId }))
+      const statuses = new Map<string, CriStatus>()
       for (const c of list) {
-        const st = await this.env.cri.containerStatus(c.id).catch((e: unknown) => (isCriNotFound(e) ? undefined : Promise.reject(e)))
-        if (!st?.status) continue
+        const known = this.criStatuses.get(c.id)
+        const status =
+          known?.state === c.state
+            ? known
+            : (await this.cri.containerStatus(c.id).catch((e: unknown) => (isCriNotFound(e) ? undefined : Promise.reject(e))))?.status
+        if (!status) continue
+        statuses.set(c.id, status)
         const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata?.name ?? ''
-        out.set(name, [...(out.get(name) ?? []), st.status])
+        out.set(name, [...(out.get(name) ?? []), status])
       }
+      this.criStatuses.clear()
+      for (const [id, st] of statuses) this.criStatuses.set(id, st)
       for (const runs of out.values()) runs.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0))
       return out
     })
@@ -454,7 +496,7 @@ export class PodWorker {
     const image = c.image ?? ''
     const tagless = !/:[^/]+$/.test(image) && !image.includes('@')
     const policy = c.imagePullPolicy ?? (tagless || image.endsWith(':latest') ? 'Always' : 'IfNotPresent')
-    const present = await this.timed('image', () => this.env.cri.imageStatus(image))
+    const present = await this.timed('image', () => this.cri.imageStatus(image))
     if (present && policy !== 'Always') {
       this.imageIDs.set(c.name, present.repoDigests[0] ?? present.id)
       this.env.event(this.pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, fp)
@@ -480,8 +522,8 @@ export class PodWorker {
     this.env.event(this.pod, 'Normal', 'Pulling', `Pulling image "${image}"`, fp)
     const t0 = this.clock.now().getTime()
     try {
-      const ref = await this.env.cri.pullImage(image, undefined, this.sandboxCfg)
-      const st = await this.env.cri.imageStatus(image)
+      const ref = await this.cri.pullImage(image, undefined, this.sandboxCfg)
+      const st = await this.cri.imageStatus(image)
       this.imageIDs.set(c.name, st?.repoDigests[0] ?? ref)
       this.env.event(this.pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${this.clock.now().getTime() - t0}ms`, fp)
       this.backoff.clear(pullKey)
@@ -506,7 +548,7 @@ export class PodWorker {
       const envs = await buildEnv(c, this.ctx())
       const cfg = containerConfig({ pod: this.pod, container: c, kind, attempt, image, envs, mounts: containerMounts(c, vols) })
       const [sandboxId, sandboxCfg] = [this.sandboxId, this.sandboxCfg]
-      id = await this.timed('createContainer', () => this.env.cri.createContainer(sandboxId, cfg, sandboxCfg))
+      id = await this.timed('createContainer', () => this.cri.createContainer(sandboxId, cfg, sandboxCfg))
     } catch (e) {
       const msg = (e as Error).message
       const reason = e instanceof ConfigError ? 'CreateContainerConfigError' : 'CreateContainerError'
@@ -516,7 +558,7 @@ export class PodWorker {
     }
     this.env.event(this.pod, 'Normal', 'Created', `Created container: ${c.name}`, fp)
     try {
-      await this.timed('startContainer', () => this.env.cri.startContainer(id))
+      await this.timed('startContainer', () => this.cri.startContainer(id))
     } catch (e) {
       const msg = (e as Error).message
       this.env.event(this.pod, 'Warning', 'Failed', `Error: ${msg}`, fp)
@@ -526,12 +568,12 @@ export class PodWorker {
     this.waiting.delete(c.name)
     this.env.event(this.pod, 'Normal', 'Started', `Started container ${c.name}`, fp)
     if (c.lifecycle?.postStart?.exec?.command) {
-      const r = await this.env.cri
+      const r = await this.cri
         .execSync(id, c.lifecycle.postStart.exec.command, 30)
         .catch((e: unknown) => ({ exitCode: -1, stdout: Buffer.from(''), stderr: Buffer.from((e as Error).message) }))
       if (r.exitCode !== 0) {
         this.env.event(this.pod, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${r.stderr.toString().trim() || `exit code ${r.exitCode}`}`, fp)
-        await this.env.cri.stopContainer(id, 0).catch(() => undefined)
+        await this.cri.stopContainer(id, 0).catch(() => undefined)
       }
     }
     await this.pruneOldRuns(c.name, attempt)
@@ -540,8 +582,8 @@ export class PodWorker {
   /** Keeps the current and the previous run of a container (for `logs --previous`). */
   private async pruneOldRuns(name: string, attempt: number): Promise<void> {
     if (attempt < 2 || !this.sandboxId) return
-    const list = await this.env.cri.listContainers({ podSandboxId: this.sandboxId, labelSelector: { [LABEL_CONTAINER_NAME]: name } })
-    for (const c of list) if ((c.metadata?.attempt ?? 0) < attempt - 1) await this.env.cri.removeContainer(c.id).catch(() => undefined)
+    const list = await this.cri.listContainers({ podSandboxId: this.sandboxId, labelSelector: { [LABEL_CONTAINER_NAME]: name } })
+    for (const c of list) if ((c.metadata?.attempt ?? 0) < attempt - 1) await this.cri.removeContainer(c.id).catch(() => undefined)
   }
 
   private async runProbes(c: Container, index: number, run: CriStatus): Promise<void> {
@@ -565,7 +607,7 @@ export class PodWorker {
     await Promise.all(
       todo.map(async (ps) => {
         ps.running = true
-        const r = await runProbe(ps.probe, c, { cri: this.env.cri, containerId: run.id, podIP: this.podIP ?? '' })
+        const r = await runProbe(ps.probe, c, { cri: this.cri, containerId: run.id, podIP: this.podIP ?? '' })
         ps.running = false
         ps.record(r.ok, this.clock.now().getTime())
         if (!r.ok) this.env.event(this.pod, 'Warning', 'Unhealthy', `${ps.kind[0]!.toUpperCase()}${ps.kind.slice(1)} probe failed: ${r.message}`, fp)
@@ -574,7 +616,7 @@ export class PodWorker {
           this.env.event(this.pod, 'Normal', 'Killing', `Container ${c.name} ${why}, will be restarted`, fp)
           this.probes.delete(c.name)
           this.acted = true
-          await this.env.cri.stopContainer(run.id, this.pod.spec?.terminationGracePeriodSeconds ?? 30).catch(() => undefined)
+          await this.cri.stopContainer(run.id, this.pod.spec?.terminationGracePeriodSeconds ?? 30).catch(() => undefined)
         }
       }),
     )
@@ -628,7 +670,7 @@ export class PodWorker {
 
   /** preStop hooks, StopContainer within the grace period, then the sandbox, volumes and the pod object. */
   private async terminate(): Promise<void> {
-    const cri = this.env.cri
+    const cri = this.cri
     const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30
     this.killDeadline = this.clock.now().getTime() + grace * 1000
     const sandboxes = await cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } })

@@ -111,14 +111,15 @@ export class CriClient {
     }
     const creds = grpc.credentials.createInsecure()
     this.runtime = new (serviceCtor(pkg, 'RuntimeService'))(address, creds, channelOptions)
-    this.images = new (serviceCtor(pkg, 'ImageService'))(address, creds, channelOptions)
+    // One connection for both services (as the kubelet's one runtime connection).
+    this.images = new (serviceCtor(pkg, 'ImageService'))(address, creds, { ...channelOptions, channelOverride: this.runtime.getChannel() })
     this.timeoutMs = opts.timeoutMs ?? 120_000
     this.onCall = opts.onCall
   }
 
   close(): void {
+    // the image client shares the runtime client's channel
     this.runtime.close()
-    this.images.close()
   }
 
   private call<T>(client: ServiceClient, rpc: string, req: object, timeoutMs = this.timeoutMs): Promise<T> {
@@ -127,10 +128,18 @@ export class CriClient {
     if (typeof fn !== 'function') return Promise.reject(new Error(`CRI client: RPC ${rpc} is not in runtime-v1.proto`))
     this.onCall?.(rpc)
     return new Promise<T>((resolve, reject) => {
-      fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) reject(new CriError(rpc, err.code ?? GrpcCode.UNKNOWN, err.details || err.message))
-        else resolve(res as T)
-      })
+      // grpc-js captures the caller's stack for every call (new Error()) to append it to a failed
+      // call's error; CriError names the RPC instead, so the capture is skipped.
+      const limit = Error.stackTraceLimit
+      Error.stackTraceLimit = 0
+      try {
+        fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+          if (err) reject(new CriError(rpc, err.code ?? GrpcCode.UNKNOWN, err.details || err.message))
+          else resolve(res as T)
+        })
+      } finally {
+        Error.stackTraceLimit = limit
+      }
     })
   }
 
