@@ -359,7 +359,7 @@ export class Kubelet {
       this.log(`kubelet: removing sandbox ${s.id} of pod ${s.metadata?.namespace}/${s.metadata?.name}, which no longer runs here`)
       await this.cri.stopPodSandbox(s.id).catch(() => undefined)
       await this.cri.removePodSandbox(s.id).catch(() => undefined)
-      removeCgroup(podCgroup(this.opts.cgroupRoot ?? '/kubelab', uid))
+      await removeCgroup(podCgroup(this.opts.cgroupRoot ?? '/kubelab', uid))
     }
   }
 

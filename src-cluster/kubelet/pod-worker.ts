@@ -708,8 +708,7 @@ export class PodWorker {
       await cri.stopPodSandbox(s.id).catch((e: unknown) => this.env.log(`pod ${this.key()}: stop sandbox: ${(e as Error).message}`))
       await cri.removePodSandbox(s.id).catch((e: unknown) => this.env.log(`pod ${this.key()}: remove sandbox: ${(e as Error).message}`))
     }
-    tearDownVolumes(this.env.rootDir, this.uid)
-    removeCgroup(podCgroup(this.env.cgroupRoot, this.uid))
+    await Promise.all([tearDownVolumes(this.env.rootDir, this.uid), removeCgroup(podCgroup(this.env.cgroupRoot, this.uid))])
     this.sandboxId = undefined
     this.podIP = undefined
     await this.env.finalizeDelete(this.pod)
