@@ -5,13 +5,12 @@
 // CPU (user + system) per call. Needs nothing but Node.js.
 // Run: npx tsx bench/cri-client.bench.ts   (CALLS=2000 PODS=100)
 import { fork, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import { CriClient } from '../src-cluster/kubelet/cri/client'
+import { atCleanup, benchTempDir } from './lib/cleanup'
 import { writeResults } from './lib/results'
 import { round } from './lib/stats'
 import { formatTable } from './lib/table'
@@ -72,10 +71,14 @@ function serve(socket: string): void {
 
 if (process.argv[2] === 'serve') serve(process.argv[3]!)
 else {
-  const dir = mkdtempSync(join(tmpdir(), 'kubelab-cri-bench-'))
-  const socket = join(dir, 'cri.sock')
+  const socket = join(benchTempDir('kubelab-cri-bench-'), 'cri.sock')
   let child: ChildProcess | undefined
   let client: CriClient | undefined
+  // Also on Ctrl-C: the server process (the folder goes with benchTempDir).
+  const teardown = atCleanup(() => {
+    client?.close()
+    child?.kill()
+  })
   try {
     child = fork(fileURLToPath(import.meta.url), ['serve', socket], { execArgv: ['--import', 'tsx'], env: { ...process.env, PODS: String(PODS) } })
     await new Promise<void>((ok, fail) => {
@@ -101,8 +104,6 @@ else {
     console.log(formatTable(['call', 'µs CPU'], rows))
     console.log(`results: ${await writeResults('cri-client', Object.fromEntries(rows))}`)
   } finally {
-    client?.close()
-    child?.kill()
-    rmSync(dir, { recursive: true, force: true })
+    await teardown()
   }
 }
