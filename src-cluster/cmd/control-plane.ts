@@ -15,6 +15,9 @@ import { realClock, type Clock } from '../util/clock'
 import { CONTROLLER_FLAGS, controllerOptionsFromFlags, startControllerManager, type RunningControllerManager } from './controller-manager'
 import { NODE_FLAGS, nodeOptionsFromFlags, resolveSocket, startSimulatedNodes, type RunningNodes } from './simulated-nodes'
 import { componentUserAgent } from '../client/user-agent'
+import { issueClientCert, type KeyPair } from '../kit/pki'
+import { findResource, type ResourceInfo } from '../api/resources'
+import type { Client } from '../client/types'
 
 export interface ControlPlaneOptions {
   readonly dataDir: string
@@ -61,19 +64,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     log,
   })
   // The components reach the API server through the in-process transport (the same request
-  // pipeline, as the admin certificate's identity, without TLS sockets to their own process).
-  const connect = apiserver.inProcessConnect(apiserver.admin.certPem)
-  const clientFor = (userAgent: string): ClosableClient =>
+  // pipeline, without TLS sockets to their own process), each as its own identity, as kubeadm
+  // gives every component its own client certificate: system:kube-scheduler,
+  // system:kube-controller-manager, system:node:NAME in system:nodes (Node authorizer and
+  // NodeRestriction apply). The admin certificate is for the CLI and tests (`client`) only.
+  const clientAs = (userAgent: string, pair: KeyPair): ClosableClient =>
     createClient({
       server: apiserver.url,
       caPem: apiserver.pki.ca.certPem,
-      certPem: apiserver.admin.certPem,
-      keyPem: apiserver.admin.keyPem,
+      certPem: pair.certPem,
+      keyPem: pair.keyPem,
       userAgent,
-      connect,
+      connect: apiserver.inProcessConnect(pair.certPem),
     })
+  const clientFor = (userAgent: string, user: string, groups: readonly string[] = []): ClosableClient =>
+    clientAs(userAgent, issueClientCert(apiserver.pki.ca, user, groups))
   const clients: ClosableClient[] = []
-  const client = clientFor('kubelab-control-plane')
+  const client = clientAs('kubelab-control-plane', apiserver.admin)
   clients.push(client)
   let scheduler: Scheduler | undefined
   let controllerManager: RunningControllerManager | undefined
@@ -87,23 +94,38 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
   try {
     if (opts.controllerManager !== false) {
-      const c = clientFor(componentUserAgent('kube-controller-manager'))
+      const c = clientFor(componentUserAgent('kube-controller-manager'), 'system:kube-controller-manager')
       clients.push(c)
       // The signer issues from the API server's CA, as kubeadm points --cluster-signing-* at it.
       controllerManager = await startControllerManager({ client: c, clock, options: { clusterSigningCa: apiserver.pki.ca, ...opts.controllerOptions }, log })
     }
     if (opts.scheduler !== false) {
-      const c = clientFor(componentUserAgent('kube-scheduler'))
+      const c = clientFor(componentUserAgent('kube-scheduler'), 'system:kube-scheduler')
       clients.push(c)
       scheduler = await startScheduler({ client: c, clock, log })
     }
     if (opts.nodes && (opts.nodes.count > 0 || opts.nodes.controlPlaneNode || opts.controlSocket)) {
-      const c = clientFor(componentUserAgent('kubelet', 'simulated-nodes'))
+      // The fleet's shared informers (one watch for all nodes' pods, one for nodes) and the
+      // control-plane node's role label (kubeadm's mark-control-plane) are no kubelet's: they
+      // run as kubelab:simulated-nodes, bound to a ClusterRole for just that.
+      const c = clientFor(componentUserAgent('kubelet', 'simulated-nodes'), FLEET_USER)
       clients.push(c)
+      await ensureFleetRole(client, c)
+      const nodeClients = new Map<string, ClosableClient>()
+      const nodeClient = (name: string): ClosableClient => {
+        let nc = nodeClients.get(name)
+        if (!nc) {
+          nc = clientFor(componentUserAgent('kubelet', name), `system:node:${name}`, ['system:nodes'])
+          nodeClients.set(name, nc)
+          clients.push(nc)
+        }
+        return nc
+      }
       const hostIP = opts.nodes.hostIP ?? '127.0.0.1'
       nodes = await startSimulatedNodes({
         ...opts.nodes,
         client: c,
+        nodeClient,
         clock,
         log,
         tls: kubeletServingTls(apiserver.pki.ca, hostIP),
@@ -162,4 +184,53 @@ export const controlPlane = defineComponent({
 function heartbeatWithin<T extends { heartbeatMs?: number }>(nodes: T, graceSeconds: number | undefined): T {
   if (!graceSeconds || nodes.heartbeatMs !== undefined) return nodes
   return { ...nodes, heartbeatMs: Math.min(10_000, Math.max(250, (graceSeconds * 1000) / 4)) }
+}
+
+/** The identity of the hollow-node fleet's shared reads (not any one kubelet's). */
+export const FLEET_USER = 'kubelab:simulated-nodes'
+
+/**
+ * The ClusterRole and binding of the fleet's shared identity: read nodes and pods (all nodes'
+ * pods, through one watch) and patch nodes (the control-plane role label, kubeadm's job).
+ * Created once (kept when they exist); waits until the authorizer's cache has the binding.
+ */
+async function ensureFleetRole(admin: Client, fleet: Client): Promise<void> {
+  const rbac = { apiVersion: 'rbac.authorization.k8s.io/v1' }
+  const RBAC_RES = {
+    clusterroles: findResource('rbac.authorization.k8s.io', 'v1', 'clusterroles')!,
+    clusterrolebindings: findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!,
+  }
+  const created = async (res: ResourceInfo, obj: Record<string, unknown>): Promise<void> => {
+    try {
+      await admin.create(res, undefined, obj as never)
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 409) throw e
+    }
+  }
+  await created(RBAC_RES.clusterroles, {
+    ...rbac,
+    kind: 'ClusterRole',
+    metadata: { name: FLEET_USER },
+    rules: [
+      { apiGroups: [''], resources: ['nodes', 'pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['patch'] },
+    ],
+  })
+  await created(RBAC_RES.clusterrolebindings, {
+    ...rbac,
+    kind: 'ClusterRoleBinding',
+    metadata: { name: FLEET_USER },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: FLEET_USER },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: FLEET_USER }],
+  })
+  // The authorizer reads RBAC through a watch: a fresh binding takes a moment to count.
+  for (let i = 0; ; i++) {
+    try {
+      await fleet.list(findResource('', 'v1', 'nodes')!, { limit: 1 })
+      return
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 403 || i >= 200) throw e
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  }
 }

@@ -4,7 +4,7 @@
 // are written as DER with the small builder the CSR signer uses (api/x509/der.ts) and signed by
 // Node's crypto. A CA made earlier with an RSA key keeps issuing (sha256WithRSAEncryption).
 // The service-account key stays RSA: tokens are RS256 as upstream's default.
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto'
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { isIPv4, isIPv6 } from 'node:net'
 import { join } from 'node:path'
@@ -106,8 +106,25 @@ function certParts(der: Buffer): { subject: Buffer; spki: Buffer; subjectTlv: Re
   return { subject: Buffer.from(der.subarray(subj.offset, subj.end)), spki: Buffer.from(der.subarray(spki.offset, spki.end)), subjectTlv: subj }
 }
 
+/**
+ * The last signer's parsed key and CA certificate's parts: parsing a PEM key costs more than
+ * signing with it, and a control plane issues a certificate per hollow node from one CA.
+ */
+let lastSigner: { pem: string; key: KeyObject } | undefined
+let lastCa: { pem: string; parts: ReturnType<typeof certParts> } | undefined
+
+function signerKey(pem: string): KeyObject {
+  if (lastSigner?.pem !== pem) lastSigner = { pem, key: createPrivateKey(pem) }
+  return lastSigner.key
+}
+
+function caCertParts(pem: string): ReturnType<typeof certParts> {
+  if (lastCa?.pem !== pem) lastCa = { pem, parts: certParts(certDer(pem)) }
+  return lastCa.parts
+}
+
 function build(opts: { subject: Buffer; issuer: Buffer; spkiDer: Buffer; days: number; exts: Buffer[]; signerKeyPem: string }): string {
-  const signer = createPrivateKey(opts.signerKeyPem)
+  const signer = signerKey(opts.signerKeyPem)
   const sigAlg = signer.asymmetricKeyType === 'ec' ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), nullValue())
   const notBefore = new Date(Date.now() - 60 * 60 * 1000)
   const notAfter = new Date(Date.now() + opts.days * 86400 * 1000)
@@ -144,7 +161,7 @@ export function createCA(commonName: string, days = 3650): KeyPair {
 
 export function issueCert(ca: KeyPair, req: CertRequest): KeyPair {
   const key = newEcKey()
-  const caParts = certParts(certDer(ca.certPem))
+  const caParts = caCertParts(ca.certPem)
   const altNames = [...(req.dnsNames ?? []).map((d) => tlv(0x82, Buffer.from(d, 'ascii'))), ...(req.ipAddresses ?? []).map((ip) => tlv(0x87, ipBytes(ip)))]
   const usages = [...(req.server ? ['1.3.6.1.5.5.7.3.1'] : []), ...(req.client ? ['1.3.6.1.5.5.7.3.2'] : [])]
   const exts = [

@@ -2,7 +2,10 @@
 // in kube-node-lease every 10 s, re-posts its status when the control plane marked it
 // otherwise or every 5 minutes, and runs the pods bound to it through PodLifecycle. The
 // process shares ONE pod informer (fieldSelector spec.nodeName!=, indexed by node) and ONE
-// node informer between all nodes, so 1000 nodes cost two watches, not 2000.
+// node informer between all nodes, so 1000 nodes cost two watches, not 2000. Those shared reads
+// use `client`; what a node writes (its Node, status, Lease, its pods' status and deletion) goes
+// through `nodeClient(name)`, the node's own identity (system:node:NAME in system:nodes), so the
+// Node authorizer, NodeRestriction, audit and managedFields see each kubelet as upstream does.
 import type { Lease } from 'kubernetes-types/coordination/v1'
 import type { KubeObject } from '../api/object'
 import { Informer } from '../client'
@@ -10,7 +13,7 @@ import type { Client } from '../client/types'
 import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import type { NodeControl } from './control-api'
 import { startMetricsServer, type MetricsServer, type ServingTls } from './metrics-server'
-import { buildNode, needsStatusUpdate, nodeStatus, type NodeShape } from './node-object'
+import { buildNode, CONTROL_PLANE_ROLE, needsStatusUpdate, nodeStatus, type NodeShape } from './node-object'
 import { NODE_INDEX, PodLifecycle } from './pod-lifecycle'
 import { nodeSummary } from './usage'
 import type { KubeletResourceSummary } from '../kit/kubelet-summary'
@@ -19,7 +22,10 @@ import { NODE_LEASE_NAMESPACE, RES } from '../kit/resources'
 import { microTime } from '../kit/time'
 
 export interface SimulatedNodesOptions {
+  /** The fleet's shared reads (the node and pod informers) and kubeadm's control-plane label. */
   readonly client: Client
+  /** The client a node writes with (its own identity); omitted: `client` for every node. */
+  readonly nodeClient?: (nodeName: string) => Client
   readonly clock?: Clock
   /** Worker nodes, named `${prefix}1` … `${prefix}${count}`. */
   readonly count: number
@@ -105,7 +111,7 @@ export class SimulatedNodes implements NodeControl {
     this.podInformer = new Informer<PodObj>(this.client, RES.pods, { fieldSelector: 'spec.nodeName!=', stripManagedFields: true, log: ilog })
     this.podInformer.addIndexer(NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []))
     this.lifecycle = new PodLifecycle(
-      this.client,
+      (node) => this.clientOf(node),
       this.podInformer,
       {
         owns: (n) => this.nodesByName.has(n),
@@ -184,6 +190,10 @@ export class SimulatedNodes implements NodeControl {
     return nodeSummary(this.lifecycle.runningPods(node), this.clock.now())
   }
 
+  private clientOf(node: string): Client {
+    return this.opts.nodeClient?.(node) ?? this.client
+  }
+
   private mustGet(name: string): SimNode {
     const n = this.nodesByName.get(name)
     if (!n) throw new Error(`node ${name} is not simulated here; known nodes: ${[...this.nodesByName.keys()].join(', ')}`)
@@ -194,10 +204,15 @@ export class SimulatedNodes implements NodeControl {
     const node = buildNode(n.shape, this.clock.now())
     node.status!.daemonEndpoints = { kubeletEndpoint: { Port: this.metrics?.port ?? KUBELET_PORT } }
     try {
-      await this.client.create(RES.nodes, undefined, node)
+      await this.clientOf(n.shape.name).create(RES.nodes, undefined, node)
       if (this.nodesByName.size <= 50) this.log(`simulated-nodes: registered node ${n.shape.name}`)
     } catch (e) {
       if (apiCode(e) !== 409) throw new Error(`registering node ${n.shape.name} failed: ${e instanceof Error ? e.message : String(e)}`)
+    }
+    // A kubelet may not set node-role labels (NodeRestriction); kubeadm's mark-control-plane
+    // phase adds it afterwards with its admin identity, as the shared client does here.
+    if (n.shape.controlPlane && this.nodeInformer.get(n.shape.name)?.metadata?.labels?.[CONTROL_PLANE_ROLE] === undefined) {
+      await this.client.patch(RES.nodes, undefined, n.shape.name, { metadata: { labels: { [CONTROL_PLANE_ROLE]: '' } } }, 'merge')
     }
     await this.beat(n, true)
   }
@@ -226,12 +241,13 @@ export class SimulatedNodes implements NodeControl {
 
   private async postStatus(n: SimNode, now: Date): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const current = await this.client.get<NodeObj>(RES.nodes, undefined, n.shape.name)
+      const client = this.clientOf(n.shape.name)
+      const current = await client.get<NodeObj>(RES.nodes, undefined, n.shape.name)
       if (!current) throw new Error(`node ${n.shape.name} no longer exists (deleted?)`)
       const status = nodeStatus(n.shape, now, current.status)
       status.daemonEndpoints = { kubeletEndpoint: { Port: this.metrics?.port ?? KUBELET_PORT } }
       try {
-        await this.client.update(RES.nodes, { ...current, status }, { subresource: 'status' })
+        await client.update(RES.nodes, { ...current, status }, { subresource: 'status' })
         n.lastStatusAt = now.getTime()
         return
       } catch (e) {
@@ -243,12 +259,13 @@ export class SimulatedNodes implements NodeControl {
 
   private async renewLease(n: SimNode, now: Date): Promise<void> {
     const name = n.shape.name
+    const client = this.clientOf(name)
     // Two tries: a conflict (someone else touched the lease) is retried once from a fresh read.
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (!n.lease) n.lease = await this.client.get<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, name)
+      if (!n.lease) n.lease = await client.get<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, name)
       if (!n.lease) break
       try {
-        n.lease = await this.client.update(RES.leases, {
+        n.lease = await client.update(RES.leases, {
           ...n.lease,
           spec: { ...n.lease.spec, holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
         })
@@ -260,7 +277,7 @@ export class SimulatedNodes implements NodeControl {
         if (code !== 409 || attempt === 1) throw e
       }
     }
-    const node = this.nodeInformer.get(name) ?? (await this.client.get<NodeObj>(RES.nodes, undefined, name))
+    const node = this.nodeInformer.get(name) ?? (await client.get<NodeObj>(RES.nodes, undefined, name))
     const lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -272,7 +289,7 @@ export class SimulatedNodes implements NodeControl {
       spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
     }
     try {
-      n.lease = await this.client.create<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, lease)
+      n.lease = await client.create<Lease & KubeObject>(RES.leases, NODE_LEASE_NAMESPACE, lease)
     } catch (e) {
       if (apiCode(e) !== 409) throw e
     }

@@ -24,7 +24,10 @@ function stableId(name: string, salt: string): string {
   return createHash('sha256').update(`${salt}:${name}`).digest('hex').slice(0, 32)
 }
 
-/** The Node a hollow kubelet registers: labels, taints (control plane only), and its status. */
+/**
+ * The Node a hollow kubelet registers: labels, taints (control plane only: --register-with-taints)
+ * and its status. The control-plane role label is not the kubelet's to set (NodeRestriction).
+ */
 export function buildNode(shape: NodeShape, now: Date): NodeObj {
   const labels: Record<string, string> = {
     'beta.kubernetes.io/arch': shape.arch,
@@ -34,7 +37,6 @@ export function buildNode(shape: NodeShape, now: Date): NodeObj {
     'kubernetes.io/os': 'linux',
     'kubelab.dev/simulated': 'true',
   }
-  if (shape.controlPlane) labels[CONTROL_PLANE_ROLE] = ''
   return {
     apiVersion: 'v1',
     kind: 'Node',

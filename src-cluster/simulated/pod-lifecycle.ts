@@ -68,7 +68,8 @@ export class PodLifecycle {
   private readonly runner: KeyedRunner
 
   constructor(
-    private readonly client: Client,
+    /** The client of the node a pod is bound to (each hollow kubelet writes as itself). */
+    private readonly clientFor: (node: string) => Client,
     private readonly pods: InformerShape<PodObj>,
     private readonly host: NodeHost,
     private readonly clock: Clock,
@@ -250,7 +251,7 @@ export class PodLifecycle {
     }
     if (now < t.shutdownAt) return this.wakeAt(key, t, t.shutdownAt)
     try {
-      await this.client.delete(RES.pods, pod.metadata?.namespace, String(pod.metadata?.name), {
+      await this.clientFor(String(pod.spec?.nodeName)).delete(RES.pods, pod.metadata?.namespace, String(pod.metadata?.name), {
         gracePeriodSeconds: 0,
         preconditions: { uid: pod.metadata?.uid },
       })
@@ -276,7 +277,7 @@ export class PodLifecycle {
       new Date(now),
     )
     try {
-      const out = await this.client.update<PodObj>(RES.pods, { ...pod, status }, { subresource: 'status' })
+      const out = await this.clientFor(node).update<PodObj>(RES.pods, { ...pod, status }, { subresource: 'status' })
       // Kept as the informer keeps pods: without managedFields.
       if (out.metadata?.managedFields) {
         const meta = { ...out.metadata }
