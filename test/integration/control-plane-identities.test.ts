@@ -86,10 +86,17 @@ it('creates, binds and runs a pod as the controller manager, the scheduler and t
       template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
     },
   })
-  const running = await until('the ReplicaSet pod to run', async () => {
-    const pods = await cp.client.list<PodObj>(RES.pods, { namespace: NS })
-    return pods.items.find((p) => p.status?.phase === 'Running')
-  })
+  let events = ''
+  const running = await until(
+    'the ReplicaSet pod to run',
+    async () => {
+      const evs = await cp.client.list<{ reason?: string; message?: string } & PodObj>(RES.events, { namespace: NS })
+      events = evs.items.map((e) => `${e.reason}: ${e.message}`).join('\n')
+      const pods = await cp.client.list<PodObj>(RES.pods, { namespace: NS })
+      return pods.items.find((p) => p.status?.phase === 'Running')
+    },
+    { context: () => `events in ${NS}:\n${events}` },
+  )
   expect(running.spec?.nodeName).toMatch(/^node-[12]$/)
 })
 
