@@ -158,15 +158,18 @@ function vitestRun(paths, extra, lock) {
   return { status: r.status ?? 1, counts, failures }
 }
 
-// Layers that share nothing on the host (unit, integration: loopback ports and temp folders
-// only) run two files at a time; layers that use host-wide resources (network namespaces,
-// iptables, containerd, Chromium, VMs) run one file at a time so they cannot collide.
+// Unit and integration (loopback ports and temp folders only) run two files at a time. e2e and
+// ui use host-wide resources (network namespaces, iptables, containerd, cgroups, Chromium) and
+// also run two files at a time: each file names its own (cluster names, subnets, bridges,
+// KUBELAB_HOME, ports picked free), local clusters claim their /24 host-wide, and each file's
+// leak check looks only at what carries its names (test/helpers/leaks.ts).
+// KUBELAB_SHARED_WORKERS=1 runs them one at a time again.
 // A layer with a `lock` (vm) runs alone under that host-wide lock.
 const groups = filters.length
   ? [{ paths: filters, extra: [], lock: filters.some((f) => f.includes('test/vm')) ? '/tmp/kubelab-vm.lock' : undefined }]
   : [
       { paths: run.filter((l) => l.shared !== true).map((l) => l.dir), extra: [`--maxWorkers=${process.env.KUBELAB_TEST_WORKERS ?? 2}`] },
-      { paths: run.filter((l) => l.shared === true && !l.lock).map((l) => l.dir), extra: ['--maxWorkers=1'] },
+      { paths: run.filter((l) => l.shared === true && !l.lock).map((l) => l.dir), extra: [`--maxWorkers=${process.env.KUBELAB_SHARED_WORKERS ?? 2}`] },
       ...run.filter((l) => l.lock).map((l) => ({ paths: [l.dir], extra: ['--maxWorkers=1'], lock: l.lock })),
     ].filter((g) => g.paths.length > 0)
 let status = 0
