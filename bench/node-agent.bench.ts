@@ -11,12 +11,18 @@
 // All run the node bundle (out/node/kubelab-node.js, as VMs and local nodes do) in a network
 // namespace with its own containerd. RSS is the highest sum over a few seconds once the node is
 // Ready and idle.
+// Pods mode (PODS=100 by default; PODS=0 skips it): after the one agent's idle figure, PODS busybox
+// pods (locally built images, loaded before the node starts) are made on the worker through the
+// scheduler; once all are Running and SETTLE_S has passed, the node total is measured again as the
+// highest sum over a few seconds, with containerd's and the shims' RSS beside it (not ours: for
+// context); then the pods are deleted and their sandboxes waited out (POD_TIMEOUT_S=300).
 // Every process gets the Node.js flags the launchers give kubelab-node (NODE_PROCESS_FLAGS in
 // src-cluster/cmd/memory.ts); NODE_FLAGS='…' replaces them (NODE_FLAGS= for none) to compare.
-// Run: npx tsx bench/node-agent.bench.ts   (SETTLE_S=10, NODES=worker,control-plane, NODE_FLAGS)
+// Run under the e2e lock: flock /tmp/kubelab-e2e.lock npx tsx bench/node-agent.bench.ts
+//   (SETTLE_S=10, NODES=worker,control-plane, PODS=100, POD_TIMEOUT_S=300, NODE_FLAGS)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Node } from 'kubernetes-types/core/v1'
 import { buildNodeBundle } from '../provisioning/bundle'
@@ -32,9 +38,13 @@ import { writeResults } from './lib/results'
 import { round } from './lib/stats'
 import { formatTable } from './lib/table'
 import { atCleanup, benchTempDir } from './lib/cleanup'
+import { deletePodsAndWait, loadTestImages, sleeperPod, waitPodsRunning } from './lib/pods'
+import { CriClient } from '../src-cluster/kubelet/cri/client'
 
 const SETTLE_MS = Number(process.env.SETTLE_S ?? 10) * 1000
 const NODES = new Set((process.env.NODES ?? 'worker,control-plane').split(','))
+const PODS = Number(process.env.PODS ?? 100)
+const POD_TIMEOUT_MS = Number(process.env.POD_TIMEOUT_S ?? 300) * 1000
 const NODE_FLAGS = process.env.NODE_FLAGS === undefined ? NODE_PROCESS_FLAGS : process.env.NODE_FLAGS.split(' ').filter(Boolean)
 
 function missing(): string | undefined {
@@ -61,6 +71,21 @@ let cpClient: ClosableClient | undefined
 let bridge: TestBridge | undefined
 let rt: ContainerdNode | undefined
 let children: ChildProcess[] = []
+let cri: CriClient | undefined
+/** The pods mode's pods while they may exist (deleted first on cleanup). */
+let podNames: string[] = []
+const POD_LABELS = { bench: 'node-agent' }
+const POD_SELECTOR = 'bench=node-agent'
+
+/** Proportional set size (shared pages split among their users), MiB. */
+function pssMiB(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : 0
+  } catch {
+    return 0
+  }
+}
 
 function rssMiB(pid: number): number {
   try {
@@ -90,7 +115,15 @@ async function stopChildren(): Promise<void> {
 }
 
 async function cleanup(): Promise<void> {
+  // Pods first, while the agent runs, so its kubelet tears them down (CNI DEL, shims, cgroups);
+  // the containerd node's stop kills what is left anyway.
+  if (podNames.length && cp && cri && children.some((c) => c.exitCode === null)) {
+    await deletePodsAndWait(cp.client, cri, podNames, { namespace: 'default', labelSelector: POD_SELECTOR, timeoutMs: 60_000 }).catch((e: unknown) =>
+      console.error(`node-agent.bench: deleting the pods: ${e instanceof Error ? e.message : String(e)}`),
+    )
+  }
   await stopChildren()
+  cri?.close()
   await rt?.stop()
   removeCgroupTree(cgroupRoot)
   cpClient?.close()
@@ -140,16 +173,53 @@ async function allPartsRunning(socket: string, want: number): Promise<void> {
   if (running.length !== want) throw new Error(`agent ${socket}: ${running.length} of ${want} parts running (${JSON.stringify(st)}); logs in ${dir}`)
 }
 
-/** Highest total RSS of the running children over 5 s. */
-async function steadyTotal(): Promise<{ total: number; each: number[] }> {
+/**
+ * RSS of the node's containerd and of its shims (every process whose command line names its
+ * root); with `pss`, also the shims' PSS (their shared pages counted once overall, not per shim).
+ */
+function runtimeRss(root: string, pss = false): { containerd: number; shims: number; shimCount: number; shimsPss: number } {
+  const out = { containerd: 0, shims: 0, shimCount: 0, shimsPss: 0 }
+  for (const d of readdirSync('/proc')) {
+    const pid = Number(d)
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    let argv: string[]
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    } catch {
+      continue // gone meanwhile
+    }
+    if (!argv.some((a) => a.includes(root))) continue
+    if (argv[0]!.includes('containerd-shim')) {
+      out.shims += rssMiB(pid)
+      out.shimCount++
+      if (pss) out.shimsPss += pssMiB(pid)
+    } else if (/(^|\/)containerd$/.test(argv[0]!)) out.containerd += rssMiB(pid)
+  }
+  return out
+}
+
+/**
+ * Highest total RSS of the running children over 5 s; with `runtimeRoot`, also the highest RSS
+ * of that containerd and of its shims over the same seconds, and the shims' PSS at the end.
+ */
+async function steadyTotal(
+  runtimeRoot?: string,
+): Promise<{ total: number; each: number[]; containerd: number; shims: number; shimCount: number; shimsPss: number }> {
   let best = { total: 0, each: [] as number[] }
+  const runtime = { containerd: 0, shims: 0, shimCount: 0, shimsPss: 0 }
   for (const end = Date.now() + 5000; Date.now() < end;) {
     const each = children.map((c) => rssMiB(c.pid!))
     const total = each.reduce((a, b) => a + b, 0)
     if (total > best.total) best = { total, each }
+    if (runtimeRoot) {
+      const r = runtimeRss(runtimeRoot)
+      runtime.containerd = Math.max(runtime.containerd, r.containerd)
+      if (r.shims > runtime.shims) Object.assign(runtime, { shims: r.shims, shimCount: r.shimCount })
+    }
     await new Promise((r) => setTimeout(r, 250))
   }
-  return best
+  if (runtimeRoot) runtime.shimsPss = runtimeRss(runtimeRoot, true).shimsPss
+  return { ...best, ...runtime }
 }
 
 const results: Record<string, unknown> = {}
@@ -168,6 +238,11 @@ try {
   })
   const api = cp.apiserver
   rt = await startContainerdNode(`k18${process.pid % 1000}`, { bridge, ip: NODE_IP })
+  if (NODES.has('worker') && PODS > 0) {
+    // The images before any agent starts: what the node holds, not what it pulls, when measured.
+    await loadTestImages(rt, dir)
+    cri = new CriClient(rt.socket)
+  }
   if (NODES.has('worker')) {
     const kc = join(dir, 'node.kubeconfig')
     writeKubeconfig(kc, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
@@ -195,8 +270,37 @@ try {
     writeFileSync(conf, JSON.stringify({ parts }))
     run(bundle.program, 'agent', ['agent', '--config', conf, '--control-socket', join(dir, 'agent.sock'), '--stopped-dir', join(dir, 'stopped')])
     await readyAndIdle('kubelab-node agent')
-    const after = await steadyTotal()
-    console.log(`one agent process: ${round(after.total, 1)} MiB`)
+    await allPartsRunning(join(dir, 'agent.sock'), parts.length)
+    const after = await steadyTotal(rt.root)
+    console.log(`one agent process: ${round(after.total, 1)} MiB (containerd ${round(after.containerd, 1)} MiB)`)
+
+    // Pods mode: the same agent with PODS pods on the node.
+    let withPods: Awaited<ReturnType<typeof steadyTotal>> | undefined
+    let allRunningS = 0
+    if (PODS > 0) {
+      podNames = Array.from({ length: PODS }, (_, i) => `agent-bench-${i}`)
+      const t0 = Date.now()
+      await Promise.all(podNames.map((n) => cp!.client.create(RES.pods, 'default', sleeperPod(n, POD_LABELS))))
+      await waitPodsRunning(cp.client, {
+        namespace: 'default',
+        labelSelector: POD_SELECTOR,
+        want: PODS,
+        timeoutMs: POD_TIMEOUT_MS,
+        alive: () => {
+          if (children.some((c) => c.exitCode !== null)) throw new Error(`the agent exited during the pods mode; logs in ${dir}`)
+        },
+      })
+      allRunningS = (Date.now() - t0) / 1000
+      await new Promise((r) => setTimeout(r, SETTLE_MS))
+      await allPartsRunning(join(dir, 'agent.sock'), parts.length)
+      withPods = await steadyTotal(rt.root)
+      console.log(
+        `one agent process with ${PODS} pods (all Running in ${round(allRunningS, 1)} s): ${round(withPods.total, 1)} MiB; ` +
+          `containerd ${round(withPods.containerd, 1)} MiB, ${withPods.shimCount} shims ${round(withPods.shims, 1)} MiB (PSS ${round(withPods.shimsPss, 1)})`,
+      )
+      await deletePodsAndWait(cp.client, cri!, podNames, { namespace: 'default', labelSelector: POD_SELECTOR, timeoutMs: POD_TIMEOUT_MS })
+      podNames = []
+    }
     await stopChildren()
 
     console.log(`worker node agents (${parts.map((p) => p.name).join(', ')}), idle, node bundle, Node.js flags: ${NODE_FLAGS.join(' ') || 'none'}`)
@@ -206,13 +310,41 @@ try {
         [
           ['one process per component (before)', round(before.total, 1), String(parts.length)],
           ['kubelab-node agent (after)', round(after.total, 1), '1'],
+          ...(withPods ? [[`kubelab-node agent, ${PODS} pods Running`, round(withPods.total, 1), '1']] : []),
         ],
       ),
     )
+    if (withPods) {
+      console.log(`containerd and its shims on the node (not ours; for context)`)
+      console.log(
+        formatTable(
+          ['runtime RSS', 'containerd MiB', 'shims MiB (summed RSS)', 'shims MiB (PSS)', 'shims'],
+          [
+            ['idle', round(after.containerd, 1), '0', '0', '0'],
+            [`${PODS} pods Running`, round(withPods.containerd, 1), round(withPods.shims, 1), round(withPods.shimsPss, 1), String(withPods.shimCount)],
+          ],
+        ),
+      )
+    }
     results.nodeTotalRssMiB = {
       perComponent: round(before.total, 1),
       perComponentEach: Object.fromEntries(parts.map((p, i) => [p.name, round(before.each[i]!, 1)])),
       agent: round(after.total, 1),
+      ...(withPods ? { [`agentWith${PODS}Pods`]: round(withPods.total, 1) } : {}),
+    }
+    results.runtimeRssMiB = {
+      idle: { containerd: round(after.containerd, 1) },
+      ...(withPods
+        ? {
+            [`with${PODS}Pods`]: {
+              containerd: round(withPods.containerd, 1),
+              shims: round(withPods.shims, 1),
+              shimsPss: round(withPods.shimsPss, 1),
+              shimCount: withPods.shimCount,
+              allRunningS: round(allRunningS, 1),
+            },
+          }
+        : {}),
     }
   }
 

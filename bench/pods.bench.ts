@@ -19,7 +19,6 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Node, Pod } from 'kubernetes-types/core/v1'
-import { busyboxImageSpec, loadImage, pauseImageSpec, writeImage, BUSYBOX_IMAGE } from '../provisioning/images'
 import type { KubeObject } from '../src-cluster/api/object'
 import { writeKubeconfig } from '../src-cluster/apiserver/kubeconfig'
 import { Informer } from '../src-cluster/client'
@@ -35,6 +34,7 @@ import { START_STEPS, RUNTIME_STEPS } from '../src-cluster/kubelet/start-trace'
 import { CriClient } from '../src-cluster/kubelet/cri/client'
 import { NODE_PROCESS_FLAGS } from '../src-cluster/cmd/memory'
 import { atCleanup, benchTempDir } from './lib/cleanup'
+import { deletePodsAndWait, loadTestImages, sleeperPod } from './lib/pods'
 
 const SEQ = Number(process.env.SEQ ?? 100)
 const BURST = Number(process.env.BURST ?? 100)
@@ -91,20 +91,6 @@ function seen(p: Pod): void {
   waiters.get(name)?.()
 }
 
-function podManifest(name: string): Pod & KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, labels: { bench: 'pods' } },
-    spec: {
-      terminationGracePeriodSeconds: 0,
-      containers: [
-        { name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 5; done'] },
-      ],
-    },
-  }
-}
-
 /** Creates a pod and resolves with ms from the create call to Running. */
 async function startPod(name: string): Promise<number> {
   const running = new Promise<void>((ok, fail) => {
@@ -116,26 +102,15 @@ async function startPod(name: string): Promise<number> {
   })
   const t0 = nowMs()
   stages.set(name, { created: epochMs() })
-  await cp!.client.create(RES.pods, 'default', podManifest(name))
+  await cp!.client.create(RES.pods, 'default', sleeperPod(name, { bench: 'pods' }))
   await running
   waiters.delete(name)
   return runningAt.get(name)! - t0
 }
 
-/**
- * Deletes the pods and waits until the node is quiet again: the objects gone (grace 0 removes
- * them at once) and the kubelet done tearing their sandboxes down (CNI DEL, shims), so what is
- * measured next does not share the node with the teardown.
- */
+/** Deletes the pods and waits until their objects and sandboxes are gone (the next measurement starts on a quiet node). */
 async function deleteAll(names: string[]): Promise<void> {
-  await Promise.all(names.map((n) => cp!.client.delete(RES.pods, 'default', n, { gracePeriodSeconds: 0 }).catch(() => undefined)))
-  const end = Date.now() + POD_TIMEOUT_MS
-  while (Date.now() < end) {
-    const left = (await cp!.client.list<Pod & KubeObject>(RES.pods, { namespace: 'default', labelSelector: 'bench=pods' })).items.length
-    if (!left && !(await cri!.listPodSandbox()).length) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('bench pods were not deleted in time')
+  await deletePodsAndWait(cp!.client, cri!, names, { namespace: 'default', labelSelector: 'bench=pods', timeoutMs: POD_TIMEOUT_MS })
 }
 
 function rssMiB(pid: number): number {
@@ -339,11 +314,7 @@ try {
   writeKubeconfig(kc, { server: api.url, caPem: api.pki.ca.certPem, user: 'kubelab-node', certPem: api.admin.certPem, keyPem: api.admin.keyPem })
   rt = await startContainerdNode(`k4b${process.pid % 1000}`, { bridge, ip: NODE_IP })
   cri = new CriClient(rt.socket)
-  for (const spec of [busyboxImageSpec(), pauseImageSpec()]) {
-    const tar = join(dir, `${spec.name.replace(/[/:]/g, '_')}.tar`)
-    await writeImage(spec, tar)
-    await loadImage(tar, { socket: rt.socket, snapshotter: rt.snapshotter })
-  }
+  await loadTestImages(rt, dir)
   const nodeDir = join(dir, NODE)
   mkdirSync(nodeDir, { recursive: true })
   const log = join(dir, 'kubelet.log')
