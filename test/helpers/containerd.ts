@@ -106,14 +106,23 @@ export function unmountUnder(dir: string): void {
   for (const m of mounts) spawnSyncQuiet('umount', ['-l', m])
 }
 
-/** Kills every process whose cgroup or command line mentions the marker (shims, runc, containers). */
+const CNI_RESULTS = '/var/lib/cni/results'
+
+/**
+ * Kills every process whose cgroup or command line mentions the marker (shims, runc, containers),
+ * and removes the CNI result cache of the shims' sandboxes: a sandbox containerd never tore down
+ * (containerd stopped first, as on a Ctrl-C) leaves `<network>-<sandbox id>-<interface>` there.
+ */
 async function killShims(root: string): Promise<void> {
   const out = await run('ps', ['-eo', 'pid=,args='])
     .then((r) => r.stdout)
     .catch(() => '')
+  const sandboxes = new Set<string>()
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line)
     if (m && (m[2] as string).includes(root) && Number(m[1]) !== process.pid) {
+      const id = /containerd-shim.* -id ([0-9a-f]{64})\b/.exec(m[2] as string)?.[1]
+      if (id) sandboxes.add(id)
       try {
         process.kill(Number(m[1]), 'SIGKILL')
       } catch {
@@ -121,6 +130,8 @@ async function killShims(root: string): Promise<void> {
       }
     }
   }
+  if (!sandboxes.size || !existsSync(CNI_RESULTS)) return
+  for (const f of readdirSync(CNI_RESULTS)) if ([...sandboxes].some((id) => f.includes(`-${id}-`))) rmSync(join(CNI_RESULTS, f), { force: true })
 }
 
 export async function startContainerdNode(name: string, opts: ContainerdNodeOptions): Promise<ContainerdNode> {
@@ -263,6 +274,29 @@ export function removeCgroupTree(cgroupPath: string): void {
       walk(top)
     } catch {
       continue
+    }
+    // Processes still inside (containers whose runtime was killed before it stopped them: a
+    // Ctrl-C reaches containerd with the rest of the process group) keep their cgroups alive.
+    const procs = (): number[] =>
+      dirs.flatMap((d) => {
+        try {
+          return readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)
+        } catch {
+          return []
+        }
+      })
+    const wait = new Int32Array(new SharedArrayBuffer(4))
+    for (let i = 0; i < 60; i++) {
+      const left = procs().filter((pid) => pid !== process.pid)
+      if (!left.length) break
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          /* already gone */
+        }
+      }
+      Atomics.wait(wait, 0, 0, 50)
     }
     for (const d of dirs.sort((a, b) => b.length - a.length)) spawnSyncQuiet('rmdir', [d])
   }
