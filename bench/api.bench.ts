@@ -1,7 +1,7 @@
 // API server benchmark: create/update/get/list/watch through HTTPS against `kubelab-node
 // apiserver` running as its own process (so client and server do not share an event loop),
 // with the embedded store fsyncing every acknowledged write.
-// Run: npx tsx bench/api.bench.ts
+// Run: node --import tsx bench/api.bench.ts
 // (BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API server process.)
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'

@@ -9,7 +9,7 @@
 //  2. the same code path in this process (test harness): time from `kubectl scale
 //     --replicas=1000` to all 1000 pods Running, CPU per pod, RSS and heap, and a heap profile at
 //     3000 pods — the diagnosis of where the product's memory goes.
-// Run: npx tsx bench/cluster.bench.ts   (NODES / SCALE / PODS env vars shrink it for a quick look;
+// Run: node --import tsx bench/cluster.bench.ts   (NODES / SCALE / PODS env vars shrink it for a quick look;
 // PHASES=product or PHASES=in-process runs one of the two; CPU_PROFILE=FILE.cpuprofile profiles
 // the in-process scale to SCALE and prints self time by function/file)
 import { execFile } from 'node:child_process'

@@ -3,7 +3,7 @@
 // ListPodSandbox with N pods' worth of entries, labels and annotations as the kubelet sets them),
 // and this process makes the calls one after another through CriClient, measuring its own
 // CPU (user + system) per call. Needs nothing but Node.js.
-// Run: npx tsx bench/cri-client.bench.ts   (CALLS=2000 PODS=100)
+// Run: node --import tsx bench/cri-client.bench.ts   (CALLS=2000 PODS=100)
 import { fork, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -8,7 +8,7 @@
 // endpoint (GET /readyz and a ConfigMap create, polled every 100 ms), and until both leases
 // (kube-scheduler, kube-controller-manager) are held on live nodes; the node is started again
 // between rounds (BENCH_HA_ROUNDS, default 2; BENCH_HA_FAILOVER=0 skips it).
-// Run: npx tsx bench/ha.bench.ts
+// Run: node --import tsx bench/ha.bench.ts
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:https'

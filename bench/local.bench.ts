@@ -2,7 +2,7 @@
 // cluster, median of RUNS runs, split into where it goes: each provisioning step (slowest node
 // per step), the end of provisioning, the API server answering, each node Ready. Every run
 // deletes its cluster.
-// Run: npx tsx bench/local.bench.ts   (RUNS=3 WORKERS=2 TIMEOUT_S=180 CLUSTER=l5c)
+// Run: node --import tsx bench/local.bench.ts   (RUNS=3 WORKERS=2 TIMEOUT_S=180 CLUSTER=l5c)
 import { ClusterManager } from '../src-main/clusters'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'

@@ -18,7 +18,7 @@
 // context); then the pods are deleted and their sandboxes waited out (POD_TIMEOUT_S=300).
 // Every process gets the Node.js flags the launchers give kubelab-node (NODE_PROCESS_FLAGS in
 // src-cluster/cmd/memory.ts); NODE_FLAGS='…' replaces them (NODE_FLAGS= for none) to compare.
-// Run under the e2e lock: flock /tmp/kubelab-e2e.lock npx tsx bench/node-agent.bench.ts
+// Run under the e2e lock: flock /tmp/kubelab-e2e.lock node --import tsx bench/node-agent.bench.ts
 //   (SETTLE_S=10, NODES=worker,control-plane, PODS=100, POD_TIMEOUT_S=300, NODE_FLAGS)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'

@@ -8,7 +8,7 @@
 // duration": containerd's RunPodSandbox with CNI, CreateContainer, StartContainer…, the
 // status PATCH, and the kubelet's own code and waits), and the watch back; plus the CPU
 // seconds each process spent during the burst (on a 2-core machine, who had the cores).
-// Run under the e2e lock: flock /tmp/kubelab-e2e.lock npx tsx bench/pods.bench.ts
+// Run under the e2e lock: flock /tmp/kubelab-e2e.lock node --import tsx bench/pods.bench.ts
 //   (SEQ=100 BURST=100 RSS_PODS=30 POD_TIMEOUT_S=300; KEEP_KUBELET_LOG=FILE keeps the kubelet's log,
 //   KUBELET_CPU_PROF=DIR writes its CPU profile there; KUBELAB_SANDBOX_SLOTS=N reaches the kubelet;
 //   NODE_FLAGS='…' replaces the kubelet's Node.js flags, NODE_PROCESS_FLAGS of src-cluster/cmd/memory.ts)

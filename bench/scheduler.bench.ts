@@ -2,7 +2,7 @@
 // scheduler started on the backlog; time until every pod is bound → pods/s. Also the pure
 // in-memory decision rate (framework only, no API) on the same cluster shape, and a smaller
 // run where the scheduler is already running while the pods are created.
-// Run: npx tsx bench/scheduler.bench.ts [--nodes N] [--pods N]
+// Run: node --import tsx bench/scheduler.bench.ts [--nodes N] [--pods N]
 import { rm } from 'node:fs/promises'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'

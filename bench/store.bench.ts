@@ -1,6 +1,6 @@
 // Store benchmark: the embedded store (fsync per acknowledged write, group commit) against a
 // real etcd (Debian etcd-server, also fsyncing every write) on the same disk, with 1 and 16
-// concurrent clients. Run: npx tsx bench/store.bench.ts
+// concurrent clients. Run: node --import tsx bench/store.bench.ts
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'

@@ -7,7 +7,7 @@
 // clusters, or a renderer without grouping) or counted in a workload group (the grouped picture
 // at scale); with groups, "open all groups" until every pod has its cell is measured too, and
 // the changes are then watched on those cells.
-// Run: npx tsx bench/ui.bench.ts   (PODS=200 WORKERS=3 for a quick look; UI_RENDERER_DIR to
+// Run: node --import tsx bench/ui.bench.ts   (PODS=200 WORKERS=3 for a quick look; UI_RENDERER_DIR to
 // serve another renderer build than out/renderer; SCREENSHOTS=dir saves the topology as drawn)
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'

@@ -3,7 +3,7 @@
 // (SSH → cloud-init done), then the SSH provisioning steps (wait for SSH, upload, node runtime,
 // install, load images) and Ready; the accelerator is named. Then the RSS of every kubelab-*
 // agent in each VM (from /proc over SSH) and of each QEMU process on the host.
-// Run: flock /tmp/kubelab-vm.lock npx tsx bench/vm.bench.ts   (WORKERS=1 IMAGE=file.qcow2 CPUS=1 MEMORY=1536Mi)
+// Run: flock /tmp/kubelab-vm.lock node --import tsx bench/vm.bench.ts   (WORKERS=1 IMAGE=file.qcow2 CPUS=1 MEMORY=1536Mi)
 // Without IMAGE it uses the vm test layer's Debian image (built once, cached).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'

@@ -5,6 +5,9 @@
 // process exits 128 + the signal number. A second signal exits at once — unless it comes within
 // 3 s of the first: a Ctrl-C reaches the bench from the terminal, from npm and from bench/run.mjs
 // alike. Temp folders made by `benchTempDir` are also removed on any exit.
+// Start a bench with `node --import tsx bench/X.bench.ts` (as `npm run bench` does), not `npx tsx`:
+// tsx's launcher SIGKILLs its child when the child has not acknowledged a Ctrl-C within 30 ms,
+// which a bench whose event loop is busy measuring never does, so nothing would be cleaned up.
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
