@@ -11,9 +11,11 @@
 //     3000 pods — the diagnosis of where the product's memory goes.
 // Run: node --import tsx bench/cluster.bench.ts   (NODES / SCALE / PODS env vars shrink it for a quick look;
 // PHASES=product or PHASES=in-process runs one of the two; CPU_PROFILE=FILE.cpuprofile profiles
-// the in-process scale to SCALE and prints self time by function/file)
+// the in-process scale to SCALE and prints self time by function/file; PRODUCT_CPU_PROFILE=FILE
+// does the same for the product's control-plane process, through its inspector, and
+// PRODUCT_ALLOC_PROFILE=FILE.heapprofile samples what that process allocates over the scale)
 import { execFile } from 'node:child_process'
-import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeHeapSnapshot } from 'node:v8'
 import { findResource } from '../src-cluster/api/resources'
@@ -28,13 +30,17 @@ import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
 import { nowMs, round } from './lib/stats'
 import { summarizeSnapshotFile, type HeapSummary } from './lib/heap-summary'
-import { formatCpuSummary, startCpuProfile, summarizeCpuProfile, writeCpuProfile } from './lib/cpu-profile'
+import { allocatedBytes, formatCpuSummary, startCpuProfile, startRemoteProfile, summarizeCpuProfile, writeCpuProfile } from './lib/cpu-profile'
 
 const NODES = Number(process.env.NODES ?? 100)
 const SCALE = Number(process.env.SCALE ?? 1000)
 const PODS = Number(process.env.PODS ?? 3000)
 /** CPU_PROFILE=FILE: a V8 CPU profile of the scale 1 → SCALE written there, and its summary printed. */
 const CPU_PROFILE = process.env.CPU_PROFILE
+/** PRODUCT_CPU_PROFILE=FILE: the control-plane process's V8 CPU profile over the scale 1 → SCALE. */
+const PRODUCT_CPU_PROFILE = process.env.PRODUCT_CPU_PROFILE
+/** PRODUCT_ALLOC_PROFILE=FILE: its sampled allocations over the same scale (a `.heapprofile`). */
+const PRODUCT_ALLOC_PROFILE = process.env.PRODUCT_ALLOC_PROFILE
 const PODS_RES = findResource('', 'v1', 'pods')!
 
 const mib = (b: number): number => round(b / 2 ** 20, 1)
@@ -99,6 +105,8 @@ interface ProductFigures {
   rssMiB: number
   peakRssMiB: number
   rssLaterMiB: number
+  /** Bytes the process allocated per pod over the scale (PRODUCT_ALLOC_PROFILE; sampled). */
+  allocatedKiBPerPod?: number
   heap?: HeapSummary
 }
 
@@ -126,6 +134,13 @@ async function productHeap(pid: number, cwd: string): Promise<HeapSummary> {
   throw new Error('the control-plane process wrote no heap snapshot')
 }
 
+/** The inspector address a process started with --inspect printed to its log. */
+function inspectorUrl(log: string): string {
+  const m = /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(log, 'utf8'))
+  if (!m) throw new Error(`${log} names no inspector address`)
+  return m[1]!
+}
+
 /** How long the cluster is left alone after the last pod runs before its RSS is read. */
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 15_000)
 /** A second reading once the store's 75 s history window has passed the burst of pod writes. */
@@ -140,6 +155,9 @@ async function productPhase(): Promise<ProductFigures> {
   const home = benchTempDir('kubelab-bench-cluster-')
   const env: NodeJS.ProcessEnv = { ...process.env, KUBELAB_HOME: home, HOME: home, KUBELAB_NODE_BIN: bundle.program }
   if (process.env.PRODUCT_HEAP) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2`.trim()
+  // Every Node.js process the CLI starts listens for an inspector on a port of its own; the
+  // control plane's address is in its log.
+  if (PRODUCT_CPU_PROFILE || PRODUCT_ALLOC_PROFILE) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim()
   const kubelab = kubelabCli({ env, timeoutMs: 600_000 })
   const name = 'bench'
   const clusterDir = join(home, 'clusters', name)
@@ -179,11 +197,27 @@ async function productPhase(): Promise<ProductFigures> {
     await pods.start()
     await kubectlTimed(kubeconfig, ['create', 'deployment', 'bench', '--image=nginx', '--replicas=1'])
     await waitRunning(pods, 1, 60_000)
+    const stopProfile =
+      PRODUCT_CPU_PROFILE || PRODUCT_ALLOC_PROFILE
+        ? await startRemoteProfile(inspectorUrl(join(clusterDir, 'logs', 'control-plane.log')), { allocations: !!PRODUCT_ALLOC_PROFILE })
+        : undefined
     const s0 = nowMs()
     const cpu0 = procCpuMs(pid)
     await kubectlTimed(kubeconfig, ['scale', 'deployment/bench', `--replicas=${SCALE}`])
     await waitRunning(pods, SCALE, 600_000)
     const scaleMs = nowMs() - s0
+    let allocatedPerPod: number | undefined
+    if (stopProfile) {
+      const { cpu, allocations } = await stopProfile()
+      if (PRODUCT_CPU_PROFILE) {
+        writeCpuProfile(PRODUCT_CPU_PROFILE, cpu)
+        console.log(formatCpuSummary(summarizeCpuProfile(cpu, 40)))
+      }
+      if (PRODUCT_ALLOC_PROFILE && allocations) {
+        writeFileSync(PRODUCT_ALLOC_PROFILE, JSON.stringify(allocations))
+        allocatedPerPod = allocatedBytes(allocations) / (SCALE - 1)
+      }
+    }
     const scaleCpuMs = procCpuMs(pid) - cpu0
     const cpuMsPerPod = round(scaleCpuMs / (SCALE - 1), 2)
     const netCpuMsPerPod = round((scaleCpuMs - (idleCpuMsPerSecond * scaleMs) / 1000) / (SCALE - 1), 2)
@@ -211,6 +245,7 @@ async function productPhase(): Promise<ProductFigures> {
       rssMiB: mib(mem.rss),
       peakRssMiB: mib(mem.hwm),
       rssLaterMiB: mib(later.rss),
+      allocatedKiBPerPod: allocatedPerPod === undefined ? undefined : round(allocatedPerPod / 1024, 0),
     }
   } finally {
     await teardown()
@@ -321,6 +356,7 @@ async function main(): Promise<void> {
       [`    pods/s`, p.podsPerSecond, 'pods/s'],
       [`    CPU per pod (the control-plane process)`, p.cpuMsPerPod, 'ms'],
       [`    the same less the idle cluster's CPU over the scale's wall time`, p.netCpuMsPerPod, 'ms'],
+      ...(p.allocatedKiBPerPod === undefined ? [] : [[`    allocated per pod (sampled, PRODUCT_ALLOC_PROFILE)`, p.allocatedKiBPerPod, 'KiB'] as Row]),
       [`  CPU of the idle cluster (${NODES} nodes, no pods)`, p.idleCpuMsPerSecond, 'ms/s'],
       [`  kubectl scale ${SCALE} → ${PODS}: all Running`, p.scaleToPodsSeconds, 's'],
       [`  RSS idle (${NODES} nodes, no pods)`, p.rssIdleMiB, 'MiB'],

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream'
 import { createSecureContext } from 'node:tls'
 import type { KubeObject } from '../api/object'
 import { ApiClientError, errorFromResponse, networkError } from './errors'
+import { takeWatchObject, WATCH_OBJECT_MARK, WATCH_OBJECTS_HEADER } from './in-process'
 import { apiVersionOfRef, queryString, resourcePath } from './resources'
 import type {
   Client,
@@ -214,7 +215,7 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
         allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined,
         timeoutSeconds: opts.timeoutSeconds,
       })
-      return openWatch<T>(resourcePath(res, opts.namespace) + q, onEvent)
+      return openWatch<T>(resourcePath(res, opts.namespace) + q, onEvent, inProcess && opts.readOnlyObjects === true)
     },
 
     request<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
@@ -229,7 +230,7 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
   }
   connectionsOf.set(client, { agent, watchAgent })
 
-  function openWatch<T extends KubeObject>(path: string, onEvent: (ev: WatchEventOf<T>) => void): WatchHandle {
+  function openWatch<T extends KubeObject>(path: string, onEvent: (ev: WatchEventOf<T>) => void, objects: boolean): WatchHandle {
     let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
     // Callers may not await done; a rejection must not become an unhandled one.
@@ -243,7 +244,7 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
       req.destroy()
     }
 
-    const req = request(baseOptions('GET', path, {}, watchAgent), (res: IncomingMessage) => {
+    const req = request(baseOptions('GET', path, objects ? { [WATCH_OBJECTS_HEADER]: '1' } : {}, watchAgent), (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -263,7 +264,10 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
           if (!line) continue
           let ev: WatchEventOf<T>
           try {
-            ev = JSON.parse(line) as WatchEventOf<T>
+            ev =
+              objects && line.startsWith(WATCH_OBJECT_MARK)
+                ? ({ type: line.slice(1), object: takeWatchObject(res.socket) } as WatchEventOf<T>)
+                : (JSON.parse(line) as WatchEventOf<T>)
           } catch {
             finish(new ApiClientError(0, 'BadResponse', `watch ${path}: the server sent a line that is not JSON: ${line.slice(0, 200)}`))
             return

@@ -17,6 +17,8 @@ export type InProcessConnect = () => Duplex
  */
 class MemorySocket extends Duplex {
   other!: MemorySocket
+  /** Watch events' objects the other end handed over, oldest first (see watchObjectSink). */
+  readonly objects: unknown[] = []
   private pendingWrite: (() => void) | undefined
   readonly remoteAddress = '127.0.0.1'
   readonly remotePort = 0
@@ -72,6 +74,36 @@ class MemorySocket extends Duplex {
   address(): { address: string; family: string; port: number } {
     return { address: '127.0.0.1', family: 'IPv4', port: 0 }
   }
+}
+
+/**
+ * Sent by an in-process client with a watch whose events it takes as the API server's own
+ * parsed objects, read-only and shared (an informer): the server then writes a marker line per
+ * object event (`@ADDED`, `@MODIFIED`, `@DELETED`) and hands the object itself over beside the
+ * stream, in order, instead of JSON to be parsed again on this side. Bookmarks and errors stay
+ * JSON lines. Honoured only on an in-process connection; every other client gets the ordinary
+ * stream whatever it sends.
+ */
+export const WATCH_OBJECTS_HEADER = 'x-kubelab-watch-objects'
+
+/** The first character of a marker line (no JSON text starts with it). */
+export const WATCH_OBJECT_MARK = '@'
+
+/**
+ * The server's side of WATCH_OBJECTS_HEADER: how to hand an object to the client at the other
+ * end of `socket` (returns how many wait there), or undefined when `socket` is no in-process
+ * connection.
+ */
+export function watchObjectSink(socket: unknown): ((obj: unknown) => number) | undefined {
+  if (!(socket instanceof MemorySocket)) return undefined
+  const queue = socket.other.objects
+  return (obj) => queue.push(obj)
+}
+
+/** The client's side: the next object the server handed over on `socket`'s connection. */
+export function takeWatchObject(socket: unknown): unknown {
+  if (!(socket instanceof MemorySocket) || socket.objects.length === 0) throw new Error('watch: a marker line came with no object handed over')
+  return socket.objects.shift()
 }
 
 /** Two connected ends: [client, server]. */

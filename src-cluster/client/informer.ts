@@ -244,6 +244,8 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
         resourceVersion: this.lastRv,
         allowWatchBookmarks: true,
         timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+        // The cache shares what it holds and never changes it.
+        readOnlyObjects: true,
       },
       (ev) => {
         if (this.stopped) return
@@ -276,11 +278,15 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
   }
 
   /**
-   * A decoded object as the cache keeps it: managedFields dropped when asked, then the process's
-   * one copy of that object version (shared with every other informer holding it; read-only).
+   * A decoded object as the cache keeps it: managedFields dropped when asked (on a copy: a watch
+   * event's object may be the API server's own), then the process's one copy of that object
+   * version (shared with every other informer holding it; read-only).
    */
   private transform(obj: T): T {
-    if (this.opts.stripManagedFields && obj.metadata?.managedFields) delete obj.metadata.managedFields
+    if (this.opts.stripManagedFields && obj.metadata?.managedFields) {
+      const { managedFields: _, ...metadata } = obj.metadata
+      obj = { ...obj, metadata }
+    }
     return share(obj, this.opts.stripManagedFields ? 'no-managed-fields' : 'whole')
   }
 

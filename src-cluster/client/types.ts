@@ -69,6 +69,12 @@ export interface WatchEventOf<T extends KubeObject = KubeObject> {
 export interface WatchOptions extends ListOptions {
   readonly allowWatchBookmarks?: boolean
   readonly timeoutSeconds?: number
+  /**
+   * The caller never changes the objects of events (an informer, which shares them): over the
+   * in-process transport they may then be the API server's own parsed objects, handed over
+   * rather than sent as JSON and parsed again. Ignored over HTTPS.
+   */
+  readonly readOnlyObjects?: boolean
 }
 
 export interface WatchHandle {

@@ -2,6 +2,8 @@
 // errors, watch streams, an informer through compaction and a server restart, and Event
 // aggregation.
 import { readFileSync } from 'node:fs'
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConfigMap } from 'kubernetes-types/core/v1'
@@ -23,6 +25,7 @@ import { FakeClock } from '../../src-cluster/util/clock'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
 import { freePort } from '../../src-cluster/util/net'
 import { createCA, issueClientCert } from '../../src-cluster/kit/pki'
+import { WATCH_OBJECT_MARK, WATCH_OBJECTS_HEADER } from '../../src-cluster/client/in-process'
 import { until as poll } from '../helpers/wait'
 
 const CM = resourceRef('v1', 'configmaps')
@@ -233,6 +236,83 @@ describe('in-process transport', () => {
     } finally {
       k.close()
     }
+  })
+
+  it("hands an in-process informer the server's parsed objects, equal to what an HTTPS informer decodes", async () => {
+    const k = inProcess(t.server.admin.certPem)
+    const remote = clientFor(t)
+    const opts = { namespace: 'default', labelSelector: 'handed=yes', stripManagedFields: true }
+    const local = new Informer<CMObj>(k, CM, opts)
+    const overTls = new Informer<CMObj>(remote, CM, opts)
+    const seen = (inf: Informer<CMObj>): string[] => {
+      const log: string[] = []
+      inf.addHandler({
+        add: (o) => log.push(`add ${o.metadata!.name} ${o.data?.v}`),
+        update: (_o, n) => log.push(`update ${n.metadata!.name} ${n.data?.v}`),
+        delete: (o) => log.push(`delete ${o.metadata!.name}`),
+      })
+      return log
+    }
+    const localLog = seen(local)
+    const tlsLog = seen(overTls)
+    try {
+      await Promise.all([local.start(), overTls.start()])
+      await k.create(CM, 'default', cm('handed', { v: '1' }, { handed: 'yes' }))
+      await k.patch(CM, 'default', 'handed', { data: { v: '2' } }, 'merge')
+      // Leaving the selector is a delete for both.
+      await k.patch(CM, 'default', 'handed', { metadata: { labels: { handed: 'no' } } }, 'merge')
+      await until('both informers saw the object leave', () => localLog.includes('delete handed') && tlsLog.includes('delete handed'))
+      expect(localLog).toEqual(['add handed 1', 'update handed 2', 'delete handed'])
+      expect(tlsLog).toEqual(localLog)
+      await k.create(CM, 'default', cm('handed-2', { v: '3' }, { handed: 'yes' }))
+      await until('both hold handed-2', () => !!local.get('default/handed-2') && !!overTls.get('default/handed-2'))
+      expect(local.get('default/handed-2')).toEqual(overTls.get('default/handed-2'))
+      expect(local.get('default/handed-2')?.metadata?.managedFields).toBeUndefined()
+    } finally {
+      local.stop()
+      overTls.stop()
+      k.close()
+      remote.close()
+    }
+  })
+
+  it('writes marker lines with objects handed over only to an in-process watch that asks', async () => {
+    const watchBody = async (request: (done: (lines: string[]) => void) => ClientRequest): Promise<string[]> =>
+      new Promise((resolve, reject) => request(resolve).on('error', reject))
+    const path = '/api/v1/namespaces/default/configmaps?watch=true&labelSelector=marker%3Dyes&timeoutSeconds=1'
+    const collect = (done: (lines: string[]) => void) => (res: IncomingMessage) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (text += c))
+      res.on('end', () => done(text.split('\n').filter(Boolean)))
+    }
+    const c = clientFor(t)
+    try {
+      await c.create(CM, 'default', cm('marked', {}, { marker: 'yes' }))
+    } finally {
+      c.close()
+    }
+    const headers = { [WATCH_OBJECTS_HEADER]: '1' }
+    const local = watchBody((done) =>
+      httpRequest({ path, headers, createConnection: t.server.inProcessConnect(t.server.admin.certPem) } as RequestOptions, collect(done)).end(),
+    )
+    // Over HTTPS the header changes nothing: the events are JSON.
+    const remote = watchBody((done) =>
+      httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: t.server.port,
+          path,
+          headers,
+          ca: t.server.pki.ca.certPem,
+          cert: t.server.admin.certPem,
+          key: t.server.admin.keyPem,
+        },
+        collect(done),
+      ).end(),
+    )
+    expect(await local).toEqual([`${WATCH_OBJECT_MARK}ADDED`])
+    expect((await remote).map((l) => JSON.parse(l) as WatchEventOf)).toMatchObject([{ type: 'ADDED', object: { metadata: { name: 'marked' } } }])
   })
 
   it('authenticates as the certificate or token it carries, and RBAC decides per identity', async () => {

@@ -16,6 +16,7 @@ import { ApiError, errors } from '../status'
 import { fieldErr, type FieldError } from '../../api/errors'
 import { filterFromQuery } from './filters'
 import { asPartialObjectMetadata, includeObjectParam } from './read'
+import { WATCH_OBJECT_MARK, WATCH_OBJECTS_HEADER, watchObjectSink } from '../../client/in-process'
 
 const BOOKMARK_INTERVAL_MS = 60_000
 
@@ -45,6 +46,8 @@ export function listOptionsInvalid(errs: readonly FieldError[]): ApiError {
 }
 /** A client this far behind is cut off; it re-lists, as with upstream's slow watchers. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+/** The same bound for an in-process client's objects handed over (see WATCH_OBJECTS_HEADER). */
+const MAX_HANDED_OBJECTS = 100_000
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
 
@@ -122,10 +125,20 @@ export async function handleWatch(
     finish()
   }
 
+  // An in-process client that shares what it gets (an informer) is handed the parsed object
+  // itself, the one every watcher of this event and the selectors read (WATCH_OBJECTS_HEADER).
+  const sink = !partial && !table && req.headers[WATCH_OBJECTS_HEADER] === '1' ? watchObjectSink(req.socket) : undefined
+
   /** An object event: the shared encoding as is, unless a Table or metadata-only form was asked for. */
   const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', e: Encoded): void => {
     if (partial || table) return write(type, cache.object(request.res, e))
     if (closed) return
+    if (sink) {
+      const waiting = sink(cache.object(request.res, e))
+      res.write(`${WATCH_OBJECT_MARK}${type}\n`)
+      if (waiting > MAX_HANDED_OBJECTS) tooSlow()
+      return
+    }
     res.write(`{"type":"${type}","object":${e.json}}\n`)
     if (res.writableLength > MAX_BUFFERED_BYTES) tooSlow()
   }
