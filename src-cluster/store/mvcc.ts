@@ -1,10 +1,13 @@
 // The in-memory multi-version state: every key's versions since the last compaction, two sorted
 // key indexes, and the event history that watches replay. No I/O here: the store decides when a
 // change is durable and only then calls commit(), so readers never see an unlogged write.
+// A superseded version is kept packed: as the delta from its successor's value (delta.ts), which
+// the history and reads in the past unpack on demand.
 import type { KeyValue, RangeOptions, RangeResult, WatchEvent } from './types'
 import { StoreError } from './types'
 import type { LoggedOp } from './records'
 import { SortedKeys, prefixEnd } from './sorted-keys'
+import { applyDelta, makeDelta } from './delta'
 
 /** All events written at one revision, in operation order. */
 export interface EventGroup {
@@ -43,6 +46,34 @@ export interface StateView {
   readonly keys: readonly (readonly [string, readonly KeyValue[]])[]
 }
 
+/** Values shorter than this are kept as they are when superseded (a delta would save little). */
+const PACK_MIN_CHARS = 256
+/**
+ * Most packed versions in a row in a key's chain: unpacking one unpacks every newer one up to a
+ * whole value, so one version in this many stays whole, however often the key is written.
+ */
+const PACK_MAX_RUN = 8
+
+/**
+ * A superseded version held as the delta from the next version of its key (`base`, whole or
+ * itself packed): its value is rebuilt on each read, a few microseconds of string copies.
+ */
+class PackedVersion implements KeyValue {
+  constructor(
+    readonly key: string,
+    readonly createRevision: number,
+    readonly modRevision: number,
+    readonly version: number,
+    private readonly delta: string,
+    /** The next version of the key; when that is packed in turn, this points at its packed form. */
+    public base: KeyValue,
+  ) {}
+
+  get value(): string {
+    return applyDelta(this.delta, this.base.value)
+  }
+}
+
 /** A tombstone is a version with version number 0, as in etcd; it keeps the last value. */
 export function isLive(kv: KeyValue | undefined): kv is KeyValue {
   return kv !== undefined && kv.version > 0
@@ -61,6 +92,9 @@ export class Mvcc {
   private head = 0
   private historyEvents = 0
   private historyBytesHeld = 0
+  /** Versions superseded by a committed put, oldest first, to pack once their watchers have them. */
+  private toPack: KeyValue[] = []
+  private packedCount = 0
   /** Bytes of keys and values that exist now (including applied, not yet committed writes). */
   liveBytes = 0
 
@@ -148,7 +182,62 @@ export class Mvcc {
     const group: EventGroup = { revision, events }
     this.pushGroup(group, this.now())
     this.trimHistory()
+    for (const e of events) if (e.type === 'put' && e.prevKv !== undefined && e.prevKv.value.length >= PACK_MIN_CHARS) this.toPack.push(e.prevKv)
     return group
+  }
+
+  /** Versions are waiting to be packed (the store calls packSuperseded() on a later turn). */
+  get packPending(): boolean {
+    return this.toPack.length > 0
+  }
+
+  /**
+   * Replace each version superseded since the last call by its packed form, wherever the store
+   * holds it: its key's chain, its own watch event and the next event's prevKv (watchers whose
+   * queues hold those events get the same values, unpacked). The store calls this on the turn
+   * after a commit, when the watchers' handlers have read the events' values (the watch cache
+   * encodes the state before an event to match selectors), so fresh events are not unpacked.
+   */
+  packSuperseded(): void {
+    const queue = this.toPack
+    this.toPack = []
+    for (const old of queue) this.pack(old)
+  }
+
+  private pack(old: KeyValue): void {
+    const chain = this.chains.get(old.key)
+    if (chain === undefined) return
+    let i = chain.length - 2
+    while (i >= 0 && chain[i] !== old) i--
+    if (i < 0) return // compacted meanwhile
+    const next = chain[i + 1]
+    if (!isLive(next)) return // a tombstone shares the value: nothing to gain
+    let run = 0
+    while (run < i && chain[i - 1 - run] instanceof PackedVersion) run++
+    if (run >= PACK_MAX_RUN - 1) return // stays whole, so unpacking the older ones stops here
+    const value = old.value
+    const delta = makeDelta(value, next.value)
+    if (delta.length * 2 > value.length) return
+    const packed = new PackedVersion(old.key, old.createRevision, old.modRevision, old.version, delta, next)
+    chain[i] = packed
+    this.packedCount++
+    const before = chain[i - 1]
+    if (before instanceof PackedVersion && before.base === old) before.base = packed
+    for (const e of this.groupAt(old.modRevision)?.events ?? []) if (e.kv === old) (e as { kv: KeyValue }).kv = packed
+    for (const e of this.groupAt(next.modRevision)?.events ?? []) if (e.prevKv === old) (e as { prevKv?: KeyValue }).prevKv = packed
+  }
+
+  /** The history's group at `revision`, if kept. */
+  private groupAt(revision: number): EventGroup | undefined {
+    let lo = this.head
+    let hi = this.groups.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.groups[mid].revision < revision) lo = mid + 1
+      else hi = mid
+    }
+    const g = this.groups[lo]
+    return g !== undefined && g.revision === revision ? g : undefined
   }
 
   private pushGroup(group: EventGroup, at: number): void {
@@ -200,6 +289,7 @@ export class Mvcc {
     let drop = 0
     while (drop < chain.length && chain[drop].modRevision < revision) drop++
     if (drop < chain.length && chain[drop].version === 0 && chain[drop].modRevision <= this.compacted) drop++
+    for (let i = 0; i < drop; i++) if (chain[i] instanceof PackedVersion) this.packedCount--
     if (drop > 0) chain.splice(0, drop)
     if (chain.length === 0) {
       this.chains.delete(key)
@@ -295,6 +385,11 @@ export class Mvcc {
 
   get historySize(): number {
     return this.historyEvents
+  }
+
+  /** Superseded versions held packed (as deltas). */
+  get packedVersions(): number {
+    return this.packedCount
   }
 
   /** Bytes of values the watch history keeps alive. */

@@ -88,8 +88,10 @@ export interface StoreStats {
   readonly compactRevision: number
   readonly keys: number
   readonly historyEvents: number
-  /** Bytes of values the watch history keeps alive (bounded by historyBytes). */
+  /** Bytes of values the watch history keeps alive (bounded by historyBytes), counted whole though superseded versions are held packed. */
   readonly historyBytes: number
+  /** Superseded versions held as the delta from their successor (rebuilt when read). */
+  readonly packedVersions: number
   readonly watchers: number
 }
 
@@ -109,6 +111,7 @@ export class EmbeddedStore implements Storage, CommitFeed {
   private readonly snapshotEveryBytes: number
   private readonly quotaBytes: number
   private spaceAlarm = false
+  private packScheduled = false
   private closed: StoreError | undefined
   private failed: StoreError | undefined
 
@@ -186,6 +189,7 @@ export class EmbeddedStore implements Storage, CommitFeed {
       keys: this.mvcc.keyCount,
       historyEvents: this.mvcc.historySize,
       historyBytes: this.mvcc.historyBytes,
+      packedVersions: this.mvcc.packedVersions,
       watchers: this.hub.size,
     }
   }
@@ -254,6 +258,21 @@ export class EmbeddedStore implements Storage, CommitFeed {
     const group = this.mvcc.commit(revision, events)
     for (const fn of this.commitListeners) fn(group.events, group.revision)
     this.hub.publish(group)
+    this.schedulePack()
+  }
+
+  /**
+   * Pack the versions this commit superseded on a later turn: the watch hub hands the commit's
+   * events to watchers on the next turn (setImmediate, queued before this), and their handlers read
+   * the state before each event whole.
+   */
+  private schedulePack(): void {
+    if (this.packScheduled || !this.mvcc.packPending) return
+    this.packScheduled = true
+    setImmediate(() => {
+      this.packScheduled = false
+      this.mvcc.packSuperseded()
+    }).unref()
   }
 
   // ---- watch -------------------------------------------------------------------------------
@@ -479,6 +498,7 @@ export class EmbeddedStore implements Storage, CommitFeed {
         replayed++
       }
     }
+    this.mvcc.packSuperseded()
     this.recordsSinceSnapshot = replayed
     const last = segments[segments.length - 1]
     this.segment = await SegmentWriter.open(dir, last === undefined ? 1 : last.seq)

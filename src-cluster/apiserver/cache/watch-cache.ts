@@ -2,6 +2,8 @@
 // encoded once per stored version — decoded, converted to the served version, given its
 // apiVersion/kind and resourceVersion, and serialized — and that JSON text is reused by every
 // get, list and watch event that serves the same (key, modRevision) until the object changes.
+// When that text is the stored value with one short edit (its resourceVersion), the entry holds
+// the edit on the store's own string instead of a copy.
 // Selectors and Tables read the object parsed once from that text, also kept.
 //
 // The objects themselves stay where they are: with the embedded store (a CommitFeed) lists and
@@ -13,9 +15,10 @@
 import type { KubeObject } from '../../api/object'
 import { resourcesGeneration, type ResourceInfo } from '../../api/resources'
 import type { CommitFeed, KeyValue, RangeResult, WatchEvent } from '../../store/types'
-import { decodeFor, resourcePrefix } from '../registry/objects'
+import { decodeValueFor, resourcePrefix } from '../registry/objects'
 import { withTypeMeta } from '../type-meta'
 import { selectorAttrs, type SelectorAttrs } from '../handlers/filters'
+import { commonPrefix, commonSuffix } from '../../store/delta'
 
 /** One stored version of an object as served: its JSON text, and the object once something needed it. */
 export interface Encoded {
@@ -23,10 +26,74 @@ export interface Encoded {
   readonly modRevision: number
   /** The object as served (apiVersion/kind, resourceVersion), serialized. */
   readonly json: string
+  /** json.length, without building the text. */
+  readonly jsonLength: number
   /** JSON.parse(json), for the turn of the event loop that asked for it. Shared: never modify it. */
   obj?: KubeObject
   /** What selectors read of the object, kept once asked for. */
   attrs?: SelectorAttrs
+}
+
+/** An encoding held as its own text. */
+class WholeEncoding implements Encoded {
+  obj?: KubeObject
+  attrs?: SelectorAttrs
+  constructor(
+    readonly key: string,
+    readonly modRevision: number,
+    readonly json: string,
+  ) {}
+
+  get jsonLength(): number {
+    return this.json.length
+  }
+}
+
+/**
+ * An encoding that is the stored value with one short edit — usually just its resourceVersion put
+ * into metadata, as objects are stored with their apiVersion and kind and served in the stored
+ * version — held as that edit on the store's own string rather than as a second copy of the text
+ * (the JSON is put together when asked for: one copy, as writing it to a socket makes anyway).
+ */
+class SplicedEncoding implements Encoded {
+  obj?: KubeObject
+  attrs?: SelectorAttrs
+  constructor(
+    readonly key: string,
+    readonly modRevision: number,
+    private readonly stored: string,
+    private readonly head: number,
+    private readonly middle: string,
+    private readonly tail: number,
+  ) {}
+
+  get json(): string {
+    return this.stored.slice(0, this.head) + this.middle + this.stored.slice(this.stored.length - this.tail)
+  }
+
+  get jsonLength(): number {
+    return this.head + this.middle.length + this.tail
+  }
+}
+
+/** Longest edit of the stored value an encoding is kept as (beyond it, the text is kept whole). */
+const SPLICE_MAX_CHARS = 128
+
+/** `json`, the encoding of the stored `value`, held as an edit of `value` when it is one short edit away. */
+function holdEncoding(key: string, modRevision: number, json: string, value: string): Encoded {
+  if (json.length >= 1024 && value.length >= 1024) {
+    const head = commonPrefix(json, value)
+    const tail = commonSuffix(json, value, head)
+    const middle = json.length - head - tail
+    // Sliced out of the encoding, the middle would keep all of it alive: copy it to a string of its own.
+    if (middle <= SPLICE_MAX_CHARS) return new SplicedEncoding(key, modRevision, value, head, flatCopy(json.slice(head, head + middle)), tail)
+  }
+  return new WholeEncoding(key, modRevision, json)
+}
+
+/** A string with the same text that does not point into `s`'s parent (V8 keeps slices of 13+ chars as views). */
+function flatCopy(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8')
 }
 
 export interface WatchCacheBounds {
@@ -47,12 +114,13 @@ class ResourceCache {
 }
 
 function encode(res: ResourceInfo, kv: KeyValue, rev: number): Encoded {
-  return { key: kv.key, modRevision: rev, json: JSON.stringify(withTypeMeta(res, decodeFor(res, kv, rev))) }
+  const value = kv.value
+  return holdEncoding(kv.key, rev, JSON.stringify(withTypeMeta(res, decodeValueFor(res, value, rev))), value)
 }
 
 /** An entry's cost: its JSON text and key (and a little for the selector attributes). */
 function entryBytes(e: Encoded): number {
-  return e.json.length + e.key.length + 64
+  return e.jsonLength + e.key.length + 64
 }
 
 export class WatchCache {

@@ -26,7 +26,11 @@ export function storageKey(res: ResourceInfo, namespace: string | undefined, nam
 }
 
 export function decodeKv(kv: KeyValue, rev = kv.modRevision): KubeObject {
-  const obj = JSON.parse(kv.value) as KubeObject
+  return decodeValue(kv.value, rev)
+}
+
+function decodeValue(value: string, rev: number): KubeObject {
+  const obj = JSON.parse(value) as KubeObject
   obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rev) }
   return obj
 }
@@ -34,6 +38,11 @@ export function decodeKv(kv: KeyValue, rev = kv.modRevision): KubeObject {
 /** Decode a stored value as `res`'s version serves it. */
 export function decodeFor(res: ResourceInfo, kv: KeyValue, rev = kv.modRevision): KubeObject {
   return fromStorage(res, decodeKv(kv, rev))
+}
+
+/** decodeFor() of a value already read from its key-value (an old version's value is rebuilt on each read). */
+export function decodeValueFor(res: ResourceInfo, value: string, rev: number): KubeObject {
+  return fromStorage(res, decodeValue(value, rev))
 }
 
 function encodeFor(res: ResourceInfo, obj: KubeObject): string {
