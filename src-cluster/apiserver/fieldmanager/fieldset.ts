@@ -74,6 +74,18 @@ export class FieldSet {
     return false
   }
 
+  /** Whether every member of `other` is a member of this set. */
+  covers(other: FieldSet): boolean {
+    if (other.self && !this.self) return false
+    for (const [k, o] of other.children) {
+      const v = this.children.get(k)
+      if (v === undefined) {
+        if (!o.isEmpty()) return false
+      } else if (!v.covers(o)) return false
+    }
+    return true
+  }
+
   /** Members in both sets. */
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet()

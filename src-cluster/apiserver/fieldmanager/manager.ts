@@ -170,16 +170,22 @@ export function updateTracker(res: ResourceInfo, spec: WriterSpec, now: () => Da
       const c = compare(ownable(res, spec.subresource, live), ownable(res, spec.subresource, next), shape, lookup)
       const changed = scoped(res, spec.subresource, c.added.union(c.modified))
       const removed = scoped(res, spec.subresource, c.removed)
+      const key = changed.isEmpty() ? undefined : identity(writer)
+      let mine = key === undefined ? undefined : entries.find((e) => identity(e) === key)
+      // The writer's entry already holding every changed field and none removed comes out as it
+      // was (its set minus the changed fields, plus them again): kept, with its stored encoding.
+      const mineKept = mine !== undefined && mine.set.covers(changed) && !mine.set.intersects(removed)
       // Entries the write does not touch keep their set (and so their stored encoding).
-      for (const e of entries) if (e.set.intersects(changed) || e.set.intersects(removed)) e.set = e.set.difference(changed).difference(removed)
-      if (!changed.isEmpty()) {
-        const key = identity(writer)
-        let mine = entries.find((e) => identity(e) === key)
+      for (const e of entries) {
+        if (e === mine && mineKept) continue
+        if (e.set.intersects(changed) || e.set.intersects(removed)) e.set = e.set.difference(changed).difference(removed)
+      }
+      if (key !== undefined) {
         if (!mine) {
           mine = { ...writer, set: new FieldSet() }
           entries.push(mine)
         }
-        mine.set = mine.set.union(changed)
+        if (!mineKept) mine.set = mine.set.union(changed)
         mine.time = rfc3339(now())
       }
       return encodeEntries(capUpdateEntries(entries))

@@ -25,7 +25,7 @@ const ATOMIC_STRUCTS = new Set([
 
 type NodeKind = 'atomic' | 'granular' | 'keyed' | 'set'
 
-function kindOf(shape: Shape, ...values: unknown[]): NodeKind {
+function kindOf(shape: Shape, value: unknown, other?: unknown): NodeKind {
   switch (shape.kind) {
     case 'struct':
       return ATOMIC_STRUCTS.has(shape.struct.name) ? 'atomic' : 'granular'
@@ -36,7 +36,7 @@ function kindOf(shape: Shape, ...values: unknown[]): NodeKind {
       return isSet(shape) ? 'set' : 'atomic'
     case 'free':
       // Without a schema, objects are granular and lists atomic (as upstream's deduced schema).
-      return values.some(isMap) ? 'granular' : 'atomic'
+      return isMap(value) || isMap(other) ? 'granular' : 'atomic'
     default:
       return 'atomic'
   }
@@ -79,7 +79,11 @@ export function fieldsOf(value: unknown, shape: Shape, lookup: Lookup): FieldSet
 }
 
 function isEmptyContainer(v: unknown): boolean {
-  return v === null || (isMap(v) && Object.keys(v).length === 0) || (Array.isArray(v) && v.length === 0)
+  if (v === null) return true
+  if (Array.isArray(v)) return v.length === 0
+  if (typeof v !== 'object') return false
+  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) return false
+  return true
 }
 
 function addValue(v: unknown, shape: Shape, lookup: Lookup, node: FieldSet): void {
@@ -127,51 +131,77 @@ export function compare(lhs: unknown, rhs: unknown, shape: Shape, lookup: Lookup
   return out
 }
 
-function mark(out: Comparison, path: string[], l: unknown, r: unknown): void {
+/** Two leaves differ: primitives by value (as isDeepStrictEqual, -0 apart from 0), the rest deeply. */
+function differ(l: unknown, r: unknown): boolean {
+  if (typeof l !== 'object' || l === null || typeof r !== 'object' || r === null) return !Object.is(l, r)
+  return l !== r && !isDeepStrictEqual(l, r)
+}
+
+function mark(out: Comparison, path: readonly string[], l: unknown, r: unknown): void {
   if (path.length === 0) return
   if (l === undefined) out.added.insert(path)
   else if (r === undefined) out.removed.insert(path)
-  else if (!isDeepStrictEqual(l, r)) out.modified.insert(path)
+  else if (differ(l, r)) out.modified.insert(path)
 }
 
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
+const NO_KEYS: JsonMap = {}
+
+function fits(kind: NodeKind, v: unknown): boolean {
+  return v === undefined || v === null || (kind === 'granular' ? isMap(v) : Array.isArray(v))
+}
+
+/** A list's items by path element (the first of duplicates wins). */
+function byElement(list: unknown, shape: Shape, items: Shape): Map<string, unknown> {
+  const m = new Map<string, unknown>()
+  if (Array.isArray(list))
+    for (let i = 0; i < list.length; i++) {
+      const pe = itemElement(list[i], i, shape, items)
+      if (!m.has(pe)) m.set(pe, list[i])
+    }
+  return m
+}
+
+/** `path` is the walk's own stack (pushed and popped here; FieldSet.insert copies nothing of it). */
 function cmp(l: unknown, r: unknown, shape: Shape, lookup: Lookup, path: string[], out: Comparison): void {
   if (l === undefined && r === undefined) return
   const kind = kindOf(shape, l, r)
   if (kind === 'atomic') return mark(out, path, l, r)
-  const fits = (v: unknown): boolean => v === undefined || v === null || (kind === 'granular' ? isMap(v) : Array.isArray(v))
   // A value of the wrong JSON type, or empty on both sides: compared as one leaf.
-  if (!fits(l) || !fits(r) || ((l === undefined || isEmptyContainer(l)) && (r === undefined || isEmptyContainer(r)))) {
+  if (!fits(kind, l) || !fits(kind, r) || ((l === undefined || isEmptyContainer(l)) && (r === undefined || isEmptyContainer(r)))) {
     return mark(out, path, l, r)
   }
   if (kind === 'granular') {
-    const lm = isMap(l) ? l : {}
-    const rm = isMap(r) ? r : {}
-    for (const key of new Set([...Object.keys(lm), ...Object.keys(rm)])) {
-      cmp(lm[key], rm[key], childShape(shape, key, lookup), lookup, [...path, 'f:' + key], out)
+    const lm = isMap(l) ? l : NO_KEYS
+    const rm = isMap(r) ? r : NO_KEYS
+    for (const key of Object.keys(lm)) {
+      path.push('f:' + key)
+      cmp(lm[key], rm[key], childShape(shape, key, lookup), lookup, path, out)
+      path.pop()
+    }
+    for (const key of Object.keys(rm)) {
+      if (hasOwn(lm, key)) continue
+      path.push('f:' + key)
+      cmp(lm[key], rm[key], childShape(shape, key, lookup), lookup, path, out)
+      path.pop()
     }
   } else {
     const items = itemShape(shape, lookup)
-    const byElement = (list: unknown): Map<string, unknown> => {
-      const m = new Map<string, unknown>()
-      if (Array.isArray(list))
-        list.forEach((item, i) => {
-          const pe = itemElement(item, i, shape, items)
-          if (!m.has(pe)) m.set(pe, item)
-        })
-      return m
-    }
-    const lm = byElement(l)
-    const rm = byElement(r)
-    for (const pe of new Set([...lm.keys(), ...rm.keys()])) {
+    const lm = byElement(l, shape, items)
+    const rm = byElement(r, shape, items)
+    const one = (pe: string): void => {
       const li = lm.get(pe)
       const ri = rm.get(pe)
-      const p = [...path, pe]
-      if (kind === 'set') mark(out, p, li, ri)
+      path.push(pe)
+      if (kind === 'set') mark(out, path, li, ri)
       else {
-        cmp(li, ri, items, lookup, p, out)
-        if (li === undefined || ri === undefined) mark(out, p, li, ri)
+        cmp(li, ri, items, lookup, path, out)
+        if (li === undefined || ri === undefined) mark(out, path, li, ri)
       }
+      path.pop()
     }
+    for (const pe of lm.keys()) one(pe)
+    for (const pe of rm.keys()) if (!lm.has(pe)) one(pe)
   }
   // The container itself appears or disappears with its contents, unless Go always has it.
   if ((l === undefined || r === undefined) && !(shape.kind === 'struct' && ZERO_VALUE_STRUCTS.has(path[path.length - 1]?.slice(2) ?? ''))) mark(out, path, l, r)

@@ -14,7 +14,22 @@ export type Shape =
 
 export const FREE: Shape = { kind: 'free' }
 
+/**
+ * Shapes already made, per lookup and field type: the field manager and patches walk every
+ * field of every written object, and a lookup answers the same struct for a name for as long as
+ * it lives (the built-in registry; a custom resource's is made per write).
+ */
+const shapes = new WeakMap<Lookup, WeakMap<FieldType, Shape>>()
+
 export function shapeOf(fieldType: FieldType, lookup: Lookup): Shape {
+  let known = shapes.get(lookup)
+  if (known === undefined) shapes.set(lookup, (known = new WeakMap()))
+  let shape = known.get(fieldType)
+  if (shape === undefined) known.set(fieldType, (shape = makeShape(fieldType, lookup)))
+  return shape
+}
+
+function makeShape(fieldType: FieldType, lookup: Lookup): Shape {
   switch (fieldType.t) {
     case 'ref':
       return { kind: 'struct', struct: lookup(fieldType.name) }
