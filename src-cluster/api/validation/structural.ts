@@ -9,7 +9,7 @@ import { canonicalQuantity, isQuantity } from '../quantity'
 import { isRFC3339 } from './time'
 
 export interface StructureResult {
-  /** Copy of the input without unknown fields and without nulls. */
+  /** The input without unknown fields and without nulls: the input itself when it had none (and nothing else changed), else a copy. */
   object: KubeObject
   /** Paths of pruned fields, e.g. "spec.template.spec.containers[0].imagePullPolcy". */
   unknownFields: string[]
@@ -33,24 +33,34 @@ export function checkStructure(obj: unknown, struct: string | Struct, lookup: Lo
   return { object, unknownFields: ctx.unknown, errors: ctx.errors }
 }
 
+/**
+ * The checked struct: `obj` itself when nothing in it was pruned or changed (the walk copies
+ * only what differs: most bodies are clean, and every write is checked), else a copy.
+ */
 function checkStruct(obj: Record<string, unknown>, s: Struct, path: string, ctx: Ctx): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(obj)) {
+  let out: Record<string, unknown> | undefined
+  const keys = Object.keys(obj)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    const value = obj[key]
+    let checked: unknown
     // Own fields only: structs built elsewhere (custom resources) may have a prototype.
     const field = Object.hasOwn(s.fields, key) ? s.fields[key] : undefined
-    const p = joinPath(path, key)
-    if (!field) {
-      ctx.unknown.push(p)
-      continue
-    }
+    if (!field) ctx.unknown.push(joinPath(path, key))
     // JSON null means "unset" to the Go decoder: drop it (e.g. creationTimestamp: null).
-    if (value === null) continue
-    const checked = checkValue(value, field.type, p, ctx)
-    // Go's omitempty drops empty lists and maps: store and serve them as absent, as upstream does.
-    if (!field.required && isEmptyCollection(checked, field.type.t)) continue
+    else if (value !== null) {
+      checked = checkValue(value, field.type, joinPath(path, key), ctx)
+      // Go's omitempty drops empty lists and maps: store and serve them as absent, as upstream does.
+      if (!field.required && isEmptyCollection(checked, field.type.t)) checked = undefined
+    }
+    if (out === undefined) {
+      if (checked !== undefined && checked === value) continue
+      out = {}
+      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!]
+    }
     if (checked !== undefined) out[key] = checked
   }
-  return out
+  return out ?? obj
 }
 
 function isEmptyCollection(v: unknown, kind: FieldType['t']): boolean {
@@ -75,31 +85,37 @@ function checkValue(value: unknown, t: FieldType, path: string, ctx: Ctx): unkno
     }
     case 'list': {
       if (!Array.isArray(value)) return typeError(ctx, path, value, 'array')
-      const out: unknown[] = []
-      value.forEach((item, i) => {
-        const ip = indexPath(path, i)
-        if (item === null) {
-          // Go decodes a null list element as the zero value.
-          out.push(t.of.t === 'ref' || t.of.t === 'map' ? {} : null)
-          return
+      // Copied only from the first item that differs (see checkStruct).
+      let out: unknown[] | undefined
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i]
+        // Go decodes a null list element as the zero value.
+        const c = item === null ? (t.of.t === 'ref' || t.of.t === 'map' ? {} : null) : checkValue(item, t.of, indexPath(path, i), ctx)
+        if (out === undefined) {
+          if (c !== undefined && c === item) continue
+          out = value.slice(0, i)
         }
-        const c = checkValue(item, t.of, ip, ctx)
         if (c !== undefined) out.push(c)
-      })
-      return out
+      }
+      return out ?? value
     }
     case 'map': {
       if (!isPlainObject(value)) return typeError(ctx, path, value, 'object')
-      const out: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(value)) {
-        if (v === null) {
-          out[k] = t.of.t === 'string' ? '' : v
-          continue
+      // Copied only from the first entry that differs (see checkStruct).
+      let out: Record<string, unknown> | undefined
+      const keys = Object.keys(value)
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!
+        const v = value[k]
+        const c = v === null ? (t.of.t === 'string' ? '' : v) : checkValue(v, t.of, keyPath(path, k), ctx)
+        if (out === undefined) {
+          if (c !== undefined && c === v) continue
+          out = {}
+          for (let j = 0; j < i; j++) out[keys[j]!] = value[keys[j]!]
         }
-        const c = checkValue(v, t.of, keyPath(path, k), ctx)
         if (c !== undefined) out[k] = c
       }
-      return out
+      return out ?? value
     }
     case 'bool':
       return typeof value === 'boolean' ? value : typeError(ctx, path, value, 'boolean')
