@@ -102,7 +102,9 @@ async function endToEnd(
 
 async function main(): Promise<void> {
   const dir = benchTempDir('kubelab-bench-sched-')
-  const server = await startApiServer({ dataDir: path.join(dir, 'data'), securePort: 0, log: () => {} })
+  // No controller manager makes the namespace's `default` ServiceAccount: its admission is off,
+  // as in upstream's scheduler_perf (and test/helpers/apiserver.ts).
+  const server = await startApiServer({ dataDir: path.join(dir, 'data'), securePort: 0, log: () => {}, disableAdmissionPlugins: ['ServiceAccount'] })
   const client = createClient({ server: server.url, caPem: server.pki.ca.certPem, certPem: server.admin.certPem, keyPem: server.admin.keyPem })
   try {
     console.log(`in-memory: ${NODES} nodes, ${PODS} decisions ...`)

@@ -13,7 +13,7 @@ import * as du from '../../src-cluster/controllers/workloads/deployment-util'
 import { templatePatch, templateOfRevision } from '../../src-cluster/controllers/workloads/history'
 import { calculateReplicaSetStatus, podsToDelete } from '../../src-cluster/controllers/workloads/replicaset'
 import { claimName, ordinalOf } from '../../src-cluster/controllers/workloads/statefulset'
-import { computeHash, fnv32a, safeEncode, scaledValue } from '../../src-cluster/controllers/workloads/util'
+import { computeHash, fnv32a, labelsEqual, safeEncode, scaledValue, semanticEqual } from '../../src-cluster/controllers/workloads/util'
 import type { DaemonSetObj, DeploymentObj, NodeObj, PodObj, ReplicaSetObj, RevisionObj } from '../../src-cluster/kit/objects'
 
 const deploy = (
@@ -265,5 +265,22 @@ describe('history and StatefulSet names', () => {
     expect(ordinalOf('web', 'web-x-3')).toBe(-1)
     expect(ordinalOf('web', 'webby-3')).toBe(-1)
     expect(claimName('data', 'web', 2)).toBe('data-web-2')
+  })
+})
+
+describe('labelsEqual', () => {
+  it('agrees with semanticEqual on label maps: absent, null and empty alike, order ignored', () => {
+    const maps: (Record<string, string | null> | undefined)[] = [
+      undefined,
+      {},
+      { app: 'web' },
+      { app: 'web', tier: 'front' },
+      { tier: 'front', app: 'web' },
+      { app: 'web', tier: null },
+      { app: 'db' },
+      { app: '' },
+      { tier: 'front' },
+    ]
+    for (const a of maps) for (const b of maps) expect([a, b, labelsEqual(a, b)]).toEqual([a, b, semanticEqual(a, b)])
   })
 })

@@ -20,7 +20,7 @@ import {
   msUntilAvailable,
   newControllerRef,
   podReadyCondition,
-  semanticEqual,
+  labelsEqual,
 } from './util'
 import type { PodObj, ReplicaSetObj } from '../../kit/objects'
 import { RES } from '../../kit/resources'
@@ -124,7 +124,7 @@ export class ReplicaSetController extends QueueController {
 
   private podUpdated(old: PodObj, cur: PodObj): void {
     if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return
-    const labelsChanged = !semanticEqual(old.metadata?.labels, cur.metadata?.labels)
+    const labelsChanged = !labelsEqual(old.metadata?.labels, cur.metadata?.labels)
     if (cur.metadata?.deletionTimestamp) {
       // A graceful delete starts now; count it as observed so the replacement starts at once.
       this.podDeleted(cur)

@@ -56,6 +56,28 @@ export function semanticEqual(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b)
 }
 
+/**
+ * semanticEqual for two label maps (string values; absent, null and empty alike), without
+ * serializing them: the ReplicaSet controller asks it on every pod update.
+ */
+export function labelsEqual(
+  a: Readonly<Record<string, string | null | undefined>> | undefined,
+  b: Readonly<Record<string, string | null | undefined>> | undefined,
+): boolean {
+  if (a === b) return true
+  let n = 0
+  if (a)
+    for (const k in a) {
+      const v = a[k]
+      if (v === null || v === undefined) continue
+      if (b?.[k] !== v) return false
+      n++
+    }
+  let m = 0
+  if (b) for (const k in b) if (b[k] !== null && b[k] !== undefined) m++
+  return n === m
+}
+
 /** Hash of an object plus the collision count, rendered like upstream's ComputeHash (e.g. "5d4f8b7c9"). */
 export function computeHash(obj: unknown, collisionCount?: number): string {
   let text = canonicalJson(obj)
