@@ -15,6 +15,17 @@ export interface EventGroup {
   readonly events: readonly WatchEvent[]
 }
 
+/** A revision's events as the history keeps them, with what it costs and when it was committed. */
+interface HeldGroup extends EventGroup {
+  /** Bytes its values keep alive (counted whole). */
+  readonly bytes: number
+  /** When it was committed (ms). */
+  readonly at: number
+}
+
+/** Put in the history's slots before its head, so an evicted revision is not kept alive until the array is cut. */
+const EVICTED: HeldGroup = { revision: 0, events: [], bytes: 0, at: 0 }
+
 /** How much watch history (and with it, old versions) to keep. */
 export interface HistoryBounds {
   /** At least this many events are kept, unless the byte or age bound says otherwise. */
@@ -86,9 +97,8 @@ export class Mvcc {
   private readonly allKeys = new SortedKeys()
   /** Keys that exist at the committed revision (for reads now, with exact counts). */
   private readonly liveKeys = new SortedKeys()
-  private groups: EventGroup[] = []
-  /** Per group (same index): bytes it keeps and when it was committed. */
-  private groupMeta: { bytes: number; at: number }[] = []
+  /** The history, oldest first from `head` (slots before it are EVICTED). */
+  private groups: HeldGroup[] = []
   private head = 0
   private historyEvents = 0
   private historyBytesHeld = 0
@@ -179,8 +189,8 @@ export class Mvcc {
       if (e.type === 'delete') this.liveKeys.delete(e.kv.key)
       else if (e.prevKv === undefined) this.liveKeys.insert(e.kv.key)
     }
-    const group: EventGroup = { revision, events }
-    this.pushGroup(group, this.now())
+    // Held for up to 75 s: an array sized to its events (one, mostly), not the capacity pushes left.
+    const group = this.pushGroup(revision, events.slice(), this.now())
     this.trimHistory()
     for (const e of events) if (e.type === 'put' && e.prevKv !== undefined && e.prevKv.value.length >= PACK_MIN_CHARS) this.toPack.push(e.prevKv)
     return group
@@ -240,12 +250,12 @@ export class Mvcc {
     return g !== undefined && g.revision === revision ? g : undefined
   }
 
-  private pushGroup(group: EventGroup, at: number): void {
-    const bytes = groupBytes(group.events)
+  private pushGroup(revision: number, events: readonly WatchEvent[], at: number): HeldGroup {
+    const group: HeldGroup = { revision, events, bytes: groupBytes(events), at }
     this.groups.push(group)
-    this.groupMeta.push({ bytes, at })
-    this.historyEvents += group.events.length
-    this.historyBytesHeld += bytes
+    this.historyEvents += events.length
+    this.historyBytesHeld += group.bytes
+    return group
   }
 
   /**
@@ -257,11 +267,10 @@ export class Mvcc {
     const now = this.now()
     while (this.head < this.groups.length) {
       const oldest = this.groups[this.head]
-      const meta = this.groupMeta[this.head]
       const overCount = this.historyEvents - oldest.events.length >= this.bounds.events
       const notNewest = this.head < this.groups.length - 1
       const overBytes = notNewest && this.historyBytesHeld > this.bounds.bytes
-      const tooOld = notNewest && now - meta.at > this.bounds.maxAgeMs
+      const tooOld = notNewest && now - oldest.at > this.bounds.maxAgeMs
       if (!overCount && !overBytes && !tooOld) break
       this.evictOldest()
     }
@@ -269,7 +278,8 @@ export class Mvcc {
 
   private evictOldest(): void {
     const g = this.groups[this.head]
-    this.historyBytesHeld -= this.groupMeta[this.head].bytes
+    this.groups[this.head] = EVICTED
+    this.historyBytesHeld -= g.bytes
     this.head++
     this.historyEvents -= g.events.length
     this.compacted = Math.max(this.compacted, g.revision)
@@ -277,7 +287,6 @@ export class Mvcc {
     // Reclaim the consumed front of the array now and then rather than shifting every time.
     if (this.head > 1024 && this.head * 2 > this.groups.length) {
       this.groups = this.groups.slice(this.head)
-      this.groupMeta = this.groupMeta.slice(this.head)
       this.head = 0
     }
   }
@@ -441,13 +450,12 @@ export class Mvcc {
     }
     const revisions = [...byRevision.keys()].sort((a, b) => a - b)
     this.groups = []
-    this.groupMeta = []
     this.head = 0
     this.historyEvents = 0
     this.historyBytesHeld = 0
     // Commit times are not in snapshots: loaded history counts as written now.
     const at = this.now()
-    for (const r of revisions) this.pushGroup({ revision: r, events: byRevision.get(r) ?? [] }, at)
+    for (const r of revisions) this.pushGroup(r, byRevision.get(r) ?? [], at)
     this.trimHistory()
   }
 }
