@@ -4,19 +4,32 @@
 // `self` flag means the path itself is a member (FieldsV1 writes it as `".": {}`, or as a
 // bare `{}` leaf when the node has no children).
 
+/** The children of every node that has none (most nodes are leaves): one map, never written. */
+const NO_CHILDREN: ReadonlyMap<string, FieldSet> = new Map()
+
 export class FieldSet {
   self = false
-  readonly children = new Map<string, FieldSet>()
+  /** Made with the first child (every write builds and compares sets of a whole object). */
+  private kids: Map<string, FieldSet> | undefined = undefined
+
+  get children(): ReadonlyMap<string, FieldSet> {
+    return this.kids ?? NO_CHILDREN
+  }
+
+  /** Puts `set` under `pe`. */
+  setChild(pe: string, set: FieldSet): void {
+    ;(this.kids ??= new Map()).set(pe, set)
+  }
 
   isEmpty(): boolean {
     return !this.self && this.children.size === 0
   }
 
   child(pe: string): FieldSet {
-    let c = this.children.get(pe)
+    let c = this.kids?.get(pe)
     if (!c) {
       c = new FieldSet()
-      this.children.set(pe, c)
+      this.setChild(pe, c)
     }
     return c
   }
@@ -41,7 +54,7 @@ export class FieldSet {
   clone(): FieldSet {
     const out = new FieldSet()
     out.self = this.self
-    for (const [k, v] of this.children) out.children.set(k, v.clone())
+    for (const [k, v] of this.children) out.setChild(k, v.clone())
     return out
   }
 
@@ -58,7 +71,7 @@ export class FieldSet {
     for (const [k, v] of this.children) {
       const o = other.children.get(k)
       const d = o ? v.difference(o) : v.clone()
-      if (!d.isEmpty()) out.children.set(k, d)
+      if (!d.isEmpty()) out.setChild(k, d)
     }
     return out
   }
@@ -94,7 +107,7 @@ export class FieldSet {
       const o = other.children.get(k)
       if (!o) continue
       const i = v.intersection(o)
-      if (!i.isEmpty()) out.children.set(k, i)
+      if (!i.isEmpty()) out.setChild(k, i)
     }
     return out
   }
@@ -107,7 +120,7 @@ export class FieldSet {
     let o = out
     for (const pe of path) o = o.child(pe)
     o.self = n.self
-    for (const [k, v] of n.children) o.children.set(k, v.clone())
+    for (const [k, v] of n.children) o.setChild(k, v.clone())
     return out
   }
 

@@ -93,10 +93,10 @@ function scoped(res: ResourceInfo, subresource: string | undefined, set: FieldSe
       for (const [mk, mv] of v.children) {
         if (UNTRACKED_META_ELEMENTS.has(mk)) continue
         const mc = mv.clone()
-        if (!mc.isEmpty()) c.children.set(mk, mc)
+        if (!mc.isEmpty()) c.setChild(mk, mc)
       }
     } else c = v.clone()
-    if (!c.isEmpty()) out.children.set(k, c)
+    if (!c.isEmpty()) out.setChild(k, c)
   }
   return out
 }
