@@ -177,6 +177,10 @@ export class Mvcc {
     if (chain === undefined) {
       this.chains.set(kv.key, [kv])
       this.allKeys.insert(kv.key)
+    } else if (chain.length < 32) {
+      // A short chain is copied to its exact size: one that was pushed to keeps room for 17
+      // versions, ~135 bytes for each of the thousands of keys holding one or two.
+      this.chains.set(kv.key, chain.concat(kv))
     } else {
       chain.push(kv)
     }
