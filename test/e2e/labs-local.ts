@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClusterManager } from '../../src-main/clusters'
 import { importKillercoda, LabRunner, loadCatalogue, managedLabCluster, unmetNeeds, type Lab, type ManagedLabCluster } from '../../src-main/lab-runner'
 import { clusterHome } from '../helpers/cli'
+import { proveLab } from '../helpers/labs'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -60,25 +61,10 @@ export function labsOnLocalCluster(part: 1 | 2, NAME: string): void {
     }
   }
 
-  async function prove(lab: Lab, learner: Record<number, string[]> = {}): Promise<void> {
+  async function prove(lab: Lab, learner: Record<number, string[]> = {}, ran?: LabRunner): Promise<void> {
     const t0 = Date.now()
-    const runner = new LabRunner(cluster, lab)
-    const started = await runner.start()
-    expect(started.progress.step).toBe(1)
-    for (const step of lab.steps) {
-      const before = await runner.check()
-      expect(before.outcome, `${lab.id} step ${step.number} passed before the solution`).toBe('failed')
-      expect(before.reason, `${lab.id} step ${step.number} gave no reason`).toMatch(/\S/)
-      if (step.solution) {
-        const sol = await runner.solution({ run: true })
-        expect(sol.result?.code, `${lab.id} step ${step.number} solution`).toBe(0)
-      } else if (learner[step.number]) await kubectl(...learner[step.number]!)
-      let after = await runner.check()
-      // Settling (a rollout, an eviction) may outlast one bounded check: press Check again, as a learner would.
-      for (let i = 0; i < 3 && after.outcome !== 'passed'; i++) after = await runner.check()
-      expect(after, `${lab.id} step ${step.number} after its solution: ${after.reason}`).toMatchObject({ outcome: 'passed', step: step.number })
-    }
-    expect(runner.progress().finishedAt).toBeDefined()
+    // Settling (a rollout, an eviction) may outlast one bounded check: press Check again, as a learner would.
+    const runner = await proveLab(cluster, lab, { learner, kubectl, checkAgain: 3, runner: ran })
     // The next lab should not share the machine with this one's pods.
     await runner.stop()
     // Labs share the cluster: what one did to nodes must be undone before the next starts.
@@ -130,7 +116,9 @@ export function labsOnLocalCluster(part: 1 | 2, NAME: string): void {
 
     for (const lab of labs) {
       it(`${lab.id}: start → check fails → solution → check passes`, async () => {
-        const unmet = unmetNeeds(lab, await new LabRunner(cluster, lab).facts())
+        // One runner reads the cluster's facts (kubectl and SSH to every node) once for both the needs and the run.
+        const runner = new LabRunner(cluster, lab)
+        const unmet = unmetNeeds(lab, await runner.facts())
         if (unmet.length) {
           console.log(`${lab.id} not run: ${unmet.map((u) => `${u.need} (${u.why})`).join('; ')}`)
           const elsewhere = PROVEN_ELSEWHERE[lab.id]
@@ -142,7 +130,7 @@ export function labsOnLocalCluster(part: 1 | 2, NAME: string): void {
           return
         }
         try {
-          await prove(lab)
+          await prove(lab, {}, runner)
         } catch (e) {
           // What the cluster looked like when the lab failed, for whoever reads the CI log.
           const state = await Promise.all([

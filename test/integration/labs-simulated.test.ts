@@ -22,6 +22,7 @@ import {
 } from '../../src-main/lab-runner'
 import { labSession } from '../../src-main/backend/labs/view'
 import { startTestCluster, type TestCluster } from '../helpers/cluster'
+import { proveLab } from '../helpers/labs'
 
 const labsRoot = join(import.meta.dirname, '..', '..', 'labs')
 /** API-only labs proven here too: scheduling, workloads, batch, drain, CRDs and admission (PriorityClass, quota) without containers. */
@@ -67,23 +68,7 @@ afterAll(async () => {
 })
 
 async function prove(lab: Lab, learner: Record<number, string[]> = {}): Promise<void> {
-  const runner = new LabRunner(cluster, lab)
-  const started = await runner.start()
-  expect(started.progress.step).toBe(1)
-  for (const step of lab.steps) {
-    const before = await runner.check()
-    expect(before.outcome, `${lab.id} step ${step.number} passed before the solution`).toBe('failed')
-    expect(before.reason, `${lab.id} step ${step.number} gave no reason`).toMatch(/\S/)
-    if (step.solution) {
-      const sol = await runner.solution({ run: true })
-      expect(sol.result?.code, `${lab.id} step ${step.number} solution`).toBe(0)
-    } else {
-      for (const args of [learner[step.number] ?? []]) if (args.length) await c.k(...args)
-    }
-    const after = await runner.check()
-    expect(after, `${lab.id} step ${step.number} after its solution: ${after.reason}`).toMatchObject({ outcome: 'passed', step: step.number })
-  }
-  expect(runner.progress().finishedAt).toBeDefined()
+  const runner = await proveLab(cluster, lab, { learner, kubectl: (...args) => c.k(...args) })
   // The run is timed and counted: one failed and one passing check per step, no hint.
   const run = runSummary(runner.progress())
   expect(run).toMatchObject({ finished: true, attempts: lab.steps.length * 2, hints: 0 })
