@@ -46,7 +46,9 @@ current_failure() {
 start=$SECONDS; ok=; why=
 while [ $((SECONDS - start)) -lt 20 ]; do
   if kubectl -n $ns rollout status deploy/api --timeout=1s >/dev/null 2>&1; then ok=1; break; fi
-  why=$(current_failure)
+  # The ReplicaSet drops its ReplicaFailure condition on any sync that creates nothing and sets it
+  # again on the next refusal (as upstream's): keep the last one seen, not the last read.
+  w=$(current_failure); [ -n "$w" ] && why=$w
   [ -n "$why" ] && [ $((SECONDS - start)) -ge 3 ] && break
   sleep 1
 done
