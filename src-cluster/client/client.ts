@@ -87,7 +87,8 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
   // Many controllers share one client: enough sockets that a burst of writes does not queue, all
   // kept once open (as client-go keeps one HTTP/2 connection) rather than a new handshake for
   // each request past the idle pool.
-  const agent: HttpAgent = shared?.agent ?? local?.agent ?? new Agent({ ...secure, keepAlive: true, maxSockets: 64, maxFreeSockets: 64 })
+  const sockets = cfg.maxSockets ?? 64
+  const agent: HttpAgent = shared?.agent ?? local?.agent ?? new Agent({ ...secure, keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets })
   // One socket per watch; unlimited so a component with many informers never starves.
   const watchAgent: HttpAgent = shared?.watchAgent ?? local?.watchAgent ?? new Agent({ ...secure, keepAlive: false, maxSockets: Infinity })
   const server = cfg.server.replace(/\/+$/, '')

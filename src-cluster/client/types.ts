@@ -28,6 +28,12 @@ export interface ClientConfig {
    * authenticates them as the identity of `certPem` (checked once against its CA) or `token`.
    */
   readonly connect?: () => Duplex
+  /**
+   * Connections kept for ordinary requests (watches have their own), all kept open once made;
+   * a burst past it queues. Default 64. Each idle TLS connection holds ~160 KiB of the process's
+   * memory and each new one costs a handshake.
+   */
+  readonly maxSockets?: number
 }
 
 export interface ListOptions {

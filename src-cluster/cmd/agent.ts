@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path'
 import { createClient, InformerFactory, loadKubeconfig, withUserAgent, type ClosableClient } from '../client'
 import type { Client } from '../client/types'
 import { apiserver } from './apiserver'
-import { defineComponent, parseFlags, startComponent, type Component, type RunContext, type Stop } from './component'
+import { API_SOCKETS, defineComponent, parseFlags, startComponent, type Component, type RunContext, type Stop } from './component'
 import { controllerManager } from './controller-manager'
 import { dns } from './dns'
 import { ingress } from './ingress'
@@ -93,7 +93,7 @@ export async function startAgent(opts: { config: AgentConfig; stoppedDir?: strin
     const key = JSON.stringify([cfg.server, cfg.caPem, cfg.certPem, cfg.keyPem, cfg.token])
     let s = shared.get(key)
     if (!s) {
-      const client = createClient({ ...cfg, userAgent: 'kubelab-agent' })
+      const client = createClient({ ...cfg, userAgent: 'kubelab-agent', maxSockets: API_SOCKETS })
       s = { client, informers: new InformerFactory(client, { log }) }
       shared.set(key, s)
     }

@@ -190,7 +190,7 @@ export async function startKubelet(parsed: KubeletConfig, extra: Partial<Kubelet
         await net.syncRoutes(nodes)
       }
     : extra.onNodesChanged
-  const kubelet = new Kubelet({ ...parsed.opts, ...extra, onNodesChanged, client })
+  const kubelet = new Kubelet({ ...parsed.opts, informers: ctx.informers(client), ...extra, onNodesChanged, client })
   let server: KubeletServer | undefined
   try {
     if (parsed.node.tls) {

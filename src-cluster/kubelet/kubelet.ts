@@ -7,7 +7,7 @@ import type { PersistentVolume, PersistentVolumeClaim, PodStatus, Service } from
 import type { Lease } from 'kubernetes-types/coordination/v1'
 import type { KubeObject } from '../api/object'
 import type { KubeletResourceSummary } from '../kit/kubelet-summary'
-import { EventRecorder, Informer, isNotFound, type Client } from '../client'
+import { EventRecorder, Informer, isNotFound, type Client, type InformerFactory } from '../client'
 import { realClock, type Clock } from '../util/clock'
 import { CriClient } from './cri/client'
 import type { Container as CriContainer, VersionResponse } from './cri/types'
@@ -74,6 +74,12 @@ export interface KubeletOptions {
   log?: (line: string) => void
   /** Where the kubelet reads the time (node status, lease renewals, events, tokens, its pods' workers); default the real clock. */
   clock?: Clock
+  /**
+   * Informers shared with the other parts of the node agent: the Services (which the proxy,
+   * ingress and DNS watch too) and Nodes come from them, listed and watched once. Without it
+   * the kubelet makes its own.
+   */
+  informers?: InformerFactory
 }
 
 export class Kubelet {
@@ -86,6 +92,8 @@ export class Kubelet {
   /** When this kubelet last posted its node status (ms); unset until the first post after start. */
   private lastStatusReport: number | undefined
   private serviceInformer: Informer<Service & KubeObject> | undefined
+  /** This kubelet's view of opts.informers (its handlers; released at stop). */
+  private shared: InformerFactory | undefined
   private readonly machine: MachineInfo
   private version: VersionResponse | undefined
   private readonly stats: StatsProvider
@@ -159,7 +167,8 @@ export class Kubelet {
     this.heartbeat.unref?.()
     void this.fastStatusUntilReady(this.clock.now().getTime() + 120_000)
 
-    this.nodeInformer = new Informer<NodeObj>(this.client, RES.nodes, { stripManagedFields: true, log: this.log })
+    this.shared = this.opts.informers?.scoped()
+    this.nodeInformer = this.shared?.for<NodeObj>(RES.nodes) ?? new Informer<NodeObj>(this.client, RES.nodes, { stripManagedFields: true, log: this.log })
     const nodesChanged = (): void => {
       if (!this.opts.onNodesChanged || !this.nodeInformer?.hasSynced()) return
       const all = this.nodeInformer.list()
@@ -182,7 +191,9 @@ export class Kubelet {
     nodesChanged()
 
     // Service variables need the Services that exist when a container starts: sync before pods.
-    this.serviceInformer = new Informer<Service & KubeObject>(this.client, RES.services, { stripManagedFields: true, log: this.log })
+    this.serviceInformer =
+      this.shared?.for<Service & KubeObject>(RES.services) ??
+      new Informer<Service & KubeObject>(this.client, RES.services, { stripManagedFields: true, log: this.log })
     await this.serviceInformer.start()
 
     this.podInformer = new Informer<PodObj>(this.client, RES.pods, {
@@ -254,8 +265,12 @@ export class Kubelet {
     if (this.heartbeat) clearInterval(this.heartbeat)
     if (this.relistTimer) clearInterval(this.relistTimer)
     this.podInformer?.stop()
-    this.nodeInformer?.stop()
-    this.serviceInformer?.stop()
+    // Shared informers go on for the other parts (only this kubelet's handlers are removed).
+    if (this.shared) this.shared.stopAll()
+    else {
+      this.nodeInformer?.stop()
+      this.serviceInformer?.stop()
+    }
     this.objects.stop()
     for (const w of this.workers.values()) w.stop()
     this.cri.close()
