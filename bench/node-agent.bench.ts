@@ -16,13 +16,22 @@
 // scheduler; once all are Running and SETTLE_S has passed, the node total is measured again as the
 // highest sum over a few seconds, with containerd's and the shims' RSS beside it (not ours: for
 // context); then the pods are deleted and their sandboxes waited out (POD_TIMEOUT_S=300).
-// Every process gets the Node.js flags the launchers give kubelab-node (NODE_PROCESS_FLAGS in
-// src-cluster/cmd/memory.ts); NODE_FLAGS='…' replaces them (NODE_FLAGS= for none) to compare.
+// Every process gets the Node.js flags the launchers give a kubelab-node process running its
+// components (nodeProcessFlags in src-cluster/cmd/memory.ts); NODE_FLAGS='…' replaces them
+// (NODE_FLAGS= for none) to compare, and their environment (NODE_PROCESS_ENV there);
+// NODE_ENV_EXTRA='K=V …' sets more or other variables to compare (K= unsets K: MALLOC_ARENA_MAX=
+// for glibc's default).
+// Beside each worker agent figure: its RSS split (anonymous memory: V8's heap, malloc, stacks;
+// file-backed: the node binary and libraries) and its thread count. HEAP=1 also takes a heap
+// snapshot of the worker agent after each of its figures and prints its top consumers (writing a
+// snapshot grows the process, so with HEAP=1 the pods figure reads higher than it is);
+// HEAP_DIR=DIR keeps the snapshots there.
 // Run under the e2e lock: flock /tmp/kubelab-e2e.lock node --import tsx bench/node-agent.bench.ts
-//   (SETTLE_S=10, NODES=worker,control-plane, PODS=100, POD_TIMEOUT_S=300, NODE_FLAGS)
+//   (SETTLE_S=10, NODES=worker,control-plane, PODS=100, POD_TIMEOUT_S=300, NODE_FLAGS,
+//   NODE_ENV_EXTRA, HEAP, HEAP_DIR)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Node } from 'kubernetes-types/core/v1'
 import { buildNodeBundle } from '../provisioning/bundle'
@@ -30,7 +39,7 @@ import type { KubeObject } from '../src-cluster/api/object'
 import { writeKubeconfig } from '../src-cluster/apiserver/kubeconfig'
 import { startControlPlane, type ControlPlane } from '../src-cluster/cmd/control-plane'
 import { RES } from '../src-cluster/kit/resources'
-import { NODE_PROCESS_FLAGS } from '../src-cluster/cmd/memory'
+import { NODE_PROCESS_ENV, nodeProcessFlags } from '../src-cluster/cmd/memory'
 import { createClient, loadKubeconfig, type ClosableClient } from '../src-cluster/client'
 import { createTestBridge, removeCgroupTree, startContainerdNode, type ContainerdNode, type TestBridge } from '../test/helpers/containerd'
 import { benchKubeletArgs } from './lib/kubelet-args'
@@ -40,12 +49,22 @@ import { formatTable } from './lib/table'
 import { atCleanup, benchTempDir } from './lib/cleanup'
 import { deletePodsAndWait, loadTestImages, sleeperPod, waitPodsRunning } from './lib/pods'
 import { CriClient } from '../src-cluster/kubelet/cri/client'
+import { summarizeSnapshotFile, type HeapSummary } from './lib/heap-summary'
 
 const SETTLE_MS = Number(process.env.SETTLE_S ?? 10) * 1000
 const NODES = new Set((process.env.NODES ?? 'worker,control-plane').split(','))
 const PODS = Number(process.env.PODS ?? 100)
 const POD_TIMEOUT_MS = Number(process.env.POD_TIMEOUT_S ?? 300) * 1000
-const NODE_FLAGS = process.env.NODE_FLAGS === undefined ? NODE_PROCESS_FLAGS : process.env.NODE_FLAGS.split(' ').filter(Boolean)
+/** The Node.js flags of a process running `components`. */
+const nodeFlags = (components: readonly string[]): readonly string[] =>
+  process.env.NODE_FLAGS === undefined ? nodeProcessFlags(components) : process.env.NODE_FLAGS.split(' ').filter(Boolean)
+const NODE_ENV_EXTRA = Object.fromEntries(
+  (process.env.NODE_ENV_EXTRA ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+)
+const HEAP = !!process.env.HEAP
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, containerd, cgroups, iptables)'
@@ -133,9 +152,12 @@ async function cleanup(): Promise<void> {
 }
 
 /** Starts `kubelab-node ARGS` in the node's network namespace (nsenter execs node: the pid is its). */
-function run(program: string, name: string, args: string[]): ChildProcess {
+function run(program: string, name: string, args: string[], components: readonly string[], flags: readonly string[] = []): ChildProcess {
   const fd = openSync(join(dir, `${name}.log`), 'a')
-  const c = spawn('nsenter', [`--net=/run/netns/${rt!.netns}`, process.execPath, ...NODE_FLAGS, program, ...args], { stdio: ['ignore', fd, fd] })
+  const c = spawn('nsenter', [`--net=/run/netns/${rt!.netns}`, process.execPath, ...nodeFlags(components), ...flags, program, ...args], {
+    stdio: ['ignore', fd, fd],
+    env: Object.fromEntries(Object.entries({ ...NODE_PROCESS_ENV, ...process.env, ...NODE_ENV_EXTRA }).filter(([, v]) => v !== '')),
+  })
   closeSync(fd)
   children.push(c)
   return c
@@ -171,6 +193,57 @@ async function allPartsRunning(socket: string, want: number): Promise<void> {
   const st = await get()
   const running = Object.entries(st).filter(([, v]) => v.state === 'running')
   if (running.length !== want) throw new Error(`agent ${socket}: ${running.length} of ${want} parts running (${JSON.stringify(st)}); logs in ${dir}`)
+}
+
+/** A process's RSS split (MiB): anonymous (V8's heap, malloc, thread stacks) and file-backed (binary, libraries); its threads. */
+function rssSplit(pid: number): { anon: number; file: number; threads: number } {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)?.[1] ?? 0)
+    return { anon: round(kb('RssAnon') / 1024, 1), file: round((kb('RssFile') + kb('RssShmem')) / 1024, 1), threads: kb('Threads') }
+  } catch {
+    return { anon: 0, file: 0, threads: 0 }
+  }
+}
+
+/**
+ * The heap profile of a process started with --heapsnapshot-signal=SIGUSR2 and
+ * --diagnostic-dir=`where`: writing the snapshot changes the process's memory, so this is read
+ * after its RSS. HEAP_DIR keeps the snapshot as `name`.heapsnapshot.
+ */
+async function heapOf(pid: number, where: string, name: string): Promise<HeapSummary> {
+  const before = new Set(existsSync(where) ? readdirSync(where) : [])
+  process.kill(pid, 'SIGUSR2')
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 500))
+    const f = readdirSync(where).find((n) => n.endsWith('.heapsnapshot') && !before.has(n))
+    if (!f) continue
+    // Node writes the file in one go; its size stops changing when it is done.
+    const size = statSync(join(where, f)).size
+    await new Promise((r) => setTimeout(r, 2000))
+    if (statSync(join(where, f)).size !== size || size === 0) continue
+    if (process.env.HEAP_DIR) {
+      mkdirSync(process.env.HEAP_DIR, { recursive: true })
+      copyFileSync(join(where, f), join(process.env.HEAP_DIR, `${name}.heapsnapshot`))
+    }
+    const summary = summarizeSnapshotFile(join(where, f), 15)
+    rmSync(join(where, f), { force: true })
+    return summary
+  }
+  throw new Error(`process ${pid} wrote no heap snapshot`)
+}
+
+function printHeap(what: string, h: HeapSummary): void {
+  const mib = (b: number): number => round(b / 2 ** 20, 2)
+  console.log(
+    `heap profile, ${what}: ${h.objects} objects, ${mib(h.totalBytes)} MiB (self sizes; strings another string also holds: ${mib(h.duplicateStringBytes)} MiB)`,
+  )
+  console.log(
+    formatTable(
+      ['what', 'count', 'MiB'],
+      h.top.map((g) => [g.what, String(g.count), mib(g.bytes)]),
+    ),
+  )
 }
 
 /**
@@ -259,7 +332,7 @@ try {
     ]
 
     // Before: one process per component.
-    for (const p of parts) run(bundle.program, p.name, [p.name, ...p.args])
+    for (const p of parts) run(bundle.program, p.name, [p.name, ...p.args], [p.name])
     await readyAndIdle('one process per component')
     const before = await steadyTotal()
     console.log(`one process per component: ${round(before.total, 1)} MiB (${parts.map((p, i) => `${p.name} ${round(before.each[i]!, 1)}`).join(', ')})`)
@@ -268,11 +341,26 @@ try {
     // After: one agent process with the same parts and flags.
     const conf = join(dir, 'agent.json')
     writeFileSync(conf, JSON.stringify({ parts }))
-    run(bundle.program, 'agent', ['agent', '--config', conf, '--control-socket', join(dir, 'agent.sock'), '--stopped-dir', join(dir, 'stopped')])
+    const heapDir = join(dir, 'heap')
+    mkdirSync(heapDir, { recursive: true })
+    const agentProc = run(
+      bundle.program,
+      'agent',
+      ['agent', '--config', conf, '--control-socket', join(dir, 'agent.sock'), '--stopped-dir', join(dir, 'stopped')],
+      parts.map((p) => p.name),
+      HEAP ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : [],
+    )
     await readyAndIdle('kubelab-node agent')
     await allPartsRunning(join(dir, 'agent.sock'), parts.length)
     const after = await steadyTotal(rt.root)
-    console.log(`one agent process: ${round(after.total, 1)} MiB (containerd ${round(after.containerd, 1)} MiB)`)
+    const afterSplit = rssSplit(agentProc.pid!)
+    console.log(
+      `one agent process: ${round(after.total, 1)} MiB (anonymous ${afterSplit.anon}, file-backed ${afterSplit.file}, ${afterSplit.threads} threads; containerd ${round(after.containerd, 1)} MiB)`,
+    )
+    results.agentRssSplitMiB = { idle: afterSplit }
+    const idleHeap = HEAP ? await heapOf(agentProc.pid!, heapDir, 'agent-idle') : undefined
+    if (idleHeap) results.agentHeapProfile = { idle: idleHeap }
+    if (idleHeap) printHeap('one agent process, idle', idleHeap)
 
     // Pods mode: the same agent with PODS pods on the node.
     let withPods: Awaited<ReturnType<typeof steadyTotal>> | undefined
@@ -294,16 +382,26 @@ try {
       await new Promise((r) => setTimeout(r, SETTLE_MS))
       await allPartsRunning(join(dir, 'agent.sock'), parts.length)
       withPods = await steadyTotal(rt.root)
+      const podsSplit = rssSplit(agentProc.pid!)
       console.log(
-        `one agent process with ${PODS} pods (all Running in ${round(allRunningS, 1)} s): ${round(withPods.total, 1)} MiB; ` +
+        `one agent process with ${PODS} pods (all Running in ${round(allRunningS, 1)} s): ${round(withPods.total, 1)} MiB ` +
+          `(anonymous ${podsSplit.anon}, file-backed ${podsSplit.file}, ${podsSplit.threads} threads${HEAP ? '; after the idle heap snapshot' : ''}); ` +
           `containerd ${round(withPods.containerd, 1)} MiB, ${withPods.shimCount} shims ${round(withPods.shims, 1)} MiB (PSS ${round(withPods.shimsPss, 1)})`,
       )
+      results.agentRssSplitMiB = { idle: afterSplit, [`with${PODS}Pods`]: podsSplit }
+      if (HEAP) {
+        const h = await heapOf(agentProc.pid!, heapDir, `agent-${PODS}-pods`)
+        printHeap(`one agent process, ${PODS} pods Running`, h)
+        results.agentHeapProfile = { idle: idleHeap, [`with${PODS}Pods`]: h }
+      }
       await deletePodsAndWait(cp.client, cri!, podNames, { namespace: 'default', labelSelector: POD_SELECTOR, timeoutMs: POD_TIMEOUT_MS })
       podNames = []
     }
     await stopChildren()
 
-    console.log(`worker node agents (${parts.map((p) => p.name).join(', ')}), idle, node bundle, Node.js flags: ${NODE_FLAGS.join(' ') || 'none'}`)
+    console.log(
+      `worker node agents (${parts.map((p) => p.name).join(', ')}), idle, node bundle, Node.js flags: ${nodeFlags(parts.map((p) => p.name)).join(' ') || 'none'}`,
+    )
     console.log(
       formatTable(
         ['node-total agent RSS', 'MiB', 'processes'],
@@ -400,7 +498,7 @@ try {
     /** The API server process first (the others read the kubeconfig it writes), then the rest. */
     const startApiServerProcess = async (): Promise<void> => {
       rmSync(cpkc, { force: true })
-      run(bundle.program, 'cp-apiserver', ['apiserver', ...cpParts[0]!.args])
+      run(bundle.program, 'cp-apiserver', ['apiserver', ...cpParts[0]!.args], ['apiserver'])
       for (const end = Date.now() + 120_000; !existsSync(cpkc);) {
         if (Date.now() > end || children.some((c) => c.exitCode !== null)) throw new Error(`the API server did not start; logs in ${dir}`)
         await new Promise((r) => setTimeout(r, 200))
@@ -411,7 +509,12 @@ try {
       agents.push({ socket: join(dir, `${name}.sock`), parts: list.length })
       const conf = join(dir, `${name}.json`)
       writeFileSync(conf, JSON.stringify({ parts: list }))
-      run(bundle.program, name, ['agent', '--config', conf, '--control-socket', join(dir, `${name}.sock`), '--stopped-dir', join(dir, `${name}-stopped`)])
+      run(
+        bundle.program,
+        name,
+        ['agent', '--config', conf, '--control-socket', join(dir, `${name}.sock`), '--stopped-dir', join(dir, `${name}-stopped`)],
+        list.map((p) => p.name),
+      )
     }
     const layouts: { name: string; processes: number; start: () => Promise<void> }[] = [
       {
@@ -419,7 +522,7 @@ try {
         processes: cpParts.length,
         start: async () => {
           await startApiServerProcess()
-          for (const p of cpParts.slice(1)) run(bundle.program, `cp-${p.name}`, [p.name, ...p.args])
+          for (const p of cpParts.slice(1)) run(bundle.program, `cp-${p.name}`, [p.name, ...p.args], [p.name])
         },
       },
       {
@@ -427,7 +530,7 @@ try {
         processes: 4,
         start: async () => {
           await startApiServerProcess()
-          for (const p of cpParts.slice(1).filter((x) => !NODE_PARTS.has(x.name))) run(bundle.program, `cp-${p.name}`, [p.name, ...p.args])
+          for (const p of cpParts.slice(1).filter((x) => !NODE_PARTS.has(x.name))) run(bundle.program, `cp-${p.name}`, [p.name, ...p.args], [p.name])
           agentWith(
             'cp-node-agent',
             cpParts.filter((x) => NODE_PARTS.has(x.name)),
@@ -459,7 +562,7 @@ try {
       await stopChildren()
     }
     console.log(
-      `control-plane node (${cpParts.map((p) => p.name).join(', ')}), idle, embedded store, node bundle, Node.js flags: ${NODE_FLAGS.join(' ') || 'none'}`,
+      `control-plane node (${cpParts.map((p) => p.name).join(', ')}), idle, embedded store, node bundle, Node.js flags: ${nodeFlags(['dns']).join(' ') || 'none'} (node parts alone), ${nodeFlags(['apiserver']).join(' ') || 'none'} (with the control plane)`,
     )
     console.log(formatTable(['control-plane node-total RSS', 'MiB', 'processes'], rows))
     results.controlPlaneNodeTotalRssMiB = {

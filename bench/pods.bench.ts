@@ -11,7 +11,7 @@
 // Run under the e2e lock: flock /tmp/kubelab-e2e.lock node --import tsx bench/pods.bench.ts
 //   (SEQ=100 BURST=100 RSS_PODS=30 POD_TIMEOUT_S=300; KEEP_KUBELET_LOG=FILE keeps the kubelet's log,
 //   KUBELET_CPU_PROF=DIR writes its CPU profile there; KUBELAB_SANDBOX_SLOTS=N reaches the kubelet;
-//   NODE_FLAGS='…' replaces the kubelet's Node.js flags, NODE_PROCESS_FLAGS of src-cluster/cmd/memory.ts)
+//   NODE_FLAGS='…' replaces the kubelet's Node.js flags, nodeProcessFlags(['kubelet']) of src-cluster/cmd/memory.ts)
 // After the burst it measures the CRI client's CPU per call; at the end it prints what the kubelet
 // asked of the API server and containerd per pod (from the tally it logs when it stops).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -32,7 +32,7 @@ import { RES } from '../src-cluster/kit/resources'
 import { performance } from 'node:perf_hooks'
 import { START_STEPS, RUNTIME_STEPS } from '../src-cluster/kubelet/start-trace'
 import { CriClient } from '../src-cluster/kubelet/cri/client'
-import { NODE_PROCESS_FLAGS } from '../src-cluster/cmd/memory'
+import { NODE_PROCESS_ENV, nodeProcessFlags } from '../src-cluster/cmd/memory'
 import { atCleanup, benchTempDir } from './lib/cleanup'
 import { deletePodsAndWait, loadTestImages, sleeperPod } from './lib/pods'
 
@@ -326,13 +326,13 @@ try {
       `--net=/run/netns/${rt.netns}`,
       process.execPath,
       // the Node.js flags every launcher gives kubelab-node (NODE_FLAGS='…' replaces them)
-      ...(process.env.NODE_FLAGS === undefined ? NODE_PROCESS_FLAGS : process.env.NODE_FLAGS.split(' ').filter(Boolean)),
+      ...(process.env.NODE_FLAGS === undefined ? nodeProcessFlags(['kubelet']) : process.env.NODE_FLAGS.split(' ').filter(Boolean)),
       ...(process.env.KUBELET_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KUBELET_CPU_PROF}`] : []),
       join(repo, 'bin/kubelab-node.mjs'),
       'kubelet',
       ...benchKubeletArgs({ kubeconfig: kc, nodeName: NODE, nodeIp: NODE_IP, socket: rt.socket, nodeDir, cniConfDir: rt.cniConfDir, cgroupRoot }),
     ],
-    { cwd: repo, stdio: ['ignore', fd, fd] },
+    { cwd: repo, stdio: ['ignore', fd, fd], env: { ...NODE_PROCESS_ENV, ...process.env } },
   )
   closeSync(fd)
   writeFileSync(join(dir, 'kubelet.pid'), String(kubelet.pid))

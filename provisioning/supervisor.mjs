@@ -114,10 +114,14 @@ function start(c) {
   // A component is a kubelab-node subcommand, or another program (`command`, e.g. etcd).
   // KUBELAB_NODE_NAME: a local node shares the host's hostname, so components that name
   // themselves after the machine (leader election identities) use this instead.
+  // nodeEnv: what every kubelab-node process gets (MALLOC_ARENA_MAX), as the systemd units set it.
   const env = { ...process.env, KUBELAB_NODE_NAME: conf.node }
   const child = c.command
     ? spawn(c.command, c.args, { stdio: ['ignore', fd, fd], env })
-    : spawn(conf.nodeBinary, [...(conf.nodeFlags ?? []), conf.program, c.name, ...c.args], { stdio: ['ignore', fd, fd], env })
+    : spawn(conf.nodeBinary, [...(conf.nodeFlags ?? []), conf.program, c.name, ...c.args], {
+        stdio: ['ignore', fd, fd],
+        env: { ...(conf.nodeEnv ?? {}), ...env },
+      })
   closeSync(fd)
   r.child = child
   r.startedAt = Date.now()

@@ -22,13 +22,45 @@ export function tuneHeap(execArgv: readonly string[] = process.execArgv): void {
 }
 
 /**
- * Node.js flags every `kubelab-node` process is started with: the simulated control plane, the
- * node agents' systemd units on VMs, the local nodes' supervisor, and the benches that measure
- * them. A young generation of 8 MiB semi-spaces instead of V8's 16: at 100 nodes / 3000 pods
- * (`bench/cluster.bench.ts`, two runs each on a shared 2-core machine) the control plane's RSS
- * was 331–333 MiB against 367–374 MiB, CPU per pod 9.9–11.9 ms against 10.7–11.4 ms; 4 MiB saved
- * no more (337–338 MiB) for 11.1–12.4 ms. On the command line because V8 sizes the young
- * generation when the process starts (the heap growth above is set by tuneHeap() in every
- * process instead).
+ * Node.js flags of a `kubelab-node` process that runs the control plane (the API server,
+ * scheduler or controller manager, alone or as parts of the node agent; the simulated provider's
+ * control-plane process). A young generation of 8 MiB semi-spaces instead of V8's 16: at 100
+ * nodes / 3000 pods (`bench/cluster.bench.ts`, two runs each on a shared 2-core machine) the
+ * control plane's RSS was 331–333 MiB against 367–374 MiB, CPU per pod 9.9–11.9 ms against
+ * 10.7–11.4 ms; 4 MiB saved no more (337–338 MiB) for 11.1–12.4 ms. On the command line because
+ * V8 sizes the young generation when the process starts (the heap growth above is set by
+ * tuneHeap() in every process instead).
  */
-export const NODE_PROCESS_FLAGS: readonly string[] = ['--max-semi-space-size=8']
+export const CONTROL_PLANE_PROCESS_FLAGS: readonly string[] = ['--max-semi-space-size=8']
+
+/**
+ * Node.js flags of a `kubelab-node` process that runs only node parts (kubelet, proxy, netpol,
+ * ingress, dns; a worker's agent). Its live heap is ~20 MiB idle and ~23 MiB with 100 pods
+ * Running, but a pod burst grew the young generation to its 2 × 8 MiB, kept committed while the
+ * kubelet's 1 s relist and pod ticks keep allocating: 2 MiB semi-spaces keep it at 4 MiB. A
+ * worker's agent (`bench/node-agent.bench.ts`, one run each at load 16–30): idle 99 → 83 MiB,
+ * with 100 pods Running 116 → 105 MiB. Its scavenges are small and cheap.
+ */
+export const NODE_AGENT_PROCESS_FLAGS: readonly string[] = ['--max-semi-space-size=2']
+
+/** What only the control plane runs: a process with any of these gets CONTROL_PLANE_PROCESS_FLAGS. */
+const CONTROL_PLANE_COMPONENTS = new Set(['apiserver', 'scheduler', 'controller-manager', 'control-plane', 'simulated-nodes'])
+
+/**
+ * The Node.js flags every launcher (the node agents' systemd units on VMs, the local nodes'
+ * supervisor, the benches) starts a `kubelab-node` process with, from the components it runs
+ * (a component's name, or an agent's part names).
+ */
+export function nodeProcessFlags(components: readonly string[]): readonly string[] {
+  return components.some((c) => CONTROL_PLANE_COMPONENTS.has(c)) ? CONTROL_PLANE_PROCESS_FLAGS : NODE_AGENT_PROCESS_FLAGS
+}
+
+/**
+ * Environment every launcher gives a `kubelab-node` process (systemd units, the local nodes'
+ * supervisor, the node benches). glibc's malloc makes an arena per thread that allocates (up to
+ * eight per core), each keeping its own freed memory: Node's libuv and V8 worker threads (TLS,
+ * zlib, file reads, compilation) spread a node agent's malloc heap over several. Two arenas: a
+ * worker's agent with 100 pods Running 105 → 97 MiB (`bench/node-agent.bench.ts`, with the flags
+ * above; in a runtime-less loop of 100 failing pods, two runs each, 98–99 → 94–95 MiB).
+ */
+export const NODE_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { NODE_PROCESS_FLAGS } from '../../src-cluster/cmd/memory'
+import { CONTROL_PLANE_PROCESS_FLAGS } from '../../src-cluster/cmd/memory'
 import { controlRequest } from '../../src-cluster/simulated/control-api'
 import { isOurProcess, readPid, removePid, terminate, writePid } from './process'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from './types'
@@ -78,8 +78,8 @@ function controlPlaneArgs(ctx: ProviderContext): string[] {
   return args
 }
 
-/** Node.js flags of the control-plane process: those of every kubelab-node process (src-cluster/cmd/memory.ts). */
-export const CONTROL_PLANE_NODE_FLAGS: readonly string[] = NODE_PROCESS_FLAGS
+/** Node.js flags of the control-plane process: those of every control-plane kubelab-node process (src-cluster/cmd/memory.ts). */
+export const CONTROL_PLANE_NODE_FLAGS: readonly string[] = CONTROL_PLANE_PROCESS_FLAGS
 
 async function startControlPlane(ctx: ProviderContext): Promise<void> {
   const existing = controlPlanePid(ctx)

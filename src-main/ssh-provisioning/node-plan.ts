@@ -6,7 +6,7 @@
 // reports itself over SSH.
 import { posix } from 'node:path'
 import { etcdMemberArgs, etcdPkiPaths } from '../../src-cluster/store/etcd-member'
-import { NODE_PROCESS_FLAGS } from '../../src-cluster/cmd/memory'
+import { NODE_PROCESS_ENV, nodeProcessFlags } from '../../src-cluster/cmd/memory'
 
 export type ServiceMode = 'systemd' | 'supervisor'
 
@@ -365,7 +365,13 @@ export function systemdUnit(input: NodePlanInput, component: Component): string 
   const exec = (
     component.command
       ? [component.command, ...component.args]
-      : [input.nodeBinary, ...NODE_PROCESS_FLAGS, posix.join(d.bin, 'kubelab-node.js'), component.name, ...component.args]
+      : [
+          input.nodeBinary,
+          ...nodeProcessFlags([component.name, ...(component.parts ?? [])]),
+          posix.join(d.bin, 'kubelab-node.js'),
+          component.name,
+          ...component.args,
+        ]
   )
     .map(shQuote)
     .join(' ')
@@ -385,7 +391,13 @@ After=${after.join(' ')}
 Wants=${wants}
 
 [Service]
-${component.preStart ? `ExecStartPre=${component.preStart.map(shQuote).join(' ')}\n` : ''}ExecStart=${exec}
+${
+  component.command
+    ? ''
+    : Object.entries(NODE_PROCESS_ENV)
+        .map(([k, v]) => `Environment=${k}=${v}\n`)
+        .join('')
+}${component.preStart ? `ExecStartPre=${component.preStart.map(shQuote).join(' ')}\n` : ''}ExecStart=${exec}
 Restart=always
 RestartSec=2
 KillMode=mixed
@@ -488,11 +500,14 @@ WantedBy=multi-user.target
 /** The supervisor's configuration (local nodes). */
 export function supervisorConfig(input: NodePlanInput, components: readonly Component[]): string {
   const d = nodePaths(input.root)
-  // nodeFlags: Node.js flags before the program, as the systemd units pass them.
+  // nodeEnv and nodeFlags: environment and Node.js flags of kubelab-node processes, as the
+  // systemd units pass them (for nodeFlags, a node that runs any control-plane component gets
+  // the control plane's: one agent process on such a node).
   const conf = {
     node: input.node.name,
     nodeBinary: input.nodeBinary,
-    nodeFlags: NODE_PROCESS_FLAGS,
+    nodeEnv: NODE_PROCESS_ENV,
+    nodeFlags: nodeProcessFlags(components.flatMap((c) => (c.command ? [] : [c.name, ...(c.parts ?? [])]))),
     program: posix.join(d.bin, 'kubelab-node.js'),
     logDir: d.logs,
     runDir: d.run,

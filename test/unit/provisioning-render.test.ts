@@ -155,11 +155,14 @@ describe('node plan', () => {
       /^Wants=network-online\.target kubelab-apiserver\.service kubelab-scheduler\.service kubelab-controller-manager\.service kubelab-dns\.service kubelab-kubelet\.service .*kubelab-ingress\.service$/m,
     )
     expect(agentUnit).toMatch(/^After=network-online\.target containerd\.service$/m)
-    // The agent gets the Node.js memory flags of every kubelab-node process, as the supervisor does.
+    // The agent runs the control plane: it gets the control plane's Node.js memory flags, as the supervisor does.
     expect(agentUnit).toMatch(
       /^ExecStart=\/usr\/bin\/node --max-semi-space-size=8 \/var\/lib\/kubelab\/bin\/kubelab-node\.js agent --config \/etc\/kubelab\/agent\.json /m,
     )
     expect(JSON.parse(supervisorConfig(withAgent, layout.processes)).nodeFlags).toEqual(['--max-semi-space-size=8'])
+    // and the environment of every kubelab-node process (glibc's malloc arenas).
+    expect(agentUnit).toMatch(/^Environment=MALLOC_ARENA_MAX=2$/m)
+    expect(JSON.parse(supervisorConfig(withAgent, layout.processes)).nodeEnv).toEqual({ MALLOC_ARENA_MAX: '2' })
     expect(agentUnit).toMatch(/^Restart=always$/m)
     for (const name of ALL_PARTS) {
       const unit = agentPartUnit(
@@ -188,6 +191,11 @@ describe('node plan', () => {
     expect(wl.processes.map((c) => c.name)).toEqual(['agent'])
     expect(wl.parts.map((c) => c.name)).toEqual(['kubelet', 'proxy', 'netpol', 'ingress'])
     expect(systemdUnit(worker, wl.processes[0]!)).toMatch(/^After=network-online\.target containerd\.service$/m)
+    // Its agent runs no control-plane part: the node agents' smaller young generation.
+    expect(systemdUnit(worker, wl.processes[0]!)).toMatch(
+      /^ExecStart=\/usr\/bin\/node --max-semi-space-size=2 \/var\/lib\/kubelab\/bin\/kubelab-node\.js agent /m,
+    )
+    expect(JSON.parse(supervisorConfig(worker, wl.processes)).nodeFlags).toEqual(['--max-semi-space-size=2'])
     // A build without the agent: every component its own process, as before.
     expect(agentLayout(plan(), components)).toEqual({ processes: components, parts: [] })
   })
