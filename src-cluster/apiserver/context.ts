@@ -1,5 +1,5 @@
 // What every handler needs: the store, object access, allocators, options and the clock.
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Storage } from '../store/types'
 import type { ClusterIPAllocator, PortAllocator } from './registry/allocators'
 import type { ObjectStore } from './registry/objects'
@@ -8,7 +8,9 @@ import type { Authorizer } from './authz/authorizer'
 import type { WatchCache } from './cache/watch-cache'
 import type { WebhookSource } from './admission/webhook-source'
 
-export type { User } from './user'
+import type { User } from './user'
+
+export type { User }
 
 export interface ApiServerConfig {
   /** Address Pods and other nodes use to reach the API server (the `kubernetes` Service endpoint). */
@@ -40,4 +42,8 @@ export interface ServerContext {
   now(): Date
   /** Watch streams still open, closed on shutdown. */
   readonly openStreams: Set<ServerResponse>
+  /** The user of the request being served (request-user.ts); undefined in the server's own context. */
+  readonly requestUser?: User
+  /** The request being served (its warnings: warnings.ts); undefined in the server's own context. */
+  readonly request?: IncomingMessage
 }

@@ -84,7 +84,7 @@ function sendText(req: IncomingMessage, res: ServerResponse, code: number, yaml:
     'Content-Type': yaml ? 'application/yaml' : 'application/json',
     'Cache-Control': 'no-cache, private',
   }
-  const all = [...new Set([...warnings, ...requestWarnings()])]
+  const all = [...new Set([...warnings, ...requestWarnings(req)])]
   if (all.length) headers['Warning'] = warningHeader(all)
   const length = typeof text === 'string' ? Buffer.byteLength(text) : text.reduce((n, b) => n + b.length, 0)
   if (length > GZIP_THRESHOLD_BYTES && acceptsGzip(req)) {

@@ -53,8 +53,7 @@ import { ObjectStore } from './registry/objects'
 import { WatchCache, type WatchCacheBounds } from './cache/watch-cache'
 import { reserveExisting } from './registry/strategies'
 import { parseRequest, type ResourceRequest } from './request'
-import { runAsUser } from './request-user'
-import { withRequestWarnings } from './warnings'
+import { requestContext } from './request-user'
 import { WebhookSource } from './admission/webhook-source'
 import { checkAcceptable, sendError, sendJson } from './respond'
 import { ApiError, errors, failure } from './status'
@@ -367,7 +366,7 @@ async function route(ctx: ServerContext, auth: Authenticator, aggregator: Aggreg
   authorizeOrThrow(ctx, user, resourceAttributes(info, q))
   // Proxied answers are whatever the backend sends: any Accept goes through.
   if (info.subresource !== 'proxy') checkAcceptable(req)
-  await runAsUser(user, () => serveResource(ctx, info, req, res, q, user))
+  await serveResource(requestContext(ctx, user, req), info, req, res, q, user)
 }
 
 const METRICS_APISERVICE = 'v1beta1.metrics.k8s.io'
@@ -589,7 +588,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   })
   ready.catch(() => undefined)
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    withRequestWarnings(() => ready.then((c) => route(c, auth, aggregator, req, res)).catch((e: unknown) => sendError(req, res, e)))
+    ready.then((c) => route(c, auth, aggregator, req, res)).catch((e: unknown) => sendError(req, res, e))
   }
   server.on('request', onRequest)
   // The in-process transport's side: the same handler behind plain HTTP on in-memory
@@ -650,6 +649,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     webhooks: new WebhookSource(store),
     now,
     openStreams: new Set(),
+    requestUser: undefined,
+    request: undefined,
   }
   const endpoints = new EndpointReconciler(ctx, {
     type: opts.endpointReconcilerType ?? 'lease',

@@ -1,20 +1,22 @@
 // Warnings collected while a request is served (as upstream's request-scoped warning recorder):
-// admission webhooks add theirs deep in the write path; every answer to the request, errors
-// included, carries them as `Warning: 299 - "…"` headers, each message once.
-import { AsyncLocalStorage } from 'node:async_hooks'
+// admission webhooks add theirs deep in the write path (through the request's ServerContext);
+// every answer to the request, errors included, carries them as `Warning: 299 - "…"` headers,
+// each message once. The list lives on the request message, made on the first warning.
+import type { IncomingMessage } from 'node:http'
+import type { ServerContext } from './context'
 
-const current = new AsyncLocalStorage<string[]>()
+const WARNINGS = Symbol('kubelab.requestWarnings')
+type WithWarnings = IncomingMessage & { [WARNINGS]?: string[] }
+const NONE: readonly string[] = []
 
-/** Runs `fn` (one request) with a fresh warning list. */
-export function withRequestWarnings<T>(fn: () => T): T {
-  return current.run([], fn)
+export function addWarning(ctx: ServerContext, message: string): void {
+  const req = ctx.request as WithWarnings | undefined
+  if (req === undefined) return
+  const list = (req[WARNINGS] ??= [])
+  if (!list.includes(message)) list.push(message)
 }
 
-export function addWarning(message: string): void {
-  const list = current.getStore()
-  if (list && !list.includes(message)) list.push(message)
-}
-
-export function requestWarnings(): readonly string[] {
-  return current.getStore() ?? []
+/** The warnings added while serving `req`. */
+export function requestWarnings(req: IncomingMessage): readonly string[] {
+  return (req as WithWarnings)[WARNINGS] ?? NONE
 }

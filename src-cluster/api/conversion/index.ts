@@ -21,6 +21,11 @@ function converterFor(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Co
   return CONVERTERS[`${res.group}/${res.version}/${res.kind}`]
 }
 
+/** Whether `res`'s served version differs from its stored one (reading it converts). */
+export function hasConverter(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): boolean {
+  return converterFor(res) !== undefined
+}
+
 /** The object as stored (in the storage version). */
 export function toStorage(res: Pick<ResourceInfo, 'group' | 'version' | 'kind'> & Partial<Pick<ResourceInfo, 'dynamic'>>, obj: KubeObject): KubeObject {
   // Custom resources: "None" conversion, only apiVersion changes.

@@ -320,7 +320,8 @@ export async function runValidatingPolicies(ctx: ServerContext, attrs: Admission
     const decide = (d: Decision, isError: boolean) => {
       if (isError && !fail) return
       if (actions.includes('Deny')) denied ??= denial(attrs, policyName, bindingName, d)
-      if (actions.includes('Warn')) addWarning(`Validation failed for ValidatingAdmissionPolicy '${policyName}' with binding '${bindingName}': ${d.message}`)
+      if (actions.includes('Warn'))
+        addWarning(ctx, `Validation failed for ValidatingAdmissionPolicy '${policyName}' with binding '${bindingName}': ${d.message}`)
       // Audit: upstream writes an audit annotation; KubeLab keeps no audit log, so it is accepted and dropped.
     }
     const found = await findParams(ctx, attrs, pspec, bspec)

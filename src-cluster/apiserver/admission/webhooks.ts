@@ -305,7 +305,7 @@ async function call(
     } catch (e) {
       throw new CallError(`received invalid webhook response: ${e instanceof Error ? e.message : String(e)}`)
     }
-    for (const w of result.warnings) addWarning(w)
+    for (const w of result.warnings) addWarning(ctx, w)
     return { result, res: inv.res }
   } catch (e) {
     if (!(e instanceof CallError)) throw e

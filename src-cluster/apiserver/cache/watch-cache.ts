@@ -4,7 +4,8 @@
 // get, list and watch event that serves the same (key, modRevision) until the object changes.
 // When that text is the stored value with one short edit (its resourceVersion), the entry holds
 // the edit on the store's own string instead of a copy.
-// Selectors and Tables read the object parsed once from that text, also kept.
+// Selectors, Tables and in-process watchers read the object parsed once from that text (or the
+// object it was serialized from, when parsing would give back the same), kept for one turn.
 //
 // The objects themselves stay where they are: with the embedded store (a CommitFeed) lists and
 // gets read its in-memory state, which is exactly as current as a consistent read, so lists
@@ -19,6 +20,7 @@ import { decodeValueFor, resourcePrefix } from '../registry/objects'
 import { withTypeMeta } from '../type-meta'
 import { selectorAttrs, type SelectorAttrs } from '../handlers/filters'
 import { commonPrefix, commonSuffix } from '../../store/delta'
+import { hasConverter } from '../../api/conversion'
 
 /** One stored version of an object as served: its JSON text, and the object once something needed it. */
 export interface Encoded {
@@ -116,6 +118,19 @@ class ResourceCache {
 function encode(res: ResourceInfo, kv: KeyValue, rev: number): Encoded {
   const value = kv.value
   return holdEncoding(kv.key, rev, JSON.stringify(withTypeMeta(res, decodeValueFor(res, value, rev))), value)
+}
+
+/**
+ * encode(), and the object it serialized when that object is exactly what parsing its JSON
+ * gives back: built only from JSON.parse of the stored value, spreads and string/number/{}
+ * fields, which holds when the served version is the stored one (no converter, not a custom
+ * resource: those may set fields to undefined).
+ */
+function encodeWithObject(res: ResourceInfo, kv: KeyValue, rev: number): { encoded: Encoded; obj: KubeObject | undefined } {
+  const value = kv.value
+  const obj = withTypeMeta(res, decodeValueFor(res, value, rev))
+  const encoded = holdEncoding(kv.key, rev, JSON.stringify(obj), value)
+  return { encoded, obj: res.dynamic === undefined && !hasConverter(res) ? obj : undefined }
 }
 
 /** An entry's cost: its JSON text and key (and a little for the selector attributes). */
@@ -224,15 +239,28 @@ export class WatchCache {
       // watchers that see the same event, kept only while the store keeps that version.
       let old = this.older.get(kv)
       if (old === undefined) {
-        this.older.set(kv, (old = encode(res, kv, kv.modRevision)))
+        const made = encodeWithObject(res, kv, kv.modRevision)
+        old = made.encoded
+        this.older.set(kv, old)
+        if (made.obj !== undefined) this.keepObject(old, made.obj)
         this.forgetTransientSoon()
       }
       return old
     }
-    const e = encode(res, kv, kv.modRevision)
+    // A new version is usually encoded for the watchers of its event, which (in-process
+    // informers, selectors) then ask for its object: keep the one just serialized for this turn
+    // rather than parse the text again.
+    const { encoded: e, obj } = encodeWithObject(res, kv, kv.modRevision)
+    if (obj !== undefined) this.keepObject(e, obj)
     if (cur !== undefined) this.remove(rc, cur)
     this.add(rc, e)
     return e
+  }
+
+  private keepObject(e: Encoded, obj: KubeObject): void {
+    e.obj = obj
+    this.parsed.push(e)
+    this.forgetTransientSoon()
   }
 
   /**
@@ -242,10 +270,9 @@ export class WatchCache {
    */
   object(res: ResourceInfo, encoded: Encoded): KubeObject {
     if (encoded.obj !== undefined) return encoded.obj
-    encoded.obj = JSON.parse(encoded.json) as KubeObject
-    this.parsed.push(encoded)
-    this.forgetTransientSoon()
-    return encoded.obj
+    const obj = JSON.parse(encoded.json) as KubeObject
+    this.keepObject(encoded, obj)
+    return obj
   }
 
   /** What label and field selectors read of an entry's object, kept with it (each version is parsed for it once). */

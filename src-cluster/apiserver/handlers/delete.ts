@@ -79,7 +79,7 @@ export async function deleteObject(
   let admitted = false
   for (let attempt = 0; attempt < 20; attempt++) {
     const cur = await ctx.objects.mustGet(res, namespace, name)
-    nodeRestrictionDelete(requestUser(), res, cur.obj)
+    nodeRestrictionDelete(requestUser(ctx), res, cur.obj)
     // Admission webhooks see the DELETE once, with the object as it is (upstream's oldObject).
     const hooks =
       admitted || opts.skipWebhooks

@@ -117,7 +117,7 @@ export async function evictPod(ctx: ServerContext, namespace: string, name: stri
   for (let attempt = 0; ; attempt++) {
     const cur = await ctx.objects.mustGet(RES.pods, namespace, name)
     const pod = cur.obj as Pod
-    nodeRestrictionEvict(requestUser(), cur.obj)
+    nodeRestrictionEvict(requestUser(ctx), cur.obj)
     if (!canIgnoreBudget(pod)) {
       const budgets = await budgetsFor(ctx, pod)
       if (budgets.length > 1) {
@@ -157,7 +157,7 @@ export async function handleEviction(
     ...(Object.keys(ev.deleteOptions).length ? { deleteOptions: ev.deleteOptions } : {}),
   }
   const kind = { group: 'policy', version: 'v1', kind: 'Eviction' }
-  await admitPodSubresource(ctx, requestUser(), 'CREATE', 'eviction', request.namespace!, request.name!, eviction, kind, opts.dryRun)
+  await admitPodSubresource(ctx, requestUser(ctx), 'CREATE', 'eviction', request.namespace!, request.name!, eviction, kind, opts.dryRun)
   await evictPod(ctx, request.namespace!, request.name!, opts)
   sendJson(req, res, 201, { ...success(), code: 201 })
 }

@@ -144,7 +144,7 @@ export async function handleScale(
       validateView: (next, current) =>
         validateScale(
           ctx,
-          requestUser(),
+          requestUser(ctx),
           request.res,
           request.namespace,
           request.name!,
@@ -214,7 +214,7 @@ export async function handleToken(ctx: ServerContext, request: ResourceRequest, 
     expirationSeconds?: number
     boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string }
   }
-  await nodeRestrictionToken(ctx, requestUser(), request.res, request.namespace!, request.name!, spec.boundObjectRef)
+  await nodeRestrictionToken(ctx, requestUser(ctx), request.res, request.namespace!, request.name!, spec.boundObjectRef)
   const expirationSeconds = spec.expirationSeconds ?? 3600
   if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
     throw errors.invalid(TOKEN_KIND, request.name!, [

@@ -76,7 +76,7 @@ export function webhookAttributes(
   name: string,
   fields: Pick<AdmissionAttributes, 'object' | 'oldObject' | 'subresource' | 'options' | 'dryRun'>,
 ): AdmissionAttributes | undefined {
-  const user = requestUser()
+  const user = requestUser(ctx)
   if (!user || !ctx.webhooks.configured()) return undefined
   const ns = res.group === '' && res.plural === 'namespaces' ? name : namespace
   return { operation, res, namespace: ns, name, user, ...fields }
@@ -180,7 +180,7 @@ export async function createObject(
   const managed = fields?.created(obj, sentManagedFields)
   if (managed) obj.metadata = { ...obj.metadata, managedFields: managed }
   await admit(ctx, res, obj)
-  await nodeRestrictionCreate(ctx, requestUser(), res, obj)
+  await nodeRestrictionCreate(ctx, requestUser(ctx), res, obj)
   const hooks = webhookAttributes(ctx, res, 'CREATE', namespace, String(meta.name), { object: obj, dryRun, options: writeOptions('CreateOptions', dryRun) })
   if (hooks) {
     const mutated = await runMutatingWebhooks(ctx, hooks)
@@ -190,7 +190,7 @@ export async function createObject(
   const allocErrs = prepareForCreate(res, obj, sctx)
   try {
     validateOrThrow(res, obj, undefined, allocErrs)
-    checkRbacEscalation(ctx, requestUser(), res, obj)
+    checkRbacEscalation(ctx, requestUser(ctx), res, obj)
     // Validating admission runs last, on the object as it would be stored (as upstream).
     if (isCsr(res)) csrSubjectRestriction(obj)
     await limitRangerValidate(ctx, res, obj)
@@ -211,7 +211,7 @@ export async function createObject(
 
 /** Mutating admission on create, as upstream's default plugins do. */
 async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Promise<void> {
-  if (isCsr(res)) csrCreateAdmission(obj, requestUser())
+  if (isCsr(res)) csrCreateAdmission(obj, requestUser(ctx))
   await limitRangerMutate(ctx, res, obj)
   if (res.kind === 'Pod' && res.group === '') await priorityAdmission(ctx, obj as unknown as Pod)
   if (res.kind === 'PriorityClass' && res.group === 'scheduling.k8s.io') await priorityClassAdmission(ctx, obj)
@@ -354,7 +354,7 @@ export async function guaranteedUpdate(
     } else if (opts.subresource !== 'binding') {
       extra = prepareForUpdate(res, next, cur.obj, sctx)
     }
-    if (isCsr(res)) extra = [...extra, ...csrUpdate(ctx, requestUser(), opts.subresource, next, cur.obj)]
+    if (isCsr(res)) extra = [...extra, ...csrUpdate(ctx, requestUser(ctx), opts.subresource, next, cur.obj)]
     applyDefaults(res, next)
     if (opts.subresource === undefined && (tracksGeneration(next) || res.dynamic) && specChanged(next, cur.obj)) {
       next.metadata!.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1
@@ -364,8 +364,8 @@ export async function guaranteedUpdate(
     else if (next.metadata) delete next.metadata.managedFields
     // A binding sets spec.nodeName, which a plain pod update may not change.
     validateOrThrow(res, next, opts.subresource === 'binding' ? undefined : cur.obj, extra)
-    checkRbacEscalation(ctx, requestUser(), res, next, cur.obj)
-    nodeRestrictionUpdate(requestUser(), res, opts.subresource, next, cur.obj)
+    checkRbacEscalation(ctx, requestUser(ctx), res, next, cur.obj)
+    nodeRestrictionUpdate(requestUser(ctx), res, opts.subresource, next, cur.obj)
     if (hooks) await runValidatingWebhooks(ctx, { ...hooks, object: withTypeMeta(res, next) })
     if (opts.validateView) await opts.validateView(next, cur.obj)
     if (opts.subresource === undefined && !readyToDelete(next)) await resourceQuotaAdmission(ctx, res, next, cur.obj, opts.dryRun)
