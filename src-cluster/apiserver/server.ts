@@ -636,12 +636,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
   // Filled after the bootstrap policy is written (below), so the first request already sees it.
   const policy = PolicyCache.create(store)
-  const nodeGraph = await NodeGraph.start(store)
+  const cache = new WatchCache(isCommitFeed(store) ? store : undefined, opts.watchCache)
+  const nodeGraph = await NodeGraph.start(store, cache)
   const ctx: ServerContext = {
     authorizer: new Authorizer(policy, nodeGraph),
     store,
     objects: new ObjectStore(store),
-    cache: new WatchCache(isCommitFeed(store) ? store : undefined, opts.watchCache),
+    cache,
     serviceIPs,
     nodePorts: new PortAllocator(config.nodePortRange.min, config.nodePortRange.max),
     config,

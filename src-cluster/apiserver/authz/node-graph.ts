@@ -1,11 +1,14 @@
 // What each node may read, as upstream's Node authorizer graph: the pods bound to a node and
 // the Secrets, ConfigMaps, PersistentVolumeClaims (and through them PersistentVolumes) and
 // ServiceAccounts those pods reference. Kept in memory by a watch on the store, like the RBAC
-// policy cache, so a kubelet's request costs no store read. A compacted watch re-lists.
+// policy cache, so a kubelet's request costs no store read. A compacted watch re-lists. A watch
+// event's object is the watch cache's (one decode shared with every watcher of the event).
+import type { KubeObject } from '../../api/object'
 import { type ResourceInfo } from '../../api/resources'
 import type { KeyValue, Storage, Watcher } from '../../store/types'
 import { decodeFor, resourcePrefix } from '../registry/objects'
 import { RES } from '../../kit/resources'
+import type { WatchCache } from '../cache/watch-cache'
 
 export type NodeRefKind = 'secret' | 'configmap' | 'pvc' | 'serviceaccount'
 
@@ -92,10 +95,18 @@ export class NodeGraph {
   private readonly watchers: Watcher[] = []
   private closed = false
 
-  private constructor(private readonly store: Storage) {}
+  private constructor(
+    private readonly store: Storage,
+    private readonly cache: WatchCache | undefined,
+  ) {}
 
-  static async start(store: Storage): Promise<NodeGraph> {
-    const g = new NodeGraph(store)
+  /**
+   * With `cache` (the API server's watch cache), a watch event's object is read as the cache
+   * serves it: the watchers of the same event share that one decode instead of the graph
+   * decoding every pod version on its own.
+   */
+  static async start(store: Storage, cache?: WatchCache): Promise<NodeGraph> {
+    const g = new NodeGraph(store, cache)
     await g.sync(RES.pods)
     await g.sync(RES.pvcs)
     return g
@@ -107,13 +118,13 @@ export class NodeGraph {
       this.pods.clear()
       this.refs.clear()
     } else this.claimVolumes.clear()
-    for (const kv of r.kvs) this.put(res, kv)
+    for (const kv of r.kvs) this.put(res, decodeFor(res, kv), kv)
     const w = this.store.watch(
       resourcePrefix(res),
       { afterRevision: r.revision },
       (events) => {
         for (const e of events) {
-          if (e.type === 'put') this.put(res, e.kv)
+          if (e.type === 'put') this.put(res, this.cache ? this.cache.object(res, this.cache.encoded(res, e.kv)) : decodeFor(res, e.kv), e.kv)
           else this.remove(res, e.kv.key.slice(resourcePrefix(res).length))
         }
       },
@@ -125,16 +136,17 @@ export class NodeGraph {
     this.watchers.push(w)
   }
 
-  private put(res: ResourceInfo, kv: KeyValue): void {
+  /** `obj`: the object stored at `kv` (read only, never kept). */
+  private put(res: ResourceInfo, obj: KubeObject, kv: KeyValue): void {
     const key = kv.key.slice(resourcePrefix(res).length)
     if (res === RES.pvcs) {
-      const pvc = decodeFor(res, kv) as { spec?: { volumeName?: string } }
+      const pvc = obj as { spec?: { volumeName?: string } }
       if (pvc.spec?.volumeName) this.claimVolumes.set(key, pvc.spec.volumeName)
       else this.claimVolumes.delete(key)
       return
     }
     this.remove(res, key)
-    const pod = decodeFor(res, kv) as PodShape
+    const pod = obj as PodShape
     const node = pod.spec?.nodeName
     if (!node) return
     const entry: PodEntry = { node, namespace: pod.metadata?.namespace ?? '', uid: pod.metadata?.uid ?? '', refs: podReferences(pod) }
