@@ -54,6 +54,7 @@ import { WatchCache, type WatchCacheBounds } from './cache/watch-cache'
 import { reserveExisting } from './registry/strategies'
 import { parseRequest, type ResourceRequest } from './request'
 import { requestContext } from './request-user'
+import { requestTarget } from './request-target'
 import { WebhookSource } from './admission/webhook-source'
 import { checkAcceptable, sendError, sendJson } from './respond'
 import { ApiError, errors, failure } from './status'
@@ -264,7 +265,7 @@ function checkRawPath(rawUrl: string): void {
 
 async function route(ctx: ServerContext, auth: Authenticator, aggregator: Aggregator, req: IncomingMessage, res: ServerResponse): Promise<void> {
   checkRawPath(req.url ?? '/')
-  const url = new URL(req.url ?? '/', 'https://localhost')
+  const url = requestTarget(req.url ?? '/')
   const path = url.pathname.replace(/\/+$/, '') || '/'
   const q = url.searchParams
   // No credentials: system:anonymous, which RBAC lets read /version and the health endpoints
