@@ -74,6 +74,21 @@ function checkDepth<T>(value: T): T {
   return value
 }
 
+/**
+ * Whether JSON text that parsed is surely no deeper than MAX_BODY_DEPTH: it opens no more
+ * objects and arrays than that (`{` and `[` counted inside strings too, so never fewer), and a
+ * container at depth d sits inside d - 1 others. Counting characters allocates nothing, unlike
+ * checkDepth's walk of every value.
+ */
+function shallowJson(text: string): boolean {
+  let opened = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if ((c === 0x7b || c === 0x5b) && ++opened > MAX_BODY_DEPTH) return false
+  }
+  return true
+}
+
 /** Decode a body whose content type is JSON, YAML or protobuf; `kind` names the endpoint's kind in errors. */
 export function decodeBody(buf: Buffer, contentType: string | undefined, kind?: string): DecodedBody {
   const mt = mediaType(contentType)
@@ -100,7 +115,8 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, kind?: 
   }
   if (mt === '' || mt === 'application/json' || mt.endsWith('+json') || mt === '*/*') {
     try {
-      return { value: checkDepth(JSON.parse(text)), jsonText: text }
+      const value: unknown = JSON.parse(text)
+      return { value: shallowJson(text) ? value : checkDepth(value), jsonText: text }
     } catch (e) {
       if (e instanceof ApiError) throw e
       if (kind)
