@@ -27,6 +27,11 @@ let kubelet: KubeletServer
 const children = new Set<ChildProcess>()
 const terms = new Set<pty.IPty>()
 
+// Debian's mime-types gem (under rest-client) now and then warns that a type "is already
+// registered" when two of the script's threads first touch its registry at once: the library's
+// own race, not anything the server said, so it is not counted as the client complaining.
+const MIME_TYPES_RACE = /^Type \S+ is already registered as a variant of \S+\.\n?/gm
+
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // A group of its own: kubetail ends with `kill 0`, which signals its whole process group.
@@ -40,7 +45,7 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       children.delete(child)
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: stderr.replace(MIME_TYPES_RACE, '') })
     })
   })
 }
