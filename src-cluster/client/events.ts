@@ -29,7 +29,6 @@ interface CacheEntry {
   namespace: string
   name: string
   count: number
-  firstTimestamp: string
 }
 
 /** upstream's defaults (events_cache.go). */
@@ -40,7 +39,8 @@ const SPAM_REFILL_MS = 300_000
 const COMBINED_PREFIX = '(combined from similar events): '
 
 interface Aggregate {
-  messages: Set<string>
+  /** The different messages seen, held as the one string until there is a second (most keys see one). */
+  messages: string | Set<string>
   lastMs: number
 }
 
@@ -120,12 +120,14 @@ export class EventRecorder {
    */
   private aggregate(key: string, message: string, nowMs: number): boolean {
     let a = this.aggregates.get(key)
-    if (!a || nowMs - a.lastMs > AGGREGATE_INTERVAL_MS) a = { messages: new Set(), lastMs: nowMs }
+    if (!a || nowMs - a.lastMs > AGGREGATE_INTERVAL_MS) a = { messages: message, lastMs: nowMs }
     a.lastMs = nowMs
-    a.messages.add(message)
-    const combined = a.messages.size >= AGGREGATE_MAX_EVENTS
+    if (typeof a.messages !== 'string') a.messages.add(message)
+    else if (a.messages !== message) a.messages = new Set([a.messages, message])
+    const seen = a.messages
+    const combined = typeof seen !== 'string' && seen.size >= AGGREGATE_MAX_EVENTS
     // The set never grows past the maximum (upstream pops one).
-    if (combined) a.messages.delete(a.messages.values().next().value as string)
+    if (combined) seen.delete(seen.values().next().value as string)
     remember(this.aggregates, key, a, this.cacheSize)
     return combined
   }
@@ -190,7 +192,7 @@ export class EventRecorder {
       reportingInstance: this.opts.host ?? this.component,
     }
     await this.client.create(RES.events, namespace, ev)
-    this.cache.set(key, { namespace, name, count: 1, firstTimestamp: now })
+    this.cache.set(key, { namespace, name, count: 1 })
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
   }
 
