@@ -31,6 +31,7 @@ import { writeResults } from './lib/results'
 import { nowMs, round } from './lib/stats'
 import { summarizeSnapshotFile, type HeapSummary } from './lib/heap-summary'
 import { allocatedBytes, formatCpuSummary, startCpuProfile, startRemoteProfile, summarizeCpuProfile, writeCpuProfile } from './lib/cpu-profile'
+import { procKiB } from './lib/proc'
 
 const NODES = Number(process.env.NODES ?? 100)
 const SCALE = Number(process.env.SCALE ?? 1000)
@@ -73,9 +74,7 @@ function kubectlTimed(kubeconfig: string, args: string[]): Promise<number> {
 
 /** A process's resident set now and at its peak, from /proc (bytes). */
 function procRss(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') }
+  return { rss: (procKiB(pid, 'status', 'VmRSS') ?? NaN) * 1024, hwm: (procKiB(pid, 'status', 'VmHWM') ?? NaN) * 1024 }
 }
 
 /** A process's CPU time (user + system) so far, ms, from /proc/PID/stat (clock ticks of 10 ms). */

@@ -50,6 +50,7 @@ import { atCleanup, benchTempDir } from './lib/cleanup'
 import { deletePodsAndWait, loadTestImages, sleeperPod, waitPodsRunning } from './lib/pods'
 import { CriClient } from '../src-cluster/kubelet/cri/client'
 import { summarizeSnapshotFile, type HeapSummary } from './lib/heap-summary'
+import { procKiB } from './lib/proc'
 
 const SETTLE_MS = Number(process.env.SETTLE_S ?? 10) * 1000
 const NODES = new Set((process.env.NODES ?? 'worker,control-plane').split(','))
@@ -98,21 +99,11 @@ const POD_SELECTOR = 'bench=node-agent'
 
 /** Proportional set size (shared pages split among their users), MiB. */
 function pssMiB(pid: number): number {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
-    return m ? Number(m[1]) / 1024 : 0
-  } catch {
-    return 0
-  }
+  return (procKiB(pid, 'smaps_rollup', 'Pss') ?? 0) / 1024
 }
 
 function rssMiB(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) / 1024 : 0
-  } catch {
-    return 0
-  }
+  return (procKiB(pid, 'status', 'VmRSS') ?? 0) / 1024
 }
 
 async function stopChildren(): Promise<void> {

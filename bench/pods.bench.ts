@@ -35,6 +35,7 @@ import { CriClient } from '../src-cluster/kubelet/cri/client'
 import { NODE_PROCESS_ENV, nodeProcessFlags } from '../src-cluster/cmd/memory'
 import { atCleanup, benchTempDir } from './lib/cleanup'
 import { deletePodsAndWait, loadTestImages, sleeperPod } from './lib/pods'
+import { procKiB } from './lib/proc'
 
 const SEQ = Number(process.env.SEQ ?? 100)
 const BURST = Number(process.env.BURST ?? 100)
@@ -114,8 +115,7 @@ async function deleteAll(names: string[]): Promise<void> {
 }
 
 function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? round(Number(m[1]) / 1024, 1) : NaN
+  return round((procKiB(pid, 'status', 'VmRSS') ?? NaN) / 1024, 1)
 }
 
 /** Highest RSS over a few seconds of steady state (the kubelet syncs every pod each second). */

@@ -12,6 +12,7 @@ import { ClusterManager } from '../src-main/clusters'
 import { SshSession, loginFromKeyFile } from '../src-main/ssh-provisioning/ssh'
 import { formatTable } from './lib/table'
 import { writeResults } from './lib/results'
+import { procKiB } from './lib/proc'
 
 const WORKERS = Number(process.env.WORKERS ?? 1)
 const TIMEOUT_S = Number(process.env.TIMEOUT_S ?? 1200)
@@ -96,8 +97,7 @@ try {
       s.close()
     }
     const pid = readFileSync(join(dir, 'nodes', n, 'qemu.pid'), 'utf8').trim()
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-    rss.push([n, 'qemu process (host)', `${Math.round(Number(kb) / 1024)} MiB`])
+    rss.push([n, 'qemu process (host)', `${Math.round((procKiB(pid, 'status', 'VmRSS') ?? NaN) / 1024)} MiB`])
   }
 } catch (e) {
   failure = (e as Error).message.split('\n').slice(0, 6).join('\n')
