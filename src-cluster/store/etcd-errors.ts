@@ -11,11 +11,13 @@ export function isCompacted(err: unknown): boolean {
   return /required revision has been compacted/.test(text(err))
 }
 
+/** Error classes of the etcd3 package, cockatiel and etcd-member-gate.ts that mean "no member served the call". */
+const UNAVAILABLE_ERRORS = new Set(['GRPCUnavailableError', 'GRPCDeadlineExceededError', 'BrokenCircuitError', 'EtcdWatchStreamEnded', 'EtcdMemberPassedOver'])
+
 /** Connection failures and leader changes: worth retrying, not a verdict on the request. */
 export function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false
-  const name = err.constructor.name
-  if (name === 'GRPCUnavailableError' || name === 'GRPCDeadlineExceededError' || name === 'BrokenCircuitError' || name === 'EtcdWatchStreamEnded') return true
+  if (UNAVAILABLE_ERRORS.has(err.constructor.name) || UNAVAILABLE_ERRORS.has(err.name)) return true
   return /no leader|leader changed|request timed out|ECONNREFUSED|ECONNRESET|No connection established|failed to connect|circuit breaker is open|Connection dropped|UNAVAILABLE/i.test(
     err.message,
   )

@@ -577,8 +577,9 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdStore> 
     },
     ...(opts.tls ? { credentials: { rootCertificate: opts.tls.ca, certChain: opts.tls.cert, privateKey: opts.tls.key } } : {}),
   }
-  const { Etcd3 } = await import('etcd3')
-  const client = new Etcd3(options)
+  const [{ Etcd3, isRecoverableError }, { EtcdMemberGates }] = await Promise.all([import('etcd3'), import('./etcd-member-gate')])
+  // Not the package's 5 s circuit breaker per member: a restarted etcd serves at once (etcd-member-gate.ts).
+  const client = new Etcd3({ ...options, faultHandling: { host: new EtcdMemberGates({ isMemberFailure: isRecoverableError }).forMember } })
   const store = new EtcdStore(client, opts)
   const deadline = Date.now() + (opts.dialTimeoutMs ?? 20_000)
   for (;;) {

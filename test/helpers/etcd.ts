@@ -2,6 +2,8 @@
 // ports and a temporary data directory, TLS with client certificates by default; stop()
 // kills it and removes the directory.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { get as httpGet, type IncomingMessage } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +26,10 @@ export interface TestEtcd {
   halt(): Promise<void>
   /** Start the member again on its data directory and wait until it answers. */
   resume(): Promise<void>
+  /** Start the member again without waiting (see healthy()). */
+  launch(): void
+  /** Whether the member answers `GET /health` with `"health":"true"` (what `etcdctl endpoint health` asks). */
+  healthy(): Promise<boolean>
   stop(): Promise<void>
 }
 
@@ -71,5 +77,23 @@ export async function startTestEtcd(opts: { tls?: boolean } = {}): Promise<TestE
     await stop()
     throw e
   }
-  return { endpoint, dir, pki, tls, member, open, halt, resume, stop }
+  const healthy = () => etcdHealthy(endpoint, pki ? { ca: tls!.ca, cert: readFileSync(pki.healthcheckCert), key: readFileSync(pki.healthcheckKey) } : undefined)
+  return { endpoint, dir, pki, tls, member, open, halt, resume, launch, healthy, stop }
+}
+
+/** `GET ENDPOINT/health` (with the healthcheck client certificate on TLS): true once the member has a leader and serves. */
+export function etcdHealthy(endpoint: string, tls?: EtcdTls): Promise<boolean> {
+  return new Promise((resolve) => {
+    const url = `${endpoint}/health`
+    const onResponse = (res: IncomingMessage) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (body += c))
+      res.on('end', () => resolve(res.statusCode === 200 && /"health"\s*:\s*"true"/.test(body)))
+      res.on('error', () => resolve(false))
+    }
+    const req = tls ? httpsGet(url, { ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 2000 }, onResponse) : httpGet(url, { timeout: 2000 }, onResponse)
+    req.on('timeout', () => req.destroy())
+    req.on('error', () => resolve(false))
+  })
 }
