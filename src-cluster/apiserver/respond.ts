@@ -159,3 +159,13 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   console.error(`apiserver: ${req.method} ${req.url}: ${err instanceof Error ? err.stack : msg}`)
   sendStatus(req, res, errors.internal(msg).status)
 }
+
+/** Like sendJsonText, with the write's warnings (a write answered with the watch cache's encoding). */
+export function sendJsonTextWarned(req: IncomingMessage, res: ServerResponse, code: number, json: string, warnings: readonly string[]): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  if (wantsYaml(req)) sendText(req, res, code, true, stringify(JSON.parse(json)), warnings)
+  else sendText(req, res, code, false, json, warnings)
+}

@@ -38,7 +38,7 @@ import {
 } from '../registry/strategies'
 import { decodeKv } from '../registry/objects'
 import type { ResourceRequest } from '../request'
-import { sendJson } from '../respond'
+import { sendWritten } from './written'
 import { errors, failure } from '../status'
 import { applyDefaults, checkFields, checkTypeMeta, fieldValidationParam, isDryRun, validateOrThrow } from './object-checks'
 import { withTypeMeta } from '../type-meta'
@@ -245,7 +245,7 @@ export async function handleCreate(
     isDryRun(query),
     updateTracker(request.res, { manager: who.manager }, ctx.now),
   )
-  sendJson(req, res, 201, withTypeMeta(request.res, created), warnings)
+  sendWritten(ctx, req, res, 201, request.res, created, warnings)
 }
 
 export interface UpdateOptions {
@@ -416,7 +416,7 @@ export async function handleUpdate(
     fields: updateTracker(request.res, { manager: who.manager, subresource: sub }, ctx.now),
     createIfMissing: sub === undefined && CREATE_ON_UPDATE.has(request.res.kind) ? fresh : undefined,
   })
-  sendJson(req, res, out.created ? 201 : 200, withTypeMeta(request.res, out.obj), warnings)
+  sendWritten(ctx, req, res, out.created ? 201 : 200, request.res, out.obj, warnings)
 }
 
 /** Run a patch step; a PatchError becomes the Status the client gets (400, 415 or 422). */
@@ -489,7 +489,7 @@ export async function handlePatch(
       webhookOptions: { ...writeOptions('PatchOptions', dryRun), fieldManager: who.manager },
     },
   )
-  sendJson(req, res, 200, withTypeMeta(request.res, out.obj), warnings)
+  sendWritten(ctx, req, res, 200, request.res, out.obj, warnings)
 }
 
 /** Server-side apply: merge with field ownership; creates the object when it is missing. */
@@ -526,5 +526,5 @@ async function handleApply(
       createIfMissing: apply.writer.subresource === undefined ? () => createByApply(apply, structuredClone(applied)) : undefined,
     },
   )
-  sendJson(req, res, out.created ? 201 : 200, withTypeMeta(r.res, out.obj), warnings)
+  sendWritten(ctx, req, res, out.created ? 201 : 200, r.res, out.obj, warnings)
 }

@@ -61,6 +61,8 @@ const SHARED_DECODED = 1024
 export class ObjectStore {
   /** Decoded objects of the shared reads, per served version and key, valid for one stored revision. */
   private readonly shared = new Map<string, { readonly rev: number; readonly obj: KubeObject }>()
+  /** The stored key-value of each object create() and update() returned (see writtenKv). */
+  private readonly written = new WeakMap<KubeObject, KeyValue>()
 
   constructor(readonly store: Storage) {}
 
@@ -107,12 +109,27 @@ export class ObjectStore {
     return s
   }
 
+  /**
+   * The key-value an object returned by create() or update() was stored as: a write is answered
+   * with the watch cache's encoding of it, which the watch events of that version then reuse,
+   * instead of serializing the returned object once more.
+   */
+  writtenKv(obj: KubeObject): KeyValue | undefined {
+    return this.written.get(obj)
+  }
+
+  private stored(obj: KubeObject, revision: number, kv: KeyValue | undefined): KubeObject {
+    const out = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } }
+    if (kv !== undefined && kv.modRevision === revision) this.written.set(out, kv)
+    return out
+  }
+
   /** Create; 409 AlreadyExists when the key is taken. */
   async create(res: ResourceInfo, obj: KubeObject): Promise<KubeObject> {
     const key = storageKey(res, obj.metadata?.namespace, obj.metadata!.name!)
     const r = await this.store.txn([{ key, target: 'exists', equals: false }], [{ type: 'put', key, value: encodeFor(res, obj) }])
     if (!r.succeeded) throw errors.alreadyExists(res, obj.metadata!.name!)
-    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
+    return this.stored(obj, r.revision, r.kvs[0])
   }
 
   /** Compare-and-swap update; undefined when the object changed since `expectedRev`. */
@@ -120,7 +137,7 @@ export class ObjectStore {
     const key = storageKey(res, obj.metadata?.namespace, obj.metadata!.name!)
     const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'put', key, value: encodeFor(res, obj) }])
     if (!r.succeeded) return undefined
-    return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(r.revision) } }
+    return this.stored(obj, r.revision, r.kvs[0])
   }
 
   /** Compare-and-swap delete; the deleted object (resourceVersion = deletion revision), or undefined on conflict. */
