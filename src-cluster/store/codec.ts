@@ -8,13 +8,17 @@ export const FRAME_HEADER = 8
 /** Larger lengths can only come from garbage: no single record is allowed to be this big. */
 export const MAX_RECORD = 256 * 1024 * 1024
 
-/** Appends primitive values to a growing buffer. */
+/**
+ * Appends primitive values to a growing buffer, after room left for the frame header: frame()
+ * fills that in and hands out the same memory (no copy of the payload). `initial` is the payload
+ * bytes expected; a good guess (the WAL's records size theirs) means a single allocation.
+ */
 export class Writer {
   private buf: Buffer
-  private pos = 0
+  private pos = FRAME_HEADER
 
   constructor(initial = 256) {
-    this.buf = Buffer.allocUnsafe(initial)
+    this.buf = Buffer.allocUnsafe(FRAME_HEADER + initial)
   }
 
   private ensure(n: number): void {
@@ -58,12 +62,10 @@ export class Writer {
 
   /** The payload wrapped in its frame header (length + CRC). */
   frame(): Buffer {
-    const payload = this.buf.subarray(0, this.pos)
-    const out = Buffer.allocUnsafe(FRAME_HEADER + this.pos)
-    out.writeUInt32LE(this.pos, 0)
-    out.writeUInt32LE(crc32(payload), 4)
-    payload.copy(out, FRAME_HEADER)
-    return out
+    const len = this.pos - FRAME_HEADER
+    this.buf.writeUInt32LE(len, 0)
+    this.buf.writeUInt32LE(crc32(this.buf.subarray(FRAME_HEADER, this.pos)), 4)
+    return this.buf.subarray(0, this.pos)
   }
 }
 

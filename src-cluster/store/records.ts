@@ -12,9 +12,16 @@ export type WalRecord =
 const WAL_TXN = 1
 const WAL_COMPACT = 2
 
+/** A txn record's payload size when its text is ASCII (as keys and JSON values nearly always are). */
+function txnBytes(ops: readonly LoggedOp[]): number {
+  let n = 13
+  for (const op of ops) n += op.type === 'put' ? 9 + op.key.length + op.value.length : 5 + op.key.length
+  return n
+}
+
 export function encodeWalRecord(rec: WalRecord): Buffer {
-  const w = new Writer()
-  if (rec.kind === 'compact') return w.u8(WAL_COMPACT).num(rec.revision).frame()
+  if (rec.kind === 'compact') return new Writer(9).u8(WAL_COMPACT).num(rec.revision).frame()
+  const w = new Writer(txnBytes(rec.ops))
   w.u8(WAL_TXN).num(rec.revision).u32(rec.ops.length)
   for (const op of rec.ops) {
     if (op.type === 'put') w.u8(1).str(op.key).str(op.value)
@@ -71,7 +78,9 @@ export function encodeSnapshotHeader(snapshotHeader: SnapshotHeader): Buffer {
 
 /** One key's retained versions (tombstones have version 0 and keep the last value). */
 export function encodeSnapshotKey(key: string, versions: readonly KeyValue[]): Buffer {
-  const w = new Writer(64 + key.length)
+  let size = 9 + key.length
+  for (const v of versions) size += 28 + v.value.length
+  const w = new Writer(size)
   w.u8(SNAP_KEY).str(key).u32(versions.length)
   for (const v of versions) w.num(v.createRevision).num(v.modRevision).num(v.version).str(v.value)
   return w.frame()
