@@ -9,7 +9,7 @@
 // 503 for its paths; discovery of the other groups never depends on it. Extension servers
 // learn how to trust the proxy from kube-system's `extension-apiserver-authentication`
 // ConfigMap (readable through the `extension-apiserver-authentication-reader` Role), as upstream.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from './exchange'
 import { request as httpsRequest } from 'node:https'
 import type { KubeObject } from '../api/object'
 import { findResource } from '../api/resources'
@@ -355,7 +355,7 @@ export class Aggregator {
   }
 
   /** Proxies the request to the APIService's backend, as upstream's proxy handler: 503 when it is not available. */
-  async proxy(api: AggregatedApi, req: IncomingMessage, res: ServerResponse, user: User): Promise<void> {
+  async proxy(api: AggregatedApi, req: ApiRequest, res: ApiResponse, user: User): Promise<void> {
     if (!api.available) throw errors.unavailable('the server is currently unable to handle the request')
     let ep: Endpoint
     try {

@@ -5,7 +5,7 @@
 // credentials at all is system:anonymous in group system:unauthenticated, as upstream's
 // anonymous authenticator makes it (RBAC then decides: /version and the health endpoints are
 // public, the rest 403). Credentials that do not check out are never anonymous: 401.
-import type { IncomingMessage } from 'node:http'
+import type { ApiRequest } from './exchange'
 import type { TLSSocket } from 'node:tls'
 import { timingSafeEqual, X509Certificate } from 'node:crypto'
 import type { User } from './context'
@@ -22,7 +22,7 @@ export interface StaticToken {
 
 export interface Authenticator {
   /** The caller; undefined when it presented credentials that are not valid (→ 401). */
-  authenticate(req: IncomingMessage): Promise<User | undefined>
+  authenticate(req: ApiRequest): Promise<User | undefined>
 }
 
 export const ANONYMOUS: User = { name: 'system:anonymous', groups: ['system:unauthenticated'] }

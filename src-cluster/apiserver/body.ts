@@ -1,6 +1,6 @@
 // Reads and decodes request bodies: JSON, YAML and (for kubectl ≥ 1.32's `create` commands)
 // Kubernetes protobuf. Malformed input becomes a 400 that says what is wrong and where.
-import type { IncomingMessage } from 'node:http'
+import type { ApiRequest } from './exchange'
 import { parseDocument } from 'yaml'
 import { decodeProtobufObject, isProtobuf } from '../api/codec/protobuf'
 import { BadRequestError } from '../api/errors'
@@ -8,6 +8,7 @@ import type { KubeObject } from '../api/object'
 import type { Struct } from '../api/schema/dsl'
 import { structByName, structForKind } from '../api/schema/index'
 import { ApiError, errors } from './status'
+import { DirectRequest } from '../client/in-process'
 
 /** Upstream's limit for a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024
@@ -17,13 +18,22 @@ function protobufKind(group: string, version: string, kind: string): Struct | un
   return structForKind(group, version, kind) ?? (kind === 'DeleteOptions' ? structByName('io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions') : undefined)
 }
 
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
+function tooLarge(): ApiError {
+  return errors.tooLarge(`the request body is larger than ${MAX_BODY_BYTES} bytes: split the object (e.g. large ConfigMaps) into smaller ones`)
+}
+
+export async function readBody(req: ApiRequest): Promise<Buffer> {
+  // The direct in-process path has the body whole already: no stream to iterate.
+  if (req instanceof DirectRequest) {
+    const body = req.takeBody()
+    if (body.length > MAX_BODY_BYTES) throw tooLarge()
+    return body
+  }
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_BODY_BYTES)
-      throw errors.tooLarge(`the request body is larger than ${MAX_BODY_BYTES} bytes: split the object (e.g. large ConfigMaps) into smaller ones`)
+    if (size > MAX_BODY_BYTES) throw tooLarge()
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)

@@ -1,5 +1,5 @@
 // What every handler needs: the store, object access, allocators, options and the clock.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from './exchange'
 import type { Storage } from '../store/types'
 import type { ClusterIPAllocator, PortAllocator } from './registry/allocators'
 import type { ObjectStore } from './registry/objects'
@@ -41,9 +41,9 @@ export interface ServerContext {
   readonly webhooks: WebhookSource
   now(): Date
   /** Watch streams still open, closed on shutdown. */
-  readonly openStreams: Set<ServerResponse>
+  readonly openStreams: Set<ApiResponse>
   /** The user of the request being served (request-user.ts); undefined in the server's own context. */
   readonly requestUser?: User
   /** The request being served (its warnings: warnings.ts); undefined in the server's own context. */
-  readonly request?: IncomingMessage
+  readonly request?: ApiRequest
 }

@@ -1,7 +1,7 @@
 // Output negotiation from the Accept header, as upstream's: clauses are tried in order and the
 // first one the server can answer wins. `as=Table` and `as=PartialObjectMetadata[List]` with
 // g=meta.k8s.io ask for a converted answer; protobuf clauses are skipped (we answer JSON).
-import type { IncomingMessage } from 'node:http'
+import type { ApiRequest } from './exchange'
 
 export type Transform = 'Table' | 'PartialObjectMetadata' | 'PartialObjectMetadataList'
 
@@ -38,6 +38,6 @@ export function negotiate(accept: string | undefined): Negotiated {
   return { version: 'v1' }
 }
 
-export function negotiated(req: IncomingMessage): Negotiated {
+export function negotiated(req: ApiRequest): Negotiated {
   return negotiate(req.headers.accept)
 }

@@ -1,5 +1,5 @@
 // Writing answers: JSON (or YAML when asked), Warning headers, Status errors.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from './exchange'
 import { gzip } from 'node:zlib'
 import { stringify } from 'yaml'
 import { negotiated } from './negotiate'
@@ -7,16 +7,16 @@ import { ApiError, errors, failure, type Status } from './status'
 import { StoreError } from '../store/types'
 import { requestWarnings } from './warnings'
 
-export function wantsTable(req: IncomingMessage): boolean {
+export function wantsTable(req: ApiRequest): boolean {
   return negotiated(req).as === 'Table'
 }
 
-function wantsYaml(req: IncomingMessage): boolean {
+function wantsYaml(req: ApiRequest): boolean {
   const accept = req.headers.accept ?? ''
   return accept.startsWith('application/yaml') && !accept.includes('application/json')
 }
 
-export function checkAcceptable(req: IncomingMessage): void {
+export function checkAcceptable(req: ApiRequest): void {
   const accept = (req.headers.accept ?? '').trim()
   if (!accept) return
   const ok = accept.split(',').some((a) => {
@@ -49,7 +49,7 @@ export function warningHeader(warnings: readonly string[]): string[] {
   return out
 }
 
-export function sendJson(req: IncomingMessage, res: ServerResponse, code: number, body: unknown, warnings: readonly string[] = []): void {
+export function sendJson(req: ApiRequest, res: ApiResponse, code: number, body: unknown, warnings: readonly string[] = []): void {
   if (res.headersSent) {
     res.end()
     return
@@ -59,7 +59,7 @@ export function sendJson(req: IncomingMessage, res: ServerResponse, code: number
 }
 
 /** Like sendJson, for a body already serialized as JSON (the watch cache's encodings). */
-export function sendJsonText(req: IncomingMessage, res: ServerResponse, code: number, json: string): void {
+export function sendJsonText(req: ApiRequest, res: ApiResponse, code: number, json: string): void {
   if (res.headersSent) {
     res.end()
     return
@@ -69,7 +69,7 @@ export function sendJsonText(req: IncomingMessage, res: ServerResponse, code: nu
 }
 
 /** Like sendJsonText, for JSON sent as the concatenation of `parts` (strings and UTF-8 bytes), not copied into one string first. */
-export function sendJsonParts(req: IncomingMessage, res: ServerResponse, code: number, parts: readonly (string | Buffer)[]): void {
+export function sendJsonParts(req: ApiRequest, res: ApiResponse, code: number, parts: readonly (string | Buffer)[]): void {
   if (res.headersSent) {
     res.end()
     return
@@ -79,7 +79,7 @@ export function sendJsonParts(req: IncomingMessage, res: ServerResponse, code: n
   else sendText(req, res, code, false, bytes, [])
 }
 
-function sendText(req: IncomingMessage, res: ServerResponse, code: number, yaml: boolean, text: string | readonly Buffer[], warnings: readonly string[]): void {
+function sendText(req: ApiRequest, res: ApiResponse, code: number, yaml: boolean, text: string | readonly Buffer[], warnings: readonly string[]): void {
   const headers: Record<string, string | string[]> = {
     'Content-Type': yaml ? 'application/yaml' : 'application/json',
     'Cache-Control': 'no-cache, private',
@@ -123,7 +123,7 @@ function sendText(req: IncomingMessage, res: ServerResponse, code: number, yaml:
 /** Upstream compresses answers larger than this when the client accepts gzip. */
 export const GZIP_THRESHOLD_BYTES = 128 * 1024
 
-function acceptsGzip(req: IncomingMessage): boolean {
+function acceptsGzip(req: ApiRequest): boolean {
   const ae = req.headers['accept-encoding']
   if (!ae) return false
   return ae.split(',').some((part) => {
@@ -134,11 +134,11 @@ function acceptsGzip(req: IncomingMessage): boolean {
   })
 }
 
-export function sendStatus(req: IncomingMessage, res: ServerResponse, status: Status): void {
+export function sendStatus(req: ApiRequest, res: ApiResponse, status: Status): void {
   sendJson(req, res, status.code, status)
 }
 
-export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+export function sendError(req: ApiRequest, res: ApiResponse, err: unknown): void {
   if (err instanceof ApiError) {
     sendStatus(req, res, err.status)
     return

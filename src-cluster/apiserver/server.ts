@@ -2,7 +2,7 @@
 // and the REST API of every resource in the resource table, on top of a Storage.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createServer, type Server } from 'node:https'
 import type { Socket } from 'node:net'
@@ -18,7 +18,7 @@ import { lockDir, openStore } from '../store'
 import { queryBool } from '../util/query'
 import { isCommitFeed, type Storage } from '../store/types'
 import { createAuthenticator, inProcessPeer, markInProcessPeer, parseTokenFile, storeLookup, type Authenticator } from './auth'
-import { memorySocketPair } from '../client/in-process'
+import { DirectConnection, DirectRequest, DirectResponse, memorySocketPair, type DirectDispatch } from '../client/in-process'
 import {
   aggregatedAttributes,
   authorizeOrThrow,
@@ -55,6 +55,7 @@ import { reserveExisting } from './registry/strategies'
 import { parseRequest, type ResourceRequest } from './request'
 import { requestContext } from './request-user'
 import { requestTarget } from './request-target'
+import type { ApiRequest, ApiResponse } from './exchange'
 import { WebhookSource } from './admission/webhook-source'
 import { checkAcceptable, sendError, sendJson } from './respond'
 import { ApiError, errors, failure } from './status'
@@ -132,6 +133,12 @@ export interface ApiServer {
    * without one, by the request's bearer token. No TLS, no kernel socket.
    */
   inProcessConnect(certPem?: string): () => Duplex
+  /**
+   * The in-process direct path (`ClientConfig.dispatch`): each call hands a request straight to
+   * the same request pipeline, as its ApiRequest and ApiResponse, with no HTTP/1.1 framing;
+   * authenticated as inProcessConnect authenticates. What the components in this process use.
+   */
+  inProcessDispatch(certPem?: string): DirectDispatch
   close(): Promise<void>
 }
 
@@ -263,7 +270,7 @@ function checkRawPath(rawUrl: string): void {
   }
 }
 
-async function route(ctx: ServerContext, auth: Authenticator, aggregator: Aggregator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(ctx: ServerContext, auth: Authenticator, aggregator: Aggregator, req: ApiRequest, res: ApiResponse): Promise<void> {
   checkRawPath(req.url ?? '/')
   const url = requestTarget(req.url ?? '/')
   const path = url.pathname.replace(/\/+$/, '') || '/'
@@ -387,7 +394,7 @@ const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+p
 const OPENAPI_V2_PROTOBUF_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'
 
 /** /openapi/v2 as kube-openapi serves it: protobuf when asked, else JSON; ETag and If-None-Match. */
-function serveOpenapiV2(req: IncomingMessage, res: ServerResponse): void {
+function serveOpenapiV2(req: ApiRequest, res: ApiResponse): void {
   const doc = openapiV2()
   const clauses = (req.headers.accept ?? '')
     .split(',')
@@ -429,7 +436,7 @@ function versionInfo(): Record<string, string> {
   }
 }
 
-async function serveResource(ctx: ServerContext, r: ResourceRequest, req: IncomingMessage, res: ServerResponse, q: URLSearchParams, user: User): Promise<void> {
+async function serveResource(ctx: ServerContext, r: ResourceRequest, req: ApiRequest, res: ApiResponse, q: URLSearchParams, user: User): Promise<void> {
   const allowed = r.res.verbs
   if (r.res.virtual) {
     if (r.verb !== 'create' || r.name) throw errors.methodNotAllowed(`${r.res.kind} only supports create`)
@@ -588,7 +595,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     markFailed = reject
   })
   ready.catch(() => undefined)
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  const onRequest = (req: ApiRequest, res: ApiResponse): void => {
     ready.then((c) => route(c, auth, aggregator, req, res)).catch((e: unknown) => sendError(req, res, e))
   }
   server.on('request', onRequest)
@@ -596,6 +603,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // connections (never listening on anything).
   const local = createHttpServer({ maxHeaderSize: 1024 * 1024 }, onRequest)
   const localSockets = new Set<Duplex>()
+  // Direct-path requests under way (watches among them), ended as dropped connections on close().
+  const exchanges = new Set<DirectResponse>()
   let closing = false
   // CONNECT is no API method (the API server is no proxy): an empty 405, then the connection ends.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
@@ -736,6 +745,22 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return client
       }
     },
+    inProcessDispatch(certPem) {
+      const connection = new DirectConnection()
+      markInProcessPeer(connection, inProcessPeer(certPem, pki.ca.certPem, now()))
+      return (init, receiver) => {
+        const res = new DirectResponse(new DirectRequest(init, connection), receiver)
+        // A closed server refuses, as its port would.
+        if (closing) {
+          queueMicrotask(() => res.destroy(Object.assign(new Error('connect ECONNREFUSED (the in-process API server is closed)'), { code: 'ECONNREFUSED' })))
+          return res
+        }
+        exchanges.add(res)
+        res.once('close', () => exchanges.delete(res))
+        onRequest(res.request, res)
+        return res
+      }
+    },
     async close() {
       closing = true
       // A clean shutdown takes this server out of the `kubernetes` Endpoints first (while the
@@ -749,6 +774,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       for (const socket of sockets) socket.destroy()
       for (const socket of localSockets) socket.destroy()
+      for (const x of exchanges) x.destroy()
       policy.close()
       ctx.webhooks.close()
       nodeGraph.close()
@@ -759,6 +785,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       await apiServicesSync
       for (const socket of sockets) socket.destroy()
       for (const socket of localSockets) socket.destroy()
+      for (const x of exchanges) x.destroy()
       await closed
       if (!opts.storage) await store.close()
       await releaseDir()

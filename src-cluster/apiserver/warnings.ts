@@ -2,11 +2,11 @@
 // admission webhooks add theirs deep in the write path (through the request's ServerContext);
 // every answer to the request, errors included, carries them as `Warning: 299 - "…"` headers,
 // each message once. The list lives on the request message, made on the first warning.
-import type { IncomingMessage } from 'node:http'
+import type { ApiRequest } from './exchange'
 import type { ServerContext } from './context'
 
 const WARNINGS = Symbol('kubelab.requestWarnings')
-type WithWarnings = IncomingMessage & { [WARNINGS]?: string[] }
+type WithWarnings = ApiRequest & { [WARNINGS]?: string[] }
 const NONE: readonly string[] = []
 
 export function addWarning(ctx: ServerContext, message: string): void {
@@ -17,6 +17,6 @@ export function addWarning(ctx: ServerContext, message: string): void {
 }
 
 /** The warnings added while serving `req`. */
-export function requestWarnings(req: IncomingMessage): readonly string[] {
+export function requestWarnings(req: ApiRequest): readonly string[] {
   return (req as WithWarnings)[WARNINGS] ?? NONE
 }

@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream'
 import { createSecureContext } from 'node:tls'
 import type { KubeObject } from '../api/object'
 import { ApiClientError, errorFromResponse, networkError } from './errors'
-import { takeWatchObject, WATCH_OBJECT_MARK, WATCH_OBJECTS_HEADER } from './in-process'
+import { StringDecoder } from 'node:string_decoder'
+import { takeWatchObject, WATCH_OBJECT_MARK, WATCH_OBJECTS_HEADER, type DirectDispatch } from './in-process'
 import { apiVersionOfRef, queryString, resourcePath } from './resources'
 import type {
   Client,
@@ -77,13 +78,15 @@ function inProcessAgents(connect: () => Duplex): Connections {
 export function createClient(cfg: ClientConfig, shared?: Connections): ClosableClient {
   const url = new URL(cfg.server)
   if (url.protocol !== 'https:') throw new Error(`API server address ${cfg.server} must start with https://`)
-  const inProcess = cfg.connect !== undefined
+  const dispatch = cfg.dispatch
+  const inProcess = cfg.connect !== undefined || dispatch !== undefined
   const request = inProcess ? httpRequest : httpsRequest
   // One TLS context for every connection (tls.connect would otherwise parse the CA, certificate
   // and key again for each new socket).
   const tls = shared || inProcess ? undefined : { ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem }
   const secure = tls && { ...tls, secureContext: createSecureContext(tls) }
-  const local = !shared && cfg.connect ? inProcessAgents(cfg.connect) : undefined
+  // The direct path opens no connections: its agents stay empty.
+  const local = !shared && inProcess ? (cfg.connect ? inProcessAgents(cfg.connect) : idleAgents()) : undefined
   // Many controllers share one client: enough sockets that a burst of writes does not queue, all
   // kept once open (as client-go keeps one HTTP/2 connection) rather than a new handshake for
   // each request past the idle pool.
@@ -99,7 +102,44 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
     return { method, hostname: url.hostname, port: url.port || 443, path, headers: h, agent: a, servername: isIp(url.hostname) ? undefined : url.hostname }
   }
 
+  /** The headers an HTTP request of ours carries, as Node's client writes them (Host included). */
+  function directHeaders(headers: Record<string, string>): Record<string, string> {
+    const h: Record<string, string> = { Host: url.host, Accept: 'application/json', 'User-Agent': cfg.userAgent ?? 'kubelab-client', ...headers }
+    if (cfg.token) h.Authorization = `Bearer ${cfg.token}`
+    return h
+  }
+
+  /** send() on the direct path: the same request handed to the server in this process, the answer's status and body collected. */
+  function sendDirect(to: DirectDispatch, method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const h = directHeaders(headers)
+      if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body))
+      let status = 0
+      const chunks: (string | Buffer)[] = []
+      const timer = setTimeout(() => {
+        exchange.abort()
+        reject(networkError(server, Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })))
+      }, REQUEST_TIMEOUT_MS)
+      const exchange = to(
+        { method, url: path, headers: h, body },
+        {
+          head: (code) => (status = code),
+          data: (c) => chunks.push(c),
+          end: () => {
+            clearTimeout(timer)
+            resolve({ status, body: joinChunks(chunks) })
+          },
+          error: (e) => {
+            clearTimeout(timer)
+            reject(networkError(server, e))
+          },
+        },
+      )
+    })
+  }
+
   function send(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<RawResponse> {
+    if (dispatch) return sendDirect(dispatch, method, path, body, headers)
     return new Promise((resolve, reject) => {
       const h = { ...headers }
       if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body))
@@ -242,10 +282,61 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
       finished = true
       if (err) settle?.reject(err)
       else settle?.resolve()
-      req.destroy()
+      stopConnection()
+    }
+    let stopConnection = (): void => undefined
+
+    let buf = ''
+    /** Newline-delimited events as they arrive; `take` gives a marker line's object (WATCH_OBJECTS_HEADER). */
+    const onText = (chunk: string, take: () => unknown): void => {
+      buf += chunk
+      let nl: number
+      while (!finished && (nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim()
+        buf = buf.slice(nl + 1)
+        if (!line) continue
+        let ev: WatchEventOf<T>
+        try {
+          ev =
+            objects && line.startsWith(WATCH_OBJECT_MARK) ? ({ type: line.slice(1), object: take() } as WatchEventOf<T>) : (JSON.parse(line) as WatchEventOf<T>)
+        } catch {
+          finish(new ApiClientError(0, 'BadResponse', `watch ${path}: the server sent a line that is not JSON: ${line.slice(0, 200)}`))
+          return
+        }
+        try {
+          onEvent(ev)
+        } catch (e) {
+          finish(e)
+          return
+        }
+        // After an ERROR event the server ends the stream; so do we.
+        if (ev.type === 'ERROR') finish()
+      }
+    }
+    const headers: Record<string, string> = objects ? { [WATCH_OBJECTS_HEADER]: '1' } : {}
+
+    if (dispatch) {
+      let status = 0
+      const failed: (string | Buffer)[] = []
+      const decoder = new StringDecoder('utf8')
+      const take = (): unknown => exchange.takeObject()
+      const exchange = dispatch(
+        { method: 'GET', url: path, headers: directHeaders(headers) },
+        {
+          head: (code) => (status = code),
+          data: (c) => {
+            if (status !== 200) failed.push(c)
+            else onText(typeof c === 'string' ? c : decoder.write(c), take)
+          },
+          end: () => finish(status === 200 ? undefined : errorFromResponse(status, joinChunks(failed), `watch ${path}`)),
+          error: (e) => finish(networkError(server, e)),
+        },
+      )
+      stopConnection = () => exchange.abort()
+      return { stop: () => finish(), done }
     }
 
-    const req = request(baseOptions('GET', path, objects ? { [WATCH_OBJECTS_HEADER]: '1' } : {}, watchAgent), (res: IncomingMessage) => {
+    const req = request(baseOptions('GET', path, headers, watchAgent), (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -254,39 +345,14 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
         return
       }
       res.socket?.setKeepAlive(true, 30_000)
-      let buf = ''
       res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        buf += chunk
-        let nl: number
-        while (!finished && (nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim()
-          buf = buf.slice(nl + 1)
-          if (!line) continue
-          let ev: WatchEventOf<T>
-          try {
-            ev =
-              objects && line.startsWith(WATCH_OBJECT_MARK)
-                ? ({ type: line.slice(1), object: takeWatchObject(res.socket) } as WatchEventOf<T>)
-                : (JSON.parse(line) as WatchEventOf<T>)
-          } catch {
-            finish(new ApiClientError(0, 'BadResponse', `watch ${path}: the server sent a line that is not JSON: ${line.slice(0, 200)}`))
-            return
-          }
-          try {
-            onEvent(ev)
-          } catch (e) {
-            finish(e)
-            return
-          }
-          // After an ERROR event the server ends the stream; so do we.
-          if (ev.type === 'ERROR') finish()
-        }
-      })
+      const take = (): unknown => takeWatchObject(res.socket)
+      res.on('data', (chunk: string) => onText(chunk, take))
       res.on('end', () => finish())
       res.on('close', () => finish())
       res.on('error', (e) => finish(networkError(server, e)))
     })
+    stopConnection = () => req.destroy()
     req.on('error', (e) => finish(finished ? undefined : networkError(server, e)))
     req.end()
     return {
@@ -296,6 +362,17 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
   }
 
   return client
+}
+
+/** Agents that never connect (a client on the direct path keeps the Connections shape for withUserAgent). */
+function idleAgents(): Connections {
+  return { agent: new HttpAgent({ keepAlive: true }), watchAgent: new HttpAgent({ keepAlive: false }) }
+}
+
+/** A response body from its chunks (strings and bytes, as the server wrote them). */
+function joinChunks(chunks: readonly (string | Buffer)[]): string {
+  if (chunks.length === 1 && typeof chunks[0] === 'string') return chunks[0]
+  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))).toString('utf8')
 }
 
 function isIp(host: string): boolean {

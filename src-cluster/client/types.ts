@@ -3,6 +3,7 @@
 // queues, the Kubernetes controller pattern. Implementations live beside this file.
 import type { Duplex } from 'node:stream'
 import type { KubeObject } from '../api/object'
+import type { DirectDispatch } from './in-process'
 
 /** Which resource a call is about. Build with `resourceRef('apps/v1', 'deployments')` or from RESOURCES. */
 export interface ResourceRef {
@@ -28,6 +29,12 @@ export interface ClientConfig {
    * authenticates them as the identity of `certPem` (checked once against its CA) or `token`.
    */
   readonly connect?: () => Duplex
+  /**
+   * A component in the API server's own process, on the direct path (`ApiServer.inProcessDispatch`):
+   * requests go into the server's request pipeline without HTTP/1.1 framing; authenticated as
+   * with `connect`. Takes precedence over `connect`.
+   */
+  readonly dispatch?: DirectDispatch
   /**
    * Connections kept for ordinary requests (watches have their own), all kept open once made;
    * a burst past it queues. Default 64. Each idle TLS connection holds ~160 KiB of the process's

@@ -75,7 +75,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       certPem: pair.certPem,
       keyPem: pair.keyPem,
       userAgent,
-      connect: apiserver.inProcessConnect(pair.certPem),
+      dispatch: apiserver.inProcessDispatch(pair.certPem),
     })
   const clientFor = (userAgent: string, user: string, groups: readonly string[] = []): ClosableClient =>
     clientAs(userAgent, issueClientCert(apiserver.pki.ca, user, groups))

@@ -194,14 +194,17 @@ describe('in-process transport', () => {
     await t?.close()
   })
 
-  const inProcess = (certPem?: string, token?: string): ClosableClient =>
+  // Both in-process paths: the direct one (no HTTP/1.1) the control plane uses, and HTTP/1.1 over in-memory connections.
+  const MODES = ['direct', 'http'] as const
+  type Mode = (typeof MODES)[number]
+  const inProcess = (certPem?: string, token?: string, mode: Mode = 'direct'): ClosableClient =>
     createClient({
       server: t.server.url,
       caPem: t.server.pki.ca.certPem,
       certPem,
       token,
       userAgent: 'in-process-test',
-      connect: t.server.inProcessConnect(certPem),
+      ...(mode === 'direct' ? { dispatch: t.server.inProcessDispatch(certPem) } : { connect: t.server.inProcessConnect(certPem) }),
     })
   const whoami = async (k: ClosableClient): Promise<{ username?: string; groups?: string[] }> =>
     (
@@ -211,8 +214,8 @@ describe('in-process transport', () => {
       })
     ).status.userInfo
 
-  it('serves the same pipeline as HTTPS: CRUD, field manager, watch, errors', async () => {
-    const k = inProcess(t.server.admin.certPem)
+  it.each(MODES)('serves the same pipeline as HTTPS: CRUD, field manager, watch, errors (%s)', async (mode) => {
+    const k = inProcess(t.server.admin.certPem, undefined, mode)
     try {
       expect(await whoami(k)).toMatchObject({ username: 'kubernetes-admin', groups: expect.arrayContaining(['system:masters', 'system:authenticated']) })
       const start = await k.list(CM, { namespace: 'default' })
@@ -238,10 +241,10 @@ describe('in-process transport', () => {
     }
   })
 
-  it("hands an in-process informer the server's parsed objects, equal to what an HTTPS informer decodes", async () => {
-    const k = inProcess(t.server.admin.certPem)
+  it.each(MODES)("hands an in-process informer the server's parsed objects, equal to what an HTTPS informer decodes (%s)", async (mode) => {
+    const k = inProcess(t.server.admin.certPem, undefined, mode)
     const remote = clientFor(t)
-    const opts = { namespace: 'default', labelSelector: 'handed=yes', stripManagedFields: true }
+    const opts = { namespace: 'default', labelSelector: `handed=${mode}`, stripManagedFields: true }
     const local = new Informer<CMObj>(k, CM, opts)
     const overTls = new Informer<CMObj>(remote, CM, opts)
     const seen = (inf: Informer<CMObj>): string[] => {
@@ -257,23 +260,178 @@ describe('in-process transport', () => {
     const tlsLog = seen(overTls)
     try {
       await Promise.all([local.start(), overTls.start()])
-      await k.create(CM, 'default', cm('handed', { v: '1' }, { handed: 'yes' }))
+      await k.create(CM, 'default', cm('handed', { v: '1' }, { handed: mode }))
       await k.patch(CM, 'default', 'handed', { data: { v: '2' } }, 'merge')
       // Leaving the selector is a delete for both.
       await k.patch(CM, 'default', 'handed', { metadata: { labels: { handed: 'no' } } }, 'merge')
       await until('both informers saw the object leave', () => localLog.includes('delete handed') && tlsLog.includes('delete handed'))
       expect(localLog).toEqual(['add handed 1', 'update handed 2', 'delete handed'])
       expect(tlsLog).toEqual(localLog)
-      await k.create(CM, 'default', cm('handed-2', { v: '3' }, { handed: 'yes' }))
+      await k.create(CM, 'default', cm('handed-2', { v: '3' }, { handed: mode }))
       await until('both hold handed-2', () => !!local.get('default/handed-2') && !!overTls.get('default/handed-2'))
       expect(local.get('default/handed-2')).toEqual(overTls.get('default/handed-2'))
       expect(local.get('default/handed-2')?.metadata?.managedFields).toBeUndefined()
     } finally {
       local.stop()
       overTls.stop()
+      for (const name of ['handed', 'handed-2']) await k.delete(CM, 'default', name)
       k.close()
       remote.close()
     }
+  })
+
+  /** What an answer shows a client: status, the headers the API sets, the body. */
+  interface Answer {
+    status: number
+    headers: Record<string, string>
+    body: string
+  }
+  const SHOWN_HEADERS = ['content-type', 'warning', 'cache-control', 'content-encoding', 'vary']
+  const shown = (h: Record<string, string | string[] | number | undefined>): Record<string, string> => {
+    const out: Record<string, string> = {}
+    for (const k of SHOWN_HEADERS) {
+      const v = h[k]
+      // Node's HTTP client joins repeated headers with ", ".
+      if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : String(v)
+    }
+    return out
+  }
+  type Raw = (method: string, path: string, headers?: Record<string, string>, body?: string) => Promise<Answer>
+  const direct: Raw = (method, path, headers = {}, body) =>
+    new Promise((resolve, reject) => {
+      let status = 0
+      let head: Answer['headers'] = {}
+      const chunks: Buffer[] = []
+      t.server.inProcessDispatch(t.server.admin.certPem)(
+        { method, url: path, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, body },
+        {
+          head: (code, h) => {
+            status = code
+            head = shown(h)
+          },
+          data: (c) => chunks.push(typeof c === 'string' ? Buffer.from(c) : c),
+          end: () => resolve({ status, headers: head, body: Buffer.concat(chunks).toString('utf8') }),
+          error: reject,
+        },
+      )
+    })
+  const overHttps: Raw = (method, path, headers = {}, body) =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: t.server.port,
+          method,
+          path,
+          headers,
+          ca: t.server.pki.ca.certPem,
+          cert: t.server.admin.certPem,
+          key: t.server.admin.keyPem,
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: shown(res.headers), body: Buffer.concat(chunks).toString('utf8') }))
+          res.on('error', reject)
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+  /** An answer about one of two twin objects, with the twin's name and what differs between any two objects (uid, versions, times) blanked. */
+  const twinless = (a: Answer, name: string): unknown => {
+    const text = a.body.split(name).join('NAME')
+    const blank = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(blank)
+      if (v === null || typeof v !== 'object') return v
+      const out: Record<string, unknown> = {}
+      for (const [k, x] of Object.entries(v)) out[k] = ['uid', 'resourceVersion', 'creationTimestamp', 'time'].includes(k) ? '…' : blank(x)
+      return out
+    }
+    return {
+      status: a.status,
+      headers: a.headers,
+      body:
+        a.headers['content-type'] === 'application/json' ? blank(JSON.parse(text)) : text.replace(/(uid|resourceVersion|creationTimestamp|time): .*/g, '$1: …'),
+    }
+  }
+
+  it('answers every request the direct path takes exactly as HTTPS does: reads, writes, patches, status, watch, errors, warnings', async () => {
+    const cms = '/api/v1/namespaces/default/configmaps'
+    const quotas = '/api/v1/namespaces/default/resourcequotas'
+    const json = { 'Content-Type': 'application/json', Accept: 'application/json' }
+    const start = JSON.parse((await overHttps('GET', `${cms}?labelSelector=same%3Dyes`, json)).body) as { metadata: { resourceVersion: string } }
+    // Each request once per path, on twin objects (same-d by the direct path, same-h over HTTPS).
+    const steps: [string, (n: string) => [string, string, Record<string, string>, string?]][] = [
+      [
+        'create with an unknown field (a Warning)',
+        (n) => ['POST', `${cms}?fieldValidation=Warn`, json, JSON.stringify({ ...cm(n, { a: '1' }, { same: 'yes' }), bogus: 1 })],
+      ],
+      [
+        'create from YAML',
+        (n) => ['POST', cms, { 'Content-Type': 'application/yaml' }, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${n}-yaml\ndata:\n  y: "1"\n`],
+      ],
+      ['get', (n) => ['GET', `${cms}/${n}`, json]],
+      ['get as YAML', (n) => ['GET', `${cms}/${n}`, { Accept: 'application/yaml' }]],
+      ['update', (n) => ['PUT', `${cms}/${n}`, json, JSON.stringify(cm(n, { a: '2' }, { same: 'yes' }))]],
+      ['merge patch', (n) => ['PATCH', `${cms}/${n}`, { 'Content-Type': 'application/merge-patch+json' }, '{"data":{"b":"3"}}']],
+      [
+        'strategic merge patch',
+        (n) => ['PATCH', `${cms}/${n}`, { 'Content-Type': 'application/strategic-merge-patch+json' }, '{"metadata":{"labels":{"s":"1"}}}'],
+      ],
+      ['JSON patch', (n) => ['PATCH', `${cms}/${n}`, { 'Content-Type': 'application/json-patch+json' }, '[{"op":"add","path":"/data/c","value":"4"}]']],
+      [
+        'server-side apply',
+        (n) => [
+          'PATCH',
+          `${cms}/${n}?fieldManager=tester&force=true`,
+          { 'Content-Type': 'application/apply-patch+yaml' },
+          `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${n}\ndata:\n  d: "5"\n`,
+        ],
+      ],
+      ['create again: 409', (n) => ['POST', cms, json, JSON.stringify(cm(n))]],
+      ['a body that is not JSON: 400', () => ['POST', cms, json, '{"apiVersion":']],
+      ['a patch type not served: 415', (n) => ['PATCH', `${cms}/${n}`, { 'Content-Type': 'text/plain' }, 'x']],
+      ['a missing object: 404', (n) => ['GET', `${cms}/${n}-missing`, json]],
+      ['impersonating a user without rights: 403', (n) => ['GET', `${cms}/${n}`, { ...json, 'Impersonate-User': 'nobody' }]],
+      ['POST to a named object: 405', (n) => ['POST', `${cms}/${n}`, json, JSON.stringify(cm(n))]],
+      [
+        'a ResourceQuota',
+        (n) => ['POST', quotas, json, JSON.stringify({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: n }, spec: { hard: { pods: '5' } } })],
+      ],
+      [
+        'its status subresource, patched',
+        (n) => ['PATCH', `${quotas}/${n}/status`, { 'Content-Type': 'application/merge-patch+json' }, '{"status":{"hard":{"pods":"5"},"used":{"pods":"1"}}}'],
+      ],
+      ['its status, read', (n) => ['GET', `${quotas}/${n}/status`, json]],
+      ['delete', (n) => ['DELETE', `${cms}/${n}`, json]],
+      ['delete the YAML one', (n) => ['DELETE', `${cms}/${n}-yaml`, json]],
+      ['delete the quota', (n) => ['DELETE', `${quotas}/${n}`, json]],
+    ]
+    const codes: number[] = []
+    for (const [what, step] of steps) {
+      const [method, path, headers, body] = step('same-d')
+      const d = await direct(method, path, headers, body)
+      const [hm, hp, hh, hb] = step('same-h')
+      const h = await overHttps(hm, hp, hh, hb)
+      expect(twinless(d, 'same-d'), what).toEqual(twinless(h, 'same-h'))
+      codes.push(d.status)
+      if (codes.length === 1) expect(d.headers.warning).toContain('unknown field \\"bogus\\"')
+    }
+    // The steps did what they say (so the comparison covered each kind of answer).
+    expect(codes).toEqual([201, 201, 200, 200, 200, 200, 200, 200, 200, 409, 400, 415, 404, 403, 405, 201, 200, 200, 200, 200, 200])
+    // The same reads give the same bytes: a list, and the watch of everything since the start.
+    const list = `${cms}?labelSelector=same%3Dyes`
+    expect(await direct('GET', list, json)).toEqual(await overHttps('GET', list, json))
+    const watch = `${cms}?watch=true&labelSelector=same%3Dyes&resourceVersion=${start.metadata.resourceVersion}&timeoutSeconds=1`
+    const [dw, hw] = await Promise.all([direct('GET', watch, json), overHttps('GET', watch, json)])
+    expect(dw).toEqual(hw)
+    expect(
+      dw.body
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as WatchEventOf).type),
+    ).toEqual([...['ADDED', 'ADDED'], ...Array<string>(10).fill('MODIFIED'), ...['DELETED', 'DELETED']])
   })
 
   it('writes marker lines with objects handed over only to an in-process watch that asks', async () => {
@@ -311,17 +469,32 @@ describe('in-process transport', () => {
         collect(done),
       ).end(),
     )
+    // The direct path: the same marker line, and the object handed over on its exchange.
+    const handed = new Promise<{ lines: string[]; object: unknown }>((resolve, reject) => {
+      let text = ''
+      const x = t.server.inProcessDispatch(t.server.admin.certPem)(
+        { method: 'GET', url: path, headers },
+        {
+          head: () => undefined,
+          data: (c) => (text += String(c)),
+          end: () => resolve({ lines: text.split('\n').filter(Boolean), object: x.takeObject() }),
+          error: reject,
+        },
+      )
+    })
     expect(await local).toEqual([`${WATCH_OBJECT_MARK}ADDED`])
+    expect((await handed).lines).toEqual([`${WATCH_OBJECT_MARK}ADDED`])
+    expect((await handed).object).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'marked', labels: { marker: 'yes' } } })
     expect((await remote).map((l) => JSON.parse(l) as WatchEventOf)).toMatchObject([{ type: 'ADDED', object: { metadata: { name: 'marked' } } }])
   })
 
-  it('authenticates as the certificate or token it carries, and RBAC decides per identity', async () => {
+  it.each(MODES)('authenticates as the certificate or token it carries, and RBAC decides per identity (%s)', async (mode) => {
     const alice = issueClientCert(t.server.pki.ca, 'alice', ['team-a'])
-    const a = inProcess(alice.certPem)
-    const foreign = inProcess(issueClientCert(createCA('not-the-cluster-ca'), 'mallory', ['system:masters']).certPem)
+    const a = inProcess(alice.certPem, undefined, mode)
+    const foreign = inProcess(issueClientCert(createCA('not-the-cluster-ca'), 'mallory', ['system:masters']).certPem, undefined, mode)
     const adminToken = readFileSync(join(t.dir, 'data', 'tokens.csv'), 'utf8').split(',')[0]!
-    const byToken = inProcess(undefined, adminToken)
-    const anonymous = inProcess()
+    const byToken = inProcess(undefined, adminToken, mode)
+    const anonymous = inProcess(undefined, undefined, mode)
     try {
       expect(await whoami(a)).toMatchObject({ username: 'alice', groups: ['team-a', 'system:authenticated'] })
       const denied = (await a.list(CM, { namespace: 'default' }).catch((e: unknown) => e)) as ApiClientError

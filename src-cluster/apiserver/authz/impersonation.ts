@@ -1,11 +1,11 @@
 // Impersonate-User / -Group / -Uid headers (kubectl --as, --as-group, --as-uid): the requester
 // must be allowed to impersonate each, then the request runs as the impersonated user.
-import type { IncomingMessage } from 'node:http'
+import type { ApiRequest } from '../exchange'
 import { errors } from '../status'
 import { forbiddenMessage, type Attributes, type User } from './attributes'
 import type { Authorizer } from './authorizer'
 
-function headerList(req: IncomingMessage, name: string): string[] {
+function headerList(req: ApiRequest, name: string): string[] {
   const v = req.headers[name]
   if (v === undefined) return []
   return (Array.isArray(v) ? v : [v])
@@ -14,7 +14,7 @@ function headerList(req: IncomingMessage, name: string): string[] {
     .filter(Boolean)
 }
 
-export function impersonate(req: IncomingMessage, requester: User, authz: Authorizer): User {
+export function impersonate(req: ApiRequest, requester: User, authz: Authorizer): User {
   const [asUser] = headerList(req, 'impersonate-user')
   const asGroups = headerList(req, 'impersonate-group')
   const [asUid] = headerList(req, 'impersonate-uid')

@@ -2,7 +2,7 @@
 // node, finalizers (deletionTimestamp first, removal when the last finalizer goes),
 // propagation policies (orphan and foreground are finalizers the garbage collector honours),
 // and namespaces that turn Terminating until their content is gone.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { KubeObject } from '../../api/object'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
 import { asObject, decodeBody, readBody } from '../body'
@@ -32,7 +32,7 @@ export interface DeleteOptions {
   skipWebhooks?: boolean
 }
 
-export async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
+export async function readDeleteOptions(req: ApiRequest, query: URLSearchParams): Promise<DeleteOptions> {
   const buf = await readBody(req)
   const body = buf.length ? asObject(decodeBody(buf, req.headers['content-type'] ?? 'application/json').value, 'DeleteOptions') : {}
   const grace = query.get('gracePeriodSeconds') ?? body.gracePeriodSeconds
@@ -154,13 +154,7 @@ export async function deleteObject(
   throw errors.conflict(res, name, 'too many concurrent writers; try again')
 }
 
-export async function handleDelete(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleDelete(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   const opts = await readDeleteOptions(req, query)
   const out = await deleteObject(ctx, request.res, request.namespace, request.name!, opts)
   // Upstream answers 200 with the object while it still exists (finalizers, grace), else 200
@@ -171,8 +165,8 @@ export async function handleDelete(
 export async function handleDeleteCollection(
   ctx: ServerContext,
   request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   query: URLSearchParams,
 ): Promise<void> {
   checkIntegerListOptions(query)

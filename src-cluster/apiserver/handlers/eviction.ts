@@ -4,7 +4,7 @@
 // precondition, so two evictions cannot spend the same disruption) and the pod is recorded in
 // status.disruptedPods until the disruption controller sees it gone. A refusal is 429
 // TooManyRequests, which `kubectl drain` retries.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { Pod } from 'kubernetes-types/core/v1'
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1'
 import type { KubeObject } from '../../api/object'
@@ -140,13 +140,7 @@ export async function evictPod(ctx: ServerContext, namespace: string, name: stri
   }
 }
 
-export async function handleEviction(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleEviction(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   if (request.verb !== 'create') throw errors.methodNotAllowed(`${request.verb} is not supported on pods/eviction: POST a policy/v1 Eviction`)
   const ev = readEviction(await readBody(req), req.headers['content-type'], request.name!)
   const opts = toDeleteOptions(ev.deleteOptions, isDryRun(query, ev.deleteOptions as { dryRun?: unknown }))

@@ -1,5 +1,5 @@
 // GET of one object and of collections (with selectors, pagination and Table output).
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import { fieldErr } from '../../api/errors'
 import type { KubeObject } from '../../api/object'
 import { apiVersionOf, type ResourceInfo } from '../../api/resources'
@@ -59,13 +59,7 @@ async function waitUntilFresh(ctx: ServerContext, q: URLSearchParams): Promise<v
   }
 }
 
-export async function handleGet(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleGet(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   await waitUntilFresh(ctx, query)
   const kv = await ctx.store.get(storageKey(request.res, request.namespace, request.name!))
   if (!kv) throw errors.notFound(request.res, request.name!)
@@ -237,13 +231,7 @@ function wholeCollection(res: ResourceInfo, q: URLSearchParams): boolean {
   return filterFromQuery(res, q).trivial && !(Math.max(0, Number(q.get('limit') ?? 0) || 0) > 0)
 }
 
-export async function handleList(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleList(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   if (query.has('sendInitialEvents'))
     throw errors.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
       fieldErr.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'),

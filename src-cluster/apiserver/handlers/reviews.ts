@@ -1,7 +1,7 @@
 // Kinds that are created and answered but never stored: who am I, can I (for me or for another
 // user), what may I do here, is this token valid. Answers come from the same authorizer that
 // guards every request.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { ServerContext, User } from '../context'
 import type { ResourceRequest } from '../request'
 import { sendJson } from '../respond'
@@ -62,8 +62,8 @@ function rulesStatus(ctx: ServerContext, u: User, namespace: string | undefined)
 export async function handleReview(
   ctx: ServerContext,
   request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   query: URLSearchParams,
   user: User,
 ): Promise<void> {

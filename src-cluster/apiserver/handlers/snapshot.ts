@@ -3,13 +3,13 @@
 // Maintenance.Snapshot for clusters whose store is inside the API server, and on etcd it is that
 // RPC's bytes. A non-resource URL, so RBAC lets only those granted it through (system:masters,
 // cluster-admin): the snapshot holds every Secret.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { Storage } from '../../store/types'
 import { errors } from '../status'
 
 export const SNAPSHOT_PATH = '/kubelab/v1/snapshot'
 
-export async function handleSnapshot(store: Storage, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleSnapshot(store: Storage, req: ApiRequest, res: ApiResponse): Promise<void> {
   if (req.method !== 'GET') throw errors.methodNotAllowed(`${req.method ?? ''} is not supported on ${SNAPSHOT_PATH}: use GET`)
   const snap = await store.streamSnapshot()
   res.writeHead(200, {

@@ -1,6 +1,6 @@
 // Subresources other than status: scale (autoscaling/v1 Scale over a workload's
 // spec.replicas), pods/binding (the scheduler's decision), serviceaccounts/token.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { KubeObject } from '../../api/object'
 import { fieldErr } from '../../api/errors'
 import { labelSelectorFromObject, selectorToString } from '../../api/selectors'
@@ -84,13 +84,7 @@ function toScale(obj: KubeObject, paths?: ScalePaths): KubeObject {
   }
 }
 
-export async function handleScale(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleScale(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   if (request.verb === 'get') {
     const cur = await ctx.objects.mustGet(request.res, request.namespace, request.name!)
     sendJson(req, res, 200, toScale(cur.obj, request.res.dynamic?.scale))
@@ -158,13 +152,7 @@ export async function handleScale(
 }
 
 /** POST pods/NAME/binding: set spec.nodeName once, as the scheduler does. */
-export async function handleBinding(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleBinding(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'Binding body')
   const target = (body.target ?? {}) as { kind?: string; name?: string }
   if (!target.name) throw errors.invalid({ group: '', kind: 'Binding' }, request.name!, [fieldErr.required('target.name')])
@@ -206,7 +194,7 @@ const MAX_EXPIRATION_SECONDS = 2 ** 32
  * token for the API server's audiences unless others are asked for, optionally bound to a Pod
  * (which must exist, run as this ServiceAccount and carry the given uid) or a Secret.
  */
-export async function handleToken(ctx: ServerContext, request: ResourceRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleToken(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse): Promise<void> {
   const sa = await ctx.objects.mustGet(request.res, request.namespace, request.name!)
   const body = asObject(decodeBody(await readBody(req), req.headers['content-type']).value, 'TokenRequest body')
   const spec = (body.spec ?? {}) as {

@@ -1,7 +1,7 @@
 // Watch streams: newline-delimited JSON events over a chunked response, starting from a
 // resourceVersion, filtered per event (an object that stops matching arrives as DELETED),
 // with bookmarks on request and the 410 Expired ERROR event when history is gone.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { KubeObject } from '../../api/object'
 import { apiVersionOf } from '../../api/resources'
 import { toTable } from '../../api/tables'
@@ -65,13 +65,7 @@ function watchTimeoutSeconds(raw: string | null): number {
   return n === 0 ? MIN_REQUEST_TIMEOUT_SECONDS * (1 + Math.random()) : n
 }
 
-export async function handleWatch(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleWatch(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   const { matchesAttrs, trivial } = filterFromQuery(request.res, query, request.name)
   const rvParam = query.get('resourceVersion') ?? ''
   if (rvParam !== '' && !/^\d+$/.test(rvParam))
@@ -127,7 +121,7 @@ export async function handleWatch(
 
   // An in-process client that shares what it gets (an informer) is handed the parsed object
   // itself, the one every watcher of this event and the selectors read (WATCH_OBJECTS_HEADER).
-  const sink = !partial && !table && req.headers[WATCH_OBJECTS_HEADER] === '1' ? watchObjectSink(req.socket) : undefined
+  const sink = !partial && !table && req.headers[WATCH_OBJECTS_HEADER] === '1' ? watchObjectSink(req.socket, res) : undefined
 
   /** An object event: the shared encoding as is, unless a Table or metadata-only form was asked for. */
   const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', e: Encoded): void => {

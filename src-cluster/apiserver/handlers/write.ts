@@ -1,6 +1,6 @@
 // Create, update (PUT) and patch of objects and of their status subresource.
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import { isDeepStrictEqual } from 'node:util'
 import type { FieldError } from '../../api/errors'
 import type { KubeObject } from '../../api/object'
@@ -130,7 +130,7 @@ function namespaceOf(res: ResourceInfo, r: ResourceRequest, obj: KubeObject): st
 /** Decode, type-check and prune a request body into an object of `res`. */
 export async function readObject(
   request: ResourceRequest,
-  req: IncomingMessage,
+  req: ApiRequest,
   query: URLSearchParams,
   warnings: string[],
   res = request.res,
@@ -227,13 +227,7 @@ async function admit(ctx: ServerContext, res: ResourceInfo, obj: KubeObject): Pr
   }
 }
 
-export async function handleCreate(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleCreate(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   const warnings: string[] = []
   const who = writeIdentity(query, req.headers, 'CreateOptions')
   const obj = await readObject(request, req, query, warnings)
@@ -387,13 +381,7 @@ export async function guaranteedUpdate(
   }
 }
 
-export async function handleUpdate(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleUpdate(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   const warnings: string[] = []
   const sub = request.subresource as 'status' | 'finalize' | 'approval' | undefined
   const who = writeIdentity(query, req.headers, 'UpdateOptions')
@@ -432,13 +420,7 @@ export function asStatus<T>(step: () => T): T {
   }
 }
 
-export async function handlePatch(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handlePatch(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   const warnings: string[] = []
   const type = patchTypeFromContentType(req.headers['content-type'])
   if (!type) throw errors.unsupportedMediaType(req.headers['content-type'] ?? '')
@@ -496,8 +478,8 @@ export async function handlePatch(
 async function handleApply(
   ctx: ServerContext,
   r: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   buf: Buffer,
   mode: ReturnType<typeof fieldValidationParam>,
   apply: ApplyRequest,

@@ -1,6 +1,6 @@
 // HTTP side of metrics.k8s.io/v1beta1: routes GET requests for node and pod metrics (lists
 // with label/field selectors, single items) and the group's discovery documents.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { KubeObject } from '../../api/object'
 import { matchLabels, parseLabelSelector, parseFieldSelector } from '../../api/selectors'
 import type { ServerContext } from '../context'
@@ -39,8 +39,8 @@ function list(kind: string, items: KubeObject[]): Record<string, unknown> {
  */
 export async function handleMetrics(
   ctx: ServerContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   segs: readonly string[],
   query: URLSearchParams,
   log: (line: string) => void = () => {},

@@ -2,7 +2,7 @@
 // HTTP(S) passed through to the node's kubelet (with the API server's kubelet-client identity),
 // to a pod's IP, or to one ready endpoint of a Service, as upstream's proxy subresources do.
 // Nodes that are simulated run no kubelet and no containers: they answer with a clear 400.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { Node, Pod } from 'kubernetes-types/core/v1'
@@ -123,13 +123,7 @@ const HOP_BY_HOP = new Set([
   'host',
 ])
 
-export async function handleHttpProxy(
-  ctx: ServerContext,
-  request: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handleHttpProxy(ctx: ServerContext, request: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   const kind = request.res.plural
   const target =
     kind === 'nodes'

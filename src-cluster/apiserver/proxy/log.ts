@@ -1,6 +1,6 @@
 // GET pods/NAME/log: checks the container like the kubelet would, then streams the kubelet's
 // /containerLogs answer through (chunked text, flushed as it arrives, for `logs -f`).
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import { request } from 'node:https'
 import type { ServerContext } from '../context'
 import { kubeletClientIdentity } from '../metrics/kubelet-client'
@@ -12,13 +12,7 @@ import { checkLogAvailable, getPod, kubeletFor, pickContainer } from './target'
 const BOOLEANS = new Set(['follow', 'previous', 'timestamps'])
 const PASSED_ON = ['follow', 'previous', 'sinceSeconds', 'sinceTime', 'timestamps', 'tailLines', 'limitBytes']
 
-export async function handlePodLog(
-  ctx: ServerContext,
-  podRequest: ResourceRequest,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
+export async function handlePodLog(ctx: ServerContext, podRequest: ResourceRequest, req: ApiRequest, res: ApiResponse, query: URLSearchParams): Promise<void> {
   if (podRequest.verb !== 'get') throw errors.methodNotAllowed(`${req.method} is not supported on pods/log: use GET`)
   const pod = await getPod(ctx, podRequest.namespace!, podRequest.name!)
   const container = pickContainer(pod, query.get('container'))

@@ -2,7 +2,8 @@
 // SPDY/3.1) is checked, rewritten to the kubelet's path and forwarded over TLS with the API
 // server's kubelet-client identity; after that the bytes flow unchanged both ways, so the
 // kubelet answers the upgrade itself (as upstream's upgrade-aware proxy does).
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { Duplex } from 'node:stream'
 import { connect } from 'node:tls'
 import type { ServerContext, User } from '../context'
@@ -142,24 +143,12 @@ function upgradeRequired(): ApiError {
 }
 
 // Plain (non-upgrade) requests to the streaming subresources: upstream answers 400 too.
-export async function handlePodExec(_ctx: ServerContext, _r: ResourceRequest, _req: IncomingMessage, _res: ServerResponse, _q: URLSearchParams): Promise<void> {
+export async function handlePodExec(_ctx: ServerContext, _r: ResourceRequest, _req: ApiRequest, _res: ApiResponse, _q: URLSearchParams): Promise<void> {
   throw upgradeRequired()
 }
-export async function handlePodAttach(
-  _ctx: ServerContext,
-  _r: ResourceRequest,
-  _req: IncomingMessage,
-  _res: ServerResponse,
-  _q: URLSearchParams,
-): Promise<void> {
+export async function handlePodAttach(_ctx: ServerContext, _r: ResourceRequest, _req: ApiRequest, _res: ApiResponse, _q: URLSearchParams): Promise<void> {
   throw upgradeRequired()
 }
-export async function handlePodPortForward(
-  _ctx: ServerContext,
-  _r: ResourceRequest,
-  _req: IncomingMessage,
-  _res: ServerResponse,
-  _q: URLSearchParams,
-): Promise<void> {
+export async function handlePodPortForward(_ctx: ServerContext, _r: ResourceRequest, _req: ApiRequest, _res: ApiResponse, _q: URLSearchParams): Promise<void> {
   throw upgradeRequired()
 }
