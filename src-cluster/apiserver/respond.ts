@@ -161,7 +161,7 @@ export function sendError(req: ApiRequest, res: ApiResponse, err: unknown): void
 }
 
 /** Like sendJsonText, with the write's warnings (a write answered with the watch cache's encoding). */
-export function sendJsonTextWarned(req: IncomingMessage, res: ServerResponse, code: number, json: string, warnings: readonly string[]): void {
+export function sendJsonTextWarned(req: ApiRequest, res: ApiResponse, code: number, json: string, warnings: readonly string[]): void {
   if (res.headersSent) {
     res.end()
     return

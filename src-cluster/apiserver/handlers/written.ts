@@ -2,7 +2,7 @@
 // watch cache makes of that stored version anyway (for the watch events of the write, which then
 // reuse it), so the write is answered with that text rather than by serializing the returned
 // object a second time: one JSON.stringify less per write.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ApiRequest, ApiResponse } from '../exchange'
 import type { KubeObject } from '../../api/object'
 import type { ResourceInfo } from '../../api/resources'
 import { hasConverter } from '../../api/conversion'
@@ -23,8 +23,8 @@ function servedAsWritten(res: ResourceInfo): boolean {
 /** Answer a write with `obj`, the object ObjectStore.create/update returned (or any other outcome of the write). */
 export function sendWritten(
   ctx: ServerContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   code: number,
   resource: ResourceInfo,
   obj: KubeObject,
