@@ -21,6 +21,11 @@ const STATUS_ZERO: Record<string, Record<string, unknown>> = {
   'certificates.k8s.io/CertificateSigningRequest': {},
 }
 
+/** Whether objects of the kind may get status fields filled in when served (withGoShape). */
+export function hasGoShape(group: string, kind: string): boolean {
+  return STATUS_ZERO[`${group}/${kind}`] !== undefined
+}
+
 /** The object with Go's always-present status fields filled in (a new object; `obj` is untouched). */
 export function withGoShape(group: string, kind: string, obj: KubeObject): KubeObject {
   const zero = STATUS_ZERO[`${group}/${kind}`]

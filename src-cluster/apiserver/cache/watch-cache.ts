@@ -14,13 +14,14 @@
 // revisions still come from etcd and only the encoding work is saved. Bounded by entries and
 // bytes: past either bound, whole resources are evicted, least recently used first.
 import type { KubeObject } from '../../api/object'
-import { resourcesGeneration, type ResourceInfo } from '../../api/resources'
+import { apiVersionOf, resourcesGeneration, type ResourceInfo } from '../../api/resources'
 import type { CommitFeed, KeyValue, RangeResult, WatchEvent } from '../../store/types'
 import { decodeValueFor, resourcePrefix } from '../registry/objects'
 import { withTypeMeta } from '../type-meta'
 import { selectorAttrs, type SelectorAttrs } from '../handlers/filters'
 import { commonPrefix, commonSuffix } from '../../store/delta'
 import { hasConverter } from '../../api/conversion'
+import { hasGoShape } from '../../api/go-shape'
 
 /** One stored version of an object as served: its JSON text, and the object once something needed it. */
 export interface Encoded {
@@ -109,10 +110,35 @@ class ResourceCache {
   readonly entries = new Map<string, Encoded>()
   bytes = 0
   used = 0
+  /**
+   * How a stored value this server wrote starts when serving it only puts resourceVersion into
+   * its metadata (see splicedWrite); undefined when serving may change more.
+   */
+  readonly splicedHead: string | undefined
   constructor(
     readonly res: ResourceInfo,
     readonly prefix: string,
-  ) {}
+  ) {
+    const servedAsStored = res.dynamic === undefined && res.storedIn === undefined && !hasConverter(res) && !hasGoShape(res.group, res.kind)
+    this.splicedHead = servedAsStored ? `{"apiVersion":${JSON.stringify(apiVersionOf(res))},"kind":${JSON.stringify(res.kind)},"metadata":` : undefined
+  }
+}
+
+/**
+ * The encoding of a value this server wrote, whose metadata's text ends at `metaEnd`, without
+ * parsing or serializing it: served as stored (no converter, not a custom resource, no Go-shape
+ * status fields) and starting with the served apiVersion, kind and metadata, the value parses to
+ * an object that the read path only gives a resourceVersion, last in metadata, and serializing
+ * that object again gives the value back (it was written by JSON.stringify) with
+ * `,"resourceVersion":"N"` before metadata's closing brace. Undefined when that does not hold.
+ */
+function splicedWrite(rc: ResourceCache, kv: KeyValue, metaEnd: number): Encoded | undefined {
+  const value = kv.value
+  if (rc.splicedHead === undefined || metaEnd <= rc.splicedHead.length || value.charCodeAt(metaEnd - 1) !== 125 /* } */) return undefined
+  if (!value.startsWith(rc.splicedHead)) return undefined
+  const empty = value.charCodeAt(metaEnd - 2) === 123 /* {: metadata is {} */
+  const middle = `${empty ? '' : ','}"resourceVersion":"${kv.modRevision}"`
+  return new SplicedEncoding(kv.key, kv.modRevision, value, metaEnd - 1, middle, value.length - metaEnd + 1)
 }
 
 function encode(res: ResourceInfo, kv: KeyValue, rev: number): Encoded {
@@ -252,6 +278,24 @@ export class WatchCache {
     // rather than parse the text again.
     const { encoded: e, obj } = encodeWithObject(res, kv, kv.modRevision)
     if (obj !== undefined) this.keepObject(e, obj)
+    if (cur !== undefined) this.remove(rc, cur)
+    this.add(rc, e)
+    return e
+  }
+
+  /**
+   * encoded() of a version this server has just written, given where its metadata ends in the
+   * stored text (ObjectStore's Written.metaEnd; -1 when unknown): put together from that text
+   * when it can be (splicedWrite), with no parse and no serialization; the watchers of its event
+   * parse it when they need the object.
+   */
+  encodedWritten(res: ResourceInfo, kv: KeyValue, metaEnd: number): Encoded {
+    if (metaEnd < 0) return this.encoded(res, kv)
+    const rc = this.cacheFor(res)
+    const cur = rc.entries.get(kv.key)
+    if (cur !== undefined && cur.modRevision >= kv.modRevision) return this.encoded(res, kv)
+    const e = splicedWrite(rc, kv, metaEnd)
+    if (e === undefined) return this.encoded(res, kv)
     if (cur !== undefined) this.remove(rc, cur)
     this.add(rc, e)
     return e

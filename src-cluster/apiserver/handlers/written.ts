@@ -30,7 +30,7 @@ export function sendWritten(
   obj: KubeObject,
   warnings: readonly string[],
 ): void {
-  const kv = ctx.objects.writtenKv(obj)
-  if (kv !== undefined && servedAsWritten(resource)) sendJsonTextWarned(req, res, code, ctx.cache.encoded(resource, kv).json, warnings)
+  const w = ctx.objects.written(obj)
+  if (w !== undefined && servedAsWritten(resource)) sendJsonTextWarned(req, res, code, ctx.cache.encodedWritten(resource, w.kv, w.metaEnd).json, warnings)
   else sendJson(req, res, code, withTypeMeta(resource, obj), warnings)
 }

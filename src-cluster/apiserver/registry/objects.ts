@@ -45,8 +45,15 @@ export function decodeValueFor(res: ResourceInfo, value: string, rev: number): K
   return fromStorage(res, decodeValue(value, rev))
 }
 
-function encodeFor(res: ResourceInfo, obj: KubeObject): string {
-  return encode(toStorage(res, obj))
+/** A value to store, and where its metadata's text ends (the index just past its closing brace) when known, else -1. */
+export interface Encoding {
+  readonly value: string
+  readonly metaEnd: number
+}
+
+function encodeFor(res: ResourceInfo, obj: KubeObject): Encoding {
+  const stored = toStorage(res, obj)
+  return stored === obj ? encodeMarked(obj) : { value: encode(stored), metaEnd: -1 }
 }
 
 function encode(obj: KubeObject): string {
@@ -55,14 +62,41 @@ function encode(obj: KubeObject): string {
   return JSON.stringify({ ...obj, metadata: meta })
 }
 
+/**
+ * encode(), and where metadata ends in the text, for an object whose first keys are apiVersion,
+ * kind and metadata (as objects written through the API have them): the same text, written as
+ * JSON.stringify writes those keys and then the rest, so the position comes with it. The watch
+ * cache serves the version by putting resourceVersion there (WatchCache.encodedWritten).
+ */
+function encodeMarked(obj: KubeObject): Encoding {
+  const keys = Object.keys(obj)
+  const { apiVersion, kind } = obj
+  if (keys[0] !== 'apiVersion' || keys[1] !== 'kind' || keys[2] !== 'metadata' || typeof apiVersion !== 'string' || typeof kind !== 'string') {
+    return { value: encode(obj), metaEnd: -1 }
+  }
+  const { apiVersion: _apiVersion, kind: _kind, metadata, ...rest } = obj
+  const meta = { ...(metadata ?? {}) }
+  delete meta.resourceVersion
+  const head = `{"apiVersion":${JSON.stringify(apiVersion)},"kind":${JSON.stringify(kind)},"metadata":${JSON.stringify(meta)}`
+  const tail = JSON.stringify(rest)
+  return { value: tail === '{}' ? head + '}' : head + ',' + tail.slice(1), metaEnd: head.length }
+}
+
+/** What a create or update stored for the object it returned. */
+export interface Written {
+  readonly kv: KeyValue
+  /** Encoding.metaEnd of kv.value. */
+  readonly metaEnd: number
+}
+
 /** How many decoded objects the shared reads keep. */
 const SHARED_DECODED = 1024
 
 export class ObjectStore {
   /** Decoded objects of the shared reads, per served version and key, valid for one stored revision. */
   private readonly shared = new Map<string, { readonly rev: number; readonly obj: KubeObject }>()
-  /** The stored key-value of each object create() and update() returned (see writtenKv). */
-  private readonly written = new WeakMap<KubeObject, KeyValue>()
+  /** What was stored for each object create() and update() returned (see written). */
+  private readonly writes = new WeakMap<KubeObject, Written>()
 
   constructor(readonly store: Storage) {}
 
@@ -110,34 +144,36 @@ export class ObjectStore {
   }
 
   /**
-   * The key-value an object returned by create() or update() was stored as: a write is answered
-   * with the watch cache's encoding of it, which the watch events of that version then reuse,
-   * instead of serializing the returned object once more.
+   * What was stored for an object returned by create() or update(): a write is answered with the
+   * watch cache's encoding of it, which the watch events of that version then reuse, instead of
+   * serializing the returned object once more.
    */
-  writtenKv(obj: KubeObject): KeyValue | undefined {
-    return this.written.get(obj)
+  written(obj: KubeObject): Written | undefined {
+    return this.writes.get(obj)
   }
 
-  private stored(obj: KubeObject, revision: number, kv: KeyValue | undefined): KubeObject {
+  private stored(obj: KubeObject, revision: number, kv: KeyValue | undefined, metaEnd: number): KubeObject {
     const out = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } }
-    if (kv !== undefined && kv.modRevision === revision) this.written.set(out, kv)
+    if (kv !== undefined && kv.modRevision === revision) this.writes.set(out, { kv, metaEnd })
     return out
   }
 
   /** Create; 409 AlreadyExists when the key is taken. */
   async create(res: ResourceInfo, obj: KubeObject): Promise<KubeObject> {
     const key = storageKey(res, obj.metadata?.namespace, obj.metadata!.name!)
-    const r = await this.store.txn([{ key, target: 'exists', equals: false }], [{ type: 'put', key, value: encodeFor(res, obj) }])
+    const e = encodeFor(res, obj)
+    const r = await this.store.txn([{ key, target: 'exists', equals: false }], [{ type: 'put', key, value: e.value }])
     if (!r.succeeded) throw errors.alreadyExists(res, obj.metadata!.name!)
-    return this.stored(obj, r.revision, r.kvs[0])
+    return this.stored(obj, r.revision, r.kvs[0], e.metaEnd)
   }
 
   /** Compare-and-swap update; undefined when the object changed since `expectedRev`. */
   async update(res: ResourceInfo, obj: KubeObject, expectedRev: number): Promise<KubeObject | undefined> {
     const key = storageKey(res, obj.metadata?.namespace, obj.metadata!.name!)
-    const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'put', key, value: encodeFor(res, obj) }])
+    const e = encodeFor(res, obj)
+    const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'put', key, value: e.value }])
     if (!r.succeeded) return undefined
-    return this.stored(obj, r.revision, r.kvs[0])
+    return this.stored(obj, r.revision, r.kvs[0], e.metaEnd)
   }
 
   /** Compare-and-swap delete; the deleted object (resourceVersion = deletion revision), or undefined on conflict. */
