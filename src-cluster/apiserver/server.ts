@@ -651,7 +651,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const ctx: ServerContext = {
     authorizer: new Authorizer(policy, nodeGraph),
     store,
-    objects: new ObjectStore(store),
+    objects: new ObjectStore(store, (res, w) => cache.primeWritten(res, w.kv, w.metaEnd)),
     cache,
     serviceIPs,
     nodePorts: new PortAllocator(config.nodePortRange.min, config.nodePortRange.max),

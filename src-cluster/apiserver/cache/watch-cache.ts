@@ -79,6 +79,38 @@ class SplicedEncoding implements Encoded {
   }
 }
 
+/**
+ * An older version (the state before a watch event), which the watchers of the event mostly read
+ * only through selectors: its object (what parsing the text gives back: the served version is
+ * the stored one) is made at once, its JSON text only if something asks for it.
+ */
+class LazyEncoding implements Encoded {
+  obj?: KubeObject
+  attrs?: SelectorAttrs
+  private text: string | undefined
+  constructor(
+    private readonly res: ResourceInfo,
+    private readonly kv: KeyValue,
+  ) {}
+
+  get key(): string {
+    return this.kv.key
+  }
+
+  get modRevision(): number {
+    return this.kv.modRevision
+  }
+
+  get json(): string {
+    this.text ??= JSON.stringify(this.obj ?? servedObject(this.res, this.kv.value, this.kv.modRevision))
+    return this.text
+  }
+
+  get jsonLength(): number {
+    return this.json.length
+  }
+}
+
 /** Longest edit of the stored value an encoding is kept as (beyond it, the text is kept whole). */
 const SPLICE_MAX_CHARS = 128
 
@@ -141,9 +173,14 @@ function splicedWrite(rc: ResourceCache, kv: KeyValue, metaEnd: number): Encoded
   return new SplicedEncoding(kv.key, kv.modRevision, value, metaEnd - 1, middle, value.length - metaEnd + 1)
 }
 
+/** The stored `value` as `res` serves it at `rev` (apiVersion/kind, resourceVersion). */
+function servedObject(res: ResourceInfo, value: string, rev: number): KubeObject {
+  return withTypeMeta(res, decodeValueFor(res, value, rev))
+}
+
 function encode(res: ResourceInfo, kv: KeyValue, rev: number): Encoded {
   const value = kv.value
-  return holdEncoding(kv.key, rev, JSON.stringify(withTypeMeta(res, decodeValueFor(res, value, rev))), value)
+  return holdEncoding(kv.key, rev, JSON.stringify(servedObject(res, value, rev)), value)
 }
 
 /**
@@ -154,7 +191,7 @@ function encode(res: ResourceInfo, kv: KeyValue, rev: number): Encoded {
  */
 function encodeWithObject(res: ResourceInfo, kv: KeyValue, rev: number): { encoded: Encoded; obj: KubeObject | undefined } {
   const value = kv.value
-  const obj = withTypeMeta(res, decodeValueFor(res, value, rev))
+  const obj = servedObject(res, value, rev)
   const encoded = holdEncoding(kv.key, rev, JSON.stringify(obj), value)
   return { encoded, obj: res.dynamic === undefined && !hasConverter(res) ? obj : undefined }
 }
@@ -265,10 +302,15 @@ export class WatchCache {
       // watchers that see the same event, kept only while the store keeps that version.
       let old = this.older.get(kv)
       if (old === undefined) {
-        const made = encodeWithObject(res, kv, kv.modRevision)
-        old = made.encoded
+        if (res.dynamic === undefined && !hasConverter(res)) {
+          old = new LazyEncoding(res, kv)
+          this.keepObject(old, servedObject(res, kv.value, kv.modRevision))
+        } else {
+          const made = encodeWithObject(res, kv, kv.modRevision)
+          old = made.encoded
+          if (made.obj !== undefined) this.keepObject(old, made.obj)
+        }
         this.older.set(kv, old)
-        if (made.obj !== undefined) this.keepObject(old, made.obj)
         this.forgetTransientSoon()
       }
       return old
@@ -284,21 +326,21 @@ export class WatchCache {
   }
 
   /**
-   * encoded() of a version this server has just written, given where its metadata ends in the
-   * stored text (ObjectStore's Written.metaEnd; -1 when unknown): put together from that text
-   * when it can be (splicedWrite), with no parse and no serialization; the watchers of its event
-   * parse it when they need the object.
+   * A version this server has just written (ObjectStore's write hook, `metaEnd` where its
+   * metadata ends in the stored text, -1 when unknown): its encoding is held at once when it can
+   * be put together from that text (splicedWrite), with no parse and no serialization, for the
+   * write's answer and its watch events (whose watchers parse it when they need the object).
+   * Otherwise the first reader encodes it, as any version.
    */
-  encodedWritten(res: ResourceInfo, kv: KeyValue, metaEnd: number): Encoded {
-    if (metaEnd < 0) return this.encoded(res, kv)
+  primeWritten(res: ResourceInfo, kv: KeyValue, metaEnd: number): void {
+    if (metaEnd < 0) return
     const rc = this.cacheFor(res)
     const cur = rc.entries.get(kv.key)
-    if (cur !== undefined && cur.modRevision >= kv.modRevision) return this.encoded(res, kv)
+    if (cur !== undefined && cur.modRevision >= kv.modRevision) return
     const e = splicedWrite(rc, kv, metaEnd)
-    if (e === undefined) return this.encoded(res, kv)
+    if (e === undefined) return
     if (cur !== undefined) this.remove(rc, cur)
     this.add(rc, e)
-    return e
   }
 
   private keepObject(e: Encoded, obj: KubeObject): void {

@@ -31,6 +31,6 @@ export function sendWritten(
   warnings: readonly string[],
 ): void {
   const w = ctx.objects.written(obj)
-  if (w !== undefined && servedAsWritten(resource)) sendJsonTextWarned(req, res, code, ctx.cache.encodedWritten(resource, w.kv, w.metaEnd).json, warnings)
+  if (w !== undefined && servedAsWritten(resource)) sendJsonTextWarned(req, res, code, ctx.cache.encoded(resource, w.kv).json, warnings)
   else sendJson(req, res, code, withTypeMeta(resource, obj), warnings)
 }

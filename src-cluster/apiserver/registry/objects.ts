@@ -66,7 +66,7 @@ function encode(obj: KubeObject): string {
  * encode(), and where metadata ends in the text, for an object whose first keys are apiVersion,
  * kind and metadata (as objects written through the API have them): the same text, written as
  * JSON.stringify writes those keys and then the rest, so the position comes with it. The watch
- * cache serves the version by putting resourceVersion there (WatchCache.encodedWritten).
+ * cache serves the version by putting resourceVersion there (WatchCache.primeWritten).
  */
 function encodeMarked(obj: KubeObject): Encoding {
   const keys = Object.keys(obj)
@@ -98,7 +98,11 @@ export class ObjectStore {
   /** What was stored for each object create() and update() returned (see written). */
   private readonly writes = new WeakMap<KubeObject, Written>()
 
-  constructor(readonly store: Storage) {}
+  constructor(
+    readonly store: Storage,
+    /** Told of every object create() and update() stored (the watch cache holds its encoding at once). */
+    private readonly onWritten?: (res: ResourceInfo, written: Written) => void,
+  ) {}
 
   private decodeShared(res: ResourceInfo, kv: KeyValue): KubeObject {
     const key = `${res.group}/${res.version}|${kv.key}`
@@ -152,9 +156,13 @@ export class ObjectStore {
     return this.writes.get(obj)
   }
 
-  private stored(obj: KubeObject, revision: number, kv: KeyValue | undefined, metaEnd: number): KubeObject {
+  private stored(res: ResourceInfo, obj: KubeObject, revision: number, kv: KeyValue | undefined, metaEnd: number): KubeObject {
     const out = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } }
-    if (kv !== undefined && kv.modRevision === revision) this.writes.set(out, { kv, metaEnd })
+    if (kv !== undefined && kv.modRevision === revision) {
+      const w = { kv, metaEnd }
+      this.writes.set(out, w)
+      this.onWritten?.(res, w)
+    }
     return out
   }
 
@@ -164,7 +172,7 @@ export class ObjectStore {
     const e = encodeFor(res, obj)
     const r = await this.store.txn([{ key, target: 'exists', equals: false }], [{ type: 'put', key, value: e.value }])
     if (!r.succeeded) throw errors.alreadyExists(res, obj.metadata!.name!)
-    return this.stored(obj, r.revision, r.kvs[0], e.metaEnd)
+    return this.stored(res, obj, r.revision, r.kvs[0], e.metaEnd)
   }
 
   /** Compare-and-swap update; undefined when the object changed since `expectedRev`. */
@@ -173,7 +181,7 @@ export class ObjectStore {
     const e = encodeFor(res, obj)
     const r = await this.store.txn([{ key, target: 'modRevision', equals: expectedRev }], [{ type: 'put', key, value: e.value }])
     if (!r.succeeded) return undefined
-    return this.stored(obj, r.revision, r.kvs[0], e.metaEnd)
+    return this.stored(res, obj, r.revision, r.kvs[0], e.metaEnd)
   }
 
   /** Compare-and-swap delete; the deleted object (resourceVersion = deletion revision), or undefined on conflict. */
