@@ -9,6 +9,7 @@ import { FakeClock, type Clock } from '../../src-cluster/util/clock'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DaemonSetController, DeploymentController, ReplicaSetController, StatefulSetController } from '../../src-cluster/controllers/workloads'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
+import type { ApiServerOptions } from '../../src-cluster/apiserver/server'
 import type { DaemonSetObj, DeploymentObj, PodObj, PVCObj, ReplicaSetObj, StatefulSetObj } from '../../src-cluster/kit/objects'
 import { RES } from '../../src-cluster/kit/resources'
 import { until as poll } from '../helpers/wait'
@@ -23,9 +24,14 @@ interface Harness {
 
 async function startHarness(
   controllers: Controller[],
-  opts: { clock?: Clock; nodes?: { name: string; labels?: Record<string, string>; taints?: unknown[] }[] } = {},
+  opts: {
+    clock?: Clock
+    nodes?: { name: string; labels?: Record<string, string>; taints?: unknown[] }[]
+    apiServer?: Partial<ApiServerOptions>
+    log?: (line: string) => void
+  } = {},
 ): Promise<Harness> {
-  const t = await startTestApiServer(opts.clock ? { now: () => opts.clock!.now() } : {})
+  const t = await startTestApiServer({ ...(opts.clock ? { now: () => opts.clock!.now() } : {}), ...opts.apiServer })
   const client = createClient({ server: t.server.url, caPem: t.server.pki.ca.certPem, certPem: t.server.admin.certPem, keyPem: t.server.admin.keyPem })
   for (const n of opts.nodes ?? [{ name: 'node-1' }, { name: 'node-2' }, { name: 'node-3' }]) {
     await client.create(RES.nodes, undefined, {
@@ -36,7 +42,7 @@ async function startHarness(
       status: { conditions: [{ type: 'Ready', status: 'True' }] },
     })
   }
-  const ctx = createControllerContext({ client, clock: opts.clock, log: process.env.WL_DEBUG ? (l) => console.log(l) : () => {} })
+  const ctx = createControllerContext({ client, clock: opts.clock, log: opts.log ?? (process.env.WL_DEBUG ? (l) => console.log(l) : () => {}) })
   const kubelet = new FakeKubelet(client, ctx.clock)
   await kubelet.start()
   for (const c of controllers) await c.start(ctx)
@@ -273,6 +279,41 @@ describe('ReplicaSet controller', () => {
     )
     expect(events).toMatch(/SuccessfulCreate: Created pod: cache-[a-z0-9]{5}/)
     expect(events).toMatch(/SuccessfulDelete: Deleted pod: /)
+  })
+
+  it('retries refused creates on its back-off without writing its status each time (each write would sync it again at once)', async () => {
+    // Every create is refused by a quota of 0 pods (its status set by hand: no quota controller
+    // runs here). Each refusal names another generated pod.
+    const clock = new FakeClock(Date.now())
+    const logs: string[] = []
+    h = await startHarness([new ReplicaSetController()], { clock, log: (l) => logs.push(l) })
+    const { client } = h
+    await client.create(RES.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'no-room' } })
+    await client.create(RES.resourcequotas, 'no-room', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'none' }, spec: { hard: { pods: '0' } } })
+    await client.patch(RES.resourcequotas, 'no-room', 'none', { status: { hard: { pods: '0' }, used: { pods: '0' } } }, 'merge', { subresource: 'status' })
+    await client.create(RES.replicasets, 'no-room', { ...rsManifest('refused', 2, { app: 'refused' }), metadata: { name: 'refused', namespace: 'no-room' } })
+    const read = async () => (await client.get<ReplicaSetObj>(RES.replicasets, 'no-room', 'refused'))!
+    const failure = (rs: ReplicaSetObj) => rs.status?.conditions?.find((c) => c.type === 'ReplicaFailure')
+    const refusals = () => logs.filter((l) => l.startsWith('replicaset: error syncing no-room/refused:')).length
+    const first = await eventually('the ReplicaFailure condition', async () => {
+      const rs = await read()
+      return failure(rs) ? rs : undefined
+    })
+    expect(failure(first)?.message).toMatch(/^pods "refused-[a-z0-9]{5}" is forbidden: exceeded quota: none, requested: pods=1, used: pods=0, limited: pods=0$/)
+    // Each step of the fake clock lets the next rate-limited retry run, and it is refused again.
+    const before = refusals()
+    await poll('5 more refused retries', () => refusals() >= before + 5, {
+      maxAttempts: 500,
+      context: () => logs.slice(-10).join('\n'),
+      pause: async () => {
+        clock.advance(1000)
+        await new Promise((r) => setTimeout(r, 20))
+      },
+    })
+    // The status written with the first refusal stands: no write per retry.
+    const now = await read()
+    expect(now.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion)
+    expect(failure(now)).toEqual(failure(first))
   })
 })
 

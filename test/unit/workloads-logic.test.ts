@@ -186,6 +186,28 @@ describe('ReplicaSet deletion ranking and status', () => {
     const failed = calculateReplicaSetStatus(set, [], new Date(), { kind: 'FailedCreate', message: 'quota' })
     expect(failed.conditions?.[0]).toMatchObject({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'quota' })
   })
+  it('keeps the ReplicaFailure it reports while creates keep failing: a retry refused for another pod name changes no status', () => {
+    const set: ReplicaSetObj = { metadata: { name: 'web', generation: 1 }, spec: { replicas: 1, selector: {}, template: {} } }
+    const refused = (pod: string) => ({ kind: 'FailedCreate' as const, message: `pods "${pod}" is forbidden: exceeded quota: compute` })
+    const first = calculateReplicaSetStatus(set, [], new Date('2026-01-01T00:00:00Z'), refused('web-abcde'))
+    const retry = calculateReplicaSetStatus({ ...set, status: first }, [], new Date('2026-01-01T00:00:05Z'), refused('web-fghij'))
+    // Equal, so the controller writes nothing: a write would sync the ReplicaSet again at once, past its back-off.
+    expect(retry).toEqual(first)
+    expect(retry.conditions).toEqual([
+      {
+        type: 'ReplicaFailure',
+        status: 'True',
+        reason: 'FailedCreate',
+        message: 'pods "web-abcde" is forbidden: exceeded quota: compute',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      },
+    ])
+    // A sync without a failure drops it; the next failure reports afresh.
+    const cleared = calculateReplicaSetStatus({ ...set, status: retry }, [], new Date('2026-01-01T00:00:06Z'))
+    expect(cleared.conditions).toBeUndefined()
+    const again = calculateReplicaSetStatus({ ...set, status: cleared }, [], new Date('2026-01-01T00:00:07Z'), refused('web-klmno'))
+    expect(again.conditions?.[0]?.message).toBe('pods "web-klmno" is forbidden: exceeded quota: compute')
+  })
 })
 
 describe('DaemonSet placement', () => {

@@ -309,11 +309,15 @@ export function calculateReplicaSetStatus(
   let conditions = (old.conditions ?? []).filter((c) => c.type !== 'ReplicaFailure')
   const prevFailure = old.conditions?.find((c) => c.type === 'ReplicaFailure')
   if (manageError) {
-    const reason = manageError.kind
-    const same = prevFailure && prevFailure.reason === reason && prevFailure.message === manageError.message
+    // As upstream's calculateStatus: a ReplicaFailure already reported stays as it is while
+    // creates/deletes keep failing. Its message names the refused pod, a new generated name on
+    // each try: replacing it wrote the status on every retry, and that write's watch event synced
+    // the ReplicaSet again at once, past its back-off — a loop of refused creates and status
+    // writes that, under load, also kept the Deployment controller's ReplicaSet updates failing
+    // with 409s (its rollout unobserved for a minute).
     conditions = [
       ...conditions,
-      same ? prevFailure : { type: 'ReplicaFailure', status: 'True', reason, message: manageError.message, lastTransitionTime: rfc3339(now) },
+      prevFailure ?? { type: 'ReplicaFailure', status: 'True', reason: manageError.kind, message: manageError.message, lastTransitionTime: rfc3339(now) },
     ]
   }
   const status: NonNullable<ReplicaSetObj['status']> = {
