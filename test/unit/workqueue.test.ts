@@ -81,6 +81,20 @@ describe('WorkQueue', () => {
     expect(q.backoffMs(0)).toBe(5)
   })
 
+  it('hands out at once a key added while its rate-limited retry is far off (an informer event is never held back)', async () => {
+    const clock = new FakeClock()
+    const q = new WorkQueue<string>({ clock })
+    for (let i = 0; i < 20; i++) q.addRateLimited('d') // one timer: the earliest (5 ms) stands
+    clock.advance(5)
+    expect(await q.get()).toBe('d')
+    q.done('d')
+    q.addRateLimited('d') // failure no. 21: retried in 5 ms × 2^20, about 87 minutes
+    expect(q.len()).toBe(0)
+    q.add('d') // the object changed
+    expect(q.len()).toBe(1)
+    expect(await q.get()).toBe('d')
+  })
+
   it('shutDown releases waiting workers and drops later keys', async () => {
     const clock = new FakeClock()
     const q = new WorkQueue<string>({ clock })
