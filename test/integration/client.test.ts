@@ -507,6 +507,31 @@ describe('in-process transport', () => {
       for (const k of [a, foreign, byToken, anonymous]) k.close()
     }
   })
+  it.each(MODES)('ends its watches and refuses new requests once the server closes, as a dropped connection would (%s)', async (mode) => {
+    const own = await startTestApiServer()
+    const k = createClient({
+      server: own.server.url,
+      caPem: own.server.pki.ca.certPem,
+      certPem: own.server.admin.certPem,
+      userAgent: 'in-process-test',
+      ...(mode === 'direct'
+        ? { dispatch: own.server.inProcessDispatch(own.server.admin.certPem) }
+        : { connect: own.server.inProcessConnect(own.server.admin.certPem) }),
+    })
+    try {
+      const start = await k.list(CM, { namespace: 'default' })
+      const w = k.watch(CM, { namespace: 'default', resourceVersion: start.resourceVersion }, () => undefined)
+      await own.close()
+      // The server ends open watches on close (the client then watches again, as informers do).
+      await expect(w.done).resolves.toBeUndefined()
+      const refused = (await k.list(CM, { namespace: 'default' }).catch((e: unknown) => e)) as ApiClientError
+      expect(refused).toBeInstanceOf(ApiClientError)
+      expect(refused.code).toBe(0)
+      expect(refused.message).toMatch(/cannot reach the API server/)
+    } finally {
+      k.close()
+    }
+  })
 })
 
 describe('informer', () => {
