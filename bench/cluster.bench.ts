@@ -5,7 +5,9 @@
 //     kubectl from outside. Its RSS (VmRSS from /proc once 3000 pods are Running and the
 //     cluster settled), peak RSS and CPU per pod (utime+stime from /proc) are the headline; the
 //     CPU per pod is also given less the idle cluster's CPU rate (measured for 8 s before the
-//     first pod) over the scale's wall time, which a loaded machine stretches;
+//     first pod) over the scale's wall time, which a loaded machine stretches; its memory trims
+//     (src-cluster/cmd/memory-trim.ts; KUBELAB_MEMORY_TRIM=off in this env turns them off) are
+//     counted and their log lines printed;
 //  2. the same code path in this process (test harness): time from `kubectl scale
 //     --replicas=1000` to all 1000 pods Running, CPU per pod, RSS and heap, and a heap profile at
 //     3000 pods — the diagnosis of where the product's memory goes.
@@ -104,6 +106,8 @@ interface ProductFigures {
   rssMiB: number
   peakRssMiB: number
   rssLaterMiB: number
+  /** The control plane's memory trims over the run (its log lines; KUBELAB_MEMORY_TRIM=off: none). */
+  trims: string[]
   /** Bytes the process allocated per pod over the scale (PRODUCT_ALLOC_PROFILE; sampled). */
   allocatedKiBPerPod?: number
   heap?: HeapSummary
@@ -230,6 +234,9 @@ async function productPhase(): Promise<ProductFigures> {
     const mem = procRss(pid)
     await sleep(Math.max(0, LATER_MS - SETTLE_MS))
     const later = procRss(pid)
+    const trims = readFileSync(join(clusterDir, 'logs', 'control-plane.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('memory trim: heap used'))
     const heap = process.env.PRODUCT_HEAP ? await productHeap(pid, clusterDir) : undefined
     return {
       heap,
@@ -244,6 +251,7 @@ async function productPhase(): Promise<ProductFigures> {
       rssMiB: mib(mem.rss),
       peakRssMiB: mib(mem.hwm),
       rssLaterMiB: mib(later.rss),
+      trims,
       allocatedKiBPerPod: allocatedPerPod === undefined ? undefined : round(allocatedPerPod / 1024, 0),
     }
   } finally {
@@ -362,6 +370,7 @@ async function main(): Promise<void> {
       [`  RSS at ${NODES} nodes / ${PODS} pods, ${SETTLE_MS / 1000} s after the last Running`, p.rssMiB, 'MiB'],
       [`    peak RSS`, p.peakRssMiB, 'MiB'],
       [`  RSS ${LATER_MS / 1000} s after the last Running (past the store's 75 s history window)`, p.rssLaterMiB, 'MiB'],
+      [`  memory trims (idle memory-reducing GCs; KUBELAB_MEMORY_TRIM=off turns them off)`, p.trims.length, ''],
     )
     if (p.heap)
       rows.push(
@@ -376,6 +385,8 @@ async function main(): Promise<void> {
     rows.push(...ip.rows)
     results.inProcess = ip.results
   }
+  const trims = (results.product as ProductFigures | undefined)?.trims ?? []
+  for (const t of trims) console.log(t)
   console.log(
     formatTable(
       ['measure', 'value', 'unit'],

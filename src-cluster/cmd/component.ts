@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util'
 import { createClient, loadKubeconfig, type ClosableClient, type InformerFactory } from '../client'
 import type { Client } from '../client/types'
+import { startMemoryTrim } from './memory-trim'
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean'
@@ -181,7 +182,10 @@ export async function runComponent<F extends Flags>(component: Component<F>, arg
   }
   const stop = await startComponent(component, values)
   if (!stop) return
+  // A long-running component gives back the heap a burst left committed once it is quiet again.
+  const trim = startMemoryTrim({ log: (line) => log(`${component.name}: ${line}`) })
   const sig = await waitForSignal()
+  trim?.stop()
   log(`${component.name}: ${sig}, shutting down`)
   try {
     await stop()
