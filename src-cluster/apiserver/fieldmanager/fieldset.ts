@@ -168,7 +168,9 @@ const RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 }
 
 /** Sorts path elements as upstream does: fields, then keyed items, then set values, then indexes. */
 export function sortedElements(keys: Iterable<string>): string[] {
-  return [...keys].sort((a, b) => {
+  const out = [...keys]
+  if (out.length < 2) return out
+  return out.sort((a, b) => {
     const ra = RANK[a[0]!] ?? 9
     const rb = RANK[b[0]!] ?? 9
     if (ra !== rb) return ra - rb
@@ -181,12 +183,16 @@ export type FieldsV1 = { [key: string]: FieldsV1 }
 
 /** The FieldsV1 JSON of a set: `.` first, then the children in upstream's order. */
 export function toFieldsV1(fieldSet: FieldSet): FieldsV1 {
-  const out: FieldsV1 = {}
-  for (const k of sortedElements(fieldSet.children.keys())) {
-    const c = fieldSet.children.get(k)!
-    const v = toFieldsV1(c)
-    if (c.self && c.children.size) out[k] = { '.': {}, ...v }
-    else out[k] = v
+  return fillFieldsV1({}, fieldSet)
+}
+
+/** Adds the children of `fieldSet` to `out` in upstream's order (a member with children gets `.` first). */
+function fillFieldsV1(out: FieldsV1, fieldSet: FieldSet): FieldsV1 {
+  const children = fieldSet.children
+  if (children.size === 0) return out
+  for (const k of sortedElements(children.keys())) {
+    const c = children.get(k)!
+    out[k] = fillFieldsV1(c.self && c.children.size ? { '.': {} } : {}, c)
   }
   return out
 }

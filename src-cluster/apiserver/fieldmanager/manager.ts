@@ -26,7 +26,7 @@ import {
   type Writer,
 } from './entries'
 import { FieldSet, pathString } from './fieldset'
-import { compare, fieldsOf, removeUnowned, zeroValueOf } from './typed'
+import { compare, compareChanges, fieldsOf, removeUnowned, zeroValueOf } from './typed'
 import { rfc3339 } from '../../kit/time'
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
@@ -77,8 +77,9 @@ function resetField(res: ResourceInfo, subresource: string | undefined): 'spec' 
 const UNTRACKED_META_ELEMENTS = new Set(UNTRACKED_META.map((m) => 'f:' + m))
 
 /**
- * `set` without what is never tracked and without the part the write resets: one copy of the
- * set (this runs on every write, so not one copy per removed path).
+ * `set` without what is never tracked and without the part the write resets. Takes `set` over:
+ * its nodes are the result's (every caller passes a set it has just made and uses no more), so
+ * nothing is copied on every write.
  */
 function scoped(res: ResourceInfo, subresource: string | undefined, set: FieldSet): FieldSet {
   const reset = resetField(res, subresource)
@@ -92,10 +93,9 @@ function scoped(res: ResourceInfo, subresource: string | undefined, set: FieldSe
       c.self = v.self
       for (const [mk, mv] of v.children) {
         if (UNTRACKED_META_ELEMENTS.has(mk)) continue
-        const mc = mv.clone()
-        if (!mc.isEmpty()) c.setChild(mk, mc)
+        if (!mv.isEmpty()) c.setChild(mk, mv)
       }
-    } else c = v.clone()
+    } else c = v
     if (!c.isEmpty()) out.setChild(k, c)
   }
   return out
@@ -148,8 +148,7 @@ export function updateTracker(res: ResourceInfo, spec: WriterSpec, now: () => Da
     created(obj, sent) {
       if (sent !== undefined && isResetRequest(sent)) return undefined
       const part = ownable(res, spec.subresource, obj)
-      const c = compare(zeroValueOf(part, shape, lookup), part, shape, lookup)
-      const set = scoped(res, spec.subresource, c.added.union(c.modified))
+      const set = scoped(res, spec.subresource, compareChanges(zeroValueOf(part, shape, lookup), part, shape, lookup).changed)
       return encodeEntries([{ ...writer, time: rfc3339(now()), set }])
     },
     updated(live, next, sent) {
@@ -167,8 +166,8 @@ export function updateTracker(res: ResourceInfo, spec: WriterSpec, now: () => Da
         entries = liveEntries(live)
       }
       if (!entries.length) return undefined // plain updates never start tracking (upstream)
-      const c = compare(ownable(res, spec.subresource, live), ownable(res, spec.subresource, next), shape, lookup)
-      const changed = scoped(res, spec.subresource, c.added.union(c.modified))
+      const c = compareChanges(ownable(res, spec.subresource, live), ownable(res, spec.subresource, next), shape, lookup)
+      const changed = scoped(res, spec.subresource, c.changed)
       const removed = scoped(res, spec.subresource, c.removed)
       const key = changed.isEmpty() ? undefined : identity(writer)
       let mine = key === undefined ? undefined : entries.find((e) => identity(e) === key)

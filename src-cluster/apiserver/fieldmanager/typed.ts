@@ -58,6 +58,12 @@ function sortedJson(v: Record<string, unknown>): string {
 function itemElement(item: unknown, index: number, shape: Shape, items: Shape): string {
   const keys = listKeys(shape)
   if (keys && isMap(item)) {
+    if (keys.length === 1) {
+      // One key (containers by name, conditions by type): sortedJson's text without its object.
+      const key = keys[0]!
+      const v = item[key] ?? (items.kind === 'struct' ? items.struct.fields[key]?.default : undefined)
+      return v === undefined ? 'k:{}' : `k:{${JSON.stringify(key)}:${JSON.stringify(v)}}`
+    }
     const k: Record<string, unknown> = {}
     for (const key of keys) {
       // A key left out takes its schema default (container ports' protocol is TCP).
@@ -131,6 +137,17 @@ export function compare(lhs: unknown, rhs: unknown, shape: Shape, lookup: Lookup
   return out
 }
 
+/**
+ * What a write changed from `lhs` to `rhs`: paths added or modified (one set, as the field
+ * manager uses them: no union of two sets made per write) and paths removed.
+ */
+export function compareChanges(lhs: unknown, rhs: unknown, shape: Shape, lookup: Lookup): { readonly changed: FieldSet; readonly removed: FieldSet } {
+  const changed = new FieldSet()
+  const removed = new FieldSet()
+  cmp(lhs, rhs, shape, lookup, [], { added: changed, modified: changed, removed })
+  return { changed, removed }
+}
+
 /** Two leaves differ: primitives by value (as isDeepStrictEqual, -0 apart from 0), the rest deeply. */
 function differ(l: unknown, r: unknown): boolean {
   if (typeof l !== 'object' || l === null || typeof r !== 'object' || r === null) return !Object.is(l, r)
@@ -162,6 +179,19 @@ function byElement(list: unknown, shape: Shape, items: Shape): Map<string, unkno
   return m
 }
 
+/** `f:KEY` strings made once per key (field names repeat on every write), up to a bound. */
+const FIELD_ELEMENTS = new Map<string, string>()
+const FIELD_ELEMENTS_MAX = 10_000
+
+function fieldElement(key: string): string {
+  let pe = FIELD_ELEMENTS.get(key)
+  if (pe === undefined) {
+    pe = 'f:' + key
+    if (FIELD_ELEMENTS.size < FIELD_ELEMENTS_MAX) FIELD_ELEMENTS.set(key, pe)
+  }
+  return pe
+}
+
 /** `path` is the walk's own stack (pushed and popped here; FieldSet.insert copies nothing of it). */
 function cmp(l: unknown, r: unknown, shape: Shape, lookup: Lookup, path: string[], out: Comparison): void {
   if (l === undefined && r === undefined) return
@@ -175,13 +205,13 @@ function cmp(l: unknown, r: unknown, shape: Shape, lookup: Lookup, path: string[
     const lm = isMap(l) ? l : NO_KEYS
     const rm = isMap(r) ? r : NO_KEYS
     for (const key of Object.keys(lm)) {
-      path.push('f:' + key)
+      path.push(fieldElement(key))
       cmp(lm[key], rm[key], childShape(shape, key, lookup), lookup, path, out)
       path.pop()
     }
     for (const key of Object.keys(rm)) {
       if (hasOwn(lm, key)) continue
-      path.push('f:' + key)
+      path.push(fieldElement(key))
       cmp(lm[key], rm[key], childShape(shape, key, lookup), lookup, path, out)
       path.pop()
     }
