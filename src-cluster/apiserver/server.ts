@@ -259,6 +259,8 @@ async function bootstrapRacing(ctx: ServerContext, endpoints: EndpointReconciler
  */
 function checkRawPath(rawUrl: string): void {
   const rawPath = rawUrl.split('?')[0] ?? ''
+  // A dot segment has a `.`, an escape a `%`: a path with neither (most) needs no walk.
+  if (!rawPath.includes('.') && !rawPath.includes('%')) return
   for (const raw of rawPath.split('/')) {
     let seg: string
     try {
