@@ -5,18 +5,23 @@ import { MAX_NODE_SCORE, type FilterPlugin, type PodInfo, type ScorePlugin } fro
 
 export const REASON_TOO_MANY_PODS = 'Too many pods'
 
-/** Every reason the pod does not fit on the node (upstream reports them all, not just the first). */
-export function insufficientResources(pod: PodInfo, node: NodeInfo): string[] {
-  const out: string[] = []
-  if (node.pods.size + 1 > node.allowedPods) out.push(REASON_TOO_MANY_PODS)
+/**
+ * Every reason the pod does not fit on the node (upstream reports them all, not just the first);
+ * undefined when it fits (asked for every node for every pod: no array made then).
+ */
+export function insufficientResources(pod: PodInfo, node: NodeInfo): string[] | undefined {
+  let out: string[] | undefined
+  if (node.pods.size + 1 > node.allowedPods) (out ??= []).push(REASON_TOO_MANY_PODS)
   const r = pod.requests
   const a = node.allocatable
   const used = node.requested
-  if (r.milliCPU > 0 && r.milliCPU > a.milliCPU - used.milliCPU) out.push('Insufficient cpu')
-  if (r.memory > 0 && r.memory > a.memory - used.memory) out.push('Insufficient memory')
-  if (r.ephemeralStorage > 0 && r.ephemeralStorage > a.ephemeralStorage - used.ephemeralStorage) out.push('Insufficient ephemeral-storage')
-  for (const [name, v] of [...r.scalar].sort(([x], [y]) => (x < y ? -1 : 1))) {
-    if (v > 0 && v > (a.scalar.get(name) ?? 0) - (used.scalar.get(name) ?? 0)) out.push(`Insufficient ${name}`)
+  if (r.milliCPU > 0 && r.milliCPU > a.milliCPU - used.milliCPU) (out ??= []).push('Insufficient cpu')
+  if (r.memory > 0 && r.memory > a.memory - used.memory) (out ??= []).push('Insufficient memory')
+  if (r.ephemeralStorage > 0 && r.ephemeralStorage > a.ephemeralStorage - used.ephemeralStorage) (out ??= []).push('Insufficient ephemeral-storage')
+  if (r.scalar.size > 0) {
+    for (const [name, v] of [...r.scalar].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      if (v > 0 && v > (a.scalar.get(name) ?? 0) - (used.scalar.get(name) ?? 0)) (out ??= []).push(`Insufficient ${name}`)
+    }
   }
   return out
 }
@@ -25,8 +30,7 @@ export const nodeResourcesFitFilter: FilterPlugin = {
   name: 'NodeResourcesFit',
   prepare({ pod }) {
     return (node) => {
-      const reasons = insufficientResources(pod, node)
-      return reasons.length > 0 ? reasons : undefined
+      return insufficientResources(pod, node)
     }
   },
 }

@@ -131,10 +131,12 @@ export const podTopologySpreadScore: ScorePlugin = {
       score(node) {
         if (ignored(node)) return -1
         let s = 0
-        cs.forEach((c, i) => {
+        // A plain loop: a closure per call was made for every node of every pod scheduled.
+        for (let i = 0; i < cs.length; i++) {
+          const c = cs[i]!
           const v = node.labels[c.topologyKey]
           if (v !== undefined) s += (c.counter.counts.get(v) ?? 0) * weights[i]! + (c.maxSkew - 1)
-        })
+        }
         return Math.round(s)
       },
       normalize(scores) {
