@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CONTROL_PLANE_PROCESS_FLAGS } from '../../src-cluster/cmd/memory'
+import { CONTROL_PLANE_PROCESS_FLAGS, NODE_PROCESS_ENV } from '../../src-cluster/cmd/memory'
 import { controlRequest } from '../../src-cluster/simulated/control-api'
 import { isOurProcess, readPid, removePid, terminate, writePid } from './process'
 import type { DetectResult, NodeRecord, NodeStatusReport, Provider, ProviderContext, SshTarget } from './types'
@@ -96,7 +96,9 @@ async function startControlPlane(ctx: ProviderContext): Promise<void> {
       detached: true,
       stdio: ['ignore', out, out],
       cwd: ctx.clusterDir,
-      env: process.env,
+      // As every launcher of a kubelab-node process (MALLOC_ARENA_MAX=2); a variable already in
+      // the environment wins, so a bench can compare.
+      env: { ...NODE_PROCESS_ENV, ...process.env },
     })
     if (child.pid === undefined) throw new Error(`could not start ${process.execPath} ${kubelabNodeBin()}: see ${f.log}`)
     writePid(f.pidFile, child.pid)
