@@ -140,6 +140,19 @@ export interface WatchCacheBounds {
 
 class ResourceCache {
   readonly entries = new Map<string, Encoded>()
+  /**
+   * Entries a newer version replaced, by key, until the watchers of that change have had their
+   * events (WatchCache.supersede): the state before the event, which a watcher with a selector
+   * reads, is then the entry it already was — its text and selector attributes — not parsed again.
+   */
+  superseded = new Map<string, Encoded>()
+  /** What `superseded` held before the last turn over (kept one more: see WatchCache.supersede). */
+  supersededBefore = new Map<string, Encoded>()
+
+  supersededAt(key: string, modRevision: number): Encoded | undefined {
+    const e = this.superseded.get(key) ?? this.supersededBefore.get(key)
+    return e !== undefined && e.modRevision === modRevision ? e : undefined
+  }
   bytes = 0
   used = 0
   /**
@@ -223,6 +236,7 @@ export class WatchCache {
   /** Entries whose parsed object this turn asked for. */
   private parsed: Encoded[] = []
   private forgetScheduled = false
+  private supersededScheduled = false
   /**
    * Whole collections as a list body's items (the encodings joined with ',', as UTF-8 bytes ready
    * to send), per prefix: kept
@@ -297,6 +311,11 @@ export class WatchCache {
     const rc = this.cacheFor(res)
     const cur = rc.entries.get(kv.key)
     if (cur !== undefined && cur.modRevision === kv.modRevision) return cur
+    if (cur === undefined || cur.modRevision > kv.modRevision) {
+      // The state before an update or delete, held until the watchers of that change had it.
+      const was = rc.supersededAt(kv.key, kv.modRevision)
+      if (was !== undefined) return was
+    }
     if (cur !== undefined && cur.modRevision > kv.modRevision) {
       // An older version (the state before a watch event, or history replayed): shared by the
       // watchers that see the same event, kept only while the store keeps that version.
@@ -320,7 +339,7 @@ export class WatchCache {
     // rather than parse the text again.
     const { encoded: e, obj } = encodeWithObject(res, kv, kv.modRevision)
     if (obj !== undefined) this.keepObject(e, obj)
-    if (cur !== undefined) this.remove(rc, cur)
+    if (cur !== undefined) this.supersede(rc, cur)
     this.add(rc, e)
     return e
   }
@@ -339,7 +358,7 @@ export class WatchCache {
     if (cur !== undefined && cur.modRevision >= kv.modRevision) return
     const e = splicedWrite(rc, kv, metaEnd)
     if (e === undefined) return
-    if (cur !== undefined) this.remove(rc, cur)
+    if (cur !== undefined) this.supersede(rc, cur)
     this.add(rc, e)
   }
 
@@ -414,6 +433,36 @@ export class WatchCache {
     this.enforce(rc)
   }
 
+  /**
+   * Drop `e`, which a newer version of its key replaced, keeping it aside until the watch events
+   * of that change were handed out: commits drop entries (invalidate) before the store's watch
+   * hub delivers their events on a later immediate, so what is set aside is let go after two
+   * to four immediates. (Only a saving: an older version not found here is decoded as before.)
+   */
+  private supersede(rc: ResourceCache, e: Encoded): void {
+    this.remove(rc, e)
+    rc.superseded.set(e.key, e)
+    this.turnSupersededSoon()
+  }
+
+  private turnSupersededSoon(): void {
+    if (this.supersededScheduled) return
+    this.supersededScheduled = true
+    setImmediate(() =>
+      setImmediate(() => {
+        this.supersededScheduled = false
+        let left = false
+        for (const rc of this.resources.values()) {
+          if (rc.superseded.size === 0 && rc.supersededBefore.size === 0) continue
+          rc.supersededBefore = rc.superseded
+          rc.superseded = new Map()
+          left ||= rc.supersededBefore.size > 0
+        }
+        if (left) this.turnSupersededSoon()
+      }).unref(),
+    ).unref()
+  }
+
   private remove(rc: ResourceCache, e: Encoded): void {
     rc.entries.delete(e.key)
     this.account(rc, -entryBytes(e), -1)
@@ -467,7 +516,7 @@ export class WatchCache {
       for (const rc of this.resources.values()) {
         if (!ev.kv.key.startsWith(rc.prefix)) continue
         const e = rc.entries.get(ev.kv.key)
-        if (e !== undefined && e.modRevision < ev.kv.modRevision) this.remove(rc, e)
+        if (e !== undefined && e.modRevision < ev.kv.modRevision) this.supersede(rc, e)
       }
     }
   }
