@@ -11,6 +11,7 @@ import { StringDecoder } from 'node:string_decoder'
 import { takeWatchObject, WATCH_OBJECT_MARK, WATCH_OBJECTS_HEADER, type DirectDispatch } from './in-process'
 import { apiVersionOfRef, queryString, resourcePath } from './resources'
 import type {
+  AnswerUnread,
   Client,
   ClientConfig,
   DeleteOpts,
@@ -110,7 +111,14 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
   }
 
   /** send() on the direct path: the same request handed to the server in this process, the answer's status and body collected. */
-  function sendDirect(to: DirectDispatch, method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<RawResponse> {
+  function sendDirect(
+    to: DirectDispatch,
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    unread: boolean,
+  ): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const h = directHeaders(headers)
       if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body))
@@ -124,7 +132,10 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
         { method, url: path, headers: h, body },
         {
           head: (code) => (status = code),
-          data: (c) => chunks.push(c),
+          // An accepted answer nobody reads is not kept; a refusal's Status is.
+          data: (c) => {
+            if (!unread || status < 200 || status >= 300) chunks.push(c)
+          },
           end: () => {
             clearTimeout(timer)
             resolve({ status, body: joinChunks(chunks) })
@@ -138,8 +149,8 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
     })
   }
 
-  function send(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<RawResponse> {
-    if (dispatch) return sendDirect(dispatch, method, path, body, headers)
+  function send(method: string, path: string, body: string | undefined, headers: Record<string, string>, unread = false): Promise<RawResponse> {
+    if (dispatch) return sendDirect(dispatch, method, path, body, headers, unread)
     return new Promise((resolve, reject) => {
       const h = { ...headers }
       if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body))
@@ -155,11 +166,11 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
     })
   }
 
-  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, unread = false): Promise<RawResponse> {
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
     const h = text !== undefined && !headers['Content-Type'] ? { ...headers, 'Content-Type': 'application/json' } : headers
     try {
-      return await send(method, path, text, h)
+      return await send(method, path, text, h, unread)
     } catch (e) {
       // A kept-alive socket the server closed (e.g. it restarted) fails on reuse: reads are safe to retry once.
       if (method === 'GET' && e instanceof ApiClientError && e.code === 0 && /reset|closed/.test(e.message)) return send(method, path, text, h)
@@ -171,6 +182,87 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
     const r = await call(method, path, body, headers)
     if (r.status < 200 || r.status >= 300) throw errorFromResponse(r.status, r.body, `${method} ${path}`)
     return (r.body ? JSON.parse(r.body) : {}) as T
+  }
+
+  /** A write whose answer is not read (AnswerUnread): a refusal throws as json's does; an acceptance's body is left unparsed. */
+  async function accepted(method: string, path: string, body: unknown, headers?: Record<string, string>): Promise<void> {
+    const r = await call(method, path, body, headers, true)
+    if (r.status < 200 || r.status >= 300) throw errorFromResponse(r.status, r.body, `${method} ${path}`)
+  }
+
+  /** json, or accepted when the caller said it does not read the answer. */
+  function write<T>(opts: Partial<AnswerUnread> | undefined, method: string, path: string, body: unknown, headers?: Record<string, string>): Promise<T | void> {
+    return opts?.readAnswer === false ? accepted(method, path, body, headers) : json<T>(method, path, body, headers)
+  }
+
+  // The writes, each with AnswerUnread's overload (Client's): a function can carry overloads, an object literal's method cannot.
+  function create(res: ResourceRef, namespace: string | undefined, obj: KubeObject, opts: WriteOptions & AnswerUnread): Promise<void>
+  function create<T extends KubeObject>(res: ResourceRef, namespace: string | undefined, obj: KubeObject, opts?: WriteOptions): Promise<T>
+  function create<T extends KubeObject>(
+    res: ResourceRef,
+    namespace: string | undefined,
+    obj: KubeObject,
+    opts?: WriteOptions & Partial<AnswerUnread>,
+  ): Promise<T | void> {
+    const ns = namespace ?? obj.metadata?.namespace
+    const path = opts?.subresource ? resourcePath(res, ns, obj.metadata?.name ?? '', opts.subresource) : resourcePath(res, ns)
+    return write<T>(opts, 'POST', path + writeQuery(opts), withTypeMeta(res, obj))
+  }
+
+  function update<T extends KubeObject>(res: ResourceRef, obj: T, opts: WriteOptions & AnswerUnread): Promise<void>
+  function update<T extends KubeObject>(res: ResourceRef, obj: T, opts?: WriteOptions): Promise<T>
+  function update<T extends KubeObject>(res: ResourceRef, obj: T, opts?: WriteOptions & Partial<AnswerUnread>): Promise<T | void> {
+    const path = resourcePath(res, obj.metadata?.namespace, obj.metadata?.name ?? '', opts?.subresource)
+    return write<T>(opts, 'PUT', path + writeQuery(opts), withTypeMeta(res, obj))
+  }
+
+  function patch(
+    res: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    kind: PatchKind,
+    opts: WriteOptions & AnswerUnread,
+  ): Promise<void>
+  function patch<T extends KubeObject>(
+    res: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    kind: PatchKind,
+    opts?: WriteOptions,
+  ): Promise<T>
+  function patch<T extends KubeObject>(
+    res: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    kind: PatchKind,
+    opts?: WriteOptions & Partial<AnswerUnread>,
+  ): Promise<T | void> {
+    const fieldManager = opts?.fieldManager ?? (kind === 'apply' ? managerOfUserAgent(cfg.userAgent ?? 'kubelab-client') : undefined)
+    const q = queryString({ dryRun: opts?.dryRun ? 'All' : undefined, fieldManager, force: kind === 'apply' ? true : undefined })
+    return write<T>(opts, 'PATCH', resourcePath(res, namespace, name, opts?.subresource) + q, body, { 'Content-Type': PATCH_TYPES[kind] })
+  }
+
+  function createSubresource(
+    res: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    body: unknown,
+    opts: AnswerUnread,
+  ): Promise<void>
+  function createSubresource<T>(res: ResourceRef, namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<T>
+  function createSubresource<T>(
+    res: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    subresource: string,
+    body: unknown,
+    opts?: AnswerUnread,
+  ): Promise<T | void> {
+    return write<T>(opts, 'POST', resourcePath(res, namespace, name, subresource), body)
   }
 
   function writeQuery(opts?: WriteOptions): string {
@@ -210,29 +302,9 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
       }
     },
 
-    create<T extends KubeObject>(res: ResourceRef, namespace: string | undefined, obj: KubeObject, opts?: WriteOptions): Promise<T> {
-      const ns = namespace ?? obj.metadata?.namespace
-      const path = opts?.subresource ? resourcePath(res, ns, obj.metadata?.name ?? '', opts.subresource) : resourcePath(res, ns)
-      return json<T>('POST', path + writeQuery(opts), withTypeMeta(res, obj))
-    },
-
-    update<T extends KubeObject>(res: ResourceRef, obj: T, opts?: WriteOptions): Promise<T> {
-      const path = resourcePath(res, obj.metadata?.namespace, obj.metadata?.name ?? '', opts?.subresource)
-      return json<T>('PUT', path + writeQuery(opts), withTypeMeta(res, obj))
-    },
-
-    patch<T extends KubeObject>(
-      res: ResourceRef,
-      namespace: string | undefined,
-      name: string,
-      patch: unknown,
-      kind: PatchKind,
-      opts?: WriteOptions,
-    ): Promise<T> {
-      const fieldManager = opts?.fieldManager ?? (kind === 'apply' ? managerOfUserAgent(cfg.userAgent ?? 'kubelab-client') : undefined)
-      const q = queryString({ dryRun: opts?.dryRun ? 'All' : undefined, fieldManager, force: kind === 'apply' ? true : undefined })
-      return json<T>('PATCH', resourcePath(res, namespace, name, opts?.subresource) + q, patch, { 'Content-Type': PATCH_TYPES[kind] })
-    },
+    create,
+    update,
+    patch,
 
     async delete(res: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOpts = {}): Promise<boolean> {
       const path = resourcePath(res, namespace, name)
@@ -243,9 +315,7 @@ export function createClient(cfg: ClientConfig, shared?: Connections): ClosableC
       return true
     },
 
-    createSubresource<T>(res: ResourceRef, namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<T> {
-      return json<T>('POST', resourcePath(res, namespace, name, subresource), body)
-    },
+    createSubresource,
 
     watch<T extends KubeObject>(res: ResourceRef, opts: WatchOptions, onEvent: (ev: WatchEventOf<T>) => void): WatchHandle {
       const q = queryString({

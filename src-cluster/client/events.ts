@@ -37,6 +37,8 @@ const AGGREGATE_INTERVAL_MS = 600_000
 const SPAM_BURST = 25
 const SPAM_REFILL_MS = 300_000
 const COMBINED_PREFIX = '(combined from similar events): '
+/** Nothing reads what an Event write answered. */
+const UNREAD = { readAnswer: false } as const
 
 interface Aggregate {
   /** The different messages seen, held as the one string until there is a second (most keys see one). */
@@ -152,7 +154,7 @@ export class EventRecorder {
       try {
         // A combined Event also takes the latest message, as upstream's patch carries it.
         const patch = message.startsWith(COMBINED_PREFIX) ? { count: hit.count + 1, lastTimestamp: now, message } : { count: hit.count + 1, lastTimestamp: now }
-        await this.client.patch(RES.events, hit.namespace, hit.name, patch, 'merge')
+        await this.client.patch(RES.events, hit.namespace, hit.name, patch, 'merge', UNREAD)
         hit.count++
         // Refresh its place in the LRU order.
         this.cache.delete(key)
@@ -191,7 +193,7 @@ export class EventRecorder {
       reportingComponent: this.component,
       reportingInstance: this.opts.host ?? this.component,
     }
-    await this.client.create(RES.events, namespace, ev)
+    await this.client.create(RES.events, namespace, ev, UNREAD)
     this.cache.set(key, { namespace, name, count: 1 })
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
   }

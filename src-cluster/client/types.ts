@@ -65,6 +65,16 @@ export interface WriteOptions {
   readonly subresource?: string
 }
 
+/**
+ * A write whose answer the caller never reads (Events, bindings, status posts, lease renewals):
+ * the call resolves once the server accepted it (2xx) and the answer's body is not parsed (nor,
+ * on the direct path, kept). A refusal still throws the ApiClientError of the server's Status,
+ * exactly as without it.
+ */
+export interface AnswerUnread {
+  readonly readAnswer: false
+}
+
 export type PatchKind = 'merge' | 'strategic' | 'json' | 'apply'
 
 export interface DeleteOpts {
@@ -110,9 +120,12 @@ export interface Client {
   readonly config: ClientConfig
   get<T extends KubeObject = KubeObject>(res: ResourceRef, namespace: string | undefined, name: string, opts?: { subresource?: string }): Promise<T | undefined>
   list<T extends KubeObject = KubeObject>(res: ResourceRef, opts?: ListOptions): Promise<ObjectList<T>>
+  create(res: ResourceRef, namespace: string | undefined, obj: KubeObject, opts: WriteOptions & AnswerUnread): Promise<void>
   create<T extends KubeObject = KubeObject>(res: ResourceRef, namespace: string | undefined, obj: KubeObject, opts?: WriteOptions): Promise<T>
   /** PUT; 409 conflicts throw ApiClientError(code 409) for the caller to retry from fresh state. */
+  update<T extends KubeObject = KubeObject>(res: ResourceRef, obj: T, opts: WriteOptions & AnswerUnread): Promise<void>
   update<T extends KubeObject = KubeObject>(res: ResourceRef, obj: T, opts?: WriteOptions): Promise<T>
+  patch(res: ResourceRef, namespace: string | undefined, name: string, patch: unknown, kind: PatchKind, opts: WriteOptions & AnswerUnread): Promise<void>
   patch<T extends KubeObject = KubeObject>(
     res: ResourceRef,
     namespace: string | undefined,
@@ -124,6 +137,7 @@ export interface Client {
   /** Resolves true when deleted or marked for deletion, false when it was already gone (404). */
   delete(res: ResourceRef, namespace: string | undefined, name: string, opts?: DeleteOpts): Promise<boolean>
   /** POST to a subresource (pods/binding, pods/eviction, serviceaccounts/token): returns the answer. */
+  createSubresource(res: ResourceRef, namespace: string | undefined, name: string, subresource: string, body: unknown, opts: AnswerUnread): Promise<void>
   createSubresource<T = unknown>(res: ResourceRef, namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<T>
   watch<T extends KubeObject = KubeObject>(res: ResourceRef, opts: WatchOptions, onEvent: (ev: WatchEventOf<T>) => void): WatchHandle
   /** Raw request for what the typed calls do not cover (discovery, /version, metrics). */

@@ -347,6 +347,7 @@ export class Kubelet {
         try {
           await client.patch(RES.pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { metadata: { uid: pod.metadata?.uid }, status }, 'merge', {
             subresource: 'status',
+            readAnswer: false,
           })
           return true
         } catch (e) {
@@ -453,7 +454,7 @@ export class Kubelet {
       const status = await this.currentStatus(current.status)
       const now = this.clock.now()
       if (nodeStatusNeedsPost(status, current.status, now, this.lastStatusReport)) {
-        await client.patch(RES.nodes, undefined, name, { status }, 'merge', { subresource: 'status' })
+        await client.patch(RES.nodes, undefined, name, { status }, 'merge', { subresource: 'status', readAnswer: false })
         this.lastStatusReport = now.getTime()
       }
       await this.renewLease(current)

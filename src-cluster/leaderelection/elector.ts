@@ -187,7 +187,12 @@ export class LeaderElector {
         leaseTransitions: 0,
       }
       try {
-        await client.create(RES.leases, namespace, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec })
+        await client.create(
+          RES.leases,
+          namespace,
+          { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec },
+          { readAnswer: false },
+        )
       } catch (e) {
         if (isAlreadyExists(e)) return false
         throw e
@@ -211,7 +216,7 @@ export class LeaderElector {
           leaseTransitions: (spec.leaseTransitions ?? 0) + (holder !== '' || (spec.leaseTransitions ?? 0) > 0 ? 1 : 0),
         }
     try {
-      await client.update<LeaseObject>(RES.leases, { ...current, spec: next })
+      await client.update<LeaseObject>(RES.leases, { ...current, spec: next }, { readAnswer: false })
     } catch (e) {
       if (isConflict(e)) return false
       throw e
@@ -241,10 +246,14 @@ export class LeaderElector {
     const current = await client.get<LeaseObject>(RES.leases, namespace, name)
     if (!current || current.spec?.holderIdentity !== this.identity) return
     const now = microTime(this.clock.now())
-    await client.update<LeaseObject>(RES.leases, {
-      ...current,
-      spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: this.observedTransitions },
-    })
+    await client.update<LeaseObject>(
+      RES.leases,
+      {
+        ...current,
+        spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: this.observedTransitions },
+      },
+      { readAnswer: false },
+    )
     this.log(`leaderelection: released lease ${namespace}/${name}`)
   }
 }

@@ -313,12 +313,20 @@ export class Scheduler {
     const { pod, key, namespace } = qp.info
     const name = String(pod.metadata?.name)
     try {
-      await this.client.createSubresource(RES.pods, namespace, name, 'binding', {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name, namespace, uid: pod.metadata?.uid },
-        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-      })
+      await this.client.createSubresource(
+        RES.pods,
+        namespace,
+        name,
+        'binding',
+        {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name, namespace, uid: pod.metadata?.uid },
+          target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+        },
+        // The answer (a Status) says nothing a success needs.
+        { readAnswer: false },
+      )
       this.counts.scheduled++
       this.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`)
     } catch (e) {

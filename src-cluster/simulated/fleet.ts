@@ -247,7 +247,7 @@ export class SimulatedNodes implements NodeControl {
       const status = nodeStatus(n.shape, now, current.status)
       status.daemonEndpoints = { kubeletEndpoint: { Port: this.metrics?.port ?? KUBELET_PORT } }
       try {
-        await client.update(RES.nodes, { ...current, status }, { subresource: 'status' })
+        await client.update(RES.nodes, { ...current, status }, { subresource: 'status', readAnswer: false })
         n.lastStatusAt = now.getTime()
         return
       } catch (e) {

@@ -434,6 +434,71 @@ describe('in-process transport', () => {
     ).toEqual([...['ADDED', 'ADDED'], ...Array<string>(10).fill('MODIFIED'), ...['DELETED', 'DELETED']])
   })
 
+  // Over HTTPS as well as both in-process paths: the option changes what the client does with an answer, whatever carried it.
+  it.each(['https', ...MODES] as const)('a write whose answer is not read resolves without it, and a refusal throws the Status as ever (%s)', async (mode) => {
+    const k = mode === 'https' ? clientFor(t) : inProcess(t.server.admin.certPem, undefined, mode)
+    const UNREAD = { readAnswer: false } as const
+    const PODS = resourceRef('v1', 'pods')
+    const name = `unread-${mode}`
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }
+    const refusal = (p: Promise<unknown>): Promise<ApiClientError> =>
+      p.then(
+        () => expect.fail('the write was accepted'),
+        (e: unknown) => e as ApiClientError,
+      )
+    try {
+      // Accepted: resolves to nothing, and each write happened.
+      expect(await k.create(CM, 'default', cm(name, { a: '1' }), UNREAD)).toBeUndefined()
+      const made = (await k.get<CMObj>(CM, 'default', name))!
+      expect(made.data).toEqual({ a: '1' })
+      expect(await k.update(CM, { ...made, data: { a: '2' } }, UNREAD)).toBeUndefined()
+      expect(await k.patch(CM, 'default', name, { data: { b: '3' } }, 'merge', UNREAD)).toBeUndefined()
+      expect((await k.get<CMObj>(CM, 'default', name))?.data).toEqual({ a: '2', b: '3' })
+      expect(await k.create(PODS, 'default', pod, UNREAD)).toBeUndefined()
+      const binding = (node: string) => ({ apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: node } })
+      expect(await k.createSubresource(PODS, 'default', name, 'binding', binding('node-a'), UNREAD)).toBeUndefined()
+      expect((await k.get<KubeObject & { spec?: { nodeName?: string } }>(PODS, 'default', name))?.spec?.nodeName).toBe('node-a')
+      expect(
+        await k.update(PODS, { ...(await k.get(PODS, 'default', name))!, status: { phase: 'Running' } }, { subresource: 'status', ...UNREAD }),
+      ).toBeUndefined()
+      expect((await k.get<KubeObject & { status?: { phase?: string } }>(PODS, 'default', name))?.status?.phase).toBe('Running')
+
+      // Refused: the same ApiClientError (code, reason, the server's message) as the call that reads its answer.
+      const same = async (unread: Promise<unknown>, read: Promise<unknown>, code: number, message: RegExp): Promise<void> => {
+        const [u, r] = [await refusal(unread), await refusal(read)]
+        expect(u).toBeInstanceOf(ApiClientError)
+        expect(u.code).toBe(code)
+        expect(u.message).toMatch(message)
+        expect({ code: u.code, reason: u.reason, message: u.message }).toEqual({ code: r.code, reason: r.reason, message: r.message })
+      }
+      await same(
+        k.patch(CM, 'default', `${name}-missing`, { data: {} }, 'merge', UNREAD),
+        k.patch(CM, 'default', `${name}-missing`, { data: {} }, 'merge'),
+        404,
+        /not found/,
+      )
+      await same(k.create(CM, 'default', cm(name), UNREAD), k.create(CM, 'default', cm(name)), 409, /already exists/)
+      await same(k.update(CM, made, UNREAD), k.update(CM, made), 409, /modified/)
+      await same(k.create(CM, 'default', cm('Not_Valid'), UNREAD), k.create(CM, 'default', cm('Not_Valid')), 422, /Not_Valid/)
+      await same(
+        k.createSubresource(PODS, 'default', name, 'binding', binding('node-b'), UNREAD),
+        k.createSubresource(PODS, 'default', name, 'binding', binding('node-b')),
+        409,
+        /already assigned/,
+      )
+      await same(
+        k.createSubresource(PODS, 'default', `${name}-missing`, 'binding', binding('node-b'), UNREAD),
+        k.createSubresource(PODS, 'default', `${name}-missing`, 'binding', binding('node-b')),
+        404,
+        /not found/,
+      )
+    } finally {
+      await k.delete(CM, 'default', name).catch(() => undefined)
+      await k.delete(PODS, 'default', name, { gracePeriodSeconds: 0 }).catch(() => undefined)
+      k.close()
+    }
+  })
+
   it('writes marker lines with objects handed over only to an in-process watch that asks', async () => {
     const watchBody = async (request: (done: (lines: string[]) => void) => ClientRequest): Promise<string[]> =>
       new Promise((resolve, reject) => request(resolve).on('error', reject))
