@@ -8,7 +8,7 @@ import { realClock, type Clock, type TimerHandle } from '../util/clock'
 import { ApiClientError, isExpired } from './errors'
 import type { Client, EventHandler, InformerShape, ResourceRef, WatchEventOf } from './types'
 import { keyOf } from '../kit/keys'
-import { share } from './shared-objects'
+import { share, shareAs } from './shared-objects'
 
 export interface InformerOptions {
   readonly namespace?: string
@@ -283,11 +283,9 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
    * version (shared with every other informer holding it; read-only).
    */
   private transform(obj: T): T {
-    if (this.opts.stripManagedFields && obj.metadata?.managedFields) {
-      const { managedFields: _, ...metadata } = obj.metadata
-      obj = { ...obj, metadata }
-    }
-    return share(obj, this.opts.stripManagedFields ? 'no-managed-fields' : 'whole')
+    if (!this.opts.stripManagedFields) return share(obj, 'whole')
+    // The copy is made only if no other informer in the process already holds this version without managedFields.
+    return shareAs(obj, 'no-managed-fields', withoutManagedFields)
   }
 
   private apply(ev: WatchEventOf<T>): void {
@@ -392,4 +390,11 @@ export class Informer<T extends KubeObject = KubeObject> implements InformerShap
       this.sleepTimer = { timer, wake }
     })
   }
+}
+
+/** `obj` without metadata.managedFields: a copy when it has them (a watch event's object may be the API server's own). */
+function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (!obj.metadata?.managedFields) return obj
+  const { managedFields: _, ...metadata } = obj.metadata
+  return { ...obj, metadata }
 }

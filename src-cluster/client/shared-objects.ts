@@ -40,13 +40,25 @@ function deepFreeze(v: unknown): void {
  * Objects without uid or resourceVersion are returned as they are.
  */
 export function share<T extends KubeObject>(obj: T, variant: string): T {
-  const m = obj.metadata
+  return shareAs(obj, variant, itself)
+}
+
+const itself = <T>(o: T): T => o
+
+/**
+ * share() of `make(obj)`, the transform `variant` names (which keeps apiVersion, kind, uid and
+ * resourceVersion): made only when the process holds no copy of that version yet, so the
+ * informers after the first one that decode it allocate nothing for it.
+ */
+export function shareAs<T extends KubeObject>(source: T, variant: string, make: (obj: T) => T): T {
+  const m = source.metadata
   const uid = m?.uid
   const rv = m?.resourceVersion
-  if (!uid || !rv) return obj
-  const key = `${variant}|${obj.apiVersion ?? ''}|${obj.kind ?? ''}|${uid}|${rv}`
+  if (!uid || !rv) return make(source)
+  const key = `${variant}|${source.apiVersion ?? ''}|${source.kind ?? ''}|${uid}|${rv}`
   const held = table.get(key)?.deref()
   if (held !== undefined) return held as T
+  const obj = make(source)
   if (freezing) deepFreeze(obj)
   table.set(key, new WeakRef(obj))
   registry.register(obj, key)
