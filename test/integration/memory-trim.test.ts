@@ -29,6 +29,8 @@ function runChild(mode: string, opts: { nodeArgs?: string[]; env?: NodeJS.Proces
     const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', CHILD, mode], {
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A child that never trims would spin on: it is killed before the test's own timeout.
+      timeout: 50_000,
     })
     let out = ''
     let stderr = ''
