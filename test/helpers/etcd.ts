@@ -33,6 +33,31 @@ export interface TestEtcd {
   stop(): Promise<void>
 }
 
+/** One member of a test etcd cluster on loopback (plain http) that a test starts and stops itself. */
+export interface TestEtcdMember {
+  readonly name: string
+  readonly dataDir: string
+  readonly client: number
+  readonly peer: number
+  proc?: ChildProcess
+}
+
+/** Starts `member` (Debian's etcd, output discarded) in `initialCluster`; does not wait for it. */
+export function launchEtcdMember(member: TestEtcdMember, initialCluster: string, clusterToken: string): void {
+  const { name, dataDir, client: clientPort, peer: peerPort } = member
+  const args = etcdMemberArgs({ name, dataDir, ip: '127.0.0.1', clientPort, peerPort, initialCluster, clusterToken })
+  member.proc = spawn(ETCD_BIN, args, { stdio: 'ignore' })
+}
+
+/** Stops `member` (SIGTERM) and waits until it has exited; nothing to do when it is not running. */
+export async function haltEtcdMember(member: TestEtcdMember): Promise<void> {
+  const p = member.proc
+  if (!p || p.exitCode !== null || p.signalCode !== null) return
+  const exited = new Promise((r) => p.once('exit', r))
+  p.kill('SIGTERM')
+  await exited
+}
+
 export async function startTestEtcd(opts: { tls?: boolean } = {}): Promise<TestEtcd> {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-etcd-'))
   const useTls = opts.tls ?? true

@@ -6,7 +6,6 @@
 // (stage on each, then commit on each): the members form one cluster again on the snapshot's
 // data, past the revision clients held, with older revisions compacted; staging changes nothing
 // and a member still running is refused.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,47 +14,23 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restoreEtcd, stagedDir } from '../../src-cluster/backup/etcd'
 import { openEtcdStore, type EtcdStore } from '../../src-cluster/store/etcd'
-import { etcdMemberArgs } from '../../src-cluster/store/etcd-member'
 import { StoreError } from '../../src-cluster/store/types'
 import { freePort } from '../../src-cluster/util/net'
-import { ETCD_BIN } from '../helpers/etcd'
+import { haltEtcdMember, launchEtcdMember, type TestEtcdMember } from '../helpers/etcd'
 import { startTestApiServer } from '../helpers/apiserver'
 import { createClient, loadKubeconfig } from '../../src-cluster/client'
 import { controlPlaneStatus } from '../../src-main/clusters/control-plane'
 
-interface Member {
-  name: string
-  dataDir: string
-  client: number
-  peer: number
-  proc?: ChildProcess
-}
+type Member = TestEtcdMember
 
 const dir = mkdtempSync(join(tmpdir(), 'kubelab-etcd3-'))
 const TOKEN = 'kubelab-restore-test'
 const members: Member[] = []
 let initialCluster = ''
 
-function launch(m: Member): void {
-  const args = etcdMemberArgs({
-    name: m.name,
-    dataDir: m.dataDir,
-    ip: '127.0.0.1',
-    clientPort: m.client,
-    peerPort: m.peer,
-    initialCluster,
-    clusterToken: TOKEN,
-  })
-  m.proc = spawn(ETCD_BIN, args, { stdio: 'ignore' })
-}
+const launch = (m: Member): void => launchEtcdMember(m, initialCluster, TOKEN)
 
-async function halt(m: Member): Promise<void> {
-  const p = m.proc
-  if (!p || p.exitCode !== null || p.signalCode !== null) return
-  const exited = new Promise((r) => p.once('exit', r))
-  p.kill('SIGTERM')
-  await exited
-}
+const halt = haltEtcdMember
 
 const open = (m: Member = members[0]!): Promise<EtcdStore> =>
   openEtcdStore({ endpoints: [`http://127.0.0.1:${m.client}`], compactionIntervalMs: 0, dialTimeoutMs: 30_000 })

@@ -5,7 +5,6 @@
 // before the restart go on. With two of three members as its endpoints, one stopped member costs
 // nothing (the other serves every request), and the restarted one serves again at once when the
 // other stops in turn.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,10 +14,9 @@ import { createClient, loadKubeconfig, type ClosableClient } from '../../src-clu
 import { ApiClientError } from '../../src-cluster/client/errors'
 import { RES } from '../../src-cluster/kit/resources'
 import { openEtcdStore, type EtcdStore } from '../../src-cluster/store/etcd'
-import { etcdMemberArgs } from '../../src-cluster/store/etcd-member'
 import { freePort } from '../../src-cluster/util/net'
 import { startTestApiServer, type TestApiServer } from '../helpers/apiserver'
-import { ETCD_BIN, etcdHealthy, startTestEtcd, type TestEtcd } from '../helpers/etcd'
+import { etcdHealthy, haltEtcdMember, launchEtcdMember, startTestEtcd, type TestEtcd, type TestEtcdMember } from '../helpers/etcd'
 import { until } from '../helpers/wait'
 
 const configMap = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { at: name } })
@@ -110,13 +108,7 @@ describe('the only etcd member restarts', () => {
   }, 90_000)
 })
 
-interface Member {
-  readonly name: string
-  readonly dataDir: string
-  readonly client: number
-  readonly peer: number
-  proc?: ChildProcess
-}
+type Member = TestEtcdMember
 
 describe('one of three etcd members restarts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kubelab-etcd-restart-'))
@@ -127,25 +119,8 @@ describe('one of three etcd members restarts', () => {
   let client: ClosableClient
   const url = (m: Member) => `http://127.0.0.1:${m.client}`
 
-  function launch(m: Member): void {
-    const args = etcdMemberArgs({
-      name: m.name,
-      dataDir: m.dataDir,
-      ip: '127.0.0.1',
-      clientPort: m.client,
-      peerPort: m.peer,
-      initialCluster,
-      clusterToken: 'restart',
-    })
-    m.proc = spawn(ETCD_BIN, args, { stdio: 'ignore' })
-  }
-  async function halt(m: Member): Promise<void> {
-    const p = m.proc
-    if (!p || p.exitCode !== null || p.signalCode !== null) return
-    const exited = new Promise((r) => p.once('exit', r))
-    p.kill('SIGTERM')
-    await exited
-  }
+  const launch = (m: Member): void => launchEtcdMember(m, initialCluster, 'restart')
+  const halt = haltEtcdMember
 
   beforeAll(async () => {
     for (const name of ['m1', 'm2', 'm3']) members.push({ name, dataDir: join(dir, name), client: await freePort(), peer: await freePort() })
